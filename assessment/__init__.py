@@ -1,0 +1,1 @@
+"""Assessments, assessor ratings, consensus, inter-rater reliability and recommendations."""

@@ -1,0 +1,1 @@
+"""Capability models as data: schema, YAML loader and validation, levels, operating modes, positioning."""

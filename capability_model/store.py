@@ -1,0 +1,56 @@
+"""Saving and loading capability models in the database."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlmodel import Session, select
+
+from capability_model.loader import default_model_path, parse_model
+from capability_model.schema import CapabilityModel
+from capability_model.tables import CapabilityModelRecord
+from itcap import audit
+from itcap.validation import DocumentInvalid
+
+
+def save_model(session: Session, source_yaml: str, actor: str, where: str = "<upload>") -> CapabilityModelRecord:
+    """Validate and store a model. Loading the same id and version again with identical text is a
+    no-op; with different text it is refused (assessments refer to a model version and must not
+    change underneath)."""
+    model = parse_model(source_yaml, where)
+    existing = session.exec(
+        select(CapabilityModelRecord).where(CapabilityModelRecord.key == model.id, CapabilityModelRecord.version == model.version)
+    ).first()
+    if existing is not None:
+        if existing.source_yaml == source_yaml:
+            return existing
+        raise DocumentInvalid([f"{where}: model {model.id!r} version {model.version!r} is already loaded with different content; change 'version' to load it as a new version"])
+    record = CapabilityModelRecord(key=model.id, version=model.version, name=model.name, source_yaml=source_yaml, created_by=actor)
+    session.add(record)
+    session.flush()
+    audit.record(session, actor, "model.load", f"capability_model:{record.id}", f"{model.id} v{model.version}: {model.name}")
+    return record
+
+
+def ensure_default_model(session: Session, actor: str = "system") -> CapabilityModelRecord:
+    return save_model(session, default_model_path().read_text(encoding="utf-8"), actor, str(default_model_path()))
+
+
+def list_models(session: Session) -> list[CapabilityModelRecord]:
+    return list(session.exec(select(CapabilityModelRecord).order_by(CapabilityModelRecord.key, CapabilityModelRecord.id)))
+
+
+def get_record(session: Session, record_id: int) -> CapabilityModelRecord | None:
+    return session.get(CapabilityModelRecord, record_id)
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(source_yaml: str) -> CapabilityModel:
+    return parse_model(source_yaml, "<stored model>")
+
+
+def load_stored_model(session: Session, record_id: int) -> CapabilityModel:
+    record = session.get(CapabilityModelRecord, record_id)
+    if record is None:
+        raise KeyError(f"no capability model with id {record_id}")
+    return _parse_cached(record.source_yaml)

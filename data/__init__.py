@@ -1,0 +1,1 @@
+"""Shipped data files: the default capability model and survey instrument (YAML)."""

@@ -1,0 +1,206 @@
+"""Accounts, roles, argon2id passwords and login lockout.
+
+Respondents never have accounts; everyone else does. A person may hold several roles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Column, String
+from sqlmodel import Field, Session, SQLModel, select
+
+from itcap.storage import utcnow
+
+ADMIN = "admin"
+LEAD_ASSESSOR = "lead_assessor"
+ASSESSOR = "assessor"
+LEADERSHIP = "leadership"
+ROLES = (ADMIN, LEAD_ASSESSOR, ASSESSOR, LEADERSHIP)
+ROLE_LABELS = {
+    ADMIN: "Administrator",
+    LEAD_ASSESSOR: "Lead assessor",
+    ASSESSOR: "Assessor",
+    LEADERSHIP: "Leadership",
+}
+
+MAX_FAILED_ATTEMPTS = 5
+LOCKOUT = dt.timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 10
+USERNAME_MAX = 80
+
+# argon2-cffi's PasswordHasher is argon2id with RFC 9106 low-memory parameters by default.
+_hasher = PasswordHasher()
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(sa_column=Column(String(USERNAME_MAX), unique=True, nullable=False))
+    display_name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=200)
+    roles: str = Field(default="", max_length=200)  # space-separated role names
+    is_active: bool = True
+    failed_attempts: int = 0
+    locked_until: dt.datetime | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(self.roles.split())
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_set.intersection(roles))
+
+
+class AccountError(ValueError):
+    """A user-facing problem with account data (message is safe to show)."""
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    account: Account | None
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.account is not None
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def normalise_roles(roles: list[str] | tuple[str, ...] | str) -> str:
+    if isinstance(roles, str):
+        roles = roles.replace(",", " ").split()
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise AccountError(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
+    return " ".join(r for r in ROLES if r in roles)
+
+
+def create_account(
+    session: Session,
+    username: str,
+    password: str,
+    roles: list[str] | tuple[str, ...] | str,
+    display_name: str = "",
+) -> Account:
+    username = username.strip()
+    if not username or len(username) > USERNAME_MAX or any(c.isspace() for c in username):
+        raise AccountError(f"username must be 1–{USERNAME_MAX} characters without spaces")
+    check_password_rules(password)
+    if session.exec(select(Account).where(Account.username == username)).first():
+        raise AccountError(f"an account named {username!r} already exists")
+    account = Account(
+        username=username,
+        display_name=display_name.strip() or username,
+        password_hash=hash_password(password),
+        roles=normalise_roles(roles),
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def get_by_username(session: Session, username: str) -> Account | None:
+    return session.exec(select(Account).where(Account.username == username.strip())).first()
+
+
+def get_account(session: Session, account_id: int) -> Account | None:
+    return session.get(Account, account_id)
+
+
+def list_accounts(session: Session) -> list[Account]:
+    return list(session.exec(select(Account).order_by(Account.username)))
+
+
+def set_password(session: Session, account: Account, password: str) -> None:
+    check_password_rules(password)
+    account.password_hash = hash_password(password)
+    account.failed_attempts = 0
+    account.locked_until = None
+    session.add(account)
+
+
+def set_roles(session: Session, account: Account, roles: list[str] | str) -> None:
+    account.roles = normalise_roles(roles)
+    session.add(account)
+
+
+def authenticate(session: Session, username: str, password: str, now: dt.datetime | None = None) -> LoginResult:
+    """Check a login. After MAX_FAILED_ATTEMPTS failures the account is locked for LOCKOUT.
+
+    The message never says whether the username exists.
+    """
+    now = now or utcnow()
+    generic = "Unknown username or wrong password."
+    account = get_by_username(session, username)
+    if account is None:
+        _hasher_dummy_verify(password)  # similar timing for unknown users
+        return LoginResult(None, generic)
+    if account.locked_until and account.locked_until > now:
+        minutes = max(1, int((account.locked_until - now).total_seconds() // 60) + 1)
+        return LoginResult(None, f"Too many failed attempts: this account is locked for about {minutes} more minute(s).")
+    if not account.is_active:
+        _hasher_dummy_verify(password)
+        return LoginResult(None, generic)
+    try:
+        _hasher.verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        account.failed_attempts += 1
+        if account.failed_attempts >= MAX_FAILED_ATTEMPTS:
+            account.locked_until = now + LOCKOUT
+            account.failed_attempts = 0
+            session.add(account)
+            return LoginResult(None, "Too many failed attempts: this account is locked for 15 minutes.")
+        session.add(account)
+        return LoginResult(None, generic)
+    account.failed_attempts = 0
+    account.locked_until = None
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    session.add(account)
+    return LoginResult(account)
+
+
+_DUMMY_HASH = _hasher.hash("itcap-dummy-password")
+
+
+def _hasher_dummy_verify(password: str) -> None:
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except VerificationError:
+        pass
+
+
+def generate_password() -> str:
+    """A random password a person can type: 16 characters from an unambiguous alphabet."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+def ensure_first_admin(session: Session, password: str | None) -> tuple[Account, str | None] | None:
+    """Create the first administrator when no account exists yet.
+
+    Returns (account, password_to_print) — the password is returned only when it was generated, so
+    the caller prints it exactly once — or None when accounts already exist.
+    """
+    if session.exec(select(Account.id).limit(1)).first() is not None:
+        return None
+    generated = None
+    if not password:
+        password = generated = generate_password()
+    account = create_account(session, "admin", password, [ADMIN], display_name="Administrator")
+    return account, generated

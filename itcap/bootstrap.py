@@ -1,0 +1,44 @@
+"""Bringing a database to a usable state: schema, shipped model and instrument, first administrator.
+
+Run by ``itcap init`` and on every app start; safe to repeat.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from itcap import accounts
+from itcap.storage import database_url, session_scope, upgrade_database
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    url: str
+    admin_created: bool
+    generated_admin_password: str | None  # shown once, never stored in clear
+
+
+def bootstrap(url: str | None = None) -> BootstrapResult:
+    url = url or database_url()
+    upgrade_database(url)
+    from capability_model.store import ensure_default_model
+    from surveys.store import ensure_default_instrument
+
+    with session_scope(url) as session:
+        ensure_default_model(session)
+        ensure_default_instrument(session)
+        created = accounts.ensure_first_admin(session, os.environ.get("ITCAP_ADMIN_PASSWORD") or None)
+    if created is None:
+        return BootstrapResult(url, False, None)
+    return BootstrapResult(url, True, created[1])
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "<database>"

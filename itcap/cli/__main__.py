@@ -1,0 +1,5 @@
+import sys
+
+from itcap.cli import main
+
+sys.exit(main())

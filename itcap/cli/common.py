@@ -1,0 +1,125 @@
+"""Helpers every command shares: error handling, JSON output, reading CSV files."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from itcap.validation import DocumentInvalid
+
+
+class CliError(Exception):
+    """Bad input: the handler prints each problem on its own line and exits 1."""
+
+    def __init__(self, problems: str | Iterable[str]):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def set_handler(parser: argparse.ArgumentParser, handler: Callable[[argparse.Namespace], int | None]) -> None:
+    parser.set_defaults(handler=handler)
+
+
+def run_handler(args: argparse.Namespace) -> int:
+    handler = getattr(args, "handler", None)
+    if handler is None:  # a command group given without its subcommand
+        print("itcap: error: missing subcommand (see --help)", file=sys.stderr)
+        return 2
+    try:
+        result = handler(args)
+    except (CliError, DocumentInvalid) as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the contract is "never a traceback"
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            print(f"error: cannot use the database ({_first_line(exc.orig or exc)}); check ITCAP_DATABASE_URL and run 'itcap init'", file=sys.stderr)
+            return 1
+        print(f"error: unexpected failure: {type(exc).__name__}: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    return int(result or 0)
+
+
+def _first_line(exc: object) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def to_jsonable(value: Any) -> Any:
+    """NaN/inf become null (JSON has no NaN); numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def write_json(document: Any, out: str) -> None:
+    text = json.dumps(to_jsonable(document), indent=2, ensure_ascii=False, allow_nan=False)
+    if out == "-":
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return
+    path = Path(out)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"{out}: cannot write ({exc.strerror})") from None
+
+
+def read_input_bytes(path: str, max_bytes: int = 512 * 1024 * 1024) -> bytes:
+    """Bytes of an input file ('-' = stdin), with file-level errors phrased for people."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    p = Path(path)
+    if not p.exists():
+        raise CliError(f"{path}: file not found")
+    if p.is_dir():
+        raise CliError(f"{path}: is a directory, not a file")
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise CliError(f"{path}: file is {size / 1048576:.0f} MB; the limit is {max_bytes / 1048576:.0f} MB")
+    return p.read_bytes()
+
+
+def decode_csv_bytes(raw: bytes, where: str) -> str:
+    """CSV text: UTF-8 (with or without BOM); anything else is refused with the line it fails on,
+    because guessing an encoding silently corrupts names and labels."""
+    if not raw.strip():
+        raise CliError(f"{where}: the file is empty")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CliError(f"{where}: the file is UTF-16; save it as CSV UTF-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CliError(f"{where}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as CSV UTF-8") from None
+
+
+def csv_buffer(text: str) -> io.StringIO:
+    return io.StringIO(text, newline="")

@@ -1,0 +1,65 @@
+"""itcap init | demo | serve."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from itcap.cli.common import set_handler
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("init", help="create or upgrade the database", description=(
+        "Create or upgrade the database schema (Alembic), load the shipped capability model and survey "
+        "instrument, and create the first administrator 'admin' if no account exists. The password is "
+        "ITCAP_ADMIN_PASSWORD if set, otherwise a random one printed once."))
+    set_handler(p, _init)
+
+    p = subparsers.add_parser("demo", help="load a demo organisation", description=(
+        "Load a demo organisation: the default model, an assessment with three assessors whose ratings "
+        "disagree realistically, a perception survey campaign with responses, and demo accounts whose "
+        "passwords are printed once."))
+    p.add_argument("--seed", type=int, default=2026, help="random seed for the generated data (default 2026)")
+    set_handler(p, _demo)
+
+    p = subparsers.add_parser("serve", help="run the web app (streamlit)", description="Run the Streamlit app; extra arguments go to 'streamlit run'.")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1; use 0.0.0.0 behind a proxy)")
+    set_handler(p, _serve)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from itcap.bootstrap import bootstrap, safe_url
+
+    result = bootstrap()
+    print(f"database ready: {safe_url(result.url)}")
+    if result.admin_created:
+        if result.generated_admin_password:
+            print("created administrator 'admin' with password (shown once, store it now):")
+            print(f"  {result.generated_admin_password}")
+        else:
+            print("created administrator 'admin' with the password from ITCAP_ADMIN_PASSWORD")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from itcap.bootstrap import bootstrap
+    from itcap.demo import load_demo
+
+    bootstrap()
+    report = load_demo(seed=args.seed)
+    print(report)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    app = Path(__file__).resolve().parents[2] / "app.py"
+    if not app.exists():
+        print("error: app.py not found next to the itcap package; run from a checkout (pip install -e .)", file=sys.stderr)
+        return 1
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+               "--server.address", args.address, "--browser.gatherUsageStats", "false"]
+    return subprocess.call(command, env=os.environ.copy())

@@ -1,0 +1,103 @@
+"""itcap user add | list | password | roles."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+
+from itcap.cli.common import CliError, set_handler
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    user = subparsers.add_parser("user", help="accounts: add, list, set password or roles",
+                                 description="Manage accounts (administrators, lead assessors, assessors, leadership).")
+    sub = user.add_subparsers(dest="user_command", metavar="SUBCOMMAND", required=True)
+    roles_help = "roles, comma-separated: admin, lead_assessor, assessor, leadership"
+
+    p = sub.add_parser("add", help="create an account", description=(
+        "Create an account. The password is read from ITCAP_NEW_PASSWORD, or generated and printed once."))
+    p.add_argument("username")
+    p.add_argument("--roles", required=True, help=roles_help)
+    p.add_argument("--name", default="", help="display name")
+    set_handler(p, _add)
+
+    p = sub.add_parser("list", help="list accounts")
+    set_handler(p, _list)
+
+    p = sub.add_parser("password", help="set a new password (prompted, or ITCAP_NEW_PASSWORD); also lifts a lockout")
+    p.add_argument("username")
+    set_handler(p, _password)
+
+    p = sub.add_parser("roles", help="replace an account's roles")
+    p.add_argument("username")
+    p.add_argument("--roles", required=True, help=roles_help)
+    set_handler(p, _roles)
+
+
+def _session():
+    from itcap.storage import session_scope, upgrade_database
+
+    upgrade_database()
+    return session_scope()
+
+
+def _add(args: argparse.Namespace) -> int:
+    from itcap import accounts, audit
+
+    password = os.environ.get("ITCAP_NEW_PASSWORD") or None
+    generated = password is None
+    password = password or accounts.generate_password()
+    try:
+        with _session() as session:
+            account = accounts.create_account(session, args.username, password, args.roles, args.name)
+            audit.record(session, "cli", "account.create", f"account:{account.username}", f"roles: {account.roles}")
+    except accounts.AccountError as exc:
+        raise CliError(str(exc)) from None
+    print(f"created {args.username} ({account.roles})")
+    if generated:
+        print(f"password (shown once): {password}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from itcap import accounts
+
+    with _session() as session:
+        for account in accounts.list_accounts(session):
+            state = "active" if account.is_active else "disabled"
+            print(f"{account.username}\t{account.roles}\t{state}\t{account.display_name}")
+    return 0
+
+
+def _password(args: argparse.Namespace) -> int:
+    from itcap import accounts, audit
+
+    password = os.environ.get("ITCAP_NEW_PASSWORD") or getpass.getpass("new password: ")
+    try:
+        with _session() as session:
+            account = accounts.get_by_username(session, args.username)
+            if account is None:
+                raise CliError(f"no account named {args.username!r}")
+            accounts.set_password(session, account, password)
+            audit.record(session, "cli", "account.password", f"account:{account.username}")
+    except accounts.AccountError as exc:
+        raise CliError(str(exc)) from None
+    print(f"password changed for {args.username}")
+    return 0
+
+
+def _roles(args: argparse.Namespace) -> int:
+    from itcap import accounts, audit
+
+    try:
+        with _session() as session:
+            account = accounts.get_by_username(session, args.username)
+            if account is None:
+                raise CliError(f"no account named {args.username!r}")
+            accounts.set_roles(session, account, args.roles)
+            audit.record(session, "cli", "account.roles", f"account:{account.username}", f"roles: {account.roles}")
+    except accounts.AccountError as exc:
+        raise CliError(str(exc)) from None
+    print(f"{args.username}: {account.roles}")
+    return 0

@@ -1,0 +1,108 @@
+"""The one place that knows how to reach the database.
+
+Every domain package gets its engine and sessions from here, so that SQLite (the default, one file)
+and PostgreSQL (``ITCAP_DATABASE_URL``) behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+DEFAULT_DATABASE_URL = "sqlite:///itcap.db"
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def database_url() -> str:
+    """The URL in ``ITCAP_DATABASE_URL``, or a SQLite file ``itcap.db`` in the working directory."""
+    url = os.environ.get("ITCAP_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    # Accept the URL form most PostgreSQL tools print; SQLAlchemy needs the driver spelled out.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def is_sqlite(url: str | None = None) -> bool:
+    return (url or database_url()).startswith("sqlite")
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (dashboards) run while a respondent submits; busy_timeout turns lock
+    # contention between threads or processes into waiting instead of "database is locked".
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """A process-wide engine per URL (engines pool connections; one per URL is enough)."""
+    url = url or database_url()
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            if is_sqlite(url):
+                _ensure_sqlite_directory(url)
+                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+                event.listen(engine, "connect", _configure_sqlite)
+            else:
+                engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            _engines[url] = engine
+        return engine
+
+
+def _ensure_sqlite_directory(url: str) -> None:
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests switch databases; forked workers must not share sockets)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A unit of work: commits when the block ends, rolls everything back if it raises."""
+    session = Session(get_engine(url), expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def utcnow() -> dt.datetime:
+    """Timezone-aware UTC: every timestamp column stores and returns UTC."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def today() -> dt.date:
+    return utcnow().date()
+
+
+def upgrade_database(url: str | None = None) -> None:
+    """Create or upgrade the schema to the newest migration (idempotent; safe to run on every start)."""
+    from itcap.migrate import upgrade
+
+    upgrade(url or database_url())

@@ -1,0 +1,144 @@
+"""Shared plumbing for validating YAML documents (capability models, survey instruments).
+
+Every problem is reported with its location — file, the id of the thing it is in, the field — so a
+person editing a 2,000-line YAML file can go straight to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+MAX_YAML_BYTES = 2 * 1024 * 1024  # a full model with rich descriptors is ~100 kB
+
+
+class DocumentInvalid(ValueError):
+    """A document failed validation; ``problems`` lists every problem, one line each."""
+
+    def __init__(self, problems: Iterable[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def read_text(path: str | Path, max_bytes: int = MAX_YAML_BYTES) -> str:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise DocumentInvalid([f"{path}: file not found"]) from None
+    except OSError as exc:
+        raise DocumentInvalid([f"{path}: cannot read ({exc.strerror})"]) from None
+    if path.is_dir():
+        raise DocumentInvalid([f"{path}: is a directory, not a file"])
+    if size > max_bytes:
+        raise DocumentInvalid([f"{path}: file is {size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB"])
+    raw = path.read_bytes()
+    return decode_text(raw, str(path))
+
+
+def decode_upload(raw: bytes, where: str, max_bytes: int = MAX_YAML_BYTES) -> str:
+    """Text of an uploaded file, refusing oversized or non-UTF-8 uploads with a specific message."""
+    if len(raw) > max_bytes:
+        raise DocumentInvalid([f"{where}: file is {len(raw) / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB"])
+    return decode_text(raw, where)
+
+
+def decode_text(raw: bytes, where: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DocumentInvalid([f"{where}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"]) from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate mapping keys instead of silently keeping the last one."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(None, None, "a mapping key must be a plain value", key_node.start_mark) from None
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_yaml(text: str, where: str) -> dict:
+    if not text.strip():
+        raise DocumentInvalid([f"{where}: the file is empty"])
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        position = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = exc.problem or exc.context or "not valid YAML"
+        raise DocumentInvalid([f"{where}: {position}not valid YAML: {problem}"]) from None
+    except yaml.YAMLError as exc:
+        raise DocumentInvalid([f"{where}: not valid YAML: {exc}"]) from None
+    except RecursionError:
+        raise DocumentInvalid([f"{where}: not valid YAML: nested too deeply"]) from None
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "nothing"
+        raise DocumentInvalid([f"{where}: expected a YAML mapping at the top level, found {kind}"])
+    return data
+
+
+def describe_location(data: Any, loc: tuple[Any, ...]) -> str:
+    """Turn a pydantic location into 'capabilities[3] (id brm) → levels → 4'.
+
+    Wherever a list element is a mapping with an ``id``, the id is named: that is what people search for.
+    """
+    parts: list[str] = []
+    node = data
+    for step in loc:
+        if isinstance(step, int) and isinstance(node, list):
+            label = f"[{step}]"
+            element = node[step] if 0 <= step < len(node) else None
+            if isinstance(element, dict) and isinstance(element.get("id"), (str, int)):
+                label += f" (id {element['id']})"
+            if parts:
+                parts[-1] += label
+            else:
+                parts.append(label)
+            node = element
+        else:
+            parts.append(str(step))
+            node = node.get(step) if isinstance(node, dict) else None
+    return " → ".join(parts) if parts else "(top level)"
+
+
+def pydantic_problems(exc: ValidationError, data: Any, where: str) -> list[str]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(step for step in error["loc"] if not (isinstance(step, str) and step.startswith("function-")))
+        message = error["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        if error["type"] == "missing":
+            message = "required field is missing"
+        elif error["type"] == "extra_forbidden":
+            message = "unknown field (check the spelling)"
+        problems.append(f"{where}: {describe_location(data, loc)}: {message}")
+    return problems
+
+
+def validate_document(model: type[BaseModel], data: dict, where: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise DocumentInvalid(pydantic_problems(exc, data, where)) from None

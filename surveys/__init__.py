@@ -1,0 +1,1 @@
+"""Perception surveys: instruments, campaigns, invitations, responses, scoring and group statistics."""

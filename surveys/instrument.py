@@ -1,0 +1,313 @@
+"""The survey instrument schema and its YAML loader.
+
+An instrument is data: respondent groups, labelled response scales, the scales (dimensions) items
+belong to — each tagged with the operating mode it evidences — sections of items, and
+importance/performance pairs for IT services.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from capability_model.loader import data_path
+from itcap.validation import DocumentInvalid, decode_upload, parse_yaml, read_text, validate_document
+
+DEFAULT_INSTRUMENT_FILE = "it_perception_survey.yaml"
+
+Identifier = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$"),
+]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+ItemType = Literal["likert", "numeric", "text", "choice"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Group(_Strict):
+    id: Identifier
+    name: ShortText
+    description: LongText = ""
+
+
+class ResponseScale(_Strict):
+    id: Identifier
+    min: int = Field(ge=-10, le=100)
+    max: int = Field(ge=-10, le=100)
+    labels: dict[int, ShortText]
+
+
+class Scale(_Strict):
+    id: Identifier
+    name: ShortText
+    description: LongText = ""
+    mode: Identifier | None = None  # the operating mode this dimension evidences
+
+
+class Option(_Strict):
+    code: int
+    label: ShortText
+
+
+class Item(_Strict):
+    id: Identifier
+    type: ItemType
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    help: LongText = ""
+    required: bool = False
+    groups: list[Identifier] | None = None  # None: asked of every group
+    # likert
+    response_scale: Identifier | None = None
+    scale: Identifier | None = None
+    reverse: bool = False
+    # numeric
+    min: float | None = None
+    max: float | None = None
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
+    # choice (coarse demographics only — never free-form)
+    options: list[Option] = Field(default_factory=list)
+    demographic: bool = False
+    # text
+    max_length: int = Field(default=2000, ge=1, le=20000)
+
+
+class Section(_Strict):
+    id: Identifier
+    title: ShortText
+    intro: LongText = ""
+    items: list[Item] = Field(min_length=1)
+
+
+class IpaPair(_Strict):
+    id: Identifier
+    name: ShortText  # the IT service, e.g. "Logging on"
+    importance: Identifier
+    performance: Identifier
+
+
+class Instrument(_Strict):
+    id: Identifier
+    name: ShortText
+    version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] = "1"
+    description: LongText = ""
+    welcome: LongText = ""
+    privacy_statement: LongText = ""
+    thank_you: LongText = ""
+    groups: list[Group] = Field(min_length=1)
+    response_scales: list[ResponseScale] = Field(default_factory=list)
+    scales: list[Scale] = Field(default_factory=list)
+    sections: list[Section] = Field(min_length=1)
+    ipa_pairs: list[IpaPair] = Field(default_factory=list)
+
+    # -- convenience -----------------------------------------------------------------------------
+    @property
+    def items(self) -> list[Item]:
+        return [item for section in self.sections for item in section.items]
+
+    def item(self, item_id: str) -> Item:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    def item_map(self) -> dict[str, Item]:
+        return {item.id: item for item in self.items}
+
+    def response_scale(self, scale_id: str) -> ResponseScale:
+        for rs in self.response_scales:
+            if rs.id == scale_id:
+                return rs
+        raise KeyError(scale_id)
+
+    def scale(self, scale_id: str) -> Scale:
+        for scale in self.scales:
+            if scale.id == scale_id:
+                return scale
+        raise KeyError(scale_id)
+
+    def group_ids(self) -> list[str]:
+        return [g.id for g in self.groups]
+
+    def group_name(self, group_id: str) -> str:
+        return next((g.name for g in self.groups if g.id == group_id), group_id)
+
+    def item_groups(self, item: Item) -> list[str]:
+        return list(item.groups) if item.groups is not None else self.group_ids()
+
+    def items_for_group(self, group_id: str) -> list[Item]:
+        return [item for item in self.items if group_id in self.item_groups(item)]
+
+    def scale_items(self, scale_id: str) -> list[Item]:
+        return [item for item in self.items if item.scale == scale_id]
+
+    def item_range(self, item: Item) -> tuple[float | None, float | None]:
+        """The allowed (min, max) of an item's answers; (None, None) for text."""
+        if item.type == "likert" and item.response_scale:
+            rs = self.response_scale(item.response_scale)
+            return rs.min, rs.max
+        if item.type == "numeric":
+            return item.min, item.max
+        if item.type == "choice" and item.options:
+            codes = [o.code for o in item.options]
+            return min(codes), max(codes)
+        return None, None
+
+    def value_labels(self, item: Item) -> dict[int, str]:
+        """Code → label, for likert and choice items (exports, SPSS value labels, imports by label)."""
+        if item.type == "likert" and item.response_scale:
+            return dict(self.response_scale(item.response_scale).labels)
+        if item.type == "choice":
+            return {o.code: o.label for o in item.options}
+        return {}
+
+    def to_show_json(self) -> dict:
+        """The ``itcap survey show`` document (DESIGN.md's CLI contract)."""
+        items = []
+        for item in self.items:
+            lo, hi = self.item_range(item)
+            items.append({
+                "id": item.id, "type": item.type, "scale": item.scale, "reverse": item.reverse,
+                "min": lo, "max": hi, "groups": self.item_groups(item),
+            })
+        return {
+            "id": self.id,
+            "name": self.name,
+            "groups": [{"id": g.id, "name": g.name} for g in self.groups],
+            "scales": [{"id": s.id, "name": s.name, "mode": s.mode} for s in self.scales],
+            "items": items,
+        }
+
+
+def _duplicates(values: list[str]) -> list[str]:
+    return [value for value, count in Counter(values).items() if count > 1]
+
+
+def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
+    problems: list[str] = []
+    for kind, values in (
+        ("groups", [g.id for g in inst.groups]),
+        ("response_scales", [r.id for r in inst.response_scales]),
+        ("scales", [s.id for s in inst.scales]),
+        ("sections", [s.id for s in inst.sections]),
+        ("items", [i.id for i in inst.items]),
+        ("ipa_pairs", [p.id for p in inst.ipa_pairs]),
+    ):
+        for dup in _duplicates(values):
+            problems.append(f"{where}: {kind}: id {dup!r} is used more than once")
+
+    for index, rs in enumerate(inst.response_scales):
+        here = f"{where}: response_scales[{index}] (id {rs.id})"
+        if rs.min >= rs.max:
+            problems.append(f"{here}: min ({rs.min}) must be below max ({rs.max})")
+            continue
+        missing = [v for v in range(rs.min, rs.max + 1) if v not in rs.labels]
+        extra = sorted(v for v in rs.labels if not rs.min <= v <= rs.max)
+        if missing:
+            problems.append(f"{here} → labels: no label for {', '.join(map(str, missing))}")
+        if extra:
+            problems.append(f"{here} → labels: {', '.join(map(str, extra))} outside {rs.min}–{rs.max}")
+
+    group_ids = set(inst.group_ids())
+    response_scales = {r.id: r for r in inst.response_scales}
+    scale_ids = {s.id for s in inst.scales}
+    scale_ranges: dict[str, set[tuple]] = {}
+    for s_index, section in enumerate(inst.sections):
+        for i_index, item in enumerate(section.items):
+            here = f"{where}: sections[{s_index}] (id {section.id}) → items[{i_index}] (id {item.id})"
+            for g in item.groups or []:
+                if g not in group_ids:
+                    problems.append(f"{here} → groups: unknown group {g!r}; known: {', '.join(sorted(group_ids))}")
+            if item.groups is not None and not item.groups:
+                problems.append(f"{here} → groups: an empty list asks nobody; leave 'groups' out to ask everyone")
+            if item.type == "likert":
+                if not item.response_scale:
+                    problems.append(f"{here} → response_scale: a likert item needs a response_scale")
+                elif item.response_scale not in response_scales:
+                    problems.append(f"{here} → response_scale: unknown response scale {item.response_scale!r}")
+                else:
+                    rs = response_scales[item.response_scale]
+                    if item.scale:
+                        scale_ranges.setdefault(item.scale, set()).add((rs.min, rs.max))
+            else:
+                for field in ("response_scale", "scale"):
+                    if getattr(item, field):
+                        problems.append(f"{here} → {field}: only likert items have a {field}")
+                if item.reverse:
+                    problems.append(f"{here} → reverse: only likert items can be reverse-coded")
+            if item.scale and item.scale not in scale_ids:
+                problems.append(f"{here} → scale: unknown scale {item.scale!r}")
+            if item.type == "numeric":
+                if item.min is None or item.max is None:
+                    problems.append(f"{here}: a numeric item needs min and max (the plausible range)")
+                elif item.min >= item.max:
+                    problems.append(f"{here}: min ({item.min:g}) must be below max ({item.max:g})")
+            elif item.min is not None or item.max is not None:
+                problems.append(f"{here}: only numeric items have min/max")
+            if item.type == "choice":
+                if len(item.options) < 2:
+                    problems.append(f"{here} → options: a choice item needs at least two options")
+                for dup in _duplicates([str(o.code) for o in item.options]):
+                    problems.append(f"{here} → options: code {dup} is used more than once")
+                for dup in _duplicates([o.label for o in item.options]):
+                    problems.append(f"{here} → options: label {dup!r} is used more than once")
+            elif item.options:
+                problems.append(f"{here} → options: only choice items have options")
+
+    for scale in inst.scales:
+        members = inst.scale_items(scale.id)
+        if len(members) < 2:
+            problems.append(f"{where}: scales (id {scale.id}): a scale needs at least two likert items, found {len(members)}")
+        if len(scale_ranges.get(scale.id, set())) > 1:
+            problems.append(f"{where}: scales (id {scale.id}): its items use response scales with different ranges; a scale score needs one range")
+
+    items = inst.item_map()
+    for index, pair in enumerate(inst.ipa_pairs):
+        here = f"{where}: ipa_pairs[{index}] (id {pair.id})"
+        for field in ("importance", "performance"):
+            item_id = getattr(pair, field)
+            if item_id not in items:
+                problems.append(f"{here} → {field}: unknown item {item_id!r}")
+            elif items[item_id].type != "likert":
+                problems.append(f"{here} → {field}: item {item_id!r} must be a likert item")
+        if pair.importance == pair.performance:
+            problems.append(f"{here}: importance and performance must be different items")
+    return problems
+
+
+def parse_instrument(text: str, where: str = "<instrument>") -> Instrument:
+    data = parse_yaml(text, where)
+    instrument = validate_document(Instrument, data, where)
+    problems = cross_reference_problems(instrument, where)
+    if problems:
+        raise DocumentInvalid(problems)
+    return instrument
+
+
+def parse_instrument_bytes(raw: bytes, where: str) -> Instrument:
+    return parse_instrument(decode_upload(raw, where), where)
+
+
+def load_instrument_file(path: str | Path) -> Instrument:
+    return parse_instrument(read_text(path), str(path))
+
+
+def default_instrument_path() -> Path:
+    return data_path(DEFAULT_INSTRUMENT_FILE)
+
+
+@lru_cache(maxsize=1)
+def load_default_instrument() -> Instrument:
+    return load_instrument_file(default_instrument_path())
+
+
+@lru_cache(maxsize=64)
+def parse_instrument_cached(source_yaml: str) -> Instrument:
+    return parse_instrument(source_yaml, "<stored instrument>")

@@ -1,0 +1,46 @@
+"""Saving and loading survey instruments in the database."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from itcap import audit
+from itcap.validation import DocumentInvalid
+from surveys.instrument import Instrument, default_instrument_path, parse_instrument, parse_instrument_cached
+from surveys.tables import InstrumentRecord
+
+
+def save_instrument(session: Session, source_yaml: str, actor: str, where: str = "<upload>") -> InstrumentRecord:
+    """Validate and store an instrument (same id+version with identical text is a no-op; with
+    different text it is refused — campaigns refer to an instrument version)."""
+    instrument = parse_instrument(source_yaml, where)
+    existing = session.exec(
+        select(InstrumentRecord).where(InstrumentRecord.key == instrument.id, InstrumentRecord.version == instrument.version)
+    ).first()
+    if existing is not None:
+        if existing.source_yaml == source_yaml:
+            return existing
+        raise DocumentInvalid([f"{where}: instrument {instrument.id!r} version {instrument.version!r} is already loaded with different content; change 'version' to load it as a new version"])
+    record = InstrumentRecord(key=instrument.id, version=instrument.version, name=instrument.name, source_yaml=source_yaml, created_by=actor)
+    session.add(record)
+    session.flush()
+    audit.record(session, actor, "instrument.load", f"instrument:{record.id}", f"{instrument.id} v{instrument.version}: {instrument.name}")
+    return record
+
+
+def ensure_default_instrument(session: Session, actor: str = "system") -> InstrumentRecord | None:
+    path = default_instrument_path()
+    if not path.exists():
+        return None
+    return save_instrument(session, path.read_text(encoding="utf-8"), actor, str(path))
+
+
+def list_instruments(session: Session) -> list[InstrumentRecord]:
+    return list(session.exec(select(InstrumentRecord).order_by(InstrumentRecord.key, InstrumentRecord.id)))
+
+
+def load_stored_instrument(session: Session, record_id: int) -> Instrument:
+    record = session.get(InstrumentRecord, record_id)
+    if record is None:
+        raise KeyError(f"no instrument with id {record_id}")
+    return parse_instrument_cached(record.source_yaml)
