@@ -1,0 +1,15 @@
+"""itcap — Streamlit entry point: builds the navigation for whoever is here, nothing else.
+
+Respondents arrive with ``?token=…`` and see only the survey. Everyone else logs in and sees the
+pages their roles allow; other pages are not registered, so they can be neither listed nor served.
+"""
+
+import streamlit as st
+
+from itcap.ui.app_shell import build_navigation, ensure_database, sidebar
+
+st.set_page_config(page_title="itcap", page_icon=":material/radar:", layout="wide")
+ensure_database()
+navigation = build_navigation()
+sidebar()
+navigation.run()

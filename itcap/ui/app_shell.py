@@ -1,0 +1,60 @@
+"""What app.py needs: database bootstrap once per process, navigation per role, the sidebar."""
+
+from __future__ import annotations
+
+import sys
+
+import streamlit as st
+
+from itcap.accounts import ROLE_LABELS
+from itcap.ui import auth
+from itcap.ui.navigation import ACCOUNT_PAGE, LOGIN_PAGE, SURVEY_PAGE, PageSpec, pages_for
+
+
+@st.cache_resource(show_spinner=False)
+def _bootstrap_once(url: str) -> None:
+    from itcap.bootstrap import bootstrap
+
+    result = bootstrap(url)
+    if result.generated_admin_password:
+        # The server console is the only place this password ever appears.
+        print(f"itcap: created administrator 'admin' with password (shown once): {result.generated_admin_password}",
+              file=sys.stderr, flush=True)
+
+
+def ensure_database() -> None:
+    from itcap.storage import database_url
+
+    _bootstrap_once(database_url())
+
+
+def _st_page(spec: PageSpec, default: bool = False) -> st.Page:
+    return st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=default)
+
+
+def build_navigation():
+    if st.query_params.get("token"):
+        return st.navigation([_st_page(SURVEY_PAGE, default=True)], position="hidden")
+    account = auth.current_account()
+    if account is None:
+        return st.navigation([_st_page(LOGIN_PAGE, default=True)], position="hidden")
+    specs = pages_for(account.role_set)
+    sections: dict[str, list[st.Page]] = {}
+    for index, spec in enumerate(specs):
+        sections.setdefault(spec.section, []).append(_st_page(spec, default=index == 0))
+    sections.setdefault(ACCOUNT_PAGE.section, []).append(_st_page(ACCOUNT_PAGE, default=not specs))
+    return st.navigation(sections)
+
+
+def sidebar() -> None:
+    if st.query_params.get("token"):
+        return
+    account = auth.current_account()
+    if account is None:
+        return
+    with st.sidebar:
+        roles = ", ".join(ROLE_LABELS[r] for r in sorted(account.role_set))
+        st.caption(f"Signed in as **{account.display_name}** ({roles or 'no role'})")
+        if st.button("Log out", icon=":material/logout:", key="itcap_logout"):
+            auth.log_out()
+            st.rerun()

@@ -1,0 +1,33 @@
+"""My account: who I am, change my password."""
+
+import streamlit as st
+
+from itcap import accounts, audit
+from itcap.accounts import ROLE_LABELS
+from itcap.storage import session_scope
+from itcap.ui import auth
+
+account = auth.require_role()
+st.title("My account")
+st.write(f"**{account.display_name}** — username `{account.username}`")
+st.write("Roles: " + (", ".join(ROLE_LABELS[r] for r in sorted(account.role_set)) or "none yet — ask an administrator"))
+
+with st.form("change_password"):
+    st.subheader("Change password")
+    current = st.text_input("Current password", type="password", autocomplete="current-password")
+    new = st.text_input(f"New password (at least {accounts.MIN_PASSWORD_LENGTH} characters)", type="password", autocomplete="new-password")
+    repeat = st.text_input("New password again", type="password", autocomplete="new-password")
+    if st.form_submit_button("Change password"):
+        if new != repeat:
+            st.error("The new passwords do not match.")
+        else:
+            try:
+                with session_scope() as session:
+                    check = accounts.authenticate(session, account.username, current)
+                    if not check.ok:
+                        raise accounts.AccountError("The current password is wrong.")
+                    accounts.set_password(session, check.account, new)
+                    audit.record(session, account.username, "account.password", f"account:{account.username}")
+                st.success("Password changed.")
+            except accounts.AccountError as exc:
+                st.error(str(exc))

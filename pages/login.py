@@ -1,0 +1,34 @@
+"""Log in with a local account."""
+
+import streamlit as st
+
+from itcap import accounts
+from itcap.storage import session_scope
+from itcap.ui import auth
+
+st.title("itcap")
+st.caption("IT capability maturity and perception — Supplier, Business Partner or Business Leader?")
+
+reason = st.session_state.pop("itcap_logout_reason", None)
+if reason:
+    st.info(reason)
+
+with st.form("login", border=True):
+    st.subheader("Log in")
+    username = st.text_input("Username", autocomplete="username")
+    password = st.text_input("Password", type="password", autocomplete="current-password")
+    submitted = st.form_submit_button("Log in", type="primary")
+
+if submitted:
+    if not username or not password:
+        st.error("Enter your username and password.")
+    else:
+        with session_scope() as session:
+            result = accounts.authenticate(session, username, password)
+        if result.ok:
+            auth.log_in(result.account)
+            st.rerun()
+        else:
+            st.error(result.message)
+
+st.caption("Answering a survey? Use the link from your invitation — no account is needed.")
