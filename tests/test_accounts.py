@@ -1,0 +1,84 @@
+"""Accounts: argon2id hashes, lockout after repeated failures, roles."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from itcap import accounts
+from itcap.storage import get_engine, session_scope, utcnow
+
+
+def _make(url, username="ana", password="correct horse battery", roles=("assessor",)):
+    with session_scope(url) as session:
+        accounts.create_account(session, username, password, list(roles))
+
+
+def test_password_is_stored_as_an_argon2id_hash(any_db_url):
+    _make(any_db_url)
+    with get_engine(any_db_url).connect() as conn:
+        stored = conn.execute(text("SELECT password_hash FROM account WHERE username = 'ana'")).scalar_one()
+    assert stored.startswith("$argon2id$")
+    assert "correct horse" not in stored
+
+
+def test_login_succeeds_with_the_right_password_only(any_db_url):
+    _make(any_db_url)
+    with session_scope(any_db_url) as session:
+        assert accounts.authenticate(session, "ana", "correct horse battery").ok
+        wrong = accounts.authenticate(session, "ana", "wrong password!")
+        unknown = accounts.authenticate(session, "nobody", "correct horse battery")
+    assert not wrong.ok and not unknown.ok
+    assert wrong.message == unknown.message, "the message must not reveal whether the username exists"
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(any_db_url):
+    _make(any_db_url)
+    start = utcnow()
+    with session_scope(any_db_url) as session:
+        for attempt in range(accounts.MAX_FAILED_ATTEMPTS):
+            assert not accounts.authenticate(session, "ana", "wrong password!", now=start).ok
+        locked = accounts.authenticate(session, "ana", "correct horse battery", now=start + dt.timedelta(minutes=14))
+        assert not locked.ok and "locked" in locked.message
+        later = accounts.authenticate(session, "ana", "correct horse battery", now=start + dt.timedelta(minutes=15, seconds=1))
+        assert later.ok
+
+
+def test_four_failures_do_not_lock_and_success_resets_the_count(any_db_url):
+    _make(any_db_url)
+    with session_scope(any_db_url) as session:
+        for _ in range(4):
+            accounts.authenticate(session, "ana", "wrong password!")
+        assert accounts.authenticate(session, "ana", "correct horse battery").ok
+        for _ in range(4):
+            accounts.authenticate(session, "ana", "wrong password!")
+        assert accounts.authenticate(session, "ana", "correct horse battery").ok
+
+
+def test_duplicate_username_and_bad_roles_are_refused(db_url):
+    _make(db_url)
+    with pytest.raises(accounts.AccountError, match="already exists"):
+        _make(db_url)
+    with pytest.raises(accounts.AccountError, match="unknown role"):
+        _make(db_url, username="bo", roles=("superuser",))
+    with pytest.raises(accounts.AccountError, match="at least"):
+        _make(db_url, username="cy", password="short")
+
+
+def test_a_person_may_hold_several_roles(db_url):
+    _make(db_url, roles=("leadership", "assessor"))
+    with session_scope(db_url) as session:
+        account = accounts.get_by_username(session, "ana")
+    assert account.role_set == {"leadership", "assessor"}
+    assert account.has_role("assessor") and not account.has_role("admin")
+
+
+def test_first_admin_is_created_once_with_a_generated_password(db_url):
+    with session_scope(db_url) as session:
+        created = accounts.ensure_first_admin(session, None)
+    assert created is not None
+    account, password = created
+    assert account.has_role("admin") and len(password) >= 16
+    with session_scope(db_url) as session:
+        assert accounts.authenticate(session, "admin", password).ok
+        assert accounts.ensure_first_admin(session, None) is None
