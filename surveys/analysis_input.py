@@ -1,0 +1,338 @@
+"""Responses in, a clean numeric table out — shared by ``itcap analyze``, the app and the report.
+
+A responses table has one row per respondent, a group column and one column per item id. This
+module checks it against the instrument and says exactly what is wrong and where (line numbers for
+CSV files, row labels for DataFrames):
+
+* the group column exists, is never blank and holds instrument groups (ids; a group's id or name
+  in any letter case is accepted and mapped to the id); typos are listed with their row counts;
+* every column is an instrument item, the group column, the flag column, a known metadata column
+  (:data:`METADATA_COLUMNS`) or explicitly ignored; every likert/numeric item has a column
+  (text and choice items may be absent — the analysis ignores them);
+* cells are blank (or ``NA``, ``N/A``, ``NaN``: missing) or numbers; likert cells may also hold
+  the exact label of a response option (any letter case) and must be whole codes within the
+  response scale; numeric cells must lie within the item's min–max.
+
+Everything found is reported at once (up to :data:`MAX_LISTED` cell problems plus a count), as an
+:class:`AnalysisInputError` — a :class:`itcap.validation.DocumentInvalid`, so the CLI prints one
+line per problem and exits 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from itcap.validation import DocumentInvalid
+from surveys.instrument import Instrument
+from surveys.scoring import ANALYSED_TYPES, item_bounds
+
+__all__ = [
+    "AnalysisInputError", "ResponsesTable", "METADATA_COLUMNS", "MISSING_TOKENS", "read_responses_csv",
+    "prepare_responses", "responses_to_frame",
+]
+
+# Columns an export or a survey tool typically adds; skipped unless they are instrument items.
+METADATA_COLUMNS = frozenset({
+    "response_id", "respondent", "respondent_id", "id", "campaign", "campaign_id", "submitted_on",
+    "submitted", "date", "duration_seconds", "duration", "quality_flags", "flags", "source",
+})
+MISSING_TOKENS = ("", "NA", "N/A", "NaN", "nan")
+MAX_LISTED = 20
+
+
+class AnalysisInputError(DocumentInvalid):
+    """The responses table cannot be analysed; ``problems`` lists every reason, one line each."""
+
+
+@dataclass
+class ResponsesTable:
+    """A validated responses table.
+
+    ``frame`` has the group column (instrument group ids, str), one float column per analysed item
+    (likert and numeric, instrument order; NaN = missing) and, when asked for, the flag column
+    (str, '' = not flagged). The row index is kept from the input. ``ignored_columns`` lists the
+    input columns that were skipped (text/choice items, metadata, explicitly ignored).
+    """
+
+    frame: pd.DataFrame
+    group_col: str
+    item_ids: list[str]
+    ignored_columns: list[str] = field(default_factory=list)
+    flag_col: str | None = None
+
+
+# -- CSV -----------------------------------------------------------------------------------------
+def read_responses_csv(
+    text: str,
+    instrument: Instrument,
+    group_col: str,
+    *,
+    where: str = "<responses>",
+    flag_col: str | None = None,
+    ignore_columns: Sequence[str] = (),
+) -> ResponsesTable:
+    """Parse and validate a responses CSV (text already decoded); errors carry file line numbers."""
+    header = _csv_header(text, where)
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        raise AnalysisInputError([f"{where}: line 1: column {c!r} appears more than once" for c in dupes])
+    string_cols = {c for c in header if c not in _analysed_ids(instrument)}
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text, newline=""),
+            header=0,
+            names=header,
+            dtype={c: str for c in string_cols},
+            na_values={c: list(MISSING_TOKENS) for c in header if c not in string_cols},
+            keep_default_na=False,
+            skipinitialspace=True,
+        )
+    except pd.errors.ParserError as exc:
+        raise AnalysisInputError([_parser_problem(str(exc), where)]) from None
+    except (ValueError, csv.Error) as exc:
+        raise AnalysisInputError([f"{where}: not a readable CSV file ({exc})"]) from None
+    if frame.empty:
+        raise AnalysisInputError([f"{where}: no responses (the file has a header line and no data rows)"])
+    for c in string_cols & set(frame.columns):
+        frame[c] = frame[c].fillna("")
+    lines: list[int] | None = None
+
+    def line_of(position: int) -> str:
+        nonlocal lines
+        if lines is None:
+            lines = _record_start_lines(text)
+        line = lines[position] if position < len(lines) else position + 2
+        return f"line {line}"
+
+    return prepare_responses(
+        frame, instrument, group_col, where=where, flag_col=flag_col, ignore_columns=ignore_columns, locate=line_of,
+    )
+
+
+def _csv_header(text: str, where: str) -> list[str]:
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")), None)
+    except csv.Error as exc:
+        raise AnalysisInputError([f"{where}: line 1: cannot read the header ({exc})"]) from None
+    if not header or not any(h.strip() for h in header):
+        raise AnalysisInputError([f"{where}: line 1: no header line (expected the group column and one column per item id)"])
+    blank = [str(i + 1) for i, h in enumerate(header) if not h.strip()]
+    if blank:
+        raise AnalysisInputError([f"{where}: line 1: column {', '.join(blank)} has no name"])
+    return [h.strip() for h in header]
+
+
+def _parser_problem(message: str, where: str) -> str:
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if match:
+        expected, line, saw = match.groups()
+        return f"{where}: line {line}: {saw} fields, but the header has {expected}"
+    return f"{where}: not a readable CSV file ({message.strip().splitlines()[-1]})"
+
+
+def _record_start_lines(text: str) -> list[int]:
+    """Physical line on which each data record starts (records may span lines inside quotes)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    starts = []
+    previous_end = 0
+    for number, record in enumerate(reader):
+        start = previous_end + 1
+        previous_end = reader.line_num
+        if number == 0 or not record:  # header; pandas skips blank lines
+            continue
+        starts.append(start)
+    return starts
+
+
+# -- any DataFrame -------------------------------------------------------------------------------
+def _analysed_ids(instrument: Instrument) -> list[str]:
+    return [item.id for item in instrument.items if item.type in ANALYSED_TYPES]
+
+
+def prepare_responses(
+    frame: pd.DataFrame,
+    instrument: Instrument,
+    group_col: str,
+    *,
+    where: str = "<responses>",
+    flag_col: str | None = None,
+    ignore_columns: Sequence[str] = (),
+    locate: Callable[[int], str] | None = None,
+) -> ResponsesTable:
+    """Validate a responses DataFrame against the instrument and return the clean table.
+
+    ``locate(position)`` names the row at 0-based position for messages (default: ``row <index
+    label>``). Raises :class:`AnalysisInputError` listing every problem found.
+    """
+    if locate is None:
+        labels = frame.index
+
+        def locate(position: int) -> str:
+            return f"row {labels[position]}"
+
+    problems: list[str] = []
+    columns = [str(c) for c in frame.columns]
+    frame = frame.copy()
+    frame.columns = columns
+    items = instrument.item_map()
+    analysed = _analysed_ids(instrument)
+    ignore = set(ignore_columns)
+
+    if group_col not in columns:
+        problems.append(f"{where}: no group column {group_col!r}; the columns are {_listing(columns)}")
+    if flag_col is not None and flag_col not in columns:
+        problems.append(f"{where}: no flag column {flag_col!r}; the columns are {_listing(columns)}")
+    ignored: list[str] = []
+    for c in columns:
+        if c in (group_col, flag_col):
+            continue
+        if c in items:
+            if items[c].type not in ANALYSED_TYPES:
+                ignored.append(c)
+            continue
+        if c in ignore or c in METADATA_COLUMNS:
+            ignored.append(c)
+            continue
+        problems.append(
+            f"{where}: column {c!r} is not an item of instrument {instrument.id!r}"
+            f"{_did_you_mean(c, list(items))} (to skip a column that is not an item, ignore it explicitly)"
+        )
+    for item_id in analysed:
+        if item_id not in columns:
+            problems.append(f"{where}: instrument item {item_id!r} ({items[item_id].type}) has no column")
+    if problems:
+        raise AnalysisInputError(problems)
+
+    groups = _check_groups(frame[group_col], instrument, group_col, where, locate, problems)
+    cell_problems: list[str] = []
+    n_cell_problems = 0
+    out = {group_col: groups}
+    for item_id in analysed:
+        values, found, count = _check_item(frame[item_id], instrument, item_id, where, locate)
+        out[item_id] = values
+        n_cell_problems += count
+        cell_problems.extend(found[: max(0, MAX_LISTED - len(cell_problems))])
+    problems.extend(cell_problems)
+    if n_cell_problems > len(cell_problems):
+        problems.append(f"{where}: … and {n_cell_problems - len(cell_problems)} more cells with the problems above")
+    if problems:
+        raise AnalysisInputError(problems)
+    if flag_col is not None:
+        out[flag_col] = frame[flag_col].fillna("").astype(str).str.strip()
+    clean = pd.DataFrame(out, index=frame.index)
+    return ResponsesTable(frame=clean, group_col=group_col, item_ids=analysed, ignored_columns=ignored, flag_col=flag_col)
+
+
+def _listing(values: Iterable[str], limit: int = 12) -> str:
+    values = list(values)
+    shown = ", ".join(values[:limit])
+    return shown + (f", … ({len(values)} in all)" if len(values) > limit else "")
+
+
+def _did_you_mean(value: str, choices: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(value, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_groups(column: pd.Series, instrument: Instrument, group_col: str, where: str,
+                  locate: Callable[[int], str], problems: list[str]) -> pd.Series:
+    raw = column.astype(object).where(column.notna(), "").astype(str).str.strip()
+    lookup: dict[str, str] = {}
+    for g in instrument.groups:
+        lookup[g.name.casefold()] = g.id
+        lookup[g.id.casefold()] = g.id
+    for g in instrument.groups:
+        lookup[g.id] = g.id
+    codes, uniques = pd.factorize(raw)  # map each distinct value once, not each row
+    mapped_uniques = np.array([lookup.get(v, lookup.get(v.casefold())) for v in uniques], dtype=object)
+    mapped = pd.Series(mapped_uniques[codes] if len(uniques) else np.array([], dtype=object), index=raw.index, dtype=object)
+    blank = np.flatnonzero((raw == "").to_numpy())
+    if len(blank):
+        where_blank = ", ".join(locate(int(p)) for p in blank[:5]) + (" …" if len(blank) > 5 else "")
+        problems.append(f"{where}: the group column {group_col!r} is blank in {len(blank)} row(s): {where_blank}")
+    unknown = raw[mapped.isna() & (raw != "")]
+    if len(unknown):
+        expected = ", ".join(instrument.group_ids())
+        positions = {v: np.flatnonzero((raw == v).to_numpy())[0] for v in unknown.unique()}
+        for value, count in unknown.value_counts(sort=False).items():
+            problems.append(
+                f"{where}: group {value!r} ({count} row{'s' if count != 1 else ''}, first at {locate(int(positions[value]))}) "
+                f"is not one of {expected}{_did_you_mean(value, instrument.group_ids())}"
+            )
+    return mapped.astype(object)
+
+
+def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: str,
+                locate: Callable[[int], str]) -> tuple[np.ndarray, list[str], int]:
+    item = instrument.item(item_id)
+    lo, hi = item_bounds(instrument, item)
+    problems: list[str] = []
+    count = 0
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        text = column.astype(object).where(column.notna(), "").astype(str).str.strip()
+        values = pd.to_numeric(text.where(~text.isin(MISSING_TOKENS), None), errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(np.isnan(values) & ~text.isin(MISSING_TOKENS).to_numpy())
+        if len(bad):
+            labels = {label.casefold(): code for code, label in instrument.value_labels(item).items()}
+            for position in bad:
+                cell = text.iloc[position]
+                code = labels.get(cell.casefold())
+                if code is not None:
+                    values[position] = code
+                    continue
+                count += 1
+                if len(problems) < MAX_LISTED:
+                    hint = " or a label of its response scale" if labels else ""
+                    problems.append(f"{where}: {locate(int(position))}, column {item_id}: {cell!r} is not a number{hint}")
+    with np.errstate(invalid="ignore"):
+        outside = (values < lo) | (values > hi) | np.isinf(values)
+        if item.type == "likert":
+            outside |= np.isfinite(values) & (np.floor(values) != values)
+    for position in np.flatnonzero(outside):
+        count += 1
+        if len(problems) < MAX_LISTED:
+            rule = f"a whole code from {lo:g} to {hi:g}" if item.type == "likert" else f"within {lo:g}–{hi:g}"
+            problems.append(f"{where}: {locate(int(position))}, column {item_id}: {values[position]:g} is out of range (expected {rule})")
+    return values, problems, count
+
+
+# -- stored responses ----------------------------------------------------------------------------
+def responses_to_frame(records: Iterable[Any], instrument: Instrument, group_col: str = "group",
+                       flag_col: str | None = "quality_flags") -> pd.DataFrame:
+    """A responses DataFrame from stored responses, ready for :func:`prepare_responses`.
+
+    Each record is a mapping or an object with ``group_id``, ``answers`` (a mapping item id →
+    value) or ``answers_json`` (its JSON text), and optionally ``quality_flags``. Only analysed
+    items become columns (text answers never enter the statistics).
+    """
+    import json
+
+    analysed = _analysed_ids(instrument)
+    groups: list[str] = []
+    flags: list[str] = []
+    rows: list[Mapping[str, Any]] = []
+    for record in records:
+        get = record.get if isinstance(record, Mapping) else (lambda k, d=None, r=record: getattr(r, k, d))
+        answers = get("answers")
+        if answers is None:
+            answers = json.loads(get("answers_json") or "{}")
+        groups.append(get("group_id", get("group", "")))
+        flags.append(get("quality_flags", "") or "")
+        rows.append(answers)
+    frame = pd.DataFrame.from_records(rows, columns=analysed) if rows else pd.DataFrame(columns=analysed)
+    frame.insert(0, group_col, groups)
+    if flag_col is not None:
+        frame[flag_col] = flags
+    return frame
