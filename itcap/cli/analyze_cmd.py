@@ -1,9 +1,173 @@
-"""itcap analyze … (registered by the issue that builds it)."""
+"""itcap analyze RESPONSES.csv --instrument FILE --group-col COL … — group comparison of survey
+responses (DESIGN.md's CLI contract). The work is done by surveys.stats.compare_groups; this module
+reads files, reports progress and prints."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+
+from itcap.cli.common import CliError, decode_csv_bytes, read_input_bytes, set_handler, write_json
+
+# Inputs with at least this many data rows get a progress indicator on stderr (always on a terminal).
+PROGRESS_ROWS = 20_000
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pass
+    p = subparsers.add_parser(
+        "analyze", help="compare groups of survey respondents (items, scales, reliability, IPA)",
+        description=(
+            "Compare two (or more) groups of survey respondents on every likert/numeric item and scale of the "
+            "instrument: n, mean, sd, median; Welch t; Hedges' g with 95%% CI; Mann–Whitney U and rank-biserial r; "
+            "Holm and Benjamini–Hochberg adjusted p; TOST equivalence; a verdict (equivalent / differs / "
+            "inconclusive); Cronbach's α per scale; importance–performance analysis. Three or more groups: "
+            "Welch ANOVA and Kruskal–Wallis with Holm-corrected pairwise tests. Groups with fewer than K "
+            "responses are suppressed. Methods: docs/statistics.md."),
+        epilog=(
+            "RESPONSES.csv: UTF-8, one row per respondent, the group column and one column per item id "
+            "(blank, NA or NaN = missing; likert cells may hold the option label). Columns that are neither "
+            "items nor known metadata (response_id, submitted_on, duration_seconds, quality_flags, …) are "
+            "errors unless listed in --ignore-cols. Exit status: 0 success, 1 bad input, 2 usage error."),
+    )
+    p.add_argument("responses", metavar="RESPONSES.csv", help="responses file ('-' = stdin)")
+    p.add_argument("--instrument", required=True, metavar="FILE", help="the survey instrument (YAML)")
+    p.add_argument("--group-col", required=True, metavar="COL", help="the column holding each respondent's group")
+    p.add_argument("--groups", nargs="+", metavar="G",
+                   help="groups to compare, A first (default: the instrument's first two groups present in the data); "
+                        "three or more give Welch ANOVA / Kruskal–Wallis")
+    p.add_argument("--margin", type=_positive_float, default=0.5, metavar="M",
+                   help="TOST equivalence margin in raw scale points (default 0.5)")
+    p.add_argument("--min-group-size", type=_positive_int, default=5, metavar="K",
+                   help="reporting threshold k: groups (and item answers) below it are suppressed (default 5)")
+    p.add_argument("--exclude-flagged", metavar="COL",
+                   help="a data-quality flag column; rows where it is not blank are excluded (and counted)")
+    p.add_argument("--ignore-cols", nargs="+", default=[], metavar="COL", help="non-item columns to skip")
+    p.add_argument("--json", metavar="OUT", help="write the JSON document to OUT ('-' = stdout) instead of a table")
+    p.add_argument("--quiet", action="store_true", help="no progress indicator")
+    set_handler(p, _analyze)
+
+
+class _Progress:
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            print(f"analyze [{time.perf_counter() - self.start:6.2f} s] {message}", file=sys.stderr, flush=True)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from surveys.analysis_input import read_responses_csv
+    from surveys.instrument import load_instrument_file
+    from surveys.stats import compare_groups
+
+    instrument = load_instrument_file(args.instrument)
+    raw = read_input_bytes(args.responses)
+    where = "<stdin>" if args.responses == "-" else args.responses
+    text = decode_csv_bytes(raw, where)
+    large = text.count("\n") >= PROGRESS_ROWS
+    progress = _Progress(not args.quiet and (large or sys.stderr.isatty()))
+    progress(f"reading {where} ({len(raw) / 1048576:.1f} MB)")
+    table = read_responses_csv(
+        text, instrument, args.group_col, where=where, flag_col=args.exclude_flagged, ignore_columns=args.ignore_cols,
+    )
+    document = compare_groups(
+        table, instrument, groups=args.groups, margin=args.margin, min_group_size=args.min_group_size,
+        where=where, progress=progress,
+    )
+    if len(document["groups"]) < 2:
+        raise CliError([
+            f"{where}: group {g!r}: {reason}; it is suppressed, so there is nothing to compare"
+            for g, reason in document["suppressed_reasons"].items()
+        ])
+    progress("writing results")
+    if args.json:
+        write_json(document, args.json)
+    else:
+        print_report(document)
+    progress("done")
+    return 0
+
+
+# -- the human-readable report -------------------------------------------------------------------
+def _f(value, spec: str = ".2f", signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    return format(value, ("+" if signed else "") + spec)
+
+
+def _p(value) -> str:
+    if value is None:
+        return "–"
+    return "<.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _ci(pair) -> str:
+    return "" if not pair else f"[{pair[0]:+.2f}, {pair[1]:+.2f}]"
+
+
+def print_report(document: dict, out=None) -> None:
+    out = out or sys.stdout
+    w = out.write
+    groups = document["groups"]
+    w("Groups: " + " · ".join(f"{g} ({v['name']}) n={v['n']}" for g, v in groups.items()))
+    w(f"    margin ±{document['margin']:g}, k={document['min_group_size']}\n")
+    if document["suppressed"]:
+        w("Suppressed: " + "; ".join(f"{g}: {r}" for g, r in document["suppressed_reasons"].items()) + "\n")
+    excluded = document["excluded"]
+    if excluded["flagged_rows"] or excluded["empty_rows"]:
+        w(f"Excluded: {excluded['flagged_rows']} flagged, {excluded['empty_rows']} with no answers\n")
+    if len(groups) == 2:
+        a, b = list(groups)
+        for title, rows in (("Items", document["items"]), ("Scales", document["scales"])):
+            w(f"\n{title} (A = {a}, B = {b})\n")
+            w(f"{'id':<22}{'n A':>6}{'n B':>6}{'mean A':>8}{'mean B':>8}{'diff':>7}  {'g [95% CI]':<23}"
+              f"{'Welch p':>8}{'Holm':>7}{'MWU p':>7}{'TOST p':>8}  verdict\n")
+            for r in rows:
+                w(f"{r['id'][:21]:<22}{_f(r['n_a'], 'd'):>6}{_f(r['n_b'], 'd'):>6}{_f(r['mean_a']):>8}{_f(r['mean_b']):>8}"
+                  f"{_f(r['mean_diff'], signed=True):>7}  {(_f(r['hedges_g'], signed=True) + ' ' + _ci(r['hedges_g_ci95'])):<23}"
+                  f"{_p(r['welch_p']):>8}{_p(r['p_holm']):>7}{_p(r['mwu_p']):>7}{_p(r['tost_p']):>8}  {r['verdict'] or '–'}")
+                w(f"   ({r['note']})\n" if r["note"] else "\n")
+        w("\nReliability (Cronbach's α, listwise)\n")
+        w(f"{'scale':<22}{'α [95% CI]':<24}{'n':>7}{'α ' + a:>14}{'α ' + b:>14}\n")
+        for r in document["scales"]:
+            w(f"{r['id'][:21]:<22}{(_f(r['alpha'], '.3f') + ' ' + _ci(r['alpha_ci95'])):<24}{_f(r['alpha_n'], 'd'):>7}"
+              f"{_f(r['alpha_a'], '.3f'):>14}{_f(r['alpha_b'], '.3f'):>14}\n")
+    else:
+        names = list(groups)
+        for title, rows in (("Items", document["items"]), ("Scales", document["scales"])):
+            w(f"\n{title}\n{'id':<22}" + "".join(f"{'mean ' + g[:9]:>15}" for g in names)
+              + f"{'Welch F p':>10}{'Holm':>7}{'K–W p':>7}\n")
+            for r in rows:
+                w(f"{r['id'][:21]:<22}" + "".join(f"{_f(r['mean'][g]):>15}" for g in names)
+                  + f"{_p(r['welch_anova_p']):>10}{_p(r['p_holm']):>7}{_p(r['kruskal_p']):>7}")
+                w(f"   ({r['note']})\n" if r["note"] else "\n")
+    pairs = document["ipa"]["pairs"]
+    if pairs:
+        w("\nImportance–performance (gap = performance − importance)\n")
+        w(f"{'service':<24}{'group':<14}{'importance':>11}{'performance':>12}{'gap':>7}  quadrant\n")
+        for r in pairs:
+            w(f"{r['name'][:23]:<24}{r['group'][:13]:<14}{_f(r['importance']):>11}{_f(r['performance']):>12}"
+              f"{_f(r['gap'], signed=True):>7}  {r['quadrant'] or r['note']}\n")
