@@ -120,10 +120,21 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
 
 
-def login(page, base_url: str, username: str, password: str) -> None:
-    page.goto(base_url + "/")
+def login(page, base_url: str, username: str, password: str, path: str = "/") -> None:
+    page.goto(base_url + path)
     wait_for_app(page)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
+    dismiss_dialog(page)
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
     wait_for_app(page)
+
+
+def dismiss_dialog(page) -> bool:
+    """Close a Streamlit modal (e.g. "Page not found") if one is open; True if there was one."""
+    dialog = page.get_by_role("dialog")
+    if dialog.count() and dialog.first.is_visible():
+        page.keyboard.press("Escape")
+        dialog.first.wait_for(state="hidden")
+        return True
+    return False

@@ -1,0 +1,52 @@
+"""Real browser: logging in, per-role navigation and pages refused by URL."""
+
+import pytest
+
+from itcap import accounts
+from itcap.bootstrap import bootstrap
+from itcap.storage import dispose_engines, session_scope
+from tests.support import StreamlitServer, login, wait_for_app
+
+pytestmark = pytest.mark.browser
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser-shell') / 'itcap.db'}"
+    bootstrap(url)
+    with session_scope(url) as session:
+        accounts.create_account(session, "ana", PASSWORD, ["assessor"], "Ana Assessor")
+        accounts.create_account(session, "lee", PASSWORD, ["leadership"], "Lee Leader")
+    dispose_engines()
+    with StreamlitServer(url) as running:
+        yield running
+
+
+def test_wrong_password_is_refused_and_right_one_logs_in(server, page):
+    login(page, server.url, "lee", "not the password")
+    assert page.get_by_text("Unknown username or wrong password.").is_visible()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    wait_for_app(page)
+    page.get_by_text("Signed in as").wait_for()
+    assert page.get_by_text("Lee Leader").first.is_visible()
+
+
+def test_assessor_cannot_reach_admin_pages_by_url(server, page):
+    login(page, server.url, "ana", PASSWORD)
+    page.get_by_text("Signed in as").wait_for()
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Accounts" not in nav and "Dashboard" not in nav
+    for path in ("/admin-accounts", "/dashboard", "/admin-audit"):
+        # Typing the URL starts a new session (login again); once logged in as an assessor, the
+        # requested page is not one of theirs, so Streamlit serves their home page instead.
+        page.goto(server.url + path)
+        wait_for_app(page)
+        assert page.get_by_role("dialog").get_by_text("Page not found").is_visible()
+        login(page, server.url, "ana", PASSWORD, path=path)
+        page.get_by_text("Signed in as").wait_for()
+        assert page.get_by_text("You do not have access").count() == 0
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "Accounts" not in nav and "Audit log" not in nav and "Dashboard" not in nav
+        assert page.locator("h1", has_text="Accounts").count() == 0
