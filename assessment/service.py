@@ -1,0 +1,581 @@
+"""Assessments: assessors, ratings, submission, consensus and the lead assessor's overrides.
+
+Every function takes the caller's ``Session`` and never commits: callers wrap a unit of work in
+``itcap.storage.session_scope()`` so that a change and its audit entry commit together or not at all.
+
+Who may do what
+---------------
+* create an assessment: an administrator or a lead assessor (role);
+* add/remove assessors, change the lead, reopen an assessor's submission, close/reopen the
+  assessment: an administrator or the assessment's lead assessor;
+* save ratings and submit: the assessor themself, while their ratings are not submitted and the
+  assessment is open;
+* override a capability's consensus: the assessment's lead assessor, with a written rationale.
+
+Every change made by a lead or an administrator is written to the audit log (``itcap.audit``).
+
+Consensus
+---------
+Median of the assessors' levels, not-rated left out (all saved ratings count, submitted or not, so
+the lead can watch consensus form; :func:`progress` says who has submitted). Capabilities whose
+levels differ by two or more are flagged for the lead. The newest override row per capability is
+in force unless its level is None (withdrawn); effective consensus = override if in force, else
+the median.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import delete, func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from assessment.reliability import ReliabilityReport, reliability
+from assessment.tables import CONFIDENCES, Assessment, AssessmentAssessor, ConsensusOverride, Rating
+from capability_model.positioning import DEFAULT_RESAMPLES, DEFAULT_SEED, PositionResult, median_levels, position
+from capability_model.schema import CapabilityModel
+from capability_model.store import load_stored_model
+from capability_model.tables import CapabilityModelRecord
+from itcap import audit
+from itcap.accounts import ADMIN, ASSESSOR, LEAD_ASSESSOR, Account
+from itcap.storage import utcnow
+
+DISAGREEMENT_SPREAD = 2  # levels apart before the lead assessor is asked to look
+MAX_EVIDENCE_CHARS = 20_000
+MAX_RATIONALE_CHARS = 5_000
+OPEN, CLOSED = "open", "closed"
+
+
+class AssessmentError(ValueError):
+    """A problem a person can fix; the message is safe to show as is."""
+
+
+class NotAllowed(AssessmentError):
+    """The account may not do this."""
+
+
+# -- read models ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AssessorInfo:
+    account_id: int
+    username: str
+    display_name: str
+    is_lead: bool
+    submitted_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    account_id: int
+    username: str
+    display_name: str
+    is_lead: bool
+    rated: int  # capabilities with a level
+    not_rated: int  # capabilities explicitly saved as "not rated"
+    total: int  # capabilities in the model
+    submitted_at: dt.datetime | None
+
+    @property
+    def submitted(self) -> bool:
+        return self.submitted_at is not None
+
+    @property
+    def share(self) -> float:
+        return self.rated / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    submitted_at: dt.datetime
+    unrated: list[str]  # capability ids left without a level (allowed; shown as a warning)
+
+    @property
+    def warning(self) -> str:
+        if not self.unrated:
+            return ""
+        return f"submitted with {len(self.unrated)} capabilit{'y' if len(self.unrated) == 1 else 'ies'} not rated: {', '.join(self.unrated)}"
+
+
+@dataclass(frozen=True)
+class CapabilityConsensus:
+    capability_id: str
+    levels: dict[str, int | None]  # username → level (None = not rated); every assessor
+    median: float | None  # None = nobody rated it
+    spread: int | None  # max − min of the levels given
+    flagged: bool  # spread ≥ DISAGREEMENT_SPREAD
+    override: ConsensusOverride | None  # the override in force, if any
+    history: list[ConsensusOverride] = field(default_factory=list)  # oldest first, withdrawals included
+
+    @property
+    def effective(self) -> float | None:
+        if self.override is not None and self.override.level is not None:
+            return float(self.override.level)
+        return self.median
+
+    @property
+    def overridden(self) -> bool:
+        return self.override is not None
+
+
+@dataclass(frozen=True)
+class RatingsMatrix:
+    capability_ids: list[str]  # model order
+    assessors: list[str]  # usernames, sorted (the CSV export's order, so the bootstrap matches)
+    levels: np.ndarray  # capabilities × assessors, NaN = not rated
+    overrides: dict[str, int]  # overrides in force
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def _actor_name(actor: Account) -> str:
+    return actor.username
+
+
+def get_assessment(session: Session, assessment_id: int) -> Assessment:
+    assessment = session.get(Assessment, assessment_id)
+    if assessment is None:
+        raise AssessmentError(f"no assessment with id {assessment_id}")
+    return assessment
+
+
+def model_for(session: Session, assessment: Assessment | int) -> CapabilityModel:
+    if isinstance(assessment, int):
+        assessment = get_assessment(session, assessment)
+    return load_stored_model(session, assessment.model_id)
+
+
+def _membership(session: Session, assessment_id: int, account_id: int) -> AssessmentAssessor | None:
+    return session.get(AssessmentAssessor, (assessment_id, account_id))
+
+
+def _require_membership(session: Session, assessment_id: int, account_id: int) -> AssessmentAssessor:
+    member = _membership(session, assessment_id, account_id)
+    if member is None:
+        raise NotAllowed(f"account {account_id} is not an assessor of assessment {assessment_id}")
+    return member
+
+
+def is_lead(session: Session, assessment_id: int, account: Account) -> bool:
+    member = _membership(session, assessment_id, account.id)
+    return bool(member and member.is_lead)
+
+
+def _require_lead_or_admin(session: Session, assessment_id: int, actor: Account, doing: str) -> None:
+    if actor.has_role(ADMIN) or is_lead(session, assessment_id, actor):
+        return
+    raise NotAllowed(f"only an administrator or the lead assessor of this assessment may {doing}")
+
+
+def _require_open(assessment: Assessment) -> None:
+    if assessment.status != OPEN:
+        raise AssessmentError(f"assessment {assessment.id} ({assessment.name}) is closed; reopen it first")
+
+
+def _check_assessor_account(account: Account | None, account_id: int, lead: bool = False) -> Account:
+    if account is None:
+        raise AssessmentError(f"no account with id {account_id}")
+    if not account.is_active:
+        raise AssessmentError(f"account {account.username!r} is deactivated")
+    if lead and not account.has_role(LEAD_ASSESSOR):
+        raise AssessmentError(f"account {account.username!r} cannot lead an assessment: it needs the lead_assessor role")
+    if not account.has_role(ASSESSOR, LEAD_ASSESSOR):
+        raise AssessmentError(f"account {account.username!r} cannot assess: it needs the assessor or lead_assessor role")
+    return account
+
+
+# -- assessments ----------------------------------------------------------------------------------
+def create_assessment(
+    session: Session,
+    *,
+    name: str,
+    org_unit: str,
+    model_id: int,
+    assessed_on: dt.date,
+    assessor_ids: Sequence[int],
+    lead_id: int,
+    actor: Account,
+) -> Assessment:
+    """A new open assessment with its assessors; ``lead_id`` must be one of them (it is added if not)."""
+    if not actor.has_role(ADMIN, LEAD_ASSESSOR):
+        raise NotAllowed("only an administrator or a lead assessor may create assessments")
+    name, org_unit = name.strip(), org_unit.strip()
+    if not name or len(name) > 200:
+        raise AssessmentError("the assessment needs a name of 1–200 characters")
+    if not org_unit or len(org_unit) > 200:
+        raise AssessmentError("the assessment needs an organisation unit of 1–200 characters")
+    if session.get(CapabilityModelRecord, model_id) is None:
+        raise AssessmentError(f"no capability model with id {model_id}")
+    if not isinstance(assessed_on, dt.date):
+        raise AssessmentError("the assessment date must be a date")
+    ids = list(dict.fromkeys([*assessor_ids, lead_id]))
+    for account_id in ids:
+        _check_assessor_account(session.get(Account, account_id), account_id, lead=account_id == lead_id)
+    assessment = Assessment(name=name, org_unit=org_unit, model_id=model_id, assessed_on=assessed_on,
+                            status=OPEN, created_by=_actor_name(actor))
+    session.add(assessment)
+    session.flush()
+    for account_id in ids:
+        session.add(AssessmentAssessor(assessment_id=assessment.id, account_id=account_id, is_lead=account_id == lead_id))
+    session.flush()
+    usernames = [session.get(Account, i).username for i in ids]
+    audit.record(session, _actor_name(actor), "assessment.create", f"assessment:{assessment.id}",
+                 f"{name} ({org_unit}, {assessed_on.isoformat()}), model {model_id}; assessors {', '.join(usernames)}; "
+                 f"lead {session.get(Account, lead_id).username}")
+    return assessment
+
+
+def list_assessments(session: Session, *, account_id: int | None = None) -> list[Assessment]:
+    """All assessments (newest first), or those the account is an assessor of."""
+    query = select(Assessment)
+    if account_id is not None:
+        query = query.join(AssessmentAssessor, AssessmentAssessor.assessment_id == Assessment.id).where(
+            AssessmentAssessor.account_id == account_id)
+    return list(session.exec(query.order_by(Assessment.assessed_on.desc(), Assessment.id.desc())))
+
+
+def set_status(session: Session, assessment_id: int, status: str, *, actor: Account) -> Assessment:
+    """Close an assessment (no more ratings, submissions or overrides) or reopen it."""
+    if status not in (OPEN, CLOSED):
+        raise AssessmentError(f"status must be {OPEN} or {CLOSED}")
+    assessment = get_assessment(session, assessment_id)
+    _require_lead_or_admin(session, assessment_id, actor, f"{'close' if status == CLOSED else 'reopen'} the assessment")
+    if assessment.status != status:
+        assessment.status = status
+        session.add(assessment)
+        audit.record(session, _actor_name(actor), f"assessment.{'close' if status == CLOSED else 'reopen'}", f"assessment:{assessment_id}")
+    return assessment
+
+
+def assessors(session: Session, assessment_id: int) -> list[AssessorInfo]:
+    """The assessment's assessors, sorted by username."""
+    rows = session.exec(
+        select(AssessmentAssessor, Account).join(Account, Account.id == AssessmentAssessor.account_id)
+        .where(AssessmentAssessor.assessment_id == assessment_id).order_by(Account.username)
+    ).all()
+    return [AssessorInfo(a.id, a.username, a.display_name, m.is_lead, m.submitted_at) for m, a in rows]
+
+
+def add_assessor(session: Session, assessment_id: int, account_id: int, *, actor: Account) -> AssessmentAssessor:
+    assessment = get_assessment(session, assessment_id)
+    _require_lead_or_admin(session, assessment_id, actor, "add assessors")
+    _require_open(assessment)
+    account = _check_assessor_account(session.get(Account, account_id), account_id)
+    if _membership(session, assessment_id, account_id) is not None:
+        raise AssessmentError(f"{account.username!r} is already an assessor of this assessment")
+    member = AssessmentAssessor(assessment_id=assessment_id, account_id=account_id, is_lead=False)
+    session.add(member)
+    session.flush()
+    audit.record(session, _actor_name(actor), "assessment.add_assessor", f"assessment:{assessment_id}", account.username)
+    return member
+
+
+def remove_assessor(session: Session, assessment_id: int, account_id: int, *, actor: Account) -> int:
+    """Remove an assessor and their ratings; returns how many ratings were deleted. The lead cannot
+    be removed (make someone else lead first)."""
+    assessment = get_assessment(session, assessment_id)
+    _require_lead_or_admin(session, assessment_id, actor, "remove assessors")
+    _require_open(assessment)
+    member = _require_membership(session, assessment_id, account_id)
+    if member.is_lead:
+        raise AssessmentError("the lead assessor cannot be removed; make another assessor lead first")
+    username = session.get(Account, account_id).username
+    deleted = session.exec(
+        delete(Rating).where(Rating.assessment_id == assessment_id, Rating.account_id == account_id)  # type: ignore[call-overload]
+    ).rowcount
+    session.delete(member)
+    session.flush()
+    audit.record(session, _actor_name(actor), "assessment.remove_assessor", f"assessment:{assessment_id}",
+                 f"{username}; {deleted} rating(s) deleted")
+    return int(deleted or 0)
+
+
+def set_lead(session: Session, assessment_id: int, account_id: int, *, actor: Account) -> None:
+    """Make an assessor of the assessment its (only) lead."""
+    get_assessment(session, assessment_id)
+    _require_lead_or_admin(session, assessment_id, actor, "change the lead assessor")
+    member = _require_membership(session, assessment_id, account_id)
+    account = _check_assessor_account(session.get(Account, account_id), account_id, lead=True)
+    for other in session.exec(select(AssessmentAssessor).where(AssessmentAssessor.assessment_id == assessment_id)):
+        other.is_lead = other.account_id == account_id
+        session.add(other)
+    member.is_lead = True
+    session.flush()
+    audit.record(session, _actor_name(actor), "assessment.set_lead", f"assessment:{assessment_id}", account.username)
+
+
+# -- ratings --------------------------------------------------------------------------------------
+def save_rating(
+    session: Session,
+    assessment_id: int,
+    assessor: Account,
+    capability_id: str,
+    level: int | None,
+    *,
+    evidence: str = "",
+    confidence: str | None = None,
+) -> Rating:
+    """Save (insert or update) the assessor's rating of one capability.
+
+    ``level`` None = not rated. ``evidence`` is stored exactly as given — it is data, never markup.
+    Refused once the assessor has submitted, or when the assessment is closed.
+    """
+    assessment = get_assessment(session, assessment_id)
+    member = _require_membership(session, assessment_id, assessor.id)
+    _require_open(assessment)
+    if member.submitted_at is not None:
+        raise AssessmentError(
+            f"your ratings were submitted on {member.submitted_at:%Y-%m-%d %H:%M} UTC and are locked; "
+            "ask the lead assessor to reopen them")
+    model = model_for(session, assessment)
+    if capability_id not in model.capability_ids:
+        raise AssessmentError(f"unknown capability {capability_id!r}: not in model {model.id!r}")
+    if level is not None:
+        if isinstance(level, bool) or not isinstance(level, (int, np.integer)):
+            raise AssessmentError(f"level must be a whole number from {model.min_level} to {model.max_level}, or not rated")
+        level = int(level)
+        if not model.min_level <= level <= model.max_level:
+            raise AssessmentError(f"level {level} is out of range for {capability_id!r}: levels run from {model.min_level} to {model.max_level}")
+    if confidence == "":
+        confidence = None
+    if confidence is not None and confidence not in CONFIDENCES:
+        raise AssessmentError(f"confidence must be one of {', '.join(CONFIDENCES)} (or none), not {confidence!r}")
+    evidence = evidence or ""
+    if len(evidence) > MAX_EVIDENCE_CHARS:
+        raise AssessmentError(f"evidence is {len(evidence):,} characters; the limit is {MAX_EVIDENCE_CHARS:,}")
+
+    # Insert-if-absent, then update: a concurrent save of the same rating (double click, two tabs)
+    # meets the unique constraint as "already there" instead of an error, inside this transaction.
+    now = utcnow()
+    values = dict(assessment_id=assessment_id, account_id=assessor.id, capability_id=capability_id,
+                  level=level, evidence=evidence, confidence=confidence, updated_at=now)
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    session.exec(insert(Rating).values(**values).on_conflict_do_nothing(  # type: ignore[call-overload]
+        index_elements=["assessment_id", "account_id", "capability_id"]))
+    rating = session.exec(
+        select(Rating).where(Rating.assessment_id == assessment_id, Rating.account_id == assessor.id,
+                             Rating.capability_id == capability_id).execution_options(populate_existing=True)
+    ).one()
+    rating.level = level
+    rating.evidence = evidence
+    rating.confidence = confidence
+    rating.updated_at = now
+    session.add(rating)
+    session.flush()
+    return rating
+
+
+def ratings_of(session: Session, assessment_id: int, account_id: int) -> dict[str, Rating]:
+    """One assessor's saved ratings by capability id."""
+    rows = session.exec(select(Rating).where(Rating.assessment_id == assessment_id, Rating.account_id == account_id))
+    return {r.capability_id: r for r in rows}
+
+
+def all_ratings(session: Session, assessment_id: int) -> list[tuple[Rating, str]]:
+    """Every saved rating with its assessor's username."""
+    rows = session.exec(
+        select(Rating, Account.username).join(Account, Account.id == Rating.account_id)
+        .where(Rating.assessment_id == assessment_id).order_by(Rating.capability_id, Account.username))
+    return [(rating, username) for rating, username in rows]
+
+
+def progress(session: Session, assessment_id: int) -> list[Progress]:
+    """Per assessor: capabilities rated out of the model's total, and whether submitted."""
+    assessment = get_assessment(session, assessment_id)
+    model = model_for(session, assessment)
+    total = len(model.capabilities)
+    known = set(model.capability_ids)
+    counts: dict[int, list[int]] = {}
+    for rating in session.exec(select(Rating).where(Rating.assessment_id == assessment_id)):
+        if rating.capability_id in known:
+            slot = counts.setdefault(rating.account_id, [0, 0])
+            slot[0 if rating.level is not None else 1] += 1
+    return [
+        Progress(a.account_id, a.username, a.display_name, a.is_lead, counts.get(a.account_id, [0, 0])[0],
+                 counts.get(a.account_id, [0, 0])[1], total, a.submitted_at)
+        for a in assessors(session, assessment_id)
+    ]
+
+
+def submit(session: Session, assessment_id: int, assessor: Account) -> SubmitResult:
+    """Lock the assessor's ratings. Capabilities left unrated are allowed (an assessor may have no
+    evidence for some) and listed in the result so the page can warn."""
+    assessment = get_assessment(session, assessment_id)
+    member = _require_membership(session, assessment_id, assessor.id)
+    _require_open(assessment)
+    if member.submitted_at is not None:
+        raise AssessmentError(f"already submitted on {member.submitted_at:%Y-%m-%d %H:%M} UTC")
+    model = model_for(session, assessment)
+    rated = {cap for cap, r in ratings_of(session, assessment_id, assessor.id).items() if r.level is not None}
+    unrated = [cap for cap in model.capability_ids if cap not in rated]
+    member.submitted_at = utcnow()
+    session.add(member)
+    session.flush()
+    audit.record(session, assessor.username, "assessment.submit", f"assessment:{assessment_id}",
+                 f"{len(rated)} of {len(model.capabilities)} capabilities rated")
+    return SubmitResult(member.submitted_at, unrated)
+
+
+def reopen_submission(session: Session, assessment_id: int, account_id: int, *, actor: Account) -> None:
+    """Unlock an assessor's submitted ratings (administrator or lead assessor; audited)."""
+    assessment = get_assessment(session, assessment_id)
+    _require_lead_or_admin(session, assessment_id, actor, "reopen an assessor's submission")
+    _require_open(assessment)
+    member = _require_membership(session, assessment_id, account_id)
+    if member.submitted_at is None:
+        raise AssessmentError("these ratings are not submitted; there is nothing to reopen")
+    member.submitted_at = None
+    session.add(member)
+    session.flush()
+    audit.record(session, _actor_name(actor), "assessment.reopen_submission", f"assessment:{assessment_id}",
+                 session.get(Account, account_id).username)
+
+
+# -- consensus ------------------------------------------------------------------------------------
+def override_history(session: Session, assessment_id: int, capability_id: str | None = None) -> list[ConsensusOverride]:
+    """Override rows, oldest first (the newest per capability is in force)."""
+    query = select(ConsensusOverride).where(ConsensusOverride.assessment_id == assessment_id)
+    if capability_id is not None:
+        query = query.where(ConsensusOverride.capability_id == capability_id)
+    return list(session.exec(query.order_by(ConsensusOverride.id)))
+
+
+def overrides_in_force(session: Session, assessment_id: int) -> dict[str, ConsensusOverride]:
+    latest: dict[str, ConsensusOverride] = {}
+    for row in override_history(session, assessment_id):
+        latest[row.capability_id] = row
+    return {cap: row for cap, row in latest.items() if row.level is not None}
+
+
+def ratings_matrix(session: Session, assessment_id: int) -> RatingsMatrix:
+    """Capabilities (model order) × assessors (usernames sorted), with the overrides in force."""
+    assessment = get_assessment(session, assessment_id)
+    model = model_for(session, assessment)
+    people = sorted(assessors(session, assessment_id), key=lambda a: a.username)
+    column = {a.account_id: j for j, a in enumerate(people)}
+    row = {cap: i for i, cap in enumerate(model.capability_ids)}
+    levels = np.full((len(row), len(people)), np.nan)
+    for rating in session.exec(select(Rating).where(Rating.assessment_id == assessment_id)):
+        if rating.level is not None and rating.capability_id in row and rating.account_id in column:
+            levels[row[rating.capability_id], column[rating.account_id]] = rating.level
+    overrides = {cap: int(o.level) for cap, o in overrides_in_force(session, assessment_id).items() if cap in row}
+    return RatingsMatrix(model.capability_ids, [a.username for a in people], levels, overrides)
+
+
+def consensus(session: Session, assessment_id: int) -> list[CapabilityConsensus]:
+    """Per capability (model order): every assessor's level, the median, the spread, the
+    disagreement flag, the override in force and the override history."""
+    matrix = ratings_matrix(session, assessment_id)
+    medians = median_levels(matrix.levels)
+    history: dict[str, list[ConsensusOverride]] = {}
+    for row in override_history(session, assessment_id):
+        history.setdefault(row.capability_id, []).append(row)
+    result = []
+    for i, cap in enumerate(matrix.capability_ids):
+        given = matrix.levels[i][~np.isnan(matrix.levels[i])]
+        spread = int(given.max() - given.min()) if given.size else None
+        rows = history.get(cap, [])
+        in_force = rows[-1] if rows and rows[-1].level is not None else None
+        result.append(CapabilityConsensus(
+            capability_id=cap,
+            levels={name: (None if np.isnan(v) else int(v)) for name, v in zip(matrix.assessors, matrix.levels[i])},
+            median=None if np.isnan(medians[i]) else float(medians[i]),
+            spread=spread,
+            flagged=spread is not None and spread >= DISAGREEMENT_SPREAD,
+            override=in_force,
+            history=rows,
+        ))
+    return result
+
+
+def override_consensus(
+    session: Session,
+    assessment_id: int,
+    capability_id: str,
+    level: int | None,
+    rationale: str,
+    *,
+    actor: Account,
+) -> ConsensusOverride:
+    """Record the lead assessor's consensus level for a capability (``level`` None withdraws the
+    override in force, back to the median). A written rationale is required either way; every
+    decision is a new row, so the history of who decided what, when and why is kept."""
+    assessment = get_assessment(session, assessment_id)
+    if not is_lead(session, assessment_id, actor):
+        raise NotAllowed("only the lead assessor of this assessment may override the consensus")
+    _require_open(assessment)
+    model = model_for(session, assessment)
+    if capability_id not in model.capability_ids:
+        raise AssessmentError(f"unknown capability {capability_id!r}: not in model {model.id!r}")
+    if not rationale or not rationale.strip():
+        raise AssessmentError("an override needs a written rationale: say why the consensus should differ from the median")
+    if len(rationale) > MAX_RATIONALE_CHARS:
+        raise AssessmentError(f"the rationale is {len(rationale):,} characters; the limit is {MAX_RATIONALE_CHARS:,}")
+    if level is None:
+        if capability_id not in overrides_in_force(session, assessment_id):
+            raise AssessmentError(f"there is no override in force for {capability_id!r} to withdraw")
+    else:
+        if isinstance(level, bool) or not isinstance(level, (int, np.integer)):
+            raise AssessmentError(f"level must be a whole number from {model.min_level} to {model.max_level}")
+        level = int(level)
+        if not model.min_level <= level <= model.max_level:
+            raise AssessmentError(f"level {level} is out of range for {capability_id!r}: levels run from {model.min_level} to {model.max_level}")
+    row = ConsensusOverride(assessment_id=assessment_id, capability_id=capability_id, level=level,
+                            rationale=rationale.strip(), decided_by=_actor_name(actor), decided_at=utcnow())
+    session.add(row)
+    session.flush()
+    what = f"{capability_id}: override withdrawn" if level is None else f"{capability_id}: consensus set to {level}"
+    audit.record(session, _actor_name(actor), "assessment.override_consensus", f"assessment:{assessment_id}",
+                 f"{what}; rationale: {rationale.strip()}")
+    return row
+
+
+# -- figures (the same code the CLI runs on an exported CSV) --------------------------------------
+def assessment_position(session: Session, assessment_id: int, *, seed: int | None = DEFAULT_SEED,
+                        resamples: int = DEFAULT_RESAMPLES) -> PositionResult:
+    """Position, confidence, consensus and gaps, with the overrides in force.
+
+    ``itcap assess export ID --out r.csv --overrides o.csv`` then ``itcap assess position r.csv
+    --model M --overrides o.csv`` gives the same figures.
+    """
+    matrix = ratings_matrix(session, assessment_id)
+    return position(model_for(session, assessment_id), matrix.levels, matrix.overrides, seed=seed, resamples=resamples)
+
+
+def assessment_reliability(session: Session, assessment_id: int) -> ReliabilityReport:
+    return reliability(ratings_matrix(session, assessment_id).levels)
+
+
+def export_rows(session: Session, assessment_id: int) -> list[tuple[str, str, int | None]]:
+    """Saved ratings as (capability_id, assessor username, level) in model order, then username."""
+    model = model_for(session, assessment_id)
+    order = {cap: i for i, cap in enumerate(model.capability_ids)}
+    rows = [(r.capability_id, username, r.level) for r, username in all_ratings(session, assessment_id) if r.capability_id in order]
+    return sorted(rows, key=lambda row: (order[row[0]], row[1]))
+
+
+def export_overrides(session: Session, assessment_id: int) -> list[tuple[str, int, str, str, str]]:
+    """Overrides in force as (capability_id, level, rationale, decided_by, decided_at ISO)."""
+    return [(cap, int(o.level), o.rationale, o.decided_by, _iso(o.decided_at))
+            for cap, o in sorted(overrides_in_force(session, assessment_id).items())]
+
+
+def _iso(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:  # SQLite returns naive datetimes; they were stored as UTC
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.isoformat(timespec="seconds")
+
+
+def assessment_summary(session: Session, assessment_id: int) -> dict:
+    """A few facts for listings: assessors, submitted, ratings saved."""
+    people = assessors(session, assessment_id)
+    n_ratings = session.exec(select(func.count()).select_from(Rating).where(Rating.assessment_id == assessment_id)).one()
+    return {
+        "assessors": len(people),
+        "submitted": sum(1 for p in people if p.submitted_at is not None),
+        "lead": next((p.username for p in people if p.is_lead), None),
+        "ratings": int(n_ratings),
+    }
