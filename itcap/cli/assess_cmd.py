@@ -1,9 +1,181 @@
-"""itcap assess … (registered by the issue that builds it)."""
+"""itcap assess reliability | position | export | list."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+from itcap.cli.common import CliError, decode_csv_bytes, read_input_bytes, set_handler, write_json
+
+RATINGS_HELP = ("long-format CSV with columns capability_id,assessor,level (blank level = not rated; "
+                "other columns are ignored); '-' = stdin")
+
+
+def _resamples(text: str) -> int:
+    from capability_model.positioning import MAX_RESAMPLES
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= MAX_RESAMPLES:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_RESAMPLES}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _positive_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an assessment id: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pass
+    from capability_model.positioning import DEFAULT_RESAMPLES, DEFAULT_SEED
+
+    assess = subparsers.add_parser("assess", help="assessor ratings: reliability, position, export, list",
+                                   description="Inter-rater reliability and positioning from assessor ratings; stored assessments.")
+    sub = assess.add_subparsers(dest="assess_command", metavar="SUBCOMMAND", required=True)
+
+    p = sub.add_parser("reliability", help="inter-rater reliability of assessors (ICC, Krippendorff's alpha)", description=(
+        "The six Shrout–Fleiss ICC forms with 95% CIs (capabilities not rated by every assessor are left out) and "
+        "Krippendorff's alpha, ordinal (all capabilities rated by two or more assessors). Writes "
+        '{"n_capabilities","n_assessors","icc":[{"type","icc","ci95"}],"krippendorff_alpha_ordinal"}; '
+        "a statistic the data cannot support is null, with the reason on stderr."))
+    p.add_argument("ratings", metavar="RATINGS.csv", help=RATINGS_HELP)
+    p.add_argument("--json", required=True, metavar="OUT", help="output file ('-' = stdout)")
+    p.add_argument("--model", metavar="FILE", help="optional capability model: check capability ids and the level range against it")
+    set_handler(p, _reliability)
+
+    p = sub.add_parser("position", help="operating mode achieved, with bootstrap confidence and gaps", description=(
+        "Consensus (median per capability), attainment and ISO/IEC 33020 rating per operating mode, the position "
+        "(highest achieved mode or 'none'), its bootstrap confidence and the ranked gaps. Writes "
+        '{"position","confidence","consensus","modes":[{"id","attainment","rating","achieved","gaps"}]}. '
+        "Capabilities nobody rated count as level 0 (listed on stderr)."))
+    p.add_argument("ratings", metavar="RATINGS.csv", help=RATINGS_HELP)
+    p.add_argument("--model", required=True, metavar="FILE", help="capability model YAML (its capabilities, levels and mode targets)")
+    p.add_argument("--json", required=True, metavar="OUT", help="output file ('-' = stdout)")
+    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"bootstrap random seed (default {DEFAULT_SEED})")
+    p.add_argument("--resamples", type=_resamples, default=DEFAULT_RESAMPLES, help=f"bootstrap resamples (default {DEFAULT_RESAMPLES})")
+    p.add_argument("--overrides", metavar="FILE", help=(
+        "optional CSV of the lead assessor's consensus overrides (capability_id,level[,…]) as written by "
+        "'itcap assess export --overrides'"))
+    set_handler(p, _position)
+
+    p = sub.add_parser("export", help="write a stored assessment's ratings as long-format CSV", description=(
+        "Write the ratings of a stored assessment as capability_id,assessor,level (the format 'assess position' "
+        "and 'assess reliability' read), so the app's figures can be reproduced headless."))
+    p.add_argument("assessment_id", metavar="ASSESSMENT_ID", type=_positive_id)
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="output file ('-' = stdout)")
+    p.add_argument("--overrides", metavar="FILE.csv", help="also write the consensus overrides in force to this file")
+    set_handler(p, _export)
+
+    p = sub.add_parser("list", help="list the stored assessments")
+    set_handler(p, _list)
+
+
+def _read_ratings(path: str, model=None):
+    from assessment.ratings_csv import parse_ratings_csv
+
+    where = "<stdin>" if path == "-" else path
+    text = decode_csv_bytes(read_input_bytes(path), where)
+    return parse_ratings_csv(text, where, model=model)
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        print(f"note: {line}", file=sys.stderr)
+
+
+def _reliability(args: argparse.Namespace) -> int:
+    from assessment.reliability import reliability
+
+    model = None
+    if args.model:
+        from capability_model.loader import load_model_file
+
+        model = load_model_file(args.model)
+    table = _read_ratings(args.ratings, model)
+    # The targets are the capabilities that appear in the file, not every capability of the model.
+    rows = [table.capability_ids.index(cap) for cap in table.listed]
+    report = reliability(table.levels[rows])
+    write_json(report.to_json(), args.json)
+    _warn(report.notes)
+    return 0
+
+
+def _position(args: argparse.Namespace) -> int:
+    from assessment.ratings_csv import parse_overrides_csv
+    from capability_model.loader import load_model_file
+    from capability_model.positioning import position
+
+    model = load_model_file(args.model)
+    table = _read_ratings(args.ratings, model)
+    overrides = None
+    if args.overrides:
+        overrides = parse_overrides_csv(decode_csv_bytes(read_input_bytes(args.overrides), args.overrides), args.overrides, model=model)
+    result = position(model, table.levels, overrides, seed=args.seed, resamples=args.resamples)
+    write_json(result.to_json(), args.json)
+    _warn(result.notes)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from assessment.ratings_csv import write_overrides_csv, write_ratings_csv
+    from assessment.service import AssessmentError, export_overrides, export_rows
+    from itcap.storage import session_scope, upgrade_database
+
+    upgrade_database()
+    try:
+        with session_scope() as session:
+            text = write_ratings_csv(export_rows(session, args.assessment_id))
+            overrides = write_overrides_csv(export_overrides(session, args.assessment_id)) if args.overrides else None
+    except AssessmentError as exc:
+        raise CliError(str(exc)) from None
+    _write_text(text, args.out)
+    if overrides is not None:
+        _write_text(overrides, args.overrides)
+    return 0
+
+
+def _write_text(text: str, out: str) -> None:
+    from pathlib import Path
+
+    if out == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise CliError(f"{out}: cannot write ({exc.strerror})") from None
+
+
+def _list(args: argparse.Namespace) -> int:
+    from assessment.service import assessment_summary, list_assessments
+    from capability_model.tables import CapabilityModelRecord
+    from itcap.storage import session_scope, upgrade_database
+
+    upgrade_database()
+    with session_scope() as session:
+        for assessment in list_assessments(session):
+            record = session.get(CapabilityModelRecord, assessment.model_id)
+            facts = assessment_summary(session, assessment.id)
+            model = f"{record.key} v{record.version}" if record else f"model {assessment.model_id}"
+            print(f"{assessment.id}\t{assessment.assessed_on.isoformat()}\t{assessment.status}\t{assessment.name}\t"
+                  f"{assessment.org_unit}\t{model}\t{facts['submitted']}/{facts['assessors']} submitted\tlead {facts['lead'] or '-'}")
+    return 0

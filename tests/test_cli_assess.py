@@ -1,0 +1,277 @@
+"""itcap assess reliability | position | export | list: exit codes, JSON documents, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assessment import service
+from assessment.reliability import intraclass_correlations, krippendorff_alpha
+from capability_model.loader import default_model_path, load_model_file
+from capability_model.store import save_model
+from itcap.cli import main
+from itcap.storage import session_scope
+from tests.test_assessment_service import MODEL_YAML, _account
+
+SHROUT_FLEISS = [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
+
+
+def _csv(rows: list[tuple], header: str = "capability_id,assessor,level") -> str:
+    return header + "\n" + "".join(",".join("" if v is None else str(v) for v in row) + "\n" for row in rows)
+
+
+def _long(matrix, assessors=None, capabilities=None) -> list[tuple]:
+    assessors = assessors or [f"judge{j}" for j in range(len(matrix[0]))]
+    capabilities = capabilities or [f"t{i}" for i in range(len(matrix))]
+    return [(capabilities[i], assessors[j], level) for i, row in enumerate(matrix) for j, level in enumerate(row)]
+
+
+@pytest.fixture
+def model_file(tmp_path) -> Path:
+    path = tmp_path / "model.yaml"
+    path.write_text(MODEL_YAML, encoding="utf-8")
+    return path
+
+
+def run(*argv: str, capsys) -> tuple[int, str, str]:
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:  # argparse usage errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- reliability ----------------------------------------------------------------------------------
+def test_reliability_writes_the_contract_document(tmp_path, capsys):
+    ratings = tmp_path / "r.csv"
+    ratings.write_text(_csv(_long(SHROUT_FLEISS)), encoding="utf-8")
+    out = tmp_path / "out" / "rel.json"
+    code, _, err = run("assess", "reliability", ratings, "--json", out, capsys=capsys)
+    assert code == 0, err
+    document = json.loads(out.read_text())
+    assert list(document) == ["n_capabilities", "n_assessors", "icc", "krippendorff_alpha_ordinal"]
+    assert (document["n_capabilities"], document["n_assessors"]) == (6, 4)
+    expected = intraclass_correlations(np.array(SHROUT_FLEISS, dtype=float))
+    assert [e["type"] for e in document["icc"]] == ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"]
+    for entry, result in zip(document["icc"], expected):
+        assert entry["icc"] == pytest.approx(result.icc) and entry["ci95"] == pytest.approx(list(result.ci95))
+    assert [round(e["icc"], 2) for e in document["icc"]] == [0.17, 0.29, 0.71, 0.44, 0.62, 0.91]
+    assert document["krippendorff_alpha_ordinal"] == pytest.approx(krippendorff_alpha(np.array(SHROUT_FLEISS, float)).alpha)
+
+
+def test_reliability_with_missing_ratings_reports_listwise_use_on_stderr(tmp_path, capsys):
+    rows = _long([[1, 2, 2], [3, 3, 4], [4, 5, 5], [2, None, 3]])
+    ratings = tmp_path / "r.csv"
+    ratings.write_text(_csv(rows), encoding="utf-8")
+    code, out, err = run("assess", "reliability", ratings, "--json", "-", capsys=capsys)
+    assert code == 0
+    assert json.loads(out)["n_capabilities"] == 4
+    assert "3 of 4 capabilities" in err
+
+
+def test_reliability_of_one_assessor_is_null_with_a_reason(tmp_path, capsys):
+    ratings = tmp_path / "r.csv"
+    ratings.write_text(_csv([("a", "ann", 2), ("b", "ann", 3)]), encoding="utf-8")
+    code, out, err = run("assess", "reliability", ratings, "--json", "-", capsys=capsys)
+    document = json.loads(out)
+    assert code == 0 and document["krippendorff_alpha_ordinal"] is None
+    assert all(entry["icc"] is None and entry["ci95"] is None for entry in document["icc"])
+    assert "at least two assessors" in err
+
+
+# -- position -------------------------------------------------------------------------------------
+def test_position_writes_the_contract_document_reproducibly(tmp_path, model_file, capsys):
+    rows = _long([[3, 3, 2], [2, 3, 3], [3, 4, 3]], ["ann", "bob", "lena"], ["brm", "arch", "sm"])
+    ratings = tmp_path / "r.csv"
+    ratings.write_text(_csv(rows), encoding="utf-8")
+    code, out, err = run("assess", "position", ratings, "--model", model_file, "--json", "-", "--seed", 5, "--resamples", 300, capsys=capsys)
+    assert code == 0, err
+    document = json.loads(out)
+    assert list(document) == ["position", "confidence", "consensus", "modes"]
+    assert document["position"] == "partner"
+    assert document["consensus"] == {"brm": 3, "arch": 3, "sm": 3}
+    assert [m["id"] for m in document["modes"]] == ["supplier", "partner"]
+    assert all(list(m) == ["id", "attainment", "rating", "achieved", "gaps"] for m in document["modes"])
+    shuffled = tmp_path / "shuffled.csv"
+    shuffled.write_text(_csv(list(reversed(rows))), encoding="utf-8")
+    code, again, _ = run("assess", "position", shuffled, "--model", model_file, "--json", "-", "--seed", 5, "--resamples", 300, capsys=capsys)
+    assert code == 0 and json.loads(again) == document  # row order does not change the bootstrap
+
+
+def test_position_counts_unrated_capabilities_as_zero_and_says_so(tmp_path, model_file, capsys):
+    ratings = tmp_path / "r.csv"
+    ratings.write_text(_csv([("brm", "ann", 3), ("brm", "bob", 3), ("arch", "ann", 3), ("arch", "bob", "")]), encoding="utf-8")
+    code, out, err = run("assess", "position", ratings, "--model", model_file, "--json", "-", capsys=capsys)
+    document = json.loads(out)
+    assert code == 0 and document["consensus"]["sm"] is None and document["position"] == "none"
+    assert "sm" in err and "level 0" in err
+
+
+def test_position_with_overrides(tmp_path, model_file, capsys):
+    ratings = tmp_path / "r.csv"
+    ratings.write_text(_csv(_long([[3, 3], [3, 3], [1, 1]], ["ann", "bob"], ["brm", "arch", "sm"])), encoding="utf-8")
+    overrides = tmp_path / "o.csv"
+    overrides.write_text("capability_id,level,rationale\nsm,3,seen the service reviews\n", encoding="utf-8")
+    code, out, _ = run("assess", "position", ratings, "--model", model_file, "--json", "-", "--overrides", overrides, capsys=capsys)
+    assert code == 0 and json.loads(out)["position"] == "partner" and json.loads(out)["confidence"] == 1.0
+    overrides.write_text("capability_id,level\nnope,3\nsm,9\n", encoding="utf-8")
+    code, _, err = run("assess", "position", ratings, "--model", model_file, "--json", "-", "--overrides", overrides, capsys=capsys)
+    assert code == 1 and "line 2: unknown capability 'nope'" in err and "line 3: level 9 is out of range" in err
+
+
+@pytest.mark.skipif(not default_model_path().exists(), reason="the shipped model is not there yet")
+def test_position_with_the_shipped_model(tmp_path, capsys):
+    model = load_model_file(default_model_path())
+    rng = np.random.default_rng(0)
+    rows = [(cap, name, int(rng.integers(2, 5))) for cap in model.capability_ids for name in ("ann", "bob", "cy")]
+    ratings = tmp_path / "r.csv"
+    ratings.write_text(_csv(rows), encoding="utf-8")
+    code, out, err = run("assess", "position", ratings, "--model", default_model_path(), "--json", "-", capsys=capsys)
+    assert code == 0, err
+    document = json.loads(out)
+    assert set(document["consensus"]) == set(model.capability_ids)
+    assert document["position"] in {"none", *[m.id for m in model.modes]}
+
+
+# -- bad input ------------------------------------------------------------------------------------
+BAD_INPUT = [
+    ("unknown capability", _csv([("brm", "ann", 2), ("brmm", "ann", 3)]), True, "line 3: unknown capability 'brmm': not in model 'svc-model' (did you mean 'brm'?)"),
+    ("non-numeric level", _csv([("brm", "ann", 2), ("arch", "ann", "three")]), False, "line 3: level 'three' is not a number"),
+    ("fractional level", _csv([("brm", "ann", "2.5")]), False, "line 2: level '2.5' is not a whole number"),
+    ("out of range for the model", _csv([("brm", "ann", 2), ("sm", "bob", 6)]), True, "line 3: level 6 is out of range; levels run from 1 to 5"),
+    ("out of range without a model", _csv([("brm", "ann", 11)]), False, "line 2: level 11 is out of range; levels run from 0 to 10"),
+    ("negative level", _csv([("brm", "ann", -1)]), False, "line 2: level -1 is out of range"),
+    ("duplicate row", _csv([("brm", "ann", 2), ("arch", "ann", 3), ("brm", "ann", 4)]), False,
+     "line 4: duplicate rating of capability 'brm' by assessor 'ann' (first given on line 2)"),
+    ("missing column", "capability_id,assessor\nbrm,ann\n", False, "line 1: missing column level"),
+    ("wrong header", "cap,who,score\nbrm,ann,2\n", False, "line 1: missing columns capability_id, assessor, level"),
+    ("header only", "capability_id,assessor,level\n", False, "no ratings"),
+    ("wrong field count", _csv([("brm", "ann", 2)]) + "arch,ann,3,extra\n", False, "line 3: expected 3 fields as in the header, found 4"),
+    ("blank assessor", _csv([("brm", "", 2)]), False, "line 2: assessor is blank"),
+    ("blank capability", _csv([("", "ann", 2)]), False, "line 2: capability_id is blank"),
+]
+
+
+@pytest.mark.parametrize("command", ["reliability", "position"])
+@pytest.mark.parametrize("label, text, needs_model, message", BAD_INPUT, ids=[case[0] for case in BAD_INPUT])
+def test_bad_ratings_files_give_a_specific_error_with_the_line(tmp_path, model_file, capsys, command, label, text, needs_model, message):
+    if command == "position" and "without a model" in label:
+        message = "line 2: level 11 is out of range; levels run from 1 to 5"
+    ratings = tmp_path / "bad.csv"
+    ratings.write_text(text, encoding="utf-8")
+    out = tmp_path / "out.json"
+    # reliability takes --model optionally; without it any capability id and levels 0–10 are accepted
+    extra = ["--model", model_file] if command == "position" or needs_model else []
+    code, _, err = run("assess", command, ratings, *extra, "--json", out, capsys=capsys)
+    assert code == 1
+    assert message in err
+    assert all(line.startswith("error: ") for line in err.strip().splitlines())
+    assert not out.exists()
+
+
+def test_reliability_with_a_model_checks_capabilities(tmp_path, model_file, capsys):
+    ratings = tmp_path / "r.csv"
+    ratings.write_text(_csv([("brm", "ann", 2), ("nope", "ann", 3)]), encoding="utf-8")
+    code, _, err = run("assess", "reliability", ratings, "--model", model_file, "--json", "-", capsys=capsys)
+    assert code == 1 and "line 3: unknown capability 'nope'" in err
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"", "the file is empty"),
+    (b"  \n\n", "the file is empty"),
+    (b"capability_id,assessor,level\nbrm,ann,2\nbrm,Jos\xe9,3\n", "line 3: not UTF-8 text"),
+    ("capability_id,assessor,level\nbrm,ann,2\n".encode("utf-16"), "UTF-16"),
+    (b"capability_id,assessor,level\nbrm,a\x00nn,2\n", "line 2: contains a NUL character"),
+])
+def test_empty_and_wrongly_encoded_files(tmp_path, model_file, capsys, raw, message):
+    ratings = tmp_path / "bad.csv"
+    ratings.write_bytes(raw)
+    for extra in ([], ["--model", model_file]):
+        command = "position" if extra else "reliability"
+        code, _, err = run("assess", command, ratings, *extra, "--json", tmp_path / "o.json", capsys=capsys)
+        assert code == 1 and message in err
+
+
+def test_bom_is_accepted_and_missing_file_is_an_error(tmp_path, capsys):
+    ratings = tmp_path / "bom.csv"
+    ratings.write_bytes(b"\xef\xbb\xbf" + _csv(_long(SHROUT_FLEISS)).encode())
+    code, _, _ = run("assess", "reliability", ratings, "--json", "-", capsys=capsys)
+    assert code == 0
+    code, _, err = run("assess", "reliability", tmp_path / "nope.csv", "--json", "-", capsys=capsys)
+    assert code == 1 and "file not found" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["assess", "reliability", "r.csv"],  # --json is required
+    ["assess", "position", "r.csv", "--json", "-"],  # --model is required
+    ["assess", "position", "r.csv", "--model", "m.yaml", "--json", "-", "--resamples", "0"],
+    ["assess", "position", "r.csv", "--model", "m.yaml", "--json", "-", "--seed", "x"],
+    ["assess", "export", "abc", "--out", "x.csv"],
+    ["assess"],
+])
+def test_usage_errors_exit_2(argv, capsys):
+    code, _, _ = run(*argv, capsys=capsys)
+    assert code == 2
+
+
+def test_bad_model_file_is_exit_1(tmp_path, capsys):
+    ratings = tmp_path / "r.csv"
+    ratings.write_text(_csv([("brm", "ann", 2)]), encoding="utf-8")
+    model = tmp_path / "m.yaml"
+    model.write_text("id: [unclosed", encoding="utf-8")
+    code, _, err = run("assess", "position", ratings, "--model", model, "--json", "-", capsys=capsys)
+    assert code == 1 and "not valid YAML" in err
+
+
+def test_the_real_command_never_prints_a_traceback(tmp_path):
+    ratings = tmp_path / "bad.csv"
+    ratings.write_bytes(b"capability_id,assessor,level\nbrm,ann,x\n")
+    done = subprocess.run([sys.executable, "-m", "itcap.cli", "assess", "reliability", str(ratings), "--json", "-"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "line 2: level 'x' is not a number" in done.stderr
+
+
+# -- export and list: the app's figures reproduced from the command line ---------------------------
+def test_export_then_position_reproduces_the_stored_assessment(db_url, tmp_path, model_file, capsys):
+    with session_scope(db_url) as session:
+        model_id = save_model(session, MODEL_YAML, actor="test").id
+        admin = _account(session, "admin", "admin")
+        lead = _account(session, "zoe", "lead_assessor assessor")
+        people = [_account(session, name, "assessor") for name in ("bob", "ann", "cy")]
+        assessment = service.create_assessment(session, name="Review", org_unit="IT", model_id=model_id,
+                                               assessed_on=dt.date(2026, 5, 1), assessor_ids=[p.id for p in people],
+                                               lead_id=lead.id, actor=admin)
+        levels = {"bob": [3, 2, 4], "ann": [2, None, 3], "cy": [4, 3, 1], "zoe": [3, 3, None]}
+        for person in [*people, lead]:
+            for capability, level in zip(["brm", "arch", "sm"], levels[person.username]):
+                service.save_rating(session, assessment.id, person, capability, level, evidence="<b>seen</b>, \"quoted\"")
+        service.override_consensus(session, assessment.id, "sm", 3, "Evidence from the service reviews.", actor=lead)
+        assessment_id = assessment.id
+    with session_scope(db_url) as session:
+        expected = service.assessment_position(session, assessment_id, seed=9, resamples=500).to_json()
+        expected_reliability = service.assessment_reliability(session, assessment_id).to_json()
+
+    ratings, overrides = tmp_path / "ratings.csv", tmp_path / "overrides.csv"
+    code, _, err = run("assess", "export", assessment_id, "--out", ratings, "--overrides", overrides, capsys=capsys)
+    assert code == 0, err
+    assert ratings.read_text().splitlines()[:3] == ["capability_id,assessor,level", "brm,ann,2", "brm,bob,3"]
+    assert "arch,ann," in ratings.read_text()  # not rated stays blank
+    assert overrides.read_text().splitlines()[1].startswith("sm,3,Evidence from the service reviews.,zoe,")
+    code, out, _ = run("assess", "position", ratings, "--model", model_file, "--overrides", overrides,
+                       "--seed", 9, "--resamples", 500, "--json", "-", capsys=capsys)
+    assert code == 0 and json.loads(out) == json.loads(json.dumps(expected))
+    code, out, _ = run("assess", "reliability", ratings, "--json", "-", capsys=capsys)
+    assert code == 0 and json.loads(out) == json.loads(json.dumps(expected_reliability).replace("NaN", "null"))
+
+    code, out, _ = run("assess", "list", capsys=capsys)
+    assert code == 0 and f"{assessment_id}\t2026-05-01\topen\tReview\tIT\tsvc-model v1\t0/4 submitted\tlead zoe" in out
+    code, _, err = run("assess", "export", 999, "--out", tmp_path / "x.csv", capsys=capsys)
+    assert code == 1 and "no assessment with id 999" in err
