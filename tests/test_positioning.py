@@ -274,3 +274,15 @@ def test_json_document_has_exactly_the_contract_keys():
         assert mode["rating"] in "NPLF" and isinstance(mode["achieved"], bool)
         for gap in mode["gaps"]:
             assert list(gap) == ["capability_id", "target", "consensus"]
+
+
+def test_the_worked_example_in_the_docs():
+    # docs/assessment.md, "Worked example": the rules applied by hand give these figures.
+    model = make_model({"supplier": [2, 2, 2, 3, 3], "partner": [3, 3, 3, 3, 3], "leader": [4, 4, 4, 4, 4]}, weights=[1, 2, 1, 1, 1.5])
+    ratings = np.array([[3, 2, 3], [1, 2, 3], [2, 3, nan], [3, 3, 4], [3, 4, 3]])
+    result = position(model, ratings)
+    assert result.consensus == {"c0": 3, "c1": 2, "c2": 2.5, "c3": 3, "c4": 3}
+    assert [(m.attainment, m.rating, m.achieved) for m in result.modes] == [(1.0, "F", True), (0.9, "F", True), (0.675, "L", False)]
+    assert result.position == "partner"
+    assert [g.capability_id for g in result.next_mode.gaps] == ["c1", "c2", "c4", "c0", "c3"]
+    assert result.confidence == 0.705  # the figure quoted in the docs (default seed and resamples)
