@@ -1,0 +1,90 @@
+"""Checking single answers against the instrument, and showing them back to people.
+
+Answers are stored as ``{item_id: value}``: an int code for likert and choice items, a number for
+numeric items (an int when whole), the text exactly as given for text items. A missing answer is a
+missing key — never a placeholder value.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from surveys.instrument import Instrument, Item
+
+
+def _format_number(x: float) -> str:
+    return f"{x:g}" if abs(x) < 1e15 else str(x)
+
+
+def is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, float):
+        return math.isnan(value)
+    return False
+
+
+def _as_code(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("+-").isdigit() and len(text) < 12:
+            return int(text)
+    return None
+
+
+def check_answer(instrument: Instrument, item: Item, value: Any) -> tuple[Any, str | None]:
+    """``(value to store, None)`` for a valid answer, ``(None, None)`` for a blank one, and
+    ``(None, message)`` when the answer cannot be accepted — the message is shown at the item."""
+    if is_blank(value):
+        return None, None
+    if item.type in ("likert", "choice"):
+        code = _as_code(value)
+        labels = instrument.value_labels(item)
+        if code is None or code not in labels:
+            choices = ", ".join(f"{c} ({label})" for c, label in sorted(labels.items()))
+            return None, f"Please choose one of the answers offered: {choices}."
+        return code, None
+    if item.type == "numeric":
+        if isinstance(value, bool):
+            number = None
+        elif isinstance(value, (int, float)):
+            number = float(value)
+        else:
+            try:
+                number = float(str(value).strip())
+            except ValueError:
+                number = None
+        if number is None or not math.isfinite(number):
+            return None, "Please enter a number."
+        lo, hi = instrument.item_range(item)
+        if (lo is not None and number < lo) or (hi is not None and number > hi):
+            unit = f" {item.unit}" if item.unit else ""
+            return None, f"Please enter a number from {_format_number(lo)} to {_format_number(hi)}{unit}."
+        return (int(number) if number.is_integer() and abs(number) < 2**53 else number), None
+    # text: stored exactly as given (HTML, markdown or script is data, always displayed as plain text)
+    if not isinstance(value, str):
+        return None, "Please enter text."
+    if len(value) > item.max_length:
+        return None, f"Please keep this answer to {item.max_length:,} characters (it has {len(value):,})."
+    return value, None
+
+
+def display_answer(instrument: Instrument, item: Item, value: Any) -> str:
+    """An answer as a person reads it (for the review screen): '4 — Agree', '12 minutes', the text."""
+    if is_blank(value):
+        return ""
+    if item.type in ("likert", "choice"):
+        label = instrument.value_labels(item).get(value)
+        return f"{value} — {label}" if label else str(value)
+    if item.type == "numeric":
+        return f"{_format_number(float(value))} {item.unit}".strip()
+    return str(value)

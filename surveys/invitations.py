@@ -1,0 +1,338 @@
+"""Invitations: one-time survey links, open links per group, token checks and response rates.
+
+A token is ``secrets.token_urlsafe(32)``: 256 random bits written as 43 URL-safe characters. The
+database keeps only its SHA-256 (hex); the token itself exists only in the link handed out. A plain,
+unsalted hash is enough because the input is 256 random bits — there is no dictionary to try.
+
+Guessing is pointless, so there is no rate limit: with a million live tokens, an attacker making a
+billion guesses a second would expect to wait about 10^62 years for one hit. Malformed tokens are
+refused before any database query, so garbage costs no more than a string comparison.
+
+E-mail addresses are never stored: :func:`links_csv` pairs them with links in the mail-merge file
+only. That file is the one place a token meets a person — delete it once the mail merge is done.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import func, insert, update
+from sqlmodel import Session, select
+
+from itcap import audit
+from itcap.storage import today
+from surveys.campaigns import CLOSED, availability, campaign_instrument, get_campaign
+from surveys.errors import SurveyError
+from surveys.tables import Campaign, Invitation, Response
+
+TOKEN_BYTES = 32
+TOKEN_LENGTH = 43  # len(secrets.token_urlsafe(32))
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}", re.ASCII)
+DEFAULT_PUBLIC_URL = "http://localhost:8501"
+MAX_INVITATIONS_PER_BATCH = 100_000
+_INSERT_CHUNK = 5_000
+
+PERSONAL, OPEN, OPEN_VISIT = "personal", "open", "open_visit"
+INVITED, STARTED, COMPLETED, REVOKED = "invited", "started", "completed", "revoked"
+
+
+# -- tokens ---------------------------------------------------------------------------------------
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def normalise_token(token: object) -> str | None:
+    """The token if it is well formed (43 URL-safe characters, surrounding spaces ignored), else None.
+
+    Cheap by construction: the length is checked before anything looks at the characters, so a
+    megabyte of junk or a string of emoji is refused at once, without touching the database.
+    """
+    if not isinstance(token, str) or len(token) > TOKEN_LENGTH + 8:
+        return None
+    token = token.strip()
+    if len(token) != TOKEN_LENGTH or not _TOKEN_RE.fullmatch(token):
+        return None
+    return token
+
+
+def public_url() -> str:
+    """The address respondents reach the app at: ``ITCAP_PUBLIC_URL``, default http://localhost:8501."""
+    return (os.environ.get("ITCAP_PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL).rstrip("/")
+
+
+def link_for(token: str, base_url: str | None = None) -> str:
+    return f"{(base_url or public_url()).rstrip('/')}/?token={token}"
+
+
+@dataclass(frozen=True)
+class InvitationLink:
+    group_id: str
+    token: str
+    link: str
+
+
+# -- creating invitations --------------------------------------------------------------------------
+def _check_group(session: Session, campaign: Campaign, group_id: str) -> None:
+    groups = campaign_instrument(session, campaign).group_ids()
+    if group_id not in groups:
+        raise SurveyError(f"group {group_id!r} is not a group of this campaign's instrument; groups: {', '.join(groups)}")
+
+
+def _insert_invitations(session: Session, campaign_id: int, group_id: str, count: int, kind: str,
+                        status: str = INVITED) -> list[str]:
+    """Insert ``count`` invitations with fresh tokens in bulk (executemany, no per-row ORM work);
+    returns the raw tokens, which are not kept anywhere else."""
+    created = today()
+    tokens = [new_token() for _ in range(count)]
+    rows = [{"campaign_id": campaign_id, "group_id": group_id, "token_hash": hash_token(t), "kind": kind,
+             "status": status, "created_on": created} for t in tokens]
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        session.execute(insert(Invitation.__table__), rows[start:start + _INSERT_CHUNK])
+    return tokens
+
+
+def create_invitations(session: Session, campaign_id: int, group_id: str, count: int, actor: str, *,
+                       base_url: str | None = None) -> list[InvitationLink]:
+    """``count`` personal one-time links for a group. The links are returned once and never stored."""
+    campaign = get_campaign(session, campaign_id)
+    if campaign.status == CLOSED:
+        raise SurveyError(f"campaign {campaign.id} is closed; reopen it before inviting more people")
+    _check_group(session, campaign, group_id)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_INVITATIONS_PER_BATCH:
+        raise SurveyError(f"count: between 1 and {MAX_INVITATIONS_PER_BATCH:,} invitations at a time (got {count!r})")
+    tokens = _insert_invitations(session, campaign.id, group_id, count, PERSONAL)
+    audit.record(session, actor, "campaign.invite", f"campaign:{campaign.id}", f"{count} personal invitations for group {group_id}")
+    return [InvitationLink(group_id, t, link_for(t, base_url)) for t in tokens]
+
+
+def create_open_link(session: Session, campaign_id: int, group_id: str, actor: str, *,
+                     base_url: str | None = None) -> InvitationLink:
+    """The group's open link (one per group): anyone who has it may answer. Each visitor who starts
+    gets a personal invitation of their own (see :func:`start_open_visit`), so they can resume.
+
+    Only the hash is stored, so an existing link cannot be shown again: asking again withdraws the
+    previous open link of the group and makes a new one (also the way to withdraw a leaked link).
+    """
+    campaign = get_campaign(session, campaign_id)
+    if campaign.status == CLOSED:
+        raise SurveyError(f"campaign {campaign.id} is closed; reopen it before making an open link")
+    _check_group(session, campaign, group_id)
+    revoked = session.execute(
+        update(Invitation.__table__)
+        .where(Invitation.campaign_id == campaign.id, Invitation.group_id == group_id, Invitation.kind == OPEN,
+               Invitation.status != REVOKED)
+        .values(status=REVOKED)
+    ).rowcount
+    (token,) = _insert_invitations(session, campaign.id, group_id, 1, OPEN)
+    audit.record(session, actor, "campaign.open_link", f"campaign:{campaign.id}",
+                 f"open link for group {group_id}" + (f"; previous link withdrawn" if revoked else ""))
+    return InvitationLink(group_id, token, link_for(token, base_url))
+
+
+def revoke_open_link(session: Session, campaign_id: int, group_id: str, actor: str) -> int:
+    """Withdraw a group's open link; visitors who already started keep their own links."""
+    campaign = get_campaign(session, campaign_id)
+    revoked = session.execute(
+        update(Invitation.__table__)
+        .where(Invitation.campaign_id == campaign.id, Invitation.group_id == group_id, Invitation.kind == OPEN,
+               Invitation.status != REVOKED)
+        .values(status=REVOKED)
+    ).rowcount
+    if revoked:
+        audit.record(session, actor, "campaign.open_link_withdrawn", f"campaign:{campaign.id}", f"group {group_id}")
+    return revoked
+
+
+def start_open_visit(session: Session, open_invitation: Invitation) -> str:
+    """A fresh personal invitation (kind ``open_visit``, status ``started``) for one visitor of an
+    open link; returns its token, which the page puts in the address so the visitor can resume."""
+    (token,) = _insert_invitations(session, open_invitation.campaign_id, open_invitation.group_id, 1, OPEN_VISIT, STARTED)
+    return token
+
+
+# -- the mail-merge file ---------------------------------------------------------------------------
+_EMAIL_RE = re.compile(r"[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"']+")
+
+
+def parse_email_list(text: str, where: str = "<emails>") -> list[str]:
+    """E-mail addresses, one per line (a CSV with an 'email' column works too). Every bad or repeated
+    address is reported with its line: a person with two links could answer twice."""
+    lines = text.splitlines()
+    column = None
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and "@" not in lines[first]:
+        header = next(csv.reader([lines[first]]))
+        names = [h.strip().lower() for h in header]
+        if "email" not in names:
+            raise SurveyError(f"{where}: line {first + 1}: expected one e-mail address per line, or a header with an 'email' column")
+        column = names.index("email")
+    problems, emails, seen = [], [], {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or (column is not None and number == first + 1):
+            continue
+        value = line.strip()
+        if column is not None:
+            fields = next(csv.reader([line]))
+            value = fields[column].strip() if column < len(fields) else ""
+        if not _EMAIL_RE.fullmatch(value):
+            problems.append(f"{where}: line {number}: {value[:80]!r} is not an e-mail address")
+        elif value.lower() in seen:
+            problems.append(f"{where}: line {number}: {value} is repeated (first on line {seen[value.lower()]})")
+        else:
+            seen[value.lower()] = number
+            emails.append(value)
+    if not problems and not emails:
+        problems.append(f"{where}: no e-mail addresses found")
+    if problems:
+        raise SurveyError(problems)
+    return emails
+
+
+def links_csv(links: list[InvitationLink], emails: list[str] | None = None) -> str:
+    """The mail-merge CSV: columns email, group, link (email blank when no addresses are given)."""
+    if emails is not None and len(emails) != len(links):
+        raise SurveyError(f"{len(emails)} e-mail addresses for {len(links)} links; they must pair one to one")
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["email", "group", "link"])
+    for index, link in enumerate(links):
+        writer.writerow([emails[index] if emails else "", link.group_id, link.link])
+    return buffer.getvalue()
+
+
+# -- checking a token ------------------------------------------------------------------------------
+class TokenOutcome(StrEnum):
+    OK = "ok"
+    OPEN_LINK = "open_link"  # a group's open link: a visit must be started first
+    MALFORMED = "malformed"
+    UNKNOWN = "unknown"
+    OTHER_CAMPAIGN = "other_campaign"
+    USED = "used"
+    WITHDRAWN = "withdrawn"
+    NOT_OPEN_YET = "not_open_yet"
+    CLOSED = "closed"
+
+
+MESSAGES = {
+    TokenOutcome.MALFORMED: "This survey link is incomplete or damaged. Please open the link from your invitation "
+                            "again, or copy all of it into the address bar.",
+    TokenOutcome.UNKNOWN: "We do not recognise this survey link. Please check that you copied the whole link from "
+                          "your invitation.",
+    TokenOutcome.OTHER_CAMPAIGN: "This link belongs to a different survey. Please use the link from the invitation "
+                                 "for this survey.",
+    TokenOutcome.USED: "This link has already been used: a response was submitted with it, and each link can be "
+                       "used once. Thank you for taking part.",
+    TokenOutcome.WITHDRAWN: "This open link has been withdrawn. Please ask the survey organiser for the current link.",
+    TokenOutcome.NOT_OPEN_YET: "This survey is not open yet.",
+    TokenOutcome.CLOSED: "This survey has closed, so answers can no longer be given. Thank you for your interest.",
+}
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    outcome: TokenOutcome
+    message: str = ""
+    invitation: Invitation | None = None
+    campaign: Campaign | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.outcome in (TokenOutcome.OK, TokenOutcome.OPEN_LINK)
+
+
+def check_token(session: Session, token: object, *, campaign_id: int | None = None, on: dt.date | None = None) -> TokenCheck:
+    """What a token opens, or why it opens nothing — each case with its own friendly message.
+
+    ``campaign_id``: the campaign a campaign-specific page expects (a token of another is refused).
+    """
+    token = normalise_token(token)
+    if token is None:
+        return TokenCheck(TokenOutcome.MALFORMED, MESSAGES[TokenOutcome.MALFORMED])
+    invitation = session.exec(select(Invitation).where(Invitation.token_hash == hash_token(token))).first()
+    if invitation is None:
+        return TokenCheck(TokenOutcome.UNKNOWN, MESSAGES[TokenOutcome.UNKNOWN])
+    if campaign_id is not None and invitation.campaign_id != campaign_id:
+        return TokenCheck(TokenOutcome.OTHER_CAMPAIGN, MESSAGES[TokenOutcome.OTHER_CAMPAIGN])
+    campaign = session.get(Campaign, invitation.campaign_id)
+    if invitation.status == COMPLETED:
+        return TokenCheck(TokenOutcome.USED, MESSAGES[TokenOutcome.USED], invitation, campaign)
+    if invitation.status == REVOKED:
+        return TokenCheck(TokenOutcome.WITHDRAWN, MESSAGES[TokenOutcome.WITHDRAWN], invitation, campaign)
+    state = availability(campaign, on)
+    if state in ("draft", "not_yet_open"):
+        message = MESSAGES[TokenOutcome.NOT_OPEN_YET]
+        if state == "not_yet_open":
+            message += f" It opens on {campaign.opens_on:%d %B %Y}."
+        return TokenCheck(TokenOutcome.NOT_OPEN_YET, message, invitation, campaign)
+    if state in ("ended", "closed"):
+        message = MESSAGES[TokenOutcome.CLOSED]
+        if state == "ended":
+            message = f"This survey closed on {campaign.closes_on:%d %B %Y}, so answers can no longer be given. Thank you for your interest."
+        return TokenCheck(TokenOutcome.CLOSED, message, invitation, campaign)
+    outcome = TokenOutcome.OPEN_LINK if invitation.kind == OPEN else TokenOutcome.OK
+    return TokenCheck(outcome, "", invitation, campaign)
+
+
+# -- response rates --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GroupRates:
+    """Per group: ``invited`` = personal invitations + open-link visitors; ``started`` = of those, the
+    ones with saved answers or a submitted response; ``completed`` = submitted on the web;
+    ``responses`` = stored responses including imported ones."""
+
+    invited: int = 0
+    started: int = 0
+    completed: int = 0
+    open_link_visits: int = 0
+    responses: int = 0
+
+    @property
+    def completion_rate(self) -> float | None:
+        return self.completed / self.invited if self.invited else None
+
+    def as_dict(self) -> dict[str, int | float | None]:
+        return {"invited": self.invited, "started": self.started, "completed": self.completed,
+                "open_link_visits": self.open_link_visits, "responses": self.responses,
+                "completion_rate": self.completion_rate}
+
+
+def response_rates(session: Session, campaign_id: int) -> dict[str, GroupRates]:
+    """Invited / started / completed per group of the campaign's instrument (zeros included).
+
+    Counts only — they say who took part, never what anyone answered, so they are not suppressed
+    below k. Open links themselves are not people and are not counted; their visitors are.
+    """
+    campaign = get_campaign(session, campaign_id)
+    groups = campaign_instrument(session, campaign).group_ids()
+    counts: dict[str, dict[str, int]] = {g: {"invited": 0, "started": 0, "completed": 0, "open_link_visits": 0, "responses": 0} for g in groups}
+    rows = session.execute(
+        select(Invitation.group_id, Invitation.kind, Invitation.status, func.count())
+        .where(Invitation.campaign_id == campaign.id, Invitation.kind != OPEN)
+        .group_by(Invitation.group_id, Invitation.kind, Invitation.status)
+    ).all()
+    for group_id, kind, status, n in rows:
+        c = counts.setdefault(group_id, {"invited": 0, "started": 0, "completed": 0, "open_link_visits": 0, "responses": 0})
+        c["invited"] += n
+        if kind == OPEN_VISIT:
+            c["open_link_visits"] += n
+        if status in (STARTED, COMPLETED):
+            c["started"] += n
+        if status == COMPLETED:
+            c["completed"] += n
+    for group_id, n in session.execute(
+        select(Response.group_id, func.count()).where(Response.campaign_id == campaign.id).group_by(Response.group_id)
+    ).all():
+        counts.setdefault(group_id, {"invited": 0, "started": 0, "completed": 0, "open_link_visits": 0, "responses": 0})["responses"] = n
+    return {g: GroupRates(**c) for g, c in counts.items()}

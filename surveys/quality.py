@@ -1,0 +1,145 @@
+"""Data-quality flags. Flagged responses are kept and reported; analyses may leave them out on request.
+
+``straightline``
+    In at least one section, the respondent answered four or more Likert items and gave every one of
+    them the same answer (raw codes, before reverse coding). Sections with fewer than four answered
+    Likert items never count: three identical answers are often honest. Stored at submit/import.
+``out_of_range``
+    A numeric answer outside the item's plausible range (its min/max). Web answers are checked as
+    they are typed, so only imported responses can carry it. Stored at import.
+``fast``
+    Completed in less than a third of the median duration of the campaign's web responses. It depends
+    on every other response, so it is never stored (a stored flag would go stale as responses
+    arrive); it is computed whenever responses are read (:func:`responses_frame`), and only once
+    there are at least ``FAST_MIN_RESPONSES`` web durations to take a median of. Imported responses
+    have no duration and are never ``fast``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlmodel import Session, select
+
+from surveys.campaigns import campaign_instrument, get_campaign
+from surveys.instrument import Instrument
+from surveys.tables import Response
+
+STRAIGHTLINE = "straightline"
+OUT_OF_RANGE = "out_of_range"
+FAST = "fast"
+FLAGS = (STRAIGHTLINE, FAST, OUT_OF_RANGE)
+STRAIGHTLINE_MIN_ITEMS = 4
+FAST_FRACTION = 1 / 3
+FAST_MIN_RESPONSES = 5
+
+
+def likert_sections(instrument: Instrument, group_id: str) -> list[list[str]]:
+    """The Likert item ids of each section, as asked of a group (precomputed once for many rows)."""
+    asked = {item.id for item in instrument.items_for_group(group_id)}
+    return [[item.id for item in section.items if item.type == "likert" and item.id in asked] for section in instrument.sections]
+
+
+def straightlined_sections(sections: list[list[str]], answers: Mapping[str, Any]) -> list[int]:
+    """Indexes of the sections where ≥ 4 Likert items were answered, all with the same code."""
+    flagged = []
+    for index, item_ids in enumerate(sections):
+        values = [answers[i] for i in item_ids if i in answers]
+        if len(values) >= STRAIGHTLINE_MIN_ITEMS and len(set(values)) == 1:
+            flagged.append(index)
+    return flagged
+
+
+def out_of_range_items(instrument: Instrument, answers: Mapping[str, Any]) -> list[str]:
+    items = instrument.item_map()
+    found = []
+    for item_id, value in answers.items():
+        item = items.get(item_id)
+        if item is not None and item.type == "numeric" and isinstance(value, (int, float)):
+            lo, hi = instrument.item_range(item)
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                found.append(item_id)
+    return found
+
+
+def stored_flags(instrument: Instrument, group_id: str, answers: Mapping[str, Any],
+                 sections: list[list[str]] | None = None) -> str:
+    """The flags kept with a response (space-separated): ``straightline`` and ``out_of_range``."""
+    flags = []
+    if straightlined_sections(sections if sections is not None else likert_sections(instrument, group_id), answers):
+        flags.append(STRAIGHTLINE)
+    if out_of_range_items(instrument, answers):
+        flags.append(OUT_OF_RANGE)
+    return " ".join(flags)
+
+
+def fast_threshold(durations: Iterable[float | int | None]) -> float | None:
+    """A third of the median duration, or None when fewer than ``FAST_MIN_RESPONSES`` durations."""
+    values = np.asarray([d for d in durations if d is not None and d >= 0], dtype=float)
+    if len(values) < FAST_MIN_RESPONSES:
+        return None
+    return float(np.median(values)) * FAST_FRACTION
+
+
+def add_fast_flag(frame: pd.DataFrame) -> pd.DataFrame:
+    """Recompute ``fast`` on a responses frame (columns ``source``, ``duration_seconds``, ``flags``)."""
+    frame = frame.copy()
+    flags = frame["flags"].fillna("").str.split().map(lambda names: [n for n in names if n != FAST])
+    web = frame["source"] == "web"
+    threshold = fast_threshold(frame.loc[web, "duration_seconds"].dropna().tolist())
+    if threshold is not None:
+        fast = web & frame["duration_seconds"].notna() & (frame["duration_seconds"].astype(float) < threshold)
+        flags = [names + [FAST] if is_fast else names for names, is_fast in zip(flags, fast)]
+    frame["flags"] = [" ".join(sorted(names, key=FLAGS.index)) for names in flags]
+    return frame
+
+
+def _decode_answers(text: str) -> dict[str, Any]:
+    return json.loads(text)
+
+
+def responses_frame(session: Session, campaign_id: int, *,
+                    exclude_flagged: bool | Iterable[str] = False,
+                    groups: Iterable[str] | None = None) -> pd.DataFrame:
+    """The campaign's responses, one row each, indexed by the random response id.
+
+    Columns: ``group``, ``source`` (web | import), ``submitted_on`` (date), ``duration_seconds``,
+    ``flags`` (space-separated, ``fast`` computed now), then one column per item of the instrument in
+    instrument order (codes for likert/choice, numbers, text; NaN/None = not answered).
+
+    ``exclude_flagged``: True leaves out every flagged response; a collection of flag names leaves out
+    those with any of the named flags (e.g. ``{"fast"}``). Nothing is ever deleted.
+    """
+    campaign = get_campaign(session, campaign_id)
+    instrument = campaign_instrument(session, campaign)
+    query = select(Response.id, Response.group_id, Response.source, Response.submitted_on, Response.duration_seconds,
+                   Response.quality_flags, Response.answers_json).where(Response.campaign_id == campaign.id)
+    if groups is not None:
+        query = query.where(Response.group_id.in_(list(groups)))
+    rows = session.execute(query.order_by(Response.group_id, Response.id)).all()
+    item_ids = [item.id for item in instrument.items]
+    meta = pd.DataFrame(
+        [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows],
+        columns=["response_id", "group", "source", "submitted_on", "duration_seconds", "flags"],
+    )
+    answers = pd.DataFrame.from_records([_decode_answers(r[6]) for r in rows], columns=item_ids)
+    frame = pd.concat([meta, answers], axis=1).set_index("response_id")
+    frame["duration_seconds"] = frame["duration_seconds"].astype("Float64").astype(float)
+    for item in instrument.items:
+        if item.type in ("likert", "choice", "numeric"):
+            frame[item.id] = pd.to_numeric(frame[item.id], errors="coerce").astype(float)
+        else:
+            frame[item.id] = frame[item.id].astype(object).where(frame[item.id].notna(), None)
+    frame = add_fast_flag(frame)
+    if exclude_flagged:
+        names = set(FLAGS) if exclude_flagged is True else set(exclude_flagged)
+        unknown = names - set(FLAGS)
+        if unknown:
+            raise ValueError(f"unknown quality flag(s) {', '.join(sorted(unknown))}; flags are {', '.join(FLAGS)}")
+        keep = frame["flags"].str.split().map(lambda fs: not names.intersection(fs))
+        frame = frame[keep.astype(bool)]
+    return frame

@@ -1,0 +1,207 @@
+"""Invitations: bulk tokens, hashes only, token outcomes, open links, mail-merge CSV, response rates."""
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from sqlalchemy import event, func, inspect, select, text
+
+from itcap.storage import get_engine, session_scope
+from surveys import campaigns, invitations, respondent
+from surveys.errors import SurveyError
+from surveys.invitations import TokenOutcome, check_token, create_invitations, hash_token, normalise_token
+from surveys.tables import Invitation
+from tests.survey_testdata import complete, invite, make_campaign
+
+
+def test_ten_thousand_invitations_in_one_go(any_db_url):
+    campaign_id = make_campaign(any_db_url)
+    with session_scope() as s:
+        links = create_invitations(s, campaign_id, "business", 10_000, "admin", base_url="https://survey.example.org/")
+    tokens = [link.token for link in links]
+    assert len(set(tokens)) == 10_000
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", t) for t in tokens)
+    assert links[0].link == f"https://survey.example.org/?token={tokens[0]}"
+    with session_scope() as s:
+        hashes = s.execute(select(Invitation.token_hash).where(Invitation.campaign_id == campaign_id)).scalars().all()
+    assert len(hashes) == len(set(hashes)) == 10_000
+    assert set(hashes) == {hash_token(t) for t in tokens}
+
+
+def test_public_url_comes_from_the_environment(db_url, monkeypatch):
+    campaign_id = make_campaign(db_url)
+    monkeypatch.setenv("ITCAP_PUBLIC_URL", "https://itcap.example.com/")
+    with session_scope() as s:
+        (link,) = create_invitations(s, campaign_id, "it_staff", 1, "admin")
+    assert link.link == f"https://itcap.example.com/?token={link.token}"
+    monkeypatch.delenv("ITCAP_PUBLIC_URL")
+    assert invitations.link_for("x") == "http://localhost:8501/?token=x"
+
+
+def _all_stored_text(url: str) -> str:
+    """Every value of every table, as one string."""
+    engine = get_engine(url)
+    chunks = []
+    with engine.connect() as conn:
+        for table in inspect(engine).get_table_names():
+            for row in conn.execute(text(f'SELECT * FROM "{table}"')):
+                chunks.extend(str(v) for v in row)
+    return "\n".join(chunks)
+
+
+def test_raw_tokens_and_emails_are_never_stored(any_db_url):
+    campaign_id = make_campaign(any_db_url)
+    with session_scope() as s:
+        links = create_invitations(s, campaign_id, "business", 30, "admin")
+        open_link = invitations.create_open_link(s, campaign_id, "it_staff", "admin")
+        emails = [f"person{i}@example.org" for i in range(30)]
+        mail_merge = invitations.links_csv(links, emails)
+    assert "person7@example.org" in mail_merge
+    complete(any_db_url, links[0].token)  # a draft, a completion and a response on the way
+    with session_scope() as s:
+        visit = respondent.begin(s, open_link.token)
+        respondent.save_section(s, visit, 0, {"rel1": 3})
+    stored = _all_stored_text(any_db_url)
+    for token in [link.token for link in links] + [open_link.token, visit]:
+        assert token not in stored
+    assert "@example.org" not in stored
+    assert hash_token(links[1].token) in stored
+
+
+@pytest.mark.parametrize("token", [
+    None, 42, "", "short", "a" * 42, "a" * 44, "a" * 10_000_000, "é" * 43, "a" * 42 + "=", "a" * 42 + "!",
+    "../../etc/passwd", "' OR 1=1 --" + "a" * 32, "a" * 20 + "\x00" + "a" * 22, "ａ" * 43,
+])
+def test_malformed_tokens_are_refused_without_a_query(db_url, token):
+    queries = []
+    engine = get_engine(db_url)
+    listener = lambda *args: queries.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        with session_scope() as s:
+            check = check_token(s, token)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert check.outcome == TokenOutcome.MALFORMED and "incomplete or damaged" in check.message
+    assert queries == []
+
+
+def test_surrounding_whitespace_is_forgiven():
+    token = invitations.new_token()
+    assert normalise_token(f"  {token}\n") == token
+
+
+def test_each_token_problem_has_its_own_outcome(any_db_url):
+    campaign_id = make_campaign(any_db_url)
+    other_id = make_campaign(any_db_url)
+    good, used = invite(any_db_url, campaign_id, count=2)
+    (other,) = invite(any_db_url, other_id)
+    assert complete(any_db_url, used).submitted
+    with session_scope() as s:
+        assert check_token(s, good).outcome == TokenOutcome.OK
+        assert check_token(s, good, campaign_id=campaign_id).outcome == TokenOutcome.OK
+        assert check_token(s, other, campaign_id=campaign_id).outcome == TokenOutcome.OTHER_CAMPAIGN
+        assert check_token(s, invitations.new_token()).outcome == TokenOutcome.UNKNOWN
+        assert check_token(s, used).outcome == TokenOutcome.USED
+        campaigns.close_campaign(s, campaign_id, "admin")
+    with session_scope() as s:
+        closed = check_token(s, good)
+        assert closed.outcome == TokenOutcome.CLOSED and "closed" in closed.message
+        assert check_token(s, used).outcome == TokenOutcome.USED  # used beats closed: "thank you", not "too late"
+    messages = {outcome: invitations.MESSAGES[outcome] for outcome in invitations.MESSAGES}
+    assert len(set(messages.values())) == len(messages)
+
+
+def test_dates_give_not_yet_open_and_ended(any_db_url):
+    campaign_id = make_campaign(any_db_url, opens_on=dt.date(2031, 1, 10), closes_on=dt.date(2031, 1, 20))
+    (token,) = invite(any_db_url, campaign_id)
+    with session_scope() as s:
+        early = check_token(s, token, on=dt.date(2031, 1, 9))
+        assert early.outcome == TokenOutcome.NOT_OPEN_YET and "10 January 2031" in early.message
+        assert check_token(s, token, on=dt.date(2031, 1, 20)).outcome == TokenOutcome.OK
+        late = check_token(s, token, on=dt.date(2031, 1, 21))
+        assert late.outcome == TokenOutcome.CLOSED and "closed on 20 January 2031" in late.message
+    draft_id = make_campaign(any_db_url, open_it=False)
+    (token,) = invite(any_db_url, draft_id)
+    with session_scope() as s:
+        assert check_token(s, token).outcome == TokenOutcome.NOT_OPEN_YET
+
+
+def test_invitation_arguments_are_checked(any_db_url):
+    campaign_id = make_campaign(any_db_url)
+    with session_scope() as s:
+        with pytest.raises(SurveyError, match="group 'nobody' is not a group"):
+            create_invitations(s, campaign_id, "nobody", 3, "admin")
+        with pytest.raises(SurveyError, match="count"):
+            create_invitations(s, campaign_id, "business", 0, "admin")
+        campaigns.close_campaign(s, campaign_id, "admin")
+        with pytest.raises(SurveyError, match="closed; reopen it"):
+            create_invitations(s, campaign_id, "business", 3, "admin")
+
+
+def test_open_link_gives_each_visitor_a_personal_link(any_db_url):
+    campaign_id = make_campaign(any_db_url)
+    with session_scope() as s:
+        first = invitations.create_open_link(s, campaign_id, "it_staff", "admin")
+    with session_scope() as s:
+        state = respondent.load_survey(s, first.token)
+        assert state.is_open_link and not state.started and state.group_id == "it_staff"
+        assert check_token(s, first.token).outcome == TokenOutcome.OPEN_LINK
+    with session_scope() as s:
+        visit_a = respondent.begin(s, first.token)
+    with session_scope() as s:
+        visit_b = respondent.begin(s, first.token)
+    assert len({first.token, visit_a, visit_b}) == 3
+    with session_scope() as s:
+        respondent.save_section(s, visit_a, 0, {"rel1": 5, "rel2": 4})
+    with session_scope() as s:  # the visitor reloads: their own link resumes their answers
+        resumed = respondent.load_survey(s, visit_a)
+        assert resumed.answers == {"rel1": 5, "rel2": 4} and resumed.section_index == 1 and not resumed.is_open_link
+    with session_scope() as s:
+        second = invitations.create_open_link(s, campaign_id, "it_staff", "admin")
+    with session_scope() as s:
+        assert check_token(s, first.token).outcome == TokenOutcome.WITHDRAWN
+        assert check_token(s, second.token).outcome == TokenOutcome.OPEN_LINK
+        assert check_token(s, visit_a).outcome == TokenOutcome.OK  # started visitors keep going
+        rates = invitations.response_rates(s, campaign_id)["it_staff"]
+    assert (rates.invited, rates.started, rates.completed, rates.open_link_visits) == (2, 2, 0, 2)
+
+
+def test_mail_merge_csv_pairs_emails_with_links(db_url):
+    campaign_id = make_campaign(db_url)
+    with session_scope() as s:
+        links = create_invitations(s, campaign_id, "business", 2, "admin")
+    rows = list(csv.DictReader(io.StringIO(invitations.links_csv(links, ["a@example.org", "b@example.org"]))))
+    assert [(r["email"], r["group"], r["link"]) for r in rows] == [
+        ("a@example.org", "business", links[0].link), ("b@example.org", "business", links[1].link)]
+    rows = list(csv.DictReader(io.StringIO(invitations.links_csv(links))))
+    assert [r["email"] for r in rows] == ["", ""]
+    with pytest.raises(SurveyError, match="1 e-mail addresses for 2 links"):
+        invitations.links_csv(links, ["a@example.org"])
+
+
+def test_email_lists_report_every_bad_line():
+    assert invitations.parse_email_list("a@example.org\n\nB@Example.org\n") == ["a@example.org", "B@Example.org"]
+    assert invitations.parse_email_list("name,email\nAnn,ann@example.org\nBo,bo@example.org\n") == ["ann@example.org", "bo@example.org"]
+    with pytest.raises(SurveyError) as exc:
+        invitations.parse_email_list("a@example.org\nnot an address\nA@example.org\n", "list.txt")
+    assert exc.value.problems == ["list.txt: line 2: 'not an address' is not an e-mail address",
+                                  "list.txt: line 3: A@example.org is repeated (first on line 1)"]
+
+
+def test_response_rates_per_group(any_db_url):
+    campaign_id = make_campaign(any_db_url)
+    tokens = invite(any_db_url, campaign_id, "business", 5)
+    invite(any_db_url, campaign_id, "it_staff", 3)
+    complete(any_db_url, tokens[0])
+    complete(any_db_url, tokens[1])
+    with session_scope() as s:
+        respondent.begin(s, tokens[2])
+    with session_scope() as s:
+        rates = invitations.response_rates(s, campaign_id)
+        assert s.execute(select(func.count()).select_from(Invitation)).scalar_one() == 8
+    assert rates["business"].as_dict() == {"invited": 5, "started": 3, "completed": 2, "open_link_visits": 0,
+                                           "responses": 2, "completion_rate": 0.4}
+    assert (rates["it_staff"].invited, rates["it_staff"].started, rates["it_staff"].completed) == (3, 0, 0)
