@@ -240,8 +240,9 @@ def _listing(values: Iterable[str], limit: int = 12) -> str:
 def _did_you_mean(value: str, choices: list[str]) -> str:
     import difflib
 
-    close = difflib.get_close_matches(value, choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    folded = {c.casefold(): c for c in choices}
+    close = difflib.get_close_matches(value.casefold(), list(folded), n=1)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
 
 
 def _check_groups(column: pd.Series, instrument: Instrument, group_col: str, where: str,
@@ -279,10 +280,10 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
     problems: list[str] = []
     count = 0
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        values = column.to_numpy(dtype=float, na_value=np.nan)
+        values = np.array(column.to_numpy(dtype=float, na_value=np.nan), dtype=float)  # a writable copy
     else:
         text = column.astype(object).where(column.notna(), "").astype(str).str.strip()
-        values = pd.to_numeric(text.where(~text.isin(MISSING_TOKENS), None), errors="coerce").to_numpy(dtype=float)
+        values = np.array(pd.to_numeric(text.where(~text.isin(MISSING_TOKENS), None), errors="coerce"), dtype=float)
         bad = np.flatnonzero(np.isnan(values) & ~text.isin(MISSING_TOKENS).to_numpy())
         if len(bad):
             labels = {label.casefold(): code for code, label in instrument.value_labels(item).items()}

@@ -59,8 +59,9 @@ class Moments:
 def moments(x) -> Moments:
     """Count, mean and variance (ddof = 1) per column, ignoring NaN.
 
-    Two passes (mean, then squared deviations) rather than the sum-of-squares shortcut, so constant
-    items give a variance of exactly 0, never a tiny negative or positive round-off.
+    Two passes (mean, then squared deviations) rather than the sum-of-squares shortcut; a column
+    whose answers are all equal gets exactly that value as mean and exactly 0 as variance (summing
+    0.1 three times and dividing by 3 does not give 0.1), so constant items are recognised exactly.
     """
     x = _as_2d(x)
     observed = ~np.isnan(x)
@@ -69,8 +70,11 @@ def moments(x) -> Moments:
         mean = np.where(observed, x, 0.0).sum(axis=0) / n
         dev = np.where(observed, x - mean, 0.0)
         var = (dev * dev).sum(axis=0) / (n - 1)
-    mean = np.where(n > 0, mean, np.nan)
-    var = np.where(n > 1, var, np.nan)
+    lo = np.fmin.reduce(x, axis=0) if x.shape[0] else np.full(x.shape[1], np.nan)
+    hi = np.fmax.reduce(x, axis=0) if x.shape[0] else np.full(x.shape[1], np.nan)
+    constant = lo == hi
+    mean = np.where(n > 0, np.where(constant, lo, mean), np.nan)
+    var = np.where(n > 1, np.where(constant, 0.0, var), np.nan)
     return Moments(n=n.astype(float), mean=mean, var=var)
 
 

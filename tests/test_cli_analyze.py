@@ -1,0 +1,214 @@
+"""itcap analyze: exit codes 0/1/2, the JSON document of DESIGN.md, the table, progress."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from itcap.cli import analyze_cmd, main
+from surveys.stats import compare_groups
+from tests.test_stats_support import INSTRUMENT_YAML, instrument, random_responses
+
+ITEM_KEYS = ["id", "n_a", "n_b", "mean_a", "mean_b", "sd_a", "sd_b", "welch_t", "welch_df", "welch_p", "hedges_g",
+             "hedges_g_ci95", "mwu_u", "mwu_p", "rank_biserial", "p_holm", "p_bh", "tost_p", "verdict"]
+
+
+@pytest.fixture
+def files(tmp_path):
+    inst = tmp_path / "instrument.yaml"
+    inst.write_text(INSTRUMENT_YAML, encoding="utf-8")
+    frame = random_responses(seed=1, sizes={"business": 70, "it": 50}, shift=0.4)
+    frame.loc[frame.index[:2], "q4"] = np.nan
+    responses = tmp_path / "responses.csv"
+    frame.to_csv(responses, index=False)
+    return {"instrument": str(inst), "responses": str(responses), "frame": frame, "dir": tmp_path}
+
+
+def run(args, capsys):
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def analyze(files, *extra):
+    return ["analyze", files["responses"], "--instrument", files["instrument"], "--group-col", "group", *extra]
+
+
+def test_json_document(files, capsys):
+    out_path = files["dir"] / "out" / "result.json"
+    code, out, err = run(analyze(files, "--json", str(out_path)), capsys)
+    assert code == 0, err
+    doc = json.loads(out_path.read_text(encoding="utf-8"))
+    assert doc["groups"]["business"]["n"] == 70 and doc["groups"]["it"]["n"] == 50
+    assert doc["suppressed"] == []
+    for row in doc["items"]:
+        assert set(ITEM_KEYS) <= set(row)
+    for row in doc["scales"]:
+        assert set(ITEM_KEYS + ["alpha", "alpha_ci95", "alpha_a", "alpha_b"]) <= set(row)
+    # the same numbers as the engine (the CLI adds nothing of its own)
+    engine = compare_groups(files["frame"], instrument(), "group")
+    assert doc["items"] == json.loads(json.dumps(engine["items"]))
+    assert doc["scales"][0]["alpha"] == pytest.approx(engine["scales"][0]["alpha"], abs=1e-12)
+    assert {r["verdict"] for r in doc["items"] if r["verdict"]} <= {"equivalent", "differs", "inconclusive"}
+
+
+def test_json_to_stdout_and_options(files, capsys):
+    code, out, err = run(analyze(files, "--json", "-", "--groups", "it", "business", "--margin", "0.25",
+                                 "--min-group-size", "10"), capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["compared"] == ["it", "business"] and doc["margin"] == 0.25 and doc["min_group_size"] == 10
+    q1 = next(r for r in doc["items"] if r["id"] == "q1")
+    assert q1["n_a"] == doc["items"][0]["n_a"] and q1["mean_a"] > q1["mean_b"]  # A is now IT (shifted up)
+
+
+def test_nan_becomes_null(files, capsys, tmp_path):
+    frame = files["frame"].copy()
+    frame["q5"] = 3.0
+    path = tmp_path / "constant.csv"
+    frame.to_csv(path, index=False)
+    code, out, err = run(["analyze", str(path), "--instrument", files["instrument"], "--group-col", "group", "--json", "-"], capsys)
+    assert code == 0, err
+    assert "NaN" not in out
+    q5 = next(r for r in json.loads(out)["items"] if r["id"] == "q5")
+    assert q5["welch_t"] is None and q5["hedges_g"] is None and q5["note"].startswith("constant in every group")
+
+
+def test_table_when_no_json(files, capsys):
+    code, out, err = run(analyze(files), capsys)
+    assert code == 0, err
+    assert "Groups: business (Business users) n=70 · it (IT staff) n=50" in out
+    assert "Items (A = business, B = it)" in out and "Reliability (Cronbach's α, listwise)" in out
+    assert "Importance–performance" in out and "not asked of group it" in out
+    assert err == ""  # small input, not a terminal: no progress lines
+
+
+def test_progress_on_large_inputs(files, capsys, monkeypatch):
+    monkeypatch.setattr(analyze_cmd, "PROGRESS_ROWS", 10)
+    code, out, err = run(analyze(files, "--json", str(files["dir"] / "o.json")), capsys)
+    assert code == 0
+    assert "reading" in err and "items: 14 items × 120 responses" in err and "done" in err
+    code, out, err = run(analyze(files, "--json", str(files["dir"] / "o.json"), "--quiet"), capsys)
+    assert err == ""
+
+
+def test_several_groups(files, capsys, tmp_path):
+    frame = random_responses(seed=3, sizes={"business": 40, "it": 30, "contractors": 20})
+    path = tmp_path / "three.csv"
+    frame.to_csv(path, index=False)
+    base = ["analyze", str(path), "--instrument", files["instrument"], "--group-col", "group", "--groups", "business", "it", "contractors"]
+    code, out, err = run(base + ["--json", "-"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert list(doc["groups"]) == ["business", "it", "contractors"]
+    assert doc["items"][0]["welch_anova_p"] is not None and len(doc["items"][0]["pairwise"]) == 3
+    code, out, err = run(base, capsys)
+    assert code == 0 and "Welch F p" in out
+
+
+def test_exclude_flagged(files, capsys, tmp_path):
+    frame = files["frame"].copy()
+    frame["dq"] = ""
+    frame.loc[frame.index[:5], "dq"] = "too_fast"
+    path = tmp_path / "flagged.csv"
+    frame.to_csv(path, index=False)
+    code, out, err = run(["analyze", str(path), "--instrument", files["instrument"], "--group-col", "group",
+                          "--exclude-flagged", "dq", "--json", "-"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["excluded"]["flagged_rows"] == 5
+    assert sum(g["n"] for g in doc["groups"].values()) == 115
+
+
+def test_stdin(files, capsys, monkeypatch):
+    data = open(files["responses"], "rb").read()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, err = run(["analyze", "-", "--instrument", files["instrument"], "--group-col", "group", "--json", "-"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["groups"]["it"]["n"] == 50
+
+
+# -- exit 1: bad input, one line per problem -----------------------------------------------------
+def write(tmp_path, text, name="bad.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def bad(files, capsys, path, *extra):
+    code, out, err = run(["analyze", path, "--instrument", files["instrument"], "--group-col", "group", *extra], capsys)
+    assert code == 1
+    assert "Traceback" not in err
+    return err.strip().splitlines()
+
+
+def test_bad_cells_and_groups(files, capsys, tmp_path):
+    frame = files["frame"].copy()
+    frame["q2"] = frame["q2"].astype(object)
+    frame.loc[frame.index[3], "q2"] = "often"
+    frame.loc[frame.index[5], "q1"] = 9
+    frame.loc[frame.index[7:10], "group"] = "Busness"
+    path = write(tmp_path, frame.to_csv(index=False))
+    lines = bad(files, capsys, path)
+    assert lines == [
+        f"error: {path}: group 'Busness' (3 rows, first at line 9) is not one of business, it, contractors (did you mean 'business'?)",
+        f"error: {path}: line 7, column q1: 9 is out of range (expected a whole code from 1 to 5)",
+        f"error: {path}: line 5, column q2: 'often' is not a number or a label of its response scale",
+    ]
+
+
+def test_group_under_k(files, capsys, tmp_path):
+    frame = random_responses(seed=4, sizes={"business": 30, "it": 3})
+    lines = bad(files, capsys, write(tmp_path, frame.to_csv(index=False)))
+    assert len(lines) == 1
+    assert "group 'it': fewer than 5 responses (the reporting threshold); it is suppressed, so there is nothing to compare" in lines[0]
+
+
+def test_one_group_only(files, capsys, tmp_path):
+    frame = random_responses(seed=4, sizes={"business": 30})
+    lines = bad(files, capsys, write(tmp_path, frame.to_csv(index=False)))
+    assert lines == [f"error: {tmp_path / 'bad.csv'}: a comparison needs two groups in the data; found only: business"]
+
+
+def test_unknown_group_argument(files, capsys):
+    lines = bad(files, capsys, files["responses"], "--groups", "business", "finance")
+    assert lines == ["error: group 'finance' is not one of business, it, contractors"]
+
+
+def test_wrong_group_column(files, capsys):
+    code, out, err = run(["analyze", files["responses"], "--instrument", files["instrument"], "--group-col", "team"], capsys)
+    assert code == 1 and "no group column 'team'" in err
+
+
+def test_file_problems(files, capsys, tmp_path):
+    assert bad(files, capsys, str(tmp_path / "missing.csv")) == [f"error: {tmp_path / 'missing.csv'}: file not found"]
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("group,q1\nbusiness,caf\xe9\n".encode("latin-1"))
+    assert "not UTF-8" in bad(files, capsys, str(latin1))[0]
+    assert bad(files, capsys, write(tmp_path, "", "empty.csv")) == [f"error: {tmp_path / 'empty.csv'}: the file is empty"]
+    code, out, err = run(["analyze", files["responses"], "--instrument", str(tmp_path / "nope.yaml"), "--group-col", "group"], capsys)
+    assert code == 1 and "nope.yaml: file not found" in err
+
+
+# -- exit 2: usage -------------------------------------------------------------------------------
+@pytest.mark.parametrize("extra", [["--margin", "-1"], ["--margin", "x"], ["--min-group-size", "0"], ["--groups"]])
+def test_usage_errors(files, extra):
+    with pytest.raises(SystemExit) as exc:
+        main(analyze(files, *extra))
+    assert exc.value.code == 2
+
+
+def test_missing_required_options(files):
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", files["responses"], "--instrument", files["instrument"]])
+    assert exc.value.code == 2
+
+
+def test_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", "--help"])
+    assert exc.value.code == 0
+    assert "--group-col" in capsys.readouterr().out

@@ -1,0 +1,344 @@
+"""compare_groups: the analysis document — contract keys, values against scipy/pingouin/statsmodels,
+verdicts, the reporting threshold and differencing, degenerate items, several groups, IPA."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import pytest
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+from tests.test_stats_support import instrument, random_responses
+
+from surveys.analysis_input import AnalysisInputError, responses_to_frame
+from surveys.ipa import quadrant
+from surveys.reliability import cronbach_alpha
+from surveys.scoring import reverse_code, scale_scores
+from surveys.stats import compare_groups, responses_fingerprint, suppressed_groups, verdict
+
+TOL = 1e-9
+CONTRACT_KEYS = ["id", "n_a", "n_b", "mean_a", "mean_b", "sd_a", "sd_b", "welch_t", "welch_df", "welch_p", "hedges_g",
+                 "hedges_g_ci95", "mwu_u", "mwu_p", "rank_biserial", "p_holm", "p_bh", "tost_p", "verdict"]
+SCALE_KEYS = CONTRACT_KEYS + ["alpha", "alpha_ci95", "alpha_a", "alpha_b"]
+
+
+def close(x, y, tol=TOL):
+    return abs(float(x) - float(y)) <= tol * max(1.0, abs(float(y)))
+
+
+def by_id(rows):
+    return {r["id"]: r for r in rows}
+
+
+@pytest.fixture(scope="module")
+def inst():
+    return instrument()
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return random_responses(seed=1, sizes={"business": 80, "it": 60}, shift=0.3)
+
+
+@pytest.fixture(scope="module")
+def document(frame, inst):
+    return compare_groups(frame, inst, "group")
+
+
+# -- the document --------------------------------------------------------------------------------
+def test_document_has_the_contract_keys(document):
+    assert set(document) >= {"groups", "suppressed", "items", "scales"}
+    assert document["groups"] == {"business": {"n": 80, "name": "Business users"}, "it": {"n": 60, "name": "IT staff"}}
+    assert document["suppressed"] == []
+    assert [r["id"] for r in document["items"]] == [
+        "q1", "q2", "q3", "q4", "q5", "q6", "q7", "n1", "n2", "imp_logon", "perf_logon", "imp_desk", "perf_desk", "logon_minutes"]
+    for row in document["items"]:
+        assert set(CONTRACT_KEYS) <= set(row)
+    assert [r["id"] for r in document["scales"]] == ["reliability", "understanding", "innovation"]
+    for row in document["scales"]:
+        assert set(SCALE_KEYS) <= set(row)
+    json.dumps(document, allow_nan=False)  # plain JSON: no NaN anywhere
+
+
+def test_item_statistics_match_scipy_pingouin(document, frame):
+    rows = by_id(document["items"])
+    a_rows = frame[frame.group == "business"]
+    b_rows = frame[frame.group == "it"]
+    for item in ["q1", "q3", "n2", "perf_desk", "logon_minutes"]:
+        row = rows[item]
+        x, y = a_rows[item].dropna().to_numpy(), b_rows[item].dropna().to_numpy()
+        assert row["n_a"] == len(x) and row["n_b"] == len(y)
+        assert close(row["mean_a"], x.mean()) and close(row["sd_b"], y.std(ddof=1))
+        assert row["median_a"] == np.median(x)
+        t = sps.ttest_ind(x, y, equal_var=False)
+        assert close(row["welch_t"], t.statistic) and close(row["welch_p"], t.pvalue) and close(row["welch_df"], t.df)
+        assert close(row["hedges_g"], pg.compute_effsize(x, y, eftype="hedges"))
+        u = sps.mannwhitneyu(x, y, method="asymptotic")
+        assert row["mwu_u"] == u.statistic and close(row["mwu_p"], u.pvalue)
+        assert close(row["rank_biserial"], 2 * u.statistic / (len(x) * len(y)) - 1)
+        assert close(row["tost_p"], pg.tost(x, y, bound=0.5, correction=True)["pval"].iloc[0])
+        assert row["verdict"] == verdict(row["tost_p"], row["p_holm"])
+
+
+def test_adjusted_p_values_are_across_the_analysed_items_only(document):
+    tested = [r for r in document["items"] if r["welch_p"] is not None]
+    assert {r["id"] for r in document["items"]} - {r["id"] for r in tested} == {"q6", "q7"}  # one group each
+    p = np.array([r["welch_p"] for r in tested])
+    np.testing.assert_allclose([r["p_holm"] for r in tested], multipletests(p, method="holm")[1], rtol=TOL)
+    np.testing.assert_allclose([r["p_bh"] for r in tested], multipletests(p, method="fdr_bh")[1], rtol=TOL)
+    mwu = np.array([r["mwu_p"] for r in tested])
+    np.testing.assert_allclose([r["mwu_p_holm"] for r in tested], multipletests(mwu, method="holm")[1], rtol=TOL)
+    # scales form their own family
+    scale_p = np.array([r["welch_p"] for r in document["scales"]])
+    np.testing.assert_allclose([r["p_holm"] for r in document["scales"]], multipletests(scale_p, method="holm")[1], rtol=TOL)
+
+
+def test_scale_rows_use_scale_scores_and_alpha_from_reverse_coded_items(document, frame, inst):
+    scores = scale_scores(frame, inst, "group")
+    row = by_id(document["scales"])["reliability"]
+    x = scores.loc[frame.group == "business", "reliability"].dropna()
+    y = scores.loc[frame.group == "it", "reliability"].dropna()
+    t = sps.ttest_ind(x, y, equal_var=False)
+    assert row["n_a"] == len(x) and close(row["welch_t"], t.statistic)
+    assert close(row["mwu_p"], sps.mannwhitneyu(x, y, method="asymptotic").pvalue)
+    recoded = reverse_code(frame, inst)
+    overall = cronbach_alpha(recoded[["q1", "q2", "q3"]])
+    assert close(row["alpha"], overall.alpha) and row["alpha_n"] == overall.n
+    assert close(row["alpha_a"], cronbach_alpha(recoded.loc[frame.group == "business", ["q1", "q2", "q3"]]).alpha)
+    assert close(row["alpha_b"], row["alpha_by_group"]["it"]["alpha"])
+    assert row["alpha"] > 0.5  # the generator makes the items hang together once q3 is reversed
+    assert [i["id"] for i in row["item_analysis"]] == ["q1", "q2", "q3"]
+    assert all(i["r_corrected"] > 0 for i in row["item_analysis"])
+
+
+def test_scale_with_items_for_one_group_only_says_so(document):
+    row = by_id(document["scales"])["understanding"]
+    assert "different items" in row["note"] and "q6" in row["note"]
+    assert row["alpha_items"] == ["q4", "q5"]  # overall α only on the items everyone was asked
+    assert row["alpha_by_group"]["business"]["alpha"] is not None
+
+
+# -- verdicts ------------------------------------------------------------------------------------
+def test_verdict_rule():
+    assert verdict(0.01, 0.01) == "equivalent"  # TOST first
+    assert verdict(0.2, 0.01) == "differs"
+    assert verdict(0.2, 0.2) == "inconclusive"
+    assert verdict(None, None) == "inconclusive"
+    assert verdict(0.05, 0.049) == "differs" and verdict(0.049, 1) == "equivalent"
+
+
+def test_verdicts_on_clear_data(inst):
+    rng = np.random.default_rng(4)
+    n = 400
+    frame = random_responses(seed=4, sizes={"business": n, "it": n}, missing=0.0)
+    frame.loc[frame.group == "it", "q1"] = np.clip(frame.loc[frame.group == "it", "q1"] - 2, 1, 5)  # a real gap
+    small = random_responses(seed=5, sizes={"business": 6, "it": 6}, missing=0.0)
+    doc = by_id(compare_groups(frame, inst, "group")["items"])
+    assert doc["q1"]["verdict"] == "differs" and doc["q1"]["mean_diff"] > 1
+    assert doc["q2"]["verdict"] == "equivalent"
+    small_doc = by_id(compare_groups(small, inst, "group")["items"])
+    assert small_doc["q2"]["verdict"] == "inconclusive"
+    del rng
+
+
+# -- the reporting threshold ---------------------------------------------------------------------
+def test_group_under_k_is_suppressed_and_never_analysed(inst):
+    frame = random_responses(seed=2, sizes={"business": 40, "it": 4})
+    doc = compare_groups(frame, inst, "group", min_group_size=5)
+    assert doc["suppressed"] == ["it"] and "it" not in doc["groups"]
+    assert doc["items"] == [] and doc["scales"] == [] and "nothing to compare" in doc["note"]
+    assert "4" not in doc["suppressed_reasons"]["it"]  # the count itself is not shown
+    doc = compare_groups(frame, inst, "group", min_group_size=4)
+    assert doc["suppressed"] == [] and doc["groups"]["it"]["n"] == 4
+
+
+def test_empty_group_is_reported_as_no_responses(inst):
+    frame = random_responses(seed=2, sizes={"business": 40, "it": 30})
+    doc = compare_groups(frame, inst, "group", groups=["business", "contractors"])
+    assert doc["suppressed"] == ["contractors"] and doc["suppressed_reasons"]["contractors"] == "no responses"
+
+
+def test_item_where_a_group_has_fewer_than_k_answers_gets_only_a_reason(inst):
+    frame = random_responses(seed=3, sizes={"business": 30, "it": 20}, missing=0.0)
+    it_rows = frame.index[frame.group == "it"]
+    frame.loc[it_rows[3:], "q2"] = np.nan  # 3 IT answers left
+    row = by_id(compare_groups(frame, inst, "group")["items"])["q2"]
+    assert row["note"] == "fewer than 5 answers from group it: suppressed"
+    assert row["n_a"] == 30 and row["n_b"] is None and row["mean_b"] is None
+    assert row["welch_p"] is None and row["verdict"] is None and row["p_holm"] is None
+
+
+def test_item_answered_by_nobody(inst):
+    frame = random_responses(seed=3)
+    frame["n1"] = np.nan
+    doc = compare_groups(frame, inst, "group")
+    row = by_id(doc["items"])["n1"]
+    assert row["note"] == "answered by nobody" and row["welch_t"] is None and row["n_a"] is None
+
+
+@pytest.mark.parametrize(
+    ("counts", "k", "total_shown", "expected"),
+    [
+        ({"business": 120, "it": 60}, 5, True, []),
+        ({"business": 120, "it": 3}, 5, True, ["business", "it"]),  # total − 120 = 3
+        ({"business": 120, "it": 3}, 5, False, ["it"]),
+        ({"business": 120, "it": 60, "contractors": 3}, 5, True, ["it", "contractors"]),
+        ({"business": 120, "it": 2, "contractors": 2}, 5, True, ["business", "it", "contractors"]),  # 2 + 2 < 5
+        ({"business": 120, "it": 3, "contractors": 4}, 5, True, ["it", "contractors"]),  # 3 + 4 ≥ 5, two groups
+        ({"business": 120, "it": 0}, 5, True, ["it"]),  # an empty group reveals nobody
+        ({"business": 5, "it": 5}, 5, True, []),
+        ({"a": 4}, 5, True, ["a"]),
+    ],
+)
+def test_suppressed_groups_with_differencing(counts, k, total_shown, expected):
+    assert suppressed_groups(counts, k, total_shown=total_shown) == expected
+
+
+def test_several_groups_with_one_under_k_analyses_the_others(inst):
+    frame = random_responses(seed=6, sizes={"business": 40, "it": 30, "contractors": 3})
+    doc = compare_groups(frame, inst, "group", groups=["business", "it", "contractors"])
+    assert doc["suppressed"] == ["contractors"] and list(doc["groups"]) == ["business", "it"]
+    assert doc["items"][0]["welch_t"] is not None  # two groups remain: the two-group document
+
+
+# -- bad and degenerate data ---------------------------------------------------------------------
+def test_constant_items(inst):
+    frame = random_responses(seed=7, sizes={"business": 30, "it": 20}, missing=0.0)
+    frame["q4"] = 4.0  # everyone agrees
+    frame.loc[frame.group == "business", "q5"] = 5.0
+    frame.loc[frame.group == "it", "q5"] = 1.0
+    frame.loc[frame.group == "business", "q1"] = 3.0  # constant in one group only: fine
+    rows = by_id(compare_groups(frame, inst, "group")["items"])
+    same = rows["q4"]
+    assert same["note"].startswith("constant in every group (every answer is 4)")
+    assert same["welch_t"] is None and same["welch_p"] is None and same["hedges_g"] is None and same["tost_p"] is None
+    assert same["mean_a"] == 4 and same["sd_a"] == 0 and same["mwu_p"] == 1.0 and same["rank_biserial"] == 0
+    assert same["verdict"] == "inconclusive" and same["p_holm"] is None
+    apart = rows["q5"]
+    assert apart["note"].startswith("constant within each group (business: 5, it: 1)")
+    assert apart["welch_t"] is None and apart["rank_biserial"] == 1.0 and apart["mwu_p"] < 0.001
+    one = rows["q1"]
+    assert one["note"] is None and one["welch_t"] is not None and one["sd_a"] == 0
+
+
+def test_constant_scale_gets_no_alpha_and_a_reason(inst):
+    frame = random_responses(seed=8, sizes={"business": 30, "it": 20}, missing=0.0)
+    frame[["q1", "q2", "q3"]] = 3.0
+    row = by_id(compare_groups(frame, inst, "group")["scales"])["reliability"]
+    assert row["alpha"] is None and "does not vary" in row["alpha_note"]
+    assert row["welch_t"] is None and row["note"].startswith("constant in every group")
+
+
+def test_all_missing_rows_are_dropped_and_counted(inst):
+    frame = random_responses(seed=9, sizes={"business": 30, "it": 20})
+    items = [c for c in frame.columns if c not in ("group", "directorate", "comment")]
+    blank = frame.iloc[:3].copy()
+    blank[items] = np.nan
+    doc = compare_groups(pd.concat([frame, blank], ignore_index=True), inst, "group")
+    assert doc["excluded"]["empty_rows"] == 3
+    assert doc["groups"]["business"]["n"] + doc["groups"]["it"]["n"] == 50
+
+
+def test_flagged_rows_are_excluded_and_counted(inst):
+    frame = random_responses(seed=10, sizes={"business": 30, "it": 20})
+    frame["quality_flags"] = ""
+    frame.loc[frame.index[:4], "quality_flags"] = "straight_lining"
+    doc = compare_groups(frame, inst, "group", flag_col="quality_flags")
+    assert doc["excluded"]["flagged_rows"] == 4
+    assert doc["groups"]["business"]["n"] + doc["groups"]["it"]["n"] == 46
+    unflagged = compare_groups(frame, inst, "group")  # without the option nothing is excluded
+    assert unflagged["excluded"]["flagged_rows"] == 0
+
+
+def test_group_choice(inst):
+    frame = random_responses(seed=11, sizes={"it": 20, "contractors": 20, "business": 20})
+    assert compare_groups(frame, inst, "group")["compared"] == ["business", "it"]  # instrument order
+    assert compare_groups(frame, inst, "group", groups=["IT staff", "Business"])["compared"] == ["it", "business"]
+    with pytest.raises(AnalysisInputError) as err:
+        compare_groups(frame, inst, "group", groups=["busness", "it"])
+    assert "group 'busness' is not one of business, it, contractors" in err.value.problems[0]
+    with pytest.raises(AnalysisInputError, match="two groups"):
+        compare_groups(frame[frame.group == "it"], inst, "group")
+
+
+def test_bad_parameters(inst, frame):
+    with pytest.raises(AnalysisInputError, match="threshold"):
+        compare_groups(frame, inst, "group", min_group_size=0)
+    with pytest.raises(AnalysisInputError, match="margin"):
+        compare_groups(frame, inst, "group", margin=-1)
+
+
+# -- more than two groups ------------------------------------------------------------------------
+def test_several_groups_match_pingouin_and_scipy(inst):
+    frame = random_responses(seed=12, sizes={"business": 50, "it": 35, "contractors": 25}, shift=0.5)
+    doc = compare_groups(frame, inst, "group", groups=["business", "it", "contractors"])
+    assert list(doc["groups"]) == ["business", "it", "contractors"]
+    rows = by_id(doc["items"])
+    for item in ["q1", "n1", "logon_minutes"]:
+        row = rows[item]
+        data = frame[["group", item]].dropna()
+        ref = pg.welch_anova(data=data, dv=item, between="group")
+        assert close(row["welch_anova_f"], ref["F"].iloc[0]) and close(row["welch_anova_p"], ref["p_unc"].iloc[0])
+        kw = sps.kruskal(*[data.loc[data.group == g, item] for g in ["business", "it", "contractors"]])
+        assert close(row["kruskal_h"], kw.statistic) and close(row["kruskal_p"], kw.pvalue)
+        assert [(p["a"], p["b"]) for p in row["pairwise"]] == [("business", "it"), ("business", "contractors"), ("it", "contractors")]
+        welch_ps = []
+        for pair in row["pairwise"]:
+            x = data.loc[data.group == pair["a"], item]
+            y = data.loc[data.group == pair["b"], item]
+            t = sps.ttest_ind(x, y, equal_var=False)
+            assert close(pair["welch_p"], t.pvalue)
+            assert close(pair["mwu_p"], sps.mannwhitneyu(x, y, method="asymptotic").pvalue)
+            welch_ps.append(t.pvalue)
+        np.testing.assert_allclose([p["welch_p_holm"] for p in row["pairwise"]], multipletests(welch_ps, method="holm")[1], rtol=TOL)
+    tested = [r for r in doc["items"] if r["welch_anova_p"] is not None]
+    np.testing.assert_allclose([r["p_holm"] for r in tested],
+                               multipletests([r["welch_anova_p"] for r in tested], method="holm")[1], rtol=TOL)
+    assert rows["q6"]["note"].startswith("not asked of group it, contractors")
+    assert doc["scales"][0]["alpha_by_group"]["contractors"]["alpha"] is not None
+    json.dumps(doc, allow_nan=False)
+
+
+# -- importance–performance ----------------------------------------------------------------------
+def test_quadrants():
+    assert quadrant(4.5, 2.0, 4.0, 3.0) == "Concentrate here"
+    assert quadrant(4.5, 3.5, 4.0, 3.0) == "Keep up the good work"
+    assert quadrant(3.0, 2.0, 4.0, 3.0) == "Low priority"
+    assert quadrant(3.0, 3.5, 4.0, 3.0) == "Possible overkill"
+    assert quadrant(4.0, 3.0, 4.0, 3.0) == "Keep up the good work"  # on the cross-hairs counts as high
+
+
+def test_ipa_means_gap_and_crosshairs(document, frame):
+    ipa = document["ipa"]
+    business = [r for r in ipa["pairs"] if r["group"] == "business"]
+    assert [r["id"] for r in business] == ["logon", "desk"]
+    rows = frame[frame.group == "business"]
+    logon = business[0]
+    assert close(logon["importance"], rows["imp_logon"].mean()) and close(logon["performance"], rows["perf_logon"].mean())
+    assert close(logon["gap"], logon["performance"] - logon["importance"])
+    cross = ipa["crosshairs"]["business"]
+    assert close(cross["importance"], np.mean([r["importance"] for r in business]))
+    for r in business:
+        assert r["quadrant"] == quadrant(r["importance"], r["performance"], cross["importance"], cross["performance"])
+
+
+# -- for the app ---------------------------------------------------------------------------------
+def test_responses_to_frame_from_stored_records(inst):
+    records = [
+        {"group_id": "business", "answers": {"q1": 4, "q2": 5, "comment": "<b>hi</b>"}, "quality_flags": ""},
+        {"group_id": "it", "answers_json": json.dumps({"q1": 2, "logon_minutes": 7.5}), "quality_flags": "too_fast"},
+    ]
+    frame = responses_to_frame(records, inst)
+    assert list(frame["group"]) == ["business", "it"] and frame.loc[1, "logon_minutes"] == 7.5
+    assert "comment" not in frame.columns and list(frame["quality_flags"]) == ["", "too_fast"]
+    assert np.isnan(frame.loc[0, "n1"])
+
+
+def test_fingerprint_changes_with_the_responses(frame):
+    changed = frame.copy()
+    changed.loc[changed.index[0], "q1"] = 5 if changed.loc[changed.index[0], "q1"] != 5 else 4
+    assert responses_fingerprint(frame) == responses_fingerprint(frame.copy())
+    assert responses_fingerprint(frame) != responses_fingerprint(changed)
