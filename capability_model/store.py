@@ -33,7 +33,13 @@ def save_model(session: Session, source_yaml: str, actor: str, where: str = "<up
 
 
 def ensure_default_model(session: Session, actor: str = "system") -> CapabilityModelRecord:
-    return save_model(session, default_model_path().read_text(encoding="utf-8"), actor, str(default_model_path()))
+    """Store the shipped model unless its id and version are already there. A stored copy is never
+    replaced on start-up: assessments refer to it, and a shipped edit comes with a new version."""
+    model = parse_model(default_model_path().read_text(encoding="utf-8"), str(default_model_path()))
+    existing = session.exec(
+        select(CapabilityModelRecord).where(CapabilityModelRecord.key == model.id, CapabilityModelRecord.version == model.version)
+    ).first()
+    return existing or save_model(session, default_model_path().read_text(encoding="utf-8"), actor, str(default_model_path()))
 
 
 def list_models(session: Session) -> list[CapabilityModelRecord]:

@@ -50,6 +50,10 @@ class Scale(_Strict):
     name: ShortText
     description: LongText = ""
     mode: Identifier | None = None  # the operating mode this dimension evidences
+    # The finding category (as in the capability model) a weak result on this scale belongs to, and
+    # what to do about it; used by the recommendations.
+    category: Identifier | None = None
+    recommendation: LongText = ""
 
 
 class Option(_Strict):

@@ -29,10 +29,17 @@ def save_instrument(session: Session, source_yaml: str, actor: str, where: str =
 
 
 def ensure_default_instrument(session: Session, actor: str = "system") -> InstrumentRecord | None:
+    """Store the shipped instrument unless its id and version are already there (see
+    ensure_default_model: stored copies are never replaced on start-up)."""
     path = default_instrument_path()
     if not path.exists():
         return None
-    return save_instrument(session, path.read_text(encoding="utf-8"), actor, str(path))
+    text = path.read_text(encoding="utf-8")
+    instrument = parse_instrument(text, str(path))
+    existing = session.exec(
+        select(InstrumentRecord).where(InstrumentRecord.key == instrument.id, InstrumentRecord.version == instrument.version)
+    ).first()
+    return existing or save_instrument(session, text, actor, str(path))
 
 
 def list_instruments(session: Session) -> list[InstrumentRecord]:
