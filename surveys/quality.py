@@ -88,13 +88,13 @@ def fast_threshold(durations: Iterable[float | int | None]) -> float | None:
 def add_fast_flag(frame: pd.DataFrame) -> pd.DataFrame:
     """Recompute ``fast`` on a responses frame (columns ``source``, ``duration_seconds``, ``flags``)."""
     frame = frame.copy()
-    flags = frame["flags"].fillna("").str.split().map(lambda names: [n for n in names if n != FAST])
+    flags = [[n for n in (names or "").split() if n != FAST] if isinstance(names, str) else [] for names in frame["flags"]]
     web = frame["source"] == "web"
     threshold = fast_threshold(frame.loc[web, "duration_seconds"].dropna().tolist())
     if threshold is not None:
         fast = web & frame["duration_seconds"].notna() & (frame["duration_seconds"].astype(float) < threshold)
         flags = [names + [FAST] if is_fast else names for names, is_fast in zip(flags, fast)]
-    frame["flags"] = [" ".join(sorted(names, key=FLAGS.index)) for names in flags]
+    frame["flags"] = pd.Series([" ".join(sorted(names, key=lambda n: FLAGS.index(n) if n in FLAGS else len(FLAGS))) for names in flags], index=frame.index, dtype=object)
     return frame
 
 
@@ -140,6 +140,6 @@ def responses_frame(session: Session, campaign_id: int, *,
         unknown = names - set(FLAGS)
         if unknown:
             raise ValueError(f"unknown quality flag(s) {', '.join(sorted(unknown))}; flags are {', '.join(FLAGS)}")
-        keep = frame["flags"].str.split().map(lambda fs: not names.intersection(fs))
-        frame = frame[keep.astype(bool)]
+        keep = [not names.intersection(flags.split()) for flags in frame["flags"]]
+        frame = frame[pd.Series(keep, index=frame.index, dtype=bool)]
     return frame

@@ -1,0 +1,305 @@
+"""Exporting a campaign's responses: CSV (item codes), XLSX (data + codebook) and SPSS ``.sav``.
+
+Two audiences:
+
+*Privileged* (administrators; the CLI's default): every response with its random id, group, source,
+quality flags and every item, free text included, ordered by group and id.
+
+*Thresholded* (everyone else; ``--apply-threshold`` on the CLI) — DESIGN.md's reporting threshold k,
+applied to row-level data:
+
+1. groups with fewer than k responses are left out entirely, and so is the smallest other group while
+   the left-out ones could be recovered by subtraction from a total shown elsewhere (the statistics
+   engine's ``suppressed_groups`` rule, so exports and dashboards suppress alike);
+2. no row ids and no ``source`` column (a few paper responses are a small, known set), rows in random
+   order — so that two exports cannot be joined row by row;
+3. the coded demographic (choice) items are quasi-identifiers: together with the group, every
+   combination of their answers must cover at least k rows; while one does not, the item whose removal
+   helps most is left out (whole columns, never single cells, so nothing is silently altered);
+4. free text never appears in the rows, where it could be tied to a person's other answers. A text
+   item whose comments (among the rows exported) reach the campaign's comment threshold is listed on
+   the XLSX ``comments`` sheet on its own, in random order; CSV and SAV carry no free text.
+
+The export holds no totals; any view that shows a total must compute it over the groups shown, so
+that subtraction cannot recover a suppressed group.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import random
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlmodel import Session
+
+from itcap.storage import today
+from surveys import quality
+from surveys.campaigns import campaign_instrument, get_campaign
+from surveys.errors import SurveyError
+from surveys.instrument import Instrument, Item
+from surveys.stats import suppressed_groups
+from surveys.tables import Campaign
+
+FORMATS = ("csv", "xlsx", "sav")
+META_COLUMNS = {
+    "response_id": "Random response id (not linked to any invitation)",
+    "group": "Respondent group",
+    "source": "How the response arrived: web or import",
+    "flags": "Data-quality flags: straightline, fast, out_of_range (space-separated)",
+}
+_SPSS_LABEL_MAX = 250
+_sysrandom = random.SystemRandom()
+
+
+@dataclass
+class ExportData:
+    campaign: Campaign
+    instrument: Instrument
+    privileged: bool
+    frame: pd.DataFrame  # the rows, in export column order
+    items: list[Item]  # the item columns in ``frame``, in order
+    suppressed_groups: list[str] = field(default_factory=list)
+    left_out: dict[str, str] = field(default_factory=dict)  # item id → why it is not in the rows
+    comments: dict[str, list[str]] = field(default_factory=dict)  # thresholded: item id → comments, random order
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def meta_columns(self) -> list[str]:
+        return [c for c in self.frame.columns if c in META_COLUMNS]
+
+
+def _anonymous_choice_columns(frame: pd.DataFrame, candidates: list[str], k: int) -> tuple[list[str], list[str]]:
+    """Greedy column suppression until (group + kept choice items) classes all have ≥ k rows."""
+    def small_rows(columns: list[str]) -> int:
+        if not columns or frame.empty:
+            return 0
+        keys = frame[["group", *columns]].astype(object).where(frame[["group", *columns]].notna(), "∅").astype(str).agg("|".join, axis=1)
+        return int((keys.map(keys.value_counts()) < k).sum())
+
+    kept, dropped = list(candidates), []
+    while kept and small_rows(kept):
+        best = min(kept, key=lambda c: (small_rows([x for x in kept if x != c]), -frame[c].nunique(dropna=False)))
+        kept.remove(best)
+        dropped.append(best)
+    return kept, dropped
+
+
+def prepare_export(session: Session, campaign_id: int, *, privileged: bool, exclude_flagged: bool | set[str] = False) -> ExportData:
+    """The rows and codebook of an export, with the reporting threshold applied unless ``privileged``."""
+    campaign = get_campaign(session, campaign_id)
+    instrument = campaign_instrument(session, campaign)
+    frame = quality.responses_frame(session, campaign.id, exclude_flagged=exclude_flagged)
+    items = list(instrument.items)
+    notes = [f"campaign {campaign.id}: {campaign.name}", f"instrument {instrument.id} v{instrument.version}: {instrument.name}",
+             f"exported on {today().isoformat()}"]
+    if exclude_flagged:
+        notes.append("responses with quality flags were left out on request")
+    if privileged:
+        frame = frame.reset_index()[["response_id", "group", "source", "flags", *[i.id for i in items]]]
+        notes.append("privileged export: every response, every group, free text included — handle as personal data")
+        return ExportData(campaign, instrument, True, frame, items, notes=notes)
+
+    k = campaign.min_group_size
+    notes.append(f"reporting threshold k = {k}: groups with fewer than {k} responses are left out")
+    counts = {g.id: int((frame["group"] == g.id).sum()) for g in instrument.groups}
+    # The statistics engine's rule, assuming a total is shown somewhere (the dashboard): a group below
+    # k is left out, and so is the smallest other group while subtraction could still recover it.
+    suppressed = [g for g in suppressed_groups(counts, k, total_shown=True) if counts[g] > 0]
+    frame = frame[~frame["group"].isin(suppressed)]
+    small = [g for g in suppressed if counts[g] < k]
+    if small:
+        notes.append(f"left out (fewer than {k} responses): {', '.join(small)}")
+    if len(small) < len(suppressed):
+        notes.append("also left out, so that the groups above cannot be recovered by subtraction from a total: "
+                     + ", ".join(g for g in suppressed if g not in small))
+
+    left_out: dict[str, str] = {}
+    comments: dict[str, list[str]] = {}
+    for item in items:
+        if item.type != "text":
+            continue
+        given = [v for v in frame[item.id] if isinstance(v, str) and v.strip()]
+        if len(given) >= campaign.comment_threshold:
+            comments[item.id] = _sysrandom.sample(given, len(given))
+            left_out[item.id] = f"free text: listed apart from the rows, in random order ({len(given)} comments)"
+        else:
+            left_out[item.id] = f"free text: fewer than {campaign.comment_threshold} comments, withheld"
+    choice = [i.id for i in items if i.type == "choice"]
+    _, dropped = _anonymous_choice_columns(frame, choice, k)
+    for item_id in dropped:
+        left_out[item_id] = f"some combinations of group and demographic answers had fewer than {k} responses"
+    if left_out:
+        notes.extend(f"{item_id} not in the rows: {reason}" for item_id, reason in left_out.items())
+
+    kept_items = [i for i in items if i.id not in left_out]
+    frame = frame.reset_index()[["group", "flags", *[i.id for i in kept_items]]]
+    frame = frame.iloc[_sysrandom.sample(range(len(frame)), len(frame))].reset_index(drop=True)
+    return ExportData(campaign, instrument, False, frame, kept_items, suppressed, left_out, comments, notes)
+
+
+# -- writing ---------------------------------------------------------------------------------------
+def _plain(value, item: Item | None):
+    """A cell's value as written: whole numbers without '.0', blanks as None."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if item is not None and item.type != "text" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _rows(data: ExportData):
+    items = {item.id: item for item in data.items}
+    columns = list(data.frame.columns)
+    for record in data.frame.itertuples(index=False, name=None):
+        yield [_plain(v, items.get(c)) for c, v in zip(columns, record)]
+
+
+def write_csv(data: ExportData, out) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(list(data.frame.columns))
+    for row in _rows(data):
+        writer.writerow(["" if v is None else v for v in row])
+
+
+def codebook_rows(data: ExportData) -> list[list]:
+    """One row per column of the data: variable, label/text, type, scale, reverse, range, value labels."""
+    instrument = data.instrument
+    section_of = {item.id: section.id for section in instrument.sections for item in section.items}
+    header = ["variable", "section", "text", "type", "scale", "reverse", "groups", "min", "max", "unit", "required", "value_labels"]
+    rows = [header]
+    for column in data.meta_columns:
+        labels = "; ".join(f"{g.id}={g.name}" for g in instrument.groups) if column == "group" else ""
+        rows.append([column, "", META_COLUMNS[column], "meta", "", "", "", "", "", "", "", labels])
+    for item in data.items:
+        lo, hi = instrument.item_range(item)
+        labels = "; ".join(f"{code}={label}" for code, label in sorted(instrument.value_labels(item).items()))
+        rows.append([item.id, section_of[item.id], item.text, item.type, item.scale or "", "yes" if item.reverse else "no",
+                     " ".join(instrument.item_groups(item)), _plain(lo, item), _plain(hi, item), item.unit,
+                     "yes" if item.required else "no", labels])
+    return rows
+
+
+_ILLEGAL_XLSX = None
+
+
+def _xlsx_cell(ws, value):
+    """Text goes in as text: never a formula (a comment starting with '=' stays a comment), and the
+    control characters XLSX cannot hold are dropped."""
+    global _ILLEGAL_XLSX
+    from openpyxl.cell import WriteOnlyCell
+
+    if not isinstance(value, str):
+        return value
+    if _ILLEGAL_XLSX is None:
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        _ILLEGAL_XLSX = ILLEGAL_CHARACTERS_RE
+    cell = WriteOnlyCell(ws, value=_ILLEGAL_XLSX.sub("", value))
+    cell.data_type = "s"
+    return cell
+
+
+def write_xlsx(data: ExportData, out) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("data")
+    sheet.append([_xlsx_cell(sheet, c) for c in data.frame.columns])
+    for row in _rows(data):
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
+    sheet = workbook.create_sheet("codebook")
+    for row in codebook_rows(data):
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
+    if data.comments:
+        sheet = workbook.create_sheet("comments")
+        sheet.append([_xlsx_cell(sheet, "item"), _xlsx_cell(sheet, "question"), _xlsx_cell(sheet, "comment")])
+        for item_id, comments in data.comments.items():
+            text = data.instrument.item(item_id).text
+            for comment in comments:
+                sheet.append([_xlsx_cell(sheet, item_id), _xlsx_cell(sheet, text), _xlsx_cell(sheet, comment)])
+    sheet = workbook.create_sheet("notes")
+    for note in data.notes:
+        sheet.append([_xlsx_cell(sheet, note)])
+    workbook.save(out)
+
+
+def write_sav(data: ExportData, path: str | Path) -> None:
+    """SPSS with variable labels (item text), value labels (likert/choice) and measurement levels."""
+    import pyreadstat
+
+    frame = data.frame.copy()
+    labels, value_labels, measure = {}, {}, {}
+    for column in data.meta_columns:
+        labels[column] = META_COLUMNS[column]
+        measure[column] = "nominal"
+        frame[column] = frame[column].fillna("").astype(str)
+    value_labels["group"] = {g.id: g.name for g in data.instrument.groups}
+    for item in data.items:
+        labels[item.id] = item.text if len(item.text) <= _SPSS_LABEL_MAX else item.text[: _SPSS_LABEL_MAX - 1] + "…"
+        if item.type == "text":
+            frame[item.id] = frame[item.id].map(lambda v: v if isinstance(v, str) else "")
+            measure[item.id] = "nominal"
+            continue
+        frame[item.id] = pd.to_numeric(frame[item.id], errors="coerce").astype(float)
+        measure[item.id] = {"likert": "ordinal", "choice": "nominal", "numeric": "scale"}[item.type]
+        codes = data.instrument.value_labels(item)
+        if codes:
+            value_labels[item.id] = {float(code): label for code, label in codes.items()}
+    try:
+        pyreadstat.write_sav(frame, str(path), column_labels=labels, variable_value_labels=value_labels,
+                             variable_measure=measure)
+    except Exception as exc:  # noqa: BLE001 - readstat's messages are terse; say what was being written
+        raise SurveyError(f"{path}: cannot write the SPSS file ({exc})") from None
+
+
+def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
+    """Write the export to a file; the file is created readable by its owner only when it holds
+    privileged data."""
+    if fmt not in FORMATS:
+        raise SurveyError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "csv":
+            with _open_private(path, data.privileged, "w") as out:
+                write_csv(data, out)
+        elif fmt == "xlsx":
+            with _open_private(path, data.privileged, "wb") as out:
+                write_xlsx(data, out)
+        else:
+            if data.privileged:
+                _open_private(path, True, "wb").close()
+            write_sav(data, path)
+    except OSError as exc:
+        raise SurveyError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def export_bytes(data: ExportData, fmt: str) -> bytes:
+    """The export as bytes (for a download button)."""
+    if fmt == "csv":
+        buffer = io.StringIO(newline="")
+        write_csv(data, buffer)
+        return buffer.getvalue().encode("utf-8")
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        write_xlsx(data, buffer)
+        return buffer.getvalue()
+    if fmt == "sav":
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "export.sav"
+            write_sav(data, path)
+            return path.read_bytes()
+    raise SurveyError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+
+
+def _open_private(path: Path, private: bool, mode: str):
+    if not private:
+        return open(path, mode, **({"newline": "", "encoding": "utf-8"} if "b" not in mode else {}))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(fd, mode, **({"newline": "", "encoding": "utf-8"} if "b" not in mode else {}))

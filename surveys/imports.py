@@ -1,0 +1,269 @@
+"""Importing responses collected elsewhere (paper, another survey tool) from CSV.
+
+The file: UTF-8 text (a byte-order mark is fine; ``;`` or tab separators are recognised), a header
+row, one row per respondent. Columns:
+
+- ``group`` (required; any capitalisation): the group id or the group's name;
+- one column per item id (blank = not answered): likert/choice items take the code (``4``) or the
+  label (``Agree``, any capitalisation); numeric items a number; text items any text, kept verbatim;
+- ``response_id``, ``source`` and ``flags`` — the metadata columns ``itcap responses export`` writes —
+  are ignored, so an export can be imported into another campaign: every imported response gets a
+  new random id and its flags are recomputed.
+
+Any other column is refused, including timestamps, IP or e-mail addresses: responses are stored
+anonymously, so identifying columns must be removed before import, deliberately, by a person.
+
+Every problem of the file is collected — with its line number, column and item — and nothing is
+stored unless there are none. Numeric answers outside an item's plausible range are not errors: they
+are stored as given and flagged ``out_of_range`` (see :mod:`surveys.quality`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert
+from sqlmodel import Session
+
+from itcap import audit
+from itcap.storage import today
+from surveys import quality
+from surveys.campaigns import campaign_instrument, get_campaign
+from surveys.errors import SurveyError
+from surveys.instrument import Instrument, Item
+from surveys.tables import Response
+
+GROUP_COLUMN = "group"
+IGNORED_COLUMNS = ("response_id", "source", "flags")
+MAX_REPORTED_PROBLEMS = 50
+_INSERT_CHUNK = 5_000
+_IDENTIFYING_HINTS = ("time", "date", "ip", "mail", "name", "address", "user", "login", "phone")
+
+
+class ImportInvalid(SurveyError):
+    """The file cannot be imported; nothing was stored. ``problems`` lists them (capped), and
+    ``total`` says how many there were in all."""
+
+    def __init__(self, problems: list[str], total: int | None = None):
+        self.total = len(problems) if total is None else total
+        shown = problems[:MAX_REPORTED_PROBLEMS]
+        if self.total > len(shown):
+            shown = shown + [f"… and {self.total - len(shown):,} more problems ({self.total:,} in all); nothing was imported"]
+        super().__init__(shown)
+
+
+@dataclass
+class ImportResult:
+    imported: int
+    by_group: dict[str, int] = field(default_factory=dict)
+    flagged: dict[str, int] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def decode_csv(raw: bytes, where: str) -> str:
+    if not raw.strip():
+        raise ImportInvalid([f"{where}: the file is empty"])
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportInvalid([f"{where}: the file is UTF-16 text; save it as CSV UTF-8"])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ImportInvalid([f"{where}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+                             "save the file as CSV UTF-8 — nothing was imported"]) from None
+
+
+def _delimiter(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    return "," if counts[","] else max(counts, key=counts.get) if max(counts.values()) else ","
+
+
+class _Column:
+    """How one item column's cells become stored answers (one dict lookup for coded items)."""
+
+    def __init__(self, instrument: Instrument, item: Item, name: str):
+        self.item = item
+        self.name = name
+        self.lookup: dict[str, int] = {}
+        self.lo, self.hi = instrument.item_range(item)
+        if item.type in ("likert", "choice"):
+            labels = instrument.value_labels(item)
+            for code, label in labels.items():
+                self.lookup[str(code)] = code
+                self.lookup[f"{code}.0"] = code
+                self.lookup[label.strip().lower()] = code
+            self.labels = labels
+
+    def parse(self, cell: str) -> tuple[object, str | None]:
+        item = self.item
+        if item.type in ("likert", "choice"):
+            code = self.lookup.get(cell.strip().lower())
+            if code is not None:
+                return code, None
+            text = cell.strip()
+            try:
+                number = float(text)
+            except ValueError:
+                number = None
+            scale = f"{min(self.labels)}–{max(self.labels)}"
+            if number is not None:
+                if item.type == "likert" and number.is_integer():
+                    return None, f"{text} is outside the scale {scale}"
+                return None, f"{text} is not a code of this item (codes: {', '.join(map(str, sorted(self.labels)))})"
+            labels = "; ".join(self.labels.values())
+            return None, f"{text[:60]!r} is not a label of this item; use a code {scale} or one of: {labels}"
+        if item.type == "numeric":
+            text = cell.strip()
+            try:
+                number = float(text)
+            except ValueError:
+                return None, f"{text[:60]!r} is not a number"
+            if not math.isfinite(number):
+                return None, f"{text} is not a finite number"
+            return (int(number) if number.is_integer() and abs(number) < 2**53 else number), None
+        if len(cell) > item.max_length:
+            return None, f"the text has {len(cell):,} characters; this item takes at most {item.max_length:,}"
+        return cell, None
+
+
+def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[list[tuple[str, dict]], list[str], list[str]]:
+    """Rows as ``(group_id, answers)``, the ignored columns, and every problem found (uncapped)."""
+    problems: list[str] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportInvalid([f"{where}: the file is empty"]) from None
+    except csv.Error as exc:
+        raise ImportInvalid([f"{where}: line 1: {exc}"]) from None
+    names = [h.strip() for h in header]
+    if not any(names):
+        raise ImportInvalid([f"{where}: line 1: the header row is empty; the first row must name the columns"])
+
+    items = instrument.item_map()
+    items_folded = {}
+    for item_id in items:
+        items_folded.setdefault(item_id.lower(), []).append(item_id)
+    group_index = None
+    columns: list[tuple[int, _Column]] = []
+    ignored: list[str] = []
+    for dup, n in Counter(n.lower() for n in names if n).items():
+        if n > 1:
+            problems.append(f"{where}: line 1: column {dup!r} appears {n} times")
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        here = f"{where}: line 1, column {index + 1}"
+        if name.lower() in seen:
+            continue
+        seen.add(name.lower())
+        if not name:
+            problems.append(f"{here}: the column has no name")
+        elif name.lower() == GROUP_COLUMN:
+            group_index = index
+        elif name in items or len(items_folded.get(name.lower(), [])) == 1:
+            item = items[name] if name in items else items[items_folded[name.lower()][0]]
+            columns.append((index, _Column(instrument, item, name)))
+        elif name.lower() in IGNORED_COLUMNS:
+            ignored.append(name)
+        else:
+            hint = ""
+            if any(h in name.lower() for h in _IDENTIFYING_HINTS):
+                hint = ("; if it identifies people or times (timestamps, IP or e-mail addresses, names), remove it: "
+                        "responses are stored anonymously")
+            problems.append(f"{here}: {name[:60]!r} is not an item of instrument {instrument.id!r}{hint}")
+    if group_index is None:
+        problems.append(f"{where}: line 1: no {GROUP_COLUMN!r} column; every row needs the respondent's group "
+                        f"({', '.join(instrument.group_ids())})")
+
+    groups = {g.id.lower(): g.id for g in instrument.groups}
+    groups.update({g.name.strip().lower(): g.id for g in instrument.groups})
+    asked = {g: {item.id for item in instrument.items_for_group(g)} for g in instrument.group_ids()}
+    width = len(header)
+    rows: list[tuple[str, dict]] = []
+    line = 1
+    while True:
+        start = line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(f"{where}: line {reader.line_num}: {exc}")
+            break
+        line = reader.line_num
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != width:
+            problems.append(f"{where}: line {start}: {len(row)} values, but the header has {width} columns")
+            continue
+        group_id = None
+        if group_index is not None:
+            cell = row[group_index].strip()
+            if not cell:
+                problems.append(f"{where}: line {start}: no group given")
+            else:
+                group_id = groups.get(cell.lower())
+                if group_id is None:
+                    problems.append(f"{where}: line {start}: group {cell[:60]!r} is not a group of this instrument "
+                                    f"({', '.join(instrument.group_ids())})")
+        answers = {}
+        given = 0
+        for index, column in columns:
+            cell = row[index]
+            if not cell or cell.isspace():
+                continue
+            given += 1
+            if group_id is not None and column.item.id not in asked[group_id]:
+                problems.append(f"{where}: line {start}, column {column.name}: item {column.item.id!r} is not asked of group {group_id!r}")
+                continue
+            value, problem = column.parse(cell)
+            if problem:
+                problems.append(f"{where}: line {start}, column {column.name}: {problem}")
+            else:
+                answers[column.item.id] = value
+        if not given and columns:
+            problems.append(f"{where}: line {start}: no answers in this row")
+            continue
+        if group_id is not None:
+            rows.append((group_id, answers))
+    if not rows and not problems:
+        problems.append(f"{where}: no responses in the file (only a header row)")
+    return rows, ignored, problems
+
+
+def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: str, where: str = "<upload>") -> ImportResult:
+    """Validate a responses CSV against the campaign's instrument and store every row, or nothing.
+
+    Raises :class:`ImportInvalid` listing the problems (line numbers, columns); the rows are added to
+    the caller's transaction in bulk, so they commit together with the audit entry."""
+    campaign = get_campaign(session, campaign_id)
+    instrument = campaign_instrument(session, campaign)
+    rows, ignored, problems = parse_responses_csv(instrument, decode_csv(raw, where), where)
+    if problems:
+        raise ImportInvalid(problems)
+    submitted = today()
+    sections = {g: quality.likert_sections(instrument, g) for g in instrument.group_ids()}
+    records = []
+    flagged: Counter[str] = Counter()
+    by_group: Counter[str] = Counter()
+    for group_id, answers in rows:
+        flags = quality.stored_flags(instrument, group_id, answers, sections[group_id])
+        flagged.update(flags.split())
+        by_group[group_id] += 1
+        records.append({"id": uuid.uuid4().hex, "campaign_id": campaign.id, "group_id": group_id, "submitted_on": submitted,
+                        "duration_seconds": None, "answers_json": json.dumps(answers, ensure_ascii=False),
+                        "quality_flags": flags, "source": "import"})
+    for start in range(0, len(records), _INSERT_CHUNK):
+        session.execute(insert(Response.__table__), records[start:start + _INSERT_CHUNK])
+    summary = ", ".join(f"{g} {n}" for g, n in sorted(by_group.items()))
+    audit.record(session, actor, "responses.import", f"campaign:{campaign.id}", f"{len(records)} responses from {where} ({summary})")
+    return ImportResult(len(records), dict(by_group), dict(flagged), ignored)

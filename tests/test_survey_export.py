@@ -1,0 +1,169 @@
+"""Exports: CSV, XLSX and SPSS read back; the reporting threshold for non-privileged exports."""
+
+import csv
+import io
+
+import pyreadstat
+import pytest
+from openpyxl import load_workbook
+
+from itcap.storage import session_scope
+from surveys.exports import export_bytes, prepare_export, write_export
+from surveys.imports import import_responses
+from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+
+THREE_GROUPS = INSTRUMENT_YAML.replace("id: test_perception", "id: test_three", 1).replace(
+    "  - {id: it_staff, name: IT staff}\n", "  - {id: it_staff, name: IT staff}\n  - {id: contractors, name: Contractors}\n")
+
+HEADER = "group,rel1,rel2,rel3,rel4,logon_minutes,par1,itp1,directorate,comments\n"
+ROWS = [  # six business users, four IT staff; k = 3, comment threshold 3
+    "business,5,4,2,4,5,4,,1,=HYPERLINK(\"http://evil\")",
+    "business,4,4,2,3,10,3,,1,<b>Good</b>",
+    "business,3,3,2,3,15,2,,1,Slow logon",
+    "business,4,2,2,4,7.5,4,,2,",
+    "business,2,2,2,2,30,2,,2,",  # straightline in section 1
+    "business,5,5,1,5,3,5,,3,",
+    "it_staff,3,4,2,4,2,3,4,1,Short",
+    "it_staff,4,4,3,4,2,4,5,1,",
+    "it_staff,2,3,4,3,4,3,4,1,",
+    "it_staff,5,4,1,4,1,4,5,1,",
+]
+
+
+def _campaign(url, rows=ROWS, yaml=INSTRUMENT_YAML, k=3, comments=3):
+    campaign_id = make_campaign(url, min_group_size=k, comment_threshold=comments, yaml=yaml)
+    with session_scope() as s:
+        import_responses(s, campaign_id, (HEADER + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+    return campaign_id
+
+
+def _csv(data):
+    return list(csv.DictReader(io.StringIO(export_bytes(data, "csv").decode("utf-8"))))
+
+
+def test_privileged_csv_has_every_response_and_item_codes(any_db_url):
+    campaign_id = _campaign(any_db_url)
+    with session_scope() as s:
+        data = prepare_export(s, campaign_id, privileged=True)
+    rows = _csv(data)
+    assert list(rows[0]) == ["response_id", "group", "source", "flags", "rel1", "rel2", "rel3", "rel4", "logon_minutes",
+                             "par1", "par2", "itp1", "directorate", "comments"]
+    assert len(rows) == 10 and [r["group"] for r in rows] == ["business"] * 6 + ["it_staff"] * 4
+    first = next(r for r in rows if r["comments"] == "<b>Good</b>")
+    assert (first["rel1"], first["logon_minutes"], first["directorate"], first["itp1"], first["source"]) == ("4", "10", "1", "", "import")
+    assert {r["logon_minutes"] for r in rows} >= {"7.5"}
+    assert sum(r["flags"] == "straightline" for r in rows) == 1
+
+
+def test_xlsx_has_data_codebook_and_notes_and_no_formulas(db_url, tmp_path):
+    campaign_id = _campaign(db_url)
+    with session_scope() as s:
+        data = prepare_export(s, campaign_id, privileged=True)
+    write_export(data, "xlsx", tmp_path / "out.xlsx")
+    book = load_workbook(tmp_path / "out.xlsx")
+    assert book.sheetnames == ["data", "codebook", "notes"]
+    data_rows = list(book["data"].iter_rows(values_only=True))
+    assert data_rows[0][:4] == ("response_id", "group", "source", "flags") and len(data_rows) == 11
+    cells = [c for row in book["data"].iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+    assert cells and all(c.data_type == "s" for c in cells)
+    codebook = {row[0]: row for row in book["codebook"].iter_rows(values_only=True)}
+    header = codebook["variable"]
+    rel3 = dict(zip(header, codebook["rel3"]))
+    assert (rel3["type"], rel3["scale"], rel3["reverse"], rel3["min"], rel3["max"]) == ("likert", "reliability", "yes", 1, 5)
+    assert rel3["value_labels"].startswith("1=Strongly disagree; 2=Disagree")
+    assert dict(zip(header, codebook["directorate"]))["value_labels"] == "1=Finance; 2=Operations; 3=Digital"
+    assert dict(zip(header, codebook["itp1"]))["groups"] == "it_staff"
+    assert dict(zip(header, codebook["group"]))["value_labels"] == "business=Business users; it_staff=IT staff"
+
+
+def test_sav_has_variable_and_value_labels(any_db_url, tmp_path):
+    campaign_id = _campaign(any_db_url)
+    with session_scope() as s:
+        data = prepare_export(s, campaign_id, privileged=True)
+    write_export(data, "sav", tmp_path / "out.sav")
+    frame, meta = pyreadstat.read_sav(str(tmp_path / "out.sav"))
+    assert len(frame) == 10 and list(frame.columns)[:4] == ["response_id", "group", "source", "flags"]
+    assert meta.column_names_to_labels["rel1"] == "The network is reliable."
+    assert meta.variable_value_labels["rel1"][5.0] == "Strongly agree"
+    assert meta.variable_value_labels["directorate"] == {1.0: "Finance", 2.0: "Operations", 3.0: "Digital"}
+    assert meta.variable_value_labels["group"] == {"business": "Business users", "it_staff": "IT staff"}
+    assert (meta.variable_measure["rel1"], meta.variable_measure["logon_minutes"], meta.variable_measure["directorate"]) == (
+        "ordinal", "scale", "nominal")
+    assert sorted(frame["logon_minutes"].tolist()) == [1, 2, 2, 3, 4, 5, 7.5, 10, 15, 30]
+    assert frame["itp1"].isna().sum() == 6
+
+
+def test_thresholded_export_leaves_out_ids_text_and_identifying_demographics(any_db_url):
+    campaign_id = _campaign(any_db_url)
+    with session_scope() as s:
+        data = prepare_export(s, campaign_id, privileged=False)
+    rows = _csv(data)
+    assert list(rows[0]) == ["group", "flags", "rel1", "rel2", "rel3", "rel4", "logon_minutes", "par1", "par2", "itp1"]
+    assert len(rows) == 10
+    # directorate: business has 3×Finance, 2×Operations, 1×Digital — classes below k = 3
+    assert "directorate" in data.left_out and "comments" in data.left_out
+    assert sorted(data.comments["comments"]) == sorted(['=HYPERLINK("http://evil")', "<b>Good</b>", "Slow logon", "Short"])
+
+
+def test_thresholded_xlsx_lists_comments_apart(db_url, tmp_path):
+    campaign_id = _campaign(db_url)
+    with session_scope() as s:
+        data = prepare_export(s, campaign_id, privileged=False)
+    write_export(data, "xlsx", tmp_path / "t.xlsx")
+    book = load_workbook(tmp_path / "t.xlsx")
+    assert book.sheetnames == ["data", "codebook", "comments", "notes"]
+    comments = [row[2] for row in book["comments"].iter_rows(min_row=2, values_only=True)]
+    assert len(comments) == 4
+    notes = [row[0] for row in book["notes"].iter_rows(values_only=True)]
+    assert any("reporting threshold k = 3" in n for n in notes)
+
+
+def test_comments_below_their_threshold_are_withheld(db_url):
+    campaign_id = _campaign(db_url, comments=5)
+    with session_scope() as s:
+        data = prepare_export(s, campaign_id, privileged=False)
+    assert data.comments == {} and "fewer than 5 comments" in data.left_out["comments"]
+
+
+def test_small_group_and_its_complement_are_suppressed(db_url):
+    rows = ROWS + ["contractors,3,3,3,3,,3,,,", "contractors,4,4,4,4,,4,,,"]
+    campaign_id = _campaign(db_url, rows, yaml=THREE_GROUPS)
+    with session_scope() as s:
+        data = prepare_export(s, campaign_id, privileged=False)
+        privileged = prepare_export(s, campaign_id, privileged=True)
+    assert set(data.frame["group"]) == {"business"}
+    assert any("contractors" in n and "fewer than 3" in n for n in data.notes)
+    assert any("subtraction" in n and "it_staff" in n for n in data.notes)
+    assert set(privileged.frame["group"]) == {"business", "it_staff", "contractors"}
+
+
+def test_two_groups_one_small_hides_both(db_url):
+    campaign_id = _campaign(db_url, ROWS[:6] + ROWS[6:8])  # business 6, it_staff 2 < k
+    with session_scope() as s:
+        data = prepare_export(s, campaign_id, privileged=False)
+    assert data.frame.empty and _csv(data) == []
+
+
+def test_rows_keep_demographics_when_every_combination_is_large_enough(db_url):
+    rows = [r for r in ROWS if r.startswith("it_staff")] + [r.replace("business", "it_staff") for r in ROWS[:3]]
+    campaign_id = _campaign(db_url, rows)
+    with session_scope() as s:
+        data = prepare_export(s, campaign_id, privileged=False)
+    assert "directorate" in data.frame.columns and "directorate" not in data.left_out
+
+
+def test_exclude_flagged(db_url):
+    campaign_id = _campaign(db_url)
+    with session_scope() as s:
+        data = prepare_export(s, campaign_id, privileged=True, exclude_flagged=True)
+    assert len(data.frame) == 9 and not any(data.frame["flags"])
+
+
+def test_unknown_format(db_url, tmp_path):
+    from surveys.errors import SurveyError
+
+    campaign_id = _campaign(db_url)
+    with session_scope() as s:
+        data = prepare_export(s, campaign_id, privileged=True)
+    with pytest.raises(SurveyError, match="'pdf' is not one of csv, xlsx, sav"):
+        write_export(data, "pdf", tmp_path / "x.pdf")

@@ -1,0 +1,153 @@
+"""Importing responses from CSV: every bad case with its line number, all or nothing."""
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from itcap.storage import session_scope
+from surveys.imports import MAX_REPORTED_PROBLEMS, ImportInvalid, import_responses
+from surveys.tables import Response
+from tests.survey_testdata import make_campaign
+
+GOOD = (
+    "group,rel1,rel2,rel3,rel4,logon_minutes,par1,itp1,directorate,comments\n"
+    "business,4,Agree,strongly DISAGREE,3,5,4,,Finance,Fine\n"
+    "IT staff,2,2,2,2,250,1,5,3,\n"
+    "it_staff,1,,,,,2,Neither agree nor disagree,,\"two\nlines\"\n"
+)
+
+
+def _import(url, campaign_id, text_or_bytes):
+    raw = text_or_bytes.encode("utf-8") if isinstance(text_or_bytes, str) else text_or_bytes
+    with session_scope() as s:
+        return import_responses(s, campaign_id, raw, actor="analyst", where="r.csv")
+
+
+def _stored(url):
+    with session_scope() as s:
+        return s.execute(select(Response).order_by(Response.group_id)).scalars().all()
+
+
+def _problems(url, campaign_id, text):
+    with pytest.raises(ImportInvalid) as exc:
+        _import(url, campaign_id, text)
+    assert _stored(url) == []  # nothing stored
+    return exc.value.problems
+
+
+def test_codes_labels_and_group_names_are_imported(any_db_url):
+    campaign_id = make_campaign(any_db_url)
+    result = _import(any_db_url, campaign_id, GOOD)
+    assert (result.imported, result.by_group, result.flagged) == (3, {"business": 1, "it_staff": 2},
+                                                                 {"straightline": 1, "out_of_range": 1})
+    rows = _stored(any_db_url)
+    business = json.loads(rows[0].answers_json)
+    assert business == {"rel1": 4, "rel2": 4, "rel3": 1, "rel4": 3, "logon_minutes": 5, "par1": 4, "directorate": 1,
+                        "comments": "Fine"}
+    it_rows = [json.loads(r.answers_json) for r in rows[1:]]
+    assert {"rel1": 2, "rel2": 2, "rel3": 2, "rel4": 2, "logon_minutes": 250, "par1": 1, "itp1": 5, "directorate": 3} in it_rows
+    assert {"rel1": 1, "par1": 2, "itp1": 3, "comments": "two\nlines"} in it_rows
+    assert all(r.source == "import" and r.duration_seconds is None and len(r.id) == 32 for r in rows)
+    flags = sorted(r.quality_flags for r in rows)
+    assert flags == ["", "", "straightline out_of_range"]
+
+
+def test_html_and_script_are_kept_verbatim(db_url):
+    campaign_id = make_campaign(db_url)
+    script = '<script>alert(1)</script> =HYPERLINK("x") <b>bold</b>'
+    _import(db_url, campaign_id, 'group,rel1,comments\nbusiness,3,"' + script.replace('"', '""') + '"\n')
+    assert json.loads(_stored(db_url)[0].answers_json)["comments"] == script
+
+
+def test_export_columns_are_ignored_and_bom_and_semicolons_accepted(db_url):
+    campaign_id = make_campaign(db_url)
+    text = "\ufeffresponse_id;group;source;flags;rel1\nabc;business;web;fast;5\n"
+    result = _import(db_url, campaign_id, text)
+    assert result.imported == 1 and result.ignored_columns == ["response_id", "source", "flags"]
+    (row,) = _stored(db_url)
+    assert row.id != "abc" and row.source == "import" and row.quality_flags == ""
+
+
+def test_every_bad_cell_is_reported_with_its_line(any_db_url):
+    campaign_id = make_campaign(any_db_url)
+    problems = _problems(any_db_url, campaign_id,
+        "group,rel1,rel2,logon_minutes,itp1,directorate,comments\n"
+        "business,6,Agre,abc,,,\n"          # line 2: out of range, bad label, not a number
+        "business,3,,,4,,\n"                # line 3: itp1 is not asked of business
+        ",3,,,,,\n"                         # line 4: no group
+        "contractors,3,,,,,\n"              # line 5: unknown group
+        "business,,,,,Marketing,\n"         # line 6: bad choice label
+        "business,,,,,,\n"                  # line 7: no answers → but the whole row is blank except group
+        "business,3,4\n"                    # line 8: too few values
+        "it_staff,2.5,,,,7,\n")             # line 9: not a code; choice code 7
+    assert problems == [
+        "r.csv: line 2, column rel1: 6 is outside the scale 1–5",
+        "r.csv: line 2, column rel2: 'Agre' is not a label of this item; use a code 1–5 or one of: Strongly disagree; "
+        "Disagree; Neither agree nor disagree; Agree; Strongly agree",
+        "r.csv: line 2, column logon_minutes: 'abc' is not a number",
+        "r.csv: line 3, column itp1: item 'itp1' is not asked of group 'business'",
+        "r.csv: line 4: no group given",
+        "r.csv: line 5: group 'contractors' is not a group of this instrument (business, it_staff)",
+        "r.csv: line 6, column directorate: 'Marketing' is not a label of this item; use a code 1–3 or one of: Finance; Operations; Digital",
+        "r.csv: line 7: no answers in this row",
+        "r.csv: line 8: 3 values, but the header has 7 columns",
+        "r.csv: line 9, column rel1: 2.5 is not a code of this item (codes: 1, 2, 3, 4, 5)",
+        "r.csv: line 9, column directorate: 7 is not a code of this item (codes: 1, 2, 3)",
+    ]
+
+
+def test_line_numbers_count_multiline_records(db_url):
+    campaign_id = make_campaign(db_url)
+    problems = _problems(db_url, campaign_id, 'group,rel1,comments\nbusiness,3,"one\ntwo\nthree"\nbusiness,9,\n')
+    assert problems == ["r.csv: line 5, column rel1: 9 is outside the scale 1–5"]
+
+
+def test_header_problems(any_db_url):
+    campaign_id = make_campaign(any_db_url)
+    problems = _problems(any_db_url, campaign_id, "rel1,rel1,colour,,Timestamp,ip_address\n3,3,red,,2024-01-01,1.2.3.4\n")
+    assert problems[0] == "r.csv: line 1: column 'rel1' appears 2 times"
+    assert "r.csv: line 1, column 3: 'colour' is not an item of instrument 'test_perception'" in problems
+    assert "r.csv: line 1, column 4: the column has no name" in problems
+    assert any(p.startswith("r.csv: line 1, column 5: 'Timestamp' is not an item") and "anonymously" in p for p in problems)
+    assert any(p.startswith("r.csv: line 1, column 6: 'ip_address'") and "anonymously" in p for p in problems)
+    assert "r.csv: line 1: no 'group' column; every row needs the respondent's group (business, it_staff)" in problems
+
+
+def test_missing_group_column(db_url):
+    campaign_id = make_campaign(db_url)
+    assert _problems(db_url, campaign_id, "rel1,rel2\n3,4\n") == [
+        "r.csv: line 1: no 'group' column; every row needs the respondent's group (business, it_staff)"]
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"", "r.csv: the file is empty"),
+    (b"  \n\n", "r.csv: the file is empty"),
+    ("group,rel1,comments\nbusiness,3,café\n".encode("latin-1"), "r.csv: line 2: not UTF-8 text (byte 0xe9)"),
+    ("group,rel1\n".encode("utf-16"), "r.csv: the file is UTF-16 text"),
+    (b"group,rel1\n", "r.csv: no responses in the file (only a header row)"),
+])
+def test_file_level_problems(db_url, raw, message):
+    campaign_id = make_campaign(db_url)
+    problems = _problems(db_url, campaign_id, raw)
+    assert len(problems) == 1 and problems[0].startswith(message)
+
+
+def test_too_long_text_is_refused(db_url):
+    campaign_id = make_campaign(db_url)
+    problems = _problems(db_url, campaign_id, "group,comments\nbusiness," + "x" * 501 + "\n")
+    assert problems == ["r.csv: line 2, column comments: the text has 501 characters; this item takes at most 500"]
+
+
+def test_one_bad_row_among_many_stores_nothing_and_the_list_is_capped(any_db_url):
+    campaign_id = make_campaign(any_db_url)
+    rows = ["business,3"] * 500 + ["business,7"] * 80 + ["business,4"] * 10
+    problems = _problems(any_db_url, campaign_id, "group,rel1\n" + "\n".join(rows) + "\n")
+    assert len(problems) == MAX_REPORTED_PROBLEMS + 1
+    assert problems[0] == "r.csv: line 502, column rel1: 7 is outside the scale 1–5"
+    assert problems[-1] == "… and 30 more problems (80 in all); nothing was imported"
+
+
+def test_blank_rows_are_skipped(db_url):
+    campaign_id = make_campaign(db_url)
+    assert _import(db_url, campaign_id, "group,rel1\n\nbusiness,3\n,\n\n").imported == 1
