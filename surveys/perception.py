@@ -1,0 +1,122 @@
+"""The survey's reading of the operating mode, and perception findings for the recommendations.
+
+Each scale (dimension) of an instrument may be tagged with the operating mode it evidences. From a
+two-group comparison document (:func:`surveys.stats.compare_groups`):
+
+* a scale's **score** is the mean of the group means, so that each group's view counts equally
+  however many of each answered (200 business users must not outvote 100 IT staff);
+* a scale **supports** its mode when that score reaches the agreement threshold — by default
+  5/8 of the way from the bottom to the top of the response scale, i.e. 3.5 on a 1–5 agreement
+  scale: halfway between "neither" and "agree";
+* a mode is **supported** when it has at least one scale and every one of its scales supports it;
+  the survey-based position is the highest mode such that it and every lower mode are supported
+  (``"none"`` otherwise). A mode the instrument does not measure cannot be supported.
+
+Findings for the recommendations: a scale scored below the midpoint of the response scale
+(respondents disagree on average), or one on which the groups differ (verdict ``differs``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assessment.recommendations import PerceptionFinding
+from surveys.instrument import Instrument
+
+AGREEMENT_FRACTION = 0.625
+NO_POSITION = "none"
+
+
+@dataclass(frozen=True)
+class ScaleReading:
+    id: str
+    name: str
+    mode: str | None
+    score: float | None  # mean of group means; None when suppressed or unanswered
+    group_means: dict[str, float | None]
+    threshold: float
+    supports: bool
+    verdict: str | None
+
+
+@dataclass(frozen=True)
+class ModeReading:
+    id: str
+    scales: list[str]
+    supported: bool
+
+
+@dataclass(frozen=True)
+class PerceptionReading:
+    position: str  # mode id or "none"
+    modes: list[ModeReading]
+    scales: list[ScaleReading]
+    note: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.note is None
+
+
+def _scale_range(instrument: Instrument, scale_id: str) -> tuple[float, float]:
+    members = instrument.scale_items(scale_id)
+    lo, hi = instrument.item_range(members[0])
+    return float(lo), float(hi)
+
+
+def _compared_groups(document: dict) -> list[str]:
+    return [g for g in document.get("compared", []) if g in document.get("groups", {})]
+
+
+def perception_reading(document: dict, instrument: Instrument, mode_order: list[str]) -> PerceptionReading:
+    """The survey-based position from a two-group comparison document."""
+    groups = _compared_groups(document)
+    if len(groups) != 2 or document.get("note"):
+        note = document.get("note") or "the survey reading needs exactly two groups above the reporting threshold"
+        return PerceptionReading(NO_POSITION, [], [], note=note)
+    a, b = groups
+    scales: list[ScaleReading] = []
+    for entry in document.get("scales", []):
+        scale = instrument.scale(entry["id"])
+        lo, hi = _scale_range(instrument, scale.id)
+        threshold = lo + AGREEMENT_FRACTION * (hi - lo)
+        means = {a: entry.get("mean_a"), b: entry.get("mean_b")}
+        present = [m for m in means.values() if m is not None]
+        score = sum(present) / len(present) if len(present) == 2 else None
+        scales.append(ScaleReading(scale.id, scale.name, scale.mode, score, means, threshold,
+                                   score is not None and score >= threshold, entry.get("verdict")))
+    modes: list[ModeReading] = []
+    position = NO_POSITION
+    climbing = True
+    for mode_id in mode_order:
+        members = [s for s in scales if s.mode == mode_id]
+        supported = bool(members) and all(s.supports for s in members)
+        modes.append(ModeReading(mode_id, [s.id for s in members], supported))
+        if climbing and supported:
+            position = mode_id
+        else:
+            climbing = False
+    return PerceptionReading(position, modes, scales)
+
+
+def perception_findings(document: dict, instrument: Instrument) -> list[PerceptionFinding]:
+    """Scales worth acting on: scored below the midpoint, or where the two groups differ."""
+    reading = perception_reading(document, instrument, [])
+    findings: list[PerceptionFinding] = []
+    for scale_reading in reading.scales:
+        scale = instrument.scale(scale_reading.id)
+        if not scale.category or scale_reading.score is None:
+            continue
+        lo, hi = _scale_range(instrument, scale.id)
+        midpoint = (lo + hi) / 2
+        names = {g: instrument.group_name(g) for g in scale_reading.group_means}
+        parts = []
+        if scale_reading.score < midpoint:
+            parts.append(f"respondents disagree on average (score {scale_reading.score:.2f} on {lo:g}–{hi:g})")
+        if scale_reading.verdict == "differs":
+            detail = ", ".join(f"{names[g]} {m:.2f}" for g, m in scale_reading.group_means.items() if m is not None)
+            parts.append(f"the groups differ ({detail})")
+        if parts:
+            findings.append(PerceptionFinding(scale.category, scale.id, scale.name,
+                                              f"{scale.name}: " + "; ".join(parts) + ".", scale.recommendation))
+    return findings

@@ -1,0 +1,66 @@
+"""The survey's reading of the operating mode and the perception findings."""
+
+from surveys.instrument import load_default_instrument
+from surveys.perception import perception_findings, perception_reading
+
+MODES = ["supplier", "business_partner", "business_leader"]
+
+
+def _document(means: dict[str, tuple[float | None, float | None]], verdicts: dict[str, str] | None = None):
+    verdicts = verdicts or {}
+    return {
+        "compared": ["business", "it"],
+        "groups": {"business": {"n": 200}, "it": {"n": 100}},
+        "note": None,
+        "scales": [
+            {"id": sid, "mean_a": a, "mean_b": b, "verdict": verdicts.get(sid, "equivalent")}
+            for sid, (a, b) in means.items()
+        ],
+    }
+
+
+INSTRUMENT = load_default_instrument()
+ALL_SCALES = [s.id for s in INSTRUMENT.scales]
+
+
+def _means(value_by_mode: dict[str, float]):
+    return {s.id: (value_by_mode[s.mode], value_by_mode[s.mode]) for s in INSTRUMENT.scales}
+
+
+def test_supplier_scales_agreed_partner_scales_not_reads_supplier():
+    reading = perception_reading(_document(_means({"supplier": 3.8, "business_partner": 3.1, "business_leader": 2.4})), INSTRUMENT, MODES)
+    assert reading.position == "supplier"
+    assert [m.supported for m in reading.modes] == [True, False, False]
+
+
+def test_each_group_counts_equally_and_the_threshold_is_three_and_a_half():
+    means = _means({"supplier": 4.0, "business_partner": 4.0, "business_leader": 2.0})
+    means["service_reliability"] = (3.9, 3.1)  # mean of means 3.5: exactly at the threshold → supports
+    assert perception_reading(_document(means), INSTRUMENT, MODES).position == "business_partner"
+    means["service_reliability"] = (3.9, 3.09)  # just below
+    assert perception_reading(_document(means), INSTRUMENT, MODES).position == "none"
+
+
+def test_a_higher_mode_is_not_read_when_a_lower_one_is_not_supported():
+    reading = perception_reading(_document(_means({"supplier": 3.0, "business_partner": 4.5, "business_leader": 4.5})), INSTRUMENT, MODES)
+    assert reading.position == "none"
+    assert [m.supported for m in reading.modes] == [False, True, True]
+
+
+def test_a_suppressed_group_leaves_no_reading():
+    document = _document(_means({"supplier": 4.0, "business_partner": 4.0, "business_leader": 4.0}))
+    document["groups"] = {"business": {"n": 200}}
+    reading = perception_reading(document, INSTRUMENT, MODES)
+    assert not reading.available and reading.position == "none"
+
+
+def test_findings_name_low_scores_and_group_differences_with_their_category():
+    means = _means({"supplier": 3.6, "business_partner": 3.6, "business_leader": 3.6})
+    means["innovation"] = (2.2, 2.6)
+    document = _document(means, verdicts={"communication": "differs"})
+    document["scales"][[s["id"] for s in document["scales"]].index("communication")].update(mean_a=3.0, mean_b=4.0)
+    findings = {f.scale_id: f for f in perception_findings(document, INSTRUMENT)}
+    assert set(findings) == {"innovation", "communication"}
+    assert findings["innovation"].category_id == INSTRUMENT.scale("innovation").category
+    assert "disagree on average" in findings["innovation"].statement
+    assert "groups differ" in findings["communication"].statement and "Business users 3.00" in findings["communication"].statement
