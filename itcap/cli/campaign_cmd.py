@@ -1,9 +1,255 @@
-"""itcap campaign … (registered by the issue that builds it)."""
+"""itcap campaign create | update | open | close | invite | open-link | status | list."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from itcap.cli.common import CliError, set_handler, write_json
+
+ACTOR = "cli"
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pass
+    campaign = subparsers.add_parser("campaign", help="survey campaigns: create, open, close, invite, status",
+                                     description="Run perception survey campaigns.")
+    sub = campaign.add_subparsers(dest="campaign_command", metavar="SUBCOMMAND", required=True)
+
+    p = sub.add_parser("create", help="create a campaign (prints its id)", description=(
+        "Create a campaign in status 'draft' for an instrument file (stored in the database if it is not "
+        "already) and print the new campaign's id, nothing else."))
+    p.add_argument("--instrument", required=True, metavar="FILE", help="instrument YAML file")
+    p.add_argument("--name", required=True)
+    p.add_argument("--min-group-size", type=_int, default=5, metavar="K",
+                   help="reporting threshold k: groups with fewer responses are suppressed (default 5, at least 2)")
+    p.add_argument("--comment-threshold", type=_int, default=None, metavar="N",
+                   help="free-text comments are shown only from N comments on (default 10, at least k)")
+    p.add_argument("--opens", type=_date, metavar="DATE", help="first day responses are accepted (YYYY-MM-DD)")
+    p.add_argument("--closes", type=_date, metavar="DATE", help="last day responses are accepted (YYYY-MM-DD)")
+    set_handler(p, _create)
+
+    p = sub.add_parser("update", help="change a campaign's name, dates or thresholds")
+    p.add_argument("id", type=int)
+    p.add_argument("--name")
+    p.add_argument("--min-group-size", type=_int, metavar="K")
+    p.add_argument("--comment-threshold", type=_int, metavar="N")
+    p.add_argument("--opens", type=_date, metavar="DATE")
+    p.add_argument("--closes", type=_date, metavar="DATE")
+    p.add_argument("--no-opens", action="store_true", help="remove the opening date")
+    p.add_argument("--no-closes", action="store_true", help="remove the closing date")
+    set_handler(p, _update)
+
+    p = sub.add_parser("open", help="open a campaign (or reopen a closed one)")
+    p.add_argument("id", type=int)
+    set_handler(p, _open)
+
+    p = sub.add_parser("close", help="close a campaign: links stop working, answers in progress are kept")
+    p.add_argument("id", type=int)
+    set_handler(p, _close)
+
+    p = sub.add_parser("invite", help="make one-time invitation links for a group", description=(
+        "Create personal one-time links and write them as a mail-merge CSV with columns email, group, link. "
+        "Tokens are stored only as hashes, so this file is the only copy of the links: keep it safe and "
+        "delete it after the mail merge. With --emails, the addresses are paired with links in the file "
+        "and never stored in the database. Links start with ITCAP_PUBLIC_URL (default http://localhost:8501)."))
+    p.add_argument("id", type=int)
+    p.add_argument("--group", required=True, metavar="G", help="group id of the instrument")
+    p.add_argument("--count", type=_int, metavar="N", help="number of links (default: one per e-mail address)")
+    p.add_argument("--out", required=True, metavar="LINKS.csv", help="output CSV ('-' = stdout)")
+    p.add_argument("--emails", metavar="FILE", help="e-mail addresses, one per line (or a CSV with an 'email' column)")
+    p.add_argument("--base-url", metavar="URL", help="address of the app for the links (default ITCAP_PUBLIC_URL)")
+    set_handler(p, _invite)
+
+    p = sub.add_parser("open-link", help="make (or replace) a group's open link", description=(
+        "Print a link anyone in the group may use; each visitor gets a personal link of their own when they "
+        "start, so they can resume. Asking again replaces (withdraws) the previous open link of the group."))
+    p.add_argument("id", type=int)
+    p.add_argument("--group", required=True, metavar="G")
+    p.add_argument("--base-url", metavar="URL")
+    set_handler(p, _open_link)
+
+    p = sub.add_parser("status", help="response rates per group as JSON", description=(
+        'Write {"id","name","status","accepting","groups":{g:{"invited","started","completed",'
+        '"open_link_visits","responses","completion_rate"}}}.'))
+    p.add_argument("id", type=int)
+    p.add_argument("--json", required=True, metavar="OUT", help="output file ('-' = stdout)")
+    set_handler(p, _status)
+
+    p = sub.add_parser("list", help="list campaigns")
+    set_handler(p, _list)
+
+
+@contextmanager
+def survey_errors():
+    """Survey services raise SurveyError; the CLI prints its problems one per line and exits 1."""
+    from surveys.errors import SurveyError
+
+    try:
+        yield
+    except SurveyError as exc:
+        raise CliError(exc.problems) from None
+
+
+@contextmanager
+def survey_session():
+    from itcap.storage import session_scope, upgrade_database
+
+    upgrade_database()
+    with survey_errors(), session_scope() as session:
+        yield session
+
+
+def _create(args: argparse.Namespace) -> int:
+    from itcap.validation import read_text
+    from surveys.campaigns import create_campaign
+    from surveys.store import save_instrument
+    from surveys.tables import DEFAULT_COMMENT_THRESHOLD
+
+    text = read_text(args.instrument)
+    threshold = args.comment_threshold if args.comment_threshold is not None else max(DEFAULT_COMMENT_THRESHOLD, args.min_group_size)
+    with survey_session() as session:
+        record = save_instrument(session, text, actor=ACTOR, where=args.instrument)
+        campaign = create_campaign(session, instrument_id=record.id, name=args.name, actor=ACTOR, opens_on=args.opens,
+                                   closes_on=args.closes, min_group_size=args.min_group_size, comment_threshold=threshold)
+        print(campaign.id)
+    return 0
+
+
+def _update(args: argparse.Namespace) -> int:
+    from surveys.campaigns import update_campaign
+
+    changes = {}
+    if args.name is not None:
+        changes["name"] = args.name
+    if args.min_group_size is not None:
+        changes["min_group_size"] = args.min_group_size
+    if args.comment_threshold is not None:
+        changes["comment_threshold"] = args.comment_threshold
+    if args.opens is not None or args.no_opens:
+        changes["opens_on"] = None if args.no_opens else args.opens
+    if args.closes is not None or args.no_closes:
+        changes["closes_on"] = None if args.no_closes else args.closes
+    if not changes:
+        raise CliError("nothing to change: give --name, --opens, --closes, --min-group-size or --comment-threshold")
+    with survey_session() as session:
+        campaign = update_campaign(session, args.id, ACTOR, **changes)
+        print(f"campaign {campaign.id} updated")
+    return 0
+
+
+def _open(args: argparse.Namespace) -> int:
+    from surveys.campaigns import OPEN, availability, get_campaign, open_campaign
+
+    with survey_session() as session:
+        was = get_campaign(session, args.id).status
+        campaign = open_campaign(session, args.id, ACTOR)
+        state = availability(campaign)
+        if was == OPEN:
+            print(f"campaign {campaign.id} is already open")
+        else:
+            print(f"campaign {campaign.id} is open" + ("" if state == "accepting" else f"; responses are accepted from {campaign.opens_on}"))
+    return 0
+
+
+def _close(args: argparse.Namespace) -> int:
+    from surveys.campaigns import CLOSED, close_campaign, get_campaign
+
+    with survey_session() as session:
+        was = get_campaign(session, args.id).status
+        campaign = close_campaign(session, args.id, ACTOR)
+        print(f"campaign {campaign.id} is {'already ' if was == CLOSED else ''}closed")
+    return 0
+
+
+def _write_private(path: str, text: str) -> None:
+    """The links file holds live tokens: created readable by its owner only."""
+    if path == "-":
+        print(text, end="")
+        return
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+    except OSError as exc:
+        raise CliError(f"{path}: cannot write ({exc.strerror})") from None
+
+
+def _invite(args: argparse.Namespace) -> int:
+    from itcap.cli.common import read_input_bytes
+    from itcap.validation import decode_text
+    from surveys.invitations import create_invitations, links_csv, parse_email_list
+
+    emails = None
+    if args.emails:
+        raw = read_input_bytes(args.emails, max_bytes=64 * 1024 * 1024)
+        with survey_errors():
+            emails = parse_email_list(decode_text(raw, args.emails), args.emails)
+        if args.count is not None and args.count != len(emails):
+            raise CliError(f"--count {args.count} but {args.emails} has {len(emails)} e-mail addresses; give one or the other")
+    count = args.count if args.count is not None else (len(emails) if emails else None)
+    if count is None:
+        raise CliError("give --count N or --emails FILE")
+    with survey_session() as session:
+        links = create_invitations(session, args.id, args.group, count, ACTOR, base_url=args.base_url)
+        text = links_csv(links, emails)
+        _write_private(args.out, text)  # inside the transaction: no file, no invitations
+    if args.out != "-":
+        print(f"{len(links)} invitation links for group {args.group} written to {args.out}")
+    return 0
+
+
+def _open_link(args: argparse.Namespace) -> int:
+    from surveys.invitations import create_open_link
+
+    with survey_session() as session:
+        link = create_open_link(session, args.id, args.group, ACTOR, base_url=args.base_url)
+        print(link.link)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from surveys.campaigns import availability, get_campaign
+    from surveys.invitations import response_rates
+
+    with survey_session() as session:
+        campaign = get_campaign(session, args.id)
+        rates = response_rates(session, args.id)
+        document = {
+            "id": campaign.id, "name": campaign.name, "status": campaign.status,
+            "accepting": availability(campaign) == "accepting",
+            "opens_on": campaign.opens_on.isoformat() if campaign.opens_on else None,
+            "closes_on": campaign.closes_on.isoformat() if campaign.closes_on else None,
+            "min_group_size": campaign.min_group_size, "comment_threshold": campaign.comment_threshold,
+            "groups": {g: r.as_dict() for g, r in rates.items()},
+        }
+    write_json(document, args.json)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from surveys.campaigns import list_campaigns
+
+    with survey_session() as session:
+        for c in list_campaigns(session):
+            dates = f"{c.opens_on or '…'} to {c.closes_on or '…'}"
+            print(f"{c.id}\t{c.status}\t{dates}\tk={c.min_group_size}\t{c.name}")
+    return 0

@@ -1,9 +1,69 @@
-"""itcap responses … (registered by the issue that builds it)."""
+"""itcap responses import | export."""
 
 from __future__ import annotations
 
 import argparse
 
+from itcap.cli.common import set_handler
+
+ACTOR = "cli"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pass
+    responses = subparsers.add_parser("responses", help="survey responses: import from CSV, export",
+                                      description="Import and export a campaign's survey responses.")
+    sub = responses.add_subparsers(dest="responses_command", metavar="SUBCOMMAND", required=True)
+
+    p = sub.add_parser("import", help="import responses collected elsewhere (all or nothing)", description=(
+        "Import responses from a UTF-8 CSV: a 'group' column (group id or name) and one column per item id; "
+        "answers as codes or labels (any capitalisation), blank = not answered. Columns response_id, source "
+        "and flags (as written by export) are ignored; any other column is refused. Every problem is "
+        "reported with its line number and nothing is stored unless the whole file is valid."))
+    p.add_argument("id", type=int, help="campaign id")
+    p.add_argument("file", metavar="FILE.csv", help="CSV file ('-' = stdin)")
+    set_handler(p, _import)
+
+    p = sub.add_parser("export", help="export responses as CSV, XLSX or SPSS", description=(
+        "Export a campaign's responses. csv: item codes, one row per response; xlsx: a data sheet, a codebook "
+        "sheet (item text, type, scale, reverse, value labels) and notes; sav: SPSS with variable and value "
+        "labels. By default the export is privileged (administrator: every response, ids, free text); "
+        "--apply-threshold writes what other roles get: groups below the reporting threshold k left out, "
+        "demographics that would single people out left out, no row ids, free text only on the xlsx comments "
+        "sheet when there are enough comments."))
+    p.add_argument("id", type=int, help="campaign id")
+    p.add_argument("--format", required=True, choices=("csv", "xlsx", "sav"))
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--apply-threshold", action="store_true", help="apply the reporting threshold (non-admin export)")
+    p.add_argument("--exclude-flagged", action="store_true", help="leave out responses with data-quality flags")
+    set_handler(p, _export)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from itcap.cli.campaign_cmd import survey_session
+    from itcap.cli.common import read_input_bytes
+    from surveys.imports import import_responses
+
+    raw = read_input_bytes(args.file)
+    where = "<stdin>" if args.file == "-" else args.file
+    with survey_session() as session:
+        result = import_responses(session, args.id, raw, actor=ACTOR, where=where)
+    groups = ", ".join(f"{g} {n}" for g, n in sorted(result.by_group.items()))
+    print(f"imported {result.imported} responses into campaign {args.id} ({groups})")
+    if result.flagged:
+        print("flagged (kept): " + ", ".join(f"{flag} {n}" for flag, n in sorted(result.flagged.items())))
+    if result.ignored_columns:
+        print("ignored columns: " + ", ".join(result.ignored_columns))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from itcap.cli.campaign_cmd import survey_session
+    from surveys.exports import prepare_export, write_export
+
+    with survey_session() as session:
+        data = prepare_export(session, args.id, privileged=not args.apply_threshold, exclude_flagged=args.exclude_flagged)
+        write_export(data, args.format, args.out)
+    print(f"{len(data.frame)} responses written to {args.out}")
+    for note in data.notes[3:]:
+        print(f"note: {note}")
+    return 0

@@ -1,9 +1,76 @@
-"""itcap survey … (registered by the issue that builds it)."""
+"""itcap survey validate | show | load | list."""
 
 from __future__ import annotations
 
 import argparse
 
+from itcap.cli.common import set_handler, write_json
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pass
+    survey = subparsers.add_parser("survey", help="survey instruments: validate, show, load, list",
+                                   description="Work with survey instruments (YAML).")
+    sub = survey.add_subparsers(dest="survey_command", metavar="SUBCOMMAND", required=True)
+
+    p = sub.add_parser("validate", help="check an instrument file", description=(
+        "Check a survey instrument file. Exit 0 if valid; otherwise exit 1 printing every problem with "
+        "its location (file, section, item id, field)."))
+    p.add_argument("file")
+    set_handler(p, _validate)
+
+    p = sub.add_parser("show", help="print an instrument as JSON", description=(
+        "Validate an instrument file and write its summary as JSON: "
+        '{"id","name","groups":[{"id","name"}],"scales":[{"id","name","mode"}],'
+        '"items":[{"id","type","scale","reverse","min","max","groups"}]}.'))
+    p.add_argument("file")
+    p.add_argument("--json", required=True, metavar="OUT", help="output file ('-' = stdout)")
+    set_handler(p, _show)
+
+    p = sub.add_parser("load", help="validate an instrument file and store it in the database", description=(
+        "Validate an instrument file and store it so campaigns can use it. Loading the same id and version "
+        "again is a no-op; different content under the same version is refused."))
+    p.add_argument("file")
+    set_handler(p, _load)
+
+    p = sub.add_parser("list", help="list the instruments in the database")
+    set_handler(p, _list)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from surveys.instrument import load_instrument_file
+
+    inst = load_instrument_file(args.file)
+    print(f"{args.file}: valid — {inst.name} (v{inst.version}): {len(inst.items)} items in {len(inst.sections)} sections, "
+          f"{len(inst.scales)} scales, groups {', '.join(inst.group_ids())}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from surveys.instrument import load_instrument_file
+
+    write_json(load_instrument_file(args.file).to_show_json(), args.json)
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    from itcap.storage import session_scope, upgrade_database
+    from itcap.validation import read_text
+    from surveys.store import save_instrument
+
+    text = read_text(args.file)
+    upgrade_database()
+    with session_scope() as session:
+        record = save_instrument(session, text, actor="cli", where=args.file)
+        print(f"instrument {record.key} v{record.version} stored as id {record.id}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from itcap.storage import session_scope, upgrade_database
+    from surveys.store import list_instruments
+
+    upgrade_database()
+    with session_scope() as session:
+        for record in list_instruments(session):
+            print(f"{record.id}\t{record.key}\tv{record.version}\t{record.name}")
+    return 0

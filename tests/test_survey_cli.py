@@ -1,0 +1,233 @@
+"""itcap survey | campaign | responses, through itcap.cli.main (DESIGN.md's CLI contract)."""
+
+import csv
+import json
+import os
+import stat
+
+import pytest
+from openpyxl import load_workbook
+
+from itcap.cli import main
+from itcap.storage import session_scope
+from surveys.instrument import default_instrument_path
+from tests.survey_testdata import INSTRUMENT_YAML
+from tests.test_survey_invitations import _all_stored_text
+
+
+@pytest.fixture
+def instrument_file(tmp_path):
+    path = tmp_path / "survey.yaml"
+    path.write_text(INSTRUMENT_YAML, encoding="utf-8")
+    return str(path)
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def campaign(db_url, instrument_file, capsys):
+    code, out, err = _run(capsys, "campaign", "create", "--instrument", instrument_file, "--name", "Staff survey 2026",
+                          "--min-group-size", "3", "--comment-threshold", "3")
+    assert (code, err) == (0, "")
+    return out.strip()
+
+
+# -- survey -----------------------------------------------------------------------------------------
+def test_survey_validate_good_and_shipped(instrument_file, capsys):
+    code, out, _ = _run(capsys, "survey", "validate", instrument_file)
+    assert code == 0 and "valid — Test IT perception survey (v1): 10 items in 4 sections" in out
+    if default_instrument_path().exists():
+        assert _run(capsys, "survey", "validate", str(default_instrument_path()))[0] == 0
+
+
+def test_survey_validate_reports_every_error_with_its_location(tmp_path, capsys):
+    bad = INSTRUMENT_YAML.replace("response_scale: agree5, scale: reliability, required: true",
+                                  "response_scale: agree7, scale: reliability, required: true")
+    bad = bad.replace("min: 0, max: 60, unit: minutes", "unit: minutes")
+    path = tmp_path / "bad.yaml"
+    path.write_text(bad, encoding="utf-8")
+    code, out, err = _run(capsys, "survey", "validate", str(path))
+    lines = err.strip().splitlines()
+    assert code == 1 and out == "" and len(lines) == 2
+    assert f"error: {path}: sections[0] (id services) → items[0] (id rel1) → response_scale: unknown response scale 'agree7'" in lines
+    assert any("items[4] (id logon_minutes): a numeric item needs min and max" in line for line in lines)
+
+
+def test_survey_show_json(instrument_file, capsys):
+    code, out, _ = _run(capsys, "survey", "show", instrument_file, "--json", "-")
+    document = json.loads(out)
+    assert code == 0 and set(document) == {"id", "name", "groups", "scales", "items"}
+    assert document["groups"] == [{"id": "business", "name": "Business users"}, {"id": "it_staff", "name": "IT staff"}]
+    rel3 = next(i for i in document["items"] if i["id"] == "rel3")
+    assert rel3 == {"id": "rel3", "type": "likert", "scale": "reliability", "reverse": True, "min": 1, "max": 5,
+                    "groups": ["business", "it_staff"]}
+
+
+def test_survey_load_and_list(db_url, instrument_file, capsys):
+    code, out, _ = _run(capsys, "survey", "load", instrument_file)
+    assert code == 0 and "instrument test_perception v1 stored as id" in out
+    assert _run(capsys, "survey", "load", instrument_file)[0] == 0  # idempotent
+    code, out, _ = _run(capsys, "survey", "list")
+    assert code == 0 and "test_perception\tv1\tTest IT perception survey" in out
+
+
+def test_missing_file_is_one_line(capsys):
+    code, _, err = _run(capsys, "survey", "validate", "/nonexistent/x.yaml")
+    assert code == 1 and err == "error: /nonexistent/x.yaml: file not found\n"
+
+
+# -- campaign ---------------------------------------------------------------------------------------
+def test_create_prints_only_the_id(campaign):
+    assert campaign.isdigit()
+
+
+def test_create_refuses_bad_settings(db_url, instrument_file, capsys):
+    code, out, err = _run(capsys, "campaign", "create", "--instrument", instrument_file, "--name", "x",
+                          "--min-group-size", "1", "--opens", "2030-02-01", "--closes", "2030-01-01")
+    assert code == 1 and out == ""
+    assert len(err.strip().splitlines()) == 2 and "min_group_size" in err and "opens on 2030-02-01" in err
+
+
+def test_bad_date_is_a_usage_error(db_url, instrument_file, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["campaign", "create", "--instrument", instrument_file, "--name", "x", "--opens", "1 May"])
+    assert exc.value.code == 2
+    assert "is not a date in the form YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_open_close_and_status(campaign, capsys):
+    assert _run(capsys, "campaign", "open", campaign)[1] == f"campaign {campaign} is open\n"
+    assert _run(capsys, "campaign", "open", campaign)[1] == f"campaign {campaign} is already open\n"
+    code, out, _ = _run(capsys, "campaign", "invite", campaign, "--group", "business", "--count", "4", "--out", "-")
+    assert code == 0 and len(out.strip().splitlines()) == 5
+    code, out, _ = _run(capsys, "campaign", "status", campaign, "--json", "-")
+    status = json.loads(out)
+    assert status["status"] == "open" and status["accepting"] is True
+    assert status["groups"]["business"] == {"invited": 4, "started": 0, "completed": 0, "open_link_visits": 0,
+                                            "responses": 0, "completion_rate": 0.0}
+    assert status["groups"]["it_staff"]["invited"] == 0
+    assert _run(capsys, "campaign", "close", campaign)[1] == f"campaign {campaign} is closed\n"
+    code, out, _ = _run(capsys, "campaign", "list")
+    assert code == 0 and f"{campaign}\tclosed" in out and "Staff survey 2026" in out
+
+
+def test_invite_writes_a_private_mail_merge_file(campaign, tmp_path, capsys, db_url):
+    emails = tmp_path / "emails.txt"
+    emails.write_text("ann@example.org\nbob@example.org\ncy@example.org\n", encoding="utf-8")
+    out_file = tmp_path / "links.csv"
+    code, out, err = _run(capsys, "campaign", "invite", campaign, "--group", "it_staff", "--emails", str(emails),
+                          "--out", str(out_file), "--base-url", "https://survey.example.org")
+    assert (code, err) == (0, "") and "3 invitation links for group it_staff" in out
+    rows = list(csv.DictReader(out_file.open(encoding="utf-8")))
+    assert [r["email"] for r in rows] == ["ann@example.org", "bob@example.org", "cy@example.org"]
+    assert all(r["group"] == "it_staff" and r["link"].startswith("https://survey.example.org/?token=") for r in rows)
+    assert stat.S_IMODE(os.stat(out_file).st_mode) == 0o600
+    stored = _all_stored_text(db_url)
+    assert "example.org" not in stored and rows[0]["link"].split("=", 1)[1] not in stored
+
+
+def test_invite_problems(campaign, tmp_path, capsys):
+    emails = tmp_path / "emails.txt"
+    emails.write_text("ann@example.org\nnot-an-address\n", encoding="utf-8")
+    code, _, err = _run(capsys, "campaign", "invite", campaign, "--group", "it_staff", "--emails", str(emails), "--out", "-")
+    assert code == 1 and "line 2: 'not-an-address' is not an e-mail address" in err
+    code, _, err = _run(capsys, "campaign", "invite", campaign, "--group", "finance", "--count", "2", "--out", "-")
+    assert code == 1 and "group 'finance' is not a group" in err
+    code, _, err = _run(capsys, "campaign", "invite", campaign, "--group", "it_staff", "--out", "-")
+    assert code == 1 and "give --count N or --emails FILE" in err
+
+
+def test_open_link(campaign, capsys):
+    code, out, _ = _run(capsys, "campaign", "open-link", campaign, "--group", "business")
+    assert code == 0 and out.startswith("http://localhost:8501/?token=") and len(out.strip().split("=", 1)[1]) == 43
+
+
+def test_unknown_campaign_is_exit_1(db_url, capsys):
+    for argv in (["campaign", "open", "99"], ["campaign", "status", "99", "--json", "-"], ["responses", "export", "99",
+                 "--format", "csv", "--out", "-"]):
+        code, _, err = _run(capsys, *argv)
+        assert (code, err) == (1, "error: campaign 99 not found\n")
+
+
+def test_update(campaign, capsys):
+    code, _, err = _run(capsys, "campaign", "update", campaign, "--min-group-size", "4")
+    assert code == 1 and "comment_threshold: must be a whole number at least the reporting threshold k = 4" in err
+    code, out, _ = _run(capsys, "campaign", "update", campaign, "--closes", "2099-12-31", "--min-group-size", "4",
+                        "--comment-threshold", "8")
+    assert code == 0
+    status = json.loads(_run(capsys, "campaign", "status", campaign, "--json", "-")[1])
+    assert (status["closes_on"], status["min_group_size"]) == ("2099-12-31", 4)
+
+
+# -- responses --------------------------------------------------------------------------------------
+CSV_ROWS = ("group,rel1,rel2,rel3,rel4,par1,itp1,directorate,comments\n"
+            + "business,4,3,2,4,4,,1,ok\n" * 4 + "IT staff,Agree,3,2,5,2,4,1,\n" * 3)
+
+
+def test_import_and_export(campaign, tmp_path, capsys):
+    source = tmp_path / "responses.csv"
+    source.write_text(CSV_ROWS, encoding="utf-8")
+    code, out, err = _run(capsys, "responses", "import", campaign, str(source))
+    assert (code, err) == (0, "") and out.startswith(f"imported 7 responses into campaign {campaign} (business 4, it_staff 3)")
+    for fmt in ("csv", "xlsx", "sav"):
+        target = tmp_path / f"out.{fmt}"
+        code, out, err = _run(capsys, "responses", "export", campaign, "--format", fmt, "--out", str(target))
+        assert (code, err) == (0, "") and out.startswith(f"7 responses written to {target}")
+        assert stat.S_IMODE(os.stat(target).st_mode) == 0o600  # privileged data: owner only
+    rows = list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8")))
+    assert len(rows) == 7 and rows[0]["response_id"] and {r["comments"] for r in rows} == {"ok", ""}
+    assert load_workbook(tmp_path / "out.xlsx").sheetnames == ["data", "codebook", "notes"]
+    code, out, _ = _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", str(tmp_path / "t.csv"),
+                        "--apply-threshold")
+    rows = list(csv.DictReader((tmp_path / "t.csv").open(encoding="utf-8")))
+    assert code == 0 and len(rows) == 7 and "response_id" not in rows[0] and "comments" not in rows[0]
+    assert "note: reporting threshold k = 3" in out
+
+
+def test_import_errors_store_nothing(campaign, tmp_path, capsys):
+    source = tmp_path / "bad.csv"
+    source.write_bytes("group,rel1,comments\nbusiness,7,\nbusiness,3,café\n".encode("latin-1"))
+    code, out, err = _run(capsys, "responses", "import", campaign, str(source))
+    assert code == 1 and out == "" and err == f"error: {source}: line 3: not UTF-8 text (byte 0xe9); save the file as CSV UTF-8 — nothing was imported\n"
+    source.write_text("group,rel1,colour\nbusiness,7,\nfinance,3,\n", encoding="utf-8")
+    code, _, err = _run(capsys, "responses", "import", campaign, str(source))
+    assert code == 1 and err.splitlines() == [
+        f"error: {source}: line 1, column 3: 'colour' is not an item of instrument 'test_perception'",
+        f"error: {source}: line 2, column rel1: 7 is outside the scale 1–5",
+        f"error: {source}: line 3: group 'finance' is not a group of this instrument (business, it_staff)",
+    ]
+    with session_scope() as s:
+        from sqlalchemy import func, select
+
+        from surveys.tables import Response
+
+        assert s.execute(select(func.count()).select_from(Response)).scalar_one() == 0
+
+
+def test_export_needs_a_format(campaign, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["responses", "export", campaign, "--out", "x.csv"])
+    assert exc.value.code == 2
+
+
+def test_help_for_every_command(capsys):
+    for argv in (["survey"], ["campaign"], ["responses"], ["campaign", "invite"], ["responses", "export"]):
+        with pytest.raises(SystemExit) as exc:
+            main([*argv, "--help"])
+        assert exc.value.code == 0
+    assert "mail-merge" in capsys.readouterr().out
+
+
+def test_exported_csv_feeds_itcap_analyze(campaign, instrument_file, tmp_path, capsys):
+    source = tmp_path / "responses.csv"
+    source.write_text(CSV_ROWS, encoding="utf-8")
+    assert _run(capsys, "responses", "import", campaign, str(source))[0] == 0
+    assert _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", str(tmp_path / "e.csv"))[0] == 0
+    code, out, err = _run(capsys, "analyze", str(tmp_path / "e.csv"), "--instrument", instrument_file, "--group-col", "group",
+                          "--min-group-size", "3", "--json", "-")
+    assert code == 0, err
+    assert json.loads(out)["groups"]["business"]["n"] == 4
