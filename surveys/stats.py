@@ -243,8 +243,10 @@ def _choose_groups(values: pd.Series, instrument: Instrument, groups: Sequence[s
     present = set(values.dropna().unique())
     if groups is None:
         chosen = [g for g in instrument.group_ids() if g in present][:2]
+        if not present:
+            raise AnalysisInputError([f"{where}: no responses to analyse"])
         if len(chosen) < 2:
-            found = ", ".join(sorted(present)) or "none"
+            found = ", ".join(sorted(present))
             raise AnalysisInputError([f"{where}: a comparison needs two groups in the data; found only: {found}"])
         return chosen
     lookup = {g.id: g.id for g in instrument.groups}

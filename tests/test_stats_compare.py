@@ -242,6 +242,32 @@ def test_all_missing_rows_are_dropped_and_counted(inst):
     assert doc["groups"]["business"]["n"] + doc["groups"]["it"]["n"] == 50
 
 
+def test_group_with_a_single_answer_when_k_is_one(inst):
+    frame = random_responses(seed=13, sizes={"business": 20, "it": 1}, missing=0.0)
+    row = by_id(compare_groups(frame, inst, "group", min_group_size=1)["items"])["q1"]
+    assert row["note"] == "fewer than two answers in group it: t, Hedges' g and TOST undefined"
+    assert row["welch_t"] is None and row["hedges_g"] is None and row["tost_p"] is None
+    assert row["n_b"] == 1 and row["mwu_p"] is not None and row["verdict"] == "inconclusive"
+
+
+def test_instrument_without_scales_or_ipa_pairs():
+    from surveys.instrument import parse_instrument
+
+    tiny = parse_instrument("""
+id: tiny
+name: Tiny
+groups: [{id: a, name: A}, {id: b, name: B}]
+response_scales: [{id: r, min: 1, max: 3, labels: {1: x, 2: y, 3: z}}]
+sections: [{id: s, title: S, items: [{id: i1, type: likert, text: t, response_scale: r}]}]
+""")
+    frame = pd.DataFrame({"g": ["a"] * 6 + ["b"] * 6, "i1": [1, 2, 3, 1, 2, 3, 3, 3, 3, 2, 2, 1]})
+    doc = compare_groups(frame, tiny, "g")
+    assert doc["scales"] == [] and doc["ipa"] == {"pairs": [], "crosshairs": {}}
+    assert doc["items"][0]["mwu_u"] == sps.mannwhitneyu([1, 2, 3, 1, 2, 3], [3, 3, 3, 2, 2, 1]).statistic
+    with pytest.raises(AnalysisInputError, match="no responses to analyse"):
+        compare_groups(frame.iloc[:0], tiny, "g")
+
+
 def test_flagged_rows_are_excluded_and_counted(inst):
     frame = random_responses(seed=10, sizes={"business": 30, "it": 20})
     frame["quality_flags"] = ""
