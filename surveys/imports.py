@@ -225,7 +225,10 @@ def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[
             if group_id is not None and column.item.id not in asked[group_id]:
                 problems.append(f"{where}: line {start}, column {column.name}: item {column.item.id!r} is not asked of group {group_id!r}")
                 continue
-            value, problem = column.parse(cell)
+            value = column.lookup.get(cell)  # the common case, a plain code: one dict lookup
+            problem = None
+            if value is None:
+                value, problem = column.parse(cell)
             if problem:
                 problems.append(f"{where}: line {start}, column {column.name}: {problem}")
             else:
@@ -252,11 +255,12 @@ def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: s
         raise ImportInvalid(problems)
     submitted = today()
     sections = {g: quality.likert_sections(instrument, g) for g in instrument.group_ids()}
+    ranges = quality.numeric_ranges(instrument)
     records = []
     flagged: Counter[str] = Counter()
     by_group: Counter[str] = Counter()
     for group_id, answers in rows:
-        flags = quality.stored_flags(instrument, group_id, answers, sections[group_id])
+        flags = quality.stored_flags(instrument, group_id, answers, sections[group_id], ranges)
         flagged.update(flags.split())
         by_group[group_id] += 1
         records.append({"id": uuid.uuid4().hex, "campaign_id": campaign.id, "group_id": group_id, "submitted_on": submitted,

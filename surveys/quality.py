@@ -54,25 +54,32 @@ def straightlined_sections(sections: list[list[str]], answers: Mapping[str, Any]
     return flagged
 
 
-def out_of_range_items(instrument: Instrument, answers: Mapping[str, Any]) -> list[str]:
-    items = instrument.item_map()
+def numeric_ranges(instrument: Instrument) -> dict[str, tuple[float | None, float | None]]:
+    return {item.id: instrument.item_range(item) for item in instrument.items if item.type == "numeric"}
+
+
+def out_of_range_items(instrument: Instrument, answers: Mapping[str, Any],
+                       ranges: dict[str, tuple[float | None, float | None]] | None = None) -> list[str]:
+    """Numeric answers outside their item's plausible range (min/max)."""
+    ranges = numeric_ranges(instrument) if ranges is None else ranges
     found = []
-    for item_id, value in answers.items():
-        item = items.get(item_id)
-        if item is not None and item.type == "numeric" and isinstance(value, (int, float)):
-            lo, hi = instrument.item_range(item)
-            if (lo is not None and value < lo) or (hi is not None and value > hi):
-                found.append(item_id)
+    for item_id, (lo, hi) in ranges.items():
+        value = answers.get(item_id)
+        if isinstance(value, (int, float)) and ((lo is not None and value < lo) or (hi is not None and value > hi)):
+            found.append(item_id)
     return found
 
 
 def stored_flags(instrument: Instrument, group_id: str, answers: Mapping[str, Any],
-                 sections: list[list[str]] | None = None) -> str:
-    """The flags kept with a response (space-separated): ``straightline`` and ``out_of_range``."""
+                 sections: list[list[str]] | None = None,
+                 ranges: dict[str, tuple[float | None, float | None]] | None = None) -> str:
+    """The flags kept with a response (space-separated): ``straightline`` and ``out_of_range``.
+    ``sections`` (:func:`likert_sections`) and ``ranges`` (:func:`numeric_ranges`) may be computed
+    once for many responses."""
     flags = []
     if straightlined_sections(sections if sections is not None else likert_sections(instrument, group_id), answers):
         flags.append(STRAIGHTLINE)
-    if out_of_range_items(instrument, answers):
+    if out_of_range_items(instrument, answers, ranges):
         flags.append(OUT_OF_RANGE)
     return " ".join(flags)
 
