@@ -383,6 +383,7 @@ def _several_group_rows(samples: list[np.ndarray], meta: list[dict], names: list
     anova = welch_anova(mom)
     kw = kruskal_wallis(samples)
     medians = [group_medians(x) for x in samples]
+    cis = [mean_ci(m) for m in mom]
     anova_p = np.where(ok, anova.p, np.nan)
     kw_p = np.where(ok, kw.p, np.nan)
     p_holm, p_bh = holm(anova_p), benjamini_hochberg(anova_p)
@@ -400,6 +401,7 @@ def _several_group_rows(samples: list[np.ndarray], meta: list[dict], names: list
         row.update({
             "n": {g: (int(mo.n[col]) if mo.n[col] >= k else None) for g, mo in zip(names, mom)},
             "mean": {g: None for g in names}, "sd": {g: None for g in names}, "median": {g: None for g in names},
+            "mean_ci95": {g: None for g in names},
             "welch_anova_f": None, "welch_anova_df1": None, "welch_anova_df2": None, "welch_anova_p": None,
             "kruskal_h": None, "kruskal_df": None, "kruskal_p": None,
             "p_holm": None, "p_bh": None, "kruskal_p_holm": None, "kruskal_p_bh": None,
@@ -412,6 +414,7 @@ def _several_group_rows(samples: list[np.ndarray], meta: list[dict], names: list
             "mean": {g: _num(mo.mean[col]) for g, mo in zip(names, mom)},
             "sd": {g: _num(mo.sd[col]) for g, mo in zip(names, mom)},
             "median": {g: _num(md[col]) for g, md in zip(names, medians)},
+            "mean_ci95": {g: _pair(ci[0][col], ci[1][col]) for g, ci in zip(names, cis)},
             "welch_anova_f": _num(anova.f[col]), "welch_anova_df1": _num(anova.df1[col]),
             "welch_anova_df2": _num(anova.df2[col]), "welch_anova_p": _num(anova.p[col]),
             "kruskal_h": _num(kw.h[col]), "kruskal_df": _num(kw.df[col]), "kruskal_p": _num(kw.p[col]),

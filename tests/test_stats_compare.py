@@ -131,7 +131,6 @@ def test_verdict_rule():
 
 
 def test_verdicts_on_clear_data(inst):
-    rng = np.random.default_rng(4)
     n = 400
     frame = random_responses(seed=4, sizes={"business": n, "it": n}, missing=0.0)
     frame.loc[frame.group == "it", "q1"] = np.clip(frame.loc[frame.group == "it", "q1"] - 2, 1, 5)  # a real gap
@@ -141,7 +140,6 @@ def test_verdicts_on_clear_data(inst):
     assert doc["q2"]["verdict"] == "equivalent"
     small_doc = by_id(compare_groups(small, inst, "group")["items"])
     assert small_doc["q2"]["verdict"] == "inconclusive"
-    del rng
 
 
 # -- the reporting threshold ---------------------------------------------------------------------
@@ -324,6 +322,8 @@ def test_several_groups_match_pingouin_and_scipy(inst):
     np.testing.assert_allclose([r["p_holm"] for r in tested],
                                multipletests([r["welch_anova_p"] for r in tested], method="holm")[1], rtol=TOL)
     assert rows["q6"]["note"].startswith("not asked of group it, contractors")
+    lo, hi = rows["q1"]["mean_ci95"]["it"]
+    assert lo < rows["q1"]["mean"]["it"] < hi
     assert doc["scales"][0]["alpha_by_group"]["contractors"]["alpha"] is not None
     json.dumps(doc, allow_nan=False)
 
