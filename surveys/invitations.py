@@ -5,7 +5,7 @@ database keeps only its SHA-256 (hex); the token itself exists only in the link 
 unsalted hash is enough because the input is 256 random bits — there is no dictionary to try.
 
 Guessing is pointless, so there is no rate limit: with a million live tokens, an attacker making a
-billion guesses a second would expect to wait about 10^62 years for one hit. Malformed tokens are
+billion guesses a second would expect to wait about 10^54 years for one hit. Malformed tokens are
 refused before any database query, so garbage costs no more than a string comparison.
 
 E-mail addresses are never stored: :func:`links_csv` pairs them with links in the mail-merge file
