@@ -303,3 +303,10 @@ def _open_private(path: Path, private: bool, mode: str):
         return open(path, mode, **({"newline": "", "encoding": "utf-8"} if "b" not in mode else {}))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     return os.fdopen(fd, mode, **({"newline": "", "encoding": "utf-8"} if "b" not in mode else {}))
+
+
+def reportable_comments(session: Session, campaign_id: int, *, exclude_flagged: bool | set[str] = False) -> dict[str, list[str]]:
+    """The free-text comments every role may see (dashboard, report): per text item, only from
+    groups that are reported, only when the item has at least the campaign's comment threshold of
+    comments, in a fresh random order on every call."""
+    return prepare_export(session, campaign_id, privileged=False, exclude_flagged=exclude_flagged).comments

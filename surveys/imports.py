@@ -26,7 +26,9 @@ import json
 import math
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session
@@ -34,6 +36,7 @@ from sqlmodel import Session
 from itcap import audit
 from itcap.storage import today
 from surveys import quality
+from surveys.answers import check_answer
 from surveys.campaigns import campaign_instrument, get_campaign
 from surveys.errors import SurveyError
 from surveys.instrument import Instrument, Item
@@ -243,6 +246,75 @@ def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[
     return rows, ignored, problems
 
 
+def _store(session: Session, campaign_id: int, instrument: Instrument, rows: list[tuple[str, dict, int | None]],
+           source: str) -> tuple[dict[str, int], dict[str, int]]:
+    submitted = today()
+    sections = {g: quality.likert_sections(instrument, g) for g in instrument.group_ids()}
+    ranges = quality.numeric_ranges(instrument)
+    records = []
+    flagged: Counter[str] = Counter()
+    by_group: Counter[str] = Counter()
+    for group_id, answers, duration in rows:
+        flags = quality.stored_flags(instrument, group_id, answers, sections[group_id], ranges)
+        flagged.update(flags.split())
+        by_group[group_id] += 1
+        records.append({"id": uuid.uuid4().hex, "campaign_id": campaign_id, "group_id": group_id, "submitted_on": submitted,
+                        "duration_seconds": duration, "answers_json": json.dumps(answers, ensure_ascii=False),
+                        "quality_flags": flags, "source": source})
+    for start in range(0, len(records), _INSERT_CHUNK):
+        session.execute(insert(Response.__table__), records[start:start + _INSERT_CHUNK])
+    return dict(by_group), dict(flagged)
+
+
+def add_responses(session: Session, campaign_id: int, responses: Iterable[Mapping[str, Any]], *, actor: str,
+                  source: str = "import") -> ImportResult:
+    """Store responses given as data — ``{"group": id, "answers": {item_id: value}, "duration_seconds":
+    n or None}`` — checked like an import, all or nothing (for the demo, tests and other tools).
+
+    ``source="web"`` with durations makes responses that take part in the ``fast`` flag. Answers are
+    checked with the web rules, except that numeric answers outside the plausible range are kept and
+    flagged ``out_of_range``, as in an import.
+    """
+    campaign = get_campaign(session, campaign_id)
+    instrument = campaign_instrument(session, campaign)
+    if source not in ("web", "import"):
+        raise ImportInvalid([f"source: {source!r} is not 'web' or 'import'"])
+    asked = {g: {item.id: item for item in instrument.items_for_group(g)} for g in instrument.group_ids()}
+    problems: list[str] = []
+    rows: list[tuple[str, dict, int | None]] = []
+    for index, response in enumerate(responses):
+        here = f"responses[{index}]"
+        group_id = response.get("group")
+        if group_id not in asked:
+            problems.append(f"{here}: group {group_id!r} is not a group of this instrument ({', '.join(asked)})")
+            continue
+        answers = {}
+        for item_id, value in (response.get("answers") or {}).items():
+            item = asked[group_id].get(item_id)
+            if item is None:
+                problems.append(f"{here}: item {item_id!r} is not asked of group {group_id!r}")
+                continue
+            stored, problem = check_answer(instrument, item, value)
+            if problem and item.type == "numeric" and isinstance(value, (int, float)) and not isinstance(value, bool) \
+                    and math.isfinite(value):
+                stored, problem = (int(value) if float(value).is_integer() else float(value)), None
+            if problem:
+                problems.append(f"{here}, item {item_id}: {problem}")
+            elif stored is not None:
+                answers[item_id] = stored
+        if not answers:
+            problems.append(f"{here}: no answers")
+        duration = response.get("duration_seconds")
+        if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int) or duration < 0):
+            problems.append(f"{here}: duration_seconds must be a whole number of seconds (got {duration!r})")
+        rows.append((group_id, answers, duration))
+    if problems:
+        raise ImportInvalid(problems)
+    by_group, flagged = _store(session, campaign.id, instrument, rows, source)
+    audit.record(session, actor, "responses.add", f"campaign:{campaign.id}", f"{len(rows)} {source} responses")
+    return ImportResult(len(rows), by_group, flagged)
+
+
 def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: str, where: str = "<upload>") -> ImportResult:
     """Validate a responses CSV against the campaign's instrument and store every row, or nothing.
 
@@ -253,21 +325,7 @@ def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: s
     rows, ignored, problems = parse_responses_csv(instrument, decode_csv(raw, where), where)
     if problems:
         raise ImportInvalid(problems)
-    submitted = today()
-    sections = {g: quality.likert_sections(instrument, g) for g in instrument.group_ids()}
-    ranges = quality.numeric_ranges(instrument)
-    records = []
-    flagged: Counter[str] = Counter()
-    by_group: Counter[str] = Counter()
-    for group_id, answers in rows:
-        flags = quality.stored_flags(instrument, group_id, answers, sections[group_id], ranges)
-        flagged.update(flags.split())
-        by_group[group_id] += 1
-        records.append({"id": uuid.uuid4().hex, "campaign_id": campaign.id, "group_id": group_id, "submitted_on": submitted,
-                        "duration_seconds": None, "answers_json": json.dumps(answers, ensure_ascii=False),
-                        "quality_flags": flags, "source": "import"})
-    for start in range(0, len(records), _INSERT_CHUNK):
-        session.execute(insert(Response.__table__), records[start:start + _INSERT_CHUNK])
+    by_group, flagged = _store(session, campaign.id, instrument, [(g, a, None) for g, a in rows], "import")
     summary = ", ".join(f"{g} {n}" for g, n in sorted(by_group.items()))
-    audit.record(session, actor, "responses.import", f"campaign:{campaign.id}", f"{len(records)} responses from {where} ({summary})")
-    return ImportResult(len(records), dict(by_group), dict(flagged), ignored)
+    audit.record(session, actor, "responses.import", f"campaign:{campaign.id}", f"{len(rows)} responses from {where} ({summary})")
+    return ImportResult(len(rows), by_group, flagged, ignored)

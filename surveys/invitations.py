@@ -137,7 +137,7 @@ def create_open_link(session: Session, campaign_id: int, group_id: str, actor: s
     ).rowcount
     (token,) = _insert_invitations(session, campaign.id, group_id, 1, OPEN)
     audit.record(session, actor, "campaign.open_link", f"campaign:{campaign.id}",
-                 f"open link for group {group_id}" + (f"; previous link withdrawn" if revoked else ""))
+                 f"open link for group {group_id}" + ("; previous link withdrawn" if revoked else ""))
     return InvitationLink(group_id, token, link_for(token, base_url))
 
 

@@ -177,8 +177,19 @@ def _ensure_draft(session: Session, invitation: Invitation) -> None:
     if session.get(InvitationCompletion, invitation.id) is not None:
         raise SurveyUnavailable(TokenOutcome.USED, MESSAGES[TokenOutcome.USED])
     now = utcnow()
-    session.execute(insert(SurveyDraft.__table__).values(invitation_id=invitation.id, answers_json="{}", section_index=0,
-                                                         started_at=now, updated_at=now))
+    # Two tabs starting at once: the second insert quietly does nothing (both databases support it).
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:  # pragma: no cover - itcap runs on SQLite and PostgreSQL
+        upsert = None
+    values = {"invitation_id": invitation.id, "answers_json": "{}", "section_index": 0, "started_at": now, "updated_at": now}
+    if upsert is None:
+        session.execute(insert(SurveyDraft.__table__).values(**values))
+    else:
+        session.execute(upsert(SurveyDraft.__table__).values(**values).on_conflict_do_nothing(index_elements=["invitation_id"]))
     session.execute(update(Invitation.__table__).where(Invitation.id == invitation.id, Invitation.status == INVITED)
                     .values(status=STARTED))
 
@@ -205,8 +216,6 @@ def begin(session: Session, token: object, *, campaign_id: int | None = None) ->
             personal = str(token).strip()
             _ensure_draft(session, check.invitation)
         _commit(session)
-    except IntegrityError:  # two tabs began at once: the other one created the draft
-        session.rollback()
     except BaseException:
         session.rollback()
         raise

@@ -167,3 +167,15 @@ def test_unknown_format(db_url, tmp_path):
         data = prepare_export(s, campaign_id, privileged=True)
     with pytest.raises(SurveyError, match="'pdf' is not one of csv, xlsx, sav"):
         write_export(data, "pdf", tmp_path / "x.pdf")
+
+
+def test_reportable_comments_follow_the_thresholds(db_url):
+    from surveys.exports import reportable_comments
+
+    campaign_id = _campaign(db_url)
+    with session_scope() as s:
+        comments = reportable_comments(s, campaign_id)
+    assert sorted(comments["comments"]) == sorted(['=HYPERLINK("http://evil")', "<b>Good</b>", "Slow logon", "Short"])
+    campaign_id = _campaign(db_url, comments=5, yaml=THREE_GROUPS)
+    with session_scope() as s:
+        assert reportable_comments(s, campaign_id) == {}

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from itcap.storage import session_scope
 from surveys.imports import MAX_REPORTED_PROBLEMS, ImportInvalid, import_responses
@@ -151,3 +151,29 @@ def test_one_bad_row_among_many_stores_nothing_and_the_list_is_capped(any_db_url
 def test_blank_rows_are_skipped(db_url):
     campaign_id = make_campaign(db_url)
     assert _import(db_url, campaign_id, "group,rel1\n\nbusiness,3\n,\n\n").imported == 1
+
+
+def test_add_responses_as_data_for_the_demo(any_db_url):
+    from surveys.imports import add_responses
+    from surveys.quality import responses_frame
+
+    campaign_id = make_campaign(any_db_url)
+    web = [{"group": "business", "answers": {"rel1": 4, "par1": 3}, "duration_seconds": d} for d in (400, 420, 380, 500, 450)]
+    web.append({"group": "it_staff", "answers": {"rel1": 2, "rel2": 2, "rel3": 2, "rel4": 2, "itp1": 5, "logon_minutes": 95},
+                "duration_seconds": 60})
+    with session_scope() as s:
+        result = add_responses(s, campaign_id, web, actor="demo", source="web")
+    assert result.imported == 6 and result.by_group == {"business": 5, "it_staff": 1}
+    assert result.flagged == {"straightline": 1, "out_of_range": 1}
+    with session_scope() as s:
+        frame = responses_frame(s, campaign_id)
+    assert frame.loc[frame["group"] == "it_staff", "flags"].tolist() == ["straightline fast out_of_range"]
+    bad = [{"group": "nobody", "answers": {"rel1": 1}}, {"group": "business", "answers": {"itp1": 3, "rel1": 9}},
+           {"group": "business", "answers": {}, "duration_seconds": -1}]
+    with session_scope() as s, pytest.raises(ImportInvalid) as exc:
+        add_responses(s, campaign_id, bad, actor="demo")
+    assert exc.value.problems[0].startswith("responses[0]: group 'nobody' is not a group")
+    assert "responses[1]: item 'itp1' is not asked of group 'business'" in exc.value.problems
+    assert any(p.startswith("responses[1], item rel1: Please choose") for p in exc.value.problems)
+    assert "responses[2]: no answers" in exc.value.problems and any("duration_seconds" in p for p in exc.value.problems)
+    assert len(_stored(any_db_url)) == 6

@@ -114,3 +114,18 @@ def test_response_ids_are_random_not_sequential(any_db_url):
         ids = s.execute(select(Response.id)).scalars().all()
     assert len(set(ids)) == 4 and all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
     assert len({i[:8] for i in ids}) == 4  # uuid4 hex: no shared, increasing prefix
+
+
+def test_two_tabs_beginning_at_once_share_one_draft(any_db_url):
+    campaign_id = make_campaign(any_db_url)
+    (token,) = invite(any_db_url, campaign_id)
+
+    def first_save(i):
+        with session_scope() as s:
+            return respondent.save_section(s, token, 0, {"rel1": 1 + i % 5}, move="stay")
+
+    outcomes, errors = _race(first_save, 6)
+    assert not errors and len(outcomes) == 6
+    with session_scope() as s:
+        assert s.execute(select(func.count()).select_from(SurveyDraft)).scalar_one() == 1
+        assert respondent.load_survey(s, token).answers["rel1"] in {1, 2, 3, 4, 5}
