@@ -231,3 +231,12 @@ def test_exported_csv_feeds_itcap_analyze(campaign, instrument_file, tmp_path, c
                           "--min-group-size", "3", "--json", "-")
     assert code == 0, err
     assert json.loads(out)["groups"]["business"]["n"] == 4
+
+
+def test_export_to_stdout(campaign, tmp_path, capsys):
+    source = tmp_path / "responses.csv"
+    source.write_text(CSV_ROWS, encoding="utf-8")
+    assert _run(capsys, "responses", "import", campaign, str(source))[0] == 0
+    code, out, err = _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", "-")
+    assert code == 0 and out.startswith("response_id,group,source,flags,") and len(out.splitlines()) == 8
+    assert "7 responses written to -" in err

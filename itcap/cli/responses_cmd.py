@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sheet when there are enough comments."))
     p.add_argument("id", type=int, help="campaign id")
     p.add_argument("--format", required=True, choices=("csv", "xlsx", "sav"))
-    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--out", required=True, metavar="FILE", help="output file ('-' = stdout)")
     p.add_argument("--apply-threshold", action="store_true", help="apply the reporting threshold (non-admin export)")
     p.add_argument("--exclude-flagged", action="store_true", help="leave out responses with data-quality flags")
     set_handler(p, _export)
@@ -57,13 +57,21 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    import sys
+
     from itcap.cli.campaign_cmd import survey_session
-    from surveys.exports import prepare_export, write_export
+    from surveys.exports import export_bytes, prepare_export, write_export
 
     with survey_session() as session:
         data = prepare_export(session, args.id, privileged=not args.apply_threshold, exclude_flagged=args.exclude_flagged)
-        write_export(data, args.format, args.out)
-    print(f"{len(data.frame)} responses written to {args.out}")
+        if args.out == "-":
+            sys.stdout.flush()
+            sys.stdout.buffer.write(export_bytes(data, args.format))
+            sys.stdout.buffer.flush()
+        else:
+            write_export(data, args.format, args.out)
+    report = sys.stderr if args.out == "-" else sys.stdout  # keep stdout for the data
+    print(f"{len(data.frame)} responses written to {args.out}", file=report)
     for note in data.notes[3:]:
-        print(f"note: {note}")
+        print(f"note: {note}", file=report)
     return 0
