@@ -1,8 +1,217 @@
-"""Placeholder until its issue lands."""
+"""Score capabilities: an assessor rates each capability against its level descriptors.
 
+Every change is saved at once (widget callbacks call ``assessment.service.save_rating``), so closing
+the tab or reloading loses nothing. Submitting locks the ratings; the page then shows them read-only.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-from itcap.ui import auth
+from assessment import service
+from assessment.service import AssessmentError
+from assessment.tables import CONFIDENCES
+from itcap.accounts import ASSESSOR, LEAD_ASSESSOR
+from itcap.storage import session_scope
+from itcap.ui import auth, widgets
 
-auth.require_role()
-st.info("This page is being built.")
+account = auth.require_role(ASSESSOR, LEAD_ASSESSOR)
+
+NOT_RATED = "not rated"
+FACET_LABELS = {"people": "People", "process": "Process", "tools": "Tools", "governance": "Governance"}
+
+
+def _keys(assessment_id: int, capability_id: str) -> tuple[str, str, str]:
+    return (f"rate_level_{assessment_id}_{capability_id}", f"rate_evidence_{assessment_id}_{capability_id}",
+            f"rate_confidence_{assessment_id}_{capability_id}")
+
+
+def _save(assessment_id: int, capability_id: str, capability_name: str) -> None:
+    """Widget callback: save this capability's level, evidence and confidence as they are now."""
+    actor = auth.current_account()
+    if actor is None or actor.id != account.id:
+        return
+    level_key, evidence_key, confidence_key = _keys(assessment_id, capability_id)
+    level = st.session_state.get(level_key)
+    try:
+        with session_scope() as session:
+            service.save_rating(session, assessment_id, actor, capability_id, None if level in (None, NOT_RATED) else int(level),
+                                evidence=st.session_state.get(evidence_key) or "",
+                                confidence=st.session_state.get(confidence_key))
+        st.session_state["rate_saved"] = capability_name
+    except AssessmentError as exc:
+        widgets.flash(f"Not saved: {exc}", "error")
+
+
+def _go(position_key: str, capability_id: str) -> None:
+    st.session_state[position_key] = capability_id
+    st.session_state.pop("rate_confirm_submit", None)
+
+
+def _submit(assessment_id: int) -> None:
+    actor = auth.current_account()
+    if actor is None or actor.id != account.id:
+        return
+    try:
+        with session_scope() as session:
+            result = service.submit(session, assessment_id, actor)
+        message = "Your ratings are submitted and locked."
+        if result.unrated:
+            message += f" {len(result.unrated)} left not rated."
+        widgets.flash(message)
+    except AssessmentError as exc:
+        widgets.flash(str(exc), "error")
+    st.session_state.pop("rate_confirm_submit", None)
+
+
+st.title("Score capabilities")
+
+with session_scope() as session:
+    assessments = service.list_assessments(session, account_id=account.id)
+if not assessments:
+    st.info("You are not an assessor of any assessment yet. Ask an administrator (or a lead assessor) to add "
+            "you to an assessment on the **Assessments** page; it will then appear here.")
+    st.stop()
+
+assessment = widgets.pick_assessment(assessments, key="rate_assessment")
+with session_scope() as session:
+    model = service.model_for(session, assessment)
+    mine = service.ratings_of(session, assessment.id, account.id)
+    me = next(a for a in service.assessors(session, assessment.id) if a.account_id == account.id)
+
+widgets.show_flash()
+saved = st.session_state.pop("rate_saved", None)
+if saved:
+    st.toast(f"Saved: {saved}", icon=":material/check:")
+
+locked = me.submitted_at is not None or assessment.status != service.OPEN
+capabilities = model.capabilities
+ids = model.capability_ids
+rated = [c for c in ids if c in mine and mine[c].level is not None]
+st.progress(len(rated) / len(ids), text=f"**{len(rated)} of {len(ids)}** capabilities rated")
+if me.submitted_at is not None:
+    st.success(f"Submitted on {widgets.when(me.submitted_at)}. Your ratings are locked; the lead assessor can "
+               "reopen them if something needs to change.", icon=":material/lock:")
+elif assessment.status != service.OPEN:
+    st.info("This assessment is closed: ratings can no longer change.", icon=":material/lock:")
+
+with st.expander("What the levels mean"):
+    for item in model.levels:
+        st.markdown(f"**{item.level} · {item.name}** — {item.description}")
+
+position_key = f"rate_pos_{assessment.id}"
+if st.session_state.get(position_key) not in ids:
+    st.session_state[position_key] = next((c for c in ids if c not in mine), ids[0])
+index = ids.index(st.session_state[position_key])
+capability = capabilities[index]
+rating = mine.get(capability.id)
+
+card, jump = st.columns([3, 1.25], gap="large")
+
+with card:
+    st.caption(f"{model.domain_name(capability.domain)} · capability {index + 1} of {len(ids)}")
+    st.subheader(capability.name, anchor=False)
+    if capability.description:
+        st.markdown(capability.description)
+    if capability.facets:
+        with st.expander("Where to look for evidence", icon=":material/search:"):
+            for facet, text in capability.facets.items():
+                st.markdown(f"**{FACET_LABELS.get(facet, facet)}** — {text}")
+
+    options: list = [*model.level_values, NOT_RATED]
+    captions = [capability.levels[v] for v in model.level_values] + ["No evidence to judge this capability; it is left out of the median."]
+    level_key, evidence_key, confidence_key = _keys(assessment.id, capability.id)
+    if locked:
+        level = rating.level if rating else None
+        st.markdown(f"**Your level:** {widgets.level_text(model, level)}")
+        if level is not None:
+            st.caption(capability.levels[level])
+        st.markdown("**Evidence**")
+        widgets.plain_text(rating.evidence if rating else "", empty="No evidence written.")
+        st.markdown(f"**Confidence:** {(rating.confidence or 'not given') if rating else 'not given'}")
+    else:
+        current = None if rating is None else (NOT_RATED if rating.level is None else rating.level)
+        save_args = (assessment.id, capability.id, capability.name)
+        st.radio(
+            "Level", options, index=options.index(current) if current in options else None,
+            format_func=lambda v: "Not rated" if v == NOT_RATED else f"**{v} · {model.level_name(v)}**",
+            captions=captions, key=level_key, on_change=_save, args=save_args,
+            help="Choose the level whose description best matches what you saw. Saved as soon as you choose.",
+        )
+        st.text_area(
+            "Evidence", value=rating.evidence if rating else "", key=evidence_key, on_change=_save, args=save_args,
+            max_chars=service.MAX_EVIDENCE_CHARS, height=140,
+            placeholder="What did you see? Documents, records sampled, interviews, measures…",
+            help="Saved when you click outside the box (or press Ctrl+Enter). Shown to the lead assessor exactly as typed.",
+        )
+        st.segmented_control(
+            "Confidence", list(CONFIDENCES), default=rating.confidence if rating else None,
+            format_func=str.capitalize, key=confidence_key, on_change=_save, args=save_args,
+            help="How sure you are of this level, given the evidence you could find.",
+        )
+    if rating is not None:
+        st.caption(f":material/check_circle: Saved {widgets.when(rating.updated_at)}")
+
+    pager = st.container(horizontal=True)
+    pager.button("Previous", icon=":material/arrow_back:", disabled=index == 0, key="rate_prev", width="stretch",
+                on_click=_go, args=(position_key, ids[max(index - 1, 0)]))
+    pager.button("Next", icon=":material/arrow_forward:", icon_position="right", disabled=index == len(ids) - 1,
+                   key="rate_next", width="stretch", type="primary", on_click=_go, args=(position_key, ids[min(index + 1, len(ids) - 1)]))
+
+with jump.container(key="rate_jumplist"):
+    widgets.left_align_buttons("rate_jumplist")
+    st.markdown("**Capabilities**")
+    for domain in model.domains:
+        members = [c for c in capabilities if c.domain == domain.id]
+        if not members:
+            continue
+        group = st.container(gap=None)
+        group.caption(domain.name)
+        for member in members:
+            saved_rating = mine.get(member.id)
+            if saved_rating is not None and saved_rating.level is not None:
+                icon, label = ":material/check_circle:", f"{member.name} · {saved_rating.level}"
+            elif saved_rating is not None:
+                icon, label = ":material/do_not_disturb_on:", f"{member.name} · not rated"
+            else:
+                icon, label = ":material/radio_button_unchecked:", member.name
+            if member.id == capability.id:
+                label = f"**{label}**"
+            group.button(label, icon=icon, key=f"rate_jump_{member.id}", type="tertiary", wrap=True,
+                         on_click=_go, args=(position_key, member.id))
+
+st.divider()
+if not locked:
+    st.subheader("Submit", anchor=False)
+    unrated = [c for c in capabilities if c.id not in rated]
+    if not st.session_state.get("rate_confirm_submit"):
+        st.caption("When you have rated what you can, submit: your ratings are then locked and count as final.")
+        st.button("Submit my ratings…", icon=":material/send:", key="rate_submit_start",
+                  on_click=lambda: st.session_state.update(rate_confirm_submit=True))
+    else:
+        with st.container(border=True):
+            if unrated:
+                st.warning(f"{len(unrated)} of {len(ids)} capabilities have no level. You can submit anyway if you "
+                           "have no evidence for them; they are left out of the consensus.", icon=":material/warning:")
+                st.markdown("\n".join(f"- {c.name}" for c in unrated))
+            st.markdown("Submitting **locks** your ratings. Only the lead assessor can reopen them.")
+            confirm, cancel = st.columns(2)
+            confirm.button("Submit and lock", type="primary", key="rate_submit_confirm", width="stretch",
+                           on_click=_submit, args=(assessment.id,))
+            cancel.button("Cancel", key="rate_submit_cancel", width="stretch",
+                          on_click=lambda: st.session_state.pop("rate_confirm_submit", None))
+
+with st.expander(f"My ratings ({len(rated)} of {len(ids)} rated)", expanded=locked, icon=":material/table:"):
+    rows = []
+    for c in capabilities:
+        r = mine.get(c.id)
+        rows.append({
+            "Domain": model.domain_name(c.domain),
+            "Capability": c.name,
+            "Level": "—" if r is None else widgets.level_text(model, r.level),
+            "Confidence": (r.confidence or "") if r else "",
+            "Evidence": r.evidence if r else "",
+        })
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="rate_summary",
+                 column_config={"Evidence": st.column_config.TextColumn(width="large")})

@@ -1,0 +1,91 @@
+"""Small Streamlit helpers the assessment pages share (drawing only; the rules live in assessment/)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import streamlit as st
+
+from assessment.tables import Assessment
+from capability_model.schema import CapabilityModel
+
+FLASH_KEY = "itcap_flash"
+
+
+# -- messages that survive the rerun after an action -------------------------------------------------
+def flash(message: str, kind: str = "success") -> None:
+    """Show ``message`` on the next run (after a callback or an st.rerun())."""
+    st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
+
+
+def show_flash() -> None:
+    for kind, message in st.session_state.pop(FLASH_KEY, []):
+        {"success": st.success, "error": st.error, "warning": st.warning, "info": st.info}.get(kind, st.info)(message)
+
+
+# -- words and numbers --------------------------------------------------------------------------------
+def _browser_zone() -> dt.tzinfo:
+    try:
+        name = st.context.timezone
+    except Exception:  # noqa: BLE001 - no browser context (AppTest, bare mode)
+        name = None
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return dt.timezone.utc
+
+
+def when(moment: dt.datetime | None) -> str:
+    """A stored UTC time in the browser's time zone (UTC when unknown), e.g. "27 Nov 2026, 14:05"."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # SQLite gives naive datetimes back; they were stored as UTC
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    zone = _browser_zone()
+    local = moment.astimezone(zone)
+    suffix = " UTC" if zone is dt.timezone.utc else ""
+    return f"{local.day} {local:%b %Y, %H:%M}{suffix}"
+
+
+def level_text(model: CapabilityModel, level: float | int | None) -> str:
+    """3 → "3 · Defined"; 2.5 → "2.5 (between Repeatable and Defined)"; None → "not rated"."""
+    if level is None:
+        return "not rated"
+    level = float(level)
+    if level.is_integer():
+        return f"{int(level)} · {model.level_name(int(level))}"
+    return f"{level:g} (between {model.level_name(int(level))} and {model.level_name(int(level) + 1)})"
+
+
+def assessment_label(assessment: Assessment) -> str:
+    closed = "" if assessment.status == "open" else " — closed"
+    return f"{assessment.name} · {assessment.org_unit} · {assessment.assessed_on:%d %b %Y}{closed}"
+
+
+def pick_assessment(assessments: Sequence[Assessment], key: str) -> Assessment:
+    """A selectbox when there is a choice (open assessments first); a caption when there is one."""
+    if len(assessments) == 1:
+        st.caption(f"Assessment: **{assessment_label(assessments[0])}**")
+        return assessments[0]
+    ordered = sorted(assessments, key=lambda a: a.status != "open")  # stable: newest first within each
+    by_id = {a.id: a for a in ordered}
+    chosen = st.selectbox("Assessment", list(by_id), format_func=lambda i: assessment_label(by_id[i]), key=key)
+    return by_id[chosen]
+
+
+def plain_text(text: str, empty: str = "—") -> None:
+    """User-written text (evidence, rationales) exactly as typed: never markdown, never HTML."""
+    if text and text.strip():
+        st.text(text)
+    else:
+        st.caption(empty)
+
+
+def left_align_buttons(container_key: str) -> None:
+    """Buttons in the keyed container read as a list: label left-aligned, wrapping under itself."""
+    st.html(f"<style>.st-key-{container_key} button {{justify-content: flex-start; text-align: left;}}"
+            f".st-key-{container_key} button div {{justify-content: flex-start; text-align: left;}}</style>")

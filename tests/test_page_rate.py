@@ -1,0 +1,250 @@
+"""AppTest: the assessor's "Score capabilities" page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assessment import service
+from itcap import accounts
+from itcap.bootstrap import bootstrap
+from itcap.storage import dispose_engines, session_scope
+from tests.support import ROOT, app_test
+
+PASSWORD = "correct horse battery"
+PAGE = "pages/rate.py"
+HOSTILE = '<script>alert("x")</script> <b>bold?</b> **not bold** [link](http://example.com)'
+
+
+@pytest.fixture(scope="module")
+def populated(sqlite_template, tmp_path_factory):
+    """Built once per module, copied for each test: a lead, an assessor, a leadership account, an
+    assessor without an assessment and one assessment of the default model (lead + assessor)."""
+    path = tmp_path_factory.mktemp("rate") / "populated.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    bootstrap(url)
+    with session_scope(url) as session:
+        lead = accounts.create_account(session, "lee", PASSWORD, ["lead_assessor", "assessor"], "Lee Lead")
+        ana = accounts.create_account(session, "ana", PASSWORD, ["assessor"], "Ana Assessor")
+        boss = accounts.create_account(session, "dir", PASSWORD, ["leadership"], "Dana Director")
+        idle = accounts.create_account(session, "ida", PASSWORD, ["assessor"], "Ida Idle")
+        from capability_model.store import ensure_default_model
+
+        model_id = ensure_default_model(session).id
+        assessment = service.create_assessment(
+            session, name="Review 2026", org_unit="Corporate IT", model_id=model_id, assessed_on=dt.date(2026, 3, 1),
+            assessor_ids=[ana.id], lead_id=lead.id, actor=lead)
+        model = service.model_for(session, assessment)
+        ids = {"lee": lead.id, "ana": ana.id, "dir": boss.id, "ida": idle.id}
+    dispose_engines()
+    return path, {"ids": ids, "assessment": assessment.id, "model": model}
+
+
+@pytest.fixture
+def setup(populated, tmp_path, monkeypatch):
+    path, info = populated
+    target = tmp_path / "itcap.db"
+    shutil.copyfile(path, target)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("ITCAP_DATABASE_URL", url)
+    yield {**info, "url": url}
+    dispose_engines()
+
+
+def _keys(setup, capability_id):
+    a = setup["assessment"]
+    return f"rate_level_{a}_{capability_id}", f"rate_evidence_{a}_{capability_id}", f"rate_confidence_{a}_{capability_id}"
+
+
+def _rating(setup, username, capability_id):
+    with session_scope(setup["url"]) as session:
+        return service.ratings_of(session, setup["assessment"], setup["ids"][username]).get(capability_id)
+
+
+def test_page_is_refused_to_an_account_without_the_role(setup):
+    # Not served through the navigation …
+    at = app_test(setup["ids"]["dir"], page=PAGE).run()
+    assert not at.exception
+    assert "Score capabilities" not in [t.value for t in at.title]
+    # … and refused by the page itself, whatever the session says.
+    direct = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
+    from itcap.storage import utcnow
+    from itcap.ui.auth import SESSION_ACCOUNT, SESSION_LOGIN_AT, SESSION_SEEN_AT
+
+    direct.session_state[SESSION_ACCOUNT] = setup["ids"]["dir"]
+    direct.session_state[SESSION_LOGIN_AT] = utcnow()
+    direct.session_state[SESSION_SEEN_AT] = utcnow()
+    direct.run()
+    assert [e.value for e in direct.error] == ["You do not have access to this page."]
+    assert not direct.radio
+
+
+def test_assessor_without_an_assessment_is_told_whom_to_ask(setup):
+    at = app_test(setup["ids"]["ida"], page=PAGE).run()
+    assert not at.exception
+    assert any("not an assessor of any assessment" in i.value and "administrator" in i.value for i in at.info)
+    assert not at.radio
+
+
+def test_assessor_sees_the_first_capability_with_its_descriptors(setup):
+    model = setup["model"]
+    first = model.capabilities[0]
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    assert not at.exception
+    assert at.title[0].value == "Score capabilities"
+    assert at.subheader[0].value == first.name
+    level_key, evidence_key, confidence_key = _keys(setup, first.id)
+    radio = at.radio(key=level_key)
+    assert radio.value is None  # nothing chosen yet
+    assert list(radio.options)[: len(model.levels)] == [f"**{lv.level} · {lv.name}**" for lv in model.levels]
+    assert "Not rated" in radio.options
+    assert at.text_area(key=evidence_key).value == ""
+    assert at.segmented_control(key=confidence_key).value is None
+    assert "0 of 18" in at.get("progress")[0].proto.text
+
+
+def test_choosing_a_level_evidence_and_confidence_saves_each_at_once(setup):
+    cap = setup["model"].capabilities[0].id
+    level_key, evidence_key, confidence_key = _keys(setup, cap)
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    at.radio(key=level_key).set_value(3).run()
+    assert not at.exception
+    saved = _rating(setup, "ana", cap)
+    assert saved.level == 3 and saved.evidence == "" and saved.confidence is None
+    assert [t.proto.body for t in at.toast] == [f"Saved: {setup['model'].capabilities[0].name}"]
+
+    at.text_area(key=evidence_key).input("Account plans for 3 of 9 directorates.\n  Indented line.").run()
+    at.segmented_control(key=confidence_key).set_value("medium").run()
+    saved = _rating(setup, "ana", cap)
+    assert (saved.level, saved.evidence, saved.confidence) == (3, "Account plans for 3 of 9 directorates.\n  Indented line.", "medium")
+
+    # A new session (a reload) shows what was saved.
+    again = app_test(setup["ids"]["ana"], page=PAGE).run()
+    again.button(key=f"rate_jump_{cap}").click().run()
+    assert again.radio(key=level_key).value == 3
+    assert again.text_area(key=evidence_key).value == "Account plans for 3 of 9 directorates.\n  Indented line."
+    assert again.segmented_control(key=confidence_key).value == "medium"
+    assert "1 of 18" in again.get("progress")[0].proto.text
+
+
+def test_not_rated_is_saved_as_no_level(setup):
+    cap = setup["model"].capabilities[0].id
+    level_key, *_ = _keys(setup, cap)
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    at.radio(key=level_key).set_value("not rated").run()
+    saved = _rating(setup, "ana", cap)
+    assert saved is not None and saved.level is None
+
+
+def test_next_and_previous_move_through_the_capabilities(setup):
+    caps = setup["model"].capabilities
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    assert at.button(key="rate_prev").disabled
+    at.button(key="rate_next").click().run()
+    assert at.subheader[0].value == caps[1].name
+    at.button(key="rate_next").click().run()
+    at.button(key="rate_prev").click().run()
+    assert at.subheader[0].value == caps[1].name
+    at.button(key=f"rate_jump_{caps[-1].id}").click().run()
+    assert at.subheader[0].value == caps[-1].name
+    assert at.button(key="rate_next").disabled
+
+
+def test_page_resumes_at_the_first_capability_not_yet_rated(setup):
+    caps = setup["model"].capabilities
+    with session_scope(setup["url"]) as session:
+        ana = accounts.get_by_username(session, "ana")
+        for cap in caps[:2]:
+            service.save_rating(session, setup["assessment"], ana, cap.id, 2)
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    assert at.subheader[0].value == caps[2].name
+    jump = at.button(key=f"rate_jump_{caps[0].id}")
+    assert jump.label.endswith("· 2") and "check_circle" in jump.proto.icon
+
+
+def test_submit_asks_for_confirmation_lists_unrated_and_locks(setup):
+    caps = setup["model"].capabilities
+    with session_scope(setup["url"]) as session:
+        ana = accounts.get_by_username(session, "ana")
+        for cap in caps[:-2]:
+            service.save_rating(session, setup["assessment"], ana, cap.id, 3, evidence=HOSTILE if cap is caps[0] else "")
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    at.button(key="rate_submit_start").click().run()
+    assert any("2 of 18 capabilities have no level" in w.value for w in at.warning)
+    listed = "\n".join(m.value for m in at.markdown)
+    assert f"- {caps[-2].name}" in listed and f"- {caps[-1].name}" in listed
+    with session_scope(setup["url"]) as session:  # nothing is locked before the confirmation
+        assert all(p.submitted_at is None for p in service.progress(session, setup["assessment"]))
+
+    at.button(key="rate_submit_confirm").click().run()
+    assert not at.exception
+    with session_scope(setup["url"]) as session:
+        mine = next(p for p in service.progress(session, setup["assessment"]) if p.username == "ana")
+    assert mine.submitted_at is not None
+
+    # The next run shows the ratings read-only, with the date, and refuses changes.
+    locked = app_test(setup["ids"]["ana"], page=PAGE).run()
+    assert not locked.exception
+    assert any(s.value.startswith("Submitted on ") for s in locked.success)
+    assert not locked.radio and not locked.text_area and not locked.segmented_control
+    assert not [b for b in locked.button if b.key and b.key.startswith("rate_submit")]
+    with session_scope(setup["url"]) as session, pytest.raises(service.AssessmentError, match="locked"):
+        service.save_rating(session, setup["assessment"], accounts.get_by_username(session, "ana"), caps[-1].id, 2)
+
+
+def test_cancelling_the_submission_changes_nothing(setup):
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    at.button(key="rate_submit_start").click().run()
+    at.button(key="rate_submit_cancel").click().run()
+    assert at.button(key="rate_submit_start")
+    with session_scope(setup["url"]) as session:
+        assert all(p.submitted_at is None for p in service.progress(session, setup["assessment"]))
+
+
+def test_evidence_with_html_and_markdown_is_shown_as_plain_text(setup):
+    first = setup["model"].capabilities[0]
+    with session_scope(setup["url"]) as session:
+        ana = accounts.get_by_username(session, "ana")
+        service.save_rating(session, setup["assessment"], ana, first.id, 2, evidence=HOSTILE, confidence="low")
+        service.submit(session, setup["assessment"], ana)
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    at.button(key=f"rate_jump_{first.id}").click().run()
+    assert HOSTILE in [t.value for t in at.text]
+    rendered = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert not any("<script>" in value or "**not bold**" in value for value in rendered)
+    assert HOSTILE in at.dataframe[0].value["Evidence"].tolist()  # a table cell is data, not markup
+
+
+def test_summary_table_lists_every_capability_with_the_assessors_levels(setup):
+    caps = setup["model"].capabilities
+    with session_scope(setup["url"]) as session:
+        ana = accounts.get_by_username(session, "ana")
+        service.save_rating(session, setup["assessment"], ana, caps[1].id, 4, confidence="high")
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    table = at.dataframe[0].value
+    assert len(table) == len(caps)
+    row = table[table["Capability"] == caps[1].name].iloc[0]
+    assert row["Level"] == "4 · Managed" and row["Confidence"] == "high"
+    assert table[table["Capability"] == caps[0].name].iloc[0]["Level"] == "—"
+
+
+def test_lead_assessor_rates_on_the_same_page(setup):
+    cap = setup["model"].capabilities[0].id
+    level_key, *_ = _keys(setup, cap)
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert not at.exception
+    at.radio(key=level_key).set_value(2).run()
+    assert _rating(setup, "lee", cap).level == 2
+    assert _rating(setup, "ana", cap) is None
+
+
+def test_closed_assessment_is_read_only(setup):
+    with session_scope(setup["url"]) as session:
+        service.set_status(session, setup["assessment"], service.CLOSED, actor=accounts.get_by_username(session, "lee"))
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    assert any("closed" in i.value for i in at.info)
+    assert not at.radio
