@@ -23,7 +23,7 @@ def radar_chart(
     series: dict[str, dict[str, float | None]],
     max_level: int,
     min_level: int = 0,
-    size: int = 560,
+    size: int = 520,
     title: str = "",
 ) -> alt.LayerChart:
     """A radar (spider) chart: one spoke per capability, one closed polygon per series.
@@ -73,7 +73,7 @@ def radar_chart(
         {"text": str(level), "x": 0.02, "y": radius_of(level)} for level in range(min_level + 1, max_level + 1)
     ])
 
-    domain = [-1.45, 1.45]
+    domain = [-1.2, 1.2]
     x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=domain))
     y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=domain))
     colours = [CONSENSUS_COLOUR] + MODE_COLOURS[: max(0, len(names) - 1)]
@@ -95,7 +95,11 @@ def radar_chart(
         x=x, y=y, color=colour,
         tooltip=[alt.Tooltip("series:N", title="Series"), alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("level_text:N", title="Level")],
     )
-    chart = alt.layer(grid_layer, spoke_layer, level_layer, *label_layers, lines, points).properties(width=size, height=size)
+    # Capability labels sit outside the plotting area; the padding keeps them on the canvas wherever
+    # the chart is drawn (the app's container or a PNG).
+    chart = alt.layer(grid_layer, spoke_layer, level_layer, *label_layers, lines, points).properties(
+        width=size, height=size, padding={"left": 190, "right": 190, "top": 30, "bottom": 10},
+        autosize=alt.AutoSizeParams(type="pad"))  # Streamlit would otherwise fit the padding inside `size`
     if title:
         chart = chart.properties(title=title)
     return chart.configure_view(stroke=None)
@@ -111,3 +115,129 @@ def to_svg(chart: alt.TopLevelMixin) -> str:
     import vl_convert as vlc
 
     return vlc.vegalite_to_svg(chart.to_json())
+
+
+def gap_chart(gaps: pd.DataFrame, mode_name: str) -> alt.Chart:
+    """Horizontal bars of shortfall to ``mode_name`` per capability, ranked; blockers in orange.
+
+    ``gaps`` columns: capability, shortfall, target, consensus (text), blocking (bool), rank.
+    """
+    data = gaps.assign(kind=gaps["blocking"].map({True: "More than one level short (blocks the mode)", False: "One level short or less"}))
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("shortfall:Q", title=f"Levels short of {mode_name}", scale=alt.Scale(domainMin=0)),
+        y=alt.Y("capability:N", sort=alt.EncodingSortField("rank", order="ascending"), title=None, axis=alt.Axis(labelLimit=260)),
+        color=alt.Color("kind:N", title=None, scale=alt.Scale(
+            domain=["More than one level short (blocks the mode)", "One level short or less"], range=["#D55E00", "#E69F00"]),
+            legend=alt.Legend(orient="bottom", labelLimit=0)),
+        tooltip=[alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("target:Q", title="Target"),
+                 alt.Tooltip("consensus:N", title="Consensus"), alt.Tooltip("shortfall:Q", title="Short by")],
+    ).properties(width=520, height=max(60, 26 * len(data)))
+
+
+def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.HConcatChart:
+    """Per scale, each group's mean with its 95% CI, and the verdict beside it.
+
+    ``scales`` columns: scale, group, mean, ci_low, ci_high, verdict, order.
+    """
+    y = alt.Y("scale:N", sort=alt.EncodingSortField("order", order="ascending"), title=None, axis=alt.Axis(labelLimit=220))
+    groups = list(dict.fromkeys(scales["group"]))
+    colour_scale = alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)])
+    offset = alt.YOffset("group:N", scale=alt.Scale(domain=groups))
+    x_scale = alt.Scale(domain=[low, high])
+    height = max(80, 44 * scales["scale"].nunique())
+    bars = alt.Chart(scales).mark_rule(strokeWidth=2).encode(
+        x=alt.X("ci_low:Q", scale=x_scale, title="Mean scale score with 95% CI"), x2="ci_high:Q", y=y, yOffset=offset,
+        color=alt.Color("group:N", title=None, scale=colour_scale, legend=alt.Legend(orient="bottom")))
+    points = alt.Chart(scales).mark_point(filled=True, size=70, opacity=1).encode(
+        x=alt.X("mean:Q", scale=x_scale), y=y, yOffset=offset,
+        color=alt.Color("group:N", title=None, scale=colour_scale, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("scale:N", title="Scale"), alt.Tooltip("group:N", title="Group"), alt.Tooltip("mean:Q", format=".2f", title="Mean"),
+                 alt.Tooltip("ci_low:Q", format=".2f", title="95% CI from"), alt.Tooltip("ci_high:Q", format=".2f", title="to"),
+                 alt.Tooltip("verdict:N", title="Verdict")],
+    )
+    plot = alt.layer(bars, points).properties(width=440, height=height)
+    verdicts = alt.Chart(scales.drop_duplicates("scale")).mark_text(align="left", fontSize=12, fontWeight="bold").encode(
+        x=alt.value(0),
+        y=alt.Y("scale:N", sort=alt.EncodingSortField("order", order="ascending"), axis=None),
+        text="verdict:N",
+        color=alt.Color("verdict:N", scale=alt.Scale(domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values())), legend=None),
+    ).properties(width=100, height=height, title=alt.TitleParams("Verdict", anchor="start", fontSize=11))
+    return alt.hconcat(plot, verdicts, spacing=8).resolve_scale(color="independent", y="shared").configure_view(stroke=None)
+
+
+def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, high: float) -> alt.LayerChart:
+    """Importance–performance quadrant chart. ``pairs`` columns: service, group, importance,
+    performance, quadrant. Crosshairs at the grand means (``{"importance": x, "performance": y}``)."""
+    scale = alt.Scale(domain=[low, high])
+    groups = list(dict.fromkeys(pairs["group"]))
+    colour = alt.Color("group:N", title=None, scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]), legend=alt.Legend(orient="bottom"))
+    points = alt.Chart(pairs).mark_point(filled=True, size=90).encode(
+        x=alt.X("importance:Q", title="Importance (mean)", scale=scale),
+        y=alt.Y("performance:Q", title="Performance (mean)", scale=scale),
+        color=colour, shape=alt.Shape("group:N", legend=None),
+        tooltip=[alt.Tooltip("service:N", title="Service"), alt.Tooltip("group:N", title="Group"),
+                 alt.Tooltip("importance:Q", format=".2f"), alt.Tooltip("performance:Q", format=".2f"), alt.Tooltip("quadrant:N")],
+    )
+    names = alt.Chart(pairs).mark_text(align="left", dx=7, dy=-6, fontSize=10, color="#333333").encode(
+        x=alt.X("importance:Q", scale=scale), y=alt.Y("performance:Q", scale=scale), text="service:N")
+    lines = pd.DataFrame([crosshairs])
+    vline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#888888").encode(x=alt.X("importance:Q", scale=scale))
+    hline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#888888").encode(y=alt.Y("performance:Q", scale=scale))
+    margin = (high - low) * 0.03
+    quadrants = pd.DataFrame([
+        {"x": high - margin, "y": low + margin, "text": "Concentrate here", "align": "right"},
+        {"x": high - margin, "y": high - margin, "text": "Keep up the good work", "align": "right"},
+        {"x": low + margin, "y": low + margin, "text": "Low priority", "align": "left"},
+        {"x": low + margin, "y": high - margin, "text": "Possible overkill", "align": "left"},
+    ])
+    quadrant_layers = [
+        alt.Chart(quadrants[quadrants["align"] == align]).mark_text(align=align, fontSize=11, fontStyle="italic", color="#777777").encode(
+            x=alt.X("x:Q", scale=scale), y=alt.Y("y:Q", scale=scale), text="text:N")
+        for align in ("left", "right")
+    ]
+    return alt.layer(vline, hline, *quadrant_layers, points, names).properties(width=480, height=420)
+
+
+def response_rate_chart(rates: pd.DataFrame) -> alt.Chart:
+    """Invited / started / completed per group. ``rates`` columns: group, stage, count."""
+    stages = ["invited", "started", "completed"]
+    return alt.Chart(rates).mark_bar().encode(
+        y=alt.Y("group:N", title=None),
+        yOffset=alt.YOffset("stage:N", sort=stages, scale=alt.Scale(domain=stages)),
+        x=alt.X("count:Q", title="People"),
+        color=alt.Color("stage:N", sort=stages, scale=alt.Scale(domain=stages, range=["#BBBBBB", "#56B4E9", "#0072B2"]), title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=["group:N", "stage:N", "count:Q"],
+    ).properties(width=480, height=max(80, 60 * rates["group"].nunique()))
+
+
+def disagreement_heatmap(levels: pd.DataFrame, max_level: int) -> alt.LayerChart:
+    """Capabilities × assessors, coloured by level, with the spread and a flag for 2+ levels apart.
+
+    ``levels`` columns: capability, assessor, level (NaN = not rated), spread, flagged, order.
+    """
+    data = levels.assign(level_text=levels["level"].map(lambda v: "–" if pd.isna(v) else f"{v:g}"),
+                         capability_label=levels.apply(lambda r: ("⚑ " if r["flagged"] else "") + r["capability"], axis=1))
+    y = alt.Y("capability_label:N", sort=alt.EncodingSortField("order", order="ascending"), title=None, axis=alt.Axis(labelLimit=260))
+    x = alt.X("assessor:N", title=None, axis=alt.Axis(orient="top", labelAngle=0))
+    rects = alt.Chart(data).mark_rect(stroke="white").encode(
+        x=x, y=y,
+        color=alt.Color("level:Q", title="Level", scale=alt.Scale(domain=[1, max_level], scheme="blues")),
+        tooltip=[alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("assessor:N", title="Assessor"),
+                 alt.Tooltip("level_text:N", title="Level"), alt.Tooltip("spread:Q", title="Spread")],
+    )
+    text = alt.Chart(data).mark_text(fontSize=12).encode(
+        x=x, y=y, text="level_text:N",
+        color=alt.condition(alt.datum.level >= (max_level + 1) / 2, alt.value("white"), alt.value("black")))
+    return alt.layer(rects, text).properties(width=max(180, 70 * data["assessor"].nunique()), height=max(80, 24 * data["capability"].nunique()))
+
+
+def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, float] | None = None) -> alt.LayerChart:
+    """A line per series over time. ``points`` columns: when (date), label, series, value."""
+    y_scale = alt.Scale(domain=list(y_domain)) if y_domain else alt.Scale(zero=False)
+    base = alt.Chart(points).encode(
+        x=alt.X("when:T", title=None),
+        y=alt.Y("value:Q", title=value_title, scale=y_scale),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(range=MODE_COLOURS + GROUP_COLOURS), legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("label:N", title="When"), alt.Tooltip("series:N"), alt.Tooltip("value:Q", format=".2f")],
+    )
+    return alt.layer(base.mark_line(), base.mark_point(filled=True)).properties(width=520, height=260)

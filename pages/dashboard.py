@@ -1,8 +1,206 @@
-"""Placeholder until its issue lands."""
+"""Leadership dashboard: where IT stands, why, what users and IT staff say, and what to do first."""
 
+import pandas as pd
 import streamlit as st
 
-from itcap.ui import auth
+from capability_model.positioning import level_for_display
 
-auth.require_role()
-st.info("This page is being built.")
+from itcap import charts, insights
+from itcap.accounts import ADMIN, LEADERSHIP
+from itcap.ui import auth
+from itcap.ui.dashboard_data import cached_assessment, cached_campaign, cached_trends, choose_assessment, choose_campaign
+from itcap.ui.downloads import chart_with_downloads, table_with_download
+
+account = auth.require_role(LEADERSHIP, ADMIN)
+st.title("Where IT stands")
+
+assessment_id = choose_assessment()
+campaign_id = choose_campaign()
+if assessment_id is None and campaign_id is None:
+    st.info(
+        "Nothing to show yet. An administrator creates an **assessment** (Administration → Assessments) "
+        "and assessors score the capabilities; a **survey campaign** (Administration → Campaigns) collects "
+        "what business users and IT staff think. To explore with sample data, run `itcap demo`."
+    )
+    st.stop()
+
+assessment = cached_assessment(assessment_id) if assessment_id is not None else None
+mode_order = [m.id for m in assessment.model.ordered_modes] if assessment else None
+campaign = cached_campaign(campaign_id, tuple(mode_order or ())) if campaign_id is not None else None
+
+# -- the position banner -------------------------------------------------------------------------
+assessed, perceived = st.columns([3, 2], gap="large")
+with assessed.container(border=True):
+    st.caption("ASSESSED POSITION")
+    if assessment is None:
+        st.write("No assessment yet.")
+    else:
+        st.subheader(insights.position_headline(assessment))
+        cols = st.columns(len(assessment.result.modes))
+        for col, mode in zip(cols, assessment.result.modes):
+            col.metric(mode.name, f"{100 * mode.attainment:.0f}% · {mode.rating}",
+                       help="Attainment of the mode's targets, rated N (≤15%), P (≤50%), L (≤85%) or F (>85%) on the "
+                            "ISO/IEC 33020 scale. Achieved = F, no capability more than one level short, lower modes achieved.")
+            col.markdown(":green[:material/check_circle: achieved]" if mode.achieved else ":gray[:material/cancel: not achieved]")
+        st.caption(
+            f"{assessment.assessment.name} · {assessment.assessment.org_unit} · {assessment.assessment.assessed_on:%d %B %Y} · "
+            f"{len(assessment.assessors)} assessors · confidence = share of "
+            f"{assessment.result.resamples or 0:,} bootstrap resamples of the assessors giving the same position"
+        )
+with perceived.container(border=True):
+    st.caption("SURVEY READING")
+    if campaign is None:
+        st.write("No survey campaign yet.")
+    elif campaign.reading is None:
+        st.write(campaign.problem or "No survey reading available.")
+    else:
+        names = {m.id: m.name for m in assessment.model.ordered_modes} if assessment else {}
+        names["none"] = "no operating mode"
+        reading_name = names.get(campaign.reading.position, campaign.reading.position.replace("_", " ").title())
+        st.subheader(reading_name[0].upper() + reading_name[1:])
+        st.caption("The highest mode whose survey scales all average at least 3.5 of 5 (mean of the group means), "
+                   "with every lower mode supported too.")
+        st.caption(f"{campaign.campaign.name} · {campaign.n_responses:,} responses")
+        if assessment is not None:
+            if campaign.reading.position == assessment.result.position:
+                st.success("The survey agrees with the assessment.", icon=":material/check_circle:")
+            else:
+                assessed_name = assessment.position_name() if assessment.result.position != "none" else "no operating mode"
+                st.warning(f"The survey reads **{reading_name}**, the assessment **{assessed_name}**: "
+                           "look at the perception tab before presenting either.", icon=":material/warning:")
+
+tabs = st.tabs(["Maturity", "Perception", "Recommendations", "Assessors", "Participation", "Trend", "Report"])
+
+# -- maturity ----------------------------------------------------------------------------------------
+with tabs[0]:
+    if assessment is None:
+        st.info("No assessment yet: an administrator creates one under Administration → Assessments.")
+    else:
+        model = assessment.model
+        radar = charts.radar_chart(assessment.capability_labels(), assessment.radar_series(), model.max_level,
+                                   min_level=min(0, model.min_level - 1))
+        st.markdown("##### Maturity: consensus against each mode's targets")
+        chart_with_downloads(radar, assessment.consensus_frame(), "maturity radar", "radar")
+        st.markdown("##### Operating modes")
+        table_with_download(assessment.modes_frame(), "operating modes", "modes")
+        next_mode = assessment.result.next_mode
+        if next_mode is not None:
+            st.markdown(f"##### Gaps to {next_mode.name}, largest first")
+            gaps = assessment.gaps_frame()
+            if len(gaps):
+                chart_with_downloads(charts.gap_chart(gaps, next_mode.name), gaps, f"gaps to {next_mode.name}", "gaps")
+            else:
+                st.write(f"No capability is below {next_mode.name}'s targets.")
+        for note in assessment.result.notes:
+            st.caption(f"Note: {note}")
+
+# -- perception ----------------------------------------------------------------------------------------
+with tabs[1]:
+    if campaign is None:
+        st.info("No survey campaign yet: an administrator creates one under Administration → Campaigns.")
+    elif campaign.comparison is None:
+        st.warning(campaign.problem or "No results to show.", icon=":material/visibility_off:")
+    else:
+        comparison = campaign.comparison
+        groups = [campaign.instrument.group_name(g) for g in comparison["groups"]]
+        st.markdown(f"##### {groups[0]} and {groups[1]}: scale scores with 95% confidence intervals")
+        st.caption(
+            f"Verdict per scale: **equivalent** (TOST, margin ±{comparison['margin']:g} points, p < .05), "
+            "**differs** (Welch t-test, Holm-adjusted p < .05) or **inconclusive**. "
+            + (f"Not shown (fewer than {campaign.k} responses): {', '.join(comparison['suppressed'])}. " if comparison["suppressed"] else "")
+            + ("Flagged responses excluded." if campaign.excluded_flagged else "")
+        )
+        scale_frame = campaign.scale_frame()
+        if len(scale_frame):
+            scales = campaign.instrument.scales
+            first = campaign.instrument.scale_items(scales[0].id)[0]
+            low, high = campaign.instrument.item_range(first)
+            chart_with_downloads(charts.perception_chart(scale_frame, low, high), campaign.scale_table(), "perception by scale", "perception")
+        with st.expander("Every item", icon=":material/list:"):
+            table_with_download(campaign.item_table(), "perception by item", "items")
+        ipa = campaign.ipa_frame()
+        crosshairs = campaign.ipa_crosshairs()
+        if len(ipa) and crosshairs:
+            st.markdown("##### Importance and performance of IT services")
+            pair = campaign.instrument.ipa_pairs[0]
+            low, high = campaign.instrument.item_range(campaign.instrument.item(pair.importance))
+            chart_with_downloads(charts.ipa_chart(ipa, crosshairs, low, high), ipa, "importance performance", "ipa")
+
+# -- recommendations ------------------------------------------------------------------------------------
+with tabs[2]:
+    if assessment is None:
+        st.info("Recommendations come from an assessment's gaps; none yet.")
+    else:
+        plan = insights.recommendations(assessment, campaign)
+        if plan.next_mode_id is None:
+            st.success("Every operating mode is achieved: keep the capabilities at their levels.")
+        else:
+            st.markdown(f"##### First 100 days — towards {plan.next_mode_name}")
+            for rec in plan.first_100_days:
+                with st.container(border=True):
+                    label = "blocks the mode" if rec.blocking else "below target"
+                    level = "not rated" if rec.consensus is None else f"{level_for_display(rec.consensus):g}"
+                    st.markdown(f"**{rec.rank}. {rec.capability_name}** — {rec.category_name} · level {level} → {rec.target} ({label})")
+                    st.text(rec.text)
+            st.markdown("##### All recommendations by finding category")
+            for category in plan.categories:
+                with st.expander(f"{category.category_name} — {len(category.recommendations)} capabilit"
+                                 f"{'y' if len(category.recommendations) == 1 else 'ies'}", expanded=False):
+                    for rec in category.recommendations:
+                        st.markdown(f"**{rec.capability_name}** (priority {rec.priority:g} = {rec.shortfall:g} level"
+                                    f"{'s' if rec.shortfall != 1 else ''} short × weight {rec.weight:g})")
+                        st.text(rec.text)
+                    for finding in category.findings:
+                        st.markdown("**What people say:**")
+                        st.text(finding.statement)
+                        if finding.recommendation:
+                            st.text(finding.recommendation)
+            table_with_download(
+                pd.DataFrame([r.__dict__ for r in plan.ranked]), "recommendations", "recs",
+            )
+
+# -- assessors --------------------------------------------------------------------------------------
+with tabs[3]:
+    if assessment is None:
+        st.info("No assessment yet.")
+    else:
+        st.markdown("##### Where the assessors disagree")
+        st.caption("⚑ marks capabilities where assessors are two or more levels apart; the lead assessor reconciles them.")
+        heat = assessment.heatmap_frame()
+        chart_with_downloads(charts.disagreement_heatmap(heat, assessment.model.max_level), heat, "assessor disagreement", "heatmap")
+        st.markdown("##### Inter-rater reliability")
+        rel = assessment.reliability
+        rows = [{"statistic": r.type, "value": r.icc, "95% CI": (f"{r.ci95[0]:.2f} – {r.ci95[1]:.2f}" if r.ci95 else None),
+                 "note": getattr(r, "reason", None)} for r in rel.icc]
+        rows.append({"statistic": "Krippendorff's α (ordinal)", "value": rel.alpha.alpha, "95% CI": None,
+                     "note": getattr(rel.alpha, "reason", None)})
+        table_with_download(pd.DataFrame(rows), "inter-rater reliability", "irr")
+        st.caption(f"ICC uses the {rel.n_capabilities_icc} of {rel.n_capabilities} capabilities rated by every assessor. "
+                   + " ".join(rel.notes))
+
+# -- participation ------------------------------------------------------------------------------------
+with tabs[4]:
+    if campaign is None:
+        st.info("No survey campaign yet.")
+    else:
+        st.markdown(f"##### Response rates — {campaign.campaign.name}")
+        chart_with_downloads(charts.response_rate_chart(campaign.rates_frame()), campaign.rates_table(), "response rates", "rates")
+
+# -- trend ------------------------------------------------------------------------------------------------
+with tabs[5]:
+    assessment_points, campaign_points = cached_trends()
+    shown = False
+    if assessment_points["when"].nunique() > 1:
+        st.markdown("##### Attainment of each mode over assessments (%)")
+        chart_with_downloads(charts.trend_chart(assessment_points, "Attainment %", (0, 100)), assessment_points, "attainment trend", "trend-a")
+        shown = True
+    if campaign_points["when"].nunique() > 1:
+        st.markdown("##### Scale scores over survey campaigns")
+        chart_with_downloads(charts.trend_chart(campaign_points, "Scale score"), campaign_points, "perception trend", "trend-c")
+        shown = True
+    if not shown:
+        st.info("A trend appears once there is more than one assessment or survey campaign.")
+
+# -- report -----------------------------------------------------------------------------------------------
+with tabs[6]:
+    st.info("The board report is built in a later step.")

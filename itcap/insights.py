@@ -1,0 +1,341 @@
+"""Everything the leadership dashboard and the report show, assembled from the domain packages.
+
+No streamlit here: the page caches these results, the report renders them, and the CLI can
+reproduce each number (``itcap assess position``, ``itcap analyze``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from assessment import service as assessment_service
+from assessment.recommendations import PerceptionFinding, RecommendationPlan, recommend
+from assessment.reliability import ReliabilityReport
+from assessment.tables import Assessment
+from capability_model.positioning import PositionResult, level_for_display
+from capability_model.schema import CapabilityModel
+from surveys.analysis_input import AnalysisInputError
+from surveys.campaigns import campaign_instrument, get_campaign, list_campaigns
+from surveys.instrument import Instrument
+from surveys.invitations import GroupRates, response_rates
+from surveys.perception import PerceptionReading, perception_findings, perception_reading
+from surveys.quality import responses_frame
+from surveys.stats import DEFAULT_MARGIN, compare_groups, suppressed_groups
+from surveys.tables import Campaign, Response
+
+
+# -- assessment ------------------------------------------------------------------------------------
+@dataclass
+class AssessmentInsight:
+    assessment: Assessment
+    model: CapabilityModel
+    result: PositionResult
+    reliability: ReliabilityReport
+    consensus: list[assessment_service.CapabilityConsensus]
+    assessors: list[str]  # display names, in the order of the ratings matrix
+
+    @property
+    def mode_names(self) -> dict[str, str]:
+        return {m.id: m.name for m in self.model.ordered_modes}
+
+    def position_name(self) -> str:
+        return self.mode_names.get(self.result.position, "None of the modes")
+
+    def radar_series(self) -> dict[str, dict[str, float | None]]:
+        series = {"Consensus": dict(self.result.consensus)}
+        for mode in self.model.ordered_modes:
+            series[f"{mode.name} target"] = {c: float(t) for c, t in mode.targets.items()}
+        return series
+
+    def capability_labels(self) -> list[tuple[str, str]]:
+        return [(c.id, c.name) for c in self.model.capabilities]
+
+    def gaps_frame(self, mode_id: str | None = None) -> pd.DataFrame:
+        """The ranked gaps to a mode (default: the next mode not achieved)."""
+        mode = next((m for m in self.result.modes if m.id == mode_id), None) if mode_id else self.result.next_mode
+        columns = ["rank", "capability_id", "capability", "domain", "target", "consensus", "shortfall", "weight", "blocking"]
+        if mode is None:
+            return pd.DataFrame(columns=columns)
+        rows = []
+        for rank, gap in enumerate(mode.gaps, start=1):
+            capability = self.model.capability(gap.capability_id)
+            rows.append({
+                "rank": rank, "capability_id": gap.capability_id, "capability": capability.name,
+                "domain": self.model.domain_name(capability.domain), "target": gap.target,
+                "consensus": "not rated" if gap.consensus is None else f"{level_for_display(gap.consensus):g}",
+                "shortfall": gap.shortfall, "weight": gap.weight, "blocking": gap.shortfall > 1,
+            })
+        return pd.DataFrame(rows, columns=columns)
+
+    def modes_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([
+            {"mode": m.name, "attainment": round(100 * m.attainment, 1), "rating": m.rating, "achieved": m.achieved,
+             "capabilities short": len(m.gaps), "blocking (2+ levels short)": len(m.more_than_one_level_short),
+             "why not achieved": m.reason}
+            for m in self.result.modes
+        ])
+
+    def consensus_frame(self) -> pd.DataFrame:
+        rows = []
+        for item in self.consensus:
+            capability = self.model.capability(item.capability_id)
+            row = {"capability_id": item.capability_id, "capability": capability.name,
+                   "domain": self.model.domain_name(capability.domain)}
+            row.update({f"{name}": level for name, level in item.levels.items()})
+            row.update({"median": item.median, "spread": item.spread, "flagged": item.flagged,
+                        "override": item.override.level if item.override is not None else None,
+                        "consensus": item.effective})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def heatmap_frame(self) -> pd.DataFrame:
+        rows = []
+        for order, item in enumerate(self.consensus):
+            name = self.model.capability(item.capability_id).name
+            for assessor, level in item.levels.items():
+                rows.append({"capability": name, "assessor": assessor, "level": level, "spread": item.spread,
+                             "flagged": item.flagged, "order": order})
+        return pd.DataFrame(rows, columns=["capability", "assessor", "level", "spread", "flagged", "order"])
+
+
+def position_headline(insight: AssessmentInsight) -> str:
+    """One sentence for the banner, e.g. "Supplier, with 85% confidence; 4 capabilities are below
+    Business Partner's targets (2 by more than one level)"."""
+    result = insight.result
+    if result.position == "none":
+        first = insight.model.ordered_modes[0].name
+        text = f"Not yet {first}"
+    else:
+        text = insight.position_name()
+    if result.confidence is not None:
+        text += f", with {100 * result.confidence:.0f}% confidence"
+    next_mode = result.next_mode
+    if next_mode is None:
+        return text + "; every operating mode is achieved."
+    short = len(next_mode.gaps)
+    blocking = len(next_mode.more_than_one_level_short)
+    text += f"; {short} capabilit{'y is' if short == 1 else 'ies are'} below {next_mode.name}'s targets"
+    if blocking:
+        text += f" ({blocking} by more than one level)"
+    return text + "."
+
+
+def assessment_insight(session: Session, assessment_id: int) -> AssessmentInsight:
+    assessment = assessment_service.get_assessment(session, assessment_id)
+    model = assessment_service.model_for(session, assessment_id)
+    matrix = assessment_service.ratings_matrix(session, assessment_id)
+    return AssessmentInsight(
+        assessment=assessment,
+        model=model,
+        result=assessment_service.assessment_position(session, assessment_id),
+        reliability=assessment_service.assessment_reliability(session, assessment_id),
+        consensus=assessment_service.consensus(session, assessment_id),
+        assessors=list(matrix.assessors),
+    )
+
+
+# -- survey campaign -------------------------------------------------------------------------------
+@dataclass
+class CampaignInsight:
+    campaign: Campaign
+    instrument: Instrument
+    rates: dict[str, GroupRates]
+    n_responses: int
+    excluded_flagged: bool
+    comparison: dict | None = None  # the compare_groups document
+    reading: PerceptionReading | None = None
+    findings: list[PerceptionFinding] = field(default_factory=list)
+    problem: str | None = None  # why there are no numbers
+
+    @property
+    def k(self) -> int:
+        return self.campaign.min_group_size
+
+    def rates_frame(self) -> pd.DataFrame:
+        rows = []
+        for group_id, rates in self.rates.items():
+            for stage in ("invited", "started", "completed"):
+                rows.append({"group": self.instrument.group_name(group_id), "stage": stage, "count": getattr(rates, stage)})
+        return pd.DataFrame(rows, columns=["group", "stage", "count"])
+
+    def rates_table(self) -> pd.DataFrame:
+        return pd.DataFrame([
+            {"group": self.instrument.group_name(g), "invited": r.invited, "started": r.started, "completed": r.completed,
+             "completion rate %": None if r.completion_rate is None else round(100 * r.completion_rate, 1),
+             "responses (incl. imported)": r.responses}
+            for g, r in self.rates.items()
+        ])
+
+    def group_names(self) -> dict[str, str]:
+        return {g: self.instrument.group_name(g) for g in self.instrument.group_ids()}
+
+    def scale_frame(self) -> pd.DataFrame:
+        """Long frame for the perception chart: scale × group with mean and 95% CI."""
+        columns = ["scale", "group", "mean", "ci_low", "ci_high", "verdict", "order"]
+        if not self.comparison or len(self.comparison.get("groups", {})) < 2:
+            return pd.DataFrame(columns=columns)
+        a, b = [g for g in self.comparison["compared"] if g in self.comparison["groups"]][:2]
+        rows = []
+        for order, entry in enumerate(self.comparison["scales"]):
+            for side, group_id in (("a", a), ("b", b)):
+                mean, ci = entry.get(f"mean_{side}"), entry.get(f"mean_ci95_{side}")
+                if mean is None:
+                    continue
+                rows.append({"scale": entry["name"], "group": self.instrument.group_name(group_id), "mean": mean,
+                             "ci_low": ci[0] if ci else mean, "ci_high": ci[1] if ci else mean,
+                             "verdict": entry.get("verdict") or "not tested", "order": order})
+        return pd.DataFrame(rows, columns=columns)
+
+    def scale_table(self) -> pd.DataFrame:
+        if not self.comparison or not self.comparison.get("scales"):
+            return pd.DataFrame()
+        names = self.group_names()
+        a, b = [g for g in self.comparison["compared"] if g in self.comparison["groups"]][:2]
+        rows = []
+        for entry in self.comparison["scales"]:
+            rows.append({
+                "scale": entry["name"], "evidences": entry.get("mode"),
+                f"n {names[a]}": entry.get("n_a"), f"mean {names[a]}": entry.get("mean_a"),
+                f"n {names[b]}": entry.get("n_b"), f"mean {names[b]}": entry.get("mean_b"),
+                "Hedges g": entry.get("hedges_g"), "Welch p (Holm)": entry.get("p_holm"), "TOST p": entry.get("tost_p"),
+                "verdict": entry.get("verdict"), "alpha": entry.get("alpha"), "note": entry.get("note"),
+            })
+        return pd.DataFrame(rows)
+
+    def item_table(self) -> pd.DataFrame:
+        if not self.comparison or not self.comparison.get("items"):
+            return pd.DataFrame()
+        items = self.instrument.item_map()
+        rows = []
+        for entry in self.comparison["items"]:
+            rows.append({
+                "item": entry["id"], "text": items[entry["id"]].text, "n_a": entry.get("n_a"), "mean_a": entry.get("mean_a"),
+                "n_b": entry.get("n_b"), "mean_b": entry.get("mean_b"), "hedges_g": entry.get("hedges_g"),
+                "p_holm": entry.get("p_holm"), "tost_p": entry.get("tost_p"), "verdict": entry.get("verdict"), "note": entry.get("note"),
+            })
+        return pd.DataFrame(rows)
+
+    def ipa_frame(self) -> pd.DataFrame:
+        columns = ["service", "group", "importance", "performance", "gap", "quadrant"]
+        if not self.comparison:
+            return pd.DataFrame(columns=columns)
+        rows = [
+            {"service": p["name"], "group": self.instrument.group_name(p["group"]), "importance": p["importance"],
+             "performance": p["performance"], "gap": p["gap"], "quadrant": p["quadrant"]}
+            for p in self.comparison.get("ipa", {}).get("pairs", []) if p.get("importance") is not None and p.get("performance") is not None
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def ipa_crosshairs(self) -> dict[str, float] | None:
+        """Grand means across the groups shown (each group counts equally)."""
+        crosshairs = (self.comparison or {}).get("ipa", {}).get("crosshairs") or {}
+        values = [v for v in crosshairs.values() if v and v.get("importance") is not None]
+        if not values:
+            return None
+        return {"importance": sum(v["importance"] for v in values) / len(values),
+                "performance": sum(v["performance"] for v in values) / len(values)}
+
+
+def assessment_fingerprint(session: Session, assessment_id: int) -> tuple:
+    """Changes whenever a rating, a submission or an override of the assessment changes (cache key)."""
+    from assessment.tables import AssessmentAssessor, ConsensusOverride, Rating
+
+    ratings = session.exec(select(func.count(), func.max(Rating.updated_at)).where(Rating.assessment_id == assessment_id)).one()
+    overrides = session.exec(select(func.count(), func.max(ConsensusOverride.id)).where(ConsensusOverride.assessment_id == assessment_id)).one()
+    submitted = session.exec(select(func.count(AssessmentAssessor.submitted_at), func.count()).where(AssessmentAssessor.assessment_id == assessment_id)).one()
+    status = session.get(Assessment, assessment_id).status if session.get(Assessment, assessment_id) else None
+    return (assessment_id, tuple(ratings), tuple(overrides), tuple(submitted), status)
+
+
+def campaign_fingerprint(session: Session, campaign_id: int) -> tuple:
+    """Changes whenever responses are added or the campaign's thresholds or status change (cache key)."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        return (campaign_id, None)
+    from surveys.tables import Invitation
+
+    invitations = tuple(sorted(session.exec(
+        select(Invitation.status, func.count()).where(Invitation.campaign_id == campaign_id).group_by(Invitation.status)).all()))
+    return (campaign_id, response_count(session, campaign_id), invitations, campaign.min_group_size,
+            campaign.comment_threshold, campaign.status)
+
+
+def response_count(session: Session, campaign_id: int) -> int:
+    """A cheap figure that changes whenever responses are added (responses are never edited)."""
+    return int(session.exec(select(func.count()).select_from(Response).where(Response.campaign_id == campaign_id)).one())
+
+
+def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str] | None = None,
+                     exclude_flagged: bool = False, margin: float = DEFAULT_MARGIN) -> CampaignInsight:
+    """Response rates, the group comparison (reporting threshold applied) and the survey's reading."""
+    campaign = get_campaign(session, campaign_id)
+    instrument = campaign_instrument(session, campaign)
+    rates = response_rates(session, campaign_id)
+    n_responses = response_count(session, campaign_id)
+    insight = CampaignInsight(campaign, instrument, rates, n_responses, exclude_flagged)
+    if n_responses == 0:
+        insight.problem = "No responses yet."
+        return insight
+    frame = responses_frame(session, campaign_id)
+    counts = frame["group"].value_counts().to_dict()
+    hidden = suppressed_groups({g: int(counts.get(g, 0)) for g in instrument.group_ids()}, campaign.min_group_size, total_shown=False)
+    shown = [g for g in instrument.group_ids() if g not in hidden]
+    if len(shown) < 2:
+        insight.problem = (f"Not enough responses to report: each group needs at least {campaign.min_group_size} "
+                           f"(the campaign's reporting threshold) before any result is shown.")
+        return insight
+    try:
+        insight.comparison = compare_groups(frame, instrument, "group", shown[:2], margin=margin,
+                                            min_group_size=campaign.min_group_size,
+                                            flag_col="flags" if exclude_flagged else None,
+                                            ignore_columns=["source", "submitted_on", "duration_seconds"] + ([] if exclude_flagged else ["flags"]))
+    except AnalysisInputError as exc:
+        insight.problem = "; ".join(exc.problems)
+        return insight
+    if insight.comparison.get("note"):
+        insight.problem = insight.comparison["note"]
+        return insight
+    insight.reading = perception_reading(insight.comparison, instrument, mode_order or [])
+    insight.findings = perception_findings(insight.comparison, instrument)
+    return insight
+
+
+# -- recommendations and trends ---------------------------------------------------------------------
+def recommendations(assessment: AssessmentInsight, campaign: CampaignInsight | None = None) -> RecommendationPlan:
+    return recommend(assessment.model, assessment.result, campaign.findings if campaign else None)
+
+
+def assessment_trend(session: Session, model_key: str | None = None) -> pd.DataFrame:
+    """Attainment of each mode over the assessments (oldest first), for the trend chart."""
+    rows = []
+    for item in reversed(assessment_service.list_assessments(session)):
+        model = assessment_service.model_for(session, item.id)
+        if model_key and model.id != model_key:
+            continue
+        result = assessment_service.assessment_position(session, item.id, resamples=200)
+        for mode in result.modes:
+            rows.append({"when": item.assessed_on, "label": f"{item.name} ({item.assessed_on:%d %b %Y})",
+                         "series": mode.name, "value": 100 * mode.attainment})
+    return pd.DataFrame(rows, columns=["when", "label", "series", "value"])
+
+
+def campaign_trend(session: Session, instrument_key: str | None = None) -> pd.DataFrame:
+    """Scale scores (mean of group means) over campaigns of the same instrument, oldest first."""
+    rows = []
+    campaigns = sorted(list_campaigns(session), key=lambda c: (c.opens_on or c.created_at.date(), c.id))
+    for campaign in campaigns:
+        instrument = campaign_instrument(session, campaign)
+        if instrument_key and instrument.id != instrument_key:
+            continue
+        insight = campaign_insight(session, campaign.id)
+        if insight.reading is None:
+            continue
+        when = campaign.opens_on or campaign.created_at.date()
+        for scale in insight.reading.scales:
+            if scale.score is not None:
+                rows.append({"when": when, "label": campaign.name, "series": scale.name, "value": scale.score})
+    return pd.DataFrame(rows, columns=["when", "label", "series", "value"])

@@ -1,0 +1,74 @@
+"""Cached data for the dashboard: recomputed only when ratings or responses change.
+
+The cache key is a cheap fingerprint read from the database on every run (counts and latest change
+times), so a rerun costs two small queries; a new rating or response changes the key.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from assessment import service as assessment_service
+from itcap import insights
+from itcap.storage import session_scope
+from surveys.campaigns import list_campaigns
+
+
+@st.cache_resource(show_spinner="Computing the position…", max_entries=32)
+def _assessment(assessment_id: int, fingerprint: tuple) -> insights.AssessmentInsight:
+    with session_scope() as session:
+        return insights.assessment_insight(session, assessment_id)
+
+
+@st.cache_resource(show_spinner="Analysing the survey responses…", max_entries=32)
+def _campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagged: bool, fingerprint: tuple) -> insights.CampaignInsight:
+    with session_scope() as session:
+        return insights.campaign_insight(session, campaign_id, mode_order=list(mode_order), exclude_flagged=exclude_flagged)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _trends(fingerprint: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with session_scope() as session:
+        return insights.assessment_trend(session), insights.campaign_trend(session)
+
+
+def cached_assessment(assessment_id: int) -> insights.AssessmentInsight:
+    with session_scope() as session:
+        fingerprint = insights.assessment_fingerprint(session, assessment_id)
+    return _assessment(assessment_id, fingerprint)
+
+
+def cached_campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagged: bool | None = None) -> insights.CampaignInsight:
+    if exclude_flagged is None:
+        exclude_flagged = bool(st.session_state.get("dashboard_exclude_flagged", False))
+    with session_scope() as session:
+        fingerprint = insights.campaign_fingerprint(session, campaign_id)
+    return _campaign(campaign_id, mode_order, exclude_flagged, fingerprint)
+
+
+def cached_trends() -> tuple[pd.DataFrame, pd.DataFrame]:
+    with session_scope() as session:
+        keys = [insights.assessment_fingerprint(session, a.id) for a in assessment_service.list_assessments(session)]
+        keys += [insights.campaign_fingerprint(session, c.id) for c in list_campaigns(session)]
+    return _trends(tuple(keys))
+
+
+def choose_assessment() -> int | None:
+    with session_scope() as session:
+        options = [(a.id, f"{a.name} — {a.org_unit}, {a.assessed_on:%d %b %Y}") for a in assessment_service.list_assessments(session)]
+    return _choose("Assessment", options, "dashboard_assessment")
+
+
+def choose_campaign() -> int | None:
+    with session_scope() as session:
+        options = [(c.id, f"{c.name} ({c.status})") for c in sorted(list_campaigns(session), key=lambda c: c.id, reverse=True)]
+    return _choose("Survey campaign", options, "dashboard_campaign")
+
+
+def _choose(label: str, options: list[tuple[int, str]], key: str) -> int | None:
+    if not options:
+        return None
+    labels = dict(options)
+    with st.sidebar:
+        return st.selectbox(label, [o[0] for o in options], format_func=labels.get, key=key)

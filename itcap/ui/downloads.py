@@ -1,0 +1,40 @@
+"""Charts and tables with their downloads: every chart has a table view and PNG/SVG downloads,
+every table a CSV download. Images are rendered only when a download is clicked."""
+
+from __future__ import annotations
+
+import re
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from itcap.charts import to_png, to_svg
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "download"
+
+
+def table_with_download(table: pd.DataFrame, name: str, key: str, **dataframe_args) -> None:
+    st.dataframe(table, hide_index=True, width="stretch", **dataframe_args)
+    st.download_button(
+        "Download CSV", data=lambda: table.to_csv(index=False).encode("utf-8"), file_name=f"{_slug(name)}.csv",
+        mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:",
+    )
+
+
+def chart_with_downloads(chart: alt.TopLevelMixin, table: pd.DataFrame, name: str, key: str, *, stretch: bool = False) -> None:
+    if not stretch:
+        # Draw at the chart's own size, as in the PNG/SVG, instead of letting Streamlit squeeze it.
+        chart = chart.properties(autosize=alt.AutoSizeParams(type="pad"))
+    st.altair_chart(chart, width="stretch" if stretch else "content")
+    png, svg, csv, _ = st.columns([1, 1, 1, 4])
+    png.download_button("PNG", data=lambda: to_png(chart), file_name=f"{_slug(name)}.png", mime="image/png",
+                        key=f"{key}-png", on_click="ignore", icon=":material/image:")
+    svg.download_button("SVG", data=lambda: to_svg(chart).encode("utf-8"), file_name=f"{_slug(name)}.svg",
+                        mime="image/svg+xml", key=f"{key}-svg", on_click="ignore", icon=":material/image:")
+    csv.download_button("CSV", data=lambda: table.to_csv(index=False).encode("utf-8"), file_name=f"{_slug(name)}.csv",
+                        mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/table:")
+    with st.expander(f"Table: {name}", icon=":material/table_view:"):
+        st.dataframe(table, hide_index=True, width="stretch")
