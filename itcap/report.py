@@ -1,0 +1,436 @@
+"""The leadership report: a self-contained HTML file and a PDF with the same content.
+
+Executive summary (position, confidence, key gaps, perception verdicts), charts, recommendations and
+a methods appendix (tests used, thresholds, n per group, suppressed groups, how to reproduce every
+figure from the CLI). The reporting threshold is applied by :mod:`itcap.insights`, the comment
+threshold by :func:`surveys.exports.reportable_comments`; every piece of text that came from a
+person (names, evidence, comments) is escaped in the HTML and written as plain text in the PDF.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+from sqlmodel import Session
+
+from assessment import service as assessment_service
+from assessment.recommendations import RecommendationPlan
+from capability_model.positioning import DEFAULT_SEED, level_for_display
+from itcap import charts, insights
+from itcap.storage import utcnow
+from surveys.campaigns import list_campaigns
+from surveys.exports import reportable_comments
+
+
+class NothingToReport(ValueError):
+    """There is no assessment or survey to report on (message is user-facing)."""
+
+
+@dataclass
+class ReportContent:
+    generated_at: dt.datetime
+    assessment: insights.AssessmentInsight | None
+    campaign: insights.CampaignInsight | None
+    plan: RecommendationPlan | None
+    comments: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        if self.assessment:
+            return f"IT capability and perception review — {self.assessment.assessment.org_unit}"
+        return f"IT perception survey — {self.campaign.campaign.name}"
+
+
+def build_report(session: Session, assessment_id: int | None = None, campaign_id: int | None = None,
+                 *, include_assessment: bool = True, include_campaign: bool = True) -> ReportContent:
+    """Assemble what the report says. Default: the newest assessment and the newest campaign."""
+    if assessment_id is None and include_assessment:
+        newest = assessment_service.list_assessments(session)
+        assessment_id = newest[0].id if newest else None
+    if campaign_id is None and include_campaign:
+        campaigns = sorted(list_campaigns(session), key=lambda c: c.id, reverse=True)
+        campaign_id = campaigns[0].id if campaigns else None
+    if assessment_id is None and campaign_id is None:
+        raise NothingToReport("nothing to report: there is no assessment and no survey campaign yet "
+                              "(create one, or load the demo with 'itcap demo')")
+    assessment = insights.assessment_insight(session, assessment_id) if assessment_id is not None else None
+    mode_order = [m.id for m in assessment.model.ordered_modes] if assessment else []
+    campaign = insights.campaign_insight(session, campaign_id, mode_order=mode_order) if campaign_id is not None else None
+    if assessment is not None and not any(level is not None for level in assessment.result.consensus.values()):
+        if campaign is None or campaign.comparison is None:
+            raise NothingToReport(f"nothing to report: assessment {assessment_id} has no ratings yet"
+                                  + ("" if campaign is None else f" and campaign {campaign_id} has no reportable results"))
+    if assessment is None and campaign is not None and campaign.comparison is None:
+        raise NothingToReport(f"nothing to report for campaign {campaign_id}: {campaign.problem}")
+    plan = insights.recommendations(assessment, campaign) if assessment else None
+    comments = reportable_comments(session, campaign_id) if campaign is not None and campaign.comparison is not None else {}
+    return ReportContent(utcnow(), assessment, campaign, plan, comments)
+
+
+# -- what the summary says (shared by HTML and PDF) ------------------------------------------------
+def summary_points(content: ReportContent) -> list[str]:
+    points = []
+    a, c = content.assessment, content.campaign
+    if c and c.reading is not None:
+        names = {m.id: m.name for m in a.model.ordered_modes} if a else {}
+        reading = names.get(c.reading.position, "no operating mode" if c.reading.position == "none" else c.reading.position)
+        text = f"Survey reading: {reading}"
+        if a:
+            text += " — in agreement with the assessment." if c.reading.position == a.result.position else \
+                " — this differs from the assessment; see the perception section."
+        points.append(text)
+    if a and a.result.next_mode is not None and a.result.next_mode.gaps:
+        top = a.gaps_frame().head(5)
+        gaps = "; ".join(f"{row.capability} (level {row.consensus}, target {row.target})" for row in top.itertuples())
+        points.append(f"Largest gaps to {a.result.next_mode.name}: {gaps}.")
+    if c and c.comparison is not None:
+        verdicts = [s.get("verdict") for s in c.comparison["scales"]]
+        counts = {v: verdicts.count(v) for v in ("equivalent", "differs", "inconclusive")}
+        groups = " and ".join(c.instrument.group_name(g) for g in c.comparison["groups"])
+        text = (f"Perception ({groups}): of {len(verdicts)} scales, {counts['equivalent']} equivalent, "
+                f"{counts['differs']} differ, {counts['inconclusive']} inconclusive.")
+        differing = [s["name"] for s in c.comparison["scales"] if s.get("verdict") == "differs"]
+        if differing:
+            text += " The groups differ on: " + ", ".join(differing) + "."
+        elif counts["equivalent"] == len(verdicts) and verdicts:
+            text += " Both groups hold a consistent view."
+        points.append(text)
+    if content.plan and content.plan.first_100_days:
+        points.append("First 100 days: " + "; ".join(r.capability_name for r in content.plan.first_100_days) + ".")
+    return points
+
+
+def methods_points(content: ReportContent) -> list[str]:
+    points = []
+    a, c = content.assessment, content.campaign
+    if a:
+        result = a.result
+        points += [
+            f"Assessment '{a.assessment.name}' of {a.assessment.org_unit} on {a.assessment.assessed_on:%d %B %Y} against "
+            f"{a.model.name} (v{a.model.version}), {len(a.model.capabilities)} capabilities, {len(a.assessors)} assessors.",
+            "Consensus per capability = median of the assessors' levels (not-rated left out); the lead assessor's "
+            f"overrides replace it ({len(result.overridden)} in force: {', '.join(result.overridden) or 'none'}).",
+            "Attainment of a mode = 1 − Σ max(0, target − consensus) / Σ target, rated on the ISO/IEC 33020 scale "
+            "(N ≤ 15% < P ≤ 50% < L ≤ 85% < F). A mode is achieved when rated F, no capability is more than one level "
+            "short, and every lower mode is achieved. Position = the highest achieved mode.",
+            f"Confidence = share of {result.resamples or 0:,} bootstrap resamples of the assessors (seed {result.seed if result.seed is not None else DEFAULT_SEED}) "
+            "giving the same position.",
+        ]
+        rel = a.reliability
+        icc = rel.icc_by_type
+        parts = [f"{t} = {icc[t].icc:.2f}" for t in ("ICC1", "ICC2k", "ICC3k") if t in icc and icc[t].icc is not None]
+        alpha = rel.alpha.alpha
+        points.append("Inter-rater reliability (Shrout–Fleiss ICC, 95% CIs in the assessor section; Krippendorff's α ordinal): "
+                      + (", ".join(parts) or "not computable") + (f"; α = {alpha:.2f}" if alpha is not None else "")
+                      + f". ICC used the {rel.n_capabilities_icc} capabilities rated by every assessor.")
+    if c:
+        k = c.k
+        points.append(f"Survey '{c.campaign.name}': reporting threshold k = {k} (groups, filters and cross-tabs with fewer "
+                      f"responses are suppressed, including any that could be worked out by subtraction); free-text comments "
+                      f"are shown only when at least {c.campaign.comment_threshold} people commented, in random order.")
+        if c.comparison is not None:
+            comp = c.comparison
+            n = ", ".join(f"{c.instrument.group_name(g)} n = {v['n']}" for g, v in comp["groups"].items())
+            points.append(f"Responses analysed: {n}. Excluded: {comp['excluded']['flagged_rows']} flagged, "
+                          f"{comp['excluded']['empty_rows']} empty.")
+            if comp["suppressed"]:
+                points.append("Suppressed groups: " + "; ".join(f"{c.instrument.group_name(g)} ({comp['suppressed_reasons'][g]})" for g in comp["suppressed"]) + ".")
+            points.append(
+                "Per item and scale: Welch t-test (two-sided); Hedges' g with 95% CI; Mann–Whitney U (asymptotic, tie- and "
+                "continuity-corrected) with rank-biserial r; Holm- and Benjamini–Hochberg-adjusted p across items (and "
+                f"separately across scales); TOST equivalence with Welch t and margin ±{comp['margin']:g} points. Verdict: "
+                "equivalent if TOST p < .05, else differs if Holm-adjusted Welch p < .05, else inconclusive. Scale score = "
+                "mean of answered items after reverse coding, missing if fewer than half answered. Cronbach's α with 95% CI.")
+        elif c.problem:
+            points.append(f"No survey results are reported: {c.problem}")
+    reproduce = []
+    if a:
+        reproduce.append(f"itcap assess export {a.assessment.id} --out ratings.csv --overrides overrides.csv && "
+                         "itcap assess position ratings.csv --model MODEL.yaml --overrides overrides.csv --json -")
+    if c:
+        reproduce.append(f"itcap responses export {c.campaign.id} --format csv --out responses.csv && itcap analyze responses.csv "
+                         f"--instrument INSTRUMENT.yaml --group-col group --min-group-size {c.k} --json -")
+    points += [f"Reproduce: {command}" for command in reproduce]
+    versions = ", ".join(f"{name} {_version(name)}" for name in ("itcap", "scipy", "pingouin", "pandas", "numpy"))
+    points.append(f"Generated {content.generated_at:%d %B %Y %H:%M} UTC with {versions}.")
+    return points
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def report_charts(content: ReportContent) -> list[tuple[str, object]]:
+    """(title, altair chart) in report order."""
+    out = []
+    a, c = content.assessment, content.campaign
+    if a:
+        out.append(("Maturity: consensus against each mode's targets",
+                    charts.radar_chart(a.capability_labels(), a.radar_series(), a.model.max_level, min_level=min(0, a.model.min_level - 1))))
+        if a.result.next_mode is not None and a.result.next_mode.gaps:
+            out.append((f"Gaps to {a.result.next_mode.name}", charts.gap_chart(a.gaps_frame(), a.result.next_mode.name)))
+    if c and c.comparison is not None:
+        frame = c.scale_frame()
+        if len(frame):
+            first = c.instrument.scale_items(c.instrument.scales[0].id)[0]
+            low, high = c.instrument.item_range(first)
+            out.append(("Perception by scale (means with 95% CIs, verdicts)", charts.perception_chart(frame, low, high)))
+        ipa, cross = c.ipa_frame(), c.ipa_crosshairs()
+        if len(ipa) and cross:
+            pair = c.instrument.ipa_pairs[0]
+            low, high = c.instrument.item_range(c.instrument.item(pair.importance))
+            out.append(("Importance and performance of IT services", charts.ipa_chart(ipa, cross, low, high)))
+    if c:
+        out.append(("Response rates", charts.response_rate_chart(c.rates_frame())))
+    return out
+
+
+# -- HTML -------------------------------------------------------------------------------------------
+_CSS = """
+body{font-family:-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#222;max-width:960px;margin:2rem auto;padding:0 1rem;line-height:1.45}
+h1{font-size:1.8rem;margin-bottom:.2rem}h2{border-bottom:2px solid #0b5394;padding-bottom:.2rem;margin-top:2.2rem}
+.lead{font-size:1.25rem;font-weight:600;background:#eef4fb;border-left:6px solid #0b5394;padding:.8rem 1rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.6rem 0}th,td{border:1px solid #ccc;padding:.3rem .45rem;text-align:left;vertical-align:top}
+th{background:#f3f3f3}.muted{color:#666;font-size:.9rem}.chart{margin:1rem 0;overflow-x:auto}.rec{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;margin:.5rem 0}
+.comment{white-space:pre-wrap;border-left:3px solid #ccc;padding-left:.6rem;margin:.4rem 0}
+@media print{.chart{page-break-inside:avoid}h2{page-break-after:avoid}}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _table_html(frame: pd.DataFrame) -> str:
+    if frame is None or frame.empty:
+        return "<p class='muted'>No data.</p>"
+    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
+    rows = []
+    for record in frame.itertuples(index=False):
+        cells = []
+        for value in record:
+            if isinstance(value, float):
+                value = "" if pd.isna(value) else f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+            cells.append(f"<td>{_e(value)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def render_html(content: ReportContent) -> str:
+    a, c, plan = content.assessment, content.campaign, content.plan
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{_e(content.title)}</title>",
+             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{_CSS}</style></head><body>",
+             f"<h1>{_e(content.title)}</h1><p class='muted'>Generated {content.generated_at:%d %B %Y} by itcap</p>"]
+    parts.append("<h2>Executive summary</h2>")
+    if a:
+        parts.append(f"<p class='lead'>{_e(insights.position_headline(a))}</p>")
+    parts.append("<ul>" + "".join(f"<li>{_e(p)}</li>" for p in summary_points(content)) + "</ul>")
+    chart_list = report_charts(content)
+    if a:
+        parts.append("<h2>Maturity and position</h2>")
+        parts.append(_table_html(a.modes_frame()))
+        for title, chart in chart_list:
+            if title.startswith(("Maturity", "Gaps")):
+                parts.append(_chart_html(title, chart))
+        parts.append(f"<h3>Gaps to {_e(a.result.next_mode.name) if a.result.next_mode else 'the next mode'}</h3>")
+        parts.append(_table_html(a.gaps_frame().drop(columns=["capability_id"])))
+    if c:
+        parts.append("<h2>What business users and IT staff say</h2>")
+        if c.comparison is None:
+            parts.append(f"<p>{_e(c.problem)}</p>")
+        else:
+            for title, chart in chart_list:
+                if title.startswith(("Perception", "Importance")):
+                    parts.append(_chart_html(title, chart))
+            parts.append("<h3>Scales</h3>" + _table_html(c.scale_table()))
+            if content.comments:
+                parts.append("<h3>Comments</h3><p class='muted'>Shown because at least "
+                             f"{c.campaign.comment_threshold} people commented; in random order.</p>")
+                items = c.instrument.item_map()
+                for item_id, texts in content.comments.items():
+                    parts.append(f"<h4>{_e(items[item_id].text if item_id in items else item_id)}</h4>")
+                    parts.extend(f"<div class='comment'>{_e(t)}</div>" for t in texts)
+        parts.append("<h3>Participation</h3>")
+        for title, chart in chart_list:
+            if title == "Response rates":
+                parts.append(_chart_html(title, chart))
+        parts.append(_table_html(c.rates_table()))
+    if plan is not None:
+        parts.append("<h2>Recommendations</h2>")
+        if plan.next_mode_id is None:
+            parts.append("<p>Every operating mode is achieved.</p>")
+        else:
+            parts.append(f"<h3>First 100 days — towards {_e(plan.next_mode_name)}</h3>")
+            for rec in plan.first_100_days:
+                level = "not rated" if rec.consensus is None else f"{level_for_display(rec.consensus):g}"
+                parts.append(f"<div class='rec'><strong>{rec.rank}. {_e(rec.capability_name)}</strong> — {_e(rec.category_name)}, "
+                             f"level {_e(level)} → {rec.target}<br>{_e(rec.text)}</div>")
+            for category in plan.categories:
+                parts.append(f"<h3>{_e(category.category_name)}</h3><ul>")
+                for rec in category.recommendations:
+                    parts.append(f"<li><strong>{_e(rec.capability_name)}</strong> (priority {rec.priority:g}): {_e(rec.text)}</li>")
+                for finding in category.findings:
+                    parts.append(f"<li><em>What people say:</em> {_e(finding.statement)} {_e(finding.recommendation)}</li>")
+                parts.append("</ul>")
+    if a:
+        parts.append("<h2>Assessors</h2>")
+        parts.append(_chart_html("Where the assessors disagree", charts.disagreement_heatmap(a.heatmap_frame(), a.model.max_level)))
+    parts.append("<h2>Methods</h2><ul>" + "".join(f"<li>{_e(p)}</li>" for p in methods_points(content)) + "</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _chart_html(title: str, chart) -> str:
+    svg = charts.to_svg(chart)
+    encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    # An <img> of the SVG: self-contained, and nothing in the chart can run as script in the page.
+    return f"<figure class='chart'><img alt='{_e(title)}' src='data:image/svg+xml;base64,{encoded}' style='max-width:100%'><figcaption class='muted'>{_e(title)}</figcaption></figure>"
+
+
+# -- PDF --------------------------------------------------------------------------------------------
+def _font_dir() -> Path:
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+def render_pdf(content: ReportContent) -> bytes:
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    pdf = FPDF(format="A4")
+    fonts = _font_dir()
+    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVu", "I", str(fonts / "DejaVuSans-Oblique.ttf"))
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.set_title(content.title)
+    pdf.set_creator("itcap")
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    def heading(text: str, size: int = 15) -> None:
+        pdf.ln(3)
+        pdf.set_font("DejaVu", "B", size)
+        pdf.multi_cell(width, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(1)
+
+    def para(text: str, style: str = "", size: int = 10) -> None:
+        pdf.set_font("DejaVu", style, size)
+        pdf.multi_cell(width, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(1)
+
+    def bullet(text: str) -> None:
+        pdf.set_font("DejaVu", "", 10)
+        pdf.cell(5, 5, "•")
+        pdf.multi_cell(width - 5, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def image(title: str, chart) -> None:
+        png = charts.to_png(chart, scale=2)
+        from PIL import Image
+
+        with Image.open(io.BytesIO(png)) as im:
+            w_px, h_px = im.size
+        w_mm = min(width, w_px / 2 * 0.2646)  # 96 dpi at scale 2
+        h_mm = h_px / w_px * w_mm
+        if pdf.get_y() + h_mm > pdf.h - 20:
+            pdf.add_page()
+        pdf.image(io.BytesIO(png), x=pdf.l_margin + (width - w_mm) / 2, w=w_mm, h=h_mm)
+        para(title, "I", 9)
+
+    def table(frame: pd.DataFrame) -> None:
+        if frame is None or frame.empty:
+            para("No data.", "I")
+            return
+        pdf.set_font("DejaVu", "", 7.5)
+        with pdf.table(text_align="LEFT", line_height=4) as t:
+            row = t.row()
+            for column in frame.columns:
+                row.cell(str(column))
+            for record in frame.itertuples(index=False):
+                row = t.row()
+                for value in record:
+                    if isinstance(value, float):
+                        value = "" if pd.isna(value) else f"{value:.3g}"
+                    row.cell("" if value is None else str(value))
+        pdf.ln(2)
+
+    a, c, plan = content.assessment, content.campaign, content.plan
+    pdf.set_font("DejaVu", "B", 18)
+    pdf.multi_cell(width, 9, content.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    para(f"Generated {content.generated_at:%d %B %Y} by itcap", "I", 9)
+    heading("Executive summary")
+    if a:
+        para(insights.position_headline(a), "B", 12)
+    for point in summary_points(content):
+        bullet(point)
+    chart_list = dict(report_charts(content))
+    if a:
+        heading("Maturity and position")
+        table(a.modes_frame().drop(columns=["why not achieved"]))
+        for mode in a.result.modes:
+            if mode.reason:
+                bullet(f"{mode.name}: {mode.reason}")
+        for title, chart in chart_list.items():
+            if title.startswith(("Maturity", "Gaps")):
+                image(title, chart)
+        table(a.gaps_frame().drop(columns=["capability_id"]))
+    if c:
+        heading("What business users and IT staff say")
+        if c.comparison is None:
+            para(c.problem or "No results.")
+        else:
+            for title, chart in chart_list.items():
+                if title.startswith(("Perception", "Importance")):
+                    image(title, chart)
+            table(c.scale_table().drop(columns=["note"], errors="ignore"))
+            if content.comments:
+                heading("Comments", 12)
+                para(f"Shown because at least {c.campaign.comment_threshold} people commented; in random order.", "I", 9)
+                items = c.instrument.item_map()
+                for item_id, texts in content.comments.items():
+                    para(items[item_id].text if item_id in items else item_id, "B")
+                    for text in texts:
+                        bullet(text)
+        heading("Participation", 12)
+        table(c.rates_table())
+    if plan is not None:
+        heading("Recommendations")
+        if plan.next_mode_id is None:
+            para("Every operating mode is achieved.")
+        else:
+            heading(f"First 100 days — towards {plan.next_mode_name}", 12)
+            for rec in plan.first_100_days:
+                level = "not rated" if rec.consensus is None else f"{level_for_display(rec.consensus):g}"
+                para(f"{rec.rank}. {rec.capability_name} — {rec.category_name}, level {level} → {rec.target}", "B")
+                para(rec.text)
+            for category in plan.categories:
+                heading(category.category_name, 11)
+                for rec in category.recommendations:
+                    bullet(f"{rec.capability_name} (priority {rec.priority:g}): {rec.text}")
+                for finding in category.findings:
+                    bullet(f"What people say: {finding.statement} {finding.recommendation}")
+    heading("Methods")
+    for point in methods_points(content):
+        bullet(point)
+    return bytes(pdf.output())
+
+
+def write_report(content: ReportContent, path: str | Path) -> None:
+    path = Path(path)
+    if path.suffix.lower() == ".pdf":
+        path.write_bytes(render_pdf(content))
+    elif path.suffix.lower() in (".html", ".htm"):
+        path.write_text(render_html(content), encoding="utf-8")
+    else:
+        raise ValueError(f"{path}: the report is written as .html or .pdf")

@@ -1,0 +1,110 @@
+"""The leadership report: HTML and PDF content, threshold, escaping, the CLI."""
+
+import html
+
+import pytest
+from pypdf import PdfReader
+
+from itcap.cli import main
+from itcap.report import NothingToReport, build_report, render_html, render_pdf
+from itcap.storage import session_scope
+from tests import builders
+
+
+@pytest.fixture
+def populated(db_url):
+    ids = builders.people(db_url)
+    assessment_id = builders.supplier_assessment(db_url, ids)
+    campaign_id = builders.perception_campaign(db_url)
+    return db_url, assessment_id, campaign_id
+
+
+def test_html_report_states_position_verdicts_and_methods(populated):
+    url, assessment_id, campaign_id = populated
+    with session_scope(url) as session:
+        content = build_report(session, assessment_id, campaign_id)
+    page = render_html(content)
+    assert page.startswith("<!doctype html>") and "</html>" in page
+    assert "Supplier, with" in page and "confidence" in page
+    assert "Largest gaps to Business Partner" in page
+    assert "Communication" in page and "The groups differ on: Communication" in page
+    assert "First 100 days" in page
+    assert "reporting threshold k = 5" in page and "Business users n = 60" in page and "IT staff n = 30" in page
+    assert "itcap assess position" in page and "itcap analyze" in page
+    assert page.count("data:image/svg+xml;base64,") >= 5  # radar, gaps, perception, IPA, rates, heatmap
+
+
+def test_html_report_never_renders_people_text_as_markup(populated):
+    url, assessment_id, campaign_id = populated
+    with session_scope(url) as session:
+        content = build_report(session, assessment_id, campaign_id)
+    page = render_html(content)
+    assert "<script>alert" not in page
+    assert html.escape("<script>alert('x')</script> **faster** laptops") in page
+
+
+def test_comments_below_their_threshold_are_left_out(db_url):
+    ids = builders.people(db_url)
+    builders.supplier_assessment(db_url, ids)
+    campaign_id = builders.perception_campaign(db_url, comments=9)  # threshold is 10
+    with session_scope(db_url) as session:
+        content = build_report(session, campaign_id=campaign_id)
+    assert content.comments == {}
+    assert "Comment number" not in render_html(content)
+
+
+def test_a_group_below_the_threshold_is_not_reported(db_url):
+    ids = builders.people(db_url)
+    builders.supplier_assessment(db_url, ids)
+    campaign_id = builders.perception_campaign(db_url, n_business=40, n_it=4)
+    with session_scope(db_url) as session:
+        content = build_report(session, campaign_id=campaign_id)
+    page = render_html(content)
+    assert content.campaign.comparison is None
+    assert "Not enough responses to report" in page
+    assert "IT staff n =" not in page and "mean IT staff" not in page
+
+
+def test_pdf_report_opens_and_carries_the_same_summary(populated):
+    url, assessment_id, campaign_id = populated
+    with session_scope(url) as session:
+        content = build_report(session, assessment_id, campaign_id)
+    pdf = render_pdf(content)
+    assert pdf.startswith(b"%PDF-")
+    import io
+
+    reader = PdfReader(io.BytesIO(pdf))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert len(reader.pages) >= 4
+    assert "Executive summary" in text and "Supplier, with" in text
+    assert "First 100 days" in text and "Methods" in text
+    assert "reporting threshold k = 5" in text
+
+
+def test_nothing_to_report_is_a_clear_error(db_url):
+    builders.people(db_url)
+    with session_scope(db_url) as session, pytest.raises(NothingToReport, match="no assessment and no survey campaign"):
+        build_report(session)
+
+
+def test_cli_writes_html_and_pdf_and_refuses_bad_requests(populated, tmp_path, capsys):
+    url, assessment_id, campaign_id = populated
+    assert main(["report", str(assessment_id), "--campaign", str(campaign_id), "--out", str(tmp_path / "r.html")]) == 0
+    assert main(["report", "--out", str(tmp_path / "r.pdf")]) == 0
+    assert (tmp_path / "r.html").read_text().count("<h2>") >= 5
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
+    capsys.readouterr()
+    assert main(["report", "--out", str(tmp_path / "r.docx")]) == 1
+    assert "written as .html or .pdf" in capsys.readouterr().err
+    assert main(["report", "999", "--out", str(tmp_path / "x.html")]) == 1
+    assert "no assessment with id 999" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        main(["report"])
+    assert usage.value.code == 2
+
+
+def test_cli_on_an_empty_database_says_there_is_nothing_to_report(db_url, tmp_path, capsys):
+    builders.people(db_url)
+    assert main(["report", "--out", str(tmp_path / "r.html")]) == 1
+    assert "nothing to report" in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()
