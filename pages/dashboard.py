@@ -8,7 +8,9 @@ from capability_model.positioning import level_for_display
 from itcap import charts, insights
 from itcap.accounts import ADMIN, LEADERSHIP
 from itcap.ui import auth
-from itcap.ui.dashboard_data import cached_assessment, cached_campaign, cached_trends, choose_assessment, choose_campaign
+from itcap.ui.dashboard_data import (
+    cached_assessment, cached_campaign, cached_comments, cached_trends, choose_assessment, choose_campaign, report_bytes,
+)
 from itcap.ui.downloads import chart_with_downloads, table_with_download
 
 account = auth.require_role(LEADERSHIP, ADMIN)
@@ -16,6 +18,10 @@ st.title("Where IT stands")
 
 assessment_id = choose_assessment()
 campaign_id = choose_campaign()
+if campaign_id is not None:
+    st.sidebar.toggle("Exclude flagged responses", key="dashboard_exclude_flagged",
+                      help="Leave out responses flagged for straight-lining, implausibly fast completion or "
+                           "out-of-range numbers. Flagged responses are never deleted.")
 if assessment_id is None and campaign_id is None:
     st.info(
         "Nothing to show yet. An administrator creates an **assessment** (Administration → Assessments) "
@@ -118,6 +124,15 @@ with tabs[1]:
             chart_with_downloads(charts.perception_chart(scale_frame, low, high), campaign.scale_table(), "perception by scale", "perception")
         with st.expander("Every item", icon=":material/list:"):
             table_with_download(campaign.item_table(), "perception by item", "items")
+        comments = cached_comments(campaign_id, campaign.excluded_flagged)
+        if comments:
+            st.markdown("##### What people said")
+            st.caption(f"Shown because at least {campaign.campaign.comment_threshold} people commented; in random order.")
+            items = campaign.instrument.item_map()
+            for item_id, texts in comments.items():
+                with st.expander(f"{items[item_id].text} ({len(texts)})", icon=":material/chat:"):
+                    for text in texts:
+                        st.text(text)  # people's words, never rendered as markup
         ipa = campaign.ipa_frame()
         crosshairs = campaign.ipa_crosshairs()
         if len(ipa) and crosshairs:
@@ -203,4 +218,14 @@ with tabs[5]:
 
 # -- report -----------------------------------------------------------------------------------------------
 with tabs[6]:
-    st.info("The board report is built in a later step.")
+    st.markdown("##### Board report")
+    st.write("A self-contained report of what this dashboard shows — executive summary, charts, recommendations and "
+             "a methods appendix — with the reporting threshold applied. The same report comes from "
+             "`itcap report` on the command line.")
+    html_col, pdf_col, _ = st.columns([1, 1, 3])
+    html_col.download_button("HTML report", data=lambda: report_bytes(assessment_id, campaign_id, "html"),
+                             file_name="itcap-report.html", mime="text/html", key="report-html", on_click="ignore",
+                             icon=":material/description:", type="primary")
+    pdf_col.download_button("PDF report", data=lambda: report_bytes(assessment_id, campaign_id, "pdf"),
+                            file_name="itcap-report.pdf", mime="application/pdf", key="report-pdf", on_click="ignore",
+                            icon=":material/picture_as_pdf:")

@@ -72,3 +72,20 @@ def _choose(label: str, options: list[tuple[int, str]], key: str) -> int | None:
     labels = dict(options)
     with st.sidebar:
         return st.selectbox(label, [o[0] for o in options], format_func=labels.get, key=key)
+
+
+def cached_comments(campaign_id: int, exclude_flagged: bool) -> dict[str, list[str]]:
+    """Comments over the comment threshold; not cached, so that their order is fresh every time."""
+    from surveys.exports import reportable_comments
+
+    with session_scope() as session:
+        return reportable_comments(session, campaign_id, exclude_flagged=exclude_flagged)
+
+
+def report_bytes(assessment_id: int | None, campaign_id: int | None, fmt: str) -> bytes:
+    from itcap.report import build_report, render_html, render_pdf
+
+    with session_scope() as session:
+        content = build_report(session, assessment_id, campaign_id,
+                               include_assessment=assessment_id is not None, include_campaign=campaign_id is not None)
+    return render_pdf(content) if fmt == "pdf" else render_html(content).encode("utf-8")

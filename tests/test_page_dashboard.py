@@ -1,0 +1,80 @@
+"""AppTest: the leadership dashboard for each role, with data, without data, below the threshold."""
+
+import pytest
+
+from tests import builders
+from tests.support import app_test
+
+
+def _texts(at) -> str:
+    parts = [e.value for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "success", "error", "text")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.fixture
+def populated(db_url):
+    ids = builders.people(db_url)
+    builders.supplier_assessment(db_url, ids)
+    builders.perception_campaign(db_url)
+    return ids
+
+
+def test_leadership_sees_position_survey_reading_and_every_tab(populated):
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception
+    text = _texts(at)
+    assert "Where IT stands" in text
+    headline = [s.value for s in at.subheader][0]
+    assert headline.startswith("Supplier, with") and "below Business Partner's targets" in headline
+    assert "SURVEY READING" in text
+    assert "Business users and IT staff: scale scores with 95% confidence intervals" in text
+    assert "First 100 days — towards Business Partner" in text
+    assert "Where the assessors disagree" in text and "Inter-rater reliability" in text
+    assert "Response rates" in text
+    assert len(at.get("vega_lite_chart")) >= 6  # radar, gaps, perception, IPA, heatmap, rates
+
+
+def test_comments_are_plain_text_and_over_their_threshold(populated):
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    comments = [t.value for t in at.text]
+    assert "<script>alert('x')</script> **faster** laptops" in comments
+    assert sum(c.startswith("Comment number") for c in comments) == 11
+
+
+def test_admin_sees_the_dashboard_too(populated):
+    at = app_test(populated["admin"], page="pages/dashboard.py").run()
+    assert not at.exception and "Where IT stands" in _texts(at)
+
+
+@pytest.mark.parametrize("username", ["ana", "lead"])
+def test_assessors_are_not_served_the_dashboard(populated, username):
+    at = app_test(populated[username], page="pages/dashboard.py").run()
+    assert not at.exception
+    assert "Where IT stands" not in _texts(at)
+
+
+def test_empty_database_explains_what_to_do(db_url):
+    ids = builders.people(db_url)
+    at = app_test(ids["lee"], page="pages/dashboard.py").run()
+    assert not at.exception
+    assert any("Nothing to show yet" in i.value and "itcap demo" in i.value for i in at.info)
+
+
+def test_a_campaign_below_the_threshold_shows_no_numbers_and_says_why(db_url):
+    ids = builders.people(db_url)
+    builders.perception_campaign(db_url, n_business=30, n_it=3)
+    at = app_test(ids["lee"], page="pages/dashboard.py").run()
+    assert not at.exception
+    text = _texts(at)
+    assert "Not enough responses to report" in text and "at least 5" in text
+    assert "scale scores with 95% confidence intervals" not in text
+    assert "No assessment yet" in text
+
+
+def test_excluding_flagged_responses_is_offered_and_recomputes(populated):
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    toggle = at.toggle(key="dashboard_exclude_flagged")
+    toggle.set_value(True).run()
+    assert not at.exception
+    assert "Flagged responses excluded." in _texts(at)
