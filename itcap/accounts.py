@@ -118,6 +118,13 @@ def get_by_username(session: Session, username: str) -> Account | None:
     return session.exec(select(Account).where(Account.username == username.strip())).first()
 
 
+def get_by_username_casefold(session: Session, username: str) -> Account | None:
+    """Case-insensitive lookup, for e-mail addresses coming from single sign-on."""
+    from sqlalchemy import func
+
+    return session.exec(select(Account).where(func.lower(Account.username) == username.strip().lower())).first()
+
+
 def get_account(session: Session, account_id: int) -> Account | None:
     return session.get(Account, account_id)
 
@@ -204,3 +211,116 @@ def ensure_first_admin(session: Session, password: str | None) -> tuple[Account,
         password = generated = generate_password()
     account = create_account(session, "admin", password, [ADMIN], display_name="Administrator")
     return account, generated
+
+
+# -- administration: the rules that keep at least one administrator able to log in ----------------
+# An administrator cannot lock themselves out (disable their own account or drop their own admin
+# role), and the last active administrator can be neither disabled nor de-admined: there would be
+# nobody left to manage accounts except through the database.
+
+
+def is_locked(account: Account, now: dt.datetime | None = None) -> bool:
+    """Locked out after too many failed logins, and the lockout has not yet run out."""
+    if account.locked_until is None:
+        return False
+    locked_until = account.locked_until
+    if locked_until.tzinfo is None:  # SQLite gives naive datetimes back; they were stored as UTC
+        locked_until = locked_until.replace(tzinfo=dt.timezone.utc)
+    return locked_until > (now or utcnow())
+
+
+def active_admin_count(session: Session) -> int:
+    return sum(1 for a in session.exec(select(Account).where(Account.is_active == True)) if a.has_role(ADMIN))  # noqa: E712
+
+
+def role_change_problem(session: Session, actor: Account, account: Account, roles: list[str] | tuple[str, ...] | str) -> str | None:
+    """Why ``actor`` may not give ``account`` these roles, or None when the change is allowed."""
+    new = frozenset(normalise_roles(roles).split())
+    if ADMIN in new or not account.has_role(ADMIN):
+        return None
+    if account.id == actor.id:
+        return "you cannot remove your own administrator role; ask another administrator"
+    if account.is_active and active_admin_count(session) <= 1:
+        return f"{account.username!r} is the last active administrator; make someone else an administrator first"
+    return None
+
+
+def deactivation_problem(session: Session, actor: Account, account: Account) -> str | None:
+    """Why ``actor`` may not disable ``account``, or None when it is allowed."""
+    if account.id == actor.id:
+        return "you cannot disable your own account; ask another administrator"
+    if account.is_active and account.has_role(ADMIN) and active_admin_count(session) <= 1:
+        return f"{account.username!r} is the last active administrator; make someone else an administrator first"
+    return None
+
+
+def _audit(session: Session, actor: Account, action: str, account: Account, detail: str = "") -> None:
+    from itcap import audit
+
+    audit.record(session, actor.username, action, f"account:{account.username}", detail)
+
+
+def add_account(
+    session: Session,
+    username: str,
+    roles: list[str] | tuple[str, ...] | str,
+    *,
+    actor: Account,
+    display_name: str = "",
+    password: str | None = None,
+) -> tuple[Account, str | None]:
+    """An administrator creates an account. Without a password one is generated and returned (to be
+    shown once and handed over); with one, None is returned in its place. Audited."""
+    generated = None
+    if not password:
+        password = generated = generate_password()
+    account = create_account(session, username, password, roles, display_name)
+    _audit(session, actor, "account.create", account, f"roles: {account.roles or 'none'}; password "
+           + ("generated" if generated else "set by the administrator"))
+    return account, generated
+
+
+def change_roles(session: Session, account: Account, roles: list[str] | tuple[str, ...] | str, *, actor: Account) -> bool:
+    """Give ``account`` exactly these roles (audited); False when nothing changed. Raises
+    AccountError when the change would lock administrators out."""
+    problem = role_change_problem(session, actor, account, roles)
+    if problem:
+        raise AccountError(problem)
+    before = account.roles
+    set_roles(session, account, roles)
+    if account.roles == before:
+        return False
+    _audit(session, actor, "account.roles", account, f"{before or 'none'} → {account.roles or 'none'}")
+    return True
+
+
+def set_active(session: Session, account: Account, active: bool, *, actor: Account) -> bool:
+    """Enable or disable an account (audited); False when it already was. A disabled account cannot
+    log in and is logged out on its next page run."""
+    if account.is_active == active:
+        return False
+    if not active:
+        problem = deactivation_problem(session, actor, account)
+        if problem:
+            raise AccountError(problem)
+    account.is_active = active
+    session.add(account)
+    _audit(session, actor, "account.enable" if active else "account.disable", account)
+    return True
+
+
+def reset_password(session: Session, account: Account, *, actor: Account) -> str:
+    """Give ``account`` a new generated password (also clearing any lockout); returns it to be
+    shown once. Audited, without the password."""
+    password = generate_password()
+    set_password(session, account, password)
+    _audit(session, actor, "account.password_reset", account)
+    return password
+
+
+def unlock(session: Session, account: Account, *, actor: Account) -> None:
+    """Lift a login lockout and forget the failed attempts (audited)."""
+    account.failed_attempts = 0
+    account.locked_until = None
+    session.add(account)
+    _audit(session, actor, "account.unlock", account)

@@ -5,6 +5,7 @@ import streamlit as st
 from itcap import accounts
 from itcap.storage import session_scope
 from itcap.ui import auth
+from itcap.ui.sso import sso_configured, start_login
 
 st.title("itcap")
 st.caption("IT capability maturity and perception — Supplier, Business Partner or Business Leader?")
@@ -12,6 +13,15 @@ st.caption("IT capability maturity and perception — Supplier, Business Partner
 reason = st.session_state.pop("itcap_logout_reason", None)
 if reason:
     st.info(reason)
+refused = st.session_state.pop("itcap_sso_refused", None)
+if refused:
+    st.error(f"You are signed in as {refused}, but there is no active itcap account for that address. "
+             "Ask an administrator to create one with your e-mail address as the username.")
+
+if sso_configured():
+    if st.button("Log in with single sign-on", type="primary", icon=":material/key:"):
+        start_login()
+    st.caption("Or log in with an itcap account:")
 
 with st.form("login", border=True):
     st.subheader("Log in")

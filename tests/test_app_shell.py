@@ -87,3 +87,32 @@ def test_account_page_changes_the_password(db_url):
     assert [s.value for s in at.success] == ["Password changed."]
     with session_scope(db_url) as session:
         assert accounts.authenticate(session, "ana", "a brand new password").ok
+
+
+def test_single_sign_on_button_only_when_configured(db_url):
+    bootstrap(db_url)
+    plain = app_test().run()
+    assert not any(b.label == "Log in with single sign-on" for b in plain.button)
+    configured = app_test()
+    configured.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+        "client_id": "itcap", "client_secret": "secret", "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+    }
+    configured.run()
+    assert not configured.exception
+    assert any(b.label == "Log in with single sign-on" for b in configured.button)
+    assert [w.label for w in configured.text_input] == ["Username", "Password"], "local accounts keep working"
+
+
+def test_sso_identity_maps_to_an_active_account_by_email_case_insensitively(db_url):
+    from itcap.ui.sso import account_for_email
+
+    bootstrap(db_url)
+    _account(db_url, "Ana.Smith@example.org", ["assessor"])
+    assert account_for_email("ana.smith@EXAMPLE.org").username == "Ana.Smith@example.org"
+    assert account_for_email("someone.else@example.org") is None
+    with session_scope(db_url) as session:
+        account = accounts.get_by_username(session, "Ana.Smith@example.org")
+        account.is_active = False
+        session.add(account)
+    assert account_for_email("ana.smith@example.org") is None

@@ -56,5 +56,5 @@ def sidebar() -> None:
         roles = ", ".join(ROLE_LABELS[r] for r in sorted(account.role_set))
         st.caption(f"Signed in as **{account.display_name}** ({roles or 'no role'})")
         if st.button("Log out", icon=":material/logout:", key="itcap_logout"):
-            auth.log_out()
+            auth.log_out(end_sso=True)
             st.rerun()

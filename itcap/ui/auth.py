@@ -33,12 +33,12 @@ def current_account() -> Account | None:
     """The logged-in account, or None (also after a timeout, a disabled account or a deleted one)."""
     account_id = st.session_state.get(SESSION_ACCOUNT)
     if account_id is None:
-        return None
+        return _account_from_sso()
     now = utcnow()
     seen = st.session_state.get(SESSION_SEEN_AT) or now
     login_at = st.session_state.get(SESSION_LOGIN_AT) or now
     if now - seen > idle_timeout() or now - login_at > absolute_timeout():
-        log_out(reason="Your session timed out. Please log in again.")
+        log_out(reason="Your session timed out. Please log in again.", end_sso=True)
         return None
     with session_scope() as session:
         account = accounts.get_account(session, account_id)
@@ -49,6 +49,21 @@ def current_account() -> Account | None:
     return account
 
 
+def _account_from_sso() -> Account | None:
+    """A person signed in with the identity provider becomes the matching itcap account."""
+    from itcap.ui.sso import account_for_email, sso_email
+
+    email = sso_email()
+    if email is None:
+        return None
+    account = account_for_email(email)
+    if account is None:
+        st.session_state["itcap_sso_refused"] = email
+        return None
+    log_in(account)
+    return account
+
+
 def log_in(account: Account) -> None:
     now = utcnow()
     st.session_state[SESSION_ACCOUNT] = account.id
@@ -56,11 +71,15 @@ def log_in(account: Account) -> None:
     st.session_state[SESSION_SEEN_AT] = now
 
 
-def log_out(reason: str = "") -> None:
+def log_out(reason: str = "", end_sso: bool = False) -> None:
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     if reason:
         st.session_state["itcap_logout_reason"] = reason
+    if end_sso:
+        from itcap.ui.sso import end_login
+
+        end_login()
 
 
 def require_role(*roles: str) -> Account:
