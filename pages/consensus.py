@@ -1,8 +1,260 @@
-"""Placeholder until its issue lands."""
+"""Consensus: the lead assessor reconciles the assessors' ratings.
 
+Per capability the assessors' levels side by side with median, spread and the disagreement flag
+(flagged first), their evidence and confidence; overrides with a written rationale and their
+history; who has submitted (and reopening a submission); inter-rater reliability. Administrators
+see everything and may reopen submissions; only the assessment's lead assessor may override.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-from itcap.ui import auth
+from assessment import service
+from assessment.reliability import ICC_TYPES
+from assessment.service import DISAGREEMENT_SPREAD, AssessmentError
+from itcap.accounts import ADMIN, LEAD_ASSESSOR
+from itcap.charts import radar_chart
+from itcap.storage import session_scope
+from itcap.ui import auth, widgets
 
-auth.require_role()
-st.info("This page is being built.")
+account = auth.require_role(LEAD_ASSESSOR, ADMIN)
+
+ICC_READING = {
+    "ICC1": "one assessor's level, assessors treated as interchangeable (one-way model)",
+    "ICC2": "one assessor's level agrees in absolute terms with another's — the one to read for a single assessor",
+    "ICC3": "one assessor ranks capabilities like the others, ignoring that some rate higher overall",
+    "ICC1k": "the mean of all assessors, one-way model",
+    "ICC2k": "the panel's mean level agrees in absolute terms — the one to read for the consensus",
+    "ICC3k": "the panel's mean ranks capabilities consistently, ignoring overall severity",
+}
+
+
+def _reopen(assessment_id: int, account_id: int, name: str) -> None:
+    actor = auth.current_account()
+    if actor is None or actor.id != account.id:
+        return
+    try:
+        with session_scope() as session:
+            service.reopen_submission(session, assessment_id, account_id, actor=actor)
+        widgets.flash(f"{name}'s ratings are reopened: they can change them and submit again.")
+    except AssessmentError as exc:
+        widgets.flash(str(exc), "error")
+
+
+def _decide(assessment_id: int, capability_id: str, capability_name: str, withdraw: bool) -> None:
+    """Form callback: record an override (or its withdrawal) with the rationale typed."""
+    actor = auth.current_account()
+    if actor is None or actor.id != account.id:
+        return
+    prefix = f"cons_{'withdraw' if withdraw else 'override'}_{assessment_id}_{capability_id}"
+    level = None if withdraw else st.session_state.get(f"{prefix}_level")
+    rationale = st.session_state.get(f"{prefix}_rationale") or ""
+    try:
+        with session_scope() as session:
+            service.override_consensus(session, assessment_id, capability_id, level, rationale, actor=actor)
+    except AssessmentError as exc:
+        widgets.flash(f"{capability_name}: {exc}", "error")
+        return
+    widgets.flash(f"{capability_name}: override withdrawn, back to the median." if withdraw
+                  else f"{capability_name}: consensus set to level {level}.")
+    st.session_state[f"{prefix}_rationale"] = ""
+
+
+def _short(name: str, limit: int = 24) -> str:
+    """Spoke labels short enough to stay inside the radar's frame."""
+    return name if len(name) <= limit else name[: limit - 1].rstrip(" &,") + "…"
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+st.title("Consensus")
+
+with session_scope() as session:
+    if account.has_role(ADMIN):
+        assessments = service.list_assessments(session)
+    else:
+        assessments = [a for a in service.list_assessments(session, account_id=account.id)
+                       if service.is_lead(session, a.id, account)]
+if not assessments:
+    if account.has_role(ADMIN):
+        st.info("There are no assessments yet. Create one on the **Assessments** page.")
+    else:
+        st.info("You are not the lead assessor of any assessment. An administrator can make you the lead of an "
+                "assessment on the **Assessments** page.")
+    st.stop()
+
+assessment = widgets.pick_assessment(assessments, key="cons_assessment")
+with session_scope() as session:
+    model = service.model_for(session, assessment)
+    people = service.assessors(session, assessment.id)
+    progress = service.progress(session, assessment.id)
+    capability_consensus = service.consensus(session, assessment.id)
+    ratings = service.all_ratings(session, assessment.id)
+    reliability = service.assessment_reliability(session, assessment.id)
+    position = service.assessment_position(session, assessment.id)
+    is_lead = service.is_lead(session, assessment.id, account)
+
+is_open = assessment.status == service.OPEN
+can_override = is_lead and is_open
+can_reopen = (is_lead or account.has_role(ADMIN)) and is_open
+names = {p.username: p.display_name for p in people}
+lead_name = next((p.display_name for p in people if p.is_lead), "—")
+evidence = {(r.capability_id, username): r for r, username in ratings}
+capabilities = {c.id: c for c in model.capabilities}
+
+widgets.show_flash()
+if not is_open:
+    st.info("This assessment is closed: the consensus can no longer change.", icon=":material/lock:")
+elif not is_lead:
+    st.info(f"You are viewing as an administrator. Only the lead assessor, **{lead_name}**, can override the "
+            "consensus; you can reopen an assessor's submission.", icon=":material/visibility:")
+
+flagged = [c for c in capability_consensus if c.flagged]
+submitted = sum(1 for p in progress if p.submitted)
+position_name = model.mode(position.position).name if position.position != "none" else "None"
+metrics = st.container(horizontal=True)
+metrics.metric("Submitted", f"{submitted} of {len(progress)}", border=True)
+metrics.metric("Flagged", len(flagged), help=f"Capabilities whose levels are {DISAGREEMENT_SPREAD} or more apart.", border=True)
+metrics.metric("Overrides in force", sum(1 for c in capability_consensus if c.overridden), border=True)
+metrics.metric("Position", position_name, border=True,
+               delta=None if position.confidence is None else f"confidence {position.confidence:.0%}", delta_color="off",
+               delta_arrow="off",
+               help="The highest operating mode achieved on the current consensus (overrides included). Confidence = "
+                    "share of bootstrap resamples of the assessors that give the same position.")
+
+# -- assessors ----------------------------------------------------------------------------------------
+st.subheader("Assessors", anchor=False)
+for person in progress:
+    with st.container(border=True, horizontal=True, vertical_alignment="center"):
+        lead_mark = " · lead assessor" if person.is_lead else ""
+        st.markdown(f"**{person.display_name}** ({person.username}{lead_mark})", width="stretch")
+        extra = f", {person.not_rated} marked not rated" if person.not_rated else ""
+        st.markdown(f"{person.rated} of {person.total} rated{extra}", width="stretch")
+        if person.submitted:
+            st.markdown(f":green[:material/lock: Submitted {widgets.when(person.submitted_at)}]", width="stretch")
+            if can_reopen:
+                st.button("Reopen", key=f"cons_reopen_{person.account_id}", icon=":material/lock_open:",
+                          help="Unlock this assessor's ratings so they can change them (recorded in the audit log).",
+                          on_click=_reopen, args=(assessment.id, person.account_id, person.display_name))
+        else:
+            st.markdown(":orange[:material/edit: In progress]", width="stretch")
+
+# -- capabilities side by side -----------------------------------------------------------------------
+st.subheader("Ratings side by side", anchor=False)
+st.caption(f"Flagged capabilities first (levels {DISAGREEMENT_SPREAD} or more apart). Consensus = the median of the "
+           "levels given, unless the lead assessor has overridden it.")
+ordered = sorted(capability_consensus, key=lambda c: not c.flagged)  # stable: model order within each
+table = []
+for c in ordered:
+    row = {"Capability": capabilities[c.capability_id].name, "Flag": "⚠" if c.flagged else ""}
+    for username in names:
+        level = c.levels.get(username)
+        row[names[username]] = "—" if level is None else str(level)
+    row["Median"] = "—" if c.median is None else f"{c.median:g}"
+    row["Spread"] = "—" if c.spread is None else str(c.spread)
+    row["Consensus"] = "—" if c.effective is None else f"{c.effective:g}" + (" (override)" if c.overridden else "")
+    table.append(row)
+st.dataframe(pd.DataFrame(table), hide_index=True, key="cons_table", height=38 + 35 * len(table),
+             column_config={"Flag": st.column_config.TextColumn(width="small", help=f"⚠ = levels {DISAGREEMENT_SPREAD} or more apart")})
+
+st.subheader("Evidence and decisions", anchor=False)
+for c in ordered:
+    capability = capabilities[c.capability_id]
+    median = "no ratings" if c.median is None else f"median {c.median:g}"
+    label = f"{capability.name} — {median}" + ("" if c.spread is None else f", spread {c.spread}")
+    if c.overridden:
+        label += f" · consensus {c.override.level} (override)"
+    icon = ":material/warning:" if c.flagged else (":material/gavel:" if c.overridden else ":material/check:")
+    with st.expander(label, icon=icon, expanded=c.flagged and not c.overridden):
+        st.caption(f"{model.domain_name(capability.domain)} · {capability.description}")
+        for username, name in names.items():
+            rating = evidence.get((c.capability_id, username))
+            level = None if rating is None else rating.level
+            confidence = f" · confidence {rating.confidence}" if rating is not None and rating.confidence else ""
+            st.markdown(f"**{name}** — {widgets.level_text(model, level)}{confidence}")
+            widgets.plain_text(rating.evidence if rating else "", empty="No evidence written.")
+        if c.overridden:
+            o = c.override
+            st.markdown(f"**Consensus in force: {widgets.level_text(model, o.level)}** — set by {o.decided_by} on "
+                        f"{widgets.when(o.decided_at)} (the median is {widgets.level_text(model, c.median)}). Rationale:")
+            widgets.plain_text(o.rationale)
+        if can_override:
+            prefix = f"cons_override_{assessment.id}_{c.capability_id}"
+            with st.form(prefix, border=True):
+                start = c.effective if c.effective is not None else model.min_level
+                levels = model.level_values
+                default = min(levels, key=lambda v: (abs(v - start), v))
+                st.selectbox("Consensus level", levels, index=levels.index(default), key=f"{prefix}_level",
+                             format_func=lambda v: widgets.level_text(model, v))
+                st.text_area("Rationale (required)", key=f"{prefix}_rationale", max_chars=service.MAX_RATIONALE_CHARS,
+                             placeholder="Why should the consensus differ from the median? Cite the evidence.")
+                st.form_submit_button("Set consensus", key=f"{prefix}_submit", on_click=_decide,
+                                      args=(assessment.id, c.capability_id, capability.name, False))
+            if c.overridden:
+                prefix = f"cons_withdraw_{assessment.id}_{c.capability_id}"
+                with st.form(prefix, border=True):
+                    st.text_area("Why withdraw the override? (required)", key=f"{prefix}_rationale",
+                                 max_chars=service.MAX_RATIONALE_CHARS)
+                    st.form_submit_button("Withdraw override", key=f"{prefix}_submit", on_click=_decide,
+                                          args=(assessment.id, c.capability_id, capability.name, True))
+        if c.history:
+            st.markdown("**History**")
+            st.dataframe(pd.DataFrame([{
+                "When": widgets.when(o.decided_at), "Who": o.decided_by,
+                "Decision": "withdrawn" if o.level is None else f"level {o.level}", "Rationale": o.rationale,
+            } for o in reversed(c.history)]), hide_index=True, key=f"cons_history_{c.capability_id}")
+
+# -- reliability ----------------------------------------------------------------------------------------
+st.subheader("Inter-rater reliability", anchor=False)
+st.caption(f"{reliability.n_assessors} assessors, {reliability.n_capabilities} capabilities; ICC uses the "
+           f"{reliability.n_capabilities_icc} rated by every assessor, Krippendorff's α uses every capability rated "
+           "by at least two.")
+rows = []
+by_type = reliability.icc_by_type
+for icc_type in ICC_TYPES:
+    result = by_type[icc_type]
+    rows.append({
+        "Statistic": icc_type, "Value": _number(result.icc),
+        "95% CI": "—" if result.ci95 is None else f"{result.ci95[0]:.2f} to {result.ci95[1]:.2f}",
+        "What it says": ICC_READING[icc_type] + (f" — not computed: {result.reason}" if result.reason else ""),
+    })
+alpha = reliability.alpha
+rows.append({"Statistic": "Krippendorff's α (ordinal)", "Value": _number(alpha.alpha), "95% CI": "—",
+             "What it says": "agreement beyond chance on the ordered levels, missing ratings allowed"
+                             + (f" — not computed: {alpha.reason}" if alpha.reason else "")})
+st.table(pd.DataFrame(rows).set_index("Statistic"))
+for note in reliability.notes:
+    st.caption(note)
+with st.expander("What the numbers mean", icon=":material/help:"):
+    st.markdown(
+        f"- **Median** — the middle of the levels given (not rated left out); 2.5 means between 2 and 3.\n"
+        f"- **Spread** — highest minus lowest level given; {DISAGREEMENT_SPREAD} or more is flagged for discussion.\n"
+        "- **ICC** — how much of the difference between levels comes from real differences between capabilities "
+        "rather than from the assessors; below 0.5 poor, 0.5–0.75 moderate, 0.75–0.9 good, above 0.9 excellent "
+        "(Koo & Li 2016).\n"
+        "- **95% CI** — the range the ICC plausibly lies in; with few assessors it is wide, so read its lower end.\n"
+        "- **Krippendorff's α** — 1 is perfect agreement, 0 is what chance would give; 0.8 or more is reliable, "
+        "0.667–0.8 allows tentative conclusions (Krippendorff 2004).\n"
+        "- **Confidence of the position** — the share of 1,000 resamples of the assessors (drawn with replacement) "
+        "that give the same operating mode.")
+
+# -- consensus against the modes' targets ----------------------------------------------------------------
+st.subheader("Consensus against the operating modes", anchor=False)
+next_mode = position.next_mode
+summary = f"On the current consensus the IT function achieves **{position_name}**"
+if position.confidence is not None:
+    summary += f" (confidence {position.confidence:.0%})"
+summary += "."
+if next_mode is not None:
+    summary += (f" Next mode: **{next_mode.name}**, rated {next_mode.rating} ({next_mode.attainment:.0%} attained) with "
+                f"{len(next_mode.gaps)} capabilit{'y' if len(next_mode.gaps) == 1 else 'ies'} below target.")
+st.markdown(summary)
+series = {"Consensus": position.consensus}
+for mode in model.ordered_modes:
+    series[f"{mode.name} target"] = {cap: float(level) for cap, level in mode.targets.items()}
+spokes = [(c.id, _short(c.name)) for c in model.capabilities]
+st.altair_chart(radar_chart(spokes, series, model.max_level, min(model.min_level, 0), size=480), key="cons_radar", width="content")

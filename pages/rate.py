@@ -133,7 +133,10 @@ with card:
     else:
         current = None if rating is None else (NOT_RATED if rating.level is None else rating.level)
         save_args = (assessment.id, capability.id, capability.name)
-        st.radio(
+        levels_box = st.container(key="rate_levels")
+        with levels_box:
+            widgets.highlight_chosen_option("rate_levels")
+        levels_box.radio(
             "Level", options, index=options.index(current) if current in options else None,
             format_func=lambda v: "Not rated" if v == NOT_RATED else f"**{v} · {model.level_name(v)}**",
             captions=captions, key=level_key, on_change=_save, args=save_args,

@@ -89,3 +89,11 @@ def left_align_buttons(container_key: str) -> None:
     """Buttons in the keyed container read as a list: label left-aligned, wrapping under itself."""
     st.html(f"<style>.st-key-{container_key} button {{justify-content: flex-start; text-align: left;}}"
             f".st-key-{container_key} button div {{justify-content: flex-start; text-align: left;}}</style>")
+
+
+def highlight_chosen_option(container_key: str) -> None:
+    """In the keyed container, the chosen radio option and its caption stand out from the others."""
+    chosen = f'.st-key-{container_key} div:has(> [data-testid="stRadioOption"] input:checked)'
+    st.html(f"<style>{chosen} {{background: rgba(28, 131, 225, 0.08); border-radius: 0.5rem;"
+            f" box-shadow: 0 0 0 0.35rem rgba(28, 131, 225, 0.08);}}"
+            f'{chosen} [data-testid="stRadioCaption"] {{color: inherit;}}</style>')

@@ -1,0 +1,125 @@
+"""Real browser: an assessor rates a capability, reloads, and finds the rating still there; the page
+works on a 375 px phone. Screenshots go to test-artifacts/ for a human to look at."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from assessment import service
+from itcap import accounts
+from itcap.bootstrap import bootstrap
+from itcap.storage import dispose_engines, session_scope
+from tests.support import ROOT, StreamlitServer, login, wait_for_app
+
+pytestmark = pytest.mark.browser
+PASSWORD = "correct horse battery"
+ARTIFACTS = ROOT / "test-artifacts"
+EVIDENCE = "Account plans for 4 of 9 directorates; <b>no</b> satisfaction survey.\nInterviewed two directors."
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser-rate') / 'itcap.db'}"
+    bootstrap(url)
+    with session_scope(url) as session:
+        lead = accounts.create_account(session, "lee", PASSWORD, ["lead_assessor", "assessor"], "Lee Lead")
+        ana = accounts.create_account(session, "ana", PASSWORD, ["assessor"], "Ana Assessor")
+        phil = accounts.create_account(session, "phil", PASSWORD, ["assessor"], "Phil Phone")
+        from capability_model.store import ensure_default_model
+
+        assessment = service.create_assessment(
+            session, name="IT capability review 2026", org_unit="Corporate IT", model_id=ensure_default_model(session).id,
+            assessed_on=dt.date(2026, 3, 1), assessor_ids=[ana.id, phil.id], lead_id=lead.id, actor=lead)
+        model = service.model_for(session, assessment)
+    dispose_engines()
+    with StreamlitServer(url) as running:
+        running.db_url = url
+        running.assessment_id = assessment.id
+        running.model = model
+        yield running
+
+
+def _level(page, text: str):
+    return page.get_by_role("radiogroup", name="Level").locator('[data-testid="stRadioOption"]').filter(has_text=text)
+
+
+def _confidence(page, text: str):
+    return page.get_by_role("radiogroup", name="Confidence").get_by_role("radio", name=text)
+
+
+def _screenshot(page, name: str, width: int, height: int) -> None:
+    """The page from its top in a tall window (Streamlit scrolls inside its own container)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": width, "height": height})
+    page.evaluate("document.querySelector('[data-testid=\"stMain\"]')?.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def test_rating_saves_on_change_and_survives_a_reload(server, page):
+    first = server.model.capabilities[0]
+    login(page, server.url, "ana", PASSWORD)
+    page.get_by_role("heading", name="Score capabilities").wait_for()
+    assert page.get_by_role("heading", name=first.name).is_visible()
+    page.get_by_text(first.levels[3][:40]).wait_for()  # the level descriptors are on screen
+
+    _level(page, "3 · Defined").click()
+    wait_for_app(page)
+    page.get_by_role("textbox", name="Evidence").fill(EVIDENCE)
+    page.get_by_role("textbox", name="Evidence").press("Tab")  # leaving the box saves it
+    wait_for_app(page)
+    _confidence(page, "Medium").click()
+    wait_for_app(page)
+    page.get_by_text(re.compile(r"Saved \d")).wait_for()
+    page.get_by_test_id("stProgress").get_by_text("1 of 18").wait_for()
+    _screenshot(page, "rate-desktop.png", 1280, 1900)
+
+    with session_scope(server.db_url) as session:
+        ana = accounts.get_by_username(session, "ana")
+        saved = service.ratings_of(session, server.assessment_id, ana.id)[first.id]
+    assert (saved.level, saved.evidence, saved.confidence) == (3, EVIDENCE, "medium")
+
+    # A reload starts a new Streamlit session: log in again. The page resumes at the next capability
+    # to rate; the jump list shows the first one rated, and opening it shows everything as saved.
+    page.reload()
+    wait_for_app(page)
+    login(page, server.url, "ana", PASSWORD)
+    page.get_by_role("heading", name="Score capabilities").wait_for()
+    assert page.get_by_role("heading", name=server.model.capabilities[1].name).is_visible()
+    page.get_by_role("button", name=f"{first.name} · 3").click()
+    wait_for_app(page)
+    page.get_by_role("heading", name=first.name).wait_for()
+    assert _level(page, "3 · Defined").locator("input").is_checked()
+    assert not _level(page, "2 · Repeatable").locator("input").is_checked()
+    assert page.get_by_role("textbox", name="Evidence").input_value() == EVIDENCE
+    assert _confidence(page, "Medium").get_attribute("aria-checked") == "true"
+    assert page.get_by_test_id("stProgress").get_by_text("1 of 18").is_visible()
+
+
+def test_descriptors_are_readable_on_a_375px_phone(server, browser):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        login(page, server.url, "phil", PASSWORD)
+        page.get_by_role("heading", name="Score capabilities").wait_for()
+        first = server.model.capabilities[0]
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375 + 2, f"the page scrolls sideways: {width}px wide"
+        for level in (1, 5):
+            descriptor = page.get_by_text(first.levels[level][:40])
+            descriptor.scroll_into_view_if_needed()
+            box = descriptor.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375 + 1
+            size = float(descriptor.evaluate("e => getComputedStyle(e).fontSize").removesuffix("px"))
+            assert size >= 13, f"descriptor text is {size}px"
+        _level(page, "2 · Repeatable").click()
+        wait_for_app(page)
+        page.get_by_text(re.compile(r"Saved \d")).wait_for()
+        _screenshot(page, "rate-375px.png", 375, 2600)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 2
+    finally:
+        context.close()

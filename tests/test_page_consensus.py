@@ -1,0 +1,222 @@
+"""AppTest: the lead assessor's "Consensus" page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assessment import service
+from itcap import accounts
+from itcap.bootstrap import bootstrap
+from itcap.storage import dispose_engines, session_scope, utcnow
+from itcap.ui.auth import SESSION_ACCOUNT, SESSION_LOGIN_AT, SESSION_SEEN_AT
+from tests.support import ROOT, app_test
+
+PASSWORD = "correct horse battery"
+PAGE = "pages/consensus.py"
+HOSTILE = '<img src=x onerror=alert(1)> **not bold** <b>raw</b>'
+
+
+@pytest.fixture(scope="module")
+def populated(sqlite_template, tmp_path_factory):
+    """Built once, copied per test: lead ``lee`` with assessors ``ana`` and ``bob``; ``lou`` holds the
+    lead_assessor role but leads nothing; ``dir`` is leadership; ``admin`` from bootstrap.
+
+    Ratings: the first capability 1/3/3 (flagged, Ana's evidence hostile markup), the second
+    2/2/2, the rest 2/3/2; Ana has submitted."""
+    path = tmp_path_factory.mktemp("consensus") / "populated.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    bootstrap(url)
+    with session_scope(url) as session:
+        lee = accounts.create_account(session, "lee", PASSWORD, ["lead_assessor", "assessor"], "Lee Lead")
+        ana = accounts.create_account(session, "ana", PASSWORD, ["assessor"], "Ana Assessor")
+        bob = accounts.create_account(session, "bob", PASSWORD, ["assessor"], "Bob Assessor")
+        lou = accounts.create_account(session, "lou", PASSWORD, ["lead_assessor"], "Lou Otherlead")
+        boss = accounts.create_account(session, "dir", PASSWORD, ["leadership"], "Dana Director")
+        from capability_model.store import ensure_default_model
+
+        model_id = ensure_default_model(session).id
+        assessment = service.create_assessment(
+            session, name="Review 2026", org_unit="Corporate IT", model_id=model_id, assessed_on=dt.date(2026, 3, 1),
+            assessor_ids=[ana.id, bob.id], lead_id=lee.id, actor=lee)
+        model = service.model_for(session, assessment)
+        caps = model.capability_ids
+        for i, cap in enumerate(caps):
+            levels = {"ana": 1, "bob": 3, "lee": 3} if i == 0 else ({"ana": 2, "bob": 2, "lee": 2} if i == 1 else {"ana": 2, "bob": 3, "lee": 2})
+            for who, level in levels.items():
+                person = {"ana": ana, "bob": bob, "lee": lee}[who]
+                evidence = HOSTILE if (i == 0 and who == "ana") else f"{who} saw level {level}"
+                service.save_rating(session, assessment.id, person, cap, level, evidence=evidence,
+                                    confidence="low" if who == "ana" else "high")
+        service.submit(session, assessment.id, ana)
+        ids = {a.username: a.id for a in accounts.list_accounts(session)}
+    dispose_engines()
+    return path, {"ids": ids, "assessment": assessment.id, "model": model, "model_id": model_id}
+
+
+@pytest.fixture
+def setup(populated, tmp_path, monkeypatch):
+    path, info = populated
+    target = tmp_path / "itcap.db"
+    shutil.copyfile(path, target)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("ITCAP_DATABASE_URL", url)
+    yield {**info, "url": url}
+    dispose_engines()
+
+
+def _direct(account_id: int) -> AppTest:
+    """The page file on its own (no navigation), so its own role check is what is tested."""
+    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
+    at.session_state[SESSION_ACCOUNT] = account_id
+    at.session_state[SESSION_LOGIN_AT] = utcnow()
+    at.session_state[SESSION_SEEN_AT] = utcnow()
+    return at
+
+
+def _prefix(setup, kind: str, cap: str) -> str:
+    return f"cons_{kind}_{setup['assessment']}_{cap}"
+
+
+def _history(setup, cap):
+    with session_scope(setup["url"]) as session:
+        return service.override_history(session, setup["assessment"], cap)
+
+
+@pytest.mark.parametrize("username", ["dir", "ana"])
+def test_page_is_refused_without_lead_or_admin_role(setup, username):
+    at = app_test(setup["ids"][username], page=PAGE).run()
+    assert not at.exception
+    assert "Consensus" not in [t.value for t in at.title]
+    direct = _direct(setup["ids"][username]).run()
+    assert [e.value for e in direct.error] == ["You do not have access to this page."]
+    assert not direct.dataframe
+
+
+def test_lead_assessor_role_without_an_assessment_to_lead(setup):
+    at = app_test(setup["ids"]["lou"], page=PAGE).run()
+    assert not at.exception
+    assert any("not the lead assessor of any assessment" in i.value for i in at.info)
+    assert not at.dataframe
+
+
+def test_lead_sees_levels_side_by_side_flagged_first(setup):
+    model = setup["model"]
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert not at.exception
+    assert at.title[0].value == "Consensus"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Submitted"] == "1 of 3" and metrics["Flagged"] == "1" and metrics["Overrides in force"] == "0"
+    assert metrics["Position"] in {m.name for m in model.modes} | {"None"}
+    table = at.dataframe[0].value
+    first = table.iloc[0]
+    assert first["Capability"] == model.capabilities[0].name and first["Flag"] == "⚠"
+    assert (first["Ana Assessor"], first["Bob Assessor"], first["Lee Lead"]) == ("1", "3", "3")
+    assert (first["Median"], first["Spread"], first["Consensus"]) == ("3", "2", "3")
+    assert (table["Flag"] == "⚠").sum() == 1
+    # The flagged capability's expander comes first, open, with a warning icon.
+    assert at.expander[0].label.startswith(model.capabilities[0].name)
+
+
+def test_evidence_and_confidence_of_each_assessor_shown_as_plain_text(setup):
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    texts = [t.value for t in at.text]
+    assert HOSTILE in texts
+    assert "bob saw level 3" in texts
+    markdown = [m.value for m in at.markdown]
+    assert "**Ana Assessor** — 1 · Initial · confidence low" in markdown
+    assert not any("<img" in value for value in markdown + [c.value for c in at.caption])
+
+
+def test_override_requires_a_rationale_then_is_kept_with_who_and_when(setup):
+    cap = setup["model"].capabilities[0]
+    prefix = _prefix(setup, "override", cap.id)
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    at.selectbox(key=f"{prefix}_level").set_value(2)
+    at.text_area(key=f"{prefix}_rationale").input("   ")
+    at.button(key=f"{prefix}_submit").click().run()
+    assert any("rationale" in e.value for e in at.error)
+    assert _history(setup, cap.id) == []
+
+    at.selectbox(key=f"{prefix}_level").set_value(2)
+    at.text_area(key=f"{prefix}_rationale").input("Records show the process is followed by one team only.")
+    at.button(key=f"{prefix}_submit").click().run()
+    assert not at.exception
+    assert any("consensus set to level 2" in s.value for s in at.success)
+    [row] = _history(setup, cap.id)
+    assert (row.level, row.decided_by, row.rationale) == (2, "lee", "Records show the process is followed by one team only.")
+
+    after = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert {m.label: m.value for m in after.metric}["Overrides in force"] == "1"
+    assert after.dataframe[0].value.iloc[0]["Consensus"] == "2 (override)"
+    assert any(m.value.startswith("**Consensus in force: 2 · Repeatable** — set by lee") for m in after.markdown)
+    [history] = [d.value for d in after.dataframe if "Rationale" in d.value.columns]
+    assert history.iloc[0]["Who"] == "lee" and history.iloc[0]["Decision"] == "level 2"
+
+
+def test_withdrawing_an_override_needs_a_rationale_and_returns_to_the_median(setup):
+    cap = setup["model"].capabilities[0]
+    with session_scope(setup["url"]) as session:
+        service.override_consensus(session, setup["assessment"], cap.id, 2, "first decision",
+                                   actor=accounts.get_by_username(session, "lee"))
+    prefix = _prefix(setup, "withdraw", cap.id)
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    at.button(key=f"{prefix}_submit").click().run()
+    assert any("rationale" in e.value for e in at.error)
+    at.text_area(key=f"{prefix}_rationale").input("New evidence supports the median.")
+    at.button(key=f"{prefix}_submit").click().run()
+    assert any("override withdrawn" in s.value for s in at.success)
+    assert [(o.level, o.rationale) for o in _history(setup, cap.id)] == [(2, "first decision"), (None, "New evidence supports the median.")]
+    after = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert after.dataframe[0].value.iloc[0]["Consensus"] == "3"
+
+
+def test_lead_reopens_a_submission(setup):
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert [b.key for b in at.button if b.key and b.key.startswith("cons_reopen_")] == [f"cons_reopen_{setup['ids']['ana']}"]
+    at.button(key=f"cons_reopen_{setup['ids']['ana']}").click().run()
+    assert not at.exception
+    assert any("reopened" in s.value for s in at.success)
+    with session_scope(setup["url"]) as session:
+        assert all(p.submitted_at is None for p in service.progress(session, setup["assessment"]))
+
+
+def test_admin_sees_everything_read_only_but_may_reopen(setup):
+    at = app_test(setup["ids"]["admin"], page=PAGE).run()
+    assert not at.exception
+    assert any("viewing as an administrator" in i.value and "Lee Lead" in i.value for i in at.info)
+    assert not at.text_area  # no override or withdraw forms
+    assert at.button(key=f"cons_reopen_{setup['ids']['ana']}")
+    assert HOSTILE in [t.value for t in at.text]
+
+
+def test_reliability_table_has_the_six_icc_forms_and_alpha(setup):
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    table = at.table[0].value
+    assert list(table.index) == ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k", "Krippendorff's α (ordinal)"]
+    with session_scope(setup["url"]) as session:
+        report = service.assessment_reliability(session, setup["assessment"])
+    icc2 = report.icc_by_type["ICC2"]
+    assert table.loc["ICC2", "Value"] == f"{icc2.icc:.2f}"
+    assert table.loc["ICC2", "95% CI"] == f"{icc2.ci95[0]:.2f} to {icc2.ci95[1]:.2f}"
+    assert table.loc["Krippendorff's α (ordinal)", "Value"] == f"{report.alpha.alpha:.2f}"
+    assert any(e.label == "What the numbers mean" for e in at.expander)
+
+
+def test_reliability_says_why_when_it_cannot_be_computed(setup):
+    with session_scope(setup["url"]) as session:
+        lee = accounts.get_by_username(session, "lee")
+        solo = service.create_assessment(session, name="Solo", org_unit="Digital", model_id=setup["model_id"], assessed_on=dt.date(2026, 9, 1),
+                                         assessor_ids=[], lead_id=lee.id, actor=lee)
+        service.save_rating(session, solo.id, lee, setup["model"].capability_ids[0], 3)
+        solo_id = solo.id
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    at.selectbox(key="cons_assessment").set_value(solo_id).run()
+    assert not at.exception
+    table = at.table[0].value
+    assert (table["Value"] == "—").all()
+    assert all("not computed" in text for text in table["What it says"])
