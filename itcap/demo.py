@@ -1,5 +1,287 @@
-"""The demo organisation (``itcap demo``)."""
+"""The demo organisation (``itcap demo``): a populated app a newcomer can log in to within a minute.
+
+What it creates, in one transaction (all or nothing):
+
+* demo accounts — ``lead`` (lead assessor and assessor), ``assessor1``, ``assessor2`` (assessors)
+  and ``director`` (leadership) — with random passwords that appear only in the returned report
+  (the database keeps argon2id hashes, as for every account);
+* an assessment "IT capability review <year>" of "Corporate IT" against the shipped default model,
+  rated by the three assessors. The ratings are drawn from a seeded ``numpy.random.Generator``
+  around a "true" profile of an IT function that is solidly Supplier with gaps to Business Partner:
+  operations (service desk, incidents, change, infrastructure, security) around level 3,
+  relationships, architecture, portfolio, analysis and innovation around 2. Each assessor adds
+  noise (mostly 0 or ±1, occasionally ±2), two or three capabilities end up flagged (levels two or
+  more apart), ``assessor1`` and ``assessor2`` have submitted, the lead has two capabilities to go
+  and has overridden one flagged capability's consensus with a written rationale;
+* (later) a perception survey campaign with responses — see :func:`_demo_campaign`.
+
+Draws that do not tell that story (another position, too many or too few flags) are redrawn from the
+same generator, so every seed gives the same kind of demo and the same seed gives the same demo.
+
+Running it again on a database that has the demo reports "demo already loaded" and changes nothing;
+on a database where some demo usernames are taken by real accounts it refuses, naming them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlmodel import Session, select
+
+from itcap import accounts
+from itcap.accounts import ASSESSOR, LEAD_ASSESSOR, LEADERSHIP, ROLE_LABELS, Account
+from itcap.cli.common import CliError
+from itcap.storage import session_scope, today
+
+ORG_UNIT = "Corporate IT"
+ASSESSMENT_NAME = "IT capability review {year}"
+
+# username, display name, roles — the lead first: it creates the assessment.
+DEMO_ACCOUNTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("lead", "Lee Ward", (LEAD_ASSESSOR, ASSESSOR)),
+    ("assessor1", "Ana Patel", (ASSESSOR,)),
+    ("assessor2", "Chris Okafor", (ASSESSOR,)),
+    ("director", "Dana Brooks", (LEADERSHIP,)),
+)
+ASSESSOR_USERNAMES = ("lead", "assessor1", "assessor2")
+SUBMITTED = ("assessor1", "assessor2")
+LEAD_STILL_TO_RATE = 2  # the lead works through the model in order and has this many left
+
+# The "true" maturity of the demo IT function (default model ids; others fall back to level 2).
+TRUE_PROFILE: dict[str, int] = {
+    "business_relationship_management": 2,
+    "technology_strategy_innovation": 2,
+    "enterprise_architecture": 2,
+    "data_management": 2,
+    "portfolio_management": 2,
+    "programme_project_management": 3,
+    "business_analysis": 2,
+    "service_desk": 3,
+    "incident_management": 3,
+    "change_enablement": 3,
+    "service_level_management": 3,
+    "service_continuity": 2,
+    "technology_infrastructure": 3,
+    "supplier_management": 3,
+    "workforce_skills": 2,
+    "it_governance": 3,
+    "it_financial_management": 2,
+    "information_security": 3,
+}
+NOISE = ((-1, 0.15), (0, 0.70), (1, 0.15))
+TARGET_POSITION = "supplier"
+MIN_CONFIDENCE = 0.6
+MAX_DRAWS = 500
+
+# Evidence an assessor might write at each level; generic on purpose ({cap} = capability name).
+EVIDENCE = {
+    1: (
+        "Interviews only: people described how {cap} is done, but nothing is written down and it depends on who is "
+        "involved. Asked for reports or records and none exist.",
+        "No owner for {cap}. Two managers gave different accounts of the process; no documents or measures seen.",
+    ),
+    2: (
+        "Some teams have their own templates for {cap}; practice differs between teams and nobody checks it. "
+        "Saw examples from two teams, not consistent with each other.",
+        "{Cap}: a draft procedure from last year, followed in the central team only. No regular reporting; "
+        "the directorates we spoke to did not know it existed.",
+    ),
+    3: (
+        "Documented {cap} process with a named owner, used across the organisation. Sampled ten recent records "
+        "and nine followed it. Monthly report seen, but the figures are not used to steer.",
+        "{Cap}: agreed standard and templates on the intranet, owner interviewed, staff could describe the "
+        "process. Reporting is regular; no targets yet.",
+    ),
+    4: (
+        "{Cap} is measured against targets; trend reports are reviewed at the monthly management meeting and "
+        "exceptions are acted on (minutes and action log seen).",
+        "Targets and dashboards for {cap}; two recent decisions cited the data. Measures are reviewed quarterly.",
+    ),
+    5: (
+        "{Cap} improves from evidence: a year of improvement actions traced to measures, and business leaders "
+        "gave examples of the value it added.",
+        "{Cap} is benchmarked with peers and adapts as needs change; the business recognises it as a strength.",
+    ),
+}
+OVERRIDE_RATIONALE = (
+    "Assessors were {spread} levels apart ({levels}). We reviewed the evidence together: the higher ratings "
+    "relied on the new {cap} procedure, but the records we sampled show it is followed in the central team "
+    "only, so the panel agreed level {level} ({level_name}) until it is used across the organisation."
+)
 
 
-def load_demo(seed: int = 2026) -> str:
-    raise NotImplementedError("itcap demo is built with the assessment UI")
+@dataclass
+class DemoReport:
+    """What ``itcap demo`` prints: the accounts with their one-time passwords, then what was created."""
+
+    seed: int
+    passwords: list[tuple[str, str, str, str]] = field(default_factory=list)  # username, name, roles, password
+    sections: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        lines = [f"itcap demo loaded (seed {self.seed})", "",
+                 "Demo accounts — passwords are shown only now and are not stored in clear; note them:"]
+        width = max((len(u) for u, *_ in self.passwords), default=8)
+        for username, name, roles, password in self.passwords:
+            lines.append(f"  {username:<{width}}  {password}  {name} ({roles})")
+        for section in self.sections:
+            lines += ["", section]
+        lines += ["", "Start the app with `itcap serve` and log in with one of the accounts above."]
+        return "\n".join(lines)
+
+
+class DemoRefused(CliError):
+    """The database already holds accounts with the demo's usernames that are not the demo's."""
+
+
+def load_demo(seed: int = 2026, url: str | None = None) -> str:
+    """Load the demo organisation into the database (``url`` or ``ITCAP_DATABASE_URL``) and return
+    the printable report, passwords included. The database must be bootstrapped (``itcap init``)."""
+    with session_scope(url) as session:
+        existing = _existing_demo(session)
+        if existing is not None:
+            return existing
+        rng = np.random.default_rng(seed)
+        report = DemoReport(seed)
+        people = _demo_accounts(session, report)
+        _demo_assessment(session, rng, people, report)
+        # -- survey campaign: the perception survey part of the demo is added here, e.g.
+        #    _demo_campaign(session, rng, people, report) — a campaign of the default instrument with
+        #    business-user and IT-staff responses, its section appended to ``report.sections``.
+    return report.text()
+
+
+def _existing_demo(session: Session) -> str | None:
+    """The "already loaded" message, None for a database without the demo; refuses a clash."""
+    usernames = [username for username, *_ in DEMO_ACCOUNTS]
+    taken = [a.username for a in session.exec(select(Account).where(Account.username.in_(usernames)))]  # type: ignore[attr-defined]
+    if not taken:
+        return None
+    if sorted(taken) == sorted(usernames):
+        from assessment.service import list_assessments
+
+        lead = accounts.get_by_username(session, "lead")
+        demo = [a for a in list_assessments(session, account_id=lead.id) if a.org_unit == ORG_UNIT]
+        if demo:
+            return (f"demo already loaded: accounts {', '.join(usernames)} and assessment #{demo[0].id} "
+                    f"({demo[0].name}, {demo[0].org_unit}) exist; nothing changed. The passwords were printed "
+                    "when the demo was first loaded; an administrator can set new ones on the Accounts page.")
+    raise DemoRefused(
+        f"cannot load the demo: this database already has account(s) {', '.join(sorted(taken))} that the demo "
+        "would create; load the demo into a fresh database (set ITCAP_DATABASE_URL to a new SQLite file)")
+
+
+def _demo_accounts(session: Session, report: DemoReport) -> dict[str, Account]:
+    people: dict[str, Account] = {}
+    for username, name, roles in DEMO_ACCOUNTS:
+        password = accounts.generate_password()
+        people[username] = accounts.create_account(session, username, password, list(roles), name)
+        report.passwords.append((username, name, ", ".join(ROLE_LABELS[r] for r in roles), password))
+    return people
+
+
+@dataclass(frozen=True)
+class _Panel:
+    levels: np.ndarray  # capabilities × assessors (ASSESSOR_USERNAMES order), NaN = not rated
+    noise: np.ndarray  # the noise each level carries (for confidence)
+    override_capability: str
+    override_level: int
+
+
+def _draw_panel(rng: np.random.Generator, capability_ids: list[str], truth: np.ndarray,
+                min_level: int, max_level: int) -> _Panel:
+    n_caps, n_assessors = len(capability_ids), len(ASSESSOR_USERNAMES)
+    steps, weights = zip(*NOISE)
+    noise = rng.choice(steps, size=(n_caps, n_assessors), p=weights)
+    # The lead's override: two assessors read the policy, not the practice, and rate one and two
+    # levels above what the records show; the lead rates what the records show.
+    rated_by_all = n_caps - LEAD_STILL_TO_RATE
+    candidates = [i for i in range(rated_by_all) if truth[i] + 2 <= max_level]
+    override = int(rng.choice(candidates))
+    noise[override] = (0, *rng.permutation([1, 2]))
+    # One or two more contested capabilities: one assessor two levels off.
+    others = [i for i in range(rated_by_all) if i != override]
+    for i in rng.choice(others, size=int(rng.integers(1, 3)), replace=False):
+        noise[i] = 0
+        noise[i, rng.integers(n_assessors)] = rng.choice([-2, 2])
+    levels = np.clip(truth[:, None] + noise, min_level, max_level).astype(float)
+    # The lead (column 0) has not reached the last capabilities yet.
+    levels[n_caps - LEAD_STILL_TO_RATE:, 0] = np.nan
+    return _Panel(levels, np.abs(levels - truth[:, None]), capability_ids[override], int(truth[override]))
+
+
+def _story_holds(model, panel: _Panel) -> bool:
+    from assessment.service import DISAGREEMENT_SPREAD
+    from capability_model.positioning import position
+
+    lo, hi = np.nanmin(panel.levels, axis=1), np.nanmax(panel.levels, axis=1)
+    flagged = int(np.sum(hi - lo >= DISAGREEMENT_SPREAD))
+    if not 2 <= flagged <= 3:
+        return False
+    result = position(model, panel.levels, {panel.override_capability: panel.override_level}, resamples=200, seed=0)
+    return result.position == TARGET_POSITION and (result.confidence or 0) >= MIN_CONFIDENCE
+
+
+def _demo_assessment(session: Session, rng: np.random.Generator, people: dict[str, Account], report: DemoReport) -> int:
+    from assessment import service
+    from capability_model.store import ensure_default_model
+
+    record = ensure_default_model(session)
+    lead = people["lead"]
+    assessment = service.create_assessment(
+        session, name=ASSESSMENT_NAME.format(year=today().year), org_unit=ORG_UNIT, model_id=record.id,
+        assessed_on=today(), assessor_ids=[people[u].id for u in ASSESSOR_USERNAMES], lead_id=lead.id, actor=lead)
+    model = service.model_for(session, assessment)
+    ids = model.capability_ids
+    truth = np.array([min(max(TRUE_PROFILE.get(cap, 2), model.min_level), model.max_level) for cap in ids], dtype=float)
+
+    panel = None
+    for _ in range(MAX_DRAWS):
+        panel = _draw_panel(rng, ids, truth, model.min_level, model.max_level)
+        if _story_holds(model, panel):
+            break
+
+    confidence_p = {0: (0.15, 0.5, 0.35), 1: (0.3, 0.5, 0.2), 2: (0.6, 0.3, 0.1)}
+    for j, username in enumerate(ASSESSOR_USERNAMES):
+        for i, cap in enumerate(ids):
+            level = panel.levels[i, j]
+            if np.isnan(level):
+                continue
+            capability = model.capability(cap)
+            name = capability.name.lower()
+            evidence = str(rng.choice(EVIDENCE.get(int(level), EVIDENCE[3]))).format(cap=name, Cap=capability.name)
+            off = int(min(panel.noise[i, j], 2))
+            confidence = str(rng.choice(("low", "medium", "high"), p=confidence_p[off]))
+            service.save_rating(session, assessment.id, people[username], cap, int(level),
+                                evidence=evidence, confidence=confidence)
+    for username in SUBMITTED:
+        service.submit(session, assessment.id, people[username])
+
+    i = ids.index(panel.override_capability)
+    given = [int(v) for v in panel.levels[i] if not np.isnan(v)]
+    service.override_consensus(
+        session, assessment.id, panel.override_capability, panel.override_level,
+        OVERRIDE_RATIONALE.format(spread=max(given) - min(given), levels=", ".join(map(str, sorted(given))),
+                                  cap=model.capability(panel.override_capability).name.lower(),
+                                  level=panel.override_level, level_name=model.level_name(panel.override_level)),
+        actor=lead)
+
+    result = service.assessment_position(session, assessment.id)
+    flagged = [c.capability_id for c in service.consensus(session, assessment.id) if c.flagged]
+    position_name = model.mode(result.position).name if result.position != "none" else "none"
+    confidence = "n/a" if result.confidence is None else f"{result.confidence:.0%}"
+    lines = [
+        f"Assessment #{assessment.id}: {assessment.name} — {ORG_UNIT}, model {model.name} (v{model.version})",
+        f"  assessors: lead (lead assessor, {len(ids) - LEAD_STILL_TO_RATE} of {len(ids)} rated, not submitted), "
+        f"{', '.join(SUBMITTED)} (submitted)",
+        f"  flagged for the lead (levels 2+ apart): {', '.join(flagged) or 'none'}",
+        f"  consensus override by lead: {panel.override_capability} → level {panel.override_level}",
+        f"  position: {position_name} (confidence {confidence})",
+    ]
+    next_mode = result.next_mode
+    if next_mode is not None:
+        lines.append(f"  next mode {next_mode.name}: rated {next_mode.rating} ({next_mode.attainment:.0%} attained), "
+                     f"{len(next_mode.gaps)} capabilities below target")
+    report.sections.append("\n".join(lines))
+    return assessment.id

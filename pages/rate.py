@@ -216,5 +216,5 @@ with st.expander(f"My ratings ({len(rated)} of {len(ids)} rated)", expanded=lock
             "Confidence": (r.confidence or "") if r else "",
             "Evidence": r.evidence if r else "",
         })
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="rate_summary",
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="rate_summary", height=38 + 35 * len(rows),
                  column_config={"Evidence": st.column_config.TextColumn(width="large")})

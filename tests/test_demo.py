@@ -1,0 +1,154 @@
+"""``itcap demo``: what it creates, that its story holds, and what a second run does."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+import pytest
+
+from assessment import service
+from itcap import accounts
+from itcap.bootstrap import bootstrap
+from itcap.cli import main
+from itcap.demo import ASSESSOR_USERNAMES, DEMO_ACCOUNTS, DemoRefused, load_demo
+from itcap.storage import session_scope
+from tests.support import app_test
+
+
+def _passwords(report: str) -> dict[str, str]:
+    found = {}
+    for username, *_ in DEMO_ACCOUNTS:
+        match = re.search(rf"^  {username}\s+(\S+)\s", report, re.MULTILINE)
+        assert match, f"no password line for {username} in:\n{report}"
+        found[username] = match.group(1)
+    return found
+
+
+def _demo_assessment(session):
+    lead = accounts.get_by_username(session, "lead")
+    [assessment] = service.list_assessments(session, account_id=lead.id)
+    return assessment
+
+
+def test_demo_creates_accounts_with_one_time_passwords(db_url):
+    bootstrap(db_url)
+    started = time.perf_counter()
+    report = load_demo(seed=2026)
+    assert time.perf_counter() - started < 10
+    passwords = _passwords(report)
+    with session_scope(db_url) as session:
+        for username, name, roles in DEMO_ACCOUNTS:
+            account = accounts.get_by_username(session, username)
+            assert account.display_name == name and account.role_set == frozenset(roles)
+            assert passwords[username] not in account.password_hash
+            assert account.password_hash.startswith("$argon2id$")
+            assert accounts.authenticate(session, username, passwords[username]).ok
+    assert len(set(passwords.values())) == len(passwords)
+
+
+def test_demo_assessment_tells_the_story_it_says(db_url):
+    bootstrap(db_url)
+    report = load_demo(seed=2026)
+    with session_scope(db_url) as session:
+        assessment = _demo_assessment(session)
+        assert assessment.org_unit == "Corporate IT" and assessment.name.startswith("IT capability review ")
+        model = service.model_for(session, assessment)
+        assert model.id == "itil-aligned"
+        progress = {p.username: p for p in service.progress(session, assessment.id)}
+        assert sorted(progress) == sorted(ASSESSOR_USERNAMES)
+        assert progress["lead"].is_lead and not progress["lead"].submitted
+        assert progress["lead"].rated == len(model.capabilities) - 2
+        assert progress["assessor1"].submitted and progress["assessor2"].submitted
+        assert progress["assessor1"].rated == progress["assessor2"].rated == len(model.capabilities)
+
+        consensus = service.consensus(session, assessment.id)
+        flagged = [c.capability_id for c in consensus if c.flagged]
+        assert 2 <= len(flagged) <= 3
+        [overridden] = [c for c in consensus if c.overridden]
+        assert overridden.flagged and overridden.override.decided_by == "lead"
+        assert overridden.override.rationale.strip() and overridden.override.level != overridden.median
+
+        ratings = service.all_ratings(session, assessment.id)
+        assert all(r.evidence.strip() and r.confidence in ("low", "medium", "high") for r, _ in ratings)
+        levels = service.ratings_matrix(session, assessment.id).levels
+        assert np.nanmin(levels) >= 1 and np.nanmax(levels) <= 5
+        # Not a copy of one profile: the assessors disagree somewhere, mostly by one level.
+        spreads = np.nanmax(levels, axis=1) - np.nanmin(levels, axis=1)
+        assert (spreads == 1).sum() >= 2
+
+        result = service.assessment_position(session, assessment.id)
+    assert result.position == "supplier"
+    assert result.confidence is not None and 0.6 <= result.confidence <= 1
+    assert result.next_mode.id == "business_partner" and result.next_mode.gaps
+    assert f"position: Supplier (confidence {result.confidence:.0%})" in report
+    for capability_id in flagged:
+        assert capability_id in report
+
+
+def test_same_seed_same_demo_and_other_seeds_tell_the_same_story(sqlite_template, tmp_path, monkeypatch):
+    import shutil
+
+    from itcap.storage import dispose_engines
+
+    matrices = {}
+    for run, seed in (("a", 7), ("b", 7), ("c", 12345)):
+        target = tmp_path / f"{run}.db"
+        shutil.copyfile(sqlite_template, target)
+        url = f"sqlite:///{target}"
+        monkeypatch.setenv("ITCAP_DATABASE_URL", url)
+        bootstrap(url)
+        load_demo(seed=seed)
+        with session_scope(url) as session:
+            assessment = _demo_assessment(session)
+            matrices[run] = service.ratings_matrix(session, assessment.id).levels
+            assert service.assessment_position(session, assessment.id).position == "supplier"
+        dispose_engines()
+    np.testing.assert_array_equal(matrices["a"], matrices["b"])
+    assert not np.array_equal(np.nan_to_num(matrices["a"]), np.nan_to_num(matrices["c"]))
+
+
+def test_running_the_demo_twice_changes_nothing_and_says_so(db_url, capsys):
+    bootstrap(db_url)
+    assert main(["demo", "--seed", "3"]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("itcap demo loaded (seed 3)")
+    with session_scope(db_url) as session:
+        before = (len(accounts.list_accounts(session)), len(service.list_assessments(session)))
+    assert main(["demo"]) == 0
+    second = capsys.readouterr().out
+    assert second.startswith("demo already loaded")
+    assert not any(password in second for password in _passwords(first).values())
+    with session_scope(db_url) as session:
+        assert (len(accounts.list_accounts(session)), len(service.list_assessments(session))) == before
+
+
+def test_demo_refuses_when_its_usernames_belong_to_real_accounts(db_url, capsys):
+    bootstrap(db_url)
+    with session_scope(db_url) as session:
+        accounts.create_account(session, "director", "a real person's password", ["leadership"], "Real Director")
+    with pytest.raises(DemoRefused, match="director"):
+        load_demo()
+    assert main(["demo"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot load the demo") and "director" in err
+    with session_scope(db_url) as session:  # all or nothing
+        assert [a.username for a in accounts.list_accounts(session)] == ["admin", "director"]
+        assert service.list_assessments(session) == []
+
+
+def test_demo_pages_open_for_its_accounts(db_url):
+    bootstrap(db_url)
+    load_demo()
+    with session_scope(db_url) as session:
+        ids = {a.username: a.id for a in accounts.list_accounts(session)}
+    rate = app_test(ids["lead"], page="pages/rate.py").run()
+    assert not rate.exception
+    assert "16 of 18" in rate.get("progress")[0].proto.text
+    submitted = app_test(ids["assessor1"], page="pages/rate.py").run()
+    assert any(s.value.startswith("Submitted on ") for s in submitted.success)
+    consensus = app_test(ids["lead"], page="pages/consensus.py").run()
+    assert not consensus.exception
+    metrics = {m.label: m.value for m in consensus.metric}
+    assert metrics["Submitted"] == "2 of 3" and metrics["Position"] == "Supplier" and metrics["Overrides in force"] == "1"
