@@ -1,8 +1,269 @@
-"""Placeholder until its issue lands."""
+"""The respondent's survey, reached with ``/?token=…`` — no account, no navigation, no sidebar.
+
+Welcome and privacy statement → one screen per section → review → submit → thank you. Every step is
+saved through ``surveys.respondent`` (the rules live there), so closing the tab and opening the link
+again resumes where the respondent was. Actions run in button callbacks; the page is then drawn from
+what the database says. The page stores nothing about the respondent and never logs the token.
+"""
+
+from __future__ import annotations
+
+import logging
 
 import streamlit as st
 
-from itcap.ui import auth
+from itcap.storage import session_scope
+from itcap.ui import survey_widgets as sw
+from surveys import campaigns, respondent
+from surveys.instrument import Item
+from surveys.invitations import TokenOutcome
+from surveys.respondent import SurveyState, SurveyUnavailable
 
-auth.require_role()
-st.info("This page is being built.")
+log = logging.getLogger(__name__)
+
+PROBLEMS = "survey_problems"  # {"section": i, "problems": {item_id: message}} after a refused Next/Submit
+DONE = "survey_done"  # {"token": …, "thank_you": …} once this browser session has submitted
+SUBMITTING = "survey_submitting"  # the token whose Submit was clicked: a second click does nothing
+NOTICE = "survey_notice"  # a friendly message when the database could not be reached
+SHOWN_STEP = "survey_shown_step"  # the step drawn last, to scroll to the top when it changes
+TROUBLE = ("Sorry — something went wrong on our side and your last step was not saved. Please try again "
+           "in a moment; the answers you saved before are safe.")
+
+
+def _trouble(what: str) -> None:
+    # The exception, never the token: tracebacks carry no local variables.
+    log.exception("survey page: %s failed", what)
+    st.session_state[NOTICE] = TROUBLE
+
+
+# -- actions (button callbacks) --------------------------------------------------------------------
+def _start(token: str) -> None:
+    try:
+        with session_scope() as session:
+            personal = respondent.begin(session, token)
+    except SurveyUnavailable:
+        return  # the page explains why when it draws
+    except Exception:  # noqa: BLE001 - the respondent gets a friendly message, the log the details
+        _trouble("start")
+        return
+    if personal != token:  # an open link: this visitor's own token, so a reload or bookmark resumes
+        st.query_params["token"] = personal
+
+
+def _save(token: str, section_index: int, items: tuple[Item, ...], move: str) -> None:
+    answers = {item.id: sw.answer_from_widget(item, st.session_state.get(sw.widget_key(item))) for item in items}
+    try:
+        with session_scope() as session:
+            result = respondent.save_section(session, token, section_index, answers, move=move)
+    except SurveyUnavailable:
+        return
+    except Exception:  # noqa: BLE001
+        _trouble("saving a section")
+        return
+    if result.problems:
+        st.session_state[PROBLEMS] = {"section": section_index, "problems": result.problems, "scroll": True}
+    else:
+        st.session_state.pop(PROBLEMS, None)
+
+
+def _go_to(token: str, section_index: int) -> None:
+    st.session_state.pop(PROBLEMS, None)
+    try:
+        with session_scope() as session:
+            respondent.go_to_section(session, token, section_index)
+    except SurveyUnavailable:
+        return
+    except Exception:  # noqa: BLE001
+        _trouble("moving to a section")
+
+
+def _submit(token: str, title: str) -> None:
+    if st.session_state.get(SUBMITTING) == token:
+        return  # a double click: the first click is already submitting (or has submitted)
+    st.session_state[SUBMITTING] = token
+    try:
+        with session_scope() as session:
+            result = respondent.submit(session, token)
+        if not result.submitted:
+            st.session_state.pop(SUBMITTING, None)
+            index = result.section_index or 0
+            with session_scope() as session:
+                state = respondent.go_to_section(session, token, index)
+            own = {item.id for item in state.sections[index].items} if index < len(state.sections) else set()
+            st.session_state[PROBLEMS] = {"section": index, "scroll": True,
+                                          "problems": {k: v for k, v in result.problems.items() if k in own or not k}}
+            return
+    except SurveyUnavailable:
+        return  # used by another tab or device, or closed meanwhile: the page says which
+    except Exception:  # noqa: BLE001
+        st.session_state.pop(SUBMITTING, None)
+        _trouble("submitting")
+        return
+    st.session_state[DONE] = {"token": token, "title": title, "thank_you": result.thank_you}
+
+
+# -- drawing ---------------------------------------------------------------------------------------
+def _on_new_step(step: object, resumed: bool = False) -> None:
+    """Streamlit keeps the scroll position when the content changes: a new screen starts at its
+    top. The first screen of a visit that resumes saved answers says so."""
+    if st.session_state.get(SHOWN_STEP) == step:
+        return
+    first = SHOWN_STEP not in st.session_state
+    st.session_state[SHOWN_STEP] = step
+    if not first:
+        sw.run_script(sw.SCROLL_TO_TOP)
+    elif resumed:
+        st.toast("Welcome back — your saved answers are here. Carry on where you left off.", icon=":material/history:")
+
+
+def _paragraphs(text: str) -> None:
+    if text.strip():
+        st.markdown(text)
+
+
+def _show_unavailable(error: SurveyUnavailable) -> None:
+    st.set_page_config(page_title="Survey")
+    st.title("Survey", anchor=False)
+    if error.outcome == TokenOutcome.USED:
+        st.success(error.message, icon=":material/task_alt:")
+    elif error.outcome in (TokenOutcome.CLOSED, TokenOutcome.NOT_OPEN_YET):
+        st.info(error.message, icon=":material/event_busy:")
+    else:
+        st.warning(error.message, icon=":material/link_off:")
+
+
+def _welcome(state: SurveyState, token: str, thresholds: dict[str, int]) -> None:
+    instrument = state.instrument
+    _paragraphs(sw.fill_thresholds(instrument.welcome, thresholds))
+    with st.container(border=True):
+        st.subheader("Your privacy", anchor=False)
+        privacy = instrument.privacy_statement
+        _paragraphs(sw.fill_thresholds(privacy, thresholds))
+        actual = sw.thresholds_sentence(privacy, thresholds)
+        if actual:
+            st.markdown(actual)
+    count = len(state.sections)
+    st.caption(f"{count} section{'s' if count != 1 else ''}, then a chance to check your answers before you submit.")
+    st.button("Start the survey", type="primary", icon=":material/arrow_forward:", on_click=_start, args=(token,),
+              key="survey_start")
+
+
+def _question_numbers(state: SurveyState) -> dict[str, int]:
+    return {item.id: n for n, item in enumerate((i for s in state.sections for i in s.items), start=1)}
+
+
+def _section(state: SurveyState, token: str) -> None:
+    section = state.current_section
+    count = len(state.sections)
+    st.progress((section.index + 1) / (count + 1), text=f"Section {section.index + 1} of {count}")
+    st.header(section.title, anchor=False)
+    if section.intro:
+        st.markdown(section.intro)
+    shown = st.session_state.get(PROBLEMS)
+    problems = shown["problems"] if shown and shown["section"] == section.index else {}
+    if problems:
+        marked = [message for item_id, message in problems.items() if item_id]
+        verb = "answer" if set(marked) <= {respondent.REQUIRED_MESSAGE} else "check"
+        summary = (f"Please {verb} the {'question' if len(marked) == 1 else f'{len(marked)} questions'} marked below "
+                   "before going on.") if marked else problems.get("", "")
+        st.error(summary, icon=":material/error:")
+    numbers = _question_numbers(state)
+    with st.form(f"survey_section_{section.id}", border=False, enter_to_submit=False):
+        with st.container(key="survey_questions"):
+            for item in section.items:
+                sw.item_input(state.instrument, item, numbers[item.id], state.answers.get(item.id))
+                if item.id in problems:
+                    with st.container(key=f"survey_error_{item.id}"):
+                        st.error(problems[item.id], icon=":material/arrow_upward:")
+        last = section.index == count - 1
+        with st.container(horizontal=True, key="survey_buttons"):
+            if section.index > 0:
+                st.form_submit_button("Back", icon=":material/arrow_back:", on_click=_save, key="survey_back",
+                                      args=(token, section.index, section.items, "back"))
+            st.form_submit_button("Review my answers" if last else "Next", type="primary", key="survey_next",
+                                  icon=":material/arrow_forward:", on_click=_save,
+                                  args=(token, section.index, section.items, "next"))
+    st.caption("Your answers are saved each time you move on. You can close this page and carry on later "
+               "with the same link.")
+    if problems and shown.pop("scroll", False):
+        sw.run_script(sw.SCROLL_TO_FIRST_ERROR)
+
+
+def _review(state: SurveyState, token: str) -> None:
+    st.progress(1.0, text="Check your answers")
+    st.header("Check your answers", anchor=False)
+    st.markdown("Nothing has been sent yet. Look through your answers, change any you like, then submit.")
+    numbers = _question_numbers(state)
+    for section, rows in state.review_rows():
+        with st.container(border=True, key=f"survey_review_{section.id}"):
+            st.subheader(section.title, anchor=False)
+            for item, shown in rows:
+                question = f"**{numbers[item.id]}.** {item.text}"
+                if not shown and item.required:
+                    st.markdown(question)
+                    st.error("Not answered yet — this question needs an answer.", icon=":material/error:")
+                elif not shown:
+                    st.markdown(f"{question}  \n:gray[*Not answered*]")
+                elif item.type == "text":
+                    st.markdown(question)
+                    st.text(shown)  # exactly as typed: never markdown, never HTML
+                else:
+                    st.markdown(f"{question}  \n**{sw.escape_markdown(shown)}**")
+            st.button(f"Change answers in “{section.title}”", icon=":material/edit:", on_click=_go_to,
+                      args=(token, section.index), key=f"survey_change_{section.index}")
+    st.markdown("When you submit, your answers are stored anonymously and this link stops working.")
+    submitting = st.session_state.get(SUBMITTING) == token
+    with st.container(horizontal=True, key="survey_submit_row"):
+        st.button("Back", icon=":material/arrow_back:", on_click=_go_to, args=(token, len(state.sections) - 1),
+                  key="survey_review_back", disabled=submitting)
+        st.button("Submit my answers", type="primary", icon=":material/send:", on_click=_submit,
+                  args=(token, state.instrument.name), key="survey_submit", disabled=submitting)
+
+
+def _thank_you(title: str, text: str) -> None:
+    st.title(title, anchor=False)
+    first, _, rest = text.strip().partition("\n\n")
+    st.success(first or "Thank you — your answers have been submitted.", icon=":material/task_alt:")
+    _paragraphs(rest)
+    st.caption("You can now close this page.")
+
+
+# -- the page --------------------------------------------------------------------------------------
+sw.style()
+token = st.query_params.get("token", "")
+notice = st.session_state.pop(NOTICE, None)
+
+done = st.session_state.get(DONE)
+if done and done["token"] == token:
+    st.set_page_config(page_title=done["title"])
+    _on_new_step("done")
+    _thank_you(done["title"], done["thank_you"])
+    st.stop()
+
+try:
+    with session_scope() as session:
+        state = respondent.load_survey(session, token)
+        campaign = campaigns.get_campaign(session, state.campaign_id)
+        thresholds = {"min_group_size": campaign.min_group_size, "comment_threshold": campaign.comment_threshold}
+except SurveyUnavailable as error:
+    _show_unavailable(error)
+    st.stop()
+except Exception:  # no technical detail for respondents; the log has it
+    log.exception("survey page: loading the survey failed")
+    st.title("Survey", anchor=False)
+    st.error("Sorry — the survey cannot be shown just now. Please try again in a few minutes; any answers you "
+             "saved are safe.")
+    st.stop()
+
+st.set_page_config(page_title=state.instrument.name)
+step = "welcome" if not state.started else ("review" if state.at_review else state.section_index)
+_on_new_step(step, resumed=state.started)
+st.title(state.instrument.name, anchor=False)
+if notice:
+    st.error(notice, icon=":material/error:")
+if not state.started:
+    _welcome(state, token, thresholds)
+elif state.at_review:
+    _review(state, token)
+else:
+    _section(state, token)

@@ -1,0 +1,153 @@
+"""Streamlit pieces of the respondent's survey page: one input per item type, texts with the
+campaign's thresholds, and the few styles that make the survey read well on a phone.
+
+Drawing only — which answers are valid, what is required and what is stored is decided in
+``surveys/`` (``surveys.respondent``, ``surveys.answers``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+
+from surveys.instrument import Instrument, Item
+
+NO_ANSWER = "no_answer"  # the last option of an optional Likert item: withdraws a choice made by mistake
+NO_ANSWER_LABEL = "No answer"
+WIDGET_PREFIX = "survey_item_"
+
+# Placeholders the instrument's respondent texts (welcome, privacy statement, thank-you) may use.
+PLACEHOLDERS = ("min_group_size", "comment_threshold")
+_PLACEHOLDER_RE = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def widget_key(item: Item) -> str:
+    return WIDGET_PREFIX + item.id
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown through st.markdown exactly as written (no emphasis, links or HTML)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def fill_thresholds(text: str, thresholds: Mapping[str, int]) -> str:
+    """Replace ``{min_group_size}`` and ``{comment_threshold}`` with the campaign's numbers; other
+    braces are left alone (the texts are prose, not format strings)."""
+    return _PLACEHOLDER_RE.sub(lambda m: str(thresholds[m.group(1)]), text)
+
+
+def thresholds_sentence(privacy_statement: str, thresholds: Mapping[str, int]) -> str | None:
+    """A sentence with the campaign's real thresholds, for a privacy statement that neither uses the
+    placeholders nor already quotes both numbers ("at least 5 …", "at least 10 …"); else None."""
+    if _PLACEHOLDER_RE.search(privacy_statement):
+        return None
+    k, c = thresholds["min_group_size"], thresholds["comment_threshold"]
+    quoted = {int(n) for n in re.findall(r"\bat least (\d+)\b", privacy_statement, flags=re.IGNORECASE)}
+    if {k, c} <= quoted:
+        return None
+    return (f"**For this survey:** results are shown only for groups of at least {k} people, and written comments "
+            f"only once at least {c} people have commented.")
+
+
+def style() -> None:
+    """Survey styles: a readable column on wide screens; Likert answers side by side in equal
+    columns where there is room, one under the other on a phone."""
+    likert = '.st-key-survey_questions [class*="st-key-survey_likert_"]'
+    st.html(f"""<style>
+    .stMainBlockContainer {{ max-width: 54rem; }}
+    .st-key-survey_questions [data-testid="stWidgetLabel"] p {{ font-size: 1rem; font-weight: 600; }}
+    {likert} [data-testid="stRadioOption"] {{ padding: 0.2rem 0; }}
+    @media (min-width: 640px) {{
+      {likert} [role="radiogroup"] {{
+        display: grid; grid-template-columns: repeat(var(--survey-options), minmax(0, 1fr)); gap: 0.25rem 0.5rem;
+        width: 100%; align-items: start;
+      }}
+      {likert} [role="radiogroup"] > div {{ margin: 0; width: 100%; }}
+      {likert} [data-testid="stRadioOption"] {{ width: 100%; justify-content: center; align-items: flex-start; margin: 0; }}
+      {likert} [data-testid="stRadioOption"] > div {{
+        flex-direction: column; align-items: center; text-align: center; gap: 0.3rem;
+      }}
+    }}
+    @media (max-width: 639.98px) {{
+      {likert} [role="radiogroup"] {{ flex-direction: column; align-items: flex-start; gap: 0.15rem; }}
+    }}
+    </style>""")
+
+
+SCROLL_TO_TOP = """
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (main) main.scrollTo(0, 0);
+  window.scrollTo(0, 0);
+  const heading = document.querySelector('[data-testid="stMain"] h1');
+  if (heading) { heading.setAttribute('tabindex', '-1'); heading.focus({preventScroll: true}); }
+"""
+SCROLL_TO_FIRST_ERROR = """
+  const error = document.querySelector('[class*="st-key-survey_error_"]');
+  const question = error && error.previousElementSibling;
+  (question || error)?.scrollIntoView({block: 'center'});
+"""
+
+
+def run_script(js: str) -> None:
+    """Run one of this module's own scripts in the page (never anything a respondent typed). Each
+    call is numbered so that the browser runs it again even when the script is the same."""
+    count = st.session_state.get("survey_script_runs", 0) + 1
+    st.session_state["survey_script_runs"] = count
+    st.html(f'<script data-run="{count}">(function () {{{js}}})();</script>', unsafe_allow_javascript=True)
+
+
+def _number_bounds(item: Item) -> tuple[Any, Any, Any]:
+    """Whole-number ranges ask for whole numbers (step 1); others accept decimals."""
+    lo, hi = item.min, item.max
+    if lo is not None and hi is not None and float(lo).is_integer() and float(hi).is_integer():
+        return int(lo), int(hi), 1
+    return lo, hi, None
+
+
+def range_hint(item: Item) -> str:
+    lo, hi, _ = _number_bounds(item)
+    unit = f" {item.unit}" if item.unit else ""
+    return f"A number from {lo:g} to {hi:g}{unit}."
+
+
+def item_input(instrument: Instrument, item: Item, number: int, saved: Any) -> None:
+    """Draw the input for one item, prefilled with the saved answer. Its value is read back with
+    :func:`answer_from_widget` (the section's form submit callback)."""
+    notes = ([item.unit] if item.type == "numeric" and item.unit else []) + ([] if item.required else ["optional"])
+    label = f"{number}. {item.text}" + (f" ({', '.join(notes)})" if notes else "")
+    key = widget_key(item)
+    if item.type == "likert":
+        labels = instrument.value_labels(item)
+        options: list[Any] = list(labels)
+        if not item.required:
+            options.append(NO_ANSWER)
+        index = options.index(saved) if saved in options else None
+        with st.container(key=f"survey_likert_{item.id}"):
+            st.html(f'<style>.st-key-survey_likert_{item.id} {{ --survey-options: {len(options)}; }}</style>')
+            st.radio(label, options, index=index, key=key, horizontal=True, help=item.help or None, width="stretch",
+                     format_func=lambda code: NO_ANSWER_LABEL if code == NO_ANSWER else labels[code])
+    elif item.type == "choice":
+        labels = instrument.value_labels(item)
+        options = list(labels)
+        st.radio(label, options, index=options.index(saved) if saved in options else None, key=key,
+                 help=item.help or None, format_func=labels.__getitem__)
+    elif item.type == "numeric":
+        lo, hi, step = _number_bounds(item)
+        value = None if saved is None else (int(saved) if step == 1 and float(saved).is_integer() else saved)
+        st.number_input(label, min_value=lo, max_value=hi, step=step, value=value, key=key,
+                        placeholder="Type a number")
+        st.caption(" ".join(filter(None, [item.help, range_hint(item)])))
+    else:
+        st.text_area(label, value=saved or "", max_chars=item.max_length, key=key, help=item.help or None,
+                     placeholder="Write as much or as little as you like.")
+
+
+def answer_from_widget(item: Item, value: Any) -> Any:
+    """The answer to save for a widget's value (None = not answered)."""
+    if value == NO_ANSWER:
+        return None
+    return value

@@ -1,0 +1,376 @@
+"""AppTest: the respondent's survey page (``/?token=…``), from the welcome screen to the thank-you.
+
+Each AppTest is one browser tab; a new AppTest with the same token is the respondent closing the tab
+and opening the link again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import pytest
+from sqlmodel import select
+
+from itcap.bootstrap import bootstrap
+from itcap.storage import dispose_engines, session_scope
+from itcap.ui import survey_widgets as sw
+from surveys import campaigns, invitations, respondent
+from surveys.tables import Response
+from tests.support import app_test
+from tests.survey_testdata import INSTRUMENT_YAML, complete, invite, make_campaign
+
+HOSTILE = '<script>alert("x")</script> <b>bold?</b> **not bold** [link](http://example.com)'
+MALFORMED_MESSAGE = "incomplete or damaged"
+
+
+@pytest.fixture(scope="module")
+def populated(sqlite_template, tmp_path_factory):
+    """Built once per module, copied for each test: a bootstrapped database with an open campaign of
+    the small test instrument (k = 7, comments at 12) and a closed one."""
+    path = tmp_path_factory.mktemp("survey-page") / "populated.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    bootstrap(url)
+    open_id = make_campaign(url, min_group_size=7, comment_threshold=12)
+    closed_id = make_campaign(url)
+    with session_scope(url) as session:
+        campaigns.close_campaign(session, closed_id, "test")
+    dispose_engines()
+    return path, {"open": open_id, "closed": closed_id}
+
+
+@pytest.fixture
+def setup(populated, tmp_path, monkeypatch):
+    path, ids = populated
+    target = tmp_path / "itcap.db"
+    shutil.copyfile(path, target)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("ITCAP_DATABASE_URL", url)
+    yield {**ids, "url": url}
+    dispose_engines()
+
+
+def _open(token: str):
+    at = app_test(query={"token": token}).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at) -> str:
+    """Everything the respondent can read on the page, as one string."""
+    parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "text", "error", "warning",
+                                  "info", "success") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def _in_order(node) -> list[tuple[str, object]]:
+    """The widgets (by key) and messages (by text) of a page, top to bottom."""
+    found = []
+    for child in getattr(node, "children", {}).values():
+        if child.type in ("radio", "number_input", "text_area"):
+            found.append((child.type, child.key))
+        elif child.type in ("error", "alert") or type(child).__name__ == "Error":
+            found.append(("error", child.value))
+        found.extend(_in_order(child))
+    return found
+
+
+def _draft(url: str, token: str) -> respondent.SurveyState:
+    with session_scope(url) as session:
+        return respondent.load_survey(session, token)
+
+
+def _responses(url: str) -> list[Response]:
+    with session_scope(url) as session:
+        return list(session.exec(select(Response)))
+
+
+def _start(token: str):
+    at = _open(token)
+    at.button(key="survey_start").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _click(at, key: str):
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _to_review(url: str, token: str) -> None:
+    """Answer every section through the services, ending at the review step (not submitted)."""
+    with session_scope(url) as session:
+        respondent.begin(session, token)
+    answers = [{"rel1": 4, "rel2": 3, "logon_minutes": 7}, {"par1": 5}, {"directorate": 2, "comments": HOSTILE}]
+    for index, section in enumerate(answers):
+        with session_scope(url) as session:
+            assert respondent.save_section(session, token, index, section).ok
+
+
+# -- welcome -------------------------------------------------------------------------------------
+def test_welcome_shows_the_instrument_texts_and_the_campaigns_thresholds(setup):
+    (token,) = invite(setup["url"], setup["open"])
+    at = _open(token)
+    assert [t.value for t in at.title] == ["Test IT perception survey"]
+    text = _texts(at)
+    assert "Welcome to the test survey." in text
+    assert "Your answers are anonymous." in text
+    # The test instrument's privacy statement quotes no numbers: the campaign's real ones are added.
+    assert "at least 7 people" in text and "at least 12 people have commented" in text
+    assert [b.label for b in at.button] == ["Start the survey"]
+    # Respondents have no account: no login form, no navigation, nothing in the sidebar.
+    assert not at.text_input and not at.sidebar.children
+    assert "Log in" not in text
+
+
+def test_threshold_placeholders_are_filled_with_the_campaigns_numbers(setup):
+    yaml = (INSTRUMENT_YAML.replace("id: test_perception", "id: placeholder_test")
+            .replace("privacy_statement: Your answers are anonymous.",
+                     "privacy_statement: Groups under {min_group_size} people and fewer than {comment_threshold} "
+                     "comments are never shown."))
+    campaign_id = make_campaign(setup["url"], yaml=yaml, min_group_size=6, comment_threshold=15)
+    (token,) = invite(setup["url"], campaign_id)
+    text = _texts(_open(token))
+    assert "Groups under 6 people and fewer than 15 comments are never shown." in text
+    assert "{min_group_size}" not in text and "For this survey" not in text
+
+
+def test_threshold_texts():
+    thresholds = {"min_group_size": 5, "comment_threshold": 10}
+    assert sw.fill_thresholds("at least {min_group_size}; {comment_threshold}; {other}", thresholds) == "at least 5; 10; {other}"
+    shipped_style = "groups of at least 5 people … when at least 10 people have commented"
+    assert sw.thresholds_sentence(shipped_style, thresholds) is None  # already says the true numbers
+    assert "at least 8 people" in sw.thresholds_sentence(shipped_style, {"min_group_size": 8, "comment_threshold": 10})
+    assert sw.thresholds_sentence("at least {min_group_size}", {"min_group_size": 8, "comment_threshold": 10}) is None
+
+
+# -- sections ------------------------------------------------------------------------------------
+def test_start_answer_a_section_and_move_on(setup):
+    (token,) = invite(setup["url"], setup["open"])
+    at = _start(token)
+    assert [h.value for h in at.header] == ["IT services"]
+    assert at.get("progress")[0].proto.text == "Section 1 of 3"
+    # Optional Likert items can be left or set back to "no answer"; required ones cannot.
+    assert at.radio(key="survey_item_rel2").options[-1] == "No answer"
+    assert "No answer" not in at.radio(key="survey_item_rel1").options
+    assert at.radio(key="survey_item_rel1").value is None  # nothing chosen for the respondent
+    at.radio(key="survey_item_rel1").set_value(4)
+    at.radio(key="survey_item_rel2").set_value(sw.NO_ANSWER)
+    at.number_input(key="survey_item_logon_minutes").set_value(12)
+    _click(at, "survey_next")
+    assert [h.value for h in at.header] == ["Working together"]
+    assert at.get("progress")[0].proto.text == "Section 2 of 3"
+    state = _draft(setup["url"], token)
+    assert state.answers == {"rel1": 4, "logon_minutes": 12} and state.section_index == 1
+
+
+def test_numeric_item_shows_its_range_and_unit(setup):
+    (token,) = invite(setup["url"], setup["open"])
+    at = _start(token)
+    number = at.number_input(key="survey_item_logon_minutes")
+    assert "(minutes, optional)" in number.label
+    assert (number.min, number.max, number.value) == (0, 60, None)
+    assert "A number from 0 to 60 minutes." in _texts(at)
+
+
+def test_a_required_item_gets_a_message_and_the_respondent_stays(setup):
+    (token,) = invite(setup["url"], setup["open"])
+    at = _start(token)
+    at.number_input(key="survey_item_logon_minutes").set_value(9)
+    _click(at, "survey_next")
+    assert [h.value for h in at.header] == ["IT services"]
+    errors = [e.value for e in at.error]
+    assert errors == ["Please answer the question marked below before going on.", respondent.REQUIRED_MESSAGE]
+    # The message sits directly under the item it is about.
+    order = _in_order(at.main)
+    rel1 = order.index(("radio", "survey_item_rel1"))
+    assert order[rel1 + 1] == ("error", respondent.REQUIRED_MESSAGE)
+    state = _draft(setup["url"], token)
+    assert state.section_index == 0 and state.answers == {"logon_minutes": 9}  # valid answers are kept
+    at.radio(key="survey_item_rel1").set_value(2)
+    _click(at, "survey_next")
+    assert [h.value for h in at.header] == ["Working together"] and not at.error
+
+
+def test_back_never_needs_the_required_items(setup):
+    (token,) = invite(setup["url"], setup["open"])
+    at = _start(token)
+    at.radio(key="survey_item_rel1").set_value(4)
+    _click(at, "survey_next")
+    _click(at, "survey_back")  # par1 (required) left blank
+    assert [h.value for h in at.header] == ["IT services"] and not at.error
+    assert at.radio(key="survey_item_rel1").value == 4
+
+
+def test_closing_the_tab_and_opening_the_link_again_resumes(setup):
+    (token,) = invite(setup["url"], setup["open"])
+    at = _start(token)
+    at.radio(key="survey_item_rel1").set_value(5)
+    at.radio(key="survey_item_rel3").set_value(2)
+    at.number_input(key="survey_item_logon_minutes").set_value(3)
+    _click(at, "survey_next")
+    at.radio(key="survey_item_par2").set_value(4)
+    _click(at, "survey_next")  # refused: par1 is required, but par2 is saved
+
+    again = _open(token)  # a new browser session: no welcome, straight back to the saved section
+    assert [h.value for h in again.header] == ["Working together"]
+    assert again.radio(key="survey_item_par2").value == 4
+    assert next(t.proto.body for t in again.toast).startswith("Welcome back")
+    _click(again, "survey_back")
+    assert again.radio(key="survey_item_rel1").value == 5
+    assert again.radio(key="survey_item_rel3").value == 2
+    assert again.radio(key="survey_item_rel2").value is None
+    assert again.number_input(key="survey_item_logon_minutes").value == 3
+
+
+# -- review and submit ---------------------------------------------------------------------------
+def test_review_lists_every_answer_and_change_goes_to_the_section(setup):
+    (token,) = invite(setup["url"], setup["open"])
+    _to_review(setup["url"], token)
+    at = _open(token)
+    assert [h.value for h in at.header] == ["Check your answers"]
+    text = _texts(at)
+    for shown in ("4 — Agree", "3 — Neither agree nor disagree", "7 minutes", "5 — Strongly agree", "2 — Operations"):
+        assert shown in text.replace("\\", ""), shown
+    assert "Not answered" in text  # rel3, rel4 were left out
+    _click(at, "survey_change_1")
+    assert [h.value for h in at.header] == ["Working together"]
+    assert at.radio(key="survey_item_par1").value == 5
+
+
+def test_what_people_type_is_shown_back_as_plain_text(setup):
+    (token,) = invite(setup["url"], setup["open"])
+    _to_review(setup["url"], token)
+    at = _open(token)
+    assert HOSTILE in [t.value for t in at.text]  # st.text: no markdown, no HTML
+    assert not any("<script>" in m.value or "not bold" in m.value for m in at.markdown)
+    # Stored exactly as typed.
+    assert _draft(setup["url"], token).answers["comments"] == HOSTILE
+
+
+def test_submit_shows_the_thank_you_and_the_link_is_then_used(setup):
+    (token,) = invite(setup["url"], setup["open"])
+    _to_review(setup["url"], token)
+    at = _open(token)
+    _click(at, "survey_submit")
+    assert [t.value for t in at.title] == ["Test IT perception survey"]
+    assert [s.value for s in at.success] == ["Thank you for taking part."]
+    assert not at.button
+    (response,) = _responses(setup["url"])
+    assert json.loads(response.answers_json)["comments"] == HOSTILE
+    at.run()  # any later run of the same tab still thanks the respondent
+    assert [s.value for s in at.success] == ["Thank you for taking part."]
+
+    later = _open(token)  # the link opened again
+    assert "already been used" in _texts(later)
+    assert not later.button and not later.radio
+    assert len(_responses(setup["url"])) == 1
+
+
+def test_a_second_tab_submitting_the_same_link_is_told_it_was_used(setup):
+    (token,) = invite(setup["url"], setup["open"])
+    _to_review(setup["url"], token)
+    first, second = _open(token), _open(token)  # two tabs (or back button to a stale review screen)
+    _click(first, "survey_submit")
+    _click(second, "survey_submit")
+    assert "Thank you for taking part." in _texts(first)
+    assert "already been used" in _texts(second)
+    assert len(_responses(setup["url"])) == 1
+
+
+def test_a_repeated_submit_click_in_the_same_tab_is_ignored(setup):
+    (token,) = invite(setup["url"], setup["open"])
+    _to_review(setup["url"], token)
+    at = _open(token)
+    at.session_state["survey_submitting"] = token  # as if the first click of a double click is under way
+    _click(at, "survey_submit")
+    assert len(_responses(setup["url"])) == 0  # the second click did nothing …
+    assert at.button(key="survey_submit").disabled  # … and the button is shown disabled meanwhile
+
+
+def test_submit_with_a_gap_sends_the_respondent_to_the_section(setup):
+    (token,) = invite(setup["url"], setup["open"])
+    with session_scope(setup["url"]) as session:
+        respondent.begin(session, token)
+    with session_scope(setup["url"]) as session:
+        respondent.save_section(session, token, 0, {"rel1": 4})
+    with session_scope(setup["url"]) as session:
+        respondent.go_to_section(session, token, 3)  # review, par1 (required) unanswered
+    at = _open(token)
+    assert "Not answered yet — this question needs an answer." in _texts(at)
+    _click(at, "survey_submit")
+    assert [h.value for h in at.header] == ["Working together"]
+    assert respondent.REQUIRED_MESSAGE in [e.value for e in at.error]
+    assert not _responses(setup["url"])
+
+
+def test_open_link_visitors_get_their_own_link_in_the_address(setup):
+    with session_scope(setup["url"]) as session:
+        link = invitations.create_open_link(session, setup["open"], "business", "test")
+    at = _open(link.token)
+    assert [b.label for b in at.button] == ["Start the survey"]
+    _click(at, "survey_start")
+    personal = at.query_params["token"]
+    personal = personal[0] if isinstance(personal, list) else personal
+    assert personal != link.token
+    assert [h.value for h in at.header] == ["IT services"]
+    assert [h.value for h in _open(personal).header] == ["IT services"]  # a reload resumes
+    assert [b.label for b in _open(link.token).button] == ["Start the survey"]  # the next visitor starts afresh
+
+
+# -- links that open nothing ---------------------------------------------------------------------
+@pytest.mark.parametrize("case", ["used", "closed", "expired", "not_open_yet", "unknown", "malformed", "junk"])
+def test_links_that_open_nothing_get_a_friendly_message(setup, case):
+    url = setup["url"]
+    if case == "used":
+        (token,) = invite(url, setup["open"])
+        assert complete(url, token).submitted
+        expected = "already been used"
+    elif case == "closed":
+        with session_scope(url) as session:
+            campaigns.open_campaign(session, setup["closed"], "test")
+        (token,) = invite(url, setup["closed"])
+        with session_scope(url) as session:
+            campaigns.close_campaign(session, setup["closed"], "test")
+        expected = "This survey has closed"
+    elif case == "expired":
+        campaign_id = make_campaign(url)
+        (token,) = invite(url, campaign_id)
+        with session_scope(url) as session:
+            campaigns.update_campaign(session, campaign_id, "test", closes_on=dt.date.today() - dt.timedelta(days=2))
+        expected = "This survey closed on"
+    elif case == "not_open_yet":
+        token = invite(url, make_campaign(url, open_it=False))[0]
+        expected = "not open yet"
+    elif case == "unknown":
+        token = invitations.new_token()
+        expected = "We do not recognise this survey link"
+    elif case == "malformed":
+        token = invite(url, setup["open"])[0][:-3]  # a link cut short by a mail client
+        expected = MALFORMED_MESSAGE
+    else:
+        token = "'; DROP TABLE response; -- <script>alert(1)</script>" + "x" * 5000
+        expected = MALFORMED_MESSAGE
+    at = _open(token)
+    text = _texts(at)
+    assert expected in text
+    assert [t.value for t in at.title] == ["Survey"]
+    assert not at.button and not at.radio and not at.text_area
+    for technical in ("Traceback", "Error", "token_hash", "SELECT", "sqlite", "DROP"):
+        assert technical not in text, technical
+
+
+def test_a_database_failure_shows_a_friendly_message(setup, monkeypatch):
+    (token,) = invite(setup["url"], setup["open"])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("connection to server at 10.0.0.5 failed: password authentication failed")
+
+    monkeypatch.setattr(respondent, "load_survey", broken)
+    at = _open(token)
+    text = _texts(at)
+    assert "cannot be shown just now" in text
+    assert "10.0.0.5" not in text and "password" not in text
