@@ -270,8 +270,12 @@ def response_count(session: Session, campaign_id: int) -> int:
 
 
 def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str] | None = None,
-                     exclude_flagged: bool = False, margin: float = DEFAULT_MARGIN) -> CampaignInsight:
-    """Response rates, the group comparison (reporting threshold applied) and the survey's reading."""
+                     exclude_flagged: bool = False, margin: float = DEFAULT_MARGIN,
+                     frame: pd.DataFrame | None = None) -> CampaignInsight:
+    """Response rates, the group comparison (reporting threshold applied) and the survey's reading.
+
+    ``frame``: the campaign's :func:`surveys.quality.responses_frame`, if the caller has it already.
+    """
     campaign = get_campaign(session, campaign_id)
     instrument = campaign_instrument(session, campaign)
     rates = response_rates(session, campaign_id)
@@ -280,7 +284,8 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
     if n_responses == 0:
         insight.problem = "No responses yet."
         return insight
-    frame = responses_frame(session, campaign_id)
+    if frame is None:
+        frame = responses_frame(session, campaign_id)
     counts = frame["group"].value_counts().to_dict()
     hidden = suppressed_groups({g: int(counts.get(g, 0)) for g in instrument.group_ids()}, campaign.min_group_size, total_shown=False)
     shown = [g for g in instrument.group_ids() if g not in hidden]
@@ -312,7 +317,10 @@ def recommendations(assessment: AssessmentInsight, campaign: CampaignInsight | N
 def assessment_trend(session: Session, model_key: str | None = None) -> pd.DataFrame:
     """Attainment of each mode over the assessments (oldest first), for the trend chart."""
     rows = []
-    for item in reversed(assessment_service.list_assessments(session)):
+    assessments = assessment_service.list_assessments(session)
+    if len(assessments) < 2:
+        return pd.DataFrame(columns=["when", "label", "series", "value"])
+    for item in reversed(assessments):
         model = assessment_service.model_for(session, item.id)
         if model_key and model.id != model_key:
             continue
@@ -323,15 +331,20 @@ def assessment_trend(session: Session, model_key: str | None = None) -> pd.DataF
     return pd.DataFrame(rows, columns=["when", "label", "series", "value"])
 
 
-def campaign_trend(session: Session, instrument_key: str | None = None) -> pd.DataFrame:
-    """Scale scores (mean of group means) over campaigns of the same instrument, oldest first."""
+def campaign_trend(session: Session, instrument_key: str | None = None, insight_of=None) -> pd.DataFrame:
+    """Scale scores (mean of group means) over campaigns of the same instrument, oldest first.
+
+    ``insight_of(campaign_id)``: where to get each campaign's insight (the dashboard passes its cache).
+    """
     rows = []
     campaigns = sorted(list_campaigns(session), key=lambda c: (c.opens_on or c.created_at.date(), c.id))
+    if len(campaigns) < 2:
+        return pd.DataFrame(columns=["when", "label", "series", "value"])
     for campaign in campaigns:
         instrument = campaign_instrument(session, campaign)
         if instrument_key and instrument.id != instrument_key:
             continue
-        insight = campaign_insight(session, campaign.id)
+        insight = insight_of(campaign.id) if insight_of else campaign_insight(session, campaign.id)
         if insight.reading is None:
             continue
         when = campaign.opens_on or campaign.created_at.date()

@@ -83,10 +83,10 @@ with tabs[0]:
         st.info("No assessment yet: an administrator creates one under Administration → Assessments.")
     else:
         model = assessment.model
-        radar = charts.radar_chart(assessment.capability_labels(), assessment.radar_series(), model.max_level,
-                                   min_level=min(0, model.min_level - 1))
         st.markdown("##### Maturity: consensus against each mode's targets")
-        chart_with_downloads(radar, assessment.consensus_frame(), "maturity radar", "radar")
+        chart_with_downloads(lambda: charts.radar_chart(assessment.capability_labels(), assessment.radar_series(), model.max_level,
+                                                        min_level=min(0, model.min_level - 1)),
+                             assessment.consensus_frame(), "maturity radar", "radar", cache_owner=assessment)
         st.markdown("##### Operating modes")
         table_with_download(assessment.modes_frame(), "operating modes", "modes")
         next_mode = assessment.result.next_mode
@@ -94,7 +94,8 @@ with tabs[0]:
             st.markdown(f"##### Gaps to {next_mode.name}, largest first")
             gaps = assessment.gaps_frame()
             if len(gaps):
-                chart_with_downloads(charts.gap_chart(gaps, next_mode.name), gaps, f"gaps to {next_mode.name}", "gaps")
+                chart_with_downloads(lambda: charts.gap_chart(gaps, next_mode.name), gaps, f"gaps to {next_mode.name}", "gaps",
+                                     cache_owner=assessment)
             else:
                 st.write(f"No capability is below {next_mode.name}'s targets.")
         for note in assessment.result.notes:
@@ -121,7 +122,8 @@ with tabs[1]:
             scales = campaign.instrument.scales
             first = campaign.instrument.scale_items(scales[0].id)[0]
             low, high = campaign.instrument.item_range(first)
-            chart_with_downloads(charts.perception_chart(scale_frame, low, high), campaign.scale_table(), "perception by scale", "perception")
+            chart_with_downloads(lambda: charts.perception_chart(scale_frame, low, high), campaign.scale_table(), "perception by scale",
+                                 "perception", cache_owner=campaign)
         with st.expander("Every item", icon=":material/list:"):
             table_with_download(campaign.item_table(), "perception by item", "items")
         comments = cached_comments(campaign_id, campaign.excluded_flagged)
@@ -139,7 +141,8 @@ with tabs[1]:
             st.markdown("##### Importance and performance of IT services")
             pair = campaign.instrument.ipa_pairs[0]
             low, high = campaign.instrument.item_range(campaign.instrument.item(pair.importance))
-            chart_with_downloads(charts.ipa_chart(ipa, crosshairs, low, high), ipa, "importance performance", "ipa")
+            chart_with_downloads(lambda: charts.ipa_chart(ipa, crosshairs, low, high), ipa, "importance performance", "ipa",
+                                 cache_owner=campaign)
 
 # -- recommendations ------------------------------------------------------------------------------------
 with tabs[2]:
@@ -182,7 +185,8 @@ with tabs[3]:
         st.markdown("##### Where the assessors disagree")
         st.caption("⚑ marks capabilities where assessors are two or more levels apart; the lead assessor reconciles them.")
         heat = assessment.heatmap_frame()
-        chart_with_downloads(charts.disagreement_heatmap(heat, assessment.model.max_level), heat, "assessor disagreement", "heatmap")
+        chart_with_downloads(lambda: charts.disagreement_heatmap(heat, assessment.model.max_level), heat, "assessor disagreement",
+                             "heatmap", cache_owner=assessment)
         st.markdown("##### Inter-rater reliability")
         rel = assessment.reliability
         rows = [{"statistic": r.type, "value": r.icc, "95% CI": (f"{r.ci95[0]:.2f} – {r.ci95[1]:.2f}" if r.ci95 else None),
@@ -199,7 +203,8 @@ with tabs[4]:
         st.info("No survey campaign yet.")
     else:
         st.markdown(f"##### Response rates — {campaign.campaign.name}")
-        chart_with_downloads(charts.response_rate_chart(campaign.rates_frame()), campaign.rates_table(), "response rates", "rates")
+        chart_with_downloads(lambda: charts.response_rate_chart(campaign.rates_frame()), campaign.rates_table(), "response rates",
+                             "rates", cache_owner=campaign)
 
 # -- trend ------------------------------------------------------------------------------------------------
 with tabs[5]:

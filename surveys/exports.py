@@ -90,6 +90,32 @@ def _anonymous_choice_columns(frame: pd.DataFrame, candidates: list[str], k: int
     return kept, dropped
 
 
+def _reported_rows(frame: pd.DataFrame, instrument: Instrument, k: int) -> tuple[pd.DataFrame, list[str], dict[str, int]]:
+    """Rows of the groups that may be reported: the statistics engine's rule, assuming a total is
+    shown somewhere (the dashboard) — a group below k is left out, and so is the smallest other group
+    while subtraction could still recover it."""
+    counts = {g.id: int((frame["group"] == g.id).sum()) for g in instrument.groups}
+    suppressed = [g for g in suppressed_groups(counts, k, total_shown=True) if counts[g] > 0]
+    return frame[~frame["group"].isin(suppressed)], suppressed, counts
+
+
+def _comments(frame: pd.DataFrame, items: list[Item], threshold: int) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Free-text items: those with at least ``threshold`` comments, each list in a fresh random order;
+    and why each text item is not in the rows."""
+    left_out: dict[str, str] = {}
+    comments: dict[str, list[str]] = {}
+    for item in items:
+        if item.type != "text":
+            continue
+        given = [v for v in frame[item.id] if isinstance(v, str) and v.strip()]
+        if len(given) >= threshold:
+            comments[item.id] = _sysrandom.sample(given, len(given))
+            left_out[item.id] = f"free text: listed apart from the rows, in random order ({len(given)} comments)"
+        else:
+            left_out[item.id] = f"free text: fewer than {threshold} comments, withheld"
+    return comments, left_out
+
+
 def prepare_export(session: Session, campaign_id: int, *, privileged: bool, exclude_flagged: bool | set[str] = False) -> ExportData:
     """The rows and codebook of an export, with the reporting threshold applied unless ``privileged``."""
     campaign = get_campaign(session, campaign_id)
@@ -107,11 +133,7 @@ def prepare_export(session: Session, campaign_id: int, *, privileged: bool, excl
 
     k = campaign.min_group_size
     notes.append(f"reporting threshold k = {k}: groups with fewer than {k} responses are left out")
-    counts = {g.id: int((frame["group"] == g.id).sum()) for g in instrument.groups}
-    # The statistics engine's rule, assuming a total is shown somewhere (the dashboard): a group below
-    # k is left out, and so is the smallest other group while subtraction could still recover it.
-    suppressed = [g for g in suppressed_groups(counts, k, total_shown=True) if counts[g] > 0]
-    frame = frame[~frame["group"].isin(suppressed)]
+    frame, suppressed, counts = _reported_rows(frame, instrument, k)
     small = [g for g in suppressed if counts[g] < k]
     if small:
         notes.append(f"left out (fewer than {k} responses): {', '.join(small)}")
@@ -119,17 +141,7 @@ def prepare_export(session: Session, campaign_id: int, *, privileged: bool, excl
         notes.append("also left out, so that the groups above cannot be recovered by subtraction from a total: "
                      + ", ".join(g for g in suppressed if g not in small))
 
-    left_out: dict[str, str] = {}
-    comments: dict[str, list[str]] = {}
-    for item in items:
-        if item.type != "text":
-            continue
-        given = [v for v in frame[item.id] if isinstance(v, str) and v.strip()]
-        if len(given) >= campaign.comment_threshold:
-            comments[item.id] = _sysrandom.sample(given, len(given))
-            left_out[item.id] = f"free text: listed apart from the rows, in random order ({len(given)} comments)"
-        else:
-            left_out[item.id] = f"free text: fewer than {campaign.comment_threshold} comments, withheld"
+    comments, left_out = _comments(frame, items, campaign.comment_threshold)
     choice = [i.id for i in items if i.type == "choice"]
     _, dropped = _anonymous_choice_columns(frame, choice, k)
     for item_id in dropped:
@@ -305,8 +317,16 @@ def _open_private(path: Path, private: bool, mode: str):
     return os.fdopen(fd, mode, **({"newline": "", "encoding": "utf-8"} if "b" not in mode else {}))
 
 
-def reportable_comments(session: Session, campaign_id: int, *, exclude_flagged: bool | set[str] = False) -> dict[str, list[str]]:
+def reportable_comments(session: Session, campaign_id: int, *, exclude_flagged: bool | set[str] = False,
+                        frame: pd.DataFrame | None = None) -> dict[str, list[str]]:
     """The free-text comments every role may see (dashboard, report): per text item, only from
     groups that are reported, only when the item has at least the campaign's comment threshold of
-    comments, in a fresh random order on every call."""
-    return prepare_export(session, campaign_id, privileged=False, exclude_flagged=exclude_flagged).comments
+    comments, in a fresh random order on every call. ``frame``: the campaign's
+    :func:`surveys.quality.responses_frame`, if the caller already has it (it is the slow part)."""
+    campaign = get_campaign(session, campaign_id)
+    instrument = campaign_instrument(session, campaign)
+    if frame is None:
+        frame = quality.responses_frame(session, campaign.id, exclude_flagged=exclude_flagged)
+    rows, _, _ = _reported_rows(frame, instrument, campaign.min_group_size)
+    comments, _ = _comments(rows, list(instrument.items), campaign.comment_threshold)
+    return comments

@@ -21,16 +21,39 @@ def _assessment(assessment_id: int, fingerprint: tuple) -> insights.AssessmentIn
         return insights.assessment_insight(session, assessment_id)
 
 
+@st.cache_resource(show_spinner="Reading the survey responses…", max_entries=8)
+def _responses(campaign_id: int, fingerprint: tuple) -> pd.DataFrame:
+    from surveys.quality import responses_frame
+
+    with session_scope() as session:
+        return responses_frame(session, campaign_id)
+
+
 @st.cache_resource(show_spinner="Analysing the survey responses…", max_entries=32)
 def _campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagged: bool, fingerprint: tuple) -> insights.CampaignInsight:
+    frame = _responses(campaign_id, fingerprint)
     with session_scope() as session:
-        return insights.campaign_insight(session, campaign_id, mode_order=list(mode_order), exclude_flagged=exclude_flagged)
+        return insights.campaign_insight(session, campaign_id, mode_order=list(mode_order), exclude_flagged=exclude_flagged,
+                                         frame=frame)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _comments(campaign_id: int, exclude_flagged: bool, fingerprint: tuple) -> dict[str, list[str]]:
+    from surveys.exports import reportable_comments
+
+    frame = _responses(campaign_id, fingerprint)
+    if exclude_flagged:
+        frame = frame[frame["flags"].fillna("").astype(str).str.strip() == ""]
+    with session_scope() as session:
+        return reportable_comments(session, campaign_id, frame=frame)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _trends(fingerprint: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
     with session_scope() as session:
-        return insights.assessment_trend(session), insights.campaign_trend(session)
+        fingerprints = {c.id: insights.campaign_fingerprint(session, c.id) for c in list_campaigns(session)}
+        return (insights.assessment_trend(session),
+                insights.campaign_trend(session, insight_of=lambda cid: _campaign(cid, (), False, fingerprints[cid])))
 
 
 def cached_assessment(assessment_id: int) -> insights.AssessmentInsight:
@@ -75,11 +98,13 @@ def _choose(label: str, options: list[tuple[int, str]], key: str) -> int | None:
 
 
 def cached_comments(campaign_id: int, exclude_flagged: bool) -> dict[str, list[str]]:
-    """Comments over the comment threshold; not cached, so that their order is fresh every time."""
-    from surveys.exports import reportable_comments
+    """Comments over the comment threshold, in a fresh random order on every run."""
+    import random
 
     with session_scope() as session:
-        return reportable_comments(session, campaign_id, exclude_flagged=exclude_flagged)
+        fingerprint = insights.campaign_fingerprint(session, campaign_id)
+    rng = random.SystemRandom()
+    return {item: rng.sample(texts, len(texts)) for item, texts in _comments(campaign_id, exclude_flagged, fingerprint).items()}
 
 
 def report_bytes(assessment_id: int | None, campaign_id: int | None, fmt: str) -> bytes:

@@ -4,6 +4,7 @@ every table a CSV download. Images are rendered only when a download is clicked.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
@@ -24,17 +25,37 @@ def table_with_download(table: pd.DataFrame, name: str, key: str, **dataframe_ar
     )
 
 
-def chart_with_downloads(chart: alt.TopLevelMixin, table: pd.DataFrame, name: str, key: str, *, stretch: bool = False) -> None:
-    if not stretch:
-        # Draw at the chart's own size, as in the PNG/SVG, instead of letting Streamlit squeeze it.
-        chart = chart.properties(autosize=alt.AutoSizeParams(type="pad"))
-    st.altair_chart(chart, width="stretch" if stretch else "content")
+def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin], table: pd.DataFrame, name: str, key: str,
+                         *, cache_owner: object | None = None) -> None:
+    """Draw a chart with PNG/SVG/CSV downloads and a table view.
+
+    ``chart`` may be a builder; with ``cache_owner`` (a cached, immutable result object such as an
+    insight) the Vega-Lite spec is built once and kept on that object, so a rerun draws without
+    rebuilding or re-validating the chart.
+    """
+    spec = _spec(chart, key, cache_owner)
+    st.vega_lite_chart(spec, width="content")
     png, svg, csv, _ = st.columns([1, 1, 1, 4])
-    png.download_button("PNG", data=lambda: to_png(chart), file_name=f"{_slug(name)}.png", mime="image/png",
+    png.download_button("PNG", data=lambda: to_png(spec), file_name=f"{_slug(name)}.png", mime="image/png",
                         key=f"{key}-png", on_click="ignore", icon=":material/image:")
-    svg.download_button("SVG", data=lambda: to_svg(chart).encode("utf-8"), file_name=f"{_slug(name)}.svg",
+    svg.download_button("SVG", data=lambda: to_svg(spec).encode("utf-8"), file_name=f"{_slug(name)}.svg",
                         mime="image/svg+xml", key=f"{key}-svg", on_click="ignore", icon=":material/image:")
     csv.download_button("CSV", data=lambda: table.to_csv(index=False).encode("utf-8"), file_name=f"{_slug(name)}.csv",
                         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/table:")
     with st.expander(f"Table: {name}", icon=":material/table_view:"):
         st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _spec(chart, key: str, cache_owner: object | None) -> dict:
+    store = None
+    if cache_owner is not None:
+        store = cache_owner.__dict__.setdefault("_chart_specs", {})
+        if key in store:
+            return store[key]
+    built = chart() if callable(chart) and not isinstance(chart, alt.TopLevelMixin) else chart
+    spec = built.to_dict()
+    # Draw at the chart's own size, as in the PNG/SVG, instead of letting Streamlit squeeze it.
+    spec.setdefault("autosize", {"type": "pad"})
+    if store is not None:
+        store[key] = spec
+    return spec
