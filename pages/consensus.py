@@ -168,7 +168,12 @@ for c in ordered:
     label = f"{capability.name} — {median}" + ("" if c.spread is None else f", spread {c.spread}")
     if c.overridden:
         label += f" · consensus {c.override.level} (override)"
-    icon = ":material/warning:" if c.flagged else (":material/gavel:" if c.overridden else ":material/check:")
+    if c.flagged:
+        icon = ":material/warning:"
+    elif c.overridden:
+        icon = ":material/gavel:"
+    else:
+        icon = ":material/check:" if c.median is not None else ":material/hourglass_empty:"
     with st.expander(label, icon=icon, expanded=c.flagged and not c.overridden):
         st.caption(f"{model.domain_name(capability.domain)} · {capability.description}")
         for username, name in names.items():

@@ -1,5 +1,6 @@
 """Real browser: an assessor rates a capability, reloads, and finds the rating still there; the page
-works on a 375 px phone. Screenshots go to test-artifacts/ for a human to look at."""
+works on a 375 px phone; the lead assessor overrides a flagged consensus. Screenshots go to
+test-artifacts/ for a human to look at."""
 
 from __future__ import annotations
 
@@ -34,6 +35,10 @@ def server(tmp_path_factory):
             session, name="IT capability review 2026", org_unit="Corporate IT", model_id=ensure_default_model(session).id,
             assessed_on=dt.date(2026, 3, 1), assessor_ids=[ana.id, phil.id], lead_id=lead.id, actor=lead)
         model = service.model_for(session, assessment)
+        # The lead and Phil disagree by two levels on the last capability: flagged on the consensus page.
+        last = model.capability_ids[-1]
+        service.save_rating(session, assessment.id, lead, last, 3, evidence="Policy approved, <i>used</i> widely", confidence="high")
+        service.save_rating(session, assessment.id, phil, last, 1, evidence="No risk register seen", confidence="medium")
     dispose_engines()
     with StreamlitServer(url) as running:
         running.db_url = url
@@ -123,3 +128,34 @@ def test_descriptors_are_readable_on_a_375px_phone(server, browser):
         assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 2
     finally:
         context.close()
+
+
+def test_lead_overrides_a_flagged_consensus_with_a_rationale(server, page):
+    last = server.model.capabilities[-1]
+    login(page, server.url, "lee", PASSWORD)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Consensus").click()
+    wait_for_app(page)
+    page.get_by_role("heading", name="Consensus").first.wait_for()
+    flagged = page.locator('[data-testid="stExpander"]').first
+    assert last.name in flagged.locator("summary").inner_text()
+    assert flagged.get_by_text("Policy approved, <i>used</i> widely").is_visible()  # as typed, not rendered
+    form = flagged.locator('[data-testid="stForm"]').first
+    form.get_by_role("button", name="Set consensus").click()
+    wait_for_app(page)
+    page.get_by_text("an override needs a written rationale").wait_for()
+
+    form = page.locator('[data-testid="stExpander"]').first.locator('[data-testid="stForm"]').first
+    level = form.get_by_role("combobox", name="Consensus level")
+    level.scroll_into_view_if_needed()
+    level.click()
+    level.press_sequentially("Initial")  # type to filter, then choose
+    page.get_by_role("option").filter(has_text="1 · Initial").click()
+    form.get_by_role("textbox", name="Rationale (required)").fill("No risk register or policy reviews in the records sampled.")
+    form.get_by_role("button", name="Set consensus").click()
+    wait_for_app(page)
+    page.get_by_text(f"{last.name}: consensus set to level 1.").wait_for()
+    assert "consensus 1 (override)" in page.locator('[data-testid="stExpander"]', has_text=last.name).first.locator("summary").inner_text()
+    with session_scope(server.db_url) as session:
+        [row] = service.override_history(session, server.assessment_id, last.id)
+    assert (row.level, row.decided_by) == (1, "lee")
+    _screenshot(page, "consensus-desktop.png", 1280, 2400)
