@@ -1,0 +1,110 @@
+"""Data downloads: a campaign's responses and an assessment's ratings as files, for any page.
+
+The files are built only when a button is clicked (lazy ``data`` callables, ``on_click="ignore"``:
+no rerun, nothing computed for people who do not download). The callables run outside the script
+run, so they open their own database session and never touch ``st.*``.
+
+Survey responses: ``privileged=True`` (administrators) gives every response with its id, source,
+flags and free text; otherwise the reporting threshold is applied as ``surveys.exports.prepare_export``
+describes (small groups and identifying columns left out, no ids, rows shuffled, comments apart).
+A privileged download is refused unless the logged-in account is an administrator, whatever the
+caller passes — pages can get this wrong, the data must not leak because of it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assessment import exports as assessment_exports
+from itcap.accounts import ADMIN
+from itcap.storage import session_scope
+from itcap.ui import auth
+from surveys import campaigns, exports, invitations
+from surveys.stats import suppressed_groups
+
+_MIME = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "sav": "application/x-spss-sav",
+}
+_LABEL = {"csv": "CSV", "xlsx": "Excel (XLSX)", "sav": "SPSS (SAV)"}
+
+
+def campaign_export_bytes(campaign_id: int, fmt: str, *, privileged: bool, exclude_flagged: bool = False) -> bytes:
+    """One campaign export as bytes (what the download buttons serve)."""
+    with session_scope() as session:
+        data = exports.prepare_export(session, campaign_id, privileged=privileged, exclude_flagged=exclude_flagged)
+    return exports.export_bytes(data, fmt)
+
+
+def _campaign_file(campaign_id: int, fmt: str, privileged: bool, exclude_flagged: bool):
+    return lambda: campaign_export_bytes(campaign_id, fmt, privileged=privileged, exclude_flagged=exclude_flagged)
+
+
+def campaign_downloads(campaign_id: int, privileged: bool, *, exclude_flagged: bool = False,
+                       key: str = "campaign-downloads") -> None:
+    """CSV, XLSX and SPSS downloads of a campaign's responses (see the module docstring)."""
+    account = auth.current_account()
+    if privileged and (account is None or not account.has_role(ADMIN)):
+        privileged = False  # only administrators get row-level data below the threshold
+    with session_scope() as session:
+        campaign = campaigns.get_campaign(session, campaign_id)
+        counts = {g: rates.responses for g, rates in invitations.response_rates(session, campaign_id).items()}
+    n = sum(counts.values())
+    if n == 0:
+        st.info("No responses yet: there is nothing to download. Responses appear here as people submit "
+                "the survey (or an administrator imports them).", icon=":material/info:")
+        return
+    if not privileged and all(g in suppressed_groups(counts, campaign.min_group_size) for g, c in counts.items() if c):
+        st.info(f"Nothing can be downloaded yet: every group has fewer than {campaign.min_group_size} responses (the "
+                "reporting threshold), or could be worked out from the others by subtraction.", icon=":material/lock:")
+        return
+    kind = "all-responses" if privileged else "thresholded"
+    if privileged:
+        st.caption(f"**Every response** ({n:,}) with its id, group, source, quality flags and free text. "
+                   "Handle these files as personal data.")
+    else:
+        st.caption(f"Responses with the reporting threshold applied (k = {campaign.min_group_size}): groups with "
+                   f"fewer than {campaign.min_group_size} responses and answers that could single someone out are "
+                   "left out, rows carry no ids and are shuffled; free text is only in the Excel file's *comments* "
+                   f"sheet, when an item has at least {campaign.comment_threshold} comments. The Excel file's "
+                   "*notes* sheet says what was left out and why.")
+    columns = st.columns(3)
+    for column, fmt in zip(columns, ("csv", "xlsx", "sav")):
+        column.download_button(
+            _LABEL[fmt], data=_campaign_file(campaign_id, fmt, privileged, exclude_flagged),
+            file_name=f"campaign-{campaign_id}-{kind}{'-unflagged' if exclude_flagged else ''}.{fmt}",
+            mime=_MIME[fmt], key=f"{key}-{campaign_id}-{fmt}-{int(privileged)}-{int(exclude_flagged)}",
+            on_click="ignore", icon=":material/download:", width="stretch",
+        )
+
+
+def _assessment_file(assessment_id: int, what: str):
+    def build() -> bytes:
+        with session_scope() as session:
+            if what == "ratings":
+                return assessment_exports.ratings_csv(session, assessment_id).encode("utf-8")
+            if what == "overrides":
+                return assessment_exports.overrides_csv(session, assessment_id).encode("utf-8")
+            return assessment_exports.workbook_bytes(session, assessment_id)
+    return build
+
+
+def assessment_downloads(assessment_id: int, *, key: str = "assessment-downloads") -> None:
+    """The assessment's ratings CSV and overrides CSV (the CLI's formats) and an XLSX workbook."""
+    st.caption("The two CSV files are what `itcap assess export` writes: `itcap assess position ratings.csv "
+               "--model MODEL.yaml --overrides overrides.csv` reproduces the position shown here. The Excel "
+               "workbook has the ratings, consensus, overrides (with their history), evidence and the assessors.")
+    ratings, overrides, workbook = st.columns(3)
+    ratings.download_button("Ratings (CSV)", data=_assessment_file(assessment_id, "ratings"),
+                            file_name=f"assessment-{assessment_id}-ratings.csv", mime="text/csv",
+                            key=f"{key}-{assessment_id}-ratings", on_click="ignore", icon=":material/download:",
+                            width="stretch")
+    overrides.download_button("Overrides (CSV)", data=_assessment_file(assessment_id, "overrides"),
+                              file_name=f"assessment-{assessment_id}-overrides.csv", mime="text/csv",
+                              key=f"{key}-{assessment_id}-overrides", on_click="ignore", icon=":material/download:",
+                              width="stretch")
+    workbook.download_button("All data (XLSX)", data=_assessment_file(assessment_id, "xlsx"),
+                             file_name=f"assessment-{assessment_id}.xlsx", mime=_MIME["xlsx"],
+                             key=f"{key}-{assessment_id}-xlsx", on_click="ignore", icon=":material/download:",
+                             width="stretch")

@@ -1,0 +1,184 @@
+"""AppTest: the Assessments page — create, list with progress, assessors and lead, close/reopen,
+unlock a submission, and the data downloads (CSV as the CLI writes it, XLSX)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import openpyxl
+import pytest
+
+from assessment import service
+from itcap import accounts, audit
+from itcap.storage import dispose_engines, session_scope
+from tests.builders import people, supplier_assessment
+from tests.download_capture import downloads  # noqa: F401 - fixture
+from tests.support import app_test
+
+PAGE = "pages/admin_assessments.py"
+
+
+@pytest.fixture(scope="module")
+def populated(sqlite_template, tmp_path_factory):
+    """People, a second lead assessor (kim) and an idle assessor (ida); one assessment by lead, ana, ben."""
+    path = tmp_path_factory.mktemp("admin-assessments") / "itcap.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    ids = people(url)
+    with session_scope(url) as session:
+        ids["kim"] = accounts.create_account(session, "kim", "correct horse battery", ["lead_assessor"], "Kim Lead").id
+        ids["ida"] = accounts.create_account(session, "ida", "correct horse battery", ["assessor"], "Ida Idle").id
+    ids["assessment"] = supplier_assessment(url, ids)
+    dispose_engines()
+    return path, ids
+
+
+@pytest.fixture
+def setup(populated, tmp_path, monkeypatch):
+    path, ids = populated
+    target = tmp_path / "itcap.db"
+    shutil.copyfile(path, target)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("ITCAP_DATABASE_URL", url)
+    yield {"url": url, **ids}
+    dispose_engines()
+
+
+def _page(setup):
+    at = app_test(setup["admin"], page=PAGE).run()
+    assert not at.exception
+    return at
+
+
+def _members(setup, assessment_id=None):
+    with session_scope(setup["url"]) as session:
+        return {a.username: a for a in service.assessors(session, assessment_id or setup["assessment"])}
+
+
+def _actions(setup):
+    with session_scope(setup["url"]) as session:
+        return [(e.actor, e.action, e.detail) for e in reversed(audit.recent(session)) if e.action.startswith("assessment.")]
+
+
+def test_lists_assessments_with_their_progress(setup):
+    at = _page(setup)
+    listing = at.dataframe[0].value
+    assert listing[["Name", "Organisation unit", "Status", "Lead", "Assessors", "Submitted"]].iloc[0].tolist() == [
+        "Review 2026-10", "Corporate IT", "open", "lead", 3, "0 of 3"]
+    assert listing["Ratings saved"].iloc[0] == 54
+    progress = at.dataframe[1].value
+    assert progress["Username"].tolist() == ["ana", "ben", "lead"]
+    assert progress["Rated"].tolist() == [18, 18, 18] and progress["Lead"].tolist() == [False, False, True]
+
+
+def test_create_an_assessment(setup):
+    at = _page(setup)
+    at.text_input(key="asmt_new_name").input("Second review")
+    at.text_input(key="asmt_new_unit").input("Shared services")
+    at.multiselect(key="asmt_new_assessors").set_value([setup["ana"], setup["ida"]])
+    at.selectbox(key="asmt_new_lead").set_value(setup["kim"])
+    next(b for b in at.form_submit_button if b.label == "Create assessment").click().run()
+    assert not at.exception and not at.error
+    assert any("Assessment **Second review** created" in s.value for s in at.success)
+    with session_scope(setup["url"]) as session:
+        created = next(a for a in service.list_assessments(session) if a.name == "Second review")
+    assert created.org_unit == "Shared services" and created.created_by == "admin"
+    assert {u: m.is_lead for u, m in _members(setup, created.id).items()} == {"ana": False, "ida": False, "kim": True}
+    assert at.selectbox(key="asmt_selected").value == created.id  # the new one is chosen for managing
+    assert _actions(setup)[-1][:2] == ("admin", "assessment.create")
+
+
+@pytest.mark.parametrize("name, unit, lead, message", [
+    ("", "IT", True, "the assessment needs a name"),
+    ("Review", "", True, "needs an organisation unit"),
+    ("Review", "IT", False, "choose a lead assessor"),
+])
+def test_create_refuses_incomplete_input(setup, name, unit, lead, message):
+    at = _page(setup)
+    at.text_input(key="asmt_new_name").input(name)
+    at.text_input(key="asmt_new_unit").input(unit)
+    if lead:
+        at.selectbox(key="asmt_new_lead").set_value(setup["kim"])
+    next(b for b in at.form_submit_button if b.label == "Create assessment").click().run()
+    assert len(at.error) == 1 and message in at.error[0].value and at.error[0].value.startswith("Not created:")
+    with session_scope(setup["url"]) as session:
+        assert len(service.list_assessments(session)) == 1
+
+
+def test_add_an_assessor_and_change_the_lead(setup):
+    a = setup["assessment"]
+    at = _page(setup)
+    assert set(at.selectbox(key=f"asmt_add_{a}").options) == {"Ida Idle (ida)", "Kim Lead (kim)"}
+    at.selectbox(key=f"asmt_add_{a}").set_value(setup["kim"])
+    at.button(key=f"asmt_add_btn_{a}").click().run()
+    assert [s.value for s in at.success] == ["Kim Lead is now an assessor of this assessment."]
+    at.selectbox(key=f"asmt_lead_{a}").set_value(setup["kim"])
+    at.button(key=f"asmt_lead_btn_{a}").click().run()
+    assert [s.value for s in at.success] == ["Kim Lead now leads this assessment."]
+    assert {u: m.is_lead for u, m in _members(setup).items()} == {"ana": False, "ben": False, "kim": True, "lead": False}
+    assert [x[1] for x in _actions(setup)[-2:]] == ["assessment.add_assessor", "assessment.set_lead"]
+
+
+def test_remove_an_assessor_asks_first_and_deletes_their_ratings(setup):
+    a = setup["assessment"]
+    at = _page(setup)
+    assert "lead (lead)" not in at.selectbox(key=f"asmt_remove_{a}").options  # the lead cannot be removed
+    at.selectbox(key=f"asmt_remove_{a}").set_value(setup["ben"])
+    at.button(key=f"asmt_remove_btn_{a}").click().run()
+    assert any("deletes their ratings" in w.value for w in at.warning)
+    assert "ben" in _members(setup)  # nothing happened yet
+    at.button(key=f"asmt_remove_yes_{a}").click().run()
+    assert [s.value for s in at.success] == ["ben is no longer an assessor; 18 of their ratings were deleted."]
+    assert "ben" not in _members(setup)
+
+
+def test_close_and_reopen(setup):
+    a = setup["assessment"]
+    at = _page(setup)
+    at.button(key=f"asmt_close_{a}").click().run()
+    with session_scope(setup["url"]) as session:
+        assert service.get_assessment(session, a).status == "closed"
+    assert at.selectbox(key=f"asmt_add_{a}").disabled
+    at.button(key=f"asmt_reopen_assessment_{a}").click().run()
+    with session_scope(setup["url"]) as session:
+        assert service.get_assessment(session, a).status == "open"
+    assert [x[1] for x in _actions(setup)[-2:]] == ["assessment.close", "assessment.reopen"]
+
+
+def test_unlock_a_submission(setup):
+    a = setup["assessment"]
+    with session_scope(setup["url"]) as session:
+        service.submit(session, a, accounts.get_account(session, setup["ana"]))
+    at = _page(setup)
+    assert at.dataframe[0].value["Submitted"].iloc[0] == "1 of 3"
+    at.selectbox(key=f"asmt_unlock_{a}").set_value(setup["ana"])
+    at.button(key=f"asmt_reopen_btn_{a}").click().run()
+    assert [s.value for s in at.success] == ["ana's ratings are unlocked: they can change them and submit again."]
+    assert _members(setup)["ana"].submitted_at is None
+
+
+def test_downloads_are_the_cli_csv_and_the_workbook(setup, downloads):
+    a = setup["assessment"]
+    _page(setup)
+    assert set(downloads.names()) == {f"assessment-{a}-ratings.csv", f"assessment-{a}-overrides.csv", f"assessment-{a}.xlsx"}
+    ratings = downloads.get(f"assessment-{a}-ratings.csv").decode("utf-8")
+    with session_scope(setup["url"]) as session:
+        rows = service.export_rows(session, a)
+    assert ratings.splitlines()[0] == "capability_id,assessor,level" and len(ratings.splitlines()) == len(rows) + 1
+    book = openpyxl.load_workbook(io.BytesIO(downloads.get(f"assessment-{a}.xlsx")))
+    assert book.sheetnames == ["ratings", "consensus", "overrides", "evidence", "assessment"]
+    assert book["evidence"].cell(2, 6).value == "Seen by ana <b>in interviews</b>"
+
+
+def test_without_a_lead_assessor_account_the_page_says_what_is_missing(db_url):
+    from itcap.bootstrap import bootstrap
+
+    bootstrap(db_url)
+    with session_scope(db_url) as session:
+        admin_id = accounts.get_by_username(session, "admin").id
+        accounts.create_account(session, "ana", "correct horse battery", ["assessor"])
+    at = app_test(admin_id, page=PAGE).run()
+    assert not at.exception
+    assert any("lead assessor" in i.value and "Administration → Accounts" in i.value for i in at.info)
+    assert not at.form_submit_button
