@@ -77,30 +77,30 @@ MAX_DRAWS = 500
 # Evidence an assessor might write at each level; generic on purpose ({cap} = capability name).
 EVIDENCE = {
     1: (
-        "Interviews only: people described how {cap} is done, but nothing is written down and it depends on who is "
-        "involved. Asked for reports or records and none exist.",
+        ("Interviews only: people described how {cap} is done, but nothing is written down and it depends on who is "
+        "involved. Asked for reports or records and none exist."),
         "No owner for {cap}. Two managers gave different accounts of the process; no documents or measures seen.",
     ),
     2: (
-        "Some teams have their own templates for {cap}; practice differs between teams and nobody checks it. "
-        "Saw examples from two teams, not consistent with each other.",
-        "{Cap}: a draft procedure from last year, followed in the central team only. No regular reporting; "
-        "the directorates we spoke to did not know it existed.",
+        ("Some teams have their own templates for {cap}; practice differs between teams and nobody checks it. "
+        "Saw examples from two teams, not consistent with each other."),
+        ("{Cap}: a draft procedure from last year, followed in the central team only. No regular reporting; "
+        "the directorates we spoke to did not know it existed."),
     ),
     3: (
-        "Documented {cap} process with a named owner, used across the organisation. Sampled ten recent records "
-        "and nine followed it. Monthly report seen, but the figures are not used to steer.",
-        "{Cap}: agreed standard and templates on the intranet, owner interviewed, staff could describe the "
-        "process. Reporting is regular; no targets yet.",
+        ("Documented {cap} process with a named owner, used across the organisation. Sampled ten recent records "
+        "and nine followed it. Monthly report seen, but the figures are not used to steer."),
+        ("{Cap}: agreed standard and templates on the intranet, owner interviewed, staff could describe the "
+        "process. Reporting is regular; no targets yet."),
     ),
     4: (
-        "{Cap} is measured against targets; trend reports are reviewed at the monthly management meeting and "
-        "exceptions are acted on (minutes and action log seen).",
+        ("{Cap} is measured against targets; trend reports are reviewed at the monthly management meeting and "
+        "exceptions are acted on (minutes and action log seen)."),
         "Targets and dashboards for {cap}; two recent decisions cited the data. Measures are reviewed quarterly.",
     ),
     5: (
-        "{Cap} improves from evidence: a year of improvement actions traced to measures, and business leaders "
-        "gave examples of the value it added.",
+        ("{Cap} improves from evidence: a year of improvement actions traced to measures, and business leaders "
+        "gave examples of the value it added."),
         "{Cap} is benchmarked with peers and adapts as needs change; the business recognises it as a strength.",
     ),
 }
@@ -273,8 +273,8 @@ def _demo_assessment(session: Session, rng: np.random.Generator, people: dict[st
     confidence = "n/a" if result.confidence is None else f"{result.confidence:.0%}"
     lines = [
         f"Assessment #{assessment.id}: {assessment.name} — {ORG_UNIT}, model {model.name} (v{model.version})",
-        f"  assessors: lead (lead assessor, {len(ids) - LEAD_STILL_TO_RATE} of {len(ids)} rated, not submitted), "
-        f"{', '.join(SUBMITTED)} (submitted)",
+        (f"  assessors: lead (lead assessor, {len(ids) - LEAD_STILL_TO_RATE} of {len(ids)} rated, not submitted), "
+         f"{', '.join(SUBMITTED)} (submitted)"),
         f"  flagged for the lead (levels 2+ apart): {', '.join(flagged) or 'none'}",
         f"  consensus override by lead: {panel.override_capability} → level {panel.override_level}",
         f"  position: {position_name} (confidence {confidence})",

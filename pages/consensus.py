@@ -151,9 +151,9 @@ ordered = sorted(capability_consensus, key=lambda c: not c.flagged)  # stable: m
 table = []
 for c in ordered:
     row = {"Capability": capabilities[c.capability_id].name, "Flag": "⚠" if c.flagged else ""}
-    for username in names:
+    for username, name in names.items():
         level = c.levels.get(username)
-        row[names[username]] = "—" if level is None else str(level)
+        row[name] = "—" if level is None else str(level)
     row["Median"] = "—" if c.median is None else f"{c.median:g}"
     row["Spread"] = "—" if c.spread is None else str(c.spread)
     row["Consensus"] = "—" if c.effective is None else f"{c.effective:g}" + (" (override)" if c.overridden else "")

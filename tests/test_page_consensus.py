@@ -35,8 +35,8 @@ def populated(sqlite_template, tmp_path_factory):
         lee = accounts.create_account(session, "lee", PASSWORD, ["lead_assessor", "assessor"], "Lee Lead")
         ana = accounts.create_account(session, "ana", PASSWORD, ["assessor"], "Ana Assessor")
         bob = accounts.create_account(session, "bob", PASSWORD, ["assessor"], "Bob Assessor")
-        lou = accounts.create_account(session, "lou", PASSWORD, ["lead_assessor"], "Lou Otherlead")
-        boss = accounts.create_account(session, "dir", PASSWORD, ["leadership"], "Dana Director")
+        accounts.create_account(session, "lou", PASSWORD, ["lead_assessor"], "Lou Otherlead")
+        accounts.create_account(session, "dir", PASSWORD, ["leadership"], "Dana Director")
         from capability_model.store import ensure_default_model
 
         model_id = ensure_default_model(session).id

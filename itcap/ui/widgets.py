@@ -36,7 +36,7 @@ def _browser_zone() -> dt.tzinfo:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    return dt.timezone.utc
+    return dt.UTC
 
 
 def when(moment: dt.datetime | None) -> str:
@@ -44,14 +44,14 @@ def when(moment: dt.datetime | None) -> str:
     if moment is None:
         return ""
     if moment.tzinfo is None:  # SQLite gives naive datetimes back; they were stored as UTC
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     zone = _browser_zone()
     local = moment.astimezone(zone)
-    suffix = " UTC" if zone is dt.timezone.utc else ""
+    suffix = " UTC" if zone is dt.UTC else ""
     return f"{local.day} {local:%b %Y, %H:%M}{suffix}"
 
 
-def level_text(model: CapabilityModel, level: float | int | None) -> str:
+def level_text(model: CapabilityModel, level: float | None) -> str:
     """3 → "3 · Defined"; 2.5 → "2.5 (between Repeatable and Defined)"; None → "not rated"."""
     if level is None:
         return "not rated"
