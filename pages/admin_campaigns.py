@@ -1,8 +1,373 @@
-"""Placeholder until its issue lands."""
+"""Campaigns: create a perception survey campaign, open and close it, invite people (the links CSV
+for the mail merge, open links), watch response rates, import responses collected elsewhere and
+export the data.
 
+Everything here calls the survey services (``surveys.campaigns``, ``invitations``, ``imports``,
+``exports``), which check the input and write the audit log. Tokens are never stored: the links
+CSV and an open link exist only in what this page hands over, on the run right after they were
+made, and are then gone from the server.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-from itcap.ui import auth
+from itcap.accounts import ADMIN
+from itcap.storage import session_scope
+from itcap.ui import auth, widgets
+from itcap.ui.data_downloads import campaign_downloads
+from itcap.ui.downloads import table_with_download
+from itcap.validation import DocumentInvalid, decode_upload
+from surveys import campaigns, imports, invitations
+from surveys.campaigns import CLOSED, DRAFT, MIN_GROUP_SIZE_LIMITS, OPEN
+from surveys.errors import SurveyError
+from surveys.store import list_instruments
+from surveys.tables import DEFAULT_COMMENT_THRESHOLD, DEFAULT_MIN_GROUP_SIZE
 
-auth.require_role()
-st.info("This page is being built.")
+account = auth.require_role(ADMIN)
+
+LINKS_KEY = "camp_links_once"  # the links CSV just made: popped as soon as it is drawn
+OPEN_LINK_KEY = "camp_open_link_once"
+IMPORT_OUTCOME = "camp_import_outcome"
+STATUS_TEXT = {DRAFT: ":gray[:material/edit_note: **Draft**]", OPEN: ":green[:material/play_circle: **Open**]",
+               CLOSED: ":red[:material/stop_circle: **Closed**]"}
+AVAILABILITY_TEXT = {
+    "accepting": "accepting responses",
+    "draft": "not open yet: links say the survey has not started",
+    "not_yet_open": "open, but its opening date has not come: links say so until then",
+    "ended": "open, but its closing date has passed: links say the survey has ended",
+    "closed": "closed: links say the survey has closed",
+}
+
+
+def _actor():
+    actor = auth.current_account()
+    if actor is None or actor.id != account.id or not actor.has_role(ADMIN):
+        return None
+    return actor
+
+
+def _problems(prefix: str, exc: SurveyError) -> None:
+    widgets.flash(prefix + "\n\n" + "\n".join(f"- {p}" for p in exc.problems), "error")
+
+
+def _number(value) -> int | None:
+    return None if value is None else int(value)
+
+
+# -- callbacks ---------------------------------------------------------------------------------------------
+def _create() -> None:
+    actor = _actor()
+    if actor is None:
+        return
+    state = st.session_state
+    try:
+        with session_scope() as session:
+            created = campaigns.create_campaign(
+                session, instrument_id=state.get("camp_new_instrument"), name=state.get("camp_new_name") or "",
+                actor=actor.username, opens_on=state.get("camp_new_opens"), closes_on=state.get("camp_new_closes"),
+                min_group_size=_number(state.get("camp_new_k")), comment_threshold=_number(state.get("camp_new_comments")))
+            created_id, name = created.id, created.name
+    except SurveyError as exc:
+        _problems("The campaign was not created:", exc)
+        return
+    widgets.flash(f"Campaign **{name}** created as a draft. Prepare invitations, then open it.")
+    state["camp_selected"] = created_id
+    state["camp_new_name"] = ""
+
+
+def _update(campaign_id: int) -> None:
+    actor = _actor()
+    if actor is None:
+        return
+    state = st.session_state
+    try:
+        with session_scope() as session:
+            campaigns.update_campaign(
+                session, campaign_id, actor.username, name=state.get(f"camp_set_name_{campaign_id}") or "",
+                opens_on=state.get(f"camp_set_opens_{campaign_id}"), closes_on=state.get(f"camp_set_closes_{campaign_id}"),
+                min_group_size=_number(state.get(f"camp_set_k_{campaign_id}")),
+                comment_threshold=_number(state.get(f"camp_set_comments_{campaign_id}")))
+    except SurveyError as exc:
+        _problems("The settings were not changed:", exc)
+        return
+    widgets.flash("Settings saved.")
+
+
+def _status(campaign_id: int, action: str) -> None:
+    actor = _actor()
+    if actor is None:
+        return
+    try:
+        with session_scope() as session:
+            if action == OPEN:
+                campaigns.open_campaign(session, campaign_id, actor.username)
+            else:
+                campaigns.close_campaign(session, campaign_id, actor.username)
+    except SurveyError as exc:
+        _problems("Not done:", exc)
+        return
+    widgets.flash("The campaign is open: links work while today lies within its dates." if action == OPEN else
+                  "The campaign is closed: links now say the survey has closed. Answers in progress are kept, "
+                  "so reopening lets people carry on.")
+
+
+def _invite(campaign_id: int) -> None:
+    actor = _actor()
+    if actor is None:
+        return
+    state = st.session_state
+    group = state.get(f"camp_inv_group_{campaign_id}")
+    emails_text = state.get(f"camp_inv_emails_{campaign_id}") or ""
+    upload = state.get(f"camp_inv_file_{campaign_id}_{state.get('camp_inv_counter', 0)}")
+    try:
+        emails = None
+        if upload is not None and emails_text.strip():
+            raise SurveyError("give the e-mail addresses either in the box or as a file, not both")
+        if upload is not None:
+            try:
+                emails = invitations.parse_email_list(decode_upload(upload.getvalue(), upload.name), where=upload.name)
+            except DocumentInvalid as exc:  # not UTF-8, or too large
+                raise SurveyError(exc.problems) from None
+        elif emails_text.strip():
+            emails = invitations.parse_email_list(emails_text, where="e-mail addresses")
+        count = len(emails) if emails is not None else _number(state.get(f"camp_inv_count_{campaign_id}"))
+        with session_scope() as session:
+            links = invitations.create_invitations(session, campaign_id, group, count, actor.username)
+            text = invitations.links_csv(links, emails)
+    except SurveyError as exc:
+        _problems("No invitations were created:", exc)
+        return
+    state[LINKS_KEY] = {"campaign_id": campaign_id, "group": group, "count": len(links), "with_emails": emails is not None,
+                        "csv": text.encode("utf-8")}
+    state[f"camp_inv_emails_{campaign_id}"] = ""
+    state["camp_inv_counter"] = state.get("camp_inv_counter", 0) + 1  # empties the file uploader
+
+
+def _open_link(campaign_id: int, withdraw: bool) -> None:
+    actor = _actor()
+    if actor is None:
+        return
+    group = st.session_state.get(f"camp_open_group_{campaign_id}")
+    try:
+        with session_scope() as session:
+            if withdraw:
+                revoked = invitations.revoke_open_link(session, campaign_id, group, actor.username)
+            else:
+                link = invitations.create_open_link(session, campaign_id, group, actor.username)
+    except SurveyError as exc:
+        _problems("Not done:", exc)
+        return
+    if withdraw:
+        widgets.flash(f"The open link of group `{group}` is withdrawn: it now says so. People who already started keep going."
+                      if revoked else f"Group `{group}` had no open link to withdraw.", "success" if revoked else "info")
+    else:
+        st.session_state[OPEN_LINK_KEY] = {"campaign_id": campaign_id, "group": group, "link": link.link}
+
+
+def _import(campaign_id: int) -> None:
+    actor = _actor()
+    if actor is None:
+        return
+    state = st.session_state
+    upload = state.get(f"camp_import_{campaign_id}_{state.get('camp_import_counter', 0)}")
+    if upload is None:
+        state[IMPORT_OUTCOME] = {"campaign_id": campaign_id, "problems": ["Choose a CSV file first."], "name": ""}
+        return
+    try:
+        with session_scope() as session:
+            result = imports.import_responses(session, campaign_id, upload.getvalue(), actor=actor.username, where=upload.name)
+    except SurveyError as exc:
+        state[IMPORT_OUTCOME] = {"campaign_id": campaign_id, "problems": exc.problems, "name": upload.name}
+        return
+    groups = ", ".join(f"{g} {n:,}" for g, n in sorted(result.by_group.items()))
+    message = f"Imported **{result.imported:,}** responses from {upload.name} ({groups})."
+    if result.flagged:
+        message += " Flagged: " + ", ".join(f"{flag} {n:,}" for flag, n in sorted(result.flagged.items())) + " (kept; exports and analyses can leave them out)."
+    if result.ignored_columns:
+        message += " Ignored columns: " + ", ".join(result.ignored_columns) + "."
+    widgets.flash(message)
+    state["camp_import_counter"] = state.get("camp_import_counter", 0) + 1
+
+
+# -- the page --------------------------------------------------------------------------------------------------
+st.title("Campaigns")
+st.caption("A campaign puts one survey instrument to its groups (e.g. business users and IT staff) between two dates. "
+           f"Results are shown only for groups of at least k responses (default {DEFAULT_MIN_GROUP_SIZE}).")
+widgets.show_flash()
+
+with session_scope() as session:
+    instruments = list_instruments(session)
+    all_campaigns = campaigns.list_campaigns(session)
+    rates = {c.id: invitations.response_rates(session, c.id) for c in all_campaigns}
+instrument_names = {r.id: f"{r.name} · {r.key} v{r.version}" for r in instruments}
+
+with st.expander("Create a campaign", expanded=not all_campaigns, icon=":material/add_circle:"):
+    if not instruments:
+        st.info("A campaign needs a survey instrument. Upload one under Administration → Models & instruments "
+                "(or restart the app to load the shipped one), then come back here.", icon=":material/info:")
+    else:
+        with st.form("camp_create", border=False):
+            left, right = st.columns(2)
+            left.text_input("Name", key="camp_new_name", max_chars=campaigns.NAME_MAX, placeholder="e.g. IT perception survey 2026")
+            right.selectbox("Survey instrument", list(instrument_names), format_func=instrument_names.get, key="camp_new_instrument")
+            left.date_input("Opens on (optional)", value=None, key="camp_new_opens", format="DD/MM/YYYY",
+                            help="Links say “not open yet” before this date. Leave empty to open as soon as you press Open.")
+            right.date_input("Closes on (optional)", value=None, key="camp_new_closes", format="DD/MM/YYYY",
+                             help="Links say the survey has ended after this date (inclusive). You can change it later.")
+            left.number_input("Reporting threshold k", min_value=MIN_GROUP_SIZE_LIMITS[0], max_value=MIN_GROUP_SIZE_LIMITS[1],
+                              value=DEFAULT_MIN_GROUP_SIZE, step=1, key="camp_new_k",
+                              help="Any group, filter or cross-tab with fewer than k responses is suppressed everywhere.")
+            right.number_input("Comment threshold", min_value=1, value=DEFAULT_COMMENT_THRESHOLD, step=1, key="camp_new_comments",
+                               help="Free-text comments are shown only when at least this many were given (at least k).")
+            st.form_submit_button("Create campaign", type="primary", icon=":material/add_circle:", on_click=_create)
+
+if not all_campaigns:
+    st.info("No campaigns yet. Create the first one above; it starts as a draft, so you can prepare invitations "
+            "before opening it.", icon=":material/info:")
+    st.stop()
+
+st.subheader("All campaigns", anchor=False)
+st.dataframe(pd.DataFrame([{
+    "Id": c.id, "Name": c.name, "Instrument": instrument_names.get(c.instrument_id, c.instrument_id), "Status": c.status,
+    "Now": AVAILABILITY_TEXT[campaigns.availability(c)].split(":")[0], "Opens": c.opens_on, "Closes": c.closes_on,
+    "k": c.min_group_size, "Comments ≥": c.comment_threshold,
+    "Invited": sum(r.invited for r in rates[c.id].values()), "Responses": sum(r.responses for r in rates[c.id].values()),
+} for c in all_campaigns]), hide_index=True, width="stretch", key="camp_table",
+    column_config={"Opens": st.column_config.DateColumn(format="D MMM YYYY"), "Closes": st.column_config.DateColumn(format="D MMM YYYY")})
+
+st.subheader("Manage a campaign", anchor=False)
+by_id = {c.id: c for c in all_campaigns}
+if st.session_state.get("camp_selected") not in by_id:
+    st.session_state["camp_selected"] = all_campaigns[-1].id
+chosen_id = st.selectbox("Campaign", list(by_id), key="camp_selected",
+                         format_func=lambda i: f"{by_id[i].name} (id {i}, {by_id[i].status})")
+campaign = by_id[chosen_id]
+with session_scope() as session:
+    instrument = campaigns.campaign_instrument(session, campaign)
+groups = {g.id: g.name for g in instrument.groups}
+group_rates = rates[chosen_id]
+
+# What was just made and exists nowhere else: drawn once, then gone from the server.
+links = st.session_state.pop(LINKS_KEY, None)
+if links is not None and links["campaign_id"] == chosen_id:
+    with st.container(border=True, key="camp_links_panel"):
+        st.success(f"**{links['count']:,}** personal invitation links created for **{groups.get(links['group'], links['group'])}**"
+                   + (", each paired with an e-mail address." if links["with_emails"] else "."), icon=":material/check_circle:")
+        st.download_button("Download the links CSV", data=links["csv"], type="primary", icon=":material/download:",
+                           file_name=f"campaign-{chosen_id}-{links['group']}-links.csv", mime="text/csv",
+                           key="camp_links_download", on_click="ignore")
+        st.warning("**Download it now: it cannot be downloaded again.** The links exist only in this file — itcap keeps "
+                   "just a fingerprint of each one — and it disappears as soon as you do anything else on this page. "
+                   "Use it for the mail merge (columns `email, group, link`), then **delete it**: it is the one place "
+                   "where a link meets a person's address.", icon=":material/warning:")
+open_link = st.session_state.pop(OPEN_LINK_KEY, None)
+if open_link is not None and open_link["campaign_id"] == chosen_id:
+    with st.container(border=True, key="camp_open_link_panel"):
+        st.markdown(f":material/link: Open link for **{groups.get(open_link['group'], open_link['group'])}** "
+                    "(anyone with it may answer; each visitor gets a link of their own to resume):")
+        st.code(open_link["link"], language=None)
+        st.warning("Copy it now (the copy button is at the right of the box): it is shown **only this once**. Making a "
+                   "new open link for this group withdraws this one.", icon=":material/warning:")
+
+availability = campaigns.availability(campaign)
+status_line, buttons = st.columns([3, 2], vertical_alignment="center")
+status_line.markdown(f"{STATUS_TEXT[campaign.status]} · {AVAILABILITY_TEXT[availability]}")
+with buttons.container(horizontal=True, horizontal_alignment="right"):
+    if campaign.status == DRAFT:
+        st.button("Open", type="primary", icon=":material/play_arrow:", key=f"camp_open_{chosen_id}", on_click=_status, args=(chosen_id, OPEN))
+        st.button("Close (abandon)", icon=":material/stop:", key=f"camp_close_{chosen_id}", on_click=_status, args=(chosen_id, CLOSED))
+    elif campaign.status == OPEN:
+        st.button("Close", icon=":material/stop:", key=f"camp_close_{chosen_id}", on_click=_status, args=(chosen_id, CLOSED))
+    else:
+        st.button("Reopen", icon=":material/replay:", key=f"camp_open_{chosen_id}", on_click=_status, args=(chosen_id, OPEN))
+
+with st.expander("Settings: name, dates and thresholds", icon=":material/tune:"):
+    with st.form(f"camp_settings_{chosen_id}", border=False):
+        left, right = st.columns(2)
+        left.text_input("Name", value=campaign.name, key=f"camp_set_name_{chosen_id}", max_chars=campaigns.NAME_MAX)
+        right.caption(f"Instrument: {instrument_names.get(campaign.instrument_id)} (fixed once created)")
+        left.date_input("Opens on", value=campaign.opens_on, key=f"camp_set_opens_{chosen_id}", format="DD/MM/YYYY")
+        right.date_input("Closes on", value=campaign.closes_on, key=f"camp_set_closes_{chosen_id}", format="DD/MM/YYYY")
+        left.number_input("Reporting threshold k", min_value=MIN_GROUP_SIZE_LIMITS[0], max_value=MIN_GROUP_SIZE_LIMITS[1],
+                          value=campaign.min_group_size, step=1, key=f"camp_set_k_{chosen_id}")
+        right.number_input("Comment threshold", min_value=1, value=campaign.comment_threshold, step=1,
+                           key=f"camp_set_comments_{chosen_id}")
+        st.form_submit_button("Save settings", on_click=_update, args=(chosen_id,))
+
+invite_tab, rates_tab, import_tab, export_tab = st.tabs(
+    ["Invitations", "Response rates", "Import responses", "Export data"], key=f"camp_tabs_{chosen_id}")
+
+with invite_tab:
+    if campaign.status == CLOSED:
+        st.info("This campaign is closed: reopen it to invite more people.", icon=":material/lock:")
+    st.markdown("**Personal links** — one per person, usable once.")
+    st.caption(f"Links start with `{invitations.public_url()}/?token=` — set `ITCAP_PUBLIC_URL` to the address "
+               "respondents reach the app at, if that is not it.")
+    counter = st.session_state.get("camp_inv_counter", 0)
+    with st.form(f"camp_invite_{chosen_id}", border=False):
+        left, right = st.columns(2)
+        left.selectbox("Group", list(groups), format_func=lambda g: f"{groups[g]} ({g})", key=f"camp_inv_group_{chosen_id}")
+        right.number_input("How many links", min_value=1, max_value=invitations.MAX_INVITATIONS_PER_BATCH, value=50, step=1,
+                           key=f"camp_inv_count_{chosen_id}", help="Ignored when you give e-mail addresses: one link each.")
+        st.text_area("E-mail addresses (optional, one per line)", key=f"camp_inv_emails_{chosen_id}", height=100,
+                     placeholder="ana@example.org\nben@example.org",
+                     help="Paired with the links in the CSV for the mail merge and never stored. Repeated or malformed "
+                          "addresses are refused with their line numbers.")
+        st.file_uploader("…or a file of addresses (one per line, or a CSV with an `email` column)", type=["txt", "csv"],
+                         key=f"camp_inv_file_{chosen_id}_{counter}", max_upload_size=20)
+        st.form_submit_button("Create invitations", type="primary", icon=":material/forward_to_inbox:",
+                              disabled=campaign.status == CLOSED, on_click=_invite, args=(chosen_id,))
+    st.divider()
+    st.markdown("**Open link** — one per group, for anyone in it (an intranet page, a team channel). Not one response "
+                "per person: use personal links where that matters.")
+    left, right = st.columns([2, 3], vertical_alignment="bottom")
+    left.selectbox("Group", list(groups), format_func=lambda g: f"{groups[g]} ({g})", key=f"camp_open_group_{chosen_id}")
+    with right.container(horizontal=True):
+        st.button("Create open link", icon=":material/add_link:", key=f"camp_open_link_{chosen_id}", disabled=campaign.status == CLOSED,
+                  help="Shown once. If the group already has one, it is withdrawn and replaced.",
+                  on_click=_open_link, args=(chosen_id, False))
+        st.button("Withdraw open link", icon=":material/link_off:", key=f"camp_revoke_link_{chosen_id}",
+                  on_click=_open_link, args=(chosen_id, True))
+
+with rates_tab:
+    table = pd.DataFrame([{
+        "Group": groups.get(g, g), "Invited": r.invited, "Started": r.started, "Completed": r.completed,
+        "Completion rate": r.completion_rate, "Open-link visitors": r.open_link_visits, "Responses (incl. imported)": r.responses,
+    } for g, r in group_rates.items()])
+    if not any(r.invited or r.responses for r in group_rates.values()):
+        st.info("Nobody has been invited yet. Create personal links or an open link under *Invitations*.", icon=":material/info:")
+    table_with_download(table, f"campaign-{chosen_id}-response-rates", key=f"camp_rates_{chosen_id}",
+                        column_config={"Completion rate": st.column_config.NumberColumn(format="percent")})
+    st.caption("Invited = personal links + open-link visitors who pressed Start; started = of those, with saved answers; "
+               "completed = submitted on the web. Counts say who took part, never what anyone answered, so they are "
+               "shown even below k.")
+
+with import_tab:
+    st.markdown("Responses collected on paper or with another tool: a CSV with a `group` column and one column per item id "
+                "(codes or labels; blank = not answered). **All or nothing**: if any row has a problem, nothing is stored.")
+    import_counter = st.session_state.get("camp_import_counter", 0)
+    st.file_uploader("Responses CSV (UTF-8)", type=["csv", "txt"], key=f"camp_import_{chosen_id}_{import_counter}", max_upload_size=200)
+    st.button("Import responses", icon=":material/upload:", key=f"camp_import_btn_{chosen_id}", on_click=_import, args=(chosen_id,))
+    outcome = st.session_state.pop(IMPORT_OUTCOME, None)
+    if outcome is not None and outcome["campaign_id"] == chosen_id:
+        count = len(outcome["problems"])
+        st.error(f"**{outcome['name'] or 'The upload'}** was not imported — nothing was stored. "
+                 f"{count} problem{'s' if count != 1 else ''} to fix:\n\n" + "\n".join(f"- `{p}`" for p in outcome["problems"]),
+                 icon=":material/error:")
+    with st.expander("Columns this campaign accepts"):
+        st.dataframe(pd.DataFrame([{"Column": "group", "Values": ", ".join(f"{g} ({n})" for g, n in groups.items())}] + [{
+            "Column": item.id, "Values": "; ".join(f"{c}={lab}" for c, lab in instrument.value_labels(item).items())
+            or {"numeric": "a number", "text": "any text"}.get(item.type, ""),
+        } for item in instrument.items]), hide_index=True, width="stretch", key=f"camp_import_columns_{chosen_id}")
+
+with export_tab:
+    st.markdown("All responses of this campaign, one row per response, with a codebook (Excel) or value labels (SPSS).")
+    apply_threshold = st.checkbox(
+        "Apply the reporting threshold (what leadership may download)", key=f"camp_export_threshold_{chosen_id}",
+        help="Off: every response with its id and free text — administrators only. On: small groups, identifying "
+             "answers and ids are left out, and comments appear apart, as for any other role.")
+    exclude_flagged = st.checkbox("Leave out responses with quality flags", key=f"camp_export_flagged_{chosen_id}",
+                                  help="Straight-lining, implausibly fast completion, out-of-range numbers. Nothing is deleted.")
+    campaign_downloads(chosen_id, privileged=not apply_threshold, exclude_flagged=exclude_flagged, key="camp_export")

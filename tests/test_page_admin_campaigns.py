@@ -1,0 +1,372 @@
+"""AppTest: the Campaigns page — create (with the validator's messages), open/close/reopen, settings,
+personal invitations and their links CSV (shown once), open links, response rates, all-or-nothing
+imports, exports (privileged for admins, threshold on request) — and the data downloads helper."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import shutil
+
+import openpyxl
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from itcap import audit
+from itcap.storage import dispose_engines, session_scope, utcnow
+from itcap.ui.auth import SESSION_ACCOUNT, SESSION_LOGIN_AT, SESSION_SEEN_AT
+from surveys import campaigns, invitations
+from surveys.instrument import load_default_instrument
+from surveys.tables import Invitation, Response
+from tests.builders import people, perception_campaign
+from tests.download_capture import downloads  # noqa: F401 - fixture
+from tests.support import app_test
+
+PAGE = "pages/admin_campaigns.py"
+
+
+@pytest.fixture(scope="module")
+def populated(sqlite_template, tmp_path_factory):
+    """People and one open campaign with 60 business and 30 IT responses (12 comments)."""
+    path = tmp_path_factory.mktemp("admin-campaigns") / "itcap.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    ids = people(url)
+    ids["campaign"] = perception_campaign(url)
+    dispose_engines()
+    return path, ids
+
+
+@pytest.fixture
+def setup(populated, tmp_path, monkeypatch):
+    path, ids = populated
+    target = tmp_path / "itcap.db"
+    shutil.copyfile(path, target)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("ITCAP_DATABASE_URL", url)
+    monkeypatch.setenv("ITCAP_PUBLIC_URL", "https://survey.example.org")
+    yield {"url": url, **ids}
+    dispose_engines()
+
+
+def _page(setup, account="admin"):
+    at = app_test(setup[account], page=PAGE).run()
+    assert not at.exception
+    return at
+
+
+def _submit(at, label):
+    next(b for b in at.form_submit_button if b.label == label).click().run()
+    assert not at.exception
+    return at
+
+
+def _campaign(setup, campaign_id=None):
+    with session_scope(setup["url"]) as session:
+        return campaigns.get_campaign(session, campaign_id or setup["campaign"])
+
+
+def _log(setup, prefix="campaign."):
+    with session_scope(setup["url"]) as session:
+        return [(e.actor, e.action, e.detail) for e in reversed(audit.recent(session)) if e.action.startswith(prefix)]
+
+
+def _invitations(setup, campaign_id=None):
+    with session_scope(setup["url"]) as session:
+        return invitations.response_rates(session, campaign_id or setup["campaign"])
+
+
+# -- creating and managing -------------------------------------------------------------------------
+def test_lists_campaigns_with_status_and_counts(setup):
+    at = _page(setup)
+    listing = at.dataframe[0].value
+    row = listing.iloc[0]
+    assert [row["Name"], row["Status"], row["Now"], row["k"], row["Comments ≥"], row["Responses"]] == [
+        "Perception survey", "open", "accepting responses", 5, 10, 90]
+    assert "accepting responses" in " ".join(m.value for m in at.markdown)
+
+
+def test_create_shows_every_validation_message_then_creates_a_draft(setup):
+    at = _page(setup)
+    at.text_input(key="camp_new_name").input("   ")
+    at.number_input(key="camp_new_comments").set_value(3)
+    at.date_input(key="camp_new_opens").set_value(dt.date(2027, 3, 31))
+    at.date_input(key="camp_new_closes").set_value(dt.date(2027, 3, 1))
+    _submit(at, "Create campaign")
+    (error,) = [e.value for e in at.error]
+    assert error.startswith("The campaign was not created:")
+    assert "name: a campaign needs a name" in error
+    assert "comment_threshold: must be a whole number at least the reporting threshold k = 5" in error
+    assert "dates: the campaign opens on 2027-03-31, after it closes on 2027-03-01" in error
+    with session_scope(setup["url"]) as session:
+        assert len(campaigns.list_campaigns(session)) == 1
+
+    at.text_input(key="camp_new_name").input("IT perception 2027")
+    at.number_input(key="camp_new_k").set_value(8)
+    at.number_input(key="camp_new_comments").set_value(12)
+    at.date_input(key="camp_new_opens").set_value(dt.date(2027, 3, 1))
+    at.date_input(key="camp_new_closes").set_value(dt.date(2027, 3, 31))
+    _submit(at, "Create campaign")
+    assert not at.error
+    new_id = at.selectbox(key="camp_selected").value
+    created = _campaign(setup, new_id)
+    assert (created.name, created.status, created.min_group_size, created.comment_threshold) == ("IT perception 2027", "draft", 8, 12)
+    assert (created.opens_on, created.closes_on) == (dt.date(2027, 3, 1), dt.date(2027, 3, 31))
+    assert _log(setup)[-1][:2] == ("admin", "campaign.create")
+
+
+def test_close_reopen_and_open_a_draft(setup):
+    c = setup["campaign"]
+    at = _page(setup)
+    at.button(key=f"camp_close_{c}").click().run()
+    assert _campaign(setup).status == "closed"
+    assert any("links now say the survey has closed" in s.value for s in at.success)
+    at.button(key=f"camp_open_{c}").click().run()  # "Reopen"
+    assert _campaign(setup).status == "open"
+    assert [a for _, a, _ in _log(setup)[-2:]] == ["campaign.close", "campaign.reopen"]
+
+
+def test_opening_after_the_closing_date_is_refused_with_the_reason_and_settings_fix_it(setup):
+    c = setup["campaign"]
+    with session_scope(setup["url"]) as session:
+        campaigns.close_campaign(session, c, "admin")
+        campaigns.update_campaign(session, c, "admin", closes_on=dt.date(2020, 1, 31))
+    at = _page(setup)
+    at.button(key=f"camp_open_{c}").click().run()
+    (error,) = [e.value for e in at.error]
+    assert "closing date 2020-01-31 has passed; change the closing date before opening it" in error
+    assert _campaign(setup).status == "closed"
+    at.date_input(key=f"camp_set_closes_{c}").set_value(None)
+    at.text_input(key=f"camp_set_name_{c}").input("Perception survey (extended)")
+    _submit(at, "Save settings")
+    assert _campaign(setup).closes_on is None and _campaign(setup).name == "Perception survey (extended)"
+    at.button(key=f"camp_open_{c}").click().run()
+    assert _campaign(setup).status == "open"
+
+
+def test_settings_refuse_a_comment_threshold_below_k(setup):
+    c = setup["campaign"]
+    at = _page(setup)
+    at.number_input(key=f"camp_set_k_{c}").set_value(20)
+    _submit(at, "Save settings")
+    assert at.error and "comment_threshold: must be a whole number at least the reporting threshold k = 20" in at.error[0].value
+    assert _campaign(setup).min_group_size == 5
+
+
+# -- invitations ---------------------------------------------------------------------------------------
+def _invite(at, campaign_id, *, group="business", count=None, emails=None, file=None):
+    at.selectbox(key=f"camp_inv_group_{campaign_id}").set_value(group)
+    if count is not None:
+        at.number_input(key=f"camp_inv_count_{campaign_id}").set_value(count)
+    if emails is not None:
+        at.text_area(key=f"camp_inv_emails_{campaign_id}").input(emails)
+    if file is not None:
+        next(u for u in at.file_uploader if u.label.startswith("…or a file of addresses")).upload(*file)
+    return _submit(at, "Create invitations")
+
+
+def test_invitations_give_a_links_csv_once_and_store_only_hashes(setup, downloads):
+    c = setup["campaign"]
+    at = _invite(_page(setup), c, group="it", count=7)
+    assert [s.value for s in at.success] == ["**7** personal invitation links created for **IT staff**."]
+    assert any("it cannot be downloaded again" in w.value and "delete it" in w.value for w in at.warning)
+    name = f"campaign-{c}-it-links.csv"
+    rows = list(csv.DictReader(io.StringIO(downloads.get(name).decode("utf-8"))))
+    assert len(rows) == 7 and {r["group"] for r in rows} == {"it"} and {r["email"] for r in rows} == {""}
+    assert all(r["link"].startswith("https://survey.example.org/?token=") for r in rows)
+    tokens = [r["link"].split("token=")[1] for r in rows]
+    with session_scope(setup["url"]) as session:
+        assert all(invitations.check_token(session, t).outcome == "ok" for t in tokens)
+        stored = session.exec(select(Invitation.token_hash)).all()
+    assert not set(tokens) & set(stored)  # only hashes in the database
+    assert _invitations(setup)["it"].invited == 7
+    assert _log(setup)[-1][:2] == ("admin", "campaign.invite")
+    # Anything else on the page and the file is gone for good.
+    downloads.clear()
+    at.run()
+    assert not any(b.label == "Download the links CSV" for b in at.download_button)
+    assert name not in downloads.names()
+    assert all(tokens[0] not in str(at.session_state[k]) for k in at.session_state.keys() if not k.startswith("$$"))
+
+
+def test_invitations_paired_with_pasted_addresses(setup, downloads):
+    c = setup["campaign"]
+    at = _invite(_page(setup), c, emails="ana@example.org\n\nben@example.org\ncy@example.org\n", count=99)
+    assert [s.value for s in at.success] == [
+        "**3** personal invitation links created for **Business users**, each paired with an e-mail address."]
+    rows = list(csv.DictReader(io.StringIO(downloads.get(f"campaign-{c}-business-links.csv").decode("utf-8"))))
+    assert [r["email"] for r in rows] == ["ana@example.org", "ben@example.org", "cy@example.org"]
+    assert at.text_area(key=f"camp_inv_emails_{c}").value == ""  # the addresses do not linger in the form
+    assert _invitations(setup)["business"].invited == 3
+
+
+def test_invitations_from_an_uploaded_address_file(setup, downloads):
+    c = setup["campaign"]
+    at = _invite(_page(setup), c, file=("staff.csv", b"name,email\nAna,ana@example.org\nBen,ben@example.org\n", "text/csv"))
+    assert not at.error
+    rows = list(csv.DictReader(io.StringIO(downloads.get(f"campaign-{c}-business-links.csv").decode("utf-8"))))
+    assert [r["email"] for r in rows] == ["ana@example.org", "ben@example.org"]
+
+
+def test_bad_addresses_are_refused_with_line_numbers_and_nothing_is_created(setup):
+    c = setup["campaign"]
+    at = _invite(_page(setup), c, emails="ana@example.org\nnot-an-address\nANA@example.org\n")
+    (error,) = [e.value for e in at.error]
+    assert error.startswith("No invitations were created:")
+    assert "e-mail addresses: line 2: 'not-an-address' is not an e-mail address" in error
+    assert "e-mail addresses: line 3: ANA@example.org is repeated (first on line 1)" in error
+    assert _invitations(setup)["business"].invited == 0
+    assert not any(b.label == "Download the links CSV" for b in at.download_button)
+
+
+def test_a_closed_campaign_cannot_invite(setup):
+    c = setup["campaign"]
+    with session_scope(setup["url"]) as session:
+        campaigns.close_campaign(session, c, "admin")
+    at = _page(setup)
+    assert any("reopen it to invite more people" in i.value for i in at.info)
+    assert next(b for b in at.form_submit_button if b.label == "Create invitations").disabled
+
+
+def test_open_link_is_shown_once_and_can_be_withdrawn(setup):
+    c = setup["campaign"]
+    at = _page(setup)
+    at.selectbox(key=f"camp_open_group_{c}").set_value("it")
+    at.button(key=f"camp_open_link_{c}").click().run()
+    (link,) = [code.value for code in at.code]
+    token = link.split("token=")[1]
+    with session_scope(setup["url"]) as session:
+        assert invitations.check_token(session, token).outcome == "open_link"
+    at.run()
+    assert not at.code
+    at.button(key=f"camp_revoke_link_{c}").click().run()
+    assert any("open link of group `it` is withdrawn" in s.value for s in at.success)
+    with session_scope(setup["url"]) as session:
+        assert invitations.check_token(session, token).outcome == "withdrawn"
+    at.button(key=f"camp_revoke_link_{c}").click().run()
+    assert any("had no open link to withdraw" in i.value for i in at.info)
+
+
+def test_response_rates_per_group(setup, downloads):
+    c = setup["campaign"]
+    with session_scope(setup["url"]) as session:
+        invitations.create_invitations(session, c, "business", 40, "admin")
+    at = _page(setup)
+    rates = at.dataframe[1].value.set_index("Group")
+    assert rates.loc["Business users", "Invited"] == 40 and rates.loc["Business users", "Completed"] == 0
+    assert rates.loc["Business users", "Responses (incl. imported)"] == 60
+    assert rates.loc["IT staff", "Responses (incl. imported)"] == 30
+    assert f"campaign-{c}-response-rates.csv" in downloads.names()
+
+
+# -- import ----------------------------------------------------------------------------------------------
+def _likert_for_both_groups():
+    instrument = load_default_instrument()
+    return next(i.id for i in instrument.items if i.type == "likert" and i.groups is None)
+
+
+def _responses(setup, c=None):
+    with session_scope(setup["url"]) as session:
+        return session.exec(select(func.count()).select_from(Response).where(Response.campaign_id == (c or setup["campaign"]))).one()
+
+
+def _import(at, campaign_id, raw: bytes, name="paper.csv"):
+    next(u for u in at.file_uploader if u.label == "Responses CSV (UTF-8)").upload(name, raw, "text/csv")
+    at.button(key=f"camp_import_btn_{campaign_id}").click().run()
+    assert not at.exception
+    return at
+
+
+def test_a_bad_import_lists_the_problems_with_line_numbers_and_stores_nothing(setup):
+    c, item = setup["campaign"], _likert_for_both_groups()
+    before = _responses(setup)
+    at = _import(_page(setup), c, f"group,{item},when\nbusiness,4,2026-01-01\nbusiness,9,\ncontractors,3,\n".encode())
+    (error,) = [e.value for e in at.error]
+    assert error.startswith("**paper.csv** was not imported — nothing was stored.")
+    assert "paper.csv: line 1" in error and "when" in error
+    assert f"paper.csv: line 3, column {item}: 9 is outside the scale 1–5" in error
+    assert "paper.csv: line 4: group 'contractors' is not a group of this instrument" in error
+    assert _responses(setup) == before
+    assert not _log(setup, "responses.import")
+
+
+def test_a_good_import_is_stored_and_audited(setup):
+    c, item = setup["campaign"], _likert_for_both_groups()
+    before = _responses(setup)
+    at = _import(_page(setup), c, f"group,{item}\nbusiness,4\nIT staff,Agree\nit,2\n".encode())
+    assert not at.error
+    assert any(s.value.startswith("Imported **3** responses from paper.csv (business 1, it 2).") for s in at.success)
+    assert _responses(setup) == before + 3
+    assert _log(setup, "responses.")[-1][:2] == ("admin", "responses.import")
+
+
+def test_import_without_a_file_says_so(setup):
+    at = _page(setup)
+    at.button(key=f"camp_import_btn_{setup['campaign']}").click().run()
+    assert at.error and "Choose a CSV file first." in at.error[0].value
+
+
+# -- export ------------------------------------------------------------------------------------------------
+def test_admin_export_is_privileged_unless_the_threshold_is_ticked(setup, downloads):
+    c = setup["campaign"]
+    at = _page(setup)
+    names = downloads.names()
+    assert {f"campaign-{c}-all-responses.{f}" for f in ("csv", "xlsx", "sav")} <= set(names)
+    privileged = list(csv.DictReader(io.StringIO(downloads.get(f"campaign-{c}-all-responses.csv").decode("utf-8"))))
+    assert len(privileged) == 90 and "response_id" in privileged[0]
+    assert any("Every response" in cap.value and "personal data" in cap.value for cap in at.caption)
+
+    downloads.clear()
+    at.checkbox(key=f"camp_export_threshold_{c}").check().run()
+    assert set(downloads.names()) >= {f"campaign-{c}-thresholded.{f}" for f in ("csv", "xlsx", "sav")}
+    rows = list(csv.DictReader(io.StringIO(downloads.get(f"campaign-{c}-thresholded.csv").decode("utf-8"))))
+    assert len(rows) == 90 and "response_id" not in rows[0]
+    book = openpyxl.load_workbook(io.BytesIO(downloads.get(f"campaign-{c}-thresholded.xlsx")))
+    assert "comments" in book.sheetnames and "notes" in book.sheetnames
+
+
+def test_nothing_to_export_says_why(setup):
+    with session_scope(setup["url"]) as session:
+        record_id = campaigns.get_campaign(session, setup["campaign"]).instrument_id
+        empty = campaigns.create_campaign(session, instrument_id=record_id, name="Empty", actor="admin").id
+    at = _page(setup)
+    at.selectbox(key="camp_selected").set_value(empty).run()
+    assert any("No responses yet" in i.value for i in at.info)
+    assert any("Nobody has been invited yet" in i.value for i in at.info)
+
+
+# -- the downloads helper the dashboard uses ------------------------------------------------------------
+def _helper_app(account_id: int, campaign_id: int, privileged: bool) -> AppTest:
+    def script(campaign_id: int, privileged: bool):
+        from itcap.ui.data_downloads import campaign_downloads
+
+        campaign_downloads(campaign_id, privileged)
+
+    at = AppTest.from_function(script, kwargs={"campaign_id": campaign_id, "privileged": privileged}, default_timeout=60)
+    now = utcnow()
+    at.session_state[SESSION_ACCOUNT] = account_id
+    at.session_state[SESSION_LOGIN_AT] = now
+    at.session_state[SESSION_SEEN_AT] = now
+    return at.run()
+
+
+def test_leadership_never_gets_a_privileged_export_whatever_the_caller_asks(setup, downloads):
+    c = setup["campaign"]
+    at = _helper_app(setup["lee"], c, privileged=True)
+    assert not at.exception
+    assert not any("all-responses" in n for n in downloads.names())
+    rows = list(csv.DictReader(io.StringIO(downloads.get(f"campaign-{c}-thresholded.csv").decode("utf-8"))))
+    assert rows and "response_id" not in rows[0] and "source" not in rows[0]
+
+
+def test_leadership_gets_nothing_when_every_group_is_below_k(setup, downloads):
+    with session_scope(setup["url"]) as session:
+        campaigns.update_campaign(session, setup["campaign"], "admin", min_group_size=31, comment_threshold=31)
+    at = _helper_app(setup["lee"], setup["campaign"], privileged=False)
+    assert any("Nothing can be downloaded yet" in i.value and "31" in i.value for i in at.info)
+    assert not downloads.names()
+    admin = _helper_app(setup["admin"], setup["campaign"], privileged=True)  # the admin still gets everything
+    assert not admin.info and len(downloads.names()) == 3
