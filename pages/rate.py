@@ -41,7 +41,7 @@ def _save(assessment_id: int, capability_id: str, capability_name: str) -> None:
                                 confidence=st.session_state.get(confidence_key))
         st.session_state["rate_saved"] = capability_name
     except AssessmentError as exc:
-        widgets.flash(f"Not saved: {exc}", "error")
+        st.session_state["rate_error"] = (capability_id, f"Not saved: {exc}")
 
 
 def _go(position_key: str, capability_id: str) -> None:
@@ -153,7 +153,10 @@ with card:
             format_func=str.capitalize, key=confidence_key, on_change=_save, args=save_args,
             help="How sure you are of this level, given the evidence you could find.",
         )
-    if rating is not None:
+    problem = st.session_state.pop("rate_error", None)
+    if problem is not None:
+        st.error(problem[1], icon=":material/error:")
+    elif rating is not None:
         st.caption(f":material/check_circle: Saved {widgets.when(rating.updated_at)}")
 
     pager = st.container(horizontal=True)

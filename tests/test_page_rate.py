@@ -242,6 +242,19 @@ def test_lead_assessor_rates_on_the_same_page(setup):
     assert _rating(setup, "ana", cap) is None
 
 
+def test_a_save_that_is_refused_says_why_next_to_the_capability(setup):
+    cap = setup["model"].capabilities[0].id
+    level_key, *_ = _keys(setup, cap)
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    with session_scope(setup["url"]) as session:  # the lead closes the assessment meanwhile
+        service.set_status(session, setup["assessment"], service.CLOSED, actor=accounts.get_by_username(session, "lee"))
+    at.radio(key=level_key).set_value(4).run()
+    assert not at.exception
+    assert any(e.value.startswith("Not saved:") and "closed" in e.value for e in at.error)
+    assert _rating(setup, "ana", cap) is None
+    assert not at.toast
+
+
 def test_closed_assessment_is_read_only(setup):
     with session_scope(setup["url"]) as session:
         service.set_status(session, setup["assessment"], service.CLOSED, actor=accounts.get_by_username(session, "lee"))
