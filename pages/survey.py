@@ -26,6 +26,8 @@ DONE = "survey_done"  # {"token": …, "thank_you": …} once this browser sessi
 SUBMITTING = "survey_submitting"  # the token whose Submit was clicked: a second click does nothing
 NOTICE = "survey_notice"  # a friendly message when the database could not be reached
 SHOWN_STEP = "survey_shown_step"  # the step drawn last, to scroll to the top when it changes
+CHANGING = "survey_changing"  # the token whose respondent came from the review screen to change answers
+VISITS = "survey_open_link_visits"  # open link → the visitor's own token, for the browser's back button
 TROUBLE = ("Sorry — something went wrong on our side and your last step was not saved. Please try again "
            "in a moment; the answers you saved before are safe.")
 
@@ -47,10 +49,15 @@ def _start(token: str) -> None:
         _trouble("start")
         return
     if personal != token:  # an open link: this visitor's own token, so a reload or bookmark resumes
+        st.session_state.setdefault(VISITS, {})[token] = personal
         st.query_params["token"] = personal
 
 
-def _save(token: str, section_index: int, items: tuple[Item, ...], move: str) -> None:
+def _continue_visit(personal: str) -> None:
+    st.query_params["token"] = personal
+
+
+def _save(token: str, section_index: int, items: tuple[Item, ...], move: str | int) -> None:
     answers = {item.id: sw.answer_from_widget(item, st.session_state.get(sw.widget_key(item))) for item in items}
     try:
         with session_scope() as session:
@@ -66,8 +73,12 @@ def _save(token: str, section_index: int, items: tuple[Item, ...], move: str) ->
         st.session_state.pop(PROBLEMS, None)
 
 
-def _go_to(token: str, section_index: int) -> None:
+def _go_to(token: str, section_index: int, changing: bool = False) -> None:
     st.session_state.pop(PROBLEMS, None)
+    if changing:
+        st.session_state[CHANGING] = token
+    else:
+        st.session_state.pop(CHANGING, None)
     try:
         with session_scope() as session:
             respondent.go_to_section(session, token, section_index)
@@ -103,17 +114,17 @@ def _submit(token: str, title: str) -> None:
 
 
 # -- drawing ---------------------------------------------------------------------------------------
-def _on_new_step(step: object, resumed: bool = False) -> None:
-    """Streamlit keeps the scroll position when the content changes: a new screen starts at its
-    top. The first screen of a visit that resumes saved answers says so."""
+def _is_new_step(step: object, resumed: bool = False) -> bool:
+    """Whether this run shows another screen than the last run did (Streamlit keeps the scroll
+    position when the content changes, so a new screen must be scrolled to its top). The first
+    screen of a visit that resumes saved answers says so."""
     if st.session_state.get(SHOWN_STEP) == step:
-        return
+        return False
     first = SHOWN_STEP not in st.session_state
     st.session_state[SHOWN_STEP] = step
-    if not first:
-        sw.run_script(sw.SCROLL_TO_TOP)
-    elif resumed:
+    if first and resumed:
         st.toast("Welcome back — your saved answers are here. Carry on where you left off.", icon=":material/history:")
+    return not first
 
 
 def _paragraphs(text: str) -> None:
@@ -144,8 +155,14 @@ def _welcome(state: SurveyState, token: str, thresholds: dict[str, int]) -> None
             st.markdown(actual)
     count = len(state.sections)
     st.caption(f"{count} section{'s' if count != 1 else ''}, then a chance to check your answers before you submit.")
-    st.button("Start the survey", type="primary", icon=":material/arrow_forward:", on_click=_start, args=(token,),
-              key="survey_start")
+    visit = st.session_state.get(VISITS, {}).get(token) if state.is_open_link else None
+    if visit:  # back from their own link to the group's open link: carry on rather than start twice
+        st.info("You have already started this survey in this window.", icon=":material/history:")
+        st.button("Carry on with my answers", type="primary", icon=":material/arrow_forward:", on_click=_continue_visit,
+                  args=(visit,), key="survey_continue")
+    else:
+        st.button("Start the survey", type="primary", icon=":material/arrow_forward:", on_click=_start, args=(token,),
+                  key="survey_start")
 
 
 def _question_numbers(state: SurveyState) -> dict[str, int]:
@@ -177,12 +194,17 @@ def _section(state: SurveyState, token: str) -> None:
                         st.error(problems[item.id], icon=":material/arrow_upward:")
         last = section.index == count - 1
         with st.container(horizontal=True, key="survey_buttons"):
-            if section.index > 0:
-                st.form_submit_button("Back", icon=":material/arrow_back:", on_click=_save, key="survey_back",
-                                      args=(token, section.index, section.items, "back"))
-            st.form_submit_button("Review my answers" if last else "Next", type="primary", key="survey_next",
-                                  icon=":material/arrow_forward:", on_click=_save,
-                                  args=(token, section.index, section.items, "next"))
+            if st.session_state.get(CHANGING) == token:  # came with "Change" from the review screen
+                st.form_submit_button("Save and return to review", type="primary", key="survey_next",
+                                      icon=":material/checklist:", on_click=_save,
+                                      args=(token, section.index, section.items, count))
+            else:
+                if section.index > 0:
+                    st.form_submit_button("Back", icon=":material/arrow_back:", on_click=_save, key="survey_back",
+                                          args=(token, section.index, section.items, "back"))
+                st.form_submit_button("Review my answers" if last else "Next", type="primary", key="survey_next",
+                                      icon=":material/arrow_forward:", on_click=_save,
+                                      args=(token, section.index, section.items, "next"))
     st.caption("Your answers are saved each time you move on. You can close this page and carry on later "
                "with the same link.")
     if problems and shown.pop("scroll", False):
@@ -210,7 +232,7 @@ def _review(state: SurveyState, token: str) -> None:
                 else:
                     st.markdown(f"{question}  \n**{sw.escape_markdown(shown)}**")
             st.button(f"Change answers in “{section.title}”", icon=":material/edit:", on_click=_go_to,
-                      args=(token, section.index), key=f"survey_change_{section.index}")
+                      args=(token, section.index, True), key=f"survey_change_{section.index}")
     st.markdown("When you submit, your answers are stored anonymously and this link stops working.")
     submitting = st.session_state.get(SUBMITTING) == token
     with st.container(horizontal=True, key="survey_submit_row"):
@@ -236,8 +258,9 @@ notice = st.session_state.pop(NOTICE, None)
 done = st.session_state.get(DONE)
 if done and done["token"] == token:
     st.set_page_config(page_title=done["title"])
-    _on_new_step("done")
     _thank_you(done["title"], done["thank_you"])
+    if _is_new_step("done"):
+        sw.run_script(sw.SCROLL_TO_TOP)
     st.stop()
 
 try:
@@ -257,7 +280,7 @@ except Exception:  # no technical detail for respondents; the log has it
 
 st.set_page_config(page_title=state.instrument.name)
 step = "welcome" if not state.started else ("review" if state.at_review else state.section_index)
-_on_new_step(step, resumed=state.started)
+new_step = _is_new_step(step, resumed=state.started)
 st.title(state.instrument.name, anchor=False)
 if notice:
     st.error(notice, icon=":material/error:")
@@ -267,3 +290,5 @@ elif state.at_review:
     _review(state, token)
 else:
     _section(state, token)
+if new_step:  # last, so that the whole new screen is there when the script runs
+    sw.run_script(sw.SCROLL_TO_TOP)

@@ -239,6 +239,14 @@ def test_review_lists_every_answer_and_change_goes_to_the_section(setup):
     _click(at, "survey_change_1")
     assert [h.value for h in at.header] == ["Working together"]
     assert at.radio(key="survey_item_par1").value == 5
+    assert [b.label for b in at.button] == ["Save and return to review"]  # straight back, not through every section
+    at.radio(key="survey_item_par1").set_value(2)
+    _click(at, "survey_next")
+    assert [h.value for h in at.header] == ["Check your answers"]
+    assert "2 — Disagree" in _texts(at)
+    _click(at, "survey_review_back")  # an ordinary step back to the last section: ordinary buttons again
+    assert [h.value for h in at.header] == ["About you"]
+    assert [b.label for b in at.button] == ["Back", "Review my answers"]
 
 
 def test_what_people_type_is_shown_back_as_plain_text(setup):
@@ -319,6 +327,15 @@ def test_open_link_visitors_get_their_own_link_in_the_address(setup):
     assert [h.value for h in at.header] == ["IT services"]
     assert [h.value for h in _open(personal).header] == ["IT services"]  # a reload resumes
     assert [b.label for b in _open(link.token).button] == ["Start the survey"]  # the next visitor starts afresh
+
+    # The browser's back button returns this visitor to the open link: they carry on, not start again.
+    at.query_params["token"] = link.token
+    at.run()
+    assert [b.label for b in at.button] == ["Carry on with my answers"]
+    _click(at, "survey_continue")
+    assert [h.value for h in at.header] == ["IT services"]
+    with session_scope(setup["url"]) as session:
+        assert invitations.response_rates(session, setup["open"])["business"].open_link_visits == 1
 
 
 # -- links that open nothing ---------------------------------------------------------------------

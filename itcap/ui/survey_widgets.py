@@ -61,6 +61,9 @@ def style() -> None:
     .stMainBlockContainer {{ max-width: 54rem; }}
     .st-key-survey_questions [data-testid="stWidgetLabel"] p {{ font-size: 1rem; font-weight: 600; }}
     {likert} [data-testid="stRadioOption"] {{ padding: 0.2rem 0; }}
+    .st-key-survey_questions [data-testid="stRadioOption"]:has(input:focus-visible) {{
+      outline: 2px solid currentColor; outline-offset: 2px; border-radius: 0.25rem;
+    }}
     @media (min-width: 640px) {{
       {likert} [role="radiogroup"] {{
         display: grid; grid-template-columns: repeat(var(--survey-options), minmax(0, 1fr)); gap: 0.25rem 0.5rem;
