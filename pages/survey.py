@@ -88,7 +88,7 @@ def _go_to(token: str, section_index: int, changing: bool = False) -> None:
         _trouble("moving to a section")
 
 
-def _submit(token: str, title: str) -> None:
+def _submit(token: str, title: str, thresholds: dict[str, int]) -> None:
     if st.session_state.get(SUBMITTING) == token:
         return  # a double click: the first click is already submitting (or has submitted)
     st.session_state[SUBMITTING] = token
@@ -110,7 +110,7 @@ def _submit(token: str, title: str) -> None:
         st.session_state.pop(SUBMITTING, None)
         _trouble("submitting")
         return
-    st.session_state[DONE] = {"token": token, "title": title, "thank_you": result.thank_you}
+    st.session_state[DONE] = {"token": token, "title": title, "thank_you": sw.fill_thresholds(result.thank_you, thresholds)}
 
 
 # -- drawing ---------------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ def _section(state: SurveyState, token: str) -> None:
         sw.run_script(sw.SCROLL_TO_FIRST_ERROR)
 
 
-def _review(state: SurveyState, token: str) -> None:
+def _review(state: SurveyState, token: str, thresholds: dict[str, int]) -> None:
     st.progress(1.0, text="Check your answers")
     st.header("Check your answers", anchor=False)
     st.markdown("Nothing has been sent yet. Look through your answers, change any you like, then submit.")
@@ -239,7 +239,7 @@ def _review(state: SurveyState, token: str) -> None:
         st.button("Back", icon=":material/arrow_back:", on_click=_go_to, args=(token, len(state.sections) - 1),
                   key="survey_review_back", disabled=submitting)
         st.button("Submit my answers", type="primary", icon=":material/send:", on_click=_submit,
-                  args=(token, state.instrument.name), key="survey_submit", disabled=submitting)
+                  args=(token, state.instrument.name, thresholds), key="survey_submit", disabled=submitting)
 
 
 def _thank_you(title: str, text: str) -> None:
@@ -287,7 +287,7 @@ if notice:
 if not state.started:
     _welcome(state, token, thresholds)
 elif state.at_review:
-    _review(state, token)
+    _review(state, token, thresholds)
 else:
     _section(state, token)
 if new_step:  # last, so that the whole new screen is there when the script runs

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from itcap.bootstrap import bootstrap
 from itcap.storage import dispose_engines, session_scope
-from surveys import campaigns, invitations
+from surveys import campaigns, invitations, respondent
 from surveys.store import ensure_default_instrument
 from surveys.tables import Invitation, InvitationCompletion, Response, SurveyDraft
 from tests.support import ROOT, StreamlitServer, wait_for_app
@@ -151,6 +151,18 @@ def _answer_small_survey(page, comment: str = COMMENT) -> None:
     _click(page, "Review my answers", "Check your answers")
 
 
+def _at_review(server, campaign_id: int) -> str:
+    """A fresh invitation answered up to the review screen through the services (the journey through
+    the screens is tested on its own; this keeps the submit tests quick)."""
+    (token,) = invite(server.db_url, campaign_id)
+    with session_scope(server.db_url) as session:
+        respondent.begin(session, token)
+    for index, answers in enumerate([{"rel1": 4, "logon_minutes": 7}, {"par1": 5}, {"comments": COMMENT}]):
+        with session_scope(server.db_url) as session:
+            assert respondent.save_section(session, token, index, answers).ok
+    return token
+
+
 def _responses(server, campaign_id: int) -> list[Response]:
     with session_scope(server.db_url) as session:
         return list(session.exec(select(Response).where(Response.campaign_id == campaign_id)))
@@ -252,9 +264,8 @@ def test_reload_half_way_resumes_with_the_answers_selected(server, page, small):
 
 
 def test_double_click_on_submit_makes_one_response(server, page, small):
-    (token,) = invite(server.db_url, small)
-    _start(page, server, token)
-    _answer_small_survey(page)
+    _open(page, server, _at_review(server, small))
+    _until(page, "Check your answers")
     page.get_by_role("button", name="Submit my answers").dblclick()
     _until(page, "Results will be shared in the spring.")
     page.wait_for_timeout(500)  # let any second run finish
@@ -263,12 +274,12 @@ def test_double_click_on_submit_makes_one_response(server, page, small):
 
 
 def test_back_button_and_a_stale_tab_cannot_submit_twice(server, browser, small):
-    (token,) = invite(server.db_url, small)
+    token = _at_review(server, small)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         first = context.new_page()
-        _start(first, server, token)
-        _answer_small_survey(first)
+        _open(first, server, token)
+        _until(first, "Check your answers")
         second = context.new_page()  # the same link in another tab, also at the review screen
         _open(second, server, token)
         _until(second, "Check your answers")
@@ -395,7 +406,5 @@ def test_a_section_by_keyboard_alone(server, page, small):
     assert _checked(page, "4. IT understands what my area needs.", "Agree") is False
 
     with session_scope(server.db_url) as session:
-        from surveys import respondent
-
         state = respondent.load_survey(session, token)
     assert state.answers == {"rel1": 4, "rel2": 1, "logon_minutes": 15} and state.section_index == 1

@@ -145,6 +145,8 @@ def test_threshold_texts():
     assert sw.thresholds_sentence(shipped_style, thresholds) is None  # already says the true numbers
     assert "at least 8 people" in sw.thresholds_sentence(shipped_style, {"min_group_size": 8, "comment_threshold": 10})
     assert sw.thresholds_sentence("at least {min_group_size}", {"min_group_size": 8, "comment_threshold": 10}) is None
+    # Comments shown from 5 while the text promises 10: the real number is said.
+    assert "at least 5 people have commented" in sw.thresholds_sentence(shipped_style, {"min_group_size": 5, "comment_threshold": 5})
 
 
 # -- sections ------------------------------------------------------------------------------------

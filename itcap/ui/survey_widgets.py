@@ -42,12 +42,14 @@ def fill_thresholds(text: str, thresholds: Mapping[str, int]) -> str:
 
 def thresholds_sentence(privacy_statement: str, thresholds: Mapping[str, int]) -> str | None:
     """A sentence with the campaign's real thresholds, for a privacy statement that neither uses the
-    placeholders nor already quotes both numbers ("at least 5 …", "at least 10 …"); else None."""
+    placeholders nor quotes exactly the campaign's numbers ("at least 5 …", "at least 10 …", as the
+    shipped instrument does for the default thresholds); else None. A statement quoting any other
+    number gets the sentence, so the page never shows only a promise the campaign does not keep."""
     if _PLACEHOLDER_RE.search(privacy_statement):
         return None
     k, c = thresholds["min_group_size"], thresholds["comment_threshold"]
     quoted = {int(n) for n in re.findall(r"\bat least (\d+)\b", privacy_statement, flags=re.IGNORECASE)}
-    if {k, c} <= quoted:
+    if quoted == {k, c}:
         return None
     return (f"**For this survey:** results are shown only for groups of at least {k} people, and written comments "
             f"only once at least {c} people have commented.")
