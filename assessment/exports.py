@@ -52,7 +52,7 @@ def _iso(moment: dt.datetime | None) -> str:
     if moment is None:
         return ""
     if moment.tzinfo is None:  # SQLite gives naive datetimes back; they were stored as UTC
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.isoformat(timespec="seconds")
 
 

@@ -225,12 +225,12 @@ def is_locked(account: Account, now: dt.datetime | None = None) -> bool:
         return False
     locked_until = account.locked_until
     if locked_until.tzinfo is None:  # SQLite gives naive datetimes back; they were stored as UTC
-        locked_until = locked_until.replace(tzinfo=dt.timezone.utc)
+        locked_until = locked_until.replace(tzinfo=dt.UTC)
     return locked_until > (now or utcnow())
 
 
 def active_admin_count(session: Session) -> int:
-    return sum(1 for a in session.exec(select(Account).where(Account.is_active == True)) if a.has_role(ADMIN))  # noqa: E712
+    return sum(1 for a in session.exec(select(Account).where(Account.is_active.is_(True))) if a.has_role(ADMIN))
 
 
 def role_change_problem(session: Session, actor: Account, account: Account, roles: list[str] | tuple[str, ...] | str) -> str | None:

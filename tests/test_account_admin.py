@@ -96,7 +96,7 @@ def test_every_administrative_change_is_audited_with_the_acting_admin(db_url):
         account, generated = accounts.add_account(session, "ana", [ASSESSOR], actor=root, display_name="Ana")
         assert generated and len(generated) == 16
         assert accounts.authenticate(session, "ana", generated).ok
-        typed, none = accounts.add_account(session, "ben", "assessor leadership", actor=root, password="a typed password")
+        _, none = accounts.add_account(session, "ben", "assessor leadership", actor=root, password="a typed password")
         assert none is None and accounts.authenticate(session, "ben", "a typed password").ok
         accounts.change_roles(session, account, [ASSESSOR, LEADERSHIP], actor=root)
         assert not accounts.change_roles(session, account, [LEADERSHIP, ASSESSOR], actor=root)  # same set
@@ -124,7 +124,7 @@ def test_every_administrative_change_is_audited_with_the_acting_admin(db_url):
 def test_unlock_lifts_a_lockout_and_reset_clears_it_too(db_url):
     start = utcnow()
     with session_scope(db_url) as session:
-        root = _make(session, "root", [ADMIN])
+        _make(session, "root", [ADMIN])
         ana = _make(session, "ana", [ASSESSOR])
         for _ in range(accounts.MAX_FAILED_ATTEMPTS):
             accounts.authenticate(session, "ana", "wrong password!", now=start)

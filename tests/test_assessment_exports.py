@@ -116,7 +116,7 @@ def test_workbook_has_every_sheet_with_the_stored_data(assessment):
     assert all(r[5] for r in evidence[1:])
     assert not any(r[0] == assessment["second"] and r[2] == "ana" for r in evidence[1:])  # no evidence, no row
 
-    about = dict((r[0], r[1]) for r in sheets["assessment"][1:9])
+    about = {r[0]: r[1] for r in sheets["assessment"][1:9]}
     assert about["name"] == "Review 2026-10" and about["organisation_unit"] == "Corporate IT"
     assert about["status"] == "open" and about["model"].startswith("itil-aligned v")
     people_rows = sheets["assessment"][sheets["assessment"].index(("assessor", "display_name", "lead", "submitted_at")) + 1:]

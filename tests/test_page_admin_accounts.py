@@ -104,7 +104,7 @@ def test_create_with_a_generated_password_shows_it_once(setup):
     assert at.text_input(key="acct_new_username").value == ""
     at.run()
     assert not at.code
-    assert all(shown[0] not in str(at.session_state[k]) for k in at.session_state.keys() if not k.startswith("$$"))
+    assert all(shown[0] not in str(at.session_state[k]) for k in at.session_state if not k.startswith("$$"))
     assert _log(setup)[-1] == ("admin", "account.create", "account:zoe")
 
 
@@ -186,7 +186,7 @@ def test_disable_then_enable_another_account(setup):
     assert "itcap_account_id" not in ana_session.session_state
     with session_scope(setup["url"]) as session:
         assert not accounts.authenticate(session, "ana", PASSWORD).ok
-    assert at.dataframe[0].value.set_index("Username").loc["ana", "Active"] == False  # noqa: E712
+    assert at.dataframe[0].value.set_index("Username").loc["ana", "Active"] == False
     at.button(key="acct_enable").click().run()
     assert _account(setup, "ana").is_active
     assert [a for _, a, _ in _log(setup)] == ["account.disable", "account.enable"]

@@ -12,10 +12,11 @@ import pytest
 from assessment import service
 from itcap import accounts, audit
 from itcap.storage import dispose_engines, session_scope
+from tests import download_capture
 from tests.builders import people, supplier_assessment
-from tests.download_capture import downloads  # noqa: F401 - fixture
 from tests.support import app_test
 
+downloads = download_capture.downloads  # fixture: what the download buttons serve
 PAGE = "pages/admin_assessments.py"
 
 

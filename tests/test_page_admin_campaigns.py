@@ -21,10 +21,11 @@ from itcap.ui.auth import SESSION_ACCOUNT, SESSION_LOGIN_AT, SESSION_SEEN_AT
 from surveys import campaigns, invitations
 from surveys.instrument import load_default_instrument
 from surveys.tables import Invitation, Response
+from tests import download_capture
 from tests.builders import people, perception_campaign
-from tests.download_capture import downloads  # noqa: F401 - fixture
 from tests.support import app_test
 
+downloads = download_capture.downloads  # fixture: what the download buttons serve
 PAGE = "pages/admin_campaigns.py"
 
 
@@ -189,7 +190,7 @@ def test_invitations_give_a_links_csv_once_and_store_only_hashes(setup, download
     at.run()
     assert not any(b.label == "Download the links CSV" for b in at.download_button)
     assert name not in downloads.names()
-    assert all(tokens[0] not in str(at.session_state[k]) for k in at.session_state.keys() if not k.startswith("$$"))
+    assert all(tokens[0] not in str(at.session_state[k]) for k in at.session_state if not k.startswith("$$"))
 
 
 def test_invitations_paired_with_pasted_addresses(setup, downloads):

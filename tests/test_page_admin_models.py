@@ -11,10 +11,11 @@ from capability_model.store import list_models
 from itcap import audit
 from itcap.storage import dispose_engines, session_scope
 from surveys.store import list_instruments
+from tests import download_capture
 from tests.builders import people
-from tests.download_capture import downloads  # noqa: F401 - fixture
 from tests.support import ROOT, app_test
 
+downloads = download_capture.downloads  # fixture: what the download buttons serve
 PAGE = "pages/admin_models.py"
 COBIT = (ROOT / "docs" / "examples" / "cobit_style_model.yaml").read_bytes()
 INSTRUMENT = (ROOT / "data" / "it_perception_survey.yaml").read_bytes()
