@@ -53,6 +53,7 @@ def _create() -> None:
     widgets.flash(f"Account **{created.username}** created ({_role_names(created.role_set)}).")
     if generated:
         st.session_state[REVEAL_KEY] = (created.username, generated, "the new account")
+    state["acct_selected"] = created.id  # ready for changes
     for key in ("acct_new_username", "acct_new_name", "acct_new_password", "acct_new_password2"):
         state[key] = ""
     state["acct_new_roles"] = []
@@ -103,7 +104,7 @@ if reveal is not None:
     with st.container(border=True, key="acct_reveal"):
         st.markdown(f":material/key: Password for **{username}** — {what}:")
         st.code(password, language=None)
-        st.warning("Copy it now (the copy button is at the right of the box) and hand it over by a safe channel. "
+        st.warning("Copy it now (point at the box for its copy button) and hand it over by a safe channel. "
                    "It is shown **only this once**: itcap keeps only a hash, and the password disappears as soon as "
                    "you do anything else on this page. They can change it under *My account*.", icon=":material/warning:")
 
@@ -126,19 +127,19 @@ if len(everyone) == 1:
     st.info("You are the only account so far. Create one below for each assessor, lead assessor and member of "
             "leadership; they can then log in with the username and the password you hand them.", icon=":material/info:")
 
-with st.expander("Create an account", expanded=len(everyone) == 1, icon=":material/person_add:"):
-    with st.form("acct_create", clear_on_submit=False, border=False):
-        left, right = st.columns(2)
-        left.text_input("Username", key="acct_new_username", max_chars=accounts.USERNAME_MAX,
-                        help="What they type to log in: no spaces. With single sign-on, use their e-mail address.")
-        right.text_input("Display name", key="acct_new_name", max_chars=200, help="Shown in the app, e.g. “Ana Silva”.")
-        st.multiselect("Roles", ROLES, key="acct_new_roles", format_func=ROLE_LABELS.get,
-                       help="A person may hold several roles, e.g. lead assessor and assessor.")
-        left, right = st.columns(2)
-        left.text_input("Password (optional)", type="password", key="acct_new_password", autocomplete="new-password",
-                        help=f"Leave blank to generate a strong one, shown once. At least {accounts.MIN_PASSWORD_LENGTH} characters.")
-        right.text_input("Password again", type="password", key="acct_new_password2", autocomplete="new-password")
-        st.form_submit_button("Create account", type="primary", icon=":material/person_add:", on_click=_create)
+with (st.expander("Create an account", expanded=len(everyone) == 1, icon=":material/person_add:"),
+      st.form("acct_create", clear_on_submit=False, border=False)):
+    left, right = st.columns(2)
+    left.text_input("Username", key="acct_new_username", max_chars=accounts.USERNAME_MAX,
+                    help="What they type to log in: no spaces. With single sign-on, use their e-mail address.")
+    right.text_input("Display name", key="acct_new_name", max_chars=200, help="Shown in the app, e.g. “Ana Silva”.")
+    st.multiselect("Roles", ROLES, key="acct_new_roles", format_func=ROLE_LABELS.get,
+                   help="A person may hold several roles, e.g. lead assessor and assessor.")
+    left, right = st.columns(2)
+    left.text_input("Password (optional)", type="password", key="acct_new_password", autocomplete="new-password",
+                    help=f"Leave blank to generate a strong one, shown once. At least {accounts.MIN_PASSWORD_LENGTH} characters.")
+    right.text_input("Password again", type="password", key="acct_new_password2", autocomplete="new-password")
+    st.form_submit_button("Create account", type="primary", icon=":material/person_add:", on_click=_create)
 
 st.subheader("Change an account", anchor=False)
 by_id = {a.id: a for a in everyone}

@@ -109,6 +109,7 @@ with session_scope() as session:
     people = [a for a in accounts.list_accounts(session) if a.is_active]
     assessments = service.list_assessments(session)
     model_names = {m.id: f"{m.name} · {m.key} v{m.version}" for m in models}
+    model_keys = {m.id: f"{m.key} v{m.version}" for m in models}
 eligible = {a.id: a for a in people if a.has_role(ASSESSOR, LEAD_ASSESSOR)}
 leads = {a.id: a for a in people if a.has_role(LEAD_ASSESSOR)}
 
@@ -157,7 +158,7 @@ st.subheader("All assessments", anchor=False)
 with session_scope() as session:
     summaries = {a.id: service.assessment_summary(session, a.id) for a in assessments}
 st.dataframe(pd.DataFrame([{
-    "Id": a.id, "Name": a.name, "Organisation unit": a.org_unit, "Date": a.assessed_on, "Model": model_names.get(a.model_id, a.model_id),
+    "Id": a.id, "Name": a.name, "Organisation unit": a.org_unit, "Date": a.assessed_on, "Model": model_keys.get(a.model_id, a.model_id),
     "Status": a.status, "Lead": summaries[a.id]["lead"] or "", "Assessors": summaries[a.id]["assessors"],
     "Submitted": f"{summaries[a.id]['submitted']} of {summaries[a.id]['assessors']}", "Ratings saved": summaries[a.id]["ratings"],
 } for a in assessments]), hide_index=True, width="stretch", key="asmt_table",

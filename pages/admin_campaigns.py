@@ -229,13 +229,23 @@ if not all_campaigns:
     st.stop()
 
 st.subheader("All campaigns", anchor=False)
+instrument_keys = {r.id: f"{r.key} v{r.version}" for r in instruments}
+
+
+def _dates(c) -> str:
+    if c.opens_on is None and c.closes_on is None:
+        return "any time"
+    opens = f"{c.opens_on:%d %b %Y}" if c.opens_on else "…"
+    closes = f"{c.closes_on:%d %b %Y}" if c.closes_on else "…"
+    return f"{opens} – {closes}"
+
+
 st.dataframe(pd.DataFrame([{
-    "Id": c.id, "Name": c.name, "Instrument": instrument_names.get(c.instrument_id, c.instrument_id), "Status": c.status,
-    "Now": AVAILABILITY_TEXT[campaigns.availability(c)].split(":")[0], "Opens": c.opens_on, "Closes": c.closes_on,
+    "Id": c.id, "Name": c.name, "Instrument": instrument_keys.get(c.instrument_id, c.instrument_id), "Status": c.status,
+    "Now": AVAILABILITY_TEXT[campaigns.availability(c)].split(":")[0], "Dates": _dates(c),
     "k": c.min_group_size, "Comments ≥": c.comment_threshold,
     "Invited": sum(r.invited for r in rates[c.id].values()), "Responses": sum(r.responses for r in rates[c.id].values()),
-} for c in all_campaigns]), hide_index=True, width="stretch", key="camp_table",
-    column_config={"Opens": st.column_config.DateColumn(format="D MMM YYYY"), "Closes": st.column_config.DateColumn(format="D MMM YYYY")})
+} for c in all_campaigns]), hide_index=True, width="stretch", key="camp_table")
 
 st.subheader("Manage a campaign", anchor=False)
 by_id = {c.id: c for c in all_campaigns}
@@ -268,7 +278,7 @@ if open_link is not None and open_link["campaign_id"] == chosen_id:
         st.markdown(f":material/link: Open link for **{groups.get(open_link['group'], open_link['group'])}** "
                     "(anyone with it may answer; each visitor gets a link of their own to resume):")
         st.code(open_link["link"], language=None)
-        st.warning("Copy it now (the copy button is at the right of the box): it is shown **only this once**. Making a "
+        st.warning("Copy it now (point at the box for its copy button): it is shown **only this once**. Making a "
                    "new open link for this group withdraws this one.", icon=":material/warning:")
 
 availability = campaigns.availability(campaign)
@@ -283,18 +293,18 @@ with buttons.container(horizontal=True, horizontal_alignment="right"):
     else:
         st.button("Reopen", icon=":material/replay:", key=f"camp_open_{chosen_id}", on_click=_status, args=(chosen_id, OPEN))
 
-with st.expander("Settings: name, dates and thresholds", icon=":material/tune:"):
-    with st.form(f"camp_settings_{chosen_id}", border=False):
-        left, right = st.columns(2)
-        left.text_input("Name", value=campaign.name, key=f"camp_set_name_{chosen_id}", max_chars=campaigns.NAME_MAX)
-        right.caption(f"Instrument: {instrument_names.get(campaign.instrument_id)} (fixed once created)")
-        left.date_input("Opens on", value=campaign.opens_on, key=f"camp_set_opens_{chosen_id}", format="DD/MM/YYYY")
-        right.date_input("Closes on", value=campaign.closes_on, key=f"camp_set_closes_{chosen_id}", format="DD/MM/YYYY")
-        left.number_input("Reporting threshold k", min_value=MIN_GROUP_SIZE_LIMITS[0], max_value=MIN_GROUP_SIZE_LIMITS[1],
-                          value=campaign.min_group_size, step=1, key=f"camp_set_k_{chosen_id}")
-        right.number_input("Comment threshold", min_value=1, value=campaign.comment_threshold, step=1,
-                           key=f"camp_set_comments_{chosen_id}")
-        st.form_submit_button("Save settings", on_click=_update, args=(chosen_id,))
+with (st.expander("Settings: name, dates and thresholds", icon=":material/tune:"),
+      st.form(f"camp_settings_{chosen_id}", border=False)):
+    left, right = st.columns(2)
+    left.text_input("Name", value=campaign.name, key=f"camp_set_name_{chosen_id}", max_chars=campaigns.NAME_MAX)
+    right.caption(f"Instrument: {instrument_names.get(campaign.instrument_id)} (fixed once created)")
+    left.date_input("Opens on", value=campaign.opens_on, key=f"camp_set_opens_{chosen_id}", format="DD/MM/YYYY")
+    right.date_input("Closes on", value=campaign.closes_on, key=f"camp_set_closes_{chosen_id}", format="DD/MM/YYYY")
+    left.number_input("Reporting threshold k", min_value=MIN_GROUP_SIZE_LIMITS[0], max_value=MIN_GROUP_SIZE_LIMITS[1],
+                      value=campaign.min_group_size, step=1, key=f"camp_set_k_{chosen_id}")
+    right.number_input("Comment threshold", min_value=1, value=campaign.comment_threshold, step=1,
+                       key=f"camp_set_comments_{chosen_id}")
+    st.form_submit_button("Save settings", on_click=_update, args=(chosen_id,))
 
 invite_tab, rates_tab, import_tab, export_tab = st.tabs(
     ["Invitations", "Response rates", "Import responses", "Export data"], key=f"camp_tabs_{chosen_id}")
@@ -316,7 +326,7 @@ with invite_tab:
                      help="Paired with the links in the CSV for the mail merge and never stored. Repeated or malformed "
                           "addresses are refused with their line numbers.")
         st.file_uploader("…or a file of addresses (one per line, or a CSV with an `email` column)", type=["txt", "csv"],
-                         key=f"camp_inv_file_{chosen_id}_{counter}", max_upload_size=20)
+                         key=f"camp_inv_file_{chosen_id}_{counter}", max_upload_size=2)
         st.form_submit_button("Create invitations", type="primary", icon=":material/forward_to_inbox:",
                               disabled=campaign.status == CLOSED, on_click=_invite, args=(chosen_id,))
     st.divider()

@@ -17,7 +17,12 @@ import streamlit as st
 from assessment.service import list_assessments
 from capability_model.loader import parse_model, parse_model_bytes
 from capability_model.schema import CapabilityModel
-from capability_model.store import get_record, list_models, load_stored_model, save_model
+from capability_model.store import (
+    get_record,
+    list_models,
+    load_stored_model,
+    save_model,
+)
 from itcap.accounts import ADMIN
 from itcap.storage import session_scope
 from itcap.ui import auth, widgets
@@ -45,8 +50,8 @@ def model_preview(model: CapabilityModel, key: str) -> None:
         st.caption(model.description)
     levels, capabilities, modes = st.tabs(["Levels", "Capabilities by domain", "Operating modes and targets"])
     with levels:
-        st.dataframe(pd.DataFrame([{"Level": lv.level, "Name": lv.name, "What it means": lv.description} for lv in model.levels]),
-                     hide_index=True, width="stretch", key=f"{key}_levels")
+        for lv in model.levels:
+            st.markdown(f"**{lv.level} · {lv.name}** — {lv.description}" if lv.description else f"**{lv.level} · {lv.name}**")
     with capabilities:
         for domain in model.domains:
             members = [c for c in model.capabilities if c.domain == domain.id]
@@ -132,7 +137,7 @@ def _handle(store: bool) -> None:
     raw, where = upload.getvalue(), upload.name
     outcome = {"kind": kind, "name": where, "problems": [], "stored": None, "existed": False, "text": None,
                "other_kind": False}
-    document, problems = check_upload(kind, raw, where)
+    _, problems = check_upload(kind, raw, where)
     if problems:
         outcome["problems"] = problems
         outcome["other_kind"] = _other_kind_fits(kind, raw, where)
@@ -206,31 +211,28 @@ def _records_table(records, use: dict[int, int], use_label: str, key: str) -> No
         hide_index=True, width="stretch", key=key)
 
 
-left, right = st.columns(2, gap="large")
-with left:
-    st.subheader("Capability models", anchor=False)
-    if models:
-        _records_table(models, model_use, "Assessments", "models_table")
-    else:
-        st.info("No capability model is stored. Upload one below, or restart the app to load the shipped model.")
-    if len(models) == 1:
-        st.caption("Only the shipped ITIL-aligned model is stored. To assess against your own (for example a "
-                   "COBIT-style model — `docs/examples/cobit_style_model.yaml` is a worked example), upload its YAML below.")
-with right:
-    st.subheader("Survey instruments", anchor=False)
-    if instruments:
-        _records_table(instruments, instrument_use, "Campaigns", "instruments_table")
-    else:
-        st.info("No survey instrument is stored. Upload one below, or restart the app to load the shipped instrument.")
-    if len(instruments) == 1:
-        st.caption("Only the shipped IT perception survey is stored. To ask your own questions, copy "
-                   "`data/it_perception_survey.yaml`, change it (and its `id` or `version`) and upload it below.")
+st.subheader("Capability models", anchor=False)
+if models:
+    _records_table(models, model_use, "Assessments", "models_table")
+else:
+    st.info("No capability model is stored. Upload one below, or restart the app to load the shipped model.")
+if len(models) == 1:
+    st.caption("Only the shipped ITIL-aligned model is stored. To assess against your own (for example a "
+               "COBIT-style model — `docs/examples/cobit_style_model.yaml` is a worked example), upload its YAML below.")
+st.subheader("Survey instruments", anchor=False)
+if instruments:
+    _records_table(instruments, instrument_use, "Campaigns", "instruments_table")
+else:
+    st.info("No survey instrument is stored. Upload one below, or restart the app to load the shipped instrument.")
+if len(instruments) == 1:
+    st.caption("Only the shipped IT perception survey is stored. To ask your own questions, copy "
+               "`data/it_perception_survey.yaml`, change it (and its `id` or `version`) and upload it below.")
 
 st.subheader("Upload a YAML file", anchor=False)
 with st.container(border=True):
     st.radio("What is it?", list(KIND_LABELS), format_func=KIND_LABELS.get, key="models_kind", horizontal=True)
     st.file_uploader("YAML file", type=["yaml", "yml"], key=f"models_upload_{st.session_state.get(UPLOAD_COUNTER, 0)}",
-                     max_upload_size=20,
+                     max_upload_size=2,
                      help="UTF-8 text, at most 2 MB. *Check* lists every problem with its location and stores nothing.")
     buttons = st.container(horizontal=True)
     buttons.button("Check only", icon=":material/fact_check:", key="models_check", on_click=_handle, args=(False,))

@@ -93,7 +93,7 @@ def _assessment_file(assessment_id: int, what: str):
 def assessment_downloads(assessment_id: int, *, key: str = "assessment-downloads") -> None:
     """The assessment's ratings CSV and overrides CSV (the CLI's formats) and an XLSX workbook."""
     st.caption("The two CSV files are what `itcap assess export` writes: `itcap assess position ratings.csv "
-               "--model MODEL.yaml --overrides overrides.csv` reproduces the position shown here. The Excel "
+               "--model MODEL.yaml --overrides overrides.csv` reproduces the position the app shows. The Excel "
                "workbook has the ratings, consensus, overrides (with their history), evidence and the assessors.")
     ratings, overrides, workbook = st.columns(3)
     ratings.download_button("Ratings (CSV)", data=_assessment_file(assessment_id, "ratings"),
