@@ -1,0 +1,163 @@
+"""Real browser: an administrator creates invitations and downloads the links CSV, then the XLSX and
+SPSS exports (opened with openpyxl and pyreadstat); a leadership user downloads the
+threshold-respecting CSV. A screenshot of the Campaigns page is kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import textwrap
+
+import openpyxl
+import pyreadstat
+import pytest
+
+from itcap import accounts
+from itcap.storage import dispose_engines, session_scope
+from surveys import exports, invitations
+from surveys.instrument import load_default_instrument
+from tests import support
+from tests.builders import PASSWORD, people, perception_campaign
+from tests.support import ROOT, StreamlitServer, login, wait_for_app
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def database(sqlite_template, tmp_path_factory):
+    path = tmp_path_factory.mktemp("browser-admin") / "itcap.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    people(url)
+    with session_scope(url) as session:
+        accounts.set_password(session, accounts.get_by_username(session, "admin"), PASSWORD)
+    campaign_id = perception_campaign(url)
+    dispose_engines()
+    return url, campaign_id
+
+
+@pytest.fixture(scope="module")
+def server(database):
+    url, _ = database
+    with StreamlitServer(url) as running:
+        yield running
+
+
+def _download(page, button_name: str):
+    with page.expect_download() as info:
+        page.get_by_role("button", name=button_name, exact=True).click()
+    download = info.value
+    return download.suggested_filename, download.path().read_bytes()
+
+
+def test_admin_invites_and_downloads_links_xlsx_and_sav(server, database, browser):
+    url, campaign_id = database
+    context = browser.new_context(viewport={"width": 1280, "height": 1400}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        login(page, server.url, "admin", PASSWORD)
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Campaigns", exact=True).click()
+        wait_for_app(page)
+        page.get_by_role("heading", name="Campaigns", exact=True).wait_for()
+
+        # Personal invitations → the links CSV, downloaded once.
+        page.get_by_label("How many links", exact=True).fill("5")
+        page.get_by_role("button", name="Create invitations").click()
+        wait_for_app(page)
+        page.get_by_text("personal invitation links created").wait_for()
+        name, data = _download(page, "Download the links CSV")
+        assert name == f"campaign-{campaign_id}-business-links.csv"
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+        assert len(rows) == 5 and {r["group"] for r in rows} == {"business"}
+        assert all(r["link"].startswith(f"{server.url}/?token=") for r in rows)
+        with session_scope(url) as session:
+            assert {invitations.check_token(session, r["link"].split("token=")[1]).outcome for r in rows} == {"ok"}
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "admin-campaigns.png"), full_page=True)
+
+        # The privileged exports, built when clicked.
+        page.get_by_role("tab", name="Export data").click()
+        page.get_by_role("button", name="Excel (XLSX)").wait_for()
+        page.screenshot(path=str(ARTIFACTS / "admin-campaigns-export.png"), full_page=True)
+        name, data = _download(page, "Excel (XLSX)")
+        assert name == f"campaign-{campaign_id}-all-responses.xlsx"
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        assert book.sheetnames[:2] == ["data", "codebook"] and "notes" in book.sheetnames
+        sheet = list(book["data"].iter_rows(values_only=True))
+        assert sheet[0][:4] == ("response_id", "group", "source", "flags") and len(sheet) == 91
+        assert {r[1] for r in sheet[1:]} == {"business", "it"}
+        codebook = list(book["codebook"].iter_rows(values_only=True))
+        assert any("Strongly disagree" in str(cell) for row in codebook for cell in row)
+
+        name, data = _download(page, "SPSS (SAV)")
+        assert name == f"campaign-{campaign_id}-all-responses.sav"
+        sav = ARTIFACTS / "browser-admin-export.sav"
+        sav.write_bytes(data)
+        frame, meta = pyreadstat.read_sav(str(sav))
+        sav.unlink()
+        assert len(frame) == 90 and "response_id" in frame.columns
+        instrument = load_default_instrument()
+        likert = next(i for i in instrument.items if i.type == "likert" and i.groups is None)
+        assert meta.column_names_to_labels[likert.id] == likert.text[: len(meta.column_names_to_labels[likert.id])]
+        labels = meta.variable_value_labels[likert.id]
+        assert labels[1.0] == "Strongly disagree" and labels[5.0] == "Strongly agree"
+        assert set(frame[likert.id].dropna().unique()) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+    finally:
+        context.close()
+
+
+HARNESS = """\
+# The dashboard's data-downloads section, for a leadership user, behind the real login page.
+import streamlit as st
+
+from itcap.accounts import ADMIN, LEADERSHIP
+from itcap.ui import auth
+from itcap.ui.app_shell import ensure_database
+from itcap.ui.data_downloads import campaign_downloads
+
+st.set_page_config(page_title="itcap", layout="wide")
+ensure_database()
+
+
+def downloads():
+    auth.require_role(LEADERSHIP, ADMIN)
+    st.title("Data downloads")
+    # Asks for everything, as a careless caller might: only administrators may get it.
+    campaign_downloads({campaign_id}, privileged=True)
+
+
+if auth.current_account() is None:
+    st.navigation([st.Page({login!r}, default=True)], position="hidden").run()
+else:
+    st.navigation([st.Page(downloads, title="Data downloads", default=True)], position="hidden").run()
+"""
+
+
+def test_leadership_downloads_the_threshold_respecting_csv(database, browser, tmp_path, monkeypatch):
+    url, campaign_id = database
+    harness = tmp_path / "harness.py"
+    harness.write_text(textwrap.dedent(HARNESS).format(campaign_id=campaign_id, login=str(ROOT / "pages" / "login.py")),
+                       encoding="utf-8")
+    monkeypatch.setattr(support, "APP", harness)  # StreamlitServer serves support.APP
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        with StreamlitServer(url) as running:
+            login(page, running.url, "lee", PASSWORD)
+            page.get_by_role("heading", name="Data downloads").wait_for()
+            assert page.get_by_text("reporting threshold applied").is_visible()
+            name, data = _download(page, "CSV")
+    finally:
+        context.close()
+    assert name == f"campaign-{campaign_id}-thresholded.csv"
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    with session_scope(url) as session:
+        expected = exports.prepare_export(session, campaign_id, privileged=False)
+    assert list(rows[0]) == list(expected.frame.columns)
+    assert "response_id" not in rows[0] and "source" not in rows[0]
+    assert not any(item.type == "text" for item in expected.items)  # free text never in the rows
+    assert len(rows) == len(expected.frame) == 90
