@@ -13,7 +13,13 @@ What it creates, in one transaction (all or nothing):
   noise (mostly 0 or ±1, occasionally ±2), two or three capabilities end up flagged (levels two or
   more apart), ``assessor1`` and ``assessor2`` have submitted, the lead has two capabilities to go
   and has overridden one flagged capability's consensus with a written rationale;
-* (later) a perception survey campaign with responses — see :func:`_demo_campaign`.
+* a perception survey campaign of the shipped instrument, open, with invitations and about 200
+  business-user and 100 IT-staff responses (see :func:`_demo_campaign`): scales that hang together
+  (a respondent's general view plus a view per scale plus noise), both groups agreeing on most
+  scales, IT staff rating IT's business understanding and innovation clearly higher than users do,
+  importance/performance pairs with a clear "concentrate here" service, free-text comments, a few
+  speeders and straight-liners for the data-quality flags, and some people who started but did not
+  finish.
 
 Draws that do not tell that story (another position, too many or too few flags) are redrawn from the
 same generator, so every seed gives the same kind of demo and the same seed gives the same demo.
@@ -146,9 +152,7 @@ def load_demo(seed: int = 2026, url: str | None = None) -> str:
         report = DemoReport(seed)
         people = _demo_accounts(session, report)
         _demo_assessment(session, rng, people, report)
-        # -- survey campaign: the perception survey part of the demo is added here, e.g.
-        #    _demo_campaign(session, rng, people, report) — a campaign of the default instrument with
-        #    business-user and IT-staff responses, its section appended to ``report.sections``.
+        _demo_campaign(session, rng, report)
     return report.text()
 
 
@@ -285,3 +289,156 @@ def _demo_assessment(session: Session, rng: np.random.Generator, people: dict[st
                      f"{len(next_mode.gaps)} capabilities below target")
     report.sections.append("\n".join(lines))
     return assessment.id
+
+
+# -- the perception survey ------------------------------------------------------------------------
+CAMPAIGN_NAME = "IT perception survey {year}"
+# Invited, completed and started-but-not-finished per group.
+SURVEY_SIZES = {"business": (320, 200, 18), "it": (140, 100, 9)}
+# Mean answer per scale (1–5 agreement, before reverse-wording) for business users and IT staff.
+SCALE_MEANS = {
+    "service_reliability": (3.85, 3.9),
+    "responsiveness": (3.75, 3.8),
+    "business_understanding": (2.75, 3.45),
+    "communication": (3.0, 3.05),
+    "strategic_contribution": (2.6, 2.7),
+    "innovation": (2.55, 3.15),
+}
+# Importance and performance (means) of the IT services of the instrument's pairs.
+SERVICE_MEANS = {
+    "logon": (4.6, 3.1), "network": (4.5, 3.9), "service_desk": (4.3, 3.7),
+    "remote_access": (4.1, 2.9), "project_delivery": (3.7, 2.8), "technology_advice": (3.2, 2.6),
+}
+COMMENTS = {
+    "comment_does_well": (
+        "The service desk staff are patient and explain what they are doing.",
+        "Laptops are replaced quickly when they fail.",
+        "The network is very reliable these days.",
+        "When something big breaks, IT keep us informed.",
+        "Password resets are quick and easy now.",
+        "Good at keeping the basics running.",
+        "The new video meeting rooms work well.",
+        "Security awareness training was clear and useful.",
+        "Floor walkers during the upgrade were a great help.",
+        "Projects that IT run themselves are well organised.",
+        "Quick to answer the phone.",
+        "Friendly and professional people.",
+    ),
+    "comment_improve_first": (
+        "Logging on in the morning takes far too long.",
+        "Talk to us before choosing systems we have to use every day.",
+        "Remote access drops out several times a day when working from home.",
+        "Tell us what is happening with our requests without us having to chase.",
+        "Involve the business earlier in projects; we hear about changes too late.",
+        "Explain new technology in plain English and what it means for our service.",
+        "The approval process for new software takes months.",
+        "IT should come to our management meetings now and then.",
+        "Fix the printers! <b>Every</b> week something jams.",
+        "Give us a simple catalogue of what IT can do for us.",
+        "Mobile access to case files would save hours of travel.",
+        "Stop treating every request as an incident.",
+        "Publish how IT is performing against what was promised.",
+    ),
+}
+
+
+def _likert(rng: np.random.Generator, centre: np.ndarray, low: int = 1, high: int = 5) -> np.ndarray:
+    return np.clip(np.rint(centre), low, high).astype(int)
+
+
+def _demo_campaign(session: Session, rng: np.random.Generator, report: DemoReport) -> int:
+    """An open campaign of the shipped instrument with invitations, drafts and responses.
+
+    Responses are generated, not typed, so they are stored with ``surveys.imports.add_responses``
+    (checked like any import, as web responses with durations); the invitations they stand for are
+    marked completed in bulk, and a few others get a partly answered draft ("started").
+    """
+    from sqlalchemy import insert, update
+
+    from surveys.campaigns import create_campaign, open_campaign
+    from surveys.imports import add_responses
+    from surveys.instrument import parse_instrument_cached
+    from surveys.invitations import create_invitations
+    from surveys.store import ensure_default_instrument
+    from surveys.tables import Invitation, InvitationCompletion, SurveyDraft
+
+    record = ensure_default_instrument(session)
+    instrument = parse_instrument_cached(record.source_yaml)
+    campaign = create_campaign(session, instrument_id=record.id, name=CAMPAIGN_NAME.format(year=today().year),
+                               actor="demo", opens_on=today())
+    open_campaign(session, campaign.id, "demo")
+
+    responses = []
+    for g_index, (group, (invited, completed, started)) in enumerate(SURVEY_SIZES.items()):
+        create_invitations(session, campaign.id, group, invited, "demo")
+        items = instrument.items_for_group(group)
+        n = completed
+        general = rng.normal(0, 0.45, n)  # how positive a person is about IT overall
+        scale_views = {scale.id: rng.normal(0, 0.4, n) for scale in instrument.scales}
+        answers: list[dict] = [{} for _ in range(n)]
+        ipa = {pair.importance: (pair.id, 0) for pair in instrument.ipa_pairs}
+        ipa.update({pair.performance: (pair.id, 1) for pair in instrument.ipa_pairs})
+        for item in items:
+            if item.type == "likert":
+                if item.scale:
+                    centre = SCALE_MEANS.get(item.scale, (3.2, 3.2))[g_index] + general + scale_views[item.scale]
+                    value = _likert(rng, centre + rng.normal(0, 0.6, n))
+                    if item.reverse:  # negatively worded: people who agree with the scale disagree here
+                        value = 6 - value
+                elif item.id in ipa:
+                    service, which = ipa[item.id]
+                    mean = SERVICE_MEANS.get(service, (3.5, 3.2))[which]
+                    value = _likert(rng, mean + (0.5 * general if which else 0) + rng.normal(0, 0.7, n))
+                else:
+                    value = _likert(rng, 3.6 + general + rng.normal(0, 0.7, n))
+                skipped = rng.random(n) < (0.0 if item.required else 0.04)
+                for i in range(n):
+                    if not skipped[i]:
+                        answers[i][item.id] = int(value[i])
+            elif item.type == "numeric":
+                low, high = instrument.item_range(item)
+                minutes = np.clip(np.rint(rng.lognormal(np.log(6 if group == "business" else 4), 0.6, n)), low, high)
+                for i in range(n):
+                    if rng.random() > 0.05:
+                        answers[i][item.id] = int(minutes[i])
+            elif item.type == "choice":
+                codes = [o.code for o in item.options]
+                weights = np.array([1.0] * (len(codes) - 1) + [0.3])
+                picks = rng.choice(codes, size=n, p=weights / weights.sum())
+                for i in range(n):
+                    answers[i][item.id] = int(picks[i])
+            elif item.type == "text":
+                pool = COMMENTS.get(item.id, ())
+                for i in range(n):
+                    if pool and rng.random() < 0.22:
+                        answers[i][item.id] = str(rng.choice(pool))
+        durations = np.rint(rng.lognormal(np.log(480), 0.35, n)).astype(int)
+        speeders = rng.choice(n, size=max(1, n // 60), replace=False)
+        durations[speeders] = rng.integers(45, 110, size=len(speeders))
+        for i in rng.choice(n, size=max(1, n // 80), replace=False):  # straight-liners: all 4s
+            for item in items:
+                if item.type == "likert" and item.scale:
+                    answers[i][item.id] = 4
+        responses += [{"group": group, "answers": answers[i], "duration_seconds": int(durations[i])} for i in range(n)]
+
+        # The invitations these people used: completed; a few more started and stopped half-way.
+        ids = [row[0] for row in session.execute(
+            select(Invitation.id).where(Invitation.campaign_id == campaign.id, Invitation.group_id == group).order_by(Invitation.id)).all()]
+        chosen = [int(x) for x in rng.choice(ids, size=completed + started, replace=False)]
+        done, begun = chosen[:completed], chosen[completed:]
+        session.execute(update(Invitation).where(Invitation.id.in_(done)).values(status="completed"))
+        session.execute(insert(InvitationCompletion), [{"invitation_id": i} for i in done])
+        session.execute(update(Invitation).where(Invitation.id.in_(begun)).values(status="started"))
+        first_section = {item.id: 3 for item in instrument.sections[0].items if item.type == "likert" and group in instrument.item_groups(item)}
+        import json
+
+        session.execute(insert(SurveyDraft), [{"invitation_id": i, "answers_json": json.dumps(first_section), "section_index": 1}
+                                              for i in begun])
+    order = rng.permutation(len(responses))
+    result = add_responses(session, campaign.id, [responses[i] for i in order], actor="demo", source="web")
+    totals = ", ".join(f"{instrument.group_name(g)} {n}" for g, n in result.by_group.items())
+    report.sections.append(
+        f"Perception survey #{campaign.id} ({campaign.name}), open: {result.imported} responses ({totals}); "
+        f"invited {sum(v[0] for v in SURVEY_SIZES.values())}, of whom {sum(v[2] for v in SURVEY_SIZES.values())} started "
+        "without finishing. Log in as 'director' to see the dashboard.")
+    return campaign.id

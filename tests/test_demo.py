@@ -152,3 +152,34 @@ def test_demo_pages_open_for_its_accounts(db_url):
     assert not consensus.exception
     metrics = {m.label: m.value for m in consensus.metric}
     assert metrics["Submitted"] == "2 of 3" and metrics["Position"] == "Supplier" and metrics["Overrides in force"] == "1"
+
+
+def test_demo_survey_tells_a_defensible_story(db_url):
+    from itcap import insights
+    from itcap.bootstrap import bootstrap
+
+    bootstrap(db_url)
+    load_demo(seed=2026)
+    from itcap.storage import session_scope
+    from surveys.campaigns import list_campaigns
+
+    with session_scope(db_url) as session:
+        (campaign,) = list_campaigns(session)
+        assert campaign.status == "open"
+        a = insights.assessment_insight(session, 1)
+        c = insights.campaign_insight(session, campaign.id, mode_order=[m.id for m in a.model.ordered_modes])
+    assert {g: v["n"] for g, v in c.comparison["groups"].items()} == {"business": 200, "it": 100}
+    verdicts = {s["id"]: s["verdict"] for s in c.comparison["scales"]}
+    assert verdicts["business_understanding"] == "differs" and verdicts["innovation"] == "differs"
+    assert verdicts["service_reliability"] == "equivalent" and verdicts["responsiveness"] == "equivalent"
+    assert all(s["alpha"] > 0.7 for s in c.comparison["scales"]), "the scales hang together"
+    assert c.reading.position == a.result.position == "supplier", "survey and assessment agree in the demo"
+    rates = c.rates["business"]
+    assert (rates.invited, rates.completed) == (320, 200) and rates.started > rates.completed
+    quadrants = {p["id"]: p["quadrant"] for p in c.comparison["ipa"]["pairs"] if p["group"] == "business"}
+    assert quadrants["logon"] == "Concentrate here"
+    with session_scope(db_url) as session:
+        from surveys.quality import responses_frame
+
+        flags = " ".join(responses_frame(session, campaign.id)["flags"])
+    assert "fast" in flags and "straightline" in flags, "the data-quality flags have something to show"
