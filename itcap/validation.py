@@ -78,11 +78,96 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _checked_scalar(tag: str, kind: str):
+    """PyYAML's scalar constructors raise plain ValueError, KeyError, IndexError or AttributeError for
+    values such as ``2026-13-45``, ``!!bool maybe``, an empty ``!!float`` or an integer of 5,000 digits
+    (Python's int-string limit); turn those into YAML errors with a position, like every other problem."""
+    construct = yaml.SafeLoader.yaml_constructors[tag]
+
+    def checked(loader: _UniqueKeyLoader, node: yaml.ScalarNode):
+        try:
+            return construct(loader, node)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, LookupError, AttributeError, TypeError, OverflowError):
+            shown = str(node.value)
+            shown = shown if len(shown) <= 40 else shown[:40] + "…"
+            raise yaml.constructor.ConstructorError(None, None, f"{shown!r} is not a valid {kind}", node.start_mark) from None
+
+    _UniqueKeyLoader.add_constructor(tag, checked)
+
+
+def _refuse_merge_key(loader: _UniqueKeyLoader, node: yaml.Node):
+    raise yaml.constructor.ConstructorError(None, None, "merge keys ('<<') are not supported; write the values out",
+                                            node.start_mark)
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:merge", _refuse_merge_key)
+
+for _tag, _kind in (("int", "whole number"), ("float", "number"), ("bool", "true/false value"), ("timestamp", "date or time")):
+    _checked_scalar(f"tag:yaml.org,2002:{_tag}", _kind)
+
+# Limits on the shape of a document, checked on the parsed node graph *before* Python objects are
+# built. YAML aliases let a few hundred bytes stand for a tree of billions of nodes ("billion
+# laughs"); PyYAML shares the aliased objects, but validation walks the tree as written out, so the
+# expanded size is what must be bounded. A full capability model is ~1,000 nodes, 6 levels deep.
+MAX_YAML_NODES = 200_000  # counting every alias as a copy of what it refers to
+MAX_YAML_DEPTH = 50
+
+
+def _check_node_graph(root: yaml.Node, where: str) -> None:
+    """Refuse documents whose alias-expanded tree is too large or too deep, or that refer to themselves."""
+    done: dict[int, tuple[int, int]] = {}  # id(node) → (expanded size, height)
+    on_path: set[int] = set()
+
+    def line(node: yaml.Node) -> str:
+        return f"line {node.start_mark.line + 1}, column {node.start_mark.column + 1}: " if node.start_mark else ""
+
+    def visit(node: yaml.Node, depth: int) -> tuple[int, int]:
+        key = id(node)
+        if key in done:
+            size, height = done[key]
+        elif key in on_path:
+            raise DocumentInvalid([f"{where}: {line(node)}not valid YAML: an alias refers to a node that contains it"])
+        else:
+            if depth > MAX_YAML_DEPTH:
+                raise DocumentInvalid([f"{where}: {line(node)}not valid YAML: nested more than {MAX_YAML_DEPTH} levels deep"])
+            if isinstance(node, yaml.SequenceNode):
+                children = node.value
+            elif isinstance(node, yaml.MappingNode):
+                children = [child for pair in node.value for child in pair]
+            else:
+                children = []
+            on_path.add(key)
+            size, height = 1, 0
+            for child in children:
+                child_size, child_height = visit(child, depth + 1)
+                size += child_size
+                height = max(height, child_height + 1)
+                if size > MAX_YAML_NODES:
+                    raise DocumentInvalid([(f"{where}: not valid YAML: the document expands to more than {MAX_YAML_NODES:,} "
+                                            "values (aliases count once per use); write it out without so many aliases")])
+            on_path.discard(key)
+            done[key] = (size, height)
+        if depth + height > MAX_YAML_DEPTH:
+            raise DocumentInvalid([f"{where}: {line(node)}not valid YAML: nested more than {MAX_YAML_DEPTH} levels deep"])
+        return size, height
+
+    visit(root, 0)
+
+
 def parse_yaml(text: str, where: str) -> dict:
     if not text.strip():
         raise DocumentInvalid([f"{where}: the file is empty"])
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        loader = _UniqueKeyLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _check_node_graph(node, where)
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         position = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -7,6 +7,7 @@ importance/performance pairs for IT services.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -251,6 +252,8 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
             if item.type == "numeric":
                 if item.min is None or item.max is None:
                     problems.append(f"{here}: a numeric item needs min and max (the plausible range)")
+                elif not (math.isfinite(item.min) and math.isfinite(item.max)):
+                    problems.append(f"{here}: min and max must be finite numbers (got {item.min:g} and {item.max:g})")
                 elif item.min >= item.max:
                     problems.append(f"{here}: min ({item.min:g}) must be below max ({item.max:g})")
             elif item.min is not None or item.max is not None:

@@ -1,0 +1,294 @@
+"""Hostile input to the YAML loaders (capability models and survey instruments).
+
+Whatever bytes or structures arrive — random text, YAML-shaped junk, the shipped files with keys
+deleted, types swapped, huge strings, deep nesting, alias bombs — the loaders give a valid model or
+raise :class:`DocumentInvalid` with at least one problem that names the file. Never another
+exception, never a hang. Bounded: every test has a small ``max_examples`` and a deadline.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from capability_model.loader import parse_model, parse_model_bytes
+from itcap.validation import MAX_YAML_DEPTH, MAX_YAML_NODES, DocumentInvalid, parse_yaml
+from surveys.instrument import parse_instrument, parse_instrument_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_TEXT = (ROOT / "data" / "itil_aligned_model.yaml").read_text(encoding="utf-8")
+SURVEY_TEXT = (ROOT / "data" / "it_perception_survey.yaml").read_text(encoding="utf-8")
+MODEL_DATA = yaml.safe_load(MODEL_TEXT)
+SURVEY_DATA = yaml.safe_load(SURVEY_TEXT)
+
+FUZZ = settings(max_examples=60, deadline=3000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ_SHIPPED = settings(FUZZ, max_examples=30)  # each example parses a whole shipped file
+WHERE = "fuzz.yaml"
+PARSERS = {"model": parse_model, "instrument": parse_instrument}
+BYTE_PARSERS = {"model": parse_model_bytes, "instrument": parse_instrument_bytes}
+
+
+def outcome(parse, *args) -> object:
+    """A parsed document, or the DocumentInvalid it raised (checked to be well formed)."""
+    try:
+        return parse(*args)
+    except DocumentInvalid as exc:
+        assert exc.problems, "DocumentInvalid without problems"
+        for problem in exc.problems:
+            assert isinstance(problem, str) and problem.startswith(WHERE), problem
+        return exc
+
+
+# -- values ------------------------------------------------------------------------------------------
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),
+    st.sampled_from(["", "1", "likert", "supplier", "x" * 300, "<script>alert(1)</script>", "2026-02-30", "0x1F",
+                     "~", "yes", "NaN", ".inf", "null", "&a", "*a", "!!python/object:os.system"]),
+)
+values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12) | st.integers(-3, 12), children, max_size=5),
+    max_leaves=30,
+)
+
+
+# -- 1. arbitrary text and bytes -----------------------------------------------------------------------
+@FUZZ
+@given(kind=st.sampled_from(sorted(PARSERS)), text=st.text(max_size=400))
+def test_arbitrary_text(kind, text):
+    outcome(PARSERS[kind], text, WHERE)
+
+
+@FUZZ
+@given(kind=st.sampled_from(sorted(PARSERS)), raw=st.binary(max_size=400))
+def test_arbitrary_bytes(kind, raw):
+    outcome(BYTE_PARSERS[kind], raw, WHERE)
+
+
+YAML_ALPHABET = st.sampled_from(list("abc:-[]{}&*!?|>'\"#%@`,.0123456789 \n\t") + ["<<", "!!int ", "!!timestamp ", "!!bool ",
+                                                                                  "!!float ", "!!binary ", "!!set ", "---\n", "...\n"])
+
+
+@FUZZ
+@given(kind=st.sampled_from(sorted(PARSERS)), pieces=st.lists(YAML_ALPHABET, max_size=120))
+def test_yaml_punctuation_soup(kind, pieces):
+    outcome(PARSERS[kind], "".join(pieces), WHERE)
+
+
+# -- 2. YAML-shaped structures ---------------------------------------------------------------------------
+@FUZZ
+@given(kind=st.sampled_from(sorted(PARSERS)), data=st.dictionaries(st.text(max_size=15), values, max_size=8))
+def test_arbitrary_structures(kind, data):
+    outcome(PARSERS[kind], yaml.safe_dump(data, allow_unicode=True), WHERE)
+
+
+@FUZZ
+@given(kind=st.sampled_from(sorted(PARSERS)),
+       data=st.fixed_dictionaries({}, optional={
+           "id": values, "name": values, "version": values, "levels": values, "domains": values, "categories": values,
+           "capabilities": values, "modes": values, "groups": values, "response_scales": values, "scales": values,
+           "sections": values, "ipa_pairs": values}))
+def test_the_right_keys_with_junk_values(kind, data):
+    outcome(PARSERS[kind], yaml.safe_dump(data, allow_unicode=True), WHERE)
+
+
+# -- 3. mutations of the shipped files ----------------------------------------------------------------------
+def _paths(node, prefix=()):
+    """Every path into a parsed document (dict keys and list indexes)."""
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*prefix, index))
+
+
+MODEL_PATHS = [p for p in _paths(MODEL_DATA) if p]
+SURVEY_PATHS = [p for p in _paths(SURVEY_DATA) if p]
+
+
+def _deep(depth: int):
+    value: object = "bottom"
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+replacements = st.one_of(
+    values,
+    st.just("x" * 100_000),  # huge string
+    st.integers(min_value=10, max_value=45).map(_deep),  # deep nesting (within the depth limit or just over)
+    st.just([{"id": "dup"}] * 50),
+    st.just({1: "a", "1": "b"}),
+)
+
+
+@st.composite
+def mutated(draw, kind: str):
+    data = copy.deepcopy(MODEL_DATA if kind == "model" else SURVEY_DATA)
+    paths = MODEL_PATHS if kind == "model" else SURVEY_PATHS
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(paths))
+        parent = data
+        try:
+            for step in path[:-1]:
+                parent = parent[step]
+            last = path[-1]
+            parent[last]  # the path may be gone after an earlier mutation
+        except (KeyError, IndexError, TypeError):
+            continue
+        action = draw(st.sampled_from(["delete", "replace", "duplicate"]))
+        if action == "delete":
+            del parent[last]
+        elif action == "replace":
+            parent[last] = draw(replacements)
+        elif isinstance(parent, list):
+            parent.insert(last, copy.deepcopy(parent[last]))
+        else:
+            parent[last] = [parent[last], parent[last]]
+    return data
+
+
+@FUZZ_SHIPPED
+@given(data=mutated("model"))
+def test_mutated_model(data):
+    outcome(parse_model, yaml.safe_dump(data, allow_unicode=True, sort_keys=False), WHERE)
+
+
+@FUZZ_SHIPPED
+@given(data=mutated("instrument"))
+def test_mutated_instrument(data):
+    outcome(parse_instrument, yaml.safe_dump(data, allow_unicode=True, sort_keys=False), WHERE)
+
+
+@st.composite
+def text_mutations(draw, kind: str):
+    lines = (MODEL_TEXT if kind == "model" else SURVEY_TEXT).splitlines(keepends=True)
+    for _ in range(draw(st.integers(1, 4))):
+        if not lines:
+            break
+        at = draw(st.integers(0, len(lines) - 1))
+        action = draw(st.sampled_from(["drop", "indent", "dedent", "insert", "truncate"]))
+        if action == "drop":
+            del lines[at]
+        elif action == "indent":
+            lines[at] = "  " + lines[at]
+        elif action == "dedent":
+            lines[at] = lines[at].lstrip()
+        elif action == "insert":
+            lines.insert(at, "".join(draw(st.lists(YAML_ALPHABET, max_size=20))) + "\n")
+        else:
+            lines = lines[:at]
+    return "".join(lines)
+
+
+@FUZZ_SHIPPED
+@given(text=text_mutations("model"))
+def test_model_text_mutations(text):
+    outcome(parse_model, text, WHERE)
+
+
+@FUZZ_SHIPPED
+@given(text=text_mutations("instrument"))
+def test_instrument_text_mutations(text):
+    outcome(parse_instrument, text, WHERE)
+
+
+# -- 4. aliases, anchors and other YAML features -----------------------------------------------------------
+def billion_laughs(width: int, depth: int) -> str:
+    lines = ["a0: &a0 [" + ", ".join(['"lol"'] * width) + "]"]
+    for level in range(1, depth + 1):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("kind", sorted(PARSERS))
+@pytest.mark.parametrize(("width", "depth"), [(9, 9), (10, 12), (2, 60), (1000, 3), (50, 4)])
+def test_alias_bombs_are_refused_quickly(kind, width, depth):
+    start = time.perf_counter()
+    with pytest.raises(DocumentInvalid) as caught:
+        PARSERS[kind](billion_laughs(width, depth), WHERE)
+    assert time.perf_counter() - start < 5
+    assert "not valid YAML" in caught.value.problems[0] or "expected" in caught.value.problems[0]
+
+
+def test_an_alias_bomb_inside_a_real_field_is_refused_before_validation():
+    """Polynomial growth through the schema's own lists: sections × items × options, each list made of
+    aliases — pydantic would validate every copy; the node limit refuses it first."""
+    text = SURVEY_TEXT + "\n".join([
+        "x_option: &o {code: 1, label: A}",
+        "x_item: &i {id: q, type: choice, text: Q, options: [" + ", ".join(["*o"] * 200) + "]}",
+        "x_section: &s {id: s, title: S, items: [" + ", ".join(["*i"] * 200) + "]}",
+        "x_sections: [" + ", ".join(["*s"] * 200) + "]",
+    ]) + "\n"
+    start = time.perf_counter()
+    with pytest.raises(DocumentInvalid, match="expands to more than"):
+        parse_instrument(text, WHERE)
+    assert time.perf_counter() - start < 5
+
+
+def test_self_referencing_aliases_are_refused():
+    for text in ("a: &x [*x]", "a: &x {b: *x}", "id: &x [1, [2, *x]]"):
+        with pytest.raises(DocumentInvalid, match="refers to a node that contains it"):
+            parse_yaml(text, WHERE)
+
+
+def test_a_few_aliases_are_still_fine():
+    data = parse_yaml("base: &b {name: shared}\none: *b\ntwo: [*b, *b]\n", WHERE)
+    assert data["two"][1]["name"] == "shared"
+
+
+def test_deep_nesting_is_refused_with_a_location():
+    deep = "a: " + "[" * (MAX_YAML_DEPTH + 5) + "]" * (MAX_YAML_DEPTH + 5)
+    with pytest.raises(DocumentInvalid, match=r"line 1, column \d+: not valid YAML: nested more than"):
+        parse_yaml(deep, WHERE)
+    with pytest.raises(DocumentInvalid, match="nested"):
+        parse_yaml("[" * 5000 + "]" * 5000, WHERE)  # beyond Python's recursion limit while composing
+
+
+def test_node_limit_is_generous_for_real_documents():
+    assert MAX_YAML_NODES >= 100 * 1000  # the shipped model is ~900 nodes; 500 capabilities stay far below
+    parse_model(MODEL_TEXT, WHERE)
+    parse_instrument(SURVEY_TEXT, WHERE)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: 2026-13-45", "'2026-13-45' is not a valid date or time"),
+    ("a: 2026-02-30", "is not a valid date or time"),
+    ("a: " + "1" * 5000, "is not a valid whole number"),
+    ("a: !!int twelve", "'twelve' is not a valid whole number"),
+    ("a: !!float abc", "'abc' is not a valid number"),
+    ("a: !!bool maybe", "'maybe' is not a valid true/false value"),
+    ("a: !!timestamp soon", "'soon' is not a valid date or time"),
+    ("a: {<<: {b: 1}}", "merge keys ('<<') are not supported"),
+    ("a: !!python/object:os.system ls", "could not determine a constructor"),
+    ("a: !!binary 'abc'", "failed to decode base64"),
+    ("? [1, 2]\n: x", "a mapping key must be a plain value"),
+    ("a: 1\na: 2", "duplicate key 'a'"),
+])
+def test_scalars_pyyaml_cannot_build_are_yaml_errors_with_a_position(text, message):
+    """PyYAML raises plain ValueError/KeyError/AttributeError for these; they used to escape the loaders."""
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_yaml(text, WHERE)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{WHERE}: line ") and message in problem
+
+
+@pytest.mark.parametrize("field", ["min", "max"])
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_numeric_items_need_finite_ranges(field, value):
+    text = SURVEY_TEXT.replace("type: numeric", "type: numeric", 1)
+    data = yaml.safe_load(text)
+    item = next(i for s in data["sections"] for i in s["items"] if i["type"] == "numeric")
+    item[field] = float(value.replace(".", "")) if value != ".nan" else float("nan")
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_instrument(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), WHERE)
+    assert any("finite" in p for p in caught.value.problems), caught.value.problems
