@@ -19,7 +19,7 @@ from surveys import exports, invitations
 from surveys.instrument import load_default_instrument
 from tests import support
 from tests.builders import PASSWORD, people, perception_campaign
-from tests.support import ROOT, StreamlitServer, login, wait_for_app
+from tests.support import ROOT, StreamlitServer, wait_for_app
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
@@ -45,6 +45,19 @@ def server(database):
         yield running
 
 
+SLOW = 120_000  # ms: logging in lands on the dashboard, which computes its figures first; CI machines are busy
+
+
+def _login(page, base_url: str, username: str) -> None:
+    page.goto(base_url)
+    wait_for_app(page, timeout=SLOW)
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in").wait_for(state="detached", timeout=SLOW)
+    wait_for_app(page, timeout=SLOW)
+
+
 def _download(page, button_name: str):
     with page.expect_download() as info:
         page.get_by_role("button", name=button_name, exact=True).click()
@@ -58,16 +71,16 @@ def test_admin_invites_and_downloads_links_xlsx_and_sav(server, database, browse
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
-        login(page, server.url, "admin", PASSWORD)
+        _login(page, server.url, "admin")
         page.locator('[data-testid="stSidebarNav"]').get_by_text("Campaigns", exact=True).click()
-        wait_for_app(page)
+        wait_for_app(page, timeout=SLOW)
         page.get_by_role("heading", name="Campaigns", exact=True).wait_for()
 
         # Personal invitations → the links CSV, downloaded once.
         page.get_by_label("How many links", exact=True).fill("5")
         page.get_by_role("button", name="Create invitations").click()
-        wait_for_app(page)
-        page.get_by_text("personal invitation links created").wait_for()
+        wait_for_app(page, timeout=SLOW)
+        page.get_by_text("personal invitation links created").wait_for(timeout=SLOW)
         name, data = _download(page, "Download the links CSV")
         assert name == f"campaign-{campaign_id}-business-links.csv"
         rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
@@ -80,7 +93,7 @@ def test_admin_invites_and_downloads_links_xlsx_and_sav(server, database, browse
 
         # The privileged exports, built when clicked.
         page.get_by_role("tab", name="Export data").click()
-        page.get_by_role("button", name="Excel (XLSX)").wait_for()
+        page.get_by_role("button", name="Excel (XLSX)").wait_for(timeout=SLOW)
         page.screenshot(path=str(ARTIFACTS / "admin-campaigns-export.png"), full_page=True)
         name, data = _download(page, "Excel (XLSX)")
         assert name == f"campaign-{campaign_id}-all-responses.xlsx"
@@ -147,7 +160,7 @@ def test_leadership_downloads_the_threshold_respecting_csv(database, browser, tm
     page.set_default_timeout(30_000)
     try:
         with StreamlitServer(url) as running:
-            login(page, running.url, "lee", PASSWORD)
+            _login(page, running.url, "lee")
             page.get_by_role("heading", name="Data downloads").wait_for()
             assert page.get_by_text("reporting threshold applied").is_visible()
             name, data = _download(page, "CSV")
