@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -65,7 +66,11 @@ def parse_level(text: str) -> int | None:
         except ValueError:
             raise ValueError(f"level {text!r} is not a number") from None
         raise ValueError(f"level {text!r} is not a whole number")
-    return int(float(text))
+    number = float(text)
+    if not math.isfinite(number):  # hundreds of digits: float() gives inf, and int(inf) would raise OverflowError
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise ValueError(f"level {shown!r} is far out of range")
+    return int(number)
 
 
 def parse_ratings_csv(
