@@ -28,14 +28,18 @@ NOTICE = "survey_notice"  # a friendly message when the database could not be re
 SHOWN_STEP = "survey_shown_step"  # the step drawn last, to scroll to the top when it changes
 CHANGING = "survey_changing"  # the token whose respondent came from the review screen to change answers
 VISITS = "survey_open_link_visits"  # open link → the visitor's own token, for the browser's back button
-TROUBLE = ("Sorry — something went wrong on our side and your last step was not saved. Please try again "
-           "in a moment; the answers you saved before are safe.")
+LAST_DRAWN = "survey_last_drawn"  # (token, state, thresholds) of the last screen drawn from the database
+TROUBLE = ("Sorry — something went wrong on our side and your last step was not saved. Your answers are still "
+           "on this page and the ones you saved before are safe: please try again in a moment.")
+SUBMIT_TROUBLE = ("We could not reach our database just now, so your answers may not have been sent. Nothing is lost: "
+                  "your answers are saved and still here. Please press “Submit my answers” again in a moment — "
+                  "they are never counted twice.")
 
 
-def _trouble(what: str) -> None:
+def _trouble(what: str, message: str = TROUBLE) -> None:
     # The exception, never the token: tracebacks carry no local variables.
     log.exception("survey page: %s failed", what)
-    st.session_state[NOTICE] = TROUBLE
+    st.session_state[NOTICE] = message
 
 
 # -- actions (button callbacks) --------------------------------------------------------------------
@@ -108,7 +112,7 @@ def _submit(token: str, title: str, thresholds: dict[str, int]) -> None:
         return  # used by another tab or device, or closed meanwhile: the page says which
     except Exception:  # noqa: BLE001
         st.session_state.pop(SUBMITTING, None)
-        _trouble("submitting")
+        _trouble("submitting", SUBMIT_TROUBLE)
         return
     st.session_state[DONE] = {"token": token, "title": title, "thank_you": sw.fill_thresholds(result.thank_you, thresholds)}
 
@@ -273,10 +277,18 @@ except SurveyUnavailable as error:
     st.stop()
 except Exception:  # no technical detail for respondents; the log has it
     log.exception("survey page: loading the survey failed")
-    st.title("Survey", anchor=False)
-    st.error("Sorry — the survey cannot be shown just now. Please try again in a few minutes; any answers you "
-             "saved are safe.")
-    st.stop()
+    last = st.session_state.get(LAST_DRAWN)
+    if not last or last[0] != token:
+        st.title("Survey", anchor=False)
+        st.error("Sorry — the survey cannot be shown just now. Please try again in a few minutes; any answers you "
+                 "saved are safe.")
+        st.stop()
+    # The database went away mid-visit (e.g. while submitting): draw the screen the respondent was on
+    # again, so that what they see and typed stays on the page and they can simply try again.
+    _, state, thresholds = last
+    notice = notice or TROUBLE
+else:
+    st.session_state[LAST_DRAWN] = (token, state, thresholds)
 
 st.set_page_config(page_title=state.instrument.name)
 step = "welcome" if not state.started else ("review" if state.at_review else state.section_index)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -138,3 +140,198 @@ def dismiss_dialog(page) -> bool:
         dialog.first.wait_for(state="hidden")
         return True
     return False
+
+
+# -- scale-out and fault tests (test_replicas.py, test_load.py, test_faults.py) ---------------------
+class TcpProxy:
+    """A loopback TCP proxy in front of a server (PostgreSQL), to take the database away for real.
+
+    ``stop()`` closes the listening socket and every connection through it: the app's pooled
+    connections drop and new ones are refused, as when a database host goes down. ``start()`` listens
+    on the same port again. ``cut_at(marker, forward=…)`` drops the connection that next sends bytes
+    containing ``marker`` (e.g. ``b"COMMIT"``): before they reach the server (``forward=False``), or
+    after they have, before the answer comes back (``forward=True``) — the client cannot tell which.
+    """
+
+    def __init__(self, target_host: str, target_port: int, port: int | None = None):
+        self.target = (target_host, target_port)
+        self.port = port or free_port()
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._sockets: set[socket.socket] = set()
+        self._cut: tuple[bytes, bool] | None = None
+        self._muted: set[socket.socket] = set()
+        self.cuts = 0  # connections dropped by cut_at
+
+    def start(self) -> TcpProxy:
+        self._listener = socket.create_server(("127.0.0.1", self.port))  # SO_REUSEADDR: same port again
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+            listener, self._listener = self._listener, None
+        for s in [listener, *sockets]:
+            if s is not None:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+
+    def cut_at(self, marker: bytes | None, forward: bool = False) -> None:
+        self._cut = None if marker is None else (marker, forward)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # stopped
+            try:
+                server = socket.create_connection(self.target, timeout=10)
+                server.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                if self._listener is not listener:
+                    client.close()
+                    server.close()
+                    return
+                self._sockets |= {client, server}
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _drop(self, *sockets: socket.socket) -> None:
+        with self._lock:
+            self._sockets.difference_update(sockets)
+            self._muted.difference_update(sockets)
+        for s in sockets:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    def _pump(self, source: socket.socket, target: socket.socket, upstream: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if not upstream and target in self._muted:
+                    break  # the server has answered a cut message: the answer never reaches the client
+                cut = self._cut if upstream else None
+                if cut and cut[0] in data:
+                    self._cut = None
+                    self.cuts += 1
+                    if cut[1]:
+                        self._muted.add(source)
+                        target.sendall(data)
+                        deadline = time.monotonic() + 10
+                        while target in self._sockets and time.monotonic() < deadline:
+                            time.sleep(0.01)  # until the server's answer shows it acted on the message
+                    break
+                target.sendall(data)
+        except OSError:
+            pass
+        self._drop(source, target)
+
+    def __enter__(self) -> TcpProxy:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# A short survey for journeys repeated many times: two sections, then review and submit.
+SHORT_SURVEY_YAML = """\
+id: short_survey
+name: Short IT survey
+version: "1"
+welcome: Two short sections.
+privacy_statement: Your answers are anonymous.
+thank_you: |-
+  Thank you — your answers have been submitted.
+
+  Results will be shared in the spring.
+groups:
+  - {id: business, name: Business users}
+  - {id: it_staff, name: IT staff}
+response_scales:
+  - id: agree5
+    min: 1
+    max: 5
+    labels: {1: Strongly disagree, 2: Disagree, 3: Neither agree nor disagree, 4: Agree, 5: Strongly agree}
+scales:
+  - {id: performance, name: IT performance, mode: supplier}
+sections:
+  - id: services
+    title: IT services
+    items:
+      - {id: rel1, type: likert, text: The network is reliable., response_scale: agree5, scale: performance, required: true}
+      - {id: rel2, type: likert, text: I can log on quickly., response_scale: agree5, scale: performance}
+  - id: partnership
+    title: Working together
+    items:
+      - {id: par1, type: likert, text: IT understands what my area needs., response_scale: agree5, scale: performance, required: true}
+      - {id: comments, type: text, text: "Any other comments?", max_length: 500}
+"""
+SHORT_SURVEY_THANKS = "Results will be shared in the spring."
+LIKERT_LABELS = ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree")
+
+
+def survey_link(base_url: str, token: str) -> str:
+    return f"{base_url}/?token={token}"
+
+
+def wait_text(page, text: str, timeout: float = 60_000) -> None:
+    """Wait for a screen showing ``text`` and for its script run to finish."""
+    page.get_by_text(text, exact=True).first.wait_for(timeout=timeout)
+    wait_for_app(page, timeout)
+
+
+def click_then(page, button: str, text: str, timeout: float = 60_000) -> None:
+    page.get_by_role("button", name=button).click()
+    wait_text(page, text, timeout)
+
+
+def choose(page, question: str, label: str) -> None:
+    """Pick ``label`` in the radio group whose label contains ``question``."""
+    page.get_by_role("radiogroup", name=re.compile(re.escape(question))).get_by_text(label, exact=True).click()
+
+
+def checked(page, question: str, label: str) -> bool:
+    group = page.get_by_role("radiogroup", name=re.compile(re.escape(question)))
+    return group.get_by_role("radio", name=label, exact=True).is_checked()
+
+
+def answer_short_survey(page, base_url: str, token: str, codes: tuple[int, int, int], comment: str = "") -> None:
+    """Open the link, start, answer both sections of SHORT_SURVEY_YAML and stop at the review
+    screen. ``codes``: the Likert codes (1–5) for rel1, rel2, par1."""
+    page.goto(survey_link(base_url, token))
+    wait_for_app(page, 60_000)
+    click_then(page, "Start the survey", "Section 1 of 2")
+    choose(page, "1. The network is reliable.", LIKERT_LABELS[codes[0] - 1])
+    choose(page, "2. I can log on quickly.", LIKERT_LABELS[codes[1] - 1])
+    click_then(page, "Next", "Section 2 of 2")
+    choose(page, "3. IT understands what my area needs.", LIKERT_LABELS[codes[2] - 1])
+    if comment:
+            page.get_by_role("textbox", name=re.compile("Any other comments")).fill(comment)
+    click_then(page, "Review my answers", "Check your answers")
+
+
+@contextlib.contextmanager
+def scratch_pg_database(admin_url: str, template: str | None = None) -> Iterator[str]:
+    """A new, empty PostgreSQL database (or a copy of ``template``) on the server of ``admin_url``,
+    dropped afterwards; yields its URL."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"itcap_s_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
