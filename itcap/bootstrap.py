@@ -8,8 +8,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from sqlalchemy import text
+
 from itcap import accounts
-from itcap.storage import database_url, session_scope, upgrade_database
+from itcap.storage import database_url, is_sqlite, session_scope, upgrade_database
+
+# PostgreSQL: replicas starting at once against a new database would each find no default model and
+# no administrator and insert them, and all but one would fail on the unique constraints. The first
+# to take this lock seeds; the others wait, then find everything there. (SQLite serves one app process.)
+SEED_LOCK_KEY = 7_242_020
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,8 @@ def bootstrap(url: str | None = None) -> BootstrapResult:
     from surveys.store import ensure_default_instrument
 
     with session_scope(url) as session:
+        if not is_sqlite(url):
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEED_LOCK_KEY})  # until commit
         ensure_default_model(session)
         ensure_default_instrument(session)
         created = accounts.ensure_first_admin(session, os.environ.get("ITCAP_ADMIN_PASSWORD") or None)
