@@ -11,6 +11,7 @@ from itcap.ui import auth
 from itcap.ui.dashboard_data import (
     cached_assessment, cached_campaign, cached_comments, cached_trends, choose_assessment, choose_campaign, report_bytes,
 )
+from itcap.ui.data_downloads import assessment_downloads, campaign_downloads
 from itcap.ui.downloads import chart_with_downloads, table_with_download
 
 account = auth.require_role(LEADERSHIP, ADMIN)
@@ -234,3 +235,10 @@ with tabs[6]:
     pdf_col.download_button("PDF report", data=lambda: report_bytes(assessment_id, campaign_id, "pdf"),
                             file_name="itcap-report.pdf", mime="application/pdf", key="report-pdf", on_click="ignore",
                             icon=":material/picture_as_pdf:")
+    st.markdown("##### Data behind the dashboard")
+    if assessment_id is not None:
+        st.markdown("**Assessment**")
+        assessment_downloads(assessment_id, key="dashboard-assessment")
+    if campaign_id is not None:
+        st.markdown("**Survey responses**")
+        campaign_downloads(campaign_id, privileged=False, exclude_flagged=campaign.excluded_flagged, key="dashboard-campaign")

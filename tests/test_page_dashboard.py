@@ -78,3 +78,11 @@ def test_excluding_flagged_responses_is_offered_and_recomputes(populated):
     toggle.set_value(True).run()
     assert not at.exception
     assert "Flagged responses excluded." in _texts(at)
+
+
+def test_report_tab_offers_reports_and_threshold_respecting_data(populated):
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    labels = [b.label for b in at.get("download_button")]
+    assert {"HTML report", "PDF report", "Ratings (CSV)", "All data (XLSX)", "CSV", "Excel (XLSX)", "SPSS (SAV)"} <= set(labels)
+    assert any("reporting threshold applied" in c.value for c in at.caption)
+    assert not any("Every response" in c.value for c in at.caption), "the dashboard never offers the privileged export"
