@@ -226,7 +226,8 @@ def prepare_responses(
     if problems:
         raise AnalysisInputError(problems)
     if flag_col is not None:
-        out[flag_col] = frame[flag_col].fillna("").astype(str).str.strip()
+        flags = frame[flag_col].astype(object)  # a column of blanks reads as float NaN; fillna("") on it is deprecated
+        out[flag_col] = flags.where(flags.notna(), "").astype(str).str.strip()
     clean = pd.DataFrame(out, index=frame.index)
     return ResponsesTable(frame=clean, group_col=group_col, item_ids=analysed, ignored_columns=ignored, flag_col=flag_col)
 
