@@ -4,13 +4,19 @@ Lifecycle: ``draft`` → ``open`` → ``closed``. A closed campaign may be reope
 extending the fieldwork, happens); every change is written to the audit log in the same transaction.
 A campaign accepts responses only while it is open *and* today (UTC) lies within its dates, both
 inclusive; either date may be left open.
+
+Closing also *anonymises the storage* of the campaign (:func:`anonymise_campaign`): the database's
+own bookkeeping — PostgreSQL's transaction ids (``xmin``) and physical row order, the pages SQLite
+wrote — would otherwise still say which response was written together with which invitation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Literal
 
+from sqlalchemy import event, text
 from sqlmodel import Session, select
 
 from itcap import audit
@@ -18,7 +24,8 @@ from itcap.storage import today
 from surveys.errors import NotFound, SurveyError
 from surveys.instrument import Instrument
 from surveys.store import load_stored_instrument
-from surveys.tables import DEFAULT_COMMENT_THRESHOLD, DEFAULT_MIN_GROUP_SIZE, Campaign, InstrumentRecord
+from surveys.tables import (DEFAULT_COMMENT_THRESHOLD, DEFAULT_MIN_GROUP_SIZE, Campaign, InstrumentRecord, Invitation,
+                            InvitationCompletion, Response)
 
 DRAFT, OPEN, CLOSED = "draft", "open", "closed"
 STATUSES = (DRAFT, OPEN, CLOSED)
@@ -140,15 +147,135 @@ def open_campaign(session: Session, campaign_id: int, actor: str, on: dt.date | 
 
 def close_campaign(session: Session, campaign_id: int, actor: str) -> Campaign:
     """Stop accepting responses (from a draft too: a campaign abandoned before it opened). Closing a
-    closed campaign changes nothing. Drafts in progress are kept, so a reopened campaign can resume."""
+    closed campaign changes nothing. Drafts in progress are kept, so a reopened campaign can resume.
+
+    In the same transaction the campaign's stored rows are rewritten so that nothing in the storage
+    links a response to its invitation any more, and once it commits the freed space is reclaimed
+    (see :func:`anonymise_campaign`)."""
     campaign = get_campaign(session, campaign_id)
     if campaign.status == CLOSED:
         return campaign
     previous = campaign.status
     campaign.status = CLOSED
     session.add(campaign)
-    audit.record(session, actor, "campaign.close", f"campaign:{campaign.id}", f"{previous} → closed")
+    _rewrite_storage(session, campaign.id)
+    audit.record(session, actor, "campaign.close", f"campaign:{campaign.id}",
+                 f"{previous} → closed; stored responses rewritten so that storage order and transaction ids no "
+                 "longer follow the submissions")
+    _reclaim_after_commit(session)
     return campaign
+
+
+def anonymise_campaign(session: Session, campaign_id: int, actor: str) -> Campaign:
+    """Rewrite a campaign's responses, invitations and completions so that the database's bookkeeping
+    no longer records which response was submitted with which invitation; closing does this too.
+
+    Submitting writes a response, an ``invitation_completion`` row and the invitation's new status in
+    one transaction. The tables hold no link between them (DESIGN.md), but the storage does:
+
+    * **PostgreSQL** stamps every row version with the id of the transaction that wrote it (``xmin``,
+      readable by anyone who may read the table) and places new rows one after another (``ctid``).
+      Here the campaign's responses are copied aside, deleted and inserted again **in the order of
+      their random ids**, in one subtransaction; the invitations are rewritten and the completions
+      reinserted in invitation-id order in another. Afterwards every response of the campaign has the
+      same ``xmin``, different from that of every invitation and completion, and the physical order
+      follows the random ids. Only the campaign's rows are touched, under row locks: the campaign row
+      is locked ``FOR UPDATE`` first, so a submit in flight (which holds a key-share lock on it
+      through the response's foreign key) finishes before the rewrite or waits for it. ``CLUSTER``
+      would reorder too, but it rewrites the whole table under an exclusive lock, stopping every
+      other campaign's respondents while it runs.
+    * **SQLite** keeps ``response`` and ``invitation_completion`` as ``WITHOUT ROWID`` tables, ordered
+      by the random id and the invitation id (migration 0003), so there is no insertion order to
+      rewrite; what remains is in the pages themselves (cell order within a page, freed pages with
+      deleted drafts, the write-ahead log), and the reclaiming step below removes it.
+
+    After the transaction commits, the space is reclaimed outside it: ``VACUUM`` of the four survey
+    tables on PostgreSQL (old row versions — with the submitting transaction's id, and the deleted
+    drafts with their answers — are removed), ``VACUUM`` and a truncating WAL checkpoint on SQLite
+    (the file is rebuilt). That step is best effort: if it cannot run (e.g. another connection holds
+    a long transaction), a warning is logged and autovacuum, or running this again, finishes the job.
+
+    Refused while the campaign is open: responses submitted afterwards would be linkable again.
+    Idempotent — run it again at any time (``itcap campaign anonymise ID``).
+    """
+    campaign = get_campaign(session, campaign_id)
+    if campaign.status == OPEN:
+        raise SurveyError(f"campaign {campaign.id} is open; close it first (closing anonymises its storage too) — "
+                          "responses submitted after anonymising would be linkable again")
+    _rewrite_storage(session, campaign.id)
+    audit.record(session, actor, "campaign.anonymise", f"campaign:{campaign.id}",
+                 "stored responses rewritten so that storage order and transaction ids no longer follow the submissions")
+    _reclaim_after_commit(session)
+    return campaign
+
+
+_log = logging.getLogger(__name__)
+SURVEY_TABLES = ("response", "invitation_completion", "invitation", "survey_draft")
+
+
+def _rewrite_storage(session: Session, campaign_id: int) -> None:
+    """PostgreSQL: give the campaign's responses, invitations and completions new row versions, in
+    random-id order, in two subtransactions (see :func:`anonymise_campaign`). SQLite: nothing to do
+    in the transaction."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.flush()
+    run = session.execute
+    run(text("SELECT id FROM campaign WHERE id = :c FOR UPDATE"), {"c": campaign_id})
+    columns = ", ".join(c.name for c in Response.__table__.columns)
+    with session.begin_nested():  # subtransaction 1: the responses
+        run(text(f"CREATE TEMP TABLE itcap_anon_response AS SELECT {columns} FROM response WHERE campaign_id = :c"),
+            {"c": campaign_id})
+        run(text("DELETE FROM response WHERE campaign_id = :c"), {"c": campaign_id})
+        run(text(f"INSERT INTO response ({columns}) SELECT {columns} FROM itcap_anon_response ORDER BY id"))
+        run(text("DROP TABLE itcap_anon_response"))
+    with session.begin_nested():  # subtransaction 2: the invitations and their completions
+        run(text("UPDATE invitation SET status = status WHERE campaign_id = :c"), {"c": campaign_id})
+        run(text("CREATE TEMP TABLE itcap_anon_completion AS SELECT c.invitation_id FROM invitation_completion c "
+                 "JOIN invitation i ON i.id = c.invitation_id WHERE i.campaign_id = :c"), {"c": campaign_id})
+        run(text("DELETE FROM invitation_completion WHERE invitation_id IN (SELECT invitation_id FROM itcap_anon_completion)"))
+        run(text("INSERT INTO invitation_completion (invitation_id) "
+                 "SELECT invitation_id FROM itcap_anon_completion ORDER BY invitation_id"))
+        run(text("DROP TABLE itcap_anon_completion"))
+    for instance in list(session.identity_map.values()):  # loaded copies of rewritten rows are stale
+        if isinstance(instance, (Response, Invitation, InvitationCompletion)):
+            session.expire(instance)
+
+
+def _reclaim_after_commit(session: Session) -> None:
+    """Once the session commits, reclaim the space of the old row versions (outside any transaction)."""
+    engine = session.get_bind()
+
+    def reclaim(_session) -> None:
+        try:
+            reclaim_storage(engine)
+        except Exception as exc:  # noqa: BLE001 - the close itself succeeded; say what is left to do
+            _log.warning("itcap: the campaign's storage was rewritten, but reclaiming space failed (%s); autovacuum "
+                         "will finish the job, or run `itcap campaign anonymise ID` again", exc)
+
+    event.listen(session, "after_commit", reclaim, once=True)
+    # A rolled-back close must not leave the listener waiting for some later, unrelated commit.
+    event.listen(session, "after_rollback", lambda _s: _remove(session, reclaim), once=True)
+
+
+def _remove(session: Session, listener) -> None:
+    if event.contains(session, "after_commit", listener):
+        event.remove(session, "after_commit", listener)
+
+
+def reclaim_storage(engine) -> None:
+    """VACUUM the survey tables (PostgreSQL) or the whole file plus a truncating WAL checkpoint (SQLite).
+
+    Runs on a connection of its own in autocommit mode: neither database vacuums inside a transaction."""
+    with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"VACUUM {', '.join(SURVEY_TABLES)}")
+        elif connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA busy_timeout = 5000")
+            connection.exec_driver_sql("VACUUM")
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.exec_driver_sql("PRAGMA busy_timeout = 30000")
 
 
 def availability(campaign: Campaign, on: dt.date | None = None) -> Availability:

@@ -5,6 +5,11 @@ invitation or an account, no IP address and no exact timestamp; its id is random
 order cannot be matched against invitation status changes. One completed response per invitation is
 enforced by :class:`InvitationCompletion`'s primary key, written in the same transaction as the
 response — and that table, in turn, holds nothing about the response.
+
+Both tables are ``WITHOUT ROWID`` on SQLite: stored in the order of their primary keys (the random
+response id, the invitation id), not in the order rows were written, so the file's own row order
+cannot pair a response with the completion written next to it. On PostgreSQL, closing a campaign
+rewrites its rows for the same reason (``surveys.campaigns.anonymise_campaign``).
 """
 
 from __future__ import annotations
@@ -80,12 +85,14 @@ class InvitationCompletion(SQLModel, table=True):
     """One row per used invitation; the primary key makes a second completion impossible."""
 
     __tablename__ = "invitation_completion"
+    __table_args__ = {"sqlite_with_rowid": False}  # stored in invitation-id order, not insertion order
 
     invitation_id: int = Field(sa_column=Column(Integer, ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True))
 
 
 class Response(SQLModel, table=True):
     __tablename__ = "response"
+    __table_args__ = {"sqlite_with_rowid": False}  # stored in random-id order, not insertion order
 
     id: str = Field(sa_column=Column(String(32), primary_key=True))  # random, not sequential
     campaign_id: int = Field(sa_column=Column(Integer, ForeignKey("campaign.id", ondelete="CASCADE"), nullable=False, index=True))

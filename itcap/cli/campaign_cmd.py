@@ -1,4 +1,4 @@
-"""itcap campaign create | update | open | close | invite | open-link | status | list."""
+"""itcap campaign create | update | open | close | anonymise | invite | open-link | status | list."""
 
 from __future__ import annotations
 
@@ -63,6 +63,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("close", help="close a campaign: links stop working, answers in progress are kept")
     p.add_argument("id", type=int)
     set_handler(p, _close)
+
+    p = sub.add_parser("anonymise", help="rewrite a closed campaign's stored rows so storage order links nothing",
+                       description=(
+        "Rewrite a closed (or draft) campaign's responses, invitations and completions so that the database's own "
+        "bookkeeping (PostgreSQL transaction ids and row order; SQLite pages and write-ahead log) no longer shows "
+        "which response was submitted with which invitation, then VACUUM. Closing a campaign does this already; "
+        "run it for campaigns closed before itcap did, or again at any time (it is idempotent). Refused while the "
+        "campaign is open."))
+    p.add_argument("id", type=int)
+    set_handler(p, _anonymise)
 
     p = sub.add_parser("invite", help="make one-time invitation links for a group", description=(
         "Create personal one-time links and write them as a mail-merge CSV with columns email, group, link. "
@@ -175,6 +185,16 @@ def _close(args: argparse.Namespace) -> int:
         was = get_campaign(session, args.id).status
         campaign = close_campaign(session, args.id, ACTOR)
         print(f"campaign {campaign.id} is {'already ' if was == CLOSED else ''}closed")
+    return 0
+
+
+def _anonymise(args: argparse.Namespace) -> int:
+    from surveys.campaigns import anonymise_campaign
+
+    with survey_session() as session:
+        campaign = anonymise_campaign(session, args.id, ACTOR)
+        campaign_id = campaign.id
+    print(f"campaign {campaign_id}: stored responses rewritten and space reclaimed")
     return 0
 
 
