@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import textwrap
 
 import openpyxl
 import pyreadstat
@@ -17,7 +16,6 @@ from itcap import accounts
 from itcap.storage import dispose_engines, session_scope
 from surveys import exports, invitations
 from surveys.instrument import load_default_instrument
-from tests import support
 from tests.builders import PASSWORD, people, perception_campaign
 from tests.support import ROOT, StreamlitServer, wait_for_app
 
@@ -122,48 +120,19 @@ def test_admin_invites_and_downloads_links_xlsx_and_sav(server, database, browse
         context.close()
 
 
-HARNESS = """\
-# The dashboard's data-downloads section, for a leadership user, behind the real login page.
-import streamlit as st
-
-from itcap.accounts import ADMIN, LEADERSHIP
-from itcap.ui import auth
-from itcap.ui.app_shell import ensure_database
-from itcap.ui.data_downloads import campaign_downloads
-
-st.set_page_config(page_title="itcap", layout="wide")
-ensure_database()
-
-
-def downloads():
-    auth.require_role(LEADERSHIP, ADMIN)
-    st.title("Data downloads")
-    # Asks for everything, as a careless caller might: only administrators may get it.
-    campaign_downloads({campaign_id}, privileged=True)
-
-
-if auth.current_account() is None:
-    st.navigation([st.Page({login!r}, default=True)], position="hidden").run()
-else:
-    st.navigation([st.Page(downloads, title="Data downloads", default=True)], position="hidden").run()
-"""
-
-
-def test_leadership_downloads_the_threshold_respecting_csv(database, browser, tmp_path, monkeypatch):
+def test_leadership_downloads_the_threshold_respecting_csv(server, database, browser):
+    """From the dashboard's Report tab — the only place leadership gets survey data."""
     url, campaign_id = database
-    harness = tmp_path / "harness.py"
-    harness.write_text(textwrap.dedent(HARNESS).format(campaign_id=campaign_id, login=str(ROOT / "pages" / "login.py")),
-                       encoding="utf-8")
-    monkeypatch.setattr(support, "APP", harness)  # StreamlitServer serves support.APP
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
-        with StreamlitServer(url) as running:
-            _login(page, running.url, "lee")
-            page.get_by_role("heading", name="Data downloads").wait_for()
-            assert page.get_by_text("reporting threshold applied").is_visible()
-            name, data = _download(page, "CSV")
+        _login(page, server.url, "lee")
+        page.get_by_text("Where IT stands").wait_for(timeout=SLOW)
+        page.get_by_role("tab", name="Report").click()
+        assert page.get_by_text("Responses with the reporting threshold applied").is_visible()
+        assert page.get_by_text("Every response").count() == 0
+        name, data = _download(page, "CSV")
     finally:
         context.close()
     assert name == f"campaign-{campaign_id}-thresholded.csv"
