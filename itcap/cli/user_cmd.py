@@ -29,6 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("username")
     set_handler(p, _password)
 
+    p = sub.add_parser("enable", help="re-enable a disabled account (also the way back if no administrator can log in)")
+    p.add_argument("username")
+    set_handler(p, _enable)
+
+    p = sub.add_parser("disable", help="disable an account (refused for the last active administrator)")
+    p.add_argument("username")
+    set_handler(p, _disable)
+
     p = sub.add_parser("roles", help="replace an account's roles")
     p.add_argument("username")
     p.add_argument("--roles", required=True, help=roles_help)
@@ -101,3 +109,27 @@ def _roles(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     print(f"{args.username}: {account.roles}")
     return 0
+
+
+def _set_active(username: str, active: bool) -> int:
+    from itcap import accounts, audit
+
+    with _session() as session:
+        account = accounts.get_by_username(session, username)
+        if account is None:
+            raise CliError(f"no account named {username!r}")
+        if not active and account.is_active and account.has_role(accounts.ADMIN) and accounts.active_admin_count(session) <= 1:
+            raise CliError(f"{username!r} is the last active administrator; make someone else an administrator first")
+        account.is_active = active
+        session.add(account)
+        audit.record(session, "cli", "account.enable" if active else "account.disable", f"account:{account.username}")
+    print(f"{username}: {'enabled' if active else 'disabled'}")
+    return 0
+
+
+def _enable(args: argparse.Namespace) -> int:
+    return _set_active(args.username, True)
+
+
+def _disable(args: argparse.Namespace) -> int:
+    return _set_active(args.username, False)

@@ -1,0 +1,39 @@
+"""itcap user: add, list, password, enable/disable, roles — exit codes and effects."""
+
+from itcap import accounts
+from itcap.bootstrap import bootstrap
+from itcap.cli import main
+from itcap.storage import session_scope
+
+
+def test_add_prints_a_one_time_password_that_works(db_url, capsys):
+    bootstrap(db_url)
+    assert main(["user", "add", "ana", "--roles", "assessor,leadership", "--name", "Ana"]) == 0
+    out = capsys.readouterr().out
+    password = out.split("password (shown once): ")[1].strip()
+    with session_scope(db_url) as session:
+        result = accounts.authenticate(session, "ana", password)
+    assert result.ok and result.account.role_set == {"assessor", "leadership"}
+
+
+def test_bad_roles_and_duplicates_exit_1_with_a_message(db_url, capsys):
+    bootstrap(db_url)
+    assert main(["user", "add", "ana", "--roles", "wizard"]) == 1
+    assert "unknown role" in capsys.readouterr().err
+    assert main(["user", "add", "admin", "--roles", "admin"]) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_the_last_active_administrator_cannot_be_disabled_but_others_can_be_re_enabled(db_url, capsys):
+    bootstrap(db_url)
+    assert main(["user", "disable", "admin"]) == 1
+    assert "last active administrator" in capsys.readouterr().err
+    with session_scope(db_url) as session:
+        accounts.create_account(session, "bo", "correct horse battery", ["admin"])
+    assert main(["user", "disable", "admin"]) == 0
+    with session_scope(db_url) as session:
+        assert not accounts.get_by_username(session, "admin").is_active
+    assert main(["user", "enable", "admin"]) == 0
+    with session_scope(db_url) as session:
+        assert accounts.get_by_username(session, "admin").is_active
+    assert main(["user", "enable", "nobody"]) == 1
