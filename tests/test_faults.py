@@ -323,16 +323,21 @@ def _first_release(url: str) -> None:
 
 
 def _kill_points(trace: list[list[str]]) -> list[tuple[int, str, int]]:
-    """(step, what, stamps committed by then) to kill at: the middle of the first pending migration's
-    DDL, and just before each migration's COMMIT (everything done and stamped, nothing committed)."""
+    """(step, what, revisions committed by then) to kill at: half-way through each pending migration's
+    statements, and just before each one's COMMIT (all done and stamped, nothing committed)."""
     stamps = [i for i, (kind, what) in enumerate(trace) if kind == "sql" and "alembic_version" in what
               and what.split()[0] in ("INSERT", "UPDATE")]
     assert stamps, "the upgrade stamped no revision: is the database not at the first revision?"
     commits = [next(j for j in range(i, len(trace)) if trace[j][0] == "commit") for i in stamps]
-    start = max(i for i, (kind, what) in enumerate(trace[:stamps[0]]) if kind == "sql" and "alembic_version" in what)
-    ddl = [i for i in range(start + 1, stamps[0]) if trace[i][0] == "sql" and trace[i][1]]
-    points = [(ddl[len(ddl) // 2] + 1, f"mid-migration: before {trace[ddl[len(ddl) // 2]][1][:60]!r}", 0)]
-    points += [(c + 1, f"before the COMMIT of migration {n + 1} of {len(commits)}", n) for n, c in enumerate(commits)]
+    first = max(i for i, (kind, what) in enumerate(trace[:stamps[0]]) if kind == "sql" and "alembic_version" in what)
+    points = []
+    for n, (stamp, commit) in enumerate(zip(stamps, commits, strict=True)):
+        begin = first + 1 if n == 0 else commits[n - 1] + 1
+        statements = [i for i in range(begin, stamp) if trace[i][0] == "sql"]
+        if statements:
+            middle = statements[len(statements) // 2]
+            points.append((middle + 1, f"migration {n + 1} of {len(stamps)}, before {trace[middle][1][:60]!r}", n))
+        points.append((commit + 1, f"migration {n + 1} of {len(stamps)}, before its COMMIT", n))
     return points
 
 

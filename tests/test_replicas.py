@@ -5,15 +5,26 @@ the load balancer, sending respondents to one replica or the other. Surveys are 
 both, one is started on replica A and finished on replica B (answers live in the database, not in
 the process), and one link is submitted from both replicas at once. Every response must land
 exactly once. Replicas starting together against a brand-new database must all come up.
+
+Where nginx is installed, the guide's nginx configuration — taken from docs/deploy.md itself — is
+put in front of the two replicas: browsers without a routing cookie are spread over both, a
+browser with one stays on its replica (WebSocket included), and no token reaches nginx's logs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import textwrap
+import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -35,6 +46,7 @@ from tests.support import (
     checked,
     choose,
     click_then,
+    free_port,
     scratch_pg_database,
     survey_link,
     wait_for_app,
@@ -43,8 +55,8 @@ from tests.support import (
 from tests.survey_testdata import invite, make_campaign
 
 PG_ADMIN_URL = os.environ.get("ITCAP_TEST_DATABASE_URL", "").strip()
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.skipif(not PG_ADMIN_URL, reason="ITCAP_TEST_DATABASE_URL is not set: replicas need PostgreSQL")]
+pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not PG_ADMIN_URL, reason="replicas need PostgreSQL: "
+                                                                               "ITCAP_TEST_DATABASE_URL is not set")]
 
 
 def _count(url: str, table, *where) -> int:
@@ -54,7 +66,7 @@ def _count(url: str, table, *where) -> int:
 
 def test_replicas_starting_together_on_a_new_database_all_come_up():
     """`itcap init` twice at once on an empty database (what replicas do on their first page):
-    one migrates while the others wait on the advisory lock, one seeds while the others wait."""
+    one migrates while the other waits on the advisory lock, then one seeds while the other waits."""
     with scratch_pg_database(PG_ADMIN_URL) as url:
         env = {**os.environ, "ITCAP_DATABASE_URL": url, "ITCAP_ADMIN_PASSWORD": "replica-start-test"}
         starts = [subprocess.Popen([sys.executable, "-m", "itcap.cli", "init"], cwd=ROOT, env=env,
@@ -66,16 +78,30 @@ def test_replicas_starting_together_on_a_new_database_all_come_up():
         dispose_engines()
 
 
+@pytest.fixture(scope="module")
+def replicas():
+    """Replicas A and B on one new PostgreSQL database, set up as docs/deploy.md says: `itcap init`
+    once as a one-off job, then the replicas."""
+    with scratch_pg_database(PG_ADMIN_URL) as url:
+        bootstrap(url)
+        dispose_engines()
+        a, b = StreamlitServer(url), StreamlitServer(url)
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(StreamlitServer.start, [a, b]))
+            yield url, a, b
+        finally:
+            a.stop()
+            b.stop()
+            dispose_engines()
+
+
 @pytest.mark.browser
 @pytest.mark.slow
-def test_surveys_through_two_replicas_land_exactly_once(pg_url, browser):
-    bootstrap(pg_url)  # `itcap init` as a one-off job before the replicas start (docs/deploy.md)
+def test_surveys_through_two_replicas_land_exactly_once(replicas, browser):
+    pg_url, a, b = replicas
     campaign_id = make_campaign(pg_url, yaml=SHORT_SURVEY_YAML)
     tokens = invite(pg_url, campaign_id, count=5)
-    dispose_engines()
-    a, b = StreamlitServer(pg_url), StreamlitServer(pg_url)
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(StreamlitServer.start, [a, b]))
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     expected = []
     try:
@@ -129,8 +155,6 @@ def test_surveys_through_two_replicas_land_exactly_once(pg_url, browser):
         expected.append({"rel1": 3, "par1": 3})
     finally:
         context.close()
-        a.stop()
-        b.stop()
 
     completed = _count(pg_url, Invitation, Invitation.campaign_id == campaign_id, Invitation.status == "completed")
     invitation_ids = select(Invitation.id).where(Invitation.campaign_id == campaign_id)
@@ -138,8 +162,95 @@ def test_surveys_through_two_replicas_land_exactly_once(pg_url, browser):
     assert _count(pg_url, Response, Response.campaign_id == campaign_id) == completed
     assert _count(pg_url, InvitationCompletion, InvitationCompletion.invitation_id.in_(invitation_ids)) == completed
     with session_scope(pg_url) as s:
-        stored = [json.loads(x) for x in s.scalars(select(Response.answers_json).where(Response.campaign_id == campaign_id))]
+        stored = [json.loads(answers) for answers in
+                  s.scalars(select(Response.answers_json).where(Response.campaign_id == campaign_id))]
     key = json.dumps
     assert sorted(stored, key=key) == sorted(expected, key=key)
     for server in (a, b):
         assert not any(token in server.log_path.read_text(errors="replace") for token in tokens)
+
+
+# -- the nginx example of docs/deploy.md ---------------------------------------------------------------
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def _doc_block(starting: str) -> str:
+    text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```nginx\n(.*?)```", text, flags=re.DOTALL)
+    (block,) = [b for b in blocks if b.lstrip().startswith(starting)]
+    return textwrap.dedent(block)
+
+
+def nginx_test_config(directory: Path, port: int, replicas: list[str]) -> str:
+    """docs/deploy.md's configuration as it stands, changed only where a test must: a loopback port
+    without TLS (so no Secure cookie flag either), the test's replicas, log files in ``directory``;
+    plus the documented token-stripping log format on a second access log."""
+    site = _doc_block("# /etc/nginx/conf.d/itcap.conf")
+    site = re.sub(r"\n\s*server 10\.0\.0\.\d+:8501[^\n]*", "", site)
+    site = site.replace("hash $itcap_route consistent;", "hash $itcap_route consistent;\n" + "\n".join(
+        f"    server {replica} max_fails=3 fail_timeout=10s;" for replica in replicas))
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
+    site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{port};")
+    site = re.sub(r"\n\s*ssl_certificate[^\n]*", "", site)
+    site = site.replace("Secure; ", "")
+    site = site.replace("/var/log/nginx/", f"{directory}/")
+    site = site.replace("    access_log " + f"{directory}/itcap-access.log itcap_private;",
+                        f"    access_log {directory}/itcap-access.log itcap_private;\n"
+                        f"    access_log {directory}/itcap-stripped.log itcap_stripped;")
+    assert "10.0.0." not in site and "ssl" not in site and "itcap-stripped.log" in site
+    temp = "\n".join(f"    {kind}_temp_path {directory}/{kind};" for kind in
+                     ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    return (f"daemon off;\nmaster_process off;\npid {directory}/nginx.pid;\nerror_log {directory}/main-error.log;\n"
+            f"events {{}}\nhttp {{\n    access_log {directory}/default-access.log;\n{temp}\n"
+            f"{_doc_block('map $request_uri')}\n{site}\n}}\n")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed (apt-get install nginx-light)")
+def test_the_nginx_example_balances_sticky_and_logs_no_tokens(replicas, page, tmp_path):
+    pg_url, a, b = replicas
+    campaign_id = make_campaign(pg_url, yaml=SHORT_SURVEY_YAML)
+    tokens = invite(pg_url, campaign_id, count=2)
+    port = free_port()
+    config = tmp_path / "nginx.conf"
+    config.write_text(nginx_test_config(tmp_path, port, [f"127.0.0.1:{a.port}", f"127.0.0.1:{b.port}"]))
+    nginx = subprocess.Popen([NGINX, "-c", str(config), "-e", str(tmp_path / "startup-error.log")],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    public = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert nginx.poll() is None, nginx.stdout.read().decode()
+            with contextlib.suppress(OSError), urllib.request.urlopen(f"{public}/_stcore/health", timeout=5) as r:
+                headers = r.headers
+                break
+            assert time.monotonic() < deadline, "nginx did not answer"
+            time.sleep(0.2)
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert any(re.fullmatch(r"itcap_route=[0-9a-f]{32}; Path=/; HttpOnly; SameSite=Lax", cookie)
+                   for cookie in headers.get_all("Set-Cookie"))
+
+        for _ in range(20):  # browsers without the cookie yet are spread over both replicas
+            with urllib.request.urlopen(f"{public}/", timeout=30) as r:
+                assert r.status == 200
+        spread = set(re.findall(r"upstream=(\S+)", (tmp_path / "itcap-access.log").read_text()))
+        assert spread == {f"127.0.0.1:{a.port}", f"127.0.0.1:{b.port}"}
+        (tmp_path / "itcap-access.log").write_text("")  # nginx appends (O_APPEND): the browser's lines follow
+
+        for token, codes in zip(tokens, [(5, 5, 4), (2, 3, 1)], strict=True):  # two respondents, one browser
+            answer_short_survey(page, public, token, codes)
+            click_then(page, "Submit my answers", SHORT_SURVEY_THANKS)
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+
+    assert _count(pg_url, Response, Response.campaign_id == campaign_id) == 2
+    access = (tmp_path / "itcap-access.log").read_text()
+    assert "/_stcore/stream" in access and '"GET / HTTP/1.1" 200' in access
+    upstreams = set(re.findall(r"upstream=(\S+)", access))
+    assert len(upstreams) == 1, f"one browser, one replica: {upstreams}"  # sticky, WebSocket included
+    stripped = (tmp_path / "itcap-stripped.log").read_text()
+    assert '"GET /? HTTP/1.1"' in stripped  # the documented map keeps the path, drops the token
+    for log in tmp_path.glob("*.log"):
+        assert not any(token in log.read_text() for token in tokens), log.name
