@@ -49,17 +49,21 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 
 
 def get_engine(url: str | None = None) -> Engine:
-    """A process-wide engine per URL (engines pool connections; one per URL is enough)."""
+    """A process-wide engine per URL (engines pool connections; one per URL is enough).
+
+    ``hide_parameters``: a failed statement's error message (which pages log) names the SQL but not
+    the values — those are respondents' answers and free text, which have no place in a log."""
     url = url or database_url()
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
             if is_sqlite(url):
                 _ensure_sqlite_directory(url)
-                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                                       hide_parameters=True)
                 event.listen(engine, "connect", _configure_sqlite)
             else:
-                engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+                engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
             _engines[url] = engine
         return engine
 

@@ -18,6 +18,7 @@ Every fault here is real, not mocked, except in the one AppTest that checks the 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import shutil
@@ -238,6 +239,22 @@ def test_the_page_keeps_the_review_screen_when_the_database_fails(db_url, monkey
     at.button(key="survey_submit").click().run()
     assert any("Thank you" in s.value for s in at.success)
     assert _counts(db_url, campaign_id) == {"responses": 1, "completions": 1, "completed": 1, "drafts": 0}
+
+
+def test_a_failed_statement_names_no_answers_in_its_message(any_db_url):
+    """Pages log a failure's message; a statement's parameters are answers and free text."""
+    from sqlalchemy.exc import IntegrityError
+
+    from itcap.storage import get_engine
+
+    campaign_id = make_campaign(any_db_url, yaml=SHORT_SURVEY_YAML)
+    comment = "My manager, J. Smith in Finance, shouts at people"
+    with pytest.raises(IntegrityError) as failed, get_engine(any_db_url).begin() as conn:
+        for _ in range(2):  # the same id twice
+            conn.execute(Response.__table__.insert().values(
+                id="r1", campaign_id=campaign_id, group_id="business", submitted_on=dt.date(2026, 3, 2), duration_seconds=60,
+                answers_json=json.dumps({"comments": comment}), quality_flags="", source="web"))
+    assert "response" in str(failed.value) and comment not in str(failed.value)
 
 
 # -- an upgrade is interrupted ------------------------------------------------------------------------
