@@ -6,10 +6,11 @@ from itcap import accounts, audit
 from itcap.accounts import ROLE_LABELS
 from itcap.storage import session_scope
 from itcap.ui import auth
+from itcap.ui.text import md_code, md_escape
 
 account = auth.require_role()
 st.title("My account")
-st.write(f"**{account.display_name}** — username `{account.username}`")
+st.write(f"**{md_escape(account.display_name)}** — username {md_code(account.username)}")
 st.write("Roles: " + (", ".join(ROLE_LABELS[r] for r in sorted(account.role_set)) or "none yet — ask an administrator"))
 
 with st.form("change_password"):

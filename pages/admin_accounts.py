@@ -15,6 +15,7 @@ from itcap import accounts
 from itcap.accounts import ADMIN, ROLE_LABELS, ROLES, AccountError
 from itcap.storage import session_scope
 from itcap.ui import auth, widgets
+from itcap.ui.text import md_code, md_escape
 
 account = auth.require_role(ADMIN)
 
@@ -48,9 +49,9 @@ def _create() -> None:
             created, generated = accounts.add_account(session, username, state.get("acct_new_roles") or [], actor=actor,
                                                       display_name=state.get("acct_new_name") or "", password=password or None)
     except AccountError as exc:
-        widgets.flash(f"Not created: {exc}.", "error")
+        widgets.flash(f"Not created: {md_escape(exc)}.", "error")
         return
-    widgets.flash(f"Account **{created.username}** created ({_role_names(created.role_set)}).")
+    widgets.flash(f"Account **{md_escape(created.username)}** created ({_role_names(created.role_set)}).")
     if generated:
         st.session_state[REVEAL_KEY] = (created.username, generated, "the new account")
     state["acct_selected"] = created.id  # ready for changes
@@ -69,7 +70,7 @@ def _act(account_id: int, action: str) -> None:
             target = accounts.get_account(session, account_id)
             if target is None:
                 raise AccountError("that account no longer exists")
-            name = target.username
+            name = md_escape(target.username)
             if action == "roles":
                 roles = st.session_state.get(f"acct_roles_{account_id}") or []
                 changed = accounts.change_roles(session, target, roles, actor=actor)
@@ -88,7 +89,7 @@ def _act(account_id: int, action: str) -> None:
             else:
                 raise AccountError(f"unknown action {action!r}")
     except AccountError as exc:
-        widgets.flash(f"Not done: {exc}.", "error")
+        widgets.flash(f"Not done: {md_escape(exc)}.", "error")
         return
     widgets.flash(message)
 
@@ -102,7 +103,7 @@ reveal = st.session_state.pop(REVEAL_KEY, None)
 if reveal is not None:
     username, password, what = reveal
     with st.container(border=True, key="acct_reveal"):
-        st.markdown(f":material/key: Password for **{username}** — {what}:")
+        st.markdown(f":material/key: Password for **{md_escape(username)}** — {what}:")
         st.code(password, language=None)
         st.warning("Copy it now (point at the box for its copy button) and hand it over by a safe channel. "
                    "It is shown **only this once**: itcap keeps only a hash, and the password disappears as soon as "
@@ -154,7 +155,7 @@ last_admin = chosen.has_role(ADMIN) and chosen.is_active and admins_left <= 1
 with st.container(border=True):
     state = "active" if chosen.is_active else "disabled"
     locked = accounts.is_locked(chosen)
-    st.markdown(f"**{chosen.display_name}** (`{chosen.username}`) · {state}"
+    st.markdown(f"**{md_escape(chosen.display_name)}** ({md_code(chosen.username)}) · {state}"
                 + (f" · :orange[locked until {widgets.when(chosen.locked_until)}]" if locked else "")
                 + (" · this is you" if myself else ""))
     with st.form(f"acct_roles_form_{chosen.id}", border=False):

@@ -18,6 +18,7 @@ from itcap.accounts import ADMIN, ASSESSOR, LEAD_ASSESSOR
 from itcap.storage import session_scope, today
 from itcap.ui import auth, widgets
 from itcap.ui.data_downloads import assessment_downloads
+from itcap.ui.text import md_escape
 
 account = auth.require_role(ADMIN)
 
@@ -47,9 +48,9 @@ def _create() -> None:
                 assessor_ids=assessor_ids, lead_id=lead_id, actor=actor)
             created_id, name = created.id, created.name
     except AssessmentError as exc:
-        widgets.flash(f"Not created: {exc}.", "error")
+        widgets.flash(f"Not created: {md_escape(exc)}.", "error")
         return
-    widgets.flash(f"Assessment **{name}** created. Its assessors now see it under *Score capabilities*.")
+    widgets.flash(f"Assessment **{md_escape(name)}** created. Its assessors now see it under *Score capabilities*.")
     state["asmt_selected"] = created_id
     state["asmt_new_name"] = ""
     state["asmt_new_assessors"] = []
@@ -72,15 +73,15 @@ def _change(assessment_id: int, action: str) -> None:
             if action == "add":
                 person = _pick(session, state.get(f"asmt_add_{assessment_id}"), "choose an account to add")
                 service.add_assessor(session, assessment_id, person.id, actor=actor)
-                message = f"{person.display_name} is now an assessor of this assessment."
+                message = f"{md_escape(person.display_name)} is now an assessor of this assessment."
             elif action == "remove":
                 person = _pick(session, state.get(f"asmt_remove_{assessment_id}"), "choose an assessor to remove")
                 deleted = service.remove_assessor(session, assessment_id, person.id, actor=actor)
-                message = f"{person.display_name} is no longer an assessor; {deleted} of their ratings were deleted."
+                message = f"{md_escape(person.display_name)} is no longer an assessor; {deleted} of their ratings were deleted."
             elif action == "lead":
                 person = _pick(session, state.get(f"asmt_lead_{assessment_id}"), "choose the new lead assessor")
                 service.set_lead(session, assessment_id, person.id, actor=actor)
-                message = f"{person.display_name} now leads this assessment."
+                message = f"{md_escape(person.display_name)} now leads this assessment."
             elif action in (OPEN, CLOSED):
                 service.set_status(session, assessment_id, action, actor=actor)
                 message = ("The assessment is closed: ratings, submissions and overrides can no longer change."
@@ -88,11 +89,11 @@ def _change(assessment_id: int, action: str) -> None:
             elif action == "reopen_submission":
                 person = _pick(session, state.get(f"asmt_unlock_{assessment_id}"), "choose whose submission to reopen")
                 service.reopen_submission(session, assessment_id, person.id, actor=actor)
-                message = f"{person.display_name}'s ratings are unlocked: they can change them and submit again."
+                message = f"{md_escape(person.display_name)}'s ratings are unlocked: they can change them and submit again."
             else:
                 raise AssessmentError(f"unknown action {action!r}")
     except AssessmentError as exc:
-        widgets.flash(f"Not done: {exc}.", "error")
+        widgets.flash(f"Not done: {md_escape(exc)}.", "error")
         return
     for key in ("confirm_remove", "add", "remove", "lead", "unlock"):
         state.pop(f"asmt_{key}_{assessment_id}", None)  # the choices made no longer apply

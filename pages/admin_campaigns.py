@@ -18,6 +18,7 @@ from itcap.storage import session_scope
 from itcap.ui import auth, widgets
 from itcap.ui.data_downloads import campaign_downloads
 from itcap.ui.downloads import table_with_download
+from itcap.ui.text import md_code, md_escape
 from itcap.validation import DocumentInvalid, decode_upload
 from surveys import campaigns, imports, invitations
 from surveys.campaigns import CLOSED, DRAFT, MIN_GROUP_SIZE_LIMITS, OPEN
@@ -49,7 +50,7 @@ def _actor():
 
 
 def _problems(prefix: str, exc: SurveyError) -> None:
-    widgets.flash(prefix + "\n\n" + "\n".join(f"- {p}" for p in exc.problems), "error")
+    widgets.flash(prefix + "\n\n" + "\n".join(f"- {md_escape(p)}" for p in exc.problems), "error")
 
 
 def _number(value) -> int | None:
@@ -72,7 +73,7 @@ def _create() -> None:
     except SurveyError as exc:
         _problems("The campaign was not created:", exc)
         return
-    widgets.flash(f"Campaign **{name}** created as a draft. Prepare invitations, then open it.")
+    widgets.flash(f"Campaign **{md_escape(name)}** created as a draft. Prepare invitations, then open it.")
     state["camp_selected"] = created_id
     state["camp_new_name"] = ""
 
@@ -160,8 +161,8 @@ def _open_link(campaign_id: int, withdraw: bool) -> None:
         _problems("Not done:", exc)
         return
     if withdraw:
-        widgets.flash(f"The open link of group `{group}` is withdrawn: it now says so. People who already started keep going."
-                      if revoked else f"Group `{group}` had no open link to withdraw.", "success" if revoked else "info")
+        widgets.flash(f"The open link of group {md_code(group)} is withdrawn: it now says so. People who already started keep going."
+                      if revoked else f"Group {md_code(group)} had no open link to withdraw.", "success" if revoked else "info")
     else:
         st.session_state[OPEN_LINK_KEY] = {"campaign_id": campaign_id, "group": group, "link": link.link}
 
@@ -263,7 +264,7 @@ group_rates = rates[chosen_id]
 links = st.session_state.pop(LINKS_KEY, None)
 if links is not None and links["campaign_id"] == chosen_id:
     with st.container(border=True, key="camp_links_panel"):
-        st.success(f"**{links['count']:,}** personal invitation links created for **{groups.get(links['group'], links['group'])}**"
+        st.success(f"**{links['count']:,}** personal invitation links created for **{md_escape(groups.get(links['group'], links['group']))}**"
                    + (", each paired with an e-mail address." if links["with_emails"] else "."), icon=":material/check_circle:")
         st.download_button("Download the links CSV", data=links["csv"], type="primary", icon=":material/download:",
                            file_name=f"campaign-{chosen_id}-{links['group']}-links.csv", mime="text/csv",
@@ -275,7 +276,7 @@ if links is not None and links["campaign_id"] == chosen_id:
 open_link = st.session_state.pop(OPEN_LINK_KEY, None)
 if open_link is not None and open_link["campaign_id"] == chosen_id:
     with st.container(border=True, key="camp_open_link_panel"):
-        st.markdown(f":material/link: Open link for **{groups.get(open_link['group'], open_link['group'])}** "
+        st.markdown(f":material/link: Open link for **{md_escape(groups.get(open_link['group'], open_link['group']))}** "
                     "(anyone with it may answer; each visitor gets a link of their own to resume):")
         st.code(open_link["link"], language=None)
         st.warning("Copy it now (point at the box for its copy button): it is shown **only this once**. Making a "
@@ -363,8 +364,8 @@ with import_tab:
     outcome = st.session_state.pop(IMPORT_OUTCOME, None)
     if outcome is not None and outcome["campaign_id"] == chosen_id:
         count = len(outcome["problems"])
-        st.error(f"**{outcome['name'] or 'The upload'}** was not imported — nothing was stored. "
-                 f"{count} problem{'s' if count != 1 else ''} to fix:\n\n" + "\n".join(f"- `{p}`" for p in outcome["problems"]),
+        st.error(f"**{md_escape(outcome['name'] or 'The upload')}** was not imported — nothing was stored. "
+                 f"{count} problem{'s' if count != 1 else ''} to fix:\n\n" + "\n".join(f"- {md_code(p)}" for p in outcome["problems"]),
                  icon=":material/error:")
     with st.expander("Columns this campaign accepts"):
         st.dataframe(pd.DataFrame([{"Column": "group", "Values": ", ".join(f"{g} ({n})" for g, n in groups.items())}] + [{

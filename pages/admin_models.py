@@ -26,6 +26,7 @@ from capability_model.store import (
 from itcap.accounts import ADMIN
 from itcap.storage import session_scope
 from itcap.ui import auth, widgets
+from itcap.ui.text import md_code, md_escape
 from itcap.validation import DocumentInvalid, decode_upload
 from surveys.campaigns import list_campaigns
 from surveys.instrument import Instrument, parse_instrument, parse_instrument_bytes
@@ -43,37 +44,39 @@ TYPE_LABELS = {"likert": "Likert", "numeric": "Numeric", "choice": "Choice", "te
 
 # -- previews (drawing only) ------------------------------------------------------------------------
 def model_preview(model: CapabilityModel, key: str) -> None:
-    st.markdown(f"**{model.name}** · `{model.id}` version {model.version} · {len(model.capabilities)} capabilities in "
+    st.markdown(f"**{md_escape(model.name)}** · {md_code(model.id)} version {md_escape(model.version)} · {len(model.capabilities)} capabilities in "
                 f"{len(model.domains)} domains · levels {model.min_level}–{model.max_level} · "
                 f"{len(model.modes)} operating modes")
     if model.description:
-        st.caption(model.description)
+        st.caption(md_escape(model.description))
     levels, capabilities, modes = st.tabs(["Levels", "Capabilities by domain", "Operating modes and targets"])
     with levels:
         for lv in model.levels:
-            st.markdown(f"**{lv.level} · {lv.name}** — {lv.description}" if lv.description else f"**{lv.level} · {lv.name}**")
+            st.markdown(f"**{lv.level} · {md_escape(lv.name)}** — {md_escape(lv.description)}" if lv.description
+                        else f"**{lv.level} · {md_escape(lv.name)}**")
     with capabilities:
         for domain in model.domains:
             members = [c for c in model.capabilities if c.domain == domain.id]
-            st.markdown(f"**{domain.name}** ({len(members)})")
+            st.markdown(f"**{md_escape(domain.name)}** ({len(members)})")
             st.dataframe(pd.DataFrame([{"Id": c.id, "Capability": c.name, "Finding category": model.category_name(c.category),
                                         "Weight": c.weight, "Facets": ", ".join(c.facets)} for c in members]),
                          hide_index=True, width="stretch", key=f"{key}_domain_{domain.id}")
     with modes:
         ordered = model.ordered_modes
         for mode in ordered:
-            st.markdown(f"**{mode.order}. {mode.name}** — {mode.description}" if mode.description else f"**{mode.order}. {mode.name}**")
+            st.markdown(f"**{mode.order}. {md_escape(mode.name)}** — {md_escape(mode.description)}" if mode.description
+                        else f"**{mode.order}. {md_escape(mode.name)}**")
         targets = pd.DataFrame([{"Capability": c.name, **{m.name: m.targets.get(c.id) for m in ordered}} for c in model.capabilities])
         st.dataframe(targets, hide_index=True, width="stretch", key=f"{key}_targets")
 
 
 def instrument_preview(instrument: Instrument, key: str) -> None:
     items = instrument.items
-    st.markdown(f"**{instrument.name}** · `{instrument.id}` version {instrument.version} · {len(items)} questions in "
+    st.markdown(f"**{md_escape(instrument.name)}** · {md_code(instrument.id)} version {md_escape(instrument.version)} · {len(items)} questions in "
                 f"{len(instrument.sections)} sections · groups: "
-                + ", ".join(f"{g.name} (`{g.id}`)" for g in instrument.groups))
+                + ", ".join(f"{md_escape(g.name)} ({md_code(g.id)})" for g in instrument.groups))
     if instrument.description:
-        st.caption(instrument.description)
+        st.caption(md_escape(instrument.description))
     sections, scales, answers = st.tabs(["Sections", "Scales", "Answer scales"])
     with sections:
         rows = []
@@ -85,7 +88,7 @@ def instrument_preview(instrument: Instrument, key: str) -> None:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"{key}_sections")
         if instrument.ipa_pairs:
             st.caption(f"{len(instrument.ipa_pairs)} importance–performance pairs: "
-                       + ", ".join(p.name for p in instrument.ipa_pairs))
+                       + ", ".join(md_escape(p.name) for p in instrument.ipa_pairs))
     with scales:
         if instrument.scales:
             st.dataframe(pd.DataFrame([{
@@ -162,23 +165,23 @@ def _show_outcome(outcome: dict) -> None:
     what = KIND_LABELS[outcome["kind"]].lower()
     if outcome["problems"]:
         count = len(outcome["problems"])
-        st.error(f"**{outcome['name'] or 'The upload'}** is not a valid {what}: {count} problem{'s' if count != 1 else ''}, "
+        st.error(f"**{md_escape(outcome['name'] or 'The upload')}** is not a valid {what}: {count} problem{'s' if count != 1 else ''}, "
                  "nothing was stored. Fix them and upload the file again.\n\n"
-                 + "\n".join(f"- `{p}`" for p in outcome["problems"]), icon=":material/error:")
+                 + "\n".join(f"- {md_code(p)}" for p in outcome["problems"]), icon=":material/error:")
         if outcome.get("other_kind"):
             other = KIND_LABELS[INSTRUMENT if outcome["kind"] == MODEL else MODEL]
             st.info(f"This file is a valid **{other.lower()}**: choose “{other}” above and upload it again.")
         return
     if outcome["stored"] is None:
-        st.success(f"**{outcome['name']}** is a valid {what}. Nothing was stored: press *Check and store* to keep it.",
+        st.success(f"**{md_escape(outcome['name'])}** is a valid {what}. Nothing was stored: press *Check and store* to keep it.",
                    icon=":material/check_circle:")
     elif outcome["existed"]:
         record_id, key, version = outcome["stored"]
-        st.info(f"`{key}` version {version} is already stored with exactly this content (id {record_id}): nothing changed.")
+        st.info(f"{md_code(key)} version {md_escape(version)} is already stored with exactly this content (id {record_id}): nothing changed.")
     else:
         record_id, key, version = outcome["stored"]
         use = "assessments (Administration → Assessments)" if outcome["kind"] == MODEL else "campaigns (Administration → Campaigns)"
-        st.success(f"Stored `{key}` version {version} as {what} {record_id}. It can now be chosen for new {use}.",
+        st.success(f"Stored {md_code(key)} version {md_escape(version)} as {what} {record_id}. It can now be chosen for new {use}.",
                    icon=":material/check_circle:")
     with st.expander("Preview of the uploaded file", expanded=outcome["stored"] is None):
         if outcome["kind"] == MODEL:

@@ -18,6 +18,7 @@ from itcap.accounts import ADMIN, LEAD_ASSESSOR
 from itcap.charts import radar_chart
 from itcap.storage import session_scope
 from itcap.ui import auth, widgets
+from itcap.ui.text import md_escape
 
 account = auth.require_role(LEAD_ASSESSOR, ADMIN)
 
@@ -38,9 +39,9 @@ def _reopen(assessment_id: int, account_id: int, name: str) -> None:
     try:
         with session_scope() as session:
             service.reopen_submission(session, assessment_id, account_id, actor=actor)
-        widgets.flash(f"{name}'s ratings are reopened: they can change them and submit again.")
+        widgets.flash(f"{md_escape(name)}'s ratings are reopened: they can change them and submit again.")
     except AssessmentError as exc:
-        widgets.flash(str(exc), "error")
+        widgets.flash(md_escape(exc), "error")
 
 
 def _decide(assessment_id: int, capability_id: str, capability_name: str, withdraw: bool) -> None:
@@ -55,10 +56,10 @@ def _decide(assessment_id: int, capability_id: str, capability_name: str, withdr
         with session_scope() as session:
             service.override_consensus(session, assessment_id, capability_id, level, rationale, actor=actor)
     except AssessmentError as exc:
-        widgets.flash(f"{capability_name}: {exc}", "error")
+        widgets.flash(f"{md_escape(capability_name)}: {md_escape(exc)}", "error")
         return
-    widgets.flash(f"{capability_name}: override withdrawn, back to the median." if withdraw
-                  else f"{capability_name}: consensus set to level {level}.")
+    widgets.flash(f"{md_escape(capability_name)}: override withdrawn, back to the median." if withdraw
+                  else f"{md_escape(capability_name)}: consensus set to level {level}.")
     st.session_state[f"{prefix}_rationale"] = ""
 
 
@@ -110,7 +111,7 @@ widgets.show_flash()
 if not is_open:
     st.info("This assessment is closed: the consensus can no longer change.", icon=":material/lock:")
 elif not is_lead:
-    st.info(f"You are viewing as an administrator. Only the lead assessor, **{lead_name}**, can override the "
+    st.info(f"You are viewing as an administrator. Only the lead assessor, **{md_escape(lead_name)}**, can override the "
             "consensus; you can reopen an assessor's submission.", icon=":material/visibility:")
 
 flagged = [c for c in capability_consensus if c.flagged]
@@ -131,7 +132,7 @@ st.subheader("Assessors", anchor=False)
 for person in progress:
     with st.container(border=True, horizontal=True, vertical_alignment="center"):
         lead_mark = " · lead assessor" if person.is_lead else ""
-        st.markdown(f"**{person.display_name}** ({person.username}{lead_mark})", width="stretch")
+        st.markdown(f"**{md_escape(person.display_name)}** ({md_escape(person.username)}{lead_mark})", width="stretch")
         extra = f", {person.not_rated} marked not rated" if person.not_rated else ""
         st.markdown(f"{person.rated} of {person.total} rated{extra}", width="stretch")
         if person.submitted:
@@ -165,7 +166,7 @@ st.subheader("Evidence and decisions", anchor=False)
 for c in ordered:
     capability = capabilities[c.capability_id]
     median = "no ratings" if c.median is None else f"median {c.median:g}"
-    label = f"{capability.name} — {median}" + ("" if c.spread is None else f", spread {c.spread}")
+    label = f"{md_escape(capability.name)} — {median}" + ("" if c.spread is None else f", spread {c.spread}")
     if c.overridden:
         label += f" · consensus {c.override.level} (override)"
     if c.flagged:
@@ -175,17 +176,17 @@ for c in ordered:
     else:
         icon = ":material/check:" if c.median is not None else ":material/hourglass_empty:"
     with st.expander(label, icon=icon, expanded=c.flagged and not c.overridden):
-        st.caption(f"{model.domain_name(capability.domain)} · {capability.description}")
+        st.caption(f"{md_escape(model.domain_name(capability.domain))} · {md_escape(capability.description)}")
         for username, name in names.items():
             rating = evidence.get((c.capability_id, username))
             level = None if rating is None else rating.level
-            confidence = f" · confidence {rating.confidence}" if rating is not None and rating.confidence else ""
-            st.markdown(f"**{name}** — {widgets.level_text(model, level)}{confidence}")
+            confidence = f" · confidence {md_escape(rating.confidence)}" if rating is not None and rating.confidence else ""
+            st.markdown(f"**{md_escape(name)}** — {md_escape(widgets.level_text(model, level))}{confidence}")
             widgets.plain_text(rating.evidence if rating else "", empty="No evidence written.")
         if c.overridden:
             o = c.override
-            st.markdown(f"**Consensus in force: {widgets.level_text(model, o.level)}** — set by {o.decided_by} on "
-                        f"{widgets.when(o.decided_at)} (the median is {widgets.level_text(model, c.median)}). Rationale:")
+            st.markdown(f"**Consensus in force: {md_escape(widgets.level_text(model, o.level))}** — set by {md_escape(o.decided_by)} on "
+                        f"{widgets.when(o.decided_at)} (the median is {md_escape(widgets.level_text(model, c.median))}). Rationale:")
             widgets.plain_text(o.rationale)
         if can_override:
             prefix = f"cons_override_{assessment.id}_{c.capability_id}"

@@ -13,6 +13,7 @@ from itcap.ui.dashboard_data import (
 )
 from itcap.ui.data_downloads import assessment_downloads, campaign_downloads
 from itcap.ui.downloads import chart_with_downloads, table_with_download
+from itcap.ui.text import md_escape
 
 account = auth.require_role(LEADERSHIP, ADMIN)
 st.title("Where IT stands")
@@ -42,15 +43,15 @@ with assessed.container(border=True):
     if assessment is None:
         st.write("No assessment yet.")
     else:
-        st.subheader(insights.position_headline(assessment))
+        st.subheader(md_escape(insights.position_headline(assessment)))
         cols = st.columns(len(assessment.result.modes))
         for col, mode in zip(cols, assessment.result.modes):
-            col.metric(mode.name, f"{100 * mode.attainment:.0f}% · {mode.rating}",
+            col.metric(md_escape(mode.name), f"{100 * mode.attainment:.0f}% · {mode.rating}",
                        help="Attainment of the mode's targets, rated N (≤15%), P (≤50%), L (≤85%) or F (>85%) on the "
                             "ISO/IEC 33020 scale. Achieved = F, no capability more than one level short, lower modes achieved.")
             col.markdown(":green[:material/check_circle: achieved]" if mode.achieved else ":gray[:material/cancel: not achieved]")
         st.caption(
-            f"{assessment.assessment.name} · {assessment.assessment.org_unit} · {assessment.assessment.assessed_on:%d %B %Y} · "
+            f"{md_escape(assessment.assessment.name)} · {md_escape(assessment.assessment.org_unit)} · {assessment.assessment.assessed_on:%d %B %Y} · "
             f"{len(assessment.assessors)} assessors · confidence = share of "
             f"{assessment.result.resamples or 0:,} bootstrap resamples of the assessors giving the same position"
         )
@@ -59,21 +60,21 @@ with perceived.container(border=True):
     if campaign is None:
         st.write("No survey campaign yet.")
     elif campaign.reading is None:
-        st.write(campaign.problem or "No survey reading available.")
+        st.write(md_escape(campaign.problem or "No survey reading available."))
     else:
         names = {m.id: m.name for m in assessment.model.ordered_modes} if assessment else {}
         names["none"] = "no operating mode"
         reading_name = names.get(campaign.reading.position, campaign.reading.position.replace("_", " ").title())
-        st.subheader(reading_name[0].upper() + reading_name[1:])
+        st.subheader(md_escape(reading_name[0].upper() + reading_name[1:]))
         st.caption("The highest mode whose survey scales all average at least 3.5 of 5 (mean of the group means), "
                    "with every lower mode supported too.")
-        st.caption(f"{campaign.campaign.name} · {campaign.n_responses:,} responses")
+        st.caption(f"{md_escape(campaign.campaign.name)} · {campaign.n_responses:,} responses")
         if assessment is not None:
             if campaign.reading.position == assessment.result.position:
                 st.success("The survey agrees with the assessment.", icon=":material/check_circle:")
             else:
                 assessed_name = assessment.position_name() if assessment.result.position != "none" else "no operating mode"
-                st.warning(f"The survey reads **{reading_name}**, the assessment **{assessed_name}**: "
+                st.warning(f"The survey reads **{md_escape(reading_name)}**, the assessment **{md_escape(assessed_name)}**: "
                            "look at the perception tab before presenting either.", icon=":material/warning:")
 
 tabs = st.tabs(["Maturity", "Perception", "Recommendations", "Assessors", "Participation", "Trend", "Report"])
@@ -92,30 +93,30 @@ with tabs[0]:
         table_with_download(assessment.modes_frame(), "operating modes", "modes")
         next_mode = assessment.result.next_mode
         if next_mode is not None:
-            st.markdown(f"##### Gaps to {next_mode.name}, largest first")
+            st.markdown(f"##### Gaps to {md_escape(next_mode.name)}, largest first")
             gaps = assessment.gaps_frame()
             if len(gaps):
                 chart_with_downloads(lambda: charts.gap_chart(gaps, next_mode.name), gaps, f"gaps to {next_mode.name}", "gaps",
                                      cache_owner=assessment)
             else:
-                st.write(f"No capability is below {next_mode.name}'s targets.")
+                st.write(f"No capability is below {md_escape(next_mode.name)}'s targets.")
         for note in assessment.result.notes:
-            st.caption(f"Note: {note}")
+            st.caption(f"Note: {md_escape(note)}")
 
 # -- perception ----------------------------------------------------------------------------------------
 with tabs[1]:
     if campaign is None:
         st.info("No survey campaign yet: an administrator creates one under Administration → Campaigns.")
     elif campaign.comparison is None:
-        st.warning(campaign.problem or "No results to show.", icon=":material/visibility_off:")
+        st.warning(md_escape(campaign.problem or "No results to show."), icon=":material/visibility_off:")
     else:
         comparison = campaign.comparison
         groups = [campaign.instrument.group_name(g) for g in comparison["groups"]]
-        st.markdown(f"##### {groups[0]} and {groups[1]}: scale scores with 95% confidence intervals")
+        st.markdown(f"##### {md_escape(groups[0])} and {md_escape(groups[1])}: scale scores with 95% confidence intervals")
         st.caption(
             f"Verdict per scale: **equivalent** (TOST, margin ±{comparison['margin']:g} points, p < .05), "
             "**differs** (Welch t-test, Holm-adjusted p < .05) or **inconclusive**. "
-            + (f"Not shown (fewer than {campaign.k} responses): {', '.join(comparison['suppressed'])}. " if comparison["suppressed"] else "")
+            + (f"Not shown (fewer than {campaign.k} responses): {md_escape(', '.join(comparison['suppressed']))}. " if comparison["suppressed"] else "")
             + ("Flagged responses excluded." if campaign.excluded_flagged else "")
         )
         scale_frame = campaign.scale_frame()
@@ -133,7 +134,7 @@ with tabs[1]:
             st.caption(f"Shown because at least {campaign.campaign.comment_threshold} people commented; in random order.")
             items = campaign.instrument.item_map()
             for item_id, texts in comments.items():
-                with st.expander(f"{items[item_id].text} ({len(texts)})", icon=":material/chat:"):
+                with st.expander(f"{md_escape(items[item_id].text)} ({len(texts)})", icon=":material/chat:"):
                     for text in texts:
                         st.text(text)  # people's words, never rendered as markup
         ipa = campaign.ipa_frame()
@@ -154,19 +155,19 @@ with tabs[2]:
         if plan.next_mode_id is None:
             st.success("Every operating mode is achieved: keep the capabilities at their levels.")
         else:
-            st.markdown(f"##### First 100 days — towards {plan.next_mode_name}")
+            st.markdown(f"##### First 100 days — towards {md_escape(plan.next_mode_name)}")
             for rec in plan.first_100_days:
                 with st.container(border=True):
                     label = "blocks the mode" if rec.blocking else "below target"
                     level = "not rated" if rec.consensus is None else f"{level_for_display(rec.consensus):g}"
-                    st.markdown(f"**{rec.rank}. {rec.capability_name}** — {rec.category_name} · level {level} → {rec.target} ({label})")
+                    st.markdown(f"**{rec.rank}. {md_escape(rec.capability_name)}** — {md_escape(rec.category_name)} · level {level} → {rec.target} ({label})")
                     st.text(rec.text)
             st.markdown("##### All recommendations by finding category")
             for category in plan.categories:
-                with st.expander(f"{category.category_name} — {len(category.recommendations)} capabilit"
+                with st.expander(f"{md_escape(category.category_name)} — {len(category.recommendations)} capabilit"
                                  f"{'y' if len(category.recommendations) == 1 else 'ies'}", expanded=False):
                     for rec in category.recommendations:
-                        st.markdown(f"**{rec.capability_name}** (priority {rec.priority:g} = {rec.shortfall:g} level"
+                        st.markdown(f"**{md_escape(rec.capability_name)}** (priority {rec.priority:g} = {rec.shortfall:g} level"
                                     f"{'s' if rec.shortfall != 1 else ''} short × weight {rec.weight:g})")
                         st.text(rec.text)
                     for finding in category.findings:
@@ -196,14 +197,14 @@ with tabs[3]:
                      "note": getattr(rel.alpha, "reason", None)})
         table_with_download(pd.DataFrame(rows), "inter-rater reliability", "irr")
         st.caption(f"ICC uses the {rel.n_capabilities_icc} of {rel.n_capabilities} capabilities rated by every assessor. "
-                   + " ".join(rel.notes))
+                   + md_escape(" ".join(rel.notes)))
 
 # -- participation ------------------------------------------------------------------------------------
 with tabs[4]:
     if campaign is None:
         st.info("No survey campaign yet.")
     else:
-        st.markdown(f"##### Response rates — {campaign.campaign.name}")
+        st.markdown(f"##### Response rates — {md_escape(campaign.campaign.name)}")
         chart_with_downloads(lambda: charts.response_rate_chart(campaign.rates_frame()), campaign.rates_table(), "response rates",
                              "rates", cache_owner=campaign)
 

@@ -6,6 +6,7 @@ from itcap import accounts
 from itcap.storage import session_scope
 from itcap.ui import auth
 from itcap.ui.sso import sso_configured, start_login
+from itcap.ui.text import md_escape
 
 st.title("itcap")
 st.caption("IT capability maturity and perception — Supplier, Business Partner or Business Leader?")
@@ -15,7 +16,7 @@ if reason:
     st.info(reason)
 refused = st.session_state.pop("itcap_sso_refused", None)
 if refused:
-    st.error(f"You are signed in as {refused}, but there is no active itcap account for that address. "
+    st.error(f"You are signed in as {md_escape(refused)}, but there is no active itcap account for that address. "
              "Ask an administrator to create one with your e-mail address as the username.")
 
 if sso_configured():

@@ -15,6 +15,7 @@ from assessment.tables import CONFIDENCES
 from itcap.accounts import ASSESSOR, LEAD_ASSESSOR
 from itcap.storage import session_scope
 from itcap.ui import auth, widgets
+from itcap.ui.text import md_escape
 
 account = auth.require_role(ASSESSOR, LEAD_ASSESSOR)
 
@@ -61,7 +62,7 @@ def _submit(assessment_id: int) -> None:
             message += f" {len(result.unrated)} left not rated."
         widgets.flash(message)
     except AssessmentError as exc:
-        widgets.flash(str(exc), "error")
+        widgets.flash(md_escape(exc), "error")
     st.session_state.pop("rate_confirm_submit", None)
 
 
@@ -83,7 +84,7 @@ with session_scope() as session:
 widgets.show_flash()
 saved = st.session_state.pop("rate_saved", None)
 if saved:
-    st.toast(f"Saved: {saved}", icon=":material/check:")
+    st.toast(f"Saved: {md_escape(saved)}", icon=":material/check:")
 
 locked = me.submitted_at is not None or assessment.status != service.OPEN
 capabilities = model.capabilities
@@ -98,7 +99,7 @@ elif assessment.status != service.OPEN:
 
 with st.expander("What the levels mean"):
     for item in model.levels:
-        st.markdown(f"**{item.level} · {item.name}** — {item.description}")
+        st.markdown(f"**{item.level} · {md_escape(item.name)}** — {md_escape(item.description)}")
 
 position_key = f"rate_pos_{assessment.id}"
 if st.session_state.get(position_key) not in ids:
@@ -110,23 +111,23 @@ rating = mine.get(capability.id)
 card, jump = st.columns([3, 1.25], gap="large")
 
 with card:
-    st.caption(f"{model.domain_name(capability.domain)} · capability {index + 1} of {len(ids)}")
-    st.subheader(capability.name, anchor=False)
+    st.caption(f"{md_escape(model.domain_name(capability.domain))} · capability {index + 1} of {len(ids)}")
+    st.subheader(md_escape(capability.name), anchor=False)
     if capability.description:
-        st.markdown(capability.description)
+        st.markdown(md_escape(capability.description))
     if capability.facets:
         with st.expander("Where to look for evidence", icon=":material/search:"):
             for facet, text in capability.facets.items():
-                st.markdown(f"**{FACET_LABELS.get(facet, facet)}** — {text}")
+                st.markdown(f"**{FACET_LABELS.get(facet, facet)}** — {md_escape(text)}")
 
     options: list = [*model.level_values, NOT_RATED]
-    captions = [capability.levels[v] for v in model.level_values] + ["No evidence to judge this capability; it is left out of the median."]
+    captions = [md_escape(capability.levels[v]) for v in model.level_values] + ["No evidence to judge this capability; it is left out of the median."]
     level_key, evidence_key, confidence_key = _keys(assessment.id, capability.id)
     if locked:
         level = rating.level if rating else None
-        st.markdown(f"**Your level:** {widgets.level_text(model, level)}")
+        st.markdown(f"**Your level:** {md_escape(widgets.level_text(model, level))}")
         if level is not None:
-            st.caption(capability.levels[level])
+            st.caption(md_escape(capability.levels[level]))
         st.markdown("**Evidence**")
         widgets.plain_text(rating.evidence if rating else "", empty="No evidence written.")
         st.markdown(f"**Confidence:** {(rating.confidence or 'not given') if rating else 'not given'}")
@@ -138,7 +139,7 @@ with card:
             widgets.highlight_chosen_option("rate_levels")
         levels_box.radio(
             "Level", options, index=options.index(current) if current in options else None,
-            format_func=lambda v: "Not rated" if v == NOT_RATED else f"**{v} · {model.level_name(v)}**",
+            format_func=lambda v: "Not rated" if v == NOT_RATED else f"**{v} · {md_escape(model.level_name(v))}**",
             captions=captions, key=level_key, on_change=_save, args=save_args,
             help="Choose the level whose description best matches what you saw. Saved as soon as you choose.",
         )
@@ -155,7 +156,7 @@ with card:
         )
     problem = st.session_state.pop("rate_error", None)
     if problem is not None:
-        st.error(problem[1], icon=":material/error:")
+        st.error(md_escape(problem[1]), icon=":material/error:")
     elif rating is not None:
         st.caption(f":material/check_circle: Saved {widgets.when(rating.updated_at)}")
 
@@ -173,15 +174,15 @@ with jump.container(key="rate_jumplist"):
         if not members:
             continue
         group = st.container(gap=None)
-        group.caption(domain.name)
+        group.caption(md_escape(domain.name))
         for member in members:
             saved_rating = mine.get(member.id)
             if saved_rating is not None and saved_rating.level is not None:
-                icon, label = ":material/check_circle:", f"{member.name} · {saved_rating.level}"
+                icon, label = ":material/check_circle:", f"{md_escape(member.name)} · {saved_rating.level}"
             elif saved_rating is not None:
-                icon, label = ":material/do_not_disturb_on:", f"{member.name} · not rated"
+                icon, label = ":material/do_not_disturb_on:", f"{md_escape(member.name)} · not rated"
             else:
-                icon, label = ":material/radio_button_unchecked:", member.name
+                icon, label = ":material/radio_button_unchecked:", md_escape(member.name)
             if member.id == capability.id:
                 label = f"**{label}**"
             group.button(label, icon=icon, key=f"rate_jump_{member.id}", type="tertiary", wrap=True,
@@ -200,7 +201,7 @@ if not locked:
             if unrated:
                 st.warning(f"{len(unrated)} of {len(ids)} capabilities have no level. You can submit anyway if you "
                            "have no evidence for them; they are left out of the consensus.", icon=":material/warning:")
-                st.markdown("\n".join(f"- {c.name}" for c in unrated))
+                st.markdown("\n".join(f"- {md_escape(c.name)}" for c in unrated))
             st.markdown("Submitting **locks** your ratings. Only the lead assessor can reopen them.")
             confirm, cancel = st.columns(2)
             confirm.button("Submit and lock", type="primary", key="rate_submit_confirm", width="stretch",

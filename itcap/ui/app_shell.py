@@ -9,6 +9,7 @@ import streamlit as st
 from itcap.accounts import ROLE_LABELS
 from itcap.ui import auth
 from itcap.ui.navigation import ACCOUNT_PAGE, LOGIN_PAGE, SURVEY_PAGE, PageSpec, pages_for
+from itcap.ui.text import md_escape
 
 
 @st.cache_resource(show_spinner=False)
@@ -54,7 +55,7 @@ def sidebar() -> None:
         return
     with st.sidebar:
         roles = ", ".join(ROLE_LABELS[r] for r in sorted(account.role_set))
-        st.caption(f"Signed in as **{account.display_name}** ({roles or 'no role'})")
+        st.caption(f"Signed in as **{md_escape(account.display_name)}** ({roles or 'no role'})")
         if st.button("Log out", icon=":material/logout:", key="itcap_logout"):
             auth.log_out(end_sso=True)
             st.rerun()

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from itcap.charts import to_png, to_svg
+from itcap.ui.text import md_escape
 
 
 def _slug(name: str) -> str:
@@ -42,7 +43,7 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
                         mime="image/svg+xml", key=f"{key}-svg", on_click="ignore", icon=":material/image:")
     csv.download_button("CSV", data=lambda: table.to_csv(index=False).encode("utf-8"), file_name=f"{_slug(name)}.csv",
                         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/table:")
-    with st.expander(f"Table: {name}", icon=":material/table_view:"):
+    with st.expander(f"Table: {md_escape(name)}", icon=":material/table_view:"):
         st.dataframe(table, hide_index=True, width="stretch")
 
 

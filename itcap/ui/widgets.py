@@ -10,6 +10,7 @@ import streamlit as st
 
 from assessment.tables import Assessment
 from capability_model.schema import CapabilityModel
+from itcap.ui.text import md_escape
 
 FLASH_KEY = "itcap_flash"
 
@@ -69,7 +70,7 @@ def assessment_label(assessment: Assessment) -> str:
 def pick_assessment(assessments: Sequence[Assessment], key: str) -> Assessment:
     """A selectbox when there is a choice (open assessments first); a caption when there is one."""
     if len(assessments) == 1:
-        st.caption(f"Assessment: **{assessment_label(assessments[0])}**")
+        st.caption(f"Assessment: **{md_escape(assessment_label(assessments[0]))}**")
         return assessments[0]
     ordered = sorted(assessments, key=lambda a: a.status != "open")  # stable: newest first within each
     by_id = {a.id: a for a in ordered}
