@@ -1,0 +1,270 @@
+"""Free text with script, HTML or markdown never renders as markup: pages, report, exports.
+
+* Pages: every name or title people type (display names, usernames, assessment and campaign names,
+  organisation units) goes into markdown through :func:`itcap.ui.text.md_escape`; longer text
+  (comments, evidence, rationales) through ``st.text``. AppTest shows the markdown *source* each
+  element was given, so the tests check the source: the payload appears escaped, never raw.
+* The HTML report escapes everything and holds no ``<script`` at all (charts are SVG images).
+* Exports: XLSX cells holding text are text, never formulas. CSV is written verbatim — a decision,
+  see docs/surveys.md: it is the re-importable, analysis-tool format, thresholded CSV files carry no
+  free text at all, and the privileged CSV round-trips every comment exactly. SAV stores strings.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import re
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from sqlalchemy import text
+
+from itcap.report import build_report, render_html
+from itcap.storage import session_scope
+from itcap.ui.text import md_code, md_escape
+from surveys import exports
+from surveys.imports import add_responses, import_responses
+from tests import builders
+from tests.support import app_test
+
+PAYLOAD = "<script>alert('x')</script> **bold** _em_ [link](https://evil.example/x) ![img](https://evil.example/t.png) :red[red] $x^2$ ~~s~~ `c`"
+# What must never reach a markdown element unescaped.
+RAW_MARKUP = ("<script", "**bold**", "_em_", "[link](", "![img]", ":red[", "$x^2$", "~~s~~", "`c`")
+
+
+# -- the helper --------------------------------------------------------------------------------------
+def _unescape(markdown: str) -> str:
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
+def _live(markdown: str) -> str:
+    """The source with every backslash-escaped character made inert (a NUL stands in for it)."""
+    return re.sub(r"\\[!-/:-@\[-`{-~]", "\x00", markdown)
+
+
+def _has_live_markup(markdown: str) -> str | None:
+    """The first markdown construct that would still do something, or None (a check of the escaped
+    source against the rules md_escape promises, without a markdown renderer)."""
+    live = _live(markdown)
+    checks = {
+        "emphasis/code/link/image/html/strike/maths": r"[*`\[\]<~$]",
+        "underscore emphasis": r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])",
+        "directive, icon or autolink": r":(?=[0-9A-Za-z/])",
+        "www autolink": r"(?i)\bwww\.",
+        "entity": r"&#?[0-9A-Za-z]+;",
+        "block start": r"^(#{1,6}(\s|$)|[-+](\s|$)|>|\d{1,9}[.)](\s|$)|[-=]+\s*$)",
+    }
+    for name, pattern in checks.items():
+        if re.search(pattern, live):
+            return name
+    return None
+
+
+one_line = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=one_line | st.sampled_from([PAYLOAD, "# x", "1. x", "---", "> x", "www.x.org", "&lt;b&gt;", "a_b_c", "_x_",
+                                          "x\n\n    code", "\\*", "a  b", ":material/key:", "http://x.org"]))
+def test_md_escape_shows_exactly_the_text_and_nothing_is_live(value):
+    escaped = md_escape(value)
+    expected = re.sub(r"\s*[\r\n]+\s*", " ", value).strip()
+    assert _unescape(escaped) == expected
+    assert _has_live_markup(escaped) is None, (value, escaped)
+    assert "\n" not in escaped and "\r" not in escaped
+
+
+def test_md_escape_leaves_ordinary_prose_alone():
+    for prose in ("Finance & HR: 12.5% (draft)", "Review 2026-10", "min_group_size", "v1.0 - final", "Ana O'Neil"):
+        assert md_escape(prose) == prose
+
+
+@pytest.mark.parametrize("value", ["plain", "a`b", "``x``", "`", "x`", ""])
+def test_md_code_fences_any_backticks(value):
+    code = md_code(value)
+    fence = re.match(r"`+", code).group(0)
+    assert code.endswith(fence) and fence not in code[len(fence):-len(fence)].replace(fence + "`", "")
+    assert code[len(fence):-len(fence)].strip(" ") == value.strip(" ") or not value.strip()
+
+
+# -- pages ---------------------------------------------------------------------------------------------
+MARKDOWN_KINDS = ("title", "header", "subheader", "markdown", "caption", "info", "warning", "success", "error", "toast")
+
+
+def _markdown_sources(at) -> list[str]:
+    sources = [str(e.value) for kind in MARKDOWN_KINDS for e in getattr(at, kind)]
+    sources += [str(e.label) for e in at.get("expander")]
+    sources += [str(m.label) for m in at.metric]
+    return sources
+
+
+def _assert_no_raw_payload(at) -> None:
+    for source in _markdown_sources(at):
+        for raw in RAW_MARKUP:
+            assert raw not in _live(source), f"unescaped {raw!r} in a markdown element: {source[:200]!r}"
+
+
+@pytest.fixture
+def hostile(db_url):
+    """The builders' organisation with every typed name replaced by the payload (and variants)."""
+    ids = builders.people(db_url)
+    assessment_id = builders.supplier_assessment(db_url, ids)
+    campaign_id = builders.perception_campaign(db_url)
+    with session_scope(db_url) as session:
+        session.execute(text("UPDATE account SET display_name = :p || ' ' || username"), {"p": PAYLOAD})
+        session.execute(text("UPDATE assessment SET name = :p, org_unit = :u"), {"p": PAYLOAD, "u": "# " + PAYLOAD})
+        session.execute(text("UPDATE campaign SET name = :p"), {"p": "1. " + PAYLOAD})
+        session.execute(text("UPDATE rating SET evidence = :p"), {"p": PAYLOAD + "\n\nsecond paragraph"})
+    return db_url, ids, assessment_id, campaign_id
+
+
+def test_dashboard_shows_typed_names_escaped(hostile):
+    url, ids, _, _ = hostile
+    at = app_test(ids["lee"]).run()  # the whole app (with its sidebar): leadership's home is the dashboard
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Where IT stands"]
+    _assert_no_raw_payload(at)
+    sidebar = [c.value for c in at.sidebar.caption]
+    assert any(f"Signed in as **{md_escape(PAYLOAD + ' lee')}**" in c for c in sidebar), sidebar
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith(f"{md_escape(PAYLOAD)} · {md_escape('# ' + PAYLOAD)} · ") for c in captions)
+    assert any(c.startswith(f"{md_escape('1. ' + PAYLOAD)} · ") for c in captions)
+    assert any(m.value == f"##### Response rates — {md_escape('1. ' + PAYLOAD)}" for m in at.markdown)
+    comments = [t.value for t in at.text]  # people's comments: st.text, exactly as typed
+    assert "<script>alert('x')</script> **faster** laptops" in comments
+
+
+def test_dashboard_with_flagged_responses_left_out_is_still_escaped(hostile):
+    url, ids, _, _ = hostile
+    at = app_test(ids["lee"], page="pages/dashboard.py").run()
+    at.toggle(key="dashboard_exclude_flagged").set_value(True).run()
+    assert not at.exception
+    _assert_no_raw_payload(at)
+
+
+def test_consensus_page_evidence_is_plain_text_and_names_escaped(hostile):
+    url, ids, _, _ = hostile
+    at = app_test(ids["lead"], page="pages/consensus.py").run()
+    assert not at.exception
+    _assert_no_raw_payload(at)
+    assert PAYLOAD + "\n\nsecond paragraph" in [t.value for t in at.text]
+    assert any(m.value.startswith(f"**{md_escape(PAYLOAD + ' ana')}** (ana)") for m in at.markdown)
+
+
+def test_rate_page_escapes_the_assessment_label(hostile):
+    url, ids, _, _ = hostile
+    at = app_test(ids["ana"], page="pages/rate.py").run()
+    assert not at.exception
+    _assert_no_raw_payload(at)
+
+
+@pytest.mark.parametrize("page", ["pages/admin_accounts.py", "pages/admin_assessments.py", "pages/admin_campaigns.py",
+                                  "pages/account.py"])
+def test_admin_and_account_pages_escape_typed_names(hostile, page):
+    url, ids, _, _ = hostile
+    at = app_test(ids["admin"], page=page).run()
+    assert not at.exception
+    _assert_no_raw_payload(at)
+
+
+def test_usernames_with_backticks_stay_in_their_code_span(db_url):
+    ids = builders.people(db_url)
+    with session_scope(db_url) as session:
+        session.execute(text("UPDATE account SET username = 'a`b**c**', display_name = '**Admin**' WHERE id = :i"), {"i": ids["admin"]})
+    at = app_test(ids["admin"], page="pages/account.py").run()
+    assert not at.exception
+    line = next(m.value for m in at.markdown if "username" in m.value)
+    assert line == "**\\*\\*Admin\\*\\*** — username ``a`b**c**``"
+
+
+# -- the report ------------------------------------------------------------------------------------------
+def test_html_report_escapes_every_typed_text_and_runs_no_script(hostile):
+    url, _, assessment_id, campaign_id = hostile
+    with session_scope(url) as session:
+        page = render_html(build_report(session, assessment_id, campaign_id))
+    assert "<script" not in page.lower() and "javascript:" not in page.lower()
+    assert html.escape(PAYLOAD, quote=True) in page  # the assessment name, as text
+    assert "<a " not in page and "<img src='http" not in page and '<img src="http' not in page
+    for image in re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", page):
+        svg = base64.b64decode(image).decode("utf-8")
+        assert "<script" not in svg.lower() and "<foreignobject" not in svg.lower()
+
+
+# -- exports -------------------------------------------------------------------------------------------------
+FORMULAS = ["=1+1", "=HYPERLINK(\"https://evil.example\",\"click\")", "=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@SUM(1)",
+            "\t=1+1", PAYLOAD]
+
+
+@pytest.fixture
+def formula_campaign(db_url):
+    campaign_id = builders.perception_campaign(db_url, comments=0, min_group_size=3)
+    with session_scope(db_url) as session:
+        campaign = session.execute(text("SELECT id FROM campaign WHERE id = :c"), {"c": campaign_id}).scalar_one()
+        from surveys.campaigns import campaign_instrument, update_campaign
+
+        update_campaign(session, campaign, "test", comment_threshold=3)
+        instrument = campaign_instrument(session, campaign)
+        item = next(i for i in instrument.items if i.type == "text" and "improve" in i.id)
+        add_responses(session, campaign, [{"group": "business", "answers": {item.id: f, instrument.items_for_group("business")[0].id: 3}}
+                                          for f in FORMULAS], actor="test")
+    return db_url, campaign_id, item.id
+
+
+def test_xlsx_keeps_formula_like_comments_as_text(formula_campaign, tmp_path):
+    url, campaign_id, item_id = formula_campaign
+    for privileged, sheet_name, column in ((True, "data", item_id), (False, "comments", "comment")):
+        with session_scope(url) as session:
+            data = exports.prepare_export(session, campaign_id, privileged=privileged)
+        path = tmp_path / f"{privileged}.xlsx"
+        exports.write_export(data, "xlsx", path)
+        sheet = load_workbook(path)[sheet_name]
+        header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+        cells = [row[header.index(column)] for row in sheet.iter_rows(min_row=2)]
+        values = {c.value for c in cells if c.value is not None}
+        assert set(FORMULAS) <= values, sorted(values)[:5]
+        assert all(c.data_type == "s" for c in cells if isinstance(c.value, str)), "a text cell became a formula"
+        for sheet in load_workbook(path).worksheets:  # and nowhere else in the workbook
+            assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_csv_is_verbatim_privileged_only_and_round_trips(formula_campaign):
+    """Decision (docs/surveys.md): CSV keeps text exactly as given — no quote-prefixing, which would
+    corrupt the data for R, SPSS, pandas and re-import. Only the privileged CSV carries free text."""
+    url, campaign_id, item_id = formula_campaign
+    with session_scope(url) as session:
+        privileged = exports.export_bytes(exports.prepare_export(session, campaign_id, privileged=True), "csv")
+        thresholded = exports.export_bytes(exports.prepare_export(session, campaign_id, privileged=False), "csv")
+    rows = list(csv.DictReader(io.StringIO(privileged.decode("utf-8"))))
+    assert set(FORMULAS) <= {r[item_id] for r in rows}
+    assert item_id not in thresholded.decode("utf-8").splitlines()[0].split(",")
+    for formula in FORMULAS:
+        assert formula not in thresholded.decode("utf-8")
+    # an export imported again gives the same comments
+    with session_scope(url) as session:
+        from surveys.campaigns import create_campaign, open_campaign
+        from surveys.tables import Campaign
+
+        instrument_id = session.get(Campaign, campaign_id).instrument_id
+        copy = create_campaign(session, instrument_id=instrument_id, name="copy", actor="test")
+        open_campaign(session, copy.id, "test")
+        import_responses(session, copy.id, privileged, actor="test")
+        stored = [json.loads(a).get(item_id) for (a,) in session.execute(
+            text("SELECT answers_json FROM response WHERE campaign_id = :c"), {"c": copy.id})]
+    assert set(FORMULAS) <= set(stored)
+
+
+def test_sav_stores_comments_as_strings(formula_campaign, tmp_path):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    url, campaign_id, item_id = formula_campaign
+    with session_scope(url) as session:
+        data = exports.prepare_export(session, campaign_id, privileged=True)
+    exports.write_export(data, "sav", tmp_path / "out.sav")
+    frame, _ = pyreadstat.read_sav(str(tmp_path / "out.sav"))
+    assert set(FORMULAS) <= set(frame[item_id]) and pd.api.types.is_string_dtype(frame[item_id])
