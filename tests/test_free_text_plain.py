@@ -126,7 +126,7 @@ def hostile(db_url):
 
 
 def test_dashboard_shows_typed_names_escaped(hostile):
-    url, ids, _, _ = hostile
+    _, ids, _, _ = hostile
     at = app_test(ids["lee"]).run()  # the whole app (with its sidebar): leadership's home is the dashboard
     assert not at.exception
     assert [t.value for t in at.title] == ["Where IT stands"]
@@ -142,7 +142,7 @@ def test_dashboard_shows_typed_names_escaped(hostile):
 
 
 def test_dashboard_with_flagged_responses_left_out_is_still_escaped(hostile):
-    url, ids, _, _ = hostile
+    _, ids, _, _ = hostile
     at = app_test(ids["lee"], page="pages/dashboard.py").run()
     at.toggle(key="dashboard_exclude_flagged").set_value(True).run()
     assert not at.exception
@@ -150,7 +150,7 @@ def test_dashboard_with_flagged_responses_left_out_is_still_escaped(hostile):
 
 
 def test_consensus_page_evidence_is_plain_text_and_names_escaped(hostile):
-    url, ids, _, _ = hostile
+    _, ids, _, _ = hostile
     at = app_test(ids["lead"], page="pages/consensus.py").run()
     assert not at.exception
     _assert_no_raw_payload(at)
@@ -159,7 +159,7 @@ def test_consensus_page_evidence_is_plain_text_and_names_escaped(hostile):
 
 
 def test_rate_page_escapes_the_assessment_label(hostile):
-    url, ids, _, _ = hostile
+    _, ids, _, _ = hostile
     at = app_test(ids["ana"], page="pages/rate.py").run()
     assert not at.exception
     _assert_no_raw_payload(at)
@@ -168,7 +168,7 @@ def test_rate_page_escapes_the_assessment_label(hostile):
 @pytest.mark.parametrize("page", ["pages/admin_accounts.py", "pages/admin_assessments.py", "pages/admin_campaigns.py",
                                   "pages/account.py"])
 def test_admin_and_account_pages_escape_typed_names(hostile, page):
-    url, ids, _, _ = hostile
+    _, ids, _, _ = hostile
     at = app_test(ids["admin"], page=page).run()
     assert not at.exception
     _assert_no_raw_payload(at)
