@@ -302,7 +302,12 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
         insight.problem = "; ".join(exc.problems)
         return insight
     if insight.comparison.get("note"):
-        insight.problem = insight.comparison["note"]
+        # Fewer than two groups left after the exclusions (flagged, empty rows): nothing to compare,
+        # and a document with one group must not be drawn as a comparison.
+        insight.problem = (f"Not enough responses to report{' once flagged responses are left out' if exclude_flagged else ''}: "
+                           f"each group needs at least {campaign.min_group_size} (the campaign's reporting threshold) "
+                           "before any result is shown.")
+        insight.comparison = None
         return insight
     insight.reading = perception_reading(insight.comparison, instrument, mode_order or [])
     insight.findings = perception_findings(insight.comparison, instrument)
