@@ -144,7 +144,7 @@ def _fill_surveys(url: str) -> dict:
         invitations, completions, responses, drafts = [], [], [], []
         invitation_id = 0
         for campaign_id, per_group in ((1, 30), (2, 12)):
-            for group in items:
+            for group, asked in items.items():
                 for n in range(per_group):
                     invitation_id += 1
                     token = secrets.token_urlsafe(32)
@@ -154,7 +154,7 @@ def _fill_surveys(url: str) -> dict:
                                         "token_hash": hashlib.sha256(token.encode("ascii")).hexdigest(), "kind": "personal",
                                         "status": status, "created_on": dt.date(2026, 2, 1)})
                     answers = {}
-                    for item in items[group]:
+                    for item in asked:
                         if item["type"] == "likert":
                             answers[item["id"]] = rng.randint(1, 5)
                         elif item["type"] == "numeric":
