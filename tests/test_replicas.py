@@ -234,9 +234,13 @@ def test_the_nginx_example_balances_sticky_and_logs_no_tokens(replicas, page, tm
         for _ in range(20):  # browsers without the cookie yet are spread over both replicas
             with urllib.request.urlopen(f"{public}/", timeout=30) as r:
                 assert r.status == 200
-        spread = set(re.findall(r"upstream=(\S+)", (tmp_path / "itcap-access.log").read_text()))
-        assert spread == {f"127.0.0.1:{a.port}", f"127.0.0.1:{b.port}"}
-        (tmp_path / "itcap-access.log").write_text("")  # nginx appends (O_APPEND): the browser's lines follow
+        log = tmp_path / "itcap-access.log"
+        logged_by = time.monotonic() + 30
+        while log.read_text().count("\n") < 20:  # nginx logs a request just after answering it
+            assert time.monotonic() < logged_by, log.read_text()
+            time.sleep(0.1)
+        first_lines = log.read_text()
+        assert set(re.findall(r"upstream=(\S+)", first_lines)) == {f"127.0.0.1:{a.port}", f"127.0.0.1:{b.port}"}
 
         for token, codes in zip(tokens, [(5, 5, 4), (2, 3, 1)], strict=True):  # two respondents, one browser
             answer_short_survey(page, public, token, codes)
@@ -246,7 +250,7 @@ def test_the_nginx_example_balances_sticky_and_logs_no_tokens(replicas, page, tm
         nginx.wait(10)
 
     assert _count(pg_url, Response, Response.campaign_id == campaign_id) == 2
-    access = (tmp_path / "itcap-access.log").read_text()
+    access = log.read_text()[len(first_lines):]  # the browser's requests
     assert "/_stcore/stream" in access and '"GET / HTTP/1.1" 200' in access
     upstreams = set(re.findall(r"upstream=(\S+)", access))
     assert len(upstreams) == 1, f"one browser, one replica: {upstreams}"  # sticky, WebSocket included
