@@ -26,7 +26,7 @@ from surveys.tables import Response
 from tests.survey_testdata import ITEM_IDS, make_campaign
 from tests.test_stats_support import instrument as stats_instrument
 
-FUZZ = settings(max_examples=80, deadline=3000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(max_examples=80, deadline=10_000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 WHERE = "fuzz.csv"
 
 # -- building blocks -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from surveys.analysis_input import AnalysisInputError
 from surveys.stats import compare_groups, suppressed_groups
 from tests.test_stats_support import instrument
 
-FUZZ = settings(max_examples=50, deadline=5000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(max_examples=50, deadline=10_000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 INSTRUMENT = instrument()
 ANALYSED = [i.id for i in INSTRUMENT.items if i.type in ("likert", "numeric")]
 GROUPS = INSTRUMENT.group_ids()

@@ -20,7 +20,7 @@ from surveys import respondent
 from surveys.invitations import MESSAGES, TOKEN_LENGTH, TokenOutcome, check_token, normalise_token
 from tests.survey_testdata import invite, make_campaign
 
-FUZZ = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=150, deadline=5000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 

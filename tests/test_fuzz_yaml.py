@@ -27,7 +27,7 @@ SURVEY_TEXT = (ROOT / "data" / "it_perception_survey.yaml").read_text(encoding="
 MODEL_DATA = yaml.safe_load(MODEL_TEXT)
 SURVEY_DATA = yaml.safe_load(SURVEY_TEXT)
 
-FUZZ = settings(max_examples=60, deadline=3000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(max_examples=60, deadline=10_000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 FUZZ_SHIPPED = settings(FUZZ, max_examples=30)  # each example parses a whole shipped file
 WHERE = "fuzz.yaml"
 PARSERS = {"model": parse_model, "instrument": parse_instrument}
