@@ -21,6 +21,9 @@ from sqlalchemy.engine import make_url
 from itcap.storage import dispose_engines
 
 PG_ADMIN_URL = os.environ.get("ITCAP_TEST_DATABASE_URL", "").strip()
+# The dashboard's start-up warm-up thread would outlive each test's database; tests that want it
+# (the dashboard browser test) turn it back on for their server.
+os.environ.setdefault("ITCAP_WARM_UP", "0")
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -150,7 +150,8 @@ def test_sqlite_stores_responses_in_random_id_order_and_close_rebuilds_the_file(
     with engine.connect() as connection:
         with pytest.raises(Exception, match="rowid"):
             connection.execute(text("SELECT rowid FROM response")).all()
-        scanned = [r[0] for r in connection.execute(text("SELECT id FROM response"))]
+        # answers_json is in no index, so this reads the table itself: its storage order
+        scanned = [r[0] for r in connection.execute(text("SELECT id, answers_json FROM response"))]
         completions = [r[0] for r in connection.execute(text("SELECT invitation_id FROM invitation_completion"))]
     by_marker = _responses_by_marker(url, campaign_id)
     in_submission_order = [by_marker[n][0] for n, _ in submissions]

@@ -21,7 +21,7 @@ def server(tmp_path_factory):
     builders.supplier_assessment(url, ids)
     builders.perception_campaign(url, n_business=120, n_it=60)
     dispose_engines()
-    with StreamlitServer(url) as running:
+    with StreamlitServer(url, extra_env={"ITCAP_WARM_UP": "1"}) as running:
         yield running
 
 

@@ -86,3 +86,18 @@ def test_report_tab_offers_reports_and_threshold_respecting_data(populated):
     assert {"HTML report", "PDF report", "Ratings (CSV)", "All data (XLSX)", "CSV", "Excel (XLSX)", "SPSS (SAV)"} <= set(labels)
     assert any("reporting threshold applied" in c.value for c in at.caption)
     assert not any("Every response" in c.value for c in at.caption), "the dashboard never offers the privileged export"
+
+
+def test_warm_up_fills_the_caches_the_page_reads(populated, monkeypatch):
+    from itcap import insights
+    from itcap.ui import dashboard_data
+
+    dashboard_data._campaign.clear()
+    dashboard_data._assessment.clear()
+    dashboard_data.warm_up()
+    calls = []
+    original = insights.campaign_insight
+    monkeypatch.setattr(insights, "campaign_insight", lambda *a, **k: calls.append(1) or original(*a, **k))
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception and "Where IT stands" in _texts(at)
+    assert calls == [], "the page found the warmed-up analysis in the cache"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import streamlit as st
@@ -21,6 +22,12 @@ def _bootstrap_once(url: str) -> None:
         # The server console is the only place this password ever appears.
         print(f"itcap: created administrator 'admin' with password (shown once): {result.generated_admin_password}",
               file=sys.stderr, flush=True)
+    if os.environ.get("ITCAP_WARM_UP", "1") != "0":
+        import threading
+
+        from itcap.ui.dashboard_data import warm_up
+
+        threading.Thread(target=warm_up, name="itcap-dashboard-warm-up", daemon=True).start()
 
 
 def ensure_database() -> None:

@@ -114,3 +114,26 @@ def report_bytes(assessment_id: int | None, campaign_id: int | None, fmt: str) -
         content = build_report(session, assessment_id, campaign_id,
                                include_assessment=assessment_id is not None, include_campaign=campaign_id is not None)
     return render_pdf(content) if fmt == "pdf" else render_html(content).encode("utf-8")
+
+
+def warm_up() -> None:
+    """Compute what the dashboard opens with — the newest assessment and campaign — so that the first
+    person to open it after a (re)start does not wait for 50,000 responses to be read and analysed.
+    Runs in a background thread at server start; the results land in the same caches the page uses."""
+    import logging
+
+    try:
+        with session_scope() as session:
+            assessments = assessment_service.list_assessments(session)
+            campaigns = sorted(list_campaigns(session), key=lambda c: c.id, reverse=True)
+        mode_order: tuple[str, ...] = ()
+        if assessments:
+            mode_order = tuple(m.id for m in cached_assessment(assessments[0].id).model.ordered_modes)
+        if campaigns:
+            cached_campaign(campaigns[0].id, mode_order, exclude_flagged=False)
+            with session_scope() as session:
+                fingerprint = insights.campaign_fingerprint(session, campaigns[0].id)
+            _comments(campaigns[0].id, False, fingerprint)
+        cached_trends()
+    except Exception:  # noqa: BLE001 - a warm-up must never take the app down; the page computes on demand
+        logging.getLogger(__name__).warning("dashboard warm-up failed", exc_info=True)
