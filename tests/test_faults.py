@@ -11,8 +11,8 @@ Every fault here is real, not mocked, except in the one AppTest that checks the 
   answer comes back (the case where the client cannot know what happened).
 * **Interrupted upgrade**: ``itcap init`` runs in a subprocess that SIGKILLs itself at a chosen
   step of the upgrade (a hook installed by the test through SQLAlchemy's engine events, nothing in
-  the app): mid-way through a migration's DDL, and just before each migration's COMMIT. Rerunning
-  ``itcap init`` must finish the job with the data intact.
+  the app): half-way through each migration's statements, and just before the last one's COMMIT.
+  Rerunning ``itcap init`` must finish the job with the data intact.
 """
 
 from __future__ import annotations
@@ -341,20 +341,21 @@ def _first_release(url: str) -> None:
 
 def _kill_points(trace: list[list[str]]) -> list[tuple[int, str, int]]:
     """(step, what, revisions committed by then) to kill at: half-way through each pending migration's
-    statements, and just before each one's COMMIT (all done and stamped, nothing committed)."""
+    statements, and just before the last one's COMMIT (all done and stamped, nothing committed; the
+    same for every migration, since env.py stamps each inside its own transaction)."""
     stamps = [i for i, (kind, what) in enumerate(trace) if kind == "sql" and "alembic_version" in what
               and what.split()[0] in ("INSERT", "UPDATE")]
     assert stamps, "the upgrade stamped no revision: is the database not at the first revision?"
     commits = [next(j for j in range(i, len(trace)) if trace[j][0] == "commit") for i in stamps]
     first = max(i for i, (kind, what) in enumerate(trace[:stamps[0]]) if kind == "sql" and "alembic_version" in what)
     points = []
-    for n, (stamp, commit) in enumerate(zip(stamps, commits, strict=True)):
+    for n, stamp in enumerate(stamps):
         begin = first + 1 if n == 0 else commits[n - 1] + 1
         statements = [i for i in range(begin, stamp) if trace[i][0] == "sql"]
         if statements:
             middle = statements[len(statements) // 2]
             points.append((middle + 1, f"migration {n + 1} of {len(stamps)}, before {trace[middle][1][:60]!r}", n))
-        points.append((commit + 1, f"migration {n + 1} of {len(stamps)}, before its COMMIT", n))
+    points.append((commits[-1] + 1, f"migration {len(stamps)} of {len(stamps)}, before its COMMIT", len(stamps) - 1))
     return points
 
 
