@@ -248,7 +248,7 @@ def assessment_fingerprint(session: Session, assessment_id: int) -> tuple:
     overrides = session.exec(select(func.count(), func.max(ConsensusOverride.id)).where(ConsensusOverride.assessment_id == assessment_id)).one()
     submitted = session.exec(select(func.count(AssessmentAssessor.submitted_at), func.count()).where(AssessmentAssessor.assessment_id == assessment_id)).one()
     status = session.get(Assessment, assessment_id).status if session.get(Assessment, assessment_id) else None
-    return (assessment_id, tuple(ratings), tuple(overrides), tuple(submitted), status)
+    return (assessment_id, tuple(ratings), tuple(overrides), tuple(int(n) for n in submitted), status)
 
 
 def campaign_fingerprint(session: Session, campaign_id: int) -> tuple:
@@ -258,7 +258,8 @@ def campaign_fingerprint(session: Session, campaign_id: int) -> tuple:
         return (campaign_id, None)
     from surveys.tables import Invitation
 
-    invitations = tuple(sorted(session.exec(
+    # plain (str, int) pairs: cache keys must be hashable by Streamlit, which database rows are not
+    invitations = tuple(sorted((str(status), int(n)) for status, n in session.exec(
         select(Invitation.status, func.count()).where(Invitation.campaign_id == campaign_id).group_by(Invitation.status)).all()))
     return (campaign_id, response_count(session, campaign_id), invitations, campaign.min_group_size,
             campaign.comment_threshold, campaign.status)

@@ -14,6 +14,7 @@ import streamlit as st
 
 from itcap.storage import session_scope
 from itcap.ui import survey_widgets as sw
+from itcap.ui.text import md_escape
 from surveys import campaigns, respondent
 from surveys.instrument import Item
 from surveys.invitations import TokenOutcome
@@ -234,7 +235,7 @@ def _review(state: SurveyState, token: str, thresholds: dict[str, int]) -> None:
                     st.markdown(question)
                     st.text(shown)  # exactly as typed: never markdown, never HTML
                 else:
-                    st.markdown(f"{question}  \n**{sw.escape_markdown(shown)}**")
+                    st.markdown(f"{question}  \n**{md_escape(shown)}**")
             st.button(f"Change answers in “{section.title}”", icon=":material/edit:", on_click=_go_to,
                       args=(token, section.index, True), key=f"survey_change_{section.index}")
     st.markdown("When you submit, your answers are stored anonymously and this link stops working.")

@@ -101,3 +101,22 @@ def test_warm_up_fills_the_caches_the_page_reads(populated, monkeypatch):
     at = app_test(populated["lee"], page="pages/dashboard.py").run()
     assert not at.exception and "Where IT stands" in _texts(at)
     assert calls == [], "the page found the warmed-up analysis in the cache"
+
+
+def test_dashboard_with_invitations_in_every_state(populated, db_url):
+    """Response rates come from invitations; their counts are part of the cache key."""
+    from itcap.storage import session_scope
+    from surveys.campaigns import list_campaigns
+    from surveys.invitations import create_invitations
+    from surveys.respondent import begin
+
+    with session_scope(db_url) as session:
+        campaign_id = list_campaigns(session)[0].id
+        links = create_invitations(session, campaign_id, "business", 12, "admin")
+    with session_scope(db_url) as session:
+        begin(session, links[0].token)
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception
+    assert "Where IT stands" in _texts(at)
+    rates = [d.value for d in at.dataframe if "invited" in d.value.columns]
+    assert rates and int(rates[0].loc[rates[0]["group"] == "Business users", "invited"].iloc[0]) == 12

@@ -22,16 +22,10 @@ WIDGET_PREFIX = "survey_item_"
 # Placeholders the instrument's respondent texts (welcome, privacy statement, thank-you) may use.
 PLACEHOLDERS = ("min_group_size", "comment_threshold")
 _PLACEHOLDER_RE = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
 def widget_key(item: Item) -> str:
     return WIDGET_PREFIX + item.id
-
-
-def escape_markdown(text: str) -> str:
-    """Text shown through st.markdown exactly as written (no emphasis, links or HTML)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def fill_thresholds(text: str, thresholds: Mapping[str, int]) -> str:
