@@ -152,6 +152,11 @@ def test_demo_pages_open_for_its_accounts(db_url):
     assert not consensus.exception
     metrics = {m.label: m.value for m in consensus.metric}
     assert metrics["Submitted"] == "2 of 3" and metrics["Position"] == "Supplier" and metrics["Overrides in force"] == "1"
+    dashboard = app_test(ids["director"], page="pages/dashboard.py").run()
+    assert not dashboard.exception
+    assert [s.value for s in dashboard.subheader][:2] == [
+        next(s.value for s in dashboard.subheader if s.value.startswith("Supplier, with")), "Supplier"]
+    assert any("The survey agrees with the assessment." in s.value for s in dashboard.success)
 
 
 def test_demo_survey_tells_a_defensible_story(db_url):
