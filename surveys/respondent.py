@@ -33,11 +33,11 @@ from sqlmodel import Session
 from itcap.storage import today, utcnow
 from surveys import quality
 from surveys.answers import check_answer, display_answer
-from surveys.campaigns import campaign_instrument
+from surveys.campaigns import OPEN, campaign_instrument
 from surveys.invitations import (COMPLETED, INVITED, MESSAGES, STARTED, TokenCheck, TokenOutcome, check_token, hash_token,
                                  start_open_visit)
 from surveys.instrument import Instrument, Item
-from surveys.tables import Invitation, InvitationCompletion, Response, SurveyDraft
+from surveys.tables import Campaign, Invitation, InvitationCompletion, Response, SurveyDraft
 
 REQUIRED_MESSAGE = "Please answer this question."
 
@@ -339,6 +339,13 @@ def submit(session: Session, token: object, *, campaign_id: int | None = None, o
     duration = max(0, int((utcnow() - started).total_seconds()))
     flags = quality.stored_flags(state.instrument, state.group_id, state.answers)
     try:
+        # Closing a campaign locks its row FOR UPDATE while it rewrites the campaign's storage; this
+        # share lock makes a submit either finish before that rewrite or see the campaign closed —
+        # never land, unrewritten, in a campaign already closed (PostgreSQL; SQLite writers queue).
+        status = session.execute(select(Campaign.status).where(Campaign.id == state.campaign_id).with_for_update(read=True)).scalar_one()
+        if status != OPEN:
+            session.rollback()
+            raise SurveyUnavailable(TokenOutcome.CLOSED, MESSAGES[TokenOutcome.CLOSED])
         session.execute(insert(InvitationCompletion.__table__).values(invitation_id=invitation.id))
         session.execute(insert(Response.__table__).values(
             id=uuid.uuid4().hex, campaign_id=state.campaign_id, group_id=state.group_id, submitted_on=on or today(),
@@ -350,6 +357,8 @@ def submit(session: Session, token: object, *, campaign_id: int | None = None, o
     except IntegrityError:
         session.rollback()
         raise SurveyUnavailable(TokenOutcome.USED, MESSAGES[TokenOutcome.USED]) from None
+    except SurveyUnavailable:
+        raise
     except BaseException:
         session.rollback()
         raise
