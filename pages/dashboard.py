@@ -135,8 +135,10 @@ with tabs[1]:
             items = campaign.instrument.item_map()
             for item_id, texts in comments.items():
                 with st.expander(f"{md_escape(items[item_id].text)} ({len(texts)})", icon=":material/chat:"):
-                    for text in texts:
-                        st.text(text)  # people's words, never rendered as markup
+                    # a table cell shows people's words as plain text, never as markup, and a long list
+                    # stays one scrollable, searchable element
+                    st.dataframe(pd.DataFrame({"Comment": texts}), hide_index=True, width="stretch",
+                                 row_height=60 if max(map(len, texts)) > 120 else None)
         ipa = campaign.ipa_frame()
         crosshairs = campaign.ipa_crosshairs()
         if len(ipa) and crosshairs:

@@ -137,7 +137,8 @@ def test_dashboard_shows_typed_names_escaped(hostile):
     assert any(c.startswith(f"{md_escape(PAYLOAD)} · {md_escape('# ' + PAYLOAD)} · ") for c in captions)
     assert any(c.startswith(f"{md_escape('1. ' + PAYLOAD)} · ") for c in captions)
     assert any(m.value == f"##### Response rates — {md_escape('1. ' + PAYLOAD)}" for m in at.markdown)
-    comments = [t.value for t in at.text]  # people's comments: st.text, exactly as typed
+    # people's comments: cells of a one-column table, exactly as typed
+    comments = [c for d in at.dataframe if list(d.value.columns) == ["Comment"] for c in d.value["Comment"]]
     assert "<script>alert('x')</script> **faster** laptops" in comments
 
 

@@ -54,7 +54,9 @@ def _spec(chart, key: str, cache_owner: object | None) -> dict:
         if key in store:
             return store[key]
     built = chart() if callable(chart) and not isinstance(chart, alt.TopLevelMixin) else chart
-    spec = built.to_dict()
+    # Validating against the Vega-Lite schema costs more than building the chart; the builders are
+    # validated once in the tests (tests/test_charts.py), so the app skips it.
+    spec = built.to_dict(validate=False)
     # Draw at the chart's own size, as in the PNG/SVG, instead of letting Streamlit squeeze it.
     spec.setdefault("autosize", {"type": "pad"})
     if store is not None:

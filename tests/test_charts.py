@@ -1,0 +1,85 @@
+"""Chart builders: valid Vega-Lite (the app skips validation for speed, so it is checked here), the
+data they draw, and rendering to PNG/SVG with vl-convert."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from itcap import charts
+
+CAPS = [("a", "Business relationship management"), ("b", "Enterprise architecture"), ("c", "Service desk")]
+SERIES = {"Consensus": {"a": 2.0, "b": None, "c": 3.5}, "Supplier target": {"a": 2, "b": 1, "c": 3}}
+
+
+def _data(chart, mark: str, column: str) -> pd.DataFrame:
+    """The rows behind the first layer with this mark type whose data has ``column``."""
+    spec = chart.to_dict()  # validates against the Vega-Lite schema
+    datasets = spec["datasets"]
+    for layer in spec.get("layer", []):
+        kind = layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+        rows = pd.DataFrame(datasets[layer["data"]["name"]])
+        if kind == mark and column in rows.columns:
+            return rows
+    raise AssertionError(f"no {mark} layer with {column}")
+
+
+def test_radar_draws_one_closed_polygon_per_series_on_the_level_scale():
+    chart = charts.radar_chart(CAPS, SERIES, max_level=5, min_level=0)
+    lines = _data(chart, "line", "series")
+    lines = lines[lines["series"].isin(SERIES)]
+    for name in SERIES:
+        polygon = lines[lines["series"] == name].sort_values("step")
+        assert len(polygon) == len(CAPS) + 1
+        first, last = polygon.iloc[0], polygon.iloc[-1]
+        assert (first["x"], first["y"]) == pytest.approx((last["x"], last["y"])), "the polygon is closed"
+    consensus = lines[lines["series"] == "Consensus"].set_index("capability")
+    # radius = level / max level; the first spoke points straight up
+    assert math.hypot(consensus.loc["Service desk", "x"], consensus.loc["Service desk", "y"]) == pytest.approx(3.5 / 5)
+    assert consensus.loc["Business relationship management", "y"].iloc[0] == pytest.approx(2 / 5)
+    assert consensus.loc["Enterprise architecture", "level_text"] == "not rated"
+
+
+def test_gap_chart_marks_blockers_and_keeps_the_ranking():
+    gaps = pd.DataFrame({"rank": [1, 2], "capability": ["EA", "BRM"], "shortfall": [2.0, 1.0], "target": [3, 3],
+                         "consensus": ["1", "2"], "blocking": [True, False]})
+    spec = charts.gap_chart(gaps, "Business Partner").to_dict()
+    assert spec["encoding"]["y"]["sort"] == {"field": "rank", "order": "ascending"}
+    rows = pd.DataFrame(spec["datasets"][spec["data"]["name"]])
+    assert list(rows["kind"]) == ["More than one level short (blocks the mode)", "One level short or less"]
+
+
+def test_perception_chart_has_every_group_mean_and_a_verdict_per_scale():
+    frame = pd.DataFrame({"scale": ["Reliability", "Reliability", "Innovation", "Innovation"],
+                          "group": ["Business users", "IT staff"] * 2, "mean": [3.8, 3.9, 2.5, 3.1],
+                          "ci_low": [3.7, 3.7, 2.4, 2.9], "ci_high": [3.9, 4.1, 2.6, 3.3],
+                          "verdict": ["equivalent", "equivalent", "differs", "differs"], "order": [0, 0, 1, 1]})
+    spec = charts.perception_chart(frame, 1, 5).to_dict()
+    plot, verdicts = spec["hconcat"]
+    assert verdicts["mark"]["type"] == "text" and verdicts["encoding"]["text"]["field"] == "verdict"
+    assert plot["layer"][1]["encoding"]["x"]["scale"]["domain"] == [1, 5]
+
+
+def test_ipa_chart_puts_the_crosshairs_at_the_grand_means():
+    pairs = pd.DataFrame({"service": ["Logging on", "Network"], "group": ["Business users"] * 2, "importance": [4.6, 4.5],
+                          "performance": [3.1, 3.9], "quadrant": ["Concentrate here", "Keep up the good work"]})
+    spec = charts.ipa_chart(pairs, {"importance": 4.2, "performance": 3.4}, 1, 5).to_dict()
+    crosshair = pd.DataFrame(spec["datasets"][spec["layer"][0]["data"]["name"]])
+    assert crosshair.iloc[0].to_dict() == {"importance": 4.2, "performance": 3.4}
+
+
+@pytest.mark.parametrize("build", [
+    lambda: charts.radar_chart(CAPS, SERIES, 5, 0),
+    lambda: charts.response_rate_chart(pd.DataFrame({"group": ["IT staff"] * 3, "stage": ["invited", "started", "completed"],
+                                                     "count": [10, 6, 5]})),
+    lambda: charts.disagreement_heatmap(pd.DataFrame({"capability": ["EA", "EA"], "assessor": ["ana", "ben"], "level": [1.0, None],
+                                                      "spread": [0, 0], "flagged": [False, False], "order": [0, 0]}), 5),
+    lambda: charts.trend_chart(pd.DataFrame({"when": pd.to_datetime(["2025-01-01", "2026-01-01"]), "label": ["a", "b"],
+                                             "series": ["Supplier"] * 2, "value": [70.0, 90.0]}), "Attainment %", (0, 100)),
+])
+def test_every_chart_renders_to_png_and_svg(build):
+    chart = build()
+    chart.to_dict()  # valid Vega-Lite
+    png = charts.to_png(chart.to_dict(validate=False))
+    assert png.startswith(b"\x89PNG")
+    assert charts.to_svg(chart).lstrip().startswith("<svg")
