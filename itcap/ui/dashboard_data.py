@@ -11,7 +11,7 @@ import streamlit as st
 
 from assessment import service as assessment_service
 from itcap import insights
-from itcap.storage import session_scope
+from itcap.storage import database_url, session_scope
 from surveys.campaigns import list_campaigns
 
 
@@ -51,15 +51,21 @@ def _comments(campaign_id: int, exclude_flagged: bool, fingerprint: tuple) -> di
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _trends(fingerprint: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
     with session_scope() as session:
-        fingerprints = {c.id: insights.campaign_fingerprint(session, c.id) for c in list_campaigns(session)}
+        fingerprints = {c.id: _key(insights.campaign_fingerprint(session, c.id)) for c in list_campaigns(session)}
         return (insights.assessment_trend(session),
                 insights.campaign_trend(session, insight_of=lambda cid: _campaign(cid, (), False, fingerprints[cid])))
+
+
+def _key(fingerprint: tuple) -> tuple:
+    """A cache key: the data's fingerprint in this database (one process may serve one database, but
+    tests run many databases in one process, whose ids and counts can coincide)."""
+    return (database_url(), *fingerprint)
 
 
 def cached_assessment(assessment_id: int) -> insights.AssessmentInsight:
     with session_scope() as session:
         fingerprint = insights.assessment_fingerprint(session, assessment_id)
-    return _assessment(assessment_id, fingerprint)
+    return _assessment(assessment_id, _key(fingerprint))
 
 
 def cached_campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagged: bool | None = None) -> insights.CampaignInsight:
@@ -67,14 +73,14 @@ def cached_campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagg
         exclude_flagged = bool(st.session_state.get("dashboard_exclude_flagged", False))
     with session_scope() as session:
         fingerprint = insights.campaign_fingerprint(session, campaign_id)
-    return _campaign(campaign_id, mode_order, exclude_flagged, fingerprint)
+    return _campaign(campaign_id, mode_order, exclude_flagged, _key(fingerprint))
 
 
 def cached_trends() -> tuple[pd.DataFrame, pd.DataFrame]:
     with session_scope() as session:
         keys = [insights.assessment_fingerprint(session, a.id) for a in assessment_service.list_assessments(session)]
         keys += [insights.campaign_fingerprint(session, c.id) for c in list_campaigns(session)]
-    return _trends(tuple(keys))
+    return _trends(_key(tuple(keys)))
 
 
 def choose_assessment() -> int | None:
@@ -104,7 +110,7 @@ def cached_comments(campaign_id: int, exclude_flagged: bool) -> dict[str, list[s
     with session_scope() as session:
         fingerprint = insights.campaign_fingerprint(session, campaign_id)
     rng = random.SystemRandom()
-    return {item: rng.sample(texts, len(texts)) for item, texts in _comments(campaign_id, exclude_flagged, fingerprint).items()}
+    return {item: rng.sample(texts, len(texts)) for item, texts in _comments(campaign_id, exclude_flagged, _key(fingerprint)).items()}
 
 
 def report_bytes(assessment_id: int | None, campaign_id: int | None, fmt: str) -> bytes:
@@ -133,7 +139,7 @@ def warm_up() -> None:
             cached_campaign(campaigns[0].id, mode_order, exclude_flagged=False)
             with session_scope() as session:
                 fingerprint = insights.campaign_fingerprint(session, campaigns[0].id)
-            _comments(campaigns[0].id, False, fingerprint)
+            _comments(campaigns[0].id, False, _key(fingerprint))
         cached_trends()
     except Exception:  # noqa: BLE001 - a warm-up must never take the app down; the page computes on demand
         logging.getLogger(__name__).warning("dashboard warm-up failed", exc_info=True)
