@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pandas as pd
+from sqlalchemy import String, type_coerce
 from sqlmodel import Session, select
 
 from surveys.campaigns import campaign_instrument, get_campaign
@@ -127,16 +128,24 @@ def responses_frame(session: Session, campaign_id: int, *,
     """
     campaign = get_campaign(session, campaign_id)
     instrument = campaign_instrument(session, campaign)
-    query = select(Response.id, Response.group_id, Response.source, Response.submitted_on, Response.duration_seconds,
-                   Response.quality_flags, Response.answers_json).where(Response.campaign_id == campaign.id)
+    campaign_column = Response.campaign_id
+    if session.get_bind().dialect.name == "sqlite":
+        # Reading a whole campaign: a table scan is twice as fast as 50,000 lookups through the
+        # (campaign, group) index, which SQLite's planner prefers; "+ 0" keeps it off the index.
+        campaign_column = Response.campaign_id + 0
+    # submitted_on is read as stored and converted in one go below: SQLAlchemy's per-row date parsing
+    # on SQLite costs more than the rest of the fetch at 50,000 rows.
+    query = select(Response.id, Response.group_id, Response.source, type_coerce(Response.submitted_on, String),
+                   Response.duration_seconds, Response.quality_flags, Response.answers_json).where(campaign_column == campaign.id)
     if groups is not None:
         query = query.where(Response.group_id.in_(list(groups)))
     rows = session.execute(query.order_by(Response.group_id, Response.id)).all()
     item_ids = [item.id for item in instrument.items]
-    meta = pd.DataFrame(
-        [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows],
-        columns=["response_id", "group", "source", "submitted_on", "duration_seconds", "flags"],
-    )
+    # The answers' JSON text never goes into a DataFrame: turning 50,000 long strings into a string
+    # column costs more than decoding them.
+    meta = pd.DataFrame.from_records(
+        [r[:6] for r in rows], columns=["response_id", "group", "source", "submitted_on", "duration_seconds", "flags"])
+    meta["submitted_on"] = pd.to_datetime(meta["submitted_on"]).dt.date if len(meta) else meta["submitted_on"]
     # One JSON document for all rows, decoded by orjson: about three times faster than json.loads per
     # row, which matters at 50,000 responses (bench/bench_dashboard.py).
     decoded = orjson.loads("[" + ",".join(r[6] for r in rows) + "]") if rows else []
