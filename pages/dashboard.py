@@ -214,11 +214,11 @@ with tabs[4]:
 with tabs[5]:
     assessment_points, campaign_points = cached_trends()
     shown = False
-    if assessment_points["when"].nunique() > 1:
+    if assessment_points["label"].nunique() > 1:
         st.markdown("##### Attainment of each mode over assessments (%)")
         chart_with_downloads(charts.trend_chart(assessment_points, "Attainment %", (0, 100)), assessment_points, "attainment trend", "trend-a")
         shown = True
-    if campaign_points["when"].nunique() > 1:
+    if campaign_points["label"].nunique() > 1:
         st.markdown("##### Scale scores over survey campaigns")
         chart_with_downloads(charts.trend_chart(campaign_points, "Scale score"), campaign_points, "perception trend", "trend-c")
         shown = True

@@ -120,3 +120,20 @@ def test_dashboard_with_invitations_in_every_state(populated, db_url):
     assert "Where IT stands" in _texts(at)
     rates = [d.value for d in at.dataframe if "invited" in d.value.columns]
     assert rates and int(rates[0].loc[rates[0]["group"] == "Business users", "invited"].iloc[0]) == 12
+
+
+def test_trend_appears_with_a_second_assessment_and_campaign(populated, db_url):
+    import datetime as dt
+
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert any("A trend appears once there is more than one" in i.value for i in at.info)
+    builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2027, 10, 1), seed=5, uplift=1)
+    builders.perception_campaign(db_url, name="Perception survey 2027", seed=9)
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception
+    headings = [m.value for m in at.markdown]
+    assert "##### Attainment of each mode over assessments (%)" in headings
+    assert "##### Scale scores over survey campaigns" in headings
+    tables = [d.value for d in at.dataframe if {"when", "series", "value"} <= set(d.value.columns)]
+    attainment = next(t for t in tables if set(t["series"]) == {"Supplier", "Business Partner", "Business Leader"})
+    assert attainment["when"].nunique() == 2
