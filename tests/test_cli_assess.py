@@ -126,7 +126,6 @@ def test_position_with_overrides(tmp_path, model_file, capsys):
     assert code == 1 and "line 2: unknown capability 'nope'" in err and "line 3: level 9 is out of range" in err
 
 
-@pytest.mark.skipif(not default_model_path().exists(), reason="the shipped model is not there yet")
 def test_position_with_the_shipped_model(tmp_path, capsys):
     model = load_model_file(default_model_path())
     rng = np.random.default_rng(0)
