@@ -26,7 +26,6 @@ What is timed
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -42,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from itcap.migrate import upgrade  # noqa: E402
 from itcap.storage import dispose_engines, session_scope, today  # noqa: E402
 from surveys import campaigns, invitations  # noqa: E402
+from surveys.answers import pack_answers  # noqa: E402
 from surveys.imports import decode_csv, import_responses, parse_responses_csv  # noqa: E402
 from surveys.instrument import parse_instrument  # noqa: E402
 from surveys.quality import responses_frame  # noqa: E402
@@ -136,7 +136,7 @@ def run(url: str, label: str, args) -> None:
     def orm_responses():
         with session_scope(url) as s:
             submitted = today()
-            answers = json.dumps({f"q{i + 1}": 3 for i in range(args.items)})
+            answers = pack_answers(instrument, {f"q{i + 1}": 3 for i in range(args.items)})
             for _ in range(args.orm_responses):
                 s.add(Response(id=uuid.uuid4().hex, campaign_id=campaign_id, group_id="business", submitted_on=submitted,
                                answers_json=answers, source="import"))

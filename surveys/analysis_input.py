@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from itcap.validation import DocumentInvalid
+from surveys.answers import unpack_answers
 from surveys.instrument import Instrument
 from surveys.scoring import ANALYSED_TYPES, item_bounds
 
@@ -316,11 +317,9 @@ def responses_to_frame(records: Iterable[Any], instrument: Instrument, group_col
     """A responses DataFrame from stored responses, ready for :func:`prepare_responses`.
 
     Each record is a mapping or an object with ``group_id``, ``answers`` (a mapping item id →
-    value) or ``answers_json`` (its JSON text), and optionally ``quality_flags``. Only analysed
-    items become columns (text answers never enter the statistics).
+    value) or ``answers_json`` (as stored: :func:`surveys.answers.unpack_answers`), and optionally
+    ``quality_flags``. Only analysed items become columns (text answers never enter the statistics).
     """
-    import json
-
     analysed = _analysed_ids(instrument)
     groups: list[str] = []
     flags: list[str] = []
@@ -329,7 +328,7 @@ def responses_to_frame(records: Iterable[Any], instrument: Instrument, group_col
         get = record.get if isinstance(record, Mapping) else (lambda k, d=None, r=record: getattr(r, k, d))
         answers = get("answers")
         if answers is None:
-            answers = json.loads(get("answers_json") or "{}")
+            answers = unpack_answers(instrument, get("answers_json") or "{}")
         groups.append(get("group_id", get("group", "")))
         flags.append(get("quality_flags", "") or "")
         rows.append(answers)

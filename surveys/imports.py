@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import uuid
 from collections import Counter
@@ -36,7 +35,7 @@ from sqlmodel import Session
 from itcap import audit
 from itcap.storage import today
 from surveys import quality
-from surveys.answers import check_answer
+from surveys.answers import check_answer, pack_answers
 from surveys.campaigns import campaign_instrument, get_campaign
 from surveys.errors import SurveyError
 from surveys.instrument import Instrument, Item
@@ -259,7 +258,7 @@ def _store(session: Session, campaign_id: int, instrument: Instrument, rows: lis
         flagged.update(flags.split())
         by_group[group_id] += 1
         records.append({"id": uuid.uuid4().hex, "campaign_id": campaign_id, "group_id": group_id, "submitted_on": submitted,
-                        "duration_seconds": duration, "answers_json": json.dumps(answers, ensure_ascii=False),
+                        "duration_seconds": duration, "answers_json": pack_answers(instrument, answers),
                         "quality_flags": flags, "source": source})
     # In random-id order: the response table is stored by id (WITHOUT ROWID on SQLite), so inserting in
     # key order appends instead of splitting pages all over the table — 2–3× faster for 50,000 rows.

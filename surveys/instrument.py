@@ -117,6 +117,11 @@ class Instrument(_Strict):
     def items(self) -> list[Item]:
         return [item for section in self.sections for item in section.items]
 
+    @property
+    def item_ids(self) -> list[str]:
+        """Item ids in instrument order: the order of a stored response's answers."""
+        return [item.id for section in self.sections for item in section.items]
+
     def item(self, item_id: str) -> Item:
         for item in self.items:
             if item.id == item_id:

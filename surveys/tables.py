@@ -104,6 +104,6 @@ class Response(SQLModel, table=True):
     group_id: str = Field(max_length=64)
     submitted_on: dt.date  # a date, never a time
     duration_seconds: int | None = None  # for the "implausibly fast" data-quality flag
-    answers_json: str = Field(sa_column=Column(Text, nullable=False))  # {item_id: value}
+    answers_json: str = Field(sa_column=Column(Text, nullable=False))  # [value, …] in instrument item order (surveys.answers.pack_answers)
     quality_flags: str = Field(default="", max_length=200)  # space-separated flag names
     source: str = Field(default="web", max_length=20)  # web | import

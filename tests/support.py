@@ -335,3 +335,29 @@ def scratch_pg_database(admin_url: str, template: str | None = None) -> Iterator
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def stored_answers(url: str | None, campaign_id: int, *columns: str) -> list[tuple]:
+    """Each stored response of a campaign as (answers as {item_id: value}, *columns) — answers are
+    stored packed in instrument order (surveys.answers.pack_answers)."""
+    from sqlalchemy import text
+
+    from itcap.storage import session_scope
+    from surveys.answers import unpack_answers
+    from surveys.campaigns import campaign_instrument
+
+    extra = "".join(f", {c}" for c in columns)
+    with session_scope(url) as s:
+        instrument = campaign_instrument(s, campaign_id)
+        rows = s.execute(text(f"SELECT answers_json{extra} FROM response WHERE campaign_id = :c"), {"c": campaign_id}).all()
+    return [(unpack_answers(instrument, row[0]), *row[1:]) for row in rows]
+
+
+def unpacked(stored: str, campaign_id: int, url: str | None = None) -> dict:
+    """One stored response's answers_json as {item_id: value}."""
+    from itcap.storage import session_scope
+    from surveys.answers import unpack_answers
+    from surveys.campaigns import campaign_instrument
+
+    with session_scope(url) as s:
+        return unpack_answers(campaign_instrument(s, campaign_id), stored)

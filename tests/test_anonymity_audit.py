@@ -47,6 +47,7 @@ from surveys.imports import add_responses
 from surveys.invitations import hash_token
 from surveys.quality import responses_frame
 from surveys.stats import suppressed_groups
+from tests.support import stored_answers
 from tests.survey_testdata import INSTRUMENT_YAML, invite, make_campaign
 
 # -- 1. schema ---------------------------------------------------------------------------------------------
@@ -123,9 +124,8 @@ def submitted(any_db_url):
 
 
 def _responses_by_marker(url: str, campaign_id: int, extra: str = "") -> dict[int, tuple]:
-    with session_scope(url) as s:
-        rows = s.execute(text(f"SELECT id, answers_json{extra} FROM response WHERE campaign_id = :c"), {"c": campaign_id}).all()
-    return {json.loads(row[1])["logon_minutes"]: (row[0], *row[2:]) for row in rows}
+    columns = ("id", *(c.strip() for c in extra.split(",") if c.strip()))
+    return {answers["logon_minutes"]: tuple(rest) for answers, *rest in stored_answers(url, campaign_id, *columns)}
 
 
 def _rho(a, b) -> float:

@@ -8,7 +8,6 @@ go to test-artifacts/ for a human to look at.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -19,7 +18,7 @@ from itcap.storage import dispose_engines, session_scope
 from surveys import campaigns, invitations, respondent
 from surveys.store import ensure_default_instrument
 from surveys.tables import Invitation, InvitationCompletion, Response, SurveyDraft
-from tests.support import ROOT, StreamlitServer, wait_for_app
+from tests.support import ROOT, StreamlitServer, unpacked, wait_for_app
 from tests.survey_testdata import complete, invite, make_campaign
 
 pytestmark = pytest.mark.browser
@@ -223,7 +222,7 @@ def test_complete_the_shipped_survey_from_an_invitation_link(server, page):
 
     # Exactly one response, and nothing in it or about it leads back to the invitation.
     (response,) = _responses(server, campaign_id)
-    answers = json.loads(response.answers_json)
+    answers = unpacked(response.answers_json, campaign_id, server.db_url)
     assert len(answers) >= 35 and answers["logon_minutes"] == 4
     assert set(Response.__table__.columns.keys()) == {
         "id", "campaign_id", "group_id", "submitted_on", "duration_seconds", "answers_json", "quality_flags", "source"}

@@ -48,6 +48,7 @@ from tests.support import (
     choose,
     click_then,
     scratch_pg_database,
+    stored_answers,
     survey_link,
     wait_for_app,
     wait_text,
@@ -74,9 +75,7 @@ def _counts(url: str, campaign_id: int) -> dict[str, int]:
 
 
 def _answers(url: str, campaign_id: int) -> list[dict]:
-    with session_scope(url) as s:
-        stored = s.scalars(select(Response.answers_json).where(Response.campaign_id == campaign_id))
-        return [json.loads(answers) for answers in stored]
+    return [answers for (answers,) in stored_answers(url, campaign_id)]
 
 
 def _through(proxy: TcpProxy, url: str) -> str:

@@ -16,7 +16,6 @@ import base64
 import csv
 import html
 import io
-import json
 import re
 
 import pandas as pd
@@ -32,7 +31,7 @@ from itcap.ui.text import md_code, md_escape
 from surveys import exports
 from surveys.imports import add_responses, import_responses
 from tests import builders
-from tests.support import app_test
+from tests.support import app_test, stored_answers
 
 PAYLOAD = "<script>alert('x')</script> **bold** _em_ [link](https://evil.example/x) ![img](https://evil.example/t.png) :red[red] $x^2$ ~~s~~ `c`"
 # What must never reach a markdown element unescaped.
@@ -256,8 +255,8 @@ def test_csv_is_verbatim_privileged_only_and_round_trips(formula_campaign):
         copy = create_campaign(session, instrument_id=instrument_id, name="copy", actor="test")
         open_campaign(session, copy.id, "test")
         import_responses(session, copy.id, privileged, actor="test")
-        stored = [json.loads(a).get(item_id) for (a,) in session.execute(
-            text("SELECT answers_json FROM response WHERE campaign_id = :c"), {"c": copy.id})]
+        copy_id = copy.id
+    stored = [answers.get(item_id) for (answers,) in stored_answers(None, copy_id)]
     assert set(FORMULAS) <= set(stored)
 
 

@@ -23,11 +23,9 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select
 
 from itcap.bootstrap import bootstrap
-from itcap.storage import dispose_engines, session_scope
-from surveys.tables import Response
+from itcap.storage import dispose_engines
 from tests.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -36,6 +34,7 @@ from tests.support import (
     SHORT_SURVEY_THANKS,
     SHORT_SURVEY_YAML,
     StreamlitServer,
+    stored_answers,
     survey_link,
 )
 from tests.survey_testdata import invite, make_campaign
@@ -163,8 +162,6 @@ def test_twenty_browser_respondents_at_the_same_time(tmp_path, browser):
           f"p95 {submit[-1 - len(submit) // 20]:.1f} s; journey p50 {journey[len(journey) // 2]:.1f} s, "
           f"max {journey[-1]:.1f} s; wall {wall:.1f} s")
 
-    with session_scope(url) as s:
-        stored = [json.loads(answers) for answers in
-                  s.scalars(select(Response.answers_json).where(Response.campaign_id == campaign_id))]
+    stored = [answers for (answers,) in stored_answers(url, campaign_id)]
     expected = [{"rel1": a, "rel2": b, "par1": c} for a, b, c in answers]
     assert sorted(stored, key=json.dumps) == sorted(expected, key=json.dumps)  # each once, none lost, none mixed up

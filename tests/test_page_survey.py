@@ -7,7 +7,6 @@ and opening the link again.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 
 import pytest
@@ -18,7 +17,7 @@ from itcap.storage import dispose_engines, session_scope
 from itcap.ui import survey_widgets as sw
 from surveys import campaigns, invitations, respondent
 from surveys.tables import Response
-from tests.support import app_test
+from tests.support import app_test, unpacked
 from tests.survey_testdata import INSTRUMENT_YAML, complete, invite, make_campaign
 
 HOSTILE = '<script>alert("x")</script> <b>bold?</b> **not bold** [link](http://example.com)'
@@ -270,7 +269,7 @@ def test_submit_shows_the_thank_you_and_the_link_is_then_used(setup):
     assert [s.value for s in at.success] == ["Thank you for taking part."]
     assert not at.button
     (response,) = _responses(setup["url"])
-    assert json.loads(response.answers_json)["comments"] == HOSTILE
+    assert unpacked(response.answers_json, response.campaign_id, setup["url"])["comments"] == HOSTILE
     at.run()  # any later run of the same tab still thanks the respondent
     assert [s.value for s in at.success] == ["Thank you for taking part."]
 

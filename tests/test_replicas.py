@@ -48,6 +48,7 @@ from tests.support import (
     click_then,
     free_port,
     scratch_pg_database,
+    stored_answers,
     survey_link,
     wait_for_app,
     wait_text,
@@ -161,9 +162,7 @@ def test_surveys_through_two_replicas_land_exactly_once(replicas, browser):
     assert completed == 4
     assert _count(pg_url, Response, Response.campaign_id == campaign_id) == completed
     assert _count(pg_url, InvitationCompletion, InvitationCompletion.invitation_id.in_(invitation_ids)) == completed
-    with session_scope(pg_url) as s:
-        stored = [json.loads(answers) for answers in
-                  s.scalars(select(Response.answers_json).where(Response.campaign_id == campaign_id))]
+    stored = [answers for (answers,) in stored_answers(pg_url, campaign_id)]
     key = json.dumps
     assert sorted(stored, key=key) == sorted(expected, key=key)
     for server in (a, b):

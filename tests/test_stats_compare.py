@@ -11,13 +11,14 @@ import pingouin as pg
 import pytest
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
-from tests.test_stats_support import instrument, random_responses
 
 from surveys.analysis_input import AnalysisInputError, responses_to_frame
+from surveys.answers import pack_answers
 from surveys.ipa import quadrant
 from surveys.reliability import cronbach_alpha
 from surveys.scoring import reverse_code, scale_scores
 from surveys.stats import compare_groups, responses_fingerprint, suppressed_groups, verdict
+from tests.test_stats_support import instrument, random_responses
 
 TOL = 1e-9
 CONTRACT_KEYS = ["id", "n_a", "n_b", "mean_a", "mean_b", "sd_a", "sd_b", "welch_t", "welch_df", "welch_p", "hedges_g",
@@ -356,10 +357,12 @@ def test_responses_to_frame_from_stored_records(inst):
     records = [
         {"group_id": "business", "answers": {"q1": 4, "q2": 5, "comment": "<b>hi</b>"}, "quality_flags": ""},
         {"group_id": "it", "answers_json": json.dumps({"q1": 2, "logon_minutes": 7.5}), "quality_flags": "too_fast"},
+        {"group_id": "it", "answers_json": pack_answers(inst, {"q1": 3, "logon_minutes": 9}), "quality_flags": ""},
     ]
     frame = responses_to_frame(records, inst)
-    assert list(frame["group"]) == ["business", "it"] and frame.loc[1, "logon_minutes"] == 7.5
-    assert "comment" not in frame.columns and list(frame["quality_flags"]) == ["", "too_fast"]
+    assert list(frame["group"]) == ["business", "it", "it"] and frame.loc[1, "logon_minutes"] == 7.5
+    assert frame.loc[2, "q1"] == 3 and frame.loc[2, "logon_minutes"] == 9
+    assert "comment" not in frame.columns and list(frame["quality_flags"]) == ["", "too_fast", ""]
     assert np.isnan(frame.loc[0, "n1"])
 
 

@@ -1,6 +1,5 @@
 """Importing responses from CSV: every bad case with its line number, all or nothing."""
 
-import json
 
 import pytest
 from sqlalchemy import select
@@ -8,6 +7,7 @@ from sqlalchemy import select
 from itcap.storage import session_scope
 from surveys.imports import MAX_REPORTED_PROBLEMS, ImportInvalid, import_responses
 from surveys.tables import Response
+from tests.support import unpacked
 from tests.survey_testdata import make_campaign
 
 GOOD = (
@@ -42,10 +42,10 @@ def test_codes_labels_and_group_names_are_imported(any_db_url):
     assert (result.imported, result.by_group, result.flagged) == (3, {"business": 1, "it_staff": 2},
                                                                  {"straightline": 1, "out_of_range": 1})
     rows = _stored(any_db_url)
-    business = json.loads(rows[0].answers_json)
+    business = unpacked(rows[0].answers_json, campaign_id, any_db_url)
     assert business == {"rel1": 4, "rel2": 4, "rel3": 1, "rel4": 3, "logon_minutes": 5, "par1": 4, "directorate": 1,
                         "comments": "Fine"}
-    it_rows = [json.loads(r.answers_json) for r in rows[1:]]
+    it_rows = [unpacked(r.answers_json, campaign_id, any_db_url) for r in rows[1:]]
     assert {"rel1": 2, "rel2": 2, "rel3": 2, "rel4": 2, "logon_minutes": 250, "par1": 1, "itp1": 5, "directorate": 3} in it_rows
     assert {"rel1": 1, "par1": 2, "itp1": 3, "comments": "two\nlines"} in it_rows
     assert all(r.source == "import" and r.duration_seconds is None and len(r.id) == 32 for r in rows)
@@ -57,7 +57,7 @@ def test_html_and_script_are_kept_verbatim(db_url):
     campaign_id = make_campaign(db_url)
     script = '<script>alert(1)</script> =HYPERLINK("x") <b>bold</b>'
     _import(db_url, campaign_id, 'group,rel1,comments\nbusiness,3,"' + script.replace('"', '""') + '"\n')
-    assert json.loads(_stored(db_url)[0].answers_json)["comments"] == script
+    assert unpacked(_stored(db_url)[0].answers_json, campaign_id, db_url)["comments"] == script
 
 
 def test_export_columns_are_ignored_and_bom_and_semicolons_accepted(db_url):

@@ -8,7 +8,7 @@ from sqlalchemy import insert
 
 from itcap.storage import session_scope, today
 from surveys import quality
-from surveys.answers import check_answer, display_answer
+from surveys.answers import check_answer, display_answer, pack_answers, unpack_answers
 from surveys.instrument import parse_instrument
 from surveys.tables import Response
 from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
@@ -42,7 +42,7 @@ def test_fast_threshold_is_a_third_of_the_median():
 
 def _add(campaign_id, group, duration, source="web", flags="", answers=None):
     return {"id": uuid.uuid4().hex, "campaign_id": campaign_id, "group_id": group, "submitted_on": today(),
-            "duration_seconds": duration, "answers_json": json.dumps(answers or {"rel1": 3}), "quality_flags": flags,
+            "duration_seconds": duration, "answers_json": pack_answers(INSTRUMENT, answers or {"rel1": 3}), "quality_flags": flags,
             "source": source}
 
 
@@ -79,6 +79,41 @@ def test_responses_frame_shape(db_url):
     assert list(frame.columns[:5]) == ["group", "source", "submitted_on", "duration_seconds", "flags"]
     assert frame.index.name == "response_id" and frame["rel1"].iloc[0] == 4.0 and frame["comments"].iloc[0] == "<i>hi</i>"
     assert frame["rel2"].isna().all() and frame["comments"].dtype == object
+
+
+def test_answers_are_stored_packed_in_instrument_order():
+    packed = pack_answers(INSTRUMENT, {"comments": "<i>hi</i>", "rel2": 5})
+    values = json.loads(packed)
+    assert len(values) == len(INSTRUMENT.items) and values[INSTRUMENT.item_ids.index("rel2")] == 5
+    assert values.count(None) == len(values) - 2
+    assert unpack_answers(INSTRUMENT, packed) == {"rel2": 5, "comments": "<i>hi</i>"}
+    with pytest.raises(ValueError, match="nope"):
+        pack_answers(INSTRUMENT, {"rel1": 3, "nope": 1})
+    with pytest.raises(ValueError, match="2 answers where the instrument has"):
+        unpack_answers(INSTRUMENT, "[1, 2]")
+
+
+def test_rows_written_before_packing_are_still_read(any_db_url):
+    """During a rolling upgrade a replica still on the old code may write an answers object after
+    migration 0005 has run: the reader takes both forms, and gives the same frame."""
+    campaign_id = make_campaign(any_db_url)
+    answers = {"rel1": 4, "rel2": 2, "logon_minutes": 12, "comments": "ok"}
+    old_style = {**_add(campaign_id, "business", 300), "answers_json": json.dumps(answers)}
+    with session_scope() as s:
+        s.execute(insert(Response.__table__), [old_style, _add(campaign_id, "business", 300, answers=answers)])
+    with session_scope() as s:
+        frame = quality.responses_frame(s, campaign_id)
+    columns = ["rel1", "rel2", "rel3", "logon_minutes", "comments"]
+    assert frame[columns].iloc[0].tolist()[:2] == [4.0, 2.0]
+    assert frame[columns].iloc[0].equals(frame[columns].iloc[1])
+
+
+def test_a_response_that_does_not_fit_the_instrument_is_reported(db_url):
+    campaign_id = make_campaign(db_url)
+    with session_scope() as s:
+        s.execute(insert(Response.__table__), [{**_add(campaign_id, "business", 300), "answers_json": "[1, 2, 3]"}])
+    with session_scope() as s, pytest.raises(ValueError, match="do not match the campaign's instrument"):
+        quality.responses_frame(s, campaign_id)
 
 
 def test_empty_campaign_gives_an_empty_frame(db_url):

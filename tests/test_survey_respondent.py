@@ -1,6 +1,5 @@
 """The respondent's journey through the service API: load, begin, save, resume, review, submit."""
 
-import json
 
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +9,7 @@ from surveys import campaigns, respondent
 from surveys.invitations import TokenOutcome
 from surveys.respondent import SurveyUnavailable
 from surveys.tables import Invitation, InvitationCompletion, Response, SurveyDraft
+from tests.support import unpacked
 from tests.survey_testdata import complete, invite, make_campaign
 
 
@@ -143,7 +143,7 @@ def test_submit_writes_one_anonymous_response_and_ends_the_draft(survey):
         (response,) = s.execute(select(Response)).scalars().all()
         assert response.campaign_id == campaign_id and response.group_id == "business" and response.source == "web"
         assert response.submitted_on == today() and 0 <= response.duration_seconds < 60
-        assert json.loads(response.answers_json) == {"rel1": 4, "rel2": 4, "rel3": 4, "rel4": 4, "logon_minutes": 7,
+        assert unpacked(response.answers_json, campaign_id) == {"rel1": 4, "rel2": 4, "rel3": 4, "rel4": 4, "logon_minutes": 7,
                                                      "par1": 5, "comments": script}
         assert response.quality_flags == "straightline"
         assert s.execute(select(func.count()).select_from(SurveyDraft)).scalar_one() == 0

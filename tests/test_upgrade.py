@@ -199,6 +199,21 @@ def _snapshot(url: str) -> dict[str, list[tuple]]:
     return out
 
 
+def _answers_unpacked(snapshot: dict[str, list[tuple]], url: str) -> dict[str, list[tuple]]:
+    """The snapshot with each response's answers as {item_id: value}, whichever way they are stored
+    (an object before migration 0005, an array in instrument order from it on)."""
+    from surveys.answers import unpack_answers
+    from surveys.campaigns import campaign_instrument
+
+    with session_scope(url) as session:
+        def row(values: tuple) -> tuple:
+            fields = dict(values)
+            fields["answers_json"] = unpack_answers(campaign_instrument(session, fields["campaign_id"]), fields["answers_json"])
+            return tuple(fields.items())
+
+        return {**snapshot, "response": [row(values) for values in snapshot.get("response", [])]}
+
+
 def _plain(row) -> tuple:
     values = []
     for value in row:
@@ -260,8 +275,11 @@ def test_from_the_survey_release_to_head(empty_url):
 
     upgrade(url)
     after = _snapshot(url)
-    for table, rows in before.items():
-        assert after[table] == rows, f"{table} changed in the upgrade"
+    stored = [json.loads(dict(row)["answers_json"]) for row in after["response"]]
+    assert stored and all(isinstance(answers, list) for answers in stored)  # packed by migration 0005
+    before_answers, after_answers = _answers_unpacked(before, url), _answers_unpacked(after, url)
+    for table, rows in before_answers.items():
+        assert after_answers[table] == rows, f"{table} changed in the upgrade"
     engine = get_engine(url)
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
@@ -309,6 +327,6 @@ def test_downgrade_of_the_storage_order_keeps_the_data(empty_url):
 
     downgrade(url, "0002")
     assert current_revision(url) == "0002"
-    assert _snapshot(url) == before
+    assert _snapshot(url) == before  # the answers too: objects again, keys in instrument order
     upgrade(url)
-    assert _snapshot(url) == before
+    assert _answers_unpacked(_snapshot(url), url) == _answers_unpacked(before, url)
