@@ -1,7 +1,7 @@
 """Benchmark: the full group comparison on 50,000 respondents × 40 items against the obvious
 alternative, a per-item pingouin loop (mwu, ttest, tost, compute_effsize).
 
-    /tmp/venv/bin/python bench/bench_analysis.py [--respondents 50000] [--items 40] [--subset 20000] [--repeat 5] [--skip-pingouin]
+    .venv/bin/python bench/bench_analysis.py [--respondents 50000] [--items 40] [--subset 20000] [--repeat 5] [--skip-pingouin]
 
 What is timed
 -------------

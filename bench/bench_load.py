@@ -1,8 +1,8 @@
 r"""Benchmark: a survey window's rush — many respondents answering and submitting at the same moment.
 
-    /tmp/venv/bin/python bench/bench_load.py [--respondents 1000] [--threads 12] [--duplicates 100] [--serial 200]
+    .venv/bin/python bench/bench_load.py [--respondents 1000] [--threads 12] [--duplicates 100] [--serial 200]
     ITCAP_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
-        /tmp/venv/bin/python bench/bench_load.py
+        .venv/bin/python bench/bench_load.py
 
 SQLite always (a fresh file in a temporary directory); PostgreSQL too when ITCAP_BENCH_DATABASE_URL
 is set: a scratch database is created from it, migrated, and dropped afterwards.
