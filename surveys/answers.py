@@ -12,19 +12,32 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+import orjson
 
 from surveys.instrument import Instrument, Item
 
 
+def answer_packer(instrument: Instrument) -> Callable[[Mapping[str, Any]], str]:
+    """:func:`pack_answers` for one instrument, for packing many responses (an import of 50,000)."""
+    ids = instrument.item_ids
+    known = frozenset(ids)
+
+    def pack(answers: Mapping[str, Any]) -> str:
+        if not known.issuperset(answers):  # would be lost silently otherwise; callers check answers first
+            unknown = sorted(set(answers) - known)
+            raise ValueError(f"answers to items the instrument does not have: {', '.join(unknown)}")
+        # orjson: compact, UTF-8 as given, 20× faster than json.dumps; answers are finite numbers and text
+        return orjson.dumps([answers.get(item_id) for item_id in ids]).decode()
+
+    return pack
+
+
 def pack_answers(instrument: Instrument, answers: Mapping[str, Any]) -> str:
     """A submitted response's answers as stored: a JSON array in instrument item order, null = not answered."""
-    ids = instrument.item_ids
-    unknown = set(answers) - set(ids)
-    if unknown:  # would be lost silently otherwise; the callers check answers first, so this is a bug
-        raise ValueError(f"answers to items the instrument does not have: {', '.join(sorted(unknown))}")
-    return json.dumps([answers.get(item_id) for item_id in ids], ensure_ascii=False, separators=(",", ":"))
+    return answer_packer(instrument)(answers)
 
 
 def unpack_answers(instrument: Instrument, stored: str) -> dict[str, Any]:
