@@ -361,3 +361,21 @@ def unpacked(stored: str, campaign_id: int, url: str | None = None) -> dict:
 
     with session_scope(url) as s:
         return unpack_answers(campaign_instrument(s, campaign_id), stored)
+
+
+@contextlib.contextmanager
+def database_copy(template: Path | str, tmp_path: Path, monkeypatch) -> Iterator[str]:
+    """A private copy of a prepared SQLite database that the app under test uses (ITCAP_DATABASE_URL);
+    each test gets its own, so tests cannot see each other's writes. Yields the copy's URL."""
+    import shutil
+
+    from itcap.storage import dispose_engines
+
+    target = Path(tmp_path) / "itcap.db"
+    shutil.copyfile(template, target)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("ITCAP_DATABASE_URL", url)
+    try:
+        yield url
+    finally:
+        dispose_engines()

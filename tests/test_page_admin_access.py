@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from itcap.storage import dispose_engines, utcnow
 from itcap.ui.auth import SESSION_ACCOUNT, SESSION_LOGIN_AT, SESSION_SEEN_AT
 from tests.builders import people
-from tests.support import ROOT, app_test
+from tests.support import ROOT, app_test, database_copy
 
 PAGES = {
     "pages/admin_accounts.py": "Accounts",
@@ -35,11 +35,8 @@ def fresh(sqlite_template, tmp_path_factory):
 @pytest.fixture
 def setup(fresh, tmp_path, monkeypatch):
     path, ids = fresh
-    target = tmp_path / "itcap.db"
-    shutil.copyfile(path, target)
-    monkeypatch.setenv("ITCAP_DATABASE_URL", f"sqlite:///{target}")
-    yield ids
-    dispose_engines()
+    with database_copy(path, tmp_path, monkeypatch):
+        yield ids
 
 
 def _direct(account_id: int, page: str) -> AppTest:

@@ -11,7 +11,7 @@ from itcap import accounts, audit
 from itcap.bootstrap import bootstrap
 from itcap.storage import dispose_engines, session_scope
 from tests.builders import PASSWORD, people
-from tests.support import app_test
+from tests.support import app_test, database_copy
 
 PAGE = "pages/admin_accounts.py"
 
@@ -28,12 +28,8 @@ def populated(sqlite_template, tmp_path_factory):
 @pytest.fixture
 def setup(populated, tmp_path, monkeypatch):
     path, ids = populated
-    target = tmp_path / "itcap.db"
-    shutil.copyfile(path, target)
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("ITCAP_DATABASE_URL", url)
-    yield {"url": url, **ids}
-    dispose_engines()
+    with database_copy(path, tmp_path, monkeypatch) as url:
+        yield {"url": url, **ids}
 
 
 def _page(setup):

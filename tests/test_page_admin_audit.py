@@ -14,7 +14,7 @@ from itcap.audit import AuditEntry
 from itcap.storage import dispose_engines, session_scope
 from tests import download_capture
 from tests.builders import people
-from tests.support import app_test
+from tests.support import app_test, database_copy
 
 downloads = download_capture.downloads  # fixture: what the download buttons serve
 PAGE = "pages/admin_audit.py"
@@ -38,12 +38,8 @@ def populated(sqlite_template, tmp_path_factory):
 @pytest.fixture
 def setup(populated, tmp_path, monkeypatch):
     path, ids = populated
-    target = tmp_path / "itcap.db"
-    shutil.copyfile(path, target)
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("ITCAP_DATABASE_URL", url)
-    yield {"url": url, **ids}
-    dispose_engines()
+    with database_copy(path, tmp_path, monkeypatch) as url:
+        yield {"url": url, **ids}
 
 
 def test_lists_entries_newest_first_with_who_what_target_when(setup):

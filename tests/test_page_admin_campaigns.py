@@ -23,7 +23,7 @@ from surveys.instrument import load_default_instrument
 from surveys.tables import Invitation, Response
 from tests import download_capture
 from tests.builders import people, perception_campaign
-from tests.support import app_test
+from tests.support import app_test, database_copy
 
 downloads = download_capture.downloads  # fixture: what the download buttons serve
 PAGE = "pages/admin_campaigns.py"
@@ -44,13 +44,9 @@ def populated(sqlite_template, tmp_path_factory):
 @pytest.fixture
 def setup(populated, tmp_path, monkeypatch):
     path, ids = populated
-    target = tmp_path / "itcap.db"
-    shutil.copyfile(path, target)
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("ITCAP_DATABASE_URL", url)
     monkeypatch.setenv("ITCAP_PUBLIC_URL", "https://survey.example.org")
-    yield {"url": url, **ids}
-    dispose_engines()
+    with database_copy(path, tmp_path, monkeypatch) as url:
+        yield {"url": url, **ids}
 
 
 def _page(setup, account="admin"):

@@ -13,7 +13,7 @@ from itcap import accounts
 from itcap.bootstrap import bootstrap
 from itcap.storage import dispose_engines, session_scope, utcnow
 from itcap.ui.auth import SESSION_ACCOUNT, SESSION_LOGIN_AT, SESSION_SEEN_AT
-from tests.support import ROOT, app_test
+from tests.support import ROOT, app_test, database_copy
 
 PASSWORD = "correct horse battery"
 PAGE = "pages/consensus.py"
@@ -61,12 +61,8 @@ def populated(sqlite_template, tmp_path_factory):
 @pytest.fixture
 def setup(populated, tmp_path, monkeypatch):
     path, info = populated
-    target = tmp_path / "itcap.db"
-    shutil.copyfile(path, target)
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("ITCAP_DATABASE_URL", url)
-    yield {**info, "url": url}
-    dispose_engines()
+    with database_copy(path, tmp_path, monkeypatch) as url:
+        yield {**info, "url": url}
 
 
 def _direct(account_id: int) -> AppTest:

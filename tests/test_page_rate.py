@@ -12,7 +12,7 @@ from assessment import service
 from itcap import accounts
 from itcap.bootstrap import bootstrap
 from itcap.storage import dispose_engines, session_scope
-from tests.support import ROOT, app_test
+from tests.support import ROOT, app_test, database_copy
 
 PASSWORD = "correct horse battery"
 PAGE = "pages/rate.py"
@@ -47,12 +47,8 @@ def populated(sqlite_template, tmp_path_factory):
 @pytest.fixture
 def setup(populated, tmp_path, monkeypatch):
     path, info = populated
-    target = tmp_path / "itcap.db"
-    shutil.copyfile(path, target)
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("ITCAP_DATABASE_URL", url)
-    yield {**info, "url": url}
-    dispose_engines()
+    with database_copy(path, tmp_path, monkeypatch) as url:
+        yield {**info, "url": url}
 
 
 def _keys(setup, capability_id):

@@ -17,7 +17,7 @@ from itcap.storage import dispose_engines, session_scope
 from itcap.ui import survey_widgets as sw
 from surveys import campaigns, invitations, respondent
 from surveys.tables import Response
-from tests.support import app_test, unpacked
+from tests.support import app_test, database_copy, unpacked
 from tests.survey_testdata import INSTRUMENT_YAML, complete, invite, make_campaign
 
 HOSTILE = '<script>alert("x")</script> <b>bold?</b> **not bold** [link](http://example.com)'
@@ -43,12 +43,8 @@ def populated(sqlite_template, tmp_path_factory):
 @pytest.fixture
 def setup(populated, tmp_path, monkeypatch):
     path, ids = populated
-    target = tmp_path / "itcap.db"
-    shutil.copyfile(path, target)
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("ITCAP_DATABASE_URL", url)
-    yield {**ids, "url": url}
-    dispose_engines()
+    with database_copy(path, tmp_path, monkeypatch) as url:
+        yield {**ids, "url": url}
 
 
 def _open(token: str):
