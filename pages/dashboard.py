@@ -9,7 +9,7 @@ from itcap import charts, insights
 from itcap.accounts import ADMIN, LEADERSHIP
 from itcap.ui import auth
 from itcap.ui.dashboard_data import (
-    cached_assessment, cached_campaign, cached_comments, cached_trends, choose_assessment, choose_campaign, report_bytes,
+    cached_assessment, cached_campaign, cached_comments, cached_trends, choose_assessment, choose_campaign, live_note, report_bytes,
 )
 from itcap.ui.data_downloads import assessment_downloads, campaign_downloads
 from itcap.ui.downloads import chart_with_downloads, table_with_download
@@ -68,7 +68,7 @@ with perceived.container(border=True):
         st.subheader(md_escape(reading_name[0].upper() + reading_name[1:]))
         st.caption("The highest mode whose survey scales all average at least 3.5 of 5 (mean of the group means), "
                    "with every lower mode supported too.")
-        st.caption(f"{md_escape(campaign.campaign.name)} · {campaign.n_responses:,} responses")
+        st.caption(f"{md_escape(campaign.campaign.name)} · {campaign.n_responses:,} responses" + live_note(campaign.campaign.status))
         if assessment is not None:
             if campaign.reading.position == assessment.result.position:
                 st.success("The survey agrees with the assessment.", icon=":material/check_circle:")
@@ -207,6 +207,8 @@ with tabs[4]:
         st.info("No survey campaign yet.")
     else:
         st.markdown(f"##### Response rates — {md_escape(campaign.campaign.name)}")
+        if note := live_note(campaign.campaign.status):
+            st.caption(note.removeprefix(" · ").capitalize() + ".")
         chart_with_downloads(lambda: charts.response_rate_chart(campaign.rates_frame()), campaign.rates_table(), "response rates",
                              "rates", cache_owner=campaign)
 

@@ -137,3 +137,49 @@ def test_trend_appears_with_a_second_assessment_and_campaign(populated, db_url):
     tables = [d.value for d in at.dataframe if {"when", "series", "value"} <= set(d.value.columns)]
     attainment = next(t for t in tables if set(t["series"]) == {"Supplier", "Business Partner", "Business Leader"})
     assert attainment["when"].nunique() == 2
+
+
+def test_an_open_campaign_s_figures_are_held_for_the_refresh_interval(populated, db_url, monkeypatch):
+    """While responses stream in, the dashboard recomputes at most once per interval — but a closed
+    campaign or a changed reporting threshold shows at once."""
+    from itcap.storage import session_scope
+    from itcap.ui import dashboard_data
+    from surveys.campaigns import close_campaign, list_campaigns
+    from surveys.imports import add_responses
+    from surveys.tables import Campaign
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(dashboard_data.time, "time", lambda: now[0])
+    monkeypatch.setenv("ITCAP_LIVE_REFRESH_SECONDS", "60")
+
+    def key() -> tuple:
+        with session_scope() as s:
+            return dashboard_data._campaign_fingerprint(s, campaign_id)
+
+    def add_one():
+        with session_scope() as s:
+            add_responses(s, campaign_id, [{"group": "business", "answers": {"rel_available": 4}}], actor="test")
+
+    with session_scope() as s:
+        campaign_id = list_campaigns(s)[0].id
+    first = key()
+    add_one()
+    assert key() == first  # held: same interval
+    now[0] += 61
+    assert key() != first and key()[1] == first[1] + 1  # the next interval sees the new response
+    held = key()
+    add_one()
+    with session_scope() as s:
+        s.get(Campaign, campaign_id).min_group_size = 7
+    assert key()[3] == 7 and key()[1] == held[1] + 1  # a new threshold is never held back
+    monkeypatch.setenv("ITCAP_LIVE_REFRESH_SECONDS", "0")
+    add_one()
+    assert key()[1] == held[1] + 2  # 0 switches the hold off
+    monkeypatch.setenv("ITCAP_LIVE_REFRESH_SECONDS", "60")
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert "the campaign is open: figures refresh every minute" in _texts(at)
+    with session_scope() as s:
+        close_campaign(s, campaign_id, "test")
+    assert key()[-1] == "closed"
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception and "figures refresh" not in _texts(at)

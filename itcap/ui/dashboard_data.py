@@ -1,10 +1,16 @@
 """Cached data for the dashboard: recomputed only when ratings or responses change.
 
 The cache key is a cheap fingerprint read from the database on every run (counts and latest change
-times), so a rerun costs two small queries; a new rating or response changes the key.
+times), so a rerun costs two small queries; a new rating or response changes the key. While a
+campaign is open, responses arrive all the time: its key is held for ITCAP_LIVE_REFRESH_SECONDS
+(default 60), so the dashboard recomputes at most once a minute instead of on every rerun.
 """
 
 from __future__ import annotations
+
+import os
+import threading
+import time
 
 import pandas as pd
 import streamlit as st
@@ -51,9 +57,46 @@ def _comments(campaign_id: int, exclude_flagged: bool, fingerprint: tuple) -> di
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _trends(fingerprint: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
     with session_scope() as session:
-        fingerprints = {c.id: _key(insights.campaign_fingerprint(session, c.id)) for c in list_campaigns(session)}
+        fingerprints = {c.id: _key(_campaign_fingerprint(session, c.id)) for c in list_campaigns(session)}
         return (insights.assessment_trend(session),
                 insights.campaign_trend(session, insight_of=lambda cid: _campaign(cid, (), False, fingerprints[cid])))
+
+
+_held_lock = threading.Lock()
+_held: dict[tuple, tuple] = {}  # (database, campaign id, interval number) → the fingerprint first seen in it
+
+
+def live_refresh_seconds() -> int:
+    try:
+        return max(0, int(os.environ.get("ITCAP_LIVE_REFRESH_SECONDS", "60")))
+    except ValueError:
+        return 60
+
+
+def _campaign_fingerprint(session, campaign_id: int) -> tuple:
+    """The campaign's fingerprint; while it is open, the first one seen in the current refresh interval."""
+    fingerprint = insights.campaign_fingerprint(session, campaign_id)
+    interval = live_refresh_seconds()
+    if interval == 0 or fingerprint[-1] != "open":
+        return fingerprint
+    slot = (database_url(), campaign_id, int(time.time() // interval))
+    with _held_lock:
+        held = _held.get(slot)
+        # Only the response counts are held: a changed threshold or status takes effect at once.
+        if held is None or held[3:] != fingerprint[3:]:
+            for old in [k for k in _held if k[:2] == slot[:2]]:
+                del _held[old]
+            _held[slot] = held = fingerprint
+        return held
+
+
+def live_note(status: str) -> str:
+    """What the page says about the held figures of an open campaign."""
+    interval = live_refresh_seconds()
+    if status != "open" or interval == 0:
+        return ""
+    every = "every minute" if interval == 60 else f"every {interval} seconds" if interval < 120 else f"every {interval // 60} minutes"
+    return f" · the campaign is open: figures refresh {every}"
 
 
 def _key(fingerprint: tuple) -> tuple:
@@ -72,14 +115,14 @@ def cached_campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagg
     if exclude_flagged is None:
         exclude_flagged = bool(st.session_state.get("dashboard_exclude_flagged", False))
     with session_scope() as session:
-        fingerprint = insights.campaign_fingerprint(session, campaign_id)
+        fingerprint = _campaign_fingerprint(session, campaign_id)
     return _campaign(campaign_id, mode_order, exclude_flagged, _key(fingerprint))
 
 
 def cached_trends() -> tuple[pd.DataFrame, pd.DataFrame]:
     with session_scope() as session:
         keys = [insights.assessment_fingerprint(session, a.id) for a in assessment_service.list_assessments(session)]
-        keys += [insights.campaign_fingerprint(session, c.id) for c in list_campaigns(session)]
+        keys += [_campaign_fingerprint(session, c.id) for c in list_campaigns(session)]
     return _trends(_key(tuple(keys)))
 
 
@@ -108,7 +151,7 @@ def cached_comments(campaign_id: int, exclude_flagged: bool) -> dict[str, list[s
     import random
 
     with session_scope() as session:
-        fingerprint = insights.campaign_fingerprint(session, campaign_id)
+        fingerprint = _campaign_fingerprint(session, campaign_id)
     rng = random.SystemRandom()
     return {item: rng.sample(texts, len(texts)) for item, texts in _comments(campaign_id, exclude_flagged, _key(fingerprint)).items()}
 
@@ -138,7 +181,7 @@ def warm_up() -> None:
         if campaigns:
             cached_campaign(campaigns[0].id, mode_order, exclude_flagged=False)
             with session_scope() as session:
-                fingerprint = insights.campaign_fingerprint(session, campaigns[0].id)
+                fingerprint = _campaign_fingerprint(session, campaigns[0].id)
             _comments(campaigns[0].id, False, _key(fingerprint))
         cached_trends()
     except Exception:  # noqa: BLE001 - a warm-up must never take the app down; the page computes on demand
