@@ -35,6 +35,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlmodel import Session
 
@@ -165,18 +166,30 @@ def _plain(value, item: Item | None):
     return value
 
 
+def _plain_column(column: pd.Series, item: Item | None) -> list:
+    """:func:`_plain` for a whole column at once (50,000 rows × 40 items cell by cell took seconds)."""
+    if item is None or item.type == "text" or column.dtype.kind != "f":
+        return [_plain(value, item) for value in column.tolist()]
+    values = column.to_numpy(dtype=float)
+    out = np.full(len(values), None, dtype=object)
+    present = ~np.isnan(values)
+    whole = present & (np.floor(values) == values) & (np.abs(values) < 2**53)
+    out[whole] = values[whole].astype(np.int64).tolist()
+    fractional = present & ~whole
+    out[fractional] = values[fractional].tolist()
+    return out.tolist()
+
+
 def _rows(data: ExportData):
+    """The data rows as written (tuples; None = blank)."""
     items = {item.id: item for item in data.items}
-    columns = list(data.frame.columns)
-    for record in data.frame.itertuples(index=False, name=None):
-        yield [_plain(v, items.get(c)) for c, v in zip(columns, record)]
+    return zip(*(_plain_column(data.frame[c], items.get(c)) for c in data.frame.columns))
 
 
 def write_csv(data: ExportData, out) -> None:
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n")  # writes None as an empty cell
     writer.writerow(list(data.frame.columns))
-    for row in _rows(data):
-        writer.writerow(["" if v is None else v for v in row])
+    writer.writerows(_rows(data))
 
 
 def codebook_rows(data: ExportData) -> list[list]:

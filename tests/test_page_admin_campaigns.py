@@ -315,6 +315,7 @@ def test_admin_export_is_privileged_unless_the_threshold_is_ticked(setup, downlo
     privileged = list(csv.DictReader(io.StringIO(downloads.get(f"campaign-{c}-all-responses.csv").decode("utf-8"))))
     assert len(privileged) == 90 and "response_id" in privileged[0]
     assert any("Every response" in cap.value and "personal data" in cap.value for cap in at.caption)
+    assert not any("Excel file takes about" in cap.value for cap in at.caption)  # 90 responses: quick
 
     downloads.clear()
     at.checkbox(key=f"camp_export_threshold_{c}").check().run()
@@ -323,6 +324,14 @@ def test_admin_export_is_privileged_unless_the_threshold_is_ticked(setup, downlo
     assert len(rows) == 90 and "response_id" not in rows[0]
     book = openpyxl.load_workbook(io.BytesIO(downloads.get(f"campaign-{c}-thresholded.xlsx")))
     assert "comments" in book.sheetnames and "notes" in book.sheetnames
+
+
+def test_a_large_campaign_is_told_the_excel_file_is_slow(setup, monkeypatch):
+    from itcap.ui import data_downloads
+
+    monkeypatch.setattr(data_downloads, "LARGE_EXPORT", 50)
+    at = _page(setup)
+    assert any("With 90 responses the Excel file takes about 10 seconds" in cap.value for cap in at.caption)
 
 
 def test_nothing_to_export_says_why(setup):

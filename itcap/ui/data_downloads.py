@@ -27,6 +27,7 @@ _MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "sav": "application/x-spss-sav",
 }
+LARGE_EXPORT = 10_000  # responses from which the page warns that the Excel file is slow to build
 _LABEL = {"csv": "CSV", "xlsx": "Excel (XLSX)", "sav": "SPSS (SAV)"}
 
 
@@ -69,6 +70,12 @@ def campaign_downloads(campaign_id: int, privileged: bool, *, exclude_flagged: b
                    "left out, rows carry no ids and are shuffled; free text is only in the Excel file's *comments* "
                    f"sheet, when an item has at least {campaign.comment_threshold} comments. The Excel file's "
                    "*notes* sheet says what was left out and why.")
+    if n >= LARGE_EXPORT:
+        # openpyxl writes about 60,000 cells a second: 50,000 responses take 40 s as Excel, 2 s as CSV.
+        seconds = n * 50 / 60_000
+        took = f"{seconds / 60:.0f} minutes" if seconds >= 90 else f"{max(10, round(seconds, -1)):.0f} seconds"
+        st.caption(f"With {n:,} responses the Excel file takes about {took} to build after the click; "
+                   "CSV and SPSS take a few seconds.")
     columns = st.columns(3)
     for column, fmt in zip(columns, ("csv", "xlsx", "sav")):
         column.download_button(
