@@ -239,9 +239,10 @@ def _mode_results(model: CapabilityModel, consensus: np.ndarray) -> tuple[str, l
         if rating != "F":
             reasons.append(f"rated {rating} (attainment {attainment:.0%}; F needs more than 85%)")
         if blocking:
-            reasons.append(f"{len(blocking)} capabilit{'y' if len(blocking) == 1 else 'ies'} more than one level short: {', '.join(blocking)}")
+            names = ", ".join(capabilities[i].name for i in np.flatnonzero(shortfall > MAX_SHORTFALL_FOR_ACHIEVED))
+            reasons.append(f"{len(blocking)} capabilit{'y' if len(blocking) == 1 else 'ies'} more than one level short: {names}")
         if m > 0 and not achieved[0, m - 1]:
-            reasons.append(f"the lower mode {model.ordered_modes[m - 1].id} is not achieved")
+            reasons.append(f"the lower mode {model.ordered_modes[m - 1].name} is not achieved")
         results.append(ModeResult(
             id=mode.id, name=mode.name, order=mode.order, attainment=attainment, rating=rating,
             achieved=bool(achieved[0, m]), gaps=gaps, more_than_one_level_short=blocking,

@@ -7,6 +7,7 @@ report and — rendered by vl-convert — in the PDF and PNG/SVG downloads.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import altair as alt
 import pandas as pd
@@ -15,6 +16,7 @@ import pandas as pd
 MODE_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#F0E442"]
 CONSENSUS_COLOUR = "#000000"
 GROUP_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
+LABEL_LINE = 18  # characters per line of a radar label
 VERDICT_COLOURS = {"equivalent": "#009E73", "differs": "#D55E00", "inconclusive": "#999999"}
 
 
@@ -23,7 +25,7 @@ def radar_chart(
     series: dict[str, dict[str, float | None]],
     max_level: int,
     min_level: int = 0,
-    size: int = 520,
+    size: int = 400,
     title: str = "",
 ) -> alt.LayerChart:
     """A radar (spider) chart: one spoke per capability, one closed polygon per series.
@@ -34,6 +36,7 @@ def radar_chart(
     Altair has no polar line mark, so the polygons are computed in Cartesian coordinates here.
     """
     n = len(capabilities)
+    domain = [-1.2, 1.2]
     angles = {cap_id: math.pi / 2 - 2 * math.pi * i / n for i, (cap_id, _) in enumerate(capabilities)}
     span = max(max_level - min_level, 1)
     radius_of = lambda level: (level - min_level) / span  # noqa: E731
@@ -64,8 +67,11 @@ def radar_chart(
         {"capability": label, "x": 0.0, "y": 0.0, "x2": math.cos(angles[cap_id]), "y2": math.sin(angles[cap_id])}
         for cap_id, label in capabilities
     ])
+    # Labels wrapped onto lines of at most LABEL_LINE characters: a long name on one line needs
+    # ~230 px of padding on each side, more than a phone's whole screen.
     labels = pd.DataFrame([
-        {"capability": label, "x": 1.13 * math.cos(angles[cap_id]), "y": 1.13 * math.sin(angles[cap_id]),
+        {"capability": "\n".join(textwrap.wrap(label, LABEL_LINE)) or label,
+         "x": 1.13 * math.cos(angles[cap_id]), "y": 1.13 * math.sin(angles[cap_id]),
          "align": "center" if abs(math.cos(angles[cap_id])) < 0.2 else ("left" if math.cos(angles[cap_id]) > 0 else "right")}
         for cap_id, label in capabilities
     ])
@@ -73,7 +79,6 @@ def radar_chart(
         {"text": str(level), "x": 0.02, "y": radius_of(level)} for level in range(min_level + 1, max_level + 1)
     ])
 
-    domain = [-1.2, 1.2]
     x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=domain))
     y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=domain))
     colours = [CONSENSUS_COLOUR] + MODE_COLOURS[: max(0, len(names) - 1)]
@@ -81,9 +86,19 @@ def radar_chart(
     grid_layer = alt.Chart(grid).mark_line(color="#dddddd", strokeWidth=1).encode(x=x, y=y, detail="level:N", order="step:Q")
     spoke_layer = alt.Chart(spokes).mark_rule(color="#dddddd").encode(x=x, y=y, x2="x2:Q", y2="y2:Q")
     level_layer = alt.Chart(level_labels).mark_text(color="#888888", fontSize=10, align="left", dy=-4).encode(x=x, y=y, text="text:N")
+    # Above the centre a label grows upwards from its anchor, below it downwards, so no label runs
+    # into the rings.
+    labels["baseline"] = ["bottom" if y > 0.3 else "top" if y < -0.3 else "middle" for y in labels["y"]]
+    # Vega lays the lines of a label downwards from the anchor whatever the baseline: lift the upper
+    # labels by their extra lines (13 px each, in data units).
+    line_height = 13 * (domain[1] - domain[0]) / size
+    lines = labels["capability"].str.count("\n")
+    labels.loc[labels["baseline"] == "bottom", "y"] += lines * line_height
+    labels.loc[labels["baseline"] == "middle", "y"] += lines * line_height / 2
     label_layers = [
-        alt.Chart(labels[labels["align"] == align]).mark_text(fontSize=11, align=align, color="#333333").encode(x=x, y=y, text="capability:N")
-        for align in ("left", "right", "center") if (labels["align"] == align).any()
+        alt.Chart(part).mark_text(fontSize=11, align=align, baseline=baseline, color="#333333", lineBreak="\n").encode(
+            x=x, y=y, text="capability:N")
+        for (align, baseline), part in labels.groupby(["align", "baseline"])
     ]
     colour = alt.Color("series:N", title=None, scale=alt.Scale(domain=names, range=colours), legend=alt.Legend(orient="bottom", columns=2))
     lines = alt.Chart(data).mark_line(strokeWidth=1.8).encode(
@@ -98,7 +113,7 @@ def radar_chart(
     # Capability labels sit outside the plotting area; the padding keeps them on the canvas wherever
     # the chart is drawn (the app's container or a PNG).
     chart = alt.layer(grid_layer, spoke_layer, level_layer, *label_layers, lines, points).properties(
-        width=size, height=size, padding={"left": 190, "right": 190, "top": 30, "bottom": 10},
+        width=size, height=size, padding={"left": 115, "right": 115, "top": 30, "bottom": 10},
         autosize=alt.AutoSizeParams(type="pad"))  # Streamlit would otherwise fit the padding inside `size`
     if title:
         chart = chart.properties(title=title)
@@ -219,7 +234,7 @@ def disagreement_heatmap(levels: pd.DataFrame, max_level: int) -> alt.LayerChart
     data = levels.assign(level_text=levels["level"].map(lambda v: "–" if pd.isna(v) else f"{v:g}"),
                          capability_label=levels.apply(lambda r: ("⚑ " if r["flagged"] else "") + r["capability"], axis=1))
     y = alt.Y("capability_label:N", sort=alt.EncodingSortField("order", order="ascending"), title=None, axis=alt.Axis(labelLimit=260))
-    x = alt.X("assessor:N", title=None, axis=alt.Axis(orient="top", labelAngle=0))
+    x = alt.X("assessor:N", title=None, axis=alt.Axis(orient="top", labelAngle=0, labelOverlap=False, labelLimit=120))
     rects = alt.Chart(data).mark_rect(stroke="white").encode(
         x=x, y=y,
         color=alt.Color("level:Q", title="Level", scale=alt.Scale(domain=[1, max_level], scheme="blues")),
@@ -229,7 +244,7 @@ def disagreement_heatmap(levels: pd.DataFrame, max_level: int) -> alt.LayerChart
     text = alt.Chart(data).mark_text(fontSize=12).encode(
         x=x, y=y, text="level_text:N",
         color=alt.condition(alt.datum.level >= (max_level + 1) / 2, alt.value("white"), alt.value("black")))
-    return alt.layer(rects, text).properties(width=max(180, 70 * data["assessor"].nunique()), height=max(80, 24 * data["capability"].nunique()))
+    return alt.layer(rects, text).properties(width=max(180, 90 * data["assessor"].nunique()), height=max(80, 24 * data["capability"].nunique()))
 
 
 def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, float] | None = None) -> alt.LayerChart:

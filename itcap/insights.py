@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from assessment import service as assessment_service
 from assessment.recommendations import PerceptionFinding, RecommendationPlan, recommend
-from assessment.reliability import ReliabilityReport
+from assessment.reliability import ICC_TYPES, ReliabilityReport
 from assessment.tables import Assessment
 from capability_model.positioning import PositionResult, level_for_display
 from capability_model.schema import CapabilityModel
@@ -29,6 +29,38 @@ from surveys.tables import Campaign, Response
 
 
 # -- assessment ------------------------------------------------------------------------------------
+ICC_READING = {
+    "ICC1": "one assessor's level, assessors treated as interchangeable (one-way model)",
+    "ICC2": "one assessor's level agrees in absolute terms with another's — the one to read for a single assessor",
+    "ICC3": "one assessor ranks capabilities like the others, ignoring that some rate higher overall",
+    "ICC1k": "the mean of all assessors, one-way model",
+    "ICC2k": "the panel's mean level agrees in absolute terms — the one to read for the consensus",
+    "ICC3k": "the panel's mean ranks capabilities consistently, ignoring overall severity",
+}
+
+
+def _two_places(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def reliability_table(reliability: ReliabilityReport) -> pd.DataFrame:
+    """The six ICC forms and Krippendorff's α as people read them (consensus page, dashboard, report)."""
+    rows = []
+    by_type = reliability.icc_by_type
+    for icc_type in ICC_TYPES:
+        result = by_type[icc_type]
+        rows.append({
+            "Statistic": icc_type, "Value": _two_places(result.icc),
+            "95% CI": "—" if result.ci95 is None else f"{result.ci95[0]:.2f} to {result.ci95[1]:.2f}",
+            "What it says": ICC_READING[icc_type] + (f" — not computed: {result.reason}" if result.reason else ""),
+        })
+    alpha = reliability.alpha
+    rows.append({"Statistic": "Krippendorff's α (ordinal)", "Value": _two_places(alpha.alpha), "95% CI": "—",
+                 "What it says": "agreement beyond chance on the ordered levels, missing ratings allowed"
+                                 + (f" — not computed: {alpha.reason}" if alpha.reason else "")})
+    return pd.DataFrame(rows)
+
+
 @dataclass
 class AssessmentInsight:
     assessment: Assessment
@@ -198,7 +230,7 @@ class CampaignInsight:
         rows = []
         for entry in self.comparison["scales"]:
             rows.append({
-                "scale": entry["name"], "evidences": entry.get("mode"),
+                "scale": entry["name"], "evidences": (entry.get("mode") or "").replace("_", " ").title() or None,
                 f"n {names[a]}": entry.get("n_a"), f"mean {names[a]}": entry.get("mean_a"),
                 f"n {names[b]}": entry.get("n_b"), f"mean {names[b]}": entry.get("mean_b"),
                 "Hedges g": entry.get("hedges_g"), "Welch p (Holm)": entry.get("p_holm"), "TOST p": entry.get("tost_p"),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlmodel import Session
 
@@ -127,7 +128,7 @@ def methods_points(content: ReportContent) -> list[str]:
         icc = rel.icc_by_type
         parts = [f"{t} = {icc[t].icc:.2f}" for t in ("ICC1", "ICC2k", "ICC3k") if t in icc and icc[t].icc is not None]
         alpha = rel.alpha.alpha
-        points.append("Inter-rater reliability (Shrout–Fleiss ICC, 95% CIs in the assessor section; Krippendorff's α ordinal): "
+        points.append("Inter-rater reliability (Shrout–Fleiss ICC with 95% CIs under 'How far the assessors agree'; Krippendorff's α ordinal): "
                       + (", ".join(parts) or "not computable") + (f"; α = {alpha:.2f}" if alpha is not None else "")
                       + f". ICC used the {rel.n_capabilities_icc} capabilities rated by every assessor.")
     if c:
@@ -211,17 +212,34 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+REPORT_COMMENTS = 20  # comments per question in the report; all of them are in the data export
+
+
+def _more_comments(total: int) -> str:
+    return (f"{REPORT_COMMENTS} of {total} comments, picked at random; all of them are in the campaign's "
+            "Excel export (comments sheet).")
+
+
+def _cell(column: str, value) -> str:
+    """A table cell as a board reads it: yes/no, p-values to three places (< 0.001), 3 significant figures."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if str(column).endswith(" p") or " p " in f" {column} " or str(column).startswith("p "):
+            return "< 0.001" if value < 0.001 else f"{value:.3f}"
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
 def _table_html(frame: pd.DataFrame) -> str:
     if frame is None or frame.empty:
         return "<p class='muted'>No data.</p>"
     head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
     rows = []
     for record in frame.itertuples(index=False):
-        cells = []
-        for value in record:
-            if isinstance(value, float):
-                value = "" if pd.isna(value) else f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-            cells.append(f"<td>{_e(value)}</td>")
+        cells = [f"<td>{_e(_cell(column, value))}</td>" for column, value in zip(frame.columns, record)]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -244,6 +262,8 @@ def render_html(content: ReportContent) -> str:
                 parts.append(_chart_html(title, chart))
         parts.append(f"<h3>Gaps to {_e(a.result.next_mode.name) if a.result.next_mode else 'the next mode'}</h3>")
         parts.append(_table_html(a.gaps_frame().drop(columns=["capability_id"])))
+        parts.append("<h3>How far the assessors agree</h3>" + _table_html(insights.reliability_table(a.reliability)))
+        parts += [f"<p class='muted'>{_e(note)}</p>" for note in a.reliability.notes]
     if c:
         parts.append("<h2>What business users and IT staff say</h2>")
         if c.comparison is None:
@@ -259,7 +279,9 @@ def render_html(content: ReportContent) -> str:
                 items = c.instrument.item_map()
                 for item_id, texts in content.comments.items():
                     parts.append(f"<h4>{_e(items[item_id].text if item_id in items else item_id)}</h4>")
-                    parts.extend(f"<div class='comment'>{_e(t)}</div>" for t in texts)
+                    parts.extend(f"<div class='comment'>{_e(t)}</div>" for t in texts[:REPORT_COMMENTS])
+                    if len(texts) > REPORT_COMMENTS:
+                        parts.append(f"<p class='muted'>{_e(_more_comments(len(texts)))}</p>")
         parts.append("<h3>Participation</h3>")
         for title, chart in chart_list:
             if title == "Response rates":
@@ -359,10 +381,8 @@ def render_pdf(content: ReportContent) -> bytes:
                 row.cell(str(column))
             for record in frame.itertuples(index=False):
                 row = t.row()
-                for value in record:
-                    if isinstance(value, float):
-                        value = "" if pd.isna(value) else f"{value:.3g}"
-                    row.cell("" if value is None else str(value))
+                for column, value in zip(frame.columns, record):
+                    row.cell(_cell(column, value))
         pdf.ln(2)
 
     a, c, plan = content.assessment, content.campaign, content.plan
@@ -385,6 +405,10 @@ def render_pdf(content: ReportContent) -> bytes:
             if title.startswith(("Maturity", "Gaps")):
                 image(title, chart)
         table(a.gaps_frame().drop(columns=["capability_id"]))
+        heading("How far the assessors agree", 12)
+        table(insights.reliability_table(a.reliability))
+        for note in a.reliability.notes:
+            para(note, "I", 9)
     if c:
         heading("What business users and IT staff say")
         if c.comparison is None:
@@ -400,9 +424,14 @@ def render_pdf(content: ReportContent) -> bytes:
                 items = c.instrument.item_map()
                 for item_id, texts in content.comments.items():
                     para(items[item_id].text if item_id in items else item_id, "B")
-                    for text in texts:
+                    for text in texts[:REPORT_COMMENTS]:
                         bullet(text)
+                    if len(texts) > REPORT_COMMENTS:
+                        para(_more_comments(len(texts)), "I", 9)
         heading("Participation", 12)
+        for title, chart in chart_list.items():
+            if title == "Response rates":
+                image(title, chart)
         table(c.rates_table())
     if plan is not None:
         heading("Recommendations")

@@ -12,8 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from assessment import service
-from assessment.reliability import ICC_TYPES
 from assessment.service import DISAGREEMENT_SPREAD, AssessmentError
+from itcap import insights
 from itcap.accounts import ADMIN, LEAD_ASSESSOR
 from itcap.charts import radar_chart
 from itcap.storage import session_scope
@@ -21,16 +21,6 @@ from itcap.ui import auth, widgets
 from itcap.ui.text import md_escape
 
 account = auth.require_role(LEAD_ASSESSOR, ADMIN)
-
-ICC_READING = {
-    "ICC1": "one assessor's level, assessors treated as interchangeable (one-way model)",
-    "ICC2": "one assessor's level agrees in absolute terms with another's — the one to read for a single assessor",
-    "ICC3": "one assessor ranks capabilities like the others, ignoring that some rate higher overall",
-    "ICC1k": "the mean of all assessors, one-way model",
-    "ICC2k": "the panel's mean level agrees in absolute terms — the one to read for the consensus",
-    "ICC3k": "the panel's mean ranks capabilities consistently, ignoring overall severity",
-}
-
 
 def _reopen(assessment_id: int, account_id: int, name: str) -> None:
     actor = auth.current_account()
@@ -66,10 +56,6 @@ def _decide(assessment_id: int, capability_id: str, capability_name: str, withdr
 def _short(name: str, limit: int = 24) -> str:
     """Spoke labels short enough to stay inside the radar's frame."""
     return name if len(name) <= limit else name[: limit - 1].rstrip(" &,") + "…"
-
-
-def _number(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
 
 
 st.title("Consensus")
@@ -219,20 +205,7 @@ st.subheader("Inter-rater reliability", anchor=False)
 st.caption(f"{reliability.n_assessors} assessors, {reliability.n_capabilities} capabilities; ICC uses the "
            f"{reliability.n_capabilities_icc} rated by every assessor, Krippendorff's α uses every capability rated "
            "by at least two.")
-rows = []
-by_type = reliability.icc_by_type
-for icc_type in ICC_TYPES:
-    result = by_type[icc_type]
-    rows.append({
-        "Statistic": icc_type, "Value": _number(result.icc),
-        "95% CI": "—" if result.ci95 is None else f"{result.ci95[0]:.2f} to {result.ci95[1]:.2f}",
-        "What it says": ICC_READING[icc_type] + (f" — not computed: {result.reason}" if result.reason else ""),
-    })
-alpha = reliability.alpha
-rows.append({"Statistic": "Krippendorff's α (ordinal)", "Value": _number(alpha.alpha), "95% CI": "—",
-             "What it says": "agreement beyond chance on the ordered levels, missing ratings allowed"
-                             + (f" — not computed: {alpha.reason}" if alpha.reason else "")})
-st.table(pd.DataFrame(rows).set_index("Statistic"))
+st.table(insights.reliability_table(reliability).set_index("Statistic"))
 for note in reliability.notes:
     st.caption(note)
 with st.expander("What the numbers mean", icon=":material/help:"):

@@ -193,13 +193,9 @@ with tabs[3]:
                              "heatmap", cache_owner=assessment)
         st.markdown("##### Inter-rater reliability")
         rel = assessment.reliability
-        rows = [{"statistic": r.type, "value": r.icc, "95% CI": (f"{r.ci95[0]:.2f} – {r.ci95[1]:.2f}" if r.ci95 else None),
-                 "note": getattr(r, "reason", None)} for r in rel.icc]
-        rows.append({"statistic": "Krippendorff's α (ordinal)", "value": rel.alpha.alpha, "95% CI": None,
-                     "note": getattr(rel.alpha, "reason", None)})
-        table_with_download(pd.DataFrame(rows), "inter-rater reliability", "irr")
-        st.caption(f"ICC uses the {rel.n_capabilities_icc} of {rel.n_capabilities} capabilities rated by every assessor. "
-                   + md_escape(" ".join(rel.notes)))
+        table_with_download(insights.reliability_table(rel), "inter-rater reliability", "irr")
+        st.caption(md_escape(" ".join(note.rstrip(".") + "." for note in rel.notes)) if rel.notes else
+                   f"ICC and α use all {rel.n_capabilities} capabilities: every assessor rated every one.")
 
 # -- participation ------------------------------------------------------------------------------------
 with tabs[4]:

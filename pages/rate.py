@@ -1,7 +1,9 @@
 """Score capabilities: an assessor rates each capability against its level descriptors.
 
-Every change is saved at once (widget callbacks call ``assessment.service.save_rating``), so closing
-the tab or reloading loses nothing. Submitting locks the ratings; the page then shows them read-only.
+Every change is saved as soon as the widget reports it (callbacks call ``assessment.service.save_rating``):
+a level at once, evidence text when the box loses focus (Tab, a click elsewhere, Next) — text still
+being typed when the tab is closed is lost, and the box's help says so. Submitting locks the ratings;
+the page then shows them read-only.
 """
 
 from __future__ import annotations
@@ -147,7 +149,8 @@ with card:
             "Evidence", value=rating.evidence if rating else "", key=evidence_key, on_change=_save, args=save_args,
             max_chars=service.MAX_EVIDENCE_CHARS, height=140,
             placeholder="What did you see? Documents, records sampled, interviews, measures…",
-            help="Saved when you click outside the box (or press Ctrl+Enter). Shown to the lead assessor exactly as typed.",
+            help="Saved when you leave the box (Tab, a click elsewhere, or Ctrl+Enter); text still being typed is lost if "
+                 "you close or reload the page. Shown to the lead assessor exactly as typed.",
         )
         st.segmented_control(
             "Confidence", list(CONFIDENCES), default=rating.confidence if rating else None,

@@ -34,6 +34,30 @@ def test_html_report_states_position_verdicts_and_methods(populated):
     assert page.count("data:image/svg+xml;base64,") >= 5  # radar, gaps, perception, IPA, rates, heatmap
 
 
+def test_report_tables_read_as_prose_for_a_board(populated):
+    """yes/no rather than True/False, names rather than ids, p-values to three places, the assessors'
+    agreement with its CIs, and no more than REPORT_COMMENTS comments per question."""
+    from itcap.report import REPORT_COMMENTS
+
+    url, assessment_id, campaign_id = populated
+    builders.perception_campaign(url, comments=REPORT_COMMENTS + 5, name="Many comments")
+    with session_scope(url) as session:
+        content = build_report(session, assessment_id, campaign_id + 1)
+    page = render_html(content)
+    cells = page.split("<table>", 1)[1]
+    assert ">True<" not in cells and ">False<" not in cells and "<td>no</td>" in cells
+    assert "business_partner" not in page and "<td>Business Partner</td>" in page
+    assert "e-0" not in page and "&lt; 0.001" in page
+    assert "How far the assessors agree" in page and "ICC2k" in page and " to " in page.split("How far the assessors agree")[1]
+    assert page.count("<div class='comment'>") == REPORT_COMMENTS
+    assert f"{REPORT_COMMENTS} of {REPORT_COMMENTS + 5} comments" in page
+    pdf = render_pdf(content)
+    import io
+
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "How far the assessors agree" in text and "True" not in text and "business_partner" not in text
+
+
 def test_html_report_never_renders_people_text_as_markup(populated):
     url, assessment_id, campaign_id = populated
     with session_scope(url) as session:
