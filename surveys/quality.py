@@ -180,6 +180,7 @@ def responses_frame(session: Session, campaign_id: int, *,
         query = query.where(Response.group_id.in_(list(groups)))
     # A Core query (no ORM rows) and the sort in Python: ORDER BY makes the database sort every row
     # with its answers' text, where sorting the fetched tuples by (group, id) costs 30 ms at 50,000.
+    session.flush()  # as Session.execute would: responses added through the ORM and not yet flushed count
     rows = session.connection().execute(query).all()
     rows.sort(key=itemgetter(1, 0))
     # The answers' JSON text never goes into a DataFrame: turning 50,000 long strings into a string

@@ -143,3 +143,11 @@ def test_display_answer():
     assert display_answer(INSTRUMENT, INSTRUMENT.item("logon_minutes"), 2.5) == "2.5 minutes"
     assert display_answer(INSTRUMENT, INSTRUMENT.item("comments"), "<b>") == "<b>"
     assert display_answer(INSTRUMENT, INSTRUMENT.item("directorate"), None) == ""
+
+
+def test_responses_added_in_the_same_session_are_read(db_url):
+    campaign_id = make_campaign(db_url)
+    with session_scope() as s:
+        s.add(Response(**_add(campaign_id, "business", 300, answers={"rel1": 5})))
+        frame = quality.responses_frame(s, campaign_id)  # not flushed yet: read as Session.execute would
+    assert frame["rel1"].tolist() == [5.0]
