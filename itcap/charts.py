@@ -110,11 +110,11 @@ def radar_chart(
         x=x, y=y, color=colour,
         tooltip=[alt.Tooltip("series:N", title="Series"), alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("level_text:N", title="Level")],
     )
-    # Capability labels sit outside the plotting area; the padding keeps them on the canvas wherever
-    # the chart is drawn (the app's container or a PNG).
+    # Capability labels sit outside the plotting area; autosize "pad" grows the canvas to hold them
+    # wherever the chart is drawn (the app, a PNG), instead of Streamlit fitting them inside `size`.
     chart = alt.layer(grid_layer, spoke_layer, level_layer, *label_layers, lines, points).properties(
-        width=size, height=size, padding={"left": 115, "right": 115, "top": 30, "bottom": 10},
-        autosize=alt.AutoSizeParams(type="pad"))  # Streamlit would otherwise fit the padding inside `size`
+        width=size, height=size, padding={"left": 10, "right": 10, "top": 30, "bottom": 10},
+        autosize=alt.AutoSizeParams(type="pad"))
     if title:
         chart = chart.properties(title=title)
     return chart.configure_view(stroke=None)

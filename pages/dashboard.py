@@ -96,7 +96,7 @@ with tabs[0]:
             st.markdown(f"##### Gaps to {md_escape(next_mode.name)}, largest first")
             gaps = assessment.gaps_frame()
             if len(gaps):
-                chart_with_downloads(lambda: charts.gap_chart(gaps, next_mode.name), gaps, f"gaps to {next_mode.name}", "gaps",
+                chart_with_downloads(lambda: charts.gap_chart(gaps, next_mode.name), gaps, f"gaps to {next_mode.name}", "gaps", stretch=True,
                                      cache_owner=assessment)
             else:
                 st.write(f"No capability is below {md_escape(next_mode.name)}'s targets.")
@@ -206,7 +206,7 @@ with tabs[4]:
         if note := live_note(campaign.campaign.status):
             st.caption(note.removeprefix(" · ").capitalize() + ".")
         chart_with_downloads(lambda: charts.response_rate_chart(campaign.rates_frame()), campaign.rates_table(), "response rates",
-                             "rates", cache_owner=campaign)
+                             "rates", cache_owner=campaign, stretch=True)
 
 # -- trend ------------------------------------------------------------------------------------------------
 with tabs[5]:

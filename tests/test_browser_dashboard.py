@@ -45,6 +45,15 @@ def test_leadership_sees_the_position_and_the_radar(server, browser):
     page.screenshot(path=str(artifacts / "dashboard.png"))
     if os.environ.get("ITCAP_UPDATE_DOCS_SCREENSHOT") == "1":
         shutil.copyfile(artifacts / "dashboard.png", ROOT / "docs" / "dashboard.png")
+    # nothing is cut off at the right of the page: the radar's labels are wrapped to fit the column
+    main = page.locator('[data-testid="stMain"]').bounding_box()
+    box = radar.bounding_box()
+    assert box["x"] + box["width"] <= main["x"] + main["width"]
+    # on a phone the bar charts take the screen's width (the radar keeps its size; its table is there)
+    page.set_viewport_size({"width": 375, "height": 2200})
+    page.wait_for_timeout(1500)
+    gaps = page.locator('[data-testid="stVegaLiteChart"]').nth(1)
+    assert gaps.bounding_box()["width"] <= 375
     context.close()
 
 

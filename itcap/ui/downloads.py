@@ -27,15 +27,16 @@ def table_with_download(table: pd.DataFrame, name: str, key: str, **dataframe_ar
 
 
 def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin], table: pd.DataFrame, name: str, key: str,
-                         *, cache_owner: object | None = None) -> None:
+                         *, cache_owner: object | None = None, stretch: bool = False) -> None:
     """Draw a chart with PNG/SVG/CSV downloads and a table view.
 
     ``chart`` may be a builder; with ``cache_owner`` (a cached, immutable result object such as an
     insight) the Vega-Lite spec is built once and kept on that object, so a rerun draws without
-    rebuilding or re-validating the chart.
+    rebuilding or re-validating the chart. ``stretch``: a plain chart (bars, lines) takes the page's
+    width, so it fits a phone too; the PNG/SVG keep the chart's own size.
     """
     spec = _spec(chart, key, cache_owner)
-    st.vega_lite_chart(spec, width="content")
+    st.vega_lite_chart(spec, width="stretch" if stretch else "content")
     png, svg, csv, _ = st.columns([1, 1, 1, 4])
     png.download_button("PNG", data=lambda: to_png(spec), file_name=f"{_slug(name)}.png", mime="image/png",
                         key=f"{key}-png", on_click="ignore", icon=":material/image:")
