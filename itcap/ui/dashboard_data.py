@@ -171,6 +171,11 @@ def warm_up() -> None:
     Runs in a background thread at server start; the results land in the same caches the page uses."""
     import logging
 
+    # Cached functions called outside a page run make Streamlit warn "missing ScriptRunContext" once
+    # per call; expected here, so this thread's warnings are dropped rather than filling the log.
+    me = threading.current_thread().name
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: record.threadName != me)
     try:
         with session_scope() as session:
             assessments = assessment_service.list_assessments(session)
