@@ -194,7 +194,12 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, hig
         tooltip=[alt.Tooltip("service:N", title="Service"), alt.Tooltip("group:N", title="Group"),
                  alt.Tooltip("importance:Q", format=".2f"), alt.Tooltip("performance:Q", format=".2f"), alt.Tooltip("quadrant:N")],
     )
-    names = alt.Chart(pairs).mark_text(align="left", dx=7, dy=-6, fontSize=10, color="#333333").encode(
+    # Each service once: its groups' points joined by a thin line (how far apart the groups see it),
+    # named beside the rightmost point — one label per service instead of one per group.
+    links = alt.Chart(pairs).mark_line(color="#999999", strokeWidth=1).encode(
+        x=alt.X("importance:Q", scale=scale), y=alt.Y("performance:Q", scale=scale), detail="service:N")
+    label_at = pairs.loc[pairs.groupby("service")["importance"].idxmax()] if len(pairs) else pairs
+    names = alt.Chart(label_at).mark_text(align="left", dx=8, baseline="middle", fontSize=10, color="#333333").encode(
         x=alt.X("importance:Q", scale=scale), y=alt.Y("performance:Q", scale=scale), text="service:N")
     lines = pd.DataFrame([crosshairs])
     vline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#888888").encode(x=alt.X("importance:Q", scale=scale))
@@ -211,7 +216,7 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, hig
             x=alt.X("x:Q", scale=scale), y=alt.Y("y:Q", scale=scale), text="text:N")
         for align in ("left", "right")
     ]
-    return alt.layer(vline, hline, *quadrant_layers, points, names).properties(width=480, height=420)
+    return alt.layer(vline, hline, *quadrant_layers, links, points, names).properties(width=480, height=420)
 
 
 def response_rate_chart(rates: pd.DataFrame) -> alt.Chart:
