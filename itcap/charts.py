@@ -16,6 +16,9 @@ import pandas as pd
 MODE_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#F0E442"]
 CONSENSUS_COLOUR = "#000000"
 GROUP_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
+# The width given is the whole chart's, axis labels and legend included: drawn at the page's width
+# (the dashboard stretches bar charts), nothing then runs off the right-hand side.
+FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 LABEL_LINE = 18  # characters per line of a radar label
 VERDICT_COLOURS = {"equivalent": "#009E73", "differs": "#D55E00", "inconclusive": "#999999"}
 
@@ -147,7 +150,7 @@ def gap_chart(gaps: pd.DataFrame, mode_name: str) -> alt.Chart:
             legend=alt.Legend(orient="bottom", labelLimit=0)),
         tooltip=[alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("target:Q", title="Target"),
                  alt.Tooltip("consensus:N", title="Consensus"), alt.Tooltip("shortfall:Q", title="Short by")],
-    ).properties(width=520, height=max(60, 26 * len(data)))
+    ).properties(width=520, height=max(60, 26 * len(data)), autosize=FIT_WIDTH)
 
 
 def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.HConcatChart:
@@ -228,7 +231,7 @@ def response_rate_chart(rates: pd.DataFrame) -> alt.Chart:
         x=alt.X("count:Q", title="People"),
         color=alt.Color("stage:N", sort=stages, scale=alt.Scale(domain=stages, range=["#BBBBBB", "#56B4E9", "#0072B2"]), title=None, legend=alt.Legend(orient="bottom")),
         tooltip=["group:N", "stage:N", "count:Q"],
-    ).properties(width=480, height=max(80, 60 * rates["group"].nunique()))
+    ).properties(width=480, height=max(80, 60 * rates["group"].nunique()), autosize=FIT_WIDTH)
 
 
 def disagreement_heatmap(levels: pd.DataFrame, max_level: int) -> alt.LayerChart:
