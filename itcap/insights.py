@@ -7,6 +7,7 @@ reproduce each number (``itcap assess position``, ``itcap analyze``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pandas as pd
 from sqlalchemy import func
@@ -283,18 +284,33 @@ def assessment_fingerprint(session: Session, assessment_id: int) -> tuple:
     return (assessment_id, tuple(ratings), tuple(overrides), tuple(int(n) for n in submitted), status)
 
 
-def campaign_fingerprint(session: Session, campaign_id: int) -> tuple:
+class CampaignFingerprint(NamedTuple):
+    """A campaign's cache key: what responses have come in, then the settings results depend on."""
+
+    campaign_id: int
+    responses: int | None
+    invitations: tuple
+    min_group_size: int | None
+    comment_threshold: int | None
+    status: str | None
+
+    @property
+    def settings(self) -> tuple:
+        return (self.min_group_size, self.comment_threshold, self.status)
+
+
+def campaign_fingerprint(session: Session, campaign_id: int) -> CampaignFingerprint:
     """Changes whenever responses are added or the campaign's thresholds or status change (cache key)."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        return (campaign_id, None)
+        return CampaignFingerprint(campaign_id, None, (), None, None, None)
     from surveys.tables import Invitation
 
     # plain (str, int) pairs: cache keys must be hashable by Streamlit, which database rows are not
     invitations = tuple(sorted((str(status), int(n)) for status, n in session.exec(
         select(Invitation.status, func.count()).where(Invitation.campaign_id == campaign_id).group_by(Invitation.status)).all()))
-    return (campaign_id, response_count(session, campaign_id), invitations, campaign.min_group_size,
-            campaign.comment_threshold, campaign.status)
+    return CampaignFingerprint(campaign_id, response_count(session, campaign_id), invitations, campaign.min_group_size,
+                               campaign.comment_threshold, campaign.status)
 
 
 def response_count(session: Session, campaign_id: int) -> int:

@@ -227,7 +227,7 @@ def _cell(column: str, value) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, float):
-        if str(column).endswith(" p") or " p " in f" {column} " or str(column).startswith("p "):
+        if " p " in f" {column} ":  # a p-value column: "TOST p", "Welch p (Holm)"
             return "< 0.001" if value < 0.001 else f"{value:.3f}"
         return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)

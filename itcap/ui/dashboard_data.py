@@ -63,7 +63,7 @@ def _trends(fingerprint: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 _held_lock = threading.Lock()
-_held: dict[tuple, tuple] = {}  # (database, campaign id, interval number) → the fingerprint first seen in it
+_held: dict[tuple, insights.CampaignFingerprint] = {}  # (database, campaign id, interval number) → the fingerprint first seen in it
 
 
 def live_refresh_seconds() -> int:
@@ -73,17 +73,17 @@ def live_refresh_seconds() -> int:
         return 60
 
 
-def _campaign_fingerprint(session, campaign_id: int) -> tuple:
+def _campaign_fingerprint(session, campaign_id: int) -> insights.CampaignFingerprint:
     """The campaign's fingerprint; while it is open, the first one seen in the current refresh interval."""
     fingerprint = insights.campaign_fingerprint(session, campaign_id)
     interval = live_refresh_seconds()
-    if interval == 0 or fingerprint[-1] != "open":
+    if interval == 0 or fingerprint.status != "open":
         return fingerprint
     slot = (database_url(), campaign_id, int(time.time() // interval))
     with _held_lock:
         held = _held.get(slot)
         # Only the response counts are held: a changed threshold or status takes effect at once.
-        if held is None or held[3:] != fingerprint[3:]:
+        if held is None or held.settings != fingerprint.settings:
             for old in [k for k in _held if k[:2] == slot[:2]]:
                 del _held[old]
             _held[slot] = held = fingerprint
