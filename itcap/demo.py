@@ -21,6 +21,13 @@ What it creates, in one transaction (all or nothing):
   speeders and straight-liners for the data-quality flags, and some people who started but did not
   finish.
 
+* last year's round, so the Trend tab has something to show: "IT capability review <year-1>", dated a
+  year earlier, rated and submitted by all three assessors and closed, with operations still below
+  the Supplier targets in the operational basics (so last year's position is "not yet Supplier"); and
+  a closed, anonymised "IT perception survey <year-1>" with fewer responses and somewhat lower scale
+  scores. It is drawn from its own generator (seeded from the seed), so adding it did not change
+  this year's demo.
+
 Draws that do not tell that story (another position, too many or too few flags) are redrawn from the
 same generator, so every seed gives the same kind of demo and the same seed gives the same demo.
 
@@ -80,6 +87,23 @@ TARGET_POSITION = "supplier"
 MIN_CONFIDENCE = 0.6
 MAX_DRAWS = 500
 
+# Last year's "true" maturity: the operational basics (service desk, incidents, change, infrastructure,
+# security) a level below the Supplier target of 3, so Supplier was only largely achieved (attainment
+# counts levels: 6 of the 39 target levels short is under 85%); a few others a level lower than now.
+PREVIOUS_PROFILE: dict[str, int] = {
+    **TRUE_PROFILE,
+    "service_desk": 2,
+    "technology_infrastructure": 2,
+    "incident_management": 2,
+    "change_enablement": 2,
+    "information_security": 2,
+    "service_level_management": 2,
+    "programme_project_management": 2,
+    "it_governance": 2,
+    "data_management": 1,
+}
+PREVIOUS_DAYS = 364  # last year's round took place this many days before today's
+
 # Evidence an assessor might write at each level; generic on purpose ({cap} = capability name).
 EVIDENCE = {
     1: (
@@ -133,7 +157,7 @@ class DemoReport:
             lines.append(f"  {username:<{width}}  {password}  {name} ({roles})")
         for section in self.sections:
             lines += ["", section]
-        lines += ["", "Start the app with `itcap serve` and log in with one of the accounts above."]
+        lines += ["", "Log in with one of the accounts above (if the app is not running yet, start it with `itcap serve`)."]
         return "\n".join(lines)
 
 
@@ -151,6 +175,10 @@ def load_demo(seed: int = 2026, url: str | None = None) -> str:
         rng = np.random.default_rng(seed)
         report = DemoReport(seed)
         people = _demo_accounts(session, report)
+        # Last year first, so that this year's assessment and campaign are the newest (the dashboard's default).
+        history_rng = np.random.default_rng([seed, 1])
+        _previous_assessment(session, history_rng, people, report)
+        _demo_campaign(session, history_rng, report, previous=True)
         _demo_assessment(session, rng, people, report)
         _demo_campaign(session, rng, report)
     return report.text()
@@ -227,6 +255,62 @@ def _story_holds(model, panel: _Panel) -> bool:
     return result.position == TARGET_POSITION and (result.confidence or 0) >= MIN_CONFIDENCE
 
 
+def _save_ratings(session: Session, rng: np.random.Generator, assessment_id: int, model, people: dict[str, Account],
+                  panel: _Panel) -> None:
+    """Each assessor's ratings of the panel, with evidence in words and a confidence that is lower the
+    further the rating is from the truth."""
+    from assessment import service
+
+    confidence_p = {0: (0.15, 0.5, 0.35), 1: (0.3, 0.5, 0.2), 2: (0.6, 0.3, 0.1)}
+    for j, username in enumerate(ASSESSOR_USERNAMES):
+        for i, cap in enumerate(model.capability_ids):
+            level = panel.levels[i, j]
+            if np.isnan(level):
+                continue
+            capability = model.capability(cap)
+            evidence = str(rng.choice(EVIDENCE.get(int(level), EVIDENCE[3]))).format(
+                cap=capability.name.lower(), Cap=capability.name)
+            off = int(min(panel.noise[i, j], 2))
+            confidence = str(rng.choice(("low", "medium", "high"), p=confidence_p[off]))
+            service.save_rating(session, assessment_id, people[username], cap, int(level),
+                                evidence=evidence, confidence=confidence)
+
+
+def _previous_assessment(session: Session, rng: np.random.Generator, people: dict[str, Account],
+                         report: DemoReport) -> int:
+    """Last year's review: every assessor rated everything and submitted, and the lead closed it."""
+    import datetime as dt
+
+    from assessment import service
+    from capability_model.positioning import position
+    from capability_model.store import ensure_default_model
+
+    record = ensure_default_model(session)
+    lead = people["lead"]
+    assessed_on = today() - dt.timedelta(days=PREVIOUS_DAYS)
+    assessment = service.create_assessment(
+        session, name=ASSESSMENT_NAME.format(year=assessed_on.year), org_unit=ORG_UNIT, model_id=record.id,
+        assessed_on=assessed_on, assessor_ids=[people[u].id for u in ASSESSOR_USERNAMES], lead_id=lead.id, actor=lead)
+    model = service.model_for(session, assessment)
+    truth = np.array([min(max(PREVIOUS_PROFILE.get(cap, 2), model.min_level), model.max_level)
+                      for cap in model.capability_ids], dtype=float)
+    steps, weights = zip(*NOISE)
+    for _ in range(MAX_DRAWS):  # redraw until last year's position is "not yet Supplier", as the story says
+        levels = np.clip(truth[:, None] + rng.choice(steps, size=(len(truth), len(ASSESSOR_USERNAMES)), p=weights),
+                         model.min_level, model.max_level)
+        if position(model, levels, resamples=1).position == "none":
+            break
+    _save_ratings(session, rng, assessment.id, model, people, _Panel(levels, np.abs(levels - truth[:, None]), "", 0))
+    for username in ASSESSOR_USERNAMES:
+        service.submit(session, assessment.id, people[username])
+    service.set_status(session, assessment.id, service.CLOSED, actor=lead)
+    result = service.assessment_position(session, assessment.id)
+    position_name = model.mode(result.position).name if result.position != "none" else "none (not yet Supplier)"
+    report.sections.append(f"Assessment #{assessment.id}: {assessment.name} — last year's round, "
+                           f"{assessed_on:%d %b %Y}, submitted by all and closed; position: {position_name}")
+    return assessment.id
+
+
 def _demo_assessment(session: Session, rng: np.random.Generator, people: dict[str, Account], report: DemoReport) -> int:
     from assessment import service
     from capability_model.store import ensure_default_model
@@ -246,19 +330,7 @@ def _demo_assessment(session: Session, rng: np.random.Generator, people: dict[st
         if _story_holds(model, panel):
             break
 
-    confidence_p = {0: (0.15, 0.5, 0.35), 1: (0.3, 0.5, 0.2), 2: (0.6, 0.3, 0.1)}
-    for j, username in enumerate(ASSESSOR_USERNAMES):
-        for i, cap in enumerate(ids):
-            level = panel.levels[i, j]
-            if np.isnan(level):
-                continue
-            capability = model.capability(cap)
-            name = capability.name.lower()
-            evidence = str(rng.choice(EVIDENCE.get(int(level), EVIDENCE[3]))).format(cap=name, Cap=capability.name)
-            off = int(min(panel.noise[i, j], 2))
-            confidence = str(rng.choice(("low", "medium", "high"), p=confidence_p[off]))
-            service.save_rating(session, assessment.id, people[username], cap, int(level),
-                                evidence=evidence, confidence=confidence)
+    _save_ratings(session, rng, assessment.id, model, people, panel)
     for username in SUBMITTED:
         service.submit(session, assessment.id, people[username])
 
@@ -295,6 +367,8 @@ def _demo_assessment(session: Session, rng: np.random.Generator, people: dict[st
 CAMPAIGN_NAME = "IT perception survey {year}"
 # Invited, completed and started-but-not-finished per group.
 SURVEY_SIZES = {"business": (320, 200, 18), "it": (140, 100, 9)}
+PREVIOUS_SURVEY_SIZES = {"business": (300, 160, 0), "it": (130, 80, 0)}
+PREVIOUS_SURVEY_WEEKS = 4  # last year's campaign was open this long
 # Mean answer per scale (1–5 agreement, before reverse-wording) for business users and IT staff.
 SCALE_MEANS = {
     "service_reliability": (3.85, 3.9),
@@ -304,6 +378,9 @@ SCALE_MEANS = {
     "strategic_contribution": (2.6, 2.7),
     "innovation": (2.55, 3.15),
 }
+# How much lower each scale's mean was last year (reliability and responsiveness improved most).
+PREVIOUS_SCALE_DROP = {"service_reliability": 0.35, "responsiveness": 0.3, "communication": 0.15}
+PREVIOUS_SCALE_DROP_OTHERS = 0.05
 # Importance and performance (means) of the IT services of the instrument's pairs.
 SERVICE_MEANS = {
     "logon": (4.6, 3.1), "network": (4.5, 3.9), "service_desk": (4.3, 3.7),
@@ -346,8 +423,9 @@ def _likert(rng: np.random.Generator, centre: np.ndarray, low: int = 1, high: in
     return np.clip(np.rint(centre), low, high).astype(int)
 
 
-def _demo_campaign(session: Session, rng: np.random.Generator, report: DemoReport) -> int:
-    """An open campaign of the shipped instrument with invitations, drafts and responses.
+def _demo_campaign(session: Session, rng: np.random.Generator, report: DemoReport, previous: bool = False) -> int:
+    """An open campaign of the shipped instrument with invitations, drafts and responses; with
+    ``previous``, last year's: closed (and so anonymised), smaller, lower on most scales, no drafts.
 
     Responses are generated, not typed, so they are stored with ``surveys.imports.add_responses``
     (checked like any import, as web responses with durations); the invitations they stand for are
@@ -362,14 +440,19 @@ def _demo_campaign(session: Session, rng: np.random.Generator, report: DemoRepor
     from surveys.store import ensure_default_instrument
     from surveys.tables import Invitation, InvitationCompletion, SurveyDraft
 
+    import datetime as dt
+
     record = ensure_default_instrument(session)
     instrument = parse_instrument_cached(record.source_yaml)
-    campaign = create_campaign(session, instrument_id=record.id, name=CAMPAIGN_NAME.format(year=today().year),
-                               actor="demo", opens_on=today())
-    open_campaign(session, campaign.id, "demo")
+    opens_on = today() - dt.timedelta(days=PREVIOUS_DAYS) if previous else today()
+    closes_on = opens_on + dt.timedelta(weeks=PREVIOUS_SURVEY_WEEKS) if previous else None
+    campaign = create_campaign(session, instrument_id=record.id, name=CAMPAIGN_NAME.format(year=opens_on.year),
+                               actor="demo", opens_on=opens_on, closes_on=closes_on)
+    open_campaign(session, campaign.id, "demo", on=opens_on)
+    sizes = PREVIOUS_SURVEY_SIZES if previous else SURVEY_SIZES
 
     responses = []
-    for g_index, (group, (invited, completed, started)) in enumerate(SURVEY_SIZES.items()):
+    for g_index, (group, (invited, completed, started)) in enumerate(sizes.items()):
         create_invitations(session, campaign.id, group, invited, "demo")
         items = instrument.items_for_group(group)
         n = completed
@@ -382,6 +465,8 @@ def _demo_campaign(session: Session, rng: np.random.Generator, report: DemoRepor
             if item.type == "likert":
                 if item.scale:
                     centre = SCALE_MEANS.get(item.scale, (3.2, 3.2))[g_index] + general + scale_views[item.scale]
+                    if previous:
+                        centre = centre - PREVIOUS_SCALE_DROP.get(item.scale, PREVIOUS_SCALE_DROP_OTHERS)
                     value = _likert(rng, centre + rng.normal(0, 0.6, n))
                     if item.reverse:  # negatively worded: people who agree with the scale disagree here
                         value = 6 - value
@@ -428,15 +513,25 @@ def _demo_campaign(session: Session, rng: np.random.Generator, report: DemoRepor
         done, begun = chosen[:completed], chosen[completed:]
         session.execute(update(Invitation).where(Invitation.id.in_(done)).values(status="completed"))
         session.execute(insert(InvitationCompletion), [{"invitation_id": i} for i in done])
-        session.execute(update(Invitation).where(Invitation.id.in_(begun)).values(status="started"))
-        first_section = {item.id: 3 for item in instrument.sections[0].items if item.type == "likert" and group in instrument.item_groups(item)}
-        import json
+        if begun:
+            import json
 
-        session.execute(insert(SurveyDraft), [{"invitation_id": i, "answers_json": json.dumps(first_section), "section_index": 1}
-                                              for i in begun])
+            session.execute(update(Invitation).where(Invitation.id.in_(begun)).values(status="started"))
+            first_section = {item.id: 3 for item in instrument.sections[0].items
+                             if item.type == "likert" and group in instrument.item_groups(item)}
+            session.execute(insert(SurveyDraft), [{"invitation_id": i, "answers_json": json.dumps(first_section),
+                                                   "section_index": 1} for i in begun])
     order = rng.permutation(len(responses))
     result = add_responses(session, campaign.id, [responses[i] for i in order], actor="demo", source="web")
     totals = ", ".join(f"{instrument.group_name(g)} {n}" for g, n in result.by_group.items())
+    if previous:
+        from surveys.campaigns import close_campaign
+
+        close_campaign(session, campaign.id, "demo")
+        report.sections.append(
+            f"Perception survey #{campaign.id} ({campaign.name}), last year's, closed: {result.imported} responses "
+            f"({totals}) of {sum(v[0] for v in sizes.values())} invited.")
+        return campaign.id
     report.sections.append(
         f"Perception survey #{campaign.id} ({campaign.name}), open: {result.imported} responses ({totals}); "
         f"invited {sum(v[0] for v in SURVEY_SIZES.values())}, of whom {sum(v[2] for v in SURVEY_SIZES.values())} started "
