@@ -41,6 +41,7 @@ DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 20260101
 MAX_RESAMPLES = 100_000
 ISO33020_BOUNDS = ((15, "N"), (50, "P"), (85, "L"))  # upper bounds in percent, inclusive; above 85 → F
+FULLY_ACHIEVED_PERCENT = ISO33020_BOUNDS[-1][0]  # a mode is achieved (F) above this attainment
 RATING_NAMES = {"N": "Not achieved", "P": "Partially achieved", "L": "Largely achieved", "F": "Fully achieved"}
 MAX_SHORTFALL_FOR_ACHIEVED = 1.0
 

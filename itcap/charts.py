@@ -16,6 +16,8 @@ import pandas as pd
 MODE_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#F0E442"]
 CONSENSUS_COLOUR = "#000000"
 GROUP_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
+SERIES_COLOURS = GROUP_COLOURS + ["#000000", "#999999"]  # many lines on white: no yellow
+LEGEND_LABEL = 130  # pixels; longer series names end in "…" (the tooltip and table have them in full)
 # The width given is the whole chart's, axis labels and legend included: drawn at the page's width
 # (the dashboard stretches bar charts), nothing then runs off the right-hand side.
 FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
@@ -255,13 +257,36 @@ def disagreement_heatmap(levels: pd.DataFrame, max_level: int) -> alt.LayerChart
     return alt.layer(rects, text).properties(width=max(180, 90 * data["assessor"].nunique()), height=max(80, 24 * data["capability"].nunique()))
 
 
-def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, float] | None = None) -> alt.LayerChart:
-    """A line per series over time. ``points`` columns: when (date), label, series, value."""
+def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, float] | None = None,
+                colours: list[str] | None = None, reference: tuple[float, str] | None = None) -> alt.LayerChart:
+    """A line per series over time. ``points`` columns: when (date), label, series, value.
+
+    The time axis is marked at the rounds themselves ("Nov 2025", "Nov 2026"), not at months in
+    between, and padded so the first and last points are not on the edge. Series keep the order they
+    come in (the modes in their order, the scales in the instrument's), colours and legend included.
+    ``y_domain`` (e.g. 0–100 %, or the response scale's 1–5) keeps differences in proportion.
+    ``colours``: the modes' colours by default; pass ``SERIES_COLOURS`` for scales. The legend has two
+    columns of at most ``LEGEND_LABEL`` pixels each, so that it fits a phone's width.
+    ``reference``: (value, label) of a dashed line to read the series against (e.g. 85 %, above which
+    a mode is fully achieved).
+    """
     y_scale = alt.Scale(domain=list(y_domain)) if y_domain else alt.Scale(zero=False)
+    rounds = sorted(pd.to_datetime(points["when"]).drop_duplicates())
+    ticks = [alt.DateTime(year=d.year, month=d.month, date=d.day) for d in rounds]
+    series = list(dict.fromkeys(points["series"]))
     base = alt.Chart(points).encode(
-        x=alt.X("when:T", title=None),
+        x=alt.X("when:T", title=None, scale=alt.Scale(padding=36),
+                axis=alt.Axis(values=ticks, format="%b %Y", labelAngle=0, grid=False)),
         y=alt.Y("value:Q", title=value_title, scale=y_scale),
-        color=alt.Color("series:N", title=None, scale=alt.Scale(range=MODE_COLOURS + GROUP_COLOURS), legend=alt.Legend(orient="bottom")),
+        color=alt.Color("series:N", title=None, sort=series, scale=alt.Scale(domain=series, range=colours or MODE_COLOURS),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=LEGEND_LABEL)),
         tooltip=[alt.Tooltip("label:N", title="When"), alt.Tooltip("series:N"), alt.Tooltip("value:Q", format=".2f")],
     )
-    return alt.layer(base.mark_line(), base.mark_point(filled=True)).properties(width=520, height=260)
+    layers = [base.mark_line(), base.mark_point(filled=True, size=60)]
+    if reference is not None:
+        value, label = reference
+        rule = alt.Chart(pd.DataFrame({"value": [value], "label": [label]}))
+        layers += [rule.mark_rule(strokeDash=[4, 4], color="#666666").encode(y="value:Q"),
+                   rule.mark_text(align="left", baseline="top", dx=4, dy=3, color="#666666", fontSize=11).encode(
+                       y="value:Q", x=alt.value(0), text="label:N")]
+    return alt.layer(*layers).properties(width=520, height=260, autosize=FIT_WIDTH)

@@ -23,7 +23,7 @@ from surveys.analysis_input import AnalysisInputError
 from surveys.campaigns import campaign_instrument, get_campaign, list_campaigns
 from surveys.instrument import Instrument
 from surveys.invitations import GroupRates, response_rates
-from surveys.perception import PerceptionReading, perception_findings, perception_reading
+from surveys.perception import PerceptionReading, perception_findings, perception_reading, scale_range
 from surveys.quality import responses_frame
 from surveys.stats import DEFAULT_MARGIN, compare_groups, suppressed_groups
 from surveys.tables import Campaign, Response
@@ -390,7 +390,7 @@ def campaign_trend(session: Session, instrument_key: str | None = None, insight_
 
     ``insight_of(campaign_id)``: where to get each campaign's insight (the dashboard passes its cache).
     """
-    rows = []
+    rows, bounds = [], []
     campaigns = sorted(list_campaigns(session), key=lambda c: (c.opens_on or c.created_at.date(), c.id))
     if len(campaigns) < 2:
         return pd.DataFrame(columns=["when", "label", "series", "value"])
@@ -405,4 +405,8 @@ def campaign_trend(session: Session, instrument_key: str | None = None, insight_
         for scale in insight.reading.scales:
             if scale.score is not None:
                 rows.append({"when": when, "label": campaign.name, "series": scale.name, "value": scale.score})
-    return pd.DataFrame(rows, columns=["when", "label", "series", "value"])
+                bounds.append(scale_range(instrument, scale.id))
+    frame = pd.DataFrame(rows, columns=["when", "label", "series", "value"])
+    # The response scale's whole range (1–5), so that the chart shows changes in proportion.
+    frame.attrs["value_range"] = (min(lo for lo, _ in bounds), max(hi for _, hi in bounds)) if bounds else None
+    return frame

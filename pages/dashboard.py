@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from capability_model.positioning import level_for_display
+from capability_model.positioning import FULLY_ACHIEVED_PERCENT, level_for_display
 
 from itcap import charts, insights
 from itcap.accounts import ADMIN, LEADERSHIP
@@ -214,11 +214,15 @@ with tabs[5]:
     shown = False
     if assessment_points["label"].nunique() > 1:
         st.markdown("##### Attainment of each mode over assessments (%)")
-        chart_with_downloads(charts.trend_chart(assessment_points, "Attainment %", (0, 100)), assessment_points, "attainment trend", "trend-a")
+        chart_with_downloads(charts.trend_chart(assessment_points, "Attainment %", (0, 100),
+                                                reference=(FULLY_ACHIEVED_PERCENT, f"achieved above {FULLY_ACHIEVED_PERCENT}%")), assessment_points, "attainment trend", "trend-a",
+                             stretch=True)
         shown = True
     if campaign_points["label"].nunique() > 1:
         st.markdown("##### Scale scores over survey campaigns")
-        chart_with_downloads(charts.trend_chart(campaign_points, "Scale score"), campaign_points, "perception trend", "trend-c")
+        chart_with_downloads(charts.trend_chart(campaign_points, "Scale score", campaign_points.attrs.get("value_range"),
+                                                charts.SERIES_COLOURS),
+                             campaign_points, "perception trend", "trend-c", stretch=True)
         shown = True
     if not shown:
         st.info("A trend appears once there is more than one assessment or survey campaign.")

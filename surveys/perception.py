@@ -58,7 +58,7 @@ class PerceptionReading:
         return self.note is None
 
 
-def _scale_range(instrument: Instrument, scale_id: str) -> tuple[float, float]:
+def scale_range(instrument: Instrument, scale_id: str) -> tuple[float, float]:
     members = instrument.scale_items(scale_id)
     lo, hi = instrument.item_range(members[0])
     return float(lo), float(hi)
@@ -78,7 +78,7 @@ def perception_reading(document: dict, instrument: Instrument, mode_order: list[
     scales: list[ScaleReading] = []
     for entry in document.get("scales", []):
         scale = instrument.scale(entry["id"])
-        lo, hi = _scale_range(instrument, scale.id)
+        lo, hi = scale_range(instrument, scale.id)
         threshold = lo + AGREEMENT_FRACTION * (hi - lo)
         means = {a: entry.get("mean_a"), b: entry.get("mean_b")}
         present = [m for m in means.values() if m is not None]
@@ -107,7 +107,7 @@ def perception_findings(document: dict, instrument: Instrument) -> list[Percepti
         scale = instrument.scale(scale_reading.id)
         if not scale.category or scale_reading.score is None:
             continue
-        lo, hi = _scale_range(instrument, scale.id)
+        lo, hi = scale_range(instrument, scale.id)
         midpoint = (lo + hi) / 2
         names = {g: instrument.group_name(g) for g in scale_reading.group_means}
         parts = []

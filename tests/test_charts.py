@@ -83,3 +83,19 @@ def test_every_chart_renders_to_png_and_svg(build):
     png = charts.to_png(chart.to_dict(validate=False))
     assert png.startswith(b"\x89PNG")
     assert charts.to_svg(chart).lstrip().startswith("<svg")
+
+
+def test_trend_chart_marks_the_rounds_and_keeps_the_series_order():
+    """Ticks at the rounds themselves (not at months between them), the modes in their order with
+    their colours, and the dashed reference line."""
+    points = pd.DataFrame({"when": pd.to_datetime(["2025-11-28"] * 3 + ["2026-11-27"] * 3), "label": ["a"] * 3 + ["b"] * 3,
+                           "series": ["Supplier", "Business Partner", "Business Leader"] * 2,
+                           "value": [84.6, 66.0, 49.0, 100.0, 82.0, 61.0]})
+    spec = charts.trend_chart(points, "Attainment %", (0, 100), reference=(85, "achieved above 85%")).to_dict()
+    line = spec["layer"][0]["encoding"]
+    assert [(v["year"], v["month"], v["date"]) for v in line["x"]["axis"]["values"]] == [(2025, 11, 28), (2026, 11, 27)]
+    assert line["x"]["axis"]["format"] == "%b %Y"
+    assert line["color"]["scale"]["domain"] == ["Supplier", "Business Partner", "Business Leader"]
+    assert line["color"]["scale"]["range"][:3] == charts.MODE_COLOURS[:3]
+    rule = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rule")
+    assert spec["datasets"][rule["data"]["name"]] == [{"value": 85, "label": "achieved above 85%"}]

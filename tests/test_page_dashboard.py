@@ -142,6 +142,16 @@ def test_trend_appears_with_a_second_assessment_and_campaign(populated, db_url):
     tables = [d.value for d in at.dataframe if {"when", "series", "value"} <= set(d.value.columns)]
     attainment = next(t for t in tables if set(t["series"]) == {"Supplier", "Business Partner", "Business Leader"})
     assert attainment["when"].nunique() == 2
+    # Drawn in proportion: attainment on 0–100 with the "achieved" line, scale scores on the
+    # response scale's whole 1–5 (not zoomed in on the difference).
+    import json
+
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    by_title = {layer["encoding"]["y"].get("title"): spec for spec in specs for layer in spec.get("layer", [])[:1]
+                if "y" in layer.get("encoding", {})}
+    assert by_title["Attainment %"]["layer"][0]["encoding"]["y"]["scale"]["domain"] == [0, 100]
+    assert any(layer.get("mark", {}).get("type") == "rule" for layer in by_title["Attainment %"]["layer"])
+    assert by_title["Scale score"]["layer"][0]["encoding"]["y"]["scale"]["domain"] == [1.0, 5.0]
 
 
 def test_an_open_campaign_s_figures_are_held_for_the_refresh_interval(populated, db_url, monkeypatch):
