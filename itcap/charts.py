@@ -270,8 +270,10 @@ def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, f
     ``reference``: (value, label) of a dashed line to read the series against (e.g. 85 %, above which
     a mode is fully achieved).
     """
+    # Dates as datetime64: Altair writes those as ISO text; plain date objects are not JSON (PNG/SVG export).
+    points = points.assign(when=pd.to_datetime(points["when"]))
     y_scale = alt.Scale(domain=list(y_domain)) if y_domain else alt.Scale(zero=False)
-    rounds = sorted(pd.to_datetime(points["when"]).drop_duplicates())
+    rounds = sorted(points["when"].drop_duplicates())
     ticks = [alt.DateTime(year=d.year, month=d.month, date=d.day) for d in rounds]
     series = list(dict.fromkeys(points["series"]))
     base = alt.Chart(points).encode(
@@ -290,3 +292,14 @@ def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, f
                    rule.mark_text(align="left", baseline="top", dx=4, dy=3, color="#666666", fontSize=11).encode(
                        y="value:Q", x=alt.value(0), text="label:N")]
     return alt.layer(*layers).properties(width=520, height=260, autosize=FIT_WIDTH)
+
+
+def attainment_trend_chart(points: pd.DataFrame, fully_achieved_percent: float) -> alt.LayerChart:
+    """Attainment (%) of each mode over assessments, with the line above which a mode is achieved."""
+    return trend_chart(points, "Attainment %", (0, 100),
+                       reference=(fully_achieved_percent, f"achieved above {fully_achieved_percent:g}%"))
+
+
+def scale_trend_chart(points: pd.DataFrame) -> alt.LayerChart:
+    """Scale scores over campaigns on the response scale's range (``points.attrs["value_range"]``)."""
+    return trend_chart(points, "Scale score", points.attrs.get("value_range"), SERIES_COLOURS)

@@ -17,7 +17,7 @@ from assessment import service as assessment_service
 from assessment.recommendations import PerceptionFinding, RecommendationPlan, recommend
 from assessment.reliability import ICC_TYPES, ReliabilityReport
 from assessment.tables import Assessment
-from capability_model.positioning import PositionResult, level_for_display
+from capability_model.positioning import PositionResult, iso33020_rating, level_for_display
 from capability_model.schema import CapabilityModel
 from surveys.analysis_input import AnalysisInputError
 from surveys.campaigns import campaign_instrument, get_campaign, list_campaigns
@@ -368,45 +368,81 @@ def recommendations(assessment: AssessmentInsight, campaign: CampaignInsight | N
     return recommend(assessment.model, assessment.result, campaign.findings if campaign else None)
 
 
-def assessment_trend(session: Session, model_key: str | None = None) -> pd.DataFrame:
-    """Attainment of each mode over the assessments (oldest first), for the trend chart."""
+TREND_COLUMNS = ["when", "label", "series", "value"]
+
+
+def assessment_trend(session: Session, assessment_id: int) -> pd.DataFrame:
+    """Attainment of each mode (%) at this assessment and the earlier ones of the same organisation
+    unit against the same model (oldest first): rounds of one function, measured the same way."""
+    this = assessment_service.get_assessment(session, assessment_id)
+    model_id = assessment_service.model_for(session, this).id
     rows = []
-    assessments = assessment_service.list_assessments(session)
-    if len(assessments) < 2:
-        return pd.DataFrame(columns=["when", "label", "series", "value"])
-    for item in reversed(assessments):
-        model = assessment_service.model_for(session, item.id)
-        if model_key and model.id != model_key:
+    for item in reversed(assessment_service.list_assessments(session)):  # oldest first
+        if item.org_unit != this.org_unit or (item.assessed_on, item.id) > (this.assessed_on, this.id):
+            continue
+        if assessment_service.model_for(session, item).id != model_id:
             continue
         result = assessment_service.assessment_position(session, item.id, resamples=200)
         for mode in result.modes:
             rows.append({"when": item.assessed_on, "label": f"{item.name} ({item.assessed_on:%d %b %Y})",
                          "series": mode.name, "value": 100 * mode.attainment})
-    return pd.DataFrame(rows, columns=["when", "label", "series", "value"])
+    return pd.DataFrame(rows, columns=TREND_COLUMNS)
 
 
-def campaign_trend(session: Session, instrument_key: str | None = None, insight_of=None) -> pd.DataFrame:
-    """Scale scores (mean of group means) over campaigns of the same instrument, oldest first.
+def campaign_trend(session: Session, campaign_id: int, insight_of=None) -> pd.DataFrame:
+    """Scale scores (mean of group means) at this campaign and the earlier ones of the same survey
+    instrument (oldest first). ``attrs["value_range"]`` is the response scale's range (e.g. 1–5).
 
     ``insight_of(campaign_id)``: where to get each campaign's insight (the dashboard passes its cache).
     """
+    def opened(campaign: Campaign) -> tuple:
+        return (campaign.opens_on or campaign.created_at.date(), campaign.id)
+
+    this = get_campaign(session, campaign_id)
+    instrument_id = campaign_instrument(session, this).id
     rows, bounds = [], []
-    campaigns = sorted(list_campaigns(session), key=lambda c: (c.opens_on or c.created_at.date(), c.id))
-    if len(campaigns) < 2:
-        return pd.DataFrame(columns=["when", "label", "series", "value"])
-    for campaign in campaigns:
+    for campaign in sorted(list_campaigns(session), key=opened):
+        if opened(campaign) > opened(this):
+            continue
         instrument = campaign_instrument(session, campaign)
-        if instrument_key and instrument.id != instrument_key:
+        if instrument.id != instrument_id:
             continue
         insight = insight_of(campaign.id) if insight_of else campaign_insight(session, campaign.id)
         if insight.reading is None:
             continue
-        when = campaign.opens_on or campaign.created_at.date()
         for scale in insight.reading.scales:
             if scale.score is not None:
-                rows.append({"when": when, "label": campaign.name, "series": scale.name, "value": scale.score})
+                rows.append({"when": opened(campaign)[0], "label": campaign.name, "series": scale.name, "value": scale.score})
                 bounds.append(scale_range(instrument, scale.id))
-    frame = pd.DataFrame(rows, columns=["when", "label", "series", "value"])
+    frame = pd.DataFrame(rows, columns=TREND_COLUMNS)
     # The response scale's whole range (1–5), so that the chart shows changes in proportion.
     frame.attrs["value_range"] = (min(lo for lo, _ in bounds), max(hi for _, hi in bounds)) if bounds else None
     return frame
+
+
+def trend_rounds(points: pd.DataFrame | None) -> int:
+    """How many rounds a trend frame holds (a trend needs two)."""
+    return 0 if points is None or points.empty else len(points[["when", "label"]].drop_duplicates())
+
+
+def progress_sentences(assessment_points: pd.DataFrame | None, campaign_points: pd.DataFrame | None) -> list[str]:
+    """What changed since the previous round, in words, for the dashboard and the report. Descriptive:
+    the rounds are not tested against each other (the report's methods say so)."""
+    sentences = []
+    for points, what, unit in ((assessment_points, "assessment", "attainment"), (campaign_points, "survey", "scale scores")):
+        if trend_rounds(points) < 2:
+            continue
+        rounds = list(points.groupby(["when", "label"], sort=False))  # the frames are oldest first
+        before, now = rounds[-2][1], rounds[-1][1]
+        earlier = dict(zip(before["series"], before["value"]))
+        changes = []
+        for series, value in zip(now["series"], now["value"]):
+            if series not in earlier:
+                continue
+            if unit == "attainment":  # with the ISO rating: 84.6% shows as "85%", which is L (not achieved), not F
+                changes.append(f"{series} {earlier[series]:.0f}% ({iso33020_rating(earlier[series] / 100)}) → "
+                               f"{value:.0f}% ({iso33020_rating(value / 100)})")
+            else:
+                changes.append(f"{series} {earlier[series]:.2f} → {value:.2f}")
+        sentences.append(f"Since the previous {what} ({before['label'].iloc[0]}), {unit}: " + "; ".join(changes) + ".")
+    return sentences

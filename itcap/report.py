@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from assessment import service as assessment_service
 from assessment.recommendations import RecommendationPlan
-from capability_model.positioning import DEFAULT_SEED, level_for_display
+from capability_model.positioning import DEFAULT_SEED, FULLY_ACHIEVED_PERCENT, level_for_display
 from itcap import charts, insights
 from itcap.storage import utcnow
 from surveys.campaigns import list_campaigns
@@ -41,6 +41,9 @@ class ReportContent:
     campaign: insights.CampaignInsight | None
     plan: RecommendationPlan | None
     comments: dict[str, list[str]] = field(default_factory=dict)
+    # This round and the earlier ones (insights.assessment_trend / campaign_trend); one round = no trend.
+    assessment_trend: pd.DataFrame | None = None
+    campaign_trend: pd.DataFrame | None = None
 
     @property
     def title(self) -> str:
@@ -72,7 +75,14 @@ def build_report(session: Session, assessment_id: int | None = None, campaign_id
         raise NothingToReport(f"nothing to report for campaign {campaign_id}: {campaign.problem}")
     plan = insights.recommendations(assessment, campaign) if assessment else None
     comments = reportable_comments(session, campaign_id) if campaign is not None and campaign.comparison is not None else {}
-    return ReportContent(utcnow(), assessment, campaign, plan, comments)
+    assessment_points = insights.assessment_trend(session, assessment_id) if assessment is not None else None
+    campaign_points = insights.campaign_trend(session, campaign_id) if campaign is not None else None
+    return ReportContent(utcnow(), assessment, campaign, plan, comments, assessment_points, campaign_points)
+
+
+def progress_points(content: ReportContent) -> list[str]:
+    return insights.progress_sentences(content.assessment_trend, content.campaign_trend)
+
 
 
 # -- what the summary says (shared by HTML and PDF) ------------------------------------------------
@@ -103,6 +113,7 @@ def summary_points(content: ReportContent) -> list[str]:
         elif counts["equivalent"] == len(verdicts) and verdicts:
             text += " Both groups hold a consistent view."
         points.append(text)
+    points += progress_points(content)
     if content.plan and content.plan.first_100_days:
         points.append("First 100 days: " + "; ".join(r.capability_name for r in content.plan.first_100_days) + ".")
     return points
@@ -151,6 +162,11 @@ def methods_points(content: ReportContent) -> list[str]:
                 "mean of answered items after reverse coding, missing if fewer than half answered. Cronbach's α with 95% CI.")
         elif c.problem:
             points.append(f"No survey results are reported: {c.problem}")
+    if insights.trend_rounds(content.assessment_trend) > 1 or insights.trend_rounds(content.campaign_trend) > 1:
+        points.append("Progress compares each round's own figures: earlier assessments of the same organisation unit against "
+                      "the same model, earlier campaigns of the same survey (scale score = mean of the group means). It is "
+                      "descriptive: the rounds are not tested against each other, so a change of a few hundredths of a "
+                      "point is within what a different sample of people could give.")
     reproduce = []
     if a:
         reproduce.append(f"itcap assess export {a.assessment.id} --out ratings.csv --overrides overrides.csv && "
@@ -193,6 +209,11 @@ def report_charts(content: ReportContent) -> list[tuple[str, object]]:
             out.append(("Importance and performance of IT services", charts.ipa_chart(ipa, cross, low, high)))
     if c:
         out.append(("Response rates", charts.response_rate_chart(c.rates_frame())))
+    if insights.trend_rounds(content.assessment_trend) > 1:
+        out.append(("Progress: attainment of each mode over assessments (%)",
+                    charts.attainment_trend_chart(content.assessment_trend, FULLY_ACHIEVED_PERCENT)))
+    if insights.trend_rounds(content.campaign_trend) > 1:
+        out.append(("Progress: scale scores over survey campaigns", charts.scale_trend_chart(content.campaign_trend)))
     return out
 
 
@@ -287,6 +308,12 @@ def render_html(content: ReportContent) -> str:
             if title == "Response rates":
                 parts.append(_chart_html(title, chart))
         parts.append(_table_html(c.rates_table()))
+    if any(title.startswith("Progress") for title, _ in chart_list):
+        parts.append("<h2>Progress since earlier rounds</h2>")
+        parts.append("<ul>" + "".join(f"<li>{_e(p)}</li>" for p in progress_points(content)) + "</ul>")
+        for title, chart in chart_list:
+            if title.startswith("Progress"):
+                parts.append(_chart_html(title, chart))
     if plan is not None:
         parts.append("<h2>Recommendations</h2>")
         if plan.next_mode_id is None:
@@ -433,6 +460,13 @@ def render_pdf(content: ReportContent) -> bytes:
             if title == "Response rates":
                 image(title, chart)
         table(c.rates_table())
+    if any(title.startswith("Progress") for title in chart_list):
+        heading("Progress since earlier rounds")
+        for point in progress_points(content):
+            bullet(point)
+        for title, chart in chart_list.items():
+            if title.startswith("Progress"):
+                image(title, chart)
     if plan is not None:
         heading("Recommendations")
         if plan.next_mode_id is None:

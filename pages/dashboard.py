@@ -210,22 +210,25 @@ with tabs[4]:
 
 # -- trend ------------------------------------------------------------------------------------------------
 with tabs[5]:
-    assessment_points, campaign_points = cached_trends()
+    assessment_points, campaign_points = cached_trends(assessment_id, campaign_id)
     shown = False
-    if assessment_points["label"].nunique() > 1:
+    sentences = insights.progress_sentences(assessment_points, campaign_points)
+    for sentence in sentences:
+        st.markdown(f"- {md_escape(sentence)}")
+    if sentences:
+        st.caption("Each round's own figures, compared as they are: the rounds are not tested against each other.")
+    if insights.trend_rounds(assessment_points) > 1:
         st.markdown("##### Attainment of each mode over assessments (%)")
-        chart_with_downloads(charts.trend_chart(assessment_points, "Attainment %", (0, 100),
-                                                reference=(FULLY_ACHIEVED_PERCENT, f"achieved above {FULLY_ACHIEVED_PERCENT}%")), assessment_points, "attainment trend", "trend-a",
-                             stretch=True)
+        chart_with_downloads(charts.attainment_trend_chart(assessment_points, FULLY_ACHIEVED_PERCENT), assessment_points,
+                             "attainment trend", "trend-a", stretch=True)
         shown = True
-    if campaign_points["label"].nunique() > 1:
+    if insights.trend_rounds(campaign_points) > 1:
         st.markdown("##### Scale scores over survey campaigns")
-        chart_with_downloads(charts.trend_chart(campaign_points, "Scale score", campaign_points.attrs.get("value_range"),
-                                                charts.SERIES_COLOURS),
-                             campaign_points, "perception trend", "trend-c", stretch=True)
+        chart_with_downloads(charts.scale_trend_chart(campaign_points), campaign_points, "perception trend", "trend-c", stretch=True)
         shown = True
     if not shown:
-        st.info("A trend appears once there is more than one assessment or survey campaign.")
+        st.info("A trend appears once there is more than one round: an earlier assessment of the same organisation unit "
+                "against the same model, or an earlier campaign of the same survey.")
 
 # -- report -----------------------------------------------------------------------------------------------
 with tabs[6]:

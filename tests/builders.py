@@ -33,7 +33,7 @@ def people(url: str) -> dict[str, int]:
 
 
 def supplier_assessment(url: str, ids: dict[str, int], *, assessed_on: dt.date = dt.date(2026, 10, 1), seed: int = 1,
-                        uplift: int = 0) -> int:
+                        uplift: int = 0, org_unit: str = "Corporate IT") -> int:
     """An assessment of the default model that lands in Supplier: Supplier targets met, most Business
     Partner targets one level short and two capabilities two levels short."""
     rng = np.random.default_rng(seed)
@@ -41,7 +41,7 @@ def supplier_assessment(url: str, ids: dict[str, int], *, assessed_on: dt.date =
         model_id = ensure_default_model(session).id
         admin = accounts.get_account(session, ids["admin"])
         assessment = service.create_assessment(
-            session, name=f"Review {assessed_on:%Y-%m}", org_unit="Corporate IT", model_id=model_id, assessed_on=assessed_on,
+            session, name=f"Review {assessed_on:%Y-%m}", org_unit=org_unit, model_id=model_id, assessed_on=assessed_on,
             assessor_ids=[ids["lead"], ids["ana"], ids["ben"]], lead_id=ids["lead"], actor=admin)
         model = service.model_for(session, assessment.id)
         partner = model.mode("business_partner").targets

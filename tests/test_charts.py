@@ -88,7 +88,11 @@ def test_every_chart_renders_to_png_and_svg(build):
 def test_trend_chart_marks_the_rounds_and_keeps_the_series_order():
     """Ticks at the rounds themselves (not at months between them), the modes in their order with
     their colours, and the dashed reference line."""
-    points = pd.DataFrame({"when": pd.to_datetime(["2025-11-28"] * 3 + ["2026-11-27"] * 3), "label": ["a"] * 3 + ["b"] * 3,
+    import datetime as dt
+
+    # Plain dates, as the trends come from the database (PNG export needs them as JSON text).
+    days = [dt.date(2025, 11, 28)] * 3 + [dt.date(2026, 11, 27)] * 3
+    points = pd.DataFrame({"when": days, "label": ["a"] * 3 + ["b"] * 3,
                            "series": ["Supplier", "Business Partner", "Business Leader"] * 2,
                            "value": [84.6, 66.0, 49.0, 100.0, 82.0, 61.0]})
     spec = charts.trend_chart(points, "Attainment %", (0, 100), reference=(85, "achieved above 85%")).to_dict()
@@ -99,3 +103,5 @@ def test_trend_chart_marks_the_rounds_and_keeps_the_series_order():
     assert line["color"]["scale"]["range"][:3] == charts.MODE_COLOURS[:3]
     rule = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rule")
     assert spec["datasets"][rule["data"]["name"]] == [{"value": 85, "label": "achieved above 85%"}]
+    chart = charts.trend_chart(points, "Attainment %", (0, 100))
+    assert charts.to_png(chart.to_dict(validate=False)).startswith(b"\x89PNG")

@@ -220,8 +220,9 @@ def test_demo_has_last_years_round_so_the_trend_shows_progress(db_url):
                   for c in (previous, current)}
         assert 0 < counts[previous.id] < counts[current.id]
 
-        attainment = insights.assessment_trend(session)
-        perception = insights.campaign_trend(session)
+        attainment = insights.assessment_trend(session, this_year.id)
+        perception = insights.campaign_trend(session, current.id)
+        assert insights.assessment_trend(session, last_year.id)["when"].nunique() == 1  # nothing before last year
     supplier = attainment[attainment.series == "Supplier"].sort_values("when")
     assert len(supplier) == 2 and supplier.value.iloc[0] < 85 < supplier.value.iloc[1]
     reliability = perception[perception.series == "Service reliability"].sort_values("when")

@@ -154,6 +154,29 @@ def test_trend_appears_with_a_second_assessment_and_campaign(populated, db_url):
     assert by_title["Scale score"]["layer"][0]["encoding"]["y"]["scale"]["domain"] == [1.0, 5.0]
 
 
+def test_a_trend_follows_one_organisation_unit_and_stops_at_the_selected_round(populated, db_url):
+    """Another unit's assessment is not this function's progress, and an older selection shows the
+    trend as it stood then."""
+    import datetime as dt
+
+    from itcap import insights
+    from itcap.storage import session_scope
+
+    first = builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2025, 10, 1), seed=5)
+    builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2026, 4, 1), seed=6, org_unit="Schools IT")
+    latest = builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2027, 10, 1), seed=7, uplift=1)
+    with session_scope(db_url) as session:
+        whole = insights.assessment_trend(session, latest)
+        as_then = insights.assessment_trend(session, first)
+    assert sorted(whole["when"].unique()) == [dt.date(2025, 10, 1), dt.date(2026, 10, 1), dt.date(2027, 10, 1)]
+    assert list(as_then["when"].unique()) == [dt.date(2025, 10, 1)]
+
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at.selectbox(key="dashboard_assessment").select(first).run()
+    assert not at.exception
+    assert "##### Attainment of each mode over assessments (%)" not in [m.value for m in at.markdown]
+
+
 def test_an_open_campaign_s_figures_are_held_for_the_refresh_interval(populated, db_url, monkeypatch):
     """While responses stream in, the dashboard recomputes at most once per interval — but a closed
     campaign or a changed reporting threshold shows at once."""

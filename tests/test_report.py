@@ -132,3 +132,47 @@ def test_cli_on_an_empty_database_says_there_is_nothing_to_report(db_url, tmp_pa
     assert main(["report", "--out", str(tmp_path / "r.html")]) == 1
     assert "nothing to report" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_report_shows_progress_since_the_previous_round_of_the_same_function(populated):
+    """An earlier assessment of the same unit and an earlier campaign: a progress section with the
+    change in words (from each round's own figures) and charts, in HTML and PDF. A later assessment
+    and another unit's are not part of this report's progress."""
+    import datetime as dt
+    import io
+
+    from assessment import service
+    from itcap import insights
+    from surveys.campaigns import update_campaign
+
+    url, assessment_id, campaign_id = populated
+    ids = builders.people(url)
+    earlier = builders.supplier_assessment(url, ids, assessed_on=dt.date(2025, 10, 1), seed=11)
+    builders.supplier_assessment(url, ids, assessed_on=dt.date(2026, 3, 1), seed=12, org_unit="Schools IT")
+    builders.supplier_assessment(url, ids, assessed_on=dt.date(2027, 10, 1), seed=13, uplift=1)
+    earlier_campaign = builders.perception_campaign(url, name="Perception survey 2025", seed=21)
+    with session_scope(url) as session:
+        update_campaign(session, earlier_campaign, "admin", opens_on=dt.date(2025, 10, 1))
+        update_campaign(session, campaign_id, "admin", opens_on=dt.date(2026, 10, 1))
+    with session_scope(url) as session:
+        content = build_report(session, assessment_id, campaign_id)
+        before = service.assessment_position(session, earlier, resamples=200).modes[0]
+        now = service.assessment_position(session, assessment_id, resamples=200).modes[0]
+        then_scale = insights.campaign_insight(session, earlier_campaign).reading.scales[0]
+        now_scale = insights.campaign_insight(session, campaign_id).reading.scales[0]
+    page = html.unescape(render_html(content))
+    assert "<h2>Progress since earlier rounds</h2>" in page
+    assert (f"Since the previous assessment (Review 2025-10 (01 Oct 2025)), attainment: "
+            f"{before.name} {100 * before.attainment:.0f}% ({before.rating}) → {100 * now.attainment:.0f}% ({now.rating})") in page
+    assert f"{now_scale.name} {then_scale.score:.2f} → {now_scale.score:.2f}" in page
+    assert "Review 2027-10" not in page and "Schools IT" not in page
+    assert "the rounds are not tested against each other" in page
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(render_pdf(content))).pages)
+    assert "Progress since earlier rounds" in text and "Since the previous assessment" in text
+
+
+def test_a_first_round_report_has_no_progress_section(populated):
+    url, assessment_id, campaign_id = populated
+    with session_scope(url) as session:
+        page = render_html(build_report(session, assessment_id, campaign_id))
+    assert "Progress since earlier rounds" not in page and "Since the previous" not in page

@@ -54,12 +54,14 @@ def _comments(campaign_id: int, exclude_flagged: bool, fingerprint: tuple) -> di
         return reportable_comments(session, campaign_id, frame=frame)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _trends(fingerprint: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _trends(assessment_id: int | None, campaign_id: int | None, fingerprint: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    empty = pd.DataFrame(columns=insights.TREND_COLUMNS)
     with session_scope() as session:
         fingerprints = {c.id: _key(_campaign_fingerprint(session, c.id)) for c in list_campaigns(session)}
-        return (insights.assessment_trend(session),
-                insights.campaign_trend(session, insight_of=lambda cid: _campaign(cid, (), False, fingerprints[cid])))
+        return (insights.assessment_trend(session, assessment_id) if assessment_id is not None else empty,
+                insights.campaign_trend(session, campaign_id, insight_of=lambda cid: _campaign(cid, (), False, fingerprints[cid]))
+                if campaign_id is not None else empty)
 
 
 _held_lock = threading.Lock()
@@ -119,11 +121,12 @@ def cached_campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagg
     return _campaign(campaign_id, mode_order, exclude_flagged, _key(fingerprint))
 
 
-def cached_trends() -> tuple[pd.DataFrame, pd.DataFrame]:
+def cached_trends(assessment_id: int | None, campaign_id: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The selected assessment's and campaign's trends (with their earlier rounds)."""
     with session_scope() as session:
         keys = [insights.assessment_fingerprint(session, a.id) for a in assessment_service.list_assessments(session)]
         keys += [_campaign_fingerprint(session, c.id) for c in list_campaigns(session)]
-    return _trends(_key(tuple(keys)))
+    return _trends(assessment_id, campaign_id, _key(tuple(keys)))
 
 
 def choose_assessment() -> int | None:
@@ -188,6 +191,6 @@ def warm_up() -> None:
             with session_scope() as session:
                 fingerprint = _campaign_fingerprint(session, campaigns[0].id)
             _comments(campaigns[0].id, False, _key(fingerprint))
-        cached_trends()
+        cached_trends(assessments[0].id if assessments else None, campaigns[0].id if campaigns else None)
     except Exception:  # noqa: BLE001 - a warm-up must never take the app down; the page computes on demand
         logging.getLogger(__name__).warning("dashboard warm-up failed", exc_info=True)
