@@ -6,6 +6,8 @@ reproduce each number (``itcap assess position``, ``itcap analyze``).
 
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -348,7 +350,12 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
                                             flag_col="flags" if exclude_flagged else None,
                                             ignore_columns=["source", "submitted_on", "duration_seconds"] + ([] if exclude_flagged else ["flags"]))
     except AnalysisInputError as exc:
-        insight.problem = "; ".join(exc.problems)
+        # The details name stored rows (response ids), which leadership pages and the report must not
+        # show; they go to the log, and the message says where an administrator finds them.
+        logging.getLogger(__name__).error("campaign %s: stored responses cannot be analysed: %s", campaign_id, "; ".join(exc.problems))
+        insight.problem = (f"The stored responses of this campaign cannot be analysed ({len(exc.problems)} problem(s)); "
+                           f"an administrator sees them with: itcap responses export {campaign_id} --format csv --out "
+                           f"responses.csv && itcap analyze responses.csv --instrument INSTRUMENT.yaml --group-col group")
         return insight
     if insight.comparison.get("note"):
         # Fewer than two groups left after the exclusions (flagged, empty rows): nothing to compare,

@@ -151,7 +151,9 @@ def methods_points(content: ReportContent) -> list[str]:
             comp = c.comparison
             n = ", ".join(f"{c.instrument.group_name(g)} n = {v['n']}" for g, v in comp["groups"].items())
             points.append(f"Responses analysed: {n}. Excluded: {comp['excluded']['flagged_rows']} flagged, "
-                          f"{comp['excluded']['empty_rows']} empty.")
+                          f"{comp['excluded']['empty_rows']} empty."
+                          + (f" {comp['excluded']['out_of_range_values']} numeric answer(s) outside the item's plausible "
+                             "range were left out of that item." if comp["excluded"].get("out_of_range_values") else ""))
             if comp["suppressed"]:
                 points.append("Suppressed groups: " + "; ".join(f"{c.instrument.group_name(g)} ({comp['suppressed_reasons'][g]})" for g in comp["suppressed"]) + ".")
             points.append(

@@ -61,6 +61,9 @@ class ResponsesTable:
     (likert and numeric, instrument order; NaN = missing) and, when asked for, the flag column
     (str, '' = not flagged). The row index is kept from the input. ``ignored_columns`` lists the
     input columns that were skipped (text/choice items, metadata, explicitly ignored).
+    ``out_of_range`` counts, per row, the numeric answers outside the item's plausible range that
+    were set to missing: they are kept in storage and flagged ``out_of_range`` at import
+    (docs/surveys.md), so they are data, not errors, but a 500-minute logon is not averaged in.
     """
 
     frame: pd.DataFrame
@@ -68,6 +71,7 @@ class ResponsesTable:
     item_ids: list[str]
     ignored_columns: list[str] = field(default_factory=list)
     flag_col: str | None = None
+    out_of_range: np.ndarray | None = None
 
 
 # -- CSV -----------------------------------------------------------------------------------------
@@ -216,8 +220,13 @@ def prepare_responses(
     cell_problems: list[str] = []
     n_cell_problems = 0
     out = {group_col: groups}
+    out_of_range = np.zeros(len(frame), dtype=int)
     for item_id in analysed:
         values, found, count = _check_item(frame[item_id], instrument, item_id, where, locate)
+        if items[item_id].type == "numeric":
+            implausible = _implausible(values, instrument, items[item_id])
+            values[implausible] = np.nan
+            out_of_range += implausible
         out[item_id] = values
         n_cell_problems += count
         cell_problems.extend(found[: max(0, MAX_LISTED - len(cell_problems))])
@@ -230,7 +239,14 @@ def prepare_responses(
         flags = frame[flag_col].astype(object)  # a column of blanks reads as float NaN; fillna("") on it is deprecated
         out[flag_col] = flags.where(flags.notna(), "").astype(str).str.strip()
     clean = pd.DataFrame(out, index=frame.index)
-    return ResponsesTable(frame=clean, group_col=group_col, item_ids=analysed, ignored_columns=ignored, flag_col=flag_col)
+    return ResponsesTable(frame=clean, group_col=group_col, item_ids=analysed, ignored_columns=ignored, flag_col=flag_col,
+                          out_of_range=out_of_range)
+
+
+def _implausible(values: np.ndarray, instrument: Instrument, item) -> np.ndarray:
+    lo, hi = item_bounds(instrument, item)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(values) & ((values < lo) | (values > hi))
 
 
 def _listing(values: Iterable[str], limit: int = 12) -> str:
@@ -300,9 +316,9 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
                     hint = " or a label of its response scale" if labels else ""
                     problems.append(f"{where}: {locate(int(position))}, column {item_id}: {cell!r} is not a number{hint}")
     with np.errstate(invalid="ignore"):
-        outside = (values < lo) | (values > hi) | np.isinf(values)
-        if item.type == "likert":
-            outside |= np.isfinite(values) & (np.floor(values) != values)
+        outside = np.isinf(values)
+        if item.type == "likert":  # a numeric answer outside its range is left out, not an error (prepare_responses)
+            outside |= (values < lo) | (values > hi) | (np.isfinite(values) & (np.floor(values) != values))
     for position in np.flatnonzero(outside):
         count += 1
         if len(problems) < MAX_LISTED:

@@ -190,7 +190,9 @@ def compare_groups(
         "suppressed_reasons": {
             g: ("no responses" if counts[g] == 0 else f"fewer than {k} responses (the reporting threshold)") for g in hidden
         },
-        "excluded": {"flagged_rows": sum(n_flagged[g] for g in analysed), "empty_rows": sum(n_empty[g] for g in analysed)},
+        "excluded": {"flagged_rows": sum(n_flagged[g] for g in analysed), "empty_rows": sum(n_empty[g] for g in analysed),
+                     # numeric answers outside the plausible range, left out of their item (see ResponsesTable)
+                     "out_of_range_values": int(table.out_of_range[keep].sum()) if table.out_of_range is not None else 0},
         "items": [],
         "scales": [],
         "ipa": {"pairs": [], "crosshairs": {}},

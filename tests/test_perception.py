@@ -64,3 +64,45 @@ def test_findings_name_low_scores_and_group_differences_with_their_category():
     assert findings["innovation"].category_id == INSTRUMENT.scale("innovation").category
     assert "disagree on average" in findings["innovation"].statement
     assert "groups differ" in findings["communication"].statement and "Business users 3.00" in findings["communication"].statement
+
+
+def test_an_imported_implausible_number_does_not_take_down_the_campaign_s_analysis(db_url):
+    """An import keeps a 500-minute logon (flagged out_of_range); the dashboard and the report still
+    have their comparison, with that answer left out and counted."""
+    from itcap import insights
+    from itcap.storage import session_scope
+    from surveys.imports import add_responses
+    from tests import builders
+
+    builders.people(db_url)
+    campaign_id = builders.perception_campaign(db_url)
+    with session_scope(db_url) as session:
+        answers = {item.id: 3 for item in load_default_instrument().items_for_group("business") if item.type == "likert"}
+        result = add_responses(session, campaign_id, [{"group": "business", "answers": {**answers, "logon_minutes": 500}}],
+                               actor="admin", source="import")
+        assert result.imported == 1
+    with session_scope(db_url) as session:
+        for exclude_flagged in (False, True):
+            insight = insights.campaign_insight(session, campaign_id, exclude_flagged=exclude_flagged)
+            assert insight.problem is None and insight.comparison is not None
+            assert insight.comparison["excluded"]["out_of_range_values"] == (0 if exclude_flagged else 1)
+
+
+def test_a_campaign_that_cannot_be_analysed_says_so_without_naming_responses(db_url, monkeypatch):
+    """The analysis errors list stored rows by response id; leadership pages and the report must not."""
+    from itcap import insights
+    from itcap.storage import session_scope
+    from surveys.analysis_input import AnalysisInputError
+    from tests import builders
+
+    builders.people(db_url)
+    campaign_id = builders.perception_campaign(db_url)
+
+    def broken(*args, **kwargs):
+        raise AnalysisInputError(["<responses>: row b946fcc9e1, column q1: 9 is out of range"])
+
+    monkeypatch.setattr(insights, "compare_groups", broken)
+    with session_scope(db_url) as session:
+        insight = insights.campaign_insight(session, campaign_id)
+    assert insight.comparison is None and "cannot be analysed" in insight.problem
+    assert "b946fcc9e1" not in insight.problem and f"itcap responses export {campaign_id}" in insight.problem

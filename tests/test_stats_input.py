@@ -71,8 +71,25 @@ def test_out_of_range_values(inst):
         "r.csv: line 2, column q1: 6 is out of range (expected a whole code from 1 to 5)",
         "r.csv: line 3, column q3: 2.5 is out of range (expected a whole code from 1 to 5)",
         "r.csv: line 6, column q4: -1 is out of range (expected a whole code from 1 to 5)",
-        "r.csv: line 5, column logon_minutes: 400 is out of range (expected within 0–120)",
-    ]  # n1 = 0 is valid on its 0–6 scale
+    ]  # n1 = 0 is valid on its 0–6 scale; logon_minutes = 400 is left out, not an error (next test)
+
+
+def test_a_numeric_answer_outside_its_plausible_range_is_left_out_and_counted(inst):
+    """The import keeps such answers, flagged out_of_range (docs/surveys.md); the analysis treats them
+    as missing for that item only — one 500-minute logon must not stop the whole analysis."""
+    from scipy import stats
+
+    from surveys.stats import compare_groups
+
+    rows = [good_row(logon_minutes=m) for m in (4, 6, 5, 7, 500, 3)] + [good_row("it", logon_minutes=m) for m in (2, 3, 4, 2, 3, -3)]
+    table = read_responses_csv(csv_text(rows), inst, "group", where="r.csv")
+    assert np.isnan(table.frame["logon_minutes"]).sum() == 2 and table.out_of_range.tolist() == [0] * 4 + [1] + [0] * 6 + [1]
+    assert table.frame["q1"].notna().all()  # the rest of those rows is analysed
+    doc = compare_groups(table, inst, min_group_size=5)
+    assert doc["excluded"]["out_of_range_values"] == 2
+    item = next(i for i in doc["items"] if i["id"] == "logon_minutes")
+    expected = stats.ttest_ind([4, 6, 5, 7, 3], [2, 3, 4, 2, 3], equal_var=False)
+    assert (item["n_a"], item["n_b"]) == (5, 5) and item["welch_p"] == pytest.approx(expected.pvalue, rel=1e-9)
 
 
 def test_many_bad_cells_are_listed_up_to_a_limit(inst):

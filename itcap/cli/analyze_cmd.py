@@ -139,6 +139,8 @@ def print_report(document: dict, out=None) -> None:
     excluded = document["excluded"]
     if excluded["flagged_rows"] or excluded["empty_rows"]:
         w(f"Excluded: {excluded['flagged_rows']} flagged, {excluded['empty_rows']} with no answers\n")
+    if excluded.get("out_of_range_values"):
+        w(f"Left out: {excluded['out_of_range_values']} numeric answer(s) outside the item's plausible range (treated as missing)\n")
     if len(groups) == 2:
         a, b = list(groups)
         for title, rows in (("Items", document["items"]), ("Scales", document["scales"])):
