@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from capability_model.schema import CapabilityModel
+from itcap.spreadsheet import safe_cell
 from itcap.validation import DocumentInvalid
 
 COLUMNS = ("capability_id", "assessor", "level")
@@ -196,7 +197,7 @@ def write_ratings_csv(rows: Iterable[tuple[str, str, int | None]]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for capability, assessor, level in rows:
-        writer.writerow((capability, assessor, "" if level is None else int(level)))
+        writer.writerow((capability, safe_cell(assessor), "" if level is None else int(level)))
     return buffer.getvalue()
 
 
@@ -262,5 +263,5 @@ def write_overrides_csv(rows: Iterable[tuple[str, int, str, str, str]]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(("capability_id", "level", "rationale", "decided_by", "decided_at"))
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([safe_cell(cell) for cell in row])  # the rationale is free text
     return buffer.getvalue()

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session
 
+from itcap.spreadsheet import safe_cell
 from itcap.storage import today
 from surveys import quality
 from surveys.campaigns import campaign_instrument, get_campaign
@@ -166,10 +167,12 @@ def _plain(value, item: Item | None):
     return value
 
 
-def _plain_column(column: pd.Series, item: Item | None) -> list:
-    """:func:`_plain` for a whole column at once (50,000 rows × 40 items cell by cell took seconds)."""
+def _plain_column(column: pd.Series, item: Item | None, text=None) -> list:
+    """:func:`_plain` for a whole column at once (50,000 rows × 40 items cell by cell took seconds);
+    ``text``: applied to each cell of a text column (the CSV's :func:`safe_cell`)."""
     if item is None or item.type == "text" or column.dtype.kind != "f":
-        return [_plain(value, item) for value in column.tolist()]
+        cells = [_plain(value, item) for value in column.tolist()]
+        return [text(cell) for cell in cells] if text else cells
     values = column.to_numpy(dtype=float)
     out = np.full(len(values), None, dtype=object)
     present = ~np.isnan(values)
@@ -180,16 +183,17 @@ def _plain_column(column: pd.Series, item: Item | None) -> list:
     return out.tolist()
 
 
-def _rows(data: ExportData):
+def _rows(data: ExportData, text=None):
     """The data rows as written (tuples; None = blank)."""
     items = {item.id: item for item in data.items}
-    return zip(*(_plain_column(data.frame[c], items.get(c)) for c in data.frame.columns))
+    return zip(*(_plain_column(data.frame[c], items.get(c), text) for c in data.frame.columns))
 
 
 def write_csv(data: ExportData, out) -> None:
+    """CSV; text a spreadsheet would run as a formula gets an apostrophe in front (itcap.spreadsheet)."""
     writer = csv.writer(out, lineterminator="\n")  # writes None as an empty cell
     writer.writerow(list(data.frame.columns))
-    writer.writerows(_rows(data))
+    writer.writerows(_rows(data, text=safe_cell))
 
 
 def codebook_rows(data: ExportData) -> list[list]:

@@ -28,6 +28,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
 from itcap import audit
+from itcap.spreadsheet import safe_cell
 from itcap.storage import today
 from surveys.campaigns import CLOSED, availability, campaign_instrument, get_campaign
 from surveys.errors import SurveyError
@@ -208,7 +209,7 @@ def links_csv(links: list[InvitationLink], emails: list[str] | None = None) -> s
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["email", "group", "link"])
     for index, link in enumerate(links):
-        writer.writerow([emails[index] if emails else "", link.group_id, link.link])
+        writer.writerow([safe_cell(emails[index]) if emails else "", link.group_id, link.link])
     return buffer.getvalue()
 
 

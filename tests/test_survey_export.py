@@ -55,6 +55,17 @@ def test_privileged_csv_has_every_response_and_item_codes(any_db_url):
     assert sum(r["flags"] == "straightline" for r in rows) == 1
 
 
+def test_csv_text_a_spreadsheet_would_run_as_a_formula_is_written_as_text(db_url):
+    """A comment "=HYPERLINK(...)" gets an apostrophe in front (CSV injection); numbers stay numbers."""
+    campaign_id = _campaign(db_url)
+    with session_scope() as s:
+        rows = _csv(prepare_export(s, campaign_id, privileged=True))
+    comments = [r["comments"] for r in rows]
+    assert "'=HYPERLINK(\"http://evil\")" in comments and "=HYPERLINK(\"http://evil\")" not in comments
+    assert "<b>Good</b>" in comments  # other text unchanged
+    assert {r["logon_minutes"] for r in rows} >= {"5", "7.5"}
+
+
 def test_xlsx_has_data_codebook_and_notes_and_no_formulas(db_url, tmp_path):
     campaign_id = _campaign(db_url)
     with session_scope() as s:

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from itcap.charts import to_png, to_svg
+from itcap.spreadsheet import safe_frame
 from itcap.ui.text import md_escape
 
 
@@ -21,7 +22,7 @@ def _slug(name: str) -> str:
 def table_with_download(table: pd.DataFrame, name: str, key: str, **dataframe_args) -> None:
     st.dataframe(table, hide_index=True, width="stretch", **dataframe_args)
     st.download_button(
-        "Download CSV", data=lambda: table.to_csv(index=False).encode("utf-8"), file_name=f"{_slug(name)}.csv",
+        "Download CSV", data=lambda: safe_frame(table).to_csv(index=False).encode("utf-8"), file_name=f"{_slug(name)}.csv",
         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:",
     )
 
@@ -42,7 +43,7 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
                         key=f"{key}-png", on_click="ignore", icon=":material/image:")
     svg.download_button("SVG", data=lambda: to_svg(spec).encode("utf-8"), file_name=f"{_slug(name)}.svg",
                         mime="image/svg+xml", key=f"{key}-svg", on_click="ignore", icon=":material/image:")
-    csv.download_button("CSV", data=lambda: table.to_csv(index=False).encode("utf-8"), file_name=f"{_slug(name)}.csv",
+    csv.download_button("CSV", data=lambda: safe_frame(table).to_csv(index=False).encode("utf-8"), file_name=f"{_slug(name)}.csv",
                         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/table:")
     with st.expander(f"Table: {md_escape(name)}", icon=":material/table_view:"):
         st.dataframe(table, hide_index=True, width="stretch")

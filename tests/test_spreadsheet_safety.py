@@ -1,0 +1,30 @@
+"""Every CSV itcap writes keeps free text from running as a spreadsheet formula (CSV injection)."""
+
+import pandas as pd
+import pytest
+
+from assessment.ratings_csv import write_overrides_csv
+from itcap.spreadsheet import safe_cell, safe_frame
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])
+def test_formula_text_gets_an_apostrophe(text):
+    assert safe_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["Slow logon", "", "<b>x</b>", "a=b", -3, 2.5, None])
+def test_everything_else_is_unchanged(value):
+    assert safe_cell(value) == value
+
+
+def test_a_download_table_keeps_numbers_and_defuses_text():
+    frame = pd.DataFrame({"comment": ["=HYPERLINK(\"http://x\")", "fine"], "score": [-1.5, 3.0], "n": [-2, 5]})
+    safe = safe_frame(frame)
+    assert safe["comment"].tolist() == ["'=HYPERLINK(\"http://x\")", "fine"]
+    assert safe["score"].tolist() == [-1.5, 3.0] and safe["n"].tolist() == [-2, 5]
+    assert frame["comment"][0].startswith("=")  # the caller's frame is not changed
+
+
+def test_an_override_rationale_is_written_as_text():
+    text = write_overrides_csv([("service_desk", 3, "=IMPORTXML(\"http://x\")", "lead", "2026-11-27T10:00:00Z")])
+    assert "'=IMPORTXML" in text and ",3," in text
