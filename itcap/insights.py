@@ -72,6 +72,20 @@ class AssessmentInsight:
     reliability: ReliabilityReport
     consensus: list[assessment_service.CapabilityConsensus]
     assessors: list[str]  # display names, in the order of the ratings matrix
+    progress: list[assessment_service.Progress] = field(default_factory=list)
+
+    def provisional_note(self) -> str | None:
+        """Why the position may still change (None when the assessment is closed or everyone has
+        submitted): a director must not present a draft to the board as the result."""
+        waiting = [p for p in self.progress if p.submitted_at is None]
+        if self.assessment.status != "open" or not waiting:
+            return None
+        unrated = sum(p.total - p.rated - p.not_rated for p in waiting)
+        text = (f"Provisional: the assessment is still open — {len(waiting)} of {len(self.progress)} assessors "
+                f"{'have' if len(waiting) != 1 else 'has'} not submitted")
+        if unrated:
+            text += f", with {unrated} rating{'s' if unrated != 1 else ''} still to give"
+        return text + ". The position can change until the lead assessor closes the assessment."
 
     @property
     def mode_names(self) -> dict[str, str]:
@@ -170,6 +184,7 @@ def assessment_insight(session: Session, assessment_id: int) -> AssessmentInsigh
         reliability=assessment_service.assessment_reliability(session, assessment_id),
         consensus=assessment_service.consensus(session, assessment_id),
         assessors=list(matrix.assessors),
+        progress=assessment_service.progress(session, assessment_id),
     )
 
 

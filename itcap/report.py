@@ -226,6 +226,7 @@ h1{font-size:1.8rem;margin-bottom:.2rem}h2{border-bottom:2px solid #0b5394;paddi
 .lead{font-size:1.25rem;font-weight:600;background:#eef4fb;border-left:6px solid #0b5394;padding:.8rem 1rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.6rem 0}th,td{border:1px solid #ccc;padding:.3rem .45rem;text-align:left;vertical-align:top}
 th{background:#f3f3f3}.muted{color:#666;font-size:.9rem}.chart{margin:1rem 0;overflow-x:auto}.rec{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;margin:.5rem 0}
+.provisional{background:#fff4e5;border-left:6px solid #e69f00;padding:.5rem 1rem}
 .comment{white-space:pre-wrap;border-left:3px solid #ccc;padding-left:.6rem;margin:.4rem 0}
 @media print{.chart{page-break-inside:avoid}h2{page-break-after:avoid}}
 """
@@ -275,6 +276,8 @@ def render_html(content: ReportContent) -> str:
     parts.append("<h2>Executive summary</h2>")
     if a:
         parts.append(f"<p class='lead'>{_e(insights.position_headline(a))}</p>")
+        if note := a.provisional_note():
+            parts.append(f"<p class='provisional'><strong>{_e(note)}</strong></p>")
     parts.append("<ul>" + "".join(f"<li>{_e(p)}</li>" for p in summary_points(content)) + "</ul>")
     chart_list = report_charts(content)
     if a:
@@ -421,6 +424,8 @@ def render_pdf(content: ReportContent) -> bytes:
     heading("Executive summary")
     if a:
         para(insights.position_headline(a), "B", 12)
+        if note := a.provisional_note():
+            para(note, "B", 10)
     for point in summary_points(content):
         bullet(point)
     chart_list = dict(report_charts(content))

@@ -44,6 +44,8 @@ with assessed.container(border=True):
         st.write("No assessment yet.")
     else:
         st.subheader(md_escape(insights.position_headline(assessment)))
+        if note := assessment.provisional_note():
+            st.warning(md_escape(note), icon=":material/pending:")
         cols = st.columns(len(assessment.result.modes))
         for col, mode in zip(cols, assessment.result.modes):
             col.metric(md_escape(mode.name), f"{100 * mode.attainment:.0f}% · {mode.rating}",

@@ -176,3 +176,26 @@ def test_a_first_round_report_has_no_progress_section(populated):
     with session_scope(url) as session:
         page = render_html(build_report(session, assessment_id, campaign_id))
     assert "Progress since earlier rounds" not in page and "Since the previous" not in page
+
+
+def test_an_open_assessment_is_reported_as_provisional_until_everyone_has_submitted(populated):
+    """A director must not present a draft as the result: the report (and the dashboard) say the
+    position can still change while assessors have not submitted."""
+    from assessment import service
+    from itcap import accounts
+
+    url, assessment_id, campaign_id = populated
+    with session_scope(url) as session:
+        page = html.unescape(render_html(build_report(session, assessment_id, campaign_id)))
+    assert "Provisional: the assessment is still open — 3 of 3 assessors have not submitted." in page
+    with session_scope(url) as session:
+        for username in ("lead", "ana"):
+            service.submit(session, assessment_id, accounts.get_by_username(session, username))
+    with session_scope(url) as session:
+        page = html.unescape(render_html(build_report(session, assessment_id, campaign_id)))
+    assert "1 of 3 assessors has not submitted" in page
+    with session_scope(url) as session:
+        service.submit(session, assessment_id, accounts.get_by_username(session, "ben"))
+    with session_scope(url) as session:
+        page = render_html(build_report(session, assessment_id, campaign_id))
+    assert "Provisional" not in page
