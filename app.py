@@ -4,11 +4,9 @@ Respondents arrive with ``?token=…`` and see only the survey. Everyone else lo
 pages their roles allow; other pages are not registered, so they can be neither listed nor served.
 """
 
-import streamlit as st
+from itcap.ui.app_shell import build_navigation, ensure_database, page_setup, sidebar
 
-from itcap.ui.app_shell import build_navigation, ensure_database, sidebar
-
-st.set_page_config(page_title="itcap", page_icon=":material/radar:", layout="wide")
+page_setup()
 ensure_database()
 navigation = build_navigation()
 sidebar()

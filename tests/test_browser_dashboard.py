@@ -58,6 +58,11 @@ def test_leadership_sees_the_position_and_the_radar(server, browser):
     page.set_viewport_size({"width": 375, "height": 2200})
     page.wait_for_timeout(1500)
     assert drawn_right(gaps) <= 375
+    # a chart drawn at its own size (the radar) is wider than a phone: it scrolls sideways, not cut off
+    width, shown, overflow = radar.evaluate("e => [e.scrollWidth, e.clientWidth, getComputedStyle(e).overflowX]")
+    assert width > shown and overflow == "auto"
+    radar.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+    assert radar.evaluate("e => e.scrollLeft") > 0
     context.close()
 
 

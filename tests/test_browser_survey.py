@@ -177,6 +177,11 @@ def test_complete_the_shipped_survey_from_an_invitation_link(server, page):
         campaign_id = campaign.id
         (link,) = invitations.create_invitations(session, campaign_id, "business", 1, "test", base_url=server.url)
 
+    # Every request the respondent's browser makes goes to the app: no font, icon or analytics host
+    # learns who is answering (the tab icon once came from fonts.gstatic.com).
+    elsewhere: list[str] = []
+    page.on("request", lambda request: elsewhere.append(request.url)
+            if not request.url.startswith((server.url, "data:", "blob:", "about:")) else None)
     page.goto(link.link)
     wait_for_app(page)
     page.get_by_role("heading", name="Your privacy").wait_for()
@@ -219,6 +224,8 @@ def test_complete_the_shipped_survey_from_an_invitation_link(server, page):
            "improve first.")
     assert page.get_by_text("Thank you — your answers have been submitted.").is_visible()
     _screenshot(page, "survey-thank-you-desktop.png")
+    assert elsewhere == [], f"the survey made requests to other hosts: {elsewhere}"
+    assert not page.get_by_test_id("stMainMenu").is_visible()  # no "Record screen", no "Made with Streamlit"
 
     # Exactly one response, and nothing in it or about it leads back to the invitation.
     (response,) = _responses(server, campaign_id)

@@ -30,6 +30,31 @@ def _bootstrap_once(url: str) -> None:
         threading.Thread(target=warm_up, name="itcap-dashboard-warm-up", daemon=True).start()
 
 
+@st.cache_resource(show_spinner=False)
+def app_icon():
+    """The browser tab's icon, drawn here (a small radar in the theme's blue). A Material icon name
+    would make every browser — respondents' included — fetch it from fonts.gstatic.com, a third
+    party that would see their address; an image is served by the app itself."""
+    from PIL import Image, ImageDraw
+
+    size = 64
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((2, 2, size - 3, size - 3), fill=(11, 83, 148, 255))
+    draw.polygon([(32, 10), (52, 26), (44, 50), (20, 48), (14, 24)], fill=(255, 255, 255, 255))
+    return image
+
+
+# Charts drawn at their own size (radar, dot plots, IPA, heatmap) scroll sideways on a narrow screen
+# instead of being cut off; the stretched ones fit the width anyway.
+_CHART_SCROLL_CSS = "<style>[data-testid='stVegaLiteChart']{overflow-x:auto;max-width:100%;}</style>"
+
+
+def page_setup() -> None:
+    st.set_page_config(page_title="itcap", page_icon=app_icon(), layout="wide")
+    st.html(_CHART_SCROLL_CSS)
+
+
 def ensure_database() -> None:
     from itcap.storage import database_url
 
