@@ -523,6 +523,14 @@ def override_consensus(
         level = int(level)
         if not model.min_level <= level <= model.max_level:
             raise AssessmentError(f"level {level} is out of range for {capability_id!r}: levels run from {model.min_level} to {model.max_level}")
+        # An override that changes nothing would still count as one ("overrides in force").
+        current = next(c for c in consensus(session, assessment_id) if c.capability_id == capability_id)
+        if current.overridden and current.override.level == level:
+            raise AssessmentError(f"the consensus is already level {level} by override; nothing to change")
+        if current.median is not None and current.median == level:
+            raise AssessmentError(f"level {level} is the median of the assessors' levels: "
+                                  + ("withdraw the override to return to it" if current.overridden
+                                     else "an override sets a different level (agreement needs no override)"))
     row = ConsensusOverride(assessment_id=assessment_id, capability_id=capability_id, level=level,
                             rationale=rationale.strip(), decided_by=_actor_name(actor), decided_at=utcnow())
     session.add(row)

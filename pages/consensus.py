@@ -42,14 +42,16 @@ def _decide(assessment_id: int, capability_id: str, capability_name: str, withdr
     prefix = f"cons_{'withdraw' if withdraw else 'override'}_{assessment_id}_{capability_id}"
     level = None if withdraw else st.session_state.get(f"{prefix}_level")
     rationale = st.session_state.get(f"{prefix}_rationale") or ""
+    # The outcome is shown by the form, not at the top of a long page where nobody would see it.
+    outcome = f"cons_outcome_{assessment_id}_{capability_id}"
     try:
         with session_scope() as session:
             service.override_consensus(session, assessment_id, capability_id, level, rationale, actor=actor)
     except AssessmentError as exc:
-        widgets.flash(f"{md_escape(capability_name)}: {md_escape(exc)}", "error")
+        st.session_state[outcome] = ("error", f"{md_escape(capability_name)}: {md_escape(exc)}")
         return
-    widgets.flash(f"{md_escape(capability_name)}: override withdrawn, back to the median." if withdraw
-                  else f"{md_escape(capability_name)}: consensus set to level {level}.")
+    st.session_state[outcome] = ("success", f"{md_escape(capability_name)}: override withdrawn, back to the median." if withdraw
+                                 else f"{md_escape(capability_name)}: consensus set to level {level}.")
     st.session_state[f"{prefix}_rationale"] = ""
 
 
@@ -161,7 +163,8 @@ for c in ordered:
         icon = ":material/gavel:"
     else:
         icon = ":material/check:" if c.median is not None else ":material/hourglass_empty:"
-    with st.expander(label, icon=icon, expanded=c.flagged and not c.overridden):
+    outcome = st.session_state.pop(f"cons_outcome_{assessment.id}_{c.capability_id}", None)
+    with st.expander(label, icon=icon, expanded=(c.flagged and not c.overridden) or outcome is not None):
         st.caption(f"{md_escape(model.domain_name(capability.domain))} · {md_escape(capability.description)}")
         for username, name in names.items():
             rating = evidence.get((c.capability_id, username))
@@ -174,6 +177,8 @@ for c in ordered:
             st.markdown(f"**Consensus in force: {md_escape(widgets.level_text(model, o.level))}** — set by {md_escape(o.decided_by)} on "
                         f"{widgets.when(o.decided_at)} (the median is {md_escape(widgets.level_text(model, c.median))}). Rationale:")
             widgets.plain_text(o.rationale)
+        if outcome is not None:  # right above the button that was pressed
+            (st.error if outcome[0] == "error" else st.success)(outcome[1])
         if can_override:
             prefix = f"cons_override_{assessment.id}_{c.capability_id}"
             with st.form(prefix, border=True):

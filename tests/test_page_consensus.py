@@ -135,7 +135,9 @@ def test_override_requires_a_rationale_then_is_kept_with_who_and_when(setup):
     at.selectbox(key=f"{prefix}_level").set_value(2)
     at.text_area(key=f"{prefix}_rationale").input("   ")
     at.button(key=f"{prefix}_submit").click().run()
-    assert any("rationale" in e.value for e in at.error)
+    # said by the form that was used, not at the top of a long page
+    [expander] = [e for e in at.expander if e.label.startswith(cap.name)]
+    assert any("rationale" in e.value for e in expander.error)
     assert _history(setup, cap.id) == []
 
     at.selectbox(key=f"{prefix}_level").set_value(2)
@@ -216,3 +218,26 @@ def test_reliability_says_why_when_it_cannot_be_computed(setup):
     table = at.table[0].value
     assert (table["Value"] == "—").all()
     assert all("not computed" in text for text in table["What it says"])
+
+
+def test_an_override_that_changes_nothing_is_refused(setup):
+    """Setting the consensus to the median (or to the override already in force) would count as an
+    override without changing anything."""
+    cap = setup["model"].capabilities[0]
+    with session_scope(setup["url"]) as session:
+        median = next(c.median for c in service.consensus(session, setup["assessment"]) if c.capability_id == cap.id)
+    assert median is not None and float(median).is_integer()
+    prefix = _prefix(setup, "override", cap.id)
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    at.selectbox(key=f"{prefix}_level").set_value(int(median))
+    at.text_area(key=f"{prefix}_rationale").input("We agree with the median.")
+    at.button(key=f"{prefix}_submit").click().run()
+    [expander] = [e for e in at.expander if e.label.startswith(cap.name)]
+    assert any(f"level {int(median)} is the median" in e.value for e in expander.error)
+    assert _history(setup, cap.id) == []
+    other = int(median) + 1 if median < setup["model"].max_level else int(median) - 1
+    with session_scope(setup["url"]) as session:
+        lee = accounts.get_account(session, setup["ids"]["lee"])
+        service.override_consensus(session, setup["assessment"], cap.id, other, "the records say so", actor=lee)
+    with session_scope(setup["url"]) as session, pytest.raises(service.AssessmentError, match="already level"):
+        service.override_consensus(session, setup["assessment"], cap.id, other, "again", actor=accounts.get_account(session, setup["ids"]["lee"]))
