@@ -252,7 +252,7 @@ def test_export_then_position_reproduces_the_stored_assessment(db_url, tmp_path,
         for person in [*people, lead]:
             for capability, level in zip(["brm", "arch", "sm"], levels[person.username]):
                 service.save_rating(session, assessment.id, person, capability, level, evidence="<b>seen</b>, \"quoted\"")
-        service.override_consensus(session, assessment.id, "sm", 3, "Evidence from the service reviews.", actor=lead)
+        service.override_consensus(session, assessment.id, "sm", 2, "Evidence from the service reviews.", actor=lead)
         assessment_id = assessment.id
     with session_scope(db_url) as session:
         expected = service.assessment_position(session, assessment_id, seed=9, resamples=500).to_json()
@@ -263,7 +263,7 @@ def test_export_then_position_reproduces_the_stored_assessment(db_url, tmp_path,
     assert code == 0, err
     assert ratings.read_text().splitlines()[:3] == ["capability_id,assessor,level", "brm,ann,2", "brm,bob,3"]
     assert "arch,ann," in ratings.read_text()  # not rated stays blank
-    assert overrides.read_text().splitlines()[1].startswith("sm,3,Evidence from the service reviews.,zoe,")
+    assert overrides.read_text().splitlines()[1].startswith("sm,2,Evidence from the service reviews.,zoe,")
     code, out, _ = run("assess", "position", ratings, "--model", model_file, "--overrides", overrides,
                        "--seed", 9, "--resamples", 500, "--json", "-", capsys=capsys)
     assert code == 0 and json.loads(out) == json.loads(json.dumps(expected))
