@@ -240,3 +240,30 @@ def test_export_to_stdout(campaign, tmp_path, capsys):
     code, out, err = _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", "-")
     assert code == 0 and out.startswith("response_id,group,source,flags,") and len(out.splitlines()) == 8
     assert "7 responses written to -" in err
+
+
+def test_a_command_run_where_there_is_no_database_says_so_and_creates_none(tmp_path, monkeypatch, capsys):
+    """Run from the wrong directory, the default itcap.db is not there: say where itcap looked,
+    instead of creating an empty database that answers "campaign 1 not found"."""
+    from itcap.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ITCAP_DATABASE_URL", raising=False)
+    assert main(["campaign", "status", "1", "--json", "-"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: no itcap database at {tmp_path / 'itcap.db'}: run 'itcap init'")
+    assert not (tmp_path / "itcap.db").exists()
+
+
+def test_links_on_the_default_address_come_with_a_note(db_url, tmp_path, monkeypatch, capsys):
+    from itcap.cli import main
+    from tests.survey_testdata import make_campaign
+
+    campaign_id = make_campaign(db_url)
+    monkeypatch.delenv("ITCAP_PUBLIC_URL", raising=False)
+    assert main(["campaign", "invite", str(campaign_id), "--group", "business", "--count", "2", "--out", str(tmp_path / "l.csv")]) == 0
+    assert "note: the links start with http://localhost:8501, the default" in capsys.readouterr().err
+    monkeypatch.setenv("ITCAP_PUBLIC_URL", "https://survey.example.org")
+    assert main(["campaign", "invite", str(campaign_id), "--group", "business", "--count", "2", "--out", str(tmp_path / "m.csv")]) == 0
+    assert "note:" not in capsys.readouterr().err
+    assert "https://survey.example.org/?token=" in (tmp_path / "m.csv").read_text()

@@ -136,9 +136,10 @@ def _position(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from assessment.ratings_csv import write_overrides_csv, write_ratings_csv
     from assessment.service import AssessmentError, export_overrides, export_rows
-    from itcap.storage import session_scope, upgrade_database
+    from itcap.cli.common import open_database
+    from itcap.storage import session_scope
 
-    upgrade_database()
+    open_database()
     try:
         with session_scope() as session:
             text = write_ratings_csv(export_rows(session, args.assessment_id))
@@ -168,9 +169,10 @@ def _write_text(text: str, out: str) -> None:
 def _list(args: argparse.Namespace) -> int:
     from assessment.service import assessment_summary, list_assessments
     from capability_model.tables import CapabilityModelRecord
-    from itcap.storage import session_scope, upgrade_database
+    from itcap.cli.common import open_database
+    from itcap.storage import session_scope
 
-    upgrade_database()
+    open_database()
     with session_scope() as session:
         for assessment in list_assessments(session):
             record = session.get(CapabilityModelRecord, assessment.model_id)

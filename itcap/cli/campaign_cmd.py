@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -119,9 +120,10 @@ def survey_errors():
 
 @contextmanager
 def survey_session():
-    from itcap.storage import session_scope, upgrade_database
+    from itcap.cli.common import open_database
+    from itcap.storage import session_scope
 
-    upgrade_database()
+    open_database()
     with survey_errors(), session_scope() as session:
         yield session
 
@@ -234,7 +236,18 @@ def _invite(args: argparse.Namespace) -> int:
         _write_private(args.out, text)  # inside the transaction: no file, no invitations
     if args.out != "-":
         print(f"{len(links)} invitation links for group {args.group} written to {args.out}")
+    _note_default_address(args)
     return 0
+
+
+def _note_default_address(args: argparse.Namespace) -> None:
+    """Links built on the default address reach nobody unless the app is served there: say so."""
+    from surveys.invitations import public_url
+
+    if args.base_url is None and not os.environ.get("ITCAP_PUBLIC_URL", "").strip():
+        print(f"note: the links start with {public_url()}, the default; if respondents reach the app at another "
+              "address (another port, a server name), make new links with --base-url URL or ITCAP_PUBLIC_URL",
+              file=sys.stderr)
 
 
 def _open_link(args: argparse.Namespace) -> int:
@@ -243,6 +256,7 @@ def _open_link(args: argparse.Namespace) -> int:
     with survey_session() as session:
         link = create_open_link(session, args.id, args.group, ACTOR, base_url=args.base_url)
         print(link.link)
+    _note_default_address(args)
     return 0
 
 

@@ -123,3 +123,19 @@ def decode_csv_bytes(raw: bytes, where: str) -> str:
 
 def csv_buffer(text: str) -> io.StringIO:
     return io.StringIO(text, newline="")
+
+
+def open_database() -> None:
+    """Upgrade the database the command works on — but never create one by accident: run from the
+    wrong directory, the default ``sqlite:///itcap.db`` names a file that is not there, and a new
+    empty database would answer "campaign 1 not found" instead of saying what is wrong."""
+    from itcap.storage import database_url, is_sqlite, upgrade_database
+
+    url = database_url()
+    if is_sqlite(url):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:" and not Path(path).expanduser().exists():
+            raise CliError(f"no itcap database at {Path(path).expanduser().resolve()}: run 'itcap init' to create one "
+                           "there, or set ITCAP_DATABASE_URL to the app's database (without it, itcap uses itcap.db "
+                           "in the current directory)")
+    upgrade_database()

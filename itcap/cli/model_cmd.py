@@ -50,11 +50,12 @@ def _show(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace) -> int:
     from capability_model.store import save_model
-    from itcap.storage import session_scope, upgrade_database
+    from itcap.cli.common import open_database
+    from itcap.storage import session_scope
     from itcap.validation import read_text
 
     text = read_text(args.file)
-    upgrade_database()
+    open_database()
     with session_scope() as session:
         record = save_model(session, text, actor="cli", where=args.file)
         print(f"model {record.key} v{record.version} stored as id {record.id}")
@@ -63,9 +64,10 @@ def _load(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from capability_model.store import list_models
-    from itcap.storage import session_scope, upgrade_database
+    from itcap.cli.common import open_database
+    from itcap.storage import session_scope
 
-    upgrade_database()
+    open_database()
     with session_scope() as session:
         for record in list_models(session):
             print(f"{record.id}\t{record.key}\tv{record.version}\t{record.name}")

@@ -22,12 +22,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _report(args: argparse.Namespace) -> int:
     from itcap.report import NothingToReport, build_report, write_report
-    from itcap.storage import session_scope, upgrade_database
+    from itcap.cli.common import open_database
+    from itcap.storage import session_scope
 
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm", ".pdf"):
         raise CliError(f"{args.out}: the report is written as .html or .pdf; name the file accordingly")
-    upgrade_database()
+    open_database()
     with session_scope() as session:
         if args.id is not None:
             from assessment.tables import Assessment

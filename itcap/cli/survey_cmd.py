@@ -53,12 +53,13 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from itcap.storage import session_scope, upgrade_database
+    from itcap.cli.common import open_database
+    from itcap.storage import session_scope
     from itcap.validation import read_text
     from surveys.store import save_instrument
 
     text = read_text(args.file)
-    upgrade_database()
+    open_database()
     with session_scope() as session:
         record = save_instrument(session, text, actor="cli", where=args.file)
         print(f"instrument {record.key} v{record.version} stored as id {record.id}")
@@ -66,10 +67,11 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from itcap.storage import session_scope, upgrade_database
+    from itcap.cli.common import open_database
+    from itcap.storage import session_scope
     from surveys.store import list_instruments
 
-    upgrade_database()
+    open_database()
     with session_scope() as session:
         for record in list_instruments(session):
             print(f"{record.id}\t{record.key}\tv{record.version}\t{record.name}")

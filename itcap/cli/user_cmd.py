@@ -44,9 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _session():
-    from itcap.storage import session_scope, upgrade_database
+    from itcap.cli.common import open_database
+    from itcap.storage import session_scope
 
-    upgrade_database()
+    open_database()
     return session_scope()
 
 
