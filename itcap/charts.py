@@ -144,8 +144,15 @@ def gap_chart(gaps: pd.DataFrame, mode_name: str) -> alt.Chart:
     ``gaps`` columns: capability, shortfall, target, consensus (text), blocking (bool), rank.
     """
     data = gaps.assign(kind=gaps["blocking"].map({True: "More than one level short (blocks the mode)", False: "One level short or less"}))
+    # Whole levels on the axis (halves only when a median falls between levels), and room for two
+    # levels, so a one-level gap does not fill the width as if it were the worst there could be.
+    shortfalls = pd.to_numeric(data["shortfall"], errors="coerce").dropna()
+    top = max(2, math.ceil(shortfalls.max())) if len(shortfalls) else 2
+    step = 0.5 if len(shortfalls) and (shortfalls % 1 != 0).any() else 1
+    ticks = [i * step for i in range(int(top / step) + 1)]
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X("shortfall:Q", title=f"Levels short of {mode_name}", scale=alt.Scale(domainMin=0)),
+        x=alt.X("shortfall:Q", title=f"Levels short of {mode_name}", scale=alt.Scale(domain=[0, top]),
+                axis=alt.Axis(values=ticks, format="~g")),
         y=alt.Y("capability:N", sort=alt.EncodingSortField("rank", order="ascending"), title=None, axis=alt.Axis(labelLimit=260)),
         color=alt.Color("kind:N", title=None, scale=alt.Scale(
             domain=["More than one level short (blocks the mode)", "One level short or less"], range=["#D55E00", "#E69F00"]),

@@ -390,6 +390,18 @@ def recommendations(assessment: AssessmentInsight, campaign: CampaignInsight | N
     return recommend(assessment.model, assessment.result, campaign.findings if campaign else None)
 
 
+def recommendations_table(plan: RecommendationPlan) -> pd.DataFrame:
+    """Every recommendation, ranked, with column names a reader understands (not field names)."""
+    return pd.DataFrame([{
+        "Rank": r.rank, "Capability": r.capability_name, "Category": r.category_name,
+        "Consensus": "not rated" if r.consensus is None else f"{level_for_display(r.consensus):g}",
+        "Target": r.target, "Levels short": r.shortfall, "Weight": r.weight, "Priority": r.priority,
+        "Blocks the mode": "yes" if r.blocking else "no", "First 100 days": "yes" if r.first_100_days else "no",
+        "Recommendation": r.text,
+    } for r in plan.ranked], columns=["Rank", "Capability", "Category", "Consensus", "Target", "Levels short", "Weight",
+                                      "Priority", "Blocks the mode", "First 100 days", "Recommendation"])
+
+
 TREND_COLUMNS = ["when", "label", "series", "value"]
 
 

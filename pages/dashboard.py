@@ -92,10 +92,15 @@ with tabs[0]:
                                                         min_level=min(0, model.min_level - 1)),
                              assessment.consensus_frame(), "maturity radar", "radar", cache_owner=assessment)
         st.markdown("##### Operating modes")
-        table_with_download(assessment.modes_frame(), "operating modes", "modes")
+        modes = assessment.modes_frame()
+        table_with_download(modes.drop(columns=["why not achieved"]), "operating modes", "modes")
+        for mode in assessment.result.modes:
+            if mode.reason:
+                st.markdown(f"- **{md_escape(mode.name)}** not achieved: {md_escape(mode.reason)}")
         next_mode = assessment.result.next_mode
         if next_mode is not None:
-            st.markdown(f"##### Gaps to {md_escape(next_mode.name)}, largest first")
+            st.markdown(f"##### Gaps to {md_escape(next_mode.name)}")
+            st.caption("Ranked by how many levels short, then by the capability's weight in the model, then in model order.")
             gaps = assessment.gaps_frame()
             if len(gaps):
                 chart_with_downloads(lambda: charts.gap_chart(gaps, next_mode.name), gaps, f"gaps to {next_mode.name}", "gaps", stretch=True,
@@ -179,9 +184,9 @@ with tabs[2]:
                         st.text(finding.statement)
                         if finding.recommendation:
                             st.text(finding.recommendation)
-            table_with_download(
-                pd.DataFrame([r.__dict__ for r in plan.ranked]), "recommendations", "recs",
-            )
+            st.markdown("##### Every recommendation, ranked")
+            table_with_download(insights.recommendations_table(plan), "recommendations", "recs",
+                                column_config={"Recommendation": st.column_config.TextColumn(width="large")})
 
 # -- assessors --------------------------------------------------------------------------------------
 with tabs[3]:
@@ -195,7 +200,7 @@ with tabs[3]:
                              "heatmap", cache_owner=assessment)
         st.markdown("##### Inter-rater reliability")
         rel = assessment.reliability
-        table_with_download(insights.reliability_table(rel), "inter-rater reliability", "irr")
+        table_with_download(insights.reliability_table(rel), "inter-rater reliability", "irr", static=True)
         st.caption(md_escape(" ".join(note.rstrip(".") + "." for note in rel.notes)) if rel.notes else
                    f"ICC and α use all {rel.n_capabilities} capabilities: every assessor rated every one.")
 

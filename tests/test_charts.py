@@ -105,3 +105,12 @@ def test_trend_chart_marks_the_rounds_and_keeps_the_series_order():
     assert spec["datasets"][rule["data"]["name"]] == [{"value": 85, "label": "achieved above 85%"}]
     chart = charts.trend_chart(points, "Attainment %", (0, 100))
     assert charts.to_png(chart.to_dict(validate=False)).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(("shortfalls", "ticks"), [([1, 1, 1], [0, 1, 2]), ([1, 2, 3], [0, 1, 2, 3]), ([0.5, 1], [0, 0.5, 1, 1.5, 2])])
+def test_gap_chart_counts_whole_levels(shortfalls, ticks):
+    """Levels on the axis (not 0.05 steps), room for two levels so a one-level gap is not a full bar."""
+    gaps = pd.DataFrame({"capability": [f"c{i}" for i in range(len(shortfalls))], "shortfall": shortfalls,
+                         "target": 3, "consensus": "2", "blocking": [s > 1 for s in shortfalls], "rank": range(len(shortfalls))})
+    x = charts.gap_chart(gaps, "Business Partner").to_dict()["encoding"]["x"]
+    assert x["axis"]["values"] == ticks and x["scale"]["domain"] == [0, ticks[-1]]

@@ -33,11 +33,19 @@ def test_leadership_sees_position_survey_reading_and_every_tab(populated):
     assert "Where the assessors disagree" in text and "Inter-rater reliability" in text
     assert "Response rates" in text
     assert len(at.get("vega_lite_chart")) >= 6  # radar, gaps, perception, IPA, heatmap, rates
-    (irr,) = [d.value for d in at.dataframe if "Statistic" in d.value.columns]
+    # the reliability sentences wrap in a plain table instead of being cut off in a grid
+    (irr,) = [t.value for t in at.table if "Statistic" in t.value.columns]
     assert list(irr["Statistic"])[-1] == "Krippendorff's α (ordinal)" and irr["95% CI"].iloc[-1] == "—"
     assert irr["Value"].str.fullmatch(r"-?\d\.\d\d|—").all() and "What it says" in irr.columns
     captions = [c.value for c in at.caption]
     assert len([c for c in captions if "ICC uses" in c or "ICC and α use" in c]) == 1
+    # tables read as a board would read them: no field names, reasons as sentences
+    (recs,) = [d.value for d in at.dataframe if "Recommendation" in d.value.columns]
+    assert list(recs.columns)[:3] == ["Rank", "Capability", "Category"]
+    assert not {"capability_id", "category_id", "mode_id"} & set(recs.columns)
+    (modes,) = [d.value for d in at.dataframe if "mode" in d.value.columns]
+    assert "why not achieved" not in modes.columns
+    assert any(m.value.startswith("- **Business Partner** not achieved: ") for m in at.markdown)
 
 
 def test_comments_are_plain_text_and_over_their_threshold(populated):

@@ -19,8 +19,13 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "download"
 
 
-def table_with_download(table: pd.DataFrame, name: str, key: str, **dataframe_args) -> None:
-    st.dataframe(table, hide_index=True, width="stretch", **dataframe_args)
+def table_with_download(table: pd.DataFrame, name: str, key: str, *, static: bool = False, **dataframe_args) -> None:
+    """A table with its CSV download. ``static``: a plain table whose text wraps (for a few rows of
+    sentences, which an interactive grid would cut off); otherwise a sortable, scrollable grid."""
+    if static:
+        st.table(table, hide_index=True)
+    else:
+        st.dataframe(table, hide_index=True, width="stretch", **dataframe_args)
     st.download_button(
         "Download CSV", data=lambda: safe_frame(table).to_csv(index=False).encode("utf-8"), file_name=f"{_slug(name)}.csv",
         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:",
