@@ -141,12 +141,20 @@ class AssessmentInsight:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def assessor_names(self) -> dict[str, str]:
+        """username → the name people know them by (as everywhere else), with the username added
+        where two assessors share a name, so their columns stay apart."""
+        names = {p.username: p.display_name or p.username for p in self.progress}
+        shared = {n for n in names.values() if list(names.values()).count(n) > 1}
+        return {u: f"{n} ({u})" if n in shared else n for u, n in names.items()}
+
     def heatmap_frame(self) -> pd.DataFrame:
         rows = []
+        names = self.assessor_names()
         for order, item in enumerate(self.consensus):
             name = self.model.capability(item.capability_id).name
             for assessor, level in item.levels.items():
-                rows.append({"capability": name, "assessor": assessor, "level": level, "spread": item.spread,
+                rows.append({"capability": name, "assessor": names.get(assessor, assessor), "level": level, "spread": item.spread,
                              "flagged": item.flagged, "order": order})
         return pd.DataFrame(rows, columns=["capability", "assessor", "level", "spread", "flagged", "order"])
 

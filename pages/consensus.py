@@ -55,11 +55,6 @@ def _decide(assessment_id: int, capability_id: str, capability_name: str, withdr
     st.session_state[f"{prefix}_rationale"] = ""
 
 
-def _short(name: str, limit: int = 24) -> str:
-    """Spoke labels short enough to stay inside the radar's frame."""
-    return name if len(name) <= limit else name[: limit - 1].rstrip(" &,") + "…"
-
-
 st.title("Consensus")
 
 with session_scope() as session:
@@ -240,5 +235,6 @@ st.markdown(summary)
 series = {"Consensus": position.consensus}
 for mode in model.ordered_modes:
     series[f"{mode.name} target"] = {cap: float(level) for cap, level in mode.targets.items()}
-spokes = [(c.id, _short(c.name)) for c in model.capabilities]
-st.altair_chart(radar_chart(spokes, series, model.max_level, min(model.min_level, 0), size=480), key="cons_radar", width="content")
+# Full names, wrapped by the chart as on the dashboard (not cut short: "Business relationship m…").
+spokes = [(c.id, c.name) for c in model.capabilities]
+st.altair_chart(radar_chart(spokes, series, model.max_level, min(0, model.min_level - 1)), key="cons_radar", width="content")

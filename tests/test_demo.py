@@ -247,3 +247,18 @@ def test_demo_dashboard_opens_on_this_years_round_with_a_trend(db_url):
     # The lead has two capabilities to go and has not submitted: the position is provisional.
     assert any(w.value.startswith("Provisional: the assessment is still open — 1 of 3 assessors has not submitted, "
                                   "with 2 ratings still to give.") for w in at.warning)
+
+
+def test_assessors_appear_by_name_and_namesakes_stay_apart(db_url):
+    from types import SimpleNamespace
+
+    from itcap import insights
+
+    bootstrap(db_url)
+    load_demo()
+    with session_scope(db_url) as session:
+        insight = insights.assessment_insight(session, _demo_assessment(session).id)
+    assert set(insight.heatmap_frame()["assessor"]) == {"Lee Ward", "Ana Patel", "Chris Okafor"}
+    people = [SimpleNamespace(username=u, display_name=n) for u, n in (("ana1", "Ana Patel"), ("ana2", "Ana Patel"), ("bo", ""))]
+    assert insights.AssessmentInsight.assessor_names(SimpleNamespace(progress=people)) == {
+        "ana1": "Ana Patel (ana1)", "ana2": "Ana Patel (ana2)", "bo": "bo"}
