@@ -107,8 +107,10 @@ def _status(campaign_id: int, action: str) -> None:
             else:
                 campaigns.close_campaign(session, campaign_id, actor.username)
     except SurveyError as exc:
+        st.session_state.pop(f"camp_confirm_close_{campaign_id}", None)
         _problems("Not done:", exc)
         return
+    st.session_state.pop(f"camp_confirm_close_{campaign_id}", None)
     widgets.flash("The campaign is open: links work while today lies within its dates." if action == OPEN else
                   "The campaign is closed: links now say the survey has closed. Answers in progress are kept, "
                   "so reopening lets people carry on.")
@@ -290,9 +292,22 @@ with buttons.container(horizontal=True, horizontal_alignment="right"):
         st.button("Open", type="primary", icon=":material/play_arrow:", key=f"camp_open_{chosen_id}", on_click=_status, args=(chosen_id, OPEN))
         st.button("Close (abandon)", icon=":material/stop:", key=f"camp_close_{chosen_id}", on_click=_status, args=(chosen_id, CLOSED))
     elif campaign.status == OPEN:
-        st.button("Close", icon=":material/stop:", key=f"camp_close_{chosen_id}", on_click=_status, args=(chosen_id, CLOSED))
+        # Closing stops every live link at once: ask first, as submitting ratings does.
+        st.button("Close…", icon=":material/stop:", key=f"camp_close_{chosen_id}",
+                  on_click=lambda: st.session_state.update({f"camp_confirm_close_{chosen_id}": True}))
     else:
         st.button("Reopen", icon=":material/replay:", key=f"camp_open_{chosen_id}", on_click=_status, args=(chosen_id, OPEN))
+
+if campaign.status == OPEN and st.session_state.get(f"camp_confirm_close_{chosen_id}"):
+    with st.container(border=True):
+        st.warning("Closing stops every invitation and open link of this campaign at once: people half-way through "
+                   "cannot submit until it is reopened (their answers so far are kept). Closing also rewrites the "
+                   "stored responses so that nothing links them to invitations.", icon=":material/warning:")
+        confirm, cancel = st.columns(2)
+        confirm.button("Close the campaign", type="primary", key=f"camp_close_confirm_{chosen_id}", width="stretch",
+                       on_click=_status, args=(chosen_id, CLOSED))
+        cancel.button("Cancel", key=f"camp_close_cancel_{chosen_id}", width="stretch",
+                      on_click=lambda: st.session_state.pop(f"camp_confirm_close_{chosen_id}", None))
 
 with (st.expander("Settings: name, dates and thresholds", icon=":material/tune:"),
       st.form(f"camp_settings_{chosen_id}", border=False)):

@@ -202,7 +202,8 @@ if not locked:
     else:
         with st.container(border=True):
             if unrated:
-                st.warning(f"{len(unrated)} of {len(ids)} capabilities have no level. You can submit anyway if you "
+                st.warning(f"{len(unrated)} of {len(ids)} capabilities {'has' if len(unrated) == 1 else 'have'} no level. "
+                           "You can submit anyway if you "
                            "have no evidence for them; they are left out of the consensus.", icon=":material/warning:")
                 st.markdown("\n".join(f"- {md_escape(c.name)}" for c in unrated))
             st.markdown("Submitting **locks** your ratings. Only the lead assessor can reopen them.")

@@ -118,7 +118,12 @@ def test_create_shows_every_validation_message_then_creates_a_draft(setup):
 def test_close_reopen_and_open_a_draft(setup):
     c = setup["campaign"]
     at = _page(setup)
+    at.button(key=f"camp_close_{c}").click().run()  # "Close…" asks first
+    assert _campaign(setup).status == "open" and any("stops every invitation" in w.value for w in at.warning)
+    at.button(key=f"camp_close_cancel_{c}").click().run()
+    assert _campaign(setup).status == "open" and not any("stops every invitation" in w.value for w in at.warning)
     at.button(key=f"camp_close_{c}").click().run()
+    at.button(key=f"camp_close_confirm_{c}").click().run()
     assert _campaign(setup).status == "closed"
     assert any("links now say the survey has closed" in s.value for s in at.success)
     at.button(key=f"camp_open_{c}").click().run()  # "Reopen"
