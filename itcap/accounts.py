@@ -6,6 +6,7 @@ Respondents never have accounts; everyone else does. A person may hold several r
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -32,6 +33,9 @@ MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
 USERNAME_MAX = 80
+# Letters (any alphabet), digits and . _ - @ + : an e-mail address works; markup and spaces do not
+# (usernames appear in the audit log, exports and pages).
+USERNAME_PATTERN = re.compile(r"[\w.@+-]+")
 
 # argon2-cffi's PasswordHasher is argon2id with RFC 9106 low-memory parameters by default.
 _hasher = PasswordHasher()
@@ -98,16 +102,26 @@ def create_account(
     display_name: str = "",
 ) -> Account:
     username = username.strip()
-    if not username or len(username) > USERNAME_MAX or any(c.isspace() for c in username):
-        raise AccountError(f"username must be 1–{USERNAME_MAX} characters without spaces")
-    check_password_rules(password)
+    problems = []  # every problem at once, not one per attempt
+    if not username or len(username) > USERNAME_MAX or not USERNAME_PATTERN.fullmatch(username):
+        problems.append(f"username {username!r}: use 1–{USERNAME_MAX} letters, digits and . _ - @ + (no spaces)")
+    try:
+        normalised_roles = normalise_roles(roles)
+    except AccountError as exc:
+        problems.append(str(exc))
+    try:
+        check_password_rules(password)
+    except AccountError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise AccountError("; ".join(problems))
     if session.exec(select(Account).where(Account.username == username)).first():
         raise AccountError(f"an account named {username!r} already exists")
     account = Account(
         username=username,
         display_name=display_name.strip() or username,
         password_hash=hash_password(password),
-        roles=normalise_roles(roles),
+        roles=normalised_roles,
     )
     session.add(account)
     session.flush()

@@ -208,7 +208,7 @@ def prepare_responses(
             continue
         problems.append(
             f"{where}: column {c!r} is not an item of instrument {instrument.id!r}"
-            f"{_did_you_mean(c, list(items))} (to skip a column that is not an item, ignore it explicitly)"
+            f"{_did_you_mean(c, list(items))} (to skip a column that is not an item, name it in --ignore-cols)"
         )
     for item_id in analysed:
         if item_id not in columns:

@@ -117,12 +117,15 @@ def check_answer(instrument: Instrument, item: Item, value: Any) -> tuple[Any, s
 
 
 def display_answer(instrument: Instrument, item: Item, value: Any) -> str:
-    """An answer as a person reads it (for the review screen): '4 — Agree', '12 minutes', the text."""
+    """An answer as a person reads it (for the review screen): '4 — Agree' on an ordered scale,
+    'Operations' for a choice (its code is only a code), '12 minutes', the text."""
     if is_blank(value):
         return ""
     if item.type in ("likert", "choice"):
         label = instrument.value_labels(item).get(value)
-        return f"{value} — {label}" if label else str(value)
+        if not label:
+            return str(value)
+        return f"{value} — {label}" if item.type == "likert" else label
     if item.type == "numeric":
         return f"{_format_number(float(value))} {item.unit}".strip()
     return str(value)

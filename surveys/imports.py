@@ -56,7 +56,7 @@ class ImportInvalid(SurveyError):
         self.total = len(problems) if total is None else total
         shown = problems[:MAX_REPORTED_PROBLEMS]
         if self.total > len(shown):
-            shown = shown + [f"… and {self.total - len(shown):,} more problems ({self.total:,} in all); nothing was imported"]
+            shown = shown + [f"… and {self.total - len(shown):,} more problems ({self.total:,} in all)"]
         super().__init__(shown)
 
 
@@ -80,7 +80,7 @@ def decode_csv(raw: bytes, where: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ImportInvalid([f"{where}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
-                             "save the file as CSV UTF-8 — nothing was imported"]) from None
+                             "save the file as CSV UTF-8"]) from None
 
 
 def _delimiter(text: str) -> str:

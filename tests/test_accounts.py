@@ -82,3 +82,20 @@ def test_first_admin_is_created_once_with_a_generated_password(db_url):
     with session_scope(db_url) as session:
         assert accounts.authenticate(session, "admin", password).ok
         assert accounts.ensure_first_admin(session, None) is None
+
+
+def test_a_new_account_hears_every_problem_at_once(db_url):
+    """A bad username, an unknown role and a short password: all three in one message, nothing stored."""
+    from itcap.bootstrap import bootstrap
+    from itcap.storage import session_scope
+
+    bootstrap(db_url)
+    with session_scope(db_url) as session, pytest.raises(accounts.AccountError) as err:
+        accounts.create_account(session, "<b>bad name</b>", "short", ["wizard"])
+    message = str(err.value)
+    assert "username '<b>bad name</b>'" in message and "unknown role(s) wizard" in message and "at least 10 characters" in message
+    with session_scope(db_url) as session:
+        assert [a.username for a in accounts.list_accounts(session)] == ["admin"]
+    with session_scope(db_url) as session:  # e-mail addresses and other alphabets are fine
+        for name in ("Ana.Smith@example.org", "josé_müller", "obrien-2"):
+            accounts.create_account(session, name, "a long enough password", ["assessor"])

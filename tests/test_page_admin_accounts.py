@@ -124,7 +124,8 @@ def test_create_with_a_typed_password(setup):
 
 @pytest.mark.parametrize("username, password, message", [
     ("ana", "", "already exists"),
-    ("has space", "", "without spaces"),
+    ("has space", "", "(no spaces)"),
+    ("<script>", "", "letters, digits and"),
     ("zoe", "short", "at least 10 characters"),
 ])
 def test_create_refuses_bad_input_with_the_reason(setup, username, password, message):

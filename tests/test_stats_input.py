@@ -123,7 +123,7 @@ def test_unknown_and_missing_item_columns(inst):
     found = problems(csv_text([good_row(q99=1, submitted_on="2026-01-01")], columns=columns), inst)
     assert found == [
         "r.csv: column 'q99' is not an item of instrument 'test_survey' "
-        "(to skip a column that is not an item, ignore it explicitly)",
+        "(to skip a column that is not an item, name it in --ignore-cols)",
         "r.csv: instrument item 'q3' (likert) has no column",
     ]
     # ignored explicitly, and the missing item added: fine; text/choice items may be absent

@@ -192,13 +192,15 @@ def test_import_errors_store_nothing(campaign, tmp_path, capsys):
     source = tmp_path / "bad.csv"
     source.write_bytes("group,rel1,comments\nbusiness,7,\nbusiness,3,café\n".encode("latin-1"))
     code, out, err = _run(capsys, "responses", "import", campaign, str(source))
-    assert code == 1 and out == "" and err == f"error: {source}: line 3: not UTF-8 text (byte 0xe9); save the file as CSV UTF-8 — nothing was imported\n"
+    assert code == 1 and out == "" and err == (f"error: {source}: line 3: not UTF-8 text (byte 0xe9); save the file as CSV UTF-8\n"
+                                               "error: nothing was imported: fix the problems above and import the whole file again\n")
     source.write_text("group,rel1,colour\nbusiness,7,\nfinance,3,\n", encoding="utf-8")
     code, _, err = _run(capsys, "responses", "import", campaign, str(source))
     assert code == 1 and err.splitlines() == [
         f"error: {source}: line 1, column 3: 'colour' is not an item of instrument 'test_perception'",
         f"error: {source}: line 2, column rel1: 7 is outside the scale 1–5",
         f"error: {source}: line 3: group 'finance' is not a group of this instrument (business, it_staff)",
+        "error: nothing was imported: fix the problems above and import the whole file again",
     ]
     with session_scope() as s:
         from sqlalchemy import func, select

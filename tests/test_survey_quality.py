@@ -143,6 +143,7 @@ def test_display_answer():
     assert display_answer(INSTRUMENT, INSTRUMENT.item("logon_minutes"), 2.5) == "2.5 minutes"
     assert display_answer(INSTRUMENT, INSTRUMENT.item("comments"), "<b>") == "<b>"
     assert display_answer(INSTRUMENT, INSTRUMENT.item("directorate"), None) == ""
+    assert display_answer(INSTRUMENT, INSTRUMENT.item("directorate"), 2) == "Operations"  # a code is only a code
 
 
 def test_responses_added_in_the_same_session_are_read(db_url):

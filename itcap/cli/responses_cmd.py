@@ -40,13 +40,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _import(args: argparse.Namespace) -> int:
     from itcap.cli.campaign_cmd import survey_session
-    from itcap.cli.common import read_input_bytes
-    from surveys.imports import import_responses
+    from itcap.cli.common import CliError, read_input_bytes
+    from surveys.imports import ImportInvalid, import_responses
 
     raw = read_input_bytes(args.file)
     where = "<stdin>" if args.file == "-" else args.file
-    with survey_session() as session:
-        result = import_responses(session, args.id, raw, actor=ACTOR, where=where)
+    try:
+        with survey_session() as session:
+            result = import_responses(session, args.id, raw, actor=ACTOR, where=where)
+    except CliError as exc:
+        if isinstance(exc.__context__, ImportInvalid):  # said once, after the problems
+            exc.problems.append("nothing was imported: fix the problems above and import the whole file again")
+        raise
     groups = ", ".join(f"{g} {n}" for g, n in sorted(result.by_group.items()))
     print(f"imported {result.imported} responses into campaign {args.id} ({groups})")
     if result.flagged:
