@@ -33,6 +33,7 @@ from sqlmodel import Session
 from assessment import service
 from assessment.ratings_csv import write_overrides_csv, write_ratings_csv
 from capability_model.tables import CapabilityModelRecord
+from itcap.spreadsheet import write_xlsx_sheets
 from itcap.storage import today
 
 SHEETS = ("ratings", "consensus", "overrides", "evidence", "assessment")
@@ -117,28 +118,9 @@ def export_tables(session: Session, assessment_id: int) -> dict[str, list[list]]
             "evidence": evidence_rows, "assessment": about}
 
 
-def _cell(sheet, value):
-    """Text as text: a rationale or evidence starting with '=' never becomes a formula, and the
-    control characters XLSX cannot hold are dropped."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    if not isinstance(value, str):
-        return value
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-    cell.data_type = "s"
-    return cell
-
-
 def write_workbook(tables: dict[str, list[list]], out) -> None:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    for name, rows in tables.items():
-        sheet = workbook.create_sheet(name)
-        for row in rows:
-            sheet.append([_cell(sheet, v) for v in row])
-    workbook.save(out)
+    """One sheet per table; a rationale or evidence starting with '=' stays text, never a formula."""
+    write_xlsx_sheets(tables.items(), out)
 
 
 def workbook_bytes(session: Session, assessment_id: int) -> bytes:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import os
 import random
@@ -39,7 +40,7 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session
 
-from itcap.spreadsheet import safe_cell
+from itcap.spreadsheet import safe_cell, write_xlsx_sheets
 from itcap.storage import today
 from surveys import quality
 from surveys.campaigns import campaign_instrument, get_campaign
@@ -214,48 +215,17 @@ def codebook_rows(data: ExportData) -> list[list]:
     return rows
 
 
-_ILLEGAL_XLSX = None
-
-
-def _xlsx_cell(ws, value):
-    """Text goes in as text: never a formula (a comment starting with '=' stays a comment), and the
-    control characters XLSX cannot hold are dropped."""
-    global _ILLEGAL_XLSX
-    from openpyxl.cell import WriteOnlyCell
-
-    if not isinstance(value, str):
-        return value
-    if _ILLEGAL_XLSX is None:
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        _ILLEGAL_XLSX = ILLEGAL_CHARACTERS_RE
-    cell = WriteOnlyCell(ws, value=_ILLEGAL_XLSX.sub("", value))
-    cell.data_type = "s"
-    return cell
-
-
 def write_xlsx(data: ExportData, out) -> None:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("data")
-    sheet.append([_xlsx_cell(sheet, c) for c in data.frame.columns])
-    for row in _rows(data):
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
-    sheet = workbook.create_sheet("codebook")
-    for row in codebook_rows(data):
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
+    """Sheets data, codebook, comments (when there are any) and notes; text is always text."""
+    sheets = [("data", itertools.chain([list(data.frame.columns)], _rows(data))), ("codebook", codebook_rows(data))]
     if data.comments:
-        sheet = workbook.create_sheet("comments")
-        sheet.append([_xlsx_cell(sheet, "item"), _xlsx_cell(sheet, "question"), _xlsx_cell(sheet, "comment")])
+        rows = [["item", "question", "comment"]]
         for item_id, comments in data.comments.items():
             text = data.instrument.item(item_id).text
-            for comment in comments:
-                sheet.append([_xlsx_cell(sheet, item_id), _xlsx_cell(sheet, text), _xlsx_cell(sheet, comment)])
-    sheet = workbook.create_sheet("notes")
-    for note in data.notes:
-        sheet.append([_xlsx_cell(sheet, note)])
-    workbook.save(out)
+            rows += [[item_id, text, comment] for comment in comments]
+        sheets.append(("comments", rows))
+    sheets.append(("notes", [[note] for note in data.notes]))
+    write_xlsx_sheets(sheets, out)
 
 
 def write_sav(data: ExportData, path: str | Path) -> None:
