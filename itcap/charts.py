@@ -195,13 +195,28 @@ def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.HConc
 
 def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, high: float) -> alt.LayerChart:
     """Importance–performance quadrant chart. ``pairs`` columns: service, group, importance,
-    performance, quadrant. Crosshairs at the grand means (``{"importance": x, "performance": y}``)."""
-    scale = alt.Scale(domain=[low, high])
+    performance, quadrant. Crosshairs at the grand means (``{"importance": x, "performance": y}``).
+
+    The axes span the data and the crosshairs (to the half point, within ``low``–``high``), as IPA
+    charts usually do: means cluster in the upper half of a 1–5 scale, and on its whole range the
+    services would crowd one corner. The axis titles give the scale. Labels have a white halo so the
+    crosshairs and joining lines do not run through them.
+    """
+    def span(column: str) -> list[float]:
+        values = pd.to_numeric(pairs[column], errors="coerce").dropna().tolist() + [crosshairs.get(column)]
+        values = [v for v in values if v is not None and math.isfinite(v)]
+        if not values:
+            return [low, high]
+        return [max(low, math.floor((min(values) - 0.25) * 2) / 2), min(high, math.ceil((max(values) + 0.25) * 2) / 2)]
+
+    x_domain, y_domain = span("importance"), span("performance")
+    x_scale, y_scale = alt.Scale(domain=x_domain), alt.Scale(domain=y_domain)
+    scale_note = f"mean, scale {low:g}–{high:g}"
     groups = list(dict.fromkeys(pairs["group"]))
     colour = alt.Color("group:N", title=None, scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]), legend=alt.Legend(orient="bottom"))
     points = alt.Chart(pairs).mark_point(filled=True, size=90).encode(
-        x=alt.X("importance:Q", title="Importance (mean)", scale=scale),
-        y=alt.Y("performance:Q", title="Performance (mean)", scale=scale),
+        x=alt.X("importance:Q", title=f"Importance ({scale_note})", scale=x_scale),
+        y=alt.Y("performance:Q", title=f"Performance ({scale_note})", scale=y_scale),
         color=colour, shape=alt.Shape("group:N", legend=None),
         tooltip=[alt.Tooltip("service:N", title="Service"), alt.Tooltip("group:N", title="Group"),
                  alt.Tooltip("importance:Q", format=".2f"), alt.Tooltip("performance:Q", format=".2f"), alt.Tooltip("quadrant:N")],
@@ -209,26 +224,29 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, hig
     # Each service once: its groups' points joined by a thin line (how far apart the groups see it),
     # named beside the rightmost point — one label per service instead of one per group.
     links = alt.Chart(pairs).mark_line(color="#999999", strokeWidth=1).encode(
-        x=alt.X("importance:Q", scale=scale), y=alt.Y("performance:Q", scale=scale), detail="service:N")
+        x=alt.X("importance:Q", scale=x_scale), y=alt.Y("performance:Q", scale=y_scale), detail="service:N")
     label_at = pairs.loc[pairs.groupby("service")["importance"].idxmax()] if len(pairs) else pairs
-    names = alt.Chart(label_at).mark_text(align="left", dx=8, baseline="middle", fontSize=10, color="#333333").encode(
-        x=alt.X("importance:Q", scale=scale), y=alt.Y("performance:Q", scale=scale), text="service:N")
+    label = alt.Chart(label_at).encode(x=alt.X("importance:Q", scale=x_scale), y=alt.Y("performance:Q", scale=y_scale),
+                                       text="service:N")
+    halo = label.mark_text(align="left", dx=8, baseline="middle", fontSize=10, stroke="white", strokeWidth=4, strokeJoin="round")
+    names = label.mark_text(align="left", dx=8, baseline="middle", fontSize=10, color="#333333")
     lines = pd.DataFrame([crosshairs])
-    vline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#888888").encode(x=alt.X("importance:Q", scale=scale))
-    hline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#888888").encode(y=alt.Y("performance:Q", scale=scale))
-    margin = (high - low) * 0.03
+    vline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#888888").encode(x=alt.X("importance:Q", scale=x_scale))
+    hline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#888888").encode(y=alt.Y("performance:Q", scale=y_scale))
+    (x0, x1), (y0, y1) = x_domain, y_domain
+    dx, dy = (x1 - x0) * 0.03, (y1 - y0) * 0.03
     quadrants = pd.DataFrame([
-        {"x": high - margin, "y": low + margin, "text": "Concentrate here", "align": "right"},
-        {"x": high - margin, "y": high - margin, "text": "Keep up the good work", "align": "right"},
-        {"x": low + margin, "y": low + margin, "text": "Low priority", "align": "left"},
-        {"x": low + margin, "y": high - margin, "text": "Possible overkill", "align": "left"},
+        {"x": x1 - dx, "y": y0 + dy, "text": "Concentrate here", "align": "right"},
+        {"x": x1 - dx, "y": y1 - dy, "text": "Keep up the good work", "align": "right"},
+        {"x": x0 + dx, "y": y0 + dy, "text": "Low priority", "align": "left"},
+        {"x": x0 + dx, "y": y1 - dy, "text": "Possible overkill", "align": "left"},
     ])
     quadrant_layers = [
         alt.Chart(quadrants[quadrants["align"] == align]).mark_text(align=align, fontSize=11, fontStyle="italic", color="#777777").encode(
-            x=alt.X("x:Q", scale=scale), y=alt.Y("y:Q", scale=scale), text="text:N")
+            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), text="text:N")
         for align in ("left", "right")
     ]
-    return alt.layer(vline, hline, *quadrant_layers, links, points, names).properties(width=480, height=420)
+    return alt.layer(vline, hline, *quadrant_layers, links, points, halo, names).properties(width=480, height=420)
 
 
 def response_rate_chart(rates: pd.DataFrame) -> alt.Chart:

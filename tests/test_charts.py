@@ -114,3 +114,16 @@ def test_gap_chart_counts_whole_levels(shortfalls, ticks):
                          "target": 3, "consensus": "2", "blocking": [s > 1 for s in shortfalls], "rank": range(len(shortfalls))})
     x = charts.gap_chart(gaps, "Business Partner").to_dict()["encoding"]["x"]
     assert x["axis"]["values"] == ticks and x["scale"]["domain"] == [0, ticks[-1]]
+
+
+def test_ipa_chart_spans_the_data_and_keeps_labels_legible():
+    pairs = pd.DataFrame({"service": ["Logon", "Logon", "Desk", "Desk"], "group": ["Business", "IT", "Business", "IT"],
+                          "importance": [4.5, 4.4, 3.2, 3.3], "performance": [3.1, 3.0, 3.7, 3.9], "quadrant": ["x"] * 4})
+    spec = charts.ipa_chart(pairs, {"importance": 3.85, "performance": 3.4}, 1, 5).to_dict()
+    encodings = [layer["encoding"] for layer in spec["layer"] if "x" in layer.get("encoding", {})]
+    x_domains = {tuple(e["x"]["scale"]["domain"]) for e in encodings if "scale" in e["x"]}
+    assert x_domains == {(2.5, 5.0)}  # 3.2 − 0.25 → 2.5; 4.5 + 0.25 → 5 (never past the scale)
+    assert {tuple(e["y"]["scale"]["domain"]) for e in encodings if "scale" in e.get("y", {})} == {(2.5, 4.5)}
+    texts = [layer["mark"] for layer in spec["layer"] if layer["mark"]["type"] == "text" and layer["encoding"]["text"]["field"] == "service"]
+    assert [m.get("stroke") for m in texts] == ["white", None]  # a halo under each service's name
+    assert any(e["x"].get("title") == "Importance (mean, scale 1–5)" for e in encodings)
