@@ -138,8 +138,9 @@ def _paragraphs(text: str) -> None:
 
 
 def _show_unavailable(error: SurveyUnavailable) -> None:
-    st.set_page_config(page_title="Survey")
-    st.title("Survey", anchor=False)
+    title = error.title or "Survey"  # an unknown link learns nothing, not even a survey's name
+    st.set_page_config(page_title=title)
+    st.title(title, anchor=False)
     if error.outcome == TokenOutcome.USED:
         st.success(error.message, icon=":material/task_alt:")
     elif error.outcome in (TokenOutcome.CLOSED, TokenOutcome.NOT_OPEN_YET):

@@ -45,9 +45,10 @@ REQUIRED_MESSAGE = "Please answer this question."
 class SurveyUnavailable(Exception):
     """The token opens no survey right now; ``message`` is written for the respondent."""
 
-    def __init__(self, outcome: TokenOutcome, message: str):
+    def __init__(self, outcome: TokenOutcome, message: str, title: str | None = None):
         self.outcome = outcome
         self.message = message
+        self.title = title  # the survey's name, when the link belongs to a campaign (used, closed, not open yet)
         super().__init__(message)
 
 
@@ -131,7 +132,8 @@ class SubmitResult:
 def _usable(session: Session, token: object, campaign_id: int | None) -> TokenCheck:
     check = check_token(session, token, campaign_id=campaign_id)
     if not check.usable:
-        raise SurveyUnavailable(check.outcome, check.message)
+        title = campaign_instrument(session, check.campaign).name if check.campaign is not None else None
+        raise SurveyUnavailable(check.outcome, check.message, title)
     return check
 
 
