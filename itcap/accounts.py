@@ -243,8 +243,15 @@ def is_locked(account: Account, now: dt.datetime | None = None) -> bool:
     return locked_until > (now or utcnow())
 
 
-def active_admin_count(session: Session) -> int:
-    return sum(1 for a in session.exec(select(Account).where(Account.is_active.is_(True))) if a.has_role(ADMIN))
+def active_admin_count(session: Session, *, lock: bool = False) -> int:
+    """Active administrators. ``lock``: hold the active accounts' rows until the transaction ends
+    (PostgreSQL ``FOR UPDATE``), so two administrators disabling each other at the same moment
+    cannot both pass the "one must remain" check: the second waits, then counts again. SQLite has
+    one writer at a time; the second transaction's write fails on its stale snapshot instead."""
+    query = select(Account).where(Account.is_active.is_(True))
+    if lock:
+        query = query.with_for_update()
+    return sum(1 for a in session.exec(query) if a.has_role(ADMIN))
 
 
 def role_change_problem(session: Session, actor: Account, account: Account, roles: list[str] | tuple[str, ...] | str) -> str | None:
@@ -254,7 +261,7 @@ def role_change_problem(session: Session, actor: Account, account: Account, role
         return None
     if account.id == actor.id:
         return "you cannot remove your own administrator role; ask another administrator"
-    if account.is_active and active_admin_count(session) <= 1:
+    if account.is_active and active_admin_count(session, lock=True) <= 1:
         return f"{account.username!r} is the last active administrator; make someone else an administrator first"
     return None
 
@@ -263,7 +270,7 @@ def deactivation_problem(session: Session, actor: Account, account: Account) -> 
     """Why ``actor`` may not disable ``account``, or None when it is allowed."""
     if account.id == actor.id:
         return "you cannot disable your own account; ask another administrator"
-    if account.is_active and account.has_role(ADMIN) and active_admin_count(session) <= 1:
+    if account.is_active and account.has_role(ADMIN) and active_admin_count(session, lock=True) <= 1:
         return f"{account.username!r} is the last active administrator; make someone else an administrator first"
     return None
 
@@ -304,6 +311,7 @@ def change_roles(session: Session, account: Account, roles: list[str] | tuple[st
     set_roles(session, account, roles)
     if account.roles == before:
         return False
+    _still_administered(session, account)
     _audit(session, actor, "account.roles", account, f"{before or 'none'} → {account.roles or 'none'}")
     return True
 
@@ -319,8 +327,19 @@ def set_active(session: Session, account: Account, active: bool, *, actor: Accou
             raise AccountError(problem)
     account.is_active = active
     session.add(account)
+    if not active:
+        _still_administered(session, account)
     _audit(session, actor, "account.enable" if active else "account.disable", account)
     return True
+
+
+def _still_administered(session: Session, account: Account) -> None:
+    """Count again after the change, inside its write: on SQLite the check before it may have read
+    a moment before another administrator's change committed (pysqlite starts the transaction at the
+    first write), and the count now sees it. Raising rolls the change back."""
+    session.flush()
+    if active_admin_count(session) == 0:
+        raise AccountError(f"{account.username!r} is the last active administrator; make someone else an administrator first")
 
 
 def reset_password(session: Session, account: Account, *, actor: Account) -> str:

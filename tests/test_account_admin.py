@@ -153,3 +153,41 @@ def test_bad_input_to_add_account_is_refused_and_nothing_is_audited(db_url):
         with pytest.raises(AccountError, match="already exists"):
             accounts.add_account(session, "root", [ASSESSOR], actor=root)
         assert audit.recent(session) == []
+
+
+def test_two_administrators_disabling_each_other_at_once_leave_one_active(any_db_url):
+    """Both checks could pass before either commits; the row locks (PostgreSQL) or the single
+    writer (SQLite) make the second one fail instead, so someone can still administer accounts."""
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    with session_scope(any_db_url) as session:
+        for other in accounts.list_accounts(session):  # only ann and bob are active administrators
+            other.is_active = False
+            session.add(other)
+        _make(session, "ann", [ADMIN])
+        _make(session, "bob", [ADMIN])
+    outcome: dict[str, str] = {}
+
+    def bob_disables_ann():
+        try:
+            with session_scope(any_db_url) as s2:
+                accounts.set_active(s2, accounts.get_by_username(s2, "ann"), False, actor=accounts.get_by_username(s2, "bob"))
+            outcome["result"] = "committed"
+        except (AccountError, OperationalError) as exc:
+            outcome["result"] = type(exc).__name__
+
+    ann_session = session_scope(any_db_url)
+    s1 = ann_session.__enter__()
+    accounts.set_active(s1, accounts.get_by_username(s1, "bob"), False, actor=accounts.get_by_username(s1, "ann"))
+    s1.flush()  # ann's transaction holds its locks and bob's new state, not yet committed
+    worker = threading.Thread(target=bob_disables_ann)
+    worker.start()
+    worker.join(1.0)  # bob's check runs (or waits) while ann's change is in flight
+    ann_session.__exit__(None, None, None)  # ann commits
+    worker.join(30)
+    assert outcome["result"] in ("AccountError", "OperationalError")
+    with session_scope(any_db_url) as session:
+        assert accounts.active_admin_count(session) == 1
+        assert accounts.get_by_username(session, "ann").is_active and not accounts.get_by_username(session, "bob").is_active
