@@ -28,6 +28,15 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def unescape_cell(text: str) -> str:
+    """The inverse of :func:`safe_cell`, for CSV files read back (``itcap responses import`` of an
+    export): an apostrophe before formula-like text is taken off again, so an export imported again
+    holds the same comments."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_START):
+        return text[1:]
+    return text
+
+
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells (and column names) are safe for a CSV download."""
     out = frame.rename(columns=lambda c: safe_cell(c) if isinstance(c, str) else c)

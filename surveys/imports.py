@@ -35,6 +35,7 @@ from sqlmodel import Session
 from itcap import audit
 from itcap.storage import today
 from surveys import quality
+from itcap.spreadsheet import unescape_cell
 from surveys.answers import answer_packer, check_answer
 from surveys.campaigns import campaign_instrument, get_campaign
 from surveys.errors import SurveyError
@@ -132,6 +133,7 @@ class _Column:
             if not math.isfinite(number):
                 return None, f"{text} is not a finite number"
             return (int(number) if number.is_integer() and abs(number) < 2**53 else number), None
+        cell = unescape_cell(cell)  # an itcap CSV export's "'=…" is the respondent's "=…"
         if len(cell) > item.max_length:
             return None, f"the text has {len(cell):,} characters; this item takes at most {item.max_length:,}"
         return cell, None

@@ -234,15 +234,21 @@ def test_xlsx_keeps_formula_like_comments_as_text(formula_campaign, tmp_path):
             assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
 
 
-def test_csv_is_verbatim_privileged_only_and_round_trips(formula_campaign):
-    """Decision (docs/surveys.md): CSV keeps text exactly as given — no quote-prefixing, which would
-    corrupt the data for R, SPSS, pandas and re-import. Only the privileged CSV carries free text."""
+def test_csv_defuses_formulas_privileged_only_and_round_trips(formula_campaign):
+    """Decision (docs/surveys.md): CSV puts an apostrophe before text a spreadsheet would run as a
+    formula; only the privileged CSV carries free text; importing the export again gives back the
+    comments exactly as the respondents typed them."""
     url, campaign_id, item_id = formula_campaign
     with session_scope(url) as session:
         privileged = exports.export_bytes(exports.prepare_export(session, campaign_id, privileged=True), "csv")
         thresholded = exports.export_bytes(exports.prepare_export(session, campaign_id, privileged=False), "csv")
     rows = list(csv.DictReader(io.StringIO(privileged.decode("utf-8"))))
-    assert set(FORMULAS) <= {r[item_id] for r in rows}
+    from itcap.spreadsheet import FORMULA_START
+
+    written = {r[item_id] for r in rows}
+    formulas = {f for f in FORMULAS if f.startswith(FORMULA_START)}
+    assert formulas and {"'" + f for f in formulas} <= written and not formulas & written
+    assert set(FORMULAS) - formulas <= written  # other text exactly as typed
     assert item_id not in thresholded.decode("utf-8").splitlines()[0].split(",")
     for formula in FORMULAS:
         assert formula not in thresholded.decode("utf-8")

@@ -28,3 +28,10 @@ def test_a_download_table_keeps_numbers_and_defuses_text():
 def test_an_override_rationale_is_written_as_text():
     text = write_overrides_csv([("service_desk", 3, "=IMPORTXML(\"http://x\")", "lead", "2026-11-27T10:00:00Z")])
     assert "'=IMPORTXML" in text and ",3," in text
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1", "plain", "'quoted", "'"])
+def test_reading_back_undoes_the_apostrophe_and_nothing_else(text):
+    from itcap.spreadsheet import unescape_cell
+
+    assert unescape_cell(safe_cell(text)) == text
