@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     set_handler(p, _import)
 
     p = sub.add_parser("export", help="export responses as CSV, XLSX or SPSS", description=(
-        "Export a campaign's responses. csv: item codes, one row per response; xlsx: a data sheet, a codebook "
+        "Export a campaign's responses. csv: item codes, one row per response (text a spreadsheet would run as a formula gets an apostrophe in front; import takes it off again); xlsx: a data sheet, a codebook "
         "sheet (item text, type, scale, reverse, value labels) and notes; sav: SPSS with variable and value "
         "labels. By default the export is privileged (administrator: every response, ids, free text); "
         "--apply-threshold writes what other roles get: groups below the reporting threshold k left out, "
