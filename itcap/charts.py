@@ -138,28 +138,38 @@ def to_svg(chart: alt.TopLevelMixin | dict) -> str:
     return vlc.vegalite_to_svg(chart if isinstance(chart, dict) else chart.to_dict())
 
 
+BLOCKING_GAP = "2+ levels short: blocks the mode"
+SMALL_GAP = "1 level short or less"
+GAP_LABEL_LIMIT = 170  # pixels for a capability's name beside its bar
+
+
 def gap_chart(gaps: pd.DataFrame, mode_name: str) -> alt.Chart:
     """Horizontal bars of shortfall to ``mode_name`` per capability, ranked; blockers in orange.
 
     ``gaps`` columns: capability, shortfall, target, consensus (text), blocking (bool), rank.
     """
-    data = gaps.assign(kind=gaps["blocking"].map({True: "More than one level short (blocks the mode)", False: "One level short or less"}))
+    data = gaps.assign(kind=gaps["blocking"].map({True: BLOCKING_GAP, False: SMALL_GAP}))
     # Whole levels on the axis (halves only when a median falls between levels), and room for two
     # levels, so a one-level gap does not fill the width as if it were the worst there could be.
     shortfalls = pd.to_numeric(data["shortfall"], errors="coerce").dropna()
     top = max(2, math.ceil(shortfalls.max())) if len(shortfalls) else 2
     step = 0.5 if len(shortfalls) and (shortfalls % 1 != 0).any() else 1
     ticks = [i * step for i in range(int(top / step) + 1)]
+    height = max(60, 26 * len(data))
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X("shortfall:Q", title=f"Levels short of {mode_name}", scale=alt.Scale(domain=[0, top]),
+        x=alt.X("shortfall:Q", title="Levels short", scale=alt.Scale(domain=[0, top]),
                 axis=alt.Axis(values=ticks, format="~g")),
-        y=alt.Y("capability:N", sort=alt.EncodingSortField("rank", order="ascending"), title=None, axis=alt.Axis(labelLimit=260)),
-        color=alt.Color("kind:N", title=None, scale=alt.Scale(
-            domain=["More than one level short (blocks the mode)", "One level short or less"], range=["#D55E00", "#E69F00"]),
-            legend=alt.Legend(orient="bottom", labelLimit=0)),
+        # Names up to 170 px and a one-column legend of short entries: the whole chart fits a phone.
+        y=alt.Y("capability:N", sort=alt.EncodingSortField("rank", order="ascending"), title=None,
+                axis=alt.Axis(labelLimit=GAP_LABEL_LIMIT)),
+        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=[BLOCKING_GAP, SMALL_GAP], range=["#D55E00", "#E69F00"]),
+                        # under the names, from the chart's left edge (not the plot's), so it fits too
+                        legend=alt.Legend(orient="none", direction="vertical", labelLimit=0, legendX=-GAP_LABEL_LIMIT,
+                                          legendY=height + 42)),
         tooltip=[alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("target:Q", title="Target"),
-                 alt.Tooltip("consensus:N", title="Consensus"), alt.Tooltip("shortfall:Q", title="Short by")],
-    ).properties(width=520, height=max(60, 26 * len(data)), autosize=FIT_WIDTH)
+                 alt.Tooltip("consensus:N", title="Consensus"), alt.Tooltip("shortfall:Q", title=f"Levels short of {mode_name}")],
+    ).properties(width=520, height=height, autosize=FIT_WIDTH,
+                 padding={"left": 5, "top": 5, "right": 5, "bottom": 50})  # room for the placed legend
 
 
 def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.HConcatChart:
@@ -214,10 +224,10 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, hig
     scale_note = f"mean, scale {low:g}–{high:g}"
     groups = list(dict.fromkeys(pairs["group"]))
     colour = alt.Color("group:N", title=None, scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]), legend=alt.Legend(orient="bottom"))
-    points = alt.Chart(pairs).mark_point(filled=True, size=90).encode(
+    points = alt.Chart(pairs).mark_point(filled=True, size=90, opacity=1).encode(
         x=alt.X("importance:Q", title=f"Importance ({scale_note})", scale=x_scale),
         y=alt.Y("performance:Q", title=f"Performance ({scale_note})", scale=y_scale),
-        color=colour, shape=alt.Shape("group:N", legend=None),
+        color=colour, shape=alt.Shape("group:N", title=None, scale=alt.Scale(domain=groups), legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("service:N", title="Service"), alt.Tooltip("group:N", title="Group"),
                  alt.Tooltip("importance:Q", format=".2f"), alt.Tooltip("performance:Q", format=".2f"), alt.Tooltip("quadrant:N")],
     )
@@ -246,7 +256,8 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, hig
             x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), text="text:N")
         for align in ("left", "right")
     ]
-    return alt.layer(vline, hline, *quadrant_layers, links, points, halo, names).properties(width=480, height=420)
+    # Names under the points: a long name may cross another service's point, never hide it.
+    return alt.layer(vline, hline, *quadrant_layers, links, halo, names, points).properties(width=480, height=420)
 
 
 def response_rate_chart(rates: pd.DataFrame) -> alt.Chart:

@@ -254,8 +254,10 @@ st.subheader("Manage a campaign", anchor=False)
 by_id = {c.id: c for c in all_campaigns}
 if st.session_state.get("camp_selected") not in by_id:
     st.session_state["camp_selected"] = all_campaigns[-1].id
+# No status in the label: Streamlit keeps a selected option's old label when its text changes
+# (streamlit#13788), so "(draft)" would stay after Open. The status is on the line below.
 chosen_id = st.selectbox("Campaign", list(by_id), key="camp_selected",
-                         format_func=lambda i: f"{by_id[i].name} (id {i}, {by_id[i].status})")
+                         format_func=lambda i: f"{by_id[i].name} (id {i})")
 campaign = by_id[chosen_id]
 with session_scope() as session:
     instrument = campaigns.campaign_instrument(session, campaign)

@@ -150,6 +150,8 @@ with tabs[1]:
         crosshairs = campaign.ipa_crosshairs()
         if len(ipa) and crosshairs:
             st.markdown("##### Importance and performance of IT services")
+            st.caption("Each group's mean importance and performance per service; the dashed lines are the averages over "
+                       "all services, which divide the chart into the four quadrants.")
             pair = campaign.instrument.ipa_pairs[0]
             low, high = campaign.instrument.item_range(campaign.instrument.item(pair.importance))
             chart_with_downloads(lambda: charts.ipa_chart(ipa, crosshairs, low, high), ipa, "importance performance", "ipa",

@@ -46,7 +46,7 @@ def test_gap_chart_marks_blockers_and_keeps_the_ranking():
     spec = charts.gap_chart(gaps, "Business Partner").to_dict()
     assert spec["encoding"]["y"]["sort"] == {"field": "rank", "order": "ascending"}
     rows = pd.DataFrame(spec["datasets"][spec["data"]["name"]])
-    assert list(rows["kind"]) == ["More than one level short (blocks the mode)", "One level short or less"]
+    assert list(rows["kind"]) == [charts.BLOCKING_GAP, charts.SMALL_GAP]
 
 
 def test_perception_chart_has_every_group_mean_and_a_verdict_per_scale():
