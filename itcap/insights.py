@@ -122,7 +122,7 @@ class AssessmentInsight:
 
     def modes_frame(self) -> pd.DataFrame:
         return pd.DataFrame([
-            {"mode": m.name, "attainment": round(100 * m.attainment, 1), "rating": m.rating, "achieved": m.achieved,
+            {"mode": m.name, "attainment %": round(100 * m.attainment, 1), "rating": m.rating, "achieved": m.achieved,
              "capabilities short": len(m.gaps), "blocking (2+ levels short)": len(m.more_than_one_level_short),
              "why not achieved": m.reason}
             for m in self.result.modes
@@ -398,19 +398,24 @@ def recommendations(assessment: AssessmentInsight, campaign: CampaignInsight | N
     return recommend(assessment.model, assessment.result, campaign.findings if campaign else None)
 
 
+def _whole(x: float) -> float | int:
+    """1.0 → 1 (levels are whole unless a median falls between two), 1.5 stays."""
+    return int(x) if float(x).is_integer() else x
+
+
 def recommendations_table(plan: RecommendationPlan) -> pd.DataFrame:
     """Every recommendation, ranked, with column names a reader understands (not field names)."""
     return pd.DataFrame([{
         "Rank": r.rank, "Capability": r.capability_name, "Category": r.category_name,
         "Consensus": "not rated" if r.consensus is None else f"{level_for_display(r.consensus):g}",
-        "Target": r.target, "Levels short": r.shortfall, "Weight": r.weight, "Priority": r.priority,
+        "Target": r.target, "Levels short": _whole(r.shortfall), "Weight": _whole(r.weight), "Priority": _whole(r.priority),
         "Blocks the mode": "yes" if r.blocking else "no", "First 100 days": "yes" if r.first_100_days else "no",
         "Recommendation": r.text,
     } for r in plan.ranked], columns=["Rank", "Capability", "Category", "Consensus", "Target", "Levels short", "Weight",
                                       "Priority", "Blocks the mode", "First 100 days", "Recommendation"])
 
 
-TREND_COLUMNS = ["when", "label", "series", "value"]
+TREND_COLUMNS = ["when", "label", "series", "value", "position", "provisional"]
 
 
 def assessment_trend(session: Session, assessment_id: int) -> pd.DataFrame:
@@ -425,9 +430,14 @@ def assessment_trend(session: Session, assessment_id: int) -> pd.DataFrame:
         if assessment_service.model_for(session, item).id != model_id:
             continue
         result = assessment_service.assessment_position(session, item.id, resamples=200)
+        model = assessment_service.model_for(session, item)
+        position = model.mode(result.position).name if result.position != "none" else f"not yet {model.ordered_modes[0].name}"
+        # open, with assessors still to submit: its figures can change (as the dashboard's banner says)
+        provisional = item.status == "open" and any(p.submitted_at is None for p in assessment_service.progress(session, item.id))
         for mode in result.modes:
             rows.append({"when": item.assessed_on, "label": f"{item.name} ({item.assessed_on:%d %b %Y})",
-                         "series": mode.name, "value": 100 * mode.attainment})
+                         "series": mode.name, "value": 100 * mode.attainment, "position": position,
+                         "provisional": provisional})
     return pd.DataFrame(rows, columns=TREND_COLUMNS)
 
 
@@ -454,7 +464,8 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None) -> pd.Da
             continue
         for scale in insight.reading.scales:
             if scale.score is not None:
-                rows.append({"when": opened(campaign)[0], "label": campaign.name, "series": scale.name, "value": scale.score})
+                rows.append({"when": opened(campaign)[0], "label": campaign.name, "series": scale.name, "value": scale.score,
+                             "position": None, "provisional": campaign.status == "open"})
                 bounds.append(scale_range(instrument, scale.id))
     frame = pd.DataFrame(rows, columns=TREND_COLUMNS)
     # The response scale's whole range (1–5), so that the chart shows changes in proportion.
@@ -471,20 +482,30 @@ def progress_sentences(assessment_points: pd.DataFrame | None, campaign_points: 
     """What changed since the previous round, in words, for the dashboard and the report. Descriptive:
     the rounds are not tested against each other (the report's methods say so)."""
     sentences = []
-    for points, what, unit in ((assessment_points, "assessment", "attainment"), (campaign_points, "survey", "scale scores")):
+    for points, what in ((assessment_points, "assessment"), (campaign_points, "survey")):
         if trend_rounds(points) < 2:
             continue
         rounds = list(points.groupby(["when", "label"], sort=False))  # the frames are oldest first
-        before, now = rounds[-2][1], rounds[-1][1]
+        (_, before_label), before = rounds[-2]
+        now = rounds[-1][1]
         earlier = dict(zip(before["series"], before["value"]))
         changes = []
         for series, value in zip(now["series"], now["value"]):
             if series not in earlier:
                 continue
-            if unit == "attainment":  # with the ISO rating: 84.6% shows as "85%", which is L (not achieved), not F
+            if what == "assessment":  # with the ISO rating: 84.6% shows as "85%", which is L (not achieved), not F
                 changes.append(f"{series} {earlier[series]:.0f}% ({iso33020_rating(earlier[series] / 100)}) → "
                                f"{value:.0f}% ({iso33020_rating(value / 100)})")
             else:
                 changes.append(f"{series} {earlier[series]:.2f} → {value:.2f}")
-        sentences.append(f"Since the previous {what} ({before['label'].iloc[0]}), {unit}: " + "; ".join(changes) + ".")
+        if what == "assessment":
+            text = (f"Since the previous assessment, {before_label}: position {before['position'].iloc[0]} → "
+                    f"{now['position'].iloc[0]}; attainment " + "; ".join(changes) + ".")
+            if bool(now["provisional"].iloc[0]):
+                text += " The latest assessment is still open, so its figures are provisional."
+        else:
+            text = f"Since the previous survey, {before_label}: scale scores " + "; ".join(changes) + "."
+            if bool(now["provisional"].iloc[0]):
+                text += " The latest campaign is still open: its figures change as responses come in."
+        sentences.append(text)
     return sentences

@@ -21,9 +21,15 @@ import pandas as pd
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _formula_like(text: str) -> bool:
+    """Starts like a formula, after any apostrophes: "=x", and also "'=x", whose apostrophe
+    :func:`unescape_cell` would otherwise take for ours."""
+    return text.lstrip("'").startswith(FORMULA_START)
+
+
 def safe_cell(value: Any) -> Any:
     """``value`` with an apostrophe in front if it is text a spreadsheet would read as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and _formula_like(value):
         return "'" + value
     return value
 
@@ -32,7 +38,7 @@ def unescape_cell(text: str) -> str:
     """The inverse of :func:`safe_cell`, for CSV files read back (``itcap responses import`` of an
     export): an apostrophe before formula-like text is taken off again, so an export imported again
     holds the same comments."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_START):
+    if text.startswith("'") and _formula_like(text[1:]):
         return text[1:]
     return text
 

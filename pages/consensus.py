@@ -53,6 +53,8 @@ def _decide(assessment_id: int, capability_id: str, capability_name: str, withdr
     st.session_state[outcome] = ("success", f"{md_escape(capability_name)}: override withdrawn, back to the median." if withdraw
                                  else f"{md_escape(capability_name)}: consensus set to level {level}.")
     st.session_state[f"{prefix}_rationale"] = ""
+    if withdraw:  # the level box shows the consensus again (the median), not the withdrawn level
+        st.session_state.pop(f"cons_override_{assessment_id}_{capability_id}_level", None)
 
 
 st.title("Consensus")
@@ -169,7 +171,7 @@ for c in ordered:
             widgets.plain_text(rating.evidence if rating else "", empty="No evidence written.")
         if c.overridden:
             o = c.override
-            st.markdown(f"**Consensus in force: {md_escape(widgets.level_text(model, o.level))}** — set by {md_escape(o.decided_by)} on "
+            st.markdown(f"**Consensus in force: {md_escape(widgets.level_text(model, o.level))}** — set by {md_escape(names.get(o.decided_by, o.decided_by))} on "
                         f"{widgets.when(o.decided_at)} (the median is {md_escape(widgets.level_text(model, c.median))}). Rationale:")
             widgets.plain_text(o.rationale)
         if outcome is not None:  # right above the button that was pressed
@@ -196,7 +198,7 @@ for c in ordered:
         if c.history:
             st.markdown("**History**")
             st.dataframe(pd.DataFrame([{
-                "When": widgets.when(o.decided_at), "Who": o.decided_by,
+                "When": widgets.when(o.decided_at), "Who": names.get(o.decided_by, o.decided_by),
                 "Decision": "withdrawn" if o.level is None else f"level {o.level}", "Rationale": o.rationale,
             } for o in reversed(c.history)]), hide_index=True, key=f"cons_history_{c.capability_id}")
 

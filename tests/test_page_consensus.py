@@ -151,9 +151,9 @@ def test_override_requires_a_rationale_then_is_kept_with_who_and_when(setup):
     after = app_test(setup["ids"]["lee"], page=PAGE).run()
     assert {m.label: m.value for m in after.metric}["Overrides in force"] == "1"
     assert after.dataframe[0].value.iloc[0]["Consensus"] == "2 (override)"
-    assert any(m.value.startswith("**Consensus in force: 2 · Repeatable** — set by lee") for m in after.markdown)
+    assert any(m.value.startswith("**Consensus in force: 2 · Repeatable** — set by Lee Lead") for m in after.markdown)
     [history] = [d.value for d in after.dataframe if "Rationale" in d.value.columns]
-    assert history.iloc[0]["Who"] == "lee" and history.iloc[0]["Decision"] == "level 2"
+    assert history.iloc[0]["Who"] == "Lee Lead" and history.iloc[0]["Decision"] == "level 2"
 
 
 def test_withdrawing_an_override_needs_a_rationale_and_returns_to_the_median(setup):
@@ -163,11 +163,14 @@ def test_withdrawing_an_override_needs_a_rationale_and_returns_to_the_median(set
                                    actor=accounts.get_by_username(session, "lee"))
     prefix = _prefix(setup, "withdraw", cap.id)
     at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    level_box = f"{_prefix(setup, 'override', cap.id)}_level"
+    assert at.selectbox(key=level_box).value == 2  # the override in force
     at.button(key=f"{prefix}_submit").click().run()
     assert any("rationale" in e.value for e in at.error)
     at.text_area(key=f"{prefix}_rationale").input("New evidence supports the median.")
     at.button(key=f"{prefix}_submit").click().run()
     assert any("override withdrawn" in s.value for s in at.success)
+    assert at.selectbox(key=level_box).value == 3  # back to the median, not the withdrawn level
     assert [(o.level, o.rationale) for o in _history(setup, cap.id)] == [(2, "first decision"), (None, "New evidence supports the median.")]
     after = app_test(setup["ids"]["lee"], page=PAGE).run()
     assert after.dataframe[0].value.iloc[0]["Consensus"] == "3"

@@ -162,8 +162,11 @@ def test_report_shows_progress_since_the_previous_round_of_the_same_function(pop
         now_scale = insights.campaign_insight(session, campaign_id).reading.scales[0]
     page = html.unescape(render_html(content))
     assert "<h2>Progress since earlier rounds</h2>" in page
-    assert (f"Since the previous assessment (Review 2025-10 (01 Oct 2025)), attainment: "
+    assert (f"Since the previous assessment, Review 2025-10 (01 Oct 2025): position Supplier → Supplier; attainment "
             f"{before.name} {100 * before.attainment:.0f}% ({before.rating}) → {100 * now.attainment:.0f}% ({now.rating})") in page
+    # nobody has submitted this round yet, and the campaigns are open: both are said to be moving
+    assert "The latest assessment is still open, so its figures are provisional." in page
+    assert "The latest campaign is still open: its figures change as responses come in." in page
     assert f"{now_scale.name} {then_scale.score:.2f} → {now_scale.score:.2f}" in page
     assert "Review 2027-10" not in page and "Schools IT" not in page
     assert "the rounds are not tested against each other" in page

@@ -30,7 +30,7 @@ def test_an_override_rationale_is_written_as_text():
     assert "'=IMPORTXML" in text and ",3," in text
 
 
-@pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1", "plain", "'quoted", "'"])
+@pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1", "plain", "'quoted", "'", "'=x", "''=x"])
 def test_reading_back_undoes_the_apostrophe_and_nothing_else(text):
     from itcap.spreadsheet import unescape_cell
 

@@ -269,3 +269,13 @@ def test_links_on_the_default_address_come_with_a_note(db_url, tmp_path, monkeyp
     assert main(["campaign", "invite", str(campaign_id), "--group", "business", "--count", "2", "--out", str(tmp_path / "m.csv")]) == 0
     assert "note:" not in capsys.readouterr().err
     assert "https://survey.example.org/?token=" in (tmp_path / "m.csv").read_text()
+
+
+def test_a_mistyped_database_url_is_named_as_such(tmp_path, monkeypatch, capsys):
+    from itcap.cli import main
+
+    missing = tmp_path / "typo" / "itcap.db"
+    monkeypatch.setenv("ITCAP_DATABASE_URL", f"sqlite:///{missing}")
+    assert main(["campaign", "list"]) == 1
+    assert capsys.readouterr().err.startswith(f"error: no itcap database at {missing} (from ITCAP_DATABASE_URL): check the path")
+    assert not missing.exists()

@@ -6,6 +6,7 @@ import argparse
 import io
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -135,7 +136,11 @@ def open_database() -> None:
     if is_sqlite(url):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:" and not Path(path).expanduser().exists():
-            raise CliError(f"no itcap database at {Path(path).expanduser().resolve()}: run 'itcap init' to create one "
-                           "there, or set ITCAP_DATABASE_URL to the app's database (without it, itcap uses itcap.db "
-                           "in the current directory)")
+            where = Path(path).expanduser().resolve()
+            if os.environ.get("ITCAP_DATABASE_URL", "").strip():
+                raise CliError(f"no itcap database at {where} (from ITCAP_DATABASE_URL): check the path, or run "
+                               "'itcap init' to create a new one there")
+            raise CliError(f"no itcap database at {where}: run 'itcap init' to create one there, or set "
+                           "ITCAP_DATABASE_URL to the app's database (without it, itcap uses itcap.db in the current "
+                           "directory)")
     upgrade_database()
