@@ -17,7 +17,7 @@ MODE_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#F0E442"]
 CONSENSUS_COLOUR = "#000000"
 GROUP_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
 SERIES_COLOURS = GROUP_COLOURS + ["#000000", "#999999"]  # many lines on white: no yellow
-LEGEND_LABEL = 130  # pixels; longer series names end in "…" (the tooltip and table have them in full)
+LEGEND_SHORT_NAME = 16  # characters: names up to this long sit two to a legend row, longer ones one per row
 # The width given is the whole chart's, axis labels and legend included: drawn at the page's width
 # (the dashboard stretches bar charts), nothing then runs off the right-hand side.
 FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
@@ -301,8 +301,8 @@ def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, f
     between, and padded so the first and last points are not on the edge. Series keep the order they
     come in (the modes in their order, the scales in the instrument's), colours and legend included.
     ``y_domain`` (e.g. 0–100 %, or the response scale's 1–5) keeps differences in proportion.
-    ``colours``: the modes' colours by default; pass ``SERIES_COLOURS`` for scales. The legend has two
-    columns of at most ``LEGEND_LABEL`` pixels each, so that it fits a phone's width.
+    ``colours``: the modes' colours by default; pass ``SERIES_COLOURS`` for scales. The legend shows
+    names in full, two to a row when they are short, so that it fits a phone's width either way.
     ``reference``: (value, label) of a dashed line to read the series against (e.g. 85 %, above which
     a mode is fully achieved).
     """
@@ -317,7 +317,8 @@ def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, f
                 axis=alt.Axis(values=ticks, format="%b %Y", labelAngle=0, grid=False)),
         y=alt.Y("value:Q", title=value_title, scale=y_scale),
         color=alt.Color("series:N", title=None, sort=series, scale=alt.Scale(domain=series, range=colours or MODE_COLOURS),
-                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=LEGEND_LABEL)),
+                        legend=alt.Legend(orient="bottom", columns=2 if max(map(len, series), default=0) <= LEGEND_SHORT_NAME else 1,
+                                          labelLimit=0)),
         tooltip=[alt.Tooltip("label:N", title="When"), alt.Tooltip("series:N"), alt.Tooltip("value:Q", format=".2f")],
     )
     layers = [base.mark_line(), base.mark_point(filled=True, size=60)]

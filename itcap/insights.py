@@ -54,7 +54,7 @@ def reliability_table(reliability: ReliabilityReport) -> pd.DataFrame:
         result = by_type[icc_type]
         rows.append({
             "Statistic": icc_type, "Value": _two_places(result.icc),
-            "95% CI": "—" if result.ci95 is None else f"{result.ci95[0]:.2f} to {result.ci95[1]:.2f}",
+            "95% CI": "—" if result.ci95 is None else f"{result.ci95[0]:.2f}–{result.ci95[1]:.2f}",
             "What it says": ICC_READING[icc_type] + (f" — not computed: {result.reason}" if result.reason else ""),
         })
     alpha = reliability.alpha

@@ -408,14 +408,23 @@ def render_pdf(content: ReportContent) -> bytes:
             para("No data.", "I")
             return
         pdf.set_font("DejaVu", "", 7.5)
-        with pdf.table(text_align="LEFT", line_height=4) as t:
+        cells = [[_cell(column, value) for column, value in zip(frame.columns, record)] for record in frame.itertuples(index=False)]
+        # Columns as wide as their longest word and their text need (within limits), not all equal:
+        # a column of numbers stays narrow and a word is not broken across lines.
+        widths = []
+        for j, column in enumerate(frame.columns):
+            texts = [str(column)] + [row[j] for row in cells]
+            header_word = 1.3 * max((len(w) for w in str(column).split()), default=1)  # headers are bold
+            longest_word = max([header_word] + [len(w) for t in texts[1:] for w in t.split()])
+            widths.append(min(max(longest_word, min(max(map(len, texts)), 40)), 60) + 3)
+        with pdf.table(text_align="LEFT", line_height=4, col_widths=tuple(widths)) as t:
             row = t.row()
             for column in frame.columns:
                 row.cell(str(column))
-            for record in frame.itertuples(index=False):
+            for values in cells:
                 row = t.row()
-                for column, value in zip(frame.columns, record):
-                    row.cell(_cell(column, value))
+                for value in values:
+                    row.cell(value)
         pdf.ln(2)
 
     a, c, plan = content.assessment, content.campaign, content.plan
