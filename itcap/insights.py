@@ -46,6 +46,11 @@ def _two_places(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
+def _interval(low: float, high: float) -> str:
+    """"0.28–0.80" (short enough not to wrap on a phone); "-0.07 to 0.09" when a dash would read as minus."""
+    return f"{low:.2f}–{high:.2f}" if low >= 0 else f"{low:.2f} to {high:.2f}"
+
+
 def reliability_table(reliability: ReliabilityReport) -> pd.DataFrame:
     """The six ICC forms and Krippendorff's α as people read them (consensus page, dashboard, report)."""
     rows = []
@@ -54,7 +59,7 @@ def reliability_table(reliability: ReliabilityReport) -> pd.DataFrame:
         result = by_type[icc_type]
         rows.append({
             "Statistic": icc_type, "Value": _two_places(result.icc),
-            "95% CI": "—" if result.ci95 is None else f"{result.ci95[0]:.2f}–{result.ci95[1]:.2f}",
+            "95% CI": "—" if result.ci95 is None else _interval(*result.ci95),
             "What it says": ICC_READING[icc_type] + (f" — not computed: {result.reason}" if result.reason else ""),
         })
     alpha = reliability.alpha

@@ -203,7 +203,8 @@ def test_reliability_table_has_the_six_icc_forms_and_alpha(setup):
         report = service.assessment_reliability(session, setup["assessment"])
     icc2 = report.icc_by_type["ICC2"]
     assert table.loc["ICC2", "Value"] == f"{icc2.icc:.2f}"
-    assert table.loc["ICC2", "95% CI"] == f"{icc2.ci95[0]:.2f} to {icc2.ci95[1]:.2f}"
+    low, high = icc2.ci95
+    assert table.loc["ICC2", "95% CI"] == (f"{low:.2f}–{high:.2f}" if low >= 0 else f"{low:.2f} to {high:.2f}")
     assert table.loc["Krippendorff's α (ordinal)", "Value"] == f"{report.alpha.alpha:.2f}"
     assert any(e.label == "What the numbers mean" for e in at.expander)
 
