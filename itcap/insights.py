@@ -7,7 +7,7 @@ reproduce each number (``itcap assess position``, ``itcap analyze``).
 from __future__ import annotations
 
 import logging
-
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -69,6 +69,12 @@ def reliability_table(reliability: ReliabilityReport) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def still_to_submit(assessment: Assessment, progress: list[assessment_service.Progress]) -> list[assessment_service.Progress]:
+    """The assessors whose ratings may still change the position: those who have not submitted, while
+    the assessment is open (none once it is closed)."""
+    return [p for p in progress if p.submitted_at is None] if assessment.status == "open" else []
+
+
 @dataclass
 class AssessmentInsight:
     assessment: Assessment
@@ -82,8 +88,8 @@ class AssessmentInsight:
     def provisional_note(self) -> str | None:
         """Why the position may still change (None when the assessment is closed or everyone has
         submitted): a director must not present a draft to the board as the result."""
-        waiting = [p for p in self.progress if p.submitted_at is None]
-        if self.assessment.status != "open" or not waiting:
+        waiting = still_to_submit(self.assessment, self.progress)
+        if not waiting:
             return None
         unrated = sum(p.total - p.rated - p.not_rated for p in waiting)
         text = (f"Provisional: the assessment is still open — {len(waiting)} of {len(self.progress)} assessors "
@@ -150,8 +156,8 @@ class AssessmentInsight:
         """username → the name people know them by (as everywhere else), with the username added
         where two assessors share a name, so their columns stay apart."""
         names = {p.username: p.display_name or p.username for p in self.progress}
-        shared = {n for n in names.values() if list(names.values()).count(n) > 1}
-        return {u: f"{n} ({u})" if n in shared else n for u, n in names.items()}
+        uses = Counter(names.values())
+        return {u: f"{n} ({u})" if uses[n] > 1 else n for u, n in names.items()}
 
     def heatmap_frame(self) -> pd.DataFrame:
         rows = []
@@ -403,17 +409,13 @@ def recommendations(assessment: AssessmentInsight, campaign: CampaignInsight | N
     return recommend(assessment.model, assessment.result, campaign.findings if campaign else None)
 
 
-def _whole(x: float) -> float | int:
-    """1.0 → 1 (levels are whole unless a median falls between two), 1.5 stays."""
-    return int(x) if float(x).is_integer() else x
-
-
 def recommendations_table(plan: RecommendationPlan) -> pd.DataFrame:
     """Every recommendation, ranked, with column names a reader understands (not field names)."""
     return pd.DataFrame([{
         "Rank": r.rank, "Capability": r.capability_name, "Category": r.category_name,
         "Consensus": "not rated" if r.consensus is None else f"{level_for_display(r.consensus):g}",
-        "Target": r.target, "Levels short": _whole(r.shortfall), "Weight": _whole(r.weight), "Priority": _whole(r.priority),
+        "Target": r.target, "Levels short": level_for_display(r.shortfall), "Weight": level_for_display(r.weight),
+        "Priority": level_for_display(r.priority),
         "Blocks the mode": "yes" if r.blocking else "no", "First 100 days": "yes" if r.first_100_days else "no",
         "Recommendation": r.text,
     } for r in plan.ranked], columns=["Rank", "Capability", "Category", "Consensus", "Target", "Levels short", "Weight",
@@ -432,13 +434,12 @@ def assessment_trend(session: Session, assessment_id: int) -> pd.DataFrame:
     for item in reversed(assessment_service.list_assessments(session)):  # oldest first
         if item.org_unit != this.org_unit or (item.assessed_on, item.id) > (this.assessed_on, this.id):
             continue
-        if assessment_service.model_for(session, item).id != model_id:
+        model = assessment_service.model_for(session, item)
+        if model.id != model_id:
             continue
         result = assessment_service.assessment_position(session, item.id, resamples=200)
-        model = assessment_service.model_for(session, item)
         position = model.mode(result.position).name if result.position != "none" else f"not yet {model.ordered_modes[0].name}"
-        # open, with assessors still to submit: its figures can change (as the dashboard's banner says)
-        provisional = item.status == "open" and any(p.submitted_at is None for p in assessment_service.progress(session, item.id))
+        provisional = bool(still_to_submit(item, assessment_service.progress(session, item.id)))
         for mode in result.modes:
             rows.append({"when": item.assessed_on, "label": f"{item.name} ({item.assessed_on:%d %b %Y})",
                          "series": mode.name, "value": 100 * mode.attainment, "position": position,
