@@ -110,6 +110,12 @@ def test_open_close_and_status(campaign, capsys):
     assert status["groups"]["business"] == {"invited": 4, "started": 0, "completed": 0, "open_link_visits": 0,
                                             "responses": 0, "completion_rate": 0.0}
     assert status["groups"]["it_staff"]["invited"] == 0
+    code, out, _ = _run(capsys, "campaign", "status", campaign)
+    table = out.splitlines()
+    assert code == 0 and "open, accepting responses" in table[1]
+    assert table[3].split()[:2] == ["group", "invited"]
+    assert table[4].split() == ["business", "4", "0", "0", "0%", "0"]
+    assert table[5].split() == ["it_staff", "0", "0", "0", "–", "0"]
     assert _run(capsys, "campaign", "close", campaign)[1] == f"campaign {campaign} is closed\n"
     code, out, _ = _run(capsys, "campaign", "list")
     assert code == 0 and f"{campaign}\tclosed" in out and "Staff survey 2026" in out

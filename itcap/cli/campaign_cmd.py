@@ -96,11 +96,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--base-url", metavar="URL")
     set_handler(p, _open_link)
 
-    p = sub.add_parser("status", help="response rates per group as JSON", description=(
-        'Write {"id","name","status","accepting","groups":{g:{"invited","started","completed",'
-        '"open_link_visits","responses","completion_rate"}}}.'))
+    p = sub.add_parser("status", help="response rates per group (a table, or JSON with --json)", description=(
+        "Print the campaign's state and response rates per group as a table; with --json, write "
+        '{"id","name","status","accepting","groups":{g:{"invited","started","completed",'
+        '"open_link_visits","responses","completion_rate"}}} instead.'))
     p.add_argument("id", type=int)
-    p.add_argument("--json", required=True, metavar="OUT", help="output file ('-' = stdout)")
+    p.add_argument("--json", metavar="OUT", help="write JSON to this file ('-' = stdout) instead of the table")
     set_handler(p, _status)
 
     p = sub.add_parser("list", help="list campaigns")
@@ -275,8 +276,31 @@ def _status(args: argparse.Namespace) -> int:
             "min_group_size": campaign.min_group_size, "comment_threshold": campaign.comment_threshold,
             "groups": {g: r.as_dict() for g, r in rates.items()},
         }
-    write_json(document, args.json)
+    if args.json:
+        write_json(document, args.json)
+    else:
+        print(_status_table(document))
     return 0
+
+
+def _status_table(document: dict) -> str:
+    """The status document as a few lines a person reads at a terminal."""
+    state = "accepting responses" if document["accepting"] else "not accepting responses"
+    window = f"{document['opens_on'] or '…'} to {document['closes_on'] or '…'}"
+    lines = [f"Campaign {document['id']}: {document['name']}",
+             f"{document['status']}, {state}; dates {window}; reporting threshold k={document['min_group_size']}",
+             ""]
+    header = ("group", "invited", "started", "completed", "rate", "responses")
+    rows = [(g, str(r["invited"]), str(r["started"]), str(r["completed"]),
+             "–" if r["completion_rate"] is None else f"{r['completion_rate']:.0%}", str(r["responses"]))
+            for g, r in document["groups"].items()]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        lines.append("  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i])
+                               for i, cell in enumerate(row)).rstrip())
+    lines.append("")
+    lines.append("'responses' includes imported ones; 'rate' is completed / invited (open-link visitors count as invited).")
+    return "\n".join(lines)
 
 
 def _list(args: argparse.Namespace) -> int:
