@@ -22,6 +22,8 @@ LEGEND_SHORT_NAME = 16  # characters: names up to this long sit two to a legend 
 # (the dashboard stretches bar charts), nothing then runs off the right-hand side.
 FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 LABEL_LINE = 18  # characters per line of a radar label
+PERCEPTION_LABEL_LIMIT = 150  # px for a scale's name: on a phone the plot keeps most of the width
+VERDICT_X = 6  # px between the scale names (and verdicts) and the plot
 VERDICT_COLOURS = {"equivalent": "#009E73", "differs": "#D55E00", "inconclusive": "#999999"}
 
 
@@ -172,35 +174,46 @@ def gap_chart(gaps: pd.DataFrame, mode_name: str) -> alt.Chart:
                  padding={"left": 5, "top": 5, "right": 5, "bottom": 50})  # room for the placed legend
 
 
-def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.HConcatChart:
-    """Per scale, each group's mean with its 95% CI, and the verdict beside it.
+def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.LayerChart:
+    """Per scale, each group's mean with its 95% CI; the verdict under the scale's name.
 
-    ``scales`` columns: scale, group, mean, ci_low, ci_high, verdict, order.
+    ``scales`` columns: scale, group, mean, ci_low, ci_high, verdict, order. One chart (no side
+    column for the verdicts) so that, stretched to the page, it fits a phone: the axis keeps the
+    whole scale (a cut axis would make small differences look large).
     """
-    y = alt.Y("scale:N", sort=alt.EncodingSortField("order", order="ascending"), title=None, axis=alt.Axis(labelLimit=220))
+    y = alt.Y("scale:N", sort=alt.EncodingSortField("order", order="ascending"), title=None,
+              axis=alt.Axis(labelLimit=PERCEPTION_LABEL_LIMIT, ticks=False, labelPadding=VERDICT_X,
+                            labelOffset=-7, labelFontSize=11, labelColor="#333333"))
     groups = list(dict.fromkeys(scales["group"]))
-    colour_scale = alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)])
+    colour = alt.Color("group:N", title=None, scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]),
+                       legend=alt.Legend(orient="bottom", labelLimit=0))
     offset = alt.YOffset("group:N", scale=alt.Scale(domain=groups))
     x_scale = alt.Scale(domain=[low, high])
     height = max(80, 44 * scales["scale"].nunique())
     bars = alt.Chart(scales).mark_rule(strokeWidth=2).encode(
-        x=alt.X("ci_low:Q", scale=x_scale, title="Mean scale score with 95% CI"), x2="ci_high:Q", y=y, yOffset=offset,
-        color=alt.Color("group:N", title=None, scale=colour_scale, legend=alt.Legend(orient="bottom")))
+        x=alt.X("ci_low:Q", scale=x_scale, title=f"Mean scale score ({low:g}–{high:g}) with 95% CI",
+                axis=alt.Axis(format="~g", values=_half_points(low, high))),
+        x2="ci_high:Q", y=y, yOffset=offset, color=colour)
     points = alt.Chart(scales).mark_point(filled=True, size=70, opacity=1).encode(
-        x=alt.X("mean:Q", scale=x_scale), y=y, yOffset=offset,
-        color=alt.Color("group:N", title=None, scale=colour_scale, legend=alt.Legend(orient="bottom")),
+        x=alt.X("mean:Q", scale=x_scale), y=y, yOffset=offset, color=colour,
         tooltip=[alt.Tooltip("scale:N", title="Scale"), alt.Tooltip("group:N", title="Group"), alt.Tooltip("mean:Q", format=".2f", title="Mean"),
                  alt.Tooltip("ci_low:Q", format=".2f", title="95% CI from"), alt.Tooltip("ci_high:Q", format=".2f", title="to"),
                  alt.Tooltip("verdict:N", title="Verdict")],
     )
-    plot = alt.layer(bars, points).properties(width=440, height=height)
-    verdicts = alt.Chart(scales.drop_duplicates("scale")).mark_text(align="left", fontSize=12, fontWeight="bold").encode(
-        x=alt.value(0),
-        y=alt.Y("scale:N", sort=alt.EncodingSortField("order", order="ascending"), axis=None),
-        text="verdict:N",
-        color=alt.Color("verdict:N", scale=alt.Scale(domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values())), legend=None),
-    ).properties(width=100, height=height, title=alt.TitleParams("Verdict", anchor="start", fontSize=11))
-    return alt.hconcat(plot, verdicts, spacing=8).resolve_scale(color="independent", y="shared").configure_view(stroke=None)
+    # Right-aligned where the axis labels end, a line below the name the axis draws.
+    named = scales.drop_duplicates("scale").assign(verdict_colour=lambda f: f["verdict"].map(VERDICT_COLOURS).fillna("#333333"))
+    verdicts = alt.Chart(named).mark_text(align="right", baseline="middle", dy=8, fontSize=11,
+                                                                    fontWeight="bold").encode(
+        x=alt.value(-VERDICT_X), y=y, text="verdict:N",
+        color=alt.Color("verdict_colour:N", scale=None))
+    return (alt.layer(bars, points, verdicts)
+            .properties(width=620, height=height, autosize=FIT_WIDTH).configure_view(stroke=None))
+
+
+def _half_points(low: float, high: float) -> list[float]:
+    """Axis ticks at whole and half points of a rating scale (at most a dozen)."""
+    step = 0.5 if high - low <= 6 else max(1, math.ceil((high - low) / 10))
+    return [low + i * step for i in range(int((high - low) / step) + 1)]
 
 
 def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, high: float) -> alt.LayerChart:

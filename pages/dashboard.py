@@ -132,7 +132,7 @@ with tabs[1]:
             first = campaign.instrument.scale_items(scales[0].id)[0]
             low, high = campaign.instrument.item_range(first)
             chart_with_downloads(lambda: charts.perception_chart(scale_frame, low, high), campaign.scale_table(), "perception by scale",
-                                 "perception", cache_owner=campaign)
+                                 "perception", cache_owner=campaign, stretch=True)
         with st.expander("Every item", icon=":material/list:"):
             table_with_download(campaign.item_table(), "perception by item", "items")
         comments = cached_comments(campaign_id, campaign.excluded_flagged)

@@ -71,6 +71,13 @@ def test_perception_tab_and_pdf_report_download(server, page):
     page.get_by_text("Where IT stands").wait_for()
     page.get_by_role("tab", name="Perception").click()
     page.get_by_text("scale scores with 95% confidence intervals").wait_for()
+    # on a phone the comparison fits the screen: every scale's means and verdict in view, no scrolling
+    page.set_viewport_size({"width": 375, "height": 1600})
+    page.wait_for_timeout(1500)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').filter(has=page.locator("text=differs")).first
+    drawn = chart.locator("canvas, svg").first.bounding_box()
+    assert drawn["x"] >= 0 and drawn["x"] + drawn["width"] <= 375
+    page.set_viewport_size({"width": 1280, "height": 720})
     page.get_by_role("tab", name="Report").click()
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="PDF report").click()

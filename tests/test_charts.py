@@ -55,9 +55,16 @@ def test_perception_chart_has_every_group_mean_and_a_verdict_per_scale():
                           "ci_low": [3.7, 3.7, 2.4, 2.9], "ci_high": [3.9, 4.1, 2.6, 3.3],
                           "verdict": ["equivalent", "equivalent", "differs", "differs"], "order": [0, 0, 1, 1]})
     spec = charts.perception_chart(frame, 1, 5).to_dict()
-    plot, verdicts = spec["hconcat"]
+    bars, points, verdicts = spec["layer"]
+    assert points["encoding"]["x"]["field"] == "mean" and points["encoding"]["x"]["scale"]["domain"] == [1, 5]
+    assert (bars["encoding"]["x"]["field"], bars["encoding"]["x2"]["field"]) == ("ci_low", "ci_high")
+    # one verdict per scale, in its verdict's colour, under the scale's name
     assert verdicts["mark"]["type"] == "text" and verdicts["encoding"]["text"]["field"] == "verdict"
-    assert plot["layer"][1]["encoding"]["x"]["scale"]["domain"] == [1, 5]
+    named = pd.DataFrame(spec["datasets"][verdicts["data"]["name"]])
+    assert dict(zip(named["scale"], named["verdict_colour"])) == {"Reliability": charts.VERDICT_COLOURS["equivalent"],
+                                                                  "Innovation": charts.VERDICT_COLOURS["differs"]}
+    # one chart that takes the page's width, so it fits a phone (no side column for the verdicts)
+    assert spec["autosize"]["type"] == "fit-x"
 
 
 def test_ipa_chart_puts_the_crosshairs_at_the_grand_means():
