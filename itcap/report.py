@@ -245,8 +245,14 @@ def _more_comments(total: int) -> str:
             "Excel export (comments sheet).")
 
 
+# Scores, effect sizes and reliabilities: two decimal places, the same in every row (as APA tables
+# give them); other numbers (levels, weights, percentages) to three significant figures.
+_TWO_DECIMALS = ("mean ", "hedges g", "alpha")
+
+
 def _cell(column: str, value) -> str:
-    """A table cell as a board reads it: yes/no, p-values to three places (< 0.001), 3 significant figures."""
+    """A table cell as a board reads it: yes/no, p-values to three places (< 0.001), statistics to
+    two decimals, other numbers to three significant figures."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, (bool, np.bool_)):
@@ -254,8 +260,35 @@ def _cell(column: str, value) -> str:
     if isinstance(value, float):
         if " p " in f" {column} ":  # a p-value column: "TOST p", "Welch p (Holm)"
             return "< 0.001" if value < 0.001 else f"{value:.3f}"
+        if column.lower().startswith(_TWO_DECIMALS):
+            return f"{value:.2f}"
         return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)
+
+
+def _column_widths(pdf, columns, cells: list[list[str]], total: float) -> list[float]:
+    """PDF table column widths (mm) summing to ``total``: every column at least as wide as its
+    longest word, so no word or number is broken across lines while that fits; what is left goes
+    to the columns whose text wants more room (long names, sentences), in proportion to how much.
+    """
+    padding, longest_line = 2.5, 60.0  # mm: fpdf's cell padding both sides; wider text wraps anyway
+    least, wanted = [], []
+    for j, column in enumerate(columns):
+        texts = [row[j] for row in cells]
+        pdf.set_font("DejaVu", "B", 7.5)
+        header_words = [pdf.get_string_width(w) for w in str(column).split()] or [0.0]
+        pdf.set_font("DejaVu", "", 7.5)
+        words = [pdf.get_string_width(w) for t in texts for w in t.split()] or [0.0]
+        whole = [pdf.get_string_width(t) for t in texts] or [0.0]
+        least.append(max(header_words + words) + padding)
+        wanted.append(max(least[-1], min(max(whole), longest_line) + padding))
+    if sum(wanted) <= total:
+        spare = total - sum(wanted)
+        return [w + spare * w / sum(wanted) for w in wanted]
+    if sum(least) >= total:  # even single words do not fit: shrink evenly (some will break)
+        return [w * total / sum(least) for w in least]
+    spare, more = total - sum(least), [w - m for w, m in zip(wanted, least)]
+    return [m + spare * extra / sum(more) for m, extra in zip(least, more)]
 
 
 def _table_html(frame: pd.DataFrame) -> str:
@@ -409,14 +442,7 @@ def render_pdf(content: ReportContent) -> bytes:
             return
         pdf.set_font("DejaVu", "", 7.5)
         cells = [[_cell(column, value) for column, value in zip(frame.columns, record)] for record in frame.itertuples(index=False)]
-        # Columns as wide as their longest word and their text need (within limits), not all equal:
-        # a column of numbers stays narrow and a word is not broken across lines.
-        widths = []
-        for j, column in enumerate(frame.columns):
-            texts = [str(column)] + [row[j] for row in cells]
-            header_word = 1.3 * max((len(w) for w in str(column).split()), default=1)  # headers are bold
-            longest_word = max([header_word] + [len(w) for t in texts[1:] for w in t.split()])
-            widths.append(min(max(longest_word, min(max(map(len, texts)), 40)), 60) + 3)
+        widths = _column_widths(pdf, frame.columns, cells, width)
         with pdf.table(text_align="LEFT", line_height=4, col_widths=tuple(widths)) as t:
             row = t.row()
             for column in frame.columns:

@@ -202,3 +202,34 @@ def test_an_open_assessment_is_reported_as_provisional_until_everyone_has_submit
     with session_scope(url) as session:
         page = render_html(build_report(session, assessment_id, campaign_id))
     assert "Provisional" not in page
+
+
+def test_statistics_read_to_two_decimals_in_every_row_and_p_values_to_three():
+    from itcap.report import _cell
+
+    assert [_cell("Hedges g", v) for v in (-0.0105, 0.84, 1.0)] == ["-0.01", "0.84", "1.00"]
+    assert [_cell("alpha", 0.8), _cell("mean IT staff", 3.456)] == ["0.80", "3.46"]
+    assert [_cell("TOST p", 0.0004), _cell("Welch p (Holm)", 0.6571)] == ["< 0.001", "0.657"]
+    assert [_cell("weight", 1.0), _cell("shortfall", 0.5), _cell("blocking", True)] == ["1", "0.5", "yes"]
+
+
+def test_pdf_table_columns_fit_the_page_without_breaking_a_word():
+    from fpdf import FPDF
+
+    from itcap.report import _column_widths, _font_dir
+
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", "", str(_font_dir() / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(_font_dir() / "DejaVuSans-Bold.ttf"))
+    page = pdf.w - pdf.l_margin - pdf.r_margin
+    columns = ["scale", "evidences", "n Business users", "mean Business users", "Hedges g", "verdict", "note"]
+    cells = [["Business understanding", "Business Partner", "200", "2.78", "-0.94", "equivalent",
+              "A long explanatory sentence that could take the whole width of the page if it were allowed to. " * 3]]
+    widths = _column_widths(pdf, columns, cells, page)
+    assert sum(widths) == pytest.approx(page)
+    pdf.set_font("DejaVu", "", 7.5)
+    for width, column, text in zip(widths, columns, cells[0]):
+        assert width >= max(pdf.get_string_width(w) for w in text.split()), column  # no word broken
+    assert widths[-1] == max(widths)  # the sentence takes what is left
+    # a table too wide even for its single words shrinks evenly rather than overflowing the page
+    assert sum(_column_widths(pdf, [f"c{i}" for i in range(60)], [["wordy-value"] * 60], page)) == pytest.approx(page)
