@@ -169,8 +169,23 @@ def test_numeric_item_shows_its_range_and_unit(setup):
     at = _start(token)
     number = at.number_input(key="survey_item_logon_minutes")
     assert "(minutes, optional)" in number.label
-    assert (number.min, number.max, number.value) == (0, 60, None)
+    assert number.value is None and number.step == 1 and number.max is None  # range checked on Next
     assert "A number from 0 to 60 minutes." in _texts(at)
+
+
+def test_a_number_out_of_range_gets_a_message_at_the_item(setup):
+    """The range is checked on Next, with a message at the question: a widget min/max would only
+    turn the box red in the browser and leave Next doing nothing."""
+    (token,) = invite(setup["url"], setup["open"])
+    at = _start(token)
+    at.radio(key="survey_item_rel1").set_value(4)
+    at.number_input(key="survey_item_logon_minutes").set_value(200)
+    _click(at, "survey_next")
+    assert [h.value for h in at.header] == ["IT services"]
+    order = _in_order(at.main)
+    message = order[order.index(("number_input", "survey_item_logon_minutes")) + 1]
+    assert message == ("error", "Please enter a number from 0 to 60 minutes.")
+    assert _draft(setup["url"], token).answers == {"rel1": 4}  # the bad number is not stored
 
 
 def test_a_required_item_gets_a_message_and_the_respondent_stays(setup):
