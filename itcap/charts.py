@@ -22,6 +22,9 @@ LEGEND_SHORT_NAME = 16  # characters: names up to this long sit two to a legend 
 # (the dashboard stretches bar charts), nothing then runs off the right-hand side.
 FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 LABEL_LINE = 18  # characters per line of a radar label
+# Phone versions of the charts drawn at their own size (the dashboard shows them below 640 px):
+PHONE_WIDTH = 340  # px, a 375 px screen less the page's margins
+PHONE_LABEL_LIMIT = 150  # px for a capability's name on a phone
 PERCEPTION_LABEL_LIMIT = 150  # px for a scale's name: on a phone the plot keeps most of the width
 VERDICT_X = 6  # px between the scale names (and verdicts) and the plot
 VERDICT_COLOURS = {"equivalent": "#009E73", "differs": "#D55E00", "inconclusive": "#999999"}
@@ -42,6 +45,7 @@ def radar_chart(
     values are drawn at the centre and listed in the tooltip as "not rated".
     Altair has no polar line mark, so the polygons are computed in Cartesian coordinates here.
     """
+    label_line, label_size = LABEL_LINE, 11
     n = len(capabilities)
     domain = [-1.2, 1.2]
     angles = {cap_id: math.pi / 2 - 2 * math.pi * i / n for i, (cap_id, _) in enumerate(capabilities)}
@@ -77,7 +81,7 @@ def radar_chart(
     # Labels wrapped onto lines of at most LABEL_LINE characters: a long name on one line needs
     # ~230 px of padding on each side, more than a phone's whole screen.
     labels = pd.DataFrame([
-        {"capability": "\n".join(textwrap.wrap(label, LABEL_LINE)) or label,
+        {"capability": "\n".join(textwrap.wrap(label, label_line)) or label,
          "x": 1.13 * math.cos(angles[cap_id]), "y": 1.13 * math.sin(angles[cap_id]),
          "align": "center" if abs(math.cos(angles[cap_id])) < 0.2 else ("left" if math.cos(angles[cap_id]) > 0 else "right")}
         for cap_id, label in capabilities
@@ -98,12 +102,12 @@ def radar_chart(
     labels["baseline"] = ["bottom" if y > 0.3 else "top" if y < -0.3 else "middle" for y in labels["y"]]
     # Vega lays the lines of a label downwards from the anchor whatever the baseline: lift the upper
     # labels by their extra lines (13 px each, in data units).
-    line_height = 13 * (domain[1] - domain[0]) / size
+    line_height = (label_size + 2) * (domain[1] - domain[0]) / size
     lines = labels["capability"].str.count("\n")
     labels.loc[labels["baseline"] == "bottom", "y"] += lines * line_height
     labels.loc[labels["baseline"] == "middle", "y"] += lines * line_height / 2
     label_layers = [
-        alt.Chart(part).mark_text(fontSize=11, align=align, baseline=baseline, color="#333333", lineBreak="\n").encode(
+        alt.Chart(part).mark_text(fontSize=label_size, align=align, baseline=baseline, color="#333333", lineBreak="\n").encode(
             x=x, y=y, text="capability:N")
         for (align, baseline), part in labels.groupby(["align", "baseline"])
     ]
@@ -125,6 +129,43 @@ def radar_chart(
     if title:
         chart = chart.properties(title=title)
     return chart.configure_view(stroke=None)
+
+
+def maturity_rows_chart(
+    capabilities: list[tuple[str, str]],
+    series: dict[str, dict[str, float | None]],
+    max_level: int,
+    min_level: int = 0,
+) -> alt.LayerChart:
+    """The radar's content for a phone: a row per capability (in the radar's order), the consensus
+    as a black dot and each mode's target as a coloured tick on a level axis. Eighteen names
+    around a wheel do not fit a 375 px screen; eighteen rows do. Same arguments as :func:`radar_chart`.
+    """
+    names = list(series)
+    rows = [{"capability": label, "order": i, "series": name, "level": series[name].get(cap_id)}
+            for i, (cap_id, label) in enumerate(capabilities) for name in names]
+    data = pd.DataFrame(rows)
+    data["level_text"] = data["level"].map(lambda v: "not rated" if v is None or pd.isna(v) else f"{v:g}")
+    y = alt.Y("capability:N", sort=alt.EncodingSortField("order", order="ascending"), title=None,
+              axis=alt.Axis(labelLimit=PHONE_LABEL_LIMIT, labelFontSize=11))
+    x = alt.X("level:Q", title="Level", scale=alt.Scale(domain=[max(min_level, 0.5), max_level + 0.5]),
+              axis=alt.Axis(values=list(range(max(min_level, 1), max_level + 1)), format="d"))
+    colours = [CONSENSUS_COLOUR] + MODE_COLOURS[: max(0, len(names) - 1)]
+    colour = alt.Color("series:N", title=None, scale=alt.Scale(domain=names, range=colours),
+                       legend=alt.Legend(orient="bottom", columns=1, labelLimit=0, symbolType="circle"))
+    tooltip = [alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("series:N", title="Series"),
+               alt.Tooltip("level_text:N", title="Level")]
+    # each mode's target on its own line within the row, so equal targets do not hide each other
+    targets = alt.Chart(data[data["series"] != names[0]].dropna(subset=["level"])).mark_tick(thickness=4, size=8).encode(
+        x=x, y=y, yOffset=alt.YOffset("series:N", scale=alt.Scale(domain=names[1:])), color=colour, tooltip=tooltip)
+    consensus = alt.Chart(data[data["series"] == names[0]].dropna(subset=["level"])).mark_point(
+        filled=True, size=70, opacity=1).encode(x=x, y=y, color=colour, tooltip=tooltip)
+    return alt.layer(targets, consensus).properties(width=PHONE_WIDTH, height=26 * len(capabilities), autosize=FIT_WIDTH)
+
+
+def for_phone(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The chart at a phone's width, axis labels included (drawn stretched, it fits any screen)."""
+    return chart.properties(width=PHONE_WIDTH, autosize=FIT_WIDTH)
 
 
 def to_png(chart: alt.TopLevelMixin | dict, scale: float = 2.0) -> bytes:
@@ -216,7 +257,8 @@ def _half_points(low: float, high: float) -> list[float]:
     return [low + i * step for i in range(int((high - low) / step) + 1)]
 
 
-def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, high: float) -> alt.LayerChart:
+def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, high: float,
+              compact: bool = False) -> alt.LayerChart:
     """Importance–performance quadrant chart. ``pairs`` columns: service, group, importance,
     performance, quadrant. Crosshairs at the grand means (``{"importance": x, "performance": y}``).
 
@@ -245,14 +287,28 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, hig
                  alt.Tooltip("importance:Q", format=".2f"), alt.Tooltip("performance:Q", format=".2f"), alt.Tooltip("quadrant:N")],
     )
     # Each service once: its groups' points joined by a thin line (how far apart the groups see it),
-    # named beside the rightmost point — one label per service instead of one per group.
+    # named beside its rightmost point — or, near the right edge, before its leftmost one, so a name
+    # does not run off the chart. One label per service. ``compact``: the phone version, at a phone's
+    # width, where names in the right half go before their points.
     links = alt.Chart(pairs).mark_line(color="#999999", strokeWidth=1).encode(
         x=alt.X("importance:Q", scale=x_scale), y=alt.Y("performance:Q", scale=y_scale), detail="service:N")
-    label_at = pairs.loc[pairs.groupby("service")["importance"].idxmax()] if len(pairs) else pairs
-    label = alt.Chart(label_at).encode(x=alt.X("importance:Q", scale=x_scale), y=alt.Y("performance:Q", scale=y_scale),
-                                       text="service:N")
-    halo = label.mark_text(align="left", dx=8, baseline="middle", fontSize=10, stroke="white", strokeWidth=4, strokeJoin="round")
-    names = label.mark_text(align="left", dx=8, baseline="middle", fontSize=10, color="#333333")
+    x_domain_start, x_domain_end = x_domain
+    if len(pairs):
+        by_service = pairs.groupby("service")["importance"]
+        rightmost, leftmost = pairs.loc[by_service.idxmax()], pairs.loc[by_service.idxmin()].set_index("service")
+        before = rightmost["importance"] > x_domain_start + (0.5 if compact else 0.8) * (x_domain_end - x_domain_start)
+        label_sides = [side for side in [("left", 8, rightmost[~before]),
+                                         ("right", -8, leftmost.loc[rightmost.loc[before, "service"]].reset_index())] if len(side[2])]
+    else:
+        label_sides = [("left", 8, pairs)]
+    label_layers = []
+    for align, offset, at in label_sides:
+        label = alt.Chart(at).encode(x=alt.X("importance:Q", scale=x_scale), y=alt.Y("performance:Q", scale=y_scale), text="service:N")
+        label_layers.append(label.mark_text(align=align, dx=offset, baseline="middle", fontSize=10, stroke="white",
+                                            strokeWidth=4, strokeJoin="round"))  # halo
+    for align, offset, at in label_sides:
+        label = alt.Chart(at).encode(x=alt.X("importance:Q", scale=x_scale), y=alt.Y("performance:Q", scale=y_scale), text="service:N")
+        label_layers.append(label.mark_text(align=align, dx=offset, baseline="middle", fontSize=10, color="#333333"))
     lines = pd.DataFrame([crosshairs])
     vline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#888888").encode(x=alt.X("importance:Q", scale=x_scale))
     hline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#888888").encode(y=alt.Y("performance:Q", scale=y_scale))
@@ -270,7 +326,8 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, hig
         for align in ("left", "right")
     ]
     # Names under the points: a long name may cross another service's point, never hide it.
-    return alt.layer(vline, hline, *quadrant_layers, links, halo, names, points).properties(width=480, height=420)
+    chart = alt.layer(vline, hline, *quadrant_layers, links, *label_layers, points).properties(width=480, height=420)
+    return for_phone(chart) if compact else chart
 
 
 def response_rate_chart(rates: pd.DataFrame) -> alt.Chart:
@@ -285,25 +342,30 @@ def response_rate_chart(rates: pd.DataFrame) -> alt.Chart:
     ).properties(width=480, height=max(80, 60 * rates["group"].nunique()), autosize=FIT_WIDTH)
 
 
-def disagreement_heatmap(levels: pd.DataFrame, max_level: int) -> alt.LayerChart:
+def disagreement_heatmap(levels: pd.DataFrame, max_level: int, compact: bool = False) -> alt.LayerChart:
     """Capabilities × assessors, coloured by level, with the spread and a flag for 2+ levels apart.
 
     ``levels`` columns: capability, assessor, level (NaN = not rated), spread, flagged, order.
+    ``compact``: the phone version, at a phone's width: shorter names, the assessors' names on a line
+    per word, no colour legend (each cell shows its level).
     """
     data = levels.assign(level_text=levels["level"].map(lambda v: "–" if pd.isna(v) else f"{v:g}"),
                          capability_label=levels.apply(lambda r: ("⚑ " if r["flagged"] else "") + r["capability"], axis=1))
-    y = alt.Y("capability_label:N", sort=alt.EncodingSortField("order", order="ascending"), title=None, axis=alt.Axis(labelLimit=260))
-    x = alt.X("assessor:N", title=None, axis=alt.Axis(orient="top", labelAngle=0, labelOverlap=False, labelLimit=120))
+    y = alt.Y("capability_label:N", sort=alt.EncodingSortField("order", order="ascending"), title=None, axis=alt.Axis(labelLimit=PHONE_LABEL_LIMIT if compact else 260))
+    x = alt.X("assessor:N", title=None, axis=alt.Axis(orient="top", labelAngle=0, labelOverlap=False, labelLimit=120,
+                                                      **({"labelExpr": "split(datum.label, ' ')"} if compact else {})))
     rects = alt.Chart(data).mark_rect(stroke="white").encode(
         x=x, y=y,
-        color=alt.Color("level:Q", title="Level", scale=alt.Scale(domain=[1, max_level], scheme="blues")),
+        color=alt.Color("level:Q", title="Level", scale=alt.Scale(domain=[1, max_level], scheme="blues"),
+                        legend=None if compact else alt.Legend()),
         tooltip=[alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("assessor:N", title="Assessor"),
                  alt.Tooltip("level_text:N", title="Level"), alt.Tooltip("spread:Q", title="Spread")],
     )
     text = alt.Chart(data).mark_text(fontSize=12).encode(
         x=x, y=y, text="level_text:N",
         color=alt.condition(alt.datum.level >= (max_level + 1) / 2, alt.value("white"), alt.value("black")))
-    return alt.layer(rects, text).properties(width=max(180, 90 * data["assessor"].nunique()), height=max(80, 24 * data["capability"].nunique()))
+    chart = alt.layer(rects, text).properties(width=max(180, 90 * data["assessor"].nunique()), height=max(80, 24 * data["capability"].nunique()))
+    return for_phone(chart) if compact else chart
 
 
 def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, float] | None = None,

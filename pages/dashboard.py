@@ -90,7 +90,9 @@ with tabs[0]:
         st.markdown("##### Maturity: consensus against each mode's targets")
         chart_with_downloads(lambda: charts.radar_chart(assessment.capability_labels(), assessment.radar_series(), model.max_level,
                                                         min_level=min(0, model.min_level - 1)),
-                             assessment.consensus_frame(), "maturity radar", "radar", cache_owner=assessment)
+                             assessment.consensus_frame(), "maturity radar", "radar", cache_owner=assessment,
+                             phone=lambda: charts.maturity_rows_chart(assessment.capability_labels(), assessment.radar_series(),
+                                                                      model.max_level, min_level=model.min_level))
         st.markdown("##### Operating modes")
         modes = assessment.modes_frame()
         table_with_download(modes.drop(columns=["why not achieved"]), "operating modes", "modes")
@@ -155,7 +157,7 @@ with tabs[1]:
             pair = campaign.instrument.ipa_pairs[0]
             low, high = campaign.instrument.item_range(campaign.instrument.item(pair.importance))
             chart_with_downloads(lambda: charts.ipa_chart(ipa, crosshairs, low, high), ipa, "importance performance", "ipa",
-                                 cache_owner=campaign)
+                                 cache_owner=campaign, phone=lambda: charts.ipa_chart(ipa, crosshairs, low, high, compact=True))
 
 # -- recommendations ------------------------------------------------------------------------------------
 with tabs[2]:
@@ -199,7 +201,8 @@ with tabs[3]:
         st.caption("⚑ marks capabilities where assessors are two or more levels apart; the lead assessor reconciles them.")
         heat = assessment.heatmap_frame()
         chart_with_downloads(lambda: charts.disagreement_heatmap(heat, assessment.model.max_level), heat, "assessor disagreement",
-                             "heatmap", cache_owner=assessment)
+                             "heatmap", cache_owner=assessment,
+                             phone=lambda: charts.disagreement_heatmap(heat, assessment.model.max_level, compact=True))
         st.markdown("##### Inter-rater reliability")
         rel = assessment.reliability
         table_with_download(insights.reliability_table(rel), "inter-rater reliability", "irr", static=True)

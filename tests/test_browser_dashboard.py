@@ -51,18 +51,22 @@ def test_leadership_sees_the_position_and_the_radar(server, browser):
         box = chart.locator("canvas, svg").first.bounding_box()
         return box["x"] + box["width"]
 
-    gaps = page.locator('[data-testid="stVegaLiteChart"]').nth(1)
+    gaps = page.locator('[data-testid="stVegaLiteChart"]:visible').nth(1)  # (the radar's phone version is hidden)
     column = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()
     assert drawn_right(radar) <= column["x"] + column["width"]
     assert drawn_right(gaps) <= gaps.bounding_box()["x"] + gaps.bounding_box()["width"] + 1
     page.set_viewport_size({"width": 375, "height": 2200})
     page.wait_for_timeout(1500)
     assert drawn_right(gaps) <= 375
-    # a chart drawn at its own size (the radar) is wider than a phone: it scrolls sideways, not cut off
-    width, shown, overflow = radar.evaluate("e => [e.scrollWidth, e.clientWidth, getComputedStyle(e).overflowX]")
-    assert width > shown and overflow == "auto"
-    radar.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
-    assert radar.evaluate("e => e.scrollLeft") > 0
+    # on a phone the radar gives way to its phone version (a row per capability), which fits the
+    # screen: nothing cut off, no sideways scrolling
+    assert not radar.is_visible()
+    rows = page.locator(".st-key-radar-phone [data-testid='stVegaLiteChart']")
+    assert rows.is_visible() and 0 <= rows.bounding_box()["x"] and drawn_right(rows) <= 375
+    assert rows.evaluate("e => e.scrollWidth <= e.clientWidth")
+    page.set_viewport_size({"width": 1440, "height": 2200})
+    page.wait_for_timeout(1000)
+    assert radar.is_visible() and not rows.is_visible()
     context.close()
 
 

@@ -75,8 +75,43 @@ def test_ipa_chart_puts_the_crosshairs_at_the_grand_means():
     assert crosshair.iloc[0].to_dict() == {"importance": 4.2, "performance": 3.4}
 
 
+def test_phone_versions_are_drawn_at_a_phones_width():
+    levels = pd.DataFrame({"capability": ["EA", "EA"], "assessor": ["Ana Patel", "Ben Ode"], "level": [1.0, 3.0],
+                           "spread": [2, 2], "flagged": [True, True], "order": [0, 0]})
+    pairs = pd.DataFrame({"service": ["Logging on", "Network"], "group": ["Business users"] * 2, "importance": [4.6, 3.1],
+                          "performance": [3.1, 3.9], "quadrant": ["Concentrate here", "Low priority"]})
+    for chart in (charts.maturity_rows_chart(CAPS, SERIES, 5, 1), charts.disagreement_heatmap(levels, 5, compact=True),
+                  charts.ipa_chart(pairs, {"importance": 4.0, "performance": 3.5}, 1, 5, compact=True)):
+        spec = chart.to_dict()
+        assert spec["width"] == charts.PHONE_WIDTH and spec["autosize"]["type"] == "fit-x"
+
+
+def test_phone_maturity_rows_show_the_consensus_and_every_target():
+    spec = charts.maturity_rows_chart(CAPS, SERIES, 5, 1).to_dict()
+    targets, consensus = spec["layer"]
+    points = pd.DataFrame(spec["datasets"][consensus["data"]["name"]])
+    ticks = pd.DataFrame(spec["datasets"][targets["data"]["name"]])
+    consensus_name, *target_names = SERIES
+    assert set(points["series"]) == {consensus_name} and set(ticks["series"]) == set(target_names)
+    expected = {(label, name): SERIES[name][cap] for cap, label in CAPS for name in target_names if SERIES[name].get(cap) is not None}
+    assert {(r.capability, r.series): r.level for r in ticks.itertuples()} == expected
+
+
+def test_ipa_names_near_the_right_edge_go_before_their_points():
+    pairs = pd.DataFrame({"service": ["Logging on", "Logging on", "Network"], "group": ["Business users", "IT staff", "IT staff"],
+                          "importance": [4.9, 4.7, 3.0], "performance": [3.1, 3.0, 3.9], "quadrant": ["Concentrate here"] * 3})
+    spec = charts.ipa_chart(pairs, {"importance": 4.0, "performance": 3.5}, 1, 5).to_dict()
+    sides = {}
+    for layer in spec["layer"]:
+        if layer["mark"].get("type") == "text" and layer["encoding"].get("text", {}).get("field") == "service":
+            for row in spec["datasets"][layer["data"]["name"]]:
+                sides[row["service"]] = (layer["mark"]["align"], row["importance"])
+    assert sides == {"Logging on": ("right", 4.7), "Network": ("left", 3.0)}
+
+
 @pytest.mark.parametrize("build", [
     lambda: charts.radar_chart(CAPS, SERIES, 5, 0),
+    lambda: charts.maturity_rows_chart(CAPS, SERIES, 5, 1),
     lambda: charts.response_rate_chart(pd.DataFrame({"group": ["IT staff"] * 3, "stage": ["invited", "started", "completed"],
                                                      "count": [10, 6, 5]})),
     lambda: charts.disagreement_heatmap(pd.DataFrame({"capability": ["EA", "EA"], "assessor": ["ana", "ben"], "level": [1.0, None],

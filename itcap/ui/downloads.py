@@ -15,6 +15,9 @@ from itcap.spreadsheet import safe_frame
 from itcap.ui.text import md_escape
 
 
+PHONE_SCREEN = 640  # px: narrower screens get a chart's phone version
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "download"
 
@@ -33,16 +36,30 @@ def table_with_download(table: pd.DataFrame, name: str, key: str, *, static: boo
 
 
 def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin], table: pd.DataFrame, name: str, key: str,
-                         *, cache_owner: object | None = None, stretch: bool = False) -> None:
+                         *, cache_owner: object | None = None, stretch: bool = False,
+                         phone: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin] | None = None) -> None:
     """Draw a chart with PNG/SVG/CSV downloads and a table view.
 
     ``chart`` may be a builder; with ``cache_owner`` (a cached, immutable result object such as an
     insight) the Vega-Lite spec is built once and kept on that object, so a rerun draws without
     rebuilding or re-validating the chart. ``stretch``: a plain chart (bars, lines) takes the page's
-    width, so it fits a phone too; the PNG/SVG keep the chart's own size.
+    width, so it fits a phone too; the PNG/SVG keep the chart's own size. ``phone``: a version of a
+    chart drawn at its own size (radar, IPA, heatmap) for screens narrower than ``PHONE_SCREEN``;
+    both are sent and CSS shows the one that fits, so nothing is cut off or needs sideways
+    scrolling on a phone. Downloads are of the full-size chart.
     """
     spec = _spec(chart, key, cache_owner)
-    st.vega_lite_chart(spec, width="stretch" if stretch else "content")
+    if phone is None:
+        st.vega_lite_chart(spec, width="stretch" if stretch else "content")
+    else:
+        phone_spec = _spec(phone, f"{key}-phone", cache_owner)
+        st.html(f"<style>@media (max-width: {PHONE_SCREEN - 1}px) {{ .st-key-{key}-wide {{ display: none; }} }}"
+                f"@media (min-width: {PHONE_SCREEN}px) {{ .st-key-{key}-phone {{ display: none; }} }}</style>")
+        with st.container(key=f"{key}-wide"):
+            st.vega_lite_chart(spec, width="stretch" if stretch else "content")
+        with st.container(key=f"{key}-phone"):
+            fits = phone_spec.get("autosize", {}).get("type") == "fit-x"
+            st.vega_lite_chart(phone_spec, width="stretch" if fits else "content")
     png, svg, csv, _ = st.columns([1, 1, 1, 4])
     png.download_button("PNG", data=lambda: to_png(spec), file_name=f"{_slug(name)}.png", mime="image/png",
                         key=f"{key}-png", on_click="ignore", icon=":material/image:")
