@@ -224,6 +224,22 @@ class CampaignInsight:
     def k(self) -> int:
         return self.campaign.min_group_size
 
+    def responses_note(self) -> str:
+        """How many responses the figures rest on: all of them, or those left once flagged
+        responses (and empty ones) are taken out — e.g. "276 of 300 responses (24 flagged left out)"."""
+        if not self.comparison:
+            return f"{self.n_responses:,} responses"
+        analysed = sum(int(g.get("n", 0)) for g in self.comparison["groups"].values())
+        if analysed == self.n_responses:
+            return f"{self.n_responses:,} responses"
+        excluded = self.comparison.get("excluded", {})
+        left_out = [f"{excluded[key]:,} {what}" for key, what in (("flagged_rows", "flagged"), ("empty_rows", "empty"))
+                    if excluded.get(key)]
+        unreported = self.n_responses - analysed - sum(excluded.get(k, 0) for k in ("flagged_rows", "empty_rows"))
+        if unreported > 0:
+            left_out.append(f"{unreported:,} in groups below the threshold")
+        return f"{analysed:,} of {self.n_responses:,} responses" + (f" ({', '.join(left_out)} left out)" if left_out else "")
+
     def rates_frame(self) -> pd.DataFrame:
         rows = []
         for group_id, rates in self.rates.items():

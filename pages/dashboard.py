@@ -70,7 +70,7 @@ with perceived.container(border=True):
         st.subheader(md_escape(reading_name[0].upper() + reading_name[1:]))
         st.caption("The highest mode whose survey scales all average at least 3.5 of 5 (mean of the group means), "
                    "with every lower mode supported too.")
-        st.caption(f"{md_escape(campaign.campaign.name)} · {campaign.n_responses:,} responses" + live_note(campaign.campaign.status))
+        st.caption(f"{md_escape(campaign.campaign.name)} · {campaign.responses_note()}" + live_note(campaign.campaign.status))
         if assessment is not None:
             if campaign.reading.position == assessment.result.position:
                 st.success("The survey agrees with the assessment.", icon=":material/check_circle:")

@@ -106,3 +106,17 @@ def test_a_campaign_that_cannot_be_analysed_says_so_without_naming_responses(db_
         insight = insights.campaign_insight(session, campaign_id)
     assert insight.comparison is None and "cannot be analysed" in insight.problem
     assert "b946fcc9e1" not in insight.problem and f"itcap responses export {campaign_id}" in insight.problem
+
+
+def test_the_response_count_says_what_the_figures_rest_on():
+    """With flagged responses left out, the dashboard's count is of the responses analysed, not all."""
+    from itcap.insights import CampaignInsight
+
+    insight = CampaignInsight(campaign=None, instrument=None, rates={}, n_responses=300, excluded_flagged=True)
+    assert insight.responses_note() == "300 responses"  # no comparison (yet): all there are
+    insight.comparison = {"groups": {"b": {"n": 184}, "i": {"n": 92}}, "excluded": {"flagged_rows": 24, "empty_rows": 0}}
+    assert insight.responses_note() == "276 of 300 responses (24 flagged left out)"
+    insight.comparison = {"groups": {"b": {"n": 200}, "i": {"n": 96}}, "excluded": {"flagged_rows": 0, "empty_rows": 1}}
+    assert insight.responses_note() == "296 of 300 responses (1 empty, 3 in groups below the threshold left out)"
+    insight.comparison = {"groups": {"b": {"n": 200}, "i": {"n": 100}}, "excluded": {}}
+    assert insight.responses_note() == "300 responses"
