@@ -48,6 +48,8 @@ def _save(assessment_id: int, capability_id: str, capability_name: str) -> None:
 
 
 def _go(position_key: str, capability_id: str) -> None:
+    if st.session_state.get(position_key) != capability_id:
+        st.session_state["rate_scroll_to_capability"] = True
     st.session_state[position_key] = capability_id
     st.session_state.pop("rate_confirm_submit", None)
 
@@ -226,3 +228,6 @@ with st.expander(f"My ratings ({len(rated)} of {len(ids)} rated)", expanded=lock
         })
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="rate_summary", height=38 + 35 * len(rows),
                  column_config={"Evidence": st.column_config.TextColumn(width="large")})
+
+if st.session_state.pop("rate_scroll_to_capability", False):  # last, once the new capability is drawn
+    widgets.run_script(widgets.SCROLL_TO_CAPABILITY)

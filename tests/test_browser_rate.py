@@ -126,6 +126,16 @@ def test_descriptors_are_readable_on_a_375px_phone(server, browser):
         page.get_by_text(re.compile(r"Saved \d")).wait_for()
         _screenshot(page, "rate-375px.png", 375, 2600)
         assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 2
+        # Next sits below the card: after it the next capability is shown from its name, not from
+        # where the page was scrolled to (Streamlit keeps the scroll position)
+        page.set_viewport_size({"width": 375, "height": 812})  # a phone's screen again, after the tall screenshot
+        page.get_by_role("button", name="Next").click()
+        second = page.get_by_role("heading", name=server.model.capabilities[1].name)
+        second.wait_for()
+        wait_for_app(page)
+        page.wait_for_timeout(500)
+        box = second.bounding_box()
+        assert 0 <= box["y"] <= 812, f"the next capability's name is off screen (y={box['y']})"
     finally:
         context.close()
 

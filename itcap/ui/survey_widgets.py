@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from itcap.ui.widgets import run_script  # noqa: F401 (the survey page runs its scripts through this module)
 from surveys.instrument import Instrument, Item
 
 NO_ANSWER = "no_answer"  # the last option of an optional Likert item: withdraws a choice made by mistake
@@ -89,14 +90,6 @@ SCROLL_TO_FIRST_ERROR = """
   const question = error && error.previousElementSibling;
   (question || error)?.scrollIntoView({block: 'center'});
 """
-
-
-def run_script(js: str) -> None:
-    """Run one of this module's own scripts in the page (never anything a respondent typed). Each
-    call is numbered so that the browser runs it again even when the script is the same."""
-    count = st.session_state.get("survey_script_runs", 0) + 1
-    st.session_state["survey_script_runs"] = count
-    st.html(f'<script data-run="{count}">(function () {{{js}}})();</script>', unsafe_allow_javascript=True)
 
 
 def _number_bounds(item: Item) -> tuple[Any, Any, Any]:

@@ -15,6 +15,26 @@ from itcap.ui.text import md_escape
 FLASH_KEY = "itcap_flash"
 
 
+# -- scripts -------------------------------------------------------------------------------------------
+def run_script(js: str) -> None:
+    """Run one of itcap's own scripts in the page (never anything a user typed). Each call is
+    numbered so that the browser runs it again even when the script is the same."""
+    count = st.session_state.get("itcap_script_runs", 0) + 1
+    st.session_state["itcap_script_runs"] = count
+    st.html(f'<script data-run="{count}">(function () {{{js}}})();</script>', unsafe_allow_javascript=True)
+
+
+# Streamlit keeps the scroll position when the content changes: after moving to another capability
+# on a phone (the list sits below the card) the page would still show the bottom of the card.
+SCROLL_TO_CAPABILITY = """
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (main) main.scrollTo(0, 0);
+  window.scrollTo(0, 0);
+  const heading = document.querySelector('[data-testid="stMain"] h3');
+  if (heading) { heading.setAttribute('tabindex', '-1'); heading.focus({preventScroll: true}); }
+"""
+
+
 # -- messages that survive the rerun after an action -------------------------------------------------
 def flash(message: str, kind: str = "success") -> None:
     """Show ``message`` on the next run (after a callback or an st.rerun())."""
