@@ -172,6 +172,10 @@ def parse_yaml(text: str, where: str) -> dict:
         mark = exc.problem_mark or exc.context_mark
         position = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = exc.problem or exc.context or "not valid YAML"
+        # An unclosed quote or bracket is found only at the end of the file; where it began (the
+        # context) is where to look.
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            problem += f" ({exc.context} that starts at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
         raise DocumentInvalid([f"{where}: {position}not valid YAML: {problem}"]) from None
     except yaml.YAMLError as exc:
         raise DocumentInvalid([f"{where}: not valid YAML: {exc}"]) from None

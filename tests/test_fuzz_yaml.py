@@ -292,3 +292,10 @@ def test_numeric_items_need_finite_ranges(field, value):
     with pytest.raises(DocumentInvalid) as caught:
         parse_instrument(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), WHERE)
     assert any("finite" in p for p in caught.value.problems), caught.value.problems
+
+
+def test_an_unclosed_quote_is_placed_where_it_opens_not_at_the_end_of_the_file():
+    text = "name: x\nversion: \"1\n" + "other: 2\n" * 40
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_yaml(text, WHERE)
+    assert "quoted scalar that starts at line 2, column 10" in caught.value.problems[0]
