@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from capability_model.schema import CapabilityModel, cross_reference_problems
-from itcap.validation import DocumentInvalid, decode_upload, parse_yaml, read_text, validate_document
+from itcap.validation import decode_upload, parse_yaml, read_text, validate_document
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_MODEL_FILE = "itil_aligned_model.yaml"
@@ -29,11 +29,7 @@ def default_model_path() -> Path:
 def parse_model(text: str, where: str = "<model>") -> CapabilityModel:
     """Validate model YAML text; raises DocumentInvalid listing every problem found."""
     data = parse_yaml(text, where)
-    model = validate_document(CapabilityModel, data, where)
-    problems = cross_reference_problems(model, where)
-    if problems:
-        raise DocumentInvalid(problems)
-    return model
+    return validate_document(CapabilityModel, data, where, cross_reference_problems)
 
 
 def parse_model_bytes(raw: bytes, where: str) -> CapabilityModel:

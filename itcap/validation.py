@@ -6,7 +6,7 @@ person editing a 2,000-line YAML file can go straight to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -226,8 +226,43 @@ def pydantic_problems(exc: ValidationError, data: Any, where: str) -> list[str]:
     return problems
 
 
-def validate_document(model: type[BaseModel], data: dict, where: str) -> BaseModel:
+def validate_document(model: type[BaseModel], data: dict, where: str,
+                      cross_check: Callable[[Any, str], list[str]] | None = None) -> BaseModel:
+    """Validate ``data`` against ``model``, then ``cross_check`` the result; DocumentInvalid lists
+    every problem. When the only schema problems are unknown fields, the document is checked again
+    without them, so one run also reports the problems behind them (a target out of range, an
+    unknown id) instead of one kind of problem per run."""
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except ValidationError as exc:
-        raise DocumentInvalid(pydantic_problems(exc, data, where)) from None
+        problems = pydantic_problems(exc, data, where)
+        errors = exc.errors()
+        if errors and all(e["type"] == "extra_forbidden" for e in errors):
+            pruned = _without_keys(data, [e["loc"] for e in errors])
+            try:
+                rest = model.model_validate(pruned)
+            except ValidationError as again:
+                problems += [p for p in pydantic_problems(again, pruned, where) if p not in problems]
+            else:
+                problems += cross_check(rest, where) if cross_check else []
+        raise DocumentInvalid(problems) from None
+    problems = cross_check(validated, where) if cross_check else []
+    if problems:
+        raise DocumentInvalid(problems)
+    return validated
+
+
+def _without_keys(data: Any, locations: list[tuple]) -> Any:
+    """A deep copy of ``data`` without the mapping keys at ``locations`` (pydantic error locs)."""
+    import copy
+
+    pruned = copy.deepcopy(data)
+    for loc in locations:
+        node = pruned
+        for step in loc[:-1]:
+            node = node[step] if isinstance(node, (dict, list)) else None
+            if node is None:
+                break
+        if isinstance(node, dict):
+            node.pop(loc[-1], None)
+    return pruned

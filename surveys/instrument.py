@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from capability_model.loader import data_path
-from itcap.validation import DocumentInvalid, decode_upload, parse_yaml, read_text, validate_document
+from itcap.validation import decode_upload, parse_yaml, read_text, validate_document
 
 DEFAULT_INSTRUMENT_FILE = "it_perception_survey.yaml"
 
@@ -296,11 +296,7 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
 
 def parse_instrument(text: str, where: str = "<instrument>") -> Instrument:
     data = parse_yaml(text, where)
-    instrument = validate_document(Instrument, data, where)
-    problems = cross_reference_problems(instrument, where)
-    if problems:
-        raise DocumentInvalid(problems)
-    return instrument
+    return validate_document(Instrument, data, where, cross_reference_problems)
 
 
 def parse_instrument_bytes(raw: bytes, where: str) -> Instrument:

@@ -274,3 +274,21 @@ def test_export_then_position_reproduces_the_stored_assessment(db_url, tmp_path,
     assert code == 0 and f"{assessment_id}\t2026-05-01\topen\tReview\tIT\tsvc-model v1\t0/4 submitted\tlead zoe" in out
     code, _, err = run("assess", "export", 999, "--out", tmp_path / "x.csv", capsys=capsys)
     assert code == 1 and "no assessment with id 999" in err
+
+
+def test_model_validate_reports_unknown_fields_and_the_problems_behind_them_in_one_run(tmp_path, capsys):
+    """A misspelt field used to hide every other problem until it was fixed: one kind per run."""
+    import yaml
+
+    from itcap.cli import main
+
+    document = yaml.safe_load(Path("data/itil_aligned_model.yaml").read_text(encoding="utf-8"))
+    first, second = document["capabilities"][0]["id"], document["capabilities"][1]["id"]
+    document["capabilities"][0]["colour"] = "red"
+    document["modes"][0]["targets"][second] = 9
+    path = tmp_path / "model.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    assert main(["model", "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"capabilities[0] (id {first}) → colour: unknown field" in err
+    assert f"targets → {second}: target 9 is not one of the model's levels" in err
