@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from itcap import audit
@@ -37,7 +37,7 @@ from itcap.storage import today
 from surveys import quality
 from itcap.spreadsheet import unescape_cell
 from surveys.answers import answer_packer, check_answer
-from surveys.campaigns import campaign_instrument, get_campaign
+from surveys.campaigns import CLOSED, campaign_instrument, get_campaign
 from surveys.errors import SurveyError
 from surveys.instrument import Instrument, Item
 from surveys.tables import Response
@@ -320,16 +320,48 @@ def add_responses(session: Session, campaign_id: int, responses: Iterable[Mappin
     return ImportResult(len(rows), by_group, flagged)
 
 
+def _refuse_responses_already_stored(session: Session, campaign_id: int, text: str, where: str) -> None:
+    """An export of this campaign imported back would count every response twice: the export's
+    response ids give it away (imported rows get new ids, so only a re-import can match)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    header = [h.strip().lower() for h in next(reader)]
+    column = header.index("response_id")
+    ids = {}
+    for row in reader:
+        if len(row) > column and row[column].strip():
+            ids.setdefault(row[column].strip(), reader.line_num)
+    found: list[str] = []
+    keys = list(ids)
+    for start in range(0, len(keys), 900):  # within every database's limit on bound parameters
+        chunk = keys[start:start + 900]
+        found += session.execute(select(Response.id).where(Response.campaign_id == campaign_id,
+                                                           Response.id.in_(chunk))).scalars().all()
+    if found:
+        lines = sorted(ids[i] for i in found)
+        shown = ", ".join(map(str, lines[:5])) + (" …" if len(lines) > 5 else "")
+        raise ImportInvalid([f"{where}: {len(found):,} rows (lines {shown}) are responses this campaign already holds "
+                             "(their response_id is stored): this looks like an export of the campaign being imported "
+                             "again."])
+
+
 def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: str, where: str = "<upload>") -> ImportResult:
     """Validate a responses CSV against the campaign's instrument and store every row, or nothing.
 
     Raises :class:`ImportInvalid` listing the problems (line numbers, columns); the rows are added to
     the caller's transaction in bulk, so they commit together with the audit entry."""
     campaign = get_campaign(session, campaign_id)
+    if campaign.status == CLOSED:
+        # Closing rewrites the stored rows for anonymity and ends the collection: rows added later
+        # would be dated after the close and slip past that rewrite.
+        raise ImportInvalid([f"{where}: campaign {campaign.id} ({campaign.name}) is closed. Import into a draft or "
+                             "open campaign (responses collected on paper before it closes)."])
     instrument = campaign_instrument(session, campaign)
-    rows, ignored, problems = parse_responses_csv(instrument, decode_csv(raw, where), where)
+    text = decode_csv(raw, where)
+    rows, ignored, problems = parse_responses_csv(instrument, text, where)
     if problems:
         raise ImportInvalid(problems)
+    if any(name.lower() == "response_id" for name in ignored):
+        _refuse_responses_already_stored(session, campaign.id, text, where)
     by_group, flagged = _store(session, campaign.id, instrument, [(g, a, None) for g, a in rows], "import")
     summary = ", ".join(f"{g} {n}" for g, n in sorted(by_group.items()))
     audit.record(session, actor, "responses.import", f"campaign:{campaign.id}", f"{len(rows)} responses from {where} ({summary})")

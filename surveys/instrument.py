@@ -200,6 +200,10 @@ def _duplicates(values: list[str]) -> list[str]:
     return [value for value, count in Counter(values).items() if count > 1]
 
 
+# Columns of the response exports and imports beside the items: an item may not take their names.
+RESERVED_COLUMNS = frozenset({"response_id", "group", "source", "flags", "submitted_on", "duration_seconds"})
+
+
 def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
     problems: list[str] = []
     for kind, values in (
@@ -232,6 +236,9 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
     for s_index, section in enumerate(inst.sections):
         for i_index, item in enumerate(section.items):
             here = f"{where}: sections[{s_index}] (id {section.id}) → items[{i_index}] (id {item.id})"
+            if item.id.casefold() in RESERVED_COLUMNS:
+                problems.append(f"{here} → id: {item.id!r} is the name of a column every response export and import "
+                                f"already has ({', '.join(sorted(RESERVED_COLUMNS))}); choose another id")
             for g in item.groups or []:
                 if g not in group_ids:
                     problems.append(f"{here} → groups: unknown group {g!r}; known: {', '.join(sorted(group_ids))}")

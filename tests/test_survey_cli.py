@@ -192,6 +192,15 @@ def test_import_and_export(campaign, tmp_path, capsys):
     rows = list(csv.DictReader((tmp_path / "t.csv").open(encoding="utf-8")))
     assert code == 0 and len(rows) == 7 and "response_id" not in rows[0] and "comments" not in rows[0]
     assert "note: reporting threshold k = 3" in out
+    # the export imported back would count every response twice: its response ids give it away
+    code, _, err = _run(capsys, "responses", "import", campaign, str(tmp_path / "out.csv"))
+    assert code == 1 and "7 rows (lines 2, 3, 4, 5, 6 …) are responses this campaign already holds" in err
+    # a closed campaign takes no more responses
+    _run(capsys, "campaign", "close", campaign)
+    code, _, err = _run(capsys, "responses", "import", campaign, str(source))
+    assert code == 1 and f"campaign {campaign} (Staff survey 2026) is closed" in err
+    status = json.loads(_run(capsys, "campaign", "status", campaign, "--json", "-")[1])
+    assert sum(g["responses"] for g in status["groups"].values()) == 7
 
 
 def test_import_errors_store_nothing(campaign, tmp_path, capsys):
@@ -285,3 +294,12 @@ def test_a_mistyped_database_url_is_named_as_such(tmp_path, monkeypatch, capsys)
     assert main(["campaign", "list"]) == 1
     assert capsys.readouterr().err.startswith(f"error: no itcap database at {missing} (from ITCAP_DATABASE_URL): check the path")
     assert not missing.exists()
+
+
+@pytest.mark.parametrize("reserved", ["group", "response_id", "Flags"])
+def test_an_item_may_not_take_the_name_of_an_export_column(tmp_path, capsys, reserved):
+    """Exports and imports have these columns beside the items: an item named so broke both."""
+    path = tmp_path / "clash.yaml"
+    path.write_text(INSTRUMENT_YAML.replace("id: rel1,", f"id: {reserved},", 1), encoding="utf-8")
+    code, _, err = _run(capsys, "survey", "validate", str(path))
+    assert code == 1 and f"(id {reserved}) → id: '{reserved}' is the name of a column" in err
