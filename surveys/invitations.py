@@ -73,6 +73,26 @@ def public_url() -> str:
     return (os.environ.get("ITCAP_PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL).rstrip("/")
 
 
+def checked_base_url(base_url: str | None = None) -> str:
+    """The address links start with (``base_url`` or :func:`public_url`), refused with a clear
+    message unless it is a plain http(s) address: links are shown once and only their hashes are
+    kept, so a bad address cannot be mended later."""
+    from urllib.parse import urlsplit
+
+    url = (base_url if base_url is not None else public_url()).strip().rstrip("/")
+    source = "--base-url" if base_url is not None else "ITCAP_PUBLIC_URL"
+    try:
+        parts = urlsplit(url)
+        valid_port = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, valid_port = None, False
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not valid_port \
+            or parts.query or parts.fragment or any(c.isspace() for c in url):
+        raise SurveyError(f"{source}: {url[:100]!r} is not an address links can start with; give the app's "
+                          "address as http(s)://host[:port][/path], without '?' or '#' (e.g. https://survey.example.org)")
+    return url
+
+
 def link_for(token: str, base_url: str | None = None) -> str:
     return f"{(base_url or public_url()).rstrip('/')}/?token={token}"
 
@@ -113,6 +133,7 @@ def create_invitations(session: Session, campaign_id: int, group_id: str, count:
     _check_group(session, campaign, group_id)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_INVITATIONS_PER_BATCH:
         raise SurveyError(f"count: between 1 and {MAX_INVITATIONS_PER_BATCH:,} invitations at a time (got {count!r})")
+    base_url = checked_base_url(base_url)
     tokens = _insert_invitations(session, campaign.id, group_id, count, PERSONAL)
     audit.record(session, actor, "campaign.invite", f"campaign:{campaign.id}", f"{count} personal invitations for group {group_id}")
     return [InvitationLink(group_id, t, link_for(t, base_url)) for t in tokens]
@@ -130,6 +151,7 @@ def create_open_link(session: Session, campaign_id: int, group_id: str, actor: s
     if campaign.status == CLOSED:
         raise SurveyError(f"campaign {campaign.id} is closed; reopen it before making an open link")
     _check_group(session, campaign, group_id)
+    base_url = checked_base_url(base_url)
     revoked = session.execute(
         update(Invitation.__table__)
         .where(Invitation.campaign_id == campaign.id, Invitation.group_id == group_id, Invitation.kind == OPEN,

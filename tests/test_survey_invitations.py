@@ -40,6 +40,26 @@ def test_public_url_comes_from_the_environment(db_url, monkeypatch):
     assert invitations.link_for("x") == "http://localhost:8501/?token=x"
 
 
+@pytest.mark.parametrize("bad", ["javascript:alert(1)", "not a url", "https://x.org/path?q=1", "https://x.org/#top",
+                                 "ftp://x.org", "https://", "http://host:0"])
+def test_links_start_only_with_a_plain_web_address(db_url, monkeypatch, bad):
+    """Links are shown once and only their hashes are kept: a bad address could not be mended."""
+    campaign_id = make_campaign(db_url)
+    with session_scope() as s:
+        with pytest.raises(SurveyError, match="--base-url: .* is not an address links can start with"):
+            create_invitations(s, campaign_id, "business", 2, "admin", base_url=bad)
+        with pytest.raises(SurveyError, match="--base-url"):
+            invitations.create_open_link(s, campaign_id, "business", "admin", base_url=bad)
+    monkeypatch.setenv("ITCAP_PUBLIC_URL", bad)
+    with session_scope() as s:
+        with pytest.raises(SurveyError, match="ITCAP_PUBLIC_URL"):
+            create_invitations(s, campaign_id, "business", 2, "admin")
+    with session_scope() as s:
+        assert s.execute(select(func.count()).select_from(Invitation)).scalar_one() == 0
+        (link,) = create_invitations(s, campaign_id, "business", 1, "admin", base_url="https://x.org/survey/")
+    assert link.link == f"https://x.org/survey/?token={link.token}"
+
+
 def _all_stored_text(url: str) -> str:
     """Every value of every table, as one string."""
     engine = get_engine(url)
