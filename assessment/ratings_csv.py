@@ -179,6 +179,9 @@ def parse_ratings_csv(
         raise RatingsInvalid(problems)
     if rows == 0:
         raise RatingsInvalid([f"{where}: no ratings: the file has a header but no rows"])
+    if all(level is None for _, _, level in entries):
+        raise RatingsInvalid([f"{where}: no ratings: every level is blank ('not rated'); there is nothing to "
+                              "position or compare"])
 
     capability_ids = list(known) if known is not None else list(capability_order)
     assessors = sorted({assessor for _, assessor, _ in entries})

@@ -152,6 +152,7 @@ BAD_INPUT = [
     ("missing column", "capability_id,assessor\nbrm,ann\n", False, "line 1: missing column level"),
     ("wrong header", "cap,who,score\nbrm,ann,2\n", False, "line 1: missing columns capability_id, assessor, level"),
     ("header only", "capability_id,assessor,level\n", False, "no ratings"),
+    ("every level blank", "capability_id,assessor,level\nbrm,ann,\narch,ben,\n", False, "no ratings: every level is blank"),
     ("wrong field count", _csv([("brm", "ann", 2)]) + "arch,ann,3,extra\n", False, "line 3: expected 3 fields as in the header, found 4"),
     ("blank assessor", _csv([("brm", "", 2)]), False, "line 2: assessor is blank"),
     ("blank capability", _csv([("", "ann", 2)]), False, "line 2: capability_id is blank"),
