@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from itcap.validation import Number, WholeNumber
+
 Identifier = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
@@ -37,7 +39,7 @@ class _Strict(BaseModel):
 
 
 class Level(_Strict):
-    level: int = Field(ge=0, le=10)
+    level: WholeNumber = Field(ge=0, le=10)
     name: ShortText
     description: LongText = ""
 
@@ -64,7 +66,7 @@ class Capability(_Strict):
     # Optional guidance on where to look, per facet.
     facets: dict[Facet, RequiredLongText] = Field(default_factory=dict)
     # Relative importance when ranking recommendations (gap × weight).
-    weight: float = Field(default=1.0, gt=0, le=10)
+    weight: Number = Field(default=1.0, gt=0, le=10)
     # What to do when the capability falls short of a target.
     recommendation: LongText = ""
 
@@ -72,10 +74,10 @@ class Capability(_Strict):
 class Mode(_Strict):
     id: Identifier
     name: ShortText
-    order: int = Field(ge=1, le=100)
+    order: WholeNumber = Field(ge=1, le=100)
     # One sentence that defends the targets ("why these levels").
     description: LongText = ""
-    targets: dict[str, int]
+    targets: dict[str, WholeNumber]
 
 
 class CapabilityModel(_Strict):

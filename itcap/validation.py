@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
+
+# Numbers in YAML documents: strict, so that `true` or "3" is an error rather than 1 or 3.
+WholeNumber = Annotated[int, Field(strict=True)]
+Number = Annotated[float, Field(strict=True)]
 
 MAX_YAML_BYTES = 2 * 1024 * 1024  # a full model with rich descriptors is ~100 kB
 
@@ -222,6 +226,9 @@ def pydantic_problems(exc: ValidationError, data: Any, where: str) -> list[str]:
             message = "required field is missing"
         elif error["type"] == "extra_forbidden":
             message = "unknown field (check the spelling)"
+        elif error["type"] in ("int_type", "float_type"):
+            kind = "a whole number" if error["type"] == "int_type" else "a number"
+            message = f"must be {kind}, not {error.get('input')!r}"
         problems.append(f"{where}: {describe_location(data, loc)}: {message}")
     return problems
 

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from capability_model.loader import data_path
-from itcap.validation import decode_upload, parse_yaml, read_text, validate_document
+from itcap.validation import Number, WholeNumber, decode_upload, parse_yaml, read_text, validate_document
 
 DEFAULT_INSTRUMENT_FILE = "it_perception_survey.yaml"
 
@@ -41,8 +41,8 @@ class Group(_Strict):
 
 class ResponseScale(_Strict):
     id: Identifier
-    min: int = Field(ge=-10, le=100)
-    max: int = Field(ge=-10, le=100)
+    min: WholeNumber = Field(ge=-10, le=100)
+    max: WholeNumber = Field(ge=-10, le=100)
     labels: dict[int, ShortText]
 
 
@@ -58,7 +58,7 @@ class Scale(_Strict):
 
 
 class Option(_Strict):
-    code: int
+    code: WholeNumber
     label: ShortText
 
 
@@ -74,14 +74,14 @@ class Item(_Strict):
     scale: Identifier | None = None
     reverse: bool = False
     # numeric
-    min: float | None = None
-    max: float | None = None
+    min: Number | None = None
+    max: Number | None = None
     unit: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
     # choice (coarse demographics only — never free-form)
     options: list[Option] = Field(default_factory=list)
     demographic: bool = False
     # text
-    max_length: int = Field(default=2000, ge=1, le=20000)
+    max_length: WholeNumber = Field(default=2000, ge=1, le=20000)
 
 
 class Section(_Strict):

@@ -293,3 +293,19 @@ def test_model_validate_reports_unknown_fields_and_the_problems_behind_them_in_o
     err = capsys.readouterr().err
     assert f"capabilities[0] (id {first}) → colour: unknown field" in err
     assert f"targets → {second}: target 9 is not one of the model's levels" in err
+
+
+@pytest.mark.parametrize(("value", "message"), [(True, "must be a whole number, not True"), ("3", "must be a whole number, not '3'"),
+                                                (2.5, "must be a whole number, not 2.5")])
+def test_a_target_must_be_a_whole_number_not_something_yaml_turns_into_one(tmp_path, capsys, value, message):
+    import yaml
+
+    from itcap.cli import main
+
+    document = yaml.safe_load(Path("data/itil_aligned_model.yaml").read_text(encoding="utf-8"))
+    capability = document["capabilities"][1]["id"]
+    document["modes"][0]["targets"][capability] = value
+    path = tmp_path / "model.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    assert main(["model", "validate", str(path)]) == 1
+    assert f"targets → {capability}: {message}" in capsys.readouterr().err
