@@ -89,6 +89,7 @@ def read_responses_csv(
     dupes = sorted({c for c in header if header.count(c) > 1})
     if dupes:
         raise AnalysisInputError([f"{where}: line 1: column {c!r} appears more than once" for c in dupes])
+    _check_record_shapes(text, len(header), where)
     string_cols = {c for c in header if c not in _analysed_ids(instrument)}
     try:
         frame = pd.read_csv(
@@ -120,6 +121,44 @@ def read_responses_csv(
     return prepare_responses(
         frame, instrument, group_col, where=where, flag_col=flag_col, ignore_columns=ignore_columns, locate=line_of,
     )
+
+
+def _check_record_shapes(text: str, width: int, where: str) -> None:
+    """Every record has as many fields as the header, and every quote is closed. pandas fills a short
+    row with blanks (a cut-off file would pass as unanswered questions) and lets an unclosed quote
+    swallow the rest of the file into one cell; both are refused here with their line."""
+    problems: list[str] = []
+    if '"' not in text:  # the usual export: a field count per line is enough, and fast
+        for number, line in enumerate(text.split("\n")[1:], start=2):
+            line = line.rstrip("\r")
+            if line.strip() and line.count(",") + 1 != width:
+                problems.append(f"{where}: line {number}: {line.count(',') + 1} values, but the header has {width} columns")
+                if len(problems) >= MAX_LISTED:
+                    break
+    else:
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        start = 1
+        try:
+            next(reader)
+            start = reader.line_num + 1
+            for row in reader:
+                if row and any(cell.strip() for cell in row) and len(row) != width:
+                    problems.append(f"{where}: line {start}: {len(row)} values, but the header has {width} columns")
+                    if len(problems) >= MAX_LISTED:
+                        break
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            reason = ("a quoted value starts on this line and its closing quote never comes"
+                      if "unexpected end of data" in str(exc) else
+                      f"a value that contains a quote (\") must be quoted as a whole, with the quote doubled ({exc})")
+            problems.append(f"{where}: line {start}: {reason}")
+    if problems:
+        raise AnalysisInputError(problems)
+
+
+def _shown(cell: str, limit: int = 40) -> str:
+    """A cell as quoted in a message: in full if short, else its start."""
+    return repr(cell) if len(cell) <= limit else repr(cell[:limit]) + f"… ({len(cell):,} characters)"
 
 
 def _csv_header(text: str, where: str) -> list[str]:
@@ -285,7 +324,7 @@ def _check_groups(column: pd.Series, instrument: Instrument, group_col: str, whe
         positions = {v: np.flatnonzero((raw == v).to_numpy())[0] for v in unknown.unique()}
         for value, count in unknown.value_counts(sort=False).items():
             problems.append(
-                f"{where}: group {value!r} ({count} row{'s' if count != 1 else ''}, first at {locate(int(positions[value]))}) "
+                f"{where}: group {_shown(value)} ({count} row{'s' if count != 1 else ''}, first at {locate(int(positions[value]))}) "
                 f"is not one of {expected}{_did_you_mean(value, instrument.group_ids())}"
             )
     return mapped.astype(object)
@@ -314,7 +353,7 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
                 count += 1
                 if len(problems) < MAX_LISTED:
                     hint = " or a label of its response scale" if labels else ""
-                    problems.append(f"{where}: {locate(int(position))}, column {item_id}: {cell!r} is not a number{hint}")
+                    problems.append(f"{where}: {locate(int(position))}, column {item_id}: {_shown(cell)} is not a number{hint}")
     with np.errstate(invalid="ignore"):
         outside = np.isinf(values)
         if item.type == "likert":  # a numeric answer outside its range is left out, not an error (prepare_responses)

@@ -140,7 +140,26 @@ def test_duplicate_and_unnamed_columns(inst):
 def test_header_only_and_ragged_rows(inst):
     assert problems(csv_text([]), inst) == ["r.csv: no responses (the file has a header line and no data rows)"]
     text = csv_text([good_row()]) + "business," + ",".join(["3"] * (len(ITEMS) + 2)) + "\n"
-    assert problems(text, inst) == [f"r.csv: line 3: {len(ITEMS) + 3} fields, but the header has {len(ITEMS) + 1}"]
+    assert problems(text, inst) == [f"r.csv: line 3: {len(ITEMS) + 3} values, but the header has {len(ITEMS) + 1} columns"]
+
+
+def test_short_rows_and_a_cut_off_file_are_refused_not_read_as_unanswered(inst):
+    text = csv_text([good_row(), good_row()]) + "it,4,4\n"
+    assert problems(text, inst) == [f"r.csv: line 4: 3 values, but the header has {len(ITEMS) + 1} columns"]
+    whole = csv_text([good_row(), good_row()])
+    assert problems(whole[: len(whole) - 6], inst)[0].startswith("r.csv: line 3: ")
+    quoted = csv_text([good_row(comment='"fine, thanks"'), good_row()], columns=["group", "comment"] + ITEMS) + 'it,"x\n'
+    assert problems(quoted, inst)[0].startswith("r.csv: line 4: ")
+
+
+def test_an_unclosed_quote_is_named_at_its_line_and_a_long_cell_is_shortened(inst):
+    columns = ["group", "comment"] + ITEMS
+    text = csv_text([good_row(comment="ok"), good_row(comment='"never closed'), good_row(), good_row()], columns=columns)
+    assert problems(text, inst) == ["r.csv: line 3: a quoted value starts on this line and its closing quote never comes"]
+    text = csv_text([good_row(q1="x" * 5000)])
+    (problem,) = problems(text, inst)
+    assert problem.startswith("r.csv: line 2, column q1: 'xxxxxxxx") and "… (5,000 characters) is not a number" in problem
+    assert len(problem) < 200
 
 
 def test_line_numbers_count_quoted_line_breaks(inst):
