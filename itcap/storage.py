@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 DEFAULT_DATABASE_URL = "sqlite:///itcap.db"
@@ -105,8 +105,25 @@ def today() -> dt.date:
     return utcnow().date()
 
 
+class NotAnItcapDatabase(RuntimeError):
+    """The database holds tables but none of itcap's: it belongs to something else."""
+
+
 def upgrade_database(url: str | None = None) -> None:
-    """Create or upgrade the schema to the newest migration (idempotent; safe to run on every start)."""
+    """Create or upgrade the schema to the newest migration (idempotent; safe to run on every start).
+
+    Refuses (NotAnItcapDatabase) a database with tables but no migration record: itcap's tables
+    would be written into another application's database. An empty database is set up."""
+    from sqlalchemy import inspect
+
     from itcap.migrate import upgrade
 
-    upgrade(url or database_url())
+    url = url or database_url()
+    with get_engine(url).connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+    if tables and "alembic_version" not in tables:
+        shown = ", ".join(sorted(tables)[:5]) + (" …" if len(tables) > 5 else "")
+        raise NotAnItcapDatabase(
+            f"{make_url(url).render_as_string(hide_password=True)} is not an itcap database (it holds other tables: "
+            f"{shown}); nothing was changed. Point ITCAP_DATABASE_URL at itcap's database, or at a new one")
+    upgrade(url)

@@ -116,3 +116,16 @@ def test_sso_identity_maps_to_an_active_account_by_email_case_insensitively(db_u
         account.is_active = False
         session.add(account)
     assert account_for_email("ana.smith@example.org") is None
+
+
+def test_the_app_refuses_another_applications_database_and_says_so(tmp_path, monkeypatch):
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("create table invoices (id integer)")
+    monkeypatch.setenv("ITCAP_DATABASE_URL", f"sqlite:///{other}")
+    at = app_test().run()
+    assert not at.exception
+    assert "itcap cannot start" in at.error[0].value and "not an itcap database" in at.error[0].value
+    assert not at.text_input  # no login form on a database that is not itcap's

@@ -296,6 +296,37 @@ def test_a_mistyped_database_url_is_named_as_such(tmp_path, monkeypatch, capsys)
     assert not missing.exists()
 
 
+@pytest.mark.parametrize("command", [["campaign", "list"], ["init"]])
+def test_another_applications_database_is_left_alone(tmp_path, monkeypatch, capsys, command):
+    import sqlite3
+
+    from itcap.cli import main
+    from itcap.storage import dispose_engines
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("create table invoices (id integer)")
+    monkeypatch.setenv("ITCAP_DATABASE_URL", f"sqlite:///{other}")
+    assert main(command) == 1
+    assert "is not an itcap database (it holds other tables: invoices); nothing was changed" in capsys.readouterr().err
+    dispose_engines()
+    with sqlite3.connect(other) as connection:
+        assert connection.execute("select name from sqlite_master").fetchall() == [("invoices",)]
+
+
+def test_a_file_that_is_no_database_and_an_unknown_scheme_are_named(tmp_path, monkeypatch, capsys):
+    from itcap.cli import main
+
+    junk = tmp_path / "notes.db"
+    junk.write_text("these are my notes, not a database\n" * 100)
+    monkeypatch.setenv("ITCAP_DATABASE_URL", f"sqlite:///{junk}")
+    assert main(["campaign", "list"]) == 1
+    assert capsys.readouterr().err.startswith("error: cannot use the database (file is not a database)")
+    monkeypatch.setenv("ITCAP_DATABASE_URL", "foo://bar")
+    assert main(["campaign", "list"]) == 1
+    assert capsys.readouterr().err.startswith("error: ITCAP_DATABASE_URL: 'foo' is not a database itcap can use")
+
+
 @pytest.mark.parametrize("reserved", ["group", "response_id", "Flags"])
 def test_an_item_may_not_take_the_name_of_an_export_column(tmp_path, capsys, reserved):
     """Exports and imports have these columns beside the items: an item named so broke both."""

@@ -44,10 +44,20 @@ def run_handler(args: argparse.Namespace) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the contract is "never a traceback"
-        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 
-        if isinstance(exc, OperationalError):
+        from itcap.storage import NotAnItcapDatabase
+
+        if isinstance(exc, NotAnItcapDatabase):
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if isinstance(exc, DatabaseError):  # cannot connect, or a file that is not a database
             print(f"error: cannot use the database ({_first_line(exc.orig or exc)}); check ITCAP_DATABASE_URL and run 'itcap init'", file=sys.stderr)
+            return 1
+        if isinstance(exc, (ArgumentError, NoSuchModuleError)):
+            from itcap.storage import database_url
+
+            print(f"error: {_bad_url_message(database_url(), exc)}", file=sys.stderr)
             return 1
         print(f"error: unexpected failure: {type(exc).__name__}: {_first_line(exc)}", file=sys.stderr)
         return 1
@@ -130,7 +140,9 @@ def open_database() -> None:
     """Upgrade the database the command works on — but never create one by accident: run from the
     wrong directory, the default ``sqlite:///itcap.db`` names a file that is not there, and a new
     empty database would answer "campaign 1 not found" instead of saying what is wrong."""
-    from itcap.storage import database_url, is_sqlite, upgrade_database
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from itcap.storage import NotAnItcapDatabase, database_url, get_engine, is_sqlite, upgrade_database
 
     url = database_url()
     if is_sqlite(url):
@@ -143,4 +155,17 @@ def open_database() -> None:
             raise CliError(f"no itcap database at {where}: run 'itcap init' to create one there, or set "
                            "ITCAP_DATABASE_URL to the app's database (without it, itcap uses itcap.db in the current "
                            "directory)")
-    upgrade_database()
+    try:
+        get_engine(url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise CliError(_bad_url_message(url, exc)) from None
+    try:
+        upgrade_database()
+    except NotAnItcapDatabase as exc:
+        raise CliError(str(exc)) from None
+
+
+def _bad_url_message(url: str, exc: object) -> str:
+    scheme = url.split(":", 1)[0][:30]
+    return (f"ITCAP_DATABASE_URL: {scheme!r} is not a database itcap can use ({_first_line(exc)}); use "
+            "sqlite:///path/to/itcap.db or postgresql+psycopg://user@host:5432/dbname")

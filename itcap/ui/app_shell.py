@@ -56,9 +56,13 @@ def page_setup() -> None:
 
 
 def ensure_database() -> None:
-    from itcap.storage import database_url
+    from itcap.storage import NotAnItcapDatabase, database_url
 
-    _bootstrap_once(database_url())
+    try:
+        _bootstrap_once(database_url())
+    except NotAnItcapDatabase as exc:  # the administrator's setup, said plainly instead of a traceback
+        st.error(f"itcap cannot start: {exc}.", icon=":material/database:")
+        st.stop()
 
 
 def _st_page(spec: PageSpec, default: bool = False) -> st.Page:
