@@ -239,6 +239,24 @@ def test_help_for_every_command(capsys):
     assert "mail-merge" in capsys.readouterr().out
 
 
+def test_every_help_text_reads_cleanly():
+    """Every command's --help, walked from the top: no unformatted '%%' (a description is printed as
+    written, a help string is %-formatted), no traceback."""
+    import argparse
+
+    from itcap.cli import build_parser
+
+    def walk(parser, path):
+        yield path, parser.format_help()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk(sub, [*path, name])
+
+    for path, text in walk(build_parser(), ["itcap"]):
+        assert "%%" not in text and "%(" not in text, " ".join(path)
+
+
 def test_exported_csv_feeds_itcap_analyze(campaign, instrument_file, tmp_path, capsys):
     source = tmp_path / "responses.csv"
     source.write_text(CSV_ROWS, encoding="utf-8")

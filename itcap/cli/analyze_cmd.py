@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "analyze", help="compare groups of survey respondents (items, scales, reliability, IPA)",
         description=(
             "Compare two (or more) groups of survey respondents on every likert/numeric item and scale of the "
-            "instrument: n, mean, sd, median; Welch t; Hedges' g with 95%% CI; Mann–Whitney U and rank-biserial r; "
+            "instrument: n, mean, sd, median; Welch t; Hedges' g with 95% CI; Mann–Whitney U and rank-biserial r; "
             "Holm and Benjamini–Hochberg adjusted p; TOST equivalence; a verdict (equivalent / differs / "
             "inconclusive); Cronbach's α per scale; importance–performance analysis. Three or more groups: "
             "Welch ANOVA and Kruskal–Wallis with Holm-corrected pairwise tests. Groups with fewer than K "
