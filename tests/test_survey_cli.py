@@ -231,6 +231,18 @@ def test_export_needs_a_format(campaign, capsys):
     assert exc.value.code == 2
 
 
+def test_export_refuses_a_file_name_of_another_format(campaign, tmp_path, capsys):
+    target = tmp_path / "responses.xlsx"
+    code, _, err = _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", str(target))
+    assert code == 1 and "the name ends in .xlsx but --format is csv" in err and not target.exists()
+
+
+def test_report_takes_a_campaign_or_none_not_both(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--campaign", "2", "--no-campaign", "--out", "r.html"])
+    assert exc.value.code == 2 and "not allowed with argument --campaign" in capsys.readouterr().err
+
+
 def test_help_for_every_command(capsys):
     for argv in (["survey"], ["campaign"], ["responses"], ["campaign", "invite"], ["responses", "export"]):
         with pytest.raises(SystemExit) as exc:

@@ -14,8 +14,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "reporting threshold applied. ID is the assessment to report on (default: the newest); --campaign picks the "
         "survey campaign (default: the newest). The format follows the file name: .html or .pdf."))
     p.add_argument("id", nargs="?", type=int, metavar="ID", help="assessment id (default: the newest assessment)")
-    p.add_argument("--campaign", type=int, metavar="CAMPAIGN_ID", help="survey campaign id (default: the newest campaign)")
-    p.add_argument("--no-campaign", action="store_true", help="report the assessment only")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--campaign", type=int, metavar="CAMPAIGN_ID", help="survey campaign id (default: the newest campaign)")
+    which.add_argument("--no-campaign", action="store_true", help="report the assessment only")
     p.add_argument("--out", required=True, metavar="report.html|report.pdf")
     set_handler(p, _report)
 

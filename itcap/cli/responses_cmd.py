@@ -64,9 +64,17 @@ def _import(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import sys
 
+    from pathlib import Path
+
     from itcap.cli.campaign_cmd import survey_session
+    from itcap.cli.common import CliError
     from surveys.exports import export_bytes, prepare_export, write_export
 
+    suffix = Path(args.out).suffix.lower().lstrip(".")
+    if args.out != "-" and suffix in ("csv", "xlsx", "sav", "xls") and suffix != args.format:
+        # a .xlsx that holds CSV opens as garbage (or not at all) in Excel
+        raise CliError(f"--out {args.out}: the name ends in .{suffix} but --format is {args.format}; "
+                       f"name it .{args.format} or ask for --format {suffix if suffix != 'xls' else 'xlsx'}")
     with survey_session() as session:
         data = prepare_export(session, args.id, privileged=not args.apply_threshold, exclude_flagged=args.exclude_flagged)
         if args.out == "-":
