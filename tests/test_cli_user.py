@@ -37,3 +37,17 @@ def test_the_last_active_administrator_cannot_be_disabled_but_others_can_be_re_e
     with session_scope(db_url) as session:
         assert accounts.get_by_username(session, "admin").is_active
     assert main(["user", "enable", "nobody"]) == 1
+
+
+def test_password_checks_the_account_before_asking_and_needs_a_password(db_url, capsys, monkeypatch):
+    import getpass
+
+    asked = []
+    monkeypatch.delenv("ITCAP_NEW_PASSWORD", raising=False)
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": asked.append(prompt) or (_ for _ in ()).throw(EOFError()))
+    assert main(["user", "password", "nobodyhere"]) == 1
+    assert "no account named 'nobodyhere'" in capsys.readouterr().err and asked == []
+    assert main(["user", "add", "ana", "--roles", "assessor"]) == 0
+    capsys.readouterr()
+    assert main(["user", "password", "ana"]) == 1  # no terminal, no ITCAP_NEW_PASSWORD
+    assert "no password given" in capsys.readouterr().err and len(asked) == 1

@@ -79,10 +79,20 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask_password() -> str:
+    try:
+        return getpass.getpass("new password: ")
+    except EOFError:  # no terminal and no ITCAP_NEW_PASSWORD
+        raise CliError("no password given: type it at the prompt, or set ITCAP_NEW_PASSWORD") from None
+
+
 def _password(args: argparse.Namespace) -> int:
     from itcap import accounts, audit
 
-    password = os.environ.get("ITCAP_NEW_PASSWORD") or getpass.getpass("new password: ")
+    with _session() as session:  # the account first: no password asked for an account that is not there
+        if accounts.get_by_username(session, args.username) is None:
+            raise CliError(f"no account named {args.username!r}")
+    password = os.environ.get("ITCAP_NEW_PASSWORD") or _ask_password()
     try:
         with _session() as session:
             account = accounts.get_by_username(session, args.username)
