@@ -526,7 +526,15 @@ def _demo_campaign(session: Session, rng: np.random.Generator, report: DemoRepor
     totals = ", ".join(f"{instrument.group_name(g)} {n}" for g, n in result.by_group.items())
     if previous:
         from surveys.campaigns import close_campaign
+        from surveys.tables import Response
 
+        # Answered while last year's campaign was open, not today: spread over its weeks.
+        stored = session.execute(select(Response.id).where(Response.campaign_id == campaign.id).order_by(Response.id)).scalars().all()
+        days = rng.integers(0, PREVIOUS_SURVEY_WEEKS * 7, size=len(stored))
+        for day in np.unique(days):
+            chosen = [stored[i] for i in np.flatnonzero(days == day)]
+            session.execute(update(Response).where(Response.id.in_(chosen))
+                            .values(submitted_on=opens_on + dt.timedelta(days=int(day))))
         close_campaign(session, campaign.id, "demo")
         report.sections.append(
             f"Perception survey #{campaign.id} ({campaign.name}), last year's, closed: {result.imported} responses "

@@ -219,6 +219,9 @@ def test_demo_has_last_years_round_so_the_trend_shows_progress(db_url):
         counts = {c.id: session.exec(select(func.count()).select_from(Response).where(Response.campaign_id == c.id)).one()
                   for c in (previous, current)}
         assert 0 < counts[previous.id] < counts[current.id]
+        # last year's answers are dated within last year's campaign, spread over its weeks
+        dates = session.exec(select(Response.submitted_on).where(Response.campaign_id == previous.id)).all()
+        assert previous.opens_on <= min(dates) and max(dates) <= previous.closes_on and len(set(dates)) > 7
 
         attainment = insights.assessment_trend(session, this_year.id)
         perception = insights.campaign_trend(session, current.id)
