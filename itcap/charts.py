@@ -330,16 +330,30 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, hig
     return for_phone(chart) if compact else chart
 
 
-def response_rate_chart(rates: pd.DataFrame) -> alt.Chart:
-    """Invited / started / completed per group. ``rates`` columns: group, stage, count."""
+def response_rate_chart(rates: pd.DataFrame) -> alt.LayerChart:
+    """Invited / started / completed per group, each bar labelled with its count and, for started
+    and completed, its share of those invited. ``rates`` columns: group, stage, count."""
     stages = ["invited", "started", "completed"]
-    return alt.Chart(rates).mark_bar().encode(
+    invited = rates[rates["stage"] == "invited"].set_index("group")["count"]
+    data = rates.assign(label=[
+        f"{count:,}" if stage == "invited" or not invited.get(group) else f"{count:,} ({count / invited[group]:.0%})"
+        for group, stage, count in zip(rates["group"], rates["stage"], rates["count"])])
+    bars = alt.Chart(data).encode(
         y=alt.Y("group:N", title=None),
         yOffset=alt.YOffset("stage:N", sort=stages, scale=alt.Scale(domain=stages)),
-        x=alt.X("count:Q", title="People"),
-        color=alt.Color("stage:N", sort=stages, scale=alt.Scale(domain=stages, range=["#BBBBBB", "#56B4E9", "#0072B2"]), title=None, legend=alt.Legend(orient="bottom")),
-        tooltip=["group:N", "stage:N", "count:Q"],
-    ).properties(width=480, height=max(80, 60 * rates["group"].nunique()), autosize=FIT_WIDTH)
+        x=alt.X("count:Q", title="People", axis=alt.Axis(tickMinStep=1, format="~s"),
+                scale=alt.Scale(domainMin=0, nice=True)),
+        tooltip=[alt.Tooltip("group:N", title="Group"), alt.Tooltip("stage:N", title="Stage"),
+                 alt.Tooltip("label:N", title="People")],
+    )
+    columns = bars.mark_bar().encode(
+        color=alt.Color("stage:N", sort=stages, scale=alt.Scale(domain=stages, range=["#BBBBBB", "#56B4E9", "#0072B2"]),
+                        title=None, legend=alt.Legend(orient="bottom")))
+    counts = bars.mark_text(align="left", dx=4, fontSize=10, color="#333333").encode(text="label:N")
+    # room at the right for the longest label ("1,234 (56%)") beyond the longest bar
+    return (alt.layer(columns, counts)
+            .properties(width=480, height=max(80, 60 * rates["group"].nunique()), autosize=FIT_WIDTH,
+                        padding={"left": 5, "top": 5, "bottom": 5, "right": 70}))
 
 
 def disagreement_heatmap(levels: pd.DataFrame, max_level: int, compact: bool = False) -> alt.LayerChart:

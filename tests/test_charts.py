@@ -169,3 +169,15 @@ def test_ipa_chart_spans_the_data_and_keeps_labels_legible():
     texts = [layer["mark"] for layer in spec["layer"] if layer["mark"]["type"] == "text" and layer["encoding"]["text"]["field"] == "service"]
     assert [m.get("stroke") for m in texts] == ["white", None]  # a halo under each service's name
     assert any(e["x"].get("title") == "Importance (mean, scale 1–5)" for e in encodings)
+
+
+def test_response_rates_show_each_stage_as_a_share_of_those_invited_and_whole_people():
+    rates = pd.DataFrame({"group": ["IT staff"] * 3 + ["Business users"] * 3, "stage": ["invited", "started", "completed"] * 2,
+                          "count": [3, 1, 0, 0, 0, 0]})
+    spec = charts.response_rate_chart(rates).to_dict()
+    bars, counts = spec["layer"]
+    assert counts["mark"]["type"] == "text" and counts["encoding"]["text"]["field"] == "label"
+    labels = {(r["group"], r["stage"]): r["label"] for r in spec["datasets"][spec["data"]["name"]]}
+    assert labels[("IT staff", "invited")] == "3" and labels[("IT staff", "started")] == "1 (33%)"
+    assert labels[("IT staff", "completed")] == "0 (0%)" and labels[("Business users", "completed")] == "0"  # none invited
+    assert bars["encoding"]["x"]["axis"]["tickMinStep"] == 1  # no 0.2 of a person on the axis

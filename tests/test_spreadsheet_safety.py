@@ -35,3 +35,12 @@ def test_reading_back_undoes_the_apostrophe_and_nothing_else(text):
     from itcap.spreadsheet import unescape_cell
 
     assert unescape_cell(safe_cell(text)) == text
+
+
+def test_dashboard_csv_downloads_give_numbers_as_people_read_them():
+    import pandas as pd
+
+    from itcap.ui.downloads import _csv
+
+    text = _csv(pd.DataFrame({"mean": [3.852999999999999, 0.1 + 0.2], "n": [200, 100], "name": ["=cmd", "ok"]})).decode()
+    assert text.splitlines() == ["mean,n,name", "3.853,200,'=cmd", "0.3,100,ok"]

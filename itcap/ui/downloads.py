@@ -18,6 +18,12 @@ from itcap.ui.text import md_escape
 PHONE_SCREEN = 640  # px: narrower screens get a chart's phone version
 
 
+def _csv(table: pd.DataFrame) -> bytes:
+    """A table as CSV: formula-safe cells, and floats to 10 significant digits (3.853, not the
+    3.852999999999999 binary arithmetic leaves) — more than any statistic here is worth."""
+    return safe_frame(table).to_csv(index=False, float_format="%.10g").encode("utf-8")
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "download"
 
@@ -30,7 +36,7 @@ def table_with_download(table: pd.DataFrame, name: str, key: str, *, static: boo
     else:
         st.dataframe(table, hide_index=True, width="stretch", **dataframe_args)
     st.download_button(
-        "Download CSV", data=lambda: safe_frame(table).to_csv(index=False).encode("utf-8"), file_name=f"{_slug(name)}.csv",
+        "Download CSV", data=lambda: _csv(table), file_name=f"{_slug(name)}.csv",
         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:",
     )
 
@@ -65,7 +71,7 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
                         key=f"{key}-png", on_click="ignore", icon=":material/image:")
     svg.download_button("SVG", data=lambda: to_svg(spec).encode("utf-8"), file_name=f"{_slug(name)}.svg",
                         mime="image/svg+xml", key=f"{key}-svg", on_click="ignore", icon=":material/image:")
-    csv.download_button("CSV", data=lambda: safe_frame(table).to_csv(index=False).encode("utf-8"), file_name=f"{_slug(name)}.csv",
+    csv.download_button("CSV", data=lambda: _csv(table), file_name=f"{_slug(name)}.csv",
                         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/table:")
     with st.expander(f"Table: {md_escape(name)}", icon=":material/table_view:"):
         st.dataframe(table, hide_index=True, width="stretch")
