@@ -186,10 +186,12 @@ SMALL_GAP = "1 level short or less"
 GAP_LABEL_LIMIT = 170  # pixels for a capability's name beside its bar
 
 
-def gap_chart(gaps: pd.DataFrame, mode_name: str) -> alt.Chart:
+def gap_chart(gaps: pd.DataFrame, mode_name: str, compact: bool = False) -> alt.Chart:
     """Horizontal bars of shortfall to ``mode_name`` per capability, ranked; blockers in orange.
 
     ``gaps`` columns: capability, shortfall, target, consensus (text), blocking (bool), rank.
+    ``compact``: the phone version — names cut at GAP_LABEL_LIMIT and the legend placed under them,
+    so the whole chart fits 375 px; otherwise names are shown in full.
     """
     data = gaps.assign(kind=gaps["blocking"].map({True: BLOCKING_GAP, False: SMALL_GAP}))
     # Whole levels on the axis (halves only when a median falls between levels), and room for two
@@ -204,15 +206,16 @@ def gap_chart(gaps: pd.DataFrame, mode_name: str) -> alt.Chart:
                 axis=alt.Axis(values=ticks, format="~g")),
         # Names up to 170 px and a one-column legend of short entries: the whole chart fits a phone.
         y=alt.Y("capability:N", sort=alt.EncodingSortField("rank", order="ascending"), title=None,
-                axis=alt.Axis(labelLimit=GAP_LABEL_LIMIT)),
+                axis=alt.Axis(labelLimit=GAP_LABEL_LIMIT if compact else 320)),
         color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=[BLOCKING_GAP, SMALL_GAP], range=["#D55E00", "#E69F00"]),
                         # under the names, from the chart's left edge (not the plot's), so it fits too
                         legend=alt.Legend(orient="none", direction="vertical", labelLimit=0, legendX=-GAP_LABEL_LIMIT,
-                                          legendY=height + 42)),
+                                          legendY=height + 42) if compact else
+                        alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
         tooltip=[alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("target:Q", title="Target"),
                  alt.Tooltip("consensus:N", title="Consensus"), alt.Tooltip("shortfall:Q", title=f"Levels short of {mode_name}")],
     ).properties(width=520, height=height, autosize=FIT_WIDTH,
-                 padding={"left": 5, "top": 5, "right": 5, "bottom": 50})  # room for the placed legend
+                 padding={"left": 5, "top": 5, "right": 5, "bottom": 50 if compact else 5})  # room for the placed legend
 
 
 def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.LayerChart:

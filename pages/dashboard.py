@@ -106,7 +106,7 @@ with tabs[0]:
             gaps = assessment.gaps_frame()
             if len(gaps):
                 chart_with_downloads(lambda: charts.gap_chart(gaps, next_mode.name), gaps, f"gaps to {next_mode.name}", "gaps", stretch=True,
-                                     cache_owner=assessment)
+                                     cache_owner=assessment, phone=lambda: charts.gap_chart(gaps, next_mode.name, compact=True))
             else:
                 st.write(f"No capability is below {md_escape(next_mode.name)}'s targets.")
         for note in assessment.result.notes:
