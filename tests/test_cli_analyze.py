@@ -212,3 +212,13 @@ def test_help(capsys):
         main(["analyze", "--help"])
     assert exc.value.code == 0
     assert "--group-col" in capsys.readouterr().out
+
+
+def test_numbers_out_of_their_range_are_left_out_with_a_word_on_stderr(files, capsys, tmp_path):
+    frame = files["frame"].copy()
+    frame.loc[frame.index[:3], "logon_minutes"] = [-5, 1e308, 500]
+    path = tmp_path / "outliers.csv"
+    frame.to_csv(path, index=False)
+    code, out, err = run(["analyze", str(path), "--instrument", files["instrument"], "--group-col", "group", "--json", "-"], capsys)
+    assert code == 0 and json.loads(out)["excluded"]["out_of_range_values"] == 3
+    assert "note: 3 numeric answer(s) outside their item's range were treated as missing" in err

@@ -105,6 +105,10 @@ def _analyze(args: argparse.Namespace) -> int:
     progress("writing results")
     if args.json:
         write_json(document, args.json)
+        left_out = document["excluded"].get("out_of_range_values")
+        if left_out:  # in the JSON too, but a number quietly treated as missing deserves a word
+            print(f"note: {left_out} numeric answer(s) outside their item's range were treated as missing "
+                  "(excluded.out_of_range_values)", file=sys.stderr)
     else:
         print_report(document)
     progress("done")
