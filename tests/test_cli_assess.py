@@ -275,6 +275,13 @@ def test_export_then_position_reproduces_the_stored_assessment(db_url, tmp_path,
     assert code == 0 and f"{assessment_id}\t2026-05-01\topen\tReview\tIT\tsvc-model v1\t0/4 submitted\tlead zoe" in out
     code, _, err = run("assess", "export", 999, "--out", tmp_path / "x.csv", capsys=capsys)
     assert code == 1 and "no assessment with id 999" in err
+    # both files or neither: a place the overrides cannot go leaves no ratings file behind, and the other way round
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    for out, over in ((tmp_path / "r2.csv", blocked / "o.csv"), (blocked / "r.csv", tmp_path / "o2.csv")):
+        code, _, err = run("assess", "export", assessment_id, "--out", out, "--overrides", over, capsys=capsys)
+        assert code == 1 and "cannot write" in err
+        assert not (tmp_path / "r2.csv").exists() and not (tmp_path / "o2.csv").exists()
 
 
 def test_model_validate_reports_unknown_fields_and_the_problems_behind_them_in_one_run(tmp_path, capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from itcap.cli.common import CliError, decode_csv_bytes, read_input_bytes, set_handler, write_json
 
@@ -146,9 +147,18 @@ def _export(args: argparse.Namespace) -> int:
             overrides = write_overrides_csv(export_overrides(session, args.assessment_id)) if args.overrides else None
     except AssessmentError as exc:
         raise CliError(str(exc)) from None
-    _write_text(text, args.out)
-    if overrides is not None:
-        _write_text(overrides, args.overrides)
+    if overrides is None:
+        _write_text(text, args.out)
+        return 0
+    # Both files or neither: the overrides file is written first, so a failure there leaves no
+    # ratings file behind that would be read as the whole export.
+    _write_text(overrides, args.overrides)
+    try:
+        _write_text(text, args.out)
+    except CliError:
+        if args.overrides != "-":
+            Path(args.overrides).unlink(missing_ok=True)
+        raise
     return 0
 
 
