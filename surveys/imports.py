@@ -119,6 +119,8 @@ class _Column:
                 number = None
             scale = f"{min(self.labels)}–{max(self.labels)}"
             if number is not None:
+                if number.is_integer() and int(number) in self.labels:  # "+4", "4.00", a full-width "４"
+                    return int(number), None
                 if item.type == "likert" and number.is_integer():
                     return None, f"{text} is outside the scale {scale}"
                 return None, f"{text} is not a code of this item (codes: {', '.join(map(str, sorted(self.labels)))})"

@@ -177,3 +177,11 @@ def test_add_responses_as_data_for_the_demo(any_db_url):
     assert any(p.startswith("responses[1], item rel1: Please choose") for p in exc.value.problems)
     assert "responses[2]: no answers" in exc.value.problems and any("duration_seconds" in p for p in exc.value.problems)
     assert len(_stored(any_db_url)) == 6
+
+
+def test_a_code_written_another_way_is_the_same_code(db_url):
+    """'+4', '4.00' and a full-width '４' are the number 4: taken as code 4, not called out of range."""
+    campaign_id = make_campaign(db_url)
+    _import(db_url, campaign_id, "group,rel1,rel2,rel3\nbusiness,+4,4.00,４\n")
+    (row,) = _stored(db_url)
+    assert unpacked(row.answers_json, campaign_id, db_url) == {"rel1": 4, "rel2": 4, "rel3": 4}
