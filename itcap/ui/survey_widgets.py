@@ -129,10 +129,11 @@ def item_input(instrument: Instrument, item: Item, number: int, saved: Any) -> N
                  help=item.help or None, format_func=labels.__getitem__)
     elif item.type == "numeric":
         _, _, step = _number_bounds(item)
-        value = None if saved is None else (int(saved) if step == 1 and float(saved).is_integer() else saved)
         # No min/max on the widget: with them, a number out of range only turns the box red and
         # Next silently does nothing; the range is checked on Next, with a message at the question.
-        st.number_input(label, step=step, value=value, key=key, placeholder="Type a number")
+        # A float widget shown with %g: a whole-number widget would silently cut a typed 2.5 to 2.
+        st.number_input(label, step=float(step or 1), value=None if saved is None else float(saved), key=key,
+                        format="%g", placeholder="Type a number")
         st.caption(" ".join(filter(None, [item.help, range_hint(item)])))
     else:
         st.text_area(label, value=saved or "", max_chars=item.max_length, key=key, help=item.help or None,
