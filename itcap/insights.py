@@ -463,11 +463,12 @@ def assessment_trend(session: Session, assessment_id: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TREND_COLUMNS)
 
 
-def campaign_trend(session: Session, campaign_id: int, insight_of=None) -> pd.DataFrame:
+def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclude_flagged: bool = False) -> pd.DataFrame:
     """Scale scores (mean of group means) at this campaign and the earlier ones of the same survey
     instrument (oldest first). ``attrs["value_range"]`` is the response scale's range (e.g. 1–5).
 
     ``insight_of(campaign_id)``: where to get each campaign's insight (the dashboard passes its cache).
+    ``exclude_flagged``: every round without its flagged responses (as the dashboard's toggle asks).
     """
     def opened(campaign: Campaign) -> tuple:
         return (campaign.opens_on or campaign.created_at.date(), campaign.id)
@@ -481,7 +482,7 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None) -> pd.Da
         instrument = campaign_instrument(session, campaign)
         if instrument.id != instrument_id:
             continue
-        insight = insight_of(campaign.id) if insight_of else campaign_insight(session, campaign.id)
+        insight = insight_of(campaign.id) if insight_of else campaign_insight(session, campaign.id, exclude_flagged=exclude_flagged)
         if insight.reading is None:
             continue
         for scale in insight.reading.scales:

@@ -53,8 +53,10 @@ class ReportContent:
 
 
 def build_report(session: Session, assessment_id: int | None = None, campaign_id: int | None = None,
-                 *, include_assessment: bool = True, include_campaign: bool = True) -> ReportContent:
-    """Assemble what the report says. Default: the newest assessment and the newest campaign."""
+                 *, include_assessment: bool = True, include_campaign: bool = True,
+                 exclude_flagged: bool = False) -> ReportContent:
+    """Assemble what the report says. Default: the newest assessment and the newest campaign.
+    ``exclude_flagged``: the survey's figures without responses flagged for data quality."""
     if assessment_id is None and include_assessment:
         newest = assessment_service.list_assessments(session)
         assessment_id = newest[0].id if newest else None
@@ -66,7 +68,7 @@ def build_report(session: Session, assessment_id: int | None = None, campaign_id
                               "(create one, or load the demo with 'itcap demo')")
     assessment = insights.assessment_insight(session, assessment_id) if assessment_id is not None else None
     mode_order = [m.id for m in assessment.model.ordered_modes] if assessment else []
-    campaign = insights.campaign_insight(session, campaign_id, mode_order=mode_order) if campaign_id is not None else None
+    campaign = insights.campaign_insight(session, campaign_id, mode_order=mode_order, exclude_flagged=exclude_flagged) if campaign_id is not None else None
     if assessment is not None and not any(level is not None for level in assessment.result.consensus.values()):
         if campaign is None or campaign.comparison is None:
             raise NothingToReport(f"nothing to report: assessment {assessment_id} has no ratings yet"
@@ -76,7 +78,8 @@ def build_report(session: Session, assessment_id: int | None = None, campaign_id
     plan = insights.recommendations(assessment, campaign) if assessment else None
     comments = reportable_comments(session, campaign_id) if campaign is not None and campaign.comparison is not None else {}
     assessment_points = insights.assessment_trend(session, assessment_id) if assessment is not None else None
-    campaign_points = insights.campaign_trend(session, campaign_id) if campaign is not None else None
+    campaign_points = (insights.campaign_trend(session, campaign_id, exclude_flagged=exclude_flagged)
+                       if campaign is not None else None)
     return ReportContent(utcnow(), assessment, campaign, plan, comments, assessment_points, campaign_points)
 
 

@@ -34,7 +34,8 @@ if assessment_id is None and campaign_id is None:
 
 assessment = cached_assessment(assessment_id) if assessment_id is not None else None
 mode_order = [m.id for m in assessment.model.ordered_modes] if assessment else None
-campaign = cached_campaign(campaign_id, tuple(mode_order or ())) if campaign_id is not None else None
+exclude_flagged = campaign_id is not None and bool(st.session_state.get("dashboard_exclude_flagged", False))
+campaign = cached_campaign(campaign_id, tuple(mode_order or ()), exclude_flagged) if campaign_id is not None else None
 
 # -- the position banner -------------------------------------------------------------------------
 assessed, perceived = st.columns([3, 2], gap="large")
@@ -222,7 +223,7 @@ with tabs[4]:
 
 # -- trend ------------------------------------------------------------------------------------------------
 with tabs[5]:
-    assessment_points, campaign_points = cached_trends(assessment_id, campaign_id)
+    assessment_points, campaign_points = cached_trends(assessment_id, campaign_id, exclude_flagged)
     shown = False
     sentences = insights.progress_sentences(assessment_points, campaign_points)
     for sentence in sentences:
@@ -249,10 +250,10 @@ with tabs[6]:
              "a methods appendix — with the reporting threshold applied. The same report comes from "
              "`itcap report` on the command line.")
     html_col, pdf_col, _ = st.columns([1, 1, 3])
-    html_col.download_button("HTML report", data=lambda: report_bytes(assessment_id, campaign_id, "html"),
+    html_col.download_button("HTML report", data=lambda: report_bytes(assessment_id, campaign_id, "html", exclude_flagged),
                              file_name="itcap-report.html", mime="text/html", key="report-html", on_click="ignore",
                              icon=":material/description:", type="primary")
-    pdf_col.download_button("PDF report", data=lambda: report_bytes(assessment_id, campaign_id, "pdf"),
+    pdf_col.download_button("PDF report", data=lambda: report_bytes(assessment_id, campaign_id, "pdf", exclude_flagged),
                             file_name="itcap-report.pdf", mime="application/pdf", key="report-pdf", on_click="ignore",
                             icon=":material/picture_as_pdf:")
     st.markdown("##### Data behind the dashboard")

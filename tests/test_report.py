@@ -233,3 +233,28 @@ def test_pdf_table_columns_fit_the_page_without_breaking_a_word():
     assert widths[-1] == max(widths)  # the sentence takes what is left
     # a table too wide even for its single words shrinks evenly rather than overflowing the page
     assert sum(_column_widths(pdf, [f"c{i}" for i in range(60)], [["wordy-value"] * 60], page)) == pytest.approx(page)
+
+
+def test_the_report_follows_the_choice_to_leave_out_flagged_responses(populated, capsys, tmp_path):
+    """The dashboard's 'Exclude flagged responses' reaches the report (and `itcap report
+    --exclude-flagged`): the figures, the n per group and the trend rest on the same responses."""
+    from surveys.imports import add_responses
+    from surveys.instrument import load_default_instrument
+
+    url, assessment_id, campaign_id = populated
+    instrument = load_default_instrument()
+    straight = {item.id: 4 for item in instrument.items_for_group("business") if item.type == "likert"}
+    with session_scope(url) as session:
+        add_responses(session, campaign_id, [{"group": "business", "answers": straight, "duration_seconds": 600}] * 5,
+                      actor="admin", source="web")
+    with session_scope(url) as session:
+        everyone = build_report(session, assessment_id, campaign_id)
+        kept = build_report(session, assessment_id, campaign_id, exclude_flagged=True)
+    assert everyone.campaign.comparison["groups"]["business"]["n"] == 65
+    business = kept.campaign.comparison["groups"]["business"]["n"]
+    assert business <= 60 and kept.campaign.comparison["excluded"]["flagged_rows"] >= 5
+    assert f"Business users n = {business}" in render_html(kept) and "Business users n = 65" in render_html(everyone)
+    assert kept.campaign_trend["value"].tolist() != everyone.campaign_trend["value"].tolist()
+    out = tmp_path / "r.html"
+    assert main(["report", str(assessment_id), "--campaign", str(campaign_id), "--exclude-flagged", "--out", str(out)]) == 0
+    assert f"Business users n = {business}" in out.read_text(encoding="utf-8")

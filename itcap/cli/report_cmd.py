@@ -17,6 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--campaign", type=int, metavar="CAMPAIGN_ID", help="survey campaign id (default: the newest campaign)")
     which.add_argument("--no-campaign", action="store_true", help="report the assessment only")
+    p.add_argument("--exclude-flagged", action="store_true",
+                   help="leave out survey responses flagged for data quality (as the dashboard's toggle does)")
     p.add_argument("--out", required=True, metavar="report.html|report.pdf")
     set_handler(p, _report)
 
@@ -42,7 +44,8 @@ def _report(args: argparse.Namespace) -> int:
             if session.get(Campaign, args.campaign) is None:
                 raise CliError(f"no campaign with id {args.campaign} (see 'itcap campaign list')")
         try:
-            content = build_report(session, args.id, args.campaign, include_campaign=not args.no_campaign)
+            content = build_report(session, args.id, args.campaign, include_campaign=not args.no_campaign,
+                                   exclude_flagged=args.exclude_flagged)
         except NothingToReport as exc:
             raise CliError(str(exc)) from None
     try:

@@ -55,12 +55,13 @@ def _comments(campaign_id: int, exclude_flagged: bool, fingerprint: tuple) -> di
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _trends(assessment_id: int | None, campaign_id: int | None, fingerprint: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _trends(assessment_id: int | None, campaign_id: int | None, exclude_flagged: bool,
+            fingerprint: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
     empty = pd.DataFrame(columns=insights.TREND_COLUMNS)
     with session_scope() as session:
         fingerprints = {c.id: _key(_campaign_fingerprint(session, c.id)) for c in list_campaigns(session)}
         return (insights.assessment_trend(session, assessment_id) if assessment_id is not None else empty,
-                insights.campaign_trend(session, campaign_id, insight_of=lambda cid: _campaign(cid, (), False, fingerprints[cid]))
+                insights.campaign_trend(session, campaign_id, insight_of=lambda cid: _campaign(cid, (), exclude_flagged, fingerprints[cid]))
                 if campaign_id is not None else empty)
 
 
@@ -121,12 +122,14 @@ def cached_campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagg
     return _campaign(campaign_id, mode_order, exclude_flagged, _key(fingerprint))
 
 
-def cached_trends(assessment_id: int | None, campaign_id: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The selected assessment's and campaign's trends (with their earlier rounds)."""
+def cached_trends(assessment_id: int | None, campaign_id: int | None,
+                  exclude_flagged: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The selected assessment's and campaign's trends (with their earlier rounds), each survey
+    round with or without its flagged responses as the dashboard's toggle asks."""
     with session_scope() as session:
         keys = [insights.assessment_fingerprint(session, a.id) for a in assessment_service.list_assessments(session)]
         keys += [_campaign_fingerprint(session, c.id) for c in list_campaigns(session)]
-    return _trends(assessment_id, campaign_id, _key(tuple(keys)))
+    return _trends(assessment_id, campaign_id, exclude_flagged, _key(tuple(keys)))
 
 
 def choose_assessment() -> int | None:
@@ -159,12 +162,13 @@ def cached_comments(campaign_id: int, exclude_flagged: bool) -> dict[str, list[s
     return {item: rng.sample(texts, len(texts)) for item, texts in _comments(campaign_id, exclude_flagged, _key(fingerprint)).items()}
 
 
-def report_bytes(assessment_id: int | None, campaign_id: int | None, fmt: str) -> bytes:
+def report_bytes(assessment_id: int | None, campaign_id: int | None, fmt: str, exclude_flagged: bool = False) -> bytes:
     from itcap.report import build_report, render_html, render_pdf
 
     with session_scope() as session:
         content = build_report(session, assessment_id, campaign_id,
-                               include_assessment=assessment_id is not None, include_campaign=campaign_id is not None)
+                               include_assessment=assessment_id is not None, include_campaign=campaign_id is not None,
+                               exclude_flagged=exclude_flagged)
     return render_pdf(content) if fmt == "pdf" else render_html(content).encode("utf-8")
 
 
