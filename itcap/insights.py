@@ -370,6 +370,14 @@ def response_count(session: Session, campaign_id: int) -> int:
     return int(session.exec(select(func.count()).select_from(Response).where(Response.campaign_id == campaign_id)).one())
 
 
+def default_campaign_id(session: Session) -> int | None:
+    """The campaign to show when none is chosen: the newest with responses (a campaign an
+    administrator has only just set up would otherwise hide the survey with results), else the newest."""
+    campaigns = sorted(list_campaigns(session), key=lambda c: c.id, reverse=True)
+    with_responses = next((c.id for c in campaigns if response_count(session, c.id) > 0), None)
+    return with_responses if with_responses is not None else (campaigns[0].id if campaigns else None)
+
+
 def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str] | None = None,
                      exclude_flagged: bool = False, margin: float = DEFAULT_MARGIN,
                      frame: pd.DataFrame | None = None) -> CampaignInsight:

@@ -26,7 +26,6 @@ from assessment.recommendations import RecommendationPlan
 from capability_model.positioning import DEFAULT_SEED, FULLY_ACHIEVED_PERCENT, level_for_display
 from itcap import charts, insights
 from itcap.storage import utcnow
-from surveys.campaigns import list_campaigns
 from surveys.exports import reportable_comments
 
 
@@ -61,8 +60,7 @@ def build_report(session: Session, assessment_id: int | None = None, campaign_id
         newest = assessment_service.list_assessments(session)
         assessment_id = newest[0].id if newest else None
     if campaign_id is None and include_campaign:
-        campaigns = sorted(list_campaigns(session), key=lambda c: c.id, reverse=True)
-        campaign_id = campaigns[0].id if campaigns else None
+        campaign_id = insights.default_campaign_id(session)
     if assessment_id is None and campaign_id is None:
         raise NothingToReport("nothing to report: there is no assessment and no survey campaign yet "
                               "(create one, or load the demo with 'itcap demo')")

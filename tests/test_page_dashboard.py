@@ -229,3 +229,22 @@ def test_an_open_campaign_s_figures_are_held_for_the_refresh_interval(populated,
     assert key()[-1] == "closed"
     at = app_test(populated["lee"], page="pages/dashboard.py").run()
     assert not at.exception and "figures refresh" not in _texts(at)
+
+
+def test_a_campaign_just_set_up_does_not_hide_the_survey_with_results(populated, db_url):
+    """The dashboard (and the report by default) opens on the newest campaign that has responses."""
+    from itcap.report import build_report
+    from itcap.storage import session_scope
+    from surveys.campaigns import create_campaign, list_campaigns
+    from surveys.store import ensure_default_instrument
+
+    with session_scope(db_url) as session:
+        with_results = max(c.id for c in list_campaigns(session))
+        record = ensure_default_instrument(session)
+        newer = create_campaign(session, instrument_id=record.id, name="Pulse B", actor="admin").id
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception and newer > with_results
+    assert at.selectbox(key="dashboard_campaign").value == with_results
+    assert "Pulse B (draft)" in at.selectbox(key="dashboard_campaign").options  # still there to pick
+    with session_scope(db_url) as session:
+        assert build_report(session).campaign.campaign.id == with_results

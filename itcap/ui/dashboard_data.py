@@ -141,15 +141,17 @@ def choose_assessment() -> int | None:
 def choose_campaign() -> int | None:
     with session_scope() as session:
         options = [(c.id, f"{c.name} ({c.status})") for c in sorted(list_campaigns(session), key=lambda c: c.id, reverse=True)]
-    return _choose("Survey campaign", options, "dashboard_campaign")
+        default = insights.default_campaign_id(session)
+    return _choose("Survey campaign", options, "dashboard_campaign", default)
 
 
-def _choose(label: str, options: list[tuple[int, str]], key: str) -> int | None:
+def _choose(label: str, options: list[tuple[int, str]], key: str, default: int | None = None) -> int | None:
     if not options:
         return None
     labels = dict(options)
+    ids = [o[0] for o in options]
     with st.sidebar:
-        return st.selectbox(label, [o[0] for o in options], format_func=labels.get, key=key)
+        return st.selectbox(label, ids, index=ids.index(default) if default in ids else 0, format_func=labels.get, key=key)
 
 
 def cached_comments(campaign_id: int, exclude_flagged: bool) -> dict[str, list[str]]:
@@ -186,7 +188,8 @@ def warm_up() -> None:
     try:
         with session_scope() as session:
             assessments = assessment_service.list_assessments(session)
-            campaigns = sorted(list_campaigns(session), key=lambda c: c.id, reverse=True)
+            default_campaign = insights.default_campaign_id(session)
+            campaigns = [c for c in list_campaigns(session) if c.id == default_campaign]
         mode_order: tuple[str, ...] = ()
         if assessments:
             mode_order = tuple(m.id for m in cached_assessment(assessments[0].id).model.ordered_modes)
