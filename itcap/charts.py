@@ -159,8 +159,9 @@ def maturity_rows_chart(
     targets = alt.Chart(data[data["series"] != names[0]].dropna(subset=["level"])).mark_tick(thickness=4, size=8).encode(
         x=x, y=y, yOffset=alt.YOffset("series:N", scale=alt.Scale(domain=names[1:])), color=colour, tooltip=tooltip)
     consensus = alt.Chart(data[data["series"] == names[0]].dropna(subset=["level"])).mark_point(
-        filled=True, size=70, opacity=1).encode(x=x, y=y, color=colour, tooltip=tooltip)
-    return alt.layer(targets, consensus).properties(width=PHONE_WIDTH, height=26 * len(capabilities), autosize=FIT_WIDTH)
+        filled=True, size=110, opacity=0.55).encode(x=x, y=y, color=colour, tooltip=tooltip)
+    # the targets over the consensus dot: a target equal to the consensus stays visible on it
+    return alt.layer(consensus, targets).properties(width=PHONE_WIDTH, height=26 * len(capabilities), autosize=FIT_WIDTH)
 
 
 def for_phone(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:

@@ -15,9 +15,10 @@ from assessment import service
 from assessment.service import DISAGREEMENT_SPREAD, AssessmentError
 from itcap import insights
 from itcap.accounts import ADMIN, LEAD_ASSESSOR
-from itcap.charts import radar_chart
+from itcap.charts import maturity_rows_chart, radar_chart
 from itcap.storage import session_scope
 from itcap.ui import auth, widgets
+from itcap.ui.downloads import chart_for_screen
 from itcap.ui.text import md_escape
 
 account = auth.require_role(LEAD_ASSESSOR, ADMIN)
@@ -239,4 +240,5 @@ for mode in model.ordered_modes:
     series[f"{mode.name} target"] = {cap: float(level) for cap, level in mode.targets.items()}
 # Full names, wrapped by the chart as on the dashboard (not cut short: "Business relationship m…").
 spokes = [(c.id, c.name) for c in model.capabilities]
-st.altair_chart(radar_chart(spokes, series, model.max_level, min(0, model.min_level - 1)), key="cons_radar", width="content")
+chart_for_screen(radar_chart(spokes, series, model.max_level, min(0, model.min_level - 1)), "cons_radar",
+                 phone=maturity_rows_chart(spokes, series, model.max_level, model.min_level))

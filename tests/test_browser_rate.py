@@ -169,3 +169,11 @@ def test_lead_overrides_a_flagged_consensus_with_a_rationale(server, page):
         [row] = service.override_history(session, server.assessment_id, last.id)
     assert (row.level, row.decided_by) == (1, "lee")
     _screenshot(page, "consensus-desktop.png", 1280, 2400)
+    # on a phone the radar gives way to a row per capability that fits the screen
+    page.set_viewport_size({"width": 375, "height": 900})
+    page.wait_for_timeout(1000)
+    assert not page.locator(".st-key-cons_radar-wide").is_visible()
+    rows = page.locator(".st-key-cons_radar-phone [data-testid='stVegaLiteChart']")
+    rows.scroll_into_view_if_needed()
+    drawn = rows.locator("canvas, svg").first.bounding_box()
+    assert drawn["x"] >= 0 and drawn["x"] + drawn["width"] <= 375

@@ -88,7 +88,7 @@ def test_phone_versions_are_drawn_at_a_phones_width():
 
 def test_phone_maturity_rows_show_the_consensus_and_every_target():
     spec = charts.maturity_rows_chart(CAPS, SERIES, 5, 1).to_dict()
-    targets, consensus = spec["layer"]
+    consensus, targets = spec["layer"]  # targets drawn last, over the dot
     points = pd.DataFrame(spec["datasets"][consensus["data"]["name"]])
     ticks = pd.DataFrame(spec["datasets"][targets["data"]["name"]])
     consensus_name, *target_names = SERIES

@@ -55,17 +55,7 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
     scrolling on a phone. Downloads are of the full-size chart.
     """
     spec = _spec(chart, key, cache_owner)
-    if phone is None:
-        st.vega_lite_chart(spec, width="stretch" if stretch else "content")
-    else:
-        phone_spec = _spec(phone, f"{key}-phone", cache_owner)
-        st.html(f"<style>@media (max-width: {PHONE_SCREEN - 1}px) {{ .st-key-{key}-wide {{ display: none; }} }}"
-                f"@media (min-width: {PHONE_SCREEN}px) {{ .st-key-{key}-phone {{ display: none; }} }}</style>")
-        with st.container(key=f"{key}-wide"):
-            st.vega_lite_chart(spec, width="stretch" if stretch else "content")
-        with st.container(key=f"{key}-phone"):
-            fits = phone_spec.get("autosize", {}).get("type") == "fit-x"
-            st.vega_lite_chart(phone_spec, width="stretch" if fits else "content")
+    chart_for_screen(spec, key, stretch=stretch, phone=None if phone is None else _spec(phone, f"{key}-phone", cache_owner))
     png, svg, csv, _ = st.columns([1, 1, 1, 4])
     png.download_button("PNG", data=lambda: to_png(spec), file_name=f"{_slug(name)}.png", mime="image/png",
                         key=f"{key}-png", on_click="ignore", icon=":material/image:")
@@ -75,6 +65,24 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
                         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/table:")
     with st.expander(f"Table: {md_escape(name)}", icon=":material/table_view:"):
         st.dataframe(table, hide_index=True, width="stretch")
+
+
+def chart_for_screen(chart: alt.TopLevelMixin | dict, key: str, *, stretch: bool = False,
+                     phone: alt.TopLevelMixin | dict | None = None) -> None:
+    """Draw a chart (``stretch``: at the page's width); with ``phone``, also its phone version, and
+    CSS shows the one that fits the screen (below ``PHONE_SCREEN``: the phone version)."""
+    spec = chart if isinstance(chart, dict) else _spec(chart, key, None)
+    if phone is None:
+        st.vega_lite_chart(spec, width="stretch" if stretch else "content")
+        return
+    phone_spec = phone if isinstance(phone, dict) else _spec(phone, f"{key}-phone", None)
+    st.html(f"<style>@media (max-width: {PHONE_SCREEN - 1}px) {{ .st-key-{key}-wide {{ display: none; }} }}"
+            f"@media (min-width: {PHONE_SCREEN}px) {{ .st-key-{key}-phone {{ display: none; }} }}</style>")
+    with st.container(key=f"{key}-wide"):
+        st.vega_lite_chart(spec, width="stretch" if stretch else "content")
+    with st.container(key=f"{key}-phone"):
+        fits = phone_spec.get("autosize", {}).get("type") == "fit-x"
+        st.vega_lite_chart(phone_spec, width="stretch" if fits else "content")
 
 
 def _spec(chart, key: str, cache_owner: object | None) -> dict:
