@@ -108,6 +108,7 @@ if reveal is not None:
         st.warning("Copy it now (point at the box for its copy button) and hand it over by a safe channel. "
                    "It is shown **only this once**: itcap keeps only a hash, and the password disappears as soon as "
                    "you do anything else on this page. They can change it under *My account*.", icon=":material/warning:")
+    widgets.scroll_into_view("acct_reveal")
 
 with session_scope() as session:
     everyone = accounts.list_accounts(session)

@@ -277,6 +277,7 @@ if links is not None and links["campaign_id"] == chosen_id:
                    "just a fingerprint of each one — and it disappears as soon as you do anything else on this page. "
                    "Use it for the mail merge (columns `email, group, link`), then **delete it**: it is the one place "
                    "where a link meets a person's address.", icon=":material/warning:")
+    widgets.scroll_into_view("camp_links_panel")  # the button that made them is far below, off a phone's screen
 open_link = st.session_state.pop(OPEN_LINK_KEY, None)
 if open_link is not None and open_link["campaign_id"] == chosen_id:
     with st.container(border=True, key="camp_open_link_panel"):
@@ -285,6 +286,7 @@ if open_link is not None and open_link["campaign_id"] == chosen_id:
         st.code(open_link["link"], language=None)
         st.warning("Copy it now (point at the box for its copy button): it is shown **only this once**. Making a "
                    "new open link for this group withdraws this one.", icon=":material/warning:")
+    widgets.scroll_into_view("camp_open_link_panel")
 
 availability = campaigns.availability(campaign)
 status_line, buttons = st.columns([3, 2], vertical_alignment="center")

@@ -74,11 +74,17 @@ def test_admin_invites_and_downloads_links_xlsx_and_sav(server, database, browse
         wait_for_app(page, timeout=SLOW)
         page.get_by_role("heading", name="Campaigns", exact=True).wait_for()
 
-        # Personal invitations → the links CSV, downloaded once.
+        # Personal invitations → the links CSV, downloaded once. On a phone's screen the button is far
+        # below the panel with the links: the page brings the panel into view.
+        page.set_viewport_size({"width": 375, "height": 800})
         page.get_by_label("How many links", exact=True).fill("5")
         page.get_by_role("button", name="Create invitations").click()
         wait_for_app(page, timeout=SLOW)
         page.get_by_text("personal invitation links created").wait_for(timeout=SLOW)
+        page.wait_for_timeout(500)
+        panel = page.locator(".st-key-camp_links_panel").bounding_box()
+        assert 0 <= panel["y"] < 800, f"the links panel is off screen (y={panel['y']})"
+        page.set_viewport_size({"width": 1280, "height": 1400})
         name, data = _download(page, "Download the links CSV")
         assert name == f"campaign-{campaign_id}-business-links.csv"
         rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))

@@ -42,8 +42,25 @@ def flash(message: str, kind: str = "success") -> None:
 
 
 def show_flash() -> None:
-    for kind, message in st.session_state.pop(FLASH_KEY, []):
-        {"success": st.success, "error": st.error, "warning": st.warning, "info": st.info}.get(kind, st.info)(message)
+    """The messages of the last action, brought into view: the button that caused them is often far
+    down the page (or below the fold on a phone), and Streamlit keeps the scroll position."""
+    messages = st.session_state.pop(FLASH_KEY, [])
+    if not messages:
+        return
+    with st.container(key="itcap_flash"):
+        for kind, message in messages:
+            {"success": st.success, "error": st.error, "warning": st.warning, "info": st.info}.get(kind, st.info)(message)
+    scroll_into_view("itcap_flash")
+
+
+def scroll_into_view(container_key: str) -> None:
+    """Scroll the keyed container into view once it is drawn (a script of our own, no user text)."""
+    if not container_key.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"not a container key: {container_key!r}")
+    run_script(f"""
+  const target = document.querySelector('.st-key-{container_key}');
+  if (target) target.scrollIntoView({{block: 'start'}});
+""")
 
 
 # -- words and numbers --------------------------------------------------------------------------------
