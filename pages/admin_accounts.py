@@ -43,6 +43,7 @@ def _create() -> None:
     password = state.get("acct_new_password") or ""
     if password and password != (state.get("acct_new_password2") or ""):
         widgets.flash("The two passwords do not match; nothing was created.", "error")
+        st.session_state["acct_create_again"] = True  # keep the form open on the fields to fix
         return
     try:
         with session_scope() as session:
@@ -50,6 +51,7 @@ def _create() -> None:
                                                       display_name=state.get("acct_new_name") or "", password=password or None)
     except AccountError as exc:
         widgets.flash(f"Not created: {md_escape(exc)}.", "error")
+        st.session_state["acct_create_again"] = True
         return
     widgets.flash(f"Account **{md_escape(created.username)}** created ({_role_names(created.role_set)}).")
     if generated:
@@ -129,7 +131,7 @@ if len(everyone) == 1:
     st.info("You are the only account so far. Create one below for each assessor, lead assessor and member of "
             "leadership; they can then log in with the username and the password you hand them.", icon=":material/info:")
 
-with (st.expander("Create an account", expanded=len(everyone) == 1, icon=":material/person_add:"),
+with (st.expander("Create an account", expanded=len(everyone) == 1 or st.session_state.pop("acct_create_again", False), icon=":material/person_add:"),
       st.form("acct_create", clear_on_submit=False, border=False)):
     left, right = st.columns(2)
     left.text_input("Username", key="acct_new_username", max_chars=accounts.USERNAME_MAX,

@@ -72,6 +72,7 @@ def _create() -> None:
             created_id, name = created.id, created.name
     except SurveyError as exc:
         _problems("The campaign was not created:", exc)
+        st.session_state["camp_create_again"] = True  # keep the form open on the fields to fix
         return
     widgets.flash(f"Campaign **{md_escape(name)}** created as a draft. Prepare invitations, then open it.")
     state["camp_selected"] = created_id
@@ -206,7 +207,8 @@ with session_scope() as session:
     rates = {c.id: invitations.response_rates(session, c.id) for c in all_campaigns}
 instrument_names = {r.id: f"{r.name} · {r.key} v{r.version}" for r in instruments}
 
-with st.expander("Create a campaign", expanded=not all_campaigns, icon=":material/add_circle:"):
+with st.expander("Create a campaign", expanded=not all_campaigns or st.session_state.pop("camp_create_again", False),
+                 icon=":material/add_circle:"):
     if not instruments:
         st.info("A campaign needs a survey instrument. Upload one under Administration → Models & instruments "
                 "(or restart the app to load the shipped one), then come back here.", icon=":material/info:")

@@ -136,6 +136,8 @@ def test_create_refuses_bad_input_with_the_reason(setup, username, password, mes
     _submit(at, "Create account")
     assert len(at.error) == 1 and message in at.error[0].value and at.error[0].value.startswith("Not created:")
     assert not at.code
+    create = next(e for e in at.expander if e.label == "Create an account")
+    assert create.proto.expanded  # the form stays open on the fields to fix
     with session_scope(setup["url"]) as session:
         assert len(accounts.list_accounts(session)) == 5
 
