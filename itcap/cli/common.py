@@ -140,9 +140,10 @@ def open_database() -> None:
     """Upgrade the database the command works on — but never create one by accident: run from the
     wrong directory, the default ``sqlite:///itcap.db`` names a file that is not there, and a new
     empty database would answer "campaign 1 not found" instead of saying what is wrong."""
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-    from itcap.storage import NotAnItcapDatabase, database_url, get_engine, is_sqlite, upgrade_database
+    from itcap.storage import database_url, is_sqlite, upgrade_database
 
     url = database_url()
     if is_sqlite(url):
@@ -156,13 +157,10 @@ def open_database() -> None:
                            "ITCAP_DATABASE_URL to the app's database (without it, itcap uses itcap.db in the current "
                            "directory)")
     try:
-        get_engine(url)
+        make_url(url).get_dialect()  # a typo in the URL (scheme, port) said as such, before connecting
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise CliError(_bad_url_message(url, exc)) from None
-    try:
-        upgrade_database()
-    except NotAnItcapDatabase as exc:
-        raise CliError(str(exc)) from None
+    upgrade_database()  # another application's database is refused there; run_handler says so
 
 
 def _bad_url_message(url: str, exc: object) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from itcap.ui.widgets import run_script  # noqa: F401 (the survey page runs its scripts through this module)
+from itcap.ui.widgets import run_script, scroll_to_top_script  # noqa: F401 (run_script: the survey page's scripts go through here)
 from surveys.instrument import Instrument, Item
 
 NO_ANSWER = "no_answer"  # the last option of an optional Likert item: withdraws a choice made by mistake
@@ -78,13 +78,7 @@ def style() -> None:
     </style>""")
 
 
-SCROLL_TO_TOP = """
-  const main = document.querySelector('[data-testid="stMain"]');
-  if (main) main.scrollTo(0, 0);
-  window.scrollTo(0, 0);
-  const heading = document.querySelector('[data-testid="stMain"] h1');
-  if (heading) { heading.setAttribute('tabindex', '-1'); heading.focus({preventScroll: true}); }
-"""
+SCROLL_TO_TOP = scroll_to_top_script("h1")
 SCROLL_TO_FIRST_ERROR = """
   const error = document.querySelector('[class*="st-key-survey_error_"]');
   const question = error && error.previousElementSibling;

@@ -24,15 +24,21 @@ def run_script(js: str) -> None:
     st.html(f'<script data-run="{count}">(function () {{{js}}})();</script>', unsafe_allow_javascript=True)
 
 
-# Streamlit keeps the scroll position when the content changes: after moving to another capability
-# on a phone (the list sits below the card) the page would still show the bottom of the card.
-SCROLL_TO_CAPABILITY = """
+def scroll_to_top_script(heading: str) -> str:
+    """A script that scrolls the page to its top and moves keyboard focus to its first ``heading``
+    (h1, h3, …). Streamlit keeps the scroll position when the content changes, so a new screen
+    (a survey section, another capability) would otherwise open where the last one was scrolled to."""
+    return f"""
   const main = document.querySelector('[data-testid="stMain"]');
   if (main) main.scrollTo(0, 0);
   window.scrollTo(0, 0);
-  const heading = document.querySelector('[data-testid="stMain"] h3');
-  if (heading) { heading.setAttribute('tabindex', '-1'); heading.focus({preventScroll: true}); }
+  const heading = document.querySelector('[data-testid="stMain"] {heading}');
+  if (heading) {{ heading.setAttribute('tabindex', '-1'); heading.focus({{preventScroll: true}}); }}
 """
+
+
+# On a phone the capability list and Next sit below the card: the next capability opens at its name.
+SCROLL_TO_CAPABILITY = scroll_to_top_script("h3")
 
 
 # -- messages that survive the rerun after an action -------------------------------------------------
