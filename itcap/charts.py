@@ -261,6 +261,82 @@ def _half_points(low: float, high: float) -> list[float]:
     return [low + i * step for i in range(int((high - low) / step) + 1)]
 
 
+IPA_WIDTH, IPA_HEIGHT = 480, 420  # px, the plot (the phone version: PHONE_WIDTH less the axis)
+IPA_AXIS_WIDTH = 60  # px left of a phone's plot: the performance axis's labels and title
+IPA_LABEL_FONT = 10  # px
+IPA_QUADRANT_FONT = 11  # px
+_LABEL_GAP = 9  # px between a point and its name
+
+
+def _quadrant_titles(x_domain: list[float], y_domain: list[float]) -> pd.DataFrame:
+    """The four quadrants' names, in the plot's corners."""
+    (x0, x1), (y0, y1) = x_domain, y_domain
+    dx, dy = (x1 - x0) * 0.03, (y1 - y0) * 0.03
+    return pd.DataFrame([
+        {"x": x1 - dx, "y": y0 + dy, "text": "Concentrate here", "align": "right"},
+        {"x": x1 - dx, "y": y1 - dy, "text": "Keep up the good work", "align": "right"},
+        {"x": x0 + dx, "y": y0 + dy, "text": "Low priority", "align": "left"},
+        {"x": x0 + dx, "y": y1 - dy, "text": "Possible overkill", "align": "left"},
+    ])
+
+
+def _text_width(text: str, font_size: float) -> float:
+    """Roughly how wide ``text`` is drawn, in px (sans-serif: about 0.56 em a character)."""
+    return 0.56 * font_size * len(text) + 2
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Area shared by two (left, top, right, bottom) boxes."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def place_ipa_labels(pairs: pd.DataFrame, x_domain: list[float], y_domain: list[float],
+                     width: float, height: float) -> pd.DataFrame:
+    """Where each service's name goes on the importance–performance chart: one name per service,
+    beside its points, where it overlaps no other name, no point and no quadrant title and stays
+    inside the plot — the first such place of: after its rightmost point, before its leftmost one,
+    a line above or below either, above its top point, below its bottom one. Where none is free,
+    the one overlapping least. Placed in the plot's pixels (``width`` × ``height``) and returned in
+    the data's units: columns service, label_x, label_y, align (left, right or center).
+    """
+    (x0, x1), (y0, y1) = x_domain, y_domain
+    x_span, y_span = (x1 - x0) or 1.0, (y1 - y0) or 1.0
+    to_px = lambda x, y: ((x - x0) / x_span * width, (y1 - y) / y_span * height)  # noqa: E731
+    line = IPA_LABEL_FONT + 2
+    points = [to_px(x, y) for x, y in zip(pairs["importance"], pairs["performance"])]
+    taken = [(px - 6, py - 6, px + 6, py + 6) for px, py in points]
+    for row in _quadrant_titles(x_domain, y_domain).itertuples():
+        qx, qy = to_px(row.x, row.y)
+        text_width = _text_width(row.text, IPA_QUADRANT_FONT)
+        left = qx - text_width if row.align == "right" else qx
+        taken.append((left, qy - IPA_QUADRANT_FONT / 2 - 2, left + text_width, qy + IPA_QUADRANT_FONT / 2 + 2))
+    rows = []
+    for service, group in pairs.groupby("service", sort=False):
+        at = [to_px(x, y) for x, y in zip(group["importance"], group["performance"])]
+        right, left = max(at), min(at)
+        top, bottom = min(at, key=lambda p: p[1]), max(at, key=lambda p: p[1])
+        text_width = _text_width(str(service), IPA_LABEL_FONT)
+        candidates = []  # (anchor x, anchor y, align) in preference order
+        for shift in (0, -line, line):
+            candidates.append((right[0] + _LABEL_GAP, right[1] + shift, "left"))
+            candidates.append((left[0] - _LABEL_GAP, left[1] + shift, "right"))
+        candidates += [(top[0], top[1] - line, "center"), (bottom[0], bottom[1] + line, "center")]
+        best = None
+        for rank, (ax, ay, align) in enumerate(candidates):
+            start = {"left": ax, "right": ax - text_width, "center": ax - text_width / 2}[align]
+            box = (start, ay - line / 2, start + text_width, ay + line / 2)
+            outside = sum(max(0.0, edge) for edge in (-box[0], box[2] - width, -box[1], box[3] - height)) * line * 10
+            cost = outside + sum(_overlap(box, other) for other in taken)
+            if best is None or cost < best[0]:
+                best = (cost, rank, box, ax, ay, align)
+            if cost == 0:
+                break
+        _, _, box, ax, ay, align = best
+        taken.append(box)
+        rows.append({"service": service, "label_x": x0 + ax / width * x_span, "label_y": y1 - ay / height * y_span, "align": align})
+    return pd.DataFrame(rows, columns=["service", "label_x", "label_y", "align"])
+
+
 def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, high: float,
               compact: bool = False) -> alt.LayerChart:
     """Importance–performance quadrant chart. ``pairs`` columns: service, group, importance,
@@ -291,46 +367,31 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, hig
                  alt.Tooltip("importance:Q", format=".2f"), alt.Tooltip("performance:Q", format=".2f"), alt.Tooltip("quadrant:N")],
     )
     # Each service once: its groups' points joined by a thin line (how far apart the groups see it),
-    # named beside its rightmost point — or, near the right edge, before its leftmost one, so a name
-    # does not run off the chart. One label per service. ``compact``: the phone version, at a phone's
-    # width, where names in the right half go before their points.
+    # and its name once, where it overlaps no other name, no point and no quadrant title
+    # (place_ipa_labels). Names under the points: a long name may cross a line, never hide a point.
     links = alt.Chart(pairs).mark_line(color="#999999", strokeWidth=1).encode(
         x=alt.X("importance:Q", scale=x_scale), y=alt.Y("performance:Q", scale=y_scale), detail="service:N")
-    x_domain_start, x_domain_end = x_domain
-    if len(pairs):
-        by_service = pairs.groupby("service")["importance"]
-        rightmost, leftmost = pairs.loc[by_service.idxmax()], pairs.loc[by_service.idxmin()].set_index("service")
-        before = rightmost["importance"] > x_domain_start + (0.5 if compact else 0.8) * (x_domain_end - x_domain_start)
-        label_sides = [side for side in [("left", 8, rightmost[~before]),
-                                         ("right", -8, leftmost.loc[rightmost.loc[before, "service"]].reset_index())] if len(side[2])]
-    else:
-        label_sides = [("left", 8, pairs)]
+    plot_width = PHONE_WIDTH - IPA_AXIS_WIDTH if compact else IPA_WIDTH
+    labels = place_ipa_labels(pairs, x_domain, y_domain, plot_width, IPA_HEIGHT)
     label_layers = []
-    for align, offset, at in label_sides:
-        label = alt.Chart(at).encode(x=alt.X("importance:Q", scale=x_scale), y=alt.Y("performance:Q", scale=y_scale), text="service:N")
-        label_layers.append(label.mark_text(align=align, dx=offset, baseline="middle", fontSize=10, stroke="white",
-                                            strokeWidth=4, strokeJoin="round"))  # halo
-    for align, offset, at in label_sides:
-        label = alt.Chart(at).encode(x=alt.X("importance:Q", scale=x_scale), y=alt.Y("performance:Q", scale=y_scale), text="service:N")
-        label_layers.append(label.mark_text(align=align, dx=offset, baseline="middle", fontSize=10, color="#333333"))
+    for halo in (True, False):
+        for align in ("left", "right", "center"):
+            at = labels[labels["align"] == align]
+            if not len(at):
+                continue
+            label = alt.Chart(at).encode(x=alt.X("label_x:Q", scale=x_scale), y=alt.Y("label_y:Q", scale=y_scale), text="service:N")
+            style = {"stroke": "white", "strokeWidth": 4, "strokeJoin": "round"} if halo else {"color": "#333333"}
+            label_layers.append(label.mark_text(align=align, baseline="middle", fontSize=IPA_LABEL_FONT, **style))
     lines = pd.DataFrame([crosshairs])
     vline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#888888").encode(x=alt.X("importance:Q", scale=x_scale))
     hline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#888888").encode(y=alt.Y("performance:Q", scale=y_scale))
-    (x0, x1), (y0, y1) = x_domain, y_domain
-    dx, dy = (x1 - x0) * 0.03, (y1 - y0) * 0.03
-    quadrants = pd.DataFrame([
-        {"x": x1 - dx, "y": y0 + dy, "text": "Concentrate here", "align": "right"},
-        {"x": x1 - dx, "y": y1 - dy, "text": "Keep up the good work", "align": "right"},
-        {"x": x0 + dx, "y": y0 + dy, "text": "Low priority", "align": "left"},
-        {"x": x0 + dx, "y": y1 - dy, "text": "Possible overkill", "align": "left"},
-    ])
+    quadrants = _quadrant_titles(x_domain, y_domain)
     quadrant_layers = [
-        alt.Chart(quadrants[quadrants["align"] == align]).mark_text(align=align, fontSize=11, fontStyle="italic", color="#777777").encode(
+        alt.Chart(quadrants[quadrants["align"] == align]).mark_text(align=align, fontSize=IPA_QUADRANT_FONT, fontStyle="italic", color="#777777").encode(
             x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), text="text:N")
         for align in ("left", "right")
     ]
-    # Names under the points: a long name may cross another service's point, never hide it.
-    chart = alt.layer(vline, hline, *quadrant_layers, links, *label_layers, points).properties(width=480, height=420)
+    chart = alt.layer(vline, hline, *quadrant_layers, links, *label_layers, points).properties(width=IPA_WIDTH, height=IPA_HEIGHT)
     return for_phone(chart) if compact else chart
 
 

@@ -40,6 +40,10 @@ AVAILABILITY_TEXT = {
     "ended": "open, but its closing date has passed: links say the survey has ended",
     "closed": "closed: links say the survey has closed",
 }
+# The table's one status column: the stored status, and for an open campaign outside its dates, that
+# it takes no answers now.
+STATUS_NOW = {"accepting": "open", "draft": "draft", "not_yet_open": "open, not started", "ended": "open, date passed",
+              "closed": "closed"}
 
 
 def _actor():
@@ -246,11 +250,17 @@ def _dates(c) -> str:
 
 
 st.dataframe(pd.DataFrame([{
-    "Id": c.id, "Name": c.name, "Instrument": instrument_keys.get(c.instrument_id, c.instrument_id), "Status": c.status,
-    "Now": AVAILABILITY_TEXT[campaigns.availability(c)].split(":")[0], "Dates": _dates(c),
+    "Id": c.id, "Name": c.name, "Instrument": instrument_keys.get(c.instrument_id, c.instrument_id),
+    "Status": STATUS_NOW[campaigns.availability(c)], "Dates": _dates(c),
     "k": c.min_group_size, "Comments ≥": c.comment_threshold,
     "Invited": sum(r.invited for r in rates[c.id].values()), "Responses": sum(r.responses for r in rates[c.id].values()),
-} for c in all_campaigns]), hide_index=True, width="stretch", key="camp_table")
+} for c in all_campaigns]), hide_index=True, width="stretch", key="camp_table",
+    # every column in view on a laptop: the numbers need little room
+    column_config={"Id": st.column_config.NumberColumn(width=40), "Name": st.column_config.TextColumn(width=170),
+                   "Instrument": st.column_config.TextColumn(width=125), "Status": st.column_config.TextColumn(width=105),
+                   "Comments ≥": st.column_config.NumberColumn(width=95, help="Comments are shown once at least this many people wrote one"),
+                   "k": st.column_config.NumberColumn(width=40, help="Results are shown only for groups of at least k responses"),
+                   "Invited": st.column_config.NumberColumn(width=70), "Responses": st.column_config.NumberColumn(width=85)})
 
 st.subheader("Manage a campaign", anchor=False)
 by_id = {c.id: c for c in all_campaigns}

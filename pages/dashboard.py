@@ -47,7 +47,12 @@ with assessed.container(border=True):
         st.subheader(md_escape(insights.position_headline(assessment)))
         if note := assessment.provisional_note():
             st.warning(md_escape(note), icon=":material/pending:")
-        cols = st.columns(len(assessment.result.modes))
+        # Between a phone and a desktop (a tablet, a narrow window) three modes share half the page:
+        # their names wrap and the figures shrink rather than end in "…".
+        st.html("<style>.st-key-mode-metrics [data-testid='stMetricValue'] { font-size: clamp(1.5rem, 3.2vw, 2.25rem); }"
+                ".st-key-mode-metrics .stMarkdownEllipsis, .st-key-mode-metrics .stMarkdownEllipsis p "
+                "{ white-space: normal; overflow: visible; text-overflow: clip; }</style>")
+        cols = st.container(key="mode-metrics").columns(len(assessment.result.modes))
         for col, mode in zip(cols, assessment.result.modes):
             col.metric(md_escape(mode.name), f"{100 * mode.attainment:.0f}% · {mode.rating}",
                        help="Attainment of the mode's targets, rated N (≤15%), P (≤50%), L (≤85%) or F (>85%) on the "

@@ -67,6 +67,13 @@ def test_leadership_sees_the_position_and_the_radar(server, browser):
     page.set_viewport_size({"width": 1440, "height": 2200})
     page.wait_for_timeout(1000)
     assert radar.is_visible() and not rows.is_visible()
+    # between a phone and a desktop (a tablet), each mode's name and figure are shown whole, not "…"
+    page.set_viewport_size({"width": 768, "height": 1024})
+    page.wait_for_timeout(1000)
+    metrics = page.locator(".st-key-mode-metrics [data-testid='stMetric'] .stMarkdownEllipsis")
+    assert metrics.count() == 6  # three modes: name and figure
+    for text in metrics.all():
+        assert text.evaluate("e => e.scrollWidth <= e.clientWidth"), f"{text.inner_text()} is cut off"
     context.close()
 
 

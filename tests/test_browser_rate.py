@@ -68,7 +68,7 @@ def test_rating_saves_on_change_and_survives_a_reload(server, page):
     first = server.model.capabilities[0]
     login(page, server.url, "ana", PASSWORD)
     page.get_by_role("heading", name="Score capabilities").wait_for()
-    assert page.get_by_role("heading", name=first.name).is_visible()
+    page.get_by_role("heading", name=first.name).wait_for()  # (drawn after the title: waited for, not assumed)
     page.get_by_text(first.levels[3][:40]).wait_for()  # the level descriptors are on screen
 
     _level(page, "3 · Defined").click()
@@ -93,7 +93,7 @@ def test_rating_saves_on_change_and_survives_a_reload(server, page):
     wait_for_app(page)
     login(page, server.url, "ana", PASSWORD)
     page.get_by_role("heading", name="Score capabilities").wait_for()
-    assert page.get_by_role("heading", name=server.model.capabilities[1].name).is_visible()
+    page.get_by_role("heading", name=server.model.capabilities[1].name).wait_for()
     page.get_by_role("button", name=f"{first.name} · 3").click()
     wait_for_app(page)
     page.get_by_role("heading", name=first.name).wait_for()

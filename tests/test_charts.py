@@ -97,16 +97,60 @@ def test_phone_maturity_rows_show_the_consensus_and_every_target():
     assert {(r.capability, r.series): r.level for r in ticks.itertuples()} == expected
 
 
+def _ipa_labels(spec: dict) -> dict[str, tuple[str, float, float]]:
+    """{service: (align, label x, label y)} from an IPA chart's name layers (not the halos)."""
+    labels = {}
+    for layer in spec["layer"]:
+        mark, encoding = layer["mark"], layer.get("encoding", {})
+        if mark.get("type") == "text" and encoding.get("text", {}).get("field") == "service" and "stroke" not in mark:
+            for row in spec["datasets"][layer["data"]["name"]]:
+                labels[row["service"]] = (mark["align"], row["label_x"], row["label_y"])
+    return labels
+
+
 def test_ipa_names_near_the_right_edge_go_before_their_points():
     pairs = pd.DataFrame({"service": ["Logging on", "Logging on", "Network"], "group": ["Business users", "IT staff", "IT staff"],
                           "importance": [4.9, 4.7, 3.0], "performance": [3.1, 3.0, 3.9], "quadrant": ["Concentrate here"] * 3})
-    spec = charts.ipa_chart(pairs, {"importance": 4.0, "performance": 3.5}, 1, 5).to_dict()
-    sides = {}
-    for layer in spec["layer"]:
-        if layer["mark"].get("type") == "text" and layer["encoding"].get("text", {}).get("field") == "service":
-            for row in spec["datasets"][layer["data"]["name"]]:
-                sides[row["service"]] = (layer["mark"]["align"], row["importance"])
-    assert sides == {"Logging on": ("right", 4.7), "Network": ("left", 3.0)}
+    labels = _ipa_labels(charts.ipa_chart(pairs, {"importance": 4.0, "performance": 3.5}, 1, 5).to_dict())
+    assert set(labels) == {"Logging on", "Network"}  # one name per service
+    align, x, y = labels["Logging on"]
+    assert align == "right" and x < 4.7 and y == pytest.approx(3.0)  # ends before the leftmost point, level with it
+    align, x, y = labels["Network"]
+    assert align == "left" and x > 3.0 and y == pytest.approx(3.9)  # the usual place: after the point
+
+
+# The demo survey's services: two names that were drawn over each other, next to their neighbours.
+CROWDED_IPA = pd.DataFrame({
+    "service": ["Logging on", "Network reliability", "Service desk", "Mobile and remote access", "Project delivery",
+                "Advice on new technology"] * 2,
+    "group": ["Business users"] * 6 + ["IT staff"] * 6,
+    "importance": [4.52, 4.39, 4.23, 4.07, 3.66, 3.16, 4.45, 4.34, 4.35, 4.06, 3.77, 3.29],
+    "performance": [3.17, 3.92, 3.66, 2.98, 2.90, 2.57, 3.00, 3.97, 3.57, 2.77, 2.81, 2.51],
+    "quadrant": ["x"] * 12})
+
+
+@pytest.mark.parametrize("width", [charts.IPA_WIDTH, charts.PHONE_WIDTH - charts.IPA_AXIS_WIDTH])
+def test_ipa_names_overlap_no_other_name_and_no_point(width):
+    x_domain, y_domain, height = [2.5, 5.0], [2.0, 4.5], charts.IPA_HEIGHT
+    labels = charts.place_ipa_labels(CROWDED_IPA, x_domain, y_domain, width, height)
+    assert sorted(labels["service"]) == sorted(set(CROWDED_IPA["service"]))
+
+    def px(x, y):
+        return (x - 2.5) / 2.5 * width, (4.5 - y) / 2.5 * height
+
+    boxes = []
+    for row in labels.itertuples():
+        ax, ay = px(row.label_x, row.label_y)
+        text_width = 5.6 * len(row.service)  # 10 px sans-serif
+        left = {"left": ax, "right": ax - text_width, "center": ax - text_width / 2}[row.align]
+        boxes.append((row.service, left, ay - 5, left + text_width, ay + 5))
+    for i, (name, left, top, right, bottom) in enumerate(boxes):
+        assert 0 <= left and right <= width and 0 <= top and bottom <= height, f"{name} runs out of the plot"
+        for other, l2, t2, r2, b2 in boxes[i + 1:]:
+            assert min(right, r2) <= max(left, l2) or min(bottom, b2) <= max(top, t2), f"{name} overlaps {other}"
+        for x, y in zip(CROWDED_IPA["importance"], CROWDED_IPA["performance"]):
+            cx, cy = px(x, y)
+            assert not (left - 4 < cx < right + 4 and top - 4 < cy < bottom + 4), f"{name} covers the point at {x}, {y}"
 
 
 @pytest.mark.parametrize("build", [
