@@ -51,14 +51,28 @@ def decode_upload(raw: bytes, where: str, max_bytes: int = MAX_YAML_BYTES) -> st
     return decode_text(raw, where)
 
 
-def decode_text(raw: bytes, where: str) -> str:
+# Files people pick by mistake, by their first bytes: named, so the message says what to do.
+_NOT_TEXT = {b"PK\x03\x04": "an Excel workbook (XLSX) or another ZIP archive",
+             b"\xd0\xcf\x11\xe0": "an Excel 97–2003 workbook (XLS)",
+             b"$FL2": "an SPSS data file (SAV)", b"$FL3": "an SPSS data file (SAV)", b"%PDF": "a PDF document"}
+
+
+def decode_text(raw: bytes, where: str, *, save_as: str = "UTF-8") -> str:
+    """UTF-8 text (with or without a byte-order mark). Anything else is refused with what it is and
+    the line it fails on, because guessing an encoding silently corrupts names and labels."""
+    for magic, kind in _NOT_TEXT.items():
+        if raw.startswith(magic):
+            raise DocumentInvalid([f"{where}: the file is {kind}, not text; save it as {save_as}"])
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentInvalid([f"{where}: the file is UTF-16 text; save it as {save_as}"])
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise DocumentInvalid([f"{where}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"]) from None
+        raise DocumentInvalid([f"{where}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+                               f"save the file as {save_as}"]) from None
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -32,6 +32,7 @@ import pandas as pd
 
 from itcap.validation import DocumentInvalid
 from surveys.answers import unpack_answers
+from surveys.csv_text import MISSING_TOKENS, parse_number, quote_problem, separator
 from surveys.instrument import Instrument
 from surveys.scoring import ANALYSED_TYPES, item_bounds
 
@@ -45,7 +46,6 @@ METADATA_COLUMNS = frozenset({
     "response_id", "respondent", "respondent_id", "id", "campaign", "campaign_id", "submitted_on",
     "submitted", "date", "duration_seconds", "duration", "quality_flags", "flags", "source",
 })
-MISSING_TOKENS = ("", "NA", "N/A", "NaN", "nan")
 MAX_LISTED = 20
 
 
@@ -85,17 +85,19 @@ def read_responses_csv(
     ignore_columns: Sequence[str] = (),
 ) -> ResponsesTable:
     """Parse and validate a responses CSV (text already decoded); errors carry file line numbers."""
-    header = _csv_header(text, where)
+    sep = separator(text)
+    header = _csv_header(text, where, sep)
     dupes = sorted({c for c in header if header.count(c) > 1})
     if dupes:
         raise AnalysisInputError([f"{where}: line 1: column {c!r} appears more than once" for c in dupes])
-    _check_record_shapes(text, len(header), where)
+    _check_record_shapes(text, len(header), where, sep)
     string_cols = {c for c in header if c not in _analysed_ids(instrument)}
     try:
         frame = pd.read_csv(
             io.StringIO(text, newline=""),
             header=0,
             names=header,
+            sep=sep,
             dtype={c: str for c in string_cols},
             na_values={c: list(MISSING_TOKENS) for c in header if c not in string_cols},
             keep_default_na=False,
@@ -114,7 +116,7 @@ def read_responses_csv(
     def line_of(position: int) -> str:
         nonlocal lines
         if lines is None:
-            lines = _record_start_lines(text)
+            lines = _record_start_lines(text, sep)
         line = lines[position] if position < len(lines) else position + 2
         return f"line {line}"
 
@@ -123,7 +125,7 @@ def read_responses_csv(
     )
 
 
-def _check_record_shapes(text: str, width: int, where: str) -> None:
+def _check_record_shapes(text: str, width: int, where: str, sep: str = ",") -> None:
     """Every record has as many fields as the header, and every quote is closed. pandas fills a short
     row with blanks (a cut-off file would pass as unanswered questions) and lets an unclosed quote
     swallow the rest of the file into one cell; both are refused here with their line."""
@@ -131,12 +133,12 @@ def _check_record_shapes(text: str, width: int, where: str) -> None:
     if '"' not in text:  # the usual export: a field count per line is enough, and fast
         for number, line in enumerate(text.split("\n")[1:], start=2):
             line = line.rstrip("\r")
-            if line.strip() and line.count(",") + 1 != width:
-                problems.append(f"{where}: line {number}: {line.count(',') + 1} values, but the header has {width} columns")
+            if line.strip() and line.count(sep) + 1 != width:
+                problems.append(f"{where}: line {number}: {line.count(sep) + 1} values, but the header has {width} columns")
                 if len(problems) >= MAX_LISTED:
                     break
     else:
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
         start = 1
         try:
             next(reader)
@@ -148,10 +150,7 @@ def _check_record_shapes(text: str, width: int, where: str) -> None:
                         break
                 start = reader.line_num + 1
         except csv.Error as exc:
-            reason = ("a quoted value starts on this line and its closing quote never comes"
-                      if "unexpected end of data" in str(exc) else
-                      f"a value that contains a quote (\") must be quoted as a whole, with the quote doubled ({exc})")
-            problems.append(f"{where}: line {start}: {reason}")
+            problems.append(f"{where}: line {start}: {quote_problem(exc)}")
     if problems:
         raise AnalysisInputError(problems)
 
@@ -161,9 +160,9 @@ def _shown(cell: str, limit: int = 40) -> str:
     return repr(cell) if len(cell) <= limit else repr(cell[:limit]) + f"… ({len(cell):,} characters)"
 
 
-def _csv_header(text: str, where: str) -> list[str]:
+def _csv_header(text: str, where: str, sep: str = ",") -> list[str]:
     try:
-        header = next(csv.reader(io.StringIO(text, newline="")), None)
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep), None)
     except csv.Error as exc:
         raise AnalysisInputError([f"{where}: line 1: cannot read the header ({exc})"]) from None
     if not header or not any(h.strip() for h in header):
@@ -182,9 +181,9 @@ def _parser_problem(message: str, where: str) -> str:
     return f"{where}: not a readable CSV file ({message.strip().splitlines()[-1]})"
 
 
-def _record_start_lines(text: str) -> list[int]:
+def _record_start_lines(text: str, sep: str = ",") -> list[int]:
     """Physical line on which each data record starts (records may span lines inside quotes)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     starts = []
     previous_end = 0
     for number, record in enumerate(reader):
@@ -230,6 +229,11 @@ def prepare_responses(
     analysed = _analysed_ids(instrument)
     ignore = set(ignore_columns)
 
+    if group_col in items:
+        guess = next((c for c in columns if c.casefold() == "group"), None)
+        raise AnalysisInputError([f"{where}: {group_col!r} is an item of instrument {instrument.id!r}, so its answers are "
+                                  "not groups; the group column is the one that holds each respondent's group"
+                                  + (f" ({guess!r} here?)" if guess else "")])
     if group_col not in columns:
         problems.append(f"{where}: no group column {group_col!r}; the columns are {_listing(columns)}")
     if flag_col is not None and flag_col not in columns:
@@ -256,6 +260,8 @@ def prepare_responses(
         raise AnalysisInputError(problems)
 
     groups = _check_groups(frame[group_col], instrument, group_col, where, locate, problems)
+    if "response_id" in columns and "response_id" not in items:
+        _check_unique_ids(frame["response_id"], where, locate, problems)
     cell_problems: list[str] = []
     n_cell_problems = 0
     out = {group_col: groups}
@@ -330,6 +336,15 @@ def _check_groups(column: pd.Series, instrument: Instrument, group_col: str, whe
     return mapped.astype(object)
 
 
+def _check_unique_ids(column: pd.Series, where: str, locate: Callable[[int], str], problems: list[str]) -> None:
+    """A response id twice means a response pasted twice (two exports joined): it would count twice."""
+    ids = column.astype(object).where(column.notna(), "").astype(str).str.strip().to_numpy()
+    repeated = pd.Series(ids)[(ids != "") & pd.Series(ids).duplicated(keep=False).to_numpy()]
+    for value, positions in list(repeated.groupby(repeated, sort=False).groups.items())[:MAX_LISTED]:
+        shown = ", ".join(locate(int(p)) for p in positions[:5]) + (" …" if len(positions) > 5 else "")
+        problems.append(f"{where}: response_id {_shown(value)} appears {len(positions)} times ({shown}): each response once")
+
+
 def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: str,
                 locate: Callable[[int], str]) -> tuple[np.ndarray, list[str], int]:
     item = instrument.item(item_id)
@@ -347,6 +362,8 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
             for position in bad:
                 cell = text.iloc[position]
                 code = labels.get(cell.casefold())
+                if code is None:
+                    code = parse_number(cell)  # "４", "+4": read as an import reads them (surveys.csv_text)
                 if code is not None:
                     values[position] = code
                     continue

@@ -23,15 +23,13 @@ from itcap import audit
 from itcap.storage import today
 from surveys.errors import NotFound, SurveyError
 from surveys.instrument import Instrument
+from surveys.limits import COMMENT_THRESHOLD_MAX, MIN_GROUP_SIZE_LIMITS
 from surveys.store import load_stored_instrument
 from surveys.tables import (DEFAULT_COMMENT_THRESHOLD, DEFAULT_MIN_GROUP_SIZE, Campaign, InstrumentRecord, Invitation,
                             InvitationCompletion, Response)
 
 DRAFT, OPEN, CLOSED = "draft", "open", "closed"
 STATUSES = (DRAFT, OPEN, CLOSED)
-# k = 1 would publish single answers; 2 is the smallest threshold that means anything.
-MIN_GROUP_SIZE_LIMITS = (2, 1000)
-COMMENT_THRESHOLD_MAX = 100_000
 NAME_MAX = 200
 
 Availability = Literal["accepting", "draft", "not_yet_open", "ended", "closed"]

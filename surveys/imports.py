@@ -4,11 +4,13 @@ The file: UTF-8 text (a byte-order mark is fine; ``;`` or tab separators are rec
 row, one row per respondent. Columns:
 
 - ``group`` (required; any capitalisation): the group id or the group's name;
-- one column per item id (blank = not answered): likert/choice items take the code (``4``) or the
-  label (``Agree``, any capitalisation); numeric items a number; text items any text, kept verbatim;
+- one column per item id (blank, ``NA``, ``N/A`` or ``NaN`` = not answered, as ``itcap analyze``
+  reads them; :mod:`surveys.csv_text`): likert/choice items take the code (``4``) or the label
+  (``Agree``, any capitalisation); numeric items a number; text items any text, kept verbatim;
 - ``response_id``, ``source`` and ``flags`` — the metadata columns ``itcap responses export`` writes —
   are ignored, so an export can be imported into another campaign: every imported response gets a
-  new random id and its flags are recomputed.
+  new random id and its flags are recomputed. A ``response_id`` that appears twice is refused (a
+  response pasted twice would count twice).
 
 Any other column is refused, including timestamps, IP or e-mail addresses: responses are stored
 anonymously, so identifying columns must be removed before import, deliberately, by a person.
@@ -36,7 +38,9 @@ from itcap import audit
 from itcap.storage import today
 from surveys import quality
 from itcap.spreadsheet import unescape_cell
+from itcap.validation import DocumentInvalid, decode_text
 from surveys.answers import answer_packer, check_answer
+from surveys.csv_text import MISSING_TOKENS, parse_number, quote_problem, separator
 from surveys.campaigns import CLOSED, campaign_instrument, get_campaign
 from surveys.errors import SurveyError
 from surveys.instrument import Instrument, Item
@@ -72,22 +76,10 @@ class ImportResult:
 def decode_csv(raw: bytes, where: str) -> str:
     if not raw.strip():
         raise ImportInvalid([f"{where}: the file is empty"])
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportInvalid([f"{where}: the file is UTF-16 text; save it as CSV UTF-8"])
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ImportInvalid([f"{where}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
-                             "save the file as CSV UTF-8"]) from None
-
-
-def _delimiter(text: str) -> str:
-    header = text.split("\n", 1)[0]
-    counts = {d: header.count(d) for d in (",", ";", "\t")}
-    return "," if counts[","] else max(counts, key=counts.get) if max(counts.values()) else ","
+        return decode_text(raw, where, save_as="CSV UTF-8")
+    except DocumentInvalid as exc:
+        raise ImportInvalid(exc.problems) from None
 
 
 class _Column:
@@ -113,10 +105,7 @@ class _Column:
             if code is not None:
                 return code, None
             text = cell.strip()
-            try:
-                number = float(text)
-            except ValueError:
-                number = None
+            number = parse_number(text)
             scale = f"{min(self.labels)}–{max(self.labels)}"
             if number is not None:
                 if number.is_integer() and int(number) in self.labels:  # "+4", "4.00", a full-width "４"
@@ -128,12 +117,9 @@ class _Column:
             return None, f"{text[:60]!r} is not a label of this item; use a code {scale} or one of: {labels}"
         if item.type == "numeric":
             text = cell.strip()
-            try:
-                number = float(text)
-            except ValueError:
+            number = parse_number(text)
+            if number is None:
                 return None, f"{text[:60]!r} is not a number"
-            if not math.isfinite(number):
-                return None, f"{text} is not a finite number"
             return (int(number) if number.is_integer() and abs(number) < 2**53 else number), None
         cell = unescape_cell(cell)  # an itcap CSV export's "'=…" is the respondent's "=…"
         if len(cell) > item.max_length:
@@ -144,13 +130,14 @@ class _Column:
 def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[list[tuple[str, dict]], list[str], list[str]]:
     """Rows as ``(group_id, answers)``, the ignored columns, and every problem found (uncapped)."""
     problems: list[str] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    # strict: an unclosed quote is an error, not a value that swallows the rest of the file
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(text), strict=True)
     try:
         header = next(reader)
     except StopIteration:
         raise ImportInvalid([f"{where}: the file is empty"]) from None
     except csv.Error as exc:
-        raise ImportInvalid([f"{where}: line 1: {exc}"]) from None
+        raise ImportInvalid([f"{where}: line 1: {quote_problem(exc)}"]) from None
     names = [h.strip() for h in header]
     if not any(names):
         raise ImportInvalid([f"{where}: line 1: the header row is empty; the first row must name the columns"])
@@ -159,7 +146,7 @@ def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[
     items_folded = {}
     for item_id in items:
         items_folded.setdefault(item_id.lower(), []).append(item_id)
-    group_index = None
+    group_index = id_index = None
     columns: list[tuple[int, _Column]] = []
     ignored: list[str] = []
     for dup, n in Counter(n.lower() for n in names if n).items():
@@ -180,6 +167,8 @@ def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[
             columns.append((index, _Column(instrument, item, name)))
         elif name.lower() in IGNORED_COLUMNS:
             ignored.append(name)
+            if name.lower() == "response_id":
+                id_index = index
         else:
             hint = ""
             if any(h in name.lower() for h in _IDENTIFYING_HINTS):
@@ -195,6 +184,7 @@ def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[
     asked = {g: {item.id for item in instrument.items_for_group(g)} for g in instrument.group_ids()}
     width = len(header)
     rows: list[tuple[str, dict]] = []
+    id_lines: dict[str, list[int]] = {}
     line = 1
     while True:
         start = line + 1
@@ -203,7 +193,7 @@ def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(f"{where}: line {reader.line_num}: {exc}")
+            problems.append(f"{where}: line {start}: {quote_problem(exc)}")
             break
         line = reader.line_num
         if not row or all(not cell.strip() for cell in row):
@@ -211,6 +201,8 @@ def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[
         if len(row) != width:
             problems.append(f"{where}: line {start}: {len(row)} values, but the header has {width} columns")
             continue
+        if id_index is not None and row[id_index].strip():
+            id_lines.setdefault(row[id_index].strip(), []).append(start)
         group_id = None
         if group_index is not None:
             cell = row[group_index].strip()
@@ -225,8 +217,9 @@ def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[
         given = 0
         for index, column in columns:
             cell = row[index]
-            if not cell or cell.isspace():
-                continue
+            if not cell or cell.isspace() or (column.item.type != "text" and cell.strip() in MISSING_TOKENS
+                                              and cell.strip().lower() not in column.lookup):
+                continue  # not answered (a text answer "N/A", or an option so labelled, is kept)
             given += 1
             if group_id is not None and column.item.id not in asked[group_id]:
                 problems.append(f"{where}: line {start}, column {column.name}: item {column.item.id!r} is not asked of group {group_id!r}")
@@ -244,6 +237,11 @@ def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[
             continue
         if group_id is not None:
             rows.append((group_id, answers))
+    for response_id, lines in id_lines.items():
+        if len(lines) > 1:  # the same response pasted twice would count twice
+            shown = ", ".join(map(str, lines[:5])) + (" …" if len(lines) > 5 else "")
+            problems.append(f"{where}: response_id {response_id[:40]!r} appears {len(lines)} times (lines {shown}): "
+                            "each response once")
     if not rows and not problems:
         problems.append(f"{where}: no responses in the file (only a header row)")
     return rows, ignored, problems
@@ -325,7 +323,7 @@ def add_responses(session: Session, campaign_id: int, responses: Iterable[Mappin
 def _refuse_responses_already_stored(session: Session, campaign_id: int, text: str, where: str) -> None:
     """An export of this campaign imported back would count every response twice: the export's
     response ids give it away (imported rows get new ids, so only a re-import can match)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(text))
     header = [h.strip().lower() for h in next(reader)]
     column = header.index("response_id")
     ids = {}

@@ -32,13 +32,13 @@ from itcap.spreadsheet import safe_cell
 from itcap.storage import today
 from surveys.campaigns import CLOSED, availability, campaign_instrument, get_campaign
 from surveys.errors import SurveyError
+from surveys.limits import MAX_INVITATIONS_PER_BATCH
 from surveys.tables import Campaign, Invitation, Response
 
 TOKEN_BYTES = 32
 TOKEN_LENGTH = 43  # len(secrets.token_urlsafe(32))
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}", re.ASCII)
 DEFAULT_PUBLIC_URL = "http://localhost:8501"
-MAX_INVITATIONS_PER_BATCH = 100_000
 _INSERT_CHUNK = 5_000
 
 PERSONAL, OPEN, OPEN_VISIT = "personal", "open", "open_visit"

@@ -23,6 +23,7 @@ import pandas as pd
 
 from surveys.group_tests import moments
 from surveys.instrument import Instrument
+from surveys.scoring import fewer_than
 
 __all__ = ["QUADRANTS", "importance_performance", "quadrant"]
 
@@ -82,6 +83,6 @@ def importance_performance(frame: pd.DataFrame, instrument: Instrument, group_co
                     quadrant=quadrant(imp.mean[j], perf.mean[j], imp_mean, perf_mean),
                 )
             else:
-                row["note"] = f"fewer than {min_group_size} answers from group {g}: suppressed"
+                row["note"] = f"{fewer_than(min_group_size, 'answers')} from group {g}: suppressed"
             rows.append(row)
     return {"pairs": rows, "crosshairs": crosshairs}

@@ -94,3 +94,8 @@ def scale_scores(frame: pd.DataFrame, instrument: Instrument, group_col: str | N
         enough = (n_answered > 0) & (2 * n_answered >= n_applicable)
         scores[scale.id] = np.where(enough, mean, np.nan)
     return pd.DataFrame(scores, index=frame.index, columns=[s.id for s in instrument.scales], dtype=float)
+
+
+def fewer_than(k: int, what: str) -> str:
+    """A reporting threshold in words: "fewer than 5 answers" — or, when it is 1, "no answers"."""
+    return f"fewer than {k} {what}" if k > 1 else f"no {what}"

@@ -28,7 +28,7 @@ from surveys.group_tests import (
 from surveys.instrument import Instrument
 from surveys.ipa import importance_performance
 from surveys.reliability import cronbach_alpha
-from surveys.scoring import analysed_items, reverse_code, scale_item_ids, scale_scores
+from surveys.scoring import analysed_items, fewer_than, reverse_code, scale_item_ids, scale_scores
 
 __all__ = [
     "DEFAULT_MARGIN", "DEFAULT_MIN_GROUP_SIZE", "SIGNIFICANCE", "compare_groups", "suppressed_groups", "verdict",
@@ -305,23 +305,31 @@ def _suppression_notes(n_by_group: dict[str, np.ndarray], meta: list[dict], k: i
         elif all(n_by_group[g][j] == 0 for g in n_by_group):
             notes.append("answered by nobody")
         elif few:
-            notes.append(f"fewer than {k} answers from group {', '.join(few)}: suppressed")
+            notes.append(f"{fewer_than(k, 'answers')} from group {', '.join(few)}: suppressed")
         else:
             notes.append(None)
     return notes
 
 
-def _degenerate_note(names: list[str], mom: list, j: int) -> str | None:
+TWO_GROUP_UNDEFINED = "Welch t, Hedges' g and TOST undefined"
+SEVERAL_GROUP_UNDEFINED = "Welch's ANOVA and the pairwise Welch t and Hedges' g undefined"
+
+
+def _degenerate_note(names: list[str], mom: list, j: int, undefined: str = TWO_GROUP_UNDEFINED) -> str | None:
+    """Why the mean-based tests have no value for item (scale) ``j``, or None when they have one."""
     if any(m.n[j] < 2 for m in mom):
         few = [g for g, m in zip(names, mom) if m.n[j] < 2]
-        return f"fewer than two answers in group {', '.join(few)}: t, Hedges' g and TOST undefined"
+        return f"fewer than two answers in group {', '.join(few)}: {undefined.replace('Welch t', 't')}"
     constant = [m.var[j] == 0 for m in mom]
     if all(constant):
         values = {float(m.mean[j]) for m in mom}
         if len(values) == 1:
-            return f"constant in every group (every answer is {values.pop():g}): Welch t, Hedges' g and TOST undefined"
+            return f"constant in every group (every answer is {values.pop():g}): {undefined}"
         shown = ", ".join(f"{g}: {float(m.mean[j]):g}" for g, m in zip(names, mom))
-        return f"constant within each group ({shown}): Welch t, Hedges' g and TOST undefined"
+        return f"constant within each group ({shown}): {undefined}"
+    if any(constant) and len(mom) > 2:  # Welch's ANOVA weighs each group by n/s²: infinite here
+        shown = ", ".join(f"{g} (every answer {float(m.mean[j]):g})" for g, m, c in zip(names, mom, constant) if c)
+        return f"no variation within group {shown}: Welch's ANOVA undefined; Kruskal–Wallis and the pairwise tests stand"
     return None
 
 
@@ -336,7 +344,10 @@ def _two_group_rows(x_a: np.ndarray, x_b: np.ndarray, meta: list[dict], a: str, 
     med_a, med_b = group_medians(x_a), group_medians(x_b)
     ci_a, ci_b = mean_ci(ma), mean_ci(mb)
     welch_p = np.where(ok, welch.p, np.nan)
-    mwu_p = np.where(ok, mwu.p, np.nan)
+    # Every answer the same in both groups: the rank test's p = 1 (as scipy gives it) carries no
+    # information, so it stays out of the adjustment, as degenerate items do (docs/statistics.md).
+    all_tied = (ma.var == 0) & (mb.var == 0) & (ma.mean == mb.mean)
+    mwu_p = np.where(ok & ~all_tied, mwu.p, np.nan)
     p_holm, p_bh = holm(welch_p), benjamini_hochberg(welch_p)
     mwu_holm, mwu_bh = holm(mwu_p), benjamini_hochberg(mwu_p)
     rows = []
@@ -422,7 +433,7 @@ def _several_group_rows(samples: list[np.ndarray], meta: list[dict], names: list
             "kruskal_h": _num(kw.h[col]), "kruskal_df": _num(kw.df[col]), "kruskal_p": _num(kw.p[col]),
             "p_holm": _num(p_holm[col]), "p_bh": _num(p_bh[col]),
             "kruskal_p_holm": _num(kw_holm[col]), "kruskal_p_bh": _num(kw_bh[col]),
-            "note": _degenerate_note(names, mom, col),
+            "note": _degenerate_note(names, mom, col, SEVERAL_GROUP_UNDEFINED),
         })
         welch_ps = np.array([s[0].p[col] for s in pair_stats])
         mwu_ps = np.array([s[4].p[col] for s in pair_stats])
@@ -442,7 +453,8 @@ def _several_group_rows(samples: list[np.ndarray], meta: list[dict], names: list
 
 def _alpha_fields(result, k: int) -> tuple[float | None, list | None, int | None, str | None]:
     if result.n < k:
-        return None, None, None, f"fewer than {k} respondents answered every item: α suppressed"
+        return None, None, None, (f"fewer than {k} respondents answered every item: α suppressed" if k > 1
+                                  else "no respondent answered every item: α undefined")
     return _num(result.alpha), _pair(*result.ci95), result.n, result.note
 
 

@@ -107,6 +107,12 @@ def test_several_groups(files, capsys, tmp_path):
     assert doc["items"][0]["welch_anova_p"] is not None and len(doc["items"][0]["pairwise"]) == 3
     code, out, err = run(base, capsys)
     assert code == 0 and "Welch F p" in out
+    # each group's mean under a letter, named in the title: a long group name is never cut short
+    lines = out.splitlines()
+    title = lines.index("Items (A = business, B = it, C = contractors)")
+    assert lines[title + 1].split()[:4] == ["id", "mean", "A", "mean"]
+    q1 = doc["items"][0]
+    assert lines[title + 2].split()[:4] == [q1["id"]] + [f"{q1['mean'][g]:.2f}" for g in ("business", "it", "contractors")]
 
 
 def test_exclude_flagged(files, capsys, tmp_path):

@@ -51,3 +51,23 @@ def test_password_checks_the_account_before_asking_and_needs_a_password(db_url, 
     capsys.readouterr()
     assert main(["user", "password", "ana"]) == 1  # no terminal, no ITCAP_NEW_PASSWORD
     assert "no password given" in capsys.readouterr().err and len(asked) == 1
+
+
+def test_password_typed_at_the_prompt_is_asked_twice(db_url, capsys, monkeypatch):
+    import getpass
+
+    from itcap import accounts
+    from itcap.storage import session_scope
+
+    monkeypatch.delenv("ITCAP_NEW_PASSWORD", raising=False)
+    assert main(["user", "add", "ana", "--roles", "assessor"]) == 0
+    typed = iter(["Correct-horse-2026", "Correct-horse-2062"])  # a typo in the second
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(typed))
+    assert main(["user", "password", "ana"]) == 1
+    assert "differ" in capsys.readouterr().err
+    with session_scope(db_url) as session:
+        assert not accounts.authenticate(session, "ana", "Correct-horse-2026").account
+    typed = iter(["Correct-horse-2026"] * 2)
+    assert main(["user", "password", "ana"]) == 0
+    with session_scope(db_url) as session:
+        assert accounts.authenticate(session, "ana", "Correct-horse-2026").account

@@ -223,6 +223,21 @@ def test_constant_items(inst):
     assert one["note"] is None and one["welch_t"] is not None and one["sd_a"] == 0
 
 
+def test_items_where_every_answer_is_the_same_stay_out_of_the_rank_tests_adjustment(inst):
+    """Their Mann–Whitney p = 1 says nothing: Holm and BH adjust over the other items only, as
+    statsmodels does over those items' p-values (a p = 1 counted in would inflate every other Holm p)."""
+    frame = random_responses(seed=11, sizes={"business": 30, "it": 20}, missing=0.0)
+    frame["q4"] = 4.0
+    frame["q5"] = 2.0
+    rows = compare_groups(frame, inst, "group")["items"]
+    tied = [r for r in rows if r["id"] in ("q4", "q5")]
+    assert [(r["mwu_p"], r["mwu_p_holm"], r["mwu_p_bh"]) for r in tied] == [(1.0, None, None)] * 2
+    tested = [r for r in rows if r["mwu_p"] is not None and r["id"] not in ("q4", "q5")]
+    mwu = [r["mwu_p"] for r in tested]
+    np.testing.assert_allclose([r["mwu_p_holm"] for r in tested], multipletests(mwu, method="holm")[1], rtol=TOL)
+    np.testing.assert_allclose([r["mwu_p_bh"] for r in tested], multipletests(mwu, method="fdr_bh")[1], rtol=TOL)
+
+
 def test_constant_scale_gets_no_alpha_and_a_reason(inst):
     frame = random_responses(seed=8, sizes={"business": 30, "it": 20}, missing=0.0)
     frame[["q1", "q2", "q3"]] = 3.0
@@ -327,6 +342,31 @@ def test_several_groups_match_pingouin_and_scipy(inst):
     assert lo < rows["q1"]["mean"]["it"] < hi
     assert doc["scales"][0]["alpha_by_group"]["contractors"]["alpha"] is not None
     json.dumps(doc, allow_nan=False)
+
+
+def test_several_groups_say_why_welchs_anova_is_missing(inst):
+    """pingouin refuses Welch's ANOVA when a group does not vary (its weight n/s² is infinite); the
+    row then says so, and that Kruskal–Wallis still stands — in several-group words, not two-group ones."""
+    frame = random_responses(seed=14, sizes={"business": 30, "it": 20, "contractors": 12}, missing=0.0)
+    frame.loc[frame.group == "contractors", "q1"] = 3.0
+    frame["q2"] = 4.0
+    rows = by_id(compare_groups(frame, inst, "group", groups=["business", "it", "contractors"])["items"])
+    one = rows["q1"]
+    assert one["welch_anova_p"] is None and one["kruskal_p"] is not None
+    assert one["note"] == ("no variation within group contractors (every answer 3): Welch's ANOVA undefined; "
+                           "Kruskal–Wallis and the pairwise tests stand")
+    assert rows["q2"]["note"] == ("constant in every group (every answer is 4): Welch's ANOVA and the pairwise Welch t "
+                                  "and Hedges' g undefined")
+
+
+def test_a_threshold_of_one_says_no_answers_not_fewer_than_one(inst):
+    frame = random_responses(seed=15, sizes={"business": 20, "it": 3}, missing=0.0)
+    frame.loc[frame.group == "it", "q1"] = np.nan
+    frame.loc[frame.group == "it", "q2"] = np.nan  # nobody in it answers every item of the scale
+    doc = compare_groups(frame, inst, "group", min_group_size=1)
+    assert by_id(doc["items"])["q1"]["note"] == "no answers from group it: suppressed"
+    notes = [group["note"] for scale in doc["scales"] for group in scale["alpha_by_group"].values()]
+    assert "no respondent answered every item: α undefined" in notes and not any("fewer than 1" in str(n) for n in notes)
 
 
 # -- importance–performance ----------------------------------------------------------------------

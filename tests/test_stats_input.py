@@ -197,3 +197,25 @@ def test_all_missing_rows_are_kept_by_validation(inst):
     frame = read_responses_csv(text, inst, "group").frame
     assert len(frame) == 2 and frame.iloc[1][ITEMS].isna().all()
     assert isinstance(frame, pd.DataFrame)
+
+
+def test_a_semicolon_or_tab_separated_file_reads_as_its_comma_separated_twin(inst):
+    frame = random_responses(seed=3)
+    comma = read_responses_csv(frame.to_csv(index=False), inst, "group", where="r.csv")
+    for sep in (";", "\t"):
+        other = read_responses_csv(frame.to_csv(index=False, sep=sep), inst, "group", where="r.csv")
+        pd.testing.assert_frame_equal(other.frame, comma.frame)
+
+
+def test_a_response_id_twice_is_named_with_its_lines(inst):
+    rows = [good_row() | {"response_id": f"r{i}"} for i in range(6)] + [good_row() | {"response_id": "r2"}]
+    assert problems(csv_text(rows, ["response_id", "group"] + ITEMS), inst) == [
+        "r.csv: response_id 'r2' appears 2 times (line 4, line 8): each response once"]
+
+
+def test_an_item_given_as_the_group_column_is_named_as_such(inst):
+    text = csv_text([good_row(), good_row("it")])
+    with pytest.raises(AnalysisInputError) as err:
+        read_responses_csv(text, inst, "q1", where="r.csv")
+    assert err.value.problems == ["r.csv: 'q1' is an item of instrument 'test_survey', so its answers are not groups; the group "
+                                  "column is the one that holds each respondent's group ('group' here?)"]

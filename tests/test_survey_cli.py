@@ -143,8 +143,25 @@ def test_invite_problems(campaign, tmp_path, capsys):
     assert code == 1 and "line 2: 'not-an-address' is not an e-mail address" in err
     code, _, err = _run(capsys, "campaign", "invite", campaign, "--group", "finance", "--count", "2", "--out", "-")
     assert code == 1 and "group 'finance' is not a group" in err
-    code, _, err = _run(capsys, "campaign", "invite", campaign, "--group", "it_staff", "--out", "-")
-    assert code == 1 and "give --count N or --emails FILE" in err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["invite", "{id}", "--group", "it_staff", "--out", "-"], "one of the arguments --count --emails is required"),
+    (["invite", "{id}", "--group", "it_staff", "--count", "0", "--out", "-"], "argument --count: must be between 1 and 100,000, not 0"),
+    (["invite", "{id}", "--group", "it_staff", "--count", "2", "--emails", "e.txt", "--out", "-"], "not allowed with argument"),
+    (["update", "{id}", "--opens", "2026-01-01", "--no-opens"], "argument --no-opens: not allowed with argument --opens"),
+    (["update", "{id}", "--closes", "2026-01-01", "--no-closes"], "argument --no-closes: not allowed with argument --closes"),
+])
+def test_options_that_do_not_go_together_are_usage_errors(campaign, capsys, argv, message):
+    """Exit 2, as for every other usage error: the command line is wrong, not the data."""
+    with pytest.raises(SystemExit) as exc:
+        main(["campaign", *[a.replace("{id}", campaign) for a in argv]])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_update_with_nothing_to_change_is_a_usage_error(campaign, capsys):
+    code, _, err = _run(capsys, "campaign", "update", campaign)
+    assert code == 2 and err == "error: nothing to change: give --name, --opens, --closes, --min-group-size or --comment-threshold\n"
 
 
 def test_open_link(campaign, capsys):
@@ -355,6 +372,25 @@ def test_a_file_that_is_no_database_and_an_unknown_scheme_are_named(tmp_path, mo
     monkeypatch.setenv("ITCAP_DATABASE_URL", "foo://bar")
     assert main(["campaign", "list"]) == 1
     assert capsys.readouterr().err.startswith("error: ITCAP_DATABASE_URL: 'foo' is not a database itcap can use")
+
+
+def test_a_database_busy_past_the_wait_says_so_not_to_run_init(tmp_path, monkeypatch, capsys):
+    """SQLite waits 30 s for a lock, then fails with "database is locked": the message says the
+    database is busy (running 'itcap init', as for a missing database, would not help)."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from itcap.cli import campaign_cmd, main
+
+    def busy(args):
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(campaign_cmd, "_list", busy)
+    monkeypatch.setenv("ITCAP_DATABASE_URL", f"sqlite:///{tmp_path / 'itcap.db'}")
+    code = main(["campaign", "list"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("error: the database is busy") and "itcap init" not in err
 
 
 @pytest.mark.parametrize("reserved", ["group", "response_id", "Flags"])

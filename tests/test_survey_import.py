@@ -1,6 +1,7 @@
 """Importing responses from CSV: every bad case with its line number, all or nothing."""
 
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -185,3 +186,62 @@ def test_a_code_written_another_way_is_the_same_code(db_url):
     _import(db_url, campaign_id, "group,rel1,rel2,rel3\nbusiness,+4,4.00,４\n")
     (row,) = _stored(db_url)
     assert unpacked(row.answers_json, campaign_id, db_url) == {"rel1": 4, "rel2": 4, "rel3": 4}
+
+
+def test_an_unclosed_quote_is_refused_at_its_line_not_left_to_swallow_the_rows_after_it(any_db_url):
+    """A comment with no closing quote made the rest of the file one comment: 31 respondents lost,
+    one imported, exit 0."""
+    campaign_id = make_campaign(any_db_url)
+    rows = "".join(f"business,{1 + i % 5},\n" for i in range(30))
+    problems = _problems(any_db_url, campaign_id, 'group,rel1,comments\nbusiness,3,"he said ""hi\n' + rows)
+    assert problems == ["r.csv: line 2: a quoted value starts on this line and its closing quote never comes"]
+
+
+def test_a_response_id_twice_in_the_file_is_refused(db_url):
+    campaign_id = make_campaign(db_url)
+    rows = "".join(f"r{i},business,3\n" for i in range(5)) + "r1,business,4\nr1,business,5\n"
+    problems = _problems(db_url, campaign_id, "response_id,group,rel1\n" + rows)
+    assert problems == ["r.csv: response_id 'r1' appears 3 times (lines 3, 7, 8): each response once"]
+
+
+def test_a_file_of_another_kind_is_named(db_url):
+    campaign_id = make_campaign(db_url)
+    problems = _problems(db_url, campaign_id, b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 100)
+    assert problems == ["r.csv: the file is an Excel workbook (XLSX) or another ZIP archive, not text; save it as CSV UTF-8"]
+
+
+CELLS = ["4", "+4", "4.00", " 4 ", "４", "Agree", "agree", "NA", "N/A", "nan", "1_000", "inf", "0x10", "4,5", "abc", "9"]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_analyze_and_import_read_a_cell_alike(db_url, cell):
+    """A file 'itcap analyze' reads is imported with the same answers, and what one refuses the other
+    refuses: one reading of cells (surveys.csv_text), for a likert and a numeric item."""
+    from surveys.analysis_input import AnalysisInputError, read_responses_csv
+    from surveys.instrument import parse_instrument
+    from tests.survey_testdata import INSTRUMENT_YAML
+
+    instrument = parse_instrument(INSTRUMENT_YAML)
+    analysed = ["rel1", "rel2", "rel3", "rel4", "logon_minutes", "par1", "par2", "itp1"]
+    for column in ("rel1", "logon_minutes"):
+        answers = {item: "3" for item in analysed} | {column: f'"{cell}"'}
+        text = "group," + ",".join(analysed) + "\nit_staff," + ",".join(answers[i] for i in analysed) + "\n"
+        try:
+            table = read_responses_csv(text, instrument, "group", where="r.csv")
+            value = table.frame[column].iloc[0]
+            analysed_as = None if np.isnan(value) else float(value)
+            analysed_ok = True
+        except AnalysisInputError:
+            analysed_ok, analysed_as = False, None
+        campaign_id = make_campaign(db_url)
+        try:
+            _import(db_url, campaign_id, text)
+            imported_ok = True
+        except ImportInvalid:
+            imported_ok = False
+        assert analysed_ok == imported_ok, f"{cell!r} in {column}: analyze {analysed_ok}, import {imported_ok}"
+        if imported_ok:
+            with session_scope() as s:
+                (row,) = s.execute(select(Response).where(Response.campaign_id == campaign_id)).scalars().all()
+                stored = unpacked(row.answers_json, campaign_id, db_url).get(column)
+            assert (None if stored is None else float(stored)) == analysed_as, f"{cell!r} in {column}"

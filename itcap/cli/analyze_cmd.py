@@ -8,7 +8,7 @@ import argparse
 import sys
 import time
 
-from itcap.cli.common import CliError, decode_csv_bytes, read_input_bytes, set_handler, write_json
+from itcap.cli.common import CliError, decode_csv_bytes, read_input_bytes, set_handler, whole_number, write_json
 
 # Inputs with at least this many data rows get a progress indicator on stderr (always on a terminal).
 PROGRESS_ROWS = 20_000
@@ -24,16 +24,6 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "analyze", help="compare groups of survey respondents (items, scales, reliability, IPA)",
@@ -45,10 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Welch ANOVA and Kruskal–Wallis with Holm-corrected pairwise tests. Groups with fewer than K "
             "responses are suppressed. Methods: docs/statistics.md."),
         epilog=(
-            "RESPONSES.csv: UTF-8, one row per respondent, the group column and one column per item id "
-            "(blank, NA or NaN = missing; likert cells may hold the option label). Columns that are neither "
-            "items nor known metadata (response_id, submitted_on, duration_seconds, quality_flags, …) are "
-            "errors unless listed in --ignore-cols. Exit status: 0 success, 1 bad input, 2 usage error."),
+            "RESPONSES.csv: UTF-8, separated by commas (or semicolons or tabs), one row per respondent, the "
+            "group column and one column per item id (blank, NA or NaN = missing; likert cells may hold the "
+            "option label); read as 'itcap responses import' reads it. Columns that are neither items nor known "
+            "metadata (response_id, submitted_on, duration_seconds, quality_flags, …) are errors unless listed "
+            "in --ignore-cols; a response_id that appears twice is an error. Exit status: 0 success, 1 bad "
+            "input, 2 usage error."),
     )
     p.add_argument("responses", metavar="RESPONSES.csv", help="responses file ('-' = stdin)")
     p.add_argument("--instrument", required=True, metavar="FILE", help="the survey instrument (YAML)")
@@ -58,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "three or more give Welch ANOVA / Kruskal–Wallis")
     p.add_argument("--margin", type=_positive_float, default=0.5, metavar="M",
                    help="TOST equivalence margin in raw scale points (default 0.5)")
-    p.add_argument("--min-group-size", type=_positive_int, default=5, metavar="K",
+    p.add_argument("--min-group-size", type=whole_number(1), default=5, metavar="K",
                    help="reporting threshold k: groups (and item answers) below it are suppressed (default 5)")
     p.add_argument("--exclude-flagged", metavar="COL",
                    help="a data-quality flag column; rows where it is not blank are excluded (and counted)")
@@ -163,11 +155,13 @@ def print_report(document: dict, out=None) -> None:
               f"{_f(r['alpha_a'], '.3f'):>14}{_f(r['alpha_b'], '.3f'):>14}\n")
     else:
         names = list(groups)
+        letters = [chr(ord("A") + i) if i < 26 else str(i + 1) for i in range(len(names))]  # a group's name may be long
+        legend = ", ".join(f"{letter} = {g}" for letter, g in zip(letters, names))
         for title, rows in (("Items", document["items"]), ("Scales", document["scales"])):
-            w(f"\n{title}\n{'id':<22}" + "".join(f"{'mean ' + g[:9]:>15}" for g in names)
+            w(f"\n{title} ({legend})\n{'id':<22}" + "".join(f"{'mean ' + letter:>8}" for letter in letters)
               + f"{'Welch F p':>10}{'Holm':>7}{'K–W p':>7}\n")
             for r in rows:
-                w(f"{r['id'][:21]:<22}" + "".join(f"{_f(r['mean'][g]):>15}" for g in names)
+                w(f"{r['id'][:21]:<22}" + "".join(f"{_f(r['mean'][g]):>8}" for g in names)
                   + f"{_p(r['welch_anova_p']):>10}{_p(r['p_holm']):>7}{_p(r['kruskal_p']):>7}")
                 w(f"   ({r['note']})\n" if r["note"] else "\n")
     pairs = document["ipa"]["pairs"]

@@ -6,46 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from itcap.cli.common import CliError, decode_csv_bytes, read_input_bytes, set_handler, write_json
+from itcap.cli.common import CliError, decode_csv_bytes, read_input_bytes, set_handler, whole_number, write_json
 
 RATINGS_HELP = ("long-format CSV with columns capability_id,assessor,level (blank level = not rated; "
                 "other columns are ignored); '-' = stdin")
 
 
-def _resamples(text: str) -> int:
-    from capability_model.positioning import MAX_RESAMPLES
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= MAX_RESAMPLES:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_RESAMPLES}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
-
-
-def _positive_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an assessment id: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be a positive whole number")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from capability_model.positioning import DEFAULT_RESAMPLES, DEFAULT_SEED
+    from capability_model.positioning import DEFAULT_RESAMPLES, DEFAULT_SEED, MAX_RESAMPLES
 
     assess = subparsers.add_parser("assess", help="assessor ratings: reliability, position, export, list",
                                    description="Inter-rater reliability and positioning from assessor ratings; stored assessments.")
@@ -54,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("reliability", help="inter-rater reliability of assessors (ICC, Krippendorff's alpha)", description=(
         "The six Shrout–Fleiss ICC forms with 95% CIs (capabilities not rated by every assessor are left out) and "
         "Krippendorff's alpha, ordinal (all capabilities rated by two or more assessors). Writes "
-        '{"n_capabilities","n_assessors","icc":[{"type","icc","ci95"}],"krippendorff_alpha_ordinal"}; '
+        '{"n_capabilities", "n_assessors", "icc":[{"type", "icc", "ci95"}], "krippendorff_alpha_ordinal"}; '
         "a statistic the data cannot support is null, with the reason on stderr."))
     p.add_argument("ratings", metavar="RATINGS.csv", help=RATINGS_HELP)
     p.add_argument("--json", required=True, metavar="OUT", help="output file ('-' = stdout)")
@@ -64,13 +32,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("position", help="operating mode achieved, with bootstrap confidence and gaps", description=(
         "Consensus (median per capability), attainment and ISO/IEC 33020 rating per operating mode, the position "
         "(highest achieved mode or 'none'), its bootstrap confidence and the ranked gaps. Writes "
-        '{"position","confidence","consensus","modes":[{"id","attainment","rating","achieved","gaps"}]}. '
+        '{"position", "confidence", "consensus", "modes":[{"id", "attainment", "rating", "achieved", "gaps"}]}. '
         "Capabilities nobody rated count as level 0 (listed on stderr)."))
     p.add_argument("ratings", metavar="RATINGS.csv", help=RATINGS_HELP)
     p.add_argument("--model", required=True, metavar="FILE", help="capability model YAML (its capabilities, levels and mode targets)")
     p.add_argument("--json", required=True, metavar="OUT", help="output file ('-' = stdout)")
-    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"bootstrap random seed (default {DEFAULT_SEED})")
-    p.add_argument("--resamples", type=_resamples, default=DEFAULT_RESAMPLES, help=f"bootstrap resamples (default {DEFAULT_RESAMPLES})")
+    p.add_argument("--seed", type=whole_number(0), default=DEFAULT_SEED, help=f"bootstrap random seed (default {DEFAULT_SEED})")
+    p.add_argument("--resamples", type=whole_number(1, MAX_RESAMPLES), default=DEFAULT_RESAMPLES,
+                   help=f"bootstrap resamples (default {DEFAULT_RESAMPLES}, at most {MAX_RESAMPLES:,})")
     p.add_argument("--overrides", metavar="FILE", help=(
         "optional CSV of the lead assessor's consensus overrides (capability_id,level[,…]) as written by "
         "'itcap assess export --overrides'"))
@@ -79,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="write a stored assessment's ratings as long-format CSV", description=(
         "Write the ratings of a stored assessment as capability_id,assessor,level (the format 'assess position' "
         "and 'assess reliability' read), so the app's figures can be reproduced headless."))
-    p.add_argument("assessment_id", metavar="ASSESSMENT_ID", type=_positive_id)
+    p.add_argument("assessment_id", metavar="ASSESSMENT_ID", type=whole_number(1))
     p.add_argument("--out", required=True, metavar="FILE.csv", help="output file ('-' = stdout)")
     p.add_argument("--overrides", metavar="FILE.csv", help="also write the consensus overrides in force to this file")
     set_handler(p, _export)

@@ -9,9 +9,11 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from itcap.cli.common import CliError, set_handler, write_json
+from itcap.cli.common import CliError, UsageError, set_handler, whole_number, write_json
+from surveys.limits import COMMENT_THRESHOLD_MAX, MAX_INVITATIONS_PER_BATCH, MIN_GROUP_SIZE_LIMITS
 
 ACTOR = "cli"
+(MIN_K, MAX_K), MAX_COMMENTS, MAX_LINKS = MIN_GROUP_SIZE_LIMITS, COMMENT_THRESHOLD_MAX, MAX_INVITATIONS_PER_BATCH
 
 
 def _date(text: str) -> dt.date:
@@ -19,13 +21,6 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,31 +33,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "already) and print the new campaign's id, nothing else."))
     p.add_argument("--instrument", required=True, metavar="FILE", help="instrument YAML file")
     p.add_argument("--name", required=True)
-    p.add_argument("--min-group-size", type=_int, default=5, metavar="K",
-                   help="reporting threshold k: groups with fewer responses are suppressed (default 5, at least 2)")
-    p.add_argument("--comment-threshold", type=_int, default=None, metavar="N",
-                   help="free-text comments are shown only from N comments on (default 10, at least k)")
+    p.add_argument("--min-group-size", type=int, default=5, metavar="K",
+                   help=f"reporting threshold k: groups with fewer responses are suppressed (default 5; {MIN_K}–{MAX_K})")
+    p.add_argument("--comment-threshold", type=int, default=None, metavar="N",
+                   help=f"free-text comments are shown only from N comments on (default 10; k–{MAX_COMMENTS})")
     p.add_argument("--opens", type=_date, metavar="DATE", help="first day responses are accepted (YYYY-MM-DD)")
     p.add_argument("--closes", type=_date, metavar="DATE", help="last day responses are accepted (YYYY-MM-DD)")
     set_handler(p, _create)
 
-    p = sub.add_parser("update", help="change a campaign's name, dates or thresholds")
-    p.add_argument("id", type=int)
-    p.add_argument("--name")
-    p.add_argument("--min-group-size", type=_int, metavar="K")
-    p.add_argument("--comment-threshold", type=_int, metavar="N")
-    p.add_argument("--opens", type=_date, metavar="DATE")
-    p.add_argument("--closes", type=_date, metavar="DATE")
-    p.add_argument("--no-opens", action="store_true", help="remove the opening date")
-    p.add_argument("--no-closes", action="store_true", help="remove the closing date")
+    p = sub.add_parser("update", help="change a campaign's name, dates or thresholds", description=(
+        "Change what is given and keep the rest. The thresholds of a campaign that has responses can still "
+        "change: every figure is computed when it is shown."))
+    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
+    p.add_argument("--name", help="the campaign's name, as leadership and the audit log see it")
+    p.add_argument("--min-group-size", type=int, metavar="K",
+                   help=f"reporting threshold k: groups with fewer responses are suppressed ({MIN_K}–{MAX_K})")
+    p.add_argument("--comment-threshold", type=int, metavar="N",
+                   help=f"free-text comments are shown only from N comments on (k–{MAX_COMMENTS})")
+    opens = p.add_mutually_exclusive_group()
+    opens.add_argument("--opens", type=_date, metavar="DATE", help="first day responses are accepted (YYYY-MM-DD)")
+    opens.add_argument("--no-opens", action="store_true", help="remove the opening date")
+    closes = p.add_mutually_exclusive_group()
+    closes.add_argument("--closes", type=_date, metavar="DATE", help="last day responses are accepted (YYYY-MM-DD)")
+    closes.add_argument("--no-closes", action="store_true", help="remove the closing date")
     set_handler(p, _update)
 
-    p = sub.add_parser("open", help="open a campaign (or reopen a closed one)")
-    p.add_argument("id", type=int)
+    p = sub.add_parser("open", help="open a campaign (or reopen a closed one)", description=(
+        "Open a draft campaign, or reopen a closed one: its links work again from its opening date (if it has "
+        "one) to its closing date. Opening an open campaign changes nothing."))
+    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     set_handler(p, _open)
 
-    p = sub.add_parser("close", help="close a campaign: links stop working, answers in progress are kept")
-    p.add_argument("id", type=int)
+    p = sub.add_parser("close", help="close a campaign: links stop working, answers in progress are kept", description=(
+        "Close a campaign: its links say the survey has closed; answers in progress are kept but not counted; "
+        "the stored rows are rewritten so that nothing in the database links a response to an invitation "
+        "(see 'anonymise'). It can be reopened."))
+    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     set_handler(p, _close)
 
     p = sub.add_parser("anonymise", help="rewrite a closed campaign's stored rows so storage order links nothing",
@@ -82,29 +88,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and never stored in the database. Links start with ITCAP_PUBLIC_URL (default http://localhost:8501)."))
     p.add_argument("id", type=int)
     p.add_argument("--group", required=True, metavar="G", help="group id of the instrument")
-    p.add_argument("--count", type=_int, metavar="N", help="number of links (default: one per e-mail address)")
+    how_many = p.add_mutually_exclusive_group(required=True)
+    how_many.add_argument("--count", type=whole_number(1, MAX_LINKS), metavar="N",
+                          help=f"number of links, for a mail merge of your own (1–{MAX_LINKS:,})")
+    how_many.add_argument("--emails", metavar="FILE",
+                          help="e-mail addresses, one per line (or a CSV with an 'email' column): one link each")
     p.add_argument("--out", required=True, metavar="LINKS.csv", help="output CSV ('-' = stdout)")
-    p.add_argument("--emails", metavar="FILE", help="e-mail addresses, one per line (or a CSV with an 'email' column)")
     p.add_argument("--base-url", metavar="URL", help="address of the app for the links (default ITCAP_PUBLIC_URL)")
     set_handler(p, _invite)
 
     p = sub.add_parser("open-link", help="make (or replace) a group's open link", description=(
         "Print a link anyone in the group may use; each visitor gets a personal link of their own when they "
         "start, so they can resume. Asking again replaces (withdraws) the previous open link of the group."))
-    p.add_argument("id", type=int)
-    p.add_argument("--group", required=True, metavar="G")
-    p.add_argument("--base-url", metavar="URL")
+    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
+    p.add_argument("--group", required=True, metavar="G", help="group id of the instrument")
+    p.add_argument("--base-url", metavar="URL", help="address of the app for the link (default ITCAP_PUBLIC_URL)")
     set_handler(p, _open_link)
 
     p = sub.add_parser("status", help="response rates per group (a table, or JSON with --json)", description=(
         "Print the campaign's state and response rates per group as a table; with --json, write "
-        '{"id","name","status","accepting","groups":{g:{"invited","started","completed",'
-        '"open_link_visits","responses","completion_rate"}}} instead.'))
+        '{"id", "name", "status", "accepting", "groups":{g:{"invited", "started", "completed", '
+        '"open_link_visits", "responses", "completion_rate"}}} instead.'))
     p.add_argument("id", type=int)
     p.add_argument("--json", metavar="OUT", help="write JSON to this file ('-' = stdout) instead of the table")
     set_handler(p, _status)
 
-    p = sub.add_parser("list", help="list campaigns")
+    p = sub.add_parser("list", help="list campaigns", description=(
+        "List every campaign: id, status, whether it accepts responses now, dates, thresholds, instrument and "
+        "response count."))
     set_handler(p, _list)
 
 
@@ -160,7 +171,7 @@ def _update(args: argparse.Namespace) -> int:
     if args.closes is not None or args.no_closes:
         changes["closes_on"] = None if args.no_closes else args.closes
     if not changes:
-        raise CliError("nothing to change: give --name, --opens, --closes, --min-group-size or --comment-threshold")
+        raise UsageError("nothing to change: give --name, --opens, --closes, --min-group-size or --comment-threshold")
     with survey_session() as session:
         campaign = update_campaign(session, args.id, ACTOR, **changes)
         print(f"campaign {campaign.id} updated")
@@ -226,11 +237,7 @@ def _invite(args: argparse.Namespace) -> int:
         raw = read_input_bytes(args.emails, max_bytes=64 * 1024 * 1024)
         with survey_errors():
             emails = parse_email_list(decode_text(raw, args.emails), args.emails)
-        if args.count is not None and args.count != len(emails):
-            raise CliError(f"--count {args.count} but {args.emails} has {len(emails)} e-mail addresses; give one or the other")
-    count = args.count if args.count is not None else (len(emails) if emails else None)
-    if count is None:
-        raise CliError("give --count N or --emails FILE")
+    count = args.count if args.count is not None else len(emails)
     with survey_session() as session:
         links = create_invitations(session, args.id, args.group, count, ACTOR, base_url=args.base_url)
         text = links_csv(links, emails)

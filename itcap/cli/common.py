@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from itcap.validation import DocumentInvalid
+from itcap.validation import DocumentInvalid, decode_text
 
 
 class CliError(Exception):
@@ -23,6 +23,25 @@ class CliError(Exception):
     def __init__(self, problems: str | Iterable[str]):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class UsageError(CliError):
+    """The command line itself is wrong (options that do not go together, or none given): exit 2."""
+
+
+def whole_number(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number within [low, high]; anything else is a usage error (exit 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = (f"between {low:,} and {high:,}" if low is not None and high is not None
+                      else f"at least {low:,}" if low is not None else f"at most {high:,}")
+            raise argparse.ArgumentTypeError(f"must be {bounds}, not {value:,}")
+        return value
+    return parse
 
 
 def set_handler(parser: argparse.ArgumentParser, handler: Callable[[argparse.Namespace], int | None]) -> None:
@@ -39,7 +58,7 @@ def run_handler(args: argparse.Namespace) -> int:
     except (CliError, DocumentInvalid) as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -50,6 +69,10 @@ def run_handler(args: argparse.Namespace) -> int:
 
         if isinstance(exc, NotAnItcapDatabase):
             print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if isinstance(exc, DatabaseError) and "locked" in str(exc.orig or exc).lower():
+            print("error: the database is busy: another program is writing to it or holds it open (the app, "
+                  "another itcap command, a backup); try again in a moment", file=sys.stderr)
             return 1
         if isinstance(exc, DatabaseError):  # cannot connect, or a file that is not a database
             print(f"error: cannot use the database ({_first_line(exc.orig or exc)}); check ITCAP_DATABASE_URL and run 'itcap init'", file=sys.stderr)
@@ -117,19 +140,13 @@ def read_input_bytes(path: str, max_bytes: int = 512 * 1024 * 1024) -> bytes:
 
 
 def decode_csv_bytes(raw: bytes, where: str) -> str:
-    """CSV text: UTF-8 (with or without BOM); anything else is refused with the line it fails on,
-    because guessing an encoding silently corrupts names and labels."""
+    """CSV text: UTF-8 (with or without BOM); anything else is refused (:func:`decode_text`)."""
     if not raw.strip():
         raise CliError(f"{where}: the file is empty")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise CliError(f"{where}: the file is UTF-16; save it as CSV UTF-8")
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise CliError(f"{where}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as CSV UTF-8") from None
+        return decode_text(raw, where, save_as="CSV UTF-8")
+    except DocumentInvalid as exc:
+        raise CliError(exc.problems) from None
 
 
 def csv_buffer(text: str) -> io.StringIO:

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     set_handler(p, _demo)
 
     p = subparsers.add_parser("serve", help="run the web app (streamlit)", description="Run the Streamlit app; extra arguments go to 'streamlit run'.")
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     p.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1; use 0.0.0.0 behind a proxy)")
     set_handler(p, _serve)
 

@@ -20,8 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("show", help="print an instrument as JSON", description=(
         "Validate an instrument file and write its summary as JSON: "
-        '{"id","name","groups":[{"id","name"}],"scales":[{"id","name","mode"}],'
-        '"items":[{"id","type","scale","reverse","min","max","groups"}]}.'))
+        '{"id", "name", "groups":[{"id", "name"}], "scales":[{"id", "name", "mode"}], '
+        '"items":[{"id", "type", "scale", "reverse", "min", "max", "groups"}]}.'))
     p.add_argument("file")
     p.add_argument("--json", required=True, metavar="OUT", help="output file ('-' = stdout)")
     set_handler(p, _show)

@@ -22,22 +22,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default="", help="display name")
     set_handler(p, _add)
 
-    p = sub.add_parser("list", help="list accounts")
+    p = sub.add_parser("list", help="list accounts", description=(
+        "List every account, one per line, tab-separated: username, roles, active or disabled, display name."))
     set_handler(p, _list)
 
-    p = sub.add_parser("password", help="set a new password (prompted, or ITCAP_NEW_PASSWORD); also lifts a lockout")
+    p = sub.add_parser("password", help="set a new password (prompted, or ITCAP_NEW_PASSWORD); also lifts a lockout",
+                       description=(
+        "Set an account's password: typed twice at the prompt (not shown), or read from ITCAP_NEW_PASSWORD for "
+        "scripts. It must meet the password rules (docs/authentication.md). Setting it also lifts a lockout after "
+        "failed logins."))
     p.add_argument("username")
     set_handler(p, _password)
 
-    p = sub.add_parser("enable", help="re-enable a disabled account (also the way back if no administrator can log in)")
+    p = sub.add_parser("enable", help="re-enable a disabled account (also the way back if no administrator can log in)",
+                       description=(
+        "Re-enable a disabled account, so it can log in again with its password. From the command line this is "
+        "also the way back in when no administrator can log in."))
     p.add_argument("username")
     set_handler(p, _enable)
 
-    p = sub.add_parser("disable", help="disable an account (refused for the last active administrator)")
+    p = sub.add_parser("disable", help="disable an account (refused for the last active administrator)", description=(
+        "Disable an account: it can no longer log in, and what it did (ratings, audit entries) is kept. Refused "
+        "for the last active administrator."))
     p.add_argument("username")
     set_handler(p, _disable)
 
-    p = sub.add_parser("roles", help="replace an account's roles")
+    p = sub.add_parser("roles", help="replace an account's roles", description=(
+        "Replace an account's roles with those given (not added to them). Refused if it would leave no active "
+        "administrator."))
     p.add_argument("username")
     p.add_argument("--roles", required=True, help=roles_help)
     set_handler(p, _roles)
@@ -80,8 +92,12 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _ask_password() -> str:
+    """Typed twice, as a password nobody sees while typing must be: a typo would lock its owner out."""
     try:
-        return getpass.getpass("new password: ")
+        password = getpass.getpass("new password: ")
+        if getpass.getpass("the same again: ") != password:
+            raise CliError("the two passwords typed differ: nothing changed")
+        return password
     except EOFError:  # no terminal and no ITCAP_NEW_PASSWORD
         raise CliError("no password given: type it at the prompt, or set ITCAP_NEW_PASSWORD") from None
 

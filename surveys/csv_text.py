@@ -1,0 +1,47 @@
+"""How a responses CSV is read, the same for ``itcap analyze`` and for imports: its separator, its
+quoting, and what counts as a number in a cell.
+
+One reading for both, so that a file ``analyze`` accepts imports with the same values, and the
+other way round.
+"""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+
+SEPARATORS = (",", ";", "\t")
+# A number or code not given: the blank cell, and what R, pandas and spreadsheets write for it.
+MISSING_TOKENS = ("", "NA", "N/A", "NaN", "nan")
+
+
+def separator(text: str) -> str:
+    """The file's separator, from its header line: a comma if it has one, else ``;`` or a tab —
+    whichever it holds (spreadsheets in many locales save CSV with ``;``)."""
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in SEPARATORS}
+    if counts[","] or not max(counts.values()):
+        return ","
+    return max(counts, key=counts.get)
+
+
+def quote_problem(exc: csv.Error) -> str:
+    """What a strict CSV reader's error means, in the words a person fixing the file needs."""
+    if "unexpected end of data" in str(exc):
+        return "a quoted value starts on this line and its closing quote never comes"
+    return f"a value that contains a quote (\") must be quoted as a whole, with the quote doubled ({exc})"
+
+
+def parse_number(cell: str) -> float | None:
+    """The number a cell holds, or None. Accepts what a person types or a spreadsheet writes:
+    ``4``, ``+4``, ``4.00``, ``1e3``, full-width digits (``４``, from East Asian input methods).
+    Refuses what is only a number to Python: ``1_000`` (a digit separator), ``inf`` and ``nan``
+    (missing answers are blank cells)."""
+    text = unicodedata.normalize("NFKC", cell).strip()
+    if not text or "_" in text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if number == number and number not in (float("inf"), float("-inf")) else None

@@ -1,0 +1,7 @@
+"""The bounds the survey services enforce, in a module with no imports, so that ``itcap --help`` can
+state them without loading the storage layer."""
+
+# k = 1 would publish single answers; 2 is the smallest threshold that means anything.
+MIN_GROUP_SIZE_LIMITS = (2, 1000)
+COMMENT_THRESHOLD_MAX = 100_000
+MAX_INVITATIONS_PER_BATCH = 100_000
