@@ -251,9 +251,21 @@ class CampaignInsight:
         return pd.DataFrame([
             {"group": self.instrument.group_name(g), "invited": r.invited, "started": r.started, "completed": r.completed,
              "completion rate %": None if r.completion_rate is None else round(100 * r.completion_rate, 1),
-             "responses (incl. imported)": r.responses}
+             "imported": r.imported, "responses": r.responses}
             for g, r in self.rates.items()
         ])
+
+    def imported_note(self) -> str | None:
+        """Why the responses counted elsewhere exceed the bars: those that came without a link —
+        e.g. "The 606 responses include 300 imported (Business users 200, IT staff 100): collected
+        on paper or with another tool, they had no invitation, so they are not in the bars." """
+        imported = {self.instrument.group_name(g): r.imported for g, r in self.rates.items() if r.imported}
+        if not imported:
+            return None
+        total = sum(r.responses for r in self.rates.values())
+        by_group = ", ".join(f"{name} {n:,}" for name, n in imported.items())
+        return (f"The {total:,} responses include {sum(imported.values()):,} imported ({by_group}): collected on paper or "
+                "with another tool, they had no invitation, so they are not in the bars.")
 
     def group_names(self) -> dict[str, str]:
         return {g: self.instrument.group_name(g) for g in self.instrument.group_ids()}

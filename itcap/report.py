@@ -348,6 +348,8 @@ def render_html(content: ReportContent) -> str:
             if title == "Response rates":
                 parts.append(_chart_html(title, chart))
         parts.append(_table_html(c.rates_table()))
+        if note := c.imported_note():
+            parts.append(f"<p class='muted'>{_e(note)}</p>")
     if any(title.startswith("Progress") for title, _ in chart_list):
         parts.append("<h2>Progress since earlier rounds</h2>")
         parts.append("<ul>" + "".join(f"<li>{_e(p)}</li>" for p in progress_points(content)) + "</ul>")
@@ -504,6 +506,8 @@ def render_pdf(content: ReportContent) -> bytes:
             if title == "Response rates":
                 image(title, chart)
         table(c.rates_table())
+        if note := c.imported_note():
+            para(note, "I", 9)
     if any(title.startswith("Progress") for title in chart_list):
         heading("Progress since earlier rounds")
         for point in progress_points(content):

@@ -376,15 +376,17 @@ with invite_tab:
 with rates_tab:
     table = pd.DataFrame([{
         "Group": groups.get(g, g), "Invited": r.invited, "Started": r.started, "Completed": r.completed,
-        "Completion rate": r.completion_rate, "Open-link visitors": r.open_link_visits, "Responses (incl. imported)": r.responses,
+        "Completion rate": r.completion_rate, "Open-link visitors": r.open_link_visits, "Imported": r.imported,
+        "Responses": r.responses,
     } for g, r in group_rates.items()])
     if not any(r.invited or r.responses for r in group_rates.values()):
         st.info("Nobody has been invited yet. Create personal links or an open link under *Invitations*.", icon=":material/info:")
     table_with_download(table, f"campaign-{chosen_id}-response-rates", key=f"camp_rates_{chosen_id}",
                         column_config={"Completion rate": st.column_config.NumberColumn(format="percent")})
     st.caption("Invited = personal links + open-link visitors who pressed Start; started = of those, with saved answers; "
-               "completed = submitted on the web. Counts say who took part, never what anyone answered, so they are "
-               "shown even below k.")
+               "completed = submitted on the web; imported = responses that came without a link (paper, another tool); "
+               "responses = completed + imported, what the analyses count. Counts say who took part, never what anyone "
+               "answered, so they are shown even below k.")
 
 with import_tab:
     st.markdown("Responses collected on paper or with another tool: a CSV with a `group` column and one column per item id "

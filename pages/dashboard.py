@@ -225,6 +225,8 @@ with tabs[4]:
             st.caption(note.removeprefix(" · ").capitalize() + ".")
         chart_with_downloads(lambda: charts.response_rate_chart(campaign.rates_frame()), campaign.rates_table(), "response rates",
                              "rates", cache_owner=campaign, stretch=True)
+        if note := campaign.imported_note():
+            st.caption(md_escape(note))
 
 # -- trend ------------------------------------------------------------------------------------------------
 with tabs[5]:

@@ -31,6 +31,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
@@ -344,6 +346,46 @@ def _refuse_responses_already_stored(session: Session, campaign_id: int, text: s
                              "again."])
 
 
+# Rows of a file that repeat stored responses' answers exactly: from this many on, and at least half of
+# the file, it is an export of the campaign coming back (by chance, 30+ answers rarely coincide).
+SAME_ANSWERS_MIN_ROWS = 10
+
+
+def _refuse_answers_already_stored(session: Session, campaign_id: int, instrument: Instrument,
+                                   rows: list[tuple[str, dict]], where: str) -> None:
+    """The dashboard's export has no response ids (its rows are shuffled, and free text is listed
+    apart), so an import of it is recognised by its answers: group and every rated and numeric answer
+    the same as a stored response's, for most of the file. Free text and demographic questions are
+    left out of the comparison, because that export leaves them out of its rows."""
+    ids = [item.id for item in instrument.items if item.type in ("likert", "numeric")]
+    if not ids or len(rows) < SAME_ANSWERS_MIN_ROWS:
+        return
+    positions = [i for i, item_id in enumerate(instrument.item_ids) if item_id in set(ids)]
+
+    def key_of_stored(group_id: str, stored: str) -> tuple:
+        values = orjson.loads(stored)
+        if isinstance(values, dict):  # the form before migration 0005
+            return (group_id, *(_same(values.get(i)) for i in ids))
+        return (group_id, *(_same(values[p]) for p in positions))
+
+    stored = Counter(key_of_stored(g, a) for g, a in session.execute(
+        select(Response.group_id, Response.answers_json).where(Response.campaign_id == campaign_id)))
+    if not stored:
+        return
+    incoming = Counter((g, *(_same(answers.get(i)) for i in ids)) for g, answers in rows)
+    same = sum(min(n, stored[key]) for key, n in incoming.items() if key in stored)
+    if same >= SAME_ANSWERS_MIN_ROWS and 2 * same >= len(rows):
+        raise ImportInvalid([f"{where}: {same:,} of the file's {len(rows):,} rows give exactly the answers of responses this "
+                             "campaign already holds: this looks like an export of the campaign (the dashboard's or the "
+                             "administrators') being imported again, which would count those people twice. Nothing was "
+                             "imported."])
+
+
+def _same(value: Any) -> Any:
+    """An answer as compared: 4 and 4.0 alike."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
 def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: str, where: str = "<upload>") -> ImportResult:
     """Validate a responses CSV against the campaign's instrument and store every row, or nothing.
 
@@ -362,6 +404,7 @@ def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: s
         raise ImportInvalid(problems)
     if any(name.lower() == "response_id" for name in ignored):
         _refuse_responses_already_stored(session, campaign.id, text, where)
+    _refuse_answers_already_stored(session, campaign.id, instrument, rows, where)
     by_group, flagged = _store(session, campaign.id, instrument, [(g, a, None) for g, a in rows], "import")
     summary = ", ".join(f"{g} {n}" for g, n in sorted(by_group.items()))
     audit.record(session, actor, "responses.import", f"campaign:{campaign.id}", f"{len(rows)} responses from {where} ({summary})")

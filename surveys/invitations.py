@@ -325,6 +325,11 @@ class GroupRates:
     def completion_rate(self) -> float | None:
         return self.completed / self.invited if self.invited else None
 
+    @property
+    def imported(self) -> int:
+        """Responses that came without a link: imported (paper, another tool). Not in the funnel."""
+        return max(0, self.responses - self.completed)
+
     def as_dict(self) -> dict[str, int | float | None]:
         return {"invited": self.invited, "started": self.started, "completed": self.completed,
                 "open_link_visits": self.open_link_visits, "responses": self.responses,

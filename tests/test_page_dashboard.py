@@ -133,6 +133,14 @@ def test_dashboard_with_invitations_in_every_state(populated, db_url):
     assert "Where IT stands" in _texts(at)
     rates = [d.value for d in at.dataframe if "invited" in d.value.columns]
     assert rates and int(rates[0].loc[rates[0]["group"] == "Business users", "invited"].iloc[0]) == 12
+    # the builder's responses came without links: the bars leave them out, and a line says so, with
+    # the same counts as the table, so the responses counted elsewhere add up
+    table = rates[0].set_index("group")
+    assert (table["responses"] == table["completed"] + table["imported"]).all() and table["imported"].sum() > 0
+    total = int(table["responses"].sum())
+    note = next(c.value for c in at.caption if "imported (" in c.value)
+    assert note.startswith(f"The {total:,} responses include {int(table['imported'].sum()):,} imported (Business users "
+                           f"{int(table.loc['Business users', 'imported']):,}")
 
 
 def test_trend_appears_with_a_second_assessment_and_campaign(populated, db_url):

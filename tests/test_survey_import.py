@@ -245,3 +245,42 @@ def test_analyze_and_import_read_a_cell_alike(db_url, cell):
                 (row,) = s.execute(select(Response).where(Response.campaign_id == campaign_id)).scalars().all()
                 stored = unpacked(row.answers_json, campaign_id, db_url).get(column)
             assert (None if stored is None else float(stored)) == analysed_as, f"{cell!r} in {column}"
+
+
+def _varied_rows(n: int, seed: int) -> str:
+    import random
+
+    rng = random.Random(seed)
+    return "".join(f"{rng.choice(['business', 'it_staff'])},{rng.randint(1, 5)},{rng.randint(1, 5)},{rng.randint(1, 5)},"
+                   f"{rng.randint(1, 5)},{rng.randint(0, 30)},{rng.randint(1, 5)},{rng.choice(['', 'ok', 'slow'])}\n"
+                   for _ in range(n))
+
+
+VARIED_HEADER = "group,rel1,rel2,rel3,rel4,logon_minutes,par1,comments\n"
+
+
+def test_the_dashboards_export_imported_into_its_own_campaign_is_refused(any_db_url):
+    """That export has no response ids (shuffled rows, comments listed apart): recognised by its
+    answers, as it would count every response twice."""
+    from surveys.exports import export_bytes, prepare_export
+
+    campaign_id = make_campaign(any_db_url, comment_threshold=100)
+    _import(any_db_url, campaign_id, VARIED_HEADER + _varied_rows(40, seed=1))
+    with session_scope() as s:
+        exported = export_bytes(prepare_export(s, campaign_id, privileged=False), "csv")
+    assert b"response_id" not in exported and b"slow" not in exported  # (what makes it hard to recognise)
+    with pytest.raises(ImportInvalid) as exc:
+        _import(any_db_url, campaign_id, exported)
+    (problem,) = exc.value.problems
+    assert problem.startswith("r.csv: 40 of the file's 40 rows give exactly the answers of responses this campaign already holds")
+    assert len(_stored(any_db_url)) == 40
+    other = make_campaign(any_db_url)
+    assert _import(any_db_url, other, exported).imported == 40  # into another campaign: its own data
+
+
+def test_a_few_answers_like_stored_ones_are_not_taken_for_an_export(db_url):
+    campaign_id = make_campaign(db_url)
+    first = _varied_rows(40, seed=2)
+    _import(db_url, campaign_id, VARIED_HEADER + first)
+    again = "".join(first.splitlines(keepends=True)[:9]) + _varied_rows(30, seed=3)  # 9 coincide
+    assert _import(db_url, campaign_id, VARIED_HEADER + again).imported == 39
