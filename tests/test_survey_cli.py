@@ -400,3 +400,21 @@ def test_an_item_may_not_take_the_name_of_an_export_column(tmp_path, capsys, res
     path.write_text(INSTRUMENT_YAML.replace("id: rel1,", f"id: {reserved},", 1), encoding="utf-8")
     code, _, err = _run(capsys, "survey", "validate", str(path))
     assert code == 1 and f"(id {reserved}) → id: '{reserved}' is the name of a column" in err
+
+
+def test_a_reader_that_stops_early_is_no_failure(campaign, db_url):
+    """`itcap campaign status 1 | head -0`: the command ends quietly when the reader has gone (status
+    141, as a process ended by SIGPIPE), not with "unexpected failure: BrokenPipeError"."""
+    import os
+    import subprocess
+    import sys as system
+
+    env = {**os.environ, "ITCAP_DATABASE_URL": db_url}
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command writes a byte
+    try:
+        done = subprocess.run([system.executable, "-m", "itcap.cli", "campaign", "status", campaign], stdout=write_end,
+                              stderr=subprocess.PIPE, env=env, timeout=60)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141 and done.stderr == b"", done.stderr

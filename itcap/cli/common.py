@@ -55,6 +55,11 @@ def run_handler(args: argparse.Namespace) -> int:
         return 2
     try:
         result = handler(args)
+        sys.stdout.flush()  # here, so that a reader gone away (… | head) is caught below, not at exit
+    except BrokenPipeError:
+        # the reader took what it wanted and closed the pipe: not a failure of this command
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a process ended by SIGPIPE
     except (CliError, DocumentInvalid) as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
