@@ -115,8 +115,10 @@ def create_account(
         problems.append(str(exc))
     if problems:
         raise AccountError("; ".join(problems))
-    if session.exec(select(Account).where(Account.username == username)).first():
-        raise AccountError(f"an account named {username!r} already exists")
+    existing = get_by_username_casefold(session, username)
+    if existing is not None:  # "LEAD" beside "lead" would be two people to a reader of the audit log
+        same = "" if existing.username == username else f" ({existing.username!r}: names that differ only in capitals are the same)"
+        raise AccountError(f"an account named {username!r} already exists{same}")
     account = Account(
         username=username,
         display_name=display_name.strip() or username,
@@ -167,7 +169,8 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
     """
     now = now or utcnow()
     generic = "Unknown username or wrong password."
-    account = get_by_username(session, username)
+    # Typed as "Lead" for "lead": the same account (names are unique regardless of capitals).
+    account = get_by_username(session, username) or get_by_username_casefold(session, username)
     if account is None:
         _hasher_dummy_verify(password)  # similar timing for unknown users
         return LoginResult(None, generic)

@@ -65,6 +65,19 @@ def test_duplicate_username_and_bad_roles_are_refused(db_url):
         _make(db_url, username="cy", password="short")
 
 
+def test_a_name_that_differs_only_in_capitals_is_the_same_account(any_db_url):
+    """'ANA' beside 'ana' would be two people to anyone reading the audit log: refused; and 'Ana'
+    typed at the login is ana."""
+    _make(any_db_url)
+    with pytest.raises(accounts.AccountError) as refused:
+        _make(any_db_url, username="ANA")
+    assert str(refused.value) == ("an account named 'ANA' already exists ('ana': names that differ only in capitals "
+                                  "are the same)")
+    with session_scope(any_db_url) as session:
+        assert accounts.authenticate(session, "Ana", "correct horse battery").account.username == "ana"
+        assert len(accounts.list_accounts(session)) == 1
+
+
 def test_a_person_may_hold_several_roles(db_url):
     _make(db_url, roles=("leadership", "assessor"))
     with session_scope(db_url) as session:
