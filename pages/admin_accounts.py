@@ -41,17 +41,22 @@ def _create() -> None:
     state = st.session_state
     username = (state.get("acct_new_username") or "").strip()
     password = state.get("acct_new_password") or ""
+    # After a refusal the form stays open on the fields to fix, but the passwords are emptied: hidden
+    # behind dots, a kept password would be a surprise in the next attempt.
     if password and password != (state.get("acct_new_password2") or ""):
-        widgets.flash("The two passwords do not match; nothing was created.", "error")
-        st.session_state["acct_create_again"] = True  # keep the form open on the fields to fix
+        widgets.flash("The two passwords do not match; nothing was created. Type the password twice again.", "error")
+        st.session_state["acct_create_again"] = True
+        state["acct_new_password"] = state["acct_new_password2"] = ""
         return
     try:
         with session_scope() as session:
             created, generated = accounts.add_account(session, username, state.get("acct_new_roles") or [], actor=actor,
                                                       display_name=state.get("acct_new_name") or "", password=password or None)
     except AccountError as exc:
-        widgets.flash(f"Not created: {md_escape(exc)}.", "error")
+        retype = " Type the password twice again." if password else ""
+        widgets.flash(f"Not created: {md_escape(exc)}.{retype}", "error")
         st.session_state["acct_create_again"] = True
+        state["acct_new_password"] = state["acct_new_password2"] = ""
         return
     widgets.flash(f"Account **{md_escape(created.username)}** created ({_role_names(created.role_set)}).")
     if generated:

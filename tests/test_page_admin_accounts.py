@@ -111,8 +111,11 @@ def test_create_with_a_typed_password(setup):
     at.text_input(key="acct_new_password").input("a typed password")
     at.text_input(key="acct_new_password2").input("a typed passwort")
     _submit(at, "Create account")
-    assert [e.value for e in at.error] == ["The two passwords do not match; nothing was created."]
+    assert [e.value for e in at.error] == ["The two passwords do not match; nothing was created. Type the password twice again."]
     assert _account(setup, "zoe") is None
+    # the rest of the form is kept to fix; the hidden passwords are not, so none is carried over unseen
+    assert at.text_input(key="acct_new_username").value == "zoe" and at.multiselect(key="acct_new_roles").value == ["assessor"]
+    assert at.text_input(key="acct_new_password").value == "" and at.text_input(key="acct_new_password2").value == ""
     at.text_input(key="acct_new_username").input("zoe")
     at.text_input(key="acct_new_password").input("a typed password")
     at.text_input(key="acct_new_password2").input("a typed password")
