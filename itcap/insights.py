@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -49,6 +50,35 @@ def _two_places(value: float | None) -> str:
 def _interval(low: float, high: float) -> str:
     """"0.28–0.80" (short enough not to wrap on a phone); "-0.07 to 0.09" when a dash would read as minus."""
     return f"{low:.2f}–{high:.2f}" if low >= 0 else f"{low:.2f} to {high:.2f}"
+
+
+_TWO_DECIMALS = ("mean ", "hedges g", "alpha")
+
+
+def is_p_column(column: str) -> bool:
+    """A p-value column of the tables: "TOST p", "Welch p (Holm)"."""
+    return " p " in f" {column} "
+
+
+def has_two_decimals(column: str) -> bool:
+    """A column of means, effect sizes or α: two decimals, as statistics are reported."""
+    return column.lower().startswith(_TWO_DECIMALS)
+
+
+def readable_cell(column: str, value) -> str:
+    """A table cell as a board reads it (report, dashboard): yes/no, p-values to three places
+    (< 0.001), statistics to two decimals, other numbers to three significant figures."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if is_p_column(column):
+            return "< 0.001" if value < 0.001 else f"{value:.3f}"
+        if has_two_decimals(column):
+            return f"{value:.2f}"
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
 
 
 def reliability_table(reliability: ReliabilityReport) -> pd.DataFrame:
@@ -307,12 +337,16 @@ class CampaignInsight:
         if not self.comparison or not self.comparison.get("items"):
             return pd.DataFrame()
         items = self.instrument.item_map()
+        names = self.group_names()
+        a, b = [g for g in self.comparison["compared"] if g in self.comparison["groups"]][:2]
         rows = []
-        for entry in self.comparison["items"]:
+        for entry in self.comparison["items"]:  # the scale table's column names, so the two read alike
             rows.append({
-                "item": entry["id"], "text": items[entry["id"]].text, "n_a": entry.get("n_a"), "mean_a": entry.get("mean_a"),
-                "n_b": entry.get("n_b"), "mean_b": entry.get("mean_b"), "hedges_g": entry.get("hedges_g"),
-                "p_holm": entry.get("p_holm"), "tost_p": entry.get("tost_p"), "verdict": entry.get("verdict"), "note": entry.get("note"),
+                "item": entry["id"], "text": items[entry["id"]].text,
+                f"n {names[a]}": entry.get("n_a"), f"mean {names[a]}": entry.get("mean_a"),
+                f"n {names[b]}": entry.get("n_b"), f"mean {names[b]}": entry.get("mean_b"),
+                "Hedges g": entry.get("hedges_g"), "Welch p (Holm)": entry.get("p_holm"), "TOST p": entry.get("tost_p"),
+                "verdict": entry.get("verdict"), "note": entry.get("note"),
             })
         return pd.DataFrame(rows)
 

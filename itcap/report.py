@@ -248,25 +248,6 @@ def _more_comments(total: int) -> str:
 
 # Scores, effect sizes and reliabilities: two decimal places, the same in every row (as APA tables
 # give them); other numbers (levels, weights, percentages) to three significant figures.
-_TWO_DECIMALS = ("mean ", "hedges g", "alpha")
-
-
-def _cell(column: str, value) -> str:
-    """A table cell as a board reads it: yes/no, p-values to three places (< 0.001), statistics to
-    two decimals, other numbers to three significant figures."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if " p " in f" {column} ":  # a p-value column: "TOST p", "Welch p (Holm)"
-            return "< 0.001" if value < 0.001 else f"{value:.3f}"
-        if column.lower().startswith(_TWO_DECIMALS):
-            return f"{value:.2f}"
-        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return str(value)
-
-
 def _column_widths(pdf, columns, cells: list[list[str]], total: float) -> list[float]:
     """PDF table column widths (mm) summing to ``total``: every column at least as wide as its
     longest word, so no word or number is broken across lines while that fits; what is left goes
@@ -298,7 +279,7 @@ def _table_html(frame: pd.DataFrame) -> str:
     head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
     rows = []
     for record in frame.itertuples(index=False):
-        cells = [f"<td>{_e(_cell(column, value))}</td>" for column, value in zip(frame.columns, record)]
+        cells = [f"<td>{_e(insights.readable_cell(column, value))}</td>" for column, value in zip(frame.columns, record)]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -444,7 +425,7 @@ def render_pdf(content: ReportContent) -> bytes:
             para("No data.", "I")
             return
         pdf.set_font("DejaVu", "", 7.5)
-        cells = [[_cell(column, value) for column, value in zip(frame.columns, record)] for record in frame.itertuples(index=False)]
+        cells = [[insights.readable_cell(column, value) for column, value in zip(frame.columns, record)] for record in frame.itertuples(index=False)]
         widths = _column_widths(pdf, frame.columns, cells, width)
         with pdf.table(text_align="LEFT", line_height=4, col_widths=tuple(widths)) as t:
             row = t.row()

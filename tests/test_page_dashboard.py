@@ -46,6 +46,11 @@ def test_leadership_sees_position_survey_reading_and_every_tab(populated):
     (modes,) = [d.value for d in at.dataframe if "mode" in d.value.columns]
     assert "why not achieved" not in modes.columns
     assert any(m.value.startswith("- **Business Partner** not achieved: ") for m in at.markdown)
+    # the perception tables: named alike, p-values as a reader expects them (the CSV keeps every digit)
+    scales, items = ([d.value for d in at.dataframe if key in d.value.columns] for key in ("scale", "item"))
+    for (table,) in (scales, items):
+        assert {"n Business users", "mean Business users", "Hedges g", "Welch p (Holm)", "TOST p"} <= set(table.columns)
+        assert table["TOST p"].dropna().str.fullmatch(r"< 0\.001|0\.\d\d\d|1\.000|").all(), list(table["TOST p"])
 
 
 def test_comments_are_plain_text_and_over_their_threshold(populated):

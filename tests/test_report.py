@@ -205,7 +205,7 @@ def test_an_open_assessment_is_reported_as_provisional_until_everyone_has_submit
 
 
 def test_statistics_read_to_two_decimals_in_every_row_and_p_values_to_three():
-    from itcap.report import _cell
+    from itcap.insights import readable_cell as _cell
 
     assert [_cell("Hedges g", v) for v in (-0.0105, 0.84, 1.0)] == ["-0.01", "0.84", "1.00"]
     assert [_cell("alpha", 0.8), _cell("mean IT staff", 3.456)] == ["0.80", "3.46"]

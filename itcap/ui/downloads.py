@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from itcap import insights
 from itcap.charts import to_png, to_svg
 from itcap.spreadsheet import safe_frame
 from itcap.ui.text import md_escape
@@ -34,7 +35,9 @@ def table_with_download(table: pd.DataFrame, name: str, key: str, *, static: boo
     if static:
         st.table(table, hide_index=True)
     else:
-        st.dataframe(table, hide_index=True, width="stretch", **dataframe_args)
+        shown, formats = readable(table)
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=formats | dataframe_args.pop("column_config", {}),
+                     **dataframe_args)
     st.download_button(
         "Download CSV", data=lambda: _csv(table), file_name=f"{_slug(name)}.csv",
         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:",
@@ -64,7 +67,23 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
     csv.download_button("CSV", data=lambda: _csv(table), file_name=f"{_slug(name)}.csv",
                         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/table:")
     with st.expander(f"Table: {md_escape(name)}", icon=":material/table_view:"):
-        st.dataframe(table, hide_index=True, width="stretch")
+        shown, formats = readable(table)
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=formats)
+
+
+def readable(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """A table as shown on screen (its CSV keeps every digit): p-values to three places or "< 0.001",
+    means, effect sizes and α to two decimals — as the report prints them (insights.readable_cell)."""
+    shown, formats = table.copy(), {}
+    for column in table.columns:
+        if not pd.api.types.is_float_dtype(table[column]) and not table[column].map(lambda v: isinstance(v, float)).any():
+            continue
+        if insights.is_p_column(str(column)):
+            shown[column] = [insights.readable_cell(str(column), v) for v in table[column]]
+            formats[column] = st.column_config.TextColumn(help="p-value; < 0.001 when smaller")
+        elif insights.has_two_decimals(str(column)):
+            formats[column] = st.column_config.NumberColumn(format="%.2f")
+    return shown, formats
 
 
 def chart_for_screen(chart: alt.TopLevelMixin | dict, key: str, *, stretch: bool = False,
