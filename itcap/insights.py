@@ -128,6 +128,13 @@ class AssessmentInsight:
             text += f", with {unrated} rating{'s' if unrated != 1 else ''} still to give"
         return text + ". The position can change until the lead assessor closes the assessment."
 
+    def source_line(self) -> str:
+        """What a figure rests on, for a chart taken out of the app: e.g. "IT capability review 2026 ·
+        Corporate IT · 27 Nov 2026 · 3 assessors (open: provisional)"."""
+        a = self.assessment
+        state = " (open: provisional)" if self.provisional_note() else ""
+        return f"{a.name} · {a.org_unit} · {a.assessed_on:%d %b %Y} · {len(self.assessors)} assessors{state}"
+
     @property
     def mode_names(self) -> dict[str, str]:
         return {m.id: m.name for m in self.model.ordered_modes}
@@ -169,16 +176,15 @@ class AssessmentInsight:
             for m in self.result.modes
         ])
 
-    def consensus_frame(self) -> pd.DataFrame:
+    def radar_table(self) -> pd.DataFrame:
+        """The radar's data, as the chart shows it: per capability the consensus level and each mode's
+        target (each assessor's own levels are the disagreement heatmap's table)."""
         rows = []
-        for item in self.consensus:
-            capability = self.model.capability(item.capability_id)
-            row = {"capability_id": item.capability_id, "capability": capability.name,
-                   "domain": self.model.domain_name(capability.domain)}
-            row.update({f"{name}": level for name, level in item.levels.items()})
-            row.update({"median": item.median, "spread": item.spread, "flagged": item.flagged,
-                        "override": item.override.level if item.override is not None else None,
-                        "consensus": item.effective})
+        for capability_id, name in self.capability_labels():
+            consensus = self.result.consensus.get(capability_id)
+            row = {"capability": name, "domain": self.model.domain_name(self.model.capability(capability_id).domain),
+                   "consensus": level_for_display(consensus)}
+            row.update({f"{mode.name} target": mode.targets.get(capability_id) for mode in self.model.ordered_modes})
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -253,6 +259,11 @@ class CampaignInsight:
     @property
     def k(self) -> int:
         return self.campaign.min_group_size
+
+    def source_line(self) -> str:
+        """What a figure rests on, for a chart taken out of the app: e.g. "IT perception survey 2026
+        (open) · 300 responses"."""
+        return f"{self.campaign.name} ({self.campaign.status}) · {self.responses_note()}"
 
     def responses_note(self) -> str:
         """How many responses the figures rest on: all of them, or those left once flagged

@@ -96,7 +96,8 @@ with tabs[0]:
         st.markdown("##### Maturity: consensus against each mode's targets")
         chart_with_downloads(lambda: charts.radar_chart(assessment.capability_labels(), assessment.radar_series(), model.max_level,
                                                         min_level=min(0, model.min_level - 1)),
-                             assessment.consensus_frame(), "maturity radar", "radar", cache_owner=assessment,
+                             assessment.radar_table(), "maturity radar", "radar", cache_owner=assessment,
+                             title="Maturity: consensus against each mode's targets", source=assessment.source_line(),
                              phone=lambda: charts.maturity_rows_chart(assessment.capability_labels(), assessment.radar_series(),
                                                                       model.max_level, min_level=model.min_level))
         st.markdown("##### Operating modes")
@@ -112,7 +113,8 @@ with tabs[0]:
             gaps = assessment.gaps_frame()
             if len(gaps):
                 chart_with_downloads(lambda: charts.gap_chart(gaps, next_mode.name), gaps, f"gaps to {next_mode.name}", "gaps", stretch=True,
-                                     cache_owner=assessment, phone=lambda: charts.gap_chart(gaps, next_mode.name, compact=True))
+                                     cache_owner=assessment, phone=lambda: charts.gap_chart(gaps, next_mode.name, compact=True),
+                                     title=f"Gaps to {next_mode.name}", source=assessment.source_line())
             else:
                 st.write(f"No capability is below {md_escape(next_mode.name)}'s targets.")
         for note in assessment.result.notes:
@@ -140,7 +142,10 @@ with tabs[1]:
             first = campaign.instrument.scale_items(scales[0].id)[0]
             low, high = campaign.instrument.item_range(first)
             chart_with_downloads(lambda: charts.perception_chart(scale_frame, low, high), campaign.scale_table(), "perception by scale",
-                                 "perception", cache_owner=campaign, stretch=True)
+                                 "perception", cache_owner=campaign, stretch=True,
+                                 title=f"{groups[0]} and {groups[1]}: scale scores with 95% confidence intervals",
+                                 source=f"{campaign.source_line()} · verdicts: equivalent (TOST, ±{comparison['margin']:g}, "
+                                        "p < .05), differs (Welch, Holm p < .05), inconclusive")
         with st.expander("Every item", icon=":material/list:"):
             table_with_download(campaign.item_table(), "perception by item", "items")
         comments = cached_comments(campaign_id, campaign.excluded_flagged)
@@ -163,7 +168,9 @@ with tabs[1]:
             pair = campaign.instrument.ipa_pairs[0]
             low, high = campaign.instrument.item_range(campaign.instrument.item(pair.importance))
             chart_with_downloads(lambda: charts.ipa_chart(ipa, crosshairs, low, high), ipa, "importance performance", "ipa",
-                                 cache_owner=campaign, phone=lambda: charts.ipa_chart(ipa, crosshairs, low, high, compact=True))
+                                 cache_owner=campaign, phone=lambda: charts.ipa_chart(ipa, crosshairs, low, high, compact=True),
+                                 title="Importance and performance of IT services",
+                                 source=f"{campaign.source_line()} · dashed lines: the averages over all services")
 
 # -- recommendations ------------------------------------------------------------------------------------
 with tabs[2]:
@@ -207,7 +214,8 @@ with tabs[3]:
         st.caption("⚑ marks capabilities where assessors are two or more levels apart; the lead assessor reconciles them.")
         heat = assessment.heatmap_frame()
         chart_with_downloads(lambda: charts.disagreement_heatmap(heat, assessment.model.max_level), heat, "assessor disagreement",
-                             "heatmap", cache_owner=assessment,
+                             "heatmap", cache_owner=assessment, title="Where the assessors disagree (⚑ two or more levels apart)",
+                             source=assessment.source_line(),
                              phone=lambda: charts.disagreement_heatmap(heat, assessment.model.max_level, compact=True))
         st.markdown("##### Inter-rater reliability")
         rel = assessment.reliability
@@ -224,7 +232,8 @@ with tabs[4]:
         if note := live_note(campaign.campaign.status):
             st.caption(note.removeprefix(" · ").capitalize() + ".")
         chart_with_downloads(lambda: charts.response_rate_chart(campaign.rates_frame()), campaign.rates_table(), "response rates",
-                             "rates", cache_owner=campaign, stretch=True)
+                             "rates", cache_owner=campaign, stretch=True, title=f"Response rates — {campaign.campaign.name}",
+                             source=" · ".join(filter(None, (campaign.source_line(), campaign.imported_note()))))
         if note := campaign.imported_note():
             st.caption(md_escape(note))
 
@@ -240,11 +249,13 @@ with tabs[5]:
     if insights.trend_rounds(assessment_points) > 1:
         st.markdown("##### Attainment of each mode over assessments (%)")
         chart_with_downloads(charts.attainment_trend_chart(assessment_points, FULLY_ACHIEVED_PERCENT), assessment_points,
-                             "attainment trend", "trend-a", stretch=True)
+                             "attainment trend", "trend-a", stretch=True, title="Attainment of each mode over assessments (%)",
+                             source=assessment.source_line() if assessment else None)
         shown = True
     if insights.trend_rounds(campaign_points) > 1:
         st.markdown("##### Scale scores over survey campaigns")
-        chart_with_downloads(charts.scale_trend_chart(campaign_points), campaign_points, "perception trend", "trend-c", stretch=True)
+        chart_with_downloads(charts.scale_trend_chart(campaign_points), campaign_points, "perception trend", "trend-c", stretch=True,
+                             title="Scale scores over survey campaigns", source=campaign.source_line() if campaign else None)
         shown = True
     if not shown:
         st.info("A trend appears once there is more than one round: an earlier assessment of the same organisation unit "

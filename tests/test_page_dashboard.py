@@ -2,8 +2,10 @@
 
 import pytest
 
-from tests import builders
+from tests import builders, download_capture
 from tests.support import app_test
+
+downloads = download_capture.downloads  # fixture: what the download buttons serve
 
 
 def _texts(at) -> str:
@@ -261,3 +263,19 @@ def test_a_campaign_just_set_up_does_not_hide_the_survey_with_results(populated,
     assert "Pulse B (draft)" in at.selectbox(key="dashboard_campaign").options  # still there to pick
     with session_scope(db_url) as session:
         assert build_report(session).campaign.campaign.id == with_results
+
+
+def test_a_downloaded_chart_says_what_it_shows_and_what_it_rests_on(populated, downloads):
+    """Pasted into a board pack, a chart keeps its title, its source (survey or assessment, how many
+    responses or assessors) and the date; the table beside the radar holds the radar's own data."""
+    from itcap.storage import today
+
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    svg = downloads.get("perception-by-scale.svg").decode()
+    assert "Business users and IT staff: scale scores with 95% confidence intervals" in svg
+    assert "responses" in svg and "verdicts: equivalent (TOST" in svg and f"itcap, {today():%d %b %Y}" in svg
+    radar = downloads.get("maturity-radar.svg").decode()
+    assert "Maturity: consensus against each mode" in radar and "assessors" in radar
+    assert downloads.get("maturity-radar.png").startswith(b"\x89PNG")
+    (table,) = [d.value for d in at.dataframe if "Business Partner target" in d.value.columns]
+    assert list(table.columns)[:3] == ["capability", "domain", "consensus"] and "capability_id" not in table.columns

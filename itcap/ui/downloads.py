@@ -4,6 +4,7 @@ every table a CSV download. Images are rendered only when a download is clicked.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable
 
 import altair as alt
@@ -13,6 +14,7 @@ import streamlit as st
 from itcap import insights
 from itcap.charts import to_png, to_svg
 from itcap.spreadsheet import safe_frame
+from itcap.storage import today
 from itcap.ui.text import md_escape
 
 
@@ -46,7 +48,8 @@ def table_with_download(table: pd.DataFrame, name: str, key: str, *, static: boo
 
 def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin], table: pd.DataFrame, name: str, key: str,
                          *, cache_owner: object | None = None, stretch: bool = False,
-                         phone: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin] | None = None) -> None:
+                         phone: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin] | None = None,
+                         title: str | None = None, source: str | None = None) -> None:
     """Draw a chart with PNG/SVG/CSV downloads and a table view.
 
     ``chart`` may be a builder; with ``cache_owner`` (a cached, immutable result object such as an
@@ -55,20 +58,42 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
     width, so it fits a phone too; the PNG/SVG keep the chart's own size. ``phone``: a version of a
     chart drawn at its own size (radar, IPA, heatmap) for screens narrower than ``PHONE_SCREEN``;
     both are sent and CSS shows the one that fits, so nothing is cut off or needs sideways
-    scrolling on a phone. Downloads are of the full-size chart.
+    scrolling on a phone. Downloads are of the full-size chart, with ``title`` above it and
+    ``source`` (what it rests on) and the date under the title: a chart pasted into a board pack
+    says what it shows and where it comes from.
     """
     spec = _spec(chart, key, cache_owner)
     chart_for_screen(spec, key, stretch=stretch, phone=None if phone is None else _spec(phone, f"{key}-phone", cache_owner))
+    exported = titled(spec, title, source)
     png, svg, csv, _ = st.columns([1, 1, 1, 4])
-    png.download_button("PNG", data=lambda: to_png(spec), file_name=f"{_slug(name)}.png", mime="image/png",
+    png.download_button("PNG", data=lambda: to_png(exported), file_name=f"{_slug(name)}.png", mime="image/png",
                         key=f"{key}-png", on_click="ignore", icon=":material/image:")
-    svg.download_button("SVG", data=lambda: to_svg(spec).encode("utf-8"), file_name=f"{_slug(name)}.svg",
+    svg.download_button("SVG", data=lambda: to_svg(exported).encode("utf-8"), file_name=f"{_slug(name)}.svg",
                         mime="image/svg+xml", key=f"{key}-svg", on_click="ignore", icon=":material/image:")
     csv.download_button("CSV", data=lambda: _csv(table), file_name=f"{_slug(name)}.csv",
                         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/table:")
     with st.expander(f"Table: {md_escape(name)}", icon=":material/table_view:"):
         shown, formats = readable(table)
         st.dataframe(shown, hide_index=True, width="stretch", column_config=formats)
+
+
+SUBTITLE_LINE = 80  # characters
+
+
+def titled(spec: dict, title: str | None, source: str | None) -> dict:
+    """The chart's spec with a title block: ``title``, then "source · itcap, <date>" under it."""
+    if not title:
+        return spec
+    parts = [piece for part in (source or "").split(" · ") if part for piece in textwrap.wrap(part, SUBTITLE_LINE)]
+    parts.append(f"itcap, {today():%d %b %Y}")
+    lines = [parts[0]]
+    for part in parts[1:]:  # lines of about 80 characters, broken between parts: the narrowest chart is ~480 px
+        if len(lines[-1]) + 3 + len(part) > SUBTITLE_LINE:
+            lines.append(part)
+        else:
+            lines[-1] += " · " + part
+    return {**spec, "title": {"text": title, "subtitle": lines, "anchor": "start", "fontSize": 14, "subtitleFontSize": 11,
+                              "subtitleColor": "#555555", "offset": 12}}
 
 
 def readable(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
