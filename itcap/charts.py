@@ -184,6 +184,7 @@ def to_svg(chart: alt.TopLevelMixin | dict) -> str:
 
 BLOCKING_GAP = "2+ levels short: blocks the mode"
 SMALL_GAP = "1 level short or less"
+GAP_COLOURS = {BLOCKING_GAP: "#D55E00", SMALL_GAP: "#E69F00"}
 GAP_LABEL_LIMIT = 170  # pixels for a capability's name beside its bar
 
 
@@ -202,13 +203,15 @@ def gap_chart(gaps: pd.DataFrame, mode_name: str, compact: bool = False) -> alt.
     step = 0.5 if len(shortfalls) and (shortfalls % 1 != 0).any() else 1
     ticks = [i * step for i in range(int(top / step) + 1)]
     height = max(60, 26 * len(data))
+    kinds = [kind for kind in (BLOCKING_GAP, SMALL_GAP) if kind in set(data["kind"])] or [SMALL_GAP]
     return alt.Chart(data).mark_bar().encode(
         x=alt.X("shortfall:Q", title="Levels short", scale=alt.Scale(domain=[0, top]),
                 axis=alt.Axis(values=ticks, format="~g")),
         # Names up to 170 px and a one-column legend of short entries: the whole chart fits a phone.
         y=alt.Y("capability:N", sort=alt.EncodingSortField("rank", order="ascending"), title=None,
                 axis=alt.Axis(labelLimit=GAP_LABEL_LIMIT if compact else 320)),
-        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=[BLOCKING_GAP, SMALL_GAP], range=["#D55E00", "#E69F00"]),
+        # the legend names only the kinds of gap there are (fixed colours, so orange always means blocking)
+        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds, range=[GAP_COLOURS[k] for k in kinds]),
                         # under the names, from the chart's left edge (not the plot's), so it fits too
                         legend=alt.Legend(orient="none", direction="vertical", labelLimit=0, legendX=-GAP_LABEL_LIMIT,
                                           legendY=height + 42) if compact else

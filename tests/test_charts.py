@@ -47,6 +47,10 @@ def test_gap_chart_marks_blockers_and_keeps_the_ranking():
     assert spec["encoding"]["y"]["sort"] == {"field": "rank", "order": "ascending"}
     rows = pd.DataFrame(spec["datasets"][spec["data"]["name"]])
     assert list(rows["kind"]) == [charts.BLOCKING_GAP, charts.SMALL_GAP]
+    assert spec["encoding"]["color"]["scale"] == {"domain": [charts.BLOCKING_GAP, charts.SMALL_GAP], "range": ["#D55E00", "#E69F00"]}
+    # no blocker: the legend does not offer a colour no bar has, and small gaps keep their colour
+    small = charts.gap_chart(gaps.assign(shortfall=[1.0, 0.5], blocking=False), "Business Partner").to_dict()
+    assert small["encoding"]["color"]["scale"] == {"domain": [charts.SMALL_GAP], "range": ["#E69F00"]}
 
 
 def test_perception_chart_has_every_group_mean_and_a_verdict_per_scale():
