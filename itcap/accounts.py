@@ -176,7 +176,7 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
         return LoginResult(None, generic)
     if account.locked_until and account.locked_until > now:
         minutes = max(1, int((account.locked_until - now).total_seconds() // 60) + 1)
-        return LoginResult(None, f"Too many failed attempts: this account is locked for about {minutes} more minute(s).")
+        return LoginResult(None, f"Too many failed attempts: this account is locked for about {minutes} more minute{'s' if minutes != 1 else ''}.")
     if not account.is_active:
         _hasher_dummy_verify(password)
         return LoginResult(None, generic)

@@ -215,8 +215,9 @@ def position_headline(insight: AssessmentInsight) -> str:
         text = f"Not yet {first}"
     else:
         text = insight.position_name()
-    if result.confidence is not None:
-        text += f", with {100 * result.confidence:.0f}% confidence"
+    if result.confidence is not None:  # "Not yet Supplier, with 100% confidence" read as a boast
+        text += (f" (confidence {100 * result.confidence:.0f}%)" if result.position == "none"
+                 else f", with {100 * result.confidence:.0f}% confidence")
     next_mode = result.next_mode
     if next_mode is None:
         return text + "; every operating mode is achieved."

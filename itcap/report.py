@@ -92,7 +92,8 @@ def summary_points(content: ReportContent) -> list[str]:
     a, c = content.assessment, content.campaign
     if c and c.reading is not None:
         names = {m.id: m.name for m in a.model.ordered_modes} if a else {}
-        reading = names.get(c.reading.position, "no operating mode" if c.reading.position == "none" else c.reading.position)
+        names["none"] = f"not yet {a.model.ordered_modes[0].name if a else 'Supplier'}"
+        reading = names.get(c.reading.position, c.reading.position)
         text = f"Survey reading: {reading}"
         if a:
             text += " — in agreement with the assessment." if c.reading.position == a.result.position else \

@@ -393,7 +393,9 @@ with import_tab:
                 "(codes or labels; blank = not answered). **All or nothing**: if any row has a problem, nothing is stored.")
     import_counter = st.session_state.get("camp_import_counter", 0)
     st.file_uploader("Responses CSV (UTF-8)", type=["csv", "txt"], key=f"camp_import_{chosen_id}_{import_counter}", max_upload_size=200)
-    st.button("Import responses", icon=":material/upload:", key=f"camp_import_btn_{chosen_id}", on_click=_import, args=(chosen_id,))
+    chosen_file = st.session_state.get(f"camp_import_{chosen_id}_{import_counter}")
+    st.button("Import responses", icon=":material/upload:", key=f"camp_import_btn_{chosen_id}", on_click=_import, args=(chosen_id,),
+              disabled=chosen_file is None, help=None if chosen_file else "Choose a CSV file above first.")
     outcome = st.session_state.pop(IMPORT_OUTCOME, None)
     if outcome is not None and outcome["campaign_id"] == chosen_id:
         count = len(outcome["problems"])

@@ -166,7 +166,7 @@ def _show_outcome(outcome: dict) -> None:
     if outcome["problems"]:
         count = len(outcome["problems"])
         st.error(f"**{md_escape(outcome['name'] or 'The upload')}** is not a valid {what}: {count} problem{'s' if count != 1 else ''}, "
-                 "nothing was stored. Fix them and upload the file again.\n\n"
+                 f"nothing was stored. Fix {'them' if count != 1 else 'it'} and upload the file again.\n\n"
                  + "\n".join(f"- {md_code(p)}" for p in outcome["problems"]), icon=":material/error:")
         if outcome.get("other_kind"):
             other = KIND_LABELS[INSTRUMENT if outcome["kind"] == MODEL else MODEL]

@@ -71,7 +71,8 @@ with perceived.container(border=True):
         st.write(md_escape(campaign.problem or "No survey reading available."))
     else:
         names = {m.id: m.name for m in assessment.model.ordered_modes} if assessment else {}
-        names["none"] = "no operating mode"
+        first_mode = assessment.model.ordered_modes[0].name if assessment else "Supplier"
+        names["none"] = f"not yet {first_mode}"
         reading_name = names.get(campaign.reading.position, campaign.reading.position.replace("_", " ").title())
         st.subheader(md_escape(reading_name[0].upper() + reading_name[1:]))
         st.caption("The highest mode whose survey scales all average at least 3.5 of 5 (mean of the group means), "
@@ -81,7 +82,7 @@ with perceived.container(border=True):
             if campaign.reading.position == assessment.result.position:
                 st.success("The survey agrees with the assessment.", icon=":material/check_circle:")
             else:
-                assessed_name = assessment.position_name() if assessment.result.position != "none" else "no operating mode"
+                assessed_name = assessment.position_name() if assessment.result.position != "none" else f"not yet {first_mode}"
                 st.warning(f"The survey reads **{md_escape(reading_name)}**, the assessment **{md_escape(assessed_name)}**: "
                            "look at the perception tab before presenting either.", icon=":material/warning:")
 
@@ -258,8 +259,9 @@ with tabs[5]:
                              title="Scale scores over survey campaigns", source=campaign.source_line() if campaign else None)
         shown = True
     if not shown:
-        st.info("A trend appears once there is more than one round: an earlier assessment of the same organisation unit "
-                "against the same model, or an earlier campaign of the same survey.")
+        st.info("A trend appears once there is more than one round up to the one selected (a trend stops at the round "
+                "chosen in the sidebar): an earlier assessment of the same organisation unit against the same model, or "
+                "an earlier campaign of the same survey.")
 
 # -- report -----------------------------------------------------------------------------------------------
 with tabs[6]:
