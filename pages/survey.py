@@ -208,6 +208,10 @@ def _section(state: SurveyState, token: str) -> None:
                 if section.index > 0:
                     st.form_submit_button("Back", icon=":material/arrow_back:", on_click=_save, key="survey_back",
                                           args=(token, section.index, section.items, "back"))
+                if not last and state.answered_after(section.index):
+                    # been further before (e.g. "Change" on the review, then the tab closed): straight back there
+                    st.form_submit_button("Save and go to review", key="survey_to_review", icon=":material/checklist:",
+                                          on_click=_save, args=(token, section.index, section.items, count))
                 st.form_submit_button("Review my answers" if last else "Next", type="primary", key="survey_next",
                                       icon=":material/arrow_forward:", on_click=_save,
                                       args=(token, section.index, section.items, "next"))

@@ -98,6 +98,11 @@ class SurveyState:
         sections = self.sections if section_index is None else [self.sections[section_index]]
         return {item.id: REQUIRED_MESSAGE for s in sections for item in s.items if item.required and item.id not in self.answers}
 
+    def answered_after(self, section_index: int) -> bool:
+        """Whether any later section has answers: the respondent has been further (to the review,
+        say) and came back — so the page offers the way straight back there."""
+        return any(item.id in self.answers for s in self.sections[section_index + 1:] for item in s.items)
+
     def first_incomplete_section(self) -> int | None:
         for section in self.sections:
             if self.missing_required(section.index):

@@ -262,6 +262,23 @@ def test_review_lists_every_answer_and_change_goes_to_the_section(setup):
     assert [b.label for b in at.button] == ["Back", "Review my answers"]
 
 
+def test_a_respondent_who_changes_an_answer_and_comes_back_later_can_go_straight_to_the_review(setup):
+    """"Change" on the review, then the tab closed: opening the link again lands on that section, and
+    the way back to the review is still there (not eight sections of Next)."""
+    (token,) = invite(setup["url"], setup["open"])
+    _to_review(setup["url"], token)
+    _click(_open(token), "survey_change_0")
+    at = _open(token)  # a new tab: what the page kept in memory is gone
+    assert [h.value for h in at.header] == ["IT services"]
+    assert [b.label for b in at.button] == ["Save and go to review", "Next"]
+    at.radio(key="survey_item_rel1").set_value(2)
+    _click(at, "survey_to_review")
+    assert [h.value for h in at.header] == ["Check your answers"] and "2 — Disagree" in _texts(at)
+    # someone on their first way through has no such button: nothing of theirs lies further on
+    (fresh,) = invite(setup["url"], setup["open"])
+    assert [b.label for b in _start(fresh).button] == ["Next"]
+
+
 def test_what_people_type_is_shown_back_as_plain_text(setup):
     (token,) = invite(setup["url"], setup["open"])
     _to_review(setup["url"], token)
