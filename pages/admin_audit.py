@@ -52,5 +52,6 @@ if shown.empty:
     st.warning("No entries match these filters.", icon=":material/filter_alt_off:")
 else:
     st.caption(f"{len(shown):,} of {len(table):,} entries")
-    table_with_download(shown, "audit-log", key="audit_table",
+    # tall enough to read 25 entries without scrolling inside the page (the page below it is empty)
+    table_with_download(shown, "audit-log", key="audit_table", height=min(38 + 35 * len(shown), 38 + 35 * 25),
                         column_config={"Detail": st.column_config.TextColumn(width="large")})

@@ -146,7 +146,9 @@ for c in ordered:
     row["Consensus"] = "—" if c.effective is None else f"{c.effective:g}" + (" (override)" if c.overridden else "")
     table.append(row)
 st.dataframe(pd.DataFrame(table), hide_index=True, key="cons_table", height=38 + 35 * len(table),
-             column_config={"Flag": st.column_config.TextColumn(width="small", help=f"⚠ = levels {DISAGREEMENT_SPREAD} or more apart")})
+             # the capability stays in view when the assessors' columns scroll sideways (a phone)
+             column_config={"Capability": st.column_config.TextColumn(width=290, pinned=True),
+                            "Flag": st.column_config.TextColumn(width=45, help=f"⚠ = levels {DISAGREEMENT_SPREAD} or more apart")})
 
 st.subheader("Evidence and decisions", anchor=False)
 for c in ordered:

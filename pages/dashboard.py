@@ -204,7 +204,10 @@ with tabs[2]:
                             st.text(finding.recommendation)
             st.markdown("##### Every recommendation, ranked")
             table_with_download(insights.recommendations_table(plan), "recommendations", "recs",
-                                column_config={"Recommendation": st.column_config.TextColumn(width="large")})
+                                column_config={"Capability": st.column_config.TextColumn(pinned=True),
+                                               "Blocks the mode": st.column_config.TextColumn(width=125),
+                                               "First 100 days": st.column_config.TextColumn(width=120),
+                                               "Recommendation": st.column_config.TextColumn(width="large")})
 
 # -- assessors --------------------------------------------------------------------------------------
 with tabs[3]:

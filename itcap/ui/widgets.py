@@ -63,9 +63,23 @@ def scroll_into_view(container_key: str) -> None:
     """Scroll the keyed container into view once it is drawn (a script of our own, no user text)."""
     if not container_key.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"not a container key: {container_key!r}")
+    # Again once the run has ended: the previous run's elements are removed then, which moves what
+    # lies below them (on a slow server, the target scrolled above the screen).
     run_script(f"""
-  const target = document.querySelector('.st-key-{container_key}');
-  if (target) target.scrollIntoView({{block: 'start'}});
+  const scroll = () => {{
+    const target = document.querySelector('.st-key-{container_key}');
+    if (target) target.scrollIntoView({{block: 'start'}});
+  }};
+  scroll();
+  let waited = 0;
+  const timer = setInterval(() => {{
+    waited += 100;
+    const app = document.querySelector('[data-testid="stApp"]');
+    if ((app && app.getAttribute('data-test-script-state') === 'notRunning') || waited > 5000) {{
+      clearInterval(timer);
+      scroll();
+    }}
+  }}, 100);
 """)
 
 
