@@ -64,6 +64,9 @@ def test_leadership_sees_the_position_and_the_radar(server, browser):
     rows = page.locator(".st-key-radar-phone [data-testid='stVegaLiteChart']")
     assert rows.is_visible() and 0 <= rows.bounding_box()["x"] and drawn_right(rows) <= 375
     assert rows.evaluate("e => e.scrollWidth <= e.clientWidth")
+    # a chart's PNG / SVG / CSV buttons stay one row on a phone (not a row each under every chart)
+    tops = {round(b.bounding_box()["y"]) for b in page.locator(".st-key-radar-downloads [data-testid='stDownloadButton']").all()}
+    assert len(tops) == 1
     page.set_viewport_size({"width": 1440, "height": 2200})
     page.wait_for_timeout(1000)
     assert radar.is_visible() and not rows.is_visible()

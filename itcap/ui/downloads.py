@@ -65,7 +65,9 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
     spec = _spec(chart, key, cache_owner)
     chart_for_screen(spec, key, stretch=stretch, phone=None if phone is None else _spec(phone, f"{key}-phone", cache_owner))
     exported = titled(spec, title, source)
-    png, svg, csv, _ = st.columns([1, 1, 1, 4])
+    # one row of three small buttons, on a phone too (columns would stack them, a row each)
+    buttons = st.container(horizontal=True, key=f"{key}-downloads")
+    png = svg = csv = buttons
     png.download_button("PNG", data=lambda: to_png(exported), file_name=f"{_slug(name)}.png", mime="image/png",
                         key=f"{key}-png", on_click="ignore", icon=":material/image:")
     svg.download_button("SVG", data=lambda: to_svg(exported).encode("utf-8"), file_name=f"{_slug(name)}.svg",
