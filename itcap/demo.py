@@ -386,6 +386,7 @@ SERVICE_MEANS = {
     "logon": (4.6, 3.1), "network": (4.5, 3.9), "service_desk": (4.3, 3.7),
     "remote_access": (4.1, 2.9), "project_delivery": (3.7, 2.8), "technology_advice": (3.2, 2.6),
 }
+DEMO_SEED_DETAILS = 7
 COMMENTS = {
     "comment_does_well": (
         "The service desk staff are patient and explain what they are doing.",
@@ -416,6 +417,17 @@ COMMENTS = {
         "Stop treating every request as an incident.",
         "Publish how IT is performing against what was promised.",
     ),
+}
+
+
+# A second sentence some people add, so that 40-odd comments drawn from a dozen are not word for word
+# the same (drawn from a generator of their own: the answers stay those of the same seed).
+COMMENT_DETAILS = {
+    "comment_does_well": ("", "", "", " Thank you.", " Much better than two years ago.", " Keep it up.",
+                          " We noticed the difference in our team.", " It makes a real difference to our day."),
+    "comment_improve_first": ("", "", "", " It has been like this for months.", " Especially on Monday mornings.",
+                              " Our team loses hours every week because of it.", " Other councils seem to manage it.",
+                              " Please tell us when it is fixed."),
 }
 
 
@@ -452,6 +464,7 @@ def _demo_campaign(session: Session, rng: np.random.Generator, report: DemoRepor
     sizes = PREVIOUS_SURVEY_SIZES if previous else SURVEY_SIZES
 
     responses = []
+    detail_rng = np.random.default_rng([DEMO_SEED_DETAILS, int(previous)])
     for g_index, (group, (invited, completed, started)) in enumerate(sizes.items()):
         create_invitations(session, campaign.id, group, invited, "demo")
         items = instrument.items_for_group(group)
@@ -493,10 +506,10 @@ def _demo_campaign(session: Session, rng: np.random.Generator, report: DemoRepor
                 for i in range(n):
                     answers[i][item.id] = int(picks[i])
             elif item.type == "text":
-                pool = COMMENTS.get(item.id, ())
+                pool, details = COMMENTS.get(item.id, ()), COMMENT_DETAILS.get(item.id, ("",))
                 for i in range(n):
                     if pool and rng.random() < 0.22:
-                        answers[i][item.id] = str(rng.choice(pool))
+                        answers[i][item.id] = str(rng.choice(pool)) + str(detail_rng.choice(details))
         durations = np.rint(rng.lognormal(np.log(480), 0.35, n)).astype(int)
         speeders = rng.choice(n, size=max(1, n // 60), replace=False)
         durations[speeders] = rng.integers(45, 110, size=len(speeders))
