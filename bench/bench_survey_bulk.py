@@ -16,6 +16,8 @@ What is timed
   (CSV text already in memory: decode, parse, validate every cell, flags, bulk insert, commit), and
   separately its parse/validate part, so the insert part can be compared on its own.
 * responses_frame: reading the stored responses back into a DataFrame (what analyses and exports do).
+* a second import into the campaign that holds the first (its answers are compared with the stored
+  ones, which catches an export of the campaign imported back), as a ratio to the first.
 * the obvious alternative, per-row ORM ``session.add(...)`` + ``session.flush()``: run on a **smaller
   batch** (``--orm-invitations``, ``--orm-responses`` rows) and **extrapolated linearly** to the full
   size — per-row inserts cost the same for every row, and running them at full size would only make
@@ -156,6 +158,16 @@ def run(url: str, label: str, args) -> None:
         frame = responses_frame(s, c.id)
         elapsed = time.perf_counter() - start
     print(f"responses_frame: {len(frame):,} responses read back in {elapsed:.2f} s")
+
+    # A second file into a campaign that holds the first: the import then compares its answers with
+    # the stored ones (an export of the campaign coming back is refused), against the first import.
+    other = responses_csv(args.responses, args.items, seed=8)
+    start = time.perf_counter()
+    with session_scope(url) as s:
+        assert import_responses(s, c.id, other, actor="bench", where="bench2.csv").imported == args.responses
+    second = time.perf_counter() - start
+    print(f"import into a campaign holding {args.responses:,}: {second:.2f} s, {second / import_best:.1f}× the import into an "
+          "empty one (the stored answers compared, so a re-imported export is caught)")
 
 
 def main() -> None:
