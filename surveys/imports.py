@@ -131,6 +131,12 @@ class _Column:
 
 def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[list[tuple[str, dict]], list[str], list[str]]:
     """Rows as ``(group_id, answers)``, the ignored columns, and every problem found (uncapped)."""
+    rows, ignored, problems, _ = _parse(instrument, text, where)
+    return rows, ignored, problems
+
+
+def _parse(instrument: Instrument, text: str, where: str) -> tuple[list[tuple[str, dict]], list[str], list[str], dict[str, list[int]]]:
+    """:func:`parse_responses_csv`, and the lines each ``response_id`` is on (read in the same pass)."""
     problems: list[str] = []
     # strict: an unclosed quote is an error, not a value that swallows the rest of the file
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(text), strict=True)
@@ -246,7 +252,7 @@ def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[
                             "each response once")
     if not rows and not problems:
         problems.append(f"{where}: no responses in the file (only a header row)")
-    return rows, ignored, problems
+    return rows, ignored, problems, id_lines
 
 
 def _store(session: Session, campaign_id: int, instrument: Instrument, rows: list[tuple[str, dict, int | None]],
@@ -322,16 +328,10 @@ def add_responses(session: Session, campaign_id: int, responses: Iterable[Mappin
     return ImportResult(len(rows), by_group, flagged)
 
 
-def _refuse_responses_already_stored(session: Session, campaign_id: int, text: str, where: str) -> None:
+def _refuse_responses_already_stored(session: Session, campaign_id: int, id_lines: dict[str, list[int]], where: str) -> None:
     """An export of this campaign imported back would count every response twice: the export's
     response ids give it away (imported rows get new ids, so only a re-import can match)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(text))
-    header = [h.strip().lower() for h in next(reader)]
-    column = header.index("response_id")
-    ids = {}
-    for row in reader:
-        if len(row) > column and row[column].strip():
-            ids.setdefault(row[column].strip(), reader.line_num)
+    ids = {response_id: lines[0] for response_id, lines in id_lines.items()}
     found: list[str] = []
     keys = list(ids)
     for start in range(0, len(keys), 900):  # within every database's limit on bound parameters
@@ -360,7 +360,8 @@ def _refuse_answers_already_stored(session: Session, campaign_id: int, instrumen
     ids = [item.id for item in instrument.items if item.type in ("likert", "numeric")]
     if not ids or len(rows) < SAME_ANSWERS_MIN_ROWS:
         return
-    positions = [i for i, item_id in enumerate(instrument.item_ids) if item_id in set(ids)]
+    wanted = set(ids)
+    positions = [i for i, item_id in enumerate(instrument.item_ids) if item_id in wanted]
 
     def key_of_stored(group_id: str, stored: str) -> tuple:
         values = orjson.loads(stored)
@@ -399,11 +400,11 @@ def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: s
                              "open campaign (responses collected on paper before it closes)."])
     instrument = campaign_instrument(session, campaign)
     text = decode_csv(raw, where)
-    rows, ignored, problems = parse_responses_csv(instrument, text, where)
+    rows, ignored, problems, id_lines = _parse(instrument, text, where)
     if problems:
         raise ImportInvalid(problems)
-    if any(name.lower() == "response_id" for name in ignored):
-        _refuse_responses_already_stored(session, campaign.id, text, where)
+    if id_lines:
+        _refuse_responses_already_stored(session, campaign.id, id_lines, where)
     _refuse_answers_already_stored(session, campaign.id, instrument, rows, where)
     by_group, flagged = _store(session, campaign.id, instrument, [(g, a, None) for g, a in rows], "import")
     summary = ", ".join(f"{g} {n}" for g, n in sorted(by_group.items()))

@@ -13,7 +13,7 @@ from itcap.cli.common import CliError, UsageError, set_handler, whole_number, wr
 from surveys.limits import COMMENT_THRESHOLD_MAX, MAX_INVITATIONS_PER_BATCH, MIN_GROUP_SIZE_LIMITS
 
 ACTOR = "cli"
-(MIN_K, MAX_K), MAX_COMMENTS, MAX_LINKS = MIN_GROUP_SIZE_LIMITS, COMMENT_THRESHOLD_MAX, MAX_INVITATIONS_PER_BATCH
+MIN_K, MAX_K = MIN_GROUP_SIZE_LIMITS
 
 
 def _date(text: str) -> dt.date:
@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--min-group-size", type=int, default=5, metavar="K",
                    help=f"reporting threshold k: groups with fewer responses are suppressed (default 5; {MIN_K}–{MAX_K})")
     p.add_argument("--comment-threshold", type=int, default=None, metavar="N",
-                   help=f"free-text comments are shown only from N comments on (default 10; k–{MAX_COMMENTS})")
+                   help=f"free-text comments are shown only from N comments on (default 10; k–{COMMENT_THRESHOLD_MAX:,})")
     p.add_argument("--opens", type=_date, metavar="DATE", help="first day responses are accepted (YYYY-MM-DD)")
     p.add_argument("--closes", type=_date, metavar="DATE", help="last day responses are accepted (YYYY-MM-DD)")
     set_handler(p, _create)
@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--min-group-size", type=int, metavar="K",
                    help=f"reporting threshold k: groups with fewer responses are suppressed ({MIN_K}–{MAX_K})")
     p.add_argument("--comment-threshold", type=int, metavar="N",
-                   help=f"free-text comments are shown only from N comments on (k–{MAX_COMMENTS})")
+                   help=f"free-text comments are shown only from N comments on (k–{COMMENT_THRESHOLD_MAX:,})")
     opens = p.add_mutually_exclusive_group()
     opens.add_argument("--opens", type=_date, metavar="DATE", help="first day responses are accepted (YYYY-MM-DD)")
     opens.add_argument("--no-opens", action="store_true", help="remove the opening date")
@@ -89,8 +89,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("id", type=int)
     p.add_argument("--group", required=True, metavar="G", help="group id of the instrument")
     how_many = p.add_mutually_exclusive_group(required=True)
-    how_many.add_argument("--count", type=whole_number(1, MAX_LINKS), metavar="N",
-                          help=f"number of links, for a mail merge of your own (1–{MAX_LINKS:,})")
+    how_many.add_argument("--count", type=whole_number(1, MAX_INVITATIONS_PER_BATCH), metavar="N",
+                          help=f"number of links, for a mail merge of your own (1–{MAX_INVITATIONS_PER_BATCH:,})")
     how_many.add_argument("--emails", metavar="FILE",
                           help="e-mail addresses, one per line (or a CSV with an 'email' column): one link each")
     p.add_argument("--out", required=True, metavar="LINKS.csv", help="output CSV ('-' = stdout)")
