@@ -60,6 +60,8 @@ _NOT_TEXT = {b"PK\x03\x04": "an Excel workbook (XLSX) or another ZIP archive",
 def decode_text(raw: bytes, where: str, *, save_as: str = "UTF-8") -> str:
     """UTF-8 text (with or without a byte-order mark). Anything else is refused with what it is and
     the line it fails on, because guessing an encoding silently corrupts names and labels."""
+    if not raw.strip():
+        raise DocumentInvalid([f"{where}: the file is empty"])
     for magic, kind in _NOT_TEXT.items():
         if raw.startswith(magic):
             raise DocumentInvalid([f"{where}: the file is {kind}, not text; save it as {save_as}"])

@@ -76,8 +76,6 @@ class ImportResult:
 
 
 def decode_csv(raw: bytes, where: str) -> str:
-    if not raw.strip():
-        raise ImportInvalid([f"{where}: the file is empty"])
     try:
         return decode_text(raw, where, save_as="CSV UTF-8")
     except DocumentInvalid as exc:

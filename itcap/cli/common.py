@@ -146,8 +146,6 @@ def read_input_bytes(path: str, max_bytes: int = 512 * 1024 * 1024) -> bytes:
 
 def decode_csv_bytes(raw: bytes, where: str) -> str:
     """CSV text: UTF-8 (with or without BOM); anything else is refused (:func:`decode_text`)."""
-    if not raw.strip():
-        raise CliError(f"{where}: the file is empty")
     try:
         return decode_text(raw, where, save_as="CSV UTF-8")
     except DocumentInvalid as exc:

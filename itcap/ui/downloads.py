@@ -67,12 +67,11 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
     exported = titled(spec, title, source)
     # one row of three small buttons, on a phone too (columns would stack them, a row each)
     buttons = st.container(horizontal=True, key=f"{key}-downloads")
-    png = svg = csv = buttons
-    png.download_button("PNG", data=lambda: to_png(exported), file_name=f"{_slug(name)}.png", mime="image/png",
+    buttons.download_button("PNG", data=lambda: to_png(exported), file_name=f"{_slug(name)}.png", mime="image/png",
                         key=f"{key}-png", on_click="ignore", icon=":material/image:")
-    svg.download_button("SVG", data=lambda: to_svg(exported).encode("utf-8"), file_name=f"{_slug(name)}.svg",
+    buttons.download_button("SVG", data=lambda: to_svg(exported).encode("utf-8"), file_name=f"{_slug(name)}.svg",
                         mime="image/svg+xml", key=f"{key}-svg", on_click="ignore", icon=":material/image:")
-    csv.download_button("CSV", data=lambda: _csv(table), file_name=f"{_slug(name)}.csv",
+    buttons.download_button("CSV", data=lambda: _csv(table), file_name=f"{_slug(name)}.csv",
                         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/table:")
     with st.expander(f"Table: {md_escape(name)}", icon=":material/table_view:"):
         shown, formats = readable(table)
@@ -101,11 +100,11 @@ def titled(spec: dict, title: str | None, source: str | None) -> dict:
 def readable(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """A table as shown on screen (its CSV keeps every digit): p-values to three places or "< 0.001",
     means, effect sizes and α to two decimals — as the report prints them (insights.readable_cell)."""
-    shown, formats = table.copy(), {}
-    for column in table.columns:
-        if not pd.api.types.is_float_dtype(table[column]) and not table[column].map(lambda v: isinstance(v, float)).any():
-            continue
+    shown, formats = table, {}
+    for column in table.columns:  # by name first: most columns (names, counts, text) are left as they are
         if insights.is_p_column(str(column)):
+            if shown is table:
+                shown = table.copy()
             shown[column] = [insights.readable_cell(str(column), v) for v in table[column]]
             formats[column] = st.column_config.TextColumn(help="p-value; < 0.001 when smaller")
         elif insights.has_two_decimals(str(column)):
