@@ -11,6 +11,9 @@ Missing ratings
   assessors rated it, and all of its ratings are then used. Capabilities rated by fewer than two
   assessors carry no information about agreement and are left out (Krippendorff 2011, step 1).
 
+Assessors who rated nothing at all are left out of both (and of ``n_assessors``), with a note: an
+assessor assigned but not started would otherwise leave ICC no complete capability at all.
+
 Degenerate data (one assessor, one capability, every rating identical) give ``None`` with a reason
 in words instead of a number, never an exception.
 """
@@ -21,6 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.stats import f as f_dist
+
+from capability_model.positioning import unrated_note, without_unrated_assessors
 
 ICC_TYPES = ("ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k")
 ICC_DESCRIPTIONS = {
@@ -80,6 +85,7 @@ class ReliabilityReport:
         return {
             "n_capabilities": self.n_capabilities,
             "n_assessors": self.n_assessors,
+            "n_capabilities_icc": self.n_capabilities_icc,
             "icc": [result.to_json() for result in self.icc],
             "krippendorff_alpha_ordinal": self.alpha.alpha,
         }
@@ -357,9 +363,12 @@ def reliability(ratings: np.ndarray) -> ReliabilityReport:
     x = np.asarray(ratings, dtype=float)
     if x.ndim != 2:
         raise ValueError("ratings must be a 2-D array (capabilities × assessors)")
+    notes: list[str] = []
+    x, unrated = without_unrated_assessors(x)
+    if unrated:
+        notes.append(unrated_note(unrated))
     n_caps, n_assessors = x.shape
     complete = ~np.isnan(x).any(axis=1) if n_assessors else np.zeros(n_caps, dtype=bool)
-    notes: list[str] = []
     icc = intraclass_correlations(x[complete]) if n_assessors else _null_iccs("no assessors")
     n_complete = int(complete.sum())
     if n_complete < n_caps and n_assessors >= 2:

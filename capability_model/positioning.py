@@ -24,7 +24,8 @@ The rules are DESIGN.md's, made exact:
   ``numpy.random.Generator``, so the same seed gives the same confidence), recomputes the medians
   and the position. Overridden capabilities keep the lead assessor's level in every resample (an
   override is a decision, not a sample statistic). With fewer than two assessors there is nothing
-  to resample and confidence is ``None``.
+  to resample and confidence is ``None``. An assessor who has rated nothing yet is left out (with a
+  note): drawn into a resample they would only blank out capabilities the others rated.
 """
 
 from __future__ import annotations
@@ -253,6 +254,18 @@ def _mode_results(model: CapabilityModel, consensus: np.ndarray) -> tuple[str, l
     return (table.mode_ids[index] if index >= 0 else NO_POSITION), results
 
 
+def without_unrated_assessors(ratings: np.ndarray) -> tuple[np.ndarray, int]:
+    """``ratings`` (capabilities × assessors) without the assessors who rated nothing, and how many
+    were left out. An assessor assigned but not started carries no evidence: kept, they would
+    count as a rater in the confidence and in the reliability statistics."""
+    rated = ~np.isnan(ratings).all(axis=0) if ratings.shape[0] else np.zeros(ratings.shape[1], dtype=bool)
+    return ratings[:, rated], int((~rated).sum())
+
+
+def unrated_note(count: int) -> str:
+    return f"{count} assessor{' has' if count == 1 else 's have'} rated nothing yet and {'is' if count == 1 else 'are'} left out"
+
+
 def bootstrap_positions(
     model: CapabilityModel,
     ratings: np.ndarray,
@@ -304,6 +317,10 @@ def position(
         raise ValueError(f"ratings must have one row per capability of the model ({len(ids)}), got shape {x.shape}")
     if resamples < 1 or resamples > MAX_RESAMPLES:
         raise ValueError(f"resamples must be between 1 and {MAX_RESAMPLES}")
+    notes: list[str] = []
+    x, unrated = without_unrated_assessors(x)
+    if unrated:
+        notes.append(unrated_note(unrated))
     override_vector = np.full(len(ids), np.nan)
     for cap_id, level in (overrides or {}).items():
         if level is None:
@@ -313,7 +330,6 @@ def position(
         override_vector[ids.index(cap_id)] = float(level)
     consensus = effective_consensus(x, override_vector) if x.shape[1] else override_vector.copy()
     chosen, modes = _mode_results(model, consensus)
-    notes: list[str] = []
     n_assessors = x.shape[1]
     confidence: float | None = None
     if n_assessors >= 2:

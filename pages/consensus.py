@@ -207,7 +207,8 @@ for c in ordered:
 
 # -- reliability ----------------------------------------------------------------------------------------
 st.subheader("Inter-rater reliability", anchor=False)
-st.caption(f"{reliability.n_assessors} assessors, {reliability.n_capabilities} capabilities; ICC uses the "
+st.caption(f"{reliability.n_assessors} assessor{'s' if reliability.n_assessors != 1 else ''} with ratings, "
+           f"{reliability.n_capabilities} capabilities; ICC uses the "
            f"{reliability.n_capabilities_icc} rated by every assessor, Krippendorff's α uses every capability rated "
            "by at least two.")
 st.table(insights.reliability_table(reliability).set_index("Statistic"))

@@ -119,16 +119,13 @@ def _submit(token: str, title: str, thresholds: dict[str, int]) -> None:
 
 
 # -- drawing ---------------------------------------------------------------------------------------
-def _is_new_step(step: object, resumed: bool = False) -> bool:
+def _is_new_step(step: object) -> bool:
     """Whether this run shows another screen than the last run did (Streamlit keeps the scroll
-    position when the content changes, so a new screen must be scrolled to its top). The first
-    screen of a visit that resumes saved answers says so."""
+    position when the content changes, so a new screen must be scrolled to its top)."""
     if st.session_state.get(SHOWN_STEP) == step:
         return False
     first = SHOWN_STEP not in st.session_state
     st.session_state[SHOWN_STEP] = step
-    if first and resumed:
-        st.toast("Welcome back — your saved answers are here. Carry on where you left off.", icon=":material/history:")
     return not first
 
 
@@ -298,8 +295,13 @@ else:
 
 st.set_page_config(page_title=state.instrument.name)
 step = "welcome" if not state.started else ("review" if state.at_review else state.section_index)
-new_step = _is_new_step(step, resumed=state.started)
+# The first screen of a visit that resumes saved answers says so — in the page, not as a toast,
+# which would still float over the thank-you title if they submit straight away.
+welcome_back = state.started and SHOWN_STEP not in st.session_state
+new_step = _is_new_step(step)
 st.title(state.instrument.name, anchor=False)
+if welcome_back:
+    st.info("Welcome back — your saved answers are here. Carry on where you left off.", icon=":material/history:")
 if notice:
     st.error(notice, icon=":material/error:")
 if not state.started:

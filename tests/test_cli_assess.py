@@ -56,7 +56,7 @@ def test_reliability_writes_the_contract_document(tmp_path, capsys):
     code, _, err = run("assess", "reliability", ratings, "--json", out, capsys=capsys)
     assert code == 0, err
     document = json.loads(out.read_text())
-    assert list(document) == ["n_capabilities", "n_assessors", "icc", "krippendorff_alpha_ordinal"]
+    assert list(document) == ["n_capabilities", "n_assessors", "n_capabilities_icc", "icc", "krippendorff_alpha_ordinal"]
     assert (document["n_capabilities"], document["n_assessors"]) == (6, 4)
     expected = intraclass_correlations(np.array(SHROUT_FLEISS, dtype=float))
     assert [e["type"] for e in document["icc"]] == ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import yaml
@@ -250,12 +248,16 @@ def test_bootstrap_matches_a_plain_loop():
     assert vectorised.tolist() == expected
 
 
-def test_bootstrap_is_fast():
-    ratings = _realistic_ratings(5)
-    position(TWENTY, ratings, resamples=10)  # warm up imports
-    start = time.perf_counter()
-    position(TWENTY, ratings, resamples=1000)
-    assert time.perf_counter() - start < 0.25
+def test_an_assessor_who_rated_nothing_is_left_out_of_the_confidence():
+    """Assigned but not started: drawn into a resample, they would blank out the others' levels."""
+    ratings = _realistic_ratings(5, n_caps=20, n_assessors=3)
+    with_empty = np.column_stack([ratings, np.full(20, nan)])
+    expected = position(TWENTY, ratings, seed=3)
+    result = position(TWENTY, with_empty, seed=3)
+    assert (result.position, result.confidence, result.n_assessors) == (expected.position, expected.confidence, 3)
+    assert "1 assessor has rated nothing yet and is left out" in result.notes
+    lone = position(THREE_MODES, np.array([[3.0, nan], [3, nan], [3, nan], [3, nan]]))
+    assert lone.confidence is None and lone.n_assessors == 1
 
 
 def test_bad_shapes_and_resample_counts_are_refused():

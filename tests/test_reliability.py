@@ -150,9 +150,21 @@ def test_report_drops_incomplete_capabilities_for_icc_and_keeps_pairable_ones_fo
     assert report.alpha.alpha == pytest.approx(krippendorff.alpha(reliability_data=data.T, level_of_measurement="ordinal"), abs=1e-12)
     assert any("3 of 5" in note for note in report.notes)
     document = report.to_json()
-    assert list(document) == ["n_capabilities", "n_assessors", "icc", "krippendorff_alpha_ordinal"]
+    assert list(document) == ["n_capabilities", "n_assessors", "n_capabilities_icc", "icc", "krippendorff_alpha_ordinal"]
+    assert document["n_capabilities_icc"] == 3
     assert [entry["type"] for entry in document["icc"]] == list(ICC_TYPES)
     assert all(set(entry) == {"type", "icc", "ci95"} for entry in document["icc"])
+
+
+def test_an_assessor_who_rated_nothing_is_left_out():
+    """Assigned but not started: kept, they would leave ICC no complete capability at all."""
+    data = np.array([[1, 2, 2], [3, 3, 4], [4, 5, 5], [2, nan, 3]], dtype=float)
+    report = reliability(np.column_stack([data, np.full(4, nan)]))
+    expected = reliability(data)
+    assert (report.n_assessors, report.n_capabilities_icc) == (3, 3)
+    assert [r.icc for r in report.icc] == [r.icc for r in expected.icc] and report.icc[0].icc is not None
+    assert report.alpha.alpha == expected.alpha.alpha
+    assert "1 assessor has rated nothing yet and is left out" in report.notes
 
 
 def test_report_with_one_assessor_or_no_data_does_not_crash():

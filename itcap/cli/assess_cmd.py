@@ -21,8 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("reliability", help="inter-rater reliability of assessors (ICC, Krippendorff's alpha)", description=(
         "The six Shrout–Fleiss ICC forms with 95% CIs (capabilities not rated by every assessor are left out) and "
-        "Krippendorff's alpha, ordinal (all capabilities rated by two or more assessors). Writes "
-        '{"n_capabilities", "n_assessors", "icc":[{"type", "icc", "ci95"}], "krippendorff_alpha_ordinal"}; '
+        "Krippendorff's alpha, ordinal (all capabilities rated by two or more assessors); an assessor with no level at "
+        "all is left out. Writes "
+        '{"n_capabilities", "n_assessors", "n_capabilities_icc", "icc":[{"type", "icc", "ci95"}], '
+        '"krippendorff_alpha_ordinal"} (n_capabilities_icc: the capabilities ICC used); '
         "a statistic the data cannot support is null, with the reason on stderr."))
     p.add_argument("ratings", metavar="RATINGS.csv", help=RATINGS_HELP)
     p.add_argument("--json", required=True, metavar="OUT", help="output file ('-' = stdout)")
