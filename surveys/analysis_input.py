@@ -6,6 +6,7 @@ CSV files, row labels for DataFrames):
 
 * the group column exists, is never blank and holds instrument groups (ids; a group's id or name
   in any letter case is accepted and mapped to the id); typos are listed with their row counts;
+* an item asked of some groups only has no answers from the others (as an import refuses them);
 * every column is an instrument item, the group column, the flag column, a known metadata column
   (:data:`METADATA_COLUMNS`) or explicitly ignored; every likert/numeric item has a column
   (text and choice items may be absent — the analysis ignores them);
@@ -235,7 +236,12 @@ def prepare_responses(
                                   "not groups; the group column is the one that holds each respondent's group"
                                   + (f" ({guess!r} here?)" if guess else "")])
     if group_col not in columns:
-        problems.append(f"{where}: no group column {group_col!r}; the columns are {_listing(columns)}")
+        near = next((c for c in columns if c.strip().casefold() == group_col.strip().casefold()), None)
+        problems.append(f"{where}: no group column {group_col!r}"
+                        + (f" — the column is called {near!r} here (names are exact: --group-col {near!r})" if near
+                           else f"; the columns are {_listing(columns)}"))
+        if near is not None:
+            raise AnalysisInputError(problems)  # every other column would only be reported as "not an item"
     if flag_col is not None and flag_col not in columns:
         problems.append(f"{where}: no flag column {flag_col!r}; the columns are {_listing(columns)}")
     ignored: list[str] = []
@@ -272,6 +278,11 @@ def prepare_responses(
             implausible = _implausible(values, instrument, items[item_id])
             values[implausible] = np.nan
             out_of_range += implausible
+        not_asked = _answered_though_not_asked(values, groups, items[item_id])
+        for position in not_asked[: max(0, MAX_LISTED - len(found))]:
+            found.append(f"{where}: {locate(int(position))}, column {item_id}: item {item_id!r} is not asked of group "
+                         f"{groups.iloc[position]!r} (the instrument asks it of {', '.join(items[item_id].groups)})")
+        count += len(not_asked)
         out[item_id] = values
         n_cell_problems += count
         cell_problems.extend(found[: max(0, MAX_LISTED - len(cell_problems))])
@@ -286,6 +297,15 @@ def prepare_responses(
     clean = pd.DataFrame(out, index=frame.index)
     return ResponsesTable(frame=clean, group_col=group_col, item_ids=analysed, ignored_columns=ignored, flag_col=flag_col,
                           out_of_range=out_of_range)
+
+
+def _answered_though_not_asked(values: np.ndarray, groups: pd.Series, item) -> np.ndarray:
+    """Positions of answers from groups the instrument does not ask the item of: an import refuses
+    them, and analysed they would count in a group's scale score but not in its α."""
+    if item.groups is None:
+        return np.array([], dtype=int)
+    asked = groups.isin(item.groups).to_numpy() | groups.isna().to_numpy()
+    return np.flatnonzero(~asked & ~np.isnan(values))
 
 
 def _implausible(values: np.ndarray, instrument: Instrument, item) -> np.ndarray:

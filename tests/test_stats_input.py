@@ -26,8 +26,14 @@ def csv_text(rows: list[dict], columns: list[str] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+ASKED_OF_ONE_GROUP = {"q6": "business", "q7": "it"}
+
+
 def good_row(group="business", **values):
     row = {"group": group, **{i: 3 for i in ITEMS}, "logon_minutes": 5}
+    for item, asked in ASKED_OF_ONE_GROUP.items():  # left blank, as a survey leaves them
+        if group.casefold() not in (asked, "it staff" if asked == "it" else asked):
+            row[item] = ""
     row.update(values)
     return row
 
@@ -116,6 +122,21 @@ def test_missing_group_column(inst):
     text = csv_text([good_row()], columns=["grp"] + ITEMS).replace("grp", "team", 1)
     found = problems(text, inst)
     assert found[0].startswith("r.csv: no group column 'group'; the columns are team, q1, q2")
+
+
+def test_a_group_column_spelled_in_another_case_is_pointed_at(inst):
+    text = csv_text([good_row()]).replace("group", "Group", 1)
+    assert problems(text, inst) == [
+        "r.csv: no group column 'group' — the column is called 'Group' here (names are exact: --group-col 'Group')"]
+
+
+def test_answers_to_an_item_the_group_is_not_asked_are_refused_at_their_cell(inst):
+    """As an import refuses them: analysed, they would count in the group's scale score but not in its α."""
+    rows = [good_row(), good_row(group="it", q6=4), good_row(group="IT staff"), good_row(q7=2)]
+    assert problems(csv_text(rows), inst) == [
+        "r.csv: line 3, column q6: item 'q6' is not asked of group 'it' (the instrument asks it of business)",
+        "r.csv: line 5, column q7: item 'q7' is not asked of group 'business' (the instrument asks it of it)",
+    ]
 
 
 def test_unknown_and_missing_item_columns(inst):
