@@ -467,20 +467,28 @@ def _add_reliability(scale_rows: list[dict], recoded: pd.DataFrame, masks: dict[
     for row in scale_rows:
         ids = scale_item_ids(instrument, row["id"])
         common = [i for i in ids if all(g in instrument.item_groups(items[i]) for g in analysed)]
+        by_group, too_few = {}, []
+        for g in analysed:
+            own = [i for i in ids if g in instrument.item_groups(items[i])]
+            result = cronbach_alpha(recoded.loc[masks[g], own])
+            g_alpha, g_ci, g_n, g_note = _alpha_fields(result, k)
+            by_group[g] = {"alpha": g_alpha, "ci95": g_ci, "n": g_n, "note": g_note}
+            if k > 1 and result.n < k:
+                too_few.append(g)
         overall = cronbach_alpha(recoded[common])
         alpha, ci, n, note = _alpha_fields(overall, k)
+        if too_few and alpha is not None:
+            # The pooled n (and the CI, which depends on it) minus the other groups' n would give the
+            # suppressed group's number: the figure for everyone is withheld as well.
+            alpha, ci, n = None, None, None
+            note = (f"suppressed: fewer than {k} respondents of group {', '.join(too_few)} answered every item, "
+                    "and the figure for all groups would give their number by subtraction")
         row.update({"alpha": alpha, "alpha_ci95": ci, "alpha_n": n, "alpha_items": common, "alpha_note": note})
         row["item_analysis"] = [
             {"id": i, "r_corrected": _num(overall.item_total[i]) if alpha is not None else None,
              "alpha_if_deleted": _num(overall.alpha_if_deleted[i]) if alpha is not None else None}
             for i in common
         ]
-        by_group = {}
-        for g in analysed:
-            own = [i for i in ids if g in instrument.item_groups(items[i])]
-            result = cronbach_alpha(recoded.loc[masks[g], own])
-            g_alpha, g_ci, g_n, g_note = _alpha_fields(result, k)
-            by_group[g] = {"alpha": g_alpha, "ci95": g_ci, "n": g_n, "note": g_note}
         row["alpha_by_group"] = by_group
         if labels:
             for label, g in zip(labels, analysed):

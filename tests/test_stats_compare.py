@@ -246,6 +246,22 @@ def test_constant_scale_gets_no_alpha_and_a_reason(inst):
     assert row["welch_t"] is None and row["note"].startswith("constant in every group")
 
 
+def test_alpha_for_everyone_is_withheld_when_a_group_s_alpha_is_suppressed(inst):
+    """Pooled n − the other group's n would give the suppressed group's count (DESIGN.md: no hidden
+    remainder by subtraction); the CI depends on n, so it goes too."""
+    frame = random_responses(seed=12, sizes={"business": 30, "it": 20}, missing=0.0)
+    it_rows = frame.index[frame.group == "it"]
+    frame.loc[it_rows[3:], "q1"] = np.nan  # three IT respondents answer every reliability item
+    row = by_id(compare_groups(frame, inst, "group", min_group_size=5)["scales"])["reliability"]
+    assert (row["alpha_b"], row["alpha_b_n"]) == (None, None)
+    assert (row["alpha"], row["alpha_ci95"], row["alpha_n"]) == (None, None, None)
+    assert "by subtraction" in row["alpha_note"] and "group it" in row["alpha_note"]
+    assert all(entry["r_corrected"] is None for entry in row["item_analysis"])
+    assert row["alpha_a_n"] == 30 and row["alpha_a"] is not None
+    shown = by_id(compare_groups(frame, inst, "group", min_group_size=3)["scales"])["reliability"]
+    assert shown["alpha_n"] == 33 and shown["alpha"] is not None  # at k = 3 the three are reportable
+
+
 def test_all_missing_rows_are_dropped_and_counted(inst):
     frame = random_responses(seed=9, sizes={"business": 30, "it": 20})
     items = [c for c in frame.columns if c not in ("group", "directorate", "comment")]
