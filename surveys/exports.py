@@ -33,6 +33,7 @@ import math
 import os
 import random
 import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,7 @@ META_COLUMNS = {
     "flags": "Data-quality flags: straightline, fast, out_of_range (space-separated)",
 }
 _SPSS_LABEL_MAX = 250
+_SPSS_DOCUMENT_LINE = 80  # SPSS documents are lines of at most 80 bytes
 _sysrandom = random.SystemRandom()
 
 
@@ -113,7 +115,8 @@ def _comments(frame: pd.DataFrame, items: list[Item], threshold: int) -> tuple[d
         given = [v for v in frame[item.id] if isinstance(v, str) and v.strip()]
         if len(given) >= threshold:
             comments[item.id] = _sysrandom.sample(given, len(given))
-            left_out[item.id] = f"free text: listed apart from the rows, in random order ({len(given)} comments)"
+            left_out[item.id] = (f"free text: not in the rows; the Excel (XLSX) export lists its {len(given)} comments "
+                                 "apart, in random order")
         else:
             left_out[item.id] = f"free text: fewer than {threshold} comments, withheld"
     return comments, left_out
@@ -228,19 +231,40 @@ def write_xlsx(data: ExportData, out) -> None:
     write_xlsx_sheets(sheets, out)
 
 
+def _within_bytes(text: str, limit: int) -> str:
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def _spss_documents(notes: list[str]) -> list[str]:
+    """The notes as SPSS document lines (at most 80 bytes each: narrower where a line has non-ASCII text)."""
+    lines = []
+    for note in notes:
+        width = _SPSS_DOCUMENT_LINE
+        wrapped = textwrap.wrap(note, width)
+        while width > 20 and any(len(line.encode("utf-8")) > _SPSS_DOCUMENT_LINE for line in wrapped):
+            width -= 10
+            wrapped = textwrap.wrap(note, width)
+        lines += [_within_bytes(line, _SPSS_DOCUMENT_LINE) for line in wrapped]
+    return lines
+
+
 def write_sav(data: ExportData, path: str | Path) -> None:
-    """SPSS with variable labels (item text), value labels (likert/choice) and measurement levels."""
+    """SPSS with variable labels (item text; reverse-keyed items say so), value labels (likert/choice),
+    measurement levels, whole-number display formats for coded items (5, not 5.00) and the export's
+    notes as the file's documents (SPSS: DISPLAY DOCUMENTS)."""
     import pyreadstat
 
     frame = data.frame.copy()
-    labels, value_labels, measure = {}, {}, {}
+    labels, value_labels, measure, formats = {}, {}, {}, {}
     for column in data.meta_columns:
         labels[column] = META_COLUMNS[column]
         measure[column] = "nominal"
         frame[column] = frame[column].fillna("").astype(str)
     value_labels["group"] = {g.id: g.name for g in data.instrument.groups}
     for item in data.items:
-        labels[item.id] = item.text if len(item.text) <= _SPSS_LABEL_MAX else item.text[: _SPSS_LABEL_MAX - 1] + "…"
+        suffix = " (reverse-keyed)" if item.reverse else ""
+        text = item.text if len(item.text) + len(suffix) <= _SPSS_LABEL_MAX else item.text[: _SPSS_LABEL_MAX - len(suffix) - 1] + "…"
+        labels[item.id] = text + suffix
         if item.type == "text":
             frame[item.id] = frame[item.id].map(lambda v: v if isinstance(v, str) else "")
             measure[item.id] = "nominal"
@@ -250,9 +274,15 @@ def write_sav(data: ExportData, path: str | Path) -> None:
         codes = data.instrument.value_labels(item)
         if codes:
             value_labels[item.id] = {float(code): label for code, label in codes.items()}
+        if item.type in ("likert", "choice"):  # whole codes: shown as 5, not 5.00
+            lo, hi = data.instrument.item_range(item)
+            if lo is not None and hi is not None:
+                formats[item.id] = f"F{max(len(str(int(lo))), len(str(int(hi))))}.0"
     try:
-        pyreadstat.write_sav(frame, str(path), column_labels=labels, variable_value_labels=value_labels,
-                             variable_measure=measure)
+        pyreadstat.write_sav(frame, str(path), file_label=_within_bytes(data.campaign.name, 64),
+                             note=_spss_documents(data.notes),
+                             column_labels=labels, variable_value_labels=value_labels, variable_measure=measure,
+                             variable_format=formats)
     except Exception as exc:  # noqa: BLE001 - readstat's messages are terse; say what was being written
         raise SurveyError(f"{path}: cannot write the SPSS file ({exc})") from None
 

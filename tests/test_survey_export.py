@@ -102,6 +102,26 @@ def test_sav_has_variable_and_value_labels(any_db_url, tmp_path):
         "ordinal", "scale", "nominal")
     assert sorted(frame["logon_minutes"].tolist()) == [1, 2, 2, 3, 4, 5, 7.5, 10, 15, 30]
     assert frame["itp1"].isna().sum() == 6
+    # what an SPSS user reads: coded answers shown as 5 (not 5.00), reverse keying in the label,
+    # the export's notes as the file's documents
+    formats = meta.original_variable_types
+    assert (formats["rel1"], formats["directorate"], formats["logon_minutes"]) == ("F1.0", "F1.0", "F8.2")
+    assert meta.column_names_to_labels["rel3"] == "Outages disrupt my work. (reverse-keyed)"
+    assert any("privileged export" in note for note in meta.notes)
+
+
+def test_sav_takes_long_non_ascii_names_and_notes(any_db_url, tmp_path):
+    """SPSS caps the file label at 64 bytes and document lines at 80: é and — take two and three."""
+    campaign_id = _campaign(any_db_url)
+    with session_scope() as s:
+        data = prepare_export(s, campaign_id, privileged=True)
+    data.campaign.name = "Enquête de perception — été 2026, directions régionales et services centraux"
+    data.notes.append("Remarque : « les réponses signalées » — " * 8)
+    write_export(data, "sav", tmp_path / "out.sav")
+    _, meta = pyreadstat.read_sav(str(tmp_path / "out.sav"))
+    assert meta.file_label.startswith("Enquête de perception — été 2026")
+    assert all(len(line.encode("utf-8")) <= 80 for line in meta.notes)
+    assert "".join(meta.notes).count("signalées") == 8
 
 
 def test_thresholded_export_leaves_out_ids_text_and_identifying_demographics(any_db_url):
