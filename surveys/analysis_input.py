@@ -33,7 +33,7 @@ import pandas as pd
 
 from itcap.validation import DocumentInvalid
 from surveys.answers import unpack_answers
-from surveys.csv_text import MISSING_TOKENS, parse_number, quote_problem, separator
+from surveys.csv_text import MISSING_TOKENS, decimal_comma_to_point, parse_number, quote_problem, separator
 from surveys.instrument import Instrument
 from surveys.scoring import ANALYSED_TYPES, item_bounds
 
@@ -112,6 +112,10 @@ def read_responses_csv(
         raise AnalysisInputError([f"{where}: no responses (the file has a header line and no data rows)"])
     for c in string_cols & set(frame.columns):
         frame[c] = frame[c].fillna("")
+    if sep == ";":  # "5,9" is five point nine there (csv_text.decimal_comma_to_point)
+        for c in set(header) - string_cols:
+            if not pd.api.types.is_numeric_dtype(frame[c]):
+                frame[c] = frame[c].map(lambda v: decimal_comma_to_point(v) if isinstance(v, str) else v)
     lines: list[int] | None = None
 
     def line_of(position: int) -> str:

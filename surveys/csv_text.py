@@ -8,6 +8,7 @@ other way round.
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 
 SEPARATORS = (",", ";", "\t")
@@ -23,6 +24,17 @@ def separator(text: str) -> str:
     if counts[","] or not max(counts.values()):
         return ","
     return max(counts, key=counts.get)
+
+
+_DECIMAL_COMMA = re.compile(r"([+-]?\d+),(\d+)")
+
+
+def decimal_comma_to_point(cell: str) -> str:
+    """``"5,9"`` → ``"5.9"``; any other cell as it is. For ``;``-separated files: a spreadsheet
+    saves CSV with ``;`` exactly where the comma is the decimal mark (most of Europe), so there
+    "5,9" is five point nine (and a comma never separates thousands)."""
+    match = _DECIMAL_COMMA.fullmatch(cell.strip())
+    return f"{match[1]}.{match[2]}" if match else cell
 
 
 def quote_problem(exc: csv.Error) -> str:

@@ -1,6 +1,7 @@
 """Importing responses collected elsewhere (paper, another survey tool) from CSV.
 
-The file: UTF-8 text (a byte-order mark is fine; ``;`` or tab separators are recognised), a header
+The file: UTF-8 text (a byte-order mark is fine; ``;`` or tab separators are recognised — with ``;``,
+a decimal comma too), a header
 row, one row per respondent. Columns:
 
 - ``group`` (required; any capitalisation): the group id or the group's name;
@@ -42,7 +43,7 @@ from surveys import quality
 from itcap.spreadsheet import unescape_cell
 from itcap.validation import DocumentInvalid, decode_text
 from surveys.answers import answer_packer, check_answer
-from surveys.csv_text import MISSING_TOKENS, parse_number, quote_problem, separator
+from surveys.csv_text import MISSING_TOKENS, decimal_comma_to_point, parse_number, quote_problem, separator
 from surveys.campaigns import CLOSED, campaign_instrument, get_campaign
 from surveys.errors import SurveyError
 from surveys.instrument import Instrument, Item
@@ -137,7 +138,9 @@ def _parse(instrument: Instrument, text: str, where: str) -> tuple[list[tuple[st
     """:func:`parse_responses_csv`, and the lines each ``response_id`` is on (read in the same pass)."""
     problems: list[str] = []
     # strict: an unclosed quote is an error, not a value that swallows the rest of the file
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(text), strict=True)
+    sep = separator(text)
+    decimal_comma = sep == ";"  # "5,9" in a ;-separated file is five point nine (csv_text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -233,6 +236,8 @@ def _parse(instrument: Instrument, text: str, where: str) -> tuple[list[tuple[st
             value = column.lookup.get(cell)  # the common case, a plain code: one dict lookup
             problem = None
             if value is None:
+                if decimal_comma and column.item.type != "text":
+                    cell = decimal_comma_to_point(cell)
                 value, problem = column.parse(cell)
             if problem:
                 problems.append(f"{where}: line {start}, column {column.name}: {problem}")

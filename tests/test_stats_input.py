@@ -228,6 +228,18 @@ def test_a_semicolon_or_tab_separated_file_reads_as_its_comma_separated_twin(ins
         pd.testing.assert_frame_equal(other.frame, comma.frame)
 
 
+def test_a_semicolon_file_from_a_european_spreadsheet_reads_decimal_commas(inst):
+    """Excel saves ";"-separated CSV exactly where the comma is the decimal mark."""
+    frame = random_responses(seed=4)
+    comma = read_responses_csv(frame.to_csv(index=False), inst, "group", where="r.csv")
+    european = read_responses_csv(frame.to_csv(index=False, sep=";", decimal=","), inst, "group", where="r.csv")
+    assert (frame["logon_minutes"] % 1 > 0).any()  # the data hold fractions: the test reads "7,5"
+    pd.testing.assert_frame_equal(european.frame, comma.frame)
+    # with "," as the separator, a quoted "7,5" stays an error
+    assert problems(csv_text([good_row(logon_minutes='"7,5"')]), inst) == [
+        "r.csv: line 2, column logon_minutes: '7,5' is not a number"]
+
+
 def test_a_response_id_twice_is_named_with_its_lines(inst):
     rows = [good_row() | {"response_id": f"r{i}"} for i in range(6)] + [good_row() | {"response_id": "r2"}]
     assert problems(csv_text(rows, ["response_id", "group"] + ITEMS), inst) == [

@@ -70,6 +70,13 @@ def test_export_columns_are_ignored_and_bom_and_semicolons_accepted(db_url):
     assert row.id != "abc" and row.source == "import" and row.quality_flags == ""
 
 
+def test_a_semicolon_file_reads_decimal_commas_and_keeps_text_as_typed(db_url):
+    campaign_id = make_campaign(db_url)
+    _import(db_url, campaign_id, "group;rel1;logon_minutes;comments\nbusiness;4;7,5;3,5 stars\nbusiness;2;12;2,5\n")
+    answers = sorted((unpacked(r.answers_json, campaign_id, db_url) for r in _stored(db_url)), key=lambda a: a["rel1"])
+    assert [(a["logon_minutes"], a["comments"]) for a in answers] == [(12, "2,5"), (7.5, "3,5 stars")]
+
+
 def test_every_bad_cell_is_reported_with_its_line(any_db_url):
     campaign_id = make_campaign(any_db_url)
     problems = _problems(any_db_url, campaign_id,
