@@ -25,9 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=2026, help="random seed for the generated data (default 2026)")
     set_handler(p, _demo)
 
-    p = subparsers.add_parser("serve", help="run the web app (streamlit)", description="Run the Streamlit app; extra arguments go to 'streamlit run'.")
+    p = subparsers.add_parser("serve", help="run the web app (streamlit)", description=(
+        "Run the Streamlit app (settings in .streamlit/config.toml). Streamlit options go after '--', e.g. "
+        "'itcap serve -- --server.fileWatcherType auto' to reload on save while developing."))
     p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     p.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1; use 0.0.0.0 behind a proxy)")
+    p.add_argument("streamlit_options", nargs="*", metavar="-- STREAMLIT_OPTION", help="passed to 'streamlit run' as given")
     set_handler(p, _serve)
 
 
@@ -55,11 +58,28 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _project_config_options(project: Path) -> list[str]:
+    """The project's ``.streamlit/config.toml`` as command-line options, when serving from another
+    directory: Streamlit reads that file only from the working directory, and without it the server
+    would show error details, watch files and accept any upload size. A config.toml in the working
+    directory is the deployer's own and is left to Streamlit."""
+    import tomllib
+
+    config_file = project / ".streamlit" / "config.toml"
+    if (Path.cwd() / ".streamlit" / "config.toml").exists() or not config_file.exists():
+        return []
+    with open(config_file, "rb") as file:
+        config = tomllib.load(file)
+    return [option for section, values in config.items() for key, value in values.items()
+            for option in (f"--{section}.{key}", str(value).lower() if isinstance(value, bool) else str(value))]
+
+
 def _serve(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parents[2] / "app.py"
     if not app.exists():
         print("error: app.py not found next to the itcap package; run from a checkout (pip install -e .)", file=sys.stderr)
         return 1
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-               "--server.address", args.address, "--browser.gatherUsageStats", "false"]
+               "--server.address", args.address, "--browser.gatherUsageStats", "false",
+               *_project_config_options(app.parent), *args.streamlit_options]
     return subprocess.call(command, env=os.environ.copy())

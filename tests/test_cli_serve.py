@@ -1,0 +1,54 @@
+"""``itcap serve``: the project's Streamlit settings hold wherever it is started from."""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+
+import pytest
+
+from itcap.cli import main
+from tests.support import ROOT
+
+
+@pytest.fixture
+def launched(monkeypatch):
+    commands: list[list[str]] = []
+    monkeypatch.setattr(subprocess, "call", lambda command, env=None: commands.append(command) or 0)
+    return commands
+
+
+def _options(command: list[str]) -> dict[str, str]:
+    start = command.index("run") + 2
+    return dict(zip(command[start::2], command[start + 1::2]))
+
+
+def test_the_project_config_turns_the_file_watcher_off():
+    """A source file changed under a running server (an upgrade) re-imported the storage models with
+    the watcher on: "Table 'account' is already defined", and every page failed until a restart."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["fileWatcherType"] == "none"
+    assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_serving_from_another_directory_passes_the_project_settings(launched, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # Streamlit reads .streamlit/config.toml from the working directory only
+    assert main(["serve", "--port", "8600"]) == 0
+    options = _options(launched[0])
+    assert options["--server.port"] == "8600"
+    assert options["--server.fileWatcherType"] == "none" and options["--client.showErrorDetails"] == "none"
+    assert options["--server.maxUploadSize"] == "50"
+
+
+def test_a_config_in_the_working_directory_is_left_to_streamlit(launched, tmp_path, monkeypatch):
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "config.toml").write_text("[server]\nmaxUploadSize = 10\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve"]) == 0
+    assert "--server.maxUploadSize" not in launched[0]
+
+
+def test_streamlit_options_after_a_double_dash_are_passed_on_last(launched, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve", "--", "--server.fileWatcherType", "auto"]) == 0
+    assert launched[0][-2:] == ["--server.fileWatcherType", "auto"]
