@@ -65,6 +65,11 @@ def has_two_decimals(column: str) -> bool:
     return column.lower().startswith(_TWO_DECIMALS)
 
 
+OVERRIDES_HEADING = "Consensus set by the lead assessor"
+OVERRIDES_NOTE = ("Where the assessors disagreed, the lead assessor may set the consensus level in place of the median "
+                  "of their levels, with a written rationale; these levels are the ones the position uses.")
+
+
 def readable_cell(column: str, value) -> str:
     """A table cell as a board reads it (report, dashboard): yes/no, p-values to three places
     (< 0.001), statistics to two decimals, other numbers to three significant figures."""
@@ -154,7 +159,8 @@ class AssessmentInsight:
     def gaps_frame(self, mode_id: str | None = None) -> pd.DataFrame:
         """The ranked gaps to a mode (default: the next mode not achieved)."""
         mode = next((m for m in self.result.modes if m.id == mode_id), None) if mode_id else self.result.next_mode
-        columns = ["rank", "capability_id", "capability", "domain", "target", "consensus", "shortfall", "weight", "blocking"]
+        columns = ["rank", "capability_id", "capability", "domain", "target", "consensus", "set by lead assessor",
+                   "shortfall", "weight", "blocking"]
         if mode is None:
             return pd.DataFrame(columns=columns)
         rows = []
@@ -164,6 +170,7 @@ class AssessmentInsight:
                 "rank": rank, "capability_id": gap.capability_id, "capability": capability.name,
                 "domain": self.model.domain_name(capability.domain), "target": gap.target,
                 "consensus": "not rated" if gap.consensus is None else f"{level_for_display(gap.consensus):g}",
+                "set by lead assessor": gap.capability_id in self.result.overridden,
                 "shortfall": gap.shortfall, "weight": gap.weight, "blocking": gap.shortfall > 1,
             })
         return pd.DataFrame(rows, columns=columns)
@@ -183,10 +190,28 @@ class AssessmentInsight:
         for capability_id, name in self.capability_labels():
             consensus = self.result.consensus.get(capability_id)
             row = {"capability": name, "domain": self.model.domain_name(self.model.capability(capability_id).domain),
-                   "consensus": level_for_display(consensus)}
+                   "consensus": level_for_display(consensus),
+                   "set by lead assessor": capability_id in self.result.overridden}
             row.update({f"{mode.name} target": mode.targets.get(capability_id) for mode in self.model.ordered_modes})
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def overrides_frame(self) -> pd.DataFrame:
+        """The consensus levels the lead assessor set in place of the assessors' median, with who,
+        when and why: the figures a board member cannot reconcile with the ratings otherwise."""
+        names = self.assessor_names()
+        rows = []
+        for item in self.consensus:
+            if item.override is None:
+                continue
+            o = item.override
+            rows.append({
+                "capability": self.model.capability(item.capability_id).name,
+                "assessors' median": "not rated" if item.median is None else f"{level_for_display(item.median):g}",
+                "consensus used": o.level, "set by": names.get(o.decided_by, o.decided_by),
+                "on": f"{o.decided_at:%d %b %Y}", "rationale": o.rationale,
+            })
+        return pd.DataFrame(rows, columns=["capability", "assessors' median", "consensus used", "set by", "on", "rationale"])
 
     def assessor_names(self) -> dict[str, str]:
         """username → the name people know them by (as everywhere else), with the username added

@@ -130,7 +130,10 @@ def methods_points(content: ReportContent) -> list[str]:
             f"Assessment '{a.assessment.name}' of {a.assessment.org_unit} on {a.assessment.assessed_on:%d %B %Y} against "
             f"{a.model.name} (v{a.model.version}), {len(a.model.capabilities)} capabilities, {len(a.assessors)} assessors.",
             "Consensus per capability = median of the assessors' levels (not-rated left out); the lead assessor's "
-            f"overrides replace it ({len(result.overridden)} in force: {', '.join(result.overridden) or 'none'}).",
+            f"overrides replace it ({len(result.overridden)} in force"
+            + (f": {', '.join(a.model.capability(cap).name for cap in result.overridden)} — see '{insights.OVERRIDES_HEADING}')."
+               if result.overridden else ").")
+            + " Overrides keep their level in every bootstrap resample.",
             "Attainment of a mode = 1 − Σ max(0, target − consensus) / Σ target, rated on the ISO/IEC 33020 scale "
             "(N ≤ 15% < P ≤ 50% < L ≤ 85% < F). A mode is achieved when rated F, no capability is more than one level "
             "short, and every lower mode is achieved. Position = the highest achieved mode.",
@@ -173,11 +176,12 @@ def methods_points(content: ReportContent) -> list[str]:
                       "point is within what a different sample of people could give.")
     reproduce = []
     if a:
-        reproduce.append(f"itcap assess export {a.assessment.id} --out ratings.csv --overrides overrides.csv && "
-                         "itcap assess position ratings.csv --model MODEL.yaml --overrides overrides.csv --json -")
+        reproduce.append(f"itcap assess export {a.assessment.id} --out ratings.csv --overrides overrides.csv --model model.yaml && "
+                         "itcap assess position ratings.csv --model model.yaml --overrides overrides.csv --json -")
     if c:
-        reproduce.append(f"itcap responses export {c.campaign.id} --format csv --out responses.csv && itcap analyze responses.csv "
-                         f"--instrument INSTRUMENT.yaml --group-col group --min-group-size {c.k} --json -")
+        flagged = " --exclude-flagged" if c.excluded_flagged else ""
+        reproduce.append(f"itcap responses export {c.campaign.id} --format csv --out responses.csv --instrument instrument.yaml{flagged} && "
+                         f"itcap analyze responses.csv --instrument instrument.yaml --group-col group --min-group-size {c.k} --json -")
     points += [f"Reproduce: {command}" for command in reproduce]
     versions = ", ".join(f"{name} {_version(name)}" for name in ("itcap", "scipy", "pingouin", "pandas", "numpy"))
     points.append(f"Generated {content.generated_at:%d %B %Y %H:%M} UTC with {versions}.")
@@ -305,6 +309,9 @@ def render_html(content: ReportContent) -> str:
                 parts.append(_chart_html(title, chart))
         parts.append(f"<h3>Gaps to {_e(a.result.next_mode.name) if a.result.next_mode else 'the next mode'}</h3>")
         parts.append(_table_html(a.gaps_frame().drop(columns=["capability_id"])))
+        overrides = a.overrides_frame()
+        if len(overrides):
+            parts.append(f"<h3>{insights.OVERRIDES_HEADING}</h3><p>{_e(insights.OVERRIDES_NOTE)}</p>" + _table_html(overrides))
         parts.append("<h3>How far the assessors agree</h3>" + _table_html(insights.reliability_table(a.reliability)))
         parts += [f"<p class='muted'>{_e(note)}</p>" for note in a.reliability.notes]
     if c:
@@ -460,6 +467,11 @@ def render_pdf(content: ReportContent) -> bytes:
             if title.startswith(("Maturity", "Gaps")):
                 image(title, chart)
         table(a.gaps_frame().drop(columns=["capability_id"]))
+        overrides = a.overrides_frame()
+        if len(overrides):
+            heading(insights.OVERRIDES_HEADING, 12)
+            para(insights.OVERRIDES_NOTE)
+            table(overrides)
         heading("How far the assessors agree", 12)
         table(insights.reliability_table(a.reliability))
         for note in a.reliability.notes:

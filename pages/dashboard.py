@@ -118,6 +118,11 @@ with tabs[0]:
                                      title=f"Gaps to {next_mode.name}", source=assessment.source_line())
             else:
                 st.write(f"No capability is below {md_escape(next_mode.name)}'s targets.")
+        overrides = assessment.overrides_frame()
+        if len(overrides):
+            st.markdown(f"##### {insights.OVERRIDES_HEADING}")
+            st.caption(insights.OVERRIDES_NOTE)
+            table_with_download(overrides, "consensus overrides", "overrides")
         for note in assessment.result.notes:
             st.caption(f"Note: {md_escape(note)}")
 
@@ -216,6 +221,9 @@ with tabs[3]:
     else:
         st.markdown("##### Where the assessors disagree")
         st.caption("⚑ marks capabilities where assessors are two or more levels apart; the lead assessor reconciles them.")
+        if n_overridden := len(assessment.result.overridden):
+            st.caption(f"The lead assessor set the consensus of {n_overridden} capabilit{'y' if n_overridden == 1 else 'ies'} "
+                       f"in place of the median of these levels: see *{insights.OVERRIDES_HEADING}* under Maturity.")
         heat = assessment.heatmap_frame()
         chart_with_downloads(lambda: charts.disagreement_heatmap(heat, assessment.model.max_level), heat, "assessor disagreement",
                              "heatmap", cache_owner=assessment, title="Where the assessors disagree (⚑ two or more levels apart)",

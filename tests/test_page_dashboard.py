@@ -55,6 +55,31 @@ def test_leadership_sees_position_survey_reading_and_every_tab(populated):
         assert table["TOST p"].dropna().str.fullmatch(r"< 0\.001|0\.\d\d\d|1\.000|").all(), list(table["TOST p"])
 
 
+def test_a_consensus_set_by_the_lead_is_shown_with_who_and_why(populated, db_url):
+    """Otherwise the radar's level contradicts the assessors' own levels with nothing to say why."""
+    from assessment import service
+    from itcap import accounts
+    from itcap.storage import session_scope
+
+    with session_scope(db_url) as session:
+        (assessment,) = service.list_assessments(session)
+        lead = accounts.get_account(session, populated["lead"])
+        lead.display_name = "Lena Lead"
+        median = next(c.median for c in service.consensus(session, assessment.id) if c.capability_id == "enterprise_architecture")
+        service.override_consensus(session, assessment.id, "enterprise_architecture", 3,
+                                   "Roadmap <b>seen</b> in the board pack", actor=lead)
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception
+    (overrides,) = [d.value for d in at.dataframe if "rationale" in d.value.columns]
+    assert overrides.to_dict("records") == [{
+        "capability": "Enterprise architecture", "assessors' median": f"{median:g}", "consensus used": 3,
+        "set by": "Lena Lead", "on": overrides["on"].iloc[0], "rationale": "Roadmap <b>seen</b> in the board pack"}]
+    assert median != 3
+    (gaps,) = [d.value for d in at.dataframe if "shortfall" in d.value.columns]
+    assert "set by lead assessor" in gaps.columns
+    assert any("set the consensus of 1 capability" in c.value for c in at.caption)
+
+
 def test_comments_are_plain_text_and_over_their_threshold(populated):
     at = app_test(populated["lee"], page="pages/dashboard.py").run()
     comments = [c for d in at.dataframe if list(d.value.columns) == ["Comment"] for c in d.value["Comment"]]

@@ -258,3 +258,43 @@ def test_the_report_follows_the_choice_to_leave_out_flagged_responses(populated,
     out = tmp_path / "r.html"
     assert main(["report", str(assessment_id), "--campaign", str(campaign_id), "--exclude-flagged", "--out", str(out)]) == 0
     assert f"Business users n = {business}" in out.read_text(encoding="utf-8")
+
+
+def test_the_reproduce_commands_give_the_report_s_figures(populated, tmp_path, monkeypatch, capsys):
+    """The methods appendix promises that its commands reproduce the figures: run them as printed."""
+    import json
+    import shlex
+
+    from assessment import service
+    from itcap import accounts
+    from itcap.report import methods_points
+
+    url, assessment_id, campaign_id = populated
+    with session_scope(url) as session:
+        lead = accounts.get_by_username(session, "lead")
+        service.override_consensus(session, assessment_id, "enterprise_architecture", 3, "Roadmap seen", actor=lead)
+    with session_scope(url) as session:
+        content = build_report(session, assessment_id, campaign_id)
+    page = render_html(content)  # the board sees the override, who set it and why
+    assert "Consensus set by the lead assessor" in page and "Roadmap seen" in page
+    assert "1 in force: Enterprise architecture" in page
+    pdf_text = "".join(p.extract_text() for p in PdfReader(__import__("io").BytesIO(render_pdf(content))).pages)
+    assert "Consensus set by the lead assessor" in pdf_text and "Roadmap seen" in pdf_text
+    commands = [p.removeprefix("Reproduce: ") for p in methods_points(content) if p.startswith("Reproduce: ")]
+    assert len(commands) == 2
+    monkeypatch.chdir(tmp_path)
+    outputs = []
+    for line in commands:
+        for command in line.split(" && "):
+            argv = shlex.split(command)
+            assert argv[0] == "itcap"
+            capsys.readouterr()
+            assert main(argv[1:]) == 0, capsys.readouterr().err
+            outputs.append(capsys.readouterr().out)
+    position = json.loads(outputs[1])
+    result = content.assessment.result
+    assert (position["position"], position["confidence"]) == (result.position, result.confidence)
+    assert position["consensus"]["enterprise_architecture"] == 3 == result.consensus["enterprise_architecture"]
+    analysis = json.loads(outputs[3])
+    expected = {s["id"]: (s["mean_a"], s["mean_b"], s["verdict"]) for s in content.campaign.comparison["scales"]}
+    assert {s["id"]: (s["mean_a"], s["mean_b"], s["verdict"]) for s in analysis["scales"]} == expected

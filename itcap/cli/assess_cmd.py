@@ -53,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("assessment_id", metavar="ASSESSMENT_ID", type=whole_number(1))
     p.add_argument("--out", required=True, metavar="FILE.csv", help="output file ('-' = stdout)")
     p.add_argument("--overrides", metavar="FILE.csv", help="also write the consensus overrides in force to this file")
+    p.add_argument("--model", metavar="FILE.yaml", help="also write the assessment's capability model (its YAML, as stored)")
     set_handler(p, _export)
 
     p = sub.add_parser("list", help="list the stored assessments")
@@ -107,7 +108,8 @@ def _position(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from assessment.ratings_csv import write_overrides_csv, write_ratings_csv
-    from assessment.service import AssessmentError, export_overrides, export_rows
+    from assessment.service import AssessmentError, export_overrides, export_rows, get_assessment
+    from capability_model.store import get_record
     from itcap.cli.common import open_database
     from itcap.storage import session_scope
 
@@ -116,19 +118,21 @@ def _export(args: argparse.Namespace) -> int:
         with session_scope() as session:
             text = write_ratings_csv(export_rows(session, args.assessment_id))
             overrides = write_overrides_csv(export_overrides(session, args.assessment_id)) if args.overrides else None
+            model = get_record(session, get_assessment(session, args.assessment_id).model_id).source_yaml if args.model else None
     except AssessmentError as exc:
         raise CliError(str(exc)) from None
-    if overrides is None:
-        _write_text(text, args.out)
-        return 0
-    # Both files or neither: the overrides file is written first, so a failure there leaves no
-    # ratings file behind that would be read as the whole export.
-    _write_text(overrides, args.overrides)
+    # All files or none: the extra files are written first, so a failure leaves no ratings file
+    # behind that would be read as the whole export.
+    extras = [(content, path) for content, path in ((model, args.model), (overrides, args.overrides)) if content is not None]
+    written: list[str] = []
     try:
-        _write_text(text, args.out)
+        for content, path in [*extras, (text, args.out)]:
+            _write_text(content, path)
+            written.append(path)
     except CliError:
-        if args.overrides != "-":
-            Path(args.overrides).unlink(missing_ok=True)
+        for path in written:
+            if path != "-":
+                Path(path).unlink(missing_ok=True)
         raise
     return 0
 

@@ -35,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="output file ('-' = stdout)")
     p.add_argument("--apply-threshold", action="store_true", help="apply the reporting threshold (non-admin export)")
     p.add_argument("--exclude-flagged", action="store_true", help="leave out responses with data-quality flags")
+    p.add_argument("--instrument", metavar="FILE.yaml",
+                   help="also write the campaign's instrument (its YAML, as stored), for 'itcap analyze --instrument'")
     set_handler(p, _export)
 
 
@@ -69,6 +71,7 @@ def _export(args: argparse.Namespace) -> int:
     from itcap.cli.campaign_cmd import survey_session
     from itcap.cli.common import CliError
     from surveys.exports import export_bytes, prepare_export, write_export
+    from surveys.tables import InstrumentRecord
 
     suffix = Path(args.out).suffix.lower().lstrip(".")
     if args.out != "-" and suffix in ("csv", "xlsx", "sav", "xls") and suffix != args.format:
@@ -77,6 +80,15 @@ def _export(args: argparse.Namespace) -> int:
                        f"name it .{args.format} or ask for --format {suffix if suffix != 'xls' else 'xlsx'}")
     with survey_session() as session:
         data = prepare_export(session, args.id, privileged=not args.apply_threshold, exclude_flagged=args.exclude_flagged)
+        if args.instrument:
+            if args.instrument == "-" or Path(args.instrument).resolve() == Path(args.out).resolve():
+                raise CliError(f"--instrument {args.instrument}: name a file of its own (not '-', not the --out file)")
+            record = session.get(InstrumentRecord, data.campaign.instrument_id)
+            try:
+                Path(args.instrument).parent.mkdir(parents=True, exist_ok=True)
+                Path(args.instrument).write_text(record.source_yaml, encoding="utf-8")
+            except OSError as exc:
+                raise CliError(f"{args.instrument}: cannot write ({exc.strerror or exc})") from None
         if args.out == "-":
             sys.stdout.flush()
             sys.stdout.buffer.write(export_bytes(data, args.format))
