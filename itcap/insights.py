@@ -20,7 +20,7 @@ from assessment import service as assessment_service
 from assessment.recommendations import PerceptionFinding, RecommendationPlan, recommend
 from assessment.reliability import ICC_TYPES, ReliabilityReport
 from assessment.tables import Assessment
-from capability_model.positioning import PositionResult, iso33020_rating, level_for_display
+from capability_model.positioning import ISO33020_BOUNDS, PositionResult, iso33020_rating, level_for_display
 from capability_model.schema import CapabilityModel
 from surveys.analysis_input import AnalysisInputError
 from surveys.campaigns import campaign_instrument, get_campaign, list_campaigns
@@ -68,6 +68,25 @@ def has_two_decimals(column: str) -> bool:
 OVERRIDES_HEADING = "Consensus set by the lead assessor"
 OVERRIDES_NOTE = ("Where the assessors disagreed, the lead assessor may set the consensus level in place of the median "
                   "of their levels, with a written rationale; these levels are the ones the position uses.")
+
+
+def attainment_percent(percent: float) -> str:
+    """An attainment as a board reads it: whole percent, with as many decimals as it takes not to land
+    on a rating boundary (15, 50, 85%) it is not on: 84.6% is L, not achieved, and "85%" beside "F
+    needs more than 85%" is a contradiction a board member will point at."""
+    bounds = {bound for bound, _ in ISO33020_BOUNDS}
+    for decimals in range(3):
+        text = f"{percent:.{decimals}f}"
+        if float(text) not in bounds or abs(percent - float(text)) < 1e-9:
+            return f"{text}%"
+    return f"{percent:.3f}%"
+
+
+def confidence_percent(confidence: float) -> str:
+    """A confidence as a whole percent; never "100%" unless every resample agreed."""
+    if confidence < 1 and round(100 * confidence) >= 100:
+        return "more than 99%"
+    return f"{100 * confidence:.0f}%"
 
 
 def readable_cell(column: str, value) -> str:
@@ -241,8 +260,8 @@ def position_headline(insight: AssessmentInsight) -> str:
     else:
         text = insight.position_name()
     if result.confidence is not None:  # "Not yet Supplier, with 100% confidence" read as a boast
-        text += (f" (confidence {100 * result.confidence:.0f}%)" if result.position == "none"
-                 else f", with {100 * result.confidence:.0f}% confidence")
+        text += (f" (confidence {confidence_percent(result.confidence)})" if result.position == "none"
+                 else f", with {confidence_percent(result.confidence)} confidence")
     next_mode = result.next_mode
     if next_mode is None:
         return text + "; every operating mode is achieved."
@@ -607,9 +626,9 @@ def progress_sentences(assessment_points: pd.DataFrame | None, campaign_points: 
         for series, value in zip(now["series"], now["value"]):
             if series not in earlier:
                 continue
-            if what == "assessment":  # with the ISO rating: 84.6% shows as "85%", which is L (not achieved), not F
-                changes.append(f"{series} {earlier[series]:.0f}% ({iso33020_rating(earlier[series] / 100)}) → "
-                               f"{value:.0f}% ({iso33020_rating(value / 100)})")
+            if what == "assessment":  # with the ISO rating, and 84.6% as such: "85%" would read as F
+                changes.append(f"{series} {attainment_percent(earlier[series])} ({iso33020_rating(earlier[series] / 100)}) → "
+                               f"{attainment_percent(value)} ({iso33020_rating(value / 100)})")
             else:
                 changes.append(f"{series} {earlier[series]:.2f} → {value:.2f}")
         if what == "assessment":

@@ -54,7 +54,7 @@ with assessed.container(border=True):
                 "{ white-space: normal; overflow: visible; text-overflow: clip; }</style>")
         cols = st.container(key="mode-metrics").columns(len(assessment.result.modes))
         for col, mode in zip(cols, assessment.result.modes):
-            col.metric(md_escape(mode.name), f"{100 * mode.attainment:.0f}% · {mode.rating}",
+            col.metric(md_escape(mode.name), f"{insights.attainment_percent(100 * mode.attainment)} · {mode.rating}",
                        help="Attainment of the mode's targets, rated N (≤15%), P (≤50%), L (≤85%) or F (>85%) on the "
                             "ISO/IEC 33020 scale. Achieved = F, no capability more than one level short, lower modes achieved.")
             col.markdown(":green[:material/check_circle: achieved]" if mode.achieved else ":gray[:material/cancel: not achieved]")
