@@ -27,7 +27,7 @@ from surveys.campaigns import campaign_instrument, get_campaign, list_campaigns
 from surveys.instrument import Instrument
 from surveys.invitations import GroupRates, response_rates
 from surveys.perception import PerceptionReading, perception_findings, perception_reading, scale_range
-from surveys.quality import responses_frame
+from surveys.quality import FAST, FLAGS, OUT_OF_RANGE, STRAIGHTLINE, responses_frame
 from surveys.stats import DEFAULT_MARGIN, compare_groups, suppressed_groups
 from surveys.tables import Campaign, Response
 
@@ -68,6 +68,9 @@ def has_two_decimals(column: str) -> bool:
 OVERRIDES_HEADING = "Consensus set by the lead assessor"
 OVERRIDES_NOTE = ("Where the assessors disagreed, the lead assessor may set the consensus level in place of the median "
                   "of their levels, with a written rationale; these levels are the ones the position uses.")
+
+
+FLAG_WORDS = {STRAIGHTLINE: "straight-lining", FAST: "implausibly fast", OUT_OF_RANGE: "with an out-of-range number"}
 
 
 def attainment_percent(percent: float) -> str:
@@ -300,10 +303,23 @@ class CampaignInsight:
     reading: PerceptionReading | None = None
     findings: list[PerceptionFinding] = field(default_factory=list)
     problem: str | None = None  # why there are no numbers
+    # responses of the compared groups per data-quality flag, when they are analysed with the rest
+    flag_counts: dict[str, int] = field(default_factory=dict)
+    n_flagged: int = 0
 
     @property
     def k(self) -> int:
         return self.campaign.min_group_size
+
+    def flagged_note(self) -> str | None:
+        """That flagged responses are in the figures, how many and why — e.g. "The figures include 24
+        responses with data-quality flags (20 straight-lining, 4 implausibly fast)": an analyst's
+        first question, and excluding them is one switch away."""
+        if self.excluded_flagged or not self.n_flagged:
+            return None
+        kinds = ", ".join(f"{count:,} {FLAG_WORDS.get(flag, flag)}" for flag, count in self.flag_counts.items() if count)
+        plural = "s" if self.n_flagged != 1 else ""
+        return f"The figures include {self.n_flagged:,} response{plural} with data-quality flags ({kinds})."
 
     def source_line(self) -> str:
         """What a figure rests on, for a chart taken out of the app: e.g. "IT perception survey 2026
@@ -525,6 +541,10 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
                            "before any result is shown.")
         insight.comparison = None
         return insight
+    if not exclude_flagged:
+        flags = frame.loc[frame["group"].isin(list(insight.comparison["groups"])), "flags"].fillna("").astype(str)
+        insight.n_flagged = int((flags.str.strip() != "").sum())
+        insight.flag_counts = {flag: int(flags.str.split().map(lambda names, f=flag: f in names).sum()) for flag in FLAGS}
     insight.reading = perception_reading(insight.comparison, instrument, mode_order or [])
     insight.findings = perception_findings(insight.comparison, instrument)
     return insight

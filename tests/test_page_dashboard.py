@@ -117,12 +117,24 @@ def test_a_campaign_below_the_threshold_shows_no_numbers_and_says_why(db_url):
     assert "No assessment yet" in text
 
 
-def test_excluding_flagged_responses_is_offered_and_recomputes(populated):
+def test_excluding_flagged_responses_is_offered_and_recomputes(populated, db_url):
+    from itcap.storage import session_scope
+    from surveys import campaigns
+    from surveys.quality import responses_frame
+
+    with session_scope(db_url) as session:
+        (campaign,) = campaigns.list_campaigns(session)
+        flags = responses_frame(session, campaign.id)["flags"]
+    straightlined = int((flags == "straightline").sum())
+    assert straightlined and (flags.isin(["", "straightline"])).all()
     at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    # included by default, and the page says so: an analyst's first question
+    assert (f"The figures include {straightlined} responses with data-quality flags ({straightlined} straight-lining)."
+            in _texts(at))
     toggle = at.toggle(key="dashboard_exclude_flagged")
     toggle.set_value(True).run()
     assert not at.exception
-    assert "Flagged responses excluded." in _texts(at)
+    assert "Flagged responses excluded." in _texts(at) and "The figures include" not in _texts(at)
 
 
 def test_report_tab_offers_reports_and_threshold_respecting_data(populated):
