@@ -253,6 +253,28 @@ class AssessmentInsight:
         return pd.DataFrame(rows, columns=["capability", "assessor", "level", "spread", "flagged", "order"])
 
 
+MONTHS_APART_TO_SAY = 6
+
+
+def months_apart_note(assessment: AssessmentInsight, campaign: CampaignInsight) -> str | None:
+    """When the assessment and the survey are far apart in time (the sidebar lets a director pick a
+    2025 assessment beside a 2026 survey), a sentence that says so: their agreement or disagreement
+    may then be change over time."""
+    c = campaign.campaign
+    start = c.opens_on or c.created_at.date()
+    end = max(c.closes_on or start, start)
+    assessed = assessment.assessment.assessed_on
+    gap = start - assessed if assessed < start else (assessed - end if assessed > end else None)
+    if gap is None:
+        return None
+    months = round(gap.days / 30.44)
+    if months < MONTHS_APART_TO_SAY:
+        return None
+    order = "before" if assessed < start else "after"
+    return (f"The assessment ({assessed:%d %b %Y}) was {months} months {order} the survey ({start:%d %b %Y}): "
+            "read their agreement or difference with that in mind.")
+
+
 def position_headline(insight: AssessmentInsight) -> str:
     """One sentence for the banner, e.g. "Supplier, with 85% confidence; 4 capabilities are below
     Business Partner's targets (2 by more than one level)"."""

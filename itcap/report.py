@@ -98,6 +98,8 @@ def summary_points(content: ReportContent) -> list[str]:
         if a:
             text += " — in agreement with the assessment." if c.reading.position == a.result.position else \
                 " — this differs from the assessment; see the perception section."
+            if apart := insights.months_apart_note(a, c):
+                text += " " + apart
         points.append(text)
     if a and a.result.next_mode is not None and a.result.next_mode.gaps:
         top = a.gaps_frame().head(5)

@@ -85,6 +85,8 @@ with perceived.container(border=True):
                 assessed_name = assessment.position_name() if assessment.result.position != "none" else f"not yet {first_mode}"
                 st.warning(f"The survey reads **{md_escape(reading_name)}**, the assessment **{md_escape(assessed_name)}**: "
                            "look at the perception tab before presenting either.", icon=":material/warning:")
+            if apart := insights.months_apart_note(assessment, campaign):
+                st.caption(f":material/schedule: {md_escape(apart)}")
 
 tabs = st.tabs(["Maturity", "Perception", "Recommendations", "Assessors", "Participation", "Trend", "Report"])
 

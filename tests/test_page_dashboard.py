@@ -214,6 +214,25 @@ def test_trend_appears_with_a_second_assessment_and_campaign(populated, db_url):
     assert by_title["Scale score"]["layer"][0]["encoding"]["y"]["scale"]["domain"] == [1.0, 5.0]
 
 
+def test_an_assessment_and_a_survey_far_apart_in_time_are_said_to_be(populated, db_url):
+    import datetime as dt
+
+    from itcap.storage import session_scope
+    from surveys import campaigns
+
+    with session_scope(db_url) as session:
+        (campaign,) = campaigns.list_campaigns(session)
+        campaign.opens_on, campaign.closes_on = dt.date(2026, 10, 12), dt.date(2026, 11, 6)
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert "read their agreement or difference" not in _texts(at)  # the assessment of 1 Oct 2026 is beside the survey
+    older = builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2025, 10, 1), seed=5)
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at.selectbox(key="dashboard_assessment").select(older).run()
+    assert not at.exception
+    assert ("The assessment (01 Oct 2025) was 12 months before the survey (12 Oct 2026): read their agreement or "
+            "difference with that in mind.") in _texts(at)
+
+
 def test_a_trend_follows_one_organisation_unit_and_stops_at_the_selected_round(populated, db_url):
     """Another unit's assessment is not this function's progress, and an older selection shows the
     trend as it stood then."""
