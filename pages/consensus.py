@@ -145,10 +145,12 @@ for c in ordered:
     row["Spread"] = "—" if c.spread is None else str(c.spread)
     row["Consensus"] = "—" if c.effective is None else f"{c.effective:g}" + (" (override)" if c.overridden else "")
     table.append(row)
-st.dataframe(pd.DataFrame(table), hide_index=True, key="cons_table", height=38 + 35 * len(table),
-             # the capability stays in view when the assessors' columns scroll sideways (a phone)
-             column_config={"Capability": st.column_config.TextColumn(width=290, pinned=True),
-                            "Flag": st.column_config.TextColumn(width=45, help=f"⚠ = levels {DISAGREEMENT_SPREAD} or more apart")})
+# The capability stays in view when the assessors' columns scroll sideways. Streamlit unpins columns
+# wider than 60% of the table, so a phone gets a narrower one (long names end in "…"; a tap shows them).
+for container, width, suffix in zip(widgets.wide_and_phone("cons-table"), (290, 170), ("", "_phone")):
+    container.dataframe(pd.DataFrame(table), hide_index=True, key=f"cons_table{suffix}", height=38 + 35 * len(table),
+                        column_config={"Capability": st.column_config.TextColumn(width=width, pinned=True),
+                                       "Flag": st.column_config.TextColumn(width=45, help=f"⚠ = levels {DISAGREEMENT_SPREAD} or more apart")})
 
 st.subheader("Evidence and decisions", anchor=False)
 for c in ordered:

@@ -2,44 +2,9 @@
 
 import streamlit as st
 
-from itcap import accounts
-from itcap.storage import session_scope
-from itcap.ui import auth
-from itcap.ui.sso import sso_configured, start_login
-from itcap.ui.text import md_escape
+from itcap.ui.login_form import login_form
 
 st.title("itcap")
 st.caption("IT capability maturity and perception — Supplier, Business Partner or Business Leader?")
-
-reason = st.session_state.pop("itcap_logout_reason", None)
-if reason:
-    st.info(reason)
-refused = st.session_state.pop("itcap_sso_refused", None)
-if refused:
-    st.error(f"You are signed in as {md_escape(refused)}, but there is no active itcap account for that address. "
-             "Ask an administrator to create one with your e-mail address as the username.")
-
-if sso_configured():
-    if st.button("Log in with single sign-on", type="primary", icon=":material/key:"):
-        start_login()
-    st.caption("Or log in with an itcap account:")
-
-with st.form("login", border=True):
-    st.subheader("Log in")
-    username = st.text_input("Username", autocomplete="username")
-    password = st.text_input("Password", type="password", autocomplete="current-password")
-    submitted = st.form_submit_button("Log in", type="primary")
-
-if submitted:
-    if not username or not password:
-        st.error("Enter your username and password.")
-    else:
-        with session_scope() as session:
-            result = accounts.authenticate(session, username, password)
-        if result.ok:
-            auth.log_in(result.account)
-            st.rerun()
-        else:
-            st.error(result.message)
-
+login_form()
 st.caption("Answering a survey? Use the link from your invitation — no account is needed.")

@@ -177,3 +177,24 @@ def test_lead_overrides_a_flagged_consensus_with_a_rationale(server, page):
     rows.scroll_into_view_if_needed()
     drawn = rows.locator("canvas, svg").first.bounding_box()
     assert drawn["x"] >= 0 and drawn["x"] + drawn["width"] <= 375
+
+
+def test_a_reloaded_consensus_page_asks_to_log_in_there_and_keeps_names_in_view_on_a_phone(server, page):
+    """A phone reloads the tab: the log-in form is on the page, and logging in lands on it again.
+    The side-by-side table pins the capability, which Streamlit only does for pinned columns up to
+    60% of the table's width."""
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(f"{server.url}/consensus")
+    wait_for_app(page)
+    page.get_by_text("Please log in to see this page.").wait_for()
+    page.get_by_label("Username", exact=True).fill("lee")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    wait_for_app(page)
+    page.get_by_role("heading", name="Consensus").first.wait_for()
+    assert page.url.endswith("/consensus")
+    assert not page.locator(".st-key-cons-table-wide").is_visible()
+    table = page.locator(".st-key-cons-table-phone [data-testid='stDataFrame']")
+    table.scroll_into_view_if_needed()
+    pinned = 170  # the phone table's Capability column (pages/consensus.py)
+    assert pinned <= 0.6 * table.bounding_box()["width"]

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from itcap.storage import dispose_engines, utcnow
 from itcap.ui.auth import SESSION_ACCOUNT, SESSION_LOGIN_AT, SESSION_SEEN_AT
-from tests.builders import people
+from tests.builders import PASSWORD, people
 from tests.support import ROOT, app_test, database_copy
 
 PAGES = {
@@ -68,8 +68,27 @@ def test_non_admins_get_no_admin_content(setup, page, username):
 def test_a_visitor_who_is_not_logged_in_is_asked_to_log_in(setup, page):
     at = AppTest.from_file(str(ROOT / page), default_timeout=60).run()
     assert not at.exception
-    assert [w.value for w in at.warning] == ["Please log in to see this page."]
-    assert not at.title and not at.dataframe
+    assert "Please log in to see this page." in [c.value for c in at.caption]
+    assert [t.value for t in at.title] == ["itcap"] and not at.dataframe and not at.download_button
+    assert [t.label for t in at.text_input] == ["Username", "Password"]  # the form is here, not a dead end
+    # logging in there still serves the page only to a role that may see it
+    at.text_input[0].input("ana")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    at.run()  # the form's st.rerun
+    assert [e.value for e in at.error] == ["You do not have access to this page."]
+    assert not at.dataframe
+
+
+def test_logging_in_on_a_page_opened_by_link_lands_on_that_page(setup):
+    """A bookmark, or a phone that reloaded the tab: the log-in form is on the page, and after it the page."""
+    at = AppTest.from_file(str(ROOT / "pages/consensus.py"), default_timeout=60).run()
+    at.text_input[0].input("lead")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Consensus"] and not at.text_input
 
 
 @pytest.mark.parametrize("page", PAGES)

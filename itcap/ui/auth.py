@@ -90,7 +90,13 @@ def require_role(*roles: str) -> Account:
     """
     account = current_account()
     if account is None:
-        st.warning("Please log in to see this page.")
+        # Opened by link or reloaded before logging in: the form here, and logging in reruns onto
+        # this page (if the account may see it), instead of a dead end.
+        from itcap.ui.login_form import login_form
+
+        st.title("itcap", anchor=False)
+        st.caption("Please log in to see this page.")
+        login_form()
         st.stop()
     if roles and not account.has_role(*roles):
         st.error("You do not have access to this page.")

@@ -16,9 +16,9 @@ from itcap.charts import to_png, to_svg
 from itcap.spreadsheet import safe_frame
 from itcap.storage import today
 from itcap.ui.text import md_escape
+from itcap.ui.widgets import wide_and_phone
 
 
-PHONE_SCREEN = 640  # px: narrower screens get a chart's phone version
 
 
 def _csv(table: pd.DataFrame) -> bytes:
@@ -56,7 +56,7 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
     insight) the Vega-Lite spec is built once and kept on that object, so a rerun draws without
     rebuilding or re-validating the chart. ``stretch``: a plain chart (bars, lines) takes the page's
     width, so it fits a phone too; the PNG/SVG keep the chart's own size. ``phone``: a version of a
-    chart drawn at its own size (radar, IPA, heatmap) for screens narrower than ``PHONE_SCREEN``;
+    chart drawn at its own size (radar, IPA, heatmap) for screens narrower than ``widgets.PHONE_SCREEN``;
     both are sent and CSS shows the one that fits, so nothing is cut off or needs sideways
     scrolling on a phone. Downloads are of the full-size chart, with ``title`` above it and
     ``source`` (what it rests on) and the date under the title: a chart pasted into a board pack
@@ -115,17 +115,16 @@ def readable(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
 def chart_for_screen(chart: alt.TopLevelMixin | dict, key: str, *, stretch: bool = False,
                      phone: alt.TopLevelMixin | dict | None = None) -> None:
     """Draw a chart (``stretch``: at the page's width); with ``phone``, also its phone version, and
-    CSS shows the one that fits the screen (below ``PHONE_SCREEN``: the phone version)."""
+    CSS shows the one that fits the screen (below ``widgets.PHONE_SCREEN``: the phone version)."""
     spec = chart if isinstance(chart, dict) else _spec(chart, key, None)
     if phone is None:
         st.vega_lite_chart(spec, width="stretch" if stretch else "content")
         return
     phone_spec = phone if isinstance(phone, dict) else _spec(phone, f"{key}-phone", None)
-    st.html(f"<style>@media (max-width: {PHONE_SCREEN - 1}px) {{ .st-key-{key}-wide {{ display: none; }} }}"
-            f"@media (min-width: {PHONE_SCREEN}px) {{ .st-key-{key}-phone {{ display: none; }} }}</style>")
-    with st.container(key=f"{key}-wide"):
+    wide, narrow = wide_and_phone(key)
+    with wide:
         st.vega_lite_chart(spec, width="stretch" if stretch else "content")
-    with st.container(key=f"{key}-phone"):
+    with narrow:
         fits = phone_spec.get("autosize", {}).get("type") == "fit-x"
         st.vega_lite_chart(phone_spec, width="stretch" if fits else "content")
 

@@ -155,3 +155,14 @@ def highlight_chosen_option(container_key: str) -> None:
     st.html(f"<style>{chosen} {{background: rgba(28, 131, 225, 0.08); border-radius: 0.5rem;"
             f" box-shadow: 0 0 0 0.35rem rgba(28, 131, 225, 0.08);}}"
             f'{chosen} [data-testid="stRadioCaption"] {{color: inherit;}}</style>')
+
+
+PHONE_SCREEN = 640  # px: narrower screens get the phone version of a chart or table
+
+
+def wide_and_phone(key: str):
+    """Two containers: the first shown on screens ``PHONE_SCREEN`` px and wider, the second on
+    narrower ones (CSS media queries; both are sent, the browser shows one)."""
+    st.html(f"<style>@media (max-width: {PHONE_SCREEN - 1}px) {{ .st-key-{key}-wide {{ display: none; }} }}"
+            f"@media (min-width: {PHONE_SCREEN}px) {{ .st-key-{key}-phone {{ display: none; }} }}</style>")
+    return st.container(key=f"{key}-wide"), st.container(key=f"{key}-phone")
