@@ -24,7 +24,13 @@ FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 LABEL_LINE = 18  # characters per line of a radar label
 # Phone versions of the charts drawn at their own size (the dashboard shows them below 640 px):
 PHONE_WIDTH = 340  # px, a 375 px screen less the page's margins
-PHONE_LABEL_LIMIT = 150  # px for a capability's name on a phone
+PHONE_LABEL_LIMIT = 150  # px for a line of a capability's name on a phone
+# On a phone a long name goes on two lines, broken at the last space within its first 24 characters
+# ("Business relationship / management"), instead of ending in "…" at 150 px.
+PHONE_LABEL_LINES = ("length(datum.label) > 24 && lastindexof(slice(datum.label, 0, 25), ' ') > 0 ? "
+                     "[slice(datum.label, 0, lastindexof(slice(datum.label, 0, 25), ' ')), "
+                     "slice(datum.label, lastindexof(slice(datum.label, 0, 25), ' ') + 1)] : datum.label")
+PHONE_ROW = 32  # px per capability on a phone: room for a name on two lines
 PERCEPTION_LABEL_LIMIT = 150  # px for a scale's name: on a phone the plot keeps most of the width
 VERDICT_X = 6  # px between the scale names (and verdicts) and the plot
 VERDICT_COLOURS = {"equivalent": "#009E73", "differs": "#D55E00", "inconclusive": "#999999"}
@@ -147,7 +153,7 @@ def maturity_rows_chart(
     data = pd.DataFrame(rows)
     data["level_text"] = data["level"].map(lambda v: "not rated" if v is None or pd.isna(v) else f"{v:g}")
     y = alt.Y("capability:N", sort=alt.EncodingSortField("order", order="ascending"), title=None,
-              axis=alt.Axis(labelLimit=PHONE_LABEL_LIMIT, labelFontSize=11))
+              axis=alt.Axis(labelLimit=PHONE_LABEL_LIMIT, labelFontSize=11, labelExpr=PHONE_LABEL_LINES))
     x = alt.X("level:Q", title="Level", scale=alt.Scale(domain=[max(min_level, 0.5), max_level + 0.5]),
               axis=alt.Axis(values=list(range(max(min_level, 1), max_level + 1)), format="d"))
     colours = [CONSENSUS_COLOUR] + MODE_COLOURS[: max(0, len(names) - 1)]
@@ -161,7 +167,7 @@ def maturity_rows_chart(
     consensus = alt.Chart(data[data["series"] == names[0]].dropna(subset=["level"])).mark_point(
         filled=True, size=110, opacity=0.55).encode(x=x, y=y, color=colour, tooltip=tooltip)
     # the targets over the consensus dot: a target equal to the consensus stays visible on it
-    return alt.layer(consensus, targets).properties(width=PHONE_WIDTH, height=26 * len(capabilities), autosize=FIT_WIDTH)
+    return alt.layer(consensus, targets).properties(width=PHONE_WIDTH, height=PHONE_ROW * len(capabilities), autosize=FIT_WIDTH)
 
 
 def for_phone(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -192,8 +198,8 @@ def gap_chart(gaps: pd.DataFrame, mode_name: str, compact: bool = False) -> alt.
     """Horizontal bars of shortfall to ``mode_name`` per capability, ranked; blockers in orange.
 
     ``gaps`` columns: capability, shortfall, target, consensus (text), blocking (bool), rank.
-    ``compact``: the phone version — names cut at GAP_LABEL_LIMIT and the legend placed under them,
-    so the whole chart fits 375 px; otherwise names are shown in full.
+    ``compact``: the phone version — long names on two lines of up to GAP_LABEL_LIMIT px and the
+    legend placed under them, so the whole chart fits 375 px; otherwise names are shown in full.
     """
     data = gaps.assign(kind=gaps["blocking"].map({True: BLOCKING_GAP, False: SMALL_GAP}))
     # Whole levels on the axis (halves only when a median falls between levels), and room for two
@@ -202,24 +208,21 @@ def gap_chart(gaps: pd.DataFrame, mode_name: str, compact: bool = False) -> alt.
     top = max(2, math.ceil(shortfalls.max())) if len(shortfalls) else 2
     step = 0.5 if len(shortfalls) and (shortfalls % 1 != 0).any() else 1
     ticks = [i * step for i in range(int(top / step) + 1)]
-    height = max(60, 26 * len(data))
+    height = max(60, (PHONE_ROW if compact else 26) * len(data))
     kinds = [kind for kind in (BLOCKING_GAP, SMALL_GAP) if kind in set(data["kind"])] or [SMALL_GAP]
     return alt.Chart(data).mark_bar().encode(
         x=alt.X("shortfall:Q", title="Levels short", scale=alt.Scale(domain=[0, top]),
                 axis=alt.Axis(values=ticks, format="~g")),
         # Names up to 170 px and a one-column legend of short entries: the whole chart fits a phone.
         y=alt.Y("capability:N", sort=alt.EncodingSortField("rank", order="ascending"), title=None,
-                axis=alt.Axis(labelLimit=GAP_LABEL_LIMIT if compact else 320)),
+                axis=alt.Axis(labelLimit=GAP_LABEL_LIMIT, labelExpr=PHONE_LABEL_LINES) if compact else alt.Axis(labelLimit=320)),
         # the legend names only the kinds of gap there are (fixed colours, so orange always means blocking)
         color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds, range=[GAP_COLOURS[k] for k in kinds]),
-                        # under the names, from the chart's left edge (not the plot's), so it fits too
-                        legend=alt.Legend(orient="none", direction="vertical", labelLimit=0, legendX=-GAP_LABEL_LIMIT,
-                                          legendY=height + 42) if compact else
-                        alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
+                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
         tooltip=[alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("target:Q", title="Target"),
                  alt.Tooltip("consensus:N", title="Consensus"), alt.Tooltip("shortfall:Q", title=f"Levels short of {mode_name}")],
-    ).properties(width=520, height=height, autosize=FIT_WIDTH,
-                 padding={"left": 5, "top": 5, "right": 5, "bottom": 50 if compact else 5})  # room for the placed legend
+    ).properties(width=PHONE_WIDTH if compact else 520, height=height, autosize=FIT_WIDTH,
+                 padding={"left": 5, "top": 5, "right": 5, "bottom": 5})  # an object: Streamlit adds to it
 
 
 def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.LayerChart:
@@ -428,12 +431,13 @@ def disagreement_heatmap(levels: pd.DataFrame, max_level: int, compact: bool = F
     """Capabilities × assessors, coloured by level, with the spread and a flag for 2+ levels apart.
 
     ``levels`` columns: capability, assessor, level (NaN = not rated), spread, flagged, order.
-    ``compact``: the phone version, at a phone's width: shorter names, the assessors' names on a line
+    ``compact``: the phone version, at a phone's width: long names on two lines, the assessors' names on a line
     per word, no colour legend (each cell shows its level).
     """
     data = levels.assign(level_text=levels["level"].map(lambda v: "–" if pd.isna(v) else f"{v:g}"),
                          capability_label=levels.apply(lambda r: ("⚑ " if r["flagged"] else "") + r["capability"], axis=1))
-    y = alt.Y("capability_label:N", sort=alt.EncodingSortField("order", order="ascending"), title=None, axis=alt.Axis(labelLimit=PHONE_LABEL_LIMIT if compact else 260))
+    y = alt.Y("capability_label:N", sort=alt.EncodingSortField("order", order="ascending"), title=None,
+              axis=alt.Axis(labelLimit=PHONE_LABEL_LIMIT, labelExpr=PHONE_LABEL_LINES) if compact else alt.Axis(labelLimit=260))
     x = alt.X("assessor:N", title=None, axis=alt.Axis(orient="top", labelAngle=0, labelOverlap=False, labelLimit=120,
                                                       **({"labelExpr": "split(datum.label, ' ')"} if compact else {})))
     rects = alt.Chart(data).mark_rect(stroke="white").encode(
@@ -446,7 +450,8 @@ def disagreement_heatmap(levels: pd.DataFrame, max_level: int, compact: bool = F
     text = alt.Chart(data).mark_text(fontSize=12).encode(
         x=x, y=y, text="level_text:N",
         color=alt.condition(alt.datum.level >= (max_level + 1) / 2, alt.value("white"), alt.value("black")))
-    chart = alt.layer(rects, text).properties(width=max(180, 90 * data["assessor"].nunique()), height=max(80, 24 * data["capability"].nunique()))
+    chart = alt.layer(rects, text).properties(width=max(180, 90 * data["assessor"].nunique()),
+                                              height=max(80, (PHONE_ROW if compact else 24) * data["capability"].nunique()))
     return for_phone(chart) if compact else chart
 
 

@@ -90,6 +90,24 @@ def test_phone_versions_are_drawn_at_a_phones_width():
         assert spec["width"] == charts.PHONE_WIDTH and spec["autosize"]["type"] == "fit-x"
 
 
+def test_long_capability_names_go_on_two_lines_on_a_phone_not_cut_short():
+    """At 375 px a name such as "Technology & infrastructure management" ended in "…"."""
+    import re
+
+    caps = [("a", "Technology & infrastructure management"), ("b", "Service desk"),
+            ("c", "Business relationship management")]
+    series = {"Consensus": {"a": 3, "b": 2, "c": 2}, "Supplier target": {"a": 2, "b": 2, "c": 2}}
+    gaps = pd.DataFrame({"rank": [1, 2], "capability": ["Technology & infrastructure management", "Service desk"],
+                         "shortfall": [2, 1], "target": [4, 3], "consensus": ["2", "2"], "blocking": [True, False]})
+    levels = pd.DataFrame({"capability": [n for _, n in caps], "assessor": "Ana Patel", "level": [3.0, 2.0, 2.0],
+                           "spread": 0, "flagged": False, "order": [0, 1, 2]})
+    for chart in (charts.maturity_rows_chart(caps, series, 5, 1), charts.gap_chart(gaps, "Business Partner", compact=True),
+                  charts.disagreement_heatmap(levels, 5, compact=True)):
+        texts = re.findall(r">([^<>]+)</(?:text|tspan)>", charts.to_svg(chart))  # two lines: two tspans
+        assert "Technology &amp;" in texts and "infrastructure management" in texts, texts
+        assert "Service desk" in texts and not any("…" in t for t in texts)
+
+
 def test_phone_maturity_rows_show_the_consensus_and_every_target():
     spec = charts.maturity_rows_chart(CAPS, SERIES, 5, 1).to_dict()
     consensus, targets = spec["layer"]  # targets drawn last, over the dot

@@ -9,7 +9,7 @@ import streamlit as st
 
 from itcap.accounts import ROLE_LABELS
 from itcap.ui import auth
-from itcap.ui.navigation import ACCOUNT_PAGE, LOGIN_PAGE, SURVEY_PAGE, PageSpec, pages_for
+from itcap.ui.navigation import ACCOUNT_PAGE, LOGIN_PAGE, ROLE_PAGES, SURVEY_PAGE, PageSpec, pages_for
 from itcap.ui.text import md_escape
 
 
@@ -74,7 +74,11 @@ def build_navigation():
         return st.navigation([_st_page(SURVEY_PAGE, default=True)], position="hidden")
     account = auth.current_account()
     if account is None:
-        return st.navigation([_st_page(LOGIN_PAGE, default=True)], position="hidden")
+        # Every page is reachable by its URL (a bookmark, a reloaded tab) but draws only the log-in
+        # form until someone logs in (auth.require_role, the first line of each page); logging in
+        # there reruns onto that page if the account may see it. Nothing is listed.
+        return st.navigation([_st_page(LOGIN_PAGE, default=True)] + [_st_page(spec) for spec in (*ROLE_PAGES, ACCOUNT_PAGE)],
+                             position="hidden")
     specs = pages_for(account.role_set)
     sections: dict[str, list[st.Page]] = {}
     for index, spec in enumerate(specs):
