@@ -27,7 +27,7 @@ def login_form() -> None:
         st.caption("Or log in with an itcap account:")
 
     with st.form("login", border=True):
-        st.subheader("Log in")
+        st.subheader("Log in", anchor=False)
         username = st.text_input("Username", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Log in", type="primary")
