@@ -323,10 +323,16 @@ def _degenerate_note(names: list[str], mom: list, j: int, undefined: str = TWO_G
     constant = [m.var[j] == 0 for m in mom]
     if all(constant):
         values = {float(m.mean[j]) for m in mom}
+        # The verdict stays inconclusive (DESIGN.md's rule needs the Welch and TOST p-values), so the
+        # note says what the data plainly show: the groups agree exactly, or do not overlap at all.
+        verdict = undefined == TWO_GROUP_UNDEFINED  # several groups get no verdict
         if len(values) == 1:
-            return f"constant in every group (every answer is {values.pop():g}): {undefined}"
+            return (f"constant in every group (every answer is {values.pop():g}): {undefined}"
+                    + (", so the verdict is inconclusive although the groups answered identically" if verdict else ""))
         shown = ", ".join(f"{g}: {float(m.mean[j]):g}" for g, m in zip(names, mom))
-        return f"constant within each group ({shown}): {undefined}"
+        return (f"constant within each group ({shown}): {undefined}"
+                + (", so the verdict is inconclusive although the groups do not overlap at all (see the rank test)"
+                   if verdict else ""))
     if any(constant) and len(mom) > 2:  # Welch's ANOVA weighs each group by n/s²: infinite here
         shown = ", ".join(f"{g} (every answer {float(m.mean[j]):g})" for g, m, c in zip(names, mom, constant) if c)
         return f"no variation within group {shown}: Welch's ANOVA undefined; Kruskal–Wallis and the pairwise tests stand"

@@ -213,11 +213,13 @@ def test_constant_items(inst):
     rows = by_id(compare_groups(frame, inst, "group")["items"])
     same = rows["q4"]
     assert same["note"].startswith("constant in every group (every answer is 4)")
+    assert same["note"].endswith("so the verdict is inconclusive although the groups answered identically")
     assert same["welch_t"] is None and same["welch_p"] is None and same["hedges_g"] is None and same["tost_p"] is None
     assert same["mean_a"] == 4 and same["sd_a"] == 0 and same["mwu_p"] == 1.0 and same["rank_biserial"] == 0
     assert same["verdict"] == "inconclusive" and same["p_holm"] is None
     apart = rows["q5"]
     assert apart["note"].startswith("constant within each group (business: 5, it: 1)")
+    assert "do not overlap at all" in apart["note"]
     assert apart["welch_t"] is None and apart["rank_biserial"] == 1.0 and apart["mwu_p"] < 0.001
     one = rows["q1"]
     assert one["note"] is None and one["welch_t"] is not None and one["sd_a"] == 0
