@@ -83,6 +83,9 @@ def test_table_when_no_json(files, capsys):
     assert "Groups: business (Business users) n=70 · it (IT staff) n=50" in out
     assert "Items (A = business, B = it)" in out and "Reliability (Cronbach's α, listwise)" in out
     assert "Importance–performance" in out and "not asked of group it" in out
+    # reverse-keyed items are marked (a low mean there is good news), ids are never cut short
+    assert "(R) = reverse-keyed" in out and any(line.startswith("q3 (R) ") for line in out.splitlines())
+    assert any(line.startswith("logon_minutes ") for line in out.splitlines())
     assert err == ""  # small input, not a terminal: no progress lines
 
 

@@ -124,10 +124,21 @@ def _ci(pair) -> str:
     return "" if not pair else f"[{pair[0]:+.2f}, {pair[1]:+.2f}]"
 
 
+REVERSE_MARK = " (R)"
+
+
+def _label(row: dict) -> str:
+    """An item or scale id as the table shows it: reverse-keyed items marked, their means as answered."""
+    return row["id"] + (REVERSE_MARK if row.get("reverse") else "")
+
+
 def print_report(document: dict, out=None) -> None:
     out = out or sys.stdout
     w = out.write
     groups = document["groups"]
+    # the id column as wide as the longest id (within reason), so ids are not cut short
+    width = min(40, max([12] + [len(_label(r)) + 1 for r in (*document["items"], *document["scales"])]))
+
     w("Groups: " + " · ".join(f"{g} ({v['name']}) n={v['n']}" for g, v in groups.items()))
     w(f"    margin ±{document['margin']:g}, k={document['min_group_size']}\n")
     if document["suppressed"]:
@@ -137,31 +148,33 @@ def print_report(document: dict, out=None) -> None:
         w(f"Excluded: {excluded['flagged_rows']} flagged, {excluded['empty_rows']} with no answers\n")
     if excluded.get("out_of_range_values"):
         w(f"Left out: {excluded['out_of_range_values']} numeric answer(s) outside the item's plausible range (treated as missing)\n")
+    if any(r.get("reverse") for r in document["items"]):
+        w(f"{REVERSE_MARK.strip()} = reverse-keyed: item means are as answered; scale scores reverse them first.\n")
     if len(groups) == 2:
         a, b = list(groups)
         for title, rows in (("Items", document["items"]), ("Scales", document["scales"])):
             w(f"\n{title} (A = {a}, B = {b})\n")
-            w(f"{'id':<22}{'n A':>6}{'n B':>6}{'mean A':>8}{'mean B':>8}{'diff':>7}  {'g [95% CI]':<23}"
+            w(f"{'id':<{width}}{'n A':>6}{'n B':>6}{'mean A':>8}{'mean B':>8}{'diff':>7}  {'g [95% CI]':<23}"
               f"{'Welch p':>8}{'Holm':>7}{'MWU p':>7}{'TOST p':>8}  verdict\n")
             for r in rows:
-                w(f"{r['id'][:21]:<22}{_f(r['n_a'], 'd'):>6}{_f(r['n_b'], 'd'):>6}{_f(r['mean_a']):>8}{_f(r['mean_b']):>8}"
+                w(f"{_label(r)[:width - 1]:<{width}}{_f(r['n_a'], 'd'):>6}{_f(r['n_b'], 'd'):>6}{_f(r['mean_a']):>8}{_f(r['mean_b']):>8}"
                   f"{_f(r['mean_diff'], signed=True):>7}  {(_f(r['hedges_g'], signed=True) + ' ' + _ci(r['hedges_g_ci95'])):<23}"
                   f"{_p(r['welch_p']):>8}{_p(r['p_holm']):>7}{_p(r['mwu_p']):>7}{_p(r['tost_p']):>8}  {r['verdict'] or '–'}")
                 w(f"   ({r['note']})\n" if r["note"] else "\n")
         w("\nReliability (Cronbach's α, listwise)\n")
-        w(f"{'scale':<22}{'α [95% CI]':<24}{'n':>7}{'α ' + a:>14}{'α ' + b:>14}\n")
+        w(f"{'scale':<{width}}{'α [95% CI]':<24}{'n':>7}{'α ' + a:>14}{'α ' + b:>14}\n")
         for r in document["scales"]:
-            w(f"{r['id'][:21]:<22}{(_f(r['alpha'], '.3f') + ' ' + _ci(r['alpha_ci95'])):<24}{_f(r['alpha_n'], 'd'):>7}"
+            w(f"{r['id'][:width - 1]:<{width}}{(_f(r['alpha'], '.3f') + ' ' + _ci(r['alpha_ci95'])):<24}{_f(r['alpha_n'], 'd'):>7}"
               f"{_f(r['alpha_a'], '.3f'):>14}{_f(r['alpha_b'], '.3f'):>14}\n")
     else:
         names = list(groups)
         letters = [chr(ord("A") + i) if i < 26 else str(i + 1) for i in range(len(names))]  # a group's name may be long
         legend = ", ".join(f"{letter} = {g}" for letter, g in zip(letters, names))
         for title, rows in (("Items", document["items"]), ("Scales", document["scales"])):
-            w(f"\n{title} ({legend})\n{'id':<22}" + "".join(f"{'mean ' + letter:>8}" for letter in letters)
+            w(f"\n{title} ({legend})\n{'id':<{width}}" + "".join(f"{'mean ' + letter:>8}" for letter in letters)
               + f"{'Welch F p':>10}{'Holm':>7}{'K–W p':>7}\n")
             for r in rows:
-                w(f"{r['id'][:21]:<22}" + "".join(f"{_f(r['mean'][g]):>8}" for g in names)
+                w(f"{_label(r)[:width - 1]:<{width}}" + "".join(f"{_f(r['mean'][g]):>8}" for g in names)
                   + f"{_p(r['welch_anova_p']):>10}{_p(r['p_holm']):>7}{_p(r['kruskal_p']):>7}")
                 w(f"   ({r['note']})\n" if r["note"] else "\n")
     pairs = document["ipa"]["pairs"]
