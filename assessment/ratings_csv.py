@@ -25,6 +25,7 @@ import numpy as np
 from capability_model.schema import CapabilityModel
 from itcap.spreadsheet import safe_cell
 from itcap.validation import DocumentInvalid
+from surveys.csv_text import separator
 
 COLUMNS = ("capability_id", "assessor", "level")
 # Without a model the widest scale the model schema allows is accepted.
@@ -101,7 +102,8 @@ def parse_ratings_csv(
     known = model.capability_ids if model is not None else None
     known_set = set(known) if known is not None else None
 
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # ";" or tab as a responses file may have them (spreadsheets in many locales save CSV with ";")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(text))
     problems: list[str] = []
     try:
         header = next(reader)

@@ -76,6 +76,18 @@ def test_reliability_with_missing_ratings_reports_listwise_use_on_stderr(tmp_pat
     assert "3 of 4 capabilities" in err
 
 
+def test_a_semicolon_separated_ratings_file_reads_as_its_comma_twin(tmp_path, capsys):
+    rows = _long(SHROUT_FLEISS)
+    documents = []
+    for sep in (",", ";"):
+        ratings = tmp_path / f"r{sep}.csv"
+        ratings.write_text(_csv(rows).replace(",", sep), encoding="utf-8")
+        code, out, err = run("assess", "reliability", ratings, "--json", "-", capsys=capsys)
+        assert code == 0, err
+        documents.append(json.loads(out))
+    assert documents[0] == documents[1]
+
+
 def test_reliability_of_one_assessor_is_null_with_a_reason(tmp_path, capsys):
     ratings = tmp_path / "r.csv"
     ratings.write_text(_csv([("a", "ann", 2), ("b", "ann", 3)]), encoding="utf-8")
