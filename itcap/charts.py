@@ -26,11 +26,12 @@ LABEL_LINE = 18  # characters per line of a radar label
 PHONE_WIDTH = 340  # px, a 375 px screen less the page's margins
 PHONE_LABEL_LIMIT = 150  # px for a line of a capability's name on a phone
 # On a phone a long name goes on two lines, broken at the last space within its first 24 characters
-# ("Business relationship / management"), instead of ending in "…" at 150 px.
+# ("Business relationship / management"), instead of ending in "…" at 150 px. Such labels are taller
+# than Vega's overlap check allows in Streamlit's theme, which then hid every other one: no check.
 PHONE_LABEL_LINES = ("length(datum.label) > 24 && lastindexof(slice(datum.label, 0, 25), ' ') > 0 ? "
                      "[slice(datum.label, 0, lastindexof(slice(datum.label, 0, 25), ' ')), "
                      "slice(datum.label, lastindexof(slice(datum.label, 0, 25), ' ') + 1)] : datum.label")
-PHONE_ROW = 32  # px per capability on a phone: room for a name on two lines
+PHONE_ROW = 34  # px per capability on a phone: room for a name on two lines
 PERCEPTION_LABEL_LIMIT = 150  # px for a scale's name: on a phone the plot keeps most of the width
 VERDICT_X = 6  # px between the scale names (and verdicts) and the plot
 VERDICT_COLOURS = {"equivalent": "#009E73", "differs": "#D55E00", "inconclusive": "#999999"}
@@ -153,7 +154,7 @@ def maturity_rows_chart(
     data = pd.DataFrame(rows)
     data["level_text"] = data["level"].map(lambda v: "not rated" if v is None or pd.isna(v) else f"{v:g}")
     y = alt.Y("capability:N", sort=alt.EncodingSortField("order", order="ascending"), title=None,
-              axis=alt.Axis(labelLimit=PHONE_LABEL_LIMIT, labelFontSize=11, labelExpr=PHONE_LABEL_LINES))
+              axis=alt.Axis(labelLimit=PHONE_LABEL_LIMIT, labelFontSize=11, labelExpr=PHONE_LABEL_LINES, labelOverlap=False))
     x = alt.X("level:Q", title="Level", scale=alt.Scale(domain=[max(min_level, 0.5), max_level + 0.5]),
               axis=alt.Axis(values=list(range(max(min_level, 1), max_level + 1)), format="d"))
     colours = [CONSENSUS_COLOUR] + MODE_COLOURS[: max(0, len(names) - 1)]
@@ -215,7 +216,8 @@ def gap_chart(gaps: pd.DataFrame, mode_name: str, compact: bool = False) -> alt.
                 axis=alt.Axis(values=ticks, format="~g")),
         # Names up to 170 px and a one-column legend of short entries: the whole chart fits a phone.
         y=alt.Y("capability:N", sort=alt.EncodingSortField("rank", order="ascending"), title=None,
-                axis=alt.Axis(labelLimit=GAP_LABEL_LIMIT, labelExpr=PHONE_LABEL_LINES) if compact else alt.Axis(labelLimit=320)),
+                axis=alt.Axis(labelLimit=GAP_LABEL_LIMIT, labelExpr=PHONE_LABEL_LINES, labelOverlap=False) if compact
+                else alt.Axis(labelLimit=320)),
         # the legend names only the kinds of gap there are (fixed colours, so orange always means blocking)
         color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds, range=[GAP_COLOURS[k] for k in kinds]),
                         legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
@@ -437,7 +439,8 @@ def disagreement_heatmap(levels: pd.DataFrame, max_level: int, compact: bool = F
     data = levels.assign(level_text=levels["level"].map(lambda v: "–" if pd.isna(v) else f"{v:g}"),
                          capability_label=levels.apply(lambda r: ("⚑ " if r["flagged"] else "") + r["capability"], axis=1))
     y = alt.Y("capability_label:N", sort=alt.EncodingSortField("order", order="ascending"), title=None,
-              axis=alt.Axis(labelLimit=PHONE_LABEL_LIMIT, labelExpr=PHONE_LABEL_LINES) if compact else alt.Axis(labelLimit=260))
+              axis=alt.Axis(labelLimit=PHONE_LABEL_LIMIT, labelExpr=PHONE_LABEL_LINES, labelOverlap=False) if compact
+              else alt.Axis(labelLimit=260))
     x = alt.X("assessor:N", title=None, axis=alt.Axis(orient="top", labelAngle=0, labelOverlap=False, labelLimit=120,
                                                       **({"labelExpr": "split(datum.label, ' ')"} if compact else {})))
     rects = alt.Chart(data).mark_rect(stroke="white").encode(

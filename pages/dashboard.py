@@ -47,11 +47,14 @@ with assessed.container(border=True):
         st.subheader(md_escape(insights.position_headline(assessment)))
         if note := assessment.provisional_note():
             st.warning(md_escape(note), icon=":material/pending:")
-        # Between a phone and a desktop (a tablet, a narrow window) three modes share half the page:
-        # their names wrap and the figures shrink rather than end in "…".
-        st.html("<style>.st-key-mode-metrics [data-testid='stMetricValue'] { font-size: clamp(1.5rem, 3.2vw, 2.25rem); }"
+        # The three modes side by side on every screen, to be read against each other (on a phone,
+        # stacked, they pushed the tabs a screen further down): their names wrap and the figures
+        # shrink rather than end in "…".
+        st.html("<style>.st-key-mode-metrics [data-testid='stMetricValue'] { font-size: clamp(1.25rem, 3.2vw, 2.25rem); }"
                 ".st-key-mode-metrics .stMarkdownEllipsis, .st-key-mode-metrics .stMarkdownEllipsis p "
-                "{ white-space: normal; overflow: visible; text-overflow: clip; }</style>")
+                "{ white-space: normal; overflow: visible; text-overflow: clip; }"
+                ".st-key-mode-metrics [data-testid='stHorizontalBlock'] { flex-wrap: nowrap; gap: 0.75rem; }"
+                ".st-key-mode-metrics [data-testid='stColumn'] { min-width: 0 !important; flex: 1 1 0 !important; }</style>")
         cols = st.container(key="mode-metrics").columns(len(assessment.result.modes))
         for col, mode in zip(cols, assessment.result.modes):
             col.metric(md_escape(mode.name), f"{insights.attainment_percent(100 * mode.attainment)} · {mode.rating}",

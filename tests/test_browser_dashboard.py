@@ -64,6 +64,12 @@ def test_leadership_sees_the_position_and_the_radar(server, browser):
     rows = page.locator(".st-key-radar-phone [data-testid='stVegaLiteChart']")
     assert rows.is_visible() and 0 <= rows.bounding_box()["x"] and drawn_right(rows) <= 375
     assert rows.evaluate("e => e.scrollWidth <= e.clientWidth")
+    # the three modes side by side on a phone too, each figure whole (stacked, they pushed the tabs a screen down)
+    columns = page.locator(".st-key-mode-metrics [data-testid='stColumn']")
+    assert columns.count() == 3 and len({round(c.bounding_box()["y"]) for c in columns.all()}) == 1
+    figures = page.locator(".st-key-mode-metrics [data-testid='stMetricValue']")
+    for figure in figures.all():
+        assert figure.evaluate("e => e.scrollWidth <= e.clientWidth"), f"{figure.inner_text()} is cut off"
     # a chart's PNG / SVG / CSV buttons stay one row on a phone (not a row each under every chart)
     tops = {round(b.bounding_box()["y"]) for b in page.locator(".st-key-radar-downloads [data-testid='stDownloadButton']").all()}
     assert len(tops) == 1

@@ -103,6 +103,10 @@ def test_long_capability_names_go_on_two_lines_on_a_phone_not_cut_short():
                            "spread": 0, "flagged": False, "order": [0, 1, 2]})
     for chart in (charts.maturity_rows_chart(caps, series, 5, 1), charts.gap_chart(gaps, "Business Partner", compact=True),
                   charts.disagreement_heatmap(levels, 5, compact=True)):
+        # every name shown: Vega's overlap check hid every other two-line name in Streamlit's theme
+        y_axes = [layer["encoding"]["y"]["axis"] for layer in chart.to_dict().get("layer", [chart.to_dict()])
+                  if "axis" in layer.get("encoding", {}).get("y", {})]
+        assert y_axes and all(axis["labelOverlap"] is False for axis in y_axes)
         texts = re.findall(r">([^<>]+)</(?:text|tspan)>", charts.to_svg(chart))  # two lines: two tspans
         assert "Technology &amp;" in texts and "infrastructure management" in texts, texts
         assert "Service desk" in texts and not any("…" in t for t in texts)
