@@ -9,6 +9,7 @@ what the database says. The page stores nothing about the respondent and never l
 from __future__ import annotations
 
 import logging
+import re
 
 import streamlit as st
 
@@ -130,14 +131,17 @@ def _is_new_step(step: object) -> bool:
 
 
 def _paragraphs(text: str) -> None:
-    if text.strip():
-        st.markdown(text)
+    """An instrument's prose (welcome, privacy, intros, thank-you) as typed, paragraph by paragraph:
+    not markdown, so an uploaded instrument cannot put links or remote images before respondents."""
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        if paragraph.strip():
+            st.markdown(md_escape(paragraph))
 
 
 def _show_unavailable(error: SurveyUnavailable) -> None:
     title = error.title or "Survey"  # an unknown link learns nothing, not even a survey's name
     st.set_page_config(page_title=title)
-    st.title(title, anchor=False)
+    st.title(md_escape(title), anchor=False)
     if error.outcome == TokenOutcome.USED:
         st.success(error.message, icon=":material/task_alt:")
     elif error.outcome in (TokenOutcome.CLOSED, TokenOutcome.NOT_OPEN_YET):
@@ -176,9 +180,9 @@ def _section(state: SurveyState, token: str) -> None:
     section = state.current_section
     count = len(state.sections)
     st.progress((section.index + 1) / (count + 1), text=f"Section {section.index + 1} of {count}")
-    st.header(section.title, anchor=False)
+    st.header(md_escape(section.title), anchor=False)
     if section.intro:
-        st.markdown(section.intro)
+        _paragraphs(section.intro)
     shown = st.session_state.get(PROBLEMS)
     problems = shown["problems"] if shown and shown["section"] == section.index else {}
     if problems:
@@ -225,9 +229,9 @@ def _review(state: SurveyState, token: str, thresholds: dict[str, int]) -> None:
     numbers = _question_numbers(state)
     for section, rows in state.review_rows():
         with st.container(border=True, key=f"survey_review_{section.id}"):
-            st.subheader(section.title, anchor=False)
+            st.subheader(md_escape(section.title), anchor=False)
             for item, shown in rows:
-                question = f"**{numbers[item.id]}.** {item.text}"
+                question = f"**{numbers[item.id]}.** {md_escape(item.text)}"
                 if not shown and item.required:
                     st.markdown(question)
                     st.error("Not answered yet — this question needs an answer.", icon=":material/error:")
@@ -238,7 +242,7 @@ def _review(state: SurveyState, token: str, thresholds: dict[str, int]) -> None:
                     st.text(shown)  # exactly as typed: never markdown, never HTML
                 else:
                     st.markdown(f"{question}  \n**{md_escape(shown)}**")
-            st.button(f"Change answers in “{section.title}”", icon=":material/edit:", on_click=_go_to,
+            st.button(f"Change answers in “{md_escape(section.title)}”", icon=":material/edit:", on_click=_go_to,
                       args=(token, section.index, True), key=f"survey_change_{section.index}")
     st.markdown("When you submit, your answers are stored anonymously and this link stops working.")
     submitting = st.session_state.get(SUBMITTING) == token
@@ -250,9 +254,9 @@ def _review(state: SurveyState, token: str, thresholds: dict[str, int]) -> None:
 
 
 def _thank_you(title: str, text: str) -> None:
-    st.title(title, anchor=False)
+    st.title(md_escape(title), anchor=False)
     first, _, rest = text.strip().partition("\n\n")
-    st.success(first or "Thank you — your answers have been submitted.", icon=":material/task_alt:")
+    st.success(md_escape(first) if first else "Thank you — your answers have been submitted.", icon=":material/task_alt:")
     _paragraphs(rest)
     st.caption("You can now close this page.")
 
@@ -299,7 +303,7 @@ step = "welcome" if not state.started else ("review" if state.at_review else sta
 # which would still float over the thank-you title if they submit straight away.
 welcome_back = state.started and SHOWN_STEP not in st.session_state
 new_step = _is_new_step(step)
-st.title(state.instrument.name, anchor=False)
+st.title(md_escape(state.instrument.name), anchor=False)
 if welcome_back:
     st.info("Welcome back — your saved answers are here. Carry on where you left off.", icon=":material/history:")
 if notice:

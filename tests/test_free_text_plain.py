@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 from itcap.report import build_report, render_html
 from itcap.storage import session_scope
-from itcap.ui.text import md_code, md_escape
+from itcap.ui.text import WORD_JOINER, md_code, md_escape
 from surveys import exports
 from surveys.imports import add_responses, import_responses
 from tests import builders
@@ -40,7 +40,8 @@ RAW_MARKUP = ("<script", "**bold**", "_em_", "[link](", "![img]", ":red[", "$x^2
 
 # -- the helper --------------------------------------------------------------------------------------
 def _unescape(markdown: str) -> str:
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    """What a reader sees: escapes resolved, the invisible word joiners that stop autolinks gone."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(WORD_JOINER, "")
 
 
 def _live(markdown: str) -> str:
@@ -57,6 +58,7 @@ def _has_live_markup(markdown: str) -> str | None:
         "underscore emphasis": r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])",
         "directive, icon or autolink": r":(?=[0-9A-Za-z/])",
         "www autolink": r"(?i)\bwww\.",
+        "bare address or e-mail autolink": r"(?i)\b(?:https?|ftp|mailto)\x00?//|\bwww\x00|@[\w-]",
         "entity": r"&#?[0-9A-Za-z]+;",
         "block start": r"^(#{1,6}(\s|$)|[-+](\s|$)|>|\d{1,9}[.)](\s|$)|[-=]+\s*$)",
     }
@@ -71,7 +73,8 @@ one_line = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
 
 @settings(max_examples=300, deadline=None)
 @given(value=one_line | st.sampled_from([PAYLOAD, "# x", "1. x", "---", "> x", "www.x.org", "&lt;b&gt;", "a_b_c", "_x_",
-                                          "x\n\n    code", "\\*", "a  b", ":material/key:", "http://x.org"]))
+                                          "x\n\n    code", "\\*", "a  b", ":material/key:", "http://x.org",
+                                          "mail ana@example.org", "see https://x.org and www.y.org"]))
 def test_md_escape_shows_exactly_the_text_and_nothing_is_live(value):
     escaped = md_escape(value)
     expected = re.sub(r"\s*[\r\n]+\s*", " ", value).strip()
@@ -274,3 +277,68 @@ def test_sav_stores_comments_as_strings(formula_campaign, tmp_path):
     exports.write_export(data, "sav", tmp_path / "out.sav")
     frame, _ = pyreadstat.read_sav(str(tmp_path / "out.sav"))
     assert set(FORMULAS) <= set(frame[item_id]) and pd.api.types.is_string_dtype(frame[item_id])
+
+
+def _hostile_instrument_yaml() -> str:
+    """The shared test instrument with the payload (and a bare address) in every text a respondent reads."""
+    import yaml as pyyaml
+
+    from tests.survey_testdata import INSTRUMENT_YAML
+
+    doc = pyyaml.safe_load(INSTRUMENT_YAML)
+    hostile = PAYLOAD + " http://evil.example/x"
+    doc["name"] = "# " + hostile
+    doc["welcome"] = hostile + "\n\n" + hostile
+    doc["privacy_statement"] = hostile
+    doc["thank_you"] = hostile + "\n\n" + hostile
+    doc["response_scales"][0]["labels"][5] = hostile
+    for section in doc["sections"]:
+        section["title"] = hostile
+        section["intro"] = hostile
+        for item in section["items"]:
+            item["text"] = hostile
+            item["help"] = hostile
+            for n, option in enumerate(item.get("options", [])):
+                option["label"] = f"{n} {hostile}"
+    return pyyaml.safe_dump(doc, allow_unicode=True)
+
+
+def _widget_markdown(at) -> list[str]:
+    """Widget labels, help texts and option labels: Streamlit renders markdown in them too."""
+    sources = []
+    for kind in ("radio", "number_input", "text_area", "button"):
+        for widget in getattr(at, kind):
+            sources += [str(widget.label), str(getattr(widget, "help", "") or "")]
+            sources += [str(option) for option in getattr(widget, "options", [])]  # as formatted for the page
+    return sources
+
+
+def _assert_nothing_live(sources: list[str]) -> None:
+    for source in sources:
+        for raw in RAW_MARKUP:
+            assert raw not in _live(source), f"unescaped {raw!r}: {source[:200]!r}"
+        assert not re.search(r"(?i)https?://|\bwww\.", _live(source)), f"a live address: {source[:200]!r}"
+
+
+def test_an_uploaded_instrument_reaches_respondents_as_typed(db_url):
+    """An administrator's preview shows an instrument's texts as typed; respondents saw them as markdown
+    (a live link, a remote image fetched by their browsers). Every screen, every text."""
+    from tests.survey_testdata import invite, make_campaign
+
+    campaign_id = make_campaign(db_url, yaml=_hostile_instrument_yaml())
+    (token,) = invite(db_url, campaign_id)
+    at = app_test(query={"token": token}).run()
+    screens = 0
+    while not at.exception:
+        _assert_nothing_live(_markdown_sources(at) + _widget_markdown(at))
+        screens += 1
+        keys = [b.key for b in at.button]
+        step = next((k for k in ("survey_start", "survey_next", "survey_submit") if k in keys), None)
+        if step is None or screens > 8:
+            break
+        if step == "survey_next":  # answer what is required, so that Next moves on
+            for radio in at.radio:
+                radio.set_value(1)  # the first code of every scale and choice here
+        at.button(key=step).click().run()
+    assert not at.exception
+    assert screens >= 6  # welcome, four sections, review (and the thank-you when submitted)

@@ -13,6 +13,8 @@ from typing import Any
 
 import streamlit as st
 
+from itcap.ui.text import md_escape
+
 from itcap.ui.widgets import run_script, scroll_to_top_script  # noqa: F401 (run_script: the survey page's scripts go through here)
 from surveys.instrument import Instrument, Item
 
@@ -104,7 +106,9 @@ def item_input(instrument: Instrument, item: Item, number: int, saved: Any) -> N
     """Draw the input for one item, prefilled with the saved answer. Its value is read back with
     :func:`answer_from_widget` (the section's form submit callback)."""
     notes = ([item.unit] if item.type == "numeric" and item.unit else []) + ([] if item.required else ["optional"])
-    label = f"{number}. {item.text}" + (f" ({', '.join(notes)})" if notes else "")
+    # an instrument's texts are shown as typed: a widget's label, help and options are markdown too
+    label = md_escape(f"{number}. {item.text}" + (f" ({', '.join(notes)})" if notes else ""))
+    help_text = md_escape(item.help) if item.help else None
     key = widget_key(item)
     if item.type == "likert":
         labels = instrument.value_labels(item)
@@ -114,13 +118,13 @@ def item_input(instrument: Instrument, item: Item, number: int, saved: Any) -> N
         index = options.index(saved) if saved in options else None
         with st.container(key=f"survey_likert_{item.id}"):
             st.html(f'<style>.st-key-survey_likert_{item.id} {{ --survey-options: {len(options)}; }}</style>')
-            st.radio(label, options, index=index, key=key, horizontal=True, help=item.help or None, width="stretch",
-                     format_func=lambda code: NO_ANSWER_LABEL if code == NO_ANSWER else labels[code])
+            st.radio(label, options, index=index, key=key, horizontal=True, help=help_text, width="stretch",
+                     format_func=lambda code: NO_ANSWER_LABEL if code == NO_ANSWER else md_escape(labels[code]))
     elif item.type == "choice":
         labels = instrument.value_labels(item)
         options = list(labels)
         st.radio(label, options, index=options.index(saved) if saved in options else None, key=key,
-                 help=item.help or None, format_func=labels.__getitem__)
+                 help=help_text, format_func=lambda code: md_escape(labels[code]))
     elif item.type == "numeric":
         _, _, step = _number_bounds(item)
         # No min/max on the widget: with them, a number out of range only turns the box red and
@@ -128,9 +132,9 @@ def item_input(instrument: Instrument, item: Item, number: int, saved: Any) -> N
         # A float widget shown with %g: a whole-number widget would silently cut a typed 2.5 to 2.
         st.number_input(label, step=float(step or 1), value=None if saved is None else float(saved), key=key,
                         format="%g", placeholder="Type a number")
-        st.caption(" ".join(filter(None, [item.help, range_hint(item)])))
+        st.caption(md_escape(" ".join(filter(None, [item.help, range_hint(item)]))))
     else:
-        st.text_area(label, value=saved or "", max_chars=item.max_length, key=key, help=item.help or None,
+        st.text_area(label, value=saved or "", max_chars=item.max_length, key=key, help=help_text,
                      placeholder="Write as much or as little as you like.")
 
 
