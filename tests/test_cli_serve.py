@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import sys
+import time
 import tomllib
+import urllib.request
 
 import pytest
 
 from itcap.cli import main
-from tests.support import ROOT
+from tests.support import ROOT, free_port
 
 
 @pytest.fixture
 def launched(monkeypatch):
     commands: list[list[str]] = []
-    monkeypatch.setattr(subprocess, "call", lambda command, env=None: commands.append(command) or 0)
+    monkeypatch.setattr(os, "execv", lambda path, command: commands.append(command))
     return commands
 
 
@@ -52,3 +57,32 @@ def test_streamlit_options_after_a_double_dash_are_passed_on_last(launched, tmp_
     monkeypatch.chdir(tmp_path)
     assert main(["serve", "--", "--server.fileWatcherType", "auto"]) == 0
     assert launched[0][-2:] == ["--server.fileWatcherType", "auto"]
+
+
+def test_stopping_itcap_serve_stops_the_server(tmp_path):
+    """kill, Docker or a supervisor signal the process they started: that must be the server (it
+    was a parent that ended and left Streamlit serving on the port)."""
+    port = free_port()
+    env = {**os.environ, "ITCAP_DATABASE_URL": f"sqlite:///{tmp_path / 'itcap.db'}"}
+    itcap = os.path.join(os.path.dirname(sys.executable), "itcap")
+    process = subprocess.Popen([itcap, "serve", "--port", str(port), "--", "--server.headless", "true"], cwd=tmp_path,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(port):
+            assert process.poll() is None and time.monotonic() < deadline, "the server did not come up"
+            time.sleep(0.25)
+        process.send_signal(signal.SIGTERM)
+        process.wait(20)
+        assert not _healthy(port)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False

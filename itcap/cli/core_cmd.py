@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -82,4 +81,9 @@ def _serve(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
                "--server.address", args.address, "--browser.gatherUsageStats", "false",
                *_project_config_options(app.parent), *args.streamlit_options]
-    return subprocess.call(command, env=os.environ.copy())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The server replaces this process (same pid): a stop signal from kill, Docker or a supervisor
+    # reaches Streamlit itself, instead of ending a parent that left the server running.
+    os.execv(sys.executable, command)
+    return 0  # not reached
