@@ -162,21 +162,27 @@ def set_roles(session: Session, account: Account, roles: list[str] | str) -> Non
     session.add(account)
 
 
+LOGIN_REFUSED = (f"Unknown username or wrong password. After {MAX_FAILED_ATTEMPTS} failed attempts in a row an "
+                 f"account is locked for {LOCKOUT.seconds // 60} minutes; an administrator can unlock it sooner.")
+
+
 def authenticate(session: Session, username: str, password: str, now: dt.datetime | None = None) -> LoginResult:
     """Check a login. After MAX_FAILED_ATTEMPTS failures the account is locked for LOCKOUT.
 
-    The message never says whether the username exists.
+    The message never says whether the username exists: one message for an unknown name, a wrong
+    password and a locked account (which says it is, once the lockout is known, to anyone who tries a
+    name five times — and so whether the name exists). It states the lockout rule instead.
     """
     now = now or utcnow()
-    generic = "Unknown username or wrong password."
+    generic = LOGIN_REFUSED
     # Typed as "Lead" for "lead": the same account (names are unique regardless of capitals).
     account = get_by_username(session, username) or get_by_username_casefold(session, username)
     if account is None:
         _hasher_dummy_verify(password)  # similar timing for unknown users
         return LoginResult(None, generic)
     if account.locked_until and account.locked_until > now:
-        minutes = max(1, int((account.locked_until - now).total_seconds() // 60) + 1)
-        return LoginResult(None, f"Too many failed attempts: this account is locked for about {minutes} more minute{'s' if minutes != 1 else ''}.")
+        _hasher_dummy_verify(password)  # the same work as a real check: no timing difference either
+        return LoginResult(None, generic)
     if not account.is_active:
         _hasher_dummy_verify(password)
         return LoginResult(None, generic)
@@ -188,7 +194,7 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
             account.locked_until = now + LOCKOUT
             account.failed_attempts = 0
             session.add(account)
-            return LoginResult(None, "Too many failed attempts: this account is locked for 15 minutes.")
+            return LoginResult(None, generic)
         session.add(account)
         return LoginResult(None, generic)
     account.failed_attempts = 0

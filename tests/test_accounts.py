@@ -39,7 +39,11 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(any_db_url):
         for attempt in range(accounts.MAX_FAILED_ATTEMPTS):
             assert not accounts.authenticate(session, "ana", "wrong password!", now=start).ok
         locked = accounts.authenticate(session, "ana", "correct horse battery", now=start + dt.timedelta(minutes=14))
-        assert not locked.ok and "locked" in locked.message
+        unknown = accounts.authenticate(session, "nobody", "correct horse battery", now=start + dt.timedelta(minutes=14))
+        # the same words as for a name that does not exist: a lockout would tell that the name does
+        assert not locked.ok and locked.message == unknown.message == accounts.LOGIN_REFUSED
+        assert "locked for 15 minutes" in locked.message
+        assert accounts.get_by_username(session, "ana").locked_until is not None
         later = accounts.authenticate(session, "ana", "correct horse battery", now=start + dt.timedelta(minutes=15, seconds=1))
         assert later.ok
 

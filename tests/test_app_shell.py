@@ -48,7 +48,7 @@ def test_wrong_password_shows_a_generic_error(db_url):
     at.text_input[0].input("lee")
     at.text_input[1].input("not the password")
     at.button[0].click().run()
-    assert [e.value for e in at.error] == ["Unknown username or wrong password."]
+    assert [e.value for e in at.error] == [accounts.LOGIN_REFUSED]
     assert "itcap_account_id" not in at.session_state
 
 
