@@ -173,6 +173,41 @@ def test_numeric_item_shows_its_range_and_unit(setup):
     assert "A number from 0 to 60 minutes." in _texts(at)
 
 
+def test_an_optional_number_once_given_can_be_withdrawn(setup):
+    """A number box created with the saved value refilled itself when emptied: the answer could not
+    be taken back. The box is created empty and the saved answer comes in through the session state."""
+    (token,) = invite(setup["url"], setup["open"])
+    at = _start(token)
+    at.radio(key="survey_item_rel1").set_value(4)
+    at.number_input(key="survey_item_logon_minutes").set_value(3)
+    _click(at, "survey_next")
+    _click(at, "survey_back")
+    number = at.number_input(key="survey_item_logon_minutes")
+    assert number.value == 3 and not number.proto.HasField("default")  # shown, and clearable in the browser
+    number.set_value(None)
+    _click(at, "survey_next")
+    assert _draft(setup["url"], token).answers == {"rel1": 4}
+
+
+def test_a_comment_over_its_limit_is_kept_with_a_message_not_dropped(setup):
+    """With max_chars the browser dropped a pasted text that was too long, whole and without a word."""
+    (token,) = invite(setup["url"], setup["open"])
+    with session_scope(setup["url"]) as session:
+        respondent.begin(session, token)
+        respondent.save_section(session, token, 0, {"rel1": 4}, move="next")
+        respondent.save_section(session, token, 1, {"par1": 4}, move="next")
+    at = _open(token)
+    box = at.text_area(key="survey_item_comments")
+    assert box.max_chars in (None, 0) and "up to 500 characters" in box.placeholder
+    long_text = "Ça va 👍 " * 70  # 560 characters
+    box.set_value(long_text)
+    _click(at, "survey_next")
+    assert [h.value for h in at.header] == ["About you"]
+    assert "Please keep this answer to 500 characters (it has 560)." in [e.value for e in at.error]
+    assert at.text_area(key="survey_item_comments").value == long_text  # still there to shorten
+    assert "comments" not in _draft(setup["url"], token).answers
+
+
 def test_a_number_out_of_range_gets_a_message_at_the_item(setup):
     """The range is checked on Next, with a message at the question: a widget min/max would only
     turn the box red in the browser and leave Next doing nothing."""

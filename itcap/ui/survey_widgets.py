@@ -107,7 +107,9 @@ def item_input(instrument: Instrument, item: Item, number: int, saved: Any) -> N
     :func:`answer_from_widget` (the section's form submit callback)."""
     notes = ([item.unit] if item.type == "numeric" and item.unit else []) + ([] if item.required else ["optional"])
     # an instrument's texts are shown as typed: a widget's label, help and options are markdown too
-    label = md_escape(f"{number}. {item.text}" + (f" ({', '.join(notes)})" if notes else ""))
+    # (the number stays as it is: a label is one line of inline markdown, "1." never starts a list there,
+    # and the accessible name is read from the label as written)
+    label = f"{number}. " + md_escape(item.text + (f" ({', '.join(notes)})" if notes else ""))
     help_text = md_escape(item.help) if item.help else None
     key = widget_key(item)
     if item.type == "likert":
@@ -130,12 +132,18 @@ def item_input(instrument: Instrument, item: Item, number: int, saved: Any) -> N
         # No min/max on the widget: with them, a number out of range only turns the box red and
         # Next silently does nothing; the range is checked on Next, with a message at the question.
         # A float widget shown with %g: a whole-number widget would silently cut a typed 2.5 to 2.
-        st.number_input(label, step=float(step or 1), value=None if saved is None else float(saved), key=key,
-                        format="%g", placeholder="Type a number")
+        # The saved answer comes in through the session state, the widget's own default stays empty:
+        # a number box created with a value can never be emptied again (it refills), so an optional
+        # number once given could not be withdrawn.
+        if key not in st.session_state:
+            st.session_state[key] = None if saved is None else float(saved)
+        st.number_input(label, step=float(step or 1), value=None, key=key, format="%g", placeholder="Type a number")
         st.caption(md_escape(" ".join(filter(None, [item.help, range_hint(item)]))))
     else:
-        st.text_area(label, value=saved or "", max_chars=item.max_length, key=key, help=help_text,
-                     placeholder="Write as much or as little as you like.")
+        # No max_chars: the browser would drop a pasted text that is too long, silently and whole (and
+        # counts an emoji as two). Too long is refused on Next, with the text kept and a message here.
+        st.text_area(label, value=saved or "", key=key, help=help_text,
+                     placeholder=f"Write as much or as little as you like (up to {item.max_length:,} characters).")
 
 
 def answer_from_widget(item: Item, value: Any) -> Any:
