@@ -176,13 +176,13 @@ def _question_numbers(state: SurveyState) -> dict[str, int]:
     return {item.id: n for n, item in enumerate((i for s in state.sections for i in s.items), start=1)}
 
 
-def _section(state: SurveyState, token: str) -> None:
+def _section(state: SurveyState, token: str, thresholds: dict[str, int]) -> None:
     section = state.current_section
     count = len(state.sections)
     st.progress((section.index + 1) / (count + 1), text=f"Section {section.index + 1} of {count}")
     st.header(md_escape(section.title), anchor=False)
     if section.intro:
-        _paragraphs(section.intro)
+        _paragraphs(sw.fill_thresholds(section.intro, thresholds))
     shown = st.session_state.get(PROBLEMS)
     problems = shown["problems"] if shown and shown["section"] == section.index else {}
     if problems:
@@ -313,6 +313,6 @@ if not state.started:
 elif state.at_review:
     _review(state, token, thresholds)
 else:
-    _section(state, token)
+    _section(state, token, thresholds)
 if new_step:  # last, so that the whole new screen is there when the script runs
     sw.run_script(sw.SCROLL_TO_TOP)

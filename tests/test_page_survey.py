@@ -125,12 +125,16 @@ def test_threshold_placeholders_are_filled_with_the_campaigns_numbers(setup):
     yaml = (INSTRUMENT_YAML.replace("id: test_perception", "id: placeholder_test")
             .replace("privacy_statement: Your answers are anonymous.",
                      "privacy_statement: Groups under {min_group_size} people and fewer than {comment_threshold} "
-                     "comments are never shown."))
+                     "comments are never shown.")
+            .replace("    title: IT services\n", "    title: IT services\n    intro: Shown for {min_group_size} or more.\n"))
     campaign_id = make_campaign(setup["url"], yaml=yaml, min_group_size=6, comment_threshold=15)
     (token,) = invite(setup["url"], campaign_id)
-    text = _texts(_open(token))
+    at = _open(token)
+    text = _texts(at)
     assert "Groups under 6 people and fewer than 15 comments are never shown." in text
     assert "{min_group_size}" not in text and "For this survey" not in text
+    _click(at, "survey_start")  # a section's introduction gets the campaign's numbers too
+    assert "Shown for 6 or more." in _texts(at) and "{min_group_size}" not in _texts(at)
 
 
 def test_threshold_texts():

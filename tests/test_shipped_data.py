@@ -7,6 +7,7 @@ promise (coverage of capabilities, levels, modes, scales, IPA pairs, demographic
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -187,7 +188,7 @@ def test_cobit_style_example_is_valid(cobit, capsys):
 # -- perception survey ---------------------------------------------------------------------------
 def test_default_instrument_is_the_shipped_file(survey):
     assert default_instrument_path().resolve() == SURVEY_FILE.resolve()
-    assert survey.version == "1.0"
+    assert survey.version == "1.1"
     assert survey.group_ids() == ["business", "it"]
     assert survey.welcome and survey.privacy_statement and survey.thank_you
 
@@ -287,8 +288,12 @@ def test_item_texts_are_short_and_distinct(survey):
 
 def test_privacy_statement_makes_the_promises(survey):
     text = survey.privacy_statement.lower()
-    for phrase in ("ip address", "only the date", "at least 5", "at least 10", "random order", "works once"):
+    for phrase in ("ip address", "only the date", "at least {min_group_size}", "at least {comment_threshold}",
+                   "random order", "works once", "comments included", "deleted"):
         assert phrase in text, phrase
+    # every number a respondent reads about thresholds is the campaign's own: no literal 5 or 10 left
+    texts = [survey.privacy_statement, survey.welcome] + [s.intro or "" for s in survey.sections]
+    assert not any(re.search(r"\b(?:at least|fewer than) \d", t) for t in texts)
 
 
 def test_survey_show_json_follows_design(survey):
