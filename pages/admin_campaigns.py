@@ -190,11 +190,11 @@ def _import(campaign_id: int) -> None:
         state[IMPORT_OUTCOME] = {"campaign_id": campaign_id, "problems": exc.problems, "name": upload.name}
         return
     groups = ", ".join(f"{g} {n:,}" for g, n in sorted(result.by_group.items()))
-    message = f"Imported **{result.imported:,}** responses from {upload.name} ({groups})."
+    message = f"Imported **{result.imported:,}** responses from {md_escape(upload.name)} ({md_escape(groups)})."
     if result.flagged:
         message += " Flagged: " + ", ".join(f"{flag} {n:,}" for flag, n in sorted(result.flagged.items())) + " (kept; exports and analyses can leave them out)."
     if result.ignored_columns:
-        message += " Ignored columns: " + ", ".join(result.ignored_columns) + "."
+        message += " Ignored columns: " + md_escape(", ".join(result.ignored_columns)) + "."
     widgets.flash(message)
     state["camp_import_counter"] = state.get("camp_import_counter", 0) + 1
 

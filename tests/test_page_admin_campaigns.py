@@ -307,6 +307,13 @@ def test_a_good_import_is_stored_and_audited(setup):
     assert _log(setup, "responses.")[-1][:2] == ("admin", "responses.import")
 
 
+def test_the_imported_file_s_name_is_shown_as_typed(setup):
+    c, item = setup["campaign"], _likert_for_both_groups()
+    at = _import(_page(setup), c, f"group,{item}\nbusiness,4\n".encode(), name="ok **BOLD** [x](https://evil.example).csv")
+    (message,) = [s.value for s in at.success if s.value.startswith("Imported")]
+    assert "**BOLD**" not in message and "ok \\*\\*BOLD\\*\\* \\[x\\]" in message  # bold and link inert
+
+
 def test_import_waits_for_a_file(setup):
     button = _page(setup).button(key=f"camp_import_btn_{setup['campaign']}")
     assert button.disabled and button.help == "Choose a CSV file above first."
