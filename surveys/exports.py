@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session
 
+from itcap import audit
 from itcap.spreadsheet import safe_cell, write_xlsx_sheets
 from itcap.storage import today
 from surveys import quality
@@ -307,6 +308,13 @@ def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
             write_sav(data, path)
     except OSError as exc:
         raise SurveyError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def audit_privileged_export(session: Session, data: ExportData, fmt: str, actor: str) -> None:
+    """Who took every response of a campaign (personal data: free text, all groups), and when."""
+    audit.record(session, actor, "responses.export", f"campaign:{data.campaign.id}",
+                 f"{fmt}: every response ({len(data.frame):,}), free text included"
+                 + (", flagged responses left out" if any("quality flags were left out" in n for n in data.notes) else ""))
 
 
 def export_bytes(data: ExportData, fmt: str) -> bytes:

@@ -325,8 +325,11 @@ def test_admin_export_is_privileged_unless_the_threshold_is_ticked(setup, downlo
     at = _page(setup)
     names = downloads.names()
     assert {f"campaign-{c}-all-responses.{f}" for f in ("csv", "xlsx", "sav")} <= set(names)
+    assert not _log(setup, "responses.export")  # nothing is logged for a button not clicked
     privileged = list(csv.DictReader(io.StringIO(downloads.get(f"campaign-{c}-all-responses.csv").decode("utf-8"))))
     assert len(privileged) == 90 and "response_id" in privileged[0]
+    # personal data taken: who, which campaign, what, and when (the log's own time)
+    assert _log(setup, "responses.export") == [("admin", "responses.export", "csv: every response (90), free text included")]
     assert any("Every response" in cap.value and "personal data" in cap.value for cap in at.caption)
     assert not any("Excel file takes about" in cap.value for cap in at.caption)  # 90 responses: quick
 
@@ -337,6 +340,7 @@ def test_admin_export_is_privileged_unless_the_threshold_is_ticked(setup, downlo
     assert len(rows) == 90 and "response_id" not in rows[0]
     book = openpyxl.load_workbook(io.BytesIO(downloads.get(f"campaign-{c}-thresholded.xlsx")))
     assert "comments" in book.sheetnames and "notes" in book.sheetnames
+    assert len(_log(setup, "responses.export")) == 1  # thresholded files are not personal data: not logged
 
 
 def test_a_large_campaign_is_told_the_excel_file_is_slow(setup, monkeypatch):

@@ -209,6 +209,13 @@ def test_import_and_export(campaign, tmp_path, capsys):
     rows = list(csv.DictReader((tmp_path / "t.csv").open(encoding="utf-8")))
     assert code == 0 and len(rows) == 7 and "response_id" not in rows[0] and "comments" not in rows[0]
     assert "note: reporting threshold k = 3" in out
+    # every privileged export is in the audit log (personal data taken); the thresholded one is not
+    from itcap import audit
+
+    with session_scope() as session:
+        logged = [(e.actor, e.target, e.detail) for e in audit.recent(session) if e.action == "responses.export"]
+    assert sorted(logged) == sorted(("cli", f"campaign:{campaign}", f"{fmt}: every response (7), free text included")
+                                    for fmt in ("csv", "xlsx", "sav"))
     # the export imported back would count every response twice: its response ids give it away
     code, _, err = _run(capsys, "responses", "import", campaign, str(tmp_path / "out.csv"))
     assert code == 1 and "7 rows (lines 2, 3, 4, 5, 6 …) are responses this campaign already holds" in err

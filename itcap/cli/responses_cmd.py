@@ -70,7 +70,7 @@ def _export(args: argparse.Namespace) -> int:
 
     from itcap.cli.campaign_cmd import survey_session
     from itcap.cli.common import CliError
-    from surveys.exports import export_bytes, prepare_export, write_export
+    from surveys.exports import audit_privileged_export, export_bytes, prepare_export, write_export
     from surveys.tables import InstrumentRecord
 
     suffix = Path(args.out).suffix.lower().lstrip(".")
@@ -95,6 +95,8 @@ def _export(args: argparse.Namespace) -> int:
             sys.stdout.buffer.flush()
         else:
             write_export(data, args.format, args.out)
+        if data.privileged:
+            audit_privileged_export(session, data, args.format, "cli")
     report = sys.stderr if args.out == "-" else sys.stdout  # keep stdout for the data
     print(f"{len(data.frame)} responses written to {args.out}", file=report)
     for note in data.notes[3:]:

@@ -31,15 +31,20 @@ LARGE_EXPORT = 10_000  # responses from which the page warns that the Excel file
 _LABEL = {"csv": "CSV", "xlsx": "Excel (XLSX)", "sav": "SPSS (SAV)"}
 
 
-def campaign_export_bytes(campaign_id: int, fmt: str, *, privileged: bool, exclude_flagged: bool = False) -> bytes:
-    """One campaign export as bytes (what the download buttons serve)."""
+def campaign_export_bytes(campaign_id: int, fmt: str, *, privileged: bool, exclude_flagged: bool = False,
+                          actor: str | None = None) -> bytes:
+    """One campaign export as bytes (what the download buttons serve). A privileged export — every
+    response with its free text, personal data — is written to the audit log as ``actor``'s."""
     with session_scope() as session:
         data = exports.prepare_export(session, campaign_id, privileged=privileged, exclude_flagged=exclude_flagged)
+        if privileged:
+            exports.audit_privileged_export(session, data, fmt, actor or "unknown")
     return exports.export_bytes(data, fmt)
 
 
-def _campaign_file(campaign_id: int, fmt: str, privileged: bool, exclude_flagged: bool):
-    return lambda: campaign_export_bytes(campaign_id, fmt, privileged=privileged, exclude_flagged=exclude_flagged)
+def _campaign_file(campaign_id: int, fmt: str, privileged: bool, exclude_flagged: bool, actor: str):
+    return lambda: campaign_export_bytes(campaign_id, fmt, privileged=privileged, exclude_flagged=exclude_flagged,
+                                         actor=actor)
 
 
 def campaign_downloads(campaign_id: int, privileged: bool, *, exclude_flagged: bool = False,
@@ -80,7 +85,7 @@ def campaign_downloads(campaign_id: int, privileged: bool, *, exclude_flagged: b
     columns = st.columns(3)
     for column, fmt in zip(columns, ("csv", "xlsx", "sav")):
         column.download_button(
-            _LABEL[fmt], data=_campaign_file(campaign_id, fmt, privileged, exclude_flagged),
+            _LABEL[fmt], data=_campaign_file(campaign_id, fmt, privileged, exclude_flagged, account.username if account else ""),
             file_name=f"campaign-{campaign_id}-{kind}{'-unflagged' if exclude_flagged else ''}.{fmt}",
             mime=_MIME[fmt], key=f"{key}-{campaign_id}-{fmt}-{int(privileged)}-{int(exclude_flagged)}",
             on_click="ignore", icon=":material/download:", width="stretch",
