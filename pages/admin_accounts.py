@@ -96,6 +96,8 @@ def _act(account_id: int, action: str) -> None:
             else:
                 raise AccountError(f"unknown action {action!r}")
     except AccountError as exc:
+        if action == "roles":  # the form shows the stored roles again, not the refused ones
+            st.session_state.pop(f"acct_roles_{account_id}", None)
         widgets.flash(f"Not done: {md_escape(exc)}.", "error")
         return
     widgets.flash(message)

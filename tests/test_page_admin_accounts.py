@@ -163,6 +163,8 @@ def test_admin_cannot_remove_their_own_admin_role_nor_disable_themselves(setup):
     assert [e.value for e in at.error] == ["Not done: you cannot remove your own administrator role; ask another administrator."]
     assert _account(setup, "admin").role_set == {"admin"}
     assert _log(setup) == []
+    # the form shows the roles the account has, not the refused ones a second admin might read as done
+    assert at.multiselect(key=f"acct_roles_{setup['admin']}").value == ["admin"]
 
 
 def test_the_last_admin_is_protected_while_a_second_admin_can_be_removed(setup):
