@@ -268,11 +268,47 @@ def validate_document(model: type[BaseModel], data: dict, where: str,
                 problems += [p for p in pydantic_problems(again, pruned, where) if p not in problems]
             else:
                 problems += cross_check(rest, where) if cross_check else []
+        problems += [p for p in _raw_duplicate_ids(data, where) if p not in problems]
         raise DocumentInvalid(problems) from None
     problems = cross_check(validated, where) if cross_check else []
     if problems:
         raise DocumentInvalid(problems)
     return validated
+
+
+# The lists whose elements carry ids that must be unique (in a model or an instrument).
+ID_LISTS = frozenset({"groups", "response_scales", "scales", "sections", "items", "ipa_pairs",
+                      "domains", "categories", "capabilities", "modes"})
+
+
+def _raw_duplicate_ids(data: Any, where: str) -> list[str]:
+    """Ids used twice, read from the raw document: a document with schema problems never reaches the
+    cross-checks, and a duplicate id would otherwise show up only on the next upload. Elements of
+    every list under the same key (``items`` of all sections, say) share one set of ids, as the
+    cross-checks have it; the message is theirs."""
+    seen: dict[str, list[str]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, list):
+                    ids = [e["id"] for e in value if isinstance(e, dict) and isinstance(e.get("id"), (str, int))]
+                    seen.setdefault(str(key), []).extend(str(i) for i in ids)
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(data)
+    problems = []
+    for kind, ids in seen.items():
+        if kind not in ID_LISTS:
+            continue
+        counts: dict[str, int] = {}
+        for value in ids:
+            counts[value] = counts.get(value, 0) + 1
+        problems += [f"{where}: {kind}: id {value!r} is used more than once" for value, n in counts.items() if n > 1]
+    return problems
 
 
 def _without_keys(data: Any, locations: list[tuple]) -> Any:

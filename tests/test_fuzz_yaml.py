@@ -299,3 +299,25 @@ def test_an_unclosed_quote_is_placed_where_it_opens_not_at_the_end_of_the_file()
     with pytest.raises(DocumentInvalid) as caught:
         parse_yaml(text, WHERE)
     assert "quoted scalar that starts at line 2, column 10" in caught.value.problems[0]
+
+
+def test_a_document_with_schema_problems_also_names_its_duplicate_ids():
+    """Schema problems stop the cross-checks: duplicates showed up only on the next upload."""
+    survey = copy.deepcopy(SURVEY_DATA)
+    survey["sections"][0]["items"][2]["type"] = "slider"
+    survey["sections"][1]["items"][0]["id"] = survey["sections"][0]["items"][0]["id"]  # across sections
+    survey["groups"].append(dict(survey["groups"][0]))
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_instrument(yaml.safe_dump(survey), WHERE)
+    problems = caught.value.problems
+    assert any("items[2]" in p and "type" in p for p in problems)
+    assert f"{WHERE}: items: id {survey['sections'][0]['items'][0]['id']!r} is used more than once" in problems
+    assert f"{WHERE}: groups: id {survey['groups'][0]['id']!r} is used more than once" in problems
+
+    model = copy.deepcopy(MODEL_DATA)
+    model["capabilities"][2]["weight"] = "heavy"
+    model["capabilities"][3]["id"] = model["capabilities"][0]["id"]
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_model(yaml.safe_dump(model), WHERE)
+    assert any("weight: must be a number" in p for p in caught.value.problems)
+    assert f"{WHERE}: capabilities: id {model['capabilities'][0]['id']!r} is used more than once" in caught.value.problems
