@@ -297,7 +297,9 @@ except Exception:  # no technical detail for respondents; the log has it
 else:
     st.session_state[LAST_DRAWN] = (token, state, thresholds)
 
-st.set_page_config(page_title=state.instrument.name)
+# the browser tab (and a screen reader) says which screen this is
+screen = ("Check your answers" if state.at_review else state.current_section.title) if state.started else None
+st.set_page_config(page_title=f"{screen} – {state.instrument.name}" if screen else state.instrument.name)
 step = "welcome" if not state.started else ("review" if state.at_review else state.section_index)
 # The first screen of a visit that resumes saved answers says so — in the page, not as a toast,
 # which would still float over the thank-you title if they submit straight away.

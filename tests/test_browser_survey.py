@@ -418,3 +418,18 @@ def test_a_section_by_keyboard_alone(server, page, small):
     with session_scope(server.db_url) as session:
         state = respondent.load_survey(session, token)
     assert state.answers == {"rel1": 4, "rel2": 1, "logon_minutes": 15} and state.section_index == 1
+    # the new screen is announced by its own heading (focused) and the browser tab names it
+    page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'H2'")
+    assert page.evaluate("document.activeElement.innerText") == "Working together"
+    assert page.title().startswith("Working together – ")
+    # Next refused by keyboard: focus goes to the question that needs an answer, which says so to a
+    # screen reader (aria-invalid, and its message as the description)
+    tab_to("Next")
+    page.keyboard.press("Enter")
+    page.get_by_text(respondent.REQUIRED_MESSAGE).first.wait_for()
+    page.wait_for_function("() => document.activeElement && document.activeElement.closest('[role=\"radiogroup\"]')")
+    assert focused() == "radio:4. IT understands what my area needs."
+    group = _group(page, "4. IT understands what my area needs.")
+    assert group.get_attribute("aria-invalid") == "true"
+    described = page.locator(f"#{group.get_attribute('aria-describedby')}")
+    assert respondent.REQUIRED_MESSAGE in described.inner_text()

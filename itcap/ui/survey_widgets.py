@@ -80,11 +80,31 @@ def style() -> None:
     </style>""")
 
 
-SCROLL_TO_TOP = scroll_to_top_script("h1")
+# A new screen: focus on its own heading (the section's, "Check your answers"), not on the survey's
+# title, which is the same on every screen.
+SCROLL_TO_TOP = scroll_to_top_script("h2", "h1")
+# Next refused: every flagged question is marked invalid and tied to its message (aria-describedby),
+# and focus goes to the first one, so that the keyboard carries on where the problem is.
 SCROLL_TO_FIRST_ERROR = """
-  const error = document.querySelector('[class*="st-key-survey_error_"]');
-  const question = error && error.previousElementSibling;
-  (question || error)?.scrollIntoView({block: 'center'});
+  // the question is what comes just before the message's (wrapped) container
+  const before = (error) => {
+    let node = error;
+    while (node && !node.previousElementSibling && !node.classList.contains('st-key-survey_questions')) node = node.parentElement;
+    return node ? node.previousElementSibling : null;
+  };
+  const errors = Array.from(document.querySelectorAll('[class*="st-key-survey_error_"]'));
+  errors.forEach((error, index) => {
+    const question = before(error);
+    const field = question && question.querySelector('[role="radiogroup"], input, textarea');
+    if (!field) return;
+    error.id = error.id || 'survey-error-' + index;
+    field.setAttribute('aria-invalid', 'true');
+    field.setAttribute('aria-describedby', error.id);
+  });
+  const question = errors.length ? before(errors[0]) : null;
+  (question || errors[0])?.scrollIntoView({block: 'center'});
+  const input = question && (question.querySelector('input:checked') || question.querySelector('input, textarea'));
+  if (input) input.focus({preventScroll: true});
 """
 
 

@@ -24,15 +24,17 @@ def run_script(js: str) -> None:
     st.html(f'<script data-run="{count}">(function () {{{js}}})();</script>', unsafe_allow_javascript=True)
 
 
-def scroll_to_top_script(heading: str) -> str:
-    """A script that scrolls the page to its top and moves keyboard focus to its first ``heading``
-    (h1, h3, …). Streamlit keeps the scroll position when the content changes, so a new screen
-    (a survey section, another capability) would otherwise open where the last one was scrolled to."""
+def scroll_to_top_script(*headings: str) -> str:
+    """A script that scrolls the page to its top and moves keyboard focus to its first heading of
+    the first of ``headings`` the page has (h2, then h1, …). Streamlit keeps the scroll position when
+    the content changes, so a new screen (a survey section, another capability) would otherwise open
+    where the last one was scrolled to; and a screen reader hears what the new screen is about."""
+    lookups = " || ".join(f"document.querySelector('[data-testid=\"stMain\"] {h}')" for h in headings)
     return f"""
   const main = document.querySelector('[data-testid="stMain"]');
   if (main) main.scrollTo(0, 0);
   window.scrollTo(0, 0);
-  const heading = document.querySelector('[data-testid="stMain"] {heading}');
+  const heading = {lookups};
   if (heading) {{ heading.setAttribute('tabindex', '-1'); heading.focus({{preventScroll: true}}); }}
 """
 
