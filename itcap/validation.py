@@ -54,7 +54,9 @@ def decode_upload(raw: bytes, where: str, max_bytes: int = MAX_YAML_BYTES) -> st
 # Files people pick by mistake, by their first bytes: named, so the message says what to do.
 _NOT_TEXT = {b"PK\x03\x04": "an Excel workbook (XLSX) or another ZIP archive",
              b"\xd0\xcf\x11\xe0": "an Excel 97–2003 workbook (XLS)",
-             b"$FL2": "an SPSS data file (SAV)", b"$FL3": "an SPSS data file (SAV)", b"%PDF": "a PDF document"}
+             b"$FL2": "an SPSS data file (SAV)", b"$FL3": "an SPSS data file (SAV)", b"%PDF": "a PDF document",
+             b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+             b"\x1f\x8b": "a gzip archive"}
 
 
 def decode_text(raw: bytes, where: str, *, save_as: str = "UTF-8") -> str:

@@ -321,3 +321,11 @@ def test_a_document_with_schema_problems_also_names_its_duplicate_ids():
         parse_model(yaml.safe_dump(model), WHERE)
     assert any("weight: must be a number" in p for p in caught.value.problems)
     assert f"{WHERE}: capabilities: id {model['capabilities'][0]['id']!r} is used more than once" in caught.value.problems
+
+
+@pytest.mark.parametrize(("magic", "kind"), [(b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff\xe0", "a JPEG image"),
+                                             (b"%PDF-1.7", "a PDF document")])
+def test_a_picture_or_document_renamed_yaml_is_named(magic, kind):
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_model_bytes(magic + b"\x00" * 64, WHERE)
+    assert caught.value.problems == [f"{WHERE}: the file is {kind}, not text; save it as UTF-8"]
