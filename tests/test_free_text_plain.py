@@ -58,7 +58,7 @@ def _has_live_markup(markdown: str) -> str | None:
         "underscore emphasis": r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])",
         "directive, icon or autolink": r":(?=[0-9A-Za-z/])",
         "www autolink": r"(?i)\bwww\.",
-        "bare address or e-mail autolink": r"(?i)\b(?:https?|ftp|mailto)\x00?//|\bwww\x00|@[\w-]",
+        "bare web address autolink": r"(?i)\b(?:https?|ftp)\x00?//|\bwww\x00",
         "entity": r"&#?[0-9A-Za-z]+;",
         "block start": r"^(#{1,6}(\s|$)|[-+](\s|$)|>|\d{1,9}[.)](\s|$)|[-=]+\s*$)",
     }

@@ -27,14 +27,15 @@ _WWW = re.compile(r"(?i)\b(www)\.")  # www.example.com autolinks
 # "---", "===" (a setext underline, should a line end just before it).
 _BLOCK_START = re.compile(r"^(?:(#{1,6}|[-+]|[-=](?=[-=]*$))(?=\s|$|[-=])|(>)|(\d{1,9})([.)])(?=\s|$))")
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
-# GFM turns bare addresses into links after the escapes are resolved ("http\://x" is still a link), so
-# an invisible word joiner (U+2060) goes between "http", "www" or an e-mail's "@" and what follows.
-_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|www)(?=\\?[:.])|(@)(?=[\w-])")
+# GFM turns bare web addresses into links after the escapes are resolved ("http\\://x" is still a
+# link), so an invisible word joiner (U+2060) goes between "http" or "www" and what follows. (An
+# e-mail address still becomes a mailto link: harmless, and it copies cleanly; it is often a username.)
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|www)(?=\\?[:.])")
 WORD_JOINER = "\u2060"
 
 
 def md_escape(value: object) -> str:
-    """``value`` as markdown that shows exactly its characters: no emphasis, links (bare addresses
+    """``value`` as markdown that shows exactly its characters: no emphasis, links (bare web addresses
     included), images, headings, lists, colours, maths or HTML. Line breaks become spaces (names and titles are one line), and spaces
     around the text go (four at the start would make a code block, one inside ``**…**`` breaks the bold)."""
     text = _LINE_BREAKS.sub(" ", "" if value is None else str(value)).strip()
@@ -43,7 +44,7 @@ def md_escape(value: object) -> str:
     text = _ENTITY.sub(r"\\&", text)
     text = _COLON.sub(r"\\:", text)
     text = _WWW.sub(r"\1\\.", text)
-    text = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + WORD_JOINER, text)
+    text = _AUTOLINK.sub(lambda m: m.group(1) + WORD_JOINER, text)
     return _BLOCK_START.sub(lambda m: f"\\{m.group(1) or m.group(2)}" if m.group(3) is None else f"{m.group(3)}\\{m.group(4)}", text)
 
 
