@@ -27,7 +27,7 @@ _WWW = re.compile(r"(?i)\b(www)\.")  # www.example.com autolinks
 # "---", "===" (a setext underline, should a line end just before it).
 _BLOCK_START = re.compile(r"^(?:(#{1,6}|[-+]|[-=](?=[-=]*$))(?=\s|$|[-=])|(>)|(\d{1,9})([.)])(?=\s|$))")
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
-# GFM turns bare web addresses into links after the escapes are resolved ("http\\://x" is still a
+# GFM turns bare web addresses into links after the escapes are resolved ("http\://x" is still a
 # link), so an invisible word joiner (U+2060) goes between "http" or "www" and what follows. (An
 # e-mail address still becomes a mailto link: harmless, and it copies cleanly; it is often a username.)
 _AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|www)(?=\\?[:.])")
