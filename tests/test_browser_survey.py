@@ -403,6 +403,12 @@ def test_a_section_by_keyboard_alone(server, page, small):
     page.keyboard.press("Enter")
     _until(page, "Section 1 of 3")
     _group(page, "1. The network is reliable.").wait_for()
+    # an optional question's "No answer" is set apart, not a sixth point of the scale
+    no_answer = _group(page, "2. I can log on quickly.").locator('[data-testid="stRadioOption"]').last
+    assert no_answer.inner_text().strip() == "No answer"
+    assert no_answer.evaluate("e => getComputedStyle(e).borderLeftStyle") == "dashed"
+    agree = _group(page, "2. I can log on quickly.").locator('[data-testid="stRadioOption"]').first
+    assert agree.evaluate("e => getComputedStyle(e).borderLeftStyle") == "none"
     tab_to("radio:1. The network is reliable.")
     for _ in range(3):
         page.keyboard.press("ArrowRight")  # arrows move the choice along the scale: Agree

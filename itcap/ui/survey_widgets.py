@@ -139,7 +139,13 @@ def item_input(instrument: Instrument, item: Item, number: int, saved: Any) -> N
             options.append(NO_ANSWER)
         index = options.index(saved) if saved in options else None
         with st.container(key=f"survey_likert_{item.id}"):
-            st.html(f'<style>.st-key-survey_likert_{item.id} {{ --survey-options: {len(options)}; }}</style>')
+            apart = "" if item.required else (  # "No answer" set apart: not a sixth point of the scale
+                f'.st-key-survey_likert_{item.id} [role="radiogroup"] > div:last-child [data-testid="stRadioOption"] '
+                '{ border-left: 1px dashed rgba(128, 128, 128, 0.6); font-style: italic; }'
+                '@media (max-width: 639.98px) { '
+                f'.st-key-survey_likert_{item.id} [role="radiogroup"] > div:last-child [data-testid="stRadioOption"] '
+                '{ border-left: none; border-top: 1px dashed rgba(128, 128, 128, 0.6); padding-top: 0.35rem; } }')
+            st.html(f'<style>.st-key-survey_likert_{item.id} {{ --survey-options: {len(options)}; }}{apart}</style>')
             st.radio(label, options, index=index, key=key, horizontal=True, help=help_text, width="stretch",
                      format_func=lambda code: NO_ANSWER_LABEL if code == NO_ANSWER else md_escape(labels[code]))
     elif item.type == "choice":
