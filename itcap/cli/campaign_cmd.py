@@ -9,10 +9,9 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from itcap.cli.common import CliError, UsageError, set_handler, whole_number, write_json
+from itcap.cli.common import CliError, UsageError, cli_actor, set_handler, whole_number, write_json
 from surveys.limits import COMMENT_THRESHOLD_MAX, MAX_INVITATIONS_PER_BATCH, MIN_GROUP_SIZE_LIMITS
 
-ACTOR = "cli"
 MIN_K, MAX_K = MIN_GROUP_SIZE_LIMITS
 
 
@@ -149,8 +148,8 @@ def _create(args: argparse.Namespace) -> int:
     text = read_text(args.instrument)
     threshold = args.comment_threshold if args.comment_threshold is not None else max(DEFAULT_COMMENT_THRESHOLD, args.min_group_size)
     with survey_session() as session:
-        record = save_instrument(session, text, actor=ACTOR, where=args.instrument)
-        campaign = create_campaign(session, instrument_id=record.id, name=args.name, actor=ACTOR, opens_on=args.opens,
+        record = save_instrument(session, text, actor=cli_actor(), where=args.instrument)
+        campaign = create_campaign(session, instrument_id=record.id, name=args.name, actor=cli_actor(), opens_on=args.opens,
                                    closes_on=args.closes, min_group_size=args.min_group_size, comment_threshold=threshold)
         print(campaign.id)
     return 0
@@ -173,7 +172,7 @@ def _update(args: argparse.Namespace) -> int:
     if not changes:
         raise UsageError("nothing to change: give --name, --opens, --closes, --min-group-size or --comment-threshold")
     with survey_session() as session:
-        campaign = update_campaign(session, args.id, ACTOR, **changes)
+        campaign = update_campaign(session, args.id, cli_actor(), **changes)
         print(f"campaign {campaign.id} updated")
     return 0
 
@@ -183,7 +182,7 @@ def _open(args: argparse.Namespace) -> int:
 
     with survey_session() as session:
         was = get_campaign(session, args.id).status
-        campaign = open_campaign(session, args.id, ACTOR)
+        campaign = open_campaign(session, args.id, cli_actor())
         state = availability(campaign)
         if was == OPEN:
             print(f"campaign {campaign.id} is already open")
@@ -197,7 +196,7 @@ def _close(args: argparse.Namespace) -> int:
 
     with survey_session() as session:
         was = get_campaign(session, args.id).status
-        campaign = close_campaign(session, args.id, ACTOR)
+        campaign = close_campaign(session, args.id, cli_actor())
         print(f"campaign {campaign.id} is {'already ' if was == CLOSED else ''}closed")
     return 0
 
@@ -206,7 +205,7 @@ def _anonymise(args: argparse.Namespace) -> int:
     from surveys.campaigns import anonymise_campaign
 
     with survey_session() as session:
-        campaign = anonymise_campaign(session, args.id, ACTOR)
+        campaign = anonymise_campaign(session, args.id, cli_actor())
         campaign_id = campaign.id
     print(f"campaign {campaign_id}: stored responses rewritten and space reclaimed")
     return 0
@@ -239,7 +238,7 @@ def _invite(args: argparse.Namespace) -> int:
             emails = parse_email_list(decode_text(raw, args.emails), args.emails)
     count = args.count if args.count is not None else len(emails)
     with survey_session() as session:
-        links = create_invitations(session, args.id, args.group, count, ACTOR, base_url=args.base_url)
+        links = create_invitations(session, args.id, args.group, count, cli_actor(), base_url=args.base_url)
         text = links_csv(links, emails)
         _write_private(args.out, text)  # inside the transaction: no file, no invitations
     if args.out != "-":
@@ -262,7 +261,7 @@ def _open_link(args: argparse.Namespace) -> int:
     from surveys.invitations import create_open_link
 
     with survey_session() as session:
-        link = create_open_link(session, args.id, args.group, ACTOR, base_url=args.base_url)
+        link = create_open_link(session, args.id, args.group, cli_actor(), base_url=args.base_url)
         print(link.link)
     _note_default_address(args)
     return 0

@@ -29,6 +29,18 @@ class UsageError(CliError):
     """The command line itself is wrong (options that do not go together, or none given): exit 2."""
 
 
+def cli_actor() -> str:
+    """Who the audit log names for a command-line action: "cli:" and the operating-system account
+    that ran it (the database has no itcap login for the CLI; this is the next best "who")."""
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no name for this uid (a container): say so rather than fail
+        user = "unknown"
+    return f"cli:{user}"[:80]
+
+
 def whole_number(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
     """An argparse ``type``: a whole number within [low, high]; anything else is a usage error (exit 2)."""
     def parse(text: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from itcap.cli.common import set_handler, write_json
+from itcap.cli.common import cli_actor, set_handler, write_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,7 +57,7 @@ def _load(args: argparse.Namespace) -> int:
     text = read_text(args.file)
     open_database()
     with session_scope() as session:
-        record = save_model(session, text, actor="cli", where=args.file)
+        record = save_model(session, text, actor=cli_actor(), where=args.file)
         print(f"model {record.key} v{record.version} stored as id {record.id}")
     return 0
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from itcap.cli.common import set_handler
+from itcap.cli.common import cli_actor, set_handler
 
-ACTOR = "cli"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,7 +48,7 @@ def _import(args: argparse.Namespace) -> int:
     where = "<stdin>" if args.file == "-" else args.file
     try:
         with survey_session() as session:
-            result = import_responses(session, args.id, raw, actor=ACTOR, where=where)
+            result = import_responses(session, args.id, raw, actor=cli_actor(), where=where)
     except CliError as exc:
         if isinstance(exc.__context__, ImportInvalid):  # said once, after the problems
             exc.problems.append("nothing was imported: fix the problems above and import the whole file again")
@@ -96,7 +95,7 @@ def _export(args: argparse.Namespace) -> int:
         else:
             write_export(data, args.format, args.out)
         if data.privileged:
-            audit_privileged_export(session, data, args.format, "cli")
+            audit_privileged_export(session, data, args.format, cli_actor())
     report = sys.stderr if args.out == "-" else sys.stdout  # keep stdout for the data
     print(f"{len(data.frame)} responses written to {args.out}", file=report)
     for note in data.notes[3:]:

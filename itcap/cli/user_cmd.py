@@ -6,7 +6,7 @@ import argparse
 import getpass
 import os
 
-from itcap.cli.common import CliError, set_handler
+from itcap.cli.common import CliError, cli_actor, set_handler
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,7 +72,7 @@ def _add(args: argparse.Namespace) -> int:
     try:
         with _session() as session:
             account = accounts.create_account(session, args.username, password, args.roles, args.name)
-            audit.record(session, "cli", "account.create", f"account:{account.username}", f"roles: {account.roles}")
+            audit.record(session, cli_actor(), "account.create", f"account:{account.username}", f"roles: {account.roles}")
     except accounts.AccountError as exc:
         raise CliError(str(exc)) from None
     print(f"created {args.username} ({account.roles})")
@@ -115,7 +115,7 @@ def _password(args: argparse.Namespace) -> int:
             if account is None:
                 raise CliError(f"no account named {args.username!r}")
             accounts.set_password(session, account, password)
-            audit.record(session, "cli", "account.password", f"account:{account.username}")
+            audit.record(session, cli_actor(), "account.password", f"account:{account.username}")
     except accounts.AccountError as exc:
         raise CliError(str(exc)) from None
     print(f"password changed for {args.username}")
@@ -131,7 +131,7 @@ def _roles(args: argparse.Namespace) -> int:
             if account is None:
                 raise CliError(f"no account named {args.username!r}")
             accounts.set_roles(session, account, args.roles)
-            audit.record(session, "cli", "account.roles", f"account:{account.username}", f"roles: {account.roles}")
+            audit.record(session, cli_actor(), "account.roles", f"account:{account.username}", f"roles: {account.roles}")
     except accounts.AccountError as exc:
         raise CliError(str(exc)) from None
     print(f"{args.username}: {account.roles}")
@@ -149,7 +149,7 @@ def _set_active(username: str, active: bool) -> int:
             raise CliError(f"{username!r} is the last active administrator; make someone else an administrator first")
         account.is_active = active
         session.add(account)
-        audit.record(session, "cli", "account.enable" if active else "account.disable", f"account:{account.username}")
+        audit.record(session, cli_actor(), "account.enable" if active else "account.disable", f"account:{account.username}")
     print(f"{username}: {'enabled' if active else 'disabled'}")
     return 0
 
