@@ -436,6 +436,7 @@ def test_a_section_by_keyboard_alone(server, page, small):
     page.wait_for_function("() => document.activeElement && document.activeElement.closest('[role=\"radiogroup\"]')")
     assert focused() == "radio:4. IT understands what my area needs."
     group = _group(page, "4. IT understands what my area needs.")
+    page.wait_for_timeout(1000)  # Streamlit redraws the fields after the script: the marks must survive it
     assert group.get_attribute("aria-invalid") == "true"
     described = page.locator(f"#{group.get_attribute('aria-describedby')}")
     assert respondent.REQUIRED_MESSAGE in described.inner_text()

@@ -92,15 +92,24 @@ SCROLL_TO_FIRST_ERROR = """
     while (node && !node.previousElementSibling && !node.classList.contains('st-key-survey_questions')) node = node.parentElement;
     return node ? node.previousElementSibling : null;
   };
-  const errors = Array.from(document.querySelectorAll('[class*="st-key-survey_error_"]'));
-  errors.forEach((error, index) => {
+  const flagged = () => Array.from(document.querySelectorAll('[class*="st-key-survey_error_"]'));
+  const mark = () => flagged().forEach((error, index) => {
     const question = before(error);
     const field = question && question.querySelector('[role="radiogroup"], input, textarea');
     if (!field) return;
     error.id = error.id || 'survey-error-' + index;
-    field.setAttribute('aria-invalid', 'true');
-    field.setAttribute('aria-describedby', error.id);
+    if (field.getAttribute('aria-invalid') !== 'true') field.setAttribute('aria-invalid', 'true');
+    if (field.getAttribute('aria-describedby') !== error.id) field.setAttribute('aria-describedby', error.id);
   });
+  mark();
+  // React redraws the fields and drops attributes it does not manage: mark them again when it does
+  const root = document.querySelector('.st-key-survey_questions');
+  if (root && !root.surveyMarks) {
+    root.surveyMarks = new MutationObserver(mark);
+    root.surveyMarks.observe(root, {subtree: true, childList: true, attributes: true,
+                                    attributeFilter: ['aria-invalid', 'aria-describedby']});
+  }
+  const errors = flagged();
   const question = errors.length ? before(errors[0]) : null;
   (question || errors[0])?.scrollIntoView({block: 'center'});
   const input = question && (question.querySelector('input:checked') || question.querySelector('input, textarea'));
