@@ -6,6 +6,7 @@ reproduce each number (``itcap assess position``, ``itcap analyze``).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -256,12 +257,17 @@ class AssessmentInsight:
 MONTHS_APART_TO_SAY = 6
 
 
+def campaign_start(campaign: Campaign) -> dt.date:
+    """When a campaign's fieldwork began: its opening date, or the day it was set up."""
+    return campaign.opens_on or campaign.created_at.date()
+
+
 def months_apart_note(assessment: AssessmentInsight, campaign: CampaignInsight) -> str | None:
     """When the assessment and the survey are far apart in time (the sidebar lets a director pick a
     2025 assessment beside a 2026 survey), a sentence that says so: their agreement or disagreement
     may then be change over time."""
     c = campaign.campaign
-    start = c.opens_on or c.created_at.date()
+    start = campaign_start(c)
     end = max(c.closes_on or start, start)
     assessed = assessment.assessment.assessed_on
     gap = start - assessed if assessed < start else (assessed - end if assessed > end else None)
@@ -623,7 +629,7 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
     ``exclude_flagged``: every round without its flagged responses (as the dashboard's toggle asks).
     """
     def opened(campaign: Campaign) -> tuple:
-        return (campaign.opens_on or campaign.created_at.date(), campaign.id)
+        return (campaign_start(campaign), campaign.id)
 
     this = get_campaign(session, campaign_id)
     instrument_id = campaign_instrument(session, this).id

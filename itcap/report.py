@@ -158,7 +158,7 @@ def methods_points(content: ReportContent) -> list[str]:
             n = ", ".join(f"{c.instrument.group_name(g)} n = {v['n']}" for g, v in comp["groups"].items())
             points.append(f"Responses analysed: {n}. Excluded: {comp['excluded']['flagged_rows']} flagged, "
                           f"{comp['excluded']['empty_rows']} empty."
-                          + (f" {c.flagged_note()}" if c.flagged_note() else "")
+                          + (f" {flagged}" if (flagged := c.flagged_note()) else "")
                           + (f" {comp['excluded']['out_of_range_values']} numeric answer(s) outside the item's plausible "
                              "range were left out of that item." if comp["excluded"].get("out_of_range_values") else ""))
             if comp["suppressed"]:

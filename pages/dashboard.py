@@ -146,8 +146,8 @@ with tabs[1]:
             "**differs** (Welch t-test, Holm-adjusted p < .05) or **inconclusive**. "
             + (f"Not shown (fewer than {campaign.k} responses): {md_escape(', '.join(comparison['suppressed']))}. " if comparison["suppressed"] else "")
             + ("Flagged responses excluded." if campaign.excluded_flagged else "")
-            + (f"{campaign.flagged_note()} *Exclude flagged responses* in the sidebar leaves them out."
-               if campaign.flagged_note() else "")
+            + (f"{flagged} *Exclude flagged responses* in the sidebar leaves them out."
+               if (flagged := campaign.flagged_note()) else "")
         )
         scale_frame = campaign.scale_frame()
         if len(scale_frame):

@@ -310,11 +310,11 @@ def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
         raise SurveyError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
-def audit_privileged_export(session: Session, data: ExportData, fmt: str, actor: str) -> None:
+def audit_privileged_export(session: Session, data: ExportData, fmt: str, actor: str, *, exclude_flagged: bool = False) -> None:
     """Who took every response of a campaign (personal data: free text, all groups), and when."""
     audit.record(session, actor, "responses.export", f"campaign:{data.campaign.id}",
                  f"{fmt}: every response ({len(data.frame):,}), free text included"
-                 + (", flagged responses left out" if any("quality flags were left out" in n for n in data.notes) else ""))
+                 + (", flagged responses left out" if exclude_flagged else ""))
 
 
 def export_bytes(data: ExportData, fmt: str) -> bytes:

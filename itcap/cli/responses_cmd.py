@@ -95,7 +95,7 @@ def _export(args: argparse.Namespace) -> int:
         else:
             write_export(data, args.format, args.out)
         if data.privileged:
-            audit_privileged_export(session, data, args.format, cli_actor())
+            audit_privileged_export(session, data, args.format, cli_actor(), exclude_flagged=args.exclude_flagged)
     report = sys.stderr if args.out == "-" else sys.stdout  # keep stdout for the data
     print(f"{len(data.frame)} responses written to {args.out}", file=report)
     for note in data.notes[3:]:

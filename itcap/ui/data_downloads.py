@@ -38,7 +38,7 @@ def campaign_export_bytes(campaign_id: int, fmt: str, *, privileged: bool, exclu
     with session_scope() as session:
         data = exports.prepare_export(session, campaign_id, privileged=privileged, exclude_flagged=exclude_flagged)
         if privileged:
-            exports.audit_privileged_export(session, data, fmt, actor or "unknown")
+            exports.audit_privileged_export(session, data, fmt, actor or "unknown", exclude_flagged=exclude_flagged)
     return exports.export_bytes(data, fmt)
 
 
