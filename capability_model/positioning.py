@@ -48,6 +48,18 @@ MAX_SHORTFALL_FOR_ACHIEVED = 1.0
 
 
 # -- small exact rules -----------------------------------------------------------------------------
+def attainment_percent(percent: float) -> str:
+    """An attainment as a board reads it: whole percent, with as many decimals as it takes not to land
+    on a rating boundary (15, 50, 85%) it is not on: 84.6% is L, not achieved, and "85%" beside "F
+    needs more than 85%" is a contradiction a board member will point at."""
+    bounds = {bound for bound, _ in ISO33020_BOUNDS}
+    for decimals in range(3):
+        text = f"{percent:.{decimals}f}"
+        if float(text) not in bounds or abs(percent - float(text)) < 1e-9:
+            return f"{text}%"
+    return f"{percent:.3f}%"
+
+
 def iso33020_rating(attainment: float) -> str:
     """The ISO/IEC 33020 rating of an attainment between 0 and 1.
 
@@ -239,7 +251,7 @@ def _mode_results(model: CapabilityModel, consensus: np.ndarray) -> tuple[str, l
         attainment = float(met[0, m] / total[m]) if total[m] > 0 else 1.0
         reasons = []
         if rating != "F":
-            reasons.append(f"rated {rating} (attainment {attainment:.0%}; F needs more than 85%)")
+            reasons.append(f"rated {rating} (attainment {attainment_percent(100 * attainment)}; F needs more than 85%)")
         if blocking:
             names = ", ".join(capabilities[i].name for i in np.flatnonzero(shortfall > MAX_SHORTFALL_FOR_ACHIEVED))
             reasons.append(f"{len(blocking)} capabilit{'y' if len(blocking) == 1 else 'ies'} more than one level short: {names}")

@@ -21,7 +21,7 @@ from assessment import service as assessment_service
 from assessment.recommendations import PerceptionFinding, RecommendationPlan, recommend
 from assessment.reliability import ICC_TYPES, ReliabilityReport
 from assessment.tables import Assessment
-from capability_model.positioning import ISO33020_BOUNDS, PositionResult, iso33020_rating, level_for_display
+from capability_model.positioning import PositionResult, attainment_percent, iso33020_rating, level_for_display
 from capability_model.schema import CapabilityModel
 from surveys.analysis_input import AnalysisInputError
 from surveys.campaigns import campaign_instrument, get_campaign, list_campaigns
@@ -72,18 +72,6 @@ OVERRIDES_NOTE = ("Where the assessors disagreed, the lead assessor may set the 
 
 
 FLAG_WORDS = {STRAIGHTLINE: "straight-lining", FAST: "implausibly fast", OUT_OF_RANGE: "with an out-of-range number"}
-
-
-def attainment_percent(percent: float) -> str:
-    """An attainment as a board reads it: whole percent, with as many decimals as it takes not to land
-    on a rating boundary (15, 50, 85%) it is not on: 84.6% is L, not achieved, and "85%" beside "F
-    needs more than 85%" is a contradiction a board member will point at."""
-    bounds = {bound for bound, _ in ISO33020_BOUNDS}
-    for decimals in range(3):
-        text = f"{percent:.{decimals}f}"
-        if float(text) not in bounds or abs(percent - float(text)) < 1e-9:
-            return f"{text}%"
-    return f"{percent:.3f}%"
 
 
 def confidence_percent(confidence: float) -> str:

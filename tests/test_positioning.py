@@ -288,3 +288,11 @@ def test_the_worked_example_in_the_docs():
     assert result.position == "partner"
     assert [g.capability_id for g in result.next_mode.gaps] == ["c1", "c2", "c4", "c0", "c3"]
     assert result.confidence == 0.705  # the figure quoted in the docs (default seed and resamples)
+
+
+def test_a_reason_never_rounds_attainment_onto_the_boundary_it_misses():
+    """11 of 13 target levels is 84.6%: rated L, so the reason must not say "attainment 85%"."""
+    model = make_model({"supplier": [3, 3, 3, 4], "partner": [4, 4, 4, 4], "leader": [5, 5, 5, 5]})
+    result = position(model, np.array([[2.0], [2], [3], [4]]))
+    supplier = next(m for m in result.modes if m.id == "supplier")
+    assert supplier.rating == "L" and "attainment 84.6%; F needs more than 85%" in supplier.reason
