@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from itcap.cli.common import CliError, decode_csv_bytes, read_input_bytes, set_handler, whole_number, write_json
+from itcap.cli.common import CliError, decode_csv_bytes, read_input_bytes, set_handler, whole_number, write_json, write_text
 
 RATINGS_HELP = ("long-format CSV with columns capability_id,assessor,level (blank level = not rated; "
                 "other columns are ignored); '-' = stdin")
@@ -127,7 +127,7 @@ def _export(args: argparse.Namespace) -> int:
     written: list[str] = []
     try:
         for content, path in [*extras, (text, args.out)]:
-            _write_text(content, path)
+            write_text(content, path)
             written.append(path)
     except CliError:
         for path in written:
@@ -135,20 +135,6 @@ def _export(args: argparse.Namespace) -> int:
                 Path(path).unlink(missing_ok=True)
         raise
     return 0
-
-
-def _write_text(text: str, out: str) -> None:
-    from pathlib import Path
-
-    if out == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text, encoding="utf-8", newline="")
-    except OSError as exc:
-        raise CliError(f"{out}: cannot write ({exc.strerror})") from None
 
 
 def _list(args: argparse.Namespace) -> int:

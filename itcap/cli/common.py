@@ -127,18 +127,21 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def write_json(document: Any, out: str) -> None:
-    text = json.dumps(to_jsonable(document), indent=2, ensure_ascii=False, allow_nan=False)
+def write_text(text: str, out: str) -> None:
+    """``text`` to the file ``out`` (its folder created), or to stdout for ``-``; a failure is a CliError."""
     if out == "-":
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text)
         sys.stdout.flush()
         return
-    path = Path(out)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n", encoding="utf-8")
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
-        raise CliError(f"{out}: cannot write ({exc.strerror})") from None
+        raise CliError(f"{out}: cannot write ({exc.strerror or exc})") from None
+
+
+def write_json(document: Any, out: str) -> None:
+    write_text(json.dumps(to_jsonable(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n", out)
 
 
 def read_input_bytes(path: str, max_bytes: int = 512 * 1024 * 1024) -> bytes:

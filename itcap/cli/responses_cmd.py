@@ -68,7 +68,7 @@ def _export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from itcap.cli.campaign_cmd import survey_session
-    from itcap.cli.common import CliError
+    from itcap.cli.common import CliError, write_text
     from surveys.exports import audit_privileged_export, export_bytes, prepare_export, write_export
     from surveys.tables import InstrumentRecord
 
@@ -82,12 +82,7 @@ def _export(args: argparse.Namespace) -> int:
         if args.instrument:
             if args.instrument == "-" or Path(args.instrument).resolve() == Path(args.out).resolve():
                 raise CliError(f"--instrument {args.instrument}: name a file of its own (not '-', not the --out file)")
-            record = session.get(InstrumentRecord, data.campaign.instrument_id)
-            try:
-                Path(args.instrument).parent.mkdir(parents=True, exist_ok=True)
-                Path(args.instrument).write_text(record.source_yaml, encoding="utf-8")
-            except OSError as exc:
-                raise CliError(f"{args.instrument}: cannot write ({exc.strerror or exc})") from None
+            write_text(session.get(InstrumentRecord, data.campaign.instrument_id).source_yaml, args.instrument)
         if args.out == "-":
             sys.stdout.flush()
             sys.stdout.buffer.write(export_bytes(data, args.format))
