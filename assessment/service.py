@@ -20,7 +20,8 @@ Median of the assessors' levels, not-rated left out (all saved ratings count, su
 the lead can watch consensus form; :func:`progress` says who has submitted). Capabilities whose
 levels differ by two or more are flagged for the lead. The newest override row per capability is
 in force unless its level is None (withdrawn); effective consensus = override if in force, else
-the median.
+the median. On a flagged capability the lead may also record the median itself as the decision
+("median confirmed", with its rationale); on an unflagged one the median needs no decision.
 """
 
 from __future__ import annotations
@@ -120,6 +121,16 @@ class CapabilityConsensus:
     @property
     def overridden(self) -> bool:
         return self.override is not None
+
+    @property
+    def median_confirmed(self) -> bool:
+        """The lead kept the median of a flagged capability, by a recorded decision."""
+        return self.override is not None and self.median is not None and self.override.level == self.median
+
+    @property
+    def decided(self) -> bool:
+        """Flagged and settled by the lead assessor (an override in force, the median confirmed included)."""
+        return self.flagged and self.override is not None
 
 
 @dataclass(frozen=True)
@@ -527,7 +538,10 @@ def override_consensus(
         current = next(c for c in consensus(session, assessment_id) if c.capability_id == capability_id)
         if current.overridden and current.override.level == level:
             raise AssessmentError(f"the consensus is already level {level} by override; nothing to change")
-        if current.median is not None and current.median == level:
+        # On a flagged capability the lead may keep the median after discussing it: that decision,
+        # with its rationale, is recorded like any other (and settles the flag). Elsewhere the
+        # median needs no decision.
+        if current.median is not None and current.median == level and not current.flagged:
             raise AssessmentError(f"level {level} is the median of the assessors' levels: "
                                   + ("withdraw the override to return to it" if current.overridden
                                      else "an override sets a different level (agreement needs no override)"))

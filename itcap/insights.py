@@ -115,6 +115,41 @@ def reliability_table(reliability: ReliabilityReport) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+ICC_BANDS = ((0.9, "excellent"), (0.75, "good"), (0.5, "moderate"))  # Koo & Li (2016); below 0.5 poor
+ALPHA_RELIABLE, ALPHA_TENTATIVE = 0.8, 0.667  # Krippendorff (2004)
+
+
+def icc_band(value: float) -> str:
+    return next((name for bound, name in ICC_BANDS if value >= bound), "poor")
+
+
+def reliability_verdict(reliability: ReliabilityReport) -> str | None:
+    """What a lead assessor should conclude from the table, in one or two plain sentences (None when
+    nothing could be computed): ICC2k for the consensus, read at its CI's lower end as Koo & Li
+    advise, and Krippendorff's α against his thresholds."""
+    parts = []
+    icc = reliability.icc_by_type.get("ICC2k")
+    if icc is not None and icc.icc is not None:
+        text = f"The panel's consensus is {icc_band(icc.icc)} (ICC2k {icc.icc:.2f}"
+        if icc.ci95 is not None:
+            low_band = icc_band(icc.ci95[0])
+            text += (f"; its 95% CI starts at {icc.ci95[0]:.2f}, so with the evidence so far it is at least {low_band}"
+                     if low_band != icc_band(icc.icc) else f", 95% CI {_interval(*icc.ci95)}")
+        parts.append(text + "; Koo & Li 2016).")
+    alpha = reliability.alpha.alpha
+    if alpha is not None:
+        if alpha >= ALPHA_RELIABLE:
+            parts.append(f"Krippendorff's α {alpha:.2f} is at or above {ALPHA_RELIABLE}: the assessors' levels are reliable.")
+        elif alpha >= ALPHA_TENTATIVE:
+            parts.append(f"Krippendorff's α {alpha:.2f} allows tentative conclusions only ({ALPHA_TENTATIVE}–{ALPHA_RELIABLE}): "
+                         "discuss where the assessors differ before relying on single levels.")
+        else:
+            parts.append(f"Krippendorff's α {alpha:.2f} is below {ALPHA_TENTATIVE}, the least Krippendorff accepts even for "
+                         "tentative conclusions: go through where the assessors differ, and the level descriptors, with "
+                         "them before relying on single levels.")
+    return " ".join(parts) or None
+
+
 def still_to_submit(assessment: Assessment, progress: list[assessment_service.Progress]) -> list[assessment_service.Progress]:
     """The assessors whose ratings may still change the position: those who have not submitted, while
     the assessment is open (none once it is closed)."""

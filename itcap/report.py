@@ -314,7 +314,9 @@ def render_html(content: ReportContent) -> str:
         overrides = a.overrides_frame()
         if len(overrides):
             parts.append(f"<h3>{insights.OVERRIDES_HEADING}</h3><p>{_e(insights.OVERRIDES_NOTE)}</p>" + _table_html(overrides))
-        parts.append("<h3>How far the assessors agree</h3>" + _table_html(insights.reliability_table(a.reliability)))
+        verdict = insights.reliability_verdict(a.reliability)
+        parts.append("<h3>How far the assessors agree</h3>" + (f"<p>{_e(verdict)}</p>" if verdict else "")
+                     + _table_html(insights.reliability_table(a.reliability)))
         parts += [f"<p class='muted'>{_e(note)}</p>" for note in a.reliability.notes]
     if c:
         parts.append("<h2>What business users and IT staff say</h2>")
@@ -475,6 +477,8 @@ def render_pdf(content: ReportContent) -> bytes:
             para(insights.OVERRIDES_NOTE)
             table(overrides)
         heading("How far the assessors agree", 12)
+        if verdict := insights.reliability_verdict(a.reliability):
+            para(verdict)
         table(insights.reliability_table(a.reliability))
         for note in a.reliability.notes:
             para(note, "I", 9)

@@ -15,6 +15,7 @@ from assessment import service
 from assessment.service import DISAGREEMENT_SPREAD, AssessmentError
 from itcap import insights
 from itcap.accounts import ADMIN, LEAD_ASSESSOR
+from capability_model.positioning import RATING_NAMES, attainment_percent
 from itcap.charts import maturity_rows_chart, radar_chart
 from itcap.storage import session_scope
 from itcap.ui import auth, widgets
@@ -24,6 +25,7 @@ from itcap.ui.text import md_escape
 account = auth.require_role(LEAD_ASSESSOR, ADMIN)
 
 def _reopen(assessment_id: int, account_id: int, name: str) -> None:
+    st.session_state.pop("cons_confirm_reopen", None)
     actor = auth.current_account()
     if actor is None or actor.id != account.id:
         return
@@ -35,7 +37,16 @@ def _reopen(assessment_id: int, account_id: int, name: str) -> None:
         widgets.flash(md_escape(exc), "error")
 
 
-def _decide(assessment_id: int, capability_id: str, capability_name: str, withdraw: bool) -> None:
+_PUT_BACK = "Your session timed out before this rationale was sent. It is back in the box: check it, then send it."
+
+
+def _decision_mark(c: service.CapabilityConsensus) -> str:
+    if not c.overridden:
+        return ""
+    return " (median confirmed)" if c.median_confirmed else " (override)"
+
+
+def _decide(assessment_id: int, capability_id: str, capability_name: str, withdraw: bool, median: float | None = None) -> None:
     """Form callback: record an override (or its withdrawal) with the rationale typed."""
     actor = auth.current_account()
     if actor is None or actor.id != account.id:
@@ -51,8 +62,13 @@ def _decide(assessment_id: int, capability_id: str, capability_name: str, withdr
     except AssessmentError as exc:
         st.session_state[outcome] = ("error", f"{md_escape(capability_name)}: {md_escape(exc)}")
         return
-    st.session_state[outcome] = ("success", f"{md_escape(capability_name)}: override withdrawn, back to the median." if withdraw
-                                 else f"{md_escape(capability_name)}: consensus set to level {level}.")
+    if withdraw:
+        done = "override withdrawn, back to the median."
+    elif median == level:
+        done = f"the median, level {level}, is confirmed as the consensus."
+    else:
+        done = f"consensus set to level {level}."
+    st.session_state[outcome] = ("success", f"{md_escape(capability_name)}: {done}")
     st.session_state[f"{prefix}_rationale"] = ""
     if withdraw:  # the level box shows the consensus again (the median), not the withdrawn level
         st.session_state.pop(f"cons_override_{assessment_id}_{capability_id}_level", None)
@@ -101,11 +117,15 @@ elif not is_lead:
             "consensus; you can reopen an assessor's submission.", icon=":material/visibility:")
 
 flagged = [c for c in capability_consensus if c.flagged]
+decided = sum(1 for c in flagged if c.decided)
 submitted = sum(1 for p in progress if p.submitted)
 position_name = model.mode(position.position).name if position.position != "none" else "None"
 metrics = st.container(horizontal=True)
 metrics.metric("Submitted", f"{submitted} of {len(progress)}", border=True)
-metrics.metric("Flagged", len(flagged), help=f"Capabilities whose levels are {DISAGREEMENT_SPREAD} or more apart.", border=True)
+metrics.metric("Flagged", len(flagged), border=True, delta=f"{decided} decided" if flagged else None, delta_color="off",
+               delta_arrow="off",
+               help=f"Capabilities whose levels are {DISAGREEMENT_SPREAD} or more apart. Decided = the lead assessor has "
+                    "set the consensus with a rationale (or confirmed the median).")
 metrics.metric("Overrides in force", sum(1 for c in capability_consensus if c.overridden), border=True)
 metrics.metric("Position", position_name, border=True,
                delta=None if position.confidence is None else f"confidence {position.confidence:.0%}", delta_color="off",
@@ -123,27 +143,38 @@ for person in progress:
         st.markdown(f"{person.rated} of {person.total} rated{extra}", width="stretch")
         if person.submitted:
             st.markdown(f":green[:material/lock: Submitted {widgets.when(person.submitted_at)}]", width="stretch")
-            if can_reopen:
-                st.button("Reopen", key=f"cons_reopen_{person.account_id}", icon=":material/lock_open:",
+            if can_reopen and st.session_state.get("cons_confirm_reopen") != person.account_id:
+                st.button("Reopen…", key=f"cons_reopen_{person.account_id}", icon=":material/lock_open:",
                           help="Unlock this assessor's ratings so they can change them (recorded in the audit log).",
-                          on_click=_reopen, args=(assessment.id, person.account_id, person.display_name))
+                          on_click=lambda who: st.session_state.update(cons_confirm_reopen=who), args=(person.account_id,))
         else:
             st.markdown(":orange[:material/edit: In progress]", width="stretch")
+    if person.submitted and can_reopen and st.session_state.get("cons_confirm_reopen") == person.account_id:
+        with st.container(border=True):
+            st.markdown(f"Reopen **{md_escape(person.display_name)}**'s ratings? They go back to *in progress*: "
+                        f"{md_escape(person.display_name)} can change them and must submit again, and neither you nor an "
+                        "administrator can lock them in their place.")
+            confirm, cancel = st.columns(2)
+            confirm.button("Reopen their ratings", type="primary", key=f"cons_reopen_confirm_{person.account_id}",
+                           width="stretch", on_click=_reopen, args=(assessment.id, person.account_id, person.display_name))
+            cancel.button("Cancel", key=f"cons_reopen_cancel_{person.account_id}", width="stretch",
+                          on_click=lambda: st.session_state.pop("cons_confirm_reopen", None))
 
 # -- capabilities side by side -----------------------------------------------------------------------
 st.subheader("Ratings side by side", anchor=False)
 st.caption(f"Flagged capabilities first (levels {DISAGREEMENT_SPREAD} or more apart). Consensus = the median of the "
-           "levels given, unless the lead assessor has overridden it.")
+           "levels given, unless the lead assessor has set it; the assessors' own levels follow.")
 ordered = sorted(capability_consensus, key=lambda c: not c.flagged)  # stable: model order within each
 table = []
 for c in ordered:
+    # The decision columns before the assessors' own: on a phone they are the ones in view.
     row = {"Capability": capabilities[c.capability_id].name, "Flag": "⚠" if c.flagged else ""}
+    row["Consensus"] = "—" if c.effective is None else f"{c.effective:g}" + _decision_mark(c)
+    row["Median"] = "—" if c.median is None else f"{c.median:g}"
+    row["Spread"] = "—" if c.spread is None else str(c.spread)
     for username, name in names.items():
         level = c.levels.get(username)
         row[name] = "—" if level is None else str(level)
-    row["Median"] = "—" if c.median is None else f"{c.median:g}"
-    row["Spread"] = "—" if c.spread is None else str(c.spread)
-    row["Consensus"] = "—" if c.effective is None else f"{c.effective:g}" + (" (override)" if c.overridden else "")
     table.append(row)
 # The capability stays in view when the assessors' columns scroll sideways. Streamlit unpins columns
 # wider than 60% of the table, so a phone gets a narrower one (long names end in "…"; a tap shows them).
@@ -158,8 +189,8 @@ for c in ordered:
     median = "no ratings" if c.median is None else f"median {c.median:g}"
     label = f"{md_escape(capability.name)} — {median}" + ("" if c.spread is None else f", spread {c.spread}")
     if c.overridden:
-        label += f" · consensus {c.override.level} (override)"
-    if c.flagged:
+        label += " · median confirmed" if c.median_confirmed else f" · consensus {c.override.level} (override)"
+    if c.flagged and not c.decided:
         icon = ":material/warning:"
     elif c.overridden:
         icon = ":material/gavel:"
@@ -176,13 +207,17 @@ for c in ordered:
             widgets.plain_text(rating.evidence if rating else "", empty="No evidence written.")
         if c.overridden:
             o = c.override
-            st.markdown(f"**Consensus in force: {md_escape(widgets.level_text(model, o.level))}** — set by {md_escape(names.get(o.decided_by, o.decided_by))} on "
-                        f"{widgets.when(o.decided_at)} (the median is {md_escape(widgets.level_text(model, c.median))}). Rationale:")
+            how = ("the median, confirmed" if c.median_confirmed
+                   else f"set in place of the median, {md_escape(widgets.level_text(model, c.median))},")
+            st.markdown(f"**Consensus in force: {md_escape(widgets.level_text(model, o.level))}** — {how} by "
+                        f"{md_escape(names.get(o.decided_by, o.decided_by))} on {widgets.when(o.decided_at)}. Rationale:")
             widgets.plain_text(o.rationale)
         if outcome is not None:  # right above the button that was pressed
             (st.error if outcome[0] == "error" else st.success)(outcome[1])
         if can_override:
             prefix = f"cons_override_{assessment.id}_{c.capability_id}"
+            if auth.restore_typed_text(f"{prefix}_rationale", ""):
+                st.warning(_PUT_BACK, icon=":material/history:")
             with st.form(prefix, border=True):
                 start = c.effective if c.effective is not None else model.min_level
                 levels = model.level_values
@@ -190,11 +225,15 @@ for c in ordered:
                 st.selectbox("Consensus level", levels, index=levels.index(default), key=f"{prefix}_level",
                              format_func=lambda v: widgets.level_text(model, v))
                 st.text_area("Rationale (required)", key=f"{prefix}_rationale", max_chars=service.MAX_RATIONALE_CHARS,
-                             placeholder="Why should the consensus differ from the median? Cite the evidence.")
+                             placeholder=("Why this level? Cite the evidence. To keep the median after discussing it, "
+                                          "choose its level and say why." if c.flagged and not c.decided
+                                          else "Why should the consensus differ from the median? Cite the evidence."))
                 st.form_submit_button("Set consensus", key=f"{prefix}_submit", on_click=_decide,
-                                      args=(assessment.id, c.capability_id, capability.name, False))
+                                      args=(assessment.id, c.capability_id, capability.name, False, c.median))
             if c.overridden:
                 prefix = f"cons_withdraw_{assessment.id}_{c.capability_id}"
+                if auth.restore_typed_text(f"{prefix}_rationale", ""):
+                    st.warning(_PUT_BACK, icon=":material/history:")
                 with st.form(prefix, border=True):
                     st.text_area("Why withdraw the override? (required)", key=f"{prefix}_rationale",
                                  max_chars=service.MAX_RATIONALE_CHARS)
@@ -213,6 +252,8 @@ st.caption(f"{reliability.n_assessors} assessor{'s' if reliability.n_assessors !
            f"{reliability.n_capabilities} capabilities; ICC uses the "
            f"{reliability.n_capabilities_icc} rated by every assessor, Krippendorff's α uses every capability rated "
            "by at least two.")
+if verdict := insights.reliability_verdict(reliability):
+    st.markdown(md_escape(verdict))
 st.table(insights.reliability_table(reliability).set_index("Statistic"))
 for note in reliability.notes:
     st.caption(note)
@@ -237,7 +278,8 @@ if position.confidence is not None:
     summary += f" (confidence {position.confidence:.0%})"
 summary += "."
 if next_mode is not None:
-    summary += (f" Next mode: **{next_mode.name}**, rated {next_mode.rating} ({next_mode.attainment:.0%} attained) with "
+    summary += (f" Next mode: **{next_mode.name}**, rated {next_mode.rating} — {RATING_NAMES[next_mode.rating].lower()}, "
+                f"{attainment_percent(100 * next_mode.attainment)} of its targets attained — with "
                 f"{len(next_mode.gaps)} capabilit{'y' if len(next_mode.gaps) == 1 else 'ies'} below target.")
 st.markdown(summary)
 series = {"Consensus": position.consensus}

@@ -238,6 +238,8 @@ with tabs[3]:
                              phone=lambda: charts.disagreement_heatmap(heat, assessment.model.max_level, compact=True))
         st.markdown("##### Inter-rater reliability")
         rel = assessment.reliability
+        if verdict := insights.reliability_verdict(rel):
+            st.markdown(md_escape(verdict))
         table_with_download(insights.reliability_table(rel), "inter-rater reliability", "irr", static=True)
         st.caption(md_escape(" ".join(note.rstrip(".") + "." for note in rel.notes)) if rel.notes else
                    f"ICC and α use all {rel.n_capabilities} capabilities: every assessor rated every one.")

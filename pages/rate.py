@@ -61,10 +61,10 @@ def _submit(assessment_id: int) -> None:
     try:
         with session_scope() as session:
             result = service.submit(session, assessment_id, actor)
-        message = "Your ratings are submitted and locked."
+        # The page's lock notice says the rest; only what is easy to miss is flashed.
         if result.unrated:
-            message += f" {len(result.unrated)} left not rated."
-        widgets.flash(message)
+            widgets.flash(f"Submitted with {len(result.unrated)} capabilit{'y' if len(result.unrated) == 1 else 'ies'} "
+                          "not rated.", "warning")
     except AssessmentError as exc:
         widgets.flash(md_escape(exc), "error")
     st.session_state.pop("rate_confirm_submit", None)
@@ -83,7 +83,9 @@ assessment = widgets.pick_assessment(assessments, key="rate_assessment")
 with session_scope() as session:
     model = service.model_for(session, assessment)
     mine = service.ratings_of(session, assessment.id, account.id)
-    me = next(a for a in service.assessors(session, assessment.id) if a.account_id == account.id)
+    people = service.assessors(session, assessment.id)
+me = next(a for a in people if a.account_id == account.id)
+lead = next((a for a in people if a.is_lead), None)
 
 widgets.show_flash()
 saved = st.session_state.pop("rate_saved", None)
@@ -96,8 +98,12 @@ ids = model.capability_ids
 rated = [c for c in ids if c in mine and mine[c].level is not None]
 st.progress(len(rated) / len(ids), text=f"**{len(rated)} of {len(ids)}** capabilities rated")
 if me.submitted_at is not None:
-    st.success(f"Submitted on {widgets.when(me.submitted_at)}. Your ratings are locked; the lead assessor can "
-               "reopen them if something needs to change.", icon=":material/lock:")
+    if me.is_lead:
+        who = "As lead assessor you can reopen them on the **Consensus** page if something needs to change."
+    else:
+        lead_name = f"the lead assessor, {md_escape(lead.display_name)}," if lead is not None else "the lead assessor"
+        who = f"If something needs to change, ask {lead_name} or an administrator to reopen them."
+    st.success(f"Submitted on {widgets.when(me.submitted_at)}. Your ratings are locked. {who}", icon=":material/lock:")
 elif assessment.status != service.OPEN:
     st.info("This assessment is closed: ratings can no longer change.", icon=":material/lock:")
 
@@ -107,7 +113,10 @@ with st.expander("What the levels mean"):
 
 position_key = f"rate_pos_{assessment.id}"
 if st.session_state.get(position_key) not in ids:
-    st.session_state[position_key] = next((c for c in ids if c not in mine), ids[0])
+    # A new tab (a reload, a login after a timeout) resumes where the work is: the first capability not
+    # yet rated, or, once all are, the one changed last.
+    latest = max(mine.values(), key=lambda r: r.updated_at).capability_id if mine else ids[0]
+    st.session_state[position_key] = next((c for c in ids if c not in mine), latest if latest in ids else ids[0])
 index = ids.index(st.session_state[position_key])
 capability = capabilities[index]
 rating = mine.get(capability.id)
@@ -147,13 +156,24 @@ with card:
             captions=captions, key=level_key, on_change=_save, args=save_args,
             help="Choose the level whose description best matches what you saw. Saved as soon as you choose.",
         )
+        saved_evidence = rating.evidence if rating else ""
+        put_back = auth.restore_typed_text(evidence_key, saved_evidence)
+        if evidence_key not in st.session_state:  # the box starts from what is saved (seeded, so a put-back text can win)
+            st.session_state[evidence_key] = saved_evidence
+        if put_back:
+            st.warning("Your session timed out before this evidence was saved. It is back in the box: check it, then "
+                       "press **Save evidence**.", icon=":material/history:")
         st.text_area(
-            "Evidence", value=rating.evidence if rating else "", key=evidence_key, on_change=_save, args=save_args,
+            "Evidence", key=evidence_key, on_change=_save, args=save_args,
             max_chars=service.MAX_EVIDENCE_CHARS, height=140,
             placeholder="What did you see? Documents, records sampled, interviews, measures…",
-            help="Saved when you leave the box (Tab, a click elsewhere, or Ctrl+Enter); text still being typed is lost if "
-                 "you close or reload the page. Shown to the lead assessor exactly as typed.",
+            help="Saved when you leave the box (a tap or click elsewhere, Tab, Ctrl+Enter, or Save evidence); text still "
+                 "being typed is lost if you close or reload the page. Shown to the lead assessor exactly as typed.",
         )
+        # Leaving the box is what saves it; a phone has no Ctrl+Enter, so this is the obvious thing to press.
+        # Pressing it blurs the box (its change is saved first); the click then saves what is in the box.
+        st.button("Save evidence", icon=":material/save:", key=f"rate_save_evidence_{capability.id}", on_click=_save,
+                  args=save_args, help="Evidence also saves by itself when you leave the box.")
         st.segmented_control(
             "Confidence", list(CONFIDENCES), default=rating.confidence if rating else None,
             format_func=str.capitalize, key=confidence_key, on_change=_save, args=save_args,
@@ -208,7 +228,23 @@ if not locked:
                            "You can submit anyway if you "
                            "have no evidence for them; they are left out of the consensus.", icon=":material/warning:")
                 st.markdown("\n".join(f"- {md_escape(c.name)}" for c in unrated))
-            st.markdown("Submitting **locks** your ratings. Only the lead assessor can reopen them.")
+            # The lead reads the evidence beside each level when assessors disagree; a bare level is hard to weigh.
+            levelled = [c for c in capabilities if c.id in rated]
+            no_evidence = [c for c in levelled if not (mine[c.id].evidence or "").strip()]
+            no_confidence = [c for c in levelled if not mine[c.id].confidence]
+            if no_evidence or no_confidence:
+                parts = []
+                if no_evidence:
+                    parts.append(f"{len(no_evidence)} ha{'s' if len(no_evidence) == 1 else 've'} no evidence written")
+                if no_confidence:
+                    parts.append(f"{len(no_confidence)} ha{'s' if len(no_confidence) == 1 else 've'} no confidence given")
+                st.info(f"Of the capabilities you rated, {' and '.join(parts)}. The lead assessor weighs each level by "
+                        "its evidence when assessors disagree.", icon=":material/info:")
+                names = sorted({c.name for c in no_evidence + no_confidence}, key=[c.name for c in capabilities].index)
+                st.markdown("\n".join(f"- {md_escape(name)}" for name in names))
+            reopen = ("you can reopen them on the **Consensus** page" if me.is_lead
+                      else "only the lead assessor or an administrator can reopen them")
+            st.markdown(f"Submitting **locks** your ratings: {reopen}.")
             confirm, cancel = st.columns(2)
             confirm.button("Submit and lock", type="primary", key="rate_submit_confirm", width="stretch",
                            on_click=_submit, args=(assessment.id,))
@@ -219,12 +255,12 @@ with st.expander(f"My ratings ({len(rated)} of {len(ids)} rated)", expanded=lock
     rows = []
     for c in capabilities:
         r = mine.get(c.id)
-        rows.append({
-            "Domain": model.domain_name(c.domain),
+        rows.append({  # the capability and its level first: a phone shows two columns
             "Capability": c.name,
             "Level": "—" if r is None else widgets.level_text(model, r.level),
             "Confidence": (r.confidence or "") if r else "",
             "Evidence": r.evidence if r else "",
+            "Domain": model.domain_name(c.domain),
         })
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="rate_summary", height=38 + 35 * len(rows),
                  column_config={"Evidence": st.column_config.TextColumn(width="large")})

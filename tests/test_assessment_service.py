@@ -282,6 +282,22 @@ def test_override_needs_a_rationale_and_keeps_history(world):
     assert [a for _, a in _audit_actions(world.url)].count("assessment.override_consensus") == 3
 
 
+def test_the_median_of_a_flagged_capability_can_be_confirmed_but_agreement_needs_no_decision(world):
+    _rate(world, {"ann": {"brm": 1, "arch": 2}, "bob": {"brm": 3, "arch": 3}, "lena": {"brm": 2, "arch": 3}})
+    with session_scope(world.url) as session:
+        service.override_consensus(session, world.assessment_id, "brm", 2, "Discussed: Ann saw one team.", actor=world.lead)
+        with pytest.raises(AssessmentError, match="agreement needs no override"):
+            service.override_consensus(session, world.assessment_id, "arch", 3, "We agree.", actor=world.lead)
+        with pytest.raises(AssessmentError, match="already level 2"):
+            service.override_consensus(session, world.assessment_id, "brm", 2, "Again.", actor=world.lead)
+    with session_scope(world.url) as session:
+        rows = {c.capability_id: c for c in service.consensus(session, world.assessment_id)}
+        assert service.ratings_matrix(session, world.assessment_id).overrides == {"brm": 2}
+    brm = rows["brm"]
+    assert brm.flagged and brm.decided and brm.median_confirmed and brm.effective == 2
+    assert not rows["arch"].overridden and not rows["arch"].decided
+
+
 def test_position_and_reliability_of_a_stored_assessment(world):
     _rate(world, {"ann": {"brm": 3, "arch": 2, "sm": 3}, "bob": {"brm": 3, "arch": 3, "sm": 4}, "lena": {"brm": 2, "arch": 3, "sm": 3}})
     with session_scope(world.url) as session:

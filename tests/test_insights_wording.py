@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from assessment.reliability import ICC_TYPES, AlphaResult, IccResult, ReliabilityReport
 from capability_model.positioning import iso33020_rating
-from itcap.insights import attainment_percent, confidence_percent
+from itcap.insights import attainment_percent, confidence_percent, icc_band, reliability_verdict
 
 
 @pytest.mark.parametrize(("percent", "shown"), [
@@ -29,3 +30,31 @@ def test_a_shown_attainment_never_reads_as_the_other_side_of_its_rating():
 @pytest.mark.parametrize(("confidence", "shown"), [(1.0, "100%"), (0.997, "more than 99%"), (0.975, "98%"), (0.5, "50%")])
 def test_confidence_is_never_rounded_up_to_certainty(confidence, shown):
     assert confidence_percent(confidence) == shown
+
+
+def _reliability(icc2k: float | None, ci: tuple[float, float] | None, alpha: float | None) -> ReliabilityReport:
+    iccs = [IccResult(type=t, icc=icc2k if t == "ICC2k" else 0.5, ci95=ci if t == "ICC2k" else None) for t in ICC_TYPES]
+    return ReliabilityReport(n_capabilities=18, n_assessors=3, n_capabilities_icc=18, icc=iccs,
+                             alpha=AlphaResult(alpha=alpha, level_of_measurement="ordinal", n_units=18, n_values=54))
+
+
+@pytest.mark.parametrize(("icc", "band"), [(0.95, "excellent"), (0.9, "excellent"), (0.78, "good"), (0.75, "good"),
+                                           (0.6, "moderate"), (0.5, "moderate"), (0.49, "poor"), (-0.2, "poor")])
+def test_icc_bands_are_koo_and_li(icc, band):
+    assert icc_band(icc) == band
+
+
+def test_reliability_verdict_reads_icc2k_at_its_lower_bound_and_alpha_against_krippendorff():
+    text = reliability_verdict(_reliability(0.78, (0.55, 0.91), 0.64))
+    assert text.startswith("The panel's consensus is good (ICC2k 0.78; its 95% CI starts at 0.55, so with the evidence "
+                           "so far it is at least moderate")
+    assert "α 0.64 is below 0.667" in text
+    same_band = reliability_verdict(_reliability(0.92, (0.91, 0.97), 0.85))
+    assert "excellent (ICC2k 0.92, 95% CI 0.91–0.97" in same_band and "at least" not in same_band
+    assert "α 0.85 is at or above 0.8" in same_band
+    assert "tentative conclusions only" in reliability_verdict(_reliability(0.6, None, 0.7))
+
+
+def test_reliability_verdict_is_silent_when_nothing_was_computed():
+    assert reliability_verdict(_reliability(None, None, None)) is None
+    assert reliability_verdict(_reliability(None, None, 0.9)).startswith("Krippendorff's α 0.90")

@@ -151,7 +151,9 @@ def test_override_requires_a_rationale_then_is_kept_with_who_and_when(setup):
     after = app_test(setup["ids"]["lee"], page=PAGE).run()
     assert {m.label: m.value for m in after.metric}["Overrides in force"] == "1"
     assert after.dataframe[0].value.iloc[0]["Consensus"] == "2 (override)"
-    assert any(m.value.startswith("**Consensus in force: 2 · Repeatable** — set by Lee Lead") for m in after.markdown)
+    assert any(m.value.startswith("**Consensus in force: 2 · Repeatable** — set in place of the median, 3 · Defined, by Lee Lead")
+               for m in after.markdown)
+    assert {m.label: m.delta for m in after.metric}["Flagged"] == "1 decided"
     [history] = [d.value for d in after.dataframe if "Rationale" in d.value.columns]
     assert history.iloc[0]["Who"] == "Lee Lead" and history.iloc[0]["Decision"] == "level 2"
 
@@ -180,6 +182,14 @@ def test_lead_reopens_a_submission(setup):
     at = app_test(setup["ids"]["lee"], page=PAGE).run()
     assert [b.key for b in at.button if b.key and b.key.startswith("cons_reopen_")] == [f"cons_reopen_{setup['ids']['ana']}"]
     at.button(key=f"cons_reopen_{setup['ids']['ana']}").click().run()
+    # one tap only asks: reopening cannot be undone by the lead (only the assessor can submit again)
+    assert any("Reopen **Ana Assessor**'s ratings?" in m.value for m in at.markdown)
+    with session_scope(setup["url"]) as session:
+        assert sum(p.submitted_at is not None for p in service.progress(session, setup["assessment"])) == 1
+    at.button(key=f"cons_reopen_cancel_{setup['ids']['ana']}").click().run()
+    assert not any("Reopen **Ana Assessor**'s ratings?" in m.value for m in at.markdown)
+    at.button(key=f"cons_reopen_{setup['ids']['ana']}").click().run()
+    at.button(key=f"cons_reopen_confirm_{setup['ids']['ana']}").click().run()
     assert not at.exception
     assert any("reopened" in s.value for s in at.success)
     with session_scope(setup["url"]) as session:
@@ -193,6 +203,15 @@ def test_admin_sees_everything_read_only_but_may_reopen(setup):
     assert not at.text_area  # no override or withdraw forms
     assert at.button(key=f"cons_reopen_{setup['ids']['ana']}")
     assert HOSTILE in [t.value for t in at.text]
+
+
+def test_reliability_says_what_to_conclude(setup):
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    with session_scope(setup["url"]) as session:
+        report = service.assessment_reliability(session, setup["assessment"])
+    icc2k = report.icc_by_type["ICC2k"].icc
+    [verdict] = [m.value for m in at.markdown if m.value.startswith("The panel's consensus is")]
+    assert f"ICC2k {icc2k:.2f}" in verdict and "Krippendorff's α" in verdict
 
 
 def test_reliability_table_has_the_six_icc_forms_and_alpha(setup):
@@ -224,10 +243,29 @@ def test_reliability_says_why_when_it_cannot_be_computed(setup):
     assert all("not computed" in text for text in table["What it says"])
 
 
+def test_lead_confirms_the_median_of_a_flagged_capability_with_a_rationale(setup):
+    """The panel discussed a disagreement and kept the median: that decision is recorded and settles the flag."""
+    cap = setup["model"].capabilities[0]  # 1/3/3: flagged, median 3
+    prefix = _prefix(setup, "override", cap.id)
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert {m.label: m.delta for m in at.metric}["Flagged"] == "0 decided"
+    at.selectbox(key=f"{prefix}_level").set_value(3)
+    at.text_area(key=f"{prefix}_rationale").input("Ana saw one team only; the other two saw the whole service.")
+    at.button(key=f"{prefix}_submit").click().run()
+    assert not at.exception
+    assert any("the median, level 3, is confirmed" in s.value for s in at.success)
+    assert [(o.level, o.rationale) for o in _history(setup, cap.id)] == [(3, "Ana saw one team only; the other two saw the whole service.")]
+    after = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert {m.label: m.delta for m in after.metric}["Flagged"] == "1 decided"
+    assert after.dataframe[0].value.iloc[0]["Consensus"] == "3 (median confirmed)"
+    assert any(e.label.startswith(cap.name) and e.label.endswith("· median confirmed") for e in after.expander)
+    assert any(m.value.startswith("**Consensus in force: 3 · Defined** — the median, confirmed by Lee Lead") for m in after.markdown)
+
+
 def test_an_override_that_changes_nothing_is_refused(setup):
-    """Setting the consensus to the median (or to the override already in force) would count as an
-    override without changing anything."""
-    cap = setup["model"].capabilities[0]
+    """Setting an unflagged capability's consensus to its median (or any to the override already in
+    force) would count as an override without changing or deciding anything."""
+    cap = setup["model"].capabilities[1]  # 2/2/2: agreement
     with session_scope(setup["url"]) as session:
         median = next(c.median for c in service.consensus(session, setup["assessment"]) if c.capability_id == cap.id)
     assert median is not None and float(median).is_integer()
@@ -245,3 +283,21 @@ def test_an_override_that_changes_nothing_is_refused(setup):
         service.override_consensus(session, setup["assessment"], cap.id, other, "the records say so", actor=lee)
     with session_scope(setup["url"]) as session, pytest.raises(service.AssessmentError, match="already level"):
         service.override_consensus(session, setup["assessment"], cap.id, other, "again", actor=accounts.get_account(session, setup["ids"]["lee"]))
+
+
+def test_a_rationale_typed_when_the_session_timed_out_is_put_back(setup):
+    cap = setup["model"].capabilities[0]
+    prefix = _prefix(setup, "override", cap.id)
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    at.selectbox(key=f"{prefix}_level").set_value(2)
+    at.text_area(key=f"{prefix}_rationale").input("Long discussion: the records show one team only.")
+    at.session_state[SESSION_SEEN_AT] = utcnow() - dt.timedelta(hours=2)
+    at.button(key=f"{prefix}_submit").click().run()
+    assert _history(setup, cap.id) == []  # a timed-out session decides nothing
+    boxes = {box.label: box for box in at.text_input}
+    boxes["Username"].input("lee")
+    boxes["Password"].input(PASSWORD)
+    [log_in] = [b for b in at.button if b.label == "Log in"]
+    log_in.click().run()
+    assert at.text_area(key=f"{prefix}_rationale").value == "Long discussion: the records show one team only."
+    assert any("timed out before this rationale was sent" in w.value for w in at.warning)

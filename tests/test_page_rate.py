@@ -257,3 +257,73 @@ def test_closed_assessment_is_read_only(setup):
     at = app_test(setup["ids"]["ana"], page=PAGE).run()
     assert any("closed" in i.value for i in at.info)
     assert not at.radio
+
+
+def _login(at: AppTest, username: str) -> None:
+    boxes = {box.label: box for box in at.text_input}
+    boxes["Username"].input(username)
+    boxes["Password"].input(PASSWORD)
+    [log_in] = [b for b in at.button if b.label == "Log in"]
+    log_in.click().run()
+
+
+@pytest.mark.parametrize("who_logs_in", ["ana", "lee"])
+def test_evidence_typed_when_the_session_timed_out_is_put_back_for_the_same_account_only(setup, who_logs_in):
+    from itcap.storage import utcnow
+    from itcap.ui.auth import SESSION_SEEN_AT
+
+    cap = setup["model"].capabilities[0]
+    _, evidence_key, _ = _keys(setup, cap.id)
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    typed = "Sampled 12 change records in the meeting; 3 lacked approval."
+    at.text_area(key=evidence_key).input(typed)
+    at.session_state[SESSION_SEEN_AT] = utcnow() - dt.timedelta(hours=2)  # the meeting ran long
+    at.run()
+    assert any("timed out" in i.value and "put back" in i.value for i in at.info)
+    assert _rating(setup, "ana", cap.id) is None  # nothing is saved by a timed-out session
+    _login(at, who_logs_in)
+    assert not at.exception
+    if who_logs_in == "lee":  # someone else in the same tab never sees Ana's words
+        assert all(box.value != typed for box in at.text_area)
+        return
+    assert at.text_area(key=evidence_key).value == typed
+    assert any("timed out before this evidence was saved" in w.value for w in at.warning)
+    at.button(key=f"rate_save_evidence_{cap.id}").click().run()
+    assert _rating(setup, "ana", cap.id).evidence == typed
+
+
+def test_save_evidence_button_saves_the_box(setup):
+    cap = setup["model"].capabilities[0]
+    _, evidence_key, _ = _keys(setup, cap.id)
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    at.text_area(key=evidence_key).set_value("Interviewed the service desk lead.")
+    at.button(key=f"rate_save_evidence_{cap.id}").click().run()
+    assert _rating(setup, "ana", cap.id).evidence == "Interviewed the service desk lead."
+
+
+def test_a_new_tab_resumes_at_the_capability_changed_last_once_all_are_rated(setup):
+    caps = setup["model"].capabilities
+    with session_scope(setup["url"]) as session:
+        ana = accounts.get_by_username(session, "ana")
+        for cap in caps:
+            service.save_rating(session, setup["assessment"], ana, cap.id, 3)
+        service.save_rating(session, setup["assessment"], ana, caps[7].id, 4)
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    assert at.subheader[0].value == caps[7].name
+
+
+def test_submit_mentions_levels_without_evidence_or_confidence_and_who_can_reopen(setup):
+    caps = setup["model"].capabilities
+    with session_scope(setup["url"]) as session:
+        ana = accounts.get_by_username(session, "ana")
+        for i, cap in enumerate(caps):
+            service.save_rating(session, setup["assessment"], ana, cap.id, 3, evidence="" if i < 2 else "seen",
+                                confidence=None if i == 2 else "high")
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    at.button(key="rate_submit_start").click().run()
+    assert any("2 have no evidence written and 1 has no confidence given" in i.value for i in at.info)
+    assert any(m.value == "\n".join(f"- {c.name}" for c in caps[:3]) for m in at.markdown)
+    assert any("only the lead assessor or an administrator can reopen them" in m.value for m in at.markdown)
+    at.button(key="rate_submit_confirm").click().run()
+    [locked] = [s.value for s in at.success if s.value.startswith("Submitted on ")]
+    assert "ask the lead assessor, Lee Lead, or an administrator to reopen them" in locked

@@ -19,6 +19,12 @@ from itcap.storage import session_scope, utcnow
 SESSION_ACCOUNT = "itcap_account_id"
 SESSION_LOGIN_AT = "itcap_login_at"
 SESSION_SEEN_AT = "itcap_seen_at"
+SESSION_KEPT_TEXT = "itcap_kept_text"
+
+# Text boxes whose words are saved only when the box is left (evidence) or a form is sent (a
+# rationale). Typed through a long meeting, they are what a timeout would throw away: kept in this
+# tab's server-side state and offered back to the same account after it logs in again.
+KEPT_TEXT_PREFIXES = ("rate_evidence_", "cons_override_", "cons_withdraw_")
 
 
 def idle_timeout() -> dt.timedelta:
@@ -38,7 +44,12 @@ def current_account() -> Account | None:
     seen = st.session_state.get(SESSION_SEEN_AT) or now
     login_at = st.session_state.get(SESSION_LOGIN_AT) or now
     if now - seen > idle_timeout() or now - login_at > absolute_timeout():
-        log_out(reason="Your session timed out. Please log in again.", end_sso=True)
+        kept = _typed_text()
+        log_out(reason="Your session timed out. Please log in again." if not kept else
+                "Your session timed out. Please log in again in this tab: what you had typed but not saved yet is "
+                "then put back for you to save.", end_sso=True)
+        if kept:
+            st.session_state[SESSION_KEPT_TEXT] = (account_id, kept)
         return None
     with session_scope() as session:
         account = accounts.get_account(session, account_id)
@@ -64,7 +75,28 @@ def _account_from_sso() -> Account | None:
     return account
 
 
+def _typed_text() -> dict[str, str]:
+    return {key: value for key, value in st.session_state.items()
+            if isinstance(key, str) and key.startswith(KEPT_TEXT_PREFIXES) and isinstance(value, str) and value.strip()}
+
+
+def restore_typed_text(key: str, saved: str) -> bool:
+    """Put back into text box ``key`` what was typed in it but not saved when the session timed out
+    (call before the box is drawn). True when something was put back; it is then the user's to save."""
+    kept = st.session_state.get(SESSION_KEPT_TEXT)
+    if not kept or key not in kept[1]:
+        return False
+    text = kept[1].pop(key)
+    if text == (saved or ""):
+        return False
+    st.session_state[key] = text
+    return True
+
+
 def log_in(account: Account) -> None:
+    kept = st.session_state.get(SESSION_KEPT_TEXT)
+    if kept and kept[0] != account.id:  # someone else's words are not theirs to see
+        del st.session_state[SESSION_KEPT_TEXT]
     now = utcnow()
     st.session_state[SESSION_ACCOUNT] = account.id
     st.session_state[SESSION_LOGIN_AT] = now
@@ -96,6 +128,7 @@ def require_role(*roles: str) -> Account:
 
         st.title("itcap", anchor=False)
         st.caption("Please log in to see this page.")
+        st.caption("A login lasts for one browser tab, so a reload or a new tab asks again; everything you saved is kept.")
         login_form()
         st.stop()
     if roles and not account.has_role(*roles):
