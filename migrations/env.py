@@ -39,6 +39,20 @@ def _sqlite_migration_engine():
     return engine
 
 
+def _release_lock(connection) -> None:
+    """Unlock even when a migration failed: its transaction is aborted, and an unlock sent into it
+    would fail too — hiding the migration's own error and leaving the lock held by a pooled
+    connection, so that every later ``itcap init`` waits for ever. Roll back first; if the unlock
+    still fails, close the connection for good (the server then drops its locks)."""
+    try:
+        if connection.in_transaction():
+            connection.rollback()
+        connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        connection.commit()
+    except Exception:  # the error that matters is the migration's, already on its way up
+        connection.invalidate()
+
+
 def run_migrations_online() -> None:
     sqlite = is_sqlite(url)
     engine = _sqlite_migration_engine() if sqlite else get_engine(url)
@@ -60,8 +74,7 @@ def run_migrations_online() -> None:
                     context.run_migrations()
             finally:
                 if postgres:
-                    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
-                    connection.commit()
+                    _release_lock(connection)
     finally:
         if sqlite:
             engine.dispose()

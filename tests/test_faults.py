@@ -415,3 +415,38 @@ def test_an_interrupted_upgrade_completes_when_rerun(database, tmp_path):
                         assert compare_metadata(MigrationContext.configure(conn), metadata) == [], what
                 finally:
                     engine.dispose()
+
+
+@pytest.mark.postgres
+@needs_pg
+def test_a_failed_migration_reports_its_own_error_and_leaves_no_lock_behind():
+    """A replica whose migration fails must neither hide why nor keep the migration lock: otherwise
+    every later `itcap init` would wait for ever on a lock held by an idle pooled connection. Here the
+    database was restored as another owner, so the app's role may not read the revision table."""
+    from itcap.migrate import upgrade
+
+    role = f"itcap_ro_{uuid.uuid4().hex[:8]}"
+    with scratch_pg_database(PG_ADMIN_URL) as url:
+        upgrade(url, "0001")
+        dispose_engines()
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        as_role = make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+        try:
+            with pytest.raises(DBAPIError, match="permission denied for table alembic_version"):
+                upgrade(as_role)
+            with engine.connect() as conn:
+                held = conn.execute(text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7242019 "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).scalar()
+            assert held == 0
+            done = subprocess.run([sys.executable, "-c", "import sys; from itcap.cli import main; sys.exit(main(['init']))"],
+                                  cwd=ROOT, capture_output=True, text=True, timeout=60,
+                                  env={**os.environ, "ITCAP_DATABASE_URL": url, "ITCAP_ADMIN_PASSWORD": "a-long-enough-password"})
+            assert done.returncode == 0, done.stderr
+        finally:
+            dispose_engines()
+            with engine.begin() as conn:
+                conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+            engine.dispose()
