@@ -24,11 +24,36 @@ class BootstrapResult:
     url: str
     admin_created: bool
     generated_admin_password: str | None  # shown once, never stored in clear
+    schema_before: str | None = None  # migration revision found (None: a new database)
+    schema_after: str | None = None  # revision now
+
+    @property
+    def schema_change(self) -> str:
+        """How the schema moved, for the operator: "created at 0005", "0004 → 0005", "0005, up to date"."""
+        if self.schema_before is None:
+            return f"created at schema {self.schema_after}"
+        if self.schema_before != self.schema_after:
+            return f"schema upgraded {self.schema_before} → {self.schema_after}"
+        return f"schema {self.schema_after}, up to date"
+
+
+class BootstrapError(Exception):
+    """The setup cannot start as configured (said before anything is written)."""
 
 
 def bootstrap(url: str | None = None) -> BootstrapResult:
     url = url or database_url()
+    admin_password = os.environ.get("ITCAP_ADMIN_PASSWORD") or None
+    if admin_password is not None:  # refused before the schema is touched, not half-way through
+        try:
+            accounts.check_password_rules(admin_password)
+        except accounts.AccountError as exc:
+            raise BootstrapError(f"ITCAP_ADMIN_PASSWORD: {exc}; nothing was changed") from None
+    from itcap.migrate import current_revision
+
+    before = current_revision(url)  # None: no revision table yet
     upgrade_database(url)
+    after = current_revision(url)
     from capability_model.store import ensure_default_model
     from surveys.store import ensure_default_instrument
 
@@ -37,10 +62,10 @@ def bootstrap(url: str | None = None) -> BootstrapResult:
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEED_LOCK_KEY})  # until commit
         ensure_default_model(session)
         ensure_default_instrument(session)
-        created = accounts.ensure_first_admin(session, os.environ.get("ITCAP_ADMIN_PASSWORD") or None)
+        created = accounts.ensure_first_admin(session, admin_password)
     if created is None:
-        return BootstrapResult(url, False, None)
-    return BootstrapResult(url, True, created[1])
+        return BootstrapResult(url, False, None, before, after)
+    return BootstrapResult(url, True, created[1], before, after)
 
 
 def safe_url(url: str) -> str:

@@ -7,10 +7,12 @@ import stat
 
 import pytest
 from openpyxl import load_workbook
+from sqlmodel import func, select
 
 from itcap.cli import main
 from itcap.storage import session_scope
 from surveys.instrument import default_instrument_path
+from surveys.tables import Invitation
 from tests.survey_testdata import INSTRUMENT_YAML
 from tests.test_survey_invitations import _all_stored_text
 
@@ -134,6 +136,17 @@ def test_invite_writes_a_private_mail_merge_file(campaign, tmp_path, capsys, db_
     assert stat.S_IMODE(os.stat(out_file).st_mode) == 0o600
     stored = _all_stored_text(db_url)
     assert "example.org" not in stored and rows[0]["link"].split("=", 1)[1] not in stored
+
+    # Run again with the same file: the first links must survive (they exist nowhere else), and no
+    # invitation is created whose link nobody could ever send.
+    before = out_file.read_bytes()
+    with session_scope(db_url) as session:
+        invited = session.exec(select(func.count()).select_from(Invitation)).one()
+    code, _, err = _run(capsys, "campaign", "invite", campaign, "--group", "it_staff", "--count", "2", "--out", str(out_file))
+    assert code == 1 and "links.csv already exists" in err and "nothing was created" in err
+    assert out_file.read_bytes() == before
+    with session_scope(db_url) as session:
+        assert session.exec(select(func.count()).select_from(Invitation)).one() == invited
 
 
 def test_invite_problems(campaign, tmp_path, capsys):

@@ -92,7 +92,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help=f"number of links, for a mail merge of your own (1–{MAX_INVITATIONS_PER_BATCH:,})")
     how_many.add_argument("--emails", metavar="FILE",
                           help="e-mail addresses, one per line (or a CSV with an 'email' column): one link each")
-    p.add_argument("--out", required=True, metavar="LINKS.csv", help="output CSV ('-' = stdout)")
+    p.add_argument("--out", required=True, metavar="LINKS.csv",
+                   help="output CSV ('-' = stdout); never overwritten: an existing file may hold the only copy of earlier links")
     p.add_argument("--base-url", metavar="URL", help="address of the app for the links (default ITCAP_PUBLIC_URL)")
     set_handler(p, _invite)
 
@@ -219,11 +220,18 @@ def _write_private(path: str, text: str) -> None:
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
+    except FileExistsError:
+        raise CliError(_links_file_exists(path)) from None
     except OSError as exc:
         raise CliError(f"{path}: cannot write ({exc.strerror})") from None
+
+
+def _links_file_exists(path: str) -> str:
+    return (f"{path} already exists: it may hold the only copy of earlier links (tokens are stored only as hashes), "
+            "so it is not overwritten. Choose another file name; nothing was created.")
 
 
 def _invite(args: argparse.Namespace) -> int:
@@ -231,6 +239,8 @@ def _invite(args: argparse.Namespace) -> int:
     from itcap.validation import decode_text
     from surveys.invitations import create_invitations, links_csv, parse_email_list
 
+    if args.out != "-" and os.path.lexists(args.out):  # before any invitation is created
+        raise CliError(_links_file_exists(args.out))
     emails = None
     if args.emails:
         raw = read_input_bytes(args.emails, max_bytes=64 * 1024 * 1024)

@@ -82,9 +82,10 @@ def run_handler(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - the contract is "never a traceback"
         from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 
+        from itcap.bootstrap import BootstrapError
         from itcap.storage import NotAnItcapDatabase
 
-        if isinstance(exc, NotAnItcapDatabase):
+        if isinstance(exc, (NotAnItcapDatabase, BootstrapError)):
             print(f"error: {exc}", file=sys.stderr)
             return 1
         if isinstance(exc, DatabaseError) and "locked" in str(exc.orig or exc).lower():
@@ -92,7 +93,10 @@ def run_handler(args: argparse.Namespace) -> int:
                   "another itcap command, a backup); try again in a moment", file=sys.stderr)
             return 1
         if isinstance(exc, DatabaseError):  # cannot connect, or a file that is not a database
-            print(f"error: cannot use the database ({_first_line(exc.orig or exc)}); check ITCAP_DATABASE_URL and run 'itcap init'", file=sys.stderr)
+            from itcap.storage import database_url
+
+            print(f"error: cannot use the database ({_first_line(exc.orig or exc)}{_url_hint(database_url())}); check "
+                  "ITCAP_DATABASE_URL and run 'itcap init'", file=sys.stderr)
             return 1
         if isinstance(exc, (ArgumentError, NoSuchModuleError)):
             from itcap.storage import database_url
@@ -175,8 +179,6 @@ def open_database() -> None:
     """Upgrade the database the command works on — but never create one by accident: run from the
     wrong directory, the default ``sqlite:///itcap.db`` names a file that is not there, and a new
     empty database would answer "campaign 1 not found" instead of saying what is wrong."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     from itcap.storage import database_url, is_sqlite, upgrade_database
 
@@ -191,14 +193,29 @@ def open_database() -> None:
             raise CliError(f"no itcap database at {where}: run 'itcap init' to create one there, or set "
                            "ITCAP_DATABASE_URL to the app's database (without it, itcap uses itcap.db in the current "
                            "directory)")
+    check_database_url(url)
+    upgrade_database()  # another application's database is refused there; run_handler says so
+
+
+def check_database_url(url: str) -> None:
+    """A typo in the URL (scheme, port, an unencoded '@') said as such, before connecting."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
     try:
-        make_url(url).get_dialect()  # a typo in the URL (scheme, port) said as such, before connecting
+        make_url(url).get_dialect()
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise CliError(_bad_url_message(url, exc)) from None
-    upgrade_database()  # another application's database is refused there; run_handler says so
+
+
+def _url_hint(url: str) -> str:
+    """A password with '@' in it, not percent-encoded: the host or port then reads as nonsense."""
+    if url.split("//", 1)[-1].split("/", 1)[0].count("@") > 1:
+        return "; a password containing @, :, / or % must be percent-encoded in the URL (@ as %40)"
+    return ""
 
 
 def _bad_url_message(url: str, exc: object) -> str:
     scheme = url.split(":", 1)[0][:30]
-    return (f"ITCAP_DATABASE_URL: {scheme!r} is not a database itcap can use ({_first_line(exc)}); use "
+    return (f"ITCAP_DATABASE_URL: {scheme!r} is not a database itcap can use ({_first_line(exc)}{_url_hint(url)}); use "
             "sqlite:///path/to/itcap.db or postgresql+psycopg://user@host:5432/dbname")

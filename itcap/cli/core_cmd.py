@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from itcap.cli.common import set_handler
+from itcap.cli.common import set_handler, whole_number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Load a demo organisation: the default model, an assessment with three assessors whose ratings "
         "disagree realistically, a perception survey campaign with responses, and demo accounts whose "
         "passwords are printed once."))
-    p.add_argument("--seed", type=int, default=2026, help="random seed for the generated data (default 2026)")
+    p.add_argument("--seed", type=whole_number(0, 2**32 - 1), default=2026, help="random seed for the generated data (default 2026)")
     set_handler(p, _demo)
 
     p = subparsers.add_parser("serve", help="run the web app (streamlit)", description=(
@@ -34,24 +34,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from itcap.bootstrap import bootstrap, safe_url
+    from itcap.bootstrap import bootstrap
+    from itcap.cli.common import check_database_url
+    from itcap.storage import database_url
 
-    result = bootstrap()
-    print(f"database ready: {safe_url(result.url)}")
+    check_database_url(database_url())
+    _report_setup(bootstrap())
+    return 0
+
+
+def _report_setup(result) -> None:
+    """What ``init`` (and ``demo`` on a new database) did: the database, how its schema moved, the
+    first administrator's password when one was generated — the only time it is ever shown."""
+    from itcap.bootstrap import safe_url
+
+    print(f"database ready: {safe_url(result.url)} ({result.schema_change})")
     if result.admin_created:
         if result.generated_admin_password:
             print("created administrator 'admin' with password (shown once, store it now):")
             print(f"  {result.generated_admin_password}")
         else:
             print("created administrator 'admin' with the password from ITCAP_ADMIN_PASSWORD")
-    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from itcap.bootstrap import bootstrap
     from itcap.demo import load_demo
 
-    bootstrap()
+    from itcap.cli.common import check_database_url
+    from itcap.storage import database_url
+
+    check_database_url(database_url())
+    setup = bootstrap()
+    if setup.admin_created:  # a new database: its administrator's password is shown here or never
+        _report_setup(setup)
     report = load_demo(seed=args.seed)
     print(report)
     return 0

@@ -15,9 +15,12 @@ from itcap.ui.text import md_escape
 
 @st.cache_resource(show_spinner=False)
 def _bootstrap_once(url: str) -> None:
-    from itcap.bootstrap import bootstrap
+    from itcap.bootstrap import bootstrap, safe_url
 
     result = bootstrap(url)
+    # Which database this replica serves, in its log: one that lost its environment would otherwise
+    # answer "ok" on /_stcore/health from a new SQLite file of its own.
+    print(f"itcap: serving database {safe_url(result.url)} ({result.schema_change})", file=sys.stderr, flush=True)
     if result.generated_admin_password:
         # The server console is the only place this password ever appears.
         print(f"itcap: created administrator 'admin' with password (shown once): {result.generated_admin_password}",
@@ -56,11 +59,12 @@ def page_setup() -> None:
 
 
 def ensure_database() -> None:
+    from itcap.bootstrap import BootstrapError
     from itcap.storage import NotAnItcapDatabase, database_url
 
     try:
         _bootstrap_once(database_url())
-    except NotAnItcapDatabase as exc:  # the administrator's setup, said plainly instead of a traceback
+    except (NotAnItcapDatabase, BootstrapError) as exc:  # the administrator's setup, said plainly instead of a traceback
         st.error(f"itcap cannot start: {exc}.", icon=":material/database:")
         st.stop()
 

@@ -1,0 +1,78 @@
+"""itcap init, demo and --version as an operator runs them: what they print, what they refuse."""
+
+from __future__ import annotations
+
+import pytest
+
+from itcap import accounts
+from itcap.cli import main
+from itcap.migrate import upgrade
+from itcap.storage import dispose_engines, session_scope
+
+
+@pytest.fixture
+def new_database(tmp_path, monkeypatch):
+    path = tmp_path / "new.db"
+    monkeypatch.setenv("ITCAP_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.delenv("ITCAP_ADMIN_PASSWORD", raising=False)
+    yield path
+    dispose_engines()
+
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from itcap.migrate import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def test_init_says_how_the_schema_moved(new_database, capsys):
+    head = _head()
+    assert main(["init"]) == 0
+    out = capsys.readouterr().out
+    assert f"(created at schema {head})" in out and "created administrator 'admin' with password" in out
+    assert main(["init"]) == 0
+    assert f"(schema {head}, up to date)" in capsys.readouterr().out
+
+
+def test_init_names_an_upgrade_from_the_previous_revision(new_database, capsys):
+    upgrade(f"sqlite:///{new_database}", "0001")
+    dispose_engines()
+    assert main(["init"]) == 0
+    assert f"(schema upgraded 0001 → {_head()})" in capsys.readouterr().out
+
+
+def test_a_too_short_admin_password_is_refused_before_anything_is_written(new_database, capsys, monkeypatch):
+    monkeypatch.setenv("ITCAP_ADMIN_PASSWORD", "short")
+    assert main(["init"]) == 1
+    assert capsys.readouterr().err == ("error: ITCAP_ADMIN_PASSWORD: password must be at least 10 characters; "
+                                       "nothing was changed\n")
+    assert not new_database.exists()
+
+
+def test_demo_on_a_new_database_prints_the_administrators_password(new_database, capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    password = out.split("created administrator 'admin' with password (shown once, store it now):\n")[1].split()[0]
+    with session_scope() as session:
+        assert accounts.authenticate(session, "admin", password).ok
+
+
+def test_demo_seed_must_be_a_whole_number_and_nothing_is_written(new_database, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--seed", "-5"])
+    assert exit_.value.code == 2 and "argument --seed: must be between 0 and" in capsys.readouterr().err
+    assert not new_database.exists()
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("itcap 0.")
+
+
+def test_an_unencoded_at_sign_in_the_password_is_named(monkeypatch, capsys):
+    monkeypatch.setenv("ITCAP_DATABASE_URL", "postgresql+psycopg://itcap:p@ss:x@127.0.0.1/itcap")
+    assert main(["init"]) == 1
+    assert "must be percent-encoded in the URL (@ as %40)" in capsys.readouterr().err
