@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from capability_model.tables import CapabilityModelRecord
 from itcap.accounts import Account
@@ -165,8 +166,12 @@ def test_surveys_through_two_replicas_land_exactly_once(replicas, browser):
     stored = [answers for (answers,) in stored_answers(pg_url, campaign_id)]
     key = json.dumps
     assert sorted(stored, key=key) == sorted(expected, key=key)
+    database = make_url(pg_url).render_as_string(hide_password=True)
     for server in (a, b):
-        assert not any(token in server.log_path.read_text(errors="replace") for token in tokens)
+        log = server.log_path.read_text(errors="replace")
+        assert not any(token in log for token in tokens)
+        # what docs/deploy.md tells operators to look for: which database the replica serves
+        assert f"itcap: serving database {database} (schema " in log
 
 
 # -- the nginx example of docs/deploy.md ---------------------------------------------------------------
