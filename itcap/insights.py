@@ -401,10 +401,14 @@ class CampaignInsight:
         return pd.DataFrame(rows, columns=["group", "stage", "count"])
 
     def rates_table(self) -> pd.DataFrame:
+        """Participation per group. Counts are shown for every group — who took part is how a board
+        judges the figures — and the last column says plainly whose results the threshold withholds."""
+        k = self.campaign.min_group_size
         return pd.DataFrame([
             {"group": self.instrument.group_name(g), "invited": r.invited, "started": r.started, "completed": r.completed,
              "completion rate %": None if r.completion_rate is None else round(100 * r.completion_rate, 1),
-             "imported": r.imported, "responses": r.responses}
+             "imported": r.imported, "responses": r.responses,
+             "results": "reported" if r.responses >= k else f"withheld (fewer than {k} responses)"}
             for g, r in self.rates.items()
         ])
 

@@ -87,6 +87,11 @@ def test_a_group_below_the_threshold_is_not_reported(db_url):
     assert content.campaign.comparison is None
     assert "Not enough responses to report" in page
     assert "IT staff n =" not in page and "mean IT staff" not in page
+    # Participation is shown for every group, and the table says whose results are withheld.
+    rates = content.campaign.rates_table().set_index("group")
+    assert rates.loc["IT staff", "results"] == "withheld (fewer than 5 responses)"
+    assert rates.loc["Business users", "results"] == "reported"
+    assert "withheld (fewer than 5 responses)" in page and "response counts are shown for every group" in page
 
 
 def test_pdf_report_opens_and_carries_the_same_summary(populated):
