@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 # Numbers in YAML documents: strict, so that `true` or "3" is an error rather than 1 or 3.
 WholeNumber = Annotated[int, Field(strict=True)]
-Number = Annotated[float, Field(strict=True)]
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # NaN is "not a finite number", not "above 10"
 
 MAX_YAML_BYTES = 2 * 1024 * 1024  # a full model with rich descriptors is ~100 kB
 
@@ -247,6 +247,8 @@ def pydantic_problems(exc: ValidationError, data: Any, where: str) -> list[str]:
         elif error["type"] in ("int_type", "float_type"):
             kind = "a whole number" if error["type"] == "int_type" else "a number"
             message = f"must be {kind}, not {error.get('input')!r}"
+        elif error["type"] == "finite_number":
+            message = f"must be a finite number, not {error.get('input')!r}"
         problems.append(f"{where}: {describe_location(data, loc)}: {message}")
     return problems
 
@@ -254,22 +256,28 @@ def pydantic_problems(exc: ValidationError, data: Any, where: str) -> list[str]:
 def validate_document(model: type[BaseModel], data: dict, where: str,
                       cross_check: Callable[[Any, str], list[str]] | None = None) -> BaseModel:
     """Validate ``data`` against ``model``, then ``cross_check`` the result; DocumentInvalid lists
-    every problem. When the only schema problems are unknown fields, the document is checked again
-    without them, so one run also reports the problems behind them (a target out of range, an
-    unknown id) instead of one kind of problem per run."""
+    every problem. When the schema problems are unknown fields or bad values of fields inside the
+    document's parts, the document is checked again without them, so one run also reports the
+    problems behind them (a target out of range, an unknown id) instead of one kind of problem per
+    run — as long as the rest still makes a document (a bad value of a field with a default)."""
     try:
         validated = model.model_validate(data)
     except ValidationError as exc:
         problems = pydantic_problems(exc, data, where)
         errors = exc.errors()
-        if errors and all(e["type"] == "extra_forbidden" for e in errors):
+        only_unknown_fields = all(e["type"] == "extra_forbidden" for e in errors)
+        # Fields inside a part (capabilities[3].weight), not a whole top-level list whose default
+        # would stand in for it, and never a list element (the indices of the rest would shift).
+        prunable = only_unknown_fields or all(len(e["loc"]) > 1 and isinstance(e["loc"][-1], str) for e in errors)
+        if errors and prunable:
             pruned = _without_keys(data, [e["loc"] for e in errors])
             try:
                 rest = model.model_validate(pruned)
             except ValidationError as again:
-                problems += [p for p in pydantic_problems(again, pruned, where) if p not in problems]
+                if only_unknown_fields:  # else the new problems are the pruned fields, now missing
+                    problems += [p for p in pydantic_problems(again, pruned, where) if p not in problems]
             else:
-                problems += cross_check(rest, where) if cross_check else []
+                problems += [p for p in (cross_check(rest, where) if cross_check else []) if p not in problems]
         problems += [p for p in _raw_duplicate_ids(data, where) if p not in problems]
         raise DocumentInvalid(problems) from None
     problems = cross_check(validated, where) if cross_check else []

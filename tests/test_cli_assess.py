@@ -314,6 +314,28 @@ def test_model_validate_reports_unknown_fields_and_the_problems_behind_them_in_o
     assert f"targets → {second}: target 9 is not one of the model's levels" in err
 
 
+@pytest.mark.parametrize("weight", [float("nan"), float("inf"), "heavy"])
+def test_model_validate_reports_a_bad_value_and_the_cross_reference_problems_in_one_run(tmp_path, capsys, weight):
+    import yaml
+
+    from itcap.cli import main
+
+    document = yaml.safe_load(Path("data/itil_aligned_model.yaml").read_text(encoding="utf-8"))
+    first, second = document["capabilities"][0]["id"], document["capabilities"][1]["id"]
+    document["capabilities"][0]["weight"] = weight
+    document["capabilities"][1]["domain"] = "nowhere"
+    document["modes"][0]["targets"]["ghost"] = 3
+    path = tmp_path / "model.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    assert main(["model", "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    said = f"must be a finite number, not {weight!r}" if isinstance(weight, float) else "must be a number, not 'heavy'"
+    assert f"capabilities[0] (id {first}) → weight: {said}" in err
+    assert f"capabilities[1] (id {second}) → domain: unknown domain 'nowhere'" in err
+    assert "targets: unknown capability 'ghost'" in err
+    assert "Field required" not in err  # the bad weight left out for the second look is not reported missing
+
+
 @pytest.mark.parametrize(("value", "message"), [(True, "must be a whole number, not True"), ("3", "must be a whole number, not '3'"),
                                                 (2.5, "must be a whole number, not 2.5")])
 def test_a_target_must_be_a_whole_number_not_something_yaml_turns_into_one(tmp_path, capsys, value, message):
