@@ -203,11 +203,19 @@ def test_file_problems(files, capsys, tmp_path):
 
 
 # -- exit 2: usage -------------------------------------------------------------------------------
-@pytest.mark.parametrize("extra", [["--margin", "-1"], ["--margin", "x"], ["--min-group-size", "0"], ["--groups"]])
+@pytest.mark.parametrize("extra", [["--margin", "-1"], ["--margin", "x"], ["--min-group-size", "0"],
+                                   ["--min-group-size", "1"], ["--groups"]])
 def test_usage_errors(files, extra):
     with pytest.raises(SystemExit) as exc:
         main(analyze(files, *extra))
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize(("groups", "said"), [(["business"], "--groups: a comparison needs at least two groups"),
+                                               (["business", "business"], "--groups: 'business' given more than once")])
+def test_groups_that_cannot_make_a_comparison_are_a_usage_error(files, capsys, groups, said):
+    code, _, err = run(analyze(files, "--groups", *groups), capsys)
+    assert (code, err) == (2, f"error: {said}\n")
 
 
 def test_missing_required_options(files):

@@ -8,7 +8,8 @@ import argparse
 import sys
 import time
 
-from itcap.cli.common import CliError, decode_csv_bytes, read_input_bytes, set_handler, whole_number, write_json
+from itcap.cli.common import CliError, UsageError, decode_csv_bytes, read_input_bytes, set_handler, whole_number, write_json
+from surveys.limits import MIN_GROUP_SIZE_LIMITS
 
 # Inputs with at least this many data rows get a progress indicator on stderr (always on a terminal).
 PROGRESS_ROWS = 20_000
@@ -50,8 +51,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "three or more give Welch ANOVA / Kruskal–Wallis")
     p.add_argument("--margin", type=_positive_float, default=0.5, metavar="M",
                    help="TOST equivalence margin in raw scale points (default 0.5)")
-    p.add_argument("--min-group-size", type=whole_number(1), default=5, metavar="K",
-                   help="reporting threshold k: groups (and item answers) below it are suppressed (default 5)")
+    # The campaigns' range: k = 1 would suppress nothing, which the anonymity rules do not allow anywhere.
+    p.add_argument("--min-group-size", type=whole_number(*MIN_GROUP_SIZE_LIMITS), default=5, metavar="K",
+                   help=f"reporting threshold k: groups (and item answers) below it are suppressed (default 5; "
+                        f"{MIN_GROUP_SIZE_LIMITS[0]}–{MIN_GROUP_SIZE_LIMITS[1]:,})")
     p.add_argument("--exclude-flagged", metavar="COL",
                    help="a data-quality flag column; rows where it is not blank are excluded (and counted)")
     p.add_argument("--ignore-cols", nargs="+", default=[], metavar="COL", help="non-item columns to skip")
@@ -74,6 +77,13 @@ def _analyze(args: argparse.Namespace) -> int:
     from surveys.analysis_input import read_responses_csv
     from surveys.instrument import load_instrument_file
     from surveys.stats import compare_groups
+
+    if args.groups is not None:  # what the command line says, before any file is read
+        repeated = sorted({g for g in args.groups if args.groups.count(g) > 1})
+        if repeated:
+            raise UsageError(f"--groups: {', '.join(repr(g) for g in repeated)} given more than once")
+        if len(args.groups) < 2:
+            raise UsageError("--groups: a comparison needs at least two groups")
 
     instrument = load_instrument_file(args.instrument)
     raw = read_input_bytes(args.responses)
