@@ -335,3 +335,16 @@ def _without_keys(data: Any, locations: list[tuple]) -> Any:
         if isinstance(node, dict):
             node.pop(loc[-1], None)
     return pruned
+
+
+def cannot_write(path: str | Path, exc: OSError) -> str:
+    """Why ``path`` could not be written, naming the part of the path at fault: "File exists" for
+    ``report.pdf/x`` means a file stands where a folder is needed."""
+    target = Path(path)
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            return f"{path}: cannot write: {blocker} is a file, not a folder"
+    if isinstance(exc, IsADirectoryError) or target.is_dir():
+        return f"{path}: cannot write: it is a folder; give a file name"
+    return f"{path}: cannot write ({exc.strerror or exc})"

@@ -244,8 +244,8 @@ def prepare_responses(
         problems.append(f"{where}: no group column {group_col!r}"
                         + (f" — the column is called {near!r} here (names are exact: --group-col {near!r})" if near
                            else f"; the columns are {_listing(columns)}"))
-        if near is not None:
-            raise AnalysisInputError(problems)  # every other column would only be reported as "not an item"
+        # The real group column, under another name, would only be reported as "not an item".
+        raise AnalysisInputError(problems)
     if flag_col is not None and flag_col not in columns:
         problems.append(f"{where}: no flag column {flag_col!r}; the columns are {_listing(columns)}")
     ignored: list[str] = []

@@ -41,6 +41,9 @@ def quote_problem(exc: csv.Error) -> str:
     """What a strict CSV reader's error means, in the words a person fixing the file needs."""
     if "unexpected end of data" in str(exc):
         return "a quoted value starts on this line and its closing quote never comes"
+    if "field larger than field limit" in str(exc):  # csv.field_size_limit(): 131,072 characters by default
+        return (f"a value is longer than {csv.field_size_limit():,} characters: no answer or comment is that long "
+                "(a quote left open would run on to the end of the file)")
     return f"a value that contains a quote (\") must be quoted as a whole, with the quote doubled ({exc})"
 
 

@@ -44,6 +44,7 @@ from sqlmodel import Session
 from itcap import audit
 from itcap.spreadsheet import safe_cell, write_xlsx_sheets
 from itcap.storage import today
+from itcap.validation import cannot_write
 from surveys import quality
 from surveys.campaigns import campaign_instrument, get_campaign
 from surveys.errors import SurveyError
@@ -307,7 +308,7 @@ def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
                 _open_private(path, True, "wb").close()
             write_sav(data, path)
     except OSError as exc:
-        raise SurveyError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise SurveyError(cannot_write(path, exc)) from None
 
 
 def audit_privileged_export(session: Session, data: ExportData, fmt: str, actor: str, *, exclude_flagged: bool = False) -> None:

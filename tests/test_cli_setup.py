@@ -76,3 +76,16 @@ def test_an_unencoded_at_sign_in_the_password_is_named(monkeypatch, capsys):
     monkeypatch.setenv("ITCAP_DATABASE_URL", "postgresql+psycopg://itcap:p@ss:x@127.0.0.1/itcap")
     assert main(["init"]) == 1
     assert "must be percent-encoded in the URL (@ as %40)" in capsys.readouterr().err
+
+
+def test_an_output_path_through_a_file_or_onto_a_folder_says_which(tmp_path, capsys):
+    from itcap.cli.common import CliError, write_text
+
+    blocker = tmp_path / "report.pdf"
+    blocker.write_text("")
+    with pytest.raises(CliError) as refused:
+        write_text("x", str(blocker / "sub" / "out.json"))
+    assert refused.value.problems == [f"{blocker / 'sub' / 'out.json'}: cannot write: {blocker} is a file, not a folder"]
+    with pytest.raises(CliError) as refused:
+        write_text("x", str(tmp_path))
+    assert refused.value.problems == [f"{tmp_path}: cannot write: it is a folder; give a file name"]

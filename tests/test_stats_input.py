@@ -121,6 +121,7 @@ def test_blank_group(inst):
 def test_missing_group_column(inst):
     text = csv_text([good_row()], columns=["grp"] + ITEMS).replace("grp", "team", 1)
     found = problems(text, inst)
+    assert len(found) == 1  # 'team', the group column under another name, is not also called "not an item"
     assert found[0].startswith("r.csv: no group column 'group'; the columns are team, q1, q2")
 
 
@@ -181,6 +182,13 @@ def test_an_unclosed_quote_is_named_at_its_line_and_a_long_cell_is_shortened(ins
     (problem,) = problems(text, inst)
     assert problem.startswith("r.csv: line 2, column q1: 'xxxxxxxx") and "… (5,000 characters) is not a number" in problem
     assert len(problem) < 200
+
+
+def test_a_cell_longer_than_the_csv_limit_is_named_as_such_not_as_a_quoting_problem(inst):
+    columns = ["group", "comment"] + ITEMS
+    text = csv_text([good_row(comment="ok"), good_row(comment='"' + "y, " * 70_000 + '"')], columns=columns)
+    assert problems(text, inst) == ["r.csv: line 3: a value is longer than 131,072 characters: no answer or comment is "
+                                    "that long (a quote left open would run on to the end of the file)"]
 
 
 def test_line_numbers_count_quoted_line_breaks(inst):

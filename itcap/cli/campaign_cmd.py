@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from itcap.cli.common import CliError, UsageError, cli_actor, set_handler, whole_number, write_json
+from itcap.validation import cannot_write
 from surveys.limits import COMMENT_THRESHOLD_MAX, MAX_INVITATIONS_PER_BATCH, MIN_GROUP_SIZE_LIMITS
 
 MIN_K, MAX_K = MIN_GROUP_SIZE_LIMITS
@@ -226,7 +227,7 @@ def _write_private(path: str, text: str) -> None:
     except FileExistsError:
         raise CliError(_links_file_exists(path)) from None
     except OSError as exc:
-        raise CliError(f"{path}: cannot write ({exc.strerror})") from None
+        raise CliError(cannot_write(path, exc)) from None
 
 
 def _links_file_exists(path: str) -> str:

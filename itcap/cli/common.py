@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from itcap.validation import DocumentInvalid, decode_text
+from itcap.validation import DocumentInvalid, cannot_write, decode_text
 
 
 class CliError(Exception):
@@ -141,7 +141,7 @@ def write_text(text: str, out: str) -> None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
-        raise CliError(f"{out}: cannot write ({exc.strerror or exc})") from None
+        raise CliError(cannot_write(out, exc)) from None
 
 
 def write_json(document: Any, out: str) -> None:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from itcap.cli.common import CliError, set_handler
+from itcap.validation import cannot_write
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -52,6 +53,6 @@ def _report(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         write_report(content, out)
     except OSError as exc:
-        raise CliError(f"{args.out}: cannot write ({exc.strerror})") from None
+        raise CliError(cannot_write(args.out, exc)) from None
     print(f"report written to {out}")
     return 0
