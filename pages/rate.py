@@ -84,6 +84,9 @@ with session_scope() as session:
     model = service.model_for(session, assessment)
     mine = service.ratings_of(session, assessment.id, account.id)
     people = service.assessors(session, assessment.id)
+    # Once the assessment is closed the panel's result is final: each assessor sees where their
+    # levels ended up (while it is open, the others' levels are not shown, so as not to sway anyone).
+    final = {c.capability_id: c for c in service.consensus(session, assessment.id)} if assessment.status != service.OPEN else {}
 me = next(a for a in people if a.account_id == account.id)
 lead = next((a for a in people if a.is_lead), None)
 
@@ -144,6 +147,12 @@ with card:
         st.markdown("**Evidence**")
         widgets.plain_text(rating.evidence if rating else "", empty="No evidence written.")
         st.markdown(f"**Confidence:** {(rating.confidence or 'not given') if rating else 'not given'}")
+        outcome = final.get(capability.id)
+        if outcome is not None and outcome.effective is not None:
+            how = ("set by the lead assessor" if outcome.overridden and not outcome.median_confirmed
+                   else "the median of the panel's levels" + (", confirmed by the lead assessor" if outcome.median_confirmed else ""))
+            st.info(f"**Final consensus:** {md_escape(widgets.level_text(model, outcome.effective))} — {how}.",
+                    icon=":material/groups:")
     else:
         current = None if rating is None else (NOT_RATED if rating.level is None else rating.level)
         save_args = (assessment.id, capability.id, capability.name)

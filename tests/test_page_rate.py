@@ -259,6 +259,26 @@ def test_closed_assessment_is_read_only(setup):
     assert not at.radio
 
 
+def test_once_closed_an_assessor_sees_where_their_levels_ended_up(setup):
+    caps = setup["model"].capabilities
+    with session_scope(setup["url"]) as session:
+        ana, lee = accounts.get_by_username(session, "ana"), accounts.get_by_username(session, "lee")
+        service.save_rating(session, setup["assessment"], ana, caps[0].id, 1)
+        service.save_rating(session, setup["assessment"], lee, caps[0].id, 4)
+        service.save_rating(session, setup["assessment"], ana, caps[1].id, 2)
+        service.save_rating(session, setup["assessment"], lee, caps[1].id, 2)
+        service.override_consensus(session, setup["assessment"], caps[0].id, 3, "Records seen in the review.", actor=lee)
+    open_page = app_test(setup["ids"]["ana"], page=PAGE).run()
+    assert not [i for i in open_page.info if "Final consensus" in i.value]  # nothing to sway anyone while open
+    with session_scope(setup["url"]) as session:
+        service.set_status(session, setup["assessment"], service.CLOSED, actor=accounts.get_by_username(session, "lee"))
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    at.button(key=f"rate_jump_{caps[0].id}").click().run()
+    assert any(i.value == "**Final consensus:** 3 · Defined — set by the lead assessor." for i in at.info)
+    at.button(key=f"rate_jump_{caps[1].id}").click().run()
+    assert any(i.value == "**Final consensus:** 2 · Repeatable — the median of the panel's levels." for i in at.info)
+
+
 def _login(at: AppTest, username: str) -> None:
     boxes = {box.label: box for box in at.text_input}
     boxes["Username"].input(username)
