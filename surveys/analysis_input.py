@@ -290,7 +290,7 @@ def prepare_responses(
         out[item_id] = values
         n_cell_problems += count
         cell_problems.extend(found[: max(0, MAX_LISTED - len(cell_problems))])
-    problems.extend(cell_problems)
+    problems.extend(sorted(cell_problems, key=_line_number))  # as the file reads, not column by column
     if n_cell_problems > len(cell_problems):
         problems.append(f"{where}: … and {n_cell_problems - len(cell_problems)} more cells with the problems above")
     if problems:
@@ -330,6 +330,14 @@ def _did_you_mean(value: str, choices: list[str]) -> str:
     folded = {c.casefold(): c for c in choices}
     close = difflib.get_close_matches(value.casefold(), list(folded), n=1)
     return f" (did you mean {folded[close[0]]!r}?)" if close else ""
+
+
+_LINE = re.compile(r": line (\d+)")
+
+
+def _line_number(problem: str) -> int:
+    match = _LINE.search(problem)
+    return int(match[1]) if match else 0
 
 
 def _check_groups(column: pd.Series, instrument: Instrument, group_col: str, where: str,

@@ -63,6 +63,12 @@ def test_non_numeric_cell_names_line_and_column(inst):
     ]
 
 
+def test_cell_problems_are_listed_as_the_file_reads_not_column_by_column(inst):
+    text = csv_text([good_row(q2="lots"), good_row(q1=7), good_row(q2=9), good_row(q1="x")])
+    assert [problem.split(",")[0] for problem in problems(text, inst)] == [
+        "r.csv: line 2", "r.csv: line 3", "r.csv: line 4", "r.csv: line 5"]
+
+
 def test_labels_are_accepted_for_likert_items(inst):
     text = csv_text([good_row(q1="Strongly agree", q2=" agree "), good_row(group="it", q1="NA", q2="")])
     frame = read_responses_csv(text, inst, "group").frame
