@@ -116,3 +116,55 @@ def test_a_new_account_hears_every_problem_at_once(db_url):
     with session_scope(db_url) as session:  # e-mail addresses and other alphabets are fine
         for name in ("Ana.Smith@example.org", "josé_müller", "obrien-2"):
             accounts.create_account(session, name, "a long enough password", ["assessor"])
+
+
+def test_guesses_sent_at_the_same_moment_get_no_more_tries_than_one_after_another(any_db_url, monkeypatch):
+    """Each attempt claims its slot in one UPDATE before the password is checked: 40 wrong passwords
+    fired together check at most MAX_FAILED_ATTEMPTS of them against the real hash, then the account
+    is locked — the right password included."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    _make(any_db_url)
+    checked, lock = [], threading.Lock()
+    start = threading.Barrier(20)
+
+    class CountingHasher:  # argon2's PasswordHasher, counting the checks against a real hash
+        def __init__(self, real):
+            self.real = real
+
+        def verify(self, stored, password):
+            if stored != accounts._DUMMY_HASH:
+                with lock:
+                    checked.append(password)
+            return self.real.verify(stored, password)
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+    monkeypatch.setattr(accounts, "_hasher", CountingHasher(accounts._hasher))
+
+    def guess(i: int) -> bool:
+        if i < 20:
+            start.wait()
+        with session_scope(any_db_url) as session:
+            return accounts.authenticate(session, "ana", f"wrong password {i}").ok
+
+    with ThreadPoolExecutor(20) as pool:
+        assert not any(pool.map(guess, range(40)))
+    assert len(checked) <= accounts.MAX_FAILED_ATTEMPTS
+    with session_scope(any_db_url) as session:
+        assert accounts.is_locked(accounts.get_by_username(session, "ana"))
+        assert not accounts.authenticate(session, "ana", "correct horse battery").ok
+
+
+def test_a_refused_password_change_still_counts_the_wrong_current_password(any_db_url):
+    """The account page rolls its unit of work back when the current password is wrong; the failed
+    attempt must stay counted, or the current password could be guessed there without limit."""
+    _make(any_db_url)
+    for _ in range(accounts.MAX_FAILED_ATTEMPTS):
+        with pytest.raises(RuntimeError), session_scope(any_db_url) as session:
+            assert not accounts.authenticate(session, "ana", "wrong password!").ok
+            raise RuntimeError("the current password is wrong")  # as pages/account.py does
+    with session_scope(any_db_url) as session:
+        assert not accounts.authenticate(session, "ana", "correct horse battery").ok
