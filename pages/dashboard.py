@@ -161,10 +161,11 @@ with tabs[1]:
                                         "p < .05), differs (Welch, Holm p < .05), inconclusive")
         with st.expander("Every item", icon=":material/list:"):
             table_with_download(campaign.item_table(), "perception by item", "items")
-        comments = cached_comments(campaign_id, campaign.excluded_flagged)
+        comments = cached_comments(campaign_id)
         if comments:
             st.markdown("##### What people said")
-            st.caption(f"Shown because at least {campaign.campaign.comment_threshold} people commented; in random order.")
+            st.caption(f"Shown because at least {campaign.campaign.comment_threshold} people commented; in random order; "
+                       "every comment, flagged responses included (leaving theirs out would single them out).")
             items = campaign.instrument.item_map()
             for item_id, texts in comments.items():
                 with st.expander(f"{md_escape(items[item_id].text)} ({len(texts)})", icon=":material/chat:"):

@@ -306,9 +306,9 @@ def _check_dashboard(url, campaign_id, kept, exclude):
     with session_scope(url) as s:
         frame = responses_frame(s, campaign_id)
         insight = insights.campaign_insight(s, campaign_id, exclude_flagged=exclude, frame=frame)
-        if exclude:
-            frame = frame[frame["flags"].fillna("").astype(str).str.strip() == ""]
+        # the dashboard's comments come from every response whatever the toggle (pages/dashboard.py)
         comments = exports.reportable_comments(s, campaign_id, frame=frame)
+        everyone = {g: int(n) for g, n in frame["group"].value_counts().items()}
     if insight.comparison is None:
         assert sum(n >= K for n in kept.values()) < 2 or insight.problem
     else:
@@ -323,7 +323,8 @@ def _check_dashboard(url, campaign_id, kept, exclude):
                 values = frame_[column].dropna()
                 assert (values >= K).all(), (column, list(values))
     # comments: only from groups that may be reported with a total shown, and only over their threshold
-    reported = {g for g in kept if g not in suppressed_groups(kept, K, total_shown=True)}
+    everyone = {g: everyone.get(g, 0) for g in kept}
+    reported = {g for g in everyone if g not in suppressed_groups(everyone, K, total_shown=True)}
     for texts in comments.values():
         assert len(texts) >= K and all(t.split(" comment ")[0] in reported for t in texts)
     return insight

@@ -335,3 +335,45 @@ def test_a_downloaded_chart_says_what_it_shows_and_what_it_rests_on(populated, d
     assert downloads.get("maturity-radar.png").startswith(b"\x89PNG")
     (table,) = [d.value for d in at.dataframe if "Business Partner target" in d.value.columns]
     assert list(table.columns)[:3] == ["capability", "domain", "consensus"] and "capability_id" not in table.columns
+
+
+def test_leaving_out_flagged_responses_never_changes_which_comments_are_shown(db_url):
+    """Two comment lists that differ by the flagged respondents' comments would single them out (and
+    the thresholded export carries the flagged rows with their answers): comments ignore the toggle."""
+    import numpy as np
+
+    from itcap.storage import session_scope
+    from surveys.campaigns import create_campaign, open_campaign
+    from surveys.imports import add_responses
+    from surveys.instrument import load_default_instrument
+    from surveys.store import ensure_default_instrument
+
+    ids = builders.people(db_url)
+    instrument = load_default_instrument()
+    comment_item = next(i.id for i in instrument.items_for_group("business") if i.type == "text" and "improve" in i.id)
+    rng = np.random.default_rng(7)
+    rows = []
+    for group, n in (("business", 15), ("it", 6)):
+        for index in range(n):
+            straight = group == "business" and index == 0
+            answers = {item.id: 4 if straight else int(rng.integers(1, 6))
+                       for item in instrument.items_for_group(group) if item.type == "likert"}
+            if group == "business":
+                answers[comment_item] = "I am the one in room 4.12" if straight else f"Comment {index}"
+            rows.append({"group": group, "answers": answers, "duration_seconds": 600})
+    with session_scope(db_url) as session:
+        record = ensure_default_instrument(session)
+        campaign = create_campaign(session, instrument_id=record.id, name="Small survey", actor="admin")
+        open_campaign(session, campaign.id, "admin")
+        add_responses(session, campaign.id, rows, actor="admin", source="web")
+
+    def shown_comments(at) -> set[str]:
+        return {text for d in at.dataframe if list(d.value.columns) == ["Comment"] for text in d.value["Comment"]}
+
+    at = app_test(ids["lee"], page="pages/dashboard.py").run()
+    assert "flagged" in _texts(at)  # the straight-liner is flagged, so the toggle is offered
+    before = shown_comments(at)
+    assert "I am the one in room 4.12" in before and len(before) == 15
+    at.toggle(key="dashboard_exclude_flagged").set_value(True).run()
+    assert not at.exception and "Flagged responses excluded." in _texts(at)
+    assert shown_comments(at) == before

@@ -44,12 +44,13 @@ def _campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagged: bo
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _comments(campaign_id: int, exclude_flagged: bool, fingerprint: tuple) -> dict[str, list[str]]:
+def _comments(campaign_id: int, fingerprint: tuple) -> dict[str, list[str]]:
+    """Every respondent's comments, flagged or not, whatever the "leave out flagged" toggle says: two
+    lists that differ by the flagged respondents' comments would single those out — below the
+    comment threshold, and next to the thresholded export's flagged rows with their answers."""
     from surveys.exports import reportable_comments
 
     frame = _responses(campaign_id, fingerprint)
-    if exclude_flagged:
-        frame = frame[frame["flags"].fillna("").astype(str).str.strip() == ""]
     with session_scope() as session:
         return reportable_comments(session, campaign_id, frame=frame)
 
@@ -154,14 +155,14 @@ def _choose(label: str, options: list[tuple[int, str]], key: str, default: int |
         return st.selectbox(label, ids, index=ids.index(default) if default in ids else 0, format_func=labels.get, key=key)
 
 
-def cached_comments(campaign_id: int, exclude_flagged: bool) -> dict[str, list[str]]:
+def cached_comments(campaign_id: int) -> dict[str, list[str]]:
     """Comments over the comment threshold, in a fresh random order on every run."""
     import random
 
     with session_scope() as session:
         fingerprint = _campaign_fingerprint(session, campaign_id)
     rng = random.SystemRandom()
-    return {item: rng.sample(texts, len(texts)) for item, texts in _comments(campaign_id, exclude_flagged, _key(fingerprint)).items()}
+    return {item: rng.sample(texts, len(texts)) for item, texts in _comments(campaign_id, _key(fingerprint)).items()}
 
 
 def report_bytes(assessment_id: int | None, campaign_id: int | None, fmt: str, exclude_flagged: bool = False) -> bytes:
@@ -197,7 +198,7 @@ def warm_up() -> None:
             cached_campaign(campaigns[0].id, mode_order, exclude_flagged=False)
             with session_scope() as session:
                 fingerprint = _campaign_fingerprint(session, campaigns[0].id)
-            _comments(campaigns[0].id, False, _key(fingerprint))
+            _comments(campaigns[0].id, _key(fingerprint))
         cached_trends(assessments[0].id if assessments else None, campaigns[0].id if campaigns else None)
     except Exception:  # noqa: BLE001 - a warm-up must never take the app down; the page computes on demand
         logging.getLogger(__name__).warning("dashboard warm-up failed", exc_info=True)
