@@ -291,10 +291,10 @@ with tabs[6]:
              "a methods appendix — with the reporting threshold applied. The same report comes from "
              "`itcap report` on the command line.")
     html_col, pdf_col, _ = st.columns([1, 1, 3])
-    html_col.download_button("HTML report", data=lambda: report_bytes(assessment_id, campaign_id, "html", exclude_flagged),
+    html_col.download_button("HTML report", data=auth.checked_download(lambda: report_bytes(assessment_id, campaign_id, "html", exclude_flagged), LEADERSHIP, ADMIN),
                              file_name="itcap-report.html", mime="text/html", key="report-html", on_click="ignore",
                              icon=":material/description:", type="primary")
-    pdf_col.download_button("PDF report", data=lambda: report_bytes(assessment_id, campaign_id, "pdf", exclude_flagged),
+    pdf_col.download_button("PDF report", data=auth.checked_download(lambda: report_bytes(assessment_id, campaign_id, "pdf", exclude_flagged), LEADERSHIP, ADMIN),
                             file_name="itcap-report.pdf", mime="application/pdf", key="report-pdf", on_click="ignore",
                             icon=":material/picture_as_pdf:")
     st.markdown("##### Data behind the dashboard")

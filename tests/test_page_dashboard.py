@@ -377,3 +377,31 @@ def test_leaving_out_flagged_responses_never_changes_which_comments_are_shown(db
     at.toggle(key="dashboard_exclude_flagged").set_value(True).run()
     assert not at.exception and "Flagged responses excluded." in _texts(at)
     assert shown_comments(at) == before
+
+
+def test_a_download_clicked_after_the_session_ended_or_the_role_went_builds_nothing(populated, downloads, db_url, monkeypatch):
+    """Files built on click run outside any page run: they check the session and the account again."""
+    import datetime as dt
+
+    from itcap import accounts
+    from itcap.storage import session_scope, utcnow
+    from itcap.ui import auth
+
+    app_test(populated["lee"], page="pages/dashboard.py").run()
+    lazy = [name for name in downloads.names() if callable(downloads.files[name])]
+    report = next(name for name in lazy if name.endswith(".html"))
+    data = next(name for name in lazy if name.endswith(".csv") and "thresholded" in name)
+    assert downloads.get(report).startswith(b"<!doctype html") and downloads.get(data)
+
+    later = utcnow() + dt.timedelta(minutes=31)  # the page was drawn, then left longer than the idle timeout
+    monkeypatch.setattr(auth, "utcnow", lambda: later)
+    for name in (report, data):
+        with pytest.raises(auth.DownloadRefused, match="session has ended"):
+            downloads.get(name)
+    monkeypatch.setattr(auth, "utcnow", utcnow)
+
+    with session_scope(db_url) as session:
+        accounts.set_roles(session, accounts.get_account(session, populated["lee"]), ["assessor"])
+    for name in (report, data):
+        with pytest.raises(auth.DownloadRefused, match="may no longer download"):
+            downloads.get(name)

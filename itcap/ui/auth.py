@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -112,6 +113,35 @@ def log_out(reason: str = "", end_sso: bool = False) -> None:
         from itcap.ui.sso import end_login
 
         end_login()
+
+
+class DownloadRefused(PermissionError):
+    """A download clicked after the session ended, or by an account no longer allowed it."""
+
+
+def checked_download(build: Callable[[], bytes], *roles: str) -> Callable[[], bytes]:
+    """Wrap a download that is built on click (``st.download_button(data=callable)``).
+
+    Streamlit runs such a callable outside any page run — no role check, no timeout — whenever the
+    button is clicked, however long after the page was drawn. So the callable checks again what the
+    page checked: the session has not timed out since the page was drawn (any action redraws it),
+    and the account is still active and holds one of ``roles``. Refused, Streamlit shows "Failed to
+    generate file" and nothing is built."""
+    account_id = st.session_state.get(SESSION_ACCOUNT)
+    login_at = st.session_state.get(SESSION_LOGIN_AT) or utcnow()
+    drawn_at = utcnow()
+
+    def guarded() -> bytes:
+        now = utcnow()
+        if account_id is None or now - drawn_at > idle_timeout() or now - login_at > absolute_timeout():
+            raise DownloadRefused("the session has ended: log in again to download")
+        with session_scope() as session:
+            account = accounts.get_account(session, account_id)
+        if account is None or not account.is_active or (roles and not account.has_role(*roles)):
+            raise DownloadRefused("this account may no longer download this file")
+        return build()
+
+    return guarded
 
 
 def require_role(*roles: str) -> Account:

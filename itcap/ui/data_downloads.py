@@ -2,7 +2,9 @@
 
 The files are built only when a button is clicked (lazy ``data`` callables, ``on_click="ignore"``:
 no rerun, nothing computed for people who do not download). The callables run outside the script
-run, so they open their own database session and never touch ``st.*``.
+run — whenever clicked, however long after the page was drawn — so they open their own database
+session, never touch ``st.*``, and check the session and the account again when clicked
+(``auth.checked_download``).
 
 Survey responses: ``privileged=True`` (administrators) gives every response with its id, source,
 flags and free text; otherwise the reporting threshold is applied as ``surveys.exports.prepare_export``
@@ -16,7 +18,7 @@ from __future__ import annotations
 import streamlit as st
 
 from assessment import exports as assessment_exports
-from itcap.accounts import ADMIN
+from itcap.accounts import ADMIN, LEADERSHIP
 from itcap.storage import session_scope
 from itcap.ui import auth
 from surveys import campaigns, exports, invitations
@@ -85,7 +87,9 @@ def campaign_downloads(campaign_id: int, privileged: bool, *, exclude_flagged: b
     columns = st.columns(3)
     for column, fmt in zip(columns, ("csv", "xlsx", "sav")):
         column.download_button(
-            _LABEL[fmt], data=_campaign_file(campaign_id, fmt, privileged, exclude_flagged, account.username if account else ""),
+            _LABEL[fmt], data=auth.checked_download(
+                _campaign_file(campaign_id, fmt, privileged, exclude_flagged, account.username if account else ""),
+                *((ADMIN,) if privileged else (LEADERSHIP, ADMIN))),
             file_name=f"campaign-{campaign_id}-{kind}{'-unflagged' if exclude_flagged else ''}.{fmt}",
             mime=_MIME[fmt], key=f"{key}-{campaign_id}-{fmt}-{int(privileged)}-{int(exclude_flagged)}",
             on_click="ignore", icon=":material/download:", width="stretch",
@@ -109,15 +113,15 @@ def assessment_downloads(assessment_id: int, *, key: str = "assessment-downloads
                "--model MODEL.yaml --overrides overrides.csv` reproduces the position the app shows. The Excel "
                "workbook has the ratings, consensus, overrides (with their history), evidence and the assessors.")
     ratings, overrides, workbook = st.columns(3)
-    ratings.download_button("Ratings (CSV)", data=_assessment_file(assessment_id, "ratings"),
+    ratings.download_button("Ratings (CSV)", data=auth.checked_download(_assessment_file(assessment_id, "ratings"), LEADERSHIP, ADMIN),
                             file_name=f"assessment-{assessment_id}-ratings.csv", mime="text/csv",
                             key=f"{key}-{assessment_id}-ratings", on_click="ignore", icon=":material/download:",
                             width="stretch")
-    overrides.download_button("Overrides (CSV)", data=_assessment_file(assessment_id, "overrides"),
+    overrides.download_button("Overrides (CSV)", data=auth.checked_download(_assessment_file(assessment_id, "overrides"), LEADERSHIP, ADMIN),
                               file_name=f"assessment-{assessment_id}-overrides.csv", mime="text/csv",
                               key=f"{key}-{assessment_id}-overrides", on_click="ignore", icon=":material/download:",
                               width="stretch")
-    workbook.download_button("All data (XLSX)", data=_assessment_file(assessment_id, "xlsx"),
+    workbook.download_button("All data (XLSX)", data=auth.checked_download(_assessment_file(assessment_id, "xlsx"), LEADERSHIP, ADMIN),
                              file_name=f"assessment-{assessment_id}.xlsx", mime=_MIME["xlsx"],
                              key=f"{key}-{assessment_id}-xlsx", on_click="ignore", icon=":material/download:",
                              width="stretch")
