@@ -170,9 +170,19 @@ def _require_membership(session: Session, assessment_id: int, account_id: int) -
     return member
 
 
+def _require_rater(session: Session, assessment_id: int, account: Account) -> AssessmentAssessor:
+    """An assessor of this assessment who still holds an assessor role: a role removed takes effect
+    on the next action, not only on the next page view."""
+    member = _require_membership(session, assessment_id, account.id)
+    if not account.has_role(ASSESSOR, LEAD_ASSESSOR):
+        raise NotAllowed("this account no longer holds an assessor role")
+    return member
+
+
 def is_lead(session: Session, assessment_id: int, account: Account) -> bool:
+    """The assessment's lead assessor — who must also still hold the lead assessor role."""
     member = _membership(session, assessment_id, account.id)
-    return bool(member and member.is_lead)
+    return bool(member and member.is_lead and account.has_role(LEAD_ASSESSOR))
 
 
 def _require_lead_or_admin(session: Session, assessment_id: int, actor: Account, doing: str) -> None:
@@ -335,7 +345,7 @@ def save_rating(
     Refused once the assessor has submitted, or when the assessment is closed.
     """
     assessment = get_assessment(session, assessment_id)
-    member = _require_membership(session, assessment_id, assessor.id)
+    member = _require_rater(session, assessment_id, assessor)
     _require_open(assessment)
     if member.submitted_at is not None:
         raise AssessmentError(
@@ -415,7 +425,7 @@ def submit(session: Session, assessment_id: int, assessor: Account) -> SubmitRes
     """Lock the assessor's ratings. Capabilities left unrated are allowed (an assessor may have no
     evidence for some) and listed in the result so the page can warn."""
     assessment = get_assessment(session, assessment_id)
-    member = _require_membership(session, assessment_id, assessor.id)
+    member = _require_rater(session, assessment_id, assessor)
     _require_open(assessment)
     if member.submitted_at is not None:
         raise AssessmentError(f"already submitted on {member.submitted_at:%Y-%m-%d %H:%M} UTC")

@@ -282,6 +282,22 @@ def test_override_needs_a_rationale_and_keeps_history(world):
     assert [a for _, a in _audit_actions(world.url)].count("assessment.override_consensus") == 3
 
 
+def test_a_removed_role_stops_the_next_action_not_only_the_next_page_view(world):
+    """The lead (and an assessor) whose role is taken away mid-session can no longer act through a
+    form still on their screen: the service checks the role, not only membership of the assessment."""
+    _rate(world, {"ann": {"brm": 1}, "bob": {"brm": 4}, "lena": {"brm": 2}})
+    with session_scope(world.url) as session:
+        lead, ann = session.get(Account, world.lead.id), session.get(Account, world.ann.id)
+        lead.roles, ann.roles = "assessor", "leadership"
+        with pytest.raises(NotAllowed, match="only the lead assessor"):
+            service.override_consensus(session, world.assessment_id, "brm", 3, "decided before the change", actor=lead)
+        with pytest.raises(NotAllowed, match="no longer holds an assessor role"):
+            service.save_rating(session, world.assessment_id, ann, "brm", 2, evidence="typed before the change")
+        with pytest.raises(NotAllowed, match="no longer holds an assessor role"):
+            service.submit(session, world.assessment_id, ann)
+        assert not service.is_lead(session, world.assessment_id, lead)
+
+
 def test_the_median_of_a_flagged_capability_can_be_confirmed_but_agreement_needs_no_decision(world):
     _rate(world, {"ann": {"brm": 1, "arch": 2}, "bob": {"brm": 3, "arch": 3}, "lena": {"brm": 2, "arch": 3}})
     with session_scope(world.url) as session:
