@@ -34,6 +34,7 @@ import os
 import random
 import tempfile
 import textwrap
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -290,25 +291,32 @@ def write_sav(data: ExportData, path: str | Path) -> None:
 
 
 def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
-    """Write the export to a file; the file is created readable by its owner only when it holds
-    privileged data."""
+    """Write the export to a file; the file is readable by its owner only when it holds privileged
+    data. Written to a new file beside it, then renamed into place: a failure leaves no half file,
+    an existing file is replaced with the new one's permissions (not kept world-readable), and a
+    symbolic link at ``path`` is replaced, never followed to wherever it points."""
     if fmt not in FORMATS:
         raise SurveyError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
     path = Path(path)
+    part = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(21, "Is a directory", str(path))
         if fmt == "csv":
-            with _open_private(path, data.privileged, "w") as out:
+            with _open_new(part, data.privileged, "w") as out:
                 write_csv(data, out)
         elif fmt == "xlsx":
-            with _open_private(path, data.privileged, "wb") as out:
+            with _open_new(part, data.privileged, "wb") as out:
                 write_xlsx(data, out)
         else:
-            if data.privileged:
-                _open_private(path, True, "wb").close()
-            write_sav(data, path)
+            _open_new(part, data.privileged, "wb").close()  # pyreadstat then writes into it, keeping its mode
+            write_sav(data, part)
+        os.replace(part, path)
     except OSError as exc:
         raise SurveyError(cannot_write(path, exc)) from None
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def audit_privileged_export(session: Session, data: ExportData, fmt: str, actor: str, *, exclude_flagged: bool = False) -> None:
@@ -336,10 +344,9 @@ def export_bytes(data: ExportData, fmt: str) -> bytes:
     raise SurveyError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
 
 
-def _open_private(path: Path, private: bool, mode: str):
-    if not private:
-        return open(path, mode, **({"newline": "", "encoding": "utf-8"} if "b" not in mode else {}))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def _open_new(path: Path, private: bool, mode: str):
+    """A new file (never an existing one, never through a link): 0600 when ``private``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600 if private else 0o666)
     return os.fdopen(fd, mode, **({"newline": "", "encoding": "utf-8"} if "b" not in mode else {}))
 
 

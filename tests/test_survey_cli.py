@@ -204,6 +204,25 @@ CSV_ROWS = ("group,rel1,rel2,rel3,rel4,par1,itp1,directorate,comments\n"
             + "business,4,3,2,4,4,,1,ok\n" * 4 + "IT staff,Agree,3,2,5,2,4,1,\n" * 3)
 
 
+def test_a_privileged_export_replaces_what_is_at_its_path_never_following_a_link(campaign, tmp_path, capsys):
+    """Over an existing world-readable file, or a link to someone else's file: the link is replaced
+    (its target untouched), the file ends up owner-only, and no temporary file is left behind."""
+    source = tmp_path / "responses.csv"
+    source.write_text(CSV_ROWS, encoding="utf-8")
+    assert _run(capsys, "responses", "import", campaign, str(source))[0] == 0
+    readable, elsewhere, link = tmp_path / "readable.csv", tmp_path / "elsewhere.txt", tmp_path / "link.csv"
+    readable.write_text("old")
+    os.chmod(readable, 0o644)
+    elsewhere.write_text("not yours")
+    link.symlink_to(elsewhere)
+    for target in (readable, link):
+        assert _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", str(target))[0] == 0
+        assert not target.is_symlink() and stat.S_IMODE(os.stat(target).st_mode) == 0o600
+        assert target.read_text(encoding="utf-8").startswith("response_id")
+    assert elsewhere.read_text() == "not yours"
+    assert not list(tmp_path.glob(".*.part"))
+
+
 def test_import_and_export(campaign, tmp_path, capsys):
     source = tmp_path / "responses.csv"
     source.write_text(CSV_ROWS, encoding="utf-8")
