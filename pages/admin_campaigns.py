@@ -28,7 +28,8 @@ from surveys.tables import DEFAULT_COMMENT_THRESHOLD, DEFAULT_MIN_GROUP_SIZE
 
 account = auth.require_role(ADMIN)
 
-LINKS_KEY = "camp_links_once"  # the links CSV just made: popped as soon as it is drawn
+DEFAULT_LINK_COUNT = 50
+LINKS_KEY = "camp_links_once"  # the links CSV just made: kept (in this tab's server memory) until dismissed
 OPEN_LINK_KEY = "camp_open_link_once"
 IMPORT_OUTCOME = "camp_import_outcome"
 STATUS_TEXT = {DRAFT: ":gray[:material/edit_note: **Draft**]", OPEN: ":green[:material/play_circle: **Open**]",
@@ -126,6 +127,13 @@ def _invite(campaign_id: int) -> None:
     if actor is None:
         return
     state = st.session_state
+    if state.get(LINKS_KEY) is not None:
+        # A batch whose links are still waiting to be downloaded — or the second click of a double
+        # click: another batch now would make links nobody ever sees, counted as invited for good.
+        _problems("No invitations were created:", SurveyError(
+            "the links of the batch just created are still waiting above: download them and press "
+            "'I have saved the links' first"))
+        return
     group = state.get(f"camp_inv_group_{campaign_id}")
     emails_text = state.get(f"camp_inv_emails_{campaign_id}") or ""
     upload = state.get(f"camp_inv_file_{campaign_id}_{state.get('camp_inv_counter', 0)}")
@@ -150,6 +158,8 @@ def _invite(campaign_id: int) -> None:
     state[LINKS_KEY] = {"campaign_id": campaign_id, "group": group, "count": len(links), "with_emails": emails is not None,
                         "csv": text.encode("utf-8")}
     state[f"camp_inv_emails_{campaign_id}"] = ""
+    state.pop(f"camp_inv_count_{campaign_id}", None)  # back to the default: not 10,000 again on the next press
+    state["camp_links_new"] = True
     state["camp_inv_counter"] = state.get("camp_inv_counter", 0) + 1  # empties the file uploader
 
 
@@ -276,8 +286,12 @@ with session_scope() as session:
 groups = {g.id: g.name for g in instrument.groups}
 group_rates = rates[chosen_id]
 
-# What was just made and exists nowhere else: drawn once, then gone from the server.
-links = st.session_state.pop(LINKS_KEY, None)
+# What was just made and exists nowhere else: kept until the administrator says it is saved, whatever
+# else they do meanwhile (another tab of this page, a settings change): lost links stay "invited" for good.
+links = st.session_state.get(LINKS_KEY)
+if links is not None and links["campaign_id"] != chosen_id:
+    st.warning(f"The links of the batch just created for campaign {links['campaign_id']} are waiting to be "
+               "downloaded: choose that campaign to download them.", icon=":material/warning:")
 if links is not None and links["campaign_id"] == chosen_id:
     with st.container(border=True, key="camp_links_panel"):
         st.success(f"**{links['count']:,}** personal invitation links created for **{md_escape(groups.get(links['group'], links['group']))}**"
@@ -285,11 +299,14 @@ if links is not None and links["campaign_id"] == chosen_id:
         st.download_button("Download the links CSV", data=links["csv"], type="primary", icon=":material/download:",
                            file_name=f"campaign-{chosen_id}-{links['group']}-links.csv", mime="text/csv",
                            key="camp_links_download", on_click="ignore")
-        st.warning("**Download it now: it cannot be downloaded again.** The links exist only in this file — itcap keeps "
-                   "just a fingerprint of each one — and it disappears as soon as you do anything else on this page. "
-                   "Use it for the mail merge (columns `email, group, link`), then **delete it**: it is the one place "
-                   "where a link meets a person's address.", icon=":material/warning:")
-    widgets.scroll_into_view("camp_links_panel")  # the button that made them is far below, off a phone's screen
+        st.warning("**Download it now.** The links exist only in this file — itcap keeps just a fingerprint of each "
+                   "one — and once you press *I have saved the links* (or close this tab or log out) they cannot be "
+                   "shown again. Use it for the mail merge (columns `email, group, link`), then **delete it**: it is "
+                   "the one place where a link meets a person's address.", icon=":material/warning:")
+        st.button("I have saved the links", icon=":material/done:", key="camp_links_done",
+                  on_click=lambda: st.session_state.pop(LINKS_KEY, None))
+    if st.session_state.pop("camp_links_new", False):
+        widgets.scroll_into_view("camp_links_panel")  # the button that made them is far below, off a phone's screen
 open_link = st.session_state.pop(OPEN_LINK_KEY, None)
 if open_link is not None and open_link["campaign_id"] == chosen_id:
     with st.container(border=True, key="camp_open_link_panel"):
@@ -351,7 +368,7 @@ with invite_tab:
     with st.form(f"camp_invite_{chosen_id}", border=False):
         left, right = st.columns(2)
         left.selectbox("Group", list(groups), format_func=lambda g: f"{groups[g]} ({g})", key=f"camp_inv_group_{chosen_id}")
-        right.number_input("How many links", min_value=1, max_value=invitations.MAX_INVITATIONS_PER_BATCH, value=50, step=1,
+        right.number_input("How many links", min_value=1, max_value=invitations.MAX_INVITATIONS_PER_BATCH, value=DEFAULT_LINK_COUNT, step=1,
                            key=f"camp_inv_count_{chosen_id}", help="Ignored when you give e-mail addresses: one link each.")
         st.text_area("E-mail addresses (optional, one per line)", key=f"camp_inv_emails_{chosen_id}", height=100,
                      placeholder="ana@example.org\nben@example.org",

@@ -170,11 +170,12 @@ def _invite(at, campaign_id, *, group="business", count=None, emails=None, file=
     return _submit(at, "Create invitations")
 
 
-def test_invitations_give_a_links_csv_once_and_store_only_hashes(setup, downloads):
+def test_invitations_give_a_links_csv_until_saved_and_store_only_hashes(setup, downloads):
     c = setup["campaign"]
     at = _invite(_page(setup), c, group="it", count=7)
     assert [s.value for s in at.success] == ["**7** personal invitation links created for **IT staff**."]
-    assert any("it cannot be downloaded again" in w.value and "delete it" in w.value for w in at.warning)
+    assert any("cannot be shown again" in w.value and "delete it" in w.value for w in at.warning)
+    assert at.number_input(key=f"camp_inv_count_{c}").value == 50  # not 7 (or 10,000) again on the next press
     name = f"campaign-{c}-it-links.csv"
     rows = list(csv.DictReader(io.StringIO(downloads.get(name).decode("utf-8"))))
     assert len(rows) == 7 and {r["group"] for r in rows} == {"it"} and {r["email"] for r in rows} == {""}
@@ -186,7 +187,17 @@ def test_invitations_give_a_links_csv_once_and_store_only_hashes(setup, download
     assert not set(tokens) & set(stored)  # only hashes in the database
     assert _invitations(setup)["it"].invited == 7
     assert _log(setup)[-1][:2] == ("admin", "campaign.invite")
-    # Anything else on the page and the file is gone for good.
+    # Doing something else on the page first does not lose the links (they would count as invited for
+    # good) ...
+    downloads.clear()
+    at.run()
+    assert any(b.label == "Download the links CSV" for b in at.download_button) and name in downloads.names()
+    # ... and no second batch is made while they wait: a double click, or a press meant for the first.
+    at = _submit(at, "Create invitations")
+    assert any("still waiting above" in e.value for e in at.error)
+    assert _invitations(setup)["it"].invited == 7
+    # Saved: gone from the server for good.
+    at.button(key="camp_links_done").click().run()
     downloads.clear()
     at.run()
     assert not any(b.label == "Download the links CSV" for b in at.download_button)
