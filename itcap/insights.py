@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from assessment import service as assessment_service
 from assessment.recommendations import PerceptionFinding, RecommendationPlan, recommend
 from assessment.reliability import ICC_TYPES, ReliabilityReport
-from assessment.tables import Assessment
+from assessment.tables import Assessment, Rating
 from capability_model.positioning import PositionResult, attainment_percent, iso33020_rating, level_for_display
 from capability_model.schema import CapabilityModel
 from surveys.analysis_input import AnalysisInputError
@@ -544,11 +544,30 @@ def response_count(session: Session, campaign_id: int) -> int:
 
 
 def default_campaign_id(session: Session) -> int | None:
-    """The campaign to show when none is chosen: the newest with responses (a campaign an
-    administrator has only just set up would otherwise hide the survey with results), else the newest."""
+    """The campaign to show when none is chosen: the newest with results to report (two groups at
+    the reporting threshold), else the newest with responses, else the newest — a campaign an
+    administrator has only just set up, or one of paper responses from one group, would otherwise
+    hide the survey that has results."""
     campaigns = sorted(list_campaigns(session), key=lambda c: c.id, reverse=True)
-    with_responses = next((c.id for c in campaigns if response_count(session, c.id) > 0), None)
-    return with_responses if with_responses is not None else (campaigns[0].id if campaigns else None)
+    with_responses = []
+    for campaign in campaigns:
+        counts = {g: r.responses for g, r in response_rates(session, campaign.id).items()}
+        if not any(counts.values()):
+            continue
+        hidden = suppressed_groups(counts, campaign.min_group_size, total_shown=False)
+        if sum(1 for g, n in counts.items() if n and g not in hidden) >= 2:
+            return campaign.id
+        with_responses.append(campaign.id)
+    return with_responses[0] if with_responses else (campaigns[0].id if campaigns else None)
+
+
+def default_assessment_id(session: Session) -> int | None:
+    """The assessment to show when none is chosen: the newest with ratings, else the newest — one
+    just set up, with nothing rated, would otherwise put "0% attained" where the position was."""
+    assessments = assessment_service.list_assessments(session)  # newest first
+    rated = select(func.count()).select_from(Rating).where(Rating.level.is_not(None))
+    return next((a.id for a in assessments if session.exec(rated.where(Rating.assessment_id == a.id)).one()),
+                assessments[0].id if assessments else None)
 
 
 def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str] | None = None,

@@ -20,7 +20,6 @@ from pathlib import Path
 import pandas as pd
 from sqlmodel import Session
 
-from assessment import service as assessment_service
 from assessment.recommendations import RecommendationPlan
 from capability_model.positioning import DEFAULT_SEED, FULLY_ACHIEVED_PERCENT, level_for_display
 from itcap import charts, insights
@@ -53,11 +52,11 @@ class ReportContent:
 def build_report(session: Session, assessment_id: int | None = None, campaign_id: int | None = None,
                  *, include_assessment: bool = True, include_campaign: bool = True,
                  exclude_flagged: bool = False) -> ReportContent:
-    """Assemble what the report says. Default: the newest assessment and the newest campaign.
+    """Assemble what the report says. Default: the newest assessment with ratings and the newest
+    campaign with results (insights.default_assessment_id / default_campaign_id), as the dashboard.
     ``exclude_flagged``: the survey's figures without responses flagged for data quality."""
     if assessment_id is None and include_assessment:
-        newest = assessment_service.list_assessments(session)
-        assessment_id = newest[0].id if newest else None
+        assessment_id = insights.default_assessment_id(session)
     if campaign_id is None and include_campaign:
         campaign_id = insights.default_campaign_id(session)
     if assessment_id is None and campaign_id is None:

@@ -321,6 +321,45 @@ def test_a_campaign_just_set_up_does_not_hide_the_survey_with_results(populated,
         assert build_report(session).campaign.campaign.id == with_results
 
 
+def test_an_assessment_just_set_up_or_a_one_group_campaign_does_not_replace_the_results(populated, db_url):
+    """A new assessment with nothing rated would headline "0% attained"; a campaign of paper
+    responses from one group has nothing to report: the dashboard and the report open on the newest
+    assessment with ratings and the newest campaign with results."""
+    import datetime as dt
+
+    from assessment import service
+    from itcap import accounts
+    from itcap.report import build_report
+    from itcap.storage import session_scope
+    from surveys.campaigns import create_campaign, list_campaigns
+    from surveys.imports import add_responses
+    from surveys.store import ensure_default_instrument
+
+    with session_scope(db_url) as session:
+        rated = service.list_assessments(session)[0].id
+        with_results = max(c.id for c in list_campaigns(session))
+        admin = accounts.get_by_username(session, "admin")
+        lead = accounts.get_by_username(session, "lead")
+        empty = service.create_assessment(session, name="COBIT pilot", org_unit="Digital", model_id=service.get_assessment(session, rated).model_id,
+                                          assessed_on=dt.date(2030, 1, 1), assessor_ids=[lead.id], lead_id=lead.id, actor=admin).id
+        record = ensure_default_instrument(session)
+        paper = create_campaign(session, instrument_id=record.id, name="Paper responses", actor="admin").id
+        from surveys.instrument import load_default_instrument
+
+        item = next(i.id for i in load_default_instrument().items_for_group("business") if i.type == "likert")
+        add_responses(session, paper, [{"group": "business", "answers": {item: 4}, "duration_seconds": None}] * 20,
+                      actor="admin", source="import")
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception
+    assert at.selectbox(key="dashboard_assessment").value == rated and empty != rated
+    assert "COBIT pilot — Digital, 01 Jan 2030" in at.selectbox(key="dashboard_assessment").options  # still there to pick
+    assert at.selectbox(key="dashboard_campaign").value == with_results and paper != with_results
+    assert "Paper responses (draft)" in at.selectbox(key="dashboard_campaign").options
+    with session_scope(db_url) as session:
+        report = build_report(session)
+        assert report.assessment.assessment.id == rated and report.campaign.campaign.id == with_results
+
+
 def test_a_downloaded_chart_says_what_it_shows_and_what_it_rests_on(populated, downloads):
     """Pasted into a board pack, a chart keeps its title, its source (survey or assessment, how many
     responses or assessors) and the date; the table beside the radar holds the radar's own data."""

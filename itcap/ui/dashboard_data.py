@@ -136,7 +136,8 @@ def cached_trends(assessment_id: int | None, campaign_id: int | None,
 def choose_assessment() -> int | None:
     with session_scope() as session:
         options = [(a.id, f"{a.name} — {a.org_unit}, {a.assessed_on:%d %b %Y}") for a in assessment_service.list_assessments(session)]
-    return _choose("Assessment", options, "dashboard_assessment")
+        default = insights.default_assessment_id(session)
+    return _choose("Assessment", options, "dashboard_assessment", default)
 
 
 def choose_campaign() -> int | None:
@@ -188,7 +189,8 @@ def warm_up() -> None:
         lambda record: record.threadName != me)
     try:
         with session_scope() as session:
-            assessments = assessment_service.list_assessments(session)
+            default_assessment = insights.default_assessment_id(session)
+            assessments = [a for a in assessment_service.list_assessments(session) if a.id == default_assessment]
             default_campaign = insights.default_campaign_id(session)
             campaigns = [c for c in list_campaigns(session) if c.id == default_campaign]
         mode_order: tuple[str, ...] = ()
