@@ -178,17 +178,23 @@ with st.container(border=True):
         st.form_submit_button("Save roles", on_click=_act, args=(chosen.id, "roles"))
 
     actions = st.container(horizontal=True)
+    asked = st.container()  # the confirmations, below the row of buttons
+    who = f"**{md_escape(chosen.display_name)}**"
     if chosen.is_active:
         why_not = ("You cannot disable your own account." if myself else
                    "The last active administrator cannot be disabled." if last_admin else None)
-        actions.button("Disable", icon=":material/block:", key="acct_disable", disabled=why_not is not None,
-                       help=why_not or "They can no longer log in; their ratings and history are kept.",
-                       on_click=_act, args=(chosen.id, "disable"))
+        widgets.ask_first("Disable", key=f"acct_disable_{chosen.id}", icon=":material/block:", disabled=why_not is not None,
+                          help=why_not or "They can no longer log in; their ratings and history are kept.",
+                          question=f"Disable {who}? They are logged out on their next click and cannot log in until an "
+                                   "administrator enables the account again.",
+                          confirm_label="Disable the account", on_confirm=_act, args=(chosen.id, "disable"), at=actions, panel=asked)
     else:
         actions.button("Enable", icon=":material/check_circle:", key="acct_enable", on_click=_act, args=(chosen.id, "enable"))
-    actions.button("Reset password", icon=":material/key:", key="acct_reset",
-                   help="Generate a new password, shown once, and clear any lockout. The old password stops working.",
-                   on_click=_act, args=(chosen.id, "reset"))
+    widgets.ask_first("Reset password", key=f"acct_reset_{chosen.id}", icon=":material/key:",
+                      help="Generate a new password, shown once, and clear any lockout. The old password stops working.",
+                      question=f"Give {who} a new password? Their current password stops working at once; the new one "
+                               "is shown here once, for you to pass on.",
+                      confirm_label="Reset the password", on_confirm=_act, args=(chosen.id, "reset"), at=actions, panel=asked)
     actions.button("Unlock", icon=":material/lock_open:", key="acct_unlock", disabled=not (locked or chosen.failed_attempts),
                    help=f"After {accounts.MAX_FAILED_ATTEMPTS} failed logins an account is locked for "
                         f"{int(accounts.LOCKOUT.total_seconds() // 60)} minutes; unlock it sooner here.",

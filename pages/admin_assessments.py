@@ -177,12 +177,16 @@ with session_scope() as session:
 is_open = assessment.status == OPEN
 
 status, action = st.columns([3, 1], vertical_alignment="center")
+asked = st.container()  # the confirmation, below the status line
 if is_open:
     status.markdown(f":green[:material/lock_open: **Open**] · {sum(p.submitted for p in progress)} of {len(progress)} "
                     "assessors have submitted")
-    action.button("Close assessment", icon=":material/lock:", key=f"asmt_close_{chosen_id}", width="stretch",
-                  help="No more ratings, submissions or overrides. You can reopen it.",
-                  on_click=_change, args=(chosen_id, CLOSED))
+    widgets.ask_first("Close assessment", key=f"asmt_close_{chosen_id}", icon=":material/lock:", at=action, panel=asked,
+                      help="No more ratings, submissions or overrides. You can reopen it.",
+                      question="Close this assessment? Ratings, submissions and the consensus are frozen as they are "
+                               f"({sum(p.submitted for p in progress)} of {len(progress)} assessors have submitted); "
+                               "an administrator can reopen it.",
+                      confirm_label="Close the assessment", on_confirm=_change, args=(chosen_id, CLOSED))
 else:
     status.markdown(":gray[:material/lock: **Closed**] · ratings and consensus are frozen")
     action.button("Reopen assessment", icon=":material/lock_open:", key=f"asmt_reopen_assessment_{chosen_id}", width="stretch",
@@ -195,7 +199,10 @@ st.dataframe(pd.DataFrame([{
     column_config={"Lead": st.column_config.CheckboxColumn(), "Progress": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
 
 members = {p.account_id: p for p in progress}
-with st.expander("Assessors and lead", icon=":material/group:", expanded=False):
+# Keyed, with its state tracked: a message drawn above it (after Add, Remove…) would otherwise
+# remount it closed, hiding the buttons just used.
+with st.expander("Assessors and lead", icon=":material/group:", expanded=False, key=f"asmt_members_{chosen_id}",
+                 on_change="rerun"):
     if not is_open:
         st.caption("The assessment is closed: reopen it to change its assessors.")
     add_col, remove_col = st.columns(2, gap="large")

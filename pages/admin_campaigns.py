@@ -319,17 +319,24 @@ if open_link is not None and open_link["campaign_id"] == chosen_id:
 
 availability = campaigns.availability(campaign)
 status_line, buttons = st.columns([3, 2], vertical_alignment="center")
+asked = st.container()  # confirmations, below the status line
 status_line.markdown(f"{STATUS_TEXT[campaign.status]} · {AVAILABILITY_TEXT[availability]}")
 with buttons.container(horizontal=True, horizontal_alignment="right"):
     if campaign.status == DRAFT:
         st.button("Open", type="primary", icon=":material/play_arrow:", key=f"camp_open_{chosen_id}", on_click=_status, args=(chosen_id, OPEN))
-        st.button("Close (abandon)", icon=":material/stop:", key=f"camp_close_{chosen_id}", on_click=_status, args=(chosen_id, CLOSED))
+        widgets.ask_first("Close (abandon)", key=f"camp_close_{chosen_id}", icon=":material/stop:", panel=asked,
+                          question="Abandon this draft? It is closed without ever opening; reopening it later opens it "
+                                   "to respondents at once.",
+                          confirm_label="Close the draft", on_confirm=_status, args=(chosen_id, CLOSED))
     elif campaign.status == OPEN:
         # Closing stops every live link at once: ask first, as submitting ratings does.
         st.button("Close…", icon=":material/stop:", key=f"camp_close_{chosen_id}",
                   on_click=lambda: st.session_state.update({f"camp_confirm_close_{chosen_id}": True}))
     else:
-        st.button("Reopen", icon=":material/replay:", key=f"camp_open_{chosen_id}", on_click=_status, args=(chosen_id, OPEN))
+        widgets.ask_first("Reopen", key=f"camp_open_{chosen_id}", icon=":material/replay:", panel=asked,
+                          question="Reopen this campaign to respondents? Every unused invitation and live open link "
+                                   "works again at once, and new responses are added to its results.",
+                          confirm_label="Reopen the campaign", on_confirm=_status, args=(chosen_id, OPEN))
 
 if campaign.status == OPEN and st.session_state.get(f"camp_confirm_close_{chosen_id}"):
     with st.container(border=True):
@@ -382,13 +389,27 @@ with invite_tab:
     st.markdown("**Open link** — one per group, for anyone in it (an intranet page, a team channel). Not one response "
                 "per person: use personal links where that matters.")
     left, right = st.columns([2, 3], vertical_alignment="bottom")
-    left.selectbox("Group", list(groups), format_func=lambda g: f"{groups[g]} ({g})", key=f"camp_open_group_{chosen_id}")
+    open_group = left.selectbox("Group", list(groups), format_func=lambda g: f"{groups[g]} ({g})", key=f"camp_open_group_{chosen_id}")
+    with session_scope() as session:
+        live = invitations.groups_with_open_link(session, chosen_id)
+    link_asked = st.container()
     with right.container(horizontal=True):
-        st.button("Create open link", icon=":material/add_link:", key=f"camp_open_link_{chosen_id}", disabled=campaign.status == CLOSED,
-                  help="Shown once. If the group already has one, it is withdrawn and replaced.",
-                  on_click=_open_link, args=(chosen_id, False))
-        st.button("Withdraw open link", icon=":material/link_off:", key=f"camp_revoke_link_{chosen_id}",
-                  on_click=_open_link, args=(chosen_id, True))
+        if open_group in live:  # replacing stops the link already published (intranet, team channel)
+            widgets.ask_first("Replace open link", key=f"camp_open_link_{chosen_id}", icon=":material/add_link:",
+                              disabled=campaign.status == CLOSED, panel=link_asked,
+                              question=f"{md_escape(groups[open_group])} already has an open link. A new one withdraws it: "
+                                       "wherever it was published it stops working (visitors who started keep their "
+                                       "own links).",
+                              confirm_label="Replace the open link", on_confirm=_open_link, args=(chosen_id, False))
+            widgets.ask_first("Withdraw open link", key=f"camp_revoke_link_{chosen_id}", icon=":material/link_off:",
+                              panel=link_asked,
+                              question=f"Withdraw the open link of {md_escape(groups[open_group])}? Wherever it was "
+                                       "published it stops working (visitors who started keep their own links).",
+                              confirm_label="Withdraw the open link", on_confirm=_open_link, args=(chosen_id, True))
+        else:
+            st.button("Create open link", icon=":material/add_link:", key=f"camp_open_link_{chosen_id}",
+                      disabled=campaign.status == CLOSED, help="Shown once: copy it when it appears.",
+                      on_click=_open_link, args=(chosen_id, False))
 
 with rates_tab:
     table = pd.DataFrame([{

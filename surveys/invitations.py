@@ -164,6 +164,12 @@ def create_open_link(session: Session, campaign_id: int, group_id: str, actor: s
     return InvitationLink(group_id, token, link_for(token, base_url))
 
 
+def groups_with_open_link(session: Session, campaign_id: int) -> set[str]:
+    """The groups of a campaign whose open link is live (not withdrawn)."""
+    return set(session.exec(select(Invitation.group_id).where(
+        Invitation.campaign_id == campaign_id, Invitation.kind == OPEN, Invitation.status != REVOKED).distinct()))
+
+
 def revoke_open_link(session: Session, campaign_id: int, group_id: str, actor: str) -> int:
     """Withdraw a group's open link; visitors who already started keep their own links."""
     campaign = get_campaign(session, campaign_id)

@@ -156,7 +156,7 @@ def test_change_roles_of_another_account(setup):
 
 def test_admin_cannot_remove_their_own_admin_role_nor_disable_themselves(setup):
     at = _choose(_page(setup), setup, "admin")
-    assert at.button(key="acct_disable").disabled
+    assert at.button(key=f"acct_disable_{setup['admin']}").disabled
     assert any("cannot remove your own administrator role" in c.value for c in at.caption)
     at.multiselect(key=f"acct_roles_{setup['admin']}").set_value(["leadership"])
     _submit(at, "Save roles")
@@ -172,7 +172,7 @@ def test_the_last_admin_is_protected_while_a_second_admin_can_be_removed(setup):
         root = accounts.get_by_username(session, "admin")
         accounts.change_roles(session, accounts.get_by_username(session, "lee"), ["admin", "leadership"], actor=root)
     at = _choose(_page(setup), setup, "lee")
-    assert not at.button(key="acct_disable").disabled
+    assert not at.button(key=f"acct_disable_{setup['lee']}").disabled
     at.multiselect(key=f"acct_roles_{setup['lee']}").set_value(["leadership"])
     _submit(at, "Save roles")
     assert not at.error
@@ -183,7 +183,13 @@ def test_disable_then_enable_another_account(setup):
     ana_session = app_test(setup["ana"]).run()
     assert ana_session.session_state["itcap_account_id"] == setup["ana"]
     at = _choose(_page(setup), setup, "ana")
-    at.button(key="acct_disable").click().run()
+    at.button(key=f"acct_disable_{setup['ana']}").click().run()
+    # asks first: she would be logged out at once
+    assert any(w.value.startswith("Disable **") and "logged out" in w.value for w in at.warning) and _account(setup, "ana").is_active
+    at.button(key=f"acct_disable_{setup['ana']}__no").click().run()
+    assert _account(setup, "ana").is_active and at.button(key=f"acct_disable_{setup['ana']}")
+    at.button(key=f"acct_disable_{setup['ana']}").click().run()
+    at.button(key=f"acct_disable_{setup['ana']}__yes").click().run()
     assert any("**ana** is disabled" in s.value for s in at.success)
     assert not _account(setup, "ana").is_active
     ana_session.run()  # her open session ends on her next click
@@ -198,7 +204,10 @@ def test_disable_then_enable_another_account(setup):
 
 def test_reset_password_shows_the_new_one_once(setup):
     at = _choose(_page(setup), setup, "ben")
-    at.button(key="acct_reset").click().run()
+    at.button(key=f"acct_reset_{setup['ben']}").click().run()
+    with session_scope(setup["url"]) as session:  # asked, not yet done: the old password still works
+        assert accounts.authenticate(session, "ben", PASSWORD).ok
+    at.button(key=f"acct_reset_{setup['ben']}__yes").click().run()
     assert not at.exception
     (new,) = [c.value for c in at.code]
     with session_scope(setup["url"]) as session:

@@ -134,6 +134,9 @@ def test_close_and_reopen(setup):
     a = setup["assessment"]
     at = _page(setup)
     at.button(key=f"asmt_close_{a}").click().run()
+    with session_scope(setup["url"]) as session:  # asked first
+        assert service.get_assessment(session, a).status == "open"
+    at.button(key=f"asmt_close_{a}__yes").click().run()
     with session_scope(setup["url"]) as session:
         assert service.get_assessment(session, a).status == "closed"
     assert at.selectbox(key=f"asmt_add_{a}").disabled

@@ -126,7 +126,9 @@ def test_close_reopen_and_open_a_draft(setup):
     at.button(key=f"camp_close_confirm_{c}").click().run()
     assert _campaign(setup).status == "closed"
     assert any("links now say the survey has closed" in s.value for s in at.success)
-    at.button(key=f"camp_open_{c}").click().run()  # "Reopen"
+    at.button(key=f"camp_open_{c}").click().run()  # "Reopen…" asks first: every unused link works again
+    assert _campaign(setup).status == "closed" and any("works again at once" in w.value for w in at.warning)
+    at.button(key=f"camp_open_{c}__yes").click().run()
     assert _campaign(setup).status == "open"
     assert [a for _, a, _ in _log(setup)[-2:]] == ["campaign.close", "campaign.reopen"]
 
@@ -138,6 +140,7 @@ def test_opening_after_the_closing_date_is_refused_with_the_reason_and_settings_
         campaigns.update_campaign(session, c, "admin", closes_on=dt.date(2020, 1, 31))
     at = _page(setup)
     at.button(key=f"camp_open_{c}").click().run()
+    at.button(key=f"camp_open_{c}__yes").click().run()
     (error,) = [e.value for e in at.error]
     assert "closing date 2020-01-31 has passed; change the closing date before opening it" in error
     assert _campaign(setup).status == "closed"
@@ -146,6 +149,7 @@ def test_opening_after_the_closing_date_is_refused_with_the_reason_and_settings_
     _submit(at, "Save settings")
     assert _campaign(setup).closes_on is None and _campaign(setup).name == "Perception survey (extended)"
     at.button(key=f"camp_open_{c}").click().run()
+    at.button(key=f"camp_open_{c}__yes").click().run()
     assert _campaign(setup).status == "open"
 
 
@@ -255,12 +259,18 @@ def test_open_link_is_shown_once_and_can_be_withdrawn(setup):
         assert invitations.check_token(session, token).outcome == "open_link"
     at.run()
     assert not at.code
+    # A second link would withdraw the one already published: asked first.
+    at.button(key=f"camp_open_link_{c}").click().run()
+    assert not at.code and any("already has an open link" in w.value for w in at.warning)
+    at.button(key=f"camp_open_link_{c}__no").click().run()
     at.button(key=f"camp_revoke_link_{c}").click().run()
+    with session_scope(setup["url"]) as session:  # asked, not yet done
+        assert invitations.check_token(session, token).outcome == "open_link"
+    at.button(key=f"camp_revoke_link_{c}__yes").click().run()
     assert any("open link of group `it` is withdrawn" in s.value for s in at.success)
     with session_scope(setup["url"]) as session:
         assert invitations.check_token(session, token).outcome == "withdrawn"
-    at.button(key=f"camp_revoke_link_{c}").click().run()
-    assert any("had no open link to withdraw" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == f"camp_revoke_link_{c}"]  # nothing left to withdraw
 
 
 def test_response_rates_per_group(setup, downloads):

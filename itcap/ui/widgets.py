@@ -168,3 +168,27 @@ def wide_and_phone(key: str):
     st.html(f"<style>@media (max-width: {PHONE_SCREEN - 1}px) {{ .st-key-{key}-wide {{ display: none; }} }}"
             f"@media (min-width: {PHONE_SCREEN}px) {{ .st-key-{key}-phone {{ display: none; }} }}</style>")
     return st.container(key=f"{key}-wide"), st.container(key=f"{key}-phone")
+
+
+def ask_first(label: str, *, key: str, question: str, confirm_label: str, on_confirm, args: tuple = (),
+              icon: str | None = None, help: str | None = None, disabled: bool = False, at=None, panel=None) -> None:
+    """A button for something that cannot be undone, in two steps: "Label…" shows ``question`` with
+    ``confirm_label`` and Cancel (in ``panel``, below a row of buttons; default where the button is),
+    and only the confirmation acts. ``at``: the container for the first button."""
+    at = at if at is not None else st
+    pending = f"{key}__asked"
+    if not st.session_state.get(pending):
+        at.button(f"{label}…", key=key, icon=icon, help=help, disabled=disabled,
+                  on_click=lambda: st.session_state.update({pending: True}))
+        return
+    with (panel if panel is not None else at).container(border=True):
+        st.warning(question, icon=":material/warning:")
+        yes, no = st.columns(2)
+        yes.button(confirm_label, type="primary", key=f"{key}__yes", width="stretch", on_click=_confirmed,
+                   args=(pending, on_confirm, args))
+        no.button("Cancel", key=f"{key}__no", width="stretch", on_click=lambda: st.session_state.pop(pending, None))
+
+
+def _confirmed(pending: str, on_confirm, args: tuple) -> None:
+    st.session_state.pop(pending, None)
+    on_confirm(*args)
