@@ -195,26 +195,38 @@ def start_open_visit(session: Session, open_invitation: Invitation) -> str:
 _EMAIL_RE = re.compile(r"[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"']+")
 
 
+EMAIL_HEADERS = ("email", "e-mail", "email address", "e-mail address", "mail")
+_NAMED_ADDRESS = re.compile(r"[^<>]*<([^<>]+)>\s*")  # "Ana Smith <ana@example.org>", as Outlook copies it
+
+
 def parse_email_list(text: str, where: str = "<emails>") -> list[str]:
-    """E-mail addresses, one per line (a CSV with an 'email' column works too). Every bad or repeated
-    address is reported with its line: a person with two links could answer twice."""
+    """E-mail addresses, one per line, or a CSV (``,``, ``;`` or tab, as a spreadsheet saves it) with
+    an 'email' column; an address may come as ``Name <address>``. Every bad or repeated address is
+    reported with its line: a person with two links could answer twice."""
+    from surveys.csv_text import separator
+
     lines = text.splitlines()
-    column = None
+    column, delimiter = None, ","
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is not None and "@" not in lines[first]:
-        header = next(csv.reader([lines[first]]))
-        names = [h.strip().lower() for h in header]
-        if "email" not in names:
-            raise SurveyError(f"{where}: line {first + 1}: expected one e-mail address per line, or a header with an 'email' column")
-        column = names.index("email")
+        delimiter = separator(lines[first])
+        header = next(csv.reader([lines[first]], delimiter=delimiter))
+        names = [h.strip().strip("\ufeff").casefold() for h in header]
+        column = next((names.index(name) for name in EMAIL_HEADERS if name in names), None)
+        if column is None:
+            raise SurveyError(f"{where}: line {first + 1}: expected one e-mail address per line, or a header with an "
+                              f"'email' column (found: {', '.join(repr(h.strip()) for h in header)[:200]})")
     problems, emails, seen = [], [], {}
     for number, line in enumerate(lines, start=1):
         if not line.strip() or (column is not None and number == first + 1):
             continue
         value = line.strip()
         if column is not None:
-            fields = next(csv.reader([line]))
+            fields = next(csv.reader([line], delimiter=delimiter))
             value = fields[column].strip() if column < len(fields) else ""
+        named = _NAMED_ADDRESS.fullmatch(value)
+        if named:
+            value = named[1].strip()
         if not _EMAIL_RE.fullmatch(value):
             problems.append(f"{where}: line {number}: {value[:80]!r} is not an e-mail address")
         elif value.lower() in seen:

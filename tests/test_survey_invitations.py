@@ -211,6 +211,19 @@ def test_email_lists_report_every_bad_line():
                                   "list.txt: line 3: A@example.org is repeated (first on line 1)"]
 
 
+def test_email_lists_as_spreadsheets_and_mail_programs_give_them():
+    """A European Excel saves ';' CSV with an 'Email' column; Outlook copies 'Name <address>'."""
+    assert invitations.parse_email_list("\ufeffName;Email;Dept\nAna Smith;ana@example.org;Finance\nBo;bo@example.org;IT\n") == [
+        "ana@example.org", "bo@example.org"]
+    assert invitations.parse_email_list("Name\tE-mail\nAna\tana@example.org\n") == ["ana@example.org"]
+    assert invitations.parse_email_list("Ana Smith <ana@example.org>\n\"Bo, B.\" <bo@example.org>\n") == [
+        "ana@example.org", "bo@example.org"]
+    with pytest.raises(SurveyError) as exc:
+        invitations.parse_email_list("Name;Dept\nAna;Finance\n", "staff.csv")
+    assert exc.value.problems == ["staff.csv: line 1: expected one e-mail address per line, or a header with an "
+                                  "'email' column (found: 'Name', 'Dept')"]
+
+
 def test_response_rates_per_group(any_db_url):
     campaign_id = make_campaign(any_db_url)
     tokens = invite(any_db_url, campaign_id, "business", 5)
