@@ -249,6 +249,10 @@ def test_the_nginx_example_balances_sticky_and_logs_no_tokens(replicas, page, tm
         for token, codes in zip(tokens, [(5, 5, 4), (2, 3, 1)], strict=True):  # two respondents, one browser
             answer_short_survey(page, public, token, codes)
             click_then(page, "Submit my answers", SHORT_SURVEY_THANKS)
+        try:  # a download's address (it fetches the file without a login) stays out of the log
+            urllib.request.urlopen(f"{public}/media/0123456789abcdef.csv", timeout=30)
+        except urllib.error.HTTPError as missing:
+            assert missing.code == 404
     finally:
         nginx.terminate()
         nginx.wait(10)
@@ -256,6 +260,7 @@ def test_the_nginx_example_balances_sticky_and_logs_no_tokens(replicas, page, tm
     assert _count(pg_url, Response, Response.campaign_id == campaign_id) == 2
     access = log.read_text()[len(first_lines):]  # the browser's requests
     assert "/_stcore/stream" in access and '"GET / HTTP/1.1" 200' in access
+    assert "GET /media/" not in access  # (the app's own fonts are under /static/media/)
     upstreams = set(re.findall(r"upstream=(\S+)", access))
     assert len(upstreams) == 1, f"one browser, one replica: {upstreams}"  # sticky, WebSocket included
     stripped = (tmp_path / "itcap-stripped.log").read_text()
