@@ -59,6 +59,9 @@ def _create() -> None:
         state["acct_new_password"] = state["acct_new_password2"] = ""
         return
     widgets.flash(f"Account **{md_escape(created.username)}** created ({_role_names(created.role_set)}).")
+    if not created.role_set:  # allowed (roles can come later), but easy to miss
+        widgets.flash("It has no role yet: the person can log in but sees only *My account*. Give it a role below.",
+                      "warning")
     if generated:
         st.session_state[REVEAL_KEY] = (created.username, generated, "the new account")
     state["acct_selected"] = created.id  # ready for changes

@@ -104,6 +104,14 @@ def test_create_with_a_generated_password_shows_it_once(setup):
     assert _log(setup)[-1] == ("admin", "account.create", "account:zoe")
 
 
+def test_an_account_created_without_a_role_is_pointed_out(setup):
+    at = _page(setup)
+    at.text_input(key="acct_new_username").input("norole")
+    _submit(at, "Create account")
+    assert [s.value for s in at.success] == ["Account **norole** created (no role)."]
+    assert any("no role yet" in w.value and "My account" in w.value for w in at.warning)
+
+
 def test_create_with_a_typed_password(setup):
     at = _page(setup)
     at.text_input(key="acct_new_username").input("zoe")
