@@ -193,8 +193,8 @@ else:
                   on_click=_change, args=(chosen_id, OPEN))
 
 st.dataframe(pd.DataFrame([{
-    "Assessor": p.display_name, "Username": p.username, "Lead": p.is_lead, "Rated": p.rated, "Not rated": p.not_rated,
-    "Of": p.total, "Progress": p.share, "Submitted": widgets.when(p.submitted_at) if p.submitted_at else "",
+    "Assessor": p.display_name, "Username": p.username, "Lead": p.is_lead, "Rated": p.rated, "Marked not rated": p.not_rated,
+    "Still to do": p.total - p.rated - p.not_rated, "Of": p.total, "Progress": p.share, "Submitted": widgets.when(p.submitted_at) if p.submitted_at else "",
 } for p in progress]), hide_index=True, width="stretch", key=f"asmt_progress_{chosen_id}",
     column_config={"Lead": st.column_config.CheckboxColumn(), "Progress": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
 

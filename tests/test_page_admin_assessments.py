@@ -67,6 +67,7 @@ def test_lists_assessments_with_their_progress(setup):
     progress = at.dataframe[1].value
     assert progress["Username"].tolist() == ["ana", "ben", "lead"]
     assert progress["Rated"].tolist() == [18, 18, 18] and progress["Lead"].tolist() == [False, False, True]
+    assert progress["Still to do"].tolist() == [0, 0, 0] and progress["Marked not rated"].tolist() == [0, 0, 0]
 
 
 def test_create_an_assessment(setup):
