@@ -32,9 +32,19 @@ def sso_email() -> str | None:
         if not st.user.is_logged_in:
             return None
         email = st.user.get("email")
+        verified = st.user.get("email_verified")
     except Exception:  # noqa: BLE001 - st.user unavailable (bare mode, old cookie)
         return None
-    return str(email).strip() if email else None
+    return verified_email(email, verified)
+
+
+def verified_email(email: object, verified: object) -> str | None:
+    """The address to match an account by — unless the identity provider says it has not verified
+    it (OIDC's ``email_verified`` false): a provider that lets people type any address would
+    otherwise let them claim someone else's itcap account. Absent, the provider's word is taken."""
+    if not email or verified is False or str(verified).strip().lower() == "false":
+        return None
+    return str(email).strip()
 
 
 def account_for_email(email: str) -> Account | None:
