@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from itcap.validation import Number, WholeNumber
+from itcap.validation import Number, WholeNumber, duplicate_id_problems
 
 Identifier = Annotated[
     str,
@@ -166,8 +166,7 @@ def cross_reference_problems(model: CapabilityModel, where: str) -> list[str]:
     allowed = set(level_values)
 
     for kind, items in (("domains", model.domains), ("categories", model.categories), ("capabilities", model.capabilities), ("modes", model.modes)):
-        for dup in _duplicates([item.id for item in items]):
-            problems.append(f"{where}: {kind}: id {dup!r} is used more than once")
+        problems += duplicate_id_problems(where, kind, [item.id for item in items])
     for dup in _duplicates([str(m.order) for m in model.modes]):
         problems.append(f"{where}: modes: order {dup} is used by more than one mode (modes must be strictly ordered)")
 

@@ -312,13 +312,29 @@ def _raw_duplicate_ids(data: Any, where: str) -> list[str]:
     walk(data)
     problems = []
     for kind, ids in seen.items():
-        if kind not in ID_LISTS:
-            continue
-        counts: dict[str, int] = {}
-        for value in ids:
-            counts[value] = counts.get(value, 0) + 1
-        problems += [f"{where}: {kind}: id {value!r} is used more than once" for value, n in counts.items() if n > 1]
+        if kind in ID_LISTS:
+            problems += duplicate_id_problems(where, kind, ids)
     return problems
+
+
+def duplicate_id_problems(where: str, kind: str, ids: list[str]) -> list[str]:
+    """Ids used more than once in a list of ``kind`` (in document order), each with the places it
+    is used — "capabilities: id 'PLN-02' is used more than once (the 4th and 11th capabilities)" —
+    so that the second one can be found in a long file."""
+    places: dict[str, list[int]] = {}
+    for position, value in enumerate(ids, start=1):
+        places.setdefault(str(value), []).append(position)
+    return [f"{where}: {kind}: id {value!r} is used more than once (the {_ordinals(found)} {kind})"
+            for value, found in places.items() if len(found) > 1]
+
+
+def _ordinals(numbers: list[int]) -> str:
+    def ordinal(n: int) -> str:
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"{n}{suffix}"
+
+    words = [ordinal(n) for n in numbers]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _without_keys(data: Any, locations: list[tuple]) -> Any:

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from capability_model.loader import data_path
-from itcap.validation import Number, WholeNumber, decode_upload, parse_yaml, read_text, validate_document
+from itcap.validation import Number, WholeNumber, decode_upload, duplicate_id_problems, parse_yaml, read_text, validate_document
 
 DEFAULT_INSTRUMENT_FILE = "it_perception_survey.yaml"
 
@@ -214,8 +214,7 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
         ("items", [i.id for i in inst.items]),
         ("ipa_pairs", [p.id for p in inst.ipa_pairs]),
     ):
-        for dup in _duplicates(values):
-            problems.append(f"{where}: {kind}: id {dup!r} is used more than once")
+        problems += duplicate_id_problems(where, kind, values)
 
     for index, rs in enumerate(inst.response_scales):
         here = f"{where}: response_scales[{index}] (id {rs.id})"

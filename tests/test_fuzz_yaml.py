@@ -311,8 +311,11 @@ def test_a_document_with_schema_problems_also_names_its_duplicate_ids():
         parse_instrument(yaml.safe_dump(survey), WHERE)
     problems = caught.value.problems
     assert any("items[2]" in p and "type" in p for p in problems)
-    assert f"{WHERE}: items: id {survey['sections'][0]['items'][0]['id']!r} is used more than once" in problems
-    assert f"{WHERE}: groups: id {survey['groups'][0]['id']!r} is used more than once" in problems
+    second = len(survey["sections"][0]["items"]) + 1  # items are counted through the sections, in order
+    assert (f"{WHERE}: items: id {survey['sections'][0]['items'][0]['id']!r} is used more than once "
+            f"(the 1st and {second}th items)") in problems
+    last = len(survey["groups"])
+    assert f"{WHERE}: groups: id {survey['groups'][0]['id']!r} is used more than once (the 1st and {last}{'nd' if last == 2 else 'rd' if last == 3 else 'th'} groups)" in problems
 
     model = copy.deepcopy(MODEL_DATA)
     model["capabilities"][2]["weight"] = "heavy"
@@ -320,7 +323,9 @@ def test_a_document_with_schema_problems_also_names_its_duplicate_ids():
     with pytest.raises(DocumentInvalid) as caught:
         parse_model(yaml.safe_dump(model), WHERE)
     assert any("weight: must be a number" in p for p in caught.value.problems)
-    assert f"{WHERE}: capabilities: id {model['capabilities'][0]['id']!r} is used more than once" in caught.value.problems
+    assert (f"{WHERE}: capabilities: id {model['capabilities'][0]['id']!r} is used more than once "
+            "(the 1st and 4th capabilities)") in caught.value.problems
+    assert len(caught.value.problems) == len(set(caught.value.problems))  # said once, by whichever check found it
 
 
 @pytest.mark.parametrize(("magic", "kind"), [(b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff\xe0", "a JPEG image"),
