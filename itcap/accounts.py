@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Column, String, update
+from sqlalchemy import Column, String, case, or_, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from itcap.storage import utcnow
@@ -188,12 +188,23 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
         return LoginResult(None, generic)
     table = Account.__table__
     slot = None
-    if account.locked_until is not None:  # a lockout that has run out: counting starts again
-        slot = session.execute(update(table).where(table.c.id == account.id, table.c.failed_attempts >= MAX_FAILED_ATTEMPTS)
-                               .values(failed_attempts=1, locked_until=None).returning(table.c.failed_attempts)).scalar()
+    if account.failed_attempts >= MAX_FAILED_ATTEMPTS:
+        # A lockout that has run out: counting starts again — decided by the row as it is now, not
+        # as it was read (another attempt may have locked it again meanwhile).
+        slot = session.execute(
+            update(table).where(table.c.id == account.id, table.c.failed_attempts >= MAX_FAILED_ATTEMPTS,
+                                or_(table.c.locked_until.is_(None), table.c.locked_until <= now))
+            .values(failed_attempts=1, locked_until=None).returning(table.c.failed_attempts)).scalar()
     if slot is None:
-        slot = session.execute(update(table).where(table.c.id == account.id, table.c.failed_attempts < MAX_FAILED_ATTEMPTS)
-                               .values(failed_attempts=table.c.failed_attempts + 1).returning(table.c.failed_attempts)).scalar()
+        # The last slot locks the account as it is claimed, not after its check: an attempt that
+        # dies half-way (a killed process) then leaves a lockout that runs out, not a full count
+        # that refuses every login for good. A success on that slot lifts the lock.
+        slot = session.execute(
+            update(table).where(table.c.id == account.id, table.c.failed_attempts < MAX_FAILED_ATTEMPTS)
+            .values(failed_attempts=table.c.failed_attempts + 1,
+                    locked_until=case((table.c.failed_attempts + 1 >= MAX_FAILED_ATTEMPTS, now + LOCKOUT),
+                                      else_=table.c.locked_until))
+            .returning(table.c.failed_attempts)).scalar()
     session.commit()
     if slot is None:  # every slot taken by attempts still being checked, or just locked
         _hasher_dummy_verify(password)
@@ -202,10 +213,7 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
     try:
         _hasher.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
-        if slot >= MAX_FAILED_ATTEMPTS:  # the last slot failed too: locked (the count stays full until it runs out)
-            session.execute(update(table).where(table.c.id == account.id).values(locked_until=now + LOCKOUT))
-        session.commit()
-        session.refresh(account)
+        session.refresh(account)  # the last slot's lockout was set as it was claimed
         return LoginResult(None, generic)
     values = {"failed_attempts": 0, "locked_until": None}
     if _hasher.check_needs_rehash(account.password_hash):

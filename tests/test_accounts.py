@@ -168,3 +168,70 @@ def test_a_refused_password_change_still_counts_the_wrong_current_password(any_d
             raise RuntimeError("the current password is wrong")  # as pages/account.py does
     with session_scope(any_db_url) as session:
         assert not accounts.authenticate(session, "ana", "correct horse battery").ok
+
+
+def test_when_a_lockout_runs_out_guesses_at_the_same_moment_still_get_five_tries(any_db_url, monkeypatch):
+    """The 'lockout over, count again' reset is decided on the row as it is, not as each attempt read it."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import update
+
+    _make(any_db_url)
+    with session_scope(any_db_url) as session:
+        session.execute(update(accounts.Account.__table__).where(accounts.Account.username == "ana")
+                        .values(failed_attempts=accounts.MAX_FAILED_ATTEMPTS, locked_until=utcnow() - dt.timedelta(seconds=1)))
+    checked, lock, start = [], threading.Lock(), threading.Barrier(8, timeout=30)  # within the connection pool
+    real = accounts._hasher
+
+    class CountingHasher:
+        def verify(self, stored, password):
+            if stored != accounts._DUMMY_HASH:
+                with lock:
+                    checked.append(password)
+            return real.verify(stored, password)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(accounts, "_hasher", CountingHasher())
+    real_get = accounts.get_by_username
+
+    def get_then_wait(session, username):  # everyone has read the expired lock before anyone resets it
+        found = real_get(session, username)
+        start.wait()
+        return found
+
+    monkeypatch.setattr(accounts, "get_by_username", get_then_wait)
+
+    def guess(i: int) -> bool:
+        with session_scope(any_db_url) as session:
+            return accounts.authenticate(session, "ana", f"wrong password {i}").ok
+
+    with ThreadPoolExecutor(8) as pool:
+        assert not any(pool.map(guess, range(8)))
+    assert len(checked) <= accounts.MAX_FAILED_ATTEMPTS
+
+
+def test_an_attempt_that_dies_on_the_last_slot_leaves_a_lockout_that_runs_out(any_db_url, monkeypatch):
+    _make(any_db_url)
+    start = utcnow()
+    with session_scope(any_db_url) as session:
+        for _ in range(accounts.MAX_FAILED_ATTEMPTS - 1):
+            accounts.authenticate(session, "ana", "wrong password!", now=start)
+    real = accounts._hasher
+
+    class DyingHasher:
+        def verify(self, stored, password):
+            raise RuntimeError("the process was killed here")
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(accounts, "_hasher", DyingHasher())
+    with pytest.raises(RuntimeError), session_scope(any_db_url) as session:
+        accounts.authenticate(session, "ana", "correct horse battery", now=start)
+    monkeypatch.setattr(accounts, "_hasher", real)
+    with session_scope(any_db_url) as session:
+        assert not accounts.authenticate(session, "ana", "correct horse battery", now=start + dt.timedelta(minutes=1)).ok
+        assert accounts.authenticate(session, "ana", "correct horse battery", now=start + dt.timedelta(minutes=16)).ok
