@@ -150,7 +150,15 @@ def prepare_export(session: Session, campaign_id: int, *, privileged: bool, excl
         notes.append("also left out, so that the groups above cannot be recovered by subtraction from a total: "
                      + ", ".join(g for g in suppressed if g not in small))
 
-    comments, left_out = _comments(frame, items, campaign.comment_threshold)
+    if exclude_flagged:
+        # Comments always come from every response, as on the dashboard: a comments sheet without
+        # the flagged respondents', beside the dashboard's list with them, would single theirs out.
+        everyone, _, _ = _reported_rows(quality.responses_frame(session, campaign.id), instrument, k)
+        comments, left_out = _comments(everyone, items, campaign.comment_threshold)
+        if comments:
+            notes.append("comments: from every response, flagged ones included (leaving theirs out would single them out)")
+    else:
+        comments, left_out = _comments(frame, items, campaign.comment_threshold)
     choice = [i.id for i in items if i.type == "choice"]
     _, dropped = _anonymous_choice_columns(frame, choice, k)
     for item_id in dropped:

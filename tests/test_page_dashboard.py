@@ -1,5 +1,7 @@
 """AppTest: the leadership dashboard for each role, with data, without data, below the threshold."""
 
+import io
+
 import pytest
 
 from tests import builders, download_capture
@@ -416,6 +418,14 @@ def test_leaving_out_flagged_responses_never_changes_which_comments_are_shown(db
     at.toggle(key="dashboard_exclude_flagged").set_value(True).run()
     assert not at.exception and "Flagged responses excluded." in _texts(at)
     assert shown_comments(at) == before
+    # nor does the Excel file leadership downloads beside it, with the flagged responses left out
+    from openpyxl import load_workbook
+
+    from itcap.ui.data_downloads import campaign_export_bytes
+
+    workbook = load_workbook(io.BytesIO(campaign_export_bytes(campaign.id, "xlsx", privileged=False, exclude_flagged=True)))
+    sheet = [str(row[-1]) for row in workbook["comments"].iter_rows(min_row=2, values_only=True)]
+    assert set(sheet) == before
 
 
 def test_a_download_clicked_after_the_session_ended_or_the_role_went_builds_nothing(populated, downloads, db_url, monkeypatch):
