@@ -57,7 +57,7 @@ FORMATS = ("csv", "xlsx", "sav")
 META_COLUMNS = {
     "response_id": "Random response id (not linked to any invitation)",
     "group": "Respondent group",
-    "source": "How the response arrived: web (a personal link), open_link (a group's open link) or import",
+    "source": "How the response arrived: web or import",
     "flags": "Data-quality flags: straightline, fast, out_of_range (space-separated)",
 }
 _SPSS_LABEL_MAX = 250

@@ -31,7 +31,7 @@ from sqlmodel import Session, select
 
 from surveys.campaigns import campaign_instrument, get_campaign
 from surveys.instrument import Instrument
-from surveys.tables import WEB_SOURCES, Response
+from surveys.tables import Response
 
 STRAIGHTLINE = "straightline"
 OUT_OF_RANGE = "out_of_range"
@@ -104,7 +104,7 @@ def add_fast_flag(frame: pd.DataFrame) -> pd.DataFrame:
     """
     frame = frame.copy()
     stored = frame["flags"].astype(object).where(frame["flags"].notna(), "")
-    web = frame["source"].isin(WEB_SOURCES).to_numpy()
+    web = (frame["source"] == "web").to_numpy()
     durations = frame["duration_seconds"].to_numpy(dtype=float)
     threshold = fast_threshold(durations[web & ~np.isnan(durations)].tolist())
     fast = web & ~np.isnan(durations) & (durations < threshold) if threshold is not None else np.zeros(len(frame), dtype=bool)

@@ -34,10 +34,10 @@ from itcap.storage import today, utcnow
 from surveys import quality
 from surveys.answers import check_answer, display_answer, pack_answers
 from surveys.campaigns import OPEN, campaign_instrument
-from surveys.invitations import (COMPLETED, INVITED, MESSAGES, OPEN_VISIT, STARTED, TokenCheck, TokenOutcome, check_token, hash_token,
+from surveys.invitations import (COMPLETED, INVITED, MESSAGES, STARTED, TokenCheck, TokenOutcome, check_token, hash_token,
                                  start_open_visit)
 from surveys.instrument import Instrument, Item
-from surveys.tables import OPEN_LINK_SOURCE, Campaign, Invitation, InvitationCompletion, Response, SurveyDraft
+from surveys.tables import Campaign, Invitation, InvitationCompletion, Response, SurveyDraft
 
 REQUIRED_MESSAGE = "Please answer this question."
 
@@ -357,7 +357,7 @@ def submit(session: Session, token: object, *, campaign_id: int | None = None, o
         session.execute(insert(Response.__table__).values(
             id=uuid.uuid4().hex, campaign_id=state.campaign_id, group_id=state.group_id, submitted_on=on or today(),
             duration_seconds=duration, answers_json=pack_answers(state.instrument, state.answers),
-            quality_flags=flags, source=OPEN_LINK_SOURCE if invitation.kind == OPEN_VISIT else "web"))
+            quality_flags=flags, source="web"))
         session.execute(delete(SurveyDraft.__table__).where(SurveyDraft.invitation_id == invitation.id))
         session.execute(update(Invitation.__table__).where(Invitation.id == invitation.id).values(status=COMPLETED))
         session.commit()

@@ -90,10 +90,6 @@ class InvitationCompletion(SQLModel, table=True):
     invitation_id: int = Field(sa_column=Column(Integer, ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True))
 
 
-OPEN_LINK_SOURCE = "open_link"
-WEB_SOURCES = ("web", OPEN_LINK_SOURCE)  # answered in the app, with a duration (the "fast" flag's population)
-
-
 class Response(SQLModel, table=True):
     __tablename__ = "response"
     __table_args__ = (
@@ -110,6 +106,4 @@ class Response(SQLModel, table=True):
     duration_seconds: int | None = None  # for the "implausibly fast" data-quality flag
     answers_json: str = Field(sa_column=Column(Text, nullable=False))  # [value, …] in instrument item order (surveys.answers.pack_answers)
     quality_flags: str = Field(default="", max_length=200)  # space-separated flag names
-    # web (a personal link) | open_link (a visitor of a group's open link) | import. Says nothing about
-    # who: it lets analysts set aside open-link responses, which nobody can hold to one per person.
-    source: str = Field(default="web", max_length=20)
+    source: str = Field(default="web", max_length=20)  # web | import

@@ -12,7 +12,7 @@ from itcap.storage import get_engine, session_scope
 from surveys import campaigns, invitations, respondent
 from surveys.errors import SurveyError
 from surveys.invitations import TokenOutcome, check_token, create_invitations, hash_token, normalise_token
-from surveys.tables import Invitation, Response
+from surveys.tables import Invitation
 from tests.survey_testdata import complete, invite, make_campaign
 
 
@@ -187,21 +187,6 @@ def test_open_link_gives_each_visitor_a_personal_link(any_db_url):
         assert check_token(s, visit_a).outcome == TokenOutcome.OK  # started visitors keep going
         rates = invitations.response_rates(s, campaign_id)["it_staff"]
     assert (rates.invited, rates.started, rates.completed, rates.open_link_visits) == (2, 2, 0, 2)
-
-
-def test_an_open_link_response_says_so_and_a_personal_one_does_not(any_db_url):
-    """Open links cannot be held to one response per person: their responses carry source
-    'open_link' (nothing about who), so an analyst can set them aside; they count for the fast flag."""
-    from surveys.quality import responses_frame
-
-    campaign_id = make_campaign(any_db_url)
-    (personal,) = invite(any_db_url, campaign_id)
-    with session_scope() as s:
-        open_link = invitations.create_open_link(s, campaign_id, "business", "admin").token
-    assert complete(any_db_url, personal).submitted and complete(any_db_url, open_link).submitted
-    with session_scope() as s:
-        assert sorted(s.execute(select(Response.source)).scalars()) == ["open_link", "web"]
-        assert sorted(responses_frame(s, campaign_id)["source"]) == ["open_link", "web"]
 
 
 def test_mail_merge_csv_pairs_emails_with_links(db_url):
