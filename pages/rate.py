@@ -115,11 +115,18 @@ with st.expander("What the levels mean"):
         st.markdown(f"**{item.level} · {md_escape(item.name)}** — {md_escape(item.description)}")
 
 position_key = f"rate_pos_{assessment.id}"
-if st.session_state.get(position_key) not in ids:
-    # A new tab (a reload, a login after a timeout) resumes where the work is: the first capability not
-    # yet rated, or, once all are, the one changed last.
+kept = [c for c in capabilities if _keys(assessment.id, c.id)[1] in auth.kept_text_keys()]
+if kept and len(kept) > 1:
+    st.info("Your session timed out with evidence not yet saved for " + ", ".join(f"**{md_escape(c.name)}**" for c in kept)
+            + ": open each of them to check and save it.", icon=":material/history:")
+if st.session_state.get(position_key) not in ids or (kept and not st.session_state.get("rate_kept_shown")):
+    # A new tab (a reload, a login after a timeout) resumes where the work is: evidence kept from a
+    # timed-out session first, else the first capability not yet rated, or, once all are, the one
+    # changed last.
     latest = max(mine.values(), key=lambda r: r.updated_at).capability_id if mine else ids[0]
-    st.session_state[position_key] = next((c for c in ids if c not in mine), latest if latest in ids else ids[0])
+    st.session_state[position_key] = (kept[0].id if kept else
+                                      next((c for c in ids if c not in mine), latest if latest in ids else ids[0]))
+    st.session_state["rate_kept_shown"] = bool(kept)
 index = ids.index(st.session_state[position_key])
 capability = capabilities[index]
 rating = mine.get(capability.id)

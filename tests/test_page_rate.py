@@ -347,3 +347,25 @@ def test_submit_mentions_levels_without_evidence_or_confidence_and_who_can_reope
     at.button(key="rate_submit_confirm").click().run()
     [locked] = [s.value for s in at.success if s.value.startswith("Submitted on ")]
     assert "ask the lead assessor, Lee Lead, or an administrator to reopen them" in locked
+
+
+def test_after_a_timeout_the_page_opens_where_evidence_was_left_unsaved(setup):
+    """The usual case: a level chosen (saved at once), evidence typed through a meeting, a timeout.
+    Logging in again opens that capability, not the first one still to rate."""
+    from itcap.storage import utcnow
+    from itcap.ui.auth import SESSION_SEEN_AT
+
+    caps = setup["model"].capabilities
+    target = caps[4]
+    _, evidence_key, _ = _keys(setup, target.id)
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    at.button(key=f"rate_jump_{target.id}").click().run()
+    at.radio(key=_keys(setup, target.id)[0]).set_value(3).run()
+    assert _rating(setup, "ana", target.id).level == 3
+    at.text_area(key=evidence_key).input("Notes from the meeting with the service owner.")
+    at.session_state[SESSION_SEEN_AT] = utcnow() - dt.timedelta(hours=2)
+    at.run()
+    _login(at, "ana")
+    assert at.subheader[0].value == target.name
+    assert at.text_area(key=evidence_key).value == "Notes from the meeting with the service owner."
+    assert any("timed out before this evidence was saved" in w.value for w in at.warning)

@@ -81,6 +81,12 @@ def _typed_text() -> dict[str, str]:
             if isinstance(key, str) and key.startswith(KEPT_TEXT_PREFIXES) and isinstance(value, str) and value.strip()}
 
 
+def kept_text_keys() -> set[str]:
+    """The boxes with words kept from a timed-out session, still to be put back."""
+    kept = st.session_state.get(SESSION_KEPT_TEXT)
+    return set(kept[1]) if kept else set()
+
+
 def restore_typed_text(key: str, saved: str) -> bool:
     """Put back into text box ``key`` what was typed in it but not saved when the session timed out
     (call before the box is drawn). True when something was put back; it is then the user's to save."""
