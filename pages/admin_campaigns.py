@@ -395,19 +395,19 @@ with invite_tab:
     link_asked = st.container()
     with right.container(horizontal=True):
         if open_group in live:  # replacing stops the link already published (intranet, team channel)
-            widgets.ask_first("Replace open link", key=f"camp_open_link_{chosen_id}", icon=":material/add_link:",
+            widgets.ask_first("Replace open link", key=f"camp_open_link_{chosen_id}_{open_group}", icon=":material/add_link:",
                               disabled=campaign.status == CLOSED, panel=link_asked,
                               question=f"{md_escape(groups[open_group])} already has an open link. A new one withdraws it: "
                                        "wherever it was published it stops working (visitors who started keep their "
                                        "own links).",
                               confirm_label="Replace the open link", on_confirm=_open_link, args=(chosen_id, False))
-            widgets.ask_first("Withdraw open link", key=f"camp_revoke_link_{chosen_id}", icon=":material/link_off:",
+            widgets.ask_first("Withdraw open link", key=f"camp_revoke_link_{chosen_id}_{open_group}", icon=":material/link_off:",
                               panel=link_asked,
                               question=f"Withdraw the open link of {md_escape(groups[open_group])}? Wherever it was "
                                        "published it stops working (visitors who started keep their own links).",
                               confirm_label="Withdraw the open link", on_confirm=_open_link, args=(chosen_id, True))
         else:
-            st.button("Create open link", icon=":material/add_link:", key=f"camp_open_link_{chosen_id}",
+            st.button("Create open link", icon=":material/add_link:", key=f"camp_open_link_{chosen_id}_{open_group}",
                       disabled=campaign.status == CLOSED, help="Shown once: copy it when it appears.",
                       on_click=_open_link, args=(chosen_id, False))
 
