@@ -289,8 +289,10 @@ def prepare_responses(
         count += len(not_asked)
         out[item_id] = values
         n_cell_problems += count
-        cell_problems.extend(found[: max(0, MAX_LISTED - len(cell_problems))])
-    problems.extend(sorted(cell_problems, key=_line_number))  # as the file reads, not column by column
+        cell_problems.extend(found)  # each column's first MAX_LISTED at most: the file's first ones are among them
+    # As the file reads, not column by column; sorted before the cut, so the first bad lines are the ones listed.
+    cell_problems = sorted(cell_problems, key=_line_number)[:MAX_LISTED]
+    problems.extend(cell_problems)
     if n_cell_problems > len(cell_problems):
         problems.append(f"{where}: … and {n_cell_problems - len(cell_problems)} more cells with the problems above")
     if problems:

@@ -259,7 +259,7 @@ def _spss_documents(notes: list[str]) -> list[str]:
     return lines
 
 
-def write_sav(data: ExportData, path: str | Path) -> None:
+def write_sav(data: ExportData, path: str | Path, *, shown_as: str | Path | None = None) -> None:
     """SPSS with variable labels (item text; reverse-keyed items say so), value labels (likert/choice),
     measurement levels, whole-number display formats for coded items (5, not 5.00) and the export's
     notes as the file's documents (SPSS: DISPLAY DOCUMENTS)."""
@@ -295,7 +295,7 @@ def write_sav(data: ExportData, path: str | Path) -> None:
                              column_labels=labels, variable_value_labels=value_labels, variable_measure=measure,
                              variable_format=formats)
     except Exception as exc:  # noqa: BLE001 - readstat's messages are terse; say what was being written
-        raise SurveyError(f"{path}: cannot write the SPSS file ({exc})") from None
+        raise SurveyError(f"{shown_as or path}: cannot write the SPSS file ({exc})") from None
 
 
 def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
@@ -319,7 +319,7 @@ def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
                 write_xlsx(data, out)
         else:
             _open_new(part, data.privileged, "wb").close()  # pyreadstat then writes into it, keeping its mode
-            write_sav(data, part)
+            write_sav(data, part, shown_as=path)  # a problem names the file asked for, not the one in between
         os.replace(part, path)
     except OSError as exc:
         raise SurveyError(cannot_write(path, exc)) from None

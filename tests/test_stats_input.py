@@ -69,6 +69,15 @@ def test_cell_problems_are_listed_as_the_file_reads_not_column_by_column(inst):
         "r.csv: line 2", "r.csv: line 3", "r.csv: line 4", "r.csv: line 5"]
 
 
+def test_with_many_bad_cells_the_first_bad_lines_are_the_ones_listed(inst):
+    from surveys.analysis_input import MAX_LISTED
+
+    rows = [good_row(q2="early")] + [good_row(q1="x") for _ in range(MAX_LISTED + 5)]
+    found = problems(csv_text(rows), inst)
+    assert found[0].startswith("r.csv: line 2, column q2: 'early'")
+    assert found[-1].startswith("r.csv: … and")
+
+
 def test_labels_are_accepted_for_likert_items(inst):
     text = csv_text([good_row(q1="Strongly agree", q2=" agree "), good_row(group="it", q1="NA", q2="")])
     frame = read_responses_csv(text, inst, "group").frame
