@@ -277,7 +277,11 @@ def validate_document(model: type[BaseModel], data: dict, where: str,
                 if only_unknown_fields:  # else the new problems are the pruned fields, now missing
                     problems += [p for p in pydantic_problems(again, pruned, where) if p not in problems]
             else:
-                problems += [p for p in (cross_check(rest, where) if cross_check else []) if p not in problems]
+                # A removed bad value was replaced by its default: what the cross-checks then say about
+                # that part (a numeric item "needs min and max") would be about the default, not the file.
+                touched = set() if only_unknown_fields else _parts_of(data, [e["loc"] for e in errors])
+                problems += [p for p in (cross_check(rest, where) if cross_check else [])
+                             if p not in problems and not any(part in p for part in touched)]
         problems += [p for p in _raw_duplicate_ids(data, where) if p not in problems]
         raise DocumentInvalid(problems) from None
     problems = cross_check(validated, where) if cross_check else []
@@ -335,6 +339,23 @@ def _ordinals(numbers: list[int]) -> str:
 
     words = [ordinal(n) for n in numbers]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _parts_of(data: Any, locations: list[tuple]) -> set[str]:
+    """"(id X)" of the part of the document each location is in (the nearest element with an id)."""
+    parts = set()
+    for loc in locations:
+        node, found = data, None
+        for step in loc[:-1]:
+            node = node[step] if isinstance(node, (dict, list)) and (isinstance(node, dict) and step in node
+                                                                      or isinstance(node, list) and isinstance(step, int) and step < len(node)) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), (str, int)):
+                found = node["id"]
+            if node is None:
+                break
+        if found is not None:
+            parts.add(f"(id {found})")
+    return parts
 
 
 def _without_keys(data: Any, locations: list[tuple]) -> Any:

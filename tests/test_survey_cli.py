@@ -460,3 +460,18 @@ def test_a_reader_that_stops_early_is_no_failure(campaign, db_url):
     finally:
         os.close(write_end)
     assert done.returncode == 141 and done.stderr == b"", done.stderr
+
+
+@pytest.mark.parametrize("value", [float("nan"), "0"])
+def test_a_bad_min_is_reported_once_not_as_a_missing_min_as_well(tmp_path, capsys, value):
+    """A bad value left out for the second look is replaced by its default: the cross-checks must not
+    then report the default ("a numeric item needs min and max") as if the file said it."""
+    import yaml
+
+    document = yaml.safe_load(default_instrument_path().read_text(encoding="utf-8"))
+    item = next(i for s in document["sections"] for i in s["items"] if i.get("type") == "numeric")
+    item["min"] = value
+    path = tmp_path / "survey.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    code, _, err = _run(capsys, "survey", "validate", str(path))
+    assert code == 1 and len(err.strip().splitlines()) == 1 and f"(id {item['id']}) → min: must be a" in err
