@@ -403,14 +403,22 @@ class CampaignInsight:
     def rates_table(self) -> pd.DataFrame:
         """Participation per group. Counts are shown for every group — who took part is how a board
         judges the figures — and the last column says plainly whose results the threshold withholds."""
-        k = self.campaign.min_group_size
         return pd.DataFrame([
             {"group": self.instrument.group_name(g), "invited": r.invited, "started": r.started, "completed": r.completed,
              "completion rate %": None if r.completion_rate is None else round(100 * r.completion_rate, 1),
-             "imported": r.imported, "responses": r.responses,
-             "results": "reported" if r.responses >= k else f"withheld (fewer than {k} responses)"}
+             "imported": r.imported, "responses": r.responses, "results": self.results_of(g, r.responses)}
             for g, r in self.rates.items()
         ])
+
+    def results_of(self, group_id: str, responses: int) -> str:
+        """Whether a group's results are in the figures, as the comparison actually made them."""
+        k = self.campaign.min_group_size
+        if self.comparison is not None and group_id in self.comparison["groups"]:
+            return "reported"
+        if self.comparison is not None and group_id in self.comparison.get("suppressed", []) or responses < k:
+            left_out = " once flagged responses are left out" if self.excluded_flagged and responses >= k else ""
+            return f"withheld (fewer than {k} responses{left_out})"
+        return "not reported (no other group to compare it with)" if self.comparison is None else "not compared"
 
     def imported_note(self) -> str | None:
         """Why the responses counted elsewhere exceed the bars: those that came without a link —
