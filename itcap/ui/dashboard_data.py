@@ -136,22 +136,26 @@ def cached_trends(assessment_id: int | None, campaign_id: int | None,
 def choose_assessment() -> int | None:
     with session_scope() as session:
         options = [(a.id, f"{a.name} — {a.org_unit}, {a.assessed_on:%d %b %Y}") for a in assessment_service.list_assessments(session)]
-        default = insights.default_assessment_id(session)
-    return _choose("Assessment", options, "dashboard_assessment", default)
+    return _choose("Assessment", options, "dashboard_assessment", insights.default_assessment_id)
 
 
 def choose_campaign() -> int | None:
     with session_scope() as session:
         options = [(c.id, f"{c.name} ({c.status})") for c in sorted(list_campaigns(session), key=lambda c: c.id, reverse=True)]
-        default = insights.default_campaign_id(session)
-    return _choose("Survey campaign", options, "dashboard_campaign", default)
+    return _choose("Survey campaign", options, "dashboard_campaign", insights.default_campaign_id)
 
 
-def _choose(label: str, options: list[tuple[int, str]], key: str, default: int | None = None) -> int | None:
+def _choose(label: str, options: list[tuple[int, str]], key: str, default_of) -> int | None:
+    """The sidebar's choice; ``default_of(session)`` picks the first one, and only then (it reads the
+    responses of each campaign in turn: not on every rerun)."""
     if not options:
         return None
     labels = dict(options)
     ids = [o[0] for o in options]
+    default = None
+    if st.session_state.get(key) not in ids:
+        with session_scope() as session:
+            default = default_of(session)
     with st.sidebar:
         return st.selectbox(label, ids, index=ids.index(default) if default in ids else 0, format_func=labels.get, key=key)
 
