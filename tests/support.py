@@ -43,6 +43,15 @@ def app_test(account_id: int | None = None, query: dict[str, str] | None = None,
     return at
 
 
+def log_in_on_page(at, username: str, password: str) -> None:
+    """Log in through the form a page shows in place of itself (a reload, a timeout), then run."""
+    boxes = {box.label: box for box in at.text_input}
+    boxes["Username"].input(username)
+    boxes["Password"].input(password)
+    [log_in] = [b for b in at.button if b.label == "Log in"]
+    log_in.click().run()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

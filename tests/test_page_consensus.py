@@ -13,7 +13,7 @@ from itcap import accounts
 from itcap.bootstrap import bootstrap
 from itcap.storage import dispose_engines, session_scope, utcnow
 from itcap.ui.auth import SESSION_ACCOUNT, SESSION_LOGIN_AT, SESSION_SEEN_AT
-from tests.support import ROOT, app_test, database_copy
+from tests.support import ROOT, app_test, database_copy, log_in_on_page
 
 PASSWORD = "correct horse battery"
 PAGE = "pages/consensus.py"
@@ -76,6 +76,13 @@ def _direct(account_id: int) -> AppTest:
 
 def _prefix(setup, kind: str, cap: str) -> str:
     return f"cons_{kind}_{setup['assessment']}_{cap}"
+
+
+def _decide(at: AppTest, prefix: str, level: int, rationale: str) -> None:
+    """Fill in a capability's consensus form and send it."""
+    at.selectbox(key=f"{prefix}_level").set_value(level)
+    at.text_area(key=f"{prefix}_rationale").input(rationale)
+    at.button(key=f"{prefix}_submit").click().run()
 
 
 def _history(setup, cap):
@@ -249,9 +256,7 @@ def test_lead_confirms_the_median_of_a_flagged_capability_with_a_rationale(setup
     prefix = _prefix(setup, "override", cap.id)
     at = app_test(setup["ids"]["lee"], page=PAGE).run()
     assert {m.label: m.delta for m in at.metric}["Flagged"] == "0 decided"
-    at.selectbox(key=f"{prefix}_level").set_value(3)
-    at.text_area(key=f"{prefix}_rationale").input("Ana saw one team only; the other two saw the whole service.")
-    at.button(key=f"{prefix}_submit").click().run()
+    _decide(at, prefix, 3, "Ana saw one team only; the other two saw the whole service.")
     assert not at.exception
     assert any("the median, level 3, is confirmed" in s.value for s in at.success)
     assert [(o.level, o.rationale) for o in _history(setup, cap.id)] == [(3, "Ana saw one team only; the other two saw the whole service.")]
@@ -289,15 +294,9 @@ def test_a_rationale_typed_when_the_session_timed_out_is_put_back(setup):
     cap = setup["model"].capabilities[0]
     prefix = _prefix(setup, "override", cap.id)
     at = app_test(setup["ids"]["lee"], page=PAGE).run()
-    at.selectbox(key=f"{prefix}_level").set_value(2)
-    at.text_area(key=f"{prefix}_rationale").input("Long discussion: the records show one team only.")
-    at.session_state[SESSION_SEEN_AT] = utcnow() - dt.timedelta(hours=2)
-    at.button(key=f"{prefix}_submit").click().run()
+    at.session_state[SESSION_SEEN_AT] = utcnow() - dt.timedelta(hours=2)  # the next run finds the session timed out
+    _decide(at, prefix, 2, "Long discussion: the records show one team only.")
     assert _history(setup, cap.id) == []  # a timed-out session decides nothing
-    boxes = {box.label: box for box in at.text_input}
-    boxes["Username"].input("lee")
-    boxes["Password"].input(PASSWORD)
-    [log_in] = [b for b in at.button if b.label == "Log in"]
-    log_in.click().run()
+    log_in_on_page(at, "lee", PASSWORD)
     assert at.text_area(key=f"{prefix}_rationale").value == "Long discussion: the records show one team only."
     assert any("timed out before this rationale was sent" in w.value for w in at.warning)

@@ -12,7 +12,7 @@ from assessment import service
 from itcap import accounts
 from itcap.bootstrap import bootstrap
 from itcap.storage import dispose_engines, session_scope
-from tests.support import ROOT, app_test, database_copy
+from tests.support import ROOT, app_test, database_copy, log_in_on_page
 
 PASSWORD = "correct horse battery"
 PAGE = "pages/rate.py"
@@ -279,14 +279,6 @@ def test_once_closed_an_assessor_sees_where_their_levels_ended_up(setup):
     assert any(i.value == "**Final consensus:** 2 · Repeatable — the median of the panel's levels." for i in at.info)
 
 
-def _login(at: AppTest, username: str) -> None:
-    boxes = {box.label: box for box in at.text_input}
-    boxes["Username"].input(username)
-    boxes["Password"].input(PASSWORD)
-    [log_in] = [b for b in at.button if b.label == "Log in"]
-    log_in.click().run()
-
-
 @pytest.mark.parametrize("who_logs_in", ["ana", "lee"])
 def test_evidence_typed_when_the_session_timed_out_is_put_back_for_the_same_account_only(setup, who_logs_in):
     from itcap.storage import utcnow
@@ -301,7 +293,7 @@ def test_evidence_typed_when_the_session_timed_out_is_put_back_for_the_same_acco
     at.run()
     assert any("timed out" in i.value and "put back" in i.value for i in at.info)
     assert _rating(setup, "ana", cap.id) is None  # nothing is saved by a timed-out session
-    _login(at, who_logs_in)
+    log_in_on_page(at, who_logs_in, PASSWORD)
     assert not at.exception
     if who_logs_in == "lee":  # someone else in the same tab never sees Ana's words
         assert all(box.value != typed for box in at.text_area)
@@ -365,7 +357,7 @@ def test_after_a_timeout_the_page_opens_where_evidence_was_left_unsaved(setup):
     at.text_area(key=evidence_key).input("Notes from the meeting with the service owner.")
     at.session_state[SESSION_SEEN_AT] = utcnow() - dt.timedelta(hours=2)
     at.run()
-    _login(at, "ana")
+    log_in_on_page(at, "ana", PASSWORD)
     assert at.subheader[0].value == target.name
     assert at.text_area(key=evidence_key).value == "Notes from the meeting with the service owner."
     assert any("timed out before this evidence was saved" in w.value for w in at.warning)
