@@ -125,26 +125,30 @@ def icc_band(value: float) -> str:
 
 def reliability_verdict(reliability: ReliabilityReport) -> str | None:
     """What a lead assessor should conclude from the table, in one or two plain sentences (None when
-    nothing could be computed): ICC2k for the consensus, read at its CI's lower end as Koo & Li
-    advise, and Krippendorff's α against his thresholds."""
+    nothing could be computed). ICC2k is the reliability of the assessors' levels taken together, read
+    with its whole CI as Koo & Li advise ("moderate to excellent"), not only at the point estimate;
+    Krippendorff's α is the agreement between single assessors, against his thresholds. The two can
+    disagree, so each sentence says which of the two it is about."""
     parts = []
     icc = reliability.icc_by_type.get("ICC2k")
     if icc is not None and icc.icc is not None:
-        text = f"The panel's consensus is {icc_band(icc.icc)} (ICC2k {icc.icc:.2f}"
+        text = f"Taken together, the assessors' levels are {icc_band(icc.icc)} in reliability (ICC2k {icc.icc:.2f}"
         if icc.ci95 is not None:
-            low_band = icc_band(icc.ci95[0])
-            text += (f"; its 95% CI starts at {icc.ci95[0]:.2f}, so with the evidence so far it is at least {low_band}"
-                     if low_band != icc_band(icc.icc) else f", 95% CI {_interval(*icc.ci95)}")
+            low_band, high_band = icc_band(icc.ci95[0]), icc_band(icc.ci95[1])
+            text += f", 95% CI {_interval(*icc.ci95)}"
+            if low_band != high_band:
+                text += f": anywhere from {low_band} to {high_band} on the evidence so far"
         parts.append(text + "; Koo & Li 2016).")
     alpha = reliability.alpha.alpha
     if alpha is not None:
+        between = f"Between single assessors, Krippendorff's α {alpha:.2f}"
         if alpha >= ALPHA_RELIABLE:
-            parts.append(f"Krippendorff's α {alpha:.2f} is at or above {ALPHA_RELIABLE}: the assessors' levels are reliable.")
+            parts.append(f"{between} is at or above {ALPHA_RELIABLE}: one assessor's level can be relied on.")
         elif alpha >= ALPHA_TENTATIVE:
-            parts.append(f"Krippendorff's α {alpha:.2f} allows tentative conclusions only ({ALPHA_TENTATIVE}–{ALPHA_RELIABLE}): "
+            parts.append(f"{between} allows tentative conclusions only ({ALPHA_TENTATIVE}–{ALPHA_RELIABLE}): "
                          "discuss where the assessors differ before relying on single levels.")
         else:
-            parts.append(f"Krippendorff's α {alpha:.2f} is below {ALPHA_TENTATIVE}, the least Krippendorff accepts even for "
+            parts.append(f"{between} is below {ALPHA_TENTATIVE}, the least Krippendorff accepts even for "
                          "tentative conclusions: go through where the assessors differ, and the level descriptors, with "
                          "them before relying on single levels.")
     return " ".join(parts) or None

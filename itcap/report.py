@@ -107,13 +107,24 @@ def summary_points(content: ReportContent) -> list[str]:
         verdicts = [s.get("verdict") for s in c.comparison["scales"]]
         counts = {v: verdicts.count(v) for v in ("equivalent", "differs", "inconclusive")}
         groups = " and ".join(c.instrument.group_name(g) for g in c.comparison["groups"])
-        text = (f"Perception ({groups}): of {len(verdicts)} scales, {counts['equivalent']} equivalent, "
+        margin = f"±{c.comparison['margin']:g} points"
+        text = (f"Perception ({groups}): of {len(verdicts)} scales, {counts['equivalent']} equivalent (within {margin}), "
                 f"{counts['differs']} differ, {counts['inconclusive']} inconclusive.")
         differing = [s["name"] for s in c.comparison["scales"] if s.get("verdict") == "differs"]
         if differing:
             text += " The groups differ on: " + ", ".join(differing) + "."
         elif counts["equivalent"] == len(verdicts) and verdicts:
-            text += " Both groups hold a consistent view."
+            text += f" On every scale the two groups' means are within {margin} of each other."
+        # with thousands of respondents a difference well inside the margin is still significant: the
+        # verdict says it is too small to matter, and the board should hear both
+        small_but_real = [s for s in c.comparison["scales"] if s.get("verdict") == "equivalent"
+                          and s.get("p_holm") is not None and s["p_holm"] < 0.05]
+        if small_but_real:
+            a_id, b_id = [g for g in c.comparison["compared"] if g in c.comparison["groups"]][:2]
+            a_name, b_name = c.instrument.group_name(a_id), c.instrument.group_name(b_id)
+            text += (" Equivalent, yet statistically significant (Holm p < .05): "
+                     + "; ".join(f"{s['name']} ({a_name} {s['mean_a']:.2f}, {b_name} {s['mean_b']:.2f})" for s in small_but_real)
+                     + f" — a real difference, smaller than the {margin} that would matter.")
         points.append(text)
     points += progress_points(content)
     if content.plan and content.plan.first_100_days:

@@ -44,17 +44,19 @@ def test_icc_bands_are_koo_and_li(icc, band):
     assert icc_band(icc) == band
 
 
-def test_reliability_verdict_reads_icc2k_at_its_lower_bound_and_alpha_against_krippendorff():
+def test_reliability_verdict_reads_icc2k_over_its_whole_ci_and_alpha_against_krippendorff():
     text = reliability_verdict(_reliability(0.78, (0.55, 0.91), 0.64))
-    assert text.startswith("The panel's consensus is good (ICC2k 0.78; its 95% CI starts at 0.55, so with the evidence "
-                           "so far it is at least moderate")
-    assert "α 0.64 is below 0.667" in text
+    # Koo & Li read the interval as a range of bands; the lower band alone ("at least poor") says nothing
+    assert text.startswith("Taken together, the assessors' levels are good in reliability (ICC2k 0.78, 95% CI 0.55–0.91: "
+                           "anywhere from moderate to excellent on the evidence so far")
+    assert "Between single assessors, Krippendorff's α 0.64 is below 0.667" in text
     same_band = reliability_verdict(_reliability(0.92, (0.91, 0.97), 0.85))
-    assert "excellent (ICC2k 0.92, 95% CI 0.91–0.97" in same_band and "at least" not in same_band
+    assert "excellent in reliability (ICC2k 0.92, 95% CI 0.91–0.97; Koo & Li" in same_band
+    assert "anywhere" not in same_band
     assert "α 0.85 is at or above 0.8" in same_band
     assert "tentative conclusions only" in reliability_verdict(_reliability(0.6, None, 0.7))
 
 
 def test_reliability_verdict_is_silent_when_nothing_was_computed():
     assert reliability_verdict(_reliability(None, None, None)) is None
-    assert reliability_verdict(_reliability(None, None, 0.9)).startswith("Krippendorff's α 0.90")
+    assert reliability_verdict(_reliability(None, None, 0.9)).startswith("Between single assessors, Krippendorff's α 0.90")

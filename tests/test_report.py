@@ -35,6 +35,28 @@ def test_html_report_states_position_verdicts_and_methods(populated):
     assert page.count("data:image/svg+xml;base64,") >= 5  # radar, gaps, perception, IPA, rates, heatmap
 
 
+def test_the_summary_states_the_margin_and_names_equivalent_scales_that_still_differ_significantly(populated):
+    """With thousands of respondents a difference inside the equivalence margin is significant too:
+    "equivalent" stays the verdict (DESIGN.md), but the board hears the margin and the difference."""
+    from itcap.report import summary_points
+
+    url, assessment_id, campaign_id = populated
+    with session_scope(url) as session:
+        content = build_report(session, assessment_id, campaign_id)
+    comparison = content.campaign.comparison
+    [perception] = [p for p in summary_points(content) if p.startswith("Perception")]
+    assert f"equivalent (within ±{comparison['margin']:g} points)" in perception
+    assert "Equivalent, yet statistically significant" not in perception  # none is, in this data
+    for scale in comparison["scales"]:  # as a large survey gives: every scale equivalent, one also significant
+        scale.update(verdict="equivalent", p_holm=0.5)
+    scale = comparison["scales"][0]
+    scale.update(mean_a=3.41, mean_b=3.70, p_holm=3e-26)
+    [perception] = [p for p in summary_points(content) if p.startswith("Perception")]
+    assert "On every scale the two groups' means are within ±0.5 points of each other." in perception
+    assert (f"Equivalent, yet statistically significant (Holm p < .05): {scale['name']} (Business users 3.41, IT staff 3.70)"
+            " — a real difference, smaller than the ±0.5 points that would matter.") in perception
+
+
 def test_report_tables_read_as_prose_for_a_board(populated):
     """yes/no rather than True/False, names rather than ids, p-values to three places, the assessors'
     agreement with its CIs, and no more than REPORT_COMMENTS comments per question."""
