@@ -185,20 +185,16 @@ def _section(state: SurveyState, token: str, thresholds: dict[str, int]) -> None
         _paragraphs(sw.fill_thresholds(section.intro, thresholds))
     shown = st.session_state.get(PROBLEMS)
     problems = shown["problems"] if shown and shown["section"] == section.index else {}
-    if problems:
-        marked = [message for item_id, message in problems.items() if item_id]
-        verb = "answer" if set(marked) <= {respondent.REQUIRED_MESSAGE} else "check"
-        summary = (f"Please {verb} the {'question' if len(marked) == 1 else f'{len(marked)} questions'} marked below "
-                   "before going on.") if marked else problems.get("", "")
-        st.error(summary, icon=":material/error:")
     numbers = _question_numbers(state)
+    if problems:
+        st.error(sw.problems_summary(problems, numbers, respondent.REQUIRED_MESSAGE), icon=":material/error:")
     with st.form(f"survey_section_{section.id}", border=False, enter_to_submit=False):
         with st.container(key="survey_questions"):
             for item in section.items:
                 sw.item_input(state.instrument, item, numbers[item.id], state.answers.get(item.id))
                 if item.id in problems:
                     with st.container(key=f"survey_error_{item.id}"):
-                        st.error(problems[item.id], icon=":material/arrow_upward:")
+                        sw.question_problem(problems[item.id])
         last = section.index == count - 1
         with st.container(horizontal=True, key="survey_buttons"):
             if st.session_state.get(CHANGING) == token:  # came with "Change" from the review screen
@@ -216,8 +212,8 @@ def _section(state: SurveyState, token: str, thresholds: dict[str, int]) -> None
                 st.form_submit_button("Review my answers" if last else "Next", type="primary", key="survey_next",
                                       icon=":material/arrow_forward:", on_click=_save,
                                       args=(token, section.index, section.items, "next"))
-    st.caption("Your answers are saved each time you move on. You can close this page and carry on later "
-               "with the same link.")
+    st.caption(f"The answers on this page are saved when you press {'Review my answers' if last else 'Next'}. After "
+               "that you can close the page and carry on later with the same link.")
     if problems and shown.pop("scroll", False):
         sw.run_script(sw.SCROLL_TO_FIRST_ERROR)
 

@@ -141,6 +141,24 @@ def login(page, base_url: str, username: str, password: str, path: str = "/") ->
     wait_for_app(page)
 
 
+def contrast_on_white(locator) -> float:
+    """WCAG contrast ratio of an element's text colour against the white page, blended by the
+    colour's alpha and the opacity of the element and its ancestors (Streamlit greys captions so)."""
+    r, g, b, a = locator.evaluate("""e => {
+        const m = getComputedStyle(e).color.match(/[\\d.]+/g).map(Number);
+        let alpha = m.length > 3 ? m[3] : 1;
+        for (let n = e; n; n = n.parentElement) alpha *= Number(getComputedStyle(n).opacity);
+        return [m[0], m[1], m[2], alpha];
+    }""")
+
+    def luminance(channel: float) -> float:
+        c = (channel * a + 255 * (1 - a)) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    text = 0.2126 * luminance(r) + 0.7152 * luminance(g) + 0.0722 * luminance(b)
+    return 1.05 / (text + 0.05)
+
+
 def dismiss_dialog(page) -> bool:
     """Close a Streamlit modal (e.g. "Page not found") if one is open; True if there was one."""
     dialog = page.get_by_role("dialog")

@@ -13,7 +13,7 @@ from assessment import service
 from itcap import accounts
 from itcap.bootstrap import bootstrap
 from itcap.storage import dispose_engines, session_scope
-from tests.support import ROOT, StreamlitServer, login, wait_for_app
+from tests.support import ROOT, StreamlitServer, contrast_on_white, login, wait_for_app
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
@@ -198,3 +198,32 @@ def test_a_reloaded_consensus_page_asks_to_log_in_there_and_keeps_names_in_view_
     table.scroll_into_view_if_needed()
     pinned = 170  # the phone table's Capability column (pages/consensus.py)
     assert pinned <= 0.6 * table.bounding_box()["width"]
+
+
+def test_after_submitting_on_a_phone_the_message_is_in_view_below_the_header(server, browser):
+    """Last in this module: Phil locks his ratings. The warning about what he left unrated is scrolled
+    into view — below Streamlit's fixed header, not under it — and the level descriptors he read are
+    dark enough to read (WCAG AA, 4.5:1)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        login(page, server.url, "phil", PASSWORD)
+        page.get_by_role("heading", name="Score capabilities").wait_for()
+        descriptor = page.locator('[data-testid="stRadioCaption"] p').nth(2)  # of whichever capability it opens on
+        descriptor.wait_for()
+        ratio = contrast_on_white(descriptor)
+        assert ratio >= 4.5, f"level descriptors have a contrast of {ratio:.2f}:1"
+        page.get_by_role("button", name="Submit my ratings…").click()
+        wait_for_app(page)
+        page.get_by_role("button", name="Submit and lock").click()
+        wait_for_app(page)
+        warning = page.get_by_text(re.compile(r"Submitted with \d+ capabilities not rated"))
+        warning.wait_for()
+        page.wait_for_timeout(800)  # the scroll is made again once the run has ended
+        header = page.locator('[data-testid="stHeader"]').bounding_box()
+        box = warning.bounding_box()
+        assert box["y"] >= header["y"] + header["height"] - 1, f"the warning is under the header (y={box['y']})"
+        assert box["y"] + box["height"] <= 844, f"the warning is below the screen (y={box['y']})"
+    finally:
+        context.close()

@@ -18,7 +18,7 @@ from itcap.storage import dispose_engines, session_scope
 from surveys import campaigns, invitations, respondent
 from surveys.store import ensure_default_instrument
 from surveys.tables import Invitation, InvitationCompletion, Response, SurveyDraft
-from tests.support import ROOT, StreamlitServer, unpacked, wait_for_app
+from tests.support import ROOT, StreamlitServer, contrast_on_white, unpacked, wait_for_app
 from tests.survey_testdata import complete, invite, make_campaign
 
 pytestmark = pytest.mark.browser
@@ -360,6 +360,9 @@ def test_the_whole_journey_on_a_375px_phone(server, browser, small):
             assert float(text.evaluate("e => getComputedStyle(e).fontSize").removesuffix("px")) >= 14
             tops.append(box["y"])
         assert tops == sorted(tops) and len(set(tops)) == len(tops), "Likert options should stack on a phone"
+        for hint in ("A number from 0 to 60 minutes.", "The answers on this page are saved when you press Next."):
+            ratio = contrast_on_white(page.get_by_text(hint, exact=False).first)
+            assert ratio >= 4.5, f"{hint!r} has a contrast of {ratio:.2f}:1 (WCAG AA asks 4.5:1)"
         _click(page, "Next", "Please answer this question.")
         _screenshot(page, "survey-required-375px.png")
         page.get_by_text("Neither agree nor disagree").first.tap()
@@ -415,6 +418,16 @@ def test_a_section_by_keyboard_alone(server, page, small):
     tab_to("radio:2. I can log on quickly.")
     page.keyboard.press("Space")  # the first option: Strongly disagree
     page.keyboard.press("Tab")
+    page.keyboard.type("600")  # out of range: Next is refused, and the number box is where focus goes
+    tab_to("Next")
+    page.keyboard.press("Enter")
+    page.get_by_text("Please check question 3 before going on.").wait_for()
+    number_box = page.locator(".st-key-survey_numeric_logon_minutes input")
+    page.wait_for_function("() => document.activeElement && document.activeElement.closest('.st-key-survey_numeric_logon_minutes')")
+    page.wait_for_timeout(1000)  # the marks must survive Streamlit's redraw
+    assert number_box.get_attribute("aria-invalid") == "true"
+    assert "from 0 to 60 minutes" in page.locator(f"#{number_box.get_attribute('aria-describedby')}").inner_text()
+    page.keyboard.press("Control+A")
     page.keyboard.type("15")
     tab_to("Next")
     page.keyboard.press("Enter")

@@ -7,6 +7,8 @@ and opening the link again.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import shutil
 
 import pytest
@@ -68,8 +70,19 @@ def _in_order(node) -> list[tuple[str, object]]:
             found.append((child.type, child.key))
         elif child.type in ("error", "alert") or type(child).__name__ == "Error":
             found.append(("error", child.value))
+        elif child.type == "html" and "survey-problem" in child.value:
+            found.append(("problem", _problem_text(child.value)))
         found.extend(_in_order(child))
     return found
+
+
+def _problem_text(body: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", body)).removeprefix("↑ ")
+
+
+def _problems(at) -> list[str]:
+    """The messages under the questions Next refused (shown as text, not alerts)."""
+    return [_problem_text(h.value) for h in at.html if "survey-problem" in h.value]
 
 
 def _draft(url: str, token: str) -> respondent.SurveyState:
@@ -207,7 +220,7 @@ def test_a_comment_over_its_limit_is_kept_with_a_message_not_dropped(setup):
     box.set_value(long_text)
     _click(at, "survey_next")
     assert [h.value for h in at.header] == ["About you"]
-    assert "Please keep this answer to 500 characters (it has 560)." in [e.value for e in at.error]
+    assert "Please keep this answer to 500 characters (it has 560)." in _problems(at)
     assert at.text_area(key="survey_item_comments").value == long_text  # still there to shorten
     assert "comments" not in _draft(setup["url"], token).answers
 
@@ -223,7 +236,7 @@ def test_a_number_out_of_range_gets_a_message_at_the_item(setup):
     assert [h.value for h in at.header] == ["IT services"]
     order = _in_order(at.main)
     message = order[order.index(("number_input", "survey_item_logon_minutes")) + 1]
-    assert message == ("error", "Please enter a number from 0 to 60 minutes.")
+    assert message == ("problem", "Please enter a number from 0 to 60 minutes.")
     assert _draft(setup["url"], token).answers == {"rel1": 4}  # the bad number is not stored
 
 
@@ -233,12 +246,11 @@ def test_a_required_item_gets_a_message_and_the_respondent_stays(setup):
     at.number_input(key="survey_item_logon_minutes").set_value(9)
     _click(at, "survey_next")
     assert [h.value for h in at.header] == ["IT services"]
-    errors = [e.value for e in at.error]
-    assert errors == ["Please answer the question marked below before going on.", respondent.REQUIRED_MESSAGE]
-    # The message sits directly under the item it is about.
+    # one alert, naming the question by its number; the message itself sits directly under the question
+    assert [e.value for e in at.error] == ["Please answer question 1 before going on."]
     order = _in_order(at.main)
     rel1 = order.index(("radio", "survey_item_rel1"))
-    assert order[rel1 + 1] == ("error", respondent.REQUIRED_MESSAGE)
+    assert order[rel1 + 1] == ("problem", respondent.REQUIRED_MESSAGE)
     state = _draft(setup["url"], token)
     assert state.section_index == 0 and state.answers == {"logon_minutes": 9}  # valid answers are kept
     at.radio(key="survey_item_rel1").set_value(2)
@@ -381,7 +393,7 @@ def test_submit_with_a_gap_sends_the_respondent_to_the_section(setup):
     assert "Not answered yet — this question needs an answer." in _texts(at)
     _click(at, "survey_submit")
     assert [h.value for h in at.header] == ["Working together"]
-    assert respondent.REQUIRED_MESSAGE in [e.value for e in at.error]
+    assert respondent.REQUIRED_MESSAGE in _problems(at)
     assert not _responses(setup["url"])
 
 
@@ -463,3 +475,23 @@ def test_a_database_failure_shows_a_friendly_message(setup, monkeypatch):
     text = _texts(at)
     assert "cannot be shown just now" in text
     assert "10.0.0.5" not in text and "password" not in text
+
+
+@pytest.mark.parametrize(("problems", "summary"), [
+    ({"rel1": respondent.REQUIRED_MESSAGE}, "Please answer question 1 before going on."),
+    ({"par1": respondent.REQUIRED_MESSAGE, "rel1": respondent.REQUIRED_MESSAGE, "rel4": respondent.REQUIRED_MESSAGE},
+     "Please answer questions 1, 4 and 6 before going on."),
+    ({"rel1": respondent.REQUIRED_MESSAGE, "logon_minutes": "Please enter a number from 0 to 60 minutes."},
+     "Please check questions 1 and 5 before going on."),
+    ({"": "This survey has closed."}, "This survey has closed."),
+])
+def test_the_summary_names_the_questions_to_put_right(problems, summary):
+    numbers = {item_id: n for n, item_id in enumerate(["rel1", "rel2", "rel3", "rel4", "logon_minutes", "par1"], start=1)}
+    assert sw.problems_summary(problems, numbers, respondent.REQUIRED_MESSAGE) == summary
+
+
+def test_a_question_s_message_is_plain_text_not_markup(monkeypatch):
+    body = []
+    monkeypatch.setattr(sw.st, "html", body.append)
+    sw.question_problem("<b>x</b> *y*")
+    assert "&lt;b&gt;x&lt;/b&gt; *y*" in body[0] and "<b>x" not in body[0]

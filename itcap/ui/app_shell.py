@@ -48,14 +48,27 @@ def app_icon():
     return image
 
 
-# Charts drawn at their own size (radar, dot plots, IPA, heatmap) scroll sideways on a narrow screen
-# instead of being cut off; the stretched ones fit the width anyway.
-_CHART_SCROLL_CSS = "<style>[data-testid='stVegaLiteChart']{overflow-x:auto;max-width:100%;}</style>"
+# Styles every page needs, respondents' included:
+# - charts drawn at their own size (radar, dot plots, IPA, heatmap) scroll sideways on a narrow
+#   screen instead of being cut off; the stretched ones fit the width anyway;
+# - small grey text people must read (level descriptors, hints, "Saved …") at 4.5:1 or better
+#   against white (WCAG AA; Streamlit's own grey is about 3.9:1);
+# - a keyboard user sees which radio option has focus, on every page (Streamlit shows only a faint tint);
+# - a container scrolled into view after an action stops below the fixed page header, not under it.
+APP_CSS = """<style>
+[data-testid='stVegaLiteChart'] { overflow-x: auto; max-width: 100%; }
+[data-testid='stCaptionContainer'], [data-testid='stRadioCaption'], [data-testid='stRadioCaption'] *,
+[data-testid='stWidgetLabel'] small { color: #5f5c59; opacity: 1; }
+[data-testid='stRadioOption']:has(input:focus-visible) {
+  outline: 2px solid currentColor; outline-offset: 2px; border-radius: 0.25rem;
+}
+[class*='st-key-'] { scroll-margin-top: 4.5rem; }
+</style>"""
 
 
 def page_setup() -> None:
     st.set_page_config(page_title="itcap", page_icon=app_icon(), layout="wide")
-    st.html(_CHART_SCROLL_CSS)
+    st.html(APP_CSS)
 
 
 def ensure_database() -> None:

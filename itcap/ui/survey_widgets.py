@@ -7,6 +7,7 @@ Drawing only — which answers are valid, what is required and what is stored is
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -60,9 +61,6 @@ def style() -> None:
     .stMainBlockContainer {{ max-width: 54rem; }}
     .st-key-survey_questions [data-testid="stWidgetLabel"] p {{ font-size: 1rem; font-weight: 600; }}
     {likert} [data-testid="stRadioOption"] {{ padding: 0.2rem 0; }}
-    .st-key-survey_questions [data-testid="stRadioOption"]:has(input:focus-visible) {{
-      outline: 2px solid currentColor; outline-offset: 2px; border-radius: 0.25rem;
-    }}
     @media (min-width: 640px) {{
       {likert} [role="radiogroup"] {{
         display: grid; grid-template-columns: repeat(var(--survey-options), minmax(0, 1fr)); gap: 0.25rem 0.5rem;
@@ -172,13 +170,37 @@ def item_input(instrument: Instrument, item: Item, number: int, saved: Any) -> N
         # number once given could not be withdrawn.
         if key not in st.session_state:
             st.session_state[key] = None if saved is None else float(saved)
-        st.number_input(label, step=float(step or 1), value=None, key=key, format="%g", placeholder="Type a number")
-        st.caption(md_escape(" ".join(filter(None, [item.help, range_hint(item)]))))
+        # box and hint in one container: a message under the question then follows the container, and
+        # the script that ties messages to their questions (SCROLL_TO_FIRST_ERROR) finds the box in it
+        with st.container(key=f"survey_numeric_{item.id}", gap="small"):
+            st.number_input(label, step=float(step or 1), value=None, key=key, format="%g", placeholder="Type a number")
+            st.caption(md_escape(" ".join(filter(None, [item.help, range_hint(item)]))))
     else:
         # No max_chars: the browser would drop a pasted text that is too long, silently and whole (and
         # counts an emoji as two). Too long is refused on Next, with the text kept and a message here.
         st.text_area(label, value=saved or "", key=key, help=help_text,
                      placeholder=f"Write as much or as little as you like (up to {item.max_length:,} characters).")
+
+
+def question_problem(message: str) -> None:
+    """The message under a question that Next refused. Not an alert: the one summary above the form
+    is announced, and each question carries its own message as its description (aria-describedby,
+    SCROLL_TO_FIRST_ERROR), so a screen reader hears it on reaching the question, not all at once."""
+    st.html('<p class="survey-problem" style="margin: 0; padding: 0.5rem 0.75rem; border-left: 4px solid #b3261e; '
+            'background: #fdecea; color: #8c1d18; border-radius: 0.25rem;">'
+            f'<span aria-hidden="true">↑ </span><span>{html.escape(message)}</span></p>')
+
+
+def problems_summary(problems: Mapping[str, str], numbers: Mapping[str, int], required_message: str) -> str:
+    """The one message above a refused section, naming the questions: "Please answer questions 2, 4
+    and 5 before going on." (the same words as the review screen's numbering)."""
+    marked = sorted(numbers[item_id] for item_id in problems if item_id)
+    if not marked:
+        return problems.get("", "")
+    verb = "answer" if {m for i, m in problems.items() if i} <= {required_message} else "check"
+    names = [str(n) for n in marked]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"Please {verb} question{'s' if len(names) > 1 else ''} {listed} before going on."
 
 
 def answer_from_widget(item: Item, value: Any) -> Any:
