@@ -93,10 +93,13 @@ class _Column:
         self.lo, self.hi = instrument.item_range(item)
         if item.type in ("likert", "choice"):
             labels = instrument.value_labels(item)
+            # labels first, then codes: should a label read as another option's code (an instrument
+            # stored before the instrument checks refused that), the code wins, as it is what exports write
             for code, label in labels.items():
+                self.lookup[label.strip().lower()] = code
+            for code in labels:
                 self.lookup[str(code)] = code
                 self.lookup[f"{code}.0"] = code
-                self.lookup[label.strip().lower()] = code
             self.labels = labels
 
     def parse(self, cell: str) -> tuple[object, str | None]:

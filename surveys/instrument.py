@@ -204,6 +204,30 @@ def _duplicates(values: list[str]) -> list[str]:
 RESERVED_COLUMNS = frozenset({"response_id", "group", "source", "flags", "submitted_on", "duration_seconds"})
 
 
+def label_problems(here: str, labels: dict[int, str]) -> list[str]:
+    """Labels an import could confuse: it reads a cell as a code or, failing that, as a label (case
+    and spaces ignored), so two options may not share a label, and no label may read as another
+    option's code ("1" as the label of code 2) — either would store a different answer than given."""
+    problems = []
+    by_label: dict[str, list[int]] = {}
+    for code, label in labels.items():
+        by_label.setdefault(label.strip().casefold(), []).append(code)
+    for label, codes in by_label.items():
+        if len(codes) > 1:
+            problems.append(f"{here}: label {labels[codes[0]]!r} is used for {len(codes)} codes "
+                            f"({', '.join(map(str, codes))}); each option needs its own label")
+    for code, label in labels.items():
+        text = label.strip()
+        try:
+            as_number = float(text)
+        except ValueError:
+            continue
+        if as_number.is_integer() and int(as_number) in labels and int(as_number) != code:
+            problems.append(f"{here}: the label {text!r} of code {code} reads as code {int(as_number)}; an import "
+                            "could not tell them apart — use codes that match such labels, or words")
+    return problems
+
+
 def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
     problems: list[str] = []
     for kind, values in (
@@ -227,6 +251,7 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
             problems.append(f"{here} → labels: no label for {', '.join(map(str, missing))}")
         if extra:
             problems.append(f"{here} → labels: {', '.join(map(str, extra))} outside {rs.min}–{rs.max}")
+        problems += label_problems(f"{here} → labels", rs.labels)
 
     group_ids = set(inst.group_ids())
     response_scales = {r.id: r for r in inst.response_scales}
@@ -274,8 +299,9 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
                     problems.append(f"{here} → options: a choice item needs at least two options")
                 for dup in _duplicates([str(o.code) for o in item.options]):
                     problems.append(f"{here} → options: code {dup} is used more than once")
-                for dup in _duplicates([o.label for o in item.options]):
-                    problems.append(f"{here} → options: label {dup!r} is used more than once")
+                codes_once = {code for code, n in Counter(o.code for o in item.options).items() if n == 1}
+                problems += label_problems(f"{here} → options", {o.code: o.label for o in item.options
+                                                                   if o.code in codes_once})
             elif item.options:
                 problems.append(f"{here} → options: only choice items have options")
 

@@ -59,6 +59,27 @@ def test_survey_validate_reports_every_error_with_its_location(tmp_path, capsys)
     assert any("items[4] (id logon_minutes): a numeric item needs min and max" in line for line in lines)
 
 
+def test_survey_validate_refuses_labels_an_import_would_confuse(tmp_path, capsys):
+    """An import reads a cell as a code, else as a label (case ignored): a label shared by two
+    options, or one that reads as another option's code, would store another answer than given."""
+    bad = INSTRUMENT_YAML.replace("2: Disagree,", "2: strongly DISAGREE ,")
+    bad = bad.replace("{code: 1, label: Finance}, {code: 2, label: Operations}, {code: 3, label: Digital}",
+                      "{code: 1, label: '0'}, {code: 2, label: '1'}, {code: 3, label: 2 to 5}")
+    path = tmp_path / "bad.yaml"
+    path.write_text(bad, encoding="utf-8")
+    code, out, err = _run(capsys, "survey", "validate", str(path))
+    assert code == 1 and out == ""
+    assert (f"error: {path}: response_scales[0] (id agree5) → labels: label 'Strongly disagree' is used for 2 codes (1, 2); "
+            "each option needs its own label") in err
+    assert (f"error: {path}: sections[3] (id about) → items[0] (id directorate) → options: the label '1' of code 2 reads as "
+            "code 1; an import could not tell them apart — use codes that match such labels, or words") in err
+    assert "label '0' of code 1" not in err  # 0 is no code of this item: nothing to confuse it with
+    fine = INSTRUMENT_YAML.replace("{code: 1, label: Finance}, {code: 2, label: Operations}, {code: 3, label: Digital}",
+                                   "{code: 0, label: '0'}, {code: 1, label: '1'}, {code: 2, label: 2 to 5}")
+    path.write_text(fine, encoding="utf-8")
+    assert _run(capsys, "survey", "validate", str(path))[0] == 0  # labels that read as their own code are fine
+
+
 def test_survey_show_json(instrument_file, capsys):
     code, out, _ = _run(capsys, "survey", "show", instrument_file, "--json", "-")
     document = json.loads(out)

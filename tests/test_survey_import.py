@@ -291,3 +291,17 @@ def test_a_few_answers_like_stored_ones_are_not_taken_for_an_export(db_url):
     _import(db_url, campaign_id, VARIED_HEADER + first)
     again = "".join(first.splitlines(keepends=True)[:9]) + _varied_rows(30, seed=3)  # 9 coincide
     assert _import(db_url, campaign_id, VARIED_HEADER + again).imported == 39
+
+
+def test_a_code_wins_over_a_label_that_reads_as_another_code():
+    """Instruments stored before the checks refused such labels still import what an export wrote:
+    the codes (the label "1" of code 2 must not turn every code 1 into a 2)."""
+    from surveys.imports import _Column
+    from surveys.instrument import parse_instrument
+    from tests.survey_testdata import INSTRUMENT_YAML
+
+    instrument = parse_instrument(INSTRUMENT_YAML)
+    item = instrument.item("directorate")
+    legacy = item.model_copy(update={"options": [o.model_copy(update={"label": str(o.code - 1)}) for o in item.options]})
+    column = _Column(instrument, legacy, "directorate")
+    assert [column.parse(cell)[0] for cell in ("1", "2", "3", "1.0")] == [1, 2, 3, 1]
