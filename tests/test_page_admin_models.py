@@ -59,7 +59,7 @@ def test_lists_the_stored_models_and_instruments(setup):
     models, instruments = at.dataframe[0].value, at.dataframe[1].value
     assert list(models.columns) == ["Id", "Key", "Version", "Name", "Assessments", "Loaded", "By"]
     assert models.iloc[0][["Key", "Version", "Assessments", "By"]].tolist() == ["itil-aligned", "1.0", 0, "system"]
-    assert instruments.iloc[0][["Key", "Version", "Campaigns"]].tolist() == ["it_perception", "1.1", 0]
+    assert instruments.iloc[0][["Key", "Version", "Campaigns"]].tolist() == ["it_perception", "1.2", 0]
 
 
 BROKEN_MODEL = b"""\
@@ -158,10 +158,10 @@ def test_check_and_store_keeps_the_model_once_and_audits_who(setup):
 
 
 def test_store_an_instrument_with_a_new_version(setup):
-    raw = INSTRUMENT.replace(b'version: "1.1"', b'version: "1.2"')
-    at = _upload(setup, "survey-1.2.yaml", raw, kind="instrument", store=True)
+    raw = INSTRUMENT.replace(b'version: "1.2"', b'version: "1.3"')
+    at = _upload(setup, "survey-1.3.yaml", raw, kind="instrument", store=True)
     assert not at.error
-    assert "it_perception v1.2" in _stored(setup)[1]
+    assert "it_perception v1.3" in _stored(setup)[1]
     assert any("It can now be chosen for new campaigns" in s.value for s in at.success)
 
 
@@ -183,4 +183,4 @@ def test_preview_of_stored_model_and_instrument_and_the_yaml_download(setup):
 def test_the_yaml_download_is_the_stored_text(setup, downloads):
     app_test(setup["admin"], page=PAGE).run()
     assert downloads.get("itil-aligned-v1.0.yaml") == (ROOT / "data" / "itil_aligned_model.yaml").read_bytes()
-    assert downloads.get("it_perception-v1.1.yaml") == INSTRUMENT
+    assert downloads.get("it_perception-v1.2.yaml") == INSTRUMENT

@@ -188,7 +188,7 @@ def test_cobit_style_example_is_valid(cobit, capsys):
 # -- perception survey ---------------------------------------------------------------------------
 def test_default_instrument_is_the_shipped_file(survey):
     assert default_instrument_path().resolve() == SURVEY_FILE.resolve()
-    assert survey.version == "1.1"
+    assert survey.version == "1.2"
     assert survey.group_ids() == ["business", "it"]
     assert survey.welcome and survey.privacy_statement and survey.thank_you
 
@@ -306,3 +306,27 @@ def test_survey_show_json_follows_design(survey):
 def test_survey_validate_cli(capsys):
     code = main(["survey", "validate", str(SURVEY_FILE)])
     assert code == 0
+
+
+# -- releases ------------------------------------------------------------------------------------------
+# Every version of a shipped file that a database may hold, by its sha256. A database that loaded
+# (id, version) refuses other content under the same version ("already loaded with different content"),
+# so a shipped file whose text changes must get a new version — and its hash recorded here.
+RELEASED = {
+    ("it_perception", "1.1"): "57dbbe5eba5854d41afe332b6852287d8f013c6d8ee8a4ff69a1fa3838b46188",
+    ("it_perception", "1.2"): "719055331ad2b59846074c3bf091ac8ea71ebe9e81dd9e8240eec31d5f4c5ec3",
+    ("itil-aligned", "1.0"): "63e8a7a2aa66cee5c837cf7cd2520b95b565bbf4b98bcf045816500a34c42b8e",
+}
+
+
+@pytest.mark.parametrize("path", [MODEL_FILE, SURVEY_FILE], ids=["model", "instrument"])
+def test_a_shipped_file_never_changes_under_a_released_version(path):
+    import hashlib
+
+    loaded = load_model_file(path) if path == MODEL_FILE else load_instrument_file(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    released = RELEASED.get((loaded.id, loaded.version))
+    assert released is not None, (f"{path.name}: {loaded.id} v{loaded.version} is not recorded in RELEASED; "
+                                  f"add it with sha256 {digest}")
+    assert digest == released, (f"{path.name} changed under version {loaded.version}, which databases may already "
+                                f"hold: they would refuse it. Give it a new version, and record that version here.")
