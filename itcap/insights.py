@@ -361,6 +361,8 @@ class CampaignInsight:
     # responses of the compared groups per data-quality flag, when they are analysed with the rest
     flag_counts: dict[str, int] = field(default_factory=dict)
     n_flagged: int = 0
+    # groups the comparison withheld when it found fewer than two left (flagged or empty rows left out)
+    withheld_after_exclusions: list[str] = field(default_factory=list)
 
     @property
     def k(self) -> int:
@@ -419,7 +421,8 @@ class CampaignInsight:
         k = self.campaign.min_group_size
         if self.comparison is not None and group_id in self.comparison["groups"]:
             return "reported"
-        if self.comparison is not None and group_id in self.comparison.get("suppressed", []) or responses < k:
+        withheld = self.comparison.get("suppressed", []) if self.comparison is not None else self.withheld_after_exclusions
+        if group_id in withheld or responses < k:
             left_out = " once flagged responses are left out" if self.excluded_flagged and responses >= k else ""
             return f"withheld (fewer than {k} responses{left_out})"
         return "not reported (no other group to compare it with)" if self.comparison is None else "not compared"
@@ -625,6 +628,7 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
         insight.problem = (f"Not enough responses to report{' once flagged responses are left out' if exclude_flagged else ''}: "
                            f"each group needs at least {campaign.min_group_size} (the campaign's reporting threshold) "
                            "before any result is shown.")
+        insight.withheld_after_exclusions = list(insight.comparison.get("suppressed", []))
         insight.comparison = None
         return insight
     if not exclude_flagged:
@@ -692,13 +696,20 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
     this = get_campaign(session, campaign_id)
     instrument_id = campaign_instrument(session, this).id
     rows, bounds = [], []
+    insight_of = insight_of or (lambda cid: campaign_insight(session, cid, exclude_flagged=exclude_flagged))
+    if insight_of(campaign_id).reading is None:
+        # The trend ends at the campaign chosen: without a reading of its own, the last two earlier
+        # rounds would be presented as "since the previous survey" — another campaign's change.
+        frame = pd.DataFrame(rows, columns=TREND_COLUMNS)
+        frame.attrs.update(value_range=None, no_reading=this.name)
+        return frame
     for campaign in sorted(list_campaigns(session), key=opened):
         if opened(campaign) > opened(this):
             continue
         instrument = campaign_instrument(session, campaign)
         if instrument.id != instrument_id:
             continue
-        insight = insight_of(campaign.id) if insight_of else campaign_insight(session, campaign.id, exclude_flagged=exclude_flagged)
+        insight = insight_of(campaign.id)
         if insight.reading is None:
             continue
         for scale in insight.reading.scales:

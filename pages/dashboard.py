@@ -279,7 +279,12 @@ with tabs[5]:
         chart_with_downloads(charts.scale_trend_chart(campaign_points), campaign_points, "perception trend", "trend-c", stretch=True,
                              title="Scale scores over survey campaigns", source=campaign.source_line() if campaign else None)
         shown = True
-    if not shown:
+    no_reading = campaign_points is not None and campaign_points.attrs.get("no_reading")
+    if no_reading:
+        st.info(f"No survey trend: the trend ends at the campaign chosen in the sidebar, and "
+                f"“{md_escape(no_reading)}” has no results to report (see Perception). "
+                "Choose a campaign with results to see how the scores moved up to it.")
+    elif not shown:
         st.info("A trend appears once there is more than one round up to the one selected (a trend stops at the round "
                 "chosen in the sidebar): an earlier assessment of the same organisation unit against the same model, or "
                 "an earlier campaign of the same survey.")

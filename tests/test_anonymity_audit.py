@@ -391,6 +391,11 @@ def test_dashboard_page_when_leaving_flagged_out_takes_a_group_under_k(db_url):
     assert not at.exception
     assert not any("scale scores with 95% confidence intervals" in m.value for m in at.markdown)
     assert any("Not enough responses to report once flagged responses are left out" in w.value for w in at.warning)
+    # the participation table says why: the group fell under k once its flagged response was left out
+    [rates] = [d.value for d in at.dataframe if "results" in d.value.columns]
+    results = dict(zip(rates["group"] if "group" in rates.columns else rates.index, rates["results"]))
+    assert results["Business users"] == f"withheld (fewer than {K} responses once flagged responses are left out)"
+    assert results["IT staff"] == "not reported (no other group to compare it with)"
 
 
 def _cli(capsys, *argv) -> tuple[int, str]:

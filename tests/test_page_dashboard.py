@@ -304,6 +304,19 @@ def test_an_open_campaign_s_figures_are_held_for_the_refresh_interval(populated,
     assert not at.exception and "figures refresh" not in _texts(at)
 
 
+def test_a_campaign_without_results_says_why_it_has_no_trend(populated, db_url):
+    """The newest campaign's IT group is under k: no survey reading, so no survey trend — and the
+    Trend tab says why, rather than showing the earlier rounds' change as this one's."""
+    builders.perception_campaign(db_url, name="Perception survey 2027", seed=9)
+    small = builders.perception_campaign(db_url, name="Small pulse", n_it=3, seed=10)
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at.selectbox(key="dashboard_campaign").select(small).run()
+    assert not at.exception
+    assert any(i.value.startswith("No survey trend: the trend ends at the campaign chosen in the sidebar, and “Small pulse” "
+                                  "has no results to report") for i in at.info)
+    assert not any("Since the previous survey" in m.value for m in at.markdown)
+
+
 def test_a_campaign_just_set_up_does_not_hide_the_survey_with_results(populated, db_url):
     """The dashboard (and the report by default) opens on the newest campaign that has responses."""
     from itcap.report import build_report

@@ -6,7 +6,7 @@ import pytest
 from pypdf import PdfReader
 
 from itcap.cli import main
-from itcap.report import NothingToReport, build_report, render_html, render_pdf
+from itcap.report import NothingToReport, build_report, render_html, render_pdf, summary_points
 from itcap.storage import session_scope
 from tests import builders
 
@@ -38,8 +38,6 @@ def test_html_report_states_position_verdicts_and_methods(populated):
 def test_the_summary_states_the_margin_and_names_equivalent_scales_that_still_differ_significantly(populated):
     """With thousands of respondents a difference inside the equivalence margin is significant too:
     "equivalent" stays the verdict (DESIGN.md), but the board hears the margin and the difference."""
-    from itcap.report import summary_points
-
     url, assessment_id, campaign_id = populated
     with session_scope(url) as session:
         content = build_report(session, assessment_id, campaign_id)
@@ -201,6 +199,28 @@ def test_report_shows_progress_since_the_previous_round_of_the_same_function(pop
     assert "the rounds are not tested against each other" in page
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(render_pdf(content))).pages)
     assert "Progress since earlier rounds" in text and "Since the previous assessment" in text
+
+
+def test_a_campaign_without_results_has_no_survey_progress_borrowed_from_earlier_rounds(populated):
+    """Two earlier campaigns with results, then one whose IT group is under k: "since the previous
+    survey" would compare the two earlier ones as if the chosen campaign had those scores."""
+    import datetime as dt
+
+    from surveys.campaigns import update_campaign
+
+    url, assessment_id, campaign_id = populated
+    earlier = builders.perception_campaign(url, name="Perception survey 2025", seed=21)
+    small = builders.perception_campaign(url, name="Small pulse", n_it=3, seed=22)
+    with session_scope(url) as session:
+        for cid, year in ((earlier, 2024), (campaign_id, 2025), (small, 2026)):
+            update_campaign(session, cid, "admin", opens_on=dt.date(year, 10, 1))
+    with session_scope(url) as session:
+        content = build_report(session, assessment_id, small)
+        with_results = build_report(session, assessment_id, campaign_id)
+    assert content.campaign.reading is None
+    assert content.campaign_trend.empty and content.campaign_trend.attrs["no_reading"] == "Small pulse"
+    assert not any("Since the previous survey" in p for p in summary_points(content))
+    assert any("Since the previous survey, Perception survey 2025" in p for p in summary_points(with_results))
 
 
 def test_a_first_round_report_has_no_progress_section(populated):
