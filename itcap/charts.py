@@ -345,10 +345,12 @@ def place_ipa_labels(pairs: pd.DataFrame, x_domain: list[float], y_domain: list[
     return pd.DataFrame(rows, columns=["service", "label_x", "label_y", "align"])
 
 
-def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, high: float,
+def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, dict[str, float]], low: float, high: float,
               compact: bool = False) -> alt.LayerChart:
     """Importance–performance quadrant chart. ``pairs`` columns: service, group, importance,
-    performance, quadrant. Crosshairs at the grand means (``{"importance": x, "performance": y}``).
+    performance, quadrant. ``crosshairs``: each group's grand means (``{group: {"importance": x,
+    "performance": y}}``), drawn as dashed lines in the group's colour: a point's quadrant is read
+    against its own group's lines, as ``itcap analyze`` (surveys.ipa) assigns it.
 
     The axes span the data and the crosshairs (to the half point, within ``low``–``high``), as IPA
     charts usually do: means cluster in the upper half of a 1–5 scale, and on its whole range the
@@ -356,7 +358,7 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, hig
     crosshairs and joining lines do not run through them.
     """
     def span(column: str) -> list[float]:
-        values = pd.to_numeric(pairs[column], errors="coerce").dropna().tolist() + [crosshairs.get(column)]
+        values = pd.to_numeric(pairs[column], errors="coerce").dropna().tolist() + [c.get(column) for c in crosshairs.values()]
         values = [v for v in values if v is not None and math.isfinite(v)]
         if not values:
             return [low, high]
@@ -390,9 +392,11 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, float], low: float, hig
             label = alt.Chart(at).encode(x=alt.X("label_x:Q", scale=x_scale), y=alt.Y("label_y:Q", scale=y_scale), text="service:N")
             style = {"stroke": "white", "strokeWidth": 4, "strokeJoin": "round"} if halo else {"color": "#333333"}
             label_layers.append(label.mark_text(align=align, baseline="middle", fontSize=IPA_LABEL_FONT, **style))
-    lines = pd.DataFrame([crosshairs])
-    vline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#888888").encode(x=alt.X("importance:Q", scale=x_scale))
-    hline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#888888").encode(y=alt.Y("performance:Q", scale=y_scale))
+    lines = pd.DataFrame([{"group": group, **point} for group, point in crosshairs.items()],
+                         columns=["group", "importance", "performance"])
+    line_colour = alt.Color("group:N", scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]), legend=None)
+    vline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], opacity=0.7).encode(x=alt.X("importance:Q", scale=x_scale), color=line_colour)
+    hline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], opacity=0.7).encode(y=alt.Y("performance:Q", scale=y_scale), color=line_colour)
     quadrants = _quadrant_titles(x_domain, y_domain)
     quadrant_layers = [
         alt.Chart(quadrants[quadrants["align"] == align]).mark_text(align=align, fontSize=IPA_QUADRANT_FONT, fontStyle="italic", color="#777777").encode(

@@ -503,14 +503,12 @@ class CampaignInsight:
         ]
         return pd.DataFrame(rows, columns=columns)
 
-    def ipa_crosshairs(self) -> dict[str, float] | None:
-        """Grand means across the groups shown (each group counts equally)."""
+    def ipa_crosshairs(self) -> dict[str, dict[str, float]] | None:
+        """Each group's grand means (by group name), the cross-hairs its quadrants are read against."""
         crosshairs = (self.comparison or {}).get("ipa", {}).get("crosshairs") or {}
-        values = [v for v in crosshairs.values() if v and v.get("importance") is not None]
-        if not values:
-            return None
-        return {"importance": sum(v["importance"] for v in values) / len(values),
-                "performance": sum(v["performance"] for v in values) / len(values)}
+        lines = {self.instrument.group_name(g): {"importance": v["importance"], "performance": v["performance"]}
+                 for g, v in crosshairs.items() if v and v.get("importance") is not None and v.get("performance") is not None}
+        return lines or None
 
 
 def assessment_fingerprint(session: Session, assessment_id: int) -> tuple:

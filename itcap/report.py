@@ -227,7 +227,8 @@ def report_charts(content: ReportContent) -> list[tuple[str, object]]:
         if len(ipa) and cross:
             pair = c.instrument.ipa_pairs[0]
             low, high = c.instrument.item_range(c.instrument.item(pair.importance))
-            out.append(("Importance and performance of IT services (dashed lines: the averages over all services)",
+            out.append(("Importance and performance of IT services (dashed lines: each group's averages over all services, "
+                        "against which its points' quadrants are read)",
                         charts.ipa_chart(ipa, cross, low, high)))
     if c:
         out.append(("Response rates", charts.response_rate_chart(c.rates_frame())))

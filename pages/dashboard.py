@@ -177,14 +177,15 @@ with tabs[1]:
         crosshairs = campaign.ipa_crosshairs()
         if len(ipa) and crosshairs:
             st.markdown("##### Importance and performance of IT services")
-            st.caption("Each group's mean importance and performance per service; the dashed lines are the averages over "
-                       "all services, which divide the chart into the four quadrants.")
+            st.caption("Each group's mean importance and performance per service. The dashed lines, in each group's "
+                       "colour, are that group's averages over all services: they divide its points into the four "
+                       "quadrants (as `itcap analyze` reports them).")
             pair = campaign.instrument.ipa_pairs[0]
             low, high = campaign.instrument.item_range(campaign.instrument.item(pair.importance))
             chart_with_downloads(lambda: charts.ipa_chart(ipa, crosshairs, low, high), ipa, "importance performance", "ipa",
                                  cache_owner=campaign, phone=lambda: charts.ipa_chart(ipa, crosshairs, low, high, compact=True),
                                  title="Importance and performance of IT services",
-                                 source=f"{campaign.source_line()} · dashed lines: the averages over all services")
+                                 source=f"{campaign.source_line()} · dashed lines: each group's averages over all services")
 
 # -- recommendations ------------------------------------------------------------------------------------
 with tabs[2]:

@@ -74,9 +74,9 @@ def test_perception_chart_has_every_group_mean_and_a_verdict_per_scale():
 def test_ipa_chart_puts_the_crosshairs_at_the_grand_means():
     pairs = pd.DataFrame({"service": ["Logging on", "Network"], "group": ["Business users"] * 2, "importance": [4.6, 4.5],
                           "performance": [3.1, 3.9], "quadrant": ["Concentrate here", "Keep up the good work"]})
-    spec = charts.ipa_chart(pairs, {"importance": 4.2, "performance": 3.4}, 1, 5).to_dict()
+    spec = charts.ipa_chart(pairs, {"Business users": {"importance": 4.2, "performance": 3.4}}, 1, 5).to_dict()
     crosshair = pd.DataFrame(spec["datasets"][spec["layer"][0]["data"]["name"]])
-    assert crosshair.iloc[0].to_dict() == {"importance": 4.2, "performance": 3.4}
+    assert crosshair.iloc[0].to_dict() == {"group": "Business users", "importance": 4.2, "performance": 3.4}
 
 
 def test_phone_versions_are_drawn_at_a_phones_width():
@@ -85,7 +85,7 @@ def test_phone_versions_are_drawn_at_a_phones_width():
     pairs = pd.DataFrame({"service": ["Logging on", "Network"], "group": ["Business users"] * 2, "importance": [4.6, 3.1],
                           "performance": [3.1, 3.9], "quadrant": ["Concentrate here", "Low priority"]})
     for chart in (charts.maturity_rows_chart(CAPS, SERIES, 5, 1), charts.disagreement_heatmap(levels, 5, compact=True),
-                  charts.ipa_chart(pairs, {"importance": 4.0, "performance": 3.5}, 1, 5, compact=True)):
+                  charts.ipa_chart(pairs, {"Business users": {"importance": 4.0, "performance": 3.5}}, 1, 5, compact=True)):
         spec = chart.to_dict()
         assert spec["width"] == charts.PHONE_WIDTH and spec["autosize"]["type"] == "fit-x"
 
@@ -137,7 +137,7 @@ def _ipa_labels(spec: dict) -> dict[str, tuple[str, float, float]]:
 def test_ipa_names_near_the_right_edge_go_before_their_points():
     pairs = pd.DataFrame({"service": ["Logging on", "Logging on", "Network"], "group": ["Business users", "IT staff", "IT staff"],
                           "importance": [4.9, 4.7, 3.0], "performance": [3.1, 3.0, 3.9], "quadrant": ["Concentrate here"] * 3})
-    labels = _ipa_labels(charts.ipa_chart(pairs, {"importance": 4.0, "performance": 3.5}, 1, 5).to_dict())
+    labels = _ipa_labels(charts.ipa_chart(pairs, {"Business users": {"importance": 4.0, "performance": 3.5}}, 1, 5).to_dict())
     assert set(labels) == {"Logging on", "Network"}  # one name per service
     align, x, y = labels["Logging on"]
     assert align == "right" and x < 4.7 and y == pytest.approx(3.0)  # ends before the leftmost point, level with it
@@ -231,7 +231,7 @@ def test_gap_chart_counts_whole_levels(shortfalls, ticks):
 def test_ipa_chart_spans_the_data_and_keeps_labels_legible():
     pairs = pd.DataFrame({"service": ["Logon", "Logon", "Desk", "Desk"], "group": ["Business", "IT", "Business", "IT"],
                           "importance": [4.5, 4.4, 3.2, 3.3], "performance": [3.1, 3.0, 3.7, 3.9], "quadrant": ["x"] * 4})
-    spec = charts.ipa_chart(pairs, {"importance": 3.85, "performance": 3.4}, 1, 5).to_dict()
+    spec = charts.ipa_chart(pairs, {"Business": {"importance": 3.85, "performance": 3.4}, "IT": {"importance": 3.85, "performance": 3.45}}, 1, 5).to_dict()
     encodings = [layer["encoding"] for layer in spec["layer"] if "x" in layer.get("encoding", {})]
     x_domains = {tuple(e["x"]["scale"]["domain"]) for e in encodings if "scale" in e["x"]}
     assert x_domains == {(2.5, 5.0)}  # 3.2 − 0.25 → 2.5; 4.5 + 0.25 → 5 (never past the scale)

@@ -2,6 +2,7 @@
 
 import html
 
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 
@@ -53,6 +54,28 @@ def test_the_summary_states_the_margin_and_names_equivalent_scales_that_still_di
     assert "On every scale the two groups' means are within ±0.5 points of each other." in perception
     assert (f"Equivalent, yet statistically significant (Holm p < .05): {scale['name']} (Business users 3.41, IT staff 3.70)"
             " — a real difference, smaller than the ±0.5 points that would matter.") in perception
+
+
+def test_each_ipa_point_lies_in_its_quadrant_of_its_own_group_s_drawn_lines(populated):
+    """The chart drew one pair of lines at the average of the groups while `itcap analyze` reads each
+    group against its own means: points sat in another quadrant than the one reported."""
+    import json
+
+    from itcap import charts
+    from surveys.ipa import quadrant
+
+    url, assessment_id, campaign_id = populated
+    with session_scope(url) as session:
+        campaign = build_report(session, assessment_id, campaign_id).campaign
+    ipa, cross = campaign.ipa_frame(), campaign.ipa_crosshairs()
+    assert len(ipa) and set(cross) == set(ipa["group"]) == {"Business users", "IT staff"}
+    for row in ipa.itertuples():
+        mine = cross[row.group]
+        assert quadrant(row.importance, row.performance, mine["importance"], mine["performance"]) == row.quadrant
+    spec = json.loads(charts.ipa_chart(ipa, cross, 1, 5).to_json())
+    drawn = pd.DataFrame(spec["datasets"][spec["layer"][0]["data"]["name"]]).set_index("group")
+    for group, point in cross.items():
+        assert drawn.loc[group].to_dict() == point
 
 
 def test_report_tables_read_as_prose_for_a_board(populated):
