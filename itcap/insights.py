@@ -7,6 +7,7 @@ reproduce each number (``itcap assess position``, ``itcap analyze``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -583,6 +584,15 @@ def default_assessment_id(session: Session) -> int | None:
                 assessments[0].id if assessments else None)
 
 
+@functools.lru_cache(maxsize=1)
+def default_mode_order() -> tuple[str, ...]:
+    """The shipped model's modes, lowest first: the survey's reading when no assessment gives a model
+    (without any, every reading would be "none", whatever the respondents said)."""
+    from capability_model.loader import default_model_path, load_default_model
+
+    return tuple(m.id for m in load_default_model().ordered_modes) if default_model_path().exists() else ()
+
+
 def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str] | None = None,
                      exclude_flagged: bool = False, margin: float = DEFAULT_MARGIN,
                      frame: pd.DataFrame | None = None) -> CampaignInsight:
@@ -633,7 +643,7 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
         flags = frame.loc[frame["group"].isin(list(insight.comparison["groups"])), "flags"].fillna("").astype(str)
         insight.n_flagged = int((flags.str.strip() != "").sum())
         insight.flag_counts = {flag: int(flags.str.split().map(lambda names, f=flag: f in names).sum()) for flag in FLAGS}
-    insight.reading = perception_reading(insight.comparison, instrument, mode_order or [])
+    insight.reading = perception_reading(insight.comparison, instrument, list(mode_order or default_mode_order()))
     insight.findings = perception_findings(insight.comparison, instrument)
     return insight
 

@@ -88,7 +88,9 @@ def progress_points(content: ReportContent) -> list[str]:
 def summary_points(content: ReportContent) -> list[str]:
     points = []
     a, c = content.assessment, content.campaign
-    if c and c.reading is not None:
+    if c and c.reading is not None and c.reading.note:
+        points.append(f"Survey reading: none — {c.reading.note}.")
+    elif c and c.reading is not None:
         names = {m.id: m.name for m in a.model.ordered_modes} if a else {}
         names["none"] = f"not yet {a.model.ordered_modes[0].name if a else 'Supplier'}"
         reading = names.get(c.reading.position, c.reading.position)

@@ -72,6 +72,8 @@ with perceived.container(border=True):
         st.write("No survey campaign yet.")
     elif campaign.reading is None:
         st.write(md_escape(campaign.problem or "No survey reading available."))
+    elif campaign.reading.note:
+        st.write(md_escape(campaign.reading.note[0].upper() + campaign.reading.note[1:]) + ".")
     else:
         names = {m.id: m.name for m in assessment.model.ordered_modes} if assessment else {}
         first_mode = assessment.model.ordered_modes[0].name if assessment else "Supplier"
@@ -81,6 +83,9 @@ with perceived.container(border=True):
         st.caption("The highest mode whose survey scales all average at least 3.5 of 5 (mean of the group means), "
                    "with every lower mode supported too.")
         st.caption(f"{md_escape(campaign.campaign.name)} · {campaign.responses_note()}" + live_note(campaign.campaign.status))
+        if campaign.reading.unmatched:
+            st.caption(":material/info: Left out of the reading, as tagged with a mode this model does not have: "
+                       + md_escape(", ".join(campaign.reading.unmatched)) + ".")
         if assessment is not None:
             if campaign.reading.position == assessment.result.position:
                 st.success("The survey agrees with the assessment.", icon=":material/check_circle:")

@@ -18,7 +18,7 @@ Findings for the recommendations: a scale scored below the midpoint of the respo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assessment.recommendations import PerceptionFinding
 from surveys.instrument import Instrument
@@ -52,6 +52,8 @@ class PerceptionReading:
     modes: list[ModeReading]
     scales: list[ScaleReading]
     note: str | None = None
+    # scales tagged with a mode the model does not have (a typo, or another model's modes): left out
+    unmatched: list[str] = field(default_factory=list)
 
     @property
     def available(self) -> bool:
@@ -85,6 +87,14 @@ def perception_reading(document: dict, instrument: Instrument, mode_order: list[
         score = sum(present) / len(present) if len(present) == 2 else None
         scales.append(ScaleReading(scale.id, scale.name, scale.mode, score, means, threshold,
                                    score is not None and score >= threshold, entry.get("verdict")))
+    tagged = {s.mode for s in scales if s.mode}
+    if mode_order and tagged and not tagged & set(mode_order):
+        # e.g. the shipped survey beside a COBIT-style model: "not yet <first mode>" would be a
+        # reading, and the dashboard would call it a disagreement with the assessment
+        return PerceptionReading(NO_POSITION, [], scales, note=(
+            f"the survey's scales evidence modes ({', '.join(sorted(tagged))}) that the assessment's model does not have "
+            f"({', '.join(mode_order)}), so the survey gives no reading against it"))
+    unmatched = [s.name for s in scales if s.mode and s.mode not in mode_order]
     modes: list[ModeReading] = []
     position = NO_POSITION
     climbing = True
@@ -96,7 +106,7 @@ def perception_reading(document: dict, instrument: Instrument, mode_order: list[
             position = mode_id
         else:
             climbing = False
-    return PerceptionReading(position, modes, scales)
+    return PerceptionReading(position, modes, scales, unmatched=unmatched)
 
 
 def perception_findings(document: dict, instrument: Instrument) -> list[PerceptionFinding]:

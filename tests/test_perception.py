@@ -120,3 +120,37 @@ def test_the_response_count_says_what_the_figures_rest_on():
     assert insight.responses_note() == "296 of 300 responses (1 empty, 3 in groups below the threshold left out)"
     insight.comparison = {"groups": {"b": {"n": 200}, "i": {"n": 100}}, "excluded": {}}
     assert insight.responses_note() == "300 responses"
+
+
+def test_a_model_whose_modes_the_survey_does_not_evidence_gives_no_reading_rather_than_none():
+    """The shipped survey beside a COBIT-style model: "not yet Compliant" would be a reading, and the
+    dashboard would call it a disagreement with the assessment."""
+    document = _document(_means({"supplier": 4.5, "business_partner": 4.5, "business_leader": 4.5}))
+    reading = perception_reading(document, INSTRUMENT, ["compliant", "assured", "value_driven"])
+    assert not reading.available and reading.position == "none"
+    assert reading.note == ("the survey's scales evidence modes (business_leader, business_partner, supplier) that the "
+                            "assessment's model does not have (compliant, assured, value_driven), so the survey gives no "
+                            "reading against it")
+
+
+def test_scales_tagged_with_a_mode_the_model_lacks_are_named_not_silently_dropped():
+    instrument = INSTRUMENT.model_copy(update={"scales": [
+        s.model_copy(update={"mode": "suplier"}) if s.id == "service_reliability" else s for s in INSTRUMENT.scales]})
+    means = _means({"supplier": 4.0, "business_partner": 3.0, "business_leader": 3.0})
+    reading = perception_reading(_document(means), instrument, MODES)
+    assert reading.available and reading.position == "supplier"
+    assert reading.unmatched == [instrument.scale("service_reliability").name]
+
+
+def test_without_an_assessment_the_reading_follows_the_shipped_model_s_modes(db_url):
+    """No assessment, no model: every reading was "none" whatever the respondents said."""
+    from itcap import insights
+    from itcap.storage import session_scope
+    from tests import builders
+
+    campaign_id = builders.perception_campaign(db_url)
+    with session_scope(db_url) as session:
+        without = insights.campaign_insight(session, campaign_id)
+        with_model = insights.campaign_insight(session, campaign_id, mode_order=MODES)
+    assert list(insights.default_mode_order()) == MODES
+    assert without.reading.position == with_model.reading.position == "supplier"
