@@ -185,7 +185,7 @@ def cross_reference_problems(model: CapabilityModel, where: str) -> list[str]:
         if extra:
             problems.append(f"{here} → levels: level {', '.join(map(str, extra))} is not one of the model's levels {level_values}")
 
-    capability_ids = [c.id for c in model.capabilities]
+    capability_ids = list(dict.fromkeys(c.id for c in model.capabilities))  # a repeated id is reported once, above
     known = set(capability_ids)
     for index, mode in enumerate(model.modes):
         here = f"{where}: modes[{index}] (id {mode.id}) → targets"
@@ -199,8 +199,10 @@ def cross_reference_problems(model: CapabilityModel, where: str) -> list[str]:
             if target not in allowed:
                 problems.append(f"{here} → {cap_id}: target {target} is not one of the model's levels {level_values}")
 
-    # A more demanding mode never asks for less than a less demanding one.
-    ordered = model.ordered_modes
+    # A more demanding mode never asks for less than a less demanding one. Checked only once the modes
+    # are strictly ordered: with two at one order, which is "lower" is arbitrary, and each of its
+    # targets would be called wrong.
+    ordered = model.ordered_modes if not _duplicates([str(m.order) for m in model.modes]) else []
     for lower, higher in zip(ordered, ordered[1:]):
         for cap_id in capability_ids:
             lo, hi = lower.targets.get(cap_id), higher.targets.get(cap_id)

@@ -71,6 +71,14 @@ def decode_text(raw: bytes, where: str, *, save_as: str = "UTF-8") -> str:
         raise DocumentInvalid([f"{where}: the file is UTF-16 text; save it as {save_as}"])
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    head = raw[:4096]
+    if head.count(b"\x00") * 4 >= len(head):
+        # every other byte zero: UTF-16 saved without a byte-order mark (NUL is valid UTF-8, so it
+        # would otherwise "decode" into text with a NUL between every letter)
+        raise DocumentInvalid([f"{where}: the file looks like UTF-16 text (every other byte is zero); save it as {save_as}"])
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise DocumentInvalid([f"{where}: line {line}: contains a NUL character, which text never holds; is this the right file?"])
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -178,6 +186,10 @@ def _check_node_graph(root: yaml.Node, where: str) -> None:
     visit(root, 0)
 
 
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
 def parse_yaml(text: str, where: str) -> dict:
     if not text.strip():
         raise DocumentInvalid([f"{where}: the file is empty"])
@@ -199,8 +211,14 @@ def parse_yaml(text: str, where: str) -> dict:
         if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
             problem += f" ({exc.context} that starts at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
         raise DocumentInvalid([f"{where}: {position}not valid YAML: {problem}"]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character, U+FFFF)
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else f"U+{ord(exc.character):04X}"
+        raise DocumentInvalid([f"{where}: line {line}, column {column}: not valid YAML: the character {character} is not "
+                               "allowed in YAML (often pasted in by accident); delete it"]) from None
     except yaml.YAMLError as exc:
-        raise DocumentInvalid([f"{where}: not valid YAML: {exc}"]) from None
+        raise DocumentInvalid([f"{where}: not valid YAML: {_first_line(str(exc))}"]) from None
     except RecursionError:
         raise DocumentInvalid([f"{where}: not valid YAML: nested too deeply"]) from None
     if not isinstance(data, dict):

@@ -304,6 +304,11 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
                                                                    if o.code in codes_once})
             elif item.options:
                 problems.append(f"{here} → options: only choice items have options")
+            if item.demographic and item.type != "choice":
+                # the thresholded export coarsens demographics by their options; an exact age or a
+                # free text beside them would single people out
+                problems.append(f"{here} → demographic: demographics are coarse — a choice item with bands "
+                                f"(e.g. age 16–29, 30–49, 50+), not a {item.type} item")
 
     for scale in inst.scales:
         members = inst.scale_items(scale.id)

@@ -105,10 +105,18 @@ class InvitationLink:
 
 
 # -- creating invitations --------------------------------------------------------------------------
-def _check_group(session: Session, campaign: Campaign, group_id: str) -> None:
-    groups = campaign_instrument(session, campaign).group_ids()
-    if group_id not in groups:
-        raise SurveyError(f"group {group_id!r} is not a group of this campaign's instrument; groups: {', '.join(groups)}")
+def _check_group(session: Session, campaign: Campaign, group: str) -> str:
+    """The group's id, from its id or its name in any letter case ("IT", "it staff"), as the
+    response import and `itcap analyze` read groups."""
+    instrument = campaign_instrument(session, campaign)
+    groups = instrument.group_ids()
+    if group in groups:
+        return group
+    wanted = str(group).strip().casefold()
+    for group_id in groups:
+        if wanted in (group_id.casefold(), instrument.group_name(group_id).casefold()):
+            return group_id
+    raise SurveyError(f"group {group!r} is not a group of this campaign's instrument; groups: {', '.join(groups)}")
 
 
 def _insert_invitations(session: Session, campaign_id: int, group_id: str, count: int, kind: str,
@@ -130,7 +138,7 @@ def create_invitations(session: Session, campaign_id: int, group_id: str, count:
     campaign = get_campaign(session, campaign_id)
     if campaign.status == CLOSED:
         raise SurveyError(f"campaign {campaign.id} is closed; reopen it before inviting more people")
-    _check_group(session, campaign, group_id)
+    group_id = _check_group(session, campaign, group_id)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_INVITATIONS_PER_BATCH:
         raise SurveyError(f"count: between 1 and {MAX_INVITATIONS_PER_BATCH:,} invitations at a time (got {count!r})")
     base_url = checked_base_url(base_url)
@@ -150,7 +158,7 @@ def create_open_link(session: Session, campaign_id: int, group_id: str, actor: s
     campaign = get_campaign(session, campaign_id)
     if campaign.status == CLOSED:
         raise SurveyError(f"campaign {campaign.id} is closed; reopen it before making an open link")
-    _check_group(session, campaign, group_id)
+    group_id = _check_group(session, campaign, group_id)
     base_url = checked_base_url(base_url)
     revoked = session.execute(
         update(Invitation.__table__)

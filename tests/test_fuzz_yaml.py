@@ -273,6 +273,8 @@ def test_node_limit_is_generous_for_real_documents():
     ("a: !!binary 'abc'", "failed to decode base64"),
     ("? [1, 2]\n: x", "a mapping key must be a plain value"),
     ("a: 1\na: 2", "duplicate key 'a'"),
+    ("a: 1\nb: \x07x", "line 2, column 4: not valid YAML: the character U+0007 is not allowed in YAML"),
+    ("a: 1\nb: x\uffff", "line 2, column 5: not valid YAML: the character U+FFFF is not allowed in YAML"),
 ])
 def test_scalars_pyyaml_cannot_build_are_yaml_errors_with_a_position(text, message):
     """PyYAML raises plain ValueError/KeyError/AttributeError for these; they used to escape the loaders."""
@@ -334,3 +336,22 @@ def test_a_picture_or_document_renamed_yaml_is_named(magic, kind):
     with pytest.raises(DocumentInvalid) as caught:
         parse_model_bytes(magic + b"\x00" * 64, WHERE)
     assert caught.value.problems == [f"{WHERE}: the file is {kind}, not text; save it as UTF-8"]
+
+
+def test_follow_on_messages_are_not_repeated_or_invented():
+    """A repeated capability id printed each target problem twice; two modes at one order made every
+    target of one of them "below the lower mode" (which is lower was arbitrary)."""
+    model = copy.deepcopy(MODEL_DATA)
+    first = model["modes"][0]
+    first["targets"][model["capabilities"][0]["id"]] = 9
+    model["capabilities"][3]["id"] = model["capabilities"][0]["id"]
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_model(yaml.safe_dump(model), WHERE)
+    problems = caught.value.problems
+    assert len(problems) == len(set(problems))
+    model = copy.deepcopy(MODEL_DATA)
+    model["modes"][1]["order"] = model["modes"][0]["order"]
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_model(yaml.safe_dump(model), WHERE)
+    assert [p for p in caught.value.problems if "is used by more than one mode" in p]
+    assert not [p for p in caught.value.problems if "is below the lower mode" in p], caught.value.problems

@@ -179,6 +179,17 @@ def test_invite_problems(campaign, tmp_path, capsys):
     assert code == 1 and "group 'finance' is not a group" in err
 
 
+def test_a_group_is_named_by_its_id_or_name_in_any_case(campaign, tmp_path, capsys):
+    """As the response import and analyze read groups: "IT Staff" and "IT_STAFF" are it_staff."""
+    out = tmp_path / "links.csv"
+    code, printed, _ = _run(capsys, "campaign", "invite", campaign, "--group", "IT Staff", "--count", "2", "--out", str(out))
+    assert code == 0 and "2 invitation links for group it_staff written" in printed
+    code, printed, _ = _run(capsys, "campaign", "open-link", campaign, "--group", "BUSINESS")
+    assert code == 0 and "token=" in printed
+    code, printed, _ = _run(capsys, "campaign", "status", campaign, "--json", "-")
+    assert code == 0 and json.loads(printed)["groups"]["it_staff"]["invited"] == 2
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["invite", "{id}", "--group", "it_staff", "--out", "-"], "one of the arguments --count --emails is required"),
     (["invite", "{id}", "--group", "it_staff", "--count", "0", "--out", "-"], "argument --count: must be between 1 and 100,000, not 0"),
@@ -435,6 +446,12 @@ def test_a_file_that_is_no_database_and_an_unknown_scheme_are_named(tmp_path, mo
     monkeypatch.setenv("ITCAP_DATABASE_URL", "foo://bar")
     assert main(["campaign", "list"]) == 1
     assert capsys.readouterr().err.startswith("error: ITCAP_DATABASE_URL: 'foo' is not a database itcap can use")
+    # a database SQLAlchemy knows but itcap does not run on: named, not "unexpected failure: ModuleNotFoundError"
+    monkeypatch.setenv("ITCAP_DATABASE_URL", "mysql://x@localhost/y")
+    for argv in (["campaign", "list"], ["init"]):
+        assert main(argv) == 1
+        assert capsys.readouterr().err.startswith("error: ITCAP_DATABASE_URL: 'mysql' is not a database itcap can use "
+                                                  "(itcap runs on SQLite and PostgreSQL, not mysql); use sqlite:///")
 
 
 def test_a_database_busy_past_the_wait_says_so_not_to_run_init(tmp_path, monkeypatch, capsys):
@@ -496,3 +513,14 @@ def test_a_bad_min_is_reported_once_not_as_a_missing_min_as_well(tmp_path, capsy
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     code, _, err = _run(capsys, "survey", "validate", str(path))
     assert code == 1 and len(err.strip().splitlines()) == 1 and f"(id {item['id']}) → min: must be a" in err
+
+
+def test_a_demographic_must_be_a_choice_with_bands(tmp_path, capsys):
+    """`demographic: true` on a number kept exact ages in the thresholded export, which coarsens
+    demographics by their options only."""
+    bad = INSTRUMENT_YAML.replace('min: 0, max: 60, unit: minutes}', 'min: 0, max: 60, unit: minutes, demographic: true}')
+    path = tmp_path / "bad.yaml"
+    path.write_text(bad, encoding="utf-8")
+    code, out, err = _run(capsys, "survey", "validate", str(path))
+    assert code == 1 and (f"error: {path}: sections[0] (id services) → items[4] (id logon_minutes) → demographic: "
+                          "demographics are coarse — a choice item with bands (e.g. age 16–29, 30–49, 50+), not a numeric item") in err

@@ -133,6 +133,8 @@ def test_missing_group_column(db_url):
     (b"  \n\n", "r.csv: the file is empty"),
     ("group,rel1,comments\nbusiness,3,café\n".encode("latin-1"), "r.csv: line 2: not UTF-8 text (byte 0xe9)"),
     ("group,rel1\n".encode("utf-16"), "r.csv: the file is UTF-16 text"),
+    ("group,rel1\nbusiness,3\n".encode("utf-16-le"), "r.csv: the file looks like UTF-16 text (every other byte is zero)"),
+    (b"group,rel1\nbusiness,3\nit\x00,4\n", "r.csv: line 3: contains a NUL character"),
     (b"group,rel1\n", "r.csv: no responses in the file (only a header row)"),
 ])
 def test_file_level_problems(db_url, raw, message):

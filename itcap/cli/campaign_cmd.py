@@ -253,7 +253,7 @@ def _invite(args: argparse.Namespace) -> int:
         text = links_csv(links, emails)
         _write_private(args.out, text)  # inside the transaction: no file, no invitations
     if args.out != "-":
-        print(f"{len(links)} invitation links for group {args.group} written to {args.out}")
+        print(f"{len(links)} invitation links for group {links[0].group_id if links else args.group} written to {args.out}")
     _note_default_address(args)
     return 0
 

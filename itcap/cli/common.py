@@ -203,9 +203,15 @@ def check_database_url(url: str) -> None:
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     try:
-        make_url(url).get_dialect()
+        parsed = make_url(url)
+        parsed.get_dialect()
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise CliError(_bad_url_message(url, exc)) from None
+    if parsed.drivername not in SUPPORTED_DRIVERS:  # e.g. mysql://: a dialect SQLAlchemy knows, a driver not installed
+        raise CliError(_bad_url_message(url, f"itcap runs on SQLite and PostgreSQL, not {parsed.get_backend_name()}"))
+
+
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 
 
 def _url_hint(url: str) -> str:
