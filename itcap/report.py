@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import html
 import io
+import re
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -255,8 +256,12 @@ th{background:#f3f3f3}.muted{color:#666;font-size:.9rem}.chart{margin:1rem 0;ove
 """
 
 
+# C0 controls (but tab and newlines) and DEL: a NUL in a comment made the HTML file invalid
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    return html.escape(_CONTROL_CHARACTERS.sub(" ", "" if value is None else str(value)), quote=True)
 
 
 REPORT_COMMENTS = 20  # comments per question in the report; all of them are in the data export
@@ -402,11 +407,36 @@ def _font_dir() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
+MISSING_GLYPH = "□"
+
+
 def render_pdf(content: ReportContent) -> bytes:
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
-    pdf = FPDF(format="A4")
+    class ReportPdf(FPDF):
+        """Text the font cannot draw (Chinese, Arabic… in a comment) shows as □ and is counted, instead
+        of vanishing without a word; control characters (a tab, a NUL) become spaces."""
+        unshown = 0
+
+        def normalize_text(self, text: str) -> str:
+            cmap = self.current_font.cmap if self.is_ttf_font and self.current_font is not None else None
+            if cmap is not None:
+                out = []
+                for char in text:
+                    if char in "\n\r":
+                        out.append(char)
+                    elif ord(char) < 32 or 0x7F <= ord(char) < 0xA0:
+                        out.append(" ")
+                    elif ord(char) in cmap:
+                        out.append(char)
+                    else:
+                        out.append(MISSING_GLYPH)
+                        self.unshown += 1
+                text = "".join(out)
+            return super().normalize_text(text)
+
+    pdf = ReportPdf(format="A4")
     fonts = _font_dir()
     pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
@@ -548,6 +578,9 @@ def render_pdf(content: ReportContent) -> bytes:
     heading("Methods")
     for point in methods_points(content):
         bullet(point)
+    if pdf.unshown:
+        para(f"{pdf.unshown:,} character{'s' if pdf.unshown != 1 else ''} this PDF's font cannot draw (in people's "
+             f"comments, typically) appear as {MISSING_GLYPH}; the HTML report shows every character.", "I", 9)
     return bytes(pdf.output())
 
 

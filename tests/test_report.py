@@ -111,6 +111,27 @@ def test_html_report_never_renders_people_text_as_markup(populated):
     assert html.escape("<script>alert('x')</script> **faster** laptops") in page
 
 
+def test_text_the_pdf_font_cannot_draw_is_marked_and_said_and_control_characters_never_reach_a_file(populated):
+    """A comment in Chinese vanished from the PDF without a word, and a NUL went into the HTML."""
+    import io
+
+    from itcap.report import MISSING_GLYPH
+    from surveys.imports import add_responses
+
+    url, assessment_id, campaign_id = populated
+    with session_scope(url) as session:
+        add_responses(session, campaign_id, [{"group": "business", "answers": {"comment_improve_first": "更快的 laptops\x00\tplease"}}],
+                      actor="admin", source="import")
+    with session_scope(url) as session:
+        content = build_report(session, assessment_id, campaign_id)
+    page = render_html(content)
+    assert "\x00" not in page and "更快的 laptops" in page
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(content))).pages)
+    # 13 comments, fewer than REPORT_COMMENTS: all of them are in the report
+    assert f"{MISSING_GLYPH * 3} laptops" in text
+    assert f"3 characters this PDF's font cannot draw (in people's comments, typically) appear as {MISSING_GLYPH}" in " ".join(text.split())
+
+
 def test_comments_below_their_threshold_are_left_out(db_url):
     ids = builders.people(db_url)
     builders.supplier_assessment(db_url, ids)
