@@ -7,7 +7,7 @@ from capability_model.positioning import FULLY_ACHIEVED_PERCENT, level_for_displ
 
 from itcap import charts, insights
 from itcap.accounts import ADMIN, LEADERSHIP
-from itcap.ui import auth
+from itcap.ui import auth, widgets
 from itcap.ui.dashboard_data import (
     cached_assessment, cached_campaign, cached_comments, cached_trends, choose_assessment, choose_campaign, live_note, report_bytes,
 )
@@ -174,10 +174,14 @@ with tabs[1]:
             items = campaign.instrument.item_map()
             for item_id, texts in comments.items():
                 with st.expander(f"{md_escape(items[item_id].text)} ({len(texts)})", icon=":material/chat:"):
+                    wide, phone = widgets.wide_and_phone(f"comments-{item_id}")
                     # a table cell shows people's words as plain text, never as markup, and a long list
-                    # stays one scrollable, searchable element
-                    st.dataframe(pd.DataFrame({"Comment": texts}), hide_index=True, width="stretch",
-                                 row_height=60 if max(map(len, texts)) > 120 else None)
+                    # stays one scrollable, searchable element; on a phone, where a cell shows one cut-off
+                    # line, a wrapped list instead
+                    wide.dataframe(pd.DataFrame({"Comment": texts}), hide_index=True, width="stretch",
+                                   row_height=60 if max(map(len, texts)) > 120 else None)
+                    with phone:
+                        widgets.comments_for_phone(texts)
         ipa = campaign.ipa_frame()
         crosshairs = campaign.ipa_crosshairs()
         if len(ipa) and crosshairs:

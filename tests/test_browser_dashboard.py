@@ -97,6 +97,15 @@ def test_perception_tab_and_pdf_report_download(server, page):
     chart = page.locator('[data-testid="stVegaLiteChart"]').filter(has=page.locator("text=differs")).first
     drawn = chart.locator("canvas, svg").first.bounding_box()
     assert drawn["x"] >= 0 and drawn["x"] + drawn["width"] <= 375
+    # comments on a phone: a wrapped list, each comment whole on screen and plain text (not a table
+    # whose cells show one cut-off line)
+    page.locator('[data-testid="stExpander"] summary').filter(has_text="(12)").first.click()
+    hostile = page.locator(".itcap-comments p").filter(has_text="**faster** laptops")
+    hostile.wait_for()
+    assert hostile.inner_text() == "<script>alert('x')</script> **faster** laptops"
+    box = hostile.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+    assert hostile.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
     page.set_viewport_size({"width": 1280, "height": 720})
     page.get_by_role("tab", name="Report").click()
     with page.expect_download(timeout=60_000) as download:

@@ -342,3 +342,16 @@ def test_an_uploaded_instrument_reaches_respondents_as_typed(db_url):
         at.button(key=step).click().run()
     assert not at.exception
     assert screens >= 6  # welcome, four sections, review (and the thank-you when submitted)
+
+
+def test_a_phone_lists_comments_as_escaped_paragraphs_and_says_when_it_shows_only_some(monkeypatch):
+    from itcap.ui import widgets
+
+    body = []
+    monkeypatch.setattr(widgets.st, "html", body.append)
+    texts = ["<img src=x onerror=alert(1)>", "*bold* [link](http://x)"] + [f"comment {i}" for i in range(widgets.PHONE_COMMENTS + 3)]
+    widgets.comments_for_phone(texts)
+    [shown] = body
+    assert "<img" not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown and "*bold* [link](http://x)" in shown
+    assert shown.count("<p style=\"margin") == widgets.PHONE_COMMENTS
+    assert f"The first {widgets.PHONE_COMMENTS:,} of {len(texts):,}" in shown

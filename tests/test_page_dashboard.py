@@ -87,6 +87,10 @@ def test_comments_are_plain_text_and_over_their_threshold(populated):
     comments = [c for d in at.dataframe if list(d.value.columns) == ["Comment"] for c in d.value["Comment"]]
     assert "<script>alert('x')</script> **faster** laptops" in comments
     assert sum(c.startswith("Comment number") for c in comments) == 11
+    # the phone's list of the same comments: escaped, never markup
+    [phone] = [h.value for h in at.html if "itcap-comments" in h.value]
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; **faster** laptops" in phone and "<script>" not in phone
+    assert phone.count("<p ") == 12
 
 
 def test_admin_sees_the_dashboard_too(populated):

@@ -170,6 +170,22 @@ def wide_and_phone(key: str):
     return st.container(key=f"{key}-wide"), st.container(key=f"{key}-phone")
 
 
+PHONE_COMMENTS = 300  # comments listed per question on a phone; the table (wider screens) and the exports hold all
+
+
+def comments_for_phone(texts: list[str]) -> None:
+    """People's comments as a wrapped, scrollable list for a phone, where a table cell shows one cut-off
+    line: plain text (escaped, never markup), one paragraph each."""
+    import html
+
+    shown = texts[:PHONE_COMMENTS]
+    items = "".join(f'<p style="margin:0 0 .6rem;padding-bottom:.6rem;border-bottom:1px solid #e6e6e6;'
+                    f'white-space:pre-wrap;overflow-wrap:anywhere">{html.escape(text)}</p>' for text in shown)
+    more = (f'<p style="color:#5f5c59;font-size:.875rem">The first {len(shown):,} of {len(texts):,}; a wider screen '
+            "shows them all in a table.</p>") if len(texts) > len(shown) else ""
+    st.html(f'<div class="itcap-comments" style="max-height:60vh;overflow-y:auto">{items}</div>{more}')
+
+
 def ask_first(label: str, *, key: str, question: str, confirm_label: str, on_confirm, args: tuple = (),
               icon: str | None = None, help: str | None = None, disabled: bool = False, at=None, panel=None) -> None:
     """A button for something that cannot be undone, in two steps: "Label…" shows ``question`` with
