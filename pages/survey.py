@@ -29,6 +29,7 @@ SUBMITTING = "survey_submitting"  # the token whose Submit was clicked: a second
 NOTICE = "survey_notice"  # a friendly message when the database could not be reached
 SHOWN_STEP = "survey_shown_step"  # the step drawn last, to scroll to the top when it changes
 CHANGING = "survey_changing"  # the token whose respondent came from the review screen to change answers
+RETURNED_FROM = "survey_returned_from"  # the section a respondent changed on the way back to the review
 VISITS = "survey_open_link_visits"  # open link → the visitor's own token, for the browser's back button
 LAST_DRAWN = "survey_last_drawn"  # (token, state, thresholds) of the last screen drawn from the database
 TROUBLE = ("Sorry — something went wrong on our side and your last step was not saved. Your answers are still "
@@ -77,6 +78,8 @@ def _save(token: str, section_index: int, items: tuple[Item, ...], move: str | i
         st.session_state[PROBLEMS] = {"section": section_index, "problems": result.problems, "scroll": True}
     else:
         st.session_state.pop(PROBLEMS, None)
+        if isinstance(move, int) and not isinstance(move, bool):  # straight to the review: back at what was changed
+            st.session_state[RETURNED_FROM] = section_index
 
 
 def _go_to(token: str, section_index: int, changing: bool = False) -> None:
@@ -251,6 +254,7 @@ def _review(state: SurveyState, token: str, thresholds: dict[str, int]) -> None:
 
 def _thank_you(title: str, text: str) -> None:
     st.title(md_escape(title), anchor=False)
+    st.header("Your answers have been sent", anchor=False)  # the new screen's own heading (focused, read out)
     first, _, rest = text.strip().partition("\n\n")
     st.success(md_escape(first) if first else "Thank you — your answers have been submitted.", icon=":material/task_alt:")
     _paragraphs(rest)
@@ -264,7 +268,7 @@ notice = st.session_state.pop(NOTICE, None)
 
 done = st.session_state.get(DONE)
 if done and done["token"] == token:
-    st.set_page_config(page_title=done["title"])
+    st.set_page_config(page_title=f"Answers sent – {done['title']}")
     _thank_you(done["title"], done["thank_you"])
     if _is_new_step("done"):
         sw.run_script(sw.SCROLL_TO_TOP)
@@ -312,5 +316,9 @@ elif state.at_review:
     _review(state, token, thresholds)
 else:
     _section(state, token, thresholds)
-if new_step:  # last, so that the whole new screen is there when the script runs
+returned_from = st.session_state.pop(RETURNED_FROM, None)
+if new_step and state.started and state.at_review and returned_from is not None and returned_from < len(state.sections):
+    # back from changing a section: the review opens at that section, not 40 answers above it
+    sw.run_script(sw.focus_heading_script(f"survey_review_{state.sections[returned_from].id}"))
+elif new_step:  # last, so that the whole new screen is there when the script runs
     sw.run_script(sw.SCROLL_TO_TOP)

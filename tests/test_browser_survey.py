@@ -375,7 +375,21 @@ def test_the_whole_journey_on_a_375px_phone(server, browser, small):
         no_sideways_scrolling("review")
         assert page.get_by_text(COMMENT, exact=True).is_visible()
         _screenshot(page, "survey-review-375px.png")
+        # changing a section from the review comes back to that section, not to the top of the review
+        page.get_by_role("button", name="Change answers in “Working together”").click()
+        _until(page, "Section 2 of 3")
+        _click(page, "Save and return to review", "Check your answers")
+        page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'H3'")
+        assert page.evaluate("document.activeElement.innerText") == "Working together"
+        wait_for_app(page)
+        page.wait_for_timeout(500)
+        box = page.locator(".st-key-survey_review_partnership").bounding_box()
+        assert 0 <= box["y"] <= 812 / 2, f"the changed section is not in view (y={box['y']})"
         _click(page, "Submit my answers", "Results will be shared in the spring.")
+        # the thank-you screen is announced by its own heading, and the browser tab says it is done
+        page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'H2'")
+        assert page.evaluate("document.activeElement.innerText") == "Your answers have been sent"
+        assert page.title().startswith("Answers sent – ")
         no_sideways_scrolling("thank you")
         _screenshot(page, "survey-thank-you-375px.png")
     finally:

@@ -78,6 +78,19 @@ def style() -> None:
     </style>""")
 
 
+def focus_heading_script(container_key: str) -> str:
+    """Scroll the keyed container to the top of the screen and focus its heading (a script of our
+    own: the key is checked, no user text goes in)."""
+    if not container_key.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"not a container key: {container_key!r}")
+    return f"""
+  const box = document.querySelector('.st-key-{container_key}');
+  const heading = box && box.querySelector('h1, h2, h3');
+  if (box) box.scrollIntoView({{block: 'start'}});
+  if (heading) {{ heading.setAttribute('tabindex', '-1'); heading.focus({{preventScroll: true}}); }}
+"""
+
+
 # A new screen: focus on its own heading (the section's, "Check your answers"), not on the survey's
 # title, which is the same on every screen.
 SCROLL_TO_TOP = scroll_to_top_script("h2", "h1")
