@@ -458,9 +458,10 @@ def _several_group_rows(samples: list[np.ndarray], meta: list[dict], names: list
 
 
 def _alpha_fields(result, k: int) -> tuple[float | None, list | None, int | None, str | None]:
+    if result.n == 0:  # nobody to protect: undefined, not withheld
+        return None, None, None, "no respondent answered every item of the scale: α undefined"
     if result.n < k:
-        return None, None, None, (f"fewer than {k} respondents answered every item: α suppressed" if k > 1
-                                  else "no respondent answered every item: α undefined")
+        return None, None, None, f"fewer than {k} respondents answered every item: α suppressed"
     return _num(result.alpha), _pair(*result.ci95), result.n, result.note
 
 
@@ -479,7 +480,7 @@ def _add_reliability(scale_rows: list[dict], recoded: pd.DataFrame, masks: dict[
             result = cronbach_alpha(recoded.loc[masks[g], own])
             g_alpha, g_ci, g_n, g_note = _alpha_fields(result, k)
             by_group[g] = {"alpha": g_alpha, "ci95": g_ci, "n": g_n, "note": g_note}
-            if k > 1 and result.n < k:
+            if 0 < result.n < k:  # (none at all gives no number away)
                 too_few.append(g)
         overall = cronbach_alpha(recoded[common])
         alpha, ci, n, note = _alpha_fields(overall, k)

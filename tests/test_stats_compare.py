@@ -384,7 +384,18 @@ def test_a_threshold_of_one_says_no_answers_not_fewer_than_one(inst):
     doc = compare_groups(frame, inst, "group", min_group_size=1)
     assert by_id(doc["items"])["q1"]["note"] == "no answers from group it: suppressed"
     notes = [group["note"] for scale in doc["scales"] for group in scale["alpha_by_group"].values()]
-    assert "no respondent answered every item: α undefined" in notes and not any("fewer than 1" in str(n) for n in notes)
+    assert "no respondent answered every item of the scale: α undefined" in notes
+    assert not any("fewer than 1" in str(n) for n in notes)
+
+
+def test_a_scale_nobody_answered_whole_is_undefined_not_withheld_for_privacy(inst):
+    """An item nobody answered: α is undefined, and saying it was suppressed blamed the threshold."""
+    frame = random_responses(seed=16, sizes={"business": 30, "it": 20}, missing=0.0)
+    frame["q1"] = np.nan
+    doc = compare_groups(frame, inst, "group", min_group_size=5)
+    scale = next(s for s in doc["scales"] if "q1" in s["alpha_items"])
+    assert scale["alpha"] is None and scale["alpha_note"] == "no respondent answered every item of the scale: α undefined"
+    assert {g["note"] for g in scale["alpha_by_group"].values()} == {scale["alpha_note"]}
 
 
 # -- importance–performance ----------------------------------------------------------------------
