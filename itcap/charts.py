@@ -345,6 +345,9 @@ def place_ipa_labels(pairs: pd.DataFrame, x_domain: list[float], y_domain: list[
     return pd.DataFrame(rows, columns=["service", "label_x", "label_y", "align"])
 
 
+IPA_DASHES = [[4, 4], [10, 4], [2, 3], [12, 3, 2, 3]]  # one per group, as its colour and its points' shape
+
+
 def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, dict[str, float]], low: float, high: float,
               compact: bool = False) -> alt.LayerChart:
     """Importance–performance quadrant chart. ``pairs`` columns: service, group, importance,
@@ -394,9 +397,12 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, dict[str, float]], low:
             label_layers.append(label.mark_text(align=align, baseline="middle", fontSize=IPA_LABEL_FONT, **style))
     lines = pd.DataFrame([{"group": group, **point} for group, point in crosshairs.items()],
                          columns=["group", "importance", "performance"])
-    line_colour = alt.Color("group:N", scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]), legend=None)
-    vline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], opacity=0.7).encode(x=alt.X("importance:Q", scale=x_scale), color=line_colour)
-    hline = alt.Chart(lines).mark_rule(strokeDash=[4, 4], opacity=0.7).encode(y=alt.Y("performance:Q", scale=y_scale), color=line_colour)
+    # told apart by dash as well as colour (the points by shape): colour alone fails people who do not see it
+    line_style = {"color": alt.Color("group:N", scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]), legend=None),
+                  "strokeDash": alt.StrokeDash("group:N", scale=alt.Scale(domain=groups, range=IPA_DASHES[: len(groups)]),
+                                               legend=None)}
+    vline = alt.Chart(lines).mark_rule(strokeWidth=1.5).encode(x=alt.X("importance:Q", scale=x_scale), **line_style)
+    hline = alt.Chart(lines).mark_rule(strokeWidth=1.5).encode(y=alt.Y("performance:Q", scale=y_scale), **line_style)
     quadrants = _quadrant_titles(x_domain, y_domain)
     quadrant_layers = [
         alt.Chart(quadrants[quadrants["align"] == align]).mark_text(align=align, fontSize=IPA_QUADRANT_FONT, fontStyle="italic", color="#777777").encode(

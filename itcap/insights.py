@@ -585,12 +585,25 @@ def default_assessment_id(session: Session) -> int | None:
 
 
 @functools.lru_cache(maxsize=1)
-def default_mode_order() -> tuple[str, ...]:
-    """The shipped model's modes, lowest first: the survey's reading when no assessment gives a model
-    (without any, every reading would be "none", whatever the respondents said)."""
+def default_modes() -> tuple[tuple[str, str], ...]:
+    """The shipped model's modes (id, name), lowest first: the survey's reading when no assessment
+    gives a model (without any, every reading would be "none", whatever the respondents said)."""
     from capability_model.loader import default_model_path, load_default_model
 
-    return tuple(m.id for m in load_default_model().ordered_modes) if default_model_path().exists() else ()
+    return tuple((m.id, m.name) for m in load_default_model().ordered_modes) if default_model_path().exists() else ()
+
+
+def default_mode_order() -> tuple[str, ...]:
+    return tuple(mode_id for mode_id, _ in default_modes())
+
+
+def reading_names(assessment: AssessmentInsight | None) -> dict[str, str]:
+    """Names of the survey reading's positions: the assessment's model's modes, or the shipped
+    model's when there is no assessment; "none" is "not yet <lowest mode>"."""
+    modes = [(m.id, m.name) for m in assessment.model.ordered_modes] if assessment else list(default_modes())
+    names = dict(modes)
+    names["none"] = f"not yet {modes[0][1] if modes else 'Supplier'}"
+    return names
 
 
 def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str] | None = None,
@@ -704,7 +717,14 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
     this = get_campaign(session, campaign_id)
     instrument_id = campaign_instrument(session, this).id
     rows, bounds = [], []
-    insight_of = insight_of or (lambda cid: campaign_insight(session, cid, exclude_flagged=exclude_flagged))
+    given = insight_of or (lambda cid: campaign_insight(session, cid, exclude_flagged=exclude_flagged))
+    seen: dict[int, CampaignInsight] = {}
+
+    def insight_of(cid: int) -> CampaignInsight:  # each campaign analysed once (the chosen one is asked twice)
+        if cid not in seen:
+            seen[cid] = given(cid)
+        return seen[cid]
+
     if insight_of(campaign_id).reading is None:
         # The trend ends at the campaign chosen: without a reading of its own, the last two earlier
         # rounds would be presented as "since the previous survey" — another campaign's change.

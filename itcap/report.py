@@ -75,8 +75,10 @@ def build_report(session: Session, assessment_id: int | None = None, campaign_id
     plan = insights.recommendations(assessment, campaign) if assessment else None
     comments = reportable_comments(session, campaign_id) if campaign is not None and campaign.comparison is not None else {}
     assessment_points = insights.assessment_trend(session, assessment_id) if assessment is not None else None
-    campaign_points = (insights.campaign_trend(session, campaign_id, exclude_flagged=exclude_flagged)
-                       if campaign is not None else None)
+    campaign_points = (insights.campaign_trend(
+        session, campaign_id, exclude_flagged=exclude_flagged,  # the chosen campaign is analysed already
+        insight_of=lambda cid: campaign if cid == campaign_id else insights.campaign_insight(session, cid, exclude_flagged=exclude_flagged))
+        if campaign is not None else None)
     return ReportContent(utcnow(), assessment, campaign, plan, comments, assessment_points, campaign_points)
 
 
@@ -92,8 +94,7 @@ def summary_points(content: ReportContent) -> list[str]:
     if c and c.reading is not None and c.reading.note:
         points.append(f"Survey reading: none — {c.reading.note}.")
     elif c and c.reading is not None:
-        names = {m.id: m.name for m in a.model.ordered_modes} if a else {}
-        names["none"] = f"not yet {a.model.ordered_modes[0].name if a else 'Supplier'}"
+        names = insights.reading_names(a)
         reading = names.get(c.reading.position, c.reading.position)
         text = f"Survey reading: {reading}"
         if a:
@@ -101,6 +102,9 @@ def summary_points(content: ReportContent) -> list[str]:
                 " — this differs from the assessment; see the perception section."
             if apart := insights.months_apart_note(a, c):
                 text += " " + apart
+        if c.reading.unmatched:
+            text += (" Left out of the reading, as tagged with a mode this model does not have: "
+                     + ", ".join(c.reading.unmatched) + ".")
         points.append(text)
     if a and a.result.next_mode is not None and a.result.next_mode.gaps:
         top = a.gaps_frame().head(5)
@@ -415,9 +419,10 @@ def render_pdf(content: ReportContent) -> bytes:
     from fpdf.enums import XPos, YPos
 
     class ReportPdf(FPDF):
-        """Text the font cannot draw (Chinese, Arabic… in a comment) shows as □ and is counted, instead
-        of vanishing without a word; control characters (a tab, a NUL) become spaces."""
-        unshown = 0
+        """Text the font cannot draw (Chinese, Arabic… in a comment) shows as □ and is said, instead of
+        vanishing without a word; control characters (a tab, a NUL) become spaces. (The characters are
+        collected, not counted: fpdf normalises a text again to measure it.)"""
+        unshown: set[str] = set()
 
         def normalize_text(self, text: str) -> str:
             cmap = self.current_font.cmap if self.is_ttf_font and self.current_font is not None else None
@@ -432,7 +437,7 @@ def render_pdf(content: ReportContent) -> bytes:
                         out.append(char)
                     else:
                         out.append(MISSING_GLYPH)
-                        self.unshown += 1
+                        self.unshown.add(char)
                 text = "".join(out)
             return super().normalize_text(text)
 
@@ -579,8 +584,8 @@ def render_pdf(content: ReportContent) -> bytes:
     for point in methods_points(content):
         bullet(point)
     if pdf.unshown:
-        para(f"{pdf.unshown:,} character{'s' if pdf.unshown != 1 else ''} this PDF's font cannot draw (in people's "
-             f"comments, typically) appear as {MISSING_GLYPH}; the HTML report shows every character.", "I", 9)
+        para(f"Characters this PDF's font cannot draw (in people's comments, typically) appear as {MISSING_GLYPH}; "
+             "the HTML report shows every character.", "I", 9)
     return bytes(pdf.output())
 
 

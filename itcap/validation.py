@@ -71,6 +71,8 @@ def decode_text(raw: bytes, where: str, *, save_as: str = "UTF-8") -> str:
         raise DocumentInvalid([f"{where}: the file is UTF-16 text; save it as {save_as}"])
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+        if not raw.strip():
+            raise DocumentInvalid([f"{where}: the file is empty"])
     head = raw[:4096]
     if head.count(b"\x00") * 4 >= len(head):
         # every other byte zero: UTF-16 saved without a byte-order mark (NUL is valid UTF-8, so it

@@ -219,7 +219,8 @@ with session_scope() as session:
     instruments = list_instruments(session)
     all_campaigns = campaigns.list_campaigns(session)
     rates = {c.id: invitations.response_rates(session, c.id) for c in all_campaigns}
-instrument_names = {r.id: f"{r.name} · {r.key} v{r.version}" for r in instruments}
+# newest first: after an upgrade loads a new version of the shipped instrument, that is the one offered
+instrument_names = {r.id: f"{r.name} · {r.key} v{r.version}" for r in sorted(instruments, key=lambda r: -r.id)}
 
 with st.expander("Create a campaign", expanded=not all_campaigns or st.session_state.pop("camp_create_again", False),
                  icon=":material/add_circle:"):

@@ -75,9 +75,7 @@ with perceived.container(border=True):
     elif campaign.reading.note:
         st.write(md_escape(campaign.reading.note[0].upper() + campaign.reading.note[1:]) + ".")
     else:
-        names = {m.id: m.name for m in assessment.model.ordered_modes} if assessment else {}
-        first_mode = assessment.model.ordered_modes[0].name if assessment else "Supplier"
-        names["none"] = f"not yet {first_mode}"
+        names = insights.reading_names(assessment)
         reading_name = names.get(campaign.reading.position, campaign.reading.position.replace("_", " ").title())
         st.subheader(md_escape(reading_name[0].upper() + reading_name[1:]))
         st.caption("The highest mode whose survey scales all average at least 3.5 of 5 (mean of the group means), "
@@ -90,7 +88,7 @@ with perceived.container(border=True):
             if campaign.reading.position == assessment.result.position:
                 st.success("The survey agrees with the assessment.", icon=":material/check_circle:")
             else:
-                assessed_name = assessment.position_name() if assessment.result.position != "none" else f"not yet {first_mode}"
+                assessed_name = assessment.position_name() if assessment.result.position != "none" else names["none"]
                 st.warning(f"The survey reads **{md_escape(reading_name)}**, the assessment **{md_escape(assessed_name)}**: "
                            "look at the perception tab before presenting either.", icon=":material/warning:")
             if apart := insights.months_apart_note(assessment, campaign):
@@ -187,8 +185,9 @@ with tabs[1]:
         if len(ipa) and crosshairs:
             st.markdown("##### Importance and performance of IT services")
             st.caption("Each group's mean importance and performance per service. The dashed lines, in each group's "
-                       "colour, are that group's averages over all services: they divide its points into the four "
-                       "quadrants (as `itcap analyze` reports them).")
+                       "colour and dash (short dashes for the first group, long for the second), are that group's "
+                       "averages over all services: they divide its points into the four quadrants (as `itcap analyze` "
+                       "reports them).")
             pair = campaign.instrument.ipa_pairs[0]
             low, high = campaign.instrument.item_range(campaign.instrument.item(pair.importance))
             chart_with_downloads(lambda: charts.ipa_chart(ipa, crosshairs, low, high), ipa, "importance performance", "ipa",

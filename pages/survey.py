@@ -29,6 +29,9 @@ SUBMITTING = "survey_submitting"  # the token whose Submit was clicked: a second
 NOTICE = "survey_notice"  # a friendly message when the database could not be reached
 SHOWN_STEP = "survey_shown_step"  # the step drawn last, to scroll to the top when it changes
 CHANGING = "survey_changing"  # the token whose respondent came from the review screen to change answers
+# under every section's buttons: what is kept if the page is closed (a form: nothing before a button)
+SAVED_WHEN = ("The answers on this page are saved when you leave it with one of the buttons above. After that you "
+              "can close the page and carry on later with the same link.")
 RETURNED_FROM = "survey_returned_from"  # the section a respondent changed on the way back to the review
 VISITS = "survey_open_link_visits"  # open link → the visitor's own token, for the browser's back button
 LAST_DRAWN = "survey_last_drawn"  # (token, state, thresholds) of the last screen drawn from the database
@@ -215,8 +218,7 @@ def _section(state: SurveyState, token: str, thresholds: dict[str, int]) -> None
                 st.form_submit_button("Review my answers" if last else "Next", type="primary", key="survey_next",
                                       icon=":material/arrow_forward:", on_click=_save,
                                       args=(token, section.index, section.items, "next"))
-    st.caption(f"The answers on this page are saved when you press {'Review my answers' if last else 'Next'}. After "
-               "that you can close the page and carry on later with the same link.")
+    st.caption(SAVED_WHEN)
     if problems and shown.pop("scroll", False):
         sw.run_script(sw.SCROLL_TO_FIRST_ERROR)
 

@@ -92,8 +92,8 @@ def perception_reading(document: dict, instrument: Instrument, mode_order: list[
         # e.g. the shipped survey beside a COBIT-style model: "not yet <first mode>" would be a
         # reading, and the dashboard would call it a disagreement with the assessment
         return PerceptionReading(NO_POSITION, [], scales, note=(
-            f"the survey's scales evidence modes ({', '.join(sorted(tagged))}) that the assessment's model does not have "
-            f"({', '.join(mode_order)}), so the survey gives no reading against it"))
+            f"the survey's scales evidence modes ({', '.join(sorted(tagged))}) that the capability model does not have "
+            f"(its modes: {', '.join(mode_order)}), so the survey gives no reading against it"))
     unmatched = [s.name for s in scales if s.mode and s.mode not in mode_order]
     modes: list[ModeReading] = []
     position = NO_POSITION

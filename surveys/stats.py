@@ -480,7 +480,10 @@ def _add_reliability(scale_rows: list[dict], recoded: pd.DataFrame, masks: dict[
             result = cronbach_alpha(recoded.loc[masks[g], own])
             g_alpha, g_ci, g_n, g_note = _alpha_fields(result, k)
             by_group[g] = {"alpha": g_alpha, "ci95": g_ci, "n": g_n, "note": g_note}
-            if 0 < result.n < k:  # (none at all gives no number away)
+            # what the pooled α would give away by subtraction is the group's count on the *common*
+            # items (its own may include items asked only of it); none at all gives no number away
+            common_n = result.n if own == common else cronbach_alpha(recoded.loc[masks[g], common]).n
+            if 0 < common_n < k or 0 < result.n < k:
                 too_few.append(g)
         overall = cronbach_alpha(recoded[common])
         alpha, ci, n, note = _alpha_fields(overall, k)

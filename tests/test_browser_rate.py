@@ -124,6 +124,10 @@ def test_descriptors_are_readable_on_a_375px_phone(server, browser):
         _level(page, "2 · Repeatable").click()
         wait_for_app(page)
         page.get_by_text(re.compile(r"Saved \d")).wait_for()
+        # the chosen level's descriptor stands out from the others (darker, not only the tinted box)
+        captions = page.locator('.st-key-rate_levels [data-testid="stRadioCaption"] p')
+        chosen, other = contrast_on_white(captions.nth(1)), contrast_on_white(captions.nth(2))
+        assert chosen > other + 3, f"the chosen descriptor ({chosen:.1f}:1) reads like the others ({other:.1f}:1)"
         _screenshot(page, "rate-375px.png", 375, 2600)
         assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 2
         # Next sits below the card: after it the next capability is shown from its name, not from

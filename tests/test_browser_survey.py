@@ -360,7 +360,7 @@ def test_the_whole_journey_on_a_375px_phone(server, browser, small):
             assert float(text.evaluate("e => getComputedStyle(e).fontSize").removesuffix("px")) >= 14
             tops.append(box["y"])
         assert tops == sorted(tops) and len(set(tops)) == len(tops), "Likert options should stack on a phone"
-        for hint in ("A number from 0 to 60 minutes.", "The answers on this page are saved when you press Next."):
+        for hint in ("A number from 0 to 60 minutes.", "The answers on this page are saved when you leave it"):
             ratio = contrast_on_white(page.get_by_text(hint, exact=False).first)
             assert ratio >= 4.5, f"{hint!r} has a contrast of {ratio:.2f}:1 (WCAG AA asks 4.5:1)"
         _click(page, "Next", "Please answer this question.")

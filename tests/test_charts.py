@@ -77,6 +77,10 @@ def test_ipa_chart_puts_the_crosshairs_at_the_grand_means():
     spec = charts.ipa_chart(pairs, {"Business users": {"importance": 4.2, "performance": 3.4}}, 1, 5).to_dict()
     crosshair = pd.DataFrame(spec["datasets"][spec["layer"][0]["data"]["name"]])
     assert crosshair.iloc[0].to_dict() == {"group": "Business users", "importance": 4.2, "performance": 3.4}
+    # each group's lines told apart by dash as well as colour, and drawn at full strength
+    for rule in spec["layer"][:2]:
+        assert rule["encoding"]["strokeDash"]["field"] == rule["encoding"]["color"]["field"] == "group"
+        assert rule["mark"].get("opacity", 1) == 1
 
 
 def test_phone_versions_are_drawn_at_a_phones_width():

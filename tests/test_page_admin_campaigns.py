@@ -422,3 +422,17 @@ def test_leadership_gets_nothing_when_every_group_is_below_k(setup, downloads):
     assert not downloads.names()
     admin = _helper_app(setup["admin"], setup["campaign"], privileged=True)  # the admin still gets everything
     assert not admin.info and len(downloads.names()) == 3
+
+
+def test_a_new_campaign_is_offered_the_newest_version_of_an_instrument_first(setup):
+    """After an upgrade loads a new version of the shipped instrument, the superseded one was preselected."""
+    from itcap.storage import session_scope
+    from surveys.instrument import default_instrument_path
+    from surveys.store import save_instrument
+
+    newer = default_instrument_path().read_text(encoding="utf-8").replace('version: "1.2"', 'version: "1.3"')
+    with session_scope(setup["url"]) as session:
+        newest = save_instrument(session, newer, "admin").id
+    at = _page(setup)
+    box = at.selectbox(key="camp_new_instrument")
+    assert box.value == newest and "v1.3" in box.options[0] and len(box.options) == 2

@@ -129,8 +129,8 @@ def test_a_model_whose_modes_the_survey_does_not_evidence_gives_no_reading_rathe
     reading = perception_reading(document, INSTRUMENT, ["compliant", "assured", "value_driven"])
     assert not reading.available and reading.position == "none"
     assert reading.note == ("the survey's scales evidence modes (business_leader, business_partner, supplier) that the "
-                            "assessment's model does not have (compliant, assured, value_driven), so the survey gives no "
-                            "reading against it")
+                            "capability model does not have (its modes: compliant, assured, value_driven), so the survey "
+                            "gives no reading against it")
 
 
 def test_scales_tagged_with_a_mode_the_model_lacks_are_named_not_silently_dropped():

@@ -129,7 +129,19 @@ def test_text_the_pdf_font_cannot_draw_is_marked_and_said_and_control_characters
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(content))).pages)
     # 13 comments, fewer than REPORT_COMMENTS: all of them are in the report
     assert f"{MISSING_GLYPH * 3} laptops" in text
-    assert f"3 characters this PDF's font cannot draw (in people's comments, typically) appear as {MISSING_GLYPH}" in " ".join(text.split())
+    assert f"Characters this PDF's font cannot draw (in people's comments, typically) appear as {MISSING_GLYPH}" in " ".join(text.split())
+    # a report with nothing of the kind does not say it
+    with session_scope(url) as session:
+        plain = build_report(session, assessment_id, include_campaign=False)
+    assert "cannot draw" not in " ".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(plain))).pages)
+
+
+def test_a_survey_only_report_names_the_reading_by_the_shipped_model_s_modes(populated):
+    url, _, campaign_id = populated
+    with session_scope(url) as session:
+        content = build_report(session, campaign_id=campaign_id, include_assessment=False)
+    assert content.assessment is None and content.campaign.reading.position == "supplier"
+    assert "Survey reading: Supplier" in summary_points(content)
 
 
 def test_comments_below_their_threshold_are_left_out(db_url):

@@ -440,3 +440,20 @@ def test_fingerprint_changes_with_the_responses(frame):
     changed.loc[changed.index[0], "q1"] = 5 if changed.loc[changed.index[0], "q1"] != 5 else 4
     assert responses_fingerprint(frame) == responses_fingerprint(frame.copy())
     assert responses_fingerprint(frame) != responses_fingerprint(changed)
+
+
+def test_a_group_with_no_complete_answers_on_its_own_items_still_protects_its_count_on_the_common_ones():
+    """IT left an IT-only item blank (own count 0) while 3 of IT answered every common item: the
+    pooled α's n minus business's n gave those 3 away."""
+    from tests.test_stats_support import instrument, random_responses
+
+    inst = instrument()
+    frame = random_responses(seed=3, sizes={"business": 30, "it": 20}, missing=0.0)
+    it = frame["group"] == "it"
+    frame.loc[it, "q7"] = np.nan  # the IT-only item of the scale: nobody in IT answered it
+    frame.loc[frame.index[it][3:], "q4"] = np.nan  # only 3 of IT answered every common item
+    doc = compare_groups(frame, inst, "group", groups=["business", "it"], min_group_size=5)
+    scale = next(s for s in doc["scales"] if s["id"] == "understanding")
+    assert "q7" not in scale["alpha_items"] and "q4" in scale["alpha_items"]
+    assert scale["alpha"] is None and scale["alpha_n"] is None
+    assert scale["alpha_note"].startswith("suppressed: fewer than 5 respondents of group it answered every item")

@@ -452,6 +452,9 @@ def test_a_file_that_is_no_database_and_an_unknown_scheme_are_named(tmp_path, mo
         assert main(argv) == 1
         assert capsys.readouterr().err.startswith("error: ITCAP_DATABASE_URL: 'mysql' is not a database itcap can use "
                                                   "(itcap runs on SQLite and PostgreSQL, not mysql); use sqlite:///")
+    monkeypatch.setenv("ITCAP_DATABASE_URL", "postgresql+psycopg2://x@localhost/y")
+    assert main(["campaign", "list"]) == 1
+    assert "(itcap talks to PostgreSQL through psycopg 3, not psycopg2); use sqlite:///path/to/itcap.db or postgresql+psycopg://" in capsys.readouterr().err
 
 
 def test_a_database_busy_past_the_wait_says_so_not_to_run_init(tmp_path, monkeypatch, capsys):

@@ -131,6 +131,7 @@ def test_missing_group_column(db_url):
 @pytest.mark.parametrize("raw, message", [
     (b"", "r.csv: the file is empty"),
     (b"  \n\n", "r.csv: the file is empty"),
+    (b"\xef\xbb\xbf\r\n", "r.csv: the file is empty"),  # a byte-order mark and nothing else
     ("group,rel1,comments\nbusiness,3,café\n".encode("latin-1"), "r.csv: line 2: not UTF-8 text (byte 0xe9)"),
     ("group,rel1\n".encode("utf-16"), "r.csv: the file is UTF-16 text"),
     ("group,rel1\nbusiness,3\n".encode("utf-16-le"), "r.csv: the file looks like UTF-16 text (every other byte is zero)"),

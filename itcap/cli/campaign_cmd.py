@@ -87,7 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "delete it after the mail merge. With --emails, the addresses are paired with links in the file "
         "and never stored in the database. Links start with ITCAP_PUBLIC_URL (default http://localhost:8501)."))
     p.add_argument("id", type=int)
-    p.add_argument("--group", required=True, metavar="G", help="group id of the instrument")
+    p.add_argument("--group", required=True, metavar="G", help="the instrument's group, by id or name in any letter case (e.g. it, \"IT staff\")")
     how_many = p.add_mutually_exclusive_group(required=True)
     how_many.add_argument("--count", type=whole_number(1, MAX_INVITATIONS_PER_BATCH), metavar="N",
                           help=f"number of links, for a mail merge of your own (1–{MAX_INVITATIONS_PER_BATCH:,})")
@@ -102,7 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Print a link anyone in the group may use; each visitor gets a personal link of their own when they "
         "start, so they can resume. Asking again replaces (withdraws) the previous open link of the group."))
     p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
-    p.add_argument("--group", required=True, metavar="G", help="group id of the instrument")
+    p.add_argument("--group", required=True, metavar="G", help="the instrument's group, by id or name in any letter case (e.g. it, \"IT staff\")")
     p.add_argument("--base-url", metavar="URL", help="address of the app for the link (default ITCAP_PUBLIC_URL)")
     set_handler(p, _open_link)
 

@@ -208,7 +208,10 @@ def check_database_url(url: str) -> None:
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise CliError(_bad_url_message(url, exc)) from None
     if parsed.drivername not in SUPPORTED_DRIVERS:  # e.g. mysql://: a dialect SQLAlchemy knows, a driver not installed
-        raise CliError(_bad_url_message(url, f"itcap runs on SQLite and PostgreSQL, not {parsed.get_backend_name()}"))
+        backend = parsed.get_backend_name()
+        why = (f"itcap talks to PostgreSQL through psycopg 3, not {parsed.get_driver_name()}" if backend == "postgresql"
+               else f"itcap runs on SQLite and PostgreSQL, not {backend}")
+        raise CliError(_bad_url_message(url, why))
 
 
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")

@@ -156,7 +156,8 @@ def highlight_chosen_option(container_key: str) -> None:
     chosen = f'.st-key-{container_key} div:has(> [data-testid="stRadioOption"] input:checked)'
     st.html(f"<style>{chosen} {{background: rgba(28, 131, 225, 0.08); border-radius: 0.5rem;"
             f" box-shadow: 0 0 0 0.35rem rgba(28, 131, 225, 0.08);}}"
-            f'{chosen} [data-testid="stRadioCaption"] {{color: inherit;}}</style>')
+            f'{chosen} [data-testid="stRadioCaption"], {chosen} [data-testid="stRadioCaption"] * {{color: inherit; opacity: 1;}}'
+            '</style>')
 
 
 PHONE_SCREEN = 640  # px: narrower screens get the phone version of a chart or table
