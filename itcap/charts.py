@@ -398,7 +398,7 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, dict[str, float]], low:
     lines = pd.DataFrame([{"group": group, **point} for group, point in crosshairs.items()],
                          columns=["group", "importance", "performance"])
     # told apart by dash as well as colour (the points by shape): colour alone fails people who do not see it
-    line_style = {"color": alt.Color("group:N", scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]), legend=None),
+    line_style = {"color": colour,  # the points' own encoding: a legend=None here would remove theirs from the layer
                   "strokeDash": alt.StrokeDash("group:N", scale=alt.Scale(domain=groups, range=IPA_DASHES[: len(groups)]),
                                                legend=None)}
     vline = alt.Chart(lines).mark_rule(strokeWidth=1.5).encode(x=alt.X("importance:Q", scale=x_scale), **line_style)

@@ -81,6 +81,9 @@ def test_ipa_chart_puts_the_crosshairs_at_the_grand_means():
     for rule in spec["layer"][:2]:
         assert rule["encoding"]["strokeDash"]["field"] == rule["encoding"]["color"]["field"] == "group"
         assert rule["mark"].get("opacity", 1) == 1
+    # which colour is which group stays in the legend (one layer's legend=None removed it for all)
+    colours = [layer["encoding"]["color"] for layer in spec["layer"] if layer.get("encoding", {}).get("color", {}).get("field") == "group"]
+    assert colours and all(c.get("legend", {}) is not None for c in colours)
 
 
 def test_phone_versions_are_drawn_at_a_phones_width():
