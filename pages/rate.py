@@ -166,11 +166,15 @@ with card:
         levels_box = st.container(key="rate_levels")
         with levels_box:
             widgets.highlight_chosen_option("rate_levels")
+        levels_box.markdown("**Level**", help="Choose the level whose description best matches what you saw. Saved as soon "
+                                              "as you choose.")
         levels_box.radio(
-            "Level", options, index=options.index(current) if current in options else None,
+            # the visible heading says "Level"; the group's accessible name carries the capability, so a
+            # screen reader moving into it hears what is being scored
+            f"Level for {md_escape(capability.name)}", options, index=options.index(current) if current in options else None,
+            label_visibility="collapsed",
             format_func=lambda v: "Not rated" if v == NOT_RATED else f"**{v} · {md_escape(model.level_name(v))}**",
             captions=captions, key=level_key, on_change=_save, args=save_args,
-            help="Choose the level whose description best matches what you saw. Saved as soon as you choose.",
         )
         saved_evidence = rating.evidence if rating else ""
         put_back = auth.restore_typed_text(evidence_key, saved_evidence)
@@ -199,7 +203,7 @@ with card:
     if problem is not None:
         st.error(md_escape(problem[1]), icon=":material/error:")
     elif rating is not None:
-        st.caption(f":material/check_circle: Saved {widgets.when(rating.updated_at)}")
+        st.caption(f"✓ Saved {widgets.when(rating.updated_at)}")  # (a material icon is read out by its name)
 
     pager = st.container(horizontal=True)
     pager.button("Previous", icon=":material/arrow_back:", disabled=index == 0, key="rate_prev", width="stretch",

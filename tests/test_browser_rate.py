@@ -71,6 +71,8 @@ def test_rating_saves_on_change_and_survives_a_reload(server, page):
     page.get_by_role("heading", name=first.name).wait_for()  # (drawn after the title: waited for, not assumed)
     page.get_by_text(first.levels[3][:40]).wait_for()  # the level descriptors are on screen
 
+    # a screen reader entering the levels hears which capability they are for
+    assert page.get_by_role("radiogroup", name=f"Level for {first.name}", exact=True).count() == 1
     _level(page, "3 · Defined").click()
     wait_for_app(page)
     page.get_by_role("textbox", name="Evidence").fill(EVIDENCE)
