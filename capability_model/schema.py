@@ -206,7 +206,7 @@ def cross_reference_problems(model: CapabilityModel, where: str) -> list[str]:
     for lower, higher in zip(ordered, ordered[1:]):
         for cap_id in capability_ids:
             lo, hi = lower.targets.get(cap_id), higher.targets.get(cap_id)
-            if lo is not None and hi is not None and hi < lo:
+            if lo in allowed and hi in allowed and hi < lo:  # (a target that is no level is reported as such)
                 problems.append(
                     f"{where}: modes (id {higher.id}) → targets → {cap_id}: target {hi} is below the lower mode "
                     f"{lower.id}'s target {lo}"

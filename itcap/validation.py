@@ -287,10 +287,17 @@ def validate_document(model: type[BaseModel], data: dict, where: str,
         errors = exc.errors()
         only_unknown_fields = all(e["type"] == "extra_forbidden" for e in errors)
         # Fields inside a part (capabilities[3].weight), not a whole top-level list whose default
-        # would stand in for it, and never a list element (the indices of the rest would shift).
-        prunable = only_unknown_fields or all(len(e["loc"]) > 1 and isinstance(e["loc"][-1], str) for e in errors)
+        # would stand in for it: a bad value is taken out (a field with a default), or — text where
+        # text is needed (a name, a level descriptor), ids aside — stood in for by a placeholder, so
+        # that a bad required text no longer hides the rest. Never a list element taken out (the
+        # indices of the rest would shift).
+        def fixable(e: dict) -> bool:
+            return len(e["loc"]) > 1 and e["loc"][-1] != "id" and (e["type"] in _TEXT_ERRORS or isinstance(e["loc"][-1], str))
+
+        prunable = only_unknown_fields or all(fixable(e) for e in errors)
         if errors and prunable:
-            pruned = _without_keys(data, [e["loc"] for e in errors])
+            pruned = _without_keys(data, [e["loc"] for e in errors if e["type"] not in _TEXT_ERRORS])
+            pruned = _with_placeholders(pruned, [e["loc"] for e in errors if e["type"] in _TEXT_ERRORS])
             try:
                 rest = model.model_validate(pruned)
             except ValidationError as again:
@@ -376,6 +383,24 @@ def _parts_of(data: Any, locations: list[tuple]) -> set[str]:
         if found is not None:
             parts.add(f"(id {found})")
     return parts
+
+
+# pydantic error types of a text field given something else (or an empty text): a placeholder text stands in
+_TEXT_ERRORS = frozenset({"string_type", "string_too_short", "string_too_long", "string_pattern_mismatch"})
+_PLACEHOLDER_TEXT = "placeholder"
+
+
+def _with_placeholders(data: Any, locations: list[tuple]) -> Any:
+    """``data`` (already a copy) with a placeholder text at each of ``locations``."""
+    for loc in locations:
+        node = data
+        for step in loc[:-1]:
+            node = node[step] if isinstance(node, (dict, list)) else None
+            if node is None:
+                break
+        if isinstance(node, dict) or isinstance(node, list) and isinstance(loc[-1], int) and loc[-1] < len(node):
+            node[loc[-1]] = _PLACEHOLDER_TEXT
+    return data
 
 
 def _without_keys(data: Any, locations: list[tuple]) -> Any:

@@ -355,3 +355,23 @@ def test_follow_on_messages_are_not_repeated_or_invented():
         parse_model(yaml.safe_dump(model), WHERE)
     assert [p for p in caught.value.problems if "is used by more than one mode" in p]
     assert not [p for p in caught.value.problems if "is below the lower mode" in p], caught.value.problems
+
+
+def test_a_bad_required_text_no_longer_hides_the_problems_behind_it():
+    """A name or a level descriptor that is not text (a number, a list) stopped every cross-check:
+    one run said 3 problems, the next run the other 3."""
+    model = copy.deepcopy(MODEL_DATA)
+    model["capabilities"][4]["name"] = ["not", "text"]
+    model["capabilities"][3]["levels"][1] = {"a": 1}
+    model["capabilities"][6]["domain"] = "nodomain"
+    model["modes"][1]["targets"][model["capabilities"][0]["id"]] = 9
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_model(yaml.safe_dump(model), WHERE)
+    problems = caught.value.problems
+    cap = model["capabilities"]
+    assert any(p.startswith(f"{WHERE}: capabilities[4] (id {cap[4]['id']}) → name: ") for p in problems)
+    assert any(p.startswith(f"{WHERE}: capabilities[3] (id {cap[3]['id']}) → levels → 1: ") for p in problems)
+    assert f"{WHERE}: capabilities[6] (id {cap[6]['id']}) → domain: unknown domain 'nodomain'" in "\n".join(problems)
+    assert any(f"→ targets → {cap[0]['id']}: target 9 is not one of the model's levels" in p for p in problems)
+    assert not any("placeholder" in p for p in problems)  # what stood in for the bad text is never reported
+    assert len(problems) == 4, problems
