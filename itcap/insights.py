@@ -72,7 +72,8 @@ OVERRIDES_NOTE = ("Where the assessors disagreed, the lead assessor may set the 
                   "of their levels, with a written rationale; these levels are the ones the position uses.")
 
 
-FLAG_WORDS = {STRAIGHTLINE: "straight-lining", FAST: "implausibly fast", OUT_OF_RANGE: "with an out-of-range number"}
+FLAG_WORDS = {STRAIGHTLINE: "straight-lining (the same answer to a whole section)", FAST: "implausibly fast",
+              OUT_OF_RANGE: "with an out-of-range number"}
 
 
 def confidence_percent(confidence: float) -> str:
@@ -146,7 +147,8 @@ def reliability_verdict(reliability: ReliabilityReport) -> str | None:
         if alpha >= ALPHA_RELIABLE:
             parts.append(f"{between} is at or above {ALPHA_RELIABLE}: one assessor's level can be relied on.")
         elif alpha >= ALPHA_TENTATIVE:
-            parts.append(f"{between} allows tentative conclusions only ({ALPHA_TENTATIVE}–{ALPHA_RELIABLE}): "
+            parts.append(f"{between} allows tentative conclusions only (it lies between Krippendorff's thresholds of "
+                         f"{ALPHA_TENTATIVE} and {ALPHA_RELIABLE}): "
                          "discuss where the assessors differ before relying on single levels.")
         else:
             parts.append(f"{between} is below {ALPHA_TENTATIVE}, the least Krippendorff accepts even for "
@@ -627,8 +629,15 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
     hidden = suppressed_groups({g: int(counts.get(g, 0)) for g in instrument.group_ids()}, campaign.min_group_size, total_shown=False)
     shown = [g for g in instrument.group_ids() if g not in hidden]
     if len(shown) < 2:
-        insight.problem = (f"Not enough responses to report: each group needs at least {campaign.min_group_size} "
-                           f"(the campaign's reporting threshold) before any result is shown.")
+        k = campaign.min_group_size
+        if shown:  # say whose responses are missing (names, never counts), not that every group falls short
+            short = [instrument.group_name(g) for g in instrument.group_ids() if g in hidden]
+            insight.problem = (f"Not enough responses to report: {' and '.join(short)} "
+                               f"{'has' if len(short) == 1 else 'have'} fewer than {k} (the campaign's reporting threshold), "
+                               "and a comparison needs two groups above it.")
+        else:
+            insight.problem = (f"Not enough responses to report: each group needs at least {k} (the campaign's reporting "
+                               "threshold) before any result is shown.")
         return insight
     try:
         insight.comparison = compare_groups(frame, instrument, "group", shown[:2], margin=margin,

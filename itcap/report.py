@@ -110,7 +110,11 @@ def summary_points(content: ReportContent) -> list[str]:
         top = a.gaps_frame().head(5)
         gaps = "; ".join(f"{row.capability} (level {row.consensus}, target {row.target})" for row in top.itertuples())
         points.append(f"Largest gaps to {a.result.next_mode.name}: {gaps}.")
+    if c and c.comparison is None:
+        points.append(f"Survey '{c.campaign.name}': no results reported. {c.problem}")
     if c and c.comparison is not None:
+        analysed = ", ".join(f"{c.instrument.group_name(g)} {v['n']:,}" for g, v in c.comparison["groups"].items())
+        points.append(f"Survey '{c.campaign.name}' ({c.campaign.status}): {c.responses_note()} analysed — {analysed}.")
         verdicts = [s.get("verdict") for s in c.comparison["scales"]]
         counts = {v: verdicts.count(v) for v in ("equivalent", "differs", "inconclusive")}
         groups = " and ".join(c.instrument.group_name(g) for g in c.comparison["groups"])
@@ -137,6 +141,43 @@ def summary_points(content: ReportContent) -> list[str]:
     if content.plan and content.plan.first_100_days:
         points.append("First 100 days: " + "; ".join(r.capability_name for r in content.plan.first_100_days) + ".")
     return points
+
+
+def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
+    """The terms the summary uses, in plain words (term, what it means) — for a board member who reads
+    only the first two pages."""
+    a, c = content.assessment, content.campaign
+    guide = []
+    if a:
+        modes = a.model.ordered_modes
+        guide.append(("Operating modes", " ".join(
+            f"{m.name}: {m.description}" if m.description else f"{m.name}." for m in modes)
+            + " Each mode sets a target level (1–5) for every capability; the modes build on each other."))
+        guide.append(("Attainment and N / P / L / F", "how much of a mode's targets the assessed levels reach (100% = every "
+                      "target met), rated as in ISO/IEC 33020: N not achieved (up to 15%), P partially (up to 50%), "
+                      "L largely (up to 85%), F fully (over 85%). A mode is achieved when it is rated F, no capability is "
+                      "more than one level short of its target, and every lower mode is achieved too."))
+        guide.append(("Confidence", f"how stable the position is: the share of {a.result.resamples or 0:,} resamples of the "
+                      "assessors (drawn at random, with repeats) that give the same position. It is not a statistical "
+                      "confidence level: with few assessors it can be high while they still differ — see 'How far the "
+                      "assessors agree'."))
+        guide.append(("Gaps, weight and priority", "a gap is a capability below the next mode's target. Gaps are ranked by "
+                      "priority = levels short × the capability's weight (how much it matters in the model), then by levels "
+                      "short, then in the model's order: equal priorities are ties, not a ranking. The tables group "
+                      "capabilities by domain (what they are about); the recommendations group them by finding category "
+                      "(the kind of action they need)."))
+    if c and c.comparison is not None:
+        a_id, b_id = [g for g in c.comparison["compared"] if g in c.comparison["groups"]][:2]
+        a_name, b_name = c.instrument.group_name(a_id), c.instrument.group_name(b_id)
+        margin = c.comparison["margin"]
+        guide.append(("Survey reading", f"a survey scale supports the mode it is evidence for when the mean of the average "
+                      f"scores of {a_name} and of {b_name} is at least 3.5 on 1–5 (each group counts equally, whatever its size); "
+                      "the reading is the highest mode whose scales all do, with every lower mode supported too."))
+        guide.append(("Equivalent, differs, inconclusive", f"equivalent: the two groups' means are shown to be within "
+                      f"±{margin:g} points of each other (TOST, p < .05); differs: the difference is statistically "
+                      "significant (Welch t-test, Holm-adjusted p < .05); inconclusive: the data show neither. Hedges' g is "
+                      f"the difference {a_name} − {b_name} in standard deviations (about 0.2 small, 0.5 medium, 0.8 large)."))
+    return guide
 
 
 def methods_points(content: ReportContent) -> list[str]:
@@ -237,7 +278,7 @@ def report_charts(content: ReportContent) -> list[tuple[str, object]]:
             out.append(("Importance and performance of IT services (dashed lines: each group's averages over all services, "
                         "against which its points' quadrants are read)",
                         charts.ipa_chart(ipa, cross, low, high)))
-    if c:
+    if c and c.rates_frame()["count"].sum() > 0:  # (all responses imported, nobody invited: bars of zeros say nothing)
         out.append(("Response rates", charts.response_rate_chart(c.rates_frame())))
     if insights.trend_rounds(content.assessment_trend) > 1:
         out.append(("Progress: attainment of each mode over assessments (%)",
@@ -325,6 +366,9 @@ def render_html(content: ReportContent) -> str:
         if note := a.provisional_note():
             parts.append(f"<p class='provisional'><strong>{_e(note)}</strong></p>")
     parts.append("<ul>" + "".join(f"<li>{_e(p)}</li>" for p in summary_points(content)) + "</ul>")
+    if guide := reading_guide(content):
+        parts.append("<h2>How to read this report</h2><dl>"
+                     + "".join(f"<dt><strong>{_e(term)}</strong></dt><dd>{_e(text)}</dd>" for term, text in guide) + "</dl>")
     chart_list = report_charts(content)
     if a:
         parts.append("<h2>Maturity and position</h2>")
@@ -349,7 +393,10 @@ def render_html(content: ReportContent) -> str:
             for title, chart in chart_list:
                 if title.startswith(("Perception", "Importance")):
                     parts.append(_chart_html(title, chart))
-            parts.append("<h3>Scales</h3>" + _table_html(c.scale_table()))
+            scales = c.scale_table()
+            if "note" in scales.columns and scales["note"].isna().all():
+                scales = scales.drop(columns=["note"])
+            parts.append("<h3>Scales</h3>" + _table_html(scales))
             if content.comments:
                 parts.append("<h3>Comments</h3><p class='muted'>Shown because at least "
                              f"{c.campaign.comment_threshold} people commented; in random order.</p>")
@@ -453,6 +500,8 @@ def render_pdf(content: ReportContent) -> bytes:
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
     def heading(text: str, size: int = 15) -> None:
+        if pdf.get_y() > pdf.h - 50:  # not stranded at the foot of a page, apart from what it heads
+            pdf.add_page()
         pdf.ln(3)
         pdf.set_font("DejaVu", "B", size)
         pdf.multi_cell(width, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -488,6 +537,12 @@ def render_pdf(content: ReportContent) -> bytes:
         pdf.set_font("DejaVu", "", 7.5)
         cells = [[insights.readable_cell(column, value) for column, value in zip(frame.columns, record)] for record in frame.itertuples(index=False)]
         widths = _column_widths(pdf, frame.columns, cells, width)
+        # a table that fits on a page is not split across two (one row left behind reads as a separate table):
+        # rows measured at their wrapped height, roughly
+        lines = [max(1 + int(pdf.get_string_width(v) // max(w - 2, 1)) for v, w in zip(row, widths)) for row in [list(map(str, frame.columns)), *cells]]
+        height = sum(4 * n + 1 for n in lines)
+        if pdf.get_y() + height > pdf.h - pdf.b_margin and height < pdf.h - pdf.t_margin - pdf.b_margin - 20:
+            pdf.add_page()
         with pdf.table(text_align="LEFT", line_height=4, col_widths=tuple(widths)) as t:
             row = t.row()
             for column in frame.columns:
@@ -509,6 +564,11 @@ def render_pdf(content: ReportContent) -> bytes:
             para(note, "B", 10)
     for point in summary_points(content):
         bullet(point)
+    if guide := reading_guide(content):
+        heading("How to read this report", 12)
+        for term, text in guide:
+            para(term, "B", 10)
+            para(text, "", 9)
     chart_list = dict(report_charts(content))
     if a:
         heading("Maturity and position")
@@ -539,6 +599,7 @@ def render_pdf(content: ReportContent) -> bytes:
             for title, chart in chart_list.items():
                 if title.startswith(("Perception", "Importance")):
                     image(title, chart)
+            heading("Scales", 12)
             table(c.scale_table().drop(columns=["note"], errors="ignore"))
             if content.comments:
                 heading("Comments", 12)

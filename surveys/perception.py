@@ -13,7 +13,7 @@ two-group comparison document (:func:`surveys.stats.compare_groups`):
   (``"none"`` otherwise). A mode the instrument does not measure cannot be supported.
 
 Findings for the recommendations: a scale scored below the midpoint of the response scale
-(respondents disagree on average), or one on which the groups differ (verdict ``differs``).
+(respondents lean towards disagreeing), or one on which the groups differ (verdict ``differs``).
 """
 
 from __future__ import annotations
@@ -122,7 +122,9 @@ def perception_findings(document: dict, instrument: Instrument) -> list[Percepti
         names = {g: instrument.group_name(g) for g in scale_reading.group_means}
         parts = []
         if scale_reading.score < midpoint:
-            parts.append(f"respondents disagree on average (score {scale_reading.score:.2f} on {lo:g}–{hi:g})")
+            detail = ", ".join(f"{names[g]} {m:.2f}" for g, m in scale_reading.group_means.items() if m is not None)
+            parts.append(f"respondents lean towards disagreeing (score {scale_reading.score:.2f} on {lo:g}–{hi:g}, the mean "
+                         f"of {detail}; {midpoint:g} is neither agree nor disagree)")
         if scale_reading.verdict == "differs":
             detail = ", ".join(f"{names[g]} {m:.2f}" for g, m in scale_reading.group_means.items() if m is not None)
             parts.append(f"the groups differ ({detail})")

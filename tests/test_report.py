@@ -78,6 +78,30 @@ def test_each_ipa_point_lies_in_its_quadrant_of_its_own_group_s_drawn_lines(popu
         assert drawn.loc[group].to_dict() == point
 
 
+def test_the_report_says_what_its_terms_mean_before_it_uses_them_at_length(populated):
+    """A board member reads two pages: the modes, N/P/L/F, what 'confidence' is (and is not), how gaps
+    are ranked, how the survey reading and the verdicts are made — in words, in HTML and PDF."""
+    import io
+
+    url, assessment_id, campaign_id = populated
+    with session_scope(url) as session:
+        content = build_report(session, assessment_id, campaign_id)
+    page = html.unescape(render_html(content))
+    guide = page.split("<h2>How to read this report</h2>", 1)[1].split("<h2>", 1)[0]
+    for mode in content.assessment.model.ordered_modes:
+        assert f"{mode.name}: {mode.description}" in guide
+    for words in ("N not achieved (up to 15%)", "F fully (over 85%)", "It is not a statistical confidence level",
+                  "priority = levels short × the capability's weight", "equal priorities are ties",
+                  "at least 3.5 on 1–5 (each group counts equally", "within ±0.5 points",
+                  "Hedges' g is the difference Business users − IT staff"):
+        assert words in guide, words
+    assert page.index("How to read this report") < page.index("Maturity and position")
+    summary = page.split("<h2>Executive summary</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "Survey 'Perception survey' (open): 90 responses analysed — Business users 60, IT staff 30." in summary
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(render_pdf(content))).pages)
+    assert "How to read this report" in text and "It is not a statistical confidence level" in text
+
+
 def test_report_tables_read_as_prose_for_a_board(populated):
     """yes/no rather than True/False, names rather than ids, p-values to three places, the assessors'
     agreement with its CIs, and no more than REPORT_COMMENTS comments per question."""
