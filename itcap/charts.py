@@ -398,7 +398,7 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, dict[str, float]], low:
     lines = pd.DataFrame([{"group": group, **point} for group, point in crosshairs.items()],
                          columns=["group", "importance", "performance"])
     # told apart by dash as well as colour (the points by shape): colour alone fails people who do not see it
-    line_style = {"color": colour,  # the points' own encoding: a legend=None here would remove theirs from the layer
+    line_style = {"color": alt.Color("group:N", scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]), legend=None),
                   "strokeDash": alt.StrokeDash("group:N", scale=alt.Scale(domain=groups, range=IPA_DASHES[: len(groups)]),
                                                legend=None)}
     vline = alt.Chart(lines).mark_rule(strokeWidth=1.5).encode(x=alt.X("importance:Q", scale=x_scale), **line_style)
@@ -409,8 +409,17 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, dict[str, float]], low:
             x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), text="text:N")
         for align in ("left", "right")
     ]
-    chart = alt.layer(vline, hline, *quadrant_layers, links, *label_layers, points).properties(width=IPA_WIDTH, height=IPA_HEIGHT)
+    # legends resolved per layer: the points' legend (colour and shape) stays whole; the lines add none
+    # (merged with a line's, a point symbol was drawn as a blob), their dashes are named in the caption
+    chart = (alt.layer(vline, hline, *quadrant_layers, links, *label_layers, points)
+             .resolve_legend(color="independent", shape="independent", strokeDash="independent")
+             .properties(width=IPA_WIDTH, height=IPA_HEIGHT))
     return for_phone(chart) if compact else chart
+
+
+def _percent(share: float) -> str:
+    """62.5% as the participation table has it, 40% without a trailing .0 (".0%" rounded 62.5 to 62)."""
+    return f"{100 * share:.1f}".rstrip("0").rstrip(".") + "%"
 
 
 def response_rate_chart(rates: pd.DataFrame) -> alt.LayerChart:
@@ -419,7 +428,7 @@ def response_rate_chart(rates: pd.DataFrame) -> alt.LayerChart:
     stages = ["invited", "started", "completed"]
     invited = rates[rates["stage"] == "invited"].set_index("group")["count"]
     data = rates.assign(label=[
-        f"{count:,}" if stage == "invited" or not invited.get(group) else f"{count:,} ({count / invited[group]:.0%})"
+        f"{count:,}" if stage == "invited" or not invited.get(group) else f"{count:,} ({_percent(count / invited[group])})"
         for group, stage, count in zip(rates["group"], rates["stage"], rates["count"])])
     bars = alt.Chart(data).encode(
         y=alt.Y("group:N", title=None),
@@ -497,6 +506,12 @@ def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, f
         tooltip=[alt.Tooltip("label:N", title="When"), alt.Tooltip("series:N"), alt.Tooltip("value:Q", format=".2f")],
     )
     layers = [base.mark_line(), base.mark_point(filled=True, size=60)]
+    if "provisional" in points.columns and points["provisional"].fillna(False).astype(bool).any():
+        # a round still open is drawn hollow: its figures can still change (the caption says so)
+        points = points.assign(provisional=points["provisional"].fillna(False).astype(bool))
+        base = base.properties(data=points)
+        layers = [base.mark_line(), base.mark_point(filled=True, size=60).transform_filter("!datum.provisional"),
+                  base.mark_point(filled=False, size=70, strokeWidth=2).transform_filter("datum.provisional")]
     if reference is not None:
         value, label = reference
         rule = alt.Chart(pd.DataFrame({"value": [value], "label": [label]}))

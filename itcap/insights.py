@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -94,7 +95,7 @@ def readable_cell(column: str, value) -> str:
         if is_p_column(column):
             return "< 0.001" if value < 0.001 else f"{value:.3f}"
         if has_two_decimals(column):
-            return f"{value:.2f}"
+            return f"{round(value, 2) + 0.0:.2f}"  # (never "-0.00")
         return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)
 
@@ -379,7 +380,8 @@ class CampaignInsight:
             return None
         kinds = ", ".join(f"{count:,} {FLAG_WORDS.get(flag, flag)}" for flag, count in self.flag_counts.items() if count)
         plural = "s" if self.n_flagged != 1 else ""
-        return f"The figures include {self.n_flagged:,} response{plural} with data-quality flags ({kinds})."
+        several = "; a response can have more than one" if sum(self.flag_counts.values()) > self.n_flagged else ""
+        return f"The figures include {self.n_flagged:,} response{plural} with data-quality flags ({kinds}{several})."
 
     def source_line(self) -> str:
         """What a figure rests on, for a chart taken out of the app: e.g. "IT perception survey 2026
@@ -445,6 +447,14 @@ class CampaignInsight:
     def group_names(self) -> dict[str, str]:
         return {g: self.instrument.group_name(g) for g in self.instrument.group_ids()}
 
+    def readable_note(self, note: str | None) -> str | None:
+        """An analysis note with the groups' names for their ids ("not asked of group it" → "… of IT staff")."""
+        if not note:
+            return note
+        for group_id, name in sorted(self.group_names().items(), key=lambda kv: -len(kv[0])):
+            note = re.sub(rf"\bgroups? {re.escape(group_id)}\b", name, note)
+        return note
+
     def scale_frame(self) -> pd.DataFrame:
         """Long frame for the perception chart: scale × group with mean and 95% CI."""
         columns = ["scale", "group", "mean", "ci_low", "ci_high", "verdict", "order"]
@@ -474,7 +484,7 @@ class CampaignInsight:
                 f"n {names[a]}": entry.get("n_a"), f"mean {names[a]}": entry.get("mean_a"),
                 f"n {names[b]}": entry.get("n_b"), f"mean {names[b]}": entry.get("mean_b"),
                 "Hedges g": entry.get("hedges_g"), "Welch p (Holm)": entry.get("p_holm"), "TOST p": entry.get("tost_p"),
-                "verdict": entry.get("verdict"), "alpha": entry.get("alpha"), "note": entry.get("note"),
+                "verdict": entry.get("verdict"), "alpha": entry.get("alpha"), "note": self.readable_note(entry.get("note")),
             })
         return pd.DataFrame(rows)
 
@@ -491,7 +501,7 @@ class CampaignInsight:
                 f"n {names[a]}": entry.get("n_a"), f"mean {names[a]}": entry.get("mean_a"),
                 f"n {names[b]}": entry.get("n_b"), f"mean {names[b]}": entry.get("mean_b"),
                 "Hedges g": entry.get("hedges_g"), "Welch p (Holm)": entry.get("p_holm"), "TOST p": entry.get("tost_p"),
-                "verdict": entry.get("verdict"), "note": entry.get("note"),
+                "verdict": entry.get("verdict"), "note": self.readable_note(entry.get("note")),
             })
         return pd.DataFrame(rows)
 

@@ -184,10 +184,11 @@ with tabs[1]:
         crosshairs = campaign.ipa_crosshairs()
         if len(ipa) and crosshairs:
             st.markdown("##### Importance and performance of IT services")
-            st.caption("Each group's mean importance and performance per service. The dashed lines, in each group's "
-                       "colour and dash (short dashes for the first group, long for the second), are that group's "
-                       "averages over all services: they divide its points into the four quadrants (as `itcap analyze` "
-                       "reports them).")
+            ipa_groups = list(dict.fromkeys(ipa["group"]))
+            dashes = " and ".join(f"{md_escape(g)} {kind}" for g, kind in zip(ipa_groups, ("short dashes", "long dashes")))
+            st.caption("Each group's mean importance and performance per service. The dashed lines are each group's "
+                       f"averages over all services ({dashes}, in the group's colour): a service's quadrant is read "
+                       "against its own group's lines.")
             pair = campaign.instrument.ipa_pairs[0]
             low, high = campaign.instrument.item_range(campaign.instrument.item(pair.importance))
             chart_with_downloads(lambda: charts.ipa_chart(ipa, crosshairs, low, high), ipa, "importance performance", "ipa",
@@ -212,9 +213,13 @@ with tabs[2]:
                     st.markdown(f"**{rec.rank}. {md_escape(rec.capability_name)}** — {md_escape(rec.category_name)} · level {level} → {rec.target} ({label})")
                     st.text(rec.text)
             st.markdown("##### All recommendations by finding category")
+            st.caption("Finding categories group the capabilities by the kind of action they need; the Maturity tab "
+                       "groups the same capabilities by domain, by what they are about.")
             for category in plan.categories:
-                with st.expander(f"{md_escape(category.category_name)} — {len(category.recommendations)} capabilit"
-                                 f"{'y' if len(category.recommendations) == 1 else 'ies'}", expanded=False):
+                below, heard = len(category.recommendations), len(category.findings)
+                what = [f"{below} capabilit{'y' if below == 1 else 'ies'} below target"] if below else []
+                what += [f"{heard} survey finding{'' if heard == 1 else 's'}"] if heard else []
+                with st.expander(f"{md_escape(category.category_name)} — {', '.join(what)}", expanded=False):
                     for rec in category.recommendations:
                         st.markdown(f"**{md_escape(rec.capability_name)}** (priority {rec.priority:g} = {rec.shortfall:g} level"
                                     f"{'s' if rec.shortfall != 1 else ''} short × weight {rec.weight:g})")
@@ -288,6 +293,9 @@ with tabs[5]:
         chart_with_downloads(charts.scale_trend_chart(campaign_points), campaign_points, "perception trend", "trend-c", stretch=True,
                              title="Scale scores over survey campaigns", source=campaign.source_line() if campaign else None)
         shown = True
+    if shown and any(points is not None and "provisional" in points and points["provisional"].fillna(False).astype(bool).any()
+                     for points in (assessment_points, campaign_points)):
+        st.caption("Hollow points are rounds still open: their figures can still change.")
     no_reading = campaign_points is not None and campaign_points.attrs.get("no_reading")
     if no_reading:
         st.info(f"No survey trend: the trend ends at the campaign chosen in the sidebar, and "

@@ -81,9 +81,11 @@ def test_ipa_chart_puts_the_crosshairs_at_the_grand_means():
     for rule in spec["layer"][:2]:
         assert rule["encoding"]["strokeDash"]["field"] == rule["encoding"]["color"]["field"] == "group"
         assert rule["mark"].get("opacity", 1) == 1
-    # which colour is which group stays in the legend (one layer's legend=None removed it for all)
-    colours = [layer["encoding"]["color"] for layer in spec["layer"] if layer.get("encoding", {}).get("color", {}).get("field") == "group"]
-    assert colours and all(c.get("legend", {}) is not None for c in colours)
+    # which colour is which group stays in the legend: the points' legend, resolved apart from the lines'
+    # (a shared one lost it to the lines' legend=None, or drew the point symbols as blobs)
+    points = [layer for layer in spec["layer"] if layer["mark"]["type"] == "point"]
+    assert points and points[0]["encoding"]["color"].get("legend", {}) is not None
+    assert spec["resolve"]["legend"] == {"color": "independent", "shape": "independent", "strokeDash": "independent"}
 
 
 def test_phone_versions_are_drawn_at_a_phones_width():
@@ -255,6 +257,22 @@ def test_response_rates_show_each_stage_as_a_share_of_those_invited_and_whole_pe
     bars, counts = spec["layer"]
     assert counts["mark"]["type"] == "text" and counts["encoding"]["text"]["field"] == "label"
     labels = {(r["group"], r["stage"]): r["label"] for r in spec["datasets"][spec["data"]["name"]]}
-    assert labels[("IT staff", "invited")] == "3" and labels[("IT staff", "started")] == "1 (33%)"
+    assert labels[("IT staff", "invited")] == "3" and labels[("IT staff", "started")] == "1 (33.3%)"
     assert labels[("IT staff", "completed")] == "0 (0%)" and labels[("Business users", "completed")] == "0"  # none invited
     assert bars["encoding"]["x"]["axis"]["tickMinStep"] == 1  # no 0.2 of a person on the axis
+    rates = pd.DataFrame({"group": ["IT staff"] * 3, "stage": ["invited", "started", "completed"], "count": [320, 200, 128]})
+    labels = {r["stage"]: r["label"] for r in (lambda sp: sp["datasets"][sp["data"]["name"]])(charts.response_rate_chart(rates).to_dict())}
+    assert labels == {"invited": "320", "started": "200 (62.5%)", "completed": "128 (40%)"}  # as the table: 62.5, not 62
+
+
+def test_a_round_still_open_is_drawn_hollow_on_a_trend():
+    import datetime as dt
+
+    points = pd.DataFrame({"when": [dt.date(2025, 10, 1), dt.date(2026, 10, 1)], "label": ["2025", "2026"], "series": ["Supplier"] * 2,
+                           "value": [50.0, 60.0], "position": [None, None], "provisional": [False, True]})
+    layers = charts.attainment_trend_chart(points, 85).to_dict()["layer"]
+    marks = [(layer["mark"]["type"], layer["mark"].get("filled"), layer.get("transform")) for layer in layers[:3]]
+    assert marks == [("line", None, None), ("point", True, [{"filter": "!datum.provisional"}]),
+                     ("point", False, [{"filter": "datum.provisional"}])]
+    closed = charts.attainment_trend_chart(points.assign(provisional=False), 85).to_dict()["layer"]
+    assert [layer["mark"].get("filled") for layer in closed if layer["mark"]["type"] == "point"] == [True]

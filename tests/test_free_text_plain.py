@@ -355,3 +355,20 @@ def test_a_phone_lists_comments_as_escaped_paragraphs_and_says_when_it_shows_onl
     assert "<img" not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown and "*bold* [link](http://x)" in shown
     assert shown.count("<p style=\"margin") == widgets.PHONE_COMMENTS
     assert f"The first {widgets.PHONE_COMMENTS:,} of {len(texts):,}" in shown
+
+
+def test_a_table_on_screen_has_no_ids_sort_keys_empty_columns_none_or_minus_zero():
+    """What only a program needs stays in the CSV; a director reads names, two decimals, blanks."""
+    import pandas as pd
+
+    from itcap.ui.downloads import readable
+
+    table = pd.DataFrame({"capability_id": ["brm", "ea"], "capability": ["Business relationship management", "EA"],
+                          "Hedges g": [-0.001, 0.456], "completion rate %": [62.5, 40.0], "gap": [-0.4666, 0.1],
+                          "note": [None, "not asked of IT staff"], "position": [None, None], "order": [1, 2], "n": [3, 4]})
+    shown, formats = readable(table)
+    assert list(shown.columns) == ["capability", "Hedges g", "completion rate %", "gap", "note", "n"]
+    assert shown["Hedges g"].tolist() == [0.0, 0.46] and str(shown["Hedges g"].iloc[0]) == "0.0"  # not -0.0
+    assert shown["note"].tolist() == ["", "not asked of IT staff"] and shown["n"].tolist() == [3, 4]
+    assert formats["completion rate %"].get("type_config", {}).get("format", "%.1f") == "%.1f"
+    assert list(table.columns)[0] == "capability_id" and table["Hedges g"].iloc[0] == -0.001  # the CSV keeps everything

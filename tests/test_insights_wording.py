@@ -60,3 +60,20 @@ def test_reliability_verdict_reads_icc2k_over_its_whole_ci_and_alpha_against_kri
 def test_reliability_verdict_is_silent_when_nothing_was_computed():
     assert reliability_verdict(_reliability(None, None, None)) is None
     assert reliability_verdict(_reliability(None, None, 0.9)).startswith("Between single assessors, Krippendorff's α 0.90")
+
+
+def test_analysis_notes_name_groups_and_flag_counts_say_when_they_overlap():
+    from types import SimpleNamespace
+
+    from itcap.insights import CampaignInsight
+
+    groups = SimpleNamespace(group_names=lambda: {"it": "IT staff", "it_contractors": "Contractors", "business": "Business users"})
+    assert CampaignInsight.readable_note(groups, "not asked of group it") == "not asked of IT staff"
+    assert (CampaignInsight.readable_note(groups, "fewer than 5 respondents of group it_contractors answered")
+            == "fewer than 5 respondents of Contractors answered")
+    assert CampaignInsight.readable_note(groups, None) is None
+    flags = SimpleNamespace(excluded_flagged=False, n_flagged=26, flag_counts={"straightline": 24, "fast": 3})
+    assert CampaignInsight.flagged_note(flags).endswith("(24 straight-lining (the same answer to a whole section), "
+                                                        "3 implausibly fast; a response can have more than one).")
+    flags.flag_counts = {"straightline": 23, "fast": 3}
+    assert "more than one" not in CampaignInsight.flagged_note(flags)

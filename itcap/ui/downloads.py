@@ -100,16 +100,22 @@ def titled(spec: dict, title: str | None, source: str | None) -> dict:
 def readable(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """A table as shown on screen (its CSV keeps every digit): p-values to three places or "< 0.001",
     means, effect sizes and α to two decimals — as the report prints them (insights.readable_cell)."""
-    shown, formats = table, {}
+    shown, formats = table.copy(), {}
     for column in table.columns:  # by name first: most columns (names, counts, text) are left as they are
+        values = table[column]
         if insights.is_p_column(str(column)):
-            if shown is table:
-                shown = table.copy()
-            shown[column] = [insights.readable_cell(str(column), v) for v in table[column]]
+            shown[column] = [insights.readable_cell(str(column), v) for v in values]
             formats[column] = st.column_config.TextColumn(help="p-value; < 0.001 when smaller")
-        elif insights.has_two_decimals(str(column)):
-            formats[column] = st.column_config.NumberColumn(format="%.2f")
-    return shown, formats
+        elif insights.has_two_decimals(str(column)) or pd.api.types.is_float_dtype(values):
+            if pd.api.types.is_numeric_dtype(values):
+                shown[column] = values.round(2) + 0.0  # (+ 0.0: never "-0.00")
+            # percentages to one place (62.5), other decimals to two (4.52), as the report prints them
+            formats[column] = st.column_config.NumberColumn(format="%.1f" if str(column).endswith("%") else "%.2f")
+        elif not pd.api.types.is_numeric_dtype(values) and values.isna().any():
+            shown[column] = values.where(values.notna(), "")  # an empty cell, not a grey "None"
+    # what only a program needs stays in the CSV: ids beside their names, sort keys, columns with nothing in them
+    hidden = [c for c in shown.columns if str(c).endswith("_id") or c == "order" or shown[c].map(lambda v: v in ("", None) or v != v).all()]
+    return shown.drop(columns=hidden), {c: f for c, f in formats.items() if c not in hidden}
 
 
 def chart_for_screen(chart: alt.TopLevelMixin | dict, key: str, *, stretch: bool = False,
