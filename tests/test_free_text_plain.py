@@ -78,7 +78,8 @@ one_line = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
 def test_md_escape_shows_exactly_the_text_and_nothing_is_live(value):
     escaped = md_escape(value)
     expected = re.sub(r"\s*[\r\n]+\s*", " ", value).strip()
-    assert _unescape(escaped) == expected
+    # (a word joiner typed by someone is as invisible as those md_escape adds, which _unescape takes out)
+    assert _unescape(escaped) == expected.replace(WORD_JOINER, "")
     assert _has_live_markup(escaped) is None, (value, escaped)
     assert "\n" not in escaped and "\r" not in escaped
 
