@@ -438,7 +438,14 @@ def render_html(content: ReportContent) -> str:
                 parts.append("</ul>")
     if a:
         parts.append("<h2>Assessors</h2>")
-        parts.append(_chart_html("Where the assessors disagree", charts.disagreement_heatmap(a.heatmap_frame(), a.model.max_level)))
+        levels = a.heatmap_frame()
+        # numbered, not named: board papers are often published, and one person's levels are not the
+        # board's business (the dashboard shows names to those who may see them)
+        numbers = {name: f"Assessor {n}" for n, name in enumerate(dict.fromkeys(levels["assessor"]), start=1)}
+        parts.append(_chart_html("Where the assessors disagree (⚑ two or more levels apart; – not rated; assessors "
+                                 "numbered, not named)",
+                                 charts.disagreement_heatmap(levels.assign(assessor=levels["assessor"].map(numbers)),
+                                                             a.model.max_level)))
     parts.append("<h2>Methods</h2><ul>" + "".join(f"<li>{_e(p)}</li>" for p in methods_points(content)) + "</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -102,6 +102,23 @@ def test_the_report_says_what_its_terms_mean_before_it_uses_them_at_length(popul
     assert "How to read this report" in text and "It is not a statistical confidence level" in text
 
 
+def test_a_board_pack_numbers_the_assessors_rather_than_naming_them(populated):
+    """Board papers are often published: where one assessor differed is shown, not who."""
+    import base64
+    import re as regex
+
+    url, assessment_id, campaign_id = populated
+    with session_scope(url) as session:
+        content = build_report(session, assessment_id, campaign_id)
+    page = render_html(content)
+    pictures = " ".join(base64.b64decode(b).decode("utf-8", "replace")
+                        for b in regex.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", page))
+    assert "Assessor 1" in pictures and "Assessor 3" in pictures
+    for name in content.assessment.assessors:  # (as a label of its own: "ana" is also in "management")
+        assert not regex.search(rf">\s*{regex.escape(name)}\s*<", pictures), name
+    assert "assessors numbered, not named" in page
+
+
 def test_report_tables_read_as_prose_for_a_board(populated):
     """yes/no rather than True/False, names rather than ids, p-values to three places, the assessors'
     agreement with its CIs, and no more than REPORT_COMMENTS comments per question."""
