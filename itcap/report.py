@@ -161,11 +161,11 @@ def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
                       "assessors (drawn at random, with repeats) that give the same position. It is not a statistical "
                       "confidence level: with few assessors it can be high while they still differ — see 'How far the "
                       "assessors agree'."))
-        guide.append(("Gaps, weight and priority", "a gap is a capability below the next mode's target. Gaps are ranked by "
-                      "priority = levels short × the capability's weight (how much it matters in the model), then by levels "
-                      "short, then in the model's order: equal priorities are ties, not a ranking. The tables group "
-                      "capabilities by domain (what they are about); the recommendations group them by finding category "
-                      "(the kind of action they need)."))
+        guide.append(("Gaps, weight and priority", "a gap is a capability below the next mode's target. The gap table ranks "
+                      "them by levels short, then by the capability's weight (how much it matters in the model); the "
+                      "recommendations by priority = levels short × weight. Both then follow the model's order, so equal "
+                      "values are ties, not a ranking. The tables group capabilities by domain (what they are about); the "
+                      "recommendations group them by finding category (the kind of action they need)."))
     if c and c.comparison is not None:
         a_id, b_id = [g for g in c.comparison["compared"] if g in c.comparison["groups"]][:2]
         a_name, b_name = c.instrument.group_name(a_id), c.instrument.group_name(b_id)

@@ -91,7 +91,8 @@ def test_the_report_says_what_its_terms_mean_before_it_uses_them_at_length(popul
     for mode in content.assessment.model.ordered_modes:
         assert f"{mode.name}: {mode.description}" in guide
     for words in ("N not achieved (up to 15%)", "F fully (over 85%)", "It is not a statistical confidence level",
-                  "priority = levels short × the capability's weight", "equal priorities are ties",
+                  "ranks them by levels short, then by the capability's weight", "priority = levels short × weight",
+                  "equal values are ties",
                   "at least 3.5 on 1–5 (each group counts equally", "within ±0.5 points",
                   "Hedges' g is the difference Business users − IT staff"):
         assert words in guide, words
