@@ -346,6 +346,13 @@ def place_ipa_labels(pairs: pd.DataFrame, x_domain: list[float], y_domain: list[
 
 
 IPA_DASHES = [[4, 4], [10, 4], [2, 3], [12, 3, 2, 3]]  # one per group, as its colour and its points' shape
+IPA_DASH_WORDS = ["short dashes", "long dashes", "dots", "dash-dot"]
+
+
+def ipa_lines_note(groups: list[str]) -> str:
+    """What the IPA chart's dashed lines are, naming each group's dash (the legend shows only the points)."""
+    dashes = ", ".join(f"{word} {group}" for word, group in zip(IPA_DASH_WORDS, groups))
+    return f"dashed lines: each group's averages over all services, against which its points' quadrants are read ({dashes})"
 
 
 def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, dict[str, float]], low: float, high: float,

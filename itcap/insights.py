@@ -351,6 +351,10 @@ def assessment_insight(session: Session, assessment_id: int) -> AssessmentInsigh
 
 
 # -- survey campaign -------------------------------------------------------------------------------
+# "group a, b" or "(a, b)" in the analysis notes: lists of group ids
+_GROUP_LIST = re.compile(r"(\bgroups? |\()([\w-]+(?:, [\w-]+)*)")
+
+
 @dataclass
 class CampaignInsight:
     campaign: Campaign
@@ -401,7 +405,7 @@ class CampaignInsight:
                     if excluded.get(key)]
         unreported = self.n_responses - analysed - sum(excluded.get(k, 0) for k in ("flagged_rows", "empty_rows"))
         if unreported > 0:
-            left_out.append(f"{unreported:,} in groups below the threshold")
+            left_out.append(f"{unreported:,} in groups not compared")  # below the threshold, or a third group
         return f"{analysed:,} of {self.n_responses:,} responses" + (f" ({', '.join(left_out)} left out)" if left_out else "")
 
     def rates_frame(self) -> pd.DataFrame:
@@ -448,12 +452,19 @@ class CampaignInsight:
         return {g: self.instrument.group_name(g) for g in self.instrument.group_ids()}
 
     def readable_note(self, note: str | None) -> str | None:
-        """An analysis note with the groups' names for their ids ("not asked of group it" → "… of IT staff")."""
+        """An analysis note with the groups' names for their ids: "not asked of group it" → "not asked of
+        IT staff", "only some groups answer q7 (it, business)" → "… q7 (IT staff, Business users)"."""
         if not note:
             return note
-        for group_id, name in sorted(self.group_names().items(), key=lambda kv: -len(kv[0])):
-            note = re.sub(rf"\bgroups? {re.escape(group_id)}\b", name, note)
-        return note
+        names = self.group_names()
+
+        def named(match: re.Match) -> str:
+            ids = match.group(2).split(", ")
+            if not all(i in names for i in ids):
+                return match.group(0)
+            return ("(" if match.group(1) == "(" else "") + ", ".join(names[i] for i in ids)
+
+        return _GROUP_LIST.sub(named, note)
 
     def scale_frame(self) -> pd.DataFrame:
         """Long frame for the perception chart: scale × group with mean and 95% CI."""
@@ -640,11 +651,14 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
     shown = [g for g in instrument.group_ids() if g not in hidden]
     if len(shown) < 2:
         k = campaign.min_group_size
-        if shown:  # say whose responses are missing (names, never counts), not that every group falls short
-            short = [instrument.group_name(g) for g in instrument.group_ids() if g in hidden]
+        short = [instrument.group_name(g) for g in instrument.group_ids() if g in hidden]
+        if shown and not short:  # an instrument of one group: nothing is missing, there is no one to compare with
+            insight.problem = (f"Nothing to compare: this survey has one group ({instrument.group_name(shown[0])}), and a "
+                               "comparison needs two.")
+        elif shown:  # say whose responses are missing (names, never counts), not that every group falls short
             insight.problem = (f"Not enough responses to report: {' and '.join(short)} "
                                f"{'has' if len(short) == 1 else 'have'} fewer than {k} (the campaign's reporting threshold), "
-                               "and a comparison needs two groups above it.")
+                               f"and a comparison needs two groups with at least {k}.")
         else:
             insight.problem = (f"Not enough responses to report: each group needs at least {k} (the campaign's reporting "
                                "threshold) before any result is shown.")

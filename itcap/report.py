@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import html
 import io
+import random
 import re
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -26,6 +27,7 @@ from capability_model.positioning import DEFAULT_SEED, FULLY_ACHIEVED_PERCENT, l
 from itcap import charts, insights
 from itcap.storage import utcnow
 from surveys.exports import reportable_comments
+from surveys.perception import scale_range
 
 
 class NothingToReport(ValueError):
@@ -114,7 +116,8 @@ def summary_points(content: ReportContent) -> list[str]:
         points.append(f"Survey '{c.campaign.name}': no results reported. {c.problem}")
     if c and c.comparison is not None:
         analysed = ", ".join(f"{c.instrument.group_name(g)} {v['n']:,}" for g, v in c.comparison["groups"].items())
-        points.append(f"Survey '{c.campaign.name}' ({c.campaign.status}): {c.responses_note()} analysed — {analysed}.")
+        points.append(f"Survey '{c.campaign.name}' ({c.campaign.status}), responses analysed: {analysed} — "
+                      f"{c.responses_note()}.")
         verdicts = [s.get("verdict") for s in c.comparison["scales"]]
         counts = {v: verdicts.count(v) for v in ("equivalent", "differs", "inconclusive")}
         groups = " and ".join(c.instrument.group_name(g) for g in c.comparison["groups"])
@@ -152,30 +155,39 @@ def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
         modes = a.model.ordered_modes
         guide.append(("Operating modes", " ".join(
             f"{m.name}: {m.description}" if m.description else f"{m.name}." for m in modes)
-            + " Each mode sets a target level (1–5) for every capability; the modes build on each other."))
+            + f" Each mode sets a target level ({a.model.min_level}–{a.model.max_level}) for every capability; the modes "
+              "build on each other."))
         guide.append(("Attainment and N / P / L / F", "how much of a mode's targets the assessed levels reach (100% = every "
                       "target met), rated as in ISO/IEC 33020: N not achieved (up to 15%), P partially (up to 50%), "
                       "L largely (up to 85%), F fully (over 85%). A mode is achieved when it is rated F, no capability is "
                       "more than one level short of its target, and every lower mode is achieved too."))
-        guide.append(("Confidence", f"how stable the position is: the share of {a.result.resamples or 0:,} resamples of the "
+        guide.append(("Confidence", f"how stable the position is: the share of {a.result.resamples:,} resamples of the "
                       "assessors (drawn at random, with repeats) that give the same position. It is not a statistical "
                       "confidence level: with few assessors it can be high while they still differ — see 'How far the "
-                      "assessors agree'."))
+                      "assessors agree'." if a.result.confidence is not None and a.result.resamples else
+                      "how stable the position is when the assessors are resampled; it needs at least two assessors, so "
+                      "none is given here."))
         guide.append(("Gaps, weight and priority", "a gap is a capability below the next mode's target. The gap table ranks "
                       "them by levels short, then by the capability's weight (how much it matters in the model); the "
-                      "recommendations by priority = levels short × weight. Both then follow the model's order, so equal "
-                      "values are ties, not a ranking. The tables group capabilities by domain (what they are about); the "
-                      "recommendations group them by finding category (the kind of action they need)."))
+                      "recommendations by priority = levels short × weight, then by levels short. What is still equal "
+                      "after that keeps the model's order: a tie, not a ranking. The tables group capabilities by domain "
+                      "(what they are about); the recommendations group them by finding category (the kind of action "
+                      "they need)."))
     if c and c.comparison is not None:
         a_id, b_id = [g for g in c.comparison["compared"] if g in c.comparison["groups"]][:2]
         a_name, b_name = c.instrument.group_name(a_id), c.instrument.group_name(b_id)
         margin = c.comparison["margin"]
-        guide.append(("Survey reading", f"a survey scale supports the mode it is evidence for when the mean of the average "
-                      f"scores of {a_name} and of {b_name} is at least 3.5 on 1–5 (each group counts equally, whatever its size); "
-                      "the reading is the highest mode whose scales all do, with every lower mode supported too."))
+        if c.reading is not None and c.reading.scales:
+            first = c.reading.scales[0]
+            lo, hi = scale_range(c.instrument, first.id)
+            guide.append(("Survey reading", f"a survey scale supports the mode it is evidence for when the mean of the "
+                          f"average scores of {a_name} and of {b_name} is at least {first.threshold:g} on {lo:g}–{hi:g} "
+                          "(five eighths of the way up; each group counts equally, whatever its size); the reading is the "
+                          "highest mode whose scales all do, with every lower mode supported too."))
         guide.append(("Equivalent, differs, inconclusive", f"equivalent: the two groups' means are shown to be within "
-                      f"±{margin:g} points of each other (TOST, p < .05); differs: the difference is statistically "
-                      "significant (Welch t-test, Holm-adjusted p < .05); inconclusive: the data show neither. Hedges' g is "
+                      f"±{margin:g} points of each other (TOST, p < .05); differs: not shown equivalent, and the "
+                      "difference is statistically significant (Welch t-test, Holm-adjusted p < .05); inconclusive: the "
+                      "data show neither. Hedges' g is "
                       f"the difference {a_name} − {b_name} in standard deviations (about 0.2 small, 0.5 medium, 0.8 large)."))
     return guide
 
@@ -196,8 +208,10 @@ def methods_points(content: ReportContent) -> list[str]:
             "Attainment of a mode = 1 − Σ max(0, target − consensus) / Σ target, rated on the ISO/IEC 33020 scale "
             "(N ≤ 15% < P ≤ 50% < L ≤ 85% < F). A mode is achieved when rated F, no capability is more than one level "
             "short, and every lower mode is achieved. Position = the highest achieved mode.",
-            f"Confidence = share of {result.resamples or 0:,} bootstrap resamples of the assessors (seed {result.seed if result.seed is not None else DEFAULT_SEED}) "
-            "giving the same position.",
+            (f"Confidence = share of {result.resamples:,} bootstrap resamples of the assessors (seed "
+             f"{result.seed if result.seed is not None else DEFAULT_SEED}) giving the same position."
+             if result.confidence is not None and result.resamples else
+             "Confidence: none (a bootstrap of the assessors needs at least two)."),
         ]
         rel = a.reliability
         icc = rel.icc_by_type
@@ -275,8 +289,7 @@ def report_charts(content: ReportContent) -> list[tuple[str, object]]:
         if len(ipa) and cross:
             pair = c.instrument.ipa_pairs[0]
             low, high = c.instrument.item_range(c.instrument.item(pair.importance))
-            out.append(("Importance and performance of IT services (dashed lines: each group's averages over all services, "
-                        "against which its points' quadrants are read)",
+            out.append((f"Importance and performance of IT services ({charts.ipa_lines_note(list(dict.fromkeys(ipa['group'])))})",
                         charts.ipa_chart(ipa, cross, low, high)))
     if c and c.rates_frame()["count"].sum() > 0:  # (all responses imported, nobody invited: bars of zeros say nothing)
         out.append(("Response rates", charts.response_rate_chart(c.rates_frame())))
@@ -441,7 +454,9 @@ def render_html(content: ReportContent) -> str:
         levels = a.heatmap_frame()
         # numbered, not named: board papers are often published, and one person's levels are not the
         # board's business (the dashboard shows names to those who may see them)
-        numbers = {name: f"Assessor {n}" for n, name in enumerate(dict.fromkeys(levels["assessor"]), start=1)}
+        shuffled = list(dict.fromkeys(levels["assessor"]))
+        random.SystemRandom().shuffle(shuffled)  # in the ratings' order (by username) the numbers would give the names away
+        numbers = {name: f"Assessor {n}" for n, name in enumerate(shuffled, start=1)}
         parts.append(_chart_html("Where the assessors disagree (⚑ two or more levels apart; – not rated; assessors "
                                  "numbered, not named)",
                                  charts.disagreement_heatmap(levels.assign(assessor=levels["assessor"].map(numbers)),

@@ -184,17 +184,15 @@ with tabs[1]:
         crosshairs = campaign.ipa_crosshairs()
         if len(ipa) and crosshairs:
             st.markdown("##### Importance and performance of IT services")
-            ipa_groups = list(dict.fromkeys(ipa["group"]))
-            dashes = " and ".join(f"{md_escape(g)} {kind}" for g, kind in zip(ipa_groups, ("short dashes", "long dashes")))
-            st.caption("Each group's mean importance and performance per service. The dashed lines are each group's "
-                       f"averages over all services ({dashes}, in the group's colour): a service's quadrant is read "
-                       "against its own group's lines.")
+            lines_note = charts.ipa_lines_note(list(dict.fromkeys(ipa["group"])))
+            st.caption(f"Each group's mean importance and performance per service; {md_escape(lines_note)}, in the "
+                       "group's colour.")
             pair = campaign.instrument.ipa_pairs[0]
             low, high = campaign.instrument.item_range(campaign.instrument.item(pair.importance))
             chart_with_downloads(lambda: charts.ipa_chart(ipa, crosshairs, low, high), ipa, "importance performance", "ipa",
                                  cache_owner=campaign, phone=lambda: charts.ipa_chart(ipa, crosshairs, low, high, compact=True),
                                  title="Importance and performance of IT services",
-                                 source=f"{campaign.source_line()} · dashed lines: each group's averages over all services")
+                                 source=f"{campaign.source_line()} · {lines_note}")
 
 # -- recommendations ------------------------------------------------------------------------------------
 with tabs[2]:

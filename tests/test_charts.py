@@ -84,7 +84,7 @@ def test_ipa_chart_puts_the_crosshairs_at_the_grand_means():
     # which colour is which group stays in the legend: the points' legend, resolved apart from the lines'
     # (a shared one lost it to the lines' legend=None, or drew the point symbols as blobs)
     points = [layer for layer in spec["layer"] if layer["mark"]["type"] == "point"]
-    assert points and points[0]["encoding"]["color"].get("legend", {}) is not None
+    assert points and points[0]["encoding"]["color"]["legend"]["orient"] == "bottom"
     assert spec["resolve"]["legend"] == {"color": "independent", "shape": "independent", "strokeDash": "independent"}
 
 

@@ -359,17 +359,26 @@ def test_a_phone_lists_comments_as_escaped_paragraphs_and_says_when_it_shows_onl
 
 
 def test_a_table_on_screen_has_no_ids_sort_keys_empty_columns_none_or_minus_zero():
-    """What only a program needs stays in the CSV; a director reads names, two decimals, blanks."""
+    """What only a program needs stays in the CSV; a director reads names, two decimals, whole counts, blanks."""
     import pandas as pd
 
     from itcap.ui.downloads import readable
 
     table = pd.DataFrame({"capability_id": ["brm", "ea"], "capability": ["Business relationship management", "EA"],
                           "Hedges g": [-0.001, 0.456], "completion rate %": [62.5, 40.0], "gap": [-0.4666, 0.1],
+                          "n IT staff": [200.0, None], "share": [0.625, 0.4],
                           "note": [None, "not asked of IT staff"], "position": [None, None], "order": [1, 2], "n": [3, 4]})
-    shown, formats = readable(table)
-    assert list(shown.columns) == ["capability", "Hedges g", "completion rate %", "gap", "note", "n"]
+    shown, formats = readable(table, formatted=["share"])
+    assert list(shown.columns) == ["capability", "Hedges g", "completion rate %", "gap", "n IT staff", "share", "note", "n"]
     assert shown["Hedges g"].tolist() == [0.0, 0.46] and str(shown["Hedges g"].iloc[0]) == "0.0"  # not -0.0
     assert shown["note"].tolist() == ["", "not asked of IT staff"] and shown["n"].tolist() == [3, 4]
-    assert formats["completion rate %"].get("type_config", {}).get("format", "%.1f") == "%.1f"
+    format_of = {c: f["type_config"]["format"] for c, f in formats.items() if f.get("type_config", {}).get("format")}
+    assert format_of == {"Hedges g": "%.2f", "completion rate %": "%.1f", "gap": "%.2f", "n IT staff": "%d"}
+    assert shown["share"].tolist() == [0.625, 0.4] and "share" not in formats  # the caller formats it (a percent)
     assert list(table.columns)[0] == "capability_id" and table["Hedges g"].iloc[0] == -0.001  # the CSV keeps everything
+    # no rows: the header stays; nullable and categorical columns with gaps do not break it
+    assert list(readable(table.iloc[0:0])[0].columns) == [c for c in table.columns if c not in ("capability_id", "order")]
+    odd = pd.DataFrame({"a": pd.array([1, None], dtype="Int64"), "b": pd.array([True, None], dtype="boolean"),
+                        "c": pd.Categorical(["x", None]), "d": pd.array([None, None], dtype="Float64")})
+    shown, _ = readable(odd)
+    assert list(shown.columns) == ["a", "b", "c"] and shown["c"].tolist() == ["x", ""]

@@ -72,6 +72,12 @@ def test_analysis_notes_name_groups_and_flag_counts_say_when_they_overlap():
     assert (CampaignInsight.readable_note(groups, "fewer than 5 respondents of group it_contractors answered")
             == "fewer than 5 respondents of Contractors answered")
     assert CampaignInsight.readable_note(groups, None) is None
+    assert CampaignInsight.readable_note(groups, "not asked of group business, it: no comparison") == \
+        "not asked of Business users, IT staff: no comparison"
+    assert CampaignInsight.readable_note(groups, "only some groups answer q7 (it), q8 (nobody compared)") == \
+        "only some groups answer q7 (IT staff), q8 (nobody compared)"
+    odd = SimpleNamespace(group_names=lambda: {"it": "IT\\Ops \\1"})  # a name is never a regex template
+    assert CampaignInsight.readable_note(odd, "not asked of group it") == "not asked of IT\\Ops \\1"
     flags = SimpleNamespace(excluded_flagged=False, n_flagged=26, flag_counts={"straightline": 24, "fast": 3})
     assert CampaignInsight.flagged_note(flags).endswith("(24 straight-lining (the same answer to a whole section), "
                                                         "3 implausibly fast; a response can have more than one).")

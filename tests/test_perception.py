@@ -118,7 +118,7 @@ def test_the_response_count_says_what_the_figures_rest_on():
     insight.comparison = {"groups": {"b": {"n": 184}, "i": {"n": 92}}, "excluded": {"flagged_rows": 24, "empty_rows": 0}}
     assert insight.responses_note() == "276 of 300 responses (24 flagged left out)"
     insight.comparison = {"groups": {"b": {"n": 200}, "i": {"n": 96}}, "excluded": {"flagged_rows": 0, "empty_rows": 1}}
-    assert insight.responses_note() == "296 of 300 responses (1 empty, 3 in groups below the threshold left out)"
+    assert insight.responses_note() == "296 of 300 responses (1 empty, 3 in groups not compared left out)"
     insight.comparison = {"groups": {"b": {"n": 200}, "i": {"n": 100}}, "excluded": {}}
     assert insight.responses_note() == "300 responses"
 
@@ -155,3 +155,22 @@ def test_without_an_assessment_the_reading_follows_the_shipped_model_s_modes(db_
         with_model = insights.campaign_insight(session, campaign_id, mode_order=MODES)
     assert list(insights.default_mode_order()) == MODES
     assert without.reading.position == with_model.reading.position == "supplier"
+
+
+def test_a_survey_of_one_group_says_there_is_no_one_to_compare_with(db_url):
+    """With one group at or above k, nothing falls short: "Not enough responses:  have fewer than 5" was
+    both broken and untrue."""
+    from itcap import insights
+    from itcap.storage import session_scope
+    from surveys.imports import add_responses
+    from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+
+    one_group = (INSTRUMENT_YAML.replace("  - {id: it_staff, name: IT staff}\n", "")
+                 .replace(", groups: [it_staff]}", "}"))
+    campaign_id = make_campaign(db_url, yaml=one_group)
+    with session_scope(db_url) as session:
+        add_responses(session, campaign_id, [{"group": "business", "answers": {"rel1": 4, "par1": 3}}] * 6,
+                      actor="admin", source="import")
+        insight = insights.campaign_insight(session, campaign_id)
+    assert insight.comparison is None and insight.reading is None
+    assert insight.problem == "Nothing to compare: this survey has one group (Business users), and a comparison needs two."

@@ -92,13 +92,13 @@ def test_the_report_says_what_its_terms_mean_before_it_uses_them_at_length(popul
         assert f"{mode.name}: {mode.description}" in guide
     for words in ("N not achieved (up to 15%)", "F fully (over 85%)", "It is not a statistical confidence level",
                   "ranks them by levels short, then by the capability's weight", "priority = levels short × weight",
-                  "equal values are ties",
-                  "at least 3.5 on 1–5 (each group counts equally", "within ±0.5 points",
+                  "a tie, not a ranking", "differs: not shown equivalent",
+                  "at least 3.5 on 1–5 (five eighths of the way up; each group counts equally", "within ±0.5 points",
                   "Hedges' g is the difference Business users − IT staff"):
         assert words in guide, words
     assert page.index("How to read this report") < page.index("Maturity and position")
     summary = page.split("<h2>Executive summary</h2>", 1)[1].split("<h2>", 1)[0]
-    assert "Survey 'Perception survey' (open): 90 responses analysed — Business users 60, IT staff 30." in summary
+    assert "Survey 'Perception survey' (open), responses analysed: Business users 60, IT staff 30 — 90 responses." in summary
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(render_pdf(content))).pages)
     assert "How to read this report" in text and "It is not a statistical confidence level" in text
 
@@ -118,6 +118,21 @@ def test_a_board_pack_numbers_the_assessors_rather_than_naming_them(populated):
     for name in content.assessment.assessors:  # (as a label of its own: "ana" is also in "management")
         assert not regex.search(rf">\s*{regex.escape(name)}\s*<", pictures), name
     assert "assessors numbered, not named" in page
+
+
+def test_with_one_assessor_the_report_says_there_is_no_confidence_rather_than_a_share_of_nothing(populated):
+    import dataclasses
+
+    from itcap.report import methods_points, reading_guide
+
+    url, assessment_id, campaign_id = populated
+    with session_scope(url) as session:
+        content = build_report(session, assessment_id, campaign_id)
+    content.assessment.result = dataclasses.replace(content.assessment.result, confidence=None, resamples=0)
+    guide = dict(reading_guide(content))
+    assert guide["Confidence"].endswith("it needs at least two assessors, so none is given here.")
+    assert "Confidence: none (a bootstrap of the assessors needs at least two)." in methods_points(content)
+    assert not any("share of 0" in text for text in [*guide.values(), *methods_points(content)])
 
 
 def test_report_tables_read_as_prose_for_a_board(populated):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import altair as alt
 import pandas as pd
@@ -37,9 +37,9 @@ def table_with_download(table: pd.DataFrame, name: str, key: str, *, static: boo
     if static:
         st.table(table, hide_index=True)
     else:
-        shown, formats = readable(table)
-        st.dataframe(shown, hide_index=True, width="stretch", column_config=formats | dataframe_args.pop("column_config", {}),
-                     **dataframe_args)
+        own = dataframe_args.pop("column_config", {})
+        shown, formats = readable(table, formatted=own)
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=formats | own, **dataframe_args)
     st.download_button(
         "Download CSV", data=lambda: _csv(table), file_name=f"{_slug(name)}.csv",
         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:",
@@ -97,25 +97,36 @@ def titled(spec: dict, title: str | None, source: str | None) -> dict:
                               "subtitleColor": "#555555", "offset": 12}}
 
 
-def readable(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+def readable(table: pd.DataFrame, formatted: Iterable[str] = ()) -> tuple[pd.DataFrame, dict]:
     """A table as shown on screen (its CSV keeps every digit): p-values to three places or "< 0.001",
-    means, effect sizes and α to two decimals — as the report prints them (insights.readable_cell)."""
+    means, effect sizes and α to two decimals — as the report prints them (insights.readable_cell) —
+    other decimals to two, whole numbers as whole numbers, blanks for missing text; ids beside their
+    names, sort keys and empty columns stay in the CSV only. ``formatted``: columns the caller
+    formats itself (left exactly as they are)."""
     shown, formats = table.copy(), {}
-    for column in table.columns:  # by name first: most columns (names, counts, text) are left as they are
+    for column in table.columns:
         values = table[column]
+        if column in formatted:
+            continue
         if insights.is_p_column(str(column)):
             shown[column] = [insights.readable_cell(str(column), v) for v in values]
             formats[column] = st.column_config.TextColumn(help="p-value; < 0.001 when smaller")
-        elif insights.has_two_decimals(str(column)) or pd.api.types.is_float_dtype(values):
-            if pd.api.types.is_numeric_dtype(values):
+        elif pd.api.types.is_float_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            present = values.dropna()
+            if insights.has_two_decimals(str(column)) or not (present == present.round()).all():
                 shown[column] = values.round(2) + 0.0  # (+ 0.0: never "-0.00")
-            # percentages to one place (62.5), other decimals to two (4.52), as the report prints them
-            formats[column] = st.column_config.NumberColumn(format="%.1f" if str(column).endswith("%") else "%.2f")
-        elif not pd.api.types.is_numeric_dtype(values) and values.isna().any():
-            shown[column] = values.where(values.notna(), "")  # an empty cell, not a grey "None"
-    # what only a program needs stays in the CSV: ids beside their names, sort keys, columns with nothing in them
-    hidden = [c for c in shown.columns if str(c).endswith("_id") or c == "order" or shown[c].map(lambda v: v in ("", None) or v != v).all()]
+                formats[column] = st.column_config.NumberColumn(format="%.1f" if str(column).endswith("%") else "%.2f")
+            else:  # counts that are floats only because some are missing: 200, not 200.00
+                formats[column] = st.column_config.NumberColumn(format="%d")
+        elif not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) and values.isna().any():
+            shown[column] = values.astype(object).where(values.notna(), "")  # an empty cell, not a grey "None"
+    hidden = [c for c in shown.columns if c not in formatted and (str(c).endswith("_id") or c == "order" or (len(shown) and _empty(shown[c])))]
     return shown.drop(columns=hidden), {c: f for c, f in formats.items() if c not in hidden}
+
+
+def _empty(values: pd.Series) -> bool:
+    """Nothing in the column: missing everywhere, or blank text (safe with pd.NA)."""
+    return bool((values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip())).all())
 
 
 def chart_for_screen(chart: alt.TopLevelMixin | dict, key: str, *, stretch: bool = False,
