@@ -448,6 +448,11 @@ class CampaignInsight:
         return (f"The {total:,} responses include {sum(imported.values()):,} imported ({by_group}): collected on paper or "
                 "with another tool, they had no invitation, so they are not in the bars.")
 
+    def compared_groups(self) -> tuple[str, str]:
+        """Groups A and B of the comparison (ids; every difference is A − B)."""
+        a, b = [g for g in self.comparison["compared"] if g in self.comparison["groups"]][:2]
+        return a, b
+
     def group_names(self) -> dict[str, str]:
         return {g: self.instrument.group_name(g) for g in self.instrument.group_ids()}
 
@@ -471,7 +476,7 @@ class CampaignInsight:
         columns = ["scale", "group", "mean", "ci_low", "ci_high", "verdict", "order"]
         if not self.comparison or len(self.comparison.get("groups", {})) < 2:
             return pd.DataFrame(columns=columns)
-        a, b = [g for g in self.comparison["compared"] if g in self.comparison["groups"]][:2]
+        a, b = self.compared_groups()
         rows = []
         for order, entry in enumerate(self.comparison["scales"]):
             for side, group_id in (("a", a), ("b", b)):
@@ -487,7 +492,7 @@ class CampaignInsight:
         if not self.comparison or not self.comparison.get("scales"):
             return pd.DataFrame()
         names = self.group_names()
-        a, b = [g for g in self.comparison["compared"] if g in self.comparison["groups"]][:2]
+        a, b = self.compared_groups()
         rows = []
         for entry in self.comparison["scales"]:
             rows.append({
@@ -504,7 +509,7 @@ class CampaignInsight:
             return pd.DataFrame()
         items = self.instrument.item_map()
         names = self.group_names()
-        a, b = [g for g in self.comparison["compared"] if g in self.comparison["groups"]][:2]
+        a, b = self.compared_groups()
         rows = []
         for entry in self.comparison["items"]:  # the scale table's column names, so the two read alike
             rows.append({

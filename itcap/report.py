@@ -134,7 +134,7 @@ def summary_points(content: ReportContent) -> list[str]:
         small_but_real = [s for s in c.comparison["scales"] if s.get("verdict") == "equivalent"
                           and s.get("p_holm") is not None and s["p_holm"] < 0.05]
         if small_but_real:
-            a_id, b_id = [g for g in c.comparison["compared"] if g in c.comparison["groups"]][:2]
+            a_id, b_id = c.compared_groups()
             a_name, b_name = c.instrument.group_name(a_id), c.instrument.group_name(b_id)
             text += (" Equivalent, yet statistically significant (Holm p < .05): "
                      + "; ".join(f"{s['name']} ({a_name} {s['mean_a']:.2f}, {b_name} {s['mean_b']:.2f})" for s in small_but_real)
@@ -174,7 +174,7 @@ def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
                       "(what they are about); the recommendations group them by finding category (the kind of action "
                       "they need)."))
     if c and c.comparison is not None:
-        a_id, b_id = [g for g in c.comparison["compared"] if g in c.comparison["groups"]][:2]
+        a_id, b_id = c.compared_groups()
         a_name, b_name = c.instrument.group_name(a_id), c.instrument.group_name(b_id)
         margin = c.comparison["margin"]
         if c.reading is not None and c.reading.scales:

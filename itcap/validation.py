@@ -390,14 +390,20 @@ _TEXT_ERRORS = frozenset({"string_type", "string_too_short", "string_too_long", 
 _PLACEHOLDER_TEXT = "placeholder"
 
 
+def _parent(data: Any, loc: tuple) -> Any:
+    """The mapping or list holding the value at a pydantic error ``loc`` (None when the path breaks)."""
+    node = data
+    for step in loc[:-1]:
+        node = node[step] if isinstance(node, (dict, list)) else None
+        if node is None:
+            break
+    return node
+
+
 def _with_placeholders(data: Any, locations: list[tuple]) -> Any:
     """``data`` (already a copy) with a placeholder text at each of ``locations``."""
     for loc in locations:
-        node = data
-        for step in loc[:-1]:
-            node = node[step] if isinstance(node, (dict, list)) else None
-            if node is None:
-                break
+        node = _parent(data, loc)
         if isinstance(node, dict) or isinstance(node, list) and isinstance(loc[-1], int) and loc[-1] < len(node):
             node[loc[-1]] = _PLACEHOLDER_TEXT
     return data
@@ -409,11 +415,7 @@ def _without_keys(data: Any, locations: list[tuple]) -> Any:
 
     pruned = copy.deepcopy(data)
     for loc in locations:
-        node = pruned
-        for step in loc[:-1]:
-            node = node[step] if isinstance(node, (dict, list)) else None
-            if node is None:
-                break
+        node = _parent(pruned, loc)
         if isinstance(node, dict):
             node.pop(loc[-1], None)
     return pruned

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from contextlib import contextmanager
 
 import pytest
 
@@ -53,6 +54,19 @@ def _level(page, text: str):
 
 def _confidence(page, text: str):
     return page.get_by_role("radiogroup", name="Confidence").get_by_role("radio", name=text)
+
+
+@contextmanager
+def _phone(browser, width: int, height: int):
+    """A page in a phone's browser (touch, mobile viewport), closed afterwards."""
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def _screenshot(page, name: str, width: int, height: int) -> None:
@@ -107,10 +121,7 @@ def test_rating_saves_on_change_and_survives_a_reload(server, page):
 
 
 def test_descriptors_are_readable_on_a_375px_phone(server, browser):
-    context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
+    with _phone(browser, 375, 812) as page:
         login(page, server.url, "phil", PASSWORD)
         page.get_by_role("heading", name="Score capabilities").wait_for()
         first = server.model.capabilities[0]
@@ -142,8 +153,6 @@ def test_descriptors_are_readable_on_a_375px_phone(server, browser):
         page.wait_for_timeout(500)
         box = second.bounding_box()
         assert 0 <= box["y"] <= 812, f"the next capability's name is off screen (y={box['y']})"
-    finally:
-        context.close()
 
 
 def test_lead_overrides_a_flagged_consensus_with_a_rationale(server, page):
@@ -210,10 +219,7 @@ def test_after_submitting_on_a_phone_the_message_is_in_view_below_the_header(ser
     """Last in this module: Phil locks his ratings. The warning about what he left unrated is scrolled
     into view — below Streamlit's fixed header, not under it — and the level descriptors he read are
     dark enough to read (WCAG AA, 4.5:1)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
+    with _phone(browser, 390, 844) as page:
         login(page, server.url, "phil", PASSWORD)
         page.get_by_role("heading", name="Score capabilities").wait_for()
         descriptor = page.locator('[data-testid="stRadioCaption"] p').nth(2)  # of whichever capability it opens on
@@ -231,5 +237,3 @@ def test_after_submitting_on_a_phone_the_message_is_in_view_below_the_header(ser
         box = warning.bounding_box()
         assert box["y"] >= header["y"] + header["height"] - 1, f"the warning is under the header (y={box['y']})"
         assert box["y"] + box["height"] <= 844, f"the warning is below the screen (y={box['y']})"
-    finally:
-        context.close()

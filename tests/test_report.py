@@ -20,10 +20,23 @@ def populated(db_url):
     return db_url, assessment_id, campaign_id
 
 
-def test_html_report_states_position_verdicts_and_methods(populated):
+def _content(populated, **options):
+    """The report of the populated database's assessment and campaign."""
     url, assessment_id, campaign_id = populated
     with session_scope(url) as session:
-        content = build_report(session, assessment_id, campaign_id)
+        return build_report(session, assessment_id, campaign_id, **options)
+
+
+def _pdf_text(pdf: bytes) -> str:
+    """A PDF's text, its whitespace runs as single spaces (words that wrap stay findable)."""
+    import io
+
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_html_report_states_position_verdicts_and_methods(populated):
+    url, assessment_id, campaign_id = populated
+    content = _content(populated)
     page = render_html(content)
     assert page.startswith("<!doctype html>") and "</html>" in page
     assert "Supplier, with" in page and "confidence" in page
@@ -40,8 +53,7 @@ def test_the_summary_states_the_margin_and_names_equivalent_scales_that_still_di
     """With thousands of respondents a difference inside the equivalence margin is significant too:
     "equivalent" stays the verdict (DESIGN.md), but the board hears the margin and the difference."""
     url, assessment_id, campaign_id = populated
-    with session_scope(url) as session:
-        content = build_report(session, assessment_id, campaign_id)
+    content = _content(populated)
     comparison = content.campaign.comparison
     [perception] = [p for p in summary_points(content) if p.startswith("Perception")]
     assert f"equivalent (within ±{comparison['margin']:g} points)" in perception
@@ -81,11 +93,9 @@ def test_each_ipa_point_lies_in_its_quadrant_of_its_own_group_s_drawn_lines(popu
 def test_the_report_says_what_its_terms_mean_before_it_uses_them_at_length(populated):
     """A board member reads two pages: the modes, N/P/L/F, what 'confidence' is (and is not), how gaps
     are ranked, how the survey reading and the verdicts are made — in words, in HTML and PDF."""
-    import io
 
     url, assessment_id, campaign_id = populated
-    with session_scope(url) as session:
-        content = build_report(session, assessment_id, campaign_id)
+    content = _content(populated)
     page = html.unescape(render_html(content))
     guide = page.split("<h2>How to read this report</h2>", 1)[1].split("<h2>", 1)[0]
     for mode in content.assessment.model.ordered_modes:
@@ -99,7 +109,7 @@ def test_the_report_says_what_its_terms_mean_before_it_uses_them_at_length(popul
     assert page.index("How to read this report") < page.index("Maturity and position")
     summary = page.split("<h2>Executive summary</h2>", 1)[1].split("<h2>", 1)[0]
     assert "Survey 'Perception survey' (open), responses analysed: Business users 60, IT staff 30 — 90 responses." in summary
-    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(render_pdf(content))).pages)
+    text = _pdf_text(render_pdf(content))
     assert "How to read this report" in text and "It is not a statistical confidence level" in text
 
 
@@ -109,8 +119,7 @@ def test_a_board_pack_numbers_the_assessors_rather_than_naming_them(populated):
     import re as regex
 
     url, assessment_id, campaign_id = populated
-    with session_scope(url) as session:
-        content = build_report(session, assessment_id, campaign_id)
+    content = _content(populated)
     page = render_html(content)
     pictures = " ".join(base64.b64decode(b).decode("utf-8", "replace")
                         for b in regex.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", page))
@@ -126,8 +135,7 @@ def test_with_one_assessor_the_report_says_there_is_no_confidence_rather_than_a_
     from itcap.report import methods_points, reading_guide
 
     url, assessment_id, campaign_id = populated
-    with session_scope(url) as session:
-        content = build_report(session, assessment_id, campaign_id)
+    content = _content(populated)
     content.assessment.result = dataclasses.replace(content.assessment.result, confidence=None, resamples=0)
     guide = dict(reading_guide(content))
     assert guide["Confidence"].endswith("it needs at least two assessors, so none is given here.")
@@ -153,16 +161,14 @@ def test_report_tables_read_as_prose_for_a_board(populated):
     assert page.count("<div class='comment'>") == REPORT_COMMENTS
     assert f"{REPORT_COMMENTS} of {REPORT_COMMENTS + 5} comments" in page
     pdf = render_pdf(content)
-    import io
 
-    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    text = _pdf_text(pdf)
     assert "How far the assessors agree" in text and "True" not in text and "business_partner" not in text
 
 
 def test_html_report_never_renders_people_text_as_markup(populated):
     url, assessment_id, campaign_id = populated
-    with session_scope(url) as session:
-        content = build_report(session, assessment_id, campaign_id)
+    content = _content(populated)
     page = render_html(content)
     assert "<script>alert" not in page
     assert html.escape("<script>alert('x')</script> **faster** laptops") in page
@@ -170,7 +176,6 @@ def test_html_report_never_renders_people_text_as_markup(populated):
 
 def test_text_the_pdf_font_cannot_draw_is_marked_and_said_and_control_characters_never_reach_a_file(populated):
     """A comment in Chinese vanished from the PDF without a word, and a NUL went into the HTML."""
-    import io
 
     from itcap.report import MISSING_GLYPH
     from surveys.imports import add_responses
@@ -183,14 +188,14 @@ def test_text_the_pdf_font_cannot_draw_is_marked_and_said_and_control_characters
         content = build_report(session, assessment_id, campaign_id)
     page = render_html(content)
     assert "\x00" not in page and "更快的 laptops" in page
-    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(content))).pages)
+    text = _pdf_text(render_pdf(content))
     # 13 comments, fewer than REPORT_COMMENTS: all of them are in the report
     assert f"{MISSING_GLYPH * 3} laptops" in text
     assert f"Characters this PDF's font cannot draw (in people's comments, typically) appear as {MISSING_GLYPH}" in " ".join(text.split())
     # a report with nothing of the kind does not say it
     with session_scope(url) as session:
         plain = build_report(session, assessment_id, include_campaign=False)
-    assert "cannot draw" not in " ".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(plain))).pages)
+    assert "cannot draw" not in _pdf_text(render_pdf(plain))
 
 
 def test_a_survey_only_report_names_the_reading_by_the_shipped_model_s_modes(populated):
@@ -231,8 +236,7 @@ def test_a_group_below_the_threshold_is_not_reported(db_url):
 
 def test_pdf_report_opens_and_carries_the_same_summary(populated):
     url, assessment_id, campaign_id = populated
-    with session_scope(url) as session:
-        content = build_report(session, assessment_id, campaign_id)
+    content = _content(populated)
     pdf = render_pdf(content)
     assert pdf.startswith(b"%PDF-")
     import io
@@ -279,7 +283,6 @@ def test_report_shows_progress_since_the_previous_round_of_the_same_function(pop
     change in words (from each round's own figures) and charts, in HTML and PDF. A later assessment
     and another unit's are not part of this report's progress."""
     import datetime as dt
-    import io
 
     from assessment import service
     from itcap import insights
@@ -310,7 +313,7 @@ def test_report_shows_progress_since_the_previous_round_of_the_same_function(pop
     assert f"{now_scale.name} {then_scale.score:.2f} → {now_scale.score:.2f}" in page
     assert "Review 2027-10" not in page and "Schools IT" not in page
     assert "the rounds are not tested against each other" in page
-    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(render_pdf(content))).pages)
+    text = _pdf_text(render_pdf(content))
     assert "Progress since earlier rounds" in text and "Since the previous assessment" in text
 
 

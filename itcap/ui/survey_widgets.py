@@ -16,7 +16,7 @@ import streamlit as st
 
 from itcap.ui.text import md_escape
 
-from itcap.ui.widgets import run_script, scroll_to_top_script  # noqa: F401 (run_script: the survey page's scripts go through here)
+from itcap.ui.widgets import checked_key, run_script, scroll_to_top_script  # noqa: F401 (run_script: the survey page's scripts go through here)
 from surveys.instrument import Instrument, Item
 
 NO_ANSWER = "no_answer"  # the last option of an optional Likert item: withdraws a choice made by mistake
@@ -81,8 +81,7 @@ def style() -> None:
 def focus_heading_script(container_key: str) -> str:
     """Scroll the keyed container to the top of the screen and focus its heading (a script of our
     own: the key is checked, no user text goes in)."""
-    if not container_key.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(f"not a container key: {container_key!r}")
+    checked_key(container_key)
     return f"""
   const box = document.querySelector('.st-key-{container_key}');
   const heading = box && box.querySelector('h1, h2, h3');

@@ -61,10 +61,16 @@ def show_flash() -> None:
     scroll_into_view("itcap_flash")
 
 
-def scroll_into_view(container_key: str) -> None:
-    """Scroll the keyed container into view once it is drawn (a script of our own, no user text)."""
+def checked_key(container_key: str) -> str:
+    """A container key safe to put into a script of our own (letters, digits, _ and -: no user text)."""
     if not container_key.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"not a container key: {container_key!r}")
+    return container_key
+
+
+def scroll_into_view(container_key: str) -> None:
+    """Scroll the keyed container into view once it is drawn (a script of our own, no user text)."""
+    checked_key(container_key)
     # Again once the run has ended: the previous run's elements are removed then, which moves what
     # lies below them (on a slow server, the target scrolled above the screen).
     run_script(f"""
