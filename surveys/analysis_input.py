@@ -33,7 +33,7 @@ import pandas as pd
 
 from itcap.validation import DocumentInvalid
 from surveys.answers import unpack_answers
-from surveys.csv_text import MISSING_TOKENS, decimal_comma_to_point, parse_number, quote_problem, separator
+from surveys.csv_text import MISSING_TOKENS, decimal_comma_to_point, parse_number, quote_problem, separator, shown_cell
 from surveys.instrument import Instrument
 from surveys.scoring import ANALYSED_TYPES, item_bounds
 
@@ -88,7 +88,11 @@ def read_responses_csv(
     """Parse and validate a responses CSV (text already decoded); errors carry file line numbers."""
     sep = separator(text)
     header = _csv_header(text, where, sep)
-    dupes = sorted({c for c in header if header.count(c) > 1})
+    dupes = sorted({c for c in header if c and header.count(c) > 1})
+    # A column with no name is what a spreadsheet leaves after its last used column: dropped while
+    # it stays empty (checked once the cells are read), named here so pandas can read it.
+    unnamed = {f"\0column {i + 1}": i for i, c in enumerate(header) if not c}
+    header = [c or f"\0column {i + 1}" for i, c in enumerate(header)]
     if dupes:
         raise AnalysisInputError([f"{where}: line 1: column {c!r} appears more than once" for c in dupes])
     _check_record_shapes(text, len(header), where, sep)
@@ -125,6 +129,16 @@ def read_responses_csv(
         line = lines[position] if position < len(lines) else position + 2
         return f"line {line}"
 
+    problems = []
+    for name, index in unnamed.items():
+        filled = np.flatnonzero(frame[name].str.strip().to_numpy() != "")
+        if len(filled):
+            problems.append(f"{where}: {line_of(int(filled[0]))}, column {index + 1}: {shown_cell(frame[name].iat[filled[0]])} "
+                            f"is in a column with no name; name the column or remove it")
+    if problems:
+        raise AnalysisInputError(problems)
+    frame = frame.drop(columns=list(unnamed))
+
     return prepare_responses(
         frame, instrument, group_col, where=where, flag_col=flag_col, ignore_columns=ignore_columns, locate=line_of,
     )
@@ -160,11 +174,6 @@ def _check_record_shapes(text: str, width: int, where: str, sep: str = ",") -> N
         raise AnalysisInputError(problems)
 
 
-def _shown(cell: str, limit: int = 40) -> str:
-    """A cell as quoted in a message: in full if short, else its start."""
-    return repr(cell) if len(cell) <= limit else repr(cell[:limit]) + f"… ({len(cell):,} characters)"
-
-
 def _csv_header(text: str, where: str, sep: str = ",") -> list[str]:
     try:
         header = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep), None)
@@ -172,9 +181,6 @@ def _csv_header(text: str, where: str, sep: str = ",") -> list[str]:
         raise AnalysisInputError([f"{where}: line 1: cannot read the header ({exc})"]) from None
     if not header or not any(h.strip() for h in header):
         raise AnalysisInputError([f"{where}: line 1: no header line (expected the group column and one column per item id)"])
-    blank = [str(i + 1) for i, h in enumerate(header) if not h.strip()]
-    if blank:
-        raise AnalysisInputError([f"{where}: line 1: column {', '.join(blank)} has no name"])
     return [h.strip() for h in header]
 
 
@@ -364,7 +370,7 @@ def _check_groups(column: pd.Series, instrument: Instrument, group_col: str, whe
         positions = {v: np.flatnonzero((raw == v).to_numpy())[0] for v in unknown.unique()}
         for value, count in unknown.value_counts(sort=False).items():
             problems.append(
-                f"{where}: group {_shown(value)} ({count} row{'s' if count != 1 else ''}, first at {locate(int(positions[value]))}) "
+                f"{where}: group {shown_cell(value)} ({count} row{'s' if count != 1 else ''}, first at {locate(int(positions[value]))}) "
                 f"is not one of {expected}{_did_you_mean(value, instrument.group_ids())}"
             )
     return mapped.astype(object)
@@ -376,7 +382,7 @@ def _check_unique_ids(column: pd.Series, where: str, locate: Callable[[int], str
     repeated = pd.Series(ids)[(ids != "") & pd.Series(ids).duplicated(keep=False).to_numpy()]
     for value, positions in list(repeated.groupby(repeated, sort=False).groups.items())[:MAX_LISTED]:
         shown = ", ".join(locate(int(p)) for p in positions[:5]) + (" …" if len(positions) > 5 else "")
-        problems.append(f"{where}: response_id {_shown(value)} appears {len(positions)} times ({shown}): each response once")
+        problems.append(f"{where}: response_id {shown_cell(value)} appears {len(positions)} times ({shown}): each response once")
 
 
 def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: str,
@@ -404,7 +410,7 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
                 count += 1
                 if len(problems) < MAX_LISTED:
                     hint = " or a label of its response scale" if labels else ""
-                    problems.append(f"{where}: {locate(int(position))}, column {item_id}: {_shown(cell)} is not a number{hint}")
+                    problems.append(f"{where}: {locate(int(position))}, column {item_id}: {shown_cell(cell)} is not a number{hint}")
     with np.errstate(invalid="ignore"):
         outside = np.isinf(values)
         if item.type == "likert":  # a numeric answer outside its range is left out, not an error (prepare_responses)

@@ -37,6 +37,11 @@ def decimal_comma_to_point(cell: str) -> str:
     return f"{match[1]}.{match[2]}" if match else cell
 
 
+def shown_cell(cell: str, limit: int = 40) -> str:
+    """A cell as quoted in a message: in full if short, else its start."""
+    return repr(cell) if len(cell) <= limit else repr(cell[:limit]) + f"… ({len(cell):,} characters)"
+
+
 def quote_problem(exc: csv.Error) -> str:
     """What a strict CSV reader's error means, in the words a person fixing the file needs."""
     if "unexpected end of data" in str(exc):

@@ -43,7 +43,7 @@ from surveys import quality
 from itcap.spreadsheet import unescape_cell
 from itcap.validation import DocumentInvalid, decode_text
 from surveys.answers import answer_packer, check_answer
-from surveys.csv_text import MISSING_TOKENS, decimal_comma_to_point, parse_number, quote_problem, separator
+from surveys.csv_text import MISSING_TOKENS, decimal_comma_to_point, parse_number, quote_problem, separator, shown_cell
 from surveys.campaigns import CLOSED, campaign_instrument, get_campaign
 from surveys.errors import SurveyError
 from surveys.instrument import Instrument, Item
@@ -161,18 +161,22 @@ def _parse(instrument: Instrument, text: str, where: str) -> tuple[list[tuple[st
     group_index = id_index = None
     columns: list[tuple[int, _Column]] = []
     ignored: list[str] = []
+    # A column with no name is what a spreadsheet leaves after its last used column: harmless while
+    # it stays empty; a value under it is reported (once per column) on the line where it appears.
+    unnamed: dict[int, int | None] = {}
     for dup, n in Counter(n.lower() for n in names if n).items():
         if n > 1:
             problems.append(f"{where}: line 1: column {dup!r} appears {n} times")
     seen: set[str] = set()
     for index, name in enumerate(names):
         here = f"{where}: line 1, column {index + 1}"
+        if not name:
+            unnamed[index] = None
+            continue
         if name.lower() in seen:
             continue
         seen.add(name.lower())
-        if not name:
-            problems.append(f"{here}: the column has no name")
-        elif name.lower() == GROUP_COLUMN:
+        if name.lower() == GROUP_COLUMN:
             group_index = index
         elif name in items or len(items_folded.get(name.lower(), [])) == 1:
             item = items[name] if name in items else items[items_folded[name.lower()][0]]
@@ -213,6 +217,11 @@ def _parse(instrument: Instrument, text: str, where: str) -> tuple[list[tuple[st
         if len(row) != width:
             problems.append(f"{where}: line {start}: {len(row)} values, but the header has {width} columns")
             continue
+        for index, first in unnamed.items():
+            if first is None and row[index].strip():
+                unnamed[index] = start
+                problems.append(f"{where}: line {start}, column {index + 1}: {shown_cell(row[index])} is in a column with no "
+                                "name; name the column or remove it")
         if id_index is not None and row[id_index].strip():
             id_lines.setdefault(row[id_index].strip(), []).append(start)
         group_id = None

@@ -171,7 +171,20 @@ def test_unknown_and_missing_item_columns(inst):
 
 def test_duplicate_and_unnamed_columns(inst):
     assert problems("group,q1,q1\nbusiness,1,2\n", inst) == ["r.csv: line 1: column 'q1' appears more than once"]
-    assert problems("group,,q1\nbusiness,1,2\n", inst) == ["r.csv: line 1: column 2 has no name"]
+    assert problems("group,,q1\nbusiness,1,2\n", inst) == [
+        "r.csv: line 2, column 2: '1' is in a column with no name; name the column or remove it"]
+
+
+def test_empty_unnamed_columns_a_spreadsheet_leaves_are_dropped(inst):
+    """Excel writes its used range: columns after the last named one arrive with no name and no values."""
+    rows = csv_text([good_row(), good_row()]).splitlines()
+    text = "\r\n".join([rows[0] + ",,"] + [r + ",," for r in rows[1:]]) + "\r\n"
+    table = read_responses_csv(text, inst, "group")
+    assert list(table.frame.columns) == list(read_responses_csv(csv_text([good_row(), good_row()]), inst, "group").frame.columns)
+    assert len(table.frame) == 2
+    text = "\r\n".join([rows[0] + ",,"] + [rows[1] + ",,", rows[2] + ",,note"]) + "\r\n"
+    assert problems(text, inst) == [
+        f"r.csv: line 3, column {len(ITEMS) + 3}: 'note' is in a column with no name; name the column or remove it"]
 
 
 def test_header_only_and_ragged_rows(inst):

@@ -113,13 +113,25 @@ def test_line_numbers_count_multiline_records(db_url):
 
 def test_header_problems(any_db_url):
     campaign_id = make_campaign(any_db_url)
-    problems = _problems(any_db_url, campaign_id, "rel1,rel1,colour,,Timestamp,ip_address\n3,3,red,,2024-01-01,1.2.3.4\n")
+    problems = _problems(any_db_url, campaign_id, "rel1,rel1,colour,,Timestamp,ip_address\n3,3,red,x,2024-01-01,1.2.3.4\n")
     assert problems[0] == "r.csv: line 1: column 'rel1' appears 2 times"
     assert "r.csv: line 1, column 3: 'colour' is not an item of instrument 'test_perception'" in problems
-    assert "r.csv: line 1, column 4: the column has no name" in problems
+    assert "r.csv: line 2, column 4: 'x' is in a column with no name; name the column or remove it" in problems
     assert any(p.startswith("r.csv: line 1, column 5: 'Timestamp' is not an item") and "anonymously" in p for p in problems)
     assert any(p.startswith("r.csv: line 1, column 6: 'ip_address'") and "anonymously" in p for p in problems)
     assert "r.csv: line 1: no 'group' column; every row needs the respondent's group (business, it_staff)" in problems
+
+
+def test_empty_unnamed_columns_a_spreadsheet_leaves_are_skipped(any_db_url):
+    """Excel writes its used range: columns after the last named one arrive with no name and no values.
+    A value under such a column is reported once, on the first line it is on."""
+    campaign_id = make_campaign(any_db_url)
+    padded = "\r\n".join(line + ",," for line in GOOD.replace('"two\nlines"', "two").splitlines()) + "\r\n"
+    assert _import(any_db_url, campaign_id, padded).imported == 3
+    text = "group,rel1,,\nbusiness,3,,\nbusiness,4,,see me\nbusiness,5,,again\n"
+    with pytest.raises(ImportInvalid) as exc:
+        _import(any_db_url, campaign_id, text)
+    assert exc.value.problems == ["r.csv: line 3, column 4: 'see me' is in a column with no name; name the column or remove it"]
 
 
 def test_missing_group_column(db_url):
