@@ -307,10 +307,13 @@ body{font-family:-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;colo
 h1{font-size:1.8rem;margin-bottom:.2rem}h2{border-bottom:2px solid #0b5394;padding-bottom:.2rem;margin-top:2.2rem}
 .lead{font-size:1.25rem;font-weight:600;background:#eef4fb;border-left:6px solid #0b5394;padding:.8rem 1rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.6rem 0}@media (max-width:640px){table{display:block;overflow-x:auto}}th,td{border:1px solid #ccc;padding:.3rem .45rem;text-align:left;vertical-align:top}
-th{background:#f3f3f3}.muted{color:#666;font-size:.9rem}.chart{margin:1rem 0;overflow-x:auto}.rec{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;margin:.5rem 0}
+th{background:#f3f3f3}.muted{color:#666;font-size:.9rem}.chart{margin:1rem 0;overflow-x:auto}.chart img{max-width:100%}.rec{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;margin:.5rem 0}
 .provisional{background:#fff4e5;border-left:6px solid #e69f00;padding:.5rem 1rem}
 .comment{white-space:pre-wrap;border-left:3px solid #ccc;padding-left:.6rem;margin:.4rem 0}
 @media print{.chart{page-break-inside:avoid}h2{page-break-after:avoid}}
+/* a phone: charts at their drawn size, scrolled sideways (shrunk to the screen, their labels were
+   too small to read); definitions not indented by half the screen */
+@media (max-width:640px){body{margin:1rem auto}.chart img{max-width:none}dd{margin-left:.8rem}}
 """
 
 
@@ -470,7 +473,7 @@ def _chart_html(title: str, chart) -> str:
     svg = charts.to_svg(chart)
     encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     # An <img> of the SVG: self-contained, and nothing in the chart can run as script in the page.
-    return f"<figure class='chart'><img alt='{_e(title)}' src='data:image/svg+xml;base64,{encoded}' style='max-width:100%'><figcaption class='muted'>{_e(title)}</figcaption></figure>"
+    return f"<figure class='chart'><img alt='{_e(title)}' src='data:image/svg+xml;base64,{encoded}'><figcaption class='muted'>{_e(title)}</figcaption></figure>"
 
 
 # -- PDF --------------------------------------------------------------------------------------------

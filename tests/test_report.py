@@ -463,3 +463,30 @@ def test_the_reproduce_commands_give_the_report_s_figures(populated, tmp_path, m
     analysis = json.loads(outputs[3])
     expected = {s["id"]: (s["mean_a"], s["mean_b"], s["verdict"]) for s in content.campaign.comparison["scales"]}
     assert {s["id"]: (s["mean_a"], s["mean_b"], s["verdict"]) for s in analysis["scales"]} == expected
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_html_report_draws_charts_at_a_readable_size_and_only_they_scroll(populated, browser, tmp_path):
+    """Shrunk to a 390-pixel screen, a chart's labels were about 7 pixels high; it keeps its drawn
+    size and scrolls sideways inside its frame, while the page itself never scrolls sideways."""
+    path = tmp_path / "report.html"
+    path.write_text(render_html(_content(populated)), encoding="utf-8")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(path.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    images = page.locator("figure.chart img")
+    assert images.count() >= 5
+    for image in images.all():
+        drawn, natural = image.evaluate("i => [i.getBoundingClientRect().width, i.naturalWidth]")
+        assert drawn == pytest.approx(natural, abs=1), image.get_attribute("alt")
+    figure = page.locator("figure.chart").first
+    assert figure.evaluate("f => f.scrollWidth > f.clientWidth && f.clientWidth <= 390")
+    definition = page.locator("dd").first.bounding_box()
+    assert definition["width"] > 330  # not indented by a tenth of the screen
+    context.close()
+    desktop = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = desktop.new_page()
+    page.goto(path.as_uri())
+    assert all(i.evaluate("i => i.getBoundingClientRect().width <= i.parentElement.clientWidth") for i in page.locator("figure.chart img").all())
+    desktop.close()
