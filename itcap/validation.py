@@ -6,6 +6,7 @@ person editing a 2,000-line YAML file can go straight to it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
@@ -267,6 +268,8 @@ def pydantic_problems(exc: ValidationError, data: Any, where: str) -> list[str]:
         elif error["type"] in ("int_type", "float_type"):
             kind = "a whole number" if error["type"] == "int_type" else "a number"
             message = f"must be {kind}, not {error.get('input')!r}"
+        elif error["type"] in _CHOICE_ERRORS and error.get("ctx", {}).get("expected"):
+            message = f"{error.get('input')!r} is not one of {error['ctx']['expected']}"
         elif error["type"] == "finite_number":
             message = f"must be a finite number, not {error.get('input')!r}"
         problems.append(f"{where}: {describe_location(data, loc)}: {message}")
@@ -291,13 +294,15 @@ def validate_document(model: type[BaseModel], data: dict, where: str,
         # text is needed (a name, a level descriptor), ids aside — stood in for by a placeholder, so
         # that a bad required text no longer hides the rest. Never a list element taken out (the
         # indices of the rest would shift).
+        # A value outside a fixed set (an item's type "slider") stands in as the set's first value, and a
+        # missing field as a text (if it is not text, the document still fails and nothing more is said).
         def fixable(e: dict) -> bool:
-            return len(e["loc"]) > 1 and e["loc"][-1] != "id" and (e["type"] in _TEXT_ERRORS or isinstance(e["loc"][-1], str))
+            return len(e["loc"]) > 1 and e["loc"][-1] != "id" and (e["type"] in _STAND_IN_ERRORS or isinstance(e["loc"][-1], str))
 
         prunable = only_unknown_fields or all(fixable(e) for e in errors)
         if errors and prunable:
-            pruned = _without_keys(data, [e["loc"] for e in errors if e["type"] not in _TEXT_ERRORS])
-            pruned = _with_placeholders(pruned, [e["loc"] for e in errors if e["type"] in _TEXT_ERRORS])
+            pruned = _without_keys(data, [e["loc"] for e in errors if e["type"] not in _STAND_IN_ERRORS])
+            pruned = _with_stand_ins(pruned, [(e["loc"], _stand_in(e)) for e in errors if e["type"] in _STAND_IN_ERRORS])
             try:
                 rest = model.model_validate(pruned)
             except ValidationError as again:
@@ -388,6 +393,18 @@ def _parts_of(data: Any, locations: list[tuple]) -> set[str]:
 # pydantic error types of a text field given something else (or an empty text): a placeholder text stands in
 _TEXT_ERRORS = frozenset({"string_type", "string_too_short", "string_too_long", "string_pattern_mismatch"})
 _PLACEHOLDER_TEXT = "placeholder"
+# ... and of a value outside a fixed set (a Literal or an Enum): its first allowed value stands in
+_CHOICE_ERRORS = frozenset({"literal_error", "enum"})
+_STAND_IN_ERRORS = _TEXT_ERRORS | _CHOICE_ERRORS | {"missing"}
+
+
+def _stand_in(error: dict) -> Any:
+    """What stands in for a bad or missing value while the rest of the document is checked."""
+    if error["type"] in _CHOICE_ERRORS:
+        allowed = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        if allowed:
+            return allowed[0]
+    return _PLACEHOLDER_TEXT
 
 
 def _parent(data: Any, loc: tuple) -> Any:
@@ -400,12 +417,12 @@ def _parent(data: Any, loc: tuple) -> Any:
     return node
 
 
-def _with_placeholders(data: Any, locations: list[tuple]) -> Any:
-    """``data`` (already a copy) with a placeholder text at each of ``locations``."""
-    for loc in locations:
+def _with_stand_ins(data: Any, stand_ins: list[tuple[tuple, Any]]) -> Any:
+    """``data`` (already a copy) with each ``(location, value)`` of ``stand_ins`` set."""
+    for loc, value in stand_ins:
         node = _parent(data, loc)
         if isinstance(node, dict) or isinstance(node, list) and isinstance(loc[-1], int) and loc[-1] < len(node):
-            node[loc[-1]] = _PLACEHOLDER_TEXT
+            node[loc[-1]] = value
     return data
 
 

@@ -375,3 +375,34 @@ def test_a_bad_required_text_no_longer_hides_the_problems_behind_it():
     assert any(f"→ targets → {cap[0]['id']}: target 9 is not one of the model's levels" in p for p in problems)
     assert not any("placeholder" in p for p in problems)  # what stood in for the bad text is never reported
     assert len(problems) == 4, problems
+
+
+def test_a_value_outside_its_set_or_a_missing_field_no_longer_hides_the_problems_behind_it():
+    """An item's type "slider" or a capability without a name stopped every cross-check: the unknown
+    scale or the target out of range came only on the next upload."""
+    survey = copy.deepcopy(SURVEY_DATA)
+    survey["sections"][0]["items"][2]["type"] = "slider"
+    survey["sections"][1]["items"][0]["scale"] = "nonscale"
+    del survey["sections"][1]["items"][1]["text"]
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_instrument(yaml.safe_dump(survey), WHERE)
+    problems = caught.value.problems
+    items = survey["sections"][0]["items"], survey["sections"][1]["items"]
+    assert (f"{WHERE}: sections[0] (id {survey['sections'][0]['id']}) → items[2] (id {items[0][2]['id']}) → type: "
+            "'slider' is not one of 'likert', 'numeric', 'text' or 'choice'") in problems
+    assert any(p.endswith(f"items[1] (id {items[1][1]['id']}) → text: required field is missing") for p in problems)
+    assert any(p.endswith(f"items[0] (id {items[1][0]['id']}) → scale: unknown scale 'nonscale'") for p in problems)
+    assert len(problems) == 3, problems
+
+    model = copy.deepcopy(MODEL_DATA)
+    del model["capabilities"][4]["name"]
+    model["capabilities"][6]["domain"] = "nodomain"
+    model["modes"][1]["targets"][model["capabilities"][0]["id"]] = 9
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_model(yaml.safe_dump(model), WHERE)
+    problems = caught.value.problems
+    cap = model["capabilities"]
+    assert f"{WHERE}: capabilities[4] (id {cap[4]['id']}) → name: required field is missing" in problems
+    assert any(p.startswith(f"{WHERE}: capabilities[6] (id {cap[6]['id']}) → domain: unknown domain 'nodomain'") for p in problems)
+    assert any(f"→ targets → {cap[0]['id']}: target 9 is not one of the model's levels" in p for p in problems)
+    assert not any("placeholder" in p for p in problems) and len(problems) == 3, problems
