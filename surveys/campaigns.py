@@ -114,6 +114,7 @@ def update_campaign(session: Session, campaign_id: int, actor: str, *, name=_UNS
         "comment_threshold": campaign.comment_threshold if comment_threshold is _UNSET else comment_threshold,
     }
     problems = _check_settings(new["name"], new["opens_on"], new["closes_on"], new["min_group_size"], new["comment_threshold"])
+    problems += _lowered_promises(session, campaign, new["min_group_size"], new["comment_threshold"])
     if problems:
         raise SurveyError(problems)
     new["name"] = new["name"].strip()
@@ -124,6 +125,24 @@ def update_campaign(session: Session, campaign_id: int, actor: str, *, name=_UNS
     if changes:
         audit.record(session, actor, "campaign.update", f"campaign:{campaign.id}", "; ".join(changes))
     return campaign
+
+
+def _lowered_promises(session: Session, campaign: Campaign, min_group_size: object, comment_threshold: object) -> list[str]:
+    """The privacy statement tells respondents both thresholds; once anyone may have read it (the
+    campaign has been opened) or answered (responses were imported), a threshold may rise, never fall."""
+    seen = campaign.status != DRAFT or session.exec(
+        select(Response.id).where(Response.campaign_id == campaign.id).limit(1)).first() is not None
+    if not seen:
+        return []
+    problems = []
+    for field, label, promise, value in (
+            ("min_group_size", "reporting threshold k", "groups of at least", min_group_size),
+            ("comment_threshold", "comment threshold", "comments shown only among at least", comment_threshold)):
+        before = getattr(campaign, field)
+        if isinstance(value, int) and not isinstance(value, bool) and value < before:
+            problems.append(f"{field}: the {label} cannot go down ({before} → {value}) once the campaign has been "
+                            f"opened or has responses: respondents were promised {promise} {before}; it can only go up")
+    return problems
 
 
 def open_campaign(session: Session, campaign_id: int, actor: str, on: dt.date | None = None) -> Campaign:

@@ -80,6 +80,32 @@ def test_update_checks_and_audits(any_db_url):
         assert s.exec(select(AuditEntry).where(AuditEntry.action == "campaign.update")).one().detail.count("→") == 3
 
 
+def test_a_threshold_respondents_were_told_can_rise_but_never_fall(any_db_url):
+    """The privacy statement tells respondents k and the comment threshold: lowering either after the
+    campaign opened (or took paper responses) would break that promise for answers already given."""
+    from surveys.imports import add_responses
+
+    draft = make_campaign(any_db_url, open_it=False)
+    with session_scope() as s:  # nobody has seen a draft: it can still be set up either way
+        campaigns.update_campaign(s, draft, "t", min_group_size=3, comment_threshold=4)
+        add_responses(s, draft, [{"group": "business", "answers": {"rel1": 3}}], actor="t", source="import")
+    with session_scope() as s, pytest.raises(SurveyError) as exc:
+        campaigns.update_campaign(s, draft, "t", min_group_size=2, comment_threshold=3)
+    assert exc.value.problems == [
+        "min_group_size: the reporting threshold k cannot go down (3 → 2) once the campaign has been opened or has "
+        "responses: respondents were promised groups of at least 3; it can only go up",
+        "comment_threshold: the comment threshold cannot go down (4 → 3) once the campaign has been opened or has "
+        "responses: respondents were promised comments shown only among at least 4; it can only go up"]
+    opened = make_campaign(any_db_url)
+    with session_scope() as s:
+        campaigns.close_campaign(s, opened, "t")
+    with session_scope() as s, pytest.raises(SurveyError, match="cannot go down"):
+        campaigns.update_campaign(s, opened, "t", min_group_size=4)
+    with session_scope() as s:
+        c = campaigns.update_campaign(s, opened, "t", min_group_size=8, comment_threshold=12)
+        assert (c.min_group_size, c.comment_threshold) == (8, 12)
+
+
 def test_unknown_campaign(any_db_url):
     with session_scope() as s, pytest.raises(NotFound, match="campaign 42 not found"):
         campaigns.open_campaign(s, 42, "t")
