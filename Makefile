@@ -3,8 +3,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
-# Invitation links point at the app being served, unless ITCAP_PUBLIC_URL says otherwise.
-run demo: export ITCAP_PUBLIC_URL ?= http://localhost:$(PORT)
 
 .PHONY: run test demo bench clean
 

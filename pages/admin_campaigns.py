@@ -10,6 +10,8 @@ made, and are then gone from the server.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pandas as pd
 import streamlit as st
 
@@ -150,7 +152,8 @@ def _invite(campaign_id: int) -> None:
             emails = invitations.parse_email_list(emails_text, where="e-mail addresses")
         count = len(emails) if emails is not None else _number(state.get(f"camp_inv_count_{campaign_id}"))
         with session_scope() as session:
-            links = invitations.create_invitations(session, campaign_id, group, count, actor.username)
+            links = invitations.create_invitations(session, campaign_id, group, count, actor.username,
+                                                   base_url=widgets.app_address()[0])
             text = invitations.links_csv(links, emails)
     except SurveyError as exc:
         _problems("No invitations were created:", exc)
@@ -173,7 +176,8 @@ def _open_link(campaign_id: int, withdraw: bool) -> None:
             if withdraw:
                 revoked = invitations.revoke_open_link(session, campaign_id, group, actor.username)
             else:
-                link = invitations.create_open_link(session, campaign_id, group, actor.username)
+                link = invitations.create_open_link(session, campaign_id, group, actor.username,
+                                                    base_url=widgets.app_address()[0])
     except SurveyError as exc:
         _problems("Not done:", exc)
         return
@@ -370,8 +374,17 @@ with invite_tab:
     if campaign.status == CLOSED:
         st.info("This campaign is closed: reopen it to invite more people.", icon=":material/lock:")
     st.markdown("**Personal links** — one per person, usable once.")
-    st.caption(f"Links start with `{invitations.public_url()}/?token=` — set `ITCAP_PUBLIC_URL` to the address "
-               "respondents reach the app at, if that is not it.")
+    address, configured = widgets.app_address()
+    if configured:
+        st.caption(f"Links start with `{address}/?token=` (`ITCAP_PUBLIC_URL`).")
+    else:
+        # links are shown once and only their hashes kept: a wrong address cannot be mended later
+        local = (urlsplit(address).hostname or "") in ("localhost", "127.0.0.1", "::1")
+        (st.warning if local else st.caption)(
+            f"Links start with `{address}/?token=` — the address you are using now"
+            + (", which works only on this computer" if local else "")
+            + ". If respondents reach the app at another address, set `ITCAP_PUBLIC_URL` to it and restart the app "
+            "before creating links.", **({"icon": ":material/warning:"} if local else {}))
     counter = st.session_state.get("camp_inv_counter", 0)
     with st.form(f"camp_invite_{chosen_id}", border=False):
         left, right = st.columns(2)

@@ -39,7 +39,8 @@ def database(sqlite_template, tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(database):
     url, _ = database
-    with StreamlitServer(url) as running:
+    # no ITCAP_PUBLIC_URL: links start with the address the administrator's browser uses
+    with StreamlitServer(url, extra_env={"ITCAP_PUBLIC_URL": ""}) as running:
         yield running
 
 
@@ -77,6 +78,9 @@ def test_admin_invites_and_downloads_links_xlsx_and_sav(server, database, browse
         # Personal invitations → the links CSV, downloaded once. On a phone's screen the button is far
         # below the panel with the links: the page brings the panel into view.
         page.set_viewport_size({"width": 375, "height": 800})
+        # a loopback address makes links that work only here: said before any link is made
+        page.get_by_text(f"Links start with {server.url}/?token= — the address you are using now, which works "
+                         "only on this computer").wait_for()
         page.get_by_label("How many links", exact=True).fill("5")
         page.get_by_role("button", name="Create invitations").click()
         wait_for_app(page, timeout=SLOW)

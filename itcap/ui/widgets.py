@@ -15,6 +15,28 @@ from itcap.ui.text import md_escape
 FLASH_KEY = "itcap_flash"
 
 
+# -- addresses ------------------------------------------------------------------------------------------
+def app_address() -> tuple[str, bool]:
+    """The address invitation links start with, and whether it was configured: ``ITCAP_PUBLIC_URL``
+    when set, else the address this browser reaches the app at (``itcap serve --port 8711`` made
+    links to port 8501 that led nowhere), else the default."""
+    import os
+    from urllib.parse import urlsplit
+
+    from surveys.invitations import public_url
+
+    if os.environ.get("ITCAP_PUBLIC_URL", "").strip():
+        return public_url(), True
+    try:
+        parts = urlsplit(st.context.url or "")
+    except Exception:  # noqa: BLE001 - no browser behind this run (a test harness)
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        return public_url(), False
+    base_path = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"{parts.scheme}://{parts.netloc}" + (f"/{base_path}" if base_path else ""), False
+
+
 # -- scripts -------------------------------------------------------------------------------------------
 def run_script(js: str) -> None:
     """Run one of itcap's own scripts in the page (never anything a user typed). Each call is
