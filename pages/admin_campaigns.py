@@ -233,13 +233,16 @@ with st.expander("Create a campaign", expanded=not all_campaigns or st.session_s
                 "(or restart the app to load the shipped one), then come back here.", icon=":material/info:")
     else:
         with st.form("camp_create", border=False):
+            # a row of columns per pair of fields: on a phone they stack in reading order (two dates together)
             left, right = st.columns(2)
             left.text_input("Name", key="camp_new_name", max_chars=campaigns.NAME_MAX, placeholder="e.g. IT perception survey 2026")
             right.selectbox("Survey instrument", list(instrument_names), format_func=instrument_names.get, key="camp_new_instrument")
+            left, right = st.columns(2)
             left.date_input("Opens on (optional)", value=None, key="camp_new_opens", format="DD/MM/YYYY",
                             help="Links say “not open yet” before this date. Leave empty to open as soon as you press Open.")
             right.date_input("Closes on (optional)", value=None, key="camp_new_closes", format="DD/MM/YYYY",
                              help="Links say the survey has ended after this date (inclusive). You can change it later.")
+            left, right = st.columns(2)
             left.number_input("Reporting threshold k", min_value=MIN_GROUP_SIZE_LIMITS[0], max_value=MIN_GROUP_SIZE_LIMITS[1],
                               value=DEFAULT_MIN_GROUP_SIZE, step=1, key="camp_new_k",
                               help="Any group, filter or cross-tab with fewer than k responses is suppressed everywhere.")
@@ -356,15 +359,22 @@ if campaign.status == OPEN and st.session_state.get(f"camp_confirm_close_{chosen
 
 with (st.expander("Settings: name, dates and thresholds", icon=":material/tune:"),
       st.form(f"camp_settings_{chosen_id}", border=False)):
+    with session_scope() as session:
+        promised = campaigns.thresholds_promised(session, campaign)
     left, right = st.columns(2)
     left.text_input("Name", value=campaign.name, key=f"camp_set_name_{chosen_id}", max_chars=campaigns.NAME_MAX)
     right.caption(f"Instrument: {instrument_names.get(campaign.instrument_id)} (fixed once created)")
+    left, right = st.columns(2)
     left.date_input("Opens on", value=campaign.opens_on, key=f"camp_set_opens_{chosen_id}", format="DD/MM/YYYY")
     right.date_input("Closes on", value=campaign.closes_on, key=f"camp_set_closes_{chosen_id}", format="DD/MM/YYYY")
-    left.number_input("Reporting threshold k", min_value=MIN_GROUP_SIZE_LIMITS[0], max_value=MIN_GROUP_SIZE_LIMITS[1],
-                      value=campaign.min_group_size, step=1, key=f"camp_set_k_{chosen_id}")
-    right.number_input("Comment threshold", min_value=1, value=campaign.comment_threshold, step=1,
-                       key=f"camp_set_comments_{chosen_id}")
+    left, right = st.columns(2)
+    left.number_input("Reporting threshold k", min_value=campaign.min_group_size if promised else MIN_GROUP_SIZE_LIMITS[0],
+                      max_value=MIN_GROUP_SIZE_LIMITS[1], value=campaign.min_group_size, step=1, key=f"camp_set_k_{chosen_id}")
+    right.number_input("Comment threshold", min_value=campaign.comment_threshold if promised else 1,
+                       value=campaign.comment_threshold, step=1, key=f"camp_set_comments_{chosen_id}")
+    if promised:
+        st.caption("The survey's privacy statement tells respondents both thresholds: now that the campaign has been "
+                   "opened or holds responses, they can go up, never down.")
     st.form_submit_button("Save settings", on_click=_update, args=(chosen_id,))
 
 invite_tab, rates_tab, import_tab, export_tab = st.tabs(

@@ -127,12 +127,16 @@ def update_campaign(session: Session, campaign_id: int, actor: str, *, name=_UNS
     return campaign
 
 
-def _lowered_promises(session: Session, campaign: Campaign, min_group_size: object, comment_threshold: object) -> list[str]:
-    """The privacy statement tells respondents both thresholds; once anyone may have read it (the
-    campaign has been opened) or answered (responses were imported), a threshold may rise, never fall."""
-    seen = campaign.status != DRAFT or session.exec(
+def thresholds_promised(session: Session, campaign: Campaign) -> bool:
+    """Whether respondents may have been told the thresholds: the privacy statement states both, so
+    once the campaign has been opened or holds responses (imported ones too), they may rise, never fall."""
+    return campaign.status != DRAFT or session.exec(
         select(Response.id).where(Response.campaign_id == campaign.id).limit(1)).first() is not None
-    if not seen:
+
+
+def _lowered_promises(session: Session, campaign: Campaign, min_group_size: object, comment_threshold: object) -> list[str]:
+    """A threshold lowered below what respondents were told (see :func:`thresholds_promised`)."""
+    if not thresholds_promised(session, campaign):
         return []
     problems = []
     for field, label, promise, value in (

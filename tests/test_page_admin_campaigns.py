@@ -162,6 +162,18 @@ def test_settings_refuse_a_comment_threshold_below_k(setup):
     assert _campaign(setup).min_group_size == 5
 
 
+def test_thresholds_respondents_were_told_cannot_be_lowered_in_the_settings(setup):
+    """The campaign is open: its privacy statement has told respondents k and the comment threshold."""
+    c = setup["campaign"]
+    at = _page(setup)
+    k, comments = at.number_input(key=f"camp_set_k_{c}"), at.number_input(key=f"camp_set_comments_{c}")
+    assert (k.min, comments.min) == (5, 10)
+    assert any("they can go up, never down" in caption.value for caption in at.caption)
+    k.set_value(7)
+    _submit(at, "Save settings")
+    assert _campaign(setup).min_group_size == 7 and at.number_input(key=f"camp_set_k_{c}").min == 7
+
+
 # -- invitations ---------------------------------------------------------------------------------------
 def _invite(at, campaign_id, *, group="business", count=None, emails=None, file=None):
     at.selectbox(key=f"camp_inv_group_{campaign_id}").set_value(group)
