@@ -589,18 +589,21 @@ def default_campaign_id(session: Session) -> int | None:
     """The campaign to show when none is chosen: the newest with results to report (two groups at
     the reporting threshold), else the newest with responses, else the newest — a campaign an
     administrator has only just set up, or one of paper responses from one group, would otherwise
-    hide the survey that has results."""
-    campaigns = sorted(list_campaigns(session), key=lambda c: c.id, reverse=True)
-    with_responses = []
+    hide the survey that has results. Within each of these, a campaign respondents have seen comes
+    before a draft (paper responses imported ahead of the opening are not yet the survey's results)."""
+    campaigns = sorted(list_campaigns(session), key=lambda c: (c.status != "draft", c.id), reverse=True)
+    with_results, with_responses = [], []
     for campaign in campaigns:
         counts = {g: r.responses for g, r in response_rates(session, campaign.id).items()}
         if not any(counts.values()):
             continue
         hidden = suppressed_groups(counts, campaign.min_group_size, total_shown=False)
         if sum(1 for g, n in counts.items() if n and g not in hidden) >= 2:
-            return campaign.id
+            if campaign.status != "draft":
+                return campaign.id
+            with_results.append(campaign.id)
         with_responses.append(campaign.id)
-    return with_responses[0] if with_responses else (campaigns[0].id if campaigns else None)
+    return next(iter(with_results + with_responses), campaigns[0].id if campaigns else None)
 
 
 def default_assessment_id(session: Session) -> int | None:

@@ -381,6 +381,33 @@ def test_an_assessment_just_set_up_or_a_one_group_campaign_does_not_replace_the_
         assert report.assessment.assessment.id == rated and report.campaign.campaign.id == with_results
 
 
+def test_a_draft_with_paper_responses_from_every_group_does_not_replace_the_survey_respondents_answered(populated, db_url):
+    """Paper responses imported ahead of the opening made the draft the newest campaign with results:
+    the dashboard headlined its 18 responses and said nothing of it being a draft."""
+    from itcap.report import build_report
+    from itcap.storage import session_scope
+    from surveys.campaigns import create_campaign, list_campaigns
+    from surveys.imports import add_responses
+    from surveys.instrument import load_default_instrument
+    from surveys.store import ensure_default_instrument
+
+    instrument = load_default_instrument()
+    with session_scope(db_url) as session:
+        with_results = max(c.id for c in list_campaigns(session))
+        record = ensure_default_instrument(session)
+        draft = create_campaign(session, instrument_id=record.id, name="Paper round", actor="admin").id
+        rows = [{"group": g, "answers": {next(i.id for i in instrument.items_for_group(g) if i.type == "likert"): 2}}
+                for g in instrument.group_ids() for _ in range(9)]
+        add_responses(session, draft, rows, actor="admin", source="import")
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception and draft > with_results
+    assert at.selectbox(key="dashboard_campaign").value == with_results
+    with session_scope(db_url) as session:
+        assert build_report(session).campaign.campaign.id == with_results
+    at.selectbox(key="dashboard_campaign").set_value(draft).run()
+    assert any("Paper round" in c.value and "a draft: not yet opened to respondents" in c.value for c in at.caption)
+
+
 def test_a_downloaded_chart_says_what_it_shows_and_what_it_rests_on(populated, downloads):
     """Pasted into a board pack, a chart keeps its title, its source (survey or assessment, how many
     responses or assessors) and the date; the table beside the radar holds the radar's own data."""

@@ -12,11 +12,11 @@ from itcap.validation import cannot_write
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("report", help="write the leadership report (HTML or PDF)", description=(
         "Write the leadership report: executive summary, charts, recommendations and a methods appendix, with the "
-        "reporting threshold applied. ID is the assessment to report on (default: the newest); --campaign picks the "
-        "survey campaign (default: the newest). The format follows the file name: .html or .pdf."))
-    p.add_argument("id", nargs="?", type=int, metavar="ID", help="assessment id (default: the newest assessment)")
+        "reporting threshold applied. ID is the assessment to report on (default: the newest with ratings); --campaign picks "
+        "the survey campaign (default: the newest with results to report, as the dashboard opens on). The format follows the file name: .html or .pdf."))
+    p.add_argument("id", nargs="?", type=int, metavar="ID", help="assessment id (default: the newest assessment with ratings)")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--campaign", type=int, metavar="CAMPAIGN_ID", help="survey campaign id (default: the newest campaign)")
+    which.add_argument("--campaign", type=int, metavar="CAMPAIGN_ID", help="survey campaign id (default: the newest with results to report; an opened campaign before a draft)")
     which.add_argument("--no-campaign", action="store_true", help="report the assessment only")
     p.add_argument("--exclude-flagged", action="store_true",
                    help="leave out survey responses flagged for data quality (as the dashboard's toggle does)")

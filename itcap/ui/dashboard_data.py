@@ -95,7 +95,9 @@ def _campaign_fingerprint(session, campaign_id: int) -> insights.CampaignFingerp
 
 
 def live_note(status: str) -> str:
-    """What the page says about the held figures of an open campaign."""
+    """What the page says about a campaign's status: a draft's, or the held figures of an open one."""
+    if status == "draft":  # responses imported into a campaign not yet opened: not the survey's results yet
+        return " · a draft: not yet opened to respondents"
     interval = live_refresh_seconds()
     if status != "open" or interval == 0:
         return ""
