@@ -75,7 +75,10 @@ def _change(assessment_id: int, action: str) -> None:
                 service.add_assessor(session, assessment_id, person.id, actor=actor)
                 message = f"{md_escape(person.display_name)} is now an assessor of this assessment."
             elif action == "remove":
-                person = _pick(session, state.get(f"asmt_remove_{assessment_id}"), "choose an assessor to remove")
+                chosen = state.get(f"asmt_remove_{assessment_id}")
+                if chosen != state.get(f"asmt_confirm_remove_{assessment_id}"):  # the choice changed after "Remove…"
+                    raise AssessmentError("the assessor chosen changed after Remove… was pressed; nobody was removed")
+                person = _pick(session, chosen, "choose an assessor to remove")
                 deleted = service.remove_assessor(session, assessment_id, person.id, actor=actor)
                 message = f"{md_escape(person.display_name)} is no longer an assessor; {deleted} of their ratings were deleted."
             elif action == "lead":
@@ -219,13 +222,22 @@ with st.expander("Assessors and lead", icon=":material/group:", expanded=False, 
                      key=f"asmt_remove_{chosen_id}", index=None, placeholder="Choose an assessor",
                      disabled=not (is_open and removable),
                      help="Their ratings of this assessment are deleted. The lead cannot be removed: make someone else lead first.")
-        confirm_key = f"asmt_confirm_remove_{chosen_id}"
-        if not st.session_state.get(confirm_key):
+        confirm_key = f"asmt_confirm_remove_{chosen_id}"  # holds whom "Remove…" was pressed for
+        to_remove = st.session_state.get(f"asmt_remove_{chosen_id}")
+        if st.session_state.get(confirm_key) not in (None, to_remove):
+            st.session_state.pop(confirm_key)  # another assessor chosen since: ask again, about them
+        if st.session_state.get(confirm_key) is None or to_remove not in members:
             st.button("Remove…", icon=":material/person_remove:", key=f"asmt_remove_btn_{chosen_id}",
-                      disabled=not (is_open and removable), on_click=lambda k=confirm_key: st.session_state.update({k: True}))
+                      disabled=not (is_open and to_remove in members),
+                      on_click=lambda k=confirm_key, who=to_remove: st.session_state.update({k: who}))
         else:
-            st.warning("Removing an assessor deletes their ratings of this assessment. This cannot be undone.",
-                       icon=":material/warning:")
+            who = members[to_remove]
+            given = who.rated + who.not_rated
+            submitted = f", submitted {widgets.when(who.submitted_at)}," if who.submitted_at else ""
+            ratings = (f"Their {given} rating{'s' if given != 1 else ''} of this assessment{submitted} will be deleted"
+                       if given else "They have rated nothing yet")
+            st.warning(f"Remove **{md_escape(who.display_name)}** ({md_escape(who.username)})? {ratings}. "
+                       "This cannot be undone.", icon=":material/warning:")
             yes, no = st.columns(2)
             yes.button("Remove and delete ratings", type="primary", key=f"asmt_remove_yes_{chosen_id}",
                        on_click=_change, args=(chosen_id, "remove"))

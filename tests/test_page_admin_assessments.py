@@ -122,10 +122,18 @@ def test_remove_an_assessor_asks_first_and_deletes_their_ratings(setup):
     a = setup["assessment"]
     at = _page(setup)
     assert "lead (lead)" not in at.selectbox(key=f"asmt_remove_{a}").options  # the lead cannot be removed
-    at.selectbox(key=f"asmt_remove_{a}").set_value(setup["ben"])
+    assert at.button(key=f"asmt_remove_btn_{a}").disabled  # nobody chosen yet
+    at.selectbox(key=f"asmt_remove_{a}").set_value(setup["ana"]).run()
     at.button(key=f"asmt_remove_btn_{a}").click().run()
-    assert any("deletes their ratings" in w.value for w in at.warning)
-    assert "ben" in _members(setup)  # nothing happened yet
+    assert ["(ana)? Their" in w.value for w in at.warning] == [True]
+    # choosing someone else after "Remove…" asks again, about them: the confirmation never moves on to another person
+    at.selectbox(key=f"asmt_remove_{a}").set_value(setup["ben"]).run()
+    assert not at.warning and not at.button(key=f"asmt_remove_btn_{a}").disabled
+    at.button(key=f"asmt_remove_btn_{a}").click().run()
+    (question,) = [w.value for w in at.warning]
+    assert question.startswith("Remove **") and "(ben)? Their 18 ratings of this assessment" in question
+    assert question.endswith("will be deleted. This cannot be undone.")
+    assert "ben" in _members(setup) and "ana" in _members(setup)  # nothing happened yet
     at.button(key=f"asmt_remove_yes_{a}").click().run()
     assert [s.value for s in at.success] == ["ben is no longer an assessor; 18 of their ratings were deleted."]
     assert "ben" not in _members(setup)
