@@ -472,10 +472,11 @@ with import_tab:
 
 with export_tab:
     st.markdown("All responses of this campaign, one row per response, with a codebook (Excel) or value labels (SPSS).")
+    # on by default: the file a first tap downloads (on a shared or mobile device too) is the one without personal data
     apply_threshold = st.checkbox(
-        "Apply the reporting threshold (what leadership may download)", key=f"camp_export_threshold_{chosen_id}",
-        help="Off: every response with its id and free text — administrators only. On: small groups, identifying "
-             "answers and ids are left out, and comments appear apart, as for any other role.")
+        "Apply the reporting threshold (what leadership may download)", value=True, key=f"camp_export_threshold_{chosen_id}",
+        help="On: small groups, identifying answers and ids are left out, and comments appear apart, as for any other "
+             "role. Off: every response with its id and free text — administrators only, and each download is logged.")
     exclude_flagged = st.checkbox("Leave out responses with quality flags", key=f"camp_export_flagged_{chosen_id}",
                                   help="Straight-lining, implausibly fast completion, out-of-range numbers. Nothing is deleted.")
     campaign_downloads(chosen_id, privileged=not apply_threshold, exclude_flagged=exclude_flagged, key="camp_export")

@@ -361,9 +361,14 @@ def test_import_waits_for_a_file(setup):
 
 
 # -- export ------------------------------------------------------------------------------------------------
-def test_admin_export_is_privileged_unless_the_threshold_is_ticked(setup, downloads):
+def test_admin_export_applies_the_threshold_unless_it_is_unticked(setup, downloads):
     c = setup["campaign"]
     at = _page(setup)
+    # the file a first tap downloads is the one without personal data
+    assert set(downloads.names()) >= {f"campaign-{c}-thresholded.{f}" for f in ("csv", "xlsx", "sav")}
+    assert not any("all-responses" in n for n in downloads.names())
+    downloads.clear()
+    at.checkbox(key=f"camp_export_threshold_{c}").uncheck().run()
     names = downloads.names()
     assert {f"campaign-{c}-all-responses.{f}" for f in ("csv", "xlsx", "sav")} <= set(names)
     assert not _log(setup, "responses.export")  # nothing is logged for a button not clicked
