@@ -38,10 +38,10 @@ STATUS_TEXT = {DRAFT: ":gray[:material/edit_note: **Draft**]", OPEN: ":green[:ma
                CLOSED: ":red[:material/stop_circle: **Closed**]"}
 AVAILABILITY_TEXT = {
     "accepting": "accepting responses",
-    "draft": "not open yet: links say the survey has not started",
-    "not_yet_open": "open, but its opening date has not come: links say so until then",
-    "ended": "open, but its closing date has passed: links say the survey has ended",
-    "closed": "closed: links say the survey has closed",
+    "draft": "links say the survey has not started",
+    "not_yet_open": "its opening date has not come: links say so until then",
+    "ended": "its closing date has passed: links say the survey has ended",
+    "closed": "links say the survey has closed",
 }
 # The table's one status column: the stored status, and for an open campaign outside its dates, that
 # it takes no answers now.
@@ -348,9 +348,13 @@ with buttons.container(horizontal=True, horizontal_alignment="right"):
 
 if campaign.status == OPEN and st.session_state.get(f"camp_confirm_close_{chosen_id}"):
     with st.container(border=True):
-        st.warning("Closing stops every invitation and open link of this campaign at once: people half-way through "
-                   "cannot submit until it is reopened (their answers so far are kept). Closing also rewrites the "
-                   "stored responses so that nothing links them to invitations.", icon=":material/warning:")
+        in_progress = sum(r.started - r.completed for r in rates[chosen_id].values())
+        halfway = (f"the {in_progress:,} {'person' if in_progress == 1 else 'people'} half-way through "
+                   f"{'is' if in_progress == 1 else 'are'} stopped until it is reopened (their answers so far are kept)"
+                   if in_progress else "nobody is half-way through now")
+        st.warning(f"Closing stops every invitation and open link of this campaign at once: {halfway}. It has "
+                   f"{sum(r.responses for r in rates[chosen_id].values()):,} responses. Closing also rewrites the stored "
+                   "responses so that nothing links them to invitations.", icon=":material/warning:")
         confirm, cancel = st.columns(2)
         confirm.button("Close the campaign", type="primary", key=f"camp_close_confirm_{chosen_id}", width="stretch",
                        on_click=_status, args=(chosen_id, CLOSED))

@@ -116,10 +116,17 @@ def test_create_shows_every_validation_message_then_creates_a_draft(setup):
 
 
 def test_close_reopen_and_open_a_draft(setup):
+    from surveys import respondent
+
     c = setup["campaign"]
+    with session_scope(setup["url"]) as session:  # two people half-way through
+        for link in invitations.create_invitations(session, c, "business", 3, "admin")[:2]:
+            respondent.begin(session, link.token)
     at = _page(setup)
-    at.button(key=f"camp_close_{c}").click().run()  # "Close…" asks first
-    assert _campaign(setup).status == "open" and any("stops every invitation" in w.value for w in at.warning)
+    at.button(key=f"camp_close_{c}").click().run()  # "Close…" asks first, saying what closing stops
+    (question,) = [w.value for w in at.warning if "stops every invitation" in w.value]
+    assert "the 2 people half-way through are stopped until it is reopened" in question and "It has 90 responses" in question
+    assert _campaign(setup).status == "open"
     at.button(key=f"camp_close_cancel_{c}").click().run()
     assert _campaign(setup).status == "open" and not any("stops every invitation" in w.value for w in at.warning)
     at.button(key=f"camp_close_{c}").click().run()
