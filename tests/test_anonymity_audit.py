@@ -322,9 +322,9 @@ def _check_dashboard(url, campaign_id, kept, exclude):
             for column in [c for c in frame_.columns if c.startswith(("n ", "n_"))]:
                 values = frame_[column].dropna()
                 assert (values >= K).all(), (column, list(values))
-    # comments: only from groups that may be reported with a total shown, and only over their threshold
+    # comments: only from groups of at least k, and only over their threshold
     everyone = {g: everyone.get(g, 0) for g in kept}
-    reported = {g for g in everyone if g not in suppressed_groups(everyone, K, total_shown=True)}
+    reported = {g for g in everyone if g not in suppressed_groups(everyone, K, total_shown=False)}
     for texts in comments.values():
         assert len(texts) >= K and all(t.split(" comment ")[0] in reported for t in texts)
     return insight

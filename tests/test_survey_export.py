@@ -210,3 +210,17 @@ def test_reportable_comments_follow_the_thresholds(db_url):
     campaign_id = _campaign(db_url, comments=5, yaml=THREE_GROUPS)
     with session_scope() as s:
         assert reportable_comments(s, campaign_id) == {}
+
+
+def test_comments_of_a_group_whose_scores_are_shown_are_not_hidden_for_a_small_group_beside_it(db_url):
+    """Two contractors answered (k = 3): their comments are withheld, the IT staff's — whose scores
+    the dashboard shows — are not (a complement hid them, though no list holds the contractors')."""
+    from surveys.exports import reportable_comments
+
+    rows = ROWS[:6] + [r + "IT note" if r.endswith(",") else r for r in ROWS[6:]]  # four IT comments
+    rows += ["contractors,3,3,3,3,5,3,,1,Contractor note", "contractors,2,2,2,2,5,2,,1,Contractor note 2"]
+    campaign_id = _campaign(db_url, rows, yaml=THREE_GROUPS, comments=3)
+    with session_scope() as s:
+        comments = reportable_comments(s, campaign_id)["comments"]
+    assert sum(c.startswith("IT note") or c == "Short" for c in comments) == 4
+    assert not any(c.startswith("Contractor") for c in comments)
