@@ -1,8 +1,8 @@
 """Ratings in long CSV format — ``capability_id,assessor,level`` — read, checked and written.
 
 This is the format ``itcap assess reliability``/``position`` read and ``itcap assess export``
-writes, so every figure the app shows can be reproduced from the command line. A blank level means
-"not rated". Other columns (evidence, confidence …) are allowed and ignored.
+writes, so every figure the app shows can be reproduced from the command line. A blank level (or
+``NA``, ``N/A``, ``NaN``) means "not rated". Other columns (evidence, confidence …) are allowed and ignored.
 
 Every problem is reported with its line number, all at once (up to a limit), never a traceback.
 Assessors and capabilities are put in a fixed order — capabilities in the model's order (or first
@@ -25,7 +25,7 @@ import numpy as np
 from capability_model.schema import CapabilityModel
 from itcap.spreadsheet import safe_cell
 from itcap.validation import DocumentInvalid
-from surveys.csv_text import separator
+from surveys.csv_text import MISSING_TOKENS, separator
 
 COLUMNS = ("capability_id", "assessor", "level")
 # Without a model the widest scale the model schema allows is accepted.
@@ -58,9 +58,10 @@ def _suggest(value: str, known: Sequence[str]) -> str:
 
 
 def parse_level(text: str) -> int | None:
-    """'3' → 3, '3.0' → 3, '' → None; anything else raises ValueError with a reason."""
+    """'3' → 3, '3.0' → 3; '' and what R, pandas and spreadsheets write for a missing value (``NA``,
+    ``N/A``, ``NaN``, as ``itcap analyze`` reads them) → None; anything else raises ValueError."""
     text = text.strip()
-    if not text:
+    if text in MISSING_TOKENS:
         return None
     if not _INTEGER.match(text):
         try:

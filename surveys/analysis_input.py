@@ -254,6 +254,9 @@ def prepare_responses(
         raise AnalysisInputError(problems)
     if flag_col is not None and flag_col not in columns:
         problems.append(f"{where}: no flag column {flag_col!r}; the columns are {_listing(columns)}")
+    for c in sorted(ignore & set(analysed)):  # it was silently analysed all the same
+        problems.append(f"{where}: --ignore-cols {c!r}: an item of instrument {instrument.id!r} cannot be ignored "
+                        "(its scale and α would change); --ignore-cols is for columns that are not items")
     ignored: list[str] = []
     for c in columns:
         if c in (group_col, flag_col):
@@ -418,6 +421,10 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
     for position in np.flatnonzero(outside):
         count += 1
         if len(problems) < MAX_LISTED:
+            if np.isinf(values[position]):  # 1e400 in the file: say what it is, not "inf", which nobody typed
+                problems.append(f"{where}: {locate(int(position))}, column {item_id}: a number too large to be an answer "
+                                f"(not a finite number)")
+                continue
             rule = f"a whole code from {lo:g} to {hi:g}" if item.type == "likert" else f"within {lo:g}–{hi:g}"
             problems.append(f"{where}: {locate(int(position))}, column {item_id}: {values[position]:g} is out of range (expected {rule})")
     return values, problems, count

@@ -119,7 +119,7 @@ def _comments(frame: pd.DataFrame, items: list[Item], threshold: int) -> tuple[d
         given = [v for v in frame[item.id] if isinstance(v, str) and v.strip()]
         if len(given) >= threshold:
             comments[item.id] = _sysrandom.sample(given, len(given))
-            left_out[item.id] = (f"free text: not in the rows; the Excel (XLSX) export lists its {len(given)} comments "
+            left_out[item.id] = (f"free text; the Excel (XLSX) export lists its {len(given)} comments "
                                  "apart, in random order")
         else:
             left_out[item.id] = f"free text: fewer than {threshold} comments, withheld"

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 
 import openpyxl
+import numpy as np
 import pytest
 
 from assessment import exports, service
@@ -154,3 +155,12 @@ def test_unknown_assessment_is_a_clear_error(db_url):
     people(db_url)
     with session_scope(db_url) as session, pytest.raises(service.AssessmentError, match="no assessment with id 99"):
         exports.workbook_bytes(session, 99)
+
+
+def test_a_level_written_as_r_or_pandas_write_a_missing_value_is_not_rated():
+    """R's write.csv writes NA for a missing level; `itcap analyze` reads NA as missing, and so do the ratings."""
+    blank = parse_ratings_csv("capability_id,assessor,level\nEA,A,3\nEA,B,\nSM,A,2\nSM,B,4\n", "r.csv")
+    for token in ("NA", "N/A", "NaN", " NA "):
+        table = parse_ratings_csv(f"capability_id,assessor,level\nEA,A,3\nEA,B,{token}\nSM,A,2\nSM,B,4\n", "r.csv")
+        np.testing.assert_array_equal(table.levels, blank.levels)
+        assert table.n_ratings == 3

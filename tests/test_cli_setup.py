@@ -8,6 +8,7 @@ from itcap import accounts
 from itcap.cli import main
 from itcap.migrate import upgrade
 from itcap.storage import dispose_engines, session_scope
+from tests.support import ROOT
 
 
 @pytest.fixture
@@ -89,3 +90,13 @@ def test_an_output_path_through_a_file_or_onto_a_folder_says_which(tmp_path, cap
     with pytest.raises(CliError) as refused:
         write_text("x", str(tmp_path))
     assert refused.value.problems == [f"{tmp_path}: cannot write: it is a folder; give a file name"]
+
+
+def test_an_output_name_ending_in_a_slash_is_refused_not_written_as_a_file(tmp_path, capsys, monkeypatch):
+    """`--json foo.json/` wrote a file foo.json: the slash says a folder was meant."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        main(["model", "show", str(ROOT / "data" / "itil_aligned_model.yaml"), "--json", "foo.json/"])
+    assert exited.value.code == 2
+    assert "'foo.json/' ends with '/', which names a folder; give a file name (did you mean 'foo.json'?)" in capsys.readouterr().err
+    assert not (tmp_path / "foo.json").exists()

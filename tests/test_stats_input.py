@@ -169,6 +169,12 @@ def test_unknown_and_missing_item_columns(inst):
     assert table.ignored_columns == ["q99"]
 
 
+def test_an_item_named_in_ignore_columns_is_refused_not_silently_analysed(inst):
+    assert problems(csv_text([good_row(), good_row()]), inst, ignore_columns=["q1"]) == [
+        "r.csv: --ignore-cols 'q1': an item of instrument 'test_survey' cannot be ignored (its scale and α would "
+        "change); --ignore-cols is for columns that are not items"]
+
+
 def test_duplicate_and_unnamed_columns(inst):
     assert problems("group,q1,q1\nbusiness,1,2\n", inst) == ["r.csv: line 1: column 'q1' appears more than once"]
     assert problems("group,,q1\nbusiness,1,2\n", inst) == [
@@ -245,7 +251,14 @@ def test_numeric_dataframe_with_infinite_value(inst):
     frame.loc[frame.index[1], "logon_minutes"] = np.inf
     with pytest.raises(AnalysisInputError) as err:
         prepare_responses(frame, inst, "group")
-    assert "row 1, column logon_minutes: inf is out of range" in err.value.problems[0]
+    assert err.value.problems[0].endswith("row 1, column logon_minutes: a number too large to be an answer (not a finite number)")
+
+
+def test_a_number_too_large_for_a_float_is_said_as_such_not_as_inf(inst):
+    """1e400 in a file reads as infinity: the message named 'inf', which nobody typed."""
+    text = csv_text([good_row(), good_row(logon_minutes="1e400")])
+    assert problems(text, inst) == [
+        "r.csv: line 3, column logon_minutes: a number too large to be an answer (not a finite number)"]
 
 
 def test_all_missing_rows_are_kept_by_validation(inst):

@@ -8,7 +8,7 @@ import argparse
 import sys
 import time
 
-from itcap.cli.common import CliError, UsageError, decode_csv_bytes, read_input_bytes, set_handler, whole_number, write_json
+from itcap.cli.common import CliError, UsageError, decode_csv_bytes, output_file, read_input_bytes, set_handler, whole_number, write_json
 from surveys.limits import MIN_GROUP_SIZE_LIMITS
 
 # Inputs with at least this many data rows get a progress indicator on stderr (always on a terminal).
@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--exclude-flagged", metavar="COL",
                    help="a data-quality flag column; rows where it is not blank are excluded (and counted)")
     p.add_argument("--ignore-cols", nargs="+", default=[], metavar="COL", help="non-item columns to skip")
-    p.add_argument("--json", metavar="OUT", help="write the JSON document to OUT ('-' = stdout) instead of a table")
+    p.add_argument("--json", type=output_file, metavar="OUT", help="write the JSON document to OUT ('-' = stdout) instead of a table")
     p.add_argument("--quiet", action="store_true", help="no progress indicator")
     set_handler(p, _analyze)
 
@@ -100,10 +100,16 @@ def _analyze(args: argparse.Namespace) -> int:
         where=where, progress=progress,
     )
     if len(document["groups"]) < 2:
-        raise CliError([
-            f"{where}: group {g!r}: {reason}; it is suppressed, so there is nothing to compare"
-            for g, reason in document["suppressed_reasons"].items()
-        ])
+        problems = [f"{where}: group {g!r}: {reason}; it is suppressed, so there is nothing to compare"
+                    for g, reason in document["suppressed_reasons"].items()]
+        if args.groups is None:  # the default pair fell short: name the groups that could be compared
+            counts = table.frame[table.group_col].value_counts()
+            large = [g for g in instrument.group_ids() if counts.get(g, 0) >= args.min_group_size]
+            if len(large) >= 2:
+                problems.append(f"{where}: groups with at least {args.min_group_size} responses: "
+                                + ", ".join(f"{g} ({counts[g]})" for g in large)
+                                + f"; choose two with --groups (e.g. --groups {large[0]} {large[1]})")
+        raise CliError(problems)
     progress("writing results")
     if args.json:
         write_json(document, args.json)

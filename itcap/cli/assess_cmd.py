@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from itcap.cli.common import CliError, decode_csv_bytes, read_input_bytes, set_handler, whole_number, write_json, write_text
+from itcap.cli.common import CliError, decode_csv_bytes, output_file, read_input_bytes, set_handler, whole_number, write_json, write_text
 
 RATINGS_HELP = ("long-format CSV with columns capability_id,assessor,level (blank level = not rated; "
                 "other columns are ignored); '-' = stdin")
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         '"krippendorff_alpha_ordinal"} (n_capabilities_icc: the capabilities ICC used); '
         "a statistic the data cannot support is null, with the reason on stderr."))
     p.add_argument("ratings", metavar="RATINGS.csv", help=RATINGS_HELP)
-    p.add_argument("--json", required=True, metavar="OUT", help="output file ('-' = stdout)")
+    p.add_argument("--json", type=output_file, required=True, metavar="OUT", help="output file ('-' = stdout)")
     p.add_argument("--model", metavar="FILE", help="optional capability model: check capability ids and the level range against it")
     set_handler(p, _reliability)
 
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Capabilities nobody rated count as level 0 (listed on stderr)."))
     p.add_argument("ratings", metavar="RATINGS.csv", help=RATINGS_HELP)
     p.add_argument("--model", required=True, metavar="FILE", help="capability model YAML (its capabilities, levels and mode targets)")
-    p.add_argument("--json", required=True, metavar="OUT", help="output file ('-' = stdout)")
+    p.add_argument("--json", type=output_file, required=True, metavar="OUT", help="output file ('-' = stdout)")
     p.add_argument("--seed", type=whole_number(0), default=DEFAULT_SEED, help=f"bootstrap random seed (default {DEFAULT_SEED})")
     p.add_argument("--resamples", type=whole_number(1, MAX_RESAMPLES), default=DEFAULT_RESAMPLES,
                    help=f"bootstrap resamples (default {DEFAULT_RESAMPLES}, at most {MAX_RESAMPLES:,})")
@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Write the ratings of a stored assessment as capability_id,assessor,level (the format 'assess position' "
         "and 'assess reliability' read), so the app's figures can be reproduced headless."))
     p.add_argument("assessment_id", metavar="ASSESSMENT_ID", type=whole_number(1))
-    p.add_argument("--out", required=True, metavar="FILE.csv", help="output file ('-' = stdout)")
+    p.add_argument("--out", type=output_file, required=True, metavar="FILE.csv", help="output file ('-' = stdout)")
     p.add_argument("--overrides", metavar="FILE.csv", help="also write the consensus overrides in force to this file")
     p.add_argument("--model", metavar="FILE.yaml", help="also write the assessment's capability model (its YAML, as stored)")
     set_handler(p, _export)

@@ -9,7 +9,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from itcap.cli.common import CliError, UsageError, cli_actor, set_handler, whole_number, write_json
+from itcap.cli.common import CliError, UsageError, cli_actor, output_file, set_handler, whole_number, write_json
 from itcap.validation import cannot_write
 from surveys.limits import COMMENT_THRESHOLD_MAX, MAX_INVITATIONS_PER_BATCH, MIN_GROUP_SIZE_LIMITS
 
@@ -93,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help=f"number of links, for a mail merge of your own (1–{MAX_INVITATIONS_PER_BATCH:,})")
     how_many.add_argument("--emails", metavar="FILE",
                           help="e-mail addresses, one per line (or a CSV with an 'email' column): one link each")
-    p.add_argument("--out", required=True, metavar="LINKS.csv",
+    p.add_argument("--out", type=output_file, required=True, metavar="LINKS.csv",
                    help="output CSV ('-' = stdout); never overwritten: an existing file may hold the only copy of earlier links")
     p.add_argument("--base-url", metavar="URL", help="address of the app for the links (default ITCAP_PUBLIC_URL)")
     set_handler(p, _invite)
@@ -111,7 +111,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         '{"id", "name", "status", "accepting", "groups":{g:{"invited", "started", "completed", '
         '"open_link_visits", "responses", "completion_rate"}}} instead.'))
     p.add_argument("id", type=int)
-    p.add_argument("--json", metavar="OUT", help="write JSON to this file ('-' = stdout) instead of the table")
+    p.add_argument("--json", type=output_file, metavar="OUT", help="write JSON to this file ('-' = stdout) instead of the table")
     set_handler(p, _status)
 
     p = sub.add_parser("list", help="list campaigns", description=(

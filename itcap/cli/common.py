@@ -131,6 +131,20 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def output_file(value: str) -> str:
+    """An argparse type for ``--out``/``--json``: a file name or ``-``. A name ending in a slash is a
+    folder's (``foo.json/`` was written as a file ``foo.json``)."""
+    if value == "-":
+        return value
+    if not value.strip():
+        raise argparse.ArgumentTypeError("no file name given")
+    trimmed = value.rstrip("/" + os.sep)
+    if trimmed != value and trimmed not in ("", ".", "..") and not Path(trimmed).is_dir():  # a folder: said when writing
+        raise argparse.ArgumentTypeError(f"{value!r} ends with '/', which names a folder; give a file name "
+                                         f"(did you mean {trimmed!r}?)")
+    return value
+
+
 def write_text(text: str, out: str) -> None:
     """``text`` to the file ``out`` (its folder created), or to stdout for ``-``; a failure is a CliError."""
     if out == "-":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from itcap.cli.common import cli_actor, set_handler, write_json
+from itcap.cli.common import cli_actor, output_file, set_handler, write_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("show", help="print a model as JSON", description="Validate a model file and write its summary as JSON.")
     p.add_argument("file")
-    p.add_argument("--json", required=True, metavar="OUT", help="output file ('-' = stdout)")
+    p.add_argument("--json", type=output_file, required=True, metavar="OUT", help="output file ('-' = stdout)")
     set_handler(p, _show)
 
     p = sub.add_parser("load", help="validate a model file and store it in the database",

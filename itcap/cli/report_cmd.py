@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from itcap.cli.common import CliError, set_handler
+from itcap.cli.common import CliError, output_file, set_handler
 from itcap.validation import cannot_write
 
 
@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     which.add_argument("--no-campaign", action="store_true", help="report the assessment only")
     p.add_argument("--exclude-flagged", action="store_true",
                    help="leave out survey responses flagged for data quality (as the dashboard's toggle does)")
-    p.add_argument("--out", required=True, metavar="report.html|report.pdf")
+    p.add_argument("--out", type=output_file, required=True, metavar="report.html|report.pdf")
     set_handler(p, _report)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from itcap.cli.common import cli_actor, set_handler
+from itcap.cli.common import cli_actor, output_file, set_handler
 
 
 
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sheet when there are enough comments."))
     p.add_argument("id", type=int, help="campaign id")
     p.add_argument("--format", required=True, choices=("csv", "xlsx", "sav"))
-    p.add_argument("--out", required=True, metavar="FILE", help="output file ('-' = stdout)")
+    p.add_argument("--out", type=output_file, required=True, metavar="FILE", help="output file ('-' = stdout)")
     p.add_argument("--apply-threshold", action="store_true", help="apply the reporting threshold (non-admin export)")
     p.add_argument("--exclude-flagged", action="store_true", help="leave out responses with data-quality flags")
     p.add_argument("--instrument", metavar="FILE.yaml",

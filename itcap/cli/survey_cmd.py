@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from itcap.cli.common import cli_actor, set_handler, write_json
+from itcap.cli.common import cli_actor, output_file, set_handler, write_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         '{"id", "name", "groups":[{"id", "name"}], "scales":[{"id", "name", "mode"}], '
         '"items":[{"id", "type", "scale", "reverse", "min", "max", "groups"}]}.'))
     p.add_argument("file")
-    p.add_argument("--json", required=True, metavar="OUT", help="output file ('-' = stdout)")
+    p.add_argument("--json", type=output_file, required=True, metavar="OUT", help="output file ('-' = stdout)")
     set_handler(p, _show)
 
     p = sub.add_parser("load", help="validate an instrument file and store it in the database", description=(
