@@ -24,12 +24,24 @@ def save_model(session: Session, source_yaml: str, actor: str, where: str = "<up
     if existing is not None:
         if existing.source_yaml == source_yaml:
             return existing
-        raise DocumentInvalid([f"{where}: model {model.id!r} version {model.version!r} is already loaded with different content; change 'version' to load it as a new version"])
+        raise DocumentInvalid([stored_conflict(session, model, source_yaml, where)])
     record = CapabilityModelRecord(key=model.id, version=model.version, name=model.name, source_yaml=source_yaml, created_by=actor)
     session.add(record)
     session.flush()
     audit.record(session, actor, "model.load", f"capability_model:{record.id}", f"{model.id} v{model.version}: {model.name}")
     return record
+
+
+def stored_conflict(session: Session, model: CapabilityModel, source_yaml: str, where: str) -> str | None:
+    """Why ``model`` could not be stored — its id and version are stored with other content — or None
+    (so that checking an upload says what storing it would)."""
+    existing = session.exec(
+        select(CapabilityModelRecord.source_yaml).where(CapabilityModelRecord.key == model.id,
+                                                        CapabilityModelRecord.version == model.version)).first()
+    if existing is None or existing == source_yaml:
+        return None
+    return (f"{where}: model {model.id!r} version {model.version!r} is already loaded with different content; "
+            "change 'version' to load it as a new version")
 
 
 def ensure_default_model(session: Session, actor: str = "system") -> CapabilityModelRecord:

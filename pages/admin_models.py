@@ -17,12 +17,8 @@ import streamlit as st
 from assessment.service import list_assessments
 from capability_model.loader import parse_model, parse_model_bytes
 from capability_model.schema import CapabilityModel
-from capability_model.store import (
-    get_record,
-    list_models,
-    load_stored_model,
-    save_model,
-)
+from capability_model.store import get_record, list_models, load_stored_model, save_model
+from capability_model.store import stored_conflict as model_conflict
 from itcap.accounts import ADMIN
 from itcap.storage import session_scope
 from itcap.ui import auth, widgets
@@ -31,6 +27,7 @@ from itcap.validation import DocumentInvalid, decode_upload
 from surveys.campaigns import list_campaigns
 from surveys.instrument import Instrument, parse_instrument, parse_instrument_bytes
 from surveys.store import list_instruments, load_stored_instrument, save_instrument
+from surveys.store import stored_conflict as instrument_conflict
 from surveys.tables import InstrumentRecord
 
 account = auth.require_role(ADMIN)
@@ -140,12 +137,16 @@ def _handle(store: bool) -> None:
     raw, where = upload.getvalue(), upload.name
     outcome = {"kind": kind, "name": where, "problems": [], "stored": None, "existed": False, "text": None,
                "other_kind": False}
-    _, problems = check_upload(kind, raw, where)
+    document, problems = check_upload(kind, raw, where)
     if problems:
         outcome["problems"] = problems
         outcome["other_kind"] = _other_kind_fits(kind, raw, where)
     else:
         outcome["text"] = decode_upload(raw, where)
+        if not store:  # say what storing would: its id and version may be taken by other content
+            with session_scope() as session:
+                conflict = (model_conflict if kind == MODEL else instrument_conflict)(session, document, outcome["text"], where)
+            outcome["problems"] = [conflict] if conflict else []
         if store:
             try:
                 with session_scope() as session:

@@ -20,12 +20,24 @@ def save_instrument(session: Session, source_yaml: str, actor: str, where: str =
     if existing is not None:
         if existing.source_yaml == source_yaml:
             return existing
-        raise DocumentInvalid([f"{where}: instrument {instrument.id!r} version {instrument.version!r} is already loaded with different content; change 'version' to load it as a new version"])
+        raise DocumentInvalid([stored_conflict(session, instrument, source_yaml, where)])
     record = InstrumentRecord(key=instrument.id, version=instrument.version, name=instrument.name, source_yaml=source_yaml, created_by=actor)
     session.add(record)
     session.flush()
     audit.record(session, actor, "instrument.load", f"instrument:{record.id}", f"{instrument.id} v{instrument.version}: {instrument.name}")
     return record
+
+
+def stored_conflict(session: Session, instrument: Instrument, source_yaml: str, where: str) -> str | None:
+    """Why ``instrument`` could not be stored — its id and version are stored with other content — or
+    None (so that checking an upload says what storing it would)."""
+    existing = session.exec(
+        select(InstrumentRecord.source_yaml).where(InstrumentRecord.key == instrument.id,
+                                                   InstrumentRecord.version == instrument.version)).first()
+    if existing is None or existing == source_yaml:
+        return None
+    return (f"{where}: instrument {instrument.id!r} version {instrument.version!r} is already loaded with different "
+            "content; change 'version' to load it as a new version")
 
 
 def ensure_default_instrument(session: Session, actor: str = "system") -> InstrumentRecord | None:
