@@ -37,8 +37,11 @@ def _create() -> None:
     state = st.session_state
     assessor_ids = list(state.get("asmt_new_assessors") or [])
     lead_id = state.get("asmt_new_lead")
-    if lead_id is None:
-        widgets.flash("Not created: choose a lead assessor.", "error")
+    missing = [what for what, given in (("give it a name", (state.get("asmt_new_name") or "").strip()),
+                                        ("give its organisation unit", (state.get("asmt_new_unit") or "").strip()),
+                                        ("choose a lead assessor", lead_id is not None)) if not given]
+    if missing:  # all at once, not one per press
+        widgets.flash(f"Not created: {'; '.join(missing)}.", "error")
         return
     try:
         with session_scope() as session:
@@ -135,11 +138,14 @@ with st.expander("Create an assessment", expanded=not assessments, icon=":materi
                 icon=":material/info:")
     else:
         with st.form("asmt_create", border=False):
+            # a row of columns per pair of fields: on a phone they stack in reading order
             left, right = st.columns(2)
             left.text_input("Name", key="asmt_new_name", max_chars=200, placeholder="e.g. IT capability review 2026")
             right.text_input("Organisation unit", key="asmt_new_unit", max_chars=200, placeholder="e.g. Corporate IT")
+            left, right = st.columns(2)
             left.selectbox("Capability model", list(model_names), format_func=model_names.get, key="asmt_new_model")
             right.date_input("Assessment date", value=today(), key="asmt_new_date", format="DD/MM/YYYY")
+            left, right = st.columns(2)
             left.multiselect("Assessors", list(eligible), format_func=_person, key="asmt_new_assessors",
                              help="Accounts with the assessor or lead assessor role. Three or more give reliable "
                                   "agreement statistics.")

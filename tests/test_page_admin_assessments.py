@@ -88,9 +88,10 @@ def test_create_an_assessment(setup):
 
 
 @pytest.mark.parametrize("name, unit, lead, message", [
-    ("", "IT", True, "the assessment needs a name"),
-    ("Review", "", True, "needs an organisation unit"),
-    ("Review", "IT", False, "choose a lead assessor"),
+    ("", "IT", True, "Not created: give it a name."),
+    ("Review", "", True, "Not created: give its organisation unit."),
+    ("Review", "IT", False, "Not created: choose a lead assessor."),
+    ("", " ", False, "Not created: give it a name; give its organisation unit; choose a lead assessor."),  # all at once
 ])
 def test_create_refuses_incomplete_input(setup, name, unit, lead, message):
     at = _page(setup)
@@ -99,7 +100,7 @@ def test_create_refuses_incomplete_input(setup, name, unit, lead, message):
     if lead:
         at.selectbox(key="asmt_new_lead").set_value(setup["kim"])
     next(b for b in at.form_submit_button if b.label == "Create assessment").click().run()
-    assert len(at.error) == 1 and message in at.error[0].value and at.error[0].value.startswith("Not created:")
+    assert [e.value for e in at.error] == [message]
     with session_scope(setup["url"]) as session:
         assert len(service.list_assessments(session)) == 1
 
