@@ -29,6 +29,11 @@ from surveys.tables import (DEFAULT_COMMENT_THRESHOLD, DEFAULT_MIN_GROUP_SIZE, C
                             InvitationCompletion, Response)
 
 DRAFT, OPEN, CLOSED = "draft", "open", "closed"
+
+
+def _day(date: dt.date) -> str:
+    """A date in a message: "31 Mar 2027" reads the same whatever order the form's date fields use."""
+    return f"{date:%d %b %Y}"
 STATUSES = (DRAFT, OPEN, CLOSED)
 NAME_MAX = 200
 
@@ -67,7 +72,7 @@ def _check_settings(name: str, opens_on: dt.date | None, closes_on: dt.date | No
         problems.append(f"comment_threshold: must be a whole number at least the reporting threshold k = {min_group_size} "
                         f"(comments are more identifying than scores; got {comment_threshold!r})")
     if opens_on is not None and closes_on is not None and opens_on > closes_on:
-        problems.append(f"dates: the campaign opens on {opens_on.isoformat()}, after it closes on {closes_on.isoformat()}")
+        problems.append(f"dates: the campaign opens on {_day(opens_on)}, after it closes on {_day(closes_on)}")
     return problems
 
 
@@ -156,7 +161,7 @@ def open_campaign(session: Session, campaign_id: int, actor: str, on: dt.date | 
         return campaign
     on = on or today()
     if campaign.closes_on is not None and campaign.closes_on < on:
-        raise SurveyError(f"campaign {campaign.id}: its closing date {campaign.closes_on.isoformat()} has passed; "
+        raise SurveyError(f"campaign {campaign.id}: its closing date {_day(campaign.closes_on)} has passed; "
                           "change the closing date before opening it")
     previous = campaign.status
     campaign.status = OPEN

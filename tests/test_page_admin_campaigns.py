@@ -97,7 +97,7 @@ def test_create_shows_every_validation_message_then_creates_a_draft(setup):
     assert error.startswith("The campaign was not created:")
     assert "name: a campaign needs a name" in error
     assert "comment_threshold: must be a whole number at least the reporting threshold k = 5" in error
-    assert "dates: the campaign opens on 2027-03-31, after it closes on 2027-03-01" in error
+    assert "dates: the campaign opens on 31 Mar 2027, after it closes on 01 Mar 2027" in error
     with session_scope(setup["url"]) as session:
         assert len(campaigns.list_campaigns(session)) == 1
 
@@ -149,7 +149,7 @@ def test_opening_after_the_closing_date_is_refused_with_the_reason_and_settings_
     at.button(key=f"camp_open_{c}").click().run()
     at.button(key=f"camp_open_{c}__yes").click().run()
     (error,) = [e.value for e in at.error]
-    assert "closing date 2020-01-31 has passed; change the closing date before opening it" in error
+    assert "closing date 31 Jan 2020 has passed; change the closing date before opening it" in error
     assert _campaign(setup).status == "closed"
     at.date_input(key=f"camp_set_closes_{c}").set_value(None)
     at.text_input(key=f"camp_set_name_{c}").input("Perception survey (extended)")

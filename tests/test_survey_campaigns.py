@@ -29,7 +29,7 @@ def test_bad_settings_are_all_reported(any_db_url):
             campaigns.create_campaign(s, instrument_id=record.id, name=" ", actor="t", min_group_size=1,
                                       opens_on=dt.date(2030, 5, 2), closes_on=dt.date(2030, 5, 1))
         text = "\n".join(exc.value.problems)
-        assert "name" in text and "min_group_size" in text and "opens on 2030-05-02, after it closes on 2030-05-01" in text
+        assert "name" in text and "min_group_size" in text and "opens on 02 May 2030, after it closes on 01 May 2030" in text
         with pytest.raises(SurveyError, match="comment_threshold"):
             campaigns.create_campaign(s, instrument_id=record.id, name="x", actor="t", min_group_size=8, comment_threshold=5)
         with pytest.raises(SurveyError, match="no stored instrument with id 999"):

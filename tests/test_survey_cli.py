@@ -112,7 +112,7 @@ def test_create_refuses_bad_settings(db_url, instrument_file, capsys):
     code, out, err = _run(capsys, "campaign", "create", "--instrument", instrument_file, "--name", "x",
                           "--min-group-size", "1", "--opens", "2030-02-01", "--closes", "2030-01-01")
     assert code == 1 and out == ""
-    assert len(err.strip().splitlines()) == 2 and "min_group_size" in err and "opens on 2030-02-01" in err
+    assert len(err.strip().splitlines()) == 2 and "min_group_size" in err and "opens on 01 Feb 2030" in err
 
 
 def test_bad_date_is_a_usage_error(db_url, instrument_file, capsys):
