@@ -357,8 +357,8 @@ def _refuse_responses_already_stored(session: Session, campaign_id: int, id_line
         lines = sorted(ids[i] for i in found)
         shown = ", ".join(map(str, lines[:5])) + (" …" if len(lines) > 5 else "")
         raise ImportInvalid([f"{where}: {len(found):,} rows (lines {shown}) are responses this campaign already holds "
-                             "(their response_id is stored): this looks like an export of the campaign being imported "
-                             "again."])
+                             "(their response_id is stored): this looks like an export of the campaign, or a file already "
+                             "imported, being imported again."])
 
 
 # Rows of a file that repeat stored responses' answers exactly: from this many on, and at least half of
@@ -392,9 +392,9 @@ def _refuse_answers_already_stored(session: Session, campaign_id: int, instrumen
     same = sum(min(n, stored[key]) for key, n in incoming.items() if key in stored)
     if same >= SAME_ANSWERS_MIN_ROWS and 2 * same >= len(rows):
         raise ImportInvalid([f"{where}: {same:,} of the file's {len(rows):,} rows give exactly the answers of responses this "
-                             "campaign already holds: this looks like an export of the campaign (the dashboard's or the "
-                             "administrators') being imported again, which would count those people twice. Nothing was "
-                             "imported."])
+                             "campaign already holds: this looks like a file already imported, or an export of the "
+                             "campaign (the dashboard's or the administrators'), being imported again, which would "
+                             "count those people twice. Nothing was imported."])
 
 
 def _same(value: Any) -> Any:

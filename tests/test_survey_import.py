@@ -300,6 +300,16 @@ def test_the_dashboards_export_imported_into_its_own_campaign_is_refused(any_db_
     assert _import(any_db_url, other, exported).imported == 40  # into another campaign: its own data
 
 
+def test_the_same_paper_file_imported_twice_is_said_to_be_one_already_imported(db_url):
+    campaign_id = make_campaign(db_url)
+    paper = VARIED_HEADER + _varied_rows(20, seed=4)
+    _import(db_url, campaign_id, paper)
+    with pytest.raises(ImportInvalid) as exc:
+        _import(db_url, campaign_id, paper)
+    assert "this looks like a file already imported, or an export of the campaign" in exc.value.problems[0]
+    assert len(_stored(db_url)) == 20
+
+
 def test_a_few_answers_like_stored_ones_are_not_taken_for_an_export(db_url):
     campaign_id = make_campaign(db_url)
     first = _varied_rows(40, seed=2)
