@@ -58,7 +58,8 @@ def _create() -> None:
         st.session_state["acct_create_again"] = True
         state["acct_new_password"] = state["acct_new_password2"] = ""
         return
-    widgets.flash(f"Account **{md_escape(created.username)}** created ({_role_names(created.role_set)}).")
+    # as code: a username that is an e-mail address is not made a mailto link
+    widgets.flash(f"Account {md_code(created.username)} created ({_role_names(created.role_set)}).")
     if not created.role_set:  # allowed (roles can come later), but easy to miss
         widgets.flash("It has no role yet: the person can log in but sees only *My account*. Give it a role below.",
                       "warning")
@@ -115,7 +116,7 @@ reveal = st.session_state.pop(REVEAL_KEY, None)
 if reveal is not None:
     username, password, what = reveal
     with st.container(border=True, key="acct_reveal"):
-        st.markdown(f":material/key: Password for **{md_escape(username)}** — {what}:")
+        st.markdown(f":material/key: Password for {md_code(username)} — {what}:")
         st.code(password, language=None)
         st.warning("Copy it now (point at the box for its copy button) and hand it over by a safe channel. "
                    "It is shown **only this once**: itcap keeps only a hash, and the password disappears as soon as "

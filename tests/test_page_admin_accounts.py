@@ -88,7 +88,7 @@ def test_create_with_a_generated_password_shows_it_once(setup):
     at.text_input(key="acct_new_name").input("Zoe Zed")
     at.multiselect(key="acct_new_roles").set_value(["assessor", "leadership"])
     _submit(at, "Create account")
-    assert [s.value for s in at.success] == ["Account **zoe** created (Assessor, Leadership)."]
+    assert [s.value for s in at.success] == ["Account `zoe` created (Assessor, Leadership)."]
     shown = [c.value for c in at.code]
     assert len(shown) == 1 and len(shown[0]) == 16
     assert any("only this once" in w.value for w in at.warning)
@@ -104,11 +104,19 @@ def test_create_with_a_generated_password_shows_it_once(setup):
     assert _log(setup)[-1] == ("admin", "account.create", "account:zoe")
 
 
+def test_an_e_mail_address_as_username_is_shown_as_typed_not_as_a_mail_link(setup):
+    at = _page(setup)
+    at.text_input(key="acct_new_username").input("ana.b@example.org")
+    _submit(at, "Create account")
+    assert [s.value for s in at.success] == ["Account `ana.b@example.org` created (no role)."]  # a code span: never autolinked
+    assert any(m.value.startswith(":material/key: Password for `ana.b@example.org` —") for m in at.markdown)
+
+
 def test_an_account_created_without_a_role_is_pointed_out(setup):
     at = _page(setup)
     at.text_input(key="acct_new_username").input("norole")
     _submit(at, "Create account")
-    assert [s.value for s in at.success] == ["Account **norole** created (no role)."]
+    assert [s.value for s in at.success] == ["Account `norole` created (no role)."]
     assert any("no role yet" in w.value and "My account" in w.value for w in at.warning)
 
 
