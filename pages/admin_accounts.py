@@ -118,7 +118,7 @@ if reveal is not None:
     with st.container(border=True, key="acct_reveal"):
         st.markdown(f":material/key: Password for {md_code(username)} — {what}:")
         st.code(password, language=None)
-        st.warning("Copy it now (point at the box for its copy button) and hand it over by a safe channel. "
+        st.warning("Copy it now (the box has a copy button: point at it, or tap it on a phone) and hand it over by a safe channel. "
                    "It is shown **only this once**: itcap keeps only a hash, and the password disappears as soon as "
                    "you do anything else on this page. They can change it under *My account*.", icon=":material/warning:")
     widgets.scroll_into_view("acct_reveal")

@@ -321,7 +321,7 @@ if open_link is not None and open_link["campaign_id"] == chosen_id:
         st.markdown(f":material/link: Open link for **{md_escape(groups.get(open_link['group'], open_link['group']))}** "
                     "(anyone with it may answer; each visitor gets a link of their own to resume):")
         st.code(open_link["link"], language=None)
-        st.warning("Copy it now (point at the box for its copy button): it is shown **only this once**. Making a "
+        st.warning("Copy it now (the box has a copy button: point at it, or tap it on a phone): it is shown **only this once**. Making a "
                    "new open link for this group withdraws this one.", icon=":material/warning:")
     widgets.scroll_into_view("camp_open_link_panel")
 
