@@ -40,13 +40,31 @@ TYPE_LABELS = {"likert": "Likert", "numeric": "Numeric", "choice": "Choice", "te
 
 
 # -- previews (drawing only) ------------------------------------------------------------------------
+_MARKUP = re.compile(r"</?[A-Za-z][^<>]*>")
 def model_preview(model: CapabilityModel, key: str) -> None:
     st.markdown(f"**{md_escape(model.name)}** · {md_code(model.id)} version {md_escape(model.version)} · {len(model.capabilities)} capabilities in "
                 f"{len(model.domains)} domains · levels {model.min_level}–{model.max_level} · "
                 f"{len(model.modes)} operating modes")
     if model.description:
         st.caption(md_escape(model.description))
-    levels, capabilities, modes = st.tabs(["Levels", "Capabilities by domain", "Operating modes and targets"])
+    marked_up = [f"{c.id} → {where}" for c in model.capabilities
+                 for where, text in [("name", c.name), ("description", c.description),
+                                     *((f"level {lv}", t) for lv, t in c.levels.items()),
+                                     *((f"facet {f}", t) for f, t in c.facets.items())] if _MARKUP.search(text or "")]
+    if marked_up:  # shown as typed, never rendered: say so before an admin expects bold text
+        st.info(f"{len(marked_up)} {'texts hold' if len(marked_up) != 1 else 'text holds'} HTML tags ("
+                + ", ".join(md_escape(m) for m in marked_up[:3]) + (", …" if len(marked_up) > 3 else "")
+                + "): assessors see them as typed, tags included, never formatted.", icon=":material/code:")
+    levels, capabilities, descriptors, modes = st.tabs(
+        ["Levels", "Capabilities by domain", "Level descriptors", "Operating modes and targets"])
+    with descriptors:  # what an assessor reads on the rating page, before it is stored
+        shown = st.selectbox("Capability", [c.id for c in model.capabilities], key=f"{key}_descriptor_capability",
+                             format_func=lambda i: f"{model.capability(i).name} ({i})")
+        capability = model.capability(shown)
+        if capability.description:
+            st.caption(md_escape(capability.description))
+        for lv in model.level_values:
+            st.markdown(f"**{lv} · {md_escape(model.level_name(lv))}** — {md_escape(capability.levels.get(lv, ''))}")
     with levels:
         for lv in model.levels:
             st.markdown(f"**{lv.level} · {md_escape(lv.name)}** — {md_escape(lv.description)}" if lv.description

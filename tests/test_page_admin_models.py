@@ -140,6 +140,22 @@ def test_check_only_validates_and_previews_without_storing(setup):
     assert "**COBIT-style example model** · `cobit-style-example` version 0.1 · 8 capabilities in 3 domains" in preview
 
 
+def test_check_only_shows_the_level_descriptors_as_assessors_read_them_and_points_out_markup(setup):
+    marked = COBIT.replace(b"0: No one can describe how technology decisions are made.",
+                           b"0: <b>No one</b> can describe how technology decisions are made.")
+    at = _upload(setup, "cobit.yaml", marked, store=False)
+    (note,) = [i.value for i in at.info if "HTML tags" in i.value]
+    assert note.startswith("1 text holds HTML tags (GOV-01 → level 0): assessors see them as typed")
+    choice = at.selectbox(key="upload_preview_descriptor_capability")
+    assert choice.value == "GOV-01"
+    shown = next(m.value for m in at.markdown if "\\<b>No one" in m.value)
+    assert shown.endswith("— \\<b>No one\\</b> can describe how technology decisions are made.")  # escaped: shown as typed
+    choice.set_value("GOV-02").run()
+    assert not any("\\<b>No one" in m.value for m in at.markdown)  # GOV-01's descriptors are gone
+    clean = _upload(setup, "cobit.yaml", COBIT, store=False)
+    assert not any("HTML tags" in i.value for i in clean.info)
+
+
 def test_check_and_store_keeps_the_model_once_and_audits_who(setup):
     at = _upload(setup, "cobit.yaml", COBIT, store=True)
     assert not at.error
