@@ -127,17 +127,17 @@ with session_scope() as session:
     everyone = accounts.list_accounts(session)
     admins_left = accounts.active_admin_count(session)
 
+# Status second: on a phone only the first columns are in view, and a lockout is why someone calls
 rows = [{
     "Username": a.username,
-    "Name": a.display_name,
+    "Status": ("disabled" if not a.is_active else f"locked until {widgets.when(a.locked_until)}" if accounts.is_locked(a)
+               else "active"),
     "Roles": _role_names(a.role_set),
-    "Active": a.is_active,
-    "Locked until": widgets.when(a.locked_until) if accounts.is_locked(a) else "",
+    "Name": a.display_name,
     "Failed logins": a.failed_attempts,
     "Created": widgets.when(a.created_at),
 } for a in everyone]
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="acct_table",
-             column_config={"Active": st.column_config.CheckboxColumn()})
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="acct_table")
 if len(everyone) == 1:
     st.info("You are the only account so far. Create one below for each assessor, lead assessor and member of "
             "leadership; they can then log in with the username and the password you hand them.", icon=":material/info:")

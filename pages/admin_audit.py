@@ -10,7 +10,7 @@ import streamlit as st
 from itcap import audit
 from itcap.accounts import ADMIN
 from itcap.storage import session_scope
-from itcap.ui import auth
+from itcap.ui import auth, widgets
 from itcap.ui.downloads import table_with_download
 
 account = auth.require_role(ADMIN)
@@ -52,6 +52,11 @@ if shown.empty:
     st.warning("No entries match these filters.", icon=":material/filter_alt_off:")
 else:
     st.caption(f"{len(shown):,} of {len(table):,} entries")
-    # tall enough to read 25 entries without scrolling inside the page (the page below it is empty)
-    table_with_download(shown, "audit-log", key="audit_table", height=min(38 + 35 * len(shown), 38 + 35 * 25),
-                        column_config={"Detail": st.column_config.TextColumn(width="large")})
+    wide, phone = widgets.wide_and_phone("audit")
+    with wide:
+        # tall enough to read 25 entries without scrolling inside the page (the page below it is empty)
+        table_with_download(shown, "audit-log", key="audit_table", height=min(38 + 35 * len(shown), 38 + 35 * 25),
+                            column_config={"Detail": st.column_config.TextColumn(width="large")})
+    with phone:  # a table shows a phone its first three columns: the detail, what was done to whom, is off screen
+        widgets.records_for_phone([(f"{r['When (UTC)']} · {r['Who']} · {r['What']} · {r['Target']}", r["Detail"])
+                                   for r in shown.to_dict("records")])

@@ -55,6 +55,17 @@ def test_lists_entries_newest_first_with_who_what_target_when(setup):
     assert table["When (UTC)"].str.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$").all()
 
 
+def test_a_phone_reads_each_entry_whole_detail_included(setup):
+    """On a phone a table shows its first three columns; the list gives each entry's detail too, as text."""
+    with session_scope(setup["url"]) as session:
+        audit.record(session, "admin", "campaign.update", "campaign:2", "name: <b>Pulse</b> → Pulse 2")
+    at = app_test(setup["admin"], page=PAGE).run()
+    (listing,) = [h.proto.body for h in at.get("html") if "itcap-records" in h.proto.body]
+    assert "<strong>" in listing and " · admin · campaign.update · campaign:2</strong>" in listing
+    assert "name: &lt;b&gt;Pulse&lt;/b&gt; → Pulse 2" in listing  # plain text, never markup
+    assert "brm: consensus set to 3; rationale: =cmd|x" in listing
+
+
 def test_filters_by_actor_and_by_action_or_target(setup):
     at = app_test(setup["admin"], page=PAGE).run()
     at.text_input(key="audit_actor").input("ADM").run()

@@ -205,14 +205,22 @@ PHONE_COMMENTS = 300  # comments listed per question on a phone; the table (wide
 def comments_for_phone(texts: list[str]) -> None:
     """People's comments as a wrapped, scrollable list for a phone, where a table cell shows one cut-off
     line: plain text (escaped, never markup), one paragraph each."""
+    records_for_phone([("", text) for text in texts], css_class="itcap-comments")
+
+
+def records_for_phone(records: list[tuple[str, str]], *, css_class: str = "itcap-records") -> None:
+    """Rows of a table as a wrapped, scrollable list for a phone, where only a table's first columns
+    are in view: each a bold heading line (may be empty) over its text, escaped, never markup."""
     import html
 
-    shown = texts[:PHONE_COMMENTS]
+    shown = records[:PHONE_COMMENTS]
     items = "".join(f'<p style="margin:0 0 .6rem;padding-bottom:.6rem;border-bottom:1px solid #e6e6e6;'
-                    f'white-space:pre-wrap;overflow-wrap:anywhere">{html.escape(text)}</p>' for text in shown)
-    more = (f'<p style="color:#5f5c59;font-size:.875rem">The first {len(shown):,} of {len(texts):,}; a wider screen '
-            "shows them all in a table.</p>") if len(texts) > len(shown) else ""
-    st.html(f'<div class="itcap-comments" style="max-height:60vh;overflow-y:auto">{items}</div>{more}')
+                    f'white-space:pre-wrap;overflow-wrap:anywhere">'
+                    + (f"<strong>{html.escape(heading)}</strong>\n" if heading else "") + f"{html.escape(text)}</p>"
+                    for heading, text in shown)
+    more = (f'<p style="color:#5f5c59;font-size:.875rem">The first {len(shown):,} of {len(records):,}; a wider screen '
+            "shows them all in a table.</p>") if len(records) > len(shown) else ""
+    st.html(f'<div class="{css_class}" style="max-height:60vh;overflow-y:auto">{items}</div>{more}')
 
 
 def ask_first(label: str, *, key: str, question: str, confirm_label: str, on_confirm, args: tuple = (),
