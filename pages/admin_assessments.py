@@ -168,9 +168,11 @@ st.subheader("All assessments", anchor=False)
 with session_scope() as session:
     summaries = {a.id: service.assessment_summary(session, a.id) for a in assessments}
 st.dataframe(pd.DataFrame([{
-    "Id": a.id, "Name": a.name, "Organisation unit": a.org_unit, "Date": a.assessed_on, "Model": model_keys.get(a.model_id, a.model_id),
-    "Status": a.status, "Lead": summaries[a.id]["lead"] or "", "Assessors": summaries[a.id]["assessors"],
-    "Submitted": f"{summaries[a.id]['submitted']} of {summaries[a.id]['assessors']}", "Ratings saved": summaries[a.id]["ratings"],
+    # status and progress first: on a phone only the first columns are in view
+    "Id": a.id, "Name": a.name, "Status": a.status,
+    "Submitted": f"{summaries[a.id]['submitted']} of {summaries[a.id]['assessors']}",
+    "Organisation unit": a.org_unit, "Date": a.assessed_on, "Model": model_keys.get(a.model_id, a.model_id),
+    "Lead": summaries[a.id]["lead"] or "", "Assessors": summaries[a.id]["assessors"], "Ratings saved": summaries[a.id]["ratings"],
 } for a in assessments]), hide_index=True, width="stretch", key="asmt_table",
     column_config={"Date": st.column_config.DateColumn(format="D MMM YYYY")})
 
