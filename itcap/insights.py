@@ -376,6 +376,21 @@ class CampaignInsight:
     def k(self) -> int:
         return self.campaign.min_group_size
 
+    @property
+    def small_groups(self) -> list[str]:
+        """Groups with responses, fewer than k: DESIGN.md suppresses such a group everywhere, its
+        count included, and every total leadership sees leaves it out (so no subtraction finds it)."""
+        return [g for g, r in self.rates.items() if 0 < r.responses < self.k]
+
+    @property
+    def counted_responses(self) -> int:
+        """The responses a total may show: those of the groups with at least k."""
+        small = set(self.small_groups)
+        return sum(r.responses for g, r in self.rates.items() if g not in small) if self.rates else self.n_responses
+
+    def _not_counted(self) -> str:
+        return f"; groups with fewer than {self.k} responses are not counted" if self.small_groups else ""
+
     def flagged_note(self) -> str | None:
         """That flagged responses are in the figures, how many and why — e.g. "The figures include 24
         responses with data-quality flags (20 straight-lining, 4 implausibly fast)": an analyst's
@@ -395,35 +410,46 @@ class CampaignInsight:
     def responses_note(self) -> str:
         """How many responses the figures rest on: all of them, or those left once flagged
         responses (and empty ones) are taken out — e.g. "276 of 300 responses (24 flagged left out)"."""
+        total = self.counted_responses
         if not self.comparison:
-            return f"{self.n_responses:,} responses"
+            return f"{total:,} responses{self._not_counted()}"
         analysed = sum(int(g.get("n", 0)) for g in self.comparison["groups"].values())
-        if analysed == self.n_responses:
-            return f"{self.n_responses:,} responses"
+        if analysed == total:
+            return f"{total:,} responses{self._not_counted()}"
         excluded = self.comparison.get("excluded", {})
         left_out = [f"{excluded[key]:,} {what}" for key, what in (("flagged_rows", "flagged"), ("empty_rows", "empty"))
                     if excluded.get(key)]
-        unreported = self.n_responses - analysed - sum(excluded.get(k, 0) for k in ("flagged_rows", "empty_rows"))
+        unreported = total - analysed - sum(excluded.get(k, 0) for k in ("flagged_rows", "empty_rows"))
         if unreported > 0:
-            left_out.append(f"{unreported:,} in groups not compared")  # below the threshold, or a third group
-        return f"{analysed:,} of {self.n_responses:,} responses" + (f" ({', '.join(left_out)} left out)" if left_out else "")
+            left_out.append(f"{unreported:,} in groups not compared")  # a third group, or one below k once flagged are out
+        return (f"{analysed:,} of {total:,} responses" + (f" ({', '.join(left_out)} left out)" if left_out else "")
+                + self._not_counted())
 
     def rates_frame(self) -> pd.DataFrame:
+        """The participation chart's bars; a group with fewer than k responses shows only how many were
+        invited (how many took part is suppressed with the rest of it)."""
+        small = set(self.small_groups)
         rows = []
         for group_id, rates in self.rates.items():
-            for stage in ("invited", "started", "completed"):
+            for stage in ("invited",) if group_id in small else ("invited", "started", "completed"):
                 rows.append({"group": self.instrument.group_name(group_id), "stage": stage, "count": getattr(rates, stage)})
         return pd.DataFrame(rows, columns=["group", "stage", "count"])
 
     def rates_table(self) -> pd.DataFrame:
-        """Participation per group. Counts are shown for every group — who took part is how a board
-        judges the figures — and the last column says plainly whose results the threshold withholds."""
-        return pd.DataFrame([
-            {"group": self.instrument.group_name(g), "invited": r.invited, "started": r.started, "completed": r.completed,
-             "completion rate %": None if r.completion_rate is None else round(100 * r.completion_rate, 1),
-             "imported": r.imported, "responses": r.responses, "results": self.results_of(g, r.responses)}
-            for g, r in self.rates.items()
-        ])
+        """Participation per group, the last column saying plainly whose results the threshold
+        withholds. A group with fewer than k responses shows how many were invited and nothing of how
+        many took part (blank): DESIGN.md suppresses it everywhere, its count included."""
+        small = set(self.small_groups)
+
+        def row(g: str, r: GroupRates) -> dict:
+            hidden = g in small
+            return {"group": self.instrument.group_name(g), "invited": r.invited,
+                    "started": None if hidden else r.started, "completed": None if hidden else r.completed,
+                    "completion rate %": None if hidden or r.completion_rate is None else round(100 * r.completion_rate, 1),
+                    "imported": None if hidden else r.imported, "responses": None if hidden else r.responses,
+                    "results": self.results_of(g, r.responses)}
+
+        return pd.DataFrame([row(g, r) for g, r in self.rates.items()])
 
     def results_of(self, group_id: str, responses: int) -> str:
         """Whether a group's results are in the figures, as the comparison actually made them."""
@@ -440,10 +466,11 @@ class CampaignInsight:
         """Why the responses counted elsewhere exceed the bars: those that came without a link —
         e.g. "The 606 responses include 300 imported (Business users 200, IT staff 100): collected
         on paper or with another tool, they had no invitation, so they are not in the bars." """
-        imported = {self.instrument.group_name(g): r.imported for g, r in self.rates.items() if r.imported}
+        small = set(self.small_groups)
+        imported = {self.instrument.group_name(g): r.imported for g, r in self.rates.items() if r.imported and g not in small}
         if not imported:
             return None
-        total = sum(r.responses for r in self.rates.values())
+        total = self.counted_responses
         by_group = ", ".join(f"{name} {n:,}" for name, n in imported.items())
         return (f"The {total:,} responses include {sum(imported.values()):,} imported ({by_group}): collected on paper or "
                 "with another tool, they had no invitation, so they are not in the bars.")

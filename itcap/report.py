@@ -224,7 +224,7 @@ def methods_points(content: ReportContent) -> list[str]:
         k = c.k
         points.append(f"Survey '{c.campaign.name}': reporting threshold k = {k} (groups, filters and cross-tabs with fewer "
                       f"responses have their results withheld, as has any group whose results could be worked out by "
-                      f"subtraction; response counts are shown for every group, so participation can be judged); free-text comments "
+                      f"subtraction — counts included: such a group shows only how many were invited, and totals leave it out); free-text comments "
                       f"are shown only when at least {c.campaign.comment_threshold} people commented, in random order.")
         if c.comparison is not None:
             comp = c.comparison

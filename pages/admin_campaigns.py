@@ -451,8 +451,8 @@ with rates_tab:
                         column_config={"Completion rate": st.column_config.NumberColumn(format="percent")})
     st.caption("Invited = personal links + open-link visitors who pressed Start; started = of those, with saved answers; "
                "completed = submitted on the web; imported = responses that came without a link (paper, another tool); "
-               "responses = completed + imported, what the analyses count. Counts say who took part, never what anyone "
-               "answered, so they are shown even below k.")
+               "responses = completed + imported, what the analyses count. Administrators see every count here; the "
+               "dashboard and the report show a group with fewer than k responses without them.")
 
 with import_tab:
     st.markdown("Responses collected on paper or with another tool: a CSV with a `group` column and one column per item id "

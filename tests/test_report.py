@@ -226,12 +226,18 @@ def test_a_group_below_the_threshold_is_not_reported(db_url):
     assert content.campaign.comparison is None
     assert "Not enough responses to report" in page
     assert "IT staff n =" not in page and "mean IT staff" not in page
-    # Participation is shown for every group, and the table says whose results are withheld.
+    # Participation: the small group shows how many were invited, nothing of how many took part (DESIGN.md:
+    # suppressed everywhere), and no total counts it, so no subtraction finds it.
     rates = content.campaign.rates_table().set_index("group")
     assert rates.loc["IT staff", "results"] == "withheld (fewer than 5 responses)"
+    assert rates.loc["IT staff", ["started", "completed", "imported", "responses", "completion rate %"]].isna().all()
+    assert rates.loc["Business users", "responses"] == 40
+    assert set(content.campaign.rates_frame().query("group == 'IT staff'")["stage"]) <= {"invited"}
+    assert content.campaign.responses_note() == "40 responses; groups with fewer than 5 responses are not counted"
+    assert "44" not in " ".join(summary_points(content))
     # nothing to compare it with: the report says so rather than "reported"
     assert rates.loc["Business users", "results"] == "not reported (no other group to compare it with)"
-    assert "withheld (fewer than 5 responses)" in page and "response counts are shown for every group" in page
+    assert "withheld (fewer than 5 responses)" in page and "such a group shows only how many were invited" in page
 
 
 def test_pdf_report_opens_and_carries_the_same_summary(populated):
