@@ -162,16 +162,25 @@ class DemoReport:
 
 
 class DemoRefused(CliError):
-    """The database already holds accounts with the demo's usernames that are not the demo's."""
+    """The database already holds accounts with the demo's usernames that are not the demo's, or an
+    organisation's own assessments, campaigns or accounts."""
 
 
-def load_demo(seed: int = 2026, url: str | None = None) -> str:
+def load_demo(seed: int = 2026, url: str | None = None, *, force: bool = False) -> str:
     """Load the demo organisation into the database (``url`` or ``ITCAP_DATABASE_URL``) and return
-    the printable report, passwords included. The database must be bootstrapped (``itcap init``)."""
+    the printable report, passwords included. The database must be bootstrapped (``itcap init``).
+    A database in use (assessments, campaigns, accounts beyond the first administrator) is refused
+    unless ``force``: the demo's accounts and survey would mix with real ones, and its campaign
+    would become the dashboard's default."""
     with session_scope(url) as session:
         existing = _existing_demo(session)
         if existing is not None:
             return existing
+        in_use = _in_use(session)
+        if in_use and not force:
+            raise DemoRefused(f"cannot load the demo: this database is in use ({in_use}); the demo's accounts, "
+                              "assessment and survey would mix with them. Load it into a fresh database (set "
+                              "ITCAP_DATABASE_URL to a new SQLite file), or add --force to load it here anyway")
         rng = np.random.default_rng(seed)
         report = DemoReport(seed)
         people = _demo_accounts(session, report)
@@ -182,6 +191,24 @@ def load_demo(seed: int = 2026, url: str | None = None) -> str:
         _demo_assessment(session, rng, people, report)
         _demo_campaign(session, rng, report)
     return report.text()
+
+
+def _in_use(session: Session) -> str:
+    """What makes the database an organisation's own ("2 assessments, 1 campaign"), or ''."""
+    from sqlalchemy import func
+
+    from assessment.tables import Assessment
+    from surveys.tables import Campaign
+
+    found = []
+    for table, noun in ((Assessment, "assessment"), (Campaign, "campaign")):
+        n = session.exec(select(func.count()).select_from(table)).one()
+        if n:
+            found.append(f"{n} {noun}{'s' if n != 1 else ''}")
+    others = session.exec(select(func.count()).select_from(Account).where(Account.username != "admin")).one()
+    if others:
+        found.append(f"{others} account{'s' if others != 1 else ''} besides admin")
+    return ", ".join(found)
 
 
 def _existing_demo(session: Session) -> str | None:

@@ -136,6 +136,29 @@ def test_demo_refuses_when_its_usernames_belong_to_real_accounts(db_url, capsys)
         assert service.list_assessments(session) == []
 
 
+def test_demo_refuses_a_database_in_use_unless_forced(db_url, capsys):
+    """`itcap demo` on the organisation's own database added four accounts with printed passwords and
+    made the demo survey the dashboard's default."""
+    from surveys import campaigns
+    from surveys.store import ensure_default_instrument
+
+    bootstrap(db_url)
+    with session_scope(db_url) as session:
+        record = ensure_default_instrument(session)
+        campaigns.create_campaign(session, instrument_id=record.id, name="Perception 2027", actor="admin")
+        accounts.create_account(session, "kim", "a real person's password", ["assessor"], "Kim")
+    assert main(["demo"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot load the demo: this database is in use (1 campaign, 1 account besides admin)")
+    assert "--force" in err
+    with session_scope(db_url) as session:  # nothing added
+        assert [a.username for a in accounts.list_accounts(session)] == ["admin", "kim"]
+        assert len(campaigns.list_campaigns(session)) == 1
+    assert main(["demo", "--force"]) == 0
+    with session_scope(db_url) as session:
+        assert "director" in [a.username for a in accounts.list_accounts(session)]
+
+
 def test_demo_pages_open_for_its_accounts(db_url):
     bootstrap(db_url)
     load_demo()

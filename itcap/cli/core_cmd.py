@@ -20,8 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="load a demo organisation", description=(
         "Load a demo organisation: the default model, an assessment with three assessors whose ratings "
         "disagree realistically, a perception survey campaign with responses, and demo accounts whose "
-        "passwords are printed once."))
+        "passwords are printed once. Meant for a fresh database: one already in use is refused unless --force."))
     p.add_argument("--seed", type=whole_number(0, 2**32 - 1), default=2026, help="random seed for the generated data (default 2026)")
+    p.add_argument("--force", action="store_true",
+                   help="load it into a database already in use (assessments, campaigns, other accounts); refused without")
     set_handler(p, _demo)
 
     p = subparsers.add_parser("serve", help="run the web app (streamlit)", description=(
@@ -68,7 +70,7 @@ def _demo(args: argparse.Namespace) -> int:
     setup = bootstrap()
     if setup.admin_created:  # a new database: its administrator's password is shown here or never
         _report_setup(setup)
-    report = load_demo(seed=args.seed)
+    report = load_demo(seed=args.seed, force=args.force)
     print(report)
     return 0
 
