@@ -121,7 +121,7 @@ def perception_findings(document: dict, instrument: Instrument) -> list[Percepti
         midpoint = (lo + hi) / 2
         names = {g: instrument.group_name(g) for g in scale_reading.group_means}
         parts = []
-        if scale_reading.score < midpoint:
+        if round(scale_reading.score, 2) < midpoint:  # as printed: 2.998 reads 3.00, which is not below 3
             detail = ", ".join(f"{names[g]} {m:.2f}" for g, m in scale_reading.group_means.items() if m is not None)
             parts.append(f"respondents lean towards disagreeing (score {scale_reading.score:.2f} on {lo:g}–{hi:g}, the mean "
                          f"of {detail}; {midpoint:g} is neither agree nor disagree)")

@@ -67,6 +67,16 @@ def test_findings_name_low_scores_and_group_differences_with_their_category():
     assert "groups differ" in findings["communication"].statement and "Business users 3.00" in findings["communication"].statement
 
 
+def test_a_score_that_reads_as_the_midpoint_is_not_said_to_lean_towards_disagreeing():
+    """2.998 is printed 3.00: the report said "lean towards disagreeing (score 3.00 …; 3 is neither …)"."""
+    means = _means({"supplier": 3.6, "business_partner": 3.6, "business_leader": 3.6})
+    means["innovation"] = (2.986, 3.01)  # scale score 2.998
+    assert "innovation" not in {f.scale_id for f in perception_findings(_document(means), INSTRUMENT)}
+    means["innovation"] = (2.98, 3.0)  # 2.99: below, as printed
+    (finding,) = [f for f in perception_findings(_document(means), INSTRUMENT) if f.scale_id == "innovation"]
+    assert "(score 2.99 on 1–5" in finding.statement
+
+
 def test_an_imported_implausible_number_does_not_take_down_the_campaign_s_analysis(db_url):
     """An import keeps a 500-minute logon (flagged out_of_range); the dashboard and the report still
     have their comparison, with that answer left out and counted."""
