@@ -77,6 +77,24 @@ class RecommendationPlan:
     def first_100_days(self) -> list[Recommendation]:
         return [r for r in self.ranked if r.first_100_days]
 
+    @property
+    def first_100_days_tie(self) -> int:
+        """How many gaps share the priority at which the first-100-days list was cut, when the cut falls
+        inside them (0 otherwise): those taken are then the first in the model's order, not the most
+        urgent — a board pack must say so."""
+        chosen = [r for r in self.first_100_days if not r.blocking]
+        if not chosen:
+            return 0
+        last = chosen[-1].priority
+        left = [r for r in self.ranked if not r.first_100_days and not r.blocking and r.priority == last]
+        return sum(1 for r in self.ranked if not r.blocking and r.priority == last) if left else 0
+
+    def first_100_days_tie_note(self) -> str | None:
+        """The sentence a reader of the first-100-days list needs when its cut fell inside a tie."""
+        tie = self.first_100_days_tie
+        return (f"{tie} gaps share the priority where this list is cut: those taken are the first in the model's "
+                "order, and the others are as urgent.") if tie else None
+
 
 def recommend(
     model: CapabilityModel,

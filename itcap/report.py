@@ -109,9 +109,10 @@ def summary_points(content: ReportContent) -> list[str]:
                      + ", ".join(c.reading.unmatched) + ".")
         points.append(text)
     if a and a.result.next_mode is not None and a.result.next_mode.gaps:
-        top = a.gaps_frame().head(5)
+        ranked = a.gaps_frame()
+        top = ranked.head(5)
         gaps = "; ".join(f"{row.capability} (level {row.consensus}, target {row.target})" for row in top.itertuples())
-        points.append(f"Largest gaps to {a.result.next_mode.name}: {gaps}.")
+        points.append(f"Largest gaps to {a.result.next_mode.name}{_cut_tie(ranked, len(top))}: {gaps}.")
     if c and c.comparison is None:
         points.append(f"Survey '{c.campaign.name}': no results reported. {c.problem}")
     if c and c.comparison is not None:
@@ -142,8 +143,24 @@ def summary_points(content: ReportContent) -> list[str]:
         points.append(text)
     points += progress_points(content)
     if content.plan and content.plan.first_100_days:
-        points.append("First 100 days: " + "; ".join(r.capability_name for r in content.plan.first_100_days) + ".")
+        tie = content.plan.first_100_days_tie_note()
+        points.append("First 100 days: " + "; ".join(r.capability_name for r in content.plan.first_100_days) + "."
+                      + (f" {tie}" if tie else ""))
     return points
+
+
+def _cut_tie(ranked: pd.DataFrame, shown: int) -> str:
+    """Said when the first ``shown`` of the ranked gaps end inside a tie (the same shortfall and
+    weight), so the cut, not the ranking, chose among them: "(10 gaps; 8 of them 1 level short with
+    weight 1, so those named are the first in the model's order)"."""
+    if len(ranked) <= shown:
+        return ""
+    key = (ranked["shortfall"].iloc[shown - 1], ranked["weight"].iloc[shown - 1])
+    if (ranked["shortfall"].iloc[shown], ranked["weight"].iloc[shown]) != key:
+        return ""
+    tied = int(((ranked["shortfall"] == key[0]) & (ranked["weight"] == key[1])).sum())
+    return (f" ({len(ranked)} gaps; {tied} of them {key[0]:g} level{'s' if key[0] != 1 else ''} short with weight {key[1]:g}, "
+            f"so those named are the first in the model's order)")
 
 
 def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
@@ -441,6 +458,8 @@ def render_html(content: ReportContent) -> str:
             parts.append("<p>Every operating mode is achieved.</p>")
         else:
             parts.append(f"<h3>First 100 days — towards {_e(plan.next_mode_name)}</h3>")
+            if tie := plan.first_100_days_tie_note():
+                parts.append(f"<p class='muted'>{_e(tie)}</p>")
             for rec in plan.first_100_days:
                 level = "not rated" if rec.consensus is None else f"{level_for_display(rec.consensus):g}"
                 parts.append(f"<div class='rec'><strong>{rec.rank}. {_e(rec.capability_name)}</strong> — {_e(rec.category_name)}, "
@@ -656,6 +675,8 @@ def render_pdf(content: ReportContent) -> bytes:
             para("Every operating mode is achieved.")
         else:
             heading(f"First 100 days — towards {plan.next_mode_name}", 12)
+            if tie := plan.first_100_days_tie_note():
+                para(tie, "I", 9)
             for rec in plan.first_100_days:
                 level = "not rated" if rec.consensus is None else f"{level_for_display(rec.consensus):g}"
                 para(f"{rec.rank}. {rec.capability_name} — {rec.category_name}, level {level} → {rec.target}", "B")

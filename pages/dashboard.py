@@ -204,6 +204,8 @@ with tabs[2]:
             st.success("Every operating mode is achieved: keep the capabilities at their levels.")
         else:
             st.markdown(f"##### First 100 days — towards {md_escape(plan.next_mode_name)}")
+            if tie := plan.first_100_days_tie_note():
+                st.caption(tie)
             for rec in plan.first_100_days:
                 with st.container(border=True):
                     label = "blocks the mode" if rec.blocking else "below target"

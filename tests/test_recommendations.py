@@ -62,6 +62,20 @@ def test_first_100_days_keeps_every_blocker_and_fills_up_to_the_cap():
     assert len(many_blockers.first_100_days) == n, "blockers are never cut"
 
 
+def test_a_first_100_days_list_cut_inside_a_tie_says_so():
+    """Ten gaps of one level and equal weight: five are taken in the model's order, and the reader is told."""
+    n = 10
+    model = _model(["alignment"] * n, [1.0] * n, [1] * n, [3] * n)
+    plan = recommend(model, _position(model, [2] * n))
+    assert [r.capability_id for r in plan.first_100_days] == ["c0", "c1", "c2", "c3", "c4"]
+    assert plan.first_100_days_tie == 10
+    assert plan.first_100_days_tie_note() == ("10 gaps share the priority where this list is cut: those taken are the "
+                                              "first in the model's order, and the others are as urgent.")
+    weights = [2.0] * 5 + [1.0] * 5  # the cut falls between priorities: nothing to say
+    plan = recommend(_model(["alignment"] * n, weights, [1] * n, [3] * n), _position(model, [2] * n))
+    assert plan.first_100_days_tie == 0 and plan.first_100_days_tie_note() is None
+
+
 def test_when_every_mode_is_achieved_there_is_nothing_to_recommend():
     model = _model(["alignment"] * 2, [1.0, 1.0], [2, 2], [3, 3])
     plan = recommend(model, _position(model, [5, 5]))

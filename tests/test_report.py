@@ -143,6 +143,21 @@ def test_with_one_assessor_the_report_says_there_is_no_confidence_rather_than_a_
     assert not any("share of 0" in text for text in [*guide.values(), *methods_points(content)])
 
 
+def test_a_list_cut_inside_a_tie_says_the_model_s_order_chose_not_the_ranking(populated):
+    """Seven gaps of one level and equal weight, five named: the summary named five as "largest" with
+    no word that the other two were as large."""
+    from itcap.report import _cut_tie
+
+    tied = pd.DataFrame({"shortfall": [2.0, 1, 1, 1, 1, 1, 1, 1], "weight": [1.0] * 8})
+    assert _cut_tie(tied, 5) == " (8 gaps; 7 of them 1 level short with weight 1, so those named are the first in the model's order)"
+    apart = pd.DataFrame({"shortfall": [2.0, 1, 1, 1, 1, 1], "weight": [1.0, 1.5, 1.5, 1.5, 1.5, 1.0]})
+    assert _cut_tie(apart, 5) == "" and _cut_tie(tied.head(5), 5) == ""
+    # the populated assessment's fifth and sixth gaps differ in weight (1.5, 1): the summary ranks, no note
+    points = summary_points(_content(populated))
+    assert "model's order" not in next(p for p in points if p.startswith("Largest gaps"))
+    assert "share the priority" not in next(p for p in points if p.startswith("First 100 days"))
+
+
 def test_report_tables_read_as_prose_for_a_board(populated):
     """yes/no rather than True/False, names rather than ids, p-values to three places, the assessors'
     agreement with its CIs, and no more than REPORT_COMMENTS comments per question."""

@@ -214,8 +214,8 @@ def records_for_phone(records: list[tuple[str, str]], *, css_class: str = "itcap
     import html
 
     shown = records[:PHONE_COMMENTS]
-    items = "".join(f'<p style="margin:0 0 .6rem;padding-bottom:.6rem;border-bottom:1px solid #e6e6e6;'
-                    f'white-space:pre-wrap;overflow-wrap:anywhere">'
+    items = "".join('<p style="margin:0 0 .6rem;padding-bottom:.6rem;border-bottom:1px solid #e6e6e6;'
+                    'white-space:pre-wrap;overflow-wrap:anywhere">'
                     + (f"<strong>{html.escape(heading)}</strong>\n" if heading else "") + f"{html.escape(text)}</p>"
                     for heading, text in shown)
     more = (f'<p style="color:#5f5c59;font-size:.875rem">The first {len(shown):,} of {len(records):,}; a wider screen '
