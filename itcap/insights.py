@@ -335,6 +335,17 @@ def position_headline(insight: AssessmentInsight) -> str:
     return text + "."
 
 
+def confidence_note(insight: AssessmentInsight) -> str | None:
+    """What the headline's confidence is, said beside it: a board reads "100% confidence" as certainty."""
+    result = insight.result
+    if result.confidence is None:
+        return None
+    n = len(insight.assessors)
+    return (f"Confidence = the share of {result.resamples or 0:,} resamples of the {n} assessor{'s' if n != 1 else ''} "
+            "that give the same position: how stable the position is, not a statistical confidence level — with few "
+            "assessors it can be high while they still differ (see how far the assessors agree).")
+
+
 def assessment_insight(session: Session, assessment_id: int) -> AssessmentInsight:
     assessment = assessment_service.get_assessment(session, assessment_id)
     model = assessment_service.model_for(session, assessment_id)

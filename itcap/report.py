@@ -396,6 +396,8 @@ def render_html(content: ReportContent) -> str:
     parts.append("<h2>Executive summary</h2>")
     if a:
         parts.append(f"<p class='lead'>{_e(insights.position_headline(a))}</p>")
+        if confidence := insights.confidence_note(a):
+            parts.append(f"<p class='muted'>{_e(confidence)}</p>")
         if note := a.provisional_note():
             parts.append(f"<p class='provisional'><strong>{_e(note)}</strong></p>")
     parts.append("<ul>" + "".join(f"<li>{_e(p)}</li>" for p in summary_points(content)) + "</ul>")
@@ -604,6 +606,8 @@ def render_pdf(content: ReportContent) -> bytes:
     heading("Executive summary")
     if a:
         para(insights.position_headline(a), "B", 12)
+        if confidence := insights.confidence_note(a):
+            para(confidence, "I", 9)
         if note := a.provisional_note():
             para(note, "B", 10)
     for point in summary_points(content):

@@ -63,8 +63,8 @@ with assessed.container(border=True):
             col.markdown(":green[:material/check_circle: achieved]" if mode.achieved else ":gray[:material/cancel: not achieved]")
         st.caption(
             f"{md_escape(assessment.assessment.name)} · {md_escape(assessment.assessment.org_unit)} · {assessment.assessment.assessed_on:%d %B %Y} · "
-            f"{len(assessment.assessors)} assessors · confidence = share of "
-            f"{assessment.result.resamples or 0:,} bootstrap resamples of the assessors giving the same position"
+            f"{len(assessment.assessors)} assessors"
+            + (f" · {md_escape(note)}" if (note := insights.confidence_note(assessment)) else "")
         )
 with perceived.container(border=True):
     st.caption("SURVEY READING")

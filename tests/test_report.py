@@ -158,6 +158,17 @@ def test_a_list_cut_inside_a_tie_says_the_model_s_order_chose_not_the_ranking(po
     assert "share the priority" not in next(p for p in points if p.startswith("First 100 days"))
 
 
+def test_the_headline_s_confidence_is_said_to_be_stability_not_statistical_confidence(populated):
+    """"Supplier, with 100% confidence" beside assessors who agree only moderately reads as certainty."""
+    content = _content(populated)
+    page = html.unescape(render_html(content))
+    lead = page.index("<p class='lead'>")
+    note = page.index("Confidence = the share of 1,000 resamples of the 3 assessors that give the same position: how "
+                      "stable the position is, not a statistical confidence level")
+    assert lead < note < page.index("<ul>", lead)  # right under the headline, before the points
+    assert "not a statistical confidence level" in _pdf_text(render_pdf(content))
+
+
 def test_report_tables_read_as_prose_for_a_board(populated):
     """yes/no rather than True/False, names rather than ids, p-values to three places, the assessors'
     agreement with its CIs, and no more than REPORT_COMMENTS comments per question."""
