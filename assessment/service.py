@@ -532,7 +532,8 @@ def override_consensus(
     if capability_id not in model.capability_ids:
         raise AssessmentError(f"unknown capability {capability_id!r}: not in model {model.id!r}")
     if not rationale or not rationale.strip():
-        raise AssessmentError("an override needs a written rationale: say why the consensus should differ from the median")
+        raise AssessmentError("a consensus decision needs a written rationale: cite the evidence for this level "
+                              "(for a level other than the median, why it should differ; for the median, why it stands)")
     if len(rationale) > MAX_RATIONALE_CHARS:
         raise AssessmentError(f"the rationale is {len(rationale):,} characters; the limit is {MAX_RATIONALE_CHARS:,}")
     if level is None:

@@ -209,6 +209,18 @@ def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
     return guide
 
 
+def _decisions(a: insights.AssessmentInsight) -> str:
+    """The lead assessor's decisions in force, a level set in place of the median apart from the median
+    confirmed: "2 in force: Supplier management set in place of the median; Service level management,
+    the median confirmed — see '…'". """
+    decided = [c for c in a.consensus if c.override is not None]
+    if not decided:
+        return "none in force"
+    parts = [f"{a.model.capability(c.capability_id).name}, "
+             + ("the median confirmed" if c.median_confirmed else "set in place of the median") for c in decided]
+    return f"{len(decided)} in force: {'; '.join(parts)} — see '{insights.OVERRIDES_HEADING}'"
+
+
 def methods_points(content: ReportContent) -> list[str]:
     points = []
     a, c = content.assessment, content.campaign
@@ -218,10 +230,7 @@ def methods_points(content: ReportContent) -> list[str]:
             f"Assessment '{a.assessment.name}' of {a.assessment.org_unit} on {a.assessment.assessed_on:%d %B %Y} against "
             f"{a.model.name} (v{a.model.version}), {len(a.model.capabilities)} capabilities, {len(a.assessors)} assessors.",
             "Consensus per capability = median of the assessors' levels (not-rated left out); the lead assessor's "
-            f"overrides replace it ({len(result.overridden)} in force"
-            + (f": {', '.join(a.model.capability(cap).name for cap in result.overridden)} — see '{insights.OVERRIDES_HEADING}')."
-               if result.overridden else ").")
-            + " Overrides keep their level in every bootstrap resample.",
+            f"decisions replace it ({_decisions(a)}). Decided levels keep their level in every bootstrap resample.",
             "Attainment of a mode = 1 − Σ max(0, target − consensus) / Σ target, rated on the ISO/IEC 33020 scale "
             "(N ≤ 15% < P ≤ 50% < L ≤ 85% < F). A mode is achieved when rated F, no capability is more than one level "
             "short, and every lower mode is achieved. Position = the highest achieved mode.",

@@ -126,7 +126,9 @@ metrics.metric("Flagged", len(flagged), border=True, delta=f"{decided} decided" 
                delta_arrow="off",
                help=f"Capabilities whose levels are {DISAGREEMENT_SPREAD} or more apart. Decided = the lead assessor has "
                     "set the consensus with a rationale (or confirmed the median).")
-metrics.metric("Overrides in force", sum(1 for c in capability_consensus if c.overridden), border=True)
+metrics.metric("Overrides in force", sum(1 for c in capability_consensus if c.overridden and not c.median_confirmed),
+               border=True, help="Levels set in place of the assessors' median. A median confirmed after discussion is a "
+                                 "decision, not an override: it counts under Flagged → decided.")
 metrics.metric("Position", position_name, border=True,
                delta=None if position.confidence is None else f"confidence {position.confidence:.0%}", delta_color="off",
                delta_arrow="off",

@@ -167,7 +167,7 @@ def test_lead_overrides_a_flagged_consensus_with_a_rationale(server, page):
     form = flagged.locator('[data-testid="stForm"]').first
     form.get_by_role("button", name="Set consensus").click()
     wait_for_app(page)
-    page.get_by_text("an override needs a written rationale").wait_for()
+    page.get_by_text("a consensus decision needs a written rationale").wait_for()
 
     form = page.locator('[data-testid="stExpander"]').first.locator('[data-testid="stForm"]').first
     level = form.get_by_role("combobox", name="Consensus level")

@@ -262,6 +262,7 @@ def test_lead_confirms_the_median_of_a_flagged_capability_with_a_rationale(setup
     assert [(o.level, o.rationale) for o in _history(setup, cap.id)] == [(3, "Ana saw one team only; the other two saw the whole service.")]
     after = app_test(setup["ids"]["lee"], page=PAGE).run()
     assert {m.label: m.delta for m in after.metric}["Flagged"] == "1 decided"
+    assert {m.label: m.value for m in after.metric}["Overrides in force"] == "0"  # a decision, not an override
     assert after.dataframe[0].value.iloc[0]["Consensus"] == "3 (median confirmed)"
     assert any(e.label.startswith(cap.name) and e.label.endswith("· median confirmed") for e in after.expander)
     assert any(m.value.startswith("**Consensus in force: 3 · Defined** — the median, confirmed by Lee Lead") for m in after.markdown)

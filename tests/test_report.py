@@ -169,6 +169,24 @@ def test_the_headline_s_confidence_is_said_to_be_stability_not_statistical_confi
     assert "not a statistical confidence level" in _pdf_text(render_pdf(content))
 
 
+def test_the_methods_tell_a_level_set_in_place_of_the_median_from_the_median_confirmed():
+    """Both are decisions in force; the methods counted a confirmed median as an override of itself."""
+    from types import SimpleNamespace
+
+    from itcap.report import _decisions
+
+    names = {"ea": "Enterprise architecture", "slm": "Service level management", "sd": "Service desk"}
+    model = SimpleNamespace(capability=lambda i: SimpleNamespace(name=names[i]))
+    decision = SimpleNamespace(level=3)
+    a = SimpleNamespace(model=model, consensus=[
+        SimpleNamespace(capability_id="ea", override=decision, median_confirmed=False),
+        SimpleNamespace(capability_id="sd", override=None, median_confirmed=False),
+        SimpleNamespace(capability_id="slm", override=decision, median_confirmed=True)])
+    assert _decisions(a) == ("2 in force: Enterprise architecture, set in place of the median; Service level management, "
+                             "the median confirmed — see 'Consensus set by the lead assessor'")
+    assert _decisions(SimpleNamespace(model=model, consensus=[])) == "none in force"
+
+
 def test_report_tables_read_as_prose_for_a_board(populated):
     """yes/no rather than True/False, names rather than ids, p-values to three places, the assessors'
     agreement with its CIs, and no more than REPORT_COMMENTS comments per question."""
@@ -474,7 +492,7 @@ def test_the_reproduce_commands_give_the_report_s_figures(populated, tmp_path, m
         content = build_report(session, assessment_id, campaign_id)
     page = render_html(content)  # the board sees the override, who set it and why
     assert "Consensus set by the lead assessor" in page and "Roadmap seen" in page
-    assert "1 in force: Enterprise architecture" in page
+    assert "1 in force: Enterprise architecture, set in place of the median" in page
     pdf_text = "".join(p.extract_text() for p in PdfReader(__import__("io").BytesIO(render_pdf(content))).pages)
     assert "Consensus set by the lead assessor" in pdf_text and "Roadmap seen" in pdf_text
     commands = [p.removeprefix("Reproduce: ") for p in methods_points(content) if p.startswith("Reproduce: ")]
