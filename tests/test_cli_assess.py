@@ -272,8 +272,10 @@ def test_export_then_position_reproduces_the_stored_assessment(db_url, tmp_path,
         expected_reliability = service.assessment_reliability(session, assessment_id).to_json()
 
     ratings, overrides = tmp_path / "ratings.csv", tmp_path / "overrides.csv"
-    code, _, err = run("assess", "export", assessment_id, "--out", ratings, "--overrides", overrides, capsys=capsys)
+    code, out, err = run("assess", "export", assessment_id, "--out", ratings, "--overrides", overrides, capsys=capsys)
     assert code == 0, err
+    rows = len(ratings.read_text().splitlines()) - 1
+    assert out.strip() == f"{rows} ratings written to {ratings}; also written: {overrides}"  # it said nothing
     assert ratings.read_text().splitlines()[:3] == ["capability_id,assessor,level", "brm,ann,2", "brm,bob,3"]
     assert "arch,ann," in ratings.read_text()  # not rated stays blank
     assert overrides.read_text().splitlines()[1].startswith("sm,2,Evidence from the service reviews.,zoe,")

@@ -134,6 +134,13 @@ def _export(args: argparse.Namespace) -> int:
             if path != "-":
                 Path(path).unlink(missing_ok=True)
         raise
+    # say what was written, as the other exports do (on stderr when the ratings go to stdout)
+    extra = [path for path in written[:-1] if path != "-"]
+    also = f"; also written: {', '.join(extra)}" if extra else ""
+    if args.out != "-":
+        print(f"{max(0, len(text.splitlines()) - 1)} ratings written to {args.out}{also}")
+    elif extra:
+        print(also.removeprefix("; "), file=sys.stderr)
     return 0
 
 
