@@ -73,7 +73,9 @@ def build_report(session: Session, assessment_id: int | None = None, campaign_id
             raise NothingToReport(f"nothing to report: assessment {assessment_id} has no ratings yet"
                                   + ("" if campaign is None else f" and campaign {campaign_id} has no reportable results"))
     if assessment is None and campaign is not None and campaign.comparison is None:
-        raise NothingToReport(f"nothing to report for campaign {campaign_id}: {campaign.problem}")
+        problem = (campaign.problem or "no results").rstrip(".")
+        raise NothingToReport(f"nothing to report: there is no assessment with ratings, and campaign {campaign_id} "
+                              f"has no results: {problem[:1].lower() + problem[1:]}")
     plan = insights.recommendations(assessment, campaign) if assessment else None
     comments = reportable_comments(session, campaign_id) if campaign is not None and campaign.comparison is not None else {}
     assessment_points = insights.assessment_trend(session, assessment_id) if assessment is not None else None

@@ -328,6 +328,18 @@ def test_cli_on_an_empty_database_says_there_is_nothing_to_report(db_url, tmp_pa
     assert not (tmp_path / "r.html").exists()
 
 
+def test_a_campaign_without_responses_and_no_assessment_says_both(db_url, tmp_path, capsys):
+    """It blamed the campaign alone, with a capital letter mid-sentence ("…campaign 1: No responses yet.")."""
+    from surveys.campaigns import create_campaign
+    from surveys.store import ensure_default_instrument
+
+    with session_scope(db_url) as session:
+        campaign_id = create_campaign(session, instrument_id=ensure_default_instrument(session).id, name="P", actor="t").id
+    assert main(["report", "--out", str(tmp_path / "r.pdf")]) == 1
+    assert capsys.readouterr().err.strip() == (f"error: nothing to report: there is no assessment with ratings, and "
+                                               f"campaign {campaign_id} has no results: no responses yet")
+
+
 def test_report_shows_progress_since_the_previous_round_of_the_same_function(populated):
     """An earlier assessment of the same unit and an earlier campaign: a progress section with the
     change in words (from each round's own figures) and charts, in HTML and PDF. A later assessment
