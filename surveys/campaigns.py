@@ -323,6 +323,16 @@ def is_accepting_responses(campaign: Campaign, on: dt.date | None = None) -> boo
 
 
 def _dates(campaign: Campaign) -> str:
-    opens = campaign.opens_on.isoformat() if campaign.opens_on else "…"
-    closes = campaign.closes_on.isoformat() if campaign.closes_on else "…"
-    return f"{opens} to {closes}"
+    return date_window(campaign.opens_on, campaign.closes_on)
+
+
+def date_window(opens_on: dt.date | str | None, closes_on: dt.date | str | None) -> str:
+    """A campaign's dates in a line: "2026-03-01 to 2026-03-31", "from 2026-03-01", "until …", or
+    "no dates set" (… to … said nothing)."""
+    if not opens_on and not closes_on:
+        return "no dates set"
+    if not closes_on:
+        return f"from {opens_on}"
+    if not opens_on:
+        return f"until {closes_on}"
+    return f"{opens_on} to {closes_on}"

@@ -106,6 +106,14 @@ def test_a_threshold_respondents_were_told_can_rise_but_never_fall(any_db_url):
         assert (c.min_group_size, c.comment_threshold) == (8, 12)
 
 
+def test_a_campaign_s_dates_read_as_words_when_one_or_both_are_not_set():
+    """'… to …' said nothing of a campaign with no dates."""
+    assert campaigns.date_window(None, None) == "no dates set"
+    assert campaigns.date_window(dt.date(2026, 3, 1), None) == "from 2026-03-01"
+    assert campaigns.date_window(None, dt.date(2026, 3, 31)) == "until 2026-03-31"
+    assert campaigns.date_window(dt.date(2026, 3, 1), dt.date(2026, 3, 31)) == "2026-03-01 to 2026-03-31"
+
+
 def test_unknown_campaign(any_db_url):
     with session_scope() as s, pytest.raises(NotFound, match="campaign 42 not found"):
         campaigns.open_campaign(s, 42, "t")

@@ -303,7 +303,9 @@ def _status(args: argparse.Namespace) -> int:
 def _status_table(document: dict) -> str:
     """The status document as a few lines a person reads at a terminal."""
     state = "accepting responses" if document["accepting"] else "not accepting responses"
-    window = f"{document['opens_on'] or '…'} to {document['closes_on'] or '…'}"
+    from surveys.campaigns import date_window
+
+    window = date_window(document["opens_on"], document["closes_on"])
     lines = [f"Campaign {document['id']}: {document['name']}",
              f"{document['status']}, {state}; dates {window}; reporting threshold k={document['min_group_size']}",
              ""]
@@ -321,10 +323,10 @@ def _status_table(document: dict) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from surveys.campaigns import list_campaigns
+    from surveys.campaigns import date_window, list_campaigns
 
     with survey_session() as session:
         for c in list_campaigns(session):
-            dates = f"{c.opens_on or '…'} to {c.closes_on or '…'}"
+            dates = date_window(c.opens_on, c.closes_on)
             print(f"{c.id}\t{c.status}\t{dates}\tk={c.min_group_size}\t{c.name}")
     return 0
