@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from capability_model.schema import CapabilityModel, cross_reference_problems
-from itcap.validation import decode_upload, parse_yaml, read_text, validate_document
+from itcap.validation import DocumentInvalid, decode_upload, parse_yaml, read_text, validate_document, wrong_kind
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_MODEL_FILE = "itil_aligned_model.yaml"
@@ -37,7 +37,13 @@ def parse_model_bytes(raw: bytes, where: str) -> CapabilityModel:
 
 
 def load_model_file(path: str | Path) -> CapabilityModel:
-    return parse_model(read_text(path), str(path))
+    text = read_text(path)
+    try:
+        return parse_model(text, str(path))
+    except DocumentInvalid:
+        if hint := wrong_kind(text, str(path), "model"):  # a survey instrument given as a model
+            raise DocumentInvalid([hint]) from None
+        raise
 
 
 @lru_cache(maxsize=1)

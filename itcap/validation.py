@@ -193,6 +193,26 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
 
 
+# What each kind of document has at its top level, to name a file given as the other kind.
+_KINDS = {"model": ("a capability model", "capabilities", "itcap model validate"),
+          "instrument": ("a survey instrument", "sections", "itcap survey validate")}
+
+
+def wrong_kind(text: str, where: str, expected: str) -> str | None:
+    """One line for a document of the other kind given where ``expected`` ("model" or "instrument")
+    was wanted — a survey passed to `itcap model validate` listed a dozen schema errors — else None."""
+    other = "instrument" if expected == "model" else "model"
+    try:
+        data = parse_yaml(text, where)
+    except DocumentInvalid:
+        return None
+    name, key, command = _KINDS[other]
+    if not isinstance(data, dict) or key not in data or _KINDS[expected][1] in data:
+        return None
+    return (f"{where}: this is {name} (it has '{key}'), not {_KINDS[expected][0]}; "
+            f"check it with '{command} {where}'")
+
+
 def parse_yaml(text: str, where: str) -> dict:
     if not text.strip():
         raise DocumentInvalid([f"{where}: the file is empty"])

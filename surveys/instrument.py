@@ -16,7 +16,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from capability_model.loader import data_path
-from itcap.validation import Number, WholeNumber, decode_upload, duplicate_id_problems, parse_yaml, read_text, validate_document
+from itcap.validation import (DocumentInvalid, Number, WholeNumber, decode_upload, duplicate_id_problems, parse_yaml, read_text,
+                             validate_document, wrong_kind)
 
 DEFAULT_INSTRUMENT_FILE = "it_perception_survey.yaml"
 
@@ -341,7 +342,13 @@ def parse_instrument_bytes(raw: bytes, where: str) -> Instrument:
 
 
 def load_instrument_file(path: str | Path) -> Instrument:
-    return parse_instrument(read_text(path), str(path))
+    text = read_text(path)
+    try:
+        return parse_instrument(text, str(path))
+    except DocumentInvalid:
+        if hint := wrong_kind(text, str(path), "instrument"):  # a capability model given as an instrument
+            raise DocumentInvalid([hint]) from None
+        raise
 
 
 def default_instrument_path() -> Path:

@@ -100,3 +100,15 @@ def test_an_output_name_ending_in_a_slash_is_refused_not_written_as_a_file(tmp_p
     assert exited.value.code == 2
     assert "'foo.json/' ends with '/', which names a folder; give a file name (did you mean 'foo.json'?)" in capsys.readouterr().err
     assert not (tmp_path / "foo.json").exists()
+
+
+def test_a_document_of_the_other_kind_is_named_not_listed_as_a_dozen_schema_errors(capsys):
+    survey, model = ROOT / "data" / "it_perception_survey.yaml", ROOT / "data" / "itil_aligned_model.yaml"
+    assert main(["model", "validate", str(survey)]) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: {survey}: this is a survey instrument (it has 'sections'), not a capability model; "
+        f"check it with 'itcap survey validate {survey}'"]
+    assert main(["survey", "validate", str(model)]) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: {model}: this is a capability model (it has 'capabilities'), not a survey instrument; "
+        f"check it with 'itcap model validate {model}'"]
