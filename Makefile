@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test demo bench clean
 
@@ -21,13 +22,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 ## run: set up .venv, create/upgrade the SQLite database (itcap.db), serve the app on http://localhost:$(PORT)
 run: $(VENV)/.installed
 	$(BIN)/itcap init
-	$(BIN)/itcap serve --port $(PORT)
+	$(BIN)/itcap serve --port $(PORT) --address $(ADDRESS)
 
 ## demo: like run, with the demo organisation loaded first (passwords are printed once)
 demo: $(VENV)/.installed
 	$(BIN)/itcap init
 	$(BIN)/itcap demo
-	$(BIN)/itcap serve --port $(PORT)
+	$(BIN)/itcap serve --port $(PORT) --address $(ADDRESS)
 
 ## test: set up .venv with test tools and run the whole suite
 test: $(VENV)/.installed-test
