@@ -208,6 +208,11 @@ def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
                       "difference is statistically significant (Welch t-test, Holm-adjusted p < .05); inconclusive: the "
                       "data show neither. Hedges' g is "
                       f"the difference {a_name} − {b_name} in standard deviations (about 0.2 small, 0.5 medium, 0.8 large)."))
+        guide.append(("The scales table's columns", "evidences: the operating mode the scale is evidence for; Welch p "
+                      "(Holm): the chance of a difference at least this large if the groups did not differ, adjusted "
+                      "for testing several scales at once; TOST p: the same for the groups lying further apart than "
+                      f"±{margin:g} points (small = shown equivalent); alpha: Cronbach's α, how consistently the scale's "
+                      "questions measure one thing (0.7 or more is usually taken as adequate)."))
     return guide
 
 

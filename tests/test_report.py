@@ -104,7 +104,9 @@ def test_the_report_says_what_its_terms_mean_before_it_uses_them_at_length(popul
                   "ranks them by levels short, then by the capability's weight", "priority = levels short × weight",
                   "a tie, not a ranking", "differs: not shown equivalent",
                   "at least 3.5 on 1–5 (five eighths of the way up; each group counts equally", "within ±0.5 points",
-                  "Hedges' g is the difference Business users − IT staff"):
+                  "Hedges' g is the difference Business users − IT staff",
+                  "evidences: the operating mode the scale is evidence for", "TOST p: the same for the groups lying",
+                  "alpha: Cronbach's α, how consistently"):
         assert words in guide, words
     assert page.index("How to read this report") < page.index("Maturity and position")
     summary = page.split("<h2>Executive summary</h2>", 1)[1].split("<h2>", 1)[0]
