@@ -85,9 +85,11 @@ class RecommendationPlan:
         chosen = [r for r in self.first_100_days if not r.blocking]
         if not chosen:
             return 0
-        last = chosen[-1].priority
-        left = [r for r in self.ranked if not r.first_100_days and not r.blocking and r.priority == last]
-        return sum(1 for r in self.ranked if not r.blocking and r.priority == last) if left else 0
+        # the ranking breaks a tie in priority by the shortfall, then by the model's order: only gaps
+        # equal in both were ordered by the model
+        last = (chosen[-1].priority, chosen[-1].shortfall)
+        tied = [r for r in self.ranked if not r.blocking and (r.priority, r.shortfall) == last]
+        return len(tied) if any(not r.first_100_days for r in tied) else 0
 
     def first_100_days_tie_note(self) -> str | None:
         """The sentence a reader of the first-100-days list needs when its cut fell inside a tie."""

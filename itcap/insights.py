@@ -400,7 +400,11 @@ class CampaignInsight:
         return sum(r.responses for g, r in self.rates.items() if g not in small) if self.rates else self.n_responses
 
     def _not_counted(self) -> str:
-        return f"; groups with fewer than {self.k} responses are not counted" if self.small_groups else ""
+        if not self.small_groups:
+            return ""
+        if not self.counted_responses:
+            return f" in groups of at least {self.k} (no group has {self.k} yet)"
+        return f"; groups with fewer than {self.k} responses are not counted"
 
     def flagged_note(self) -> str | None:
         """That flagged responses are in the figures, how many and why — e.g. "The figures include 24
@@ -443,8 +447,14 @@ class CampaignInsight:
         rows = []
         for group_id, rates in self.rates.items():
             for stage in ("invited",) if group_id in small else ("invited", "started", "completed"):
-                rows.append({"group": self.instrument.group_name(group_id), "stage": stage, "count": getattr(rates, stage)})
+                count = self._invited(group_id, rates) if stage == "invited" else getattr(rates, stage)
+                rows.append({"group": self.instrument.group_name(group_id), "stage": stage, "count": count})
         return pd.DataFrame(rows, columns=["group", "stage", "count"])
+
+    def _invited(self, group_id: str, rates: GroupRates) -> int:
+        """Invited, as shown: for a group under k, personal invitations only — its open-link visitors
+        pressed Start, so they count people who took part."""
+        return rates.invited - rates.open_link_visits if group_id in self.small_groups else rates.invited
 
     def rates_table(self) -> pd.DataFrame:
         """Participation per group, the last column saying plainly whose results the threshold
@@ -454,7 +464,7 @@ class CampaignInsight:
 
         def row(g: str, r: GroupRates) -> dict:
             hidden = g in small
-            return {"group": self.instrument.group_name(g), "invited": r.invited,
+            return {"group": self.instrument.group_name(g), "invited": self._invited(g, r),
                     "started": None if hidden else r.started, "completed": None if hidden else r.completed,
                     "completion rate %": None if hidden or r.completion_rate is None else round(100 * r.completion_rate, 1),
                     "imported": None if hidden else r.imported, "responses": None if hidden else r.responses,

@@ -256,8 +256,8 @@ def methods_points(content: ReportContent) -> list[str]:
     if c:
         k = c.k
         points.append(f"Survey '{c.campaign.name}': reporting threshold k = {k} (groups, filters and cross-tabs with fewer "
-                      f"responses have their results withheld, as has any group whose results could be worked out by "
-                      f"subtraction — counts included: such a group shows only how many were invited, and totals leave it out); free-text comments "
+                      f"responses are withheld, their counts included — only how many were personally invited is shown — and "
+                      f"every total leaves them out, so none can be worked out by subtraction); free-text comments "
                       f"are shown only when at least {c.campaign.comment_threshold} people commented, in random order.")
         if c.comparison is not None:
             comp = c.comparison

@@ -243,9 +243,14 @@ with tabs[3]:
     else:
         st.markdown("##### Where the assessors disagree")
         st.caption("⚑ marks capabilities where assessors are two or more levels apart; the lead assessor reconciles them.")
-        if n_overridden := len(assessment.result.overridden):
-            st.caption(f"The lead assessor set the consensus of {n_overridden} capabilit{'y' if n_overridden == 1 else 'ies'} "
-                       f"in place of the median of these levels: see *{insights.OVERRIDES_HEADING}* under Maturity.")
+        decided = [c for c in assessment.consensus if c.override is not None]
+        if decided:  # a level set in place of the median is not the median confirmed
+            moved = sum(1 for c in decided if not c.median_confirmed)
+            kept = len(decided) - moved
+            said = [f"set the consensus of {moved} capabilit{'y' if moved == 1 else 'ies'} in place of the median of "
+                    "these levels"] if moved else []
+            said += [f"confirmed the median of {kept}"] if kept else []
+            st.caption(f"The lead assessor {' and '.join(said)}: see *{insights.OVERRIDES_HEADING}* under Maturity.")
         heat = assessment.heatmap_frame()
         chart_with_downloads(lambda: charts.disagreement_heatmap(heat, assessment.model.max_level), heat, "assessor disagreement",
                              "heatmap", cache_owner=assessment, title="Where the assessors disagree (⚑ two or more levels apart)",

@@ -145,12 +145,14 @@ def _lowered_promises(session: Session, campaign: Campaign, min_group_size: obje
         return []
     problems = []
     for field, label, promise, value in (
-            ("min_group_size", "reporting threshold k", "groups of at least", min_group_size),
-            ("comment_threshold", "comment threshold", "comments shown only among at least", comment_threshold)):
+            ("min_group_size", "reporting threshold k", "results only for groups of at least {n}", min_group_size),
+            ("comment_threshold", "comment threshold", "comments shown only when at least {n} people commented",
+             comment_threshold)):
         before = getattr(campaign, field)
         if isinstance(value, int) and not isinstance(value, bool) and value < before:
             problems.append(f"{field}: the {label} cannot go down ({before} → {value}) once the campaign has been "
-                            f"opened or has responses: respondents were promised {promise} {before}; it can only go up")
+                            f"opened or has responses: respondents were promised {promise.format(n=before)}; it can "
+                            "only go up")
     return problems
 
 

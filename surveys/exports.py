@@ -98,11 +98,12 @@ def _anonymous_choice_columns(frame: pd.DataFrame, candidates: list[str], k: int
     return kept, dropped
 
 
-def _reported_rows(frame: pd.DataFrame, instrument: Instrument, k: int, *, total_shown: bool = True
+def _reported_rows(frame: pd.DataFrame, instrument: Instrument, k: int, *, total_shown: bool = False
                    ) -> tuple[pd.DataFrame, list[str], dict[str, int]]:
-    """Rows of the groups that may be reported: a group below k is left out, and — when the rows
-    stand beside a total (row-level data) — so is the smallest other group while subtraction could
-    still recover it (:func:`surveys.stats.suppressed_groups`)."""
+    """Rows of the groups that may be reported: a group below k is left out. No complement is hidden
+    by default: every total a non-administrator sees (the dashboard, the report) leaves the small
+    groups out, so there is nothing to subtract the reported rows from; ``total_shown`` adds the
+    complement for a caller that shows a total over every group (:func:`surveys.stats.suppressed_groups`)."""
     counts = {g.id: int((frame["group"] == g.id).sum()) for g in instrument.groups}
     suppressed = [g for g in suppressed_groups(counts, k, total_shown=total_shown) if counts[g] > 0]
     return frame[~frame["group"].isin(suppressed)], suppressed, counts
@@ -362,16 +363,14 @@ def _open_new(path: Path, private: bool, mode: str):
 def reportable_comments(session: Session, campaign_id: int, *, exclude_flagged: bool | set[str] = False,
                         frame: pd.DataFrame | None = None) -> dict[str, list[str]]:
     """The free-text comments every role may see (dashboard, report): per text item, only from
-    groups of at least k (those whose scores are shown), only when the item has at least the
-    campaign's comment threshold of comments, in a fresh random order on every call. No complement
-    is hidden: no list or count anyone sees holds a small group's comments, so there is nothing to
-    subtract them from (hiding one dropped every IT comment beside IT's scores when 3 contractors
-    answered). ``frame``: the campaign's :func:`surveys.quality.responses_frame`, if the caller
+    groups of at least k (those whose scores are shown, the same groups as the thresholded export's
+    rows and comments sheet), only when the item has at least the campaign's comment threshold of
+    comments, in a fresh random order on every call. ``frame``: the campaign's :func:`surveys.quality.responses_frame`, if the caller
     already has it (it is the slow part)."""
     campaign = get_campaign(session, campaign_id)
     instrument = campaign_instrument(session, campaign)
     if frame is None:
         frame = quality.responses_frame(session, campaign.id, exclude_flagged=exclude_flagged)
-    rows, _, _ = _reported_rows(frame, instrument, campaign.min_group_size, total_shown=False)
+    rows, _, _ = _reported_rows(frame, instrument, campaign.min_group_size)
     comments, _ = _comments(rows, list(instrument.items), campaign.comment_threshold)
     return comments

@@ -365,8 +365,9 @@ class GroupRates:
 def response_rates(session: Session, campaign_id: int) -> dict[str, GroupRates]:
     """Invited / started / completed per group of the campaign's instrument (zeros included).
 
-    Counts only — they say who took part, never what anyone answered, so they are not suppressed
-    below k. Open links themselves are not people and are not counted; their visitors are.
+    Every group's counts, for administrators: the dashboard and the report leave out the counts of a
+    group under k (:class:`itcap.insights.CampaignInsight`). Open links themselves are not people and
+    are not counted; their visitors are.
     """
     campaign = get_campaign(session, campaign_id)
     groups = campaign_instrument(session, campaign).group_ids()

@@ -59,14 +59,16 @@ def supplier_assessment(url: str, ids: dict[str, int], *, assessed_on: dt.date =
 
 
 def perception_campaign(url: str, *, n_business: int = 60, n_it: int = 30, seed: int = 2, differing_scale: str = "communication",
-                        comments: int = 12, name: str = "Perception survey", min_group_size: int = 5) -> int:
+                        comments: int = 12, name: str = "Perception survey", min_group_size: int = 5,
+                        comment_threshold: int = 10) -> int:
     """A campaign of the default instrument with responses: groups agree except on ``differing_scale``,
     where IT staff rate a full point higher; ``comments`` free-text comments (one contains HTML)."""
     rng = np.random.default_rng(seed)
     instrument = load_default_instrument()
     with session_scope(url) as session:
         record = ensure_default_instrument(session)
-        campaign = create_campaign(session, instrument_id=record.id, name=name, actor="admin", min_group_size=min_group_size)
+        campaign = create_campaign(session, instrument_id=record.id, name=name, actor="admin", min_group_size=min_group_size,
+                                   comment_threshold=comment_threshold)
         open_campaign(session, campaign.id, "admin")
         campaign_id = campaign.id
     responses = []

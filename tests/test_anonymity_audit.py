@@ -295,11 +295,25 @@ def _kept_counts(counts, flagged, exclude):
 
 
 def _check_not_recoverable(shown: set[str], counts: dict[str, int]) -> None:
-    """Every group shown has ≥ k; if a total were shown beside them, the rest could not be split."""
+    """Every group shown has ≥ k. No complement is needed: no total a non-administrator sees counts
+    a group under k (checked in _check_dashboard), so nothing can be subtracted to find one."""
     assert all(counts[g] >= K for g in shown), (shown, counts)
-    hidden = [g for g in counts if g not in shown and counts[g] > 0]
-    if shown and hidden:
-        assert len(hidden) >= 2 and sum(counts[g] for g in hidden) >= K, (shown, counts)
+
+
+def _check_counts(insight, everyone: dict[str, int]) -> None:
+    """A group under k shows no count of people who took part, and no total counts it (DESIGN.md:
+    suppressed everywhere; a total with it would give its count by subtraction)."""
+    small = {insight.instrument.group_name(g) for g, n in everyone.items() if 0 < n < K}
+    counted = sum(n for n in everyone.values() if n >= K)
+    table = insight.rates_table().set_index("group")
+    for name in small:
+        assert table.loc[name, ["started", "completed", "imported", "responses", "completion rate %"]].isna().all()
+    bars = insight.rates_frame()
+    assert set(bars[bars["group"].isin(small)]["stage"]) <= {"invited"}
+    assert insight.counted_responses == counted
+    for said in filter(None, (insight.responses_note(), insight.source_line(), insight.imported_note())):
+        if small:
+            assert f"{sum(everyone.values()):,} " not in said or sum(everyone.values()) == counted, said
 
 
 def _check_dashboard(url, campaign_id, kept, exclude):
@@ -309,6 +323,7 @@ def _check_dashboard(url, campaign_id, kept, exclude):
         # the dashboard's comments come from every response whatever the toggle (pages/dashboard.py)
         comments = exports.reportable_comments(s, campaign_id, frame=frame)
         everyone = {g: int(n) for g, n in frame["group"].value_counts().items()}
+    _check_counts(insight, {g: everyone.get(g, 0) for g in kept})
     if insight.comparison is None:
         assert sum(n >= K for n in kept.values()) < 2 or insight.problem
     else:
@@ -337,7 +352,7 @@ def _check_exports(url, campaign_id, kept, exclude):
     present = data.frame["group"].value_counts().to_dict()
     _check_not_recoverable(set(present), kept)
     assert present == {g: kept[g] for g in present}  # whole groups, never parts of one
-    assert set(present) == {g for g in kept if g not in suppressed_groups(kept, K, total_shown=True) and kept[g]}
+    assert set(present) == {g for g in kept if kept[g] >= K}
     assert "response_id" not in data.frame.columns and "comments" not in data.frame.columns
     assert len(privileged.frame) == sum(kept.values())  # administrators: everything, by design
 
@@ -434,6 +449,6 @@ def test_cli_analyze_and_thresholded_export_apply_k(db_url, tmp_path, capsys, n_
     rows = list(csv.DictReader(io.StringIO(thresholded.read_text(encoding="utf-8"))))
     present = {g: sum(r["group"] == g for r in rows) for g in {r["group"] for r in rows}}
     _check_not_recoverable(set(present), counts)
-    assert set(present) == {g for g in counts if g not in suppressed_groups(counts, K, total_shown=True) and counts[g]}
+    assert set(present) == {g for g in counts if counts[g] >= K}
     assert rows == [] or "response_id" not in rows[0]
     assert np.all([present[g] == counts[g] for g in present])

@@ -208,12 +208,11 @@ FORMULAS = ["=1+1", "=HYPERLINK(\"https://evil.example\",\"click\")", "=cmd|' /C
 
 @pytest.fixture
 def formula_campaign(db_url):
-    campaign_id = builders.perception_campaign(db_url, comments=0, min_group_size=3)
+    campaign_id = builders.perception_campaign(db_url, comments=0, min_group_size=3, comment_threshold=3)
     with session_scope(db_url) as session:
         campaign = session.execute(text("SELECT id FROM campaign WHERE id = :c"), {"c": campaign_id}).scalar_one()
-        from surveys.campaigns import campaign_instrument, update_campaign
+        from surveys.campaigns import campaign_instrument
 
-        update_campaign(session, campaign, "test", comment_threshold=3)
         instrument = campaign_instrument(session, campaign)
         item = next(i for i in instrument.items if i.type == "text" and "improve" in i.id)
         add_responses(session, campaign, [{"group": "business", "answers": {item.id: f, instrument.items_for_group("business")[0].id: 3}}

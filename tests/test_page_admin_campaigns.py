@@ -438,11 +438,25 @@ def test_leadership_never_gets_a_privileged_export_whatever_the_caller_asks(setu
     assert rows and "response_id" not in rows[0] and "source" not in rows[0]
 
 
-def test_leadership_gets_nothing_when_every_group_is_below_k(setup, downloads):
-    with session_scope(setup["url"]) as session:
+def test_the_size_a_leadership_download_states_leaves_a_small_group_out(setup, downloads, monkeypatch):
+    """'With 50,003 responses' beside the dashboard's '50,000 responses' gave the small group's 3."""
+    from itcap.ui import data_downloads
+
+    monkeypatch.setattr(data_downloads, "LARGE_EXPORT", 10)
+    with session_scope(setup["url"]) as session:  # IT staff (30) under k, business (60) kept
         campaigns.update_campaign(session, setup["campaign"], "admin", min_group_size=31, comment_threshold=31)
     at = _helper_app(setup["lee"], setup["campaign"], privileged=False)
-    assert any("Nothing can be downloaded yet" in i.value and "31" in i.value for i in at.info)
+    (size,) = [c.value for c in at.caption if c.value.startswith("With ")]
+    assert size.startswith("With 60 responses the Excel file takes about")
+    admin = _helper_app(setup["admin"], setup["campaign"], privileged=True)
+    assert any(c.value.startswith("With 90 responses") for c in admin.caption)  # administrators: every response
+
+
+def test_leadership_gets_nothing_when_every_group_is_below_k(setup, downloads):
+    with session_scope(setup["url"]) as session:
+        campaigns.update_campaign(session, setup["campaign"], "admin", min_group_size=61, comment_threshold=61)
+    at = _helper_app(setup["lee"], setup["campaign"], privileged=False)  # business 60, IT 30: both under k
+    assert any("Nothing can be downloaded yet" in i.value and "61" in i.value for i in at.info)
     assert not downloads.names()
     admin = _helper_app(setup["admin"], setup["campaign"], privileged=True)  # the admin still gets everything
     assert not admin.info and len(downloads.names()) == 3

@@ -283,7 +283,7 @@ def test_a_group_below_the_threshold_is_not_reported(db_url):
     assert "44" not in " ".join(summary_points(content))
     # nothing to compare it with: the report says so rather than "reported"
     assert rates.loc["Business users", "results"] == "not reported (no other group to compare it with)"
-    assert "withheld (fewer than 5 responses)" in page and "such a group shows only how many were invited" in page
+    assert "withheld (fewer than 5 responses)" in page and "only how many were personally invited is shown" in page
 
 
 def test_pdf_report_opens_and_carries_the_same_summary(populated):

@@ -93,9 +93,9 @@ def test_a_threshold_respondents_were_told_can_rise_but_never_fall(any_db_url):
         campaigns.update_campaign(s, draft, "t", min_group_size=2, comment_threshold=3)
     assert exc.value.problems == [
         "min_group_size: the reporting threshold k cannot go down (3 → 2) once the campaign has been opened or has "
-        "responses: respondents were promised groups of at least 3; it can only go up",
+        "responses: respondents were promised results only for groups of at least 3; it can only go up",
         "comment_threshold: the comment threshold cannot go down (4 → 3) once the campaign has been opened or has "
-        "responses: respondents were promised comments shown only among at least 4; it can only go up"]
+        "responses: respondents were promised comments shown only when at least 4 people commented; it can only go up"]
     opened = make_campaign(any_db_url)
     with session_scope() as s:
         campaigns.close_campaign(s, opened, "t")

@@ -63,10 +63,14 @@ def campaign_downloads(campaign_id: int, privileged: bool, *, exclude_flagged: b
         st.info("No responses yet: there is nothing to download. Responses appear here as people submit "
                 "the survey (or an administrator imports them).", icon=":material/info:")
         return
-    if not privileged and all(g in suppressed_groups(counts, campaign.min_group_size) for g, c in counts.items() if c):
-        st.info(f"Nothing can be downloaded yet: every group has fewer than {campaign.min_group_size} responses (the "
-                "reporting threshold), or could be worked out from the others by subtraction.", icon=":material/lock:")
-        return
+    if not privileged:
+        # what the thresholded file holds: a size said from every group would give away the small ones' count
+        small = suppressed_groups(counts, campaign.min_group_size, total_shown=False)
+        n = sum(c for g, c in counts.items() if g not in small)
+        if n == 0:
+            st.info(f"Nothing can be downloaded yet: every group has fewer than {campaign.min_group_size} responses "
+                    "(the reporting threshold).", icon=":material/lock:")
+            return
     kind = "all-responses" if privileged else "thresholded"
     if privileged:
         st.caption(f"**Every response** ({n:,}) with its id, group, source, quality flags and free text. "
