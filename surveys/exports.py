@@ -98,14 +98,12 @@ def _anonymous_choice_columns(frame: pd.DataFrame, candidates: list[str], k: int
     return kept, dropped
 
 
-def _reported_rows(frame: pd.DataFrame, instrument: Instrument, k: int, *, total_shown: bool = False
-                   ) -> tuple[pd.DataFrame, list[str], dict[str, int]]:
-    """Rows of the groups that may be reported: a group below k is left out. No complement is hidden
-    by default: every total a non-administrator sees (the dashboard, the report) leaves the small
-    groups out, so there is nothing to subtract the reported rows from; ``total_shown`` adds the
-    complement for a caller that shows a total over every group (:func:`surveys.stats.suppressed_groups`)."""
+def _reported_rows(frame: pd.DataFrame, instrument: Instrument, k: int) -> tuple[pd.DataFrame, list[str], dict[str, int]]:
+    """Rows of the groups that may be reported: a group below k is left out. No complement is hidden:
+    every total a non-administrator sees (the dashboard, the report, the download buttons) leaves the
+    small groups out, so there is nothing to subtract the reported rows from."""
     counts = {g.id: int((frame["group"] == g.id).sum()) for g in instrument.groups}
-    suppressed = [g for g in suppressed_groups(counts, k, total_shown=total_shown) if counts[g] > 0]
+    suppressed = [g for g in suppressed_groups(counts, k, total_shown=False) if counts[g] > 0]
     return frame[~frame["group"].isin(suppressed)], suppressed, counts
 
 
@@ -145,12 +143,8 @@ def prepare_export(session: Session, campaign_id: int, *, privileged: bool, excl
     k = campaign.min_group_size
     notes.append(f"reporting threshold k = {k}: groups with fewer than {k} responses are left out")
     frame, suppressed, counts = _reported_rows(frame, instrument, k)
-    small = [g for g in suppressed if counts[g] < k]
-    if small:
-        notes.append(f"left out (fewer than {k} responses): {', '.join(small)}")
-    if len(small) < len(suppressed):
-        notes.append("also left out, so that the groups above cannot be recovered by subtraction from a total: "
-                     + ", ".join(g for g in suppressed if g not in small))
+    if suppressed:
+        notes.append(f"left out (fewer than {k} responses): {', '.join(suppressed)}")
 
     if exclude_flagged:
         # Comments always come from every response, as on the dashboard: a comments sheet without
