@@ -180,7 +180,7 @@ def test_when_the_default_pair_falls_short_the_groups_that_could_be_compared_are
     frame = random_responses(seed=4, sizes={"business": 3, "it": 25, "contractors": 40})
     lines = bad(files, capsys, write(tmp_path, frame.to_csv(index=False)))
     assert "group 'business': fewer than 5 responses" in lines[0]
-    assert lines[1].endswith("groups with at least 5 responses: it (25), contractors (40); "
+    assert lines[1].endswith("groups with at least 5 rows in the file: it (25), contractors (40); "
                              "choose two with --groups (e.g. --groups it contractors)")
 
 

@@ -106,7 +106,7 @@ def _analyze(args: argparse.Namespace) -> int:
             counts = table.frame[table.group_col].value_counts()
             large = [g for g in instrument.group_ids() if counts.get(g, 0) >= args.min_group_size]
             if len(large) >= 2:
-                problems.append(f"{where}: groups with at least {args.min_group_size} responses: "
+                problems.append(f"{where}: groups with at least {args.min_group_size} rows in the file: "
                                 + ", ".join(f"{g} ({counts[g]})" for g in large)
                                 + f"; choose two with --groups (e.g. --groups {large[0]} {large[1]})")
         raise CliError(problems)
