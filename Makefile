@@ -4,8 +4,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
-# pytest-xdist workers for make test: on a 2-core machine two take the suite from ~16 to ~10 minutes
-TEST_WORKERS ?= 2
 
 .PHONY: run test demo bench clean
 
@@ -34,7 +32,7 @@ demo: $(VENV)/.installed
 
 ## test: set up .venv with test tools and run the whole suite
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## bench: the benchmarks in bench/
 bench: $(VENV)/.installed-test
