@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from capability_model.schema import CapabilityModel, cross_reference_problems
-from itcap.validation import DocumentInvalid, decode_upload, parse_yaml, read_text, validate_document, wrong_kind
+from itcap.validation import decode_upload, load_document_file, parse_yaml, validate_document
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_MODEL_FILE = "itil_aligned_model.yaml"
@@ -37,13 +37,7 @@ def parse_model_bytes(raw: bytes, where: str) -> CapabilityModel:
 
 
 def load_model_file(path: str | Path) -> CapabilityModel:
-    text = read_text(path)
-    try:
-        return parse_model(text, str(path))
-    except DocumentInvalid:
-        if hint := wrong_kind(text, str(path), "model"):  # a survey instrument given as a model
-            raise DocumentInvalid([hint]) from None
-        raise
+    return load_document_file(path, parse_model, "model")
 
 
 @lru_cache(maxsize=1)

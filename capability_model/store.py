@@ -10,6 +10,7 @@ from capability_model.loader import default_model_path, parse_model
 from capability_model.schema import CapabilityModel
 from capability_model.tables import CapabilityModelRecord
 from itcap import audit
+from itcap.storage import version_conflict
 from itcap.validation import DocumentInvalid
 
 
@@ -33,15 +34,8 @@ def save_model(session: Session, source_yaml: str, actor: str, where: str = "<up
 
 
 def stored_conflict(session: Session, model: CapabilityModel, source_yaml: str, where: str) -> str | None:
-    """Why ``model`` could not be stored — its id and version are stored with other content — or None
-    (so that checking an upload says what storing it would)."""
-    existing = session.exec(
-        select(CapabilityModelRecord.source_yaml).where(CapabilityModelRecord.key == model.id,
-                                                        CapabilityModelRecord.version == model.version)).first()
-    if existing is None or existing == source_yaml:
-        return None
-    return (f"{where}: model {model.id!r} version {model.version!r} is already loaded with different content; "
-            "change 'version' to load it as a new version")
+    """Why ``model`` could not be stored (its id and version hold other content), or None."""
+    return version_conflict(session, CapabilityModelRecord, "model", model, source_yaml, where)
 
 
 def ensure_default_model(session: Session, actor: str = "system") -> CapabilityModelRecord:

@@ -127,3 +127,17 @@ def upgrade_database(url: str | None = None) -> None:
             f"{make_url(url).render_as_string(hide_password=True)} is not an itcap database (it holds other tables: "
             f"{shown}); nothing was changed. Point ITCAP_DATABASE_URL at itcap's database, or at a new one")
     upgrade(url)
+
+
+def version_conflict(session, record_class, noun: str, document, source_yaml: str, where: str) -> str | None:
+    """Why a model or instrument (``document``, stored as ``record_class`` rows keyed by id and
+    version) could not be stored — its id and version are taken by other content — or None, so that
+    checking an upload says what storing it would."""
+    from sqlmodel import select
+
+    existing = session.exec(select(record_class.source_yaml).where(record_class.key == document.id,
+                                                                   record_class.version == document.version)).first()
+    if existing is None or existing == source_yaml:
+        return None
+    return (f"{where}: {noun} {document.id!r} version {document.version!r} is already loaded with different content; "
+            "change 'version' to load it as a new version")

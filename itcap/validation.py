@@ -213,6 +213,18 @@ def wrong_kind(text: str, where: str, expected: str) -> str | None:
             f"check it with '{command} {where}'")
 
 
+def load_document_file(path, parse: Callable[[str, str], Any], kind: str) -> Any:
+    """``parse`` of the file's text; a document of the other kind (see :func:`wrong_kind`) is named in
+    one line instead of its schema problems."""
+    text = read_text(path)
+    try:
+        return parse(text, str(path))
+    except DocumentInvalid:
+        if hint := wrong_kind(text, str(path), kind):
+            raise DocumentInvalid([hint]) from None
+        raise
+
+
 def parse_yaml(text: str, where: str) -> dict:
     if not text.strip():
         raise DocumentInvalid([f"{where}: the file is empty"])

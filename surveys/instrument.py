@@ -16,8 +16,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from capability_model.loader import data_path
-from itcap.validation import (DocumentInvalid, Number, WholeNumber, decode_upload, duplicate_id_problems, parse_yaml, read_text,
-                             validate_document, wrong_kind)
+from itcap.validation import (Number, WholeNumber, decode_upload, duplicate_id_problems, load_document_file, parse_yaml,
+                             validate_document)
 
 DEFAULT_INSTRUMENT_FILE = "it_perception_survey.yaml"
 
@@ -342,13 +342,7 @@ def parse_instrument_bytes(raw: bytes, where: str) -> Instrument:
 
 
 def load_instrument_file(path: str | Path) -> Instrument:
-    text = read_text(path)
-    try:
-        return parse_instrument(text, str(path))
-    except DocumentInvalid:
-        if hint := wrong_kind(text, str(path), "instrument"):  # a capability model given as an instrument
-            raise DocumentInvalid([hint]) from None
-        raise
+    return load_document_file(path, parse_instrument, "instrument")
 
 
 def default_instrument_path() -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from itcap import audit
+from itcap.storage import version_conflict
 from itcap.validation import DocumentInvalid
 from surveys.instrument import Instrument, default_instrument_path, parse_instrument, parse_instrument_cached
 from surveys.tables import InstrumentRecord
@@ -29,15 +30,8 @@ def save_instrument(session: Session, source_yaml: str, actor: str, where: str =
 
 
 def stored_conflict(session: Session, instrument: Instrument, source_yaml: str, where: str) -> str | None:
-    """Why ``instrument`` could not be stored — its id and version are stored with other content — or
-    None (so that checking an upload says what storing it would)."""
-    existing = session.exec(
-        select(InstrumentRecord.source_yaml).where(InstrumentRecord.key == instrument.id,
-                                                   InstrumentRecord.version == instrument.version)).first()
-    if existing is None or existing == source_yaml:
-        return None
-    return (f"{where}: instrument {instrument.id!r} version {instrument.version!r} is already loaded with different "
-            "content; change 'version' to load it as a new version")
+    """Why ``instrument`` could not be stored (its id and version hold other content), or None."""
+    return version_conflict(session, InstrumentRecord, "instrument", instrument, source_yaml, where)
 
 
 def ensure_default_instrument(session: Session, actor: str = "system") -> InstrumentRecord | None:
