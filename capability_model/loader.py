@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from capability_model.schema import CapabilityModel, cross_reference_problems
-from itcap.validation import decode_upload, load_document_file, parse_yaml, validate_document
+from itcap.validation import decode_upload, parse_document, read_text
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_MODEL_FILE = "itil_aligned_model.yaml"
@@ -28,8 +28,7 @@ def default_model_path() -> Path:
 
 def parse_model(text: str, where: str = "<model>") -> CapabilityModel:
     """Validate model YAML text; raises DocumentInvalid listing every problem found."""
-    data = parse_yaml(text, where)
-    return validate_document(CapabilityModel, data, where, cross_reference_problems)
+    return parse_document(text, where, "model", CapabilityModel, cross_reference_problems)
 
 
 def parse_model_bytes(raw: bytes, where: str) -> CapabilityModel:
@@ -37,7 +36,7 @@ def parse_model_bytes(raw: bytes, where: str) -> CapabilityModel:
 
 
 def load_model_file(path: str | Path) -> CapabilityModel:
-    return load_document_file(path, parse_model, "model")
+    return parse_model(read_text(path), str(path))
 
 
 @lru_cache(maxsize=1)

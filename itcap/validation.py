@@ -198,14 +198,10 @@ _KINDS = {"model": ("a capability model", "capabilities", "itcap model validate"
           "instrument": ("a survey instrument", "sections", "itcap survey validate")}
 
 
-def wrong_kind(text: str, where: str, expected: str) -> str | None:
-    """One line for a document of the other kind given where ``expected`` ("model" or "instrument")
-    was wanted — a survey passed to `itcap model validate` listed a dozen schema errors — else None."""
+def wrong_kind(data: Any, where: str, expected: str) -> str | None:
+    """One line for a parsed document of the other kind given where ``expected`` ("model" or
+    "instrument") was wanted — a survey passed as a model listed a dozen schema errors — else None."""
     other = "instrument" if expected == "model" else "model"
-    try:
-        data = parse_yaml(text, where)
-    except DocumentInvalid:
-        return None
     name, key, command = _KINDS[other]
     if not isinstance(data, dict) or key not in data or _KINDS[expected][1] in data:
         return None
@@ -213,14 +209,16 @@ def wrong_kind(text: str, where: str, expected: str) -> str | None:
             f"check it with '{command} {where}'")
 
 
-def load_document_file(path, parse: Callable[[str, str], Any], kind: str) -> Any:
-    """``parse`` of the file's text; a document of the other kind (see :func:`wrong_kind`) is named in
-    one line instead of its schema problems."""
-    text = read_text(path)
+def parse_document(text: str, where: str, kind: str, schema: type[BaseModel],
+                   cross_check: Callable[[Any, str], list[str]] | None = None) -> Any:
+    """Parse and validate YAML ``text`` as a document of ``kind`` ("model" or "instrument"); a
+    document of the other kind is named in one line (see :func:`wrong_kind`) instead of its schema
+    problems, wherever it was given — a CLI argument, an upload, a campaign's instrument."""
+    data = parse_yaml(text, where)
     try:
-        return parse(text, str(path))
+        return validate_document(schema, data, where, cross_check)
     except DocumentInvalid:
-        if hint := wrong_kind(text, str(path), kind):
+        if hint := wrong_kind(data, where, kind):
             raise DocumentInvalid([hint]) from None
         raise
 

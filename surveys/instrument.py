@@ -16,8 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from capability_model.loader import data_path
-from itcap.validation import (Number, WholeNumber, decode_upload, duplicate_id_problems, load_document_file, parse_yaml,
-                             validate_document)
+from itcap.validation import Number, WholeNumber, decode_upload, duplicate_id_problems, parse_document, read_text
 
 DEFAULT_INSTRUMENT_FILE = "it_perception_survey.yaml"
 
@@ -333,8 +332,7 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
 
 
 def parse_instrument(text: str, where: str = "<instrument>") -> Instrument:
-    data = parse_yaml(text, where)
-    return validate_document(Instrument, data, where, cross_reference_problems)
+    return parse_document(text, where, "instrument", Instrument, cross_reference_problems)
 
 
 def parse_instrument_bytes(raw: bytes, where: str) -> Instrument:
@@ -342,7 +340,7 @@ def parse_instrument_bytes(raw: bytes, where: str) -> Instrument:
 
 
 def load_instrument_file(path: str | Path) -> Instrument:
-    return load_document_file(path, parse_instrument, "instrument")
+    return parse_instrument(read_text(path), str(path))
 
 
 def default_instrument_path() -> Path:

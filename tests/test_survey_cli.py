@@ -115,6 +115,21 @@ def test_create_refuses_bad_settings(db_url, instrument_file, capsys):
     assert len(err.strip().splitlines()) == 2 and "min_group_size" in err and "opens on 01 Feb 2030" in err
 
 
+def test_create_with_a_model_for_the_instrument_names_the_mix_up_and_stores_nothing(db_url, capsys):
+    from capability_model.loader import default_model_path
+    from surveys.tables import Campaign, InstrumentRecord
+
+    model = str(default_model_path())
+    code, out, err = _run(capsys, "campaign", "create", "--instrument", model, "--name", "x")
+    assert (code, out) == (1, "")
+    assert err.strip().splitlines() == [
+        f"error: {model}: this is a capability model (it has 'capabilities'), not a survey instrument; "
+        f"check it with 'itcap model validate {model}'"]
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(Campaign)).one() == 0
+        assert session.exec(select(func.count()).select_from(InstrumentRecord)).one() == 0
+
+
 def test_bad_date_is_a_usage_error(db_url, instrument_file, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["campaign", "create", "--instrument", instrument_file, "--name", "x", "--opens", "1 May"])
