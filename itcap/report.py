@@ -362,8 +362,8 @@ REPORT_COMMENTS = 20  # comments per question in the report; all of them are in 
 
 
 def _more_comments(total: int) -> str:
-    return (f"{REPORT_COMMENTS} of {total} comments, picked at random; all of them are in the campaign's "
-            "Excel export (comments sheet).")
+    return (f"{REPORT_COMMENTS} of {total} comments, picked at random (the same ones in every copy while the comments "
+            "do not change); all of them are in the campaign's Excel export (comments sheet).")
 
 
 # Scores, effect sizes and reliabilities: two decimal places, the same in every row (as APA tables

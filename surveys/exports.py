@@ -27,6 +27,7 @@ that subtraction cannot recover a suppressed group.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import math
@@ -107,9 +108,19 @@ def _reported_rows(frame: pd.DataFrame, instrument: Instrument, k: int) -> tuple
     return frame[~frame["group"].isin(suppressed)], suppressed, counts
 
 
+def _content_ordered(texts: list[str]) -> list[str]:
+    """``texts`` shuffled by a generator seeded from their sorted content: a random order that
+    depends on what was written, not on the order it was stored in."""
+    ordered = sorted(texts)
+    seed = hashlib.sha256("\x00".join(ordered).encode("utf-8")).digest()
+    return random.Random(seed).sample(ordered, len(ordered))
+
+
 def _comments(frame: pd.DataFrame, items: list[Item], threshold: int) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """Free-text items: those with at least ``threshold`` comments, each list in a fresh random order;
-    and why each text item is not in the rows."""
+    """Free-text items: those with at least ``threshold`` comments, each list in a random order drawn
+    from the comments themselves (never the order they arrived in, which could point to who wrote
+    them; the same on every call while they do not change, so every copy of a report quotes the same
+    ones); and why each text item is not in the rows."""
     left_out: dict[str, str] = {}
     comments: dict[str, list[str]] = {}
     for item in items:
@@ -117,7 +128,7 @@ def _comments(frame: pd.DataFrame, items: list[Item], threshold: int) -> tuple[d
             continue
         given = [v for v in frame[item.id] if isinstance(v, str) and v.strip()]
         if len(given) >= threshold:
-            comments[item.id] = _sysrandom.sample(given, len(given))
+            comments[item.id] = _content_ordered(given)
             left_out[item.id] = (f"free text; the Excel (XLSX) export lists its {len(given)} comments "
                                  "apart, in random order")
         else:
@@ -359,8 +370,8 @@ def reportable_comments(session: Session, campaign_id: int, *, exclude_flagged: 
     """The free-text comments every role may see (dashboard, report): per text item, only from
     groups of at least k (those whose scores are shown, the same groups as the thresholded export's
     rows and comments sheet), only when the item has at least the campaign's comment threshold of
-    comments, in a fresh random order on every call. ``frame``: the campaign's :func:`surveys.quality.responses_frame`, if the caller
-    already has it (it is the slow part)."""
+    comments, in a random order drawn from their content (see :func:`_comments`). ``frame``: the
+    campaign's :func:`surveys.quality.responses_frame`, if the caller already has it (the slow part)."""
     campaign = get_campaign(session, campaign_id)
     instrument = campaign_instrument(session, campaign)
     if frame is None:

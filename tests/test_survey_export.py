@@ -214,6 +214,23 @@ def test_reportable_comments_follow_the_thresholds(db_url):
         assert reportable_comments(s, campaign_id) == {}
 
 
+def test_comments_come_in_the_same_order_for_the_same_comments_however_they_were_stored(db_url):
+    """A report quotes its first 20 comments: two copies of it must quote the same ones, and the
+    order must come from what was written, not from the order the responses arrived in."""
+    from surveys.exports import reportable_comments
+
+    texts = [f"Comment number {n}" for n in range(12)]
+    rows = [f"business,3,3,3,3,5,3,,1,{t}" for t in texts] + ROWS[6:]
+    first = _campaign(db_url, rows)
+    second = _campaign(db_url, rows[:12][::-1] + ROWS[6:], yaml=THREE_GROUPS)
+    with session_scope() as s:
+        once, again = reportable_comments(s, first)["comments"], reportable_comments(s, first)["comments"]
+        reversed_arrival = reportable_comments(s, second)["comments"]
+    assert sorted(once) == sorted(texts + ["Short"])
+    assert once == again == reversed_arrival
+    assert once not in (texts + ["Short"], sorted(once))  # shuffled, neither arrival nor alphabetical order
+
+
 def test_comments_of_a_group_whose_scores_are_shown_are_not_hidden_for_a_small_group_beside_it(db_url):
     """Two contractors answered (k = 3): their comments are withheld, the IT staff's — whose scores
     the dashboard shows — are not (a complement hid them, though no list holds the contractors')."""
