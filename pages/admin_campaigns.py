@@ -176,8 +176,10 @@ def _open_link(campaign_id: int, withdraw: bool) -> None:
             if withdraw:
                 revoked = invitations.revoke_open_link(session, campaign_id, group, actor.username)
             else:
+                cap = st.session_state.get(f"camp_open_cap_{campaign_id}")
                 link = invitations.create_open_link(session, campaign_id, group, actor.username,
-                                                    base_url=widgets.app_address()[0])
+                                                    base_url=widgets.app_address()[0],
+                                                    max_visits=int(cap) if cap is not None else None)
     except SurveyError as exc:
         _problems("Not done:", exc)
         return
@@ -185,7 +187,8 @@ def _open_link(campaign_id: int, withdraw: bool) -> None:
         widgets.flash(f"The open link of group {md_code(group)} is withdrawn: it now says so. People who already started keep going."
                       if revoked else f"Group {md_code(group)} had no open link to withdraw.", "success" if revoked else "info")
     else:
-        st.session_state[OPEN_LINK_KEY] = {"campaign_id": campaign_id, "group": group, "link": link.link}
+        st.session_state[OPEN_LINK_KEY] = {"campaign_id": campaign_id, "group": group, "link": link.link,
+                                           "cap": int(cap) if cap is not None else None}
 
 
 def _import(campaign_id: int) -> None:
@@ -319,7 +322,8 @@ open_link = st.session_state.pop(OPEN_LINK_KEY, None)
 if open_link is not None and open_link["campaign_id"] == chosen_id:
     with st.container(border=True, key="camp_open_link_panel"):
         st.markdown(f":material/link: Open link for **{md_escape(groups.get(open_link['group'], open_link['group']))}** "
-                    "(anyone with it may answer; each visitor gets a link of their own to resume):")
+                    "(anyone with it may answer" + (f", at most {open_link['cap']:,} visitors" if open_link.get("cap") else "")
+                    + "; each visitor gets a link of their own to resume):")
         st.code(open_link["link"], language=None)
         st.warning("Copy it now (the box has a copy button: point at it, or tap it on a phone): it is shown **only this once**. Making a "
                    "new open link for this group withdraws this one.", icon=":material/warning:")
@@ -416,10 +420,20 @@ with invite_tab:
     st.divider()
     st.markdown("**Open link** — one per group, for anyone in it (an intranet page, a team channel). Not one response "
                 "per person: use personal links where that matters.")
-    left, right = st.columns([2, 3], vertical_alignment="bottom")
+    left, middle, right = st.columns([2, 1, 3], vertical_alignment="bottom")
     open_group = left.selectbox("Group", list(groups), format_func=lambda g: f"{groups[g]} ({g})", key=f"camp_open_group_{chosen_id}")
+    middle.number_input("Most visitors", min_value=1, max_value=invitations.MAX_OPEN_LINK_VISITS, value=None, step=1,
+                        placeholder="no cap", key=f"camp_open_cap_{chosen_id}",
+                        help="At most this many visitors may start with the new link (e.g. the group's headcount), so a "
+                             "link passed on beyond the group cannot bring in responses without end. Empty: no cap.")
     with session_scope() as session:
-        live = invitations.groups_with_open_link(session, chosen_id)
+        live = invitations.live_open_links(session, chosen_id)
+    if open_group in live:
+        left_visits = live[open_group]
+        st.caption(f"{md_escape(groups[open_group])} has a live open link: " + (
+            "no cap." if left_visits is None else
+            "its cap is reached, it starts no more surveys (replace it to let more people in)." if left_visits == 0 else
+            f"{left_visits:,} more visitor{'s' if left_visits != 1 else ''} may start with it."))
     link_asked = st.container()
     with right.container(horizontal=True):
         if open_group in live:  # replacing stops the link already published (intranet, team channel)

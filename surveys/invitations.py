@@ -32,7 +32,7 @@ from itcap.spreadsheet import safe_cell
 from itcap.storage import today
 from surveys.campaigns import CLOSED, availability, campaign_instrument, get_campaign
 from surveys.errors import SurveyError
-from surveys.limits import MAX_INVITATIONS_PER_BATCH
+from surveys.limits import MAX_INVITATIONS_PER_BATCH, MAX_OPEN_LINK_VISITS
 from surveys.tables import Campaign, Invitation, Response
 
 TOKEN_BYTES = 32
@@ -148,9 +148,11 @@ def create_invitations(session: Session, campaign_id: int, group_id: str, count:
 
 
 def create_open_link(session: Session, campaign_id: int, group_id: str, actor: str, *,
-                     base_url: str | None = None) -> InvitationLink:
+                     base_url: str | None = None, max_visits: int | None = None) -> InvitationLink:
     """The group's open link (one per group): anyone who has it may answer. Each visitor who starts
     gets a personal invitation of their own (see :func:`start_open_visit`), so they can resume.
+    ``max_visits``: at most this many visitors may start with it (a leaked link cannot bring in
+    responses without end); None for no cap.
 
     Only the hash is stored, so an existing link cannot be shown again: asking again withdraws the
     previous open link of the group and makes a new one (also the way to withdraw a leaked link).
@@ -159,6 +161,9 @@ def create_open_link(session: Session, campaign_id: int, group_id: str, actor: s
     if campaign.status == CLOSED:
         raise SurveyError(f"campaign {campaign.id} is closed; reopen it before making an open link")
     group_id = _check_group(session, campaign, group_id)
+    if max_visits is not None and (isinstance(max_visits, bool) or not isinstance(max_visits, int)
+                                   or not 1 <= max_visits <= MAX_OPEN_LINK_VISITS):
+        raise SurveyError(f"max visits: between 1 and {MAX_OPEN_LINK_VISITS:,} visitors, or no cap (got {max_visits!r})")
     base_url = checked_base_url(base_url)
     revoked = session.execute(
         update(Invitation.__table__)
@@ -167,15 +172,21 @@ def create_open_link(session: Session, campaign_id: int, group_id: str, actor: s
         .values(status=REVOKED)
     ).rowcount
     (token,) = _insert_invitations(session, campaign.id, group_id, 1, OPEN)
+    if max_visits is not None:
+        session.execute(update(Invitation.__table__).where(Invitation.token_hash == hash_token(token))
+                        .values(visits_left=max_visits))
+    cap = f" for at most {max_visits:,} visitor{'s' if max_visits != 1 else ''}" if max_visits is not None else ""
     audit.record(session, actor, "campaign.open_link", f"campaign:{campaign.id}",
-                 f"open link for group {group_id}" + ("; previous link withdrawn" if revoked else ""))
+                 f"open link for group {group_id}{cap}" + ("; previous link withdrawn" if revoked else ""))
     return InvitationLink(group_id, token, link_for(token, base_url))
 
 
-def groups_with_open_link(session: Session, campaign_id: int) -> set[str]:
-    """The groups of a campaign whose open link is live (not withdrawn)."""
-    return set(session.exec(select(Invitation.group_id).where(
-        Invitation.campaign_id == campaign_id, Invitation.kind == OPEN, Invitation.status != REVOKED).distinct()))
+def live_open_links(session: Session, campaign_id: int) -> dict[str, int | None]:
+    """The groups of a campaign whose open link is live (not withdrawn), each with how many more
+    visitors may start with it (None: no cap)."""
+    rows = session.exec(select(Invitation.group_id, Invitation.visits_left).where(
+        Invitation.campaign_id == campaign_id, Invitation.kind == OPEN, Invitation.status != REVOKED))
+    return dict(rows.all())
 
 
 def revoke_open_link(session: Session, campaign_id: int, group_id: str, actor: str) -> int:
@@ -192,9 +203,17 @@ def revoke_open_link(session: Session, campaign_id: int, group_id: str, actor: s
     return revoked
 
 
-def start_open_visit(session: Session, open_invitation: Invitation) -> str:
+def start_open_visit(session: Session, open_invitation: Invitation) -> str | None:
     """A fresh personal invitation (kind ``open_visit``, status ``started``) for one visitor of an
-    open link; returns its token, which the page puts in the address so the visitor can resume."""
+    open link; returns its token, which the page puts in the address so the visitor can resume. None
+    when the link's cap is reached: the count goes down in one conditional update, so visitors
+    starting at the same moment can never take more places than the cap leaves."""
+    if open_invitation.visits_left is not None:
+        taken = session.execute(update(Invitation.__table__)
+                                .where(Invitation.id == open_invitation.id, Invitation.visits_left > 0)
+                                .values(visits_left=Invitation.visits_left - 1)).rowcount
+        if not taken:
+            return None
     (token,) = _insert_invitations(session, open_invitation.campaign_id, open_invitation.group_id, 1, OPEN_VISIT, STARTED)
     return token
 
@@ -272,6 +291,7 @@ class TokenOutcome(StrEnum):
     WITHDRAWN = "withdrawn"
     NOT_OPEN_YET = "not_open_yet"
     CLOSED = "closed"
+    FULL = "full"  # an open link whose cap of visitors is reached
 
 
 MESSAGES = {
@@ -286,6 +306,8 @@ MESSAGES = {
     TokenOutcome.WITHDRAWN: "This open link has been withdrawn. Please ask the survey organiser for the current link.",
     TokenOutcome.NOT_OPEN_YET: "This survey is not open yet.",
     TokenOutcome.CLOSED: "This survey has closed, so answers can no longer be given. Thank you for your interest.",
+    TokenOutcome.FULL: "This open link has been used by as many people as the survey organiser set it for, so it "
+                       "cannot start another survey. If you have not answered yet, please ask them for a link.",
 }
 
 
@@ -330,6 +352,8 @@ def check_token(session: Session, token: object, *, campaign_id: int | None = No
         if state == "ended":
             message = f"This survey closed on {campaign.closes_on:%d %B %Y}, so answers can no longer be given. Thank you for your interest."
         return TokenCheck(TokenOutcome.CLOSED, message, invitation, campaign)
+    if invitation.kind == OPEN and invitation.visits_left is not None and invitation.visits_left <= 0:
+        return TokenCheck(TokenOutcome.FULL, MESSAGES[TokenOutcome.FULL], invitation, campaign)
     outcome = TokenOutcome.OPEN_LINK if invitation.kind == OPEN else TokenOutcome.OK
     return TokenCheck(outcome, "", invitation, campaign)
 

@@ -5,3 +5,4 @@ state them without loading the storage layer."""
 MIN_GROUP_SIZE_LIMITS = (2, 1000)
 COMMENT_THRESHOLD_MAX = 100_000
 MAX_INVITATIONS_PER_BATCH = 100_000
+MAX_OPEN_LINK_VISITS = 1_000_000  # an open link's cap, when it has one

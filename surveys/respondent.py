@@ -217,6 +217,9 @@ def begin(session: Session, token: object, *, campaign_id: int | None = None) ->
     try:
         if check.outcome == TokenOutcome.OPEN_LINK:
             personal = start_open_visit(session, check.invitation)
+            if personal is None:  # the cap was reached since the welcome screen was shown
+                raise SurveyUnavailable(TokenOutcome.FULL, MESSAGES[TokenOutcome.FULL],
+                                        campaign_instrument(session, check.campaign).name)
             visit = session.execute(select(Invitation).where(Invitation.token_hash == hash_token(personal))).scalar_one()
             _ensure_draft(session, visit)
         else:

@@ -66,6 +66,7 @@ class Invitation(SQLModel, table=True):
     kind: str = Field(default="personal", max_length=20)  # personal | open | open_visit
     status: str = Field(default="invited", max_length=20)  # invited | started | completed
     created_on: dt.date = Field(default_factory=lambda: utcnow().date())
+    visits_left: int | None = None  # an open link's cap: how many more visitors may start; None = no cap
 
 
 class SurveyDraft(SQLModel, table=True):

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from itcap import audit
 from itcap.storage import dispose_engines, session_scope, utcnow
 from itcap.ui.auth import SESSION_ACCOUNT, SESSION_LOGIN_AT, SESSION_SEEN_AT
-from surveys import campaigns, invitations
+from surveys import campaigns, invitations, respondent
 from surveys.instrument import load_default_instrument
 from surveys.tables import Invitation, Response
 from tests import download_capture
@@ -265,6 +265,24 @@ def test_a_closed_campaign_cannot_invite(setup):
     at = _page(setup)
     assert any("reopen it to invite more people" in i.value for i in at.info)
     assert next(b for b in at.form_submit_button if b.label == "Create invitations").disabled
+
+
+def test_an_open_link_can_be_given_a_cap_and_the_page_counts_the_places_down(setup):
+    c = setup["campaign"]
+    at = _page(setup)
+    at.selectbox(key=f"camp_open_group_{c}").set_value("it").run()
+    at.number_input(key=f"camp_open_cap_{c}").set_value(2).run()
+    at.button(key=f"camp_open_link_{c}_it").click().run()
+    (link,) = [code.value for code in at.code]
+    assert any("at most 2 visitors" in m.value for m in at.markdown)
+    assert any("has a live open link: 2 more visitors may start with it." in cap.value for cap in at.caption)
+    with session_scope(setup["url"]) as session:
+        campaigns.open_campaign(session, c, "admin")
+    for _ in range(2):
+        with session_scope(setup["url"]) as session:
+            respondent.begin(session, link.split("token=")[1])
+    at.run()
+    assert any("its cap is reached, it starts no more surveys" in cap.value for cap in at.caption)
 
 
 def test_open_link_is_shown_once_and_can_be_withdrawn(setup):

@@ -11,6 +11,7 @@ from sqlmodel import func, select
 
 from itcap.cli import main
 from itcap.storage import session_scope
+from surveys import respondent
 from surveys.instrument import default_instrument_path
 from surveys.tables import Invitation
 from tests.survey_testdata import INSTRUMENT_YAML
@@ -227,6 +228,25 @@ def test_update_with_nothing_to_change_is_a_usage_error(campaign, capsys):
 def test_open_link(campaign, capsys):
     code, out, _ = _run(capsys, "campaign", "open-link", campaign, "--group", "business")
     assert code == 0 and out.startswith("http://localhost:8501/?token=") and len(out.strip().split("=", 1)[1]) == 43
+
+
+def test_open_link_with_a_cap_says_how_many_places_are_left(campaign, capsys):
+    with pytest.raises(SystemExit) as refused:
+        main(["campaign", "open-link", campaign, "--group", "business", "--max-visits", "0"])
+    assert refused.value.code == 2 and "must be between 1 and 1,000,000, not 0" in capsys.readouterr().err
+    code, out, _ = _run(capsys, "campaign", "open-link", campaign, "--group", "business", "--max-visits", "2")
+    assert code == 0
+    assert _run(capsys, "campaign", "open", campaign)[0] == 0
+    with session_scope() as session:
+        respondent.begin(session, out.strip().split("token=")[1])
+    code, out, _ = _run(capsys, "campaign", "status", campaign)
+    assert "open link of business: live, 1 more visitor may start" in out
+    code, out, _ = _run(capsys, "campaign", "status", campaign, "--json", "-")
+    assert json.loads(out)["open_links"] == {"business": {"visits_left": 1}}
+    _run(capsys, "campaign", "open-link", campaign, "--group", "IT staff", "--max-visits", "2")
+    _run(capsys, "campaign", "open-link", campaign, "--group", "it_staff")  # replaced: no cap now
+    code, out, _ = _run(capsys, "campaign", "status", campaign, "--json", "-")
+    assert json.loads(out)["open_links"] == {"business": {"visits_left": 1}, "it_staff": {"visits_left": None}}
 
 
 def test_unknown_campaign_is_exit_1(db_url, capsys):

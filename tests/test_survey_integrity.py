@@ -129,3 +129,25 @@ def test_two_tabs_beginning_at_once_share_one_draft(any_db_url):
     with session_scope() as s:
         assert s.execute(select(func.count()).select_from(SurveyDraft)).scalar_one() == 1
         assert respondent.load_survey(s, token).answers["rel1"] in {1, 2, 3, 4, 5}
+
+
+def test_visitors_starting_at_once_never_take_more_places_than_an_open_links_cap(any_db_url):
+    from surveys import invitations
+    from surveys.tables import Invitation
+
+    campaign_id = make_campaign(any_db_url)
+    with session_scope() as s:
+        link = invitations.create_open_link(s, campaign_id, "business", "admin", max_visits=3)
+
+    def start(_):
+        with session_scope() as s:
+            return respondent.begin(s, link.token)
+
+    outcomes, errors = _race(start)
+    assert len(outcomes) == 3 and len(set(outcomes)) == 3
+    assert len(errors) == THREADS - 3
+    assert all(isinstance(e, respondent.SurveyUnavailable) and e.outcome == TokenOutcome.FULL for e in errors), errors
+    with session_scope() as s:
+        visits = s.execute(select(func.count()).select_from(Invitation).where(Invitation.kind == "open_visit")).scalar_one()
+        assert visits == 3 and s.execute(select(func.count()).select_from(SurveyDraft)).scalar_one() == 3
+        assert invitations.live_open_links(s, campaign_id) == {"business": 0}

@@ -189,6 +189,40 @@ def test_open_link_gives_each_visitor_a_personal_link(any_db_url):
     assert (rates.invited, rates.started, rates.completed, rates.open_link_visits) == (2, 2, 0, 2)
 
 
+def test_an_open_links_cap_lets_that_many_visitors_start_and_then_says_so(any_db_url):
+    campaign_id = make_campaign(any_db_url)
+    with session_scope() as s:
+        for bad in (0, -1, True, 2.5, "3", 1_000_001):
+            with pytest.raises(SurveyError, match="max visits: between 1 and 1,000,000 visitors, or no cap"):
+                invitations.create_open_link(s, campaign_id, "business", "admin", max_visits=bad)
+        link = invitations.create_open_link(s, campaign_id, "business", "admin", max_visits=2)
+        uncapped = invitations.create_open_link(s, campaign_id, "it_staff", "admin")
+    visits = []
+    for _ in range(2):
+        with session_scope() as s:
+            assert check_token(s, link.token).outcome == TokenOutcome.OPEN_LINK
+            visits.append(respondent.begin(s, link.token))
+    with session_scope() as s:
+        full = check_token(s, link.token)
+        assert full.outcome == TokenOutcome.FULL and not full.usable
+        assert "used by as many people as the survey organiser set it for" in full.message
+        with pytest.raises(respondent.SurveyUnavailable) as refused:
+            respondent.load_survey(s, link.token)
+        assert refused.value.outcome == TokenOutcome.FULL and refused.value.title == "Test IT perception survey"
+        assert all(check_token(s, v).outcome == TokenOutcome.OK for v in visits)  # those who started keep going
+        assert invitations.live_open_links(s, campaign_id) == {"business": 0, "it_staff": None}
+        visitors = s.execute(select(func.count()).select_from(Invitation).where(Invitation.kind == "open_visit")).scalar_one()
+    assert visitors == 2
+    with session_scope() as s:
+        respondent.begin(s, uncapped.token)
+        replaced = invitations.create_open_link(s, campaign_id, "business", "admin", max_visits=1)  # a new link, a new cap
+    with session_scope() as s:
+        assert check_token(s, link.token).outcome == TokenOutcome.WITHDRAWN
+        assert invitations.live_open_links(s, campaign_id) == {"business": 1, "it_staff": None}
+        respondent.begin(s, replaced.token)
+        assert check_token(s, replaced.token).outcome == TokenOutcome.FULL
+
+
 def test_mail_merge_csv_pairs_emails_with_links(db_url):
     campaign_id = make_campaign(db_url)
     with session_scope() as s:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from itcap.cli.common import CliError, UsageError, cli_actor, output_file, set_handler, whole_number, write_json
 from itcap.validation import cannot_write
-from surveys.limits import COMMENT_THRESHOLD_MAX, MAX_INVITATIONS_PER_BATCH, MIN_GROUP_SIZE_LIMITS
+from surveys.limits import COMMENT_THRESHOLD_MAX, MAX_INVITATIONS_PER_BATCH, MAX_OPEN_LINK_VISITS, MIN_GROUP_SIZE_LIMITS
 
 MIN_K, MAX_K = MIN_GROUP_SIZE_LIMITS
 
@@ -103,13 +103,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "start, so they can resume. Asking again replaces (withdraws) the previous open link of the group."))
     p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     p.add_argument("--group", required=True, metavar="G", help="the instrument's group, by id or name in any letter case (e.g. it, \"IT staff\")")
+    p.add_argument("--max-visits", type=whole_number(1, MAX_OPEN_LINK_VISITS), metavar="N",
+                   help="at most N visitors may start with the link (e.g. the group's headcount), so a link passed on "
+                        "beyond the group cannot bring in responses without end; default: no cap")
     p.add_argument("--base-url", metavar="URL", help="address of the app for the link (default ITCAP_PUBLIC_URL)")
     set_handler(p, _open_link)
 
     p = sub.add_parser("status", help="response rates per group (a table, or JSON with --json)", description=(
         "Print the campaign's state and response rates per group as a table; with --json, write "
         '{"id", "name", "status", "accepting", "groups":{g:{"invited", "started", "completed", '
-        '"open_link_visits", "responses", "completion_rate"}}} instead.'))
+        '"open_link_visits", "responses", "completion_rate"}}, "open_links":{g:{"visits_left"}}} instead '
+        '(open_links: the groups whose open link is live; visits_left null = no cap).'))
     p.add_argument("id", type=int)
     p.add_argument("--json", type=output_file, metavar="OUT", help="write JSON to this file ('-' = stdout) instead of the table")
     set_handler(p, _status)
@@ -272,7 +276,7 @@ def _open_link(args: argparse.Namespace) -> int:
     from surveys.invitations import create_open_link
 
     with survey_session() as session:
-        link = create_open_link(session, args.id, args.group, cli_actor(), base_url=args.base_url)
+        link = create_open_link(session, args.id, args.group, cli_actor(), base_url=args.base_url, max_visits=args.max_visits)
         print(link.link)
     _note_default_address(args)
     return 0
@@ -280,11 +284,12 @@ def _open_link(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from surveys.campaigns import availability, get_campaign
-    from surveys.invitations import response_rates
+    from surveys.invitations import live_open_links, response_rates
 
     with survey_session() as session:
         campaign = get_campaign(session, args.id)
         rates = response_rates(session, args.id)
+        open_links = live_open_links(session, args.id)
         document = {
             "id": campaign.id, "name": campaign.name, "status": campaign.status,
             "accepting": availability(campaign) == "accepting",
@@ -292,6 +297,7 @@ def _status(args: argparse.Namespace) -> int:
             "closes_on": campaign.closes_on.isoformat() if campaign.closes_on else None,
             "min_group_size": campaign.min_group_size, "comment_threshold": campaign.comment_threshold,
             "groups": {g: r.as_dict() for g, r in rates.items()},
+            "open_links": {g: {"visits_left": left} for g, left in sorted(open_links.items())},
         }
     if args.json:
         write_json(document, args.json)
@@ -318,6 +324,10 @@ def _status_table(document: dict) -> str:
         lines.append("  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i])
                                for i, cell in enumerate(row)).rstrip())
     lines.append("")
+    for group, link in document["open_links"].items():
+        left = link["visits_left"]
+        lines.append(f"open link of {group}: live, " + ("no cap" if left is None else
+                     "cap reached: it starts no more surveys" if left == 0 else f"{left:,} more visitor{'s' if left != 1 else ''} may start"))
     lines.append("'responses' includes imported ones; 'rate' is completed / invited (open-link visitors count as invited).")
     return "\n".join(lines)
 
