@@ -219,6 +219,8 @@ def _section(state: SurveyState, token: str, thresholds: dict[str, int]) -> None
                                       icon=":material/arrow_forward:", on_click=_save,
                                       args=(token, section.index, section.items, "next"))
     st.caption(SAVED_WHEN)
+    sw.run_script(sw.field_hints_script([i.id for i in section.items if i.required],
+                                        [i.id for i in section.items if i.type == "numeric"]))
     if problems and shown.pop("scroll", False):
         sw.run_script(sw.SCROLL_TO_FIRST_ERROR)
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 
+from surveys.csv_text import parse_number
 from surveys.instrument import Instrument, Item
 
 
@@ -51,7 +54,28 @@ def unpack_answers(instrument: Instrument, stored: str) -> dict[str, Any]:
     return {item_id: value for item_id, value in zip(ids, values) if value is not None}
 
 
-def _format_number(x: float) -> str:
+# "2,5": a decimal comma, as much of Europe writes it. "1,500" could be that or a thousands
+# separator (1500), so it is asked about rather than guessed.
+_TYPED_COMMA = re.compile(r"([+-]?\d*),(\d+)")
+
+
+def read_typed_number(text: str) -> tuple[float | None, str | None]:
+    """The number a person typed into a box — ``12``, ``2.5``, ``2,5`` (a decimal comma), ``１２``
+    (full-width digits) — as ``(number, None)``; ``(None, None)`` when it is no number at all;
+    ``(None, message)`` for ``1,500``, which is 1500 or 1.5 depending on who typed it."""
+    typed = unicodedata.normalize("NFKC", text).strip()
+    comma = _TYPED_COMMA.fullmatch(typed)
+    if comma and len(comma[2]) == 3 and comma[1].lstrip("+-"):
+        whole, rest = comma[1], comma[2]
+        decimal = f"{whole}.{rest}".rstrip("0").rstrip(".")
+        return None, (f"Please write {typed} without the comma ({whole}{rest}), or with a point if you meant "
+                      f"a decimal ({decimal}).")
+    if comma:
+        typed = f"{comma[1]}.{comma[2]}"
+    return parse_number(typed), None
+
+
+def format_number(x: float) -> str:
     return f"{x:g}" if abs(x) < 1e15 else str(x)
 
 
@@ -97,16 +121,15 @@ def check_answer(instrument: Instrument, item: Item, value: Any) -> tuple[Any, s
         elif isinstance(value, (int, float)):
             number = float(value)
         else:
-            try:
-                number = float(str(value).strip())
-            except ValueError:
-                number = None
+            number, problem = read_typed_number(str(value))
+            if problem:
+                return None, problem
         if number is None or not math.isfinite(number):
-            return None, "Please enter a number."
+            return None, "Please enter a number, such as 12 or 2.5."
         lo, hi = instrument.item_range(item)
         if (lo is not None and number < lo) or (hi is not None and number > hi):
             unit = f" {item.unit}" if item.unit else ""
-            return None, f"Please enter a number from {_format_number(lo)} to {_format_number(hi)}{unit}."
+            return None, f"Please enter a number from {format_number(lo)} to {format_number(hi)}{unit}."
         return (int(number) if number.is_integer() and abs(number) < 2**53 else number), None
     # text: stored exactly as given (HTML, markdown or script is data, always displayed as plain text)
     if not isinstance(value, str):
@@ -127,5 +150,5 @@ def display_answer(instrument: Instrument, item: Item, value: Any) -> str:
             return str(value)
         return f"{value} — {label}" if item.type == "likert" else label
     if item.type == "numeric":
-        return f"{_format_number(float(value))} {item.unit}".strip()
+        return f"{format_number(float(value))} {item.unit}".strip()
     return str(value)

@@ -141,7 +141,7 @@ def _answer_small_survey(page, comment: str = COMMENT) -> None:
     """From section 1 of the small survey to its review screen."""
     _choose(page, "1. The network is reliable.", "Agree")
     _choose(page, "2. I can log on quickly.", "Disagree")
-    page.get_by_role("spinbutton", name=re.compile("How many minutes")).fill("7")
+    page.get_by_role("textbox", name=re.compile("How many minutes")).fill("7")
     _click(page, "Next", "Section 2 of 3")
     _choose(page, "4. IT understands what my area needs.", "Strongly agree")
     _click(page, "Next", "Section 3 of 3")
@@ -202,9 +202,10 @@ def test_complete_the_shipped_survey_from_an_invitation_link(server, page):
         for n, group in enumerate(form.get_by_role("radiogroup").all()):
             options = group.locator('[data-testid="stRadioOption"]')
             options.nth((n + section) % min(options.count(), 5)).click()  # varied, never "No answer"
-        for box in form.get_by_role("spinbutton").all():
+        for box in form.locator('[class*="st-key-survey_numeric_"] input').all():
+            assert box.get_attribute("inputmode") == "decimal"  # the phone's number keyboard
             box.fill("4")
-        for box in form.get_by_role("textbox").all():
+        for box in form.locator("textarea").all():
             box.fill(f"Section {section}: {COMMENT}")
         if section == 1:
             _screenshot(page, "survey-section-desktop.png")
@@ -248,7 +249,8 @@ def test_reload_half_way_resumes_with_the_answers_selected(server, page, small):
     (token,) = invite(server.db_url, small)
     _start(page, server, token)
     _choose(page, "1. The network is reliable.", "Strongly agree")
-    page.get_by_role("spinbutton", name=re.compile("How many minutes")).fill("12.5")  # kept as typed, not cut to 12
+    # a decimal comma, as much of Europe types it: 12.5 (a number box dropped the comma and saved 125)
+    page.get_by_role("textbox", name=re.compile("How many minutes")).fill("12,5")
     _click(page, "Next", "Section 2 of 3")
     with session_scope(server.db_url) as session:
         assert respondent.load_survey(session, token).answers["logon_minutes"] == 12.5
@@ -263,7 +265,7 @@ def test_reload_half_way_resumes_with_the_answers_selected(server, page, small):
     _click(page, "Back", "Section 1 of 3")
     assert _checked(page, "1. The network is reliable.", "Strongly agree")
     assert not _checked(page, "1. The network is reliable.", "Agree")
-    assert page.get_by_role("spinbutton", name=re.compile("How many minutes")).input_value() == "12.5"
+    assert page.get_by_role("textbox", name=re.compile("How many minutes")).input_value() == "12.5"
 
     page.goto("about:blank")  # closing the tab and opening the link again later
     _open(page, server, token)
@@ -465,5 +467,7 @@ def test_a_section_by_keyboard_alone(server, page, small):
     group = _group(page, "4. IT understands what my area needs.")
     page.wait_for_timeout(1000)  # Streamlit redraws the fields after the script: the marks must survive it
     assert group.get_attribute("aria-invalid") == "true"
+    assert group.get_attribute("aria-required") == "true"  # announced before anything is refused, too
+    assert _group(page, "5. IT suggests new ways of working.").get_attribute("aria-required") is None
     described = page.locator(f"#{group.get_attribute('aria-describedby')}")
     assert respondent.REQUIRED_MESSAGE in described.inner_text()

@@ -306,7 +306,7 @@ def _hostile_instrument_yaml() -> str:
 def _widget_markdown(at) -> list[str]:
     """Widget labels, help texts and option labels: Streamlit renders markdown in them too."""
     sources = []
-    for kind in ("radio", "number_input", "text_area", "button"):
+    for kind in ("radio", "text_input", "text_area", "button"):
         for widget in getattr(at, kind):
             sources += [str(widget.label), str(getattr(widget, "help", "") or "")]
             sources += [str(option) for option in getattr(widget, "options", [])]  # as formatted for the page

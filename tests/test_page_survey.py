@@ -66,7 +66,7 @@ def _in_order(node) -> list[tuple[str, object]]:
     """The widgets (by key) and messages (by text) of a page, top to bottom."""
     found = []
     for child in getattr(node, "children", {}).values():
-        if child.type in ("radio", "number_input", "text_area"):
+        if child.type in ("radio", "text_input", "text_area"):
             found.append((child.type, child.key))
         elif child.type in ("error", "alert") or type(child).__name__ == "Error":
             found.append(("error", child.value))
@@ -173,7 +173,7 @@ def test_start_answer_a_section_and_move_on(setup):
     assert at.radio(key="survey_item_rel1").value is None  # nothing chosen for the respondent
     at.radio(key="survey_item_rel1").set_value(4)
     at.radio(key="survey_item_rel2").set_value(sw.NO_ANSWER)
-    at.number_input(key="survey_item_logon_minutes").set_value(12)
+    at.text_input(key="survey_item_logon_minutes").set_value("12")
     _click(at, "survey_next")
     assert [h.value for h in at.header] == ["Working together"]
     assert at.get("progress")[0].proto.text == "Section 2 of 3"
@@ -184,9 +184,9 @@ def test_start_answer_a_section_and_move_on(setup):
 def test_numeric_item_shows_its_range_and_unit(setup):
     (token,) = invite(setup["url"], setup["open"])
     at = _start(token)
-    number = at.number_input(key="survey_item_logon_minutes")
+    number = at.text_input(key="survey_item_logon_minutes")
     assert "(minutes, optional)" in number.label
-    assert number.value is None and number.step == 1 and number.max is None  # range checked on Next
+    assert number.value == "" and number.placeholder == "Type a number"  # range checked on Next
     assert "A number from 0 to 60 minutes." in _texts(at)
 
 
@@ -196,12 +196,12 @@ def test_an_optional_number_once_given_can_be_withdrawn(setup):
     (token,) = invite(setup["url"], setup["open"])
     at = _start(token)
     at.radio(key="survey_item_rel1").set_value(4)
-    at.number_input(key="survey_item_logon_minutes").set_value(3)
+    at.text_input(key="survey_item_logon_minutes").set_value("3")
     _click(at, "survey_next")
     _click(at, "survey_back")
-    number = at.number_input(key="survey_item_logon_minutes")
-    assert number.value == 3 and not number.proto.HasField("default")  # shown, and clearable in the browser
-    number.set_value(None)
+    number = at.text_input(key="survey_item_logon_minutes")
+    assert number.value == "3"  # shown, and clearable in the browser
+    number.set_value("")
     _click(at, "survey_next")
     assert _draft(setup["url"], token).answers == {"rel1": 4}
 
@@ -231,19 +231,50 @@ def test_a_number_out_of_range_gets_a_message_at_the_item(setup):
     (token,) = invite(setup["url"], setup["open"])
     at = _start(token)
     at.radio(key="survey_item_rel1").set_value(4)
-    at.number_input(key="survey_item_logon_minutes").set_value(200)
+    at.text_input(key="survey_item_logon_minutes").set_value("200")
     _click(at, "survey_next")
     assert [h.value for h in at.header] == ["IT services"]
     order = _in_order(at.main)
-    message = order[order.index(("number_input", "survey_item_logon_minutes")) + 1]
+    message = order[order.index(("text_input", "survey_item_logon_minutes")) + 1]
     assert message == ("problem", "Please enter a number from 0 to 60 minutes.")
     assert _draft(setup["url"], token).answers == {"rel1": 4}  # the bad number is not stored
+
+
+@pytest.mark.parametrize("typed, stored, message", [
+    ("2,5", 2.5, None),  # a decimal comma: a number box made this 25, without a word
+    (" 12 ", 12, None),
+    ("１２", 12, None),  # full-width digits, from an East Asian input method
+    ("1,500", None, "Please write 1,500 without the comma (1500), or with a point if you meant a decimal (1.5)."),
+    ("abc", None, "Please enter a number, such as 12 or 2.5."),  # a number box emptied it and went on
+    ("-5", None, "Please enter a number from 0 to 60 minutes."),
+])
+def test_a_typed_number_is_read_as_a_person_means_it_or_refused_with_a_message(setup, typed, stored, message):
+    (token,) = invite(setup["url"], setup["open"])
+    at = _start(token)
+    at.radio(key="survey_item_rel1").set_value(4)
+    at.text_input(key="survey_item_logon_minutes").set_value(typed)
+    _click(at, "survey_next")
+    answers = _draft(setup["url"], token).answers
+    if message is None:
+        assert [h.value for h in at.header] == ["Working together"] and answers == {"rel1": 4, "logon_minutes": stored}
+    else:
+        assert [h.value for h in at.header] == ["IT services"] and "logon_minutes" not in answers
+        assert message in _problems(at)
+        assert at.text_input(key="survey_item_logon_minutes").value == typed  # kept, to correct
+
+
+def test_required_questions_are_announced_and_number_boxes_ask_for_the_number_keyboard(setup):
+    """What the widgets cannot say themselves goes on by a script of the page's own."""
+    (token,) = invite(setup["url"], setup["open"])
+    at = _start(token)
+    (script,) = [h.value for h in at.get("html") if "aria-required" in h.value]
+    assert 'const required = ["rel1"], numeric = ["logon_minutes"];' in script
 
 
 def test_a_required_item_gets_a_message_and_the_respondent_stays(setup):
     (token,) = invite(setup["url"], setup["open"])
     at = _start(token)
-    at.number_input(key="survey_item_logon_minutes").set_value(9)
+    at.text_input(key="survey_item_logon_minutes").set_value("9")
     _click(at, "survey_next")
     assert [h.value for h in at.header] == ["IT services"]
     # one alert, naming the question by its number; the message itself sits directly under the question
@@ -273,7 +304,7 @@ def test_closing_the_tab_and_opening_the_link_again_resumes(setup):
     at = _start(token)
     at.radio(key="survey_item_rel1").set_value(5)
     at.radio(key="survey_item_rel3").set_value(2)
-    at.number_input(key="survey_item_logon_minutes").set_value(3)
+    at.text_input(key="survey_item_logon_minutes").set_value("3")
     _click(at, "survey_next")
     at.radio(key="survey_item_par2").set_value(4)
     _click(at, "survey_next")  # refused: par1 is required, but par2 is saved
@@ -287,7 +318,7 @@ def test_closing_the_tab_and_opening_the_link_again_resumes(setup):
     assert again.radio(key="survey_item_rel1").value == 5
     assert again.radio(key="survey_item_rel3").value == 2
     assert again.radio(key="survey_item_rel2").value is None
-    assert again.number_input(key="survey_item_logon_minutes").value == 3
+    assert again.text_input(key="survey_item_logon_minutes").value == "3"
 
 
 # -- review and submit ---------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def test_invalid_answers_get_a_message_at_the_item_and_valid_ones_are_saved(surv
     assert result.problems["logon_minutes"] == "Please enter a number from 0 to 60 minutes."
     with session_scope() as s:
         result = respondent.save_section(s, token, 0, {"logon_minutes": "soon"})
-    assert result.problems == {"logon_minutes": "Please enter a number.", "rel1": "Please answer this question."}
+    assert result.problems == {"logon_minutes": "Please enter a number, such as 12 or 2.5.", "rel1": "Please answer this question."}
     with session_scope() as s:
         assert respondent.load_survey(s, token).answers == {"rel2": 4}
     with session_scope() as s:

@@ -8,6 +8,7 @@ Drawing only — which answers are valid, what is required and what is stored is
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +18,7 @@ import streamlit as st
 from itcap.ui.text import md_escape
 
 from itcap.ui.widgets import checked_key, run_script, scroll_to_top_script  # noqa: F401 (run_script: the survey page's scripts go through here)
+from surveys.answers import format_number
 from surveys.instrument import Instrument, Item
 
 NO_ANSWER = "no_answer"  # the last option of an optional Likert item: withdraws a choice made by mistake
@@ -127,6 +129,32 @@ SCROLL_TO_FIRST_ERROR = """
 """
 
 
+def field_hints_script(required: list[str], numeric: list[str]) -> str:
+    """What the widgets cannot say themselves: which questions are required (aria-required, read
+    out by screen readers; on screen, the others say "optional"), and that a number box wants the
+    phone's number keyboard (inputmode). Kept on through React's redraws, as SCROLL_TO_FIRST_ERROR
+    keeps its marks. The item ids are checked keys, put in as JSON."""
+    for item_id in [*required, *numeric]:
+        checked_key(WIDGET_PREFIX + item_id)
+    return f"""
+  const required = {json.dumps(required)}, numeric = {json.dumps(numeric)};
+  const field = (id) => document.querySelector('.st-key-{WIDGET_PREFIX}' + id + ' [role="radiogroup"], '
+                                               + '.st-key-{WIDGET_PREFIX}' + id + ' input, .st-key-{WIDGET_PREFIX}' + id + ' textarea');
+  const hint = () => {{
+    required.forEach((id) => {{ const f = field(id); if (f && f.getAttribute('aria-required') !== 'true') f.setAttribute('aria-required', 'true'); }});
+    numeric.forEach((id) => {{ const f = field(id); if (f && f.getAttribute('inputmode') !== 'decimal') f.setAttribute('inputmode', 'decimal'); }});
+  }};
+  hint();
+  const root = document.querySelector('.st-key-survey_questions');
+  if (root) {{
+    if (root.surveyHints) root.surveyHints.disconnect();
+    root.surveyHints = new MutationObserver(hint);
+    root.surveyHints.observe(root, {{subtree: true, childList: true, attributes: true,
+                                    attributeFilter: ['aria-required', 'inputmode']}});
+  }}
+"""
+
+
 def _number_bounds(item: Item) -> tuple[Any, Any, Any]:
     """Whole-number ranges ask for whole numbers (step 1); others accept decimals."""
     lo, hi = item.min, item.max
@@ -173,19 +201,17 @@ def item_input(instrument: Instrument, item: Item, number: int, saved: Any) -> N
         st.radio(label, options, index=options.index(saved) if saved in options else None, key=key,
                  help=help_text, format_func=lambda code: md_escape(labels[code]))
     elif item.type == "numeric":
-        _, _, step = _number_bounds(item)
-        # No min/max on the widget: with them, a number out of range only turns the box red and
-        # Next silently does nothing; the range is checked on Next, with a message at the question.
-        # A float widget shown with %g: a whole-number widget would silently cut a typed 2.5 to 2.
-        # The saved answer comes in through the session state, the widget's own default stays empty:
-        # a number box created with a value can never be emptied again (it refills), so an optional
-        # number once given could not be withdrawn.
+        # A text box, read by surveys.answers.read_typed_number: a number box dropped the comma of a
+        # typed "2,5" and saved 25 without a word, and turned "abc" into an empty answer. The phone's
+        # number keyboard comes with inputmode (FIELD_HINTS). No min/max on the box: the range is
+        # checked on Next, with a message at the question. The saved answer comes in through the
+        # session state, so that it can be emptied again (an optional number once given withdrawn).
         if key not in st.session_state:
-            st.session_state[key] = None if saved is None else float(saved)
+            st.session_state[key] = "" if saved is None else format_number(float(saved))
         # box and hint in one container: a message under the question then follows the container, and
         # the script that ties messages to their questions (SCROLL_TO_FIRST_ERROR) finds the box in it
         with st.container(key=f"survey_numeric_{item.id}", gap="small"):
-            st.number_input(label, step=float(step or 1), value=None, key=key, format="%g", placeholder="Type a number")
+            st.text_input(label, key=key, placeholder="Type a number", max_chars=40, autocomplete="off")
             st.caption(md_escape(" ".join(filter(None, [item.help, range_hint(item)]))))
     else:
         # No max_chars: the browser would drop a pasted text that is too long, silently and whole (and
@@ -216,7 +242,10 @@ def problems_summary(problems: Mapping[str, str], numbers: Mapping[str, int], re
 
 
 def answer_from_widget(item: Item, value: Any) -> Any:
-    """The answer to save for a widget's value (None = not answered)."""
+    """The answer to save for a widget's value (None = not answered); a number box's text goes on
+    as typed, for surveys.answers.check_answer to read or refuse with a message."""
     if value == NO_ANSWER:
+        return None
+    if item.type == "numeric" and isinstance(value, str) and not value.strip():
         return None
     return value
