@@ -22,7 +22,10 @@ The rules are DESIGN.md's, made exact:
 * **Confidence** = share of bootstrap resamples of the assessors that give the same position: each
   resample draws as many assessors as there are, with replacement (a seeded
   ``numpy.random.Generator``, so the same seed gives the same confidence), recomputes the medians
-  and the position. Overridden capabilities keep the lead assessor's level in every resample (an
+  and the position. When there are no more distinct draws than resamples asked for — n assessors
+  give nⁿ equally likely ordered draws: 27 for three, 256 for four — every draw is taken once
+  instead (the exact bootstrap): with three assessors, 1,000 random draws put 26/27 = 96.3% at
+  97.5% by chance. Overridden capabilities keep the lead assessor's level in every resample (an
   override is a decision, not a sample statistic). With fewer than two assessors there is nothing
   to resample and confidence is ``None``. An assessor who has rated nothing yet is left out (with a
   note): drawn into a resample they would only blank out capabilities the others rated.
@@ -30,6 +33,7 @@ The rules are DESIGN.md's, made exact:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -159,6 +163,19 @@ class PositionResult:
     resamples: int = 0
     seed: int | None = None
     notes: list[str] = field(default_factory=list)
+    exact: bool = False  # every possible resample taken once (few assessors), not a random draw of them
+
+    @property
+    def resampling(self) -> str:
+        """How the confidence was resampled, in words: "all 27 possible resamples of the 3 assessors
+        (every draw of 3 with repeats)" or "1,000 resamples of the 5 assessors (drawn at random with
+        repeats, seed 20260101)"."""
+        n = self.n_assessors
+        if self.exact:
+            return (f"all {self.resamples:,} possible resamples of the {n} assessors "
+                    f"(every draw of {n} with repeats, each once)")
+        return (f"{self.resamples:,} resamples of the {n} assessors (drawn at random with repeats, "
+                f"seed {self.seed if self.seed is not None else DEFAULT_SEED})")
 
     @property
     def position_mode(self) -> ModeResult | None:
@@ -295,6 +312,19 @@ def bootstrap_positions(
     n_caps, n_assessors = x.shape
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, n_assessors, size=(resamples, n_assessors))
+    return _positions_of_draws(model, x, draws, overrides)
+
+
+def every_draw_positions(model: CapabilityModel, ratings: np.ndarray, overrides: np.ndarray | None = None) -> np.ndarray:
+    """:func:`bootstrap_positions` over every possible draw of the assessors, each once (nⁿ rows for
+    n assessors, in lexicographic order): the exact bootstrap distribution, for when it is small."""
+    x = np.asarray(ratings, dtype=float)
+    n_assessors = x.shape[1]
+    draws = np.array(list(itertools.product(range(n_assessors), repeat=n_assessors)), dtype=np.intp)
+    return _positions_of_draws(model, x, draws, overrides)
+
+
+def _positions_of_draws(model: CapabilityModel, x: np.ndarray, draws: np.ndarray, overrides: np.ndarray | None) -> np.ndarray:
     sample = np.moveaxis(x[:, draws], 1, 0)  # resamples × capabilities × assessors
     consensus = median_levels(sample)
     if overrides is not None:
@@ -344,8 +374,12 @@ def position(
     chosen, modes = _mode_results(model, consensus)
     n_assessors = x.shape[1]
     confidence: float | None = None
-    if n_assessors >= 2:
+    exact = n_assessors >= 2 and n_assessors ** n_assessors <= resamples
+    if exact:  # no more distinct draws than resamples asked for: take each once
+        boot = every_draw_positions(model, x, override_vector)
+    elif n_assessors >= 2:
         boot = bootstrap_positions(model, x, override_vector, resamples=resamples, seed=seed)
+    if n_assessors >= 2:
         observed = -1 if chosen == NO_POSITION else [m.id for m in model.ordered_modes].index(chosen)
         confidence = float(np.mean(boot == observed))
     else:
@@ -361,7 +395,8 @@ def position(
         missing=missing,
         overridden=[cap for cap, level in zip(ids, override_vector) if not np.isnan(level)],
         n_assessors=n_assessors,
-        resamples=resamples if n_assessors >= 2 else 0,
-        seed=seed,
+        resamples=(n_assessors ** n_assessors if exact else resamples) if n_assessors >= 2 else 0,
+        seed=None if exact else seed,
         notes=notes,
+        exact=exact,
     )

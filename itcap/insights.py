@@ -340,9 +340,7 @@ def confidence_note(insight: AssessmentInsight) -> str | None:
     result = insight.result
     if result.confidence is None:
         return None
-    n = len(insight.assessors)
-    return (f"Confidence = the share of {result.resamples or 0:,} resamples of the {n} assessor{'s' if n != 1 else ''} "
-            "that give the same position: how stable the position is, not a statistical confidence level — with few "
+    return (f"Confidence = the share of {result.resampling} that give the same position: how stable the position is, not a statistical confidence level — with few "
             "assessors it can be high while they still differ (see how far the assessors agree).")
 
 

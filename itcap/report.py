@@ -14,6 +14,7 @@ import datetime as dt
 import html
 import io
 import random
+import shlex
 import re
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -23,7 +24,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from assessment.recommendations import RecommendationPlan
-from capability_model.positioning import DEFAULT_SEED, FULLY_ACHIEVED_PERCENT, level_for_display
+from capability_model.positioning import FULLY_ACHIEVED_PERCENT, level_for_display
 from itcap import charts, insights
 from itcap.storage import utcnow
 from surveys.exports import reportable_comments
@@ -180,8 +181,8 @@ def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
                       "target met), rated as in ISO/IEC 33020: N not achieved (up to 15%), P partially (up to 50%), "
                       "L largely (up to 85%), F fully (over 85%). A mode is achieved when it is rated F, no capability is "
                       "more than one level short of its target, and every lower mode is achieved too."))
-        guide.append(("Confidence", f"how stable the position is: the share of {a.result.resamples:,} resamples of the "
-                      "assessors (drawn at random, with repeats) that give the same position. It is not a statistical "
+        guide.append(("Confidence", f"how stable the position is: the share of {a.result.resampling} that give the "
+                      "same position. It is not a statistical "
                       "confidence level: with few assessors it can be high while they still differ — see 'How far the "
                       "assessors agree'." if a.result.confidence is not None and a.result.resamples else
                       "how stable the position is when the assessors are resampled; it needs at least two assessors, so "
@@ -241,8 +242,7 @@ def methods_points(content: ReportContent) -> list[str]:
             "Attainment of a mode = 1 − Σ max(0, target − consensus) / Σ target, rated on the ISO/IEC 33020 scale "
             "(N ≤ 15% < P ≤ 50% < L ≤ 85% < F). A mode is achieved when rated F, no capability is more than one level "
             "short, and every lower mode is achieved. Position = the highest achieved mode.",
-            (f"Confidence = share of {result.resamples:,} bootstrap resamples of the assessors (seed "
-             f"{result.seed if result.seed is not None else DEFAULT_SEED}) giving the same position."
+            (f"Confidence = share of {result.resampling} giving the same position (bootstrap)."
              if result.confidence is not None and result.resamples else
              "Confidence: none (a bootstrap of the assessors needs at least two)."),
         ]
@@ -288,8 +288,11 @@ def methods_points(content: ReportContent) -> list[str]:
                          "itcap assess position ratings.csv --model model.yaml --overrides overrides.csv --json -")
     if c:
         flagged = " --exclude-flagged" if c.excluded_flagged else ""
+        # the groups named: with a third group in the data, analyze would pick the first two present
+        groups = " --groups " + " ".join(shlex.quote(g) for g in c.compared_groups()) if c.comparison else ""
         reproduce.append(f"itcap responses export {c.campaign.id} --format csv --out responses.csv --instrument instrument.yaml{flagged} && "
-                         f"itcap analyze responses.csv --instrument instrument.yaml --group-col group --min-group-size {c.k} --json -")
+                         f"itcap analyze responses.csv --instrument instrument.yaml --group-col group{groups} "
+                         f"--min-group-size {c.k} --json -")
     points += [f"Reproduce: {command}" for command in reproduce]
     versions = ", ".join(f"{name} {_version(name)}" for name in ("itcap", "scipy", "pingouin", "pandas", "numpy"))
     points.append(f"Generated {content.generated_at:%d %B %Y %H:%M} UTC with {versions}.")

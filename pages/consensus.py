@@ -269,8 +269,7 @@ with st.expander("What the numbers mean", icon=":material/help:"):
         "- **95% CI** — the range the ICC plausibly lies in; with few assessors it is wide, so read its lower end.\n"
         "- **Krippendorff's α** — 1 is perfect agreement, 0 is what chance would give; 0.8 or more is reliable, "
         "0.667–0.8 allows tentative conclusions (Krippendorff 2004).\n"
-        "- **Confidence of the position** — the share of 1,000 resamples of the assessors (drawn with replacement) "
-        "that give the same operating mode.")
+        f"- **Confidence of the position** — the share of {position.resampling} that give the same operating mode.")
 
 # -- consensus against the modes' targets ----------------------------------------------------------------
 st.subheader("Consensus against the operating modes", anchor=False)

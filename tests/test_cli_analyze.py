@@ -118,6 +118,16 @@ def test_several_groups(files, capsys, tmp_path):
     assert lines[title + 2].split()[:4] == [q1["id"]] + [f"{q1['mean'][g]:.2f}" for g in ("business", "it", "contractors")]
 
 
+def test_a_third_group_left_out_by_default_is_named_not_dropped_silently(files, capsys, tmp_path):
+    frame = random_responses(seed=3, sizes={"business": 40, "it": 30, "contractors": 20})
+    path = tmp_path / "three.csv"
+    frame.to_csv(path, index=False)
+    code, out, err = run(["analyze", str(path), "--instrument", files["instrument"], "--group-col", "group", "--json", "-", "--quiet"], capsys)
+    assert code == 0 and json.loads(out)["compared"] == ["business", "it"]
+    assert err.strip() == ("note: the file also has group(s) contractors, not compared: without --groups the instrument's "
+                           "first two groups present are compared; name the groups to compare, e.g. --groups business it contractors")
+
+
 def test_exclude_flagged(files, capsys, tmp_path):
     frame = files["frame"].copy()
     frame["dq"] = ""

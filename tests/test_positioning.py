@@ -287,7 +287,34 @@ def test_the_worked_example_in_the_docs():
     assert [(m.attainment, m.rating, m.achieved) for m in result.modes] == [(1.0, "F", True), (0.9, "F", True), (0.675, "L", False)]
     assert result.position == "partner"
     assert [g.capability_id for g in result.next_mode.gaps] == ["c1", "c2", "c4", "c0", "c3"]
-    assert result.confidence == 0.705  # the figure quoted in the docs (default seed and resamples)
+    # the figure quoted in the docs: three assessors, so all 27 draws, each once (counted by hand below)
+    assert (result.confidence, result.resamples, result.exact) == (19 / 27, 27, True)
+
+
+def test_with_few_assessors_every_possible_draw_is_taken_once_the_exact_bootstrap():
+    """Three assessors have 27 equally likely draws; 1,000 random ones put 26/27 = 96.3% at 97.5%.
+    Counted here with a plain loop over every draw, independently of the vectorised code."""
+    import itertools
+
+    ratings = _realistic_ratings(8, n_caps=20, n_assessors=3)
+    result = position(TWENTY, ratings)
+    same = 0
+    for draw in itertools.product(range(3), repeat=3):
+        sample = ratings[:, list(draw)]
+        medians = [None if np.isnan(sample[i]).all() else float(np.nanmedian(sample[i])) for i in range(20)]
+        chosen, _ = evaluate_consensus(TWENTY, consensus_of(medians))
+        same += chosen == result.position
+    assert result.exact and result.resamples == 27 and result.confidence == same / 27
+    assert result.resampling == "all 27 possible resamples of the 3 assessors (every draw of 3 with repeats, each once)"
+    assert position(TWENTY, ratings, seed=1).confidence == position(TWENTY, ratings, seed=2).confidence  # no chance left
+    # four assessors: 256 draws, still fewer than 1,000; five: 3,125, so drawn at random unless more are asked for
+    four = position(TWENTY, _realistic_ratings(8, n_caps=20, n_assessors=4))
+    assert (four.exact, four.resamples) == (True, 256)
+    five = _realistic_ratings(8, n_caps=20, n_assessors=5)
+    drawn = position(TWENTY, five)
+    assert (drawn.exact, drawn.resamples, drawn.seed) == (False, 1000, 20260101)
+    assert drawn.resampling == "1,000 resamples of the 5 assessors (drawn at random with repeats, seed 20260101)"
+    assert (position(TWENTY, five, resamples=5000).exact, position(TWENTY, five, resamples=5000).resamples) == (True, 3125)
 
 
 def test_a_reason_never_rounds_attainment_onto_the_boundary_it_misses():

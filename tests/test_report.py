@@ -165,8 +165,9 @@ def test_the_headline_s_confidence_is_said_to_be_stability_not_statistical_confi
     content = _content(populated)
     page = html.unescape(render_html(content))
     lead = page.index("<p class='lead'>")
-    note = page.index("Confidence = the share of 1,000 resamples of the 3 assessors that give the same position: how "
-                      "stable the position is, not a statistical confidence level")
+    note = page.index("Confidence = the share of all 27 possible resamples of the 3 assessors (every draw of 3 with "
+                      "repeats, each once) that give the same position: how stable the position is, not a statistical "
+                      "confidence level")
     assert lead < note < page.index("<ul>", lead)  # right under the headline, before the points
     assert "not a statistical confidence level" in _pdf_text(render_pdf(content))
 
@@ -511,6 +512,8 @@ def test_the_reproduce_commands_give_the_report_s_figures(populated, tmp_path, m
     assert "Consensus set by the lead assessor" in pdf_text and "Roadmap seen" in pdf_text
     commands = [p.removeprefix("Reproduce: ") for p in methods_points(content) if p.startswith("Reproduce: ")]
     assert len(commands) == 2
+    a, b = content.campaign.compared_groups()  # named: with a third group present analyze took the first two
+    assert f"--group-col group --groups {a} {b} --min-group-size" in commands[1]
     monkeypatch.chdir(tmp_path)
     outputs = []
     for line in commands:

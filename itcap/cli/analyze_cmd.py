@@ -110,6 +110,15 @@ def _analyze(args: argparse.Namespace) -> int:
                                 + ", ".join(f"{g} ({counts[g]})" for g in large)
                                 + f"; choose two with --groups (e.g. --groups {large[0]} {large[1]})")
         raise CliError(problems)
+    if args.groups is None:  # the default took two groups: a third in the file must not go unmentioned
+        present = set(table.frame[table.group_col].dropna())
+        compared = set(document["compared"])
+        others = [g for g in instrument.group_ids() if g in present and g not in compared]
+        if others:
+            listed = ", ".join(others)
+            print(f"note: the file also has group(s) {listed}, not compared: without --groups the instrument's first two "
+                  f"groups present are compared; name the groups to compare, e.g. --groups {' '.join([*document['compared'], *others])}",
+                  file=sys.stderr)
     progress("writing results")
     if args.json:
         write_json(document, args.json)

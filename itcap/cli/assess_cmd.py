@@ -41,7 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=output_file, required=True, metavar="OUT", help="output file ('-' = stdout)")
     p.add_argument("--seed", type=whole_number(0), default=DEFAULT_SEED, help=f"bootstrap random seed (default {DEFAULT_SEED})")
     p.add_argument("--resamples", type=whole_number(1, MAX_RESAMPLES), default=DEFAULT_RESAMPLES,
-                   help=f"bootstrap resamples (default {DEFAULT_RESAMPLES}, at most {MAX_RESAMPLES:,})")
+                   help=f"bootstrap resamples (default {DEFAULT_RESAMPLES}, at most {MAX_RESAMPLES:,}); when n assessors "
+                        "have no more than this many possible draws (nⁿ: 27 for three, 256 for four), every draw is "
+                        "taken once instead — the exact bootstrap, the same for any seed")
     p.add_argument("--overrides", metavar="FILE", help=(
         "optional CSV of the lead assessor's consensus overrides (capability_id,level[,…]) as written by "
         "'itcap assess export --overrides'"))
