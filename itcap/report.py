@@ -269,12 +269,22 @@ def methods_points(content: ReportContent) -> list[str]:
                              "range were left out of that item." if comp["excluded"].get("out_of_range_values") else ""))
             if comp["suppressed"]:
                 points.append("Suppressed groups: " + "; ".join(f"{c.instrument.group_name(g)} ({comp['suppressed_reasons'][g]})" for g in comp["suppressed"]) + ".")
+            withheld = [g for g in c.small_groups if g not in comp["suppressed"]]
+            if withheld:  # named, never counted: a group of the survey the comparison does not show
+                points.append(f"Withheld, fewer than {k} responses: " + ", ".join(c.instrument.group_name(g) for g in withheld)
+                              + ". Their responses are in no figure of this report.")
+            others = [g for g in c.instrument.group_ids() if g not in comp["groups"] and g not in c.small_groups
+                      and g not in comp["suppressed"] and c.rates.get(g) is not None and c.rates[g].responses]
+            if others:
+                points.append("Also answered but not in the comparison (it compares two groups): "
+                              + ", ".join(c.instrument.group_name(g) for g in others) + ".")
             points.append(
                 "Per item and scale: Welch t-test (two-sided); Hedges' g with 95% CI; Mann–Whitney U (asymptotic, tie- and "
                 "continuity-corrected) with rank-biserial r; Holm- and Benjamini–Hochberg-adjusted p across items (and "
                 f"separately across scales); TOST equivalence with Welch t and margin ±{comp['margin']:g} points. Verdict: "
                 "equivalent if TOST p < .05, else differs if Holm-adjusted Welch p < .05, else inconclusive. Scale score = "
-                "mean of answered items after reverse coding, missing if fewer than half answered. Cronbach's α with 95% CI.")
+                "mean of answered items after reverse coding, missing if fewer than half answered. Cronbach's α over the "
+                "respondents who answered every item of the scale (listwise); its 95% CI (Feldt) is in the itcap analyze output.")
         elif c.problem:
             points.append(f"No survey results are reported: {c.problem}")
     if insights.trend_rounds(content.assessment_trend) > 1 or insights.trend_rounds(content.campaign_trend) > 1:

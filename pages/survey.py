@@ -166,10 +166,16 @@ def _welcome(state: SurveyState, token: str, thresholds: dict[str, int]) -> None
         actual = sw.thresholds_sentence(privacy, thresholds)
         if actual:
             st.markdown(actual)
+    if state.is_open_link:  # the statement speaks of "your link": this one is the whole group's
+        st.caption("This link is shared with everyone in your group. When you start, you get a link of your own: the "
+                   "address bar shows it, it brings you back to your answers, and it works once.")
     count = len(state.sections)
     st.caption(f"{count} section{'s' if count != 1 else ''}, then a chance to check your answers before you submit.")
     visit = st.session_state.get(VISITS, {}).get(token) if state.is_open_link else None
-    if visit:  # back from their own link to the group's open link: carry on rather than start twice
+    done = st.session_state.get(DONE)
+    if visit and done and done["token"] == visit:  # back, after submitting, to the group's open link
+        st.success("Your answers from this window have been sent. Thank you for taking part.", icon=":material/task_alt:")
+    elif visit:  # back from their own link to the group's open link: carry on rather than start twice
         st.info("You have already started this survey in this window.", icon=":material/history:")
         st.button("Carry on with my answers", type="primary", icon=":material/arrow_forward:", on_click=_continue_visit,
                   args=(visit,), key="survey_continue")

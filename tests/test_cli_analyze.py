@@ -118,6 +118,15 @@ def test_several_groups(files, capsys, tmp_path):
     assert lines[title + 2].split()[:4] == [q1["id"]] + [f"{q1['mean'][g]:.2f}" for g in ("business", "it", "contractors")]
 
 
+def test_the_table_never_cuts_a_long_service_name(files, capsys, tmp_path):
+    long_name = "Service desk and remote access support"
+    inst = tmp_path / "long.yaml"
+    inst.write_text(INSTRUMENT_YAML.replace("name: Service desk,", f"name: {long_name},"), encoding="utf-8")
+    code, out, err = run(["analyze", files["responses"], "--instrument", str(inst), "--group-col", "group"], capsys)
+    assert code == 0, err
+    assert any(line.startswith(f"{long_name} business ") for line in out.splitlines())
+
+
 def test_a_third_group_left_out_by_default_is_named_not_dropped_silently(files, capsys, tmp_path):
     frame = random_responses(seed=3, sizes={"business": 40, "it": 30, "contractors": 20})
     path = tmp_path / "three.csv"

@@ -112,6 +112,11 @@ def _to_review(url: str, token: str) -> None:
     """Answer every section through the services, ending at the review step (not submitted)."""
     with session_scope(url) as session:
         respondent.begin(session, token)
+    _to_review_from(url, token)
+
+
+def _to_review_from(url: str, token: str) -> None:
+    """Answer every section of a survey already begun, ending at the review step."""
     answers = [{"rel1": 4, "rel2": 3, "logon_minutes": 7}, {"par1": 5}, {"directorate": 2, "comments": HOSTILE}]
     for index, section in enumerate(answers):
         with session_scope(url) as session:
@@ -449,6 +454,27 @@ def test_open_link_visitors_get_their_own_link_in_the_address(setup):
     assert [h.value for h in at.header] == ["IT services"]
     with session_scope(setup["url"]) as session:
         assert invitations.response_rates(session, setup["open"])["business"].open_link_visits == 1
+
+
+def test_open_link_says_whose_link_it_is_and_after_submitting_back_says_the_answers_were_sent(setup):
+    """The privacy statement speaks of "your link", which works once; back from the thank-you page
+    the open link offered to carry on with answers already sent."""
+    with session_scope(setup["url"]) as session:
+        link = invitations.create_open_link(session, setup["open"], "business", "test")
+    at = _open(link.token)
+    assert "This link is shared with everyone in your group. When you start, you get a link of your own" in _texts(at)
+    _click(at, "survey_start")
+    personal = at.query_params["token"]
+    personal = personal[0] if isinstance(personal, list) else personal
+    assert "This link is shared" not in _texts(_open(personal))
+    _to_review_from(setup["url"], personal)
+    at.run()
+    _click(at, "survey_submit")
+    assert "Thank you" in _texts(at)
+    at.query_params["token"] = link.token  # the browser's back button, to the group's open link
+    at.run()
+    assert "Your answers from this window have been sent. Thank you for taking part." in [s.value for s in at.success]
+    assert not [b for b in at.button if b.key in ("survey_continue", "survey_start")]
 
 
 # -- links that open nothing ---------------------------------------------------------------------

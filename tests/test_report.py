@@ -287,6 +287,30 @@ def test_a_group_below_the_threshold_is_not_reported(db_url):
     assert "withheld (fewer than 5 responses)" in page and "only how many were personally invited is shown" in page
 
 
+def test_the_methods_name_a_withheld_third_group_and_one_left_out_of_the_comparison_without_counts(db_url):
+    """The appendix listed only groups suppressed inside the comparison: a third group under k, or a
+    third large one the comparison did not take, went unmentioned."""
+    from itcap.report import methods_points
+    from surveys.imports import import_responses
+    from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+
+    three = INSTRUMENT_YAML.replace("  - {id: it_staff, name: IT staff}\n",
+                                    "  - {id: it_staff, name: IT staff}\n  - {id: contractors, name: Contractors}\n"
+                                    "  - {id: partners, name: Partner staff}\n")
+    campaign_id = make_campaign(db_url, min_group_size=3, yaml=three.replace("id: test_perception", "id: test_four", 1))
+    sizes = (("business", 6), ("it_staff", 5), ("contractors", 2), ("partners", 4))
+    rows = [f"{group},{1 + i % 5},3,2,4,5,{2 + i % 4},,1," for group, n in sizes for i in range(n)]
+    with session_scope(db_url) as session:
+        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,itp1,directorate,comments\n"
+                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+    with session_scope(db_url) as session:
+        points = methods_points(build_report(session, campaign_id=campaign_id))
+    # named once, never counted
+    assert [p for p in points if "Contractors" in p] == [
+        "Withheld, fewer than 3 responses: Contractors. Their responses are in no figure of this report."]
+    assert "Also answered but not in the comparison (it compares two groups): Partner staff." in points
+
+
 def test_pdf_report_opens_and_carries_the_same_summary(populated):
     url, assessment_id, campaign_id = populated
     content = _content(populated)

@@ -205,7 +205,10 @@ def print_report(document: dict, out=None) -> None:
     pairs = document["ipa"]["pairs"]
     if pairs:
         w("\nImportance–performance (gap = performance − importance)\n")
-        w(f"{'service':<24}{'group':<14}{'importance':>11}{'performance':>12}{'gap':>7}  quadrant\n")
+        # columns as wide as the longest name: "Mobile and remote acces" was cut
+        service = max(len("service"), *(len(r["name"]) for r in pairs)) + 1
+        group = max(len("group"), *(len(r["group"]) for r in pairs)) + 1
+        w(f"{'service':<{service}}{'group':<{group}}{'importance':>11}{'performance':>12}{'gap':>7}  quadrant\n")
         for r in pairs:
-            w(f"{r['name'][:23]:<24}{r['group'][:13]:<14}{_f(r['importance']):>11}{_f(r['performance']):>12}"
+            w(f"{r['name']:<{service}}{r['group']:<{group}}{_f(r['importance']):>11}{_f(r['performance']):>12}"
               f"{_f(r['gap'], signed=True):>7}  {r['quadrant'] or r['note']}\n")
