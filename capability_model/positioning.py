@@ -171,10 +171,10 @@ class PositionResult:
         (every draw of 3 with repeats)" or "1,000 resamples of the 5 assessors (drawn at random with
         repeats, seed 20260101)"."""
         n = self.n_assessors
+        assessors = f"the {n} assessor{'s' if n != 1 else ''}"
         if self.exact:
-            return (f"all {self.resamples:,} possible resamples of the {n} assessors "
-                    f"(every draw of {n} with repeats, each once)")
-        return (f"{self.resamples:,} resamples of the {n} assessors (drawn at random with repeats, "
+            return f"all {self.resamples:,} possible resamples of {assessors} (every draw of {n} with repeats, each once)"
+        return (f"{self.resamples:,} resamples of {assessors} (drawn at random with repeats, "
                 f"seed {self.seed if self.seed is not None else DEFAULT_SEED})")
 
     @property

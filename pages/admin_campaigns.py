@@ -180,6 +180,7 @@ def _open_link(campaign_id: int, withdraw: bool) -> None:
                 link = invitations.create_open_link(session, campaign_id, group, actor.username,
                                                     base_url=widgets.app_address()[0],
                                                     max_visits=int(cap) if cap is not None else None)
+            st.session_state[f"camp_open_cap_{campaign_id}"] = None  # not carried over to the next group's link
     except SurveyError as exc:
         _problems("Not done:", exc)
         return
@@ -424,8 +425,9 @@ with invite_tab:
     open_group = left.selectbox("Group", list(groups), format_func=lambda g: f"{groups[g]} ({g})", key=f"camp_open_group_{chosen_id}")
     middle.number_input("Most visitors", min_value=1, max_value=invitations.MAX_OPEN_LINK_VISITS, value=None, step=1,
                         placeholder="no cap", key=f"camp_open_cap_{chosen_id}",
-                        help="At most this many visitors may start with the new link (e.g. the group's headcount), so a "
-                             "link passed on beyond the group cannot bring in responses without end. Empty: no cap.")
+                        help="At most this many visitors may start with the new link, so a link passed on beyond the group "
+                             "cannot bring in responses without end. Each start takes a place, also one left unfinished "
+                             "or begun again in another browser: allow a margin over the group's headcount. Empty: no cap.")
     with session_scope() as session:
         live = invitations.live_open_links(session, chosen_id)
     if open_group in live:

@@ -182,14 +182,17 @@ def _handle(store: bool) -> None:
 
 def _show_outcome(outcome: dict) -> None:
     what = KIND_LABELS[outcome["kind"]].lower()
+    if outcome["problems"] and outcome.get("other_kind"):  # the parser's one line names a CLI command: not here
+        other = KIND_LABELS[INSTRUMENT if outcome["kind"] == MODEL else MODEL]
+        st.error(f"**{md_escape(outcome['name'] or 'The upload')}** is not a valid {what}: it is a {other.lower()}. "
+                 "Nothing was stored.", icon=":material/error:")
+        st.info(f"This file is a valid **{other.lower()}**: choose “{other}” above and upload it again.")
+        return
     if outcome["problems"]:
         count = len(outcome["problems"])
         st.error(f"**{md_escape(outcome['name'] or 'The upload')}** is not a valid {what}: {count} problem{'s' if count != 1 else ''}, "
                  f"nothing was stored. Fix {'them' if count != 1 else 'it'} and upload the file again.\n\n"
                  + "\n".join(f"- {md_code(p)}" for p in outcome["problems"]), icon=":material/error:")
-        if outcome.get("other_kind"):
-            other = KIND_LABELS[INSTRUMENT if outcome["kind"] == MODEL else MODEL]
-            st.info(f"This file is a valid **{other.lower()}**: choose “{other}” above and upload it again.")
         return
     if outcome["stored"] is None:
         st.success(f"**{md_escape(outcome['name'])}** is a valid {what}. Nothing was stored: press *Check and store* to keep it.",

@@ -269,7 +269,10 @@ with st.expander("What the numbers mean", icon=":material/help:"):
         "- **95% CI** — the range the ICC plausibly lies in; with few assessors it is wide, so read its lower end.\n"
         "- **Krippendorff's α** — 1 is perfect agreement, 0 is what chance would give; 0.8 or more is reliable, "
         "0.667–0.8 allows tentative conclusions (Krippendorff 2004).\n"
-        f"- **Confidence of the position** — the share of {position.resampling} that give the same operating mode.")
+        + (f"- **Confidence of the position** — the share of {position.resampling} that give the same operating mode."
+           if position.confidence is not None else
+           "- **Confidence of the position** — how often resamples of the assessors give the same operating mode; it "
+           "needs at least two assessors who have rated, so none is given yet."))
 
 # -- consensus against the modes' targets ----------------------------------------------------------------
 st.subheader("Consensus against the operating modes", anchor=False)

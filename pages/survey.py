@@ -50,6 +50,10 @@ def _trouble(what: str, message: str = TROUBLE) -> None:
 
 # -- actions (button callbacks) --------------------------------------------------------------------
 def _start(token: str) -> None:
+    visit = st.session_state.get(VISITS, {}).get(token)
+    if visit:  # a second click on Start (or a second run of it): this visitor has their own link already
+        st.query_params["token"] = visit
+        return
     try:
         with session_scope() as session:
             personal = respondent.begin(session, token)
@@ -168,20 +172,28 @@ def _welcome(state: SurveyState, token: str, thresholds: dict[str, int]) -> None
             st.markdown(actual)
     if state.is_open_link:  # the statement speaks of "your link": this one is the whole group's
         st.caption("This link is shared with everyone in your group. When you start, you get a link of your own: the "
-                   "address bar shows it, it brings you back to your answers, and it works once.")
+                   "address bar shows it, and it brings you back to your answers until you submit them.")
     count = len(state.sections)
     st.caption(f"{count} section{'s' if count != 1 else ''}, then a chance to check your answers before you submit.")
     visit = st.session_state.get(VISITS, {}).get(token) if state.is_open_link else None
-    done = st.session_state.get(DONE)
-    if visit and done and done["token"] == visit:  # back, after submitting, to the group's open link
-        st.success("Your answers from this window have been sent. Thank you for taking part.", icon=":material/task_alt:")
-    elif visit:  # back from their own link to the group's open link: carry on rather than start twice
-        st.info("You have already started this survey in this window.", icon=":material/history:")
-        st.button("Carry on with my answers", type="primary", icon=":material/arrow_forward:", on_click=_continue_visit,
-                  args=(visit,), key="survey_continue")
+    if visit:
+        _back_to_open_link(visit)
     else:
         st.button("Start the survey", type="primary", icon=":material/arrow_forward:", on_click=_start, args=(token,),
                   key="survey_start")
+
+
+def _back_to_open_link(visit: str) -> None:
+    """Back (the browser's button) from this visitor's own link to the group's open link: carry on, or
+    hear that the answers were sent — never start twice, and never "ask for a link" because the
+    open link has since been withdrawn or has no places left."""
+    done = st.session_state.get(DONE)
+    if done and done["token"] == visit:
+        st.success("Your answers from this window have been sent. Thank you for taking part.", icon=":material/task_alt:")
+    else:
+        st.info("You have already started this survey in this window.", icon=":material/history:")
+        st.button("Carry on with my answers", type="primary", icon=":material/arrow_forward:", on_click=_continue_visit,
+                  args=(visit,), key="survey_continue")
 
 
 def _question_numbers(state: SurveyState) -> dict[str, int]:
@@ -225,8 +237,10 @@ def _section(state: SurveyState, token: str, thresholds: dict[str, int]) -> None
                                       icon=":material/arrow_forward:", on_click=_save,
                                       args=(token, section.index, section.items, "next"))
     st.caption(SAVED_WHEN)
+    # the phone's decimal keyboard has no minus key: only for numbers that cannot be negative
     sw.run_script(sw.field_hints_script([i.id for i in section.items if i.required],
-                                        [i.id for i in section.items if i.type == "numeric"]))
+                                        [i.id for i in section.items
+                                         if i.type == "numeric" and state.instrument.item_range(i)[0] >= 0]))
     if problems and shown.pop("scroll", False):
         sw.run_script(sw.SCROLL_TO_FIRST_ERROR)
 
@@ -290,7 +304,13 @@ try:
         campaign = campaigns.get_campaign(session, state.campaign_id)
         thresholds = {"min_group_size": campaign.min_group_size, "comment_threshold": campaign.comment_threshold}
 except SurveyUnavailable as error:
-    _show_unavailable(error)
+    visit = st.session_state.get(VISITS, {}).get(token)
+    if visit and error.outcome in (TokenOutcome.FULL, TokenOutcome.WITHDRAWN):
+        st.set_page_config(page_title=error.title or "Survey")
+        st.title(md_escape(error.title or "Survey"), anchor=False)
+        _back_to_open_link(visit)
+    else:
+        _show_unavailable(error)
     st.stop()
 except Exception:  # no technical detail for respondents; the log has it
     log.exception("survey page: loading the survey failed")

@@ -55,28 +55,43 @@ def unpack_answers(instrument: Instrument, stored: str) -> dict[str, Any]:
 
 
 # "2,5": a decimal comma, as much of Europe writes it. "1,500" could be that or a thousands
-# separator (1500), so it is asked about rather than guessed.
+# separator (1500), so it is asked about rather than guessed; "0,500" can only be a half.
 _TYPED_COMMA = re.compile(r"([+-]?\d*),(\d+)")
+# 1,000,000 · 1 000 · 1.234,5 · 1'000: digits grouped in thousands, one separator throughout
+_GROUPED = re.compile(r"[+-]?\d{1,3}([ ,.'])\d{3}(?:\1\d{3})*(?:[.,]\d+)?")
+# minus sign, en dash, figure dash (what word processors and phones put for "-"), Arabic decimal separator
+_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-", "\u066b": "."})
 
 
 def read_typed_number(text: str) -> tuple[float | None, str | None]:
-    """The number a person typed into a box — ``12``, ``2.5``, ``2,5`` (a decimal comma), ``１２``
-    (full-width digits) — as ``(number, None)``; ``(None, None)`` when it is no number at all;
-    ``(None, message)`` for ``1,500``, which is 1500 or 1.5 depending on who typed it."""
-    typed = unicodedata.normalize("NFKC", text).strip()
+    """The number a person typed into a box — ``12``, ``2.5``, ``2,5`` (a decimal comma), ``−3`` (a
+    minus sign), ``１２`` or ``١٢`` (full-width or Arabic-Indic digits) — as ``(number, None)``;
+    ``(None, None)`` when it is no number at all; ``(None, message)`` for ``1,500`` (1500 or 1.5,
+    depending on who typed it) and digits grouped in thousands (``1 000``, ``1.234,5``)."""
+    if any(unicodedata.category(c) == "No" for c in text):  # ² or ½: NFKC would read 10² as 102
+        return None, None
+    typed = unicodedata.normalize("NFKC", text).strip().translate(_SIGNS)
+    typed = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in typed)  # every digit as 0–9
     comma = _TYPED_COMMA.fullmatch(typed)
-    if comma and len(comma[2]) == 3 and comma[1].lstrip("+-"):
+    if comma and len(comma[2]) == 3 and comma[1].lstrip("+-") not in ("", "0"):
         whole, rest = comma[1], comma[2]
         decimal = f"{whole}.{rest}".rstrip("0").rstrip(".")
         return None, (f"Please write {typed} without the comma ({whole}{rest}), or with a point if you meant "
                       f"a decimal ({decimal}).")
     if comma:
         typed = f"{comma[1]}.{comma[2]}"
-    return parse_number(typed), None
+    number = parse_number(typed)
+    grouped = _GROUPED.fullmatch(typed) if number is None else None
+    if grouped:
+        plain = typed.replace(grouped[1], "").replace(",", ".")  # what is left after the thousands: a decimal mark
+        return None, f"Please write {typed} without the separators between thousands: {plain}."
+    return number, None
 
 
 def format_number(x: float) -> str:
-    return f"{x:g}" if abs(x) < 1e15 else str(x)
+    """A number as people write it: 12, 2.5, 1234567 — never 1.23457e+06, which a box refilled with
+    it would save back as 1234570."""
+    return f"{x:.15g}" if abs(x) < 1e15 else str(x)
 
 
 def is_blank(value: Any) -> bool:

@@ -109,11 +109,11 @@ def _reported_rows(frame: pd.DataFrame, instrument: Instrument, k: int) -> tuple
 
 
 def _content_ordered(texts: list[str]) -> list[str]:
-    """``texts`` shuffled by a generator seeded from their sorted content: a random order that
-    depends on what was written, not on the order it was stored in."""
-    ordered = sorted(texts)
-    seed = hashlib.sha256("\x00".join(ordered).encode("utf-8")).digest()
-    return random.Random(seed).sample(ordered, len(ordered))
+    """``texts`` in a random order that depends only on what was written, not on the order it was
+    stored in: sorted by a hash of each text keyed with a hash of them all (SHA-256, so the same on
+    every machine and Python version; repeated texts stay together, which no reader can tell)."""
+    key = hashlib.sha256("\x00".join(sorted(texts)).encode("utf-8")).digest()
+    return sorted(texts, key=lambda text: (hashlib.sha256(key + text.encode("utf-8")).digest(), text))
 
 
 def _comments(frame: pd.DataFrame, items: list[Item], threshold: int) -> tuple[dict[str, list[str]], dict[str, str]]:

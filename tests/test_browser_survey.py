@@ -283,6 +283,18 @@ def test_double_click_on_submit_makes_one_response(server, page, small):
     assert page.get_by_text("already been used").count() == 0  # the respondent is thanked, not told off
 
 
+def test_double_click_on_start_of_an_open_link_takes_one_place(server, page, small):
+    """Each start of a capped open link takes a place: a double click must not take two."""
+    with session_scope(server.db_url) as session:
+        link = invitations.create_open_link(session, small, "business", "test", max_visits=3)
+    _open(page, server, link.token)
+    page.get_by_role("button", name="Start the survey").dblclick()
+    _until(page, "Section 1 of 3")
+    page.wait_for_timeout(500)  # let any second run finish
+    with session_scope(server.db_url) as session:
+        assert invitations.live_open_links(session, small) == {"business": 2}
+
+
 def test_back_button_and_a_stale_tab_cannot_submit_twice(server, browser, small):
     token = _at_review(server, small)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -442,6 +454,7 @@ def test_a_section_by_keyboard_alone(server, page, small):
     page.wait_for_function("() => document.activeElement && document.activeElement.closest('.st-key-survey_numeric_logon_minutes')")
     page.wait_for_timeout(1000)  # the marks must survive Streamlit's redraw
     assert number_box.get_attribute("aria-invalid") == "true"
+    assert number_box.get_attribute("inputmode") == "decimal" and number_box.get_attribute("aria-required") is None
     assert "from 0 to 60 minutes" in page.locator(f"#{number_box.get_attribute('aria-describedby')}").inner_text()
     page.keyboard.press("Control+A")
     page.keyboard.type("15")

@@ -125,7 +125,10 @@ def test_unreadable_files_get_a_specific_error(setup, raw, expected):
 
 def test_an_instrument_uploaded_as_a_model_is_recognised(setup):
     at = _upload(setup, "survey.yaml", INSTRUMENT, kind="model", store=True)
-    assert at.error and "not a valid capability model" in at.error[0].value
+    assert [e.value for e in at.error] == [
+        "**survey.yaml** is not a valid capability model: it is a survey instrument. Nothing was stored."]
+    shown = [m.value for kind in ("error", "info", "markdown", "caption") for m in getattr(at, kind)]
+    assert not any("itcap survey validate" in text for text in shown)  # a command line is no help on this page
     assert any("valid **survey instrument**" in i.value for i in at.info)
 
 

@@ -233,6 +233,8 @@ def test_reliability_table_has_the_six_icc_forms_and_alpha(setup):
     assert table.loc["ICC2", "95% CI"] == (f"{low:.2f}–{high:.2f}" if low >= 0 else f"{low:.2f} to {high:.2f}")
     assert table.loc["Krippendorff's α (ordinal)", "Value"] == f"{report.alpha.alpha:.2f}"
     assert any(e.label == "What the numbers mean" for e in at.expander)
+    # three assessors: every one of the 27 draws, not "1,000 resamples" drawn at random
+    assert any("the share of all 27 possible resamples of the 3 assessors" in m.value for m in at.markdown)
 
 
 def test_reliability_says_why_when_it_cannot_be_computed(setup):
@@ -248,6 +250,8 @@ def test_reliability_says_why_when_it_cannot_be_computed(setup):
     table = at.table[0].value
     assert (table["Value"] == "—").all()
     assert all("not computed" in text for text in table["What it says"])
+    meaning = next(m.value for m in at.markdown if "Confidence of the position" in m.value)
+    assert "needs at least two assessors who have rated, so none is given yet" in meaning and "0 resamples" not in meaning
 
 
 def test_lead_confirms_the_median_of_a_flagged_capability_with_a_rationale(setup):

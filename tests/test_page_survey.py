@@ -274,6 +274,11 @@ def test_required_questions_are_announced_and_number_boxes_ask_for_the_number_ke
     at = _start(token)
     (script,) = [h.value for h in at.get("html") if "aria-required" in h.value]
     assert 'const required = ["rel1"], numeric = ["logon_minutes"];' in script
+    # a number that may be negative: no decimal keyboard, which has no minus key on an iPhone
+    below_zero = INSTRUMENT_YAML.replace("min: 0, max: 60", "min: -10, max: 60").replace("id: test_perception", "id: test_minus", 1)
+    (token,) = invite(setup["url"], make_campaign(setup["url"], yaml=below_zero))
+    (script,) = [h.value for h in _start(token).get("html") if "aria-required" in h.value]
+    assert 'const required = ["rel1"], numeric = [];' in script
 
 
 def test_a_required_item_gets_a_message_and_the_respondent_stays(setup):
@@ -475,6 +480,26 @@ def test_open_link_says_whose_link_it_is_and_after_submitting_back_says_the_answ
     at.run()
     assert "Your answers from this window have been sent. Thank you for taking part." in [s.value for s in at.success]
     assert not [b for b in at.button if b.key in ("survey_continue", "survey_start")]
+
+
+def test_back_to_an_open_link_that_has_no_places_left_carries_on_not_turns_away(setup):
+    """The visitor who took the last place pressed Back to the group's link and was told to ask for one."""
+    with session_scope(setup["url"]) as session:
+        link = invitations.create_open_link(session, setup["open"], "business", "test", max_visits=1)
+    at = _open(link.token)
+    _click(at, "survey_start")
+    assert [h.value for h in at.header] == ["IT services"]
+    assert "used by as many people" in _texts(_open(link.token))  # a new visitor: no places left
+    at.query_params["token"] = link.token  # this visitor, back to the group's link
+    at.run()
+    assert "You have already started this survey in this window." in [i.value for i in at.info]
+    _click(at, "survey_continue")
+    assert [h.value for h in at.header] == ["IT services"]
+    with session_scope(setup["url"]) as session:
+        invitations.revoke_open_link(session, setup["open"], "business", "test")
+    at.query_params["token"] = link.token  # withdrawn since: still their answers, not "ask for a link"
+    at.run()
+    assert [b.key for b in at.button] == ["survey_continue"]
 
 
 # -- links that open nothing ---------------------------------------------------------------------

@@ -104,8 +104,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     p.add_argument("--group", required=True, metavar="G", help="the instrument's group, by id or name in any letter case (e.g. it, \"IT staff\")")
     p.add_argument("--max-visits", type=whole_number(1, MAX_OPEN_LINK_VISITS), metavar="N",
-                   help="at most N visitors may start with the link (e.g. the group's headcount), so a link passed on "
-                        "beyond the group cannot bring in responses without end; default: no cap")
+                   help="at most N visitors may start with the link, so a link passed on beyond the group cannot bring "
+                        "in responses without end; every start takes a place (one left unfinished, or begun again in "
+                        "another browser, too): allow a margin over the group's headcount; default: no cap")
     p.add_argument("--base-url", metavar="URL", help="address of the app for the link (default ITCAP_PUBLIC_URL)")
     set_handler(p, _open_link)
 
