@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, func
@@ -329,6 +330,9 @@ def set_lead(session: Session, assessment_id: int, account_id: int, *, actor: Ac
 
 
 # -- ratings --------------------------------------------------------------------------------------
+UNCHANGED: Any = object()  # update_rating: a field left as it is stored
+
+
 def save_rating(
     session: Session,
     assessment_id: int,
@@ -339,11 +343,29 @@ def save_rating(
     evidence: str = "",
     confidence: str | None = None,
 ) -> Rating:
-    """Save (insert or update) the assessor's rating of one capability.
+    """Save (insert or update) the assessor's whole rating of one capability.
 
     ``level`` None = not rated. ``evidence`` is stored exactly as given — it is data, never markup.
     Refused once the assessor has submitted, or when the assessment is closed.
     """
+    return update_rating(session, assessment_id, assessor, capability_id, level=level, evidence=evidence,
+                         confidence=confidence)
+
+
+def update_rating(
+    session: Session,
+    assessment_id: int,
+    assessor: Account,
+    capability_id: str,
+    *,
+    level: Any = UNCHANGED,
+    evidence: Any = UNCHANGED,
+    confidence: Any = UNCHANGED,
+) -> Rating:
+    """Change only the fields given of the assessor's rating of one capability (the page saves the
+    one a widget changed: a second tab, open since before another change, saved all three and wiped
+    the level and evidence given in the first). ``level`` None = "not rated" chosen; a rating made
+    by evidence or confidence alone has no level and is still to do, not "not rated"."""
     assessment = get_assessment(session, assessment_id)
     member = _require_rater(session, assessment_id, assessor)
     _require_open(assessment)
@@ -354,35 +376,41 @@ def save_rating(
     model = model_for(session, assessment)
     if capability_id not in model.capability_ids:
         raise AssessmentError(f"unknown capability {capability_id!r}: not in model {model.id!r}")
-    if level is not None:
-        if isinstance(level, bool) or not isinstance(level, (int, np.integer)):
-            raise AssessmentError(f"level must be a whole number from {model.min_level} to {model.max_level}, or not rated")
-        level = int(level)
-        if not model.min_level <= level <= model.max_level:
-            raise AssessmentError(f"level {level} is out of range for {capability_id!r}: levels run from {model.min_level} to {model.max_level}")
-    if confidence == "":
-        confidence = None
-    if confidence is not None and confidence not in CONFIDENCES:
-        raise AssessmentError(f"confidence must be one of {', '.join(CONFIDENCES)} (or none), not {confidence!r}")
-    evidence = evidence or ""
-    if len(evidence) > MAX_EVIDENCE_CHARS:
-        raise AssessmentError(f"evidence is {len(evidence):,} characters; the limit is {MAX_EVIDENCE_CHARS:,}")
+    changes: dict[str, Any] = {}
+    if level is not UNCHANGED:
+        if level is not None:
+            if isinstance(level, bool) or not isinstance(level, (int, np.integer)):
+                raise AssessmentError(f"level must be a whole number from {model.min_level} to {model.max_level}, or not rated")
+            level = int(level)
+            if not model.min_level <= level <= model.max_level:
+                raise AssessmentError(f"level {level} is out of range for {capability_id!r}: levels run from {model.min_level} to {model.max_level}")
+        changes.update(level=level, not_rated=level is None)
+    if confidence is not UNCHANGED:
+        if confidence == "":
+            confidence = None
+        if confidence is not None and confidence not in CONFIDENCES:
+            raise AssessmentError(f"confidence must be one of {', '.join(CONFIDENCES)} (or none), not {confidence!r}")
+        changes["confidence"] = confidence
+    if evidence is not UNCHANGED:
+        evidence = evidence or ""
+        if len(evidence) > MAX_EVIDENCE_CHARS:
+            raise AssessmentError(f"evidence is {len(evidence):,} characters; the limit is {MAX_EVIDENCE_CHARS:,}")
+        changes["evidence"] = evidence
 
     # Insert-if-absent, then update: a concurrent save of the same rating (double click, two tabs)
     # meets the unique constraint as "already there" instead of an error, inside this transaction.
     now = utcnow()
     values = dict(assessment_id=assessment_id, account_id=assessor.id, capability_id=capability_id,
-                  level=level, evidence=evidence, confidence=confidence, updated_at=now)
+                  level=None, evidence="", confidence=None, not_rated=False, updated_at=now)
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    session.exec(insert(Rating).values(**values).on_conflict_do_nothing(  # type: ignore[call-overload]
+    session.exec(insert(Rating).values(**{**values, **changes}).on_conflict_do_nothing(  # type: ignore[call-overload]
         index_elements=["assessment_id", "account_id", "capability_id"]))
     rating = session.exec(
         select(Rating).where(Rating.assessment_id == assessment_id, Rating.account_id == assessor.id,
                              Rating.capability_id == capability_id).execution_options(populate_existing=True)
     ).one()
-    rating.level = level
-    rating.evidence = evidence
-    rating.confidence = confidence
+    for name, value in changes.items():
+        setattr(rating, name, value)
     rating.updated_at = now
     session.add(rating)
     session.flush()
@@ -413,7 +441,8 @@ def progress(session: Session, assessment_id: int) -> list[Progress]:
     for rating in session.exec(select(Rating).where(Rating.assessment_id == assessment_id)):
         if rating.capability_id in known:
             slot = counts.setdefault(rating.account_id, [0, 0])
-            slot[0 if rating.level is not None else 1] += 1
+            if rating.level is not None or rating.not_rated:  # evidence alone, no level yet: still to do
+                slot[0 if rating.level is not None else 1] += 1
     return [
         Progress(a.account_id, a.username, a.display_name, a.is_lead, counts.get(a.account_id, [0, 0])[0],
                  counts.get(a.account_id, [0, 0])[1], total, a.submitted_at)
@@ -479,9 +508,12 @@ def ratings_matrix(session: Session, assessment_id: int) -> RatingsMatrix:
     column = {a.account_id: j for j, a in enumerate(people)}
     row = {cap: i for i, cap in enumerate(model.capability_ids)}
     levels = np.full((len(row), len(people)), np.nan)
-    for rating in session.exec(select(Rating).where(Rating.assessment_id == assessment_id)):
-        if rating.level is not None and rating.capability_id in row and rating.account_id in column:
-            levels[row[rating.capability_id], column[rating.account_id]] = rating.level
+    # only the columns the matrix needs: also readable by this code before a migration adds others
+    given = session.exec(select(Rating.capability_id, Rating.account_id, Rating.level)
+                         .where(Rating.assessment_id == assessment_id, Rating.level.is_not(None)))
+    for capability_id, account_id, level in given:
+        if capability_id in row and account_id in column:
+            levels[row[capability_id], column[account_id]] = level
     overrides = {cap: int(o.level) for cap, o in overrides_in_force(session, assessment_id).items() if cap in row}
     return RatingsMatrix(model.capability_ids, [a.username for a in people], levels, overrides)
 

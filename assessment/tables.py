@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from itcap.storage import utcnow
@@ -42,10 +42,12 @@ class Rating(SQLModel, table=True):
     assessment_id: int = Field(sa_column=Column(Integer, ForeignKey("assessment.id", ondelete="CASCADE"), nullable=False, index=True))
     account_id: int = Field(sa_column=Column(Integer, ForeignKey("account.id"), nullable=False))
     capability_id: str = Field(max_length=64)
-    level: int | None = None  # None = not rated
+    level: int | None = None  # None = no level: "not rated" if not_rated, else not chosen yet
     evidence: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     confidence: str | None = Field(default=None, max_length=10)  # low | medium | high
     updated_at: dt.datetime = Field(default_factory=utcnow)
+    # "not rated" chosen (no evidence to judge by), as against evidence written before any level
+    not_rated: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False, server_default=false()))
 
 
 class ConsensusOverride(SQLModel, table=True):

@@ -30,21 +30,34 @@ def _keys(assessment_id: int, capability_id: str) -> tuple[str, str, str]:
             f"rate_confidence_{assessment_id}_{capability_id}")
 
 
-def _save(assessment_id: int, capability_id: str, capability_name: str) -> None:
-    """Widget callback: save this capability's level, evidence and confidence as they are now."""
+def _save(assessment_id: int, capability_id: str, capability_name: str, changed: str) -> None:
+    """Widget callback: save the one field (``level``, ``evidence``, ``confidence``) its widget
+    changed — not all three: a second tab, open since before a change made in the first, would
+    write its stale level and evidence back over it."""
     actor = auth.current_account()
     if actor is None or actor.id != account.id:
         return
     level_key, evidence_key, confidence_key = _keys(assessment_id, capability_id)
-    level = st.session_state.get(level_key)
+    if changed == "level":
+        level = st.session_state.get(level_key)
+        if level is None:  # the choice cleared (never by a click on an option): nothing to save
+            return
+        fields = {"level": None if level == NOT_RATED else int(level)}
+    elif changed == "evidence":
+        fields = {"evidence": st.session_state.get(evidence_key) or ""}
+    else:
+        fields = {"confidence": st.session_state.get(confidence_key)}
     try:
         with session_scope() as session:
-            service.save_rating(session, assessment_id, actor, capability_id, None if level in (None, NOT_RATED) else int(level),
-                                evidence=st.session_state.get(evidence_key) or "",
-                                confidence=st.session_state.get(confidence_key))
+            service.update_rating(session, assessment_id, actor, capability_id, **fields)
         st.session_state["rate_saved"] = capability_name
     except AssessmentError as exc:
         st.session_state["rate_error"] = (capability_id, f"Not saved: {exc}")
+
+
+def _decided(rating) -> bool:
+    """A level chosen, or "Not rated" chosen — not evidence or a confidence alone."""
+    return rating is not None and (rating.level is not None or rating.not_rated)
 
 
 def _go(position_key: str, capability_id: str) -> None:
@@ -125,7 +138,7 @@ if st.session_state.get(position_key) not in ids or (kept and not st.session_sta
     # changed last.
     latest = max(mine.values(), key=lambda r: r.updated_at).capability_id if mine else ids[0]
     st.session_state[position_key] = (kept[0].id if kept else
-                                      next((c for c in ids if c not in mine), latest if latest in ids else ids[0]))
+                                      next((c for c in ids if not _decided(mine.get(c))), latest if latest in ids else ids[0]))
     st.session_state["rate_kept_shown"] = bool(kept)
 index = ids.index(st.session_state[position_key])
 capability = capabilities[index]
@@ -161,7 +174,8 @@ with card:
             st.info(f"**Final consensus:** {md_escape(widgets.level_text(model, outcome.effective))} — {how}.",
                     icon=":material/groups:")
     else:
-        current = None if rating is None else (NOT_RATED if rating.level is None else rating.level)
+        # no level yet (evidence written first) leaves the choice open: "Not rated" only when chosen
+        current = None if not _decided(rating) else (NOT_RATED if rating.level is None else rating.level)
         save_args = (assessment.id, capability.id, capability.name)
         levels_box = st.container(key="rate_levels")
         with levels_box:
@@ -174,7 +188,7 @@ with card:
             f"Level for {md_escape(capability.name)}", options, index=options.index(current) if current in options else None,
             label_visibility="collapsed",
             format_func=lambda v: "Not rated" if v == NOT_RATED else f"**{v} · {md_escape(model.level_name(v))}**",
-            captions=captions, key=level_key, on_change=_save, args=save_args,
+            captions=captions, key=level_key, on_change=_save, args=(*save_args, "level"),
         )
         saved_evidence = rating.evidence if rating else ""
         put_back = auth.restore_typed_text(evidence_key, saved_evidence)
@@ -184,7 +198,7 @@ with card:
             st.warning("Your session timed out before this evidence was saved. It is back in the box: check it, then "
                        "press **Save evidence**.", icon=":material/history:")
         st.text_area(
-            "Evidence", key=evidence_key, on_change=_save, args=save_args,
+            "Evidence", key=evidence_key, on_change=_save, args=(*save_args, "evidence"),
             max_chars=service.MAX_EVIDENCE_CHARS, height=140,
             placeholder="What did you see? Documents, records sampled, interviews, measures…",
             help="Saved when you leave the box (a tap or click elsewhere, Tab, Ctrl+Enter, or Save evidence); text still "
@@ -193,10 +207,10 @@ with card:
         # Leaving the box is what saves it; a phone has no Ctrl+Enter, so this is the obvious thing to press.
         # Pressing it blurs the box (its change is saved first); the click then saves what is in the box.
         st.button("Save evidence", icon=":material/save:", key=f"rate_save_evidence_{capability.id}", on_click=_save,
-                  args=save_args, help="Evidence also saves by itself when you leave the box.")
+                  args=(*save_args, "evidence"), help="Evidence also saves by itself when you leave the box.")
         st.segmented_control(
             "Confidence", list(CONFIDENCES), default=rating.confidence if rating else None,
-            format_func=str.capitalize, key=confidence_key, on_change=_save, args=save_args,
+            format_func=str.capitalize, key=confidence_key, on_change=_save, args=(*save_args, "confidence"),
             help="How sure you are of this level, given the evidence you could find.",
         )
     problem = st.session_state.pop("rate_error", None)
@@ -224,7 +238,7 @@ with jump.container(key="rate_jumplist"):
             saved_rating = mine.get(member.id)
             if saved_rating is not None and saved_rating.level is not None:
                 icon, label = ":material/check_circle:", f"{md_escape(member.name)} · {saved_rating.level}"
-            elif saved_rating is not None:
+            elif _decided(saved_rating):
                 icon, label = ":material/do_not_disturb_on:", f"{md_escape(member.name)} · not rated"
             else:
                 icon, label = ":material/radio_button_unchecked:", md_escape(member.name)

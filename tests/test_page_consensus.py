@@ -6,9 +6,11 @@ import datetime as dt
 import shutil
 
 import pytest
+from sqlalchemy import delete
 from streamlit.testing.v1 import AppTest
 
 from assessment import service
+from assessment.tables import Rating
 from itcap import accounts
 from itcap.bootstrap import bootstrap
 from itcap.storage import dispose_engines, session_scope, utcnow
@@ -133,6 +135,21 @@ def test_evidence_and_confidence_of_each_assessor_shown_as_plain_text(setup):
     markdown = [m.value for m in at.markdown]
     assert "**Ana Assessor** — 1 · Initial · confidence low" in markdown
     assert not any("<img" in value for value in markdown + [c.value for c in at.caption])
+
+
+def test_an_assessor_who_wrote_evidence_but_chose_no_level_is_not_shown_as_not_rated(setup):
+    first = setup["model"].capability_ids[0]
+    with session_scope(setup["url"]) as session:
+        session.execute(delete(Rating).where(Rating.account_id == setup["ids"]["bob"], Rating.capability_id == first))
+        bob = accounts.get_by_username(session, "bob")
+        service.update_rating(session, setup["assessment"], bob, first, evidence="Still reading the audit")
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    markdown = [m.value for m in at.markdown]
+    assert "**Bob Assessor** — no level yet" in markdown
+    with session_scope(setup["url"]) as session:
+        service.update_rating(session, setup["assessment"], bob, first, level=None)  # now chosen
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert "**Bob Assessor** — not rated" in [m.value for m in at.markdown]
 
 
 def test_override_requires_a_rationale_then_is_kept_with_who_and_when(setup):

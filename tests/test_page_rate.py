@@ -133,7 +133,43 @@ def test_not_rated_is_saved_as_no_level(setup):
     at = app_test(setup["ids"]["ana"], page=PAGE).run()
     at.radio(key=level_key).set_value("not rated").run()
     saved = _rating(setup, "ana", cap)
-    assert saved is not None and saved.level is None
+    assert saved is not None and saved.level is None and saved.not_rated
+
+
+def test_a_second_tab_saves_only_what_it_changed_and_never_wipes_the_first_tabs_level(setup):
+    """Laptop and phone on the same capability: the phone, opened first, set only a confidence —
+    and wrote its own empty level and evidence back over what the laptop had saved."""
+    cap = setup["model"].capabilities[0].id
+    level_key, evidence_key, confidence_key = _keys(setup, cap)
+    phone = app_test(setup["ids"]["ana"], page=PAGE).run()  # open since before the laptop's changes
+    laptop = app_test(setup["ids"]["ana"], page=PAGE).run()
+    laptop.radio(key=level_key).set_value(2).run()
+    laptop.text_area(key=evidence_key).input("Sampled 8 requirement documents").run()
+    phone.segmented_control(key=confidence_key).set_value("high").run()
+    saved = _rating(setup, "ana", cap)
+    assert (saved.level, saved.evidence, saved.confidence) == (2, "Sampled 8 requirement documents", "high")
+
+
+def test_evidence_written_before_a_level_is_kept_and_the_capability_is_still_to_do_not_not_rated(setup):
+    caps = setup["model"].capabilities
+    level_key, evidence_key, _ = _keys(setup, caps[0].id)
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    at.text_area(key=evidence_key).input("Interviewed the account managers").run()
+    saved = _rating(setup, "ana", caps[0].id)
+    assert (saved.level, saved.not_rated, saved.evidence) == (None, False, "Interviewed the account managers")
+    again = app_test(setup["ids"]["ana"], page=PAGE).run()  # a new tab resumes there: nothing is decided yet
+    assert again.subheader[0].value == caps[0].name
+    assert again.radio(key=level_key).value is None  # "Not rated" is not chosen for the assessor
+    jump = again.button(key=f"rate_jump_{caps[0].id}")
+    assert "not rated" not in jump.label and "radio_button_unchecked" in jump.proto.icon
+    with session_scope(setup["url"]) as session:
+        ana = next(p for p in service.progress(session, setup["assessment"]) if p.username == "ana")
+    assert (ana.rated, ana.not_rated) == (0, 0)
+    again.radio(key=level_key).set_value("not rated").run()  # chosen now: counted as marked not rated
+    saved = _rating(setup, "ana", caps[0].id)
+    assert (saved.level, saved.not_rated, saved.evidence) == (None, True, "Interviewed the account managers")
+    with session_scope(setup["url"]) as session:
+        assert next(p for p in service.progress(session, setup["assessment"]) if p.username == "ana").not_rated == 1
 
 
 def test_next_and_previous_move_through_the_capabilities(setup):
