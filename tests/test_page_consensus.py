@@ -152,6 +152,23 @@ def test_an_assessor_who_wrote_evidence_but_chose_no_level_is_not_shown_as_not_r
     assert "**Bob Assessor** — not rated" in [m.value for m in at.markdown]
 
 
+def test_the_lead_is_told_when_ratings_change_after_a_decision(setup):
+    """A confirmed median of 3 silently became an 'override' once a late rating moved the median."""
+    first = setup["model"].capability_ids[0]
+    with session_scope(setup["url"]) as session:
+        lee = accounts.get_by_username(session, "lee")
+        service.override_consensus(session, setup["assessment"], first, 3, "Discussed: 3 holds", actor=lee)
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert not any("after this decision" in w.value for w in at.warning)
+    with session_scope(setup["url"]) as session:
+        bob = accounts.get_by_username(session, "bob")
+        service.update_rating(session, setup["assessment"], bob, first, level=5)
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    name = setup["model"].capabilities[0].name
+    assert any(w.value.startswith("**Ratings changed after 1 of the lead assessor's decision:** " + name) for w in at.warning)
+    assert any("An assessor changed their rating of this capability after this decision" in w.value for w in at.warning)
+
+
 def test_override_requires_a_rationale_then_is_kept_with_who_and_when(setup):
     cap = setup["model"].capabilities[0]
     prefix = _prefix(setup, "override", cap.id)
