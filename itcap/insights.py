@@ -23,7 +23,8 @@ from assessment import service as assessment_service
 from assessment.recommendations import PerceptionFinding, RecommendationPlan, recommend
 from assessment.reliability import ICC_TYPES, ReliabilityReport
 from assessment.tables import Assessment, Rating
-from capability_model.positioning import PositionResult, attainment_percent, iso33020_rating, level_for_display
+from capability_model.positioning import (FULLY_ACHIEVED_PERCENT, PositionResult, attainment_percent, iso33020_rating,
+                                          level_for_display)
 from capability_model.schema import CapabilityModel
 from surveys.analysis_input import AnalysisInputError
 from surveys.campaigns import campaign_instrument, get_campaign, list_campaigns
@@ -330,9 +331,14 @@ def position_headline(insight: AssessmentInsight) -> str:
     short = len(next_mode.gaps)
     blocking = len(next_mode.more_than_one_level_short)
     text += f"; {short} capabilit{'y is' if short == 1 else 'ies are'} below {next_mode.name}'s targets"
+    # why the mode is not achieved, in the headline: "10 below, none blocking" left a board asking why not
+    reasons = []
+    if next_mode.rating != "F":
+        reasons.append(f"{attainment_percent(100 * next_mode.attainment)} of its target levels reached, more than "
+                       f"{FULLY_ACHIEVED_PERCENT}% needed")
     if blocking:
-        text += f" ({blocking} by more than one level)"
-    return text + "."
+        reasons.append(f"{blocking} by more than one level, which blocks it")
+    return text + (f" ({'; '.join(reasons)})" if reasons else "") + "."
 
 
 def confidence_note(insight: AssessmentInsight) -> str | None:

@@ -128,9 +128,20 @@ def summary_points(content: ReportContent) -> list[str]:
         margin = f"±{c.comparison['margin']:g} points"
         text = (f"Perception ({groups}): of {len(verdicts)} scales, {counts['equivalent']} equivalent (within {margin}), "
                 f"{counts['differs']} differ, {counts['inconclusive']} inconclusive.")
-        differing = [s["name"] for s in c.comparison["scales"] if s.get("verdict") == "differs"]
+        a_id, b_id = c.compared_groups()
+        a_name, b_name = c.instrument.group_name(a_id), c.instrument.group_name(b_id)
+
+        def which_way(scale: dict) -> str:  # the board's question: who rates IT lower, and by how much
+            if scale.get("mean_a") is None or scale.get("mean_b") is None:
+                return scale["name"]
+            high, low = ((a_name, scale["mean_a"]), (b_name, scale["mean_b"]))
+            if low[1] > high[1]:
+                high, low = low, high
+            return f"{scale['name']} (mean score: {high[0]} {high[1]:.2f}, {low[0]} {low[1]:.2f})"
+
+        differing = [which_way(s) for s in c.comparison["scales"] if s.get("verdict") == "differs"]
         if differing:
-            text += " The groups differ on: " + ", ".join(differing) + "."
+            text += " The groups differ on: " + "; ".join(differing) + "."
         elif counts["equivalent"] == len(verdicts) and verdicts:
             text += f" On every scale the two groups' means are within {margin} of each other."
         # with thousands of respondents a difference well inside the margin is still significant: the

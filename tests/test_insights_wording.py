@@ -83,3 +83,29 @@ def test_analysis_notes_name_groups_and_flag_counts_say_when_they_overlap():
                                                         "3 implausibly fast; a response can have more than one).")
     flags.flag_counts = {"straightline": 23, "fast": 3}
     assert "more than one" not in CampaignInsight.flagged_note(flags)
+
+
+def test_the_headline_says_why_the_next_mode_is_not_reached():
+    """"10 capabilities are below Business Partner's targets" beside "0 blocking" left a board asking
+    why Business Partner is not achieved: it says the attainment rule, or the blocking levels."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from capability_model.positioning import position
+    from itcap.insights import position_headline
+    from tests.test_positioning import make_model
+
+    model = make_model({"supplier": [2] * 6, "partner": [3] * 6, "leader": [4] * 6})
+
+    def headline(levels):
+        result = position(model, np.array([[float(v)] * 2 for v in levels]))
+        names = {m.id: m.name for m in model.ordered_modes}
+        return position_headline(SimpleNamespace(result=result, model=model, position_name=lambda: names[result.position]))
+
+    # five of six one level short: 13 of 18 target levels reached, 72.2% — not F
+    assert headline([2, 2, 2, 2, 2, 3]) == ("Supplier, with 100% confidence; 5 capabilities are below Partner's targets "
+                                            "(72% of its target levels reached, more than 85% needed).")
+    # one capability two levels short of Partner: F on attainment (16 of 18), blocked all the same
+    assert headline([1, 3, 3, 3, 3, 3]) == ("Supplier, with 100% confidence; 1 capability is below Partner's targets "
+                                            "(1 by more than one level, which blocks it).")
