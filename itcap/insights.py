@@ -540,17 +540,25 @@ class CampaignInsight:
                              "verdict": entry.get("verdict") or "not tested", "order": order})
         return pd.DataFrame(rows, columns=columns)
 
-    def scale_table(self) -> pd.DataFrame:
+    def scale_table(self, with_ci: bool = False) -> pd.DataFrame:
+        """Per scale: n and mean per group, effect, tests, verdict, α. ``with_ci``: each mean's 95% CI
+        too — the bounds the perception chart draws, so its table view and CSV can rebuild it."""
         if not self.comparison or not self.comparison.get("scales"):
             return pd.DataFrame()
         names = self.group_names()
         a, b = self.compared_groups()
         rows = []
         for entry in self.comparison["scales"]:
+            def mean_of(side: str, group_id: str) -> dict:
+                out = {f"n {names[group_id]}": entry.get(f"n_{side}"), f"mean {names[group_id]}": entry.get(f"mean_{side}")}
+                if with_ci:
+                    ci = entry.get(f"mean_ci95_{side}") or (None, None)
+                    out |= {f"95% CI low {names[group_id]}": ci[0], f"95% CI high {names[group_id]}": ci[1]}
+                return out
+
             rows.append({
                 "scale": entry["name"], "evidences": (entry.get("mode") or "").replace("_", " ").title() or None,
-                f"n {names[a]}": entry.get("n_a"), f"mean {names[a]}": entry.get("mean_a"),
-                f"n {names[b]}": entry.get("n_b"), f"mean {names[b]}": entry.get("mean_b"),
+                **mean_of("a", a), **mean_of("b", b),
                 "Hedges g": entry.get("hedges_g"), "Welch p (Holm)": entry.get("p_holm"), "TOST p": entry.get("tost_p"),
                 "verdict": entry.get("verdict"), "alpha": entry.get("alpha"), "note": self.readable_note(entry.get("note")),
             })

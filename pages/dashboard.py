@@ -157,7 +157,7 @@ with tabs[1]:
             scales = campaign.instrument.scales
             first = campaign.instrument.scale_items(scales[0].id)[0]
             low, high = campaign.instrument.item_range(first)
-            chart_with_downloads(lambda: charts.perception_chart(scale_frame, low, high), campaign.scale_table(), "perception by scale",
+            chart_with_downloads(lambda: charts.perception_chart(scale_frame, low, high), campaign.scale_table(with_ci=True), "perception by scale",
                                  "perception", cache_owner=campaign, stretch=True,
                                  title=f"{groups[0]} and {groups[1]}: scale scores with 95% confidence intervals",
                                  source=f"{campaign.source_line()} · verdicts: equivalent (TOST, ±{comparison['margin']:g}, "

@@ -55,6 +55,10 @@ def test_leadership_sees_position_survey_reading_and_every_tab(populated):
     for (table,) in (scales, items):
         assert {"n Business users", "mean Business users", "Hedges g", "Welch p (Holm)", "TOST p"} <= set(table.columns)
         assert table["TOST p"].dropna().str.fullmatch(r"< 0\.001|0\.\d\d\d|1\.000|").all(), list(table["TOST p"])
+    # the chart's table carries the confidence intervals it draws, so its CSV can rebuild the error bars
+    (scale_table,) = scales
+    assert {"95% CI low Business users", "95% CI high Business users", "95% CI low IT staff",
+            "95% CI high IT staff"} <= set(scale_table.columns)
 
 
 def test_a_consensus_set_by_the_lead_is_shown_with_who_and_why(populated, db_url):
