@@ -515,19 +515,25 @@ def render_html(content: ReportContent) -> str:
                 parts.append("</ul>")
     if a:
         parts.append("<h2>Assessors</h2>")
-        levels = a.heatmap_frame()
-        # numbered, not named: board papers are often published, and one person's levels are not the
-        # board's business (the dashboard shows names to those who may see them)
-        shuffled = list(dict.fromkeys(levels["assessor"]))
-        random.SystemRandom().shuffle(shuffled)  # in the ratings' order (by username) the numbers would give the names away
-        numbers = {name: f"Assessor {n}" for n, name in enumerate(shuffled, start=1)}
-        parts.append(_chart_html("Where the assessors disagree (⚑ two or more levels apart; – not rated; assessors "
-                                 "numbered, not named)",
-                                 charts.disagreement_heatmap(levels.assign(assessor=levels["assessor"].map(numbers)),
-                                                             a.model.max_level)))
+        parts.append(_chart_html(*_numbered_heatmap(a)))
     parts.append("<h2>Methods</h2><ul>" + "".join(f"<li>{_e(p)}</li>" for p in methods_points(content)) + "</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+HEATMAP_TITLE = "Where the assessors disagree (⚑ two or more levels apart; – not rated; assessors numbered, not named)"
+
+
+def _numbered_heatmap(a: insights.AssessmentInsight) -> tuple[str, object]:
+    """The disagreement heatmap with the assessors numbered, not named: board papers are often
+    published, and one person's levels are not the board's business (the dashboard shows names to
+    those who may see them). Numbered in a random order: by username, the numbers would give the
+    names away."""
+    levels = a.heatmap_frame()
+    shuffled = list(dict.fromkeys(levels["assessor"]))
+    random.SystemRandom().shuffle(shuffled)
+    numbers = {name: f"Assessor {n}" for n, name in enumerate(shuffled, start=1)}
+    return HEATMAP_TITLE, charts.disagreement_heatmap(levels.assign(assessor=levels["assessor"].map(numbers)), a.model.max_level)
 
 
 def _chart_html(title: str, chart) -> str:
@@ -731,6 +737,9 @@ def render_pdf(content: ReportContent) -> bytes:
                     bullet(f"{rec.capability_name} (priority {rec.priority:g}): {rec.text}")
                 for finding in category.findings:
                     bullet(f"What people say: {finding.statement} {finding.recommendation}")
+    if a:  # as in the HTML report: the PDF went from Recommendations straight to Methods
+        heading("Assessors")
+        image(*_numbered_heatmap(a))
     heading("Methods")
     for point in methods_points(content):
         bullet(point)

@@ -133,6 +133,10 @@ def test_a_board_pack_numbers_the_assessors_rather_than_naming_them(populated):
     for name in content.assessment.assessors:  # (as a label of its own: "ana" is also in "management")
         assert not regex.search(rf">\s*{regex.escape(name)}\s*<", pictures), name
     assert "assessors numbered, not named" in page
+    # the PDF has the same section (it went from Recommendations straight to Methods)
+    pdf_text = _pdf_text(render_pdf(content))
+    assert pdf_text.index("Recommendations") < pdf_text.index("Where the assessors disagree") < pdf_text.index("Methods")
+    assert "assessors numbered, not named" in " ".join(pdf_text.split())
 
 
 def test_with_one_assessor_the_report_says_there_is_no_confidence_rather_than_a_share_of_nothing(populated):
