@@ -38,7 +38,13 @@ exclude_flagged = campaign_id is not None and bool(st.session_state.get("dashboa
 campaign = cached_campaign(campaign_id, tuple(mode_order or ()), exclude_flagged) if campaign_id is not None else None
 
 # -- the position banner -------------------------------------------------------------------------
-assessed, perceived = st.columns([3, 2], gap="large")
+# Side by side where the main column has room; one above the other where it has not — a phone, and a
+# tablet with the sidebar open, whose 488-pixel column broke "Supplier" into "Supplie r".
+st.html(f"<style>{widgets.MAIN_CONTAINER_STYLE}"
+        "@container itcap-main (max-width: 899px) { .st-key-banner > div > [data-testid='stHorizontalBlock'] { flex-direction: column; row-gap: 1rem; }"
+        ".st-key-banner > div > [data-testid='stHorizontalBlock'] > [data-testid='stColumn'] { width: 100% !important; "
+        "flex: 1 1 auto !important; } }</style>")
+assessed, perceived = st.container(key="banner").columns([3, 2], gap="large")
 with assessed.container(border=True):
     st.caption("ASSESSED POSITION")
     if assessment is None:

@@ -83,6 +83,17 @@ def test_leadership_sees_the_position_and_the_radar(server, browser):
     assert metrics.count() == 6  # three modes: name and figure
     for text in metrics.all():
         assert text.evaluate("e => e.scrollWidth <= e.clientWidth"), f"{text.inner_text()} is cut off"
+    # a tablet with the sidebar open has a ~500-pixel column: what fits follows the column, not the
+    # screen — the banner's two boxes one above the other (side by side, "Supplier" broke into
+    # "Supplie r"), and the charts' narrow versions, drawn within it (the wide ones were cut off)
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.wait_for_timeout(1500)
+    column = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()
+    assert column["width"] < 640  # the sidebar is open beside it
+    boxes = page.locator(".st-key-banner > div > [data-testid='stHorizontalBlock'] > [data-testid='stColumn']")
+    assert boxes.nth(1).bounding_box()["y"] > boxes.nth(0).bounding_box()["y"] + boxes.nth(0).bounding_box()["height"] - 1
+    assert not radar.is_visible() and rows.is_visible()
+    assert drawn_right(rows) <= column["x"] + column["width"]
     context.close()
 
 

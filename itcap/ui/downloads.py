@@ -56,9 +56,9 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
     insight) the Vega-Lite spec is built once and kept on that object, so a rerun draws without
     rebuilding or re-validating the chart. ``stretch``: a plain chart (bars, lines) takes the page's
     width, so it fits a phone too; the PNG/SVG keep the chart's own size. ``phone``: a version of a
-    chart drawn at its own size (radar, IPA, heatmap) for screens narrower than ``widgets.PHONE_SCREEN``;
-    both are sent and CSS shows the one that fits, so nothing is cut off or needs sideways
-    scrolling on a phone. Downloads are of the full-size chart, with ``title`` above it and
+    chart drawn at its own size (radar, IPA, heatmap) for a main column narrower than
+    ``widgets.PHONE_SCREEN`` (a phone, a tablet with the sidebar open); both are sent and CSS shows
+    the one that fits, so nothing is cut off or needs sideways scrolling. Downloads are of the full-size chart, with ``title`` above it and
     ``source`` (what it rests on) and the date under the title: a chart pasted into a board pack
     says what it shows and where it comes from.
     """
@@ -132,7 +132,7 @@ def _empty(values: pd.Series) -> bool:
 def chart_for_screen(chart: alt.TopLevelMixin | dict, key: str, *, stretch: bool = False,
                      phone: alt.TopLevelMixin | dict | None = None) -> None:
     """Draw a chart (``stretch``: at the page's width); with ``phone``, also its phone version, and
-    CSS shows the one that fits the screen (below ``widgets.PHONE_SCREEN``: the phone version)."""
+    CSS shows the one that fits the main column (below ``widgets.PHONE_SCREEN``: the phone version)."""
     spec = chart if isinstance(chart, dict) else _spec(chart, key, None)
     if phone is None:
         st.vega_lite_chart(spec, width="stretch" if stretch else "content")

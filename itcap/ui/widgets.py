@@ -191,11 +191,18 @@ def highlight_chosen_option(container_key: str) -> None:
 PHONE_SCREEN = 640  # px: narrower screens get the phone version of a chart or table
 
 
+# The page's main column as a CSS container: what fits is decided by its width, not the screen's —
+# a tablet with the sidebar open has a 488-pixel column on an 820-pixel screen.
+MAIN_CONTAINER_STYLE = ".stMainBlockContainer { container-type: inline-size; container-name: itcap-main; }"
+
+
 def wide_and_phone(key: str):
-    """Two containers: the first shown on screens ``PHONE_SCREEN`` px and wider, the second on
-    narrower ones (CSS media queries; both are sent, the browser shows one)."""
-    st.html(f"<style>@media (max-width: {PHONE_SCREEN - 1}px) {{ .st-key-{key}-wide {{ display: none; }} }}"
-            f"@media (min-width: {PHONE_SCREEN}px) {{ .st-key-{key}-phone {{ display: none; }} }}</style>")
+    """Two containers: the first shown where the page's main column is ``PHONE_SCREEN`` px or
+    wider, the second where it is narrower (a phone, or a tablet with the sidebar open: CSS
+    container queries; both are sent, the browser shows one)."""
+    st.html(f"<style>{MAIN_CONTAINER_STYLE}"
+            f"@container itcap-main (max-width: {PHONE_SCREEN - 1}px) {{ .st-key-{key}-wide {{ display: none; }} }}"
+            f"@container itcap-main (min-width: {PHONE_SCREEN}px) {{ .st-key-{key}-phone {{ display: none; }} }}</style>")
     return st.container(key=f"{key}-wide"), st.container(key=f"{key}-phone")
 
 
