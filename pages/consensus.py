@@ -255,9 +255,11 @@ for c in ordered:
                 if auth.restore_typed_text(f"{prefix}_rationale", ""):
                     st.warning(_PUT_BACK, icon=":material/history:")
                 with st.form(prefix, border=True):
-                    st.text_area("Why withdraw the override? (required)", key=f"{prefix}_rationale",
+                    # a confirmed median is a decision, not an override: the words say which is withdrawn
+                    what = "decision" if c.median_confirmed else "override"
+                    st.text_area(f"Why withdraw the {what}? (required)", key=f"{prefix}_rationale",
                                  max_chars=service.MAX_RATIONALE_CHARS)
-                    st.form_submit_button("Withdraw override", key=f"{prefix}_submit", on_click=_decide,
+                    st.form_submit_button(f"Withdraw {what}", key=f"{prefix}_submit", on_click=_decide,
                                           args=(assessment.id, c.capability_id, capability.name, True))
         if c.history:
             st.markdown("**History**")

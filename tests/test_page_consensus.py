@@ -304,6 +304,8 @@ def test_lead_confirms_the_median_of_a_flagged_capability_with_a_rationale(setup
     assert after.dataframe[0].value.iloc[0]["Consensus"] == "3 (median confirmed)"
     assert any(e.label.startswith(cap.name) and e.label.endswith("· median confirmed") for e in after.expander)
     assert any(m.value.startswith("**Consensus in force: 3 · Defined** — the median, confirmed by Lee Lead") for m in after.markdown)
+    withdraw = after.text_area(key=f"{_prefix(setup, 'withdraw', cap.id)}_rationale")
+    assert withdraw.label == "Why withdraw the decision? (required)"  # not "the override": there is none
 
 
 def test_an_override_that_changes_nothing_is_refused(setup):
