@@ -61,8 +61,20 @@ def scroll_to_top_script(*headings: str) -> str:
 """
 
 
-# On a phone the capability list and Next sit below the card: the next capability opens at its name.
-SCROLL_TO_CAPABILITY = scroll_to_top_script("h3")
+# On a phone the capability list and Next sit below the card: the next capability opens at its name,
+# brought to the top of the screen (below Streamlit's fixed header, its domain line in view) — from
+# the page's top, its levels began more than a screen further down.
+SCROLL_TO_CAPABILITY = """
+  const heading = document.querySelector('[data-testid="stMain"] h3');
+  if (heading) {
+    heading.style.scrollMarginTop = '6rem';
+    heading.scrollIntoView({block: 'start'});
+    heading.setAttribute('tabindex', '-1');
+    heading.focus({preventScroll: true});
+  } else {
+    document.querySelector('[data-testid="stMain"]')?.scrollTo(0, 0);
+  }
+"""
 
 
 # -- messages that survive the rerun after an action -------------------------------------------------
