@@ -180,6 +180,7 @@ with card:
         levels_box = st.container(key="rate_levels")
         with levels_box:
             widgets.highlight_chosen_option("rate_levels")
+            widgets.caption_selects_option("rate_levels")
         levels_box.markdown("**Level**", help="Choose the level whose description best matches what you saw. Saved as soon "
                                               "as you choose.")
         levels_box.radio(

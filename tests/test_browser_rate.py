@@ -9,6 +9,7 @@ import re
 from contextlib import contextmanager
 
 import pytest
+from playwright.sync_api import expect
 
 from assessment import service
 from itcap import accounts
@@ -134,9 +135,17 @@ def test_descriptors_are_readable_on_a_375px_phone(server, browser):
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375 + 1
             size = float(descriptor.evaluate("e => getComputedStyle(e).fontSize").removesuffix("px"))
             assert size >= 13, f"descriptor text is {size}px"
-        _level(page, "2 · Repeatable").click()
+        # a tap on a level's description chooses it, as a tap on its one-line name does
+        page.get_by_text(first.levels[4][:40]).tap()
         wait_for_app(page)
         page.get_by_text(re.compile(r"Saved \d")).wait_for()
+        assert _level(page, "4 · Managed").locator("input").is_checked()
+        with session_scope(server.db_url) as session:
+            phil = accounts.get_by_username(session, "phil")
+            assert service.ratings_of(session, server.assessment_id, phil.id)[first.id].level == 4
+        _level(page, "2 · Repeatable").click()
+        expect(_level(page, "2 · Repeatable").locator("input")).to_be_checked()
+        wait_for_app(page)
         # the chosen level's descriptor stands out from the others (darker, not only the tinted box)
         captions = page.locator('.st-key-rate_levels [data-testid="stRadioCaption"] p')
         chosen, other = contrast_on_white(captions.nth(1)), contrast_on_white(captions.nth(2))

@@ -200,6 +200,26 @@ def highlight_chosen_option(container_key: str) -> None:
             '</style>')
 
 
+def caption_selects_option(container_key: str) -> None:
+    """In the keyed container, a tap or click on a radio option's caption (a level's description,
+    three lines on a phone) chooses that option, as one on its label does: Streamlit puts the
+    caption beside the label, not in it, so only the one-line label answered (a script of our own,
+    the key checked)."""
+    key = checked_key(container_key)
+    st.html(f'<style>.st-key-{key} [data-testid="stRadioCaption"] {{ cursor: pointer; }}</style>')
+    run_script(f"""
+  if (!window.itcapCaptionPicks) window.itcapCaptionPicks = new Set();
+  if (window.itcapCaptionPicks.has('{key}')) return;
+  window.itcapCaptionPicks.add('{key}');
+  document.addEventListener('click', (event) => {{
+    const caption = event.target.closest('.st-key-{key} [data-testid="stRadioCaption"]');
+    if (!caption || event.target.closest('a')) return;
+    const option = caption.parentElement && caption.parentElement.querySelector('[data-testid="stRadioOption"]');
+    if (option) option.click();
+  }});
+""")
+
+
 PHONE_SCREEN = 640  # px: narrower screens get the phone version of a chart or table
 
 
