@@ -688,6 +688,34 @@ def default_mode_order() -> tuple[str, ...]:
     return tuple(mode_id for mode_id, _ in default_modes())
 
 
+def _score_below(score: float, threshold: float) -> str:
+    """A score under its threshold, with as many decimals as it takes not to read as reaching it
+    (3.497 is not "3.50" beside "at least 3.50")."""
+    for decimals in (2, 3, 4):
+        text = f"{score:.{decimals}f}"
+        if float(text) < threshold:
+            return text
+    return f"{score:.6f}"
+
+
+def reading_reason(reading: PerceptionReading, names: dict[str, str]) -> str | None:
+    """Why the survey reads no higher: the next mode's scales that fall short, with their scores —
+    "Not yet Supplier" alone left a board to guess that Responsiveness averaged 3.47 against 3.5."""
+    found = reading.next_mode_shortfall() if reading.available else None
+    if found is None:
+        return None
+    mode_id, short = found
+    name = names.get(mode_id, mode_id)
+    if not short:
+        return f"No survey scale evidences {name}, so the survey cannot read it."
+    scored = [s for s in short if s.score is not None]
+    parts = [f"{s.name} {_score_below(s.score, s.threshold)}" + (f" (needs at least {s.threshold:.2f})"
+             if len({x.threshold for x in scored}) > 1 else "") for s in scored]
+    parts += [f"{s.name} (no score: a group was not reported)" for s in short if s.score is None]
+    needs = f"; each needs at least {scored[0].threshold:.2f}" if scored and len({x.threshold for x in scored}) == 1 else ""
+    return f"Short of {name}: " + ", ".join(parts) + f"{needs}."
+
+
 def reading_names(assessment: AssessmentInsight | None) -> dict[str, str]:
     """Names of the survey reading's positions: the assessment's model's modes, or the shipped
     model's when there is no assessment; "none" is "not yet <lowest mode>"."""

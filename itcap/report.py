@@ -102,6 +102,8 @@ def summary_points(content: ReportContent) -> list[str]:
         names = insights.reading_names(a)
         reading = names.get(c.reading.position, c.reading.position)
         text = f"Survey reading: {reading}"
+        if reason := insights.reading_reason(c.reading, names):
+            text += f" ({reason[0].lower() + reason[1:].rstrip('.')})"
         if a:
             text += " — in agreement with the assessment." if c.reading.position == a.result.position else \
                 " — this differs from the assessment; see the perception section."
@@ -266,10 +268,11 @@ def methods_points(content: ReportContent) -> list[str]:
                       + f". ICC used the {rel.n_capabilities_icc} capabilities rated by every assessor.")
     if c:
         k = c.k
-        points.append(f"Survey '{c.campaign.name}': reporting threshold k = {k} (groups, filters and cross-tabs with fewer "
-                      f"responses are withheld, their counts included — only how many were personally invited is shown — and "
-                      f"every total leaves them out, so none can be worked out by subtraction); free-text comments "
-                      f"are shown only when at least {c.campaign.comment_threshold} people commented, in random order.")
+        points.append(f"Survey '{c.campaign.name}': reporting threshold k = {k} — results are shown only for groups with at "
+                      f"least {k} responses. A smaller group is withheld everywhere: its scores, and even how many of it "
+                      f"responded (only how many were personally invited is shown); no total includes it, so it cannot be "
+                      f"worked out by subtraction. Written comments are shown only once at least "
+                      f"{c.campaign.comment_threshold} people have commented, in random order.")
         if c.comparison is not None:
             comp = c.comparison
             n = ", ".join(f"{c.instrument.group_name(g)} n = {v['n']}" for g, v in comp["groups"].items())

@@ -86,6 +86,8 @@ with perceived.container(border=True):
         st.subheader(md_escape(reading_name[0].upper() + reading_name[1:]))
         st.caption("The highest mode whose survey scales all average at least 3.5 of 5 (mean of the group means), "
                    "with every lower mode supported too.")
+        if reason := insights.reading_reason(campaign.reading, names):
+            st.caption(md_escape(reason))
         st.caption(f"{md_escape(campaign.campaign.name)} · {campaign.responses_note()}" + live_note(campaign.campaign.status))
         if campaign.reading.unmatched:
             st.caption(":material/info: Left out of the reading, as tagged with a mode this model does not have: "

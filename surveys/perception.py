@@ -59,6 +59,14 @@ class PerceptionReading:
     def available(self) -> bool:
         return self.note is None
 
+    def next_mode_shortfall(self) -> tuple[str, list[ScaleReading]] | None:
+        """The lowest mode the survey does not support, with those of its scales that fall short
+        (or have no score); None when every mode is supported."""
+        for mode in self.modes:
+            if not mode.supported:
+                return mode.id, [s for s in self.scales if s.id in mode.scales and not s.supports]
+        return None
+
 
 def scale_range(instrument: Instrument, scale_id: str) -> tuple[float, float]:
     members = instrument.scale_items(scale_id)

@@ -109,3 +109,25 @@ def test_the_headline_says_why_the_next_mode_is_not_reached():
     # one capability two levels short of Partner: F on attainment (16 of 18), blocked all the same
     assert headline([1, 3, 3, 3, 3, 3]) == ("Supplier, with 100% confidence; 1 capability is below Partner's targets "
                                             "(1 by more than one level, which blocks it).")
+
+
+def test_the_survey_reading_says_which_scales_keep_it_from_the_next_mode():
+    """"Not yet Supplier" alone: Responsiveness averaged 3.47 against 3.5, and nothing said so."""
+    from surveys.perception import ModeReading, PerceptionReading, ScaleReading
+
+    from itcap.insights import reading_reason
+
+    def scale(id_, score, mode="supplier"):
+        return ScaleReading(id_, id_.title(), mode, score, {}, 3.5, score is not None and score >= 3.5, None)
+
+    names = {"supplier": "Supplier", "partner": "Business Partner", "none": "not yet Supplier"}
+    scales = [scale("reliability", 3.8), scale("responsiveness", 3.4971), scale("understanding", 3.0, "partner")]
+    reading = PerceptionReading("none", [ModeReading("supplier", ["reliability", "responsiveness"], False),
+                                         ModeReading("partner", ["understanding"], False)], scales)
+    # 3.4971 is not "3.50" beside "at least 3.50"
+    assert reading_reason(reading, names) == "Short of Supplier: Responsiveness 3.497; each needs at least 3.50."
+    supplier = PerceptionReading("supplier", [ModeReading("supplier", ["reliability"], True),
+                                              ModeReading("partner", ["understanding"], False)], scales)
+    assert reading_reason(supplier, names) == "Short of Business Partner: Understanding 3.00; each needs at least 3.50."
+    every = PerceptionReading("partner", [ModeReading("supplier", ["reliability"], True)], scales)
+    assert reading_reason(every, names) is None

@@ -41,6 +41,8 @@ def test_html_report_states_position_verdicts_and_methods(populated):
     assert page.startswith("<!doctype html>") and "</html>" in page
     assert "Supplier, with" in page and "confidence" in page
     assert "Largest gaps to Business Partner" in page
+    # the survey's reading says which scales keep it from the next mode (the builder's partner scales sit near 3)
+    assert "Survey reading: Supplier (short of Business Partner: " in html.unescape(page)
     assert "Communication" in page and "The groups differ on: Communication" in page
     # which way: the board's question is who rates IT lower (the builder's IT staff rate Communication a point higher)
     communication = next(s for s in content.campaign.comparison["scales"] if s["name"] == "Communication")
