@@ -911,7 +911,9 @@ def progress_sentences(assessment_points: pd.DataFrame | None, campaign_points: 
             if bool(now["provisional"].iloc[0]):
                 text += " The latest assessment is still open, so its figures are provisional."
         else:
-            text = f"Since the previous survey, {before_label}: scale scores " + "; ".join(changes) + "."
+            scale = points.attrs.get("value_range")  # "3.57 → 3.86" alone says nothing of the scale it is on
+            on = f" (on {scale[0]:g}–{scale[1]:g})" if scale else ""
+            text = f"Since the previous survey, {before_label}: scale scores{on} " + "; ".join(changes) + "."
             if bool(now["provisional"].iloc[0]):
                 text += " The latest campaign is still open: its figures change as responses come in."
         sentences.append(text)
