@@ -292,13 +292,19 @@ with st.expander(f"My ratings ({len(rated)} of {len(ids)} rated)", expanded=lock
         r = mine.get(c.id)
         rows.append({  # the capability and its level first: a phone shows two columns
             "Capability": c.name,
-            "Level": "—" if r is None else widgets.level_text(model, r.level),
+            "Level": widgets.level_text(model, r.level) if _decided(r) else "—",  # evidence alone: no level yet
             "Confidence": (r.confidence or "") if r else "",
             "Evidence": r.evidence if r else "",
             "Domain": model.domain_name(c.domain),
         })
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="rate_summary", height=38 + 35 * len(rows),
-                 column_config={"Evidence": st.column_config.TextColumn(width="large")})
+    wide, phone = widgets.wide_and_phone("rate-summary")
+    wide.dataframe(pd.DataFrame(rows), hide_index=True, key="rate_summary", height=38 + 35 * len(rows),
+                   column_config={"Evidence": st.column_config.TextColumn(width="large")})
+    with phone:  # a phone shows a table's first column and a cut-off level; this list shows it all
+        widgets.records_for_phone([(f"{row['Capability']} · {row['Level']}",
+                                    "\n".join(filter(None, [f"Confidence: {row['Confidence']}" if row["Confidence"] else "",
+                                                             row["Evidence"]])))
+                                   for row in rows])
 
 if st.session_state.pop("rate_scroll_to_capability", False):  # last, once the new capability is drawn
     widgets.run_script(widgets.SCROLL_TO_CAPABILITY)

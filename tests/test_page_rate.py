@@ -262,6 +262,13 @@ def test_summary_table_lists_every_capability_with_the_assessors_levels(setup):
     row = table[table["Capability"] == caps[1].name].iloc[0]
     assert row["Level"] == "4 · Managed" and row["Confidence"] == "high"
     assert table[table["Capability"] == caps[0].name].iloc[0]["Level"] == "—"
+    # a phone gets the same rows as a list: the capability with its whole level, then what was written
+    phone = next(h.value for h in at.get("html") if "itcap-records" in h.value)
+    assert f"<strong>{caps[1].name} · 4 · Managed</strong>" in phone.replace("&amp;", "&") and "Confidence: high" in phone
+    with session_scope(setup["url"]) as session:  # evidence written, no level chosen yet: not "not rated"
+        service.update_rating(session, setup["assessment"], ana, caps[2].id, evidence="Reading the audit")
+    table = app_test(setup["ids"]["ana"], page=PAGE).run().dataframe[0].value
+    assert table[table["Capability"] == caps[2].name].iloc[0]["Level"] == "—"
 
 
 def test_lead_assessor_rates_on_the_same_page(setup):
