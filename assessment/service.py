@@ -401,17 +401,26 @@ def update_rating(
     # meets the unique constraint as "already there" instead of an error, inside this transaction.
     now = utcnow()
     values = dict(assessment_id=assessment_id, account_id=assessor.id, capability_id=capability_id,
-                  level=None, evidence="", confidence=None, not_rated=False, updated_at=now)
+                  level=None, evidence="", confidence=None, not_rated=False, updated_at=now,
+                  level_changed_at=now if "level" in changes else None)
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    session.exec(insert(Rating).values(**{**values, **changes}).on_conflict_do_nothing(  # type: ignore[call-overload]
-        index_elements=["assessment_id", "account_id", "capability_id"]))
+    # RETURNING says whether this call made the row (a rowcount is -1 on some drivers)
+    inserted = session.exec(insert(Rating).values(**{**values, **changes}).on_conflict_do_nothing(  # type: ignore[call-overload]
+        index_elements=["assessment_id", "account_id", "capability_id"]).returning(Rating.id)).first() is not None
     rating = session.exec(
         select(Rating).where(Rating.assessment_id == assessment_id, Rating.account_id == assessor.id,
                              Rating.capability_id == capability_id).execution_options(populate_existing=True)
     ).one()
-    for name, value in changes.items():
+    if inserted:
+        return rating
+    changed = {name: value for name, value in changes.items() if getattr(rating, name) != value}
+    if not changed:  # a save that changes nothing (a second press of Save evidence) leaves the times alone
+        return rating
+    for name, value in changed.items():
         setattr(rating, name, value)
     rating.updated_at = now
+    if "level" in changed or "not_rated" in changed:  # what a lead's decision rests on
+        rating.level_changed_at = now
     session.add(rating)
     session.flush()
     return rating
@@ -491,6 +500,19 @@ def override_history(session: Session, assessment_id: int, capability_id: str | 
     if capability_id is not None:
         query = query.where(ConsensusOverride.capability_id == capability_id)
     return list(session.exec(query.order_by(ConsensusOverride.id)))
+
+
+def outdated_decisions(session: Session, assessment_id: int) -> dict[str, dt.datetime]:
+    """Decisions in force (overrides and confirmed medians) that an assessor's level changed after:
+    capability id → when the latest such change was. A confirmed median may no longer be the
+    median; the lead is told, and may decide again (the same level, with a rationale, says it holds)."""
+    in_force = overrides_in_force(session, assessment_id)
+    if not in_force:
+        return {}
+    latest = dict(session.exec(select(Rating.capability_id, func.max(Rating.level_changed_at))
+                               .where(Rating.assessment_id == assessment_id).group_by(Rating.capability_id)).all())
+    return {cap: latest[cap] for cap, decision in in_force.items()
+            if latest.get(cap) is not None and latest[cap] > decision.decided_at}
 
 
 def overrides_in_force(session: Session, assessment_id: int) -> dict[str, ConsensusOverride]:
@@ -579,7 +601,8 @@ def override_consensus(
             raise AssessmentError(f"level {level} is out of range for {capability_id!r}: levels run from {model.min_level} to {model.max_level}")
         # An override that changes nothing would still count as one ("overrides in force").
         current = next(c for c in consensus(session, assessment_id) if c.capability_id == capability_id)
-        if current.overridden and current.override.level == level:
+        # ... unless a level changed after it: deciding the same again, with a new rationale, says it still holds
+        if current.overridden and current.override.level == level and capability_id not in outdated_decisions(session, assessment_id):
             raise AssessmentError(f"the consensus is already level {level} by override; nothing to change")
         # On a flagged capability the lead may keep the median after discussing it: that decision,
         # with its rationale, is recorded like any other (and settles the flag). Elsewhere the

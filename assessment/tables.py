@@ -48,6 +48,7 @@ class Rating(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow)
     # "not rated" chosen (no evidence to judge by), as against evidence written before any level
     not_rated: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False, server_default=false()))
+    level_changed_at: dt.datetime | None = None  # the level (or "not rated") last changed; not evidence or confidence
 
 
 class ConsensusOverride(SQLModel, table=True):

@@ -315,7 +315,7 @@ def months_apart_note(assessment: AssessmentInsight, campaign: CampaignInsight) 
 
 def position_headline(insight: AssessmentInsight) -> str:
     """One sentence for the banner, e.g. "Supplier, with 85% confidence; 4 capabilities are below
-    Business Partner's targets (2 by more than one level)"."""
+    Business Partner's targets (2 of them more than one level short, each enough to block it)"."""
     result = insight.result
     if result.position == "none":
         first = insight.model.ordered_modes[0].name
@@ -337,7 +337,7 @@ def position_headline(insight: AssessmentInsight) -> str:
         reasons.append(f"{attainment_percent(100 * next_mode.attainment)} of its target levels reached, more than "
                        f"{FULLY_ACHIEVED_PERCENT}% needed")
     if blocking:
-        reasons.append(f"{blocking} by more than one level, which blocks it")
+        reasons.append(f"{blocking} of them more than one level short, {'enough' if blocking == 1 else 'each enough'} to block it")
     return text + (f" ({'; '.join(reasons)})" if reasons else "") + "."
 
 
@@ -691,11 +691,11 @@ def default_mode_order() -> tuple[str, ...]:
 def _score_below(score: float, threshold: float) -> str:
     """A score under its threshold, with as many decimals as it takes not to read as reaching it
     (3.497 is not "3.50" beside "at least 3.50")."""
-    for decimals in (2, 3, 4):
+    for decimals in range(2, 10):
         text = f"{score:.{decimals}f}"
         if float(text) < threshold:
             return text
-    return f"{score:.6f}"
+    return repr(score)
 
 
 def reading_reason(reading: PerceptionReading, names: dict[str, str]) -> str | None:
@@ -709,10 +709,10 @@ def reading_reason(reading: PerceptionReading, names: dict[str, str]) -> str | N
     if not short:
         return f"No survey scale evidences {name}, so the survey cannot read it."
     scored = [s for s in short if s.score is not None]
-    parts = [f"{s.name} {_score_below(s.score, s.threshold)}" + (f" (needs at least {s.threshold:.2f})"
+    parts = [f"{s.name} {_score_below(s.score, s.threshold)}" + (f" (needs at least {s.threshold:g})"
              if len({x.threshold for x in scored}) > 1 else "") for s in scored]
     parts += [f"{s.name} (no score: a group was not reported)" for s in short if s.score is None]
-    needs = f"; each needs at least {scored[0].threshold:.2f}" if scored and len({x.threshold for x in scored}) == 1 else ""
+    needs = f"; each needs at least {scored[0].threshold:g}" if scored and len({x.threshold for x in scored}) == 1 else ""
     return f"Short of {name}: " + ", ".join(parts) + f"{needs}."
 
 

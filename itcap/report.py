@@ -139,7 +139,7 @@ def summary_points(content: ReportContent) -> list[str]:
             high, low = ((a_name, scale["mean_a"]), (b_name, scale["mean_b"]))
             if low[1] > high[1]:
                 high, low = low, high
-            return f"{scale['name']} (mean score: {high[0]} {high[1]:.2f}, {low[0]} {low[1]:.2f})"
+            return f"{scale['name']} ({high[0]} rate it higher: mean score {high[1]:.2f} against {low[1]:.2f})"
 
         differing = [which_way(s) for s in c.comparison["scales"] if s.get("verdict") == "differs"]
         if differing:

@@ -63,7 +63,7 @@ def _decide(assessment_id: int, capability_id: str, capability_name: str, withdr
         st.session_state[outcome] = ("error", f"{md_escape(capability_name)}: {md_escape(exc)}")
         return
     if withdraw:
-        done = "override withdrawn, back to the median."
+        done = "decision withdrawn, back to the median."  # an override or a confirmed median
     elif median == level:
         done = f"the median, level {level}, is confirmed as the consensus."
     else:
@@ -96,6 +96,8 @@ with session_scope() as session:
     people = service.assessors(session, assessment.id)
     progress = service.progress(session, assessment.id)
     capability_consensus = service.consensus(session, assessment.id)
+    # decisions in force that a level changed after: the lead is told; nothing changes by itself
+    outdated = service.outdated_decisions(session, assessment.id)
     ratings = service.all_ratings(session, assessment.id)
     reliability = service.assessment_reliability(session, assessment.id)
     position = service.assessment_position(session, assessment.id)
@@ -108,14 +110,6 @@ names = {p.username: p.display_name for p in people}
 lead_name = next((p.display_name for p in people if p.is_lead), "—")
 evidence = {(r.capability_id, username): r for r, username in ratings}
 capabilities = {c.id: c for c in model.capabilities}
-# Decisions in force that an assessor's rating changed after: a confirmed median may no longer be
-# the median, a rationale may cite evidence since rewritten. The lead is told; nothing changes by itself.
-last_change: dict[str, object] = {}
-for r, _ in ratings:
-    if r.capability_id not in last_change or r.updated_at > last_change[r.capability_id]:
-        last_change[r.capability_id] = r.updated_at
-outdated = {c.capability_id for c in capability_consensus
-            if c.overridden and last_change.get(c.capability_id) is not None and last_change[c.capability_id] > c.override.decided_at}
 
 widgets.show_flash()
 if not is_open:
@@ -143,9 +137,11 @@ metrics.metric("Position", position_name, border=True,
                help="The highest operating mode achieved on the current consensus (overrides included). Confidence = "
                     "share of bootstrap resamples of the assessors that give the same position.")
 if outdated and is_open:
-    st.warning(f"**Ratings changed after {len(outdated)} of the lead assessor's decision{'s' if len(outdated) != 1 else ''}:** "
+    which = "that decision" if len(outdated) == 1 else f"{len(outdated)} of the lead assessor's decisions"
+    st.warning(f"**An assessor's level changed after {which}:** "
                + ", ".join(md_escape(capabilities[cap].name) for cap in sorted(outdated, key=model.capability_ids.index))
-               + ". Check that each still holds (below), and set it again or withdraw it.", icon=":material/update:")
+               + ". Check that each still holds (below): decide again — the same level, with a rationale, says it "
+                 "does — or withdraw it.", icon=":material/update:")
 
 # -- assessors ----------------------------------------------------------------------------------------
 st.subheader("Assessors", anchor=False)
@@ -229,9 +225,9 @@ for c in ordered:
             st.markdown(f"**Consensus in force: {md_escape(widgets.level_text(model, o.level))}** — {how} by "
                         f"{md_escape(names.get(o.decided_by, o.decided_by))} on {widgets.when(o.decided_at)}. Rationale:")
             widgets.plain_text(o.rationale)
-            if c.capability_id in outdated:
-                st.warning(f"An assessor changed their rating of this capability after this decision (last on "
-                           f"{widgets.when(last_change[c.capability_id])}): check that it still holds.", icon=":material/update:")
+            if c.capability_id in outdated and is_open:
+                st.warning(f"An assessor's level for this capability changed after this decision (last on "
+                           f"{widgets.when(outdated[c.capability_id])}): check that it still holds.", icon=":material/update:")
         if outcome is not None:  # right above the button that was pressed
             (st.error if outcome[0] == "error" else st.success)(outcome[1])
         if can_override:

@@ -41,7 +41,7 @@ campaign = cached_campaign(campaign_id, tuple(mode_order or ()), exclude_flagged
 # Side by side where the main column has room; one above the other where it has not — a phone, and a
 # tablet with the sidebar open, whose 488-pixel column broke "Supplier" into "Supplie r".
 st.html(f"<style>{widgets.MAIN_CONTAINER_STYLE}"
-        "@container itcap-main (max-width: 899px) { .st-key-banner > div > [data-testid='stHorizontalBlock'] { flex-direction: column; row-gap: 1rem; }"
+        "@container itcap-main (max-width: 719px) { .st-key-banner > div > [data-testid='stHorizontalBlock'] { flex-direction: column; row-gap: 1rem; }"
         ".st-key-banner > div > [data-testid='stHorizontalBlock'] > [data-testid='stColumn'] { width: 100% !important; "
         "flex: 1 1 auto !important; } }</style>")
 assessed, perceived = st.container(key="banner").columns([3, 2], gap="large")

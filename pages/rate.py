@@ -1,6 +1,7 @@
 """Score capabilities: an assessor rates each capability against its level descriptors.
 
-Every change is saved as soon as the widget reports it (callbacks call ``assessment.service.save_rating``):
+Every change is saved as soon as the widget reports it (callbacks call ``assessment.service.update_rating``
+with the one field changed):
 a level at once, evidence text when the box loses focus (Tab, a click elsewhere, Next) — text still
 being typed when the tab is closed is lost, and the box's help says so. Submitting locks the ratings;
 the page then shows them read-only.
@@ -44,12 +45,17 @@ def _save(assessment_id: int, capability_id: str, capability_name: str, changed:
             return
         fields = {"level": None if level == NOT_RATED else int(level)}
     elif changed == "evidence":
-        fields = {"evidence": st.session_state.get(evidence_key) or ""}
+        typed = st.session_state.get(evidence_key) or ""
+        if typed == st.session_state.get(f"{evidence_key}__from"):  # nothing typed since the box was filled:
+            return  # nothing to save (from a stale tab, "Save evidence" would put back older evidence)
+        fields = {"evidence": typed}
     else:
         fields = {"confidence": st.session_state.get(confidence_key)}
     try:
         with session_scope() as session:
             service.update_rating(session, assessment_id, actor, capability_id, **fields)
+        if changed == "evidence":
+            st.session_state[f"{evidence_key}__from"] = fields["evidence"]  # what the box now holds is saved
         st.session_state["rate_saved"] = capability_name
     except AssessmentError as exc:
         st.session_state["rate_error"] = (capability_id, f"Not saved: {exc}")
@@ -161,7 +167,8 @@ with card:
     level_key, evidence_key, confidence_key = _keys(assessment.id, capability.id)
     if locked:
         level = rating.level if rating else None
-        st.markdown(f"**Your level:** {md_escape(widgets.level_text(model, level))}")
+        given = widgets.level_text(model, level) if _decided(rating) else "no level given"  # evidence alone is not "not rated"
+        st.markdown(f"**Your level:** {md_escape(given)}")
         if level is not None:
             st.caption(md_escape(capability.levels[level]))
         st.markdown("**Evidence**")
@@ -193,8 +200,12 @@ with card:
         )
         saved_evidence = rating.evidence if rating else ""
         put_back = auth.restore_typed_text(evidence_key, saved_evidence)
+        filled_from = f"{evidence_key}__from"  # what the box was filled with, from the database
         if evidence_key not in st.session_state:  # the box starts from what is saved (seeded, so a put-back text can win)
-            st.session_state[evidence_key] = saved_evidence
+            st.session_state[evidence_key] = st.session_state[filled_from] = saved_evidence
+        elif st.session_state[evidence_key] == st.session_state.get(filled_from) != saved_evidence:
+            # nothing typed here, and another tab has saved other evidence since: show that, not the old text
+            st.session_state[evidence_key] = st.session_state[filled_from] = saved_evidence
         if put_back:
             st.warning("Your session timed out before this evidence was saved. It is back in the box: check it, then "
                        "press **Save evidence**.", icon=":material/history:")

@@ -108,7 +108,7 @@ def test_the_headline_says_why_the_next_mode_is_not_reached():
                                             "(72% of its target levels reached, more than 85% needed).")
     # one capability two levels short of Partner: F on attainment (16 of 18), blocked all the same
     assert headline([1, 3, 3, 3, 3, 3]) == ("Supplier, with 100% confidence; 1 capability is below Partner's targets "
-                                            "(1 by more than one level, which blocks it).")
+                                            "(1 of them more than one level short, enough to block it).")
 
 
 def test_the_survey_reading_says_which_scales_keep_it_from_the_next_mode():
@@ -125,9 +125,9 @@ def test_the_survey_reading_says_which_scales_keep_it_from_the_next_mode():
     reading = PerceptionReading("none", [ModeReading("supplier", ["reliability", "responsiveness"], False),
                                          ModeReading("partner", ["understanding"], False)], scales)
     # 3.4971 is not "3.50" beside "at least 3.50"
-    assert reading_reason(reading, names) == "Short of Supplier: Responsiveness 3.497; each needs at least 3.50."
+    assert reading_reason(reading, names) == "Short of Supplier: Responsiveness 3.497; each needs at least 3.5."
     supplier = PerceptionReading("supplier", [ModeReading("supplier", ["reliability"], True),
                                               ModeReading("partner", ["understanding"], False)], scales)
-    assert reading_reason(supplier, names) == "Short of Business Partner: Understanding 3.00; each needs at least 3.50."
+    assert reading_reason(supplier, names) == "Short of Business Partner: Understanding 3.00; each needs at least 3.5."
     every = PerceptionReading("partner", [ModeReading("supplier", ["reliability"], True)], scales)
     assert reading_reason(every, names) is None

@@ -165,8 +165,19 @@ def test_the_lead_is_told_when_ratings_change_after_a_decision(setup):
         service.update_rating(session, setup["assessment"], bob, first, level=5)
     at = app_test(setup["ids"]["lee"], page=PAGE).run()
     name = setup["model"].capabilities[0].name
-    assert any(w.value.startswith("**Ratings changed after 1 of the lead assessor's decision:** " + name) for w in at.warning)
-    assert any("An assessor changed their rating of this capability after this decision" in w.value for w in at.warning)
+    assert any(w.value.startswith("**An assessor's level changed after that decision:** " + name) for w in at.warning)
+    assert any("An assessor's level for this capability changed after this decision" in w.value for w in at.warning)
+    # deciding the same level again, with a rationale, says it still holds: the warning goes
+    with session_scope(setup["url"]) as session:
+        service.override_consensus(session, setup["assessment"], first, 3, "Bob's 5 discussed: 3 still holds", actor=lee)
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert not any("changed after" in w.value for w in at.warning)
+    # evidence or confidence changed, or a save that changes nothing: not a level, so no warning
+    with session_scope(setup["url"]) as session:
+        service.update_rating(session, setup["assessment"], bob, first, evidence="Re-read the audit", confidence="low")
+        service.update_rating(session, setup["assessment"], bob, first, level=5)  # the same level again
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert not any("changed after" in w.value for w in at.warning)
 
 
 def test_override_requires_a_rationale_then_is_kept_with_who_and_when(setup):
@@ -212,7 +223,7 @@ def test_withdrawing_an_override_needs_a_rationale_and_returns_to_the_median(set
     assert any("rationale" in e.value for e in at.error)
     at.text_area(key=f"{prefix}_rationale").input("New evidence supports the median.")
     at.button(key=f"{prefix}_submit").click().run()
-    assert any("override withdrawn" in s.value for s in at.success)
+    assert any("decision withdrawn, back to the median" in s.value for s in at.success)
     assert at.selectbox(key=level_box).value == 3  # back to the median, not the withdrawn level
     assert [(o.level, o.rationale) for o in _history(setup, cap.id)] == [(2, "first decision"), (None, "New evidence supports the median.")]
     after = app_test(setup["ids"]["lee"], page=PAGE).run()

@@ -148,6 +148,11 @@ def test_a_second_tab_saves_only_what_it_changed_and_never_wipes_the_first_tabs_
     phone.segmented_control(key=confidence_key).set_value("high").run()
     saved = _rating(setup, "ana", cap)
     assert (saved.level, saved.evidence, saved.confidence) == (2, "Sampled 8 requirement documents", "high")
+    # the stale tab, drawn again, shows the evidence saved since (nothing was typed in its box)
+    assert phone.text_area(key=evidence_key).value == "Sampled 8 requirement documents"
+    # and "Save evidence" pressed there with nothing typed puts nothing old back
+    phone.button(key=f"rate_save_evidence_{cap}").click().run()
+    assert _rating(setup, "ana", cap).evidence == "Sampled 8 requirement documents"
 
 
 def test_evidence_written_before_a_level_is_kept_and_the_capability_is_still_to_do_not_not_rated(setup):

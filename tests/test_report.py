@@ -46,8 +46,8 @@ def test_html_report_states_position_verdicts_and_methods(populated):
     assert "Communication" in page and "The groups differ on: Communication" in page
     # which way: the board's question is who rates IT lower (the builder's IT staff rate Communication a point higher)
     communication = next(s for s in content.campaign.comparison["scales"] if s["name"] == "Communication")
-    assert (f"The groups differ on: Communication (mean score: IT staff {communication['mean_b']:.2f}, Business users "
-            f"{communication['mean_a']:.2f}).") in html.unescape(page)
+    assert (f"The groups differ on: Communication (IT staff rate it higher: mean score {communication['mean_b']:.2f} "
+            f"against {communication['mean_a']:.2f}).") in html.unescape(page)
     assert "First 100 days" in page
     assert "reporting threshold k = 5" in page and "Business users n = 60" in page and "IT staff n = 30" in page
     assert set(content.campaign.rates_table()["results"]) == {"reported"}

@@ -232,7 +232,8 @@ def _position(url: str, assessment_id: int):
 
 # Columns added to existing tables by migrations after 0002, checked apart (see each test).
 ADDED_COLUMNS = {("invitation", "visits_left"),  # 0006: an open link's cap; NULL for the links already there
-                 ("rating", "not_rated")}  # 0007: "not rated" chosen; true for the ratings stored with no level
+                 ("rating", "not_rated"),  # 0007: "not rated" chosen; true for the ratings stored with no level
+                 ("rating", "level_changed_at")}  # 0007: when the level last changed; updated_at for those stored
 
 
 def _without_added(snapshot: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
@@ -259,6 +260,7 @@ def test_from_the_first_migration_to_head(empty_url):
     # a rating stored with no level was "not rated" (the only meaning it had); every other is not
     assert any(dict(row)["level"] is None for row in after["rating"])
     assert all(bool(dict(row)["not_rated"]) == (dict(row)["level"] is None) for row in after["rating"])
+    assert all(dict(row)["level_changed_at"] == dict(row)["updated_at"] for row in after["rating"])
     assert {"campaign", "response", "invitation_completion"} <= set(after)  # and the new tables exist, empty
     assert after["response"] == [] and after["campaign"] == []
 

@@ -61,19 +61,24 @@ def scroll_to_top_script(*headings: str) -> str:
 """
 
 
+PHONE_SCREEN = 640  # px: narrower screens get the phone version of a chart or table
+
+
 # On a phone the capability list and Next sit below the card: the next capability opens at its name,
 # brought to the top of the screen (below Streamlit's fixed header, its domain line in view) — from
 # the page's top, its levels began more than a screen further down.
-SCROLL_TO_CAPABILITY = """
+# On a wide screen, the page's top (with the progress bar) is in view with it: scrolled to the top.
+SCROLL_TO_CAPABILITY = f"""
   const heading = document.querySelector('[data-testid="stMain"] h3');
-  if (heading) {
+  const narrow = window.innerWidth < {PHONE_SCREEN};
+  if (heading && narrow) {{
     heading.style.scrollMarginTop = '6rem';
-    heading.scrollIntoView({block: 'start'});
-    heading.setAttribute('tabindex', '-1');
-    heading.focus({preventScroll: true});
-  } else {
+    heading.scrollIntoView({{block: 'start'}});
+  }} else {{
     document.querySelector('[data-testid="stMain"]')?.scrollTo(0, 0);
-  }
+    window.scrollTo(0, 0);
+  }}
+  if (heading) {{ heading.setAttribute('tabindex', '-1'); heading.focus({{preventScroll: true}}); }}
 """
 
 
@@ -213,14 +218,13 @@ def caption_selects_option(container_key: str) -> None:
   window.itcapCaptionPicks.add('{key}');
   document.addEventListener('click', (event) => {{
     const caption = event.target.closest('.st-key-{key} [data-testid="stRadioCaption"]');
-    if (!caption || event.target.closest('a')) return;
+    if (!caption || event.target.closest('a') || String(window.getSelection() || '')) return;  // not while selecting text
     const option = caption.parentElement && caption.parentElement.querySelector('[data-testid="stRadioOption"]');
     if (option) option.click();
   }});
 """)
 
 
-PHONE_SCREEN = 640  # px: narrower screens get the phone version of a chart or table
 
 
 # The page's main column as a CSS container: what fits is decided by its width, not the screen's —
@@ -234,7 +238,11 @@ def wide_and_phone(key: str):
     container queries; both are sent, the browser shows one)."""
     st.html(f"<style>{MAIN_CONTAINER_STYLE}"
             f"@container itcap-main (max-width: {PHONE_SCREEN - 1}px) {{ .st-key-{key}-wide {{ display: none; }} }}"
-            f"@container itcap-main (min-width: {PHONE_SCREEN}px) {{ .st-key-{key}-phone {{ display: none; }} }}</style>")
+            f"@container itcap-main (min-width: {PHONE_SCREEN}px) {{ .st-key-{key}-phone {{ display: none; }} }}"
+            # a browser without container queries (Safari before 16) goes by the screen, as before
+            f"@supports not (container-type: inline-size) {{"
+            f"@media (max-width: {PHONE_SCREEN - 1}px) {{ .st-key-{key}-wide {{ display: none; }} }}"
+            f"@media (min-width: {PHONE_SCREEN}px) {{ .st-key-{key}-phone {{ display: none; }} }} }}</style>")
     return st.container(key=f"{key}-wide"), st.container(key=f"{key}-phone")
 
 
