@@ -109,6 +109,7 @@ can_reopen = (is_lead or account.has_role(ADMIN)) and is_open
 names = {p.username: p.display_name for p in people}
 lead_name = next((p.display_name for p in people if p.is_lead), "—")
 evidence = {(r.capability_id, username): r for r, username in ratings}
+submitted_names = {p.username for p in progress if p.submitted}
 capabilities = {c.id: c for c in model.capabilities}
 
 widgets.show_flash()
@@ -215,7 +216,7 @@ for c in ordered:
             confidence = f" · confidence {md_escape(rating.confidence)}" if rating is not None and rating.confidence else ""
             # "not rated" only when chosen; evidence without a level, or nothing yet, is work still to do
             shown = (widgets.level_text(model, level) if level is not None or (rating is not None and rating.not_rated)
-                     else "no level yet")
+                     else "no level given" if username in submitted_names else "no level yet")
             st.markdown(f"**{md_escape(name)}** — {md_escape(shown)}{confidence}")
             widgets.plain_text(rating.evidence if rating else "", empty="No evidence written.")
         if c.overridden:
