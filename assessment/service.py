@@ -450,7 +450,7 @@ def progress(session: Session, assessment_id: int) -> list[Progress]:
     for rating in session.exec(select(Rating).where(Rating.assessment_id == assessment_id)):
         if rating.capability_id in known:
             slot = counts.setdefault(rating.account_id, [0, 0])
-            if rating.level is not None or rating.not_rated:  # evidence alone, no level yet: still to do
+            if rating.decided:  # evidence alone, no level yet: still to do
                 slot[0 if rating.level is not None else 1] += 1
     return [
         Progress(a.account_id, a.username, a.display_name, a.is_lead, counts.get(a.account_id, [0, 0])[0],

@@ -50,6 +50,11 @@ class Rating(SQLModel, table=True):
     not_rated: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False, server_default=false()))
     level_changed_at: dt.datetime | None = None  # the level (or "not rated") last changed; not evidence or confidence
 
+    @property
+    def decided(self) -> bool:
+        """A level chosen, or "not rated" chosen — not evidence or a confidence alone (still to do)."""
+        return self.level is not None or self.not_rated
+
 
 class ConsensusOverride(SQLModel, table=True):
     """The lead assessor's decision on a capability's consensus level. Rows are never edited: the

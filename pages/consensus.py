@@ -215,7 +215,7 @@ for c in ordered:
             level = None if rating is None else rating.level
             confidence = f" · confidence {md_escape(rating.confidence)}" if rating is not None and rating.confidence else ""
             # "not rated" only when chosen; evidence without a level, or nothing yet, is work still to do
-            shown = (widgets.level_text(model, level) if level is not None or (rating is not None and rating.not_rated)
+            shown = (widgets.level_text(model, level) if rating is not None and rating.decided
                      else "no level given" if username in submitted_names else "no level yet")
             st.markdown(f"**{md_escape(name)}** — {md_escape(shown)}{confidence}")
             widgets.plain_text(rating.evidence if rating else "", empty="No evidence written.")

@@ -63,7 +63,7 @@ def _save(assessment_id: int, capability_id: str, capability_name: str, changed:
 
 def _decided(rating) -> bool:
     """A level chosen, or "Not rated" chosen — not evidence or a confidence alone."""
-    return rating is not None and (rating.level is not None or rating.not_rated)
+    return rating is not None and rating.decided
 
 
 def _go(position_key: str, capability_id: str) -> None:
