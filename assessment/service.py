@@ -27,6 +27,7 @@ the median. On a flagged capability the lead may also record the median itself a
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -270,6 +271,16 @@ def set_status(session: Session, assessment_id: int, status: str, *, actor: Acco
         session.add(assessment)
         audit.record(session, _actor_name(actor), f"assessment.{'close' if status == CLOSED else 'reopen'}", f"assessment:{assessment_id}")
     return assessment
+
+
+def assessor_labels(people: Sequence[AssessorInfo | Progress], reserved: Sequence[str] = ()) -> dict[str, str]:
+    """username → the name people know an assessor by, made unique: the username is added where two
+    assessors share a name, or where a name is one of ``reserved`` (a table's own column names, such
+    as "Median"), so no assessor's column is merged with or mistaken for another."""
+    names = {p.username: (p.display_name or p.username).strip() or p.username for p in people}
+    uses = Counter(names.values())
+    taken = {r.casefold() for r in reserved}
+    return {u: f"{n} ({u})" if uses[n] > 1 or n.casefold() in taken else n for u, n in names.items()}
 
 
 def assessors(session: Session, assessment_id: int) -> list[AssessorInfo]:

@@ -10,7 +10,6 @@ import datetime as dt
 import functools
 import logging
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -226,14 +225,14 @@ class AssessmentInsight:
                 "domain": self.model.domain_name(capability.domain), "target": gap.target,
                 "consensus": "not rated" if gap.consensus is None else f"{level_for_display(gap.consensus):g}",
                 "set by lead assessor": gap.capability_id in self.result.overridden,
-                "shortfall": gap.shortfall, "weight": gap.weight, "blocking": gap.shortfall > 1,
+                "shortfall": gap.shortfall, "weight": gap.weight, "blocking": gap.capability_id in mode.blocking,
             })
         return pd.DataFrame(rows, columns=columns)
 
     def modes_frame(self) -> pd.DataFrame:
         return pd.DataFrame([
             {"mode": m.name, "attainment %": round(100 * m.attainment, 1), "rating": m.rating, "achieved": m.achieved,
-             "capabilities short": len(m.gaps), "blocking (2+ levels short)": len(m.more_than_one_level_short),
+             "capabilities short": len(m.gaps), "blocking (2+ levels short or not assessed)": len(m.blocking),
              "why not achieved": m.reason}
             for m in self.result.modes
         ])
@@ -271,9 +270,7 @@ class AssessmentInsight:
     def assessor_names(self) -> dict[str, str]:
         """username → the name people know them by (as everywhere else), with the username added
         where two assessors share a name, so their columns stay apart."""
-        names = {p.username: p.display_name or p.username for p in self.progress}
-        uses = Counter(names.values())
-        return {u: f"{n} ({u})" if uses[n] > 1 else n for u, n in names.items()}
+        return assessment_service.assessor_labels(self.progress, reserved=("capability",))
 
     def heatmap_frame(self) -> pd.DataFrame:
         rows = []
@@ -330,6 +327,7 @@ def position_headline(insight: AssessmentInsight) -> str:
         return text + "; every operating mode is achieved."
     short = len(next_mode.gaps)
     blocking = len(next_mode.more_than_one_level_short)
+    unassessed = len(next_mode.not_assessed)
     text += f"; {short} capabilit{'y is' if short == 1 else 'ies are'} below {next_mode.name}'s targets"
     # why the mode is not achieved, in the headline: "10 below, none blocking" left a board asking why not
     reasons = []
@@ -338,6 +336,8 @@ def position_headline(insight: AssessmentInsight) -> str:
                        f"{FULLY_ACHIEVED_PERCENT}% needed")
     if blocking:
         reasons.append(f"{blocking} of them more than one level short, {'enough' if blocking == 1 else 'each enough'} to block it")
+    if unassessed:
+        reasons.append(f"{unassessed} of them not assessed by anyone, and a mode is not claimed on capabilities nobody assessed")
     return text + (f" ({'; '.join(reasons)})" if reasons else "") + "."
 
 

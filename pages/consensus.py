@@ -106,7 +106,8 @@ with session_scope() as session:
 is_open = assessment.status == service.OPEN
 can_override = is_lead and is_open
 can_reopen = (is_lead or account.has_role(ADMIN)) and is_open
-names = {p.username: p.display_name for p in people}
+# unique labels: two "John Smith"s, or an assessor called "Median", each keep their own column
+names = service.assessor_labels(people, reserved=("Capability", "Flag", "Consensus", "Median", "Spread"))
 lead_name = next((p.display_name for p in people if p.is_lead), "—")
 evidence = {(r.capability_id, username): r for r, username in ratings}
 submitted_names = {p.username for p in progress if p.submitted}

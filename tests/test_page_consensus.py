@@ -127,6 +127,21 @@ def test_lead_sees_levels_side_by_side_flagged_first(setup):
     assert at.expander[0].label.startswith(model.capabilities[0].name)
 
 
+def test_assessors_who_share_a_name_or_are_called_like_a_column_keep_their_own_columns(setup):
+    """Two "Sam Same"s and a lead called "Median": each assessor's level stays in a column of its own,
+    and the Median column still shows the median."""
+    with session_scope(setup["url"]) as session:
+        for username, name in (("ana", "Sam Same"), ("bob", "Sam Same"), ("lee", "median")):
+            accounts.get_by_username(session, username).display_name = name
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert not at.exception
+    first = at.dataframe[0].value.iloc[0]
+    assert (first["Sam Same (ana)"], first["Sam Same (bob)"], first["median (lee)"]) == ("1", "3", "3")
+    assert first["Median"] == "3"
+    names = [m.value for m in at.markdown if m.value.startswith("**Sam Same")]
+    assert names and all("(ana)" in n or "(bob)" in n for n in names)
+
+
 def test_evidence_and_confidence_of_each_assessor_shown_as_plain_text(setup):
     at = app_test(setup["ids"]["lee"], page=PAGE).run()
     texts = [t.value for t in at.text]
