@@ -114,10 +114,11 @@ def recommend(
             capability = model.capability(gap.capability_id)
             raw.append((gap.shortfall * capability.weight, gap, capability))
         raw.sort(key=lambda item: (-item[0], -item[1].shortfall, order[item[1].capability_id]))
-        blockers = sum(1 for _, gap, _ in raw if gap.shortfall > 1)
+        blocking_ids = set(next_mode.blocking)  # too far short, or targeted and not assessed
+        blockers = sum(1 for _, gap, _ in raw if gap.capability_id in blocking_ids)
         room = max(first_100_days_max, blockers)
         for rank, (priority, gap, capability) in enumerate(raw, start=1):
-            blocking = gap.shortfall > 1
+            blocking = gap.capability_id in blocking_ids
             ranked.append(Recommendation(
                 rank=rank,
                 capability_id=capability.id,
@@ -132,7 +133,9 @@ def recommend(
                 priority=priority,
                 blocking=blocking,
                 first_100_days=False,
-                text=capability.recommendation or f"Raise {capability.name} to level {gap.target}.",
+                text=(f"Assess {capability.name}: nobody has given it a level, so how far it is from level "
+                      f"{gap.target} is not known." if gap.consensus is None
+                      else capability.recommendation or f"Raise {capability.name} to level {gap.target}."),
             ))
         # Blockers first into the first-100-days list, then the highest priority others.
         chosen = [r.capability_id for r in ranked if r.blocking]

@@ -7,7 +7,9 @@ The rules are DESIGN.md's, made exact:
   every calculation below and shown as such. A lead assessor's override replaces the median.
 * **Missing consensus** (no assessor rated the capability and no override): counted as level 0 —
   no evidence of any level — so it falls short by its full target, and it is listed in
-  :attr:`PositionResult.missing`. A mode cannot be claimed on capabilities nobody assessed.
+  :attr:`PositionResult.missing`. A mode cannot be claimed on capabilities nobody assessed: a
+  missing capability blocks every mode with a target above 0 for it, even a target of 1 that level
+  0 falls only one short of (it is listed among the mode's blocking capabilities).
 * **Attainment** of a mode = 1 − Σ max(0, target − consensus) / Σ target over all capabilities of
   the model (1 when every target is 0).
 * **Rating** on the ISO/IEC 33020 scale: N (0 ≤ a ≤ 15%), P (15% < a ≤ 50%), L (50% < a ≤ 85%),
@@ -140,6 +142,12 @@ class ModeResult:
     gaps: list[Gap]  # ranked: largest shortfall, then heavier weight, then model order
     more_than_one_level_short: list[str]  # capability ids that block the mode on their own
     reason: str  # why not achieved, in words ("" when achieved)
+    not_assessed: list[str] = field(default_factory=list)  # targeted but nobody's level: they block it too
+
+    @property
+    def blocking(self) -> list[str]:
+        """Every capability that blocks the mode on its own: too far short, or not assessed at all."""
+        return self.more_than_one_level_short + self.not_assessed
 
     def to_json(self) -> dict:
         return {
@@ -222,7 +230,9 @@ def _evaluate(targets: np.ndarray, consensus: np.ndarray) -> tuple[np.ndarray, n
     met = total[None, :] - shortfall.sum(axis=2)
     worst = shortfall.max(axis=2) if targets.shape[1] else np.zeros(met.shape)
     fully = _ratings_from_sums(met, np.broadcast_to(total, met.shape)) == "F"
-    own = fully & (worst <= MAX_SHORTFALL_FOR_ACHIEVED)
+    # nobody's evidence for a capability the mode asks something of: the mode cannot rest on it
+    unassessed = (np.isnan(consensus)[:, None, :] & (targets[None, :, :] > 0)).any(axis=2)  # batch × modes
+    own = fully & (worst <= MAX_SHORTFALL_FOR_ACHIEVED) & ~unassessed
     achieved = np.logical_and.accumulate(own, axis=1) if own.shape[1] else own
     position = achieved.sum(axis=1) - 1
     return met, total, worst, achieved, position
@@ -263,20 +273,28 @@ def _mode_results(model: CapabilityModel, consensus: np.ndarray) -> tuple[str, l
             for i in order
             if shortfall[i] > 0
         ]
-        blocking = [capabilities[i].id for i in np.flatnonzero(shortfall > MAX_SHORTFALL_FOR_ACHIEVED)]
+        too_short = shortfall > MAX_SHORTFALL_FOR_ACHIEVED
+        unassessed = np.isnan(consensus) & (target > 0) & ~too_short  # a target of 1 is only one short of 0
         rating = str(_ratings_from_sums(met[0, m], total[m]))
         attainment = float(met[0, m] / total[m]) if total[m] > 0 else 1.0
         reasons = []
         if rating != "F":
             reasons.append(f"rated {rating} (attainment {attainment_percent(100 * attainment)}; F needs more than 85%)")
-        if blocking:
-            names = ", ".join(capabilities[i].name for i in np.flatnonzero(shortfall > MAX_SHORTFALL_FOR_ACHIEVED))
-            reasons.append(f"{len(blocking)} capabilit{'y' if len(blocking) == 1 else 'ies'} more than one level short: {names}")
+        if too_short.any():
+            names = ", ".join(capabilities[i].name for i in np.flatnonzero(too_short))
+            count = int(too_short.sum())
+            reasons.append(f"{count} capabilit{'y' if count == 1 else 'ies'} more than one level short: {names}")
+        if unassessed.any():
+            names = ", ".join(capabilities[i].name for i in np.flatnonzero(unassessed))
+            count = int(unassessed.sum())
+            reasons.append(f"{count} capabilit{'y' if count == 1 else 'ies'} it sets a target for not assessed: {names}")
         if m > 0 and not achieved[0, m - 1]:
             reasons.append(f"the lower mode {model.ordered_modes[m - 1].name} is not achieved")
         results.append(ModeResult(
             id=mode.id, name=mode.name, order=mode.order, attainment=attainment, rating=rating,
-            achieved=bool(achieved[0, m]), gaps=gaps, more_than_one_level_short=blocking,
+            achieved=bool(achieved[0, m]), gaps=gaps,
+            more_than_one_level_short=[capabilities[i].id for i in np.flatnonzero(too_short)],
+            not_assessed=[capabilities[i].id for i in np.flatnonzero(unassessed)],
             reason="" if achieved[0, m] else "; ".join(reasons),
         ))
     index = int(position[0])

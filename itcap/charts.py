@@ -189,7 +189,7 @@ def to_svg(chart: alt.TopLevelMixin | dict) -> str:
     return vlc.vegalite_to_svg(chart if isinstance(chart, dict) else chart.to_dict())
 
 
-BLOCKING_GAP = "2+ levels short: blocks the mode"
+BLOCKING_GAP = "blocks the mode: 2+ levels short or not assessed"
 SMALL_GAP = "1 level short or less"
 GAP_COLOURS = {BLOCKING_GAP: "#D55E00", SMALL_GAP: "#E69F00"}
 GAP_LABEL_LIMIT = 170  # pixels for a capability's name beside its bar

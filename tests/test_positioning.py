@@ -151,6 +151,35 @@ def test_capability_without_consensus_counts_as_level_zero_and_is_reported():
     assert result.to_json()["modes"][0]["gaps"][0] == {"capability_id": "c3", "target": 2, "consensus": None}
 
 
+def test_a_capability_nobody_assessed_blocks_a_mode_even_when_its_target_is_only_one():
+    """Level 0 is only one short of a target of 1, and 7/8 is F: by the shortfall rule alone the mode
+    would be claimed on a capability no one looked at."""
+    model = make_model({"supplier": [1] * 8, "partner": [2] * 8}, low=0)
+    ratings = np.array([[1.0, 1.0]] * 7 + [[nan, nan]])
+    result = position(model, ratings)
+    supplier = result.modes[0]
+    assert supplier.rating == "F" and supplier.more_than_one_level_short == []
+    assert supplier.not_assessed == ["c7"] and supplier.blocking == ["c7"]
+    assert not supplier.achieved and result.position == NO_POSITION
+    assert "not assessed: Capability 7" in supplier.reason
+    assert result.confidence == 1.0  # every resample misses it too
+
+
+def test_a_capability_nobody_assessed_does_not_block_a_mode_that_asks_nothing_of_it():
+    model = make_model({"supplier": [1] * 7 + [0]}, low=0)
+    chosen, (supplier,) = evaluate_consensus(model, consensus_of([1] * 7 + [None]))
+    assert supplier.achieved and supplier.not_assessed == [] and chosen == "supplier"
+
+
+def test_a_resample_that_leaves_a_capability_unrated_blocks_the_mode_in_that_resample():
+    model = make_model({"supplier": [1] * 4}, low=0)
+    # only the second assessor rated c3: a draw without them has no level for it
+    ratings = np.array([[1.0, 1.0], [1, 1], [1, 1], [nan, 1]])
+    result = position(model, ratings)
+    assert result.position == "supplier" and result.exact
+    assert result.confidence == pytest.approx(3 / 4)  # of the 4 draws, only (first, first) misses c3
+
+
 def test_gaps_rank_by_shortfall_then_weight_then_model_order():
     model = make_model({"supplier": [4, 4, 4, 4, 4]}, weights=[1, 1, 3, 2, 1])
     _, (mode,) = evaluate_consensus(model, consensus_of([3, 2, 3, 3, 4]))

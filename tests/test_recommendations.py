@@ -98,3 +98,14 @@ def test_every_capability_of_the_shipped_model_has_recommendation_text():
     assert len(plan.ranked) == sum(1 for t in model.mode("supplier").targets.values() if t > 1)
     assert all(model.capability(c).recommendation for c in model.capability_ids)
     assert all(len(r.text) > 40 for r in plan.ranked)
+
+
+def test_a_capability_nobody_assessed_is_a_blocker_whose_first_step_is_to_assess_it():
+    model = _model(["alignment"] * 4, [1.0] * 4, [1, 1, 1, 1], [2, 2, 2, 2])
+    result = _position(model, [1, 1, 1, np.nan])  # by levels alone c3 is one short of 1: not a blocker
+    assert result.position == "none"
+    plan = recommend(model, result)
+    assert plan.next_mode_id == "supplier"
+    (only,) = plan.ranked
+    assert only.capability_id == "c3" and only.blocking and only in plan.first_100_days
+    assert only.text.startswith("Assess Cap 3: nobody has given it a level")
