@@ -62,6 +62,10 @@ class NotAllowed(AssessmentError):
     """The account may not do this."""
 
 
+class DecisionChanged(AssessmentError):
+    """A consensus decision was recorded after the page asking for another one was drawn."""
+
+
 # -- read models ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AssessorInfo:
@@ -342,6 +346,7 @@ def set_lead(session: Session, assessment_id: int, account_id: int, *, actor: Ac
 
 # -- ratings --------------------------------------------------------------------------------------
 UNCHANGED: Any = object()  # update_rating: a field left as it is stored
+UNCHECKED: Any = object()  # override_consensus: no check that the caller saw the newest decision
 
 
 def save_rating(
@@ -585,10 +590,16 @@ def override_consensus(
     rationale: str,
     *,
     actor: Account,
+    seen_decision_id: int | None | object = UNCHECKED,
 ) -> ConsensusOverride:
     """Record the lead assessor's consensus level for a capability (``level`` None withdraws the
     override in force, back to the median). A written rationale is required either way; every
-    decision is a new row, so the history of who decided what, when and why is kept."""
+    decision is a new row, so the history of who decided what, when and why is kept.
+
+    ``seen_decision_id``: the id of the newest decision on this capability when the lead's page was
+    drawn (None: there was none). If another decision has been recorded since — the lead's other
+    tab, or a second lead — this one is refused (:class:`DecisionChanged`) rather than silently
+    replacing a decision its author never saw."""
     assessment = get_assessment(session, assessment_id)
     if not is_lead(session, assessment_id, actor):
         raise NotAllowed("only the lead assessor of this assessment may override the consensus")
@@ -596,6 +607,16 @@ def override_consensus(
     model = model_for(session, assessment)
     if capability_id not in model.capability_ids:
         raise AssessmentError(f"unknown capability {capability_id!r}: not in model {model.id!r}")
+    if seen_decision_id is not UNCHECKED:
+        history = override_history(session, assessment_id, capability_id)
+        newest = history[-1] if history else None
+        if newest is None and seen_decision_id is not None:
+            raise DecisionChanged("the decision this page showed is not on record: nothing was saved; reload the page")
+        if newest is not None and newest.id != seen_decision_id:
+            what = "withdrew the decision" if newest.level is None else f"set level {newest.level}"
+            raise DecisionChanged(f"{newest.decided_by} {what} on {newest.decided_at:%d %b %Y at %H:%M} UTC, after this page "
+                                  "was opened: nothing was saved. Read that decision (now shown) and decide again if "
+                                  "it should change.")
     if not rationale or not rationale.strip():
         raise AssessmentError("a consensus decision needs a written rationale: cite the evidence for this level "
                               "(for a level other than the median, why it should differ; for the median, why it stands)")

@@ -46,7 +46,8 @@ def _decision_mark(c: service.CapabilityConsensus) -> str:
     return " (median confirmed)" if c.median_confirmed else " (override)"
 
 
-def _decide(assessment_id: int, capability_id: str, capability_name: str, withdraw: bool, median: float | None = None) -> None:
+def _decide(assessment_id: int, capability_id: str, capability_name: str, withdraw: bool, seen_decision_id: int | None,
+            median: float | None = None) -> None:
     """Form callback: record an override (or its withdrawal) with the rationale typed."""
     actor = auth.current_account()
     if actor is None or actor.id != account.id:
@@ -58,7 +59,8 @@ def _decide(assessment_id: int, capability_id: str, capability_name: str, withdr
     outcome = f"cons_outcome_{assessment_id}_{capability_id}"
     try:
         with session_scope() as session:
-            service.override_consensus(session, assessment_id, capability_id, level, rationale, actor=actor)
+            service.override_consensus(session, assessment_id, capability_id, level, rationale, actor=actor,
+                                       seen_decision_id=seen_decision_id)
     except AssessmentError as exc:
         st.session_state[outcome] = ("error", f"{md_escape(capability_name)}: {md_escape(exc)}")
         return
@@ -233,6 +235,7 @@ for c in ordered:
         if outcome is not None:  # right above the button that was pressed
             (st.error if outcome[0] == "error" else st.success)(outcome[1])
         if can_override:
+            seen = c.history[-1].id if c.history else None  # a decision recorded after this is not overwritten
             prefix = f"cons_override_{assessment.id}_{c.capability_id}"
             if auth.restore_typed_text(f"{prefix}_rationale", ""):
                 st.warning(_PUT_BACK, icon=":material/history:")
@@ -247,7 +250,7 @@ for c in ordered:
                                           "choose its level and say why." if c.flagged and not c.decided
                                           else "Why should the consensus differ from the median? Cite the evidence."))
                 st.form_submit_button("Set consensus", key=f"{prefix}_submit", on_click=_decide,
-                                      args=(assessment.id, c.capability_id, capability.name, False, c.median))
+                                      args=(assessment.id, c.capability_id, capability.name, False, seen, c.median))
             if c.overridden:
                 prefix = f"cons_withdraw_{assessment.id}_{c.capability_id}"
                 if auth.restore_typed_text(f"{prefix}_rationale", ""):
@@ -258,7 +261,7 @@ for c in ordered:
                     st.text_area(f"Why withdraw the {what}? (required)", key=f"{prefix}_rationale",
                                  max_chars=service.MAX_RATIONALE_CHARS)
                     st.form_submit_button(f"Withdraw {what}", key=f"{prefix}_submit", on_click=_decide,
-                                          args=(assessment.id, c.capability_id, capability.name, True))
+                                          args=(assessment.id, c.capability_id, capability.name, True, seen))
         if c.history:
             st.markdown("**History**")
             st.dataframe(pd.DataFrame([{

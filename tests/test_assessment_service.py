@@ -184,6 +184,24 @@ def test_a_failed_unit_of_work_leaves_nothing_behind(world):
         assert service.override_history(session, world.assessment_id) == []
 
 
+def test_a_decision_made_without_seeing_the_newest_one_is_refused(world):
+    """seen_decision_id says which decision the lead's page showed; a newer one is not overwritten."""
+    with session_scope(world.url) as session:
+        with pytest.raises(service.DecisionChanged):  # the page saw a decision that never existed
+            service.override_consensus(session, world.assessment_id, "brm", 4, "x", actor=world.lead, seen_decision_id=99)
+        first = service.override_consensus(session, world.assessment_id, "brm", 4, "first", actor=world.lead,
+                                           seen_decision_id=None)
+    with session_scope(world.url) as session:
+        with pytest.raises(service.DecisionChanged, match="set level 4 on .* after this page was opened"):
+            service.override_consensus(session, world.assessment_id, "brm", 2, "stale", actor=world.lead,
+                                       seen_decision_id=None)
+        service.override_consensus(session, world.assessment_id, "brm", None, "withdrawn", actor=world.lead,
+                                   seen_decision_id=first.id)
+    with session_scope(world.url) as session:
+        assert [(o.level, o.rationale) for o in service.override_history(session, world.assessment_id)] == [
+            (4, "first"), (None, "withdrawn")]
+
+
 def test_closed_assessment_refuses_changes(world):
     with session_scope(world.url) as session:
         service.set_status(session, world.assessment_id, "closed", actor=world.lead)

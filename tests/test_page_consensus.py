@@ -225,6 +225,32 @@ def test_override_requires_a_rationale_then_is_kept_with_who_and_when(setup):
     assert history.iloc[0]["Who"] == "Lee Lead" and history.iloc[0]["Decision"] == "level 2"
 
 
+def test_a_stale_tab_does_not_overwrite_a_decision_it_never_saw(setup):
+    """Two tabs open on the page: the first decides level 2; the second, not reloaded, asks for 4.
+    The second is refused with who decided what, its rationale is kept, and level 2 stays in force."""
+    cap = setup["model"].capabilities[0]
+    prefix = _prefix(setup, "override", cap.id)
+    tab_a = app_test(setup["ids"]["lee"], page=PAGE).run()
+    tab_b = app_test(setup["ids"]["lee"], page=PAGE).run()
+    tab_a.selectbox(key=f"{prefix}_level").set_value(2)
+    tab_a.text_area(key=f"{prefix}_rationale").input("Evidence says 2.")
+    tab_a.button(key=f"{prefix}_submit").click().run()
+    assert any("consensus set to level 2" in s.value for s in tab_a.success)
+
+    tab_b.selectbox(key=f"{prefix}_level").set_value(4)
+    tab_b.text_area(key=f"{prefix}_rationale").input("Evidence says 4.")
+    tab_b.button(key=f"{prefix}_submit").click().run()
+    assert not tab_b.exception
+    [expander] = [e for e in tab_b.expander if e.label.startswith(cap.name)]
+    assert any("lee set level 2" in e.value and "nothing was saved" in e.value for e in expander.error)
+    assert tab_b.text_area(key=f"{prefix}_rationale").value == "Evidence says 4."
+    assert [(row.level, row.rationale) for row in _history(setup, cap.id)] == [(2, "Evidence says 2.")]
+    # having now seen it, the same tab may decide again
+    tab_b.button(key=f"{prefix}_submit").click().run()
+    assert any("consensus set to level 4" in s.value for s in tab_b.success)
+    assert [row.level for row in _history(setup, cap.id)] == [2, 4]
+
+
 def test_withdrawing_an_override_needs_a_rationale_and_returns_to_the_median(setup):
     cap = setup["model"].capabilities[0]
     with session_scope(setup["url"]) as session:
