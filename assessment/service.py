@@ -39,7 +39,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from assessment.reliability import ReliabilityReport, reliability
-from assessment.tables import CONFIDENCES, Assessment, AssessmentAssessor, ConsensusOverride, Rating
+from assessment.tables import CONFIDENCES, Assessment, AssessmentAssessor, ConsensusOverride, Rating, RemovedLevel
 from capability_model.positioning import DEFAULT_RESAMPLES, DEFAULT_SEED, PositionResult, median_levels, position
 from capability_model.schema import CapabilityModel
 from capability_model.store import load_stored_model
@@ -320,13 +320,22 @@ def remove_assessor(session: Session, assessment_id: int, account_id: int, *, ac
     if member.is_lead:
         raise AssessmentError("the lead assessor cannot be removed; make another assessor lead first")
     username = session.get(Account, account_id).username
+    levels = session.exec(select(Rating.capability_id, Rating.level).where(
+        Rating.assessment_id == assessment_id, Rating.account_id == account_id, Rating.level.is_not(None))).all()
     deleted = session.exec(
         delete(Rating).where(Rating.assessment_id == assessment_id, Rating.account_id == account_id)  # type: ignore[call-overload]
     ).rowcount
     session.delete(member)
+    removed_at = utcnow()
+    for capability_id, level in levels:  # the medians they were part of may move: kept, and the lead told
+        session.add(RemovedLevel(assessment_id=assessment_id, capability_id=capability_id, assessor=username,
+                                 level=level, removed_at=removed_at, removed_by=_actor_name(actor)))
     session.flush()
+    order = {cap: i for i, cap in enumerate(model_for(session, assessment).capability_ids)}
+    given = ", ".join(f"{cap} {level}" for cap, level in sorted(levels, key=lambda r: order.get(r[0], len(order))))
+    # the levels go with the ratings: the audit log keeps what they were, for the record
     audit.record(session, _actor_name(actor), "assessment.remove_assessor", f"assessment:{assessment_id}",
-                 f"{username}; {deleted} rating(s) deleted")
+                 f"{username}; {deleted} rating(s) deleted" + (f"; levels they had given: {given}" if given else ""))
     return int(deleted or 0)
 
 
@@ -519,16 +528,23 @@ def override_history(session: Session, assessment_id: int, capability_id: str | 
 
 
 def outdated_decisions(session: Session, assessment_id: int) -> dict[str, dt.datetime]:
-    """Decisions in force (overrides and confirmed medians) that an assessor's level changed after:
-    capability id → when the latest such change was. A confirmed median may no longer be the
-    median; the lead is told, and may decide again (the same level, with a rationale, says it holds)."""
+    """Decisions in force (overrides and confirmed medians) that an assessor's level changed after,
+    or that an assessor with levels was removed after: capability id → when the latest such change
+    was. A confirmed median may no longer be the median; the lead is told, and may decide again (the
+    same level, with a rationale, says it holds)."""
     in_force = overrides_in_force(session, assessment_id)
     if not in_force:
         return {}
     latest = dict(session.exec(select(Rating.capability_id, func.max(Rating.level_changed_at))
                                .where(Rating.assessment_id == assessment_id).group_by(Rating.capability_id)).all())
-    return {cap: latest[cap] for cap, decision in in_force.items()
-            if latest.get(cap) is not None and latest[cap] > decision.decided_at}
+    removed = dict(session.exec(select(RemovedLevel.capability_id, func.max(RemovedLevel.removed_at))
+                                .where(RemovedLevel.assessment_id == assessment_id).group_by(RemovedLevel.capability_id)).all())
+    outdated = {}
+    for cap, decision in in_force.items():
+        changes = [when for when in (latest.get(cap), removed.get(cap)) if when is not None and _aware(when) > _aware(decision.decided_at)]
+        if changes:
+            outdated[cap] = max(changes, key=_aware)
+    return outdated
 
 
 def overrides_in_force(session: Session, assessment_id: int) -> dict[str, ConsensusOverride]:
@@ -683,10 +699,13 @@ def export_overrides(session: Session, assessment_id: int) -> list[tuple[str, in
             for cap, o in sorted(overrides_in_force(session, assessment_id).items())]
 
 
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes; they were stored as UTC."""
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
+
+
 def _iso(moment: dt.datetime) -> str:
-    if moment.tzinfo is None:  # SQLite returns naive datetimes; they were stored as UTC
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.isoformat(timespec="seconds")
+    return _aware(moment).isoformat(timespec="seconds")
 
 
 def assessment_summary(session: Session, assessment_id: int) -> dict:

@@ -69,3 +69,19 @@ class ConsensusOverride(SQLModel, table=True):
     rationale: str = Field(sa_column=Column(Text, nullable=False))
     decided_by: str = Field(max_length=80)
     decided_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class RemovedLevel(SQLModel, table=True):
+    """A level an assessor had given, kept when they were removed from the assessment (their ratings
+    go with them): the lead is told of decisions that the removal may have overtaken, and the record
+    of what was assessed stays."""
+
+    __tablename__ = "removed_level"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(sa_column=Column(Integer, ForeignKey("assessment.id", ondelete="CASCADE"), nullable=False, index=True))
+    capability_id: str = Field(max_length=64)
+    assessor: str = Field(max_length=80)  # the username, as in consensus_override.decided_by
+    level: int
+    removed_at: dt.datetime = Field(default_factory=utcnow)
+    removed_by: str = Field(max_length=80)

@@ -98,7 +98,7 @@ with session_scope() as session:
     people = service.assessors(session, assessment.id)
     progress = service.progress(session, assessment.id)
     capability_consensus = service.consensus(session, assessment.id)
-    # decisions in force that a level changed after: the lead is told; nothing changes by itself
+    # decisions in force that a level changed, or an assessor's removal, came after: the lead is told; nothing changes by itself
     outdated = service.outdated_decisions(session, assessment.id)
     ratings = service.all_ratings(session, assessment.id)
     reliability = service.assessment_reliability(session, assessment.id)
@@ -142,7 +142,7 @@ metrics.metric("Position", position_name, border=True,
                     "share of bootstrap resamples of the assessors that give the same position.")
 if outdated and is_open:
     which = "that decision" if len(outdated) == 1 else f"{len(outdated)} of the lead assessor's decisions"
-    st.warning(f"**An assessor's level changed after {which}:** "
+    st.warning(f"**An assessor's level changed, or an assessor was removed, after {which}:** "
                + ", ".join(md_escape(capabilities[cap].name) for cap in sorted(outdated, key=model.capability_ids.index))
                + ". Check that each still holds (below): decide again — the same level, with a rationale, says it "
                  "does — or withdraw it.", icon=":material/update:")
@@ -230,7 +230,7 @@ for c in ordered:
                         f"{md_escape(names.get(o.decided_by, o.decided_by))} on {widgets.when(o.decided_at)}. Rationale:")
             widgets.plain_text(o.rationale)
             if c.capability_id in outdated and is_open:
-                st.warning(f"An assessor's level for this capability changed after this decision (last on "
+                st.warning(f"An assessor's level for this capability changed, or an assessor was removed, after this decision (last on "
                            f"{widgets.when(outdated[c.capability_id])}): check that it still holds.", icon=":material/update:")
         if outcome is not None:  # right above the button that was pressed
             (st.error if outcome[0] == "error" else st.success)(outcome[1])

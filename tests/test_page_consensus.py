@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from assessment import service
 from assessment.tables import Rating
-from itcap import accounts
+from itcap import accounts, audit
 from itcap.bootstrap import bootstrap
 from itcap.storage import dispose_engines, session_scope, utcnow
 from itcap.ui.auth import SESSION_ACCOUNT, SESSION_LOGIN_AT, SESSION_SEEN_AT
@@ -180,19 +180,47 @@ def test_the_lead_is_told_when_ratings_change_after_a_decision(setup):
         service.update_rating(session, setup["assessment"], bob, first, level=5)
     at = app_test(setup["ids"]["lee"], page=PAGE).run()
     name = setup["model"].capabilities[0].name
-    assert any(w.value.startswith("**An assessor's level changed after that decision:** " + name) for w in at.warning)
-    assert any("An assessor's level for this capability changed after this decision" in w.value for w in at.warning)
+    assert any(w.value.startswith("**An assessor's level changed, or an assessor was removed, after that decision:** " + name) for w in at.warning)
+    assert any("An assessor's level for this capability changed, or an assessor was removed, after this decision" in w.value for w in at.warning)
     # deciding the same level again, with a rationale, says it still holds: the warning goes
     with session_scope(setup["url"]) as session:
         service.override_consensus(session, setup["assessment"], first, 3, "Bob's 5 discussed: 3 still holds", actor=lee)
     at = app_test(setup["ids"]["lee"], page=PAGE).run()
-    assert not any("changed after" in w.value for w in at.warning)
+    assert not any("after this decision" in w.value or "after that decision" in w.value for w in at.warning)
     # evidence or confidence changed, or a save that changes nothing: not a level, so no warning
     with session_scope(setup["url"]) as session:
         service.update_rating(session, setup["assessment"], bob, first, evidence="Re-read the audit", confidence="low")
         service.update_rating(session, setup["assessment"], bob, first, level=5)  # the same level again
     at = app_test(setup["ids"]["lee"], page=PAGE).run()
-    assert not any("changed after" in w.value for w in at.warning)
+    assert not any("after this decision" in w.value or "after that decision" in w.value for w in at.warning)
+
+
+def test_the_lead_is_told_when_an_assessor_removed_after_a_decision_took_their_levels_with_them(setup):
+    """Ana 1, Bob 3, Lee 3: the lead confirms 3. Removing Bob leaves 1 and 3 (median 2): the confirmed
+    median is now a level 'set in place of' another, and the lead is told; the levels Bob had given
+    are kept in the audit log."""
+    first = setup["model"].capability_ids[0]
+    with session_scope(setup["url"]) as session:
+        lee = accounts.get_by_username(session, "lee")
+        service.override_consensus(session, setup["assessment"], first, 3, "Discussed: 3 holds", actor=lee)
+        admin = accounts.get_by_username(session, "admin")
+        service.remove_assessor(session, setup["assessment"], setup["ids"]["bob"], actor=admin)
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert not at.exception
+    name = setup["model"].capabilities[0].name
+    assert any(w.value.startswith("**An assessor's level changed, or an assessor was removed, after that decision:** " + name)
+               for w in at.warning)
+    with session_scope(setup["url"]) as session:
+        [entry] = [e for e in audit.recent(session) if e.action == "assessment.remove_assessor"]
+    assert entry.detail.startswith(f"bob; {len(setup['model'].capability_ids)} rating(s) deleted; levels they had given: {first} 3, ")
+    # an assessor removed before they gave any level moves no median: no warning
+    with session_scope(setup["url"]) as session:
+        service.override_consensus(session, setup["assessment"], first, 3, "Bob gone: 3 still holds", actor=lee)
+        lou = accounts.create_account(session, "newbie", PASSWORD, ["assessor"], "New Bie")
+        service.add_assessor(session, setup["assessment"], lou.id, actor=admin)
+        service.remove_assessor(session, setup["assessment"], lou.id, actor=admin)
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert not any("after this decision" in w.value or "after that decision" in w.value for w in at.warning)
 
 
 def test_override_requires_a_rationale_then_is_kept_with_who_and_when(setup):
