@@ -369,16 +369,17 @@ def reliability(ratings: np.ndarray) -> ReliabilityReport:
         notes.append(unrated_note(unrated))
     n_caps, n_assessors = x.shape
     complete = ~np.isnan(x).any(axis=1) if n_assessors else np.zeros(n_caps, dtype=bool)
-    icc = intraclass_correlations(x[complete]) if n_assessors else _null_iccs("no assessors")
+    nobody = "no assessor has given a level yet"
+    icc = intraclass_correlations(x[complete]) if n_assessors else _null_iccs(nobody)
     n_complete = int(complete.sum())
     if n_complete < n_caps and n_assessors >= 2:
         notes.append(f"ICC uses the {n_complete} of {n_caps} capabilities rated by every assessor (listwise deletion)")
     if icc[0].reason:
         notes.append(icc[0].reason)
-    alpha = krippendorff_alpha(x, "ordinal") if n_assessors else AlphaResult(None, "ordinal", 0, 0, "no assessors")
-    if alpha.reason:
+    alpha = krippendorff_alpha(x, "ordinal") if n_assessors else AlphaResult(None, "ordinal", 0, 0, nobody)
+    if alpha.reason and alpha.reason not in notes:  # one note when both fail for the same reason
         notes.append(alpha.reason)
-    elif alpha.n_units < n_caps:
+    elif alpha.n_units < n_caps and n_assessors:
         notes.append(f"Krippendorff's α uses the {alpha.n_units} of {n_caps} capabilities rated by two or more assessors")
     return ReliabilityReport(n_capabilities=n_caps, n_assessors=n_assessors, n_capabilities_icc=n_complete,
                              icc=icc, alpha=alpha, notes=notes)

@@ -401,7 +401,7 @@ def position(
         observed = -1 if chosen == NO_POSITION else [m.id for m in model.ordered_modes].index(chosen)
         confidence = float(np.mean(boot == observed))
     else:
-        notes.append("confidence needs at least two assessors to resample")
+        notes.append("confidence needs at least two assessors who have given levels, to resample")
     missing = [cap for cap, level in zip(ids, consensus) if np.isnan(level)]
     if missing:
         notes.append(f"{len(missing)} capabilit{'y has' if len(missing) == 1 else 'ies have'} no rating and count as level 0: {', '.join(missing)}")

@@ -192,7 +192,8 @@ class AssessmentInsight:
         Corporate IT · 27 Nov 2026 · 3 assessors (open: provisional)"."""
         a = self.assessment
         state = " (open: provisional)" if self.provisional_note() else ""
-        return f"{a.name} · {a.org_unit} · {a.assessed_on:%d %b %Y} · {len(self.assessors)} assessors{state}"
+        n = len(self.assessors)
+        return f"{a.name} · {a.org_unit} · {a.assessed_on:%d %b %Y} · {n} assessor{'' if n == 1 else 's'}{state}"
 
     @property
     def mode_names(self) -> dict[str, str]:

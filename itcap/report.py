@@ -249,7 +249,8 @@ def methods_points(content: ReportContent) -> list[str]:
         result = a.result
         points += [
             f"Assessment '{a.assessment.name}' of {a.assessment.org_unit} on {a.assessment.assessed_on:%d %B %Y} against "
-            f"{a.model.name} (v{a.model.version}), {len(a.model.capabilities)} capabilities, {len(a.assessors)} assessors.",
+            f"{a.model.name} (v{a.model.version}), {len(a.model.capabilities)} capabilities, {len(a.assessors)} "
+            f"assessor{'' if len(a.assessors) == 1 else 's'}.",
             "Consensus per capability = median of the assessors' levels (not-rated left out); the lead assessor's "
             f"decisions replace it ({_decisions(a)}). Decided levels keep their level in every bootstrap resample.",
             "Attainment of a mode = 1 − Σ max(0, target − consensus) / Σ target, rated on the ISO/IEC 33020 scale "

@@ -103,6 +103,7 @@ with session_scope() as session:
     model = service.model_for(session, assessment)
     mine = service.ratings_of(session, assessment.id, account.id)
     people = service.assessors(session, assessment.id)
+    lead_now = service.is_lead(session, assessment.id, account)  # the role too: the Consensus page needs it
     # Once the assessment is closed the panel's result is final: each assessor sees where their
     # levels ended up (while it is open, the others' levels are not shown, so as not to sway anyone).
     final = {c.capability_id: c for c in service.consensus(session, assessment.id)} if assessment.status != service.OPEN else {}
@@ -120,7 +121,7 @@ ids = model.capability_ids
 rated = [c for c in ids if c in mine and mine[c].level is not None]
 st.progress(len(rated) / len(ids), text=f"**{len(rated)} of {len(ids)}** capabilities rated")
 if me.submitted_at is not None:
-    if me.is_lead:
+    if lead_now:
         who = "As lead assessor you can reopen them on the **Consensus** page if something needs to change."
     else:
         lead_name = f"the lead assessor, {md_escape(lead.display_name)}," if lead is not None else "the lead assessor"

@@ -409,3 +409,17 @@ def test_after_a_timeout_the_page_opens_where_evidence_was_left_unsaved(setup):
     assert at.subheader[0].value == target.name
     assert at.text_area(key=evidence_key).value == "Notes from the meeting with the service owner."
     assert any("timed out before this evidence was saved" in w.value for w in at.warning)
+
+
+def test_a_submitted_lead_is_pointed_to_the_consensus_page_only_while_they_can_open_it(setup):
+    with session_scope(setup["url"]) as session:
+        lee = accounts.get_by_username(session, "lee")
+        service.submit(session, setup["assessment"], lee)
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert any("As lead assessor you can reopen them on the **Consensus** page" in s.value for s in at.success)
+    with session_scope(setup["url"]) as session:  # the lead assessor role taken away: the page is not theirs now
+        accounts.set_roles(session, accounts.get_by_username(session, "lee"), ["assessor"])
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert not at.exception
+    [locked] = [s.value for s in at.success if s.value.startswith("Submitted on")]
+    assert "Consensus" not in locked and "ask the lead assessor" in locked and "an administrator to reopen them" in locked

@@ -172,3 +172,9 @@ def test_report_with_one_assessor_or_no_data_does_not_crash():
     assert all(r.icc is None for r in one.icc) and one.alpha.alpha is None and one.notes
     empty = reliability(np.empty((0, 0)))
     assert empty.n_capabilities == 0 and all(r.icc is None for r in empty.icc) and empty.alpha.alpha is None
+
+
+def test_assessors_who_have_rated_nothing_give_one_plain_note_not_a_repeated_one():
+    report = reliability(np.full((5, 3), np.nan))
+    assert report.n_assessors == 0 and report.icc[0].icc is None and report.alpha.alpha is None
+    assert report.notes == ["3 assessors have rated nothing yet and are left out", "no assessor has given a level yet"]
