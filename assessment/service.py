@@ -345,12 +345,14 @@ def set_lead(session: Session, assessment_id: int, account_id: int, *, actor: Ac
     _require_lead_or_admin(session, assessment_id, actor, "change the lead assessor")
     member = _require_membership(session, assessment_id, account_id)
     account = _check_assessor_account(session.get(Account, account_id), account_id, lead=True)
+    previous = [a.username for a in assessors(session, assessment_id) if a.is_lead and a.account_id != account_id]
     for other in session.exec(select(AssessmentAssessor).where(AssessmentAssessor.assessment_id == assessment_id)):
         other.is_lead = other.account_id == account_id
         session.add(other)
     member.is_lead = True
     session.flush()
-    audit.record(session, _actor_name(actor), "assessment.set_lead", f"assessment:{assessment_id}", account.username)
+    audit.record(session, _actor_name(actor), "assessment.set_lead", f"assessment:{assessment_id}",
+                 account.username + (f" (in place of {', '.join(previous)})" if previous else ""))
 
 
 # -- ratings --------------------------------------------------------------------------------------

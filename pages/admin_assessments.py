@@ -115,7 +115,10 @@ with session_scope() as session:
     models = list_models(session)
     people = [a for a in accounts.list_accounts(session) if a.is_active]
     assessments = service.list_assessments(session)
-    model_names = {m.id: f"{m.name} · {m.key} v{m.version}" for m in models}
+    # the newest version of each model first (the default choice); older ones say so
+    newest = {m.key: m.id for m in models}  # listed oldest first within a key
+    model_names = {m.id: f"{m.name} · {m.key} v{m.version}" + ("" if newest[m.key] == m.id else " (an older version)")
+                   for m in sorted(models, key=lambda m: (m.key, m.id != newest[m.key], -m.id))}
     model_keys = {m.id: f"{m.key} v{m.version}" for m in models}
 eligible = {a.id: a for a in people if a.has_role(ASSESSOR, LEAD_ASSESSOR)}
 leads = {a.id: a for a in people if a.has_role(LEAD_ASSESSOR)}

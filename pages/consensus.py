@@ -37,6 +37,19 @@ def _reopen(assessment_id: int, account_id: int, name: str) -> None:
         widgets.flash(md_escape(exc), "error")
 
 
+def _set_status(assessment_id: int, status: str) -> None:
+    actor = auth.current_account()
+    if actor is None or actor.id != account.id:
+        return
+    try:
+        with session_scope() as session:
+            service.set_status(session, assessment_id, status, actor=actor)
+        widgets.flash("The assessment is closed: ratings, submissions and the consensus are final." if status == service.CLOSED
+                      else "The assessment is open again: assessors can rate and you can decide.")
+    except AssessmentError as exc:
+        widgets.flash(md_escape(exc), "error")
+
+
 _PUT_BACK = "Your session timed out before this rationale was sent. It is back in the box: check it, then send it."
 
 
@@ -117,7 +130,11 @@ capabilities = {c.id: c for c in model.capabilities}
 
 widgets.show_flash()
 if not is_open:
-    st.info("This assessment is closed: the consensus can no longer change.", icon=":material/lock:")
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.info("This assessment is closed: the consensus can no longer change.", icon=":material/lock:", width="stretch")
+        if is_lead:
+            st.button("Reopen assessment", icon=":material/lock_open:", key=f"cons_reopen_assessment_{assessment.id}",
+                      on_click=_set_status, args=(assessment.id, service.OPEN))
 elif not is_lead:
     st.info(f"You are viewing as an administrator. Only the lead assessor, **{md_escape(lead_name)}**, can override the "
             "consensus; you can reopen an assessor's submission.", icon=":material/visibility:")
@@ -146,6 +163,16 @@ if outdated and is_open:
                + ", ".join(md_escape(capabilities[cap].name) for cap in sorted(outdated, key=model.capability_ids.index))
                + ". Check that each still holds (below): decide again — the same level, with a rationale, says it "
                  "does — or withdraw it.", icon=":material/update:")
+
+if can_override:  # the lead says when the panel is done: the dashboard calls the position provisional until then
+    waiting = len(progress) - submitted
+    text, action = st.columns([3, 1], vertical_alignment="center")
+    text.caption("When the panel is done, close the assessment: the position stops being provisional on the "
+                 "dashboard and in the report, and nothing can change any more (you can reopen it).")
+    widgets.ask_first("Close assessment", key=f"cons_close_{assessment.id}", icon=":material/lock:", at=action,
+                      question="Close this assessment? Ratings, submissions and the consensus are frozen as they are"
+                               + (f" — {waiting} of {len(progress)} assessors have not submitted." if waiting else "."),
+                      confirm_label="Close the assessment", on_confirm=_set_status, args=(assessment.id, service.CLOSED))
 
 # -- assessors ----------------------------------------------------------------------------------------
 st.subheader("Assessors", anchor=False)

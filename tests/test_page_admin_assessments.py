@@ -116,7 +116,8 @@ def test_add_an_assessor_and_change_the_lead(setup):
     at.button(key=f"asmt_lead_btn_{a}").click().run()
     assert [s.value for s in at.success] == ["Kim Lead now leads this assessment."]
     assert {u: m.is_lead for u, m in _members(setup).items()} == {"ana": False, "ben": False, "kim": True, "lead": False}
-    assert [x[1] for x in _actions(setup)[-2:]] == ["assessment.add_assessor", "assessment.set_lead"]
+    assert [x[1:] for x in _actions(setup)[-2:]] == [("assessment.add_assessor", "kim"),
+                                                     ("assessment.set_lead", "kim (in place of lead)")]
 
 
 def test_remove_an_assessor_asks_first_and_deletes_their_ratings(setup):
@@ -192,3 +193,17 @@ def test_without_a_lead_assessor_account_the_page_says_what_is_missing(db_url):
     assert not at.exception
     assert any("lead assessor" in i.value and "Administration → Accounts" in i.value for i in at.info)
     assert not at.form_submit_button
+
+
+def test_a_new_assessment_defaults_to_the_newest_version_of_a_model(setup):
+    from capability_model.loader import default_model_path
+    from capability_model.store import list_models, save_model
+
+    source = default_model_path().read_text(encoding="utf-8")
+    with session_scope(setup["url"]) as session:
+        [old] = list_models(session)
+        newer = save_model(session, source.replace(f'version: "{old.version}"', 'version: "99"', 1), "admin").id
+    at = _page(setup)
+    box = at.selectbox(key="asmt_new_model")
+    assert box.value == newer
+    assert box.options[0].endswith("v99") and box.options[1].endswith(f"v{old.version} (an older version)")

@@ -421,3 +421,24 @@ def test_a_rationale_typed_when_the_session_timed_out_is_put_back(setup):
     log_in_on_page(at, "lee", PASSWORD)
     assert at.text_area(key=f"{prefix}_rationale").value == "Long discussion: the records show one team only."
     assert any("timed out before this rationale was sent" in w.value for w in at.warning)
+
+
+def test_the_lead_closes_the_assessment_when_the_panel_is_done_and_may_reopen_it(setup):
+    key = f"cons_close_{setup['assessment']}"
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    assert [b for b in at.button if b.label == "Set consensus"]
+    at.button(key=key).click().run()
+    assert any("2 of 3 assessors have not submitted" in w.value for w in at.warning)  # asked first, with what it means
+    at.button(key=f"{key}__yes").click().run()
+    assert not at.exception
+    assert any("The assessment is closed" in s.value for s in at.success)
+    with session_scope(setup["url"]) as session:
+        assert service.get_assessment(session, setup["assessment"]).status == service.CLOSED
+        assert [e.actor for e in audit.recent(session) if e.action == "assessment.close"] == ["lee"]
+    assert not [b for b in at.button if b.label == "Set consensus"]  # no more decisions
+    at.button(key=f"cons_reopen_assessment_{setup['assessment']}").click().run()
+    with session_scope(setup["url"]) as session:
+        assert service.get_assessment(session, setup["assessment"]).status == service.OPEN
+    # an administrator watching sees the consensus read-only, and no close button of the lead's
+    admin = app_test(setup["ids"]["admin"], page=PAGE).run()
+    assert not [b for b in admin.button if b.key == key]
