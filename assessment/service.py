@@ -172,7 +172,9 @@ def _membership(session: Session, assessment_id: int, account_id: int) -> Assess
 def _require_membership(session: Session, assessment_id: int, account_id: int) -> AssessmentAssessor:
     member = _membership(session, assessment_id, account_id)
     if member is None:
-        raise NotAllowed(f"account {account_id} is not an assessor of assessment {assessment_id}")
+        account = session.get(Account, account_id)
+        who = repr(account.username) if account is not None else f"account {account_id}"
+        raise NotAllowed(f"{who} is not (or no longer) an assessor of this assessment")
     return member
 
 

@@ -57,8 +57,17 @@ def _save(assessment_id: int, capability_id: str, capability_name: str, changed:
         if changed == "evidence":
             st.session_state[f"{evidence_key}__from"] = fields["evidence"]  # what the box now holds is saved
         st.session_state["rate_saved"] = capability_name
+    except service.NotAllowed as exc:  # no longer an assessor of it: the page may now show another assessment
+        unsaved = st.session_state.get(evidence_key) if changed == "evidence" else None
+        st.session_state["rate_refused"] = (f"Not saved to **{md_escape(_assessment_name(assessment_id))}**, "
+                                            f"{md_escape(capability_name)}: {md_escape(exc)}.", unsaved)
     except AssessmentError as exc:
         st.session_state["rate_error"] = (capability_id, f"Not saved: {exc}")
+
+
+def _assessment_name(assessment_id: int) -> str:
+    with session_scope() as session:
+        return service.get_assessment(session, assessment_id).name
 
 
 def _decided(rating) -> bool:
@@ -90,6 +99,12 @@ def _submit(assessment_id: int) -> None:
 
 
 st.title("Score capabilities")
+refused = st.session_state.pop("rate_refused", None)
+if refused is not None:  # said at the top: the capability it was about may no longer be on this page
+    st.error(refused[0], icon=":material/block:")
+    if refused[1] and refused[1].strip():
+        st.caption("The evidence you had typed, to keep elsewhere:")
+        widgets.plain_text(refused[1])
 
 with session_scope() as session:
     assessments = service.list_assessments(session, account_id=account.id)

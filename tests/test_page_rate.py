@@ -423,3 +423,19 @@ def test_a_submitted_lead_is_pointed_to_the_consensus_page_only_while_they_can_o
     assert not at.exception
     [locked] = [s.value for s in at.success if s.value.startswith("Submitted on")]
     assert "Consensus" not in locked and "ask the lead assessor" in locked and "an administrator to reopen them" in locked
+
+
+def test_an_assessor_removed_while_typing_is_told_which_assessment_and_gets_their_text_back(setup):
+    cap = setup["model"].capabilities[0]
+    _, evidence_key, _ = _keys(setup, cap.id)
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    with session_scope(setup["url"]) as session:  # an administrator removes Ana meanwhile
+        service.remove_assessor(session, setup["assessment"], setup["ids"]["ana"],
+                                actor=accounts.get_by_username(session, "admin"))
+    at.text_area(key=evidence_key).input("Interviewed the service owner <b>twice</b>")
+    at.button(key=f"rate_save_evidence_{cap.id}").click().run()
+    assert not at.exception
+    [refused] = [e.value for e in at.error]
+    assert refused.startswith(f"Not saved to **Review 2026**, {cap.name}: 'ana' is not (or no longer) an assessor")
+    assert "Interviewed the service owner <b>twice</b>" in [t.value for t in at.text]  # as typed, plain
+    assert "not an assessor of any assessment" in at.info[0].value  # the page itself says where she stands now
