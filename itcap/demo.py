@@ -225,7 +225,8 @@ def _existing_demo(session: Session) -> str | None:
         if demo:
             return (f"demo already loaded: accounts {', '.join(usernames)} and assessment #{demo[0].id} "
                     f"({demo[0].name}, {demo[0].org_unit}) exist; nothing changed. The passwords were printed "
-                    "when the demo was first loaded; an administrator can set new ones on the Accounts page.")
+                    "when the demo was first loaded; set a new one with 'itcap user password NAME' (or, as an "
+                    "administrator, on the Accounts page).")
     raise DemoRefused(
         f"cannot load the demo: this database already has account(s) {', '.join(sorted(taken))} that the demo "
         "would create; load the demo into a fresh database (set ITCAP_DATABASE_URL to a new SQLite file)")

@@ -286,7 +286,8 @@ def test_export_then_position_reproduces_the_stored_assessment(db_url, tmp_path,
     assert code == 0 and json.loads(out) == json.loads(json.dumps(expected_reliability).replace("NaN", "null"))
 
     code, out, _ = run("assess", "list", capsys=capsys)
-    assert code == 0 and f"{assessment_id}\t2026-05-01\topen\tReview\tIT\tsvc-model v1\t0/4 submitted\tlead zoe" in out
+    assert code == 0 and out.splitlines() == ["id\tdate\tstatus\tname\tunit\tmodel\tsubmitted\tlead assessor",
+                                              f"{assessment_id}\t2026-05-01\topen\tReview\tIT\tsvc-model v1\t0/4 submitted\tzoe"]
     code, _, err = run("assess", "export", 999, "--out", tmp_path / "x.csv", capsys=capsys)
     assert code == 1 and "no assessment with id 999" in err
     # both files or neither: a place the overrides cannot go leaves no ratings file behind, and the other way round

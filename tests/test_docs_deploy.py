@@ -30,3 +30,15 @@ def test_the_systemd_unit_has_no_comment_after_a_value_and_one_port_per_instance
     assert not [line for line in settings if "#" in line]
     assert "EnvironmentFile=/etc/itcap/env" in settings
     assert any(line.startswith("ExecStart=") and line.endswith("--port %i") for line in settings)
+
+
+def test_the_schema_revision_the_guide_shows_is_the_current_head():
+    """The guide quotes what 'itcap init' prints; a reader comparing it with their terminal after an
+    upgrade must see the same revision."""
+    from alembic.script import ScriptDirectory
+
+    from itcap.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    quoted = set(re.findall(r"schema (\d{4})", (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")))
+    assert quoted == {head}

@@ -157,7 +157,10 @@ def test_open_close_and_status(campaign, capsys):
     assert table[5].split() == ["it_staff", "0", "0", "0", "–", "0"]
     assert _run(capsys, "campaign", "close", campaign)[1] == f"campaign {campaign} is closed\n"
     code, out, _ = _run(capsys, "campaign", "list")
-    assert code == 0 and f"{campaign}\tclosed" in out and "Staff survey 2026" in out
+    header, row = out.splitlines()
+    assert header == "id\tstatus\taccepting\tdates\tthresholds\tinstrument\tresponses\tname"
+    assert row.split("\t")[:3] == [str(campaign), "closed", "no"] and row.split("\t")[-3:] == [
+        "test_perception v1", "0", "Staff survey 2026"]
 
 
 def test_invite_writes_a_private_mail_merge_file(campaign, tmp_path, capsys, db_url):

@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=(
             "RESPONSES.csv: UTF-8, separated by commas (or semicolons or tabs), one row per respondent, the "
             "group column and one column per item id (blank, NA or NaN = missing; likert cells may hold the "
-            "option label); read as 'itcap responses import' reads it. Columns that are neither items nor known "
+            "option label); cells are read as 'itcap responses import' reads them, but every likert and numeric "
+            "item needs a column here (an import may leave some out). Columns that are neither items nor known "
             "metadata (response_id, submitted_on, duration_seconds, quality_flags, …) are errors unless listed "
             "in --ignore-cols; a response_id that appears twice is an error. Exit status: 0 success, 1 bad "
             "input, 2 usage error."),

@@ -58,7 +58,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="FILE.yaml", help="also write the assessment's capability model (its YAML, as stored)")
     set_handler(p, _export)
 
-    p = sub.add_parser("list", help="list the stored assessments")
+    p = sub.add_parser("list", help="list the stored assessments", description=(
+        "List the assessments, tab-separated under a header line: id (what 'assess export' and 'report' take), "
+        "date, status, name, organisation unit, capability model and version, how many assessors have submitted, "
+        "and the lead assessor's username."))
     set_handler(p, _list)
 
 
@@ -154,10 +157,11 @@ def _list(args: argparse.Namespace) -> int:
 
     open_database()
     with session_scope() as session:
+        print("id\tdate\tstatus\tname\tunit\tmodel\tsubmitted\tlead assessor")
         for assessment in list_assessments(session):
             record = session.get(CapabilityModelRecord, assessment.model_id)
             facts = assessment_summary(session, assessment.id)
             model = f"{record.key} v{record.version}" if record else f"model {assessment.model_id}"
             print(f"{assessment.id}\t{assessment.assessed_on.isoformat()}\t{assessment.status}\t{assessment.name}\t"
-                  f"{assessment.org_unit}\t{model}\t{facts['submitted']}/{facts['assessors']} submitted\tlead {facts['lead'] or '-'}")
+                  f"{assessment.org_unit}\t{model}\t{facts['submitted']}/{facts['assessors']} submitted\t{facts['lead'] or '-'}")
     return 0

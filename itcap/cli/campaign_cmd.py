@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Create a campaign in status 'draft' for an instrument file (stored in the database if it is not "
         "already) and print the new campaign's id, nothing else."))
     p.add_argument("--instrument", required=True, metavar="FILE", help="instrument YAML file")
-    p.add_argument("--name", required=True)
+    p.add_argument("--name", required=True, help="what people will see it called, e.g. \"IT perception survey 2026\"")
     p.add_argument("--min-group-size", type=int, default=5, metavar="K",
                    help=f"reporting threshold k: groups with fewer responses are suppressed (default 5; {MIN_K}–{MAX_K})")
     p.add_argument("--comment-threshold", type=int, default=None, metavar="N",
@@ -78,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "which response was submitted with which invitation, then VACUUM. Closing a campaign does this already; "
         "run it for campaigns closed before itcap did, or again at any time (it is idempotent). Refused while the "
         "campaign is open."))
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     set_handler(p, _anonymise)
 
     p = sub.add_parser("invite", help="make one-time invitation links for a group", description=(
@@ -86,7 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Tokens are stored only as hashes, so this file is the only copy of the links: keep it safe and "
         "delete it after the mail merge. With --emails, the addresses are paired with links in the file "
         "and never stored in the database. Links start with ITCAP_PUBLIC_URL (default http://localhost:8501)."))
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     p.add_argument("--group", required=True, metavar="G", help="the instrument's group, by id or name in any letter case (e.g. it, \"IT staff\")")
     how_many = p.add_mutually_exclusive_group(required=True)
     how_many.add_argument("--count", type=whole_number(1, MAX_INVITATIONS_PER_BATCH), metavar="N",
@@ -115,7 +115,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         '{"id", "name", "status", "accepting", "groups":{g:{"invited", "started", "completed", '
         '"open_link_visits", "responses", "completion_rate"}}, "open_links":{g:{"visits_left"}}} instead '
         '(open_links: the groups whose open link is live; visits_left null = no cap).'))
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     p.add_argument("--json", type=output_file, metavar="OUT", help="write JSON to this file ('-' = stdout) instead of the table")
     set_handler(p, _status)
 
@@ -258,7 +258,7 @@ def _invite(args: argparse.Namespace) -> int:
         text = links_csv(links, emails)
         _write_private(args.out, text)  # inside the transaction: no file, no invitations
     if args.out != "-":
-        print(f"{len(links)} invitation links for group {links[0].group_id if links else args.group} written to {args.out}")
+        print(f"{len(links)} invitation link{'' if len(links) == 1 else 's'} for group {links[0].group_id if links else args.group} written to {args.out}")
     _note_default_address(args)
     return 0
 
@@ -314,7 +314,8 @@ def _status_table(document: dict) -> str:
 
     window = date_window(document["opens_on"], document["closes_on"])
     lines = [f"Campaign {document['id']}: {document['name']}",
-             f"{document['status']}, {state}; dates {window}; reporting threshold k={document['min_group_size']}",
+             f"{document['status']}, {state}; {window if window == 'no dates set' else 'dates ' + window}; "
+             f"reporting threshold k={document['min_group_size']}",
              ""]
     header = ("group", "invited", "started", "completed", "rate", "responses")
     rows = [(g, str(r["invited"]), str(r["started"]), str(r["completed"]),
@@ -334,10 +335,19 @@ def _status_table(document: dict) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from surveys.campaigns import date_window, list_campaigns
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from surveys.campaigns import availability, date_window, list_campaigns
+    from surveys.tables import InstrumentRecord, Response
 
     with survey_session() as session:
+        counts = dict(session.exec(select(Response.campaign_id, func.count()).group_by(Response.campaign_id)).all())
+        instruments = {r.id: f"{r.key} v{r.version}" for r in session.exec(select(InstrumentRecord))}
+        print("id\tstatus\taccepting\tdates\tthresholds\tinstrument\tresponses\tname")
         for c in list_campaigns(session):
             dates = date_window(c.opens_on, c.closes_on)
-            print(f"{c.id}\t{c.status}\t{dates}\tk={c.min_group_size}\t{c.name}")
+            accepting = "yes" if availability(c) == "accepting" else "no"
+            print(f"{c.id}\t{c.status}\t{accepting}\t{dates}\tk={c.min_group_size} comments={c.comment_threshold}\t"
+                  f"{instruments.get(c.instrument_id, c.instrument_id)}\t{counts.get(c.id, 0)}\t{c.name}")
     return 0

@@ -15,20 +15,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check a model file", description=(
         "Check a capability model file. Exit 0 if valid; otherwise exit 1 printing every problem with "
         "its location (file, capability id, field)."))
-    p.add_argument("file")
+    p.add_argument("file", help="capability model YAML file")
     set_handler(p, _validate)
 
     p = sub.add_parser("show", help="print a model as JSON", description="Validate a model file and write its summary as JSON.")
-    p.add_argument("file")
+    p.add_argument("file", help="capability model YAML file")
     p.add_argument("--json", type=output_file, required=True, metavar="OUT", help="output file ('-' = stdout)")
     set_handler(p, _show)
 
     p = sub.add_parser("load", help="validate a model file and store it in the database",
                        description="Validate a model file and store it so assessments can use it.")
-    p.add_argument("file")
+    p.add_argument("file", help="capability model YAML file")
     set_handler(p, _load)
 
-    p = sub.add_parser("list", help="list the models in the database")
+    p = sub.add_parser("list", help="list the models in the database", description=(
+        "List the capability models stored in the database, tab-separated under a header line: id (what an "
+        "assessment refers to), key, version and name. Each version of a model is stored apart."))
     set_handler(p, _list)
 
 
@@ -69,6 +71,7 @@ def _list(args: argparse.Namespace) -> int:
 
     open_database()
     with session_scope() as session:
+        print("id\tkey\tversion\tname")
         for record in list_models(session):
             print(f"{record.id}\t{record.key}\tv{record.version}\t{record.name}")
     return 0

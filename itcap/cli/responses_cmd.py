@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "answers as codes or labels (any capitalisation), blank = not answered. Columns response_id, source "
         "and flags (as written by export) are ignored; any other column is refused. Every problem is "
         "reported with its line number and nothing is stored unless the whole file is valid."))
-    p.add_argument("id", type=int, help="campaign id")
+    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     p.add_argument("file", metavar="FILE.csv", help="CSV file ('-' = stdin)")
     set_handler(p, _import)
 
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--apply-threshold writes what other roles get: groups below the reporting threshold k left out, "
         "demographics that would single people out left out, no row ids, free text only on the xlsx comments "
         "sheet when there are enough comments."))
-    p.add_argument("id", type=int, help="campaign id")
+    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     p.add_argument("--format", required=True, choices=("csv", "xlsx", "sav"))
     p.add_argument("--out", type=output_file, required=True, metavar="FILE", help="output file ('-' = stdout)")
     p.add_argument("--apply-threshold", action="store_true", help="apply the reporting threshold (non-admin export)")
@@ -54,7 +54,7 @@ def _import(args: argparse.Namespace) -> int:
             exc.problems.append("nothing was imported: fix the problems above and import the whole file again")
         raise
     groups = ", ".join(f"{g} {n}" for g, n in sorted(result.by_group.items()))
-    print(f"imported {result.imported} responses into campaign {args.id} ({groups})")
+    print(f"imported {result.imported} response{'' if result.imported == 1 else 's'} into campaign {args.id} ({groups})")
     if result.flagged:
         print("flagged (kept): " + ", ".join(f"{flag} {n}" for flag, n in sorted(result.flagged.items())))
     if result.ignored_columns:

@@ -15,24 +15,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check an instrument file", description=(
         "Check a survey instrument file. Exit 0 if valid; otherwise exit 1 printing every problem with "
         "its location (file, section, item id, field)."))
-    p.add_argument("file")
+    p.add_argument("file", help="survey instrument YAML file")
     set_handler(p, _validate)
 
     p = sub.add_parser("show", help="print an instrument as JSON", description=(
         "Validate an instrument file and write its summary as JSON: "
         '{"id", "name", "groups":[{"id", "name"}], "scales":[{"id", "name", "mode"}], '
         '"items":[{"id", "type", "scale", "reverse", "min", "max", "groups"}]}.'))
-    p.add_argument("file")
+    p.add_argument("file", help="survey instrument YAML file")
     p.add_argument("--json", type=output_file, required=True, metavar="OUT", help="output file ('-' = stdout)")
     set_handler(p, _show)
 
     p = sub.add_parser("load", help="validate an instrument file and store it in the database", description=(
         "Validate an instrument file and store it so campaigns can use it. Loading the same id and version "
         "again is a no-op; different content under the same version is refused."))
-    p.add_argument("file")
+    p.add_argument("file", help="survey instrument YAML file")
     set_handler(p, _load)
 
-    p = sub.add_parser("list", help="list the instruments in the database")
+    p = sub.add_parser("list", help="list the instruments in the database", description=(
+        "List the survey instruments stored in the database, tab-separated under a header line: id, key, version "
+        "and name. Each version of an instrument is stored apart."))
     set_handler(p, _list)
 
 
@@ -73,6 +75,7 @@ def _list(args: argparse.Namespace) -> int:
 
     open_database()
     with session_scope() as session:
+        print("id\tkey\tversion\tname")
         for record in list_instruments(session):
             print(f"{record.id}\t{record.key}\tv{record.version}\t{record.name}")
     return 0
