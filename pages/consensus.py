@@ -178,8 +178,8 @@ if can_override:  # the lead says when the panel is done: the dashboard calls th
 st.subheader("Assessors", anchor=False)
 for person in progress:
     with st.container(border=True, horizontal=True, vertical_alignment="center"):
-        lead_mark = " · lead assessor" if person.is_lead else ""
-        st.markdown(f"**{md_escape(person.display_name)}** ({md_escape(person.username)}{lead_mark})", width="stretch")
+        lead_mark = ", the lead assessor" if person.is_lead else ""  # not "(lead · lead assessor)" for a user called lead
+        st.markdown(f"**{md_escape(person.display_name)}** ({md_escape(person.username)}){lead_mark}", width="stretch")
         extra = f", {person.not_rated} marked not rated" if person.not_rated else ""
         st.markdown(f"{person.rated} of {person.total} rated{extra}", width="stretch")
         if person.submitted:

@@ -172,7 +172,8 @@ def test_unlock_a_submission(setup):
 def test_downloads_are_the_cli_csv_and_the_workbook(setup, downloads):
     a = setup["assessment"]
     _page(setup)
-    assert set(downloads.names()) == {f"assessment-{a}-ratings.csv", f"assessment-{a}-overrides.csv", f"assessment-{a}.xlsx"}
+    assert set(downloads.names()) == {f"assessment-{a}-ratings.csv", f"assessment-{a}-overrides.csv",
+                                      f"assessment-{a}-model.yaml", f"assessment-{a}.xlsx"}
     ratings = downloads.get(f"assessment-{a}-ratings.csv").decode("utf-8")
     with session_scope(setup["url"]) as session:
         rows = service.export_rows(session, a)
@@ -207,3 +208,22 @@ def test_a_new_assessment_defaults_to_the_newest_version_of_a_model(setup):
     box = at.selectbox(key="asmt_new_model")
     assert box.value == newer
     assert box.options[0].endswith("v99") and box.options[1].endswith(f"v{old.version} (an older version)")
+
+
+def test_the_three_downloads_reproduce_the_position_with_the_cli(setup, downloads, tmp_path, capsys):
+    """What the caption promises: ratings, overrides and model as downloaded give the app's position."""
+    import json
+
+    from itcap.cli import main
+
+    a = setup["assessment"]
+    _page(setup)
+    for kind in ("ratings.csv", "overrides.csv", "model.yaml"):
+        (tmp_path / kind).write_bytes(downloads.get(f"assessment-{a}-{kind}"))
+    capsys.readouterr()
+    assert main(["assess", "position", str(tmp_path / "ratings.csv"), "--model", str(tmp_path / "model.yaml"),
+                 "--overrides", str(tmp_path / "overrides.csv"), "--json", "-"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    with session_scope(setup["url"]) as session:
+        expected = service.assessment_position(session, a)
+    assert (printed["position"], printed["confidence"]) == (expected.position, expected.confidence)

@@ -107,16 +107,21 @@ def _assessment_file(assessment_id: int, what: str):
                 return assessment_exports.ratings_csv(session, assessment_id).encode("utf-8")
             if what == "overrides":
                 return assessment_exports.overrides_csv(session, assessment_id).encode("utf-8")
+            if what == "model":  # as stored: the file 'itcap assess position --model' reads
+                from assessment.service import get_assessment
+                from capability_model.store import get_record
+
+                return get_record(session, get_assessment(session, assessment_id).model_id).source_yaml.encode("utf-8")
             return assessment_exports.workbook_bytes(session, assessment_id)
     return build
 
 
 def assessment_downloads(assessment_id: int, *, key: str = "assessment-downloads") -> None:
     """The assessment's ratings CSV and overrides CSV (the CLI's formats) and an XLSX workbook."""
-    st.caption("The two CSV files are what `itcap assess export` writes: `itcap assess position ratings.csv "
-               "--model MODEL.yaml --overrides overrides.csv` reproduces the position the app shows. The Excel "
-               "workbook has the ratings, consensus, overrides (with their history), evidence and the assessors.")
-    ratings, overrides, workbook = st.columns(3)
+    st.caption("The two CSV files and the model are what `itcap assess export` writes: `itcap assess position "
+               "ratings.csv --model model.yaml --overrides overrides.csv` reproduces the position the app shows. The "
+               "Excel workbook has the ratings, consensus, overrides (with their history), evidence and the assessors.")
+    ratings, overrides, model, workbook = st.columns(4)
     ratings.download_button("Ratings (CSV)", data=auth.checked_download(_assessment_file(assessment_id, "ratings"), LEADERSHIP, ADMIN),
                             file_name=f"assessment-{assessment_id}-ratings.csv", mime="text/csv",
                             key=f"{key}-{assessment_id}-ratings", on_click="ignore", icon=":material/download:",
@@ -125,6 +130,9 @@ def assessment_downloads(assessment_id: int, *, key: str = "assessment-downloads
                               file_name=f"assessment-{assessment_id}-overrides.csv", mime="text/csv",
                               key=f"{key}-{assessment_id}-overrides", on_click="ignore", icon=":material/download:",
                               width="stretch")
+    model.download_button("Model (YAML)", data=auth.checked_download(_assessment_file(assessment_id, "model"), LEADERSHIP, ADMIN),
+                          file_name=f"assessment-{assessment_id}-model.yaml", mime="application/yaml", key=f"{key}-{assessment_id}-model",
+                          on_click="ignore", icon=":material/download:", width="stretch")
     workbook.download_button("All data (XLSX)", data=auth.checked_download(_assessment_file(assessment_id, "xlsx"), LEADERSHIP, ADMIN),
                              file_name=f"assessment-{assessment_id}.xlsx", mime=_MIME["xlsx"],
                              key=f"{key}-{assessment_id}-xlsx", on_click="ignore", icon=":material/download:",
