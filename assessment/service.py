@@ -231,15 +231,9 @@ def create_assessment(
     """A new open assessment with its assessors; ``lead_id`` must be one of them (it is added if not)."""
     if not actor.has_role(ADMIN, LEAD_ASSESSOR):
         raise NotAllowed("only an administrator or a lead assessor may create assessments")
-    name, org_unit = name.strip(), org_unit.strip()
-    if not name or len(name) > 200:
-        raise AssessmentError("the assessment needs a name of 1–200 characters")
-    if not org_unit or len(org_unit) > 200:
-        raise AssessmentError("the assessment needs an organisation unit of 1–200 characters")
+    name, org_unit = _checked_details(name, org_unit, assessed_on)
     if session.get(CapabilityModelRecord, model_id) is None:
         raise AssessmentError(f"no capability model with id {model_id}")
-    if not isinstance(assessed_on, dt.date):
-        raise AssessmentError("the assessment date must be a date")
     ids = list(dict.fromkeys([*assessor_ids, lead_id]))
     for account_id in ids:
         _check_assessor_account(session.get(Account, account_id), account_id, lead=account_id == lead_id)
@@ -254,6 +248,44 @@ def create_assessment(
     audit.record(session, _actor_name(actor), "assessment.create", f"assessment:{assessment.id}",
                  f"{name} ({org_unit}, {assessed_on.isoformat()}), model {model_id}; assessors {', '.join(usernames)}; "
                  f"lead {session.get(Account, lead_id).username}")
+    return assessment
+
+
+MAX_DAYS_AHEAD = 366  # an assessment planned for next year is fine; "2062" is a typo that would lead the dashboard
+
+
+def _checked_details(name: str, org_unit: str, assessed_on: dt.date) -> tuple[str, str]:
+    name, org_unit = name.strip(), org_unit.strip()
+    if not name or len(name) > 200:
+        raise AssessmentError("the assessment needs a name of 1–200 characters")
+    if not org_unit or len(org_unit) > 200:
+        raise AssessmentError("the assessment needs an organisation unit of 1–200 characters")
+    if not isinstance(assessed_on, dt.date):
+        raise AssessmentError("the assessment date must be a date")
+    latest = utcnow().date() + dt.timedelta(days=MAX_DAYS_AHEAD)
+    if assessed_on > latest:
+        raise AssessmentError(f"the assessment date {assessed_on:%d %b %Y} is more than a year ahead (latest "
+                              f"{latest:%d %b %Y}): is the year right?")
+    return name, org_unit
+
+
+def update_details(session: Session, assessment_id: int, *, name: str, org_unit: str, assessed_on: dt.date,
+                   actor: Account) -> Assessment:
+    """Correct an assessment's name, organisation unit or date (open or closed: they describe it, they
+    are not its ratings). The organisation unit and date decide the trend it belongs to and which
+    assessment the dashboard opens on; the audit log keeps what they were."""
+    assessment = get_assessment(session, assessment_id)
+    _require_lead_or_admin(session, assessment_id, actor, "change the assessment's details")
+    name, org_unit = _checked_details(name, org_unit, assessed_on)
+    before = (assessment.name, assessment.org_unit, assessment.assessed_on)
+    after = (name, org_unit, assessed_on)
+    if before == after:
+        return assessment
+    changes = [f"{what}: {old!s} → {new!s}" for what, old, new in zip(("name", "unit", "date"), before, after) if old != new]
+    assessment.name, assessment.org_unit, assessment.assessed_on = after
+    session.add(assessment)
+    session.flush()
+    audit.record(session, _actor_name(actor), "assessment.update", f"assessment:{assessment_id}", "; ".join(changes))
     return assessment
 
 

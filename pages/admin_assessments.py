@@ -7,6 +7,8 @@ audited there. This page reads input and shows the outcome.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
@@ -92,6 +94,11 @@ def _change(assessment_id: int, action: str) -> None:
                 service.set_status(session, assessment_id, action, actor=actor)
                 message = ("The assessment is closed: ratings, submissions and overrides can no longer change."
                            if action == CLOSED else "The assessment is open again.")
+            elif action == "details":
+                service.update_details(session, assessment_id, name=state.get(f"asmt_name_{assessment_id}") or "",
+                                       org_unit=state.get(f"asmt_unit_{assessment_id}") or "",
+                                       assessed_on=state.get(f"asmt_date_{assessment_id}"), actor=actor)
+                message = "The assessment's details are saved."
             elif action == "reopen_submission":
                 person = _pick(session, state.get(f"asmt_unlock_{assessment_id}"), "choose whose submission to reopen")
                 service.reopen_submission(session, assessment_id, person.id, actor=actor)
@@ -147,7 +154,8 @@ with st.expander("Create an assessment", expanded=not assessments, icon=":materi
             right.text_input("Organisation unit", key="asmt_new_unit", max_chars=200, placeholder="e.g. Corporate IT")
             left, right = st.columns(2)
             left.selectbox("Capability model", list(model_names), format_func=model_names.get, key="asmt_new_model")
-            right.date_input("Assessment date", value=today(), key="asmt_new_date", format="DD/MM/YYYY")
+            right.date_input("Assessment date", value=today(), key="asmt_new_date", format="DD/MM/YYYY",
+                             max_value=today() + dt.timedelta(days=service.MAX_DAYS_AHEAD))
             left, right = st.columns(2)
             left.multiselect("Assessors", list(eligible), format_func=_person, key="asmt_new_assessors",
                              help="Accounts with the assessor or lead assessor role. Three or more give reliable "
@@ -211,6 +219,20 @@ st.dataframe(pd.DataFrame([{
     "Still to do": p.total - p.rated - p.not_rated, "Of": p.total, "Progress": p.share, "Submitted": widgets.when(p.submitted_at) if p.submitted_at else "",
 } for p in progress]), hide_index=True, width="stretch", key=f"asmt_progress_{chosen_id}",
     column_config={"Lead": st.column_config.CheckboxColumn(), "Progress": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+
+with st.expander("Name, organisation unit and date", icon=":material/edit:"):
+    # the unit and date place it in a trend and decide which assessment the dashboard opens on: a typo matters
+    with st.form(f"asmt_details_{chosen_id}", border=False):
+        left, middle, right = st.columns(3)
+        left.text_input("Name", value=assessment.name, key=f"asmt_name_{chosen_id}", max_chars=200)
+        units = sorted({a.org_unit for a in assessments})
+        middle.selectbox("Organisation unit", units, index=units.index(assessment.org_unit), key=f"asmt_unit_{chosen_id}",
+                         accept_new_options=True,
+                         help="Assessments of the same unit and model form the dashboard's trend: pick the unit as "
+                              "written before, or type a new one.")
+        right.date_input("Assessment date", value=assessment.assessed_on, key=f"asmt_date_{chosen_id}", format="DD/MM/YYYY",
+                         max_value=today() + dt.timedelta(days=service.MAX_DAYS_AHEAD))
+        st.form_submit_button("Save details", icon=":material/save:", on_click=_change, args=(chosen_id, "details"))
 
 members = {p.account_id: p for p in progress}
 # Keyed, with its state tracked: a message drawn above it (after Add, Remove…) would otherwise

@@ -227,3 +227,33 @@ def test_the_three_downloads_reproduce_the_position_with_the_cli(setup, download
     with session_scope(setup["url"]) as session:
         expected = service.assessment_position(session, a)
     assert (printed["position"], printed["confidence"]) == (expected.position, expected.confidence)
+
+
+def test_an_assessment_s_name_unit_and_date_can_be_corrected_and_the_change_is_audited(setup):
+    import datetime as dt
+
+    a = setup["assessment"]
+    at = _page(setup)
+    at.text_input(key=f"asmt_name_{a}").input("Review 2026 (spring)")
+    at.date_input(key=f"asmt_date_{a}").set_value(dt.date(2026, 4, 2))
+    next(b for b in at.form_submit_button if b.label == "Save details").click().run()
+    assert not at.exception and [s.value for s in at.success] == ["The assessment's details are saved."]
+    with session_scope(setup["url"]) as session:
+        stored = service.get_assessment(session, a)
+    assert (stored.name, stored.org_unit, stored.assessed_on) == ("Review 2026 (spring)", "Corporate IT", dt.date(2026, 4, 2))
+    actor, action, detail = _actions(setup)[-1]
+    assert (actor, action) == ("admin", "assessment.update")
+    assert detail == "name: Review 2026-10 → Review 2026 (spring); date: 2026-10-01 → 2026-04-02"
+
+
+def test_a_date_decades_ahead_is_refused_as_a_likely_typo(setup):
+    import datetime as dt
+
+    with session_scope(setup["url"]) as session:
+        admin = accounts.get_account(session, setup["admin"])
+        with pytest.raises(service.AssessmentError, match="more than a year ahead"):
+            service.update_details(session, setup["assessment"], name="x", org_unit="IT",
+                                   assessed_on=dt.date(2062, 1, 1), actor=admin)
+        with pytest.raises(service.AssessmentError, match="is the year right"):
+            service.create_assessment(session, name="x", org_unit="IT", model_id=1, assessed_on=dt.date(2062, 1, 1),
+                                      assessor_ids=[], lead_id=setup["lead"], actor=admin)
