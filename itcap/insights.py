@@ -817,21 +817,25 @@ def assessment_trend(session: Session, assessment_id: int) -> pd.DataFrame:
     unit against the same model (oldest first): rounds of one function, measured the same way."""
     this = assessment_service.get_assessment(session, assessment_id)
     model_id = assessment_service.model_for(session, this).id
-    rows = []
+    rows, versions = [], set()
     for item in reversed(assessment_service.list_assessments(session)):  # oldest first
         if item.org_unit != this.org_unit or (item.assessed_on, item.id) > (this.assessed_on, this.id):
             continue
         model = assessment_service.model_for(session, item)
         if model.id != model_id:
             continue
+        versions.add(model.version)
         result = assessment_service.assessment_position(session, item.id, resamples=200)
         position = model.mode(result.position).name if result.position != "none" else f"not yet {model.ordered_modes[0].name}"
         provisional = bool(still_to_submit(item, assessment_service.progress(session, item.id)))
         for mode in result.modes:
             rows.append({"when": item.assessed_on, "label": f"{item.name} ({item.assessed_on:%d %b %Y})",
                          "series": mode.name, "value": 100 * mode.attainment, "position": position,
-                         "provisional": provisional})
-    return pd.DataFrame(rows, columns=TREND_COLUMNS)
+                         "provisional": provisional, "version": model.version})
+    frame = pd.DataFrame(rows, columns=[*TREND_COLUMNS, "version"])
+    if len(versions) > 1:  # a new version may add, drop or retarget capabilities: each round says which it used
+        frame["label"] = frame["label"].str.cat(frame["version"].map(lambda v: f"model v{v}"), sep=" · ")
+    return frame[TREND_COLUMNS]
 
 
 def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclude_flagged: bool = False) -> pd.DataFrame:

@@ -269,6 +269,29 @@ def test_a_trend_follows_one_organisation_unit_and_stops_at_the_selected_round(p
     assert "##### Attainment of each mode over assessments (%)" not in [m.value for m in at.markdown]
 
 
+def test_a_trend_across_versions_of_the_model_says_which_version_each_round_used(populated, db_url):
+    """A new version may add, drop or retarget capabilities: the rounds are not silently one series."""
+    import datetime as dt
+
+    from assessment import service
+    from capability_model.loader import default_model_path
+    from capability_model.store import save_model
+    from itcap import accounts, insights
+    from itcap.storage import session_scope
+
+    source = default_model_path().read_text(encoding="utf-8")
+    with session_scope(db_url) as session:
+        newer = save_model(session, source.replace('version: "1.0"', 'version: "2.0"', 1), "admin").id
+        admin = accounts.get_account(session, populated["admin"])
+        latest = service.create_assessment(session, name="Review 2027", org_unit="Corporate IT", model_id=newer,
+                                           assessed_on=dt.date(2027, 3, 1), assessor_ids=[populated["ana"]],
+                                           lead_id=populated["lead"], actor=admin).id
+        trend = insights.assessment_trend(session, latest)
+        labels = list(dict.fromkeys(trend["label"]))
+    assert labels[-1] == "Review 2027 (01 Mar 2027) · model v2.0"
+    assert all(label.endswith("· model v1.0") for label in labels[:-1]) and len(labels) >= 2
+
+
 def test_an_open_campaign_s_figures_are_held_for_the_refresh_interval(populated, db_url, monkeypatch):
     """While responses stream in, the dashboard recomputes at most once per interval — but a closed
     campaign or a changed reporting threshold shows at once."""
