@@ -289,6 +289,38 @@ def update_details(session: Session, assessment_id: int, *, name: str, org_unit:
     return assessment
 
 
+def open_memberships(session: Session, account_id: int) -> list[tuple[Assessment, bool]]:
+    """The open assessments the account is an assessor of, with whether they lead it: what a change
+    of their roles, or disabling them, leaves without a rater or a lead."""
+    rows = session.exec(select(Assessment, AssessmentAssessor.is_lead)
+                        .join(AssessmentAssessor, AssessmentAssessor.assessment_id == Assessment.id)
+                        .where(AssessmentAssessor.account_id == account_id, Assessment.status == OPEN)
+                        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc()))
+    return [(assessment, bool(is_lead)) for assessment, is_lead in rows]
+
+
+def membership_problems(account: Account, memberships: Sequence[tuple[Assessment, bool]]) -> list[str]:
+    """What the account can no longer do in the open assessments it belongs to, in words (empty: nothing)."""
+    if not memberships:
+        return []
+    names = lambda pairs: ", ".join(f"“{a.name}”" for a, _ in pairs)  # noqa: E731
+    led = [(a, lead) for a, lead in memberships if lead]
+    if not account.is_active:
+        problems = [f"is disabled but still an assessor of {names(memberships)}: their saved ratings count; "
+                    "remove them there, or enable the account, so the assessment can be completed"]
+        if led:
+            problems.append(f"leads {names(led)}: make another assessor lead there")
+        return problems
+    problems = []
+    if not account.has_role(ASSESSOR, LEAD_ASSESSOR):
+        problems.append(f"is an assessor of {names(memberships)} but no longer holds an assessor role: they cannot "
+                        "rate or submit there; their saved ratings still count")
+    if led and not account.has_role(LEAD_ASSESSOR):
+        problems.append(f"leads {names(led)} without the lead assessor role: nobody can decide the consensus there "
+                        "until they have the role again or another assessor is made lead")
+    return problems
+
+
 def list_assessments(session: Session, *, account_id: int | None = None) -> list[Assessment]:
     """All assessments (newest first), or those the account is an assessor of."""
     query = select(Assessment)

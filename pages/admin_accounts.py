@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from assessment import service as assessment_service
 from itcap import accounts
 from itcap.accounts import ADMIN, ROLE_LABELS, ROLES, AccountError
 from itcap.storage import session_scope
@@ -99,12 +100,19 @@ def _act(account_id: int, action: str) -> None:
                 message = f"**{name}** is unlocked and can try to log in again."
             else:
                 raise AccountError(f"unknown action {action!r}")
+        problems = []
+        if action in ("roles", "disable"):  # what the change leaves undone in open assessments, said at once
+            with session_scope() as session:
+                target = accounts.get_account(session, account_id)
+                problems = assessment_service.membership_problems(target, assessment_service.open_memberships(session, account_id))
     except AccountError as exc:
         if action == "roles":  # the form shows the stored roles again, not the refused ones
             st.session_state.pop(f"acct_roles_{account_id}", None)
         widgets.flash(f"Not done: {md_escape(exc)}.", "error")
         return
     widgets.flash(message)
+    for problem in problems:
+        widgets.flash(f"**{md_escape(target.username)}** {md_escape(problem)} (Assessments page).", "warning")
 
 
 st.title("Accounts")
@@ -172,6 +180,15 @@ with st.container(border=True):
     st.markdown(f"**{md_escape(chosen.display_name)}** ({md_code(chosen.username)}) · {state}"
                 + (f" · :orange[locked until {widgets.when(chosen.locked_until)}]" if locked else "")
                 + (" · this is you" if myself else ""))
+    with session_scope() as session:
+        memberships = assessment_service.open_memberships(session, chosen.id)
+    if memberships:
+        led = sum(1 for _, lead in memberships if lead)
+        st.caption(f"Assessor of {len(memberships)} open assessment{'s' if len(memberships) != 1 else ''}"
+                   + (f", lead of {led}" if led else "") + ": "
+                   + ", ".join(md_escape(a.name) for a, _ in memberships) + ".")
+    for problem in assessment_service.membership_problems(chosen, memberships):
+        st.warning(f"{md_escape(chosen.display_name)} {md_escape(problem)} (Assessments page).", icon=":material/warning:")
     with st.form(f"acct_roles_form_{chosen.id}", border=False):
         st.multiselect("Roles", ROLES, default=[r for r in ROLES if chosen.has_role(r)], key=f"acct_roles_{chosen.id}",
                        format_func=ROLE_LABELS.get)

@@ -196,7 +196,20 @@ chosen_id = st.selectbox("Assessment", list(by_id), format_func=lambda i: widget
 assessment = by_id[chosen_id]
 with session_scope() as session:
     progress = service.progress(session, chosen_id)
+    every_account = {a.id: a for a in accounts.list_accounts(session)}
 is_open = assessment.status == OPEN
+
+
+def _standing(p: service.Progress) -> str:
+    """What stops an assessor of this assessment from acting, if anything (their account changed since)."""
+    who = every_account.get(p.account_id)
+    if who is None or not who.is_active:
+        return "account disabled"
+    if not who.has_role(ASSESSOR, LEAD_ASSESSOR):
+        return "no assessor role"
+    if p.is_lead and not who.has_role(LEAD_ASSESSOR):
+        return "lead without the lead assessor role"
+    return ""
 
 status, action = st.columns([3, 1], vertical_alignment="center")
 asked = st.container()  # the confirmation, below the status line
@@ -217,6 +230,7 @@ else:
 st.dataframe(pd.DataFrame([{
     "Assessor": p.display_name, "Username": p.username, "Lead": p.is_lead, "Rated": p.rated, "Marked not rated": p.not_rated,
     "Still to do": p.total - p.rated - p.not_rated, "Of": p.total, "Progress": p.share, "Submitted": widgets.when(p.submitted_at) if p.submitted_at else "",
+    "Account": _standing(p),
 } for p in progress]), hide_index=True, width="stretch", key=f"asmt_progress_{chosen_id}",
     column_config={"Lead": st.column_config.CheckboxColumn(), "Progress": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
 
@@ -233,6 +247,12 @@ with st.expander("Name, organisation unit and date", icon=":material/edit:"):
         right.date_input("Assessment date", value=assessment.assessed_on, key=f"asmt_date_{chosen_id}", format="DD/MM/YYYY",
                          max_value=today() + dt.timedelta(days=service.MAX_DAYS_AHEAD))
         st.form_submit_button("Save details", icon=":material/save:", on_click=_change, args=(chosen_id, "details"))
+
+stuck = [f"{md_escape(p.display_name)} ({_standing(p)})" for p in progress if _standing(p)]
+if stuck and is_open:
+    st.warning("Some assessors' accounts changed since they were added: " + "; ".join(stuck) + ". Their saved ratings "
+               "still count. Remove them below, make another assessor lead, or restore the account on the Accounts page.",
+               icon=":material/warning:")
 
 members = {p.account_id: p for p in progress}
 # Keyed, with its state tracked: a message drawn above it (after Add, Remove…) would otherwise

@@ -169,6 +169,26 @@ def test_change_roles_of_another_account(setup):
     assert _log(setup)[-1] == ("admin", "account.roles", "account:ana")
 
 
+def test_taking_the_lead_role_from_the_lead_of_an_open_assessment_says_what_that_leaves_undone(setup):
+    from tests.builders import supplier_assessment
+
+    supplier_assessment(setup["url"], setup)  # lead leads it; ana and ben assess
+    at = _choose(_page(setup), setup, "lead")
+    assert any(c.value.startswith("Assessor of 1 open assessment, lead of 1: Review 2026-10") for c in at.caption)
+    assert not at.warning
+    at.multiselect(key=f"acct_roles_{setup['lead']}").set_value(["assessor"])
+    _submit(at, "Save roles")
+    assert any(w.value.startswith("**lead** leads “Review 2026-10” without the lead assessor role: nobody can decide "
+                                  "the consensus there") for w in at.warning)
+    at = _choose(_page(setup), setup, "lead")  # and it stays in view on the account until it is resolved
+    assert any("without the lead assessor role" in w.value for w in at.warning)
+    # disabling an assessor: their ratings still count, and the page says so
+    at = _choose(_page(setup), setup, "ana")
+    at.button(key=f"acct_disable_{setup['ana']}").click().run()
+    at.button(key=f"acct_disable_{setup['ana']}__yes").click().run()
+    assert any(w.value.startswith("**ana** is disabled but still an assessor of “Review 2026-10”") for w in at.warning)
+
+
 def test_admin_cannot_remove_their_own_admin_role_nor_disable_themselves(setup):
     at = _choose(_page(setup), setup, "admin")
     assert at.button(key=f"acct_disable_{setup['admin']}").disabled

@@ -257,3 +257,16 @@ def test_a_date_decades_ahead_is_refused_as_a_likely_typo(setup):
         with pytest.raises(service.AssessmentError, match="is the year right"):
             service.create_assessment(session, name="x", org_unit="IT", model_id=1, assessed_on=dt.date(2062, 1, 1),
                                       assessor_ids=[], lead_id=setup["lead"], actor=admin)
+
+
+def test_assessors_whose_accounts_changed_are_marked(setup):
+    with session_scope(setup["url"]) as session:
+        admin = accounts.get_account(session, setup["admin"])
+        accounts.set_active(session, accounts.get_account(session, setup["ana"]), False, actor=admin)
+        accounts.set_roles(session, accounts.get_account(session, setup["lead"]), ["assessor"])
+    at = _page(setup)
+    progress = at.dataframe[1].value.set_index("Username")
+    assert progress.loc["ana", "Account"] == "account disabled"
+    assert progress.loc["lead", "Account"] == "lead without the lead assessor role"
+    assert progress.loc["ben", "Account"] == ""
+    assert any(w.value.startswith("Some assessors' accounts changed since they were added") for w in at.warning)
