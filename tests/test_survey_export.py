@@ -243,3 +243,40 @@ def test_comments_of_a_group_whose_scores_are_shown_are_not_hidden_for_a_small_g
         comments = reportable_comments(s, campaign_id)["comments"]
     assert sum(c.startswith("IT note") or c == "Short" for c in comments) == 4
     assert not any(c.startswith("Contractor") for c in comments)
+
+
+def _small_rows_by_joined_strings(frame, columns, k):
+    """The plain reading of the rule: each row's (group, answers) as one string, counted."""
+    keys = frame[["group", *columns]].astype(object).where(frame[["group", *columns]].notna(), "∅").astype(str).agg("|".join, axis=1)
+    return int((keys.map(keys.value_counts()) < k).sum())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_demographics_kept_leave_no_class_below_k_and_match_the_plain_string_count(seed):
+    """The greedy suppression, counted on integer codes, decides as the row-string count does."""
+    import numpy as np
+    import pandas as pd
+
+    from surveys.exports import _anonymous_choice_columns
+
+    rng = np.random.default_rng(seed)
+    n, k = 400, 5
+    frame = pd.DataFrame({
+        "group": rng.choice(["business", "it"], n),
+        "band": rng.choice(["a", "b", "c", None], n, p=[0.5, 0.3, 0.15, 0.05]),
+        "site": rng.choice([f"s{i}" for i in range(12)], n),
+        "role": rng.choice(["x", "y", np.nan], n, p=[0.6, 0.3, 0.1]).astype(object),
+        "tenure": rng.choice([1, 2, 3, 4], n).astype(object),
+    })
+    candidates = ["band", "site", "role", "tenure"]
+    kept, dropped = _anonymous_choice_columns(frame, candidates, k)
+    assert sorted(kept + dropped) == sorted(candidates)
+    assert _small_rows_by_joined_strings(frame, kept, k) == 0 if kept else True
+    # greedy, as specified: at each step the column whose removal leaves the fewest small rows
+    reference, left = [], list(candidates)
+    while left and _small_rows_by_joined_strings(frame, left, k):
+        best = min(left, key=lambda c: (_small_rows_by_joined_strings(frame, [x for x in left if x != c], k)
+                                        if len(left) > 1 else 0, -frame[c].nunique(dropna=False)))
+        left.remove(best)
+        reference.append(best)
+    assert dropped == reference
