@@ -198,6 +198,32 @@ def test_invite_problems(campaign, tmp_path, capsys):
     assert code == 1 and "group 'finance' is not a group" in err
 
 
+def test_a_links_file_that_cannot_be_written_whole_leaves_no_file_and_no_invitations(campaign, tmp_path, capsys, monkeypatch):
+    """A full disk half-way: no file of links that lead nowhere, nothing that blocks the retry."""
+    import errno
+
+    from itcap.cli import campaign_cmd
+
+    folder = tmp_path / "merge"
+    folder.mkdir()
+    out = folder / "links.csv"
+    real_fsync = campaign_cmd.os.fsync
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(campaign_cmd.os, "fsync", disk_full)
+    code, _, err = _run(capsys, "campaign", "invite", campaign, "--group", "it_staff", "--count", "3", "--out", str(out))
+    assert code == 1 and "No space left on device" in err and "no invitations were created and no file was left" in err
+    assert list(folder.iterdir()) == []  # neither the file nor its temporary
+    code, printed, _ = _run(capsys, "campaign", "status", campaign, "--json", "-")
+    assert json.loads(printed)["groups"]["it_staff"]["invited"] == 0
+    monkeypatch.setattr(campaign_cmd.os, "fsync", real_fsync)
+    code, printed, _ = _run(capsys, "campaign", "invite", campaign, "--group", "it_staff", "--count", "3", "--out", str(out))
+    assert code == 0 and len(out.read_text(encoding="utf-8").splitlines()) == 4
+    assert [p.name for p in folder.iterdir()] == ["links.csv"]
+
+
 def test_a_group_is_named_by_its_id_or_name_in_any_case(campaign, tmp_path, capsys):
     """As the response import and analyze read groups: "IT Staff" and "IT_STAFF" are it_staff."""
     out = tmp_path / "links.csv"

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import os
 import sys
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -218,21 +219,47 @@ def _anonymise(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_private(path: str, text: str) -> None:
-    """The links file holds live tokens: created readable by its owner only."""
+def _write_private(path: str, text: str) -> Path | None:
+    """The links file holds live tokens: created readable by its owner only, and whole or not at all —
+    written under a temporary name beside it, then linked to its name (which never overwrites a file
+    there). A full disk or a quota leaves no half file of links. Returns the file made (None: stdout)."""
     if path == "-":
         print(text, end="")
-        return
+        return None
     target = Path(path)
+    temporary = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)  # mode 0600
+        temporary = Path(name)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(temporary, target)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: create the name exclusively and copy
+            _copy_exclusive(text, target)
     except FileExistsError:
         raise CliError(_links_file_exists(path)) from None
     except OSError as exc:
-        raise CliError(cannot_write(path, exc)) from None
+        raise CliError(cannot_write(path, exc) + "; no invitations were created and no file was left") from None
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+    return target
+
+
+def _copy_exclusive(text: str, target: Path) -> None:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
 
 
 def _links_file_exists(path: str) -> str:
@@ -253,10 +280,16 @@ def _invite(args: argparse.Namespace) -> int:
         with survey_errors():
             emails = parse_email_list(decode_text(raw, args.emails), args.emails)
     count = args.count if args.count is not None else len(emails)
-    with survey_session() as session:
-        links = create_invitations(session, args.id, args.group, count, cli_actor(), base_url=args.base_url)
-        text = links_csv(links, emails)
-        _write_private(args.out, text)  # inside the transaction: no file, no invitations
+    written = None
+    try:
+        with survey_session() as session:
+            links = create_invitations(session, args.id, args.group, count, cli_actor(), base_url=args.base_url)
+            text = links_csv(links, emails)
+            written = _write_private(args.out, text)  # inside the transaction: no file, no invitations
+    except BaseException:
+        if written is not None:  # the commit failed after the file was made: its links would lead nowhere
+            written.unlink(missing_ok=True)
+        raise
     if args.out != "-":
         print(f"{len(links)} invitation link{'' if len(links) == 1 else 's'} for group {links[0].group_id if links else args.group} written to {args.out}")
     _note_default_address(args)
