@@ -205,10 +205,12 @@ def _import(campaign_id: int) -> None:
         with session_scope() as session:
             result = imports.import_responses(session, campaign_id, upload.getvalue(), actor=actor.username, where=upload.name)
     except SurveyError as exc:
-        state[IMPORT_OUTCOME] = {"campaign_id": campaign_id, "problems": exc.problems, "name": upload.name}
+        # the total, not the lines listed: a capped list ends with a "… and N more" line of its own
+        state[IMPORT_OUTCOME] = {"campaign_id": campaign_id, "problems": exc.problems, "name": upload.name,
+                                 "total": getattr(exc, "total", len(exc.problems))}
         return
     groups = ", ".join(f"{g} {n:,}" for g, n in sorted(result.by_group.items()))
-    message = f"Imported **{result.imported:,}** responses from {md_escape(upload.name)} ({md_escape(groups)})."
+    message = f"Imported **{result.imported:,}** response{'' if result.imported == 1 else 's'} from {md_escape(upload.name)} ({md_escape(groups)})."
     if result.flagged:
         message += " Flagged: " + ", ".join(f"{flag} {n:,}" for flag, n in sorted(result.flagged.items())) + " (kept; exports and analyses can leave them out)."
     if result.ignored_columns:
@@ -282,7 +284,8 @@ st.dataframe(pd.DataFrame([{  # what an administrator looks for first comes firs
                    "Instrument": st.column_config.TextColumn(width=125), "Status": st.column_config.TextColumn(width=105),
                    "Comments ≥": st.column_config.NumberColumn(width=95, help="Comments are shown once at least this many people wrote one"),
                    "k": st.column_config.NumberColumn(width=40, help="Results are shown only for groups of at least k responses"),
-                   "Invited": st.column_config.NumberColumn(width=70), "Responses": st.column_config.NumberColumn(width=85)})
+                   "Invited": st.column_config.NumberColumn(width=80, format="localized"),
+                   "Responses": st.column_config.NumberColumn(width=85, format="localized")})
 
 st.subheader("Manage a campaign", anchor=False)
 by_id = {c.id: c for c in all_campaigns}
@@ -464,7 +467,10 @@ with rates_tab:
     if not any(r.invited or r.responses for r in group_rates.values()):
         st.info("Nobody has been invited yet. Create personal links or an open link under *Invitations*.", icon=":material/info:")
     table_with_download(table, f"campaign-{chosen_id}-response-rates", key=f"camp_rates_{chosen_id}",
-                        column_config={"Completion rate": st.column_config.NumberColumn(format="percent")})
+                        column_config={"Completion rate": st.column_config.NumberColumn(format="percent"),
+                                       **{column: st.column_config.NumberColumn(format="localized")  # 16,000, not 16000
+                                          for column in ("Invited", "Started", "Completed", "Open-link visitors", "Imported",
+                                                         "Responses")}})
     st.caption("Invited = personal links + open-link visitors who pressed Start; started = of those, with saved answers; "
                "completed = submitted on the web; imported = responses that came without a link (paper, another tool); "
                "responses = completed + imported, what the analyses count. Administrators see every count here; the "
@@ -480,7 +486,7 @@ with import_tab:
               disabled=chosen_file is None, help=None if chosen_file else "Choose a CSV file above first.")
     outcome = st.session_state.pop(IMPORT_OUTCOME, None)
     if outcome is not None and outcome["campaign_id"] == chosen_id:
-        count = len(outcome["problems"])
+        count = outcome.get("total", len(outcome["problems"]))
         st.error(f"**{md_escape(outcome['name'] or 'The upload')}** was not imported — nothing was stored. "
                  f"{count} problem{'s' if count != 1 else ''} to fix:\n\n" + "\n".join(f"- {md_code(p)}" for p in outcome["problems"]),
                  icon=":material/error:")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -62,10 +63,36 @@ class ImportInvalid(SurveyError):
 
     def __init__(self, problems: list[str], total: int | None = None):
         self.total = len(problems) if total is None else total
-        shown = problems[:MAX_REPORTED_PROBLEMS]
+        shown = _every_kind_first(problems, MAX_REPORTED_PROBLEMS)
         if self.total > len(shown):
-            shown = shown + [f"… and {self.total - len(shown):,} more problems ({self.total:,} in all)"]
+            kinds = len({_problem_kind(p) for p in problems})
+            shown = shown + [f"… and {self.total - len(shown):,} more problems ({self.total:,} in all, of {kinds} kind"
+                             f"{'s' if kinds != 1 else ''}; the first of each kind are listed)"]
         super().__init__(shown)
+
+
+def _problem_kind(problem: str) -> str:
+    """What a problem is about, without where: its column ("column q3"), else its wording with line
+    numbers and quoted values taken out ("no group given")."""
+    column = re.search(r"column ([^:,]+)", problem)
+    if column:
+        return f"column {column.group(1)}"
+    return re.sub(r"'[^']*'|\"[^\"]*\"|\d+", "", problem.split(": ", 1)[-1])
+
+
+def _every_kind_first(problems: list[str], limit: int) -> list[str]:
+    """At most ``limit`` problems, taken in turn from each kind (then in file order): 48,000 rows with a
+    typo'd label in one column must not hide the blank group on the last line behind 50 lines of it."""
+    if len(problems) <= limit:
+        return problems
+    seen: dict[str, int] = {}
+    ranked = []
+    for index, problem in enumerate(problems):
+        kind = _problem_kind(problem)
+        seen[kind] = seen.get(kind, 0) + 1
+        ranked.append((seen[kind], index))
+    chosen = sorted(index for _, index in sorted(ranked)[:limit])
+    return [problems[i] for i in chosen]
 
 
 @dataclass

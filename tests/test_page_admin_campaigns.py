@@ -363,6 +363,13 @@ def test_a_bad_import_lists_the_problems_with_line_numbers_and_stores_nothing(se
     assert not _log(setup, "responses.import")
 
 
+def test_a_long_list_of_problems_is_counted_in_full_not_by_the_lines_shown(setup):
+    c, item = setup["campaign"], _likert_for_both_groups()
+    at = _import(_page(setup), c, (f"group,{item}\n" + "business,9\n" * 172).encode())
+    (error,) = [e.value for e in at.error]
+    assert "172 problems to fix" in error and "… and 122 more problems (172 in all" in error
+
+
 def test_a_good_import_is_stored_and_audited(setup):
     c, item = setup["campaign"], _likert_for_both_groups()
     before = _responses(setup)

@@ -168,7 +168,19 @@ def test_one_bad_row_among_many_stores_nothing_and_the_list_is_capped(any_db_url
     problems = _problems(any_db_url, campaign_id, "group,rel1\n" + "\n".join(rows) + "\n")
     assert len(problems) == MAX_REPORTED_PROBLEMS + 1
     assert problems[0] == "r.csv: line 502, column rel1: 7 is outside the scale 1–5"
-    assert problems[-1] == "… and 30 more problems (80 in all)"
+    assert problems[-1] == "… and 30 more problems (80 in all, of 1 kind; the first of each kind are listed)"
+
+
+def test_a_capped_list_shows_every_kind_of_problem_not_only_the_commonest(db_url):
+    """80 out-of-range values in one column first, then a typo'd label and a blank group: all three kinds
+    are in the list, in file order."""
+    campaign_id = make_campaign(db_url)
+    rows = ["business,3,2"] * 5 + ["business,7,2"] * 80 + ["business,3,Agreee", ",3,2"]
+    problems = _problems(db_url, campaign_id, "group,rel1,rel2\n" + "\n".join(rows) + "\n")
+    assert len(problems) == MAX_REPORTED_PROBLEMS + 1
+    assert problems[-1] == "… and 32 more problems (82 in all, of 3 kinds; the first of each kind are listed)"
+    assert any(p.startswith("r.csv: line 87, column rel2:") and "Agreee" in p for p in problems)
+    assert problems[-2] == "r.csv: line 88: no group given"
 
 
 def test_blank_rows_are_skipped(db_url):
