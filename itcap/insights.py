@@ -387,6 +387,21 @@ class CampaignInsight:
     n_flagged: int = 0
     # groups the comparison withheld when it found fewer than two left (flagged or empty rows left out)
     withheld_after_exclusions: list[str] = field(default_factory=list)
+    comparable: list[str] = field(default_factory=list)  # groups with at least k responses, instrument order
+    compared: list[str] = field(default_factory=list)  # the two of them compared
+
+    @property
+    def not_compared(self) -> list[str]:
+        """Groups with enough responses that this comparison leaves out (a third directorate, say):
+        named wherever the figures are, so nobody reads two groups' verdicts as everyone's."""
+        return [g for g in self.comparable if g not in self.compared]
+
+    def not_compared_note(self) -> str | None:
+        if not self.not_compared or self.comparison is None:
+            return None
+        names = lambda ids: " and ".join(self.instrument.group_name(g) for g in ids)  # noqa: E731
+        return (f"Compared: {names(self.compared)}. Not in this comparison: {names(self.not_compared)} — "
+                "choose another pair of groups to compare them.")
 
     @property
     def k(self) -> int:
@@ -440,8 +455,9 @@ class CampaignInsight:
         left_out = [f"{excluded[key]:,} {what}" for key, what in (("flagged_rows", "flagged"), ("empty_rows", "empty"))
                     if excluded.get(key)]
         unreported = total - analysed - sum(excluded.get(k, 0) for k in ("flagged_rows", "empty_rows"))
-        if unreported > 0:
-            left_out.append(f"{unreported:,} in groups not compared")  # a third group, or one below k once flagged are out
+        if unreported > 0:  # a third group, or one below k once flagged are out
+            named = " and ".join(self.instrument.group_name(g) for g in self.not_compared)
+            left_out.append(f"{unreported:,} in groups not compared — {named} —" if named else f"{unreported:,} in groups not compared")
         return (f"{analysed:,} of {total:,} responses" + (f" ({', '.join(left_out)} left out)" if left_out else "")
                 + self._not_counted())
 
@@ -728,10 +744,12 @@ def reading_names(assessment: AssessmentInsight | None) -> dict[str, str]:
 
 def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str] | None = None,
                      exclude_flagged: bool = False, margin: float = DEFAULT_MARGIN,
-                     frame: pd.DataFrame | None = None) -> CampaignInsight:
+                     frame: pd.DataFrame | None = None, groups: tuple[str, str] | list[str] | None = None) -> CampaignInsight:
     """Response rates, the group comparison (reporting threshold applied) and the survey's reading.
 
     ``frame``: the campaign's :func:`surveys.quality.responses_frame`, if the caller has it already.
+    ``groups``: the two groups to compare (ids); default, and when either has fewer than k
+    responses, the first two of the instrument that have k.
     """
     campaign = get_campaign(session, campaign_id)
     instrument = campaign_instrument(session, campaign)
@@ -746,6 +764,9 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
     counts = frame["group"].value_counts().to_dict()
     hidden = suppressed_groups({g: int(counts.get(g, 0)) for g in instrument.group_ids()}, campaign.min_group_size, total_shown=False)
     shown = [g for g in instrument.group_ids() if g not in hidden]
+    insight.comparable = shown
+    pair = [g for g in shown if g in set(groups or ())]
+    insight.compared = pair if len(pair) == 2 else shown[:2]
     if len(shown) < 2:
         k = campaign.min_group_size
         short = [instrument.group_name(g) for g in instrument.group_ids() if g in hidden]
@@ -761,7 +782,7 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
                                "threshold) before any result is shown.")
         return insight
     try:
-        insight.comparison = compare_groups(frame, instrument, "group", shown[:2], margin=margin,
+        insight.comparison = compare_groups(frame, instrument, "group", insight.compared, margin=margin,
                                             min_group_size=campaign.min_group_size,
                                             flag_col="flags" if exclude_flagged else None,
                                             ignore_columns=["source", "submitted_on", "duration_seconds"] + ([] if exclude_flagged else ["flags"]))
@@ -838,7 +859,8 @@ def assessment_trend(session: Session, assessment_id: int) -> pd.DataFrame:
     return frame[TREND_COLUMNS]
 
 
-def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclude_flagged: bool = False) -> pd.DataFrame:
+def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclude_flagged: bool = False,
+                   groups: tuple[str, str] | None = None) -> pd.DataFrame:
     """Scale scores (mean of group means) at this campaign and the earlier ones of the same survey
     instrument (oldest first). ``attrs["value_range"]`` is the response scale's range (e.g. 1–5).
 
@@ -851,7 +873,7 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
     this = get_campaign(session, campaign_id)
     instrument_id = campaign_instrument(session, this).id
     rows, bounds = [], []
-    given = insight_of or (lambda cid: campaign_insight(session, cid, exclude_flagged=exclude_flagged))
+    given = insight_of or (lambda cid: campaign_insight(session, cid, exclude_flagged=exclude_flagged, groups=groups))
     seen: dict[int, CampaignInsight] = {}
 
     def insight_of(cid: int) -> CampaignInsight:  # each campaign analysed once (the chosen one is asked twice)

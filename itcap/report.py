@@ -55,10 +55,11 @@ class ReportContent:
 
 def build_report(session: Session, assessment_id: int | None = None, campaign_id: int | None = None,
                  *, include_assessment: bool = True, include_campaign: bool = True,
-                 exclude_flagged: bool = False) -> ReportContent:
+                 exclude_flagged: bool = False, groups: tuple[str, str] | list[str] | None = None) -> ReportContent:
     """Assemble what the report says. Default: the newest assessment with ratings and the newest
     campaign with results (insights.default_assessment_id / default_campaign_id), as the dashboard.
-    ``exclude_flagged``: the survey's figures without responses flagged for data quality."""
+    ``exclude_flagged``: the survey's figures without responses flagged for data quality.
+    ``groups``: the two groups of the survey to compare (default: its first two with k responses)."""
     if assessment_id is None and include_assessment:
         assessment_id = insights.default_assessment_id(session)
     if campaign_id is None and include_campaign:
@@ -68,7 +69,8 @@ def build_report(session: Session, assessment_id: int | None = None, campaign_id
                               "(create one, or load the demo with 'itcap demo')")
     assessment = insights.assessment_insight(session, assessment_id) if assessment_id is not None else None
     mode_order = [m.id for m in assessment.model.ordered_modes] if assessment else []
-    campaign = insights.campaign_insight(session, campaign_id, mode_order=mode_order, exclude_flagged=exclude_flagged) if campaign_id is not None else None
+    campaign = (insights.campaign_insight(session, campaign_id, mode_order=mode_order, exclude_flagged=exclude_flagged,
+                                          groups=groups) if campaign_id is not None else None)
     if assessment is not None and not any(level is not None for level in assessment.result.consensus.values()):
         if campaign is None or campaign.comparison is None:
             raise NothingToReport(f"nothing to report: assessment {assessment_id} has no ratings yet"
@@ -82,7 +84,8 @@ def build_report(session: Session, assessment_id: int | None = None, campaign_id
     assessment_points = insights.assessment_trend(session, assessment_id) if assessment is not None else None
     campaign_points = (insights.campaign_trend(
         session, campaign_id, exclude_flagged=exclude_flagged,  # the chosen campaign is analysed already
-        insight_of=lambda cid: campaign if cid == campaign_id else insights.campaign_insight(session, cid, exclude_flagged=exclude_flagged))
+        insight_of=lambda cid: campaign if cid == campaign_id else insights.campaign_insight(session, cid, exclude_flagged=exclude_flagged,
+                                                                                             groups=groups))
         if campaign is not None else None)
     return ReportContent(utcnow(), assessment, campaign, plan, comments, assessment_points, campaign_points)
 

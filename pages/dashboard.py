@@ -1,5 +1,7 @@
 """Leadership dashboard: where IT stands, why, what users and IT staff say, and what to do first."""
 
+import itertools
+
 import pandas as pd
 import streamlit as st
 
@@ -9,7 +11,8 @@ from itcap import charts, insights
 from itcap.accounts import ADMIN, LEADERSHIP
 from itcap.ui import auth, widgets
 from itcap.ui.dashboard_data import (
-    cached_assessment, cached_campaign, cached_comments, cached_trends, choose_assessment, choose_campaign, live_note, report_bytes,
+    GROUPS_KEY, cached_assessment, cached_campaign, cached_comments, cached_trends, choose_assessment, choose_campaign, chosen_groups,
+    live_note, report_bytes,
 )
 from itcap.ui.data_downloads import assessment_downloads, campaign_downloads
 from itcap.ui.downloads import chart_with_downloads, table_with_download
@@ -35,7 +38,17 @@ if assessment_id is None and campaign_id is None:
 assessment = cached_assessment(assessment_id) if assessment_id is not None else None
 mode_order = [m.id for m in assessment.model.ordered_modes] if assessment else None
 exclude_flagged = campaign_id is not None and bool(st.session_state.get("dashboard_exclude_flagged", False))
-campaign = cached_campaign(campaign_id, tuple(mode_order or ()), exclude_flagged) if campaign_id is not None else None
+group_pair = chosen_groups()
+campaign = cached_campaign(campaign_id, tuple(mode_order or ()), exclude_flagged, group_pair) if campaign_id is not None else None
+if campaign is not None and len(campaign.comparable) > 2:
+    # three or more groups with results (directorates, say): the comparison is of two, chosen here
+    pairs = {f"{a}|{b}": f"{campaign.instrument.group_name(a)} and {campaign.instrument.group_name(b)}"
+             for a, b in itertools.combinations(campaign.comparable, 2)}
+    if st.session_state.get(GROUPS_KEY) not in pairs:
+        st.session_state[GROUPS_KEY] = "|".join(campaign.compared)
+    st.sidebar.selectbox("Groups compared", list(pairs), format_func=pairs.get, key=GROUPS_KEY,
+                         help="The survey compares two groups at a time: every verdict, chart and the report are about "
+                              "the pair chosen here.")
 
 # -- the position banner -------------------------------------------------------------------------
 # Side by side where the main column has room; one above the other where it has not — a phone, and a
@@ -152,6 +165,8 @@ with tabs[1]:
         comparison = campaign.comparison
         groups = [campaign.instrument.group_name(g) for g in comparison["groups"]]
         st.markdown(f"##### {md_escape(groups[0])} and {md_escape(groups[1])}: scale scores with 95% confidence intervals")
+        if note := campaign.not_compared_note():
+            st.info(md_escape(note) + " (*Groups compared*, in the sidebar)", icon=":material/compare_arrows:")
         st.caption(
             f"Verdict per scale: **equivalent** (TOST, margin ±{comparison['margin']:g} points, p < .05), "
             "**differs** (Welch t-test, Holm-adjusted p < .05) or **inconclusive**. "
@@ -288,7 +303,7 @@ with tabs[4]:
 
 # -- trend ------------------------------------------------------------------------------------------------
 with tabs[5]:
-    assessment_points, campaign_points = cached_trends(assessment_id, campaign_id, exclude_flagged)
+    assessment_points, campaign_points = cached_trends(assessment_id, campaign_id, exclude_flagged, group_pair)
     shown = False
     sentences = insights.progress_sentences(assessment_points, campaign_points)
     for sentence in sentences:
@@ -326,10 +341,10 @@ with tabs[6]:
              "a methods appendix — with the reporting threshold applied. The same report comes from "
              "`itcap report` on the command line.")
     html_col, pdf_col, _ = st.columns([1, 1, 3])
-    html_col.download_button("HTML report", data=auth.checked_download(lambda: report_bytes(assessment_id, campaign_id, "html", exclude_flagged), LEADERSHIP, ADMIN),
+    html_col.download_button("HTML report", data=auth.checked_download(lambda: report_bytes(assessment_id, campaign_id, "html", exclude_flagged, group_pair), LEADERSHIP, ADMIN),
                              file_name="itcap-report.html", mime="text/html", key="report-html", on_click="ignore",
                              icon=":material/description:", type="primary")
-    pdf_col.download_button("PDF report", data=auth.checked_download(lambda: report_bytes(assessment_id, campaign_id, "pdf", exclude_flagged), LEADERSHIP, ADMIN),
+    pdf_col.download_button("PDF report", data=auth.checked_download(lambda: report_bytes(assessment_id, campaign_id, "pdf", exclude_flagged, group_pair), LEADERSHIP, ADMIN),
                             file_name="itcap-report.pdf", mime="application/pdf", key="report-pdf", on_click="ignore",
                             icon=":material/picture_as_pdf:")
     st.markdown("##### Data behind the dashboard")

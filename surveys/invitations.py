@@ -105,7 +105,7 @@ class InvitationLink:
 
 
 # -- creating invitations --------------------------------------------------------------------------
-def _check_group(session: Session, campaign: Campaign, group: str) -> str:
+def campaign_group(session: Session, campaign: Campaign, group: str) -> str:
     """The group's id, from its id or its name in any letter case ("IT", "it staff"), as the
     response import and `itcap analyze` read groups."""
     instrument = campaign_instrument(session, campaign)
@@ -138,7 +138,7 @@ def create_invitations(session: Session, campaign_id: int, group_id: str, count:
     campaign = get_campaign(session, campaign_id)
     if campaign.status == CLOSED:
         raise SurveyError(f"campaign {campaign.id} is closed; reopen it before inviting more people")
-    group_id = _check_group(session, campaign, group_id)
+    group_id = campaign_group(session, campaign, group_id)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_INVITATIONS_PER_BATCH:
         raise SurveyError(f"count: between 1 and {MAX_INVITATIONS_PER_BATCH:,} invitations at a time (got {count!r})")
     base_url = checked_base_url(base_url)
@@ -160,7 +160,7 @@ def create_open_link(session: Session, campaign_id: int, group_id: str, actor: s
     campaign = get_campaign(session, campaign_id)
     if campaign.status == CLOSED:
         raise SurveyError(f"campaign {campaign.id} is closed; reopen it before making an open link")
-    group_id = _check_group(session, campaign, group_id)
+    group_id = campaign_group(session, campaign, group_id)
     if max_visits is not None and (isinstance(max_visits, bool) or not isinstance(max_visits, int)
                                    or not 1 <= max_visits <= MAX_OPEN_LINK_VISITS):
         raise SurveyError(f"max visits: between 1 and {MAX_OPEN_LINK_VISITS:,} visitors, or no cap (got {max_visits!r})")

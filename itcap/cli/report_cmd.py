@@ -18,6 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--campaign", type=int, metavar="CAMPAIGN_ID", help="survey campaign id (default: the newest with results to report; an opened campaign before a draft)")
     which.add_argument("--no-campaign", action="store_true", help="report the assessment only")
+    p.add_argument("--groups", nargs=2, metavar=("A", "B"),
+                   help="the two survey groups to compare, by id or name (default: the instrument's first two with at "
+                        "least k responses; as the dashboard's 'Groups compared')")
     p.add_argument("--exclude-flagged", action="store_true",
                    help="leave out survey responses flagged for data quality (as the dashboard's toggle does)")
     p.add_argument("--out", type=output_file, required=True, metavar="report.html|report.pdf")
@@ -44,9 +47,10 @@ def _report(args: argparse.Namespace) -> int:
 
             if session.get(Campaign, args.campaign) is None:
                 raise CliError(f"no campaign with id {args.campaign} (see 'itcap campaign list')")
+        groups = _groups(session, args) if args.groups else None
         try:
             content = build_report(session, args.id, args.campaign, include_campaign=not args.no_campaign,
-                                   exclude_flagged=args.exclude_flagged)
+                                   exclude_flagged=args.exclude_flagged, groups=groups)
         except NothingToReport as exc:
             raise CliError(str(exc)) from None
     try:
@@ -55,4 +59,33 @@ def _report(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CliError(cannot_write(args.out, exc)) from None
     print(f"report written to {out}")
+    if groups and content.campaign is not None and content.campaign.comparison is not None \
+            and set(content.campaign.compared) != set(groups):
+        import sys
+
+        names = " and ".join(content.campaign.instrument.group_name(g) for g in content.campaign.compared)
+        print(f"note: {' or '.join(groups)} has fewer responses than the reporting threshold; the report compares {names}",
+              file=sys.stderr)
     return 0
+
+
+def _groups(session, args: argparse.Namespace) -> list[str]:
+    """--groups as the campaign's group ids (by id or name in any letter case), in instrument order."""
+    from itcap import insights
+    from surveys.campaigns import get_campaign
+    from surveys.errors import SurveyError
+    from surveys.invitations import campaign_group
+
+    if args.no_campaign:
+        raise CliError("--groups compares survey groups: it does not go with --no-campaign")
+    campaign_id = args.campaign if args.campaign is not None else insights.default_campaign_id(session)
+    if campaign_id is None:
+        raise CliError("--groups: there is no survey campaign with results to compare groups in")
+    campaign = get_campaign(session, campaign_id)
+    try:
+        ids = [campaign_group(session, campaign, g) for g in args.groups]
+    except SurveyError as exc:
+        raise CliError(f"--groups: {exc}") from None
+    if ids[0] == ids[1]:
+        raise CliError(f"--groups: {args.groups[0]!r} and {args.groups[1]!r} are the same group; name two different ones")
+    return ids

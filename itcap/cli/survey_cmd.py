@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from itcap.cli.common import cli_actor, output_file, set_handler, write_json
 
@@ -44,6 +45,10 @@ def _validate(args: argparse.Namespace) -> int:
     inst = load_instrument_file(args.file)
     print(f"{args.file}: valid — {inst.name} (v{inst.version}): {len(inst.items)} items in {len(inst.sections)} sections, "
           f"{len(inst.scales)} scales, groups {', '.join(inst.group_ids())}")
+    if len(inst.group_ids()) > 2:
+        print(f"note: {len(inst.group_ids())} groups: the dashboard and the report compare two at a time — the first "
+              "two with enough responses unless another pair is chosen ('Groups compared'; itcap report --groups A B; "
+              "itcap analyze --groups)", file=sys.stderr)
     return 0
 
 

@@ -36,11 +36,12 @@ def _responses(campaign_id: int, fingerprint: tuple) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner="Analysing the survey responses…", max_entries=32)
-def _campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagged: bool, fingerprint: tuple) -> insights.CampaignInsight:
+def _campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagged: bool, fingerprint: tuple,
+              groups: tuple[str, ...] = ()) -> insights.CampaignInsight:
     frame = _responses(campaign_id, fingerprint)
     with session_scope() as session:
         return insights.campaign_insight(session, campaign_id, mode_order=list(mode_order), exclude_flagged=exclude_flagged,
-                                         frame=frame)
+                                         frame=frame, groups=groups or None)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -57,12 +58,12 @@ def _comments(campaign_id: int, fingerprint: tuple) -> dict[str, list[str]]:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _trends(assessment_id: int | None, campaign_id: int | None, exclude_flagged: bool,
-            fingerprint: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+            fingerprint: tuple, groups: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     empty = pd.DataFrame(columns=insights.TREND_COLUMNS)
     with session_scope() as session:
         fingerprints = {c.id: _key(_campaign_fingerprint(session, c.id)) for c in list_campaigns(session)}
         return (insights.assessment_trend(session, assessment_id) if assessment_id is not None else empty,
-                insights.campaign_trend(session, campaign_id, insight_of=lambda cid: _campaign(cid, (), exclude_flagged, fingerprints[cid]))
+                insights.campaign_trend(session, campaign_id, insight_of=lambda cid: _campaign(cid, (), exclude_flagged, fingerprints[cid], groups))
                 if campaign_id is not None else empty)
 
 
@@ -117,22 +118,32 @@ def cached_assessment(assessment_id: int) -> insights.AssessmentInsight:
     return _assessment(assessment_id, _key(fingerprint))
 
 
-def cached_campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagged: bool | None = None) -> insights.CampaignInsight:
+GROUPS_KEY = "dashboard_groups"  # the pair of groups compared, as "a|b" (only offered with three or more)
+
+
+def chosen_groups() -> tuple[str, ...]:
+    """The pair of groups the dashboard's selector asks for (empty: the default pair)."""
+    value = st.session_state.get(GROUPS_KEY)
+    return tuple(value.split("|")) if isinstance(value, str) and value else ()
+
+
+def cached_campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagged: bool | None = None,
+                    groups: tuple[str, ...] = ()) -> insights.CampaignInsight:
     if exclude_flagged is None:
         exclude_flagged = bool(st.session_state.get("dashboard_exclude_flagged", False))
     with session_scope() as session:
         fingerprint = _campaign_fingerprint(session, campaign_id)
-    return _campaign(campaign_id, mode_order, exclude_flagged, _key(fingerprint))
+    return _campaign(campaign_id, mode_order, exclude_flagged, _key(fingerprint), tuple(groups))
 
 
 def cached_trends(assessment_id: int | None, campaign_id: int | None,
-                  exclude_flagged: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  exclude_flagged: bool = False, groups: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The selected assessment's and campaign's trends (with their earlier rounds), each survey
     round with or without its flagged responses as the dashboard's toggle asks."""
     with session_scope() as session:
         keys = [insights.assessment_fingerprint(session, a.id) for a in assessment_service.list_assessments(session)]
         keys += [_campaign_fingerprint(session, c.id) for c in list_campaigns(session)]
-    return _trends(assessment_id, campaign_id, exclude_flagged, _key(tuple(keys)))
+    return _trends(assessment_id, campaign_id, exclude_flagged, _key(tuple(keys)), tuple(groups))
 
 
 def choose_assessment() -> int | None:
@@ -172,13 +183,14 @@ def cached_comments(campaign_id: int) -> dict[str, list[str]]:
     return {item: rng.sample(texts, len(texts)) for item, texts in _comments(campaign_id, _key(fingerprint)).items()}
 
 
-def report_bytes(assessment_id: int | None, campaign_id: int | None, fmt: str, exclude_flagged: bool = False) -> bytes:
+def report_bytes(assessment_id: int | None, campaign_id: int | None, fmt: str, exclude_flagged: bool = False,
+                 groups: tuple[str, ...] = ()) -> bytes:
     from itcap.report import build_report, render_html, render_pdf
 
     with session_scope() as session:
         content = build_report(session, assessment_id, campaign_id,
                                include_assessment=assessment_id is not None, include_campaign=campaign_id is not None,
-                               exclude_flagged=exclude_flagged)
+                               exclude_flagged=exclude_flagged, groups=groups or None)
     return render_pdf(content) if fmt == "pdf" else render_html(content).encode("utf-8")
 
 

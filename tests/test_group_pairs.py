@@ -1,0 +1,100 @@
+"""A survey of three or more groups: the comparison is of two, chosen on the dashboard (and with
+``itcap report --groups``), and the groups left out are named wherever the figures are."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from itcap import accounts, insights
+from itcap.cli import main
+from itcap.report import build_report, render_html
+from itcap.storage import session_scope
+from surveys.imports import add_responses
+from tests.support import app_test
+from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+
+THREE_GROUPS = INSTRUMENT_YAML.replace("  - {id: it_staff, name: IT staff}\n",
+                                       "  - {id: it_staff, name: IT staff}\n  - {id: finance, name: Finance directorate}\n")
+
+
+@pytest.fixture
+def campaign(db_url) -> int:
+    """Business 30, IT staff 30, Finance 30 (Finance answers a point higher), and 3 from nobody else."""
+    assert THREE_GROUPS != INSTRUMENT_YAML
+    campaign_id = make_campaign(db_url, yaml=THREE_GROUPS)
+    rng = np.random.default_rng(4)
+    rows = []
+    for group, shift in (("business", 0), ("it_staff", 0), ("finance", 1)):
+        for _ in range(30):
+            base = int(np.clip(rng.integers(2, 4) + shift, 1, 5))
+            rows.append({"group": group, "answers": {"rel1": base, "rel2": base, "rel4": base, "par1": base, "par2": base}})
+    with session_scope(db_url) as session:
+        add_responses(session, campaign_id, rows, actor="test")
+    return campaign_id
+
+
+def test_the_default_pair_is_the_first_two_groups_and_the_third_is_named(db_url, campaign):
+    with session_scope(db_url) as session:
+        insight = insights.campaign_insight(session, campaign)
+    assert insight.comparable == ["business", "it_staff", "finance"]
+    assert insight.compared == ["business", "it_staff"] and insight.not_compared == ["finance"]
+    assert list(insight.comparison["groups"]) == ["business", "it_staff"]
+    assert "30 in groups not compared — Finance directorate —" in insight.responses_note()
+    assert insight.not_compared_note().startswith("Compared: Business users and IT staff. Not in this comparison: "
+                                                  "Finance directorate")
+
+
+def test_another_pair_is_compared_when_asked_in_the_instrument_s_order(db_url, campaign):
+    with session_scope(db_url) as session:
+        insight = insights.campaign_insight(session, campaign, groups=("finance", "business"))
+    assert list(insight.comparison["groups"]) == ["business", "finance"] and insight.not_compared == ["it_staff"]
+    # finance answers a point higher: the comparison the default pair hid
+    assert any(s["verdict"] == "differs" for s in insight.comparison["scales"])
+
+
+def test_a_pair_with_a_group_below_the_threshold_falls_back_to_the_default(db_url, campaign):
+    with session_scope(db_url) as session:
+        insight = insights.campaign_insight(session, campaign, groups=("business", "nobody"))
+    assert insight.compared == ["business", "it_staff"]
+
+
+def test_the_report_compares_the_pair_asked_and_names_the_group_left_out(db_url, campaign):
+    with session_scope(db_url) as session:
+        page = render_html(build_report(session, None, campaign, include_assessment=False, groups=("it_staff", "finance")))
+    assert "IT staff and Finance directorate" in page
+    assert "Also answered but not in the comparison (it compares two groups): Business users." in page
+    assert "--groups it_staff finance" in page  # the reproduce command compares the same pair
+
+
+def test_itcap_report_groups_by_name_and_refuses_unknown_or_repeated_ones(db_url, campaign, tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["report", "--campaign", str(campaign), "--groups", "Finance directorate", "IT", "--out", str(out)]) == 1
+    assert "--groups: group 'IT' is not a group" in capsys.readouterr().err
+    assert main(["report", "--campaign", str(campaign), "--groups", "finance", "FINANCE", "--out", str(out)]) == 1
+    assert "are the same group" in capsys.readouterr().err
+    assert main(["report", "--campaign", str(campaign), "--groups", "Finance directorate", "it staff", "--out", str(out)]) == 0
+    assert "IT staff and Finance directorate" in out.read_text(encoding="utf-8")
+
+
+def test_the_dashboard_offers_the_pairs_and_compares_the_one_chosen(db_url, campaign):
+    with session_scope(db_url) as session:
+        director = accounts.create_account(session, "dir", "correct horse battery", ["leadership"], "Dana Director").id
+    at = app_test(director, page="pages/dashboard.py").run()
+    assert not at.exception
+    box = at.selectbox(key="dashboard_groups")
+    assert box.options == ["Business users and IT staff", "Business users and Finance directorate",
+                           "IT staff and Finance directorate"]
+    assert any(i.value.startswith("Compared: Business users and IT staff. Not in this comparison: Finance directorate")
+               for i in at.info)
+    box.set_value("it_staff|finance").run()
+    assert not at.exception
+    assert "##### IT staff and Finance directorate: scale scores with 95% confidence intervals" in [m.value for m in at.markdown]
+    assert any("Not in this comparison: Business users" in i.value for i in at.info)
+
+
+def test_validating_an_instrument_of_three_groups_says_they_are_compared_two_at_a_time(tmp_path, capsys):
+    path = tmp_path / "three.yaml"
+    path.write_text(THREE_GROUPS, encoding="utf-8")
+    assert main(["survey", "validate", str(path)]) == 0
+    assert "note: 3 groups: the dashboard and the report compare two at a time" in capsys.readouterr().err
