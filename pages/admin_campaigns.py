@@ -166,6 +166,37 @@ def _invite(campaign_id: int) -> None:
     state["camp_inv_counter"] = state.get("camp_inv_counter", 0) + 1  # empties the file uploader
 
 
+def _withdraw_links(campaign_id: int) -> None:
+    actor = _actor()
+    if actor is None:
+        return
+    state = st.session_state
+    upload = state.get(f"camp_withdraw_file_{campaign_id}_{state.get('camp_withdraw_counter', 0)}")
+    if upload is None:
+        widgets.flash("Choose the links file first.", "error")
+        return
+    try:
+        try:
+            text = decode_upload(upload.getvalue(), upload.name, max_bytes=20 * 1024 * 1024)
+        except DocumentInvalid as exc:  # not UTF-8, or too large
+            raise SurveyError(exc.problems) from None
+        tokens = invitations.tokens_from_links(text, upload.name)
+        with session_scope() as session:
+            result = invitations.withdraw_invitations(session, campaign_id, tokens, actor.username)
+            names = {g.id: g.name for g in campaigns.campaign_instrument(session, campaigns.get_campaign(session, campaign_id)).groups}
+    except SurveyError as exc:
+        _problems("Nothing withdrawn:", exc)
+        return
+    state["camp_withdraw_counter"] = state.get("camp_withdraw_counter", 0) + 1  # empties the file uploader
+    by_group = ", ".join(f"{md_escape(names.get(g, g))} {n:,}" for g, n in sorted(result.withdrawn.items()))
+    left = [f"{n:,} {what}" for n, what in ((result.started, "started (left working: someone is answering)"),
+                                           (result.used, "already used"), (result.already_withdrawn, "withdrawn before"),
+                                           (result.not_found, "not personal links of this campaign")) if n]
+    widgets.flash(f"**{result.total:,}** personal link{'' if result.total == 1 else 's'} withdrawn"
+                  + (f" ({by_group})" if by_group else "") + (f"; {'; '.join(left)}." if left else "."),
+                  "success" if result.total else "info")
+
+
 def _open_link(campaign_id: int, withdraw: bool) -> None:
     actor = _actor()
     if actor is None:
@@ -421,6 +452,20 @@ with invite_tab:
                          key=f"camp_inv_file_{chosen_id}_{counter}", max_upload_size=2)
         st.form_submit_button("Create invitations", type="primary", icon=":material/forward_to_inbox:",
                               disabled=campaign.status == CLOSED, on_click=_invite, args=(chosen_id,))
+    with st.expander("Withdraw links sent by mistake", icon=":material/link_off:"):
+        st.caption("A batch for the wrong group, made twice, or sent to the wrong addresses: upload its links file. Links "
+                   "nobody has started stop working and leave the *invited* count; links being answered or already used "
+                   "are left as they are. Only the links in the file are touched.")
+        withdraw_counter = st.session_state.get("camp_withdraw_counter", 0)
+        st.file_uploader("Links file (the CSV of the batch)", type=["csv", "txt"],
+                         key=f"camp_withdraw_file_{chosen_id}_{withdraw_counter}", max_upload_size=20)
+        withdraw_asked = st.container()
+        widgets.ask_first("Withdraw these links", key=f"camp_withdraw_{chosen_id}", icon=":material/link_off:",
+                          panel=withdraw_asked,
+                          disabled=st.session_state.get(f"camp_withdraw_file_{chosen_id}_{withdraw_counter}") is None,
+                          question="Withdraw every link in this file that nobody has started? People who open one are "
+                                   "told it was withdrawn. This cannot be undone.",
+                          confirm_label="Withdraw the links", on_confirm=_withdraw_links, args=(chosen_id,))
     st.divider()
     st.markdown("**Open link** — one per group, for anyone in it (an intranet page, a team channel). Not one response "
                 "per person: use personal links where that matters.")

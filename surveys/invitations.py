@@ -323,6 +323,88 @@ class TokenCheck:
         return self.outcome in (TokenOutcome.OK, TokenOutcome.OPEN_LINK)
 
 
+# -- withdrawing personal links ------------------------------------------------------------------------
+_TOKEN_IN_TEXT = re.compile(r"(?:[?&]token=)([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
+
+
+def tokens_from_links(text: str, where: str = "<links>") -> list[str]:
+    """The tokens of the links in a file: the mail-merge CSV that `invite` wrote (or any text with one
+    link per line — a column copied out of it). Every line that holds no link is reported."""
+    lines = text.splitlines()
+    tokens, problems, seen = [], [], set()
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip().strip("\ufeff")
+        if not stripped or (number == 1 and "token=" not in stripped):  # blank, or the header row
+            continue
+        found = _TOKEN_IN_TEXT.findall(stripped) or ([stripped] if normalise_token(stripped) else [])
+        if not found:
+            problems.append(f"{where}: line {number}: no invitation link (…?token=…) found")
+            continue
+        for token in found:
+            if token not in seen:
+                seen.add(token)
+                tokens.append(token)
+    if not problems and not tokens:
+        problems.append(f"{where}: no invitation links found")
+    if problems:
+        raise SurveyError(problems)
+    return tokens
+
+
+def _chunks(values: list, size: int) -> list[list]:
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    withdrawn: dict[str, int]  # group → personal links withdrawn (not yet started)
+    started: int  # left alone: someone is answering with them
+    used: int  # a response was submitted with them
+    already_withdrawn: int
+    not_found: int  # not personal links of this campaign (another campaign's, an open link, a typo)
+
+    @property
+    def total(self) -> int:
+        return sum(self.withdrawn.values())
+
+
+def withdraw_invitations(session: Session, campaign_id: int, tokens: list[str], actor: str) -> Withdrawal:
+    """Withdraw personal links sent by mistake (a wrong group, a batch made twice, links on a wrong
+    address): those not yet started stop working and leave the "invited" count, so the response rate
+    is of the people actually asked. Links already started or used are left as they are — someone is
+    answering, or has — and counted in the result. The links are found by their tokens' hashes, as
+    stored: nothing here learns more about a link than the link itself says."""
+    campaign = get_campaign(session, campaign_id)
+    hashes = {hash_token(t) for t in tokens if normalise_token(t)}
+    found = []
+    for chunk in _chunks(sorted(hashes), 900):  # under every database's parameter limit
+        found += session.execute(select(Invitation.id, Invitation.group_id, Invitation.status).where(
+            Invitation.campaign_id == campaign.id, Invitation.kind == PERSONAL, Invitation.token_hash.in_(chunk))).all()
+    to_withdraw = [row.id for row in found if row.status == INVITED]
+    withdrawn: dict[str, int] = {}
+    for chunk in _chunks(to_withdraw, 900):
+        # the status is checked again in the UPDATE: a link started meanwhile is not withdrawn under its respondent
+        session.execute(update(Invitation.__table__).where(Invitation.id.in_(chunk), Invitation.status == INVITED)
+                        .values(status=REVOKED))
+    for row in found:
+        if row.status == INVITED:
+            withdrawn[row.group_id] = withdrawn.get(row.group_id, 0) + 1
+    result = Withdrawal(withdrawn=withdrawn, started=sum(1 for r in found if r.status == STARTED),
+                        used=sum(1 for r in found if r.status == COMPLETED),
+                        already_withdrawn=sum(1 for r in found if r.status == REVOKED),
+                        not_found=len(tokens) - len(found))
+    if result.total:
+        by_group = ", ".join(f"{g} {n:,}" for g, n in sorted(withdrawn.items()))
+        audit.record(session, actor, "campaign.invitations_withdrawn", f"campaign:{campaign.id}",
+                     f"{result.total:,} personal links withdrawn ({by_group}); {result.started:,} started and "
+                     f"{result.used:,} used left as they were")
+    return result
+
+
+WITHDRAWN_PERSONAL = ("This link has been withdrawn by the survey organiser. If you think you should take part, "
+                      "please ask them for a link.")
+
+
 def check_token(session: Session, token: object, *, campaign_id: int | None = None, on: dt.date | None = None) -> TokenCheck:
     """What a token opens, or why it opens nothing — each case with its own friendly message.
 
@@ -340,7 +422,8 @@ def check_token(session: Session, token: object, *, campaign_id: int | None = No
     if invitation.status == COMPLETED:
         return TokenCheck(TokenOutcome.USED, MESSAGES[TokenOutcome.USED], invitation, campaign)
     if invitation.status == REVOKED:
-        return TokenCheck(TokenOutcome.WITHDRAWN, MESSAGES[TokenOutcome.WITHDRAWN], invitation, campaign)
+        message = MESSAGES[TokenOutcome.WITHDRAWN] if invitation.kind == OPEN else WITHDRAWN_PERSONAL
+        return TokenCheck(TokenOutcome.WITHDRAWN, message, invitation, campaign)
     state = availability(campaign, on)
     if state in ("draft", "not_yet_open"):
         message = MESSAGES[TokenOutcome.NOT_OPEN_YET]
@@ -402,6 +485,8 @@ def response_rates(session: Session, campaign_id: int) -> dict[str, GroupRates]:
         .group_by(Invitation.group_id, Invitation.kind, Invitation.status)
     ).all()
     for group_id, kind, status, n in rows:
+        if status == REVOKED:  # withdrawn before anyone used them: nobody was asked with these
+            continue
         c = counts.setdefault(group_id, {"invited": 0, "started": 0, "completed": 0, "open_link_visits": 0, "responses": 0})
         c["invited"] += n
         if kind == OPEN_VISIT:

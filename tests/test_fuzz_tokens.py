@@ -153,3 +153,22 @@ def test_a_real_token_with_one_character_changed_is_unknown(token_db):
         assert check_token(session, changed).outcome == TokenOutcome.UNKNOWN
         assert check_token(session, secrets.token_urlsafe(32)).outcome == TokenOutcome.UNKNOWN
         assert check_token(session, token + "A").outcome == TokenOutcome.MALFORMED
+
+
+@FUZZ
+@given(text=st.one_of(st.text(max_size=300), st.lists(st.one_of(
+    st.text(max_size=40), st.text(alphabet=URLSAFE, min_size=TOKEN_LENGTH, max_size=TOKEN_LENGTH).map(lambda t: f"https://x.org/?token={t}"),
+    st.sampled_from(["email,group,link", "?token=" + "A" * 44, "token=" + "B" * TOKEN_LENGTH + "&x=1", "\ufeff", "💥"])),
+    max_size=8).map("\n".join)))
+def test_a_links_file_gives_well_formed_tokens_or_says_which_lines_hold_none(text):
+    """What `campaign withdraw` reads: any text gives tokens every one of which is well formed, or a
+    SurveyError naming the lines — never a traceback, never a token made of the wrong characters."""
+    from surveys.errors import SurveyError
+    from surveys.invitations import tokens_from_links
+
+    try:
+        tokens = tokens_from_links(text, "links.csv")
+    except SurveyError as exc:
+        assert exc.problems and all(p.startswith("links.csv: ") for p in exc.problems)
+        return
+    assert tokens and all(normalise_token(t) == t for t in tokens) and len(set(tokens)) == len(tokens)

@@ -499,3 +499,22 @@ def test_a_new_campaign_is_offered_the_newest_version_of_an_instrument_first(set
     at = _page(setup)
     box = at.selectbox(key="camp_new_instrument")
     assert box.value == newest and "v1.3" in box.options[0] and len(box.options) == 2
+
+
+def test_links_sent_by_mistake_are_withdrawn_from_their_file_after_a_confirmation(setup):
+    c = setup["campaign"]
+    with session_scope(setup["url"]) as session:
+        made = invitations.create_invitations(session, c, "business", 4, "admin")
+        before = invitations.response_rates(session, c)["business"].invited
+    links = invitations.links_csv(made).encode("utf-8")
+    at = _page(setup)
+    next(u for u in at.file_uploader if u.label == "Links file (the CSV of the batch)").upload("links.csv", links, "text/csv")
+    at.run()
+    at.button(key=f"camp_withdraw_{c}").click().run()
+    assert any("Withdraw every link in this file that nobody has started?" in w.value for w in at.warning)
+    assert _invitations(setup)["business"].invited == before  # nothing yet: asked first
+    at.button(key=f"camp_withdraw_{c}__yes").click().run()
+    assert not at.exception
+    assert any(s.value.startswith("**4** personal links withdrawn (Business users 4)") for s in at.success)
+    assert _invitations(setup)["business"].invited == before - 4
+    assert _log(setup)[-1][:2] == ("admin", "campaign.invitations_withdrawn")

@@ -591,3 +591,17 @@ def test_a_demographic_must_be_a_choice_with_bands(tmp_path, capsys):
     code, out, err = _run(capsys, "survey", "validate", str(path))
     assert code == 1 and (f"error: {path}: sections[0] (id services) → items[4] (id logon_minutes) → demographic: "
                           "demographics are coarse — a choice item with bands (e.g. age 16–29, 30–49, 50+), not a numeric item") in err
+
+
+def test_withdraw_takes_the_links_file_invite_wrote(campaign, tmp_path, capsys):
+    out = tmp_path / "links.csv"
+    assert _run(capsys, "campaign", "invite", campaign, "--group", "business", "--count", "3", "--out", str(out))[0] == 0
+    code, printed, err = _run(capsys, "campaign", "withdraw", campaign, "--links", str(out))
+    assert (code, printed, err) == (0, "3 personal links withdrawn (business 3)\n", "")
+    code, printed, err = _run(capsys, "campaign", "withdraw", campaign, "--links", str(out))
+    assert code == 0 and printed.startswith("0 personal links withdrawn") and "3 links withdrawn before" in err
+    code, printed, _ = _run(capsys, "campaign", "status", campaign, "--json", "-")
+    assert json.loads(printed)["groups"]["business"]["invited"] == 0
+    (tmp_path / "junk.csv").write_text("email\nann@example.org\n", encoding="utf-8")
+    code, _, err = _run(capsys, "campaign", "withdraw", campaign, "--links", str(tmp_path / "junk.csv"))
+    assert code == 1 and "line 2: no invitation link" in err

@@ -272,3 +272,41 @@ def test_response_rates_per_group(any_db_url):
     assert rates["business"].as_dict() == {"invited": 5, "started": 3, "completed": 2, "open_link_visits": 0,
                                            "responses": 2, "completion_rate": 0.4}
     assert (rates["it_staff"].invited, rates["it_staff"].started, rates["it_staff"].completed) == (3, 0, 0)
+
+
+def test_links_sent_by_mistake_are_withdrawn_and_leave_the_invited_count(any_db_url):
+    """A batch of 5 made for the wrong group: the 3 nobody started stop working and are no longer
+    'invited'; the one being answered and the one used are left, and counted."""
+    campaign_id = make_campaign(any_db_url)
+    keep = invite(any_db_url, campaign_id, "business", 2)
+    wrong = invite(any_db_url, campaign_id, "business", 5)
+    other = make_campaign(any_db_url)
+    elsewhere = invite(any_db_url, other, "business", 1)
+    complete(any_db_url, wrong[0])
+    with session_scope() as s:
+        respondent.begin(s, wrong[1])
+    links = "email,group,link\n" + "".join(f",business,https://survey.example.org/?token={t}\n" for t in wrong + elsewhere)
+    with session_scope() as s:
+        tokens = invitations.tokens_from_links(links, "links.csv")
+        result = invitations.withdraw_invitations(s, campaign_id, tokens, "admin")
+    assert (result.withdrawn, result.started, result.used, result.not_found) == ({"business": 3}, 1, 1, 1)
+    with session_scope() as s:
+        rates = invitations.response_rates(s, campaign_id)["business"]
+        assert (rates.invited, rates.started, rates.completed) == (4, 2, 1)
+        gone = check_token(s, wrong[4])
+        assert gone.outcome == TokenOutcome.WITHDRAWN and gone.message.startswith("This link has been withdrawn by the survey organiser")
+        assert check_token(s, keep[0]).outcome == TokenOutcome.OK and check_token(s, wrong[1]).outcome == TokenOutcome.OK
+        assert check_token(s, elsewhere[0]).outcome == TokenOutcome.OK  # another campaign's link is not touched
+        again = invitations.withdraw_invitations(s, campaign_id, tokens, "admin")
+    assert (again.total, again.already_withdrawn) == (0, 3)
+
+
+def test_a_file_of_links_is_read_line_by_line_with_every_bad_line_reported():
+    token = "A" * 43
+    assert invitations.tokens_from_links(f"link\nhttps://x.org/?token={token}\n{token}\n\n", "l.csv") == [token]
+    with pytest.raises(SurveyError) as caught:
+        invitations.tokens_from_links(f"link\nhttps://x.org/?token={token}\nann@example.org\nhttps://x.org/?token=short\n", "l.csv")
+    assert caught.value.problems == ["l.csv: line 3: no invitation link (…?token=…) found",
+                                     "l.csv: line 4: no invitation link (…?token=…) found"]
+    with pytest.raises(SurveyError, match="no invitation links found"):
+        invitations.tokens_from_links("email,group,link\n", "l.csv")

@@ -99,6 +99,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--base-url", metavar="URL", help="address of the app for the links (default ITCAP_PUBLIC_URL)")
     set_handler(p, _invite)
 
+    p = sub.add_parser("withdraw", help="withdraw personal links sent by mistake", description=(
+        "Withdraw the personal links listed in a file — the links CSV 'invite' wrote, or any file with one link per "
+        "line — for a batch made for the wrong group, made twice, or sent to the wrong addresses. Links nobody has "
+        "started stop working (their page says the link was withdrawn) and leave the 'invited' count, so response "
+        "rates are of the people actually asked. Links already started or used are left as they are, and counted."))
+    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
+    p.add_argument("--links", required=True, metavar="LINKS.csv", help="the file of links to withdraw ('-' = stdin)")
+    set_handler(p, _withdraw)
+
     p = sub.add_parser("open-link", help="make (or replace) a group's open link", description=(
         "Print a link anyone in the group may use; each visitor gets a personal link of their own when they "
         "start, so they can resume. Asking again replaces (withdraws) the previous open link of the group."))
@@ -304,6 +313,27 @@ def _note_default_address(args: argparse.Namespace) -> None:
         print(f"note: the links start with {public_url()}, the default; if respondents reach the app at another "
               "address (another port, a server name), make new links with --base-url URL or ITCAP_PUBLIC_URL",
               file=sys.stderr)
+
+
+def _withdraw(args: argparse.Namespace) -> int:
+    from itcap.cli.common import read_input_bytes
+    from itcap.validation import decode_text
+    from surveys.invitations import tokens_from_links, withdraw_invitations
+
+    raw = read_input_bytes(args.links, max_bytes=64 * 1024 * 1024)
+    with survey_errors():
+        tokens = tokens_from_links(decode_text(raw, args.links), args.links)
+    with survey_session() as session:
+        result = withdraw_invitations(session, args.id, tokens, cli_actor())
+    by_group = ", ".join(f"{g} {n:,}" for g, n in sorted(result.withdrawn.items()))
+    print(f"{result.total:,} personal link{'' if result.total == 1 else 's'} withdrawn" + (f" ({by_group})" if by_group else ""))
+    for count, what in ((result.started, "started: left working, someone is answering with it"),
+                        (result.used, "already used: a response was submitted with it"),
+                        (result.already_withdrawn, "withdrawn before"),
+                        (result.not_found, "not a personal link of this campaign")):
+        if count:
+            print(f"note: {count:,} link{'' if count == 1 else 's'} {what}", file=sys.stderr)
+    return 0
 
 
 def _open_link(args: argparse.Namespace) -> int:
