@@ -145,7 +145,8 @@ def _invite(campaign_id: int) -> None:
             raise SurveyError("give the e-mail addresses either in the box or as a file, not both")
         if upload is not None:
             try:
-                emails = invitations.parse_email_list(decode_upload(upload.getvalue(), upload.name), where=upload.name)
+                emails = invitations.parse_email_list(decode_upload(upload.getvalue(), upload.name, max_bytes=10 * 1024 * 1024),
+                                                      where=upload.name)
             except DocumentInvalid as exc:  # not UTF-8, or too large
                 raise SurveyError(exc.problems) from None
         elif emails_text.strip():
@@ -449,7 +450,7 @@ with invite_tab:
                      help="Paired with the links in the CSV for the mail merge and never stored. Repeated or malformed "
                           "addresses are refused with their line numbers.")
         st.file_uploader("…or a file of addresses (one per line, or a CSV with an `email` column)", type=["txt", "csv"],
-                         key=f"camp_inv_file_{chosen_id}_{counter}", max_upload_size=2)
+                         key=f"camp_inv_file_{chosen_id}_{counter}", max_upload_size=10)
         st.form_submit_button("Create invitations", type="primary", icon=":material/forward_to_inbox:",
                               disabled=campaign.status == CLOSED, on_click=_invite, args=(chosen_id,))
     with st.expander("Withdraw links sent by mistake", icon=":material/link_off:"):
