@@ -407,7 +407,7 @@ with (st.expander("Settings: name, dates and thresholds", icon=":material/tune:"
         promised = campaigns.thresholds_promised(session, campaign)
     left, right = st.columns(2)
     left.text_input("Name", value=campaign.name, key=f"camp_set_name_{chosen_id}", max_chars=campaigns.NAME_MAX)
-    right.caption(f"Instrument: {instrument_names.get(campaign.instrument_id)} (fixed once created)")
+    right.caption(f"Instrument: {md_escape(instrument_names.get(campaign.instrument_id))} (fixed once created)")
     left, right = st.columns(2)
     left.date_input("Opens on", value=campaign.opens_on, key=f"camp_set_opens_{chosen_id}", format="DD/MM/YYYY")
     right.date_input("Closes on", value=campaign.closes_on, key=f"camp_set_closes_{chosen_id}", format="DD/MM/YYYY")

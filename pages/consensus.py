@@ -142,7 +142,8 @@ elif not is_lead:
 flagged = [c for c in capability_consensus if c.flagged]
 decided = sum(1 for c in flagged if c.decided)
 submitted = sum(1 for p in progress if p.submitted)
-position_name = model.mode(position.position).name if position.position != "none" else "None"
+# a mode's name comes from an uploaded model: escaped, as every typed text shown through markdown
+position_name = md_escape(model.mode(position.position).name) if position.position != "none" else "None"
 metrics = st.container(horizontal=True)
 metrics.metric("Submitted", f"{submitted} of {len(progress)}", border=True)
 metrics.metric("Flagged", len(flagged), border=True, delta=f"{decided} decided" if flagged else None, delta_color="off",
@@ -330,7 +331,7 @@ if position.confidence is not None:
     summary += f" (confidence {position.confidence:.0%})"
 summary += "."
 if next_mode is not None:
-    summary += (f" Next mode: **{next_mode.name}**, rated {next_mode.rating} — {RATING_NAMES[next_mode.rating].lower()}, "
+    summary += (f" Next mode: **{md_escape(next_mode.name)}**, rated {next_mode.rating} — {RATING_NAMES[next_mode.rating].lower()}, "
                 f"{attainment_percent(100 * next_mode.attainment)} of its targets attained — with "
                 f"{len(next_mode.gaps)} capabilit{'y' if len(next_mode.gaps) == 1 else 'ies'} below target.")
 st.markdown(summary)

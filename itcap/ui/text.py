@@ -21,7 +21,8 @@ import re
 _ALWAYS = re.compile(r"([\\`*\[\]<~$])")  # escapes, code, emphasis, links and images, HTML and autolinks, strike, maths
 _UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")  # emphasis; snake_case inside a word is inert
 _ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # &lt; would show as <
-_COLON = re.compile(r":(?=[0-9A-Za-z/])")  # :red[...], :material/...: and the "http:" of autolinks
+# :red[...], :material/...:, emoji shortcodes (:smile:, which a backslash does not stop) and the "http:" of autolinks
+_COLON = re.compile(r":(?=[0-9A-Za-z/+_-])")
 _WWW = re.compile(r"(?i)\b(www)\.")  # www.example.com autolinks
 # Headings, lists, quotes and rules, when the text opens a block: "# x", "- x", "+ x", "1. x", "2) x", ">x",
 # "---", "===" (a setext underline, should a line end just before it).
@@ -42,7 +43,7 @@ def md_escape(value: object) -> str:
     text = _ALWAYS.sub(r"\\\1", text)
     text = _UNDERSCORE.sub(r"\\_", text)
     text = _ENTITY.sub(r"\\&", text)
-    text = _COLON.sub(r"\\:", text)
+    text = _COLON.sub("\\:" + WORD_JOINER, text)
     text = _WWW.sub(r"\1\\.", text)
     text = _AUTOLINK.sub(lambda m: m.group(1) + WORD_JOINER, text)
     return _BLOCK_START.sub(lambda m: f"\\{m.group(1) or m.group(2)}" if m.group(3) is None else f"{m.group(3)}\\{m.group(4)}", text)
