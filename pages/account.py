@@ -29,6 +29,8 @@ with st.form("change_password"):
                         raise accounts.AccountError("The current password is wrong.")
                     accounts.set_password(session, check.account, new)
                     audit.record(session, account.username, "account.password", f"account:{account.username}")
-                st.success("Password changed.")
+                    auth.keep_session_after_password_change(check.account)
+                st.success("Password changed. Other sessions of this account (another browser, a tab logged in "
+                           "separately) end on their next click.")
             except accounts.AccountError as exc:
                 st.error(str(exc))

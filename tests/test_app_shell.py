@@ -5,7 +5,7 @@ import datetime as dt
 from itcap import accounts
 from itcap.bootstrap import bootstrap
 from itcap.storage import session_scope, utcnow
-from itcap.ui.auth import SESSION_SEEN_AT
+from itcap.ui.auth import SESSION_CREDENTIAL, SESSION_LOGIN_AT, SESSION_SEEN_AT
 from tests.support import app_test
 
 PASSWORD = "correct horse battery"
@@ -84,9 +84,52 @@ def test_account_page_changes_the_password(db_url):
     at.text_input[1].input("a brand new password")
     at.text_input[2].input("a brand new password")
     at.button[0].click().run()
-    assert [s.value for s in at.success] == ["Password changed."]
+    assert [s.value for s in at.success][0].startswith("Password changed. Other sessions of this account")
     with session_scope(db_url) as session:
         assert accounts.authenticate(session, "ana", "a brand new password").ok
+
+
+def _logged_in(username: str, password: str = PASSWORD):
+    """A session that logged in through the form (as a browser does), then on its home page: AppTest
+    does not follow the st.rerun() that login ends with, so a new AppTest carries its session on."""
+    form = app_test().run()
+    form.text_input[0].input(username)
+    form.text_input[1].input(password)
+    form.button[0].click().run()
+    at = app_test(form.session_state["itcap_account_id"])
+    at.session_state[SESSION_CREDENTIAL] = form.session_state[SESSION_CREDENTIAL]
+    at.session_state[SESSION_LOGIN_AT] = form.session_state[SESSION_LOGIN_AT]
+    return at.run()
+
+
+def test_a_password_reset_ends_the_sessions_opened_with_the_old_password(db_url):
+    """The reason for a reset may be a password someone else knows: their session must not carry on."""
+    bootstrap(db_url)
+    _account(db_url, "ana", ["assessor"])
+    theirs = _logged_in("ana")
+    with session_scope(db_url) as session:
+        admin = accounts.get_by_username(session, "admin")
+        accounts.reset_password(session, accounts.get_by_username(session, "ana"), actor=admin)
+    theirs.run()
+    assert "itcap_account_id" not in theirs.session_state
+    assert any("password of this account was changed" in i.value for i in theirs.info)
+
+
+def test_changing_one_s_own_password_keeps_this_session_and_ends_the_others(db_url):
+    bootstrap(db_url)
+    _account(db_url, "ana", ["assessor"])
+    other_browser = _logged_in("ana")
+    this_tab = _logged_in("ana")
+    this_tab.switch_page("pages/account.py").run()
+    this_tab.text_input[0].input(PASSWORD)
+    this_tab.text_input[1].input("a brand new password")
+    this_tab.text_input[2].input("a brand new password")
+    this_tab.button[0].click().run()
+    assert not this_tab.exception and this_tab.success
+    this_tab.run()
+    assert "itcap_account_id" in this_tab.session_state
+    other_browser.run()
+    assert "itcap_account_id" not in other_browser.session_state
 
 
 def test_single_sign_on_button_only_when_configured(db_url):

@@ -8,6 +8,7 @@ account or a removed role takes effect at once.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Callable
 
@@ -21,6 +22,7 @@ SESSION_ACCOUNT = "itcap_account_id"
 SESSION_LOGIN_AT = "itcap_login_at"
 SESSION_SEEN_AT = "itcap_seen_at"
 SESSION_KEPT_TEXT = "itcap_kept_text"
+SESSION_CREDENTIAL = "itcap_credential"  # which password the session logged in with (a digest of its hash)
 
 # Text boxes whose words are saved only when the box is left (evidence) or a form is sent (a
 # rationale). Typed through a long meeting, they are what a timeout would throw away: kept in this
@@ -57,8 +59,24 @@ def current_account() -> Account | None:
     if account is None or not account.is_active:
         log_out(reason="Your account is no longer active.")
         return None
+    logged_in_with = st.session_state.get(SESSION_CREDENTIAL)
+    if logged_in_with is not None and logged_in_with != credential(account):
+        # the password was changed or reset since: a session opened with the old one (perhaps someone
+        # else's, the reason for a reset) ends, as the Accounts page tells the administrator it does
+        log_out(reason="The password of this account was changed. Please log in again.")
+        return None
     st.session_state[SESSION_SEEN_AT] = now
     return account
+
+
+def credential(account: Account) -> str:
+    """A digest of the account's password hash: changes whenever the password does."""
+    return hashlib.sha256((account.password_hash or "").encode("utf-8")).hexdigest()[:32]
+
+
+def keep_session_after_password_change(account: Account) -> None:
+    """The person changed their own password in this tab: this session carries on (their others end)."""
+    st.session_state[SESSION_CREDENTIAL] = credential(account)
 
 
 def _account_from_sso() -> Account | None:
@@ -106,6 +124,7 @@ def log_in(account: Account) -> None:
         del st.session_state[SESSION_KEPT_TEXT]
     now = utcnow()
     st.session_state[SESSION_ACCOUNT] = account.id
+    st.session_state[SESSION_CREDENTIAL] = credential(account)
     st.session_state[SESSION_LOGIN_AT] = now
     st.session_state[SESSION_SEEN_AT] = now
 
@@ -135,6 +154,7 @@ def checked_download(build: Callable[[], bytes], *roles: str) -> Callable[[], by
     generate file" and nothing is built."""
     account_id = st.session_state.get(SESSION_ACCOUNT)
     login_at = st.session_state.get(SESSION_LOGIN_AT) or utcnow()
+    logged_in_with = st.session_state.get(SESSION_CREDENTIAL)
     drawn_at = utcnow()
 
     def guarded() -> bytes:
@@ -145,6 +165,8 @@ def checked_download(build: Callable[[], bytes], *roles: str) -> Callable[[], by
             account = accounts.get_account(session, account_id)
         if account is None or not account.is_active or (roles and not account.has_role(*roles)):
             raise DownloadRefused("this account may no longer download this file")
+        if logged_in_with is not None and logged_in_with != credential(account):
+            raise DownloadRefused("the password was changed since this page was drawn: log in again to download")
         return build()
 
     return guarded
