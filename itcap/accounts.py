@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -135,10 +136,21 @@ def get_by_username(session: Session, username: str) -> Account | None:
 
 
 def get_by_username_casefold(session: Session, username: str) -> Account | None:
-    """Case-insensitive lookup, for e-mail addresses coming from single sign-on."""
+    """Case-insensitive lookup (for e-mail addresses coming from single sign-on, and so that "Ärne"
+    and "ärne" are one name). SQL's lower() is ASCII-only on SQLite, so a name with other letters is
+    compared in Python, Unicode-normalised and case-folded."""
     from sqlalchemy import func
 
-    return session.exec(select(Account).where(func.lower(Account.username) == username.strip().lower())).first()
+    wanted = username.strip()
+    found = session.exec(select(Account).where(func.lower(Account.username) == wanted.lower())).first()
+    if found is not None or wanted.isascii():
+        return found
+    key = _name_key(wanted)
+    return next((a for a in session.exec(select(Account)) if _name_key(a.username) == key), None)
+
+
+def _name_key(username: str) -> str:
+    return unicodedata.normalize("NFKC", username).casefold()
 
 
 def get_account(session: Session, account_id: int) -> Account | None:

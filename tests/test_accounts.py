@@ -82,6 +82,16 @@ def test_a_name_that_differs_only_in_capitals_is_the_same_account(any_db_url):
         assert len(accounts.list_accounts(session)) == 1
 
 
+def test_names_with_letters_beyond_ascii_are_one_name_whatever_their_capitals(any_db_url):
+    """SQLite's lower() leaves Ä alone: 'Ärne' beside 'ärne' must still be refused, and found at login."""
+    _make(any_db_url, username="ärne")
+    with pytest.raises(accounts.AccountError, match="names that differ only in capitals are the same"):
+        _make(any_db_url, username="ÄRNE")
+    with session_scope(any_db_url) as session:
+        assert accounts.authenticate(session, "Ärne", "correct horse battery").account.username == "ärne"
+        assert [a.username for a in accounts.list_accounts(session)] == ["ärne"]
+
+
 def test_a_person_may_hold_several_roles(db_url):
     _make(db_url, roles=("leadership", "assessor"))
     with session_scope(db_url) as session:
