@@ -454,8 +454,24 @@ def _helper_app(account_id: int, campaign_id: int, privileged: bool) -> AppTest:
     return at.run()
 
 
+def _close(setup) -> None:
+    """Leadership gets rows only of a closed campaign (two downloads while it is open would, compared,
+    give away each new respondent)."""
+    with session_scope(setup["url"]) as session:
+        campaigns.close_campaign(session, setup["campaign"], "admin")
+
+
+def test_leadership_gets_no_rows_of_an_open_campaign_and_the_administrator_is_warned(setup, downloads):
+    at = _helper_app(setup["lee"], setup["campaign"], privileged=False)
+    assert any("can be downloaded here once the campaign has closed" in i.value for i in at.info)
+    assert not downloads.names()
+    admin = _helper_app(setup["admin"], setup["campaign"], privileged=False)
+    assert any("The campaign is still open:" in c.value for c in admin.caption) and len(downloads.names()) == 3
+
+
 def test_leadership_never_gets_a_privileged_export_whatever_the_caller_asks(setup, downloads):
     c = setup["campaign"]
+    _close(setup)
     at = _helper_app(setup["lee"], c, privileged=True)
     assert not at.exception
     assert not any("all-responses" in n for n in downloads.names())
@@ -470,6 +486,7 @@ def test_the_size_a_leadership_download_states_leaves_a_small_group_out(setup, d
     monkeypatch.setattr(data_downloads, "LARGE_EXPORT", 10)
     with session_scope(setup["url"]) as session:  # IT staff (30) under k, business (60) kept
         campaigns.update_campaign(session, setup["campaign"], "admin", min_group_size=31, comment_threshold=31)
+    _close(setup)
     at = _helper_app(setup["lee"], setup["campaign"], privileged=False)
     (size,) = [c.value for c in at.caption if c.value.startswith("With ")]
     assert size.startswith("With 60 responses the Excel file takes about")
@@ -480,6 +497,7 @@ def test_the_size_a_leadership_download_states_leaves_a_small_group_out(setup, d
 def test_leadership_gets_nothing_when_every_group_is_below_k(setup, downloads):
     with session_scope(setup["url"]) as session:
         campaigns.update_campaign(session, setup["campaign"], "admin", min_group_size=61, comment_threshold=61)
+    _close(setup)
     at = _helper_app(setup["lee"], setup["campaign"], privileged=False)  # business 60, IT 30: both under k
     assert any("Nothing can be downloaded yet" in i.value and "61" in i.value for i in at.info)
     assert not downloads.names()

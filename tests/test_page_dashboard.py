@@ -150,10 +150,22 @@ def test_excluding_flagged_responses_is_offered_and_recomputes(populated, db_url
     assert "Flagged responses excluded." in _texts(at) and "The figures include" not in _texts(at)
 
 
-def test_report_tab_offers_reports_and_threshold_respecting_data(populated):
+def test_report_tab_offers_reports_and_threshold_respecting_data(populated, db_url):
+    """The rows of the survey once it has closed: two downloads taken while responses arrive would,
+    compared, give away each new respondent's answers."""
+    from itcap.storage import session_scope
+    from surveys.campaigns import close_campaign, list_campaigns
+
     at = app_test(populated["lee"], page="pages/dashboard.py").run()
     labels = [b.label for b in at.get("download_button")]
-    assert {"HTML report", "PDF report", "Ratings (CSV)", "All data (XLSX)", "CSV", "Excel (XLSX)", "SPSS (SAV)"} <= set(labels)
+    assert {"HTML report", "PDF report", "Ratings (CSV)", "All data (XLSX)"} <= set(labels)
+    assert not {"Excel (XLSX)", "SPSS (SAV)"} & set(labels), "no rows while the campaign is open"
+    assert any("can be downloaded here once the campaign has closed" in i.value for i in at.info)
+    with session_scope(db_url) as session:
+        close_campaign(session, list_campaigns(session)[0].id, "admin")
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    labels = [b.label for b in at.get("download_button")]
+    assert {"CSV", "Excel (XLSX)", "SPSS (SAV)"} <= set(labels)
     assert any("reporting threshold applied" in c.value for c in at.caption)
     assert not any("Every response" in c.value for c in at.caption), "the dashboard never offers the privileged export"
 
@@ -511,7 +523,10 @@ def test_a_download_clicked_after_the_session_ended_or_the_role_went_builds_noth
     from itcap import accounts
     from itcap.storage import session_scope, utcnow
     from itcap.ui import auth
+    from surveys.campaigns import close_campaign, list_campaigns
 
+    with session_scope(db_url) as session:  # leadership downloads rows of a closed campaign only
+        close_campaign(session, list_campaigns(session)[0].id, "admin")
     app_test(populated["lee"], page="pages/dashboard.py").run()
     lazy = [name for name in downloads.names() if callable(downloads.files[name])]
     report = next(name for name in lazy if name.endswith(".html"))

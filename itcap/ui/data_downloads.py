@@ -63,6 +63,16 @@ def campaign_downloads(campaign_id: int, privileged: bool, *, exclude_flagged: b
         st.info("No responses yet: there is nothing to download. Responses appear here as people submit "
                 "the survey (or an administrator imports them).", icon=":material/info:")
         return
+    still_open = campaigns.availability(campaign) not in ("ended", "closed")
+    administrator = account is not None and account.has_role(ADMIN)
+    if not privileged and still_open and not administrator:
+        # Rows taken at two moments differ by the people who answered in between: compared, two such
+        # files give away each new respondent's answers (differencing over time). The figures above
+        # are aggregates; the rows wait until no more can arrive.
+        st.info("The responses can be downloaded here once the campaign has closed: two downloads taken while "
+                "responses arrive, compared with each other, would show the answers of each person who responded in "
+                "between. The figures and charts on this page are up to date meanwhile.", icon=":material/schedule:")
+        return
     if not privileged:
         # what the thresholded file holds: a size said from every group would give away the small ones' count
         small = suppressed_groups(counts, campaign.min_group_size, total_shown=False)
@@ -80,7 +90,9 @@ def campaign_downloads(campaign_id: int, privileged: bool, *, exclude_flagged: b
                    f"fewer than {campaign.min_group_size} responses and answers that could single someone out are "
                    "left out, rows carry no ids and are shuffled; free text is only in the Excel file's *comments* "
                    f"sheet, when an item has at least {campaign.comment_threshold} comments. The Excel file's "
-                   "*notes* sheet says what was left out and why.")
+                   "*notes* sheet says what was left out and why."
+                   + (" **The campaign is still open:** two such files taken at different times, compared, show "
+                      "the answers of whoever responded in between — share one taken after it closes." if still_open else ""))
     if n >= LARGE_EXPORT:
         # The Excel writer manages about 180,000 cells a second (bench/bench_export.py): 50,000
         # responses × 45 columns take 12 s as Excel, well under 2 s as CSV.
