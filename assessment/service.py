@@ -692,13 +692,16 @@ def override_consensus(
     if capability_id not in model.capability_ids:
         raise AssessmentError(f"unknown capability {capability_id!r}: not in model {model.id!r}")
     if seen_decision_id is not UNCHECKED:
+        # one decision at a time per assessment (PostgreSQL row lock; SQLite writes one at a time anyway),
+        # so two submits from pages that saw the same decision cannot both pass the check below
+        session.exec(select(Assessment.id).where(Assessment.id == assessment_id).with_for_update()).one()
         history = override_history(session, assessment_id, capability_id)
         newest = history[-1] if history else None
         if newest is None and seen_decision_id is not None:
             raise DecisionChanged("the decision this page showed is not on record: nothing was saved; reload the page")
         if newest is not None and newest.id != seen_decision_id:
             what = "withdrew the decision" if newest.level is None else f"set level {newest.level}"
-            raise DecisionChanged(f"{newest.decided_by} {what} on {newest.decided_at:%d %b %Y at %H:%M} UTC, after this page "
+            raise DecisionChanged(f"{newest.decided_by} {what} on {_aware(newest.decided_at).astimezone(dt.timezone.utc):%d %b %Y at %H:%M} UTC, after this page "
                                   "was opened: nothing was saved. Read that decision (now shown) and decide again if "
                                   "it should change.")
     if not rationale or not rationale.strip():

@@ -17,8 +17,9 @@ The rules are DESIGN.md's, made exact:
   (Σ target − Σ shortfall) / Σ target from sums that are whole or half numbers, and the rating is
   decided by comparing 100·(Σ target − Σ shortfall) with 15, 50, 85 × Σ target, so 1 − 17/20
   rates N although it is 0.15000000000000002 in floating point.
-* **Achieved** = rated F, no capability more than one level short (target − consensus ≤ 1), and
-  every lower mode achieved. **Position** = the highest achieved mode, or ``"none"``.
+* **Achieved** = rated F, no capability more than one level short (target − consensus ≤ 1), none
+  it targets unassessed (above), and every lower mode achieved. **Position** = the highest achieved
+  mode, or ``"none"``.
 * **Gaps** of a mode = the capabilities below its target, largest shortfall first; ties broken by
   the capability's weight (heavier first), then by the order of the capabilities in the model.
 * **Confidence** = share of bootstrap resamples of the assessors that give the same position: each
@@ -273,8 +274,10 @@ def _mode_results(model: CapabilityModel, consensus: np.ndarray) -> tuple[str, l
             for i in order
             if shortfall[i] > 0
         ]
-        too_short = shortfall > MAX_SHORTFALL_FOR_ACHIEVED
-        unassessed = np.isnan(consensus) & (target > 0) & ~too_short  # a target of 1 is only one short of 0
+        # "not assessed" is said of a capability nobody rated, whatever its target (a target of 1 is
+        # only one level short of 0, a target of 4 is four): "more than one level short" of the assessed
+        too_short = (shortfall > MAX_SHORTFALL_FOR_ACHIEVED) & ~np.isnan(consensus)
+        unassessed = np.isnan(consensus) & (target > 0)
         rating = str(_ratings_from_sums(met[0, m], total[m]))
         attainment = float(met[0, m] / total[m]) if total[m] > 0 else 1.0
         reasons = []
@@ -404,7 +407,7 @@ def position(
         notes.append("confidence needs at least two assessors who have given levels, to resample")
     missing = [cap for cap, level in zip(ids, consensus) if np.isnan(level)]
     if missing:
-        notes.append(f"{len(missing)} capabilit{'y has' if len(missing) == 1 else 'ies have'} no rating and count as level 0: {', '.join(missing)}")
+        notes.append(f"{len(missing)} capabilit{'y has' if len(missing) == 1 else 'ies have'} no rating: they count as level 0 and block every mode that targets them: {', '.join(missing)}")
     return PositionResult(
         position=chosen,
         confidence=confidence,

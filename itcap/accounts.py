@@ -143,7 +143,7 @@ def get_by_username_casefold(session: Session, username: str) -> Account | None:
 
     wanted = username.strip()
     found = session.exec(select(Account).where(func.lower(Account.username) == wanted.lower())).first()
-    if found is not None or wanted.isascii():
+    if found is not None:
         return found
     key = _name_key(wanted)
     return next((a for a in session.exec(select(Account)) if _name_key(a.username) == key), None)

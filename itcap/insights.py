@@ -618,14 +618,16 @@ class CampaignInsight:
 
 
 def assessment_fingerprint(session: Session, assessment_id: int) -> tuple:
-    """Changes whenever a rating, a submission or an override of the assessment changes (cache key)."""
+    """Changes whenever a rating, a submission or an override of the assessment changes, or its
+    details (name, unit, date, model: the dashboard's labels and its trend) are corrected (cache key)."""
     from assessment.tables import AssessmentAssessor, ConsensusOverride, Rating
 
     ratings = session.exec(select(func.count(), func.max(Rating.updated_at)).where(Rating.assessment_id == assessment_id)).one()
     overrides = session.exec(select(func.count(), func.max(ConsensusOverride.id)).where(ConsensusOverride.assessment_id == assessment_id)).one()
     submitted = session.exec(select(func.count(AssessmentAssessor.submitted_at), func.count()).where(AssessmentAssessor.assessment_id == assessment_id)).one()
-    status = session.get(Assessment, assessment_id).status if session.get(Assessment, assessment_id) else None
-    return (assessment_id, tuple(ratings), tuple(overrides), tuple(int(n) for n in submitted), status)
+    assessment = session.get(Assessment, assessment_id)
+    details = (assessment.status, assessment.name, assessment.org_unit, assessment.assessed_on, assessment.model_id) if assessment else None
+    return (assessment_id, tuple(ratings), tuple(overrides), tuple(int(n) for n in submitted), details)
 
 
 class CampaignFingerprint(NamedTuple):
@@ -887,6 +889,7 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
         frame = pd.DataFrame(rows, columns=TREND_COLUMNS)
         frame.attrs.update(value_range=None, no_reading=this.name)
         return frame
+    pair = set(insight_of(campaign_id).compared)
     for campaign in sorted(list_campaigns(session), key=opened):
         if opened(campaign) > opened(this):
             continue
@@ -894,7 +897,8 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
         if instrument.id != instrument_id:
             continue
         insight = insight_of(campaign.id)
-        if insight.reading is None:
+        if insight.reading is None or set(insight.compared) != pair:
+            # a round that compared other groups (one of these below k then) measured other people
             continue
         for scale in insight.reading.scales:
             if scale.score is not None:

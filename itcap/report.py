@@ -196,7 +196,7 @@ def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
         guide.append(("Attainment and N / P / L / F", "how much of a mode's targets the assessed levels reach (100% = every "
                       "target met), rated as in ISO/IEC 33020: N not achieved (up to 15%), P partially (up to 50%), "
                       "L largely (up to 85%), F fully (over 85%). A mode is achieved when it is rated F, no capability is "
-                      "more than one level short of its target, and every lower mode is achieved too."))
+                      "more than one level short of its target or left unassessed, and every lower mode is achieved too."))
         guide.append(("Confidence", f"how stable the position is: the share of {a.result.resampling} that give the "
                       "same position. It is not a statistical "
                       "confidence level: with few assessors it can be high while they still differ — see 'How far the "

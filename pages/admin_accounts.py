@@ -93,6 +93,8 @@ def _act(account_id: int, action: str) -> None:
                            f"**{name}** is disabled: they cannot log in, and an open session ends on their next click.")
             elif action == "reset":
                 password = accounts.reset_password(session, target, actor=actor)
+                if target.id == actor.id:  # one's own: this session carries on, to show the new password
+                    auth.keep_session_after_password_change(target)
                 st.session_state[REVEAL_KEY] = (name, password, "the new password")
                 message = f"**{name}** has a new password; their old one no longer works."
             elif action == "unlock":

@@ -11,7 +11,7 @@ from itcap import charts, insights
 from itcap.accounts import ADMIN, LEADERSHIP
 from itcap.ui import auth, widgets
 from itcap.ui.dashboard_data import (
-    GROUPS_KEY, cached_assessment, cached_campaign, cached_comments, cached_trends, choose_assessment, choose_campaign, chosen_groups,
+    GROUPS_WIDGET, cached_assessment, cached_campaign, cached_comments, cached_trends, choose_assessment, choose_campaign, choose_groups, chosen_groups,
     live_note, report_bytes,
 )
 from itcap.ui.data_downloads import assessment_downloads, campaign_downloads
@@ -44,9 +44,11 @@ if campaign is not None and len(campaign.comparable) > 2:
     # three or more groups with results (directorates, say): the comparison is of two, chosen here
     pairs = {f"{a}|{b}": f"{campaign.instrument.group_name(a)} and {campaign.instrument.group_name(b)}"
              for a, b in itertools.combinations(campaign.comparable, 2)}
-    if st.session_state.get(GROUPS_KEY) not in pairs:
-        st.session_state[GROUPS_KEY] = "|".join(campaign.compared)
-    st.sidebar.selectbox("Groups compared", list(pairs), format_func=pairs.get, key=GROUPS_KEY,
+    shown_pair = "|".join(campaign.compared)
+    if st.session_state.get(GROUPS_WIDGET) != shown_pair:  # another campaign's pair, or none chosen yet
+        st.session_state[GROUPS_WIDGET] = shown_pair
+    st.sidebar.selectbox("Groups compared", list(pairs), format_func=pairs.get, key=GROUPS_WIDGET,
+                         on_change=choose_groups, args=("|".join(campaign.comparable[:2]),),
                          help="The survey compares two groups at a time: every verdict, chart and the report are about "
                               "the pair chosen here.")
 
@@ -78,7 +80,7 @@ with assessed.container(border=True):
         for col, mode in zip(cols, assessment.result.modes):
             col.metric(md_escape(mode.name), f"{insights.attainment_percent(100 * mode.attainment)} · {mode.rating}",
                        help="Attainment of the mode's targets, rated N (≤15%), P (≤50%), L (≤85%) or F (>85%) on the "
-                            "ISO/IEC 33020 scale. Achieved = F, no capability more than one level short, lower modes achieved.")
+                            "ISO/IEC 33020 scale. Achieved = F, no capability more than one level short or unassessed, lower modes achieved.")
             col.markdown(":green[:material/check_circle: achieved]" if mode.achieved else ":gray[:material/cancel: not achieved]")
         st.caption(
             f"{md_escape(assessment.assessment.name)} · {md_escape(assessment.assessment.org_unit)} · {assessment.assessment.assessed_on:%d %B %Y} · "

@@ -66,8 +66,10 @@ class ImportInvalid(SurveyError):
         shown = _every_kind_first(problems, MAX_REPORTED_PROBLEMS)
         if self.total > len(shown):
             kinds = len({_problem_kind(p) for p in problems})
+            listed = ("the first of each kind are listed" if kinds <= MAX_REPORTED_PROBLEMS
+                      else f"the first of {MAX_REPORTED_PROBLEMS} of them are listed")
             shown = shown + [f"… and {self.total - len(shown):,} more problems ({self.total:,} in all, of {kinds} kind"
-                             f"{'s' if kinds != 1 else ''}; the first of each kind are listed)"]
+                             f"{'s' if kinds != 1 else ''}; {listed})"]
         super().__init__(shown)
 
 

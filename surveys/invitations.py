@@ -334,9 +334,9 @@ def tokens_from_links(text: str, where: str = "<links>") -> list[str]:
     tokens, problems, seen = [], [], set()
     for number, line in enumerate(lines, start=1):
         stripped = line.strip().strip("\ufeff")
-        if not stripped or (number == 1 and "token=" not in stripped):  # blank, or the header row
-            continue
         found = _TOKEN_IN_TEXT.findall(stripped) or ([stripped] if normalise_token(stripped) else [])
+        if not stripped or (number == 1 and not found):  # blank, or the header row
+            continue
         if not found:
             problems.append(f"{where}: line {number}: no invitation link (…?token=…) found")
             continue
@@ -382,14 +382,17 @@ def withdraw_invitations(session: Session, campaign_id: int, tokens: list[str], 
             Invitation.campaign_id == campaign.id, Invitation.kind == PERSONAL, Invitation.token_hash.in_(chunk))).all()
     to_withdraw = [row.id for row in found if row.status == INVITED]
     withdrawn: dict[str, int] = {}
+    done: set[int] = set()
     for chunk in _chunks(to_withdraw, 900):
-        # the status is checked again in the UPDATE: a link started meanwhile is not withdrawn under its respondent
-        session.execute(update(Invitation.__table__).where(Invitation.id.in_(chunk), Invitation.status == INVITED)
-                        .values(status=REVOKED))
-    for row in found:
-        if row.status == INVITED:
-            withdrawn[row.group_id] = withdrawn.get(row.group_id, 0) + 1
-    result = Withdrawal(withdrawn=withdrawn, started=sum(1 for r in found if r.status == STARTED),
+        # the status is checked again in the UPDATE, and what it changed is what is counted: a link
+        # started meanwhile is neither withdrawn under its respondent nor reported as withdrawn
+        for invitation_id, group_id in session.execute(
+                update(Invitation.__table__).where(Invitation.id.in_(chunk), Invitation.status == INVITED)
+                .values(status=REVOKED).returning(Invitation.id, Invitation.group_id)).all():
+            done.add(invitation_id)
+            withdrawn[group_id] = withdrawn.get(group_id, 0) + 1
+    started_meanwhile = len(to_withdraw) - len(done)
+    result = Withdrawal(withdrawn=withdrawn, started=sum(1 for r in found if r.status == STARTED) + started_meanwhile,
                         used=sum(1 for r in found if r.status == COMPLETED),
                         already_withdrawn=sum(1 for r in found if r.status == REVOKED),
                         not_found=len(tokens) - len(found))

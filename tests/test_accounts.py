@@ -245,3 +245,10 @@ def test_an_attempt_that_dies_on_the_last_slot_leaves_a_lockout_that_runs_out(an
     with session_scope(any_db_url) as session:
         assert not accounts.authenticate(session, "ana", "correct horse battery", now=start + dt.timedelta(minutes=1)).ok
         assert accounts.authenticate(session, "ana", "correct horse battery", now=start + dt.timedelta(minutes=16)).ok
+
+
+def test_a_name_that_folds_to_an_existing_one_is_refused_whichever_is_typed_first(any_db_url):
+    """'ｓａｍ' (full-width) folds to 'sam', 'straße' to 'strasse': one name, whichever came first."""
+    _make(any_db_url, username="straße")
+    with pytest.raises(accounts.AccountError, match="already exists"):
+        _make(any_db_url, username="STRASSE")

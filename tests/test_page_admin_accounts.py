@@ -253,6 +253,26 @@ def test_reset_password_shows_the_new_one_once(setup):
     assert _log(setup)[-1] == ("admin", "account.password_reset", "account:ben")
 
 
+def test_an_administrator_resetting_their_own_password_stays_logged_in_to_read_it(setup):
+    """A reset ends the sessions opened with the old password — but not the one that asked for it,
+    which must still show the new password (the only copy)."""
+    from itcap.ui.auth import SESSION_CREDENTIAL, credential
+
+    at = app_test(setup["admin"], page=PAGE)
+    with session_scope(setup["url"]) as session:
+        at.session_state[SESSION_CREDENTIAL] = credential(accounts.get_account(session, setup["admin"]))
+    at = _choose(at.run(), setup, "admin")
+    at.button(key=f"acct_reset_{setup['admin']}").click().run()
+    at.button(key=f"acct_reset_{setup['admin']}__yes").click().run()
+    assert not at.exception
+    (new,) = [c.value for c in at.code]
+    assert "itcap_account_id" in at.session_state
+    at.run()
+    assert "itcap_account_id" in at.session_state  # and on the next click too
+    with session_scope(setup["url"]) as session:
+        assert accounts.authenticate(session, "admin", new).ok
+
+
 def test_unlock_a_locked_account(setup):
     with session_scope(setup["url"]) as session:
         for _ in range(accounts.MAX_FAILED_ATTEMPTS):

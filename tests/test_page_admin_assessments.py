@@ -270,3 +270,18 @@ def test_assessors_whose_accounts_changed_are_marked(setup):
     assert progress.loc["lead", "Account"] == "lead without the lead assessor role"
     assert progress.loc["ben", "Account"] == ""
     assert any(w.value.startswith("Some assessors' accounts changed since they were added") for w in at.warning)
+
+
+def test_corrected_details_change_the_dashboard_s_cache_key(setup):
+    """The dashboard caches an assessment's analysis on a fingerprint: a corrected name, unit or date
+    must reach it (the trend is grouped by unit and ordered by date)."""
+    import datetime as dt
+
+    from itcap import insights
+
+    with session_scope(setup["url"]) as session:
+        before = insights.assessment_fingerprint(session, setup["assessment"])
+        service.update_details(session, setup["assessment"], name="Review 2026-10", org_unit="Shared IT",
+                               assessed_on=dt.date(2026, 10, 1), actor=accounts.get_account(session, setup["admin"]))
+    with session_scope(setup["url"]) as session:
+        assert insights.assessment_fingerprint(session, setup["assessment"]) != before

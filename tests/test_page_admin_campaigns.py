@@ -469,6 +469,19 @@ def test_leadership_gets_no_rows_of_an_open_campaign_and_the_administrator_is_wa
     assert any("The campaign is still open:" in c.value for c in admin.caption) and len(downloads.names()) == 3
 
 
+def test_a_leadership_download_drawn_while_closed_is_refused_once_the_campaign_is_reopened(setup, downloads):
+    from itcap.ui import auth
+
+    _close(setup)
+    _helper_app(setup["lee"], setup["campaign"], privileged=False)
+    name = f"campaign-{setup['campaign']}-thresholded.csv"
+    assert downloads.get(name)
+    with session_scope(setup["url"]) as session:
+        campaigns.open_campaign(session, setup["campaign"], "admin")
+    with pytest.raises(auth.DownloadRefused, match="open again"):
+        downloads.get(name)
+
+
 def test_leadership_never_gets_a_privileged_export_whatever_the_caller_asks(setup, downloads):
     c = setup["campaign"]
     _close(setup)

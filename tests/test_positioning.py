@@ -352,3 +352,10 @@ def test_a_reason_never_rounds_attainment_onto_the_boundary_it_misses():
     result = position(model, np.array([[2.0], [2], [3], [4]]))
     supplier = next(m for m in result.modes if m.id == "supplier")
     assert supplier.rating == "L" and "attainment 84.6%; F needs more than 85%" in supplier.reason
+
+
+def test_an_unassessed_capability_is_said_to_be_unassessed_whatever_its_target():
+    """Level 0 is two short of a target of 2: the reason says why it blocks — nobody assessed it."""
+    _, (mode,) = evaluate_consensus(make_model({"supplier": [2] * 4}), consensus_of([2, 2, 2, None]))
+    assert mode.more_than_one_level_short == [] and mode.not_assessed == ["c3"] and mode.blocking == ["c3"]
+    assert "not assessed: Capability 3" in mode.reason and "more than one level short" not in mode.reason

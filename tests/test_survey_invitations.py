@@ -310,3 +310,9 @@ def test_a_file_of_links_is_read_line_by_line_with_every_bad_line_reported():
                                      "l.csv: line 4: no invitation link (…?token=…) found"]
     with pytest.raises(SurveyError, match="no invitation links found"):
         invitations.tokens_from_links("email,group,link\n", "l.csv")
+
+
+def test_a_file_of_bare_tokens_keeps_its_first_line():
+    first, second = "A" * 43, "B" * 43
+    assert invitations.tokens_from_links(f"{first}\n{second}\n", "t.txt") == [first, second]
+    assert invitations.tokens_from_links(f"{first}\n", "t.txt") == [first]

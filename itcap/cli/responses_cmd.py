@@ -95,9 +95,9 @@ def _export(args: argparse.Namespace) -> int:
     print(f"{len(data.frame)} responses written to {args.out}", file=report)
     for note in data.notes[3:]:
         print(f"note: {note}", file=report)
-    from surveys.campaigns import availability
+    from surveys.campaigns import CLOSED
 
-    if not data.privileged and availability(data.campaign) not in ("ended", "closed"):
+    if not data.privileged and data.campaign.status != CLOSED:
         print("note: the campaign is still open: two thresholded files taken at different times, compared, show the "
               "answers of whoever responded in between; share one taken after it closes (the dashboard offers "
               "leadership the rows only then)", file=report)

@@ -118,7 +118,18 @@ def cached_assessment(assessment_id: int) -> insights.AssessmentInsight:
     return _assessment(assessment_id, _key(fingerprint))
 
 
-GROUPS_KEY = "dashboard_groups"  # the pair of groups compared, as "a|b" (only offered with three or more)
+GROUPS_KEY = "dashboard_groups"  # the pair of groups chosen, as "a|b"; absent: the default pair
+GROUPS_WIDGET = "dashboard_groups_widget"  # the selector (offered with three or more groups)
+
+
+def choose_groups(default_pair: str) -> None:
+    """The selector's callback: the pair chosen, or none when it is the default pair — whose analysis
+    is cached (and warmed up at start) under "no pair asked"."""
+    value = st.session_state.get(GROUPS_WIDGET)
+    if not value or value == default_pair:
+        st.session_state.pop(GROUPS_KEY, None)
+    else:
+        st.session_state[GROUPS_KEY] = value
 
 
 def chosen_groups() -> tuple[str, ...]:

@@ -44,9 +44,15 @@ def campaign_export_bytes(campaign_id: int, fmt: str, *, privileged: bool, exclu
     return exports.export_bytes(data, fmt)
 
 
-def _campaign_file(campaign_id: int, fmt: str, privileged: bool, exclude_flagged: bool, actor: str):
-    return lambda: campaign_export_bytes(campaign_id, fmt, privileged=privileged, exclude_flagged=exclude_flagged,
-                                         actor=actor)
+def _campaign_file(campaign_id: int, fmt: str, privileged: bool, exclude_flagged: bool, actor: str,
+                   closed_only: bool = False):
+    def build() -> bytes:
+        if closed_only:  # checked again on the click: the campaign may have been reopened since the page was drawn
+            with session_scope() as session:
+                if campaigns.get_campaign(session, campaign_id).status != campaigns.CLOSED:
+                    raise auth.DownloadRefused("the campaign is open again: its rows are offered once it has closed")
+        return campaign_export_bytes(campaign_id, fmt, privileged=privileged, exclude_flagged=exclude_flagged, actor=actor)
+    return build
 
 
 def campaign_downloads(campaign_id: int, privileged: bool, *, exclude_flagged: bool = False,
@@ -63,7 +69,8 @@ def campaign_downloads(campaign_id: int, privileged: bool, *, exclude_flagged: b
         st.info("No responses yet: there is nothing to download. Responses appear here as people submit "
                 "the survey (or an administrator imports them).", icon=":material/info:")
         return
-    still_open = campaigns.availability(campaign) not in ("ended", "closed")
+    # closed, not just past its closing date: an administrator may still import into it, or move the date
+    still_open = campaign.status != campaigns.CLOSED
     administrator = account is not None and account.has_role(ADMIN)
     if not privileged and still_open and not administrator:
         # Rows taken at two moments differ by the people who answered in between: compared, two such
@@ -104,7 +111,8 @@ def campaign_downloads(campaign_id: int, privileged: bool, *, exclude_flagged: b
     for column, fmt in zip(columns, ("csv", "xlsx", "sav")):
         column.download_button(
             _LABEL[fmt], data=auth.checked_download(
-                _campaign_file(campaign_id, fmt, privileged, exclude_flagged, account.username if account else ""),
+                _campaign_file(campaign_id, fmt, privileged, exclude_flagged, account.username if account else "",
+                               closed_only=not privileged and not administrator),
                 *((ADMIN,) if privileged else (LEADERSHIP, ADMIN))),
             file_name=f"campaign-{campaign_id}-{kind}{'-unflagged' if exclude_flagged else ''}.{fmt}",
             mime=_MIME[fmt], key=f"{key}-{campaign_id}-{fmt}-{int(privileged)}-{int(exclude_flagged)}",
