@@ -389,6 +389,7 @@ class CampaignInsight:
     withheld_after_exclusions: list[str] = field(default_factory=list)
     comparable: list[str] = field(default_factory=list)  # groups with at least k responses, instrument order
     compared: list[str] = field(default_factory=list)  # the two of them compared
+    all_groups: dict | None = None  # with three or more comparable groups: the many-group document (Welch ANOVA)
 
     @property
     def not_compared(self) -> list[str]:
@@ -578,6 +579,28 @@ class CampaignInsight:
                 **mean_of("a", a), **mean_of("b", b),
                 "Hedges g": entry.get("hedges_g"), "Welch p (Holm)": entry.get("p_holm"), "TOST p": entry.get("tost_p"),
                 "verdict": entry.get("verdict"), "alpha": entry.get("alpha"), "note": self.readable_note(entry.get("note")),
+            })
+        return pd.DataFrame(rows)
+
+    def all_groups_table(self) -> pd.DataFrame:
+        """Per scale, every comparable group at once: its mean, Welch's ANOVA (Holm-adjusted across
+        scales), Kruskal–Wallis, and the pairs whose difference holds after Holm's correction across
+        the pairs — where, among three or more directorates, to look with the pair selector."""
+        if not self.all_groups or not self.all_groups.get("scales"):
+            return pd.DataFrame()
+        name = self.instrument.group_name
+        rows = []
+        for entry in self.all_groups["scales"]:
+            differ = [f"{name(p['a'])} – {name(p['b'])}" for p in entry.get("pairwise", [])
+                      if p.get("welch_p_holm") is not None and p["welch_p_holm"] < 0.05]
+            rows.append({
+                "scale": entry["name"],
+                **{f"mean {name(g)}": entry["mean"].get(g) for g in self.all_groups["groups"]},
+                "Welch ANOVA F": entry.get("welch_anova_f"), "p (Holm)": entry.get("p_holm"),
+                "Kruskal–Wallis p (Holm)": entry.get("kruskal_p_holm"),
+                "groups differ": None if entry.get("p_holm") is None else ("yes" if entry["p_holm"] < 0.05 else "no"),
+                "pairs that differ": "; ".join(differ) if entry.get("p_holm") is not None and entry["p_holm"] < 0.05 else "",
+                "note": self.readable_note(entry.get("note")),
             })
         return pd.DataFrame(rows)
 
@@ -809,6 +832,15 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
         flags = frame.loc[frame["group"].isin(list(insight.comparison["groups"])), "flags"].fillna("").astype(str)
         insight.n_flagged = int((flags.str.strip() != "").sum())
         insight.flag_counts = {flag: int(flags.str.split().map(lambda names, f=flag: f in names).sum()) for flag in FLAGS}
+    if len(insight.comparable) > 2:
+        # every group at once as well: which scales divide the directorates, before choosing a pair
+        try:
+            every = compare_groups(frame, instrument, "group", insight.comparable, margin=margin,
+                                   min_group_size=campaign.min_group_size, flag_col="flags" if exclude_flagged else None,
+                                   ignore_columns=["source", "submitted_on", "duration_seconds"] + ([] if exclude_flagged else ["flags"]))
+            insight.all_groups = every if len(every.get("groups", {})) > 2 else None
+        except AnalysisInputError:
+            insight.all_groups = None
     insight.reading = perception_reading(insight.comparison, instrument, list(mode_order or default_mode_order()))
     insight.findings = perception_findings(insight.comparison, instrument)
     return insight

@@ -160,6 +160,13 @@ def summary_points(content: ReportContent) -> list[str]:
                      + "; ".join(f"{s['name']} ({a_name} {s['mean_a']:.2f}, {b_name} {s['mean_b']:.2f})" for s in small_but_real)
                      + f" — a real difference, smaller than the {margin} that would matter.")
         points.append(text)
+        every = c.all_groups_table()
+        if len(every):  # the pair is two of several groups: where the others stand, in one line
+            divided = [row for row in every.to_dict("records") if row["groups differ"] == "yes"]
+            points.append(f"All {len(c.all_groups['groups'])} groups at once (Welch's ANOVA, Holm p < .05): "
+                          + ("the means differ on " + "; ".join(
+                              f"{row['scale']}" + (f" ({row['pairs that differ']})" if row["pairs that differ"] else "")
+                              for row in divided) if divided else "no scale divides them") + ".")
     points += progress_points(content)
     if content.plan and content.plan.first_100_days:
         tie = content.plan.first_100_days_tie_note()
@@ -424,6 +431,16 @@ def _column_widths(pdf, columns, cells: list[list[str]], total: float) -> list[f
     return [m + spare * extra / sum(more) for m, extra in zip(least, more)]
 
 
+ALL_GROUPS_NOTE = ("Per scale: each group's mean; Welch's ANOVA, whether the means differ at all (p Holm-adjusted "
+                   "across scales); and the pairs whose difference holds (Welch t, Holm-adjusted across the pairs).")
+
+
+def _perception_heading(c) -> str:
+    """The survey section's title: the two groups it compares, by name."""
+    names = [c.instrument.group_name(g) for g in (c.compared or c.instrument.group_ids()[:2])]
+    return f"What {names[0]} and {names[1]} say" if len(names) == 2 else "What the survey says"
+
+
 def _table_html(frame: pd.DataFrame) -> str:
     if frame is None or frame.empty:
         return "<p class='muted'>No data.</p>"
@@ -468,7 +485,7 @@ def render_html(content: ReportContent) -> str:
                      + _table_html(insights.reliability_table(a.reliability)))
         parts += [f"<p class='muted'>{_e(note)}</p>" for note in a.reliability.notes]
     if c:
-        parts.append("<h2>What business users and IT staff say</h2>")
+        parts.append(f"<h2>{_e(_perception_heading(c))}</h2>")
         if c.comparison is None:
             parts.append(f"<p>{_e(c.problem)}</p>")
         else:
@@ -479,6 +496,10 @@ def render_html(content: ReportContent) -> str:
             if "note" in scales.columns and scales["note"].isna().all():
                 scales = scales.drop(columns=["note"])
             parts.append("<h3>Scales</h3>" + _table_html(scales))
+            every = c.all_groups_table()
+            if len(every):
+                parts.append(f"<h3>All {len(c.all_groups['groups'])} groups at once</h3><p class='muted'>"
+                             f"{_e(ALL_GROUPS_NOTE)}</p>" + _table_html(every.drop(columns=['note'], errors='ignore')))
             if content.comments:
                 parts.append("<h3>Comments</h3><p class='muted'>Shown because at least "
                              f"{c.campaign.comment_threshold} people commented; in random order.</p>")
@@ -693,7 +714,7 @@ def render_pdf(content: ReportContent) -> bytes:
         for note in a.reliability.notes:
             para(note, "I", 9)
     if c:
-        heading("What business users and IT staff say")
+        heading(_perception_heading(c))
         if c.comparison is None:
             para(c.problem or "No results.")
         else:
@@ -702,6 +723,11 @@ def render_pdf(content: ReportContent) -> bytes:
                     image(title, chart)
             heading("Scales", 12)
             table(c.scale_table().drop(columns=["note"], errors="ignore"))
+            every = c.all_groups_table()
+            if len(every):
+                heading(f"All {len(c.all_groups['groups'])} groups at once", 12)
+                para(ALL_GROUPS_NOTE, "I", 9)
+                table(every.drop(columns=["note", "Kruskal–Wallis p (Holm)"], errors="ignore"))
             if content.comments:
                 heading("Comments", 12)
                 para(f"Shown because at least {c.campaign.comment_threshold} people commented; in random order.", "I", 9)

@@ -169,6 +169,13 @@ with tabs[1]:
         st.markdown(f"##### {md_escape(groups[0])} and {md_escape(groups[1])}: scale scores with 95% confidence intervals")
         if note := campaign.not_compared_note():
             st.info(md_escape(note) + " (*Groups compared*, in the sidebar)", icon=":material/compare_arrows:")
+        every = campaign.all_groups_table()
+        if len(every):
+            with st.expander(f"All {len(campaign.all_groups['groups'])} groups at once", icon=":material/groups:"):
+                st.caption("Per scale: each group's mean; Welch's ANOVA (do the means differ at all? Holm-adjusted across "
+                           "scales), Kruskal–Wallis on the ranks as a check, and the pairs whose difference holds (Welch, "
+                           "Holm-adjusted across the pairs). Choose a pair under *Groups compared* for its verdicts.")
+                table_with_download(every, "perception of all groups", "all-groups")
         st.caption(
             f"Verdict per scale: **equivalent** (TOST, margin ±{comparison['margin']:g} points, p < .05), "
             "**differs** (Welch t-test, Holm-adjusted p < .05) or **inconclusive**. "

@@ -125,3 +125,56 @@ def test_a_trend_follows_the_pair_compared_and_leaves_out_rounds_that_could_not_
         chosen = insights.campaign_trend(session, campaign, groups=("it_staff", "finance"))
     assert default["when"].nunique() == 2
     assert chosen["when"].nunique() == 1 and set(chosen["when"]) == {dt.date(2026, 3, 1)}
+
+
+def test_every_group_at_once_is_welch_s_anova_per_scale_with_the_pairs_that_differ(db_url, campaign):
+    """The table beside the pair: the scale means of all three groups and Welch's ANOVA, checked
+    against pingouin on the same scale scores; Finance (a point higher) is in the pairs that differ."""
+    import pandas as pd
+    import pingouin as pg
+
+    from surveys.quality import responses_frame
+    from surveys.scoring import scale_scores
+
+    with session_scope(db_url) as session:
+        insight = insights.campaign_insight(session, campaign)
+        frame = responses_frame(session, campaign)
+    table = insight.all_groups_table().set_index("scale")
+    assert list(insight.all_groups["groups"]) == ["business", "it_staff", "finance"]
+    scale = insight.instrument.scales[0]
+    scores = scale_scores(frame, insight.instrument, group_col="group")[scale.id]
+    data = pd.DataFrame({"score": scores, "group": frame["group"]}).dropna()
+    expected = pg.welch_anova(data=data, dv="score", between="group")
+    row = table.loc[scale.name]
+    assert row["Welch ANOVA F"] == pytest.approx(expected["F"].iloc[0], rel=1e-9)
+    assert row["mean Finance directorate"] == pytest.approx(data.loc[data.group == "finance", "score"].mean(), rel=1e-12)
+    assert row["groups differ"] == "yes" and "Finance directorate" in row["pairs that differ"]
+    assert "Business users – IT staff" not in row["pairs that differ"]
+
+
+def test_the_dashboard_shows_every_group_at_once_beside_the_pair(db_url, campaign):
+    with session_scope(db_url) as session:
+        director = accounts.create_account(session, "dir", "correct horse battery", ["leadership"], "Dana Director").id
+    at = app_test(director, page="pages/dashboard.py").run()
+    assert not at.exception
+    assert any(e.label == "All 3 groups at once" for e in at.expander)
+    table = next(d.value for d in at.dataframe if "Welch ANOVA F" in d.value.columns)
+    assert {"mean Business users", "mean IT staff", "mean Finance directorate"} <= set(table.columns)
+
+
+def test_the_report_names_the_pair_in_its_heading_and_shows_every_group_at_once(db_url, campaign):
+    import io
+
+    from pypdf import PdfReader
+
+    from itcap.report import render_pdf
+
+    with session_scope(db_url) as session:
+        content = build_report(session, None, campaign, include_assessment=False, groups=("business", "finance"))
+    page = render_html(content)
+    assert "<h2>What Business users and Finance directorate say</h2>" in page
+    assert "<h3>All 3 groups at once</h3>" in page and "Welch ANOVA F" in page
+    assert "All 3 groups at once (Welch&#x27;s ANOVA, Holm p &lt; .05): the means differ on " in page
+    assert "(Business users – Finance directorate; IT staff – Finance directorate)" in page
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(render_pdf(content))).pages)
+    assert "What Business users and Finance directorate say" in text and "All 3 groups at once" in text
