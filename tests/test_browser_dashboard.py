@@ -125,3 +125,42 @@ def test_perception_tab_and_pdf_report_download(server, page):
     reader = PdfReader(io.BytesIO(pdf))
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     assert "Executive summary" in text and "Supplier, with" in text
+
+
+def test_the_campaign_chosen_stays_chosen_when_it_is_closed_meanwhile(server, page):
+    """Its label says its status: a label that changes made Streamlit see a new selector, which fell
+    back to the default — and the whole dashboard turned, silently, to another campaign. (Last in
+    the module: it closes the campaign.)"""
+    from itcap.storage import session_scope
+    from surveys.campaigns import close_campaign, list_campaigns
+
+    url = server.env["ITCAP_DATABASE_URL"]
+    builders.perception_campaign(url, name="Perception survey 2027", seed=9)
+    with session_scope(url) as session:
+        older = min(list_campaigns(session), key=lambda c: c.id)
+        older_id, older_name = older.id, older.name
+    dispose_engines()
+    login(page, server.url, "lee", builders.PASSWORD)
+    page.get_by_text("Where IT stands").wait_for()
+    wait_for_app(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    box = sidebar.get_by_role("combobox", name="Survey campaign")
+    box.wait_for()
+    chooser = sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="Survey campaign")
+
+    def shown() -> str:  # what the selector shows as chosen
+        return chooser.inner_text() + " " + (box.input_value() or "")
+
+    assert "Perception survey 2027 (open)" in shown(), shown()  # the newest, chosen by default
+    box.click()
+    page.get_by_role("option", name=f"{older_name} (open)").click()
+    wait_for_app(page)
+    assert f"{older_name} (open)" in shown()
+    with session_scope(url) as session:
+        close_campaign(session, older_id, "admin")
+    dispose_engines()
+    sidebar.get_by_text("Exclude flagged responses").click()  # any action reruns the page
+    wait_for_app(page)
+    page.wait_for_timeout(500)
+    assert f"{older_name} (closed)" in shown(), shown()
+    assert "Perception survey 2027" not in shown()

@@ -176,12 +176,19 @@ def _choose(label: str, options: list[tuple[int, str]], key: str, default_of) ->
         return None
     labels = dict(options)
     ids = [o[0] for o in options]
-    default = None
-    if st.session_state.get(key) not in ids:
+    # The choice is kept under a key of its own: a label that changes (a campaign closed or renamed, an
+    # assessment's date corrected) makes Streamlit see a new widget, whose value would fall back to the
+    # default — and the whole dashboard would silently turn to another campaign.
+    chosen = f"{key}__chosen"
+    if st.session_state.get(chosen) in ids:
+        st.session_state[key] = st.session_state[chosen]
+    elif st.session_state.get(key) not in ids:
         with session_scope() as session:
             default = default_of(session)
+        st.session_state[key] = default if default in ids else ids[0]
     with st.sidebar:
-        return st.selectbox(label, ids, index=ids.index(default) if default in ids else 0, format_func=labels.get, key=key)
+        return st.selectbox(label, ids, format_func=labels.get, key=key,
+                            on_change=lambda: st.session_state.update({chosen: st.session_state.get(key)}))
 
 
 def cached_comments(campaign_id: int) -> dict[str, list[str]]:
