@@ -692,8 +692,10 @@ def default_campaign_id(session: Session) -> int | None:
     the reporting threshold), else the newest with responses, else the newest — a campaign an
     administrator has only just set up, or one of paper responses from one group, would otherwise
     hide the survey that has results. Within each of these, a campaign respondents have seen comes
-    before a draft (paper responses imported ahead of the opening are not yet the survey's results)."""
-    campaigns = sorted(list_campaigns(session), key=lambda c: (c.status != "draft", c.id), reverse=True)
+    before a draft (paper responses imported ahead of the opening are not yet the survey's results).
+    Newest = the latest fieldwork (opening date, else the day it was set up), not the latest set up:
+    a past round entered afterwards is not this year's survey."""
+    campaigns = sorted(list_campaigns(session), key=lambda c: (c.status != "draft", campaign_start(c), c.id), reverse=True)
     with_results, with_responses = [], []
     for campaign in campaigns:
         counts = {g: r.responses for g, r in response_rates(session, campaign.id).items()}

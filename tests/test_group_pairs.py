@@ -178,3 +178,20 @@ def test_the_report_names_the_pair_in_its_heading_and_shows_every_group_at_once(
     assert "(Business users – Finance directorate; IT staff – Finance directorate)" in page
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(render_pdf(content))).pages)
     assert "What Business users and Finance directorate say" in text and "All 3 groups at once" in text
+
+
+def test_the_default_campaign_is_the_latest_fieldwork_not_the_latest_entered(db_url, campaign):
+    """A past round entered afterwards (higher id, opened a year earlier) is not this year's survey."""
+    import datetime as dt
+
+    from surveys.tables import Campaign
+
+    backfilled = make_campaign(db_url, yaml=THREE_GROUPS)
+    rows = [{"group": g, "answers": {"rel1": 3, "rel2": 3, "rel4": 3, "par1": 3, "par2": 3}}
+            for g in ["business"] * 10 + ["it_staff"] * 10]
+    with session_scope(db_url) as session:
+        add_responses(session, backfilled, rows, actor="test")
+        session.get(Campaign, backfilled).opens_on = dt.date(2025, 3, 1)
+        session.get(Campaign, campaign).opens_on = dt.date(2026, 3, 1)
+    with session_scope(db_url) as session:
+        assert backfilled > campaign and insights.default_campaign_id(session) == campaign

@@ -165,7 +165,8 @@ def choose_assessment() -> int | None:
 
 def choose_campaign() -> int | None:
     with session_scope() as session:
-        options = [(c.id, f"{c.name} ({c.status})") for c in sorted(list_campaigns(session), key=lambda c: c.id, reverse=True)]
+        options = [(c.id, f"{c.name} ({c.status})")  # the latest fieldwork first, as the default is chosen
+                   for c in sorted(list_campaigns(session), key=lambda c: (insights.campaign_start(c), c.id), reverse=True)]
     return _choose("Survey campaign", options, "dashboard_campaign", insights.default_campaign_id)
 
 
