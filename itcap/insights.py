@@ -923,7 +923,9 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
         frame = pd.DataFrame(rows, columns=TREND_COLUMNS)
         frame.attrs.update(value_range=None, no_reading=this.name)
         return frame
-    pair = set(insight_of(campaign_id).compared)
+    chosen = insight_of(campaign_id)
+    pair = set(chosen.compared)
+    left_out = []
     for campaign in sorted(list_campaigns(session), key=opened):
         if opened(campaign) > opened(this):
             continue
@@ -931,8 +933,11 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
         if instrument.id != instrument_id:
             continue
         insight = insight_of(campaign.id)
-        if insight.reading is None or set(insight.compared) != pair:
+        if insight.reading is None:
+            continue
+        if set(insight.compared) != pair:
             # a round that compared other groups (one of these below k then) measured other people
+            left_out.append(campaign.name)
             continue
         for scale in insight.reading.scales:
             if scale.score is not None:
@@ -942,6 +947,11 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
     frame = pd.DataFrame(rows, columns=TREND_COLUMNS)
     # The response scale's whole range (1–5), so that the chart shows changes in proportion.
     frame.attrs["value_range"] = (min(lo for lo, _ in bounds), max(hi for _, hi in bounds)) if bounds else None
+    if chosen.not_compared:  # a trend of two of several groups says which two, and which rounds could not compare them
+        names = chosen.instrument.group_name
+        frame.attrs["groups"] = (f"{' and '.join(names(g) for g in chosen.compared)}; "
+                                 f"{' and '.join(names(g) for g in chosen.not_compared)} not compared")
+        frame.attrs["rounds_left_out"] = left_out
     return frame
 
 
@@ -977,8 +987,12 @@ def progress_sentences(assessment_points: pd.DataFrame | None, campaign_points: 
                 text += " The latest assessment is still open, so its figures are provisional."
         else:
             scale = points.attrs.get("value_range")  # "3.57 → 3.86" alone says nothing of the scale it is on
-            on = f" (on {scale[0]:g}–{scale[1]:g})" if scale else ""
+            said = ([f"on {scale[0]:g}–{scale[1]:g}"] if scale else []) + ([points.attrs["groups"]] if points.attrs.get("groups") else [])
+            on = f" ({'; '.join(said)})" if said else ""
             text = f"Since the previous survey, {before_label}: scale scores{on} " + "; ".join(changes) + "."
+            if points.attrs.get("rounds_left_out"):
+                text += (" Not in this trend, as they could not compare the same groups (one had fewer responses "
+                         "than the reporting threshold): " + ", ".join(points.attrs["rounds_left_out"]) + ".")
             if bool(now["provisional"].iloc[0]):
                 text += " The latest campaign is still open: its figures change as responses come in."
         sentences.append(text)

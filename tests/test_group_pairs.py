@@ -125,6 +125,8 @@ def test_a_trend_follows_the_pair_compared_and_leaves_out_rounds_that_could_not_
         chosen = insights.campaign_trend(session, campaign, groups=("it_staff", "finance"))
     assert default["when"].nunique() == 2
     assert chosen["when"].nunique() == 1 and set(chosen["when"]) == {dt.date(2026, 3, 1)}
+    assert chosen.attrs["groups"] == "IT staff and Finance directorate; Business users not compared"
+    assert chosen.attrs["rounds_left_out"] == ["Test campaign"]
 
 
 def test_every_group_at_once_is_welch_s_anova_per_scale_with_the_pairs_that_differ(db_url, campaign):
@@ -195,3 +197,21 @@ def test_the_default_campaign_is_the_latest_fieldwork_not_the_latest_entered(db_
         session.get(Campaign, campaign).opens_on = dt.date(2026, 3, 1)
     with session_scope(db_url) as session:
         assert backfilled > campaign and insights.default_campaign_id(session) == campaign
+
+
+def test_the_survey_progress_sentence_says_which_groups_it_follows_and_which_rounds_it_left_out():
+    import datetime as dt
+
+    import pandas as pd
+
+    points = pd.DataFrame([
+        {"when": dt.date(2025, 3, 1), "label": "Survey 2025", "series": "Reliability", "value": 3.1, "position": None, "provisional": False},
+        {"when": dt.date(2026, 3, 1), "label": "Survey 2026", "series": "Reliability", "value": 3.4, "position": None, "provisional": False},
+    ], columns=insights.TREND_COLUMNS)
+    points.attrs.update(value_range=(1, 5), groups="IT staff and Finance directorate; Business users not compared",
+                        rounds_left_out=["Pulse 2025"])
+    (sentence,) = insights.progress_sentences(None, points)
+    assert sentence.startswith("Since the previous survey, Survey 2025: scale scores (on 1–5; IT staff and Finance "
+                               "directorate; Business users not compared) Reliability 3.10 → 3.40.")
+    assert sentence.endswith("could not compare the same groups (one had fewer responses than the reporting threshold): "
+                             "Pulse 2025.")
