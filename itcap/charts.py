@@ -239,7 +239,7 @@ def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.Layer
                             labelOffset=-7, labelFontSize=11, labelColor="#333333"))
     groups = list(dict.fromkeys(scales["group"]))
     colour = alt.Color("group:N", title=None, scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]),
-                       legend=alt.Legend(orient="bottom", labelLimit=0))
+                       legend=alt.Legend(orient="bottom", labelLimit=0, columns=1))  # one per line: long names fit a phone
     offset = alt.YOffset("group:N", scale=alt.Scale(domain=groups))
     x_scale = alt.Scale(domain=[low, high])
     height = max(80, 44 * scales["scale"].nunique())

@@ -187,6 +187,19 @@ class AssessmentInsight:
             text += f", with {unrated} rating{'s' if unrated != 1 else ''} still to give"
         return text + ". The position can change until the lead assessor closes the assessment."
 
+    def closed_incomplete_note(self) -> str | None:
+        """A closed assessment that some assessors never submitted: final, but the board should know
+        it rests on unfinished ratings (None when closed complete, or still open)."""
+        if self.assessment.status != "closed":
+            return None
+        unfinished = [p for p in self.progress if p.submitted_at is None]
+        if not unfinished:
+            return None
+        missing = sum(p.total - p.rated - p.not_rated for p in unfinished)
+        return (f"Closed with {len(unfinished)} of {len(self.progress)} assessors not submitted"
+                + (f" ({missing} rating{'s' if missing != 1 else ''} never given)" if missing else "")
+                + ": their saved ratings count as they stood.")
+
     def source_line(self) -> str:
         """What a figure rests on, for a chart taken out of the app: e.g. "IT capability review 2026 ·
         Corporate IT · 27 Nov 2026 · 3 assessors (open: provisional)"."""

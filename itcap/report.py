@@ -464,6 +464,8 @@ def render_html(content: ReportContent) -> str:
             parts.append(f"<p class='muted'>{_e(confidence)}</p>")
         if note := a.provisional_note():
             parts.append(f"<p class='provisional'><strong>{_e(note)}</strong></p>")
+        elif note := a.closed_incomplete_note():
+            parts.append(f"<p class='muted'>{_e(note)}</p>")
     parts.append("<ul>" + "".join(f"<li>{_e(p)}</li>" for p in summary_points(content)) + "</ul>")
     if guide := reading_guide(content):
         parts.append("<h2>How to read this report</h2><dl>"
@@ -684,6 +686,8 @@ def render_pdf(content: ReportContent) -> bytes:
             para(confidence, "I", 9)
         if note := a.provisional_note():
             para(note, "B", 10)
+        elif note := a.closed_incomplete_note():
+            para(note, "I", 9)
     for point in summary_points(content):
         bullet(point)
     if guide := reading_guide(content):

@@ -184,11 +184,17 @@ def _withdraw_links(campaign_id: int) -> None:
         tokens = invitations.tokens_from_links(text, upload.name)
         with session_scope() as session:
             result = invitations.withdraw_invitations(session, campaign_id, tokens, actor.username)
-            names = {g.id: g.name for g in campaigns.campaign_instrument(session, campaigns.get_campaign(session, campaign_id)).groups}
+            chosen = campaigns.get_campaign(session, campaign_id)
+            names = {g.id: g.name for g in campaigns.campaign_instrument(session, chosen).groups}
+            result_campaign = chosen.name
     except SurveyError as exc:
         _problems("Nothing withdrawn:", exc)
         return
     state["camp_withdraw_counter"] = state.get("camp_withdraw_counter", 0) + 1  # empties the file uploader
+    if result.not_found == len(tokens):
+        widgets.flash(f"Nothing withdrawn: none of the {len(tokens):,} links in {md_escape(upload.name)} is a personal "
+                      f"link of **{md_escape(result_campaign)}** — a file of another campaign?", "warning")
+        return
     by_group = ", ".join(f"{md_escape(names.get(g, g))} {n:,}" for g, n in sorted(result.withdrawn.items()))
     left = [f"{n:,} {what}" for n, what in ((result.started, "started (left working: someone is answering)"),
                                            (result.used, "already used"), (result.already_withdrawn, "withdrawn before"),

@@ -168,9 +168,11 @@ if outdated and is_open:
 if can_override:  # the lead says when the panel is done: the dashboard calls the position provisional until then
     waiting = len(progress) - submitted
     text, action = st.columns([3, 1], vertical_alignment="center")
+    close_asked = st.container()  # the question at the page's width, below the row (not in the narrow column)
     text.caption("When the panel is done, close the assessment: the position stops being provisional on the "
                  "dashboard and in the report, and nothing can change any more (you can reopen it).")
     widgets.ask_first("Close assessment", key=f"cons_close_{assessment.id}", icon=":material/lock:", at=action,
+                      panel=close_asked,
                       question="Close this assessment? Ratings, submissions and the consensus are frozen as they are"
                                + (f" — {waiting} of {len(progress)} assessors have not submitted." if waiting else "."),
                       confirm_label="Close the assessment", on_confirm=_set_status, args=(assessment.id, service.CLOSED))

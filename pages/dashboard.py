@@ -68,6 +68,8 @@ with assessed.container(border=True):
         st.subheader(md_escape(insights.position_headline(assessment)))
         if note := assessment.provisional_note():
             st.warning(md_escape(note), icon=":material/pending:")
+        elif note := assessment.closed_incomplete_note():
+            st.caption(md_escape(note))
         # The three modes side by side on every screen, to be read against each other (on a phone,
         # stacked, they pushed the tabs a screen further down): their names wrap and the figures
         # shrink rather than end in "…".

@@ -442,3 +442,13 @@ def test_the_lead_closes_the_assessment_when_the_panel_is_done_and_may_reopen_it
     # an administrator watching sees the consensus read-only, and no close button of the lead's
     admin = app_test(setup["ids"]["admin"], page=PAGE).run()
     assert not [b for b in admin.button if b.key == key]
+
+
+def test_an_assessment_closed_before_everyone_submitted_says_so_on_the_dashboard(setup):
+    with session_scope(setup["url"]) as session:
+        service.set_status(session, setup["assessment"], service.CLOSED, actor=accounts.get_by_username(session, "lee"))
+    at = app_test(setup["ids"]["dir"], page="pages/dashboard.py").run()
+    assert not at.exception
+    assert any(c.value.startswith("Closed with 2 of 3 assessors not submitted: their saved ratings count as they stood")
+               for c in at.caption)
+    assert not any("Provisional" in w.value for w in at.warning)

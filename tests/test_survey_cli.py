@@ -602,6 +602,9 @@ def test_withdraw_takes_the_links_file_invite_wrote(campaign, tmp_path, capsys):
     assert code == 0 and printed.startswith("0 personal links withdrawn") and "3 links withdrawn before" in err
     code, printed, _ = _run(capsys, "campaign", "status", campaign, "--json", "-")
     assert json.loads(printed)["groups"]["business"]["invited"] == 0
+    (tmp_path / "other.txt").write_text("A" * 43 + "\n", encoding="utf-8")  # no link of this campaign
+    code, _, err = _run(capsys, "campaign", "withdraw", campaign, "--links", str(tmp_path / "other.txt"))
+    assert code == 1 and "none of its 1 link is a personal link of campaign" in err
     (tmp_path / "junk.csv").write_text("email\nann@example.org\n", encoding="utf-8")
     code, _, err = _run(capsys, "campaign", "withdraw", campaign, "--links", str(tmp_path / "junk.csv"))
     assert code == 1 and "line 2: no invitation link" in err

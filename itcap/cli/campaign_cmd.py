@@ -325,6 +325,9 @@ def _withdraw(args: argparse.Namespace) -> int:
         tokens = tokens_from_links(decode_text(raw, args.links), args.links)
     with survey_session() as session:
         result = withdraw_invitations(session, args.id, tokens, cli_actor())
+    if result.not_found == len(tokens):
+        raise CliError(f"{args.links}: none of its {len(tokens):,} link{'s' if len(tokens) != 1 else ''} is a personal link of "
+                       f"campaign {args.id}: nothing was withdrawn (a file of another campaign?)")
     by_group = ", ".join(f"{g} {n:,}" for g, n in sorted(result.withdrawn.items()))
     print(f"{result.total:,} personal link{'' if result.total == 1 else 's'} withdrawn" + (f" ({by_group})" if by_group else ""))
     for count, what in ((result.started, "started: left working, someone is answering with it"),

@@ -116,7 +116,8 @@ def campaign_downloads(campaign_id: int, privileged: bool, *, exclude_flagged: b
                 *((ADMIN,) if privileged else (LEADERSHIP, ADMIN))),
             file_name=f"campaign-{campaign_id}-{kind}{'-unflagged' if exclude_flagged else ''}.{fmt}",
             mime=_MIME[fmt], key=f"{key}-{campaign_id}-{fmt}-{int(privileged)}-{int(exclude_flagged)}",
-            on_click="ignore", icon=":material/download:", width="stretch",
+            # a click refused because the campaign was reopened meanwhile redraws the page, which says why
+            on_click="rerun" if not privileged and not administrator else "ignore", icon=":material/download:", width="stretch",
         )
 
 
