@@ -337,7 +337,9 @@ welcome_back = state.started and SHOWN_STEP not in st.session_state
 new_step = _is_new_step(step)
 st.title(md_escape(state.instrument.name), anchor=False)
 if welcome_back:
-    st.info("Welcome back — your saved answers are here. Carry on where you left off.", icon=":material/history:")
+    # "your saved answers" only when there are some: someone who pressed Start and left has none
+    st.info("Welcome back — your saved answers are here. Carry on where you left off." if state.answers else
+            "Welcome back — carry on where you left off.", icon=":material/history:")
 if notice:
     st.error(notice, icon=":material/error:")
 if not state.started:

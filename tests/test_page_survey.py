@@ -309,6 +309,13 @@ def test_back_never_needs_the_required_items(setup):
     assert at.radio(key="survey_item_rel1").value == 4
 
 
+def test_someone_who_only_pressed_start_is_not_told_of_saved_answers_when_they_come_back(setup):
+    (token,) = invite(setup["url"], setup["open"])
+    _start(token)
+    again = _open(token)
+    assert [i.value for i in again.info if i.value.startswith("Welcome back")] == ["Welcome back — carry on where you left off."]
+
+
 def test_closing_the_tab_and_opening_the_link_again_resumes(setup):
     (token,) = invite(setup["url"], setup["open"])
     at = _start(token)
@@ -322,7 +329,7 @@ def test_closing_the_tab_and_opening_the_link_again_resumes(setup):
     again = _open(token)  # a new browser session: no welcome, straight back to the saved section
     assert [h.value for h in again.header] == ["Working together"]
     assert again.radio(key="survey_item_par2").value == 4
-    assert [i.value for i in again.info if i.value.startswith("Welcome back")]
+    assert [i.value for i in again.info if i.value.startswith("Welcome back — your saved answers are here")]
     _click(again, "survey_back")
     assert not [i.value for i in again.info if i.value.startswith("Welcome back")]  # said once, not on every screen
     assert again.radio(key="survey_item_rel1").value == 5
