@@ -83,24 +83,35 @@ class ExportData:
         return [c for c in self.frame.columns if c in META_COLUMNS]
 
 
-def _anonymous_choice_columns(frame: pd.DataFrame, candidates: list[str], k: int) -> tuple[list[str], list[str]]:
-    """Greedy column suppression until (group + kept choice items) classes all have ≥ k rows."""
-    if frame.empty or not candidates:
-        return list(candidates), []
-    # each column's values as integer codes once (missing is a value of its own), so each count below
-    # is one grouping of small integers: 50,000 rows take milliseconds, not a string join per row
+def _small_rows_counter(frame: pd.DataFrame, candidates: list[str], k: int):
+    """``count(columns)``: how many rows fall in a (group + those columns) class of fewer than k rows.
+    Each column's values become integer codes once (missing is a value of its own), so each count is
+    one grouping of small integers: 50,000 rows take milliseconds, not a string join per row."""
     codes = pd.DataFrame({c: pd.factorize(frame[c], use_na_sentinel=False)[0] for c in ["group", *candidates]})
 
-    def small_rows(columns: list[str]) -> int:
+    def count(columns: list[str]) -> int:
         if not columns:
             return 0
         classes = codes.groupby(["group", *columns], sort=False).ngroup().to_numpy()
         sizes = np.bincount(classes)
         return int((sizes[classes] < k).sum())
 
+    return count
+
+
+def _anonymous_choice_columns(frame: pd.DataFrame, candidates: list[str], k: int,
+                              small_rows=None) -> tuple[list[str], list[str]]:
+    """Greedy column suppression until (group + kept choice items) classes all have ≥ k rows: each
+    step leaves out the column whose removal leaves the fewest rows in small classes (ties: the one
+    with more distinct values). ``small_rows``: the class counter (default :func:`_small_rows_counter`;
+    the benchmark passes the plain string count)."""
+    if frame.empty or not candidates:
+        return list(candidates), []
+    small_rows = small_rows or _small_rows_counter(frame, candidates, k)
+    distinct = {c: frame[c].nunique(dropna=False) for c in candidates}
     kept, dropped = list(candidates), []
     while kept and small_rows(kept):
-        best = min(kept, key=lambda c: (small_rows([x for x in kept if x != c]), -frame[c].nunique(dropna=False)))
+        best = min(kept, key=lambda c: (small_rows([x for x in kept if x != c]), -distinct[c]))
         kept.remove(best)
         dropped.append(best)
     return kept, dropped
