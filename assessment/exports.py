@@ -34,7 +34,7 @@ from assessment import service
 from assessment.ratings_csv import write_overrides_csv, write_ratings_csv
 from capability_model.tables import CapabilityModelRecord
 from itcap.spreadsheet import write_xlsx_sheets
-from itcap.storage import today
+from itcap.storage import as_utc, today
 
 SHEETS = ("ratings", "consensus", "overrides", "evidence", "assessment")
 
@@ -52,9 +52,7 @@ def overrides_csv(session: Session, assessment_id: int) -> str:
 def _iso(moment: dt.datetime | None) -> str:
     if moment is None:
         return ""
-    if moment.tzinfo is None:  # SQLite gives naive datetimes back; they were stored as UTC
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.isoformat(timespec="seconds")
+    return as_utc(moment).isoformat(timespec="seconds")
 
 
 def _number(value: float | None):

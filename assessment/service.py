@@ -46,7 +46,7 @@ from capability_model.store import load_stored_model
 from capability_model.tables import CapabilityModelRecord
 from itcap import audit
 from itcap.accounts import ADMIN, ASSESSOR, LEAD_ASSESSOR, Account
-from itcap.storage import utcnow
+from itcap.storage import as_utc, utcnow
 
 DISAGREEMENT_SPREAD = 2  # levels apart before the lead assessor is asked to look
 MAX_EVIDENCE_CHARS = 20_000
@@ -609,9 +609,9 @@ def outdated_decisions(session: Session, assessment_id: int) -> dict[str, dt.dat
                                 .where(RemovedLevel.assessment_id == assessment_id).group_by(RemovedLevel.capability_id)).all())
     outdated = {}
     for cap, decision in in_force.items():
-        changes = [when for when in (latest.get(cap), removed.get(cap)) if when is not None and _aware(when) > _aware(decision.decided_at)]
+        changes = [when for when in (latest.get(cap), removed.get(cap)) if when is not None and as_utc(when) > as_utc(decision.decided_at)]
         if changes:
-            outdated[cap] = max(changes, key=_aware)
+            outdated[cap] = max(changes, key=as_utc)
     return outdated
 
 
@@ -701,7 +701,7 @@ def override_consensus(
             raise DecisionChanged("the decision this page showed is not on record: nothing was saved; reload the page")
         if newest is not None and newest.id != seen_decision_id:
             what = "withdrew the decision" if newest.level is None else f"set level {newest.level}"
-            raise DecisionChanged(f"{newest.decided_by} {what} on {_aware(newest.decided_at).astimezone(dt.timezone.utc):%d %b %Y at %H:%M} UTC, after this page "
+            raise DecisionChanged(f"{newest.decided_by} {what} on {as_utc(newest.decided_at).astimezone(dt.timezone.utc):%d %b %Y at %H:%M} UTC, after this page "
                                   "was opened: nothing was saved. Read that decision (now shown) and decide again if "
                                   "it should change.")
     if not rationale or not rationale.strip():
@@ -770,13 +770,8 @@ def export_overrides(session: Session, assessment_id: int) -> list[tuple[str, in
             for cap, o in sorted(overrides_in_force(session, assessment_id).items())]
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """SQLite returns naive datetimes; they were stored as UTC."""
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
-
-
 def _iso(moment: dt.datetime) -> str:
-    return _aware(moment).isoformat(timespec="seconds")
+    return as_utc(moment).isoformat(timespec="seconds")
 
 
 def assessment_summary(session: Session, assessment_id: int) -> dict:

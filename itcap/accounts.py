@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Column, String, case, or_, update
 from sqlmodel import Field, Session, SQLModel, select
 
-from itcap.storage import utcnow
+from itcap.storage import as_utc, utcnow
 
 ADMIN = "admin"
 LEAD_ASSESSOR = "lead_assessor"
@@ -277,10 +277,7 @@ def is_locked(account: Account, now: dt.datetime | None = None) -> bool:
     """Locked out after too many failed logins, and the lockout has not yet run out."""
     if account.locked_until is None:
         return False
-    locked_until = account.locked_until
-    if locked_until.tzinfo is None:  # SQLite gives naive datetimes back; they were stored as UTC
-        locked_until = locked_until.replace(tzinfo=dt.UTC)
-    return locked_until > (now or utcnow())
+    return as_utc(account.locked_until) > (now or utcnow())
 
 
 def active_admin_count(session: Session, *, lock: bool = False) -> int:

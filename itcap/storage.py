@@ -101,6 +101,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time, timezone-aware: SQLite hands back naive datetimes, which were stored as UTC."""
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
+
+
 def today() -> dt.date:
     return utcnow().date()
 

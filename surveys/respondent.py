@@ -30,7 +30,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from itcap.storage import today, utcnow
+from itcap.storage import as_utc, today, utcnow
 from surveys import quality
 from surveys.answers import check_answer, display_answer, pack_answers
 from surveys.campaigns import OPEN, campaign_instrument
@@ -343,9 +343,7 @@ def submit(session: Session, token: object, *, campaign_id: int | None = None, o
         return SubmitResult(False, problems, state.first_incomplete_section())
     if not state.answers:
         return SubmitResult(False, {"": "Please answer at least one question before submitting."}, 0)
-    started = draft.started_at if draft is not None else utcnow()
-    if started.tzinfo is None:  # SQLite hands back naive datetimes; every stored time is UTC
-        started = started.replace(tzinfo=dt.timezone.utc)
+    started = as_utc(draft.started_at) if draft is not None else utcnow()
     duration = max(0, int((utcnow() - started).total_seconds()))
     flags = quality.stored_flags(state.instrument, state.group_id, state.answers)
     try:

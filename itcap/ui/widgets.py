@@ -10,6 +10,7 @@ import streamlit as st
 
 from assessment.tables import Assessment
 from capability_model.schema import CapabilityModel
+from itcap.storage import as_utc
 from itcap.ui.text import md_escape
 
 FLASH_KEY = "itcap_flash"
@@ -148,10 +149,8 @@ def when(moment: dt.datetime | None) -> str:
     """A stored UTC time in the browser's time zone (UTC when unknown), e.g. "27 Nov 2026, 14:05"."""
     if moment is None:
         return ""
-    if moment.tzinfo is None:  # SQLite gives naive datetimes back; they were stored as UTC
-        moment = moment.replace(tzinfo=dt.UTC)
     zone = _browser_zone()
-    local = moment.astimezone(zone)
+    local = as_utc(moment).astimezone(zone)
     suffix = " UTC" if zone is dt.UTC else ""
     return f"{local.day} {local:%b %Y, %H:%M}{suffix}"
 
