@@ -425,8 +425,10 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
                 problems.append(f"{where}: {locate(int(position))}, column {item_id}: a number too large to be an answer "
                                 f"(not a finite number)")
                 continue
+            value = values[position]
             rule = f"a whole code from {lo:g} to {hi:g}" if item.type == "likert" else f"within {lo:g}–{hi:g}"
-            problems.append(f"{where}: {locate(int(position))}, column {item_id}: {values[position]:g} is out of range (expected {rule})")
+            what = "is not a whole code" if lo <= value <= hi else "is out of range"  # 3.5 on a 1–5 scale is in range
+            problems.append(f"{where}: {locate(int(position))}, column {item_id}: {value:g} {what} (expected {rule})")
     return values, problems, count
 
 

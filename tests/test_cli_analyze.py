@@ -99,7 +99,8 @@ def test_progress_on_large_inputs(files, capsys, monkeypatch):
 
 
 def test_several_groups(files, capsys, tmp_path):
-    frame = random_responses(seed=3, sizes={"business": 40, "it": 30, "contractors": 20})
+    # IT answers a point higher: some pairs differ, others do not
+    frame = random_responses(seed=3, sizes={"business": 40, "it": 30, "contractors": 20}, shift=1.0)
     path = tmp_path / "three.csv"
     frame.to_csv(path, index=False)
     base = ["analyze", str(path), "--instrument", files["instrument"], "--group-col", "group", "--groups", "business", "it", "contractors"]
@@ -109,13 +110,50 @@ def test_several_groups(files, capsys, tmp_path):
     assert list(doc["groups"]) == ["business", "it", "contractors"]
     assert doc["items"][0]["welch_anova_p"] is not None and len(doc["items"][0]["pairwise"]) == 3
     code, out, err = run(base, capsys)
-    assert code == 0 and "Welch F p" in out
-    # each group's mean under a letter, named in the title: a long group name is never cut short
+    assert code == 0 and "ANOVA p" in out and "Holm = the ANOVA p adjusted across the rows" in out
+    # each group's n and mean under a letter, named in the title: a long group name is never cut short
     lines = out.splitlines()
     title = lines.index("Items (A = business, B = it, C = contractors)")
-    assert lines[title + 1].split()[:4] == ["id", "mean", "A", "mean"]
+    assert lines[title + 1].split()[:5] == ["id", "n", "A", "mean", "A"]
     q1 = doc["items"][0]
-    assert lines[title + 2].split()[:4] == [q1["id"]] + [f"{q1['mean'][g]:.2f}" for g in ("business", "it", "contractors")]
+    names = ("business", "it", "contractors")
+    assert lines[title + 2].split()[:7] == [q1["id"]] + [v for g in names for v in (str(q1["n"][g]), f"{q1['mean'][g]:.2f}")]
+    # the pairs column names exactly the pairs the JSON finds different after Holm, higher mean first
+    letter, differing = dict(zip(names, "ABC")), 0
+    for row, line in zip(doc["items"], lines[title + 2:]):
+        expected = sorted(
+            f"{letter[p['a']]}>{letter[p['b']]}" if p["mean_diff"] > 0 else f"{letter[p['b']]}>{letter[p['a']]}"
+            for p in row["pairwise"] if p["welch_p_holm"] < 0.05)
+        label = row["id"] + (" (R)" if row.get("reverse") else "")
+        shown = line.split("   (")[0][len(label):].split()[2 * 3 + 3:]  # after n and mean per group, three p columns
+        if row["welch_anova_p"] is None:  # not compared (asked of one group only): no pairs to name
+            expected = ["–"]
+        assert sorted(shown) == (expected or ["none"]), (row["id"], line)
+        differing += len(expected) * (expected != ["–"])
+    assert differing > 0
+    # and the reliability of each scale, overall and per group, as with two groups
+    rel = lines.index("Reliability (Cronbach's α, listwise)")
+    assert lines[rel + 1].split()[-6:] == ["α", "A", "α", "B", "α", "C"]
+    scale = doc["scales"][0]
+    row = next(line for line in lines[rel + 2:] if line.startswith(scale["id"] + " "))
+    assert f"{scale['alpha']:.3f} [{scale['alpha_ci95'][0]:.3f}, {scale['alpha_ci95'][1]:.3f}]" in row
+    assert row.split()[-3:] == [f"{scale['alpha_by_group'][g]['alpha']:.3f}" for g in names]
+
+
+def test_a_blank_alpha_in_the_table_says_why(files, capsys, tmp_path):
+    frame = random_responses(seed=4, sizes={"business": 40, "it": 30})
+    scale_items = [c for c in frame.columns if c.startswith("q")]
+    frame.loc[frame["group"] == "it", scale_items[0]] = None  # nobody in IT answers every item of q1's scale
+    path = tmp_path / "blank.csv"
+    frame.to_csv(path, index=False)
+    code, out, err = run(["analyze", str(path), "--instrument", files["instrument"], "--group-col", "group", "--json", "-"], capsys)
+    doc = json.loads(out)
+    blank = [s for s in doc["scales"] if s["alpha_by_group"]["it"]["alpha"] is None]
+    assert blank, "the fixture should leave IT's α undefined on some scale"
+    code, out, err = run(["analyze", str(path), "--instrument", files["instrument"], "--group-col", "group"], capsys)
+    assert code == 0, err
+    for scale in blank:
+        assert f"   {scale['id']}: " in out and f"it: {scale['alpha_by_group']['it']['note']}" in out
 
 
 def test_the_table_never_cuts_a_long_service_name(files, capsys, tmp_path):
@@ -135,6 +173,16 @@ def test_a_third_group_left_out_by_default_is_named_not_dropped_silently(files, 
     assert code == 0 and json.loads(out)["compared"] == ["business", "it"]
     assert err.strip() == ("note: the file also has group(s) contractors, not compared: without --groups the instrument's "
                            "first two groups present are compared; name the groups to compare, e.g. --groups business it contractors")
+
+
+def test_the_hint_for_a_third_group_never_suggests_one_under_the_threshold(files, capsys, tmp_path):
+    frame = random_responses(seed=3, sizes={"business": 40, "it": 30, "contractors": 4})
+    path = tmp_path / "three.csv"
+    frame.to_csv(path, index=False)
+    code, out, err = run(["analyze", str(path), "--instrument", files["instrument"], "--group-col", "group", "--json", "-", "--quiet"], capsys)
+    assert code == 0
+    assert err.strip() == ("note: the file also has group(s) contractors, not compared: without --groups the instrument's "
+                           "first two groups present are compared (each has fewer than 5 rows, so it would be suppressed)")
 
 
 def test_exclude_flagged(files, capsys, tmp_path):

@@ -90,7 +90,7 @@ def test_out_of_range_values(inst):
     found = problems(text, inst)
     assert found == [
         "r.csv: line 2, column q1: 6 is out of range (expected a whole code from 1 to 5)",
-        "r.csv: line 3, column q3: 2.5 is out of range (expected a whole code from 1 to 5)",
+        "r.csv: line 3, column q3: 2.5 is not a whole code (expected a whole code from 1 to 5)",
         "r.csv: line 6, column q4: -1 is out of range (expected a whole code from 1 to 5)",
     ]  # n1 = 0 is valid on its 0–6 scale; logon_minutes = 400 is left out, not an error (next test)
 

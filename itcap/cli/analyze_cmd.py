@@ -117,9 +117,13 @@ def _analyze(args: argparse.Namespace) -> int:
         others = [g for g in instrument.group_ids() if g in present and g not in compared]
         if others:
             listed = ", ".join(others)
+            # suggest only groups that would be analysed: one under k would just be suppressed again
+            counts = table.frame[table.group_col].value_counts()
+            large = [g for g in others if counts.get(g, 0) >= args.min_group_size]
+            hint = (f"; name the groups to compare, e.g. --groups {' '.join([*document['compared'], *large])}" if large
+                    else f" (each has fewer than {args.min_group_size} rows, so it would be suppressed)")
             print(f"note: the file also has group(s) {listed}, not compared: without --groups the instrument's first two "
-                  f"groups present are compared; name the groups to compare, e.g. --groups {' '.join([*document['compared'], *others])}",
-                  file=sys.stderr)
+                  f"groups present are compared{hint}", file=sys.stderr)
     progress("writing results")
     if args.json:
         write_json(document, args.json)
@@ -134,6 +138,43 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 # -- the human-readable report -------------------------------------------------------------------
+def _differing_pairs(row: dict, letter: dict[str, str]) -> str:
+    """The pairs whose Welch p stays under .05 after Holm across the pairs, higher group first."""
+    found = []
+    for pair in row.get("pairwise") or []:
+        if pair["welch_p_holm"] is not None and pair["welch_p_holm"] < 0.05 and pair["mean_diff"] is not None:
+            high, low = (pair["a"], pair["b"]) if pair["mean_diff"] > 0 else (pair["b"], pair["a"])
+            found.append(f"{letter[high]}>{letter[low]}")
+    return " ".join(found) if found else "none"
+
+
+def _print_several_groups(document: dict, width: int, w) -> None:
+    names = list(document["groups"])
+    letters = [chr(ord("A") + i) if i < 26 else str(i + 1) for i in range(len(names))]  # a group's name may be long
+    letter = dict(zip(names, letters))
+    legend = ", ".join(f"{code} = {g}" for code, g in zip(letters, names))
+    w("Welch ANOVA p and Kruskal–Wallis p per row; Holm = the ANOVA p adjusted across the rows of the table "
+      "(items and scales separately); pairs = the pairs whose Welch p stays under .05 after Holm across the pairs "
+      "(higher mean first).\n")
+    for title, rows in (("Items", document["items"]), ("Scales", document["scales"])):
+        w(f"\n{title} ({legend})\n{'id':<{width}}"
+          + "".join(f"{'n ' + code:>6}{'mean ' + code:>8}" for code in letters)
+          + f"{'ANOVA p':>9}{'Holm':>7}{'K–W p':>7}  pairs\n")
+        for r in rows:
+            w(f"{_label(r)[:width - 1]:<{width}}"
+              + "".join(f"{_f(r['n'][g], 'd'):>6}{_f(r['mean'][g]):>8}" for g in names)
+              + f"{_p(r['welch_anova_p']):>9}{_p(r['p_holm']):>7}{_p(r['kruskal_p']):>7}"
+              + (f"  {_differing_pairs(r, letter)}" if r["welch_anova_p"] is not None else "  –"))
+            w(f"   ({r['note']})\n" if r["note"] else "\n")
+    w("\nReliability (Cronbach's α, listwise)\n")
+    w(f"{'scale':<{width}}{'α [95% CI]':<26}{'n':>7}" + "".join(f"{'α ' + code:>9}" for code in letters) + "\n")
+    for r in document["scales"]:
+        by_group = r.get("alpha_by_group") or {}
+        w(f"{r['id'][:width - 1]:<{width}}{_alpha(r['alpha'], r['alpha_ci95']):<26}{_f(r['alpha_n'], 'd'):>7}"
+          + "".join(f"{_f((by_group.get(g) or {}).get('alpha'), '.3f'):>9}" for g in names) + "\n")
+    _reliability_notes(document["scales"], names, w)
+
+
 def _f(value, spec: str = ".2f", signed: bool = False) -> str:
     if value is None:
         return "–"
@@ -146,8 +187,26 @@ def _p(value) -> str:
     return "<.001" if value < 0.001 else f"{value:.3f}"
 
 
-def _ci(pair) -> str:
-    return "" if not pair else f"[{pair[0]:+.2f}, {pair[1]:+.2f}]"
+def _ci(pair, spec: str = "+.2f") -> str:
+    return "" if not pair else f"[{pair[0]:{spec}}, {pair[1]:{spec}}]"
+
+
+def _alpha(value, pair) -> str:
+    """α with its CI at α's own precision and no sign: α is not a difference."""
+    return _f(value, ".3f") + ("" if not pair else " " + _ci(pair, ".3f"))
+
+
+def _reliability_notes(scales: list[dict], groups: list[str], w) -> None:
+    """Why an α is blank: withheld under k, undefined, or nobody answered every item — the reader
+    of the table should not have to open the JSON to tell."""
+    for r in scales:
+        reasons = [f"all groups: {r['alpha_note']}"] if r.get("alpha_note") and r.get("alpha") is None else []
+        for g in groups:
+            own = (r.get("alpha_by_group") or {}).get(g) or {}
+            if own.get("alpha") is None and own.get("note"):
+                reasons.append(f"{g}: {own['note']}")
+        if reasons:
+            w(f"   {r['id']}: " + "; ".join(reasons) + "\n")
 
 
 REVERSE_MARK = " (R)"
@@ -188,21 +247,13 @@ def print_report(document: dict, out=None) -> None:
                   f"{_p(r['welch_p']):>8}{_p(r['p_holm']):>7}{_p(r['mwu_p']):>7}{_p(r['tost_p']):>8}  {r['verdict'] or '–'}")
                 w(f"   ({r['note']})\n" if r["note"] else "\n")
         w("\nReliability (Cronbach's α, listwise)\n")
-        w(f"{'scale':<{width}}{'α [95% CI]':<24}{'n':>7}{'α ' + a:>14}{'α ' + b:>14}\n")
+        w(f"{'scale':<{width}}{'α [95% CI]':<26}{'n':>7}{'α ' + a:>14}{'α ' + b:>14}\n")
         for r in document["scales"]:
-            w(f"{r['id'][:width - 1]:<{width}}{(_f(r['alpha'], '.3f') + ' ' + _ci(r['alpha_ci95'])):<24}{_f(r['alpha_n'], 'd'):>7}"
+            w(f"{r['id'][:width - 1]:<{width}}{_alpha(r['alpha'], r['alpha_ci95']):<26}{_f(r['alpha_n'], 'd'):>7}"
               f"{_f(r['alpha_a'], '.3f'):>14}{_f(r['alpha_b'], '.3f'):>14}\n")
+        _reliability_notes(document["scales"], [a, b], w)
     else:
-        names = list(groups)
-        letters = [chr(ord("A") + i) if i < 26 else str(i + 1) for i in range(len(names))]  # a group's name may be long
-        legend = ", ".join(f"{letter} = {g}" for letter, g in zip(letters, names))
-        for title, rows in (("Items", document["items"]), ("Scales", document["scales"])):
-            w(f"\n{title} ({legend})\n{'id':<{width}}" + "".join(f"{'mean ' + letter:>8}" for letter in letters)
-              + f"{'Welch F p':>10}{'Holm':>7}{'K–W p':>7}\n")
-            for r in rows:
-                w(f"{_label(r)[:width - 1]:<{width}}" + "".join(f"{_f(r['mean'][g]):>8}" for g in names)
-                  + f"{_p(r['welch_anova_p']):>10}{_p(r['p_holm']):>7}{_p(r['kruskal_p']):>7}")
-                w(f"   ({r['note']})\n" if r["note"] else "\n")
+        _print_several_groups(document, width, w)
     pairs = document["ipa"]["pairs"]
     if pairs:
         w("\nImportance–performance (gap = performance − importance)\n")
