@@ -70,7 +70,10 @@ def has_two_decimals(column: str) -> bool:
 
 OVERRIDES_HEADING = "Consensus set by the lead assessor"
 OVERRIDES_NOTE = ("Where the assessors disagreed, the lead assessor may set the consensus level in place of the median "
-                  "of their levels, with a written rationale; these levels are the ones the position uses.")
+                  "of their levels (an override), or confirm the median after discussion, with a written rationale; "
+                  "these levels are the ones the position uses.")
+OVERRIDE, MEDIAN_CONFIRMED = "override", "median confirmed"
+DECISION_OUTDATED = "an assessor's level changed after this decision: the lead assessor is asked to check it"
 
 
 FLAG_WORDS = {STRAIGHTLINE: "straight-lining (the same answer to a whole section)", FAST: "implausibly fast",
@@ -173,18 +176,29 @@ class AssessmentInsight:
     consensus: list[assessment_service.CapabilityConsensus]
     assessors: list[str]  # display names, in the order of the ratings matrix
     progress: list[assessment_service.Progress] = field(default_factory=list)
+    # decisions in force that an assessor's level changed after (capability id → when)
+    outdated: dict[str, dt.datetime] = field(default_factory=dict)
 
     def provisional_note(self) -> str | None:
-        """Why the position may still change (None when the assessment is closed or everyone has
-        submitted): a director must not present a draft to the board as the result."""
-        waiting = still_to_submit(self.assessment, self.progress)
-        if not waiting:
+        """Why the position may still change (None once the lead assessor has closed the assessment):
+        a director must not present a draft to the board as the result. Everyone having submitted is
+        not the end: the lead can still decide the consensus, and reopen a submission."""
+        if self.assessment.status != assessment_service.OPEN:
             return None
-        unrated = sum(p.total - p.rated - p.not_rated for p in waiting)
-        text = (f"Provisional: the assessment is still open — {len(waiting)} of {len(self.progress)} assessors "
-                f"{'have' if len(waiting) != 1 else 'has'} not submitted")
-        if unrated:
-            text += f", with {unrated} rating{'s' if unrated != 1 else ''} still to give"
+        waiting = still_to_submit(self.assessment, self.progress)
+        if waiting:
+            unrated = sum(p.total - p.rated - p.not_rated for p in waiting)
+            text = (f"Provisional: the assessment is still open — {len(waiting)} of {len(self.progress)} assessors "
+                    f"{'have' if len(waiting) != 1 else 'has'} not submitted")
+            if unrated:
+                text += f", with {unrated} rating{'s' if unrated != 1 else ''} still to give"
+        else:
+            text = ("Provisional: the assessment is still open — every assessor has submitted, and the lead assessor "
+                    "can still decide the consensus")
+        if self.outdated:
+            n = len(self.outdated)
+            text += (f"; {n} of the lead assessor's decisions {'predate' if n != 1 else 'predates'} an assessor's change "
+                     f"and {'are' if n != 1 else 'is'} to be checked")
         return text + ". The position can change until the lead assessor closes the assessment."
 
     def closed_incomplete_note(self) -> str | None:
@@ -275,11 +289,14 @@ class AssessmentInsight:
             o = item.override
             rows.append({
                 "capability": self.model.capability(item.capability_id).name,
+                "decision": MEDIAN_CONFIRMED if item.median_confirmed else OVERRIDE,
                 "assessors' median": "not rated" if item.median is None else f"{level_for_display(item.median):g}",
                 "consensus used": o.level, "set by": names.get(o.decided_by, o.decided_by),
                 "on": f"{o.decided_at:%d %b %Y}", "rationale": o.rationale,
+                "check": DECISION_OUTDATED if item.capability_id in self.outdated else "",
             })
-        return pd.DataFrame(rows, columns=["capability", "assessors' median", "consensus used", "set by", "on", "rationale"])
+        return pd.DataFrame(rows, columns=["capability", "decision", "assessors' median", "consensus used", "set by", "on",
+                                           "rationale", "check"])
 
     def assessor_names(self) -> dict[str, str]:
         """username → the name people know them by (as everywhere else), with the username added
@@ -376,6 +393,7 @@ def assessment_insight(session: Session, assessment_id: int) -> AssessmentInsigh
         consensus=assessment_service.consensus(session, assessment_id),
         assessors=list(matrix.assessors),
         progress=assessment_service.progress(session, assessment_id),
+        outdated=assessment_service.outdated_decisions(session, assessment_id),
     )
 
 
@@ -897,7 +915,7 @@ def assessment_trend(session: Session, assessment_id: int) -> pd.DataFrame:
         versions.add(model.version)
         result = assessment_service.assessment_position(session, item.id, resamples=200)
         position = model.mode(result.position).name if result.position != "none" else f"not yet {model.ordered_modes[0].name}"
-        provisional = bool(still_to_submit(item, assessment_service.progress(session, item.id)))
+        provisional = item.status == assessment_service.OPEN  # final only once the lead closes it
         for mode in result.modes:
             rows.append({"when": item.assessed_on, "label": f"{item.name} ({item.assessed_on:%d %b %Y})",
                          "series": mode.name, "value": 100 * mode.attainment, "position": position,

@@ -82,6 +82,9 @@ def _go(position_key: str, capability_id: str) -> None:
     st.session_state.pop("rate_confirm_submit", None)
 
 
+JUST_SUBMITTED, LOCK_NOTICE = "rate_just_submitted", "rate_lock_notice"
+
+
 def _submit(assessment_id: int) -> None:
     actor = auth.current_account()
     if actor is None or actor.id != account.id:
@@ -93,6 +96,8 @@ def _submit(assessment_id: int) -> None:
         if result.unrated:
             widgets.flash(f"Submitted with {len(result.unrated)} capabilit{'y' if len(result.unrated) == 1 else 'ies'} "
                           "not rated.", "warning")
+        else:  # nothing flashed: the lock notice is brought into view instead (the button was far below it)
+            st.session_state[JUST_SUBMITTED] = True
     except AssessmentError as exc:
         widgets.flash(md_escape(exc), "error")
     st.session_state.pop("rate_confirm_submit", None)
@@ -141,7 +146,10 @@ if me.submitted_at is not None:
     else:
         lead_name = f"the lead assessor, {md_escape(lead.display_name)}," if lead is not None else "the lead assessor"
         who = f"If something needs to change, ask {lead_name} or an administrator to reopen them."
-    st.success(f"Submitted on {widgets.when(me.submitted_at)}. Your ratings are locked. {who}", icon=":material/lock:")
+    with st.container(key=LOCK_NOTICE):
+        st.success(f"Submitted on {widgets.when(me.submitted_at)}. Your ratings are locked. {who}", icon=":material/lock:")
+    if st.session_state.pop(JUST_SUBMITTED, False):
+        widgets.scroll_into_view(LOCK_NOTICE)
 elif assessment.status != service.OPEN:
     st.info("This assessment is closed: ratings can no longer change.", icon=":material/lock:")
 

@@ -247,3 +247,26 @@ def test_after_submitting_on_a_phone_the_message_is_in_view_below_the_header(ser
         box = warning.bounding_box()
         assert box["y"] >= header["y"] + header["height"] - 1, f"the warning is under the header (y={box['y']})"
         assert box["y"] + box["height"] <= 844, f"the warning is below the screen (y={box['y']})"
+
+
+def test_submitting_everything_on_a_phone_brings_the_lock_notice_into_view(server, browser):
+    """Nothing is left unrated, so no warning is flashed: the page still scrolls from the submit button,
+    far below, to the notice that the ratings are locked (otherwise the phone shows empty space)."""
+    with session_scope(server.db_url) as session:
+        ana = accounts.get_by_username(session, "ana")
+        for capability_id in server.model.capability_ids:
+            service.save_rating(session, server.assessment_id, ana, capability_id, 3)
+    with _phone(browser, 390, 844) as page:
+        login(page, server.url, "ana", PASSWORD)
+        page.get_by_role("heading", name="Score capabilities").wait_for()
+        page.get_by_role("button", name="Submit my ratings…").click()
+        wait_for_app(page)
+        page.get_by_role("button", name="Submit and lock").click()
+        wait_for_app(page)
+        notice = page.get_by_text("Your ratings are locked.")
+        notice.wait_for()
+        page.wait_for_timeout(800)  # the scroll is made again once the run has ended
+        header = page.locator('[data-testid="stHeader"]').bounding_box()
+        box = notice.bounding_box()
+        assert box["y"] >= header["y"] + header["height"] - 1, f"the notice is under the header (y={box['y']})"
+        assert box["y"] + box["height"] <= 844, f"the notice is below the screen (y={box['y']})"

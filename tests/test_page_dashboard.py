@@ -79,12 +79,44 @@ def test_a_consensus_set_by_the_lead_is_shown_with_who_and_why(populated, db_url
     assert not at.exception
     (overrides,) = [d.value for d in at.dataframe if "rationale" in d.value.columns]
     assert overrides.to_dict("records") == [{
-        "capability": "Enterprise architecture", "assessors' median": f"{median:g}", "consensus used": 3,
-        "set by": "Lena Lead", "on": overrides["on"].iloc[0], "rationale": "Roadmap <b>seen</b> in the board pack"}]
+        "capability": "Enterprise architecture", "decision": "override", "assessors' median": f"{median:g}",
+        "consensus used": 3, "set by": "Lena Lead", "on": overrides["on"].iloc[0],
+        "rationale": "Roadmap <b>seen</b> in the board pack"}]  # (no "check" column on screen: nothing to check)
     assert median != 3
     (gaps,) = [d.value for d in at.dataframe if "shortfall" in d.value.columns]
     assert "set by lead assessor" in gaps.columns
     assert any("set the consensus of 1 capability" in c.value for c in at.caption)
+
+
+def test_a_decision_an_assessor_overtook_is_marked_and_a_confirmed_median_is_not_an_override(populated, db_url):
+    """The lead's page warns when an assessor's level changes after a decision; the director's table
+    of decisions must not show the old decision (and its rationale about the old levels) as current."""
+    from assessment import service
+    from itcap import accounts
+    from itcap.storage import session_scope
+
+    with session_scope(db_url) as session:
+        (assessment,) = service.list_assessments(session)
+        model = service.model_for(session, assessment)
+        lead, ana, ben = (accounts.get_account(session, populated[name]) for name in ("lead", "ana", "ben"))
+        confirmed_id, overridden_id = model.capability_ids[:2]
+        for who, level in ((lead, 3), (ana, 2), (ben, 4)):  # two levels apart: flagged, median 3
+            service.save_rating(session, assessment.id, who, confirmed_id, level)
+        service.override_consensus(session, assessment.id, confirmed_id, 3, "Discussed: the median holds", actor=lead)
+        for who in (lead, ana, ben):
+            service.save_rating(session, assessment.id, who, overridden_id, 2)
+        service.override_consensus(session, assessment.id, overridden_id, 4, "Board pack shows more", actor=lead)
+        service.save_rating(session, assessment.id, ana, overridden_id, 3)  # after the decision
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception
+    (overrides,) = [d.value for d in at.dataframe if "rationale" in d.value.columns]
+    rows = {r["capability"]: r for r in overrides.to_dict("records")}
+    confirmed, overridden = rows[model.capability(confirmed_id).name], rows[model.capability(overridden_id).name]
+    assert confirmed["decision"] == "median confirmed" and confirmed["check"] == ""
+    assert overridden["decision"] == "override"
+    assert overridden["check"] == "an assessor's level changed after this decision: the lead assessor is asked to check it"
+    assert any("1 of the lead assessor's decisions predates an assessor's change and is to be checked" in w.value
+               for w in at.warning)
 
 
 def test_comments_are_plain_text_and_over_their_threshold(populated):

@@ -445,9 +445,10 @@ def test_a_first_round_report_has_no_progress_section(populated):
     assert "Progress since earlier rounds" not in page and "Since the previous" not in page
 
 
-def test_an_open_assessment_is_reported_as_provisional_until_everyone_has_submitted(populated):
+def test_an_open_assessment_is_reported_as_provisional_until_the_lead_closes_it(populated):
     """A director must not present a draft as the result: the report (and the dashboard) say the
-    position can still change while assessors have not submitted."""
+    position can still change while assessors have not submitted — and, once all have, while the
+    lead can still decide the consensus, until the assessment is closed."""
     from assessment import service
     from itcap import accounts
 
@@ -464,8 +465,14 @@ def test_an_open_assessment_is_reported_as_provisional_until_everyone_has_submit
     with session_scope(url) as session:
         service.submit(session, assessment_id, accounts.get_by_username(session, "ben"))
     with session_scope(url) as session:
+        page = html.unescape(render_html(build_report(session, assessment_id, campaign_id)))
+    assert ("Provisional: the assessment is still open — every assessor has submitted, and the lead assessor can "
+            "still decide the consensus. The position can change until the lead assessor closes the assessment.") in page
+    with session_scope(url) as session:
+        service.set_status(session, assessment_id, service.CLOSED, actor=accounts.get_by_username(session, "lead"))
+    with session_scope(url) as session:
         page = render_html(build_report(session, assessment_id, campaign_id))
-    assert "Provisional" not in page
+    assert "Provisional" not in page and "open: provisional" not in page
 
 
 def test_statistics_read_to_two_decimals_in_every_row_and_p_values_to_three():
