@@ -330,12 +330,12 @@ def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
     symbolic link at ``path`` is replaced, never followed to wherever it points."""
     if fmt not in FORMATS:
         raise SurveyError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    path = Path(path)
+    shown, path = path, Path(path)
+    if not path.name or path.is_dir():  # "./" has no name to put the part file's beside
+        raise SurveyError(cannot_write(shown, IsADirectoryError(21, "Is a directory", str(path))))
     part = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_dir():
-            raise IsADirectoryError(21, "Is a directory", str(path))
         if fmt == "csv":
             with _open_new(part, data.privileged, "w") as out:
                 write_csv(data, out)
@@ -347,9 +347,12 @@ def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
             write_sav(data, part, shown_as=path)  # a problem names the file asked for, not the one in between
         os.replace(part, path)
     except OSError as exc:
-        raise SurveyError(cannot_write(path, exc)) from None
+        raise SurveyError(cannot_write(shown, exc)) from None
     finally:
-        part.unlink(missing_ok=True)
+        try:
+            part.unlink(missing_ok=True)
+        except OSError:  # its folder is a file, or was never there: there is no part file to remove
+            pass
 
 
 def audit_privileged_export(session: Session, data: ExportData, fmt: str, actor: str, *, exclude_flagged: bool = False) -> None:

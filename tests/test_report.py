@@ -365,6 +365,12 @@ def test_cli_on_an_empty_database_says_there_is_nothing_to_report(db_url, tmp_pa
     assert not (tmp_path / "r.html").exists()
 
 
+def test_a_report_onto_a_folder_says_it_is_a_folder_not_a_badly_named_file(db_url, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--out", "./"]) == 1
+    assert capsys.readouterr().err == "error: ./: cannot write: it is a folder; give a file name\n"
+
+
 def test_a_campaign_without_responses_and_no_assessment_says_both(db_url, tmp_path, capsys):
     """It blamed the campaign alone, with a capital letter mid-sentence ("…campaign 1: No responses yet.")."""
     from surveys.campaigns import create_campaign

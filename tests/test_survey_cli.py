@@ -380,6 +380,19 @@ def test_import_errors_store_nothing(campaign, tmp_path, capsys):
         assert s.execute(select(func.count()).select_from(Response)).scalar_one() == 0
 
 
+def test_an_export_path_through_a_file_or_onto_a_folder_says_which(campaign, tmp_path, capsys, monkeypatch):
+    """Not "unexpected failure: NotADirectoryError" (the part file's clean-up failing in turn) nor
+    "ValueError: PosixPath('.') has an empty name"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "clean.csv").write_text("")
+    code, out, err = _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", "clean.csv/x.csv")
+    assert (code, out, err) == (1, "", "error: clean.csv/x.csv: cannot write: clean.csv is a file, not a folder\n")
+    for folder in ("./", "."):
+        code, out, err = _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", folder)
+        assert (code, out, err) == (1, "", f"error: {folder}: cannot write: it is a folder; give a file name\n")
+    assert (tmp_path / "clean.csv").read_text() == "" and not list(tmp_path.glob(".*.part"))
+
+
 def test_export_needs_a_format(campaign, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["responses", "export", campaign, "--out", "x.csv"])

@@ -33,6 +33,8 @@ def _report(args: argparse.Namespace) -> int:
     from itcap.storage import session_scope
 
     out = Path(args.out)
+    if out.is_dir():  # before the suffix: "./" is no badly named file
+        raise CliError(cannot_write(args.out, IsADirectoryError(21, "Is a directory", args.out)))
     if out.suffix.lower() not in (".html", ".htm", ".pdf"):
         raise CliError(f"{args.out}: the report is written as .html or .pdf; name the file accordingly")
     open_database()
