@@ -470,12 +470,15 @@ def _without_keys(data: Any, locations: list[tuple]) -> Any:
 
 def cannot_write(path: str | Path, exc: OSError) -> str:
     """Why ``path`` could not be written, naming the part of the path at fault: "File exists" for
-    ``report.pdf/x`` means a file stands where a folder is needed."""
+    ``report.pdf/x`` means a file stands where a folder is needed; "No such file" for ``reprots/x``,
+    that the folder is not there (outputs never create folders: a typo would make a new one)."""
     target = Path(path)
-    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+    if isinstance(exc, (FileExistsError, NotADirectoryError, FileNotFoundError)):
         blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
         if blocker is not None:
             return f"{path}: cannot write: {blocker} is a file, not a folder"
+    if isinstance(exc, FileNotFoundError) and not target.parent.is_dir():
+        return f"{path}: cannot write: folder {target.parent} does not exist; check the path, or create the folder first"
     if isinstance(exc, IsADirectoryError) or target.is_dir():
         return f"{path}: cannot write: it is a folder; give a file name"
     return f"{path}: cannot write ({exc.strerror or exc})"

@@ -334,8 +334,7 @@ def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
     if not path.name or path.is_dir():  # "./" has no name to put the part file's beside
         raise SurveyError(cannot_write(shown, IsADirectoryError(21, "Is a directory", str(path))))
     part = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    try:  # into a folder that exists: a typo in its name is said, not made a new folder
         if fmt == "csv":
             with _open_new(part, data.privileged, "w") as out:
                 write_csv(data, out)

@@ -38,7 +38,7 @@ def analyze(files, *extra):
 
 
 def test_json_document(files, capsys):
-    out_path = files["dir"] / "out" / "result.json"
+    out_path = files["dir"] / "result.json"
     code, out, err = run(analyze(files, "--json", str(out_path)), capsys)
     assert code == 0, err
     doc = json.loads(out_path.read_text(encoding="utf-8"))

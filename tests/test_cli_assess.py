@@ -52,7 +52,7 @@ def run(*argv: str, capsys) -> tuple[int, str, str]:
 def test_reliability_writes_the_contract_document(tmp_path, capsys):
     ratings = tmp_path / "r.csv"
     ratings.write_text(_csv(_long(SHROUT_FLEISS)), encoding="utf-8")
-    out = tmp_path / "out" / "rel.json"
+    out = tmp_path / "rel.json"
     code, _, err = run("assess", "reliability", ratings, "--json", out, capsys=capsys)
     assert code == 0, err
     document = json.loads(out.read_text())

@@ -92,6 +92,48 @@ def test_an_output_path_through_a_file_or_onto_a_folder_says_which(tmp_path, cap
     assert refused.value.problems == [f"{tmp_path}: cannot write: it is a folder; give a file name"]
 
 
+def test_an_output_into_a_folder_that_is_not_there_is_refused_and_no_folder_is_made(tmp_path, capsys):
+    """A typo in a folder name (`--json reprots/st.json`) made that folder, and the file went unnoticed in it."""
+    from itcap.cli.common import CliError, write_text
+
+    missing = tmp_path / "nonexistent_dir" / "sub"
+    with pytest.raises(CliError) as refused:
+        write_text("x", str(missing / "st.json"))
+    assert refused.value.problems == [f"{missing / 'st.json'}: cannot write: folder {missing} does not exist; "
+                                      "check the path, or create the folder first"]
+    model = str(ROOT / "data" / "itil_aligned_model.yaml")
+    assert main(["model", "show", model, "--json", str(missing / "m.json")]) == 1
+    assert capsys.readouterr().err == f"error: {missing / 'm.json'}: cannot write: folder {missing} does not exist; " \
+                                      "check the path, or create the folder first\n"
+    assert not (tmp_path / "nonexistent_dir").exists()
+
+
+def test_commands_that_work_before_writing_check_the_output_folder_first(db_url, tmp_path, capsys):
+    """The report, an export, new invitation links, an analysis: refused before the work (or the
+    invitations), not after it; and nothing is made on the way."""
+    from tests.survey_testdata import INSTRUMENT_YAML
+
+    instrument = tmp_path / "survey.yaml"
+    instrument.write_text(INSTRUMENT_YAML, encoding="utf-8")
+    assert main(["campaign", "create", "--instrument", str(instrument), "--name", "x"]) == 0
+    campaign = capsys.readouterr().out.strip()
+    missing = tmp_path / "nope"
+    for argv in (["report", "--out", str(missing / "r.html")],
+                 ["responses", "export", campaign, "--format", "csv", "--out", str(missing / "e.csv")],
+                 ["responses", "export", campaign, "--format", "csv", "--out", str(tmp_path / "e.csv"),
+                  "--instrument", str(missing / "i.yaml")],
+                 ["campaign", "invite", campaign, "--group", "it_staff", "--count", "2", "--out", str(missing / "l.csv")],
+                 ["assess", "export", "1", "--out", str(missing / "a.csv")],
+                 ["analyze", str(tmp_path / "no.csv"), "--instrument", str(instrument), "--group-col", "group",
+                  "--json", str(missing / "st.json")]):
+        assert main(argv) == 1, argv
+        assert capsys.readouterr().err.endswith(f"cannot write: folder {missing} does not exist; check the path, "
+                                                "or create the folder first\n"), argv
+    assert not missing.exists() and not (tmp_path / "e.csv").exists()
+    assert main(["campaign", "status", campaign, "--json", "-"]) == 0
+    assert '"invited": 0' in capsys.readouterr().out
+
+
 def test_an_output_name_ending_in_a_slash_is_refused_not_written_as_a_file(tmp_path, capsys, monkeypatch):
     """`--json foo.json/` wrote a file foo.json: the slash says a folder was meant."""
     monkeypatch.chdir(tmp_path)

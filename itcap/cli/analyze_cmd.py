@@ -8,7 +8,7 @@ import argparse
 import sys
 import time
 
-from itcap.cli.common import CliError, UsageError, decode_csv_bytes, output_file, read_input_bytes, set_handler, whole_number, write_json
+from itcap.cli.common import CliError, UsageError, check_output_folder, decode_csv_bytes, output_file, read_input_bytes, set_handler, whole_number, write_json
 from surveys.limits import MIN_GROUP_SIZE_LIMITS
 
 # Inputs with at least this many data rows get a progress indicator on stderr (always on a terminal).
@@ -86,6 +86,8 @@ def _analyze(args: argparse.Namespace) -> int:
         if len(args.groups) < 2:
             raise UsageError("--groups: a comparison needs at least two groups")
 
+    if args.json:
+        check_output_folder(args.json)  # before a long analysis, not after it
     instrument = load_instrument_file(args.instrument)
     raw = read_input_bytes(args.responses)
     where = "<stdin>" if args.responses == "-" else args.responses

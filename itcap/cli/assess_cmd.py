@@ -115,9 +115,11 @@ def _export(args: argparse.Namespace) -> int:
     from assessment.ratings_csv import write_overrides_csv, write_ratings_csv
     from assessment.service import AssessmentError, export_overrides, export_rows, get_assessment
     from capability_model.store import get_record
-    from itcap.cli.common import open_database
+    from itcap.cli.common import check_output_folder, open_database
     from itcap.storage import session_scope
 
+    for out in (args.out, args.overrides or "-", args.model or "-"):
+        check_output_folder(out)
     open_database()
     try:
         with session_scope() as session:

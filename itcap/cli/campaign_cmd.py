@@ -10,7 +10,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from itcap.cli.common import CliError, UsageError, cli_actor, output_file, set_handler, whole_number, write_json
+from itcap.cli.common import CliError, UsageError, check_output_folder, cli_actor, output_file, set_handler, whole_number, write_json
 from itcap.validation import cannot_write
 from surveys.limits import COMMENT_THRESHOLD_MAX, MAX_INVITATIONS_PER_BATCH, MAX_OPEN_LINK_VISITS, MIN_GROUP_SIZE_LIMITS
 
@@ -238,7 +238,6 @@ def _write_private(path: str, text: str) -> Path | None:
     target = Path(path)
     temporary = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)  # mode 0600
         temporary = Path(name)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
@@ -283,6 +282,7 @@ def _invite(args: argparse.Namespace) -> int:
 
     if args.out != "-" and os.path.lexists(args.out):  # before any invitation is created
         raise CliError(_links_file_exists(args.out))
+    check_output_folder(args.out)
     emails = None
     if args.emails:
         raw = read_input_bytes(args.emails, max_bytes=64 * 1024 * 1024)

@@ -145,14 +145,20 @@ def output_file(value: str) -> str:
     return value
 
 
+def check_output_folder(out: str) -> None:
+    """The folder ``out`` goes in is there: said before the work whose result it takes, not after."""
+    if out != "-" and not Path(out).parent.is_dir():
+        raise CliError(cannot_write(out, FileNotFoundError(2, "No such file or directory", out)))
+
+
 def write_text(text: str, out: str) -> None:
-    """``text`` to the file ``out`` (its folder created), or to stdout for ``-``; a failure is a CliError."""
+    """``text`` to the file ``out`` (in a folder that exists: none is created), or to stdout for ``-``;
+    a failure is a CliError."""
     if out == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     try:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
         raise CliError(cannot_write(out, exc)) from None

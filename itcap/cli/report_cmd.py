@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from itcap.cli.common import CliError, output_file, set_handler
+from itcap.cli.common import CliError, check_output_folder, output_file, set_handler
 from itcap.validation import cannot_write
 
 
@@ -37,6 +37,7 @@ def _report(args: argparse.Namespace) -> int:
         raise CliError(cannot_write(args.out, IsADirectoryError(21, "Is a directory", args.out)))
     if out.suffix.lower() not in (".html", ".htm", ".pdf"):
         raise CliError(f"{args.out}: the report is written as .html or .pdf; name the file accordingly")
+    check_output_folder(args.out)  # before the report is built, which takes a while
     open_database()
     with session_scope() as session:
         if args.id is not None:
@@ -56,7 +57,6 @@ def _report(args: argparse.Namespace) -> int:
         except NothingToReport as exc:
             raise CliError(str(exc)) from None
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
         write_report(content, out)
     except OSError as exc:
         raise CliError(cannot_write(args.out, exc)) from None

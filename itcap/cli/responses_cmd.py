@@ -68,7 +68,7 @@ def _export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from itcap.cli.campaign_cmd import survey_session
-    from itcap.cli.common import CliError, write_text
+    from itcap.cli.common import CliError, check_output_folder, write_text
     from surveys.exports import audit_privileged_export, export_bytes, prepare_export, write_export
     from surveys.tables import InstrumentRecord
 
@@ -77,6 +77,8 @@ def _export(args: argparse.Namespace) -> int:
         # a .xlsx that holds CSV opens as garbage (or not at all) in Excel
         raise CliError(f"--out {args.out}: the name ends in .{suffix} but --format is {args.format}; "
                        f"name it .{args.format} or ask for --format {suffix if suffix != 'xls' else 'xlsx'}")
+    for out in (args.out, args.instrument or "-"):  # before the export is prepared, or a file written
+        check_output_folder(out)
     with survey_session() as session:
         data = prepare_export(session, args.id, privileged=not args.apply_threshold, exclude_flagged=args.exclude_flagged)
         if args.instrument:
