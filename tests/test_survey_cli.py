@@ -198,6 +198,17 @@ def test_invite_problems(campaign, tmp_path, capsys):
     assert code == 1 and "group 'finance' is not a group" in err
 
 
+def test_invite_onto_a_folder_or_through_a_file_says_so_not_that_earlier_links_are_there(campaign, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "clean.csv").write_text("")
+    for out, problem in ((str(tmp_path), "it is a folder; give a file name"), ("./", "it is a folder; give a file name"),
+                         ("clean.csv/links.csv", "clean.csv is a file, not a folder")):
+        code, printed, err = _run(capsys, "campaign", "invite", campaign, "--group", "it_staff", "--count", "2", "--out", out)
+        assert (code, printed, err) == (1, "", f"error: {out}: cannot write: {problem}\n")
+    status = json.loads(_run(capsys, "campaign", "status", campaign, "--json", "-")[1])
+    assert status["groups"]["it_staff"]["invited"] == 0
+
+
 def test_a_links_file_that_cannot_be_written_whole_leaves_no_file_and_no_invitations(campaign, tmp_path, capsys, monkeypatch):
     """A full disk half-way: no file of links that lead nowhere, nothing that blocks the retry."""
     import errno

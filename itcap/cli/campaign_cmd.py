@@ -280,7 +280,9 @@ def _invite(args: argparse.Namespace) -> int:
     from itcap.validation import decode_text
     from surveys.invitations import create_invitations, links_csv, parse_email_list
 
-    if args.out != "-" and os.path.lexists(args.out):  # before any invitation is created
+    if args.out != "-" and os.path.isdir(args.out):  # before any invitation is created
+        raise CliError(cannot_write(args.out, IsADirectoryError(21, "Is a directory", args.out)))
+    if args.out != "-" and os.path.lexists(args.out):
         raise CliError(_links_file_exists(args.out))
     check_output_folder(args.out)
     emails = None
