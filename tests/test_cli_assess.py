@@ -299,6 +299,19 @@ def test_export_then_position_reproduces_the_stored_assessment(db_url, tmp_path,
         assert not (tmp_path / "r2.csv").exists() and not (tmp_path / "o2.csv").exists()
 
 
+def test_export_refuses_two_outputs_on_one_file(db_url, tmp_path, capsys, monkeypatch):
+    """`--out e.csv --overrides e.csv` wrote the ratings over the overrides, and said both were written."""
+    monkeypatch.chdir(tmp_path)
+    for extra, option in ((["--overrides", "e.csv"], "--overrides"), (["--model", "./e.csv"], "--model"),
+                          (["--overrides", "o.csv", "--model", "o.csv"], "--model")):
+        code, out, err = run("assess", "export", 1, "--out", "e.csv", *extra, capsys=capsys)
+        taken = "--overrides" if extra[-1] == "o.csv" else "--out"
+        assert (code, out, err) == (1, "", f"error: {option} {extra[-1]}: name a file of its own (not the {taken} file)\n")
+    code, out, err = run("assess", "export", 1, "--out", "-", "--model", "-", capsys=capsys)
+    assert (code, err) == (1, "error: --model -: name a file of its own (not the --out file, which is stdout)\n")
+    assert list(tmp_path.glob("*.csv")) == []
+
+
 def test_model_validate_reports_unknown_fields_and_the_problems_behind_them_in_one_run(tmp_path, capsys):
     """A misspelt field used to hide every other problem until it was fixed: one kind per run."""
     import yaml

@@ -118,7 +118,17 @@ def _export(args: argparse.Namespace) -> int:
     from itcap.cli.common import check_output_folder, open_database
     from itcap.storage import session_scope
 
-    for out in (args.out, args.overrides or "-", args.model or "-"):
+    # Two outputs on one file: the one written last would silently replace the other (as responses
+    # export --instrument, refused).
+    taken: dict[object, str] = {}
+    for option, out in (("--out", args.out), ("--overrides", args.overrides), ("--model", args.model)):
+        if out is None:
+            continue
+        key = out if out == "-" else Path(out).resolve()
+        if key in taken:
+            raise CliError(f"{option} {out}: name a file of its own (not the {taken[key]} file"
+                           + (", which is stdout" if out == "-" else "") + ")")
+        taken[key] = option
         check_output_folder(out)
     open_database()
     try:
