@@ -523,14 +523,67 @@ def test_another_applications_database_is_left_alone(tmp_path, monkeypatch, caps
         assert connection.execute("select name from sqlite_master").fetchall() == [("invoices",)]
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database(request, tmp_path, monkeypatch):
+    """A database with nothing in it: a zero-byte SQLite file, or a new PostgreSQL database."""
+    from itcap.storage import dispose_engines
+
+    if request.param == "sqlite":
+        path = tmp_path / "empty.db"
+        path.write_bytes(b"")
+        monkeypatch.setenv("ITCAP_DATABASE_URL", f"sqlite:///{path}")
+        yield f"sqlite:///{path}"
+        dispose_engines()
+        return
+    from tests.conftest import PG_ADMIN_URL
+    from tests.support import scratch_pg_database
+
+    if not PG_ADMIN_URL:
+        pytest.skip("ITCAP_TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    with scratch_pg_database(PG_ADMIN_URL) as url:
+        monkeypatch.setenv("ITCAP_DATABASE_URL", url)
+        yield url
+        dispose_engines()
+
+
+def test_an_empty_database_is_no_itcap_database_and_a_command_does_not_set_it_up(empty_database, capsys):
+    """README: only 'itcap init' and 'itcap demo' create the database; 'campaign list' made the schema
+    in an empty PostgreSQL database or a zero-byte file and answered with an empty list."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.engine import make_url
+
+    from itcap.cli import main
+    from itcap.storage import dispose_engines
+
+    assert main(["campaign", "list"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: no itcap database at ") and "(from ITCAP_DATABASE_URL)" in err
+    assert ("the file is empty; run 'itcap init'" if empty_database.startswith("sqlite")
+            else "the database is empty; run 'itcap init'") in err
+    assert make_url(empty_database).password is None or make_url(empty_database).password not in err
+    dispose_engines()
+    if empty_database.startswith("sqlite"):
+        assert os.path.getsize(make_url(empty_database).database) == 0  # not even made a WAL database
+    engine = create_engine(empty_database)
+    with engine.connect() as connection:
+        assert inspect(connection).get_table_names() == []
+    engine.dispose()
+    assert main(["init"]) == 0  # and init is what sets it up
+    capsys.readouterr()
+    assert main(["campaign", "list"]) == 0
+
+
 def test_a_file_that_is_no_database_and_an_unknown_scheme_are_named(tmp_path, monkeypatch, capsys):
     from itcap.cli import main
 
     junk = tmp_path / "notes.db"
     junk.write_text("these are my notes, not a database\n" * 100)
     monkeypatch.setenv("ITCAP_DATABASE_URL", f"sqlite:///{junk}")
-    assert main(["campaign", "list"]) == 1
-    assert capsys.readouterr().err.startswith("error: cannot use the database (file is not a database)")
+    for argv in (["campaign", "list"], ["init"]):  # not "run 'itcap init'", which fails on it the same way
+        assert main(argv) == 1
+        assert capsys.readouterr().err == (
+            f"error: {junk} is not a SQLite database (file is not a database): point ITCAP_DATABASE_URL at itcap's "
+            "database, or move that file away and run 'itcap init' to create a new one there\n")
     monkeypatch.setenv("ITCAP_DATABASE_URL", "foo://bar")
     assert main(["campaign", "list"]) == 1
     assert capsys.readouterr().err.startswith("error: ITCAP_DATABASE_URL: 'foo' is not a database itcap can use")

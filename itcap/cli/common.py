@@ -93,8 +93,15 @@ def run_handler(args: argparse.Namespace) -> int:
                   "another itcap command, a backup); try again in a moment", file=sys.stderr)
             return 1
         if isinstance(exc, DatabaseError):  # cannot connect, or a file that is not a database
-            from itcap.storage import database_url
+            from itcap.storage import database_url, is_sqlite
 
+            if is_sqlite(database_url()) and "not a database" in str(exc.orig or exc):
+                # 'itcap init' would fail on that file the same way: say what does help
+                where = Path(database_url().split("///", 1)[-1]).expanduser().resolve()
+                print(f"error: {where} is not a SQLite database ({_first_line(exc.orig or exc)}): point "
+                      "ITCAP_DATABASE_URL at itcap's database, or move that file away and run 'itcap init' to create "
+                      "a new one there", file=sys.stderr)
+                return 1
             print(f"error: cannot use the database ({_first_line(exc.orig or exc)}{_url_hint(database_url())}); check "
                   "ITCAP_DATABASE_URL and run 'itcap init'", file=sys.stderr)
             return 1
@@ -198,22 +205,36 @@ def csv_buffer(text: str) -> io.StringIO:
 def open_database() -> None:
     """Upgrade the database the command works on — but never create one by accident: run from the
     wrong directory, the default ``sqlite:///itcap.db`` names a file that is not there, and a new
-    empty database would answer "campaign 1 not found" instead of saying what is wrong."""
+    empty database would answer "campaign 1 not found" instead of saying what is wrong. An empty
+    PostgreSQL database, or an empty SQLite file, is no itcap database either: only ``itcap init``
+    and ``itcap demo`` set one up."""
 
-    from itcap.storage import database_url, is_sqlite, upgrade_database
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    from itcap.storage import database_url, get_engine, is_sqlite, upgrade_database
 
     url = database_url()
+    from_env = " (from ITCAP_DATABASE_URL)" if os.environ.get("ITCAP_DATABASE_URL", "").strip() else ""
     if is_sqlite(url):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:" and not Path(path).expanduser().exists():
             where = Path(path).expanduser().resolve()
-            if os.environ.get("ITCAP_DATABASE_URL", "").strip():
+            if from_env:
                 raise CliError(f"no itcap database at {where} (from ITCAP_DATABASE_URL): check the path, or run "
                                "'itcap init' to create a new one there")
             raise CliError(f"no itcap database at {where}: run 'itcap init' to create one there, or set "
                            "ITCAP_DATABASE_URL to the app's database (without it, itcap uses itcap.db in the current "
                            "directory)")
+        if path and path != ":memory:" and Path(path).expanduser().stat().st_size == 0:  # said before connecting writes to it
+            raise CliError(f"no itcap database at {Path(path).expanduser().resolve()}{from_env}: the file is empty; "
+                           "run 'itcap init' to create one there, or check the path")
     check_database_url(url)
+    with get_engine(url).connect() as connection:
+        empty = not inspect(connection).get_table_names()
+    if empty:
+        raise CliError(f"no itcap database at {make_url(url).render_as_string(hide_password=True)}{from_env}: the "
+                       "database is empty; run 'itcap init' to create one there, or check ITCAP_DATABASE_URL")
     upgrade_database()  # another application's database is refused there; run_handler says so
 
 
