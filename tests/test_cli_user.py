@@ -71,3 +71,24 @@ def test_password_typed_at_the_prompt_is_asked_twice(db_url, capsys, monkeypatch
     assert main(["user", "password", "ana"]) == 0
     with session_scope(db_url) as session:
         assert accounts.authenticate(session, "ana", "Correct-horse-2026").account
+
+
+def test_password_with_no_terminal_says_so_without_getpass_s_warning(db_url, tmp_path):
+    """`itcap user password bob </dev/null` printed Python's GetPassWarning and a line of getpass's
+    source ("passwd = fallback_getpass(prompt, stream)"), which reads like a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support import ROOT
+
+    bootstrap(db_url)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "default"}
+    env.pop("ITCAP_NEW_PASSWORD", None)
+    done = subprocess.run([sys.executable, "-m", "itcap.cli", "user", "password", "admin"], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    assert done.returncode == 1 and done.stdout == ""
+    assert "Warning:" not in done.stderr.replace("Warning: Password input may be echoed.", "")
+    assert "getpass" not in done.stderr and "passwd" not in done.stderr
+    assert done.stderr.splitlines()[-1] == ("error: no password given: there is no terminal to type it at (stdin is not "
+                                            "one); or set ITCAP_NEW_PASSWORD")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import sys
+import warnings
 
 from itcap.cli.common import CliError, cli_actor, set_handler
 
@@ -92,14 +94,20 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _ask_password() -> str:
-    """Typed twice, as a password nobody sees while typing must be: a typo would lock its owner out."""
+    """Typed twice, as a password nobody sees while typing must be: a typo would lock its owner out.
+    Without a terminal (a pipe, </dev/null) getpass reads stdin and warns that it cannot hide the
+    typing, with a line of its own source that reads like a traceback: that warning is left out."""
     try:
-        password = getpass.getpass("new password: ")
-        if getpass.getpass("the same again: ") != password:
-            raise CliError("the two passwords typed differ: nothing changed")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", getpass.GetPassWarning)
+            password = getpass.getpass("new password: ")
+            if getpass.getpass("the same again: ") != password:
+                raise CliError("the two passwords typed differ: nothing changed")
         return password
     except EOFError:  # no terminal and no ITCAP_NEW_PASSWORD
-        raise CliError("no password given: type it at the prompt, or set ITCAP_NEW_PASSWORD") from None
+        print(file=sys.stderr)  # end the prompt's line: the error gets one of its own
+        how = "type it at the prompt" if sys.stdin.isatty() else "there is no terminal to type it at (stdin is not one)"
+        raise CliError(f"no password given: {how}; or set ITCAP_NEW_PASSWORD") from None
 
 
 def _password(args: argparse.Namespace) -> int:
