@@ -430,6 +430,22 @@ def test_help_for_every_command(capsys):
     assert "mail-merge" in capsys.readouterr().out
 
 
+def test_each_command_group_s_summary_names_all_its_subcommands():
+    """`itcap --help` said "campaign: create, open, close, invite, status" — leaving out update,
+    anonymise, withdraw, open-link and list."""
+    import argparse
+    import re
+
+    from itcap.cli import build_parser
+
+    top = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    summaries = {action.dest: action.help for action in top._choices_actions}
+    for name, parser in top.choices.items():
+        groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        for subcommand in (groups[0].choices if groups else ()):
+            assert re.search(rf"(?<![\w-]){re.escape(subcommand)}(?![\w-])", summaries[name]), (name, subcommand)
+
+
 def test_every_help_text_reads_cleanly():
     """Every command's --help, walked from the top: no unformatted '%%' (a description is printed as
     written, a help string is %-formatted), no traceback."""

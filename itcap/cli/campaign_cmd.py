@@ -25,7 +25,8 @@ def _date(text: str) -> dt.date:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    campaign = subparsers.add_parser("campaign", help="survey campaigns: create, open, close, invite, status",
+    campaign = subparsers.add_parser("campaign", help=("survey campaigns: create, update, open, close, anonymise, invite, withdraw, "
+                                           "open-link, status, list"),
                                      description="Run perception survey campaigns.")
     sub = campaign.add_subparsers(dest="campaign_command", metavar="SUBCOMMAND", required=True)
 

@@ -12,7 +12,7 @@ from itcap.cli.common import CliError, cli_actor, set_handler
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    user = subparsers.add_parser("user", help="accounts: add, list, set password or roles",
+    user = subparsers.add_parser("user", help="accounts: add, list, password, enable, disable, roles",
                                  description="Manage accounts (administrators, lead assessors, assessors, leadership).")
     sub = user.add_subparsers(dest="user_command", metavar="SUBCOMMAND", required=True)
     roles_help = "roles, comma-separated: admin, lead_assessor, assessor, leadership"
