@@ -439,9 +439,10 @@ def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: s
     campaign = get_campaign(session, campaign_id)
     if campaign.status == CLOSED:
         # Closing rewrites the stored rows for anonymity and ends the collection: rows added later
-        # would be dated after the close and slip past that rewrite.
-        raise ImportInvalid([f"{where}: campaign {campaign.id} ({campaign.name}) is closed. Import into a draft or "
-                             "open campaign (responses collected on paper before it closes)."])
+        # would be dated after the close and slip past that rewrite. Not ImportInvalid: the file is
+        # not at fault, and fixing it would change nothing.
+        raise SurveyError(f"campaign {campaign.id} ({campaign.name}) is closed: it takes no more responses; to import "
+                          "responses collected on paper, reopen it first and close it again afterwards")
     instrument = campaign_instrument(session, campaign)
     text = decode_csv(raw, where)
     rows, ignored, problems, id_lines = _parse(instrument, text, where)

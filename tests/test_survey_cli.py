@@ -364,7 +364,8 @@ def test_import_and_export(campaign, tmp_path, capsys):
     # a closed campaign takes no more responses
     _run(capsys, "campaign", "close", campaign)
     code, _, err = _run(capsys, "responses", "import", campaign, str(source))
-    assert code == 1 and f"campaign {campaign} (Staff survey 2026) is closed" in err
+    assert (code, err) == (1, f"error: campaign {campaign} (Staff survey 2026) is closed: it takes no more responses; to "
+                              "import responses collected on paper, reopen it first and close it again afterwards\n")
     status = json.loads(_run(capsys, "campaign", "status", campaign, "--json", "-")[1])
     assert sum(g["responses"] for g in status["groups"].values()) == 7
 
