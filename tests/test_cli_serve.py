@@ -86,3 +86,11 @@ def _healthy(port: int) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+@pytest.mark.parametrize("port", ["0", "70000"])
+def test_a_port_out_of_range_is_a_usage_error_not_passed_on_to_streamlit(launched, capsys, port):
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "--port", port])
+    assert exc.value.code == 2 and f"argument --port: must be between 1 and 65,535, not {int(port):,}" in capsys.readouterr().err
+    assert launched == []

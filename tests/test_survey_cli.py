@@ -111,9 +111,23 @@ def test_create_prints_only_the_id(campaign):
 
 def test_create_refuses_bad_settings(db_url, instrument_file, capsys):
     code, out, err = _run(capsys, "campaign", "create", "--instrument", instrument_file, "--name", "x",
-                          "--min-group-size", "1", "--opens", "2030-02-01", "--closes", "2030-01-01")
+                          "--opens", "2030-02-01", "--closes", "2030-01-01", "--min-group-size", "3", "--comment-threshold", "2")
     assert code == 1 and out == ""
-    assert len(err.strip().splitlines()) == 2 and "min_group_size" in err and "opens on 01 Feb 2030" in err
+    assert len(err.strip().splitlines()) == 2 and "comment_threshold" in err and "opens on 01 Feb 2030" in err
+
+
+@pytest.mark.parametrize("argv", [["create", "--instrument", "x.yaml", "--name", "x", "--min-group-size", "1"],
+                                  ["create", "--instrument", "x.yaml", "--name", "x", "--comment-threshold", "0"],
+                                  ["update", "1", "--min-group-size", "1001"],
+                                  ["update", "1", "--comment-threshold", "-3"]])
+def test_a_threshold_out_of_range_is_a_usage_error_as_analyze_and_invite_say_it(argv, capsys):
+    """campaign create --min-group-size 1 exited 1, analyze --min-group-size 1 and invite --count 0 exit 2."""
+    with pytest.raises(SystemExit) as exc:
+        main(["campaign", *argv])
+    assert exc.value.code == 2 and "must be between 2 and " in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", "r.csv", "--instrument", "x.yaml", "--group-col", "g", "--min-group-size", "1"])
+    assert exc.value.code == 2 and "argument --min-group-size: must be between 2 and 1,000, not 1" in capsys.readouterr().err
 
 
 def test_create_with_a_model_for_the_instrument_names_the_mix_up_and_stores_nothing(db_url, capsys):

@@ -35,9 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "already) and print the new campaign's id, nothing else."))
     p.add_argument("--instrument", required=True, metavar="FILE", help="instrument YAML file")
     p.add_argument("--name", required=True, help="what people will see it called, e.g. \"IT perception survey 2026\"")
-    p.add_argument("--min-group-size", type=int, default=5, metavar="K",
+    # Out of range is a usage error (exit 2), as analyze --min-group-size and invite --count are; the
+    # comment threshold's floor is k, which only the campaign service can check (update keeps the stored k).
+    p.add_argument("--min-group-size", type=whole_number(MIN_K, MAX_K), default=5, metavar="K",
                    help=f"reporting threshold k: groups with fewer responses are suppressed (default 5; {MIN_K}–{MAX_K})")
-    p.add_argument("--comment-threshold", type=int, default=None, metavar="N",
+    p.add_argument("--comment-threshold", type=whole_number(MIN_K, COMMENT_THRESHOLD_MAX), default=None, metavar="N",
                    help=f"free-text comments are shown only from N comments on (default 10; k–{COMMENT_THRESHOLD_MAX:,})")
     p.add_argument("--opens", type=_date, metavar="DATE", help="first day responses are accepted (YYYY-MM-DD)")
     p.add_argument("--closes", type=_date, metavar="DATE", help="last day responses are accepted (YYYY-MM-DD)")
@@ -48,9 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "change: every figure is computed when it is shown."))
     p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     p.add_argument("--name", help="the campaign's name, as leadership and the audit log see it")
-    p.add_argument("--min-group-size", type=int, metavar="K",
+    p.add_argument("--min-group-size", type=whole_number(MIN_K, MAX_K), metavar="K",
                    help=f"reporting threshold k: groups with fewer responses are suppressed ({MIN_K}–{MAX_K})")
-    p.add_argument("--comment-threshold", type=int, metavar="N",
+    p.add_argument("--comment-threshold", type=whole_number(MIN_K, COMMENT_THRESHOLD_MAX), metavar="N",
                    help=f"free-text comments are shown only from N comments on (k–{COMMENT_THRESHOLD_MAX:,})")
     opens = p.add_mutually_exclusive_group()
     opens.add_argument("--opens", type=_date, metavar="DATE", help="first day responses are accepted (YYYY-MM-DD)")

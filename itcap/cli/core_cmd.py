@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("serve", help="run the web app (streamlit)", description=(
         "Run the Streamlit app (settings in .streamlit/config.toml). Streamlit options go after '--', e.g. "
         "'itcap serve -- --server.fileWatcherType auto' to reload on save while developing."))
-    p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    p.add_argument("--port", type=whole_number(1, 65535), default=8501, help="port to serve on (default 8501)")
     p.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1; use 0.0.0.0 behind a proxy)")
     p.add_argument("streamlit_options", nargs="*", metavar="-- STREAMLIT_OPTION", help="passed to 'streamlit run' as given")
     set_handler(p, _serve)
