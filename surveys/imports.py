@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from itcap import audit
@@ -48,7 +48,7 @@ from surveys.csv_text import MISSING_TOKENS, decimal_comma_to_point, parse_numbe
 from surveys.campaigns import CLOSED, campaign_instrument, get_campaign
 from surveys.errors import SurveyError
 from surveys.instrument import Instrument, Item
-from surveys.tables import Response
+from surveys.tables import Campaign, Response
 
 GROUP_COLUMN = "group"
 IGNORED_COLUMNS = ("response_id", "source", "flags")
@@ -431,23 +431,41 @@ def _same(value: Any) -> Any:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
+def _lock_campaign(session: Session, campaign_id: int) -> str:
+    """Take the campaign's write lock until the transaction ends and return its status as it now is.
+    A no-op update rather than SELECT … FOR UPDATE: it locks the row on PostgreSQL and, as the first
+    write of the transaction, takes SQLite's database write lock too (SQLite has no row locks, and
+    a read before it would not hold anything)."""
+    table = Campaign.__table__
+    session.execute(update(table).where(table.c.id == campaign_id).values(status=table.c.status))
+    return session.execute(select(table.c.status).where(table.c.id == campaign_id)).scalar_one()
+
+
+def _refuse_closed(status: str, campaign) -> None:
+    if status == CLOSED:
+        # Closing rewrites the stored rows for anonymity and ends the collection: rows added later
+        # would be dated after the close and slip past that rewrite. Not ImportInvalid: the file is
+        # not at fault, and fixing it would change nothing.
+        raise SurveyError(f"campaign {campaign.id} ({campaign.name}) is closed: it takes no more responses; to import "
+                          "responses collected on paper, reopen it first and close it again afterwards")
+
+
 def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: str, where: str = "<upload>") -> ImportResult:
     """Validate a responses CSV against the campaign's instrument and store every row, or nothing.
 
     Raises :class:`ImportInvalid` listing the problems (line numbers, columns); the rows are added to
     the caller's transaction in bulk, so they commit together with the audit entry."""
     campaign = get_campaign(session, campaign_id)
-    if campaign.status == CLOSED:
-        # Closing rewrites the stored rows for anonymity and ends the collection: rows added later
-        # would be dated after the close and slip past that rewrite. Not ImportInvalid: the file is
-        # not at fault, and fixing it would change nothing.
-        raise SurveyError(f"campaign {campaign.id} ({campaign.name}) is closed: it takes no more responses; to import "
-                          "responses collected on paper, reopen it first and close it again afterwards")
+    _refuse_closed(campaign.status, campaign)  # before the file is read: no point in checking it
     instrument = campaign_instrument(session, campaign)
     text = decode_csv(raw, where)
     rows, ignored, problems, id_lines = _parse(instrument, text, where)
     if problems:
         raise ImportInvalid(problems)
+    # From here to the commit, this import holds the campaign: a close (which locks the row first)
+    # waits for it, or went first and is seen below; a second import of the same file waits, then
+    # finds these rows (the checks below would otherwise both pass and both imports be stored).
+    _refuse_closed(_lock_campaign(session, campaign.id), campaign)
     if id_lines:
         _refuse_responses_already_stored(session, campaign.id, id_lines, where)
     _refuse_answers_already_stored(session, campaign.id, instrument, rows, where)

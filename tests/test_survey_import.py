@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from itcap.storage import session_scope
 from surveys.imports import MAX_REPORTED_PROBLEMS, ImportInvalid, import_responses
+from surveys.errors import SurveyError
 from surveys.tables import Response
 from tests.support import unpacked
 from tests.survey_testdata import make_campaign
@@ -342,3 +343,59 @@ def test_a_code_wins_over_a_label_that_reads_as_another_code():
     legacy = item.model_copy(update={"options": [o.model_copy(update={"label": str(o.code - 1)}) for o in item.options]})
     column = _Column(instrument, legacy, "directorate")
     assert [column.parse(cell)[0] for cell in ("1", "2", "3", "1.0")] == [1, 2, 3, 1]
+
+
+def test_an_import_the_campaign_closed_under_is_refused_and_stores_nothing(any_db_url, monkeypatch):
+    """The close lands while the file is being read (a 60,000-row file takes seconds): the import
+    must not add rows to a campaign closed — and anonymised — under it."""
+    from surveys import campaigns, imports
+
+    campaign_id = make_campaign(any_db_url)
+    parse = imports._parse
+
+    def parse_then_close(*args, **kwargs):
+        parsed = parse(*args, **kwargs)
+        with session_scope() as other:
+            campaigns.close_campaign(other, campaign_id, "admin")
+        return parsed
+
+    monkeypatch.setattr(imports, "_parse", parse_then_close)
+    with pytest.raises(SurveyError, match=f"campaign {campaign_id} \\(Test campaign\\) is closed: it takes no more responses"):
+        _import(any_db_url, campaign_id, GOOD)
+    assert _stored(any_db_url) == []
+
+
+def test_two_imports_of_one_file_at_once_store_it_once(any_db_url, monkeypatch):
+    """The second import waits for the first and then finds its rows, as it does one after the other."""
+    import threading
+
+    from surveys import imports
+
+    campaign_id = make_campaign(any_db_url)
+    header, *rows = GOOD.splitlines(keepends=True)
+    rows = [rows[0], rows[1], "".join(rows[2:])]  # (the last row's comment runs over two lines)
+    file = header + "".join(rows * (imports.SAME_ANSWERS_MIN_ROWS // 3 + 1))  # big enough to be recognised
+    check = imports._refuse_answers_already_stored
+    outcome: dict = {}
+
+    def second_import() -> None:
+        try:
+            outcome["imported"] = _import(any_db_url, campaign_id, file).imported
+        except ImportInvalid as exc:
+            outcome["refused"] = exc.problems
+
+    worker = threading.Thread(target=second_import)
+
+    def check_then_start_the_second(*args, **kwargs):
+        check(*args, **kwargs)
+        if not worker.is_alive() and "started" not in outcome:  # only from the first import
+            outcome["started"] = True
+            worker.start()
+            worker.join(timeout=2)  # the second must now wait for this one (it would otherwise pass its check)
+
+    monkeypatch.setattr(imports, "_refuse_answers_already_stored", check_then_start_the_second)
+    first = _import(any_db_url, campaign_id, file).imported
+    worker.join(timeout=60)
+    assert "imported" not in outcome, "both imports were stored"
+    assert any("already holds" in p for p in outcome["refused"])
+    assert len(_stored(any_db_url)) == first
