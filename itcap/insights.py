@@ -31,6 +31,7 @@ from surveys.instrument import Instrument
 from surveys.invitations import GroupRates, response_rates
 from surveys.perception import PerceptionReading, perception_findings, perception_reading, scale_range
 from surveys.quality import FAST, FLAGS, OUT_OF_RANGE, STRAIGHTLINE, responses_frame
+from surveys.release import held_counts, release_due, reported_only
 from surveys.stats import DEFAULT_MARGIN, compare_groups, suppressed_groups
 from surveys.tables import Campaign, Response
 
@@ -421,6 +422,7 @@ class CampaignInsight:
     comparable: list[str] = field(default_factory=list)  # groups with at least k responses, instrument order
     compared: list[str] = field(default_factory=list)  # the two of them compared
     all_groups: dict | None = None  # with three or more comparable groups: the many-group document (Welch ANOVA)
+    held: dict[str, int] = field(default_factory=dict)  # per group, responses not yet in the figures (open campaign)
 
     @property
     def not_compared(self) -> list[str]:
@@ -451,6 +453,23 @@ class CampaignInsight:
         small = set(self.small_groups)
         return sum(r.responses for g, r in self.rates.items() if g not in small) if self.rates else self.n_responses
 
+    @property
+    def held_back(self) -> int:
+        """Responses not yet in the figures (an open campaign's newest), counted over the groups a
+        total may show — a small group's held count would give its size away."""
+        small = set(self.small_groups)
+        return sum(n for g, n in self.held.items() if g not in small)
+
+    def release_note(self) -> str | None:
+        """Why an open campaign's figures lag its response count (None once nothing is held)."""
+        if not self.held_back or not reported_only(self.campaign):
+            return None
+        k = self.k
+        return (f"While the survey is open, the figures take in new responses in batches: a group's newest ones are "
+                f"added once {2 * k} are waiting, all but {k} of them, so that comparing two views of this page (or two "
+                f"reports) never shows the answers of fewer than {k} people. {self.held_back:,} responses are held back "
+                "now; every response is in the figures once the campaign closes.")
+
     def _not_counted(self) -> str:
         if not self.small_groups:
             return ""
@@ -478,6 +497,7 @@ class CampaignInsight:
         """How many responses the figures rest on: all of them, or those left once flagged
         responses (and empty ones) are taken out — e.g. "276 of 300 responses (24 flagged left out)"."""
         total = self.counted_responses
+        held = self.held_back
         if not self.comparison:
             return f"{total:,} responses{self._not_counted()}"
         analysed = sum(int(g.get("n", 0)) for g in self.comparison["groups"].values())
@@ -486,12 +506,13 @@ class CampaignInsight:
         excluded = self.comparison.get("excluded", {})
         left_out = [f"{excluded[key]:,} {what}" for key, what in (("flagged_rows", "flagged"), ("empty_rows", "empty"))
                     if excluded.get(key)]
-        unreported = total - analysed - sum(excluded.get(k, 0) for k in ("flagged_rows", "empty_rows"))
+        unreported = total - analysed - held - sum(excluded.get(k, 0) for k in ("flagged_rows", "empty_rows"))
         if unreported > 0:  # a third group, or one below k once flagged are out
             named = " and ".join(self.instrument.group_name(g) for g in self.not_compared)
             left_out.append(f"{unreported:,} in groups not compared — {named} —" if named else f"{unreported:,} in groups not compared")
-        return (f"{analysed:,} of {total:,} responses" + (f" ({', '.join(left_out)} left out)" if left_out else "")
-                + self._not_counted())
+        said = ([f"{', '.join(left_out)} left out"] if left_out else []) + (
+            [f"{held:,} newest held back while the survey is open"] if held else [])
+        return f"{analysed:,} of {total:,} responses" + (f" ({'; '.join(said)})" if said else "") + self._not_counted()
 
     def rates_frame(self) -> pd.DataFrame:
         """The participation chart's bars; a group with fewer than k responses shows only how many were
@@ -530,7 +551,7 @@ class CampaignInsight:
         k = self.campaign.min_group_size
         if self.comparison is not None and group_id in self.comparison["groups"]:
             return "reported"
-        withheld = self.comparison.get("suppressed", []) if self.comparison is not None else self.withheld_after_exclusions
+        withheld = [*(self.comparison.get("suppressed", []) if self.comparison is not None else []), *self.withheld_after_exclusions]
         if group_id in withheld or responses < k:
             left_out = " once flagged responses are left out" if self.excluded_flagged and responses >= k else ""
             return f"withheld (fewer than {k} responses{left_out})"
@@ -693,6 +714,7 @@ class CampaignFingerprint(NamedTuple):
     min_group_size: int | None
     comment_threshold: int | None
     status: str | None
+    released: int | None = None  # responses in the figures while it is open (surveys.release)
 
     @property
     def settings(self) -> tuple:
@@ -700,17 +722,22 @@ class CampaignFingerprint(NamedTuple):
 
 
 def campaign_fingerprint(session: Session, campaign_id: int) -> CampaignFingerprint:
-    """Changes whenever responses are added or the campaign's thresholds or status change (cache key)."""
+    """Changes whenever responses are added or released into the figures, or the campaign's
+    thresholds or status change (cache key). Releases the batches that are due first (in the
+    caller's transaction): the dashboard reads this on every run."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         return CampaignFingerprint(campaign_id, None, (), None, None, None)
+    release_due(session, campaign_id)
     from surveys.tables import Invitation
 
     # plain (str, int) pairs: cache keys must be hashable by Streamlit, which database rows are not
     invitations = tuple(sorted((str(status), int(n)) for status, n in session.exec(
         select(Invitation.status, func.count()).where(Invitation.campaign_id == campaign_id).group_by(Invitation.status)).all()))
+    released = int(session.exec(select(func.count()).select_from(Response).where(
+        Response.campaign_id == campaign_id, Response.release.is_not(None))).one())
     return CampaignFingerprint(campaign_id, response_count(session, campaign_id), invitations, campaign.min_group_size,
-                               campaign.comment_threshold, campaign.status)
+                               campaign.comment_threshold, campaign.status, released)
 
 
 def response_count(session: Session, campaign_id: int) -> int:
@@ -817,20 +844,39 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
     if n_responses == 0:
         insight.problem = "No responses yet."
         return insight
-    if frame is None:
-        frame = responses_frame(session, campaign_id)
+    if frame is None:  # (the dashboard passes its cached frame, having released what was due)
+        release_due(session, campaign_id)
+        frame = responses_frame(session, campaign_id, reported=True)
+    if reported_only(campaign):
+        insight.held = held_counts(session, campaign_id)
+        if frame.empty and len(instrument.group_ids()) > 1:  # (one group: "nothing to compare" says more)
+            k = campaign.min_group_size
+            insight.problem = (f"Responses are coming in, but none is in the figures yet: while the survey is open, a "
+                               f"group's responses are added in batches once {2 * k} have arrived (all but the newest "
+                               f"{k}), so that comparing two views never shows one person's answers. Every response "
+                               "is in the figures once the campaign closes.")
+            return insight
     counts = frame["group"].value_counts().to_dict()
     hidden = suppressed_groups({g: int(counts.get(g, 0)) for g in instrument.group_ids()}, campaign.min_group_size, total_shown=False)
     shown = [g for g in instrument.group_ids() if g not in hidden]
+    if exclude_flagged and len(shown) > 2:
+        # A group the exclusion takes under k cannot be compared: the pair is chosen among the others
+        # (the chosen pair falling short used to blank the whole survey though two groups had k).
+        unflagged = frame["flags"].fillna("").astype(str).str.strip() == ""
+        kept = frame.loc[unflagged, "group"].value_counts()
+        still = [g for g in shown if kept.get(g, 0) >= campaign.min_group_size]
+        if len(still) >= 2:
+            insight.withheld_after_exclusions = [g for g in shown if g not in still]
+            shown = still
     insight.comparable = shown
     pair = [g for g in shown if g in set(groups or ())]
     insight.compared = pair if len(pair) == 2 else shown[:2]
     if len(shown) < 2:
         k = campaign.min_group_size
         short = [instrument.group_name(g) for g in instrument.group_ids() if g in hidden]
-        if shown and not short:  # an instrument of one group: nothing is missing, there is no one to compare with
-            insight.problem = (f"Nothing to compare: this survey has one group ({instrument.group_name(shown[0])}), and a "
-                               "comparison needs two.")
+        if len(instrument.group_ids()) == 1:  # however many answered, there is no one to compare with
+            insight.problem = (f"Nothing to compare: this survey has one group ({instrument.group_name(instrument.group_ids()[0])}), "
+                               "and a comparison needs two.")
         elif shown:  # say whose responses are missing (names, never counts), not that every group falls short
             insight.problem = (f"Not enough responses to report: {' and '.join(short)} "
                                f"{'has' if len(short) == 1 else 'have'} fewer than {k} (the campaign's reporting threshold), "
@@ -838,6 +884,9 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
         else:
             insight.problem = (f"Not enough responses to report: each group needs at least {k} (the campaign's reporting "
                                "threshold) before any result is shown.")
+        if len(instrument.group_ids()) > 1 and any(insight.held.get(g) for g in hidden):
+            insight.problem += (f" While the survey is open, a group's responses enter the figures in batches, once {2 * k} "
+                                f"have arrived (all but the newest {k}).")
         return insight
     try:
         insight.comparison = compare_groups(frame, instrument, "group", insight.compared, margin=margin,
@@ -874,7 +923,8 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
             insight.all_groups = every if len(every.get("groups", {})) > 2 else None
         except AnalysisInputError:
             insight.all_groups = None
-    insight.reading = perception_reading(insight.comparison, instrument, list(mode_order or default_mode_order()))
+    insight.reading = perception_reading(insight.comparison, instrument, list(mode_order or default_mode_order()),
+                                         every_group=insight.all_groups)
     insight.findings = perception_findings(insight.comparison, instrument)
     return insight
 

@@ -29,6 +29,7 @@ from itcap import charts, insights
 from itcap.storage import utcnow
 from surveys.exports import reportable_comments
 from surveys.perception import scale_range
+from surveys.release import reported_only
 
 
 class NothingToReport(ValueError):
@@ -127,6 +128,8 @@ def summary_points(content: ReportContent) -> list[str]:
         analysed = ", ".join(f"{c.instrument.group_name(g)} {v['n']:,}" for g, v in c.comparison["groups"].items())
         points.append(f"Survey '{c.campaign.name}' ({c.campaign.status}), responses analysed: {analysed} — "
                       f"{c.responses_note()}.")
+        if note := c.release_note():
+            points.append(note)
         verdicts = [s.get("verdict") for s in c.comparison["scales"]]
         counts = {v: verdicts.count(v) for v in ("equivalent", "differs", "inconclusive")}
         groups = " and ".join(c.instrument.group_name(g) for g in c.comparison["groups"])
@@ -323,6 +326,7 @@ def methods_points(content: ReportContent) -> list[str]:
                          "itcap assess position ratings.csv --model model.yaml --overrides overrides.csv --json -")
     if c:
         flagged = " --exclude-flagged" if c.excluded_flagged else ""
+        flagged += " --as-reported" if reported_only(c.campaign) else ""  # open: the released responses only
         # the groups named: with a third group in the data, analyze would pick the first two present
         groups = " --groups " + " ".join(shlex.quote(g) for g in c.compared_groups()) if c.comparison else ""
         reproduce.append(f"itcap responses export {c.campaign.id} --format csv --out responses.csv --instrument instrument.yaml{flagged} && "

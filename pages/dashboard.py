@@ -101,11 +101,15 @@ with perceived.container(border=True):
         names = insights.reading_names(assessment)
         reading_name = names.get(campaign.reading.position, campaign.reading.position.replace("_", " ").title())
         st.subheader(md_escape(reading_name[0].upper() + reading_name[1:]))
-        st.caption("The highest mode whose survey scales all average at least 3.5 of 5 (mean of the group means), "
+        st.caption("The highest mode whose survey scales all average at least 3.5 of 5 (mean of the group means"
+                   + (f", all {len(campaign.all_groups['groups'])} groups with enough responses" if campaign.all_groups else "")
+                   + "), "
                    "with every lower mode supported too.")
         if reason := insights.reading_reason(campaign.reading, names):
             st.caption(md_escape(reason))
         st.caption(f"{md_escape(campaign.campaign.name)} · {campaign.responses_note()}" + live_note(campaign.campaign.status))
+        if note := campaign.release_note():
+            st.caption(f":material/schedule: {md_escape(note)}")
         if campaign.reading.unmatched:
             st.caption(":material/info: Left out of the reading, as tagged with a mode this model does not have: "
                        + md_escape(", ".join(campaign.reading.unmatched)) + ".")
@@ -171,6 +175,8 @@ with tabs[1]:
         st.markdown(f"##### {md_escape(groups[0])} and {md_escape(groups[1])}: scale scores with 95% confidence intervals")
         if note := campaign.not_compared_note():
             st.info(md_escape(note) + " (*Groups compared*, in the sidebar)", icon=":material/compare_arrows:")
+        if note := campaign.release_note():
+            st.caption(f":material/schedule: {md_escape(note)}")
         every = campaign.all_groups_table()
         if len(every):
             with st.expander(f"All {len(campaign.all_groups['groups'])} groups at once", icon=":material/groups:"):

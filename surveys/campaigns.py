@@ -40,6 +40,16 @@ NAME_MAX = 200
 Availability = Literal["accepting", "draft", "not_yet_open", "ended", "closed"]
 
 
+def lock_campaign(session: Session, campaign_id: int) -> str:
+    """Take the campaign's write lock until the transaction ends and return its status as it now is.
+    A no-op update rather than SELECT … FOR UPDATE: it locks the row on PostgreSQL and, as the first
+    write of the transaction, takes SQLite's database write lock too (SQLite has no row locks, and
+    a read before it would not hold anything)."""
+    table = Campaign.__table__
+    session.execute(table.update().where(table.c.id == campaign_id).values(status=table.c.status))
+    return session.execute(select(table.c.status).where(table.c.id == campaign_id)).scalar_one()
+
+
 def get_campaign(session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:

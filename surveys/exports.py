@@ -51,6 +51,7 @@ from surveys import quality
 from surveys.campaigns import campaign_instrument, get_campaign
 from surveys.errors import SurveyError
 from surveys.instrument import Instrument, Item
+from surveys.release import reported_only
 from surveys.stats import suppressed_groups
 from surveys.tables import Campaign
 
@@ -154,16 +155,20 @@ def _comments(frame: pd.DataFrame, items: list[Item], threshold: int) -> tuple[d
     return comments, left_out
 
 
-def prepare_export(session: Session, campaign_id: int, *, privileged: bool, exclude_flagged: bool | set[str] = False) -> ExportData:
-    """The rows and codebook of an export, with the reporting threshold applied unless ``privileged``."""
+def prepare_export(session: Session, campaign_id: int, *, privileged: bool, exclude_flagged: bool | set[str] = False,
+                   reported: bool = False) -> ExportData:
+    """The rows and codebook of an export, with the reporting threshold applied unless ``privileged``.
+    ``reported``: only the responses the dashboard's and report's figures use (surveys.release)."""
     campaign = get_campaign(session, campaign_id)
     instrument = campaign_instrument(session, campaign)
-    frame = quality.responses_frame(session, campaign.id, exclude_flagged=exclude_flagged)
+    frame = quality.responses_frame(session, campaign.id, exclude_flagged=exclude_flagged, reported=reported)
     items = list(instrument.items)
     notes = [f"campaign {campaign.id}: {campaign.name}", f"instrument {instrument.id} v{instrument.version}: {instrument.name}",
              f"exported on {today().isoformat()}"]
     if exclude_flagged:
         notes.append("responses with quality flags were left out on request")
+    if reported and reported_only(campaign):
+        notes.append("as reported: the campaign is open, and its newest responses, held back from the figures, are left out")
     if privileged:
         frame = frame.reset_index()[["response_id", "group", "source", "flags", *[i.id for i in items]]]
         notes.append("privileged export: every response, every group, free text included — handle as personal data")
@@ -178,7 +183,7 @@ def prepare_export(session: Session, campaign_id: int, *, privileged: bool, excl
     if exclude_flagged:
         # Comments always come from every response, as on the dashboard: a comments sheet without
         # the flagged respondents', beside the dashboard's list with them, would single theirs out.
-        everyone, _, _ = _reported_rows(quality.responses_frame(session, campaign.id), instrument, k)
+        everyone, _, _ = _reported_rows(quality.responses_frame(session, campaign.id, reported=reported), instrument, k)
         comments, left_out = _comments(everyone, items, campaign.comment_threshold)
         if comments:
             notes.append("comments: from every response, flagged ones included (leaving theirs out would single them out)")
@@ -395,7 +400,7 @@ def reportable_comments(session: Session, campaign_id: int, *, exclude_flagged: 
     campaign = get_campaign(session, campaign_id)
     instrument = campaign_instrument(session, campaign)
     if frame is None:
-        frame = quality.responses_frame(session, campaign.id, exclude_flagged=exclude_flagged)
+        frame = quality.responses_frame(session, campaign.id, exclude_flagged=exclude_flagged, reported=True)
     rows, _, _ = _reported_rows(frame, instrument, campaign.min_group_size)
     comments, _ = _comments(rows, list(instrument.items), campaign.comment_threshold)
     return comments

@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from itcap import audit
@@ -45,10 +45,10 @@ from itcap.spreadsheet import unescape_cell
 from itcap.validation import DocumentInvalid, decode_text
 from surveys.answers import answer_packer, check_answer
 from surveys.csv_text import MISSING_TOKENS, decimal_comma_to_point, parse_number, quote_problem, separator, shown_cell
-from surveys.campaigns import CLOSED, campaign_instrument, get_campaign
+from surveys.campaigns import CLOSED, campaign_instrument, get_campaign, lock_campaign
 from surveys.errors import SurveyError
 from surveys.instrument import Instrument, Item
-from surveys.tables import Campaign, Response
+from surveys.tables import Response
 
 GROUP_COLUMN = "group"
 IGNORED_COLUMNS = ("response_id", "source", "flags")
@@ -431,16 +431,6 @@ def _same(value: Any) -> Any:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
-def _lock_campaign(session: Session, campaign_id: int) -> str:
-    """Take the campaign's write lock until the transaction ends and return its status as it now is.
-    A no-op update rather than SELECT … FOR UPDATE: it locks the row on PostgreSQL and, as the first
-    write of the transaction, takes SQLite's database write lock too (SQLite has no row locks, and
-    a read before it would not hold anything)."""
-    table = Campaign.__table__
-    session.execute(update(table).where(table.c.id == campaign_id).values(status=table.c.status))
-    return session.execute(select(table.c.status).where(table.c.id == campaign_id)).scalar_one()
-
-
 def _refuse_closed(status: str, campaign) -> None:
     if status == CLOSED:
         # Closing rewrites the stored rows for anonymity and ends the collection: rows added later
@@ -465,7 +455,7 @@ def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: s
     # From here to the commit, this import holds the campaign: a close (which locks the row first)
     # waits for it, or went first and is seen below; a second import of the same file waits, then
     # finds these rows (the checks below would otherwise both pass and both imports be stored).
-    _refuse_closed(_lock_campaign(session, campaign.id), campaign)
+    _refuse_closed(lock_campaign(session, campaign.id), campaign)
     if id_lines:
         _refuse_responses_already_stored(session, campaign.id, id_lines, where)
     _refuse_answers_already_stored(session, campaign.id, instrument, rows, where)

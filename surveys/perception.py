@@ -78,21 +78,30 @@ def _compared_groups(document: dict) -> list[str]:
     return [g for g in document.get("compared", []) if g in document.get("groups", {})]
 
 
-def perception_reading(document: dict, instrument: Instrument, mode_order: list[str]) -> PerceptionReading:
-    """The survey-based position from a two-group comparison document."""
+def perception_reading(document: dict, instrument: Instrument, mode_order: list[str],
+                       every_group: dict | None = None) -> PerceptionReading:
+    """The survey-based position from a two-group comparison document.
+
+    ``every_group``: the many-group document of all groups with at least k responses (three or
+    more); the scale scores are then the mean of all their means, so the reading is the
+    organisation's, not that of whichever pair the dashboard compares (the verdicts stay the pair's)."""
     groups = _compared_groups(document)
     if len(groups) != 2 or document.get("note"):
         note = document.get("note") or "the survey reading needs exactly two groups above the reporting threshold"
         return PerceptionReading(NO_POSITION, [], [], note=note)
     a, b = groups
+    every = {entry["id"]: entry for entry in (every_group or {}).get("scales", [])}
     scales: list[ScaleReading] = []
     for entry in document.get("scales", []):
         scale = instrument.scale(entry["id"])
         lo, hi = scale_range(instrument, scale.id)
         threshold = lo + AGREEMENT_FRACTION * (hi - lo)
-        means = {a: entry.get("mean_a"), b: entry.get("mean_b")}
+        if entry["id"] in every:
+            means = dict(every[entry["id"]].get("mean") or {})
+        else:
+            means = {a: entry.get("mean_a"), b: entry.get("mean_b")}
         present = [m for m in means.values() if m is not None]
-        score = sum(present) / len(present) if len(present) == 2 else None
+        score = sum(present) / len(present) if present and len(present) == len(means) else None
         scales.append(ScaleReading(scale.id, scale.name, scale.mode, score, means, threshold,
                                    score is not None and score >= threshold, entry.get("verdict")))
     tagged = {s.mode for s in scales if s.mode}

@@ -30,6 +30,7 @@ from sqlalchemy import String, type_coerce
 from sqlmodel import Session, select
 
 from surveys.campaigns import campaign_instrument, get_campaign
+from surveys.release import reported_only
 from surveys.instrument import Instrument
 from surveys.tables import Response
 
@@ -155,7 +156,7 @@ def _item_column(item_type: str, values: np.ndarray) -> np.ndarray | pd.Series:
 
 def responses_frame(session: Session, campaign_id: int, *,
                     exclude_flagged: bool | Iterable[str] = False,
-                    groups: Iterable[str] | None = None) -> pd.DataFrame:
+                    groups: Iterable[str] | None = None, reported: bool = False) -> pd.DataFrame:
     """The campaign's responses, one row each, indexed by the random response id.
 
     Columns: ``group``, ``source`` (web | import), ``submitted_on`` (date), ``duration_seconds``,
@@ -164,6 +165,8 @@ def responses_frame(session: Session, campaign_id: int, *,
 
     ``exclude_flagged``: True leaves out every flagged response; a collection of flag names leaves out
     those with any of the named flags (e.g. ``{"fast"}``). Nothing is ever deleted.
+    ``reported``: only the responses the figures of an open campaign may use (every response once it
+    is closed; see :mod:`surveys.release`) — for the dashboard and the report.
     """
     campaign = get_campaign(session, campaign_id)
     instrument = campaign_instrument(session, campaign)
@@ -178,6 +181,8 @@ def responses_frame(session: Session, campaign_id: int, *,
                    Response.duration_seconds, Response.quality_flags, Response.answers_json).where(campaign_column == campaign.id)
     if groups is not None:
         query = query.where(Response.group_id.in_(list(groups)))
+    if reported and reported_only(campaign):
+        query = query.where(Response.release.is_not(None))
     # A Core query (no ORM rows) and the sort in Python: ORDER BY makes the database sort every row
     # with its answers' text, where sorting the fetched tuples by (group, id) costs 30 ms at 50,000.
     session.flush()  # as Session.execute would: responses added through the ORM and not yet flushed count

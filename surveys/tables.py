@@ -97,6 +97,7 @@ class Response(SQLModel, table=True):
         # Counts per group (response rates, thresholds) are read from this index alone, not from the
         # rows with their answers: at 50,000 responses that is the difference between ~0.3 s and ~5 ms.
         Index("ix_response_campaign_group", "campaign_id", "group_id"),
+        Index("ix_response_campaign_release", "campaign_id", "release", "group_id"),  # held responses per group
         {"sqlite_with_rowid": False},  # stored in random-id order, not insertion order
     )
 
@@ -108,3 +109,5 @@ class Response(SQLModel, table=True):
     answers_json: str = Field(sa_column=Column(Text, nullable=False))  # [value, …] in instrument item order (surveys.answers.pack_answers)
     quality_flags: str = Field(default="", max_length=200)  # space-separated flag names
     source: str = Field(default="web", max_length=20)  # web | import
+    # the batch of the open campaign's figures this response entered; None: held back (surveys.release)
+    release: int | None = None

@@ -51,7 +51,10 @@ from tests.support import stored_answers
 from tests.survey_testdata import INSTRUMENT_YAML, invite, make_campaign
 
 # -- 1. schema ---------------------------------------------------------------------------------------------
-RESPONSE_COLUMNS = {"id", "campaign_id", "group_id", "submitted_on", "duration_seconds", "answers_json", "quality_flags", "source"}
+# release: the batch (of at least k per group) in which an open campaign's figures took the response in —
+# coarser than its date (surveys.release)
+RESPONSE_COLUMNS = {"id", "campaign_id", "group_id", "submitted_on", "duration_seconds", "answers_json", "quality_flags", "source",
+                    "release"}
 IDENTIFYING = ("invitation", "token", "account", "user", "email", "mail", "ip", "agent", "session", "draft")
 
 
@@ -281,12 +284,16 @@ def _response(group: str, rng: random.Random, flagged: bool) -> dict:
 
 
 def _campaign_with(url: str, counts: dict[str, int], flagged: dict[str, int], yaml: str) -> int:
+    """A closed campaign with these responses: its figures use every one of them, so each group is
+    exactly at the count given around k (an open campaign's figures take responses in batches:
+    tests/test_release.py)."""
     campaign_id = make_campaign(url, min_group_size=K, comment_threshold=K, yaml=yaml)
     rng = random.Random(sum(counts.values()))
     rows = [_response(g, rng, i < flagged.get(g, 0)) for g, n in counts.items() for i in range(n)]
     rng.shuffle(rows)
     with session_scope(url) as s:
         add_responses(s, campaign_id, rows, actor="test", source="web")
+        campaigns.close_campaign(s, campaign_id, "test")
     return campaign_id
 
 
@@ -452,3 +459,19 @@ def test_cli_analyze_and_thresholded_export_apply_k(db_url, tmp_path, capsys, n_
     assert set(present) == {g for g in counts if counts[g] >= K}
     assert rows == [] or "response_id" not in rows[0]
     assert np.all([present[g] == counts[g] for g in present])
+
+
+def test_a_pair_the_flagged_exclusion_takes_under_k_falls_back_to_two_groups_that_still_have_k(db_url):
+    """Leaving flagged responses out took the chosen pair's second group under k: the whole survey
+    went blank ("each group needs at least k") though two other groups still had enough."""
+    counts = {"business": 3 * K, "it_staff": K + 1, "contractors": K + 1}
+    campaign_id = _campaign_with(db_url, counts, {"contractors": 2}, THREE_GROUPS)
+    with session_scope(db_url) as s:
+        chosen = insights.campaign_insight(s, campaign_id, groups=("business", "contractors"))
+        kept = insights.campaign_insight(s, campaign_id, groups=("business", "contractors"), exclude_flagged=True)
+    assert chosen.compared == ["business", "contractors"]
+    assert kept.problem is None and kept.compared == ["business", "it_staff"]
+    assert "contractors" not in kept.comparable and "contractors" not in kept.comparison["groups"]
+    results = kept.rates_table().set_index("group")["results"]
+    assert results["Contractors"] == f"withheld (fewer than {K} responses once flagged responses are left out)"
+    assert results["Business users"] == results["IT staff"] == "reported"

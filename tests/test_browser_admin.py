@@ -145,7 +145,7 @@ def test_leadership_downloads_the_threshold_respecting_csv(server, database, bro
         _login(page, server.url, "lee")
         page.get_by_text("Where IT stands").wait_for(timeout=SLOW)
         page.get_by_role("tab", name="Report").click()
-        assert page.get_by_text("Responses with the reporting threshold applied").is_visible()
+        page.get_by_text("Responses with the reporting threshold applied").wait_for()  # (is_visible() does not wait)
         assert page.get_by_text("Every response").count() == 0
         name, data = _download(page, "CSV")
     finally:

@@ -233,7 +233,8 @@ def test_complete_the_shipped_survey_from_an_invitation_link(server, page):
     answers = unpacked(response.answers_json, campaign_id, server.db_url)
     assert len(answers) >= 35 and answers["logon_minutes"] == 4
     assert set(Response.__table__.columns.keys()) == {
-        "id", "campaign_id", "group_id", "submitted_on", "duration_seconds", "answers_json", "quality_flags", "source"}
+        "id", "campaign_id", "group_id", "submitted_on", "duration_seconds", "answers_json", "quality_flags", "source",
+        "release"}  # release: the batch of the open campaign's figures (≥ k per group; surveys.release)
     assert [fk.column.table.name for fk in Response.__table__.foreign_keys] == ["campaign"]
     assert link.token not in response.answers_json and link.token not in response.id
     with session_scope(server.db_url) as session:

@@ -9,6 +9,7 @@ from pypdf import PdfReader
 from itcap.cli import main
 from itcap.report import NothingToReport, build_report, render_html, render_pdf, summary_points
 from itcap.storage import session_scope
+from surveys.campaigns import close_campaign
 from tests import builders
 
 
@@ -49,7 +50,8 @@ def test_html_report_states_position_verdicts_and_methods(populated):
     assert (f"The groups differ on: Communication (IT staff rate it higher: mean score {communication['mean_b']:.2f} "
             f"against {communication['mean_a']:.2f}).") in html.unescape(page)
     assert "First 100 days" in page
-    assert "reporting threshold k = 5" in page and "Business users n = 60" in page and "IT staff n = 30" in page
+    # the campaign is open: its figures leave out the newest 5 (k) of each group (surveys.release)
+    assert "reporting threshold k = 5" in page and "Business users n = 55" in page and "IT staff n = 25" in page
     assert set(content.campaign.rates_table()["results"]) == {"reported"}
     assert "itcap assess position" in page and "itcap analyze" in page
     assert page.count("data:image/svg+xml;base64,") >= 5  # radar, gaps, perception, IPA, rates, heatmap
@@ -116,7 +118,9 @@ def test_the_report_says_what_its_terms_mean_before_it_uses_them_at_length(popul
         assert words in guide, words
     assert page.index("How to read this report") < page.index("Maturity and position")
     summary = page.split("<h2>Executive summary</h2>", 1)[1].split("<h2>", 1)[0]
-    assert "Survey 'Perception survey' (open), responses analysed: Business users 60, IT staff 30 — 90 responses." in summary
+    assert ("Survey 'Perception survey' (open), responses analysed: Business users 55, IT staff 25 — 80 of 90 responses "
+            "(10 newest held back while the survey is open).") in summary
+    assert "While the survey is open, the figures take in new responses in batches" in summary
     text = _pdf_text(render_pdf(content))
     assert "How to read this report" in text and "It is not a statistical confidence level" in text
 
@@ -206,7 +210,9 @@ def test_report_tables_read_as_prose_for_a_board(populated):
     from itcap.report import REPORT_COMMENTS
 
     url, assessment_id, campaign_id = populated
-    builders.perception_campaign(url, comments=REPORT_COMMENTS + 5, name="Many comments")
+    many = builders.perception_campaign(url, comments=REPORT_COMMENTS + 5, name="Many comments")
+    with session_scope(url) as session:
+        close_campaign(session, many, "admin")  # every comment in the figures (while open, the released ones)
     with session_scope(url) as session:
         content = build_report(session, assessment_id, campaign_id + 1)
     page = render_html(content)
@@ -241,6 +247,7 @@ def test_text_the_pdf_font_cannot_draw_is_marked_and_said_and_control_characters
     with session_scope(url) as session:
         add_responses(session, campaign_id, [{"group": "business", "answers": {"comment_improve_first": "更快的 laptops\x00\tplease"}}],
                       actor="admin", source="import")
+        close_campaign(session, campaign_id, "admin")  # every response in the figures (open: whole batches only)
     with session_scope(url) as session:
         content = build_report(session, assessment_id, campaign_id)
     page = render_html(content)
@@ -313,6 +320,7 @@ def test_the_methods_name_a_withheld_third_group_and_one_left_out_of_the_compari
     with session_scope(db_url) as session:
         import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,itp1,directorate,comments\n"
                                                 + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+        close_campaign(session, campaign_id, "t")  # every response in the figures (open: whole batches only)
     with session_scope(db_url) as session:
         points = methods_points(build_report(session, campaign_id=campaign_id))
     # named once, never counted
@@ -524,6 +532,7 @@ def test_the_report_follows_the_choice_to_leave_out_flagged_responses(populated,
     with session_scope(url) as session:
         add_responses(session, campaign_id, [{"group": "business", "answers": straight, "duration_seconds": 600}] * 5,
                       actor="admin", source="web")
+        close_campaign(session, campaign_id, "admin")  # every response in the figures (open: whole batches only)
     with session_scope(url) as session:
         everyone = build_report(session, assessment_id, campaign_id)
         kept = build_report(session, assessment_id, campaign_id, exclude_flagged=True)

@@ -7,9 +7,12 @@ import pyreadstat
 import pytest
 from openpyxl import load_workbook
 
+from sqlmodel import select
+
 from itcap.storage import session_scope
 from surveys.exports import export_bytes, prepare_export, write_export
 from surveys.imports import import_responses
+from surveys.tables import Response
 from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
 
 THREE_GROUPS = INSTRUMENT_YAML.replace("id: test_perception", "id: test_three", 1).replace(
@@ -34,6 +37,16 @@ def _campaign(url, rows=ROWS, yaml=INSTRUMENT_YAML, k=3, comments=3):
     campaign_id = make_campaign(url, min_group_size=k, comment_threshold=comments, yaml=yaml)
     with session_scope() as s:
         import_responses(s, campaign_id, (HEADER + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+    return campaign_id
+
+
+def _closed(campaign_id):
+    """Closed: the dashboard's and the report's comments then come from every response (while it is
+    open, from the released ones only: test_comments_of_an_open_campaign_are_those_of_its_figures)."""
+    from surveys.campaigns import close_campaign
+
+    with session_scope() as s:
+        close_campaign(s, campaign_id, "t")
     return campaign_id
 
 
@@ -205,7 +218,7 @@ def test_unknown_format(db_url, tmp_path):
 def test_reportable_comments_follow_the_thresholds(db_url):
     from surveys.exports import reportable_comments
 
-    campaign_id = _campaign(db_url)
+    campaign_id = _closed(_campaign(db_url))
     with session_scope() as s:
         comments = reportable_comments(s, campaign_id)
     assert sorted(comments["comments"]) == sorted(['=HYPERLINK("http://evil")', "<b>Good</b>", "Slow logon", "Short"])
@@ -221,8 +234,8 @@ def test_comments_come_in_the_same_order_for_the_same_comments_however_they_were
 
     texts = [f"Comment number {n}" for n in range(12)]
     rows = [f"business,3,3,3,3,5,3,,1,{t}" for t in texts] + ROWS[6:]
-    first = _campaign(db_url, rows)
-    second = _campaign(db_url, rows[:12][::-1] + ROWS[6:], yaml=THREE_GROUPS)
+    first = _closed(_campaign(db_url, rows))
+    second = _closed(_campaign(db_url, rows[:12][::-1] + ROWS[6:], yaml=THREE_GROUPS))
     with session_scope() as s:
         once, again = reportable_comments(s, first)["comments"], reportable_comments(s, first)["comments"]
         reversed_arrival = reportable_comments(s, second)["comments"]
@@ -238,11 +251,30 @@ def test_comments_of_a_group_whose_scores_are_shown_are_not_hidden_for_a_small_g
 
     rows = ROWS[:6] + [r + "IT note" if r.endswith(",") else r for r in ROWS[6:]]  # four IT comments
     rows += ["contractors,3,3,3,3,5,3,,1,Contractor note", "contractors,2,2,2,2,5,2,,1,Contractor note 2"]
-    campaign_id = _campaign(db_url, rows, yaml=THREE_GROUPS, comments=3)
+    campaign_id = _closed(_campaign(db_url, rows, yaml=THREE_GROUPS, comments=3))
     with session_scope() as s:
         comments = reportable_comments(s, campaign_id)["comments"]
     assert sum(c.startswith("IT note") or c == "Short" for c in comments) == 4
     assert not any(c.startswith("Contractor") for c in comments)
+
+
+def test_comments_of_an_open_campaign_are_those_of_its_figures(db_url):
+    """While the campaign is open, the dashboard's comments come from the responses its figures use:
+    a comment that appeared with the next submit would be that respondent's (surveys.release)."""
+    from surveys import release
+    from surveys.exports import reportable_comments
+
+    texts = [f"Comment number {n}" for n in range(12)]
+    rows = [f"business,3,3,3,3,5,3,,1,{t}" for t in texts]  # 12 of one group, k = 3: 9 released, 3 held
+    campaign_id = _campaign(db_url, rows, yaml=THREE_GROUPS, comments=3)
+    with session_scope() as s:
+        assert reportable_comments(s, campaign_id) == {}  # nothing released yet
+        assert release.release_due(s, campaign_id) == {"business": 9}
+    with session_scope() as s:
+        shown = reportable_comments(s, campaign_id)["comments"]
+        released = set(s.exec(select(Response.answers_json).where(Response.release.is_not(None))).all())
+    assert len(shown) == 9 and set(shown) < set(texts)
+    assert all(any(f'"{text}"' in answers for answers in released) for text in shown)
 
 
 def _small_rows_by_joined_strings(frame, columns, k):

@@ -92,7 +92,7 @@ def test_response_table_holds_nothing_that_points_back(any_db_url):
     schema = inspect(get_engine(any_db_url))
     columns = {c["name"]: c for c in schema.get_columns("response")}
     assert set(columns) == {"id", "campaign_id", "group_id", "submitted_on", "duration_seconds", "answers_json",
-                            "quality_flags", "source"}
+                            "quality_flags", "source", "release"}  # release: a batch of ≥ k (surveys.release)
     assert isinstance(columns["submitted_on"]["type"], Date) and not isinstance(columns["submitted_on"]["type"], DateTime)
     assert not any(isinstance(c["type"], DateTime) for c in columns.values())
     for name in columns:

@@ -233,7 +233,8 @@ def _position(url: str, assessment_id: int):
 # Columns added to existing tables by migrations after 0002, checked apart (see each test).
 ADDED_COLUMNS = {("invitation", "visits_left"),  # 0006: an open link's cap; NULL for the links already there
                  ("rating", "not_rated"),  # 0007: "not rated" chosen; true for the ratings stored with no level
-                 ("rating", "level_changed_at")}  # 0007: when the level last changed; updated_at for those stored
+                 ("rating", "level_changed_at"),  # 0007: when the level last changed; updated_at for those stored
+                 ("response", "release")}  # 0009: the batch of an open campaign's figures; NULL (held) for those stored
 
 
 def _without_added(snapshot: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
@@ -301,6 +302,7 @@ def test_from_the_survey_release_to_head(empty_url):
     for table, rows in before_answers.items():
         assert _without_added(after_answers)[table] == rows, f"{table} changed in the upgrade"
     assert after["invitation"] and all(dict(row)["visits_left"] is None for row in after["invitation"])
+    assert all(dict(row)["release"] is None for row in after["response"])  # held until a dashboard releases them
     engine = get_engine(url)
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:

@@ -34,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=output_file, required=True, metavar="FILE", help="output file ('-' = stdout)")
     p.add_argument("--apply-threshold", action="store_true", help="apply the reporting threshold (non-admin export)")
     p.add_argument("--exclude-flagged", action="store_true", help="leave out responses with data-quality flags")
+    p.add_argument("--as-reported", action="store_true",
+                   help="only the responses the dashboard's and report's figures use: while the campaign is open, its "
+                        "newest responses are held back in batches (docs/surveys.md); once it is closed, every response")
     p.add_argument("--instrument", metavar="FILE.yaml",
                    help="also write the campaign's instrument (its YAML, as stored), for 'itcap analyze --instrument'")
     set_handler(p, _export)
@@ -80,7 +83,8 @@ def _export(args: argparse.Namespace) -> int:
     for out in (args.out, args.instrument or "-"):  # before the export is prepared, or a file written
         check_output_folder(out)
     with survey_session() as session:
-        data = prepare_export(session, args.id, privileged=not args.apply_threshold, exclude_flagged=args.exclude_flagged)
+        data = prepare_export(session, args.id, privileged=not args.apply_threshold, exclude_flagged=args.exclude_flagged,
+                              reported=args.as_reported)
         if args.instrument:
             if args.instrument == "-" or Path(args.instrument).resolve() == Path(args.out).resolve():
                 raise CliError(f"--instrument {args.instrument}: name a file of its own (not '-', not the --out file)")

@@ -32,7 +32,7 @@ def _responses(campaign_id: int, fingerprint: tuple) -> pd.DataFrame:
     from surveys.quality import responses_frame
 
     with session_scope() as session:
-        return responses_frame(session, campaign_id)
+        return responses_frame(session, campaign_id, reported=True)  # an open campaign's released responses
 
 
 @st.cache_resource(show_spinner="Analysing the survey responses…", max_entries=32)

@@ -78,7 +78,8 @@ def campaign_downloads(campaign_id: int, privileged: bool, *, exclude_flagged: b
         # are aggregates; the rows wait until no more can arrive.
         st.info("The responses can be downloaded here once the campaign has closed: two downloads taken while "
                 "responses arrive, compared with each other, would show the answers of each person who responded in "
-                "between. The figures and charts on this page are up to date meanwhile.", icon=":material/schedule:")
+                "between. Meanwhile the figures and charts on this page take in new responses in batches, for the same "
+                "reason.", icon=":material/schedule:")
         return
     if not privileged:
         # what the thresholded file holds: a size said from every group would give away the small ones' count

@@ -1,0 +1,68 @@
+"""While a campaign is open, its figures take in new responses in batches of at least k per group.
+
+Figures that follow every submit give away each new respondent's answers: anyone who notes an item's
+n and mean on the dashboard (or keeps two reports) and looks again after one more person of a group
+has answered gets that person's answer as n₂·mean₂ − n₁·mean₁ — differencing over time, which the
+reporting threshold k alone does not stop. So the dashboard and the report of an open campaign use
+only its *released* responses (``response.release`` set), and a group's held responses are released
+only when at least 2k are held, all but k of them (at least k):
+
+* two views of an open campaign differ, per group, by whole batches of at least k people;
+* at least k of each group stay held, so the view at the close (every response) differs from the
+  last open view by at least k people of each group that changed — the last few answers before
+  the close are not singled out either.
+
+The price is a lag: while the campaign is open a group's figures leave out its newest k to 2k−1
+responses, and a group shows nothing until it has 2k. Closing the campaign ends the holding: the
+figures then use every response. Counts (the response rates) are not answers and stay live.
+
+Which responses stay held is decided by their random ids (the highest), never by who or when.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from surveys.campaigns import CLOSED, lock_campaign
+from surveys.tables import Campaign, Response
+
+
+def held_counts(session: Session, campaign_id: int) -> dict[str, int]:
+    """Responses per group not yet in the figures (read from the index, not the answers)."""
+    rows = session.execute(select(Response.group_id, func.count()).where(Response.campaign_id == campaign_id,
+                                                                       Response.release.is_(None))
+                           .group_by(Response.group_id)).all()
+    return {group: int(n) for group, n in rows}
+
+
+def _due(held: dict[str, int], k: int) -> dict[str, int]:
+    """How many of each group's held responses go into the figures now: all but k, once 2k are held."""
+    return {group: n - k for group, n in held.items() if n >= 2 * k}
+
+
+def release_due(session: Session, campaign_id: int) -> dict[str, int]:
+    """Release the batches that are due (see the module docstring) in the caller's transaction;
+    returns how many responses of each group went in. Cheap when nothing is due: one count on the
+    index. Under the campaign's lock, so two dashboards releasing at once cannot split a batch."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status == CLOSED:
+        return {}
+    if not _due(held_counts(session, campaign_id), campaign.min_group_size):
+        return {}
+    if lock_campaign(session, campaign_id) == CLOSED:
+        return {}
+    due = _due(held_counts(session, campaign_id), campaign.min_group_size)  # again, under the lock
+    batch = 1 + (session.execute(select(func.max(Response.release)).where(Response.campaign_id == campaign_id)).scalar() or 0)
+    table = Response.__table__
+    for group, n in due.items():
+        chosen = (select(table.c.id).where(table.c.campaign_id == campaign_id, table.c.group_id == group,
+                                           table.c.release.is_(None))
+                  .order_by(table.c.id).limit(n))
+        session.execute(table.update().where(table.c.id.in_(chosen)).values(release=batch))
+    return due
+
+
+def reported_only(campaign: Campaign) -> bool:
+    """Whether the campaign's figures leave held responses out (while it is not closed)."""
+    return campaign.status != CLOSED

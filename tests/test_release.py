@@ -1,0 +1,123 @@
+"""An open campaign's figures take in responses in batches of at least k per group, with at least k
+held back (surveys.release): no two views of the dashboard or the report — the last one before the
+close and the final one included — differ by fewer than k people of a group."""
+
+from __future__ import annotations
+
+import random
+
+from sqlalchemy import func, select
+
+from itcap import insights
+from itcap.storage import session_scope
+from surveys import release
+from surveys.campaigns import close_campaign, open_campaign
+from surveys.imports import add_responses
+from surveys.quality import responses_frame
+from surveys.tables import Response
+from tests.support import app_test
+from tests.survey_testdata import make_campaign
+
+K = 5
+
+
+def _add(url, campaign_id, group: str, n: int = 1) -> None:
+    with session_scope(url) as s:
+        add_responses(s, campaign_id, [{"group": group, "answers": {"rel1": 1 + i % 5, "par1": 3}} for i in range(n)],
+                      actor="test", source="web")
+
+
+def _view(url, campaign_id) -> dict[str, frozenset[str]]:
+    """What a dashboard run sees: the batches due released, then the responses its figures use."""
+    with session_scope(url) as s:
+        insights.campaign_fingerprint(s, campaign_id)  # as every dashboard run does
+    with session_scope(url) as s:
+        frame = responses_frame(s, campaign_id, reported=True)
+    return {g: frozenset(frame.index[frame["group"] == g]) for g in ("business", "it_staff")}
+
+
+def test_a_group_s_responses_go_in_once_2k_are_waiting_all_but_k(any_db_url):
+    campaign_id = make_campaign(any_db_url, min_group_size=K)
+    _add(any_db_url, campaign_id, "business", 2 * K - 1)
+    assert _view(any_db_url, campaign_id)["business"] == frozenset()  # 9 waiting: nothing yet
+    _add(any_db_url, campaign_id, "business")
+    assert len(_view(any_db_url, campaign_id)["business"]) == K  # 10 waiting: 5 go in, 5 stay
+    _add(any_db_url, campaign_id, "business", K - 1)
+    assert len(_view(any_db_url, campaign_id)["business"]) == K  # 9 waiting again
+    _add(any_db_url, campaign_id, "business", 3 * K)
+    assert len(_view(any_db_url, campaign_id)["business"]) == K + 19  # 9 + 15 = 24 waiting: 19 go in
+    with session_scope(any_db_url) as s:
+        assert release.held_counts(s, campaign_id) == {"business": K}
+        batches = s.execute(select(Response.release, func.count()).where(Response.campaign_id == campaign_id)
+                            .group_by(Response.release).order_by(Response.release)).all()
+    assert [(b, n) for b, n in batches if b is not None] == [(1, K), (2, 19)]
+
+
+def test_no_two_views_differ_by_fewer_than_k_of_a_group_through_the_close(any_db_url):
+    """Responses of two groups arrive one at a time, in a random order, with a look at the dashboard
+    after each; then the campaign closes. Compared, any two of those views — consecutive or not —
+    differ by nobody or by at least k people of each group, so no subtraction isolates fewer."""
+    campaign_id = make_campaign(any_db_url, min_group_size=K)
+    rng = random.Random(7)
+    arrivals = ["business"] * 37 + ["it_staff"] * 23
+    rng.shuffle(arrivals)
+    views = []
+    for group in arrivals:
+        _add(any_db_url, campaign_id, group)
+        views.append(_view(any_db_url, campaign_id))
+    assert 0 < len(views[-1]["business"]) < 37 and len(views[-1]["it_staff"]) < 23  # some held back while open
+    with session_scope(any_db_url) as s:
+        close_campaign(s, campaign_id, "test")
+    views.append(_view(any_db_url, campaign_id))
+    assert {g: len(ids) for g, ids in views[-1].items()} == {"business": 37, "it_staff": 23}  # closed: everyone
+    distinct = list(dict.fromkeys(tuple(sorted(v.items())) for v in views))
+    for i, first in enumerate(distinct):
+        for second in distinct[i + 1:]:
+            for (group, before), (_, after) in zip(first, second):
+                assert before <= after  # a response once in the figures stays in them
+                assert not 0 < len(after - before) < K, (group, len(after - before))
+
+
+def test_reopening_a_closed_campaign_holds_back_k_again_not_one(any_db_url):
+    campaign_id = make_campaign(any_db_url, min_group_size=K)
+    _add(any_db_url, campaign_id, "business", 3 * K)
+    _add(any_db_url, campaign_id, "it_staff", 3 * K)
+    with session_scope(any_db_url) as s:
+        close_campaign(s, campaign_id, "test")
+    closed = _view(any_db_url, campaign_id)
+    with session_scope(any_db_url) as s:
+        open_campaign(s, campaign_id, "test")
+    _add(any_db_url, campaign_id, "business")
+    reopened = _view(any_db_url, campaign_id)
+    # the view after the close kept every response; the reopened one differs from it by ≥ k, never by one
+    for group in ("business", "it_staff"):
+        assert not 0 < len(closed[group] ^ reopened[group]) < K
+
+
+def test_the_dashboard_says_why_its_figures_lag_the_response_count(db_url):
+    from tests import builders
+
+    ids = builders.people(db_url)
+    campaign_id = make_campaign(db_url, min_group_size=K)
+    _add(db_url, campaign_id, "business", 4 * K)
+    _add(db_url, campaign_id, "it_staff", 2 * K + 2)
+    at = app_test(ids["lee"], page="pages/dashboard.py").run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    with session_scope(db_url) as s:
+        assert release.held_counts(s, campaign_id) == {"business": K, "it_staff": K}  # 20: 15 in; 12: 7 in
+    assert "10 responses are held back now" in captions
+    assert "never shows the answers of fewer than 5 people" in captions
+    assert "25 of 32 responses (7 newest held back" not in captions  # (the counts say 22 of 32)
+    assert "22 of 32 responses (10 newest held back while the survey is open)" in captions
+
+
+def test_a_closed_campaign_holds_nothing_back(db_url):
+    campaign_id = make_campaign(db_url, min_group_size=K)
+    _add(db_url, campaign_id, "business", K + 1)
+    _add(db_url, campaign_id, "it_staff", K + 1)
+    with session_scope(db_url) as s:
+        close_campaign(s, campaign_id, "test")
+        insight = insights.campaign_insight(s, campaign_id)
+    assert {g: v["n"] for g, v in insight.comparison["groups"].items()} == {"business": K + 1, "it_staff": K + 1}
+    assert insight.release_note() is None and "held back" not in insight.responses_note()
