@@ -438,7 +438,7 @@ def response_rate_chart(rates: pd.DataFrame) -> alt.LayerChart:
         f"{count:,}" if stage == "invited" or not invited.get(group) else f"{count:,} ({_percent(count / invited[group])})"
         for group, stage, count in zip(rates["group"], rates["stage"], rates["count"])])
     bars = alt.Chart(data).encode(
-        y=alt.Y("group:N", title=None),
+        y=alt.Y("group:N", title=None, sort=list(dict.fromkeys(rates["group"]))),  # the table's (instrument) order
         yOffset=alt.YOffset("stage:N", sort=stages, scale=alt.Scale(domain=stages)),
         x=alt.X("count:Q", title="People", axis=alt.Axis(tickMinStep=1, format="~s"),
                 scale=alt.Scale(domainMin=0, nice=True)),

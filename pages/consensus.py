@@ -162,7 +162,7 @@ if outdated and is_open:
     which = "that decision" if len(outdated) == 1 else f"{len(outdated)} of the lead assessor's decisions"
     st.warning(f"**An assessor's level changed, or an assessor was removed, after {which}:** "
                + ", ".join(md_escape(capabilities[cap].name) for cap in sorted(outdated, key=model.capability_ids.index))
-               + ". Check that each still holds (below): decide again — the same level, with a rationale, says it "
+               + f". Check that {'it' if len(outdated) == 1 else 'each'} still holds (below): decide again — the same level, with a rationale, says it "
                  "does — or withdraw it.", icon=":material/update:")
 
 if can_override:  # the lead says when the panel is done: the dashboard calls the position provisional until then

@@ -260,6 +260,7 @@ def test_response_rates_show_each_stage_as_a_share_of_those_invited_and_whole_pe
     assert labels[("IT staff", "invited")] == "3" and labels[("IT staff", "started")] == "1 (33.3%)"
     assert labels[("IT staff", "completed")] == "0 (0%)" and labels[("Business users", "completed")] == "0"  # none invited
     assert bars["encoding"]["x"]["axis"]["tickMinStep"] == 1  # no 0.2 of a person on the axis
+    assert bars["encoding"]["y"]["sort"] == ["IT staff", "Business users"]  # as the table lists them, not alphabetical
     rates = pd.DataFrame({"group": ["IT staff"] * 3, "stage": ["invited", "started", "completed"], "count": [320, 200, 128]})
     labels = {r["stage"]: r["label"] for r in (lambda sp: sp["datasets"][sp["data"]["name"]])(charts.response_rate_chart(rates).to_dict())}
     assert labels == {"invited": "320", "started": "200 (62.5%)", "completed": "128 (40%)"}  # as the table: 62.5, not 62

@@ -180,7 +180,8 @@ def test_the_lead_is_told_when_ratings_change_after_a_decision(setup):
         service.update_rating(session, setup["assessment"], bob, first, level=5)
     at = app_test(setup["ids"]["lee"], page=PAGE).run()
     name = setup["model"].capabilities[0].name
-    assert any(w.value.startswith("**An assessor's level changed, or an assessor was removed, after that decision:** " + name) for w in at.warning)
+    assert any(w.value.startswith("**An assessor's level changed, or an assessor was removed, after that decision:** " + name
+                                  + ". Check that it still holds (below)") for w in at.warning)
     assert any("An assessor's level for this capability changed, or an assessor was removed, after this decision" in w.value for w in at.warning)
     # deciding the same level again, with a rationale, says it still holds: the warning goes
     with session_scope(setup["url"]) as session:

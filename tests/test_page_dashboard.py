@@ -38,6 +38,12 @@ def test_leadership_sees_position_survey_reading_and_every_tab(populated):
     assert "Where the assessors disagree" in text and "Inter-rater reliability" in text
     assert "Response rates" in text
     assert len(at.get("vega_lite_chart")) >= 6  # radar, gaps, perception, IPA, heatmap, rates
+    import json
+
+    # legends and axis labels in the page's text colour: Streamlit's theme grey is under WCAG AA on white
+    for chart in at.get("vega_lite_chart"):
+        config = json.loads(chart.proto.spec)["config"]
+        assert config["legend"]["labelColor"] == config["axis"]["labelColor"] == "#31333F"
     # the reliability sentences wrap in a plain table instead of being cut off in a grid
     (irr,) = [t.value for t in at.table if "Statistic" in t.value.columns]
     assert list(irr["Statistic"])[-1] == "Krippendorff's α (ordinal)" and irr["95% CI"].iloc[-1] == "—"

@@ -129,15 +129,28 @@ def _empty(values: pd.Series) -> bool:
     return bool((values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip())).all())
 
 
+# Streamlit's chart theme draws legend and axis labels in a grey of about 3.7:1 on white, under
+# WCAG AA's 4.5:1; a chart's own config wins over the theme, so its text is set to the page's.
+TEXT_COLOUR = "#31333F"
+
+
+def readable_chart(spec: dict) -> dict:
+    """The spec with its legend and axis text in the page's text colour (where the chart sets none)."""
+    config = dict(spec.get("config") or {})
+    for part, keys in (("legend", ("labelColor", "titleColor")), ("axis", ("labelColor", "titleColor"))):
+        config[part] = {**{key: TEXT_COLOUR for key in keys}, **(config.get(part) or {})}
+    return {**spec, "config": config}
+
+
 def chart_for_screen(chart: alt.TopLevelMixin | dict, key: str, *, stretch: bool = False,
                      phone: alt.TopLevelMixin | dict | None = None) -> None:
     """Draw a chart (``stretch``: at the page's width); with ``phone``, also its phone version, and
     CSS shows the one that fits the main column (below ``widgets.PHONE_SCREEN``: the phone version)."""
-    spec = chart if isinstance(chart, dict) else _spec(chart, key, None)
+    spec = readable_chart(chart if isinstance(chart, dict) else _spec(chart, key, None))
     if phone is None:
         st.vega_lite_chart(spec, width="stretch" if stretch else "content")
         return
-    phone_spec = phone if isinstance(phone, dict) else _spec(phone, f"{key}-phone", None)
+    phone_spec = readable_chart(phone if isinstance(phone, dict) else _spec(phone, f"{key}-phone", None))
     wide, narrow = wide_and_phone(key)
     with wide:
         st.vega_lite_chart(spec, width="stretch" if stretch else "content")
