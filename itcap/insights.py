@@ -31,7 +31,7 @@ from surveys.instrument import Instrument
 from surveys.invitations import GroupRates, response_rates
 from surveys.perception import PerceptionReading, perception_findings, perception_reading, scale_range
 from surveys.quality import FAST, FLAGS, OUT_OF_RANGE, STRAIGHTLINE, responses_frame
-from surveys.release import held_counts, release_due, reported_only
+from surveys.release import held_counts, release_due_apart, reported_only
 from surveys.stats import DEFAULT_MARGIN, compare_groups, suppressed_groups
 from surveys.tables import Campaign, Response
 
@@ -723,12 +723,12 @@ class CampaignFingerprint(NamedTuple):
 
 def campaign_fingerprint(session: Session, campaign_id: int) -> CampaignFingerprint:
     """Changes whenever responses are added or released into the figures, or the campaign's
-    thresholds or status change (cache key). Releases the batches that are due first (in the
-    caller's transaction): the dashboard reads this on every run."""
+    thresholds or status change (cache key). Releases the batches that are due first (in a short
+    transaction of its own): the dashboard reads this on every run."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         return CampaignFingerprint(campaign_id, None, (), None, None, None)
-    release_due(session, campaign_id)
+    release_due_apart(session, campaign_id)
     from surveys.tables import Invitation
 
     # plain (str, int) pairs: cache keys must be hashable by Streamlit, which database rows are not
@@ -845,7 +845,7 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
         insight.problem = "No responses yet."
         return insight
     if frame is None:  # (the dashboard passes its cached frame, having released what was due)
-        release_due(session, campaign_id)
+        release_due_apart(session, campaign_id)
         frame = responses_frame(session, campaign_id, reported=True)
     if reported_only(campaign):
         insight.held = held_counts(session, campaign_id)

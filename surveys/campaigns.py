@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 from typing import Literal
 
-from sqlalchemy import event, text
+from sqlalchemy import event, func, text
 from sqlmodel import Session, select
 
 from itcap import audit
@@ -196,6 +196,12 @@ def close_campaign(session: Session, campaign_id: int, actor: str) -> Campaign:
     previous = campaign.status
     campaign.status = CLOSED
     session.add(campaign)
+    # Closed, the figures use every response: mark the held ones as the last batch, so that a
+    # campaign reopened later (paper responses) keeps them in its figures — dropping them again would
+    # take fewer than k out of the view (surveys.release).
+    table = Response.__table__
+    last = session.execute(select(func.max(table.c.release)).where(table.c.campaign_id == campaign.id)).scalar() or 0
+    session.execute(table.update().where(table.c.campaign_id == campaign.id, table.c.release.is_(None)).values(release=last + 1))
     _rewrite_storage(session, campaign.id)
     audit.record(session, actor, "campaign.close", f"campaign:{campaign.id}",
                  f"{previous} → closed; stored responses rewritten so that storage order and transaction ids no "
