@@ -66,7 +66,11 @@ def release_due(session: Session, campaign_id: int) -> dict[str, int]:
 def release_due_apart(session: Session, campaign_id: int) -> dict[str, int]:
     """:func:`release_due` in a transaction of its own, committed at once: the campaign's lock (and,
     on SQLite, the database's write lock) is then held for the release only, not for the rest of the
-    reader's work — a report takes seconds, and submits would wait for it."""
+    reader's work — a report takes seconds, and submits would wait for it. A SQLite session that has
+    written already holds the database's write lock: a second connection would wait for it, so the
+    release is made in that session instead."""
+    if session.get_bind().dialect.name == "sqlite" and session.connection().connection.dbapi_connection.in_transaction:
+        return release_due(session, campaign_id)
     with Session(session.get_bind()) as apart:
         released = release_due(apart, campaign_id)
         apart.commit()

@@ -129,3 +129,14 @@ def test_a_closed_campaign_holds_nothing_back(db_url):
         insight = insights.campaign_insight(s, campaign_id)
     assert {g: v["n"] for g, v in insight.comparison["groups"].items()} == {"business": K + 1, "it_staff": K + 1}
     assert insight.release_note() is None and "held back" not in insight.responses_note()
+
+
+def test_a_reader_that_has_written_already_releases_in_its_own_transaction(db_url):
+    """SQLite: a session holding the write lock (responses added, not committed) must not wait for a
+    second connection's release — it would wait for itself."""
+    campaign_id = make_campaign(db_url, min_group_size=K)
+    with session_scope(db_url) as s:
+        add_responses(s, campaign_id, [{"group": g, "answers": {"rel1": 3}} for g in ("business", "it_staff") for _ in range(3 * K)],
+                      actor="test", source="web")
+        insight = insights.campaign_insight(s, campaign_id)  # not committed yet
+    assert {g: v["n"] for g, v in insight.comparison["groups"].items()} == {"business": 2 * K, "it_staff": 2 * K}
