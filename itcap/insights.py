@@ -455,7 +455,7 @@ class CampaignInsight:
 
     @property
     def held_back(self) -> int:
-        """Responses not yet in the figures (an open campaign's newest), counted over the groups a
+        """Responses not yet in the figures (held back while the campaign is open), counted over the groups a
         total may show — a small group's held count would give its size away."""
         small = set(self.small_groups)
         return sum(n for g, n in self.held.items() if g not in small)
@@ -465,8 +465,8 @@ class CampaignInsight:
         if not self.held_back or not reported_only(self.campaign):
             return None
         k = self.k
-        return (f"While the survey is open, the figures take in new responses in batches: a group's newest ones are "
-                f"added once {2 * k} are waiting, all but {k} of them, so that comparing two views of this page (or two "
+        return (f"While the survey is open, the figures take in new responses in batches: a group's waiting responses "
+                f"are added once {2 * k} are waiting, all but {k} of them (a random {k} stay), so that comparing two views of this page (or two "
                 f"reports) never shows the answers of fewer than {k} people. {self.held_back:,} responses are held back "
                 "now; every response is in the figures once the campaign closes.")
 
@@ -511,7 +511,7 @@ class CampaignInsight:
             named = " and ".join(self.instrument.group_name(g) for g in self.not_compared)
             left_out.append(f"{unreported:,} in groups not compared — {named} —" if named else f"{unreported:,} in groups not compared")
         said = ([f"{', '.join(left_out)} left out"] if left_out else []) + (
-            [f"{held:,} newest held back while the survey is open"] if held else [])
+            [f"{held:,} held back while the survey is open"] if held else [])
         return f"{analysed:,} of {total:,} responses" + (f" ({'; '.join(said)})" if said else "") + self._not_counted()
 
     def rates_frame(self) -> pd.DataFrame:
@@ -552,6 +552,9 @@ class CampaignInsight:
         if self.comparison is not None and group_id in self.comparison["groups"]:
             return "reported"
         withheld = [*(self.comparison.get("suppressed", []) if self.comparison is not None else []), *self.withheld_after_exclusions]
+        if responses >= k and self.held.get(group_id) and group_id not in self.comparable:
+            # enough answered, not yet released (surveys.release): not "too few", not "not compared"
+            return f"not yet in the figures (held back until {2 * k} are waiting, while the survey is open)"
         if group_id in withheld or responses < k:
             left_out = " once flagged responses are left out" if self.excluded_flagged and responses >= k else ""
             return f"withheld (fewer than {k} responses{left_out})"
@@ -852,8 +855,8 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
         if frame.empty and len(instrument.group_ids()) > 1:  # (one group: "nothing to compare" says more)
             k = campaign.min_group_size
             insight.problem = (f"Responses are coming in, but none is in the figures yet: while the survey is open, a "
-                               f"group's responses are added in batches once {2 * k} have arrived (all but the newest "
-                               f"{k}), so that comparing two views never shows one person's answers. Every response "
+                               f"group's responses are added in batches once {2 * k} are waiting (all but {k} of "
+                               f"them), so that comparing two views never shows one person's answers. Every response "
                                "is in the figures once the campaign closes.")
             return insight
     counts = frame["group"].value_counts().to_dict()
@@ -873,20 +876,28 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
     insight.compared = pair if len(pair) == 2 else shown[:2]
     if len(shown) < 2:
         k = campaign.min_group_size
-        short = [instrument.group_name(g) for g in instrument.group_ids() if g in hidden]
+        live = {g: (insight.rates[g].responses if g in insight.rates else 0) for g in instrument.group_ids()}
+        # hidden because its responses wait for a batch (surveys.release), not because too few answered
+        waiting = [g for g in instrument.group_ids() if g in hidden and insight.held.get(g) and live[g] >= k]
+        short = [instrument.group_name(g) for g in instrument.group_ids() if g in hidden and g not in waiting]
+        batches = (f"while the survey is open, a group's responses enter the figures in batches, once {2 * k} are waiting "
+                   f"(all but {k} of them)")
         if len(instrument.group_ids()) == 1:  # however many answered, there is no one to compare with
             insight.problem = (f"Nothing to compare: this survey has one group ({instrument.group_name(instrument.group_ids()[0])}), "
                                "and a comparison needs two.")
+        elif waiting and (shown or not short):
+            names = " and ".join(instrument.group_name(g) for g in waiting)
+            insight.problem = (f"Nothing to report yet: {names} {'has' if len(waiting) == 1 else 'have'} enough responses, "
+                               f"not yet in the figures — {batches}."
+                               + (f" {' and '.join(short)} {'has' if len(short) == 1 else 'have'} fewer than {k}." if short else ""))
         elif shown:  # say whose responses are missing (names, never counts), not that every group falls short
             insight.problem = (f"Not enough responses to report: {' and '.join(short)} "
                                f"{'has' if len(short) == 1 else 'have'} fewer than {k} (the campaign's reporting threshold), "
                                f"and a comparison needs two groups with at least {k}.")
         else:
             insight.problem = (f"Not enough responses to report: each group needs at least {k} (the campaign's reporting "
-                               "threshold) before any result is shown.")
-        if len(instrument.group_ids()) > 1 and any(insight.held.get(g) for g in hidden):
-            insight.problem += (f" While the survey is open, a group's responses enter the figures in batches, once {2 * k} "
-                                f"have arrived (all but the newest {k}).")
+                               "threshold) before any result is shown."
+                               + (f" Besides, {batches}." if any(insight.held.values()) else ""))
         return insight
     try:
         insight.comparison = compare_groups(frame, instrument, "group", insight.compared, margin=margin,
@@ -1075,6 +1086,6 @@ def progress_sentences(assessment_points: pd.DataFrame | None, campaign_points: 
                 text += (" Not in this trend, as they could not compare the same groups (one had fewer responses "
                          "than the reporting threshold): " + ", ".join(points.attrs["rounds_left_out"]) + ".")
             if bool(now["provisional"].iloc[0]):
-                text += " The latest campaign is still open: its figures change as responses come in."
+                text += " The latest campaign is still open: its figures change as responses come in, in batches."
         sentences.append(text)
     return sentences

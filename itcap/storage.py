@@ -37,12 +37,15 @@ def is_sqlite(url: str | None = None) -> bool:
     return (url or database_url()).startswith("sqlite")
 
 
+SQLITE_BUSY_TIMEOUT_MS = 30000  # how long a SQLite statement waits for another writer's lock
+
+
 def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers (dashboards) run while a respondent submits; busy_timeout turns lock
     # contention between threads or processes into waiting instead of "database is locked".
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -21,11 +21,17 @@ Which responses stay held is decided by their random ids (the highest), never by
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import logging
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from itcap.storage import SQLITE_BUSY_TIMEOUT_MS
 from surveys.campaigns import CLOSED, lock_campaign
 from surveys.tables import Campaign, Response
+
+LOCK_WAIT_MS = 1000  # how long a reader waits for the campaign's lock before leaving the release for later
 
 
 def held_counts(session: Session, campaign_id: int) -> dict[str, int]:
@@ -69,11 +75,28 @@ def release_due_apart(session: Session, campaign_id: int) -> dict[str, int]:
     reader's work — a report takes seconds, and submits would wait for it. A SQLite session that has
     written already holds the database's write lock: a second connection would wait for it, so the
     release is made in that session instead."""
-    if session.get_bind().dialect.name == "sqlite" and session.connection().connection.dbapi_connection.in_transaction:
+    bind = session.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
+    if sqlite and session.connection().connection.dbapi_connection.in_transaction:
         return release_due(session, campaign_id)
-    with Session(session.get_bind()) as apart:
-        released = release_due(apart, campaign_id)
-        apart.commit()
+    # Best effort: a writer holding the lock (an import, a close, another campaign's write on SQLite)
+    # must not stall a dashboard for as long as it runs. Skipping only delays the figures.
+    with Session(bind) as apart:
+        raw = apart.connection().connection.dbapi_connection
+        try:
+            if sqlite:
+                raw.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
+            else:
+                apart.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'"))
+            released = release_due(apart, campaign_id)
+            apart.commit()
+        except OperationalError:
+            apart.rollback()
+            logging.getLogger(__name__).info("campaign %s: release skipped, the campaign is locked by a writer", campaign_id)
+            released = {}
+        finally:
+            if sqlite:  # the connection goes back to the pool: its usual wait again
+                raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     return released
 
 

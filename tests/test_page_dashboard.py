@@ -380,12 +380,12 @@ def test_an_open_campaign_s_figures_are_held_for_the_refresh_interval(populated,
     assert key()[1] == held[1] + 2  # 0 switches the hold off
     monkeypatch.setenv("ITCAP_LIVE_REFRESH_SECONDS", "60")
     at = app_test(populated["lee"], page="pages/dashboard.py").run()
-    assert "the campaign is open: figures refresh every minute" in _texts(at)
+    assert "the campaign is open: new responses are looked for every minute, and taken in by batches" in _texts(at)
     with session_scope() as s:
         close_campaign(s, campaign_id, "test")
     assert key().status == "closed"
     at = app_test(populated["lee"], page="pages/dashboard.py").run()
-    assert not at.exception and "figures refresh" not in _texts(at)
+    assert not at.exception and "looked for every minute" not in _texts(at)
 
 
 def test_a_campaign_without_results_says_why_it_has_no_trend(populated, db_url):

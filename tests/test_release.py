@@ -116,8 +116,7 @@ def test_the_dashboard_says_why_its_figures_lag_the_response_count(db_url):
         assert release.held_counts(s, campaign_id) == {"business": K, "it_staff": K}  # 20: 15 in; 12: 7 in
     assert "10 responses are held back now" in captions
     assert "never shows the answers of fewer than 5 people" in captions
-    assert "25 of 32 responses (7 newest held back" not in captions  # (the counts say 22 of 32)
-    assert "22 of 32 responses (10 newest held back while the survey is open)" in captions
+    assert "22 of 32 responses (10 held back while the survey is open)" in captions
 
 
 def test_a_closed_campaign_holds_nothing_back(db_url):
@@ -140,3 +139,43 @@ def test_a_reader_that_has_written_already_releases_in_its_own_transaction(db_ur
                       actor="test", source="web")
         insight = insights.campaign_insight(s, campaign_id)  # not committed yet
     assert {g: v["n"] for g, v in insight.comparison["groups"].items()} == {"business": 2 * K, "it_staff": 2 * K}
+
+
+def test_a_dashboard_does_not_wait_for_a_writer_holding_the_campaign(any_db_url):
+    """An import holds the campaign's lock from its checks to its commit (on SQLite, the database's
+    write lock): a dashboard run with a batch due leaves the release for later instead of waiting."""
+    import time
+
+    from sqlalchemy import text
+
+    from itcap.storage import get_engine
+
+    campaign_id = make_campaign(any_db_url, min_group_size=K)
+    _add(any_db_url, campaign_id, "business", 2 * K)
+    writer = get_engine(any_db_url).connect()
+    holding = writer.begin()
+    writer.execute(text("UPDATE campaign SET status = status WHERE id = :c"), {"c": campaign_id})  # as lock_campaign
+    try:
+        started = time.monotonic()
+        with session_scope(any_db_url) as s:
+            fingerprint = insights.campaign_fingerprint(s, campaign_id)
+        waited = time.monotonic() - started
+    finally:
+        holding.rollback()
+        writer.close()
+    assert fingerprint.released == 0 and waited < 10  # not the 30 s a statement would wait
+    assert len(_view(any_db_url, campaign_id)["business"]) == K  # released on the next look
+
+
+def test_a_group_with_enough_answers_not_yet_released_is_not_called_too_small(db_url):
+    campaign_id = make_campaign(db_url, min_group_size=K)
+    _add(db_url, campaign_id, "business", 4 * K)
+    _add(db_url, campaign_id, "it_staff", K + 3)  # 8: over k, but fewer than 2k waiting
+    with session_scope(db_url) as s:
+        insight = insights.campaign_insight(s, campaign_id)
+    assert insight.comparison is None
+    assert insight.problem.startswith("Nothing to report yet: IT staff has enough responses, not yet in the figures — "
+                                      "while the survey is open, a group's responses enter the figures in batches")
+    assert "fewer than" not in insight.problem
+    results = insight.rates_table().set_index("group")["results"]
+    assert results["IT staff"] == f"not yet in the figures (held back until {2 * K} are waiting, while the survey is open)"

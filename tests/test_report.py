@@ -119,7 +119,7 @@ def test_the_report_says_what_its_terms_mean_before_it_uses_them_at_length(popul
     assert page.index("How to read this report") < page.index("Maturity and position")
     summary = page.split("<h2>Executive summary</h2>", 1)[1].split("<h2>", 1)[0]
     assert ("Survey 'Perception survey' (open), responses analysed: Business users 55, IT staff 25 — 80 of 90 responses "
-            "(10 newest held back while the survey is open).") in summary
+            "(10 held back while the survey is open).") in summary
     assert "While the survey is open, the figures take in new responses in batches" in summary
     text = _pdf_text(render_pdf(content))
     assert "How to read this report" in text and "It is not a statistical confidence level" in text
@@ -422,7 +422,7 @@ def test_report_shows_progress_since_the_previous_round_of_the_same_function(pop
             f"{before.name} {100 * before.attainment:.0f}% ({before.rating}) → {100 * now.attainment:.0f}% ({now.rating})") in page
     # nobody has submitted this round yet, and the campaigns are open: both are said to be moving
     assert "The latest assessment is still open, so its figures are provisional." in page
-    assert "The latest campaign is still open: its figures change as responses come in." in page
+    assert "The latest campaign is still open: its figures change as responses come in, in batches." in page
     assert f"{now_scale.name} {then_scale.score:.2f} → {now_scale.score:.2f}" in page
     assert "Review 2027-10" not in page and "Schools IT" not in page
     assert "the rounds are not tested against each other" in page

@@ -38,20 +38,20 @@ def _responses(campaign_id: int, fingerprint: tuple) -> pd.DataFrame:
 @st.cache_resource(show_spinner="Analysing the survey responses…", max_entries=32)
 def _campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagged: bool, fingerprint: tuple,
               groups: tuple[str, ...] = ()) -> insights.CampaignInsight:
-    frame = _responses(campaign_id, fingerprint)
+    frame = _responses(campaign_id, _frame_key(fingerprint))
     with session_scope() as session:
         return insights.campaign_insight(session, campaign_id, mode_order=list(mode_order), exclude_flagged=exclude_flagged,
                                          frame=frame, groups=groups or None)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _comments(campaign_id: int, fingerprint: tuple) -> dict[str, list[str]]:
+def _comments(campaign_id: int, frame_key: tuple) -> dict[str, list[str]]:
     """Every respondent's comments, flagged or not, whatever the "leave out flagged" toggle says: two
     lists that differ by the flagged respondents' comments would single those out — below the
     comment threshold, and next to the thresholded export's flagged rows with their answers."""
     from surveys.exports import reportable_comments
 
-    frame = _responses(campaign_id, fingerprint)
+    frame = _responses(campaign_id, frame_key)
     with session_scope() as session:
         return reportable_comments(session, campaign_id, frame=frame)
 
@@ -103,7 +103,15 @@ def live_note(status: str) -> str:
     if status != "open" or interval == 0:
         return ""
     every = "every minute" if interval == 60 else f"every {interval} seconds" if interval < 120 else f"every {interval // 60} minutes"
-    return f" · the campaign is open: figures refresh {every}"
+    return f" · the campaign is open: new responses are looked for {every}, and taken in by batches"
+
+
+def _frame_key(key: tuple) -> tuple:
+    """The part of a campaign's cache key (see _key) the responses read for its figures depend on:
+    what has been released (an open campaign's figures change only then; new submits, counted in
+    the full key, do not change them), the status and the thresholds — not every new response."""
+    url, campaign_id, _responses_in, _invitations, k, comment_threshold, status, released = key
+    return (url, campaign_id, status, released, k, comment_threshold)
 
 
 def _key(fingerprint: tuple) -> tuple:
@@ -199,7 +207,7 @@ def cached_comments(campaign_id: int) -> dict[str, list[str]]:
     with session_scope() as session:
         fingerprint = _campaign_fingerprint(session, campaign_id)
     rng = random.SystemRandom()
-    return {item: rng.sample(texts, len(texts)) for item, texts in _comments(campaign_id, _key(fingerprint)).items()}
+    return {item: rng.sample(texts, len(texts)) for item, texts in _comments(campaign_id, _frame_key(_key(fingerprint))).items()}
 
 
 def report_bytes(assessment_id: int | None, campaign_id: int | None, fmt: str, exclude_flagged: bool = False,
@@ -237,7 +245,7 @@ def warm_up() -> None:
             cached_campaign(campaigns[0].id, mode_order, exclude_flagged=False)
             with session_scope() as session:
                 fingerprint = _campaign_fingerprint(session, campaigns[0].id)
-            _comments(campaigns[0].id, _key(fingerprint))
+            _comments(campaigns[0].id, _frame_key(_key(fingerprint)))
         cached_trends(assessments[0].id if assessments else None, campaigns[0].id if campaigns else None)
     except Exception:  # noqa: BLE001 - a warm-up must never take the app down; the page computes on demand
         logging.getLogger(__name__).warning("dashboard warm-up failed", exc_info=True)

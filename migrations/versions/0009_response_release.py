@@ -24,6 +24,10 @@ depends_on = None
 def upgrade() -> None:
     op.add_column('response', sa.Column('release', sa.Integer(), nullable=True))
     op.create_index('ix_response_campaign_release', 'response', ['campaign_id', 'release', 'group_id'], unique=False)
+    # A closed campaign's figures used every response: as one batch, so that reopening it keeps them
+    # (as closing does from now on); an open campaign's wait for the rule.
+    op.execute("UPDATE response SET release = 1 WHERE release IS NULL AND campaign_id IN "
+               "(SELECT id FROM campaign WHERE status = 'closed')")
 
 
 def downgrade() -> None:
