@@ -226,8 +226,10 @@ def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
         if c.reading is not None and c.reading.scales:
             first = c.reading.scales[0]
             lo, hi = scale_range(c.instrument, first.id)
+            whose = (f"of all {len(c.all_groups['groups'])} groups with enough responses (not only the two compared)"
+                     if c.all_groups else f"of {a_name} and of {b_name}")
             guide.append(("Survey reading", f"a survey scale supports the mode it is evidence for when the mean of the "
-                          f"average scores of {a_name} and of {b_name} is at least {first.threshold:g} on {lo:g}–{hi:g} "
+                          f"average scores {whose} is at least {first.threshold:g} on {lo:g}–{hi:g} "
                           "(five eighths of the way up; each group counts equally, whatever its size); the reading is the "
                           "highest mode whose scales all do, with every lower mode supported too."))
         guide.append(("Equivalent, differs, inconclusive", f"equivalent: the two groups' means are shown to be within "

@@ -234,3 +234,6 @@ def test_the_survey_reading_is_the_organisation_s_whichever_pair_is_compared(db_
         means = scale["mean"]
         assert set(means) == {"business", "it_staff", "finance"}
         assert scores[scale["id"]] == pytest.approx(sum(means.values()) / 3, abs=1e-12)
+    with session_scope(db_url) as session:  # and the report's guide says whose means they are
+        page = render_html(build_report(session, campaign_id=campaign, include_assessment=False))
+    assert "the mean of the average scores of all 3 groups with enough responses (not only the two compared)" in page
