@@ -737,9 +737,9 @@ def campaign_fingerprint(session: Session, campaign_id: int) -> CampaignFingerpr
     # plain (str, int) pairs: cache keys must be hashable by Streamlit, which database rows are not
     invitations = tuple(sorted((str(status), int(n)) for status, n in session.exec(
         select(Invitation.status, func.count()).where(Invitation.campaign_id == campaign_id).group_by(Invitation.status)).all()))
-    released = int(session.exec(select(func.count()).select_from(Response).where(
-        Response.campaign_id == campaign_id, Response.release.is_not(None))).one())
-    return CampaignFingerprint(campaign_id, response_count(session, campaign_id), invitations, campaign.min_group_size,
+    responses = response_count(session, campaign_id)
+    released = responses - sum(held_counts(session, campaign_id).values())  # the held are few: a short index range
+    return CampaignFingerprint(campaign_id, responses, invitations, campaign.min_group_size,
                                campaign.comment_threshold, campaign.status, released)
 
 

@@ -75,6 +75,9 @@ def release_due_apart(session: Session, campaign_id: int) -> dict[str, int]:
     reader's work — a report takes seconds, and submits would wait for it. A SQLite session that has
     written already holds the database's write lock: a second connection would wait for it, so the
     release is made in that session instead."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status == CLOSED or not _due(held_counts(session, campaign_id), campaign.min_group_size):
+        return {}  # the common case, on every dashboard run: one count on the index, no second connection
     bind = session.get_bind()
     sqlite = bind.dialect.name == "sqlite"
     if sqlite and session.connection().connection.dbapi_connection.in_transaction:
