@@ -31,7 +31,7 @@ from surveys.instrument import Instrument
 from surveys.invitations import GroupRates, response_rates
 from surveys.perception import PerceptionReading, perception_findings, perception_reading, scale_range
 from surveys.quality import FAST, FLAGS, OUT_OF_RANGE, STRAIGHTLINE, responses_frame
-from surveys.release import held_counts, release_due_apart, reported_only
+from surveys.release import held_counts, reported_only, settle_held
 from surveys.stats import DEFAULT_MARGIN, compare_groups, suppressed_groups
 from surveys.tables import Campaign, Response
 
@@ -731,14 +731,14 @@ def campaign_fingerprint(session: Session, campaign_id: int) -> CampaignFingerpr
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         return CampaignFingerprint(campaign_id, None, (), None, None, None)
-    release_due_apart(session, campaign_id)
+    held = settle_held(session, campaign_id)
     from surveys.tables import Invitation
 
     # plain (str, int) pairs: cache keys must be hashable by Streamlit, which database rows are not
     invitations = tuple(sorted((str(status), int(n)) for status, n in session.exec(
         select(Invitation.status, func.count()).where(Invitation.campaign_id == campaign_id).group_by(Invitation.status)).all()))
     responses = response_count(session, campaign_id)
-    released = responses - sum(held_counts(session, campaign_id).values())  # the held are few: a short index range
+    released = responses - sum(held.values())  # the held are few: counted on a short index range
     return CampaignFingerprint(campaign_id, responses, invitations, campaign.min_group_size,
                                campaign.comment_threshold, campaign.status, released)
 
@@ -847,11 +847,12 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
     if n_responses == 0:
         insight.problem = "No responses yet."
         return insight
-    if frame is None:  # (the dashboard passes its cached frame, having released what was due)
-        release_due_apart(session, campaign_id)
+    # (the dashboard passes its cached frame, having released what was due)
+    held = settle_held(session, campaign_id) if frame is None else held_counts(session, campaign_id)
+    if frame is None:
         frame = responses_frame(session, campaign_id, reported=True)
     if reported_only(campaign):
-        insight.held = held_counts(session, campaign_id)
+        insight.held = held
         if frame.empty and len(instrument.group_ids()) > 1:  # (one group: "nothing to compare" says more)
             k = campaign.min_group_size
             insight.problem = (f"Responses are coming in, but none is in the figures yet: while the survey is open, a "

@@ -69,19 +69,25 @@ def release_due(session: Session, campaign_id: int) -> dict[str, int]:
     return due
 
 
-def release_due_apart(session: Session, campaign_id: int) -> dict[str, int]:
-    """:func:`release_due` in a transaction of its own, committed at once: the campaign's lock (and,
+def settle_held(session: Session, campaign_id: int) -> dict[str, int]:
+    """Release what is due and return how many responses of each group are still held back.
+
+    The release is :func:`release_due` in a transaction of its own, committed at once: the campaign's lock (and,
     on SQLite, the database's write lock) is then held for the release only, not for the rest of the
     reader's work — a report takes seconds, and submits would wait for it. A SQLite session that has
     written already holds the database's write lock: a second connection would wait for it, so the
     release is made in that session instead."""
     campaign = session.get(Campaign, campaign_id)
-    if campaign is None or campaign.status == CLOSED or not _due(held_counts(session, campaign_id), campaign.min_group_size):
-        return {}  # the common case, on every dashboard run: one count on the index, no second connection
+    if campaign is None or campaign.status == CLOSED:
+        return {}  # closed: every response is in the figures
+    held = held_counts(session, campaign_id)
+    if not _due(held, campaign.min_group_size):
+        return held  # the common case, on every dashboard run: one count on the index, no second connection
     bind = session.get_bind()
     sqlite = bind.dialect.name == "sqlite"
     if sqlite and session.connection().connection.dbapi_connection.in_transaction:
-        return release_due(session, campaign_id)
+        release_due(session, campaign_id)
+        return held_counts(session, campaign_id)
     # Best effort: a writer holding the lock (an import, a close, another campaign's write on SQLite)
     # must not stall a dashboard for as long as it runs. Skipping only delays the figures.
     with Session(bind) as apart:
@@ -91,16 +97,16 @@ def release_due_apart(session: Session, campaign_id: int) -> dict[str, int]:
                 raw.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
             else:
                 apart.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'"))
-            released = release_due(apart, campaign_id)
+            if release_due(apart, campaign_id):
+                held = held_counts(apart, campaign_id)
             apart.commit()
         except OperationalError:
             apart.rollback()
             logging.getLogger(__name__).info("campaign %s: release skipped, the campaign is locked by a writer", campaign_id)
-            released = {}
         finally:
             if sqlite:  # the connection goes back to the pool: its usual wait again
                 raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    return released
+    return held
 
 
 def reported_only(campaign: Campaign) -> bool:
