@@ -236,17 +236,21 @@ def test_after_submitting_on_a_phone_the_message_is_in_view_below_the_header(ser
         descriptor.wait_for()
         ratio = contrast_on_white(descriptor)
         assert ratio >= 4.5, f"level descriptors have a contrast of {ratio:.2f}:1"
-        page.get_by_role("button", name="Submit my ratings…").click()
-        wait_for_app(page)
-        page.get_by_role("button", name="Submit and lock").click()
-        wait_for_app(page)
-        warning = page.get_by_text(re.compile(r"Submitted with \d+ capabilities not rated"))
-        warning.wait_for()
-        page.wait_for_timeout(800)  # the scroll is made again once the run has ended
-        header = page.locator('[data-testid="stHeader"]').bounding_box()
-        box = warning.bounding_box()
-        assert box["y"] >= header["y"] + header["height"] - 1, f"the warning is under the header (y={box['y']})"
-        assert box["y"] + box["height"] <= 844, f"the warning is below the screen (y={box['y']})"
+        _submit_and_find_in_view(page, page.get_by_text(re.compile(r"Submitted with \d+ capabilities not rated")), "warning", 844)
+
+
+def _submit_and_find_in_view(page, message, what: str, screen_height: int) -> None:
+    """Submit and lock; ``message`` is then on the screen, below Streamlit's fixed header, not under it."""
+    page.get_by_role("button", name="Submit my ratings…").click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Submit and lock").click()
+    wait_for_app(page)
+    message.wait_for()
+    page.wait_for_timeout(800)  # the scroll is made again once the run has ended
+    header = page.locator('[data-testid="stHeader"]').bounding_box()
+    box = message.bounding_box()
+    assert box["y"] >= header["y"] + header["height"] - 1, f"the {what} is under the header (y={box['y']})"
+    assert box["y"] + box["height"] <= screen_height, f"the {what} is below the screen (y={box['y']})"
 
 
 def test_submitting_everything_on_a_phone_brings_the_lock_notice_into_view(server, browser):
@@ -259,14 +263,4 @@ def test_submitting_everything_on_a_phone_brings_the_lock_notice_into_view(serve
     with _phone(browser, 390, 844) as page:
         login(page, server.url, "ana", PASSWORD)
         page.get_by_role("heading", name="Score capabilities").wait_for()
-        page.get_by_role("button", name="Submit my ratings…").click()
-        wait_for_app(page)
-        page.get_by_role("button", name="Submit and lock").click()
-        wait_for_app(page)
-        notice = page.get_by_text("Your ratings are locked.")
-        notice.wait_for()
-        page.wait_for_timeout(800)  # the scroll is made again once the run has ended
-        header = page.locator('[data-testid="stHeader"]').bounding_box()
-        box = notice.bounding_box()
-        assert box["y"] >= header["y"] + header["height"] - 1, f"the notice is under the header (y={box['y']})"
-        assert box["y"] + box["height"] <= 844, f"the notice is below the screen (y={box['y']})"
+        _submit_and_find_in_view(page, page.get_by_text("Your ratings are locked."), "notice", 844)
