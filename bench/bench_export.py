@@ -10,8 +10,8 @@ items (bench_survey_bulk's instrument and data). What is timed, each from the st
 * the obvious alternatives on the same prepared frame: ``DataFrame.to_csv`` and
   ``DataFrame.to_excel`` (openpyxl) — the ratio is theirs over ours;
 * the reporting threshold of an export for non-administrators: which demographic columns can stay so
-  that no (group × answers) class has fewer than k rows — a greedy search that counts the classes
-  many times — against counting them on a joined string per row, on ``--responses`` rows of four
+  that no (group × answers) class has fewer than k rows — the classes counted once per candidate
+  set of columns — against counting them on a joined string per row, on ``--responses`` rows of four
   groups and three demographic questions (5, 15 and 3 options; one combination made rare so that a
   column has to go).
 """

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from itcap import accounts
-from itcap.storage import database_url, is_sqlite, session_scope, upgrade_database
+from itcap.storage import (create_private_sqlite_file, database_url, is_sqlite, readable_by_others, session_scope,
+                           upgrade_database)
 
 # PostgreSQL: replicas starting at once against a new database would each find no default model and
 # no administrator and insert them, and all but one would fail on the unique constraints. The first
@@ -26,6 +27,7 @@ class BootstrapResult:
     generated_admin_password: str | None  # shown once, never stored in clear
     schema_before: str | None = None  # migration revision found (None: a new database)
     schema_after: str | None = None  # revision now
+    readable_by_others: str | None = None  # a SQLite file's mode when other accounts may read it ('644')
 
     @property
     def schema_change(self) -> str:
@@ -51,6 +53,7 @@ def bootstrap(url: str | None = None) -> BootstrapResult:
             raise BootstrapError(f"ITCAP_ADMIN_PASSWORD: {exc}; nothing was changed") from None
     from itcap.migrate import current_revision
 
+    create_private_sqlite_file(url)  # before anything connects: sqlite3 would create it 0644
     before = current_revision(url)  # None: no revision table yet
     upgrade_database(url)
     after = current_revision(url)
@@ -64,8 +67,8 @@ def bootstrap(url: str | None = None) -> BootstrapResult:
         ensure_default_instrument(session)
         created = accounts.ensure_first_admin(session, admin_password)
     if created is None:
-        return BootstrapResult(url, False, None, before, after)
-    return BootstrapResult(url, True, created[1], before, after)
+        return BootstrapResult(url, False, None, before, after, readable_by_others(url))
+    return BootstrapResult(url, True, created[1], before, after, readable_by_others(url))
 
 
 def safe_url(url: str) -> str:

@@ -71,10 +71,42 @@ def get_engine(url: str | None = None) -> Engine:
         return engine
 
 
-def _ensure_sqlite_directory(url: str) -> None:
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None: in memory, or not SQLite)."""
+    if not is_sqlite(url):
+        return None
     path = url.split("///", 1)[-1]
-    if path and path != ":memory:":
-        Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    return Path(path).expanduser().resolve() if path and path != ":memory:" else None
+
+
+def _ensure_sqlite_directory(url: str) -> None:
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def create_private_sqlite_file(url: str) -> None:
+    """A new SQLite database file, created readable and writable by its owner only (0600) — it holds
+    password hashes, free text and, while a campaign is open, answers not yet released — instead of
+    the umask's usual 0644. SQLite gives the -wal and -shm files the database file's permissions.
+    An existing file is left as it is (:func:`readable_by_others` tells)."""
+    path = sqlite_file(url)
+    if path is None or path.exists():
+        return
+    _ensure_sqlite_directory(url)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # another process created it in between: theirs stands
+        pass
+
+
+def readable_by_others(url: str) -> str | None:
+    """The SQLite file's permissions (e.g. '644') when accounts other than its owner may read it."""
+    path = sqlite_file(url)
+    if path is None or not path.exists():
+        return None
+    mode = path.stat().st_mode & 0o777
+    return f"{mode:o}" if mode & 0o044 else None
 
 
 def dispose_engines() -> None:

@@ -14,8 +14,12 @@ applied to row-level data:
 2. no row ids and no ``source`` column (a few paper responses are a small, known set), rows in random
    order — so that two exports cannot be joined row by row;
 3. the coded demographic (choice) items are quasi-identifiers: together with the group, every
-   combination of their answers must cover at least k rows; while one does not, the item whose removal
-   helps most is left out (whole columns, never single cells, so nothing is silently altered);
+   combination of their answers must cover at least k rows; while one does not, items are left out in
+   a fixed order — most answer options first (:func:`demographic_leave_out_order`) — whole columns,
+   never single cells, so nothing is silently altered. The order depends on the instrument alone, so
+   any two thresholded exports of a campaign (with and without flagged responses, before and after k
+   changes) leave out one the start of the other's list: joined on their answers, they show no
+   combination of demographics that one of them did not already show;
 4. free text never appears in the rows, where it could be tied to a person's other answers. A text
    item whose comments (among the rows exported) reach the campaign's comment threshold is listed on
    the XLSX ``comments`` sheet on its own, in random order; CSV and SAV carry no free text.
@@ -100,30 +104,39 @@ def _small_rows_counter(frame: pd.DataFrame, candidates: list[str], k: int):
     return count
 
 
-def _anonymous_choice_columns(frame: pd.DataFrame, candidates: list[str], k: int,
+def demographic_leave_out_order(instrument: Instrument) -> list[str]:
+    """The choice items in the order a thresholded export leaves them out: most answer options first
+    (the finest split identifies most), then as the instrument lists them. It depends on the
+    instrument, never on the rows: a search that picks the column to drop from the data (the one
+    whose removal helps most) can pick differently for two row sets of the same campaign — all
+    responses, and the unflagged ones — and the two files, joined on the answers, would then give
+    back the combination each left out."""
+    choice = [item for item in instrument.items if item.type == "choice"]
+    return [item.id for item in sorted(choice, key=lambda item: -len(item.options))]  # stable: ties keep their order
+
+
+def _anonymous_choice_columns(frame: pd.DataFrame, ordered: list[str], k: int,
                               small_rows=None) -> tuple[list[str], list[str]]:
-    """Greedy column suppression until (group + kept choice items) classes all have ≥ k rows: each
-    step leaves out the column whose removal leaves the fewest rows in small classes (ties: the one
-    with more distinct values). ``small_rows``: the class counter (default :func:`_small_rows_counter`;
-    the benchmark passes the plain string count)."""
-    if frame.empty or not candidates:
-        return list(candidates), []
-    small_rows = small_rows or _small_rows_counter(frame, candidates, k)
-    distinct = {c: frame[c].nunique(dropna=False) for c in candidates}
-    kept, dropped = list(candidates), []
-    while kept and small_rows(kept):
-        best = min(kept, key=lambda c: (small_rows([x for x in kept if x != c]), -distinct[c]))
-        kept.remove(best)
-        dropped.append(best)
-    return kept, dropped
+    """(kept, left out): the shortest start of ``ordered`` whose removal leaves every (group + kept
+    choice items) class with at least k rows. ``small_rows``: the class counter (default
+    :func:`_small_rows_counter`; the benchmark passes the plain string count)."""
+    if frame.empty or not ordered:
+        return list(ordered), []
+    small_rows = small_rows or _small_rows_counter(frame, ordered, k)
+    for cut in range(len(ordered)):
+        if not small_rows(ordered[cut:]):
+            return list(ordered[cut:]), list(ordered[:cut])
+    return [], list(ordered)
 
 
 def _reported_rows(frame: pd.DataFrame, instrument: Instrument, k: int) -> tuple[pd.DataFrame, list[str], dict[str, int]]:
     """Rows of the groups that may be reported: a group below k is left out. No complement is hidden:
     every total a non-administrator sees (the dashboard, the report, the download buttons) leaves the
-    small groups out, so there is nothing to subtract the reported rows from."""
+    small groups out, so there is nothing to subtract the reported rows from. A group with no
+    responses is named with the others under k, as the dashboard says "withheld" for both: naming
+    only those with some would tell that someone in a group of two or three took part."""
     counts = {g.id: int((frame["group"] == g.id).sum()) for g in instrument.groups}
-    suppressed = [g for g in suppressed_groups(counts, k, total_shown=False) if counts[g] > 0]
+    suppressed = suppressed_groups(counts, k, total_shown=False)
     return frame[~frame["group"].isin(suppressed)], suppressed, counts
 
 
@@ -189,8 +202,7 @@ def prepare_export(session: Session, campaign_id: int, *, privileged: bool, excl
             notes.append("comments: from every response, flagged ones included (leaving theirs out would single them out)")
     else:
         comments, left_out = _comments(frame, items, campaign.comment_threshold)
-    choice = [i.id for i in items if i.type == "choice"]
-    _, dropped = _anonymous_choice_columns(frame, choice, k)
+    _, dropped = _anonymous_choice_columns(frame, demographic_leave_out_order(instrument), k)
     for item_id in dropped:
         left_out[item_id] = f"some combinations of group and demographic answers had fewer than {k} responses"
     if left_out:

@@ -154,3 +154,32 @@ def test_a_document_of_the_other_kind_is_named_not_listed_as_a_dozen_schema_erro
     assert capsys.readouterr().err.strip().splitlines() == [
         f"error: {model}: this is a capability model (it has 'capabilities'), not a survey instrument; "
         f"check it with 'itcap model validate {model}'"]
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(new_database, capsys):
+    """It holds password hashes and survey answers: created 0600 whatever the umask (0022 makes
+    sqlite3's own files 0644), and SQLite gives its write-ahead log the database file's mode."""
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        assert main(["init"]) == 0
+        with session_scope() as session:  # a write: the -wal file exists while the connection is open
+            accounts.create_account(session, "someone", "a long enough password", roles=["assessor"])
+            session.flush()
+            assert (new_database.stat().st_mode & 0o777) == 0o600
+            wal = new_database.with_name(new_database.name + "-wal")
+            assert wal.exists() and (wal.stat().st_mode & 0o777) == 0o600
+    finally:
+        os.umask(previous)
+    assert "note:" not in capsys.readouterr().out
+
+
+def test_init_says_when_others_can_read_an_existing_database(new_database, capsys):
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    new_database.chmod(0o644)
+    assert main(["init"]) == 0
+    out = capsys.readouterr().out
+    assert f"note: {new_database} can be read by other accounts on this machine (mode 644)" in out
+    assert (new_database.stat().st_mode & 0o777) == 0o644  # said, not changed behind the operator's back

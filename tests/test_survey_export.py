@@ -285,7 +285,8 @@ def _small_rows_by_joined_strings(frame, columns, k):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_demographics_kept_leave_no_class_below_k_and_match_the_plain_string_count(seed):
-    """The greedy suppression, counted on integer codes, decides as the row-string count does."""
+    """The fixed-order suppression, counted on integer codes, decides as the row-string count does:
+    the shortest start of the order whose removal leaves no (group + kept items) class below k."""
     import numpy as np
     import pandas as pd
 
@@ -300,15 +301,84 @@ def test_demographics_kept_leave_no_class_below_k_and_match_the_plain_string_cou
         "role": rng.choice(["x", "y", np.nan], n, p=[0.6, 0.3, 0.1]).astype(object),
         "tenure": rng.choice([1, 2, 3, 4], n).astype(object),
     })
-    candidates = ["band", "site", "role", "tenure"]
-    kept, dropped = _anonymous_choice_columns(frame, candidates, k)
-    assert sorted(kept + dropped) == sorted(candidates)
+    order = ["site", "tenure", "band", "role"]
+    kept, dropped = _anonymous_choice_columns(frame, order, k)
+    assert dropped + kept == order
     assert _small_rows_by_joined_strings(frame, kept, k) == 0 if kept else True
-    # greedy, as specified: at each step the column whose removal leaves the fewest small rows
-    reference, left = [], list(candidates)
-    while left and _small_rows_by_joined_strings(frame, left, k):
-        best = min(left, key=lambda c: (_small_rows_by_joined_strings(frame, [x for x in left if x != c], k)
-                                        if len(left) > 1 else 0, -frame[c].nunique(dropna=False)))
-        left.remove(best)
-        reference.append(best)
-    assert dropped == reference
+    shortest = next(cut for cut in range(len(order) + 1)
+                    if cut == len(order) or _small_rows_by_joined_strings(frame, order[cut:], k) == 0)
+    assert dropped == order[:shortest]
+
+
+TWO_DEMOGRAPHICS = INSTRUMENT_YAML.replace("id: test_perception", "id: test_two_demographics", 1).replace(
+    "      - {id: comments, type: text,",
+    "      - id: role_band\n"
+    "        type: choice\n"
+    "        text: Which best describes your role?\n"
+    "        demographic: true\n"
+    "        options: [{code: 1, label: Front line}, {code: 2, label: Team leader}, {code: 3, label: Manager}, "
+    "{code: 4, label: Senior leader}]\n"
+    "      - {id: comments, type: text,", 1)
+
+
+def test_two_thresholded_exports_joined_on_their_answers_narrow_no_combination_below_k(db_url):
+    """Leadership may download a closed campaign's rows with and without the flagged responses, and
+    again after k is raised. Every row's answers are as good as unique, so two such files join row
+    by row: if each left out a different demographic, the join would give back the combination both
+    were hiding. Here the 20 unflagged respondents sit in directorates 1 and 2 with one manager
+    each, and three flagged ones share directorate 3 — a search that picks, for each row set, the
+    column whose removal helps most keeps role band for one file and directorate for the other."""
+    import itertools
+    import random
+
+    import pandas as pd
+
+    from surveys.campaigns import close_campaign
+    from surveys.tables import Campaign
+
+    generator = random.Random(7)
+    answers = generator.sample([a for a in itertools.product(range(1, 6), repeat=6) if len(set(a[:4])) > 1], 20)
+    people = [(1, 1)] * 9 + [(1, 3)] + [(2, 2)] * 9 + [(2, 3)]
+    rows = [f"business,{a[0]},{a[1]},{a[2]},{a[3]},{a[4]},{a[5]},{d},{r}" for a, (d, r) in zip(answers, people)]
+    rows += [f"business,3,3,3,3,{p},{q},3,3" for p, q in ((1, 2), (2, 4), (5, 1))]  # straight-lined: flagged
+    campaign_id = make_campaign(db_url, min_group_size=5, yaml=TWO_DEMOGRAPHICS)
+    with session_scope() as s:
+        header = "group,rel1,rel2,rel3,rel4,par1,par2,directorate,role_band\n"
+        import_responses(s, campaign_id, (header + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+        close_campaign(s, campaign_id, "t")
+
+    files = {}
+    for k in (5, 8):
+        with session_scope() as s:
+            s.get(Campaign, campaign_id).min_group_size = k
+        with session_scope() as s:
+            for exclude in (False, True):
+                frame = prepare_export(s, campaign_id, privileged=False, exclude_flagged=exclude).frame
+                files[(k, exclude)] = (frame, k)
+    assert not files[(5, False)][0].empty and "directorate" in files[(5, True)][0].columns  # not all hidden
+
+    answered = ["rel1", "rel2", "rel3", "rel4", "par1", "par2"]
+    demographics = {"directorate", "role_band"}
+    for (first, k1), (second, k2) in itertools.combinations(files.values(), 2):
+        kept_first, kept_second = demographics & set(first.columns), demographics & set(second.columns)
+        joined = first[["group", *answered, *kept_first]].merge(
+            second[["group", *answered, *(kept_second - kept_first)]], on=["group", *answered])
+        together = sorted(kept_first | kept_second)
+        if together:
+            classes = joined.groupby(["group", *together]).size()
+            assert (classes >= min(k1, k2)).all(), (together, classes.to_dict())
+        assert kept_first <= kept_second or kept_second <= kept_first
+
+
+def test_a_group_with_no_responses_is_named_with_the_small_ones(db_url):
+    """The dashboard says "withheld" alike for a group with no responses and one with a few: the
+    export's notes must not tell them apart (naming only the second would say that one of two or
+    three people took part)."""
+    campaign_id = _campaign(db_url, ROWS[:6])  # business 6, it_staff none
+    with session_scope() as s:
+        none_at_all = prepare_export(s, campaign_id, privileged=False).notes
+    campaign_id = _campaign(db_url, ROWS[:7])  # business 6, it_staff 1
+    with session_scope() as s:
+        one = prepare_export(s, campaign_id, privileged=False).notes
+    left_out = "left out (fewer than 3 responses): it_staff"
+    assert left_out in none_at_all and left_out in one

@@ -49,8 +49,13 @@ def _report_setup(result) -> None:
     """What ``init`` (and ``demo`` on a new database) did: the database, how its schema moved, the
     first administrator's password when one was generated — the only time it is ever shown."""
     from itcap.bootstrap import safe_url
+    from itcap.storage import sqlite_file
 
     print(f"database ready: {safe_url(result.url)} ({result.schema_change})")
+    if result.readable_by_others:
+        print(f"note: {sqlite_file(result.url)} can be read by other accounts on this machine (mode "
+              f"{result.readable_by_others}); it holds password hashes and survey answers: chmod 600 it "
+              "(and its -wal and -shm files)")
     if result.admin_created:
         if result.generated_admin_password:
             print("created administrator 'admin' with password (shown once, store it now):")

@@ -21,6 +21,9 @@ def _bootstrap_once(url: str) -> None:
     # Which database this replica serves, in its log: one that lost its environment would otherwise
     # answer "ok" on /_stcore/health from a new SQLite file of its own.
     print(f"itcap: serving database {safe_url(result.url)} ({result.schema_change})", file=sys.stderr, flush=True)
+    if result.readable_by_others:
+        print(f"itcap: warning: the database file can be read by other accounts on this machine (mode "
+              f"{result.readable_by_others}): chmod 600 it", file=sys.stderr, flush=True)
     if result.generated_admin_password:
         # The server console is the only place this password ever appears.
         print(f"itcap: created administrator 'admin' with password (shown once): {result.generated_admin_password}",
