@@ -398,8 +398,9 @@ if campaign.status == OPEN and st.session_state.get(f"camp_confirm_close_{chosen
         halfway = (f"the {in_progress:,} {'person' if in_progress == 1 else 'people'} half-way through "
                    f"{'is' if in_progress == 1 else 'are'} stopped until it is reopened (their answers so far are kept)"
                    if in_progress else "nobody is half-way through now")
+        responses = sum(r.responses for r in rates[chosen_id].values())
         st.warning(f"Closing stops every invitation and open link of this campaign at once: {halfway}. It has "
-                   f"{sum(r.responses for r in rates[chosen_id].values()):,} responses. Closing also rewrites the stored "
+                   f"{responses:,} response{'' if responses == 1 else 's'}. Closing also rewrites the stored "
                    "responses so that nothing links them to invitations.", icon=":material/warning:")
         confirm, cancel = st.columns(2)
         confirm.button("Close the campaign", type="primary", key=f"camp_close_confirm_{chosen_id}", width="stretch",

@@ -310,8 +310,9 @@ if not locked:
                     parts.append(f"{len(no_confidence)} ha{'s' if len(no_confidence) == 1 else 've'} no confidence given")
                 st.info(f"Of the capabilities you rated, {' and '.join(parts)}. The lead assessor weighs each level by "
                         "its evidence when assessors disagree.", icon=":material/info:")
-                names = sorted({c.name for c in no_evidence + no_confidence}, key=[c.name for c in capabilities].index)
-                st.markdown("\n".join(f"- {md_escape(name)}" for name in names))
+                lacking = [(c, [what for what, missing in (("evidence", c in no_evidence), ("confidence", c in no_confidence))
+                                if missing]) for c in levelled]
+                st.markdown("\n".join(f"- {md_escape(c.name)}: no {' and no '.join(what)}" for c, what in lacking if what))
             reopen = ("you can reopen them on the **Consensus** page" if me.is_lead
                       else "only the lead assessor or an administrator can reopen them")
             st.markdown(f"Submitting **locks** your ratings: {reopen}.")

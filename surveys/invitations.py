@@ -28,7 +28,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
 from itcap import audit
-from itcap.spreadsheet import safe_cell
+from itcap.spreadsheet import FORMULA_START, safe_cell
 from itcap.storage import today
 from surveys.campaigns import CLOSED, availability, campaign_instrument, get_campaign
 from surveys.errors import SurveyError
@@ -256,8 +256,11 @@ def parse_email_list(text: str, where: str = "<emails>") -> list[str]:
             value = named[1].strip()
         if not _EMAIL_RE.fullmatch(value):
             problems.append(f"{where}: line {number}: {value[:80]!r} is not an e-mail address")
+        elif value.startswith(FORMULA_START):  # the links CSV would have to put an apostrophe in front
+            problems.append(f"{where}: line {number}: {value[:80]!r} starts with {value[0]!r}, which spreadsheets and "
+                            "mail merges read as a formula: the links file cannot hold it as written; check the address")
         elif value.lower() in seen:
-            problems.append(f"{where}: line {number}: {value} is repeated (first on line {seen[value.lower()]})")
+            problems.append(f"{where}: line {number}: {value!r} is repeated (first on line {seen[value.lower()]})")
         else:
             seen[value.lower()] = number
             emails.append(value)

@@ -253,7 +253,7 @@ def test_bad_addresses_are_refused_with_line_numbers_and_nothing_is_created(setu
     (error,) = [e.value for e in at.error]
     assert error.startswith("No invitations were created:")
     assert "e-mail addresses: line 2: 'not-an-address' is not an e-mail address" in error
-    assert "e-mail addresses: line 3: ANA@example.org is repeated (first on line 1)" in error
+    assert "e-mail addresses: line 3: 'ANA@example.org' is repeated (first on line 1)" in error
     assert _invitations(setup)["business"].invited == 0
     assert not any(b.label == "Download the links CSV" for b in at.download_button)
 

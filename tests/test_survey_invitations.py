@@ -240,9 +240,13 @@ def test_email_lists_report_every_bad_line():
     assert invitations.parse_email_list("a@example.org\n\nB@Example.org\n") == ["a@example.org", "B@Example.org"]
     assert invitations.parse_email_list("name,email\nAnn,ann@example.org\nBo,bo@example.org\n") == ["ann@example.org", "bo@example.org"]
     with pytest.raises(SurveyError) as exc:
-        invitations.parse_email_list("a@example.org\nnot an address\nA@example.org\n", "list.txt")
+        invitations.parse_email_list("a@example.org\nnot an address\nA@example.org\n=cmd|x@example.org\n"
+                                     "+1@example.org\n", "list.txt")
+    formula = "which spreadsheets and mail merges read as a formula: the links file cannot hold it as written"
     assert exc.value.problems == ["list.txt: line 2: 'not an address' is not an e-mail address",
-                                  "list.txt: line 3: A@example.org is repeated (first on line 1)"]
+                                  "list.txt: line 3: 'A@example.org' is repeated (first on line 1)",
+                                  f"list.txt: line 4: '=cmd|x@example.org' starts with '=', {formula}; check the address",
+                                  f"list.txt: line 5: '+1@example.org' starts with '+', {formula}; check the address"]
 
 
 def test_email_lists_as_spreadsheets_and_mail_programs_give_them():
