@@ -375,6 +375,10 @@ def test_the_whole_journey_on_a_375px_phone(server, browser, small):
             assert float(text.evaluate("e => getComputedStyle(e).fontSize").removesuffix("px")) >= 14
             tops.append(box["y"])
         assert tops == sorted(tops) and len(set(tops)) == len(tops), "Likert options should stack on a phone"
+        # the first answers start in the top part of the screen, not under a desktop-sized title
+        # (about 260px down with the phone's smaller title and top margin, 440px without)
+        first = _group(page, "1. The network is reliable.").bounding_box()
+        assert first["y"] < 320, f"the first question's answers start {first['y']:.0f}px down the screen"
         for hint in ("A number from 0 to 60 minutes.", "The answers on this page are saved when you leave it"):
             ratio = contrast_on_white(page.get_by_text(hint, exact=False).first)
             assert ratio >= 4.5, f"{hint!r} has a contrast of {ratio:.2f}:1 (WCAG AA asks 4.5:1)"

@@ -63,6 +63,11 @@ def style() -> None:
     .stMainBlockContainer {{ max-width: 54rem; }}
     .st-key-survey_questions [data-testid="stWidgetLabel"] p {{ font-size: 1rem; font-weight: 600; }}
     {likert} [data-testid="stRadioOption"] {{ padding: 0.2rem 0; }}
+    @media (max-width: 639.98px) {{  /* a phone: the first question in view, not under the survey's name */
+      .stMainBlockContainer {{ padding-top: 4rem; }}
+      .stMainBlockContainer [data-testid="stHeading"] h1 {{ font-size: 1.5rem; line-height: 1.25; padding-bottom: 0.5rem; }}
+      .stMainBlockContainer [data-testid="stHeading"] h2 {{ font-size: 1.35rem; }}
+    }}
     @media (min-width: 640px) {{
       {likert} [role="radiogroup"] {{
         display: grid; grid-template-columns: repeat(var(--survey-options), minmax(0, 1fr)); gap: 0.25rem 0.5rem;
