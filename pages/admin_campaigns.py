@@ -241,7 +241,8 @@ def _import(campaign_id: int) -> None:
         return
     try:
         with session_scope() as session:
-            result = imports.import_responses(session, campaign_id, upload.getvalue(), actor=actor.username, where=upload.name)
+            result = imports.import_responses(session, campaign_id, upload.getvalue(), actor=actor.username, where=upload.name,
+                                              allow_repeats=bool(state.get(f"camp_import_repeats_{campaign_id}")))
     except SurveyError as exc:
         # the total, not the lines listed: a capped list ends with a "… and N more" line of its own
         state[IMPORT_OUTCOME] = {"campaign_id": campaign_id, "problems": exc.problems, "name": upload.name,
@@ -255,6 +256,7 @@ def _import(campaign_id: int) -> None:
         message += " Ignored columns: " + md_escape(", ".join(result.ignored_columns)) + "."
     widgets.flash(message)
     state["camp_import_counter"] = state.get("camp_import_counter", 0) + 1
+    state.pop(f"camp_import_repeats_{campaign_id}", None)  # for that file only: the next one is checked again
 
 
 # -- the page --------------------------------------------------------------------------------------------------
@@ -535,6 +537,10 @@ with import_tab:
     import_counter = st.session_state.get("camp_import_counter", 0)
     st.file_uploader("Responses CSV (UTF-8)", type=["csv", "txt"], key=f"camp_import_{chosen_id}_{import_counter}", max_upload_size=200)
     chosen_file = st.session_state.get(f"camp_import_{chosen_id}_{import_counter}")
+    st.checkbox("Allow rows that repeat stored answers", key=f"camp_import_repeats_{chosen_id}",
+                help="Off (the default): a row that gives exactly the answers of a stored response, or of another row — 10 or "
+                     "more rated and numeric answers, not all alike — is refused as the same person counted twice (a batch "
+                     "that overlaps one imported before). On: for different people who really answered alike.")
     st.button("Import responses", icon=":material/upload:", key=f"camp_import_btn_{chosen_id}", on_click=_import, args=(chosen_id,),
               disabled=chosen_file is None, help=None if chosen_file else "Choose a CSV file above first.")
     outcome = st.session_state.pop(IMPORT_OUTCOME, None)

@@ -162,12 +162,14 @@ class _Column:
 
 def parse_responses_csv(instrument: Instrument, text: str, where: str) -> tuple[list[tuple[str, dict]], list[str], list[str]]:
     """Rows as ``(group_id, answers)``, the ignored columns, and every problem found (uncapped)."""
-    rows, ignored, problems, _ = _parse(instrument, text, where)
+    rows, ignored, problems, _, _ = _parse(instrument, text, where)
     return rows, ignored, problems
 
 
-def _parse(instrument: Instrument, text: str, where: str) -> tuple[list[tuple[str, dict]], list[str], list[str], dict[str, list[int]]]:
-    """:func:`parse_responses_csv`, and the lines each ``response_id`` is on (read in the same pass)."""
+def _parse(instrument: Instrument, text: str, where: str
+           ) -> tuple[list[tuple[str, dict]], list[str], list[str], dict[str, list[int]], list[int]]:
+    """:func:`parse_responses_csv`, the lines each ``response_id`` is on (read in the same pass) and
+    the line each row starts on."""
     problems: list[str] = []
     # strict: an unclosed quote is an error, not a value that swallows the rest of the file
     sep = separator(text)
@@ -229,6 +231,7 @@ def _parse(instrument: Instrument, text: str, where: str) -> tuple[list[tuple[st
     asked = {g: {item.id for item in instrument.items_for_group(g)} for g in instrument.group_ids()}
     width = len(header)
     rows: list[tuple[str, dict]] = []
+    row_lines: list[int] = []
     id_lines: dict[str, list[int]] = {}
     line = 1
     while True:
@@ -289,6 +292,7 @@ def _parse(instrument: Instrument, text: str, where: str) -> tuple[list[tuple[st
             continue
         if group_id is not None:
             rows.append((group_id, answers))
+            row_lines.append(start)
     for response_id, lines in id_lines.items():
         if len(lines) > 1:  # the same response pasted twice would count twice
             shown = ", ".join(map(str, lines[:5])) + (" …" if len(lines) > 5 else "")
@@ -296,7 +300,7 @@ def _parse(instrument: Instrument, text: str, where: str) -> tuple[list[tuple[st
                             "each response once")
     if not rows and not problems:
         problems.append(f"{where}: no responses in the file (only a header row)")
-    return rows, ignored, problems, id_lines
+    return rows, ignored, problems, id_lines, row_lines
 
 
 def _store(session: Session, campaign_id: int, instrument: Instrument, rows: list[tuple[str, dict, int | None]],
@@ -393,16 +397,25 @@ def _refuse_responses_already_stored(session: Session, campaign_id: int, id_line
 # Rows of a file that repeat stored responses' answers exactly: from this many on, and at least half of
 # the file, it is an export of the campaign coming back (by chance, 30+ answers rarely coincide).
 SAME_ANSWERS_MIN_ROWS = 10
+# A single row is taken for a person counted twice when it repeats a stored response (or an earlier
+# row) in at least this many rated and numeric answers, its ratings not all alike: real people agree
+# that exactly only by copying. Fewer answers, or one rating given throughout, coincide by chance.
+REPEAT_MIN_ANSWERS = 10
 
 
 def _refuse_answers_already_stored(session: Session, campaign_id: int, instrument: Instrument,
-                                   rows: list[tuple[str, dict]], where: str) -> None:
+                                   rows: list[tuple[str, dict]], where: str, lines: list[int] | None = None,
+                                   allow_repeats: bool = False) -> None:
     """The dashboard's export has no response ids (its rows are shuffled, and free text is listed
     apart), so an import of it is recognised by its answers: group and every rated and numeric answer
     the same as a stored response's, for most of the file. Free text and demographic questions are
-    left out of the comparison, because that export leaves them out of its rows."""
+    left out of the comparison, because that export leaves them out of its rows.
+
+    Then row by row (``lines``: the line each row starts on): a row that repeats a stored response,
+    or an earlier row of the file, in :data:`REPEAT_MIN_ANSWERS` or more varied answers is the same
+    person twice — a second batch of paper forms that overlaps the first — unless ``allow_repeats``."""
     ids = [item.id for item in instrument.items if item.type in ("likert", "numeric")]
-    if not ids or len(rows) < SAME_ANSWERS_MIN_ROWS:
+    if not ids or not rows:
         return
     wanted = set(ids)
     positions = [i for i, item_id in enumerate(instrument.item_ids) if item_id in wanted]
@@ -415,15 +428,52 @@ def _refuse_answers_already_stored(session: Session, campaign_id: int, instrumen
 
     stored = Counter(key_of_stored(g, a) for g, a in session.execute(
         select(Response.group_id, Response.answers_json).where(Response.campaign_id == campaign_id)))
-    if not stored:
+    keys = [(g, *(_same(answers.get(i)) for i in ids)) for g, answers in rows]
+    if stored and len(rows) >= SAME_ANSWERS_MIN_ROWS:
+        same = sum(min(n, stored[key]) for key, n in Counter(keys).items() if key in stored)
+        if same >= SAME_ANSWERS_MIN_ROWS and 2 * same >= len(rows):
+            raise ImportInvalid([f"{where}: {same:,} of the file's {len(rows):,} rows give exactly the answers of responses "
+                                 "this campaign already holds: this looks like a file already imported, or an export of the "
+                                 "campaign (the dashboard's or the administrators'), being imported again, which would "
+                                 "count those people twice. Nothing was imported."])
+    if allow_repeats or len(ids) < REPEAT_MIN_ANSWERS:
         return
-    incoming = Counter((g, *(_same(answers.get(i)) for i in ids)) for g, answers in rows)
-    same = sum(min(n, stored[key]) for key, n in incoming.items() if key in stored)
-    if same >= SAME_ANSWERS_MIN_ROWS and 2 * same >= len(rows):
-        raise ImportInvalid([f"{where}: {same:,} of the file's {len(rows):,} rows give exactly the answers of responses this "
-                             "campaign already holds: this looks like a file already imported, or an export of the "
-                             "campaign (the dashboard's or the administrators'), being imported again, which would "
-                             "count those people twice. Nothing was imported."])
+    lines = lines or list(range(2, len(rows) + 2))
+    left = dict(stored)  # each stored response matches one row; a second row like it repeats that row
+    first_line: dict[tuple, int] = {}
+    repeated_stored, repeated_row = [], []
+    rated = [i for i, item_id in enumerate(ids, start=1) if instrument.item(item_id).type == "likert"]
+    for key, line in zip(keys, lines):
+        if sum(v is not None for v in key[1:]) < REPEAT_MIN_ANSWERS or len({key[i] for i in rated} - {None}) < 2:
+            continue  # few answers, or one rating throughout (straight-lining): such rows coincide by chance
+        if left.get(key):
+            left[key] -= 1
+            repeated_stored.append(line)
+        elif key in first_line:
+            repeated_row.append((line, first_line[key]))
+        else:
+            first_line[key] = line
+    problems = []
+    if repeated_stored:
+        problems.append(f"{where}: {_lines(repeated_stored)} give{'s' if len(repeated_stored) == 1 else ''} exactly the "
+                        f"answers of a response this campaign already holds (every rated and numeric answer, "
+                        f"{REPEAT_MIN_ANSWERS} or more of them)")
+    if repeated_row:
+        shown = ", ".join(f"{line} repeats {first}" for line, first in repeated_row[:5]) + (" …" if len(repeated_row) > 5 else "")
+        problems.append(f"{where}: {len(repeated_row):,} row{'' if len(repeated_row) == 1 else 's'} repeat{'s' if len(repeated_row) == 1 else ''} "
+                        f"an earlier row of the file answer for answer (line {shown})")
+    if problems:
+        problems.append(f"{where}: the same people counted twice? A file that overlaps one imported before: take those rows "
+                        "out. Different people who really answered alike: import again allowing repeated answers "
+                        "(itcap responses import --allow-repeats; on the Campaigns page, the box above the button)")
+        raise ImportInvalid(problems)
+
+
+def _lines(lines: list[int]) -> str:
+    """"line 4" or "3 rows (lines 4, 9, 12 …)"."""
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    return f"{len(lines):,} rows (lines {', '.join(map(str, lines[:5]))}{' …' if len(lines) > 5 else ''})"
 
 
 def _same(value: Any) -> Any:
@@ -440,8 +490,11 @@ def _refuse_closed(status: str, campaign) -> None:
                           "responses collected on paper, reopen it first and close it again afterwards")
 
 
-def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: str, where: str = "<upload>") -> ImportResult:
+def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: str, where: str = "<upload>",
+                     allow_repeats: bool = False) -> ImportResult:
     """Validate a responses CSV against the campaign's instrument and store every row, or nothing.
+    ``allow_repeats``: rows that repeat a stored response (or another row) answer for answer are
+    people who answered alike, not the same people twice (see :func:`_refuse_answers_already_stored`).
 
     Raises :class:`ImportInvalid` listing the problems (line numbers, columns); the rows are added to
     the caller's transaction in bulk, so they commit together with the audit entry."""
@@ -449,7 +502,7 @@ def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: s
     _refuse_closed(campaign.status, campaign)  # before the file is read: no point in checking it
     instrument = campaign_instrument(session, campaign)
     text = decode_csv(raw, where)
-    rows, ignored, problems, id_lines = _parse(instrument, text, where)
+    rows, ignored, problems, id_lines, row_lines = _parse(instrument, text, where)
     if problems:
         raise ImportInvalid(problems)
     # From here to the commit, this import holds the campaign: a close (which locks the row first)
@@ -458,7 +511,7 @@ def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: s
     _refuse_closed(lock_campaign(session, campaign.id), campaign)
     if id_lines:
         _refuse_responses_already_stored(session, campaign.id, id_lines, where)
-    _refuse_answers_already_stored(session, campaign.id, instrument, rows, where)
+    _refuse_answers_already_stored(session, campaign.id, instrument, rows, where, row_lines, allow_repeats)
     by_group, flagged = _store(session, campaign.id, instrument, [(g, a, None) for g, a in rows], "import")
     summary = ", ".join(f"{g} {n}" for g, n in sorted(by_group.items()))
     audit.record(session, actor, "responses.import", f"campaign:{campaign.id}", f"{len(rows)} responses from {where} ({summary})")

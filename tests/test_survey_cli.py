@@ -716,3 +716,21 @@ def test_withdraw_takes_the_links_file_invite_wrote(campaign, tmp_path, capsys):
     (tmp_path / "junk.csv").write_text("email\nann@example.org\n", encoding="utf-8")
     code, _, err = _run(capsys, "campaign", "withdraw", campaign, "--links", str(tmp_path / "junk.csv"))
     assert code == 1 and "line 2: no invitation link" in err
+
+
+def test_import_allow_repeats_takes_rows_that_repeat_stored_answers(db_url, tmp_path, capsys):
+    from tests.test_survey_import import LONG_HEADER, LONG_SURVEY, _paper_forms
+
+    instrument = tmp_path / "long.yaml"
+    instrument.write_text(LONG_SURVEY, encoding="utf-8")
+    code, out, _ = _run(capsys, "campaign", "create", "--instrument", str(instrument), "--name", "Paper")
+    campaign = out.strip().split()[-1]
+    _run(capsys, "campaign", "open", campaign)
+    forms = _paper_forms(3, seed=1)
+    (tmp_path / "a.csv").write_text(LONG_HEADER + "".join(forms), encoding="utf-8")
+    (tmp_path / "b.csv").write_text(LONG_HEADER + forms[0], encoding="utf-8")
+    assert _run(capsys, "responses", "import", campaign, str(tmp_path / "a.csv"))[0] == 0
+    code, _, err = _run(capsys, "responses", "import", campaign, str(tmp_path / "b.csv"))
+    assert code == 1 and "line 2 gives exactly the answers of a response this campaign already holds" in err
+    code, out, _ = _run(capsys, "responses", "import", campaign, str(tmp_path / "b.csv"), "--allow-repeats")
+    assert code == 0 and out.startswith("imported 1 response into campaign")

@@ -10,7 +10,7 @@ from surveys.imports import MAX_REPORTED_PROBLEMS, ImportInvalid, import_respons
 from surveys.errors import SurveyError
 from surveys.tables import Response
 from tests.support import unpacked
-from tests.survey_testdata import make_campaign
+from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
 
 GOOD = (
     "group,rel1,rel2,rel3,rel4,logon_minutes,par1,itp1,directorate,comments\n"
@@ -311,6 +311,58 @@ def test_the_dashboards_export_imported_into_its_own_campaign_is_refused(any_db_
     assert len(_stored(any_db_url)) == 40
     other = make_campaign(any_db_url)
     assert _import(any_db_url, other, exported).imported == 40  # into another campaign: its own data
+
+
+LONG_SURVEY = INSTRUMENT_YAML.replace("id: test_perception", "id: test_long", 1).replace(
+    "  - id: practice\n", "  - id: more\n    title: More\n    items:\n" + "".join(
+        f"      - {{id: m{i}, type: likert, text: Statement {i}., response_scale: agree5, scale: reliability}}\n"
+        for i in range(1, 9)) + "  - id: practice\n", 1)
+LONG_HEADER = "group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2," + ",".join(f"m{i}" for i in range(1, 9)) + "\n"
+
+
+def _paper_forms(n: int, seed: int) -> list[str]:
+    """Rows of the 16-answer survey (15 rated, one number), as different people fill them in."""
+    import random
+
+    rng = random.Random(seed)
+    return [",".join(["business", *(str(rng.randint(1, 5)) for _ in range(4)), str(rng.randint(0, 30)),
+                      *(str(rng.randint(1, 5)) for _ in range(10))]) + "\n" for _ in range(n)]
+
+
+def test_a_second_batch_that_overlaps_the_first_is_refused_with_the_lines_counted_twice(db_url):
+    """14 forms of the first batch scanned again among 40 new ones: too few for "a file already
+    imported", but 16 identical answers are one person, not two who answered alike."""
+    campaign_id = make_campaign(db_url, yaml=LONG_SURVEY)
+    first = _paper_forms(30, seed=5)
+    _import(db_url, campaign_id, LONG_HEADER + "".join(first))
+    second = _paper_forms(40, seed=6)
+    second[3:3] = first[:14]  # lines 5–18 of the second file
+    with pytest.raises(ImportInvalid) as exc:
+        _import(db_url, campaign_id, LONG_HEADER + "".join(second))
+    assert exc.value.problems[0] == ("r.csv: 14 rows (lines 5, 6, 7, 8, 9 …) give exactly the answers of a response this "
+                                     "campaign already holds (every rated and numeric answer, 10 or more of them)")
+    assert "--allow-repeats" in exc.value.problems[-1]
+    assert len(_stored(db_url)) == 30
+    with session_scope() as s:
+        assert import_responses(s, campaign_id, (LONG_HEADER + "".join(second)).encode(), actor="analyst",
+                                where="r.csv", allow_repeats=True).imported == 54
+
+
+def test_a_form_entered_twice_in_one_file_is_refused(db_url):
+    campaign_id = make_campaign(db_url, yaml=LONG_SURVEY)
+    forms = _paper_forms(6, seed=8)
+    forms.append(forms[1])
+    problems = _problems(db_url, campaign_id, LONG_HEADER + "".join(forms))
+    assert problems[0] == "r.csv: 1 row repeats an earlier row of the file answer for answer (line 8 repeats 3)"
+
+
+def test_answers_that_coincide_by_chance_are_not_taken_for_repeats(db_url):
+    """The same answer throughout (straight-lining), or fewer than 10 answers, coincide by chance."""
+    campaign_id = make_campaign(db_url, yaml=LONG_SURVEY)
+    straight = "business," + ",".join(["3"] * 4) + ",5," + ",".join(["3"] * 10) + "\n"
+    few = "business,4,2,5,1" + "," * 11 + "\n"  # four answers
+    _import(db_url, campaign_id, LONG_HEADER + straight + few)
+    assert _import(db_url, campaign_id, LONG_HEADER + straight * 2 + few * 2).imported == 4
 
 
 def test_the_same_paper_file_imported_twice_is_said_to_be_one_already_imported(db_url):

@@ -20,6 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "reported with its line number and nothing is stored unless the whole file is valid."))
     p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     p.add_argument("file", metavar="FILE.csv", help="CSV file ('-' = stdin)")
+    p.add_argument("--allow-repeats", action="store_true",
+                   help="import rows that repeat a stored response (or another row) in every rated and numeric answer; "
+                        "without it they are refused as the same people counted twice (when 10 or more such answers, "
+                        "not all alike, coincide)")
     set_handler(p, _import)
 
     p = sub.add_parser("export", help="export responses as CSV, XLSX or SPSS", description=(
@@ -51,7 +55,7 @@ def _import(args: argparse.Namespace) -> int:
     where = "<stdin>" if args.file == "-" else args.file
     try:
         with survey_session() as session:
-            result = import_responses(session, args.id, raw, actor=cli_actor(), where=where)
+            result = import_responses(session, args.id, raw, actor=cli_actor(), where=where, allow_repeats=args.allow_repeats)
     except CliError as exc:
         if isinstance(exc.__context__, ImportInvalid):  # said once, after the problems
             exc.problems.append("nothing was imported: fix the problems above and import the whole file again")
