@@ -37,6 +37,7 @@ The rules are DESIGN.md's, made exact:
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -144,6 +145,25 @@ class ModeResult:
     more_than_one_level_short: list[str]  # capability ids that block the mode on their own
     reason: str  # why not achieved, in words ("" when achieved)
     not_assessed: list[str] = field(default_factory=list)  # targeted but nobody's level: they block it too
+    target_total: float = 0.0  # Σ target over the capabilities (attainment's denominator)
+
+    @property
+    def levels_to_reach(self) -> int | None:
+        """The fewest whole levels of consensus, added where they count, that would meet this mode's
+        own conditions — rated F and no capability more than one level short (its lower modes aside)
+        — e.g. 2 for ten capabilities one level short of 56 target levels (46/56 = 82% → 48/56 = 86%).
+        None when a capability it sets a target for is not assessed: no levels elsewhere make up for
+        that. A board asks "how far is it?"; attainment's 82% reads as a share of capabilities."""
+        if self.not_assessed:
+            return None
+        from fractions import Fraction
+
+        raised = [max(0, math.ceil(gap.shortfall - MAX_SHORTFALL_FOR_ACHIEVED)) for gap in self.gaps]
+        remaining = sum(Fraction(gap.shortfall) - r for gap, r in zip(self.gaps, raised))
+        # F: 100·(total − shortfall) > 85·total, i.e. shortfall < 15% of the total
+        allowed = Fraction(100 - ISO33020_BOUNDS[-1][0], 100) * Fraction(self.target_total)
+        more = 0 if remaining < allowed else math.floor(remaining - allowed) + 1
+        return sum(raised) + more
 
     @property
     def blocking(self) -> list[str]:
@@ -298,6 +318,7 @@ def _mode_results(model: CapabilityModel, consensus: np.ndarray) -> tuple[str, l
             achieved=bool(achieved[0, m]), gaps=gaps,
             more_than_one_level_short=[capabilities[i].id for i in np.flatnonzero(too_short)],
             not_assessed=[capabilities[i].id for i in np.flatnonzero(unassessed)],
+            target_total=float(total[m]),
             reason="" if achieved[0, m] else "; ".join(reasons),
         ))
     index = int(position[0])

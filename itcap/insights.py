@@ -343,8 +343,9 @@ def months_apart_note(assessment: AssessmentInsight, campaign: CampaignInsight) 
 
 
 def position_headline(insight: AssessmentInsight) -> str:
-    """One sentence for the banner, e.g. "Supplier, with 85% confidence; 4 capabilities are below
-    Business Partner's targets (2 of them more than one level short, each enough to block it)"."""
+    """One sentence for the banner, e.g. "Supplier, with 85% confidence; 4 of 18 capabilities are below
+    Business Partner's targets (2 of them more than one level short, each enough to block it; 3 more
+    levels would reach it)"."""
     result = insight.result
     if result.position == "none":
         first = insight.model.ordered_modes[0].name
@@ -360,7 +361,9 @@ def position_headline(insight: AssessmentInsight) -> str:
     short = len(next_mode.gaps)
     blocking = len(next_mode.more_than_one_level_short)
     unassessed = len(next_mode.not_assessed)
-    text += f"; {short} capabilit{'y is' if short == 1 else 'ies are'} below {next_mode.name}'s targets"
+    # "of 18": beside "82% of its target levels", a bare "10" let the percentage pass for a share of capabilities
+    text += (f"; {short} of {len(insight.model.capabilities)} capabilities {'is' if short == 1 else 'are'} below "
+             f"{next_mode.name}'s targets")
     # why the mode is not achieved, in the headline: "10 below, none blocking" left a board asking why not
     reasons = []
     if next_mode.rating != "F":
@@ -370,6 +373,8 @@ def position_headline(insight: AssessmentInsight) -> str:
         reasons.append(f"{blocking} of them more than one level short, {'enough' if blocking == 1 else 'each enough'} to block it")
     if unassessed:
         reasons.append(f"{unassessed} of them not assessed by anyone, and a mode is not claimed on capabilities nobody assessed")
+    elif (levels := next_mode.levels_to_reach) is not None:  # how far it is, in the unit assessors score in
+        reasons.append(f"{levels} more level{'' if levels == 1 else 's'} would reach it")
     return text + (f" ({'; '.join(reasons)})" if reasons else "") + "."
 
 

@@ -359,3 +359,46 @@ def test_an_unassessed_capability_is_said_to_be_unassessed_whatever_its_target()
     _, (mode,) = evaluate_consensus(make_model({"supplier": [2] * 4}), consensus_of([2, 2, 2, None]))
     assert mode.more_than_one_level_short == [] and mode.not_assessed == ["c3"] and mode.blocking == ["c3"]
     assert "not assessed: Capability 3" in mode.reason and "more than one level short" not in mode.reason
+
+
+def _fewest_levels_by_search(model, levels: list[float], mode_index: int, limit: int = 12) -> int:
+    """The plain reading: try every way of adding 0, 1, 2, … whole levels to the capabilities (up to
+    level 5) until the mode is rated F with no capability more than one level short."""
+    import itertools
+
+    def meets(candidate) -> bool:
+        _, modes = evaluate_consensus(model, consensus_of(list(candidate)))
+        mode = modes[mode_index]
+        return mode.rating == "F" and not mode.more_than_one_level_short
+
+    for added in range(limit + 1):
+        for split in itertools.product(range(added + 1), repeat=len(levels)):
+            if sum(split) == added and all(lv + a <= 5 for lv, a in zip(levels, split)) \
+                    and meets([lv + a for lv, a in zip(levels, split)]):
+                return added
+    raise AssertionError("not reachable within the limit")
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_levels_to_reach_a_mode_is_the_fewest_whole_levels_that_meet_its_conditions(seed):
+    """"82% of target levels" reads as a share of capabilities; the headline says how many levels
+    away the next mode is instead. Checked against trying every way of adding levels."""
+    rng = np.random.default_rng(seed)
+    targets = [int(t) for t in rng.integers(2, 6, 5)]
+    model = make_model({"partner": targets})
+    levels = [float(v) for v in rng.choice([1, 1.5, 2, 2.5, 3, 3.5, 4, 5], 5)]
+    _, (mode,) = evaluate_consensus(model, consensus_of(levels))
+    assert mode.levels_to_reach == _fewest_levels_by_search(model, levels, 0)
+
+
+def test_levels_to_reach_the_directors_example_and_an_unassessed_capability():
+    """Ten capabilities one level short of 56 target levels: 46/56 = 82% (L); two more levels make
+    48/56 = 85.7% (F). A capability nobody assessed: no number of levels elsewhere reaches the mode."""
+    targets = [3] * 12 + [4] * 5  # 36 + 20 = 56 over 17 capabilities
+    model = make_model({"partner": targets})
+    levels = [t - 1 for t in targets[:10]] + targets[10:]
+    _, (mode,) = evaluate_consensus(model, consensus_of(levels))
+    assert round(mode.attainment, 3) == round(46 / 56, 3) and mode.rating == "L"
+    assert mode.levels_to_reach == 2
+    _, (mode,) = evaluate_consensus(model, consensus_of([None] + levels[1:]))
+    assert mode.levels_to_reach is None
