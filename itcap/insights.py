@@ -942,7 +942,7 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
             insight.all_groups = None
     insight.reading = perception_reading(insight.comparison, instrument, list(mode_order or default_mode_order()),
                                          every_group=insight.all_groups)
-    insight.findings = perception_findings(insight.comparison, instrument)
+    insight.findings = perception_findings(insight.comparison, instrument, insight.reading, dict(default_modes()))
     return insight
 
 

@@ -13,7 +13,8 @@ two-group comparison document (:func:`surveys.stats.compare_groups`):
   (``"none"`` otherwise). A mode the instrument does not measure cannot be supported.
 
 Findings for the recommendations: a scale scored below the midpoint of the response scale
-(respondents lean towards disagreeing), or one on which the groups differ (verdict ``differs``).
+(respondents lean towards disagreeing), or by one group below it; one on which the groups differ
+(verdict ``differs``); and one that keeps the survey from reading its next mode.
 """
 
 from __future__ import annotations
@@ -126,9 +127,16 @@ def perception_reading(document: dict, instrument: Instrument, mode_order: list[
     return PerceptionReading(position, modes, scales, unmatched=unmatched)
 
 
-def perception_findings(document: dict, instrument: Instrument) -> list[PerceptionFinding]:
-    """Scales worth acting on: scored below the midpoint, or where the two groups differ."""
-    reading = perception_reading(document, instrument, [])
+def perception_findings(document: dict, instrument: Instrument, reading: PerceptionReading | None = None,
+                        mode_names: dict[str, str] | None = None) -> list[PerceptionFinding]:
+    """Scales worth acting on: scored below the midpoint, or by one group below it; where the two
+    groups differ; and — given the ``reading`` the dashboard's banner shows — those that keep the
+    survey from its next mode (the banner names them; a recommendation list without them left the
+    board asking why). Scores and group means are the reading's, when given, so the two agree."""
+    reading = reading if reading is not None and reading.available else perception_reading(document, instrument, [])
+    found = reading.next_mode_shortfall() if reading.modes else None
+    holding_back = {s.id: found[0] for s in found[1]} if found else {}
+    verdicts = {entry["id"]: entry.get("verdict") for entry in document.get("scales", [])}
     findings: list[PerceptionFinding] = []
     for scale_reading in reading.scales:
         scale = instrument.scale(scale_reading.id)
@@ -137,13 +145,24 @@ def perception_findings(document: dict, instrument: Instrument) -> list[Percepti
         lo, hi = scale_range(instrument, scale.id)
         midpoint = (lo + hi) / 2
         names = {g: instrument.group_name(g) for g in scale_reading.group_means}
+        detail = ", ".join(f"{names[g]} {m:.2f}" for g, m in scale_reading.group_means.items() if m is not None)
         parts = []
-        if round(scale_reading.score, 2) < midpoint:  # as printed: 2.998 reads 3.00, which is not below 3
-            detail = ", ".join(f"{names[g]} {m:.2f}" for g, m in scale_reading.group_means.items() if m is not None)
+        # below, as printed: 2.998 reads 3.00, which is not below 3
+        if round(scale_reading.score, 2) < midpoint:
             parts.append(f"respondents lean towards disagreeing (score {scale_reading.score:.2f} on {lo:g}–{hi:g}, the mean "
                          f"of {detail}; {midpoint:g} is neither agree nor disagree)")
-        if scale_reading.verdict == "differs":
-            detail = ", ".join(f"{names[g]} {m:.2f}" for g, m in scale_reading.group_means.items() if m is not None)
+        else:
+            low = [g for g, m in scale_reading.group_means.items() if m is not None and round(m, 2) < midpoint]
+            if low:
+                who = " and ".join(names[g] for g in low)
+                parts.append(f"{who} lean{'s' if len(low) == 1 and not who.endswith('s') else ''} towards disagreeing "
+                             f"({detail} on {lo:g}–{hi:g}; {midpoint:g} is neither agree nor disagree)")
+        if scale_reading.id in holding_back:
+            mode = holding_back[scale_reading.id]
+            mode_name = (mode_names or {}).get(mode, mode.replace("_", " ").title())
+            parts.append(f"it keeps the survey from reading {mode_name}: its score {scale_reading.score:.2f} is under the "
+                         f"{scale_reading.threshold:g} each of that mode's scales needs")
+        if verdicts.get(scale_reading.id, scale_reading.verdict) == "differs":
             parts.append(f"the groups differ ({detail})")
         if parts:
             findings.append(PerceptionFinding(scale.category, scale.id, scale.name,

@@ -70,11 +70,36 @@ def test_findings_name_low_scores_and_group_differences_with_their_category():
 def test_a_score_that_reads_as_the_midpoint_is_not_said_to_lean_towards_disagreeing():
     """2.998 is printed 3.00: the report said "lean towards disagreeing (score 3.00 …; 3 is neither …)"."""
     means = _means({"supplier": 3.6, "business_partner": 3.6, "business_leader": 3.6})
-    means["innovation"] = (2.986, 3.01)  # scale score 2.998
+    means["innovation"] = (2.996, 3.0)  # scale score 2.998, and each group's mean reads 3.00
     assert "innovation" not in {f.scale_id for f in perception_findings(_document(means), INSTRUMENT)}
     means["innovation"] = (2.98, 3.0)  # 2.99: below, as printed
     (finding,) = [f for f in perception_findings(_document(means), INSTRUMENT) if f.scale_id == "innovation"]
     assert "(score 2.99 on 1–5" in finding.statement
+
+
+def test_one_group_leaning_towards_disagreeing_is_a_finding_though_the_mean_of_both_is_not():
+    """Business users 2.97, IT staff 3.05: the scale scores 3.01, yet the people IT serves disagree."""
+    means = _means({"supplier": 3.6, "business_partner": 3.6, "business_leader": 3.6})
+    means["innovation"] = (2.97, 3.05)
+    (finding,) = [f for f in perception_findings(_document(means), INSTRUMENT) if f.scale_id == "innovation"]
+    assert finding.statement == ("Innovation: Business users lean towards disagreeing (Business users 2.97, IT staff "
+                                 "3.05 on 1–5; 3 is neither agree nor disagree).")
+
+
+def test_a_scale_that_keeps_the_survey_from_its_next_mode_is_a_finding():
+    """The banner says "Short of Business Partner: Communication 3.01"; the recommendations must
+    name it too (it scores above the midpoint and the groups agree, so no other rule does)."""
+    means = _means({"supplier": 3.8, "business_partner": 3.8, "business_leader": 3.8})
+    means["communication"] = (3.0, 3.02)
+    document = _document(means)
+    reading = perception_reading(document, INSTRUMENT, MODES)
+    assert reading.position == "supplier"
+    assert "communication" not in {f.scale_id for f in perception_findings(document, INSTRUMENT)}
+    (finding,) = [f for f in perception_findings(document, INSTRUMENT, reading, {"business_partner": "Business Partner"})
+                  if f.scale_id == "communication"]
+    assert finding.statement == ("Communication: it keeps the survey from reading Business Partner: its score 3.01 is "
+                                 "under the 3.5 each of that mode's scales needs.")
+    assert finding.category_id == INSTRUMENT.scale("communication").category
 
 
 def test_an_imported_implausible_number_does_not_take_down_the_campaign_s_analysis(db_url):
