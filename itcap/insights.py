@@ -466,7 +466,14 @@ class CampaignInsight:
         return sum(n for g, n in self.held.items() if g not in small)
 
     def release_note(self) -> str | None:
-        """Why an open campaign's figures lag its response count (None once nothing is held)."""
+        """One line on why an open campaign's figures lag its response count (None once nothing is
+        held); :meth:`release_method` says how, for the methods and a "why" tooltip."""
+        if not self.held_back or not reported_only(self.campaign):
+            return None
+        return (f"New responses join the figures in batches while the survey is open, so that no two views of it differ "
+                f"by fewer than {self.k} people; every response is in once it closes.")
+
+    def release_method(self) -> str | None:
         if not self.held_back or not reported_only(self.campaign):
             return None
         k = self.k

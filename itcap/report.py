@@ -128,8 +128,6 @@ def summary_points(content: ReportContent) -> list[str]:
         analysed = ", ".join(f"{c.instrument.group_name(g)} {v['n']:,}" for g, v in c.comparison["groups"].items())
         points.append(f"Survey '{c.campaign.name}' ({c.campaign.status}), responses analysed: {analysed} — "
                       f"{c.responses_note()}.")
-        if note := c.release_note():
-            points.append(note)
         verdicts = [s.get("verdict") for s in c.comparison["scales"]]
         counts = {v: verdicts.count(v) for v in ("equivalent", "differs", "inconclusive")}
         groups = " and ".join(c.instrument.group_name(g) for g in c.comparison["groups"])
@@ -289,6 +287,8 @@ def methods_points(content: ReportContent) -> list[str]:
                       f"responded (only how many were personally invited is shown); no total includes it, so it cannot be "
                       f"worked out by subtraction. Written comments are shown only once at least "
                       f"{c.campaign.comment_threshold} people have commented, in random order.")
+        if method := c.release_method():
+            points.append(method)
         if c.comparison is not None:
             comp = c.comparison
             n = ", ".join(f"{c.instrument.group_name(g)} n = {v['n']}" for g, v in comp["groups"].items())

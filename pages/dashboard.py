@@ -109,7 +109,7 @@ with perceived.container(border=True):
             st.caption(md_escape(reason))
         st.caption(f"{md_escape(campaign.campaign.name)} · {campaign.responses_note()}" + live_note(campaign.campaign.status))
         if note := campaign.release_note():
-            st.caption(f":material/schedule: {md_escape(note)}")
+            st.caption(f":material/schedule: {md_escape(note)}", help=campaign.release_method())
         if campaign.reading.unmatched:
             st.caption(":material/info: Left out of the reading, as tagged with a mode this model does not have: "
                        + md_escape(", ".join(campaign.reading.unmatched)) + ".")
@@ -175,8 +175,6 @@ with tabs[1]:
         st.markdown(f"##### {md_escape(groups[0])} and {md_escape(groups[1])}: scale scores with 95% confidence intervals")
         if note := campaign.not_compared_note():
             st.info(md_escape(note) + " (*Groups compared*, in the sidebar)", icon=":material/compare_arrows:")
-        if note := campaign.release_note():
-            st.caption(f":material/schedule: {md_escape(note)}")
         every = campaign.all_groups_table()
         if len(every):
             with st.expander(f"All {len(campaign.all_groups['groups'])} groups at once", icon=":material/groups:"):
