@@ -94,8 +94,12 @@ class RecommendationPlan:
     def first_100_days_tie_note(self) -> str | None:
         """The sentence a reader of the first-100-days list needs when its cut fell inside a tie."""
         tie = self.first_100_days_tie
-        return (f"{tie} gaps share the priority where this list is cut: those taken are the first in the model's "
-                "order, and the others are as urgent.") if tie else None
+        if not tie:
+            return None
+        last = [r for r in self.first_100_days if not r.blocking][-1]
+        taken = sum(1 for r in self.first_100_days if not r.blocking and (r.priority, r.shortfall) == (last.priority, last.shortfall))
+        return (f"{taken} of {tie} equally urgent gaps are in this list; which {taken} follows the order of the "
+                f"capability model, not a judgement: the other {tie - taken} are just as urgent.")
 
 
 def recommend(

@@ -176,6 +176,14 @@ def summary_points(content: ReportContent) -> list[str]:
     return points
 
 
+def _gap_words(rec) -> str:
+    """A recommendation's gap as a board reads it — "level 2 → 3", "level 2.5 → 4, weighted 1.5×" —
+    not its ranking number ("priority 1.5")."""
+    level = "not rated" if rec.consensus is None else f"level {level_for_display(rec.consensus):g}"
+    weight = f", weighted {level_for_display(rec.weight):g}×" if rec.weight != 1 else ""
+    return f"{level} → {rec.target}{weight}"
+
+
 def _cut_tie(ranked: pd.DataFrame, shown: int) -> str:
     """Said when the first ``shown`` of the ranked gaps end inside a tie (the same shortfall and
     weight), so the cut, not the ranking, chose among them: "(10 gaps; 8 of them 1 level short with
@@ -545,7 +553,7 @@ def render_html(content: ReportContent) -> str:
             for category in plan.categories:
                 parts.append(f"<h3>{_e(category.category_name)}</h3><ul>")
                 for rec in category.recommendations:
-                    parts.append(f"<li><strong>{_e(rec.capability_name)}</strong> (priority {rec.priority:g}): {_e(rec.text)}</li>")
+                    parts.append(f"<li><strong>{_e(rec.capability_name)}</strong> ({_e(_gap_words(rec))}): {_e(rec.text)}</li>")
                 for finding in category.findings:
                     parts.append(f"<li><em>What people say:</em> {_e(finding.statement)} {_e(finding.recommendation)}</li>")
                 parts.append("</ul>")
@@ -777,7 +785,7 @@ def render_pdf(content: ReportContent) -> bytes:
             for category in plan.categories:
                 heading(category.category_name, 11)
                 for rec in category.recommendations:
-                    bullet(f"{rec.capability_name} (priority {rec.priority:g}): {rec.text}")
+                    bullet(f"{rec.capability_name} ({_gap_words(rec)}): {rec.text}")
                 for finding in category.findings:
                     bullet(f"What people say: {finding.statement} {finding.recommendation}")
     if a:  # as in the HTML report: the PDF went from Recommendations straight to Methods

@@ -1,6 +1,7 @@
 """The leadership report: HTML and PDF content, threshold, escaping, the CLI."""
 
 import html
+import re
 
 import pandas as pd
 import pytest
@@ -50,6 +51,8 @@ def test_html_report_states_position_verdicts_and_methods(populated):
     assert (f"The groups differ on: Communication (IT staff rate it higher: mean score {communication['mean_b']:.2f} "
             f"against {communication['mean_a']:.2f}).") in html.unescape(page)
     assert "First 100 days" in page
+    # each recommendation says its gap as levels, not as its ranking number ("priority 1.5")
+    assert "(priority " not in page and re.search(r"</strong> \(level [\d.]+ → \d", page)
     # the campaign is open: its figures leave out the newest 5 (k) of each group (surveys.release)
     assert "reporting threshold k = 5" in page and "Business users n = 55" in page and "IT staff n = 25" in page
     assert set(content.campaign.rates_table()["results"]) == {"reported"}
@@ -173,7 +176,7 @@ def test_a_list_cut_inside_a_tie_says_the_model_s_order_chose_not_the_ranking(po
     # the populated assessment's fifth and sixth gaps differ in weight (1.5, 1): the summary ranks, no note
     points = summary_points(_content(populated))
     assert "model's order" not in next(p for p in points if p.startswith("Largest gaps"))
-    assert "share the priority" not in next(p for p in points if p.startswith("First 100 days"))
+    assert "equally urgent" not in next(p for p in points if p.startswith("First 100 days"))
 
 
 def test_the_headline_s_confidence_is_said_to_be_stability_not_statistical_confidence(populated):
