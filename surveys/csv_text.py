@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections.abc import Iterable
 
 SEPARATORS = (",", ";", "\t")
 # A number or code not given: the blank cell, and what R, pandas and spreadsheets write for it.
@@ -65,3 +66,13 @@ def parse_number(cell: str) -> float | None:
     except ValueError:
         return None
     return number if number == number and number not in (float("inf"), float("-inf")) else None
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """" (did you mean 'business'?)" for the closest of ``choices`` to a mistyped ``value`` (any
+    capitalisation), or "" when none is close."""
+    import difflib
+
+    folded = {c.casefold(): c for c in choices}
+    close = difflib.get_close_matches(value.casefold(), list(folded), n=1)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""

@@ -44,7 +44,8 @@ from surveys import quality
 from itcap.spreadsheet import unescape_cell
 from itcap.validation import DocumentInvalid, decode_text
 from surveys.answers import answer_packer, check_answer
-from surveys.csv_text import MISSING_TOKENS, decimal_comma_to_point, parse_number, quote_problem, separator, shown_cell
+from surveys.csv_text import (MISSING_TOKENS, decimal_comma_to_point, did_you_mean, parse_number, quote_problem, separator,
+                              shown_cell)
 from surveys.campaigns import CLOSED, campaign_instrument, get_campaign, lock_campaign
 from surveys.errors import SurveyError
 from surveys.instrument import Instrument, Item
@@ -221,7 +222,8 @@ def _parse(instrument: Instrument, text: str, where: str
             if any(h in name.lower() for h in _IDENTIFYING_HINTS):
                 hint = ("; if it identifies people or times (timestamps, IP or e-mail addresses, names), remove it: "
                         "responses are stored anonymously")
-            problems.append(f"{here}: {name[:60]!r} is not an item of instrument {instrument.id!r}{hint}")
+            problems.append(f"{here}: {name[:60]!r} is not an item of instrument {instrument.id!r}"
+                            f"{hint or did_you_mean(name, [*items, GROUP_COLUMN])}")
     if group_index is None:
         problems.append(f"{where}: line 1: no {GROUP_COLUMN!r} column; every row needs the respondent's group "
                         f"({', '.join(instrument.group_ids())})")
@@ -265,7 +267,7 @@ def _parse(instrument: Instrument, text: str, where: str
                 group_id = groups.get(cell.lower())
                 if group_id is None:
                     problems.append(f"{where}: line {start}: group {cell[:60]!r} is not a group of this instrument "
-                                    f"({', '.join(instrument.group_ids())})")
+                                    f"({', '.join(instrument.group_ids())}){did_you_mean(cell, [*instrument.group_ids(), *(g.name for g in instrument.groups)])}")
         answers = {}
         given = 0
         for index, column in columns:

@@ -734,3 +734,18 @@ def test_import_allow_repeats_takes_rows_that_repeat_stored_answers(db_url, tmp_
     assert code == 1 and "line 2 gives exactly the answers of a response this campaign already holds" in err
     code, out, _ = _run(capsys, "responses", "import", campaign, str(tmp_path / "b.csv"), "--allow-repeats")
     assert code == 0 and out.startswith("imported 1 response into campaign")
+
+
+def test_a_thresholded_export_before_the_close_says_whether_the_campaign_is_open_or_a_draft(campaign, tmp_path, capsys):
+    source = tmp_path / "paper.csv"
+    source.write_text("group,rel1,par1\n" + "business,4,3\n" * 3 + "it_staff,2,2\n" * 3, encoding="utf-8")
+    assert _run(capsys, "responses", "import", campaign, str(source))[0] == 0  # a draft takes imports
+    out_file = str(tmp_path / "t.csv")
+    code, out, _ = _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", out_file, "--apply-threshold")
+    assert code == 0 and "note: the campaign is a draft, not yet closed (imports may still add to it): two thresholded" in out
+    _run(capsys, "campaign", "open", campaign)
+    code, out, _ = _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", out_file, "--apply-threshold")
+    assert code == 0 and "note: the campaign is still open: two thresholded" in out
+    _run(capsys, "campaign", "close", campaign)
+    code, out, _ = _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", out_file, "--apply-threshold")
+    assert code == 0 and "two thresholded" not in out

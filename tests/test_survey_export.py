@@ -331,8 +331,6 @@ def test_two_thresholded_exports_joined_on_their_answers_narrow_no_combination_b
     import itertools
     import random
 
-    import pandas as pd
-
     from surveys.campaigns import close_campaign
     from surveys.tables import Campaign
 

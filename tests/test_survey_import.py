@@ -451,3 +451,13 @@ def test_two_imports_of_one_file_at_once_store_it_once(any_db_url, monkeypatch):
     assert "imported" not in outcome, "both imports were stored"
     assert any("already holds" in p for p in outcome["refused"])
     assert len(_stored(any_db_url)) == first
+
+
+def test_a_mistyped_group_or_column_is_matched_to_what_was_probably_meant(db_url):
+    campaign_id = make_campaign(db_url)
+    problems = _problems(db_url, campaign_id, "group,rel_1,par1\nBusness,3,4\nIT staf,2,2\n")
+    assert "r.csv: line 1, column 2: 'rel_1' is not an item of instrument 'test_perception' (did you mean 'rel1'?)" in problems
+    assert ("r.csv: line 2: group 'Busness' is not a group of this instrument (business, it_staff) "
+            "(did you mean 'business'?)") in problems
+    assert ("r.csv: line 3: group 'IT staf' is not a group of this instrument (business, it_staff) "
+            "(did you mean 'IT staff'?)") in problems

@@ -105,10 +105,11 @@ def _export(args: argparse.Namespace) -> int:
     print(f"{len(data.frame)} responses written to {args.out}", file=report)
     for note in data.notes[3:]:
         print(f"note: {note}", file=report)
-    from surveys.campaigns import CLOSED
+    from surveys.campaigns import CLOSED, OPEN
 
     if not data.privileged and data.campaign.status != CLOSED:
-        print("note: the campaign is still open: two thresholded files taken at different times, compared, show the "
+        state = "still open" if data.campaign.status == OPEN else "a draft, not yet closed (imports may still add to it)"
+        print(f"note: the campaign is {state}: two thresholded files taken at different times, compared, show the "
               "answers of whoever responded in between; share one taken after it closes (the dashboard offers "
               "leadership the rows only then)", file=report)
     return 0
