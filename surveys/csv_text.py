@@ -13,8 +13,10 @@ import unicodedata
 from collections.abc import Iterable
 
 SEPARATORS = (",", ";", "\t")
-# A number or code not given: the blank cell, and what R, pandas and spreadsheets write for it.
-MISSING_TOKENS = ("", "NA", "N/A", "NaN", "nan")
+# A number or code not given: the blank cell, and what R, pandas, SPSS exports, databases and
+# spreadsheets write for it, in the spellings they use (exact: a label "None" of an option stays one).
+MISSING_TOKENS = ("", "NA", "na", "N/A", "n/a", "NaN", "nan", "NAN", "#N/A", "NULL", "null")
+MISSING_HINT = "blank or NA for no answer"
 
 
 def separator(text: str) -> str:
@@ -66,6 +68,16 @@ def parse_number(cell: str) -> float | None:
     except ValueError:
         return None
     return number if number == number and number not in (float("inf"), float("-inf")) else None
+
+
+def not_finite(cell: str) -> bool:
+    """A cell Python reads as infinite or not-a-number (``1e400``, ``inf``, ``-Infinity``): a number,
+    but none an answer can be — said as such, not as "not a label"."""
+    try:
+        number = float(unicodedata.normalize("NFKC", cell).strip())
+    except ValueError:
+        return False
+    return number != number or number in (float("inf"), float("-inf"))
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:

@@ -44,8 +44,8 @@ from surveys import quality
 from itcap.spreadsheet import unescape_cell
 from itcap.validation import DocumentInvalid, decode_text
 from surveys.answers import answer_packer, check_answer
-from surveys.csv_text import (MISSING_TOKENS, decimal_comma_to_point, did_you_mean, parse_number, quote_problem, separator,
-                              shown_cell)
+from surveys.csv_text import (MISSING_HINT, MISSING_TOKENS, decimal_comma_to_point, did_you_mean, not_finite, parse_number,
+                              quote_problem, separator, shown_cell)
 from surveys.campaigns import CLOSED, campaign_instrument, get_campaign, lock_campaign
 from surveys.errors import SurveyError
 from surveys.instrument import Instrument, Item
@@ -147,13 +147,17 @@ class _Column:
                 if item.type == "likert" and number.is_integer():
                     return None, f"{text} is outside the scale {scale}"
                 return None, f"{text} is not a code of this item (codes: {', '.join(map(str, sorted(self.labels)))})"
+            if not_finite(text):
+                return None, f"{text[:60]!r} is not a finite number; use a code {scale}"
             labels = "; ".join(self.labels.values())
-            return None, f"{text[:60]!r} is not a label of this item; use a code {scale} or one of: {labels}"
+            return None, f"{text[:60]!r} is not a label of this item; use a code {scale} or one of: {labels}; {MISSING_HINT}"
         if item.type == "numeric":
             text = cell.strip()
             number = parse_number(text)
             if number is None:
-                return None, f"{text[:60]!r} is not a number"
+                if not_finite(text):
+                    return None, f"{text[:60]!r} is too large to be an answer (not a finite number)"
+                return None, f"{text[:60]!r} is not a number ({MISSING_HINT})"
             return (int(number) if number.is_integer() and abs(number) < 2**53 else number), None
         cell = unescape_cell(cell)  # an itcap CSV export's "'=…" is the respondent's "=…"
         if len(cell) > item.max_length:

@@ -93,12 +93,13 @@ def test_every_bad_cell_is_reported_with_its_line(any_db_url):
     assert problems == [
         "r.csv: line 2, column rel1: 6 is outside the scale 1–5",
         "r.csv: line 2, column rel2: 'Agre' is not a label of this item; use a code 1–5 or one of: Strongly disagree; "
-        "Disagree; Neither agree nor disagree; Agree; Strongly agree",
-        "r.csv: line 2, column logon_minutes: 'abc' is not a number",
+        "Disagree; Neither agree nor disagree; Agree; Strongly agree; blank or NA for no answer",
+        "r.csv: line 2, column logon_minutes: 'abc' is not a number (blank or NA for no answer)",
         "r.csv: line 3, column itp1: item 'itp1' is not asked of group 'business'",
         "r.csv: line 4: no group given",
         "r.csv: line 5: group 'contractors' is not a group of this instrument (business, it_staff)",
-        "r.csv: line 6, column directorate: 'Marketing' is not a label of this item; use a code 1–3 or one of: Finance; Operations; Digital",
+        "r.csv: line 6, column directorate: 'Marketing' is not a label of this item; use a code 1–3 or one of: Finance; Operations; "
+        "Digital; blank or NA for no answer",
         "r.csv: line 7: no answers in this row",
         "r.csv: line 8: 3 values, but the header has 7 columns",
         "r.csv: line 9, column rel1: 2.5 is not a code of this item (codes: 1, 2, 3, 4, 5)",
@@ -461,3 +462,17 @@ def test_a_mistyped_group_or_column_is_matched_to_what_was_probably_meant(db_url
             "(did you mean 'business'?)") in problems
     assert ("r.csv: line 3: group 'IT staf' is not a group of this instrument (business, it_staff) "
             "(did you mean 'IT staff'?)") in problems
+
+
+def test_missing_answers_in_the_spellings_tools_write_and_numbers_no_answer_can_be(db_url):
+    """R and pandas write NA, SPSS and spreadsheets #N/A or n/a, databases NULL: all no answer. A
+    number too large for a float is said to be one, not "not a label"."""
+    campaign_id = make_campaign(db_url)
+    spellings = ["na", "n/a", "NAN", "#N/A", "NULL", "null"]
+    rows = "".join(f"business,{s},4,{s}\n" for s in spellings)
+    assert _import(db_url, campaign_id, "group,rel1,par1,logon_minutes\n" + rows).imported == len(spellings)
+    assert all(unpacked(r.answers_json, campaign_id, db_url).get("rel1") is None for r in _stored(db_url))
+    with pytest.raises(ImportInvalid) as exc:
+        _import(db_url, campaign_id, "group,rel1,par1,logon_minutes\nbusiness,1e400,4,inf\n")
+    assert exc.value.problems == ["r.csv: line 2, column rel1: '1e400' is not a finite number; use a code 1–5",
+                        "r.csv: line 2, column logon_minutes: 'inf' is too large to be an answer (not a finite number)"]
