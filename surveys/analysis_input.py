@@ -12,7 +12,9 @@ CSV files, row labels for DataFrames):
   (text and choice items may be absent — the analysis ignores them);
 * cells are blank (or ``NA``, ``N/A``, ``NaN``: missing) or numbers; likert cells may also hold
   the exact label of a response option (any letter case) and must be whole codes within the
-  response scale; numeric cells must lie within the item's min–max.
+  response scale; numeric cells must lie within the item's min–max;
+* a CSV row with every cell empty (``,,,,``, what a spreadsheet saves for rows it once used) is
+  skipped and counted, as an import skips it.
 
 Everything found is reported at once (up to :data:`MAX_LISTED` cell problems plus a count), as an
 :class:`AnalysisInputError` — a :class:`itcap.validation.DocumentInvalid`, so the CLI prints one
@@ -65,6 +67,7 @@ class ResponsesTable:
     ``out_of_range`` counts, per row, the numeric answers outside the item's plausible range that
     were set to missing: they are kept in storage and flagged ``out_of_range`` at import
     (docs/surveys.md), so they are data, not errors, but a 500-minute logon is not averaged in.
+    ``blank_rows`` counts the CSV rows with every cell empty that were skipped (not in ``frame``).
     """
 
     frame: pd.DataFrame
@@ -73,6 +76,7 @@ class ResponsesTable:
     ignored_columns: list[str] = field(default_factory=list)
     flag_col: str | None = None
     out_of_range: np.ndarray | None = None
+    blank_rows: int = 0
 
 
 # -- CSV -----------------------------------------------------------------------------------------
@@ -95,6 +99,7 @@ def read_responses_csv(
     header = [c or f"\0column {i + 1}" for i, c in enumerate(header)]
     if dupes:
         raise AnalysisInputError([f"{where}: line 1: column {c!r} appears more than once" for c in dupes])
+    text, blank_rows = _without_blank_rows(text, sep)
     _check_record_shapes(text, len(header), where, sep)
     string_cols = {c for c in header if c not in _analysed_ids(instrument)}
     try:
@@ -113,7 +118,8 @@ def read_responses_csv(
     except (ValueError, csv.Error) as exc:
         raise AnalysisInputError([f"{where}: not a readable CSV file ({exc})"]) from None
     if frame.empty:
-        raise AnalysisInputError([f"{where}: no responses (the file has a header line and no data rows)"])
+        rows = f"only {blank_rows} row(s) with every cell empty" if blank_rows else "no data rows"
+        raise AnalysisInputError([f"{where}: no responses (the file has a header line and {rows})"])
     for c in string_cols & set(frame.columns):
         frame[c] = frame[c].fillna("")
     if sep == ";":  # "5,9" is five point nine there (csv_text.decimal_comma_to_point)
@@ -139,9 +145,40 @@ def read_responses_csv(
         raise AnalysisInputError(problems)
     frame = frame.drop(columns=list(unnamed))
 
-    return prepare_responses(
+    table = prepare_responses(
         frame, instrument, group_col, where=where, flag_col=flag_col, ignore_columns=ignore_columns, locate=line_of,
     )
+    table.blank_rows = blank_rows
+    return table
+
+
+# A line that holds nothing but separators, blanks and quotes: where a row with every cell empty can be.
+_MAYBE_BLANK = {sep: re.compile(rf'\n(?:[^\S\r\n]|["{re.escape(sep)}])*\r?\n|\n(?:[^\S\r\n]|["{re.escape(sep)}])+\r?\Z')
+                for sep in (",", ";", "\t")}
+
+
+def _without_blank_rows(text: str, sep: str) -> tuple[str, int]:
+    """The text with every data row whose cells are all empty (``,,,,``: what a spreadsheet saves
+    for rows it once used) made an empty line, and how many such rows there were. An import skips
+    them (surveys.imports); pandas skips empty lines, and the line numbers of the rows after them
+    stay as they are. Empty lines themselves are not counted: they are not rows."""
+    pattern = _MAYBE_BLANK.get(sep)
+    if pattern is not None and not pattern.search(text):  # the usual file: no candidate line at all
+        return text, 0
+    lines = io.StringIO(text, newline="").readlines()  # split as csv.reader counts lines
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    blank = 0
+    end = 0
+    try:
+        for number, record in enumerate(reader):
+            start, end = end, reader.line_num
+            if number and record and all(not cell.strip() for cell in record):
+                blank += 1
+                for i in range(start, end):  # the record's physical lines, down to their line breaks
+                    lines[i] = lines[i][len(lines[i].rstrip("\r\n")):]
+    except csv.Error:  # an unclosed quote: _check_record_shapes says where
+        return text, 0
+    return ("".join(lines), blank) if blank else (text, 0)
 
 
 def _check_record_shapes(text: str, width: int, where: str, sep: str = ",") -> None:

@@ -192,7 +192,9 @@ def compare_groups(
         },
         "excluded": {"flagged_rows": sum(n_flagged[g] for g in analysed), "empty_rows": sum(n_empty[g] for g in analysed),
                      # numeric answers outside the plausible range, left out of their item (see ResponsesTable)
-                     "out_of_range_values": int(table.out_of_range[keep].sum()) if table.out_of_range is not None else 0},
+                     "out_of_range_values": int(table.out_of_range[keep].sum()) if table.out_of_range is not None else 0,
+                     # CSV rows with every cell empty, skipped as an import skips them: no group, so no one's count
+                     "blank_rows": table.blank_rows},
         "items": [],
         "scales": [],
         "ipa": {"pairs": [], "crosshairs": {}},

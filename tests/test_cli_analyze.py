@@ -89,6 +89,18 @@ def test_table_when_no_json(files, capsys):
     assert err == ""  # small input, not a terminal: no progress lines
 
 
+def test_the_empty_rows_a_spreadsheet_leaves_at_the_end_are_skipped_and_said(files, capsys, tmp_path):
+    """Excel saves rows it once used as ',,,,' lines; 'itcap responses import' skips them, so analyze does."""
+    width = len(files["frame"].columns)
+    path = write(tmp_path, files["frame"].to_csv(index=False) + ("," * (width - 1) + "\n") * 3)
+    code, out, err = run(["analyze", path, "--instrument", files["instrument"], "--group-col", "group"], capsys)
+    assert code == 0, err
+    assert "Groups: business (Business users) n=70 · it (IT staff) n=50" in out
+    assert "Skipped: 3 row(s) with every cell empty" in out
+    code, out, err = run(["analyze", path, "--instrument", files["instrument"], "--group-col", "group", "--json", "-"], capsys)
+    assert code == 0 and json.loads(out)["excluded"]["blank_rows"] == 3
+
+
 def test_progress_on_large_inputs(files, capsys, monkeypatch):
     monkeypatch.setattr(analyze_cmd, "PROGRESS_ROWS", 10)
     code, out, err = run(analyze(files, "--json", str(files["dir"] / "o.json")), capsys)

@@ -133,6 +133,32 @@ def test_blank_group(inst):
     assert found == ["r.csv: the group column 'group' is blank in 1 row(s): line 3"]
 
 
+def test_rows_with_every_cell_empty_are_skipped_and_counted_as_an_import_skips_them(inst):
+    """A spreadsheet saves rows it once used as ',,,,' lines (of any width); an import skips them
+    (surveys.imports), so the analysis does too, counts them, and keeps the line numbers of the rest."""
+    from surveys.stats import compare_groups
+
+    blank = "," * len(ITEMS)
+    def text(bad_row: dict | None = None) -> str:
+        rows = csv_text([good_row() for _ in range(5)] + [bad_row or good_row(group="it")]
+                        + [good_row(group="it") for _ in range(4)]).splitlines()
+        return "\n".join([*rows[:3], blank, ' , ,"",', "", *rows[3:], blank, blank[:3]]) + "\n"
+
+    table = read_responses_csv(text(), inst, "group", where="r.csv")
+    assert len(table.frame) == 10 and table.blank_rows == 4  # the empty line is no row
+    assert compare_groups(table, inst)["excluded"]["blank_rows"] == 4
+    assert problems(text(good_row(group="it", q1="x")), inst) == [
+        "r.csv: line 10, column q1: 'x' is not a number or a label of its response scale"]
+    assert problems(text().splitlines()[0] + f"\n{blank}\n", inst) == [
+        "r.csv: no responses (the file has a header line and only 1 row(s) with every cell empty)"]
+
+
+def test_a_row_of_missing_codes_without_a_group_is_not_a_blank_row(inst):
+    """'NA' is a value an import reads as missing, not an empty cell: such a row is refused, as an import refuses it."""
+    text = csv_text([good_row(), {c: "NA" for c in ITEMS}])
+    assert problems(text, inst) == ["r.csv: the group column 'group' is blank in 1 row(s): line 3"]
+
+
 def test_missing_group_column(inst):
     text = csv_text([good_row()], columns=["grp"] + ITEMS).replace("grp", "team", 1)
     found = problems(text, inst)

@@ -38,8 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=(
             "RESPONSES.csv: UTF-8, separated by commas (or semicolons or tabs), one row per respondent, the "
             "group column and one column per item id (blank, NA or NaN = missing; likert cells may hold the "
-            "option label); cells are read as 'itcap responses import' reads them, but every likert and numeric "
-            "item needs a column here (an import may leave some out). Columns that are neither items nor known "
+            "option label); cells are read as 'itcap responses import' reads them, and rows with every cell empty "
+            "are skipped (and counted), as there, but every likert and numeric item needs a column here (an import "
+            "may leave some out). Columns that are neither items nor known "
             "metadata (response_id, submitted_on, duration_seconds, quality_flags, …) are errors unless listed "
             "in --ignore-cols; a response_id that appears twice is an error. Exit status: 0 success, 1 bad "
             "input, 2 usage error."),
@@ -233,6 +234,8 @@ def print_report(document: dict, out=None) -> None:
     excluded = document["excluded"]
     if excluded["flagged_rows"] or excluded["empty_rows"]:
         w(f"Excluded: {excluded['flagged_rows']} flagged, {excluded['empty_rows']} with no answers\n")
+    if excluded.get("blank_rows"):
+        w(f"Skipped: {excluded['blank_rows']} row(s) with every cell empty (as a spreadsheet saves rows it once used)\n")
     if excluded.get("out_of_range_values"):
         w(f"Left out: {excluded['out_of_range_values']} numeric answer(s) outside the item's plausible range (treated as missing)\n")
     if any(r.get("reverse") for r in document["items"]):
