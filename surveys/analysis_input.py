@@ -127,6 +127,7 @@ def read_responses_csv(
             if not pd.api.types.is_numeric_dtype(frame[c]):
                 frame[c] = frame[c].map(lambda v: decimal_comma_to_point(v) if isinstance(v, str) else v)
     lines: list[int] | None = None
+    offsets: list[int] | None = None
 
     def line_of(position: int) -> str:
         nonlocal lines
@@ -134,6 +135,23 @@ def read_responses_csv(
             lines = _record_start_lines(text, sep)
         line = lines[position] if position < len(lines) else position + 2
         return f"line {line}"
+
+    def as_written(position: int, column: str) -> str | None:
+        """The cell as the file has it (pandas has made "4.0000000001" the number 4.0000000001, which
+        prints as 4): its record parsed again, for the few cells a message quotes."""
+        nonlocal offsets
+        line_of(position)
+        if offsets is None:
+            offsets = [0]
+            for physical in io.StringIO(text, newline=""):
+                offsets.append(offsets[-1] + len(physical))
+        if position >= len(lines) or column not in header:
+            return None
+        first = lines[position] - 1
+        end = offsets[lines[position + 1] - 1] if position + 1 < len(lines) else len(text)
+        record = next(csv.reader(io.StringIO(text[offsets[first]:end], newline=""), delimiter=sep), [])
+        index = header.index(column)
+        return record[index].strip() if index < len(record) else None
 
     problems = []
     for name, index in unnamed.items():
@@ -147,6 +165,7 @@ def read_responses_csv(
 
     table = prepare_responses(
         frame, instrument, group_col, where=where, flag_col=flag_col, ignore_columns=ignore_columns, locate=line_of,
+        as_written=as_written,
     )
     table.blank_rows = blank_rows
     return table
@@ -257,11 +276,13 @@ def prepare_responses(
     flag_col: str | None = None,
     ignore_columns: Sequence[str] = (),
     locate: Callable[[int], str] | None = None,
+    as_written: Callable[[int, str], str | None] | None = None,
 ) -> ResponsesTable:
     """Validate a responses DataFrame against the instrument and return the clean table.
 
     ``locate(position)`` names the row at 0-based position for messages (default: ``row <index
-    label>``). Raises :class:`AnalysisInputError` listing every problem found.
+    label>``); ``as_written(position, column)`` gives a cell as its file has it, for messages
+    (default: the value read, in its shortest form). Raises :class:`AnalysisInputError` listing every problem found.
     """
     if locate is None:
         labels = frame.index
@@ -323,7 +344,8 @@ def prepare_responses(
     out = {group_col: groups}
     out_of_range = np.zeros(len(frame), dtype=int)
     for item_id in analysed:
-        values, found, count = _check_item(frame[item_id], instrument, item_id, where, locate)
+        written = None if as_written is None else (lambda position, c=item_id: as_written(position, c))
+        values, found, count = _check_item(frame[item_id], instrument, item_id, where, locate, written)
         if items[item_id].type == "numeric":
             implausible = _implausible(values, instrument, items[item_id])
             values[implausible] = np.nan
@@ -425,9 +447,17 @@ def _check_unique_ids(column: pd.Series, where: str, locate: Callable[[int], str
         problems.append(f"{where}: response_id {shown_cell(value)} appears {len(positions)} times ({shown}): each response once")
 
 
+def _shortest(value: float) -> str:
+    """A number in the fewest digits that give it back exactly (4.0000000001, not 4; 9, not 9.0)."""
+    shown = repr(float(value))
+    return shown[:-2] if shown.endswith(".0") else shown
+
+
 def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: str,
-                locate: Callable[[int], str]) -> tuple[np.ndarray, list[str], int]:
+                locate: Callable[[int], str],
+                as_written: Callable[[int], str | None] | None = None) -> tuple[np.ndarray, list[str], int]:
     item = instrument.item(item_id)
+    text = None
     lo, hi = item_bounds(instrument, item)
     problems: list[str] = []
     count = 0
@@ -465,7 +495,11 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
             value = values[position]
             rule = f"a whole code from {lo:g} to {hi:g}" if item.type == "likert" else f"within {lo:g}–{hi:g}"
             what = "is not a whole code" if lo <= value <= hi else "is out of range"  # 3.5 on a 1–5 scale is in range
-            problems.append(f"{where}: {locate(int(position))}, column {item_id}: {value:g} {what} (expected {rule})")
+            # as written: 4.0000000001 printed with :g reads "4 is not a whole code"
+            shown = as_written(int(position)) if as_written is not None else None
+            if not shown:
+                shown = text.iloc[position] if text is not None else _shortest(value)
+            problems.append(f"{where}: {locate(int(position))}, column {item_id}: {shown} {what} (expected {rule})")
     return values, problems, count
 
 

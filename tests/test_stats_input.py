@@ -95,6 +95,23 @@ def test_out_of_range_values(inst):
     ]  # n1 = 0 is valid on its 0–6 scale; logon_minutes = 400 is left out, not an error (next test)
 
 
+def test_a_code_that_is_not_whole_is_quoted_as_written(inst):
+    """4.0000000001 printed as a number reads '4 is not a whole code': the cell is shown as the file has it."""
+    text = csv_text([good_row(q1="4.0000000001"), good_row(q2="3.50"), good_row(q3="+6.0")])
+    assert problems(text, inst) == [
+        "r.csv: line 2, column q1: 4.0000000001 is not a whole code (expected a whole code from 1 to 5)",
+        "r.csv: line 3, column q2: 3.50 is not a whole code (expected a whole code from 1 to 5)",
+        "r.csv: line 4, column q3: +6.0 is out of range (expected a whole code from 1 to 5)",
+    ]
+    semicolons = csv_text([good_row(), good_row(q1="2,5")]).replace(",", ";").replace("2;5", "2,5")
+    assert problems(semicolons, inst) == [
+        "r.csv: line 3, column q1: 2,5 is not a whole code (expected a whole code from 1 to 5)"]
+    frame = pd.DataFrame([good_row(q1=4.0000000001)])
+    with pytest.raises(AnalysisInputError) as err:  # a DataFrame has no text: the number in its shortest exact form
+        prepare_responses(frame, inst, "group", where="df")
+    assert err.value.problems == ["df: row 0, column q1: 4.0000000001 is not a whole code (expected a whole code from 1 to 5)"]
+
+
 def test_a_numeric_answer_outside_its_plausible_range_is_left_out_and_counted(inst):
     """The import keeps such answers, flagged out_of_range (docs/surveys.md); the analysis treats them
     as missing for that item only — one 500-minute logon must not stop the whole analysis."""
