@@ -4,6 +4,7 @@ A responses table has one row per respondent, a group column and one column per 
 module checks it against the instrument and says exactly what is wrong and where (line numbers for
 CSV files, row labels for DataFrames):
 
+* column names are read in any letter case, as an import reads them (surveys.imports);
 * the group column exists, is never blank and holds instrument groups (ids; a group's id or name
   in any letter case is accepted and mapped to the id); typos are listed with their row counts;
 * an item asked of some groups only has no answers from the others (as an import refuses them);
@@ -92,16 +93,17 @@ def read_responses_csv(
     """Parse and validate a responses CSV (text already decoded); errors carry file line numbers."""
     sep = separator(text)
     header = _csv_header(text, where, sep)
-    dupes = sorted({c for c in header if c and header.count(c) > 1})
+    dupes = _repeated(header)
     # A column with no name is what a spreadsheet leaves after its last used column: dropped while
     # it stays empty (checked once the cells are read), named here so pandas can read it.
     unnamed = {f"\0column {i + 1}": i for i, c in enumerate(header) if not c}
     header = [c or f"\0column {i + 1}" for i, c in enumerate(header)]
     if dupes:
-        raise AnalysisInputError([f"{where}: line 1: column {c!r} appears more than once" for c in dupes])
+        raise AnalysisInputError([f"{where}: line 1: {c}" for c in dupes])
     text, blank_rows = _without_blank_rows(text, sep)
     _check_record_shapes(text, len(header), where, sep)
-    string_cols = {c for c in header if c not in _analysed_ids(instrument)}
+    names = _column_names(header, instrument, group_col, flag_col)
+    string_cols = {c for c in header if names[c] not in _analysed_ids(instrument)}
     try:
         frame = pd.read_csv(
             io.StringIO(text, newline=""),
@@ -267,6 +269,47 @@ def _analysed_ids(instrument: Instrument) -> list[str]:
     return [item.id for item in instrument.items if item.type in ANALYSED_TYPES]
 
 
+def _repeated(columns: Sequence[str]) -> list[str]:
+    """Problems of column names given twice, in any letter case (as an import reads them)."""
+    spellings: dict[str, list[str]] = {}
+    for c in columns:
+        if c:
+            spellings.setdefault(c.lower(), []).append(c)
+    found = []
+    for same in spellings.values():
+        if len(same) > 1:
+            how = "" if len(set(same)) == 1 else f" (as {', '.join(map(repr, same))}: names are read in any letter case)"
+            found.append(f"column {same[0]!r} appears more than once{how}")
+    return found
+
+
+def _item_for(name: str, instrument: Instrument) -> str | None:
+    """The item a column name stands for, as an import reads it (surveys.imports): the item of that
+    id, else the one item whose id it is in another letter case."""
+    items = instrument.item_map()
+    if name in items:
+        return name
+    same = [item_id for item_id in items if item_id.lower() == name.lower()]
+    return same[0] if len(same) == 1 else None
+
+
+def _column_names(columns: Sequence[str], instrument: Instrument, group_col: str, flag_col: str | None) -> dict[str, str]:
+    """Each column's name as the analysis uses it: names are read in any letter case, as an import
+    reads them — the group and flag columns, an item's id (:func:`_item_for`), a metadata column in
+    lower case; other names as they are."""
+    names = {}
+    for c in columns:
+        low = c.lower()
+        if low == group_col.lower():
+            names[c] = group_col
+        elif flag_col is not None and low == flag_col.lower():
+            names[c] = flag_col
+        else:
+            item_id = _item_for(c, instrument)
+            names[c] = item_id or (low if low in METADATA_COLUMNS else c)
+    return names
+
+
 def prepare_responses(
     frame: pd.DataFrame,
     instrument: Instrument,
@@ -291,40 +334,45 @@ def prepare_responses(
             return f"row {labels[position]}"
 
     problems: list[str] = []
-    columns = [str(c) for c in frame.columns]
-    frame = frame.copy()
-    frame.columns = columns
+    written_names = [str(c) for c in frame.columns]
+    repeated = _repeated(written_names)
+    if repeated:
+        raise AnalysisInputError([f"{where}: {c}" for c in repeated])
     items = instrument.item_map()
     analysed = _analysed_ids(instrument)
-    ignore = set(ignore_columns)
+    ignore = {c.lower() for c in ignore_columns}
 
-    if group_col in items:
-        guess = next((c for c in columns if c.casefold() == "group"), None)
+    if _item_for(group_col, instrument):
+        guess = next((c for c in written_names if c.casefold() == "group"), None)
         raise AnalysisInputError([f"{where}: {group_col!r} is an item of instrument {instrument.id!r}, so its answers are "
                                   "not groups; the group column is the one that holds each respondent's group"
                                   + (f" ({guess!r} here?)" if guess else "")])
+    # Column names in any letter case, as an import reads them: from here on, by the names the analysis uses.
+    names = _column_names(written_names, instrument, group_col, flag_col)
+    as_in_file = {names[c]: c for c in written_names}
+    columns = [names[c] for c in written_names]
+    frame = frame.copy()
+    frame.columns = columns
     if group_col not in columns:
-        near = next((c for c in columns if c.strip().casefold() == group_col.strip().casefold()), None)
-        problems.append(f"{where}: no group column {group_col!r}"
-                        + (f" — the column is called {near!r} here (names are exact: --group-col {near!r})" if near
-                           else f"; the columns are {_listing(columns)}"))
+        problems.append(f"{where}: no group column {group_col!r}; the columns are {_listing(written_names)}")
         # The real group column, under another name, would only be reported as "not an item".
         raise AnalysisInputError(problems)
     if flag_col is not None and flag_col not in columns:
-        problems.append(f"{where}: no flag column {flag_col!r}; the columns are {_listing(columns)}")
-    for c in sorted(ignore & set(analysed)):  # it was silently analysed all the same
-        problems.append(f"{where}: --ignore-cols {c!r}: an item of instrument {instrument.id!r} cannot be ignored "
-                        "(its scale and α would change); --ignore-cols is for columns that are not items")
+        problems.append(f"{where}: no flag column {flag_col!r}; the columns are {_listing(written_names)}")
+    for c in ignore_columns:  # it was silently analysed all the same
+        if _item_for(c, instrument) in analysed:
+            problems.append(f"{where}: --ignore-cols {c!r}: an item of instrument {instrument.id!r} cannot be ignored "
+                            "(its scale and α would change); --ignore-cols is for columns that are not items")
     ignored: list[str] = []
     for c in columns:
         if c in (group_col, flag_col):
             continue
         if c in items:
             if items[c].type not in ANALYSED_TYPES:
-                ignored.append(c)
+                ignored.append(as_in_file[c])
             continue
-        if c in ignore or c in METADATA_COLUMNS:
-            ignored.append(c)
+        if c.lower() in ignore or c in METADATA_COLUMNS:
+            ignored.append(as_in_file[c])
             continue
         problems.append(
             f"{where}: column {c!r} is not an item of instrument {instrument.id!r}"
@@ -344,15 +392,16 @@ def prepare_responses(
     out = {group_col: groups}
     out_of_range = np.zeros(len(frame), dtype=int)
     for item_id in analysed:
-        written = None if as_written is None else (lambda position, c=item_id: as_written(position, c))
-        values, found, count = _check_item(frame[item_id], instrument, item_id, where, locate, written)
+        name = as_in_file[item_id]  # messages name the column as the file does
+        written = None if as_written is None else (lambda position, c=name: as_written(position, c))
+        values, found, count = _check_item(frame[item_id], instrument, item_id, where, locate, written, name)
         if items[item_id].type == "numeric":
             implausible = _implausible(values, instrument, items[item_id])
             values[implausible] = np.nan
             out_of_range += implausible
         not_asked = _answered_though_not_asked(values, groups, items[item_id])
         for position in not_asked[: max(0, MAX_LISTED - len(found))]:
-            found.append(f"{where}: {locate(int(position))}, column {item_id}: item {item_id!r} is not asked of group "
+            found.append(f"{where}: {locate(int(position))}, column {name}: item {item_id!r} is not asked of group "
                          f"{groups.iloc[position]!r} (the instrument asks it of {', '.join(items[item_id].groups)})")
         count += len(not_asked)
         out[item_id] = values
@@ -455,8 +504,10 @@ def _shortest(value: float) -> str:
 
 def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: str,
                 locate: Callable[[int], str],
-                as_written: Callable[[int], str | None] | None = None) -> tuple[np.ndarray, list[str], int]:
+                as_written: Callable[[int], str | None] | None = None,
+                name: str | None = None) -> tuple[np.ndarray, list[str], int]:
     item = instrument.item(item_id)
+    name = name or item_id
     text = None
     lo, hi = item_bounds(instrument, item)
     problems: list[str] = []
@@ -480,7 +531,7 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
                 count += 1
                 if len(problems) < MAX_LISTED:
                     hint = " or a label of its response scale" if labels else ""
-                    problems.append(f"{where}: {locate(int(position))}, column {item_id}: {shown_cell(cell)} is not a number{hint}")
+                    problems.append(f"{where}: {locate(int(position))}, column {name}: {shown_cell(cell)} is not a number{hint}")
     with np.errstate(invalid="ignore"):
         outside = np.isinf(values)
         if item.type == "likert":  # a numeric answer outside its range is left out, not an error (prepare_responses)
@@ -489,7 +540,7 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
         count += 1
         if len(problems) < MAX_LISTED:
             if np.isinf(values[position]):  # 1e400 in the file: say what it is, not "inf", which nobody typed
-                problems.append(f"{where}: {locate(int(position))}, column {item_id}: a number too large to be an answer "
+                problems.append(f"{where}: {locate(int(position))}, column {name}: a number too large to be an answer "
                                 f"(not a finite number)")
                 continue
             value = values[position]
@@ -499,7 +550,7 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
             shown = as_written(int(position)) if as_written is not None else None
             if not shown:
                 shown = text.iloc[position] if text is not None else _shortest(value)
-            problems.append(f"{where}: {locate(int(position))}, column {item_id}: {shown} {what} (expected {rule})")
+            problems.append(f"{where}: {locate(int(position))}, column {name}: {shown} {what} (expected {rule})")
     return values, problems, count
 
 

@@ -183,10 +183,27 @@ def test_missing_group_column(inst):
     assert found[0].startswith("r.csv: no group column 'group'; the columns are team, q1, q2")
 
 
-def test_a_group_column_spelled_in_another_case_is_pointed_at(inst):
-    text = csv_text([good_row()]).replace("group", "Group", 1)
-    assert problems(text, inst) == [
-        "r.csv: no group column 'group' — the column is called 'Group' here (names are exact: --group-col 'Group')"]
+def test_column_names_are_read_in_any_letter_case_as_an_import_reads_them(inst):
+    """surveys.imports: 'group' in any case, an item id in any case (when one item has it), the
+    metadata columns in any case; a name given twice in two cases is refused."""
+    rows = [good_row(q1=1 + i % 5) for i in range(5)] + [good_row(group="it", q2=1 + i % 5) for i in range(5)]
+    columns = ["Group", "Q1", *ITEMS[1:], "Response_ID", "DQ", "Note"]
+    frame = pd.DataFrame(rows)
+    frame["Group"], frame["Q1"], frame["Response_ID"], frame["DQ"], frame["Note"] = frame["group"], frame["q1"], range(10), "", "x"
+    text = frame[columns].to_csv(index=False).replace("Q1", "Q1 ", 1)  # header names are stripped, too
+    table = read_responses_csv(text, inst, "group", where="r.csv", flag_col="dq", ignore_columns=["NOTE"])
+    assert table.frame["q1"].tolist() == [1, 2, 3, 4, 5, 3, 3, 3, 3, 3] and table.frame["group"].tolist()[-1] == "it"
+    assert table.flag_col == "dq" and sorted(table.ignored_columns) == ["Note", "Response_ID"]
+    bad = text.replace("\nbusiness,2,", "\nbusiness,7,", 1)  # messages name the column as the file does
+    assert problems(bad, inst, flag_col="dq", ignore_columns=["Note"]) == [
+        "r.csv: line 3, column Q1: 7 is out of range (expected a whole code from 1 to 5)"]
+    twice = csv_text([good_row()], columns=["group", "q1", "Q1", *ITEMS[1:]])
+    assert problems(twice, inst) == [
+        "r.csv: line 1: column 'q1' appears more than once (as 'q1', 'Q1': names are read in any letter case)"]
+    with pytest.raises(AnalysisInputError) as err:  # a DataFrame alike
+        prepare_responses(pd.DataFrame([good_row()]).assign(GROUP="it"), inst, "group", where="df")
+    assert err.value.problems == [
+        "df: column 'group' appears more than once (as 'group', 'GROUP': names are read in any letter case)"]
 
 
 def test_answers_to_an_item_the_group_is_not_asked_are_refused_at_their_cell(inst):

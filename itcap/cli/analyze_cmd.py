@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "group column and one column per item id (blank, NA or NaN = missing; likert cells may hold the "
             "option label); cells are read as 'itcap responses import' reads them, and rows with every cell empty "
             "are skipped (and counted), as there, but every likert and numeric item needs a column here (an import "
-            "may leave some out). Columns that are neither items nor known "
+            "may leave some out). Column names are read in any letter case, as there. Columns that are neither items nor known "
             "metadata (response_id, submitted_on, duration_seconds, quality_flags, …) are errors unless listed "
             "in --ignore-cols; a response_id that appears twice is an error. Exit status: 0 success, 1 bad "
             "input, 2 usage error."),
