@@ -182,7 +182,8 @@ def compare_groups(
     document: dict = {
         "instrument": instrument.id,
         "group_col": group_col,
-        "compared": list(compared),
+        # the groups actually compared, A first: those asked for (or the default pair) less the suppressed
+        "compared": analysed if len(analysed) >= 2 else [],
         "margin": float(margin),
         "min_group_size": k,
         "groups": {g: {"n": counts[g], "name": instrument.group_name(g)} for g in analysed},

@@ -154,6 +154,17 @@ def test_group_under_k_is_suppressed_and_never_analysed(inst):
     assert doc["suppressed"] == [] and doc["groups"]["it"]["n"] == 4
 
 
+def test_compared_lists_the_groups_actually_compared_not_the_suppressed_ones(inst):
+    """Three groups asked for, one under k: the document is the two-group one (n_a/n_b), and
+    `compared` says which two — A first — while `suppressed` names the third."""
+    frame = random_responses(seed=2, sizes={"business": 40, "it": 30, "contractors": 3})
+    doc = compare_groups(frame, inst, "group", groups=["business", "it", "contractors"])
+    assert doc["compared"] == ["business", "it"] == list(doc["groups"]) and doc["suppressed"] == ["contractors"]
+    assert "n_a" in doc["items"][0]
+    nothing = compare_groups(frame, inst, "group", groups=["it", "contractors"])
+    assert nothing["compared"] == [] and nothing["suppressed"] == ["contractors"] and nothing["note"]
+
+
 def test_empty_group_is_reported_as_no_responses(inst):
     frame = random_responses(seed=2, sizes={"business": 40, "it": 30})
     doc = compare_groups(frame, inst, "group", groups=["business", "contractors"])

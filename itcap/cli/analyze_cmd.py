@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--group-col", required=True, metavar="COL", help="the column holding each respondent's group")
     p.add_argument("--groups", nargs="+", metavar="G",
                    help="groups to compare, A first (default: the instrument's first two groups present in the data); "
-                        "three or more give Welch ANOVA / Kruskal–Wallis")
+                        "three or more give Welch ANOVA / Kruskal–Wallis (a group under k is suppressed; if two are "
+                        "left, they are compared as a pair, and the JSON's 'compared' names them)")
     p.add_argument("--margin", type=_positive_float, default=0.5, metavar="M",
                    help="TOST equivalence margin in raw scale points (default 0.5)")
     # The campaigns' range: k = 1 would suppress nothing, which the anonymity rules do not allow anywhere.
