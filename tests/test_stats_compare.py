@@ -453,6 +453,21 @@ def test_fingerprint_changes_with_the_responses(frame):
     assert responses_fingerprint(frame) != responses_fingerprint(changed)
 
 
+def test_alpha_for_everyone_says_so_when_a_group_adds_nobody_to_it(inst):
+    """α is listwise: with no IT respondent answering every item, the α for all groups is business's
+    α alone; the note says so instead of leaving a figure that looks pooled."""
+    frame = random_responses(seed=12, sizes={"business": 30, "it": 20}, missing=0.0)
+    frame.loc[frame.group == "it", "q1"] = np.nan
+    row = by_id(compare_groups(frame, inst, "group")["scales"])["reliability"]
+    assert row["alpha_b"] is None and row["alpha"] == row["alpha_a"] and row["alpha_n"] == row["alpha_a_n"] == 30
+    assert row["alpha_note"] == "no respondent of group it answered every item, so this is group business's α alone"
+    three = random_responses(seed=12, sizes={"business": 30, "it": 20, "contractors": 20}, missing=0.0)
+    three.loc[three.group == "it", "q1"] = np.nan
+    several = by_id(compare_groups(three, inst, "group", groups=["business", "it", "contractors"])["scales"])["reliability"]
+    assert several["alpha_n"] == 50 and several["alpha_note"] == (
+        "no respondent of group it answered every item, so this is the α of groups business, contractors only")
+
+
 def test_a_group_with_no_complete_answers_on_its_own_items_still_protects_its_count_on_the_common_ones():
     """IT left an IT-only item blank (own count 0) while 3 of IT answered every common item: the
     pooled α's n minus business's n gave those 3 away."""

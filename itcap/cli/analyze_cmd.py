@@ -201,10 +201,12 @@ def _alpha(value, pair) -> str:
 
 
 def _reliability_notes(scales: list[dict], groups: list[str], w) -> None:
-    """Why an α is blank: withheld under k, undefined, or nobody answered every item — the reader
-    of the table should not have to open the JSON to tell."""
+    """Why an α is blank: withheld under k, undefined, or nobody answered every item — and what the
+    α for all groups stands for when a group adds nobody to it — the reader of the table should not
+    have to open the JSON to tell."""
     for r in scales:
-        reasons = [f"all groups: {r['alpha_note']}"] if r.get("alpha_note") and r.get("alpha") is None else []
+        # the pooled α's note also when α is there: it may be one group's α alone
+        reasons = [f"all groups: {r['alpha_note']}"] if r.get("alpha_note") else []
         for g in groups:
             own = (r.get("alpha_by_group") or {}).get(g) or {}
             if own.get("alpha") is None and own.get("note"):
