@@ -4,6 +4,7 @@ A responses table has one row per respondent, a group column and one column per 
 module checks it against the instrument and says exactly what is wrong and where (line numbers for
 CSV files, row labels for DataFrames):
 
+* column names are read in any letter case, as an import reads them (surveys.imports);
 * the group column exists, is never blank and holds instrument groups (ids; a group's id or name
   in any letter case is accepted and mapped to the id); typos are listed with their row counts;
 * an item asked of some groups only has no answers from the others (as an import refuses them);
@@ -12,7 +13,9 @@ CSV files, row labels for DataFrames):
   (text and choice items may be absent — the analysis ignores them);
 * cells are blank (or ``NA``, ``N/A``, ``NaN``: missing) or numbers; likert cells may also hold
   the exact label of a response option (any letter case) and must be whole codes within the
-  response scale; numeric cells must lie within the item's min–max.
+  response scale; numeric cells must lie within the item's min–max;
+* a CSV row with every cell empty (``,,,,``, what a spreadsheet saves for rows it once used) is
+  skipped and counted, as an import skips it.
 
 Everything found is reported at once (up to :data:`MAX_LISTED` cell problems plus a count), as an
 :class:`AnalysisInputError` — a :class:`itcap.validation.DocumentInvalid`, so the CLI prints one
@@ -65,6 +68,7 @@ class ResponsesTable:
     ``out_of_range`` counts, per row, the numeric answers outside the item's plausible range that
     were set to missing: they are kept in storage and flagged ``out_of_range`` at import
     (docs/surveys.md), so they are data, not errors, but a 500-minute logon is not averaged in.
+    ``blank_rows`` counts the CSV rows with every cell empty that were skipped (not in ``frame``).
     """
 
     frame: pd.DataFrame
@@ -73,6 +77,7 @@ class ResponsesTable:
     ignored_columns: list[str] = field(default_factory=list)
     flag_col: str | None = None
     out_of_range: np.ndarray | None = None
+    blank_rows: int = 0
 
 
 # -- CSV -----------------------------------------------------------------------------------------
@@ -88,15 +93,17 @@ def read_responses_csv(
     """Parse and validate a responses CSV (text already decoded); errors carry file line numbers."""
     sep = separator(text)
     header = _csv_header(text, where, sep)
-    dupes = sorted({c for c in header if c and header.count(c) > 1})
+    dupes = _repeated(header)
     # A column with no name is what a spreadsheet leaves after its last used column: dropped while
     # it stays empty (checked once the cells are read), named here so pandas can read it.
     unnamed = {f"\0column {i + 1}": i for i, c in enumerate(header) if not c}
     header = [c or f"\0column {i + 1}" for i, c in enumerate(header)]
     if dupes:
-        raise AnalysisInputError([f"{where}: line 1: column {c!r} appears more than once" for c in dupes])
+        raise AnalysisInputError([f"{where}: line 1: {c}" for c in dupes])
+    text, blank_rows = _without_blank_rows(text, sep)
     _check_record_shapes(text, len(header), where, sep)
-    string_cols = {c for c in header if c not in _analysed_ids(instrument)}
+    names = _column_names(header, instrument, group_col, flag_col)
+    string_cols = {c for c in header if names[c] not in _analysed_ids(instrument)}
     try:
         frame = pd.read_csv(
             io.StringIO(text, newline=""),
@@ -113,7 +120,8 @@ def read_responses_csv(
     except (ValueError, csv.Error) as exc:
         raise AnalysisInputError([f"{where}: not a readable CSV file ({exc})"]) from None
     if frame.empty:
-        raise AnalysisInputError([f"{where}: no responses (the file has a header line and no data rows)"])
+        rows = f"only {blank_rows} row(s) with every cell empty" if blank_rows else "no data rows"
+        raise AnalysisInputError([f"{where}: no responses (the file has a header line and {rows})"])
     for c in string_cols & set(frame.columns):
         frame[c] = frame[c].fillna("")
     if sep == ";":  # "5,9" is five point nine there (csv_text.decimal_comma_to_point)
@@ -121,6 +129,7 @@ def read_responses_csv(
             if not pd.api.types.is_numeric_dtype(frame[c]):
                 frame[c] = frame[c].map(lambda v: decimal_comma_to_point(v) if isinstance(v, str) else v)
     lines: list[int] | None = None
+    offsets: list[int] | None = None
 
     def line_of(position: int) -> str:
         nonlocal lines
@@ -128,6 +137,23 @@ def read_responses_csv(
             lines = _record_start_lines(text, sep)
         line = lines[position] if position < len(lines) else position + 2
         return f"line {line}"
+
+    def as_written(position: int, column: str) -> str | None:
+        """The cell as the file has it (pandas has made "4.0000000001" the number 4.0000000001, which
+        prints as 4): its record parsed again, for the few cells a message quotes."""
+        nonlocal offsets
+        line_of(position)
+        if offsets is None:
+            offsets = [0]
+            for physical in io.StringIO(text, newline=""):
+                offsets.append(offsets[-1] + len(physical))
+        if position >= len(lines) or column not in header:
+            return None
+        first = lines[position] - 1
+        end = offsets[lines[position + 1] - 1] if position + 1 < len(lines) else len(text)
+        record = next(csv.reader(io.StringIO(text[offsets[first]:end], newline=""), delimiter=sep), [])
+        index = header.index(column)
+        return record[index].strip() if index < len(record) else None
 
     problems = []
     for name, index in unnamed.items():
@@ -139,9 +165,41 @@ def read_responses_csv(
         raise AnalysisInputError(problems)
     frame = frame.drop(columns=list(unnamed))
 
-    return prepare_responses(
+    table = prepare_responses(
         frame, instrument, group_col, where=where, flag_col=flag_col, ignore_columns=ignore_columns, locate=line_of,
+        as_written=as_written,
     )
+    table.blank_rows = blank_rows
+    return table
+
+
+# A line that holds nothing but separators, blanks and quotes: where a row with every cell empty can be.
+_MAYBE_BLANK = {sep: re.compile(rf'\n(?:[^\S\r\n]|["{re.escape(sep)}])*\r?\n|\n(?:[^\S\r\n]|["{re.escape(sep)}])+\r?\Z')
+                for sep in (",", ";", "\t")}
+
+
+def _without_blank_rows(text: str, sep: str) -> tuple[str, int]:
+    """The text with every data row whose cells are all empty (``,,,,``: what a spreadsheet saves
+    for rows it once used) made an empty line, and how many such rows there were. An import skips
+    them (surveys.imports); pandas skips empty lines, and the line numbers of the rows after them
+    stay as they are. Empty lines themselves are not counted: they are not rows."""
+    pattern = _MAYBE_BLANK.get(sep)
+    if pattern is not None and not pattern.search(text):  # the usual file: no candidate line at all
+        return text, 0
+    lines = io.StringIO(text, newline="").readlines()  # split as csv.reader counts lines
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    blank = 0
+    end = 0
+    try:
+        for number, record in enumerate(reader):
+            start, end = end, reader.line_num
+            if number and record and all(not cell.strip() for cell in record):
+                blank += 1
+                for i in range(start, end):  # the record's physical lines, down to their line breaks
+                    lines[i] = lines[i][len(lines[i].rstrip("\r\n")):]
+    except csv.Error:  # an unclosed quote: _check_record_shapes says where
+        return text, 0
+    return ("".join(lines), blank) if blank else (text, 0)
 
 
 def _check_record_shapes(text: str, width: int, where: str, sep: str = ",") -> None:
@@ -211,6 +269,47 @@ def _analysed_ids(instrument: Instrument) -> list[str]:
     return [item.id for item in instrument.items if item.type in ANALYSED_TYPES]
 
 
+def _repeated(columns: Sequence[str]) -> list[str]:
+    """Problems of column names given twice, in any letter case (as an import reads them)."""
+    spellings: dict[str, list[str]] = {}
+    for c in columns:
+        if c:
+            spellings.setdefault(c.lower(), []).append(c)
+    found = []
+    for same in spellings.values():
+        if len(same) > 1:
+            how = "" if len(set(same)) == 1 else f" (as {', '.join(map(repr, same))}: names are read in any letter case)"
+            found.append(f"column {same[0]!r} appears more than once{how}")
+    return found
+
+
+def _item_for(name: str, instrument: Instrument) -> str | None:
+    """The item a column name stands for, as an import reads it (surveys.imports): the item of that
+    id, else the one item whose id it is in another letter case."""
+    items = instrument.item_map()
+    if name in items:
+        return name
+    same = [item_id for item_id in items if item_id.lower() == name.lower()]
+    return same[0] if len(same) == 1 else None
+
+
+def _column_names(columns: Sequence[str], instrument: Instrument, group_col: str, flag_col: str | None) -> dict[str, str]:
+    """Each column's name as the analysis uses it: names are read in any letter case, as an import
+    reads them — the group and flag columns, an item's id (:func:`_item_for`), a metadata column in
+    lower case; other names as they are."""
+    names = {}
+    for c in columns:
+        low = c.lower()
+        if low == group_col.lower():
+            names[c] = group_col
+        elif flag_col is not None and low == flag_col.lower():
+            names[c] = flag_col
+        else:
+            item_id = _item_for(c, instrument)
+            names[c] = item_id or (low if low in METADATA_COLUMNS else c)
+    return names
+
+
 def prepare_responses(
     frame: pd.DataFrame,
     instrument: Instrument,
@@ -220,11 +319,13 @@ def prepare_responses(
     flag_col: str | None = None,
     ignore_columns: Sequence[str] = (),
     locate: Callable[[int], str] | None = None,
+    as_written: Callable[[int, str], str | None] | None = None,
 ) -> ResponsesTable:
     """Validate a responses DataFrame against the instrument and return the clean table.
 
     ``locate(position)`` names the row at 0-based position for messages (default: ``row <index
-    label>``). Raises :class:`AnalysisInputError` listing every problem found.
+    label>``); ``as_written(position, column)`` gives a cell as its file has it, for messages
+    (default: the value read, in its shortest form). Raises :class:`AnalysisInputError` listing every problem found.
     """
     if locate is None:
         labels = frame.index
@@ -233,40 +334,45 @@ def prepare_responses(
             return f"row {labels[position]}"
 
     problems: list[str] = []
-    columns = [str(c) for c in frame.columns]
-    frame = frame.copy()
-    frame.columns = columns
+    written_names = [str(c) for c in frame.columns]
+    repeated = _repeated(written_names)
+    if repeated:
+        raise AnalysisInputError([f"{where}: {c}" for c in repeated])
     items = instrument.item_map()
     analysed = _analysed_ids(instrument)
-    ignore = set(ignore_columns)
+    ignore = {c.lower() for c in ignore_columns}
 
-    if group_col in items:
-        guess = next((c for c in columns if c.casefold() == "group"), None)
+    if _item_for(group_col, instrument):
+        guess = next((c for c in written_names if c.casefold() == "group"), None)
         raise AnalysisInputError([f"{where}: {group_col!r} is an item of instrument {instrument.id!r}, so its answers are "
                                   "not groups; the group column is the one that holds each respondent's group"
                                   + (f" ({guess!r} here?)" if guess else "")])
+    # Column names in any letter case, as an import reads them: from here on, by the names the analysis uses.
+    names = _column_names(written_names, instrument, group_col, flag_col)
+    as_in_file = {names[c]: c for c in written_names}
+    columns = [names[c] for c in written_names]
+    frame = frame.copy()
+    frame.columns = columns
     if group_col not in columns:
-        near = next((c for c in columns if c.strip().casefold() == group_col.strip().casefold()), None)
-        problems.append(f"{where}: no group column {group_col!r}"
-                        + (f" — the column is called {near!r} here (names are exact: --group-col {near!r})" if near
-                           else f"; the columns are {_listing(columns)}"))
+        problems.append(f"{where}: no group column {group_col!r}; the columns are {_listing(written_names)}")
         # The real group column, under another name, would only be reported as "not an item".
         raise AnalysisInputError(problems)
     if flag_col is not None and flag_col not in columns:
-        problems.append(f"{where}: no flag column {flag_col!r}; the columns are {_listing(columns)}")
-    for c in sorted(ignore & set(analysed)):  # it was silently analysed all the same
-        problems.append(f"{where}: --ignore-cols {c!r}: an item of instrument {instrument.id!r} cannot be ignored "
-                        "(its scale and α would change); --ignore-cols is for columns that are not items")
+        problems.append(f"{where}: no flag column {flag_col!r}; the columns are {_listing(written_names)}")
+    for c in ignore_columns:  # it was silently analysed all the same
+        if _item_for(c, instrument) in analysed:
+            problems.append(f"{where}: --ignore-cols {c!r}: an item of instrument {instrument.id!r} cannot be ignored "
+                            "(its scale and α would change); --ignore-cols is for columns that are not items")
     ignored: list[str] = []
     for c in columns:
         if c in (group_col, flag_col):
             continue
         if c in items:
             if items[c].type not in ANALYSED_TYPES:
-                ignored.append(c)
+                ignored.append(as_in_file[c])
             continue
-        if c in ignore or c in METADATA_COLUMNS:
-            ignored.append(c)
+        if c.lower() in ignore or c in METADATA_COLUMNS:
+            ignored.append(as_in_file[c])
             continue
         problems.append(
             f"{where}: column {c!r} is not an item of instrument {instrument.id!r}"
@@ -286,14 +392,16 @@ def prepare_responses(
     out = {group_col: groups}
     out_of_range = np.zeros(len(frame), dtype=int)
     for item_id in analysed:
-        values, found, count = _check_item(frame[item_id], instrument, item_id, where, locate)
+        name = as_in_file[item_id]  # messages name the column as the file does
+        written = None if as_written is None else (lambda position, c=name: as_written(position, c))
+        values, found, count = _check_item(frame[item_id], instrument, item_id, where, locate, written, name)
         if items[item_id].type == "numeric":
             implausible = _implausible(values, instrument, items[item_id])
             values[implausible] = np.nan
             out_of_range += implausible
         not_asked = _answered_though_not_asked(values, groups, items[item_id])
         for position in not_asked[: max(0, MAX_LISTED - len(found))]:
-            found.append(f"{where}: {locate(int(position))}, column {item_id}: item {item_id!r} is not asked of group "
+            found.append(f"{where}: {locate(int(position))}, column {name}: item {item_id!r} is not asked of group "
                          f"{groups.iloc[position]!r} (the instrument asks it of {', '.join(items[item_id].groups)})")
         count += len(not_asked)
         out[item_id] = values
@@ -388,9 +496,19 @@ def _check_unique_ids(column: pd.Series, where: str, locate: Callable[[int], str
         problems.append(f"{where}: response_id {shown_cell(value)} appears {len(positions)} times ({shown}): each response once")
 
 
+def _shortest(value: float) -> str:
+    """A number in the fewest digits that give it back exactly (4.0000000001, not 4; 9, not 9.0)."""
+    shown = repr(float(value))
+    return shown[:-2] if shown.endswith(".0") else shown
+
+
 def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: str,
-                locate: Callable[[int], str]) -> tuple[np.ndarray, list[str], int]:
+                locate: Callable[[int], str],
+                as_written: Callable[[int], str | None] | None = None,
+                name: str | None = None) -> tuple[np.ndarray, list[str], int]:
     item = instrument.item(item_id)
+    name = name or item_id
+    text = None
     lo, hi = item_bounds(instrument, item)
     problems: list[str] = []
     count = 0
@@ -413,7 +531,7 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
                 count += 1
                 if len(problems) < MAX_LISTED:
                     hint = " or a label of its response scale" if labels else ""
-                    problems.append(f"{where}: {locate(int(position))}, column {item_id}: {shown_cell(cell)} is not a number{hint}")
+                    problems.append(f"{where}: {locate(int(position))}, column {name}: {shown_cell(cell)} is not a number{hint}")
     with np.errstate(invalid="ignore"):
         outside = np.isinf(values)
         if item.type == "likert":  # a numeric answer outside its range is left out, not an error (prepare_responses)
@@ -422,13 +540,17 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
         count += 1
         if len(problems) < MAX_LISTED:
             if np.isinf(values[position]):  # 1e400 in the file: say what it is, not "inf", which nobody typed
-                problems.append(f"{where}: {locate(int(position))}, column {item_id}: a number too large to be an answer "
+                problems.append(f"{where}: {locate(int(position))}, column {name}: a number too large to be an answer "
                                 f"(not a finite number)")
                 continue
             value = values[position]
             rule = f"a whole code from {lo:g} to {hi:g}" if item.type == "likert" else f"within {lo:g}–{hi:g}"
             what = "is not a whole code" if lo <= value <= hi else "is out of range"  # 3.5 on a 1–5 scale is in range
-            problems.append(f"{where}: {locate(int(position))}, column {item_id}: {value:g} {what} (expected {rule})")
+            # as written: 4.0000000001 printed with :g reads "4 is not a whole code"
+            shown = as_written(int(position)) if as_written is not None else None
+            if not shown:
+                shown = text.iloc[position] if text is not None else _shortest(value)
+            problems.append(f"{where}: {locate(int(position))}, column {name}: {shown} {what} (expected {rule})")
     return values, problems, count
 
 

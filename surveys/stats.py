@@ -182,7 +182,8 @@ def compare_groups(
     document: dict = {
         "instrument": instrument.id,
         "group_col": group_col,
-        "compared": list(compared),
+        # the groups actually compared, A first: those asked for (or the default pair) less the suppressed
+        "compared": analysed if len(analysed) >= 2 else [],
         "margin": float(margin),
         "min_group_size": k,
         "groups": {g: {"n": counts[g], "name": instrument.group_name(g)} for g in analysed},
@@ -192,7 +193,9 @@ def compare_groups(
         },
         "excluded": {"flagged_rows": sum(n_flagged[g] for g in analysed), "empty_rows": sum(n_empty[g] for g in analysed),
                      # numeric answers outside the plausible range, left out of their item (see ResponsesTable)
-                     "out_of_range_values": int(table.out_of_range[keep].sum()) if table.out_of_range is not None else 0},
+                     "out_of_range_values": int(table.out_of_range[keep].sum()) if table.out_of_range is not None else 0,
+                     # CSV rows with every cell empty, skipped as an import skips them: no group, so no one's count
+                     "blank_rows": table.blank_rows},
         "items": [],
         "scales": [],
         "ipa": {"pairs": [], "crosshairs": {}},
@@ -474,7 +477,7 @@ def _add_reliability(scale_rows: list[dict], recoded: pd.DataFrame, masks: dict[
     for row in scale_rows:
         ids = scale_item_ids(instrument, row["id"])
         common = [i for i in ids if all(g in instrument.item_groups(items[i]) for g in analysed)]
-        by_group, too_few = {}, []
+        by_group, too_few, none_complete = {}, [], []
         for g in analysed:
             own = [i for i in ids if g in instrument.item_groups(items[i])]
             result = cronbach_alpha(recoded.loc[masks[g], own])
@@ -485,6 +488,8 @@ def _add_reliability(scale_rows: list[dict], recoded: pd.DataFrame, masks: dict[
             common_n = result.n if own == common else cronbach_alpha(recoded.loc[masks[g], common]).n
             if 0 < common_n < k or 0 < result.n < k:
                 too_few.append(g)
+            if common_n == 0:
+                none_complete.append(g)
         overall = cronbach_alpha(recoded[common])
         alpha, ci, n, note = _alpha_fields(overall, k)
         if too_few and alpha is not None:
@@ -493,6 +498,14 @@ def _add_reliability(scale_rows: list[dict], recoded: pd.DataFrame, masks: dict[
             alpha, ci, n = None, None, None
             note = (f"suppressed: fewer than {k} respondents of group {', '.join(too_few)} answered every item, "
                     "and the figure for all groups would give their number by subtraction")
+        elif none_complete and alpha is not None:
+            # α is listwise: a group none of whose respondents answered every item adds no one to the
+            # pooled α, which is then the other groups' alone (with two groups, the other group's α)
+            others = [g for g in analysed if g not in none_complete]
+            alone = (f"so this is group {others[0]}'s α alone" if len(others) == 1
+                     else f"so this is the α of groups {', '.join(others)} only")
+            said = f"no respondent of group {', '.join(none_complete)} answered every item, {alone}"
+            note = f"{said}; {note}" if note else said
         row.update({"alpha": alpha, "alpha_ci95": ci, "alpha_n": n, "alpha_items": common, "alpha_note": note})
         row["item_analysis"] = [
             {"id": i, "r_corrected": _num(overall.item_total[i]) if alpha is not None else None,

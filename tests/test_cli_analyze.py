@@ -89,6 +89,18 @@ def test_table_when_no_json(files, capsys):
     assert err == ""  # small input, not a terminal: no progress lines
 
 
+def test_the_empty_rows_a_spreadsheet_leaves_at_the_end_are_skipped_and_said(files, capsys, tmp_path):
+    """Excel saves rows it once used as ',,,,' lines; 'itcap responses import' skips them, so analyze does."""
+    width = len(files["frame"].columns)
+    path = write(tmp_path, files["frame"].to_csv(index=False) + ("," * (width - 1) + "\n") * 3)
+    code, out, err = run(["analyze", path, "--instrument", files["instrument"], "--group-col", "group"], capsys)
+    assert code == 0, err
+    assert "Groups: business (Business users) n=70 · it (IT staff) n=50" in out
+    assert "Skipped: 3 row(s) with every cell empty" in out
+    code, out, err = run(["analyze", path, "--instrument", files["instrument"], "--group-col", "group", "--json", "-"], capsys)
+    assert code == 0 and json.loads(out)["excluded"]["blank_rows"] == 3
+
+
 def test_progress_on_large_inputs(files, capsys, monkeypatch):
     monkeypatch.setattr(analyze_cmd, "PROGRESS_ROWS", 10)
     code, out, err = run(analyze(files, "--json", str(files["dir"] / "o.json")), capsys)
@@ -154,6 +166,8 @@ def test_a_blank_alpha_in_the_table_says_why(files, capsys, tmp_path):
     assert code == 0, err
     for scale in blank:
         assert f"   {scale['id']}: " in out and f"it: {scale['alpha_by_group']['it']['note']}" in out
+    # the α for all groups is there, but it is business's alone: the table says so
+    assert f"   {blank[0]['id']}: all groups: no respondent of group it answered every item, so this is group business's α alone" in out
 
 
 def test_the_table_never_cuts_a_long_service_name(files, capsys, tmp_path):
@@ -232,7 +246,7 @@ def test_bad_cells_and_groups(files, capsys, tmp_path):
     assert lines == [
         f"error: {path}: group 'Busness' (3 rows, first at line 9) is not one of business, it, contractors (did you mean 'business'?)",
         f"error: {path}: line 5, column q2: 'often' is not a number or a label of its response scale",
-        f"error: {path}: line 7, column q1: 9 is out of range (expected a whole code from 1 to 5)",
+        f"error: {path}: line 7, column q1: 9.0 is out of range (expected a whole code from 1 to 5)",  # as pandas wrote it
     ]
 
 

@@ -154,6 +154,17 @@ def test_group_under_k_is_suppressed_and_never_analysed(inst):
     assert doc["suppressed"] == [] and doc["groups"]["it"]["n"] == 4
 
 
+def test_compared_lists_the_groups_actually_compared_not_the_suppressed_ones(inst):
+    """Three groups asked for, one under k: the document is the two-group one (n_a/n_b), and
+    `compared` says which two — A first — while `suppressed` names the third."""
+    frame = random_responses(seed=2, sizes={"business": 40, "it": 30, "contractors": 3})
+    doc = compare_groups(frame, inst, "group", groups=["business", "it", "contractors"])
+    assert doc["compared"] == ["business", "it"] == list(doc["groups"]) and doc["suppressed"] == ["contractors"]
+    assert "n_a" in doc["items"][0]
+    nothing = compare_groups(frame, inst, "group", groups=["it", "contractors"])
+    assert nothing["compared"] == [] and nothing["suppressed"] == ["contractors"] and nothing["note"]
+
+
 def test_empty_group_is_reported_as_no_responses(inst):
     frame = random_responses(seed=2, sizes={"business": 40, "it": 30})
     doc = compare_groups(frame, inst, "group", groups=["business", "contractors"])
@@ -440,6 +451,21 @@ def test_fingerprint_changes_with_the_responses(frame):
     changed.loc[changed.index[0], "q1"] = 5 if changed.loc[changed.index[0], "q1"] != 5 else 4
     assert responses_fingerprint(frame) == responses_fingerprint(frame.copy())
     assert responses_fingerprint(frame) != responses_fingerprint(changed)
+
+
+def test_alpha_for_everyone_says_so_when_a_group_adds_nobody_to_it(inst):
+    """α is listwise: with no IT respondent answering every item, the α for all groups is business's
+    α alone; the note says so instead of leaving a figure that looks pooled."""
+    frame = random_responses(seed=12, sizes={"business": 30, "it": 20}, missing=0.0)
+    frame.loc[frame.group == "it", "q1"] = np.nan
+    row = by_id(compare_groups(frame, inst, "group")["scales"])["reliability"]
+    assert row["alpha_b"] is None and row["alpha"] == row["alpha_a"] and row["alpha_n"] == row["alpha_a_n"] == 30
+    assert row["alpha_note"] == "no respondent of group it answered every item, so this is group business's α alone"
+    three = random_responses(seed=12, sizes={"business": 30, "it": 20, "contractors": 20}, missing=0.0)
+    three.loc[three.group == "it", "q1"] = np.nan
+    several = by_id(compare_groups(three, inst, "group", groups=["business", "it", "contractors"])["scales"])["reliability"]
+    assert several["alpha_n"] == 50 and several["alpha_note"] == (
+        "no respondent of group it answered every item, so this is the α of groups business, contractors only")
 
 
 def test_a_group_with_no_complete_answers_on_its_own_items_still_protects_its_count_on_the_common_ones():

@@ -95,6 +95,23 @@ def test_out_of_range_values(inst):
     ]  # n1 = 0 is valid on its 0–6 scale; logon_minutes = 400 is left out, not an error (next test)
 
 
+def test_a_code_that_is_not_whole_is_quoted_as_written(inst):
+    """4.0000000001 printed as a number reads '4 is not a whole code': the cell is shown as the file has it."""
+    text = csv_text([good_row(q1="4.0000000001"), good_row(q2="3.50"), good_row(q3="+6.0")])
+    assert problems(text, inst) == [
+        "r.csv: line 2, column q1: 4.0000000001 is not a whole code (expected a whole code from 1 to 5)",
+        "r.csv: line 3, column q2: 3.50 is not a whole code (expected a whole code from 1 to 5)",
+        "r.csv: line 4, column q3: +6.0 is out of range (expected a whole code from 1 to 5)",
+    ]
+    semicolons = csv_text([good_row(), good_row(q1="2,5")]).replace(",", ";").replace("2;5", "2,5")
+    assert problems(semicolons, inst) == [
+        "r.csv: line 3, column q1: 2,5 is not a whole code (expected a whole code from 1 to 5)"]
+    frame = pd.DataFrame([good_row(q1=4.0000000001)])
+    with pytest.raises(AnalysisInputError) as err:  # a DataFrame has no text: the number in its shortest exact form
+        prepare_responses(frame, inst, "group", where="df")
+    assert err.value.problems == ["df: row 0, column q1: 4.0000000001 is not a whole code (expected a whole code from 1 to 5)"]
+
+
 def test_a_numeric_answer_outside_its_plausible_range_is_left_out_and_counted(inst):
     """The import keeps such answers, flagged out_of_range (docs/surveys.md); the analysis treats them
     as missing for that item only — one 500-minute logon must not stop the whole analysis."""
@@ -133,6 +150,32 @@ def test_blank_group(inst):
     assert found == ["r.csv: the group column 'group' is blank in 1 row(s): line 3"]
 
 
+def test_rows_with_every_cell_empty_are_skipped_and_counted_as_an_import_skips_them(inst):
+    """A spreadsheet saves rows it once used as ',,,,' lines (of any width); an import skips them
+    (surveys.imports), so the analysis does too, counts them, and keeps the line numbers of the rest."""
+    from surveys.stats import compare_groups
+
+    blank = "," * len(ITEMS)
+    def text(bad_row: dict | None = None) -> str:
+        rows = csv_text([good_row() for _ in range(5)] + [bad_row or good_row(group="it")]
+                        + [good_row(group="it") for _ in range(4)]).splitlines()
+        return "\n".join([*rows[:3], blank, ' , ,"",', "", *rows[3:], blank, blank[:3]]) + "\n"
+
+    table = read_responses_csv(text(), inst, "group", where="r.csv")
+    assert len(table.frame) == 10 and table.blank_rows == 4  # the empty line is no row
+    assert compare_groups(table, inst)["excluded"]["blank_rows"] == 4
+    assert problems(text(good_row(group="it", q1="x")), inst) == [
+        "r.csv: line 10, column q1: 'x' is not a number or a label of its response scale"]
+    assert problems(text().splitlines()[0] + f"\n{blank}\n", inst) == [
+        "r.csv: no responses (the file has a header line and only 1 row(s) with every cell empty)"]
+
+
+def test_a_row_of_missing_codes_without_a_group_is_not_a_blank_row(inst):
+    """'NA' is a value an import reads as missing, not an empty cell: such a row is refused, as an import refuses it."""
+    text = csv_text([good_row(), {c: "NA" for c in ITEMS}])
+    assert problems(text, inst) == ["r.csv: the group column 'group' is blank in 1 row(s): line 3"]
+
+
 def test_missing_group_column(inst):
     text = csv_text([good_row()], columns=["grp"] + ITEMS).replace("grp", "team", 1)
     found = problems(text, inst)
@@ -140,10 +183,27 @@ def test_missing_group_column(inst):
     assert found[0].startswith("r.csv: no group column 'group'; the columns are team, q1, q2")
 
 
-def test_a_group_column_spelled_in_another_case_is_pointed_at(inst):
-    text = csv_text([good_row()]).replace("group", "Group", 1)
-    assert problems(text, inst) == [
-        "r.csv: no group column 'group' — the column is called 'Group' here (names are exact: --group-col 'Group')"]
+def test_column_names_are_read_in_any_letter_case_as_an_import_reads_them(inst):
+    """surveys.imports: 'group' in any case, an item id in any case (when one item has it), the
+    metadata columns in any case; a name given twice in two cases is refused."""
+    rows = [good_row(q1=1 + i % 5) for i in range(5)] + [good_row(group="it", q2=1 + i % 5) for i in range(5)]
+    columns = ["Group", "Q1", *ITEMS[1:], "Response_ID", "DQ", "Note"]
+    frame = pd.DataFrame(rows)
+    frame["Group"], frame["Q1"], frame["Response_ID"], frame["DQ"], frame["Note"] = frame["group"], frame["q1"], range(10), "", "x"
+    text = frame[columns].to_csv(index=False).replace("Q1", "Q1 ", 1)  # header names are stripped, too
+    table = read_responses_csv(text, inst, "group", where="r.csv", flag_col="dq", ignore_columns=["NOTE"])
+    assert table.frame["q1"].tolist() == [1, 2, 3, 4, 5, 3, 3, 3, 3, 3] and table.frame["group"].tolist()[-1] == "it"
+    assert table.flag_col == "dq" and sorted(table.ignored_columns) == ["Note", "Response_ID"]
+    bad = text.replace("\nbusiness,2,", "\nbusiness,7,", 1)  # messages name the column as the file does
+    assert problems(bad, inst, flag_col="dq", ignore_columns=["Note"]) == [
+        "r.csv: line 3, column Q1: 7 is out of range (expected a whole code from 1 to 5)"]
+    twice = csv_text([good_row()], columns=["group", "q1", "Q1", *ITEMS[1:]])
+    assert problems(twice, inst) == [
+        "r.csv: line 1: column 'q1' appears more than once (as 'q1', 'Q1': names are read in any letter case)"]
+    with pytest.raises(AnalysisInputError) as err:  # a DataFrame alike
+        prepare_responses(pd.DataFrame([good_row()]).assign(GROUP="it"), inst, "group", where="df")
+    assert err.value.problems == [
+        "df: column 'group' appears more than once (as 'group', 'GROUP': names are read in any letter case)"]
 
 
 def test_answers_to_an_item_the_group_is_not_asked_are_refused_at_their_cell(inst):

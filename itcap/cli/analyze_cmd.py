@@ -38,8 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=(
             "RESPONSES.csv: UTF-8, separated by commas (or semicolons or tabs), one row per respondent, the "
             "group column and one column per item id (blank, NA or NaN = missing; likert cells may hold the "
-            "option label); cells are read as 'itcap responses import' reads them, but every likert and numeric "
-            "item needs a column here (an import may leave some out). Columns that are neither items nor known "
+            "option label); cells are read as 'itcap responses import' reads them, and rows with every cell empty "
+            "are skipped (and counted), as there, but every likert and numeric item needs a column here (an import "
+            "may leave some out). Column names are read in any letter case, as there. Columns that are neither items nor known "
             "metadata (response_id, submitted_on, duration_seconds, quality_flags, …) are errors unless listed "
             "in --ignore-cols; a response_id that appears twice is an error. Exit status: 0 success, 1 bad "
             "input, 2 usage error."),
@@ -49,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--group-col", required=True, metavar="COL", help="the column holding each respondent's group")
     p.add_argument("--groups", nargs="+", metavar="G",
                    help="groups to compare, A first (default: the instrument's first two groups present in the data); "
-                        "three or more give Welch ANOVA / Kruskal–Wallis")
+                        "three or more give Welch ANOVA / Kruskal–Wallis (a group under k is suppressed; if two are "
+                        "left, they are compared as a pair, and the JSON's 'compared' names them)")
     p.add_argument("--margin", type=_positive_float, default=0.5, metavar="M",
                    help="TOST equivalence margin in raw scale points (default 0.5)")
     # The campaigns' range: k = 1 would suppress nothing, which the anonymity rules do not allow anywhere.
@@ -199,10 +201,12 @@ def _alpha(value, pair) -> str:
 
 
 def _reliability_notes(scales: list[dict], groups: list[str], w) -> None:
-    """Why an α is blank: withheld under k, undefined, or nobody answered every item — the reader
-    of the table should not have to open the JSON to tell."""
+    """Why an α is blank: withheld under k, undefined, or nobody answered every item — and what the
+    α for all groups stands for when a group adds nobody to it — the reader of the table should not
+    have to open the JSON to tell."""
     for r in scales:
-        reasons = [f"all groups: {r['alpha_note']}"] if r.get("alpha_note") and r.get("alpha") is None else []
+        # the pooled α's note also when α is there: it may be one group's α alone
+        reasons = [f"all groups: {r['alpha_note']}"] if r.get("alpha_note") else []
         for g in groups:
             own = (r.get("alpha_by_group") or {}).get(g) or {}
             if own.get("alpha") is None and own.get("note"):
@@ -233,6 +237,8 @@ def print_report(document: dict, out=None) -> None:
     excluded = document["excluded"]
     if excluded["flagged_rows"] or excluded["empty_rows"]:
         w(f"Excluded: {excluded['flagged_rows']} flagged, {excluded['empty_rows']} with no answers\n")
+    if excluded.get("blank_rows"):
+        w(f"Skipped: {excluded['blank_rows']} row(s) with every cell empty (as a spreadsheet saves rows it once used)\n")
     if excluded.get("out_of_range_values"):
         w(f"Left out: {excluded['out_of_range_values']} numeric answer(s) outside the item's plausible range (treated as missing)\n")
     if any(r.get("reverse") for r in document["items"]):
