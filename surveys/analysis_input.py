@@ -36,7 +36,8 @@ import pandas as pd
 
 from itcap.validation import DocumentInvalid
 from surveys.answers import unpack_answers
-from surveys.csv_text import MISSING_TOKENS, decimal_comma_to_point, parse_number, quote_problem, separator, shown_cell
+from surveys.csv_text import (MISSING_HINT, MISSING_TOKENS, decimal_comma_to_point, did_you_mean, parse_number, quote_problem,
+                              separator, shown_cell)
 from surveys.instrument import Instrument
 from surveys.scoring import ANALYSED_TYPES, item_bounds
 
@@ -376,7 +377,7 @@ def prepare_responses(
             continue
         problems.append(
             f"{where}: column {c!r} is not an item of instrument {instrument.id!r}"
-            f"{_did_you_mean(c, list(items))} (to skip a column that is not an item, name it in --ignore-cols)"
+            f"{did_you_mean(c, list(items))} (to skip a column that is not an item, name it in --ignore-cols)"
         )
     for item_id in analysed:
         if item_id not in columns:
@@ -443,14 +444,6 @@ def _listing(values: Iterable[str], limit: int = 12) -> str:
     return shown + (f", … ({len(values)} in all)" if len(values) > limit else "")
 
 
-def _did_you_mean(value: str, choices: list[str]) -> str:
-    import difflib
-
-    folded = {c.casefold(): c for c in choices}
-    close = difflib.get_close_matches(value.casefold(), list(folded), n=1)
-    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
-
-
 _LINE = re.compile(r": line (\d+)")
 
 
@@ -482,7 +475,7 @@ def _check_groups(column: pd.Series, instrument: Instrument, group_col: str, whe
         for value, count in unknown.value_counts(sort=False).items():
             problems.append(
                 f"{where}: group {shown_cell(value)} ({count} row{'s' if count != 1 else ''}, first at {locate(int(positions[value]))}) "
-                f"is not one of {expected}{_did_you_mean(value, instrument.group_ids())}"
+                f"is not one of {expected}{did_you_mean(value, instrument.group_ids())}"
             )
     return mapped.astype(object)
 
@@ -531,7 +524,8 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
                 count += 1
                 if len(problems) < MAX_LISTED:
                     hint = " or a label of its response scale" if labels else ""
-                    problems.append(f"{where}: {locate(int(position))}, column {name}: {shown_cell(cell)} is not a number{hint}")
+                    problems.append(f"{where}: {locate(int(position))}, column {name}: {shown_cell(cell)} is not a number{hint} "
+                                    f"({MISSING_HINT})")
     with np.errstate(invalid="ignore"):
         outside = np.isinf(values)
         if item.type == "likert":  # a numeric answer outside its range is left out, not an error (prepare_responses)

@@ -245,7 +245,7 @@ def test_bad_cells_and_groups(files, capsys, tmp_path):
     lines = bad(files, capsys, path)
     assert lines == [
         f"error: {path}: group 'Busness' (3 rows, first at line 9) is not one of business, it, contractors (did you mean 'business'?)",
-        f"error: {path}: line 5, column q2: 'often' is not a number or a label of its response scale",
+        f"error: {path}: line 5, column q2: 'often' is not a number or a label of its response scale (blank or NA for no answer)",
         f"error: {path}: line 7, column q1: 9.0 is out of range (expected a whole code from 1 to 5)",  # as pandas wrote it
     ]
 

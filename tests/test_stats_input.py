@@ -58,8 +58,8 @@ def test_non_numeric_cell_names_line_and_column(inst):
     text = csv_text([good_row(), good_row(q2="lots"), good_row(group="it", logon_minutes="ten")])
     found = problems(text, inst)
     assert found == [
-        "r.csv: line 3, column q2: 'lots' is not a number or a label of its response scale",
-        "r.csv: line 4, column logon_minutes: 'ten' is not a number",
+        "r.csv: line 3, column q2: 'lots' is not a number or a label of its response scale (blank or NA for no answer)",
+        "r.csv: line 4, column logon_minutes: 'ten' is not a number (blank or NA for no answer)",
     ]
 
 
@@ -165,7 +165,7 @@ def test_rows_with_every_cell_empty_are_skipped_and_counted_as_an_import_skips_t
     assert len(table.frame) == 10 and table.blank_rows == 4  # the empty line is no row
     assert compare_groups(table, inst)["excluded"]["blank_rows"] == 4
     assert problems(text(good_row(group="it", q1="x")), inst) == [
-        "r.csv: line 10, column q1: 'x' is not a number or a label of its response scale"]
+        "r.csv: line 10, column q1: 'x' is not a number or a label of its response scale (blank or NA for no answer)"]
     assert problems(text().splitlines()[0] + f"\n{blank}\n", inst) == [
         "r.csv: no responses (the file has a header line and only 1 row(s) with every cell empty)"]
 
@@ -288,7 +288,7 @@ def test_a_cell_longer_than_the_csv_limit_is_named_as_such_not_as_a_quoting_prob
 def test_line_numbers_count_quoted_line_breaks(inst):
     columns = ["group", "comment"] + ITEMS
     text = csv_text([good_row(comment='"one\ntwo\nthree"'), good_row(q1="bad")], columns=columns)
-    assert problems(text, inst) == ["r.csv: line 5, column q1: 'bad' is not a number or a label of its response scale"]
+    assert problems(text, inst) == ["r.csv: line 5, column q1: 'bad' is not a number or a label of its response scale (blank or NA for no answer)"]
 
 
 def test_missing_flag_column(inst):
@@ -303,7 +303,7 @@ def test_dataframe_problems_name_the_row_label(inst):
     frame.index = [f"r{i}" for i in range(5)]
     with pytest.raises(AnalysisInputError) as err:
         prepare_responses(frame, inst, "group", where="responses")
-    assert err.value.problems == ["responses: row r2, column q1: 'abc' is not a number or a label of its response scale"]
+    assert err.value.problems == ["responses: row r2, column q1: 'abc' is not a number or a label of its response scale (blank or NA for no answer)"]
 
 
 def test_numeric_dataframe_with_infinite_value(inst):
@@ -346,7 +346,7 @@ def test_a_semicolon_file_from_a_european_spreadsheet_reads_decimal_commas(inst)
     pd.testing.assert_frame_equal(european.frame, comma.frame)
     # with "," as the separator, a quoted "7,5" stays an error
     assert problems(csv_text([good_row(logon_minutes='"7,5"')]), inst) == [
-        "r.csv: line 2, column logon_minutes: '7,5' is not a number"]
+        "r.csv: line 2, column logon_minutes: '7,5' is not a number (blank or NA for no answer)"]
 
 
 def test_a_response_id_twice_is_named_with_its_lines(inst):
