@@ -37,7 +37,7 @@ import pandas as pd
 from itcap.validation import DocumentInvalid
 from surveys.answers import unpack_answers
 from surveys.csv_text import (MISSING_HINT, MISSING_TOKENS, decimal_comma_to_point, did_you_mean, parse_number, quote_problem,
-                              separator, shown_cell)
+                              separator, separator_hint_problem, shown_cell, width_problem)
 from surveys.instrument import Instrument
 from surveys.scoring import ANALYSED_TYPES, item_bounds
 
@@ -92,6 +92,8 @@ def read_responses_csv(
     ignore_columns: Sequence[str] = (),
 ) -> ResponsesTable:
     """Parse and validate a responses CSV (text already decoded); errors carry file line numbers."""
+    if hint := separator_hint_problem(text):
+        raise AnalysisInputError([f"{where}: {hint}"])
     sep = separator(text)
     header = _csv_header(text, where, sep)
     dupes = _repeated(header)
@@ -212,7 +214,7 @@ def _check_record_shapes(text: str, width: int, where: str, sep: str = ",") -> N
         for number, line in enumerate(text.split("\n")[1:], start=2):
             line = line.rstrip("\r")
             if line.strip() and line.count(sep) + 1 != width:
-                problems.append(f"{where}: line {number}: {line.count(sep) + 1} values, but the header has {width} columns")
+                problems.append(f"{where}: line {number}: {width_problem(line.count(sep) + 1, width)}")
                 if len(problems) >= MAX_LISTED:
                     break
     else:
@@ -223,7 +225,7 @@ def _check_record_shapes(text: str, width: int, where: str, sep: str = ",") -> N
             start = reader.line_num + 1
             for row in reader:
                 if row and any(cell.strip() for cell in row) and len(row) != width:
-                    problems.append(f"{where}: line {start}: {len(row)} values, but the header has {width} columns")
+                    problems.append(f"{where}: line {start}: {width_problem(len(row), width)}")
                     if len(problems) >= MAX_LISTED:
                         break
                 start = reader.line_num + 1

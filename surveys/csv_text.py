@@ -29,6 +29,25 @@ def separator(text: str) -> str:
     return max(counts, key=counts.get)
 
 
+_SEPARATOR_HINT = re.compile(r"\ufeff?sep=(.)?\s*", re.IGNORECASE)
+
+
+def width_problem(values: int, columns: int) -> str:
+    """A row with another number of values than the header has columns, in words."""
+    return (f"{values} value{'' if values == 1 else 's'}, but the header has {columns} "
+            f"column{'' if columns == 1 else 's'}")
+
+
+def separator_hint_problem(text: str) -> str | None:
+    """"line 1: …" when the file starts with Excel's ``sep=;`` line, which is no header: read as one,
+    every row was "50 values, but the header has 2 columns" and nothing said why."""
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if not _SEPARATOR_HINT.fullmatch(first):
+        return None
+    return (f"line 1: {first.lstrip(chr(0xFEFF))!r} is Excel's separator hint, not the header row: delete that line "
+            "(the separator is recognised from the header)")
+
+
 _DECIMAL_COMMA = re.compile(r"([+-]?\d+),(\d+)")
 
 

@@ -45,7 +45,8 @@ from itcap.spreadsheet import unescape_cell
 from itcap.validation import DocumentInvalid, decode_text
 from surveys.answers import answer_packer, check_answer
 from surveys.csv_text import (MISSING_HINT, MISSING_TOKENS, decimal_comma_to_point, did_you_mean, not_finite, parse_number,
-                              quote_problem, separator, shown_cell)
+                              quote_problem, separator, separator_hint_problem, shown_cell,
+                              width_problem)
 from surveys.campaigns import CLOSED, campaign_instrument, get_campaign, lock_campaign
 from surveys.errors import SurveyError
 from surveys.instrument import Instrument, Item
@@ -177,6 +178,8 @@ def _parse(instrument: Instrument, text: str, where: str
     the line each row starts on."""
     problems: list[str] = []
     # strict: an unclosed quote is an error, not a value that swallows the rest of the file
+    if hint := separator_hint_problem(text):
+        raise ImportInvalid([f"{where}: {hint}"])
     sep = separator(text)
     decimal_comma = sep == ";"  # "5,9" in a ;-separated file is five point nine (csv_text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
@@ -253,7 +256,7 @@ def _parse(instrument: Instrument, text: str, where: str
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) != width:
-            problems.append(f"{where}: line {start}: {len(row)} values, but the header has {width} columns")
+            problems.append(f"{where}: line {start}: {width_problem(len(row), width)}")
             continue
         for index, first in unnamed.items():
             if first is None and row[index].strip():

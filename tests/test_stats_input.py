@@ -361,3 +361,10 @@ def test_an_item_given_as_the_group_column_is_named_as_such(inst):
         read_responses_csv(text, inst, "q1", where="r.csv")
     assert err.value.problems == ["r.csv: 'q1' is an item of instrument 'test_survey', so its answers are not groups; the group "
                                   "column is the one that holds each respondent's group ('group' here?)"]
+
+
+def test_excel_s_separator_hint_line_is_named_as_an_import_names_it(inst):
+    """Read as the header, 'sep=;' made every row "3 values, but the header has 1 column"."""
+    assert problems("sep=;\r\ngroup;q1;q2\r\nbusiness;4;3\r\n", inst) == [
+        "r.csv: line 1: 'sep=;' is Excel's separator hint, not the header row: delete that line "
+        "(the separator is recognised from the header)"]

@@ -476,3 +476,15 @@ def test_missing_answers_in_the_spellings_tools_write_and_numbers_no_answer_can_
         _import(db_url, campaign_id, "group,rel1,par1,logon_minutes\nbusiness,1e400,4,inf\n")
     assert exc.value.problems == ["r.csv: line 2, column rel1: '1e400' is not a finite number; use a code 1–5",
                         "r.csv: line 2, column logon_minutes: 'inf' is too large to be an answer (not a finite number)"]
+
+
+def test_excel_s_separator_hint_line_is_named_not_read_as_the_header(db_url):
+    campaign_id = make_campaign(db_url)
+    problems = _problems(db_url, campaign_id, "sep=;\ngroup;rel1;par1\nbusiness;4;3\n")
+    assert problems == ["r.csv: line 1: 'sep=;' is Excel's separator hint, not the header row: delete that line "
+                        "(the separator is recognised from the header)"]
+
+
+def test_a_row_of_one_value_is_said_in_the_singular(db_url):
+    campaign_id = make_campaign(db_url)
+    assert _problems(db_url, campaign_id, "group,rel1\nbusiness\n") == ["r.csv: line 2: 1 value, but the header has 2 columns"]
