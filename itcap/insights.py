@@ -645,7 +645,11 @@ class CampaignInsight:
                 "scale": entry["name"], "evidences": (entry.get("mode") or "").replace("_", " ").title() or None,
                 **mean_of("a", a), **mean_of("b", b),
                 "Hedges g": entry.get("hedges_g"), "Welch p (Holm)": entry.get("p_holm"), "TOST p": entry.get("tost_p"),
-                "verdict": entry.get("verdict"), "alpha": entry.get("alpha"), "note": self.readable_note(entry.get("note")),
+                "verdict": entry.get("verdict"), "alpha": entry.get("alpha"),
+                # α's own note too: a pooled α that is one group's alone must not pass for everyone's
+                "note": "; ".join(part for part in (self.readable_note(entry.get("note")),
+                                                    entry.get("alpha_note") and "α: " + self.readable_note(entry["alpha_note"]))
+                                  if part) or None,
             })
         return pd.DataFrame(rows)
 

@@ -502,7 +502,7 @@ def _add_reliability(scale_rows: list[dict], recoded: pd.DataFrame, masks: dict[
             # α is listwise: a group none of whose respondents answered every item adds no one to the
             # pooled α, which is then the other groups' alone (with two groups, the other group's α)
             others = [g for g in analysed if g not in none_complete]
-            alone = (f"so this is group {others[0]}'s α alone" if len(others) == 1
+            alone = (f"so this is the α of group {others[0]} alone" if len(others) == 1
                      else f"so this is the α of groups {', '.join(others)} only")
             said = f"no respondent of group {', '.join(none_complete)} answered every item, {alone}"
             note = f"{said}; {note}" if note else said

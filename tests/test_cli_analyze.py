@@ -167,7 +167,7 @@ def test_a_blank_alpha_in_the_table_says_why(files, capsys, tmp_path):
     for scale in blank:
         assert f"   {scale['id']}: " in out and f"it: {scale['alpha_by_group']['it']['note']}" in out
     # the α for all groups is there, but it is business's alone: the table says so
-    assert f"   {blank[0]['id']}: all groups: no respondent of group it answered every item, so this is group business's α alone" in out
+    assert f"   {blank[0]['id']}: all groups: no respondent of group it answered every item, so this is the α of group business alone" in out
 
 
 def test_the_table_never_cuts_a_long_service_name(files, capsys, tmp_path):

@@ -134,3 +134,21 @@ def test_the_survey_reading_says_which_scales_keep_it_from_the_next_mode():
     assert reading_reason(supplier, names) == "Short of Business Partner: Understanding 3.00; each needs at least 3.5."
     every = PerceptionReading("partner", [ModeReading("supplier", ["reliability"], True)], scales)
     assert reading_reason(every, names) is None
+
+
+def test_the_dashboard_scale_table_says_when_the_pooled_alpha_is_one_group_s_alone():
+    """α is listwise: with no IT respondent answering every item, "all groups" is business's α."""
+    from itcap.insights import CampaignInsight
+    from surveys.instrument import load_default_instrument
+
+    instrument = load_default_instrument()
+    scale = instrument.scales[0]
+    comparison = {"compared": ["business", "it"], "groups": {"business": {"n": 40}, "it": {"n": 12}},
+                  "scales": [{"id": scale.id, "name": scale.name, "n_a": 40, "n_b": 12, "mean_a": 3.1, "mean_b": 3.4,
+                              "verdict": "inconclusive", "alpha": 0.81, "note": None,
+                              "alpha_note": "no respondent of group it answered every item, so this is the α of group "
+                                            "business alone"}]}
+    insight = CampaignInsight(campaign=None, instrument=instrument, rates={}, n_responses=52, excluded_flagged=False,
+                              comparison=comparison)
+    (note,) = insight.scale_table()["note"]
+    assert note == "α: no respondent of IT staff answered every item, so this is the α of Business users alone"

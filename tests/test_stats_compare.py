@@ -460,7 +460,7 @@ def test_alpha_for_everyone_says_so_when_a_group_adds_nobody_to_it(inst):
     frame.loc[frame.group == "it", "q1"] = np.nan
     row = by_id(compare_groups(frame, inst, "group")["scales"])["reliability"]
     assert row["alpha_b"] is None and row["alpha"] == row["alpha_a"] and row["alpha_n"] == row["alpha_a_n"] == 30
-    assert row["alpha_note"] == "no respondent of group it answered every item, so this is group business's α alone"
+    assert row["alpha_note"] == "no respondent of group it answered every item, so this is the α of group business alone"
     three = random_responses(seed=12, sizes={"business": 30, "it": 20, "contractors": 20}, missing=0.0)
     three.loc[three.group == "it", "q1"] = np.nan
     several = by_id(compare_groups(three, inst, "group", groups=["business", "it", "contractors"])["scales"])["reliability"]
