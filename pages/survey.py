@@ -287,6 +287,7 @@ def _thank_you(title: str, text: str) -> None:
 
 # -- the page --------------------------------------------------------------------------------------
 sw.style()
+sw.run_script(sw.LEAVE_GUARD)  # every run: what is on the screen now is saved (or there is nothing to lose)
 token = st.query_params.get("token", "")
 notice = st.session_state.pop(NOTICE, None)
 

@@ -246,6 +246,33 @@ def test_complete_the_shipped_survey_from_an_invitation_link(server, page):
     assert link.token not in server.log_path.read_text(errors="replace")  # nor does the server log the link
 
 
+def test_leaving_a_section_with_answers_not_yet_saved_asks_first(server, page, small):
+    """A section's answers are saved by its buttons; the phone's back button, closing the tab or a
+    reload would lose what is on the screen without a word. The browser asks first — and only while
+    something unsaved is there."""
+    (token,) = invite(server.db_url, small)
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    _start(page, server, token)
+    page.close(run_before_unload=True)  # nothing answered yet: it closes without a question
+    page.wait_for_event("close") if not page.is_closed() else None
+    assert asked == []
+
+    page = page.context.new_page()
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    _open(page, server, token)
+    _until(page, "Section 1 of 3")
+    _choose(page, "1. The network is reliable.", "Agree")
+    page.close(run_before_unload=True)  # "Leave site?" — the respondent stays
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"] and not page.is_closed()
+    assert _checked(page, "1. The network is reliable.", "Agree")
+    _click(page, "Next", "Section 2 of 3")  # saved: nothing to lose now
+    page.close(run_before_unload=True)
+    page.wait_for_event("close") if not page.is_closed() else None
+    assert asked == ["beforeunload"]
+
+
 def test_reload_half_way_resumes_with_the_answers_selected(server, page, small):
     (token,) = invite(server.db_url, small)
     _start(page, server, token)

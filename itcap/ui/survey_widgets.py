@@ -100,6 +100,29 @@ def focus_heading_script(container_key: str) -> str:
 # A new screen: focus on its own heading (the section's, "Check your answers"), not on the survey's
 # title, which is the same on every screen.
 SCROLL_TO_TOP = scroll_to_top_script("h2", "h1")
+# A section's answers are saved by its buttons (a form: nothing is sent before one). Leaving the page
+# another way — the phone's back button, closing the tab, a reload — would lose them without a word:
+# once an answer on the screen changes, the browser asks first. Each run of the page (a button pressed:
+# the answers saved, or refused with the valid ones saved) starts the screen clean again.
+LEAVE_GUARD = """
+  const guard = window.itcapLeaveGuard || (window.itcapLeaveGuard = {dirty: false});
+  if (!guard.listening) {
+    guard.listening = true;
+    // Streamlit's radio buttons send no 'change' event: a click or a key inside a question is the sign
+    const mark = (event) => {
+      const target = event.target;
+      if (!target || !target.closest || !target.closest('.st-key-survey_questions')) return;
+      if (event.type === 'keydown' && !/^(Arrow|Space| )/.test(event.key)) return;
+      if (event.type === 'click' && !target.closest('[role="radiogroup"]')) return;
+      guard.dirty = true;
+    };
+    for (const type of ['input', 'change', 'click', 'keydown']) document.addEventListener(type, mark, true);
+    window.addEventListener('beforeunload', (event) => {
+      if (guard.dirty) { event.preventDefault(); event.returnValue = ''; }
+    });
+  }
+  guard.dirty = false;
+"""
 # Next refused: every flagged question is marked invalid and tied to its message (aria-describedby),
 # and focus goes to the first one, so that the keyboard carries on where the problem is.
 SCROLL_TO_FIRST_ERROR = """
