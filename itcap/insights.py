@@ -296,8 +296,10 @@ class AssessmentInsight:
                 "on": f"{o.decided_at:%d %b %Y}", "rationale": o.rationale,
                 "check": DECISION_OUTDATED if item.capability_id in self.outdated else "",
             })
-        return pd.DataFrame(rows, columns=["capability", "decision", "assessors' median", "consensus used", "set by", "on",
-                                           "rationale", "check"])
+        frame = pd.DataFrame(rows, columns=["capability", "decision", "assessors' median", "consensus used", "set by", "on",
+                                            "rationale", "check"])
+        # an empty "check" column in the board pack raised the question it exists to answer
+        return frame if (frame["check"] != "").any() else frame.drop(columns=["check"])
 
     def assessor_names(self) -> dict[str, str]:
         """username → the name people know them by (as everywhere else), with the username added

@@ -366,3 +366,11 @@ def test_a_target_must_be_a_whole_number_not_something_yaml_turns_into_one(tmp_p
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     assert main(["model", "validate", str(path)]) == 1
     assert f"targets → {capability}: {message}" in capsys.readouterr().err
+
+
+def test_lists_on_an_empty_database_say_what_to_do_on_stderr_and_keep_stdout_a_table(db_url, capsys):
+    code, out, err = run("assess", "list", capsys=capsys)
+    assert code == 0 and out == "id\tdate\tstatus\tname\tunit\tmodel\tsubmitted\tlead assessor\n"
+    assert err.startswith("no assessments yet: ") and "itcap demo" in err
+    code, out, err = run("campaign", "list", capsys=capsys)
+    assert code == 0 and out.count("\n") == 1 and err.startswith("no campaigns yet: ")

@@ -618,3 +618,22 @@ def test_on_a_phone_the_html_report_draws_charts_at_a_readable_size_and_only_the
     page.goto(path.as_uri())
     assert all(i.evaluate("i => i.getBoundingClientRect().width <= i.parentElement.clientWidth") for i in page.locator("figure.chart img").all())
     desktop.close()
+
+
+def test_the_decisions_table_has_a_check_column_only_when_a_decision_is_to_be_checked(populated):
+    """An empty "check" column in the board pack raised the question it exists to answer."""
+    from assessment import service
+    from itcap import accounts
+
+    url, assessment_id, _ = populated
+    with session_scope(url) as session:
+        lead = accounts.get_by_username(session, "lead")
+        ana = accounts.get_by_username(session, "ana")
+        capability = service.model_for(session, assessment_id).capability_ids[0]
+        service.override_consensus(session, assessment_id, capability, 3, "Seen in the board pack", actor=lead)
+    table = render_html(_content(populated)).split("Consensus set by the lead assessor", 1)[1].split("</table>", 1)[0]
+    assert "Seen in the board pack" in table and "<th>check</th>" not in table
+    with session_scope(url) as session:
+        service.save_rating(session, assessment_id, ana, capability, 5)  # after the decision (ana has not submitted)
+    table = render_html(_content(populated)).split("Consensus set by the lead assessor", 1)[1].split("</table>", 1)[0]
+    assert "<th>check</th>" in table and "the lead assessor is asked to check it" in table

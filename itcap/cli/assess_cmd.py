@@ -170,7 +170,13 @@ def _list(args: argparse.Namespace) -> int:
     open_database()
     with session_scope() as session:
         print("id\tdate\tstatus\tname\tunit\tmodel\tsubmitted\tlead assessor")
-        for assessment in list_assessments(session):
+        listed = list_assessments(session)
+        if not listed:  # on stderr: the table stays a table for scripts
+            import sys
+
+            print("no assessments yet: an administrator creates one on the Assessments page; 'itcap demo' loads "
+                  "an example", file=sys.stderr)
+        for assessment in listed:
             record = session.get(CapabilityModelRecord, assessment.model_id)
             facts = assessment_summary(session, assessment.id)
             model = f"{record.key} v{record.version}" if record else f"model {assessment.model_id}"

@@ -416,7 +416,13 @@ def _list(args: argparse.Namespace) -> int:
         counts = dict(session.exec(select(Response.campaign_id, func.count()).group_by(Response.campaign_id)).all())
         instruments = {r.id: f"{r.key} v{r.version}" for r in session.exec(select(InstrumentRecord))}
         print("id\tstatus\taccepting\tdates\tthresholds\tinstrument\tresponses\tname")
-        for c in list_campaigns(session):
+        listed = list_campaigns(session)
+        if not listed:  # on stderr: the table stays a table for scripts
+            import sys
+
+            print("no campaigns yet: 'itcap campaign create --instrument FILE --name NAME' (or the Campaigns page) "
+                  "makes one; 'itcap demo' loads an example", file=sys.stderr)
+        for c in listed:
             dates = date_window(c.opens_on, c.closes_on)
             accepting = "yes" if availability(c) == "accepting" else "no"
             print(f"{c.id}\t{c.status}\t{accepting}\t{dates}\tk={c.min_group_size} comments={c.comment_threshold}\t"
