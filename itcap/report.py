@@ -205,10 +205,9 @@ def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
     guide = []
     if a:
         modes = a.model.ordered_modes
-        guide.append(("Operating modes", " ".join(
-            f"{m.name}: {m.description}" if m.description else f"{m.name}." for m in modes)
-            + f" Each mode sets a target level ({a.model.min_level}–{a.model.max_level}) for every capability; the modes "
-              "build on each other."))
+        guide.append(("Operating modes", f"{', '.join(m.name for m in modes)}: each sets a target level "
+                      f"({a.model.min_level}–{a.model.max_level}) for every capability, and they build on each other."))
+        guide += [(m.name, m.description) for m in modes if m.description]  # one each: run together they read as one
         guide.append(("Attainment and N / P / L / F", "how much of a mode's targets the assessed levels reach (100% = every "
                       "target met), rated as in ISO/IEC 33020: N not achieved (up to 15%), P partially (up to 50%), "
                       "L largely (up to 85%), F fully (over 85%). A mode is achieved when it is rated F, no capability is "

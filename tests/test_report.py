@@ -109,8 +109,8 @@ def test_the_report_says_what_its_terms_mean_before_it_uses_them_at_length(popul
     content = _content(populated)
     page = html.unescape(render_html(content))
     guide = page.split("<h2>How to read this report</h2>", 1)[1].split("<h2>", 1)[0]
-    for mode in content.assessment.model.ordered_modes:
-        assert f"{mode.name}: {mode.description}" in guide
+    for mode in content.assessment.model.ordered_modes:  # each its own entry, not one paragraph of three
+        assert f"<dt><strong>{mode.name}</strong></dt><dd>{mode.description}</dd>" in guide
     for words in ("N not achieved (up to 15%)", "F fully (over 85%)", "It is not a statistical confidence level",
                   "ranks them by levels short, then by the capability's weight", "priority = levels short × weight",
                   "a tie, not a ranking", "differs: not shown equivalent",
