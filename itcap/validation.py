@@ -223,6 +223,108 @@ def parse_document(text: str, where: str, kind: str, schema: type[BaseModel],
         raise
 
 
+class YamlDocument(dict):
+    """A parsed YAML mapping that remembers the line each of its values was written on
+    (:func:`node_lines`), so that a problem found in the data can say where to look in the file."""
+
+    lines: dict[tuple, int]
+
+
+def node_lines(root: yaml.Node) -> dict[tuple, int]:
+    """Path → 1-based line of every value under ``root``: a mapping value by its key's line, a list
+    element by its own. Paths step by key text and list index, as pydantic's error locations do
+    (keys as written: ``levels: {1: …}`` is the path step "1")."""
+    lines: dict[tuple, int] = {}
+    seen: set[int] = set()
+
+    def walk(node: yaml.Node, path: tuple, line: int) -> None:
+        lines.setdefault(path, line)
+        if id(node) in seen:  # an alias: its values are where the anchor wrote them
+            return
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    walk(value_node, (*path, str(key_node.value)), key_node.start_mark.line + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, child in enumerate(node.value):
+                walk(child, (*path, index), child.start_mark.line + 1)
+
+    walk(root, (), root.start_mark.line + 1)
+    return lines
+
+
+_PATH_STEP = re.compile(r"(?P<key>[^\[\]]*?)(?:\[(?P<index>\d+)\](?: \(id [^)]*\))?)?")
+
+
+def line_of_problem(problem: str, where: str, lines: dict[tuple, int]) -> int | None:
+    """The line a problem's location ("sections[0] (id services) → items[3] (id q4) → scale: …")
+    points at in the file — the deepest part of the path the file has (a missing field: the element
+    it is missing from) — or None when the problem names no path."""
+    prefix = f"{where}: "
+    if not problem.startswith(prefix) or ": " not in problem[len(prefix):]:
+        return None
+    path_text = problem[len(prefix):].split(": ", 1)[0]
+    path: list = []
+    for step in path_text.split(" → "):
+        match = _PATH_STEP.fullmatch(step)
+        if match is None or not (match["key"] or match["index"]):
+            return None
+        if match["key"]:
+            path.append(match["key"])
+        if match["index"]:
+            path.append(int(match["index"]))
+    while path:
+        if tuple(path) in lines:
+            return lines[tuple(path)]
+        path.pop()
+    return None
+
+
+_DUPLICATE_ID = re.compile(r": (?P<kind>\w+): id (?P<value>'[^']*'|\"[^\"]*\") is used more than once")
+
+
+def _id_lines(data: Any, lines: dict[tuple, int], kind: str, value: str) -> list[int]:
+    """The lines of the elements of every ``kind`` list (``items`` of all sections) whose id is ``value``."""
+    found: list[int] = []
+
+    def walk(node: Any, path: tuple) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if str(key) == kind and isinstance(child, list):
+                    found.extend(lines[(*path, str(key), i)] for i, e in enumerate(child)
+                                 if isinstance(e, dict) and str(e.get("id")) == value and (*path, str(key), i) in lines)
+                walk(child, (*path, str(key)))
+        elif isinstance(node, list):
+            for i, child in enumerate(node):
+                walk(child, (*path, i))
+
+    walk(data, ())
+    return sorted(found)
+
+
+def _with_lines(problems: list[str], where: str, data: Any) -> list[str]:
+    """Each problem with the line of the file it is about, where its path (or, for an id used twice,
+    the id) is found there: " (line 42)", " (lines 12 and 40)"."""
+    lines = getattr(data, "lines", None)
+    if not lines:
+        return problems
+    out = []
+    for problem in problems:
+        found = [line] if (line := line_of_problem(problem, where, lines)) is not None else []
+        if not found and (duplicate := _DUPLICATE_ID.search(problem)):
+            found = _id_lines(data, lines, duplicate["kind"], duplicate["value"][1:-1])
+        if not found:
+            out.append(problem)
+            continue
+        said = f"line {found[0]}" if len(found) == 1 else f"lines {', '.join(map(str, found[:-1]))} and {found[-1]}"
+        if problem.endswith(")") and _DUPLICATE_ID.search(problem):  # "(the 1st and 3rd items: lines 20 and 25)"
+            out.append(f"{problem[:-1]}: {said})")
+        else:
+            out.append(f"{problem} ({said})")
+    return out
+
+
 def parse_yaml(text: str, where: str) -> dict:
     if not text.strip():
         raise DocumentInvalid([f"{where}: the file is empty"])
@@ -233,6 +335,9 @@ def parse_yaml(text: str, where: str) -> dict:
             if node is not None:
                 _check_node_graph(node, where)
             data = loader.construct_document(node) if node is not None else None
+            if isinstance(data, dict):
+                data = YamlDocument(data)
+                data.lines = node_lines(node)
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -345,10 +450,10 @@ def validate_document(model: type[BaseModel], data: dict, where: str,
                 problems += [p for p in (cross_check(rest, where) if cross_check else [])
                              if p not in problems and not any(part in p for part in touched)]
         problems += [p for p in _raw_duplicate_ids(data, where) if p not in problems]
-        raise DocumentInvalid(problems) from None
+        raise DocumentInvalid(_with_lines(problems, where, data)) from None
     problems = cross_check(validated, where) if cross_check else []
     if problems:
-        raise DocumentInvalid(problems)
+        raise DocumentInvalid(_with_lines(problems, where, data))
     return validated
 
 

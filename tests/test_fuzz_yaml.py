@@ -9,6 +9,7 @@ exception, never a hang. Bounded: every test has a small ``max_examples`` and a 
 from __future__ import annotations
 
 import copy
+import re
 import time
 from pathlib import Path
 
@@ -303,6 +304,13 @@ def test_an_unclosed_quote_is_placed_where_it_opens_not_at_the_end_of_the_file()
     assert "quoted scalar that starts at line 2, column 10" in caught.value.problems[0]
 
 
+def _unlined(problems: list[str]) -> list[str]:
+    """The problems without the file lines they end with (test_problems_name_the_line_of_the_file
+    checks those): here the documents are dumped by yaml, whose layout is its own."""
+    return [re.sub(r"(: lines? [\d, and]+\)$| \(lines? [\d, and]+\)$)", lambda m: ")" if m[0].startswith(":") else "", p)
+            for p in problems]
+
+
 def test_a_document_with_schema_problems_also_names_its_duplicate_ids():
     """Schema problems stop the cross-checks: duplicates showed up only on the next upload."""
     survey = copy.deepcopy(SURVEY_DATA)
@@ -311,7 +319,7 @@ def test_a_document_with_schema_problems_also_names_its_duplicate_ids():
     survey["groups"].append(dict(survey["groups"][0]))
     with pytest.raises(DocumentInvalid) as caught:
         parse_instrument(yaml.safe_dump(survey), WHERE)
-    problems = caught.value.problems
+    problems = _unlined(caught.value.problems)
     assert any("items[2]" in p and "type" in p for p in problems)
     second = len(survey["sections"][0]["items"]) + 1  # items are counted through the sections, in order
     assert (f"{WHERE}: items: id {survey['sections'][0]['items'][0]['id']!r} is used more than once "
@@ -326,7 +334,7 @@ def test_a_document_with_schema_problems_also_names_its_duplicate_ids():
         parse_model(yaml.safe_dump(model), WHERE)
     assert any("weight: must be a number" in p for p in caught.value.problems)
     assert (f"{WHERE}: capabilities: id {model['capabilities'][0]['id']!r} is used more than once "
-            "(the 1st and 4th capabilities)") in caught.value.problems
+            "(the 1st and 4th capabilities)") in _unlined(caught.value.problems)
     assert len(caught.value.problems) == len(set(caught.value.problems))  # said once, by whichever check found it
 
 
@@ -367,7 +375,7 @@ def test_a_bad_required_text_no_longer_hides_the_problems_behind_it():
     model["modes"][1]["targets"][model["capabilities"][0]["id"]] = 9
     with pytest.raises(DocumentInvalid) as caught:
         parse_model(yaml.safe_dump(model), WHERE)
-    problems = caught.value.problems
+    problems = _unlined(caught.value.problems)
     cap = model["capabilities"]
     assert any(p.startswith(f"{WHERE}: capabilities[4] (id {cap[4]['id']}) → name: ") for p in problems)
     assert any(p.startswith(f"{WHERE}: capabilities[3] (id {cap[3]['id']}) → levels → 1: ") for p in problems)
@@ -386,7 +394,7 @@ def test_a_value_outside_its_set_or_a_missing_field_no_longer_hides_the_problems
     del survey["sections"][1]["items"][1]["text"]
     with pytest.raises(DocumentInvalid) as caught:
         parse_instrument(yaml.safe_dump(survey), WHERE)
-    problems = caught.value.problems
+    problems = _unlined(caught.value.problems)
     items = survey["sections"][0]["items"], survey["sections"][1]["items"]
     assert (f"{WHERE}: sections[0] (id {survey['sections'][0]['id']}) → items[2] (id {items[0][2]['id']}) → type: "
             "'slider' is not one of 'likert', 'numeric', 'text' or 'choice'") in problems
@@ -400,9 +408,33 @@ def test_a_value_outside_its_set_or_a_missing_field_no_longer_hides_the_problems
     model["modes"][1]["targets"][model["capabilities"][0]["id"]] = 9
     with pytest.raises(DocumentInvalid) as caught:
         parse_model(yaml.safe_dump(model), WHERE)
-    problems = caught.value.problems
+    problems = _unlined(caught.value.problems)
     cap = model["capabilities"]
     assert f"{WHERE}: capabilities[4] (id {cap[4]['id']}) → name: required field is missing" in problems
     assert any(p.startswith(f"{WHERE}: capabilities[6] (id {cap[6]['id']}) → domain: unknown domain 'nodomain'") for p in problems)
     assert any(f"→ targets → {cap[0]['id']}: target 9 is not one of the model's levels" in p for p in problems)
     assert not any("placeholder" in p for p in problems) and len(problems) == 3, problems
+
+
+def test_problems_name_the_line_of_the_file():
+    """A path such as "sections[1] (id s2) → items[1] (id n1)" counts from 0 across a long file; the
+    line is what an editor jumps to. A missing field: the line of the element it is missing from; an
+    id used twice: both lines."""
+    text = (
+        "id: lines\nname: Lines\nversion: '1'\nwelcome: w\nprivacy_statement: p\nthank_you: t\n"   # 1-6
+        "groups:\n  - {id: business, name: Business users}\n"                                         # 7-8
+        "response_scales:\n  - {id: agree5, min: 1, max: 5, labels: {1: a, 2: b, 3: c, 4: d, 5: e}}\n"  # 9-10
+        "scales:\n  - {id: rel, name: Rel, mode: supplier}\n"                                         # 11-12
+        "sections:\n  - id: s1\n    title: S1\n    items:\n"                                        # 13-16
+        "      - {id: q1, type: likert, text: One., response_scale: agree5, scale: rel}\n"            # 17
+        "      - {id: q2, type: likert, text: Two., response_scale: agree7, scale: rel}\n"            # 18
+        "  - id: s2\n    title: S2\n    items:\n"                                                    # 19-21
+        "      - {id: q1, type: likert, text: Again., response_scale: agree5, scale: rel}\n"          # 22
+        "      - id: n1\n        type: numeric\n        text: Minutes?\n")                          # 23-25
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_instrument(text, WHERE)
+    assert sorted(caught.value.problems) == sorted([
+        f"{WHERE}: items: id 'q1' is used more than once (the 1st and 3rd items: lines 17 and 22)",
+        f"{WHERE}: sections[0] (id s1) → items[1] (id q2) → response_scale: unknown response scale 'agree7' (line 18)",
+        f"{WHERE}: sections[1] (id s2) → items[1] (id n1): a numeric item needs min and max (the plausible range) (line 23)",
+    ])
