@@ -13,7 +13,7 @@ import base64
 import datetime as dt
 import html
 import io
-import random
+import hashlib
 import shlex
 import re
 from dataclasses import dataclass, field
@@ -560,15 +560,31 @@ def render_html(content: ReportContent) -> str:
 HEATMAP_TITLE = "Where the assessors disagree (⚑ two or more levels apart; – not rated; assessors numbered, not named)"
 
 
+def assessor_numbers(a: insights.AssessmentInsight) -> dict[str, str]:
+    """The heatmap's label of each assessor → "Assessor n". Not by username (or name): in
+    alphabetical order the numbers would give the names away. Nor drawn afresh at every render, or
+    two copies of a report (a second download, another replica, the CLI) number them differently:
+    ordered by SHA-256 of the assessment's id and the assessor's account id, so the numbers are the
+    same every time for an assessment, and unrelated to the names and to the order accounts were made
+    in. A rating by someone no longer on the panel is placed by the hash of their username."""
+    labels = a.assessor_names()
+    accounts = {p.username: p.account_id for p in a.progress}
+
+    def key(username: str) -> str:
+        who = f"account {accounts[username]}" if username in accounts else f"user {username}"
+        return hashlib.sha256(f"assessment {a.assessment.id}: {who}".encode("utf-8")).hexdigest()
+
+    usernames = sorted({u for item in a.consensus for u in item.levels}, key=key)  # the heatmap's columns
+    return {labels.get(u, u): f"Assessor {n}" for n, u in enumerate(usernames, start=1)}
+
+
 def _numbered_heatmap(a: insights.AssessmentInsight) -> tuple[str, object]:
     """The disagreement heatmap with the assessors numbered, not named: board papers are often
     published, and one person's levels are not the board's business (the dashboard shows names to
-    those who may see them). Numbered in a random order: by username, the numbers would give the
-    names away."""
+    those who may see them). Numbered by :func:`assessor_numbers`: not in the names' order, and the
+    same in every copy."""
     levels = a.heatmap_frame()
-    shuffled = list(dict.fromkeys(levels["assessor"]))
-    random.SystemRandom().shuffle(shuffled)
-    numbers = {name: f"Assessor {n}" for n, name in enumerate(shuffled, start=1)}
+    numbers = assessor_numbers(a)
     return HEATMAP_TITLE, charts.disagreement_heatmap(levels.assign(assessor=levels["assessor"].map(numbers)), a.model.max_level)
 
 

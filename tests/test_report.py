@@ -145,6 +145,32 @@ def test_a_board_pack_numbers_the_assessors_rather_than_naming_them(populated):
     assert "assessors numbered, not named" in " ".join(pdf_text.split())
 
 
+def test_the_assessors_numbers_are_the_same_in_every_copy_and_not_in_the_names_order(populated):
+    """They were drawn afresh at every render: two copies of a board paper (a second download, another
+    replica, the CLI) gave one person's levels to different numbers. Ordered by SHA-256 of the
+    assessment's and the account's ids: fixed per assessment, unrelated to the names."""
+    import hashlib
+
+    from itcap.report import _numbered_heatmap, assessor_numbers
+
+    url, assessment_id, campaign_id = populated
+    a = _content(populated).assessment
+    charts_drawn = [_numbered_heatmap(_content(populated).assessment)[1].to_dict()["datasets"] for _ in range(5)]
+    assert all(drawn == charts_drawn[0] for drawn in charts_drawn[1:])  # (by chance the same: 1 in 6⁴)
+    ids = {p.username: p.account_id for p in a.progress}
+    by_hash = sorted(ids, key=lambda u: hashlib.sha256(f"assessment {assessment_id}: account {ids[u]}".encode()).hexdigest())
+    names = a.assessor_names()
+    assert assessor_numbers(a) == {names[u]: f"Assessor {n}" for n, u in enumerate(by_hash, start=1)}
+    heat = _numbered_heatmap(a)[1].to_dict()
+    [cells] = [rows for rows in heat["datasets"].values()]
+    by_capability = {}
+    for cell in cells:
+        by_capability.setdefault(cell["capability"], {})[cell["assessor"]] = cell["level"]
+    for item in a.consensus:  # each number carries its own assessor's levels
+        name = a.model.capability(item.capability_id).name
+        assert {assessor_numbers(a)[names[u]]: level for u, level in item.levels.items()} == by_capability[name]
+
+
 def test_with_one_assessor_the_report_says_there_is_no_confidence_rather_than_a_share_of_nothing(populated):
     import dataclasses
 
