@@ -27,7 +27,7 @@ from assessment.recommendations import RecommendationPlan
 from capability_model.positioning import FULLY_ACHIEVED_PERCENT, level_for_display
 from itcap import charts, insights
 from itcap.storage import utcnow
-from surveys.exports import reportable_comments
+from surveys.exports import comment_line, counted_comments, reportable_comments
 from surveys.perception import scale_range
 from surveys.release import reported_only
 
@@ -405,8 +405,11 @@ def _e(value: object) -> str:
 REPORT_COMMENTS = 20  # comments per question in the report; all of them are in the data export
 
 
-def _more_comments(total: int) -> str:
-    return (f"{REPORT_COMMENTS} of {total} comments, picked at random (the same ones in every copy while the comments "
+def _more_comments(shown: int, counted: list[tuple[str, int]]) -> str:
+    """What a question's list leaves out; ``counted``: its comments, as :func:`counted_comments`."""
+    people = sum(n for _, n in counted)
+    total = f"{len(counted)} comments" if people == len(counted) else f"{len(counted)} different comments (by {people:,} people)"
+    return (f"{shown} of {total}, picked at random (the same ones in every copy while the comments "
             "do not change); all of them are in the campaign's Excel export (comments sheet).")
 
 
@@ -510,13 +513,15 @@ def render_html(content: ReportContent) -> str:
                              f"{_e(ALL_GROUPS_NOTE)}</p>" + _table_html(every.drop(columns=['note'], errors='ignore')))
             if content.comments:
                 parts.append("<h3>Comments</h3><p class='muted'>Shown because at least "
-                             f"{c.campaign.comment_threshold} people commented; in random order.</p>")
+                             f"{c.campaign.comment_threshold} people commented; in random order; a comment several people wrote once, "
+                             "with their number.</p>")
                 items = c.instrument.item_map()
                 for item_id, texts in content.comments.items():
                     parts.append(f"<h4>{_e(items[item_id].text if item_id in items else item_id)}</h4>")
-                    parts.extend(f"<div class='comment'>{_e(t)}</div>" for t in texts[:REPORT_COMMENTS])
-                    if len(texts) > REPORT_COMMENTS:
-                        parts.append(f"<p class='muted'>{_e(_more_comments(len(texts)))}</p>")
+                    counted = counted_comments(texts)  # a comment written by several people once, with their number
+                    parts.extend(f"<div class='comment'>{_e(comment_line(t, n))}</div>" for t, n in counted[:REPORT_COMMENTS])
+                    if len(counted) > REPORT_COMMENTS:
+                        parts.append(f"<p class='muted'>{_e(_more_comments(REPORT_COMMENTS, counted))}</p>")
         parts.append("<h3>Participation</h3>")
         for title, chart in chart_list:
             if title == "Response rates":
@@ -756,14 +761,16 @@ def render_pdf(content: ReportContent) -> bytes:
                 table(every.drop(columns=["note", "Kruskal–Wallis p (Holm)"], errors="ignore"))
             if content.comments:
                 heading("Comments", 12)
-                para(f"Shown because at least {c.campaign.comment_threshold} people commented; in random order.", "I", 9)
+                para(f"Shown because at least {c.campaign.comment_threshold} people commented; in random order; a comment several "
+                     "people wrote once, with their number.", "I", 9)
                 items = c.instrument.item_map()
                 for item_id, texts in content.comments.items():
                     para(items[item_id].text if item_id in items else item_id, "B")
-                    for text in texts[:REPORT_COMMENTS]:
-                        bullet(text)
-                    if len(texts) > REPORT_COMMENTS:
-                        para(_more_comments(len(texts)), "I", 9)
+                    counted = counted_comments(texts)
+                    for text, people in counted[:REPORT_COMMENTS]:
+                        bullet(comment_line(text, people))
+                    if len(counted) > REPORT_COMMENTS:
+                        para(_more_comments(REPORT_COMMENTS, counted), "I", 9)
         heading("Participation", 12)
         for title, chart in chart_list.items():
             if title == "Response rates":

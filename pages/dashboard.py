@@ -17,6 +17,7 @@ from itcap.ui.dashboard_data import (
 from itcap.ui.data_downloads import assessment_downloads, campaign_downloads
 from itcap.ui.downloads import chart_with_downloads, table_with_download
 from itcap.ui.text import md_escape
+from surveys.exports import comment_line, counted_comments
 
 account = auth.require_role(LEADERSHIP, ADMIN)
 st.title("Where IT stands")
@@ -208,10 +209,13 @@ with tabs[1]:
         if comments:
             st.markdown("##### What people said")
             st.caption(f"Shown because at least {campaign.campaign.comment_threshold} people commented; in random order; "
+                       "a comment several people wrote once, with their number; "
                        "every comment, flagged responses included (leaving theirs out would single them out).")
             items = campaign.instrument.item_map()
-            for item_id, texts in comments.items():
-                with st.expander(f"{md_escape(items[item_id].text)} ({len(texts)})", icon=":material/chat:"):
+            for item_id, said in comments.items():
+                # a comment several people wrote, once with their number (the expander counts people)
+                texts = [comment_line(text, people) for text, people in counted_comments(said)]
+                with st.expander(f"{md_escape(items[item_id].text)} ({len(said)})", icon=":material/chat:"):
                     wide, phone = widgets.wide_and_phone(f"comments-{item_id}")
                     # a table cell shows people's words as plain text, never as markup, and a long list
                     # stays one scrollable, searchable element; on a phone, where a cell shows one cut-off

@@ -255,6 +255,37 @@ def test_report_tables_read_as_prose_for_a_board(populated):
     assert "How far the assessors agree" in text and "True" not in text and "business_partner" not in text
 
 
+def test_a_comment_several_people_wrote_is_listed_once_with_their_number(db_url):
+    """"Friendly and professional people." was quoted four times among the report's 20: read as four
+    voices, and it crowded out others. Once, with "(5 people)" (spaces around a comment do not make
+    it another); the threshold still counts people (13 comments, 9 different: over 10)."""
+    texts = ["Friendly and professional people."] * 4 + [f"Comment number {n}" for n in range(8)] + [" Friendly and professional people. "]
+    builders.people(db_url)
+    campaign_id = builders.perception_campaign(db_url, comment_texts=texts)
+    with session_scope(db_url) as session:
+        close_campaign(session, campaign_id, "admin")  # every comment in the figures
+    with session_scope(db_url) as session:
+        content = build_report(session, campaign_id=campaign_id, include_assessment=False)
+    page = render_html(content)
+    assert page.count("<div class='comment'>") == 9
+    assert page.count("Friendly and professional people.") == 1
+    assert "<div class='comment'>Friendly and professional people. (5 people)</div>" in page
+    assert "<div class='comment'>Comment number 3</div>" in page  # one person: no count
+    assert "a comment several people wrote once, with their number" in page
+    text = _pdf_text(render_pdf(content))
+    assert text.count("Friendly and professional people.") == 1 and "Friendly and professional people. (5 people)" in text
+
+
+def test_a_long_list_of_comments_counts_different_comments_and_people():
+    from itcap.report import REPORT_COMMENTS, _more_comments
+    from surveys.exports import counted_comments
+
+    assert counted_comments(["b", "a", " b", "c", "a"]) == [("b", 2), ("a", 2), ("c", 1)]
+    every = counted_comments(["same"] * 3 + [f"other {n}" for n in range(25)])
+    assert _more_comments(REPORT_COMMENTS, every).startswith("20 of 26 different comments (by 28 people), picked at random")
+    assert _more_comments(REPORT_COMMENTS, every[1:]).startswith("20 of 25 comments, picked at random")
+
+
 def test_html_report_never_renders_people_text_as_markup(populated):
     url, assessment_id, campaign_id = populated
     content = _content(populated)
