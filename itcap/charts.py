@@ -495,7 +495,8 @@ def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, f
     ``colours``: the modes' colours by default; pass ``SERIES_COLOURS`` for scales. The legend shows
     names in full, two to a row when they are short, so that it fits a phone's width either way.
     ``reference``: (value, label) of a dashed line to read the series against (e.g. 85 %, above which
-    a mode is fully achieved).
+    a mode is rated F), named in a legend of its own above the plot: a label drawn beside the line
+    sat on the points of the rounds near it.
     """
     # Dates as datetime64: Altair writes those as ISO text; plain date objects are not JSON (PNG/SVG export).
     points = points.assign(when=pd.to_datetime(points["when"]))
@@ -522,16 +523,27 @@ def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, f
     if reference is not None:
         value, label = reference
         rule = alt.Chart(pd.DataFrame({"value": [value], "label": [label]}))
-        layers += [rule.mark_rule(strokeDash=[4, 4], color="#666666").encode(y="value:Q"),
-                   rule.mark_text(align="left", baseline="top", dx=4, dy=3, color="#666666", fontSize=11).encode(
-                       y="value:Q", x=alt.value(0), text="label:N")]
+        layers.append(rule.mark_rule(color="#666666").encode(
+            y="value:Q", strokeDash=alt.StrokeDash("label:N", title=None, scale=alt.Scale(domain=[label], range=[[4, 4]]),
+                                                   legend=alt.Legend(orient="top", symbolType="stroke", symbolSize=300, labelLimit=0,
+                                                                     symbolStrokeColor="#666666"))))
     return alt.layer(*layers).properties(width=520, height=260, autosize=FIT_WIDTH)
 
 
+ATTAINMENT_REFERENCE_NOTE = ("The dashed line: above it a mode is rated F (fully); it is achieved when rated F with no "
+                             "capability two or more levels short of its target, and every lower mode achieved.")
+
+
+def attainment_reference_label(fully_achieved_percent: float) -> str:
+    """The dashed line's name: the rating F, not "achieved" — a mode rated F is not achieved while a
+    capability is 2+ levels short of its target (or a lower mode is not achieved)."""
+    return f"rated F (fully) above {fully_achieved_percent:g}%"
+
+
 def attainment_trend_chart(points: pd.DataFrame, fully_achieved_percent: float) -> alt.LayerChart:
-    """Attainment (%) of each mode over assessments, with the line above which a mode is achieved."""
+    """Attainment (%) of each mode over assessments, with the line above which a mode is rated F."""
     return trend_chart(points, "Attainment %", (0, 100),
-                       reference=(fully_achieved_percent, f"achieved above {fully_achieved_percent:g}%"))
+                       reference=(fully_achieved_percent, attainment_reference_label(fully_achieved_percent)))
 
 
 def scale_trend_chart(points: pd.DataFrame) -> alt.LayerChart:

@@ -371,7 +371,7 @@ def report_charts(content: ReportContent) -> list[tuple[str, object]]:
     if c and c.rates_frame()["count"].sum() > 0:  # (all responses imported, nobody invited: bars of zeros say nothing)
         out.append(("Response rates", charts.response_rate_chart(c.rates_frame())))
     if insights.trend_rounds(content.assessment_trend) > 1:
-        out.append(("Progress: attainment of each mode over assessments (%)",
+        out.append((f"Progress: attainment of each mode over assessments (%). {charts.ATTAINMENT_REFERENCE_NOTE}",
                     charts.attainment_trend_chart(content.assessment_trend, FULLY_ACHIEVED_PERCENT)))
     if insights.trend_rounds(content.campaign_trend) > 1:
         out.append(("Progress: scale scores over survey campaigns", charts.scale_trend_chart(content.campaign_trend)))

@@ -333,6 +333,7 @@ with tabs[5]:
         st.caption("Each round's own figures, compared as they are: the rounds are not tested against each other.")
     if insights.trend_rounds(assessment_points) > 1:
         st.markdown("##### Attainment of each mode over assessments (%)")
+        st.caption(charts.ATTAINMENT_REFERENCE_NOTE)
         chart_with_downloads(charts.attainment_trend_chart(assessment_points, FULLY_ACHIEVED_PERCENT), assessment_points,
                              "attainment trend", "trend-a", stretch=True, title="Attainment of each mode over assessments (%)",
                              source=assessment.source_line() if assessment else None)

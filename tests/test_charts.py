@@ -216,16 +216,34 @@ def test_trend_chart_marks_the_rounds_and_keeps_the_series_order():
     points = pd.DataFrame({"when": days, "label": ["a"] * 3 + ["b"] * 3,
                            "series": ["Supplier", "Business Partner", "Business Leader"] * 2,
                            "value": [84.6, 66.0, 49.0, 100.0, 82.0, 61.0]})
-    spec = charts.trend_chart(points, "Attainment %", (0, 100), reference=(85, "achieved above 85%")).to_dict()
+    spec = charts.trend_chart(points, "Attainment %", (0, 100), reference=(85, "rated F (fully) above 85%")).to_dict()
     line = spec["layer"][0]["encoding"]
     assert [(v["year"], v["month"], v["date"]) for v in line["x"]["axis"]["values"]] == [(2025, 11, 28), (2026, 11, 27)]
     assert line["x"]["axis"]["format"] == "%b %Y"
     assert line["color"]["scale"]["domain"] == ["Supplier", "Business Partner", "Business Leader"]
     assert line["color"]["scale"]["range"][:3] == charts.MODE_COLOURS[:3]
     rule = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rule")
-    assert spec["datasets"][rule["data"]["name"]] == [{"value": 85, "label": "achieved above 85%"}]
+    assert spec["datasets"][rule["data"]["name"]] == [{"value": 85, "label": "rated F (fully) above 85%"}]
     chart = charts.trend_chart(points, "Attainment %", (0, 100))
     assert charts.to_png(chart.to_dict(validate=False)).startswith(b"\x89PNG")
+
+
+def test_the_attainment_line_is_named_as_the_rating_f_in_a_legend_not_as_achieved_beside_the_points():
+    """"achieved above 85%" was wrong (achieved also needs no capability 2+ levels short: a mode at
+    90% with one is not achieved), and the label, drawn at the left end of the line, sat on the first
+    round's points. The line is named in a legend of its own above the plot."""
+    import datetime as dt
+
+    points = pd.DataFrame({"when": [dt.date(2025, 12, 7)] * 2 + [dt.date(2026, 12, 6)] * 2, "label": ["a", "a", "b", "b"],
+                           "series": ["Supplier", "Business Partner"] * 2, "value": [84.6, 66.0, 100.0, 82.0]})
+    spec = charts.attainment_trend_chart(points, 85).to_dict()
+    assert not [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]  # nothing drawn in the plot
+    [rule] = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"]
+    dash = rule["encoding"]["strokeDash"]
+    assert dash["scale"] == {"domain": ["rated F (fully) above 85%"], "range": [[4, 4]]} and dash["legend"]["orient"] == "top"
+    assert "achieved" not in charts.attainment_reference_label(85)
+    assert "no capability two or more levels short" in charts.ATTAINMENT_REFERENCE_NOTE
+    assert charts.to_png(spec).startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize(("shortfalls", "ticks"), [([1, 1, 1], [0, 1, 2]), ([1, 2, 3], [0, 1, 2, 3]), ([0.5, 1], [0, 0.5, 1, 1.5, 2])])
