@@ -191,40 +191,59 @@ def to_svg(chart: alt.TopLevelMixin | dict) -> str:
 
 BLOCKING_GAP = "blocks the mode: 2+ levels short or not assessed"
 SMALL_GAP = "1 level short or less"
-GAP_COLOURS = {BLOCKING_GAP: "#D55E00", SMALL_GAP: "#E69F00"}
-GAP_LABEL_LIMIT = 170  # pixels for a capability's name beside its bar
+GAP_COLOURS = {BLOCKING_GAP: "#D55E00", SMALL_GAP: "#999999"}
+GAP_LABEL_LIMIT = 170  # pixels for a capability's name beside its row
+TARGET_COLOUR = "#0072B2"  # a target's diamond; the consensus dot is CONSENSUS_COLOUR, as on the radar
 
 
-def gap_chart(gaps: pd.DataFrame, mode_name: str, compact: bool = False) -> alt.Chart:
-    """Horizontal bars of shortfall to ``mode_name`` per capability, ranked; blockers in orange.
+def gap_chart(gaps: pd.DataFrame, mode_name: str, compact: bool = False,
+              levels: tuple[float, float] | None = None) -> alt.LayerChart:
+    """Per capability short of ``mode_name``, its consensus level (black dot) and the mode's target
+    (blue diamond) joined by a line — a dumbbell — in the gap table's order (``rank``). Where each
+    stands on the level scale says more than bars of "levels short", which are all 1 when most gaps
+    are one level. The line is orange where the gap blocks the mode, grey otherwise; a capability
+    nobody rated is drawn at level 0 (as the position counts it), "not rated" in its tooltip.
 
-    ``gaps`` columns: capability, shortfall, target, consensus (text), blocking (bool), rank.
-    ``compact``: the phone version — long names on two lines of up to GAP_LABEL_LIMIT px and the
-    legend placed under them, so the whole chart fits 375 px; otherwise names are shown in full.
+    ``gaps`` columns: capability, shortfall, target, consensus (text: "2", "2.5", "not rated"),
+    blocking (bool), rank. ``levels``: the model's (lowest, highest) level, for an axis of whole
+    levels over the model's whole range (default: the levels in the data). ``compact``: the phone
+    version — long names on two lines of up to GAP_LABEL_LIMIT px, legends one entry a line under
+    the chart, so the whole chart fits 375 px; otherwise names are shown in full.
     """
-    data = gaps.assign(kind=gaps["blocking"].map({True: BLOCKING_GAP, False: SMALL_GAP}))
-    # Whole levels on the axis (halves only when a median falls between levels), and room for two
-    # levels, so a one-level gap does not fill the width as if it were the worst there could be.
-    shortfalls = pd.to_numeric(data["shortfall"], errors="coerce").dropna()
-    top = max(2, math.ceil(shortfalls.max())) if len(shortfalls) else 2
-    step = 0.5 if len(shortfalls) and (shortfalls % 1 != 0).any() else 1
-    ticks = [i * step for i in range(int(top / step) + 1)]
-    height = max(60, (PHONE_ROW if compact else 26) * len(data))
+    target_name = f"{mode_name} target"
+    series = ["Consensus level", target_name]
+    data = gaps.assign(kind=gaps["blocking"].map({True: BLOCKING_GAP, False: SMALL_GAP}),
+                       level=pd.to_numeric(gaps["consensus"], errors="coerce").fillna(0.0),
+                       target=pd.to_numeric(gaps["target"], errors="coerce"))
+    data = data.assign(consensus_text=gaps["consensus"].astype(str).replace({"not rated": "not rated (counts as 0)"}))
+    values = list(data["level"]) + list(data["target"].dropna())
+    bounds = values + (list(levels) if levels else [])
+    low, high = math.floor(min(bounds, default=0)), math.ceil(max(bounds, default=1))
+    x_scale = alt.Scale(domain=[low - 0.5, high + 0.5])
+    x_axis = alt.Axis(values=list(range(low, high + 1)), format="d", title="Level")
+    y = alt.Y("capability:N", sort=alt.EncodingSortField("rank", order="ascending"), title=None,
+              axis=alt.Axis(labelLimit=GAP_LABEL_LIMIT, labelExpr=PHONE_LABEL_LINES, labelOverlap=False) if compact
+              else alt.Axis(labelLimit=320))
+    tooltip = [alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("consensus_text:N", title="Consensus"),
+               alt.Tooltip("target:Q", title=target_name), alt.Tooltip("shortfall:Q", title=f"Levels short of {mode_name}")]
+    # One legend (two side by side ran off a phone): the dots' series and the kinds of gap there are
+    # (fixed colours, so orange always means blocking), the kinds drawn as lines.
     kinds = [kind for kind in (BLOCKING_GAP, SMALL_GAP) if kind in set(data["kind"])] or [SMALL_GAP]
-    return alt.Chart(data).mark_bar().encode(
-        x=alt.X("shortfall:Q", title="Levels short", scale=alt.Scale(domain=[0, top]),
-                axis=alt.Axis(values=ticks, format="~g")),
-        # Names up to 170 px and a one-column legend of short entries: the whole chart fits a phone.
-        y=alt.Y("capability:N", sort=alt.EncodingSortField("rank", order="ascending"), title=None,
-                axis=alt.Axis(labelLimit=GAP_LABEL_LIMIT, labelExpr=PHONE_LABEL_LINES, labelOverlap=False) if compact
-                else alt.Axis(labelLimit=320)),
-        # the legend names only the kinds of gap there are (fixed colours, so orange always means blocking)
-        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds, range=[GAP_COLOURS[k] for k in kinds]),
-                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
-        tooltip=[alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("target:Q", title="Target"),
-                 alt.Tooltip("consensus:N", title="Consensus"), alt.Tooltip("shortfall:Q", title=f"Levels short of {mode_name}")],
-    ).properties(width=PHONE_WIDTH if compact else 520, height=height, autosize=FIT_WIDTH,
-                 padding={"left": 5, "top": 5, "right": 5, "bottom": 5})  # an object: Streamlit adds to it
+    keys = series + kinds
+    colour = alt.Color("key:N", scale=alt.Scale(domain=keys, range=[CONSENSUS_COLOUR, TARGET_COLOUR] + [GAP_COLOURS[k] for k in kinds]),
+                       legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0, title=None, symbolStrokeWidth=3))
+    lines = alt.Chart(data.assign(key=data["kind"])).mark_rule(strokeWidth=3).encode(
+        x=alt.X("level:Q", scale=x_scale, axis=x_axis), x2="target:Q", y=y, color=colour, tooltip=tooltip)
+    ends = pd.concat([data.assign(key=series[0], at=data["level"]), data.assign(key=series[1], at=data["target"])])
+    dots = alt.Chart(ends).mark_point(filled=True, size=110, opacity=1).encode(
+        x=alt.X("at:Q", scale=x_scale, axis=x_axis), y=y, color=colour,
+        shape=alt.Shape("key:N", scale=alt.Scale(domain=keys, range=["circle", "diamond"] + ["stroke"] * len(kinds)),
+                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0, title=None, symbolStrokeWidth=3)),
+        tooltip=tooltip)
+    height = max(60, (PHONE_ROW if compact else 26) * len(data))
+    return (alt.layer(lines, dots)
+            .properties(width=PHONE_WIDTH if compact else 520, height=height, autosize=FIT_WIDTH,
+                        padding={"left": 5, "top": 5, "right": 5, "bottom": 5}))  # an object: Streamlit adds to it
 
 
 def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.LayerChart:

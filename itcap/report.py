@@ -355,7 +355,8 @@ def report_charts(content: ReportContent) -> list[tuple[str, object]]:
         out.append(("Maturity: consensus against each mode's targets",
                     charts.radar_chart(a.capability_labels(), a.radar_series(), a.model.max_level, min_level=min(0, a.model.min_level - 1))))
         if a.result.next_mode is not None and a.result.next_mode.gaps:
-            out.append((f"Gaps to {a.result.next_mode.name}", charts.gap_chart(a.gaps_frame(), a.result.next_mode.name)))
+            out.append((f"Gaps to {a.result.next_mode.name}", charts.gap_chart(a.gaps_frame(), a.result.next_mode.name,
+                                                                                levels=(a.model.min_level, a.model.max_level))))
     if c and c.comparison is not None:
         frame = c.scale_frame()
         if len(frame):

@@ -151,8 +151,10 @@ with tabs[0]:
             st.caption("Ranked by how many levels short, then by the capability's weight in the model, then in model order.")
             gaps = assessment.gaps_frame()
             if len(gaps):
-                chart_with_downloads(lambda: charts.gap_chart(gaps, next_mode.name), gaps, f"gaps to {next_mode.name}", "gaps", stretch=True,
-                                     cache_owner=assessment, phone=lambda: charts.gap_chart(gaps, next_mode.name, compact=True),
+                levels = (model.min_level, model.max_level)
+                chart_with_downloads(lambda: charts.gap_chart(gaps, next_mode.name, levels=levels), gaps, f"gaps to {next_mode.name}",
+                                     "gaps", stretch=True, cache_owner=assessment,
+                                     phone=lambda: charts.gap_chart(gaps, next_mode.name, compact=True, levels=levels),
                                      title=f"Gaps to {next_mode.name}", source=assessment.source_line())
             else:
                 st.write(f"No capability is below {md_escape(next_mode.name)}'s targets.")

@@ -40,17 +40,39 @@ def test_radar_draws_one_closed_polygon_per_series_on_the_level_scale():
     assert consensus.loc["Enterprise architecture", "level_text"] == "not rated"
 
 
-def test_gap_chart_marks_blockers_and_keeps_the_ranking():
-    gaps = pd.DataFrame({"rank": [1, 2], "capability": ["EA", "BRM"], "shortfall": [2.0, 1.0], "target": [3, 3],
-                         "consensus": ["1", "2"], "blocking": [True, False]})
-    spec = charts.gap_chart(gaps, "Business Partner").to_dict()
-    assert spec["encoding"]["y"]["sort"] == {"field": "rank", "order": "ascending"}
-    rows = pd.DataFrame(spec["datasets"][spec["data"]["name"]])
-    assert list(rows["kind"]) == [charts.BLOCKING_GAP, charts.SMALL_GAP]
-    assert spec["encoding"]["color"]["scale"] == {"domain": [charts.BLOCKING_GAP, charts.SMALL_GAP], "range": ["#D55E00", "#E69F00"]}
-    # no blocker: the legend does not offer a colour no bar has, and small gaps keep their colour
-    small = charts.gap_chart(gaps.assign(shortfall=[1.0, 0.5], blocking=False), "Business Partner").to_dict()
-    assert small["encoding"]["color"]["scale"] == {"domain": [charts.SMALL_GAP], "range": ["#E69F00"]}
+def _gap_layers(spec: dict) -> tuple[dict, dict]:
+    [lines] = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"]
+    [dots] = [layer for layer in spec["layer"] if layer["mark"]["type"] == "point"]
+    return lines, dots
+
+
+def test_gap_chart_draws_each_consensus_and_target_joined_in_the_table_s_order():
+    """Bars of "levels short" were all 1 in the demo and said nothing: a dumbbell shows where each
+    capability stands and where the mode wants it, ranked as the gap table, blockers in orange."""
+    gaps = pd.DataFrame({"rank": [1, 2, 3], "capability": ["EA", "BRM", "Desk"], "shortfall": [3.0, 1.0, 0.5],
+                         "target": [3, 3, 4], "consensus": ["not rated", "2", "3.5"], "blocking": [True, False, False]})
+    spec = charts.gap_chart(gaps, "Business Partner", levels=(1, 5)).to_dict()
+    lines, dots = _gap_layers(spec)
+    for layer in (lines, dots):
+        assert layer["encoding"]["y"]["sort"] == {"field": "rank", "order": "ascending"}
+        assert layer["encoding"]["x"]["scale"]["domain"] == [-0.5, 5.5]  # whole model, and level 0 for "not rated"
+    drawn = pd.DataFrame(spec["datasets"][lines["data"]["name"]]).set_index("capability")
+    assert drawn.loc["BRM", "level"] == 2 and drawn.loc["BRM", "target"] == 3 and lines["encoding"]["x2"]["field"] == "target"
+    assert drawn.loc["EA", "level"] == 0 and drawn.loc["EA", "consensus_text"] == "not rated (counts as 0)"
+    assert drawn.loc["Desk", "level"] == 3.5
+    assert list(drawn["key"]) == [charts.BLOCKING_GAP, charts.SMALL_GAP, charts.SMALL_GAP]
+    ends = pd.DataFrame(spec["datasets"][dots["data"]["name"]])
+    assert sorted(zip(ends["capability"], ends["key"], ends["at"])) == sorted([
+        ("EA", "Consensus level", 0), ("BRM", "Consensus level", 2), ("Desk", "Consensus level", 3.5),
+        ("EA", "Business Partner target", 3), ("BRM", "Business Partner target", 3), ("Desk", "Business Partner target", 4)])
+    # one legend: the dots, and the kinds of gap there are as lines (orange always means blocking)
+    colour = dots["encoding"]["color"]["scale"]
+    assert colour["domain"] == ["Consensus level", "Business Partner target", charts.BLOCKING_GAP, charts.SMALL_GAP]
+    assert colour["range"][2:] == ["#D55E00", "#999999"] and lines["encoding"]["color"]["scale"] == colour
+    assert dots["encoding"]["shape"]["scale"]["range"] == ["circle", "diamond", "stroke", "stroke"]
+    small = charts.gap_chart(gaps.assign(blocking=False), "Business Partner")
+    assert _gap_layers(small.to_dict())[1]["encoding"]["color"]["scale"]["domain"][2:] == [charts.SMALL_GAP]
+    assert charts.to_png(small).startswith(b"\x89PNG") and charts.to_png(charts.gap_chart(gaps, "Business Partner", compact=True))
 
 
 def test_perception_chart_has_every_group_mean_and_a_verdict_per_scale():
@@ -246,13 +268,13 @@ def test_the_attainment_line_is_named_as_the_rating_f_in_a_legend_not_as_achieve
     assert charts.to_png(spec).startswith(b"\x89PNG")
 
 
-@pytest.mark.parametrize(("shortfalls", "ticks"), [([1, 1, 1], [0, 1, 2]), ([1, 2, 3], [0, 1, 2, 3]), ([0.5, 1], [0, 0.5, 1, 1.5, 2])])
-def test_gap_chart_counts_whole_levels(shortfalls, ticks):
-    """Levels on the axis (not 0.05 steps), room for two levels so a one-level gap is not a full bar."""
-    gaps = pd.DataFrame({"capability": [f"c{i}" for i in range(len(shortfalls))], "shortfall": shortfalls,
-                         "target": 3, "consensus": "2", "blocking": [s > 1 for s in shortfalls], "rank": range(len(shortfalls))})
-    x = charts.gap_chart(gaps, "Business Partner").to_dict()["encoding"]["x"]
-    assert x["axis"]["values"] == ticks and x["scale"]["domain"] == [0, ticks[-1]]
+@pytest.mark.parametrize(("levels", "consensus", "ticks"), [((1, 5), ["2", "3"], [1, 2, 3, 4, 5]), (None, ["2", "2.5"], [2, 3, 4])])
+def test_gap_chart_counts_whole_levels(levels, consensus, ticks):
+    """Whole levels on the axis (a tie's 2.5 between them), over the model's range when given."""
+    gaps = pd.DataFrame({"capability": ["a", "b"], "shortfall": [1, 1.5], "target": [3, 4], "consensus": consensus,
+                         "blocking": False, "rank": [1, 2]})
+    x = _gap_layers(charts.gap_chart(gaps, "Business Partner", levels=levels).to_dict())[0]["encoding"]["x"]
+    assert x["axis"]["values"] == ticks and x["scale"]["domain"] == [ticks[0] - 0.5, ticks[-1] + 0.5]
 
 
 def test_ipa_chart_spans_the_data_and_keeps_labels_legible():
