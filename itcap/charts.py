@@ -34,7 +34,11 @@ PHONE_LABEL_LINES = ("length(datum.label) > 24 && lastindexof(slice(datum.label,
 PHONE_ROW = 34  # px per capability on a phone: room for a name on two lines
 PERCEPTION_LABEL_LIMIT = 150  # px for a scale's name: on a phone the plot keeps most of the width
 VERDICT_X = 6  # px between the scale names (and verdicts) and the plot
-VERDICT_COLOURS = {"equivalent": "#009E73", "differs": "#D55E00", "inconclusive": "#999999"}
+# Verdicts under the scales' names, in colours no group of the chart has (the vermillion "differs"
+# was the IT staff's colour) and each with its own sign, so they are not told apart by colour alone.
+VERDICT_COLOURS = {"equivalent": "#007A5A", "differs": "#7B3294", "inconclusive": "#6B6B6B"}
+VERDICT_SIGNS = {"equivalent": "≈", "differs": "≠"}
+AGREEMENT_LINE_COLOUR = "#666666"
 
 
 def radar_chart(
@@ -246,20 +250,50 @@ def gap_chart(gaps: pd.DataFrame, mode_name: str, compact: bool = False,
                         padding={"left": 5, "top": 5, "right": 5, "bottom": 5}))  # an object: Streamlit adds to it
 
 
-def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.LayerChart:
-    """Per scale, each group's mean with its 95% CI; the verdict under the scale's name.
+def agreement_line_name(low: float, high: float) -> str:
+    """The perception chart's dashed line, short enough for a phone's legend (the caption says more)."""
+    from surveys.perception import AGREEMENT_FRACTION
 
-    ``scales`` columns: scale, group, mean, ci_low, ci_high, verdict, order. One chart (no side
-    column for the verdicts) so that, stretched to the page, it fits a phone: the axis keeps the
-    whole scale (a cut axis would make small differences look large).
+    return f"{low + AGREEMENT_FRACTION * (high - low):g}: a scale supports its mode"
+
+
+def agreement_line_note(low: float, high: float) -> str:
+    """What the perception chart's dashed line is, for its caption."""
+    from surveys.perception import AGREEMENT_FRACTION
+
+    return (f"dashed line at {low + AGREEMENT_FRACTION * (high - low):g}: a scale supports its operating mode in the survey "
+            "reading when the mean of the group means (every group with enough responses) reaches it")
+
+
+def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.LayerChart:
+    """Per scale, each group's mean with its 95% CI; the verdict under the scale's name; a dashed
+    line where a scale supports its mode in the survey reading (surveys.perception: 5/8 of the way
+    up the response scale, 3.5 on 1–5 — read on the mean of the group means, so the line is a guide,
+    not a verdict on each group's dot).
+
+    ``scales`` columns: scale, group, mean, ci_low, ci_high, verdict, order, and optionally n (the
+    group's responses behind that scale's score, in the tooltip); ``scales.attrs["group_n"]``:
+    {group: responses analysed}, shown in the legend (without it, each group's largest n). One chart
+    (no side column for the verdicts) so that, stretched to the page, it fits a phone: the axis keeps
+    the whole scale (a cut axis would make small differences look large).
     """
+    from surveys.perception import AGREEMENT_FRACTION
+
+    scales = scales.copy()
+    if "n" not in scales.columns:
+        scales["n"] = None
+    group_n = dict(scales.attrs.get("group_n") or {})
+    for group, ns in pd.to_numeric(scales["n"], errors="coerce").groupby(scales["group"]):
+        if group not in group_n and ns.notna().any():
+            group_n[group] = int(ns.max())
+    scales["group_label"] = [f"{g} (n = {group_n[g]:,})" if g in group_n else g for g in scales["group"]]
     y = alt.Y("scale:N", sort=alt.EncodingSortField("order", order="ascending"), title=None,
               axis=alt.Axis(labelLimit=PERCEPTION_LABEL_LIMIT, ticks=False, labelPadding=VERDICT_X,
                             labelOffset=-7, labelFontSize=11, labelColor="#333333"))
-    groups = list(dict.fromkeys(scales["group"]))
-    colour = alt.Color("group:N", title=None, scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]),
+    groups = list(dict.fromkeys(scales["group_label"]))
+    colour = alt.Color("group_label:N", title=None, scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]),
                        legend=alt.Legend(orient="bottom", labelLimit=0, columns=1))  # one per line: long names fit a phone
-    offset = alt.YOffset("group:N", scale=alt.Scale(domain=groups))
+    offset = alt.YOffset("group_label:N", scale=alt.Scale(domain=groups))
     x_scale = alt.Scale(domain=[low, high])
     height = max(80, 44 * scales["scale"].nunique())
     bars = alt.Chart(scales).mark_rule(strokeWidth=2).encode(
@@ -268,17 +302,29 @@ def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.Layer
         x2="ci_high:Q", y=y, yOffset=offset, color=colour)
     points = alt.Chart(scales).mark_point(filled=True, size=70, opacity=1).encode(
         x=alt.X("mean:Q", scale=x_scale), y=y, yOffset=offset, color=colour,
-        tooltip=[alt.Tooltip("scale:N", title="Scale"), alt.Tooltip("group:N", title="Group"), alt.Tooltip("mean:Q", format=".2f", title="Mean"),
+        tooltip=[alt.Tooltip("scale:N", title="Scale"), alt.Tooltip("group:N", title="Group"), alt.Tooltip("n:Q", title="n"),
+                 alt.Tooltip("mean:Q", format=".2f", title="Mean"),
                  alt.Tooltip("ci_low:Q", format=".2f", title="95% CI from"), alt.Tooltip("ci_high:Q", format=".2f", title="to"),
                  alt.Tooltip("verdict:N", title="Verdict")],
     )
     # Right-aligned where the axis labels end, a line below the name the axis draws.
-    named = scales.drop_duplicates("scale").assign(verdict_colour=lambda f: f["verdict"].map(VERDICT_COLOURS).fillna("#333333"))
+    named = scales.drop_duplicates("scale").assign(
+        verdict_colour=lambda f: f["verdict"].map(VERDICT_COLOURS).fillna("#333333"),
+        verdict_text=lambda f: [f"{VERDICT_SIGNS[v]} {v}" if v in VERDICT_SIGNS else v for v in f["verdict"]])
     verdicts = alt.Chart(named).mark_text(align="right", baseline="middle", dy=8, fontSize=11,
                                                                     fontWeight="bold").encode(
-        x=alt.value(-VERDICT_X), y=y, text="verdict:N",
+        x=alt.value(-VERDICT_X), y=y, text="verdict_text:N",
         color=alt.Color("verdict_colour:N", scale=None))
-    return (alt.layer(bars, points, verdicts)
+    # the survey reading's bar, named in a legend of its own above the plot (a label in the plot
+    # would sit on the dots of the scales near it)
+    agreement = low + AGREEMENT_FRACTION * (high - low)
+    line_name = agreement_line_name(low, high)
+    line = alt.Chart(pd.DataFrame({"at": [agreement], "line": [line_name]})).mark_rule(color=AGREEMENT_LINE_COLOUR).encode(
+        x=alt.X("at:Q", scale=x_scale),
+        strokeDash=alt.StrokeDash("line:N", title=None, scale=alt.Scale(domain=[line_name], range=[[4, 4]]),
+                                  legend=alt.Legend(orient="top", symbolType="stroke", symbolSize=300, labelLimit=0,
+                                                    symbolStrokeColor=AGREEMENT_LINE_COLOUR)))
+    return (alt.layer(line, bars, points, verdicts)
             .properties(width=620, height=height, autosize=FIT_WIDTH).configure_view(stroke=None))
 
 

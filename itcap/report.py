@@ -362,7 +362,8 @@ def report_charts(content: ReportContent) -> list[tuple[str, object]]:
         if len(frame):
             first = c.instrument.scale_items(c.instrument.scales[0].id)[0]
             low, high = c.instrument.item_range(first)
-            out.append(("Perception by scale (means with 95% CIs, verdicts)", charts.perception_chart(frame, low, high)))
+            out.append((f"Perception by scale (means with 95% CIs, verdicts; {charts.agreement_line_note(low, high)})",
+                        charts.perception_chart(frame, low, high)))
         ipa, cross = c.ipa_frame(), c.ipa_crosshairs()
         if len(ipa) and cross:
             pair = c.instrument.ipa_pairs[0]

@@ -204,7 +204,8 @@ with tabs[1]:
                                  "perception", cache_owner=campaign, stretch=True,
                                  title=f"{groups[0]} and {groups[1]}: scale scores with 95% confidence intervals",
                                  source=f"{campaign.source_line()} · verdicts: equivalent (TOST, ±{comparison['margin']:g}, "
-                                        "p < .05), differs (Welch, Holm p < .05), inconclusive")
+                                        f"p < .05), differs (Welch, Holm p < .05), inconclusive · {charts.agreement_line_note(low, high)}")
+            st.caption(f"The {md_escape(charts.agreement_line_note(low, high))}; n = the responses of each group analysed.")
         with st.expander("Every item", icon=":material/list:"):
             table_with_download(campaign.item_table(), "perception by item", "items")
         comments = cached_comments(campaign_id)

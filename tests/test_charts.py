@@ -81,16 +81,47 @@ def test_perception_chart_has_every_group_mean_and_a_verdict_per_scale():
                           "ci_low": [3.7, 3.7, 2.4, 2.9], "ci_high": [3.9, 4.1, 2.6, 3.3],
                           "verdict": ["equivalent", "equivalent", "differs", "differs"], "order": [0, 0, 1, 1]})
     spec = charts.perception_chart(frame, 1, 5).to_dict()
-    bars, points, verdicts = spec["layer"]
+    line, bars, points, verdicts = spec["layer"]
     assert points["encoding"]["x"]["field"] == "mean" and points["encoding"]["x"]["scale"]["domain"] == [1, 5]
     assert (bars["encoding"]["x"]["field"], bars["encoding"]["x2"]["field"]) == ("ci_low", "ci_high")
     # one verdict per scale, in its verdict's colour, under the scale's name
-    assert verdicts["mark"]["type"] == "text" and verdicts["encoding"]["text"]["field"] == "verdict"
+    assert verdicts["mark"]["type"] == "text" and verdicts["encoding"]["text"]["field"] == "verdict_text"
     named = pd.DataFrame(spec["datasets"][verdicts["data"]["name"]])
     assert dict(zip(named["scale"], named["verdict_colour"])) == {"Reliability": charts.VERDICT_COLOURS["equivalent"],
                                                                   "Innovation": charts.VERDICT_COLOURS["differs"]}
     # one chart that takes the page's width, so it fits a phone (no side column for the verdicts)
     assert spec["autosize"]["type"] == "fit-x"
+
+
+def test_perception_chart_draws_the_survey_reading_s_bar_the_groups_n_and_a_differs_mark_no_group_has():
+    """The director read the dots against nothing: the survey reading's 3.5 (5/8 up the scale,
+    surveys.perception) is drawn; each group's n is in the legend and every dot's in its tooltip;
+    "differs" was in the IT staff's vermillion, as though it were theirs."""
+    from surveys.perception import AGREEMENT_FRACTION
+
+    frame = pd.DataFrame({"scale": ["Reliability", "Reliability", "Innovation", "Innovation"],
+                          "group": ["Business users", "IT staff"] * 2, "mean": [3.8, 3.9, 2.5, 3.1],
+                          "ci_low": [3.7, 3.7, 2.4, 2.9], "ci_high": [3.9, 4.1, 2.6, 3.3], "n": [200, 98, 196, 97],
+                          "verdict": ["equivalent", "equivalent", "differs", "differs"], "order": [0, 0, 1, 1]})
+    frame.attrs["group_n"] = {"Business users": 200, "IT staff": 100}
+    spec = charts.perception_chart(frame, 1, 5).to_dict()
+    [line] = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule" and "x2" not in layer["encoding"]]
+    assert spec["datasets"][line["data"]["name"]][0]["at"] == 1 + AGREEMENT_FRACTION * 4 == 3.5
+    assert line["encoding"]["strokeDash"]["scale"]["domain"] == ["3.5: a scale supports its mode"]
+    assert "3.5" in charts.agreement_line_note(1, 5) and charts.agreement_line_name(1, 7).startswith("4.75:")
+    points = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "point")
+    assert points["encoding"]["color"]["scale"]["domain"] == ["Business users (n = 200)", "IT staff (n = 100)"]
+    assert {"field": "n", "type": "quantitative", "title": "n"} in points["encoding"]["tooltip"]
+    verdicts = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "text")
+    named = pd.DataFrame(spec["datasets"][verdicts["data"]["name"]]).set_index("scale")
+    assert named.loc["Innovation", "verdict_text"] == "≠ differs" and named.loc["Reliability", "verdict_text"] == "≈ equivalent"
+    assert not set(charts.VERDICT_COLOURS.values()) & set(charts.GROUP_COLOURS)
+    # without the counts: each group's largest n
+    frame.attrs.clear()
+    spec = charts.perception_chart(frame, 1, 5).to_dict()
+    points = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "point")
+    assert points["encoding"]["color"]["scale"]["domain"] == ["Business users (n = 200)", "IT staff (n = 98)"]
+    assert charts.to_png(spec).startswith(b"\x89PNG")
 
 
 def test_ipa_chart_puts_the_crosshairs_at_the_grand_means():
