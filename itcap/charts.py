@@ -363,14 +363,23 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
+def _distance(box: tuple[float, float, float, float], point: tuple[float, float]) -> float:
+    """px from a (left, top, right, bottom) box to a point (0 inside it)."""
+    dx = max(box[0] - point[0], 0.0, point[0] - box[2])
+    dy = max(box[1] - point[1], 0.0, point[1] - box[3])
+    return math.hypot(dx, dy)
+
+
 def place_ipa_labels(pairs: pd.DataFrame, x_domain: list[float], y_domain: list[float],
                      width: float, height: float) -> pd.DataFrame:
     """Where each service's name goes on the importance–performance chart: one name per service,
-    beside its points, where it overlaps no other name, no point and no quadrant title and stays
-    inside the plot — the first such place of: after its rightmost point, before its leftmost one,
-    a line above or below either, above its top point, below its bottom one. Where none is free,
-    the one overlapping least. Placed in the plot's pixels (``width`` × ``height``) and returned in
-    the data's units: columns service, label_x, label_y, align (left, right or center).
+    beside its points, where it overlaps no other name, no point and no quadrant title, stays
+    inside the plot, and is nearer its own points than any other service's (a name that fits only
+    beside a neighbour's point reads as the neighbour's) — the first such place of: after its
+    rightmost point, before its leftmost one, a line above or below either, above its top point,
+    below its bottom one. Where none is free, the one costing least, a name nearer another
+    service's point costing most. Placed in the plot's pixels (``width`` × ``height``) and
+    returned in the data's units: columns service, label_x, label_y, align (left, right or center).
     """
     (x0, x1), (y0, y1) = x_domain, y_domain
     x_span, y_span = (x1 - x0) or 1.0, (y1 - y0) or 1.0
@@ -386,6 +395,7 @@ def place_ipa_labels(pairs: pd.DataFrame, x_domain: list[float], y_domain: list[
     rows = []
     for service, group in pairs.groupby("service", sort=False):
         at = [to_px(x, y) for x, y in zip(group["importance"], group["performance"])]
+        others = [p for p, s in zip(points, pairs["service"]) if s != service]
         right, left = max(at), min(at)
         top, bottom = min(at, key=lambda p: p[1]), max(at, key=lambda p: p[1])
         text_width = _text_width(str(service), IPA_LABEL_FONT)
@@ -400,6 +410,9 @@ def place_ipa_labels(pairs: pd.DataFrame, x_domain: list[float], y_domain: list[
             box = (start, ay - line / 2, start + text_width, ay + line / 2)
             outside = sum(max(0.0, edge) for edge in (-box[0], box[2] - width, -box[1], box[3] - height)) * line * 10
             cost = outside + sum(_overlap(box, other) for other in taken)
+            own, other = min(_distance(box, p) for p in at), min((_distance(box, p) for p in others), default=math.inf)
+            if other <= own + 2:  # as near another service's point as its own: read as that one's
+                cost += 400 + 40 * (own - other)
             if best is None or cost < best[0]:
                 best = (cost, rank, box, ax, ay, align)
             if cost == 0:

@@ -217,6 +217,32 @@ CROWDED_IPA = pd.DataFrame({
     "quadrant": ["x"] * 12})
 
 
+@pytest.mark.parametrize("width", [charts.IPA_WIDTH, charts.PHONE_WIDTH - charts.IPA_AXIS_WIDTH, 300])
+def test_each_ipa_name_is_nearer_its_own_points_than_any_other_service_s(width):
+    """At a phone's width "Logging on" fitted only beside a point of "Mobile and remote access" (and
+    that name under its own points, next to the other's): each read as the other's."""
+    import math
+
+    x_domain, y_domain, height = [2.5, 5.0], [2.0, 4.5], charts.IPA_HEIGHT
+    labels = charts.place_ipa_labels(CROWDED_IPA, x_domain, y_domain, width, height)
+
+    def px(x, y):
+        return (x - 2.5) / 2.5 * width, (4.5 - y) / 2.5 * height
+
+    for row in labels.itertuples():
+        ax, ay = px(row.label_x, row.label_y)
+        text_width = 5.6 * len(row.service) + 2
+        left = {"left": ax, "right": ax - text_width, "center": ax - text_width / 2}[row.align]
+        box = (left, ay - 6, left + text_width, ay + 6)
+        nearest = {}
+        for service, x, y in zip(CROWDED_IPA["service"], CROWDED_IPA["importance"], CROWDED_IPA["performance"]):
+            cx, cy = px(x, y)
+            gap = math.hypot(max(box[0] - cx, 0, cx - box[2]), max(box[1] - cy, 0, cy - box[3]))
+            nearest[service] = min(gap, nearest.get(service, math.inf))
+        others = min(d for service, d in nearest.items() if service != row.service)
+        assert nearest[row.service] + 2 < others, f"{row.service} is as near another service's point: {nearest}"
+
+
 @pytest.mark.parametrize("width", [charts.IPA_WIDTH, charts.PHONE_WIDTH - charts.IPA_AXIS_WIDTH])
 def test_ipa_names_overlap_no_other_name_and_no_point(width):
     x_domain, y_domain, height = [2.5, 5.0], [2.0, 4.5], charts.IPA_HEIGHT
