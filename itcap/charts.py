@@ -34,7 +34,11 @@ PHONE_LABEL_LINES = ("length(datum.label) > 24 && lastindexof(slice(datum.label,
 PHONE_ROW = 34  # px per capability on a phone: room for a name on two lines
 PERCEPTION_LABEL_LIMIT = 150  # px for a scale's name: on a phone the plot keeps most of the width
 VERDICT_X = 6  # px between the scale names (and verdicts) and the plot
-VERDICT_COLOURS = {"equivalent": "#009E73", "differs": "#D55E00", "inconclusive": "#999999"}
+# Verdicts under the scales' names, in colours no group of the chart has (the vermillion "differs"
+# was the IT staff's colour) and each with its own sign, so they are not told apart by colour alone.
+VERDICT_COLOURS = {"equivalent": "#007A5A", "differs": "#7B3294", "inconclusive": "#6B6B6B"}
+VERDICT_SIGNS = {"equivalent": "≈", "differs": "≠"}
+AGREEMENT_LINE_COLOUR = "#666666"
 
 
 def radar_chart(
@@ -191,56 +195,105 @@ def to_svg(chart: alt.TopLevelMixin | dict) -> str:
 
 BLOCKING_GAP = "blocks the mode: 2+ levels short or not assessed"
 SMALL_GAP = "1 level short or less"
-GAP_COLOURS = {BLOCKING_GAP: "#D55E00", SMALL_GAP: "#E69F00"}
-GAP_LABEL_LIMIT = 170  # pixels for a capability's name beside its bar
+GAP_COLOURS = {BLOCKING_GAP: "#D55E00", SMALL_GAP: "#999999"}
+GAP_LABEL_LIMIT = 170  # pixels for a capability's name beside its row
+TARGET_COLOUR = "#0072B2"  # a target's diamond; the consensus dot is CONSENSUS_COLOUR, as on the radar
 
 
-def gap_chart(gaps: pd.DataFrame, mode_name: str, compact: bool = False) -> alt.Chart:
-    """Horizontal bars of shortfall to ``mode_name`` per capability, ranked; blockers in orange.
+def gap_chart(gaps: pd.DataFrame, mode_name: str, compact: bool = False,
+              levels: tuple[float, float] | None = None) -> alt.LayerChart:
+    """Per capability short of ``mode_name``, its consensus level (black dot) and the mode's target
+    (blue diamond) joined by a line — a dumbbell — in the gap table's order (``rank``). Where each
+    stands on the level scale says more than bars of "levels short", which are all 1 when most gaps
+    are one level. The line is orange where the gap blocks the mode, grey otherwise; a capability
+    nobody rated is drawn at level 0 (as the position counts it), "not rated" in its tooltip.
 
-    ``gaps`` columns: capability, shortfall, target, consensus (text), blocking (bool), rank.
-    ``compact``: the phone version — long names on two lines of up to GAP_LABEL_LIMIT px and the
-    legend placed under them, so the whole chart fits 375 px; otherwise names are shown in full.
+    ``gaps`` columns: capability, shortfall, target, consensus (text: "2", "2.5", "not rated"),
+    blocking (bool), rank. ``levels``: the model's (lowest, highest) level, for an axis of whole
+    levels over the model's whole range (default: the levels in the data). ``compact``: the phone
+    version — long names on two lines of up to GAP_LABEL_LIMIT px, legends one entry a line under
+    the chart, so the whole chart fits 375 px; otherwise names are shown in full.
     """
-    data = gaps.assign(kind=gaps["blocking"].map({True: BLOCKING_GAP, False: SMALL_GAP}))
-    # Whole levels on the axis (halves only when a median falls between levels), and room for two
-    # levels, so a one-level gap does not fill the width as if it were the worst there could be.
-    shortfalls = pd.to_numeric(data["shortfall"], errors="coerce").dropna()
-    top = max(2, math.ceil(shortfalls.max())) if len(shortfalls) else 2
-    step = 0.5 if len(shortfalls) and (shortfalls % 1 != 0).any() else 1
-    ticks = [i * step for i in range(int(top / step) + 1)]
-    height = max(60, (PHONE_ROW if compact else 26) * len(data))
+    target_name = f"{mode_name} target"
+    series = ["Consensus level", target_name]
+    data = gaps.assign(kind=gaps["blocking"].map({True: BLOCKING_GAP, False: SMALL_GAP}),
+                       level=pd.to_numeric(gaps["consensus"], errors="coerce").fillna(0.0),
+                       target=pd.to_numeric(gaps["target"], errors="coerce"))
+    data = data.assign(consensus_text=gaps["consensus"].astype(str).replace({"not rated": "not rated (counts as 0)"}))
+    values = list(data["level"]) + list(data["target"].dropna())
+    bounds = values + (list(levels) if levels else [])
+    low, high = math.floor(min(bounds, default=0)), math.ceil(max(bounds, default=1))
+    x_scale = alt.Scale(domain=[low - 0.5, high + 0.5])
+    x_axis = alt.Axis(values=list(range(low, high + 1)), format="d", title="Level")
+    y = alt.Y("capability:N", sort=alt.EncodingSortField("rank", order="ascending"), title=None,
+              axis=alt.Axis(labelLimit=GAP_LABEL_LIMIT, labelExpr=PHONE_LABEL_LINES, labelOverlap=False) if compact
+              else alt.Axis(labelLimit=320))
+    tooltip = [alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("consensus_text:N", title="Consensus"),
+               alt.Tooltip("target:Q", title=target_name), alt.Tooltip("shortfall:Q", title=f"Levels short of {mode_name}")]
+    # One legend (two side by side ran off a phone): the dots' series and the kinds of gap there are
+    # (fixed colours, so orange always means blocking), the kinds drawn as lines.
     kinds = [kind for kind in (BLOCKING_GAP, SMALL_GAP) if kind in set(data["kind"])] or [SMALL_GAP]
-    return alt.Chart(data).mark_bar().encode(
-        x=alt.X("shortfall:Q", title="Levels short", scale=alt.Scale(domain=[0, top]),
-                axis=alt.Axis(values=ticks, format="~g")),
-        # Names up to 170 px and a one-column legend of short entries: the whole chart fits a phone.
-        y=alt.Y("capability:N", sort=alt.EncodingSortField("rank", order="ascending"), title=None,
-                axis=alt.Axis(labelLimit=GAP_LABEL_LIMIT, labelExpr=PHONE_LABEL_LINES, labelOverlap=False) if compact
-                else alt.Axis(labelLimit=320)),
-        # the legend names only the kinds of gap there are (fixed colours, so orange always means blocking)
-        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds, range=[GAP_COLOURS[k] for k in kinds]),
-                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
-        tooltip=[alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("target:Q", title="Target"),
-                 alt.Tooltip("consensus:N", title="Consensus"), alt.Tooltip("shortfall:Q", title=f"Levels short of {mode_name}")],
-    ).properties(width=PHONE_WIDTH if compact else 520, height=height, autosize=FIT_WIDTH,
-                 padding={"left": 5, "top": 5, "right": 5, "bottom": 5})  # an object: Streamlit adds to it
+    keys = series + kinds
+    colour = alt.Color("key:N", scale=alt.Scale(domain=keys, range=[CONSENSUS_COLOUR, TARGET_COLOUR] + [GAP_COLOURS[k] for k in kinds]),
+                       legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0, title=None, symbolStrokeWidth=3))
+    lines = alt.Chart(data.assign(key=data["kind"])).mark_rule(strokeWidth=3).encode(
+        x=alt.X("level:Q", scale=x_scale, axis=x_axis), x2="target:Q", y=y, color=colour, tooltip=tooltip)
+    ends = pd.concat([data.assign(key=series[0], at=data["level"]), data.assign(key=series[1], at=data["target"])])
+    dots = alt.Chart(ends).mark_point(filled=True, size=110, opacity=1).encode(
+        x=alt.X("at:Q", scale=x_scale, axis=x_axis), y=y, color=colour,
+        shape=alt.Shape("key:N", scale=alt.Scale(domain=keys, range=["circle", "diamond"] + ["stroke"] * len(kinds)),
+                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0, title=None, symbolStrokeWidth=3)),
+        tooltip=tooltip)
+    height = max(60, (PHONE_ROW if compact else 26) * len(data))
+    return (alt.layer(lines, dots)
+            .properties(width=PHONE_WIDTH if compact else 520, height=height, autosize=FIT_WIDTH,
+                        padding={"left": 5, "top": 5, "right": 5, "bottom": 5}))  # an object: Streamlit adds to it
+
+
+def agreement_line_name(low: float, high: float) -> str:
+    """The perception chart's dashed line, short enough for a phone's legend (the caption says more)."""
+    from surveys.perception import AGREEMENT_FRACTION
+
+    return f"{low + AGREEMENT_FRACTION * (high - low):g}: a scale supports its mode"
+
+
+def agreement_line_note(low: float, high: float) -> str:
+    """What the perception chart's dashed line is, for its caption."""
+    from surveys.perception import AGREEMENT_FRACTION
+
+    return (f"dashed line at {low + AGREEMENT_FRACTION * (high - low):g}: a scale supports its operating mode in the survey "
+            "reading when the mean of the group means (every group with enough responses) reaches it")
 
 
 def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.LayerChart:
-    """Per scale, each group's mean with its 95% CI; the verdict under the scale's name.
+    """Per scale, each group's mean with its 95% CI; the verdict under the scale's name; a dashed
+    line where a scale supports its mode in the survey reading (surveys.perception: 5/8 of the way
+    up the response scale, 3.5 on 1–5 — read on the mean of the group means, so the line is a guide,
+    not a verdict on each group's dot).
 
-    ``scales`` columns: scale, group, mean, ci_low, ci_high, verdict, order. One chart (no side
-    column for the verdicts) so that, stretched to the page, it fits a phone: the axis keeps the
-    whole scale (a cut axis would make small differences look large).
+    ``scales`` columns: scale, group, mean, ci_low, ci_high, verdict, order, and optionally n (the
+    group's responses behind that scale's score, in the tooltip); ``scales.attrs["group_n"]``:
+    {group: responses analysed}, shown in the legend (without it, each group's largest n). One chart
+    (no side column for the verdicts) so that, stretched to the page, it fits a phone: the axis keeps
+    the whole scale (a cut axis would make small differences look large).
     """
+    from surveys.perception import AGREEMENT_FRACTION
+
+    scales = scales.copy()
+    if "n" not in scales.columns:
+        scales["n"] = None
+    group_n = dict(scales.attrs.get("group_n") or {})
+    for group, ns in pd.to_numeric(scales["n"], errors="coerce").groupby(scales["group"]):
+        if group not in group_n and ns.notna().any():
+            group_n[group] = int(ns.max())
+    scales["group_label"] = [f"{g} (n = {group_n[g]:,})" if g in group_n else g for g in scales["group"]]
     y = alt.Y("scale:N", sort=alt.EncodingSortField("order", order="ascending"), title=None,
               axis=alt.Axis(labelLimit=PERCEPTION_LABEL_LIMIT, ticks=False, labelPadding=VERDICT_X,
                             labelOffset=-7, labelFontSize=11, labelColor="#333333"))
-    groups = list(dict.fromkeys(scales["group"]))
-    colour = alt.Color("group:N", title=None, scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]),
+    groups = list(dict.fromkeys(scales["group_label"]))
+    colour = alt.Color("group_label:N", title=None, scale=alt.Scale(domain=groups, range=GROUP_COLOURS[: len(groups)]),
                        legend=alt.Legend(orient="bottom", labelLimit=0, columns=1))  # one per line: long names fit a phone
-    offset = alt.YOffset("group:N", scale=alt.Scale(domain=groups))
+    offset = alt.YOffset("group_label:N", scale=alt.Scale(domain=groups))
     x_scale = alt.Scale(domain=[low, high])
     height = max(80, 44 * scales["scale"].nunique())
     bars = alt.Chart(scales).mark_rule(strokeWidth=2).encode(
@@ -249,17 +302,29 @@ def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.Layer
         x2="ci_high:Q", y=y, yOffset=offset, color=colour)
     points = alt.Chart(scales).mark_point(filled=True, size=70, opacity=1).encode(
         x=alt.X("mean:Q", scale=x_scale), y=y, yOffset=offset, color=colour,
-        tooltip=[alt.Tooltip("scale:N", title="Scale"), alt.Tooltip("group:N", title="Group"), alt.Tooltip("mean:Q", format=".2f", title="Mean"),
+        tooltip=[alt.Tooltip("scale:N", title="Scale"), alt.Tooltip("group:N", title="Group"), alt.Tooltip("n:Q", title="n"),
+                 alt.Tooltip("mean:Q", format=".2f", title="Mean"),
                  alt.Tooltip("ci_low:Q", format=".2f", title="95% CI from"), alt.Tooltip("ci_high:Q", format=".2f", title="to"),
                  alt.Tooltip("verdict:N", title="Verdict")],
     )
     # Right-aligned where the axis labels end, a line below the name the axis draws.
-    named = scales.drop_duplicates("scale").assign(verdict_colour=lambda f: f["verdict"].map(VERDICT_COLOURS).fillna("#333333"))
+    named = scales.drop_duplicates("scale").assign(
+        verdict_colour=lambda f: f["verdict"].map(VERDICT_COLOURS).fillna("#333333"),
+        verdict_text=lambda f: [f"{VERDICT_SIGNS[v]} {v}" if v in VERDICT_SIGNS else v for v in f["verdict"]])
     verdicts = alt.Chart(named).mark_text(align="right", baseline="middle", dy=8, fontSize=11,
                                                                     fontWeight="bold").encode(
-        x=alt.value(-VERDICT_X), y=y, text="verdict:N",
+        x=alt.value(-VERDICT_X), y=y, text="verdict_text:N",
         color=alt.Color("verdict_colour:N", scale=None))
-    return (alt.layer(bars, points, verdicts)
+    # the survey reading's bar, named in a legend of its own above the plot (a label in the plot
+    # would sit on the dots of the scales near it)
+    agreement = low + AGREEMENT_FRACTION * (high - low)
+    line_name = agreement_line_name(low, high)
+    line = alt.Chart(pd.DataFrame({"at": [agreement], "line": [line_name]})).mark_rule(color=AGREEMENT_LINE_COLOUR).encode(
+        x=alt.X("at:Q", scale=x_scale),
+        strokeDash=alt.StrokeDash("line:N", title=None, scale=alt.Scale(domain=[line_name], range=[[4, 4]]),
+                                  legend=alt.Legend(orient="top", symbolType="stroke", symbolSize=300, labelLimit=0,
+                                                    symbolStrokeColor=AGREEMENT_LINE_COLOUR)))
+    return (alt.layer(line, bars, points, verdicts)
             .properties(width=620, height=height, autosize=FIT_WIDTH).configure_view(stroke=None))
 
 
@@ -298,14 +363,23 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
+def _distance(box: tuple[float, float, float, float], point: tuple[float, float]) -> float:
+    """px from a (left, top, right, bottom) box to a point (0 inside it)."""
+    dx = max(box[0] - point[0], 0.0, point[0] - box[2])
+    dy = max(box[1] - point[1], 0.0, point[1] - box[3])
+    return math.hypot(dx, dy)
+
+
 def place_ipa_labels(pairs: pd.DataFrame, x_domain: list[float], y_domain: list[float],
                      width: float, height: float) -> pd.DataFrame:
     """Where each service's name goes on the importance–performance chart: one name per service,
-    beside its points, where it overlaps no other name, no point and no quadrant title and stays
-    inside the plot — the first such place of: after its rightmost point, before its leftmost one,
-    a line above or below either, above its top point, below its bottom one. Where none is free,
-    the one overlapping least. Placed in the plot's pixels (``width`` × ``height``) and returned in
-    the data's units: columns service, label_x, label_y, align (left, right or center).
+    beside its points, where it overlaps no other name, no point and no quadrant title, stays
+    inside the plot, and is nearer its own points than any other service's (a name that fits only
+    beside a neighbour's point reads as the neighbour's) — the first such place of: after its
+    rightmost point, before its leftmost one, a line above or below either, above its top point,
+    below its bottom one. Where none is free, the one costing least, a name nearer another
+    service's point costing most. Placed in the plot's pixels (``width`` × ``height``) and
+    returned in the data's units: columns service, label_x, label_y, align (left, right or center).
     """
     (x0, x1), (y0, y1) = x_domain, y_domain
     x_span, y_span = (x1 - x0) or 1.0, (y1 - y0) or 1.0
@@ -321,6 +395,7 @@ def place_ipa_labels(pairs: pd.DataFrame, x_domain: list[float], y_domain: list[
     rows = []
     for service, group in pairs.groupby("service", sort=False):
         at = [to_px(x, y) for x, y in zip(group["importance"], group["performance"])]
+        others = [p for p, s in zip(points, pairs["service"]) if s != service]
         right, left = max(at), min(at)
         top, bottom = min(at, key=lambda p: p[1]), max(at, key=lambda p: p[1])
         text_width = _text_width(str(service), IPA_LABEL_FONT)
@@ -335,6 +410,9 @@ def place_ipa_labels(pairs: pd.DataFrame, x_domain: list[float], y_domain: list[
             box = (start, ay - line / 2, start + text_width, ay + line / 2)
             outside = sum(max(0.0, edge) for edge in (-box[0], box[2] - width, -box[1], box[3] - height)) * line * 10
             cost = outside + sum(_overlap(box, other) for other in taken)
+            own, other = min(_distance(box, p) for p in at), min((_distance(box, p) for p in others), default=math.inf)
+            if other <= own + 2:  # as near another service's point as its own: read as that one's
+                cost += 400 + 40 * (own - other)
             if best is None or cost < best[0]:
                 best = (cost, rank, box, ax, ay, align)
             if cost == 0:
@@ -495,7 +573,8 @@ def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, f
     ``colours``: the modes' colours by default; pass ``SERIES_COLOURS`` for scales. The legend shows
     names in full, two to a row when they are short, so that it fits a phone's width either way.
     ``reference``: (value, label) of a dashed line to read the series against (e.g. 85 %, above which
-    a mode is fully achieved).
+    a mode is rated F), named in a legend of its own above the plot: a label drawn beside the line
+    sat on the points of the rounds near it.
     """
     # Dates as datetime64: Altair writes those as ISO text; plain date objects are not JSON (PNG/SVG export).
     points = points.assign(when=pd.to_datetime(points["when"]))
@@ -522,16 +601,27 @@ def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, f
     if reference is not None:
         value, label = reference
         rule = alt.Chart(pd.DataFrame({"value": [value], "label": [label]}))
-        layers += [rule.mark_rule(strokeDash=[4, 4], color="#666666").encode(y="value:Q"),
-                   rule.mark_text(align="left", baseline="top", dx=4, dy=3, color="#666666", fontSize=11).encode(
-                       y="value:Q", x=alt.value(0), text="label:N")]
+        layers.append(rule.mark_rule(color="#666666").encode(
+            y="value:Q", strokeDash=alt.StrokeDash("label:N", title=None, scale=alt.Scale(domain=[label], range=[[4, 4]]),
+                                                   legend=alt.Legend(orient="top", symbolType="stroke", symbolSize=300, labelLimit=0,
+                                                                     symbolStrokeColor="#666666"))))
     return alt.layer(*layers).properties(width=520, height=260, autosize=FIT_WIDTH)
 
 
+ATTAINMENT_REFERENCE_NOTE = ("The dashed line: above it a mode is rated F (fully); it is achieved when rated F with no "
+                             "capability two or more levels short of its target, and every lower mode achieved.")
+
+
+def attainment_reference_label(fully_achieved_percent: float) -> str:
+    """The dashed line's name: the rating F, not "achieved" — a mode rated F is not achieved while a
+    capability is 2+ levels short of its target (or a lower mode is not achieved)."""
+    return f"rated F (fully) above {fully_achieved_percent:g}%"
+
+
 def attainment_trend_chart(points: pd.DataFrame, fully_achieved_percent: float) -> alt.LayerChart:
-    """Attainment (%) of each mode over assessments, with the line above which a mode is achieved."""
+    """Attainment (%) of each mode over assessments, with the line above which a mode is rated F."""
     return trend_chart(points, "Attainment %", (0, 100),
-                       reference=(fully_achieved_percent, f"achieved above {fully_achieved_percent:g}%"))
+                       reference=(fully_achieved_percent, attainment_reference_label(fully_achieved_percent)))
 
 
 def scale_trend_chart(points: pd.DataFrame) -> alt.LayerChart:

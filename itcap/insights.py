@@ -624,8 +624,11 @@ class CampaignInsight:
                     continue
                 rows.append({"scale": entry["name"], "group": self.instrument.group_name(group_id), "mean": mean,
                              "ci_low": ci[0] if ci else mean, "ci_high": ci[1] if ci else mean,
-                             "verdict": entry.get("verdict") or "not tested", "order": order})
-        return pd.DataFrame(rows, columns=columns)
+                             "verdict": entry.get("verdict") or "not tested", "order": order, "n": entry.get(f"n_{side}")})
+        frame = pd.DataFrame(rows, columns=columns + ["n"])
+        # each group's responses analysed, for the chart's legend
+        frame.attrs["group_n"] = {self.instrument.group_name(g): self.comparison["groups"][g]["n"] for g in (a, b)}
+        return frame
 
     def scale_table(self, with_ci: bool = False) -> pd.DataFrame:
         """Per scale: n and mean per group, effect, tests, verdict, α. ``with_ci``: each mean's 95% CI

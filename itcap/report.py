@@ -13,7 +13,7 @@ import base64
 import datetime as dt
 import html
 import io
-import random
+import hashlib
 import shlex
 import re
 from dataclasses import dataclass, field
@@ -27,7 +27,7 @@ from assessment.recommendations import RecommendationPlan
 from capability_model.positioning import FULLY_ACHIEVED_PERCENT, level_for_display
 from itcap import charts, insights
 from itcap.storage import utcnow
-from surveys.exports import reportable_comments
+from surveys.exports import comment_line, counted_comments, reportable_comments
 from surveys.perception import scale_range
 from surveys.release import reported_only
 
@@ -362,13 +362,15 @@ def report_charts(content: ReportContent) -> list[tuple[str, object]]:
         out.append(("Maturity: consensus against each mode's targets",
                     charts.radar_chart(a.capability_labels(), a.radar_series(), a.model.max_level, min_level=min(0, a.model.min_level - 1))))
         if a.result.next_mode is not None and a.result.next_mode.gaps:
-            out.append((f"Gaps to {a.result.next_mode.name}", charts.gap_chart(a.gaps_frame(), a.result.next_mode.name)))
+            out.append((f"Gaps to {a.result.next_mode.name}", charts.gap_chart(a.gaps_frame(), a.result.next_mode.name,
+                                                                                levels=(a.model.min_level, a.model.max_level))))
     if c and c.comparison is not None:
         frame = c.scale_frame()
         if len(frame):
             first = c.instrument.scale_items(c.instrument.scales[0].id)[0]
             low, high = c.instrument.item_range(first)
-            out.append(("Perception by scale (means with 95% CIs, verdicts)", charts.perception_chart(frame, low, high)))
+            out.append((f"Perception by scale (means with 95% CIs, verdicts; {charts.agreement_line_note(low, high)})",
+                        charts.perception_chart(frame, low, high)))
         ipa, cross = c.ipa_frame(), c.ipa_crosshairs()
         if len(ipa) and cross:
             pair = c.instrument.ipa_pairs[0]
@@ -378,7 +380,7 @@ def report_charts(content: ReportContent) -> list[tuple[str, object]]:
     if c and c.rates_frame()["count"].sum() > 0:  # (all responses imported, nobody invited: bars of zeros say nothing)
         out.append(("Response rates", charts.response_rate_chart(c.rates_frame())))
     if insights.trend_rounds(content.assessment_trend) > 1:
-        out.append(("Progress: attainment of each mode over assessments (%)",
+        out.append((f"Progress: attainment of each mode over assessments (%). {charts.ATTAINMENT_REFERENCE_NOTE}",
                     charts.attainment_trend_chart(content.assessment_trend, FULLY_ACHIEVED_PERCENT)))
     if insights.trend_rounds(content.campaign_trend) > 1:
         out.append(("Progress: scale scores over survey campaigns", charts.scale_trend_chart(content.campaign_trend)))
@@ -412,8 +414,11 @@ def _e(value: object) -> str:
 REPORT_COMMENTS = 20  # comments per question in the report; all of them are in the data export
 
 
-def _more_comments(total: int) -> str:
-    return (f"{REPORT_COMMENTS} of {total} comments, picked at random (the same ones in every copy while the comments "
+def _more_comments(shown: int, counted: list[tuple[str, int]]) -> str:
+    """What a question's list leaves out; ``counted``: its comments, as :func:`counted_comments`."""
+    people = sum(n for _, n in counted)
+    total = f"{len(counted)} comments" if people == len(counted) else f"{len(counted)} different comments (by {people:,} people)"
+    return (f"{shown} of {total}, picked at random (the same ones in every copy while the comments "
             "do not change); all of them are in the campaign's Excel export (comments sheet).")
 
 
@@ -517,13 +522,15 @@ def render_html(content: ReportContent) -> str:
                              f"{_e(ALL_GROUPS_NOTE)}</p>" + _table_html(every.drop(columns=['note'], errors='ignore')))
             if content.comments:
                 parts.append("<h3>Comments</h3><p class='muted'>Shown because at least "
-                             f"{c.campaign.comment_threshold} people commented; in random order.</p>")
+                             f"{c.campaign.comment_threshold} people commented; in random order; a comment several people wrote once, "
+                             "with their number.</p>")
                 items = c.instrument.item_map()
                 for item_id, texts in content.comments.items():
                     parts.append(f"<h4>{_e(items[item_id].text if item_id in items else item_id)}</h4>")
-                    parts.extend(f"<div class='comment'>{_e(t)}</div>" for t in texts[:REPORT_COMMENTS])
-                    if len(texts) > REPORT_COMMENTS:
-                        parts.append(f"<p class='muted'>{_e(_more_comments(len(texts)))}</p>")
+                    counted = counted_comments(texts)  # a comment written by several people once, with their number
+                    parts.extend(f"<div class='comment'>{_e(comment_line(t, n))}</div>" for t, n in counted[:REPORT_COMMENTS])
+                    if len(counted) > REPORT_COMMENTS:
+                        parts.append(f"<p class='muted'>{_e(_more_comments(REPORT_COMMENTS, counted))}</p>")
         parts.append("<h3>Participation</h3>")
         for title, chart in chart_list:
             if title == "Response rates":
@@ -567,15 +574,31 @@ def render_html(content: ReportContent) -> str:
 HEATMAP_TITLE = "Where the assessors disagree (⚑ two or more levels apart; – not rated; assessors numbered, not named)"
 
 
+def assessor_numbers(a: insights.AssessmentInsight) -> dict[str, str]:
+    """The heatmap's label of each assessor → "Assessor n". Not by username (or name): in
+    alphabetical order the numbers would give the names away. Nor drawn afresh at every render, or
+    two copies of a report (a second download, another replica, the CLI) number them differently:
+    ordered by SHA-256 of the assessment's id and the assessor's account id, so the numbers are the
+    same every time for an assessment, and unrelated to the names and to the order accounts were made
+    in. A rating by someone no longer on the panel is placed by the hash of their username."""
+    labels = a.assessor_names()
+    accounts = {p.username: p.account_id for p in a.progress}
+
+    def key(username: str) -> str:
+        who = f"account {accounts[username]}" if username in accounts else f"user {username}"
+        return hashlib.sha256(f"assessment {a.assessment.id}: {who}".encode("utf-8")).hexdigest()
+
+    usernames = sorted({u for item in a.consensus for u in item.levels}, key=key)  # the heatmap's columns
+    return {labels.get(u, u): f"Assessor {n}" for n, u in enumerate(usernames, start=1)}
+
+
 def _numbered_heatmap(a: insights.AssessmentInsight) -> tuple[str, object]:
     """The disagreement heatmap with the assessors numbered, not named: board papers are often
     published, and one person's levels are not the board's business (the dashboard shows names to
-    those who may see them). Numbered in a random order: by username, the numbers would give the
-    names away."""
+    those who may see them). Numbered by :func:`assessor_numbers`: not in the names' order, and the
+    same in every copy."""
     levels = a.heatmap_frame()
-    shuffled = list(dict.fromkeys(levels["assessor"]))
-    random.SystemRandom().shuffle(shuffled)
-    numbers = {name: f"Assessor {n}" for n, name in enumerate(shuffled, start=1)}
+    numbers = assessor_numbers(a)
     return HEATMAP_TITLE, charts.disagreement_heatmap(levels.assign(assessor=levels["assessor"].map(numbers)), a.model.max_level)
 
 
@@ -747,14 +770,16 @@ def render_pdf(content: ReportContent) -> bytes:
                 table(every.drop(columns=["note", "Kruskal–Wallis p (Holm)"], errors="ignore"))
             if content.comments:
                 heading("Comments", 12)
-                para(f"Shown because at least {c.campaign.comment_threshold} people commented; in random order.", "I", 9)
+                para(f"Shown because at least {c.campaign.comment_threshold} people commented; in random order; a comment several "
+                     "people wrote once, with their number.", "I", 9)
                 items = c.instrument.item_map()
                 for item_id, texts in content.comments.items():
                     para(items[item_id].text if item_id in items else item_id, "B")
-                    for text in texts[:REPORT_COMMENTS]:
-                        bullet(text)
-                    if len(texts) > REPORT_COMMENTS:
-                        para(_more_comments(len(texts)), "I", 9)
+                    counted = counted_comments(texts)
+                    for text, people in counted[:REPORT_COMMENTS]:
+                        bullet(comment_line(text, people))
+                    if len(counted) > REPORT_COMMENTS:
+                        para(_more_comments(REPORT_COMMENTS, counted), "I", 9)
         heading("Participation", 12)
         for title, chart in chart_list.items():
             if title == "Response rates":

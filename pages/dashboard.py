@@ -17,6 +17,7 @@ from itcap.ui.dashboard_data import (
 from itcap.ui.data_downloads import assessment_downloads, campaign_downloads
 from itcap.ui.downloads import chart_with_downloads, table_with_download
 from itcap.ui.text import md_escape
+from surveys.exports import comment_line, counted_comments
 
 account = auth.require_role(LEADERSHIP, ADMIN)
 st.title("Where IT stands")
@@ -150,8 +151,10 @@ with tabs[0]:
             st.caption("Ranked by how many levels short, then by the capability's weight in the model, then in model order.")
             gaps = assessment.gaps_frame()
             if len(gaps):
-                chart_with_downloads(lambda: charts.gap_chart(gaps, next_mode.name), gaps, f"gaps to {next_mode.name}", "gaps", stretch=True,
-                                     cache_owner=assessment, phone=lambda: charts.gap_chart(gaps, next_mode.name, compact=True),
+                levels = (model.min_level, model.max_level)
+                chart_with_downloads(lambda: charts.gap_chart(gaps, next_mode.name, levels=levels), gaps, f"gaps to {next_mode.name}",
+                                     "gaps", stretch=True, cache_owner=assessment,
+                                     phone=lambda: charts.gap_chart(gaps, next_mode.name, compact=True, levels=levels),
                                      title=f"Gaps to {next_mode.name}", source=assessment.source_line())
             else:
                 st.write(f"No capability is below {md_escape(next_mode.name)}'s targets.")
@@ -199,17 +202,21 @@ with tabs[1]:
                                  "perception", cache_owner=campaign, stretch=True,
                                  title=f"{groups[0]} and {groups[1]}: scale scores with 95% confidence intervals",
                                  source=f"{campaign.source_line()} · verdicts: equivalent (TOST, ±{comparison['margin']:g}, "
-                                        "p < .05), differs (Welch, Holm p < .05), inconclusive")
+                                        f"p < .05), differs (Welch, Holm p < .05), inconclusive · {charts.agreement_line_note(low, high)}")
+            st.caption(f"The {md_escape(charts.agreement_line_note(low, high))}; n = the responses of each group analysed.")
         with st.expander("Every item", icon=":material/list:"):
             table_with_download(campaign.item_table(), "perception by item", "items")
         comments = cached_comments(campaign_id)
         if comments:
             st.markdown("##### What people said")
             st.caption(f"Shown because at least {campaign.campaign.comment_threshold} people commented; in random order; "
+                       "a comment several people wrote once, with their number; "
                        "every comment, flagged responses included (leaving theirs out would single them out).")
             items = campaign.instrument.item_map()
-            for item_id, texts in comments.items():
-                with st.expander(f"{md_escape(items[item_id].text)} ({len(texts)})", icon=":material/chat:"):
+            for item_id, said in comments.items():
+                # a comment several people wrote, once with their number (the expander counts people)
+                texts = [comment_line(text, people) for text, people in counted_comments(said)]
+                with st.expander(f"{md_escape(items[item_id].text)} ({len(said)})", icon=":material/chat:"):
                     wide, phone = widgets.wide_and_phone(f"comments-{item_id}")
                     # a table cell shows people's words as plain text, never as markup, and a long list
                     # stays one scrollable, searchable element; on a phone, where a cell shows one cut-off
@@ -327,6 +334,7 @@ with tabs[5]:
         st.caption("Each round's own figures, compared as they are: the rounds are not tested against each other.")
     if insights.trend_rounds(assessment_points) > 1:
         st.markdown("##### Attainment of each mode over assessments (%)")
+        st.caption(charts.ATTAINMENT_REFERENCE_NOTE)
         chart_with_downloads(charts.attainment_trend_chart(assessment_points, FULLY_ACHIEVED_PERCENT), assessment_points,
                              "attainment trend", "trend-a", stretch=True, title="Attainment of each mode over assessments (%)",
                              source=assessment.source_line() if assessment else None)

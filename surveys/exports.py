@@ -148,6 +148,23 @@ def _content_ordered(texts: list[str]) -> list[str]:
     return sorted(texts, key=lambda text: (hashlib.sha256(key + text.encode("utf-8")).digest(), text))
 
 
+def counted_comments(texts: list[str]) -> list[tuple[str, int]]:
+    """Identical comments once, with how many people wrote them, in the order of their first
+    appearance ("Friendly and professional people." four times is one entry, 4): a list that repeats
+    a comment reads as four voices where a count says it. Identical = the same text, but for spaces
+    around it. The comment threshold still counts people (every comment), not different texts: the
+    count tells no more than the four copies did."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        counts[text.strip()] = counts.get(text.strip(), 0) + 1
+    return list(counts.items())
+
+
+def comment_line(text: str, people: int) -> str:
+    """A comment as listed, with how many wrote it when more than one: "Friendly people. (4 people)"."""
+    return f"{text} ({people:,} people)" if people > 1 else text
+
+
 def _comments(frame: pd.DataFrame, items: list[Item], threshold: int) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Free-text items: those with at least ``threshold`` comments, each list in a random order drawn
     from the comments themselves (never the order they arrived in, which could point to who wrote

@@ -61,15 +61,17 @@ def supplier_assessment(url: str, ids: dict[str, int], *, assessed_on: dt.date =
 
 def perception_campaign(url: str, *, n_business: int = 60, n_it: int = 30, seed: int = 2, differing_scale: str = "communication",
                         comments: int = 12, name: str = "Perception survey", min_group_size: int = 5,
-                        comment_threshold: int = 10) -> int:
+                        comment_threshold: int = 10, comment_texts: list[str] | None = None) -> int:
     """An open campaign of the default instrument with responses: groups agree except on
     ``differing_scale``, where IT staff rate a full point higher; ``comments`` free-text comments (one
-    contains HTML).
+    contains HTML), or ``comment_texts`` as given.
 
     The figures stand as the dashboard's first look leaves them (surveys.release): a group of at
     least 2k has all but k responses in them; here the k held back are the group's last, which carry
     no comment, so every comment is shown (the rule holds back whichever have the highest random ids)."""
     rng = np.random.default_rng(seed)
+    if comment_texts is not None:
+        comments = len(comment_texts)
     instrument = load_default_instrument()
     with session_scope(url) as session:
         record = ensure_default_instrument(session)
@@ -100,7 +102,8 @@ def perception_campaign(url: str, *, n_business: int = 60, n_it: int = 30, seed:
                 elif item.type == "choice":
                     answers[item.id] = item.options[int(rng.integers(0, len(item.options)))].code
                 elif item.type == "text" and count < comments and "improve" in item.id:
-                    answers[item.id] = "<script>alert('x')</script> **faster** laptops" if count == 0 else f"Comment number {count}"
+                    answers[item.id] = (comment_texts[count] if comment_texts is not None else
+                                        "<script>alert('x')</script> **faster** laptops" if count == 0 else f"Comment number {count}")
                     count += 1
             responses.append({"group": group, "answers": answers, "duration_seconds": int(rng.integers(300, 900))})
     released, held = [], []

@@ -40,17 +40,39 @@ def test_radar_draws_one_closed_polygon_per_series_on_the_level_scale():
     assert consensus.loc["Enterprise architecture", "level_text"] == "not rated"
 
 
-def test_gap_chart_marks_blockers_and_keeps_the_ranking():
-    gaps = pd.DataFrame({"rank": [1, 2], "capability": ["EA", "BRM"], "shortfall": [2.0, 1.0], "target": [3, 3],
-                         "consensus": ["1", "2"], "blocking": [True, False]})
-    spec = charts.gap_chart(gaps, "Business Partner").to_dict()
-    assert spec["encoding"]["y"]["sort"] == {"field": "rank", "order": "ascending"}
-    rows = pd.DataFrame(spec["datasets"][spec["data"]["name"]])
-    assert list(rows["kind"]) == [charts.BLOCKING_GAP, charts.SMALL_GAP]
-    assert spec["encoding"]["color"]["scale"] == {"domain": [charts.BLOCKING_GAP, charts.SMALL_GAP], "range": ["#D55E00", "#E69F00"]}
-    # no blocker: the legend does not offer a colour no bar has, and small gaps keep their colour
-    small = charts.gap_chart(gaps.assign(shortfall=[1.0, 0.5], blocking=False), "Business Partner").to_dict()
-    assert small["encoding"]["color"]["scale"] == {"domain": [charts.SMALL_GAP], "range": ["#E69F00"]}
+def _gap_layers(spec: dict) -> tuple[dict, dict]:
+    [lines] = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"]
+    [dots] = [layer for layer in spec["layer"] if layer["mark"]["type"] == "point"]
+    return lines, dots
+
+
+def test_gap_chart_draws_each_consensus_and_target_joined_in_the_table_s_order():
+    """Bars of "levels short" were all 1 in the demo and said nothing: a dumbbell shows where each
+    capability stands and where the mode wants it, ranked as the gap table, blockers in orange."""
+    gaps = pd.DataFrame({"rank": [1, 2, 3], "capability": ["EA", "BRM", "Desk"], "shortfall": [3.0, 1.0, 0.5],
+                         "target": [3, 3, 4], "consensus": ["not rated", "2", "3.5"], "blocking": [True, False, False]})
+    spec = charts.gap_chart(gaps, "Business Partner", levels=(1, 5)).to_dict()
+    lines, dots = _gap_layers(spec)
+    for layer in (lines, dots):
+        assert layer["encoding"]["y"]["sort"] == {"field": "rank", "order": "ascending"}
+        assert layer["encoding"]["x"]["scale"]["domain"] == [-0.5, 5.5]  # whole model, and level 0 for "not rated"
+    drawn = pd.DataFrame(spec["datasets"][lines["data"]["name"]]).set_index("capability")
+    assert drawn.loc["BRM", "level"] == 2 and drawn.loc["BRM", "target"] == 3 and lines["encoding"]["x2"]["field"] == "target"
+    assert drawn.loc["EA", "level"] == 0 and drawn.loc["EA", "consensus_text"] == "not rated (counts as 0)"
+    assert drawn.loc["Desk", "level"] == 3.5
+    assert list(drawn["key"]) == [charts.BLOCKING_GAP, charts.SMALL_GAP, charts.SMALL_GAP]
+    ends = pd.DataFrame(spec["datasets"][dots["data"]["name"]])
+    assert sorted(zip(ends["capability"], ends["key"], ends["at"])) == sorted([
+        ("EA", "Consensus level", 0), ("BRM", "Consensus level", 2), ("Desk", "Consensus level", 3.5),
+        ("EA", "Business Partner target", 3), ("BRM", "Business Partner target", 3), ("Desk", "Business Partner target", 4)])
+    # one legend: the dots, and the kinds of gap there are as lines (orange always means blocking)
+    colour = dots["encoding"]["color"]["scale"]
+    assert colour["domain"] == ["Consensus level", "Business Partner target", charts.BLOCKING_GAP, charts.SMALL_GAP]
+    assert colour["range"][2:] == ["#D55E00", "#999999"] and lines["encoding"]["color"]["scale"] == colour
+    assert dots["encoding"]["shape"]["scale"]["range"] == ["circle", "diamond", "stroke", "stroke"]
+    small = charts.gap_chart(gaps.assign(blocking=False), "Business Partner")
+    assert _gap_layers(small.to_dict())[1]["encoding"]["color"]["scale"]["domain"][2:] == [charts.SMALL_GAP]
+    assert charts.to_png(small).startswith(b"\x89PNG") and charts.to_png(charts.gap_chart(gaps, "Business Partner", compact=True))
 
 
 def test_perception_chart_has_every_group_mean_and_a_verdict_per_scale():
@@ -59,16 +81,47 @@ def test_perception_chart_has_every_group_mean_and_a_verdict_per_scale():
                           "ci_low": [3.7, 3.7, 2.4, 2.9], "ci_high": [3.9, 4.1, 2.6, 3.3],
                           "verdict": ["equivalent", "equivalent", "differs", "differs"], "order": [0, 0, 1, 1]})
     spec = charts.perception_chart(frame, 1, 5).to_dict()
-    bars, points, verdicts = spec["layer"]
+    line, bars, points, verdicts = spec["layer"]
     assert points["encoding"]["x"]["field"] == "mean" and points["encoding"]["x"]["scale"]["domain"] == [1, 5]
     assert (bars["encoding"]["x"]["field"], bars["encoding"]["x2"]["field"]) == ("ci_low", "ci_high")
     # one verdict per scale, in its verdict's colour, under the scale's name
-    assert verdicts["mark"]["type"] == "text" and verdicts["encoding"]["text"]["field"] == "verdict"
+    assert verdicts["mark"]["type"] == "text" and verdicts["encoding"]["text"]["field"] == "verdict_text"
     named = pd.DataFrame(spec["datasets"][verdicts["data"]["name"]])
     assert dict(zip(named["scale"], named["verdict_colour"])) == {"Reliability": charts.VERDICT_COLOURS["equivalent"],
                                                                   "Innovation": charts.VERDICT_COLOURS["differs"]}
     # one chart that takes the page's width, so it fits a phone (no side column for the verdicts)
     assert spec["autosize"]["type"] == "fit-x"
+
+
+def test_perception_chart_draws_the_survey_reading_s_bar_the_groups_n_and_a_differs_mark_no_group_has():
+    """The director read the dots against nothing: the survey reading's 3.5 (5/8 up the scale,
+    surveys.perception) is drawn; each group's n is in the legend and every dot's in its tooltip;
+    "differs" was in the IT staff's vermillion, as though it were theirs."""
+    from surveys.perception import AGREEMENT_FRACTION
+
+    frame = pd.DataFrame({"scale": ["Reliability", "Reliability", "Innovation", "Innovation"],
+                          "group": ["Business users", "IT staff"] * 2, "mean": [3.8, 3.9, 2.5, 3.1],
+                          "ci_low": [3.7, 3.7, 2.4, 2.9], "ci_high": [3.9, 4.1, 2.6, 3.3], "n": [200, 98, 196, 97],
+                          "verdict": ["equivalent", "equivalent", "differs", "differs"], "order": [0, 0, 1, 1]})
+    frame.attrs["group_n"] = {"Business users": 200, "IT staff": 100}
+    spec = charts.perception_chart(frame, 1, 5).to_dict()
+    [line] = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule" and "x2" not in layer["encoding"]]
+    assert spec["datasets"][line["data"]["name"]][0]["at"] == 1 + AGREEMENT_FRACTION * 4 == 3.5
+    assert line["encoding"]["strokeDash"]["scale"]["domain"] == ["3.5: a scale supports its mode"]
+    assert "3.5" in charts.agreement_line_note(1, 5) and charts.agreement_line_name(1, 7).startswith("4.75:")
+    points = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "point")
+    assert points["encoding"]["color"]["scale"]["domain"] == ["Business users (n = 200)", "IT staff (n = 100)"]
+    assert {"field": "n", "type": "quantitative", "title": "n"} in points["encoding"]["tooltip"]
+    verdicts = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "text")
+    named = pd.DataFrame(spec["datasets"][verdicts["data"]["name"]]).set_index("scale")
+    assert named.loc["Innovation", "verdict_text"] == "≠ differs" and named.loc["Reliability", "verdict_text"] == "≈ equivalent"
+    assert not set(charts.VERDICT_COLOURS.values()) & set(charts.GROUP_COLOURS)
+    # without the counts: each group's largest n
+    frame.attrs.clear()
+    spec = charts.perception_chart(frame, 1, 5).to_dict()
+    points = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "point")
+    assert points["encoding"]["color"]["scale"]["domain"] == ["Business users (n = 200)", "IT staff (n = 98)"]
+    assert charts.to_png(spec).startswith(b"\x89PNG")
 
 
 def test_ipa_chart_puts_the_crosshairs_at_the_grand_means():
@@ -164,6 +217,32 @@ CROWDED_IPA = pd.DataFrame({
     "quadrant": ["x"] * 12})
 
 
+@pytest.mark.parametrize("width", [charts.IPA_WIDTH, charts.PHONE_WIDTH - charts.IPA_AXIS_WIDTH, 300])
+def test_each_ipa_name_is_nearer_its_own_points_than_any_other_service_s(width):
+    """At a phone's width "Logging on" fitted only beside a point of "Mobile and remote access" (and
+    that name under its own points, next to the other's): each read as the other's."""
+    import math
+
+    x_domain, y_domain, height = [2.5, 5.0], [2.0, 4.5], charts.IPA_HEIGHT
+    labels = charts.place_ipa_labels(CROWDED_IPA, x_domain, y_domain, width, height)
+
+    def px(x, y):
+        return (x - 2.5) / 2.5 * width, (4.5 - y) / 2.5 * height
+
+    for row in labels.itertuples():
+        ax, ay = px(row.label_x, row.label_y)
+        text_width = 5.6 * len(row.service) + 2
+        left = {"left": ax, "right": ax - text_width, "center": ax - text_width / 2}[row.align]
+        box = (left, ay - 6, left + text_width, ay + 6)
+        nearest = {}
+        for service, x, y in zip(CROWDED_IPA["service"], CROWDED_IPA["importance"], CROWDED_IPA["performance"]):
+            cx, cy = px(x, y)
+            gap = math.hypot(max(box[0] - cx, 0, cx - box[2]), max(box[1] - cy, 0, cy - box[3]))
+            nearest[service] = min(gap, nearest.get(service, math.inf))
+        others = min(d for service, d in nearest.items() if service != row.service)
+        assert nearest[row.service] + 2 < others, f"{row.service} is as near another service's point: {nearest}"
+
+
 @pytest.mark.parametrize("width", [charts.IPA_WIDTH, charts.PHONE_WIDTH - charts.IPA_AXIS_WIDTH])
 def test_ipa_names_overlap_no_other_name_and_no_point(width):
     x_domain, y_domain, height = [2.5, 5.0], [2.0, 4.5], charts.IPA_HEIGHT
@@ -216,25 +295,43 @@ def test_trend_chart_marks_the_rounds_and_keeps_the_series_order():
     points = pd.DataFrame({"when": days, "label": ["a"] * 3 + ["b"] * 3,
                            "series": ["Supplier", "Business Partner", "Business Leader"] * 2,
                            "value": [84.6, 66.0, 49.0, 100.0, 82.0, 61.0]})
-    spec = charts.trend_chart(points, "Attainment %", (0, 100), reference=(85, "achieved above 85%")).to_dict()
+    spec = charts.trend_chart(points, "Attainment %", (0, 100), reference=(85, "rated F (fully) above 85%")).to_dict()
     line = spec["layer"][0]["encoding"]
     assert [(v["year"], v["month"], v["date"]) for v in line["x"]["axis"]["values"]] == [(2025, 11, 28), (2026, 11, 27)]
     assert line["x"]["axis"]["format"] == "%b %Y"
     assert line["color"]["scale"]["domain"] == ["Supplier", "Business Partner", "Business Leader"]
     assert line["color"]["scale"]["range"][:3] == charts.MODE_COLOURS[:3]
     rule = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rule")
-    assert spec["datasets"][rule["data"]["name"]] == [{"value": 85, "label": "achieved above 85%"}]
+    assert spec["datasets"][rule["data"]["name"]] == [{"value": 85, "label": "rated F (fully) above 85%"}]
     chart = charts.trend_chart(points, "Attainment %", (0, 100))
     assert charts.to_png(chart.to_dict(validate=False)).startswith(b"\x89PNG")
 
 
-@pytest.mark.parametrize(("shortfalls", "ticks"), [([1, 1, 1], [0, 1, 2]), ([1, 2, 3], [0, 1, 2, 3]), ([0.5, 1], [0, 0.5, 1, 1.5, 2])])
-def test_gap_chart_counts_whole_levels(shortfalls, ticks):
-    """Levels on the axis (not 0.05 steps), room for two levels so a one-level gap is not a full bar."""
-    gaps = pd.DataFrame({"capability": [f"c{i}" for i in range(len(shortfalls))], "shortfall": shortfalls,
-                         "target": 3, "consensus": "2", "blocking": [s > 1 for s in shortfalls], "rank": range(len(shortfalls))})
-    x = charts.gap_chart(gaps, "Business Partner").to_dict()["encoding"]["x"]
-    assert x["axis"]["values"] == ticks and x["scale"]["domain"] == [0, ticks[-1]]
+def test_the_attainment_line_is_named_as_the_rating_f_in_a_legend_not_as_achieved_beside_the_points():
+    """"achieved above 85%" was wrong (achieved also needs no capability 2+ levels short: a mode at
+    90% with one is not achieved), and the label, drawn at the left end of the line, sat on the first
+    round's points. The line is named in a legend of its own above the plot."""
+    import datetime as dt
+
+    points = pd.DataFrame({"when": [dt.date(2025, 12, 7)] * 2 + [dt.date(2026, 12, 6)] * 2, "label": ["a", "a", "b", "b"],
+                           "series": ["Supplier", "Business Partner"] * 2, "value": [84.6, 66.0, 100.0, 82.0]})
+    spec = charts.attainment_trend_chart(points, 85).to_dict()
+    assert not [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]  # nothing drawn in the plot
+    [rule] = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"]
+    dash = rule["encoding"]["strokeDash"]
+    assert dash["scale"] == {"domain": ["rated F (fully) above 85%"], "range": [[4, 4]]} and dash["legend"]["orient"] == "top"
+    assert "achieved" not in charts.attainment_reference_label(85)
+    assert "no capability two or more levels short" in charts.ATTAINMENT_REFERENCE_NOTE
+    assert charts.to_png(spec).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(("levels", "consensus", "ticks"), [((1, 5), ["2", "3"], [1, 2, 3, 4, 5]), (None, ["2", "2.5"], [2, 3, 4])])
+def test_gap_chart_counts_whole_levels(levels, consensus, ticks):
+    """Whole levels on the axis (a tie's 2.5 between them), over the model's range when given."""
+    gaps = pd.DataFrame({"capability": ["a", "b"], "shortfall": [1, 1.5], "target": [3, 4], "consensus": consensus,
+                         "blocking": False, "rank": [1, 2]})
+    x = _gap_layers(charts.gap_chart(gaps, "Business Partner", levels=levels).to_dict())[0]["encoding"]["x"]
+    assert x["axis"]["values"] == ticks and x["scale"]["domain"] == [ticks[0] - 0.5, ticks[-1] + 0.5]
 
 
 def test_ipa_chart_spans_the_data_and_keeps_labels_legible():

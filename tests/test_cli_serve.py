@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from itcap.cli import main
-from tests.support import ROOT, free_port
+from tests.support import ROOT, free_port, wait_for_app
 
 
 @pytest.fixture
@@ -78,6 +78,34 @@ def test_stopping_itcap_serve_stops_the_server(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+@pytest.mark.browser
+def test_a_stray_module_in_the_working_directory_is_not_imported(tmp_path, page):
+    """"python -m streamlit" put the working directory first on sys.path: an html.py in the folder
+    the server was started from shadowed the standard library (and ran), and the app crashed."""
+    marker = tmp_path / "stray-imported"
+    for name in ("html", "stray"):
+        (tmp_path / f"{name}.py").write_text(f"open({str(marker)!r}, 'a').write({name!r})\n", encoding="utf-8")
+    port = free_port()
+    # PYTHONPATH: this checkout's itcap and app.py, whichever checkout the venv was installed from
+    env = {**os.environ, "ITCAP_DATABASE_URL": f"sqlite:///{tmp_path / 'itcap.db'}", "PYTHONPATH": str(ROOT)}
+    itcap = os.path.join(os.path.dirname(sys.executable), "itcap")
+    process = subprocess.Popen([itcap, "serve", "--port", str(port), "--", "--server.headless", "true"], cwd=tmp_path,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(port):
+            assert process.poll() is None and time.monotonic() < deadline, "the server did not come up"
+            time.sleep(0.25)
+        # the app itself runs: its own imports (itcap, pages) resolve from app.py's folder
+        page.goto(f"http://127.0.0.1:{port}/")
+        wait_for_app(page)
+        page.get_by_label("Username", exact=True).wait_for()
+        assert not marker.exists(), marker.read_text()
+    finally:
+        process.terminate()
+        process.wait(20)
 
 
 def _healthy(port: int) -> bool:

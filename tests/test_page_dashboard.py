@@ -136,6 +136,24 @@ def test_comments_are_plain_text_and_over_their_threshold(populated):
     assert phone.count("<p ") == 12
 
 
+def test_a_comment_several_people_wrote_is_listed_once_with_their_number(db_url):
+    from itcap.storage import session_scope
+    from surveys.campaigns import close_campaign
+
+    ids = builders.people(db_url)
+    texts = ["Friendly and professional people."] * 4 + [f"Comment number {n}" for n in range(8)]
+    campaign_id = builders.perception_campaign(db_url, comment_texts=texts)
+    with session_scope(db_url) as session:
+        close_campaign(session, campaign_id, "admin")  # every comment in the figures
+    at = app_test(ids["lee"], page="pages/dashboard.py").run()
+    comments = [c for d in at.dataframe if list(d.value.columns) == ["Comment"] for c in d.value["Comment"]]
+    assert sorted(comments) == sorted(["Friendly and professional people. (4 people)"] + texts[4:])
+    [phone] = [h.value for h in at.html if "itcap-comments" in h.value]
+    assert phone.count("<p ") == 9 and "Friendly and professional people. (4 people)" in phone
+    assert any(e.label.endswith("(12)") for e in at.expander)  # the question's count is of people
+    assert "a comment several people wrote once, with their number" in _texts(at)
+
+
 def test_admin_sees_the_dashboard_too(populated):
     at = app_test(populated["admin"], page="pages/dashboard.py").run()
     assert not at.exception and "Where IT stands" in _texts(at)

@@ -150,6 +150,32 @@ def test_a_board_pack_numbers_the_assessors_rather_than_naming_them(populated):
     assert "assessors numbered, not named" in " ".join(pdf_text.split())
 
 
+def test_the_assessors_numbers_are_the_same_in_every_copy_and_not_in_the_names_order(populated):
+    """They were drawn afresh at every render: two copies of a board paper (a second download, another
+    replica, the CLI) gave one person's levels to different numbers. Ordered by SHA-256 of the
+    assessment's and the account's ids: fixed per assessment, unrelated to the names."""
+    import hashlib
+
+    from itcap.report import _numbered_heatmap, assessor_numbers
+
+    url, assessment_id, campaign_id = populated
+    a = _content(populated).assessment
+    charts_drawn = [_numbered_heatmap(_content(populated).assessment)[1].to_dict()["datasets"] for _ in range(5)]
+    assert all(drawn == charts_drawn[0] for drawn in charts_drawn[1:])  # (by chance the same: 1 in 6⁴)
+    ids = {p.username: p.account_id for p in a.progress}
+    by_hash = sorted(ids, key=lambda u: hashlib.sha256(f"assessment {assessment_id}: account {ids[u]}".encode()).hexdigest())
+    names = a.assessor_names()
+    assert assessor_numbers(a) == {names[u]: f"Assessor {n}" for n, u in enumerate(by_hash, start=1)}
+    heat = _numbered_heatmap(a)[1].to_dict()
+    [cells] = [rows for rows in heat["datasets"].values()]
+    by_capability = {}
+    for cell in cells:
+        by_capability.setdefault(cell["capability"], {})[cell["assessor"]] = cell["level"]
+    for item in a.consensus:  # each number carries its own assessor's levels
+        name = a.model.capability(item.capability_id).name
+        assert {assessor_numbers(a)[names[u]]: level for u, level in item.levels.items()} == by_capability[name]
+
+
 def test_with_one_assessor_the_report_says_there_is_no_confidence_rather_than_a_share_of_nothing(populated):
     import dataclasses
 
@@ -232,6 +258,37 @@ def test_report_tables_read_as_prose_for_a_board(populated):
 
     text = _pdf_text(pdf)
     assert "How far the assessors agree" in text and "True" not in text and "business_partner" not in text
+
+
+def test_a_comment_several_people_wrote_is_listed_once_with_their_number(db_url):
+    """"Friendly and professional people." was quoted four times among the report's 20: read as four
+    voices, and it crowded out others. Once, with "(5 people)" (spaces around a comment do not make
+    it another); the threshold still counts people (13 comments, 9 different: over 10)."""
+    texts = ["Friendly and professional people."] * 4 + [f"Comment number {n}" for n in range(8)] + [" Friendly and professional people. "]
+    builders.people(db_url)
+    campaign_id = builders.perception_campaign(db_url, comment_texts=texts)
+    with session_scope(db_url) as session:
+        close_campaign(session, campaign_id, "admin")  # every comment in the figures
+    with session_scope(db_url) as session:
+        content = build_report(session, campaign_id=campaign_id, include_assessment=False)
+    page = render_html(content)
+    assert page.count("<div class='comment'>") == 9
+    assert page.count("Friendly and professional people.") == 1
+    assert "<div class='comment'>Friendly and professional people. (5 people)</div>" in page
+    assert "<div class='comment'>Comment number 3</div>" in page  # one person: no count
+    assert "a comment several people wrote once, with their number" in page
+    text = _pdf_text(render_pdf(content))
+    assert text.count("Friendly and professional people.") == 1 and "Friendly and professional people. (5 people)" in text
+
+
+def test_a_long_list_of_comments_counts_different_comments_and_people():
+    from itcap.report import REPORT_COMMENTS, _more_comments
+    from surveys.exports import counted_comments
+
+    assert counted_comments(["b", "a", " b", "c", "a"]) == [("b", 2), ("a", 2), ("c", 1)]
+    every = counted_comments(["same"] * 3 + [f"other {n}" for n in range(25)])
+    assert _more_comments(REPORT_COMMENTS, every).startswith("20 of 26 different comments (by 28 people), picked at random")
+    assert _more_comments(REPORT_COMMENTS, every[1:]).startswith("20 of 25 comments, picked at random")
 
 
 def test_html_report_never_renders_people_text_as_markup(populated):

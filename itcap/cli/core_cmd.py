@@ -101,7 +101,11 @@ def _serve(args: argparse.Namespace) -> int:
     if not app.exists():
         print("error: app.py not found next to the itcap package; run from a checkout (pip install -e .)", file=sys.stderr)
         return 1
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+    # -P: no working directory on sys.path. "python -m" puts it first, so a stray html.py (or any
+    # module named like one the server imports) in the folder the server is started from would
+    # shadow the standard library, and run. app.py's own imports resolve from its folder, which
+    # "streamlit run" puts on the path itself.
+    command = [sys.executable, "-P", "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
                "--server.address", args.address, "--browser.gatherUsageStats", "false",
                *_project_config_options(app.parent), *args.streamlit_options]
     sys.stdout.flush()
