@@ -159,10 +159,16 @@ class ModeResult:
         from fractions import Fraction
 
         raised = [max(0, math.ceil(gap.shortfall - MAX_SHORTFALL_FOR_ACHIEVED)) for gap in self.gaps]
-        remaining = sum(Fraction(gap.shortfall) - r for gap, r in zip(self.gaps, raised))
+        # what each gap still lacks, at most a level: a level added there takes off that much (half a
+        # level where the median of two assessors is 2.5), so the largest go first
+        left = sorted((Fraction(gap.shortfall) - r for gap, r in zip(self.gaps, raised)), reverse=True)
+        remaining = sum(left)
         # F: 100·(total − shortfall) > 85·total, i.e. shortfall < 15% of the total
         allowed = Fraction(100 - ISO33020_BOUNDS[-1][0], 100) * Fraction(self.target_total)
-        more = 0 if remaining < allowed else math.floor(remaining - allowed) + 1
+        more = 0
+        while remaining >= allowed and more < len(left):
+            remaining -= left[more]
+            more += 1
         return sum(raised) + more
 
     @property

@@ -27,7 +27,7 @@ from assessment.recommendations import RecommendationPlan
 from capability_model.positioning import FULLY_ACHIEVED_PERCENT, level_for_display
 from itcap import charts, insights
 from itcap.storage import utcnow
-from surveys.exports import comment_line, counted_comments, reportable_comments
+from surveys.exports import counted_comments, reportable_comments
 from surveys.perception import scale_range
 from surveys.release import reported_only
 
@@ -528,7 +528,9 @@ def render_html(content: ReportContent) -> str:
                 for item_id, texts in content.comments.items():
                     parts.append(f"<h4>{_e(items[item_id].text if item_id in items else item_id)}</h4>")
                     counted = counted_comments(texts)  # a comment written by several people once, with their number
-                    parts.extend(f"<div class='comment'>{_e(comment_line(t, n))}</div>" for t, n in counted[:REPORT_COMMENTS])
+                    # the number apart from the words, in its own style: a respondent can write "(40 people)" too
+                    parts.extend(f"<div class='comment'>{_e(t)}" + (f" <span class='muted'>— {n:,} people</span>" if n > 1 else "")
+                                 + "</div>" for t, n in counted[:REPORT_COMMENTS])
                     if len(counted) > REPORT_COMMENTS:
                         parts.append(f"<p class='muted'>{_e(_more_comments(REPORT_COMMENTS, counted))}</p>")
         parts.append("<h3>Participation</h3>")
@@ -578,15 +580,20 @@ def assessor_numbers(a: insights.AssessmentInsight) -> dict[str, str]:
     """The heatmap's label of each assessor → "Assessor n". Not by username (or name): in
     alphabetical order the numbers would give the names away. Nor drawn afresh at every render, or
     two copies of a report (a second download, another replica, the CLI) number them differently:
-    ordered by SHA-256 of the assessment's id and the assessor's account id, so the numbers are the
-    same every time for an assessment, and unrelated to the names and to the order accounts were made
-    in. A rating by someone no longer on the panel is placed by the hash of their username."""
+    ordered by an HMAC-SHA-256 of the assessor's account id, keyed with the moment the assessment was
+    created, to the microsecond — stored, the same every time, and shown nowhere — so the numbers
+    are the same in every copy, and a reader who knows the (small, sequential) account ids, or the
+    order accounts were made in, still cannot work them out. Whoever can read the database can; they
+    can read the ratings too. A rating by someone no longer on the panel is placed by their username."""
+    import hmac
+
     labels = a.assessor_names()
     accounts = {p.username: p.account_id for p in a.progress}
+    secret = f"assessment {a.assessment.id} created {a.assessment.created_at.isoformat()}".encode("utf-8")
 
     def key(username: str) -> str:
         who = f"account {accounts[username]}" if username in accounts else f"user {username}"
-        return hashlib.sha256(f"assessment {a.assessment.id}: {who}".encode("utf-8")).hexdigest()
+        return hmac.new(secret, who.encode("utf-8"), hashlib.sha256).hexdigest()
 
     usernames = sorted({u for item in a.consensus for u in item.levels}, key=key)  # the heatmap's columns
     return {labels.get(u, u): f"Assessor {n}" for n, u in enumerate(usernames, start=1)}
@@ -777,7 +784,9 @@ def render_pdf(content: ReportContent) -> bytes:
                     para(items[item_id].text if item_id in items else item_id, "B")
                     counted = counted_comments(texts)
                     for text, people in counted[:REPORT_COMMENTS]:
-                        bullet(comment_line(text, people))
+                        bullet(text)
+                        if people > 1:  # on a line of its own, in italics: not part of what was written
+                            para(f"      {people:,} people wrote this", "I", 8)
                     if len(counted) > REPORT_COMMENTS:
                         para(_more_comments(REPORT_COMMENTS, counted), "I", 9)
         heading("Participation", 12)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, create_engine
 
 DEFAULT_DATABASE_URL = "sqlite:///itcap.db"
@@ -75,8 +76,11 @@ def sqlite_file(url: str) -> Path | None:
     """The file a SQLite URL names (None: in memory, or not SQLite)."""
     if not is_sqlite(url):
         return None
-    path = url.split("///", 1)[-1]
-    return Path(path).expanduser().resolve() if path and path != ":memory:" else None
+    try:
+        path = make_url(url).database  # not the query string (?timeout=5); None or "" for sqlite://
+    except (ArgumentError, ValueError):  # a malformed URL: the CLI's check_database_url says what is wrong
+        return None
+    return Path(path).expanduser().resolve() if path and path != ":memory:" and not path.startswith("file:") else None
 
 
 def _ensure_sqlite_directory(url: str) -> None:

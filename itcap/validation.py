@@ -311,9 +311,11 @@ def _with_lines(problems: list[str], where: str, data: Any) -> list[str]:
         return problems
     out = []
     for problem in problems:
-        found = [line] if (line := line_of_problem(problem, where, lines)) is not None else []
-        if not found and (duplicate := _DUPLICATE_ID.search(problem)):
+        # an id used twice first: its path ("capabilities") would find only the list's own line
+        if duplicate := _DUPLICATE_ID.search(problem):
             found = _id_lines(data, lines, duplicate["kind"], duplicate["value"][1:-1])
+        else:
+            found = [line] if (line := line_of_problem(problem, where, lines)) is not None else []
         if not found:
             out.append(problem)
             continue

@@ -538,9 +538,10 @@ with import_tab:
     st.file_uploader("Responses CSV (UTF-8)", type=["csv", "txt"], key=f"camp_import_{chosen_id}_{import_counter}", max_upload_size=200)
     chosen_file = st.session_state.get(f"camp_import_{chosen_id}_{import_counter}")
     st.checkbox("Allow rows that repeat stored answers", key=f"camp_import_repeats_{chosen_id}",
-                help="Off (the default): a row that gives exactly the answers of a stored response, or of another row — 10 or "
-                     "more rated and numeric answers, not all alike — is refused as the same person counted twice (a batch "
-                     "that overlaps one imported before). On: for different people who really answered alike.")
+                help="Off (the default): a row that gives exactly the answers of a stored response, or of another row — "
+                     f"{imports.REPEAT_MIN_ANSWERS} or more rated and numeric answers, not all alike — is refused as the same "
+                     "person counted twice (a batch that overlaps one imported before). On: for different people who "
+                     "really answered alike. A file most of whose rows the campaign already holds is refused either way.")
     st.button("Import responses", icon=":material/upload:", key=f"camp_import_btn_{chosen_id}", on_click=_import, args=(chosen_id,),
               disabled=chosen_file is None, help=None if chosen_file else "Choose a CSV file above first.")
     outcome = st.session_state.pop(IMPORT_OUTCOME, None)

@@ -17,7 +17,7 @@ from itcap.ui.dashboard_data import (
 from itcap.ui.data_downloads import assessment_downloads, campaign_downloads
 from itcap.ui.downloads import chart_with_downloads, table_with_download
 from itcap.ui.text import md_escape
-from surveys.exports import comment_line, counted_comments
+from surveys.exports import counted_comments
 
 account = auth.require_role(LEADERSHIP, ADMIN)
 st.title("Where IT stands")
@@ -215,16 +215,22 @@ with tabs[1]:
             items = campaign.instrument.item_map()
             for item_id, said in comments.items():
                 # a comment several people wrote, once with their number (the expander counts people)
-                texts = [comment_line(text, people) for text, people in counted_comments(said)]
+                counted = counted_comments(said)
+                texts = [text for text, _ in counted]
                 with st.expander(f"{md_escape(items[item_id].text)} ({len(said)})", icon=":material/chat:"):
                     wide, phone = widgets.wide_and_phone(f"comments-{item_id}")
                     # a table cell shows people's words as plain text, never as markup, and a long list
                     # stays one scrollable, searchable element; on a phone, where a cell shows one cut-off
                     # line, a wrapped list instead
-                    wide.dataframe(pd.DataFrame({"Comment": texts}), hide_index=True, width="stretch",
+                    # the number in a column (on a phone, a heading line) of its own, never in the words:
+                    # a respondent can write "(40 people)" too
+                    several = any(people > 1 for _, people in counted)
+                    table = {"Comment": texts} | ({"People": [people for _, people in counted]} if several else {})
+                    wide.dataframe(pd.DataFrame(table), hide_index=True, width="stretch",
                                    row_height=60 if max(map(len, texts)) > 120 else None)
                     with phone:
-                        widgets.comments_for_phone(texts)
+                        widgets.records_for_phone([(f"{people:,} people" if people > 1 else "", text) for text, people in counted],
+                                                  css_class="itcap-comments")
         ipa = campaign.ipa_frame()
         crosshairs = campaign.ipa_crosshairs()
         if len(ipa) and crosshairs:

@@ -11,7 +11,8 @@ CSV files, row labels for DataFrames):
 * every column is an instrument item, the group column, the flag column, a known metadata column
   (:data:`METADATA_COLUMNS`) or explicitly ignored; every likert/numeric item has a column
   (text and choice items may be absent — the analysis ignores them);
-* cells are blank (or ``NA``, ``N/A``, ``NaN``: missing) or numbers; likert cells may also hold
+* cells are blank (or one of :data:`surveys.csv_text.MISSING_TOKENS`: ``NA``, ``n/a``, ``#N/A``,
+  ``NULL`` …, missing — unless it is one of the item's own option labels) or numbers; likert cells may also hold
   the exact label of a response option (any letter case) and must be whole codes within the
   response scale; numeric cells must lie within the item's min–max;
 * a CSV row with every cell empty (``,,,,``, what a spreadsheet saves for rows it once used) is
@@ -114,7 +115,9 @@ def read_responses_csv(
             names=header,
             sep=sep,
             dtype={c: str for c in string_cols},
-            na_values={c: list(MISSING_TOKENS) for c in header if c not in string_cols},
+            # a token that is one of the item's own labels ("N/A" as an option) is that option, as an import reads it
+            na_values={c: [t for t in MISSING_TOKENS if t.lower() not in _label_texts(instrument, names[c])]
+                       for c in header if c not in string_cols},
             keep_default_na=False,
             skipinitialspace=True,
         )
@@ -268,6 +271,15 @@ def _record_start_lines(text: str, sep: str = ",") -> list[int]:
 
 
 # -- any DataFrame -------------------------------------------------------------------------------
+def _label_texts(instrument: Instrument, item_id: str) -> set[str]:
+    """An item's option labels, lower-cased (empty for items without labels or unknown ids)."""
+    try:
+        item = instrument.item(item_id)
+    except KeyError:
+        return set()
+    return {label.strip().lower() for label in instrument.value_labels(item).values()}
+
+
 def _analysed_ids(instrument: Instrument) -> list[str]:
     return [item.id for item in instrument.items if item.type in ANALYSED_TYPES]
 
@@ -511,8 +523,9 @@ def _check_item(column: pd.Series, instrument: Instrument, item_id: str, where: 
         values = np.array(column.to_numpy(dtype=float, na_value=np.nan), dtype=float)  # a writable copy
     else:
         text = column.astype(object).where(column.notna(), "").astype(str).str.strip()
-        values = np.array(pd.to_numeric(text.where(~text.isin(MISSING_TOKENS), None), errors="coerce"), dtype=float)
-        bad = np.flatnonzero(np.isnan(values) & ~text.isin(MISSING_TOKENS).to_numpy())
+        missing = text.isin([t for t in MISSING_TOKENS if t.lower() not in _label_texts(instrument, item_id)])
+        values = np.array(pd.to_numeric(text.where(~missing, None), errors="coerce"), dtype=float)
+        bad = np.flatnonzero(np.isnan(values) & ~missing.to_numpy())
         if len(bad):
             labels = {label.casefold(): code for code, label in instrument.value_labels(item).items()}
             for position in bad:

@@ -160,11 +160,6 @@ def counted_comments(texts: list[str]) -> list[tuple[str, int]]:
     return list(counts.items())
 
 
-def comment_line(text: str, people: int) -> str:
-    """A comment as listed, with how many wrote it when more than one: "Friendly people. (4 people)"."""
-    return f"{text} ({people:,} people)" if people > 1 else text
-
-
 def _comments(frame: pd.DataFrame, items: list[Item], threshold: int) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Free-text items: those with at least ``threshold`` comments, each list in a random order drawn
     from the comments themselves (never the order they arrived in, which could point to who wrote

@@ -49,6 +49,7 @@ from surveys.csv_text import (MISSING_HINT, MISSING_TOKENS, decimal_comma_to_poi
                               width_problem)
 from surveys.campaigns import CLOSED, campaign_instrument, get_campaign, lock_campaign
 from surveys.errors import SurveyError
+from surveys.limits import REPEAT_MIN_ANSWERS
 from surveys.instrument import Instrument, Item
 from surveys.tables import Response
 
@@ -157,7 +158,7 @@ class _Column:
             number = parse_number(text)
             if number is None:
                 if not_finite(text):
-                    return None, f"{text[:60]!r} is too large to be an answer (not a finite number)"
+                    return None, f"{text[:60]!r} is not a finite number"
                 return None, f"{text[:60]!r} is not a number ({MISSING_HINT})"
             return (int(number) if number.is_integer() and abs(number) < 2**53 else number), None
         cell = unescape_cell(cell)  # an itcap CSV export's "'=…" is the respondent's "=…"
@@ -406,10 +407,10 @@ def _refuse_responses_already_stored(session: Session, campaign_id: int, id_line
 # Rows of a file that repeat stored responses' answers exactly: from this many on, and at least half of
 # the file, it is an export of the campaign coming back (by chance, 30+ answers rarely coincide).
 SAME_ANSWERS_MIN_ROWS = 10
-# A single row is taken for a person counted twice when it repeats a stored response (or an earlier
-# row) in at least this many rated and numeric answers, its ratings not all alike: real people agree
-# that exactly only by copying. Fewer answers, or one rating given throughout, coincide by chance.
-REPEAT_MIN_ANSWERS = 10
+# REPEAT_MIN_ANSWERS (surveys.limits): a single row is taken for a person counted twice when it repeats
+# a stored response (or an earlier row) in at least that many rated and numeric answers, its ratings
+# not all alike: real people agree that exactly only by copying. Fewer answers, or one rating given
+# throughout, coincide by chance.
 
 
 def _refuse_answers_already_stored(session: Session, campaign_id: int, instrument: Instrument,

@@ -136,7 +136,9 @@ def perception_findings(document: dict, instrument: Instrument, reading: Percept
     reading = reading if reading is not None and reading.available else perception_reading(document, instrument, [])
     found = reading.next_mode_shortfall() if reading.modes else None
     holding_back = {s.id: found[0] for s in found[1]} if found else {}
-    verdicts = {entry["id"]: entry.get("verdict") for entry in document.get("scales", [])}
+    pairs = {entry["id"]: entry for entry in document.get("scales", [])}
+    verdicts = {scale_id: entry.get("verdict") for scale_id, entry in pairs.items()}
+    compared = _compared_groups(document)
     findings: list[PerceptionFinding] = []
     for scale_reading in reading.scales:
         scale = instrument.scale(scale_reading.id)
@@ -146,6 +148,9 @@ def perception_findings(document: dict, instrument: Instrument, reading: Percept
         midpoint = (lo + hi) / 2
         names = {g: instrument.group_name(g) for g in scale_reading.group_means}
         detail = ", ".join(f"{names[g]} {m:.2f}" for g, m in scale_reading.group_means.items() if m is not None)
+        entry = pairs.get(scale_reading.id, {})  # the verdict is the compared pair's: their means, not every group's
+        pair = ", ".join(f"{instrument.group_name(g)} {entry[key]:.2f}" for g, key in zip(compared, ("mean_a", "mean_b"))
+                         if entry.get(key) is not None) or detail
         parts = []
         # below, as printed: 2.998 reads 3.00, which is not below 3
         if round(scale_reading.score, 2) < midpoint:
@@ -154,8 +159,8 @@ def perception_findings(document: dict, instrument: Instrument, reading: Percept
         else:
             low = [g for g, m in scale_reading.group_means.items() if m is not None and round(m, 2) < midpoint]
             if low:
-                who = " and ".join(names[g] for g in low)
-                parts.append(f"{who} lean{'s' if len(low) == 1 and not who.endswith('s') else ''} towards disagreeing "
+                who = " and ".join(names[g] for g in low)  # groups of people: "IT staff lean", "Finance lean"
+                parts.append(f"{who} lean towards disagreeing "
                              f"({detail} on {lo:g}–{hi:g}; {midpoint:g} is neither agree nor disagree)")
         if scale_reading.id in holding_back:
             mode = holding_back[scale_reading.id]
@@ -163,7 +168,7 @@ def perception_findings(document: dict, instrument: Instrument, reading: Percept
             parts.append(f"it keeps the survey from reading {mode_name}: its score {scale_reading.score:.2f} is under the "
                          f"{scale_reading.threshold:g} each of that mode's scales needs")
         if verdicts.get(scale_reading.id, scale_reading.verdict) == "differs":
-            parts.append(f"the groups differ ({detail})")
+            parts.append(f"the groups differ ({pair})")
         if parts:
             findings.append(PerceptionFinding(scale.category, scale.id, scale.name,
                                               f"{scale.name}: " + "; ".join(parts) + ".", scale.recommendation))

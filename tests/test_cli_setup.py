@@ -183,3 +183,17 @@ def test_init_says_when_others_can_read_an_existing_database(new_database, capsy
     out = capsys.readouterr().out
     assert f"note: {new_database} can be read by other accounts on this machine (mode 644)" in out
     assert (new_database.stat().st_mode & 0o777) == 0o644  # said, not changed behind the operator's back
+
+
+def test_a_sqlite_url_with_options_creates_the_file_it_names_private(tmp_path, monkeypatch, capsys):
+    """sqlite:///itcap.db?timeout=5 is itcap.db: not a file named 'itcap.db?timeout=5' beside it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ITCAP_DATABASE_URL", "sqlite:///itcap.db?timeout=5")
+    monkeypatch.delenv("ITCAP_ADMIN_PASSWORD", raising=False)
+    try:
+        assert main(["init"]) == 0
+        assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("itcap.db-")) == ["itcap.db"]
+        assert ((tmp_path / "itcap.db").stat().st_mode & 0o777) == 0o600
+        assert main(["assess", "list"]) == 0  # the CLI finds it too
+    finally:
+        dispose_engines()

@@ -438,3 +438,15 @@ def test_problems_name_the_line_of_the_file():
         f"{WHERE}: sections[0] (id s1) → items[1] (id q2) → response_scale: unknown response scale 'agree7' (line 18)",
         f"{WHERE}: sections[1] (id s2) → items[1] (id n1): a numeric item needs min and max (the plausible range) (line 23)",
     ])
+
+
+def test_an_id_used_twice_in_a_top_level_list_names_both_entries_lines():
+    """Not the line of the list's key ("capabilities:"), which the path alone would find."""
+    text = (Path(__file__).resolve().parents[1] / "data" / "itil_aligned_model.yaml").read_text(encoding="utf-8")
+    text = text.replace("  - id: technology_strategy_innovation\n", "  - id: business_relationship_management\n", 1)
+    first, second = [i for i, line in enumerate(text.splitlines(), 1)
+                     if line.startswith("  - id: business_relationship_management")]
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_model(text, WHERE)
+    assert (f"{WHERE}: capabilities: id 'business_relationship_management' is used more than once (the 1st and 2nd "
+            f"capabilities: lines {first} and {second})") in caught.value.problems

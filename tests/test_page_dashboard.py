@@ -146,10 +146,12 @@ def test_a_comment_several_people_wrote_is_listed_once_with_their_number(db_url)
     with session_scope(db_url) as session:
         close_campaign(session, campaign_id, "admin")  # every comment in the figures
     at = app_test(ids["lee"], page="pages/dashboard.py").run()
-    comments = [c for d in at.dataframe if list(d.value.columns) == ["Comment"] for c in d.value["Comment"]]
-    assert sorted(comments) == sorted(["Friendly and professional people. (4 people)"] + texts[4:])
+    # the number in a column of its own, not in the words (a respondent can write "(40 people)" too)
+    [table] = [d.value for d in at.dataframe if list(d.value.columns) == ["Comment", "People"]]
+    assert sorted(zip(table["Comment"], table["People"])) == sorted([("Friendly and professional people.", 4)]
+                                                                    + [(t, 1) for t in texts[4:]])
     [phone] = [h.value for h in at.html if "itcap-comments" in h.value]
-    assert phone.count("<p ") == 9 and "Friendly and professional people. (4 people)" in phone
+    assert phone.count("<p ") == 9 and "<strong>4 people</strong>\nFriendly and professional people." in phone
     assert any(e.label.endswith("(12)") for e in at.expander)  # the question's count is of people
     assert "a comment several people wrote once, with their number" in _texts(at)
 

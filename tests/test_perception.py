@@ -211,3 +211,15 @@ def test_a_survey_of_one_group_says_there_is_no_one_to_compare_with(db_url):
         insight = insights.campaign_insight(session, campaign_id)
     assert insight.comparison is None and insight.reading is None
     assert insight.problem == "Nothing to compare: this survey has one group (Business users), and a comparison needs two."
+
+
+def test_a_difference_is_said_with_the_compared_pair_s_means_when_more_groups_are_read():
+    """The verdict is the pair's; the reading's scores are every group's. "The groups differ
+    (Business users 3.10, IT staff 4.20, Contractors 3.90)" named a group the verdict is not about."""
+    means = _means({"supplier": 3.8, "business_partner": 3.8, "business_leader": 3.8})
+    means["communication"] = (3.1, 4.2)
+    document = _document(means, verdicts={"communication": "differs"})
+    every = {"scales": [{"id": sid, "mean": {"business": a, "it": b, "contractors": 3.9}} for sid, (a, b) in means.items()]}
+    reading = perception_reading(document, INSTRUMENT, MODES, every_group=every)
+    (finding,) = [f for f in perception_findings(document, INSTRUMENT, reading) if f.scale_id == "communication"]
+    assert finding.statement.endswith("the groups differ (Business users 3.10, IT staff 4.20).")

@@ -402,3 +402,11 @@ def test_levels_to_reach_the_directors_example_and_an_unassessed_capability():
     assert mode.levels_to_reach == 2
     _, (mode,) = evaluate_consensus(model, consensus_of([None] + levels[1:]))
     assert mode.levels_to_reach is None
+
+
+def test_levels_to_reach_count_half_a_level_where_a_median_is_fractional():
+    """Ten capabilities at 2.5 (two assessors, 2 and 3) against 3: 25/30 = 83% (L). A level added to
+    one of them takes off half a level of shortfall: 25.5/30 = 85% exactly is still L, so two."""
+    model = make_model({"partner": [3] * 10})
+    _, (mode,) = evaluate_consensus(model, consensus_of([2.5] * 10))
+    assert mode.rating == "L" and mode.levels_to_reach == 2 == _fewest_levels_by_search(model, [2.5] * 10, 0, limit=3)

@@ -152,9 +152,11 @@ def test_a_board_pack_numbers_the_assessors_rather_than_naming_them(populated):
 
 def test_the_assessors_numbers_are_the_same_in_every_copy_and_not_in_the_names_order(populated):
     """They were drawn afresh at every render: two copies of a board paper (a second download, another
-    replica, the CLI) gave one person's levels to different numbers. Ordered by SHA-256 of the
-    assessment's and the account's ids: fixed per assessment, unrelated to the names."""
+    replica, the CLI) gave one person's levels to different numbers. Ordered by an HMAC of the
+    account id keyed with the assessment's creation time to the microsecond: fixed per assessment,
+    unrelated to the names, and not to be worked out from guessable ids alone."""
     import hashlib
+    import hmac
 
     from itcap.report import _numbered_heatmap, assessor_numbers
 
@@ -163,7 +165,8 @@ def test_the_assessors_numbers_are_the_same_in_every_copy_and_not_in_the_names_o
     charts_drawn = [_numbered_heatmap(_content(populated).assessment)[1].to_dict()["datasets"] for _ in range(5)]
     assert all(drawn == charts_drawn[0] for drawn in charts_drawn[1:])  # (by chance the same: 1 in 6⁴)
     ids = {p.username: p.account_id for p in a.progress}
-    by_hash = sorted(ids, key=lambda u: hashlib.sha256(f"assessment {assessment_id}: account {ids[u]}".encode()).hexdigest())
+    secret = f"assessment {assessment_id} created {a.assessment.created_at.isoformat()}".encode()
+    by_hash = sorted(ids, key=lambda u: hmac.new(secret, f"account {ids[u]}".encode(), hashlib.sha256).hexdigest())
     names = a.assessor_names()
     assert assessor_numbers(a) == {names[u]: f"Assessor {n}" for n, u in enumerate(by_hash, start=1)}
     heat = _numbered_heatmap(a)[1].to_dict()
@@ -274,11 +277,11 @@ def test_a_comment_several_people_wrote_is_listed_once_with_their_number(db_url)
     page = render_html(content)
     assert page.count("<div class='comment'>") == 9
     assert page.count("Friendly and professional people.") == 1
-    assert "<div class='comment'>Friendly and professional people. (5 people)</div>" in page
+    assert "<div class='comment'>Friendly and professional people. <span class='muted'>— 5 people</span></div>" in page
     assert "<div class='comment'>Comment number 3</div>" in page  # one person: no count
     assert "a comment several people wrote once, with their number" in page
     text = _pdf_text(render_pdf(content))
-    assert text.count("Friendly and professional people.") == 1 and "Friendly and professional people. (5 people)" in text
+    assert text.count("Friendly and professional people.") == 1 and "Friendly and professional people. 5 people wrote this" in text
 
 
 def test_a_long_list_of_comments_counts_different_comments_and_people():

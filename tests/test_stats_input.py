@@ -368,3 +368,14 @@ def test_excel_s_separator_hint_line_is_named_as_an_import_names_it(inst):
     assert problems("sep=;\r\ngroup;q1;q2\r\nbusiness;4;3\r\n", inst) == [
         "r.csv: line 1: 'sep=;' is Excel's separator hint, not the header row: delete that line "
         "(the separator is recognised from the header)"]
+
+
+def test_a_missing_value_token_that_is_an_option_s_label_is_that_option_as_an_import_reads_it():
+    """An option labelled 'N/A' (or 'NULL') is an answer, not a blank: import keeps it as the option."""
+    from surveys.instrument import parse_instrument
+    from tests.test_stats_support import INSTRUMENT_YAML
+
+    labelled = parse_instrument(INSTRUMENT_YAML.replace("3: Neutral", "3: N/A", 1), "<test instrument>")
+    table = read_responses_csv(csv_text([good_row(q1="N/A", q2="NA"), good_row(), good_row("it")]), labelled, "group",
+                               where="r.csv")
+    assert table.frame["q1"].iloc[0] == 3 and np.isnan(table.frame["q2"].iloc[0])

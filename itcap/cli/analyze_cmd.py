@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "responses are suppressed. Methods: docs/statistics.md."),
         epilog=(
             "RESPONSES.csv: UTF-8, separated by commas (or semicolons or tabs), one row per respondent, the "
-            "group column and one column per item id (blank, NA or NaN = missing; likert cells may hold the "
+            "group column and one column per item id (blank, NA, N/A, NaN, #N/A or NULL = missing; likert cells may hold the "
             "option label); cells are read as 'itcap responses import' reads them, and rows with every cell empty "
             "are skipped (and counted), as there, but every likert and numeric item needs a column here (an import "
             "may leave some out). Column names are read in any letter case, as there. Columns that are neither items nor known "

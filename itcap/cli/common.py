@@ -212,22 +212,21 @@ def open_database() -> None:
     from sqlalchemy import inspect
     from sqlalchemy.engine import make_url
 
-    from itcap.storage import database_url, get_engine, is_sqlite, upgrade_database
+    from itcap.storage import database_url, get_engine, sqlite_file, upgrade_database
 
     url = database_url()
     from_env = " (from ITCAP_DATABASE_URL)" if os.environ.get("ITCAP_DATABASE_URL", "").strip() else ""
-    if is_sqlite(url):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:" and not Path(path).expanduser().exists():
-            where = Path(path).expanduser().resolve()
+    if (file := sqlite_file(url)) is not None:
+        if not file.exists():
+            where = file
             if from_env:
                 raise CliError(f"no itcap database at {where} (from ITCAP_DATABASE_URL): check the path, or run "
                                "'itcap init' to create a new one there")
             raise CliError(f"no itcap database at {where}: run 'itcap init' to create one there, or set "
                            "ITCAP_DATABASE_URL to the app's database (without it, itcap uses itcap.db in the current "
                            "directory)")
-        if path and path != ":memory:" and Path(path).expanduser().stat().st_size == 0:  # said before connecting writes to it
-            raise CliError(f"no itcap database at {Path(path).expanduser().resolve()}{from_env}: the file is empty; "
+        if file.stat().st_size == 0:  # said before connecting writes to it
+            raise CliError(f"no itcap database at {file}{from_env}: the file is empty; "
                            "run 'itcap init' to create one there, or check the path")
     check_database_url(url)
     with get_engine(url).connect() as connection:

@@ -20,10 +20,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "reported with its line number and nothing is stored unless the whole file is valid."))
     p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     p.add_argument("file", metavar="FILE.csv", help="CSV file ('-' = stdin)")
+    from surveys.limits import REPEAT_MIN_ANSWERS
+
     p.add_argument("--allow-repeats", action="store_true",
                    help="import rows that repeat a stored response (or another row) in every rated and numeric answer; "
-                        "without it they are refused as the same people counted twice (when 10 or more such answers, "
-                        "not all alike, coincide)")
+                        f"without it they are refused as the same people counted twice (when {REPEAT_MIN_ANSWERS} or more "
+                        "such answers, not all alike, coincide). A file most of whose rows a campaign already holds "
+                        "(an export coming back) is refused either way")
     set_handler(p, _import)
 
     p = sub.add_parser("export", help="export responses as CSV, XLSX or SPSS", description=(
