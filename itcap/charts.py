@@ -252,16 +252,16 @@ def gap_chart(gaps: pd.DataFrame, mode_name: str, compact: bool = False,
 
 def agreement_line_name(low: float, high: float) -> str:
     """The perception chart's dashed line, short enough for a phone's legend (the caption says more)."""
-    from surveys.perception import AGREEMENT_FRACTION
+    from surveys.perception import agreement_threshold
 
-    return f"{low + AGREEMENT_FRACTION * (high - low):g}: a scale supports its mode"
+    return f"{agreement_threshold(low, high):g}: a scale supports its mode"
 
 
 def agreement_line_note(low: float, high: float) -> str:
     """What the perception chart's dashed line is, for its caption."""
-    from surveys.perception import AGREEMENT_FRACTION
+    from surveys.perception import agreement_threshold
 
-    return (f"dashed line at {low + AGREEMENT_FRACTION * (high - low):g}: a scale supports its operating mode in the survey "
+    return (f"dashed line at {agreement_threshold(low, high):g}: a scale supports its operating mode in the survey "
             "reading when the mean of the group means (every group with enough responses) reaches it")
 
 
@@ -277,7 +277,7 @@ def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.Layer
     (no side column for the verdicts) so that, stretched to the page, it fits a phone: the axis keeps
     the whole scale (a cut axis would make small differences look large).
     """
-    from surveys.perception import AGREEMENT_FRACTION
+    from surveys.perception import agreement_threshold
 
     scales = scales.copy()
     if "n" not in scales.columns:
@@ -317,7 +317,7 @@ def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.Layer
         color=alt.Color("verdict_colour:N", scale=None))
     # the survey reading's bar, named in a legend of its own above the plot (a label in the plot
     # would sit on the dots of the scales near it)
-    agreement = low + AGREEMENT_FRACTION * (high - low)
+    agreement = agreement_threshold(low, high)
     line_name = agreement_line_name(low, high)
     line = alt.Chart(pd.DataFrame({"at": [agreement], "line": [line_name]})).mark_rule(color=AGREEMENT_LINE_COLOUR).encode(
         x=alt.X("at:Q", scale=x_scale),

@@ -25,6 +25,11 @@ from assessment.recommendations import PerceptionFinding
 from surveys.instrument import Instrument
 
 AGREEMENT_FRACTION = 0.625
+
+
+def agreement_threshold(lo: float, hi: float) -> float:
+    """The score at which a scale supports its mode: 3.5 on a 1–5 scale (5/8 of the way up)."""
+    return lo + AGREEMENT_FRACTION * (hi - lo)
 NO_POSITION = "none"
 
 
@@ -96,7 +101,7 @@ def perception_reading(document: dict, instrument: Instrument, mode_order: list[
     for entry in document.get("scales", []):
         scale = instrument.scale(entry["id"])
         lo, hi = scale_range(instrument, scale.id)
-        threshold = lo + AGREEMENT_FRACTION * (hi - lo)
+        threshold = agreement_threshold(lo, hi)
         if entry["id"] in every:
             means = dict(every[entry["id"]].get("mean") or {})
         else:
