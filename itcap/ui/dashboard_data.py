@@ -103,7 +103,7 @@ def live_note(status: str) -> str:
     if status != "open" or interval == 0:
         return ""
     every = "every minute" if interval == 60 else f"every {interval} seconds" if interval < 120 else f"every {interval // 60} minutes"
-    return f" · the campaign is open: new responses are looked for {every}, and taken in by batches"
+    return f" · the campaign is open: new responses are looked for {every}"  # how they join: the release note
 
 
 def _frame_key(key: tuple) -> tuple:
