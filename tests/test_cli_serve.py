@@ -62,16 +62,8 @@ def test_streamlit_options_after_a_double_dash_are_passed_on_last(launched, tmp_
 def test_stopping_itcap_serve_stops_the_server(tmp_path):
     """kill, Docker or a supervisor signal the process they started: that must be the server (it
     was a parent that ended and left Streamlit serving on the port)."""
-    port = free_port()
-    env = {**os.environ, "ITCAP_DATABASE_URL": f"sqlite:///{tmp_path / 'itcap.db'}"}
-    itcap = os.path.join(os.path.dirname(sys.executable), "itcap")
-    process = subprocess.Popen([itcap, "serve", "--port", str(port), "--", "--server.headless", "true"], cwd=tmp_path,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process, port = _serve_until_healthy(tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while not _healthy(port):
-            assert process.poll() is None and time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.25)
         process.send_signal(signal.SIGTERM)
         process.wait(20)
         assert not _healthy(port)
@@ -87,17 +79,9 @@ def test_a_stray_module_in_the_working_directory_is_not_imported(tmp_path, page)
     marker = tmp_path / "stray-imported"
     for name in ("html", "stray"):
         (tmp_path / f"{name}.py").write_text(f"open({str(marker)!r}, 'a').write({name!r})\n", encoding="utf-8")
-    port = free_port()
     # PYTHONPATH: this checkout's itcap and app.py, whichever checkout the venv was installed from
-    env = {**os.environ, "ITCAP_DATABASE_URL": f"sqlite:///{tmp_path / 'itcap.db'}", "PYTHONPATH": str(ROOT)}
-    itcap = os.path.join(os.path.dirname(sys.executable), "itcap")
-    process = subprocess.Popen([itcap, "serve", "--port", str(port), "--", "--server.headless", "true"], cwd=tmp_path,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process, port = _serve_until_healthy(tmp_path, PYTHONPATH=str(ROOT))
     try:
-        deadline = time.monotonic() + 60
-        while not _healthy(port):
-            assert process.poll() is None and time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.25)
         # the app itself runs: its own imports (itcap, pages) resolve from app.py's folder
         page.goto(f"http://127.0.0.1:{port}/")
         wait_for_app(page)
@@ -106,6 +90,23 @@ def test_a_stray_module_in_the_working_directory_is_not_imported(tmp_path, page)
     finally:
         process.terminate()
         process.wait(20)
+
+
+def _serve_until_healthy(folder, **env: str) -> tuple[subprocess.Popen, int]:
+    """The installed ``itcap serve`` started from ``folder`` (its own SQLite file there), once its
+    health check answers; killed if it does not come up."""
+    port = free_port()
+    env = {**os.environ, "ITCAP_DATABASE_URL": f"sqlite:///{folder / 'itcap.db'}", **env}
+    itcap = os.path.join(os.path.dirname(sys.executable), "itcap")
+    process = subprocess.Popen([itcap, "serve", "--port", str(port), "--", "--server.headless", "true"], cwd=folder,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _healthy(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("the server did not come up")
+        time.sleep(0.25)
+    return process, port
 
 
 def _healthy(port: int) -> bool:
