@@ -305,8 +305,7 @@ def _parse(instrument: Instrument, text: str, where: str
             row_lines.append(start)
     for response_id, lines in id_lines.items():
         if len(lines) > 1:  # the same response pasted twice would count twice
-            shown = ", ".join(map(str, lines[:5])) + (" …" if len(lines) > 5 else "")
-            problems.append(f"{where}: response_id {response_id[:40]!r} appears {len(lines)} times (lines {shown}): "
+            problems.append(f"{where}: response_id {response_id[:40]!r} appears {len(lines)} times (lines {_first_five(lines)}): "
                             "each response once")
     if not rows and not problems:
         problems.append(f"{where}: no responses in the file (only a header row)")
@@ -398,8 +397,7 @@ def _refuse_responses_already_stored(session: Session, campaign_id: int, id_line
                                                            Response.id.in_(chunk))).scalars().all()
     if found:
         lines = sorted(ids[i] for i in found)
-        shown = ", ".join(map(str, lines[:5])) + (" …" if len(lines) > 5 else "")
-        raise ImportInvalid([f"{where}: {len(found):,} rows (lines {shown}) are responses this campaign already holds "
+        raise ImportInvalid([f"{where}: {len(found):,} rows (lines {_first_five(lines)}) are responses this campaign already holds "
                              "(their response_id is stored): this looks like an export of the campaign, or a file already "
                              "imported, being imported again."])
 
@@ -469,7 +467,7 @@ def _refuse_answers_already_stored(session: Session, campaign_id: int, instrumen
                         f"answers of a response this campaign already holds (every rated and numeric answer, "
                         f"{REPEAT_MIN_ANSWERS} or more of them)")
     if repeated_row:
-        shown = ", ".join(f"{line} repeats {first}" for line, first in repeated_row[:5]) + (" …" if len(repeated_row) > 5 else "")
+        shown = _first_five([f"{line} repeats {first}" for line, first in repeated_row])
         problems.append(f"{where}: {len(repeated_row):,} row{'' if len(repeated_row) == 1 else 's'} repeat{'s' if len(repeated_row) == 1 else ''} "
                         f"an earlier row of the file answer for answer (line {shown})")
     if problems:
@@ -479,11 +477,16 @@ def _refuse_answers_already_stored(session: Session, campaign_id: int, instrumen
         raise ImportInvalid(problems)
 
 
+def _first_five(things: list) -> str:
+    """"4, 9, 12, 20, 31 …": the first five of a list a message names."""
+    return ", ".join(map(str, things[:5])) + (" …" if len(things) > 5 else "")
+
+
 def _lines(lines: list[int]) -> str:
     """"line 4" or "3 rows (lines 4, 9, 12 …)"."""
     if len(lines) == 1:
         return f"line {lines[0]}"
-    return f"{len(lines):,} rows (lines {', '.join(map(str, lines[:5]))}{' …' if len(lines) > 5 else ''})"
+    return f"{len(lines):,} rows (lines {_first_five(lines)})"
 
 
 def _same(value: Any) -> Any:
