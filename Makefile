@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+# pytest-xdist workers for `make test`: two halve the suite's time on a 2-core machine (CI's); the
+# browser and load tests start their own servers, so more workers than cores slows them to time-outs.
+TEST_WORKERS ?= 2
 ADDRESS ?= 127.0.0.1
 
 .PHONY: run test demo bench clean
@@ -30,9 +33,9 @@ demo: $(VENV)/.installed
 	$(BIN)/itcap demo
 	$(BIN)/itcap serve --port $(PORT) --address $(ADDRESS)
 
-## test: set up .venv with test tools and run the whole suite
+## test: set up .venv with test tools and run the whole suite (TEST_WORKERS=0 runs it in this one process)
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## bench: the benchmarks in bench/
 bench: $(VENV)/.installed-test
