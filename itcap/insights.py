@@ -946,7 +946,9 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
     if not exclude_flagged:
         flags = frame.loc[frame["group"].isin(list(insight.comparison["groups"])), "flags"].fillna("").astype(str)
         insight.n_flagged = int((flags.str.strip() != "").sum())
-        insight.flag_counts = {flag: int(flags.str.split().map(lambda names, f=flag: f in names).sum()) for flag in FLAGS}
+        # split once, and only the flagged few: splitting every response per flag cost 0.5 s at 50,000
+        flagged = [set(names.split()) for names in flags[flags.str.strip() != ""]]
+        insight.flag_counts = {flag: sum(flag in names for names in flagged) for flag in FLAGS}
     if len(insight.comparable) > 2:
         # every group at once as well: which scales divide the directorates, before choosing a pair
         try:

@@ -270,6 +270,22 @@ def test_dashboard_with_invitations_in_every_state(populated, db_url):
                            f"{int(table.loc['Business users', 'imported']):,}")
 
 
+def test_one_page_run_analyses_the_campaign_once_for_the_banner_the_tabs_and_the_trend(populated, monkeypatch):
+    """At 50,000 responses an analysis takes a second: the trend asks for the chosen campaign too, and
+    must find the page's own analysis rather than repeat it under another cache key."""
+    from itcap import insights
+    from itcap.ui import dashboard_data
+
+    for cached in (dashboard_data._campaign, dashboard_data._trends, dashboard_data._assessment):
+        cached.clear()
+    calls = []
+    original = insights.campaign_insight
+    monkeypatch.setattr(insights, "campaign_insight", lambda *a, **k: calls.append(a[1]) or original(*a, **k))
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception and "Where IT stands" in _texts(at)
+    assert len(calls) == 1, calls
+
+
 def test_trend_appears_with_a_second_assessment_and_campaign(populated, db_url):
     import datetime as dt
 

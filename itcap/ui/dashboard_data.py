@@ -150,9 +150,11 @@ def cached_campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagg
                     groups: tuple[str, ...] = ()) -> insights.CampaignInsight:
     if exclude_flagged is None:
         exclude_flagged = bool(st.session_state.get("dashboard_exclude_flagged", False))
+    if tuple(mode_order) == insights.default_mode_order():
+        mode_order = ()  # as the trend asks for it: one analysis, not two, when the model's modes are the default ones
     with session_scope() as session:
         fingerprint = _campaign_fingerprint(session, campaign_id)
-    return _campaign(campaign_id, mode_order, exclude_flagged, _key(fingerprint), tuple(groups))
+    return _campaign(campaign_id, tuple(mode_order), exclude_flagged, _key(fingerprint), tuple(groups))
 
 
 def cached_trends(assessment_id: int | None, campaign_id: int | None,
