@@ -134,6 +134,8 @@ widgets.show_flash()
 saved = st.session_state.pop("rate_saved", None)
 if saved:
     st.toast(f"Saved: {md_escape(saved)}", icon=":material/check:")
+# On a phone the toast lands over the next levels to tap; the card's own "✓ Saved" line says it there.
+st.html(f"<style>@media (max-width: {widgets.PHONE_SCREEN - 1}px) {{ [data-testid='stToastContainer'] {{ display: none; }} }}</style>")
 
 locked = me.submitted_at is not None or assessment.status != service.OPEN
 capabilities = model.capabilities

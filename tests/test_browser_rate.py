@@ -121,6 +121,21 @@ def test_rating_saves_on_change_and_survives_a_reload(server, page):
     assert page.get_by_test_id("stProgress").get_by_text("1 of 18").is_visible()
 
 
+def _no_toast_over_the_levels(page) -> None:
+    """Nothing floats over the level options after a save: on a phone a "Saved" toast covered the
+    next levels to tap for four seconds (the card's own "Saved" line says it instead)."""
+    page.wait_for_timeout(300)  # a toast slides in
+    options = [page.locator('.st-key-rate_levels [data-testid="stRadioOption"]').nth(i).bounding_box() for i in range(5)]
+    for toast in page.get_by_test_id("stToast").all():
+        if not toast.is_visible():
+            continue
+        box = toast.bounding_box()
+        for option in options:
+            apart = (box["x"] + box["width"] <= option["x"] or option["x"] + option["width"] <= box["x"]
+                     or box["y"] + box["height"] <= option["y"] or option["y"] + option["height"] <= box["y"])
+            assert apart, f"a toast ({box}) covers a level option ({option})"
+
+
 def test_descriptors_are_readable_on_a_375px_phone(server, browser):
     with _phone(browser, 375, 812) as page:
         login(page, server.url, "phil", PASSWORD)
@@ -139,6 +154,7 @@ def test_descriptors_are_readable_on_a_375px_phone(server, browser):
         page.get_by_text(first.levels[4][:40]).tap()
         wait_for_app(page)
         page.get_by_text(re.compile(r"Saved \d")).wait_for()
+        _no_toast_over_the_levels(page)
         assert _level(page, "4 · Managed").locator("input").is_checked()
         with session_scope(server.db_url) as session:
             phil = accounts.get_by_username(session, "phil")
