@@ -105,9 +105,9 @@ def radar_chart(
     y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=domain))
     colours = [CONSENSUS_COLOUR] + MODE_COLOURS[: max(0, len(names) - 1)]
 
-    grid_layer = alt.Chart(grid).mark_line(color="#dddddd", strokeWidth=1).encode(x=x, y=y, detail="level:N", order="step:Q")
-    spoke_layer = alt.Chart(spokes).mark_rule(color="#dddddd").encode(x=x, y=y, x2="x2:Q", y2="y2:Q")
-    level_layer = alt.Chart(level_labels).mark_text(color="#888888", fontSize=10, align="left", dy=-4).encode(x=x, y=y, text="text:N")
+    grid_layer = alt.Chart(grid).mark_line(color="#dddddd", strokeWidth=1).encode(x=x, y=y, detail=alt.Detail("level:N"), order=alt.Order("step:Q"))
+    spoke_layer = alt.Chart(spokes).mark_rule(color="#dddddd").encode(x=x, y=y, x2=alt.X2("x2:Q"), y2=alt.Y2("y2:Q"))
+    level_layer = alt.Chart(level_labels).mark_text(color="#888888", fontSize=10, align="left", dy=-4).encode(x=x, y=y, text=alt.Text("text:N"))
     # Above the centre a label grows upwards from its anchor, below it downwards, so no label runs
     # into the rings.
     labels["baseline"] = ["bottom" if y > 0.3 else "top" if y < -0.3 else "middle" for y in labels["y"]]
@@ -119,12 +119,12 @@ def radar_chart(
     labels.loc[labels["baseline"] == "middle", "y"] += lines * line_height / 2
     label_layers = [
         alt.Chart(part).mark_text(fontSize=label_size, align=align, baseline=baseline, color="#333333", lineBreak="\n").encode(
-            x=x, y=y, text="capability:N")
+            x=x, y=y, text=alt.Text("capability:N"))
         for (align, baseline), part in labels.groupby(["align", "baseline"])
     ]
     colour = alt.Color("series:N", title=None, scale=alt.Scale(domain=names, range=colours), legend=alt.Legend(orient="bottom", columns=2))
     lines = alt.Chart(data).mark_line(strokeWidth=1.8).encode(
-        x=x, y=y, color=colour, order="step:Q",
+        x=x, y=y, color=colour, order=alt.Order("step:Q"),
         strokeDash=alt.condition(alt.datum.series_order == 0, alt.value([1, 0]), alt.value([5, 3])),
         strokeWidth=alt.condition(alt.datum.series_order == 0, alt.value(3), alt.value(1.6)),
     )
@@ -237,7 +237,7 @@ def gap_chart(gaps: pd.DataFrame, mode_name: str, compact: bool = False,
     colour = alt.Color("key:N", scale=alt.Scale(domain=keys, range=[CONSENSUS_COLOUR, TARGET_COLOUR] + [GAP_COLOURS[k] for k in kinds]),
                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0, title=None, symbolStrokeWidth=3))
     lines = alt.Chart(data.assign(key=data["kind"])).mark_rule(strokeWidth=3).encode(
-        x=alt.X("level:Q", scale=x_scale, axis=x_axis), x2="target:Q", y=y, color=colour, tooltip=tooltip)
+        x=alt.X("level:Q", scale=x_scale, axis=x_axis), x2=alt.X2("target:Q"), y=y, color=colour, tooltip=tooltip)
     ends = pd.concat([data.assign(key=series[0], at=data["level"]), data.assign(key=series[1], at=data["target"])])
     dots = alt.Chart(ends).mark_point(filled=True, size=110, opacity=1).encode(
         x=alt.X("at:Q", scale=x_scale, axis=x_axis), y=y, color=colour,
@@ -299,7 +299,7 @@ def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.Layer
     bars = alt.Chart(scales).mark_rule(strokeWidth=2).encode(
         x=alt.X("ci_low:Q", scale=x_scale, title=f"Mean scale score ({low:g}–{high:g}) with 95% CI",
                 axis=alt.Axis(format="~g", values=_half_points(low, high))),
-        x2="ci_high:Q", y=y, yOffset=offset, color=colour)
+        x2=alt.X2("ci_high:Q"), y=y, yOffset=offset, color=colour)
     points = alt.Chart(scales).mark_point(filled=True, size=70, opacity=1).encode(
         x=alt.X("mean:Q", scale=x_scale), y=y, yOffset=offset, color=colour,
         tooltip=[alt.Tooltip("scale:N", title="Scale"), alt.Tooltip("group:N", title="Group"), alt.Tooltip("n:Q", title="n"),
@@ -313,7 +313,7 @@ def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.Layer
         verdict_text=lambda f: [f"{VERDICT_SIGNS[v]} {v}" if v in VERDICT_SIGNS else v for v in f["verdict"]])
     verdicts = alt.Chart(named).mark_text(align="right", baseline="middle", dy=8, fontSize=11,
                                                                     fontWeight="bold").encode(
-        x=alt.value(-VERDICT_X), y=y, text="verdict_text:N",
+        x=alt.XValue(-VERDICT_X), y=y, text=alt.Text("verdict_text:N"),
         color=alt.Color("verdict_colour:N", scale=None))
     # the survey reading's bar, named in a legend of its own above the plot (a label in the plot
     # would sit on the dots of the scales near it)
@@ -468,7 +468,7 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, dict[str, float]], low:
     # and its name once, where it overlaps no other name, no point and no quadrant title
     # (place_ipa_labels). Names under the points: a long name may cross a line, never hide a point.
     links = alt.Chart(pairs).mark_line(color="#999999", strokeWidth=1).encode(
-        x=alt.X("importance:Q", scale=x_scale), y=alt.Y("performance:Q", scale=y_scale), detail="service:N")
+        x=alt.X("importance:Q", scale=x_scale), y=alt.Y("performance:Q", scale=y_scale), detail=alt.Detail("service:N"))
     plot_width = PHONE_WIDTH - IPA_AXIS_WIDTH if compact else IPA_WIDTH
     labels = place_ipa_labels(pairs, x_domain, y_domain, plot_width, IPA_HEIGHT)
     label_layers = []
@@ -477,7 +477,7 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, dict[str, float]], low:
             at = labels[labels["align"] == align]
             if not len(at):
                 continue
-            label = alt.Chart(at).encode(x=alt.X("label_x:Q", scale=x_scale), y=alt.Y("label_y:Q", scale=y_scale), text="service:N")
+            label = alt.Chart(at).encode(x=alt.X("label_x:Q", scale=x_scale), y=alt.Y("label_y:Q", scale=y_scale), text=alt.Text("service:N"))
             style = {"stroke": "white", "strokeWidth": 4, "strokeJoin": "round"} if halo else {"color": "#333333"}
             label_layers.append(label.mark_text(align=align, baseline="middle", fontSize=IPA_LABEL_FONT, **style))
     lines = pd.DataFrame([{"group": group, **point} for group, point in crosshairs.items()],
@@ -491,7 +491,7 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, dict[str, float]], low:
     quadrants = _quadrant_titles(x_domain, y_domain)
     quadrant_layers = [
         alt.Chart(quadrants[quadrants["align"] == align]).mark_text(align=align, fontSize=IPA_QUADRANT_FONT, fontStyle="italic", color="#777777").encode(
-            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), text="text:N")
+            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), text=alt.Text("text:N"))
         for align in ("left", "right")
     ]
     # legends resolved per layer: the points' legend (colour and shape) stays whole; the lines add none
@@ -526,7 +526,7 @@ def response_rate_chart(rates: pd.DataFrame) -> alt.LayerChart:
     columns = bars.mark_bar().encode(
         color=alt.Color("stage:N", sort=stages, scale=alt.Scale(domain=stages, range=["#BBBBBB", "#56B4E9", "#0072B2"]),
                         title=None, legend=alt.Legend(orient="bottom")))
-    counts = bars.mark_text(align="left", dx=4, fontSize=10, color="#333333").encode(text="label:N")
+    counts = bars.mark_text(align="left", dx=4, fontSize=10, color="#333333").encode(text=alt.Text("label:N"))
     # room at the right for the longest label ("1,234 (56%)") beyond the longest bar
     return (alt.layer(columns, counts)
             .properties(width=480, height=max(80, 60 * rates["group"].nunique()), autosize=FIT_WIDTH,
@@ -555,7 +555,7 @@ def disagreement_heatmap(levels: pd.DataFrame, max_level: int, compact: bool = F
                  alt.Tooltip("level_text:N", title="Level"), alt.Tooltip("spread:Q", title="Spread")],
     )
     text = alt.Chart(data).mark_text(fontSize=12).encode(
-        x=x, y=y, text="level_text:N",
+        x=x, y=y, text=alt.Text("level_text:N"),
         color=alt.condition(alt.datum.level >= (max_level + 1) / 2, alt.value("white"), alt.value("black")))
     chart = alt.layer(rects, text).properties(width=max(180, 90 * data["assessor"].nunique()),
                                               height=max(80, (PHONE_ROW if compact else 24) * data["capability"].nunique()))
@@ -602,7 +602,7 @@ def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, f
         value, label = reference
         rule = alt.Chart(pd.DataFrame({"value": [value], "label": [label]}))
         layers.append(rule.mark_rule(color="#666666").encode(
-            y="value:Q", strokeDash=alt.StrokeDash("label:N", title=None, scale=alt.Scale(domain=[label], range=[[4, 4]]),
+            y=alt.Y("value:Q"), strokeDash=alt.StrokeDash("label:N", title=None, scale=alt.Scale(domain=[label], range=[[4, 4]]),
                                                    legend=alt.Legend(orient="top", symbolType="stroke", symbolSize=300, labelLimit=0,
                                                                      symbolStrokeColor="#666666"))))
     return alt.layer(*layers).properties(width=520, height=260, autosize=FIT_WIDTH)
