@@ -331,7 +331,8 @@ with tabs[4]:
 
 # -- trend ------------------------------------------------------------------------------------------------
 with tabs[5]:
-    assessment_points, campaign_points = cached_trends(assessment_id, campaign_id, exclude_flagged, group_pair)
+    trends = cached_trends(assessment_id, campaign_id, exclude_flagged, group_pair)
+    assessment_points, campaign_points = trends
     shown = False
     sentences = insights.progress_sentences(assessment_points, campaign_points)
     for sentence in sentences:
@@ -341,13 +342,14 @@ with tabs[5]:
     if insights.trend_rounds(assessment_points) > 1:
         st.markdown("##### Attainment of each mode over assessments (%)")
         st.caption(charts.ATTAINMENT_REFERENCE_NOTE)
-        chart_with_downloads(charts.attainment_trend_chart(assessment_points, FULLY_ACHIEVED_PERCENT), assessment_points,
-                             "attainment trend", "trend-a", stretch=True, title="Attainment of each mode over assessments (%)",
+        chart_with_downloads(lambda: charts.attainment_trend_chart(assessment_points, FULLY_ACHIEVED_PERCENT), assessment_points,
+                             "attainment trend", "trend-a", stretch=True, cache_owner=trends, title="Attainment of each mode over assessments (%)",
                              source=assessment.source_line() if assessment else None)
         shown = True
     if insights.trend_rounds(campaign_points) > 1:
         st.markdown("##### Scale scores over survey campaigns")
-        chart_with_downloads(charts.scale_trend_chart(campaign_points), campaign_points, "perception trend", "trend-c", stretch=True,
+        chart_with_downloads(lambda: charts.scale_trend_chart(campaign_points), campaign_points, "perception trend", "trend-c",
+                             stretch=True, cache_owner=trends,
                              title="Scale scores over survey campaigns", source=campaign.source_line() if campaign else None)
         shown = True
     if shown and any(points is not None and "provisional" in points and points["provisional"].fillna(False).astype(bool).any()

@@ -313,6 +313,29 @@ def test_trend_appears_with_a_second_assessment_and_campaign(populated, db_url):
     assert by_title["Scale score"]["layer"][0]["encoding"]["y"]["scale"]["domain"] == [1.0, 5.0]
 
 
+def test_a_rerun_draws_every_chart_from_what_the_first_run_built(populated, db_url, monkeypatch):
+    """Building a chart through altair costs more than drawing it: a rerun (a widget touched, a tab
+    opened) reuses the specs kept on the cached results — the trends' too."""
+    import datetime as dt
+
+    from itcap import charts
+
+    builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2027, 10, 1), seed=5, uplift=1)
+    builders.perception_campaign(db_url, name="Perception survey 2027", seed=9)
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception
+    drawn = len(at.get("vega_lite_chart"))
+    built = []
+    for name in ("radar_chart", "maturity_rows_chart", "gap_chart", "perception_chart", "ipa_chart", "response_rate_chart",
+                 "disagreement_heatmap", "attainment_trend_chart", "scale_trend_chart"):
+        monkeypatch.setattr(charts, name, lambda *a, _name=name, **k: built.append(_name))
+    at.run()
+    assert not at.exception
+    assert "##### Scale scores over survey campaigns" in [m.value for m in at.markdown]
+    assert len(at.get("vega_lite_chart")) == drawn
+    assert built == []
+
+
 def test_an_assessment_and_a_survey_far_apart_in_time_are_said_to_be(populated, db_url):
     import datetime as dt
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
@@ -56,15 +57,27 @@ def _comments(campaign_id: int, frame_key: tuple) -> dict[str, list[str]]:
         return reportable_comments(session, campaign_id, frame=frame)
 
 
+@dataclass(eq=False)
+class Trends:
+    """The two trends, unpacked as ``assessment_points, campaign_points``; an object (not a tuple) so
+    that their charts can be kept on it between runs, as on the other cached results."""
+    assessment: pd.DataFrame
+    campaign: pd.DataFrame
+
+    def __iter__(self):
+        return iter((self.assessment, self.campaign))
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _trends(assessment_id: int | None, campaign_id: int | None, exclude_flagged: bool,
-            fingerprint: tuple, groups: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+            fingerprint: tuple, groups: tuple[str, ...] = ()) -> Trends:
     empty = pd.DataFrame(columns=insights.TREND_COLUMNS)
     with session_scope() as session:
         fingerprints = {c.id: _key(_campaign_fingerprint(session, c.id)) for c in list_campaigns(session)}
-        return (insights.assessment_trend(session, assessment_id) if assessment_id is not None else empty,
-                insights.campaign_trend(session, campaign_id, insight_of=lambda cid: _campaign(cid, (), exclude_flagged, fingerprints[cid], groups))
-                if campaign_id is not None else empty)
+        return Trends(
+            insights.assessment_trend(session, assessment_id) if assessment_id is not None else empty,
+            insights.campaign_trend(session, campaign_id, insight_of=lambda cid: _campaign(cid, (), exclude_flagged, fingerprints[cid], groups))
+            if campaign_id is not None else empty)
 
 
 _held_lock = threading.Lock()
@@ -158,7 +171,7 @@ def cached_campaign(campaign_id: int, mode_order: tuple[str, ...], exclude_flagg
 
 
 def cached_trends(assessment_id: int | None, campaign_id: int | None,
-                  exclude_flagged: bool = False, groups: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  exclude_flagged: bool = False, groups: tuple[str, ...] = ()) -> Trends:
     """The selected assessment's and campaign's trends (with their earlier rounds), each survey
     round with or without its flagged responses as the dashboard's toggle asks."""
     with session_scope() as session:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -74,7 +75,7 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
     buttons.download_button("CSV", data=lambda: _csv(table), file_name=f"{_slug(name)}.csv",
                         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/table:")
     with st.expander(f"Table: {md_escape(name)}", icon=":material/table_view:"):
-        shown, formats = readable(table)
+        shown, formats = _kept(cache_owner, f"{key}-table", lambda: readable(table))
         st.dataframe(shown, hide_index=True, width="stretch", column_config=formats)
 
 
@@ -159,18 +160,24 @@ def chart_for_screen(chart: alt.TopLevelMixin | dict, key: str, *, stretch: bool
         st.vega_lite_chart(phone_spec, width="stretch" if fits else "content")
 
 
+def _kept(cache_owner: object | None, key: str, make: Callable[[], Any]) -> Any:
+    """``make()``, kept on ``cache_owner`` (a cached, immutable result) under ``key`` for later runs."""
+    if cache_owner is None:
+        return make()
+    store = cache_owner.__dict__.setdefault("_chart_specs", {})
+    if key not in store:
+        store[key] = make()
+    return store[key]
+
+
 def _spec(chart, key: str, cache_owner: object | None) -> dict:
-    store = None
-    if cache_owner is not None:
-        store = cache_owner.__dict__.setdefault("_chart_specs", {})
-        if key in store:
-            return store[key]
-    built = chart() if callable(chart) and not isinstance(chart, alt.TopLevelMixin) else chart
-    # Validating against the Vega-Lite schema costs more than building the chart; the builders are
-    # validated once in the tests (tests/test_charts.py), so the app skips it.
-    spec = built.to_dict(validate=False)
-    # Draw at the chart's own size, as in the PNG/SVG, instead of letting Streamlit squeeze it.
-    spec.setdefault("autosize", {"type": "pad"})
-    if store is not None:
-        store[key] = spec
-    return spec
+    def build() -> dict:
+        built = chart() if callable(chart) and not isinstance(chart, alt.TopLevelMixin) else chart
+        # Validating against the Vega-Lite schema costs more than building the chart; the builders are
+        # validated once in the tests (tests/test_charts.py), so the app skips it.
+        spec = built.to_dict(validate=False)
+        # Draw at the chart's own size, as in the PNG/SVG, instead of letting Streamlit squeeze it.
+        spec.setdefault("autosize", {"type": "pad"})
+        return spec
+
+    return _kept(cache_owner, key, build)
