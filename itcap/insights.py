@@ -325,6 +325,19 @@ def campaign_start(campaign: Campaign) -> dt.date:
     return campaign.opens_on or campaign.created_at.date()
 
 
+def unrated_for_comparison(assessment: AssessmentInsight) -> str | None:
+    """Why the survey's reading cannot yet be set against the assessment's position: capabilities the
+    next mode targets have no rating, so the position may rise once they are rated — an unrated
+    assessment "agreeing" with a survey that reads "not yet Supplier" would be agreement with nothing."""
+    upcoming = assessment.result.next_mode
+    if upcoming is None or not upcoming.not_assessed:
+        return None
+    count = len(upcoming.not_assessed)
+    return (f"{count} capabilit{'y' if count == 1 else 'ies'} that {upcoming.name} targets "
+            f"{'has' if count == 1 else 'have'} no rating yet: the survey is set against the assessment once "
+            f"{'it is' if count == 1 else 'they are'} rated.")
+
+
 def months_apart_note(assessment: AssessmentInsight, campaign: CampaignInsight) -> str | None:
     """When the assessment and the survey are far apart in time (the sidebar lets a director pick a
     2025 assessment beside a 2026 survey), a sentence that says so: their agreement or disagreement

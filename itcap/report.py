@@ -109,8 +109,11 @@ def summary_points(content: ReportContent) -> list[str]:
         if reason := insights.reading_reason(c.reading, names):
             text += f" ({reason[0].lower() + reason[1:].rstrip('.')})"
         if a:
-            text += " — in agreement with the assessment." if c.reading.position == a.result.position else \
-                " — this differs from the assessment; see the perception section."
+            if unrated := insights.unrated_for_comparison(a):
+                text += f". {unrated}"
+            else:
+                text += " — in agreement with the assessment." if c.reading.position == a.result.position else \
+                    " — this differs from the assessment; see the perception section."
             if apart := insights.months_apart_note(a, c):
                 text += " " + apart
         if c.reading.unmatched:

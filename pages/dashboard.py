@@ -115,7 +115,9 @@ with perceived.container(border=True):
             st.caption(":material/info: Left out of the reading, as tagged with a mode this model does not have: "
                        + md_escape(", ".join(campaign.reading.unmatched)) + ".")
         if assessment is not None:
-            if campaign.reading.position == assessment.result.position:
+            if unrated := insights.unrated_for_comparison(assessment):
+                st.info(md_escape(unrated), icon=":material/pending:")
+            elif campaign.reading.position == assessment.result.position:
                 st.success("The survey agrees with the assessment.", icon=":material/check_circle:")
             else:
                 assessed_name = assessment.position_name() if assessment.result.position != "none" else names["none"]

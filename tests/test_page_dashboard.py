@@ -643,3 +643,36 @@ def test_a_download_clicked_after_the_session_ended_or_the_role_went_builds_noth
     for name in (report, data):
         with pytest.raises(auth.DownloadRefused, match="may no longer download"):
             downloads.get(name)
+
+
+def test_an_assessment_nobody_has_rated_yet_is_not_said_to_agree_with_the_survey(db_url):
+    """Both "not yet Supplier" — the survey's because people said so, the assessment's because nobody
+    has rated anything — is no agreement: the dashboard and the report wait for the ratings."""
+    import datetime as dt
+
+    from assessment import service
+    from capability_model.store import ensure_default_model
+    from itcap import accounts
+    from itcap.report import build_report, summary_points
+    from itcap.storage import session_scope
+
+    ids = builders.people(db_url)
+    with session_scope(db_url) as session:
+        assessment = service.create_assessment(
+            session, name="Review 2026", org_unit="Corporate IT", model_id=ensure_default_model(session).id,
+            assessed_on=dt.date(2026, 10, 1), assessor_ids=[ids["lead"], ids["ana"]], lead_id=ids["lead"],
+            actor=accounts.get_account(session, ids["admin"]))
+        assessment_id = assessment.id
+        supplier_targets = len(service.model_for(session, assessment_id).mode("supplier").targets)
+    campaign_id = builders.perception_campaign(db_url)
+    waiting = f"{supplier_targets} capabilities that Supplier targets have no rating yet"
+
+    at = app_test(ids["lee"], page="pages/dashboard.py").run()
+    assert not at.exception
+    assert any(waiting in i.value for i in at.info), [i.value for i in at.info]
+    assert not any("agrees with the assessment" in s.value for s in at.success)
+    assert not any("The survey reads" in w.value for w in at.warning)
+
+    with session_scope(db_url) as session:
+        [reading] = [p for p in summary_points(build_report(session, assessment_id, campaign_id)) if p.startswith("Survey reading")]
+    assert waiting in reading and "agreement" not in reading and "differs" not in reading
