@@ -281,6 +281,16 @@ def test_update_with_nothing_to_change_is_a_usage_error(campaign, capsys):
     assert code == 2 and err == "error: nothing to change: give --name, --opens, --closes, --min-group-size or --comment-threshold\n"
 
 
+def test_update_help_says_what_an_opened_campaign_s_thresholds_may_do_and_update_does_it(campaign, capsys):
+    with pytest.raises(SystemExit):
+        main(["campaign", "update", "--help"])
+    assert "can go up but never down" in " ".join(capsys.readouterr().out.split())
+    assert _run(capsys, "campaign", "open", campaign)[0] == 0
+    assert _run(capsys, "campaign", "update", campaign, "--comment-threshold", "5")[0] == 0
+    code, _, err = _run(capsys, "campaign", "update", campaign, "--min-group-size", "2")
+    assert code == 1 and "cannot go down (3 → 2)" in err
+
+
 def test_open_link(campaign, capsys):
     code, out, _ = _run(capsys, "campaign", "open-link", campaign, "--group", "business")
     assert code == 0 and out.startswith("http://localhost:8501/?token=") and len(out.strip().split("=", 1)[1]) == 43

@@ -46,8 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     set_handler(p, _create)
 
     p = sub.add_parser("update", help="change a campaign's name, dates or thresholds", description=(
-        "Change what is given and keep the rest. The thresholds of a campaign that has responses can still "
-        "change: every figure is computed when it is shown."))
+        "Change what is given and keep the rest. Once a campaign has been opened or holds responses, its "
+        "thresholds can go up but never down: respondents were told them. A raised threshold applies to "
+        "every figure at once, as figures are computed when they are shown."))
     p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     p.add_argument("--name", help="the campaign's name, as leadership and the audit log see it")
     p.add_argument("--min-group-size", type=whole_number(MIN_K, MAX_K), metavar="K",
