@@ -159,7 +159,8 @@ def _handle(store: bool) -> None:
     if problems:
         outcome["problems"] = problems
         outcome["other_kind"] = _other_kind_fits(kind, raw, where)
-    else:
+    else:  # a valid document: what follows can only refuse to store it (its id and version taken)
+        outcome["valid"] = True
         outcome["text"] = decode_upload(raw, where)
         if not store:  # say what storing would: its id and version may be taken by other content
             with session_scope() as session:
@@ -187,6 +188,10 @@ def _show_outcome(outcome: dict) -> None:
         st.error(f"**{md_escape(outcome['name'] or 'The upload')}** is not a valid {what}: it is a {other.lower()}. "
                  "Nothing was stored.", icon=":material/error:")
         st.info(f"This file is a valid **{other.lower()}**: choose “{other}” above and upload it again.")
+        return
+    if outcome["problems"] and outcome.get("valid"):
+        st.error(f"**{md_escape(outcome['name'])}** is a valid {what}, but it cannot be stored as it is; nothing was stored.\n\n"
+                 + "\n".join(f"- {md_code(p)}" for p in outcome["problems"]), icon=":material/error:")
         return
     if outcome["problems"]:
         count = len(outcome["problems"])

@@ -173,10 +173,14 @@ def test_check_and_store_keeps_the_model_once_and_audits_who(setup):
     assert any("already stored with exactly this content" in i.value for i in again.info)
     changed = _upload(setup, "cobit.yaml", COBIT.replace(b"COBIT-style example model", b"Renamed model"), store=True)
     assert changed.error and "already loaded with different content; change 'version'" in changed.error[0].value
+    # the file is valid: what stops it is the version it claims, not a problem in the file
+    assert "is a valid capability model, but it cannot be stored as it is" in changed.error[0].value
+    assert "not a valid" not in changed.error[0].value
     assert _stored(setup)[0].count("cobit-style-example v0.1") == 1
     # "Check only" says so too: it called the file valid, and storing it then failed
     checked = _upload(setup, "cobit.yaml", COBIT.replace(b"COBIT-style example model", b"Renamed model"), store=False)
     assert not checked.success and "already loaded with different content; change 'version'" in checked.error[0].value
+    assert "not a valid" not in checked.error[0].value
     same = INSTRUMENT.replace(b"IT perception survey", b"Renamed survey", 1)
     checked = _upload(setup, "survey.yaml", same, kind="instrument", store=False)
     assert same != INSTRUMENT and "instrument 'it_perception' version '1.2' is already loaded with different content" in checked.error[0].value
