@@ -208,7 +208,7 @@ def cross_reference_problems(model: CapabilityModel, where: str) -> list[str]:
             lo, hi = lower.targets.get(cap_id), higher.targets.get(cap_id)
             if lo in allowed and hi in allowed and hi < lo:  # (a target that is no level is reported as such)
                 problems.append(
-                    f"{where}: modes (id {higher.id}) → targets → {cap_id}: target {hi} is below the lower mode "
+                    f"{where}: modes[{model.modes.index(higher)}] (id {higher.id}) → targets → {cap_id}: target {hi} is below the lower mode "
                     f"{lower.id}'s target {lo}"
                 )
     return problems

@@ -409,6 +409,20 @@ def pydantic_problems(exc: ValidationError, data: Any, where: str) -> list[str]:
             message = f"{error.get('input')!r} is not one of {error['ctx']['expected']}"
         elif error["type"] == "finite_number":
             message = f"must be a finite number, not {error.get('input')!r}"
+        elif error["type"] == "string_type":
+            given = error.get("input")
+            hint = f" (YAML reads {given!r} as a number: write it in quotes, '{given}')" if isinstance(given, (int, float)) else ""
+            message = f"must be text, not {given!r}{hint}"
+        elif error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
+            message = "must not be empty"
+        elif error["type"] == "too_short" and "min_length" in error.get("ctx", {}):
+            need, got = error["ctx"]["min_length"], error["ctx"].get("actual_length", len(error.get("input") or []))
+            message = f"needs at least {need} entr{'y' if need == 1 else 'ies'}, has {got}"
+        elif error["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal") and error.get("ctx"):
+            bound = next(iter(error["ctx"].values()))
+            words = {"greater_than": "greater than", "greater_than_equal": "at least", "less_than": "less than",
+                     "less_than_equal": "at most"}[error["type"]]
+            message = f"must be {words} {bound:g}, not {error.get('input')!r}" if isinstance(bound, (int, float)) else message
         problems.append(f"{where}: {describe_location(data, loc)}: {message}")
     return problems
 

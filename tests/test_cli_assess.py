@@ -368,6 +368,38 @@ def test_a_target_must_be_a_whole_number_not_something_yaml_turns_into_one(tmp_p
     assert f"targets → {capability}: {message}" in capsys.readouterr().err
 
 
+def _shipped_model_changed(change) -> dict:
+    import yaml
+
+    document = yaml.safe_load(Path("data/itil_aligned_model.yaml").read_text(encoding="utf-8"))
+    change(document)
+    return document
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d.update(version=1.0), "version: must be text, not 1.0 (YAML reads 1.0 as a number: write it in quotes, '1.0') (line 3)"),
+    (lambda d: d.update(levels=d["levels"][:2]), "levels: needs at least 3 entries, has 2 (line "),
+    (lambda d: d.update(name=""), "name: must not be empty (line 2)"),
+    (lambda d: d["capabilities"][0].update(weight=0), "capabilities[0] (id business_relationship_management) → weight: must be "
+                                                      "greater than 0, not 0 (line "),
+    (lambda d: d["modes"][1]["targets"].update(business_relationship_management=1),
+     "modes[1] (id business_partner) → targets → business_relationship_management: target 1 is below the lower mode "
+     "supplier's target 2 (line "),
+])
+def test_model_problems_are_said_in_the_model_s_own_words_with_their_line(tmp_path, capsys, change, message):
+    """Not the schema library's "Input should be a valid string": what to write instead, and where."""
+    import yaml
+
+    from itcap.cli import main
+
+    path = tmp_path / "model.yaml"
+    path.write_text(yaml.safe_dump(_shipped_model_changed(change), sort_keys=False), encoding="utf-8")
+    assert main(["model", "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: {message}" in err, err
+    assert "Input should" not in err and "List should" not in err
+
+
 def test_lists_on_an_empty_database_say_what_to_do_on_stderr_and_keep_stdout_a_table(db_url, capsys):
     code, out, err = run("assess", "list", capsys=capsys)
     assert code == 0 and out == "id\tdate\tstatus\tname\tunit\tmodel\tsubmitted\tlead assessor\n"
