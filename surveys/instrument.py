@@ -8,6 +8,7 @@ importance/performance pairs for IT services.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -228,6 +229,22 @@ def label_problems(here: str, labels: dict[int, str]) -> list[str]:
     return problems
 
 
+# Placeholders the respondent texts (welcome, privacy statement, section intros, thank-you) may use:
+# the survey page puts the campaign's thresholds in their place.
+PLACEHOLDERS = ("min_group_size", "comment_threshold")
+_PLACEHOLDER_LIKE = re.compile(r"\{([a-z][a-z0-9_]*)\}")  # what a misspelt placeholder looks like; prose braces hold spaces
+
+
+def placeholder_problems(inst: Instrument, where: str) -> list[str]:
+    """A ``{word}`` that is no placeholder would reach respondents as written — and a privacy statement
+    with ``{min_grp_size}`` would promise no threshold at all."""
+    texts = [("welcome", inst.welcome), ("privacy_statement", inst.privacy_statement), ("thank_you", inst.thank_you)]
+    texts += [(f"sections[{index}] (id {section.id}) → intro", section.intro) for index, section in enumerate(inst.sections)]
+    known = " and ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+    return [f"{where}: {field}: unknown placeholder {{{name}}}: the placeholders are {known}"
+            for field, text in texts for name in dict.fromkeys(_PLACEHOLDER_LIKE.findall(text)) if name not in PLACEHOLDERS]
+
+
 def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
     problems: list[str] = []
     for kind, values in (
@@ -331,8 +348,12 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
     return problems
 
 
+def _new_document_problems(inst: Instrument, where: str) -> list[str]:
+    return placeholder_problems(inst, where) + cross_reference_problems(inst, where)
+
+
 def parse_instrument(text: str, where: str = "<instrument>") -> Instrument:
-    return parse_document(text, where, "instrument", Instrument, cross_reference_problems)
+    return parse_document(text, where, "instrument", Instrument, _new_document_problems)
 
 
 def parse_instrument_bytes(raw: bytes, where: str) -> Instrument:
@@ -354,4 +375,6 @@ def load_default_instrument() -> Instrument:
 
 @lru_cache(maxsize=64)
 def parse_instrument_cached(source_yaml: str) -> Instrument:
-    return parse_instrument(source_yaml, "<stored instrument>")
+    # A stored instrument was checked when it was stored; a check added since (unknown placeholders)
+    # must not lock its campaigns out of it.
+    return parse_document(source_yaml, "<stored instrument>", "instrument", Instrument, cross_reference_problems)

@@ -161,7 +161,13 @@ def test_threshold_texts():
     shipped_style = "groups of at least 5 people … when at least 10 people have commented"
     assert sw.thresholds_sentence(shipped_style, thresholds) is None  # already says the true numbers
     assert "at least 8 people" in sw.thresholds_sentence(shipped_style, {"min_group_size": 8, "comment_threshold": 10})
-    assert sw.thresholds_sentence("at least {min_group_size}", {"min_group_size": 8, "comment_threshold": 10}) is None
+    both = "groups of at least {min_group_size} … once at least {comment_threshold} people have commented"
+    assert sw.thresholds_sentence(both, {"min_group_size": 8, "comment_threshold": 10}) is None
+    # one placeholder (the other misspelt, or left out) leaves a threshold unsaid: the sentence says both
+    assert "at least 8 people" in sw.thresholds_sentence("at least {min_grp_size} … at least {comment_threshold}",
+                                                         {"min_group_size": 8, "comment_threshold": 10})
+    assert "at least 10 people have commented" in sw.thresholds_sentence("at least {min_group_size}",
+                                                                          {"min_group_size": 8, "comment_threshold": 10})
     # Comments shown from 5 while the text promises 10: the real number is said.
     assert "at least 5 people have commented" in sw.thresholds_sentence(shipped_style, {"min_group_size": 5, "comment_threshold": 5})
 

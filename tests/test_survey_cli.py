@@ -62,6 +62,22 @@ def test_survey_validate_reports_every_error_with_its_location(tmp_path, capsys)
     assert any("items[4] (id logon_minutes): a numeric item needs min and max" in line for line in lines)
 
 
+def test_survey_validate_refuses_a_misspelt_placeholder_that_respondents_would_read_as_written(tmp_path, capsys):
+    from surveys.instrument import parse_instrument_cached
+
+    text = default_instrument_path().read_text(encoding="utf-8")
+    misspelt = text.replace("at least {min_group_size} people, and hide", "at least {min_grp_size} people, and hide", 1)
+    assert misspelt != text
+    path = tmp_path / "survey.yaml"
+    path.write_text(misspelt, encoding="utf-8")
+    code, _, err = _run(capsys, "survey", "validate", str(path))
+    line = 1 + text[:text.index("privacy_statement:")].count("\n")
+    assert code == 1 and err == (f"error: {path}: privacy_statement: unknown placeholder {{min_grp_size}}: the placeholders "
+                                 f"are {{min_group_size}} and {{comment_threshold}} (line {line})\n")
+    # an instrument stored before this check still opens for its campaigns (the page adds the true thresholds)
+    assert parse_instrument_cached(misspelt).privacy_statement.count("{min_grp_size}") == 1
+
+
 def test_survey_validate_refuses_labels_an_import_would_confuse(tmp_path, capsys):
     """An import reads a cell as a code, else as a label (case ignored): a label shared by two
     options, or one that reads as another option's code, would store another answer than given."""

@@ -19,14 +19,12 @@ from itcap.ui.text import md_escape
 
 from itcap.ui.widgets import checked_key, run_script, scroll_to_top_script  # noqa: F401 (run_script: the survey page's scripts go through here)
 from surveys.answers import format_number
-from surveys.instrument import Instrument, Item
+from surveys.instrument import PLACEHOLDERS, Instrument, Item
 
 NO_ANSWER = "no_answer"  # the last option of an optional Likert item: withdraws a choice made by mistake
 NO_ANSWER_LABEL = "No answer"
 WIDGET_PREFIX = "survey_item_"
 
-# Placeholders the instrument's respondent texts (welcome, privacy statement, thank-you) may use.
-PLACEHOLDERS = ("min_group_size", "comment_threshold")
 _PLACEHOLDER_RE = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
 
@@ -41,15 +39,16 @@ def fill_thresholds(text: str, thresholds: Mapping[str, int]) -> str:
 
 
 def thresholds_sentence(privacy_statement: str, thresholds: Mapping[str, int]) -> str | None:
-    """A sentence with the campaign's real thresholds, for a privacy statement that neither uses the
+    """A sentence with the campaign's real thresholds, for a privacy statement that neither uses both
     placeholders nor quotes exactly the campaign's numbers ("at least 5 …", "at least 10 …", as the
     shipped instrument does for the default thresholds); else None. A statement quoting any other
     number gets the sentence, so the page never shows only a promise the campaign does not keep."""
-    if _PLACEHOLDER_RE.search(privacy_statement):
-        return None
     k, c = thresholds["min_group_size"], thresholds["comment_threshold"]
+    used = set(_PLACEHOLDER_RE.findall(privacy_statement))
+    if used == set(PLACEHOLDERS):
+        return None
     quoted = {int(n) for n in re.findall(r"\bat least (\d+)\b", privacy_statement, flags=re.IGNORECASE)}
-    if quoted == {k, c}:
+    if not used and quoted == {k, c}:
         return None
     return (f"**For this survey:** results are shown only for groups of at least {k} people, and written comments "
             f"only once at least {c} people have commented.")
