@@ -112,7 +112,8 @@ def test_survey_show_json(instrument_file, capsys):
 def test_survey_load_and_list(db_url, instrument_file, capsys):
     code, out, _ = _run(capsys, "survey", "load", instrument_file)
     assert code == 0 and "instrument test_perception v1 stored as id" in out
-    assert _run(capsys, "survey", "load", instrument_file)[0] == 0  # idempotent
+    code, again, _ = _run(capsys, "survey", "load", instrument_file)  # idempotent, and says so
+    assert code == 0 and again == out.replace("stored as id", "is already stored with exactly this content as id").rstrip("\n") + ": nothing changed\n"
     code, out, _ = _run(capsys, "survey", "list")
     assert code == 0 and "test_perception\tv1\tTest IT perception survey" in out
 

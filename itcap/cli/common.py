@@ -41,6 +41,24 @@ def cli_actor() -> str:
     return f"cli:{user}"[:80]
 
 
+def load_document(noun: str, save: Callable[..., Any], listed: Callable[[Any], list], path: str) -> int:
+    """``itcap model load`` / ``itcap survey load``: store the file through ``save`` and say whether it
+    was new, or already there with exactly this content (a repeat load changes nothing)."""
+    from itcap.storage import session_scope
+    from itcap.validation import read_text
+
+    text = read_text(path)
+    open_database()
+    with session_scope() as session:
+        before = {record.id for record in listed(session)}
+        record = save(session, text, actor=cli_actor(), where=path)
+        if record.id in before:
+            print(f"{noun} {record.key} v{record.version} is already stored with exactly this content as id {record.id}: nothing changed")
+        else:
+            print(f"{noun} {record.key} v{record.version} stored as id {record.id}")
+    return 0
+
+
 def whole_number(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
     """An argparse ``type``: a whole number within [low, high]; anything else is a usage error (exit 2)."""
     def parse(text: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from itcap.cli.common import cli_actor, output_file, set_handler, write_json
+from itcap.cli.common import output_file, set_handler, write_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,17 +51,10 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from capability_model.store import save_model
-    from itcap.cli.common import open_database
-    from itcap.storage import session_scope
-    from itcap.validation import read_text
+    from capability_model.store import list_models, save_model
+    from itcap.cli.common import load_document
 
-    text = read_text(args.file)
-    open_database()
-    with session_scope() as session:
-        record = save_model(session, text, actor=cli_actor(), where=args.file)
-        print(f"model {record.key} v{record.version} stored as id {record.id}")
-    return 0
+    return load_document("model", save_model, list_models, args.file)
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from itcap.cli.common import cli_actor, output_file, set_handler, write_json
+from itcap.cli.common import output_file, set_handler, write_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,17 +60,10 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from itcap.cli.common import open_database
-    from itcap.storage import session_scope
-    from itcap.validation import read_text
-    from surveys.store import save_instrument
+    from itcap.cli.common import load_document
+    from surveys.store import list_instruments, save_instrument
 
-    text = read_text(args.file)
-    open_database()
-    with session_scope() as session:
-        record = save_instrument(session, text, actor=cli_actor(), where=args.file)
-        print(f"instrument {record.key} v{record.version} stored as id {record.id}")
-    return 0
+    return load_document("instrument", save_instrument, list_instruments, args.file)
 
 
 def _list(args: argparse.Namespace) -> int:
