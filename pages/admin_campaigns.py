@@ -534,8 +534,11 @@ with rates_tab:
 with import_tab:
     st.markdown("Responses collected on paper or with another tool: a CSV with a `group` column and one column per item id "
                 "(codes or labels; blank = not answered). **All or nothing**: if any row has a problem, nothing is stored.")
+    if closed := campaign.status == CLOSED:  # said before a file is chosen, not after it is refused
+        st.info("This campaign is closed: reopen it to import responses.", icon=":material/lock:")
     import_counter = st.session_state.get("camp_import_counter", 0)
-    st.file_uploader("Responses CSV (UTF-8)", type=["csv", "txt"], key=f"camp_import_{chosen_id}_{import_counter}", max_upload_size=200)
+    st.file_uploader("Responses CSV (UTF-8)", type=["csv", "txt"], key=f"camp_import_{chosen_id}_{import_counter}", max_upload_size=200,
+                     disabled=closed)
     chosen_file = st.session_state.get(f"camp_import_{chosen_id}_{import_counter}")
     st.checkbox("Allow rows that repeat stored answers", key=f"camp_import_repeats_{chosen_id}",
                 help="Off (the default): a row that gives exactly the answers of a stored response, or of another row — "
@@ -543,7 +546,8 @@ with import_tab:
                      "person counted twice (a batch that overlaps one imported before). On: for different people who "
                      "really answered alike. A file most of whose rows the campaign already holds is refused either way.")
     st.button("Import responses", icon=":material/upload:", key=f"camp_import_btn_{chosen_id}", on_click=_import, args=(chosen_id,),
-              disabled=chosen_file is None, help=None if chosen_file else "Choose a CSV file above first.")
+              disabled=closed or chosen_file is None,
+              help="Reopen the campaign first." if closed else None if chosen_file else "Choose a CSV file above first.")
     outcome = st.session_state.pop(IMPORT_OUTCOME, None)
     if outcome is not None and outcome["campaign_id"] == chosen_id:
         count = outcome.get("total", len(outcome["problems"]))

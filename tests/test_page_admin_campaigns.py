@@ -265,6 +265,9 @@ def test_a_closed_campaign_cannot_invite(setup):
     at = _page(setup)
     assert any("reopen it to invite more people" in i.value for i in at.info)
     assert next(b for b in at.form_submit_button if b.label == "Create invitations").disabled
+    # nor import: said before a file is chosen, and the button is off
+    assert any("reopen it to import responses" in i.value for i in at.info)
+    assert at.button(key=f"camp_import_btn_{c}").disabled
 
 
 def test_an_open_link_can_be_given_a_cap_and_the_page_counts_the_places_down(setup):
