@@ -156,3 +156,27 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+# -- the heavy tests run alone -----------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _heavy_tests_run_alone(request, tmp_path_factory):
+    """Under ``make test``'s two workers, a load, fault or replica test (``slow``: twenty browsers at
+    once, servers killed) never runs beside a browser test: it starved one on the other worker past
+    its 30-second wait on CI's two cores. Slow tests take an exclusive lock, browser tests a shared
+    one (they may run side by side), the rest none. Uncontended in a single process."""
+    import fcntl
+
+    slow = request.node.get_closest_marker("slow") is not None
+    if not slow and "browser" not in request.fixturenames:
+        yield
+        return
+    # the workers' temporary folders share a parent (pytest-N/popen-gwK); one process: its own folder
+    folder = tmp_path_factory.getbasetemp()
+    lock_path = (folder.parent if os.environ.get("PYTEST_XDIST_WORKER") else folder) / "heavy-tests.lock"
+    with open(lock_path, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if slow else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
