@@ -50,21 +50,23 @@ def _trouble(what: str, message: str = TROUBLE) -> None:
 
 # -- actions (button callbacks) --------------------------------------------------------------------
 def _start(token: str) -> None:
-    visit = st.session_state.get(VISITS, {}).get(token)
-    if visit:  # a second click on Start (or a second run of it): this visitor has their own link already
+    visit = st.session_state.get(VISITS, {}).get(token) or sw.STARTED_VISITS.once(token, lambda: _begin(token))
+    if visit:  # an open link: this visitor's own token, so a reload or bookmark resumes (a second click: the same)
+        st.session_state.setdefault(VISITS, {})[token] = visit
         st.query_params["token"] = visit
-        return
+
+
+def _begin(token: str) -> str | None:
+    """The visitor's own token when ``token`` is an open link (its start takes a place); else None."""
     try:
         with session_scope() as session:
             personal = respondent.begin(session, token)
     except SurveyUnavailable:
-        return  # the page explains why when it draws
+        return None  # the page explains why when it draws
     except Exception:  # noqa: BLE001 - the respondent gets a friendly message, the log the details
         _trouble("start")
-        return
-    if personal != token:  # an open link: this visitor's own token, so a reload or bookmark resumes
-        st.session_state.setdefault(VISITS, {})[token] = personal
-        st.query_params["token"] = personal
+        return None
+    return personal if personal != token else None
 
 
 def _continue_visit(personal: str) -> None:
@@ -105,8 +107,12 @@ def _go_to(token: str, section_index: int, changing: bool = False) -> None:
 
 
 def _submit(token: str, title: str, thresholds: dict[str, int]) -> None:
-    if st.session_state.get(SUBMITTING) == token:
-        return  # a double click: the first click is already submitting (or has submitted)
+    if done := sw.SUBMITTED.once(token, lambda: _submit_once(token, title, thresholds)):
+        st.session_state[DONE] = done
+
+
+def _submit_once(token: str, title: str, thresholds: dict[str, int]) -> dict | None:
+    """Submit; the thank-you screen's content, or None when the answers went back for a fix."""
     st.session_state[SUBMITTING] = token
     try:
         with session_scope() as session:
@@ -119,14 +125,14 @@ def _submit(token: str, title: str, thresholds: dict[str, int]) -> None:
             own = {item.id for item in state.sections[index].items} if index < len(state.sections) else set()
             st.session_state[PROBLEMS] = {"section": index, "scroll": True,
                                           "problems": {k: v for k, v in result.problems.items() if k in own or not k}}
-            return
+            return None
     except SurveyUnavailable:
-        return  # used by another tab or device, or closed meanwhile: the page says which
+        return None  # used by another tab or device, or closed meanwhile: the page says which
     except Exception:  # noqa: BLE001
         st.session_state.pop(SUBMITTING, None)
         _trouble("submitting", SUBMIT_TROUBLE)
-        return
-    st.session_state[DONE] = {"token": token, "title": title, "thank_you": sw.fill_thresholds(result.thank_you, thresholds)}
+        return None
+    return {"token": token, "title": title, "thank_you": sw.fill_thresholds(result.thank_you, thresholds)}
 
 
 # -- drawing ---------------------------------------------------------------------------------------
@@ -287,6 +293,7 @@ def _thank_you(title: str, text: str) -> None:
 
 # -- the page --------------------------------------------------------------------------------------
 sw.style()
+sw.SessionMemory.start_session()
 sw.run_script(sw.LEAVE_GUARD)  # every run: what is on the screen now is saved (or there is nothing to lose)
 token = st.query_params.get("token", "")
 notice = st.session_state.pop(NOTICE, None)

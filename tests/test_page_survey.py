@@ -425,14 +425,33 @@ def test_a_second_tab_submitting_the_same_link_is_told_it_was_used(setup):
     assert len(_responses(setup["url"])) == 1
 
 
-def test_a_repeated_submit_click_in_the_same_tab_is_ignored(setup):
-    (token,) = invite(setup["url"], setup["open"])
-    _to_review(setup["url"], token)
-    at = _open(token)
-    at.session_state["survey_submitting"] = token  # as if the first click of a double click is under way
-    _click(at, "survey_submit")
-    assert len(_responses(setup["url"])) == 0  # the second click did nothing …
-    assert at.button(key="survey_submit").disabled  # … and the button is shown disabled meanwhile
+def test_a_click_run_twice_at_the_same_time_does_its_work_once():
+    """A double click on a loaded server ran Submit's (and Start's) callback in two script threads of
+    one browser session at once: the work is done by the first, the second waits for its result."""
+    import threading
+    import time
+
+    memory = sw.SessionMemory()
+    memory._session_key = lambda: "one tab"
+    calls, results = [], []
+
+    def work():
+        calls.append(1)
+        time.sleep(0.2)  # the submit's database round trip, on a slow server
+        return {"thank_you": "Thanks"}
+
+    threads = [threading.Thread(target=lambda: results.append(memory.once("token", work))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == [1] and results == [{"thank_you": "Thanks"}] * 2
+    assert memory.once("token", work) == {"thank_you": "Thanks"} and calls == [1]  # a later click: the same result
+    # refused work (answers sent back for a fix) is not kept: the next click tries again
+    assert memory.once("other", lambda: None) is None
+    assert memory.once("other", work) == {"thank_you": "Thanks"} and calls == [1, 1]
+    memory._session_key = lambda: "another tab"  # another browser session does its own work
+    assert memory.once("token", work) == {"thank_you": "Thanks"} and calls == [1, 1, 1]
 
 
 def test_submit_with_a_gap_sends_the_respondent_to_the_section(setup):

@@ -10,7 +10,10 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Mapping
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -30,6 +33,64 @@ _PLACEHOLDER_RE = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
 def widget_key(item: Item) -> str:
     return WIDGET_PREFIX + item.id
+
+
+class SessionMemory:
+    """A click's work done once per browser session and token, whatever runs the click starts.
+
+    A double click on a loaded server can run a button's callback twice *at the same time* for one
+    browser session: Streamlit starts a new script thread for the second click while the first is
+    still in its callback (seen in the tests: a double click on Start took two places of a capped
+    open link, and a double-clicked Submit ended on "this link has already been used" instead of
+    the thanks; the database side held — a link submits once). ``st.session_state`` cannot guard
+    that, as both threads read it before either writes. :meth:`once` can: the first caller does the
+    work, a concurrent or later one waits for it and gets its result. A result of None (refused,
+    failed) is not kept, so the respondent can try again. Bounded: the oldest entries go first.
+    """
+
+    KEY = "survey_session_key"  # set by the page's body on its first run
+
+    def __init__(self, size: int = 10_000):
+        self._size = size
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple[str, str], tuple[threading.Event, list]] = OrderedDict()
+
+    @classmethod
+    def start_session(cls) -> None:
+        """Give this browser session its key: call from the page's body, on every run."""
+        if cls.KEY not in st.session_state:
+            st.session_state[cls.KEY] = secrets.token_hex(16)
+
+    def _session_key(self) -> str:
+        return str(st.session_state.get(self.KEY, ""))
+
+    def once(self, token: str, work: Callable[[], Any], wait_seconds: float = 60) -> Any:
+        key = (self._session_key(), token)
+        with self._lock:
+            entry = self._kept.get(key)
+            first = entry is None
+            if first:
+                entry = self._kept[key] = (threading.Event(), [None])
+                while len(self._kept) > self._size:
+                    self._kept.popitem(last=False)
+        done, result = entry
+        if not first:
+            done.wait(wait_seconds)
+            return result[0]
+        try:
+            result[0] = work()
+        finally:
+            if result[0] is None:
+                with self._lock:
+                    self._kept.pop(key, None)
+            done.set()
+        return result[0]
+
+
+# What Start and Submit did in each browser session (in this module: a page script's own globals are
+# made anew on every run): an open link's token → the visitor's own; a token → its thank-you screen.
+STARTED_VISITS = SessionMemory()
+SUBMITTED = SessionMemory()
 
 
 def fill_thresholds(text: str, thresholds: Mapping[str, int]) -> str:
