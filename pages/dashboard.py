@@ -5,14 +5,14 @@ import itertools
 import pandas as pd
 import streamlit as st
 
-from capability_model.positioning import FULLY_ACHIEVED_PERCENT, level_for_display
+from capability_model.positioning import level_for_display
 
 from itcap import charts, insights
 from itcap.accounts import ADMIN, LEADERSHIP
 from itcap.ui import auth, widgets
 from itcap.ui.dashboard_data import (
-    GROUPS_WIDGET, cached_assessment, cached_campaign, cached_comments, cached_trends, choose_assessment, choose_campaign, choose_groups, chosen_groups,
-    live_note, report_bytes,
+    GROUPS_WIDGET, assessment_charts, cached_assessment, cached_campaign, cached_comments, cached_trends, campaign_charts, choose_assessment,
+    choose_campaign, choose_groups, chosen_groups, live_note, report_bytes, trend_charts,
 )
 from itcap.ui.data_downloads import assessment_downloads, campaign_downloads
 from itcap.ui.downloads import chart_with_downloads, table_with_download
@@ -41,6 +41,9 @@ mode_order = [m.id for m in assessment.model.ordered_modes] if assessment else N
 exclude_flagged = campaign_id is not None and bool(st.session_state.get("dashboard_exclude_flagged", False))
 group_pair = chosen_groups()
 campaign = cached_campaign(campaign_id, tuple(mode_order or ()), exclude_flagged, group_pair) if campaign_id is not None else None
+# each chart by its key, as the server's warm-up builds them (dashboard_data): built once per cached result
+assessment_chart = assessment_charts(assessment) if assessment is not None else {}
+campaign_chart = campaign_charts(campaign) if campaign is not None else {}
 if campaign is not None and len(campaign.comparable) > 2:
     # three or more groups with results (directorates, say): the comparison is of two, chosen here
     pairs = {f"{a}|{b}": f"{campaign.instrument.group_name(a)} and {campaign.instrument.group_name(b)}"
@@ -133,14 +136,10 @@ with tabs[0]:
     if assessment is None:
         st.info("No assessment yet: an administrator creates one under Administration → Assessments.")
     else:
-        model = assessment.model
         st.markdown("##### Maturity: consensus against each mode's targets")
-        chart_with_downloads(lambda: charts.radar_chart(assessment.capability_labels(), assessment.radar_series(), model.max_level,
-                                                        min_level=min(0, model.min_level - 1)),
-                             assessment.radar_table(), "maturity radar", "radar", cache_owner=assessment,
+        chart_with_downloads(assessment_chart["radar"], assessment.radar_table(), "maturity radar", "radar", cache_owner=assessment,
                              title="Maturity: consensus against each mode's targets", source=assessment.source_line(),
-                             phone=lambda: charts.maturity_rows_chart(assessment.capability_labels(), assessment.radar_series(),
-                                                                      model.max_level, min_level=model.min_level))
+                             phone=assessment_chart["radar-phone"])
         st.markdown("##### Operating modes")
         modes = assessment.modes_frame()
         table_with_download(modes.drop(columns=["why not achieved"]), "operating modes", "modes")
@@ -151,12 +150,9 @@ with tabs[0]:
         if next_mode is not None:
             st.markdown(f"##### Gaps to {md_escape(next_mode.name)}")
             st.caption("Ranked by how many levels short, then by the capability's weight in the model, then in model order.")
-            gaps = assessment.gaps_frame()
-            if len(gaps):
-                levels = (model.min_level, model.max_level)
-                chart_with_downloads(lambda: charts.gap_chart(gaps, next_mode.name, levels=levels), gaps, f"gaps to {next_mode.name}",
-                                     "gaps", stretch=True, cache_owner=assessment,
-                                     phone=lambda: charts.gap_chart(gaps, next_mode.name, compact=True, levels=levels),
+            if "gaps" in assessment_chart:
+                chart_with_downloads(assessment_chart["gaps"], assessment.gaps_frame(), f"gaps to {next_mode.name}",
+                                     "gaps", stretch=True, cache_owner=assessment, phone=assessment_chart["gaps-phone"],
                                      title=f"Gaps to {next_mode.name}", source=assessment.source_line())
             else:
                 st.write(f"No capability is below {md_escape(next_mode.name)}'s targets.")
@@ -195,12 +191,10 @@ with tabs[1]:
             + (f"{flagged} *Exclude flagged responses* in the sidebar leaves them out."
                if (flagged := campaign.flagged_note()) else "")
         )
-        scale_frame = campaign.scale_frame()
-        if len(scale_frame):
-            scales = campaign.instrument.scales
-            first = campaign.instrument.scale_items(scales[0].id)[0]
-            low, high = campaign.instrument.item_range(first)
-            chart_with_downloads(lambda: charts.perception_chart(scale_frame, low, high), campaign.scale_table(with_ci=True), "perception by scale",
+        if "perception" in campaign_chart:
+            instrument = campaign.instrument
+            low, high = instrument.item_range(instrument.scale_items(instrument.scales[0].id)[0])
+            chart_with_downloads(campaign_chart["perception"], campaign.scale_table(with_ci=True), "perception by scale",
                                  "perception", cache_owner=campaign, stretch=True,
                                  title=f"{groups[0]} and {groups[1]}: scale scores with 95% confidence intervals",
                                  source=f"{campaign.source_line()} · verdicts: equivalent (TOST, ±{comparison['margin']:g}, "
@@ -233,17 +227,14 @@ with tabs[1]:
                     with phone:
                         widgets.records_for_phone([(f"{people:,} people" if people > 1 else "", text) for text, people in counted],
                                                   css_class="itcap-comments")
-        ipa = campaign.ipa_frame()
-        crosshairs = campaign.ipa_crosshairs()
-        if len(ipa) and crosshairs:
+        if "ipa" in campaign_chart:
+            ipa = campaign.ipa_frame()
             st.markdown("##### Importance and performance of IT services")
             lines_note = charts.ipa_lines_note(list(dict.fromkeys(ipa["group"])))
             st.caption(f"Each group's mean importance and performance per service; {md_escape(lines_note)}, in the "
                        "group's colour.")
-            pair = campaign.instrument.ipa_pairs[0]
-            low, high = campaign.instrument.item_range(campaign.instrument.item(pair.importance))
-            chart_with_downloads(lambda: charts.ipa_chart(ipa, crosshairs, low, high), ipa, "importance performance", "ipa",
-                                 cache_owner=campaign, phone=lambda: charts.ipa_chart(ipa, crosshairs, low, high, compact=True),
+            chart_with_downloads(campaign_chart["ipa"], ipa, "importance performance", "ipa",
+                                 cache_owner=campaign, phone=campaign_chart["ipa-phone"],
                                  title="Importance and performance of IT services",
                                  source=f"{campaign.source_line()} · {lines_note}")
 
@@ -305,10 +296,9 @@ with tabs[3]:
             said += [f"confirmed the median of {kept}"] if kept else []
             st.caption(f"The lead assessor {' and '.join(said)}: see *{insights.OVERRIDES_HEADING}* under Maturity.")
         heat = assessment.heatmap_frame()
-        chart_with_downloads(lambda: charts.disagreement_heatmap(heat, assessment.model.max_level), heat, "assessor disagreement",
+        chart_with_downloads(assessment_chart["heatmap"], heat, "assessor disagreement",
                              "heatmap", cache_owner=assessment, title="Where the assessors disagree (⚑ two or more levels apart)",
-                             source=assessment.source_line(),
-                             phone=lambda: charts.disagreement_heatmap(heat, assessment.model.max_level, compact=True))
+                             source=assessment.source_line(), phone=assessment_chart["heatmap-phone"])
         st.markdown("##### Inter-rater reliability")
         rel = assessment.reliability
         if verdict := insights.reliability_verdict(rel):
@@ -325,7 +315,7 @@ with tabs[4]:
         st.markdown(f"##### Response rates — {md_escape(campaign.campaign.name)}")
         if note := live_note(campaign.campaign.status):
             st.caption(note.removeprefix(" · ").capitalize() + ".")
-        chart_with_downloads(lambda: charts.response_rate_chart(campaign.rates_frame()), campaign.rates_table(), "response rates",
+        chart_with_downloads(campaign_chart["rates"], campaign.rates_table(), "response rates",
                              "rates", cache_owner=campaign, stretch=True, title=f"Response rates — {campaign.campaign.name}",
                              source=" · ".join(filter(None, (campaign.source_line(), campaign.imported_note()))))
         if note := campaign.imported_note():
@@ -335,22 +325,23 @@ with tabs[4]:
 with tabs[5]:
     trends = cached_trends(assessment_id, campaign_id, exclude_flagged, group_pair)
     assessment_points, campaign_points = trends
+    trend_chart = trend_charts(trends)
     shown = False
     sentences = insights.progress_sentences(assessment_points, campaign_points)
     for sentence in sentences:
         st.markdown(f"- {md_escape(sentence)}")
     if sentences:
         st.caption("Each round's own figures, compared as they are: the rounds are not tested against each other.")
-    if insights.trend_rounds(assessment_points) > 1:
+    if "trend-a" in trend_chart:
         st.markdown("##### Attainment of each mode over assessments (%)")
         st.caption(charts.ATTAINMENT_REFERENCE_NOTE)
-        chart_with_downloads(lambda: charts.attainment_trend_chart(assessment_points, FULLY_ACHIEVED_PERCENT), assessment_points,
+        chart_with_downloads(trend_chart["trend-a"], assessment_points,
                              "attainment trend", "trend-a", stretch=True, cache_owner=trends, title="Attainment of each mode over assessments (%)",
                              source=assessment.source_line() if assessment else None)
         shown = True
-    if insights.trend_rounds(campaign_points) > 1:
+    if "trend-c" in trend_chart:
         st.markdown("##### Scale scores over survey campaigns")
-        chart_with_downloads(lambda: charts.scale_trend_chart(campaign_points), campaign_points, "perception trend", "trend-c",
+        chart_with_downloads(trend_chart["trend-c"], campaign_points, "perception trend", "trend-c",
                              stretch=True, cache_owner=trends,
                              title="Scale scores over survey campaigns", source=campaign.source_line() if campaign else None)
         shown = True

@@ -228,19 +228,43 @@ def test_report_tab_offers_reports_and_threshold_respecting_data(populated, db_u
     assert not any("Every response" in c.value for c in at.caption), "the dashboard never offers the privileged export"
 
 
-def test_warm_up_fills_the_caches_the_page_reads(populated, monkeypatch):
-    from itcap import insights
+def _a_chart():
+    """A chart in place of a builder that should not have been called (so the page still draws)."""
+    import altair as alt
+    import pandas as pd
+
+    return alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x:Q")
+
+
+CHART_BUILDERS = ("radar_chart", "maturity_rows_chart", "gap_chart", "perception_chart", "ipa_chart", "response_rate_chart",
+                  "disagreement_heatmap", "attainment_trend_chart", "scale_trend_chart")
+
+
+def test_warm_up_fills_the_caches_the_page_reads(populated, db_url, monkeypatch):
+    """After the server's warm-up the first visitor neither analyses nor builds a chart: every chart
+    the page draws (both trends' too) was built from the same definitions, under the same keys."""
+    import datetime as dt
+
+    from itcap import charts, insights
     from itcap.ui import dashboard_data
 
+    builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2027, 10, 1), seed=5, uplift=1)
+    builders.perception_campaign(db_url, name="Perception survey 2027", seed=9)
     dashboard_data._campaign.clear()
     dashboard_data._assessment.clear()
+    dashboard_data._trends.clear()
     dashboard_data.warm_up()
-    calls = []
+    calls, built = [], []
     original = insights.campaign_insight
     monkeypatch.setattr(insights, "campaign_insight", lambda *a, **k: calls.append(1) or original(*a, **k))
+    for name in CHART_BUILDERS:
+        monkeypatch.setattr(charts, name, lambda *a, _name=name, **k: built.append(_name) or _a_chart())
     at = app_test(populated["lee"], page="pages/dashboard.py").run()
     assert not at.exception and "Where IT stands" in _texts(at)
     assert calls == [], "the page found the warmed-up analysis in the cache"
+    assert built == [], "the page found every chart built by the warm-up"
+    assert len(at.get("vega_lite_chart")) >= 12  # radar, gaps, heatmap, IPA (each with its phone version), perception, rates, two trends
+    assert "##### Scale scores over survey campaigns" in [m.value for m in at.markdown]
 
 
 def test_dashboard_with_invitations_in_every_state(populated, db_url):
@@ -326,9 +350,8 @@ def test_a_rerun_draws_every_chart_from_what_the_first_run_built(populated, db_u
     assert not at.exception
     drawn = len(at.get("vega_lite_chart"))
     built = []
-    for name in ("radar_chart", "maturity_rows_chart", "gap_chart", "perception_chart", "ipa_chart", "response_rate_chart",
-                 "disagreement_heatmap", "attainment_trend_chart", "scale_trend_chart"):
-        monkeypatch.setattr(charts, name, lambda *a, _name=name, **k: built.append(_name))
+    for name in CHART_BUILDERS:
+        monkeypatch.setattr(charts, name, lambda *a, _name=name, **k: built.append(_name) or _a_chart())
     at.run()
     assert not at.exception
     assert "##### Scale scores over survey campaigns" in [m.value for m in at.markdown]

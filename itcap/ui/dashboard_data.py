@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
 from assessment import service as assessment_service
+from capability_model.positioning import FULLY_ACHIEVED_PERCENT
 from itcap import insights
 from itcap.storage import database_url, session_scope
 from surveys.campaigns import list_campaigns
@@ -236,6 +238,65 @@ def report_bytes(assessment_id: int | None, campaign_id: int | None, fmt: str, e
     return render_pdf(content) if fmt == "pdf" else render_html(content).encode("utf-8")
 
 
+# -- the dashboard's charts ----------------------------------------------------------------------------
+# One definition for the page and the warm-up: each chart the page draws from a cached result, by the
+# key it is kept under on that result ("KEY-phone": its phone version), and only when the page shows
+# it. The warm-up builds exactly these, so the first visitor after a start builds none.
+ChartBuilders = dict[str, Callable[[], object]]
+
+
+def assessment_charts(assessment: insights.AssessmentInsight) -> ChartBuilders:
+    from itcap import charts
+
+    model = assessment.model
+    made: ChartBuilders = {
+        "radar": lambda: charts.radar_chart(assessment.capability_labels(), assessment.radar_series(), model.max_level,
+                                            min_level=min(0, model.min_level - 1)),
+        "radar-phone": lambda: charts.maturity_rows_chart(assessment.capability_labels(), assessment.radar_series(),
+                                                          model.max_level, min_level=model.min_level),
+    }
+    next_mode = assessment.result.next_mode
+    gaps = assessment.gaps_frame() if next_mode is not None else None
+    if gaps is not None and len(gaps):
+        levels = (model.min_level, model.max_level)
+        made["gaps"] = lambda: charts.gap_chart(gaps, next_mode.name, levels=levels)
+        made["gaps-phone"] = lambda: charts.gap_chart(gaps, next_mode.name, compact=True, levels=levels)
+    heat = assessment.heatmap_frame()
+    made["heatmap"] = lambda: charts.disagreement_heatmap(heat, model.max_level)
+    made["heatmap-phone"] = lambda: charts.disagreement_heatmap(heat, model.max_level, compact=True)
+    return made
+
+
+def campaign_charts(campaign: insights.CampaignInsight) -> ChartBuilders:
+    from itcap import charts
+
+    made: ChartBuilders = {"rates": lambda: charts.response_rate_chart(campaign.rates_frame())}
+    if campaign.comparison is None:
+        return made
+    instrument = campaign.instrument
+    scale_frame = campaign.scale_frame()
+    if len(scale_frame):
+        low, high = instrument.item_range(instrument.scale_items(instrument.scales[0].id)[0])
+        made["perception"] = lambda: charts.perception_chart(scale_frame, low, high)
+    ipa, crosshairs = campaign.ipa_frame(), campaign.ipa_crosshairs()
+    if len(ipa) and crosshairs:
+        low_ipa, high_ipa = instrument.item_range(instrument.item(instrument.ipa_pairs[0].importance))
+        made["ipa"] = lambda: charts.ipa_chart(ipa, crosshairs, low_ipa, high_ipa)
+        made["ipa-phone"] = lambda: charts.ipa_chart(ipa, crosshairs, low_ipa, high_ipa, compact=True)
+    return made
+
+
+def trend_charts(trends: Trends) -> ChartBuilders:
+    from itcap import charts
+
+    made: ChartBuilders = {}
+    if insights.trend_rounds(trends.assessment) > 1:
+        made["trend-a"] = lambda: charts.attainment_trend_chart(trends.assessment, FULLY_ACHIEVED_PERCENT)
+    if insights.trend_rounds(trends.campaign) > 1:
+        made["trend-c"] = lambda: charts.scale_trend_chart(trends.campaign)
+    return made
+
+
 def warm_up() -> None:
     """Compute what the dashboard opens with — the newest assessment and campaign — so that the first
     person to open it after a (re)start does not wait for 50,000 responses to be read and analysed.
@@ -253,14 +314,20 @@ def warm_up() -> None:
             assessments = [a for a in assessment_service.list_assessments(session) if a.id == default_assessment]
             default_campaign = insights.default_campaign_id(session)
             campaigns = [c for c in list_campaigns(session) if c.id == default_campaign]
+        from itcap.ui.downloads import keep_chart_specs
+
         mode_order: tuple[str, ...] = ()
         if assessments:
-            mode_order = tuple(m.id for m in cached_assessment(assessments[0].id).model.ordered_modes)
+            assessment = cached_assessment(assessments[0].id)
+            mode_order = tuple(m.id for m in assessment.model.ordered_modes)
+            keep_chart_specs(assessment_charts(assessment), assessment)
         if campaigns:
-            cached_campaign(campaigns[0].id, mode_order, exclude_flagged=False)
+            campaign = cached_campaign(campaigns[0].id, mode_order, exclude_flagged=False)
+            keep_chart_specs(campaign_charts(campaign), campaign)
             with session_scope() as session:
                 fingerprint = _campaign_fingerprint(session, campaigns[0].id)
             _comments(campaigns[0].id, _frame_key(_key(fingerprint)))
-        cached_trends(assessments[0].id if assessments else None, campaigns[0].id if campaigns else None)
+        trends = cached_trends(assessments[0].id if assessments else None, campaigns[0].id if campaigns else None)
+        keep_chart_specs(trend_charts(trends), trends)
     except Exception:  # noqa: BLE001 - a warm-up must never take the app down; the page computes on demand
         logging.getLogger(__name__).warning("dashboard warm-up failed", exc_info=True)

@@ -170,6 +170,12 @@ def _kept(cache_owner: object | None, key: str, make: Callable[[], Any]) -> Any:
     return store[key]
 
 
+def keep_chart_specs(builders: dict[str, Callable[[], alt.TopLevelMixin]], cache_owner: object) -> None:
+    """Build the charts' specs ahead of the page (the server's warm-up), kept where the page finds them."""
+    for key, build in builders.items():
+        _spec(build, key, cache_owner)
+
+
 def _spec(chart, key: str, cache_owner: object | None) -> dict:
     def build() -> dict:
         built = chart() if callable(chart) and not isinstance(chart, alt.TopLevelMixin) else chart
