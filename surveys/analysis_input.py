@@ -489,7 +489,7 @@ def _check_groups(column: pd.Series, instrument: Instrument, group_col: str, whe
         for value, count in unknown.value_counts(sort=False).items():
             problems.append(
                 f"{where}: group {shown_cell(value)} ({count} row{'s' if count != 1 else ''}, first at {locate(int(positions[value]))}) "
-                f"is not one of {expected}{did_you_mean(value, instrument.group_ids())}"
+                f"is not one of {expected}{did_you_mean(value, [*instrument.group_ids(), *(g.name for g in instrument.groups)])}"
             )
     return mapped.astype(object)
 

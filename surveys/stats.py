@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from surveys.analysis_input import AnalysisInputError, ResponsesTable, prepare_responses
+from surveys.csv_text import did_you_mean
 from surveys.group_tests import (
     benjamini_hochberg, group_medians, hedges_g_from_moments, holm, kruskal_wallis, mann_whitney, mean_ci, moments,
     rank_sums, tost_from_moments, welch_anova, welch_from_moments,
@@ -134,7 +135,8 @@ def compare_groups(
     frame : a responses DataFrame (group column + one column per item id) or a
         :class:`~surveys.analysis_input.ResponsesTable` already validated.
     groups : the groups to compare (instrument group ids or names); default: the instrument's first
-        two groups that appear in the data. Two groups → the two-group document of DESIGN.md;
+        two groups with at least k responses after the exclusions, as in the app (with fewer such
+        groups, the first two in the data, reported as suppressed). Two groups → the two-group document of DESIGN.md;
         three or more → Welch ANOVA / Kruskal–Wallis per item and scale with pairwise follow-ups.
     margin : the TOST equivalence margin, ± raw scale points (item units for numeric items).
     min_group_size : the reporting threshold k. A group with fewer than k responses (after the
@@ -157,17 +159,12 @@ def compare_groups(
         table = prepare_responses(frame, instrument, group_col, where=where, flag_col=flag_col, ignore_columns=ignore_columns)
     group_col = table.group_col
     data = table.frame
-    compared = _choose_groups(data[group_col], instrument, groups, where)
-
     # exclusions, counted per group so that suppressed groups' figures never show
-    in_compared = data[group_col].isin(compared).to_numpy()
-    flagged = np.zeros(len(data), dtype=bool)
-    flag = flag_col or table.flag_col
-    if flag is not None and flag in data.columns:
-        flagged = (data[flag].fillna("").astype(str).str.strip() != "").to_numpy()
+    flagged, empty = _excluded_rows(table, instrument, flag_col)
     item_ids = [i.id for i in analysed_items(instrument)]
-    empty = np.isnan(data[item_ids].to_numpy(dtype=float)).all(axis=1) if item_ids else np.ones(len(data), dtype=bool)
     group_values = data[group_col].to_numpy()
+    compared = _choose_groups(data[group_col], instrument, groups, where, analysable_counts(table, instrument, flag_col), k)
+    in_compared = data[group_col].isin(compared).to_numpy()
     counts, n_flagged, n_empty = {}, {}, {}
     for g in compared:
         rows = group_values == g
@@ -244,10 +241,34 @@ def compare_groups(
     return document
 
 
-def _choose_groups(values: pd.Series, instrument: Instrument, groups: Sequence[str] | None, where: str) -> list[str]:
+def _excluded_rows(table: ResponsesTable, instrument: Instrument, flag_col: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows left out of the analysis: flagged (when a flag column is named) and with no answer to any
+    analysed item."""
+    data = table.frame
+    flagged = np.zeros(len(data), dtype=bool)
+    flag = flag_col or table.flag_col
+    if flag is not None and flag in data.columns:
+        flagged = (data[flag].fillna("").astype(str).str.strip() != "").to_numpy()
+    item_ids = [i.id for i in analysed_items(instrument)]
+    empty = np.isnan(data[item_ids].to_numpy(dtype=float)).all(axis=1) if item_ids else np.ones(len(data), dtype=bool)
+    return flagged, empty
+
+
+def analysable_counts(table: ResponsesTable, instrument: Instrument, flag_col: str | None = None) -> dict[str, int]:
+    """Each group's responses left to analyse after the exclusions, as the reporting threshold counts them."""
+    flagged, empty = _excluded_rows(table, instrument, flag_col)
+    kept = table.frame[table.group_col].to_numpy()[~flagged & ~empty]
+    return {str(g): int(n) for g, n in pd.Series(kept, dtype=object).value_counts().items()}
+
+
+def _choose_groups(values: pd.Series, instrument: Instrument, groups: Sequence[str] | None, where: str,
+                   analysable: dict[str, int], k: int) -> list[str]:
+    """The groups asked for; by default, as in the app, the instrument's first two groups with at least
+    k responses left after the exclusions (else the first two present, which are then suppressed)."""
     present = set(values.dropna().unique())
     if groups is None:
-        chosen = [g for g in instrument.group_ids() if g in present][:2]
+        reportable = [g for g in instrument.group_ids() if analysable.get(g, 0) >= k]
+        chosen = reportable[:2] if len(reportable) >= 2 else [g for g in instrument.group_ids() if g in present][:2]
         if not present:
             raise AnalysisInputError([f"{where}: no responses to analyse"])
         if len(chosen) < 2:
@@ -261,7 +282,8 @@ def _choose_groups(values: pd.Series, instrument: Instrument, groups: Sequence[s
     for g in groups:
         gid = lookup.get(g, lookup.get(str(g).casefold()))
         if gid is None:
-            problems.append(f"group {g!r} is not one of {', '.join(instrument.group_ids())}")
+            problems.append(f"group {g!r} is not one of {', '.join(instrument.group_ids())}"
+                            f"{did_you_mean(str(g), [*instrument.group_ids(), *(x.name for x in instrument.groups)])}")
         elif gid in chosen:
             problems.append(f"group {g!r} is given more than once")
         else:

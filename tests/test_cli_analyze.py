@@ -6,6 +6,7 @@ import io
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from itcap.cli import analyze_cmd, main
@@ -186,7 +187,8 @@ def test_a_third_group_left_out_by_default_is_named_not_dropped_silently(files, 
     code, out, err = run(["analyze", str(path), "--instrument", files["instrument"], "--group-col", "group", "--json", "-", "--quiet"], capsys)
     assert code == 0 and json.loads(out)["compared"] == ["business", "it"]
     assert err.strip() == ("note: the file also has group(s) contractors, not compared: without --groups the instrument's "
-                           "first two groups present are compared; name the groups to compare, e.g. --groups business it contractors")
+                           "first two groups with at least 5 responses are compared; name the groups to compare, e.g. --groups "
+                           "business it contractors")
 
 
 def test_the_hint_for_a_third_group_never_suggests_one_under_the_threshold(files, capsys, tmp_path):
@@ -196,7 +198,8 @@ def test_the_hint_for_a_third_group_never_suggests_one_under_the_threshold(files
     code, out, err = run(["analyze", str(path), "--instrument", files["instrument"], "--group-col", "group", "--json", "-", "--quiet"], capsys)
     assert code == 0
     assert err.strip() == ("note: the file also has group(s) contractors, not compared: without --groups the instrument's "
-                           "first two groups present are compared (each has fewer than 5 rows, so it would be suppressed)")
+                           "first two groups with at least 5 responses are compared (each has fewer than 5 responses to "
+                           "analyse, so it would be suppressed)")
 
 
 def test_exclude_flagged(files, capsys, tmp_path):
@@ -257,12 +260,19 @@ def test_group_under_k(files, capsys, tmp_path):
     assert "group 'it': fewer than 5 responses (the reporting threshold); it is suppressed, so there is nothing to compare" in lines[0]
 
 
-def test_when_the_default_pair_falls_short_the_groups_that_could_be_compared_are_named(files, capsys, tmp_path):
+def test_by_default_the_first_two_groups_with_k_responses_are_compared_as_on_the_dashboard(files, capsys, tmp_path):
+    """A first group under k is passed over, not compared into "nothing to compare"; rows with a group
+    and no answer are not responses, so they do not lift a group to k."""
     frame = random_responses(seed=4, sizes={"business": 3, "it": 25, "contractors": 40})
-    lines = bad(files, capsys, write(tmp_path, frame.to_csv(index=False)))
-    assert "group 'business': fewer than 5 responses" in lines[0]
-    assert lines[1].endswith("groups with at least 5 rows in the file: it (25), contractors (40); "
-                             "choose two with --groups (e.g. --groups it contractors)")
+    no_answers = pd.DataFrame({"group": ["business", "business"]})
+    path = write(tmp_path, pd.concat([frame, no_answers], ignore_index=True).to_csv(index=False))
+    code, out, err = run(["analyze", path, "--instrument", files["instrument"], "--group-col", "group", "--json", "-", "--quiet"], capsys)
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["compared"] == ["it", "contractors"]
+    assert err.strip() == ("note: the file also has group(s) business, not compared: without --groups the instrument's first "
+                           "two groups with at least 5 responses are compared (each has fewer than 5 responses to analyse, "
+                           "so it would be suppressed)")
 
 
 def test_one_group_only(files, capsys, tmp_path):
@@ -271,9 +281,14 @@ def test_one_group_only(files, capsys, tmp_path):
     assert lines == [f"error: {tmp_path / 'bad.csv'}: a comparison needs two groups in the data; found only: business"]
 
 
-def test_unknown_group_argument(files, capsys):
-    lines = bad(files, capsys, files["responses"], "--groups", "business", "finance")
-    assert lines == ["error: group 'finance' is not one of business, it, contractors"]
+@pytest.mark.parametrize(("given", "said"), [
+    ("finance", "--groups: 'finance' is not a group of {instrument} (business, it, contractors)"),
+    ("busines", "--groups: 'busines' is not a group of {instrument} (business, it, contractors) (did you mean 'business'?)"),
+    ("IT staf", "--groups: 'IT staf' is not a group of {instrument} (business, it, contractors) (did you mean 'IT staff'?)"),
+])
+def test_a_group_argument_not_in_the_instrument_is_a_usage_error(files, capsys, given, said):
+    code, _, err = run(analyze(files, "--groups", "business", given), capsys)
+    assert (code, err) == (2, f"error: {said.format(instrument=files['instrument'])}\n")
 
 
 def test_wrong_group_column(files, capsys):

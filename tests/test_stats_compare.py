@@ -328,9 +328,16 @@ def test_group_choice(inst):
     assert compare_groups(frame, inst, "group", groups=["IT staff", "Business"])["compared"] == ["it", "business"]
     with pytest.raises(AnalysisInputError) as err:
         compare_groups(frame, inst, "group", groups=["busness", "it"])
-    assert "group 'busness' is not one of business, it, contractors" in err.value.problems[0]
+    assert err.value.problems[0] == "group 'busness' is not one of business, it, contractors (did you mean 'business'?)"
     with pytest.raises(AnalysisInputError, match="two groups"):
         compare_groups(frame[frame.group == "it"], inst, "group")
+    # by default the first two groups with k responses, as the app reads a campaign: one under k is passed over
+    small = random_responses(seed=11, sizes={"business": 4, "it": 20, "contractors": 20})
+    assert compare_groups(small, inst, "group")["compared"] == ["it", "contractors"]
+    # with fewer than two such groups, the first two in the data, reported as suppressed
+    smaller = random_responses(seed=11, sizes={"business": 4, "it": 20, "contractors": 3})
+    document = compare_groups(smaller, inst, "group")
+    assert (document["compared"], document["suppressed"]) == ([], ["business"])
 
 
 def test_bad_parameters(inst, frame):

@@ -137,11 +137,14 @@ def test_many_bad_cells_are_listed_up_to_a_limit(inst):
 
 
 def test_group_typos_list_values_counts_and_expected_groups(inst):
-    rows = [good_row()] * 3 + [good_row(group="Busness")] * 3 + [good_row(group="IT Staff"), good_row(group="ITT")]
+    rows = [good_row()] * 3 + [good_row(group="Busness")] * 3 + [good_row(group="IT Staff"), good_row(group="ITT"),
+                                                                 good_row(group="IT staf")]
     found = problems(csv_text(rows), inst)
     assert found == [
         "r.csv: group 'Busness' (3 rows, first at line 5) is not one of business, it, contractors (did you mean 'business'?)",
         "r.csv: group 'ITT' (1 row, first at line 9) is not one of business, it, contractors (did you mean 'it'?)",
+        # a mistyped name gets the name
+        "r.csv: group 'IT staf' (1 row, first at line 10) is not one of business, it, contractors (did you mean 'IT staff'?)",
     ]  # 'IT Staff' is the group's name: accepted
 
 

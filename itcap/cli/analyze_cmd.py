@@ -49,11 +49,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--instrument", required=True, metavar="FILE", help="the survey instrument (YAML)")
     p.add_argument("--group-col", required=True, metavar="COL", help="the column holding each respondent's group")
     p.add_argument("--groups", nargs="+", metavar="G",
-                   help="groups to compare, A first (default: the instrument's first two groups present in the data); "
+                   help="groups to compare, by id or name, A first (default: the instrument's first two groups with at "
+                        "least K responses to analyse, as the dashboard and report; with fewer, the first two in the data, "
+                        "reported as suppressed); "
                         "three or more give Welch ANOVA / Kruskal–Wallis (a group under k is suppressed; if two are "
                         "left, they are compared as a pair, and the JSON's 'compared' names them)")
     p.add_argument("--margin", type=_positive_float, default=0.5, metavar="M",
-                   help="TOST equivalence margin in raw scale points (default 0.5)")
+                   help="TOST equivalence margin in raw scale points (default 0.5); a numeric item uses the same M in "
+                        "its own unit (±0.5 minutes for a 'minutes' item)")
     # The campaigns' range: k = 1 would suppress nothing, which the anonymity rules do not allow anywhere.
     p.add_argument("--min-group-size", type=whole_number(*MIN_GROUP_SIZE_LIMITS), default=5, metavar="K",
                    help=f"reporting threshold k: groups (and item answers) below it are suppressed (default 5; "
@@ -79,7 +82,7 @@ class _Progress:
 def _analyze(args: argparse.Namespace) -> int:
     from surveys.analysis_input import read_responses_csv
     from surveys.instrument import load_instrument_file
-    from surveys.stats import compare_groups
+    from surveys.stats import analysable_counts, compare_groups
 
     if args.groups is not None:  # what the command line says, before any file is read
         repeated = sorted({g for g in args.groups if args.groups.count(g) > 1})
@@ -91,6 +94,16 @@ def _analyze(args: argparse.Namespace) -> int:
     if args.json:
         check_output_folder(args.json)  # before a long analysis, not after it
     instrument = load_instrument_file(args.instrument)
+    if args.groups is not None:  # a name not in the instrument is a usage error, as a repeated one is
+        from surveys.csv_text import did_you_mean
+
+        known = {g.id.casefold() for g in instrument.groups} | {g.name.casefold() for g in instrument.groups}
+        unknown = [g for g in args.groups if g.casefold() not in known]
+        if unknown:
+            choices = [*instrument.group_ids(), *(g.name for g in instrument.groups)]
+            raise UsageError("; ".join(
+                f"--groups: {g!r} is not a group of {args.instrument} ({', '.join(instrument.group_ids())}){did_you_mean(g, choices)}"
+                for g in unknown))
     raw = read_input_bytes(args.responses)
     where = "<stdin>" if args.responses == "-" else args.responses
     text = decode_csv_bytes(raw, where)
@@ -105,29 +118,23 @@ def _analyze(args: argparse.Namespace) -> int:
         where=where, progress=progress,
     )
     if len(document["groups"]) < 2:
-        problems = [f"{where}: group {g!r}: {reason}; it is suppressed, so there is nothing to compare"
-                    for g, reason in document["suppressed_reasons"].items()]
-        if args.groups is None:  # the default pair fell short: name the groups that could be compared
-            counts = table.frame[table.group_col].value_counts()
-            large = [g for g in instrument.group_ids() if counts.get(g, 0) >= args.min_group_size]
-            if len(large) >= 2:
-                problems.append(f"{where}: groups with at least {args.min_group_size} rows in the file: "
-                                + ", ".join(f"{g} ({counts[g]})" for g in large)
-                                + f"; choose two with --groups (e.g. --groups {large[0]} {large[1]})")
-        raise CliError(problems)
+        # (without --groups, the default pair falls short only when fewer than two groups have k responses)
+        raise CliError([f"{where}: group {g!r}: {reason}; it is suppressed, so there is nothing to compare"
+                        for g, reason in document["suppressed_reasons"].items()])
     if args.groups is None:  # the default took two groups: a third in the file must not go unmentioned
         present = set(table.frame[table.group_col].dropna())
         compared = set(document["compared"])
         others = [g for g in instrument.group_ids() if g in present and g not in compared]
         if others:
             listed = ", ".join(others)
-            # suggest only groups that would be analysed: one under k would just be suppressed again
-            counts = table.frame[table.group_col].value_counts()
+            # suggest only groups that would be analysed (responses left after the exclusions, as the
+            # analysis counts them): one under k would just be suppressed again
+            counts = analysable_counts(table, instrument, args.exclude_flagged)
             large = [g for g in others if counts.get(g, 0) >= args.min_group_size]
             hint = (f"; name the groups to compare, e.g. --groups {' '.join([*document['compared'], *large])}" if large
-                    else f" (each has fewer than {args.min_group_size} rows, so it would be suppressed)")
+                    else f" (each has fewer than {args.min_group_size} responses to analyse, so it would be suppressed)")
             print(f"note: the file also has group(s) {listed}, not compared: without --groups the instrument's first two "
-                  f"groups present are compared{hint}", file=sys.stderr)
+                  f"groups with at least {args.min_group_size} responses are compared{hint}", file=sys.stderr)
     progress("writing results")
     if args.json:
         write_json(document, args.json)
