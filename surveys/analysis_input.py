@@ -37,7 +37,7 @@ import pandas as pd
 
 from itcap.validation import DocumentInvalid
 from surveys.answers import unpack_answers
-from surveys.csv_text import (MISSING_HINT, MISSING_TOKENS, decimal_comma_to_point, did_you_mean, parse_number, quote_problem,
+from surveys.csv_text import (MISSING_HINT, MISSING_TOKENS, decimal_comma_to_point, did_you_mean, parse_number, quote_problem, thousands_point_problem,
                               separator, separator_hint_problem, shown_cell, width_problem)
 from surveys.instrument import Instrument
 from surveys.scoring import ANALYSED_TYPES, item_bounds
@@ -114,7 +114,8 @@ def read_responses_csv(
             header=0,
             names=header,
             sep=sep,
-            dtype={c: str for c in string_cols},
+            # a ;-separated file is read as text throughout: its numbers are checked for a thousands point below
+            dtype=str if sep == ";" else {c: str for c in string_cols},
             # a token that is one of the item's own labels ("N/A" as an option) is that option, as an import reads it
             na_values={c: [t for t in MISSING_TOKENS if t.lower() not in _label_texts(instrument, names[c])]
                        for c in header if c not in string_cols},
@@ -130,10 +131,6 @@ def read_responses_csv(
         raise AnalysisInputError([f"{where}: no responses (the file has a header line and {rows})"])
     for c in string_cols & set(frame.columns):
         frame[c] = frame[c].fillna("")
-    if sep == ";":  # "5,9" is five point nine there (csv_text.decimal_comma_to_point)
-        for c in set(header) - string_cols:
-            if not pd.api.types.is_numeric_dtype(frame[c]):
-                frame[c] = frame[c].map(lambda v: decimal_comma_to_point(v) if isinstance(v, str) else v)
     lines: list[int] | None = None
     offsets: list[int] | None = None
 
@@ -167,6 +164,14 @@ def read_responses_csv(
         if len(filled):
             problems.append(f"{where}: {line_of(int(filled[0]))}, column {index + 1}: {shown_cell(frame[name].iat[filled[0]])} "
                             f"is in a column with no name; name the column or remove it")
+    if sep == ";":  # "5,9" is five point nine there (csv_text.decimal_comma_to_point); "1.000" is refused
+        for c in [c for c in header if c not in string_cols]:
+            cells = frame[c]
+            present = cells.notna().to_numpy()
+            for position in np.flatnonzero(present & cells.str.contains(".", regex=False).fillna(False).to_numpy()):
+                if len(problems) < MAX_LISTED and (problem := thousands_point_problem(cells.iat[position])):
+                    problems.append(f"{where}: {line_of(int(position))}, column {c}: {problem}")
+            frame[c] = cells.map(lambda v: decimal_comma_to_point(v) if isinstance(v, str) else v)
     if problems:
         raise AnalysisInputError(problems)
     frame = frame.drop(columns=list(unnamed))

@@ -59,6 +59,22 @@ def decimal_comma_to_point(cell: str) -> str:
     return f"{match[1]}.{match[2]}" if match else cell
 
 
+_THOUSANDS_POINT = re.compile(r"[+-]?[1-9]\d{0,2}\.\d{3}")
+
+
+def thousands_point_problem(cell: str) -> str | None:
+    """For ``;``-separated files, whose decimal mark is the comma: "1.000" there is as likely one
+    thousand (a point grouping thousands, as those spreadsheets display it) as one, so it is refused
+    with what to write, never read as 1. "1.5" (no group of three digits) is read as one and a half."""
+    text = cell.strip()
+    if not _THOUSANDS_POINT.fullmatch(text):
+        return None
+    thousands = text.replace(".", "")
+    decimal = f"{float(text):g}".replace(".", ",")
+    return (f"{shown_cell(cell)} is ambiguous in a file separated by semicolons, where the decimal mark is a comma: "
+            f"write {thousands} for a point that groups thousands, or {decimal} for a decimal point")
+
+
 def shown_cell(cell: str, limit: int = 40) -> str:
     """A cell as quoted in a message: in full if short, else its start."""
     return repr(cell) if len(cell) <= limit else repr(cell[:limit]) + f"… ({len(cell):,} characters)"

@@ -44,7 +44,7 @@ from surveys import quality
 from itcap.spreadsheet import unescape_cell
 from itcap.validation import DocumentInvalid, decode_text
 from surveys.answers import answer_packer, check_answer
-from surveys.csv_text import (MISSING_HINT, MISSING_TOKENS, decimal_comma_to_point, did_you_mean, not_finite, parse_number,
+from surveys.csv_text import (MISSING_HINT, MISSING_TOKENS, decimal_comma_to_point, did_you_mean, not_finite, parse_number, thousands_point_problem,
                               quote_problem, separator, separator_hint_problem, shown_cell,
                               width_problem)
 from surveys.campaigns import CLOSED, campaign_instrument, get_campaign, lock_campaign
@@ -291,8 +291,10 @@ def _parse(instrument: Instrument, text: str, where: str
             problem = None
             if value is None:
                 if decimal_comma and column.item.type != "text":
+                    problem = thousands_point_problem(cell)  # "1.000": one thousand or one? refused, never read as 1
                     cell = decimal_comma_to_point(cell)
-                value, problem = column.parse(cell)
+                if not problem:
+                    value, problem = column.parse(cell)
             if problem:
                 problems.append(f"{where}: line {start}, column {column.name}: {problem}")
             else:

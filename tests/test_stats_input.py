@@ -352,6 +352,17 @@ def test_a_semicolon_file_from_a_european_spreadsheet_reads_decimal_commas(inst)
         "r.csv: line 2, column logon_minutes: '7,5' is not a number (blank or NA for no answer)"]
 
 
+def test_a_point_grouping_thousands_in_a_semicolon_file_is_refused_not_read_as_a_decimal(inst):
+    """Where the comma is the decimal mark, "1.000" is as likely a thousand as one: never silently 1."""
+    rows = [good_row(logon_minutes="2,5"), good_row(logon_minutes="1.5"), good_row(logon_minutes="1.000")]
+    text = csv_text(rows).replace(",", ";").replace("2;5", "2,5")
+    assert problems(text, inst) == [
+        "r.csv: line 4, column logon_minutes: '1.000' is ambiguous in a file separated by semicolons, where the decimal "
+        "mark is a comma: write 1000 for a point that groups thousands, or 1 for a decimal point"]
+    fine = read_responses_csv(text.replace("1.000", "1,000"), inst, "group", where="r.csv").frame  # as the message says
+    assert fine["logon_minutes"].tolist() == [2.5, 1.5, 1.0]
+
+
 def test_a_response_id_twice_is_named_with_its_lines(inst):
     rows = [good_row() | {"response_id": f"r{i}"} for i in range(6)] + [good_row() | {"response_id": "r2"}]
     assert problems(csv_text(rows, ["response_id", "group"] + ITEMS), inst) == [

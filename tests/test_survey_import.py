@@ -78,6 +78,14 @@ def test_a_semicolon_file_reads_decimal_commas_and_keeps_text_as_typed(db_url):
     assert [(a["logon_minutes"], a["comments"]) for a in answers] == [(12, "2,5"), (7.5, "3,5 stars")]
 
 
+def test_a_point_grouping_thousands_in_a_semicolon_file_is_refused(db_url):
+    campaign_id = make_campaign(db_url)
+    assert _problems(db_url, campaign_id, "group;rel1;logon_minutes\nbusiness;4;7,5\nbusiness;2;1.000\n") == [
+        "r.csv: line 3, column logon_minutes: '1.000' is ambiguous in a file separated by semicolons, where the decimal "
+        "mark is a comma: write 1000 for a point that groups thousands, or 1 for a decimal point"]
+    assert _stored(db_url) == []
+
+
 def test_every_bad_cell_is_reported_with_its_line(any_db_url):
     campaign_id = make_campaign(any_db_url)
     problems = _problems(any_db_url, campaign_id,
