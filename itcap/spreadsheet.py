@@ -6,6 +6,10 @@ tab or carriage return before one) as a formula, even in a CSV file: a survey co
 itcap writes passes its text through :func:`safe_cell`, which puts an apostrophe in front of such
 text (the OWASP advice; spreadsheets show the text and hide the apostrophe). Numbers are never
 changed, so a negative number stays a number. XLSX exports store text as text and need none of this.
+
+A carriage return inside text is written as a line feed: the CSV writers end rows with ``\n`` and
+quote a field holding one, but not a lone ``\r``, which spreadsheets and pandas read as the end of the
+row — a comment "Fine.\r=cmd|…" would split its response in two and start a row with a formula.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def _formula_like(text: str) -> bool:
@@ -28,9 +32,13 @@ def _formula_like(text: str) -> bool:
 
 
 def safe_cell(value: Any) -> Any:
-    """``value`` with an apostrophe in front if it is text a spreadsheet would read as a formula."""
-    if isinstance(value, str) and _formula_like(value):
-        return "'" + value
+    """``value`` with its line breaks as ``\n`` and an apostrophe in front if it is text a spreadsheet
+    would read as a formula."""
+    if isinstance(value, str):
+        if "\r" in value:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        if _formula_like(value):
+            return "'" + value
     return value
 
 

@@ -7,9 +7,16 @@ from assessment.ratings_csv import write_overrides_csv
 from itcap.spreadsheet import safe_cell, safe_frame
 
 
-@pytest.mark.parametrize("text", ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])
+@pytest.mark.parametrize("text", ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1", "\n=1"])
 def test_formula_text_gets_an_apostrophe(text):
     assert safe_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize(("text", "written"), [("Fine.\r=cmd|' /C calc'!A0", "Fine.\n=cmd|' /C calc'!A0"),
+                                               ("\r=1+1", "'\n=1+1"), ("one\r\ntwo", "one\ntwo")])
+def test_a_carriage_return_is_written_as_a_line_feed(text, written):
+    """A lone CR is not quoted by the CSV writers (rows end in LF) and would end the row there."""
+    assert safe_cell(text) == written
 
 
 @pytest.mark.parametrize("value", ["Slow logon", "", "<b>x</b>", "a=b", -3, 2.5, None])

@@ -79,6 +79,20 @@ def test_csv_text_a_spreadsheet_would_run_as_a_formula_is_written_as_text(db_url
     assert {r["logon_minutes"] for r in rows} >= {"5", "7.5"}
 
 
+@pytest.mark.parametrize("comment", ["Fine overall.\r=cmd|' /C calc'!A0", "\r=1+1", "two\r\nlines"])
+def test_a_carriage_return_in_a_comment_keeps_the_response_one_csv_row_that_starts_no_formula(db_url, comment):
+    campaign_id = _campaign(db_url, rows=[*ROWS[1:], ROWS[0].rsplit(",", 1)[0] + ',"' + comment + '"'])
+    with session_scope() as s:
+        data = prepare_export(s, campaign_id, privileged=True)
+    text = export_bytes(data, "csv").decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == 11 and all(len(row) == len(rows[0]) for row in rows)
+    assert not any(cell.startswith("=") for row in rows for cell in row)
+    import pandas as pd
+
+    assert len(pd.read_csv(io.StringIO(text), dtype=str)) == 10  # as an analyst's pandas reads it
+
+
 def test_xlsx_has_data_codebook_and_notes_and_no_formulas(db_url, tmp_path):
     campaign_id = _campaign(db_url)
     with session_scope() as s:
