@@ -170,8 +170,13 @@ def set_password(session: Session, account: Account, password: str) -> None:
 
 
 def set_roles(session: Session, account: Account, roles: list[str] | str) -> None:
+    """Give ``account`` exactly these roles. Raises AccountError (the caller's transaction then rolls
+    back) when that would leave no active administrator, whoever asks: the app, the CLI, a script."""
+    was_admin = account.has_role(ADMIN)
     account.roles = normalise_roles(roles)
     session.add(account)
+    if was_admin and not account.has_role(ADMIN):
+        _still_administered(session, account)
 
 
 LOGIN_REFUSED = (f"Unknown username or wrong password. After {MAX_FAILED_ATTEMPTS} failed attempts in a row an "

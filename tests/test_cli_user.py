@@ -39,6 +39,27 @@ def test_the_last_active_administrator_cannot_be_disabled_but_others_can_be_re_e
     assert main(["user", "enable", "nobody"]) == 1
 
 
+def test_the_last_active_administrator_keeps_the_admin_role(db_url, capsys):
+    bootstrap(db_url)
+    for roles in ("assessor", ""):
+        assert main(["user", "roles", "admin", "--roles", roles]) == 1
+        assert "'admin' is the last active administrator" in capsys.readouterr().err
+        with session_scope(db_url) as session:
+            assert accounts.get_by_username(session, "admin").role_set == {"admin"}  # nothing changed
+    with session_scope(db_url) as session:
+        accounts.create_account(session, "bo", "correct horse battery", ["admin"])
+    assert main(["user", "roles", "admin", "--roles", "assessor"]) == 0
+    assert capsys.readouterr().out == "admin: assessor\n"
+
+
+def test_an_account_given_no_role_is_said_to_have_none(db_url, capsys):
+    bootstrap(db_url)
+    assert main(["user", "add", "ana", "--roles", ""]) == 0
+    captured = capsys.readouterr()
+    assert "created ana (no role)" in captured.out
+    assert "note: ana has no role: they can log in but see only 'My account'" in captured.err
+
+
 def test_password_checks_the_account_before_asking_and_needs_a_password(db_url, capsys, monkeypatch):
     import getpass
 

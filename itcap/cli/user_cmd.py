@@ -77,7 +77,8 @@ def _add(args: argparse.Namespace) -> int:
             audit.record(session, cli_actor(), "account.create", f"account:{account.username}", f"roles: {account.roles}")
     except accounts.AccountError as exc:
         raise CliError(str(exc)) from None
-    print(f"created {args.username} ({account.roles})")
+    print(f"created {args.username} ({account.roles or 'no role'})")
+    _say_if_no_role(account)
     if generated:
         print(f"password (shown once): {password}")
     return 0
@@ -139,11 +140,20 @@ def _roles(args: argparse.Namespace) -> int:
             if account is None:
                 raise CliError(f"no account named {args.username!r}")
             accounts.set_roles(session, account, args.roles)
-            audit.record(session, cli_actor(), "account.roles", f"account:{account.username}", f"roles: {account.roles}")
+            audit.record(session, cli_actor(), "account.roles", f"account:{account.username}", f"roles: {account.roles or 'none'}")
     except accounts.AccountError as exc:
         raise CliError(str(exc)) from None
-    print(f"{args.username}: {account.roles}")
+    print(f"{args.username}: {account.roles or 'no role'}")
+    _say_if_no_role(account)
     return 0
+
+
+def _say_if_no_role(account) -> None:
+    """An account without a role is allowed (as on the Accounts page: roles can come later), but
+    easy to give by mistake (--roles '')."""
+    if not account.roles:
+        print(f"note: {account.username} has no role: they can log in but see only 'My account'; "
+              f"give roles with: itcap user roles {account.username} --roles …", file=sys.stderr)
 
 
 def _set_active(username: str, active: bool) -> int:
