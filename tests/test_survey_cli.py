@@ -196,6 +196,28 @@ def test_open_close_and_status(campaign, capsys):
         "test_perception v1", "0", "Staff survey 2026"]
 
 
+@pytest.mark.parametrize(("shell_end", "said"), [
+    ("| true", "the links could not all be written to standard output"),  # the reader is gone before the links come
+    (">&-", "standard output is closed"),
+])
+def test_links_to_standard_output_that_nobody_receives_create_no_invitations(campaign, db_url, shell_end, said):
+    """Tokens are stored only as hashes: links that never arrived could not be withdrawn, and would
+    count as invited forever (lowering every response rate)."""
+    import subprocess
+    import sys
+
+    folder = os.path.dirname(db_url.split("///", 1)[1])
+    command = (f"{sys.executable} -m itcap.cli campaign invite {campaign} --group business --count 5000 --out - "
+               f"2>{folder}/err.txt {shell_end}; echo $? > {folder}/rc.txt")
+    env = {**os.environ, "ITCAP_DATABASE_URL": db_url, "ITCAP_PUBLIC_URL": "http://survey.example"}
+    subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=folder, env=env, check=False, timeout=120)
+    err = open(os.path.join(folder, "err.txt"), encoding="utf-8").read()
+    assert said in err and "no invitations were created" in err and "Traceback" not in err
+    assert open(os.path.join(folder, "rc.txt")).read().strip() == "1"
+    with session_scope(db_url) as session:
+        assert session.exec(select(func.count()).select_from(Invitation)).one() == 0
+
+
 def test_invite_writes_a_private_mail_merge_file(campaign, tmp_path, capsys, db_url):
     emails = tmp_path / "emails.txt"
     emails.write_text("ann@example.org\nbob@example.org\ncy@example.org\n", encoding="utf-8")

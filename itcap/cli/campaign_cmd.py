@@ -99,7 +99,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     how_many.add_argument("--emails", metavar="FILE",
                           help="e-mail addresses, one per line (or a CSV with an 'email' column): one link each")
     p.add_argument("--out", type=output_file, required=True, metavar="LINKS.csv",
-                   help="output CSV ('-' = stdout); never overwritten: an existing file may hold the only copy of earlier links")
+                   help="output CSV ('-' = stdout); never overwritten: an existing file may hold the only copy of earlier links. "
+                        "Links that cannot all be written (a full disk, a closed stdout) create no invitations")
     p.add_argument("--base-url", metavar="URL", help="address of the app for the links (default ITCAP_PUBLIC_URL)")
     set_handler(p, _invite)
 
@@ -236,8 +237,17 @@ def _write_private(path: str, text: str) -> Path | None:
     """The links file holds live tokens: created readable by its owner only, and whole or not at all —
     written under a temporary name beside it, then linked to its name (which never overwrites a file
     there). A full disk or a quota leaves no half file of links. Returns the file made (None: stdout)."""
-    if path == "-":
-        print(text, end="")
+    if path == "-":  # written and flushed before the commit: links nobody received are not kept
+        if sys.stdout is None:
+            raise CliError("standard output is closed: no invitations were created")
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except (BrokenPipeError, OSError) as exc:
+            if isinstance(exc, BrokenPipeError):  # nothing more can go there, not even at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise CliError("the links could not all be written to standard output (the program reading them stopped "
+                           f"or failed: {exc.strerror or exc}): no invitations were created") from None
         return None
     target = Path(path)
     temporary = None
