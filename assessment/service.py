@@ -46,6 +46,7 @@ from capability_model.store import load_stored_model
 from capability_model.tables import CapabilityModelRecord
 from itcap import audit
 from itcap.accounts import ADMIN, ASSESSOR, LEAD_ASSESSOR, Account
+from itcap.names import name_problem
 from itcap.storage import as_utc, utcnow
 
 DISAGREEMENT_SPREAD = 2  # levels apart before the lead assessor is asked to look
@@ -260,6 +261,9 @@ def _checked_details(name: str, org_unit: str, assessed_on: dt.date) -> tuple[st
         raise AssessmentError("the assessment needs a name of 1–200 characters")
     if not org_unit or len(org_unit) > 200:
         raise AssessmentError("the assessment needs an organisation unit of 1–200 characters")
+    problems = [p for p in (name_problem("name", name), name_problem("organisation unit", org_unit)) if p]
+    if problems:
+        raise AssessmentError("; ".join(problems))
     if not isinstance(assessed_on, dt.date):
         raise AssessmentError("the assessment date must be a date")
     latest = utcnow().date() + dt.timedelta(days=MAX_DAYS_AHEAD)

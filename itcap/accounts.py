@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Column, String, case, or_, update
 from sqlmodel import Field, Session, SQLModel, select
 
+from itcap.names import name_problem
 from itcap.storage import as_utc, utcnow
 
 ADMIN = "admin"
@@ -114,6 +115,8 @@ def create_account(
         check_password_rules(password)
     except AccountError as exc:
         problems.append(str(exc))
+    if problem := name_problem("display name", display_name, required=False):
+        problems.append(problem)
     if problems:
         raise AccountError("; ".join(problems))
     existing = get_by_username_casefold(session, username)

@@ -20,6 +20,7 @@ from sqlalchemy import event, func, text
 from sqlmodel import Session, select
 
 from itcap import audit
+from itcap.names import name_problem
 from itcap.storage import today
 from surveys.errors import NotFound, SurveyError
 from surveys.instrument import Instrument
@@ -73,8 +74,8 @@ def _check_settings(name: str, opens_on: dt.date | None, closes_on: dt.date | No
     problems = []
     if not name.strip():
         problems.append("name: a campaign needs a name")
-    elif len(name.strip()) > NAME_MAX:
-        problems.append(f"name: at most {NAME_MAX} characters (got {len(name.strip())})")
+    elif problem := name_problem("name", name, NAME_MAX):
+        problems.append(problem)
     lo, hi = MIN_GROUP_SIZE_LIMITS
     if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or not lo <= min_group_size <= hi:
         problems.append(f"min_group_size: the reporting threshold k must be a whole number from {lo} to {hi} (got {min_group_size!r})")
