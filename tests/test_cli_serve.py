@@ -38,9 +38,10 @@ def test_the_project_config_turns_the_file_watcher_off():
 
 def test_serving_from_another_directory_passes_the_project_settings(launched, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # Streamlit reads .streamlit/config.toml from the working directory only
-    assert main(["serve", "--port", "8600"]) == 0
+    port = str(free_port())  # a port in use is refused before the launch
+    assert main(["serve", "--port", port]) == 0
     options = _options(launched[0])
-    assert options["--server.port"] == "8600"
+    assert options["--server.port"] == port
     assert options["--server.fileWatcherType"] == "none" and options["--client.showErrorDetails"] == "none"
     assert options["--server.maxUploadSize"] == "50"
 
@@ -49,13 +50,13 @@ def test_a_config_in_the_working_directory_is_left_to_streamlit(launched, tmp_pa
     (tmp_path / ".streamlit").mkdir()
     (tmp_path / ".streamlit" / "config.toml").write_text("[server]\nmaxUploadSize = 10\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    assert main(["serve"]) == 0
+    assert main(["serve", "--port", str(free_port())]) == 0
     assert "--server.maxUploadSize" not in launched[0]
 
 
 def test_streamlit_options_after_a_double_dash_are_passed_on_last(launched, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["serve", "--", "--server.fileWatcherType", "auto"]) == 0
+    assert main(["serve", "--port", str(free_port()), "--", "--server.fileWatcherType", "auto"]) == 0
     assert launched[0][-2:] == ["--server.fileWatcherType", "auto"]
 
 
@@ -123,3 +124,26 @@ def test_a_port_out_of_range_is_a_usage_error_not_passed_on_to_streamlit(launche
         main(["serve", "--port", port])
     assert exc.value.code == 2 and f"argument --port: must be between 1 and 65,535, not {int(port):,}" in capsys.readouterr().err
     assert launched == []
+
+
+@pytest.mark.parametrize(("address", "said"), [
+    ("not an address", "--address 'not an address': not an address of this machine or a name that resolves"),
+    ("10.99.99.99", "cannot listen on 10.99.99.99 port"),  # a valid address, not this machine's
+])
+def test_an_address_the_server_cannot_listen_on_is_said_in_one_line(launched, capsys, address, said):
+    assert main(["serve", "--address", address, "--port", str(free_port())]) == 1
+    assert launched == []  # Streamlit, which would end in a traceback, is not started
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {said}") and len(err.splitlines()) == 1
+
+
+def test_a_port_in_use_is_said_before_the_server_starts(launched, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 1
+    assert launched == []
+    assert capsys.readouterr().err == f"error: port {port} on 127.0.0.1 is in use by another program: choose another with --port\n"

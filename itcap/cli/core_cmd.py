@@ -96,10 +96,35 @@ def _project_config_options(project: Path) -> list[str]:
             for option in (f"--{section}.{key}", str(value).lower() if isinstance(value, bool) else str(value))]
 
 
+def _address_problem(address: str, port: int) -> str | None:
+    """Why the server could not listen on ``address``:``port``, said before it starts (Streamlit
+    itself ends a bad address with a traceback); None when it can."""
+    import errno
+    import socket
+
+    try:
+        found = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"--address {address!r}: not an address of this machine or a name that resolves ({getattr(exc, 'strerror', None) or exc})"
+    family, kind, protocol, _, where = found[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(where)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {address} is in use by another program: choose another with --port"
+            return f"cannot listen on {address} port {port}: {exc.strerror or exc}"
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parents[2] / "app.py"
     if not app.exists():
         print("error: app.py not found next to the itcap package; run from a checkout (pip install -e .)", file=sys.stderr)
+        return 1
+    if problem := _address_problem(args.address, args.port):
+        print(f"error: {problem}", file=sys.stderr)
         return 1
     # -P: no working directory on sys.path. "python -m" puts it first, so a stray html.py (or any
     # module named like one the server imports) in the folder the server is started from would
