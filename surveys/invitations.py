@@ -266,6 +266,9 @@ def parse_email_list(text: str, where: str = "<emails>") -> list[str]:
             emails.append(value)
     if not problems and not emails:
         problems.append(f"{where}: no e-mail addresses found")
+    if len(emails) > MAX_INVITATIONS_PER_BATCH:  # said of the file, not as a --count nobody gave
+        problems.append(f"{where}: {len(emails):,} e-mail addresses; at most {MAX_INVITATIONS_PER_BATCH:,} invitations can be "
+                        f"made at a time: split the list into files of up to {MAX_INVITATIONS_PER_BATCH:,}")
     if problems:
         raise SurveyError(problems)
     return emails

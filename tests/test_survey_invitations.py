@@ -249,6 +249,14 @@ def test_email_lists_report_every_bad_line():
                                   f"list.txt: line 5: '+1@example.org' starts with '+', {formula}; check the address"]
 
 
+def test_an_email_list_longer_than_one_batch_is_said_of_the_file(monkeypatch):
+    monkeypatch.setattr(invitations, "MAX_INVITATIONS_PER_BATCH", 3)
+    with pytest.raises(SurveyError) as exc:
+        invitations.parse_email_list("".join(f"p{i}@example.org\n" for i in range(4)), "staff.txt")
+    assert exc.value.problems == ["staff.txt: 4 e-mail addresses; at most 3 invitations can be made at a time: split the "
+                                  "list into files of up to 3"]
+
+
 def test_email_lists_as_spreadsheets_and_mail_programs_give_them():
     """A European Excel saves ';' CSV with an 'Email' column; Outlook copies 'Name <address>'."""
     assert invitations.parse_email_list("\ufeffName;Email;Dept\nAna Smith;ana@example.org;Finance\nBo;bo@example.org;IT\n") == [
