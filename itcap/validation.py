@@ -460,11 +460,18 @@ def validate_document(model: type[BaseModel], data: dict, where: str,
                 if only_unknown_fields:  # else the new problems are the pruned fields, now missing
                     problems += [p for p in pydantic_problems(again, pruned, where) if p not in problems]
             else:
-                # A removed bad value was replaced by its default: what the cross-checks then say about
-                # that part (a numeric item "needs min and max") would be about the default, not the file.
-                touched = set() if only_unknown_fields else _parts_of(data, [e["loc"] for e in errors])
+                # A removed bad value was replaced by its default (or a placeholder stood in): what the
+                # cross-checks then say about that field (a numeric item "needs min and max", a mode "has
+                # no target for X") would be about the stand-in, not the file. Said about the part's
+                # other fields (another target out of range), it is about the file, and is kept.
+                touched = set() if only_unknown_fields else _fields_of(data, [e["loc"] for e in errors])
+
+                def about_the_file(problem: str) -> bool:
+                    return _PLACEHOLDER_TEXT not in problem and not any(
+                        part in problem and (field is None or field in problem) for part, field in touched)
+
                 problems += [p for p in (cross_check(rest, where) if cross_check else [])
-                             if p not in problems and not any(part in p for part in touched)]
+                             if p not in problems and about_the_file(p)]
         problems += [p for p in _raw_duplicate_ids(data, where) if p not in problems]
         raise DocumentInvalid(_with_lines(problems, where, data)) from None
     problems = cross_check(validated, where) if cross_check else []
@@ -522,6 +529,18 @@ def _ordinals(numbers: list[int]) -> str:
 
     words = [ordinal(n) for n in numbers]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _fields_of(data: Any, locations: list[tuple]) -> set[tuple[str, str | None]]:
+    """(the part's "(id X)", a key) for each location: the key when the location is a key of a mapping
+    that is a field of the part (``modes[1].targets.service_desk``: "service_desk"), else None — a
+    field of the part itself, about which any problem of the part may be."""
+    fields = set()
+    for loc in locations:
+        in_a_field_map = len(loc) >= 3 and isinstance(loc[-3], int) and isinstance(loc[-2], str) and isinstance(loc[-1], str)
+        for part in _parts_of(data, [loc]):
+            fields.add((part, loc[-1] if in_a_field_map else None))
+    return fields
 
 
 def _parts_of(data: Any, locations: list[tuple]) -> set[str]:

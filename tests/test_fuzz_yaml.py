@@ -416,6 +416,22 @@ def test_a_value_outside_its_set_or_a_missing_field_no_longer_hides_the_problems
     assert not any("placeholder" in p for p in problems) and len(problems) == 3, problems
 
 
+def test_a_target_of_the_wrong_type_does_not_hide_the_out_of_range_targets_of_the_same_mode():
+    """Every problem in one run: a target "three" beside targets 7 and -1 of the same mode used to hide
+    those two until it was fixed (the whole mode's cross-checks were set aside)."""
+    model = copy.deepcopy(MODEL_DATA)
+    cap = [c["id"] for c in model["capabilities"]]
+    targets = model["modes"][1]["targets"]
+    targets[cap[0]], targets[cap[1]], targets[cap[2]] = "three", 7, -1
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_model(yaml.safe_dump(model), WHERE)
+    problems = _unlined(caught.value.problems)
+    assert any(p.endswith(f"targets → {cap[0]}: must be a whole number, not 'three'") for p in problems)
+    assert any(p.endswith(f"targets → {cap[1]}: target 7 is not one of the model's levels [1, 2, 3, 4, 5]") for p in problems)
+    assert any(p.endswith(f"targets → {cap[2]}: target -1 is not one of the model's levels [1, 2, 3, 4, 5]") for p in problems)
+    assert len(problems) == 3, problems  # nothing about the target taken out to check the rest (a "missing" one)
+
+
 def test_problems_name_the_line_of_the_file():
     """A path such as "sections[1] (id s2) → items[1] (id n1)" counts from 0 across a long file; the
     line is what an editor jumps to. A missing field: the line of the element it is missing from; an
