@@ -186,6 +186,24 @@ LOGIN_REFUSED = (f"Unknown username or wrong password. After {MAX_FAILED_ATTEMPT
                  f"account is locked for {LOCKOUT.seconds // 60} minutes; an administrator can unlock it sooner.")
 
 
+def wrong_current_password(session: Session, account_id: int, now: dt.datetime | None = None) -> str:
+    """What a logged-in person is told when the current password they typed (to change it) is refused:
+    it counts towards the lockout as a login does, so they are told how many tries are left, and that
+    the account is locked once it is — never "wrong" for a right password typed during the lockout.
+    (Logged in, they know the account exists: saying so reveals nothing.)"""
+    account = session.get(Account, account_id)
+    session.refresh(account)
+    minutes = LOCKOUT.seconds // 60
+    if is_locked(account, now):
+        until = as_utc(account.locked_until)
+        return (f"After {MAX_FAILED_ATTEMPTS} wrong passwords in a row your account is locked for {minutes} minutes, until "
+                f"{until:%H:%M} UTC: the password cannot be changed, nor can you log in elsewhere, until then (an "
+                "administrator can unlock it sooner). This session carries on.")
+    left = MAX_FAILED_ATTEMPTS - account.failed_attempts
+    return (f"The current password is wrong. {left} more wrong "
+            f"{'try' if left == 1 else 'tries'} and the account is locked for {minutes} minutes, as after wrong logins.")
+
+
 def authenticate(session: Session, username: str, password: str, now: dt.datetime | None = None) -> LoginResult:
     """Check a login. After MAX_FAILED_ATTEMPTS failures the account is locked for LOCKOUT.
 

@@ -26,7 +26,7 @@ with st.form("change_password"):
                 with session_scope() as session:
                     check = accounts.authenticate(session, account.username, current)
                     if not check.ok:
-                        raise accounts.AccountError("The current password is wrong.")
+                        raise accounts.AccountError(accounts.wrong_current_password(session, account.id))
                     accounts.set_password(session, check.account, new)
                     audit.record(session, account.username, "account.password", f"account:{account.username}")
                     auth.keep_session_after_password_change(check.account)

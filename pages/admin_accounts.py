@@ -95,7 +95,7 @@ def _act(account_id: int, action: str) -> None:
                 password = accounts.reset_password(session, target, actor=actor)
                 if target.id == actor.id:  # one's own: this session carries on, to show the new password
                     auth.keep_session_after_password_change(target)
-                st.session_state[REVEAL_KEY] = (name, password, "the new password")
+                st.session_state[REVEAL_KEY] = (target.username, password, "the new password")  # shown as code: as stored
                 message = f"**{name}** has a new password; their old one no longer works."
             elif action == "unlock":
                 accounts.unlock(session, target, actor=actor)

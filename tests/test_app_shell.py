@@ -89,6 +89,32 @@ def test_account_page_changes_the_password(db_url):
         assert accounts.authenticate(session, "ana", "a brand new password").ok
 
 
+def test_wrong_current_passwords_say_how_many_tries_are_left_and_then_that_the_account_is_locked(db_url):
+    """They count towards the lockout, as logins do: the person is told so, and a right password
+    typed during the lockout is never called wrong."""
+    bootstrap(db_url)
+    account_id = _account(db_url, "ana", ["assessor"])
+    at = app_test(account_id, page="pages/account.py").run()
+
+    def change(current: str) -> str:
+        at.text_input[0].input(current)
+        at.text_input[1].input("a brand new password")
+        at.text_input[2].input("a brand new password")
+        at.button[0].click().run()
+        assert not at.exception
+        return at.error[0].value
+
+    assert change("wrong 1") == ("The current password is wrong. 4 more wrong tries and the account is locked for 15 minutes, "
+                                 "as after wrong logins.")
+    for attempt in range(2, 5):
+        said = change(f"wrong {attempt}")
+    assert said.startswith("The current password is wrong. 1 more wrong try and")
+    assert change("wrong 5").startswith("After 5 wrong passwords in a row your account is locked for 15 minutes, until ")
+    assert change(PASSWORD).startswith("After 5 wrong passwords in a row your account is locked")  # right, but locked
+    with session_scope(db_url) as session:
+        assert accounts.authenticate(session, "ana", "a brand new password").ok is False  # nothing changed
+
+
 def _logged_in(username: str, password: str = PASSWORD):
     """A session that logged in through the form (as a browser does), then on its home page: AppTest
     does not follow the st.rerun() that login ends with, so a new AppTest carries its session on."""

@@ -253,6 +253,19 @@ def test_reset_password_shows_the_new_one_once(setup):
     assert _log(setup)[-1] == ("admin", "account.password_reset", "account:ben")
 
 
+def test_the_new_password_is_shown_with_the_username_exactly_as_stored(setup):
+    """Markdown escapes ("\\_") inside a code span show as written: "j_@example.org" must not read
+    "j\\_@example.org", a login that does not exist."""
+    with session_scope(setup["url"]) as session:
+        odd = accounts.create_account(session, "j_@example.org", PASSWORD, ["assessor"]).id
+    at = _page(setup)
+    at.selectbox(key="acct_selected").set_value(odd).run()
+    at.button(key=f"acct_reset_{odd}").click().run()
+    at.button(key=f"acct_reset_{odd}__yes").click().run()
+    assert not at.exception
+    assert any(m.value.startswith(":material/key: Password for `j_@example.org` — the new password") for m in at.markdown)
+
+
 def test_an_administrator_resetting_their_own_password_stays_logged_in_to_read_it(setup):
     """A reset ends the sessions opened with the old password — but not the one that asked for it,
     which must still show the new password (the only copy)."""
