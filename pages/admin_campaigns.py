@@ -24,6 +24,7 @@ from itcap.ui.text import md_code, md_escape
 from itcap.validation import DocumentInvalid, decode_upload
 from surveys import campaigns, imports, invitations
 from surveys.campaigns import CLOSED, DRAFT, MIN_GROUP_SIZE_LIMITS, OPEN
+from surveys.limits import COMMENT_THRESHOLD_MAX
 from surveys.errors import SurveyError
 from surveys.store import list_instruments
 from surveys.tables import DEFAULT_COMMENT_THRESHOLD, DEFAULT_MIN_GROUP_SIZE
@@ -292,7 +293,8 @@ with st.expander("Create a campaign", expanded=not all_campaigns or st.session_s
             left.number_input("Reporting threshold k", min_value=MIN_GROUP_SIZE_LIMITS[0], max_value=MIN_GROUP_SIZE_LIMITS[1],
                               value=DEFAULT_MIN_GROUP_SIZE, step=1, key="camp_new_k",
                               help="Any group, filter or cross-tab with fewer than k responses is suppressed everywhere.")
-            right.number_input("Comment threshold", min_value=1, value=DEFAULT_COMMENT_THRESHOLD, step=1, key="camp_new_comments",
+            right.number_input("Comment threshold", min_value=1, max_value=COMMENT_THRESHOLD_MAX, value=DEFAULT_COMMENT_THRESHOLD,
+                               step=1, key="camp_new_comments",
                                help="Free-text comments are shown only when at least this many were given (at least k).")
             st.form_submit_button("Create campaign", type="primary", icon=":material/add_circle:", on_click=_create)
 
@@ -424,6 +426,7 @@ with (st.expander("Settings: name, dates and thresholds", icon=":material/tune:"
     left.number_input("Reporting threshold k", min_value=campaign.min_group_size if promised else MIN_GROUP_SIZE_LIMITS[0],
                       max_value=MIN_GROUP_SIZE_LIMITS[1], value=campaign.min_group_size, step=1, key=f"camp_set_k_{chosen_id}")
     right.number_input("Comment threshold", min_value=campaign.comment_threshold if promised else 1,
+                       max_value=max(COMMENT_THRESHOLD_MAX, campaign.comment_threshold),
                        value=campaign.comment_threshold, step=1, key=f"camp_set_comments_{chosen_id}")
     if promised:
         st.caption("The survey's privacy statement tells respondents both thresholds: now that the campaign has been "

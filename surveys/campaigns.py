@@ -79,9 +79,11 @@ def _check_settings(name: str, opens_on: dt.date | None, closes_on: dt.date | No
     lo, hi = MIN_GROUP_SIZE_LIMITS
     if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or not lo <= min_group_size <= hi:
         problems.append(f"min_group_size: the reporting threshold k must be a whole number from {lo} to {hi} (got {min_group_size!r})")
-    elif isinstance(comment_threshold, bool) or not isinstance(comment_threshold, int) or not min_group_size <= comment_threshold <= COMMENT_THRESHOLD_MAX:
+    elif isinstance(comment_threshold, bool) or not isinstance(comment_threshold, int) or comment_threshold < min_group_size:
         problems.append(f"comment_threshold: must be a whole number at least the reporting threshold k = {min_group_size} "
                         f"(comments are more identifying than scores; got {comment_threshold!r})")
+    elif comment_threshold > COMMENT_THRESHOLD_MAX:
+        problems.append(f"comment_threshold: at most {COMMENT_THRESHOLD_MAX:,} (got {comment_threshold:,})")
     if opens_on is not None and closes_on is not None and opens_on > closes_on:
         problems.append(f"dates: the campaign opens on {_day(opens_on)}, after it closes on {_day(closes_on)}")
     return problems

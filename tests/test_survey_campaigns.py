@@ -32,6 +32,9 @@ def test_bad_settings_are_all_reported(any_db_url):
         assert "name" in text and "min_group_size" in text and "opens on 02 May 2030, after it closes on 01 May 2030" in text
         with pytest.raises(SurveyError, match="comment_threshold"):
             campaigns.create_campaign(s, instrument_id=record.id, name="x", actor="t", min_group_size=8, comment_threshold=5)
+        with pytest.raises(SurveyError) as exc:  # the limit named, not "at least k" for a number far above k
+            campaigns.create_campaign(s, instrument_id=record.id, name="x", actor="t", comment_threshold=100_001)
+        assert exc.value.problems == ["comment_threshold: at most 100,000 (got 100,001)"]
         with pytest.raises(SurveyError, match="no stored instrument with id 999"):
             campaigns.create_campaign(s, instrument_id=999, name="x", actor="t")
 
