@@ -149,8 +149,7 @@ def _handle(store: bool) -> None:
         return
     kind = st.session_state.get("models_kind", MODEL)
     upload = st.session_state.get(f"models_upload_{st.session_state.get(UPLOAD_COUNTER, 0)}")
-    if upload is None:
-        st.session_state[OUTCOME_KEY] = {"kind": kind, "problems": ["Choose a YAML file first."], "name": ""}
+    if upload is None:  # (the buttons wait for a file; a click that raced its removal)
         return
     raw, where = upload.getvalue(), upload.name
     outcome = {"kind": kind, "name": where, "problems": [], "stored": None, "existed": False, "text": None,
@@ -162,10 +161,14 @@ def _handle(store: bool) -> None:
     else:  # a valid document: what follows can only refuse to store it (its id and version taken)
         outcome["valid"] = True
         outcome["text"] = decode_upload(raw, where)
-        if not store:  # say what storing would: its id and version may be taken by other content
+        if not store:  # say what storing would: its id and version may be taken, by other content or by this
             with session_scope() as session:
                 conflict = (model_conflict if kind == MODEL else instrument_conflict)(session, document, outcome["text"], where)
+                same = [r for r in (list_models(session) if kind == MODEL else list_instruments(session))
+                        if (r.key, r.version, r.source_yaml) == (document.id, document.version, outcome["text"])]
             outcome["problems"] = [conflict] if conflict else []
+            if same:
+                outcome["stored"], outcome["existed"] = (same[0].id, same[0].key, same[0].version), True
         if store:
             try:
                 with session_scope() as session:
@@ -264,9 +267,13 @@ with st.container(border=True):
     st.file_uploader("YAML file", type=["yaml", "yml"], key=f"models_upload_{st.session_state.get(UPLOAD_COUNTER, 0)}",
                      max_upload_size=2,
                      help="UTF-8 text, at most 2 MB. *Check* lists every problem with its location and stores nothing.")
+    no_file = st.session_state.get(f"models_upload_{st.session_state.get(UPLOAD_COUNTER, 0)}") is None
+    waiting = "Choose a YAML file above first." if no_file else None
     buttons = st.container(horizontal=True)
-    buttons.button("Check only", icon=":material/fact_check:", key="models_check", on_click=_handle, args=(False,))
-    buttons.button("Check and store", icon=":material/upload:", key="models_store", type="primary", on_click=_handle, args=(True,))
+    buttons.button("Check only", icon=":material/fact_check:", key="models_check", on_click=_handle, args=(False,),
+                   disabled=no_file, help=waiting)
+    buttons.button("Check and store", icon=":material/upload:", key="models_store", type="primary", on_click=_handle, args=(True,),
+                   disabled=no_file, help=waiting)
     outcome = st.session_state.pop(OUTCOME_KEY, None)
     if outcome is not None:
         _show_outcome(outcome)

@@ -47,10 +47,24 @@ def _stored(setup) -> tuple[list[str], list[str]]:
 def _upload(setup, name: str, raw: bytes, *, kind: str = "model", store: bool):
     at = app_test(setup["admin"], page=PAGE).run()
     at.radio(key="models_kind").set_value(kind)
-    at.file_uploader[0].upload(name, raw, YAML)
+    at.file_uploader[0].upload(name, raw, YAML).run()  # as a browser reruns on an upload: the buttons wake up
     at.button(key="models_store" if store else "models_check").click().run()
     assert not at.exception
     return at
+
+
+def test_check_only_of_a_file_already_stored_says_so_rather_than_inviting_a_store(setup):
+    _upload(setup, "cobit.yaml", COBIT, store=True)
+    at = _upload(setup, "cobit.yaml", COBIT, store=False)
+    assert not at.error and not at.success
+    assert any("`cobit-style-example` version 0.1 is already stored with exactly this content" in i.value for i in at.info)
+
+
+def test_the_buttons_wait_for_a_file(setup):
+    at = app_test(setup["admin"], page=PAGE).run()
+    assert at.button(key="models_check").disabled and at.button(key="models_store").disabled
+    at.file_uploader[0].upload("cobit.yaml", COBIT, YAML).run()
+    assert not at.button(key="models_check").disabled and not at.button(key="models_store").disabled
 
 
 def test_lists_the_stored_models_and_instruments(setup):
