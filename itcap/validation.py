@@ -29,6 +29,14 @@ class DocumentInvalid(ValueError):
         super().__init__("\n".join(self.problems))
 
 
+def too_large(size: int, max_bytes: int) -> str:
+    """"file is 3.4 MB, over the limit of 2 MB" — in bytes where megabytes would read as the limit
+    itself ("2.0 MB; the limit is 2 MB" for one byte too many)."""
+    mb, limit = 1024 * 1024, f"{max_bytes / (1024 * 1024):g} MB"
+    shown = f"{size / mb:.1f} MB" if round(size / mb, 1) > max_bytes / mb else f"{size:,} bytes"
+    return f"file is {shown}, over the limit of {limit}" + ("" if shown.endswith("MB") else f" ({max_bytes:,} bytes)")
+
+
 def read_text(path: str | Path, max_bytes: int = MAX_YAML_BYTES) -> str:
     path = Path(path)
     try:
@@ -40,7 +48,7 @@ def read_text(path: str | Path, max_bytes: int = MAX_YAML_BYTES) -> str:
     if path.is_dir():
         raise DocumentInvalid([f"{path}: is a directory, not a file"])
     if size > max_bytes:
-        raise DocumentInvalid([f"{path}: file is {size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB"])
+        raise DocumentInvalid([f"{path}: {too_large(size, max_bytes)}"])
     raw = path.read_bytes()
     return decode_text(raw, str(path))
 
@@ -48,7 +56,7 @@ def read_text(path: str | Path, max_bytes: int = MAX_YAML_BYTES) -> str:
 def decode_upload(raw: bytes, where: str, max_bytes: int = MAX_YAML_BYTES) -> str:
     """Text of an uploaded file, refusing oversized or non-UTF-8 uploads with a specific message."""
     if len(raw) > max_bytes:
-        raise DocumentInvalid([f"{where}: file is {len(raw) / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB"])
+        raise DocumentInvalid([f"{where}: {too_large(len(raw), max_bytes)}"])
     return decode_text(raw, where)
 
 

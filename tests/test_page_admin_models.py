@@ -130,7 +130,8 @@ def _audit(setup):
     (b"id: [unclosed\n", "empty.yaml: line 2, column 1: not valid YAML"),
     (b"- just\n- a list\n", "empty.yaml: expected a YAML mapping at the top level, found list"),
     ("name: Caf\u00e9\n".encode("latin-1"), "empty.yaml: line 1: not UTF-8 text (byte 0xe9)"),
-    (b"x: " + b"a" * (3 * 1024 * 1024), "empty.yaml: file is 3.0 MB; the limit is 2 MB"),
+    (b"x: " + b"a" * (3 * 1024 * 1024), "empty.yaml: file is 3.0 MB, over the limit of 2 MB"),
+    (b"x: " + b"a" * (2 * 1024 * 1024 - 2), "empty.yaml: file is 2,097,153 bytes, over the limit of 2 MB (2,097,152 bytes)"),
 ])
 def test_unreadable_files_get_a_specific_error(setup, raw, expected):
     at = _upload(setup, "empty.yaml", raw, store=False)

@@ -204,7 +204,9 @@ def read_input_bytes(path: str, max_bytes: int = 512 * 1024 * 1024) -> bytes:
         raise CliError(f"{path}: is a directory, not a file")
     size = p.stat().st_size
     if size > max_bytes:
-        raise CliError(f"{path}: file is {size / 1048576:.0f} MB; the limit is {max_bytes / 1048576:.0f} MB")
+        from itcap.validation import too_large
+
+        raise CliError(f"{path}: {too_large(size, max_bytes)}")
     return p.read_bytes()
 
 
