@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from capability_model.schema import CapabilityModel, cross_reference_problems
-from itcap.validation import decode_upload, parse_document, read_text
+from itcap.validation import decode_upload, one_line_field_problems, parse_document, read_text
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_MODEL_FILE = "itil_aligned_model.yaml"
@@ -28,7 +28,17 @@ def default_model_path() -> Path:
 
 def parse_model(text: str, where: str = "<model>") -> CapabilityModel:
     """Validate model YAML text; raises DocumentInvalid listing every problem found."""
-    return parse_document(text, where, "model", CapabilityModel, cross_reference_problems)
+    return parse_document(text, where, "model", CapabilityModel, _new_document_problems)
+
+
+def parse_stored_model(text: str) -> CapabilityModel:
+    """A stored model: checked when it was stored; a check added since (one-line names) must not lock
+    its assessments out of it."""
+    return parse_document(text, "<stored model>", "model", CapabilityModel, cross_reference_problems)
+
+
+def _new_document_problems(model: CapabilityModel, where: str) -> list[str]:
+    return one_line_field_problems(model, where) + cross_reference_problems(model, where)
 
 
 def parse_model_bytes(raw: bytes, where: str) -> CapabilityModel:

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from sqlmodel import Session, select
 
-from capability_model.loader import default_model_path, parse_model
+from capability_model.loader import default_model_path, parse_model, parse_stored_model
 from capability_model.schema import CapabilityModel
 from capability_model.tables import CapabilityModelRecord
 from itcap import audit
@@ -58,7 +58,7 @@ def get_record(session: Session, record_id: int) -> CapabilityModelRecord | None
 
 @lru_cache(maxsize=64)
 def _parse_cached(source_yaml: str) -> CapabilityModel:
-    return parse_model(source_yaml, "<stored model>")
+    return parse_stored_model(source_yaml)
 
 
 def load_stored_model(session: Session, record_id: int) -> CapabilityModel:

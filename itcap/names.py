@@ -1,15 +1,36 @@
 """Names people give things — a campaign, an assessment and its organisation unit, an account's
-display name: one line of printable text, of a bounded length. A line break or a tab in a name would
-split the rows of the CLI's tab-separated lists and the audit log, and shows as nothing on a page."""
+display name, the names, titles and versions in a model or survey file: one line of visible text of a
+bounded length. A line break or a tab in a name splits the rows of the CLI's tab-separated lists and
+the audit log; a name of only invisible characters looks empty; a right-to-left override makes one
+name display as another ("\u202enimda" reads "admin")."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 NAME_MAX = 200
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# bidirectional embeddings, overrides, isolates and marks, and zero-width spaces (not the joiners
+# U+200C/U+200D, which some scripts and emoji need)
+_INVISIBLE = re.compile(r"[\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 _SHOWN = {"\n": "a line break", "\r": "a line break", "\t": "a tab", "\u2028": "a line break", "\u2029": "a line break"}
+
+
+def line_problem(text: str) -> str | None:
+    """Why ``text`` is not one line of visible text, or None."""
+    found = _CONTROL.search(text)
+    if found:
+        character = _SHOWN.get(found.group(), f"the control character U+{ord(found.group()):04X}")
+        return f"one line of text, without {character} (at character {found.start() + 1})"
+    found = _INVISIBLE.search(text)
+    if found:
+        return (f"without the invisible formatting character U+{ord(found.group()):04X} (at character {found.start() + 1}): "
+                "it changes how the text displays without being seen")
+    if text and not any(not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Mn", "Zs") for ch in text):
+        return "has no visible character"
+    return None
 
 
 def name_problem(what: str, value: str, max_length: int = NAME_MAX, *, required: bool = True) -> str | None:
@@ -20,8 +41,5 @@ def name_problem(what: str, value: str, max_length: int = NAME_MAX, *, required:
         return f"{what}: must not be empty" if required else None
     if len(text) > max_length:
         return f"{what}: at most {max_length} characters (got {len(text):,})"
-    found = _CONTROL.search(text)
-    if found:
-        character = _SHOWN.get(found.group(), f"the control character U+{ord(found.group()):04X}")
-        return f"{what}: one line of text, without {character} (at character {found.start() + 1})"
-    return None
+    problem = line_problem(text)
+    return f"{what}: {problem}" if problem else None

@@ -375,6 +375,33 @@ def parse_yaml(text: str, where: str) -> dict:
     return data
 
 
+ONE_LINE_FIELDS = ("name", "title", "version")
+
+
+def one_line_field_problems(document: BaseModel, where: str, fields: Iterable[str] = ONE_LINE_FIELDS) -> list[str]:
+    """Names, titles and versions of a new document that are not one line of visible text (a line
+    break, a tab, a right-to-left override; itcap.names). Checked when a document is loaded, not when
+    a stored one is read: a check added since must not lock assessments or campaigns out of it."""
+    from itcap.names import line_problem
+
+    data, wanted, problems = document.model_dump(), set(fields), []
+
+    def walk(node: Any, loc: tuple) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in wanted and isinstance(value, str):
+                    if problem := line_problem(value):
+                        problems.append(f"{where}: {describe_location(data, (*loc, key))}: {problem}")
+                else:
+                    walk(value, (*loc, key))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, (*loc, index))
+
+    walk(data, ())
+    return problems
+
+
 def describe_location(data: Any, loc: tuple[Any, ...]) -> str:
     """Turn a pydantic location into 'capabilities[3] (id brm) → levels → 4'.
 

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from capability_model.loader import data_path
-from itcap.validation import Number, WholeNumber, decode_upload, duplicate_id_problems, parse_document, read_text
+from itcap.validation import Number, WholeNumber, decode_upload, duplicate_id_problems, one_line_field_problems, parse_document, read_text
 
 DEFAULT_INSTRUMENT_FILE = "it_perception_survey.yaml"
 
@@ -349,7 +349,7 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
 
 
 def _new_document_problems(inst: Instrument, where: str) -> list[str]:
-    return placeholder_problems(inst, where) + cross_reference_problems(inst, where)
+    return one_line_field_problems(inst, where) + placeholder_problems(inst, where) + cross_reference_problems(inst, where)
 
 
 def parse_instrument(text: str, where: str = "<instrument>") -> Instrument:

@@ -17,6 +17,12 @@ from itcap.storage import session_scope
     ("a\x00b", "name: one line of text, without the control character U+0000 (at character 2)"),
     ("x" * 201, "name: at most 200 characters (got 201)"),
     ("   ", "name: must not be empty"),
+    ("\u200b", "name: without the invisible formatting character U+200B (at character 1): it changes how the text displays "
+                "without being seen"),
+    ("\u202eadmin\u202c", "name: without the invisible formatting character U+202E (at character 1): it changes how the "
+                          "text displays without being seen"),
+    ("\u00ad", "name: has no visible character"),  # a soft hyphen alone
+    ("می\u200cخواهم", None),  # the zero-width non-joiner Persian needs is kept
 ])
 def test_a_name_is_one_line_of_bounded_text(value, said):
     assert name_problem("name", value) == said
@@ -63,3 +69,29 @@ def test_assessment_name_and_unit_are_one_line(db_url):
         with pytest.raises(service.AssessmentError, match="organisation unit: one line of text, without a line break"):
             service.create_assessment(session, name="Review", org_unit="Corporate\nIT", model_id=model_id,
                                       assessed_on=dt.date(2026, 10, 1), assessor_ids=[admin.id], lead_id=admin.id, actor=admin)
+
+
+def test_names_titles_and_versions_in_a_new_model_or_survey_are_one_line(tmp_path):
+    import yaml
+
+    from capability_model.loader import default_model_path, parse_model, parse_stored_model
+    from itcap.validation import DocumentInvalid
+    from surveys.instrument import default_instrument_path, parse_instrument
+
+    model = yaml.safe_load(default_model_path().read_text(encoding="utf-8"))
+    model["name"], model["version"] = "COBIT\nsecond line", "0.1\t2"
+    text = yaml.safe_dump(model)
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_model(text, "m.yaml")
+    said = [p.split(" (line")[0] for p in caught.value.problems]
+    assert said == ["m.yaml: name: one line of text, without a line break (at character 6)",
+                    "m.yaml: version: one line of text, without a tab (at character 4)"]
+    assert parse_stored_model(text).name == "COBIT\nsecond line"  # one stored before the rule still opens
+
+    survey = yaml.safe_load(default_instrument_path().read_text(encoding="utf-8"))
+    survey["groups"][0]["name"] = "Business\nusers"
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_instrument(yaml.safe_dump(survey), "s.yaml")
+    group = survey["groups"][0]["id"]
+    assert [p.split(" (line")[0] for p in caught.value.problems] == [
+        f"s.yaml: groups[0] (id {group}) → name: one line of text, without a line break (at character 9)"]
