@@ -379,6 +379,22 @@ def change_roles(session: Session, account: Account, roles: list[str] | tuple[st
     return True
 
 
+def rename(session: Session, account: Account, display_name: str, *, actor: str) -> bool:
+    """Give ``account`` a new display name (audited under ``actor``, a username or "cli:…"); False
+    when it already had it. Blank: the username, as at creation."""
+    if problem := name_problem("display name", display_name, required=False):
+        raise AccountError(problem)
+    new = display_name.strip() or account.username
+    if new == account.display_name:
+        return False
+    from itcap import audit
+
+    audit.record(session, actor, "account.rename", f"account:{account.username}", f"{account.display_name} → {new}")
+    account.display_name = new
+    session.add(account)
+    return True
+
+
 def set_active(session: Session, account: Account, active: bool, *, actor: Account) -> bool:
     """Enable or disable an account (audited); False when it already was. A disabled account cannot
     log in and is logged out on its next page run."""

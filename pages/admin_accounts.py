@@ -16,6 +16,7 @@ from itcap import accounts
 from itcap.accounts import ADMIN, ROLE_LABELS, ROLES, AccountError
 from itcap.storage import session_scope
 from itcap.ui import auth, widgets
+from itcap.names import NAME_MAX
 from itcap.ui.text import md_code, md_escape
 
 account = auth.require_role(ADMIN)
@@ -97,6 +98,10 @@ def _act(account_id: int, action: str) -> None:
                     auth.keep_session_after_password_change(target)
                 st.session_state[REVEAL_KEY] = (target.username, password, "the new password")  # shown as code: as stored
                 message = f"**{name}** has a new password; their old one no longer works."
+            elif action == "rename":
+                changed = accounts.rename(session, target, st.session_state.get(f"acct_name_{account_id}", ""), actor=actor.username)
+                message = (f"**{name}** is now shown as **{md_escape(target.display_name)}**." if changed
+                           else f"**{name}**: display name unchanged.")
             elif action == "unlock":
                 accounts.unlock(session, target, actor=actor)
                 message = f"**{name}** is unlocked and can try to log in again."
@@ -108,8 +113,8 @@ def _act(account_id: int, action: str) -> None:
                 target = accounts.get_account(session, account_id)
                 problems = assessment_service.membership_problems(target, assessment_service.open_memberships(session, account_id))
     except AccountError as exc:
-        if action == "roles":  # the form shows the stored roles again, not the refused ones
-            st.session_state.pop(f"acct_roles_{account_id}", None)
+        if action in ("roles", "rename"):  # the form shows the stored value again, not the refused one
+            st.session_state.pop(f"acct_{'roles' if action == 'roles' else 'name'}_{account_id}", None)
         widgets.flash(f"Not done: {md_escape(exc)}.", "error")
         return
     widgets.flash(message)
@@ -199,6 +204,10 @@ with st.container(border=True):
         elif last_admin:
             st.caption("This is the last active administrator: make someone else an administrator before removing the role.")
         st.form_submit_button("Save roles", on_click=_act, args=(chosen.id, "roles"))
+    with st.form(f"acct_name_form_{chosen.id}", border=False):
+        st.text_input("Display name", value=chosen.display_name, key=f"acct_name_{chosen.id}", max_chars=NAME_MAX,
+                      help="How the person appears on pages, in the assessments and in reports (blank: the username).")
+        st.form_submit_button("Save name", on_click=_act, args=(chosen.id, "rename"))
 
     actions = st.container(horizontal=True)
     asked = st.container()  # the confirmations, below the row of buttons

@@ -113,3 +113,19 @@ def test_password_with_no_terminal_says_so_without_getpass_s_warning(db_url, tmp
     assert "getpass" not in done.stderr and "passwd" not in done.stderr
     assert done.stderr.splitlines()[-1] == ("error: no password given: there is no terminal to type it at (stdin is not "
                                             "one); or set ITCAP_NEW_PASSWORD")
+
+
+def test_a_display_name_can_be_corrected_and_is_audited(db_url, capsys):
+    from itcap import audit
+
+    bootstrap(db_url)
+    assert main(["user", "add", "ana", "--roles", "assessor", "--name", "Ana Patle"]) == 0
+    capsys.readouterr()
+    assert main(["user", "rename", "ana", "Ana Patel"]) == 0
+    assert capsys.readouterr().out == "ana: display name 'Ana Patel'\n"
+    assert main(["user", "rename", "ana", "Ana\nPatel"]) == 1
+    assert "display name: one line of text, without a line break" in capsys.readouterr().err
+    with session_scope(db_url) as session:
+        assert accounts.get_by_username(session, "ana").display_name == "Ana Patel"
+        (entry,) = [e for e in audit.recent(session) if e.action == "account.rename"]
+    assert (entry.target, entry.detail) == ("account:ana", "Ana Patle → Ana Patel")

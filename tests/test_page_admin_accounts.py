@@ -300,3 +300,16 @@ def test_unlock_a_locked_account(setup):
     with session_scope(setup["url"]) as session:
         assert accounts.authenticate(session, "ben", PASSWORD).ok
     assert _log(setup)[-1] == ("admin", "account.unlock", "account:ben")
+
+
+def test_a_display_name_is_corrected_on_the_page(setup):
+    at = _choose(_page(setup), setup, "ben")
+    at.text_input(key=f"acct_name_{setup['ben']}").input("Ben <b>Okafor</b>")
+    _submit(at, "Save name")
+    assert not at.exception
+    assert _account(setup, "ben").display_name == "Ben <b>Okafor</b>"  # stored as typed, shown as text
+    assert _log(setup)[-1][:2] == ("admin", "account.rename")
+    at.text_input(key=f"acct_name_{setup['ben']}").input("\u202eneB")
+    _submit(at, "Save name")
+    assert any("invisible formatting character U+202E" in e.value for e in at.error)
+    assert _account(setup, "ben").display_name == "Ben <b>Okafor</b>"

@@ -12,7 +12,7 @@ from itcap.cli.common import CliError, cli_actor, set_handler
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    user = subparsers.add_parser("user", help="accounts: add, list, password, enable, disable, roles",
+    user = subparsers.add_parser("user", help="accounts: add, list, password, enable, disable, roles, rename",
                                  description="Manage accounts (administrators, lead assessors, assessors, leadership).")
     sub = user.add_subparsers(dest="user_command", metavar="SUBCOMMAND", required=True)
     roles_help = "roles, comma-separated: admin, lead_assessor, assessor, leadership"
@@ -48,6 +48,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "for the last active administrator."))
     p.add_argument("username")
     set_handler(p, _disable)
+
+    p = sub.add_parser("rename", help="change an account's display name", description=(
+        "Change how the person appears on pages, in assessments and in reports (the username, which they log in "
+        "with, stays). Audited."))
+    p.add_argument("username")
+    p.add_argument("name", help="the new display name: one line, at most 200 characters ('' = the username)")
+    set_handler(p, _rename)
 
     p = sub.add_parser("roles", help="replace an account's roles", description=(
         "Replace an account's roles with those given (not added to them). Refused if it would leave no active "
@@ -128,6 +135,22 @@ def _password(args: argparse.Namespace) -> int:
     except accounts.AccountError as exc:
         raise CliError(str(exc)) from None
     print(f"password changed for {args.username}")
+    return 0
+
+
+def _rename(args: argparse.Namespace) -> int:
+    from itcap import accounts
+
+    try:
+        with _session() as session:
+            account = accounts.get_by_username(session, args.username)
+            if account is None:
+                raise CliError(f"no account named {args.username!r}")
+            changed = accounts.rename(session, account, args.name, actor=cli_actor())
+            shown = account.display_name
+    except accounts.AccountError as exc:
+        raise CliError(str(exc)) from None
+    print(f"{args.username}: display name {shown!r}" + ("" if changed else " (unchanged)"))
     return 0
 
 
