@@ -166,9 +166,13 @@ def maturity_rows_chart(
                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=0, symbolType="circle"))
     tooltip = [alt.Tooltip("capability:N", title="Capability"), alt.Tooltip("series:N", title="Series"),
                alt.Tooltip("level_text:N", title="Level")]
-    # each mode's target on its own line within the row, so equal targets do not hide each other
-    targets = alt.Chart(data[data["series"] != names[0]].dropna(subset=["level"])).mark_tick(thickness=4, size=8).encode(
-        x=x, y=y, yOffset=alt.YOffset("series:N", scale=alt.Scale(domain=names[1:])), color=colour, tooltip=tooltip)
+    # each mode's target on its own line within the row, so equal targets do not hide each other —
+    # close about the row's middle: spread over the whole step, a row's top tick sat as near the row
+    # above as its own, and read as the other row's
+    # (the outer padding keeps the three within the middle third or so of the row)
+    targets = alt.Chart(data[data["series"] != names[0]].dropna(subset=["level"])).mark_tick(thickness=4, size=7).encode(
+        x=x, y=y, yOffset=alt.YOffset("series:N", scale=alt.Scale(domain=names[1:], paddingOuter=1)),
+        color=colour, tooltip=tooltip)
     consensus = alt.Chart(data[data["series"] == names[0]].dropna(subset=["level"])).mark_point(
         filled=True, size=110, opacity=0.55).encode(x=x, y=y, color=colour, tooltip=tooltip)
     # the targets over the consensus dot: a target equal to the consensus stays visible on it

@@ -183,6 +183,9 @@ def test_phone_maturity_rows_show_the_consensus_and_every_target():
     assert set(points["series"]) == {consensus_name} and set(ticks["series"]) == set(target_names)
     expected = {(label, name): SERIES[name][cap] for cap, label in CAPS for name in target_names if SERIES[name].get(cap) is not None}
     assert {(r.capability, r.series): r.level for r in ticks.itertuples()} == expected
+    # each row's ticks kept about its middle: spread over the whole step, a row's top tick sat as
+    # near the row above as its own (a reviewer read it as the other row's)
+    assert targets["encoding"]["yOffset"]["scale"]["paddingOuter"] >= 1
 
 
 def _ipa_labels(spec: dict) -> dict[str, tuple[str, float, float]]:
