@@ -137,14 +137,17 @@ def _start(page, server, token: str) -> None:
     _click(page, "Start the survey", "Section 1 of 3")
 
 
-def _answer_small_survey(page, comment: str = COMMENT) -> None:
-    """From section 1 of the small survey to its review screen."""
+def _answer_small_survey(page, comment: str = COMMENT, on_section=lambda page, number: None) -> None:
+    """From section 1 of the small survey to its review screen (``on_section``: a check on each)."""
+    on_section(page, 1)
     _choose(page, "1. The network is reliable.", "Agree")
     _choose(page, "2. I can log on quickly.", "Disagree")
     page.get_by_role("textbox", name=re.compile("How many minutes")).fill("7")
     _click(page, "Next", "Section 2 of 3")
+    on_section(page, 2)
     _choose(page, "4. IT understands what my area needs.", "Strongly agree")
     _click(page, "Next", "Section 3 of 3")
+    on_section(page, 3)
     _choose(page, "6. Which directorate do you work in?", "Operations")
     page.get_by_role("textbox", name=re.compile("Any other comments")).fill(comment)
     _click(page, "Review my answers", "Check your answers")
@@ -417,7 +420,14 @@ def test_the_whole_journey_on_a_375px_phone(server, browser, small):
         _click(page, "Back", "Section 1 of 3")
         assert _checked(page, "1. The network is reliable.", "Neither agree nor disagree")
         _screenshot(page, "survey-section-375px.png")
-        _answer_small_survey(page)
+
+        def big_enough_to_tap(page, section: int) -> None:
+            """Every answer option at least 24 px tall (WCAG 2.2), a choice's as a likert's."""
+            heights = page.locator('[data-testid="stRadioOption"]').evaluate_all(
+                "options => options.map(o => o.getBoundingClientRect().height)")
+            assert heights and min(heights) >= 24, f"section {section}: answer options {min(heights):.0f}px tall"
+
+        _answer_small_survey(page, on_section=big_enough_to_tap)
         no_sideways_scrolling("review")
         assert page.get_by_text(COMMENT, exact=True).is_visible()
         _screenshot(page, "survey-review-375px.png")

@@ -122,7 +122,8 @@ def style() -> None:
     st.html(f"""<style>
     .stMainBlockContainer {{ max-width: 54rem; }}
     .st-key-survey_questions [data-testid="stWidgetLabel"] p {{ font-size: 1rem; font-weight: 600; }}
-    {likert} [data-testid="stRadioOption"] {{ padding: 0.2rem 0; }}
+    /* every answer option a comfortable tap target (WCAG 2.2: 24 px at least), choices as likert ones */
+    .st-key-survey_questions [data-testid="stRadioOption"] {{ padding: 0.2rem 0; }}
     @media (max-width: 639.98px) {{  /* a phone: the first question in view, not under the survey's name */
       .stMainBlockContainer {{ padding-top: 4rem; }}
       .stMainBlockContainer [data-testid="stHeading"] h1 {{ font-size: 1.5rem; line-height: 1.25; padding-bottom: 0.5rem; }}
