@@ -346,7 +346,10 @@ new_step = _is_new_step(step)
 st.title(md_escape(state.instrument.name), anchor=False)
 if welcome_back:
     # "your saved answers" only when there are some: someone who pressed Start and left has none
-    st.info("Welcome back — your saved answers are here. Carry on where you left off." if state.answers else
+    # (answers are saved when a section is left with a button: say so, or a page reloaded half-way
+    # would seem to have lost what "saved answers" promised)
+    st.info("Welcome back — your saved answers are here: those of every section you left with a button. Carry on where "
+            "you left off." if state.answers else
             "Welcome back — carry on where you left off.", icon=":material/history:")
 if notice:
     st.error(notice, icon=":material/error:")
