@@ -395,7 +395,7 @@ _CSS = """
 body{font-family:-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#222;max-width:960px;margin:2rem auto;padding:0 1rem;line-height:1.45}
 h1{font-size:1.8rem;margin-bottom:.2rem}h2{border-bottom:2px solid #0b5394;padding-bottom:.2rem;margin-top:2.2rem}
 .lead{font-size:1.25rem;font-weight:600;background:#eef4fb;border-left:6px solid #0b5394;padding:.8rem 1rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.6rem 0}@media (max-width:640px){table{display:block;overflow-x:auto}}th,td{border:1px solid #ccc;padding:.3rem .45rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.6rem 0}@media (max-width:640px){table{display:block;overflow-x:auto}.prose{min-width:16rem}}th,td{border:1px solid #ccc;padding:.3rem .45rem;text-align:left;vertical-align:top}
 th{background:#f3f3f3}.muted{color:#666;font-size:.9rem}.chart{margin:1rem 0;overflow-x:auto}.chart img{max-width:100%}.rec{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;margin:.5rem 0}
 .provisional{background:#fff4e5;border-left:6px solid #e69f00;padding:.5rem 1rem}
 .comment{white-space:pre-wrap;border-left:3px solid #ccc;padding-left:.6rem;margin:.4rem 0}
@@ -465,11 +465,14 @@ def _perception_heading(c) -> str:
 def _table_html(frame: pd.DataFrame) -> str:
     if frame is None or frame.empty:
         return "<p class='muted'>No data.</p>"
-    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
-    rows = []
-    for record in frame.itertuples(index=False):
-        cells = [f"<td>{_e(insights.readable_cell(column, value))}</td>" for column, value in zip(frame.columns, record)]
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+    texts = [[insights.readable_cell(column, value) for column, value in zip(frame.columns, record)]
+             for record in frame.itertuples(index=False)]
+    # a column of sentences ("why not achieved") keeps a readable width on a phone, where the table
+    # scrolls sideways; squeezed to its share of 375 px it ran a page tall
+    prose = {i for i in range(len(frame.columns)) if any(len(str(row[i])) > 60 for row in texts)}
+    head = "".join(f"<th{' class=prose' if i in prose else ''}>{_e(c)}</th>" for i, c in enumerate(frame.columns))
+    rows = ["<tr>" + "".join(f"<td{' class=prose' if i in prose else ''}>{_e(text)}</td>" for i, text in enumerate(row)) + "</tr>"
+            for row in texts]
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 

@@ -692,8 +692,21 @@ def test_the_decisions_table_has_a_check_column_only_when_a_decision_is_to_be_ch
         capability = service.model_for(session, assessment_id).capability_ids[0]
         service.override_consensus(session, assessment_id, capability, 3, "Seen in the board pack", actor=lead)
     table = render_html(_content(populated)).split("Consensus set by the lead assessor", 1)[1].split("</table>", 1)[0]
-    assert "Seen in the board pack" in table and "<th>check</th>" not in table
+    assert "Seen in the board pack" in table and ">check</th>" not in table
     with session_scope(url) as session:
         service.save_rating(session, assessment_id, ana, capability, 5)  # after the decision (ana has not submitted)
     table = render_html(_content(populated)).split("Consensus set by the lead assessor", 1)[1].split("</table>", 1)[0]
-    assert "<th>check</th>" in table and "the lead assessor is asked to check it" in table
+    assert ">check</th>" in table and "the lead assessor is asked to check it" in table
+
+
+def test_a_column_of_sentences_keeps_a_readable_width_on_a_phone():
+    """Squeezed to its share of 375 px, "why not achieved" ran a page tall; the table scrolls instead."""
+    import pandas as pd
+
+    from itcap.report import _table_html
+
+    html = _table_html(pd.DataFrame({"mode": ["Supplier", "Business Leader"],
+                                     "why not achieved": ["", "rated L (attainment 61%; F needs more than 85%); 8 capabilities "
+                                                              "more than one level short"]}))
+    assert "<th>mode</th>" in html and "<th class=prose>why not achieved</th>" in html
+    assert html.count("<td class=prose>") == 2
