@@ -28,6 +28,8 @@ from scipy.stats import f as f_dist
 from capability_model.positioning import unrated_note, without_unrated_assessors
 
 ICC_TYPES = ("ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k")
+BEYOND_CHANCE = ("not defined for these ratings: the assessors disagree more than chance would make them (the formula "
+                 "gives a value above 1, which no reliability can be)")
 ICC_DESCRIPTIONS = {
     "ICC1": "one-way random effects, single assessor (Shrout & Fleiss ICC(1,1))",
     "ICC2": "two-way random effects, absolute agreement, single assessor (ICC(2,1) = McGraw & Wong ICC(A,1))",
@@ -237,10 +239,16 @@ def intraclass_correlations(ratings: np.ndarray, confidence: float = 0.95) -> li
         ci = (_finite(low), _finite(high))
         point = _finite(value)
         reason = ""
+        if point is not None and point > 1 + 1e-9:
+            # The formulas (pingouin's and R's alike) give 40 for two assessors who contradict each
+            # other: past the pole of the mean-of-k form. A figure above 1 is no reliability at all.
+            point, reason = None, BEYOND_CHANCE
         if point is None:
-            reason = "undefined for these data"
-        elif None in ci:
-            reason = "the confidence interval is undefined for these data"
+            reason = reason or "undefined for these data"
+        elif None in ci or ci[0] > ci[1] + 1e-12 or not ci[0] - 1e-9 <= point <= ci[1] + 1e-9:
+            # a bound past the same pole: [11.3, 0.95] around 0.13
+            ci, reason = (None, None), ("the confidence interval is undefined for these data (a bound passes the pole of the "
+                                        "mean-of-k form: the assessors may disagree more than chance would make them)")
         return IccResult(
             type=name,
             icc=point,
@@ -376,6 +384,11 @@ def reliability(ratings: np.ndarray) -> ReliabilityReport:
         notes.append(f"ICC uses the {n_complete} of {n_caps} capabilities rated by every assessor (listwise deletion)")
     if icc[0].reason:
         notes.append(icc[0].reason)
+    by_reason: dict[str, list[str]] = {}  # the forms that fail on their own (past the mean-of-k pole)
+    for result in icc:
+        if result.reason and result.reason != icc[0].reason:
+            by_reason.setdefault(result.reason, []).append(result.type)
+    notes += [f"{' and '.join(types)}: {reason}" for reason, types in by_reason.items()]
     alpha = krippendorff_alpha(x, "ordinal") if n_assessors else AlphaResult(None, "ordinal", 0, 0, nobody)
     if alpha.reason and alpha.reason not in notes:  # one note when both fail for the same reason
         notes.append(alpha.reason)

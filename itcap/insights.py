@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from assessment import service as assessment_service
 from assessment.recommendations import PerceptionFinding, RecommendationPlan, recommend
-from assessment.reliability import ICC_TYPES, ReliabilityReport
+from assessment.reliability import BEYOND_CHANCE, ICC_TYPES, ReliabilityReport
 from assessment.tables import Assessment, Rating
 from capability_model.positioning import (FULLY_ACHIEVED_PERCENT, PositionResult, attainment_percent, iso33020_rating,
                                           level_for_display)
@@ -146,6 +146,9 @@ def reliability_verdict(reliability: ReliabilityReport) -> str | None:
             if low_band != high_band:
                 text += f": anywhere from {low_band} to {high_band} on the evidence so far"
         parts.append(text + "; Koo & Li 2016).")
+    elif icc is not None and icc.reason == BEYOND_CHANCE:  # never "excellent" for assessors who contradict each other
+        parts.append("Taken together, the assessors' levels have no reliability to speak of: they disagree more than chance "
+                     "would make them (ICC2k is not defined for these ratings).")
     alpha = reliability.alpha.alpha
     if alpha is not None:
         between = f"Between single assessors, Krippendorff's α {alpha:.2f}"

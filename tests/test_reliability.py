@@ -61,6 +61,35 @@ def test_icc_and_intervals_match_pingouin(seed, unrounded_pingouin):
         assert ours[name].pval == pytest.approx(theirs.at[pg_name, "pval"], abs=1e-9)
 
 
+@pytest.mark.parametrize("matrix", [
+    np.array([[1, 3], [1, 2], [3, 1], [1, 3.0]]),  # two assessors contradicting each other
+    np.array([[2, 1, 4], [5, 5, 3], [3, 5, 1], [2, 1, 3.0]]),  # a small panel disagreeing at random
+])
+def test_figures_past_the_pole_of_the_mean_of_k_form_are_never_given(matrix, unrounded_pingouin):
+    """pingouin gives ICC2k = 40 for the first and an interval [11.3, 0.95] around 0.13 for the second:
+    the formulas past their pole. Such a figure is no reliability; the rest still match pingouin."""
+    ours = {r.type: r for r in intraclass_correlations(matrix)}
+    theirs = _pingouin_icc(matrix)
+    for name, pg_name in PINGOUIN_TYPES.items():
+        result, point, (low, high) = ours[name], theirs.at[pg_name, "ICC"], theirs.at[pg_name, "CI95"]
+        if point > 1:
+            assert result.icc is None and result.ci95 is None and "disagree more than chance" in result.reason, name
+        elif low > high:
+            assert result.icc == pytest.approx(point, abs=1e-9) and result.ci95 is None and "pole" in result.reason, name
+        else:
+            assert result.icc == pytest.approx(point, abs=1e-9) and np.allclose(result.ci95, (low, high), atol=1e-9), name
+    assert ours["ICC2k"].icc is None or ours["ICC2k"].ci95 is None  # each case trips one of the two
+    report = reliability(matrix)
+    assert any(note.startswith("ICC2k: ") for note in report.notes)
+
+
+def test_the_verdict_never_calls_contradicting_assessors_reliable():
+    from itcap.insights import reliability_verdict
+
+    said = reliability_verdict(reliability(np.array([[1, 3], [1, 2], [3, 1], [1, 3.0]])))
+    assert "excellent" not in said and "no reliability to speak of: they disagree more than chance" in said
+
+
 def test_icc_continuous_data_matches_pingouin(unrounded_pingouin):
     matrix = np.random.default_rng(99).normal(size=(25, 3)) + np.linspace(0, 3, 25)[:, None]
     ours = {r.type: r for r in intraclass_correlations(matrix)}
