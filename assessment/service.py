@@ -761,11 +761,15 @@ def assessment_reliability(session: Session, assessment_id: int) -> ReliabilityR
 
 
 def export_rows(session: Session, assessment_id: int) -> list[tuple[str, str, int | None]]:
-    """Saved ratings as (capability_id, assessor username, level) in model order, then username."""
-    model = model_for(session, assessment_id)
-    order = {cap: i for i, cap in enumerate(model.capability_ids)}
-    rows = [(r.capability_id, username, r.level) for r, username in all_ratings(session, assessment_id) if r.capability_id in order]
-    return sorted(rows, key=lambda row: (order[row[0]], row[1]))
+    """Every capability × assessor who has rated anything, as (capability_id, assessor username,
+    level), in model order, then username; level None (a blank cell) where not rated. The whole grid,
+    not only the ratings given: a capability nobody has rated yet still counts in the app's figures
+    ("ICC uses 15 of 18"), and ``itcap assess reliability`` on the file must say the same. (An
+    assessor who has rated nothing is left out of both.)"""
+    matrix = ratings_matrix(session, assessment_id)
+    rating = [j for j in range(len(matrix.assessors)) if not np.isnan(matrix.levels[:, j]).all()]
+    return [(cap, matrix.assessors[j], None if np.isnan(matrix.levels[i, j]) else int(matrix.levels[i, j]))
+            for i, cap in enumerate(matrix.capability_ids) for j in rating]
 
 
 def export_overrides(session: Session, assessment_id: int) -> list[tuple[str, int, str, str, str]]:

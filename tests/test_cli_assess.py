@@ -11,7 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sqlmodel import select
+
 from assessment import service
+from assessment.tables import Rating
 from assessment.reliability import intraclass_correlations, krippendorff_alpha
 from capability_model.loader import default_model_path, load_model_file
 from capability_model.store import save_model
@@ -274,8 +277,7 @@ def test_export_then_position_reproduces_the_stored_assessment(db_url, tmp_path,
     ratings, overrides = tmp_path / "ratings.csv", tmp_path / "overrides.csv"
     code, out, err = run("assess", "export", assessment_id, "--out", ratings, "--overrides", overrides, capsys=capsys)
     assert code == 0, err
-    rows = len(ratings.read_text().splitlines()) - 1
-    assert out.strip() == f"{rows} ratings written to {ratings}; also written: {overrides}"  # it said nothing
+    assert out.strip() == f"10 ratings and 2 not rated (blank) written to {ratings}; also written: {overrides}"
     assert ratings.read_text().splitlines()[:3] == ["capability_id,assessor,level", "brm,ann,2", "brm,bob,3"]
     assert "arch,ann," in ratings.read_text()  # not rated stays blank
     assert overrides.read_text().splitlines()[1].startswith("sm,2,Evidence from the service reviews.,zoe,")
@@ -284,6 +286,18 @@ def test_export_then_position_reproduces_the_stored_assessment(db_url, tmp_path,
     assert code == 0 and json.loads(out) == json.loads(json.dumps(expected))
     code, out, _ = run("assess", "reliability", ratings, "--json", "-", capsys=capsys)
     assert code == 0 and json.loads(out) == json.loads(json.dumps(expected_reliability).replace("NaN", "null"))
+
+    # a capability nobody has rated yet counts in the app's figures: in the file's too (a blank row each)
+    with session_scope(db_url) as session:
+        for rating in session.exec(select(Rating).where(Rating.assessment_id == assessment_id, Rating.capability_id == "arch")):
+            session.delete(rating)
+    with session_scope(db_url) as session:
+        app = service.assessment_reliability(session, assessment_id)
+    assert app.n_capabilities == 3
+    code, _, _ = run("assess", "export", assessment_id, "--out", tmp_path / "again.csv", capsys=capsys)
+    code, out, err = run("assess", "reliability", tmp_path / "again.csv", "--json", "-", capsys=capsys)
+    assert code == 0 and json.loads(out) == json.loads(json.dumps(app.to_json()).replace("NaN", "null"))
+    assert [line.removeprefix("note: ") for line in err.splitlines()] == app.notes
 
     code, out, _ = run("assess", "list", capsys=capsys)
     assert code == 0 and out.splitlines() == ["id\tdate\tstatus\tname\tunit\tmodel\tsubmitted\tlead assessor",

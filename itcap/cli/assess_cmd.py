@@ -133,7 +133,8 @@ def _export(args: argparse.Namespace) -> int:
     open_database()
     try:
         with session_scope() as session:
-            text = write_ratings_csv(export_rows(session, args.assessment_id))
+            rows = export_rows(session, args.assessment_id)
+            text = write_ratings_csv(rows)
             overrides = write_overrides_csv(export_overrides(session, args.assessment_id)) if args.overrides else None
             model = get_record(session, get_assessment(session, args.assessment_id).model_id).source_yaml if args.model else None
     except AssessmentError as exc:
@@ -155,7 +156,9 @@ def _export(args: argparse.Namespace) -> int:
     extra = [path for path in written[:-1] if path != "-"]
     also = f"; also written: {', '.join(extra)}" if extra else ""
     if args.out != "-":
-        print(f"{max(0, len(text.splitlines()) - 1)} ratings written to {args.out}{also}")
+        given = sum(1 for *_, level in rows if level is not None)
+        blank = f" and {len(rows) - given:,} not rated (blank)" if len(rows) > given else ""
+        print(f"{given:,} ratings{blank} written to {args.out}{also}")
     elif extra:
         print(also.removeprefix("; "), file=sys.stderr)
     return 0
