@@ -356,6 +356,10 @@ def krippendorff_alpha(ratings: np.ndarray, level_of_measurement: str = "ordinal
     expected = float((np.outer(n_c, n_c) * delta2).sum()) / (n_total - 1.0)
     n_pairable_units = int(pairable.sum())
     n_values = int(round(n_total))
+    if n_pairable_units < 2:  # the formula gives 0 whatever the levels: read as "no agreement beyond chance"
+        return AlphaResult(None, level_of_measurement, n_pairable_units, n_values,
+                           "Krippendorff's α needs at least two capabilities rated by two or more assessors: with one it "
+                           "is 0 whatever the levels (it weighs disagreement within capabilities against that across them)")
     if expected <= 1e-12 * max(1.0, observed):
         return AlphaResult(None, level_of_measurement, n_pairable_units, n_values,
                            "every pairable rating is the same level: with no variation α is undefined")

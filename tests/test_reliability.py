@@ -161,6 +161,8 @@ def test_krippendorff_ordinal_with_missing_matches_the_package(seed):
     (np.array([[1, nan], [nan, 2], [3, nan]]), "two or more assessors"),
     (np.array([[3, 3, nan], [3, 3, 3.0]]), "no variation"),
     (np.full((3, 2), nan), "two or more assessors"),
+    (np.array([[2, 3, 4.0]]), "at least two capabilities"),  # one capability: the formula gives 0, always
+    (np.array([[3, 3, 4.0], [nan, 2, nan]]), "at least two capabilities"),
 ])
 def test_krippendorff_degenerate_data_is_null_with_a_reason(data, words):
     result = krippendorff_alpha(data, "ordinal")
