@@ -126,14 +126,15 @@ def parse_ratings_csv(
     capability_order: dict[str, None] = {}
     rows = 0
     while True:
+        start = reader.line_num + 1  # the row's first line: a quoted level can run over two
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(f"{where}: line {reader.line_num}: not valid CSV ({exc})")
+            problems.append(f"{where}: line {start}: not valid CSV ({exc})")
             break
-        line = reader.line_num
+        line = start
         if not row or all(not cell.strip() for cell in row):
             continue  # blank lines are harmless
         rows += 1
@@ -214,7 +215,7 @@ def parse_overrides_csv(text: str, where: str, *, model: CapabilityModel) -> dic
     """Consensus overrides ``capability_id,level[,rationale,…]`` as written by ``itcap assess export``."""
     if not text.strip():
         raise RatingsInvalid([f"{where}: the file is empty"])
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(text))  # ";" or tab, as the ratings file
     try:
         header = [name.strip().lower() for name in next(reader)]
     except csv.Error as exc:
@@ -229,8 +230,9 @@ def parse_overrides_csv(text: str, where: str, *, model: CapabilityModel) -> dic
     first_line: dict[str, int] = {}
     problems: list[str] = []
     try:
+        end = reader.line_num
         for row in reader:
-            line = reader.line_num
+            line, end = end + 1, reader.line_num  # the row's first line: a rationale can run over several
             if not row or all(not cell.strip() for cell in row):
                 continue
             if len(row) != len(header):

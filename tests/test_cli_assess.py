@@ -139,6 +139,18 @@ def test_position_with_overrides(tmp_path, model_file, capsys):
     overrides.write_text("capability_id,level\nnope,3\nsm,9\n", encoding="utf-8")
     code, _, err = run("assess", "position", ratings, "--model", model_file, "--json", "-", "--overrides", overrides, capsys=capsys)
     assert code == 1 and "line 2: unknown capability 'nope'" in err and "line 3: level 9 is out of range" in err
+    # a rationale over several lines: a problem after it names the line its row starts on
+    overrides.write_text('capability_id,level,rationale\nbrm,9,"first line\nsecond line"\nsm,9,x\n', encoding="utf-8")
+    code, _, err = run("assess", "position", ratings, "--model", model_file, "--json", "-", "--overrides", overrides, capsys=capsys)
+    assert code == 1 and "line 2: level 9 is out of range" in err and "line 4: level 9 is out of range" in err, err
+    ratings.write_text('capability_id,assessor,level\nbrm,ann,"3\n"\nbrm,ann,2\n', encoding="utf-8")
+    code, _, err = run("assess", "reliability", ratings, "--json", "-", capsys=capsys)
+    assert code == 1 and "(first given on line 2)" in err, err
+    ratings.write_text(_csv(_long([[3, 3], [3, 3], [1, 1]], ["ann", "bob"], ["brm", "arch", "sm"])), encoding="utf-8")
+    # saved by a spreadsheet where ";" separates, as the ratings file may be
+    overrides.write_text("capability_id;level;rationale\nsm;3;seen the service reviews\n", encoding="utf-8")
+    code, out, err = run("assess", "position", ratings, "--model", model_file, "--json", "-", "--overrides", overrides, capsys=capsys)
+    assert code == 0 and json.loads(out)["position"] == "partner", err
 
 
 def test_position_with_the_shipped_model(tmp_path, capsys):
