@@ -163,7 +163,7 @@ def compare_groups(
     flagged, empty = _excluded_rows(table, instrument, flag_col)
     item_ids = [i.id for i in analysed_items(instrument)]
     group_values = data[group_col].to_numpy()
-    compared = _choose_groups(data[group_col], instrument, groups, where, analysable_counts(table, instrument, flag_col), k)
+    compared = _choose_groups(data[group_col], instrument, groups, where, _kept_counts(group_values, flagged, empty), k)
     in_compared = data[group_col].isin(compared).to_numpy()
     counts, n_flagged, n_empty = {}, {}, {}
     for g in compared:
@@ -257,7 +257,11 @@ def _excluded_rows(table: ResponsesTable, instrument: Instrument, flag_col: str 
 def analysable_counts(table: ResponsesTable, instrument: Instrument, flag_col: str | None = None) -> dict[str, int]:
     """Each group's responses left to analyse after the exclusions, as the reporting threshold counts them."""
     flagged, empty = _excluded_rows(table, instrument, flag_col)
-    kept = table.frame[table.group_col].to_numpy()[~flagged & ~empty]
+    return _kept_counts(table.frame[table.group_col].to_numpy(), flagged, empty)
+
+
+def _kept_counts(group_values: np.ndarray, flagged: np.ndarray, empty: np.ndarray) -> dict[str, int]:
+    kept = group_values[~flagged & ~empty]
     return {str(g): int(n) for g, n in pd.Series(kept, dtype=object).value_counts().items()}
 
 

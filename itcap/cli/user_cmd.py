@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
@@ -72,6 +73,22 @@ def _session():
     return session_scope()
 
 
+@contextlib.contextmanager
+def _named_account(username: str):
+    """(session, the account named ``username``) in one transaction; no such account, or a change
+    the account rules refuse (AccountError), ends the command with the reason (and rolls back)."""
+    from itcap import accounts
+
+    try:
+        with _session() as session:
+            account = accounts.get_by_username(session, username)
+            if account is None:
+                raise CliError(f"no account named {username!r}")
+            yield session, account
+    except accounts.AccountError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _add(args: argparse.Namespace) -> int:
     from itcap import accounts, audit
 
@@ -125,15 +142,9 @@ def _password(args: argparse.Namespace) -> int:
         if accounts.get_by_username(session, args.username) is None:
             raise CliError(f"no account named {args.username!r}")
     password = os.environ.get("ITCAP_NEW_PASSWORD") or _ask_password()
-    try:
-        with _session() as session:
-            account = accounts.get_by_username(session, args.username)
-            if account is None:
-                raise CliError(f"no account named {args.username!r}")
-            accounts.set_password(session, account, password)
-            audit.record(session, cli_actor(), "account.password", f"account:{account.username}")
-    except accounts.AccountError as exc:
-        raise CliError(str(exc)) from None
+    with _named_account(args.username) as (session, account):
+        accounts.set_password(session, account, password)
+        audit.record(session, cli_actor(), "account.password", f"account:{account.username}")
     print(f"password changed for {args.username}")
     return 0
 
@@ -141,15 +152,9 @@ def _password(args: argparse.Namespace) -> int:
 def _rename(args: argparse.Namespace) -> int:
     from itcap import accounts
 
-    try:
-        with _session() as session:
-            account = accounts.get_by_username(session, args.username)
-            if account is None:
-                raise CliError(f"no account named {args.username!r}")
-            changed = accounts.rename(session, account, args.name, actor=cli_actor())
-            shown = account.display_name
-    except accounts.AccountError as exc:
-        raise CliError(str(exc)) from None
+    with _named_account(args.username) as (session, account):
+        changed = accounts.rename(session, account, args.name, actor=cli_actor())
+        shown = account.display_name
     print(f"{args.username}: display name {shown!r}" + ("" if changed else " (unchanged)"))
     return 0
 
@@ -157,15 +162,9 @@ def _rename(args: argparse.Namespace) -> int:
 def _roles(args: argparse.Namespace) -> int:
     from itcap import accounts, audit
 
-    try:
-        with _session() as session:
-            account = accounts.get_by_username(session, args.username)
-            if account is None:
-                raise CliError(f"no account named {args.username!r}")
-            accounts.set_roles(session, account, args.roles)
-            audit.record(session, cli_actor(), "account.roles", f"account:{account.username}", f"roles: {account.roles or 'none'}")
-    except accounts.AccountError as exc:
-        raise CliError(str(exc)) from None
+    with _named_account(args.username) as (session, account):
+        accounts.set_roles(session, account, args.roles)
+        audit.record(session, cli_actor(), "account.roles", f"account:{account.username}", f"roles: {account.roles or 'none'}")
     print(f"{args.username}: {account.roles or 'no role'}")
     _say_if_no_role(account)
     return 0
@@ -182,10 +181,7 @@ def _say_if_no_role(account) -> None:
 def _set_active(username: str, active: bool) -> int:
     from itcap import accounts, audit
 
-    with _session() as session:
-        account = accounts.get_by_username(session, username)
-        if account is None:
-            raise CliError(f"no account named {username!r}")
+    with _named_account(username) as (session, account):
         if not active and account.is_active and account.has_role(accounts.ADMIN) and accounts.active_admin_count(session) <= 1:
             raise CliError(f"{username!r} is the last active administrator; make someone else an administrator first")
         account.is_active = active
