@@ -2,8 +2,9 @@
 
 Every change is saved as soon as the widget reports it (callbacks call ``assessment.service.update_rating``
 with the one field changed):
-a level at once, evidence text when the box loses focus (Tab, a click elsewhere, Next) — text still
-being typed when the tab is closed is lost, and the box's help says so. Submitting locks the ratings;
+a level at once, evidence text when the box loses focus (Tab, a click elsewhere, Next, or leaving the
+page: switching app or tab blurs the box first; closing or reloading with unsaved typing asks the
+browser's "Leave site?" question while the box saves). Submitting locks the ratings;
 the page then shows them read-only.
 """
 
@@ -239,9 +240,10 @@ with card:
             "Evidence", key=evidence_key, on_change=_save, args=(*save_args, "evidence"),
             max_chars=service.MAX_EVIDENCE_CHARS, height=140,
             placeholder="What did you see? Documents, records sampled, interviews, measures…",
-            help="Saved when you leave the box (a tap or click elsewhere, Tab, Ctrl+Enter, or Save evidence); text still "
-                 "being typed is lost if you close or reload the page. Shown to the lead assessor exactly as typed.",
+            help="Saved when you leave the box (a tap or click elsewhere, Tab, Ctrl+Enter, Save evidence, or switching "
+                 "to another app or tab). Shown to the lead assessor exactly as typed.",
         )
+        widgets.run_script(widgets.save_typing_when_leaving("rate_evidence_"))
         # Leaving the box is what saves it; a phone has no Ctrl+Enter, so this is the obvious thing to press.
         # Pressing it blurs the box (its change is saved first); the click then saves what is in the box.
         st.button("Save evidence", icon=":material/save:", key=f"rate_save_evidence_{capability.id}", on_click=_save,

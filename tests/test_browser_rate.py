@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -31,11 +32,12 @@ def server(tmp_path_factory):
         lead = accounts.create_account(session, "lee", PASSWORD, ["lead_assessor", "assessor"], "Lee Lead")
         ana = accounts.create_account(session, "ana", PASSWORD, ["assessor"], "Ana Assessor")
         phil = accounts.create_account(session, "phil", PASSWORD, ["assessor"], "Phil Phone")
+        sam = accounts.create_account(session, "sam", PASSWORD, ["assessor"], "Sam Switcher")
         from capability_model.store import ensure_default_model
 
         assessment = service.create_assessment(
             session, name="IT capability review 2026", org_unit="Corporate IT", model_id=ensure_default_model(session).id,
-            assessed_on=dt.date(2026, 3, 1), assessor_ids=[ana.id, phil.id], lead_id=lead.id, actor=lead)
+            assessed_on=dt.date(2026, 3, 1), assessor_ids=[ana.id, phil.id, sam.id], lead_id=lead.id, actor=lead)
         model = service.model_for(session, assessment)
         # The lead and Phil disagree by two levels on the last capability: flagged on the consensus page.
         last = model.capability_ids[-1]
@@ -280,3 +282,55 @@ def test_submitting_everything_on_a_phone_brings_the_lock_notice_into_view(serve
         login(page, server.url, "ana", PASSWORD)
         page.get_by_role("heading", name="Score capabilities").wait_for()
         _submit_and_find_in_view(page, page.get_by_text("Your ratings are locked."), "notice", 844)
+
+
+def _evidence_of(server, username: str, capability_id: str) -> str | None:
+    with session_scope(server.db_url) as session:
+        who = accounts.get_by_username(session, username)
+        rating = service.ratings_of(session, server.assessment_id, who.id).get(capability_id)
+    return rating.evidence if rating else None
+
+
+def _open_capability(page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("heading", name=name).wait_for()
+
+
+def test_evidence_being_typed_is_saved_when_the_assessor_switches_away_or_closes_the_page(server, browser):
+    """Between meetings an assessor types evidence on a phone and switches app without leaving the
+    box: the page going out of view saves what is in it. Closing the tab mid-sentence asks "Leave
+    site?", and the evidence is saved as the question is answered."""
+    switched, closed = server.model.capabilities[4], server.model.capabilities[5]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        login(page, server.url, "sam", PASSWORD)
+        page.get_by_role("heading", name="Score capabilities").wait_for()
+        _open_capability(page, switched.name)
+        page.get_by_role("textbox", name="Evidence").fill("Sampled 12 change records; 3 had no approval")
+        assert _evidence_of(server, "sam", switched.id) is None  # typed, still in the box, not saved
+        # the page goes out of view: what the browser does when the phone switches to another app
+        page.evaluate("Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});"
+                      "document.dispatchEvent(new Event('visibilitychange'))")
+        _wait_for(lambda: _evidence_of(server, "sam", switched.id) == "Sampled 12 change records; 3 had no approval")
+        page.evaluate("Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true})")
+        wait_for_app(page)
+
+        _open_capability(page, closed.name)
+        page.get_by_role("textbox", name="Evidence").fill("Supplier register out of date")
+        with page.expect_event("dialog") as asked:
+            page.close(run_before_unload=True)
+        assert asked.value.type == "beforeunload"
+        asked.value.accept()  # leave: the tab closes
+        _wait_for(lambda: _evidence_of(server, "sam", closed.id) == "Supplier register out of date")
+    finally:
+        context.close()
+
+
+def _wait_for(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not saved in time"
+        time.sleep(0.1)

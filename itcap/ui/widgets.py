@@ -62,6 +62,32 @@ def scroll_to_top_script(*headings: str) -> str:
 """
 
 
+def save_typing_when_leaving(key_prefix: str) -> str:
+    """A script for text boxes that save when they lose focus (an ``on_change`` outside a form), keyed
+    ``key_prefix…``. Streamlit sends a box's value when it loses focus; a phone user who switches to
+    another app mid-sentence, or a desktop user who closes or reloads the tab, never leaves the box.
+    Leaving the page now blurs it first, while the connection is still open. Closing or reloading with
+    unsaved typing also asks the browser's "Leave site?" question: the page waits for the answer, and
+    the value goes out as it is given (a tab torn down at once sometimes dropped it)."""
+    return f"""
+  const flag = 'itcapSaveTyping_{key_prefix}';
+  if (window[flag]) return;
+  window[flag] = true;
+  const ours = (box) => box && box.tagName === 'TEXTAREA' && box.closest('[class*="st-key-{key_prefix}"]');
+  const typing = new WeakSet();
+  document.addEventListener('input', (e) => {{ if (ours(e.target)) typing.add(e.target); }}, true);
+  document.addEventListener('focusout', (e) => typing.delete(e.target), true);
+  document.addEventListener('visibilitychange', () => {{
+    const box = document.activeElement;
+    if (document.visibilityState === 'hidden' && ours(box)) box.blur();
+  }});
+  window.addEventListener('beforeunload', (e) => {{
+    const box = document.activeElement;
+    if (ours(box) && typing.has(box)) {{ box.blur(); e.preventDefault(); e.returnValue = ''; }}
+  }});
+"""
+
+
 PHONE_SCREEN = 640  # px: narrower screens get the phone version of a chart or table
 
 
