@@ -29,7 +29,7 @@ from surveys.analysis_input import AnalysisInputError
 from surveys.campaigns import campaign_instrument, get_campaign, list_campaigns
 from surveys.instrument import Instrument
 from surveys.invitations import GroupRates, response_rates
-from surveys.perception import PerceptionReading, perception_findings, perception_reading, scale_range
+from surveys.perception import NO_POSITION, PerceptionReading, perception_findings, perception_reading, scale_range
 from surveys.quality import FAST, FLAGS, OUT_OF_RANGE, STRAIGHTLINE, responses_frame
 from surveys.release import held_counts, reported_only, settle_held
 from surveys.stats import DEFAULT_MARGIN, compare_groups, suppressed_groups
@@ -339,6 +339,24 @@ def unrated_for_comparison(assessment: AssessmentInsight) -> str | None:
     return (f"{count} capabilit{'y' if count == 1 else 'ies'} that {upcoming.name} targets "
             f"{'has' if count == 1 else 'have'} no rating yet: the survey is set against the assessment once "
             f"{'it is' if count == 1 else 'they are'} rated.")
+
+
+AGREES, DIFFERS, CANNOT_COMPARE = "agrees", "differs", "cannot compare"
+
+
+def survey_against_assessment(reading: PerceptionReading, assessment: AssessmentInsight) -> str:
+    """Whether the survey's reading agrees with the assessment's position. A reading that stops
+    below a mode it cannot judge (no scale for it, or its scales have no score) says "at least" its
+    position: it differs only from an assessment below that, and cannot confirm one above."""
+    if reading.position == assessment.result.position:
+        return AGREES
+    if reading.undetermined is None:
+        return DIFFERS
+    order = [NO_POSITION] + [m.id for m in assessment.model.ordered_modes]
+    if reading.position in order and assessment.result.position in order and \
+            order.index(assessment.result.position) < order.index(reading.position):
+        return DIFFERS
+    return CANNOT_COMPARE
 
 
 def months_apart_note(assessment: AssessmentInsight, campaign: CampaignInsight) -> str | None:
@@ -850,10 +868,13 @@ def reading_reason(reading: PerceptionReading, names: dict[str, str]) -> str | N
     name = names.get(mode_id, mode_id)
     if not short:
         return f"No survey scale evidences {name}, so the survey cannot read it."
+    unscored = [f"{s.name} (no score: {s.missing})" for s in short if s.score is None]
+    if reading.undetermined == mode_id:
+        return f"The survey cannot say whether it reaches {name}: " + ", ".join(unscored) + "."
     scored = [s for s in short if s.score is not None]
     parts = [f"{s.name} {_score_below(s.score, s.threshold)}" + (f" (needs at least {s.threshold:g})"
              if len({x.threshold for x in scored}) > 1 else "") for s in scored]
-    parts += [f"{s.name} (no score: a group was not reported)" for s in short if s.score is None]
+    parts += unscored
     needs = f"; each needs at least {scored[0].threshold:g}" if scored and len({x.threshold for x in scored}) == 1 else ""
     return f"Short of {name}: " + ", ".join(parts) + f"{needs}."
 

@@ -112,8 +112,10 @@ def summary_points(content: ReportContent) -> list[str]:
             if unrated := insights.unrated_for_comparison(a):
                 text += f". {unrated}"
             else:
-                text += " — in agreement with the assessment." if c.reading.position == a.result.position else \
-                    " — this differs from the assessment; see the perception section."
+                text += {insights.AGREES: " — in agreement with the assessment.",
+                         insights.DIFFERS: " — this differs from the assessment; see the perception section.",
+                         insights.CANNOT_COMPARE: " — so it can neither confirm nor contradict the assessment."
+                         }[insights.survey_against_assessment(c.reading, a)]
             if apart := insights.months_apart_note(a, c):
                 text += " " + apart
         if c.reading.unmatched:
@@ -136,7 +138,10 @@ def summary_points(content: ReportContent) -> list[str]:
         groups = " and ".join(c.instrument.group_name(g) for g in c.comparison["groups"])
         margin = f"±{c.comparison['margin']:g} points"
         text = (f"Perception ({groups}): of {len(verdicts)} scales, {counts['equivalent']} equivalent (within {margin}), "
-                f"{counts['differs']} differ, {counts['inconclusive']} inconclusive.")
+                f"{counts['differs']} differ, {counts['inconclusive']} inconclusive")
+        if unjudged := len(verdicts) - sum(counts.values()):
+            text += f", {unjudged} without a verdict (no comparison: see the perception section)"
+        text += "."
         a_id, b_id = c.compared_groups()
         a_name, b_name = c.instrument.group_name(a_id), c.instrument.group_name(b_id)
 

@@ -101,6 +101,7 @@ with perceived.container(border=True):
         st.write(md_escape(campaign.problem or "No survey reading available."))
     elif campaign.reading.note:
         st.write(md_escape(campaign.reading.note[0].upper() + campaign.reading.note[1:]) + ".")
+        st.caption(f"{md_escape(campaign.campaign.name)} · {campaign.responses_note()}" + live_note(campaign.campaign.status))
     else:
         names = insights.reading_names(assessment)
         reading_name = names.get(campaign.reading.position, campaign.reading.position.replace("_", " ").title())
@@ -120,8 +121,11 @@ with perceived.container(border=True):
         if assessment is not None:
             if unrated := insights.unrated_for_comparison(assessment):
                 st.info(md_escape(unrated), icon=":material/pending:")
-            elif campaign.reading.position == assessment.result.position:
+            elif (against := insights.survey_against_assessment(campaign.reading, assessment)) == insights.AGREES:
                 st.success("The survey agrees with the assessment.", icon=":material/check_circle:")
+            elif against == insights.CANNOT_COMPARE:
+                st.info("The survey cannot read as high as the assessment, so it neither confirms nor contradicts it.",
+                        icon=":material/help:")
             else:
                 assessed_name = assessment.position_name() if assessment.result.position != "none" else names["none"]
                 st.warning(f"The survey reads **{md_escape(reading_name)}**, the assessment **{md_escape(assessed_name)}**: "

@@ -43,6 +43,7 @@ class ScaleReading:
     threshold: float
     supports: bool
     verdict: str | None
+    missing: str | None = None  # why there is no score (None when there is one)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class PerceptionReading:
     note: str | None = None
     # scales tagged with a mode the model does not have (a typo, or another model's modes): left out
     unmatched: list[str] = field(default_factory=list)
+    # the mode above ``position`` that the survey cannot judge: none of its scored scales falls short,
+    # but some have no score — the reading is then "at least ``position``", not "no higher"
+    undetermined: str | None = None
 
     @property
     def available(self) -> bool:
@@ -109,7 +113,14 @@ def perception_reading(document: dict, instrument: Instrument, mode_order: list[
         present = [m for m in means.values() if m is not None]
         score = sum(present) / len(present) if present and len(present) == len(means) else None
         scales.append(ScaleReading(scale.id, scale.name, scale.mode, score, means, threshold,
-                                   score is not None and score >= threshold, entry.get("verdict")))
+                                   score is not None and score >= threshold, entry.get("verdict"),
+                                   None if score is not None else _why_no_score(entry)))
+    if scales and all(s.score is None for s in scales):
+        # nothing to read: "not yet Supplier" would be a finding, and a disagreement with the assessment
+        reasons = list(dict.fromkeys(s.missing for s in scales))
+        if reasons == [NOBODY_HALF]:
+            reasons = ["no respondent answered at least half the items of any scale"]
+        return PerceptionReading(NO_POSITION, [], scales, note="no survey scale has a score to read: " + "; ".join(reasons))
     tagged = {s.mode for s in scales if s.mode}
     if mode_order and tagged and not tagged & set(mode_order):
         # e.g. the shipped survey beside a COBIT-style model: "not yet <first mode>" would be a
@@ -121,15 +132,30 @@ def perception_reading(document: dict, instrument: Instrument, mode_order: list[
     modes: list[ModeReading] = []
     position = NO_POSITION
     climbing = True
+    undetermined = None
     for mode_id in mode_order:
         members = [s for s in scales if s.mode == mode_id]
         supported = bool(members) and all(s.supports for s in members)
         modes.append(ModeReading(mode_id, [s.id for s in members], supported))
         if climbing and supported:
             position = mode_id
-        else:
+        elif climbing:
             climbing = False
-    return PerceptionReading(position, modes, scales, unmatched=unmatched)
+            scored = [s for s in members if s.score is not None]
+            if not members or (len(scored) < len(members) and all(s.supports for s in scored)):
+                undetermined = mode_id  # no scale evidences it, or only scales without a score stand in its way
+    return PerceptionReading(position, modes, scales, unmatched=unmatched, undetermined=undetermined)
+
+
+NOBODY_HALF = "no respondent answered at least half its items"  # a scale score needs half its items
+
+
+def _why_no_score(entry: dict) -> str:
+    """A scale's comparison note, said as the reason it has no score."""
+    note = entry.get("note") or ""
+    if note.startswith("answered by nobody"):
+        return NOBODY_HALF
+    return note.split(";")[0] or "a group was not reported"
 
 
 def perception_findings(document: dict, instrument: Instrument, reading: PerceptionReading | None = None,

@@ -136,6 +136,36 @@ def test_the_survey_reading_says_which_scales_keep_it_from_the_next_mode():
     assert reading_reason(every, names) is None
 
 
+def test_a_reading_stopped_by_unscored_scales_says_so_and_is_not_called_a_disagreement():
+    """Both groups were reported, but Responsiveness had no score: "no score: a group was not
+    reported" was untrue, and "this differs from the assessment" was a finding made of nothing."""
+    from types import SimpleNamespace
+
+    from surveys.perception import ModeReading, PerceptionReading, ScaleReading
+
+    from itcap.insights import AGREES, CANNOT_COMPARE, DIFFERS, reading_reason, survey_against_assessment
+
+    names = {"supplier": "Supplier", "partner": "Business Partner", "leader": "Business Leader", "none": "not yet Supplier"}
+    scales = [ScaleReading("reliability", "Reliability", "supplier", 3.8, {}, 3.5, True, "equivalent"),
+              ScaleReading("understanding", "Understanding", "partner", None, {}, 3.5, False, None,
+                           "no respondent answered at least half its items")]
+    modes = [ModeReading("supplier", ["reliability"], True), ModeReading("partner", ["understanding"], False),
+             ModeReading("leader", [], False)]
+    reading = PerceptionReading("supplier", modes, scales, undetermined="partner")
+    assert reading_reason(reading, names) == ("The survey cannot say whether it reaches Business Partner: Understanding "
+                                              "(no score: no respondent answered at least half its items).")
+
+    def assessed(position):
+        model = SimpleNamespace(ordered_modes=[SimpleNamespace(id=m) for m in ("supplier", "partner", "leader")])
+        return SimpleNamespace(result=SimpleNamespace(position=position), model=model)
+
+    assert survey_against_assessment(reading, assessed("supplier")) == AGREES
+    assert survey_against_assessment(reading, assessed("leader")) == CANNOT_COMPARE  # "at least Supplier"
+    assert survey_against_assessment(reading, assessed("none")) == DIFFERS  # the survey reads higher
+    decided = PerceptionReading("supplier", modes, scales)  # a scored scale fell short: "no higher than Supplier"
+    assert survey_against_assessment(decided, assessed("leader")) == DIFFERS
+
+
 def test_the_dashboard_scale_table_says_when_the_pooled_alpha_is_one_group_s_alone():
     """α is listwise: with no IT respondent answering every item, "all groups" is business's α."""
     from itcap.insights import CampaignInsight

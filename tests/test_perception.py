@@ -223,3 +223,33 @@ def test_a_difference_is_said_with_the_compared_pair_s_means_when_more_groups_ar
     reading = perception_reading(document, INSTRUMENT, MODES, every_group=every)
     (finding,) = [f for f in perception_findings(document, INSTRUMENT, reading) if f.scale_id == "communication"]
     assert finding.statement.endswith("the groups differ (Business users 3.10, IT staff 4.20).")
+
+
+def _unscored(document: dict, *scale_ids: str, note: str = "answered by nobody") -> dict:
+    for entry in document["scales"]:
+        if entry["id"] in scale_ids:
+            entry.update(mean_a=None, mean_b=None, verdict=None, note=note)
+    return document
+
+
+def test_a_survey_whose_scales_have_no_score_gives_no_reading_rather_than_not_yet_supplier():
+    """30 imported responses answering two items of the whole survey: no scale has a score, and
+    "not yet Supplier" would be a finding — and a disagreement with the assessment."""
+    document = _unscored(_document(_means({"supplier": 4.0, "business_partner": 4.0, "business_leader": 4.0})), *ALL_SCALES)
+    reading = perception_reading(document, INSTRUMENT, MODES)
+    assert not reading.available
+    assert reading.note == "no survey scale has a score to read: no respondent answered at least half the items of any scale"
+
+
+def test_a_mode_whose_only_shortfall_is_an_unscored_scale_is_undetermined_not_failed():
+    by_mode = {s.mode: [x.id for x in INSTRUMENT.scales if x.mode == s.mode] for s in INSTRUMENT.scales}
+    document = _means({"supplier": 4.0, "business_partner": 4.0, "business_leader": 4.0})
+    reading = perception_reading(_unscored(_document(document), by_mode["business_partner"][0]), INSTRUMENT, MODES)
+    assert (reading.position, reading.undetermined) == ("supplier", "business_partner")
+    missing = next(s for s in reading.scales if s.id == by_mode["business_partner"][0])
+    assert missing.score is None and missing.missing == "no respondent answered at least half its items"
+
+    # a scored scale of the same mode that falls short decides it: no higher, not "cannot say"
+    document[by_mode["business_partner"][1]] = (3.0, 3.0)
+    reading = perception_reading(_unscored(_document(document), by_mode["business_partner"][0]), INSTRUMENT, MODES)
+    assert (reading.position, reading.undetermined) == ("supplier", None)
