@@ -483,7 +483,11 @@ def validate_document(model: type[BaseModel], data: dict, where: str,
         # A value outside a fixed set (an item's type "slider") stands in as the set's first value, and a
         # missing field as a text (if it is not text, the document still fails and nothing more is said).
         def fixable(e: dict) -> bool:
-            return len(e["loc"]) > 1 and e["loc"][-1] != "id" and (e["type"] in _STAND_IN_ERRORS or isinstance(e["loc"][-1], str))
+            if len(e["loc"]) == 1:  # a top-level value (version: 1.0) stands in; a whole list or part does not
+                key = e["loc"][0]
+                return (key != "id" and e["type"] in _STAND_IN_ERRORS and isinstance(data, dict)
+                        and not isinstance(data.get(key), (list, dict)))
+            return e["loc"][-1] != "id" and (e["type"] in _STAND_IN_ERRORS or isinstance(e["loc"][-1], str))
 
         prunable = only_unknown_fields or all(fixable(e) for e in errors)
         if errors and prunable:
@@ -499,11 +503,18 @@ def validate_document(model: type[BaseModel], data: dict, where: str,
                 # cross-checks then say about that field (a numeric item "needs min and max", a mode "has
                 # no target for X") would be about the stand-in, not the file. Said about the part's
                 # other fields (another target out of range), it is about the file, and is kept.
-                touched = set() if only_unknown_fields else _fields_of(data, [e["loc"] for e in errors])
+                # A stand-in (a placeholder text, a choice's first value) can touch anything said about
+                # its part; a value taken out only what names its field (a weight gone does not make
+                # the same capability's unknown domain any less the file's).
+                touched = set() if only_unknown_fields else (
+                    _fields_of(data, [e["loc"] for e in errors if e["type"] in _STAND_IN_ERRORS])
+                    | {(part, e["loc"][-1]) for e in errors if e["type"] not in _STAND_IN_ERRORS
+                       and isinstance(e["loc"][-1], str) for part in _parts_of(data, [e["loc"]])})
 
                 def about_the_file(problem: str) -> bool:
                     return _PLACEHOLDER_TEXT not in problem and not any(
-                        part in problem and (field is None or field in problem) for part, field in touched)
+                        part in problem and (field is None or re.search(rf"\b{re.escape(field)}\b", problem))
+                        for part, field in touched)
 
                 problems += [p for p in (cross_check(rest, where) if cross_check else [])
                              if p not in problems and about_the_file(p)]

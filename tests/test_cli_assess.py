@@ -378,6 +378,31 @@ def test_model_validate_reports_a_bad_value_and_the_cross_reference_problems_in_
     assert "Field required" not in err  # the bad weight left out for the second look is not reported missing
 
 
+def test_a_bad_top_level_value_or_a_bad_weight_no_longer_hides_the_rest(tmp_path, capsys):
+    """An unquoted ``version: 1.0`` hid an unknown domain, a misspelt target and a target of 7 until
+    fixed ("1 problem"); a bad weight hid its own capability's unknown domain."""
+    import yaml
+
+    from itcap.cli import main
+
+    document = yaml.safe_load(Path("data/itil_aligned_model.yaml").read_text(encoding="utf-8"))
+    first, second = document["capabilities"][0]["id"], document["capabilities"][1]["id"]
+    document["version"] = 1.0
+    document["capabilities"][0].update(weight=-1.5, domain="strategy_relationship")
+    document["modes"][0]["targets"][second] = 7
+    document["modes"][1]["targets"]["ghost"] = 3
+    path = tmp_path / "model.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    assert main(["model", "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "version: must be text, not 1.0" in err
+    assert f"capabilities[0] (id {first}) → weight: must be greater than 0, not -1.5" in err
+    assert f"capabilities[0] (id {first}) → domain: unknown domain 'strategy_relationship'" in err
+    assert f"targets → {second}: target 7 is not one of the model's levels" in err
+    assert "targets: unknown capability 'ghost'" in err
+    assert len(err.strip().splitlines()) == 5, err
+
+
 @pytest.mark.parametrize(("value", "message"), [(True, "must be a whole number, not True"), ("3", "must be a whole number, not '3'"),
                                                 (2.5, "must be a whole number, not 2.5")])
 def test_a_target_must_be_a_whole_number_not_something_yaml_turns_into_one(tmp_path, capsys, value, message):
