@@ -461,7 +461,7 @@ with invite_tab:
                      placeholder="ana@example.org\nben@example.org",
                      help="Paired with the links in the CSV for the mail merge and never stored. Repeated or malformed "
                           "addresses are refused with their line numbers.")
-        st.file_uploader("…or a file of addresses (one per line, or a CSV with an `email` column)", type=["txt", "csv"],
+        st.file_uploader("…or a file of addresses (one per line, or a CSV with an `email` column)", type=None,
                          key=f"camp_inv_file_{chosen_id}_{counter}", max_upload_size=10)
         st.form_submit_button("Create invitations", type="primary", icon=":material/forward_to_inbox:",
                               disabled=campaign.status == CLOSED, on_click=_invite, args=(chosen_id,))
@@ -470,7 +470,7 @@ with invite_tab:
                    "nobody has started stop working and leave the *invited* count; links being answered or already used "
                    "are left as they are. Only the links in the file are touched.")
         withdraw_counter = st.session_state.get("camp_withdraw_counter", 0)
-        st.file_uploader("Links file (the CSV of the batch)", type=["csv", "txt"],
+        st.file_uploader("Links file (the CSV of the batch)", type=None,
                          key=f"camp_withdraw_file_{chosen_id}_{withdraw_counter}", max_upload_size=20)
         withdraw_asked = st.container()
         widgets.ask_first("Withdraw these links", key=f"camp_withdraw_{chosen_id}", icon=":material/link_off:",
@@ -540,7 +540,9 @@ with import_tab:
     if closed := campaign.status == CLOSED:  # said before a file is chosen, not after it is refused
         st.info("This campaign is closed: reopen it to import responses.", icon=":material/lock:")
     import_counter = st.session_state.get("camp_import_counter", 0)
-    st.file_uploader("Responses CSV (UTF-8)", type=["csv", "txt"], key=f"camp_import_{chosen_id}_{import_counter}", max_upload_size=200,
+    # Any file (type=None, as every uploader here): a workbook picked by mistake is then refused with what to do.
+    # A type filter marked it red without a word and left the file chosen before it to be imported.
+    st.file_uploader("Responses CSV (UTF-8)", type=None, key=f"camp_import_{chosen_id}_{import_counter}", max_upload_size=200,
                      disabled=closed)
     chosen_file = st.session_state.get(f"camp_import_{chosen_id}_{import_counter}")
     st.checkbox("Allow rows that repeat stored answers", key=f"camp_import_repeats_{chosen_id}",

@@ -264,7 +264,7 @@ if len(instruments) == 1:
 st.subheader("Upload a YAML file", anchor=False)
 with st.container(border=True):
     st.radio("What is it?", list(KIND_LABELS), format_func=KIND_LABELS.get, key="models_kind", horizontal=True)
-    st.file_uploader("YAML file", type=["yaml", "yml"], key=f"models_upload_{st.session_state.get(UPLOAD_COUNTER, 0)}",
+    st.file_uploader("YAML file", type=None, key=f"models_upload_{st.session_state.get(UPLOAD_COUNTER, 0)}",
                      max_upload_size=2,
                      help="UTF-8 text, at most 2 MB. *Check* lists every problem with its location and stores nothing.")
     no_file = st.session_state.get(f"models_upload_{st.session_state.get(UPLOAD_COUNTER, 0)}") is None

@@ -390,6 +390,26 @@ def test_the_imported_file_s_name_is_shown_as_typed(setup):
     assert "**BOLD**" not in message and "ok \\*\\*BOLD\\*\\* \\[x\\]" in message  # bold and link inert
 
 
+def test_a_workbook_chosen_by_mistake_is_refused_with_what_to_do(setup):
+    """The uploader filtered on .csv: an .xlsx was marked red without a reason, and Import then
+    imported the file chosen before it. Every file is taken now, and a workbook is named as one."""
+    import io
+
+    from openpyxl import Workbook
+
+    c = setup["campaign"]
+    at = _page(setup)
+    uploader = next(u for u in at.file_uploader if u.label == "Responses CSV (UTF-8)")
+    assert list(uploader.proto.type) == []  # no filter in the browser: the server says what is wrong
+    book = io.BytesIO()
+    Workbook().save(book)
+    before = _responses(setup)
+    at = _import(at, c, book.getvalue(), name="responses.xlsx")
+    (error,) = [e.value for e in at.error]
+    assert "responses.xlsx: the file is an Excel workbook (XLSX) or another ZIP archive, not text; save it as CSV UTF-8" in error
+    assert _responses(setup) == before
+
+
 def test_import_waits_for_a_file(setup):
     button = _page(setup).button(key=f"camp_import_btn_{setup['campaign']}")
     assert button.disabled and button.help == "Choose a CSV file above first."
