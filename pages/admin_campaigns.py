@@ -78,11 +78,14 @@ def _create() -> None:
                 actor=actor.username, opens_on=state.get("camp_new_opens"), closes_on=state.get("camp_new_closes"),
                 min_group_size=_number(state.get("camp_new_k")), comment_threshold=_number(state.get("camp_new_comments")))
             created_id, name = created.id, created.name
+            notes = campaigns.creation_notes(session, created)
     except SurveyError as exc:
         _problems("The campaign was not created:", exc)
         st.session_state["camp_create_again"] = True  # keep the form open on the fields to fix
         return
     widgets.flash(f"Campaign **{md_escape(name)}** created as a draft. Prepare invitations, then open it.")
+    for note in notes:
+        widgets.flash(md_escape(note[0].upper() + note[1:]) + ".", "warning")
     state["camp_selected"] = created_id
     state["camp_new_name"] = ""
 

@@ -69,23 +69,32 @@ def campaign_instrument(session: Session, campaign: Campaign | int) -> Instrumen
     return load_stored_instrument(session, campaign.instrument_id)
 
 
+SETTING_LABELS = {"name": "name", "opens_on": "opens on", "closes_on": "closes on", "min_group_size": "reporting threshold k",
+                  "comment_threshold": "comment threshold"}
+
+
+def _setting(value: object) -> str:
+    """A setting's value in the audit log: a date as in messages, no date as "none"."""
+    return "none" if value is None else _day(value) if isinstance(value, dt.date) else repr(value) if isinstance(value, str) else str(value)
+
+
 def _check_settings(name: str, opens_on: dt.date | None, closes_on: dt.date | None,
                     min_group_size: int, comment_threshold: int) -> list[str]:
     problems = []
     if not name.strip():
-        problems.append("name: a campaign needs a name")
-    elif problem := name_problem("name", name, NAME_MAX):
+        problems.append("Name: a campaign needs a name")
+    elif problem := name_problem("Name", name, NAME_MAX):
         problems.append(problem)
     lo, hi = MIN_GROUP_SIZE_LIMITS
     if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or not lo <= min_group_size <= hi:
-        problems.append(f"min_group_size: the reporting threshold k must be a whole number from {lo} to {hi} (got {min_group_size!r})")
+        problems.append(f"Reporting threshold k: must be a whole number from {lo} to {hi:,} (got {min_group_size!r})")
     elif isinstance(comment_threshold, bool) or not isinstance(comment_threshold, int) or comment_threshold < min_group_size:
-        problems.append(f"comment_threshold: must be a whole number at least the reporting threshold k = {min_group_size} "
+        problems.append(f"Comment threshold: must be a whole number at least the reporting threshold k = {min_group_size} "
                         f"(comments are more identifying than scores; got {comment_threshold!r})")
     elif comment_threshold > COMMENT_THRESHOLD_MAX:
-        problems.append(f"comment_threshold: at most {COMMENT_THRESHOLD_MAX:,} (got {comment_threshold:,})")
+        problems.append(f"Comment threshold: at most {COMMENT_THRESHOLD_MAX:,} (got {comment_threshold:,})")
     if opens_on is not None and closes_on is not None and opens_on > closes_on:
-        problems.append(f"dates: the campaign opens on {_day(opens_on)}, after it closes on {_day(closes_on)}")
+        problems.append(f"Dates: the campaign opens on {_day(opens_on)}, after it closes on {_day(closes_on)}")
     return problems
 
 
@@ -117,6 +126,22 @@ def create_campaign(
     return campaign
 
 
+def creation_notes(session: Session, campaign: Campaign) -> list[str]:
+    """What is worth saying about a campaign just created, though it is allowed: a closing date that
+    has passed (right for last year's paper round, imported for the trend; a slip otherwise), and
+    other campaigns with the same name (the pickers would show them alike)."""
+    notes = []
+    if campaign.closes_on is not None and campaign.closes_on < today():
+        notes.append(f"its closing date, {_day(campaign.closes_on)}, has passed: it cannot be opened to respondents, "
+                     "though it can take imported responses — change the closing date if that was a slip")
+    key = campaign.name.strip().casefold()
+    namesakes = [c.id for c in list_campaigns(session) if c.id != campaign.id and c.name.strip().casefold() == key]
+    if namesakes:
+        notes.append(f"campaign{'s' if len(namesakes) > 1 else ''} {', '.join(map(str, namesakes))} "
+                     f"{'have' if len(namesakes) > 1 else 'has'} the same name: give one another name to tell them apart")
+    return notes
+
+
 _UNSET = object()
 
 
@@ -136,7 +161,8 @@ def update_campaign(session: Session, campaign_id: int, actor: str, *, name=_UNS
     if problems:
         raise SurveyError(problems)
     new["name"] = new["name"].strip()
-    changes = [f"{field}: {getattr(campaign, field)} → {value}" for field, value in new.items() if getattr(campaign, field) != value]
+    changes = [f"{SETTING_LABELS[field]}: {_setting(getattr(campaign, field))} → {_setting(value)}"
+               for field, value in new.items() if getattr(campaign, field) != value]
     for field, value in new.items():
         setattr(campaign, field, value)
     session.add(campaign)
@@ -158,12 +184,12 @@ def _lowered_promises(session: Session, campaign: Campaign, min_group_size: obje
         return []
     problems = []
     for field, label, promise, value in (
-            ("min_group_size", "reporting threshold k", "results only for groups of at least {n}", min_group_size),
-            ("comment_threshold", "comment threshold", "comments shown only when at least {n} people commented",
+            ("min_group_size", "Reporting threshold k", "results only for groups of at least {n}", min_group_size),
+            ("comment_threshold", "Comment threshold", "comments shown only when at least {n} people commented",
              comment_threshold)):
         before = getattr(campaign, field)
         if isinstance(value, int) and not isinstance(value, bool) and value < before:
-            problems.append(f"{field}: the {label} cannot go down ({before} → {value}) once the campaign has been "
+            problems.append(f"{label}: cannot go down ({before} → {value}) once the campaign has been "
                             f"opened or has responses: respondents were promised {promise.format(n=before)}; it can "
                             "only go up")
     return problems
@@ -182,7 +208,7 @@ def open_campaign(session: Session, campaign_id: int, actor: str, on: dt.date | 
     campaign.status = OPEN
     session.add(campaign)
     audit.record(session, actor, "campaign.reopen" if previous == CLOSED else "campaign.open", f"campaign:{campaign.id}",
-                 f"{previous} → open; dates {_dates(campaign)}")
+                 f"{previous} → open; dates: {_dates(campaign)}")
     return campaign
 
 

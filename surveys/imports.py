@@ -383,7 +383,7 @@ def add_responses(session: Session, campaign_id: int, responses: Iterable[Mappin
     if problems:
         raise ImportInvalid(problems)
     by_group, flagged = _store(session, campaign.id, instrument, rows, source)
-    audit.record(session, actor, "responses.add", f"campaign:{campaign.id}", f"{len(rows)} {source} responses")
+    audit.record(session, actor, "responses.add", f"campaign:{campaign.id}", f"{len(rows)} {source} response{'' if len(rows) == 1 else 's'}")
     return ImportResult(len(rows), by_group, flagged)
 
 
@@ -529,5 +529,5 @@ def import_responses(session: Session, campaign_id: int, raw: bytes, *, actor: s
     _refuse_answers_already_stored(session, campaign.id, instrument, rows, where, row_lines, allow_repeats)
     by_group, flagged = _store(session, campaign.id, instrument, [(g, a, None) for g, a in rows], "import")
     summary = ", ".join(f"{g} {n}" for g, n in sorted(by_group.items()))
-    audit.record(session, actor, "responses.import", f"campaign:{campaign.id}", f"{len(rows)} responses from {where} ({summary})")
+    audit.record(session, actor, "responses.import", f"campaign:{campaign.id}", f"{len(rows)} response{'' if len(rows) == 1 else 's'} from {where} ({summary})")
     return ImportResult(len(rows), by_group, flagged, ignored)

@@ -95,9 +95,9 @@ def test_create_shows_every_validation_message_then_creates_a_draft(setup):
     _submit(at, "Create campaign")
     (error,) = [e.value for e in at.error]
     assert error.startswith("The campaign was not created:")
-    assert "name: a campaign needs a name" in error
-    assert "comment_threshold: must be a whole number at least the reporting threshold k = 5" in error
-    assert "dates: the campaign opens on 31 Mar 2027, after it closes on 01 Mar 2027" in error
+    assert "Name: a campaign needs a name" in error
+    assert "Comment threshold: must be a whole number at least the reporting threshold k = 5" in error
+    assert "Dates: the campaign opens on 31 Mar 2027, after it closes on 01 Mar 2027" in error
     with session_scope(setup["url"]) as session:
         assert len(campaigns.list_campaigns(session)) == 1
 
@@ -113,6 +113,16 @@ def test_create_shows_every_validation_message_then_creates_a_draft(setup):
     assert (created.name, created.status, created.min_group_size, created.comment_threshold) == ("IT perception 2027", "draft", 8, 12)
     assert (created.opens_on, created.closes_on) == (dt.date(2027, 3, 1), dt.date(2027, 3, 31))
     assert _log(setup)[-1][:2] == ("admin", "campaign.create")
+
+    # allowed (last year's paper round), but said: a closing date gone by, and a name already used
+    at.text_input(key="camp_new_name").input("it perception 2027")
+    at.date_input(key="camp_new_opens").set_value(dt.date(2020, 1, 1))
+    at.date_input(key="camp_new_closes").set_value(dt.date(2020, 1, 31))
+    _submit(at, "Create campaign")
+    warnings = [w.value for w in at.warning]
+    assert "Its closing date, 31 Jan 2020, has passed: it cannot be opened to respondents, though it can take imported " \
+           "responses — change the closing date if that was a slip." in warnings
+    assert f"Campaign {new_id} has the same name: give one another name to tell them apart." in warnings
 
 
 def test_close_reopen_and_open_a_draft(setup):
@@ -165,7 +175,7 @@ def test_settings_refuse_a_comment_threshold_below_k(setup):
     at = _page(setup)
     at.number_input(key=f"camp_set_k_{c}").set_value(20)
     _submit(at, "Save settings")
-    assert at.error and "comment_threshold: must be a whole number at least the reporting threshold k = 20" in at.error[0].value
+    assert at.error and "Comment threshold: must be a whole number at least the reporting threshold k = 20" in at.error[0].value
     assert _campaign(setup).min_group_size == 5
 
 

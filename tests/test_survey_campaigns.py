@@ -29,12 +29,14 @@ def test_bad_settings_are_all_reported(any_db_url):
             campaigns.create_campaign(s, instrument_id=record.id, name=" ", actor="t", min_group_size=1,
                                       opens_on=dt.date(2030, 5, 2), closes_on=dt.date(2030, 5, 1))
         text = "\n".join(exc.value.problems)
-        assert "name" in text and "min_group_size" in text and "opens on 02 May 2030, after it closes on 01 May 2030" in text
-        with pytest.raises(SurveyError, match="comment_threshold"):
+        # in the form's words (and the CLI's --comment-threshold), not the columns' (min_group_size)
+        assert "Name: a campaign needs a name" in text and "Reporting threshold k: must be a whole number from 2" in text
+        assert "Dates: the campaign opens on 02 May 2030, after it closes on 01 May 2030" in text
+        with pytest.raises(SurveyError, match="^Comment threshold: must be"):
             campaigns.create_campaign(s, instrument_id=record.id, name="x", actor="t", min_group_size=8, comment_threshold=5)
         with pytest.raises(SurveyError) as exc:  # the limit named, not "at least k" for a number far above k
             campaigns.create_campaign(s, instrument_id=record.id, name="x", actor="t", comment_threshold=100_001)
-        assert exc.value.problems == ["comment_threshold: at most 100,000 (got 100,001)"]
+        assert exc.value.problems == ["Comment threshold: at most 100,000 (got 100,001)"]
         with pytest.raises(SurveyError, match="no stored instrument with id 999"):
             campaigns.create_campaign(s, instrument_id=999, name="x", actor="t")
 
@@ -77,10 +79,12 @@ def test_update_checks_and_audits(any_db_url):
     with session_scope() as s:
         c = campaigns.update_campaign(s, campaign_id, "t", min_group_size=7, comment_threshold=12, name=" Renamed ")
         assert (c.min_group_size, c.comment_threshold, c.name) == (7, 12, "Renamed")
-        with pytest.raises(SurveyError, match="comment_threshold"):
+        with pytest.raises(SurveyError, match="^Comment threshold: must be a whole number at least"):
             campaigns.update_campaign(s, campaign_id, "t", min_group_size=20)
     with session_scope() as s:
-        assert s.exec(select(AuditEntry).where(AuditEntry.action == "campaign.update")).one().detail.count("→") == 3
+        detail = s.exec(select(AuditEntry).where(AuditEntry.action == "campaign.update")).one().detail
+    # said in the page's words, not the columns' (min_group_size: 5 → 7)
+    assert "reporting threshold k: 5 → 7" in detail and "comment threshold: 10 → 12" in detail and "name: '" in detail
 
 
 def test_a_threshold_respondents_were_told_can_rise_but_never_fall(any_db_url):
@@ -95,9 +99,9 @@ def test_a_threshold_respondents_were_told_can_rise_but_never_fall(any_db_url):
     with session_scope() as s, pytest.raises(SurveyError) as exc:
         campaigns.update_campaign(s, draft, "t", min_group_size=2, comment_threshold=3)
     assert exc.value.problems == [
-        "min_group_size: the reporting threshold k cannot go down (3 → 2) once the campaign has been opened or has "
+        "Reporting threshold k: cannot go down (3 → 2) once the campaign has been opened or has "
         "responses: respondents were promised results only for groups of at least 3; it can only go up",
-        "comment_threshold: the comment threshold cannot go down (4 → 3) once the campaign has been opened or has "
+        "Comment threshold: cannot go down (4 → 3) once the campaign has been opened or has "
         "responses: respondents were promised comments shown only when at least 4 people commented; it can only go up"]
     opened = make_campaign(any_db_url)
     with session_scope() as s:

@@ -128,11 +128,23 @@ def test_create_prints_only_the_id(campaign):
     assert campaign.isdigit()
 
 
+def test_create_notes_a_past_closing_date_and_a_namesake_but_prints_only_the_id(db_url, campaign, instrument_file, capsys):
+    """Last year's paper round is created with past dates on purpose; a slip in the year is not. Both
+    are said (on stderr: scripts read the id), as is a second campaign with the same name."""
+    code, out, err = _run(capsys, "campaign", "create", "--instrument", instrument_file, "--name", "staff SURVEY 2026 ",
+                          "--closes", "2020-01-01", "--min-group-size", "3", "--comment-threshold", "3")
+    assert code == 0 and out.strip().isdigit()
+    new = out.strip()
+    assert err == (f"note: campaign {new}: its closing date, 01 Jan 2020, has passed: it cannot be opened to respondents, "
+                   "though it can take imported responses — change the closing date if that was a slip\n"
+                   f"note: campaign {new}: campaign {campaign} has the same name: give one another name to tell them apart\n")
+
+
 def test_create_refuses_bad_settings(db_url, instrument_file, capsys):
     code, out, err = _run(capsys, "campaign", "create", "--instrument", instrument_file, "--name", "x",
                           "--opens", "2030-02-01", "--closes", "2030-01-01", "--min-group-size", "3", "--comment-threshold", "2")
     assert code == 1 and out == ""
-    assert len(err.strip().splitlines()) == 2 and "comment_threshold" in err and "opens on 01 Feb 2030" in err
+    assert len(err.strip().splitlines()) == 2 and "error: Comment threshold: must be" in err and "opens on 01 Feb 2030" in err
 
 
 @pytest.mark.parametrize("argv", [["create", "--instrument", "x.yaml", "--name", "x", "--min-group-size", "1"],
@@ -363,7 +375,7 @@ def test_unknown_campaign_is_exit_1(db_url, capsys):
 
 def test_update(campaign, capsys):
     code, _, err = _run(capsys, "campaign", "update", campaign, "--min-group-size", "4")
-    assert code == 1 and "comment_threshold: must be a whole number at least the reporting threshold k = 4" in err
+    assert code == 1 and "Comment threshold: must be a whole number at least the reporting threshold k = 4" in err
     code, out, _ = _run(capsys, "campaign", "update", campaign, "--closes", "2099-12-31", "--min-group-size", "4",
                         "--comment-threshold", "8")
     assert code == 0

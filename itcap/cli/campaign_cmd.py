@@ -163,7 +163,7 @@ def survey_session():
 
 def _create(args: argparse.Namespace) -> int:
     from itcap.validation import read_text
-    from surveys.campaigns import create_campaign
+    from surveys.campaigns import create_campaign, creation_notes
     from surveys.store import save_instrument
     from surveys.tables import DEFAULT_COMMENT_THRESHOLD
 
@@ -174,6 +174,8 @@ def _create(args: argparse.Namespace) -> int:
         campaign = create_campaign(session, instrument_id=record.id, name=args.name, actor=cli_actor(), opens_on=args.opens,
                                    closes_on=args.closes, min_group_size=args.min_group_size, comment_threshold=threshold)
         print(campaign.id)
+        for note in creation_notes(session, campaign):  # stdout stays the id alone, for scripts
+            print(f"note: campaign {campaign.id}: {note}", file=sys.stderr)
     return 0
 
 
