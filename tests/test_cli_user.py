@@ -39,6 +39,22 @@ def test_the_last_active_administrator_cannot_be_disabled_but_others_can_be_re_e
     assert main(["user", "enable", "nobody"]) == 1
 
 
+def test_disabling_a_disabled_account_says_so_and_logs_nothing(db_url, capsys):
+    from itcap import audit
+
+    bootstrap(db_url)
+    with session_scope(db_url) as session:
+        accounts.create_account(session, "bo", "correct horse battery", ["assessor"])
+    assert main(["user", "disable", "bo"]) == 0
+    assert main(["user", "disable", "bo"]) == 0
+    assert capsys.readouterr().out == "bo: disabled\nbo: already disabled; nothing changed\n"
+    assert main(["user", "enable", "admin"]) == 0
+    assert capsys.readouterr().out == "admin: already enabled; nothing changed\n"
+    with session_scope(db_url) as session:
+        logged = [e.action for e in audit.recent(session) if e.target in ("account:bo", "account:admin")]
+    assert logged.count("account.disable") == 1 and "account.enable" not in logged
+
+
 def test_the_last_active_administrator_keeps_the_admin_role(db_url, capsys):
     bootstrap(db_url)
     for roles in ("assessor", ""):

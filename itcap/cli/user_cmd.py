@@ -182,6 +182,9 @@ def _set_active(username: str, active: bool) -> int:
     from itcap import accounts, audit
 
     with _named_account(username) as (session, account):
+        if account.is_active == active:  # nothing changes, so nothing is logged (as on the Accounts page)
+            print(f"{username}: already {'enabled' if active else 'disabled'}; nothing changed")
+            return 0
         if not active and account.is_active and account.has_role(accounts.ADMIN) and accounts.active_admin_count(session) <= 1:
             raise CliError(f"{username!r} is the last active administrator; make someone else an administrator first")
         account.is_active = active
