@@ -197,7 +197,9 @@ with st.container(border=True):
     for problem in assessment_service.membership_problems(chosen, memberships):
         st.warning(f"{md_escape(chosen.display_name)} {md_escape(problem)} (Assessments page).", icon=":material/warning:")
     with st.form(f"acct_roles_form_{chosen.id}", border=False):
-        st.multiselect("Roles", ROLES, default=[r for r in ROLES if chosen.has_role(r)], key=f"acct_roles_{chosen.id}",
+        # named with the account: the "Create an account" form on the same page has a "Roles" and a "Display name"
+        # too, and a screen reader moving between fields hears only the name
+        st.multiselect(f"Roles of {chosen.username}", ROLES, default=[r for r in ROLES if chosen.has_role(r)], key=f"acct_roles_{chosen.id}",
                        format_func=ROLE_LABELS.get)
         if myself:
             st.caption("You cannot remove your own administrator role: another administrator has to.")
@@ -205,7 +207,7 @@ with st.container(border=True):
             st.caption("This is the last active administrator: make someone else an administrator before removing the role.")
         st.form_submit_button("Save roles", on_click=_act, args=(chosen.id, "roles"))
     with st.form(f"acct_name_form_{chosen.id}", border=False):
-        st.text_input("Display name", value=chosen.display_name, key=f"acct_name_{chosen.id}", max_chars=NAME_MAX,
+        st.text_input(f"Display name of {chosen.username}", value=chosen.display_name, key=f"acct_name_{chosen.id}", max_chars=NAME_MAX,
                       help="How the person appears on pages, in the assessments and in reports (blank: the username).")
         st.form_submit_button("Save name", on_click=_act, args=(chosen.id, "rename"))
 

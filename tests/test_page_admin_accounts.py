@@ -169,6 +169,14 @@ def test_change_roles_of_another_account(setup):
     assert _log(setup)[-1] == ("admin", "account.roles", "account:ana")
 
 
+def test_fields_to_change_an_account_are_named_apart_from_the_create_form_s(setup):
+    """"Display name" and "Roles" twice on one page: a screen reader heard the same name for both."""
+    at = _choose(_page(setup), setup, "ana")
+    labels = [w.label for w in [*at.text_input, *at.multiselect]]
+    assert len(labels) == len(set(labels)), labels
+    assert {"Roles", "Display name", "Roles of ana", "Display name of ana"} <= set(labels)
+
+
 def test_taking_the_lead_role_from_the_lead_of_an_open_assessment_says_what_that_leaves_undone(setup):
     from tests.builders import supplier_assessment
 
