@@ -236,7 +236,7 @@ def test_bom_is_accepted_and_missing_file_is_an_error(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv", [
-    ["assess", "reliability", "r.csv"],  # --json is required
+    ["assess", "reliability"],  # the ratings file is required (--json is not: stdout by default)
     ["assess", "position", "r.csv", "--json", "-"],  # --model is required
     ["assess", "position", "r.csv", "--model", "m.yaml", "--json", "-", "--resamples", "0"],
     ["assess", "position", "r.csv", "--model", "m.yaml", "--json", "-", "--seed", "x"],

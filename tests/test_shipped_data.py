@@ -156,6 +156,8 @@ def test_model_show_cli_gives_the_design_keys(capsys, model):
     for mode in doc["modes"]:
         assert set(mode) >= {"id", "name", "order", "targets"}
         assert set(mode["targets"]) == set(model.capability_ids)
+    assert main(["model", "show", str(MODEL_FILE)]) == 0  # without --json: the same document on stdout
+    assert json.loads(capsys.readouterr().out) == doc
 
 
 def test_a_broken_copy_of_the_model_is_rejected(tmp_path, capsys):

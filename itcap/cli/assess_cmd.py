@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         '"krippendorff_alpha_ordinal"} (n_capabilities_icc: the capabilities ICC used); '
         "a statistic the data cannot support is null, with the reason on stderr."))
     p.add_argument("ratings", metavar="RATINGS.csv", help=RATINGS_HELP)
-    p.add_argument("--json", type=output_file, required=True, metavar="OUT", help="output file ('-' = stdout)")
+    p.add_argument("--json", type=output_file, default="-", metavar="OUT", help="output file ('-' = stdout, the default)")
     p.add_argument("--model", metavar="FILE", help="optional capability model: check capability ids and the level range against it")
     set_handler(p, _reliability)
 
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Capabilities nobody rated count as level 0 (listed on stderr)."))
     p.add_argument("ratings", metavar="RATINGS.csv", help=RATINGS_HELP)
     p.add_argument("--model", required=True, metavar="FILE", help="capability model YAML (its capabilities, levels and mode targets)")
-    p.add_argument("--json", type=output_file, required=True, metavar="OUT", help="output file ('-' = stdout)")
+    p.add_argument("--json", type=output_file, default="-", metavar="OUT", help="output file ('-' = stdout, the default)")
     p.add_argument("--seed", type=whole_number(0), default=DEFAULT_SEED, help=f"bootstrap random seed (default {DEFAULT_SEED})")
     p.add_argument("--resamples", type=whole_number(1, MAX_RESAMPLES), default=DEFAULT_RESAMPLES,
                    help=f"bootstrap resamples (default {DEFAULT_RESAMPLES}, at most {MAX_RESAMPLES:,}); when n assessors "

@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("show", help="print a model as JSON", description="Validate a model file and write its summary as JSON.")
     p.add_argument("file", help="capability model YAML file")
-    p.add_argument("--json", type=output_file, required=True, metavar="OUT", help="output file ('-' = stdout)")
+    p.add_argument("--json", type=output_file, default="-", metavar="OUT", help="output file ('-' = stdout, the default)")
     set_handler(p, _show)
 
     p = sub.add_parser("load", help="validate a model file and store it in the database",

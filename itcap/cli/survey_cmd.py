@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         '{"id", "name", "groups":[{"id", "name"}], "scales":[{"id", "name", "mode"}], '
         '"items":[{"id", "type", "scale", "reverse", "min", "max", "groups"}]}.'))
     p.add_argument("file", help="survey instrument YAML file")
-    p.add_argument("--json", type=output_file, required=True, metavar="OUT", help="output file ('-' = stdout)")
+    p.add_argument("--json", type=output_file, default="-", metavar="OUT", help="output file ('-' = stdout, the default)")
     set_handler(p, _show)
 
     p = sub.add_parser("load", help="validate an instrument file and store it in the database", description=(
