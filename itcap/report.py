@@ -167,7 +167,7 @@ def summary_points(content: ReportContent) -> list[str]:
             a_name, b_name = c.instrument.group_name(a_id), c.instrument.group_name(b_id)
             text += (" Equivalent, yet statistically significant (Holm p < .05): "
                      + "; ".join(f"{s['name']} ({a_name} {s['mean_a']:.2f}, {b_name} {s['mean_b']:.2f})" for s in small_but_real)
-                     + f" — a real difference, smaller than the {margin} that would matter.")
+                     + f" — a real difference, smaller than the equivalence margin of {margin} set for this analysis.")
         points.append(text)
         every = c.all_groups_table()
         if len(every):  # the pair is two of several groups: where the others stand, in one line
@@ -327,7 +327,9 @@ def methods_points(content: ReportContent) -> list[str]:
                 "Per item and scale: Welch t-test (two-sided); Hedges' g with 95% CI; Mann–Whitney U (asymptotic, tie- and "
                 "continuity-corrected) with rank-biserial r; Holm- and Benjamini–Hochberg-adjusted p across items (and "
                 f"separately across scales); TOST equivalence with Welch t and margin ±{comp['margin']:g} points. Verdict: "
-                "equivalent if TOST p < .05, else differs if Holm-adjusted Welch p < .05, else inconclusive. Scale score = "
+                "equivalent if TOST p < .05, else differs if Holm-adjusted Welch p < .05, else inconclusive (TOST p is per "
+                "item and not adjusted for multiplicity, so with many items an occasional 'equivalent' is expected by "
+                "chance; 'differs' is Holm-adjusted). Scale score = "
                 "mean of answered items after reverse coding, missing if fewer than half answered. Cronbach's α over the "
                 "respondents who answered every item of the scale (listwise); its 95% CI (Feldt) is in the itcap analyze output.")
         elif c.problem:

@@ -76,7 +76,7 @@ def test_the_summary_states_the_margin_and_names_equivalent_scales_that_still_di
     [perception] = [p for p in summary_points(content) if p.startswith("Perception")]
     assert "On every scale the two groups' means are within ±0.5 points of each other." in perception
     assert (f"Equivalent, yet statistically significant (Holm p < .05): {scale['name']} (Business users 3.41, IT staff 3.70)"
-            " — a real difference, smaller than the ±0.5 points that would matter.") in perception
+            " — a real difference, smaller than the equivalence margin of ±0.5 points set for this analysis.") in perception
 
 
 def test_each_ipa_point_lies_in_its_quadrant_of_its_own_group_s_drawn_lines(populated):
