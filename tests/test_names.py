@@ -35,7 +35,7 @@ def test_campaign_names_with_a_line_break_are_refused_on_create_and_update(db_ur
     survey = tmp_path / "survey.yaml"
     survey.write_text(INSTRUMENT_YAML, encoding="utf-8")
     assert main(["campaign", "create", "--instrument", str(survey), "--name", "line1\nline2"]) == 1
-    assert "name: one line of text, without a line break" in capsys.readouterr().err
+    assert "Name: one line of text, without a line break" in capsys.readouterr().err
     assert main(["campaign", "create", "--instrument", str(survey), "--name", "Staff survey"]) == 0
     campaign_id = capsys.readouterr().out.strip()
     assert main(["campaign", "update", campaign_id, "--name", "a\tb"]) == 1
