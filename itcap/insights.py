@@ -618,8 +618,16 @@ class CampaignInsight:
             return None
         total = self.counted_responses
         by_group = ", ".join(f"{name} {n:,}" for name, n in imported.items())
+        if not self.has_invitation_bars():
+            return (f"All {total:,} responses were imported ({by_group}): collected on paper or with another tool, without "
+                    "invitations, so there is no chart of invitations to show.")
         return (f"The {total:,} responses include {sum(imported.values()):,} imported ({by_group}): collected on paper or "
                 "with another tool, they had no invitation, so they are not in the bars.")
+
+    def has_invitation_bars(self) -> bool:
+        """Whether the participation chart has anything to draw: with every response imported and
+        nobody invited, its bars are all zero (an axis from 0 to 0 read "NaN")."""
+        return bool(self.rates_frame()["count"].sum() > 0)
 
     def compared_groups(self) -> tuple[str, str]:
         """Groups A and B of the comparison (ids; every difference is A − B)."""

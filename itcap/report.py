@@ -387,7 +387,7 @@ def report_charts(content: ReportContent) -> list[tuple[str, object]]:
             low, high = c.instrument.item_range(c.instrument.item(pair.importance))
             out.append((f"Importance and performance of IT services ({charts.ipa_lines_note(list(dict.fromkeys(ipa['group'])))})",
                         charts.ipa_chart(ipa, cross, low, high)))
-    if c and c.rates_frame()["count"].sum() > 0:  # (all responses imported, nobody invited: bars of zeros say nothing)
+    if c and c.has_invitation_bars():
         out.append(("Response rates", charts.response_rate_chart(c.rates_frame())))
     if insights.trend_rounds(content.assessment_trend) > 1:
         out.append((f"Progress: attainment of each mode over assessments (%). {charts.ATTAINMENT_REFERENCE_NOTE}",

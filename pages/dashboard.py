@@ -319,9 +319,12 @@ with tabs[4]:
         st.markdown(f"##### Response rates — {md_escape(campaign.campaign.name)}")
         if note := live_note(campaign.campaign.status):
             st.caption(note.removeprefix(" · ").capitalize() + ".")
-        chart_with_downloads(campaign_chart["rates"], campaign.rates_table(), "response rates",
-                             "rates", cache_owner=campaign, stretch=True, title=f"Response rates — {campaign.campaign.name}",
-                             source=" · ".join(filter(None, (campaign.source_line(), campaign.imported_note()))))
+        if campaign.has_invitation_bars():
+            chart_with_downloads(campaign_chart["rates"], campaign.rates_table(), "response rates",
+                                 "rates", cache_owner=campaign, stretch=True, title=f"Response rates — {campaign.campaign.name}",
+                                 source=" · ".join(filter(None, (campaign.source_line(), campaign.imported_note()))))
+        else:  # nobody invited (every response imported): bars of zeros say nothing
+            table_with_download(campaign.rates_table(), "response rates", "rates", static=True)
         if note := campaign.imported_note():
             st.caption(md_escape(note))
 

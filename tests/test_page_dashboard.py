@@ -699,3 +699,34 @@ def test_an_assessment_nobody_has_rated_yet_is_not_said_to_agree_with_the_survey
     with session_scope(db_url) as session:
         [reading] = [p for p in summary_points(build_report(session, assessment_id, campaign_id)) if p.startswith("Survey reading")]
     assert waiting in reading and "agreement" not in reading and "differs" not in reading
+
+
+def test_a_campaign_of_imported_responses_only_shows_no_bars_of_zeros(populated, db_url):
+    """Paper responses only, nobody invited: the participation chart's axis ran from 0 to 0 and read
+    "NaN". The table and the reason are shown instead, and the report leaves the chart out."""
+    import json
+
+    from itcap.report import build_report, render_html
+    from itcap.storage import session_scope
+    from surveys.campaigns import create_campaign, open_campaign
+    from surveys.imports import add_responses
+    from surveys.instrument import load_default_instrument
+    from surveys.store import ensure_default_instrument
+
+    instrument = load_default_instrument()
+    with session_scope(db_url) as session:
+        paper = create_campaign(session, instrument_id=ensure_default_instrument(session).id, name="Paper pulse", actor="admin").id
+        open_campaign(session, paper, "admin")
+        rows = [{"group": g, "answers": {i.id: 4 for i in instrument.items_for_group(g) if i.type == "likert"}}
+                for g in instrument.group_ids() for _ in range(12)]
+        add_responses(session, paper, rows, actor="admin", source="import")
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at.selectbox(key="dashboard_campaign").set_value(paper).run()
+    assert not at.exception
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        assert "Response rates" not in json.dumps(spec.get("title", "")) and "People" not in json.dumps(spec), "a chart of zeros"
+    assert any(c.value.startswith("All 24 responses were imported") for c in at.caption)
+    with session_scope(db_url) as session:
+        html = render_html(build_report(session, campaign_id=paper))
+    assert "All 24 responses were imported" in html and "not in the bars" not in html
