@@ -98,8 +98,11 @@ class RecommendationPlan:
             return None
         last = [r for r in self.first_100_days if not r.blocking][-1]
         taken = sum(1 for r in self.first_100_days if not r.blocking and (r.priority, r.shortfall) == (last.priority, last.shortfall))
-        return (f"{taken} of {tie} equally urgent gaps are in this list; which {taken} follows the order of the "
-                f"capability model, not a judgement: the other {tie - taken} are just as urgent.")
+        # "2 of 7 … are in this list" above a list of 5 read as a contradiction: say which of the list they are
+        last_in_list = f"The last {taken} in this list were" if taken > 1 else "The last in this list was"
+        return (f"{last_in_list} picked from {tie} equally urgent gaps; which {'one' if taken == 1 else taken} follows the order "
+                f"of the capability model, not a judgement: the other {tie - taken} {'is' if tie - taken == 1 else 'are'} "
+                "just as urgent.")
 
 
 def recommend(

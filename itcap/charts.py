@@ -197,7 +197,7 @@ def to_svg(chart: alt.TopLevelMixin | dict) -> str:
     return vlc.vegalite_to_svg(chart if isinstance(chart, dict) else chart.to_dict())
 
 
-BLOCKING_GAP = "blocks the mode: 2+ levels short or not assessed"
+BLOCKING_GAP = "blocks the mode: more than one level short, or not assessed"
 SMALL_GAP = "1 level short or less"
 GAP_COLOURS = {BLOCKING_GAP: "#D55E00", SMALL_GAP: "#999999"}
 GAP_LABEL_LIMIT = 170  # pixels for a capability's name beside its row
@@ -613,12 +613,12 @@ def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, f
 
 
 ATTAINMENT_REFERENCE_NOTE = ("The dashed line: above it a mode is rated F (fully); it is achieved when rated F with no "
-                             "capability two or more levels short of its target, and every lower mode achieved.")
+                             "capability more than one level short of its target (1.5 is), and every lower mode achieved.")
 
 
 def attainment_reference_label(fully_achieved_percent: float) -> str:
     """The dashed line's name: the rating F, not "achieved" — a mode rated F is not achieved while a
-    capability is 2+ levels short of its target (or a lower mode is not achieved)."""
+    capability is more than one level short of its target (or a lower mode is not achieved)."""
     return f"rated F (fully) above {fully_achieved_percent:g}%"
 
 

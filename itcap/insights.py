@@ -264,7 +264,7 @@ class AssessmentInsight:
     def modes_frame(self) -> pd.DataFrame:
         return pd.DataFrame([
             {"mode": m.name, "attainment %": round(100 * m.attainment, 1), "rating": m.rating, "achieved": m.achieved,
-             "capabilities short": len(m.gaps), "blocking (2+ levels short or not assessed)": len(m.blocking),
+             "capabilities short": len(m.gaps), "blocking (more than one level short, or not assessed)": len(m.blocking),
              "why not achieved": m.reason}
             for m in self.result.modes
         ])
@@ -403,14 +403,16 @@ def position_headline(insight: AssessmentInsight) -> str:
     # why the mode is not achieved, in the headline: "10 below, none blocking" left a board asking why not
     reasons = []
     if next_mode.rating != "F":
-        reasons.append(f"{attainment_percent(100 * next_mode.attainment)} of its target levels reached, more than "
-                       f"{FULLY_ACHIEVED_PERCENT}% needed")
+        # "82% of its target levels reached" beside "10 of 18 below" read as a share of capabilities
+        reasons.append(f"the levels reached add up to {attainment_percent(100 * next_mode.attainment)} of its target levels, "
+                       f"more than {FULLY_ACHIEVED_PERCENT}% needed")
     if blocking:
         reasons.append(f"{blocking} of them more than one level short, {'enough' if blocking == 1 else 'each enough'} to block it")
     if unassessed:
         reasons.append(f"{unassessed} of them not assessed by anyone, and a mode is not claimed on capabilities nobody assessed")
     elif (levels := next_mode.levels_to_reach) is not None:  # how far it is, in the unit assessors score in
-        reasons.append(f"{levels} more level{'' if levels == 1 else 's'} would reach it")
+        # "2 more levels" read as two maturity levels; it is one-level steps, over the capabilities short
+        reasons.append(f"raising capabilities by {levels} level{'' if levels == 1 else 's'} in all would reach it")
     return text + (f" ({'; '.join(reasons)})" if reasons else "") + "."
 
 

@@ -249,7 +249,12 @@ def test_warm_up_fills_the_caches_the_page_reads(populated, db_url, monkeypatch)
     from itcap.ui import dashboard_data
 
     builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2027, 10, 1), seed=5, uplift=1)
-    builders.perception_campaign(db_url, name="Perception survey 2027", seed=9)
+    newest = builders.perception_campaign(db_url, name="Perception survey 2027", seed=9)
+    from itcap.storage import session_scope
+    from surveys.invitations import create_invitations
+
+    with session_scope(db_url) as session:  # invitations: the participation chart has bars to draw
+        create_invitations(session, newest, "business", 80, "admin")
     dashboard_data._campaign.clear()
     dashboard_data._assessment.clear()
     dashboard_data._trends.clear()

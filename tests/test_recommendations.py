@@ -69,8 +69,9 @@ def test_a_first_100_days_list_cut_inside_a_tie_says_so():
     plan = recommend(model, _position(model, [2] * n))
     assert [r.capability_id for r in plan.first_100_days] == ["c0", "c1", "c2", "c3", "c4"]
     assert plan.first_100_days_tie == 10
-    assert plan.first_100_days_tie_note() == ("5 of 10 equally urgent gaps are in this list; which 5 follows the order "
-                                              "of the capability model, not a judgement: the other 5 are just as urgent.")
+    assert plan.first_100_days_tie_note() == ("The last 5 in this list were picked from 10 equally urgent gaps; which 5 "
+                                              "follows the order of the capability model, not a judgement: the other 5 "
+                                              "are just as urgent.")
     weights = [2.0] * 5 + [1.0] * 5  # the cut falls between priorities: nothing to say
     plan = recommend(_model(["alignment"] * n, weights, [1] * n, [3] * n), _position(model, [2] * n))
     assert plan.first_100_days_tie == 0 and plan.first_100_days_tie_note() is None
