@@ -12,6 +12,8 @@ import textwrap
 import altair as alt
 import pandas as pd
 
+from surveys.invitations import percent_text
+
 # Colour-blind-safe (Okabe–Ito) colours; the consensus line is the one to read first.
 MODE_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#F0E442"]
 CONSENSUS_COLOUR = "#000000"
@@ -506,18 +508,13 @@ def ipa_chart(pairs: pd.DataFrame, crosshairs: dict[str, dict[str, float]], low:
     return for_phone(chart) if compact else chart
 
 
-def _percent(share: float) -> str:
-    """62.5% as the participation table has it, 40% without a trailing .0 (".0%" rounded 62.5 to 62)."""
-    return f"{100 * share:.1f}".rstrip("0").rstrip(".") + "%"
-
-
 def response_rate_chart(rates: pd.DataFrame) -> alt.LayerChart:
     """Invited / started / completed per group, each bar labelled with its count and, for started
     and completed, its share of those invited. ``rates`` columns: group, stage, count."""
     stages = ["invited", "started", "completed"]
     invited = rates[rates["stage"] == "invited"].set_index("group")["count"]
     data = rates.assign(label=[
-        f"{count:,}" if stage == "invited" or not invited.get(group) else f"{count:,} ({_percent(count / invited[group])})"
+        f"{count:,}" if stage == "invited" or not invited.get(group) else f"{count:,} ({percent_text(count / invited[group])})"
         for group, stage, count in zip(rates["group"], rates["stage"], rates["count"])])
     bars = alt.Chart(data).encode(
         y=alt.Y("group:N", title=None, sort=list(dict.fromkeys(rates["group"]))),  # the table's (instrument) order

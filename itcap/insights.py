@@ -139,7 +139,7 @@ def reliability_verdict(reliability: ReliabilityReport) -> str | None:
     parts = []
     icc = reliability.icc_by_type.get("ICC2k")
     if icc is not None and icc.icc is not None:
-        text = f"Taken together, the assessors' levels are {icc_band(icc.icc)} in reliability (ICC2k {icc.icc:.2f}"
+        text = f"Taken together, the reliability of the assessors' levels is {icc_band(icc.icc)} (ICC2k {icc.icc:.2f}"
         if icc.ci95 is not None:
             low_band, high_band = icc_band(icc.ci95[0]), icc_band(icc.ci95[1])
             text += f", 95% CI {_interval(*icc.ci95)}"

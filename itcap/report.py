@@ -333,7 +333,7 @@ def methods_points(content: ReportContent) -> list[str]:
                 "mean of answered items after reverse coding, missing if fewer than half answered. Cronbach's α over the "
                 "respondents who answered every item of the scale (listwise); its 95% CI (Feldt) is in the itcap analyze output.")
         elif c.problem:
-            points.append(f"No survey results are reported: {c.problem}")
+            points.append(f"No survey results are reported: {c.problem[0].lower() + c.problem[1:]}")
     if insights.trend_rounds(content.assessment_trend) > 1 or insights.trend_rounds(content.campaign_trend) > 1:
         points.append("Progress compares each round's own figures: earlier assessments of the same organisation unit against "
                       "the same model, earlier campaigns of the same survey (scale score = mean of the group means). It is "
@@ -429,7 +429,8 @@ def _more_comments(shown: int, counted: list[tuple[str, int]]) -> str:
     people = sum(n for _, n in counted)
     total = f"{len(counted)} comments" if people == len(counted) else f"{len(counted)} different comments (by {people:,} people)"
     return (f"{shown} of {total}, picked at random (the same ones in every copy while the comments "
-            "do not change); all of them are in the campaign's Excel export (comments sheet).")
+            "do not change); all of them are in the campaign's Excel export (comments sheet), which leadership can "
+            "download once the campaign is closed.")
 
 
 # Scores, effect sizes and reliabilities: two decimal places, the same in every row (as APA tables

@@ -450,6 +450,12 @@ def check_token(session: Session, token: object, *, campaign_id: int | None = No
     return TokenCheck(outcome, "", invitation, campaign)
 
 
+def percent_text(share: float) -> str:
+    """A rate as the app shows it everywhere: 62.5%, 40% (":.0%" rounded 62.5 to 62 in one place
+    and not in another)."""
+    return f"{100 * share:.1f}".rstrip("0").rstrip(".") + "%"
+
+
 # -- response rates --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GroupRates:

@@ -47,11 +47,11 @@ def test_icc_bands_are_koo_and_li(icc, band):
 def test_reliability_verdict_reads_icc2k_over_its_whole_ci_and_alpha_against_krippendorff():
     text = reliability_verdict(_reliability(0.78, (0.55, 0.91), 0.64))
     # Koo & Li read the interval as a range of bands; the lower band alone ("at least poor") says nothing
-    assert text.startswith("Taken together, the assessors' levels are good in reliability (ICC2k 0.78, 95% CI 0.55–0.91: "
+    assert text.startswith("Taken together, the reliability of the assessors' levels is good (ICC2k 0.78, 95% CI 0.55–0.91: "
                            "anywhere from moderate to excellent on the evidence so far")
     assert "Between single assessors, Krippendorff's α 0.64 is below 0.667" in text
     same_band = reliability_verdict(_reliability(0.92, (0.91, 0.97), 0.85))
-    assert "excellent in reliability (ICC2k 0.92, 95% CI 0.91–0.97; Koo & Li" in same_band
+    assert "is excellent (ICC2k 0.92, 95% CI 0.91–0.97; Koo & Li" in same_band
     assert "anywhere" not in same_band
     assert "α 0.85 is at or above 0.8" in same_band
     assert "tentative conclusions only" in reliability_verdict(_reliability(0.6, None, 0.7))

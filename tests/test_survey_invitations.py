@@ -328,3 +328,10 @@ def test_a_file_of_bare_tokens_keeps_its_first_line():
     first, second = "A" * 43, "B" * 43
     assert invitations.tokens_from_links(f"{first}\n{second}\n", "t.txt") == [first, second]
     assert invitations.tokens_from_links(f"{first}\n", "t.txt") == [first]
+
+
+def test_a_rate_reads_the_same_in_the_cli_table_as_in_the_app():
+    """`campaign status` printed 62% where the app said 62.5% (":.0%" rounds half to even)."""
+    from surveys.invitations import percent_text
+
+    assert [percent_text(x) for x in (0.625, 0.4, 0.0, 1 / 3, 1.0)] == ["62.5%", "40%", "0%", "33.3%", "100%"]

@@ -393,6 +393,8 @@ def _status(args: argparse.Namespace) -> int:
 
 def _status_table(document: dict) -> str:
     """The status document as a few lines a person reads at a terminal."""
+    from surveys.invitations import percent_text
+
     state = "accepting responses" if document["accepting"] else "not accepting responses"
     from surveys.campaigns import date_window
 
@@ -403,7 +405,7 @@ def _status_table(document: dict) -> str:
              ""]
     header = ("group", "invited", "started", "completed", "rate", "responses")
     rows = [(g, str(r["invited"]), str(r["started"]), str(r["completed"]),
-             "–" if r["completion_rate"] is None else f"{r['completion_rate']:.0%}", str(r["responses"]))
+             "–" if r["completion_rate"] is None else percent_text(r["completion_rate"]), str(r["responses"]))
             for g, r in document["groups"].items()]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
