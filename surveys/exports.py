@@ -55,7 +55,7 @@ from surveys import quality
 from surveys.campaigns import campaign_instrument, get_campaign
 from surveys.errors import SurveyError
 from surveys.instrument import Instrument, Item
-from surveys.release import reported_only
+from surveys.release import reported_only, settle_held
 from surveys.stats import suppressed_groups
 from surveys.tables import Campaign
 
@@ -186,6 +186,8 @@ def prepare_export(session: Session, campaign_id: int, *, privileged: bool, excl
     ``reported``: only the responses the dashboard's and report's figures use (surveys.release)."""
     campaign = get_campaign(session, campaign_id)
     instrument = campaign_instrument(session, campaign)
+    if reported:  # a look at the figures, as the dashboard's: the batches due are released first (an export
+        settle_held(session, campaign.id)  # before anyone opened the dashboard held back every response)
     frame = quality.responses_frame(session, campaign.id, exclude_flagged=exclude_flagged, reported=reported)
     items = list(instrument.items)
     notes = [f"campaign {campaign.id}: {campaign.name}", f"instrument {instrument.id} v{instrument.version}: {instrument.name}",

@@ -53,6 +53,20 @@ def test_a_group_s_responses_go_in_once_2k_are_waiting_all_but_k(any_db_url):
     assert [(b, n) for b, n in batches if b is not None] == [(1, K), (2, 19)]
 
 
+def test_an_as_reported_export_before_anyone_opened_the_dashboard_is_what_the_dashboard_would_show(any_db_url):
+    """`responses export --as-reported` on a fresh demo wrote 0 responses: nothing had been released
+    because nobody had looked yet. The export is a look too: it releases what is due, as a run would."""
+    from surveys.exports import prepare_export
+
+    campaign_id = make_campaign(any_db_url, min_group_size=K)
+    _add(any_db_url, campaign_id, "business", 4 * K)
+    _add(any_db_url, campaign_id, "it_staff", 3 * K)
+    with session_scope(any_db_url) as s:
+        exported = prepare_export(s, campaign_id, privileged=True, reported=True).frame
+    assert exported["group"].value_counts().to_dict() == {"business": 3 * K, "it_staff": 2 * K}
+    assert {g: len(ids) for g, ids in _view(any_db_url, campaign_id).items()} == {"business": 3 * K, "it_staff": 2 * K}
+
+
 def test_no_two_views_differ_by_fewer_than_k_of_a_group_through_the_close(any_db_url):
     """Responses of two groups arrive one at a time, in a random order, with a look at the dashboard
     after each; then the campaign closes. Compared, any two of those views — consecutive or not —
