@@ -70,8 +70,8 @@ class ImportInvalid(SurveyError):
         if self.total > len(shown):
             kinds = len({_problem_kind(p) for p in problems})
             listed = ("the first of each kind are listed" if kinds <= MAX_REPORTED_PROBLEMS
-                      else f"the first of {MAX_REPORTED_PROBLEMS} of them are listed")
-            shown = shown + [f"… and {self.total - len(shown):,} more problems ({self.total:,} in all, of {kinds} kind"
+                      else f"the first problem of each of {MAX_REPORTED_PROBLEMS} kinds is listed")
+            shown = shown + [f"… and {self.total - len(shown):,} more problems ({self.total:,} in all, of {kinds:,} kind"
                              f"{'s' if kinds != 1 else ''}; {listed})"]
         super().__init__(shown)
 
@@ -80,7 +80,7 @@ def _problem_kind(problem: str) -> str:
     """What a problem is about, without where: its column ("column q3"), else its wording with line
     numbers and quoted values taken out ("no group given")."""
     column = re.search(r"column ([^:,]+)", problem)
-    if column:
+    if column and not column.group(1).isdigit():  # a header's "column 11" is a place, not what it is about
         return f"column {column.group(1)}"
     return re.sub(r"'[^']*'|\"[^\"]*\"|\d+", "", problem.split(": ", 1)[-1])
 

@@ -193,6 +193,20 @@ def test_a_capped_list_shows_every_kind_of_problem_not_only_the_commonest(db_url
     assert problems[-2] == "r.csv: line 88: no group given"
 
 
+def test_many_unknown_header_columns_are_one_kind_of_problem_said_plainly(db_url):
+    """10,000 unknown columns were "of 10000 kinds; the first of 50 of them are listed": a header's
+    "column 11" is a place, and every unknown column is the same kind of problem."""
+    from surveys.imports import ImportInvalid
+
+    campaign_id = make_campaign(db_url)
+    header = "group,rel1," + ",".join(f"x{i}" for i in range(120))
+    problems = _problems(db_url, campaign_id, header + "\nbusiness,3" + "," * 120 + "\n")
+    assert problems[-1] == "… and 70 more problems (120 in all, of 1 kind; the first of each kind are listed)"
+    many = ImportInvalid([f"r.csv: line {n}: problem number {'x' * n}" for n in range(2, 1_302)]).problems
+    assert many[-1] == ("… and 1,250 more problems (1,300 in all, of 1,300 kinds; the first problem of each of 50 kinds "
+                        "is listed)")
+
+
 def test_blank_rows_are_skipped(db_url):
     campaign_id = make_campaign(db_url)
     assert _import(db_url, campaign_id, "group,rel1\n\nbusiness,3\n,\n\n").imported == 1
