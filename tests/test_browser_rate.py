@@ -236,7 +236,7 @@ def test_a_reloaded_consensus_page_asks_to_log_in_there_and_keeps_names_in_view_
     wait_for_app(page)
     page.get_by_role("heading", name="Consensus").first.wait_for()
     assert page.url.endswith("/consensus")
-    assert not page.locator(".st-key-cons-table-wide").is_visible()
+    expect(page.locator(".st-key-cons-table-wide")).to_be_hidden()  # (its style may land a moment after the table)
     table = page.locator(".st-key-cons-table-phone [data-testid='stDataFrame']")
     table.scroll_into_view_if_needed()
     pinned = 170  # the phone table's Capability column (pages/consensus.py)

@@ -207,6 +207,8 @@ def test_complete_the_shipped_survey_from_an_invitation_link(server, page):
             options.nth((n + section) % min(options.count(), 5)).click()  # varied, never "No answer"
         for box in form.locator('[class*="st-key-survey_numeric_"] input').all():
             assert box.get_attribute("inputmode") == "decimal"  # the phone's number keyboard
+            described_by = box.get_attribute("aria-describedby")  # the range is read out on entering the box
+            assert described_by and "A number from" in page.locator(f"#{described_by}").inner_text()
             box.fill("4")
         for box in form.locator("textarea").all():
             box.fill(f"Section {section}: {COMMENT}")
@@ -465,14 +467,22 @@ def test_a_section_by_keyboard_alone(server, page, small):
             return e.tagName + ':' + (e.tagName === 'BUTTON' ? e.innerText : e.getAttribute('aria-label') || '');
         }""")
 
+    main_stops = []
+
     def tab_to(wanted: str, limit: int = 12) -> None:
         for _ in range(limit):
             page.keyboard.press("Tab")
+            # Streamlit's <main> is a tab stop with its outline removed: focus seemed to vanish there
+            outline = page.evaluate("""() => { const e = document.activeElement; if (e.tagName !== 'MAIN') return null;
+                const s = getComputedStyle(e); return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2; }""")
+            if outline is not None:
+                main_stops.append(outline)
             if wanted in focused():
                 return
         raise AssertionError(f"Tab never reached {wanted!r}; stopped at {focused()!r}")
 
     tab_to("Start the survey")
+    assert main_stops and all(main_stops), "a tab stop without a visible focus outline"
     page.keyboard.press("Enter")
     _until(page, "Section 1 of 3")
     _group(page, "1. The network is reliable.").wait_for()

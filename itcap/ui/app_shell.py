@@ -66,12 +66,18 @@ APP_CSS = """<style>
   outline: 2px solid currentColor; outline-offset: 2px; border-radius: 0.25rem;
 }
 [class*='st-key-'] { scroll-margin-top: 4.5rem; }
-</style>"""
+/* Streamlit's <main> is a tab stop (tabindex 0) with its outline removed: focus seemed to vanish there */
+[data-testid='stMain']:focus-visible { outline: 2px solid currentColor !important; outline-offset: -3px; }
+[data-testid='stElementContainer']:has(.itcap-app-css) { display: none; }
+</style><span class="itcap-app-css"></span>"""
+# Drawn with st.markdown, not st.html: st.html sends style-only HTML to Streamlit's event container,
+# which does not keep what is drawn before navigation.run(), and strips <style> from other HTML — so
+# these rules never reached the browser. The <span> lets the rule above hide the element's empty box.
 
 
 def page_setup() -> None:
     st.set_page_config(page_title="itcap", page_icon=app_icon(), layout="wide")
-    st.html(APP_CSS)
+    st.markdown(APP_CSS, unsafe_allow_html=True)
 
 
 def ensure_database() -> None:
