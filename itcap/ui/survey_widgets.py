@@ -221,7 +221,7 @@ SCROLL_TO_FIRST_ERROR = """
 def field_hints_script(required: list[str], numeric: list[str]) -> str:
     """What the widgets cannot say themselves: which questions are required (aria-required, read
     out by screen readers; on screen, the others say "optional"), and that a number box wants the
-    phone's number keyboard (inputmode). Kept on through React's redraws, as SCROLL_TO_FIRST_ERROR
+    phone's number keyboard (inputmode) and is described by its range (aria-describedby). Kept on through React's redraws, as SCROLL_TO_FIRST_ERROR
     keeps its marks. The item ids are checked keys, put in as JSON."""
     for item_id in [*required, *numeric]:
         checked_key(WIDGET_PREFIX + item_id)
@@ -231,7 +231,18 @@ def field_hints_script(required: list[str], numeric: list[str]) -> str:
                                                + '.st-key-{WIDGET_PREFIX}' + id + ' input, .st-key-{WIDGET_PREFIX}' + id + ' textarea');
   const hint = () => {{
     required.forEach((id) => {{ const f = field(id); if (f && f.getAttribute('aria-required') !== 'true') f.setAttribute('aria-required', 'true'); }});
-    numeric.forEach((id) => {{ const f = field(id); if (f && f.getAttribute('inputmode') !== 'decimal') f.setAttribute('inputmode', 'decimal'); }});
+    numeric.forEach((id) => {{
+      const f = field(id);
+      if (!f) return;
+      if (f.getAttribute('inputmode') !== 'decimal') f.setAttribute('inputmode', 'decimal');
+      // the range under the box ("A number from 0 to 120 minutes.") is its description, read out on
+      // entering it — not only after Next refuses a number (a refusal's message then takes its place)
+      const caption = document.querySelector('.st-key-survey_numeric_' + id + ' [data-testid="stCaptionContainer"]');
+      if (caption && !f.getAttribute('aria-describedby')) {{
+        caption.id = caption.id || 'survey-range-' + id;
+        f.setAttribute('aria-describedby', caption.id);
+      }}
+    }});
   }};
   hint();
   const root = document.querySelector('.st-key-survey_questions');
@@ -239,7 +250,7 @@ def field_hints_script(required: list[str], numeric: list[str]) -> str:
     if (root.surveyHints) root.surveyHints.disconnect();
     root.surveyHints = new MutationObserver(hint);
     root.surveyHints.observe(root, {{subtree: true, childList: true, attributes: true,
-                                    attributeFilter: ['aria-required', 'inputmode']}});
+                                    attributeFilter: ['aria-required', 'inputmode', 'aria-describedby']}});
   }}
 """
 
