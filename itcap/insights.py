@@ -742,12 +742,20 @@ class CampaignInsight:
         return pd.DataFrame(rows)
 
     def ipa_frame(self) -> pd.DataFrame:
-        columns = ["service", "group", "importance", "performance", "gap", "quadrant"]
+        """The IPA chart's points, with what each quadrant is read against: the group's dividing lines
+        (its means over the services) and the n behind each mean — a service 0.015 below its group's
+        line is "Low priority", and the table lets a reader see how close that call is."""
+        columns = ["service", "group", "importance", "performance", "gap", "quadrant", "importance line",
+                   "performance line", "n importance", "n performance"]
         if not self.comparison:
             return pd.DataFrame(columns=columns)
+        lines = (self.comparison.get("ipa", {}).get("crosshairs") or {})
         rows = [
             {"service": p["name"], "group": self.instrument.group_name(p["group"]), "importance": p["importance"],
-             "performance": p["performance"], "gap": p["gap"], "quadrant": p["quadrant"]}
+             "performance": p["performance"], "gap": p["gap"], "quadrant": p["quadrant"],
+             "importance line": (lines.get(p["group"]) or {}).get("importance"),
+             "performance line": (lines.get(p["group"]) or {}).get("performance"),
+             "n importance": p.get("n_importance"), "n performance": p.get("n_performance")}
             for p in self.comparison.get("ipa", {}).get("pairs", []) if p.get("importance") is not None and p.get("performance") is not None
         ]
         return pd.DataFrame(rows, columns=columns)

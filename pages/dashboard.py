@@ -324,7 +324,7 @@ with tabs[4]:
                                  "rates", cache_owner=campaign, stretch=True, title=f"Response rates — {campaign.campaign.name}",
                                  source=" · ".join(filter(None, (campaign.source_line(), campaign.imported_note()))))
         else:  # nobody invited (every response imported): bars of zeros say nothing
-            table_with_download(campaign.rates_table(), "response rates", "rates", static=True)
+            table_with_download(campaign.rates_table(), "response rates", "rates")
         if note := campaign.imported_note():
             st.caption(md_escape(note))
 

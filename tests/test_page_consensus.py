@@ -332,7 +332,7 @@ def test_reliability_says_what_to_conclude(setup):
     with session_scope(setup["url"]) as session:
         report = service.assessment_reliability(session, setup["assessment"])
     icc2k = report.icc_by_type["ICC2k"].icc
-    [verdict] = [m.value for m in at.markdown if m.value.startswith("Taken together, the assessors' levels are")]
+    [verdict] = [m.value for m in at.markdown if m.value.startswith("Taken together, the reliability of the assessors' levels is")]
     assert f"ICC2k {icc2k:.2f}" in verdict and "Krippendorff's α" in verdict
 
 

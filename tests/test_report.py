@@ -92,9 +92,12 @@ def test_each_ipa_point_lies_in_its_quadrant_of_its_own_group_s_drawn_lines(popu
         campaign = build_report(session, assessment_id, campaign_id).campaign
     ipa, cross = campaign.ipa_frame(), campaign.ipa_crosshairs()
     assert len(ipa) and set(cross) == set(ipa["group"]) == {"Business users", "IT staff"}
-    for row in ipa.itertuples():
-        mine = cross[row.group]
-        assert quadrant(row.importance, row.performance, mine["importance"], mine["performance"]) == row.quadrant
+    for row in ipa.to_dict("records"):
+        mine = cross[row["group"]]
+        assert quadrant(row["importance"], row["performance"], mine["importance"], mine["performance"]) == row["quadrant"]
+        # the table says what the quadrant was read against, and on how many answers
+        assert (row["importance line"], row["performance line"]) == (mine["importance"], mine["performance"])
+        assert row["n importance"] > 0 and row["n performance"] > 0
     spec = json.loads(charts.ipa_chart(ipa, cross, 1, 5).to_json())
     drawn = pd.DataFrame(spec["datasets"][spec["layer"][0]["data"]["name"]]).set_index("group")
     for group, point in cross.items():
