@@ -626,5 +626,14 @@ def attainment_trend_chart(points: pd.DataFrame, fully_achieved_percent: float) 
 
 
 def scale_trend_chart(points: pd.DataFrame) -> alt.LayerChart:
-    """Scale scores over campaigns on the response scale's range (``points.attrs["value_range"]``)."""
-    return trend_chart(points, "Scale score", points.attrs.get("value_range"), SERIES_COLOURS)
+    """Scale scores over campaigns on the response scale's range (``points.attrs["value_range"]``),
+    with the score at which a scale supports its mode in the survey's reading (3.5 on 1–5): the
+    banner's "Short of Supplier: Responsiveness 3.47" can then be seen on the chart."""
+    from surveys.perception import agreement_threshold
+
+    value_range = points.attrs.get("value_range")
+    reference = None
+    if value_range:
+        threshold = agreement_threshold(*value_range)
+        reference = (threshold, f"a scale supports its mode from {threshold:g}")
+    return trend_chart(points, "Scale score", value_range, SERIES_COLOURS, reference=reference)

@@ -328,6 +328,21 @@ def test_the_attainment_line_is_named_as_the_rating_f_in_a_legend_not_as_achieve
     assert charts.to_png(spec).startswith(b"\x89PNG")
 
 
+def test_the_scale_trend_shows_the_score_at_which_a_scale_supports_its_mode():
+    """The banner said "Short of Supplier: Responsiveness 3.47" and the trend had no line at 3.5."""
+    import datetime as dt
+
+    points = pd.DataFrame({"when": [dt.date(2025, 12, 7), dt.date(2026, 12, 6)], "label": ["a", "b"],
+                           "series": ["Responsiveness"] * 2, "value": [3.47, 3.61]})
+    points.attrs["value_range"] = (1, 5)
+    spec = charts.scale_trend_chart(points).to_dict()
+    [rule] = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"]
+    assert rule["encoding"]["strokeDash"]["scale"]["domain"] == ["a scale supports its mode from 3.5"]
+    assert [row["value"] for row in spec["datasets"][rule["data"]["name"]]] == [3.5]
+    points.attrs["value_range"] = None  # no known range: no line
+    assert not [layer for layer in charts.scale_trend_chart(points).to_dict()["layer"] if layer["mark"]["type"] == "rule"]
+
+
 @pytest.mark.parametrize(("levels", "consensus", "ticks"), [((1, 5), ["2", "3"], [1, 2, 3, 4, 5]), (None, ["2", "2.5"], [2, 3, 4])])
 def test_gap_chart_counts_whole_levels(levels, consensus, ticks):
     """Whole levels on the axis (a tie's 2.5 between them), over the model's range when given."""
