@@ -734,6 +734,7 @@ class CampaignInsight:
         for entry in self.comparison["items"]:  # the scale table's column names, so the two read alike
             rows.append({
                 "item": entry["id"], "text": items[entry["id"]].text,
+                "reverse-keyed": "yes" if items[entry["id"]].reverse else "",
                 f"n {names[a]}": entry.get("n_a"), f"mean {names[a]}": entry.get("mean_a"),
                 f"n {names[b]}": entry.get("n_b"), f"mean {names[b]}": entry.get("mean_b"),
                 "Hedges g": entry.get("hedges_g"), "Welch p (Holm)": entry.get("p_holm"), "TOST p": entry.get("tost_p"),

@@ -204,8 +204,16 @@ with tabs[1]:
                                  source=f"{campaign.source_line()} · verdicts: equivalent (TOST, ±{comparison['margin']:g}, "
                                         f"p < .05), differs (Welch, Holm p < .05), inconclusive · {charts.agreement_line_note(low, high)}")
             st.caption(f"The {md_escape(charts.agreement_line_note(low, high))}; n = the responses of each group analysed.")
+        # the tables' column names are the analyst's; the board's reader gets them in words (as the report's glossary)
+        st.caption(f"In the tables: **Hedges g** = the difference {md_escape(groups[0])} − {md_escape(groups[1])} in "
+                   "standard deviations (about 0.2 small, 0.5 medium, 0.8 large); **Welch p (Holm)** = the t-test's p, "
+                   "adjusted for the number of scales (items) tested; **TOST p** = the equivalence test's p, below .05 when "
+                   "the difference is shown to lie within the margin; **alpha** = Cronbach's α, how consistently a "
+                   "scale's items are answered.")
         with st.expander("Every item", icon=":material/list:"):
             table_with_download(campaign.item_table(), "perception by item", "items")
+            st.caption("Means are on the answers as given: for a **reverse-keyed** item, agreeing is the unfavourable "
+                       "answer (its scale score reverses it).")
         comments = cached_comments(campaign_id)
         if comments:
             st.markdown("##### What people said")

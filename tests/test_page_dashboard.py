@@ -735,3 +735,15 @@ def test_a_campaign_of_imported_responses_only_shows_no_bars_of_zeros(populated,
     with session_scope(db_url) as session:
         html = render_html(build_report(session, campaign_id=paper))
     assert "All 24 responses were imported" in html and "not in the bars" not in html
+
+
+def test_the_perception_tables_say_what_their_columns_mean_and_which_items_are_reverse_keyed(populated):
+    """A director met "Hedges g", "Welch p (Holm)" and "TOST p" with no word on what they are, and a
+    reverse-keyed item's mean (agreeing is bad) looked like any other."""
+    from surveys.instrument import load_default_instrument
+
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert any("**Hedges g** = the difference" in c.value and "**TOST p**" in c.value for c in at.caption)
+    [items] = [d.value for d in at.dataframe if "reverse-keyed" in d.value.columns]
+    reverse = {i.id for i in load_default_instrument().items if i.reverse}
+    assert reverse and set(items.loc[items["reverse-keyed"] == "yes", "item"]) == reverse & set(items["item"])
