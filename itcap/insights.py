@@ -1034,8 +1034,9 @@ def recommendations_table(plan: RecommendationPlan) -> pd.DataFrame:
         "Priority": level_for_display(r.priority),
         "Blocks the mode": "yes" if r.blocking else "no", "First 100 days": "yes" if r.first_100_days else "no",
         "Recommendation": r.text,
-    } for r in plan.ranked], columns=["Rank", "Capability", "Category", "Consensus", "Target", "Levels short", "Weight",
-                                      "Priority", "Blocks the mode", "First 100 days", "Recommendation"])
+    # what a director scans for next to the name; at 1280 px the last columns of eleven are off-screen
+    } for r in plan.ranked], columns=["Rank", "Capability", "First 100 days", "Blocks the mode", "Consensus", "Target",
+                                      "Levels short", "Weight", "Priority", "Category", "Recommendation"])
 
 
 TREND_COLUMNS = ["when", "label", "series", "value", "position", "provisional"]

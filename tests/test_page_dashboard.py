@@ -52,7 +52,7 @@ def test_leadership_sees_position_survey_reading_and_every_tab(populated):
     assert len([c for c in captions if "ICC uses" in c or "ICC and α use" in c]) == 1
     # tables read as a board would read them: no field names, reasons as sentences
     (recs,) = [d.value for d in at.dataframe if "Recommendation" in d.value.columns]
-    assert list(recs.columns)[:3] == ["Rank", "Capability", "Category"]
+    assert list(recs.columns)[:4] == ["Rank", "Capability", "First 100 days", "Blocks the mode"]  # in view beside the name
     assert not {"capability_id", "category_id", "mode_id"} & set(recs.columns)
     (modes,) = [d.value for d in at.dataframe if "mode" in d.value.columns]
     assert "why not achieved" not in modes.columns
