@@ -1112,10 +1112,13 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
             # a round that compared other groups (one of these below k then) measured other people
             left_out.append(campaign.name)
             continue
+        # the survey's reading of each round (against the shipped model's modes, as its campaign_insight
+        # reads it), so the trend can say "not yet Supplier → Supplier", not only the scores
+        reading = reading_names(None).get(insight.reading.position) if insight.reading.available else None
         for scale in insight.reading.scales:
             if scale.score is not None:
                 rows.append({"when": opened(campaign)[0], "label": campaign.name, "series": scale.name, "value": scale.score,
-                             "position": None, "provisional": campaign.status == "open"})
+                             "position": reading, "provisional": campaign.status == "open"})
                 bounds.append(scale_range(instrument, scale.id))
     frame = pd.DataFrame(rows, columns=TREND_COLUMNS)
     # The response scale's whole range (1–5), so that the chart shows changes in proportion.
@@ -1162,7 +1165,9 @@ def progress_sentences(assessment_points: pd.DataFrame | None, campaign_points: 
             scale = points.attrs.get("value_range")  # "3.57 → 3.86" alone says nothing of the scale it is on
             said = ([f"on {scale[0]:g}–{scale[1]:g}"] if scale else []) + ([points.attrs["groups"]] if points.attrs.get("groups") else [])
             on = f" ({'; '.join(said)})" if said else ""
-            text = f"Since the previous survey, {before_label}: scale scores{on} " + "; ".join(changes) + "."
+            readings = before["position"].iloc[0], now["position"].iloc[0]
+            moved = (f"reading {readings[0]} → {readings[1]}; " if all(isinstance(r, str) for r in readings) else "")
+            text = f"Since the previous survey, {before_label}: {moved}scale scores{on} " + "; ".join(changes) + "."
             if points.attrs.get("rounds_left_out"):
                 text += (" Not in this trend, as they could not compare the same groups (one had fewer responses "
                          "than the reporting threshold): " + ", ".join(points.attrs["rounds_left_out"]) + ".")

@@ -261,7 +261,9 @@ def test_demo_has_last_years_round_so_the_trend_shows_progress(db_url):
     assert assessment_sentence.startswith(f"Since the previous assessment, {last_year.name} ({last_year.assessed_on:%d %b %Y}): "
                                           "position not yet Supplier → Supplier; attainment Supplier ")
     assert assessment_sentence.endswith("The latest assessment is still open, so its figures are provisional.")
-    assert survey_sentence.startswith(f"Since the previous survey, {previous.name}: scale scores (on 1–5) Service reliability ")
+    # the survey's own reading moved too (Responsiveness 3.47 kept last year's from Supplier)
+    assert survey_sentence.startswith(f"Since the previous survey, {previous.name}: reading not yet Supplier → Supplier; "
+                                      "scale scores (on 1–5) Service reliability ")
 
 
 def test_demo_dashboard_opens_on_this_years_round_with_a_trend(db_url):
