@@ -389,11 +389,17 @@ def report_charts(content: ReportContent) -> list[tuple[str, object]]:
                         charts.ipa_chart(ipa, cross, low, high)))
     if c and c.has_invitation_bars():
         out.append(("Response rates", charts.response_rate_chart(c.rates_frame())))
+    def still_open(points: pd.DataFrame) -> str:  # the dashboard says it under its trends; the report, in the title
+        open_rounds = "provisional" in points and points["provisional"].fillna(False).astype(bool).any()
+        return " Hollow points are rounds still open: their figures can still change." if open_rounds else ""
+
     if insights.trend_rounds(content.assessment_trend) > 1:
-        out.append((f"Progress: attainment of each mode over assessments (%). {charts.ATTAINMENT_REFERENCE_NOTE}",
+        out.append((f"Progress: attainment of each mode over assessments (%). {charts.ATTAINMENT_REFERENCE_NOTE}"
+                    + still_open(content.assessment_trend),
                     charts.attainment_trend_chart(content.assessment_trend, FULLY_ACHIEVED_PERCENT)))
     if insights.trend_rounds(content.campaign_trend) > 1:
-        out.append(("Progress: scale scores over survey campaigns", charts.scale_trend_chart(content.campaign_trend)))
+        out.append(("Progress: scale scores over survey campaigns." + still_open(content.campaign_trend),
+                    charts.scale_trend_chart(content.campaign_trend)))
     return out
 
 

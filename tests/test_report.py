@@ -518,6 +518,11 @@ def test_a_campaign_without_results_has_no_survey_progress_borrowed_from_earlier
     assert content.campaign_trend.empty and content.campaign_trend.attrs["no_reading"] == "Small pulse"
     assert not any("Since the previous survey" in p for p in summary_points(content))
     assert any("Since the previous survey, Perception survey 2025" in p for p in summary_points(with_results))
+    # the open round is drawn hollow, and the report (no caption under its charts) says so in the title
+    from itcap.report import report_charts
+
+    [survey_trend] = [title for title, _ in report_charts(with_results) if title.startswith("Progress: scale scores")]
+    assert survey_trend.endswith("Hollow points are rounds still open: their figures can still change.")
 
 
 def test_a_first_round_report_has_no_progress_section(populated):
