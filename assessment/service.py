@@ -410,8 +410,9 @@ def remove_assessor(session: Session, assessment_id: int, account_id: int, *, ac
 
 
 def set_lead(session: Session, assessment_id: int, account_id: int, *, actor: Account) -> None:
-    """Make an assessor of the assessment its (only) lead."""
-    get_assessment(session, assessment_id)
+    """Make an assessor of the assessment its (only) lead — while it is open, as for its other
+    members: a closed assessment's record of who led it stays as it was."""
+    _require_open(get_assessment(session, assessment_id))
     _require_lead_or_admin(session, assessment_id, actor, "change the lead assessor")
     member = _require_membership(session, assessment_id, account_id)
     account = _check_assessor_account(session.get(Account, account_id), account_id, lead=True)

@@ -301,8 +301,8 @@ with st.expander("Assessors and lead", icon=":material/group:", expanded=False, 
         st.selectbox("Make lead", lead_options, format_func=lambda i: f"{members[i].display_name} ({members[i].username})",
                      key=f"asmt_lead_{chosen_id}", index=None,
                      placeholder="Choose an assessor" if lead_options else "No other assessor has the lead assessor role",
-                     disabled=not lead_options)
-        st.button("Change lead", icon=":material/star:", key=f"asmt_lead_btn_{chosen_id}", disabled=not lead_options,
+                     disabled=not (is_open and lead_options))
+        st.button("Change lead", icon=":material/star:", key=f"asmt_lead_btn_{chosen_id}", disabled=not (is_open and lead_options),
                   on_click=_change, args=(chosen_id, "lead"))
     with reopen_col:
         submitted = [i for i, p in members.items() if p.submitted]

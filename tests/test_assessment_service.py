@@ -210,6 +210,9 @@ def test_closed_assessment_refuses_changes(world):
             service.save_rating(session, world.assessment_id, world.ann, "brm", 2)
         with pytest.raises(NotAllowed):
             service.set_status(session, world.assessment_id, "open", actor=world.ann)
+        # the lead too: the page said "closed: reopen it to change its assessors" and let it change
+        with pytest.raises(AssessmentError, match="closed; reopen it first"):
+            service.set_lead(session, world.assessment_id, world.ann.id, actor=world.admin)
         service.set_status(session, world.assessment_id, "open", actor=world.admin)
     with session_scope(world.url) as session:
         service.save_rating(session, world.assessment_id, world.ann, "brm", 2)
