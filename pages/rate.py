@@ -63,7 +63,19 @@ def _save(assessment_id: int, capability_id: str, capability_name: str, changed:
         st.session_state["rate_refused"] = (f"Not saved to **{md_escape(_assessment_name(assessment_id))}**, "
                                             f"{md_escape(capability_name)}: {md_escape(exc)}.", unsaved)
     except AssessmentError as exc:
-        st.session_state["rate_error"] = (capability_id, f"Not saved: {exc}")
+        with session_scope() as session:
+            closed = service.get_assessment(session, assessment_id).status != service.OPEN
+            mine = next((a for a in service.assessors(session, assessment_id) if a.account_id == actor.id), None)
+        if closed or (mine is not None and mine.submitted_at is not None):
+            # closed (or submitted from another tab) meanwhile: the page now draws read-only, and the text in
+            # the box would vanish with it — said at the top, with the typed evidence to keep elsewhere
+            why = ("the assessment has been closed meanwhile; only the lead assessor or an administrator can reopen it"
+                   if closed else "your ratings have been submitted meanwhile (from another tab or device)")
+            unsaved = st.session_state.get(evidence_key) if changed == "evidence" else None
+            st.session_state["rate_refused"] = (f"Not saved to **{md_escape(_assessment_name(assessment_id))}**, "
+                                                f"{md_escape(capability_name)}: {why}.", unsaved)
+        else:
+            st.session_state["rate_error"] = (capability_id, f"Not saved: {exc}")
 
 
 def _assessment_name(assessment_id: int) -> str:

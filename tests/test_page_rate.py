@@ -286,16 +286,21 @@ def test_lead_assessor_rates_on_the_same_page(setup):
     assert _rating(setup, "ana", cap) is None
 
 
-def test_a_save_that_is_refused_says_why_next_to_the_capability(setup):
-    cap = setup["model"].capabilities[0].id
-    level_key, *_ = _keys(setup, cap)
+def test_a_save_refused_because_the_assessment_closed_meanwhile_says_so_and_keeps_the_typed_evidence(setup):
+    """The page redraws read-only once the assessment is closed: evidence typed in the box vanished with
+    it, and the message ("reopen it first") asked the assessor for what only the lead can do."""
+    cap = setup["model"].capabilities[0]
+    level_key, evidence_key, _ = _keys(setup, cap.id)
     at = app_test(setup["ids"]["ana"], page=PAGE).run()
     with session_scope(setup["url"]) as session:  # the lead closes the assessment meanwhile
         service.set_status(session, setup["assessment"], service.CLOSED, actor=accounts.get_by_username(session, "lee"))
-    at.radio(key=level_key).set_value(4).run()
+    at.text_area(key=evidence_key).input("Sampled <b>12</b> changes; 3 had no approval").run()
     assert not at.exception
-    assert any(e.value.startswith("Not saved:") and "closed" in e.value for e in at.error)
-    assert _rating(setup, "ana", cap) is None
+    [error] = [e.value for e in at.error]
+    assert error.startswith("Not saved to **") and cap.name in error
+    assert "closed meanwhile; only the lead assessor or an administrator can reopen it" in error
+    assert "Sampled <b>12</b> changes; 3 had no approval" in [t.value for t in at.text]  # to keep, exactly as typed
+    assert _rating(setup, "ana", cap.id) is None
     assert not at.toast
 
 
