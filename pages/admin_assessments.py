@@ -44,6 +44,7 @@ def _create() -> None:
                                         ("choose a lead assessor", lead_id is not None)) if not given]
     if missing:  # all at once, not one per press
         widgets.flash(f"Not created: {'; '.join(missing)}.", "error")
+        st.session_state["asmt_create_again"] = True  # keep the form open on the fields to fix
         return
     try:
         with session_scope() as session:
@@ -54,6 +55,7 @@ def _create() -> None:
             created_id, name = created.id, created.name
     except AssessmentError as exc:
         widgets.flash(f"Not created: {md_escape(exc)}.", "error")
+        st.session_state["asmt_create_again"] = True
         return
     widgets.flash(f"Assessment **{md_escape(name)}** created. Its assessors now see it under *Score capabilities*.")
     state["asmt_selected"] = created_id
@@ -137,7 +139,8 @@ def _person(i: int) -> str:
 
 
 # -- create ---------------------------------------------------------------------------------------------
-with st.expander("Create an assessment", expanded=not assessments, icon=":material/add_circle:"):
+with st.expander("Create an assessment", expanded=not assessments or st.session_state.pop("asmt_create_again", False),
+                 icon=":material/add_circle:"):
     missing = []
     if not models:
         missing.append("a **capability model** (Administration → Models & instruments)")

@@ -101,6 +101,8 @@ def test_create_refuses_incomplete_input(setup, name, unit, lead, message):
         at.selectbox(key="asmt_new_lead").set_value(setup["kim"])
     next(b for b in at.form_submit_button if b.label == "Create assessment").click().run()
     assert [e.value for e in at.error] == [message]
+    # the form stays open on the fields to fix (it collapsed, hiding them)
+    assert next(e for e in at.expander if e.label == "Create an assessment").proto.expanded
     with session_scope(setup["url"]) as session:
         assert len(service.list_assessments(session)) == 1
 
