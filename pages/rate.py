@@ -309,11 +309,18 @@ if not locked:
                   on_click=lambda: st.session_state.update(rate_confirm_submit=True))
     else:
         with st.container(border=True):
-            if unrated:
-                st.warning(f"{len(unrated)} of {len(ids)} capabilities {'has' if len(unrated) == 1 else 'have'} no level. "
-                           "You can submit anyway if you "
-                           "have no evidence for them; they are left out of the consensus.", icon=":material/warning:")
-                st.markdown("\n".join(f"- {md_escape(c.name)}" for c in unrated))
+            # "Not rated" chosen is a decision; no level at all is work still to do: said apart
+            marked = [c for c in unrated if _decided(mine.get(c.id))]
+            todo = [c for c in unrated if c not in marked]
+            also = f" (and {len(marked)} you marked not rated)" if marked else ""
+            if todo:
+                st.warning(f"{len(todo)} of {len(ids)} capabilities {'has' if len(todo) == 1 else 'have'} no level yet{also}. "
+                           "You can submit anyway if you have no evidence for them; they are left out of the consensus.",
+                           icon=":material/warning:")
+                st.markdown("\n".join(f"- {md_escape(c.name)}" for c in todo))
+            elif marked:
+                st.info(f"{len(marked)} capabilit{'y' if len(marked) == 1 else 'ies'} marked not rated: left out of the "
+                        "consensus.", icon=":material/do_not_disturb_on:")
             # The lead reads the evidence beside each level when assessors disagree; a bare level is hard to weigh.
             levelled = [c for c in capabilities if c.id in rated]
             no_evidence = [c for c in levelled if not (mine[c.id].evidence or "").strip()]
