@@ -726,12 +726,15 @@ def override_consensus(
         # An override that changes nothing would still count as one ("overrides in force").
         current = next(c for c in consensus(session, assessment_id) if c.capability_id == capability_id)
         # ... unless a level changed after it: deciding the same again, with a new rationale, says it still holds
-        if current.overridden and current.override.level == level and capability_id not in outdated_decisions(session, assessment_id):
+        restated = (current.overridden and current.override.level == level
+                    and capability_id in outdated_decisions(session, assessment_id))
+        if current.overridden and current.override.level == level and not restated:
             raise AssessmentError(f"the consensus is already level {level} by override; nothing to change")
         # On a flagged capability the lead may keep the median after discussing it: that decision,
         # with its rationale, is recorded like any other (and settles the flag). Elsewhere the
-        # median needs no decision.
-        if current.median is not None and current.median == level and not current.flagged:
+        # median needs no decision — except to say that an overtaken decision still holds (the page
+        # asks for exactly that), which is restating it, whatever the median now is.
+        if current.median is not None and current.median == level and not current.flagged and not restated:
             raise AssessmentError(f"level {level} is the median of the assessors' levels: "
                                   + ("withdraw the override to return to it" if current.overridden
                                      else "an override sets a different level (agreement needs no override)"))

@@ -268,6 +268,25 @@ def test_even_number_of_levels_gives_a_half_level_median(world):
     assert row.median == 2.5 and row.effective == 2.5
 
 
+def test_a_confirmed_median_overtaken_by_a_new_level_can_be_restated_though_the_median_is_now_agreed(world):
+    """Flagged (5, 3, 3): the lead confirms 3. An assessor then moves 5 → 4: no flag, median 3. The page
+    asks the lead to decide again — the same level says the decision holds — and the service refused
+    it as "the median … withdraw the override"."""
+    _rate(world, {"ann": {"brm": 5}, "bob": {"brm": 3}, "lena": {"brm": 3}})
+    with session_scope(world.url) as session:
+        service.override_consensus(session, world.assessment_id, "brm", 3, "Ann's 5 discussed: 3.", actor=world.lead)
+    _rate(world, {"ann": {"brm": 4}})
+    with session_scope(world.url) as session:
+        assert "brm" in service.outdated_decisions(session, world.assessment_id)
+        row = next(c for c in service.consensus(session, world.assessment_id) if c.capability_id == "brm")
+        assert (row.median, row.flagged) == (3, False)
+        service.override_consensus(session, world.assessment_id, "brm", 3, "Ann now says 4: 3 still holds.", actor=world.lead)
+    with session_scope(world.url) as session:
+        assert "brm" not in service.outdated_decisions(session, world.assessment_id)
+        with pytest.raises(AssessmentError, match="already level 3"):  # once restated, the same again changes nothing
+            service.override_consensus(session, world.assessment_id, "brm", 3, "again", actor=world.lead)
+
+
 def test_override_needs_a_rationale_and_keeps_history(world):
     _rate(world, {"ann": {"brm": 1}, "bob": {"brm": 4}, "lena": {"brm": 2}})
     with session_scope(world.url) as session:
