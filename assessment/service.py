@@ -726,9 +726,9 @@ def override_consensus(
         # An override that changes nothing would still count as one ("overrides in force").
         current = next(c for c in consensus(session, assessment_id) if c.capability_id == capability_id)
         # ... unless a level changed after it: deciding the same again, with a new rationale, says it still holds
-        restated = (current.overridden and current.override.level == level
-                    and capability_id in outdated_decisions(session, assessment_id))
-        if current.overridden and current.override.level == level and not restated:
+        same_as_decided = current.overridden and current.override.level == level
+        restated = same_as_decided and capability_id in outdated_decisions(session, assessment_id)
+        if same_as_decided and not restated:
             raise AssessmentError(f"the consensus is already level {level} by override; nothing to change")
         # On a flagged capability the lead may keep the median after discussing it: that decision,
         # with its rationale, is recorded like any other (and settles the flag). Elsewhere the

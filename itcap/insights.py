@@ -1098,6 +1098,7 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
         return frame
     chosen = insight_of(campaign_id)
     pair = set(chosen.compared)
+    shipped_names = reading_names(None)
     left_out = []
     for campaign in sorted(list_campaigns(session), key=opened):
         if opened(campaign) > opened(this):
@@ -1114,7 +1115,7 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
             continue
         # the survey's reading of each round (against the shipped model's modes, as its campaign_insight
         # reads it), so the trend can say "not yet Supplier → Supplier", not only the scores
-        reading = reading_names(None).get(insight.reading.position) if insight.reading.available else None
+        reading = shipped_names.get(insight.reading.position) if insight.reading.available else None
         for scale in insight.reading.scales:
             if scale.score is not None:
                 rows.append({"when": opened(campaign)[0], "label": campaign.name, "series": scale.name, "value": scale.score,

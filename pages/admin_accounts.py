@@ -14,9 +14,9 @@ import streamlit as st
 from assessment import service as assessment_service
 from itcap import accounts
 from itcap.accounts import ADMIN, ROLE_LABELS, ROLES, AccountError
+from itcap.names import NAME_MAX
 from itcap.storage import session_scope
 from itcap.ui import auth, widgets
-from itcap.names import NAME_MAX
 from itcap.ui.text import md_code, md_escape
 
 account = auth.require_role(ADMIN)

@@ -59,9 +59,7 @@ def _save(assessment_id: int, capability_id: str, capability_name: str, changed:
             st.session_state[f"{evidence_key}__from"] = fields["evidence"]  # what the box now holds is saved
         st.session_state["rate_saved"] = capability_name
     except service.NotAllowed as exc:  # no longer an assessor of it: the page may now show another assessment
-        unsaved = st.session_state.get(evidence_key) if changed == "evidence" else None
-        st.session_state["rate_refused"] = (f"Not saved to **{md_escape(_assessment_name(assessment_id))}**, "
-                                            f"{md_escape(capability_name)}: {md_escape(exc)}.", unsaved)
+        _refused(assessment_id, capability_name, md_escape(exc), st.session_state.get(evidence_key) if changed == "evidence" else None)
     except AssessmentError as exc:
         with session_scope() as session:
             closed = service.get_assessment(session, assessment_id).status != service.OPEN
@@ -71,11 +69,16 @@ def _save(assessment_id: int, capability_id: str, capability_name: str, changed:
             # the box would vanish with it — said at the top, with the typed evidence to keep elsewhere
             why = ("the assessment has been closed meanwhile; only the lead assessor or an administrator can reopen it"
                    if closed else "your ratings have been submitted meanwhile (from another tab or device)")
-            unsaved = st.session_state.get(evidence_key) if changed == "evidence" else None
-            st.session_state["rate_refused"] = (f"Not saved to **{md_escape(_assessment_name(assessment_id))}**, "
-                                                f"{md_escape(capability_name)}: {why}.", unsaved)
+            _refused(assessment_id, capability_name, why, st.session_state.get(evidence_key) if changed == "evidence" else None)
         else:
             st.session_state["rate_error"] = (capability_id, f"Not saved: {exc}")
+
+
+def _refused(assessment_id: int, capability_name: str, why: str, unsaved: str | None) -> None:
+    """A save refused in a way that changes the page (it may now show another assessment, or draw
+    read-only): said at the top, with the evidence that was being typed, to keep elsewhere."""
+    st.session_state["rate_refused"] = (f"Not saved to **{md_escape(_assessment_name(assessment_id))}**, "
+                                        f"{md_escape(capability_name)}: {why}.", unsaved)
 
 
 def _assessment_name(assessment_id: int) -> str:

@@ -74,8 +74,12 @@ SETTING_LABELS = {"name": "name", "opens_on": "opens on", "closes_on": "closes o
 
 
 def _setting(value: object) -> str:
-    """A setting's value in the audit log: a date as in messages, no date as "none"."""
-    return "none" if value is None else _day(value) if isinstance(value, dt.date) else repr(value) if isinstance(value, str) else str(value)
+    """A setting's value in the audit log: a date as in messages, no date as "none", a name quoted."""
+    if value is None:
+        return "none"
+    if isinstance(value, dt.date):
+        return _day(value)
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _check_settings(name: str, opens_on: dt.date | None, closes_on: dt.date | None,

@@ -393,10 +393,10 @@ def _status(args: argparse.Namespace) -> int:
 
 def _status_table(document: dict) -> str:
     """The status document as a few lines a person reads at a terminal."""
+    from surveys.campaigns import date_window
     from surveys.invitations import percent_text
 
     state = "accepting responses" if document["accepting"] else "not accepting responses"
-    from surveys.campaigns import date_window
 
     window = date_window(document["opens_on"], document["closes_on"])
     lines = [f"Campaign {document['id']}: {document['name']}",

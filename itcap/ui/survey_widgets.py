@@ -221,8 +221,8 @@ SCROLL_TO_FIRST_ERROR = """
 def field_hints_script(required: list[str], numeric: list[str]) -> str:
     """What the widgets cannot say themselves: which questions are required (aria-required, read
     out by screen readers; on screen, the others say "optional"), and that a number box wants the
-    phone's number keyboard (inputmode) and is described by its range (aria-describedby). Kept on through React's redraws, as SCROLL_TO_FIRST_ERROR
-    keeps its marks. The item ids are checked keys, put in as JSON."""
+    phone's number keyboard (inputmode) and is described by its range (aria-describedby). Kept on
+    through React's redraws, as SCROLL_TO_FIRST_ERROR keeps its marks. The item ids are checked keys, put in as JSON."""
     for item_id in [*required, *numeric]:
         checked_key(WIDGET_PREFIX + item_id)
     return f"""
