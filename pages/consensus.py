@@ -293,11 +293,13 @@ for c in ordered:
                     st.form_submit_button(f"Withdraw {what}", key=f"{prefix}_submit", on_click=_decide,
                                           args=(assessment.id, c.capability_id, capability.name, True, seen))
         if c.history:
-            st.markdown("**History**")
-            st.dataframe(pd.DataFrame([{
-                "When": widgets.when(o.decided_at), "Who": names.get(o.decided_by, o.decided_by),
-                "Decision": "withdrawn" if o.level is None else f"level {o.level}", "Rationale": o.rationale,
-            } for o in reversed(c.history)]), hide_index=True, key=f"cons_history_{c.capability_id}")
+            # a list, not a table: a rationale is a paragraph, and a table column cuts it off on a phone
+            st.markdown("**History**, newest first")
+            for o in reversed(c.history):
+                decision = "withdrawn" if o.level is None else md_escape(widgets.level_text(model, o.level))
+                st.markdown(f"{widgets.when(o.decided_at)} · **{decision}** · "
+                            f"{md_escape(names.get(o.decided_by, o.decided_by))}")
+                widgets.plain_text(o.rationale)
 
 # -- reliability ----------------------------------------------------------------------------------------
 st.subheader("Inter-rater reliability", anchor=False)

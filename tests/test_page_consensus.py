@@ -250,8 +250,9 @@ def test_override_requires_a_rationale_then_is_kept_with_who_and_when(setup):
     assert any(m.value.startswith("**Consensus in force: 2 · Repeatable** — set in place of the median, 3 · Defined, by Lee Lead")
                for m in after.markdown)
     assert {m.label: m.delta for m in after.metric}["Flagged"] == "1 decided"
-    [history] = [d.value for d in after.dataframe if "Rationale" in d.value.columns]
-    assert history.iloc[0]["Who"] == "Lee Lead" and history.iloc[0]["Decision"] == "level 2"
+    [entry] = [m.value for m in after.markdown if m.value.endswith("· **2 · Repeatable** · Lee Lead")]
+    # the rationale, as typed, under the consensus in force and under its history entry
+    assert [t.value for t in after.text].count("Records show the process is followed by one team only.") == 2
 
 
 def test_a_stale_tab_does_not_overwrite_a_decision_it_never_saw(setup):
@@ -298,6 +299,8 @@ def test_withdrawing_an_override_needs_a_rationale_and_returns_to_the_median(set
     assert [(o.level, o.rationale) for o in _history(setup, cap.id)] == [(2, "first decision"), (None, "New evidence supports the median.")]
     after = app_test(setup["ids"]["lee"], page=PAGE).run()
     assert after.dataframe[0].value.iloc[0]["Consensus"] == "3"
+    entries = [m.value.split(" · ", 1)[1] for m in after.markdown if m.value.endswith("· Lee Lead")]
+    assert entries == ["**withdrawn** · Lee Lead", "**2 · Repeatable** · Lee Lead"]  # newest first
 
 
 def test_lead_reopens_a_submission(setup):
