@@ -122,6 +122,20 @@ def reliability_table(reliability: ReliabilityReport) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def reliability_numbers(reliability: ReliabilityReport) -> pd.DataFrame:
+    """The same statistics at full precision, one per row, for a CSV an analyst reworks: the
+    F test behind each ICC (Shrout & Fleiss), and empty cells (not "—") where a value is undefined."""
+    rows = [{"statistic": r.type, "value": r.icc, "ci95_low": None if r.ci95 is None else r.ci95[0],
+             "ci95_high": None if r.ci95 is None else r.ci95[1], "f": r.f, "df1": r.df1, "df2": r.df2,
+             "p": r.pval, "n_capabilities": reliability.n_capabilities_icc, "not_computed_because": r.reason}
+            for r in (reliability.icc_by_type[t] for t in ICC_TYPES)]
+    alpha = reliability.alpha
+    rows.append({"statistic": "krippendorff_alpha_ordinal", "value": alpha.alpha, "ci95_low": None, "ci95_high": None,
+                 "f": None, "df1": None, "df2": None, "p": None, "n_capabilities": alpha.n_units,
+                 "not_computed_because": alpha.reason})
+    return pd.DataFrame(rows)
+
+
 ICC_BANDS = ((0.9, "excellent"), (0.75, "good"), (0.5, "moderate"))  # Koo & Li (2016); below 0.5 poor
 ALPHA_RELIABLE, ALPHA_TENTATIVE = 0.8, 0.667  # Krippendorff (2004)
 

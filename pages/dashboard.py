@@ -315,7 +315,8 @@ with tabs[3]:
         rel = assessment.reliability
         if verdict := insights.reliability_verdict(rel):
             st.markdown(md_escape(verdict))
-        table_with_download(insights.reliability_table(rel), "inter-rater reliability", "irr", static=True)
+        table_with_download(insights.reliability_table(rel), "inter-rater reliability", "irr", static=True,
+                            csv=insights.reliability_numbers(rel))
         st.caption(md_escape(" ".join(note.rstrip(".") + "." for note in rel.notes)) if rel.notes else
                    f"ICC and α use all {rel.n_capabilities} capabilities: every assessor rated every one.")
 

@@ -591,6 +591,33 @@ def test_a_downloaded_chart_says_what_it_shows_and_what_it_rests_on(populated, d
     assert list(table.columns)[:3] == ["capability", "domain", "consensus"] and "capability_id" not in table.columns
 
 
+def test_the_reliability_csv_holds_the_numbers_not_the_rounded_text(db_url, downloads):
+    """The table reads "0.83" and "[0.61, 0.94]"; an analyst reworking the CSV gets the numbers behind
+    them (to the 10 significant digits every CSV download keeps), each ICC's F test, and empty cells
+    where a value is undefined."""
+    import pandas as pd
+
+    from assessment.service import assessment_reliability
+    from itcap.storage import session_scope
+
+    ids = builders.people(db_url)
+    assessment_id = builders.supplier_assessment(db_url, ids)
+    at = app_test(ids["lee"], page="pages/dashboard.py").run()
+    assert not at.exception
+    numbers = pd.read_csv(io.BytesIO(downloads.get("inter-rater-reliability.csv")))
+    with session_scope(db_url) as session:
+        expected = assessment_reliability(session, assessment_id)
+    by_statistic = numbers.set_index("statistic")
+    for icc in expected.icc:
+        row = by_statistic.loc[icc.type]
+        assert row["value"] == pytest.approx(icc.icc, abs=1e-9) and row["f"] == pytest.approx(icc.f, rel=1e-9)
+        assert (row["ci95_low"], row["ci95_high"]) == pytest.approx(icc.ci95, abs=1e-9)
+        assert (row["df1"], row["df2"]) == (icc.df1, icc.df2) and 0 <= row["p"] <= 1
+    alpha = by_statistic.loc["krippendorff_alpha_ordinal"]
+    assert alpha["value"] == pytest.approx(expected.alpha.alpha, abs=1e-9) and pd.isna(alpha["ci95_low"])
+    assert round(alpha["value"], 4) != round(alpha["value"], 2)  # not the table's two places
+
+
 def test_leaving_out_flagged_responses_never_changes_which_comments_are_shown(db_url):
     """Two comment lists that differ by the flagged respondents' comments would single them out (and
     the thresholded export carries the flagged rows with their answers): comments ignore the toggle."""

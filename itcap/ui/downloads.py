@@ -32,9 +32,12 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "download"
 
 
-def table_with_download(table: pd.DataFrame, name: str, key: str, *, static: bool = False, **dataframe_args) -> None:
+def table_with_download(table: pd.DataFrame, name: str, key: str, *, static: bool = False,
+                        csv: pd.DataFrame | None = None, **dataframe_args) -> None:
     """A table with its CSV download. ``static``: a plain table whose text wraps (for a few rows of
-    sentences, which an interactive grid would cut off); otherwise a sortable, scrollable grid."""
+    sentences, which an interactive grid would cut off); otherwise a sortable, scrollable grid.
+    ``csv``: what the download holds when the table shows rounded, formatted text (full-precision
+    numbers an analyst can rework); by default the table itself."""
     if static:
         st.table(table, hide_index=True)
     else:
@@ -42,7 +45,7 @@ def table_with_download(table: pd.DataFrame, name: str, key: str, *, static: boo
         shown, formats = readable(table, formatted=own)
         st.dataframe(shown, hide_index=True, width="stretch", column_config=formats | own, **dataframe_args)
     st.download_button(
-        "Download CSV", data=lambda: _csv(table), file_name=f"{_slug(name)}.csv",
+        "Download CSV", data=lambda: _csv(table if csv is None else csv), file_name=f"{_slug(name)}.csv",
         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:",
     )
 
