@@ -340,6 +340,15 @@ def _suppression_notes(n_by_group: dict[str, np.ndarray], meta: list[dict], k: i
     return notes
 
 
+def _one_sided(meta: dict, names, counts, k: int) -> bool:
+    """An item not asked of some group, with every group asked of it at k or more answers: those
+    groups' own descriptives are shown (there is nothing to compare them with, but what IT staff say
+    about their own tools is a finding). The group not asked holds no answers, so no remainder can
+    be worked out by subtraction; an item with a group under k stays wholly suppressed."""
+    asked = [n for g, n in zip(names, counts) if g in meta["asked"]]
+    return 0 < len(asked) < len(counts) and all(n >= k for n in asked)
+
+
 TWO_GROUP_UNDEFINED = "Welch t, Hedges' g and TOST undefined"
 SEVERAL_GROUP_UNDEFINED = "Welch's ANOVA and the pairwise Welch t and Hedges' g undefined"
 
@@ -402,6 +411,10 @@ def _two_group_rows(x_a: np.ndarray, x_b: np.ndarray, meta: list[dict], a: str, 
                 row["n_a"] = int(ma.n[j])
             if mb.n[j] >= k:
                 row["n_b"] = int(mb.n[j])
+            if _one_sided(m, (a, b), (ma.n[j], mb.n[j]), k):
+                side, mo, med, ci = ("a", ma, med_a, ci_a) if a in m["asked"] else ("b", mb, med_b, ci_b)
+                row.update({f"mean_{side}": _num(mo.mean[j]), f"sd_{side}": _num(mo.sd[j]),
+                            f"median_{side}": _num(med[j]), f"mean_ci95_{side}": _pair(ci[0][j], ci[1][j])})
             rows.append(row)
             continue
         row.update({
@@ -456,6 +469,11 @@ def _several_group_rows(samples: list[np.ndarray], meta: list[dict], names: list
             "pairwise": [], "note": notes[col],
         })
         if not ok[col]:
+            if _one_sided(m, names, [mo.n[col] for mo in mom], k):
+                for g, mo, md, ci in zip(names, mom, medians, cis):
+                    if g in m["asked"]:
+                        row["mean"][g], row["sd"][g] = _num(mo.mean[col]), _num(mo.sd[col])
+                        row["median"][g], row["mean_ci95"][g] = _num(md[col]), _pair(ci[0][col], ci[1][col])
             rows.append(row)
             continue
         row.update({

@@ -380,6 +380,28 @@ def test_several_groups_match_pingouin_and_scipy(inst):
     json.dumps(doc, allow_nan=False)
 
 
+def test_an_item_asked_of_one_group_shows_that_groups_answers_and_compares_nothing(inst):
+    """q6 is asked of business users only: their mean, SD, median and 95% CI are a finding (checked
+    against scipy), no test is run, and with fewer than k answers the item stays wholly suppressed."""
+    frame = random_responses(seed=16, sizes={"business": 40, "it": 30, "contractors": 20})
+    answers = frame.loc[frame.group == "business", "q6"].dropna()
+    lo, hi = sps.t.interval(0.95, len(answers) - 1, loc=answers.mean(), scale=sps.sem(answers))
+    two = by_id(compare_groups(frame, inst, "group", groups=["business", "it"])["items"])["q6"]
+    assert two["n_a"] == len(answers) and close(two["mean_a"], answers.mean()) and close(two["sd_a"], answers.std(ddof=1))
+    assert close(two["median_a"], answers.median()) and np.allclose(two["mean_ci95_a"], [lo, hi], rtol=TOL)
+    assert (two["n_b"], two["mean_b"], two["sd_b"], two["mean_ci95_b"]) == (None, None, None, None)
+    assert (two["welch_p"], two["mwu_p"], two["hedges_g"], two["verdict"]) == (None, None, None, None)
+    assert two["note"].startswith("not asked of group it")
+    several = by_id(compare_groups(frame, inst, "group", groups=["business", "it", "contractors"])["items"])["q6"]
+    assert close(several["mean"]["business"], answers.mean()) and several["mean"]["it"] is None
+    assert several["welch_anova_p"] is None and several["pairwise"] == []
+
+    few = frame.copy()
+    few.loc[few.group == "business", "q6"] = [1.0, 2.0, 3.0] + [np.nan] * 37
+    row = by_id(compare_groups(few, inst, "group", groups=["business", "it"], min_group_size=5)["items"])["q6"]
+    assert (row["n_a"], row["mean_a"], row["sd_a"], row["median_a"]) == (None, None, None, None)
+
+
 def test_several_groups_say_why_welchs_anova_is_missing(inst):
     """pingouin refuses Welch's ANOVA when a group does not vary (its weight n/s² is infinite); the
     row then says so, and that Kruskal–Wallis still stands — in several-group words, not two-group ones."""
