@@ -317,31 +317,39 @@ def active_admin_count(session: Session, *, lock: bool = False) -> int:
     return sum(1 for a in session.exec(query) if a.has_role(ADMIN))
 
 
-def role_change_problem(session: Session, actor: Account, account: Account, roles: list[str] | tuple[str, ...] | str) -> str | None:
+def _is_self(actor: Account | str, account: Account) -> bool:
+    """An administrator acting on their own account in the app; the command line (``actor`` a
+    "cli:…" name) is nobody's account, and the way back in when no administrator can log in."""
+    return isinstance(actor, Account) and actor.id == account.id
+
+
+def role_change_problem(session: Session, actor: Account | str, account: Account,
+                        roles: list[str] | tuple[str, ...] | str) -> str | None:
     """Why ``actor`` may not give ``account`` these roles, or None when the change is allowed."""
     new = frozenset(normalise_roles(roles).split())
     if ADMIN in new or not account.has_role(ADMIN):
         return None
-    if account.id == actor.id:
+    if _is_self(actor, account):
         return "you cannot remove your own administrator role; ask another administrator"
     if account.is_active and active_admin_count(session, lock=True) <= 1:
         return f"{account.username!r} is the last active administrator; make someone else an administrator first"
     return None
 
 
-def deactivation_problem(session: Session, actor: Account, account: Account) -> str | None:
+def deactivation_problem(session: Session, actor: Account | str, account: Account) -> str | None:
     """Why ``actor`` may not disable ``account``, or None when it is allowed."""
-    if account.id == actor.id:
+    if _is_self(actor, account):
         return "you cannot disable your own account; ask another administrator"
     if account.is_active and account.has_role(ADMIN) and active_admin_count(session, lock=True) <= 1:
         return f"{account.username!r} is the last active administrator; make someone else an administrator first"
     return None
 
 
-def _audit(session: Session, actor: Account, action: str, account: Account, detail: str = "") -> None:
+def _audit(session: Session, actor: Account | str, action: str, account: Account, detail: str = "") -> None:
     from itcap import audit
 
-    audit.record(session, actor.username, action, f"account:{account.username}", detail)
+    who = actor.username if isinstance(actor, Account) else actor
+    audit.record(session, who, action, f"account:{account.username}", detail)
 
 
 def add_account(
@@ -364,9 +372,11 @@ def add_account(
     return account, generated
 
 
-def change_roles(session: Session, account: Account, roles: list[str] | tuple[str, ...] | str, *, actor: Account) -> bool:
-    """Give ``account`` exactly these roles (audited); False when nothing changed. Raises
-    AccountError when the change would lock administrators out."""
+def change_roles(session: Session, account: Account, roles: list[str] | tuple[str, ...] | str, *,
+                 actor: Account | str) -> bool:
+    """Give ``account`` exactly these roles (audited under ``actor``: an account, or the command
+    line's "cli:…" name); False when nothing changed. Raises AccountError when the change would lock
+    administrators out."""
     problem = role_change_problem(session, actor, account, roles)
     if problem:
         raise AccountError(problem)
@@ -395,9 +405,9 @@ def rename(session: Session, account: Account, display_name: str, *, actor: str)
     return True
 
 
-def set_active(session: Session, account: Account, active: bool, *, actor: Account) -> bool:
-    """Enable or disable an account (audited); False when it already was. A disabled account cannot
-    log in and is logged out on its next page run."""
+def set_active(session: Session, account: Account, active: bool, *, actor: Account | str) -> bool:
+    """Enable or disable an account (audited under ``actor``, as for ``change_roles``); False when it
+    already was. A disabled account cannot log in and is logged out on its next page run."""
     if account.is_active == active:
         return False
     if not active:

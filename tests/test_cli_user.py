@@ -66,6 +66,13 @@ def test_the_last_active_administrator_keeps_the_admin_role(db_url, capsys):
         accounts.create_account(session, "bo", "correct horse battery", ["admin"])
     assert main(["user", "roles", "admin", "--roles", "assessor"]) == 0
     assert capsys.readouterr().out == "admin: assessor\n"
+    assert main(["user", "roles", "admin", "--roles", "assessor"]) == 0
+    assert capsys.readouterr().out == "admin: assessor (unchanged)\n"
+    from itcap import audit
+
+    with session_scope(db_url) as session:  # logged as the Accounts page logs it, once, with who ran it
+        [entry] = [e for e in audit.recent(session) if e.action == "account.roles"]
+    assert (entry.target, entry.detail) == ("account:admin", "admin → assessor") and entry.actor.startswith("cli:")
 
 
 def test_an_account_given_no_role_is_said_to_have_none(db_url, capsys):

@@ -160,12 +160,12 @@ def _rename(args: argparse.Namespace) -> int:
 
 
 def _roles(args: argparse.Namespace) -> int:
-    from itcap import accounts, audit
+    from itcap import accounts
 
     with _named_account(args.username) as (session, account):
-        accounts.set_roles(session, account, args.roles)
-        audit.record(session, cli_actor(), "account.roles", f"account:{account.username}", f"roles: {account.roles or 'none'}")
-    print(f"{args.username}: {account.roles or 'no role'}")
+        changed = accounts.change_roles(session, account, args.roles, actor=cli_actor())
+        roles = account.roles
+    print(f"{args.username}: {roles or 'no role'}" + ("" if changed else " (unchanged)"))
     _say_if_no_role(account)
     return 0
 
@@ -179,18 +179,13 @@ def _say_if_no_role(account) -> None:
 
 
 def _set_active(username: str, active: bool) -> int:
-    from itcap import accounts, audit
+    from itcap import accounts
 
     with _named_account(username) as (session, account):
-        if account.is_active == active:  # nothing changes, so nothing is logged (as on the Accounts page)
-            print(f"{username}: already {'enabled' if active else 'disabled'}; nothing changed")
-            return 0
-        if not active and account.is_active and account.has_role(accounts.ADMIN) and accounts.active_admin_count(session) <= 1:
-            raise CliError(f"{username!r} is the last active administrator; make someone else an administrator first")
-        account.is_active = active
-        session.add(account)
-        audit.record(session, cli_actor(), "account.enable" if active else "account.disable", f"account:{account.username}")
-    print(f"{username}: {'enabled' if active else 'disabled'}")
+        # nothing changes, nothing is logged (as on the Accounts page)
+        changed = accounts.set_active(session, account, active, actor=cli_actor())
+    state = "enabled" if active else "disabled"
+    print(f"{username}: {state}" if changed else f"{username}: already {state}; nothing changed")
     return 0
 
 
