@@ -357,12 +357,13 @@ def add_account(
     username: str,
     roles: list[str] | tuple[str, ...] | str,
     *,
-    actor: Account,
+    actor: Account | str,
     display_name: str = "",
     password: str | None = None,
 ) -> tuple[Account, str | None]:
-    """An administrator creates an account. Without a password one is generated and returned (to be
-    shown once and handed over); with one, None is returned in its place. Audited."""
+    """An administrator (or the command line, ``actor`` "cli:…") creates an account. Without a
+    password one is generated and returned (to be shown once and handed over); with one, None is
+    returned in its place. Audited."""
     generated = None
     if not password:
         password = generated = generate_password()

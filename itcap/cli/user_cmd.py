@@ -90,21 +90,19 @@ def _named_account(username: str):
 
 
 def _add(args: argparse.Namespace) -> int:
-    from itcap import accounts, audit
+    from itcap import accounts
 
-    password = os.environ.get("ITCAP_NEW_PASSWORD") or None
-    generated = password is None
-    password = password or accounts.generate_password()
     try:
         with _session() as session:
-            account = accounts.create_account(session, args.username, password, args.roles, args.name)
-            audit.record(session, cli_actor(), "account.create", f"account:{account.username}", f"roles: {account.roles}")
+            account, generated = accounts.add_account(session, args.username, args.roles, actor=cli_actor(),
+                                                      display_name=args.name,
+                                                      password=os.environ.get("ITCAP_NEW_PASSWORD") or None)
     except accounts.AccountError as exc:
         raise CliError(str(exc)) from None
     print(f"created {args.username} ({account.roles or 'no role'})")
     _say_if_no_role(account)
     if generated:
-        print(f"password (shown once): {password}")
+        print(f"password (shown once): {generated}")
     return 0
 
 
