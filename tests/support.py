@@ -141,15 +141,16 @@ def login(page, base_url: str, username: str, password: str, path: str = "/") ->
     wait_for_app(page)
 
 
-def contrast_on_white(locator) -> float:
-    """WCAG contrast ratio of an element's text colour against the white page, blended by the
-    colour's alpha and the opacity of the element and its ancestors (Streamlit greys captions so)."""
-    r, g, b, a = locator.evaluate("""e => {
-        const m = getComputedStyle(e).color.match(/[\\d.]+/g).map(Number);
+def contrast_on_white(locator, colour: str = "color") -> float:
+    """WCAG contrast ratio of an element's text colour (or another ``colour`` property, such as
+    "borderTopColor") against the white page, blended by the colour's alpha and the opacity of the
+    element and its ancestors (Streamlit greys captions so)."""
+    r, g, b, a = locator.evaluate("""(e, colour) => {
+        const m = getComputedStyle(e)[colour].match(/[\\d.]+/g).map(Number);
         let alpha = m.length > 3 ? m[3] : 1;
         for (let n = e; n; n = n.parentElement) alpha *= Number(getComputedStyle(n).opacity);
         return [m[0], m[1], m[2], alpha];
-    }""")
+    }""", colour)
 
     def luminance(channel: float) -> float:
         c = (channel * a + 255 * (1 - a)) / 255

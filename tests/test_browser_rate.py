@@ -164,6 +164,9 @@ def test_descriptors_are_readable_on_a_375px_phone(server, browser):
         _level(page, "2 · Repeatable").click()
         expect(_level(page, "2 · Repeatable").locator("input")).to_be_checked()
         wait_for_app(page)
+        # an unchosen level's circle is visible on white: 3:1 at least (WCAG 1.4.11)
+        circle = _level(page, "5 · Optimising").locator(":scope > div > div").first
+        assert contrast_on_white(circle, "borderTopColor") >= 3
         # the chosen level's descriptor stands out from the others (darker, not only the tinted box)
         captions = page.locator('.st-key-rate_levels [data-testid="stRadioCaption"] p')
         chosen, other = contrast_on_white(captions.nth(1)), contrast_on_white(captions.nth(2))
@@ -181,6 +184,27 @@ def test_descriptors_are_readable_on_a_375px_phone(server, browser):
         box = second.bounding_box()
         # at the top of the screen, so its levels follow in view (from the page's top they began a screen down)
         assert 60 <= box["y"] <= 250, f"the next capability's name is not at the top of the screen (y={box['y']})"
+
+
+def test_keyboard_focus_is_never_left_under_the_header_on_a_phone(server, browser):
+    """Shift+Tab back up the page on a phone: each control focused scrolls into view below the
+    sticky header, not under it (WCAG 2.4.11) — "What the levels mean" was wholly hidden there."""
+    with _phone(browser, 375, 740) as page:
+        login(page, server.url, "phil", PASSWORD)
+        page.get_by_role("heading", name="Score capabilities").wait_for()
+        header = page.get_by_test_id("stHeader").bounding_box()
+        page.get_by_role("radiogroup", name="Level").get_by_role("radio").last.focus()
+        reached = False
+        for _ in range(12):
+            page.keyboard.press("Shift+Tab")
+            page.wait_for_timeout(150)
+            top = page.evaluate("document.activeElement.getBoundingClientRect().top")
+            name = page.evaluate("document.activeElement.innerText || document.activeElement.getAttribute('aria-label') || ''")
+            assert top >= header["y"] + header["height"] - 1, f"{name!r} is focused under the header (top {top})"
+            if "What the levels mean" in name:
+                reached = True
+                break
+        assert reached, "Shift+Tab from the levels never reached 'What the levels mean'"
 
 
 def test_lead_overrides_a_flagged_consensus_with_a_rationale(server, page):

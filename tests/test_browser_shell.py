@@ -5,7 +5,7 @@ import pytest
 from itcap import accounts
 from itcap.bootstrap import bootstrap
 from itcap.storage import dispose_engines, session_scope
-from tests.support import StreamlitServer, login, wait_for_app
+from tests.support import StreamlitServer, contrast_on_white, login, wait_for_app
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
@@ -26,11 +26,24 @@ def server(tmp_path_factory):
 def test_wrong_password_is_refused_and_right_one_logs_in(server, page):
     login(page, server.url, "lee", "not the password")
     assert page.get_by_text("Unknown username or wrong password.").is_visible()
+    assert page.title() == "Log in · itcap"  # the tab names the page (WCAG 2.4.2)
+    # a text box's outline is what shows where to type: 3:1 at least (WCAG 1.4.11)
+    box = page.get_by_label("Password", exact=True).locator("xpath=..")
+    assert contrast_on_white(box, "borderTopColor") >= 3
+    first_alert = page.get_by_role("alert").element_handle()
+    page.get_by_label("Password", exact=True).fill("still not the password")
+    page.get_by_role("button", name="Log in").click()
+    wait_for_app(page)
+    # the second refusal is a new alert, which a screen reader announces; the same element left in
+    # place with the same words would be silent
+    page.wait_for_function("el => !el.isConnected", arg=first_alert)
+    assert page.get_by_role("alert").filter(has_text="Unknown username or wrong password.").count() == 1
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     wait_for_app(page)
     page.get_by_text("Signed in as").wait_for()
     assert page.get_by_text("Lee Leader").first.is_visible()
+    assert page.title() == "Dashboard · itcap"
 
 
 def test_assessor_cannot_reach_admin_pages_by_url(server, page):

@@ -66,6 +66,8 @@ APP_CSS = """<style>
   outline: 2px solid currentColor; outline-offset: 2px; border-radius: 0.25rem;
 }
 [class*='st-key-'] { scroll-margin-top: 4.5rem; }
+/* what keyboard focus scrolls into view is not left under the sticky header (WCAG 2.4.11) */
+[data-testid='stMain'] { scroll-padding-top: 4.5rem; }
 /* Streamlit's <main> is a tab stop (tabindex 0) with its outline removed: focus seemed to vanish there */
 [data-testid='stMain']:focus-visible { outline: 2px solid currentColor !important; outline-offset: -3px; }
 [data-testid='stElementContainer']:has(.itcap-app-css) { display: none; }
@@ -78,6 +80,12 @@ APP_CSS = """<style>
 def page_setup() -> None:
     st.set_page_config(page_title="itcap", page_icon=app_icon(), layout="wide")
     st.markdown(APP_CSS, unsafe_allow_html=True)
+
+
+def title_page(page: st.Page) -> None:
+    """The browser tab (and a screen reader arriving on the page) names the page: "Rate · itcap",
+    not "itcap" on every page (WCAG 2.4.2)."""
+    st.set_page_config(page_title=f"{page.title} · itcap")
 
 
 def ensure_database() -> None:

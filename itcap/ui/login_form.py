@@ -33,8 +33,12 @@ def login_form() -> None:
         submitted = st.form_submit_button("Log in", type="primary")
 
     if submitted:
+        # each attempt's message in a container of its own: the same alert, left in place with the
+        # same words, is not announced again by a screen reader (a second refusal, the lockout)
+        attempt = st.session_state["itcap_login_attempt"] = st.session_state.get("itcap_login_attempt", 0) + 1
+        message = st.container(key=f"login_message_{attempt}")
         if not username or not password:
-            st.error("Enter your username and password.")
+            message.error("Enter your username and password.")
         else:
             with session_scope() as session:
                 result = accounts.authenticate(session, username, password)
@@ -42,4 +46,4 @@ def login_form() -> None:
                 auth.log_in(result.account)
                 st.rerun()
             else:
-                st.error(result.message)
+                message.error(result.message)
