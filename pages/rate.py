@@ -57,7 +57,9 @@ def _save(assessment_id: int, capability_id: str, capability_name: str, changed:
             service.update_rating(session, assessment_id, actor, capability_id, **fields)
         if changed == "evidence":
             st.session_state[f"{evidence_key}__from"] = fields["evidence"]  # what the box now holds is saved
-        st.session_state["rate_saved"] = capability_name
+        what = {"level": "Not rated" if fields.get("level") is None else f"Level {fields.get('level')}",
+                "evidence": "Evidence", "confidence": "Confidence"}[changed]
+        st.session_state["rate_saved"] = f"{what} saved for {capability_name}"
     except service.NotAllowed as exc:  # no longer an assessor of it: the page may now show another assessment
         _refused(assessment_id, capability_name, md_escape(exc), st.session_state.get(evidence_key) if changed == "evidence" else None)
     except AssessmentError as exc:
@@ -149,7 +151,9 @@ lead = next((a for a in people if a.is_lead), None)
 widgets.show_flash()
 saved = st.session_state.pop("rate_saved", None)
 if saved:
-    st.toast(f"Saved: {md_escape(saved)}", icon=":material/check:")
+    st.toast(md_escape(saved), icon=":material/check:")
+    # a toast is not announced (and is hidden on phones): a screen reader hears it from a live region
+    widgets.run_script(widgets.announce_script(saved))
 # On a phone the toast lands over the next levels to tap; the card's own "✓ Saved" line says it there.
 st.html(f"<style>@media (max-width: {widgets.PHONE_SCREEN - 1}px) {{ [data-testid='stToastContainer'] {{ display: none; }} }}</style>")
 

@@ -156,6 +156,8 @@ def test_descriptors_are_readable_on_a_375px_phone(server, browser):
         page.get_by_text(first.levels[4][:40]).tap()
         wait_for_app(page)
         page.get_by_text(re.compile(r"Saved \d")).wait_for()
+        # the toast is hidden on a phone; a screen reader hears the save from the live region
+        expect(page.get_by_role("status").filter(has_text=f"Level 4 saved for {first.name}")).to_have_count(1)
         _no_toast_over_the_levels(page)
         assert _level(page, "4 · Managed").locator("input").is_checked()
         with session_scope(server.db_url) as session:

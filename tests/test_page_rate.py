@@ -111,7 +111,10 @@ def test_choosing_a_level_evidence_and_confidence_saves_each_at_once(setup):
     assert not at.exception
     saved = _rating(setup, "ana", cap)
     assert saved.level == 3 and saved.evidence == "" and saved.confidence is None
-    assert [t.proto.body for t in at.toast] == [f"Saved: {setup['model'].capabilities[0].name}"]
+    name = setup["model"].capabilities[0].name
+    assert [t.proto.body for t in at.toast] == [f"Level 3 saved for {name}"]
+    # said to screen readers too, from a live region a script fills (a toast is not announced)
+    assert any(f'"Level 3 saved for {name}"' in h.proto.body and "aria-live" in h.proto.body for h in at.get("html"))
 
     at.text_area(key=evidence_key).input("Account plans for 3 of 9 directorates.\n  Indented line.").run()
     at.segmented_control(key=confidence_key).set_value("medium").run()

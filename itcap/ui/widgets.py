@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,6 +46,21 @@ def run_script(js: str) -> None:
     count = st.session_state.get("itcap_script_runs", 0) + 1
     st.session_state["itcap_script_runs"] = count
     st.html(f'<script data-run="{count}">(function () {{{js}}})();</script>', unsafe_allow_javascript=True)
+
+
+def announce_script(message: str) -> str:
+    """A script that says ``message`` to screen readers (WCAG 4.1.3) through one visually hidden
+    live region kept outside Streamlit's own elements, so that it outlives reruns: a region created
+    with its text, or text left unchanged, is not announced. Emptied first, so the same words twice
+    (two saves in a row) are said twice."""
+    text = json.dumps(message).replace("</", "<\\/")  # the message may hold a name: it stays a string
+    return ("let r = document.getElementById('itcap-status');"
+            "if (!r) { r = document.createElement('div'); r.id = 'itcap-status';"
+            " r.setAttribute('role', 'status'); r.setAttribute('aria-live', 'polite');"
+            " r.style.cssText = 'position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;"
+            "clip:rect(0 0 0 0);white-space:nowrap;border:0;padding:0';"
+            " document.body.appendChild(r); }"
+            f"r.textContent = ''; setTimeout(() => {{ r.textContent = {text}; }}, 150);")
 
 
 def scroll_to_top_script(*headings: str) -> str:
