@@ -40,6 +40,9 @@ def test_leadership_sees_the_position_and_the_radar(server, browser):
     assert radar.bounding_box()["height"] > 400
     # the radar draws every capability's name around it
     assert page.locator("text=Business relationship management").count() >= 1
+    # a screen reader names the chart by what it shows, not by a run of its axis labels
+    label = radar.get_attribute("aria-label")
+    assert label.startswith("Chart: Maturity: consensus against each mode"), label
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     page.screenshot(path=str(artifacts / "dashboard.png"))

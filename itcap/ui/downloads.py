@@ -67,7 +67,12 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
     says what it shows and where it comes from.
     """
     spec = _spec(chart, key, cache_owner)
-    chart_for_screen(spec, key, stretch=stretch, phone=None if phone is None else _spec(phone, f"{key}-phone", cache_owner))
+    phone_spec = None if phone is None else _spec(phone, f"{key}-phone", cache_owner)
+    if title:  # what a screen reader names the chart by, in place of a run of its axis labels (WCAG 1.1.1)
+        described = f"Chart: {title}. Its values are in the table view and the CSV download under it."
+        spec = {**spec, "description": described}
+        phone_spec = None if phone_spec is None else {**phone_spec, "description": described}
+    chart_for_screen(spec, key, stretch=stretch, phone=phone_spec)
     exported = titled(spec, title, source)
     # one row of three small buttons, on a phone too (columns would stack them, a row each)
     buttons = st.container(horizontal=True, key=f"{key}-downloads")
