@@ -9,12 +9,12 @@ from itcap.ui import auth
 from itcap.ui.text import md_code, md_escape
 
 account = auth.require_role()
-st.title("My account")
+st.title("My account", anchor=False)
 st.write(f"**{md_escape(account.display_name)}** — username {md_code(account.username)}")
 st.write("Roles: " + (", ".join(ROLE_LABELS[r] for r in sorted(account.role_set)) or "none yet — ask an administrator"))
 
 with st.form("change_password"):
-    st.subheader("Change password")
+    st.subheader("Change password", anchor=False)
     current = st.text_input("Current password", type="password", autocomplete="current-password")
     new = st.text_input(f"New password (at least {accounts.MIN_PASSWORD_LENGTH} characters)", type="password", autocomplete="new-password")
     repeat = st.text_input("New password again", type="password", autocomplete="new-password")

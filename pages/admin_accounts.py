@@ -122,7 +122,7 @@ def _act(account_id: int, action: str) -> None:
         widgets.flash(f"**{md_escape(target.username)}** {md_escape(problem)} (Assessments page).", "warning")
 
 
-st.title("Accounts")
+st.title("Accounts", anchor=False)
 st.caption("People who log in: administrators, lead assessors, assessors and leadership. Survey respondents never "
            "need an account.")
 widgets.show_flash()

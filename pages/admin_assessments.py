@@ -115,7 +115,7 @@ def _change(assessment_id: int, action: str) -> None:
     widgets.flash(message)
 
 
-st.title("Assessments")
+st.title("Assessments", anchor=False)
 st.caption("An assessment scores one organisation unit against a capability model on a date. Its assessors rate "
            "every capability; its lead assessor reconciles disagreements on the *Consensus* page.")
 widgets.show_flash()

@@ -17,7 +17,7 @@ account = auth.require_role(ADMIN)
 
 LIMITS = {1_000: "latest 1,000", 10_000: "latest 10,000", 100_000: "latest 100,000"}
 
-st.title("Audit log")
+st.title("Audit log", anchor=False)
 st.caption("Administrative actions: accounts, models and instruments, assessments (including the lead assessor's "
            "overrides), campaigns, invitations and imports. Passwords, tokens and survey answers are never logged.")
 

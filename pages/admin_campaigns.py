@@ -264,7 +264,7 @@ def _import(campaign_id: int) -> None:
 
 
 # -- the page --------------------------------------------------------------------------------------------------
-st.title("Campaigns")
+st.title("Campaigns", anchor=False)
 st.caption("A campaign puts one survey instrument to its groups (e.g. business users and IT staff) between two dates. "
            f"Results are shown only for groups of at least k responses (default {DEFAULT_MIN_GROUP_SIZE}).")
 widgets.show_flash()

@@ -221,7 +221,7 @@ def _show_outcome(outcome: dict) -> None:
 
 
 # -- the page ------------------------------------------------------------------------------------------
-st.title("Models & instruments")
+st.title("Models & instruments", anchor=False)
 st.caption("Capability models say what assessors score (capabilities, level descriptors, operating-mode targets); "
            "survey instruments say what respondents are asked. Both are YAML files; what is stored never changes.")
 

@@ -89,7 +89,7 @@ def _decide(assessment_id: int, capability_id: str, capability_name: str, withdr
         st.session_state.pop(f"cons_override_{assessment_id}_{capability_id}_level", None)
 
 
-st.title("Consensus")
+st.title("Consensus", anchor=False)
 
 with session_scope() as session:
     if account.has_role(ADMIN):

@@ -20,7 +20,7 @@ from itcap.ui.text import md_escape
 from surveys.exports import counted_comments
 
 account = auth.require_role(LEADERSHIP, ADMIN)
-st.title("Where IT stands")
+st.title("Where IT stands", anchor=False)
 
 assessment_id = choose_assessment()
 campaign_id = choose_campaign()
@@ -69,7 +69,7 @@ with assessed.container(border=True):
     if assessment is None:
         st.write("No assessment yet.")
     else:
-        st.subheader(md_escape(insights.position_headline(assessment)))
+        st.subheader(md_escape(insights.position_headline(assessment)), anchor=False)
         if note := assessment.provisional_note():
             st.warning(md_escape(note), icon=":material/pending:")
         elif note := assessment.closed_incomplete_note():
@@ -105,7 +105,7 @@ with perceived.container(border=True):
     else:
         names = insights.reading_names(assessment)
         reading_name = names.get(campaign.reading.position, campaign.reading.position.replace("_", " ").title())
-        st.subheader(md_escape(reading_name[0].upper() + reading_name[1:]))
+        st.subheader(md_escape(reading_name[0].upper() + reading_name[1:]), anchor=False)
         st.caption("The highest mode whose survey scales all average at least 3.5 of 5 (mean of the group means"
                    + (f", all {len(campaign.all_groups['groups'])} groups with enough responses" if campaign.all_groups else "")
                    + "), "

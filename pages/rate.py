@@ -121,7 +121,7 @@ def _submit(assessment_id: int) -> None:
     st.session_state.pop("rate_confirm_submit", None)
 
 
-st.title("Score capabilities")
+st.title("Score capabilities", anchor=False)
 refused = st.session_state.pop("rate_refused", None)
 if refused is not None:  # said at the top: the capability it was about may no longer be on this page
     st.error(refused[0], icon=":material/block:")
