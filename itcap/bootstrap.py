@@ -46,7 +46,9 @@ class BootstrapError(Exception):
 def bootstrap(url: str | None = None) -> BootstrapResult:
     url = url or database_url()
     admin_password = os.environ.get("ITCAP_ADMIN_PASSWORD") or None
-    if admin_password is not None:  # refused before the schema is touched, not half-way through
+    # refused before the schema is touched, not half-way through — and only when it is to be used:
+    # left in a replica's environment after the first start, it must not keep the app from starting
+    if admin_password is not None and not _has_accounts(url):
         try:
             accounts.check_password_rules(admin_password)
         except accounts.AccountError as exc:
@@ -54,8 +56,7 @@ def bootstrap(url: str | None = None) -> BootstrapResult:
     from itcap.migrate import current_revision
 
     create_private_sqlite_file(url)  # before anything connects: sqlite3 would create it 0644
-    before = current_revision(url)  # None: no revision table yet
-    upgrade_database(url)
+    before = upgrade_database(url)  # None: no schema yet (read under the migration lock: not another run's "before")
     after = current_revision(url)
     from capability_model.store import ensure_default_model
     from surveys.store import ensure_default_instrument
@@ -69,6 +70,20 @@ def bootstrap(url: str | None = None) -> BootstrapResult:
     if created is None:
         return BootstrapResult(url, False, None, before, after, readable_by_others(url))
     return BootstrapResult(url, True, created[1], before, after, readable_by_others(url))
+
+
+def _has_accounts(url: str) -> bool:
+    """Whether the database already has accounts (so no first administrator will be created)."""
+    from sqlalchemy import inspect
+
+    from itcap.storage import get_engine, sqlite_file
+
+    if (file := sqlite_file(url)) is not None and not file.exists():  # (connecting would create it 0644)
+        return False
+    with get_engine(url).connect() as connection:
+        if "account" not in inspect(connection).get_table_names():
+            return False
+        return connection.execute(text("SELECT 1 FROM account LIMIT 1")).first() is not None
 
 
 def safe_url(url: str) -> str:

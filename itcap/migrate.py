@@ -26,8 +26,20 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head") -> str | None:
+    """Upgrade to ``revision``; returns the revision the database was at when this run got to it
+    (None: no schema yet) — after any other run's upgrade it waited for."""
+    config = alembic_config(url)
+    command.upgrade(config, revision)
+    return config.attributes.get("revision_before")
+
+
+def known_revisions() -> tuple[str, set[str]]:
+    """(the newest revision this release has, every revision it has)."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return scripts.get_current_head(), {script.revision for script in scripts.walk_revisions()}
 
 
 def downgrade(url: str, revision: str) -> None:

@@ -150,14 +150,32 @@ def today() -> dt.date:
 
 
 class NotAnItcapDatabase(RuntimeError):
-    """The database holds tables but none of itcap's: it belongs to something else."""
+    """The database holds tables but none of itcap's: it belongs to something else — or its schema
+    is one this release of itcap cannot work with."""
 
 
-def upgrade_database(url: str | None = None) -> None:
+def newer_schema_problem(url: str) -> str | None:
+    """Why this release cannot use the database — its schema was upgraded by a newer release (a
+    replica of the old release restarted during an upgrade, or a rollback of the code alone) — or
+    None. Said plainly, instead of Alembic's "Can't locate revision" on every page."""
+    from itcap.migrate import current_revision, known_revisions
+
+    current = current_revision(url)
+    head, known = known_revisions()
+    if current is None or current in known:
+        return None
+    return (f"the database is at schema {current}, which this release of itcap (schema {head}) does not know: a newer "
+            "release has upgraded it. Run that release; to go back to this one, restore the backup taken before the "
+            "upgrade (docs/deploy.md, Upgrades)")
+
+
+def upgrade_database(url: str | None = None) -> str | None:
     """Create or upgrade the schema to the newest migration (idempotent; safe to run on every start).
+    Returns the revision the database was at (None: it had no schema yet).
 
     Refuses (NotAnItcapDatabase) a database with tables but no migration record: itcap's tables
-    would be written into another application's database. An empty database is set up."""
+    would be written into another application's database; and one a newer release has upgraded.
+    An empty database is set up."""
     from sqlalchemy import inspect
 
     from itcap.migrate import upgrade
@@ -170,7 +188,9 @@ def upgrade_database(url: str | None = None) -> None:
         raise NotAnItcapDatabase(
             f"{make_url(url).render_as_string(hide_password=True)} is not an itcap database (it holds other tables: "
             f"{shown}); nothing was changed. Point ITCAP_DATABASE_URL at itcap's database, or at a new one")
-    upgrade(url)
+    if problem := newer_schema_problem(url):
+        raise NotAnItcapDatabase(problem)
+    return upgrade(url)
 
 
 def version_conflict(session, record_class, noun: str, document, source_yaml: str, where: str) -> str | None:

@@ -70,6 +70,8 @@ def run_migrations_online() -> None:
                     transactional_ddl=True,
                     transaction_per_migration=True,
                 )
+                # read under the lock: a run that waited for another's upgrade finds it done, and says so
+                config.attributes["revision_before"] = context.get_context().get_current_revision()
                 with context.begin_transaction():
                     context.run_migrations()
             finally:

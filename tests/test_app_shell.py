@@ -198,3 +198,60 @@ def test_the_app_refuses_another_applications_database_and_says_so(tmp_path, mon
     assert not at.exception
     assert "itcap cannot start" in at.error[0].value and "not an itcap database" in at.error[0].value
     assert not at.text_input  # no login form on a database that is not itcap's
+
+
+def _stamp(url: str, revision: str) -> None:
+    """The database as a newer release would leave it: a schema revision this release has never seen."""
+    from sqlalchemy import text
+
+    from itcap.storage import get_engine
+
+    with get_engine(url).begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+
+
+def test_a_database_a_newer_release_upgraded_is_named_not_a_crash(db_url):
+    """A replica of the old release restarted during an upgrade (or the code rolled back alone):
+    every page says what happened and what to do, instead of Alembic's 'Can't locate revision'."""
+    bootstrap(db_url)
+    _stamp(db_url, "9999_future")
+    at = app_test().run()
+    assert not at.exception
+    [error] = [e.value for e in at.error]
+    assert error.startswith("itcap cannot start: the database is at schema 9999_future, which this release of itcap")
+    assert "restore the backup taken before the upgrade" in error
+    assert not at.text_input
+
+
+def test_a_database_that_cannot_be_reached_at_the_first_visit_is_said_plainly(monkeypatch):
+    """The database down when a replica serves its first page: a plain message (and the next visit
+    tries again), not Streamlit's crash page."""
+    from tests.support import free_port
+
+    monkeypatch.setenv("ITCAP_DATABASE_URL", f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/itcap")
+    at = app_test().run(timeout=30)
+    assert not at.exception
+    assert [e.value for e in at.error] == ["itcap cannot reach its database just now. Please try again in a few minutes; "
+                                           "nothing you have already saved or submitted is lost."]
+
+
+def test_a_malformed_session_setting_falls_back_to_its_default(db_url, monkeypatch, capsys):
+    """ITCAP_SESSION_IDLE_MINUTES=30m in an env file must not take every login down."""
+    from itcap import env
+    from itcap.ui import auth
+
+    monkeypatch.setattr(env, "_warned", set())
+    monkeypatch.setenv("ITCAP_SESSION_IDLE_MINUTES", "30m")
+    monkeypatch.setenv("ITCAP_SESSION_MAX_HOURS", "-1")
+    assert auth.idle_timeout() == dt.timedelta(minutes=30) and auth.absolute_timeout() == dt.timedelta(hours=12)
+    auth.idle_timeout()
+    err = capsys.readouterr().err
+    assert err.count("ITCAP_SESSION_IDLE_MINUTES='30m' is not a number of at least 1; using 30") == 1  # once
+    assert "ITCAP_SESSION_MAX_HOURS='-1'" in err
+    monkeypatch.setenv("ITCAP_SESSION_IDLE_MINUTES", "45")
+    assert auth.idle_timeout() == dt.timedelta(minutes=45)
+    bootstrap(db_url)
+    account_id = _account(db_url, "ana", ["assessor"])
+    monkeypatch.setenv("ITCAP_SESSION_IDLE_MINUTES", "thirty")
+    at = app_test(account_id).run()
+    assert not at.exception and at.session_state["itcap_account_id"] == account_id

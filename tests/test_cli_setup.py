@@ -52,6 +52,47 @@ def test_a_too_short_admin_password_is_refused_before_anything_is_written(new_da
     assert not new_database.exists()
 
 
+def test_an_admin_password_left_in_the_environment_is_not_checked_once_accounts_exist(new_database, capsys, monkeypatch):
+    """ITCAP_ADMIN_PASSWORD is used only to create the first administrator: a short one left in a
+    replica's environment file afterwards must not keep init (or the app) from starting."""
+    assert main(["init"]) == 0
+    monkeypatch.setenv("ITCAP_ADMIN_PASSWORD", "short")
+    assert main(["init"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_commands_other_than_init_never_upgrade_the_schema(new_database, capsys):
+    """A status check or a cron job on a newly installed release must not migrate production: it
+    says to back up and run 'itcap init', and leaves the schema as it was."""
+    from itcap.migrate import current_revision
+
+    upgrade(f"sqlite:///{new_database}", "0001")
+    dispose_engines()
+    assert main(["campaign", "status", "1", "--json", "-"]) == 1
+    err = capsys.readouterr().err
+    assert f"is at schema 0001; this release of itcap needs {_head()}: back it up, then run 'itcap init'" in err
+    assert current_revision(f"sqlite:///{new_database}") == "0001"
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    assert main(["campaign", "status", "1", "--json", "-"]) == 1
+    assert "campaign 1 not found" in capsys.readouterr().err  # past the schema check, once upgraded
+
+
+def test_a_schema_from_a_newer_release_is_refused_by_every_command(new_database, capsys):
+    from sqlalchemy import text
+
+    from itcap.storage import get_engine
+
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    with get_engine(f"sqlite:///{new_database}").begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    for command in (["init"], ["campaign", "status", "1"]):
+        assert main(command) == 1
+        err = capsys.readouterr().err
+        assert "the database is at schema 9999_future, which this release of itcap" in err and "Traceback" not in err
+
+
 def test_demo_on_a_new_database_prints_the_administrators_password(new_database, capsys):
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
@@ -70,7 +111,9 @@ def test_demo_seed_must_be_a_whole_number_and_nothing_is_written(new_database, c
 def test_version(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
-    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("itcap 0.")
+    out = capsys.readouterr()
+    assert exit_.value.code == 0 and out.out.startswith("itcap 0.")
+    assert out.out.endswith(f"(database schema {_head()})\n")
 
 
 def test_an_unencoded_at_sign_in_the_password_is_named(monkeypatch, capsys):

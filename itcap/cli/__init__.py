@@ -25,11 +25,28 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="Exit status: 0 success, 1 bad input (one line per problem), 2 usage error.",
     )
-    parser.add_argument("--version", action="version", version=f"itcap {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMAND_MODULES:
         module.register(subparsers)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``itcap --version``: the release and the schema revision it brings the database to — two
+    releases of one version number differ in the second, which is what an upgrade has to know. Worked
+    out only when asked (Alembic's scripts are not read on every command)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="print the release and its database schema revision, and exit"):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from itcap.migrate import known_revisions
+
+        head, _ = known_revisions()
+        print(f"itcap {_version()} (database schema {head})")
+        parser.exit()
 
 
 def _version() -> str:

@@ -232,7 +232,7 @@ def open_database() -> None:
     from sqlalchemy import inspect
     from sqlalchemy.engine import make_url
 
-    from itcap.storage import database_url, get_engine, sqlite_file, upgrade_database
+    from itcap.storage import database_url, get_engine, sqlite_file
 
     url = database_url()
     from_env = " (from ITCAP_DATABASE_URL)" if os.environ.get("ITCAP_DATABASE_URL", "").strip() else ""
@@ -254,7 +254,30 @@ def open_database() -> None:
     if empty:
         raise CliError(f"no itcap database at {make_url(url).render_as_string(hide_password=True)}{from_env}: the "
                        "database is empty; run 'itcap init' to create one there, or check ITCAP_DATABASE_URL")
-    upgrade_database()  # another application's database is refused there; run_handler says so
+    _check_schema(url, from_env)
+
+
+def _check_schema(url: str, from_env: str) -> None:
+    """Commands other than ``itcap init`` and ``itcap demo`` never change the schema: an upgrade is
+    the administrator's step, taken once, after a backup, with the replicas stopped when the release
+    notes ask (docs/deploy.md) — not a side effect of a status check or a cron job."""
+    from sqlalchemy.engine import make_url
+
+    from itcap.migrate import current_revision, known_revisions
+    from itcap.storage import NotAnItcapDatabase, newer_schema_problem
+
+    if (current := current_revision(url)) is None:  # tables, but no migration record: another application's
+        from itcap.storage import upgrade_database
+
+        upgrade_database(url)  # refuses it, and says so (run_handler)
+        return
+    if problem := newer_schema_problem(url):
+        raise NotAnItcapDatabase(problem)
+    head, _ = known_revisions()
+    if current != head:
+        where = make_url(url).render_as_string(hide_password=True)
+        raise CliError(f"the database at {where}{from_env} is at schema {current}; this release of itcap needs {head}: "
+                       "back it up, then run 'itcap init' to upgrade it (docs/deploy.md, Upgrades)")
 
 
 def check_database_url(url: str) -> None:

@@ -92,10 +92,17 @@ def ensure_database() -> None:
     from itcap.bootstrap import BootstrapError
     from itcap.storage import NotAnItcapDatabase, database_url
 
+    from sqlalchemy.exc import OperationalError
+
     try:
         _bootstrap_once(database_url())
     except (NotAnItcapDatabase, BootstrapError) as exc:  # the administrator's setup, said plainly instead of a traceback
         st.error(f"itcap cannot start: {exc}.", icon=":material/database:")
+        st.stop()
+    except OperationalError as exc:  # the database is down or unreachable: not cached, the next visit tries again
+        print(f"itcap: cannot reach the database: {str(exc.orig or exc).strip().splitlines()[0]}", file=sys.stderr, flush=True)
+        st.error("itcap cannot reach its database just now. Please try again in a few minutes; nothing you have "
+                 "already saved or submitted is lost.", icon=":material/cloud_off:")
         st.stop()
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from collections.abc import Callable
 
 import streamlit as st
 
 from itcap import accounts
 from itcap.accounts import Account
+from itcap.env import number_from_env
 from itcap.storage import session_scope, utcnow
 
 SESSION_ACCOUNT = "itcap_account_id"
@@ -31,11 +31,11 @@ KEPT_TEXT_PREFIXES = ("rate_evidence_", "cons_override_", "cons_withdraw_")
 
 
 def idle_timeout() -> dt.timedelta:
-    return dt.timedelta(minutes=float(os.environ.get("ITCAP_SESSION_IDLE_MINUTES", "30")))
+    return dt.timedelta(minutes=number_from_env("ITCAP_SESSION_IDLE_MINUTES", 30, minimum=1))
 
 
 def absolute_timeout() -> dt.timedelta:
-    return dt.timedelta(hours=float(os.environ.get("ITCAP_SESSION_MAX_HOURS", "12")))
+    return dt.timedelta(hours=number_from_env("ITCAP_SESSION_MAX_HOURS", 12, minimum=0.1))
 
 
 def current_account() -> Account | None:

@@ -8,7 +8,6 @@ campaign is open, responses arrive all the time: its key is held for ITCAP_LIVE_
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ import streamlit as st
 from assessment import service as assessment_service
 from capability_model.positioning import FULLY_ACHIEVED_PERCENT
 from itcap import insights
+from itcap.env import number_from_env
 from itcap.storage import database_url, session_scope
 from surveys.campaigns import list_campaigns
 
@@ -87,10 +87,7 @@ _held: dict[tuple, insights.CampaignFingerprint] = {}  # (database, campaign id,
 
 
 def live_refresh_seconds() -> int:
-    try:
-        return max(0, int(os.environ.get("ITCAP_LIVE_REFRESH_SECONDS", "60")))
-    except ValueError:
-        return 60
+    return int(number_from_env("ITCAP_LIVE_REFRESH_SECONDS", 60))
 
 
 def _campaign_fingerprint(session, campaign_id: int) -> insights.CampaignFingerprint:
