@@ -25,14 +25,14 @@ from assessment.tables import Assessment, Rating
 from capability_model.positioning import (FULLY_ACHIEVED_PERCENT, PositionResult, attainment_percent, iso33020_rating,
                                           level_for_display)
 from capability_model.schema import CapabilityModel
-from surveys.analysis_input import AnalysisInputError
+from surveys.analysis_input import AnalysisInputError, prepare_responses
 from surveys.campaigns import campaign_instrument, get_campaign, list_campaigns
 from surveys.instrument import Instrument
 from surveys.invitations import GroupRates, response_rates
 from surveys.perception import NO_POSITION, PerceptionReading, perception_findings, perception_reading, scale_range
 from surveys.quality import FAST, FLAGS, OUT_OF_RANGE, STRAIGHTLINE, responses_frame
 from surveys.release import held_counts, reported_only, settle_held
-from surveys.stats import DEFAULT_MARGIN, compare_groups, suppressed_groups
+from surveys.stats import DEFAULT_MARGIN, answered_rows, compare_groups, suppressed_groups
 from surveys.tables import Campaign, Response
 
 
@@ -921,6 +921,16 @@ def reading_names(assessment: AssessmentInsight | None) -> dict[str, str]:
     return names
 
 
+def _cannot_analyse(insight: CampaignInsight, campaign_id: int, exc: AnalysisInputError) -> CampaignInsight:
+    """The details name stored rows (response ids), which leadership pages and the report must not
+    show; they go to the log, and the message says where an administrator finds them."""
+    logging.getLogger(__name__).error("campaign %s: stored responses cannot be analysed: %s", campaign_id, "; ".join(exc.problems))
+    insight.problem = (f"The stored responses of this campaign cannot be analysed ({len(exc.problems)} problem(s)); "
+                       f"an administrator sees them with: itcap responses export {campaign_id} --format csv --out "
+                       f"responses.csv && itcap analyze responses.csv --instrument INSTRUMENT.yaml --group-col group")
+    return insight
+
+
 def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str] | None = None,
                      exclude_flagged: bool = False, margin: float = DEFAULT_MARGIN,
                      frame: pd.DataFrame | None = None, groups: tuple[str, str] | list[str] | None = None) -> CampaignInsight:
@@ -951,14 +961,23 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
                                f"them), so that comparing two views never shows one person's answers. Every response "
                                "is in the figures once the campaign closes.")
             return insight
-    counts = frame["group"].value_counts().to_dict()
+    try:
+        table = prepare_responses(frame, instrument, "group", flag_col="flags" if exclude_flagged else None,
+                                  ignore_columns=["source", "submitted_on", "duration_seconds"] + ([] if exclude_flagged else ["flags"]))
+    except AnalysisInputError as exc:
+        return _cannot_analyse(insight, campaign_id, exc)
+    # A response with nothing to analyse (only comments, or only an out-of-range number) is left out
+    # of the analysis, so it does not count towards k here either: counted, it made a group of four
+    # look reportable, the pair fell through, and the whole survey was blanked.
+    answered = answered_rows(table, instrument)
+    counts = table.frame.loc[answered, "group"].value_counts().to_dict()
     hidden = suppressed_groups({g: int(counts.get(g, 0)) for g in instrument.group_ids()}, campaign.min_group_size, total_shown=False)
     shown = [g for g in instrument.group_ids() if g not in hidden]
     if exclude_flagged and len(shown) > 2:
         # A group the exclusion takes under k cannot be compared: the pair is chosen among the others
         # (the chosen pair falling short used to blank the whole survey though two groups had k).
-        unflagged = frame["flags"].fillna("").astype(str).str.strip() == ""
-        kept = frame.loc[unflagged, "group"].value_counts()
+        unflagged = (table.frame["flags"].fillna("").astype(str).str.strip() == "").to_numpy()
+        kept = table.frame.loc[unflagged & answered, "group"].value_counts()
         still = [g for g in shown if kept.get(g, 0) >= campaign.min_group_size]
         if len(still) >= 2:
             insight.withheld_after_exclusions = [g for g in shown if g not in still]
@@ -992,18 +1011,10 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
                                + (f" Besides, {batches}." if any(insight.held.values()) else ""))
         return insight
     try:
-        insight.comparison = compare_groups(frame, instrument, "group", insight.compared, margin=margin,
-                                            min_group_size=campaign.min_group_size,
-                                            flag_col="flags" if exclude_flagged else None,
-                                            ignore_columns=["source", "submitted_on", "duration_seconds"] + ([] if exclude_flagged else ["flags"]))
+        insight.comparison = compare_groups(table, instrument, "group", insight.compared, margin=margin,
+                                            min_group_size=campaign.min_group_size)
     except AnalysisInputError as exc:
-        # The details name stored rows (response ids), which leadership pages and the report must not
-        # show; they go to the log, and the message says where an administrator finds them.
-        logging.getLogger(__name__).error("campaign %s: stored responses cannot be analysed: %s", campaign_id, "; ".join(exc.problems))
-        insight.problem = (f"The stored responses of this campaign cannot be analysed ({len(exc.problems)} problem(s)); "
-                           f"an administrator sees them with: itcap responses export {campaign_id} --format csv --out "
-                           f"responses.csv && itcap analyze responses.csv --instrument INSTRUMENT.yaml --group-col group")
-        return insight
+        return _cannot_analyse(insight, campaign_id, exc)
     if insight.comparison.get("note"):
         # Fewer than two groups left after the exclusions (flagged, empty rows): nothing to compare,
         # and a document with one group must not be drawn as a comparison.
@@ -1022,9 +1033,8 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
     if len(insight.comparable) > 2:
         # every group at once as well: which scales divide the directorates, before choosing a pair
         try:
-            every = compare_groups(frame, instrument, "group", insight.comparable, margin=margin,
-                                   min_group_size=campaign.min_group_size, flag_col="flags" if exclude_flagged else None,
-                                   ignore_columns=["source", "submitted_on", "duration_seconds"] + ([] if exclude_flagged else ["flags"]))
+            every = compare_groups(table, instrument, "group", insight.comparable, margin=margin,
+                                   min_group_size=campaign.min_group_size)
             insight.all_groups = every if len(every.get("groups", {})) > 2 else None
         except AnalysisInputError:
             insight.all_groups = None

@@ -254,6 +254,11 @@ def _excluded_rows(table: ResponsesTable, instrument: Instrument, flag_col: str 
     return flagged, empty
 
 
+def answered_rows(table: ResponsesTable, instrument: Instrument) -> np.ndarray:
+    """Which rows answer at least one analysed item (the others are left out of every analysis)."""
+    return ~_excluded_rows(table, instrument, None)[1]
+
+
 def analysable_counts(table: ResponsesTable, instrument: Instrument, flag_col: str | None = None) -> dict[str, int]:
     """Each group's responses left to analyse after the exclusions, as the reporting threshold counts them."""
     flagged, empty = _excluded_rows(table, instrument, flag_col)

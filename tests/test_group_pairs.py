@@ -62,6 +62,23 @@ def test_a_pair_with_a_group_below_the_threshold_falls_back_to_the_default(db_ur
     assert insight.compared == ["business", "it_staff"]
 
 
+def test_a_response_with_nothing_to_analyse_does_not_count_a_group_up_to_the_threshold(db_url):
+    """IT staff sent 5 responses but one holds only a comment: 4 to analyse, under k = 5. The pair is
+    then business and finance, whose 30 each are compared — not "not enough responses" for all,
+    as when the 5 counted and the comparison then suppressed IT staff."""
+    campaign_id = make_campaign(db_url, yaml=THREE_GROUPS)
+    rows = [{"group": g, "answers": {"rel1": 2 + (i % 3), "par1": 3}} for g in ("business", "finance") for i in range(30)]
+    rows += [{"group": "it_staff", "answers": {"rel1": 4, "par1": 4}} for _ in range(4)]
+    rows += [{"group": "it_staff", "answers": {"comments": "Only a comment."}}]
+    with session_scope(db_url) as session:
+        add_responses(session, campaign_id, rows, actor="test")
+        close_campaign(session, campaign_id, "test")
+        insight = insights.campaign_insight(session, campaign_id)
+    assert insight.problem is None
+    assert insight.compared == ["business", "finance"] and list(insight.comparison["groups"]) == ["business", "finance"]
+    assert insight.comparison["groups"]["business"]["n"] == 30
+
+
 def test_the_report_compares_the_pair_asked_and_names_the_group_left_out(db_url, campaign):
     with session_scope(db_url) as session:
         page = render_html(build_report(session, None, campaign, include_assessment=False, groups=("it_staff", "finance")))
