@@ -32,7 +32,7 @@ from surveys.invitations import GroupRates, response_rates
 from surveys.perception import NO_POSITION, PerceptionReading, perception_findings, perception_reading, scale_range
 from surveys.quality import FAST, FLAGS, OUT_OF_RANGE, STRAIGHTLINE, responses_frame
 from surveys.release import held_counts, reported_only, settle_held
-from surveys.stats import DEFAULT_MARGIN, answered_rows, compare_groups, suppressed_groups
+from surveys.stats import DEFAULT_MARGIN, answered_rows, compare_groups, differing_pairs, suppressed_groups
 from surveys.tables import Campaign, Response
 
 
@@ -725,15 +725,14 @@ class CampaignInsight:
         name = self.instrument.group_name
         rows = []
         for entry in self.all_groups["scales"]:
-            differ = [f"{name(p['a'])} – {name(p['b'])}" for p in entry.get("pairwise", [])
-                      if p.get("welch_p_holm") is not None and p["welch_p_holm"] < 0.05]
+            differ = [f"{name(p['a'])} – {name(p['b'])}" for p in differing_pairs(entry)]
             rows.append({
                 "scale": entry["name"],
                 **{f"mean {name(g)}": entry["mean"].get(g) for g in self.all_groups["groups"]},
                 "Welch ANOVA F": entry.get("welch_anova_f"), "p (Holm)": entry.get("p_holm"),
                 "Kruskal–Wallis p (Holm)": entry.get("kruskal_p_holm"),
                 "groups differ": None if entry.get("p_holm") is None else ("yes" if entry["p_holm"] < 0.05 else "no"),
-                "pairs that differ": "; ".join(differ) if entry.get("p_holm") is not None and entry["p_holm"] < 0.05 else "",
+                "pairs that differ": "; ".join(differ),
                 "note": self.readable_note(entry.get("note")),
             })
         return pd.DataFrame(rows)

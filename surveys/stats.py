@@ -254,6 +254,18 @@ def _excluded_rows(table: ResponsesTable, instrument: Instrument, flag_col: str 
     return flagged, empty
 
 
+def differing_pairs(row: dict, alpha: float = 0.05) -> list[dict]:
+    """The pairs of a several-group row (item or scale) said to differ: only where the groups differ
+    at all — Welch's ANOVA p, Holm-adjusted across the rows, under ``alpha`` — and then the pairs
+    whose Welch p stays under ``alpha`` after Holm across that row's pairs. The gate keeps the error
+    controlled across rows: 40 items × 3 pairs, each tested on its own, would find differences
+    that are not there. The app, the report and ``itcap analyze`` all read the rows so."""
+    if row.get("p_holm") is None or row["p_holm"] >= alpha:
+        return []
+    return [pair for pair in row.get("pairwise") or []
+            if pair.get("welch_p_holm") is not None and pair["welch_p_holm"] < alpha and pair.get("mean_diff") is not None]
+
+
 def answered_rows(table: ResponsesTable, instrument: Instrument) -> np.ndarray:
     """Which rows answer at least one analysed item (the others are left out of every analysis)."""
     return ~_excluded_rows(table, instrument, None)[1]

@@ -150,12 +150,14 @@ def _analyze(args: argparse.Namespace) -> int:
 
 # -- the human-readable report -------------------------------------------------------------------
 def _differing_pairs(row: dict, letter: dict[str, str]) -> str:
-    """The pairs whose Welch p stays under .05 after Holm across the pairs, higher group first."""
+    """The pairs that differ (surveys.stats.differing_pairs, as the app and the report read them),
+    higher group first."""
+    from surveys.stats import differing_pairs
+
     found = []
-    for pair in row.get("pairwise") or []:
-        if pair["welch_p_holm"] is not None and pair["welch_p_holm"] < 0.05 and pair["mean_diff"] is not None:
-            high, low = (pair["a"], pair["b"]) if pair["mean_diff"] > 0 else (pair["b"], pair["a"])
-            found.append(f"{letter[high]}>{letter[low]}")
+    for pair in differing_pairs(row):
+        high, low = (pair["a"], pair["b"]) if pair["mean_diff"] > 0 else (pair["b"], pair["a"])
+        found.append(f"{letter[high]}>{letter[low]}")
     return " ".join(found) if found else "none"
 
 
@@ -165,8 +167,8 @@ def _print_several_groups(document: dict, width: int, w) -> None:
     letter = dict(zip(names, letters))
     legend = ", ".join(f"{code} = {g}" for code, g in zip(letters, names))
     w("Welch ANOVA p and Kruskal–Wallis p per row; Holm = the ANOVA p adjusted across the rows of the table "
-      "(items and scales separately); pairs = the pairs whose Welch p stays under .05 after Holm across the pairs "
-      "(higher mean first).\n")
+      "(items and scales separately); pairs = where that Holm p is under .05, the pairs whose Welch p stays under .05 "
+      "after Holm across the pairs (higher mean first), as the dashboard and the report list them.\n")
     for title, rows in (("Items", document["items"]), ("Scales", document["scales"])):
         w(f"\n{title} ({legend})\n{'id':<{width}}"
           + "".join(f"{'n ' + code:>6}{'mean ' + code:>8}" for code in letters)
