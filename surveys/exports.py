@@ -37,6 +37,7 @@ import itertools
 import math
 import os
 import random
+import shutil
 import tempfile
 import textwrap
 import uuid
@@ -375,7 +376,13 @@ def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
         else:
             _open_new(part, data.privileged, "wb").close()  # pyreadstat then writes into it, keeping its mode
             write_sav(data, part, shown_as=path)  # a problem names the file asked for, not the one in between
-        os.replace(part, path)
+        if path.exists() and not path.is_file() and not path.is_symlink():
+            # a device or a named pipe (/dev/stdout, a pipe to gpg): written into, as any program
+            # would — renamed over, it became a plain file of every response where the device was
+            with open(part, "rb") as source, open(path, "wb") as target:
+                shutil.copyfileobj(source, target)
+        else:
+            os.replace(part, path)
     except OSError as exc:
         raise SurveyError(cannot_write(shown, exc)) from None
     finally:

@@ -240,3 +240,55 @@ def test_a_sqlite_url_with_options_creates_the_file_it_names_private(tmp_path, m
         assert main(["assess", "list"]) == 0  # the CLI finds it too
     finally:
         dispose_engines()
+
+
+def test_no_output_option_writes_over_an_input_or_the_database(db_url, tmp_path, capsys):
+    """`survey show i.yaml --json i.yaml` left the instrument holding JSON; `--out itcap.db` replaced
+    the database with a CSV of its responses. Both are refused before any work, and nothing changes."""
+    from tests.survey_testdata import INSTRUMENT_YAML
+
+    instrument = tmp_path / "survey.yaml"
+    instrument.write_text(INSTRUMENT_YAML, encoding="utf-8")
+    assert main(["survey", "show", str(instrument), "--json", str(instrument)]) == 1
+    assert capsys.readouterr().err == (f"error: {instrument}: is also this command's input; writing there would destroy "
+                                       "it — give the output another file name\n")
+    assert instrument.read_text(encoding="utf-8") == INSTRUMENT_YAML
+    alias = tmp_path / "alias.yaml"
+    alias.symlink_to(instrument)  # the same file under another name
+    assert main(["survey", "show", str(instrument), "--json", str(alias)]) == 1
+    assert f"is also this command's input ({instrument})" in capsys.readouterr().err
+    database = db_url.removeprefix("sqlite:///")
+    before = open(database, "rb").read()
+    for command in (["campaign", "status", "1", "--json", database], ["responses", "export", "1", "--format", "csv", "--out", database],
+                    ["assess", "export", "1", "--out", "-", "--overrides", database]):
+        assert main(command) == 1
+        assert capsys.readouterr().err == (f"error: {database}: is the itcap database ({database}); writing there would "
+                                           "destroy it — give the output another file name\n")
+    assert open(database, "rb").read() == before
+
+
+def test_an_export_into_a_named_pipe_is_written_into_it_not_over_it(db_url, tmp_path, capsys):
+    """`--out` a FIFO (or /dev/stdout): the CSV goes down the pipe, and the pipe stays a pipe — renamed
+    over, it became a plain file holding every response."""
+    import os
+    import stat
+    import threading
+
+    from itcap.storage import session_scope
+    from surveys.campaigns import close_campaign
+    from surveys.imports import add_responses
+    from tests.survey_testdata import make_campaign
+
+    campaign_id = make_campaign(db_url)
+    with session_scope(db_url) as session:
+        add_responses(session, campaign_id, [{"group": "business", "answers": {"rel1": 4, "par1": 3}}] * 6, actor="test")
+        close_campaign(session, campaign_id, "test")
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(open(pipe, "rb").read()), daemon=True)
+    reader.start()
+    assert main(["responses", "export", str(campaign_id), "--format", "csv", "--out", str(pipe)]) == 0
+    reader.join(timeout=30)
+    assert received and received[0].decode("utf-8").splitlines()[0].startswith("response_id,") and len(received[0].splitlines()) == 7
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)

@@ -54,8 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and 'assess reliability' read), so the app's figures can be reproduced headless."))
     p.add_argument("assessment_id", metavar="ASSESSMENT_ID", type=whole_number(1))
     p.add_argument("--out", type=output_file, required=True, metavar="FILE.csv", help="output file ('-' = stdout)")
-    p.add_argument("--overrides", metavar="FILE.csv", help="also write the consensus overrides in force to this file")
-    p.add_argument("--model", metavar="FILE.yaml", help="also write the assessment's capability model (its YAML, as stored)")
+    p.add_argument("--overrides", type=output_file, metavar="FILE.csv", help="also write the consensus overrides in force to this file")
+    p.add_argument("--model", type=output_file, metavar="FILE.yaml", help="also write the assessment's capability model (its YAML, as stored)")
     set_handler(p, _export)
 
     p = sub.add_parser("list", help="list the stored assessments", description=(

@@ -84,6 +84,7 @@ def run_handler(args: argparse.Namespace) -> int:
         print("itcap: error: missing subcommand (see --help)", file=sys.stderr)
         return 2
     try:
+        refuse_writing_over_inputs(args)
         result = handler(args)
         sys.stdout.flush()  # here, so that a reader gone away (… | head) is caught below, not at exit
     except BrokenPipeError:
@@ -156,18 +157,48 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+class OutputPath(str):
+    """A file name given to an output option (``output_file``): told apart from the command's inputs,
+    which are plain strings in the parsed arguments."""
+
+
 def output_file(value: str) -> str:
     """An argparse type for ``--out``/``--json``: a file name or ``-``. A name ending in a slash is a
     folder's (``foo.json/`` was written as a file ``foo.json``)."""
     if value == "-":
-        return value
+        return OutputPath(value)
     if not value.strip():
         raise argparse.ArgumentTypeError("no file name given")
     trimmed = value.rstrip("/" + os.sep)
     if trimmed != value and trimmed not in ("", ".", "..") and not Path(trimmed).is_dir():  # a folder: said when writing
         raise argparse.ArgumentTypeError(f"{value!r} ends with '/', which names a folder; give a file name "
                                          f"(did you mean {trimmed!r}?)")
-    return value
+    return OutputPath(value)
+
+
+def refuse_writing_over_inputs(args: argparse.Namespace) -> None:
+    """Before any work: no output option names a file the command reads (``survey show i.yaml --json
+    i.yaml`` left the instrument holding JSON) or the SQLite database itself and its journal files
+    (``--out itcap.db`` replaced every response with a CSV of them)."""
+    values = [v for value in vars(args).values() for v in (value if isinstance(value, list) else [value])]
+    outputs = [v for v in values if isinstance(v, OutputPath) and v != "-" and os.path.exists(v)]
+    if not outputs:
+        return
+    inputs = [v for v in values if isinstance(v, str) and not isinstance(v, OutputPath) and v != "-" and os.path.isfile(v)]
+    from itcap.storage import database_url, sqlite_file
+
+    database = sqlite_file(database_url())
+    kept = [] if database is None else [Path(f"{database}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")]
+    problems = []
+    for out in outputs:
+        if clash := next((i for i in inputs if os.path.samefile(out, i)), None):
+            problems.append(f"{out}: is also this command's input{'' if clash == out else f' ({clash})'}; writing there "
+                            "would destroy it — give the output another file name")
+        elif any(f.exists() and os.path.samefile(out, f) for f in kept):
+            problems.append(f"{out}: is the itcap database ({database}); writing there would destroy it — give the "
+                            "output another file name")
+    if problems:
+        raise CliError(problems)
 
 
 def check_output_folder(out: str) -> None:

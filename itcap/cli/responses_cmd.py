@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--as-reported", action="store_true",
                    help="only the responses the dashboard's and report's figures use: while the campaign is open, its "
                         "newest responses are held back in batches (docs/surveys.md); once it is closed, every response")
-    p.add_argument("--instrument", metavar="FILE.yaml",
+    p.add_argument("--instrument", type=output_file, metavar="FILE.yaml",
                    help="also write the campaign's instrument (its YAML, as stored), for 'itcap analyze --instrument'")
     set_handler(p, _export)
 
