@@ -608,7 +608,9 @@ def _parts_of(data: Any, locations: list[tuple]) -> set[str]:
 
 # pydantic error types of a text field given something else (or an empty text): a placeholder text stands in
 _TEXT_ERRORS = frozenset({"string_type", "string_too_short", "string_too_long", "string_pattern_mismatch"})
-_PLACEHOLDER_TEXT = "placeholder"
+# (a word no message uses: problems naming it are about the stand-in, and dropped — "placeholder"
+# was that word, and dropped the real "unknown placeholder {…}" problems along with them)
+_PLACEHOLDER_TEXT = "itcapStandIn"
 # ... and of a value outside a fixed set (a Literal or an Enum): its first allowed value stands in
 _CHOICE_ERRORS = frozenset({"literal_error", "enum"})
 _STAND_IN_ERRORS = _TEXT_ERRORS | _CHOICE_ERRORS | {"missing"}

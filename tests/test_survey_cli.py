@@ -76,6 +76,10 @@ def test_survey_validate_refuses_a_misspelt_placeholder_that_respondents_would_r
                                  f"are {{min_group_size}} and {{comment_threshold}} (line {line})\n")
     # an instrument stored before this check still opens for its campaigns (the page adds the true thresholds)
     assert parse_instrument_cached(misspelt).privacy_statement.count("{min_grp_size}") == 1
+    # beside a schema error too: every problem at once, not the placeholder only once the other is fixed
+    path.write_text(misspelt.replace("type: likert", "type: likertx", 1), encoding="utf-8")
+    code, _, err = _run(capsys, "survey", "validate", str(path))
+    assert code == 1 and "unknown placeholder {min_grp_size}" in err and "likertx" in err
 
 
 def test_survey_validate_refuses_labels_an_import_would_confuse(tmp_path, capsys):
