@@ -88,7 +88,8 @@ def _reliability(args: argparse.Namespace) -> int:
         model = load_model_file(args.model)
     table = _read_ratings(args.ratings, model)
     # The targets are the capabilities that appear in the file, not every capability of the model.
-    rows = [table.capability_ids.index(cap) for cap in table.listed]
+    row_of = {cap: row for row, cap in enumerate(table.capability_ids)}  # (list.index per row: quadratic)
+    rows = [row_of[cap] for cap in table.listed]
     report = reliability(table.levels[rows])
     write_json(report.to_json(), args.json)
     _warn(report.notes)
