@@ -102,6 +102,8 @@ def create_private_sqlite_file(url: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:  # another process created it in between: theirs stands
         pass
+    except OSError as exc:  # /proc, a read-only disk, no permission: said as such, not as "unexpected failure"
+        raise NotAnItcapDatabase(f"cannot create the database file {path}: {exc.strerror or exc}") from None
 
 
 def readable_by_others(url: str) -> str | None:
@@ -150,8 +152,8 @@ def today() -> dt.date:
 
 
 class NotAnItcapDatabase(RuntimeError):
-    """The database holds tables but none of itcap's: it belongs to something else — or its schema
-    is one this release of itcap cannot work with."""
+    """itcap cannot use the database: it holds tables but none of itcap's (it belongs to something
+    else), its schema is one this release does not know, or its file cannot be created."""
 
 
 def newer_schema_problem(url: str) -> str | None:

@@ -292,3 +292,10 @@ def test_an_export_into_a_named_pipe_is_written_into_it_not_over_it(db_url, tmp_
     reader.join(timeout=30)
     assert received and received[0].decode("utf-8").splitlines()[0].startswith("response_id,") and len(received[0].splitlines()) == 7
     assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+
+
+def test_a_database_file_that_cannot_be_created_is_said_as_such(monkeypatch, capsys):
+    monkeypatch.setenv("ITCAP_DATABASE_URL", "sqlite:////proc/itcap-test.db")
+    monkeypatch.delenv("ITCAP_ADMIN_PASSWORD", raising=False)
+    assert main(["init"]) == 1
+    assert capsys.readouterr().err == "error: cannot create the database file /proc/itcap-test.db: No such file or directory\n"
