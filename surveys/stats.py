@@ -345,25 +345,29 @@ def _suppression_notes(n_by_group: dict[str, np.ndarray], meta: list[dict], k: i
     notes: list[str | None] = []
     for j, m in enumerate(meta):
         not_asked = [g for g in n_by_group if g not in m["asked"]]
-        few = [g for g in n_by_group if g not in not_asked and n_by_group[g][j] < k]
+        none = [g for g in n_by_group if g not in not_asked and n_by_group[g][j] == 0]
+        few = [g for g in n_by_group if g not in not_asked and 0 < n_by_group[g][j] < k]
         if not_asked:
             notes.append(f"not asked of group {', '.join(not_asked)}: no comparison")
-        elif all(n_by_group[g][j] == 0 for g in n_by_group):
+        elif len(none) == len(n_by_group):
             notes.append("answered by nobody")
         elif few:
             notes.append(f"{fewer_than(k, 'answers')} from group {', '.join(few)}: suppressed")
+        elif none:  # nothing to hide: nobody there answered it
+            notes.append(f"no answers from group {', '.join(none)}: no comparison")
         else:
             notes.append(None)
     return notes
 
 
 def _one_sided(meta: dict, names, counts, k: int) -> bool:
-    """An item not asked of some group, with every group asked of it at k or more answers: those
-    groups' own descriptives are shown (there is nothing to compare them with, but what IT staff say
-    about their own tools is a finding). The group not asked holds no answers, so no remainder can
-    be worked out by subtraction; an item with a group under k stays wholly suppressed."""
-    asked = [n for g, n in zip(names, counts) if g in meta["asked"]]
-    return 0 < len(asked) < len(counts) and all(n >= k for n in asked)
+    """An item some group was not asked (or, asked, nobody in it answered), with every group that
+    answered it at k answers or more: those groups' own descriptives are shown (there is nothing to
+    compare them with, but what IT staff say about their own tools is a finding). The other groups
+    hold no answers, so no remainder can be worked out by subtraction; an item with a group under k
+    stays wholly suppressed."""
+    answered = [n for g, n in zip(names, counts) if g in meta["asked"] and n > 0]
+    return 0 < len(answered) < len(counts) and all(n >= k for n in answered)
 
 
 TWO_GROUP_UNDEFINED = "Welch t, Hedges' g and TOST undefined"
@@ -429,7 +433,7 @@ def _two_group_rows(x_a: np.ndarray, x_b: np.ndarray, meta: list[dict], a: str, 
             if mb.n[j] >= k:
                 row["n_b"] = int(mb.n[j])
             if _one_sided(m, (a, b), (ma.n[j], mb.n[j]), k):
-                side, mo, med, ci = ("a", ma, med_a, ci_a) if a in m["asked"] else ("b", mb, med_b, ci_b)
+                side, mo, med, ci = ("a", ma, med_a, ci_a) if ma.n[j] >= k else ("b", mb, med_b, ci_b)
                 row.update({f"mean_{side}": _num(mo.mean[j]), f"sd_{side}": _num(mo.sd[j]),
                             f"median_{side}": _num(med[j]), f"mean_ci95_{side}": _pair(ci[0][j], ci[1][j])})
             rows.append(row)
@@ -488,7 +492,7 @@ def _several_group_rows(samples: list[np.ndarray], meta: list[dict], names: list
         if not ok[col]:
             if _one_sided(m, names, [mo.n[col] for mo in mom], k):
                 for g, mo, md, ci in zip(names, mom, medians, cis):
-                    if g in m["asked"]:
+                    if mo.n[col] >= k:
                         row["mean"][g], row["sd"][g] = _num(mo.mean[col]), _num(mo.sd[col])
                         row["median"][g], row["mean_ci95"][g] = _num(md[col]), _pair(ci[0][col], ci[1][col])
             rows.append(row)

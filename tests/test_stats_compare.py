@@ -396,6 +396,14 @@ def test_an_item_asked_of_one_group_shows_that_groups_answers_and_compares_nothi
     assert close(several["mean"]["business"], answers.mean()) and several["mean"]["it"] is None
     assert several["welch_anova_p"] is None and several["pairwise"] == []
 
+    # asked of both groups, answered by one: said so (not "fewer than 5 … suppressed"), and the
+    # group that answered is described as above
+    silent = frame.copy()
+    silent.loc[silent.group == "it", "q1"] = np.nan
+    row = by_id(compare_groups(silent, inst, "group", groups=["business", "it"])["items"])["q1"]
+    assert row["note"] == "no answers from group it: no comparison" and row["verdict"] is None
+    assert close(row["mean_a"], silent.loc[silent.group == "business", "q1"].mean()) and row["mean_b"] is None
+
     few = frame.copy()
     few.loc[few.group == "business", "q6"] = [1.0, 2.0, 3.0] + [np.nan] * 37
     row = by_id(compare_groups(few, inst, "group", groups=["business", "it"], min_group_size=5)["items"])["q6"]
@@ -422,7 +430,8 @@ def test_a_threshold_of_one_says_no_answers_not_fewer_than_one(inst):
     frame.loc[frame.group == "it", "q1"] = np.nan
     frame.loc[frame.group == "it", "q2"] = np.nan  # nobody in it answers every item of the scale
     doc = compare_groups(frame, inst, "group", min_group_size=1)
-    assert by_id(doc["items"])["q1"]["note"] == "no answers from group it: suppressed"
+    # nobody in it answered q1: nothing there to hide, and nothing to compare
+    assert by_id(doc["items"])["q1"]["note"] == "no answers from group it: no comparison"
     notes = [group["note"] for scale in doc["scales"] for group in scale["alpha_by_group"].values()]
     assert "no respondent answered every item of the scale: α undefined" in notes
     assert not any("fewer than 1" in str(n) for n in notes)
