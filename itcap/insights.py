@@ -709,6 +709,9 @@ class CampaignInsight:
                 **mean_of("a", a), **mean_of("b", b),
                 "Hedges g": entry.get("hedges_g"), "Welch p (Holm)": entry.get("p_holm"), "TOST p": entry.get("tost_p"),
                 "verdict": entry.get("verdict"), "alpha": entry.get("alpha"),
+                # each group's own α beside the pooled one: pooled over two groups that differ in level,
+                # α takes in the difference between them and reads higher than either group's
+                f"alpha {names[a]}": entry.get("alpha_a"), f"alpha {names[b]}": entry.get("alpha_b"),
                 # α's own note too: a pooled α that is one group's alone must not pass for everyone's
                 "note": "; ".join(part for part in (self.readable_note(entry.get("note")),
                                                     entry.get("alpha_note") and "α: " + self.readable_note(entry["alpha_note"]))

@@ -254,7 +254,9 @@ def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
                       "(Holm): the chance of a difference at least this large if the groups did not differ, adjusted "
                       "for testing several scales at once; TOST p: the same for the groups lying further apart than "
                       f"±{margin:g} points (small = shown equivalent); alpha: Cronbach's α, how consistently the scale's "
-                      "questions measure one thing (0.7 or more is usually taken as adequate)."))
+                      "questions measure one thing (0.7 or more is usually taken as adequate), for both groups together "
+                      "and then for each group on its own — where the groups differ in level, the joint α reads higher "
+                      "than either group's, so read each group's too."))
     return guide
 
 

@@ -254,3 +254,30 @@ def test_the_survey_reading_is_the_organisation_s_whichever_pair_is_compared(db_
     with session_scope(db_url) as session:  # and the report's guide says whose means they are
         page = render_html(build_report(session, campaign_id=campaign, include_assessment=False))
     assert "the mean of the average scores of all 3 groups with enough responses (not only the two compared)" in page
+
+
+def test_the_scales_table_gives_each_group_s_alpha_beside_the_pooled_one(db_url):
+    """Pooled over groups that differ in level, α reads higher than either group's own: the table
+    (dashboard, report, CSV) shows both groups' α too, as the analysis document has them."""
+    import pandas as pd
+    import pingouin as pg
+
+    campaign_id = make_campaign(db_url)
+    rng = np.random.default_rng(8)
+    rows = []
+    for group, level in (("business", 2), ("it_staff", 4)):  # IT staff a level and a half higher throughout
+        for _ in range(40):
+            true = level + rng.normal(0, 0.5)
+            rows.append({"group": group, "answers": {f"par{i}": int(np.clip(round(true + rng.normal(0, 0.8)), 1, 5))
+                                                     for i in (1, 2)} | {"rel1": 3}})
+    with session_scope(db_url) as session:
+        add_responses(session, campaign_id, rows, actor="test")
+        close_campaign(session, campaign_id, "test")
+        insight = insights.campaign_insight(session, campaign_id)
+    row = insight.scale_table().set_index("scale").loc["Business understanding"]
+    answers = pd.DataFrame([{"group": r["group"], **r["answers"]} for r in rows])
+    own = {g: pg.cronbach_alpha(answers.loc[answers["group"] == g, ["par1", "par2"]])[0] for g in ("business", "it_staff")}
+    pooled = pg.cronbach_alpha(answers[["par1", "par2"]])[0]
+    assert row["alpha Business users"] == pytest.approx(own["business"], abs=1e-9)
+    assert row["alpha IT staff"] == pytest.approx(own["it_staff"], abs=1e-9)
+    assert row["alpha"] == pytest.approx(pooled, abs=1e-9) and pooled > max(own.values())  # why both are shown
