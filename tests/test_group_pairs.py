@@ -265,7 +265,7 @@ def test_the_scales_table_gives_each_group_s_alpha_beside_the_pooled_one(db_url)
     campaign_id = make_campaign(db_url)
     rng = np.random.default_rng(8)
     rows = []
-    for group, level in (("business", 2), ("it_staff", 4)):  # IT staff a level and a half higher throughout
+    for group, level in (("business", 2), ("it_staff", 4)):  # IT staff two levels higher throughout
         for _ in range(40):
             true = level + rng.normal(0, 0.5)
             rows.append({"group": group, "answers": {f"par{i}": int(np.clip(round(true + rng.normal(0, 0.8)), 1, 5))
