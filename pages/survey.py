@@ -180,7 +180,12 @@ def _welcome(state: SurveyState, token: str, thresholds: dict[str, int]) -> None
         st.caption("This link is shared with everyone in your group. When you start, you get a link of your own: the "
                    "address bar shows it, and it brings you back to your answers until you submit them.")
     count = len(state.sections)
-    st.caption(f"{count} section{'s' if count != 1 else ''}, then a chance to check your answers before you submit.")
+    # said before the first question, since a screen marks only the optional ones as such (WCAG 3.3.2)
+    needed = {item.required for section in state.sections for item in section.items}
+    required = ("" if True not in needed else " Every question needs an answer." if needed == {True}
+                else " Every question needs an answer unless it is marked *optional*.")
+    st.caption(f"{count} section{'s' if count != 1 else ''}, then a chance to check your answers before you submit."
+               + required)
     visit = st.session_state.get(VISITS, {}).get(token) if state.is_open_link else None
     if visit:
         _back_to_open_link(visit)

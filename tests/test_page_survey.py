@@ -134,6 +134,8 @@ def test_welcome_shows_the_instrument_texts_and_the_campaigns_thresholds(setup):
     # The test instrument's privacy statement quotes no numbers: the campaign's real ones are added.
     assert "at least 7 people" in text and "at least 12 people have commented" in text
     assert [b.label for b in at.button] == ["Start the survey"]
+    # told up front which questions must be answered (the screens mark only the optional ones)
+    assert any(c.value.endswith("Every question needs an answer unless it is marked *optional*.") for c in at.caption)
     # Respondents have no account: no login form, no navigation, nothing in the sidebar.
     assert not at.text_input and not at.sidebar.children
     assert "Log in" not in text
