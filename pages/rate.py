@@ -305,6 +305,8 @@ with jump.container(key="rate_jumplist"):
                 label = f"**{label}**"
             group.button(label, icon=icon, key=f"rate_jump_{member.id}", type="tertiary", wrap=True,
                          on_click=_go, args=(position_key, member.id))
+    # the one on screen is bold, which a screen reader does not say: it hears "current page" instead
+    widgets.run_script(widgets.mark_current_script("rate_jumplist", f"rate_jump_{capability.id}"))
 
 st.divider()
 if not locked:

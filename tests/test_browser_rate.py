@@ -116,6 +116,9 @@ def test_rating_saves_on_change_and_survives_a_reload(server, page):
     page.get_by_role("button", name=f"{first.name} · 3").click()
     wait_for_app(page)
     page.get_by_role("heading", name=first.name).wait_for()
+    # the jump list tells a screen reader which capability is on screen (it shows it in bold)
+    expect(page.locator(".st-key-rate_jumplist button[aria-current='page']")).to_have_count(1)
+    assert first.name in page.locator(".st-key-rate_jumplist button[aria-current='page']").inner_text()
     assert _level(page, "3 · Defined").locator("input").is_checked()
     assert not _level(page, "2 · Repeatable").locator("input").is_checked()
     assert page.get_by_role("textbox", name="Evidence").input_value() == EVIDENCE

@@ -48,6 +48,15 @@ def run_script(js: str) -> None:
     st.html(f'<script data-run="{count}">(function () {{{js}}})();</script>', unsafe_allow_javascript=True)
 
 
+def mark_current_script(list_key: str, current_key: str) -> str:
+    """A script that marks the button keyed ``current_key`` in the keyed list as the current one
+    (``aria-current``), and no other (WCAG 1.3.1: the list shows it in bold only). Keys are the
+    app's own, never user text."""
+    return (f"document.querySelectorAll('.st-key-{list_key} button[aria-current]')"
+            ".forEach(b => b.removeAttribute('aria-current'));"
+            f"document.querySelector('.st-key-{current_key} button')?.setAttribute('aria-current', 'page');")
+
+
 def announce_script(message: str) -> str:
     """A script that says ``message`` to screen readers (WCAG 4.1.3) through one visually hidden
     live region kept outside Streamlit's own elements, so that it outlives reruns: a region created
