@@ -477,6 +477,9 @@ class CampaignInsight:
     # groups the comparison withheld when it found fewer than two left (flagged or empty rows left out)
     withheld_after_exclusions: list[str] = field(default_factory=list)
     comparable: list[str] = field(default_factory=list)  # groups with at least k responses, instrument order
+    # responses per group with an answer to analyse (None until counted): one holding only a comment
+    # is a response in the rates, but gives the comparison nothing
+    answered: dict[str, int] | None = None
     compared: list[str] = field(default_factory=list)  # the two of them compared
     all_groups: dict | None = None  # with three or more comparable groups: the many-group document (Welch ANOVA)
     held: dict[str, int] = field(default_factory=dict)  # per group, responses not yet in the figures (open campaign)
@@ -622,6 +625,8 @@ class CampaignInsight:
         if group_id in withheld or responses < k:
             left_out = " once flagged responses are left out" if self.excluded_flagged and responses >= k else ""
             return f"withheld (fewer than {k} responses{left_out})"
+        if self.answered is not None and self.answered.get(group_id, 0) < k:  # k responses, not k with answers
+            return f"withheld (fewer than {k} responses with answers to analyse)"
         return "not reported (no other group to compare it with)" if self.comparison is None else "not compared"
 
     def imported_note(self) -> str | None:
@@ -972,7 +977,7 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
     # of the analysis, so it does not count towards k here either: counted, it made a group of four
     # look reportable, the pair fell through, and the whole survey was blanked.
     answered = answered_rows(table, instrument)
-    counts = table.frame.loc[answered, "group"].value_counts().to_dict()
+    counts = insight.answered = {str(g): int(n) for g, n in table.frame.loc[answered, "group"].value_counts().items()}
     hidden = suppressed_groups({g: int(counts.get(g, 0)) for g in instrument.group_ids()}, campaign.min_group_size, total_shown=False)
     shown = [g for g in instrument.group_ids() if g not in hidden]
     if exclude_flagged and len(shown) > 2:
@@ -1005,7 +1010,8 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
                                + (f" {' and '.join(short)} {'has' if len(short) == 1 else 'have'} fewer than {k}." if short else ""))
         elif shown:  # say whose responses are missing (names, never counts), not that every group falls short
             insight.problem = (f"Not enough responses to report: {' and '.join(short)} "
-                               f"{'has' if len(short) == 1 else 'have'} fewer than {k} (the campaign's reporting threshold), "
+                               f"{'has' if len(short) == 1 else 'have'} fewer than {k} responses to analyse (the campaign's "
+                               "reporting threshold), "
                                f"and a comparison needs two groups with at least {k}.")
         else:
             insight.problem = (f"Not enough responses to report: each group needs at least {k} (the campaign's reporting "

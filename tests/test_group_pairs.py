@@ -77,6 +77,9 @@ def test_a_response_with_nothing_to_analyse_does_not_count_a_group_up_to_the_thr
     assert insight.problem is None
     assert insight.compared == ["business", "finance"] and list(insight.comparison["groups"]) == ["business", "finance"]
     assert insight.comparison["groups"]["business"]["n"] == 30
+    # the response rates say why IT staff's five are not in the figures (not "not compared", as if they could be)
+    rates = insight.rates_table().set_index("group")
+    assert rates.loc["IT staff", "results"] == "withheld (fewer than 5 responses with answers to analyse)"
 
 
 def test_the_report_compares_the_pair_asked_and_names_the_group_left_out(db_url, campaign):

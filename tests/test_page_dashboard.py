@@ -182,8 +182,8 @@ def test_a_campaign_below_the_threshold_shows_no_numbers_and_says_why(db_url):
     assert not at.exception
     text = _texts(at)
     # whose responses are missing, by name (never a count): business users had plenty
-    assert ("Not enough responses to report: IT staff has fewer than 5 (the campaign's reporting threshold), and a "
-            "comparison needs two groups with at least 5.") in text
+    assert ("Not enough responses to report: IT staff has fewer than 5 responses to analyse (the campaign's reporting "
+            "threshold), and a comparison needs two groups with at least 5.") in text
     assert "scale scores with 95% confidence intervals" not in text
     assert "No assessment yet" in text
 
