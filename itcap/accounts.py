@@ -175,7 +175,7 @@ def set_password(session: Session, account: Account, password: str) -> None:
 def set_roles(session: Session, account: Account, roles: list[str] | str) -> None:
     """Give ``account`` exactly these roles. Raises AccountError (the caller's transaction then rolls
     back) when that would leave no active administrator, whoever asks: the app, the CLI, a script."""
-    was_admin = account.has_role(ADMIN)
+    was_admin = account.is_active and account.has_role(ADMIN)
     account.roles = normalise_roles(roles)
     session.add(account)
     if was_admin and not account.has_role(ADMIN):
@@ -382,10 +382,9 @@ def change_roles(session: Session, account: Account, roles: list[str] | tuple[st
     if problem:
         raise AccountError(problem)
     before = account.roles
-    set_roles(session, account, roles)
+    set_roles(session, account, roles)  # (recounts the administrators when this took one away)
     if account.roles == before:
         return False
-    _still_administered(session, account)
     _audit(session, actor, "account.roles", account, f"{before or 'none'} → {account.roles or 'none'}")
     return True
 
@@ -415,10 +414,11 @@ def set_active(session: Session, account: Account, active: bool, *, actor: Accou
         problem = deactivation_problem(session, actor, account)
         if problem:
             raise AccountError(problem)
+    was_admin = account.is_active and account.has_role(ADMIN)
     account.is_active = active
     session.add(account)
-    if not active:
-        _still_administered(session, account)
+    if was_admin and not active:  # only taking an administrator away can leave none (none may be left already:
+        _still_administered(session, account)  # then the command line is the way back, and disables others)
     _audit(session, actor, "account.enable" if active else "account.disable", account)
     return True
 

@@ -12,8 +12,9 @@ _warned: set[str] = set()
 
 
 def number_from_env(name: str, default: float, *, minimum: float = 0.0) -> float:
-    """``name``'s value as a number no smaller than ``minimum``; ``default`` when it is unset, or not
-    such a number (with a line in the log saying so, once per name)."""
+    """``name``'s value as a number; ``default`` when it is unset or not a number, ``minimum`` when it
+    is smaller — a session timeout asked for too short is made as short as allowed, never the looser
+    default (either said once per name in the log)."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -23,8 +24,9 @@ def number_from_env(name: str, default: float, *, minimum: float = 0.0) -> float
         value = math.nan
     if math.isfinite(value) and value >= minimum:
         return value
+    used = minimum if math.isfinite(value) or value == -math.inf else default
     if name not in _warned:
         _warned.add(name)
-        print(f"itcap: warning: {name}={raw!r} is not a number of at least {minimum:g}; using {default:g}",
-              file=sys.stderr, flush=True)
-    return default
+        why = "is below the least allowed" if used == minimum else "is not a number"
+        print(f"itcap: warning: {name}={raw!r} {why}; using {used:g}", file=sys.stderr, flush=True)
+    return used

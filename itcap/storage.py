@@ -97,8 +97,8 @@ def create_private_sqlite_file(url: str) -> None:
     path = sqlite_file(url)
     if path is None or path.exists():
         return
-    _ensure_sqlite_directory(url)
     try:
+        _ensure_sqlite_directory(url)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:  # another process created it in between: theirs stands
         pass

@@ -38,6 +38,7 @@ import math
 import os
 import random
 import shutil
+import stat
 import tempfile
 import textwrap
 import uuid
@@ -376,9 +377,10 @@ def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
         else:
             _open_new(part, data.privileged, "wb").close()  # pyreadstat then writes into it, keeping its mode
             write_sav(data, part, shown_as=path)  # a problem names the file asked for, not the one in between
-        if path.exists() and not path.is_file() and not path.is_symlink():
-            # a device or a named pipe (/dev/stdout, a pipe to gpg): written into, as any program
-            # would — renamed over, it became a plain file of every response where the device was
+        if _is_stream(path):
+            # a device or a named pipe (/dev/stdout, /dev/fd/63 of `>(gpg …)`, a FIFO), reached
+            # through a link too: written into, as any program would — renamed over, it became a
+            # plain file of every response where the device or the link was
             with open(part, "rb") as source, open(path, "wb") as target:
                 shutil.copyfileobj(source, target)
         else:
@@ -415,6 +417,15 @@ def export_bytes(data: ExportData, fmt: str) -> bytes:
             write_sav(data, path)
             return path.read_bytes()
     raise SurveyError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+
+
+def _is_stream(path: Path) -> bool:
+    """A character device or a named pipe, directly or at the end of symbolic links."""
+    try:
+        mode = os.stat(path).st_mode  # (follows links: /dev/stdout → /proc/self/fd/1 → the terminal or pipe)
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
 def _open_new(path: Path, private: bool, mode: str):

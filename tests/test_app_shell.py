@@ -242,12 +242,13 @@ def test_a_malformed_session_setting_falls_back_to_its_default(db_url, monkeypat
 
     monkeypatch.setattr(env, "_warned", set())
     monkeypatch.setenv("ITCAP_SESSION_IDLE_MINUTES", "30m")
-    monkeypatch.setenv("ITCAP_SESSION_MAX_HOURS", "-1")
-    assert auth.idle_timeout() == dt.timedelta(minutes=30) and auth.absolute_timeout() == dt.timedelta(hours=12)
+    monkeypatch.setenv("ITCAP_SESSION_MAX_HOURS", "0.05")
+    # not a number: the default; stricter than allowed: as strict as allowed, never the looser default
+    assert auth.idle_timeout() == dt.timedelta(minutes=30) and auth.absolute_timeout() == dt.timedelta(hours=0.1)
     auth.idle_timeout()
     err = capsys.readouterr().err
-    assert err.count("ITCAP_SESSION_IDLE_MINUTES='30m' is not a number of at least 1; using 30") == 1  # once
-    assert "ITCAP_SESSION_MAX_HOURS='-1'" in err
+    assert err.count("ITCAP_SESSION_IDLE_MINUTES='30m' is not a number; using 30") == 1  # once
+    assert "ITCAP_SESSION_MAX_HOURS='0.05' is below the least allowed; using 0.1" in err
     monkeypatch.setenv("ITCAP_SESSION_IDLE_MINUTES", "45")
     assert auth.idle_timeout() == dt.timedelta(minutes=45)
     bootstrap(db_url)

@@ -292,6 +292,15 @@ def test_an_export_into_a_named_pipe_is_written_into_it_not_over_it(db_url, tmp_
     reader.join(timeout=30)
     assert received and received[0].decode("utf-8").splitlines()[0].startswith("response_id,") and len(received[0].splitlines()) == 7
     assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    # reached through a link, as /dev/stdout (→ /proc/self/fd/1) and `>(gpg …)`'s /dev/fd/63 are
+    link = tmp_path / "stdout"
+    link.symlink_to(pipe)
+    received.clear()
+    reader = threading.Thread(target=lambda: received.append(open(pipe, "rb").read()), daemon=True)
+    reader.start()
+    assert main(["responses", "export", str(campaign_id), "--format", "sav", "--out", str(link)]) == 0
+    reader.join(timeout=30)
+    assert received and received[0].startswith(b"$FL2") and link.is_symlink() and stat.S_ISFIFO(os.stat(pipe).st_mode)
 
 
 def test_a_database_file_that_cannot_be_created_is_said_as_such(monkeypatch, capsys):
@@ -299,3 +308,10 @@ def test_a_database_file_that_cannot_be_created_is_said_as_such(monkeypatch, cap
     monkeypatch.delenv("ITCAP_ADMIN_PASSWORD", raising=False)
     assert main(["init"]) == 1
     assert capsys.readouterr().err == "error: cannot create the database file /proc/itcap-test.db: No such file or directory\n"
+
+
+def test_a_database_folder_that_cannot_be_created_is_said_as_such(monkeypatch, capsys):
+    monkeypatch.setenv("ITCAP_DATABASE_URL", "sqlite:////proc/no-such-folder/itcap.db")
+    monkeypatch.delenv("ITCAP_ADMIN_PASSWORD", raising=False)
+    assert main(["init"]) == 1
+    assert capsys.readouterr().err.startswith("error: cannot create the database file /proc/no-such-folder/itcap.db: ")

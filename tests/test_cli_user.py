@@ -152,3 +152,21 @@ def test_a_display_name_can_be_corrected_and_is_audited(db_url, capsys):
         assert accounts.get_by_username(session, "ana").display_name == "Ana Patel"
         (entry,) = [e for e in audit.recent(session) if e.action == "account.rename"]
     assert (entry.target, entry.detail) == ("account:ana", "Ana Patle → Ana Patel")
+
+
+def test_with_no_active_administrator_the_command_line_still_manages_other_accounts(db_url, capsys):
+    """The command line is the way back when no administrator can log in: disabling or changing a
+    non-administrator then is not refused as if it took the last administrator away."""
+    from sqlalchemy import text
+
+    bootstrap(db_url)
+    with session_scope(db_url) as session:
+        accounts.create_account(session, "bo", "correct horse battery", ["assessor"])
+        session.execute(text("UPDATE account SET is_active = false WHERE username = 'admin'"))
+    assert main(["user", "disable", "bo"]) == 0
+    assert main(["user", "roles", "bo", "--roles", "leadership"]) == 0
+    assert main(["user", "enable", "admin"]) == 0
+    capsys.readouterr()
+    with session_scope(db_url) as session:
+        assert not accounts.get_by_username(session, "bo").is_active
+        assert accounts.get_by_username(session, "admin").is_active

@@ -396,3 +396,27 @@ def test_a_table_on_screen_has_no_ids_sort_keys_empty_columns_none_or_minus_zero
                         "c": pd.Categorical(["x", None]), "d": pd.array([None, None], dtype="Float64")})
     shown, _ = readable(odd)
     assert list(shown.columns) == ["a", "b", "c"] and shown["c"].tolist() == ["x", ""]
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=200, deadline=None)
+def test_a_name_said_to_screen_readers_stays_a_javascript_string(name):
+    """The Rate page says "Level 4 saved for <capability name>" from a script: a name from an
+    uploaded model holding '</script>' or '<!--' must neither end the script nor open a comment."""
+    import json
+
+    from itcap.ui.widgets import announce_script
+
+    script = announce_script(f"Level 4 saved for {name}")
+    assert "<" not in script
+    said = re.search(r"r\.textContent = (\".*\"); \}, 150\);$", script, flags=re.S).group(1)
+    assert json.loads(said) == f"Level 4 saved for {name}"
+
+
+def test_the_current_capability_is_found_by_the_class_streamlit_gives_its_key():
+    """A capability id may hold a '.', which Streamlit's class names turn into '-': the selector
+    must name that class (a '.' made it invalid, and nothing was marked current)."""
+    from itcap.ui.widgets import mark_current_script
+
+    script = mark_current_script("rate_jumplist", "rate_jump_SM.1")
+    assert "document.querySelector('.st-key-rate_jump_SM-1 button')" in script

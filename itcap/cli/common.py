@@ -180,6 +180,12 @@ def refuse_writing_over_inputs(args: argparse.Namespace) -> None:
     """Before any work: no output option names a file the command reads (``survey show i.yaml --json
     i.yaml`` left the instrument holding JSON) or the SQLite database itself and its journal files
     (``--out itcap.db`` replaced every response with a CSV of them)."""
+    def same(a: str | Path, b: str | Path) -> bool:  # (a file that cannot be looked at is not the same file)
+        try:
+            return os.path.samefile(a, b)
+        except OSError:
+            return False
+
     values = [v for value in vars(args).values() for v in (value if isinstance(value, list) else [value])]
     outputs = [v for v in values if isinstance(v, OutputPath) and v != "-" and os.path.exists(v)]
     if not outputs:
@@ -191,10 +197,10 @@ def refuse_writing_over_inputs(args: argparse.Namespace) -> None:
     kept = [] if database is None else [Path(f"{database}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")]
     problems = []
     for out in outputs:
-        if clash := next((i for i in inputs if os.path.samefile(out, i)), None):
+        if clash := next((i for i in inputs if same(out, i)), None):
             problems.append(f"{out}: is also this command's input{'' if clash == out else f' ({clash})'}; writing there "
                             "would destroy it — give the output another file name")
-        elif any(f.exists() and os.path.samefile(out, f) for f in kept):
+        elif any(same(out, f) for f in kept):
             problems.append(f"{out}: is the itcap database ({database}); writing there would destroy it — give the "
                             "output another file name")
     if problems:

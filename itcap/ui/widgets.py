@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -48,13 +49,19 @@ def run_script(js: str) -> None:
     st.html(f'<script data-run="{count}">(function () {{{js}}})();</script>', unsafe_allow_javascript=True)
 
 
+def key_class(key: str) -> str:
+    """The CSS class Streamlit gives the element keyed ``key``: ``st-key-`` and the key with every
+    character but letters, digits, '_' and '-' made '-' (a capability id may hold a '.')."""
+    return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key)
+
+
 def mark_current_script(list_key: str, current_key: str) -> str:
     """A script that marks the button keyed ``current_key`` in the keyed list as the current one
-    (``aria-current``), and no other (WCAG 1.3.1: the list shows it in bold only). Keys are the
-    app's own, never user text."""
-    return (f"document.querySelectorAll('.st-key-{list_key} button[aria-current]')"
+    (``aria-current``), and no other (WCAG 1.3.1: the list shows it in bold only). The keys reach
+    the script as class names: letters, digits, '_' and '-' only."""
+    return (f"document.querySelectorAll('.{key_class(list_key)} button[aria-current]')"
             ".forEach(b => b.removeAttribute('aria-current'));"
-            f"document.querySelector('.st-key-{current_key} button')?.setAttribute('aria-current', 'page');")
+            f"document.querySelector('.{key_class(current_key)} button')?.setAttribute('aria-current', 'page');")
 
 
 def announce_script(message: str) -> str:
@@ -62,7 +69,9 @@ def announce_script(message: str) -> str:
     live region kept outside Streamlit's own elements, so that it outlives reruns: a region created
     with its text, or text left unchanged, is not announced. Emptied first, so the same words twice
     (two saves in a row) are said twice."""
-    text = json.dumps(message).replace("</", "<\\/")  # the message may hold a name: it stays a string
+    # the message may hold a name: a JavaScript string, with no '<' that could end the script or
+    # open a comment in the HTML around it
+    text = json.dumps(message).replace("<", "\\u003c")
     return ("let r = document.getElementById('itcap-status');"
             "if (!r) { r = document.createElement('div'); r.id = 'itcap-status';"
             " r.setAttribute('role', 'status'); r.setAttribute('aria-live', 'polite');"
