@@ -610,7 +610,8 @@ def trend_chart(points: pd.DataFrame, value_title: str, y_domain: tuple[float, f
 
 
 ATTAINMENT_REFERENCE_NOTE = ("The dashed line: above it a mode is rated F (fully); it is achieved when rated F with no "
-                             "capability more than one level short of its target (1.5 is), and every lower mode achieved.")
+                             "capability more than one level short of its target (a consensus of 1.5 against a target "
+                             "of 3 is more than one short), and every lower mode achieved.")
 
 
 def attainment_reference_label(fully_achieved_percent: float) -> str:

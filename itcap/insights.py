@@ -388,7 +388,9 @@ def months_apart_note(assessment: AssessmentInsight, campaign: CampaignInsight) 
     if months < MONTHS_APART_TO_SAY:
         return None
     order = "before" if assessed < start else "after"
-    return (f"The assessment ({assessed:%d %b %Y}) was {months} months {order} the survey ({start:%d %b %Y}): "
+    # the survey's date the gap is counted from: its opening, or its close when the assessment came after
+    survey = f"{start:%d %b %Y}" if assessed < start or end == start else f"closed {end:%d %b %Y}"
+    return (f"The assessment ({assessed:%d %b %Y}) was {months} months {order} the survey ({survey}): "
             "read their agreement or difference with that in mind.")
 
 

@@ -381,6 +381,12 @@ def test_an_assessment_and_a_survey_far_apart_in_time_are_said_to_be(populated, 
     assert not at.exception
     assert ("The assessment (01 Oct 2025) was 12 months before the survey (12 Oct 2026): read their agreement or "
             "difference with that in mind.") in _texts(at)
+    # after the survey, the months are counted from its close — the date the sentence then shows
+    later = builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2027, 10, 6), seed=6)
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at.selectbox(key="dashboard_assessment").select(later).run()
+    assert ("The assessment (06 Oct 2027) was 11 months after the survey (closed 06 Nov 2026): read their agreement "
+            "or difference with that in mind.") in _texts(at)
 
 
 def test_a_trend_follows_one_organisation_unit_and_stops_at_the_selected_round(populated, db_url):
