@@ -22,8 +22,7 @@ from assessment import service as assessment_service
 from assessment.recommendations import PerceptionFinding, RecommendationPlan, recommend
 from assessment.reliability import BEYOND_CHANCE, ICC_TYPES, ReliabilityReport
 from assessment.tables import Assessment, Rating
-from capability_model.positioning import (FULLY_ACHIEVED_PERCENT, PositionResult, attainment_percent, iso33020_rating,
-                                          level_for_display)
+from capability_model.positioning import (FULLY_ACHIEVED_PERCENT, PositionResult, attainment_percent, level_for_display)
 from capability_model.schema import CapabilityModel
 from surveys.analysis_input import AnalysisInputError, prepare_responses
 from surveys.campaigns import campaign_instrument, get_campaign, list_campaigns
@@ -1095,11 +1094,14 @@ def assessment_trend(session: Session, assessment_id: int) -> pd.DataFrame:
         for mode in result.modes:
             rows.append({"when": item.assessed_on, "label": f"{item.name} ({item.assessed_on:%d %b %Y})",
                          "series": mode.name, "value": 100 * mode.attainment, "position": position,
-                         "provisional": provisional, "version": model.version})
-    frame = pd.DataFrame(rows, columns=[*TREND_COLUMNS, "version"])
+                         "provisional": provisional, "version": model.version,
+                         # the mode's own rating (from exact sums): 100·(1 − 17/20) is 15.000000000000002 in
+                         # floating point, which rated afresh would be P where the position's rating is N
+                         "rating": mode.rating})
+    frame = pd.DataFrame(rows, columns=[*TREND_COLUMNS, "version", "rating"])
     if len(versions) > 1:  # a new version may add, drop or retarget capabilities: each round says which it used
         frame["label"] = frame["label"].str.cat(frame["version"].map(lambda v: f"model v{v}"), sep=" · ")
-    return frame[TREND_COLUMNS]
+    return frame[[*TREND_COLUMNS, "rating"]]
 
 
 def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclude_flagged: bool = False,
@@ -1183,12 +1185,14 @@ def progress_sentences(assessment_points: pd.DataFrame | None, campaign_points: 
         now = rounds[-1][1]
         earlier = dict(zip(before["series"], before["value"]))
         changes = []
-        for series, value in zip(now["series"], now["value"]):
+        for _, point in now.iterrows():
+            series, value = point["series"], point["value"]
             if series not in earlier:
                 continue
             if what == "assessment":  # with the ISO rating, and 84.6% as such: "85%" would read as F
-                changes.append(f"{series} {attainment_percent(earlier[series])} ({iso33020_rating(earlier[series] / 100)}) → "
-                               f"{attainment_percent(value)} ({iso33020_rating(value / 100)})")
+                rated_before = before.loc[before["series"] == series, "rating"].iloc[0]
+                changes.append(f"{series} {attainment_percent(earlier[series])} ({rated_before}) → "
+                               f"{attainment_percent(value)} ({point['rating']})")
             else:
                 changes.append(f"{series} {earlier[series]:.2f} → {value:.2f}")
         if what == "assessment":

@@ -182,3 +182,25 @@ def test_the_dashboard_scale_table_says_when_the_pooled_alpha_is_one_group_s_alo
                               comparison=comparison)
     (note,) = insight.scale_table()["note"]
     assert note == "α: no respondent of IT staff answered every item, so this is the α of Business users alone"
+
+
+def test_the_assessment_progress_sentence_gives_each_mode_the_rating_the_position_used():
+    """17 levels short of 20 is 15% exactly — rated N by the position's exact sums — but
+    100·(1 − 17/20) is 15.000000000000002 in floating point, which rated afresh reads P: the sentence
+    shows the mode's own rating, so it never contradicts the mode table beside it."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from itcap import insights
+
+    value = 100 * (1 - 17 / 20)
+    assert iso33020_rating(value / 100) == "P"  # the trap
+    points = pd.DataFrame([
+        {"when": dt.date(2025, 3, 1), "label": "Review 2025", "series": "Business Leader", "value": value,
+         "position": "Supplier", "provisional": False, "rating": "N"},
+        {"when": dt.date(2026, 3, 1), "label": "Review 2026", "series": "Business Leader", "value": value,
+         "position": "Supplier", "provisional": False, "rating": "N"},
+    ], columns=[*insights.TREND_COLUMNS, "rating"])
+    (sentence,) = insights.progress_sentences(points, None)
+    assert "Business Leader 15% (N) → 15% (N)" in sentence
