@@ -372,6 +372,18 @@ def survey_against_assessment(reading: PerceptionReading, assessment: Assessment
     return CANNOT_COMPARE
 
 
+def reading_threshold_text(campaign: CampaignInsight) -> str:
+    """What a survey scale must average to support its mode, in the instrument's own numbers: "at
+    least 3.5 on 1–5" (five eighths of the way up; a 1–7 instrument's is 4.75) — or, when the scales
+    differ in range, the rule itself."""
+    scales = campaign.reading.scales if campaign.reading is not None else []
+    cuts = {(s.threshold, *scale_range(campaign.instrument, s.id)) for s in scales}
+    if len(cuts) == 1:
+        threshold, lo, hi = cuts.pop()
+        return f"at least {threshold:g} on {lo:g}–{hi:g}"
+    return "at least five eighths of the way up its range"
+
+
 def months_apart_note(assessment: AssessmentInsight, campaign: CampaignInsight) -> str | None:
     """When the assessment and the survey are far apart in time (the sidebar lets a director pick a
     2025 assessment beside a 2026 survey), a sentence that says so: their agreement or disagreement

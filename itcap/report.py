@@ -28,7 +28,6 @@ from capability_model.positioning import FULLY_ACHIEVED_PERCENT, level_for_displ
 from itcap import charts, insights
 from itcap.storage import utcnow
 from surveys.exports import counted_comments, reportable_comments
-from surveys.perception import scale_range
 from surveys.release import reported_only
 
 
@@ -237,12 +236,10 @@ def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
         a_name, b_name = c.instrument.group_name(a_id), c.instrument.group_name(b_id)
         margin = c.comparison["margin"]
         if c.reading is not None and c.reading.scales:
-            first = c.reading.scales[0]
-            lo, hi = scale_range(c.instrument, first.id)
             whose = (f"of all {len(c.all_groups['groups'])} groups with enough responses (not only the two compared)"
                      if c.all_groups else f"of {a_name} and of {b_name}")
             guide.append(("Survey reading", f"a survey scale supports the mode it is evidence for when the mean of the "
-                          f"average scores {whose} is at least {first.threshold:g} on {lo:g}–{hi:g} "
+                          f"average scores {whose} is {insights.reading_threshold_text(c)} "
                           "(five eighths of the way up; each group counts equally, whatever its size); the reading is the "
                           "highest mode whose scales all do, with every lower mode supported too."))
         guide.append(("Equivalent, differs, inconclusive", f"equivalent: the two groups' means are shown to be within "

@@ -106,7 +106,8 @@ with perceived.container(border=True):
         names = insights.reading_names(assessment)
         reading_name = names.get(campaign.reading.position, campaign.reading.position.replace("_", " ").title())
         st.subheader(md_escape(reading_name[0].upper() + reading_name[1:]), anchor=False)
-        st.caption("The highest mode whose survey scales all average at least 3.5 of 5 (mean of the group means"
+        st.caption(f"The highest mode whose survey scales all average {insights.reading_threshold_text(campaign)} (mean of "
+                   "the group means"
                    + (f", all {len(campaign.all_groups['groups'])} groups with enough responses" if campaign.all_groups else "")
                    + "), "
                    "with every lower mode supported too.")

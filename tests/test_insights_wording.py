@@ -204,3 +204,31 @@ def test_the_assessment_progress_sentence_gives_each_mode_the_rating_the_positio
     ], columns=[*insights.TREND_COLUMNS, "rating"])
     (sentence,) = insights.progress_sentences(points, None)
     assert "Business Leader 15% (N) → 15% (N)" in sentence
+
+
+def test_the_survey_reading_rule_is_said_in_the_instrument_s_own_numbers(db_url):
+    """A 1–7 agreement scale supports its mode from 4.75, not "3.5 of 5" (as the dashboard once said
+    whatever the instrument)."""
+    import numpy as np
+
+    from itcap import insights
+    from itcap.storage import session_scope
+    from surveys.campaigns import close_campaign
+    from surveys.imports import add_responses
+    from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+
+    seven = INSTRUMENT_YAML.replace("    max: 5\n    labels: {1: Strongly disagree, 2: Disagree, 3: Neither agree nor disagree, "
+                                    "4: Agree, 5: Strongly agree}",
+                                    "    max: 7\n    labels: {1: Strongly disagree, 2: Disagree, 3: Somewhat disagree, 4: Neither agree nor "
+                                    "disagree, 5: Somewhat agree, 6: Agree, 7: Strongly agree}")
+    assert seven != INSTRUMENT_YAML
+    for yaml_text, said in ((INSTRUMENT_YAML, "at least 3.5 on 1–5"), (seven, "at least 4.75 on 1–7")):
+        campaign_id = make_campaign(db_url, yaml=yaml_text.replace("id: test_perception", f"id: test_{said[9:13].replace('.', '_')}"))
+        rng = np.random.default_rng(2)
+        rows = [{"group": g, "answers": {"rel1": int(rng.integers(2, 5)), "par1": int(rng.integers(2, 5))}}
+                for g in ("business", "it_staff") for _ in range(12)]
+        with session_scope(db_url) as session:
+            add_responses(session, campaign_id, rows, actor="test")
+            close_campaign(session, campaign_id, "test")
+            insight = insights.campaign_insight(session, campaign_id)
+        assert insights.reading_threshold_text(insight) == said
