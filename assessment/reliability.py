@@ -30,14 +30,6 @@ from capability_model.positioning import unrated_note, without_unrated_assessors
 ICC_TYPES = ("ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k")
 BEYOND_CHANCE = ("not defined for these ratings: the assessors disagree more than chance would make them (the formula "
                  "gives a value above 1, which no reliability can be)")
-ICC_DESCRIPTIONS = {
-    "ICC1": "one-way random effects, single assessor (Shrout & Fleiss ICC(1,1))",
-    "ICC2": "two-way random effects, absolute agreement, single assessor (ICC(2,1) = McGraw & Wong ICC(A,1))",
-    "ICC3": "two-way mixed effects, consistency, single assessor (ICC(3,1) = McGraw & Wong ICC(C,1))",
-    "ICC1k": "one-way random effects, mean of k assessors (ICC(1,k))",
-    "ICC2k": "two-way random effects, absolute agreement, mean of k assessors (ICC(2,k) = ICC(A,k))",
-    "ICC3k": "two-way mixed effects, consistency, mean of k assessors (ICC(3,k) = ICC(C,k))",
-}
 LEVELS_OF_MEASUREMENT = ("nominal", "ordinal", "interval", "ratio")
 
 

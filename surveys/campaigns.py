@@ -35,7 +35,6 @@ DRAFT, OPEN, CLOSED = "draft", "open", "closed"
 def _day(date: dt.date) -> str:
     """A date in a message: "31 Mar 2027" reads the same whatever order the form's date fields use."""
     return f"{date:%d %b %Y}"
-STATUSES = (DRAFT, OPEN, CLOSED)
 NAME_MAX = 200
 
 Availability = Literal["accepting", "draft", "not_yet_open", "ended", "closed"]
@@ -349,10 +348,14 @@ def reclaim_storage(engine) -> None:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"VACUUM {', '.join(SURVEY_TABLES)}")
         elif connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("PRAGMA busy_timeout = 5000")
-            connection.exec_driver_sql("VACUUM")
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            connection.exec_driver_sql("PRAGMA busy_timeout = 30000")
+            from itcap.storage import SQLITE_BUSY_TIMEOUT_MS
+
+            connection.exec_driver_sql("PRAGMA busy_timeout = 5000")  # a short wait: a busy file is vacuumed next time
+            try:
+                connection.exec_driver_sql("VACUUM")
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:  # the pooled connection goes back with the engine's own wait, a failure or not
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def availability(campaign: Campaign, on: dt.date | None = None) -> Availability:

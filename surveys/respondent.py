@@ -77,10 +77,6 @@ class SurveyState:
     is_open_link: bool = False
 
     @property
-    def review_index(self) -> int:
-        return len(self.sections)
-
-    @property
     def at_review(self) -> bool:
         return self.section_index >= len(self.sections)
 

@@ -100,10 +100,6 @@ def _num(x) -> float | None:
     return x if np.isfinite(x) else None
 
 
-def _int(x) -> int | None:
-    return None if x is None or not np.isfinite(x) else int(x)
-
-
 def _pair(lo, hi) -> list[float | None] | None:
     lo, hi = _num(lo), _num(hi)
     return None if lo is None or hi is None else [lo, hi]

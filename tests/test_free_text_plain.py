@@ -285,7 +285,7 @@ def test_csv_defuses_formulas_privileged_only_and_round_trips(formula_campaign):
 
 
 def test_sav_stores_comments_as_strings(formula_campaign, tmp_path):
-    pyreadstat = pytest.importorskip("pyreadstat")
+    import pyreadstat  # a dependency of the project: never skipped
     url, campaign_id, item_id = formula_campaign
     with session_scope(url) as session:
         data = exports.prepare_export(session, campaign_id, privileged=True)
@@ -365,9 +365,11 @@ def test_a_phone_lists_comments_as_escaped_paragraphs_and_says_when_it_shows_onl
     body = []
     monkeypatch.setattr(widgets.st, "html", body.append)
     texts = ["<img src=x onerror=alert(1)>", "*bold* [link](http://x)"] + [f"comment {i}" for i in range(widgets.PHONE_COMMENTS + 3)]
-    widgets.comments_for_phone(texts)
+    # (the headings are a capability's or a person's name: escaped as the texts are)
+    widgets.records_for_phone([("<b>Ana</b> · 3", text) for text in texts])
     [shown] = body
     assert "<img" not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown and "*bold* [link](http://x)" in shown
+    assert "<b>Ana" not in shown and "<strong>&lt;b&gt;Ana&lt;/b&gt; · 3</strong>" in shown
     assert shown.count("<p style=\"margin") == widgets.PHONE_COMMENTS
     assert f"The first {widgets.PHONE_COMMENTS:,} of {len(texts):,}" in shown
 

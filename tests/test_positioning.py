@@ -78,10 +78,10 @@ def test_rating_boundaries_are_exact_on_real_sums(levels, attainment, rating):
 
 
 def test_naive_float_attainment_would_misrate_the_boundary():
-    # Why the rating compares sums instead of the float: the naive formula crosses 15%.
-    assert 1 - 17 / 20 > 0.15
+    # Why the rating compares sums instead of the float: the naive formula crosses 15% and rates P.
+    assert iso33020_rating(1 - 17 / 20) == "P"  # the naive float, rated: the trap
     _, (mode,) = evaluate_consensus(BOUNDARY_MODEL, consensus_of([0, 0, 0, 1, 2]))
-    assert mode.rating == "N"
+    assert mode.rating == "N"  # rated from the exact sums
 
 
 def test_attainment_formula_ignores_levels_above_target():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import os
@@ -253,10 +252,6 @@ def decode_csv_bytes(raw: bytes, where: str) -> str:
         return decode_text(raw, where, save_as="CSV UTF-8")
     except DocumentInvalid as exc:
         raise CliError(exc.problems) from None
-
-
-def csv_buffer(text: str) -> io.StringIO:
-    return io.StringIO(text, newline="")
 
 
 def open_database() -> None:

@@ -308,12 +308,6 @@ def wide_and_phone(key: str):
 PHONE_COMMENTS = 300  # comments listed per question on a phone; the table (wider screens) and the exports hold all
 
 
-def comments_for_phone(texts: list[str]) -> None:
-    """People's comments as a wrapped, scrollable list for a phone, where a table cell shows one cut-off
-    line: plain text (escaped, never markup), one paragraph each."""
-    records_for_phone([("", text) for text in texts], css_class="itcap-comments")
-
-
 def records_for_phone(records: list[tuple[str, str]], *, css_class: str = "itcap-records") -> None:
     """Rows of a table as a wrapped, scrollable list for a phone, where only a table's first columns
     are in view: each a bold heading line (may be empty) over its text, escaped, never markup."""
