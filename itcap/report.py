@@ -125,7 +125,9 @@ def summary_points(content: ReportContent) -> list[str]:
         ranked = a.gaps_frame()
         top = ranked.head(5)
         gaps = "; ".join(f"{row.capability} (level {row.consensus}, target {row.target})" for row in top.itertuples())
-        points.append(f"Largest gaps to {a.result.next_mode.name}{_cut_tie(ranked, len(top))}: {gaps}.")
+        # "largest" overclaimed where every gap is one level: the order is shortfall × the model's weight
+        points.append(f"Gaps to {a.result.next_mode.name}, the most pressing first (levels short × the capability's "
+                      f"weight in the model){_cut_tie(ranked, len(top))}: {gaps}.")
     if c and c.comparison is None:
         points.append(f"Survey '{c.campaign.name}': no results reported. {c.problem}")
     if c and c.comparison is not None:
@@ -193,16 +195,18 @@ def _gap_words(rec) -> str:
 
 def _cut_tie(ranked: pd.DataFrame, shown: int) -> str:
     """Said when the first ``shown`` of the ranked gaps end inside a tie (the same shortfall and
-    weight), so the cut, not the ranking, chose among them: "(10 gaps; 8 of them 1 level short with
-    weight 1, so those named are the first in the model's order)"."""
+    weight), so the cut, not the ranking, chose among them: "(10 gaps; the last 2 named were taken
+    in the model's order from 7 equally pressing: 1 level short, weight 1)"."""
     if len(ranked) <= shown:
         return ""
     key = (ranked["shortfall"].iloc[shown - 1], ranked["weight"].iloc[shown - 1])
     if (ranked["shortfall"].iloc[shown], ranked["weight"].iloc[shown]) != key:
         return ""
-    tied = int(((ranked["shortfall"] == key[0]) & (ranked["weight"] == key[1])).sum())
-    return (f" ({len(ranked)} gaps; {tied} of them {key[0]:g} level{'s' if key[0] != 1 else ''} short with weight {key[1]:g}, "
-            f"so those named are the first in the model's order)")
+    in_tie = (ranked["shortfall"] == key[0]) & (ranked["weight"] == key[1])
+    named = int(in_tie.head(shown).sum())
+    which = "all named" if named == shown else f"the last {named} named"
+    return (f" ({len(ranked)} gaps; {which} were taken in the model's order from {int(in_tie.sum())} equally pressing: "
+            f"{key[0]:g} level{'s' if key[0] != 1 else ''} short, weight {key[1]:g})")
 
 
 def reading_guide(content: ReportContent) -> list[tuple[str, str]]:

@@ -42,7 +42,7 @@ def test_html_report_states_position_verdicts_and_methods(populated):
     page = render_html(content)
     assert page.startswith("<!doctype html>") and "</html>" in page
     assert "Supplier, with" in page and "confidence" in page
-    assert "Largest gaps to Business Partner" in page
+    assert "Gaps to Business Partner, the most pressing first (levels short × the capability" in html.unescape(page)
     # the survey's reading says which scales keep it from the next mode (the builder's partner scales sit near 3)
     assert "Survey reading: Supplier (short of Business Partner: " in html.unescape(page)
     assert "Communication" in page and "The groups differ on: Communication" in page
@@ -202,12 +202,15 @@ def test_a_list_cut_inside_a_tie_says_the_model_s_order_chose_not_the_ranking(po
     from itcap.report import _cut_tie
 
     tied = pd.DataFrame({"shortfall": [2.0, 1, 1, 1, 1, 1, 1, 1], "weight": [1.0] * 8})
-    assert _cut_tie(tied, 5) == " (8 gaps; 7 of them 1 level short with weight 1, so those named are the first in the model's order)"
+    assert _cut_tie(tied, 5) == (" (8 gaps; the last 4 named were taken in the model's order from 7 equally pressing: "
+                                 "1 level short, weight 1)")
+    flat = pd.DataFrame({"shortfall": [1.0] * 7, "weight": [1.0] * 7})
+    assert _cut_tie(flat, 5) == " (7 gaps; all named were taken in the model's order from 7 equally pressing: 1 level short, weight 1)"
     apart = pd.DataFrame({"shortfall": [2.0, 1, 1, 1, 1, 1], "weight": [1.0, 1.5, 1.5, 1.5, 1.5, 1.0]})
     assert _cut_tie(apart, 5) == "" and _cut_tie(tied.head(5), 5) == ""
     # the populated assessment's fifth and sixth gaps differ in weight (1.5, 1): the summary ranks, no note
     points = summary_points(_content(populated))
-    assert "model's order" not in next(p for p in points if p.startswith("Largest gaps"))
+    assert "model's order" not in next(p for p in points if p.startswith("Gaps to Business Partner"))
     assert "equally urgent" not in next(p for p in points if p.startswith("First 100 days"))
 
 
