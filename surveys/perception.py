@@ -183,16 +183,25 @@ def perception_findings(document: dict, instrument: Instrument, reading: Percept
         pair = ", ".join(f"{instrument.group_name(g)} {entry[key]:.2f}" for g, key in zip(compared, ("mean_a", "mean_b"))
                          if entry.get(key) is not None) or detail
         parts = []
+        low = [g for g, m in scale_reading.group_means.items() if m is not None and round(m, 2) < midpoint]
+
+        def near_neutral(groups: list[str]) -> str:
+            """The compared groups below the midpoint whose mean's 95% CI still reaches it: a lean the
+            data cannot tell from neutral is said as such (a board reads "lean" as a finding)."""
+            spanning = [names[g] for g, side in zip(compared, ("a", "b")) if g in groups
+                        and (entry.get(f"mean_ci95_{side}") or [None, None])[1] is not None
+                        and entry[f"mean_ci95_{side}"][1] >= midpoint]
+            return (f" — though within chance of neutral for {' and '.join(spanning)} (95% CI reaching {midpoint:g})"
+                    if spanning else "")
+
         # below, as printed: 2.998 reads 3.00, which is not below 3
         if round(scale_reading.score, 2) < midpoint:
             parts.append(f"respondents lean towards disagreeing (score {scale_reading.score:.2f} on {lo:g}–{hi:g}, the mean "
-                         f"of {detail}; {midpoint:g} is neither agree nor disagree)")
-        else:
-            low = [g for g, m in scale_reading.group_means.items() if m is not None and round(m, 2) < midpoint]
-            if low:
-                who = " and ".join(names[g] for g in low)  # groups of people: "IT staff lean", "Finance lean"
-                parts.append(f"{who} lean towards disagreeing "
-                             f"({detail} on {lo:g}–{hi:g}; {midpoint:g} is neither agree nor disagree)")
+                         f"of {detail}; {midpoint:g} is neither agree nor disagree){near_neutral(low)}")
+        elif low:
+            who = " and ".join(names[g] for g in low)  # groups of people: "IT staff lean", "Finance lean"
+            parts.append(f"{who} lean towards disagreeing "
+                         f"({detail} on {lo:g}–{hi:g}; {midpoint:g} is neither agree nor disagree){near_neutral(low)}")
         if scale_reading.id in holding_back:
             mode = holding_back[scale_reading.id]
             mode_name = (mode_names or {}).get(mode, mode.replace("_", " ").title())

@@ -253,3 +253,19 @@ def test_a_mode_whose_only_shortfall_is_an_unscored_scale_is_undetermined_not_fa
     document[by_mode["business_partner"][1]] = (3.0, 3.0)
     reading = perception_reading(_unscored(_document(document), by_mode["business_partner"][0]), INSTRUMENT, MODES)
     assert (reading.position, reading.undetermined) == ("supplier", None)
+
+
+def test_a_lean_whose_confidence_interval_reaches_neutral_is_said_to_be_within_chance():
+    """Business users 2.96 with a 95% CI of [2.86, 3.05]: a board reads "lean towards disagreeing" as a
+    finding, which the data cannot tell from neutral — said so; a CI wholly below 3 is not qualified."""
+    means = _means({"supplier": 3.6, "business_partner": 3.6, "business_leader": 3.6})
+    means["innovation"] = (2.96, 3.05)
+    document = _document(means)
+    innovation = next(s for s in document["scales"] if s["id"] == "innovation")
+    innovation["mean_ci95_a"], innovation["mean_ci95_b"] = [2.86, 3.05], [2.95, 3.15]
+    (finding,) = [f for f in perception_findings(document, INSTRUMENT) if f.scale_id == "innovation"]
+    assert finding.statement.endswith("; 3 is neither agree nor disagree) — though within chance of neutral for "
+                                      "Business users (95% CI reaching 3).")
+    innovation["mean_ci95_a"] = [2.90, 2.99]
+    (finding,) = [f for f in perception_findings(document, INSTRUMENT) if f.scale_id == "innovation"]
+    assert "within chance" not in finding.statement
