@@ -620,7 +620,7 @@ class CampaignInsight:
             hidden = g in small
             return {"group": self.instrument.group_name(g), "invited": self._invited(g, r),
                     "started": None if hidden else r.started, "completed": None if hidden else r.completed,
-                    "completion rate %": None if hidden or r.completion_rate is None else round(100 * r.completion_rate, 1),
+                    "response rate %": None if hidden or r.completion_rate is None else round(100 * r.completion_rate, 1),  # completed ÷ invited
                     "imported": None if hidden else r.imported, "responses": None if hidden else r.responses,
                     "results": self.results_of(g, r.responses)}
 

@@ -522,13 +522,13 @@ with invite_tab:
 with rates_tab:
     table = pd.DataFrame([{
         "Group": groups.get(g, g), "Invited": r.invited, "Started": r.started, "Completed": r.completed,
-        "Completion rate": r.completion_rate, "Open-link visitors": r.open_link_visits, "Imported": r.imported,
+        "Response rate": r.completion_rate, "Open-link visitors": r.open_link_visits, "Imported": r.imported,
         "Responses": r.responses,
     } for g, r in group_rates.items()])
     if not any(r.invited or r.responses for r in group_rates.values()):
         st.info("Nobody has been invited yet. Create personal links or an open link under *Invitations*.", icon=":material/info:")
     table_with_download(table, f"campaign-{chosen_id}-response-rates", key=f"camp_rates_{chosen_id}",
-                        column_config={"Completion rate": st.column_config.NumberColumn(format="percent"),
+                        column_config={"Response rate": st.column_config.NumberColumn(format="percent"),
                                        **{column: st.column_config.NumberColumn(format="localized")  # 16,000, not 16000
                                           for column in ("Invited", "Started", "Completed", "Open-link visitors", "Imported",
                                                          "Responses")}})

@@ -314,7 +314,7 @@ def _check_counts(insight, everyone: dict[str, int]) -> None:
     counted = sum(n for n in everyone.values() if n >= K)
     table = insight.rates_table().set_index("group")
     for name in small:
-        assert table.loc[name, ["started", "completed", "imported", "responses", "completion rate %"]].isna().all()
+        assert table.loc[name, ["started", "completed", "imported", "responses", "response rate %"]].isna().all()
     bars = insight.rates_frame()
     assert set(bars[bars["group"].isin(small)]["stage"]) <= {"invited"}
     assert insight.counted_responses == counted

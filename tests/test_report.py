@@ -365,7 +365,7 @@ def test_a_group_below_the_threshold_is_not_reported(db_url):
     # suppressed everywhere), and no total counts it, so no subtraction finds it.
     rates = content.campaign.rates_table().set_index("group")
     assert rates.loc["IT staff", "results"] == "withheld (fewer than 5 responses)"
-    assert rates.loc["IT staff", ["started", "completed", "imported", "responses", "completion rate %"]].isna().all()
+    assert rates.loc["IT staff", ["started", "completed", "imported", "responses", "response rate %"]].isna().all()
     assert rates.loc["Business users", "responses"] == 40
     assert set(content.campaign.rates_frame().query("group == 'IT staff'")["stage"]) <= {"invited"}
     assert content.campaign.responses_note() == "40 responses; groups with fewer than 5 responses are not counted"

@@ -128,7 +128,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="response rates per group (a table, or JSON with --json)", description=(
         "Print the campaign's state and response rates per group as a table; with --json, write "
         '{"id", "name", "status", "accepting", "groups":{g:{"invited", "started", "completed", '
-        '"open_link_visits", "responses", "completion_rate"}}, "open_links":{g:{"visits_left"}}} instead '
+        '"open_link_visits", "responses", "completion_rate" (completed ÷ invited)}}, "open_links":{g:{"visits_left"}}} instead '
         '(open_links: the groups whose open link is live; visits_left null = no cap).'))
     p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
     p.add_argument("--json", type=output_file, metavar="OUT", help="write JSON to this file ('-' = stdout) instead of the table")
