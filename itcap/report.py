@@ -317,6 +317,8 @@ def methods_points(content: ReportContent) -> list[str]:
                              "range were left out of that item." if comp["excluded"].get("out_of_range_values") else ""))
             if comp["suppressed"]:
                 points.append("Suppressed groups: " + "; ".join(f"{c.instrument.group_name(g)} ({comp['suppressed_reasons'][g]})" for g in comp["suppressed"]) + ".")
+            elif not c.small_groups:
+                points.append(f"No group was suppressed: every group that answered had at least {k} responses.")
             withheld = [g for g in c.small_groups if g not in comp["suppressed"]]
             if withheld:  # named, never counted: a group of the survey the comparison does not show
                 points.append(f"Withheld, fewer than {k} responses: " + ", ".join(c.instrument.group_name(g) for g in withheld)
@@ -334,7 +336,10 @@ def methods_points(content: ReportContent) -> list[str]:
                 "item and not adjusted for multiplicity, so with many items an occasional 'equivalent' is expected by "
                 "chance; 'differs' is Holm-adjusted). Scale score = "
                 "mean of answered items after reverse coding, missing if fewer than half answered. Cronbach's α over the "
-                "respondents who answered every item of the scale (listwise); its 95% CI (Feldt) is in the itcap analyze output.")
+                "respondents who answered every item of the scale (listwise); its 95% CI (Feldt) is in the itcap analyze output. "
+                "This report shows the scale results; the item results, the Mann–Whitney and Benjamini–Hochberg figures and "
+                "the confidence intervals of g and α are in the dashboard's tables and their CSV downloads, and in the "
+                "output of the 'Reproduce:' commands below.")
         elif c.problem:
             points.append(f"No survey results are reported: {c.problem[0].lower() + c.problem[1:]}")
     if insights.trend_rounds(content.assessment_trend) > 1 or insights.trend_rounds(content.campaign_trend) > 1:

@@ -55,6 +55,9 @@ def test_html_report_states_position_verdicts_and_methods(populated):
     assert "(priority " not in page and re.search(r"</strong> \(level [\d.]+ → \d", page)
     # the campaign is open: its figures leave out the newest 5 (k) of each group (surveys.release)
     assert "reporting threshold k = 5" in page and "Business users n = 55" in page and "IT staff n = 25" in page
+    # the appendix says plainly that nothing was suppressed, and where what it names but does not show is
+    assert "No group was suppressed: every group that answered had at least 5 responses." in page
+    assert "the item results, the Mann–Whitney and Benjamini–Hochberg figures" in html.unescape(page)
     assert set(content.campaign.rates_table()["results"]) == {"reported"}
     assert "itcap assess position" in page and "itcap analyze" in page
     assert page.count("data:image/svg+xml;base64,") >= 5  # radar, gaps, perception, IPA, rates, heatmap
