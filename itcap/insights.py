@@ -209,6 +209,8 @@ class AssessmentInsight:
                     f"{'have' if len(waiting) != 1 else 'has'} not submitted")
             if unrated:
                 text += f", with {unrated} rating{'s' if unrated != 1 else ''} still to give"
+            # their draft levels are in the figures: a board must not think them left out
+            text += "; the levels given so far count in the position"
         else:
             text = ("Provisional: the assessment is still open — every assessor has submitted, and the lead assessor "
                     "can still decide the consensus")

@@ -282,7 +282,8 @@ def test_demo_dashboard_opens_on_this_years_round_with_a_trend(db_url):
     assert not any("A trend appears once" in i.value for i in at.info)
     # The lead has two capabilities to go and has not submitted: the position is provisional.
     assert any(w.value.startswith("Provisional: the assessment is still open — 1 of 3 assessors has not submitted, "
-                                  "with 2 ratings still to give.") for w in at.warning)
+                                  "with 2 ratings still to give; the levels given so far count in the position.")
+               for w in at.warning)
 
 
 def test_assessors_appear_by_name_and_namesakes_stay_apart(db_url):

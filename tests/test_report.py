@@ -548,7 +548,8 @@ def test_an_open_assessment_is_reported_as_provisional_until_the_lead_closes_it(
     url, assessment_id, campaign_id = populated
     with session_scope(url) as session:
         page = html.unescape(render_html(build_report(session, assessment_id, campaign_id)))
-    assert "Provisional: the assessment is still open — 3 of 3 assessors have not submitted." in page
+    assert ("Provisional: the assessment is still open — 3 of 3 assessors have not submitted; the levels given so far "
+            "count in the position.") in page
     with session_scope(url) as session:
         for username in ("lead", "ana"):
             service.submit(session, assessment_id, accounts.get_by_username(session, username))
