@@ -692,8 +692,10 @@ def render_pdf(content: ReportContent) -> bytes:
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
-    def heading(text: str, size: int = 15) -> None:
-        if pdf.get_y() > pdf.h - 50:  # not stranded at the foot of a page, apart from what it heads
+    def heading(text: str, size: int = 15, keep: float = 0) -> None:
+        # not stranded at the foot of a page, apart from what it heads (``keep``: the height in mm of
+        # what follows and must stay with it, such as a chart)
+        if pdf.get_y() > pdf.h - 50 or pdf.get_y() + 12 + keep > pdf.h - 20:
             pdf.add_page()
         pdf.ln(3)
         pdf.set_font("DejaVu", "B", size)
@@ -710,14 +712,18 @@ def render_pdf(content: ReportContent) -> bytes:
         pdf.cell(5, 5, "•")
         pdf.multi_cell(width - 5, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    def image(title: str, chart) -> None:
+    def rendered(chart) -> tuple[bytes, float, float]:
+        """The chart as PNG, with the width and height in mm it takes on the page."""
         png = charts.to_png(chart, scale=2)
         from PIL import Image
 
         with Image.open(io.BytesIO(png)) as im:
             w_px, h_px = im.size
         w_mm = min(width, w_px / 2 * 0.2646)  # 96 dpi at scale 2
-        h_mm = h_px / w_px * w_mm
+        return png, w_mm, h_px / w_px * w_mm
+
+    def image(title: str, chart) -> None:
+        png, w_mm, h_mm = chart if isinstance(chart, tuple) else rendered(chart)
         if pdf.get_y() + h_mm > pdf.h - 20:
             pdf.add_page()
         pdf.image(io.BytesIO(png), x=pdf.l_margin + (width - w_mm) / 2, w=w_mm, h=h_mm)
@@ -776,6 +782,8 @@ def render_pdf(content: ReportContent) -> bytes:
         for title, chart in chart_list.items():
             if title.startswith(("Maturity", "Gaps")):
                 image(title, chart)
+        if a.result.next_mode is not None and a.result.next_mode.gaps:  # the table gets its own title: it may start a page
+            heading(f"Gaps to {a.result.next_mode.name}", 12)
         table(a.gaps_frame().drop(columns=["capability_id"]))
         overrides = a.overrides_frame()
         if len(overrides):
@@ -789,13 +797,14 @@ def render_pdf(content: ReportContent) -> bytes:
         for note in a.reliability.notes:
             para(note, "I", 9)
     if c:
-        heading(_perception_heading(c))
+        drawn = [] if c.comparison is None else [(title, rendered(chart)) for title, chart in chart_list.items()
+                                                 if title.startswith(("Perception", "Importance"))]
+        heading(_perception_heading(c), keep=drawn[0][1][2] if drawn else 0)  # with its first chart, on one page
         if c.comparison is None:
             para(c.problem or "No results.")
         else:
-            for title, chart in chart_list.items():
-                if title.startswith(("Perception", "Importance")):
-                    image(title, chart)
+            for title, chart in drawn:
+                image(title, chart)
             heading("Scales", 12)
             table(c.scale_table().drop(columns=["note"], errors="ignore"))
             every = c.all_groups_table()

@@ -725,3 +725,20 @@ def test_a_column_of_sentences_keeps_a_readable_width_on_a_phone():
                                                               "more than one level short"]}))
     assert "<th>mode</th>" in html and "<th class=prose>why not achieved</th>" in html
     assert html.count("<td class=prose>") == 2
+
+
+def test_in_the_pdf_the_survey_heading_stays_with_its_chart_and_the_gap_table_has_a_title(populated):
+    """A heading at a page's foot with its chart on the next, and a table starting a page untitled
+    (its title was the chart's caption on the page before), read as layout errors in a board pack."""
+    import io
+
+    import pypdf
+
+    from itcap.report import _perception_heading
+
+    content = _content(populated)
+    pages = [" ".join(page.extract_text().split()) for page in pypdf.PdfReader(io.BytesIO(render_pdf(content))).pages]
+    heading = _perception_heading(content.campaign)
+    [with_heading] = [i for i, text in enumerate(pages) if heading in text]
+    assert "Perception by scale" in pages[with_heading]
+    assert any("Gaps to Business Partner rank capability domain" in text for text in pages)  # title, then the header row
