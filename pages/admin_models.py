@@ -28,7 +28,6 @@ from surveys.campaigns import list_campaigns
 from surveys.instrument import Instrument, parse_instrument, parse_instrument_bytes
 from surveys.store import list_instruments, load_stored_instrument, save_instrument
 from surveys.store import stored_conflict as instrument_conflict
-from surveys.tables import InstrumentRecord
 
 account = auth.require_role(ADMIN)
 
@@ -299,8 +298,8 @@ with tab_instruments:
         instrument_by_id = {r.id: r for r in instruments}
         chosen = st.selectbox("Instrument", list(instrument_by_id), key="models_preview_instrument",
                               format_func=lambda i: f"{instrument_by_id[i].name} · {instrument_by_id[i].key} v{instrument_by_id[i].version} (id {i})")
+        record = instrument_by_id[chosen]
         with session_scope() as session:
-            record = session.get(InstrumentRecord, chosen)
             instrument = load_stored_instrument(session, chosen)
         instrument_preview(instrument, key=f"stored_instrument_{chosen}")
         st.download_button("Download YAML", data=record.source_yaml.encode("utf-8"),
