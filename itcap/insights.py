@@ -1198,15 +1198,16 @@ def progress_sentences(assessment_points: pd.DataFrame | None, campaign_points: 
         (_, before_label), before = rounds[-2]
         now = rounds[-1][1]
         earlier = dict(zip(before["series"], before["value"]))
+        # each mode's rating as the position made it (assessment rounds only: survey rounds have none)
+        rated_before, rated_now = ({} if "rating" not in frame else dict(zip(frame["series"], frame["rating"]))
+                                   for frame in (before, now))
         changes = []
-        for _, point in now.iterrows():
-            series, value = point["series"], point["value"]
+        for series, value in zip(now["series"], now["value"]):
             if series not in earlier:
                 continue
             if what == "assessment":  # with the ISO rating, and 84.6% as such: "85%" would read as F
-                rated_before = before.loc[before["series"] == series, "rating"].iloc[0]
-                changes.append(f"{series} {attainment_percent(earlier[series])} ({rated_before}) → "
-                               f"{attainment_percent(value)} ({point['rating']})")
+                changes.append(f"{series} {attainment_percent(earlier[series])} ({rated_before[series]}) → "
+                               f"{attainment_percent(value)} ({rated_now[series]})")
             else:
                 changes.append(f"{series} {earlier[series]:.2f} → {value:.2f}")
         if what == "assessment":

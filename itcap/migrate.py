@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -34,12 +35,14 @@ def upgrade(url: str, revision: str = "head") -> str | None:
     return config.attributes.get("revision_before")
 
 
-def known_revisions() -> tuple[str, set[str]]:
-    """(the newest revision this release has, every revision it has)."""
+@functools.cache
+def known_revisions() -> tuple[str, frozenset[str]]:
+    """(the newest revision this release has, every revision it has) — read from the migration
+    scripts once per process: they do not change under it."""
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    return scripts.get_current_head(), {script.revision for script in scripts.walk_revisions()}
+    return scripts.get_current_head(), frozenset(script.revision for script in scripts.walk_revisions())
 
 
 def downgrade(url: str, revision: str) -> None:

@@ -156,13 +156,12 @@ class NotAnItcapDatabase(RuntimeError):
     else), its schema is one this release does not know, or its file cannot be created."""
 
 
-def newer_schema_problem(url: str) -> str | None:
-    """Why this release cannot use the database — its schema was upgraded by a newer release (a
-    replica of the old release restarted during an upgrade, or a rollback of the code alone) — or
-    None. Said plainly, instead of Alembic's "Can't locate revision" on every page."""
-    from itcap.migrate import current_revision, known_revisions
+def newer_schema_problem(current: str | None) -> str | None:
+    """Why this release cannot use a database at revision ``current`` — its schema was upgraded by a
+    newer release (a replica of the old release restarted during an upgrade, or a rollback of the
+    code alone) — or None. Said plainly, instead of Alembic's "Can't locate revision" on every page."""
+    from itcap.migrate import known_revisions
 
-    current = current_revision(url)
     head, known = known_revisions()
     if current is None or current in known:
         return None
@@ -178,11 +177,20 @@ def upgrade_database(url: str | None = None) -> str | None:
     Refuses (NotAnItcapDatabase) a database with tables but no migration record: itcap's tables
     would be written into another application's database; and one a newer release has upgraded.
     An empty database is set up."""
-    from sqlalchemy import inspect
-
-    from itcap.migrate import upgrade
+    from itcap.migrate import current_revision, upgrade
 
     url = url or database_url()
+    refuse_foreign_tables(url)
+    if problem := newer_schema_problem(current_revision(url)):
+        raise NotAnItcapDatabase(problem)
+    return upgrade(url)
+
+
+def refuse_foreign_tables(url: str) -> None:
+    """Raise NotAnItcapDatabase for a database with tables but no migration record: itcap's tables
+    would be written into another application's database."""
+    from sqlalchemy import inspect
+
     with get_engine(url).connect() as connection:
         tables = set(inspect(connection).get_table_names())
     if tables and "alembic_version" not in tables:
@@ -190,9 +198,6 @@ def upgrade_database(url: str | None = None) -> str | None:
         raise NotAnItcapDatabase(
             f"{make_url(url).render_as_string(hide_password=True)} is not an itcap database (it holds other tables: "
             f"{shown}); nothing was changed. Point ITCAP_DATABASE_URL at itcap's database, or at a new one")
-    if problem := newer_schema_problem(url):
-        raise NotAnItcapDatabase(problem)
-    return upgrade(url)
 
 
 def version_conflict(session, record_class, noun: str, document, source_yaml: str, where: str) -> str | None:

@@ -296,14 +296,11 @@ def _check_schema(url: str, from_env: str) -> None:
     from sqlalchemy.engine import make_url
 
     from itcap.migrate import current_revision, known_revisions
-    from itcap.storage import NotAnItcapDatabase, newer_schema_problem
+    from itcap.storage import NotAnItcapDatabase, newer_schema_problem, refuse_foreign_tables
 
-    if (current := current_revision(url)) is None:  # tables, but no migration record: another application's
-        from itcap.storage import upgrade_database
-
-        upgrade_database(url)  # refuses it, and says so (run_handler)
-        return
-    if problem := newer_schema_problem(url):
+    refuse_foreign_tables(url)  # (run_handler says why)
+    current = current_revision(url)
+    if problem := newer_schema_problem(current):
         raise NotAnItcapDatabase(problem)
     head, _ = known_revisions()
     if current != head:
