@@ -27,6 +27,7 @@ the median. On a flagged capability the lead may also record the median itself a
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -601,10 +602,12 @@ def override_history(session: Session, assessment_id: int, capability_id: str | 
 
 
 def outdated_decisions(session: Session, assessment_id: int) -> dict[str, dt.datetime]:
-    """Decisions in force (overrides and confirmed medians) that an assessor's level changed after,
-    or that an assessor with levels was removed after: capability id → when the latest such change
-    was. A confirmed median may no longer be the median; the lead is told, and may decide again (the
-    same level, with a rationale, says it holds)."""
+    """Decisions in force (overrides and confirmed medians) whose assessors' levels are no longer the
+    ones they were made on — a level changed, was given or taken back, or an assessor with a level was
+    removed: capability id → when the latest such change was. A confirmed median may no longer be
+    the median; the lead is told, and may decide again (the same level, with a rationale, says it
+    holds). A level changed and changed back leaves the decision standing. Decisions recorded before
+    the levels were kept with them (migration 0010) count any level change after them."""
     in_force = overrides_in_force(session, assessment_id)
     if not in_force:
         return {}
@@ -612,12 +615,37 @@ def outdated_decisions(session: Session, assessment_id: int) -> dict[str, dt.dat
                                .where(Rating.assessment_id == assessment_id).group_by(Rating.capability_id)).all())
     removed = dict(session.exec(select(RemovedLevel.capability_id, func.max(RemovedLevel.removed_at))
                                 .where(RemovedLevel.assessment_id == assessment_id).group_by(RemovedLevel.capability_id)).all())
+    levels_now = _levels_by_capability(session, assessment_id)
     outdated = {}
     for cap, decision in in_force.items():
-        changes = [when for when in (latest.get(cap), removed.get(cap)) if when is not None and as_utc(when) > as_utc(decision.decided_at)]
-        if changes:
-            outdated[cap] = max(changes, key=as_utc)
+        decided_at = as_utc(decision.decided_at)
+        changes = [as_utc(when) for when in (latest.get(cap), removed.get(cap)) if when is not None and as_utc(when) > decided_at]
+        if decision.levels_at_decision is None:
+            if changes:
+                outdated[cap] = max(changes)
+        elif _decoded_levels(decision.levels_at_decision) != levels_now.get(cap, {}):
+            outdated[cap] = max(changes, default=decided_at)
     return outdated
+
+
+def _levels_by_capability(session: Session, assessment_id: int, capability_id: str | None = None) -> dict[str, dict[int, int]]:
+    """The levels given now: capability id → {account id: level} (not-rated and unrated left out)."""
+    query = select(Rating.capability_id, Rating.account_id, Rating.level).where(
+        Rating.assessment_id == assessment_id, Rating.level.is_not(None))
+    if capability_id is not None:
+        query = query.where(Rating.capability_id == capability_id)
+    levels: dict[str, dict[int, int]] = {}
+    for cap, account_id, level in session.exec(query):
+        levels.setdefault(cap, {})[int(account_id)] = int(level)
+    return levels
+
+
+def _encoded_levels(levels: dict[int, int]) -> str:
+    return json.dumps({str(account_id): level for account_id, level in sorted(levels.items())}, separators=(",", ":"))
+
+
+def _decoded_levels(text: str) -> dict[int, int]:
+    return {int(account_id): int(level) for account_id, level in json.loads(text).items()}
 
 
 def overrides_in_force(session: Session, assessment_id: int) -> dict[str, ConsensusOverride]:
@@ -641,7 +669,11 @@ def ratings_matrix(session: Session, assessment_id: int) -> RatingsMatrix:
     for capability_id, account_id, level in given:
         if capability_id in row and account_id in column:
             levels[row[capability_id], column[account_id]] = level
-    overrides = {cap: int(o.level) for cap, o in overrides_in_force(session, assessment_id).items() if cap in row}
+    newest: dict[str, int | None] = {}  # the newest decision per capability is in force (None: withdrawn)
+    for capability_id, level in session.exec(select(ConsensusOverride.capability_id, ConsensusOverride.level)
+                                             .where(ConsensusOverride.assessment_id == assessment_id).order_by(ConsensusOverride.id)):
+        newest[capability_id] = level
+    overrides = {cap: int(level) for cap, level in newest.items() if level is not None and cap in row}
     return RatingsMatrix(model.capability_ids, [a.username for a in people], levels, overrides)
 
 
@@ -738,8 +770,10 @@ def override_consensus(
             raise AssessmentError(f"level {level} is the median of the assessors' levels: "
                                   + ("withdraw the override to return to it" if current.overridden
                                      else "an override sets a different level (agreement needs no override)"))
+    levels = _levels_by_capability(session, assessment_id, capability_id).get(capability_id, {})
     row = ConsensusOverride(assessment_id=assessment_id, capability_id=capability_id, level=level,
-                            rationale=rationale.strip(), decided_by=_actor_name(actor), decided_at=utcnow())
+                            rationale=rationale.strip(), decided_by=_actor_name(actor), decided_at=utcnow(),
+                            levels_at_decision=_encoded_levels(levels))
     session.add(row)
     session.flush()
     what = f"{capability_id}: override withdrawn" if level is None else f"{capability_id}: consensus set to {level}"

@@ -69,6 +69,10 @@ class ConsensusOverride(SQLModel, table=True):
     rationale: str = Field(sa_column=Column(Text, nullable=False))
     decided_by: str = Field(max_length=80)
     decided_at: dt.datetime = Field(default_factory=utcnow)
+    # The assessors' levels the decision was made on, as JSON {account id: level}: the decision is
+    # overtaken when they differ, not whenever a level was touched (an assessor arrowing 3 → 4 → 3
+    # through the levels leaves it standing). NULL for decisions recorded before migration 0010.
+    levels_at_decision: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class RemovedLevel(SQLModel, table=True):

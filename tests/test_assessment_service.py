@@ -15,7 +15,7 @@ from assessment.tables import ConsensusOverride, Rating
 from capability_model.store import save_model
 from itcap.accounts import Account
 from itcap.audit import AuditEntry
-from itcap.storage import session_scope
+from itcap.storage import as_utc, session_scope
 
 MODEL_YAML = """\
 id: svc-model
@@ -285,6 +285,50 @@ def test_a_confirmed_median_overtaken_by_a_new_level_can_be_restated_though_the_
         assert "brm" not in service.outdated_decisions(session, world.assessment_id)
         with pytest.raises(AssessmentError, match="already level 3"):  # once restated, the same again changes nothing
             service.override_consensus(session, world.assessment_id, "brm", 3, "again", actor=world.lead)
+
+
+def test_a_decision_stands_when_a_level_goes_back_to_what_it_was_made_on(world):
+    """An assessor moving through the levels with the arrow keys saves each level passed (3 → 4 → 3):
+    the lead was asked to check a decision whose levels were the same as when it was made."""
+    _rate(world, {"ann": {"brm": 1, "arch": 1}, "bob": {"brm": 4, "arch": 4}, "lena": {"brm": 2, "arch": 2}})
+    with session_scope(world.url) as session:
+        service.override_consensus(session, world.assessment_id, "brm", 3, "Workshop evidence: 3.", actor=world.lead)
+        service.override_consensus(session, world.assessment_id, "arch", 3, "Roadmap seen: 3.", actor=world.lead)
+    _rate(world, {"bob": {"brm": 5}})
+    _rate(world, {"bob": {"brm": 4}})
+    with session_scope(world.url) as session:
+        assert service.outdated_decisions(session, world.assessment_id) == {}
+    _rate(world, {"bob": {"arch": 5}})  # a level that stays changed: the lead is asked, with when it changed
+    with session_scope(world.url) as session:
+        outdated = service.outdated_decisions(session, world.assessment_id)
+        changed_at = session.exec(select(Rating.level_changed_at).where(Rating.capability_id == "arch",
+                                                                        Rating.account_id == world.bob.id)).one()
+    assert list(outdated) == ["arch"] and as_utc(outdated["arch"]) == as_utc(changed_at)
+    _rate(world, {"ann": {"brm": None}})  # a level taken back ("no level") changes what the decision rested on
+    with session_scope(world.url) as session:
+        assert set(service.outdated_decisions(session, world.assessment_id)) == {"brm", "arch"}
+    _rate(world, {"ann": {"brm": 1}})
+    with session_scope(world.url) as session:
+        assert set(service.outdated_decisions(session, world.assessment_id)) == {"arch"}
+        service.remove_assessor(session, world.assessment_id, world.ann.id, actor=world.lead)
+    with session_scope(world.url) as session:  # a removed assessor's level is no longer among them
+        assert set(service.outdated_decisions(session, world.assessment_id)) == {"brm", "arch"}
+
+
+def test_a_decision_recorded_before_levels_were_kept_counts_any_level_change_after_it(world):
+    """Decisions stored before migration 0010 have no levels with them: any level change after them
+    still asks the lead to check, as it did when they were made."""
+    _rate(world, {"ann": {"brm": 1}, "bob": {"brm": 4}, "lena": {"brm": 2}})
+    with session_scope(world.url) as session:
+        decision = service.override_consensus(session, world.assessment_id, "brm", 3, "Workshop evidence: 3.", actor=world.lead)
+        decision.levels_at_decision = None
+        session.add(decision)
+    with session_scope(world.url) as session:
+        assert service.outdated_decisions(session, world.assessment_id) == {}
+    _rate(world, {"bob": {"brm": 5}})
+    _rate(world, {"bob": {"brm": 4}})
+    with session_scope(world.url) as session:
+        assert list(service.outdated_decisions(session, world.assessment_id)) == ["brm"]
 
 
 def test_override_needs_a_rationale_and_keeps_history(world):

@@ -234,7 +234,8 @@ def _position(url: str, assessment_id: int):
 ADDED_COLUMNS = {("invitation", "visits_left"),  # 0006: an open link's cap; NULL for the links already there
                  ("rating", "not_rated"),  # 0007: "not rated" chosen; true for the ratings stored with no level
                  ("rating", "level_changed_at"),  # 0007: when the level last changed; updated_at for those stored
-                 ("response", "release")}  # 0009: the batch of an open campaign's figures; NULL (held) for those stored
+                 ("response", "release"),  # 0009: the batch of an open campaign's figures; NULL (held) for those stored
+                 ("consensus_override", "levels_at_decision")}  # 0010: the levels a decision was made on; NULL for those stored
 
 
 def _without_added(snapshot: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
