@@ -35,8 +35,6 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, func
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from assessment.reliability import ReliabilityReport, reliability
@@ -48,7 +46,7 @@ from capability_model.tables import CapabilityModelRecord
 from itcap import audit
 from itcap.accounts import ADMIN, ASSESSOR, LEAD_ASSESSOR, Account
 from itcap.names import name_problem
-from itcap.storage import as_utc, utcnow
+from itcap.storage import as_utc, insert_if_absent, utcnow
 
 DISAGREEMENT_SPREAD = 2  # levels apart before the lead assessor is asked to look
 MAX_EVIDENCE_CHARS = 20_000
@@ -497,15 +495,13 @@ def update_rating(
         changes["evidence"] = evidence
 
     # Insert-if-absent, then update: a concurrent save of the same rating (double click, two tabs)
-    # meets the unique constraint as "already there" instead of an error, inside this transaction.
+    # finds it there instead of failing.
     now = utcnow()
     values = dict(assessment_id=assessment_id, account_id=assessor.id, capability_id=capability_id,
                   level=None, evidence="", confidence=None, not_rated=False, updated_at=now,
                   level_changed_at=now if "level" in changes else None)
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    # RETURNING says whether this call made the row (a rowcount is -1 on some drivers)
-    inserted = session.exec(insert(Rating).values(**{**values, **changes}).on_conflict_do_nothing(  # type: ignore[call-overload]
-        index_elements=["assessment_id", "account_id", "capability_id"]).returning(Rating.id)).first() is not None
+    inserted = insert_if_absent(session, Rating.__table__, {**values, **changes},
+                                key=["assessment_id", "account_id", "capability_id"], returning=Rating.id) is not None
     rating = session.exec(
         select(Rating).where(Rating.assessment_id == assessment_id, Rating.account_id == assessor.id,
                              Rating.capability_id == capability_id).execution_options(populate_existing=True)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, create_engine
@@ -135,6 +137,70 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# -- the few statements that differ between SQLite and PostgreSQL ----------------------------------
+def on_sqlite(session: Session) -> bool:
+    """Whether the session's database is SQLite (for a query plan hint; behaviour is the same)."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def insert_if_absent(session: Session, table, values: dict, *, key: Sequence[str], returning=None):
+    """``INSERT … ON CONFLICT (key) DO NOTHING``: a concurrent insert of the same row (a double click,
+    two tabs) meets the unique constraint as "already there" inside the caller's transaction, not as
+    an error. Returns ``returning``'s value for a row this call made, None when it was there already
+    (RETURNING, because a rowcount is -1 on some drivers)."""
+    insert = sqlite_insert if on_sqlite(session) else postgresql_insert
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=list(key))
+    if returning is None:
+        session.execute(statement)
+        return None
+    return session.execute(statement.returning(returning)).scalar_one_or_none()
+
+
+@contextmanager
+def lock_wait(session: Session, milliseconds: int) -> Iterator[None]:
+    """Within the block, a statement of this session waits at most ``milliseconds`` for another
+    writer's lock, then raises ``OperationalError`` (SQLite's busy timeout; PostgreSQL's
+    lock_timeout, for the rest of the session's transaction). Afterwards the pooled connection has
+    its usual wait again."""
+    if on_sqlite(session):
+        raw = session.connection().connection.dbapi_connection
+        raw.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+        try:
+            yield
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    else:
+        session.execute(text(f"SET LOCAL lock_timeout = '{int(milliseconds)}ms'"))
+        yield
+
+
+def holds_write_lock(session: Session) -> bool:
+    """SQLite: whether the session's connection is in a transaction that has written (it then holds
+    the database's write lock, and a second connection that writes would wait for this one).
+    Always False on PostgreSQL, whose writers lock rows, not the database."""
+    if not on_sqlite(session):
+        return False
+    return bool(session.connection().connection.dbapi_connection.in_transaction)
+
+
+def vacuum(engine: Engine, postgresql_tables: Sequence[str]) -> None:
+    """Reclaim the space of deleted and rewritten rows: VACUUM the named tables (PostgreSQL) or the
+    whole file plus a truncating WAL checkpoint (SQLite, where a busy file waits 5 s at most and is
+    vacuumed next time). On a connection of its own in autocommit mode: neither database vacuums
+    inside a transaction."""
+    with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"VACUUM {', '.join(postgresql_tables)}")
+        elif connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA busy_timeout = 5000")
+            try:
+                connection.exec_driver_sql("VACUUM")
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:  # the pooled connection goes back with the engine's own wait, a failure or not
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def utcnow() -> dt.datetime:

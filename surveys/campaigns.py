@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from itcap import audit
 from itcap.names import name_problem
-from itcap.storage import today
+from itcap.storage import today, vacuum
 from surveys.errors import NotFound, SurveyError
 from surveys.instrument import Instrument
 from surveys.limits import COMMENT_THRESHOLD_MAX, MIN_GROUP_SIZE_LIMITS
@@ -340,22 +340,8 @@ def _remove(session: Session, listener) -> None:
 
 
 def reclaim_storage(engine) -> None:
-    """VACUUM the survey tables (PostgreSQL) or the whole file plus a truncating WAL checkpoint (SQLite).
-
-    Runs on a connection of its own in autocommit mode: neither database vacuums inside a transaction."""
-    with engine.connect() as connection:
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"VACUUM {', '.join(SURVEY_TABLES)}")
-        elif connection.dialect.name == "sqlite":
-            from itcap.storage import SQLITE_BUSY_TIMEOUT_MS
-
-            connection.exec_driver_sql("PRAGMA busy_timeout = 5000")  # a short wait: a busy file is vacuumed next time
-            try:
-                connection.exec_driver_sql("VACUUM")
-                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:  # the pooled connection goes back with the engine's own wait, a failure or not
-                connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    """Reclaim the space of the survey tables' old row versions (see :func:`itcap.storage.vacuum`)."""
+    vacuum(engine, SURVEY_TABLES)
 
 
 def availability(campaign: Campaign, on: dt.date | None = None) -> Availability:

@@ -29,6 +29,7 @@ import pandas as pd
 from sqlalchemy import String, type_coerce
 from sqlmodel import Session, select
 
+from itcap.storage import on_sqlite
 from surveys.campaigns import campaign_instrument, get_campaign
 from surveys.release import reported_only
 from surveys.instrument import Instrument
@@ -171,7 +172,7 @@ def responses_frame(session: Session, campaign_id: int, *,
     campaign = get_campaign(session, campaign_id)
     instrument = campaign_instrument(session, campaign)
     campaign_column = Response.campaign_id
-    if session.get_bind().dialect.name == "sqlite":
+    if on_sqlite(session):
         # Reading a whole campaign: a table scan is twice as fast as 50,000 lookups through the
         # (campaign, group) index, which SQLite's planner prefers; "+ 0" keeps it off the index.
         campaign_column = Response.campaign_id + 0

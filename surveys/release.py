@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from itcap.storage import SQLITE_BUSY_TIMEOUT_MS
+from itcap.storage import holds_write_lock, lock_wait
 from surveys.campaigns import CLOSED, lock_campaign
 from surveys.tables import Campaign, Response
 
@@ -83,29 +83,20 @@ def settle_held(session: Session, campaign_id: int) -> dict[str, int]:
     held = held_counts(session, campaign_id)
     if not _due(held, campaign.min_group_size):
         return held  # the common case, on every dashboard run: one count on the index, no second connection
-    bind = session.get_bind()
-    sqlite = bind.dialect.name == "sqlite"
-    if sqlite and session.connection().connection.dbapi_connection.in_transaction:
+    if holds_write_lock(session):
         release_due(session, campaign_id)
         return held_counts(session, campaign_id)
     # Best effort: a writer holding the lock (an import, a close, another campaign's write on SQLite)
     # must not stall a dashboard for as long as it runs. Skipping only delays the figures.
-    with Session(bind) as apart:
-        raw = apart.connection().connection.dbapi_connection
+    with Session(session.get_bind()) as apart:
         try:
-            if sqlite:
-                raw.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
-            else:
-                apart.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'"))
-            if release_due(apart, campaign_id):
-                held = held_counts(apart, campaign_id)
-            apart.commit()
+            with lock_wait(apart, LOCK_WAIT_MS):
+                if release_due(apart, campaign_id):
+                    held = held_counts(apart, campaign_id)
+                apart.commit()
         except OperationalError:
             apart.rollback()
             logging.getLogger(__name__).info("campaign %s: release skipped, the campaign is locked by a writer", campaign_id)
-        finally:
-            if sqlite:  # the connection goes back to the pool: its usual wait again
-                raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     return held
 
 

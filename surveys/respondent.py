@@ -30,7 +30,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from itcap.storage import as_utc, today, utcnow
+from itcap.storage import as_utc, insert_if_absent, today, utcnow
 from surveys import quality
 from surveys.answers import check_answer, display_answer, pack_answers
 from surveys.campaigns import OPEN, campaign_instrument
@@ -180,19 +180,9 @@ def _ensure_draft(session: Session, invitation: Invitation) -> None:
     if session.get(InvitationCompletion, invitation.id) is not None:
         raise SurveyUnavailable(TokenOutcome.USED, MESSAGES[TokenOutcome.USED])
     now = utcnow()
-    # Two tabs starting at once: the second insert quietly does nothing (both databases support it).
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    else:  # pragma: no cover - itcap runs on SQLite and PostgreSQL
-        upsert = None
-    values = {"invitation_id": invitation.id, "answers_json": "{}", "section_index": 0, "started_at": now, "updated_at": now}
-    if upsert is None:
-        session.execute(insert(SurveyDraft.__table__).values(**values))
-    else:
-        session.execute(upsert(SurveyDraft.__table__).values(**values).on_conflict_do_nothing(index_elements=["invitation_id"]))
+    # Two tabs starting at once: the second insert quietly does nothing.
+    insert_if_absent(session, SurveyDraft.__table__, {"invitation_id": invitation.id, "answers_json": "{}", "section_index": 0,
+                                                      "started_at": now, "updated_at": now}, key=["invitation_id"])
     session.execute(update(Invitation.__table__).where(Invitation.id == invitation.id, Invitation.status == INVITED)
                     .values(status=STARTED))
 
