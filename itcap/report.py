@@ -313,6 +313,7 @@ def methods_points(content: ReportContent) -> list[str]:
             points.append(f"Responses analysed: {n}. Excluded: {comp['excluded']['flagged_rows']} flagged, "
                           f"{comp['excluded']['empty_rows']} empty."
                           + (f" {flagged}" if (flagged := c.flagged_note()) else "")
+                          + (f" {c.exclusion_refused}" if c.exclusion_refused else "")
                           + (f" {comp['excluded']['out_of_range_values']} numeric answer(s) outside the item's plausible "
                              "range were left out of that item." if comp["excluded"].get("out_of_range_values") else ""))
             if comp["suppressed"]:

@@ -176,6 +176,8 @@ with tabs[1]:
     elif campaign.comparison is None:
         st.warning(md_escape(campaign.problem or "No results to show."), icon=":material/visibility_off:")
     else:
+        if campaign.exclusion_refused:
+            st.warning(md_escape(campaign.exclusion_refused), icon=":material/flag:")
         comparison = campaign.comparison
         groups = [campaign.instrument.group_name(g) for g in comparison["groups"]]
         st.markdown(f"##### {md_escape(groups[0])} and {md_escape(groups[1])}: scale scores with 95% confidence intervals")

@@ -461,6 +461,72 @@ def test_cli_analyze_and_thresholded_export_apply_k(db_url, tmp_path, capsys, n_
     assert np.all([present[g] == counts[g] for g in present])
 
 
+def _figures(insight) -> dict:
+    """Every count and mean the comparison shows, by item or scale and group."""
+    return {(row["id"], side): (row[f"n_{side}"], row[f"mean_{side}"])
+            for kind in ("items", "scales") for row in insight.comparison[kind] for side in "ab"}
+
+
+@pytest.mark.parametrize(("flagged", "refused"), [({"business": 2}, True), ({"business": K - 1, "it_staff": K}, True),
+                                                  ({"business": K, "it_staff": K}, False), ({"business": K + 3}, False)])
+def test_leaving_flagged_responses_out_is_refused_when_the_difference_would_give_fewer_than_k_people_s_answers(
+        db_url, flagged, refused):
+    """With 2 flagged business responses, n·mean with them minus n·mean without gave those two
+    people's answers, item by item: leaving them out is refused, and the figures stay those of everyone."""
+    counts = {"business": 3 * K, "it_staff": 2 * K}
+    campaign_id = _campaign_with(db_url, counts, flagged, INSTRUMENT_YAML)
+    with session_scope(db_url) as s:
+        everyone = insights.campaign_insight(s, campaign_id)
+        asked = insights.campaign_insight(s, campaign_id, exclude_flagged=True)
+    assert asked.excluded_flagged is not refused and (asked.exclusion_refused is not None) is refused
+    if refused:
+        assert _figures(asked) == _figures(everyone) and asked.n_flagged == sum(flagged.values())
+        short = [g for g in flagged if 0 < flagged[g] < K]
+        assert asked.exclusion_refused.startswith("Flagged responses are not left out: for ")
+        for group in ("business", "it_staff"):
+            named = {"business": "Business users", "it_staff": "IT staff"}[group]
+            assert (named in asked.exclusion_refused) == (group in short)
+        assert str(flagged["business"]) not in asked.exclusion_refused.replace(f"fewer than {K}", "")  # no count given away
+    else:
+        for (item, side), (n, _mean) in _figures(asked).items():
+            before = _figures(everyone)[(item, side)][0]
+            assert n is None or before - n == 0 or before - n >= K, (item, side, before, n)
+        assert asked.comparison["groups"]["business"]["n"] == 3 * K - flagged["business"]
+
+
+def test_an_item_only_a_few_flagged_respondents_answered_refuses_the_exclusion(db_url):
+    """k flagged in each group, but two of business's also answered an item the others skipped: that
+    item's figures with and without them would give those two answers."""
+    campaign_id = make_campaign(db_url, min_group_size=K, comment_threshold=K, yaml=INSTRUMENT_YAML)
+    rng = random.Random(3)
+    rows = [_response(g, rng, flagged=i < K) for g, n in (("business", 3 * K), ("it_staff", 2 * K)) for i in range(n)]
+    for row in [r for r in rows if r["group"] == "business" and "par2" not in r["answers"]][:2]:
+        row["answers"]["par2"] = 1
+    with session_scope(db_url) as s:
+        add_responses(s, campaign_id, rows, actor="test", source="web")
+        campaigns.close_campaign(s, campaign_id, "test")
+    with session_scope(db_url) as s:
+        asked = insights.campaign_insight(s, campaign_id, exclude_flagged=True)
+    assert not asked.excluded_flagged and "Business users" in asked.exclusion_refused and "IT staff" not in asked.exclusion_refused
+
+
+def test_the_dashboard_and_report_say_why_flagged_responses_stayed_in(db_url):
+    from tests import builders
+    from tests.support import app_test
+
+    ids = builders.people(db_url)
+    campaign_id = _campaign_with(db_url, {"business": 3 * K, "it_staff": 2 * K}, {"business": 2}, INSTRUMENT_YAML)
+    at = app_test(ids["lee"])
+    at.session_state["dashboard_exclude_flagged"] = True
+    at.run()
+    assert not at.exception
+    assert any(w.value.startswith("Flagged responses are not left out: for Business users") for w in at.warning)
+    with session_scope(db_url) as s:
+        content = build_report(s, campaign_id=campaign_id, include_assessment=False, exclude_flagged=True)
+    assert "Flagged responses are not left out: for Business users" in " ".join(methods_points(content))
+    assert " --exclude-flagged" not in " ".join(methods_points(content))  # the reproduce command: the figures shown
+
+
 def test_a_pair_the_flagged_exclusion_takes_under_k_falls_back_to_two_groups_that_still_have_k(db_url):
     """Leaving flagged responses out took the chosen pair's second group under k: the whole survey
     went blank ("each group needs at least k") though two other groups still had enough."""

@@ -191,6 +191,9 @@ def test_a_campaign_below_the_threshold_shows_no_numbers_and_says_why(db_url):
 def test_excluding_flagged_responses_is_offered_and_recomputes(populated, db_url):
     from itcap.storage import session_scope
     from surveys import campaigns
+    from surveys.campaigns import close_campaign
+    from surveys.imports import add_responses
+    from surveys.instrument import load_default_instrument
     from surveys.quality import responses_frame
 
     with session_scope(db_url) as session:
@@ -205,6 +208,23 @@ def test_excluding_flagged_responses_is_offered_and_recomputes(populated, db_url
     toggle = at.toggle(key="dashboard_exclude_flagged")
     toggle.set_value(True).run()
     assert not at.exception
+    # two of business and one of IT flagged: figures with and without them would give their answers
+    assert straightlined < 2 * 5 and "Flagged responses excluded." not in _texts(at)
+    [refused] = [w.value for w in at.warning if "Flagged responses are not left out" in w.value]
+    assert "fewer than 5 responses" in refused and "Business users" in refused
+    assert "The figures include" in _texts(at)
+
+    # with k flagged in each group (and the campaign closed: every response in the figures) they are left out
+    instrument = load_default_instrument()
+    with session_scope(db_url) as session:
+        add_responses(session, campaign.id, [
+            {"group": group, "answers": {item.id: 4 for item in instrument.items_for_group(group) if item.type in ("likert", "numeric")},
+             "duration_seconds": 600} for group in ("business", "it") for _ in range(5)], actor="admin", source="web")
+        close_campaign(session, campaign.id, "admin")
+    at = app_test(populated["lee"], page="pages/dashboard.py")
+    at.session_state["dashboard_exclude_flagged"] = True
+    at.run()
+    assert not at.exception and not any("not left out" in w.value for w in at.warning)
     assert "Flagged responses excluded." in _texts(at) and "The figures include" not in _texts(at)
 
 
@@ -642,11 +662,11 @@ def test_leaving_out_flagged_responses_never_changes_which_comments_are_shown(db
     rows = []
     for group, n in (("business", 15), ("it", 6)):
         for index in range(n):
-            straight = group == "business" and index == 0
+            straight = group == "business" and index < 5  # k of them: leaving them out reveals no one by difference
             answers = {item.id: 4 if straight else int(rng.integers(1, 6))
                        for item in instrument.items_for_group(group) if item.type == "likert"}
             if group == "business":
-                answers[comment_item] = "I am the one in room 4.12" if straight else f"Comment {index}"
+                answers[comment_item] = "I am the one in room 4.12" if index == 0 else f"Comment {index}"
             rows.append({"group": group, "answers": answers, "duration_seconds": 600})
     with session_scope(db_url) as session:
         record = ensure_default_instrument(session)
