@@ -16,12 +16,16 @@ The price is a lag: while the campaign is open a group's figures leave out its n
 responses, and a group shows nothing until it has 2k. Closing the campaign ends the holding: the
 figures then use every response. Counts (the response rates) are not answers and stay live.
 
-Which responses stay held is decided by their random ids (the highest), never by who or when.
+Which responses go in and which stay held is a fresh random draw at each release, never by who or
+when they answered. Someone who can submit responses (an open link) and reads the figures can still
+fill a batch with their own answers around one newcomer's; docs/surveys.md says what that means for
+open links.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -31,6 +35,7 @@ from itcap.storage import holds_write_lock, lock_wait
 from surveys.campaigns import CLOSED, lock_campaign
 from surveys.tables import Campaign, Response
 
+_draw = secrets.SystemRandom()
 LOCK_WAIT_MS = 1000  # how long a reader waits for the campaign's lock before leaving the release for later
 
 
@@ -62,10 +67,14 @@ def release_due(session: Session, campaign_id: int) -> dict[str, int]:
     batch = 1 + (session.execute(select(func.max(Response.release)).where(Response.campaign_id == campaign_id)).scalar() or 0)
     table = Response.__table__
     for group, n in due.items():
-        chosen = (select(table.c.id).where(table.c.campaign_id == campaign_id, table.c.group_id == group,
-                                           table.c.release.is_(None))
-                  .order_by(table.c.id).limit(n))
-        session.execute(table.update().where(table.c.id.in_(chosen)).values(release=batch))
+        held = sorted(session.execute(select(table.c.id).where(table.c.campaign_id == campaign_id, table.c.group_id == group,
+                                                               table.c.release.is_(None))).scalars())
+        # A fresh draw, not the lowest ids: with a fixed order the held ones drifted to the highest
+        # ids, so the next batch was mostly the newest responses — one person and a flood of
+        # open-link submissions made a batch that gave that person's answers.
+        chosen = _draw.sample(held, n)
+        for start in range(0, len(chosen), 1000):
+            session.execute(table.update().where(table.c.id.in_(chosen[start:start + 1000])).values(release=batch))
     return due
 
 

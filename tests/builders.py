@@ -68,7 +68,7 @@ def perception_campaign(url: str, *, n_business: int = 60, n_it: int = 30, seed:
 
     The figures stand as the dashboard's first look leaves them (surveys.release): a group of at
     least 2k has all but k responses in them; here the k held back are the group's last, which carry
-    no comment, so every comment is shown (the rule holds back whichever have the highest random ids)."""
+    no comment, so every comment is shown (set here; the rule itself draws which stay held)."""
     rng = np.random.default_rng(seed)
     if comment_texts is not None:
         comments = len(comment_texts)

@@ -53,6 +53,27 @@ def test_a_group_s_responses_go_in_once_2k_are_waiting_all_but_k(any_db_url):
     assert [(b, n) for b, n in batches if b is not None] == [(1, K), (2, 19)]
 
 
+def test_which_responses_stay_held_is_drawn_afresh_not_the_highest_ids(any_db_url):
+    """Releasing the lowest ids left the highest held, so each next batch was mostly the newest
+    responses: one person plus k − 1 open-link submissions of a known answer made a batch that gave
+    that person's answers. Three releases that each keep exactly the k highest ids happen by chance
+    with p = (1/252)³."""
+    campaign_id = make_campaign(any_db_url, min_group_size=K)
+    kept_the_highest = []
+    _add(any_db_url, campaign_id, "business", K)
+    for _ in range(3):
+        _add(any_db_url, campaign_id, "business", K)  # 2k waiting: k go in
+        with session_scope(any_db_url) as s:
+            waiting = set(s.execute(select(Response.id).where(Response.campaign_id == campaign_id,
+                                                              Response.release.is_(None))).scalars())
+        assert len(waiting) == 2 * K
+        released = _view(any_db_url, campaign_id)["business"]
+        still = waiting - released
+        assert len(still) == K and still < waiting
+        kept_the_highest.append(still == set(sorted(waiting)[K:]))
+    assert not all(kept_the_highest)
+
+
 def test_an_as_reported_export_before_anyone_opened_the_dashboard_is_what_the_dashboard_would_show(any_db_url):
     """`responses export --as-reported` on a fresh demo wrote 0 responses: nothing had been released
     because nobody had looked yet. The export is a look too: it releases what is due, as a run would."""
