@@ -152,6 +152,18 @@ def get_by_username_casefold(session: Session, username: str) -> Account | None:
     return next((a for a in session.exec(select(Account)) if _name_key(a.username) == key), None)
 
 
+def get_by_email(session: Session, email: str) -> Account | None:
+    """The account whose username is this e-mail address, ignoring the letter case of ASCII letters
+    only (for single sign-on): no Unicode folding, so "ﬁona@…", "ＦＩＯＮＡ@…" or "jeß@…" from an
+    identity provider never reach fiona's or jess's account."""
+    from sqlalchemy import func
+
+    wanted = email.strip()
+    if not wanted.isascii():
+        return session.exec(select(Account).where(Account.username == wanted)).first()
+    return session.exec(select(Account).where(func.lower(Account.username) == wanted.lower())).first()
+
+
 def _name_key(username: str) -> str:
     return unicodedata.normalize("NFKC", username).casefold()
 

@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+import pytest
+
 from itcap import accounts
 from itcap.bootstrap import bootstrap
 from itcap.storage import session_scope, utcnow
@@ -173,6 +175,26 @@ def test_single_sign_on_button_only_when_configured(db_url):
     assert [w.label for w in configured.text_input] == ["Username", "Password"], "local accounts keep working"
 
 
+@pytest.mark.parametrize(("identity", "said"), [
+    ("unverified", "does not confirm that the e-mail address it gave is yours"),
+    ("nobody@example.org", "You are signed in as nobody@example.org, but there is no active itcap account"),
+    ("ana@example.org", None),
+])
+def test_a_single_sign_on_identity_opens_only_its_own_active_account(db_url, monkeypatch, identity, said):
+    from itcap.ui import sso
+
+    bootstrap(db_url)
+    _account(db_url, "ana@example.org", ["assessor"])
+    monkeypatch.setattr(sso, "sso_email", lambda: identity)
+    at = app_test().run()
+    assert not at.exception
+    if said is None:
+        assert at.session_state["itcap_account_id"] and not at.error
+    else:
+        assert "itcap_account_id" not in at.session_state
+        assert any(said in e.value for e in at.error), [e.value for e in at.error]
+
+
 def test_sso_identity_maps_to_an_active_account_by_email_case_insensitively(db_url):
     from itcap.ui.sso import account_for_email
 
@@ -185,6 +207,20 @@ def test_sso_identity_maps_to_an_active_account_by_email_case_insensitively(db_u
         account.is_active = False
         session.add(account)
     assert account_for_email("ana.smith@example.org") is None
+
+
+@pytest.mark.parametrize("look_alike", ["\ufb01ona.ross@example.org", "\uff26\uff29\uff2f\uff2e\uff21.ross@example.org",
+                                        "fiona.ro\u017fs@example.org", "jeß@example.org", "JESS@example.org\u200b"])
+def test_a_look_alike_address_from_the_identity_provider_never_opens_another_account(db_url, look_alike):
+    """Unicode folding (NFKC + casefold) mapped "ﬁona…", full-width "ＦＩＯＮＡ…", "roſs" and "jeß" to
+    fiona.ross's and jess's accounts: a provider account with such an address took them over."""
+    from itcap.ui.sso import account_for_email
+
+    bootstrap(db_url)
+    _account(db_url, "fiona.ross@example.org", ["assessor"])
+    _account(db_url, "jess@example.org", ["lead_assessor"])
+    assert account_for_email("FIONA.Ross@example.org").username == "fiona.ross@example.org"
+    assert account_for_email(look_alike) is None
 
 
 def test_the_app_refuses_another_applications_database_and_says_so(tmp_path, monkeypatch):

@@ -21,6 +21,11 @@ def login_form() -> None:
         st.error(f"You are signed in as {md_escape(refused)}, but there is no active itcap account for that address. "
                  "Ask an administrator to create one with your e-mail address as the username.")
 
+    if st.session_state.pop("itcap_sso_unverified", None):
+        st.error("You are signed in with single sign-on, but the identity provider does not confirm that the "
+                 "e-mail address it gave is yours (no email_verified claim), so it cannot open an itcap account. "
+                 "Ask an administrator: docs/authentication.md says what the provider must send.")
+
     if sso_configured():
         if st.button("Log in with single sign-on", type="primary", icon=":material/key:"):
             start_login()
