@@ -34,6 +34,7 @@ ROLE_LABELS = {
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024  # argon2 hashes any length; a megabyte per attempt is a cheap way to load the server
 USERNAME_MAX = 80
 # Letters (any alphabet), digits and . _ - @ + : an e-mail address works; markup and spaces do not
 # (usernames appear in the audit log, exports and pages).
@@ -82,9 +83,49 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, username: str | None = None) -> None:
+    """Length, and none of the first guesses of anyone trying passwords (NIST SP 800-63B's list:
+    common passwords, repeated or sequential characters, the service's or the person's own name);
+    no rules about character classes, which make passwords harder to remember, not to guess."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at most {MAX_PASSWORD_LENGTH:,} characters")
+    folded = password.casefold()
+    if len(set(folded)) < 4 or _repeats_a_pattern(folded) or _is_sequential(folded):
+        raise AccountError("password is a repeated or sequential pattern (like aaaaaaaaaa or 1234567890): "
+                           "choose a longer phrase of a few unrelated words")
+    core = folded.strip("0123456789!@#$%^&*()_-+=.,;:?~ ")  # "Password123!" is "password" to a guesser
+    names = {"itcap"} | ({username.casefold().split("@")[0], username.casefold()} if username else set())
+    if core in COMMON_PASSWORDS or core in names or folded in names or any(len(n) >= 4 and folded.startswith(n) and
+                                                                           folded[len(n):].strip("0123456789!@#$%^&*.-_ ") == ""
+                                                                           for n in names):
+        raise AccountError("password is one of the first that anyone guesses (a common password, the username or the "
+                           "service's name, with a few digits or symbols): choose a longer phrase of a few unrelated words")
+
+
+def _repeats_a_pattern(text: str) -> bool:
+    """"abcabcabca", "1212121212": a short piece repeated."""
+    return any(text == (text[:size] * (len(text) // size + 1))[:len(text)] for size in range(1, min(4, len(text) // 2) + 1))
+
+
+def _is_sequential(text: str) -> bool:
+    """"1234567890", "abcdefghij", "9876543210": each character one after (or before) the last."""
+    steps = {(ord(b) - ord(a)) % 10 if a.isdigit() and b.isdigit() else ord(b) - ord(a) for a, b in zip(text, text[1:])}
+    return steps in ({1}, {-1}, {9})
+
+
+# The most common passwords of public breach lists (10 characters or longer, or stems that become
+# 10 with digits added), as a guesser tries them first.
+COMMON_PASSWORDS = frozenset("""
+password passw0rd p@ssw0rd p@ssword qwerty qwertyuiop qwertyuiop[] asdfghjkl zxcvbnm qwerty123 1q2w3e4r
+1q2w3e4r5t 1qaz2wsx zaq12wsx zaq1zaq1 qazwsx qazwsxedc letmein welcome welcome1 iloveyou monkey dragon
+football baseball basketball sunshine princess superman batman trustno1 starwars whatever shadow master
+michael jennifer jordan hunter2 freedom charlie computer internet secret changeme default administrator
+admin root login access passport summer winter autumn spring january february december monday
+friday abcdef abc123 abcd1234 qwertyui 123qwe 123abc aa123456 a1b2c3d4 iloveyou1 lovely loveme
+mypassword newpassword password1 password12 password123 password1234 passwords
+""".split())
 
 
 def normalise_roles(roles: list[str] | tuple[str, ...] | str) -> str:
@@ -112,7 +153,7 @@ def create_account(
     except AccountError as exc:
         problems.append(str(exc))
     try:
-        check_password_rules(password)
+        check_password_rules(password, username)
     except AccountError as exc:
         problems.append(str(exc))
     if problem := name_problem("display name", display_name, required=False):
@@ -177,7 +218,7 @@ def list_accounts(session: Session) -> list[Account]:
 
 
 def set_password(session: Session, account: Account, password: str) -> None:
-    check_password_rules(password)
+    check_password_rules(password, account.username)
     account.password_hash = hash_password(password)
     account.failed_attempts = 0
     account.locked_until = None

@@ -50,7 +50,7 @@ def bootstrap(url: str | None = None) -> BootstrapResult:
     # left in a replica's environment after the first start, it must not keep the app from starting
     if admin_password is not None and not _has_accounts(url):
         try:
-            accounts.check_password_rules(admin_password)
+            accounts.check_password_rules(admin_password, "admin")
         except accounts.AccountError as exc:
             raise BootstrapError(f"ITCAP_ADMIN_PASSWORD: {exc}; nothing was changed") from None
     from itcap.migrate import current_revision

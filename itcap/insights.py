@@ -1060,9 +1060,8 @@ def _campaign_insight(session: Session, campaign_id: int, *, mode_order: list[st
     if n_responses == 0:
         insight.problem = "No responses yet."
         return insight
-    held = held_counts(session, campaign_id)  # (what was due is released: campaign_insight, the dashboard's cache)
-    if reported_only(campaign):
-        insight.held = held
+    if reported_only(campaign):  # (what was due is released: campaign_insight, the dashboard's cache)
+        insight.held = held_counts(session, campaign_id)
         if frame.empty and len(instrument.group_ids()) > 1:  # (one group: "nothing to compare" says more)
             k = campaign.min_group_size
             insight.problem = (f"Responses are coming in, but none is in the figures yet: while the survey is open, a "

@@ -252,3 +252,22 @@ def test_a_name_that_folds_to_an_existing_one_is_refused_whichever_is_typed_firs
     _make(any_db_url, username="straße")
     with pytest.raises(accounts.AccountError, match="already exists"):
         _make(any_db_url, username="STRASSE")
+
+
+@pytest.mark.parametrize("guessable", ["aaaaaaaaaa", "1234567890", "0987654321", "abcdefghij", "zyxwvutsrq", "1212121212",
+                                       "abcabcabca", "Password123!", "P@ssw0rd2026", "qwertyuiop", "iloveyou12",
+                                       "itcap-2026!", "fiona.ross1", "Fiona.Ross@example.org", "x" * 1025])
+def test_a_password_anyone_would_guess_first_is_refused_with_the_reason(any_db_url, guessable):
+    """'aaaaaaaaaa', '1234567890' and 'director12' were accepted: ten characters was the only rule."""
+    with session_scope(any_db_url) as session, pytest.raises(accounts.AccountError, match="pattern|guesses|at most 1,024"):
+        accounts.create_account(session, "fiona.ross@example.org", guessable, ["assessor"])
+    with session_scope(any_db_url) as session:
+        assert accounts.get_by_username(session, "fiona.ross@example.org") is None
+
+
+@pytest.mark.parametrize("fine", ["correct horse battery", "Tr0ub4dor&3x", "a brand new password",
+                                  ("many words in a long pass phrase " * 40)[:1024], "tea at 4 in the annexe", "ΚαλημέραΚόσμε"])
+def test_a_long_phrase_or_an_unusual_password_is_accepted(any_db_url, fine):
+    with session_scope(any_db_url) as session:
+        account = accounts.create_account(session, "fiona.ross@example.org", fine, ["assessor"])
+        accounts.set_password(session, account, fine[::-1])  # a change goes through the same rules
