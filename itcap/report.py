@@ -596,7 +596,7 @@ def render_html(content: ReportContent) -> str:
                 parts.append("</ul>")
     if a:
         parts.append("<h2>Assessors</h2>")
-        parts.append(_chart_html(*_numbered_heatmap(a)))
+        parts.append(_chart_html(*numbered_heatmap(a)))
     parts.append("<h2>Methods</h2><ul>" + "".join(f"<li>{_e(p)}</li>" for p in methods_points(content)) + "</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -628,7 +628,7 @@ def assessor_numbers(a: insights.AssessmentInsight) -> dict[str, str]:
     return {labels.get(u, u): f"Assessor {n}" for n, u in enumerate(usernames, start=1)}
 
 
-def _numbered_heatmap(a: insights.AssessmentInsight) -> tuple[str, object]:
+def numbered_heatmap(a: insights.AssessmentInsight) -> tuple[str, object]:
     """The disagreement heatmap with the assessors numbered, not named: board papers are often
     published, and one person's levels are not the board's business (the dashboard shows names to
     those who may see them). Numbered by :func:`assessor_numbers`: not in the names' order, and the
@@ -861,7 +861,7 @@ def render_pdf(content: ReportContent) -> bytes:
                     bullet(f"What people say: {finding.statement} {finding.recommendation}")
     if a:  # as in the HTML report: the PDF went from Recommendations straight to Methods
         heading("Assessors")
-        image(*_numbered_heatmap(a))
+        image(*numbered_heatmap(a))
     heading("Methods")
     for point in methods_points(content):
         bullet(point)

@@ -9,6 +9,7 @@ from capability_model.positioning import level_for_display
 
 from itcap import charts, insights
 from itcap.accounts import ADMIN, LEADERSHIP
+from itcap.report import HEATMAP_TITLE
 from itcap.ui import auth, widgets
 from itcap.ui.dashboard_data import (
     GROUPS_WIDGET, assessment_charts, cached_assessment, cached_campaign, cached_comments, cached_trends, campaign_charts, choose_assessment,
@@ -311,9 +312,13 @@ with tabs[3]:
             said += [f"confirmed the median of {kept}"] if kept else []
             st.caption(f"The lead assessor {' and '.join(said)}: see *{insights.OVERRIDES_HEADING}* under Maturity.")
         heat = assessment.heatmap_frame()
+        # named here, numbered in the PNG/SVG as in the report: a chart for a board pack names no one
         chart_with_downloads(assessment_chart["heatmap"], heat, "assessor disagreement",
                              "heatmap", cache_owner=assessment, title="Where the assessors disagree (⚑ two or more levels apart)",
-                             source=assessment.source_line(), phone=assessment_chart["heatmap-phone"])
+                             source=assessment.source_line(), phone=assessment_chart["heatmap-phone"],
+                             download=assessment_chart["heatmap-numbered"], download_title=HEATMAP_TITLE)
+        st.caption("The PNG and SVG number the assessors, as the report does (the same numbers); the screen, the table "
+                   "and the CSV name them.")
         st.markdown("##### Inter-rater reliability")
         rel = assessment.reliability
         if verdict := insights.reliability_verdict(rel):

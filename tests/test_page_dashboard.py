@@ -617,6 +617,31 @@ def test_a_downloaded_chart_says_what_it_shows_and_what_it_rests_on(populated, d
     assert list(table.columns)[:3] == ["capability", "domain", "consensus"] and "capability_id" not in table.columns
 
 
+def test_the_heatmap_names_the_assessors_on_screen_and_numbers_them_in_a_downloaded_chart(populated, downloads, db_url):
+    """The report numbers the assessors ("one person's levels are not the board's business"); the
+    dashboard's PNG/SVG — made for board packs — named them, and set beside the report gave the
+    numbers away. The files use the report's own numbers; the screen and the CSV keep the names."""
+    import re
+
+    import pandas as pd
+
+    from itcap.report import HEATMAP_TITLE, assessor_numbers, build_report
+    from itcap.storage import session_scope
+
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception
+    with session_scope(db_url) as session:
+        numbers = assessor_numbers(build_report(session).assessment)
+    assert len(numbers) >= 3
+    svg = downloads.get("assessor-disagreement.svg").decode()
+    assert HEATMAP_TITLE.replace("–", "").split("(")[0].strip() in svg
+    assert all(f"assessor: {number};" in svg for number in numbers.values())  # each column, by its number
+    assert not any(re.search(rf"\b{re.escape(name)}\b", svg) for name in numbers)
+    assert downloads.get("assessor-disagreement.png").startswith(b"\x89PNG")
+    table = pd.read_csv(io.BytesIO(downloads.get("assessor-disagreement.csv")))
+    assert set(table["assessor"]) == set(numbers)  # the data keep the names leadership may see
+
+
 def test_the_reliability_csv_holds_the_numbers_not_the_rounded_text(db_url, downloads):
     """The table reads "0.83" and "[0.61, 0.94]"; an analyst reworking the CSV gets the numbers behind
     them (to the 10 significant digits every CSV download keeps), each ICC's F test, and empty cells

@@ -164,18 +164,18 @@ def test_the_assessors_numbers_are_the_same_in_every_copy_and_not_in_the_names_o
     import hashlib
     import hmac
 
-    from itcap.report import _numbered_heatmap, assessor_numbers
+    from itcap.report import numbered_heatmap, assessor_numbers
 
     url, assessment_id, campaign_id = populated
     a = _content(populated).assessment
-    charts_drawn = [_numbered_heatmap(_content(populated).assessment)[1].to_dict()["datasets"] for _ in range(5)]
+    charts_drawn = [numbered_heatmap(_content(populated).assessment)[1].to_dict()["datasets"] for _ in range(5)]
     assert all(drawn == charts_drawn[0] for drawn in charts_drawn[1:])  # (by chance the same: 1 in 6⁴)
     ids = {p.username: p.account_id for p in a.progress}
     secret = f"assessment {assessment_id} created {a.assessment.created_at.isoformat()}".encode()
     by_hash = sorted(ids, key=lambda u: hmac.new(secret, f"account {ids[u]}".encode(), hashlib.sha256).hexdigest())
     names = a.assessor_names()
     assert assessor_numbers(a) == {names[u]: f"Assessor {n}" for n, u in enumerate(by_hash, start=1)}
-    heat = _numbered_heatmap(a)[1].to_dict()
+    heat = numbered_heatmap(a)[1].to_dict()
     [cells] = [rows for rows in heat["datasets"].values()]
     by_capability = {}
     for cell in cells:

@@ -244,6 +244,7 @@ ChartBuilders = dict[str, Callable[[], object]]
 
 def assessment_charts(assessment: insights.AssessmentInsight) -> ChartBuilders:
     from itcap import charts
+    from itcap.report import numbered_heatmap
 
     model = assessment.model
     made: ChartBuilders = {
@@ -261,6 +262,7 @@ def assessment_charts(assessment: insights.AssessmentInsight) -> ChartBuilders:
     heat = assessment.heatmap_frame()
     made["heatmap"] = lambda: charts.disagreement_heatmap(heat, model.max_level)
     made["heatmap-phone"] = lambda: charts.disagreement_heatmap(heat, model.max_level, compact=True)
+    made["heatmap-numbered"] = lambda: numbered_heatmap(assessment)[1]
     return made
 
 

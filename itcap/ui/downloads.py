@@ -53,7 +53,9 @@ def table_with_download(table: pd.DataFrame, name: str, key: str, *, static: boo
 def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin], table: pd.DataFrame, name: str, key: str,
                          *, cache_owner: object | None = None, stretch: bool = False,
                          phone: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin] | None = None,
-                         title: str | None = None, source: str | None = None) -> None:
+                         title: str | None = None, source: str | None = None,
+                         download: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin] | None = None,
+                         download_title: str | None = None) -> None:
     """Draw a chart with PNG/SVG/CSV downloads and a table view.
 
     ``chart`` may be a builder; with ``cache_owner`` (a cached, immutable result object such as an
@@ -64,7 +66,9 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
     ``widgets.PHONE_SCREEN`` (a phone, a tablet with the sidebar open); both are sent and CSS shows
     the one that fits, so nothing is cut off or needs sideways scrolling. Downloads are of the full-size chart, with ``title`` above it and
     ``source`` (what it rests on) and the date under the title: a chart pasted into a board pack
-    says what it shows and where it comes from.
+    says what it shows and where it comes from. ``download`` (with ``download_title``): a version of
+    the chart for the PNG/SVG files in place of the one on screen (the assessors' heatmap numbers
+    the assessors in a file, as the report does, and names them on screen).
     """
     spec = _spec(chart, key, cache_owner)
     phone_spec = None if phone is None else _spec(phone, f"{key}-phone", cache_owner)
@@ -73,7 +77,10 @@ def chart_with_downloads(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMix
         spec = {**spec, "description": described}
         phone_spec = None if phone_spec is None else {**phone_spec, "description": described}
     chart_for_screen(spec, key, stretch=stretch, phone=phone_spec)
-    exported = titled(spec, title, source)
+    if download is None:
+        exported = titled(spec, title, source)
+    else:
+        exported = titled(_spec(download, f"{key}-download", cache_owner), download_title or title, source)
     # one row of three small buttons, on a phone too (columns would stack them, a row each)
     buttons = st.container(horizontal=True, key=f"{key}-downloads")
     buttons.download_button("PNG", data=lambda: to_png(exported), file_name=f"{_slug(name)}.png", mime="image/png",
