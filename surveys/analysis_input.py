@@ -474,12 +474,9 @@ def _line_number(problem: str) -> int:
 def _check_groups(column: pd.Series, instrument: Instrument, group_col: str, where: str,
                   locate: Callable[[int], str], problems: list[str]) -> pd.Series:
     raw = column.astype(object).where(column.notna(), "").astype(str).str.strip()
-    lookup: dict[str, str] = {}
-    for g in instrument.groups:
-        lookup[g.name.casefold()] = g.id
-        lookup[g.id.casefold()] = g.id
-    for g in instrument.groups:
-        lookup[g.id] = g.id
+    lookup: dict[str, str] = {g.name.casefold(): g.id for g in instrument.groups}
+    lookup.update({g.id.casefold(): g.id for g in instrument.groups})  # an id wins over another group's name
+    lookup.update({g.id: g.id for g in instrument.groups})
     codes, uniques = pd.factorize(raw)  # map each distinct value once, not each row
     mapped_uniques = np.array([lookup.get(v, lookup.get(v.casefold())) for v in uniques], dtype=object)
     mapped = pd.Series(mapped_uniques[codes] if len(uniques) else np.array([], dtype=object), index=raw.index, dtype=object)

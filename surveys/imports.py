@@ -236,8 +236,8 @@ def _parse(instrument: Instrument, text: str, where: str
         problems.append(f"{where}: line 1: no {GROUP_COLUMN!r} column; every row needs the respondent's group "
                         f"({', '.join(instrument.group_ids())})")
 
-    groups = {g.id.lower(): g.id for g in instrument.groups}
-    groups.update({g.name.strip().lower(): g.id for g in instrument.groups})
+    groups = {g.name.strip().lower(): g.id for g in instrument.groups}
+    groups.update({g.id.lower(): g.id for g in instrument.groups})  # an id wins over another group's name
     asked = {g: {item.id for item in instrument.items_for_group(g)} for g in instrument.group_ids()}
     width = len(header)
     rows: list[tuple[str, dict]] = []

@@ -270,6 +270,19 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
             problems.append(f"{here} → labels: {', '.join(map(str, extra))} outside {rs.min}–{rs.max}")
         problems += label_problems(f"{here} → labels", rs.labels)
 
+    # A group is named by its id or its name in any letter case (imports, --group, analyze): two
+    # groups one word could mean would file rows under the wrong one.
+    said: dict[str, str] = {}
+    for group in inst.groups:
+        said.setdefault(group.id.casefold(), group.id)
+    for index, group in enumerate(inst.groups):
+        key = group.name.strip().casefold()
+        other = said.get(key)
+        if other is not None and other != group.id:
+            problems.append(f"{where}: groups[{index}] (id {group.id}) → name: {group.name!r} is also what group "
+                            f"{other!r} is called (its id or name, in any letter case): an import or a --group "
+                            "could not tell them apart; give each group a name of its own")
+        said.setdefault(key, group.id)
     group_ids = set(inst.group_ids())
     response_scales = {r.id: r for r in inst.response_scales}
     scale_ids = {s.id for s in inst.scales}

@@ -292,9 +292,9 @@ def _choose_groups(values: pd.Series, instrument: Instrument, groups: Sequence[s
             found = ", ".join(sorted(present))
             raise AnalysisInputError([f"{where}: a comparison needs two groups in the data; found only: {found}"])
         return chosen
-    lookup = {g.id: g.id for g in instrument.groups}
-    lookup.update({g.id.casefold(): g.id for g in instrument.groups})
-    lookup.update({g.name.casefold(): g.id for g in instrument.groups})
+    lookup = {g.name.casefold(): g.id for g in instrument.groups}
+    lookup.update({g.id.casefold(): g.id for g in instrument.groups})  # an id wins over another group's name
+    lookup.update({g.id: g.id for g in instrument.groups})
     chosen, problems = [], []
     for g in groups:
         gid = lookup.get(g, lookup.get(str(g).casefold()))

@@ -103,6 +103,24 @@ def test_survey_validate_refuses_labels_an_import_would_confuse(tmp_path, capsys
     assert _run(capsys, "survey", "validate", str(path))[0] == 0  # labels that read as their own code are fine
 
 
+@pytest.mark.parametrize(("groups", "clash"), [
+    ("  - {id: staff, name: Managers}\n  - {id: managers, name: Staff}\n",
+     "groups[0] (id staff) → name: 'Managers' is also what group 'managers' is called"),
+    ("  - {id: business, name: IT staff}\n  - {id: it_staff, name: it STAFF }\n",
+     "groups[1] (id it_staff) → name: 'it STAFF' is also what group 'business' is called"),
+])
+def test_survey_validate_refuses_group_names_an_import_would_confuse(tmp_path, capsys, groups, clash):
+    """Groups {id: staff, name: Managers} and {id: managers, name: Staff} loaded, and an import filed
+    the 'managers' rows under staff and the 'staff' row under managers, without a word."""
+    bad = INSTRUMENT_YAML.replace("  - {id: business, name: Business users}\n  - {id: it_staff, name: IT staff}\n", groups)
+    bad = bad.replace("groups: [business]", f"groups: [{groups.split('id: ')[1].split(',')[0]}]")
+    bad = bad.replace("groups: [it_staff]", f"groups: [{groups.split('id: ')[2].split(',')[0]}]")
+    path = tmp_path / "bad.yaml"
+    path.write_text(bad, encoding="utf-8")
+    code, out, err = _run(capsys, "survey", "validate", str(path))
+    assert code == 1 and clash in err, err
+
+
 def test_survey_show_json(instrument_file, capsys):
     code, out, _ = _run(capsys, "survey", "show", instrument_file, "--json", "-")
     document = json.loads(out)
