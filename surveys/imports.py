@@ -235,6 +235,10 @@ def _parse(instrument: Instrument, text: str, where: str
     if group_index is None:
         problems.append(f"{where}: line 1: no {GROUP_COLUMN!r} column; every row needs the respondent's group "
                         f"({', '.join(instrument.group_ids())})")
+    elif not columns and not problems:  # a response of a group and nothing else is no answer at all
+        problems.append(f"{where}: line 1: no item column (the header has {', '.join(repr(h[:40]) for h in names[:5] if h)}"
+                        f"{', …' if len(names) > 5 else ''}): each row needs answers under the instrument's item ids, "
+                        f"e.g. {', '.join(i.id for i in instrument.items[:3])}")
 
     groups = {g.name.strip().lower(): g.id for g in instrument.groups}
     groups.update({g.id.lower(): g.id for g in instrument.groups})  # an id wins over another group's name

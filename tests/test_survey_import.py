@@ -212,6 +212,17 @@ def test_blank_rows_are_skipped(db_url):
     assert _import(db_url, campaign_id, "group,rel1\n\nbusiness,3\n,\n\n").imported == 1
 
 
+@pytest.mark.parametrize("content", ["group\r\nbusiness\r\nit_staff\r\n", "group,response_id\nbusiness,r1\n"])
+def test_a_file_with_no_item_column_is_refused_not_stored_as_empty_responses(db_url, content):
+    """'group' and nothing else imported two responses with no answers (counted in every rate)."""
+    campaign_id = make_campaign(db_url)
+    with pytest.raises(ImportInvalid) as refused:
+        _import(db_url, campaign_id, content)
+    assert "line 1: no item column (the header has 'group'" in str(refused.value) and "e.g. rel1" in str(refused.value)
+    with session_scope(db_url) as s:
+        assert s.exec(select(Response)).all() == []
+
+
 def test_add_responses_as_data_for_the_demo(any_db_url):
     from surveys.imports import add_responses
     from surveys.quality import responses_frame
