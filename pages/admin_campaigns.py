@@ -545,8 +545,12 @@ with import_tab:
     import_counter = st.session_state.get("camp_import_counter", 0)
     # Any file (type=None, as every uploader here): a workbook picked by mistake is then refused with what to do.
     # A type filter marked it red without a word and left the file chosen before it to be imported.
-    st.file_uploader("Responses CSV (UTF-8)", type=None, key=f"camp_import_{chosen_id}_{import_counter}", max_upload_size=200,
-                     disabled=closed)
+    # The server refuses a larger upload outright (HTTP 413, shown as "AxiosError"): the widget says its limit instead.
+    largest = min(200, int(st.get_option("server.maxUploadSize")))
+    st.file_uploader("Responses CSV (UTF-8)", type=None, key=f"camp_import_{chosen_id}_{import_counter}", max_upload_size=largest,
+                     disabled=closed,
+                     help=f"Up to {largest} MB here (about {largest * 9_000:,} rows of 40 answers); a larger file goes in with "
+                          "`itcap responses import ID FILE.csv` on the server.")
     chosen_file = st.session_state.get(f"camp_import_{chosen_id}_{import_counter}")
     st.checkbox("Allow rows that repeat stored answers", key=f"camp_import_repeats_{chosen_id}",
                 help="Off (the default): a row that gives exactly the answers of a stored response, or of another row — "

@@ -425,6 +425,16 @@ def test_import_waits_for_a_file(setup):
     assert button.disabled and button.help == "Choose a CSV file above first."
 
 
+def test_the_import_uploader_takes_no_more_than_the_server_accepts(setup):
+    """It promised 200 MB while the server takes 50: a 60 MB file failed with "AxiosError … 413"."""
+    from streamlit import config
+
+    at = _page(setup)
+    [uploader] = [u for u in at.get("file_uploader") if u.proto.label == "Responses CSV (UTF-8)"]
+    assert uploader.proto.max_upload_size_mb == config.get_option("server.maxUploadSize") == 50
+    assert "itcap responses import" in uploader.proto.help
+
+
 # -- export ------------------------------------------------------------------------------------------------
 def test_admin_export_applies_the_threshold_unless_it_is_unticked(setup, downloads):
     c = setup["campaign"]
