@@ -87,8 +87,8 @@ class CapabilityModel(_Strict):
     description: LongText = ""
     source: LongText = ""
     levels: list[Level] = Field(min_length=3, max_length=11)
-    domains: list[Domain] = Field(min_length=1)
-    categories: list[Category] = Field(default_factory=lambda: [Category(id=i, name=n) for i, n in DEFAULT_CATEGORIES])
+    domains: list[Domain] = Field(min_length=1, max_length=100)
+    categories: list[Category] = Field(default_factory=lambda: [Category(id=i, name=n) for i, n in DEFAULT_CATEGORIES], max_length=100)
     capabilities: list[Capability] = Field(min_length=1, max_length=500)
     modes: list[Mode] = Field(min_length=1, max_length=10)
 
@@ -155,6 +155,12 @@ def _duplicates(values: list[str]) -> list[str]:
     return [value for value, count in Counter(values).items() if count > 1]
 
 
+def _listed(ids: set[str], most: int = 12) -> str:
+    """Known ids for a message: a few, not thousands (one message per capability repeats them)."""
+    known = sorted(ids)
+    return ", ".join(known[:most]) + (f", … ({len(known):,} in all)" if len(known) > most else "")
+
+
 def cross_reference_problems(model: CapabilityModel, where: str) -> list[str]:
     """Every rule that relates one part of a model to another, each with its location."""
     problems: list[str] = []
@@ -172,12 +178,17 @@ def cross_reference_problems(model: CapabilityModel, where: str) -> list[str]:
 
     domain_ids = {d.id for d in model.domains}
     category_ids = {c.id for c in model.categories}
+    used = {capability.domain for capability in model.capabilities}
+    for index, domain in enumerate(model.domains):
+        if domain.id not in used:  # an empty heading on every page that lists capabilities by domain
+            problems.append(f"{where}: domains[{index}] (id {domain.id}): no capability is in this domain; "
+                            "give it capabilities or leave it out")
     for index, capability in enumerate(model.capabilities):
         here = f"{where}: capabilities[{index}] (id {capability.id})"
         if capability.domain not in domain_ids:
-            problems.append(f"{here} → domain: unknown domain {capability.domain!r}; known: {', '.join(sorted(domain_ids))}")
+            problems.append(f"{here} → domain: unknown domain {capability.domain!r}; known: {_listed(domain_ids)}")
         if capability.category not in category_ids:
-            problems.append(f"{here} → category: unknown category {capability.category!r}; known: {', '.join(sorted(category_ids))}")
+            problems.append(f"{here} → category: unknown category {capability.category!r}; known: {_listed(category_ids)}")
         missing = [v for v in level_values if v not in capability.levels]
         extra = sorted(v for v in capability.levels if v not in allowed)
         if missing:

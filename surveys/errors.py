@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
+MAX_LISTED_PROBLEMS = 100
+
+
 class SurveyError(ValueError):
     """Bad input to a survey service; ``problems`` lists every problem, one line each.
 
@@ -12,7 +15,12 @@ class SurveyError(ValueError):
     """
 
     def __init__(self, problems: str | Iterable[str]):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        problems = [problems] if isinstance(problems, str) else list(problems)
+        if len(problems) > MAX_LISTED_PROBLEMS + 1:  # a wrong file can hold 300,000 bad lines: a page cannot show them
+            more = len(problems) - MAX_LISTED_PROBLEMS
+            problems = problems[:MAX_LISTED_PROBLEMS] + [f"… and {more:,} more problems like these ({len(problems):,} in all): "
+                                                        "is this the right file?"]
+        self.problems = problems
         super().__init__("\n".join(self.problems))
 
 

@@ -350,8 +350,9 @@ def tokens_from_links(text: str, where: str = "<links>") -> list[str]:
             if token not in seen:
                 seen.add(token)
                 tokens.append(token)
-    if not problems and not tokens:
-        problems.append(f"{where}: no invitation links found")
+    if not tokens:  # not one line with a link: the wrong file, said once, not once per line
+        raise SurveyError(f"{where}: no invitation links (…?token=…) found in {len(lines):,} line{'s' if len(lines) != 1 else ''}: "
+                          "choose the links file that itcap wrote when the invitations were made")
     if problems:
         raise SurveyError(problems)
     return tokens

@@ -378,6 +378,35 @@ def test_model_validate_reports_a_bad_value_and_the_cross_reference_problems_in_
     assert "Field required" not in err  # the bad weight left out for the second look is not reported missing
 
 
+def test_a_model_of_thousands_of_domains_is_refused_in_a_few_lines(tmp_path, capsys):
+    """20,000 domains and capabilities pointing at an unknown one gave 500 messages each listing
+    every known domain (74 MB of text); an empty domain passed and drew an empty table."""
+    import yaml
+
+    from itcap.cli import main
+
+    document = yaml.safe_load(Path("data/itil_aligned_model.yaml").read_text(encoding="utf-8"))
+    document["domains"] += [{"id": f"d{n}", "name": f"Domain {n}"} for n in range(20_000)]
+    document["capabilities"][0]["domain"] = "nowhere"
+    path = tmp_path / "model.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    assert main(["model", "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "domains: List should have at most 100 items" in err or "domains: at most 100" in err, err[:500]
+    assert len(err) < 20_000
+
+    document = yaml.safe_load(Path("data/itil_aligned_model.yaml").read_text(encoding="utf-8"))
+    document["domains"].append({"id": "spare", "name": "Nothing in it"})
+    document["domains"] += [{"id": f"d{n}", "name": f"Domain {n}"} for n in range(20)]
+    document["capabilities"][0]["domain"] = "nowhere"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    assert main(["model", "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "(id spare): no capability is in this domain; give it capabilities or leave it out" in err
+    [unknown] = [line for line in err.splitlines() if "unknown domain 'nowhere'" in line]
+    assert "… (27 in all)" in unknown and "d19" not in unknown
+
+
 def test_a_bad_top_level_value_or_a_bad_weight_no_longer_hides_the_rest(tmp_path, capsys):
     """An unquoted ``version: 1.0`` hid an unknown domain, a misspelt target and a target of 7 until
     fixed ("1 problem"); a bad weight hid its own capability's unknown domain."""

@@ -800,7 +800,7 @@ def test_withdraw_takes_the_links_file_invite_wrote(campaign, tmp_path, capsys):
     assert code == 1 and "none of its 1 link is a personal link of campaign" in err
     (tmp_path / "junk.csv").write_text("email\nann@example.org\n", encoding="utf-8")
     code, _, err = _run(capsys, "campaign", "withdraw", campaign, "--links", str(tmp_path / "junk.csv"))
-    assert code == 1 and "line 2: no invitation link" in err
+    assert code == 1 and "no invitation links (…?token=…) found in 2 lines: choose the links file" in err
 
 
 def test_import_allow_repeats_takes_rows_that_repeat_stored_answers(db_url, tmp_path, capsys):

@@ -320,8 +320,23 @@ def test_a_file_of_links_is_read_line_by_line_with_every_bad_line_reported():
         invitations.tokens_from_links(f"link\nhttps://x.org/?token={token}\nann@example.org\nhttps://x.org/?token=short\n", "l.csv")
     assert caught.value.problems == ["l.csv: line 3: no invitation link (…?token=…) found",
                                      "l.csv: line 4: no invitation link (…?token=…) found"]
-    with pytest.raises(SurveyError, match="no invitation links found"):
+    with pytest.raises(SurveyError, match=r"no invitation links \(…\?token=…\) found in 1 line: choose the links file"):
         invitations.tokens_from_links("email,group,link\n", "l.csv")
+
+
+def test_a_wrong_file_chosen_for_links_or_addresses_is_said_in_a_few_lines_not_one_per_line():
+    """A 150,000-row responses CSV picked as the links file gave 150,000 lines of "no invitation link"
+    (9 MB of text that froze the admin's browser); 300,000 bad addresses, 15 MB."""
+    responses = "group,rel1\n" + "business,3\n" * 150_000
+    with pytest.raises(SurveyError) as caught:
+        invitations.tokens_from_links(responses, "responses.csv")
+    assert caught.value.problems == ["responses.csv: no invitation links (…?token=…) found in 150,001 lines: choose the "
+                                     "links file that itcap wrote when the invitations were made"]
+    with pytest.raises(SurveyError) as caught:
+        invitations.parse_email_list("email\n" + "x\n" * 300_000, "addresses.csv")
+    problems = caught.value.problems
+    assert len(problems) == 101 and problems[0] == "addresses.csv: line 2: 'x' is not an e-mail address"
+    assert problems[-1] == "… and 299,900 more problems like these (300,000 in all): is this the right file?"
 
 
 def test_a_file_of_bare_tokens_keeps_its_first_line():
