@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Column, String, case, or_, update
 from sqlmodel import Field, Session, SQLModel, select
 
-from itcap.names import name_problem
+from itcap.names import mixed_scripts, name_problem
 from itcap.storage import as_utc, utcnow
 
 ADMIN = "admin"
@@ -148,6 +148,9 @@ def create_account(
     problems = []  # every problem at once, not one per attempt
     if not username or len(username) > USERNAME_MAX or not USERNAME_PATTERN.fullmatch(username):
         problems.append(f"username {username!r}: use 1–{USERNAME_MAX} letters, digits and . _ - @ + (no spaces)")
+    elif scripts := mixed_scripts(username):  # "аdmin" with a Cyrillic а reads as admin in every list
+        problems.append(f"username {username!r}: mixes letters of {' and '.join(s.capitalize() for s in scripts)} alphabets, "
+                        "which can make it look like another name; use letters of one alphabet")
     try:
         normalised_roles = normalise_roles(roles)
     except AccountError as exc:

@@ -24,6 +24,7 @@ from assessment.reliability import BEYOND_CHANCE, ICC_TYPES, ReliabilityReport
 from assessment.tables import Assessment, Rating
 from capability_model.positioning import (FULLY_ACHIEVED_PERCENT, PositionResult, attainment_percent, level_for_display)
 from capability_model.schema import CapabilityModel
+from itcap.names import same_name_key
 from surveys.analysis_input import AnalysisInputError, prepare_responses
 from surveys.campaigns import campaign_instrument, get_campaign, list_campaigns
 from surveys.instrument import Instrument
@@ -1181,8 +1182,9 @@ def assessment_trend(session: Session, assessment_id: int) -> pd.DataFrame:
     this = assessment_service.get_assessment(session, assessment_id)
     model_id = assessment_service.model_for(session, this).id
     rows, versions = [], set()
+    unit = same_name_key(this.org_unit)  # "corporate it" typed this year is last year's "Corporate IT"
     for item in reversed(assessment_service.list_assessments(session)):  # oldest first
-        if item.org_unit != this.org_unit or (item.assessed_on, item.id) > (this.assessed_on, this.id):
+        if same_name_key(item.org_unit) != unit or (item.assessed_on, item.id) > (this.assessed_on, this.id):
             continue
         model = assessment_service.model_for(session, item)
         if model.id != model_id:

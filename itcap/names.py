@@ -43,3 +43,27 @@ def name_problem(what: str, value: str, max_length: int = NAME_MAX, *, required:
         return f"{what}: at most {max_length} characters (got {len(text):,})"
     problem = line_problem(text)
     return f"{what}: {problem}" if problem else None
+
+
+def same_name_key(text: str) -> str:
+    """What two spellings of one name share: "Corporate IT", "corporate it" and "Corporate\u00a0IT" (a
+    no-break space pasted from a document) are one organisation unit."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+# Alphabets that one language writes together (Japanese: kanji with hiragana and katakana; Korean:
+# hangul with hanja) count as one.
+_WRITTEN_TOGETHER = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "KATAKANA-HIRAGANA": "CJK", "HANGUL": "CJK"}
+
+
+def mixed_scripts(text: str) -> list[str]:
+    """The alphabets of the letters of ``text`` when there is more than one ("LATIN", "CYRILLIC"):
+    "аdmin" with a Cyrillic а looks exactly like "admin"."""
+    scripts = []
+    for character in text:
+        if character.isalpha():
+            script = unicodedata.name(character, "UNKNOWN").split(" ")[0]
+            script = _WRITTEN_TOGETHER.get(script, script)
+            if script not in scripts:
+                scripts.append(script)
+    return scripts if len(scripts) > 1 else []

@@ -271,3 +271,16 @@ def test_a_long_phrase_or_an_unusual_password_is_accepted(any_db_url, fine):
     with session_scope(any_db_url) as session:
         account = accounts.create_account(session, "fiona.ross@example.org", fine, ["assessor"])
         accounts.set_password(session, account, fine[::-1])  # a change goes through the same rules
+
+
+@pytest.mark.parametrize("look_alike", ["аdmin", "pаul", "Ωmega"])
+def test_a_username_mixing_alphabets_is_refused_as_it_can_pose_as_another(any_db_url, look_alike):
+    """'аdmin' with a Cyrillic а was created with the Administrator role and read as admin everywhere."""
+    with session_scope(any_db_url) as session, pytest.raises(accounts.AccountError, match="mixes letters of .* alphabets"):
+        accounts.create_account(session, look_alike, "correct horse battery", ["admin"])
+
+
+@pytest.mark.parametrize("name", ["josé_müller", "山田たろう", "김민준", "Ана", "ana.smith@example.org"])
+def test_a_username_in_one_alphabet_is_fine(any_db_url, name):
+    with session_scope(any_db_url) as session:
+        assert accounts.create_account(session, name, "correct horse battery", ["assessor"]).username == name

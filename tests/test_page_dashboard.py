@@ -432,6 +432,23 @@ def test_a_trend_follows_one_organisation_unit_and_stops_at_the_selected_round(p
     assert "##### Attainment of each mode over assessments (%)" not in [m.value for m in at.markdown]
 
 
+def test_a_unit_spelt_with_other_letter_case_or_spaces_is_the_same_unit_in_the_trend(populated, db_url):
+    """'corporate it' (or a no-break space pasted from a document) cut this year's round off from the
+    earlier rounds of 'Corporate IT'."""
+    import datetime as dt
+
+    from itcap import insights
+    from itcap.storage import session_scope
+
+    unit = "Corporate IT"  # the builder's, as the populated assessment's
+    builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2025, 10, 1), seed=5)
+    latest = builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2027, 10, 1), seed=7,
+                                          org_unit="  " + unit.lower().replace(" ", "\u00a0"))
+    with session_scope(db_url) as session:
+        trend = insights.assessment_trend(session, latest)
+    assert sorted(trend["when"].unique()) == [dt.date(2025, 10, 1), dt.date(2026, 10, 1), dt.date(2027, 10, 1)]
+
+
 def test_a_trend_across_versions_of_the_model_says_which_version_each_round_used(populated, db_url):
     """A new version may add, drop or retarget capabilities: the rounds are not silently one series."""
     import datetime as dt
