@@ -426,6 +426,19 @@ def describe_location(data: Any, loc: tuple[Any, ...]) -> str:
     return " → ".join(parts) if parts else "(top level)"
 
 
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text.replace("_", "x"))  # (1_000 is not a number a reader would write)
+    except ValueError:
+        return False
+    return text.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
+
+
+def _plain(text: str) -> str:
+    value = float(text)
+    return f"{value:.0f}" if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
 def pydantic_problems(exc: ValidationError, data: Any, where: str) -> list[str]:
     problems = []
     for error in exc.errors(include_url=False):
@@ -439,7 +452,11 @@ def pydantic_problems(exc: ValidationError, data: Any, where: str) -> list[str]:
             message = "unknown field (check the spelling)"
         elif error["type"] in ("int_type", "float_type"):
             kind = "a whole number" if error["type"] == "int_type" else "a number"
-            message = f"must be {kind}, not {error.get('input')!r}"
+            given = error.get("input")
+            hint = ""
+            if isinstance(given, str) and _looks_numeric(given):  # YAML 1.1 reads 1e3 (no dot, no sign) as text
+                hint = f" (YAML reads {given!r} as text: write {_plain(given)}, without quotes)"
+            message = f"must be {kind}, not {given!r}{hint}"
         elif error["type"] in _CHOICE_ERRORS and error.get("ctx", {}).get("expected"):
             message = f"{error.get('input')!r} is not one of {error['ctx']['expected']}"
         elif error["type"] == "finite_number":

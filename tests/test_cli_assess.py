@@ -407,6 +407,18 @@ def test_a_model_of_thousands_of_domains_is_refused_in_a_few_lines(tmp_path, cap
     assert "… (27 in all)" in unknown and "d19" not in unknown
 
 
+@pytest.mark.parametrize(("written", "advice"), [("1e3", "write 1000, without quotes"), ("'2'", "write 2, without quotes")])
+def test_a_number_yaml_reads_as_text_says_how_to_write_it(tmp_path, capsys, written, advice):
+    """'weight: 1e3' said only "must be a number, not '1e3'": YAML 1.1 reads it as text."""
+    from itcap.cli import main
+
+    text = Path("data/itil_aligned_model.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "model.yaml"
+    path.write_text(text.replace("weight: 1.5", f"weight: {written}", 1), encoding="utf-8")
+    assert main(["model", "validate", str(path)]) == 1
+    assert f"as text: {advice})" in capsys.readouterr().err
+
+
 def test_a_bad_top_level_value_or_a_bad_weight_no_longer_hides_the_rest(tmp_path, capsys):
     """An unquoted ``version: 1.0`` hid an unknown domain, a misspelt target and a target of 7 until
     fixed ("1 problem"); a bad weight hid its own capability's unknown domain."""
