@@ -128,6 +128,9 @@ def _status(campaign_id: int, action: str) -> None:
                   "so reopening lets people carry on.")
 
 
+INVITE_MODES = {"count": "a number of people (you send the links)", "emails": "these e-mail addresses (a mail merge)"}
+
+
 def _invite(campaign_id: int) -> None:
     actor = _actor()
     if actor is None:
@@ -155,6 +158,13 @@ def _invite(campaign_id: int) -> None:
                 raise SurveyError(exc.problems) from None
         elif emails_text.strip():
             emails = invitations.parse_email_list(emails_text, where="e-mail addresses")
+        by_address = state.get(f"camp_inv_mode_{campaign_id}") == "emails"
+        if by_address and emails is None:
+            raise SurveyError("no e-mail addresses given: paste them in the box or choose a file — a file is read once its "
+                              "name shows under the box (wait for a large one to finish uploading)")
+        if not by_address and emails is not None:
+            raise SurveyError(f"addresses were given, but 'Links for' says {INVITE_MODES['count']!r}: choose "
+                              f"{INVITE_MODES['emails']!r} to pair each link with an address")
         count = len(emails) if emails is not None else _number(state.get(f"camp_inv_count_{campaign_id}"))
         with session_scope() as session:
             links = invitations.create_invitations(session, campaign_id, group, count, actor.username,
@@ -460,7 +470,10 @@ with invite_tab:
         left.selectbox("Group", list(groups), format_func=lambda g: f"{groups[g]} ({g})", key=f"camp_inv_group_{chosen_id}")
         right.number_input("How many links", min_value=1, max_value=invitations.MAX_INVITATIONS_PER_BATCH, value=DEFAULT_LINK_COUNT, step=1,
                            key=f"camp_inv_count_{chosen_id}", help="Ignored when you give e-mail addresses: one link each.")
-        st.text_area("E-mail addresses (optional, one per line)", key=f"camp_inv_emails_{chosen_id}", height=100,
+        # Said, not guessed from whether addresses arrived: a press while the file was still uploading
+        # made the number of links, none paired with an address.
+        st.radio("Links for", list(INVITE_MODES), format_func=INVITE_MODES.get, key=f"camp_inv_mode_{chosen_id}", horizontal=True)
+        st.text_area("E-mail addresses (one per line)", key=f"camp_inv_emails_{chosen_id}", height=100,
                      placeholder="ana@example.org\nben@example.org",
                      help="Paired with the links in the CSV for the mail merge and never stored. Repeated or malformed "
                           "addresses are refused with their line numbers.")

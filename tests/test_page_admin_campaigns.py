@@ -192,7 +192,7 @@ def test_thresholds_respondents_were_told_cannot_be_lowered_in_the_settings(setu
 
 
 # -- invitations ---------------------------------------------------------------------------------------
-def _invite(at, campaign_id, *, group="business", count=None, emails=None, file=None):
+def _invite(at, campaign_id, *, group="business", count=None, emails=None, file=None, mode=None):
     at.selectbox(key=f"camp_inv_group_{campaign_id}").set_value(group)
     if count is not None:
         at.number_input(key=f"camp_inv_count_{campaign_id}").set_value(count)
@@ -200,6 +200,7 @@ def _invite(at, campaign_id, *, group="business", count=None, emails=None, file=
         at.text_area(key=f"camp_inv_emails_{campaign_id}").input(emails)
     if file is not None:
         next(u for u in at.file_uploader if u.label.startswith("…or a file of addresses")).upload(*file)
+    at.radio(key=f"camp_inv_mode_{campaign_id}").set_value(mode or ("emails" if emails is not None or file is not None else "count"))
     return _submit(at, "Create invitations")
 
 
@@ -236,6 +237,19 @@ def test_invitations_give_a_links_csv_until_saved_and_store_only_hashes(setup, d
     assert not any(b.label == "Download the links CSV" for b in at.download_button)
     assert name not in downloads.names()
     assert all(tokens[0] not in str(at.session_state[k]) for k in at.session_state if not k.startswith("$$"))
+
+
+@pytest.mark.parametrize(("mode", "emails", "said"), [
+    ("emails", None, "no e-mail addresses given: paste them in the box or choose a file"),
+    ("count", "ana@example.org", "addresses were given, but 'Links for' says"),
+])
+def test_links_for_addresses_with_none_arrived_make_nothing(setup, mode, emails, said):
+    """Create invitations pressed while the address file was still uploading made 50 links with no
+    address: the admin now says which, and addresses that did not arrive stop the batch."""
+    c = setup["campaign"]
+    at = _invite(_page(setup), c, emails=emails, mode=mode)
+    assert any(said in e.value for e in at.error), [e.value for e in at.error]
+    assert _invitations(setup)["business"].invited == 0
 
 
 def test_invitations_paired_with_pasted_addresses(setup, downloads):
