@@ -316,7 +316,7 @@ with tabs[3]:
         chart_with_downloads(assessment_chart["heatmap"], heat, "assessor disagreement",
                              "heatmap", cache_owner=assessment, title="Where the assessors disagree (⚑ two or more levels apart)",
                              source=assessment.source_line(), phone=assessment_chart["heatmap-phone"],
-                             download=assessment_chart["heatmap-numbered"], download_title=HEATMAP_TITLE)
+                             download=assessment_chart["heatmap-download"], download_title=HEATMAP_TITLE)
         st.caption("The PNG and SVG number the assessors, as the report does (the same numbers); the screen, the table "
                    "and the CSV name them.")
         st.markdown("##### Inter-rater reliability")

@@ -237,7 +237,7 @@ def report_bytes(assessment_id: int | None, campaign_id: int | None, fmt: str, e
 
 # -- the dashboard's charts ----------------------------------------------------------------------------
 # One definition for the page and the warm-up: each chart the page draws from a cached result, by the
-# key it is kept under on that result ("KEY-phone": its phone version), and only when the page shows
+# key it is kept under on that result ("KEY-phone": its phone version; "KEY-download": its PNG/SVG version, when that differs), and only when the page shows
 # it. The warm-up builds exactly these, so the first visitor after a start builds none.
 ChartBuilders = dict[str, Callable[[], object]]
 
@@ -262,7 +262,7 @@ def assessment_charts(assessment: insights.AssessmentInsight) -> ChartBuilders:
     heat = assessment.heatmap_frame()
     made["heatmap"] = lambda: charts.disagreement_heatmap(heat, model.max_level)
     made["heatmap-phone"] = lambda: charts.disagreement_heatmap(heat, model.max_level, compact=True)
-    made["heatmap-numbered"] = lambda: numbered_heatmap(assessment)[1]
+    made["heatmap-download"] = lambda: numbered_heatmap(assessment)[1]
     return made
 
 
