@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from capability_model.schema import CapabilityModel, cross_reference_problems
+from capability_model.schema import CapabilityModel, cross_reference_problems, new_model_problems
 from itcap.validation import decode_upload, one_line_field_problems, parse_document, read_text
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -38,7 +38,7 @@ def parse_stored_model(text: str) -> CapabilityModel:
 
 
 def _new_document_problems(model: CapabilityModel, where: str) -> list[str]:
-    return one_line_field_problems(model, where) + cross_reference_problems(model, where)
+    return one_line_field_problems(model, where) + new_model_problems(model, where) + cross_reference_problems(model, where)
 
 
 def parse_model_bytes(raw: bytes, where: str) -> CapabilityModel:

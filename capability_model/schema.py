@@ -25,6 +25,8 @@ RequiredLongText = Annotated[str, StringConstraints(strip_whitespace=True, min_l
 Facet = Literal["people", "process", "tools", "governance"]
 
 # The finding categories independent reviewers group recommendations by; a model may define its own.
+MAX_CAPABILITIES = 500
+
 DEFAULT_CATEGORIES = (
     ("alignment", "Business Alignment & Strategy"),
     ("architecture", "Enterprise Architecture"),
@@ -87,9 +89,9 @@ class CapabilityModel(_Strict):
     description: LongText = ""
     source: LongText = ""
     levels: list[Level] = Field(min_length=3, max_length=11)
-    domains: list[Domain] = Field(min_length=1, max_length=100)
-    categories: list[Category] = Field(default_factory=lambda: [Category(id=i, name=n) for i, n in DEFAULT_CATEGORIES], max_length=100)
-    capabilities: list[Capability] = Field(min_length=1, max_length=500)
+    domains: list[Domain] = Field(min_length=1)
+    categories: list[Category] = Field(default_factory=lambda: [Category(id=i, name=n) for i, n in DEFAULT_CATEGORIES])
+    capabilities: list[Capability] = Field(min_length=1, max_length=MAX_CAPABILITIES)
     modes: list[Mode] = Field(min_length=1, max_length=10)
 
     # -- convenience -----------------------------------------------------------------------------
@@ -155,6 +157,27 @@ def _duplicates(values: list[str]) -> list[str]:
     return [value for value, count in Counter(values).items() if count > 1]
 
 
+MAX_DOMAINS = MAX_CATEGORIES = 100
+
+
+def new_model_problems(model: CapabilityModel, where: str) -> list[str]:
+    """Checks of a model being loaded, not of one already stored (its assessments must keep opening
+    it): bounds on its lists, and no empty domain (an empty heading on every page that lists
+    capabilities by domain)."""
+    problems = []
+    for kind, values, most in (("domains", model.domains, MAX_DOMAINS), ("categories", model.categories, MAX_CATEGORIES)):
+        if len(values) > most:
+            problems.append(f"{where}: {kind}: {len(values):,} of them; at most {most} (a model has at most "
+                            f"{MAX_CAPABILITIES} capabilities)")
+    used = {capability.domain for capability in model.capabilities}
+    if len(model.domains) <= MAX_DOMAINS:
+        for index, domain in enumerate(model.domains):
+            if domain.id not in used:
+                problems.append(f"{where}: domains[{index}] (id {domain.id}): no capability is in this domain; "
+                                "give it capabilities or leave it out")
+    return problems
+
+
 def _listed(ids: set[str], most: int = 12) -> str:
     """Known ids for a message: a few, not thousands (one message per capability repeats them)."""
     known = sorted(ids)
@@ -178,11 +201,6 @@ def cross_reference_problems(model: CapabilityModel, where: str) -> list[str]:
 
     domain_ids = {d.id for d in model.domains}
     category_ids = {c.id for c in model.categories}
-    used = {capability.domain for capability in model.capabilities}
-    for index, domain in enumerate(model.domains):
-        if domain.id not in used:  # an empty heading on every page that lists capabilities by domain
-            problems.append(f"{where}: domains[{index}] (id {domain.id}): no capability is in this domain; "
-                            "give it capabilities or leave it out")
     for index, capability in enumerate(model.capabilities):
         here = f"{where}: capabilities[{index}] (id {capability.id})"
         if capability.domain not in domain_ids:

@@ -270,19 +270,6 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
             problems.append(f"{here} → labels: {', '.join(map(str, extra))} outside {rs.min}–{rs.max}")
         problems += label_problems(f"{here} → labels", rs.labels)
 
-    # A group is named by its id or its name in any letter case (imports, --group, analyze): two
-    # groups one word could mean would file rows under the wrong one.
-    said: dict[str, str] = {}
-    for group in inst.groups:
-        said.setdefault(group.id.casefold(), group.id)
-    for index, group in enumerate(inst.groups):
-        key = group.name.strip().casefold()
-        other = said.get(key)
-        if other is not None and other != group.id:
-            problems.append(f"{where}: groups[{index}] (id {group.id}) → name: {group.name!r} is also what group "
-                            f"{other!r} is called (its id or name, in any letter case): an import or a --group "
-                            "could not tell them apart; give each group a name of its own")
-        said.setdefault(key, group.id)
     group_ids = set(inst.group_ids())
     response_scales = {r.id: r for r in inst.response_scales}
     scale_ids = {s.id for s in inst.scales}
@@ -361,8 +348,28 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
     return problems
 
 
+def group_name_problems(inst: Instrument, where: str) -> list[str]:
+    """A group is named by its id or its name in any letter case (imports, --group, analyze): two
+    groups one word could mean would file rows under the wrong one. (New documents only: a stored
+    instrument keeps opening; the readers let an id win.)"""
+    problems: list[str] = []
+    said: dict[str, str] = {}
+    for group in inst.groups:
+        said.setdefault(group.id.casefold(), group.id)
+    for index, group in enumerate(inst.groups):
+        key = group.name.strip().casefold()
+        other = said.get(key)
+        if other is not None and other != group.id:
+            problems.append(f"{where}: groups[{index}] (id {group.id}) → name: {group.name!r} is also what group "
+                            f"{other!r} is called (its id or name, in any letter case): an import or a --group "
+                            "could not tell them apart; give each group a name of its own")
+        said.setdefault(key, group.id)
+    return problems
+
+
 def _new_document_problems(inst: Instrument, where: str) -> list[str]:
-    return one_line_field_problems(inst, where) + placeholder_problems(inst, where) + cross_reference_problems(inst, where)
+    return (one_line_field_problems(inst, where) + placeholder_problems(inst, where) + group_name_problems(inst, where)
+            + cross_reference_problems(inst, where))
 
 
 def parse_instrument(text: str, where: str = "<instrument>") -> Instrument:

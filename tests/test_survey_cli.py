@@ -119,6 +119,10 @@ def test_survey_validate_refuses_group_names_an_import_would_confuse(tmp_path, c
     path.write_text(bad, encoding="utf-8")
     code, out, err = _run(capsys, "survey", "validate", str(path))
     assert code == 1 and clash in err, err
+    # an instrument stored before this check keeps opening for its campaigns; the readers let an id win
+    from surveys.instrument import parse_instrument_cached
+
+    assert len(parse_instrument_cached(bad).groups) == 2
 
 
 def test_survey_show_json(instrument_file, capsys):
