@@ -963,92 +963,28 @@ def campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str
     ``frame``: the campaign's :func:`surveys.quality.responses_frame`, if the caller has it already.
     ``groups``: the two groups to compare (ids); default, and when either has fewer than k
     responses, the first two of the instrument that have k.
-    ``exclude_flagged``: without the flagged responses — unless leaving them out changes a count
-    shown by fewer than k: the figures with and without them would then give those few people's
-    answers by subtraction (DESIGN.md, differencing), so they stay in, and ``exclusion_refused`` says why.
+    ``exclude_flagged``: without the flagged responses — once the campaign is closed. While it is
+    open, the figures with and without them differ by the flagged few (two views, n·mean apart,
+    give their answers), and figures without them grow, batch to batch, by however many of a
+    batch were not flagged — one person, when the rest of the batch was flagged. Non-administrators
+    can download no rows of an open campaign to work either out from, so the exclusion waits for
+    the close (``exclusion_refused`` says so); a closed campaign's thresholded export holds every
+    row with its flags, from which the figures without them are anyone's to compute.
     """
     if frame is None:
-        settle_held(session, campaign_id)  # what is due goes in once, before either view reads the responses
+        settle_held(session, campaign_id)  # what is due goes in, before the figures read the responses
         frame = responses_frame(session, campaign_id, reported=True)
-    insight = _campaign_insight(session, campaign_id, mode_order=mode_order, exclude_flagged=exclude_flagged,
+    campaign = get_campaign(session, campaign_id)
+    refused = exclude_flagged and reported_only(campaign)
+    insight = _campaign_insight(session, campaign_id, mode_order=mode_order, exclude_flagged=exclude_flagged and not refused,
                                 margin=margin, frame=frame, groups=groups)
-    if not exclude_flagged or insight.comparison is None:
-        return insight
-    everyone = _campaign_insight(session, campaign_id, mode_order=mode_order, exclude_flagged=False, margin=margin,
-                                 frame=frame, groups=insight.compared)
-    revealing = _groups_revealed_by_difference(everyone, insight)
-    if not revealing:
-        return insight
-    names = " and ".join(insight.instrument.group_name(g) for g in revealing)
-    everyone.exclusion_refused = (
-        f"Flagged responses are not left out: for {names}, leaving them out would change a figure by fewer than "
-        f"{insight.k} responses (the reporting threshold), and comparing the figures with and without them would "
-        "give those few people's answers. They are left out once at least "
-        f"{insight.k} flagged responses answer each question, or none do.")
-    return everyone
-
-
-def _shown_counts(document: dict | None) -> dict[tuple, int]:
-    """Every count a comparison document shows, by where it is: a group's ``n``, an item's or a
-    scale's ``n_a``/``n_b``, ``alpha_a_n``, a several-group row's ``n`` per group. Rows are keyed by
-    their id, so two documents of the same groups line up; a suppressed count (None) is not shown."""
-    counts: dict[tuple, int] = {}
-
-    def walk(node, path: tuple) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                countlike = isinstance(key, str) and (key == "n" or key.startswith("n_") or key.endswith("_n"))
-                if countlike and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-                    counts[path + (key,)] = int(value)
-                elif countlike and isinstance(value, dict):  # several groups: {group: n}
-                    counts.update({path + (key, g): int(n) for g, n in value.items()
-                                   if isinstance(n, (int, np.integer)) and not isinstance(n, bool)})
-                else:
-                    walk(value, path + (key,))
-        elif isinstance(node, list):
-            for i, value in enumerate(node):
-                walk(value, path + ((value["id"],) if isinstance(value, dict) and "id" in value else (i,)))
-
-    walk(document, ())
-    return counts
-
-
-def _groups_revealed_by_difference(everyone: CampaignInsight, without_flagged: CampaignInsight) -> list[str]:
-    """The compared groups one of whose shown counts falls by 1 to k − 1 when flagged responses are
-    left out (both views compare the same groups)."""
-    if everyone.comparison is None or everyone.compared != without_flagged.compared:
-        return list(without_flagged.compared)  # not the same view of the same groups: nothing to show apart
-    revealing: set[str] = set()
-    pooled = False  # a count of several groups together (α's n) changed by fewer than k
-    for before, after in ((everyone.comparison, without_flagged.comparison), (everyone.all_groups, without_flagged.all_groups)):
-        if after is None:
-            continue
-        shown_before = _shown_counts(before)
-        groups = list(after.get("groups", {}))
-        for where, n in _shown_counts(after).items():
-            if 0 < shown_before.get(where, n) - n < without_flagged.k:
-                whose = _group_counted(where, groups)
-                if whose is None:
-                    pooled = True
-                else:
-                    revealing.add(whose)
-    if pooled and not revealing:  # (a pooled count changes only with a group's own: named by that one)
-        revealing.update(without_flagged.compared)
-    return [g for g in without_flagged.compared if g in revealing]
-
-
-def _group_counted(where: tuple, groups: list[str]) -> str | None:
-    """Whose count a document's count is: a group named on its path; in a two-group document, the
-    first group's for ``n_a``/``alpha_a_n``, the second's for ``n_b``/``alpha_b_n``; None for a count
-    of the groups together."""
-    named = [g for g in groups if g in where]
-    if named:
-        return named[-1]
-    if len(groups) == 2:
-        for label, group in zip("ab", groups):
-            if where[-1] in (f"n_{label}", f"alpha_{label}_n"):
-                return group
-    return None
+    if refused and insight.n_flagged:
+        insight.exclusion_refused = (
+            "Flagged responses are left out once the survey closes. While it is open, the figures take in new responses "
+            "in batches, and figures without the flagged ones could change by fewer than "
+            f"{insight.k} people (the reporting threshold) — from one view to the next, or against the figures with "
+            "them — which would give those people's answers.")
+    return insight
 
 
 def _campaign_insight(session: Session, campaign_id: int, *, mode_order: list[str] | None, exclude_flagged: bool,

@@ -28,7 +28,8 @@ campaign_id = choose_campaign()
 if campaign_id is not None:
     st.sidebar.toggle("Exclude flagged responses", key="dashboard_exclude_flagged",
                       help="Leave out responses flagged for straight-lining, implausibly fast completion or "
-                           "out-of-range numbers. Flagged responses are never deleted.")
+                           "out-of-range numbers — once the survey is closed (while it is open, figures without them "
+                           "could give a few people's answers away). Flagged responses are never deleted.")
 if assessment_id is None and campaign_id is None:
     st.info(
         "Nothing to show yet. An administrator creates an **assessment** (Administration → Assessments) "
@@ -196,7 +197,7 @@ with tabs[1]:
             "**differs** (Welch t-test, Holm-adjusted p < .05) or **inconclusive**. "
             + (f"Not shown (fewer than {campaign.k} responses): {md_escape(', '.join(comparison['suppressed']))}. " if comparison["suppressed"] else "")
             + ("Flagged responses excluded." if campaign.excluded_flagged else "")
-            + (f"{flagged} *Exclude flagged responses* in the sidebar leaves them out."
+            + (f"{flagged}" + ("" if campaign.exclusion_refused else " *Exclude flagged responses* in the sidebar leaves them out.")
                if (flagged := campaign.flagged_note()) else "")
         )
         if "perception" in campaign_chart:

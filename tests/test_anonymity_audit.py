@@ -467,47 +467,44 @@ def _figures(insight) -> dict:
             for kind in ("items", "scales") for row in insight.comparison[kind] for side in "ab"}
 
 
-@pytest.mark.parametrize(("flagged", "refused"), [({"business": 2}, True), ({"business": K - 1, "it_staff": K}, True),
-                                                  ({"business": K, "it_staff": K}, False), ({"business": K + 3}, False)])
-def test_leaving_flagged_responses_out_is_refused_when_the_difference_would_give_fewer_than_k_people_s_answers(
-        db_url, flagged, refused):
-    """With 2 flagged business responses, n·mean with them minus n·mean without gave those two
-    people's answers, item by item: leaving them out is refused, and the figures stay those of everyone."""
-    counts = {"business": 3 * K, "it_staff": 2 * K}
-    campaign_id = _campaign_with(db_url, counts, flagged, INSTRUMENT_YAML)
+def _open_campaign_with(url: str, rows: list[dict]) -> int:
+    """An open campaign whose figures hold every one of ``rows`` (released as one batch)."""
+    campaign_id = make_campaign(url, min_group_size=K, comment_threshold=K, yaml=INSTRUMENT_YAML)
+    with session_scope(url) as s:
+        add_responses(s, campaign_id, rows, actor="test", source="web")
+        s.execute(text("UPDATE response SET release = 1 WHERE campaign_id = :c"), {"c": campaign_id})
+    return campaign_id
+
+
+def test_flagged_responses_are_left_out_of_an_open_campaign_s_figures_only_once_it_closes(db_url):
+    """Open, with 2 flagged business responses: n·mean with them minus n·mean without gave those two
+    people's answers; and figures without flagged responses grow, batch to batch, by however many of
+    a batch were not flagged — one person, in a batch of k − 1 straight-liners and them. While the
+    campaign is open the figures stay everyone's, and say why; closed, the exclusion applies."""
+    rng = random.Random(5)
+    rows = [_response(g, rng, flagged=g == "business" and i < 2) for g, n in (("business", 3 * K), ("it_staff", 2 * K))
+            for i in range(n)]
+    campaign_id = _open_campaign_with(db_url, rows)
     with session_scope(db_url) as s:
         everyone = insights.campaign_insight(s, campaign_id)
         asked = insights.campaign_insight(s, campaign_id, exclude_flagged=True)
-    assert asked.excluded_flagged is not refused and (asked.exclusion_refused is not None) is refused
-    if refused:
-        assert _figures(asked) == _figures(everyone) and asked.n_flagged == sum(flagged.values())
-        short = [g for g in flagged if 0 < flagged[g] < K]
-        assert asked.exclusion_refused.startswith("Flagged responses are not left out: for ")
-        for group in ("business", "it_staff"):
-            named = {"business": "Business users", "it_staff": "IT staff"}[group]
-            assert (named in asked.exclusion_refused) == (group in short)
-        assert str(flagged["business"]) not in asked.exclusion_refused.replace(f"fewer than {K}", "")  # no count given away
-    else:
-        for (item, side), (n, _mean) in _figures(asked).items():
-            before = _figures(everyone)[(item, side)][0]
-            assert n is None or before - n == 0 or before - n >= K, (item, side, before, n)
-        assert asked.comparison["groups"]["business"]["n"] == 3 * K - flagged["business"]
-
-
-def test_an_item_only_a_few_flagged_respondents_answered_refuses_the_exclusion(db_url):
-    """k flagged in each group, but two of business's also answered an item the others skipped: that
-    item's figures with and without them would give those two answers."""
-    campaign_id = make_campaign(db_url, min_group_size=K, comment_threshold=K, yaml=INSTRUMENT_YAML)
-    rng = random.Random(3)
-    rows = [_response(g, rng, flagged=i < K) for g, n in (("business", 3 * K), ("it_staff", 2 * K)) for i in range(n)]
-    for row in [r for r in rows if r["group"] == "business" and "par2" not in r["answers"]][:2]:
-        row["answers"]["par2"] = 1
+    assert not asked.excluded_flagged and _figures(asked) == _figures(everyone)
+    assert asked.exclusion_refused.startswith("Flagged responses are left out once the survey closes.")
+    assert "2" not in asked.exclusion_refused  # the count is not given away either
     with session_scope(db_url) as s:
-        add_responses(s, campaign_id, rows, actor="test", source="web")
         campaigns.close_campaign(s, campaign_id, "test")
     with session_scope(db_url) as s:
+        closed = insights.campaign_insight(s, campaign_id, exclude_flagged=True)
+    assert closed.excluded_flagged and closed.exclusion_refused is None
+    assert closed.comparison["groups"]["business"]["n"] == 3 * K - 2
+
+
+def test_a_campaign_without_flagged_responses_says_nothing_about_leaving_them_out(db_url):
+    rng = random.Random(6)
+    campaign_id = _open_campaign_with(db_url, [_response(g, rng, False) for g in ("business", "it_staff") for _ in range(2 * K)])
+    with session_scope(db_url) as s:
         asked = insights.campaign_insight(s, campaign_id, exclude_flagged=True)
-    assert not asked.excluded_flagged and "Business users" in asked.exclusion_refused and "IT staff" not in asked.exclusion_refused
+    assert asked.comparison is not None and asked.exclusion_refused is None and asked.n_flagged == 0
 
 
 def test_the_dashboard_and_report_say_why_flagged_responses_stayed_in(db_url):
@@ -515,16 +512,19 @@ def test_the_dashboard_and_report_say_why_flagged_responses_stayed_in(db_url):
     from tests.support import app_test
 
     ids = builders.people(db_url)
-    campaign_id = _campaign_with(db_url, {"business": 3 * K, "it_staff": 2 * K}, {"business": 2}, INSTRUMENT_YAML)
+    rng = random.Random(7)
+    campaign_id = _open_campaign_with(db_url, [_response(g, rng, flagged=g == "business" and i < 2)
+                                               for g, n in (("business", 3 * K), ("it_staff", 2 * K)) for i in range(n)])
     at = app_test(ids["lee"])
     at.session_state["dashboard_exclude_flagged"] = True
     at.run()
     assert not at.exception
-    assert any(w.value.startswith("Flagged responses are not left out: for Business users") for w in at.warning)
+    assert any(w.value.startswith("Flagged responses are left out once the survey closes.") for w in at.warning)
     with session_scope(db_url) as s:
         content = build_report(s, campaign_id=campaign_id, include_assessment=False, exclude_flagged=True)
-    assert "Flagged responses are not left out: for Business users" in " ".join(methods_points(content))
-    assert " --exclude-flagged" not in " ".join(methods_points(content))  # the reproduce command: the figures shown
+    points = " ".join(methods_points(content))
+    assert "Flagged responses are left out once the survey closes." in points
+    assert " --exclude-flagged" not in points  # the reproduce command: the figures shown
 
 
 def test_a_pair_the_flagged_exclusion_takes_under_k_falls_back_to_two_groups_that_still_have_k(db_url):
