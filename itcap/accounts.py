@@ -95,18 +95,20 @@ def check_password_rules(password: str, username: str | None = None) -> None:
     if len(set(folded)) < 4 or _repeats_a_pattern(folded) or _is_sequential(folded):
         raise AccountError("password is a repeated or sequential pattern (like aaaaaaaaaa or 1234567890): "
                            "choose a longer phrase of a few unrelated words")
-    core = folded.strip("0123456789!@#$%^&*()_-+=.,;:?~ ")  # "Password123!" is "password" to a guesser
     names = {"itcap"} | ({username.casefold().split("@")[0], username.casefold()} if username else set())
-    if core in COMMON_PASSWORDS or core in names or folded in names or any(len(n) >= 4 and folded.startswith(n) and
-                                                                           folded[len(n):].strip("0123456789!@#$%^&*.-_ ") == ""
-                                                                           for n in names):
+    # "Password123!", "password password", "admin2026" for admin: a guesser's words with digits and
+    # symbols around or between them ("correct horse battery" has words no list starts with)
+    words = [w for w in re.split(r"[^a-z]+", folded) if w]
+    own = {part for name in names for part in re.split(r"[^a-z]+", name) if part}
+    core = folded.strip("0123456789!@#$%^&*()_-+=.,;:?~/\\|<>'\"[]{} ")  # "P@ssw0rd2026" is "p@ssw0rd" to a guesser
+    if core in COMMON_PASSWORDS or core in names or (words and all(w in COMMON_PASSWORDS or w in own for w in words)):
         raise AccountError("password is one of the first that anyone guesses (a common password, the username or the "
                            "service's name, with a few digits or symbols): choose a longer phrase of a few unrelated words")
 
 
 def _repeats_a_pattern(text: str) -> bool:
-    """"abcabcabca", "1212121212": a short piece repeated."""
-    return any(text == (text[:size] * (len(text) // size + 1))[:len(text)] for size in range(1, min(4, len(text) // 2) + 1))
+    """"abcabcabca", "1212121212", "adminadmin": a piece repeated."""
+    return any(text == (text[:size] * (len(text) // size + 1))[:len(text)] for size in range(1, len(text) // 2 + 1))
 
 
 def _is_sequential(text: str) -> bool:

@@ -51,19 +51,20 @@ def same_name_key(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-# Alphabets that one language writes together (Japanese: kanji with hiragana and katakana; Korean:
-# hangul with hanja) count as one.
-_WRITTEN_TOGETHER = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "KATAKANA-HIRAGANA": "CJK", "HANGUL": "CJK"}
+# The alphabets whose letters pass for each other's: a Cyrillic а, е, о, р, с, х or a Greek ο in a
+# Latin name is read as the Latin letter. (Other mixes — kanji with kana, an address in Chinese
+# at a Latin domain — fool nobody.)
+_LOOK_ALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 
 
 def mixed_scripts(text: str) -> list[str]:
-    """The alphabets of the letters of ``text`` when there is more than one ("LATIN", "CYRILLIC"):
-    "аdmin" with a Cyrillic а looks exactly like "admin"."""
+    """The look-alike alphabets mixed in the letters of ``text`` before any "@" ("LATIN", "CYRILLIC"):
+    "аdmin" with a Cyrillic а looks exactly like "admin". Empty when there is no such mix. (A name
+    all in Cyrillic letters that look Latin, "јое", is not caught.)"""
     scripts = []
-    for character in text:
+    for character in text.split("@")[0]:
         if character.isalpha():
             script = unicodedata.name(character, "UNKNOWN").split(" ")[0]
-            script = _WRITTEN_TOGETHER.get(script, script)
-            if script not in scripts:
+            if script in _LOOK_ALIKE_SCRIPTS and script not in scripts:
                 scripts.append(script)
     return scripts if len(scripts) > 1 else []

@@ -141,7 +141,8 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
 
 # -- the few statements that differ between SQLite and PostgreSQL ----------------------------------
 def on_sqlite(session: Session) -> bool:
-    """Whether the session's database is SQLite (for a query plan hint; behaviour is the same)."""
+    """Whether the session's database is SQLite: which spelling of a statement the helpers below use
+    (and a query plan hint in surveys.quality)."""
     return session.get_bind().dialect.name == "sqlite"
 
 

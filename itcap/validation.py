@@ -6,6 +6,7 @@ person editing a 2,000-line YAML file can go straight to it.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -428,15 +429,22 @@ def describe_location(data: Any, loc: tuple[Any, ...]) -> str:
 
 def _looks_numeric(text: str) -> bool:
     try:
-        float(text.replace("_", "x"))  # (1_000 is not a number a reader would write)
+        value = float(text.replace("_", "x"))  # (1_000 is not a number a reader would write)
     except ValueError:
         return False
-    return text.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
+    return math.isfinite(value)
 
 
 def _plain(text: str) -> str:
+    """The number as YAML reads it as one: "1000" for 1e3; "1.0e+20", with the dot YAML 1.1 needs."""
     value = float(text)
-    return f"{value:.0f}" if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return f"{value:.0f}"
+    written = repr(value)
+    if "e" not in written:
+        return written
+    mantissa, exponent = written.split("e")
+    return f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exponent}"
 
 
 def pydantic_problems(exc: ValidationError, data: Any, where: str) -> list[str]:

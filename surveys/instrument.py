@@ -354,8 +354,11 @@ def group_name_problems(inst: Instrument, where: str) -> list[str]:
     instrument keeps opening; the readers let an id win.)"""
     problems: list[str] = []
     said: dict[str, str] = {}
-    for group in inst.groups:
-        said.setdefault(group.id.casefold(), group.id)
+    for index, group in enumerate(inst.groups):
+        other = said.setdefault(group.id.casefold(), group.id)
+        if other != group.id:
+            problems.append(f"{where}: groups[{index}] (id {group.id}): the same id as group {other!r} but for letter case: "
+                            "an import or a --group could not tell them apart; give each group an id of its own")
     for index, group in enumerate(inst.groups):
         key = group.name.strip().casefold()
         other = said.get(key)

@@ -177,6 +177,7 @@ def test_single_sign_on_button_only_when_configured(db_url):
 
 @pytest.mark.parametrize(("identity", "said"), [
     ("unverified", "does not confirm that the e-mail address it gave is yours"),
+    ("no e-mail", "sent no e-mail address (ask for the 'email' scope)"),
     ("nobody@example.org", "You are signed in as nobody@example.org, but there is no active itcap account"),
     ("ana@example.org", None),
 ])

@@ -108,6 +108,8 @@ def test_survey_validate_refuses_labels_an_import_would_confuse(tmp_path, capsys
      "groups[0] (id staff) → name: 'Managers' is also what group 'managers' is called"),
     ("  - {id: business, name: IT staff}\n  - {id: it_staff, name: it STAFF }\n",
      "groups[1] (id it_staff) → name: 'it STAFF' is also what group 'business' is called"),
+    ("  - {id: it_staff, name: IT staff}\n  - {id: IT_STAFF, name: Contractors}\n",
+     "groups[1] (id IT_STAFF): the same id as group 'it_staff' but for letter case"),
 ])
 def test_survey_validate_refuses_group_names_an_import_would_confuse(tmp_path, capsys, groups, clash):
     """Groups {id: staff, name: Managers} and {id: managers, name: Staff} loaded, and an import filed

@@ -81,13 +81,13 @@ def keep_session_after_password_change(account: Account) -> None:
 
 def _account_from_sso() -> Account | None:
     """A person signed in with the identity provider becomes the matching itcap account."""
-    from itcap.ui.sso import UNVERIFIED, account_for_email, sso_email
+    from itcap.ui.sso import NO_EMAIL, UNVERIFIED, account_for_email, sso_email
 
     email = sso_email()
     if email is None:
         return None
-    if email == UNVERIFIED:
-        st.session_state["itcap_sso_unverified"] = True
+    if email in (UNVERIFIED, NO_EMAIL):
+        st.session_state["itcap_sso_unverified"] = email
         return None
     account = account_for_email(email)
     if account is None:

@@ -8,7 +8,7 @@ import streamlit as st
 from itcap import accounts
 from itcap.storage import session_scope
 from itcap.ui import auth
-from itcap.ui.sso import sso_configured, start_login
+from itcap.ui.sso import NO_EMAIL, sso_configured, start_login
 from itcap.ui.text import md_escape
 
 
@@ -21,10 +21,12 @@ def login_form() -> None:
         st.error(f"You are signed in as {md_escape(refused)}, but there is no active itcap account for that address. "
                  "Ask an administrator to create one with your e-mail address as the username.")
 
-    if st.session_state.pop("itcap_sso_unverified", None):
-        st.error("You are signed in with single sign-on, but the identity provider does not confirm that the "
-                 "e-mail address it gave is yours (no email_verified claim), so it cannot open an itcap account. "
-                 "Ask an administrator: docs/authentication.md says what the provider must send.")
+    unusable = st.session_state.pop("itcap_sso_unverified", None)
+    if unusable:
+        said = ("sent no e-mail address (ask for the 'email' scope)" if unusable == NO_EMAIL else
+                "does not confirm that the e-mail address it gave is yours (no email_verified claim)")
+        st.error(f"You are signed in with single sign-on, but the identity provider {said}, so it cannot open an "
+                 "itcap account. Ask an administrator: docs/authentication.md says what the provider must send.")
 
     if sso_configured():
         if st.button("Log in with single sign-on", type="primary", icon=":material/key:"):

@@ -25,11 +25,13 @@ def sso_configured() -> bool:
 
 
 UNVERIFIED = "unverified"  # sso_email's answer when the provider signed someone in but vouches for no address
+NO_EMAIL = "no e-mail"  # ... or sent no address at all (the app registration asks for no "email" scope)
 
 
 def sso_email() -> str | None:
     """The verified e-mail address of the person signed in with the identity provider; None when
-    nobody is; :data:`UNVERIFIED` when the provider does not say the address is theirs."""
+    nobody is; :data:`NO_EMAIL` when the provider sent no address, :data:`UNVERIFIED` when it does
+    not say the address is theirs."""
     if not sso_configured():
         return None
     try:
@@ -40,6 +42,8 @@ def sso_email() -> str | None:
         domain_verified = st.user.get("xms_edov")  # Microsoft Entra ID's optional "domain owner verified" claim
     except Exception:  # noqa: BLE001 - st.user unavailable (bare mode, old cookie)
         return None
+    if not email or not isinstance(email, str) or not email.strip():
+        return NO_EMAIL
     return verified_email(email, verified, domain_verified) or UNVERIFIED
 
 
