@@ -66,15 +66,15 @@ def release_due(session: Session, campaign_id: int) -> dict[str, int]:
     due = _due(held_counts(session, campaign_id), campaign.min_group_size)  # again, under the lock
     batch = 1 + (session.execute(select(func.max(Response.release)).where(Response.campaign_id == campaign_id)).scalar() or 0)
     table = Response.__table__
-    for group, n in due.items():
-        held = sorted(session.execute(select(table.c.id).where(table.c.campaign_id == campaign_id, table.c.group_id == group,
-                                                               table.c.release.is_(None))).scalars())
+    k = campaign.min_group_size
+    for group in due:  # all but k go in: draw the k that stay held
+        waiting = table.c.campaign_id == campaign_id, table.c.group_id == group, table.c.release.is_(None)
+        held = sorted(session.execute(select(table.c.id).where(*waiting)).scalars())
         # A fresh draw, not the lowest ids: with a fixed order the held ones drifted to the highest
         # ids, so the next batch was mostly the newest responses — one person and a flood of
         # open-link submissions made a batch that gave that person's answers.
-        chosen = _draw.sample(held, n)
-        for start in range(0, len(chosen), 1000):
-            session.execute(table.update().where(table.c.id.in_(chosen[start:start + 1000])).values(release=batch))
+        kept = _draw.sample(held, k)
+        session.execute(table.update().where(*waiting, table.c.id.not_in(kept)).values(release=batch))
     return due
 
 
