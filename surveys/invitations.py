@@ -21,6 +21,7 @@ import io
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -28,6 +29,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
 from itcap import audit
+from itcap.names import line_problem
 from itcap.spreadsheet import FORMULA_START, safe_cell
 from itcap.storage import today
 from surveys.campaigns import CLOSED, availability, campaign_instrument, get_campaign
@@ -244,17 +246,14 @@ def parse_email_list(text: str, where: str = "<emails>") -> list[str]:
             raise SurveyError(f"{where}: line {first + 1}: expected one e-mail address per line, or a header with an "
                               f"'email' column (found: {', '.join(repr(h.strip()) for h in header)[:200]})")
     problems, emails, seen = [], [], {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip() or (column is not None and number == first + 1):
-            continue
-        value = line.strip()
-        if column is not None:
-            fields = next(csv.reader([line], delimiter=delimiter))
-            value = fields[column].strip() if column < len(fields) else ""
+    for number, value in _address_cells(text, lines, first, column, delimiter, where):
         named = _NAMED_ADDRESS.fullmatch(value)
         if named:
             value = named[1].strip()
-        if not _EMAIL_RE.fullmatch(value):
+        hidden = line_problem(value)
+        if hidden:  # a NUL or a zero-width space pasted from a document: no mail server delivers to it
+            problems.append(f"{where}: line {number}: {value[:80]!r} is not an e-mail address: it must be {hidden}")
+        elif not _EMAIL_RE.fullmatch(value):
             problems.append(f"{where}: line {number}: {value[:80]!r} is not an e-mail address")
         elif value.startswith(FORMULA_START):  # the links CSV would have to put an apostrophe in front
             problems.append(f"{where}: line {number}: {value[:80]!r} starts with {value[0]!r}, which spreadsheets and "
@@ -272,6 +271,27 @@ def parse_email_list(text: str, where: str = "<emails>") -> list[str]:
     if problems:
         raise SurveyError(problems)
     return emails
+
+
+def _address_cells(text: str, lines: list[str], first: int | None, column: int | None,
+                   delimiter: str, where: str) -> Iterator[tuple[int, str]]:
+    """(line number, cell) for every address: each non-blank line of a plain list; the email column of
+    each CSV record after the header, read as records so that a quoted field holding a line break (a
+    postal address exported from an HR system) stays in its record and the number is its first line."""
+    if column is None:
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                yield number, line.strip()
+        return
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
+    number = 1
+    try:
+        for fields in reader:
+            if number > first + 1 and any(field.strip() for field in fields):
+                yield number, (fields[column].strip() if column < len(fields) else "")
+            number = reader.line_num + 1
+    except csv.Error as error:
+        raise SurveyError(f"{where}: line {number}: cannot be read as CSV ({error})") from None
 
 
 def links_csv(links: list[InvitationLink], emails: list[str] | None = None) -> str:

@@ -270,6 +270,27 @@ def test_email_lists_as_spreadsheets_and_mail_programs_give_them():
                                   "'email' column (found: 'Name', 'Dept')"]
 
 
+def test_an_hr_export_with_a_line_break_inside_a_quoted_field_keeps_its_records():
+    """An HR system's CSV may hold a postal address over two lines in quotes; the address column is read
+    per record, and a problem's line is where its record starts (old Mac line ends too)."""
+    text = 'Name,Address,Email\n"Ana","1 High St\nTown",ana@example.org\nBo,"2 Low Rd",bo@example.org\n'
+    assert invitations.parse_email_list(text) == ["ana@example.org", "bo@example.org"]
+    assert invitations.parse_email_list(text.replace("\n", "\r")) == ["ana@example.org", "bo@example.org"]
+    with pytest.raises(SurveyError) as exc:
+        invitations.parse_email_list(text.replace("bo@example.org", "bo@example"), "hr.csv")
+    assert exc.value.problems == ["hr.csv: line 4: 'bo@example' is not an e-mail address"]
+
+
+def test_an_address_with_an_invisible_or_control_character_is_refused_with_where_it_is():
+    """A zero-width space pasted from a web page or a NUL from a broken export looks right and bounces."""
+    with pytest.raises(SurveyError) as exc:
+        invitations.parse_email_list("a@example.org\nb@exa\u200bmple.org\nc@example.org\x00\n", "list.txt")
+    assert [problem.split(": it must be")[0] for problem in exc.value.problems] == [
+        "list.txt: line 2: 'b@exa\\u200bmple.org' is not an e-mail address",
+        "list.txt: line 3: 'c@example.org\\x00' is not an e-mail address"]
+    assert "U+200B (at character 6)" in exc.value.problems[0] and "U+0000" in exc.value.problems[1]
+
+
 def test_response_rates_per_group(any_db_url):
     campaign_id = make_campaign(any_db_url)
     tokens = invite(any_db_url, campaign_id, "business", 5)
