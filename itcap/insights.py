@@ -1174,6 +1174,7 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
     pair = set(chosen.compared)
     shipped_names = reading_names(None)
     left_out = []
+    with_flagged, without_flagged = [], []  # asked to leave flagged out: a round still open keeps them
     for campaign in sorted(list_campaigns(session), key=opened):
         if opened(campaign) > opened(this):
             continue
@@ -1190,6 +1191,10 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
         # the survey's reading of each round (against the shipped model's modes, as its campaign_insight
         # reads it), so the trend can say "not yet Supplier → Supplier", not only the scores
         reading = shipped_names.get(insight.reading.position) if insight.reading.available else None
+        if insight.excluded_flagged:
+            without_flagged.append(campaign.name)
+        elif exclude_flagged and insight.n_flagged:  # n_flagged counts only flagged responses analysed
+            with_flagged.append(campaign.name)
         for scale in insight.reading.scales:
             if scale.score is not None:
                 rows.append({"when": opened(campaign)[0], "label": campaign.name, "series": scale.name, "value": scale.score,
@@ -1198,6 +1203,8 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
     frame = pd.DataFrame(rows, columns=TREND_COLUMNS)
     # The response scale's whole range (1–5), so that the chart shows changes in proportion.
     frame.attrs["value_range"] = (min(lo for lo, _ in bounds), max(hi for _, hi in bounds)) if bounds else None
+    if with_flagged and without_flagged:  # not like with like: say which rounds still count them
+        frame.attrs["flagged_kept"] = with_flagged
     if chosen.not_compared:  # a trend of two of several groups says which two, and which rounds could not compare them
         names = chosen.instrument.group_name
         frame.attrs["groups"] = (f"{' and '.join(names(g) for g in chosen.compared)}; "
@@ -1249,6 +1256,10 @@ def progress_sentences(assessment_points: pd.DataFrame | None, campaign_points: 
             if points.attrs.get("rounds_left_out"):
                 text += (" Not in this trend, as they could not compare the same groups (one had fewer responses "
                          "than the reporting threshold): " + ", ".join(points.attrs["rounds_left_out"]) + ".")
+            if points.attrs.get("flagged_kept"):
+                text += (" Flagged responses are left out of the closed rounds only; still counted in "
+                         + ", ".join(points.attrs["flagged_kept"])
+                         + (", which is open." if len(points.attrs["flagged_kept"]) == 1 else ", which are open."))
             if bool(now["provisional"].iloc[0]):
                 text += " The latest campaign is still open: its figures change as responses come in, in batches."
         sentences.append(text)

@@ -264,6 +264,18 @@ def test_demo_has_last_years_round_so_the_trend_shows_progress(db_url):
     # the survey's own reading moved too (Responsiveness 3.47 kept last year's from Supplier)
     assert survey_sentence.startswith(f"Since the previous survey, {previous.name}: reading not yet Supplier → Supplier; "
                                       "scale scores (on 1–5) Service reliability ")
+    assert "Flagged" not in survey_sentence  # both rounds as they are: like with like
+
+    # Flagged responses left out: last year's round (closed) loses its flagged ones, this year's (open)
+    # keeps them until it closes, and the sentence says the rounds are not alike in that.
+    with session_scope(db_url) as session:
+        without_flagged = insights.campaign_trend(session, current.id, exclude_flagged=True)
+        kept_flagged = [insights.campaign_insight(session, c.id, exclude_flagged=True) for c in (previous, current)]
+    assert [i.excluded_flagged for i in kept_flagged] == [True, False] and kept_flagged[1].n_flagged > 0
+    assert without_flagged.attrs["flagged_kept"] == [current.name]
+    [_, survey_sentence] = insights.progress_sentences(attainment, without_flagged)
+    assert (f"Flagged responses are left out of the closed rounds only; still counted in {current.name}, which is open."
+            in survey_sentence)
 
 
 def test_demo_dashboard_opens_on_this_years_round_with_a_trend(db_url):
