@@ -198,6 +198,25 @@ def _check_node_graph(root: yaml.Node, where: str) -> None:
     visit(root, 0)
 
 
+def _too_deep_at(text: str) -> str:
+    """"line L, column C: " where a collection opens more than MAX_YAML_DEPTH levels down, or ""."""
+    opening = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken,
+               yaml.FlowSequenceStartToken)
+    closing = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, opening):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    return f"line {token.start_mark.line + 1}, column {token.start_mark.column + 1}: "
+            elif isinstance(token, closing):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return ""
+
+
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
 
@@ -368,8 +387,9 @@ def parse_yaml(text: str, where: str) -> dict:
                                "allowed in YAML (often pasted in by accident); delete it"]) from None
     except yaml.YAMLError as exc:
         raise DocumentInvalid([f"{where}: not valid YAML: {_first_line(str(exc))}"]) from None
-    except RecursionError:
-        raise DocumentInvalid([f"{where}: not valid YAML: nested too deeply"]) from None
+    except RecursionError:  # PyYAML's composer recurses per level; its scanner does not, and says where
+        raise DocumentInvalid([f"{where}: {_too_deep_at(text)}not valid YAML: nested more than {MAX_YAML_DEPTH} "
+                               "levels deep"]) from None
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
         raise DocumentInvalid([f"{where}: expected a YAML mapping at the top level, found {kind}"])
