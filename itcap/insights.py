@@ -32,7 +32,7 @@ from surveys.invitations import GroupRates, response_rates
 from surveys.perception import NO_POSITION, PerceptionReading, perception_findings, perception_reading, scale_range
 from surveys.quality import FAST, FLAGS, OUT_OF_RANGE, STRAIGHTLINE, responses_frame
 from surveys.release import held_counts, reported_only, settle_held
-from surveys.stats import DEFAULT_MARGIN, answered_rows, compare_groups, differing_pairs, suppressed_groups
+from surveys.stats import DEFAULT_MARGIN, answered_rows, compare_groups, differing_pairs, groups_differ, suppressed_groups
 from surveys.tables import Campaign, Response
 
 
@@ -756,7 +756,7 @@ class CampaignInsight:
                 **{f"mean {name(g)}": entry["mean"].get(g) for g in self.all_groups["groups"]},
                 "Welch ANOVA F": entry.get("welch_anova_f"), "p (Holm)": entry.get("p_holm"),
                 "Kruskal–Wallis p (Holm)": entry.get("kruskal_p_holm"),
-                "groups differ": None if entry.get("p_holm") is None else ("yes" if entry["p_holm"] < 0.05 else "no"),
+                "groups differ": {None: None, True: "yes", False: "no"}[groups_differ(entry)],
                 "pairs that differ": "; ".join(differ),
                 "note": self.readable_note(entry.get("note")),
             })

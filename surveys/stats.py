@@ -250,16 +250,34 @@ def _excluded_rows(table: ResponsesTable, instrument: Instrument, flag_col: str 
     return flagged, empty
 
 
+def groups_differ(row: dict, alpha: float = 0.05) -> bool | None:
+    """Whether a several-group row (item or scale) says the groups differ at all: Welch's ANOVA p,
+    Holm-adjusted across the rows, under ``alpha``. Where Welch's ANOVA is undefined — a group with no
+    variation weighs n/0 — the Kruskal–Wallis p, adjusted across the rows the same way, decides. None
+    when neither has a value (the row is suppressed or empty)."""
+    gate = row.get("p_holm") if row.get("p_holm") is not None else row.get("kruskal_p_holm")
+    return None if gate is None else gate < alpha
+
+
 def differing_pairs(row: dict, alpha: float = 0.05) -> list[dict]:
     """The pairs of a several-group row (item or scale) said to differ: only where the groups differ
-    at all — Welch's ANOVA p, Holm-adjusted across the rows, under ``alpha`` — and then the pairs
-    whose Welch p stays under ``alpha`` after Holm across that row's pairs. The gate keeps the error
-    controlled across rows: 40 items × 3 pairs, each tested on its own, would find differences
-    that are not there. The app, the report and ``itcap analyze`` all read the rows so."""
-    if row.get("p_holm") is None or row["p_holm"] >= alpha:
+    at all (:func:`groups_differ`), and then the pairs whose Welch p stays under ``alpha`` after Holm
+    across that row's pairs — or, for a pair of groups that each gave one answer, different ones
+    (Welch's t infinite, no p), whose Mann–Whitney p does. The gate keeps the error controlled across
+    rows: 40 items × 3 pairs, each tested on its own, would find differences that are not there. The
+    app, the report and ``itcap analyze`` all read the rows so."""
+    if not groups_differ(row, alpha):
         return []
-    return [pair for pair in row.get("pairwise") or []
-            if pair.get("welch_p_holm") is not None and pair["welch_p_holm"] < alpha and pair.get("mean_diff") is not None]
+
+    def holds(pair: dict) -> bool:
+        if pair.get("mean_diff") is None:
+            return False
+        if pair.get("welch_p_holm") is not None:
+            return pair["welch_p_holm"] < alpha
+        separated = (row.get("sd") or {}).get(pair["a"]) == 0 == (row.get("sd") or {}).get(pair["b"]) and pair["mean_diff"] != 0
+        return separated and pair.get("mwu_p_holm") is not None and pair["mwu_p_holm"] < alpha
+
+    return [pair for pair in row.get("pairwise") or [] if holds(pair)]
 
 
 def answered_rows(table: ResponsesTable, instrument: Instrument) -> np.ndarray:
@@ -386,11 +404,12 @@ def _degenerate_note(names: list[str], mom: list, j: int, undefined: str = TWO_G
                     + (", so the verdict is inconclusive although the groups answered identically" if verdict else ""))
         shown = ", ".join(f"{g}: {float(m.mean[j]):g}" for g, m in zip(names, mom))
         return (f"constant within each group ({shown}): {undefined}"
-                + (", so the verdict is inconclusive although the groups do not overlap at all (see the rank test)"
-                   if verdict else ""))
+                + ("; the groups do not overlap at all, so the verdict is the rank test's (Holm-adjusted Mann–Whitney "
+                   "p < .05: differs)" if verdict else ""))
     if any(constant) and len(mom) > 2:  # Welch's ANOVA weighs each group by n/s²: infinite here
         shown = ", ".join(f"{g} (every answer {float(m.mean[j]):g})" for g, m, c in zip(names, mom, constant) if c)
-        return f"no variation within group {shown}: Welch's ANOVA undefined; Kruskal–Wallis and the pairwise tests stand"
+        return (f"no variation within group {shown}: Welch's ANOVA undefined, so Kruskal–Wallis says whether the groups "
+                "differ, and the pairwise tests which pairs")
     return None
 
 
@@ -450,6 +469,10 @@ def _two_group_rows(x_a: np.ndarray, x_b: np.ndarray, meta: list[dict], a: str, 
             "note": _degenerate_note([a, b], [ma, mb], j),
         })
         row["verdict"] = verdict(row["tost_p"], row["p_holm"])
+        if ma.var[j] == 0 and mb.var[j] == 0 and ma.mean[j] != mb.mean[j]:
+            # Each group gave one answer, different ones: Welch's t is infinite (no p), yet the groups
+            # do not overlap at all; the rank test, adjusted across the items as Welch's would be, decides.
+            row["verdict"] = verdict(None, row["mwu_p_holm"])
         rows.append(row)
     return rows
 
@@ -506,7 +529,9 @@ def _several_group_rows(samples: list[np.ndarray], meta: list[dict], names: list
             "note": _degenerate_note(names, mom, col, SEVERAL_GROUP_UNDEFINED),
         })
         welch_ps = np.array([s[0].p[col] for s in pair_stats])
-        mwu_ps = np.array([s[4].p[col] for s in pair_stats])
+        # a pair whose every answer is the same has the uninformative p = 1: out of the family, as in two groups
+        mwu_ps = np.array([np.nan if mom[i].var[col] == 0 == mom[j].var[col] and mom[i].mean[col] == mom[j].mean[col]
+                           else s[4].p[col] for (i, j), s in zip(pairs, pair_stats)])
         welch_holm, mwu_holm = holm(welch_ps), holm(mwu_ps)
         for n_pair, ((i, j), (welch, g, g_lo, g_hi, mwu)) in enumerate(zip(pairs, pair_stats)):
             row["pairwise"].append({

@@ -232,8 +232,24 @@ def test_constant_items(inst):
     assert apart["note"].startswith("constant within each group (business: 5, it: 1)")
     assert "do not overlap at all" in apart["note"]
     assert apart["welch_t"] is None and apart["rank_biserial"] == 1.0 and apart["mwu_p"] < 0.001
+    # no overlap at all: the rank test decides, Holm-adjusted across the items as the Welch p would be
+    reference = sps.mannwhitneyu(frame.q5[frame.group == "business"], frame.q5[frame.group == "it"], method="asymptotic")
+    assert apart["mwu_p"] == pytest.approx(reference.pvalue, rel=1e-12) and apart["mwu_p_holm"] < 0.05
+    assert apart["verdict"] == "differs" and apart["p_holm"] is None
+    assert "the verdict is the rank test's" in apart["note"]
     one = rows["q1"]
     assert one["note"] is None and one["welch_t"] is not None and one["sd_a"] == 0
+
+
+def test_two_people_a_group_who_do_not_overlap_are_not_enough_to_say_the_groups_differ(inst):
+    """Each group constant and different, two answers a group: Mann–Whitney's p is 0.12 (scipy), so the
+    verdict stays inconclusive — no overlap among four people is not evidence of a difference."""
+    frame = random_responses(seed=7, sizes={"business": 2, "it": 2}, missing=0.0)
+    frame.loc[frame.group == "business", "q5"] = 5.0
+    frame.loc[frame.group == "it", "q5"] = 1.0
+    row = by_id(compare_groups(frame, inst, "group", min_group_size=2)["items"])["q5"]
+    assert row["mwu_p"] == pytest.approx(sps.mannwhitneyu([5, 5], [1, 1], method="asymptotic").pvalue, rel=1e-12)
+    assert row["mwu_p"] > 0.05 and row["verdict"] == "inconclusive"
 
 
 def test_items_where_every_answer_is_the_same_stay_out_of_the_rank_tests_adjustment(inst):
@@ -419,10 +435,53 @@ def test_several_groups_say_why_welchs_anova_is_missing(inst):
     rows = by_id(compare_groups(frame, inst, "group", groups=["business", "it", "contractors"])["items"])
     one = rows["q1"]
     assert one["welch_anova_p"] is None and one["kruskal_p"] is not None
-    assert one["note"] == ("no variation within group contractors (every answer 3): Welch's ANOVA undefined; "
-                           "Kruskal–Wallis and the pairwise tests stand")
+    assert one["note"] == ("no variation within group contractors (every answer 3): Welch's ANOVA undefined, so "
+                           "Kruskal–Wallis says whether the groups differ, and the pairwise tests which pairs")
     assert rows["q2"]["note"] == ("constant in every group (every answer is 4): Welch's ANOVA and the pairwise Welch t "
                                   "and Hedges' g undefined")
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss occurred:RuntimeWarning")  # scipy's t-test on the constant groups
+def test_with_welchs_anova_undefined_kruskal_wallis_gates_and_the_pairs_that_differ_are_listed(inst):
+    """Two groups all answer 4, the third answers lower: Welch's ANOVA has no value, but Kruskal–Wallis
+    (Holm-adjusted across the items, as scipy + statsmodels give it) says the groups differ, and the
+    pairs with the third group hold by their Welch p (Holm across the pairs); the pair that answered
+    identically stays out of the rank tests' family, as in two groups."""
+    from surveys.stats import differing_pairs, groups_differ
+
+    frame = random_responses(seed=21, sizes={"business": 20, "it": 20, "contractors": 20}, missing=0.0)
+    frame.loc[frame.group != "contractors", "q1"] = 4.0
+    frame.loc[frame.group == "contractors", "q1"] = np.resize([1.0, 2.0, 2.0, 3.0], 20)
+    names = ["business", "it", "contractors"]
+    doc = compare_groups(frame, inst, "group", groups=names)
+    row = by_id(doc["items"])["q1"]
+    assert row["welch_anova_p"] is None and row["p_holm"] is None
+    compared = [r["id"] for r in doc["items"] if r["note"] is None or r["id"] == "q1"]  # asked of all three
+    kw = [sps.kruskal(*[frame.loc[frame.group == g, item] for g in names]).pvalue for item in compared]
+    expected = multipletests(kw, method="holm")[1][compared.index("q1")]
+    assert row["kruskal_p_holm"] == pytest.approx(expected, rel=1e-9) and groups_differ(row) is True
+    answers = {g: frame.loc[frame.group == g, "q1"] for g in names}
+    welch = [sps.ttest_ind(answers[a], answers[b], equal_var=False).pvalue for a, b in (("business", "contractors"),
+                                                                                      ("it", "contractors"))]
+    pairs = {(p["a"], p["b"]): p for p in differing_pairs(row)}
+    assert set(pairs) == {("business", "contractors"), ("it", "contractors")}
+    assert [pairs[("business", "contractors")]["welch_p_holm"], pairs[("it", "contractors")]["welch_p_holm"]] == \
+        pytest.approx(list(multipletests(welch, method="holm")[1]), rel=1e-9)
+    mwu = [sps.mannwhitneyu(answers[a], answers[b], method="asymptotic").pvalue
+           for a, b in (("business", "contractors"), ("it", "contractors"))]
+    assert [p["mwu_p_holm"] for p in row["pairwise"] if p["b"] == "contractors"] == \
+        pytest.approx(list(multipletests(mwu, method="holm")[1]), rel=1e-9)
+    assert [p["mwu_p_holm"] for p in row["pairwise"] if p["b"] == "it"] == [None]
+
+
+def test_several_groups_that_each_gave_one_answer_differ_by_the_rank_test(inst):
+    from surveys.stats import differing_pairs
+
+    frame = random_responses(seed=22, sizes={"business": 20, "it": 20, "contractors": 20}, missing=0.0)
+    for group, answer in (("business", 5.0), ("it", 5.0), ("contractors", 1.0)):
+        frame.loc[frame.group == group, "q1"] = answer
+    row = by_id(compare_groups(frame, inst, "group", groups=["business", "it", "contractors"])["items"])["q1"]
+    assert {(p["a"], p["b"]) for p in differing_pairs(row)} == {("business", "contractors"), ("it", "contractors")}
 
 
 def test_a_threshold_of_one_says_no_answers_not_fewer_than_one(inst):

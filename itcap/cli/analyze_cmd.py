@@ -167,7 +167,8 @@ def _print_several_groups(document: dict, width: int, w) -> None:
     letter = dict(zip(names, letters))
     legend = ", ".join(f"{code} = {g}" for code, g in zip(letters, names))
     w("Welch ANOVA p and Kruskal–Wallis p per row; Holm = the ANOVA p adjusted across the rows of the table "
-      "(items and scales separately); pairs = where that Holm p is under .05, the pairs whose Welch p stays under .05 "
+      "(items and scales separately); pairs = where that Holm p is under .05 (the Kruskal–Wallis p adjusted the same way "
+      "where a group's answers do not vary and the ANOVA is undefined), the pairs whose Welch p stays under .05 "
       "after Holm across the pairs (higher mean first), as the dashboard and the report list them.\n")
     for title, rows in (("Items", document["items"]), ("Scales", document["scales"])):
         w(f"\n{title} ({legend})\n{'id':<{width}}"
@@ -177,7 +178,8 @@ def _print_several_groups(document: dict, width: int, w) -> None:
             w(f"{_label(r)[:width - 1]:<{width}}"
               + "".join(f"{_f(r['n'][g], 'd'):>6}{_f(r['mean'][g]):>8}" for g in names)
               + f"{_p(r['welch_anova_p']):>9}{_p(r['p_holm']):>7}{_p(r['kruskal_p']):>7}"
-              + (f"  {_differing_pairs(r, letter)}" if r["welch_anova_p"] is not None else "  –"))
+              + (f"  {_differing_pairs(r, letter)}" if r["welch_anova_p"] is not None or r["kruskal_p_holm"] is not None
+                 else "  –"))
             w(f"   ({r['note']})\n" if r["note"] else "\n")
     w("\nReliability (Cronbach's α, listwise)\n")
     w(f"{'scale':<{width}}{'α [95% CI]':<26}{'n':>7}" + "".join(f"{'α ' + code:>9}" for code in letters) + "\n")
