@@ -199,9 +199,16 @@ def vacuum(engine: Engine, postgresql_tables: Sequence[str]) -> None:
             connection.exec_driver_sql("PRAGMA busy_timeout = 5000")
             try:
                 connection.exec_driver_sql("VACUUM")
-                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
             finally:  # the pooled connection goes back with the engine's own wait, a failure or not
                 connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            if busy:  # SQLite reports a blocked checkpoint in its result, not as an error
+                raise StorageNotReclaimed("another connection is still reading the database, so its write-ahead "
+                                          "log (the -wal file, which still holds the old pages) could not be emptied")
+
+
+class StorageNotReclaimed(RuntimeError):
+    """The space of deleted rows could not be reclaimed now (another connection held the file)."""
 
 
 def utcnow() -> dt.datetime:

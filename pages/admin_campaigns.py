@@ -126,6 +126,10 @@ def _status(campaign_id: int, action: str) -> None:
     widgets.flash("The campaign is open: links work while today lies within its dates." if action == OPEN else
                   "The campaign is closed: links now say the survey has closed. Answers in progress are kept, "
                   "so reopening lets people carry on.")
+    if action != OPEN and (problem := campaigns.storage_not_reclaimed(session)):
+        widgets.flash(f"Closed, but the space of deleted drafts was not reclaimed: {problem}. Their answers stay on "
+                      f"disk until it is: run `itcap campaign anonymise {campaign_id}` on the server once nothing "
+                      "else holds the database open.", kind="warning")
 
 
 INVITE_MODES = {"count": "a number of people (you send the links)", "emails": "these e-mail addresses (a mail merge)"}

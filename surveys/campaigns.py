@@ -323,15 +323,26 @@ def _reclaim_after_commit(session: Session) -> None:
     engine = session.get_bind()
 
     def reclaim(_session) -> None:
+        session.info.pop(STORAGE_NOT_RECLAIMED, None)
         try:
             reclaim_storage(engine)
         except Exception as exc:  # noqa: BLE001 - the close itself succeeded; say what is left to do
+            session.info[STORAGE_NOT_RECLAIMED] = str(exc)  # for the caller to say (the CLI does)
             _log.warning("itcap: the campaign's storage was rewritten, but reclaiming space failed (%s); autovacuum "
                          "will finish the job, or run `itcap campaign anonymise ID` again", exc)
 
     event.listen(session, "after_commit", reclaim, once=True)
     # A rolled-back close must not leave the listener waiting for some later, unrelated commit.
     event.listen(session, "after_rollback", lambda _s: _remove(session, reclaim), once=True)
+
+
+# session.info key: why the space of a close or an anonymise could not be reclaimed after its commit
+STORAGE_NOT_RECLAIMED = "itcap_storage_not_reclaimed"
+
+
+def storage_not_reclaimed(session: Session) -> str | None:
+    """Why the last close or anonymise on ``session`` left old pages behind (None: reclaimed)."""
+    return session.info.get(STORAGE_NOT_RECLAIMED)
 
 
 def _remove(session: Session, listener) -> None:

@@ -175,6 +175,38 @@ def test_sqlite_stores_responses_in_random_id_order_and_close_rebuilds_the_file(
         assert s.execute(text("SELECT count(*) FROM response")).scalar_one() == len(submissions)
 
 
+def test_sqlite_close_says_when_a_reader_keeps_the_old_pages_in_the_log(submitted, capsys):
+    """A connection in a long read (a backup, a report) keeps SQLite from emptying the write-ahead log,
+    which still holds the deleted drafts: the close says so instead of passing in silence, anonymise
+    does not claim the space was reclaimed, and once the reader is gone it finishes the job."""
+    import sqlite3
+
+    url, campaign_id, _ = submitted
+    if get_engine(url).dialect.name != "sqlite":
+        pytest.skip("SQLite's write-ahead log")
+    path = Path(url.removeprefix("sqlite:///"))
+    wal = path.with_name(path.name + "-wal")
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM campaign").fetchall()  # holds a snapshot from here
+        capsys.readouterr()
+        assert main(["campaign", "close", str(campaign_id)]) == 0
+        out, err = capsys.readouterr()
+        assert f"campaign {campaign_id} is closed" in out
+        assert "the space was not reclaimed" in err and f"itcap campaign anonymise {campaign_id}" in err
+        assert DRAFT_MARKER.encode() in wal.read_bytes()
+        assert main(["campaign", "anonymise", str(campaign_id)]) == 1
+        out, err = capsys.readouterr()
+        assert "space reclaimed" not in out and "the space was not reclaimed" in err
+    finally:
+        reader.close()
+    assert main(["campaign", "anonymise", str(campaign_id)]) == 0
+    assert "stored responses rewritten and space reclaimed" in capsys.readouterr().out
+    assert not wal.exists() or DRAFT_MARKER.encode() not in wal.read_bytes()
+    assert DRAFT_MARKER.encode() not in path.read_bytes()
+
+
 def _xmins(session, sql: str, params: dict) -> dict:
     return {row[0]: int(row[1]) for row in session.execute(text(sql), params)}
 

@@ -221,7 +221,9 @@ def _close(args: argparse.Namespace) -> int:
     with survey_session() as session:
         was = get_campaign(session, args.id).status
         campaign = close_campaign(session, args.id, cli_actor())
-        print(f"campaign {campaign.id} is {'already ' if was == CLOSED else ''}closed")
+        campaign_id = campaign.id
+    print(f"campaign {campaign_id} is {'already ' if was == CLOSED else ''}closed")
+    _say_if_not_reclaimed(session, campaign_id)
     return 0
 
 
@@ -231,8 +233,22 @@ def _anonymise(args: argparse.Namespace) -> int:
     with survey_session() as session:
         campaign = anonymise_campaign(session, args.id, cli_actor())
         campaign_id = campaign.id
+    if _say_if_not_reclaimed(session, campaign_id):
+        return 1
     print(f"campaign {campaign_id}: stored responses rewritten and space reclaimed")
     return 0
+
+
+def _say_if_not_reclaimed(session, campaign_id: int) -> bool:
+    """After the commit: whether old pages (deleted drafts among them) are still on disk, said on stderr."""
+    from surveys.campaigns import storage_not_reclaimed
+
+    problem = storage_not_reclaimed(session)
+    if problem:
+        print(f"warning: campaign {campaign_id}: stored responses rewritten, but the space was not reclaimed: {problem}. "
+              f"Old pages, with deleted drafts' answers, stay on disk until it is: stop what holds the database open "
+              f"and run `itcap campaign anonymise {campaign_id}`", file=sys.stderr)
+    return bool(problem)
 
 
 def _write_private(path: str, text: str) -> Path | None:
