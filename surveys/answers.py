@@ -118,6 +118,9 @@ def _as_code(value: Any) -> int | None:
     return None
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def check_answer(instrument: Instrument, item: Item, value: Any) -> tuple[Any, str | None]:
     """``(value to store, None)`` for a valid answer, ``(None, None)`` for a blank one, and
     ``(None, message)`` when the answer cannot be accepted — the message is shown at the item."""
@@ -146,9 +149,12 @@ def check_answer(instrument: Instrument, item: Item, value: Any) -> tuple[Any, s
             unit = f" {item.unit}" if item.unit else ""
             return None, f"Please enter a number from {format_number(lo)} to {format_number(hi)}{unit}."
         return (int(number) if number.is_integer() and abs(number) < 2**53 else number), None
-    # text: stored exactly as given (HTML, markdown or script is data, always displayed as plain text)
+    # text: stored as given (HTML, markdown or script is data, always displayed as plain text), less
+    # control characters other than tab and line breaks: invisible, pasted in by accident, and a NUL
+    # would end the text early in an SPSS file and make the CSV export unreadable to an import
     if not isinstance(value, str):
         return None, "Please enter text."
+    value = _CONTROL_CHARACTERS.sub("", value)
     if len(value) > item.max_length:
         return None, f"Please keep this answer to {item.max_length:,} characters (it has {len(value):,})."
     return value, None

@@ -151,6 +151,20 @@ def test_submit_writes_one_anonymous_response_and_ends_the_draft(survey):
         assert s.execute(select(Invitation.status).where(Invitation.id == 1)).scalar_one() == "completed"
 
 
+def test_control_characters_pasted_into_a_comment_are_dropped_and_line_breaks_kept(survey):
+    """A NUL (or another control character) pasted in is invisible to the respondent, cuts the text short
+    in an SPSS file and makes the CSV export unreadable to an import; tabs and line breaks are text."""
+    url, _, (token, *_), _ = survey
+    typed = "first line\r\nsecond\tpart\x00 and\x07 the rest\x1b"
+    result = complete(url, token, {0: {"rel1": 4, "rel2": 3, "rel3": 4, "rel4": 4, "logon_minutes": 7},
+                                   1: {"par1": 5}, 2: {"comments": typed}})
+    assert result.submitted
+    with session_scope() as s:
+        (response,) = s.execute(select(Response)).scalars().all()
+        stored = unpacked(response.answers_json, response.campaign_id)["comments"]
+    assert stored == "first line\r\nsecond\tpart and the rest"
+
+
 def test_double_submit_and_later_saves_say_the_link_is_used(survey):
     url, _, (token, *_), _ = survey
     assert complete(url, token).submitted
