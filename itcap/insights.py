@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from assessment import service as assessment_service
 from assessment.recommendations import PerceptionFinding, RecommendationPlan, recommend
 from assessment.reliability import BEYOND_CHANCE, ICC_TYPES, ReliabilityReport
-from assessment.tables import Assessment, Rating
+from assessment.tables import Assessment, AssessmentAssessor, Rating
 from capability_model.positioning import (FULLY_ACHIEVED_PERCENT, PositionResult, attainment_percent, level_for_display)
 from capability_model.schema import CapabilityModel
 from itcap.names import same_name_key
@@ -884,9 +884,16 @@ def default_campaign_id(session: Session) -> int | None:
 
 
 def default_assessment_id(session: Session) -> int | None:
-    """The assessment to show when none is chosen: the newest with ratings, else the newest — one
-    just set up, with nothing rated, would otherwise put "0% attained" where the position was."""
+    """The assessment to show when none is chosen: the newest that is closed or that at least one
+    assessor has submitted; else the newest with ratings; else the newest. Next year's round, set up
+    and with a rating or two saved, would otherwise put "not yet Supplier, 5% attained" where the
+    position was — and on the board report, which takes the same default."""
     assessments = assessment_service.list_assessments(session)  # newest first
+    submitted = set(session.exec(select(AssessmentAssessor.assessment_id)
+                                 .where(AssessmentAssessor.submitted_at.is_not(None))).all())
+    settled = next((a.id for a in assessments if a.status == "closed" or a.id in submitted), None)
+    if settled is not None:
+        return settled
     rated = select(func.count()).select_from(Rating).where(Rating.level.is_not(None))
     return next((a.id for a in assessments if session.exec(rated.where(Rating.assessment_id == a.id)).one()),
                 assessments[0].id if assessments else None)

@@ -591,6 +591,35 @@ def test_an_assessment_just_set_up_or_a_one_group_campaign_does_not_replace_the_
         assert report.assessment.assessment.id == rated and report.campaign.campaign.id == with_results
 
 
+def test_next_years_round_with_a_rating_or_two_does_not_replace_a_finished_assessment(populated, db_url):
+    """Once an assessment is closed (or an assessor has submitted), a newer one set up with a rating
+    saved is work in progress: the dashboard and the board report stay on the finished one until the
+    new one has a submission of its own."""
+    import datetime as dt
+
+    from assessment import service
+    from itcap import accounts, insights
+    from itcap.report import build_report
+    from itcap.storage import session_scope
+
+    with session_scope(db_url) as session:
+        finished = service.list_assessments(session)[0].id
+        admin = accounts.get_by_username(session, "admin")
+        lead = accounts.get_by_username(session, "lead")
+        service.set_status(session, finished, "closed", actor=admin)
+        model_id = service.get_assessment(session, finished).model_id
+        started = service.create_assessment(session, name="Review 2027", org_unit="Corporate IT", model_id=model_id,
+                                            assessed_on=dt.date.today() + dt.timedelta(days=30),
+                                            assessor_ids=[lead.id], lead_id=lead.id, actor=admin).id
+        capability = service.model_for(session, started).capabilities[0].id
+        service.save_rating(session, started, lead, capability, 2)
+    with session_scope(db_url) as session:
+        assert insights.default_assessment_id(session) == finished != started
+        assert build_report(session).assessment.assessment.id == finished
+    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    assert not at.exception and at.selectbox(key="dashboard_assessment").value == finished
+
+
 def test_a_draft_with_paper_responses_from_every_group_does_not_replace_the_survey_respondents_answered(populated, db_url):
     """Paper responses imported ahead of the opening made the draft the newest campaign with results:
     the dashboard headlined its 18 responses and said nothing of it being a draft."""
