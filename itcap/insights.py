@@ -520,9 +520,11 @@ class CampaignInsight:
 
     @property
     def small_groups(self) -> list[str]:
-        """Groups with responses, fewer than k: DESIGN.md suppresses such a group everywhere, its
-        count included, and every total leadership sees leaves it out (so no subtraction finds it)."""
-        return [g for g, r in self.rates.items() if 0 < r.responses < self.k]
+        """Groups with fewer than k responses, none included: DESIGN.md suppresses such a group
+        everywhere, its count included, and every total leadership sees leaves it out (so no
+        subtraction finds it). A group with none is shown as one with a few: told apart, "none" and
+        "some" would say whether one of a handful of people has answered."""
+        return [g for g, r in self.rates.items() if r.responses < self.k]
 
     @property
     def counted_responses(self) -> int:
@@ -862,7 +864,7 @@ def response_count(session: Session, campaign_id: int) -> int:
 
 def default_campaign_id(session: Session) -> int | None:
     """The campaign to show when none is chosen: the newest with results to report (two groups at
-    the reporting threshold), else the newest with responses, else the newest — a campaign an
+    the reporting threshold), else the newest with a group at the threshold, else the newest — a campaign an
     administrator has only just set up, or one of paper responses from one group, would otherwise
     hide the survey that has results. Within each of these, a campaign respondents have seen comes
     before a draft (paper responses imported ahead of the opening are not yet the survey's results).
@@ -872,8 +874,8 @@ def default_campaign_id(session: Session) -> int | None:
     with_results, with_responses = [], []
     for campaign in campaigns:
         counts = {g: r.responses for g, r in response_rates(session, campaign.id).items()}
-        if not any(counts.values()):
-            continue
+        if not any(n >= campaign.min_group_size for n in counts.values()):
+            continue  # no group to report: preferring it would say that a small group has answered
         hidden = suppressed_groups(counts, campaign.min_group_size, total_shown=False)
         if sum(1 for g, n in counts.items() if n and g not in hidden) >= 2:
             if campaign.status != "draft":
@@ -1001,8 +1003,9 @@ def _campaign_insight(session: Session, campaign_id: int, *, mode_order: list[st
     rates = response_rates(session, campaign_id)
     n_responses = response_count(session, campaign_id)
     insight = CampaignInsight(campaign, instrument, rates, n_responses, exclude_flagged)
-    if n_responses == 0:
-        insight.problem = "No responses yet."
+    if not any(r.responses >= campaign.min_group_size for r in rates.values()):
+        # one message whether no one or a few in some group have answered (a few's count is suppressed)
+        insight.problem = f"No group has {campaign.min_group_size} responses yet."
         return insight
     if reported_only(campaign):  # (what was due is released: campaign_insight, the dashboard's cache)
         insight.held = held_counts(session, campaign_id)

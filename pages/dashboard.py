@@ -13,7 +13,7 @@ from itcap.report import HEATMAP_TITLE
 from itcap.ui import auth, widgets
 from itcap.ui.dashboard_data import (
     GROUPS_WIDGET, assessment_charts, cached_assessment, cached_campaign, cached_comments, cached_trends, campaign_charts, choose_assessment,
-    choose_campaign, choose_groups, chosen_groups, live_note, report_bytes, trend_charts,
+    choose_campaign, choose_groups, chosen_groups, is_closed, live_note, report_bytes, trend_charts,
 )
 from itcap.ui.data_downloads import assessment_downloads, campaign_downloads
 from itcap.ui.downloads import chart_with_downloads, table_with_download
@@ -25,11 +25,15 @@ st.title("Where IT stands", anchor=False)
 
 assessment_id = choose_assessment()
 campaign_id = choose_campaign()
+campaign_closed = campaign_id is not None and is_closed(campaign_id)
 if campaign_id is not None:
-    st.sidebar.toggle("Exclude flagged responses", key="dashboard_exclude_flagged",
+    if not campaign_closed:  # shown off, not on and doing nothing
+        st.session_state["dashboard_exclude_flagged"] = False
+    st.sidebar.toggle("Exclude flagged responses", key="dashboard_exclude_flagged", disabled=not campaign_closed,
                       help="Leave out responses flagged for straight-lining, implausibly fast completion or "
-                           "out-of-range numbers — once the survey is closed (while it is open, figures without them "
-                           "could give a few people's answers away). Flagged responses are never deleted.")
+                           "out-of-range numbers. Flagged responses are never deleted."
+                           + ("" if campaign_closed else " Available once the survey closes: while it is open, figures "
+                              "without them could give a few people's answers away."))
 if assessment_id is None and campaign_id is None:
     st.info(
         "Nothing to show yet. An administrator creates an **assessment** (Administration → Assessments) "
@@ -40,7 +44,7 @@ if assessment_id is None and campaign_id is None:
 
 assessment = cached_assessment(assessment_id) if assessment_id is not None else None
 mode_order = [m.id for m in assessment.model.ordered_modes] if assessment else None
-exclude_flagged = campaign_id is not None and bool(st.session_state.get("dashboard_exclude_flagged", False))
+exclude_flagged = campaign_closed and bool(st.session_state.get("dashboard_exclude_flagged", False))
 group_pair = chosen_groups()
 campaign = cached_campaign(campaign_id, tuple(mode_order or ()), exclude_flagged, group_pair) if campaign_id is not None else None
 # each chart by its key, as the server's warm-up builds them (dashboard_data): built once per cached result
@@ -197,7 +201,8 @@ with tabs[1]:
             "**differs** (Welch t-test, Holm-adjusted p < .05) or **inconclusive**. "
             + (f"Not shown (fewer than {campaign.k} responses): {md_escape(', '.join(comparison['suppressed']))}. " if comparison["suppressed"] else "")
             + ("Flagged responses excluded." if campaign.excluded_flagged else "")
-            + (f"{flagged}" + ("" if campaign.exclusion_refused else " *Exclude flagged responses* in the sidebar leaves them out.")
+            + (f"{flagged}" + (" *Exclude flagged responses* in the sidebar leaves them out." if campaign_closed else
+                                " They can be left out once the survey closes.")
                if (flagged := campaign.flagged_note()) else "")
         )
         if "perception" in campaign_chart:

@@ -462,7 +462,7 @@ def test_a_campaign_without_responses_and_no_assessment_says_both(db_url, tmp_pa
         campaign_id = create_campaign(session, instrument_id=ensure_default_instrument(session).id, name="P", actor="t").id
     assert main(["report", "--out", str(tmp_path / "r.pdf")]) == 1
     assert capsys.readouterr().err.strip() == (f"error: nothing to report: there is no assessment with ratings, and "
-                                               f"campaign {campaign_id} has no results: no responses yet")
+                                               f"campaign {campaign_id} has no results: no group has 5 responses yet")
 
 
 def test_report_shows_progress_since_the_previous_round_of_the_same_function(populated):

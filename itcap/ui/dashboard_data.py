@@ -21,7 +21,7 @@ from capability_model.positioning import FULLY_ACHIEVED_PERCENT
 from itcap import insights
 from itcap.env import number_from_env
 from itcap.storage import database_url, session_scope
-from surveys.campaigns import list_campaigns
+from surveys.campaigns import CLOSED, get_campaign, list_campaigns
 
 
 @st.cache_resource(show_spinner="Computing the position…", max_entries=32)
@@ -190,6 +190,12 @@ def choose_campaign() -> int | None:
         options = [(c.id, f"{c.name} ({c.status})")  # the latest fieldwork first, as the default is chosen
                    for c in sorted(list_campaigns(session), key=lambda c: (insights.campaign_start(c), c.id), reverse=True)]
     return _choose("Survey campaign", options, "dashboard_campaign", insights.default_campaign_id)
+
+
+def is_closed(campaign_id: int) -> bool:
+    """Whether the campaign is closed (its figures may then leave flagged responses out)."""
+    with session_scope() as session:
+        return get_campaign(session, campaign_id).status == CLOSED
 
 
 def _choose(label: str, options: list[tuple[int, str]], key: str, default_of) -> int | None:
