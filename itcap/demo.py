@@ -381,7 +381,7 @@ def _demo_assessment(session: Session, rng: np.random.Generator, people: dict[st
          f"{', '.join(SUBMITTED)} (submitted)"),
         f"  flagged for the lead (levels 2+ apart): {', '.join(flagged) or 'none'}",
         f"  consensus override by lead: {panel.override_capability} → level {panel.override_level}",
-        f"  position: {position_name} (confidence {confidence})",
+        f"  position: {position_name} (stable in {confidence} of resamples of the assessors)",
     ]
     next_mode = result.next_mode
     if next_mode is not None:

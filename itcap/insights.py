@@ -81,6 +81,13 @@ FLAG_WORDS = {STRAIGHTLINE: "straight-lining (the same answer to a whole section
               OUT_OF_RANGE: "with an out-of-range number"}
 
 
+def stability_text(confidence: float) -> str:
+    """The bootstrap share that gives the same position, in words that do not pass for a statistical
+    confidence level (a board repeats "96% confidence" and is challenged on it): "stable in 96% of
+    resamples of the assessors"."""
+    return f"stable in {confidence_percent(confidence)} of resamples of the assessors"
+
+
 def confidence_percent(confidence: float) -> str:
     """A confidence as a whole percent; never "100%" unless every resample agreed."""
     if confidence < 1 and round(100 * confidence) >= 100:
@@ -409,7 +416,7 @@ def months_apart_note(assessment: AssessmentInsight, campaign: CampaignInsight) 
 
 
 def position_headline(insight: AssessmentInsight) -> str:
-    """One sentence for the banner, e.g. "Supplier, with 85% confidence; 4 of 18 capabilities are below
+    """One sentence for the banner, e.g. "Supplier, stable in 85% of resamples of the assessors; 4 of 18 capabilities are below
     Business Partner's targets (2 of them more than one level short, each enough to block it; 3 more
     levels would reach it)"."""
     result = insight.result
@@ -418,9 +425,9 @@ def position_headline(insight: AssessmentInsight) -> str:
         text = f"Not yet {first}"
     else:
         text = insight.position_name()
-    if result.confidence is not None:  # "Not yet Supplier, with 100% confidence" read as a boast
-        text += (f" (confidence {confidence_percent(result.confidence)})" if result.position == "none"
-                 else f", with {confidence_percent(result.confidence)} confidence")
+    if result.confidence is not None:  # "Not yet Supplier, stable in 100% …" as an aside: not a boast
+        text += (f" ({stability_text(result.confidence)})" if result.position == "none"
+                 else f", {stability_text(result.confidence)}")
     next_mode = result.next_mode
     if next_mode is None:
         return text + "; every operating mode is achieved."
@@ -435,14 +442,14 @@ def position_headline(insight: AssessmentInsight) -> str:
     if next_mode.rating != "F":
         # "82% of its target levels reached" beside "10 of 18 below" read as a share of capabilities
         reasons.append(f"the levels reached add up to {attainment_percent(100 * next_mode.attainment)} of its target levels, "
-                       f"more than {FULLY_ACHIEVED_PERCENT}% needed")
+                       f"where more than {FULLY_ACHIEVED_PERCENT}% is needed")
     if blocking:
         reasons.append(f"{blocking} of them more than one level short, {'enough' if blocking == 1 else 'each enough'} to block it")
     if unassessed:
         reasons.append(f"{unassessed} of them not assessed by anyone, and a mode is not claimed on capabilities nobody assessed")
     elif (levels := next_mode.levels_to_reach) is not None:  # how far it is, in the unit assessors score in
         # "2 more levels" read as two maturity levels; it is one-level steps, over the capabilities short
-        reasons.append(f"raising capabilities by {levels} level{'' if levels == 1 else 's'} in all would reach it")
+        reasons.append(f"{levels} more level{'' if levels == 1 else 's'} in total, across the capabilities short, would reach it")
     return text + (f" ({'; '.join(reasons)})" if reasons else "") + "."
 
 
@@ -451,8 +458,9 @@ def confidence_note(insight: AssessmentInsight) -> str | None:
     result = insight.result
     if result.confidence is None:
         return None
-    return (f"Confidence = the share of {result.resampling} that give the same position: how stable the position is, not a statistical confidence level — with few "
-            "assessors it can be high while they still differ (see how far the assessors agree).")
+    return (f"Stable in … = the share of {result.resampling} that give the same position: how much the position depends "
+            "on which assessors rated, not a statistical confidence level — with few assessors it can be high while "
+            "they still differ (see how far the assessors agree).")
 
 
 def assessment_insight(session: Session, assessment_id: int) -> AssessmentInsight:

@@ -223,7 +223,7 @@ def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
                       "target met), rated as in ISO/IEC 33020: N not achieved (up to 15%), P partially (up to 50%), "
                       "L largely (up to 85%), F fully (over 85%). A mode is achieved when it is rated F, no capability is "
                       "more than one level short of its target or left unassessed, and every lower mode is achieved too."))
-        guide.append(("Confidence", f"how stable the position is: the share of {a.result.resampling} that give the "
+        guide.append(("Stable in …%", f"how stable the position is: the share of {a.result.resampling} that give the "
                       "same position. It is not a statistical "
                       "confidence level: with few assessors it can be high while they still differ — see 'How far the "
                       "assessors agree'." if a.result.confidence is not None and a.result.resamples else
@@ -287,9 +287,10 @@ def methods_points(content: ReportContent) -> list[str]:
             "Attainment of a mode = 1 − Σ max(0, target − consensus) / Σ target, rated on the ISO/IEC 33020 scale "
             "(N ≤ 15% < P ≤ 50% < L ≤ 85% < F). A mode is achieved when rated F, no capability is more than one level "
             "short, and every lower mode is achieved. Position = the highest achieved mode.",
-            (f"Confidence = share of {result.resampling} giving the same position (bootstrap)."
+            (f"Stability (\"stable in …%\"; `confidence` in itcap's JSON) = share of {result.resampling} giving the same "
+             "position (bootstrap)."
              if result.confidence is not None and result.resamples else
-             "Confidence: none (a bootstrap of the assessors needs at least two)."),
+             "Stability: none (a bootstrap of the assessors needs at least two)."),
         ]
         rel = a.reliability
         icc = rel.icc_by_type

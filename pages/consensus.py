@@ -154,10 +154,11 @@ metrics.metric("Overrides in force", sum(1 for c in capability_consensus if c.ov
                border=True, help="Levels set in place of the assessors' median. A median confirmed after discussion is a "
                                  "decision, not an override: it counts under Flagged → decided.")
 metrics.metric("Position", position_name, border=True,
-               delta=None if position.confidence is None else f"confidence {position.confidence:.0%}", delta_color="off",
+               delta=None if position.confidence is None else insights.stability_text(position.confidence), delta_color="off",
                delta_arrow="off",
-               help="The highest operating mode achieved on the current consensus (overrides included). Confidence = "
-                    "share of bootstrap resamples of the assessors that give the same position.")
+               help="The highest operating mode achieved on the current consensus (overrides included). Stable in … = "
+                    "the share of bootstrap resamples of the assessors that give the same position (not a statistical "
+                    "confidence level).")
 if outdated and is_open:
     which = "that decision" if len(outdated) == 1 else f"{len(outdated)} of the lead assessor's decisions"
     st.warning(f"**An assessor's level changed, or an assessor was removed, after {which}:** "
@@ -322,9 +323,9 @@ with st.expander("What the numbers mean", icon=":material/help:"):
         "- **95% CI** — the range the ICC plausibly lies in; with few assessors it is wide, so read its lower end.\n"
         "- **Krippendorff's α** — 1 is perfect agreement, 0 is what chance would give; 0.8 or more is reliable, "
         "0.667–0.8 allows tentative conclusions (Krippendorff 2004).\n"
-        + (f"- **Confidence of the position** — the share of {position.resampling} that give the same operating mode."
+        + (f"- **Stability of the position** (\"stable in …%\") — the share of {position.resampling} that give the same operating mode."
            if position.confidence is not None else
-           "- **Confidence of the position** — how often resamples of the assessors give the same operating mode; it "
+           "- **Stability of the position** — how often resamples of the assessors give the same operating mode; it "
            "needs at least two assessors who have rated, so none is given yet."))
 
 # -- consensus against the modes' targets ----------------------------------------------------------------
@@ -332,7 +333,7 @@ st.subheader("Consensus against the operating modes", anchor=False)
 next_mode = position.next_mode
 summary = f"On the current consensus the IT function achieves **{position_name}**"
 if position.confidence is not None:
-    summary += f" (confidence {position.confidence:.0%})"
+    summary += f" ({insights.stability_text(position.confidence)})"
 summary += "."
 if next_mode is not None:
     summary += (f" Next mode: **{md_escape(next_mode.name)}**, rated {next_mode.rating} — {RATING_NAMES[next_mode.rating].lower()}, "

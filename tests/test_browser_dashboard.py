@@ -31,7 +31,7 @@ def test_leadership_sees_the_position_and_the_radar(server, browser):
     login(page, server.url, "lee", builders.PASSWORD)
     page.get_by_text("Where IT stands").wait_for()
     wait_for_app(page)
-    banner = page.get_by_text("Supplier, with").first
+    banner = page.get_by_text("Supplier, stable in").first
     assert banner.is_visible()
     assert "below Business Partner's targets" in banner.inner_text()
     radar = page.locator('[data-testid="stVegaLiteChart"]').first
@@ -127,7 +127,7 @@ def test_perception_tab_and_pdf_report_download(server, page):
     pdf = download.value.path().read_bytes()
     reader = PdfReader(io.BytesIO(pdf))
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
-    assert "Executive summary" in text and "Supplier, with" in text
+    assert "Executive summary" in text and "Supplier, stable in" in text
 
 
 def test_the_campaign_chosen_stays_chosen_when_it_is_closed_meanwhile(server, page):

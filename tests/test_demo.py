@@ -80,7 +80,7 @@ def test_demo_assessment_tells_the_story_it_says(db_url):
     assert result.position == "supplier"
     assert result.confidence is not None and 0.6 <= result.confidence <= 1
     assert result.next_mode.id == "business_partner" and result.next_mode.gaps
-    assert f"position: Supplier (confidence {result.confidence:.0%})" in report
+    assert f"position: Supplier (stable in {result.confidence:.0%} of resamples of the assessors)" in report
     for capability_id in flagged:
         assert capability_id in report
 
@@ -176,7 +176,7 @@ def test_demo_pages_open_for_its_accounts(db_url):
     dashboard = app_test(ids["director"], page="pages/dashboard.py").run()
     assert not dashboard.exception
     assert [s.value for s in dashboard.subheader][:2] == [
-        next(s.value for s in dashboard.subheader if s.value.startswith("Supplier, with")), "Supplier"]
+        next(s.value for s in dashboard.subheader if s.value.startswith("Supplier, stable in")), "Supplier"]
     assert any("The survey agrees with the assessment." in s.value for s in dashboard.success)
 
 

@@ -105,13 +105,14 @@ def test_the_headline_says_why_the_next_mode_is_not_reached():
 
     # five of six one level short: 13 of 18 target levels reached, 72.2% — not F
     # (16 of 18 = 88.9% is F: three more levels)
-    assert headline([2, 2, 2, 2, 2, 3]) == ("Supplier, with 100% confidence; 5 of 6 capabilities are below Partner's "
-                                            "targets (the levels reached add up to 72% of its target levels, more than "
-                                            "85% needed; raising capabilities by 3 levels in all would reach it).")
+    assert headline([2, 2, 2, 2, 2, 3]) == ("Supplier, stable in 100% of resamples of the assessors; 5 of 6 capabilities "
+                                            "are below Partner's targets (the levels reached add up to 72% of its target "
+                                            "levels, where more than 85% is needed; 3 more levels in total, across the "
+                                            "capabilities short, would reach it).")
     # one capability two levels short of Partner: F on attainment (16 of 18), blocked all the same
-    assert headline([1, 3, 3, 3, 3, 3]) == ("Supplier, with 100% confidence; 1 of 6 capabilities is below Partner's "
-                                            "targets (1 of them more than one level short, enough to block it; raising "
-                                            "capabilities by 1 level in all would reach it).")
+    assert headline([1, 3, 3, 3, 3, 3]) == ("Supplier, stable in 100% of resamples of the assessors; 1 of 6 capabilities "
+                                            "is below Partner's targets (1 of them more than one level short, enough to "
+                                            "block it; 1 more level in total, across the capabilities short, would reach it).")
 
 
 def test_the_survey_reading_says_which_scales_keep_it_from_the_next_mode():

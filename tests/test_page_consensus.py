@@ -368,7 +368,7 @@ def test_reliability_says_why_when_it_cannot_be_computed(setup):
     table = at.table[0].value
     assert (table["Value"] == "—").all()
     assert all("not computed" in text for text in table["What it says"])
-    meaning = next(m.value for m in at.markdown if "Confidence of the position" in m.value)
+    meaning = next(m.value for m in at.markdown if "Stability of the position" in m.value)
     assert "needs at least two assessors who have rated, so none is given yet" in meaning and "0 resamples" not in meaning
 
 

@@ -30,7 +30,7 @@ def test_leadership_sees_position_survey_reading_and_every_tab(populated):
     text = _texts(at)
     assert "Where IT stands" in text
     headline = [s.value for s in at.subheader][0]
-    assert headline.startswith("Supplier, with") and "below Business Partner's targets" in headline
+    assert headline.startswith("Supplier, stable in") and "below Business Partner's targets" in headline
     assert any(c.value.startswith("Short of Business Partner: ") for c in at.caption)  # why the survey reads no higher
     assert "SURVEY READING" in text
     assert "Business users and IT staff: scale scores with 95% confidence intervals" in text

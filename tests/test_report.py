@@ -41,7 +41,7 @@ def test_html_report_states_position_verdicts_and_methods(populated):
     content = _content(populated)
     page = render_html(content)
     assert page.startswith("<!doctype html>") and "</html>" in page
-    assert "Supplier, with" in page and "confidence" in page
+    assert "Supplier, stable in" in page and "resamples of the assessors" in page
     assert "Gaps to Business Partner, the most pressing first (levels short × the capability" in html.unescape(page)
     # the survey's reading says which scales keep it from the next mode (the builder's partner scales sit near 3)
     assert "Survey reading: Supplier (short of Business Partner: " in html.unescape(page)
@@ -194,8 +194,8 @@ def test_with_one_assessor_the_report_says_there_is_no_confidence_rather_than_a_
     content = _content(populated)
     content.assessment.result = dataclasses.replace(content.assessment.result, confidence=None, resamples=0)
     guide = dict(reading_guide(content))
-    assert guide["Confidence"].endswith("it needs at least two assessors, so none is given here.")
-    assert "Confidence: none (a bootstrap of the assessors needs at least two)." in methods_points(content)
+    assert guide["Stable in …%"].endswith("it needs at least two assessors, so none is given here.")
+    assert "Stability: none (a bootstrap of the assessors needs at least two)." in methods_points(content)
     assert not any("share of 0" in text for text in [*guide.values(), *methods_points(content)])
 
 
@@ -218,13 +218,14 @@ def test_a_list_cut_inside_a_tie_says_the_model_s_order_chose_not_the_ranking(po
 
 
 def test_the_headline_s_confidence_is_said_to_be_stability_not_statistical_confidence(populated):
-    """"Supplier, with 100% confidence" beside assessors who agree only moderately reads as certainty."""
+    """"Supplier, with 100% confidence" (as it said once) beside assessors who agree only moderately reads as certainty."""
     content = _content(populated)
     page = html.unescape(render_html(content))
     lead = page.index("<p class='lead'>")
-    note = page.index("Confidence = the share of all 27 possible resamples of the 3 assessors (every draw of 3 with "
-                      "repeats, each once) that give the same position: how stable the position is, not a statistical "
-                      "confidence level")
+    assert "stable in " in page[lead:lead + 200] and "confidence;" not in page[lead:lead + 200]
+    note = page.index("Stable in … = the share of all 27 possible resamples of the 3 assessors (every draw of 3 with "
+                      "repeats, each once) that give the same position: how much the position depends on which "
+                      "assessors rated, not a statistical confidence level")
     assert lead < note < page.index("<ul>", lead)  # right under the headline, before the points
     assert "not a statistical confidence level" in _pdf_text(render_pdf(content))
 
@@ -413,7 +414,7 @@ def test_pdf_report_opens_and_carries_the_same_summary(populated):
     reader = PdfReader(io.BytesIO(pdf))
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     assert len(reader.pages) >= 4
-    assert "Executive summary" in text and "Supplier, with" in text
+    assert "Executive summary" in text and "Supplier, stable in" in text
     assert "First 100 days" in text and "Methods" in text
     assert "reporting threshold k = 5" in text
 
