@@ -42,6 +42,7 @@ import stat
 import tempfile
 import textwrap
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -356,11 +357,15 @@ def write_sav(data: ExportData, path: str | Path, *, shown_as: str | Path | None
         raise SurveyError(f"{shown_as or path}: cannot write the SPSS file ({exc})") from None
 
 
-def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
+def write_export(data: ExportData, fmt: str, path: str | Path, *, before_replace: Callable[[], None] | None = None) -> None:
     """Write the export to a file; the file is readable by its owner only when it holds privileged
     data. Written to a new file beside it, then renamed into place: a failure leaves no half file,
     an existing file is replaced with the new one's permissions (not kept world-readable), and a
-    symbolic link at ``path`` is replaced, never followed to wherever it points."""
+    symbolic link at ``path`` is replaced, never followed to wherever it points.
+
+    ``before_replace`` runs once the new file is complete and before it takes its place; if it
+    raises, no file is left. The CLI commits the export's audit entry there: personal data is never
+    on disk without its entry, whether the database is busy or the insert fails."""
     if fmt not in FORMATS:
         raise SurveyError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
     shown, path = path, Path(path)
@@ -377,6 +382,8 @@ def write_export(data: ExportData, fmt: str, path: str | Path) -> None:
         else:
             _open_new(part, data.privileged, "wb").close()  # pyreadstat then writes into it, keeping its mode
             write_sav(data, part, shown_as=path)  # a problem names the file asked for, not the one in between
+        if before_replace is not None:
+            before_replace()
         if _is_stream(path):
             # a device or a named pipe (/dev/stdout, /dev/fd/63 of `>(gpg …)`, a FIFO), reached
             # through a link too: written into, as any program would — renamed over, it became a

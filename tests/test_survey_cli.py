@@ -435,6 +435,47 @@ def test_a_privileged_export_replaces_what_is_at_its_path_never_following_a_link
     assert not list(tmp_path.glob(".*.part"))
 
 
+@pytest.mark.parametrize("to_stdout", [False, True])
+def test_a_privileged_export_whose_audit_entry_cannot_commit_puts_out_no_data(campaign, tmp_path, capsys, monkeypatch, to_stdout):
+    """The audit entry commits before the personal data is out: with the database busy at that
+    moment, the command fails leaving no file (nor a part file) and nothing on stdout — not a file
+    of every response that no audit entry accounts for. Once it can commit, the export is written."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+    from sqlmodel import Session
+
+    from itcap import audit
+
+    source = tmp_path / "responses.csv"
+    source.write_text(CSV_ROWS, encoding="utf-8")
+    assert _run(capsys, "responses", "import", campaign, str(source))[0] == 0
+    commit = Session.commit
+
+    def busy_for_the_audit_entry(session):
+        if any(isinstance(entry, audit.AuditEntry) and entry.action == "responses.export" for entry in session.new):
+            raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database is locked"))
+        return commit(session)
+
+    monkeypatch.setattr(Session, "commit", busy_for_the_audit_entry)
+    target = tmp_path / "out.csv"
+    out = "-" if to_stdout else str(target)
+    code, stdout, err = _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", out)
+    assert (code, stdout) == (1, "") and err.startswith("error: the database is busy")
+    assert not target.exists() and not list(tmp_path.glob(".*.part"))
+
+    def exported() -> int:
+        with session_scope() as session:
+            return sum(e.action == "responses.export" for e in audit.recent(session))
+
+    assert exported() == 0
+    monkeypatch.setattr(Session, "commit", commit)
+    code, stdout, err = _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", out)
+    assert code == 0 and exported() == 1
+    written = stdout if to_stdout else target.read_text(encoding="utf-8")
+    assert written.startswith("response_id,") and len(written.splitlines()) == 8
+
+
 def test_import_and_export(campaign, tmp_path, capsys):
     source = tmp_path / "responses.csv"
     source.write_text(CSV_ROWS, encoding="utf-8")

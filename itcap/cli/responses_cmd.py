@@ -96,14 +96,22 @@ def _export(args: argparse.Namespace) -> int:
             if args.instrument == "-" or Path(args.instrument).resolve() == Path(args.out).resolve():
                 raise CliError(f"--instrument {args.instrument}: name a file of its own (not '-', not the --out file)")
             write_text(session.get(InstrumentRecord, data.campaign.instrument_id).source_yaml, args.instrument)
+
+        def audited() -> None:
+            # committed before the data leaves (stdout) or takes its place (a file): a busy database or
+            # a failed insert ends the command with no personal data out and no entry missing
+            if data.privileged:
+                audit_privileged_export(session, data, args.format, cli_actor(), exclude_flagged=args.exclude_flagged)
+                session.commit()
+
         if args.out == "-":
+            payload = export_bytes(data, args.format)
+            audited()
             sys.stdout.flush()
-            sys.stdout.buffer.write(export_bytes(data, args.format))
+            sys.stdout.buffer.write(payload)
             sys.stdout.buffer.flush()
         else:
-            write_export(data, args.format, args.out)
-        if data.privileged:
-            audit_privileged_export(session, data, args.format, cli_actor(), exclude_flagged=args.exclude_flagged)
+            write_export(data, args.format, args.out, before_replace=audited)
     report = sys.stderr if args.out == "-" else sys.stdout  # keep stdout for the data
     print(f"{len(data.frame)} responses written to {args.out}", file=report)
     for note in data.notes[3:]:
