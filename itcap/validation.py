@@ -30,15 +30,33 @@ class DocumentInvalid(ValueError):
         super().__init__("\n".join(self.problems))
 
 
-def too_large(size: int, max_bytes: int) -> str:
+def too_large(size: int | None, max_bytes: int) -> str:
     """"file is 3.4 MB, over the limit of 2 MB" — in bytes where megabytes would read as the limit
-    itself ("2.0 MB; the limit is 2 MB" for one byte too many)."""
+    itself ("2.0 MB; the limit is 2 MB" for one byte too many). ``size`` None: a pipe or a device,
+    read up to one byte over the limit, whose size is not known."""
     mb, limit = 1024 * 1024, f"{max_bytes / (1024 * 1024):g} MB"
+    if size is None:
+        return f"file is over the limit of {limit}"
     shown = f"{size / mb:.1f} MB" if round(size / mb, 1) > max_bytes / mb else f"{size:,} bytes"
     return f"file is {shown}, over the limit of {limit}" + ("" if shown.endswith("MB") else f" ({max_bytes:,} bytes)")
 
 
-def read_text(path: str | Path, max_bytes: int = MAX_YAML_BYTES) -> str:
+def read_at_most(stream, max_bytes: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes of a binary ``stream``: one byte over the limit tells that the
+    input is too large without reading the rest. A pipe, stdin, ``<(…)`` or /dev/zero has no size
+    to check beforehand (st_size is 0), and read whole it ran the command out of memory."""
+    chunks, total = [], 0
+    while total <= max_bytes:  # a buffered stream reads it all in one go; a raw one may return less
+        chunk = stream.read(max_bytes + 1 - total)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def read_text(path: str | Path, max_bytes: int | None = None) -> str:
+    max_bytes = MAX_YAML_BYTES if max_bytes is None else max_bytes
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -50,7 +68,13 @@ def read_text(path: str | Path, max_bytes: int = MAX_YAML_BYTES) -> str:
         raise DocumentInvalid([f"{path}: is a directory, not a file"])
     if size > max_bytes:
         raise DocumentInvalid([f"{path}: {too_large(size, max_bytes)}"])
-    raw = path.read_bytes()
+    try:
+        with path.open("rb") as stream:
+            raw = read_at_most(stream, max_bytes)
+    except OSError as exc:
+        raise DocumentInvalid([f"{path}: cannot read ({exc.strerror})"]) from None
+    if len(raw) > max_bytes:
+        raise DocumentInvalid([f"{path}: {too_large(None, max_bytes)}"])
     return decode_text(raw, str(path))
 
 

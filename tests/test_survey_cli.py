@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import stat
+import sys
 
 import pytest
 from openpyxl import load_workbook
@@ -149,6 +150,43 @@ def test_survey_load_and_list(db_url, instrument_file, capsys):
 def test_missing_file_is_one_line(capsys):
     code, _, err = _run(capsys, "survey", "validate", "/nonexistent/x.yaml")
     assert code == 1 and err == "error: /nonexistent/x.yaml: file not found\n"
+
+
+@pytest.mark.parametrize("argv", [["model", "validate", "{input}"], ["survey", "validate", "{input}"],
+                                  ["analyze", "{input}", "--instrument", "{instrument}", "--group-col", "group"],
+                                  ["responses", "import", "1", "{input}"], ["responses", "import", "1", "-"]])
+def test_input_from_a_pipe_is_held_to_the_size_limit_of_a_file(instrument_file, tmp_path, capsys, monkeypatch, argv):
+    """A pipe, <(…) or /dev/zero has size 0: read whole, /dev/zero ran the command out of memory. At
+    most one byte over the limit is read, and the input is refused as a file over the limit is."""
+    import io
+    import threading
+
+    from itcap.cli import common
+
+    monkeypatch.setattr(common, "MAX_INPUT_BYTES", 64 * 1024)  # the CSV inputs' 512 MB, made small
+    limit = "2 MB" if argv[0] in ("model", "survey") else "0.0625 MB"
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+
+    def feed() -> None:  # 3 MB, over either limit; the reader may stop early
+        try:
+            with open(fifo, "wb") as pipe:
+                pipe.write(b"x" * (3 * 1024 * 1024))
+        except BrokenPipeError:
+            pass
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    if "-" in argv:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(open(fifo, "rb")))  # noqa: SIM115 - closed below
+    code, out, err = _run(capsys, *[a.replace("{input}", str(fifo)).replace("{instrument}", instrument_file) for a in argv])
+    if "-" in argv:
+        sys.stdin.close()
+    if writer.is_alive():  # never opened for reading: let the writer through
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+    writer.join(5)
+    where = "<stdin>" if "-" in argv else fifo
+    assert (code, out, err) == (1, "", f"error: {where}: file is over the limit of {limit}\n")
 
 
 # -- campaign ---------------------------------------------------------------------------------------

@@ -229,10 +229,20 @@ def write_json(document: Any, out: str) -> None:
     write_text(json.dumps(to_jsonable(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n", out)
 
 
-def read_input_bytes(path: str, max_bytes: int = 512 * 1024 * 1024) -> bytes:
-    """Bytes of an input file ('-' = stdin), with file-level errors phrased for people."""
+MAX_INPUT_BYTES = 512 * 1024 * 1024
+
+
+def read_input_bytes(path: str, max_bytes: int | None = None) -> bytes:
+    """Bytes of an input file ('-' = stdin), with file-level errors phrased for people; at most
+    ``max_bytes`` (default :data:`MAX_INPUT_BYTES`), from a pipe or a device too."""
+    from itcap.validation import read_at_most, too_large
+
+    max_bytes = MAX_INPUT_BYTES if max_bytes is None else max_bytes
     if path == "-":
-        return sys.stdin.buffer.read()
+        raw = read_at_most(sys.stdin.buffer, max_bytes)
+        if len(raw) > max_bytes:
+            raise CliError(f"<stdin>: {too_large(None, max_bytes)}")
+        return raw
     p = Path(path)
     if not p.exists():
         raise CliError(f"{path}: file not found")
@@ -240,10 +250,15 @@ def read_input_bytes(path: str, max_bytes: int = 512 * 1024 * 1024) -> bytes:
         raise CliError(f"{path}: is a directory, not a file")
     size = p.stat().st_size
     if size > max_bytes:
-        from itcap.validation import too_large
-
         raise CliError(f"{path}: {too_large(size, max_bytes)}")
-    return p.read_bytes()
+    try:
+        with p.open("rb") as stream:
+            raw = read_at_most(stream, max_bytes)
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(raw) > max_bytes:  # a pipe, a device or <(…): its size said 0
+        raise CliError(f"{path}: {too_large(None, max_bytes)}")
+    return raw
 
 
 def decode_csv_bytes(raw: bytes, where: str) -> str:
