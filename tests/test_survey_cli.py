@@ -649,6 +649,58 @@ def test_every_help_text_reads_cleanly():
         assert "%%" not in text and "%(" not in text, " ".join(path)
 
 
+ID_ARGUMENTS = [  # every argument that names a stored record by its id, as the command line gives it
+    (["campaign", "update", "{id}", "--name", "x"], "id"), (["campaign", "open", "{id}"], "id"),
+    (["campaign", "close", "{id}"], "id"), (["campaign", "anonymise", "{id}"], "id"),
+    (["campaign", "invite", "{id}", "--group", "business", "--count", "1", "--out", "-"], "id"),
+    (["campaign", "withdraw", "{id}", "--links", "-"], "id"), (["campaign", "open-link", "{id}", "--group", "business"], "id"),
+    (["campaign", "status", "{id}"], "id"), (["responses", "import", "{id}", "x.csv"], "id"),
+    (["responses", "export", "{id}", "--format", "csv", "--out", "-"], "id"), (["report", "{id}", "--out", "r.html"], "ID"),
+    (["report", "--campaign", "{id}", "--out", "r.html"], "--campaign"), (["assess", "export", "{id}", "--out", "-"], "ASSESSMENT_ID"),
+]
+
+
+@pytest.mark.parametrize(("argv", "name"), ID_ARGUMENTS)
+@pytest.mark.parametrize("given", ["3000000000", "99999999999999999999", "0", "-1"])
+def test_an_id_no_record_can_have_is_a_usage_error_naming_the_argument(capsys, argv, name, given):
+    """Ids are PostgreSQL INTEGERs: 3000000000 was "cannot use the database (integer out of range)" on
+    PostgreSQL and "not found" on SQLite, 99999999999999999999 "unexpected failure: OverflowError"."""
+    with pytest.raises(SystemExit) as exc:
+        main([a.replace("{id}", given) for a in argv])
+    assert exc.value.code == 2
+    shown = f"{int(given):,}"
+    assert f"error: argument {name}: must be between 1 and 2,147,483,647, not {shown}\n" in capsys.readouterr().err
+
+
+def test_every_id_argument_is_parsed_as_an_id():
+    """A new subcommand's id argument is held to the same range (and listed above)."""
+    import argparse
+
+    from itcap.cli import build_parser
+    from itcap.cli.common import record_id
+
+    def walk(parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from walk(sub)
+            else:
+                yield parser.prog, action
+
+    ids = [(prog, action) for prog, action in walk(build_parser())
+           if action.dest in ("id", "campaign") or action.dest.endswith("_id")]
+    assert len(ids) == len(ID_ARGUMENTS)
+    for prog, action in ids:
+        assert action.type is record_id, (prog, action.dest)
+
+
+@pytest.mark.parametrize("argv", [["campaign", "status", "2147483647"], ["responses", "export", "2147483647", "--format", "csv",
+                                                                          "--out", "-"]])
+def test_the_largest_id_is_looked_up_on_either_database(any_db_url, capsys, argv):
+    code, out, err = _run(capsys, *argv)
+    assert (code, out, err) == (1, "", "error: campaign 2147483647 not found\n")
+
+
 def test_exported_csv_feeds_itcap_analyze(campaign, instrument_file, tmp_path, capsys):
     source = tmp_path / "responses.csv"
     source.write_text(CSV_ROWS, encoding="utf-8")

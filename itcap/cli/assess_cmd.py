@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from itcap.cli.common import CliError, decode_csv_bytes, output_file, read_input_bytes, set_handler, whole_number, write_json, write_text
+from itcap.cli.common import CliError, decode_csv_bytes, output_file, read_input_bytes, record_id, set_handler, whole_number, write_json, write_text
 
 RATINGS_HELP = ("long-format CSV with columns capability_id,assessor,level (blank level = not rated; "
                 "other columns are ignored); '-' = stdin")
@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="write a stored assessment's ratings as long-format CSV", description=(
         "Write the ratings of a stored assessment as capability_id,assessor,level (the format 'assess position' "
         "and 'assess reliability' read), so the app's figures can be reproduced headless."))
-    p.add_argument("assessment_id", metavar="ASSESSMENT_ID", type=whole_number(1))
+    p.add_argument("assessment_id", metavar="ASSESSMENT_ID", type=record_id)
     p.add_argument("--out", type=output_file, required=True, metavar="FILE.csv", help="output file ('-' = stdout)")
     p.add_argument("--overrides", type=output_file, metavar="FILE.csv", help="also write the consensus overrides in force to this file")
     p.add_argument("--model", type=output_file, metavar="FILE.yaml", help="also write the assessment's capability model (its YAML, as stored)")

@@ -10,7 +10,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from itcap.cli.common import CliError, UsageError, check_output_folder, cli_actor, output_file, set_handler, whole_number, write_json
+from itcap.cli.common import CliError, UsageError, check_output_folder, cli_actor, output_file, record_id, set_handler, whole_number, write_json
 from itcap.validation import cannot_write
 from surveys.limits import COMMENT_THRESHOLD_MAX, MAX_INVITATIONS_PER_BATCH, MAX_OPEN_LINK_VISITS, MIN_GROUP_SIZE_LIMITS
 
@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Change what is given and keep the rest. Once a campaign has been opened or holds responses, its "
         "thresholds can go up but never down: respondents were told them. A raised threshold applies to "
         "every figure at once, as figures are computed when they are shown."))
-    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
+    p.add_argument("id", type=record_id, help="campaign id (itcap campaign list)")
     p.add_argument("--name", help="the campaign's name, as leadership and the audit log see it")
     p.add_argument("--min-group-size", type=whole_number(MIN_K, MAX_K), metavar="K",
                    help=f"reporting threshold k: groups with fewer responses are suppressed ({MIN_K}–{MAX_K})")
@@ -66,14 +66,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("open", help="open a campaign (or reopen a closed one)", description=(
         "Open a draft campaign, or reopen a closed one: its links work again from its opening date (if it has "
         "one) to its closing date. Opening an open campaign changes nothing."))
-    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
+    p.add_argument("id", type=record_id, help="campaign id (itcap campaign list)")
     set_handler(p, _open)
 
     p = sub.add_parser("close", help="close a campaign: links stop working, answers in progress are kept", description=(
         "Close a campaign: its links say the survey has closed; answers in progress are kept but not counted; "
         "the stored rows are rewritten so that nothing in the database links a response to an invitation "
         "(see 'anonymise'). It can be reopened."))
-    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
+    p.add_argument("id", type=record_id, help="campaign id (itcap campaign list)")
     set_handler(p, _close)
 
     p = sub.add_parser("anonymise", help="rewrite a closed campaign's stored rows so storage order links nothing",
@@ -83,7 +83,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "which response was submitted with which invitation, then VACUUM. Closing a campaign does this already; "
         "run it for campaigns closed before itcap did, or again at any time (it is idempotent). Refused while the "
         "campaign is open."))
-    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
+    p.add_argument("id", type=record_id, help="campaign id (itcap campaign list)")
     set_handler(p, _anonymise)
 
     p = sub.add_parser("invite", help="make one-time invitation links for a group", description=(
@@ -91,7 +91,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Tokens are stored only as hashes, so this file is the only copy of the links: keep it safe and "
         "delete it after the mail merge. With --emails, the addresses are paired with links in the file "
         "and never stored in the database. Links start with ITCAP_PUBLIC_URL (default http://localhost:8501)."))
-    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
+    p.add_argument("id", type=record_id, help="campaign id (itcap campaign list)")
     p.add_argument("--group", required=True, metavar="G", help="the instrument's group, by id or name in any letter case (e.g. it, \"IT staff\")")
     how_many = p.add_mutually_exclusive_group(required=True)
     how_many.add_argument("--count", type=whole_number(1, MAX_INVITATIONS_PER_BATCH), metavar="N",
@@ -109,14 +109,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "line — for a batch made for the wrong group, made twice, or sent to the wrong addresses. Links nobody has "
         "started stop working (their page says the link was withdrawn) and leave the 'invited' count, so response "
         "rates are of the people actually asked. Links already started or used are left as they are, and counted."))
-    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
+    p.add_argument("id", type=record_id, help="campaign id (itcap campaign list)")
     p.add_argument("--links", required=True, metavar="LINKS.csv", help="the file of links to withdraw ('-' = stdin)")
     set_handler(p, _withdraw)
 
     p = sub.add_parser("open-link", help="make (or replace) a group's open link", description=(
         "Print a link anyone in the group may use; each visitor gets a personal link of their own when they "
         "start, so they can resume. Asking again replaces (withdraws) the previous open link of the group."))
-    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
+    p.add_argument("id", type=record_id, help="campaign id (itcap campaign list)")
     p.add_argument("--group", required=True, metavar="G", help="the instrument's group, by id or name in any letter case (e.g. it, \"IT staff\")")
     p.add_argument("--max-visits", type=whole_number(1, MAX_OPEN_LINK_VISITS), metavar="N",
                    help="at most N visitors may start with the link, so a link passed on beyond the group cannot bring "
@@ -130,7 +130,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         '{"id", "name", "status", "accepting", "groups":{g:{"invited", "started", "completed", '
         '"open_link_visits", "responses", "completion_rate" (completed ÷ invited)}}, "open_links":{g:{"visits_left"}}} instead '
         '(open_links: the groups whose open link is live; visits_left null = no cap).'))
-    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
+    p.add_argument("id", type=record_id, help="campaign id (itcap campaign list)")
     p.add_argument("--json", type=output_file, metavar="OUT", help="write JSON to this file ('-' = stdout) instead of the table")
     set_handler(p, _status)
 

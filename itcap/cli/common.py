@@ -73,6 +73,13 @@ def whole_number(low: int | None = None, high: int | None = None) -> Callable[[s
     return parse
 
 
+# Campaigns, assessments and the rest are keyed by PostgreSQL INTEGER: a larger id names no row on
+# either database, and asked for, PostgreSQL refused it as "integer out of range" and SQLite
+# overflowed. Every id argument parses through this, so it is a usage error naming the argument.
+MAX_ID = 2**31 - 1
+record_id = whole_number(1, MAX_ID)
+
+
 def set_handler(parser: argparse.ArgumentParser, handler: Callable[[argparse.Namespace], int | None]) -> None:
     parser.set_defaults(handler=handler)
 

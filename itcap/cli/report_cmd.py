@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from itcap.cli.common import CliError, check_output_folder, output_file, set_handler
+from itcap.cli.common import CliError, check_output_folder, output_file, record_id, set_handler
 from itcap.validation import cannot_write
 
 
@@ -14,9 +14,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Write the leadership report: executive summary, charts, recommendations and a methods appendix, with the "
         "reporting threshold applied. ID is the assessment to report on (default: the newest with ratings); --campaign picks "
         "the survey campaign (default: the newest with results to report, as the dashboard opens on). The format follows the file name: .html or .pdf."))
-    p.add_argument("id", nargs="?", type=int, metavar="ID", help="assessment id (default: the newest assessment with ratings)")
+    p.add_argument("id", nargs="?", type=record_id, metavar="ID", help="assessment id (default: the newest assessment with ratings)")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--campaign", type=int, metavar="CAMPAIGN_ID", help="survey campaign id (default: the newest with results to report; an opened campaign before a draft)")
+    which.add_argument("--campaign", type=record_id, metavar="CAMPAIGN_ID", help="survey campaign id (default: the newest with results to report; an opened campaign before a draft)")
     which.add_argument("--no-campaign", action="store_true", help="report the assessment only")
     p.add_argument("--groups", nargs=2, metavar=("A", "B"),
                    help="the two survey groups to compare, by id or name (default: the instrument's first two with at "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from itcap.cli.common import cli_actor, output_file, set_handler
+from itcap.cli.common import cli_actor, output_file, record_id, set_handler
 
 
 
@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "answers as codes or labels (any capitalisation), blank = not answered. Columns response_id, source "
         "and flags (as written by export) are ignored; any other column is refused. Every problem is "
         "reported with its line number and nothing is stored unless the whole file is valid."))
-    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
+    p.add_argument("id", type=record_id, help="campaign id (itcap campaign list)")
     p.add_argument("file", metavar="FILE.csv", help="CSV file ('-' = stdin)")
     from surveys.limits import REPEAT_MIN_ANSWERS
 
@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--apply-threshold writes what other roles get: groups below the reporting threshold k left out, "
         "demographics that would single people out left out, no row ids, free text only on the xlsx comments "
         "sheet when there are enough comments."))
-    p.add_argument("id", type=int, help="campaign id (itcap campaign list)")
+    p.add_argument("id", type=record_id, help="campaign id (itcap campaign list)")
     p.add_argument("--format", required=True, choices=("csv", "xlsx", "sav"))
     p.add_argument("--out", type=output_file, required=True, metavar="FILE", help="output file ('-' = stdout)")
     p.add_argument("--apply-threshold", action="store_true", help="apply the reporting threshold (non-admin export)")
