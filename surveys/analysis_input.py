@@ -18,7 +18,8 @@ CSV files, row labels for DataFrames):
 * a CSV row with every cell empty (``,,,,``, what a spreadsheet saves for rows it once used) is
   skipped and counted, as an import skips it.
 
-Everything found is reported at once (up to :data:`MAX_LISTED` cell problems plus a count), as an
+Everything found is reported at once (up to :data:`MAX_LISTED` cell problems plus a count, and as
+many rows with another number of values than the header, which the rest is checked without), as an
 :class:`AnalysisInputError` — a :class:`itcap.validation.DocumentInvalid`, so the CLI prints one
 line per problem and exits 1.
 """
@@ -105,7 +106,26 @@ def read_responses_csv(
     if dupes:
         raise AnalysisInputError([f"{where}: line 1: {c}" for c in dupes])
     text, blank_rows = _without_blank_rows(text, sep)
-    _check_record_shapes(text, len(header), where, sep)
+    text, shape_problems, other_widths = _check_record_shapes(text, len(header), where, sep)
+    try:
+        table = _read_records(text, header, unnamed, sep, instrument, group_col, where, flag_col, ignore_columns,
+                              blank_rows=blank_rows, rows_left_out=other_widths)
+    except AnalysisInputError as exc:
+        if not shape_problems:
+            raise
+        # the rest of the file was checked without those rows: every problem is said at once, as an import says them
+        raise AnalysisInputError([*exc.problems, *shape_problems]) from None
+    if shape_problems:
+        raise AnalysisInputError(shape_problems)
+    table.blank_rows = blank_rows
+    return table
+
+
+def _read_records(text: str, header: list[str], unnamed: dict[str, int], sep: str, instrument: Instrument, group_col: str,
+                  where: str, flag_col: str | None, ignore_columns: Sequence[str], *, blank_rows: int,
+                  rows_left_out: int) -> ResponsesTable:
+    """The records of a CSV whose every row is as wide as its header (``rows_left_out`` others made empty
+    lines), read and checked."""
     names = _column_names(header, instrument, group_col, flag_col)
     string_cols = {c for c in header if names[c] not in _analysed_ids(instrument)}
     try:
@@ -127,6 +147,8 @@ def read_responses_csv(
     except (ValueError, csv.Error) as exc:
         raise AnalysisInputError([f"{where}: not a readable CSV file ({exc})"]) from None
     if frame.empty:
+        if rows_left_out:  # every row has another number of values than the header: that is what is said
+            raise AnalysisInputError([])
         rows = f"only {blank_rows} row(s) with every cell empty" if blank_rows else "no data rows"
         raise AnalysisInputError([f"{where}: no responses (the file has a header line and {rows})"])
     for c in string_cols & set(frame.columns):
@@ -176,12 +198,10 @@ def read_responses_csv(
         raise AnalysisInputError(problems)
     frame = frame.drop(columns=list(unnamed))
 
-    table = prepare_responses(
+    return prepare_responses(
         frame, instrument, group_col, where=where, flag_col=flag_col, ignore_columns=ignore_columns, locate=line_of,
         as_written=as_written,
     )
-    table.blank_rows = blank_rows
-    return table
 
 
 # A line that holds nothing but separators, blanks and quotes: where a row with every cell empty can be.
@@ -213,19 +233,23 @@ def _without_blank_rows(text: str, sep: str) -> tuple[str, int]:
     return ("".join(lines), blank) if blank else (text, 0)
 
 
-def _check_record_shapes(text: str, width: int, where: str, sep: str = ",") -> None:
+def _check_record_shapes(text: str, width: int, where: str, sep: str = ",") -> tuple[str, list[str], int]:
     """Every record has as many fields as the header, and every quote is closed. pandas fills a short
     row with blanks (a cut-off file would pass as unanswered questions) and lets an unclosed quote
-    swallow the rest of the file into one cell; both are refused here with their line."""
-    problems: list[str] = []
+    swallow the rest of the file into one cell; both are refused with their line. A row of another
+    width is made an empty line (pandas skips it; the line numbers after it stay), so the rest of the
+    file is still checked and every problem said at once, as an import does: returns the text, the
+    problems (the first :data:`MAX_LISTED` and how many more) and how many such rows. An unclosed
+    quote is refused at once: nothing after it can be read."""
+    bad: list[tuple[int, int, int]] = []  # (first physical line, last + 1, values), 0-based lines
     if '"' not in text:  # the usual export: a field count per line is enough, and fast
-        for number, line in enumerate(text.split("\n")[1:], start=2):
-            line = line.rstrip("\r")
+        lines = text.split("\n")
+        for index in range(1, len(lines)):
+            line = lines[index]
             if line.strip() and line.count(sep) + 1 != width:
-                problems.append(f"{where}: line {number}: {width_problem(line.count(sep) + 1, width)}")
-                if len(problems) >= MAX_LISTED:
-                    break
+                bad.append((index, index + 1, line.count(sep) + 1))
     else:
+        lines = io.StringIO(text, newline="").readlines()  # split as csv.reader counts lines
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
         start = 1
         try:
@@ -233,14 +257,24 @@ def _check_record_shapes(text: str, width: int, where: str, sep: str = ",") -> N
             start = reader.line_num + 1
             for row in reader:
                 if row and any(cell.strip() for cell in row) and len(row) != width:
-                    problems.append(f"{where}: line {start}: {width_problem(len(row), width)}")
-                    if len(problems) >= MAX_LISTED:
-                        break
+                    bad.append((start - 1, reader.line_num, len(row)))
                 start = reader.line_num + 1
         except csv.Error as exc:
-            problems.append(f"{where}: line {start}: {quote_problem(exc)}")
-    if problems:
-        raise AnalysisInputError(problems)
+            raise AnalysisInputError([*_width_problems(bad, width, where), f"{where}: line {start}: {quote_problem(exc)}"]) from None
+    if not bad:
+        return text, [], 0
+    for first, end, _ in bad:
+        for i in range(first, end):  # the record's physical lines, down to their line breaks
+            lines[i] = lines[i][len(lines[i].rstrip("\r\n")):]
+    return ("\n" if '"' not in text else "").join(lines), _width_problems(bad, width, where), len(bad)
+
+
+def _width_problems(bad: list[tuple[int, int, int]], width: int, where: str) -> list[str]:
+    problems = [f"{where}: line {first + 1}: {width_problem(values, width)}" for first, _, values in bad[:MAX_LISTED]]
+    if len(bad) > MAX_LISTED:
+        problems.append(f"{where}: … and {len(bad) - MAX_LISTED:,} more rows with another number of values than the "
+                        f"header has columns")
+    return problems
 
 
 def _csv_header(text: str, where: str, sep: str = ",") -> list[str]:

@@ -257,6 +257,41 @@ def test_bad_cells_and_groups(files, capsys, tmp_path):
     ]
 
 
+FIVE_ITEMS_YAML = """
+id: five
+name: Five items
+groups: [{id: business, name: Business users}, {id: it, name: IT staff}]
+response_scales: [{id: agree, min: 1, max: 5, labels: {1: Never, 2: Rarely, 3: Sometimes, 4: Often, 5: Always}}]
+scales: [{id: reliability, name: Service reliability, mode: supplier}]
+sections:
+  - id: s
+    title: S
+    items:
+      - {id: q1, type: likert, text: A, response_scale: agree, scale: reliability}
+      - {id: q2, type: likert, text: B, response_scale: agree, scale: reliability}
+      - {id: q3, type: likert, text: C, response_scale: agree, scale: reliability}
+      - {id: q4, type: likert, text: D, response_scale: agree, scale: reliability}
+      - {id: num, type: numeric, text: Minutes, min: 0, max: 120, unit: minutes}
+"""
+
+
+def test_a_short_row_is_said_with_every_other_problem_as_an_import_says_them(capsys, tmp_path):
+    """It was all analyze said ("line 6: 3 values, but the header has 6 columns"), where an import of the
+    same file lists the bad code, the label, the number, the unknown group and the blank one too."""
+    instrument_path = write(tmp_path, FIVE_ITEMS_YAML, "five.yaml")
+    path = write(tmp_path, "group,q1,q2,q3,q4,num\nbusiness,9,x,3,4,5\nit,1,2,3,4,1e400\nfoo,1,1,1,1,1\n,1,1,1,1,1\n"
+                           "business,1,2\n")
+    lines = bad({"instrument": instrument_path}, capsys, path)
+    assert lines == [
+        f"error: {path}: the group column 'group' is blank in 1 row(s): line 5",
+        f"error: {path}: group 'foo' (1 row, first at line 4) is not one of business, it",
+        f"error: {path}: line 2, column q1: 9 is out of range (expected a whole code from 1 to 5)",
+        f"error: {path}: line 2, column q2: 'x' is not a number or a label of its response scale (blank or NA for no answer)",
+        f"error: {path}: line 3, column num: a number too large to be an answer (not a finite number)",
+        f"error: {path}: line 6: 3 values, but the header has 6 columns",
+    ]
+
+
 def test_group_under_k(files, capsys, tmp_path):
     frame = random_responses(seed=4, sizes={"business": 30, "it": 3})
     lines = bad(files, capsys, write(tmp_path, frame.to_csv(index=False)))

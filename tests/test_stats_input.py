@@ -271,6 +271,31 @@ def test_short_rows_and_a_cut_off_file_are_refused_not_read_as_unanswered(inst):
     assert problems(quoted, inst)[0].startswith("r.csv: line 4: ")
 
 
+def test_rows_of_another_width_are_said_with_every_other_problem_of_the_file(inst):
+    """The first short or long row stopped the check and was all that was said; an import lists every
+    problem. The rows around it are still checked (a multi-line record counted as its lines)."""
+    columns = ["group", "comment"] + ITEMS
+    width = len(columns)
+    text = csv_text([good_row(comment='"two\nlines"', q1=9), good_row(), good_row(group="finance")], columns=columns)
+    text += "it,short\n" + csv_text([good_row(comment='"a, b\nc"', q2="x")], columns=columns).split("\n", 1)[1]
+    text += 'business,"cut\noff",3\n' + "it,4,4\n"
+    assert problems(text, inst) == [
+        "r.csv: group 'finance' (1 row, first at line 5) is not one of business, it, contractors",
+        "r.csv: line 2, column q1: 9 is out of range (expected a whole code from 1 to 5)",
+        "r.csv: line 7, column q2: 'x' is not a number or a label of its response scale (blank or NA for no answer)",
+        f"r.csv: line 6: 2 values, but the header has {width} columns",
+        f"r.csv: line 9: 3 values, but the header has {width} columns",
+        f"r.csv: line 11: 3 values, but the header has {width} columns",
+    ]
+    # as many listed as of any other problem, then how many more; a file of nothing else says only that
+    short = csv_text([]) + "it,4,4\n" * 30
+    said = problems(short, inst)
+    assert len(said) == 21 and said[0] == f"r.csv: line 2: 3 values, but the header has {len(ITEMS) + 1} columns"
+    assert said[-1] == "r.csv: … and 10 more rows with another number of values than the header has columns"
+    assert problems(csv_text([good_row()]) + "it,4,4\n" + "it,4,4\n", inst) == [
+        f"r.csv: line {n}: 3 values, but the header has {len(ITEMS) + 1} columns" for n in (3, 4)]
+
+
 def test_an_unclosed_quote_is_named_at_its_line_and_a_long_cell_is_shortened(inst):
     columns = ["group", "comment"] + ITEMS
     text = csv_text([good_row(comment="ok"), good_row(comment='"never closed'), good_row(), good_row()], columns=columns)
