@@ -85,6 +85,7 @@ class ExportData:
     left_out: dict[str, str] = field(default_factory=dict)  # item id → why it is not in the rows
     comments: dict[str, list[str]] = field(default_factory=dict)  # thresholded: item id → comments, random order
     notes: list[str] = field(default_factory=list)
+    cut_cells: list[str] = field(default_factory=list)  # XLSX cells the last workbook written had to cut (too long)
 
     @property
     def meta_columns(self) -> list[str]:
@@ -289,7 +290,8 @@ def codebook_rows(data: ExportData) -> list[list]:
 
 
 def write_xlsx(data: ExportData, out) -> None:
-    """Sheets data, codebook, comments (when there are any) and notes; text is always text."""
+    """Sheets data, codebook, comments (when there are any) and notes; text is always text. Text longer
+    than a cell holds is cut with a marker, listed on the notes sheet and in ``data.cut_cells``."""
     sheets = [("data", itertools.chain([list(data.frame.columns)], _rows(data))), ("codebook", codebook_rows(data))]
     if data.comments:
         rows = [["item", "question", "comment"]]
@@ -297,8 +299,16 @@ def write_xlsx(data: ExportData, out) -> None:
             text = data.instrument.item(item_id).text
             rows += [[item_id, text, comment] for comment in comments]
         sheets.append(("comments", rows))
-    sheets.append(("notes", [[note] for note in data.notes]))
-    write_xlsx_sheets(sheets, out)
+    cut: list[str] = []
+
+    def notes():
+        yield from ([note] for note in data.notes)
+        yield from ([f"Cut: {cell}"] for cell in cut)  # the sheets before are written by now
+
+    sheets.append(("notes", notes()))
+    # a thresholded export's only free text is on its comments sheet: the full text is in the privileged files
+    where = "the CSV and SPSS exports hold the full text" if data.privileged else "an administrator's CSV export holds the full text"
+    data.cut_cells = write_xlsx_sheets(sheets, out, full_text=where, cut=cut)
 
 
 def _within_bytes(text: str, limit: int) -> str:

@@ -51,3 +51,34 @@ def test_dashboard_csv_downloads_give_numbers_as_people_read_them():
 
     text = _csv(pd.DataFrame({"mean": [3.852999999999999, 0.1 + 0.2], "n": [200, 100], "name": ["=cmd", "ok"]})).decode()
     assert text.splitlines() == ["mean,n,name", "3.853,200,'=cmd", "0.3,100,ok"]
+
+
+def test_text_longer_than_an_excel_cell_is_cut_visibly_never_silently():
+    """XlsxWriter cuts a string of more than 32,767 UTF-16 units (an emoji counts two) and says so only
+    in a return value that was ignored. Cut here: the cell ends saying how much, and the cell is named."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from itcap.spreadsheet import XLSX_CELL_MAX, write_xlsx_sheets
+
+    def units(text: str) -> int:
+        return len(text.encode("utf-16-le")) // 2
+
+    fits, over, emoji = "b" * XLSX_CELL_MAX, "a" * 40_000, "x" + "😀" * (XLSX_CELL_MAX // 2 + 1)  # 32,767 fit; 32,769 not
+    buffer = io.BytesIO()
+    cut = write_xlsx_sheets([("data", [["id", "comments"], [1, fits], [2, over], [3, emoji]])], buffer, full_text="see the CSV")
+    cells = [row[1] for row in load_workbook(buffer)["data"].iter_rows(min_row=2, values_only=True)]
+    assert cells[0] == fits
+    removed = []
+    for written, given in zip(cells[1:], (over, emoji)):
+        kept, marker = written.rsplit("… [cut: ", 1)
+        removed.append(len(given) - len(kept))
+        assert given.startswith(kept) and marker == f"{removed[-1]:,} characters; see the CSV]"
+        assert XLSX_CELL_MAX - 100 < units(written) <= XLSX_CELL_MAX  # (never half an emoji: it would not decode)
+    assert cut == [
+        f"sheet data, cell B3 (column comments): 40,000 characters, more than an Excel cell holds (32,767); the last "
+        f"{removed[0]:,} are cut and the cell says so at its end",
+        f"sheet data, cell B4 (column comments): 16,385 characters (32,769 as Excel counts them: an emoji counts two), more "
+        f"than an Excel cell holds (32,767); the last {removed[1]:,} are cut and the cell says so at its end",
+    ]

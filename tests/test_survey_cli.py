@@ -554,6 +554,37 @@ def test_import_and_export(campaign, tmp_path, capsys):
     assert sum(g["responses"] for g in status["groups"].values()) == 7
 
 
+def test_a_comment_longer_than_an_excel_cell_holds_is_cut_visibly_in_the_xlsx_and_whole_in_the_csv(db_url, tmp_path, capsys):
+    """20,000 emoji are 40,000 UTF-16 units, where an Excel cell holds 32,767: the XLSX was cut silently.
+    Now the cell ends saying so, the notes sheet and a warning on stderr name the cell; CSV has it whole."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    instrument = tmp_path / "long.yaml"
+    instrument.write_text(INSTRUMENT_YAML.replace("max_length: 500", "max_length: 20000"), encoding="utf-8")
+    code, campaign, err = _run(capsys, "campaign", "create", "--instrument", str(instrument), "--name", "Long answers",
+                               "--min-group-size", "3", "--comment-threshold", "3")
+    campaign, comment = campaign.strip(), "😀" * 20_000
+    source = tmp_path / "responses.csv"
+    source.write_text(CSV_ROWS.replace(",ok\n", f",{comment}\n", 1), encoding="utf-8")
+    assert _run(capsys, "responses", "import", campaign, str(source))[0] == 0
+    target = tmp_path / "out.xlsx"
+    code, out, err = _run(capsys, "responses", "export", campaign, "--format", "xlsx", "--out", str(target))
+    book = load_workbook(target)
+    rows = list(book["data"].iter_rows(values_only=True))
+    column = rows[0].index("comments")
+    [(line, written)] = [(n, row[column]) for n, row in enumerate(rows, start=1) if row[column] and len(row[column]) > 100]
+    kept, marker = written.rsplit("… [cut: ", 1)
+    removed = 20_000 - len(kept)
+    assert kept == comment[:len(kept)] and marker == f"{removed:,} characters; the CSV and SPSS exports hold the full text]"
+    said = (f"sheet data, cell {xl_col_to_name(column)}{line} (column comments): 20,000 characters (40,000 as Excel counts "
+            f"them: an emoji counts two), more than an Excel cell holds (32,767); the last {removed:,} are cut and the cell "
+            "says so at its end")
+    assert code == 0 and err == f"warning: {target}: {said}\n"
+    assert [row[0] for row in book["notes"].iter_rows(values_only=True)][-1] == f"Cut: {said}"
+    assert _run(capsys, "responses", "export", campaign, "--format", "csv", "--out", str(tmp_path / "out.csv"))[0] == 0
+    assert comment in (tmp_path / "out.csv").read_text(encoding="utf-8")
+
+
 def test_import_errors_store_nothing(campaign, tmp_path, capsys):
     source = tmp_path / "bad.csv"
     source.write_bytes("group,rel1,comments\nbusiness,7,\nbusiness,3,café\n".encode("latin-1"))

@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("export", help="export responses as CSV, XLSX or SPSS", description=(
         "Export a campaign's responses. csv: item codes, one row per response (text a spreadsheet would run as a formula gets an apostrophe in front; import takes it off again); xlsx: a data sheet, a codebook "
-        "sheet (item text, type, scale, reverse, value labels) and notes; sav: SPSS with variable and value "
+        "sheet (item text, type, scale, reverse, value labels) and notes (a text longer than an Excel cell holds, 32,767 "
+        "characters, is cut with a marker saying so and a warning; CSV and SPSS hold it whole); sav: SPSS with variable and value "
         "labels. By default the export is privileged (administrator: every response, ids, free text); "
         "--apply-threshold writes what other roles get: groups below the reporting threshold k left out, "
         "demographics that would single people out left out, no row ids, free text only on the xlsx comments "
@@ -114,6 +115,8 @@ def _export(args: argparse.Namespace) -> int:
             write_export(data, args.format, args.out, before_replace=audited)
     report = sys.stderr if args.out == "-" else sys.stdout  # keep stdout for the data
     print(f"{len(data.frame)} responses written to {args.out}", file=report)
+    for cell in data.cut_cells:  # (xlsx) a text longer than an Excel cell holds
+        print(f"warning: {args.out}: {cell}", file=sys.stderr)
     for note in data.notes[3:]:
         print(f"note: {note}", file=report)
     from surveys.campaigns import CLOSED, OPEN
