@@ -29,7 +29,7 @@ from surveys.analysis_input import AnalysisInputError, prepare_responses
 from surveys.campaigns import campaign_instrument, get_campaign, list_campaigns
 from surveys.instrument import Instrument
 from surveys.invitations import GroupRates, response_rates
-from surveys.perception import NO_POSITION, PerceptionReading, perception_findings, perception_reading, scale_range
+from surveys.perception import NO_POSITION, PerceptionReading, perception_findings, perception_reading, scale_range, score_below
 from surveys.quality import FAST, FLAGS, OUT_OF_RANGE, STRAIGHTLINE, responses_frame
 from surveys.release import held_counts, reported_only, settle_held
 from surveys.stats import DEFAULT_MARGIN, answered_rows, compare_groups, differing_pairs, groups_differ, suppressed_groups
@@ -922,16 +922,6 @@ def default_mode_order() -> tuple[str, ...]:
     return tuple(mode_id for mode_id, _ in default_modes())
 
 
-def _score_below(score: float, threshold: float) -> str:
-    """A score under its threshold, with as many decimals as it takes not to read as reaching it
-    (3.497 is not "3.50" beside "at least 3.50")."""
-    for decimals in range(2, 10):
-        text = f"{score:.{decimals}f}"
-        if float(text) < threshold:
-            return text
-    return repr(score)
-
-
 def reading_reason(reading: PerceptionReading, names: dict[str, str]) -> str | None:
     """Why the survey reads no higher: the next mode's scales that fall short, with their scores —
     "Not yet Supplier" alone left a board to guess that Responsiveness averaged 3.47 against 3.5."""
@@ -946,7 +936,7 @@ def reading_reason(reading: PerceptionReading, names: dict[str, str]) -> str | N
     if reading.undetermined == mode_id:
         return f"The survey cannot say whether it reaches {name}: " + ", ".join(unscored) + "."
     scored = [s for s in short if s.score is not None]
-    parts = [f"{s.name} {_score_below(s.score, s.threshold)}" + (f" (needs at least {s.threshold:g})"
+    parts = [f"{s.name} {score_below(s.score, s.threshold)}" + (f" (needs at least {s.threshold:g})"
              if len({x.threshold for x in scored}) > 1 else "") for s in scored]
     parts += unscored
     needs = f"; each needs at least {scored[0].threshold:g}" if scored and len({x.threshold for x in scored}) == 1 else ""

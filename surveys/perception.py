@@ -30,6 +30,18 @@ AGREEMENT_FRACTION = 0.625
 def agreement_threshold(lo: float, hi: float) -> float:
     """The score at which a scale supports its mode: 3.5 on a 1–5 scale (5/8 of the way up)."""
     return lo + AGREEMENT_FRACTION * (hi - lo)
+
+
+def score_below(score: float, threshold: float) -> str:
+    """A score under its threshold, with as many decimals as it takes not to read as reaching it
+    (3.497 is not "3.50" beside "at least 3.50")."""
+    for decimals in range(2, 10):
+        text = f"{score:.{decimals}f}"
+        if float(text) < threshold:
+            return text
+    return repr(score)
+
+
 NO_POSITION = "none"
 
 
@@ -195,9 +207,15 @@ def perception_findings(document: dict, instrument: Instrument, reading: Percept
                     if spanning else "")
 
         # below, as printed: 2.998 reads 3.00, which is not below 3
-        if round(scale_reading.score, 2) < midpoint:
+        answered = [g for g, m in scale_reading.group_means.items() if m is not None]
+        if round(scale_reading.score, 2) < midpoint and set(low) >= set(answered):
             parts.append(f"respondents lean towards disagreeing (score {scale_reading.score:.2f} on {lo:g}–{hi:g}, the mean "
                          f"of {detail}; {midpoint:g} is neither agree nor disagree){near_neutral(low)}")
+        elif round(scale_reading.score, 2) < midpoint:
+            # the groups fall either side: "respondents lean towards disagreeing" put it on those who do not
+            who = " and ".join(names[g] for g in low)
+            parts.append(f"{who} lean towards disagreeing, taking the score to {scale_reading.score:.2f} on {lo:g}–{hi:g} "
+                         f"(the mean of {detail}; {midpoint:g} is neither agree nor disagree){near_neutral(low)}")
         elif low:
             who = " and ".join(names[g] for g in low)  # groups of people: "IT staff lean", "Finance lean"
             parts.append(f"{who} lean towards disagreeing "
@@ -205,7 +223,7 @@ def perception_findings(document: dict, instrument: Instrument, reading: Percept
         if scale_reading.id in holding_back:
             mode = holding_back[scale_reading.id]
             mode_name = (mode_names or {}).get(mode, mode.replace("_", " ").title())
-            parts.append(f"it keeps the survey from reading {mode_name}: its score {scale_reading.score:.2f} is under the "
+            parts.append(f"it keeps the survey from reading {mode_name}: its score {score_below(scale_reading.score, scale_reading.threshold)} is under the "
                          f"{scale_reading.threshold:g} each of that mode's scales needs")
         if verdicts.get(scale_reading.id, scale_reading.verdict) == "differs":
             parts.append(f"the groups differ ({pair})")

@@ -74,7 +74,7 @@ def test_a_score_that_reads_as_the_midpoint_is_not_said_to_lean_towards_disagree
     assert "innovation" not in {f.scale_id for f in perception_findings(_document(means), INSTRUMENT)}
     means["innovation"] = (2.98, 3.0)  # 2.99: below, as printed
     (finding,) = [f for f in perception_findings(_document(means), INSTRUMENT) if f.scale_id == "innovation"]
-    assert "(score 2.99 on 1–5" in finding.statement
+    assert "Business users lean towards disagreeing, taking the score to 2.99 on 1–5" in finding.statement
 
 
 def test_one_group_leaning_towards_disagreeing_is_a_finding_though_the_mean_of_both_is_not():
@@ -84,6 +84,27 @@ def test_one_group_leaning_towards_disagreeing_is_a_finding_though_the_mean_of_b
     (finding,) = [f for f in perception_findings(_document(means), INSTRUMENT) if f.scale_id == "innovation"]
     assert finding.statement == ("Innovation: Business users lean towards disagreeing (Business users 2.97, IT staff "
                                  "3.05 on 1–5; 3 is neither agree nor disagree).")
+
+
+def test_when_the_groups_fall_either_side_the_finding_names_the_group_that_disagrees():
+    """Business users 2.53, IT staff 3.11: "respondents lean towards disagreeing" put IT staff, who lean
+    towards agreeing, among those who disagree."""
+    means = _means({"supplier": 3.6, "business_partner": 3.6, "business_leader": 3.6})
+    means["innovation"] = (2.53, 3.11)
+    (finding,) = [f for f in perception_findings(_document(means), INSTRUMENT) if f.scale_id == "innovation"]
+    assert finding.statement == ("Innovation: Business users lean towards disagreeing, taking the score to 2.82 on 1–5 "
+                                 "(the mean of Business users 2.53, IT staff 3.11; 3 is neither agree nor disagree).")
+
+
+def test_a_score_just_under_the_threshold_is_not_printed_as_reaching_it():
+    """3.4992 printed "3.50 is under the 3.5": as many decimals as it takes (as the banner does)."""
+    means = _means({"supplier": 3.8, "business_partner": 3.8, "business_leader": 3.8})
+    means["communication"] = (3.4984, 3.5)
+    document = _document(means)
+    reading = perception_reading(document, INSTRUMENT, MODES)
+    (finding,) = [f for f in perception_findings(document, INSTRUMENT, reading, {"business_partner": "Business Partner"})
+                  if f.scale_id == "communication"]
+    assert "its score 3.499 is under the 3.5" in finding.statement
 
 
 def test_a_scale_that_keeps_the_survey_from_its_next_mode_is_a_finding():
