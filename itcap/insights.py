@@ -552,14 +552,14 @@ class CampaignInsight:
         held); :meth:`release_method` says how, for the methods and a "why" tooltip."""
         if not self.held_back or not reported_only(self.campaign):
             return None
-        return (f"New responses join the figures in batches while the survey is open, so that no two views of it differ "
+        return (f"New responses join the figures in batches until the survey closes, so that no two views of it differ "
                 f"by fewer than {self.k} people; every response is in once it closes.")
 
     def release_method(self) -> str | None:
         if not self.held_back or not reported_only(self.campaign):
             return None
         k = self.k
-        return (f"While the survey is open, the figures take in new responses in batches: a group's waiting responses "
+        return (f"Until the survey closes, the figures take in new responses in batches: a group's waiting responses "
                 f"are added once {2 * k} are waiting, all but {k} of them (a random {k} stay), so that comparing two views of this page (or two "
                 f"reports) never shows the answers of fewer than {k} people. {self.held_back:,} responses are held back "
                 "now; every response is in the figures once the campaign closes.")
@@ -605,7 +605,7 @@ class CampaignInsight:
             named = " and ".join(self.instrument.group_name(g) for g in self.not_compared)
             left_out.append(f"{unreported:,} in groups not compared — {named} —" if named else f"{unreported:,} in groups not compared")
         said = ([f"{', '.join(left_out)} left out"] if left_out else []) + (
-            [f"{held:,} held back while the survey is open"] if held else [])
+            [f"{held:,} held back until the survey closes"] if held else [])
         return f"{analysed:,} of {total:,} responses" + (f" ({'; '.join(said)})" if said else "") + self._not_counted()
 
     def rates_frame(self) -> pd.DataFrame:
@@ -648,7 +648,7 @@ class CampaignInsight:
         withheld = [*(self.comparison.get("suppressed", []) if self.comparison is not None else []), *self.withheld_after_exclusions]
         if responses >= k and self.held.get(group_id) and group_id not in self.comparable:
             # enough answered, not yet released (surveys.release): not "too few", not "not compared"
-            return f"not yet in the figures (held back until {2 * k} are waiting, while the survey is open)"
+            return f"not yet in the figures (held back until {2 * k} are waiting or the survey closes)"
         if group_id in withheld or responses < k:
             left_out = " once flagged responses are left out" if self.excluded_flagged and responses >= k else ""
             return f"withheld (fewer than {k} responses{left_out})"
@@ -1009,7 +1009,7 @@ def _campaign_insight(session: Session, campaign_id: int, *, mode_order: list[st
         insight.held = held_counts(session, campaign_id)
         if frame.empty and len(instrument.group_ids()) > 1:  # (one group: "nothing to compare" says more)
             k = campaign.min_group_size
-            insight.problem = (f"Responses are coming in, but none is in the figures yet: while the survey is open, a "
+            insight.problem = (f"There are responses, but none is in the figures yet: until the survey closes, a "
                                f"group's responses are added in batches once {2 * k} are waiting (all but {k} of "
                                f"them), so that comparing two views never shows one person's answers. Every response "
                                "is in the figures once the campaign closes.")
@@ -1044,7 +1044,7 @@ def _campaign_insight(session: Session, campaign_id: int, *, mode_order: list[st
         # hidden because its responses wait for a batch (surveys.release), not because too few answered
         waiting = [g for g in instrument.group_ids() if g in hidden and insight.held.get(g) and live[g] >= k]
         short = [instrument.group_name(g) for g in instrument.group_ids() if g in hidden and g not in waiting]
-        batches = (f"while the survey is open, a group's responses enter the figures in batches, once {2 * k} are waiting "
+        batches = (f"until the survey closes, a group's responses enter the figures in batches, once {2 * k} are waiting "
                    f"(all but {k} of them)")
         if len(instrument.group_ids()) == 1:  # however many answered, there is no one to compare with
             insight.problem = (f"Nothing to compare: this survey has one group ({instrument.group_name(instrument.group_ids()[0])}), "

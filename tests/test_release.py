@@ -149,7 +149,7 @@ def test_the_dashboard_says_why_its_figures_lag_the_response_count(db_url):
     captions = " ".join(c.value for c in at.caption)
     with session_scope(db_url) as s:
         assert release.held_counts(s, campaign_id) == {"business": K, "it_staff": K}  # 20: 15 in; 12: 7 in
-    assert "22 of 32 responses (10 held back while the survey is open)" in captions
+    assert "22 of 32 responses (10 held back until the survey closes)" in captions
     # why, in one line (once: the Perception tab does not repeat it), and how, in its tooltip
     (why,) = [c for c in at.caption if "New responses join the figures in batches" in c.value]
     assert "no two views of it differ by fewer than 5 people" in why.value
@@ -212,7 +212,19 @@ def test_a_group_with_enough_answers_not_yet_released_is_not_called_too_small(db
         insight = insights.campaign_insight(s, campaign_id)
     assert insight.comparison is None
     assert insight.problem.startswith("Nothing to report yet: IT staff has enough responses, not yet in the figures — "
-                                      "while the survey is open, a group's responses enter the figures in batches")
+                                      "until the survey closes, a group's responses enter the figures in batches")
     assert "fewer than" not in insight.problem
     results = insight.rates_table().set_index("group")["results"]
-    assert results["IT staff"] == f"not yet in the figures (held back until {2 * K} are waiting, while the survey is open)"
+    assert results["IT staff"] == f"not yet in the figures (held back until {2 * K} are waiting or the survey closes)"
+
+
+def test_a_draft_with_paper_responses_is_not_said_to_be_open(db_url):
+    """Paper responses imported ahead of the opening: the figures hold them back as they would while
+    open, and the words say "until the survey closes" — "while the survey is open" said of a draft."""
+    campaign_id = make_campaign(db_url, min_group_size=K, open_it=False)
+    _add(db_url, campaign_id, "business", K + 1)
+    _add(db_url, campaign_id, "it_staff", K + 1)
+    with session_scope(db_url) as s:
+        insight = insights.campaign_insight(s, campaign_id)
+    assert insight.campaign.status == "draft" and insight.comparison is None
+    assert "until the survey closes" in insight.problem and "open" not in insight.problem

@@ -128,10 +128,10 @@ def test_the_report_says_what_its_terms_mean_before_it_uses_them_at_length(popul
     assert page.index("How to read this report") < page.index("Maturity and position")
     summary = page.split("<h2>Executive summary</h2>", 1)[1].split("<h2>", 1)[0]
     assert ("Survey 'Perception survey' (open), responses analysed: Business users 55, IT staff 25 — 80 of 90 responses "
-            "(10 held back while the survey is open).") in summary
+            "(10 held back until the survey closes).") in summary
     assert "batches" not in summary  # the count is in the summary, the how in the methods
     methods = page.split("<h2>Methods</h2>", 1)[1]
-    assert "While the survey is open, the figures take in new responses in batches" in methods
+    assert "Until the survey closes, the figures take in new responses in batches" in methods
     text = _pdf_text(render_pdf(content))
     assert "How to read this report" in text and "It is not a statistical confidence level" in text
 
