@@ -125,8 +125,8 @@ def summary_points(content: ReportContent) -> list[str]:
         ranked = a.gaps_frame()
         top = ranked.head(5)
         gaps = "; ".join(f"{row.capability} (level {row.consensus}, target {row.target})" for row in top.itertuples())
-        # "largest" overclaimed where every gap is one level: the order is shortfall × the model's weight
-        points.append(f"Gaps to {a.result.next_mode.name}, the most pressing first (levels short × the capability's "
+        # "largest" overclaimed where every gap is one level; the order is the gap table's (the glossary says so)
+        points.append(f"Gaps to {a.result.next_mode.name}, the furthest short first (levels short, then the capability's "
                       f"weight in the model){_cut_tie(ranked, len(top))}: {gaps}.")
     if c and c.comparison is None:
         points.append(f"Survey '{c.campaign.name}': no results reported. {c.problem}")

@@ -42,7 +42,7 @@ def test_html_report_states_position_verdicts_and_methods(populated):
     page = render_html(content)
     assert page.startswith("<!doctype html>") and "</html>" in page
     assert "Supplier, stable in" in page and "resamples of the assessors" in page
-    assert "Gaps to Business Partner, the most pressing first (levels short × the capability" in html.unescape(page)
+    assert "Gaps to Business Partner, the furthest short first (levels short, then the capability" in html.unescape(page)
     # the survey's reading says which scales keep it from the next mode (the builder's partner scales sit near 3)
     assert "Survey reading: Supplier (short of Business Partner: " in html.unescape(page)
     assert "Communication" in page and "The groups differ on: Communication" in page

@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="load a demo organisation", description=(
         "Load a demo organisation: the default model, an assessment with three assessors whose ratings "
         "disagree realistically, a perception survey campaign with responses, and demo accounts whose "
-        "passwords are printed once. Meant for a fresh database: one already in use is refused unless --force."))
+        "passwords are printed once. Meant for a fresh database: one already in use (assessments, campaigns, "
+        "other accounts) is refused unless --force; run again on a database that has the demo, it says "
+        "'demo already loaded' and changes nothing (exit 0)."))
     p.add_argument("--seed", type=whole_number(0, 2**32 - 1), default=2026, help="random seed for the generated data (default 2026)")
     p.add_argument("--force", action="store_true",
                    help="load it into a database already in use (assessments, campaigns, other accounts); refused without")
