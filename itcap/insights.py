@@ -608,6 +608,18 @@ class CampaignInsight:
             [f"{held:,} held back until the survey closes"] if held else [])
         return f"{analysed:,} of {total:,} responses" + (f" ({'; '.join(said)})" if said else "") + self._not_counted()
 
+    def participation_note(self) -> str | None:
+        """Why the participation counts exceed the n of the comparison (held back, flagged or empty
+        responses left out), said beside them: "completed 200" here and "n = 195" on the next tab
+        otherwise disagree without a word. None when they are the same."""
+        if not self.comparison:
+            return None
+        analysed = sum(int(g.get("n", 0)) for g in self.comparison["groups"].values())
+        if analysed == self.counted_responses:
+            return None
+        return (f"These counts are every response; the comparison, the charts and the report use "
+                f"{self.responses_note()}.")
+
     def rates_frame(self) -> pd.DataFrame:
         """The participation chart's bars; a group with fewer than k responses shows only how many were
         invited (how many took part is suppressed with the rest of it)."""

@@ -569,7 +569,7 @@ def render_html(content: ReportContent) -> str:
             if title == "Response rates":
                 parts.append(_chart_html(title, chart))
         parts.append(_table_html(c.rates_table()))
-        if note := c.imported_note():
+        for note in filter(None, (c.imported_note(), c.participation_note())):
             parts.append(f"<p class='muted'>{_e(note)}</p>")
     if any(title.startswith("Progress") for title, _ in chart_list):
         parts.append("<h2>Progress since earlier rounds</h2>")
@@ -834,7 +834,7 @@ def render_pdf(content: ReportContent) -> bytes:
             if title == "Response rates":
                 image(title, chart)
         table(c.rates_table())
-        if note := c.imported_note():
+        for note in filter(None, (c.imported_note(), c.participation_note())):
             para(note, "I", 9)
     if any(title.startswith("Progress") for title in chart_list):
         heading("Progress since earlier rounds")

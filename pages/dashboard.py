@@ -350,6 +350,8 @@ with tabs[4]:
             table_with_download(campaign.rates_table(), "response rates", "rates")
         if note := campaign.imported_note():
             st.caption(md_escape(note))
+        if note := campaign.participation_note():
+            st.caption(md_escape(note))
 
 # -- trend ------------------------------------------------------------------------------------------------
 with tabs[5]:

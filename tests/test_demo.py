@@ -198,6 +198,9 @@ def test_demo_survey_tells_a_defensible_story(db_url):
     k = campaign.min_group_size
     assert {g: v["n"] for g, v in c.comparison["groups"].items()} == {"business": 200 - k, "it": 100 - k}
     assert {g: r.responses for g, r in c.rates.items()} == {"business": 200, "it": 100}
+    # beside the participation counts (200, 100), the n the comparison uses (195, 95), and why
+    assert c.participation_note() == ("These counts are every response; the comparison, the charts and the report use "
+                                      f"{300 - 2 * k} of 300 responses ({2 * k} held back until the survey closes).")
     verdicts = {s["id"]: s["verdict"] for s in c.comparison["scales"]}
     assert verdicts["business_understanding"] == "differs" and verdicts["innovation"] == "differs"
     assert verdicts["service_reliability"] == "equivalent" and verdicts["responsiveness"] == "equivalent"
@@ -272,6 +275,9 @@ def test_demo_has_last_years_round_so_the_trend_shows_progress(db_url):
         without_flagged = insights.campaign_trend(session, current.id, exclude_flagged=True)
         kept_flagged = [insights.campaign_insight(session, c.id, exclude_flagged=True) for c in (previous, current)]
     assert [i.excluded_flagged for i in kept_flagged] == [True, False] and kept_flagged[1].n_flagged > 0
+    assert "flagged left out" in kept_flagged[0].participation_note()  # closed, flagged left out: said
+    with session_scope(db_url) as session:  # closed, every response in: nothing to explain
+        assert insights.campaign_insight(session, previous.id).participation_note() is None
     assert without_flagged.attrs["flagged_kept"] == [current.name]
     [_, survey_sentence] = insights.progress_sentences(attainment, without_flagged)
     assert (f"Flagged responses are left out of the closed rounds only; still counted in {current.name}, which is open."
