@@ -257,7 +257,7 @@ def _section(state: SurveyState, token: str, thresholds: dict[str, int]) -> None
 
 
 def _review(state: SurveyState, token: str, thresholds: dict[str, int]) -> None:
-    st.progress(1.0, text="Check your answers")
+    st.progress(1.0, text=f"All {len(state.sections)} sections done — last step")  # the heading says what it is
     st.header("Check your answers", anchor=False)
     st.markdown("Nothing has been sent yet. Look through your answers, change any you like, then submit.")
     numbers = _question_numbers(state)

@@ -352,6 +352,8 @@ def test_review_lists_every_answer_and_change_goes_to_the_section(setup):
     _to_review(setup["url"], token)
     at = _open(token)
     assert [h.value for h in at.header] == ["Check your answers"]
+    # the bar above says how far they are, not the heading's words again
+    assert [p.proto.text for p in at.get("progress")] == ["All 3 sections done — last step"]
     text = _texts(at)
     for shown in ("4 — Agree", "3 — Neither agree nor disagree", "7 minutes", "5 — Strongly agree", "Operations"):
         assert shown in text.replace("\\", ""), shown
