@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from itcap.validation import Number, WholeNumber, duplicate_id_problems
+from itcap.validation import Number, WholeNumber, did_you_mean, duplicate_id_problems
 
 Identifier = Annotated[
     str,
@@ -204,9 +204,11 @@ def cross_reference_problems(model: CapabilityModel, where: str) -> list[str]:
     for index, capability in enumerate(model.capabilities):
         here = f"{where}: capabilities[{index}] (id {capability.id})"
         if capability.domain not in domain_ids:
-            problems.append(f"{here} → domain: unknown domain {capability.domain!r}; known: {_listed(domain_ids)}")
+            problems.append(f"{here} → domain: unknown domain {capability.domain!r}; known: {_listed(domain_ids)}"
+                            f"{did_you_mean(capability.domain, domain_ids)}")
         if capability.category not in category_ids:
-            problems.append(f"{here} → category: unknown category {capability.category!r}; known: {_listed(category_ids)}")
+            problems.append(f"{here} → category: unknown category {capability.category!r}; known: {_listed(category_ids)}"
+                            f"{did_you_mean(capability.category, category_ids)}")
         missing = [v for v in level_values if v not in capability.levels]
         extra = sorted(v for v in capability.levels if v not in allowed)
         if missing:
@@ -219,8 +221,8 @@ def cross_reference_problems(model: CapabilityModel, where: str) -> list[str]:
     for index, mode in enumerate(model.modes):
         here = f"{where}: modes[{index}] (id {mode.id}) → targets"
         for cap_id in mode.targets:
-            if cap_id not in known:
-                problems.append(f"{here}: unknown capability {cap_id!r}")
+            if cap_id not in known:  # the path ends at the key, so the line said is the typo's, not "targets:"
+                problems.append(f"{here} → {cap_id}: unknown capability {cap_id!r}{did_you_mean(cap_id, known)}")
         for cap_id in capability_ids:
             if cap_id not in mode.targets:
                 problems.append(f"{here}: no target for capability {cap_id!r}")

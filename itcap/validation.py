@@ -22,6 +22,16 @@ Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # NaN is "no
 MAX_YAML_BYTES = 2 * 1024 * 1024  # a full model with rich descriptors is ~100 kB
 
 
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """" (did you mean 'business'?)" for the closest of ``choices`` to a mistyped ``value`` (any
+    capitalisation), or "" when none is close."""
+    import difflib
+
+    folded = {c.casefold(): c for c in choices}
+    close = difflib.get_close_matches(value.casefold(), list(folded), n=1)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
+
+
 class DocumentInvalid(ValueError):
     """A document failed validation; ``problems`` lists every problem, one line each."""
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Iterable
+
+from itcap.validation import did_you_mean  # noqa: F401  (the readers' suggestion, shared with the YAML checks)
 
 SEPARATORS = (",", ";", "\t")
 # A number or code not given: the blank cell, and what R, pandas, SPSS exports, databases and
@@ -113,13 +114,3 @@ def not_finite(cell: str) -> bool:
     except ValueError:
         return False
     return number != number or number in (float("inf"), float("-inf"))
-
-
-def did_you_mean(value: str, choices: Iterable[str]) -> str:
-    """" (did you mean 'business'?)" for the closest of ``choices`` to a mistyped ``value`` (any
-    capitalisation), or "" when none is close."""
-    import difflib
-
-    folded = {c.casefold(): c for c in choices}
-    close = difflib.get_close_matches(value.casefold(), list(folded), n=1)
-    return f" (did you mean {folded[close[0]]!r}?)" if close else ""

@@ -17,7 +17,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from capability_model.loader import data_path
-from itcap.validation import Number, WholeNumber, decode_upload, duplicate_id_problems, one_line_field_problems, parse_document, read_text
+from itcap.validation import (Number, WholeNumber, decode_upload, did_you_mean, duplicate_id_problems, one_line_field_problems, parse_document,
+                              read_text)
 
 DEFAULT_INSTRUMENT_FILE = "it_perception_survey.yaml"
 
@@ -280,16 +281,18 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
             if item.id.casefold() in RESERVED_COLUMNS:
                 problems.append(f"{here} → id: {item.id!r} is the name of a column every response export and import "
                                 f"already has ({', '.join(sorted(RESERVED_COLUMNS))}); choose another id")
-            for g in item.groups or []:
-                if g not in group_ids:
-                    problems.append(f"{here} → groups: unknown group {g!r}; known: {', '.join(sorted(group_ids))}")
+            for g_index, g in enumerate(item.groups or []):
+                if g not in group_ids:  # groups[1], not groups: the line of the entry, in a list written one per line
+                    problems.append(f"{here} → groups[{g_index}]: unknown group {g!r}; known: {', '.join(sorted(group_ids))}"
+                                    f"{did_you_mean(g, group_ids)}")
             if item.groups is not None and not item.groups:
                 problems.append(f"{here} → groups: an empty list asks nobody; leave 'groups' out to ask everyone")
             if item.type == "likert":
                 if not item.response_scale:
                     problems.append(f"{here} → response_scale: a likert item needs a response_scale")
                 elif item.response_scale not in response_scales:
-                    problems.append(f"{here} → response_scale: unknown response scale {item.response_scale!r}")
+                    problems.append(f"{here} → response_scale: unknown response scale {item.response_scale!r}"
+                                    f"{did_you_mean(item.response_scale, response_scales)}")
                 else:
                     rs = response_scales[item.response_scale]
                     if item.scale:
@@ -301,7 +304,7 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
                 if item.reverse:
                     problems.append(f"{here} → reverse: only likert items can be reverse-coded")
             if item.scale and item.scale not in scale_ids:
-                problems.append(f"{here} → scale: unknown scale {item.scale!r}")
+                problems.append(f"{here} → scale: unknown scale {item.scale!r}{did_you_mean(item.scale, scale_ids)}")
             if item.type == "numeric":
                 if item.min is None or item.max is None:
                     problems.append(f"{here}: a numeric item needs min and max (the plausible range)")
@@ -340,7 +343,7 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
         for field in ("importance", "performance"):
             item_id = getattr(pair, field)
             if item_id not in items:
-                problems.append(f"{here} → {field}: unknown item {item_id!r}")
+                problems.append(f"{here} → {field}: unknown item {item_id!r}{did_you_mean(item_id, items)}")
             elif items[item_id].type != "likert":
                 problems.append(f"{here} → {field}: item {item_id!r} must be a likert item")
         if pair.importance == pair.performance:

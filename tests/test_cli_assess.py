@@ -374,7 +374,7 @@ def test_model_validate_reports_a_bad_value_and_the_cross_reference_problems_in_
     said = f"must be a finite number, not {weight!r}" if isinstance(weight, float) else "must be a number, not 'heavy'"
     assert f"capabilities[0] (id {first}) → weight: {said}" in err
     assert f"capabilities[1] (id {second}) → domain: unknown domain 'nowhere'" in err
-    assert "targets: unknown capability 'ghost'" in err
+    assert "targets → ghost: unknown capability 'ghost'" in err
     assert "Field required" not in err  # the bad weight left out for the second look is not reported missing
 
 
@@ -413,6 +413,32 @@ def test_a_model_of_thousands_of_domains_is_refused_in_a_few_lines(tmp_path, cap
     assert "… (27 in all)" in unknown and "d19" not in unknown
 
 
+def test_a_misspelt_id_is_said_at_its_own_line_with_the_id_it_is_close_to(tmp_path, capsys):
+    """'servce_desk: 3' in a mode's targets was said at the line of 'targets:', eight lines up, with no
+    hint of the id meant; a misspelt domain or category named every known id but not the close one."""
+    text = Path("data/itil_aligned_model.yaml").read_text(encoding="utf-8")
+    text = text.replace("      service_desk: 3\n", "      servce_desk: 3\n", 1)
+    text = text.replace("    domain: service_operations\n", "    domain: service_operation\n", 1)
+    text = text.replace("    category: finance\n", "    category: Finanse\n", 1)
+    lines = text.splitlines()
+    typo, domain, category = (lines.index(line) + 1 for line in ("      servce_desk: 3", "    domain: service_operation",
+                                                                 "    category: Finanse"))
+    path = tmp_path / "model.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["model", "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert (f"{path}: modes[0] (id supplier) → targets → servce_desk: unknown capability 'servce_desk' "
+            f"(did you mean 'service_desk'?) (line {typo})") in err, err
+    assert "unknown domain 'service_operation'; known: " in err
+    assert f"(did you mean 'service_operations'?) (line {domain})" in err
+    assert f"(did you mean 'finance'?) (line {category})" in err
+    # nothing close: no suggestion
+    path.write_text(text.replace("      servce_desk: 3\n", "      quantum_computing: 3\n", 1), encoding="utf-8")
+    assert main(["model", "validate", str(path)]) == 1
+    [unknown] = [line for line in capsys.readouterr().err.splitlines() if "quantum_computing" in line]
+    assert unknown.endswith(f"unknown capability 'quantum_computing' (line {typo})")
+
+
 @pytest.mark.parametrize(("written", "advice"), [("1e3", "write 1000, without quotes"), ("'2'", "write 2, without quotes")])
 def test_a_number_yaml_reads_as_text_says_how_to_write_it(tmp_path, capsys, written, advice):
     """'weight: 1e3' said only "must be a number, not '1e3'": YAML 1.1 reads it as text."""
@@ -446,7 +472,7 @@ def test_a_bad_top_level_value_or_a_bad_weight_no_longer_hides_the_rest(tmp_path
     assert f"capabilities[0] (id {first}) → weight: must be greater than 0, not -1.5" in err
     assert f"capabilities[0] (id {first}) → domain: unknown domain 'strategy_relationship'" in err
     assert f"targets → {second}: target 7 is not one of the model's levels" in err
-    assert "targets: unknown capability 'ghost'" in err
+    assert "targets → ghost: unknown capability 'ghost'" in err
     assert len(err.strip().splitlines()) == 5, err
 
 

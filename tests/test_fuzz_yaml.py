@@ -455,9 +455,36 @@ def test_problems_name_the_line_of_the_file():
         parse_instrument(text, WHERE)
     assert sorted(caught.value.problems) == sorted([
         f"{WHERE}: items: id 'q1' is used more than once (the 1st and 3rd items: lines 17 and 22)",
-        f"{WHERE}: sections[0] (id s1) → items[1] (id q2) → response_scale: unknown response scale 'agree7' (line 18)",
+        f"{WHERE}: sections[0] (id s1) → items[1] (id q2) → response_scale: unknown response scale 'agree7' (did you mean 'agree5'?) (line 18)",
         f"{WHERE}: sections[1] (id s2) → items[1] (id n1): a numeric item needs min and max (the plausible range) (line 23)",
     ])
+
+
+def test_an_unknown_id_an_instrument_refers_to_is_said_at_its_line_with_the_id_it_is_close_to():
+    """A group in a list written one per line was said at the line of 'groups:'; no reference said
+    which id was probably meant."""
+    text = (
+        "id: refs\nname: Refs\nversion: '1'\n"                                                       # 1-3
+        "groups:\n  - {id: business, name: Business users}\n  - {id: it, name: IT staff}\n"         # 4-6
+        "response_scales:\n  - {id: agree5, min: 1, max: 5, labels: {1: a, 2: b, 3: c, 4: d, 5: e}}\n"  # 7-8
+        "scales:\n  - {id: reliability, name: Rel}\n"                                                # 9-10
+        "sections:\n  - id: s1\n    title: S1\n    items:\n"                                        # 11-14
+        "      - {id: imp_logon, type: likert, text: One., response_scale: agree5, scale: reliability}\n"  # 15
+        "      - {id: perf_logon, type: likert, text: Two., response_scale: agree_5, scale: reliabilty}\n"  # 16
+        "      - id: q3\n        type: likert\n        text: Three.\n        response_scale: agree5\n"  # 17-20
+        "        groups:\n          - business\n          - busines\n"                             # 21-23
+        "ipa_pairs:\n  - {id: logon, name: Logging on, importance: imp_logon, performance: perf_logn}\n")  # 24-25
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_instrument(text, WHERE)
+    problems = caught.value.problems
+    here = f"{WHERE}: sections[0] (id s1) → items"
+    for expected in (
+        f"{here}[1] (id perf_logon) → response_scale: unknown response scale 'agree_5' (did you mean 'agree5'?) (line 16)",
+        f"{here}[1] (id perf_logon) → scale: unknown scale 'reliabilty' (did you mean 'reliability'?) (line 16)",
+        f"{here}[2] (id q3) → groups[1]: unknown group 'busines'; known: business, it (did you mean 'business'?) (line 23)",
+        f"{WHERE}: ipa_pairs[0] (id logon) → performance: unknown item 'perf_logn' (did you mean 'perf_logon'?) (line 25)",
+    ):
+        assert expected in problems, problems
 
 
 def test_an_id_used_twice_in_a_top_level_list_names_both_entries_lines():

@@ -113,7 +113,7 @@ def test_a_broken_model_upload_lists_every_problem_inline_and_stores_nothing(set
     for expected in ("capabilities: id 'brm' is used more than once",
                      "capabilities[1] (id brm) → domain: unknown domain 'nowhere'",
                      "capabilities[0] (id brm) → levels: no descriptor for level 3",
-                     "modes[0] (id supplier) → targets: unknown capability 'ghost'"):
+                     "modes[0] (id supplier) → targets → ghost: unknown capability 'ghost'"):
         assert expected in message, expected
     assert all(line.startswith("- `broken.yaml: ") for line in message.split("\n\n", 1)[1].splitlines())
     assert _stored(setup) == before

@@ -59,7 +59,7 @@ def test_survey_validate_reports_every_error_with_its_location(tmp_path, capsys)
     assert code == 1 and out == "" and len(lines) == 2
     rel1 = 1 + next(i for i, line in enumerate(bad.splitlines()) if "{id: rel1," in line)  # the line an editor jumps to
     assert (f"error: {path}: sections[0] (id services) → items[0] (id rel1) → response_scale: unknown response scale "
-            f"'agree7' (line {rel1})") in lines
+            f"'agree7' (did you mean 'agree5'?) (line {rel1})") in lines
     assert any("items[4] (id logon_minutes): a numeric item needs min and max" in line for line in lines)
 
 
