@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -287,33 +287,45 @@ def parse_document(text: str, where: str, kind: str, schema: type[BaseModel],
 
 class YamlDocument(dict):
     """A parsed YAML mapping that remembers the line each of its values was written on
-    (:func:`node_lines`), so that a problem found in the data can say where to look in the file."""
+    (:func:`node_lines`), so that a problem found in the data can say where to look in the file, and
+    how its unquoted values were written (:func:`plain_texts`), so that a hint can quote them."""
 
     lines: dict[tuple, int]
+    written: dict[tuple, str]
+
+
+def _nodes(root: yaml.Node) -> Iterator[tuple[tuple, yaml.Node, int]]:
+    """(path, node, 1-based line) of every value under ``root``: a mapping value at its key's line, a
+    list element at its own. Paths step by key text and list index, as pydantic's error locations do
+    (keys as written: ``levels: {1: …}`` is the path step "1")."""
+    seen: set[int] = set()
+    stack = [((), root, root.start_mark.line + 1)]
+    while stack:
+        path, node, line = stack.pop()
+        yield path, node, line
+        if id(node) in seen:  # an alias: its values are where the anchor wrote them
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(reversed([((*path, str(key_node.value)), value_node, key_node.start_mark.line + 1)
+                                   for key_node, value_node in node.value if isinstance(key_node, yaml.ScalarNode)]))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed([((*path, index), child, child.start_mark.line + 1) for index, child in enumerate(node.value)]))
 
 
 def node_lines(root: yaml.Node) -> dict[tuple, int]:
-    """Path → 1-based line of every value under ``root``: a mapping value by its key's line, a list
-    element by its own. Paths step by key text and list index, as pydantic's error locations do
-    (keys as written: ``levels: {1: …}`` is the path step "1")."""
+    """Path → 1-based line of every value under ``root`` (see :func:`_nodes`)."""
     lines: dict[tuple, int] = {}
-    seen: set[int] = set()
-
-    def walk(node: yaml.Node, path: tuple, line: int) -> None:
+    for path, _, line in _nodes(root):
         lines.setdefault(path, line)
-        if id(node) in seen:  # an alias: its values are where the anchor wrote them
-            return
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    walk(value_node, (*path, str(key_node.value)), key_node.start_mark.line + 1)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, child in enumerate(node.value):
-                walk(child, (*path, index), child.start_mark.line + 1)
-
-    walk(root, (), root.start_mark.line + 1)
     return lines
+
+
+def plain_texts(root: yaml.Node) -> dict[tuple, str]:
+    """Path → the text of every unquoted scalar under ``root`` as the file has it: YAML turns
+    ``1.10`` into the number 1.1 and ``010`` into 8, and a hint to quote the value must quote what
+    was written, not what it became."""
+    return {path: node.value for path, node, _ in _nodes(root) if isinstance(node, yaml.ScalarNode) and node.style is None}
 
 
 _PATH_STEP = re.compile(r"(?P<key>[^\[\]]*?)(?:\[(?P<index>\d+)\](?: \(id [^)]*\))?)?")
@@ -402,6 +414,7 @@ def parse_yaml(text: str, where: str) -> dict:
             if isinstance(data, dict):
                 data = YamlDocument(data)
                 data.lines = node_lines(node)
+                data.written = plain_texts(node)
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -501,6 +514,25 @@ def _plain(text: str) -> str:
     return f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exponent}"
 
 
+def _written(data: Any, loc: tuple) -> str | None:
+    """How the unquoted value at a pydantic error ``loc`` was written in the file (``1.10``, where
+    the value is 1.1), or None when ``data`` was not read from a file or the value was quoted."""
+    written = getattr(data, "written", None)
+    if not written:
+        return None
+    path, node = [], data
+    for step in loc:  # the steps as node_lines has them: list indices, and keys as text
+        if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            path.append(step)
+            node = node[step]
+        elif isinstance(node, dict):
+            path.append(str(step))
+            node = node.get(step)
+        else:
+            return None
+    return written.get(tuple(path))
+
+
 def pydantic_problems(exc: ValidationError, data: Any, where: str) -> list[str]:
     problems = []
     for error in exc.errors(include_url=False):
@@ -525,7 +557,11 @@ def pydantic_problems(exc: ValidationError, data: Any, where: str) -> list[str]:
             message = f"must be a finite number, not {error.get('input')!r}"
         elif error["type"] == "string_type":
             given = error.get("input")
-            hint = f" (YAML reads {given!r} as a number: write it in quotes, '{given}')" if isinstance(given, (int, float)) else ""
+            hint = ""
+            if isinstance(given, (int, float)):  # (bool too: yes, on, true)
+                written = _written(data, loc) or str(given)
+                hint = (f" (YAML reads {written} as {'true or false' if isinstance(given, bool) else 'a number'}: "
+                        f"write it in quotes, '{written}')")
             message = f"must be text, not {given!r}{hint}"
         elif error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
             message = "must not be empty"

@@ -451,6 +451,36 @@ def test_a_number_yaml_reads_as_text_says_how_to_write_it(tmp_path, capsys, writ
     assert f"as text: {advice})" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("written", "hint"), [
+    ("1.10", "not 1.1 (YAML reads 1.10 as a number: write it in quotes, '1.10')"),
+    ("2.0", "not 2.0 (YAML reads 2.0 as a number: write it in quotes, '2.0')"),
+    ("1.0e+3", "not 1000.0 (YAML reads 1.0e+3 as a number: write it in quotes, '1.0e+3')"),
+    ("010", "not 8 (YAML reads 010 as a number: write it in quotes, '010')"),
+    ("yes", "not True (YAML reads yes as true or false: write it in quotes, 'yes')"),
+])
+def test_a_version_yaml_reads_as_a_number_is_quoted_as_written(tmp_path, capsys, written, hint):
+    """'version: 1.10' was told to write '1.1' — another version than the one meant."""
+    text = Path("data/itil_aligned_model.yaml").read_text(encoding="utf-8")
+    assert 'version: "1.0"\n' in text
+    text = text.replace('version: "1.0"\n', f"version: {written}\n", 1)
+    text = text.replace("  - level: 2\n    name: Repeatable\n", f"  - level: 2\n    name: {written}\n", 1)  # in a list too
+    path = tmp_path / "model.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["model", "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: version: must be text, {hint} (line 39)" in err, err
+    assert f"{path}: levels[1] → name: must be text, {hint} (line 56)" in err, err
+
+
+def test_a_version_yaml_reads_as_text_needs_no_quotes(tmp_path, capsys):
+    """1e3 is text to YAML 1.1 (a number needs a dot and a signed exponent): the version as written."""
+    text = Path("data/itil_aligned_model.yaml").read_text(encoding="utf-8").replace('version: "1.0"\n', "version: 1e3\n", 1)
+    path = tmp_path / "model.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["model", "validate", str(path)]) == 0
+    assert "(v1e3)" in capsys.readouterr().out
+
+
 def test_a_bad_top_level_value_or_a_bad_weight_no_longer_hides_the_rest(tmp_path, capsys):
     """An unquoted ``version: 1.0`` hid an unknown domain, a misspelt target and a target of 7 until
     fixed ("1 problem"); a bad weight hid its own capability's unknown domain."""
