@@ -152,7 +152,7 @@ def _handle(store: bool) -> None:
         return
     raw, where = upload.getvalue(), upload.name
     outcome = {"kind": kind, "name": where, "problems": [], "stored": None, "existed": False, "text": None,
-               "other_kind": False}
+               "other_kind": False, "store": store}
     document, problems = check_upload(kind, raw, where)
     if problems:
         outcome["problems"] = problems
@@ -183,13 +183,25 @@ def _handle(store: bool) -> None:
     st.session_state[OUTCOME_KEY] = outcome
 
 
+def _handle_as(kind: str, store: bool) -> None:
+    """The same upload, and the same press (check, or check and store), as ``kind`` — chosen above
+    too, so that the page says what the file was taken for."""
+    st.session_state["models_kind"] = kind
+    _handle(store)
+
+
 def _show_outcome(outcome: dict) -> None:
     what = KIND_LABELS[outcome["kind"]].lower()
     if outcome["problems"] and outcome.get("other_kind"):  # the parser's one line names a CLI command: not here
-        other = KIND_LABELS[INSTRUMENT if outcome["kind"] == MODEL else MODEL]
+        other_kind = INSTRUMENT if outcome["kind"] == MODEL else MODEL
+        other = KIND_LABELS[other_kind]
         st.error(f"**{md_escape(outcome['name'] or 'The upload')}** is not a valid {what}: it is a {other.lower()}. "
                  "Nothing was stored.", icon=":material/error:")
-        st.info(f"This file is a valid **{other.lower()}**: choose “{other}” above and upload it again.")
+        # one click, never on its own: it is the admin's press that takes the file as the other kind
+        press = "Check and store" if outcome.get("store") else "Check"
+        st.info(f"This file is a valid **{other.lower()}**; the button below takes it as one, with no need to upload it again.")
+        st.button(f"{press} it as a {other.lower()}", key="models_other_kind", icon=":material/swap_horiz:",
+                  on_click=_handle_as, args=(other_kind, bool(outcome.get("store"))))
         return
     if outcome["problems"] and outcome.get("valid"):
         st.error(f"**{md_escape(outcome['name'])}** is a valid {what}, but it cannot be stored as it is; nothing was stored.\n\n"

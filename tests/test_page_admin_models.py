@@ -147,6 +147,40 @@ def test_an_instrument_uploaded_as_a_model_is_recognised(setup):
     assert any("valid **survey instrument**" in i.value for i in at.info)
 
 
+def test_an_instrument_uploaded_as_a_model_is_stored_as_an_instrument_with_one_click(setup):
+    """It was "choose 'Survey instrument' above and upload it again": the file is already here."""
+    raw = INSTRUMENT.replace(b'version: "1.2"', b'version: "1.4"')
+    before = _stored(setup)
+    at = _upload(setup, "survey.yaml", raw, kind="model", store=True)
+    assert _stored(setup) == before  # nothing stored as what the admin did not choose
+    assert not any("above and upload it again" in i.value for i in at.info)
+    button = at.button(key="models_other_kind")
+    assert button.label == "Check and store it as a survey instrument"
+    button.click().run()
+    assert not at.exception and not at.error
+    assert any("Stored `it_perception` version 1.4 as survey instrument" in s.value for s in at.success)
+    assert _stored(setup) == (before[0], [*before[1], "it_perception v1.4"])
+    assert at.radio(key="models_kind").value == "instrument"  # the choice above says what the file was taken for
+    assert any(e.action == "instrument.load" and e.actor == "admin" and "it_perception v1.4" in e.detail for e in _audit(setup))
+
+
+def test_a_model_checked_as_an_instrument_is_checked_as_a_model_with_one_click(setup):
+    before = _stored(setup)
+    at = _upload(setup, "cobit.yaml", COBIT, kind="instrument", store=False)
+    assert [e.value for e in at.error] == [
+        "**cobit.yaml** is not a valid survey instrument: it is a capability model. Nothing was stored."]
+    button = at.button(key="models_other_kind")
+    assert button.label == "Check it as a capability model"
+    button.click().run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.success] == [
+        "**cobit.yaml** is a valid capability model. Nothing was stored: press *Check and store* to keep it."]
+    assert at.radio(key="models_kind").value == "model"
+    assert _stored(setup) == before  # "Check only" stays a check
+    at.button(key="models_store").click().run()  # and the next press stores it as the model it is
+    assert "cobit-style-example v0.1" in _stored(setup)[0]
+
+
 def test_check_only_validates_and_previews_without_storing(setup):
     before = _stored(setup)
     at = _upload(setup, "cobit.yaml", COBIT, store=False)
