@@ -594,7 +594,7 @@ class CampaignInsight:
         held = self.held_back
         if not self.comparison:
             return f"{total:,} responses{self._not_counted()}"
-        analysed = sum(int(g.get("n", 0)) for g in self.comparison["groups"].values())
+        analysed = self._analysed()
         if analysed == total:
             return f"{total:,} responses{self._not_counted()}"
         excluded = self.comparison.get("excluded", {})
@@ -608,14 +608,17 @@ class CampaignInsight:
             [f"{held:,} held back until the survey closes"] if held else [])
         return f"{analysed:,} of {total:,} responses" + (f" ({'; '.join(said)})" if said else "") + self._not_counted()
 
+    def _analysed(self) -> int:
+        """The responses the comparison used (its groups' n)."""
+        return sum(int(g.get("n", 0)) for g in self.comparison["groups"].values())
+
     def participation_note(self) -> str | None:
         """Why the participation counts exceed the n of the comparison (held back, flagged or empty
         responses left out), said beside them: "completed 200" here and "n = 195" on the next tab
         otherwise disagree without a word. None when they are the same."""
         if not self.comparison:
             return None
-        analysed = sum(int(g.get("n", 0)) for g in self.comparison["groups"].values())
-        if analysed == self.counted_responses:
+        if self._analysed() == self.counted_responses:
             return None
         return (f"These counts are every response; the comparison, the charts and the report use "
                 f"{self.responses_note()}.")
