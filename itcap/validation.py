@@ -377,7 +377,7 @@ def _id_lines(data: Any, lines: dict[tuple, int], kind: str, value: str) -> list
     return sorted(found)
 
 
-def _with_lines(problems: list[str], where: str, data: Any) -> list[str]:
+def with_lines(problems: list[str], where: str, data: Any) -> list[str]:
     """Each problem with the line of the file it is about, where its path (or, for an id used twice,
     the id) is found there: " (line 42)", " (lines 12 and 40)"."""
     lines = getattr(data, "lines", None)
@@ -634,10 +634,10 @@ def validate_document(model: type[BaseModel], data: dict, where: str,
                 problems += [p for p in (cross_check(rest, where) if cross_check else [])
                              if p not in problems and about_the_file(p)]
         problems += [p for p in _raw_duplicate_ids(data, where) if p not in problems]
-        raise DocumentInvalid(_with_lines(problems, where, data)) from None
+        raise DocumentInvalid(with_lines(problems, where, data)) from None
     problems = cross_check(validated, where) if cross_check else []
     if problems:
-        raise DocumentInvalid(_with_lines(problems, where, data))
+        raise DocumentInvalid(with_lines(problems, where, data))
     return validated
 
 

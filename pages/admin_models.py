@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from assessment.service import list_assessments
-from capability_model.loader import parse_model, parse_model_bytes
+from capability_model.loader import load_default_model, parse_model, parse_model_bytes
 from capability_model.schema import CapabilityModel
 from capability_model.store import get_record, list_models, load_stored_model, save_model
 from capability_model.store import stored_conflict as model_conflict
@@ -25,7 +25,7 @@ from itcap.ui import auth, widgets
 from itcap.ui.text import md_code, md_escape
 from itcap.validation import DocumentInvalid, decode_upload
 from surveys.campaigns import list_campaigns
-from surveys.instrument import Instrument, parse_instrument, parse_instrument_bytes
+from surveys.instrument import Instrument, model_fit_warnings, parse_instrument, parse_instrument_bytes
 from surveys.store import list_instruments, load_stored_instrument, save_instrument
 from surveys.store import stored_conflict as instrument_conflict
 
@@ -160,6 +160,10 @@ def _handle(store: bool) -> None:
     else:  # a valid document: what follows can only refuse to store it (its id and version taken)
         outcome["valid"] = True
         outcome["text"] = decode_upload(raw, where)
+        if kind == INSTRUMENT:  # modes and categories no model here has: warned, not refused
+            with session_scope() as session:
+                models = [load_default_model()] + [load_stored_model(session, r.id) for r in list_models(session)]
+            outcome["warnings"] = model_fit_warnings(document, models, where, outcome["text"])
         if not store:  # say what storing would: its id and version may be taken, by other content or by this
             with session_scope() as session:
                 conflict = (model_conflict if kind == MODEL else instrument_conflict)(session, document, outcome["text"], where)
@@ -190,6 +194,14 @@ def _handle_as(kind: str, store: bool) -> None:
     _handle(store)
 
 
+def _show_model_fit_warnings(outcome: dict) -> None:
+    if outcome.get("warnings"):
+        count = len(outcome["warnings"])
+        st.warning(f"{count} scale tag{'s' if count != 1 else ''} no capability model here has — a typo, or a model "
+                   "still to be loaded:\n\n" + "\n".join(f"- {md_code(w)}" for w in outcome["warnings"]),
+                   icon=":material/warning:")
+
+
 def _show_outcome(outcome: dict) -> None:
     what = KIND_LABELS[outcome["kind"]].lower()
     if outcome["problems"] and outcome.get("other_kind"):  # the parser's one line names a CLI command: not here
@@ -206,6 +218,7 @@ def _show_outcome(outcome: dict) -> None:
     if outcome["problems"] and outcome.get("valid"):
         st.error(f"**{md_escape(outcome['name'])}** is a valid {what}, but it cannot be stored as it is; nothing was stored.\n\n"
                  + "\n".join(f"- {md_code(p)}" for p in outcome["problems"]), icon=":material/error:")
+        _show_model_fit_warnings(outcome)
         return
     if outcome["problems"]:
         count = len(outcome["problems"])
@@ -224,6 +237,7 @@ def _show_outcome(outcome: dict) -> None:
         use = "assessments (Administration → Assessments)" if outcome["kind"] == MODEL else "campaigns (Administration → Campaigns)"
         st.success(f"Stored {md_code(key)} version {md_escape(version)} as {what} {record_id}. It can now be chosen for new {use}.",
                    icon=":material/check_circle:")
+    _show_model_fit_warnings(outcome)
     with st.expander("Preview of the uploaded file", expanded=outcome["stored"] is None):
         if outcome["kind"] == MODEL:
             model_preview(parse_model(outcome["text"], outcome["name"]), key="upload_preview")

@@ -12,13 +12,16 @@ import re
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from capability_model.loader import data_path
 from itcap.validation import (Number, WholeNumber, decode_upload, did_you_mean, duplicate_id_problems, one_line_field_problems, parse_document,
-                              read_text)
+                              parse_yaml, read_text, with_lines)
+
+if TYPE_CHECKING:
+    from capability_model.schema import CapabilityModel
 
 DEFAULT_INSTRUMENT_FILE = "it_perception_survey.yaml"
 
@@ -330,12 +333,13 @@ def cross_reference_problems(inst: Instrument, where: str) -> list[str]:
                 problems.append(f"{here} → demographic: demographics are coarse — a choice item with bands "
                                 f"(e.g. age 16–29, 30–49, 50+), not a {item.type} item")
 
-    for scale in inst.scales:
+    for index, scale in enumerate(inst.scales):
         members = inst.scale_items(scale.id)
+        here = f"{where}: scales[{index}] (id {scale.id})"  # indexed: the file's line is found by this path
         if len(members) < 2:
-            problems.append(f"{where}: scales (id {scale.id}): a scale needs at least two likert items, found {len(members)}")
+            problems.append(f"{here}: a scale needs at least two likert items, found {len(members)}")
         if len(scale_ranges.get(scale.id, set())) > 1:
-            problems.append(f"{where}: scales (id {scale.id}): its items use response scales with different ranges; a scale score needs one range")
+            problems.append(f"{here}: its items use response scales with different ranges; a scale score needs one range")
 
     items = inst.item_map()
     for index, pair in enumerate(inst.ipa_pairs):
@@ -376,6 +380,30 @@ def group_name_problems(inst: Instrument, where: str) -> list[str]:
 def _new_document_problems(inst: Instrument, where: str) -> list[str]:
     return (one_line_field_problems(inst, where) + placeholder_problems(inst, where) + group_name_problems(inst, where)
             + cross_reference_problems(inst, where))
+
+
+def model_fit_warnings(inst: Instrument, models: Sequence[CapabilityModel], where: str, text: str | None = None) -> list[str]:
+    """Scales tagged with an operating mode, or a finding category, that none of ``models`` has —
+    most often a typo ('suplier'). Warnings, not errors: an instrument is independent of any model,
+    and one may be written for a model loaded later. Unwarned, such a scale is silently left out of
+    the survey's reading of the mode, and its findings out of the recommendations. With the file's
+    ``text``, each warning gives its line."""
+    if not models:
+        return []
+    names = " or ".join(dict.fromkeys(m.name for m in models))
+    modes = list(dict.fromkeys(mode.id for m in models for mode in m.ordered_modes))
+    categories = list(dict.fromkeys(c.id for m in models for c in m.categories))
+    warnings: list[str] = []
+    for index, scale in enumerate(inst.scales):
+        here = f"{where}: scales[{index}] (id {scale.id})"
+        if scale.mode and scale.mode not in modes:
+            warnings.append(f"{here} → mode: {scale.mode!r} is not an operating mode of {names} ({', '.join(modes)})"
+                            f"{did_you_mean(scale.mode, modes)}; the survey's reading of the mode leaves this scale out")
+        if scale.category and scale.category not in categories:
+            warnings.append(f"{here} → category: {scale.category!r} is not a finding category of {names} ({', '.join(categories)})"
+                            f"{did_you_mean(scale.category, categories)}; a weak result on this scale would be left out of "
+                            "the recommendations")
+    return with_lines(warnings, where, parse_yaml(text, where)) if warnings and text is not None else warnings
 
 
 def parse_instrument(text: str, where: str = "<instrument>") -> Instrument:

@@ -243,6 +243,24 @@ def test_store_an_instrument_with_a_new_version(setup):
     assert any("It can now be chosen for new campaigns" in s.value for s in at.success)
 
 
+def test_a_scale_tag_no_model_here_has_is_warned_with_its_line_and_the_instrument_still_stored(setup):
+    raw = INSTRUMENT.replace(b'version: "1.2"', b'version: "1.4"').replace(b"mode: supplier", b"mode: suplier", 1)
+    line = raw[: raw.index(b"mode: suplier")].count(b"\n") + 1
+    at = _upload(setup, "survey-1.4.yaml", raw, kind="instrument", store=True)
+    assert not at.error and "it_perception v1.4" in _stored(setup)[1]
+    [warning] = at.warning
+    assert "1 scale tag no capability model here has" in warning.value
+    assert (f"mode: 'suplier' is not an operating mode of ITIL-aligned IT capability model (supplier, business_partner, "
+            f"business_leader) (did you mean 'supplier'?)") in warning.value and f"(line {line})" in warning.value
+    assert not _upload(setup, "survey.yaml", INSTRUMENT, kind="instrument", store=False).warning
+    # the modes of every stored model count: once the COBIT-style model is stored, its mode is no typo
+    cobit_tagged = INSTRUMENT.replace(b"mode: supplier", b"mode: compliant", 1)  # (its version taken: refused, and warned)
+    assert "'compliant' is not an operating mode" in _upload(setup, "survey.yaml", cobit_tagged, kind="instrument",
+                                                            store=False).warning[0].value
+    _upload(setup, "cobit.yaml", COBIT, store=True)
+    assert not _upload(setup, "survey.yaml", cobit_tagged, kind="instrument", store=False).warning
+
+
 def test_preview_of_stored_model_and_instrument_and_the_yaml_download(setup):
     at = app_test(setup["admin"], page=PAGE).run()
     frames = [d.value for d in at.dataframe]

@@ -15,6 +15,7 @@ from itcap.storage import session_scope
 from surveys import respondent
 from surveys.instrument import default_instrument_path
 from surveys.tables import Invitation
+from tests.support import ROOT
 from tests.survey_testdata import INSTRUMENT_YAML
 from tests.test_survey_invitations import _all_stored_text
 
@@ -45,7 +46,7 @@ def test_survey_validate_good_and_shipped(instrument_file, capsys):
     code, out, _ = _run(capsys, "survey", "validate", instrument_file)
     assert code == 0 and "valid — Test IT perception survey (v1): 10 items in 4 sections" in out
     if default_instrument_path().exists():
-        assert _run(capsys, "survey", "validate", str(default_instrument_path()))[0] == 0
+        assert _run(capsys, "survey", "validate", str(default_instrument_path()))[::2] == (0, "")  # and no warning
 
 
 def test_survey_validate_reports_every_error_with_its_location(tmp_path, capsys):
@@ -61,6 +62,29 @@ def test_survey_validate_reports_every_error_with_its_location(tmp_path, capsys)
     assert (f"error: {path}: sections[0] (id services) → items[0] (id rel1) → response_scale: unknown response scale "
             f"'agree7' (did you mean 'agree5'?) (line {rel1})") in lines
     assert any("items[4] (id logon_minutes): a numeric item needs min and max" in line for line in lines)
+
+
+def test_survey_validate_warns_of_a_scale_tagged_with_a_mode_or_category_the_model_lacks(tmp_path, capsys):
+    """Valid (an instrument may be written for a model loaded later), but a typo would silently
+    leave the scale out of the survey's reading of the mode: warned, with the line, on stderr."""
+    text = INSTRUMENT_YAML.replace("mode: supplier}", "mode: suplier, category: alignmnet}")
+    path = tmp_path / "typo.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = 1 + next(i for i, row in enumerate(text.splitlines()) if "mode: suplier" in row)
+    code, out, err = _run(capsys, "survey", "validate", str(path))
+    assert code == 0 and "valid" in out
+    assert err.splitlines() == [
+        f"warning: {path}: scales[0] (id reliability) → mode: 'suplier' is not an operating mode of ITIL-aligned IT "
+        "capability model (supplier, business_partner, business_leader) (did you mean 'supplier'?); the survey's "
+        f"reading of the mode leaves this scale out (line {line})",
+        f"warning: {path}: scales[0] (id reliability) → category: 'alignmnet' is not a finding category of ITIL-aligned "
+        "IT capability model (alignment, architecture, organisation, governance, finance) (did you mean 'alignment'?); "
+        f"a weak result on this scale would be left out of the recommendations (line {line})"]
+    # against the model it is written for, the shipped survey's modes are what is unknown
+    cobit = str(ROOT / "docs" / "examples" / "cobit_style_model.yaml")
+    code, _, err = _run(capsys, "survey", "validate", str(default_instrument_path()), "--model", cobit)
+    assert code == 0 and "'business_leader' is not an operating mode of" in err
+    assert _run(capsys, "survey", "validate", str(path), "--model", str(tmp_path / "none.yaml"))[0] == 1
 
 
 def test_survey_validate_refuses_a_misspelt_placeholder_that_respondents_would_read_as_written(tmp_path, capsys):

@@ -15,8 +15,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("validate", help="check an instrument file", description=(
         "Check a survey instrument file. Exit 0 if valid; otherwise exit 1 printing every problem with "
-        "its location (file, section, item id, field)."))
+        "its location (file, section, item id, field). A scale tagged with an operating mode or a finding "
+        "category the capability model lacks (a typo such as 'suplier') is a warning on stderr: the survey's "
+        "reading of the mode would leave that scale out, the recommendations its findings."))
     p.add_argument("file", help="survey instrument YAML file")
+    p.add_argument("--model", metavar="FILE", help="capability model YAML whose modes and categories the scales should "
+                   "name (default: the shipped ITIL-aligned model)")
     set_handler(p, _validate)
 
     p = sub.add_parser("show", help="print an instrument as JSON", description=(
@@ -40,9 +44,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from surveys.instrument import load_instrument_file
+    from capability_model.loader import load_default_model, load_model_file
+    from itcap.validation import read_text
+    from surveys.instrument import model_fit_warnings, parse_instrument
 
-    inst = load_instrument_file(args.file)
+    text = read_text(args.file)
+    inst = parse_instrument(text, args.file)
+    model = load_model_file(args.model) if args.model else load_default_model()
+    for warning in model_fit_warnings(inst, [model], args.file, text):
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"{args.file}: valid — {inst.name} (v{inst.version}): {len(inst.items)} items in {len(inst.sections)} sections, "
           f"{len(inst.scales)} scales, groups {', '.join(inst.group_ids())}")
     if len(inst.group_ids()) > 2:
