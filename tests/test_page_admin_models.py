@@ -250,8 +250,8 @@ def test_a_scale_tag_no_model_here_has_is_warned_with_its_line_and_the_instrumen
     assert not at.error and "it_perception v1.4" in _stored(setup)[1]
     [warning] = at.warning
     assert "1 scale tag no capability model here has" in warning.value
-    assert (f"mode: 'suplier' is not an operating mode of ITIL-aligned IT capability model (supplier, business_partner, "
-            f"business_leader) (did you mean 'supplier'?)") in warning.value and f"(line {line})" in warning.value
+    assert ("mode: 'suplier' is not an operating mode of ITIL-aligned IT capability model (supplier, business_partner, "
+            "business_leader) (did you mean 'supplier'?)") in warning.value and f"(line {line})" in warning.value
     assert not _upload(setup, "survey.yaml", INSTRUMENT, kind="instrument", store=False).warning
     # the modes of every stored model count: once the COBIT-style model is stored, its mode is no typo
     cobit_tagged = INSTRUMENT.replace(b"mode: supplier", b"mode: compliant", 1)  # (its version taken: refused, and warned)
