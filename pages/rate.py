@@ -2,9 +2,9 @@
 
 Every change is saved as soon as the widget reports it (callbacks call ``assessment.service.update_rating``
 with the one field changed):
-a level at once, evidence text when the box loses focus (Tab, a click elsewhere, Next, or leaving the
-page: switching app or tab blurs the box first; closing or reloading with unsaved typing asks the
-browser's "Leave site?" question while the box saves). Submitting locks the ratings;
+a level at once, evidence text at each pause in typing and when the box loses focus (Tab, a click
+elsewhere, Next, or leaving the page: switching app or tab blurs the box first; closing or reloading
+with typing not yet saved asks the browser's "Leave site?" question). Submitting locks the ratings;
 the page then shows them read-only.
 """
 
@@ -150,10 +150,15 @@ lead = next((a for a in people if a.is_lead), None)
 
 widgets.show_flash()
 saved = st.session_state.pop("rate_saved", None)
+# Drawn on every run, filled only after a save: an element added above the evidence box on some runs
+# only would move the box, and Streamlit would draw it anew — out of focus, mid-sentence after a
+# pause in typing saved it.
+announcement = st.empty()
 if saved:
     st.toast(md_escape(saved), icon=":material/check:")
     # a toast is not announced (and is hidden on phones): a screen reader hears it from a live region
-    widgets.run_script(widgets.announce_script(saved))
+    with announcement:
+        widgets.run_script(widgets.announce_script(saved))
 # On a phone the toast lands over the next levels to tap; the card's own "✓ Saved" line says it there.
 st.html(f"<style>@media (max-width: {widgets.PHONE_SCREEN - 1}px) {{ [data-testid='stToastContainer'] {{ display: none; }} }}</style>")
 
@@ -259,14 +264,15 @@ with card:
             "Evidence", key=evidence_key, on_change=_save, args=(*save_args, "evidence"),
             max_chars=service.MAX_EVIDENCE_CHARS, height=140,
             placeholder="What did you see? Documents, records sampled, interviews, measures…",
-            help="Saved when you leave the box (a tap or click elsewhere, Tab, Ctrl+Enter, Save evidence, or switching "
-                 "to another app or tab). Shown to the lead assessor exactly as typed.",
+            help="Saved as you type, whenever you pause for two seconds, and when you leave the box (a tap or click "
+                 "elsewhere, Tab, Ctrl+Enter, Save evidence, or switching to another app or tab). Shown to the lead "
+                 "assessor exactly as typed.",
         )
         widgets.run_script(widgets.save_typing_when_leaving("rate_evidence_"))
-        # Leaving the box is what saves it; a phone has no Ctrl+Enter, so this is the obvious thing to press.
+        # A pause or leaving the box saves it; a button is still what a person looks for to be sure.
         # Pressing it blurs the box (its change is saved first); the click then saves what is in the box.
         st.button("Save evidence", icon=":material/save:", key=f"rate_save_evidence_{capability.id}", on_click=_save,
-                  args=(*save_args, "evidence"), help="Evidence also saves by itself when you leave the box.")
+                  args=(*save_args, "evidence"), help="Evidence also saves by itself as you pause and when you leave the box.")
         st.segmented_control(
             "Confidence", list(CONFIDENCES), default=rating.confidence if rating else None,
             format_func=str.capitalize, key=confidence_key, on_change=_save, args=(*save_args, "confidence"),

@@ -96,21 +96,41 @@ def scroll_to_top_script(*headings: str) -> str:
 """
 
 
+TYPING_PAUSE_MS = 2000  # a pause in typing this long saves what is in an evidence box
+
+
 def save_typing_when_leaving(key_prefix: str) -> str:
     """A script for text boxes that save when they lose focus (an ``on_change`` outside a form), keyed
-    ``key_prefix…``. Streamlit sends a box's value when it loses focus; a phone user who switches to
-    another app mid-sentence, or a desktop user who closes or reloads the tab, never leaves the box.
-    Leaving the page now blurs it first, while the connection is still open. Closing or reloading with
-    unsaved typing also asks the browser's "Leave site?" question: the page waits for the answer, and
-    the value goes out as it is given (a tab torn down at once sometimes dropped it)."""
+    ``key_prefix…``. Streamlit sends a box's value when it loses focus or on Ctrl+Enter; a phone user
+    who switches to another app mid-sentence, or a desktop user who closes or reloads the tab, never
+    leaves the box. So what is typed is also sent after a pause in typing (TYPING_PAUSE_MS), as
+    Ctrl+Enter sends it: the box keeps the focus (a phone keeps its keyboard up). Leaving the page
+    blurs the box first, while the connection is still open; closing or reloading with typing not yet
+    sent asks the browser's "Leave site?" question. (The value blurred out then goes out only as the
+    question is answered, and Streamlit drops a save not yet started when the tab's connection
+    closes: the pause-save is what keeps a closed tab's evidence, all but its last two seconds.)"""
     return f"""
   const flag = 'itcapSaveTyping_{key_prefix}';
   if (window[flag]) return;
   window[flag] = true;
   const ours = (box) => box && box.tagName === 'TEXTAREA' && box.closest('[class*="st-key-{key_prefix}"]');
   const typing = new WeakSet();
-  document.addEventListener('input', (e) => {{ if (ours(e.target)) typing.add(e.target); }}, true);
-  document.addEventListener('focusout', (e) => typing.delete(e.target), true);
+  const pauses = new WeakMap();
+  const send = (box) => {{  // Streamlit's own Ctrl+Enter: the value goes out, the focus stays
+    typing.delete(box);
+    box.dispatchEvent(new KeyboardEvent('keydown', {{key: 'Enter', code: 'Enter', keyCode: 13, ctrlKey: true,
+                                                    bubbles: true, cancelable: true}}));
+  }};
+  document.addEventListener('input', (e) => {{
+    const box = e.target;
+    if (!ours(box)) return;
+    typing.add(box);
+    clearTimeout(pauses.get(box));
+    pauses.set(box, setTimeout(() => {{
+      if (document.activeElement === box && typing.has(box) && box.isConnected) send(box);
+    }}, {TYPING_PAUSE_MS}));
+  }}, true);
+  document.addEventListener('focusout', (e) => {{ typing.delete(e.target); clearTimeout(pauses.get(e.target)); }}, true);
   document.addEventListener('visibilitychange', () => {{
     const box = document.activeElement;
     if (document.visibilityState === 'hidden' && ours(box)) box.blur();
