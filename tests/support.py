@@ -16,6 +16,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from itcap.ui.dashboard_data import DASHBOARD_TAB
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 CHROMIUM = "/usr/bin/chromium"
@@ -41,6 +43,60 @@ def app_test(account_id: int | None = None, query: dict[str, str] | None = None,
     if page:
         at.switch_page(page)
     return at
+
+
+# -- the dashboard: only the tab in view is drawn ------------------------------------------------------
+DASHBOARD = "pages/dashboard.py"
+DASHBOARD_TABS = ("Maturity", "Perception", "Recommendations", "Assessors", "Participation", "Trend", "Report")
+TEXT_KINDS = ("title", "subheader", "markdown", "caption", "info", "warning", "success", "error", "text")
+
+
+def dashboard_test(user_id: int, tab: str = "Maturity"):
+    """The dashboard as ``user_id`` sees it with ``tab`` in view (only that tab is drawn)."""
+    at = app_test(user_id, page=DASHBOARD)
+    at.session_state[DASHBOARD_TAB] = tab
+    return at.run()
+
+
+def show_tab(at, tab: str):
+    """The same session with another tab in view, as a click on it does."""
+    at.session_state[DASHBOARD_TAB] = tab
+    return at.run()
+
+
+class EveryTab:
+    """What one session of the dashboard shows in all its tabs, one after the other: each element
+    kind (``markdown``, ``dataframe``, ``vega_lite_chart``, …) is the list of every tab's, and what
+    is drawn above the tabs is taken once."""
+
+    KINDS = (*TEXT_KINDS, "dataframe", "table", "html", "expander", "download_button", "vega_lite_chart")
+
+    def __init__(self, at: AppTest):
+        self.at = at
+        self._seen: dict[str, list] = {kind: [] for kind in self.KINDS}
+        for index, tab in enumerate(DASHBOARD_TABS):
+            show_tab(at, tab)
+            assert not at.exception, (tab, at.exception)
+            # the first tab with the banner and the sidebar above it; then each tab's own
+            where = at if index == 0 else next(block for block in at.tabs if block.label == tab)
+            for kind in self.KINDS:
+                self._seen[kind] += list(where.get(kind)) if kind in ("vega_lite_chart", "download_button") else list(getattr(where, kind))
+
+    def __getattr__(self, kind: str) -> list:
+        if kind in self.KINDS:
+            return self._seen[kind]
+        raise AttributeError(kind)
+
+    def get(self, kind: str) -> list:
+        return self._seen[kind]
+
+    @classmethod
+    def of(cls, user_id: int) -> EveryTab:
+        return cls(app_test(user_id, page=DASHBOARD))
+
+    @property
+    def exception(self) -> list:
+        return self.at.exception  # (every tab's run was checked for one)
 
 
 def log_in_on_page(at, username: str, password: str) -> None:

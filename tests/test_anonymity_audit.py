@@ -436,17 +436,18 @@ def test_three_groups_one_small_through_dashboard_exports_and_report(db_url, sma
 def test_dashboard_page_when_leaving_flagged_out_takes_a_group_under_k(db_url):
     """The dashboard drew a one-group 'comparison' (IndexError) when the toggle left a group under k."""
     from tests import builders
-    from tests.support import app_test
+    from tests.support import app_test, show_tab
 
     ids = builders.people(db_url)
     _campaign_with(db_url, {"business": K, "it_staff": K}, {"business": 1}, INSTRUMENT_YAML)
-    at = app_test(ids["lee"]).run()
+    at = show_tab(app_test(ids["lee"]), "Perception")
     assert not at.exception and any("scale scores with 95% confidence intervals" in m.value for m in at.markdown)
     at.toggle(key="dashboard_exclude_flagged").set_value(True).run()
     assert not at.exception
     assert not any("scale scores with 95% confidence intervals" in m.value for m in at.markdown)
     assert any("Not enough responses to report once flagged responses are left out" in w.value for w in at.warning)
     # the participation table says why: the group fell under k once its flagged response was left out
+    show_tab(at, "Participation")
     [rates] = [d.value for d in at.dataframe if "results" in d.value.columns]
     results = dict(zip(rates["group"] if "group" in rates.columns else rates.index, rates["results"]))
     assert results["Business users"] == f"withheld (fewer than {K} responses once flagged responses are left out)"

@@ -13,7 +13,7 @@ from itcap.bootstrap import bootstrap
 from itcap.cli import main
 from itcap.demo import ASSESSOR_USERNAMES, DEMO_ACCOUNTS, DemoRefused, load_demo
 from itcap.storage import session_scope
-from tests.support import app_test
+from tests.support import app_test, dashboard_test
 
 
 def _passwords(report: str) -> dict[str, str]:
@@ -293,11 +293,12 @@ def test_demo_dashboard_opens_on_this_years_round_with_a_trend(db_url):
         director = accounts.get_by_username(session, "director").id
         newest_assessment = _demo_assessment(session).id
         newest_campaign = max(c.id for c in list_campaigns(session) if c.status == "open")
-    at = app_test(director, page="pages/dashboard.py").run(timeout=60)
+    at = dashboard_test(director, "Trend")
     assert not at.exception
     assert at.selectbox(key="dashboard_assessment").value == newest_assessment
     assert at.selectbox(key="dashboard_campaign").value == newest_campaign
     assert not any("A trend appears once" in i.value for i in at.info)
+    assert "##### Attainment of each mode over assessments (%)" in [m.value for m in at.markdown]
     # The lead has two capabilities to go and has not submitted: the position is provisional.
     assert any(w.value.startswith("Provisional: the assessment is still open — 1 of 3 assessors has not submitted, "
                                   "with 2 ratings still to give; the levels given so far count in the position.")

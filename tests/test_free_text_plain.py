@@ -32,7 +32,7 @@ from itcap.ui.text import WORD_JOINER, md_code, md_escape
 from surveys import exports
 from surveys.imports import add_responses, import_responses
 from tests import builders
-from tests.support import app_test, stored_answers
+from tests.support import DASHBOARD_TABS, app_test, dashboard_test, show_tab, stored_answers
 
 PAYLOAD = "<script>alert('x')</script> **bold** _em_ [link](https://evil.example/x) ![img](https://evil.example/t.png) :red[red] $x^2$ ~~s~~ `c`"
 # What must never reach a markdown element unescaped.
@@ -148,14 +148,19 @@ def test_dashboard_shows_typed_names_escaped(hostile):
     at = app_test(ids["lee"]).run()  # the whole app (with its sidebar): leadership's home is the dashboard
     assert not at.exception
     assert [t.value for t in at.title] == ["Where IT stands"]
-    _assert_no_raw_payload(at)
     sidebar = [c.value for c in at.sidebar.caption]
     assert any(f"Signed in as **{md_escape(PAYLOAD + ' lee')}**" in c for c in sidebar), sidebar
     captions = [c.value for c in at.caption]
     assert any(c.startswith(f"{md_escape(PAYLOAD)} · {md_escape('# ' + PAYLOAD)} · ") for c in captions)
     assert any(c.startswith(f"{md_escape('1. ' + PAYLOAD)} · ") for c in captions)
+    for tab in DASHBOARD_TABS:  # each tab is drawn when it is opened
+        show_tab(at, tab)
+        assert not at.exception
+        _assert_no_raw_payload(at)
+    show_tab(at, "Participation")
     assert any(m.value == f"##### Response rates — {md_escape('1. ' + PAYLOAD)}" for m in at.markdown)
     # people's comments: cells of a one-column table, exactly as typed
+    show_tab(at, "Perception")
     comments = [c for d in at.dataframe if list(d.value.columns) == ["Comment"] for c in d.value["Comment"]]
     assert "<script>alert('x')</script> **faster** laptops" in comments
 
@@ -166,10 +171,13 @@ def test_dashboard_with_flagged_responses_left_out_is_still_escaped(hostile):
     db_url, ids, _, campaign_id = hostile
     with session_scope(db_url) as session:  # flagged responses are left out of a closed campaign's figures
         close_campaign(session, campaign_id, "admin")
-    at = app_test(ids["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(ids["lee"], "Perception")
     at.toggle(key="dashboard_exclude_flagged").set_value(True).run()
     assert not at.exception and "Flagged responses excluded." in " ".join(c.value for c in at.caption)
-    _assert_no_raw_payload(at)
+    for tab in DASHBOARD_TABS:
+        show_tab(at, tab)
+        assert not at.exception
+        _assert_no_raw_payload(at)
 
 
 def test_consensus_page_evidence_is_plain_text_and_names_escaped(hostile):

@@ -12,7 +12,7 @@ from itcap.report import build_report, render_html
 from itcap.storage import session_scope
 from surveys.campaigns import close_campaign
 from surveys.imports import add_responses
-from tests.support import app_test
+from tests.support import dashboard_test
 from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
 
 THREE_GROUPS = INSTRUMENT_YAML.replace("  - {id: it_staff, name: IT staff}\n",
@@ -103,7 +103,7 @@ def test_itcap_report_groups_by_name_and_refuses_unknown_or_repeated_ones(db_url
 def test_the_dashboard_offers_the_pairs_and_compares_the_one_chosen(db_url, campaign):
     with session_scope(db_url) as session:
         director = accounts.create_account(session, "dir", "correct horse battery", ["leadership"], "Dana Director").id
-    at = app_test(director, page="pages/dashboard.py").run()
+    at = dashboard_test(director, "Perception")
     assert not at.exception
     box = at.selectbox(key="dashboard_groups_widget")
     assert box.options == ["Business users and IT staff", "Business users and Finance directorate",
@@ -180,7 +180,7 @@ def test_every_group_at_once_is_welch_s_anova_per_scale_with_the_pairs_that_diff
 def test_the_dashboard_shows_every_group_at_once_beside_the_pair(db_url, campaign):
     with session_scope(db_url) as session:
         director = accounts.create_account(session, "dir", "correct horse battery", ["leadership"], "Dana Director").id
-    at = app_test(director, page="pages/dashboard.py").run()
+    at = dashboard_test(director, "Perception")
     assert not at.exception
     assert any(e.label == "All 3 groups at once" for e in at.expander)
     table = next(d.value for d in at.dataframe if "Welch ANOVA F" in d.value.columns)

@@ -5,14 +5,14 @@ import io
 import pytest
 
 from tests import builders, download_capture
-from tests.support import app_test
+from tests.support import DASHBOARD, TEXT_KINDS, EveryTab, app_test, dashboard_test, show_tab
 
 downloads = download_capture.downloads  # fixture: what the download buttons serve
+PAGE = DASHBOARD
 
 
 def _texts(at) -> str:
-    parts = [e.value for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "success", "error", "text")
-             for e in getattr(at, kind)]
+    parts = [e.value for kind in TEXT_KINDS for e in getattr(at, kind)]
     return "\n".join(str(p) for p in parts)
 
 
@@ -25,8 +25,12 @@ def populated(db_url):
 
 
 def test_leadership_sees_position_survey_reading_and_every_tab(populated):
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
-    assert not at.exception
+    first = dashboard_test(populated["lee"])
+    # only the tab in view is drawn: the perception's tables and charts wait for their tab
+    assert not first.exception and first.tabs[0].label == "Maturity"
+    assert not [d for d in first.dataframe if "scale" in d.value.columns]
+    assert "Business users and IT staff: scale scores with 95% confidence intervals" not in _texts(first)
+    at = EveryTab.of(populated["lee"])
     text = _texts(at)
     assert "Where IT stands" in text
     headline = [s.value for s in at.subheader][0]
@@ -81,7 +85,7 @@ def test_a_consensus_set_by_the_lead_is_shown_with_who_and_why(populated, db_url
         median = next(c.median for c in service.consensus(session, assessment.id) if c.capability_id == "enterprise_architecture")
         service.override_consensus(session, assessment.id, "enterprise_architecture", 3,
                                    "Roadmap <b>seen</b> in the board pack", actor=lead)
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = EveryTab.of(populated["lee"])
     assert not at.exception
     (overrides,) = [d.value for d in at.dataframe if "rationale" in d.value.columns]
     assert overrides.to_dict("records") == [{
@@ -113,8 +117,7 @@ def test_a_decision_an_assessor_overtook_is_marked_and_a_confirmed_median_is_not
             service.save_rating(session, assessment.id, who, overridden_id, 2)
         service.override_consensus(session, assessment.id, overridden_id, 4, "Board pack shows more", actor=lead)
         service.save_rating(session, assessment.id, ana, overridden_id, 3)  # after the decision
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
-    assert not at.exception
+    at = EveryTab.of(populated["lee"])
     (overrides,) = [d.value for d in at.dataframe if "rationale" in d.value.columns]
     rows = {r["capability"]: r for r in overrides.to_dict("records")}
     confirmed, overridden = rows[model.capability(confirmed_id).name], rows[model.capability(overridden_id).name]
@@ -126,7 +129,7 @@ def test_a_decision_an_assessor_overtook_is_marked_and_a_confirmed_median_is_not
 
 
 def test_comments_are_plain_text_and_over_their_threshold(populated):
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(populated["lee"], "Perception")
     comments = [c for d in at.dataframe if list(d.value.columns) == ["Comment"] for c in d.value["Comment"]]
     assert "<script>alert('x')</script> **faster** laptops" in comments
     assert sum(c.startswith("Comment number") for c in comments) == 11
@@ -145,7 +148,7 @@ def test_a_comment_several_people_wrote_is_listed_once_with_their_number(db_url)
     campaign_id = builders.perception_campaign(db_url, comment_texts=texts)
     with session_scope(db_url) as session:
         close_campaign(session, campaign_id, "admin")  # every comment in the figures
-    at = app_test(ids["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(ids["lee"], "Perception")
     # the number in a column of its own, not in the words (a respondent can write "(40 people)" too)
     [table] = [d.value for d in at.dataframe if list(d.value.columns) == ["Comment", "People"]]
     assert sorted(zip(table["Comment"], table["People"])) == sorted([("Friendly and professional people.", 4)]
@@ -162,7 +165,7 @@ def test_admin_sees_the_dashboard_too(populated):
 
 
 @pytest.mark.parametrize("username", ["ana", "lead"])
-def test_assessors_are_not_served_the_dashboard(populated, username):
+def test_assessors_are_not_served_thedashboard_test(populated, username):
     at = app_test(populated[username], page="pages/dashboard.py").run()
     assert not at.exception
     assert "Where IT stands" not in _texts(at)
@@ -178,7 +181,7 @@ def test_empty_database_explains_what_to_do(db_url):
 def test_a_campaign_below_the_threshold_shows_no_numbers_and_says_why(db_url):
     ids = builders.people(db_url)
     builders.perception_campaign(db_url, n_business=30, n_it=3)
-    at = app_test(ids["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(ids["lee"], "Perception")
     assert not at.exception
     text = _texts(at)
     # whose responses are missing, by name (never a count): business users had plenty
@@ -201,7 +204,7 @@ def test_excluding_flagged_responses_is_offered_and_recomputes(populated, db_url
         flags = responses_frame(session, campaign.id)["flags"]
     straightlined = int((flags == "straightline").sum())
     assert straightlined and (flags.isin(["", "straightline"])).all()
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(populated["lee"], "Perception")
     # included by default, and the page says so: an analyst's first question
     assert (f"The figures include {straightlined} responses with data-quality flags ({straightlined} straight-lining (the same answer to a whole section))."
             in _texts(at))
@@ -223,9 +226,9 @@ def test_excluding_flagged_responses_is_offered_and_recomputes(populated, db_url
             {"group": group, "answers": {item.id: 4 for item in instrument.items_for_group(group) if item.type in ("likert", "numeric")},
              "duration_seconds": 600} for group in ("business", "it") for _ in range(5)], actor="admin", source="web")
         close_campaign(session, campaign.id, "admin")
-    at = app_test(populated["lee"], page="pages/dashboard.py")
+    at = app_test(populated["lee"], page=PAGE)
     at.session_state["dashboard_exclude_flagged"] = True
-    at.run()
+    show_tab(at, "Perception")
     assert not at.exception and not any("not left out" in w.value for w in at.warning)
     assert "Flagged responses excluded." in _texts(at) and "The figures include" not in _texts(at)
 
@@ -236,14 +239,14 @@ def test_report_tab_offers_reports_and_threshold_respecting_data(populated, db_u
     from itcap.storage import session_scope
     from surveys.campaigns import close_campaign, list_campaigns
 
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(populated["lee"], "Report")
     labels = [b.label for b in at.get("download_button")]
     assert {"HTML report", "PDF report", "Ratings (CSV)", "All data (XLSX)"} <= set(labels)
     assert not {"Excel (XLSX)", "SPSS (SAV)"} & set(labels), "no rows while the campaign is open"
     assert any("can be downloaded here once the campaign has closed" in i.value for i in at.info)
     with session_scope(db_url) as session:
         close_campaign(session, list_campaigns(session)[0].id, "admin")
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(populated["lee"], "Report")
     labels = [b.label for b in at.get("download_button")]
     assert {"CSV", "Excel (XLSX)", "SPSS (SAV)"} <= set(labels)
     assert any("reporting threshold applied" in c.value for c in at.caption)
@@ -286,8 +289,8 @@ def test_warm_up_fills_the_caches_the_page_reads(populated, db_url, monkeypatch)
     monkeypatch.setattr(insights, "campaign_insight", lambda *a, **k: calls.append(1) or original(*a, **k))
     for name in CHART_BUILDERS:
         monkeypatch.setattr(charts, name, lambda *a, _name=name, **k: built.append(_name) or _a_chart())
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
-    assert not at.exception and "Where IT stands" in _texts(at)
+    at = EveryTab.of(populated["lee"])
+    assert "Where IT stands" in _texts(at)
     assert calls == [], "the page found the warmed-up analysis in the cache"
     assert built == [], "the page found every chart built by the warm-up"
     assert len(at.get("vega_lite_chart")) >= 12  # radar, gaps, heatmap, IPA (each with its phone version), perception, rates, two trends
@@ -306,7 +309,7 @@ def test_dashboard_with_invitations_in_every_state(populated, db_url):
         links = create_invitations(session, campaign_id, "business", 12, "admin")
     with session_scope(db_url) as session:
         begin(session, links[0].token)
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(populated["lee"], "Participation")
     assert not at.exception
     assert "Where IT stands" in _texts(at)
     rates = [d.value for d in at.dataframe if "invited" in d.value.columns]
@@ -332,19 +335,19 @@ def test_one_page_run_analyses_the_campaign_once_for_the_banner_the_tabs_and_the
     calls = []
     original = insights.campaign_insight
     monkeypatch.setattr(insights, "campaign_insight", lambda *a, **k: calls.append(a[1]) or original(*a, **k))
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
-    assert not at.exception and "Where IT stands" in _texts(at)
+    at = EveryTab.of(populated["lee"])
+    assert "Where IT stands" in _texts(at)
     assert len(calls) == 1, calls
 
 
 def test_trend_appears_with_a_second_assessment_and_campaign(populated, db_url):
     import datetime as dt
 
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(populated["lee"], "Trend")
     assert any("A trend appears once there is more than one" in i.value for i in at.info)
     builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2027, 10, 1), seed=5, uplift=1)
     builders.perception_campaign(db_url, name="Perception survey 2027", seed=9)
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(populated["lee"], "Trend")
     assert not at.exception
     headings = [m.value for m in at.markdown]
     assert "##### Attainment of each mode over assessments (%)" in headings
@@ -373,16 +376,14 @@ def test_a_rerun_draws_every_chart_from_what_the_first_run_built(populated, db_u
 
     builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2027, 10, 1), seed=5, uplift=1)
     builders.perception_campaign(db_url, name="Perception survey 2027", seed=9)
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
-    assert not at.exception
-    drawn = len(at.get("vega_lite_chart"))
+    session = app_test(populated["lee"], page=PAGE)
+    drawn = len(EveryTab(session).get("vega_lite_chart"))
     built = []
     for name in CHART_BUILDERS:
         monkeypatch.setattr(charts, name, lambda *a, _name=name, **k: built.append(_name) or _a_chart())
-    at.run()
-    assert not at.exception
-    assert "##### Scale scores over survey campaigns" in [m.value for m in at.markdown]
-    assert len(at.get("vega_lite_chart")) == drawn
+    again = EveryTab(session)  # every tab opened again
+    assert "##### Scale scores over survey campaigns" in [m.value for m in again.markdown]
+    assert len(again.get("vega_lite_chart")) == drawn
     assert built == []
 
 
@@ -395,17 +396,17 @@ def test_an_assessment_and_a_survey_far_apart_in_time_are_said_to_be(populated, 
     with session_scope(db_url) as session:
         (campaign,) = campaigns.list_campaigns(session)
         campaign.opens_on, campaign.closes_on = dt.date(2026, 10, 12), dt.date(2026, 11, 6)
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = app_test(populated["lee"], page=PAGE).run()
     assert "read their agreement or difference" not in _texts(at)  # the assessment of 1 Oct 2026 is beside the survey
     older = builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2025, 10, 1), seed=5)
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = app_test(populated["lee"], page=PAGE).run()
     at.selectbox(key="dashboard_assessment").select(older).run()
     assert not at.exception
     assert ("The assessment (01 Oct 2025) was 12 months before the survey (12 Oct 2026): read their agreement or "
             "difference with that in mind.") in _texts(at)
     # after the survey, the months are counted from its close — the date the sentence then shows
     later = builders.supplier_assessment(db_url, populated, assessed_on=dt.date(2027, 10, 6), seed=6)
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = app_test(populated["lee"], page=PAGE).run()
     at.selectbox(key="dashboard_assessment").select(later).run()
     assert ("The assessment (06 Oct 2027) was 11 months after the survey (closed 06 Nov 2026): read their agreement "
             "or difference with that in mind.") in _texts(at)
@@ -428,7 +429,8 @@ def test_a_trend_follows_one_organisation_unit_and_stops_at_the_selected_round(p
     assert sorted(whole["when"].unique()) == [dt.date(2025, 10, 1), dt.date(2026, 10, 1), dt.date(2027, 10, 1)]
     assert list(as_then["when"].unique()) == [dt.date(2025, 10, 1)]
 
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(populated["lee"], "Trend")
+    assert "##### Attainment of each mode over assessments (%)" in [m.value for m in at.markdown]  # (the newest's)
     at.selectbox(key="dashboard_assessment").select(first).run()
     assert not at.exception
     assert "##### Attainment of each mode over assessments (%)" not in [m.value for m in at.markdown]
@@ -511,12 +513,12 @@ def test_an_open_campaign_s_figures_are_held_for_the_refresh_interval(populated,
     add_one()
     assert key()[1] == held[1] + 2  # 0 switches the hold off
     monkeypatch.setenv("ITCAP_LIVE_REFRESH_SECONDS", "60")
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = app_test(populated["lee"], page=PAGE).run()
     assert "the campaign is open: new responses are looked for every minute" in _texts(at)
     with session_scope() as s:
         close_campaign(s, campaign_id, "test")
     assert key().status == "closed"
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = app_test(populated["lee"], page=PAGE).run()
     assert not at.exception and "looked for every minute" not in _texts(at)
 
 
@@ -525,7 +527,7 @@ def test_a_campaign_without_results_says_why_it_has_no_trend(populated, db_url):
     Trend tab says why, rather than showing the earlier rounds' change as this one's."""
     builders.perception_campaign(db_url, name="Perception survey 2027", seed=9)
     small = builders.perception_campaign(db_url, name="Small pulse", n_it=3, seed=10)
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(populated["lee"], "Trend")
     at.selectbox(key="dashboard_campaign").select(small).run()
     assert not at.exception
     assert any(i.value.startswith("No survey trend: the trend ends at the campaign chosen in the sidebar, and “Small pulse” "
@@ -544,7 +546,7 @@ def test_a_campaign_just_set_up_does_not_hide_the_survey_with_results(populated,
         with_results = max(c.id for c in list_campaigns(session))
         record = ensure_default_instrument(session)
         newer = create_campaign(session, instrument_id=record.id, name="Pulse B", actor="admin").id
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = app_test(populated["lee"], page=PAGE).run()
     assert not at.exception and newer > with_results
     assert at.selectbox(key="dashboard_campaign").value == with_results
     assert "Pulse B (draft)" in at.selectbox(key="dashboard_campaign").options  # still there to pick
@@ -581,7 +583,7 @@ def test_an_assessment_just_set_up_or_a_one_group_campaign_does_not_replace_the_
         item = next(i.id for i in load_default_instrument().items_for_group("business") if i.type == "likert")
         add_responses(session, paper, [{"group": "business", "answers": {item: 4}, "duration_seconds": None}] * 20,
                       actor="admin", source="import")
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = app_test(populated["lee"], page=PAGE).run()
     assert not at.exception
     assert at.selectbox(key="dashboard_assessment").value == rated and empty != rated
     newest = dt.date.today() + dt.timedelta(days=300)
@@ -618,7 +620,7 @@ def test_next_years_round_with_a_rating_or_two_does_not_replace_a_finished_asses
     with session_scope(db_url) as session:
         assert insights.default_assessment_id(session) == finished != started
         assert build_report(session).assessment.assessment.id == finished
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = app_test(populated["lee"], page=PAGE).run()
     assert not at.exception and at.selectbox(key="dashboard_assessment").value == finished
 
 
@@ -640,7 +642,7 @@ def test_a_draft_with_paper_responses_from_every_group_does_not_replace_the_surv
         rows = [{"group": g, "answers": {next(i.id for i in instrument.items_for_group(g) if i.type == "likert"): 2}}
                 for g in instrument.group_ids() for _ in range(12)]  # 7 of each in the figures (2k held back: 5)
         add_responses(session, draft, rows, actor="admin", source="import")
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = app_test(populated["lee"], page=PAGE).run()
     assert not at.exception and draft > with_results
     assert at.selectbox(key="dashboard_campaign").value == with_results
     with session_scope(db_url) as session:
@@ -654,7 +656,7 @@ def test_a_downloaded_chart_says_what_it_shows_and_what_it_rests_on(populated, d
     responses or assessors) and the date; the table beside the radar holds the radar's own data."""
     from itcap.storage import today
 
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = EveryTab.of(populated["lee"])
     svg = downloads.get("perception-by-scale.svg").decode()
     assert "Business users and IT staff: scale scores with 95% confidence intervals" in svg
     assert "responses" in svg and "verdicts: equivalent (TOST" in svg and f"itcap, {today():%d %b %Y}" in svg
@@ -676,7 +678,7 @@ def test_the_heatmap_names_the_assessors_on_screen_and_numbers_them_in_a_downloa
     from itcap.report import HEATMAP_TITLE, assessor_numbers, build_report
     from itcap.storage import session_scope
 
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(populated["lee"], "Assessors")
     assert not at.exception
     with session_scope(db_url) as session:
         numbers = assessor_numbers(build_report(session).assessment)
@@ -701,7 +703,7 @@ def test_the_reliability_csv_holds_the_numbers_not_the_rounded_text(db_url, down
 
     ids = builders.people(db_url)
     assessment_id = builders.supplier_assessment(db_url, ids)
-    at = app_test(ids["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(ids["lee"], "Assessors")
     assert not at.exception
     numbers = pd.read_csv(io.BytesIO(downloads.get("inter-rater-reliability.csv")))
     with session_scope(db_url) as session:
@@ -751,7 +753,7 @@ def test_leaving_out_flagged_responses_never_changes_which_comments_are_shown(db
     def shown_comments(at) -> set[str]:
         return {text for d in at.dataframe if list(d.value.columns) == ["Comment"] for text in d.value["Comment"]}
 
-    at = app_test(ids["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(ids["lee"], "Perception")
     assert "flagged" in _texts(at)  # the straight-liner is flagged, so the toggle is offered
     before = shown_comments(at)
     assert "I am the one in room 4.12" in before and len(before) == 15
@@ -779,7 +781,7 @@ def test_a_download_clicked_after_the_session_ended_or_the_role_went_builds_noth
 
     with session_scope(db_url) as session:  # leadership downloads rows of a closed campaign only
         close_campaign(session, list_campaigns(session)[0].id, "admin")
-    app_test(populated["lee"], page="pages/dashboard.py").run()
+    dashboard_test(populated["lee"], "Report")
     lazy = [name for name in downloads.names() if callable(downloads.files[name])]
     report = next(name for name in lazy if name.endswith(".html"))
     data = next(name for name in lazy if name.endswith(".csv") and "thresholded" in name)
@@ -851,9 +853,10 @@ def test_a_campaign_of_imported_responses_only_shows_no_bars_of_zeros(populated,
         rows = [{"group": g, "answers": {i.id: 4 for i in instrument.items_for_group(g) if i.type == "likert"}}
                 for g in instrument.group_ids() for _ in range(12)]
         add_responses(session, paper, rows, actor="admin", source="import")
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(populated["lee"], "Participation")
     at.selectbox(key="dashboard_campaign").set_value(paper).run()
     assert not at.exception
+    assert any(d for d in at.dataframe if "invited" in d.value.columns)  # the participation tab is what is drawn
     for chart in at.get("vega_lite_chart"):
         spec = json.loads(chart.proto.spec)
         assert "Response rates" not in json.dumps(spec.get("title", "")) and "People" not in json.dumps(spec), "a chart of zeros"
@@ -868,7 +871,7 @@ def test_the_perception_tables_say_what_their_columns_mean_and_which_items_are_r
     reverse-keyed item's mean (agreeing is bad) looked like any other."""
     from surveys.instrument import load_default_instrument
 
-    at = app_test(populated["lee"], page="pages/dashboard.py").run()
+    at = dashboard_test(populated["lee"], "Perception")
     assert any("**Hedges g** = the difference" in c.value and "**TOST p**" in c.value for c in at.caption)
     [items] = [d.value for d in at.dataframe if "reverse-keyed" in d.value.columns]
     reverse = {i.id for i in load_default_instrument().items if i.reverse}

@@ -15,7 +15,7 @@ from surveys.campaigns import close_campaign, open_campaign
 from surveys.imports import add_responses
 from surveys.quality import responses_frame
 from surveys.tables import Response
-from tests.support import app_test
+from tests.support import app_test, show_tab
 from tests.survey_testdata import make_campaign
 
 K = 5
@@ -154,6 +154,8 @@ def test_the_dashboard_says_why_its_figures_lag_the_response_count(db_url):
     (why,) = [c for c in at.caption if "New responses join the figures in batches" in c.value]
     assert "no two views of it differ by fewer than 5 people" in why.value
     assert "10 responses are held back now" in why.proto.help and "a random 5 stay" in why.proto.help
+    show_tab(at, "Perception")
+    assert len([c for c in at.caption if "New responses join the figures in batches" in c.value]) == 1
 
 
 def test_a_closed_campaign_holds_nothing_back(db_url):

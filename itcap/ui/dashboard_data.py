@@ -140,6 +140,7 @@ def cached_assessment(assessment_id: int) -> insights.AssessmentInsight:
 
 GROUPS_KEY = "dashboard_groups"  # the pair of groups chosen, as "a|b"; absent: the default pair
 GROUPS_WIDGET = "dashboard_groups_widget"  # the selector (offered with three or more groups)
+DASHBOARD_TAB = "dashboard_tab"  # the tab in view (its label); only it is drawn
 
 
 def choose_groups(default_pair: str) -> None:
