@@ -952,10 +952,36 @@ def reading_reason(reading: PerceptionReading, names: dict[str, str]) -> str | N
         return f"The survey cannot say whether it reaches {name}: " + ", ".join(unscored) + "."
     scored = [s for s in short if s.score is not None]
     parts = [f"{s.name} {score_below(s.score, s.threshold)}" + (f" (needs at least {s.threshold:g})"
-             if len({x.threshold for x in scored}) > 1 else "") for s in scored]
+             if len({x.threshold for x in scored}) > 1 else "")
+             + (f" ({interval_text(s.ci95)}, within sampling error of {s.threshold:g})" if s.within_sampling_error else "")
+             for s in scored]
     parts += unscored
     needs = f"; each needs at least {scored[0].threshold:g}" if scored and len({x.threshold for x in scored}) == 1 else ""
     return f"Short of {name}: " + ", ".join(parts) + f"{needs}."
+
+
+def interval_text(ci95: tuple[float, float]) -> str:
+    return f"95% CI {ci95[0]:.2f}–{ci95[1]:.2f}"
+
+
+def reading_margin_note(reading: PerceptionReading, names: dict[str, str]) -> str | None:
+    """The scales the reading rests on whose score reaches the threshold in these responses while
+    its 95% interval reaches below it: a board told "the survey reads Business Partner" should hear
+    that other respondents from the same staff could have read it lower."""
+    if not reading.available or reading.position == NO_POSITION:
+        return None
+    held = {scale_id for mode in reading.modes for scale_id in mode.scales if mode.supported}
+    modes_up_to = [m.id for m in reading.modes][: [m.id for m in reading.modes].index(reading.position) + 1]
+    borderline = [s for s in reading.scales if s.id in held and s.mode in modes_up_to and s.within_sampling_error]
+    if not borderline:
+        return None
+    parts = ", ".join(f"{s.name} {s.score:.2f} ({interval_text(s.ci95)})" for s in borderline)
+    one = len(borderline) == 1
+    thresholds = sorted({s.threshold for s in borderline})
+    return (f"Borderline: {parts} {'reaches' if one else 'reach'} {' / '.join(f'{t:g}' for t in thresholds)} in these "
+            f"responses, but {'its' if one else 'their'} 95% confidence interval{'' if one else 's'} "
+            f"{'goes' if one else 'go'} below it: another sample of the same staff could fall short, so the survey's "
+            f"support for {' and '.join(dict.fromkeys(names.get(s.mode, s.mode) for s in borderline))} is within sampling error.")
 
 
 def reading_names(assessment: AssessmentInsight | None) -> dict[str, str]:

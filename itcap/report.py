@@ -120,6 +120,8 @@ def summary_points(content: ReportContent) -> list[str]:
         if c.reading.unmatched:
             text += (" Left out of the reading, as tagged with a mode this model does not have: "
                      + ", ".join(c.reading.unmatched) + ".")
+        if borderline := insights.reading_margin_note(c.reading, names):
+            text += ("" if text.endswith(".") else ".") + " " + borderline
         points.append(text)
     if a and a.result.next_mode is not None and a.result.next_mode.gaps:
         ranked = a.gaps_frame()
@@ -343,6 +345,12 @@ def methods_points(content: ReportContent) -> list[str]:
                 "This report shows the scale results; the item results, the Mann–Whitney and Benjamini–Hochberg figures and "
                 "the confidence intervals of g and α are in the dashboard's tables and their CSV downloads, and in the "
                 "output of the 'Reproduce:' commands below.")
+            if c.reading is not None and c.reading.available:
+                points.append("Survey reading: a scale supports its operating mode when its score — the mean of the group "
+                              "means, each group counting equally — reaches 5/8 of its range (3.5 on 1–5); the reading is the "
+                              "highest mode all of whose scales, and those of every lower mode, do. A score is called "
+                              "borderline (within sampling error) when its 95% confidence interval, from the groups as "
+                              "independent samples with Welch–Satterthwaite degrees of freedom, contains that threshold.")
         elif c.problem:
             points.append(f"No survey results are reported: {c.problem[0].lower() + c.problem[1:]}")
     if insights.trend_rounds(content.assessment_trend) > 1 or insights.trend_rounds(content.campaign_trend) > 1:

@@ -119,6 +119,8 @@ with perceived.container(border=True):
                    "with every lower mode supported too.")
         if reason := insights.reading_reason(campaign.reading, names):
             st.caption(md_escape(reason))
+        if borderline := insights.reading_margin_note(campaign.reading, names):
+            st.caption(f":material/info: {md_escape(borderline)}")
         st.caption(f"{md_escape(campaign.campaign.name)} · {campaign.responses_note()}" + live_note(campaign.campaign.status))
         if note := campaign.release_note():
             st.caption(f":material/schedule: {md_escape(note)}", help=campaign.release_method())

@@ -8,6 +8,11 @@ two-group comparison document (:func:`surveys.stats.compare_groups`):
 * a scale **supports** its mode when that score reaches the agreement threshold — by default
   5/8 of the way from the bottom to the top of the response scale, i.e. 3.5 on a 1–5 agreement
   scale: halfway between "neither" and "agree";
+* the score's **95% confidence interval** treats the groups as independent samples: the variance of
+  the mean of G group means is Σ(sd²/n)/G², with Welch–Satterthwaite degrees of freedom (for one
+  group, the one-sample t interval; for two, half the width of Welch's interval for their
+  difference). A threshold inside it is said to be within sampling error: other respondents
+  from the same staff could put the score on either side;
 * a mode is **supported** when it has at least one scale and every one of its scales supports it;
   the survey-based position is the highest mode such that it and every lower mode are supported
   (``"none"`` otherwise). A mode the instrument does not measure cannot be supported.
@@ -19,7 +24,10 @@ Findings for the recommendations: a scale scored below the midpoint of the respo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+
+from scipy import stats as sps
 
 from assessment.recommendations import PerceptionFinding
 from surveys.instrument import Instrument
@@ -56,6 +64,30 @@ class ScaleReading:
     supports: bool
     verdict: str | None
     missing: str | None = None  # why there is no score (None when there is one)
+    ci95: tuple[float, float] | None = None  # of the score (score_interval); None when it has no score or no spread
+
+    @property
+    def within_sampling_error(self) -> bool:
+        """Whether the threshold lies inside the score's 95% interval: the survey cannot tell which
+        side of it the staff as a whole are."""
+        return self.ci95 is not None and self.ci95[0] < self.threshold < self.ci95[1]
+
+
+def score_interval(means: list[float], sds: list[float], ns: list[int], level: float = 0.95) -> tuple[float, float] | None:
+    """The confidence interval of the mean of independent group means (see the module's docstring),
+    or None when it is undefined: a group of fewer than two, a missing SD, or no spread at all."""
+    if not means or len(means) != len(sds) or len(means) != len(ns):
+        return None
+    if any(m is None or sd is None or n is None or n < 2 or not math.isfinite(sd) for m, sd, n in zip(means, sds, ns)):
+        return None
+    variances = [sd * sd / n for sd, n in zip(sds, ns)]
+    total = sum(variances)
+    if total <= 0:
+        return None
+    df = total ** 2 / sum(v * v / (n - 1) for v, n in zip(variances, ns) if v > 0)
+    half = float(sps.t.ppf(0.5 + level / 2, df)) * math.sqrt(total) / len(means)
+    centre = sum(means) / len(means)
+    return centre - half, centre + half
 
 
 @dataclass(frozen=True)
@@ -120,13 +152,17 @@ def perception_reading(document: dict, instrument: Instrument, mode_order: list[
         threshold = agreement_threshold(lo, hi)
         if entry["id"] in every:
             means = dict(every[entry["id"]].get("mean") or {})
+            sds, ns = every[entry["id"]].get("sd") or {}, every[entry["id"]].get("n") or {}
         else:
             means = {a: entry.get("mean_a"), b: entry.get("mean_b")}
+            sds, ns = {a: entry.get("sd_a"), b: entry.get("sd_b")}, {a: entry.get("n_a"), b: entry.get("n_b")}
         present = [m for m in means.values() if m is not None]
         score = sum(present) / len(present) if present and len(present) == len(means) else None
+        interval = (score_interval(list(means.values()), [sds.get(g) for g in means], [ns.get(g) for g in means])
+                    if score is not None else None)
         scales.append(ScaleReading(scale.id, scale.name, scale.mode, score, means, threshold,
                                    score is not None and score >= threshold, entry.get("verdict"),
-                                   None if score is not None else _why_no_score(entry)))
+                                   None if score is not None else _why_no_score(entry), interval))
     if scales and all(s.score is None for s in scales):
         # nothing to read: "not yet Supplier" would be a finding, and a disagreement with the assessment
         reasons = list(dict.fromkeys(s.missing for s in scales))

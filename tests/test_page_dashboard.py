@@ -876,3 +876,18 @@ def test_the_perception_tables_say_what_their_columns_mean_and_which_items_are_r
     [items] = [d.value for d in at.dataframe if "reverse-keyed" in d.value.columns]
     reverse = {i.id for i in load_default_instrument().items if i.reverse}
     assert reverse and set(items.loc[items["reverse-keyed"] == "yes", "item"]) == reverse & set(items["item"])
+
+
+def test_a_borderline_survey_reading_is_said_beside_it_and_in_the_report(populated, db_url, monkeypatch):
+    """The wording is insights.reading_margin_note's (tests/test_perception.py); here, that the page
+    and the report's summary both say it."""
+    from itcap import insights
+    from itcap.report import build_report, summary_points
+    from itcap.storage import session_scope
+
+    said = "Borderline: Service reliability 3.52 (95% CI 3.44–3.60) reaches 3.5 in these responses."
+    monkeypatch.setattr(insights, "reading_margin_note", lambda reading, names: said if reading.available else None)
+    at = dashboard_test(populated["lee"])
+    assert any(c.value == f":material/info: {said}" for c in at.caption)
+    with session_scope(db_url) as session:
+        assert any(point.endswith(said) for point in summary_points(build_report(session)))

@@ -1,3 +1,5 @@
+import pytest
+
 """The survey's reading of the operating mode and the perception findings."""
 
 from surveys.instrument import load_default_instrument
@@ -290,3 +292,89 @@ def test_a_lean_whose_confidence_interval_reaches_neutral_is_said_to_be_within_c
     innovation["mean_ci95_a"] = [2.90, 2.99]
     (finding,) = [f for f in perception_findings(document, INSTRUMENT) if f.scale_id == "innovation"]
     assert "within chance" not in finding.statement
+
+
+# -- the scale score's confidence interval -------------------------------------------------------------
+def test_the_score_interval_of_one_group_is_the_one_sample_t_interval():
+    import numpy as np
+    from scipy import stats as sps
+
+    from surveys.perception import score_interval
+
+    x = np.random.default_rng(3).integers(1, 6, 40).astype(float)
+    expected = sps.ttest_1samp(x, 3.5).confidence_interval(0.95)
+    assert score_interval([x.mean()], [x.std(ddof=1)], [len(x)]) == pytest.approx((expected.low, expected.high), abs=1e-9)
+
+
+def test_the_score_interval_of_two_groups_is_half_the_welch_interval_of_their_difference():
+    """The mean of two means, (a + b) / 2, has the standard error and degrees of freedom of Welch's
+    a − b halved: its interval is half as wide, centred on the mean of the means."""
+    import numpy as np
+    from scipy import stats as sps
+
+    from surveys.perception import score_interval
+
+    rng = np.random.default_rng(11)
+    a, b = rng.integers(1, 6, 200).astype(float), rng.integers(2, 6, 37).astype(float)
+    welch = sps.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    low, high = score_interval([a.mean(), b.mean()], [a.std(ddof=1), b.std(ddof=1)], [len(a), len(b)])
+    assert (low + high) / 2 == pytest.approx((a.mean() + b.mean()) / 2, abs=1e-12)
+    assert (high - low) == pytest.approx((welch.high - welch.low) / 2, abs=1e-9)
+
+
+def test_the_score_interval_of_equal_groups_uses_their_pooled_degrees_of_freedom():
+    """G groups of n with one SD: Welch–Satterthwaite gives G(n − 1) degrees of freedom and the
+    standard error sd / √(G n) — the textbook values."""
+    from scipy import stats as sps
+
+    from surveys.perception import score_interval
+
+    low, high = score_interval([3.2, 3.6, 3.9], [0.8, 0.8, 0.8], [25, 25, 25])
+    half = sps.t.ppf(0.975, 3 * 24) * 0.8 / (3 * 25) ** 0.5
+    assert (low, high) == pytest.approx((3.5666666666666667 - half, 3.5666666666666667 + half), abs=1e-12)
+
+
+@pytest.mark.parametrize(("sds", "ns"), [([0.0, 0.0], [30, 30]), ([0.7, None], [30, 30]), ([0.7, 0.7], [30, 1])])
+def test_the_score_interval_is_undefined_without_spread_or_without_two_in_a_group(sds, ns):
+    from surveys.perception import score_interval
+
+    assert score_interval([3.4, 3.6], sds, ns) is None
+
+
+def _with_spread(document: dict, scale_id: str, sd: float, n: tuple[int, int] = (200, 100)) -> dict:
+    entry = next(s for s in document["scales"] if s["id"] == scale_id)
+    entry.update(sd_a=sd, sd_b=sd, n_a=n[0], n_b=n[1])
+    return document
+
+
+def test_a_score_whose_interval_straddles_the_threshold_is_said_to_be_within_sampling_error():
+    """Service reliability at 3.52 with a wide spread: the survey reads Supplier in these responses,
+    but other respondents from the same staff could fall short — the dashboard and the report say so;
+    a scale short of the next mode by less than its sampling error says so in the reason too."""
+    from itcap import insights
+
+    names = {"supplier": "Supplier", "business_partner": "Business Partner", "business_leader": "Business Leader",
+             "none": "not yet Supplier"}
+    means = _means({"supplier": 3.9, "business_partner": 3.0, "business_leader": 2.5})
+    means["service_reliability"] = (3.50, 3.54)
+    means["business_understanding"] = (3.46, 3.46)
+    document = _with_spread(_with_spread(_document(means), "service_reliability", 1.1), "business_understanding", 1.0)
+    for scale in document["scales"]:
+        scale.setdefault("sd_a", 0.2), scale.setdefault("sd_b", 0.2), scale.setdefault("n_a", 200), scale.setdefault("n_b", 100)
+    reading = perception_reading(document, INSTRUMENT, MODES)
+    assert reading.position == "supplier"
+    reliability = next(s for s in reading.scales if s.id == "service_reliability")
+    assert reliability.within_sampling_error and reliability.ci95[0] < 3.5 < reliability.ci95[1]
+    note = insights.reading_margin_note(reading, names)
+    assert note.startswith(f"Borderline: Service reliability 3.52 (95% CI {reliability.ci95[0]:.2f}–{reliability.ci95[1]:.2f}) "
+                           "reaches 3.5 in these responses")
+    assert note.endswith("so the survey's support for Supplier is within sampling error.")
+    understanding = next(s for s in reading.scales if s.id == "business_understanding")
+    reason = insights.reading_reason(reading, names)
+    assert (f"Business understanding 3.46 (95% CI {understanding.ci95[0]:.2f}–{understanding.ci95[1]:.2f}, within sampling "
+            "error of 3.5)") in reason
+    # tight intervals: neither is said
+    for scale in document["scales"]:
+        scale.update(sd_a=0.01, sd_b=0.01)
+    tight = perception_reading(document, INSTRUMENT, MODES)
+    assert insights.reading_margin_note(tight, names) is None and "sampling error" not in insights.reading_reason(tight, names)
