@@ -66,6 +66,14 @@ class DecisionChanged(AssessmentError):
     """A consensus decision was recorded after the page asking for another one was drawn."""
 
 
+class EvidenceChanged(AssessmentError):
+    """Evidence was saved (another tab or device) after the box now saving was filled: ``saved`` holds it."""
+
+    def __init__(self, message: str, saved: str):
+        super().__init__(message)
+        self.saved = saved
+
+
 # -- read models ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AssessorInfo:
@@ -427,7 +435,7 @@ def set_lead(session: Session, assessment_id: int, account_id: int, *, actor: Ac
 
 # -- ratings --------------------------------------------------------------------------------------
 UNCHANGED: Any = object()  # update_rating: a field left as it is stored
-UNCHECKED: Any = object()  # override_consensus: no check that the caller saw the newest decision
+UNCHECKED: Any = object()  # override_consensus, update_rating: no check that the caller saw the newest decision, evidence
 
 
 def save_rating(
@@ -458,11 +466,16 @@ def update_rating(
     level: Any = UNCHANGED,
     evidence: Any = UNCHANGED,
     confidence: Any = UNCHANGED,
+    evidence_was: Any = UNCHECKED,
 ) -> Rating:
     """Change only the fields given of the assessor's rating of one capability (the page saves the
     one a widget changed: a second tab, open since before another change, saved all three and wiped
     the level and evidence given in the first). ``level`` None = "not rated" chosen; a rating made
-    by evidence or confidence alone has no level and is still to do, not "not rated"."""
+    by evidence or confidence alone has no level and is still to do, not "not rated".
+
+    ``evidence_was``: the evidence the box being saved was filled with. When the stored evidence is
+    no longer that (another tab or device saved other words since), EvidenceChanged is raised and
+    nothing is saved: typing in a stale tab replaced the newer evidence, unseen."""
     assessment = get_assessment(session, assessment_id)
     member = _require_rater(session, assessment_id, assessor)
     _require_open(assessment)
@@ -508,6 +521,10 @@ def update_rating(
     ).one()
     if inserted:
         return rating
+    if (evidence_was is not UNCHECKED and "evidence" in changes
+            and (rating.evidence or "") not in ((evidence_was or ""), changes["evidence"])):
+        raise EvidenceChanged("other evidence was saved for this capability (from another tab or device) after "
+                              "this box was filled", rating.evidence or "")
     changed = {name: value for name, value in changes.items() if getattr(rating, name) != value}
     if not changed:  # a save that changes nothing (a second press of Save evidence) leaves the times alone
         return rating

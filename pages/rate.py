@@ -32,10 +32,11 @@ def _keys(assessment_id: int, capability_id: str) -> tuple[str, str, str]:
             f"rate_confidence_{assessment_id}_{capability_id}")
 
 
-def _save(assessment_id: int, capability_id: str, capability_name: str, changed: str) -> None:
+def _save(assessment_id: int, capability_id: str, capability_name: str, changed: str, replace: bool = False) -> None:
     """Widget callback: save the one field (``level``, ``evidence``, ``confidence``) its widget
     changed — not all three: a second tab, open since before a change made in the first, would
-    write its stale level and evidence back over it."""
+    write its stale level and evidence back over it. ``replace``: Save evidence pressed, which
+    replaces evidence another tab saved once this one has shown it."""
     actor = auth.current_account()
     if actor is None or actor.id != account.id:
         return
@@ -47,9 +48,13 @@ def _save(assessment_id: int, capability_id: str, capability_name: str, changed:
         fields = {"level": None if level == NOT_RATED else int(level)}
     elif changed == "evidence":
         typed = st.session_state.get(evidence_key) or ""
-        if typed == st.session_state.get(f"{evidence_key}__from"):  # nothing typed since the box was filled:
+        filled = st.session_state.get(f"{evidence_key}__from")
+        if typed == filled:  # nothing typed since the box was filled:
             return  # nothing to save (from a stale tab, "Save evidence" would put back older evidence)
-        fields = {"evidence": typed}
+        # typing in a stale tab (a laptop left open, the phone used since) replaced the newer evidence unseen;
+        # once shown, only Save evidence replaces it (not a pause in typing on, perhaps not looking)
+        was = st.session_state.get(f"{evidence_key}__newer", filled) if replace else filled
+        fields = {"evidence": typed} | ({} if was is None else {"evidence_was": was})
     else:
         fields = {"confidence": st.session_state.get(confidence_key)}
     try:
@@ -57,9 +62,17 @@ def _save(assessment_id: int, capability_id: str, capability_name: str, changed:
             service.update_rating(session, assessment_id, actor, capability_id, **fields)
         if changed == "evidence":
             st.session_state[f"{evidence_key}__from"] = fields["evidence"]  # what the box now holds is saved
+            st.session_state.pop(f"{evidence_key}__newer", None)
         what = {"level": "Not rated" if fields.get("level") is None else f"Level {fields.get('level')}",
                 "evidence": "Evidence", "confidence": "Confidence"}[changed]
         st.session_state["rate_saved"] = f"{what} saved for {capability_name}"
+    except service.EvidenceChanged as exc:
+        # The box keeps what was typed; the newer evidence is shown under it, for Save evidence to replace.
+        st.session_state[f"{evidence_key}__newer"] = exc.saved
+        st.session_state["rate_error"] = (capability_id, "Not saved: other evidence was saved for this capability from "
+                                          "another tab or device after this box was filled. Your text is still in the "
+                                          "box; the evidence saved meanwhile is below. Put what you need into the box, "
+                                          "then press Save evidence to replace it.", exc.saved)
     except service.NotAllowed as exc:  # no longer an assessor of it: the page may now show another assessment
         _refused(assessment_id, capability_name, md_escape(exc), st.session_state.get(evidence_key) if changed == "evidence" else None)
     except AssessmentError as exc:
@@ -272,7 +285,8 @@ with card:
         # A pause or leaving the box saves it; a button is still what a person looks for to be sure.
         # Pressing it blurs the box (its change is saved first); the click then saves what is in the box.
         st.button("Save evidence", icon=":material/save:", key=f"rate_save_evidence_{capability.id}", on_click=_save,
-                  args=(*save_args, "evidence"), help="Evidence also saves by itself as you pause and when you leave the box.")
+                  args=(*save_args, "evidence"), kwargs={"replace": True},
+                  help="Evidence also saves by itself as you pause and when you leave the box.")
         st.segmented_control(
             "Confidence", list(CONFIDENCES), default=rating.confidence if rating else None,
             format_func=str.capitalize, key=confidence_key, on_change=_save, args=(*save_args, "confidence"),
@@ -281,6 +295,8 @@ with card:
     problem = st.session_state.pop("rate_error", None)
     if problem is not None:
         st.error(md_escape(problem[1]), icon=":material/error:")
+        if len(problem) > 2:  # the evidence another tab saved, exactly as typed there
+            widgets.plain_text(problem[2], empty="(The evidence saved meanwhile is empty.)")
     elif rating is not None:
         st.caption(f"✓ Saved {widgets.when(rating.updated_at)}")  # (a material icon is read out by its name)
 

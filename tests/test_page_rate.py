@@ -158,6 +158,34 @@ def test_a_second_tab_saves_only_what_it_changed_and_never_wipes_the_first_tabs_
     assert _rating(setup, "ana", cap).evidence == "Sampled 8 requirement documents"
 
 
+def test_typing_in_a_stale_tab_does_not_replace_evidence_saved_since_from_another(setup):
+    """Evidence begun on the phone, then a laptop tab left open since before: typing there (saved at the
+    first pause) replaced the phone's evidence, unseen."""
+    cap = setup["model"].capabilities[0].id
+    _, evidence_key, _ = _keys(setup, cap)
+    laptop = app_test(setup["ids"]["ana"], page=PAGE).run()  # open since before the phone's save
+    phone = app_test(setup["ids"]["ana"], page=PAGE).run()
+    phone.text_area(key=evidence_key).input("Interviewed the CIO: no demand process").run()
+    laptop.text_area(key=evidence_key).input("Sampled 8 requirement documents").run()
+    assert not laptop.exception
+    assert _rating(setup, "ana", cap).evidence == "Interviewed the CIO: no demand process"
+    [error] = [e.value for e in laptop.error]
+    assert error.startswith("Not saved: other evidence was saved for this capability from another tab or device")
+    assert "Interviewed the CIO: no demand process" in [t.value for t in laptop.text]  # shown, to merge
+    assert laptop.text_area(key=evidence_key).value == "Sampled 8 requirement documents"  # what was typed is kept
+    assert not laptop.toast
+    # typing on (a pause, leaving the box) still does not replace it: the message stays
+    merged = "Interviewed the CIO: no demand process. Sampled 8 requirement documents"
+    laptop.text_area(key=evidence_key).input(merged).run()
+    assert _rating(setup, "ana", cap).evidence == "Interviewed the CIO: no demand process"
+    assert [e.value for e in laptop.error] == [error]
+    # Save evidence, pressed once it has been shown, replaces it with what the box holds
+    laptop.button(key=f"rate_save_evidence_{cap}").click().run()
+    assert _rating(setup, "ana", cap).evidence == merged
+    assert not laptop.error
+    assert [t.proto.body for t in laptop.toast] == [f"Evidence saved for {setup['model'].capabilities[0].name}"]
+
+
 def test_evidence_written_before_a_level_is_kept_and_the_capability_is_still_to_do_not_not_rated(setup):
     caps = setup["model"].capabilities
     level_key, evidence_key, _ = _keys(setup, caps[0].id)
