@@ -235,14 +235,19 @@ for c in ordered:
     label = f"{md_escape(capability.name)} — {median}" + ("" if c.spread is None else f", spread {c.spread}")
     if c.overridden:
         label += " · median confirmed" if c.median_confirmed else f" · consensus {c.override.level} (override)"
-    if c.flagged and not c.decided:
+    # a decision the levels have moved on from: said at the top, and findable (open, marked) here
+    recheck = c.capability_id in outdated and is_open
+    if recheck:
+        label += " · check: levels changed"
+        icon = ":material/update:"
+    elif c.flagged and not c.decided:
         icon = ":material/warning:"
     elif c.overridden:
         icon = ":material/gavel:"
     else:
         icon = ":material/check:" if c.median is not None else ":material/hourglass_empty:"
     outcome = st.session_state.pop(f"cons_outcome_{assessment.id}_{c.capability_id}", None)
-    with st.expander(label, icon=icon, expanded=(c.flagged and not c.overridden) or outcome is not None):
+    with st.expander(label, icon=icon, expanded=(c.flagged and not c.overridden) or recheck or outcome is not None):
         st.caption(f"{md_escape(model.domain_name(capability.domain))} · {md_escape(capability.description)}")
         for username, name in names.items():
             rating = evidence.get((c.capability_id, username))

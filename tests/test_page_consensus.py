@@ -183,11 +183,15 @@ def test_the_lead_is_told_when_ratings_change_after_a_decision(setup):
     assert any(w.value.startswith("**An assessor's level changed, or an assessor was removed, after that decision:** " + name
                                   + ". Check that it still holds (below)") for w in at.warning)
     assert any("An assessor's level for this capability changed, or an assessor was removed, after this decision" in w.value for w in at.warning)
+    # "Check … (below)": the decision's capability is open and marked, not one closed box among many
+    [box] = [e for e in at.expander if e.label.startswith(name + " —")]
+    assert box.label.endswith("· check: levels changed") and box.proto.expanded
     # deciding the same level again, with a rationale, says it still holds: the warning goes
     with session_scope(setup["url"]) as session:
         service.override_consensus(session, setup["assessment"], first, 3, "Bob's 5 discussed: 3 still holds", actor=lee)
     at = app_test(setup["ids"]["lee"], page=PAGE).run()
     assert not any("after this decision" in w.value or "after that decision" in w.value for w in at.warning)
+    assert not any("check:" in e.label for e in at.expander)
     # evidence or confidence changed, or a save that changes nothing: not a level, so no warning
     with session_scope(setup["url"]) as session:
         service.update_rating(session, setup["assessment"], bob, first, evidence="Re-read the audit", confidence="low")
