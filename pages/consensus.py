@@ -172,10 +172,17 @@ if can_override:  # the lead says when the panel is done: the dashboard calls th
     close_asked = st.container()  # the question at the page's width, below the row (not in the narrow column)
     text.caption("When the panel is done, close the assessment: the position stops being provisional on the "
                  "dashboard and in the report, and nothing can change any more (you can reopen it).")
+    # what closing would freeze unfinished, said before it is frozen (a disagreement nobody decided stays so)
+    undecided = [c for c in flagged if not c.decided]
+    unfinished = ([f"{waiting} of {len(progress)} assessors {'has' if waiting == 1 else 'have'} not submitted"] if waiting else []) + (
+        [f"{len(undecided)} flagged capabilit{'y has' if len(undecided) == 1 else 'ies have'} no decision ("
+         + ", ".join(md_escape(capabilities[c.capability_id].name) for c in undecided) + ")"] if undecided else []) + (
+        [f"{len(outdated)} decision{' is' if len(outdated) == 1 else 's are'} to check: levels changed after "
+         f"{'it' if len(outdated) == 1 else 'them'}"] if outdated else [])
     widgets.ask_first("Close assessment", key=f"cons_close_{assessment.id}", icon=":material/lock:", at=action,
                       panel=close_asked,
                       question="Close this assessment? Ratings, submissions and the consensus are frozen as they are"
-                               + (f" — {waiting} of {len(progress)} assessors have not submitted." if waiting else "."),
+                               + (" — " + "; ".join(unfinished) + "." if unfinished else "."),
                       confirm_label="Close the assessment", on_confirm=_set_status, args=(assessment.id, service.CLOSED))
 
 # -- assessors ----------------------------------------------------------------------------------------

@@ -436,7 +436,10 @@ def test_the_lead_closes_the_assessment_when_the_panel_is_done_and_may_reopen_it
     at = app_test(setup["ids"]["lee"], page=PAGE).run()
     assert [b for b in at.button if b.label == "Set consensus"]
     at.button(key=key).click().run()
-    assert any("2 of 3 assessors have not submitted" in w.value for w in at.warning)  # asked first, with what it means
+    # asked first, with what it would freeze unfinished: the submissions, and a disagreement nobody decided
+    cap = setup["model"].capabilities[0].name
+    assert any(w.value.endswith(f"— 2 of 3 assessors have not submitted; 1 flagged capability has no decision ({cap}).")
+               for w in at.warning)
     at.button(key=f"{key}__yes").click().run()
     assert not at.exception
     assert any("The assessment is closed" in s.value for s in at.success)
@@ -447,6 +450,15 @@ def test_the_lead_closes_the_assessment_when_the_panel_is_done_and_may_reopen_it
     at.button(key=f"cons_reopen_assessment_{setup['assessment']}").click().run()
     with session_scope(setup["url"]) as session:
         assert service.get_assessment(session, setup["assessment"]).status == service.OPEN
+        # decided, then a level moved: closing would freeze a decision the lead has not checked
+        service.override_consensus(session, setup["assessment"], setup["model"].capability_ids[0], 3, "Discussed: 3",
+                                   actor=accounts.get_by_username(session, "lee"))
+        service.update_rating(session, setup["assessment"], accounts.get_by_username(session, "bob"),
+                              setup["model"].capability_ids[0], level=5)
+    at = app_test(setup["ids"]["lee"], page=PAGE).run()
+    at.button(key=key).click().run()
+    assert any(w.value.endswith("— 2 of 3 assessors have not submitted; 1 decision is to check: levels changed after it.")
+               for w in at.warning)
     # an administrator watching sees the consensus read-only, and no close button of the lead's
     admin = app_test(setup["ids"]["admin"], page=PAGE).run()
     assert not [b for b in admin.button if b.key == key]
