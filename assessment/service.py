@@ -605,6 +605,25 @@ def reopen_submission(session: Session, assessment_id: int, account_id: int, *, 
                  session.get(Account, account_id).username)
 
 
+def reopened(session: Session, assessment_id: int, account_id: int) -> tuple[str, dt.datetime] | None:
+    """Who reopened the assessor's submission (display name) and when, while it is still open again:
+    the latest reopening in the audit log; None when their ratings are submitted or were never
+    reopened."""
+    member = _require_membership(session, assessment_id, account_id)
+    account = session.get(Account, account_id)
+    if member.submitted_at is not None or account is None:
+        return None
+    entry = session.exec(
+        select(audit.AuditEntry).where(audit.AuditEntry.action == "assessment.reopen_submission",
+                                       audit.AuditEntry.target == f"assessment:{assessment_id}",
+                                       audit.AuditEntry.detail == account.username)
+        .order_by(audit.AuditEntry.id.desc()).limit(1)).first()
+    if entry is None:
+        return None
+    by = session.exec(select(Account).where(Account.username == entry.actor)).first()
+    return (by.display_name if by is not None else entry.actor), entry.at
+
+
 # -- consensus ------------------------------------------------------------------------------------
 def override_history(session: Session, assessment_id: int, capability_id: str | None = None) -> list[ConsensusOverride]:
     """Override rows, oldest first (the newest per capability is in force)."""

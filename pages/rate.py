@@ -155,6 +155,7 @@ with session_scope() as session:
     mine = service.ratings_of(session, assessment.id, account.id)
     people = service.assessors(session, assessment.id)
     lead_now = service.is_lead(session, assessment.id, account)  # the role too: the Consensus page needs it
+    reopened = service.reopened(session, assessment.id, account.id)
     # Once the assessment is closed the panel's result is final: each assessor sees where their
     # levels ended up (while it is open, the others' levels are not shown, so as not to sway anyone).
     final = {c.capability_id: c for c in service.consensus(session, assessment.id)} if assessment.status != service.OPEN else {}
@@ -192,6 +193,12 @@ if me.submitted_at is not None:
         widgets.scroll_into_view(LOCK_NOTICE)
 elif assessment.status != service.OPEN:
     st.info("This assessment is closed: ratings can no longer change.", icon=":material/lock:")
+elif reopened is not None:
+    # a reopened assessor saw an ordinary page, not told that until they submit again their ratings
+    # count as not submitted (the lead's "Submitted" stays short of everyone)
+    st.info(f"Your submitted ratings were reopened by {md_escape(reopened[0])} on {widgets.when(reopened[1])}. Change what "
+            "you need, then **submit again** (below): until then your ratings count as not submitted.",
+            icon=":material/lock_open:")
 
 with st.expander("What the levels mean"):
     for item in model.levels:

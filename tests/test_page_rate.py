@@ -337,6 +337,26 @@ def test_a_save_refused_because_the_assessment_closed_meanwhile_says_so_and_keep
     assert not at.toast
 
 
+def test_a_reopened_assessor_is_told_who_reopened_their_ratings_and_to_submit_again(setup):
+    """Reopened, the page looked as if nothing had been submitted: nothing said the lead expected a new submission."""
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    assert not any("reopened" in i.value for i in at.info)
+    with session_scope(setup["url"]) as session:
+        ana = accounts.get_by_username(session, "ana")
+        service.submit(session, setup["assessment"], ana)
+        service.reopen_submission(session, setup["assessment"], ana.id, actor=accounts.get_by_username(session, "lee"))
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    assert not at.exception
+    [notice] = [i.value for i in at.info if "reopened" in i.value]
+    assert notice.startswith("Your submitted ratings were reopened by Lee Lead on ")
+    assert "then **submit again** (below): until then your ratings count as not submitted." in notice
+    # submitted again: the lock notice, and no word of the reopening
+    at.button(key="rate_submit_start").click().run()
+    at.button(key="rate_submit_confirm").click().run()
+    assert not any("reopened" in i.value for i in at.info)
+    assert any(s.value.startswith("Submitted on ") for s in at.success)
+
+
 def test_closed_assessment_is_read_only(setup):
     with session_scope(setup["url"]) as session:
         service.set_status(session, setup["assessment"], service.CLOSED, actor=accounts.get_by_username(session, "lee"))
