@@ -180,7 +180,10 @@ locked = me.submitted_at is not None or assessment.status != service.OPEN
 capabilities = model.capabilities
 ids = model.capability_ids
 rated = [c for c in ids if c in mine and mine[c].level is not None]
-st.progress(len(rated) / len(ids), text=f"**{len(rated)} of {len(ids)}** capabilities rated")
+# "Not rated" chosen is a decision, not work left: said, or the bar stays short of done for good
+marked_not_rated = sum(1 for c in ids if c not in rated and _decided(mine.get(c)))
+st.progress(len(rated) / len(ids), text=f"**{len(rated)} of {len(ids)}** capabilities rated"
+            + (f", {marked_not_rated} marked not rated" if marked_not_rated else ""))
 if me.submitted_at is not None:
     if lead_now:
         who = "As lead assessor you can reopen them on the **Consensus** page if something needs to change."
@@ -383,7 +386,7 @@ if not locked:
             cancel.button("Cancel", key="rate_submit_cancel", width="stretch",
                           on_click=lambda: st.session_state.pop("rate_confirm_submit", None))
 
-with st.expander(f"My ratings ({len(rated)} of {len(ids)} rated)", expanded=locked, icon=":material/table:"):
+with st.expander(f"My ratings ({len(rated)} of {len(ids)} rated" + (f", {marked_not_rated} marked not rated)" if marked_not_rated else ")"), expanded=locked, icon=":material/table:"):
     rows = []
     for c in capabilities:
         r = mine.get(c.id)

@@ -137,6 +137,9 @@ def test_not_rated_is_saved_as_no_level(setup):
     at.radio(key=level_key).set_value("not rated").run()
     saved = _rating(setup, "ana", cap)
     assert saved is not None and saved.level is None and saved.not_rated
+    # a decision, not work left: the progress says so (the bar alone stayed short of done for good)
+    assert at.get("progress")[0].proto.text == "**0 of 18** capabilities rated, 1 marked not rated"
+    assert any(e.label == "My ratings (0 of 18 rated, 1 marked not rated)" for e in at.expander)
 
 
 def test_a_second_tab_saves_only_what_it_changed_and_never_wipes_the_first_tabs_level(setup):
