@@ -185,10 +185,15 @@ marked_not_rated = sum(1 for c in ids if c not in rated and _decided(mine.get(c)
 st.progress(len(rated) / len(ids), text=f"**{len(rated)} of {len(ids)}** capabilities rated"
             + (f", {marked_not_rated} marked not rated" if marked_not_rated else ""))
 if me.submitted_at is not None:
-    if lead_now:
+    lead_name = f"the lead assessor, {md_escape(lead.display_name)}," if lead is not None else "the lead assessor"
+    # closed, a submission cannot be reopened (the assessment must be first): said, not "ask to reopen them"
+    if assessment.status != service.OPEN:
+        who = ("The assessment is closed: you can reopen it on the **Consensus** page if something needs to change."
+               if lead_now else f"The assessment is closed: ratings can no longer change unless {lead_name} or an "
+                                "administrator reopens it.")
+    elif lead_now:
         who = "As lead assessor you can reopen them on the **Consensus** page if something needs to change."
     else:
-        lead_name = f"the lead assessor, {md_escape(lead.display_name)}," if lead is not None else "the lead assessor"
         who = f"If something needs to change, ask {lead_name} or an administrator to reopen them."
     with st.container(key=LOCK_NOTICE):
         st.success(f"Submitted on {widgets.when(me.submitted_at)}. Your ratings are locked. {who}", icon=":material/lock:")

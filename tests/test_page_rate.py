@@ -487,6 +487,23 @@ def test_a_submitted_lead_is_pointed_to_the_consensus_page_only_while_they_can_o
     assert "Consensus" not in locked and "ask the lead assessor" in locked and "an administrator to reopen them" in locked
 
 
+def test_once_closed_a_submitted_assessor_is_told_it_is_closed_not_to_ask_for_a_reopening(setup):
+    """Submitted, then closed: the notice still said to ask for the ratings to be reopened, which the
+    closed assessment refuses, and nothing on the page said it was closed."""
+    with session_scope(setup["url"]) as session:
+        ana, lee = accounts.get_by_username(session, "ana"), accounts.get_by_username(session, "lee")
+        service.submit(session, setup["assessment"], ana)
+        service.submit(session, setup["assessment"], lee)
+        service.set_status(session, setup["assessment"], service.CLOSED, actor=lee)
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    [locked] = [s.value for s in at.success if s.value.startswith("Submitted on")]
+    assert locked.endswith("The assessment is closed: ratings can no longer change unless the lead assessor, Lee Lead, "
+                           "or an administrator reopens it.")
+    lead = app_test(setup["ids"]["lee"], page=PAGE).run()
+    [locked] = [s.value for s in lead.success if s.value.startswith("Submitted on")]
+    assert locked.endswith("The assessment is closed: you can reopen it on the **Consensus** page if something needs to change.")
+
+
 def test_an_assessor_removed_while_typing_is_told_which_assessment_and_gets_their_text_back(setup):
     cap = setup["model"].capabilities[0]
     _, evidence_key, _ = _keys(setup, cap.id)
