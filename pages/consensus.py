@@ -75,7 +75,7 @@ def _decide(assessment_id: int, capability_id: str, capability_name: str, withdr
             service.override_consensus(session, assessment_id, capability_id, level, rationale, actor=actor,
                                        seen_decision_id=seen_decision_id)
     except AssessmentError as exc:
-        st.session_state[outcome] = ("error", f"{md_escape(capability_name)}: {md_escape(exc)}")
+        st.session_state[outcome] = ("error", f"{md_escape(capability_name)}: {md_escape(exc)}", f"{capability_name}: {exc}")
         return
     if withdraw:
         done = "decision withdrawn, back to the median."  # an override or a confirmed median
@@ -83,7 +83,7 @@ def _decide(assessment_id: int, capability_id: str, capability_name: str, withdr
         done = f"the median, level {level}, is confirmed as the consensus."
     else:
         done = f"consensus set to level {level}."
-    st.session_state[outcome] = ("success", f"{md_escape(capability_name)}: {done}")
+    st.session_state[outcome] = ("success", f"{md_escape(capability_name)}: {done}", f"{capability_name}: {done}")
     st.session_state[f"{prefix}_rationale"] = ""
     if withdraw:  # the level box shows the consensus again (the median), not the withdrawn level
         st.session_state.pop(f"cons_override_{assessment_id}_{capability_id}_level", None)
@@ -236,6 +236,7 @@ for container, width, suffix in zip(widgets.wide_and_phone("cons-table"), (290, 
                                        "Flag": st.column_config.TextColumn(width=45, help=f"⚠ = levels {DISAGREEMENT_SPREAD} or more apart")})
 
 st.subheader("Evidence and decisions", anchor=False)
+said = None  # what a decision came to, for a screen reader too
 for c in ordered:
     capability = capabilities[c.capability_id]
     median = "no ratings" if c.median is None else f"median {c.median:g}"
@@ -277,6 +278,7 @@ for c in ordered:
                            f"{widgets.when(outdated[c.capability_id])}): check that it still holds.", icon=":material/update:")
         if outcome is not None:  # right above the button that was pressed
             (st.error if outcome[0] == "error" else st.success)(outcome[1])
+            said = outcome[2]
         if can_override:
             seen = c.history[-1].id if c.history else None  # a decision recorded after this is not overwritten
             prefix = f"cons_override_{assessment.id}_{c.capability_id}"
@@ -313,6 +315,10 @@ for c in ordered:
                 st.markdown(f"{widgets.when(o.decided_at)} · **{decision}** · "
                             f"{md_escape(names.get(o.decided_by, o.decided_by))}")
                 widgets.plain_text(o.rationale)
+
+if said is not None:
+    # the message is not announced (the page reran, focus went to the page): said from a live region
+    widgets.run_script(widgets.announce_script(said))
 
 # -- reliability ----------------------------------------------------------------------------------------
 st.subheader("Inter-rater reliability", anchor=False)

@@ -224,7 +224,8 @@ def test_lead_overrides_a_flagged_consensus_with_a_rationale(server, page):
     form = flagged.locator('[data-testid="stForm"]').first
     form.get_by_role("button", name="Set consensus").click()
     wait_for_app(page)
-    page.get_by_text("a consensus decision needs a written rationale").wait_for()
+    # the message by the form (the same words also go to the live region, for a screen reader)
+    page.get_by_test_id("stAlertContentError").get_by_text("a consensus decision needs a written rationale").wait_for()
 
     form = page.locator('[data-testid="stExpander"]').first.locator('[data-testid="stForm"]').first
     level = form.get_by_role("combobox", name="Consensus level")
@@ -235,7 +236,7 @@ def test_lead_overrides_a_flagged_consensus_with_a_rationale(server, page):
     form.get_by_role("textbox", name="Rationale (required)").fill("No risk register or policy reviews in the records sampled.")
     form.get_by_role("button", name="Set consensus").click()
     wait_for_app(page)
-    page.get_by_text(f"{last.name}: consensus set to level 1.").wait_for()
+    page.get_by_test_id("stAlertContentSuccess").get_by_text(f"{last.name}: consensus set to level 1.").wait_for()
     assert "consensus 1 (override)" in page.locator('[data-testid="stExpander"]', has_text=last.name).first.locator("summary").inner_text()
     with session_scope(server.db_url) as session:
         [row] = service.override_history(session, server.assessment_id, last.id)

@@ -238,6 +238,8 @@ def test_override_requires_a_rationale_then_is_kept_with_who_and_when(setup):
     # said by the form that was used, not at the top of a long page
     [expander] = [e for e in at.expander if e.label.startswith(cap.name)]
     assert any("rationale" in e.value for e in expander.error)
+    assert any(f'"{cap.name}: ' in h.proto.body and "rationale" in h.proto.body and "aria-live" in h.proto.body
+               for h in at.get("html"))
     assert _history(setup, cap.id) == []
 
     at.selectbox(key=f"{prefix}_level").set_value(2)
@@ -245,6 +247,8 @@ def test_override_requires_a_rationale_then_is_kept_with_who_and_when(setup):
     at.button(key=f"{prefix}_submit").click().run()
     assert not at.exception
     assert any("consensus set to level 2" in s.value for s in at.success)
+    # said to a screen reader too: the page reran, and focus left the button for the page itself
+    assert any(f'"{cap.name}: consensus set to level 2."' in h.proto.body and "aria-live" in h.proto.body for h in at.get("html"))
     [row] = _history(setup, cap.id)
     assert (row.level, row.decided_by, row.rationale) == (2, "lee", "Records show the process is followed by one team only.")
 
