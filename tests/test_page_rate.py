@@ -360,6 +360,20 @@ def test_a_reopened_assessor_is_told_who_reopened_their_ratings_and_to_submit_ag
     assert any(s.value.startswith("Submitted on ") for s in at.success)
 
 
+def test_a_closed_assessment_says_so_at_the_start_of_its_name_in_the_choice(setup):
+    """'… · 08 Dec 2025 — closed' was cut off before '— closed' in a phone's selectbox."""
+    with session_scope(setup["url"]) as session:
+        lee = accounts.get_by_username(session, "lee")
+        old = service.create_assessment(
+            session, name="Review 2025", org_unit="Corporate IT", model_id=service.get_assessment(session, setup["assessment"]).model_id, assessed_on=dt.date(2025, 3, 1),
+            assessor_ids=[setup["ids"]["ana"]], lead_id=lee.id, actor=lee)
+        service.set_status(session, old.id, service.CLOSED, actor=lee)
+    at = app_test(setup["ids"]["ana"], page=PAGE).run()
+    [choice] = at.selectbox
+    assert choice.options == ["Review 2026 · Corporate IT · 01 Mar 2026",
+                                                               "Closed — Review 2025 · Corporate IT · 01 Mar 2025"]
+
+
 def test_closed_assessment_is_read_only(setup):
     with session_scope(setup["url"]) as session:
         service.set_status(session, setup["assessment"], service.CLOSED, actor=accounts.get_by_username(session, "lee"))

@@ -246,8 +246,9 @@ def level_text(model: CapabilityModel, level: float | None) -> str:
 
 
 def assessment_label(assessment: Assessment) -> str:
-    closed = "" if assessment.status == "open" else " — closed"
-    return f"{assessment.name} · {assessment.org_unit} · {assessment.assessed_on:%d %b %Y}{closed}"
+    # "Closed" first: a phone's selectbox cuts the label off at about 40 characters, and the end with it
+    closed = "" if assessment.status == "open" else "Closed — "
+    return f"{closed}{assessment.name} · {assessment.org_unit} · {assessment.assessed_on:%d %b %Y}"
 
 
 def pick_assessment(assessments: Sequence[Assessment], key: str) -> Assessment:
