@@ -93,6 +93,41 @@ def test_a_stray_module_in_the_working_directory_is_not_imported(tmp_path, page)
         process.wait(20)
 
 
+@pytest.mark.browser
+def test_a_page_opened_first_after_a_start_is_served_through_the_app(tmp_path, page):
+    """A server's first visitor who opened /rate (a bookmark, a tab reloaded after a restart) got the
+    page file run on its own: every file in pages/ listed in the sidebar — 'admin accounts' to anyone —
+    and not the app's layout or sidebar, until somebody opened /."""
+    from itcap import accounts
+    from itcap.bootstrap import bootstrap
+    from itcap.storage import dispose_engines, session_scope
+
+    url = f"sqlite:///{tmp_path / 'itcap.db'}"
+    bootstrap(url)
+    with session_scope(url) as session:
+        accounts.create_account(session, "ana", "correct horse battery", ["assessor"], "Ana Assessor")
+    dispose_engines()
+    process, port = _serve_until_healthy(tmp_path, PYTHONPATH=str(ROOT))
+    try:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"http://127.0.0.1:{port}/rate")
+        wait_for_app(page)
+        page.get_by_label("Username", exact=True).wait_for()  # the page asks to log in there, as after a reload
+        assert page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts() == []
+        page.get_by_label("Username", exact=True).fill("ana")
+        page.get_by_label("Password", exact=True).fill("correct horse battery")
+        page.get_by_role("button", name="Log in").click()
+        wait_for_app(page)
+        page.get_by_role("heading", name="Score capabilities").wait_for()
+        # the app's own navigation and sidebar: the pages this account may open, and Log out
+        links = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
+        assert [link.splitlines()[-1] for link in links] == ["Score capabilities", "My account"]  # (after the icon's name)
+        assert page.get_by_role("button", name="Log out").is_visible()
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
 def _serve_until_healthy(folder, **env: str) -> tuple[subprocess.Popen, int]:
     """The installed ``itcap serve`` started from ``folder`` (its own SQLite file there), once its
     health check answers; killed if it does not come up."""
