@@ -63,16 +63,15 @@ def _save(assessment_id: int, capability_id: str, capability_name: str, changed:
         if changed == "evidence":
             st.session_state[f"{evidence_key}__from"] = fields["evidence"]  # what the box now holds is saved
             st.session_state.pop(f"{evidence_key}__newer", None)
+            st.session_state.pop(f"{evidence_key}__unsaved", None)
         what = {"level": "Not rated" if fields.get("level") is None else f"Level {fields.get('level')}",
                 "evidence": "Evidence", "confidence": "Confidence"}[changed]
         st.session_state["rate_saved"] = f"{what} saved for {capability_name}"
     except service.EvidenceChanged as exc:
-        # The box keeps what was typed; the newer evidence is shown under it, for Save evidence to replace.
+        # The box keeps what was typed (kept apart too: a box not drawn, another capability open, loses its
+        # value); the newer evidence is shown under it, for Save evidence to replace.
         st.session_state[f"{evidence_key}__newer"] = exc.saved
-        st.session_state["rate_error"] = (capability_id, "Not saved: other evidence was saved for this capability from "
-                                          "another tab or device after this box was filled. Your text is still in the "
-                                          "box; the evidence saved meanwhile is below. Put what you need into the box, "
-                                          "then press Save evidence to replace it.", exc.saved)
+        st.session_state[f"{evidence_key}__unsaved"] = fields["evidence"]
     except service.NotAllowed as exc:  # no longer an assessor of it: the page may now show another assessment
         _refused(assessment_id, capability_name, md_escape(exc), st.session_state.get(evidence_key) if changed == "evidence" else None)
     except AssessmentError as exc:
@@ -114,6 +113,7 @@ def _go(position_key: str, capability_id: str) -> None:
 
 
 JUST_SUBMITTED, LOCK_NOTICE = "rate_just_submitted", "rate_lock_notice"
+UNSAVED = "rate_unsaved_evidence"  # drawn while typed evidence is not saved over newer evidence
 
 
 def _submit(assessment_id: int) -> None:
@@ -241,6 +241,7 @@ with card:
             for facet, text in capability.facets.items():
                 st.markdown(f"**{FACET_LABELS.get(facet, facet)}** — {md_escape(text)}")
 
+    conflict = None  # evidence saved elsewhere that what is typed here was not saved over
     options: list = [*model.level_values, NOT_RATED]
     captions = [md_escape(capability.levels[v]) for v in model.level_values] + ["No evidence to judge this capability; it is left out of the median."]
     level_key, evidence_key, confidence_key = _keys(assessment.id, capability.id)
@@ -278,6 +279,9 @@ with card:
             captions=captions, key=level_key, on_change=_save, args=(*save_args, "level"),
         )
         saved_evidence = rating.evidence if rating else ""
+        newer_key, unsaved_key = f"{evidence_key}__newer", f"{evidence_key}__unsaved"
+        if evidence_key not in st.session_state and unsaved_key in st.session_state:
+            st.session_state[evidence_key] = st.session_state[unsaved_key]  # back at evidence not saved over newer
         put_back = auth.restore_typed_text(evidence_key, saved_evidence)
         filled_from = f"{evidence_key}__from"  # what the box was filled with, from the database
         if evidence_key not in st.session_state:  # the box starts from what is saved (seeded, so a put-back text can win)
@@ -285,6 +289,13 @@ with card:
         elif st.session_state[evidence_key] == st.session_state.get(filled_from) != saved_evidence:
             # nothing typed here, and another tab has saved other evidence since: show that, not the old text
             st.session_state[evidence_key] = st.session_state[filled_from] = saved_evidence
+        if newer_key in st.session_state:  # typed here, not saved over evidence saved meanwhile from elsewhere
+            if st.session_state[evidence_key] == saved_evidence:
+                st.session_state.pop(newer_key)
+                st.session_state.pop(unsaved_key, None)
+            else:
+                st.session_state[newer_key] = conflict = saved_evidence  # the newest, if it changed again
+                st.session_state[unsaved_key] = st.session_state[evidence_key]
         if put_back:
             st.warning("Your session timed out before this evidence was saved. It is back in the box: check it, then "
                        "press **Save evidence**.", icon=":material/history:")
@@ -296,7 +307,7 @@ with card:
                  "elsewhere, Tab, Ctrl+Enter, Save evidence, or switching to another app or tab). Shown to the lead "
                  "assessor exactly as typed.",
         )
-        widgets.run_script(widgets.save_typing_when_leaving("rate_evidence_"))
+        widgets.run_script(widgets.save_typing_when_leaving("rate_evidence_", unsaved_marker=UNSAVED))
         # A pause or leaving the box saves it; a button is still what a person looks for to be sure.
         # Pressing it blurs the box (its change is saved first); the click then saves what is in the box.
         st.button("Save evidence", icon=":material/save:", key=f"rate_save_evidence_{capability.id}", on_click=_save,
@@ -308,10 +319,14 @@ with card:
             help="How sure you are of this level, given the evidence you could find.",
         )
     problem = st.session_state.pop("rate_error", None)
-    if problem is not None:
+    if conflict is not None:
+        with st.container(key=UNSAVED):  # while it is drawn, closing the tab asks first
+            st.error("Not saved: other evidence was saved for this capability from another tab or device after this "
+                     "box was filled. Your text is still in the box; the evidence saved meanwhile is below. Put what you "
+                     "need into the box, then press **Save evidence** to replace it.", icon=":material/error:")
+            widgets.plain_text(conflict, empty="(The evidence saved meanwhile is empty.)")  # exactly as typed there
+    elif problem is not None:
         st.error(md_escape(problem[1]), icon=":material/error:")
-        if len(problem) > 2:  # the evidence another tab saved, exactly as typed there
-            widgets.plain_text(problem[2], empty="(The evidence saved meanwhile is empty.)")
     elif rating is not None:
         st.caption(f"✓ Saved {widgets.when(rating.updated_at)}")  # (a material icon is read out by its name)
 

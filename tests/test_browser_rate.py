@@ -386,3 +386,30 @@ def _wait_for(condition, seconds: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "not saved in time"
         time.sleep(0.1)
+
+
+def test_evidence_not_saved_over_newer_evidence_asks_before_the_tab_closes(server, browser):
+    """Typed in a stale tab, evidence is refused (other evidence was saved since from the phone) and
+    kept in the box: closing the tab then lost it without a word, the pause that sent it having
+    cleared the 'still typing' mark the Leave site? question goes by."""
+    cap = server.model.capabilities[6]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        login(page, server.url, "sam", PASSWORD)
+        page.get_by_role("heading", name="Score capabilities").wait_for()
+        _open_capability(page, cap.name)
+        with session_scope(server.db_url) as session:  # the phone saves meanwhile
+            service.update_rating(session, server.assessment_id, accounts.get_by_username(session, "sam"), cap.id,
+                                  evidence="Roadmap seen on the phone")
+        page.get_by_role("textbox", name="Evidence").fill("Typed on the laptop")
+        page.get_by_text("Not saved: other evidence was saved for this capability").wait_for()  # at the pause
+        assert _evidence_of(server, "sam", cap.id) == "Roadmap seen on the phone"
+        with page.expect_event("dialog") as asked:
+            page.close(run_before_unload=True)
+        assert asked.value.type == "beforeunload"
+        asked.value.dismiss()  # stay: the text is still there to merge
+        assert page.get_by_role("textbox", name="Evidence").input_value() == "Typed on the laptop"
+    finally:
+        context.close()

@@ -182,6 +182,11 @@ def test_typing_in_a_stale_tab_does_not_replace_evidence_saved_since_from_anothe
     laptop.text_area(key=evidence_key).input(merged).run()
     assert _rating(setup, "ana", cap).evidence == "Interviewed the CIO: no demand process"
     assert [e.value for e in laptop.error] == [error]
+    # nor is it lost going to the next capability and back (a box not drawn loses its value)
+    laptop.button(key="rate_next").click().run()
+    laptop.button(key="rate_prev").click().run()
+    assert laptop.text_area(key=evidence_key).value == merged
+    assert [e.value for e in laptop.error] == [error]
     # Save evidence, pressed once it has been shown, replaces it with what the box holds
     laptop.button(key=f"rate_save_evidence_{cap}").click().run()
     assert _rating(setup, "ana", cap).evidence == merged

@@ -99,7 +99,7 @@ def scroll_to_top_script(*headings: str) -> str:
 TYPING_PAUSE_MS = 2000  # a pause in typing this long saves what is in an evidence box
 
 
-def save_typing_when_leaving(key_prefix: str) -> str:
+def save_typing_when_leaving(key_prefix: str, unsaved_marker: str | None = None) -> str:
     """A script for text boxes that save when they lose focus (an ``on_change`` outside a form), keyed
     ``key_prefix…``. Streamlit sends a box's value when it loses focus or on Ctrl+Enter; a phone user
     who switches to another app mid-sentence, or a desktop user who closes or reloads the tab, never
@@ -108,7 +108,10 @@ def save_typing_when_leaving(key_prefix: str) -> str:
     blurs the box first, while the connection is still open; closing or reloading with typing not yet
     sent asks the browser's "Leave site?" question. (The value blurred out then goes out only as the
     question is answered, and Streamlit drops a save not yet started when the tab's connection
-    closes: the pause-save is what keeps a closed tab's evidence, all but its last two seconds.)"""
+    closes: the pause-save is what keeps a closed tab's evidence, all but its last two seconds.)
+    ``unsaved_marker``: the key of a container the page draws while typed text was sent but not saved
+    (refused, kept in the box): closing or reloading then asks too."""
+    marker = f"document.querySelector('.{key_class(checked_key(unsaved_marker))}')" if unsaved_marker else "false"
     return f"""
   const flag = 'itcapSaveTyping_{key_prefix}';
   if (window[flag]) return;
@@ -137,7 +140,9 @@ def save_typing_when_leaving(key_prefix: str) -> str:
   }});
   window.addEventListener('beforeunload', (e) => {{
     const box = document.activeElement;
-    if (ours(box) && typing.has(box)) {{ box.blur(); e.preventDefault(); e.returnValue = ''; }}
+    const typed = ours(box) && typing.has(box);
+    if (typed) box.blur();
+    if (typed || {marker}) {{ e.preventDefault(); e.returnValue = ''; }}
   }});
 """
 
