@@ -16,6 +16,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from itcap.cli.core_cmd import STREAMLIT_MAIN
 from itcap.ui.dashboard_data import DASHBOARD_TAB
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +116,8 @@ def free_port() -> int:
 
 
 class StreamlitServer:
-    """``streamlit run app.py`` on a free loopback port, against the database in ``env``."""
+    """``streamlit run app.py`` on a free loopback port, against the database in ``env``, started as
+    ``itcap serve`` starts it (STREAMLIT_MAIN)."""
 
     def __init__(self, database_url: str, extra_env: dict[str, str] | None = None, port: int | None = None):
         self.port = port or free_port()
@@ -128,7 +130,7 @@ class StreamlitServer:
         self.log_path.parent.mkdir(exist_ok=True)
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(self.port),
+            [sys.executable, "-c", STREAMLIT_MAIN, "run", str(APP), "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,

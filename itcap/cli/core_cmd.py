@@ -124,8 +124,9 @@ def _address_problem(address: str, port: int) -> str | None:
 # st.navigation once in the process: a server's first visitors who open a page's address (a bookmark,
 # a reloaded tab after a restart) rather than / got the page file run on its own — every file in pages/
 # listed in the sidebar (admin ones too), no sidebar of the app's (Log out), not its wide layout — until
-# someone opened /. itcap is navigation-only: that is set before the server starts.
-_LAUNCH = ("from streamlit.runtime.pages_manager import PagesManager; PagesManager.uses_pages_directory = False; "
+# someone opened /. itcap is navigation-only: that is set before the server starts (the tests' servers
+# start the same way).
+STREAMLIT_MAIN = ("from streamlit.runtime.pages_manager import PagesManager; PagesManager.uses_pages_directory = False; "
            "from streamlit.web.cli import main; main(prog_name='streamlit')")
 
 
@@ -141,7 +142,7 @@ def _serve(args: argparse.Namespace) -> int:
     # module named like one the server imports) in the folder the server is started from would
     # shadow the standard library, and run. app.py's own imports resolve from its folder, which
     # "streamlit run" puts on the path itself.
-    command = [sys.executable, "-P", "-c", _LAUNCH, "run", str(app), "--server.port", str(args.port),
+    command = [sys.executable, "-P", "-c", STREAMLIT_MAIN, "run", str(app), "--server.port", str(args.port),
                "--server.address", args.address, "--browser.gatherUsageStats", "false",
                *_project_config_options(app.parent), *args.streamlit_options]
     sys.stdout.flush()
