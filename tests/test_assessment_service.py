@@ -202,6 +202,25 @@ def test_a_decision_made_without_seeing_the_newest_one_is_refused(world):
             (4, "first"), (None, "withdrawn")]
 
 
+def test_evidence_saved_from_a_box_filled_before_newer_evidence_is_refused_and_changes_nothing(world):
+    """evidence_was is what the box was filled with: a stale tab's typing never replaces evidence saved
+    since; the same words again, or a box filled with what is stored, save as before (both databases)."""
+    with session_scope(world.url) as session:
+        service.update_rating(session, world.assessment_id, world.ann, "brm", evidence="From the phone", evidence_was="")
+    with session_scope(world.url) as session:
+        with pytest.raises(service.EvidenceChanged) as refused:
+            service.update_rating(session, world.assessment_id, world.ann, "brm", evidence="From the laptop", evidence_was="")
+        assert refused.value.saved == "From the phone"
+    with session_scope(world.url) as session:
+        assert service.ratings_of(session, world.assessment_id, world.ann.id)["brm"].evidence == "From the phone"
+        service.update_rating(session, world.assessment_id, world.ann, "brm", evidence="From the phone", evidence_was="")
+        service.update_rating(session, world.assessment_id, world.ann, "brm", evidence="From the phone, and more",
+                              evidence_was="From the phone")
+        service.update_rating(session, world.assessment_id, world.ann, "brm", evidence="Pressed Save evidence")  # unchecked
+    with session_scope(world.url) as session:
+        assert service.ratings_of(session, world.assessment_id, world.ann.id)["brm"].evidence == "Pressed Save evidence"
+
+
 def test_closed_assessment_refuses_changes(world):
     with session_scope(world.url) as session:
         service.set_status(session, world.assessment_id, "closed", actor=world.lead)
