@@ -169,7 +169,8 @@ saved = st.session_state.pop("rate_saved", None)
 # pause in typing saved it.
 announcement = st.empty()
 if saved:
-    st.toast(md_escape(saved), icon=":material/check:")
+    if not saved.startswith("Evidence saved"):  # evidence saves at every pause in typing: a toast each time
+        st.toast(md_escape(saved), icon=":material/check:")  # covered the page; its "✓ Saved" line says it
     # a toast is not announced (and is hidden on phones): a screen reader hears it from a live region
     with announcement:
         widgets.run_script(widgets.announce_script(saved))
