@@ -316,6 +316,8 @@ for c in ordered:
                             f"{md_escape(names.get(o.decided_by, o.decided_by))}")
                 widgets.plain_text(o.rationale)
 
+# a rationale goes to the server only with its form's button: closing the tab with one half written asks first
+widgets.run_script(widgets.ask_before_leaving_unsent("cons_override_", "cons_withdraw_"))
 if said is not None:
     # the message is not announced (the page reran, focus went to the page): said from a live region
     widgets.run_script(widgets.announce_script(said))

@@ -212,6 +212,11 @@ def test_keyboard_focus_is_never_left_under_the_header_on_a_phone(server, browse
         assert reached, "Shift+Tab from the levels never reached 'What the levels mean'"
 
 
+# whether leaving the page now would ask "Leave site?": a handler cancels the beforeunload event
+ASKS_BEFORE_LEAVING = ("() => { const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); "
+                       "return e.defaultPrevented; }")
+
+
 def test_lead_overrides_a_flagged_consensus_with_a_rationale(server, page):
     last = server.model.capabilities[-1]
     login(page, server.url, "lee", PASSWORD)
@@ -234,9 +239,12 @@ def test_lead_overrides_a_flagged_consensus_with_a_rationale(server, page):
     level.press_sequentially("Initial")  # type to filter, then choose
     page.get_by_role("option").filter(has_text="1 · Initial").click()
     form.get_by_role("textbox", name="Rationale (required)").fill("No risk register or policy reviews in the records sampled.")
+    # a rationale typed but not yet sent: closing or reloading the tab would ask "Leave site?" first
+    assert page.evaluate(ASKS_BEFORE_LEAVING) is True
     form.get_by_role("button", name="Set consensus").click()
     wait_for_app(page)
     page.get_by_test_id("stAlertContentSuccess").get_by_text(f"{last.name}: consensus set to level 1.").wait_for()
+    assert page.evaluate(ASKS_BEFORE_LEAVING) is False  # sent: nothing to ask about
     assert "consensus 1 (override)" in page.locator('[data-testid="stExpander"]', has_text=last.name).first.locator("summary").inner_text()
     with session_scope(server.db_url) as session:
         [row] = service.override_history(session, server.assessment_id, last.id)

@@ -147,6 +147,38 @@ def save_typing_when_leaving(key_prefix: str, unsaved_marker: str | None = None)
 """
 
 
+def ask_before_leaving_unsent(*key_prefixes: str) -> str:
+    """A script for text boxes in forms (keyed ``key_prefix…``): their text goes to the server only
+    with the form's button, so a tab closed or reloaded with words typed in one (a rationale, half
+    written, while the lead checks another app) asks the browser's "Leave site?" first. A press of
+    a button of the box's form takes it off the list. (Not save_typing_when_leaving: in a form,
+    its Ctrl+Enter would submit.)"""
+    for prefix in key_prefixes:
+        checked_key(prefix)
+    selector = ", ".join(f'[class*="st-key-{prefix}"]' for prefix in key_prefixes)
+    return f"""
+  const flag = 'itcapAskBeforeLeaving_{"_".join(key_prefixes)}';
+  if (window[flag]) return;
+  window[flag] = true;
+  const typed = new Set();
+  document.addEventListener('input', (e) => {{
+    const box = e.target;
+    if (box && box.tagName === 'TEXTAREA' && box.closest('{selector}')) typed.add(box);
+  }}, true);
+  document.addEventListener('click', (e) => {{
+    const form = e.target.closest && e.target.closest('[data-testid="stForm"]');
+    if (!form || !e.target.closest('button')) return;
+    for (const box of [...typed]) if (form.contains(box)) typed.delete(box);
+  }}, true);
+  window.addEventListener('beforeunload', (e) => {{
+    for (const box of [...typed]) {{
+      if (!box.isConnected) {{ typed.delete(box); continue; }}
+      if (box.value.trim()) {{ e.preventDefault(); e.returnValue = ''; return; }}
+    }}
+  }});
+"""
+
+
 PHONE_SCREEN = 640  # px: narrower screens get the phone version of a chart or table
 
 
