@@ -304,6 +304,23 @@ def _save_ratings(session: Session, rng: np.random.Generator, assessment_id: int
                                 evidence=evidence, confidence=confidence)
 
 
+def _dated_as_last_year(session: Session, assessment_id: int, assessed_on) -> None:
+    """Last year's round made today reads as such on its pages ("Submitted 7 Dec 2026" on the 2025
+    review, "✓ Saved" today): its set-up, ratings and submissions are dated around its own date.
+    (The audit log keeps when the demo wrote them: it records, it does not tell a story.)"""
+    import datetime as dt
+
+    from sqlmodel import update
+
+    from assessment.tables import Assessment, AssessmentAssessor, Rating
+
+    day = dt.datetime.combine(assessed_on, dt.time(9, 0), tzinfo=dt.timezone.utc)
+    session.exec(update(Assessment).where(Assessment.id == assessment_id).values(created_at=day - dt.timedelta(days=14)))
+    session.exec(update(Rating).where(Rating.assessment_id == assessment_id).values(updated_at=day - dt.timedelta(days=2)))
+    session.exec(update(AssessmentAssessor).where(AssessmentAssessor.assessment_id == assessment_id)
+                 .values(submitted_at=day - dt.timedelta(days=1)))
+
+
 def _previous_assessment(session: Session, rng: np.random.Generator, people: dict[str, Account],
                          report: DemoReport) -> int:
     """Last year's review: every assessor rated everything and submitted, and the lead closed it."""
@@ -332,6 +349,7 @@ def _previous_assessment(session: Session, rng: np.random.Generator, people: dic
     for username in ASSESSOR_USERNAMES:
         service.submit(session, assessment.id, people[username])
     service.set_status(session, assessment.id, service.CLOSED, actor=lead)
+    _dated_as_last_year(session, assessment.id, assessed_on)
     result = service.assessment_position(session, assessment.id)
     position_name = model.mode(result.position).name if result.position != "none" else "none (not yet Supplier)"
     report.sections.append(f"Assessment #{assessment.id}: {assessment.name} — last year's round, "

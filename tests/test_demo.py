@@ -237,6 +237,10 @@ def test_demo_has_last_years_round_so_the_trend_shows_progress(db_url):
         assert last_year.status == "closed" and this_year.status == "open"
         assert last_year.assessed_on == today() - dt.timedelta(days=364)
         assert all(p.submitted for p in service.progress(session, last_year.id))
+        # dated as last year's: its pages do not say it was submitted, or rated, today
+        assert {a.submitted_at.date() for a in service.assessors(session, last_year.id)} == {last_year.assessed_on - dt.timedelta(days=1)}
+        assert all(r.updated_at.date() < last_year.assessed_on
+                   for r in service.ratings_of(session, last_year.id, lead.id).values())
         before = service.assessment_position(session, last_year.id)
         now = service.assessment_position(session, this_year.id)
         assert before.position == "none" and now.position == "supplier"
