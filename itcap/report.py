@@ -489,6 +489,15 @@ ALL_GROUPS_NOTE = ("Per scale: each group's mean; Welch's ANOVA, whether the mea
                    "across scales); and the pairs whose difference holds (Welch t, Holm-adjusted across the pairs).")
 
 
+def _row_notes(frame: pd.DataFrame) -> list[str]:
+    """A table's notes as lines under it ("Business understanding: no variation within group …"): the
+    tables are printed without their note column, which does not fit a page's width, and a blank
+    F or p beside "groups differ: yes" must still say why."""
+    if "note" not in frame.columns:
+        return []
+    return [f"{row['scale']}: {row['note']}" for row in frame.to_dict("records") if isinstance(row["note"], str) and row["note"]]
+
+
 def _perception_heading(c) -> str:
     """The survey section's title: the two groups it compares, by name."""
     names = [c.instrument.group_name(g) for g in (c.compared or c.instrument.group_ids()[:2])]
@@ -559,6 +568,7 @@ def render_html(content: ReportContent) -> str:
             if len(every):
                 parts.append(f"<h3>All {len(c.all_groups['groups'])} groups at once</h3><p class='muted'>"
                              f"{_e(ALL_GROUPS_NOTE)}</p>" + _table_html(every.drop(columns=['note'], errors='ignore')))
+                parts += [f"<p class='muted'>{_e(note)}</p>" for note in _row_notes(every)]
             if content.comments:
                 parts.append("<h3>Comments</h3><p class='muted'>Shown because at least "
                              f"{c.campaign.comment_threshold} people commented; in random order; a comment several people wrote once, "
@@ -817,12 +827,17 @@ def render_pdf(content: ReportContent) -> bytes:
             for title, chart in drawn:
                 image(title, chart)
             heading("Scales", 12)
-            table(c.scale_table().drop(columns=["note"], errors="ignore"))
+            scales = c.scale_table()
+            table(scales.drop(columns=["note"], errors="ignore"))
+            for note in _row_notes(scales):
+                para(note, "I", 9)
             every = c.all_groups_table()
             if len(every):
                 heading(f"All {len(c.all_groups['groups'])} groups at once", 12)
                 para(ALL_GROUPS_NOTE, "I", 9)
                 table(every.drop(columns=["note", "Kruskal–Wallis p (Holm)"], errors="ignore"))
+                for note in _row_notes(every):
+                    para(note, "I", 9)
             if content.comments:
                 heading("Comments", 12)
                 para(f"Shown because at least {c.campaign.comment_threshold} people commented; in random order; a comment several "

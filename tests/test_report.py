@@ -746,3 +746,31 @@ def test_in_the_pdf_the_survey_heading_stays_with_its_chart_and_the_gap_table_ha
     [with_heading] = [i for i, text in enumerate(pages) if heading in text]
     assert "Perception by scale" in pages[with_heading]
     assert any("Gaps to Business Partner rank capability domain" in text for text in pages)  # title, then the header row
+
+
+def test_the_pdf_says_the_scale_notes_the_tables_leave_out(db_url):
+    """The PDF printed the scales and all-groups tables without their note column (the HTML the
+    all-groups one too): a blank Welch's ANOVA beside 'groups differ: yes' (Kruskal–Wallis decided,
+    a group's answers not varying) and α beside a constant item went unexplained."""
+    from surveys.imports import import_responses
+    from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+
+    three = INSTRUMENT_YAML.replace("  - {id: it_staff, name: IT staff}\n",
+                                    "  - {id: it_staff, name: IT staff}\n  - {id: contractors, name: Contractors}\n")
+    campaign_id = make_campaign(db_url, min_group_size=3, yaml=three.replace("id: test_perception", "id: test_three", 1))
+    # contractors answer par1 the same every time; par2 is 3 for everyone
+    rows = [f"{group},{1 + i % 5},{2 + i % 3},2,4,5,{3 if group == 'contractors' else 1 + (i + shift) % 5},3,,1,"
+            for group, shift in (("business", 0), ("it_staff", 2), ("contractors", 0)) for i in range(12)]
+    with session_scope(db_url) as session:
+        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
+                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+        close_campaign(session, campaign_id, "t")
+    with session_scope(db_url) as session:
+        content = build_report(session, campaign_id=campaign_id)
+    every = content.campaign.all_groups_table().set_index("scale")
+    assert pd.isna(every.loc["Business understanding", "Welch ANOVA F"])  # the case: nothing in the F column
+    pdf, page = _pdf_text(render_pdf(content)), html.unescape(render_html(content))
+    undefined = ("Business understanding: no variation within Contractors (every answer 3): Welch's ANOVA "
+                 "undefined, so Kruskal–Wallis says whether the groups differ")
+    assert undefined in pdf and undefined in page
+    assert "Business understanding: α: constant item(s) par2: no item–total correlation" in pdf
