@@ -56,7 +56,7 @@ def _interval(low: float, high: float) -> str:
     return f"{low:.2f}–{high:.2f}" if low >= 0 else f"{low:.2f} to {high:.2f}"
 
 
-_TWO_DECIMALS = ("mean ", "hedges g", "alpha")
+_TWO_DECIMALS = ("mean ", "hedges g", "alpha", "welch anova f")
 
 
 def is_p_column(column: str) -> bool:
@@ -65,7 +65,7 @@ def is_p_column(column: str) -> bool:
 
 
 def has_two_decimals(column: str) -> bool:
-    """A column of means, effect sizes or α: two decimals, as statistics are reported."""
+    """A column of means, effect sizes, α or F: two decimals, as statistics are reported (and the dashboard shows them)."""
     return column.lower().startswith(_TWO_DECIMALS)
 
 

@@ -774,3 +774,11 @@ def test_the_pdf_says_the_scale_notes_the_tables_leave_out(db_url):
                  "undefined, so Kruskal–Wallis says whether the groups differ")
     assert undefined in pdf and undefined in page
     assert "Business understanding: α: constant item(s) par2: no item–total correlation" in pdf
+
+
+def test_the_all_groups_f_reads_to_two_decimals_as_on_the_dashboard():
+    """The report printed Welch's ANOVA F to three significant figures — '2.15e-29' where the groups'
+    means were equal, '12.3' where the dashboard, which shows it to two decimals, said 12.35."""
+    from itcap.insights import readable_cell as _cell
+
+    assert [_cell("Welch ANOVA F", v) for v in (2.15e-29, 12.345, 0.0123)] == ["0.00", "12.35", "0.01"]
