@@ -370,7 +370,14 @@ def methods_points(content: ReportContent) -> list[str]:
         reproduce.append(f"itcap responses export {c.campaign.id} --format csv --out responses.csv --instrument instrument.yaml{flagged} && "
                          f"itcap analyze responses.csv --instrument instrument.yaml --group-col group{groups} "
                          f"--min-group-size {c.k} --json -")
+        if c.all_groups:  # the all-groups table and the survey reading come from every group at once, not the pair
+            every = " ".join(shlex.quote(g) for g in c.all_groups["groups"])
+            every_group = (f"itcap analyze responses.csv --instrument instrument.yaml --group-col group --groups {every} "
+                           f"--min-group-size {c.k} --json -")
     points += [f"Reproduce: {command}" for command in reproduce]
+    if c and c.all_groups:
+        points.append(f"Reproduce 'All {len(c.all_groups['groups'])} groups at once' and the survey reading (the same "
+                      f"responses.csv): {every_group}")
     versions = ", ".join(f"{name} {_version(name)}" for name in ("itcap", "scipy", "pingouin", "pandas", "numpy"))
     points.append(f"Generated {content.generated_at:%d %B %Y %H:%M} UTC with {versions}.")
     return points

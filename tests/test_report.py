@@ -782,3 +782,40 @@ def test_the_all_groups_f_reads_to_two_decimals_as_on_the_dashboard():
     from itcap.insights import readable_cell as _cell
 
     assert [_cell("Welch ANOVA F", v) for v in (2.15e-29, 12.345, 0.0123)] == ["0.00", "12.35", "0.01"]
+
+
+def test_the_all_groups_figures_have_a_command_that_reproduces_them(db_url, tmp_path, monkeypatch, capsys):
+    """The methods' commands reproduced the pair only (--groups a b): the 'All N groups at once' table
+    (Welch's ANOVA, Holm across scales) and the survey reading, from every group, had none."""
+    import json
+    import shlex
+
+    from itcap.report import methods_points
+    from surveys.imports import import_responses
+    from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+
+    three = INSTRUMENT_YAML.replace("  - {id: it_staff, name: IT staff}\n",
+                                    "  - {id: it_staff, name: IT staff}\n  - {id: contractors, name: Contractors}\n")
+    campaign_id = make_campaign(db_url, min_group_size=3, yaml=three.replace("id: test_perception", "id: test_three", 1))
+    rows = [f"{group},{1 + (i + shift) % 5},{2 + i % 3},{1 + (i * shift) % 5},4,5,{1 + (i + 2 * shift) % 5},{1 + i % 4},,1,"
+            for group, shift in (("business", 0), ("it_staff", 1), ("contractors", 3)) for i in range(9)]
+    with session_scope(db_url) as session:
+        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
+                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+        close_campaign(session, campaign_id, "t")
+    with session_scope(db_url) as session:
+        content = build_report(session, campaign_id=campaign_id)
+    lines = methods_points(content)
+    export = next(p for p in lines if p.startswith("Reproduce: ")).removeprefix("Reproduce: ").split(" && ")[0]
+    every = [p for p in lines if p.startswith("Reproduce 'All 3 groups at once' and the survey reading")]
+    assert len(every) == 1
+    monkeypatch.chdir(tmp_path)
+    for command in (export, every[0].split("): ", 1)[1]):
+        argv = shlex.split(command)
+        assert argv[0] == "itcap"
+        capsys.readouterr()
+        assert main(argv[1:]) == 0, capsys.readouterr().err
+    analysis = json.loads(capsys.readouterr().out)
+    table = content.campaign.all_groups_table()
+    assert [(s["name"], s["welch_anova_f"], s["p_holm"]) for s in analysis["scales"]] == list(
+        zip(table["scale"], table["Welch ANOVA F"], table["p (Holm)"]))
