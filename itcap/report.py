@@ -177,14 +177,23 @@ def summary_points(content: ReportContent) -> list[str]:
             divided = [row for row in every.to_dict("records") if row["groups differ"] == "yes"]
             points.append(f"All {len(c.all_groups['groups'])} groups at once (Welch's ANOVA, Holm p < .05): "
                           + ("the means differ on " + "; ".join(
-                              f"{row['scale']}" + (f" ({row['pairs that differ']})" if row["pairs that differ"] else "")
-                              for row in divided) if divided else "no scale divides them") + ".")
+                              f"{row['scale']}" + _all_groups_detail(row) for row in divided) if divided else "no scale divides them") + ".")
     points += progress_points(content)
     if content.plan and content.plan.first_100_days:
         tie = content.plan.first_100_days_tie_note()
         points.append("First 100 days: " + "; ".join(r.capability_name for r in content.plan.first_100_days) + "."
                       + (f" {tie}" if tie else ""))
     return points
+
+
+def _all_groups_detail(row: dict) -> str:
+    """What follows a scale the groups differ on in the summary's all-groups line: the pairs that
+    differ and, where Welch's ANOVA is undefined (a group whose answers do not vary), that the
+    rank test decided — the line is headed 'Welch's ANOVA', which has no value there."""
+    said = [row["pairs that differ"]] if row["pairs that differ"] else []
+    if pd.isna(row["Welch ANOVA F"]):
+        said.append("by Kruskal–Wallis, Holm p < .05: Welch's ANOVA is undefined where a group's answers do not vary")
+    return f" ({'; '.join(said)})" if said else ""
 
 
 def _gap_words(rec) -> str:

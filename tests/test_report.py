@@ -819,3 +819,31 @@ def test_the_all_groups_figures_have_a_command_that_reproduces_them(db_url, tmp_
     table = content.campaign.all_groups_table()
     assert [(s["name"], s["welch_anova_f"], s["p_holm"]) for s in analysis["scales"]] == list(
         zip(table["scale"], table["Welch ANOVA F"], table["p (Holm)"]))
+
+
+def test_the_summary_says_when_kruskal_wallis_not_welch_s_anova_found_the_groups_differ(db_url):
+    """'All 3 groups at once (Welch's ANOVA, Holm p < .05): the means differ on …' named a scale whose
+    Welch's ANOVA has no value (a group answered alike throughout): the rank test decided it."""
+    from surveys.imports import import_responses
+    from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+
+    three = INSTRUMENT_YAML.replace("  - {id: it_staff, name: IT staff}\n",
+                                    "  - {id: it_staff, name: IT staff}\n  - {id: contractors, name: Contractors}\n")
+    campaign_id = make_campaign(db_url, min_group_size=3, yaml=three.replace("id: test_perception", "id: test_three", 1))
+    partnership = {"business": lambda i: (1 + i % 2, 1 + (i // 2) % 2), "it_staff": lambda i: (4 + i % 2, 5 - (i // 3) % 2),
+                   "contractors": lambda i: (3, 3)}  # contractors: no variation
+    rows = [f"{group},{1 + i % 5},{2 + i % 3},{1 + (i * 2) % 5},4,5,{partnership[group](i)[0]},{partnership[group](i)[1]},,1,"
+            for group in partnership for i in range(12)]
+    with session_scope(db_url) as session:
+        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
+                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+        close_campaign(session, campaign_id, "t")
+    with session_scope(db_url) as session:
+        content = build_report(session, campaign_id=campaign_id)
+    every = content.campaign.all_groups_table().set_index("scale")
+    assert every.loc["Business understanding", "groups differ"] == "yes"
+    assert pd.isna(every.loc["Business understanding", "Welch ANOVA F"])
+    line = next(p for p in summary_points(content) if p.startswith("All 3 groups at once"))
+    assert "Business understanding (" in line
+    assert "by Kruskal–Wallis, Holm p < .05: Welch's ANOVA is undefined where a group's answers do not vary" in line
+    assert "Kruskal–Wallis" in _pdf_text(render_pdf(content))
