@@ -476,22 +476,46 @@ def _more_comments(shown: int, counted: list[tuple[str, int]]) -> str:
 
 # Scores, effect sizes and reliabilities: two decimal places, the same in every row (as APA tables
 # give them); other numbers (levels, weights, percentages) to three significant figures.
+_CELL_PADDING = 2.5  # mm: fpdf's cell padding both sides
+
+
+def _least_width(pdf, column, texts: list[str]) -> float:
+    """The width (mm) a PDF table column needs for its longest word, header included."""
+    pdf.set_font("DejaVu", "B", 7.5)
+    header_words = [pdf.get_string_width(w) for w in str(column).split()] or [0.0]
+    pdf.set_font("DejaVu", "", 7.5)
+    words = [pdf.get_string_width(w) for t in texts for w in t.split()] or [0.0]
+    return max(header_words + words) + _CELL_PADDING
+
+
+def _parts_that_fit(pdf, frame: pd.DataFrame, keep: list[str], total: float) -> list[pd.DataFrame]:
+    """A table too wide for the page as consecutive tables that each fit, every one led by the
+    ``keep`` columns (the row's name): the all-groups table has a mean column per group, and with
+    eight directorates it broke 'Business' and 'ANOVA' mid-word in the PDF."""
+    need = {column: _least_width(pdf, column, [insights.readable_cell(column, v) for v in frame[column]])
+            for column in frame.columns}
+    base = sum(need[c] for c in keep)
+    parts: list[list[str]] = [[]]
+    for column in (c for c in frame.columns if c not in keep):
+        if parts[-1] and base + sum(need[c] for c in parts[-1]) + need[column] > total:
+            parts.append([])
+        parts[-1].append(column)
+    return [frame[keep + part] for part in parts]
+
+
 def _column_widths(pdf, columns, cells: list[list[str]], total: float) -> list[float]:
     """PDF table column widths (mm) summing to ``total``: every column at least as wide as its
     longest word, so no word or number is broken across lines while that fits; what is left goes
     to the columns whose text wants more room (long names, sentences), in proportion to how much.
     """
-    padding, longest_line = 2.5, 60.0  # mm: fpdf's cell padding both sides; wider text wraps anyway
+    longest_line = 60.0  # mm: wider text wraps anyway
     least, wanted = [], []
     for j, column in enumerate(columns):
         texts = [row[j] for row in cells]
-        pdf.set_font("DejaVu", "B", 7.5)
-        header_words = [pdf.get_string_width(w) for w in str(column).split()] or [0.0]
+        least.append(_least_width(pdf, column, texts))
         pdf.set_font("DejaVu", "", 7.5)
-        words = [pdf.get_string_width(w) for t in texts for w in t.split()] or [0.0]
         whole = [pdf.get_string_width(t) for t in texts] or [0.0]
-        least.append(max(header_words + words) + padding)
-        wanted.append(max(least[-1], min(max(whole), longest_line) + padding))
+        wanted.append(max(least[-1], min(max(whole), longest_line) + _CELL_PADDING))
     if sum(wanted) <= total:
         spare = total - sum(wanted)
         return [w + spare * w / sum(wanted) for w in wanted]
@@ -851,7 +875,9 @@ def render_pdf(content: ReportContent) -> bytes:
             if len(every):
                 heading(f"All {len(c.all_groups['groups'])} groups at once", 12)
                 para(ALL_GROUPS_NOTE, "I", 9)
-                table(every.drop(columns=["note", "Kruskal–Wallis p (Holm)"], errors="ignore"))
+                for part in _parts_that_fit(pdf, every.drop(columns=["note", "Kruskal–Wallis p (Holm)"], errors="ignore"),
+                                            ["scale"], width):
+                    table(part)
                 for note in _row_notes(every):
                     para(note, "I", 9)
             if content.comments:

@@ -847,3 +847,35 @@ def test_the_summary_says_when_kruskal_wallis_not_welch_s_anova_found_the_groups
     assert "Business understanding (" in line
     assert "by Kruskal–Wallis, Holm p < .05: Welch's ANOVA is undefined where a group's answers do not vary" in line
     assert "Kruskal–Wallis" in _pdf_text(render_pdf(content))
+
+
+def test_in_the_pdf_the_all_groups_table_of_many_groups_breaks_no_word(db_url):
+    """With eight groups the all-groups table had a mean column each and no longer fitted the page:
+    its columns shrank evenly and the PDF printed 'Busines s users', 'ANOV A F', 'socia l care'. It is
+    now printed as consecutive tables that fit, each led by the scale."""
+    from surveys.imports import import_responses
+    from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+
+    names = ["Adult social care", "Children's services", "Environment and highways", "Finance and corporate resources",
+             "Housing and regeneration", "Public health"]
+    eight = INSTRUMENT_YAML.replace("  - {id: it_staff, name: IT staff}\n", "  - {id: it_staff, name: IT staff}\n"
+                                    + "".join(f"  - {{id: d{i}, name: \"{n}\"}}\n" for i, n in enumerate(names)))
+    campaign_id = make_campaign(db_url, min_group_size=3, yaml=eight.replace("id: test_perception", "id: test_eight", 1))
+    groups = ["business", "it_staff"] + [f"d{i}" for i in range(len(names))]
+    rows = [f"{group},{1 + (i + g) % 5},{2 + i % 3},{1 + (i * 2) % 5},4,5,{1 + (i + 2 * g) % 5},{1 + (i + g) % 4},,1,"
+            for g, group in enumerate(groups) for i in range(6)]
+    with session_scope(db_url) as session:
+        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
+                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+        close_campaign(session, campaign_id, "t")
+    with session_scope(db_url) as session:
+        content = build_report(session, campaign_id=campaign_id)
+    every = content.campaign.all_groups_table()
+    assert len(content.campaign.all_groups["groups"]) == 8
+    text = _pdf_text(render_pdf(content))
+    section = text[text.index("All 8 groups at once Per scale"):text.index("Participation")]
+    words = set(section.split())
+    for column in every.columns.drop(["note", "Kruskal–Wallis p (Holm)"], errors="ignore"):
+        assert set(column.split()) <= words, column  # every header word whole
+    for scale, mean in zip(every["scale"], every["mean Public health"]):
+        assert f"{mean:.2f}" in section and set(scale.split()) <= words
