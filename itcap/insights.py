@@ -484,6 +484,18 @@ def assessment_insight(session: Session, assessment_id: int) -> AssessmentInsigh
 _GROUP_LIST = re.compile(r"(\bgroups? |\()([\w-]+(?:, [\w-]+)*)")
 
 
+def _negative_alpha(entry: dict, name_a: str, name_b: str) -> str | None:
+    """Said beside an α below zero, which the reading guide's "0.7 or more is adequate" does not
+    explain: the items pull against each other (psych::alpha warns so too), most often an item
+    worded the other way round and not marked reverse."""
+    below = [who for key, who in (("alpha", "both groups together"), ("alpha_a", name_a), ("alpha_b", name_b))
+             if entry.get(key) is not None and entry[key] < 0]
+    if not below:
+        return None
+    return (f"α below 0 ({', '.join(below)}): the scale's items pull in opposite directions, so its score does not "
+            "measure one thing — check for an item worded the other way round and not marked reverse")
+
+
 @dataclass
 class CampaignInsight:
     campaign: Campaign
@@ -761,7 +773,8 @@ class CampaignInsight:
                 f"alpha {names[a]}": entry.get("alpha_a"), f"alpha {names[b]}": entry.get("alpha_b"),
                 # α's own note too: a pooled α that is one group's alone must not pass for everyone's
                 "note": "; ".join(part for part in (self.readable_note(entry.get("note")),
-                                                    entry.get("alpha_note") and "α: " + self.readable_note(entry["alpha_note"]))
+                                                    entry.get("alpha_note") and "α: " + self.readable_note(entry["alpha_note"]),
+                                                    _negative_alpha(entry, names[a], names[b]))
                                   if part) or None,
             })
         return pd.DataFrame(rows)

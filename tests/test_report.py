@@ -879,3 +879,32 @@ def test_in_the_pdf_the_all_groups_table_of_many_groups_breaks_no_word(db_url):
         assert set(column.split()) <= words, column  # every header word whole
     for scale, mean in zip(every["scale"], every["mean Public health"]):
         assert f"{mean:.2f}" in section and set(scale.split()) <= words
+
+
+def test_an_alpha_below_zero_is_explained_not_left_as_a_low_number(db_url):
+    """A scale whose two items were answered in opposite directions (one worded the other way round,
+    not marked reverse) showed 'alpha -0.9' with only '0.7 or more is adequate' to read it by."""
+    import pingouin
+
+    from surveys.imports import import_responses
+    from tests.survey_testdata import make_campaign
+
+    campaign_id = make_campaign(db_url)
+    answers = [(1, 5), (2, 4), (3, 3), (4, 2), (5, 1), (1, 4), (2, 5), (3, 2), (4, 3), (5, 2)] * 2  # par2 ≈ 6 − par1
+    rows = [f"{group},{1 + (i + g) % 5},3,2,4,5,{par1},{par2},,1," for g, group in enumerate(("business", "it_staff"))
+            for i, (par1, par2) in enumerate(answers)]
+    with session_scope(db_url) as session:
+        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
+                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+        close_campaign(session, campaign_id, "t")
+    expected, _ = pingouin.cronbach_alpha(pd.DataFrame(answers * 2, columns=["par1", "par2"]))
+    assert expected < 0
+    with session_scope(db_url) as session:
+        content = build_report(session, campaign_id=campaign_id)
+    scales = content.campaign.scale_table().set_index("scale")
+    assert scales.loc["Business understanding", "alpha"] == pytest.approx(expected)
+    said = ("α below 0 (both groups together, Business users, IT staff): the scale's items pull in opposite directions, "
+            "so its score does not measure one thing — check for an item worded the other way round and not marked reverse")
+    assert said in scales.loc["Business understanding", "note"]
+    assert said in html.unescape(render_html(content)) and said in _pdf_text(render_pdf(content))
+    assert "α below 0" not in (scales.loc["Service reliability", "note"] or "")
