@@ -71,14 +71,8 @@ def build_report(session: Session, assessment_id: int | None = None, campaign_id
     mode_order = [m.id for m in assessment.model.ordered_modes] if assessment else []
     campaign = (insights.campaign_insight(session, campaign_id, mode_order=mode_order, exclude_flagged=exclude_flagged,
                                           groups=groups) if campaign_id is not None else None)
-    if assessment is not None and not any(level is not None for level in assessment.result.consensus.values()):
-        if campaign is None or campaign.comparison is None:
-            raise NothingToReport(f"nothing to report: assessment {assessment_id} has no ratings yet"
-                                  + ("" if campaign is None else f" and campaign {campaign_id} has no reportable results"))
-    if assessment is None and campaign is not None and campaign.comparison is None:
-        problem = (campaign.problem or "no results").rstrip(".")
-        raise NothingToReport(f"nothing to report: there is no assessment with ratings, and campaign {campaign_id} "
-                              f"has no results: {problem[:1].lower() + problem[1:]}")
+    if reason := nothing_to_report(assessment, campaign):
+        raise NothingToReport(f"nothing to report: {reason}")
     plan = insights.recommendations(assessment, campaign) if assessment else None
     comments = reportable_comments(session, campaign_id) if campaign is not None and campaign.comparison is not None else {}
     assessment_points = insights.assessment_trend(session, assessment_id) if assessment is not None else None
@@ -88,6 +82,20 @@ def build_report(session: Session, assessment_id: int | None = None, campaign_id
                                                                                              groups=groups))
         if campaign is not None else None)
     return ReportContent(utcnow(), assessment, campaign, plan, comments, assessment_points, campaign_points)
+
+
+def nothing_to_report(assessment: insights.AssessmentInsight | None, campaign: insights.CampaignInsight | None) -> str | None:
+    """Why a report of these would be empty — an assessment nobody has rated and a campaign without
+    results — or None. The dashboard asks before it offers the report's buttons."""
+    if assessment is not None and not any(level is not None for level in assessment.result.consensus.values()):
+        if campaign is None or campaign.comparison is None:
+            return (f"assessment {assessment.assessment.id} has no ratings yet"
+                    + ("" if campaign is None else f" and campaign {campaign.campaign.id} has no reportable results"))
+    if assessment is None and campaign is not None and campaign.comparison is None:
+        problem = (campaign.problem or "no results").rstrip(".")
+        return (f"there is no assessment with ratings, and campaign {campaign.campaign.id} "
+                f"has no results: {problem[:1].lower() + problem[1:]}")
+    return None
 
 
 def progress_points(content: ReportContent) -> list[str]:

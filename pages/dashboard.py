@@ -9,7 +9,7 @@ from capability_model.positioning import level_for_display
 
 from itcap import charts, insights
 from itcap.accounts import ADMIN, LEADERSHIP
-from itcap.report import HEATMAP_TITLE
+from itcap.report import HEATMAP_TITLE, nothing_to_report
 from itcap.ui import auth, widgets
 from itcap.ui.dashboard_data import (
     DASHBOARD_TAB, GROUPS_WIDGET, assessment_charts, cached_assessment, cached_campaign, cached_comments, cached_trends, campaign_charts, choose_assessment,
@@ -409,12 +409,15 @@ with tabs[6]:
                  "a methods appendix — with the reporting threshold applied. The same report comes from "
                  "`itcap report` on the command line.")
         html_col, pdf_col, _ = st.columns([1, 1, 3])
-        html_col.download_button("HTML report", data=auth.checked_download(lambda: report_bytes(assessment_id, campaign_id, "html", exclude_flagged, group_pair), LEADERSHIP, ADMIN),
-                                 file_name="itcap-report.html", mime="text/html", key="report-html", on_click="ignore",
-                                 icon=":material/description:", type="primary")
-        pdf_col.download_button("PDF report", data=auth.checked_download(lambda: report_bytes(assessment_id, campaign_id, "pdf", exclude_flagged, group_pair), LEADERSHIP, ADMIN),
-                                file_name="itcap-report.pdf", mime="application/pdf", key="report-pdf", on_click="ignore",
-                                icon=":material/picture_as_pdf:")
+        if empty := nothing_to_report(assessment, campaign):  # a button would only fail with "Failed to generate file"
+            st.info(f"No report yet: {md_escape(empty)}.", icon=":material/hourglass_empty:")
+        else:
+            html_col.download_button("HTML report", data=auth.checked_download(lambda: report_bytes(assessment_id, campaign_id, "html", exclude_flagged, group_pair), LEADERSHIP, ADMIN),
+                                     file_name="itcap-report.html", mime="text/html", key="report-html", on_click="ignore",
+                                     icon=":material/description:", type="primary")
+            pdf_col.download_button("PDF report", data=auth.checked_download(lambda: report_bytes(assessment_id, campaign_id, "pdf", exclude_flagged, group_pair), LEADERSHIP, ADMIN),
+                                    file_name="itcap-report.pdf", mime="application/pdf", key="report-pdf", on_click="ignore",
+                                    icon=":material/picture_as_pdf:")
         st.markdown("##### Data behind the dashboard")
         if assessment_id is not None:
             st.markdown("**Assessment**")

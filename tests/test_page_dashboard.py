@@ -891,3 +891,28 @@ def test_a_borderline_survey_reading_is_said_beside_it_and_in_the_report(populat
     assert any(c.value == f":material/info: {said}" for c in at.caption)
     with session_scope(db_url) as session:
         assert any(point.endswith(said) for point in summary_points(build_report(session)))
+
+
+def test_the_report_tab_says_why_there_is_no_report_instead_of_a_button_that_fails(db_url, downloads):
+    """An assessment nobody has rated yet and no survey: the Report tab offered 'HTML report' and
+    'PDF report', whose click ended in Streamlit's bare 'Failed to generate file' (the report had
+    nothing to say, and said so only on the command line)."""
+    import datetime as dt
+
+    from assessment import service
+    from capability_model.store import ensure_default_model
+    from itcap import accounts
+    from itcap.storage import session_scope
+
+    ids = builders.people(db_url)
+    with session_scope(db_url) as session:
+        assessment_id = service.create_assessment(
+            session, name="Review 2026", org_unit="Corporate IT", model_id=ensure_default_model(session).id,
+            assessed_on=dt.date(2026, 10, 1), assessor_ids=[ids["lead"], ids["ana"]], lead_id=ids["lead"],
+            actor=accounts.get_account(session, ids["admin"])).id
+    at = dashboard_test(ids["lee"], "Report")
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert "HTML report" not in labels and "PDF report" not in labels
+    assert f"No report yet: assessment {assessment_id} has no ratings yet." in [i.value for i in at.info]
+    assert not [name for name in downloads.names() if name.startswith("itcap-report")]
