@@ -499,7 +499,8 @@ def _least_width(pdf, column, texts: list[str]) -> float:
 def _parts_that_fit(pdf, frame: pd.DataFrame, keep: list[str], total: float) -> list[pd.DataFrame]:
     """A table too wide for the page as consecutive tables that each fit, every one led by the
     ``keep`` columns (the row's name): the all-groups table has a mean column per group, and with
-    eight directorates it broke 'Business' and 'ANOVA' mid-word in the PDF."""
+    eight directorates it broke 'Business' and 'ANOVA' mid-word in the PDF; the scales table, with
+    two long group names in six of its headers, broke a p-value ('0.154' as '0.15' over '4')."""
     need = {column: _least_width(pdf, column, [insights.readable_cell(column, v) for v in frame[column]])
             for column in frame.columns}
     base = sum(need[c] for c in keep)
@@ -802,6 +803,12 @@ def render_pdf(content: ReportContent) -> bytes:
         if frame is None or frame.empty:
             para("No data.", "I")
             return
+        # too wide for the page even at a word a line (long group names): several tables, each led by the
+        # first column, rather than columns shrunk until '0.154' reads '0.15' over '4'
+        for part in _parts_that_fit(pdf, frame, [frame.columns[0]], width):
+            one_table(part)
+
+    def one_table(frame: pd.DataFrame) -> None:
         pdf.set_font("DejaVu", "", 7.5)
         cells = [[insights.readable_cell(column, value) for column, value in zip(frame.columns, record)] for record in frame.itertuples(index=False)]
         widths = _column_widths(pdf, frame.columns, cells, width)
@@ -883,9 +890,7 @@ def render_pdf(content: ReportContent) -> bytes:
             if len(every):
                 heading(f"All {len(c.all_groups['groups'])} groups at once", 12)
                 para(ALL_GROUPS_NOTE, "I", 9)
-                for part in _parts_that_fit(pdf, every.drop(columns=["note", "Kruskal–Wallis p (Holm)"], errors="ignore"),
-                                            ["scale"], width):
-                    table(part)
+                table(every.drop(columns=["note", "Kruskal–Wallis p (Holm)"], errors="ignore"))
                 for note in _row_notes(every):
                     para(note, "I", 9)
             if content.comments:

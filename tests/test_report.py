@@ -908,3 +908,32 @@ def test_an_alpha_below_zero_is_explained_not_left_as_a_low_number(db_url):
     assert said in scales.loc["Business understanding", "note"]
     assert said in html.unescape(render_html(content)) and said in _pdf_text(render_pdf(content))
     assert "α below 0" not in (scales.loc["Service reliability", "note"] or "")
+
+
+def test_in_the_pdf_the_scales_table_of_two_long_group_names_breaks_no_number(db_url):
+    """Two directorates with long names put six long headers in the scales table: its columns shrank
+    evenly and a TOST p of 0.154 was printed as '0.15' over '4', 'Environment' as 'Environme nt'."""
+    from itcap.insights import readable_cell
+    from surveys.imports import import_responses
+    from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+
+    long = INSTRUMENT_YAML.replace("name: Business users}", "name: Environment and highways}").replace(
+        "name: IT staff}", "name: Finance and corporate resources}")
+    campaign_id = make_campaign(db_url, yaml=long.replace("id: test_perception", "id: test_long", 1))
+    rows = [f"{group},{1 + (i + g) % 5},{2 + i % 3},{1 + (i * 2) % 5},4,5,{1 + (i + 2 * g) % 5},{1 + (i + g) % 4},,1,"
+            for g, group in enumerate(("business", "it_staff")) for i in range(12)]
+    with session_scope(db_url) as session:
+        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
+                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+        close_campaign(session, campaign_id, "t")
+    with session_scope(db_url) as session:
+        content = build_report(session, campaign_id=campaign_id)
+    scales = content.campaign.scale_table().drop(columns=["note"], errors="ignore")
+    text = _pdf_text(render_pdf(content))
+    section = text[text.index("Scales scale"):text.index("Participation")]
+    words = set(section.split())
+    for column in scales.columns:
+        assert set(column.split()) <= words, column  # every header word whole
+    for column in ("TOST p", "Welch p (Holm)", "Hedges g", "mean Environment and highways"):
+        for value in scales[column]:
+            assert readable_cell(column, value) in words, (column, value)
