@@ -547,6 +547,16 @@ def _row_notes(frame: pd.DataFrame) -> list[str]:
     return [f"{row['scale']}: {row['note']}" for row in frame.to_dict("records") if isinstance(row["note"], str) and row["note"]]
 
 
+def _comments_caption(c) -> str:
+    """Above the comments. With flagged responses left out of the figures the comments still hold
+    theirs (surveys.exports.reportable_comments: leaving them out would single those people out), as
+    the dashboard says — the report left a reader to assume the comments followed the figures."""
+    return (f"Shown because at least {c.campaign.comment_threshold} people commented; in random order; a comment several "
+            "people wrote once, with their number."
+            + (" Unlike the figures, the comments include those of responses flagged for data quality (leaving theirs out "
+               "would single them out)." if c.excluded_flagged else ""))
+
+
 def _perception_heading(c) -> str:
     """The survey section's title: the two groups it compares, by name."""
     names = [c.instrument.group_name(g) for g in (c.compared or c.instrument.group_ids()[:2])]
@@ -619,9 +629,7 @@ def render_html(content: ReportContent) -> str:
                              f"{_e(ALL_GROUPS_NOTE)}</p>" + _table_html(every.drop(columns=['note'], errors='ignore')))
                 parts += [f"<p class='muted'>{_e(note)}</p>" for note in _row_notes(every)]
             if content.comments:
-                parts.append("<h3>Comments</h3><p class='muted'>Shown because at least "
-                             f"{c.campaign.comment_threshold} people commented; in random order; a comment several people wrote once, "
-                             "with their number.</p>")
+                parts.append(f"<h3>Comments</h3><p class='muted'>{_e(_comments_caption(c))}</p>")
                 items = c.instrument.item_map()
                 for item_id, texts in content.comments.items():
                     parts.append(f"<h4>{_e(items[item_id].text if item_id in items else item_id)}</h4>")
@@ -895,8 +903,7 @@ def render_pdf(content: ReportContent) -> bytes:
                     para(note, "I", 9)
             if content.comments:
                 heading("Comments", 12)
-                para(f"Shown because at least {c.campaign.comment_threshold} people commented; in random order; a comment several "
-                     "people wrote once, with their number.", "I", 9)
+                para(_comments_caption(c), "I", 9)
                 items = c.instrument.item_map()
                 for item_id, texts in content.comments.items():
                     para(items[item_id].text if item_id in items else item_id, "B")

@@ -624,6 +624,10 @@ def test_the_report_follows_the_choice_to_leave_out_flagged_responses(populated,
     business = kept.campaign.comparison["groups"]["business"]["n"]
     assert business <= 60 and kept.campaign.comparison["excluded"]["flagged_rows"] >= 5
     assert f"Business users n = {business}" in render_html(kept) and "Business users n = 65" in render_html(everyone)
+    # the comments are everyone's, flagged or not (leaving theirs out would single them out): said where the figures are not
+    unlike = "Unlike the figures, the comments include those of responses flagged for data quality"
+    assert unlike in html.unescape(render_html(kept)) and unlike in _pdf_text(render_pdf(kept))
+    assert unlike not in html.unescape(render_html(everyone))
     assert kept.campaign_trend["value"].tolist() != everyone.campaign_trend["value"].tolist()
     out = tmp_path / "r.html"
     assert main(["report", str(assessment_id), "--campaign", str(campaign_id), "--exclude-flagged", "--out", str(out)]) == 0
