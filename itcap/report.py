@@ -547,6 +547,9 @@ def _row_notes(frame: pd.DataFrame) -> list[str]:
     return [f"{row['scale']}: {row['note']}" for row in frame.to_dict("records") if isinstance(row["note"], str) and row["note"]]
 
 
+EVERY_MODE_ACHIEVED = "Every operating mode is achieved: no capability is below any mode's target, so there are no gaps to rank."
+
+
 def _comments_caption(c) -> str:
     """Above the comments. With flagged responses left out of the figures the comments still hold
     theirs (surveys.exports.reportable_comments: leaving them out would single those people out), as
@@ -602,8 +605,11 @@ def render_html(content: ReportContent) -> str:
         for title, chart in chart_list:
             if title.startswith(("Maturity", "Gaps")):
                 parts.append(_chart_html(title, chart))
-        parts.append(f"<h3>Gaps to {_e(a.result.next_mode.name) if a.result.next_mode else 'the next mode'}</h3>")
-        parts.append(_table_html(a.gaps_frame().drop(columns=["capability_id"])))
+        if a.result.next_mode is None:  # no gaps to show: said, not a heading over 'No data.'
+            parts.append(f"<p>{_e(EVERY_MODE_ACHIEVED)}</p>")
+        else:
+            parts.append(f"<h3>Gaps to {_e(a.result.next_mode.name)}</h3>")
+            parts.append(_table_html(a.gaps_frame().drop(columns=["capability_id"])))
         overrides = a.overrides_frame()
         if len(overrides):
             parts.append(f"<h3>{insights.OVERRIDES_HEADING}</h3><p>{_e(insights.OVERRIDES_NOTE)}</p>" + _table_html(overrides))
@@ -866,9 +872,12 @@ def render_pdf(content: ReportContent) -> bytes:
         for title, chart in chart_list.items():
             if title.startswith(("Maturity", "Gaps")):
                 image(title, chart)
-        if a.result.next_mode is not None and a.result.next_mode.gaps:  # the table gets its own title: it may start a page
-            heading(f"Gaps to {a.result.next_mode.name}", 12)
-        table(a.gaps_frame().drop(columns=["capability_id"]))
+        if a.result.next_mode is None:  # a bare 'No data.' under the radar's caption read as the chart's
+            para(EVERY_MODE_ACHIEVED)
+        else:
+            if a.result.next_mode.gaps:  # the table gets its own title: it may start a page
+                heading(f"Gaps to {a.result.next_mode.name}", 12)
+            table(a.gaps_frame().drop(columns=["capability_id"]))
         overrides = a.overrides_frame()
         if len(overrides):
             heading(insights.OVERRIDES_HEADING, 12)

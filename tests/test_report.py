@@ -941,3 +941,17 @@ def test_in_the_pdf_the_scales_table_of_two_long_group_names_breaks_no_number(db
     for column in ("TOST p", "Welch p (Holm)", "Hedges g", "mean Environment and highways"):
         for value in scales[column]:
             assert readable_cell(column, value) in words, (column, value)
+
+
+def test_with_every_mode_achieved_the_report_says_so_where_the_gap_table_was(db_url):
+    """At the top mode there is no next mode and no gap: the HTML printed 'Gaps to the next mode' over
+    'No data.', the PDF a bare 'No data.' under the maturity chart's caption, as if the chart had none."""
+    ids = builders.people(db_url)
+    assessment_id = builders.supplier_assessment(db_url, ids, uplift=5)  # every capability at the top level
+    with session_scope(db_url) as session:
+        content = build_report(session, assessment_id, include_campaign=False)
+    assert content.assessment.result.next_mode is None
+    page, pdf = html.unescape(render_html(content)), _pdf_text(render_pdf(content))
+    said = "Every operating mode is achieved: no capability is below any mode's target, so there are no gaps to rank."
+    assert said in page and said in pdf
+    assert "No data." not in page and "No data." not in pdf and "Gaps to the next mode" not in page
