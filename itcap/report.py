@@ -451,7 +451,7 @@ _CSS = """
 body{font-family:-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#222;max-width:960px;margin:2rem auto;padding:0 1rem;line-height:1.45}
 h1{font-size:1.8rem;margin-bottom:.2rem}h2{border-bottom:2px solid #0b5394;padding-bottom:.2rem;margin-top:2.2rem}
 .lead{font-size:1.25rem;font-weight:600;background:#eef4fb;border-left:6px solid #0b5394;padding:.8rem 1rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.6rem 0}@media (max-width:640px){table{display:block;overflow-x:auto}.prose{min-width:16rem}}th,td{border:1px solid #ccc;padding:.3rem .45rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.6rem 0}.table{overflow-x:auto}.prose{min-width:16rem}@media (max-width:640px){table{display:block;overflow-x:auto}}th,td{border:1px solid #ccc;padding:.3rem .45rem;text-align:left;vertical-align:top}
 th{background:#f3f3f3}.muted{color:#666;font-size:.9rem}.chart{margin:1rem 0;overflow-x:auto}.chart img{max-width:100%}.rec{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;margin:.5rem 0}
 .provisional{background:#fff4e5;border-left:6px solid #e69f00;padding:.5rem 1rem}
 .comment{white-space:pre-wrap;border-left:3px solid #ccc;padding-left:.6rem;margin:.4rem 0}
@@ -577,7 +577,9 @@ def _table_html(frame: pd.DataFrame) -> str:
     head = "".join(f"<th{' class=prose' if i in prose else ''}>{_e(c)}</th>" for i, c in enumerate(frame.columns))
     rows = ["<tr>" + "".join(f"<td{' class=prose' if i in prose else ''}>{_e(text)}</td>" for i, text in enumerate(row)) + "</tr>"
             for row in texts]
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    # in a frame of its own that scrolls sideways: a table wider than the page (long group names, a note
+    # column) otherwise ran past its right edge and squeezed the note to a word a line
+    return f"<div class='table'><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
 
 
 def render_html(content: ReportContent) -> str:

@@ -955,3 +955,34 @@ def test_with_every_mode_achieved_the_report_says_so_where_the_gap_table_was(db_
     said = "Every operating mode is achieved: no capability is below any mode's target, so there are no gaps to rank."
     assert said in page and said in pdf
     assert "No data." not in page and "No data." not in pdf and "Gaps to the next mode" not in page
+
+
+@pytest.mark.browser
+def test_on_a_desktop_a_table_wider_than_the_page_scrolls_in_its_frame_and_its_note_stays_readable(db_url, browser, tmp_path):
+    """Two long group names and a note made the scales table wider than the page: it ran past the
+    page's right edge (the page scrolled sideways) and squeezed the note column to a word a line."""
+    from surveys.imports import import_responses
+    from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+
+    long = INSTRUMENT_YAML.replace("name: Business users}", "name: Environment and highways}").replace(
+        "name: IT staff}", "name: Finance and corporate resources}")
+    campaign_id = make_campaign(db_url, yaml=long.replace("id: test_perception", "id: test_long", 1))
+    pairs = [(1, 5), (2, 4), (3, 3), (4, 2), (5, 1), (1, 4), (2, 5), (3, 2), (4, 3), (5, 2)]  # par2 against par1: a note
+    rows = [f"{group},{1 + (i + g) % 5},{2 + i % 3},{1 + (i * 2) % 5},4,5,{p1},{p2},,1,"
+            for g, group in enumerate(("business", "it_staff")) for i, (p1, p2) in enumerate(pairs)]
+    with session_scope(db_url) as session:
+        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
+                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+        close_campaign(session, campaign_id, "t")
+    with session_scope(db_url) as session:
+        path = tmp_path / "report.html"
+        path.write_text(render_html(build_report(session, campaign_id=campaign_id)), encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(path.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    note = page.locator("td.prose", has_text="α below 0").first
+    assert note.evaluate("td => td.getBoundingClientRect().width") >= 250  # a readable column, not a word a line
+    frame = note.locator("xpath=ancestor::div[@class='table']")
+    assert frame.evaluate("f => f.scrollWidth > f.clientWidth")  # the table scrolls inside its frame
+    context.close()
