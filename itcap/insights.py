@@ -818,6 +818,21 @@ class CampaignInsight:
             })
         return pd.DataFrame(rows)
 
+    def numeric_margin_note(self) -> str | None:
+        """The equivalence margin of the numeric items, in their own units: the verdicts are said to use
+        "±0.5 points", but a 'minutes' item's TOST margin is ±0.5 minutes (docs/statistics.md), which
+        a reader of "equivalent" beside a logon time would not guess."""
+        if not self.comparison:
+            return None
+        items = self.instrument.item_map()
+        numeric = [items[e["id"]] for e in self.comparison.get("items", []) if items[e["id"]].type == "numeric"]
+        if not numeric:
+            return None
+        margin = f"±{self.comparison['margin']:g}"
+        said = "; ".join(f"{item.id}: {margin} {item.unit or 'in its own unit'}" for item in numeric)
+        return (f"A numeric item's verdict uses the same margin in the item's own unit, not in points of agreement "
+                f"({said}).")
+
     def ipa_frame(self) -> pd.DataFrame:
         """The IPA chart's points, with what each quadrant is read against: the group's dividing lines
         (its means over the services) and the n behind each mean — a service 0.015 below its group's

@@ -230,7 +230,8 @@ with tabs[1]:
             with st.expander("Every item", icon=":material/list:"):
                 table_with_download(campaign.item_table(), "perception by item", "items")
                 st.caption("Means are on the answers as given: for a **reverse-keyed** item, agreeing is the unfavourable "
-                           "answer (its scale score reverses it).")
+                           "answer (its scale score reverses it)."
+                           + (f" {md_escape(margins)}" if (margins := campaign.numeric_margin_note()) else ""))
             comments = cached_comments(campaign_id)
             if comments:
                 st.markdown("##### What people said")

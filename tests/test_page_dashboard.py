@@ -916,3 +916,13 @@ def test_the_report_tab_says_why_there_is_no_report_instead_of_a_button_that_fai
     assert "HTML report" not in labels and "PDF report" not in labels
     assert f"No report yet: assessment {assessment_id} has no ratings yet." in [i.value for i in at.info]
     assert not [name for name in downloads.names() if name.startswith("itcap-report")]
+
+
+def test_the_item_table_says_a_numeric_item_s_margin_is_in_its_own_unit(populated):
+    """The verdicts were said to use '±0.5 points'; a logon time's TOST margin is ±0.5 minutes, so
+    'equivalent' beside it meant within half a minute, which nothing on the page said."""
+    at = dashboard_test(populated["lee"], "Perception")
+    [items] = [d.value for d in at.dataframe if "reverse-keyed" in d.value.columns]
+    assert "logon_minutes" in set(items["item"])
+    assert any("A numeric item's verdict uses the same margin in the item's own unit, not in points of agreement "
+               "(logon_minutes: ±0.5 minutes)." in c.value for c in at.caption)
