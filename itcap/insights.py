@@ -613,10 +613,17 @@ class CampaignInsight:
         left_out = [f"{excluded[key]:,} {what}" for key, what in (("flagged_rows", "flagged"), ("empty_rows", "empty"))
                     if excluded.get(key)]
         unreported = total - analysed - held - sum(excluded.get(k, 0) for k in ("flagged_rows", "empty_rows"))
-        if unreported > 0:  # a third group, or one below k once flagged are out
+        outside = []
+        if unreported > 0 and self.all_groups and self.not_compared:
+            # not left out of everything: the survey reading and the all-groups table take every group with k,
+            # and saying "left out" beside a reading of all of them contradicted it
+            named = " and ".join(self.instrument.group_name(g) for g in self.not_compared)
+            outside.append(f"{unreported:,} in {named}, outside the pair compared — in the survey reading and "
+                           f"'All {len(self.all_groups['groups'])} groups at once' only")
+        elif unreported > 0:  # a third group, or one below k once flagged are out
             named = " and ".join(self.instrument.group_name(g) for g in self.not_compared)
             left_out.append(f"{unreported:,} in groups not compared — {named} —" if named else f"{unreported:,} in groups not compared")
-        said = ([f"{', '.join(left_out)} left out"] if left_out else []) + (
+        said = ([f"{', '.join(left_out)} left out"] if left_out else []) + outside + (
             [f"{held:,} held back until the survey closes"] if held else [])
         return f"{analysed:,} of {total:,} responses" + (f" ({'; '.join(said)})" if said else "") + self._not_counted()
 
@@ -632,8 +639,9 @@ class CampaignInsight:
             return None
         if self._analysed() == self.counted_responses:
             return None
-        return (f"These counts are every response; the comparison, the charts and the report use "
-                f"{self.responses_note()}.")
+        users = ("the comparison of the pair and its charts use" if self.all_groups and self.not_compared
+                 else "the comparison, the charts and the report use")
+        return f"These counts are every response; {users} {self.responses_note()}."
 
     def rates_frame(self) -> pd.DataFrame:
         """The participation chart's bars; a group with fewer than k responses shows only how many were

@@ -43,7 +43,11 @@ def test_the_default_pair_is_the_first_two_groups_and_the_third_is_named(db_url,
     assert insight.comparable == ["business", "it_staff", "finance"]
     assert insight.compared == ["business", "it_staff"] and insight.not_compared == ["finance"]
     assert list(insight.comparison["groups"]) == ["business", "it_staff"]
-    assert "30 in groups not compared — Finance directorate —" in insight.responses_note()
+    # not "left out": the survey reading and 'All 3 groups at once' take Finance in (they said so two lines up)
+    assert insight.responses_note() == ("60 of 90 responses (30 in Finance directorate, outside the pair compared — in the "
+                                        "survey reading and 'All 3 groups at once' only)")
+    assert insight.participation_note().startswith("These counts are every response; the comparison of the pair and its "
+                                                   "charts use 60 of 90 responses")
     assert insight.not_compared_note().startswith("Compared: Business users and IT staff. Not in this comparison: "
                                                   "Finance directorate")
 
