@@ -108,7 +108,7 @@ def summary_points(content: ReportContent) -> list[str]:
     points = []
     a, c = content.assessment, content.campaign
     if c and c.reading is not None and c.reading.note:
-        points.append(f"Survey reading: none — {c.reading.note}.")
+        points.append(f"Survey reading: none — {c.readable_note(c.reading.note)}.")  # groups by name, not id
     elif c and c.reading is not None:
         names = insights.reading_names(a)
         reading = names.get(c.reading.position, c.reading.position)

@@ -106,7 +106,8 @@ with perceived.container(border=True):
     elif campaign.reading is None:
         st.write(md_escape(campaign.problem or "No survey reading available."))
     elif campaign.reading.note:
-        st.write(md_escape(campaign.reading.note[0].upper() + campaign.reading.note[1:]) + ".")
+        why = campaign.readable_note(campaign.reading.note)  # groups by name, not id
+        st.write(md_escape(why[0].upper() + why[1:]) + ".")
         st.caption(f"{md_escape(campaign.campaign.name)} · {campaign.responses_note()}" + live_note(campaign.campaign.status))
     else:
         names = insights.reading_names(assessment)

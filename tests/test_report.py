@@ -986,3 +986,22 @@ def test_on_a_desktop_a_table_wider_than_the_page_scrolls_in_its_frame_and_its_n
     frame = note.locator("xpath=ancestor::div[@class='table']")
     assert frame.evaluate("f => f.scrollWidth > f.clientWidth")  # the table scrolls inside its frame
     context.close()
+
+
+def test_a_survey_reading_without_a_score_names_the_group_not_its_id(db_url):
+    """'Survey reading: none — … no answers from group it_staff' put an instrument id in the board's
+    summary (and on the dashboard's banner), where every other line names the group."""
+    from surveys.imports import import_responses
+    from tests.survey_testdata import make_campaign
+
+    campaign_id = make_campaign(db_url)
+    rows = ([f"business,{1 + i % 5},{2 + i % 3},{1 + i % 4},4,{3 + i},{1 + i % 5},{2 + i % 3},,1," for i in range(8)]
+            + [f"it_staff,,,,,{4 + i},,,{1 + i % 5},1," for i in range(8)])  # IT staff answer no scale item
+    with session_scope(db_url) as session:
+        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
+                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+        close_campaign(session, campaign_id, "t")
+    with session_scope(db_url) as session:
+        content = build_report(session, campaign_id=campaign_id)
+    [reading] = [p for p in summary_points(content) if p.startswith("Survey reading")]
+    assert reading.startswith("Survey reading: none — ") and "IT staff" in reading and "it_staff" not in reading
