@@ -1257,6 +1257,14 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
         return frame
     chosen = insight_of(campaign_id)
     pair = set(chosen.compared)
+
+    def read_over(insight: CampaignInsight) -> set[str]:
+        """The groups whose means a round's scale scores average (all with k responses, with three or more)."""
+        return set(insight.all_groups["groups"]) if insight.all_groups else set(insight.compared)
+
+    # every round's scores over the chosen round's groups: last year's two groups beside this year's
+    # four (or a group under k then) would be other people's mean, not progress
+    groups_read = read_over(chosen)
     shipped_names = reading_names(None)
     left_out = []
     with_flagged, without_flagged = [], []  # asked to leave flagged out: a round still open keeps them
@@ -1269,8 +1277,8 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
         insight = insight_of(campaign.id)
         if insight.reading is None:
             continue
-        if set(insight.compared) != pair:
-            # a round that compared other groups (one of these below k then) measured other people
+        if set(insight.compared) != pair or not groups_read <= read_over(insight):
+            # a round that compared other groups, or lacked one read now (below k then), measured other people
             left_out.append(campaign.name)
             continue
         # the survey's reading of each round (against the shipped model's modes, as its campaign_insight
@@ -1281,9 +1289,10 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
         elif exclude_flagged and insight.n_flagged:  # n_flagged counts only flagged responses analysed
             with_flagged.append(campaign.name)
         for scale in insight.reading.scales:
-            if scale.score is not None:
-                rows.append({"when": opened(campaign)[0], "label": campaign.name, "series": scale.name, "value": scale.score,
-                             "position": reading, "provisional": campaign.status == "open"})
+            means = [scale.group_means.get(g) for g in groups_read]
+            if scale.score is not None and all(m is not None for m in means):
+                rows.append({"when": opened(campaign)[0], "label": campaign.name, "series": scale.name,
+                             "value": sum(means) / len(means), "position": reading, "provisional": campaign.status == "open"})
                 bounds.append(scale_range(instrument, scale.id))
     frame = pd.DataFrame(rows, columns=TREND_COLUMNS)
     # The response scale's whole range (1–5), so that the chart shows changes in proportion.
@@ -1294,6 +1303,7 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
         names = chosen.instrument.group_name
         frame.attrs["groups"] = (f"{' and '.join(names(g) for g in chosen.compared)}; "
                                  f"{' and '.join(names(g) for g in chosen.not_compared)} not compared")
+    if left_out:
         frame.attrs["rounds_left_out"] = left_out
     return frame
 
@@ -1340,7 +1350,7 @@ def progress_sentences(assessment_points: pd.DataFrame | None, campaign_points: 
             text = f"Since the previous survey, {before_label}: {moved}scale scores{on} " + "; ".join(changes) + "."
             if points.attrs.get("rounds_left_out"):
                 text += (" Not in this trend, as they could not compare the same groups (one had fewer responses "
-                         "than the reporting threshold): " + ", ".join(points.attrs["rounds_left_out"]) + ".")
+                         "than the reporting threshold, or was not asked): " + ", ".join(points.attrs["rounds_left_out"]) + ".")
             if points.attrs.get("flagged_kept"):
                 text += (" Flagged responses are left out of the closed rounds only; still counted in "
                          + ", ".join(points.attrs["flagged_kept"])

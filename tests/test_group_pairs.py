@@ -140,20 +140,35 @@ def test_a_trend_follows_the_pair_compared_and_leaves_out_rounds_that_could_not_
     from surveys.tables import Campaign
 
     earlier = make_campaign(db_url, yaml=THREE_GROUPS)
+    fuller = make_campaign(db_url, yaml=THREE_GROUPS)  # the year before, every group answered
     rows = [{"group": g, "answers": {"rel1": 3, "rel2": 3, "rel4": 3, "par1": 3, "par2": 3}}
             for g in ["business"] * 10 + ["it_staff"] * 10 + ["finance"] * 2]
     with session_scope(db_url) as session:
         add_responses(session, earlier, rows, actor="test")
-        close_campaign(session, earlier, "test")
-        for campaign_id, opened in ((earlier, dt.date(2025, 3, 1)), (campaign, dt.date(2026, 3, 1))):
+        add_responses(session, fuller, [{"group": g, "answers": {"rel1": level, "rel2": level, "rel4": level, "par1": level, "par2": level}}
+                                        for g, level in (("business", 2), ("it_staff", 3), ("finance", 5)) for _ in range(10)],
+                      actor="test")
+        for campaign_id, opened, name in ((fuller, dt.date(2024, 3, 1), "Survey 2024"), (earlier, dt.date(2025, 3, 1), "Survey 2025"),
+                                          (campaign, dt.date(2026, 3, 1), "Survey 2026")):
+            if campaign_id != campaign:
+                close_campaign(session, campaign_id, "test")
             session.get(Campaign, campaign_id).opens_on = opened
+            session.get(Campaign, campaign_id).name = name
     with session_scope(db_url) as session:
         default = insights.campaign_trend(session, campaign)
         chosen = insights.campaign_trend(session, campaign, groups=("it_staff", "finance"))
-    assert default["when"].nunique() == 2
-    assert chosen["when"].nunique() == 1 and set(chosen["when"]) == {dt.date(2026, 3, 1)}
+        now = insights.campaign_insight(session, campaign)
+    # this year's reading is the mean of all three groups' means; 2025's Finance was under k, so its
+    # mean of two groups would be other people's: left out, and said. 2024 had all three: kept, same groups.
+    assert sorted(default["when"].unique()) == [dt.date(2024, 3, 1), dt.date(2026, 3, 1)]
+    assert default.attrs["rounds_left_out"] == ["Survey 2025"]
+    then = default[default["when"] == dt.date(2024, 3, 1)]
+    assert set(then["value"]) == {(2 + 3 + 5) / 3}
+    latest = default[default["when"] == dt.date(2026, 3, 1)].set_index("series")["value"]
+    assert all(latest[s.name] == s.score for s in now.reading.scales if s.score is not None)  # the banner's figures
+    assert sorted(chosen["when"].unique()) == [dt.date(2024, 3, 1), dt.date(2026, 3, 1)]
     assert chosen.attrs["groups"] == "IT staff and Finance directorate; Business users not compared"
-    assert chosen.attrs["rounds_left_out"] == ["Test campaign"]
+    assert chosen.attrs["rounds_left_out"] == ["Survey 2025"]
 
 
 def test_every_group_at_once_is_welch_s_anova_per_scale_with_the_pairs_that_differ(db_url, campaign):
@@ -240,8 +255,8 @@ def test_the_survey_progress_sentence_says_which_groups_it_follows_and_which_rou
     (sentence,) = insights.progress_sentences(None, points)
     assert sentence.startswith("Since the previous survey, Survey 2025: scale scores (on 1–5; IT staff and Finance "
                                "directorate; Business users not compared) Reliability 3.10 → 3.40.")
-    assert sentence.endswith("could not compare the same groups (one had fewer responses than the reporting threshold): "
-                             "Pulse 2025.")
+    assert sentence.endswith("could not compare the same groups (one had fewer responses than the reporting threshold, "
+                             "or was not asked): Pulse 2025.")
 
 
 def test_the_survey_reading_is_the_organisation_s_whichever_pair_is_compared(db_url, campaign):
