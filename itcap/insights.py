@@ -420,6 +420,10 @@ def position_headline(insight: AssessmentInsight) -> str:
     Business Partner's targets (2 of them more than one level short, each enough to block it; 3 more
     levels would reach it)"."""
     result = insight.result
+    if insight.consensus and all(c.effective is None for c in insight.consensus):
+        # "Not yet Supplier; 18 of 18 capabilities below its targets (0% …)" read as a verdict on the IT
+        # function; it is an assessment nobody has rated yet
+        return f"No position yet: none of the {len(insight.model.capabilities)} capabilities has been rated."
     if result.position == "none":
         first = insight.model.ordered_modes[0].name
         text = f"Not yet {first}"

@@ -101,7 +101,9 @@ def test_the_headline_says_why_the_next_mode_is_not_reached():
     def headline(levels):
         result = position(model, np.array([[float(v)] * 2 for v in levels]))
         names = {m.id: m.name for m in model.ordered_modes}
-        return position_headline(SimpleNamespace(result=result, model=model, position_name=lambda: names[result.position]))
+        rated = [SimpleNamespace(effective=float(v)) for v in levels]
+        return position_headline(SimpleNamespace(result=result, model=model, consensus=rated,
+                                                 position_name=lambda: names[result.position]))
 
     # five of six one level short: 13 of 18 target levels reached, 72.2% — not F
     # (16 of 18 = 88.9% is F: three more levels)
@@ -113,6 +115,11 @@ def test_the_headline_says_why_the_next_mode_is_not_reached():
     assert headline([1, 3, 3, 3, 3, 3]) == ("Supplier, stable in 100% of resamples of the assessors; 1 of 6 capabilities "
                                             "is below Partner's targets (1 of them more than one level short, enough to "
                                             "block it; 1 more level in total, across the capabilities short, would reach it).")
+    # an assessment nobody has rated yet is not "Not yet Supplier; 6 of 6 below its targets (0% …)"
+    nobody = position(model, np.full((6, 2), np.nan))
+    unrated = SimpleNamespace(result=nobody, model=model, consensus=[SimpleNamespace(effective=None)] * 6,
+                              position_name=lambda: "none")
+    assert position_headline(unrated) == "No position yet: none of the 6 capabilities has been rated."
 
 
 def test_the_survey_reading_says_which_scales_keep_it_from_the_next_mode():
