@@ -10,6 +10,7 @@ made, and are then gone from the server.
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -35,6 +36,7 @@ DEFAULT_LINK_COUNT = 50
 LINKS_KEY = "camp_links_once"  # the links CSV just made: kept (in this tab's server memory) until dismissed
 OPEN_LINK_KEY = "camp_open_link_once"
 IMPORT_OUTCOME = "camp_import_outcome"
+IMPORT_CHECKED = "camp_import_checked"  # a file that passed every check, waiting for "Import them"
 STATUS_TEXT = {DRAFT: ":gray[:material/edit_note: **Draft**]", OPEN: ":green[:material/play_circle: **Open**]",
                CLOSED: ":red[:material/stop_circle: **Closed**]"}
 AVAILABILITY_TEXT = {
@@ -248,23 +250,38 @@ def _open_link(campaign_id: int, withdraw: bool) -> None:
                                            "cap": int(cap) if cap is not None else None}
 
 
-def _import(campaign_id: int) -> None:
+def _import(campaign_id: int, confirmed: bool = False) -> None:
+    """First press: every check, nothing kept — then the count, the groups and the campaign are put to
+    the administrator, since imported responses cannot be taken out again (wrong campaign, last
+    year's file). "Import them" stores that same file."""
     actor = _actor()
     if actor is None:
         return
     state = st.session_state
+    checked = state.pop(IMPORT_CHECKED, None)
     upload = state.get(f"camp_import_{campaign_id}_{state.get('camp_import_counter', 0)}")
     if upload is None:
         state[IMPORT_OUTCOME] = {"campaign_id": campaign_id, "problems": ["Choose a CSV file first."], "name": ""}
         return
+    raw = upload.getvalue()
+    allow_repeats = bool(state.get(f"camp_import_repeats_{campaign_id}"))
+    # another file (or the repeats box changed) since the check: check again, never store unseen rows
+    confirmed = (confirmed and checked is not None and checked["campaign_id"] == campaign_id
+                 and checked["digest"] == _digest(raw, allow_repeats))
     try:
         with session_scope() as session:
-            result = imports.import_responses(session, campaign_id, upload.getvalue(), actor=actor.username, where=upload.name,
-                                              allow_repeats=bool(state.get(f"camp_import_repeats_{campaign_id}")))
+            result = imports.import_responses(session, campaign_id, raw, actor=actor.username, where=upload.name,
+                                              allow_repeats=allow_repeats)
+            if not confirmed:
+                session.rollback()  # a trial run: the rows and the audit entry go
     except SurveyError as exc:
         # the total, not the lines listed: a capped list ends with a "… and N more" line of its own
         state[IMPORT_OUTCOME] = {"campaign_id": campaign_id, "problems": exc.problems, "name": upload.name,
                                  "total": getattr(exc, "total", len(exc.problems))}
+        return
+    if not confirmed:
+        state[IMPORT_CHECKED] = {"campaign_id": campaign_id, "name": upload.name, "count": result.imported,
+                                 "by_group": result.by_group, "digest": _digest(raw, allow_repeats)}
         return
     groups = ", ".join(f"{g} {n:,}" for g, n in sorted(result.by_group.items()))
     message = f"Imported **{result.imported:,}** response{'' if result.imported == 1 else 's'} from {md_escape(upload.name)} ({md_escape(groups)})."
@@ -275,6 +292,10 @@ def _import(campaign_id: int) -> None:
     widgets.flash(message)
     state["camp_import_counter"] = state.get("camp_import_counter", 0) + 1
     state.pop(f"camp_import_repeats_{campaign_id}", None)  # for that file only: the next one is checked again
+
+
+def _digest(raw: bytes, allow_repeats: bool) -> str:
+    return hashlib.sha256(raw).hexdigest() + ("+repeats" if allow_repeats else "")
 
 
 # -- the page --------------------------------------------------------------------------------------------------
@@ -574,9 +595,26 @@ with import_tab:
                      f"{imports.REPEAT_MIN_ANSWERS} or more rated and numeric answers, not all alike — is refused as the same "
                      "person counted twice (a batch that overlaps one imported before). On: for different people who "
                      "really answered alike. A file most of whose rows the campaign already holds is refused either way.")
-    st.button("Import responses", icon=":material/upload:", key=f"camp_import_btn_{chosen_id}", on_click=_import, args=(chosen_id,),
-              disabled=closed or chosen_file is None,
-              help="Reopen the campaign first." if closed else None if chosen_file else "Choose a CSV file above first.")
+    checked = st.session_state.get(IMPORT_CHECKED)
+    # the question is about the file checked: another one chosen since is checked first (Import them
+    # checks the bytes too, for a file of the same name)
+    if checked is not None and checked["campaign_id"] == chosen_id and chosen_file is not None \
+            and chosen_file.name == checked["name"] and not closed:
+        with st.container(border=True):
+            by_group = ", ".join(f"{md_escape(groups.get(g, g))} {n:,}" for g, n in sorted(checked["by_group"].items()))
+            st.warning(f"**{md_escape(checked['name'])}** has no problems. Import its **{checked['count']:,}** "
+                       f"response{'' if checked['count'] == 1 else 's'} ({by_group}) into **{md_escape(campaign.name)}**? "
+                       "Imported responses cannot be removed again.", icon=":material/warning:")
+            yes, no = st.columns(2)
+            yes.button("Import them", type="primary", key=f"camp_import_yes_{chosen_id}", width="stretch", on_click=_import,
+                       args=(chosen_id, True))
+            no.button("Cancel", key=f"camp_import_no_{chosen_id}", width="stretch",
+                      on_click=lambda: st.session_state.pop(IMPORT_CHECKED, None))
+    else:
+        st.button("Check and import…", icon=":material/upload:", key=f"camp_import_btn_{chosen_id}", on_click=_import,
+                  args=(chosen_id,), disabled=closed or chosen_file is None,
+                  help="Reopen the campaign first." if closed else "The file is checked first; nothing is stored "
+                  "until you confirm." if chosen_file else "Choose a CSV file above first.")
     outcome = st.session_state.pop(IMPORT_OUTCOME, None)
     if outcome is not None and outcome["campaign_id"] == chosen_id:
         count = outcome.get("total", len(outcome["problems"]))

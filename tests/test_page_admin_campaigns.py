@@ -369,12 +369,42 @@ def _responses(setup, c=None):
         return session.exec(select(func.count()).select_from(Response).where(Response.campaign_id == (c or setup["campaign"]))).one()
 
 
-def _import(at, campaign_id, raw: bytes, name="paper.csv"):
+def _import(at, campaign_id, raw: bytes, name="paper.csv", confirm=True):
     next(u for u in at.file_uploader if u.label == "Responses CSV (UTF-8)").upload(name, raw, "text/csv")
     at.run()  # a browser reruns the page on upload: the Import button is enabled then
     at.button(key=f"camp_import_btn_{campaign_id}").click().run()
     assert not at.exception
+    if confirm and not at.error:  # a file without problems is put to the administrator first
+        at.button(key=f"camp_import_yes_{campaign_id}").click().run()
+        assert not at.exception
     return at
+
+
+def test_an_import_says_what_it_will_store_and_where_and_stores_nothing_before_the_confirmation(setup):
+    """Imported responses cannot be taken out again: one press on Import stored the file at once, into
+    whichever campaign happened to be chosen (last year's, say), without a word of how many or where."""
+    c, item = setup["campaign"], _likert_for_both_groups()
+    before = _responses(setup)
+    at = _import(_page(setup), c, f"group,{item}\nbusiness,4\nIT staff,Agree\nit,2\n".encode(), confirm=False)
+    (question,) = [w.value for w in at.warning if "cannot be removed again" in w.value]
+    with session_scope(setup["url"]) as session:
+        name = campaigns.get_campaign(session, c).name
+    assert "Import its **3** responses (Business users 1, IT staff 2)" in question and f"into **{name}**" in question
+    assert _responses(setup) == before and not _log(setup, "responses.import")  # checked, nothing kept
+    at.button(key=f"camp_import_no_{c}").click().run()
+    assert _responses(setup) == before and not [w for w in at.warning if "cannot be removed again" in w.value]
+    at.button(key=f"camp_import_btn_{c}").click().run()
+    # another file chosen after the check: checked and put again, not stored unseen
+    next(u for u in at.file_uploader if u.label == "Responses CSV (UTF-8)").upload("other.csv", f"group,{item}\nit,5\n".encode(), "text/csv")
+    at.run()
+    assert not [w for w in at.warning if "cannot be removed again" in w.value]
+    at.button(key=f"camp_import_btn_{c}").click().run()
+    assert _responses(setup) == before
+    (question,) = [w.value for w in at.warning if "cannot be removed again" in w.value]
+    assert "**other.csv**" in question and "Import its **1** response (IT staff 1)" in question
+    at.button(key=f"camp_import_yes_{c}").click().run()
+    assert not at.exception and _responses(setup) == before + 1
+    assert any(s.value.startswith("Imported **1** response from other.csv") for s in at.success)
 
 
 def test_a_bad_import_lists_the_problems_with_line_numbers_and_stores_nothing(setup):
