@@ -272,6 +272,7 @@ def _import(campaign_id: int, confirmed: bool = False) -> None:
         with session_scope() as session:
             result = imports.import_responses(session, campaign_id, raw, actor=actor.username, where=upload.name,
                                               allow_repeats=allow_repeats)
+            names = {g.id: g.name for g in campaigns.campaign_instrument(session, campaign_id).groups}
             if not confirmed:
                 session.rollback()  # a trial run: the rows and the audit entry go
     except SurveyError as exc:
@@ -283,7 +284,8 @@ def _import(campaign_id: int, confirmed: bool = False) -> None:
         state[IMPORT_CHECKED] = {"campaign_id": campaign_id, "name": upload.name, "count": result.imported,
                                  "by_group": result.by_group, "digest": _digest(raw, allow_repeats)}
         return
-    groups = ", ".join(f"{g} {n:,}" for g, n in sorted(result.by_group.items()))
+    # the groups as every other line names them ("Business users 12"), not their ids ("business 12")
+    groups = ", ".join(f"{names.get(g, g)} {n:,}" for g, n in sorted(result.by_group.items()))
     message = f"Imported **{result.imported:,}** response{'' if result.imported == 1 else 's'} from {md_escape(upload.name)} ({md_escape(groups)})."
     if result.flagged:
         message += " Flagged: " + ", ".join(f"{flag} {n:,}" for flag, n in sorted(result.flagged.items())) + " (kept; exports and analyses can leave them out)."

@@ -432,7 +432,7 @@ def test_a_good_import_is_stored_and_audited(setup):
     before = _responses(setup)
     at = _import(_page(setup), c, f"group,{item}\nbusiness,4\nIT staff,Agree\nit,2\n".encode())
     assert not at.error
-    assert any(s.value.startswith("Imported **3** responses from paper.csv (business 1, it 2).") for s in at.success)
+    assert any(s.value.startswith("Imported **3** responses from paper.csv (Business users 1, IT staff 2).") for s in at.success)
     assert _responses(setup) == before + 3
     assert _log(setup, "responses.")[-1][:2] == ("admin", "responses.import")
 
