@@ -759,7 +759,7 @@ class CampaignInsight:
         frame.attrs["group_n"] = {self.instrument.group_name(g): self.comparison["groups"][g]["n"] for g in (a, b)}
         return frame
 
-    def scale_table(self, with_ci: bool = False) -> pd.DataFrame:
+    def scale_table(self, with_ci: bool = False, mode_names: dict[str, str] | None = None) -> pd.DataFrame:
         """Per scale: n and mean per group, effect, tests, verdict, α. ``with_ci``: each mean's 95% CI
         too — the bounds the perception chart draws, so its table view and CSV can rebuild it."""
         if not self.comparison or not self.comparison.get("scales"):
@@ -776,7 +776,9 @@ class CampaignInsight:
                 return out
 
             rows.append({
-                "scale": entry["name"], "evidences": (entry.get("mode") or "").replace("_", " ").title() or None,
+                # the mode by its model's name ("Value-driven"), as the banner says it; title case without one
+                "scale": entry["name"], "evidences": ((mode_names or {}).get(entry.get("mode") or "")
+                                                      or (entry.get("mode") or "").replace("_", " ").title() or None),
                 **mean_of("a", a), **mean_of("b", b),
                 "Hedges g": entry.get("hedges_g"), "Welch p (Holm)": entry.get("p_holm"), "TOST p": entry.get("tost_p"),
                 "verdict": entry.get("verdict"), "alpha": entry.get("alpha"),

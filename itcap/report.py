@@ -627,7 +627,7 @@ def render_html(content: ReportContent) -> str:
             for title, chart in chart_list:
                 if title.startswith(("Perception", "Importance")):
                     parts.append(_chart_html(title, chart))
-            scales = c.scale_table()
+            scales = c.scale_table(mode_names=insights.reading_names(content.assessment))
             if "note" in scales.columns and scales["note"].isna().all():
                 scales = scales.drop(columns=["note"])
             parts.append("<h3>Scales</h3>" + _table_html(scales))
@@ -901,7 +901,7 @@ def render_pdf(content: ReportContent) -> bytes:
             for title, chart in drawn:
                 image(title, chart)
             heading("Scales", 12)
-            scales = c.scale_table()
+            scales = c.scale_table(mode_names=insights.reading_names(content.assessment))
             table(scales.drop(columns=["note"], errors="ignore"))
             for note in _row_notes(scales):
                 para(note, "I", 9)

@@ -216,7 +216,7 @@ with tabs[1]:
             if "perception" in campaign_chart:
                 instrument = campaign.instrument
                 low, high = instrument.item_range(instrument.scale_items(instrument.scales[0].id)[0])
-                chart_with_downloads(campaign_chart["perception"], campaign.scale_table(with_ci=True), "perception by scale",
+                chart_with_downloads(campaign_chart["perception"], campaign.scale_table(with_ci=True, mode_names=insights.reading_names(assessment)), "perception by scale",
                                      "perception", cache_owner=campaign, stretch=True,
                                      title=f"{groups[0]} and {groups[1]}: scale scores with 95% confidence intervals",
                                      source=f"{campaign.source_line()} · verdicts: equivalent (TOST, ±{comparison['margin']:g}, "

@@ -947,3 +947,24 @@ def test_the_banner_names_the_group_without_a_scale_score_not_its_id(db_url):
     assert not at.exception
     [said] = [m.value for m in at.markdown if m.value.startswith("No survey scale has a score to read")]
     assert "IT staff" in said and "it_staff" not in said
+
+
+def test_the_scales_table_names_the_mode_each_scale_evidences_as_the_model_names_it(populated, db_url, monkeypatch):
+    """A model's "value_driven" read "Value Driven" in the table beside a banner saying "Value-driven":
+    the dashboard and the report use the model's names (title case only for a mode it lacks)."""
+    from itcap import insights
+    from itcap.report import build_report, render_html
+    from itcap.storage import session_scope
+
+    shipped = insights.reading_names
+
+    def named(assessment):
+        return {**shipped(assessment), "supplier": "Supplier (runs the basics)"}
+
+    monkeypatch.setattr(insights, "reading_names", named)
+    at = dashboard_test(populated["lee"], "Perception")
+    (scales,) = [d.value for d in at.dataframe if "evidences" in d.value.columns]
+    assert "Supplier (runs the basics)" in set(scales["evidences"]) and "Business Partner" in set(scales["evidences"])
+    with session_scope(db_url) as session:
+        html = render_html(build_report(session))
+    assert "Supplier (runs the basics)" in html.split("<h3>Scales</h3>", 1)[1].split("</table>", 1)[0]
