@@ -93,3 +93,26 @@ def complete(url: str, token: str, answers: dict[int, dict] | None = None) -> re
             assert result.ok, result.problems
     with session_scope(url) as s:
         return respondent.submit(s, token)
+
+
+# Rows for import_and_close: one CSV line each under SEED_HEADER (every item of INSTRUMENT_YAML).
+SEED_HEADER = "group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
+# INSTRUMENT_YAML with a third group, under an id of its own
+THREE_GROUPS_YAML = INSTRUMENT_YAML.replace(
+    "  - {id: it_staff, name: IT staff}\n", "  - {id: it_staff, name: IT staff}\n  - {id: contractors, name: Contractors}\n"
+).replace("id: test_perception", "id: test_three", 1)
+
+
+# business users answer everything, IT staff no scale item: no scale has a score for IT staff
+IT_STAFF_ANSWER_NO_SCALE_ITEM = ([f"business,{1 + i % 5},{2 + i % 3},{1 + i % 4},4,{3 + i},{1 + i % 5},{2 + i % 3},,1,"
+                                  for i in range(8)] + [f"it_staff,,,,,{4 + i},,,{1 + i % 5},1," for i in range(8)])
+
+
+def import_and_close(url: str, campaign_id: int, rows: list[str]) -> None:
+    """Import ``rows`` (CSV lines under SEED_HEADER) into the campaign and close it, so that the
+    figures use every response."""
+    from surveys.imports import import_responses
+
+    with session_scope(url) as session:
+        import_responses(session, campaign_id, (SEED_HEADER + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
+        campaigns.close_campaign(session, campaign_id, "t")

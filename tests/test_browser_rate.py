@@ -345,13 +345,7 @@ def test_evidence_being_typed_is_saved_at_a_pause_when_switching_away_and_before
     saves it. Closing the tab mid-sentence asks "Leave site?" (staying saves what was typed), and
     once a pause has saved it, closes without asking."""
     paused, switched, closed = (server.model.capabilities[i] for i in (3, 4, 5))
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        login(page, server.url, "sam", PASSWORD)
-        page.get_by_role("heading", name="Score capabilities").wait_for()
-
+    with _scoring_on_a_desktop(server, browser, "sam") as page:
         _open_capability(page, paused.name)
         page.get_by_role("textbox", name="Evidence").fill("Interviewed the service desk lead")
         assert _evidence_of(server, "sam", paused.id) is None  # typing: not yet paused
@@ -385,6 +379,18 @@ def test_evidence_being_typed_is_saved_at_a_pause_when_switching_away_and_before
         with page.expect_event("close"):
             page.close(run_before_unload=True)
         assert asked_again == []  # nothing unsaved: no question
+
+
+@contextmanager
+def _scoring_on_a_desktop(server, browser, username: str):
+    """A page of a desktop browser of its own, logged in as ``username`` on Score capabilities."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        login(page, server.url, username, PASSWORD)
+        page.get_by_role("heading", name="Score capabilities").wait_for()
+        yield page
     finally:
         context.close()
 
@@ -401,12 +407,7 @@ def test_evidence_not_saved_over_newer_evidence_asks_before_the_tab_closes(serve
     kept in the box: closing the tab then lost it without a word, the pause that sent it having
     cleared the 'still typing' mark the Leave site? question goes by."""
     cap = server.model.capabilities[6]
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        login(page, server.url, "sam", PASSWORD)
-        page.get_by_role("heading", name="Score capabilities").wait_for()
+    with _scoring_on_a_desktop(server, browser, "sam") as page:
         _open_capability(page, cap.name)
         with session_scope(server.db_url) as session:  # the phone saves meanwhile
             service.update_rating(session, server.assessment_id, accounts.get_by_username(session, "sam"), cap.id,
@@ -419,5 +420,3 @@ def test_evidence_not_saved_over_newer_evidence_asks_before_the_tab_closes(serve
         assert asked.value.type == "beforeunload"
         asked.value.dismiss()  # stay: the text is still there to merge
         assert page.get_by_role("textbox", name="Evidence").input_value() == "Typed on the laptop"
-    finally:
-        context.close()

@@ -6,6 +6,7 @@ import pytest
 
 from tests import builders, download_capture
 from tests.support import DASHBOARD, TEXT_KINDS, EveryTab, app_test, dashboard_test, show_tab
+from tests.survey_testdata import IT_STAFF_ANSWER_NO_SCALE_ITEM, import_and_close
 
 downloads = download_capture.downloads  # fixture: what the download buttons serve
 PAGE = DASHBOARD
@@ -930,19 +931,11 @@ def test_the_item_table_says_a_numeric_item_s_margin_is_in_its_own_unit(populate
 
 def test_the_banner_names_the_group_without_a_scale_score_not_its_id(db_url):
     """The SURVEY READING banner said '… no answers from group it_staff: no comparison.'"""
-    from itcap.storage import session_scope
-    from surveys.campaigns import close_campaign
-    from surveys.imports import import_responses
     from tests.survey_testdata import make_campaign
 
     ids = builders.people(db_url)
     campaign_id = make_campaign(db_url)
-    rows = ([f"business,{1 + i % 5},{2 + i % 3},{1 + i % 4},4,{3 + i},{1 + i % 5},{2 + i % 3},,1," for i in range(8)]
-            + [f"it_staff,,,,,{4 + i},,,{1 + i % 5},1," for i in range(8)])  # IT staff answer no scale item
-    with session_scope(db_url) as session:
-        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
-                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
-        close_campaign(session, campaign_id, "t")
+    import_and_close(db_url, campaign_id, IT_STAFF_ANSWER_NO_SCALE_ITEM)
     at = app_test(ids["lee"], page="pages/dashboard.py").run()
     assert not at.exception
     [said] = [m.value for m in at.markdown if m.value.startswith("No survey scale has a score to read")]

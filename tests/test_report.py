@@ -12,6 +12,7 @@ from itcap.report import NothingToReport, build_report, render_html, render_pdf,
 from itcap.storage import session_scope
 from surveys.campaigns import close_campaign
 from tests import builders
+from tests.survey_testdata import IT_STAFF_ANSWER_NO_SCALE_ITEM, THREE_GROUPS_YAML, import_and_close
 
 
 @pytest.fixture
@@ -756,19 +757,13 @@ def test_the_pdf_says_the_scale_notes_the_tables_leave_out(db_url):
     """The PDF printed the scales and all-groups tables without their note column (the HTML the
     all-groups one too): a blank Welch's ANOVA beside 'groups differ: yes' (Kruskal–Wallis decided,
     a group's answers not varying) and α beside a constant item went unexplained."""
-    from surveys.imports import import_responses
-    from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+    from tests.survey_testdata import make_campaign
 
-    three = INSTRUMENT_YAML.replace("  - {id: it_staff, name: IT staff}\n",
-                                    "  - {id: it_staff, name: IT staff}\n  - {id: contractors, name: Contractors}\n")
-    campaign_id = make_campaign(db_url, min_group_size=3, yaml=three.replace("id: test_perception", "id: test_three", 1))
+    campaign_id = make_campaign(db_url, min_group_size=3, yaml=THREE_GROUPS_YAML)
     # contractors answer par1 the same every time; par2 is 3 for everyone
     rows = [f"{group},{1 + i % 5},{2 + i % 3},2,4,5,{3 if group == 'contractors' else 1 + (i + shift) % 5},3,,1,"
             for group, shift in (("business", 0), ("it_staff", 2), ("contractors", 0)) for i in range(12)]
-    with session_scope(db_url) as session:
-        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
-                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
-        close_campaign(session, campaign_id, "t")
+    import_and_close(db_url, campaign_id, rows)
     with session_scope(db_url) as session:
         content = build_report(session, campaign_id=campaign_id)
     every = content.campaign.all_groups_table().set_index("scale")
@@ -795,18 +790,12 @@ def test_the_all_groups_figures_have_a_command_that_reproduces_them(db_url, tmp_
     import shlex
 
     from itcap.report import methods_points
-    from surveys.imports import import_responses
-    from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+    from tests.survey_testdata import make_campaign
 
-    three = INSTRUMENT_YAML.replace("  - {id: it_staff, name: IT staff}\n",
-                                    "  - {id: it_staff, name: IT staff}\n  - {id: contractors, name: Contractors}\n")
-    campaign_id = make_campaign(db_url, min_group_size=3, yaml=three.replace("id: test_perception", "id: test_three", 1))
+    campaign_id = make_campaign(db_url, min_group_size=3, yaml=THREE_GROUPS_YAML)
     rows = [f"{group},{1 + (i + shift) % 5},{2 + i % 3},{1 + (i * shift) % 5},4,5,{1 + (i + 2 * shift) % 5},{1 + i % 4},,1,"
             for group, shift in (("business", 0), ("it_staff", 1), ("contractors", 3)) for i in range(9)]
-    with session_scope(db_url) as session:
-        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
-                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
-        close_campaign(session, campaign_id, "t")
+    import_and_close(db_url, campaign_id, rows)
     with session_scope(db_url) as session:
         content = build_report(session, campaign_id=campaign_id)
     lines = methods_points(content)
@@ -828,20 +817,14 @@ def test_the_all_groups_figures_have_a_command_that_reproduces_them(db_url, tmp_
 def test_the_summary_says_when_kruskal_wallis_not_welch_s_anova_found_the_groups_differ(db_url):
     """'All 3 groups at once (Welch's ANOVA, Holm p < .05): the means differ on …' named a scale whose
     Welch's ANOVA has no value (a group answered alike throughout): the rank test decided it."""
-    from surveys.imports import import_responses
-    from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
+    from tests.survey_testdata import make_campaign
 
-    three = INSTRUMENT_YAML.replace("  - {id: it_staff, name: IT staff}\n",
-                                    "  - {id: it_staff, name: IT staff}\n  - {id: contractors, name: Contractors}\n")
-    campaign_id = make_campaign(db_url, min_group_size=3, yaml=three.replace("id: test_perception", "id: test_three", 1))
+    campaign_id = make_campaign(db_url, min_group_size=3, yaml=THREE_GROUPS_YAML)
     partnership = {"business": lambda i: (1 + i % 2, 1 + (i // 2) % 2), "it_staff": lambda i: (4 + i % 2, 5 - (i // 3) % 2),
                    "contractors": lambda i: (3, 3)}  # contractors: no variation
     rows = [f"{group},{1 + i % 5},{2 + i % 3},{1 + (i * 2) % 5},4,5,{partnership[group](i)[0]},{partnership[group](i)[1]},,1,"
             for group in partnership for i in range(12)]
-    with session_scope(db_url) as session:
-        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
-                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
-        close_campaign(session, campaign_id, "t")
+    import_and_close(db_url, campaign_id, rows)
     with session_scope(db_url) as session:
         content = build_report(session, campaign_id=campaign_id)
     every = content.campaign.all_groups_table().set_index("scale")
@@ -857,7 +840,6 @@ def test_in_the_pdf_the_all_groups_table_of_many_groups_breaks_no_word(db_url):
     """With eight groups the all-groups table had a mean column each and no longer fitted the page:
     its columns shrank evenly and the PDF printed 'Busines s users', 'ANOV A F', 'socia l care'. It is
     now printed as consecutive tables that fit, each led by the scale."""
-    from surveys.imports import import_responses
     from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
 
     names = ["Adult social care", "Children's services", "Environment and highways", "Finance and corporate resources",
@@ -868,10 +850,7 @@ def test_in_the_pdf_the_all_groups_table_of_many_groups_breaks_no_word(db_url):
     groups = ["business", "it_staff"] + [f"d{i}" for i in range(len(names))]
     rows = [f"{group},{1 + (i + g) % 5},{2 + i % 3},{1 + (i * 2) % 5},4,5,{1 + (i + 2 * g) % 5},{1 + (i + g) % 4},,1,"
             for g, group in enumerate(groups) for i in range(6)]
-    with session_scope(db_url) as session:
-        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
-                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
-        close_campaign(session, campaign_id, "t")
+    import_and_close(db_url, campaign_id, rows)
     with session_scope(db_url) as session:
         content = build_report(session, campaign_id=campaign_id)
     every = content.campaign.all_groups_table()
@@ -890,17 +869,13 @@ def test_an_alpha_below_zero_is_explained_not_left_as_a_low_number(db_url):
     not marked reverse) showed 'alpha -0.9' with only '0.7 or more is adequate' to read it by."""
     import pingouin
 
-    from surveys.imports import import_responses
     from tests.survey_testdata import make_campaign
 
     campaign_id = make_campaign(db_url)
     answers = [(1, 5), (2, 4), (3, 3), (4, 2), (5, 1), (1, 4), (2, 5), (3, 2), (4, 3), (5, 2)] * 2  # par2 ≈ 6 − par1
     rows = [f"{group},{1 + (i + g) % 5},3,2,4,5,{par1},{par2},,1," for g, group in enumerate(("business", "it_staff"))
             for i, (par1, par2) in enumerate(answers)]
-    with session_scope(db_url) as session:
-        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
-                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
-        close_campaign(session, campaign_id, "t")
+    import_and_close(db_url, campaign_id, rows)
     expected, _ = pingouin.cronbach_alpha(pd.DataFrame(answers * 2, columns=["par1", "par2"]))
     assert expected < 0
     with session_scope(db_url) as session:
@@ -918,7 +893,6 @@ def test_in_the_pdf_the_scales_table_of_two_long_group_names_breaks_no_number(db
     """Two directorates with long names put six long headers in the scales table: its columns shrank
     evenly and a TOST p of 0.154 was printed as '0.15' over '4', 'Environment' as 'Environme nt'."""
     from itcap.insights import readable_cell
-    from surveys.imports import import_responses
     from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
 
     long = INSTRUMENT_YAML.replace("name: Business users}", "name: Environment and highways}").replace(
@@ -926,10 +900,7 @@ def test_in_the_pdf_the_scales_table_of_two_long_group_names_breaks_no_number(db
     campaign_id = make_campaign(db_url, yaml=long.replace("id: test_perception", "id: test_long", 1))
     rows = [f"{group},{1 + (i + g) % 5},{2 + i % 3},{1 + (i * 2) % 5},4,5,{1 + (i + 2 * g) % 5},{1 + (i + g) % 4},,1,"
             for g, group in enumerate(("business", "it_staff")) for i in range(12)]
-    with session_scope(db_url) as session:
-        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
-                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
-        close_campaign(session, campaign_id, "t")
+    import_and_close(db_url, campaign_id, rows)
     with session_scope(db_url) as session:
         content = build_report(session, campaign_id=campaign_id)
     scales = content.campaign.scale_table().drop(columns=["note"], errors="ignore")
@@ -961,7 +932,6 @@ def test_with_every_mode_achieved_the_report_says_so_where_the_gap_table_was(db_
 def test_on_a_desktop_a_table_wider_than_the_page_scrolls_in_its_frame_and_its_note_stays_readable(db_url, browser, tmp_path):
     """Two long group names and a note made the scales table wider than the page: it ran past the
     page's right edge (the page scrolled sideways) and squeezed the note column to a word a line."""
-    from surveys.imports import import_responses
     from tests.survey_testdata import INSTRUMENT_YAML, make_campaign
 
     long = INSTRUMENT_YAML.replace("name: Business users}", "name: Environment and highways}").replace(
@@ -970,10 +940,7 @@ def test_on_a_desktop_a_table_wider_than_the_page_scrolls_in_its_frame_and_its_n
     pairs = [(1, 5), (2, 4), (3, 3), (4, 2), (5, 1), (1, 4), (2, 5), (3, 2), (4, 3), (5, 2)]  # par2 against par1: a note
     rows = [f"{group},{1 + (i + g) % 5},{2 + i % 3},{1 + (i * 2) % 5},4,5,{p1},{p2},,1,"
             for g, group in enumerate(("business", "it_staff")) for i, (p1, p2) in enumerate(pairs)]
-    with session_scope(db_url) as session:
-        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
-                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
-        close_campaign(session, campaign_id, "t")
+    import_and_close(db_url, campaign_id, rows)
     with session_scope(db_url) as session:
         path = tmp_path / "report.html"
         path.write_text(render_html(build_report(session, campaign_id=campaign_id)), encoding="utf-8")
@@ -991,16 +958,10 @@ def test_on_a_desktop_a_table_wider_than_the_page_scrolls_in_its_frame_and_its_n
 def test_a_survey_reading_without_a_score_names_the_group_not_its_id(db_url):
     """'Survey reading: none — … no answers from group it_staff' put an instrument id in the board's
     summary (and on the dashboard's banner), where every other line names the group."""
-    from surveys.imports import import_responses
     from tests.survey_testdata import make_campaign
 
     campaign_id = make_campaign(db_url)
-    rows = ([f"business,{1 + i % 5},{2 + i % 3},{1 + i % 4},4,{3 + i},{1 + i % 5},{2 + i % 3},,1," for i in range(8)]
-            + [f"it_staff,,,,,{4 + i},,,{1 + i % 5},1," for i in range(8)])  # IT staff answer no scale item
-    with session_scope(db_url) as session:
-        import_responses(session, campaign_id, ("group,rel1,rel2,rel3,rel4,logon_minutes,par1,par2,itp1,directorate,comments\n"
-                                                + "\n".join(rows) + "\n").encode(), actor="t", where="seed.csv")
-        close_campaign(session, campaign_id, "t")
+    import_and_close(db_url, campaign_id, IT_STAFF_ANSWER_NO_SCALE_ITEM)
     with session_scope(db_url) as session:
         content = build_report(session, campaign_id=campaign_id)
     [reading] = [p for p in summary_points(content) if p.startswith("Survey reading")]
