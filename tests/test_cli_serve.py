@@ -119,10 +119,12 @@ def test_a_page_opened_first_after_a_start_is_served_through_the_app(tmp_path, p
         page.get_by_role("button", name="Log in").click()
         wait_for_app(page)
         page.get_by_role("heading", name="Score capabilities").wait_for()
-        # the app's own navigation and sidebar: the pages this account may open, and Log out
+        # the app's own navigation and sidebar: the pages this account may open, and Log out (waited
+        # for: the sidebar can be drawn a moment after the page's heading)
+        page.get_by_role("button", name="Log out").wait_for()
+        wait_for_app(page)
         links = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
         assert [link.splitlines()[-1] for link in links] == ["Score capabilities", "My account"]  # (after the icon's name)
-        assert page.get_by_role("button", name="Log out").is_visible()
     finally:
         process.terminate()
         process.wait(20)
