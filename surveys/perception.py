@@ -1,10 +1,12 @@
 """The survey's reading of the operating mode, and perception findings for the recommendations.
 
 Each scale (dimension) of an instrument may be tagged with the operating mode it evidences. From a
-two-group comparison document (:func:`surveys.stats.compare_groups`):
+two-group comparison document (:func:`surveys.stats.compare_groups`), or — with nothing to compare —
+one group's own (:func:`surveys.stats.describe_group`):
 
 * a scale's **score** is the mean of the group means, so that each group's view counts equally
-  however many of each answered (200 business users must not outvote 100 IT staff);
+  however many of each answered (200 business users must not outvote 100 IT staff); with one
+  group, that group's mean — the reading is then that group's view alone, and says so;
 * a scale **supports** its mode when that score reaches the agreement threshold — by default
   5/8 of the way from the bottom to the top of the response scale, i.e. 3.5 on a 1–5 agreement
   scale: halfway between "neither" and "agree";
@@ -134,17 +136,21 @@ def _compared_groups(document: dict) -> list[str]:
 
 def perception_reading(document: dict, instrument: Instrument, mode_order: list[str],
                        every_group: dict | None = None) -> PerceptionReading:
-    """The survey-based position from a two-group comparison document.
+    """The survey-based position from a two-group comparison document — or, where there is nothing
+    to compare, from one group's own document (:func:`surveys.stats.describe_group`): the scores
+    are then that group's means, and the interval the one-sample t interval.
 
     ``every_group``: the many-group document of all groups with at least k responses (three or
     more); the scale scores are then the mean of all their means, so the reading is the
     organisation's, not that of whichever pair the dashboard compares (the verdicts stay the pair's)."""
     groups = _compared_groups(document)
-    if len(groups) != 2 or document.get("note"):
+    described = document.get("described") in document.get("groups", {})
+    if (len(groups) != 2 and not described) or document.get("note"):
         note = document.get("note") or "the survey reading needs exactly two groups above the reporting threshold"
         return PerceptionReading(NO_POSITION, [], [], note=note)
-    a, b = groups
-    every = {entry["id"]: entry for entry in (every_group or {}).get("scales", [])}
+    a, b = groups if not described else (None, None)
+    # one group's own document (surveys.stats.describe_group) is read as the many-group one is
+    every = {entry["id"]: entry for entry in (document if described else every_group or {}).get("scales", [])}
     scales: list[ScaleReading] = []
     for entry in document.get("scales", []):
         scale = instrument.scale(entry["id"])

@@ -32,7 +32,7 @@ from surveys.reliability import cronbach_alpha
 from surveys.scoring import analysed_items, fewer_than, reverse_code, scale_item_ids, scale_scores
 
 __all__ = [
-    "DEFAULT_MARGIN", "DEFAULT_MIN_GROUP_SIZE", "SIGNIFICANCE", "compare_groups", "suppressed_groups", "verdict",
+    "DEFAULT_MARGIN", "DEFAULT_MIN_GROUP_SIZE", "SIGNIFICANCE", "compare_groups", "describe_group", "suppressed_groups", "verdict",
     "responses_fingerprint",
 ]
 
@@ -235,6 +235,83 @@ def compare_groups(
     _say(progress, "importance–performance")
     document["ipa"] = importance_performance(work, instrument, group_col, analysed, k)
     return document
+
+
+def describe_group(table: ResponsesTable, instrument: Instrument, group: str, *,
+                   min_group_size: int = DEFAULT_MIN_GROUP_SIZE, flag_col: str | None = None) -> dict:
+    """One group's own figures, for a survey with nothing to compare them with: a one-group
+    survey, or one whose other groups are under the reporting threshold.
+
+    The document has the several-group shape with a single group — per item and scale ``n``,
+    ``mean``, ``sd``, ``median`` and ``mean_ci95`` keyed by the group, Cronbach's α per scale, the
+    group's importance–performance pairs — and ``described`` naming the group; ``compared`` is
+    empty, since nothing is compared, and there are no tests and no verdicts. Under k responses
+    after the exclusions, or an item (scale) with fewer than k answers: no figures, a ``note``.
+    Nothing here is a total over groups, so a suppressed group's answers cannot be worked out by
+    subtraction.
+    """
+    k = int(min_group_size)
+    group_col = table.group_col
+    data = table.frame
+    flagged, empty = _excluded_rows(table, instrument, flag_col)
+    rows = (data[group_col] == group).to_numpy()
+    keep = rows & ~flagged & ~empty
+    n = int(keep.sum())
+    document: dict = {
+        "instrument": instrument.id, "group_col": group_col, "described": group, "compared": [],
+        "min_group_size": k, "groups": {}, "suppressed": [], "suppressed_reasons": {},
+        "excluded": {"flagged_rows": int((rows & flagged).sum()), "empty_rows": int((rows & ~flagged & empty).sum()),
+                     "out_of_range_values": int(table.out_of_range[keep].sum()) if table.out_of_range is not None else 0,
+                     "blank_rows": table.blank_rows},
+        "items": [], "scales": [], "ipa": {"pairs": [], "crosshairs": {}}, "note": None,
+    }
+    if n < k:
+        document["suppressed"] = [group]
+        document["suppressed_reasons"] = {group: "no responses" if n == 0 else f"fewer than {k} responses (the reporting threshold)"}
+        document["note"] = f"nothing to describe: group {group}: {document['suppressed_reasons'][group]}"
+        return document
+    document["groups"] = {group: {"n": n, "name": instrument.group_name(group)}}
+    work = data.loc[keep]
+    items = analysed_items(instrument)
+    item_meta = [{"id": i.id, "type": i.type, "scale": i.scale, "reverse": i.reverse, "asked": instrument.item_groups(i)}
+                 for i in items]
+    recoded = reverse_code(work, instrument)
+    scores = scale_scores(work, instrument, group_col, reversed_frame=recoded)
+    scale_meta = [{"id": s.id, "name": s.name, "mode": s.mode, "n_items": len(scale_item_ids(instrument, s.id)),
+                   "asked": _scale_groups(instrument, s.id)} for s in instrument.scales]
+    document["items"] = _one_group_rows(work[[i.id for i in items]].to_numpy(dtype=float), item_meta, group, k)
+    document["scales"] = _one_group_rows(scores.to_numpy(dtype=float), scale_meta, group, k)
+    _add_reliability(document["scales"], recoded, {group: np.ones(len(work), dtype=bool)}, instrument, [group], k)
+    document["ipa"] = importance_performance(work, instrument, group_col, [group], k)
+    return document
+
+
+def _one_group_rows(x: np.ndarray, meta: list[dict], group: str, k: int) -> list[dict]:
+    """Per column, the group's count, mean, SD, median and the mean's t-based 95% CI — or, under k
+    answers (or not asked of the group), a note instead."""
+    mom = moments(x)
+    medians = group_medians(x)
+    low, high = mean_ci(mom)
+    rows = []
+    for j, m in enumerate(meta):
+        row = {key: m[key] for key in m if key != "asked"}
+        row.update({"n": {group: None}, "mean": {group: None}, "sd": {group: None}, "median": {group: None},
+                    "mean_ci95": {group: None}, "note": None})
+        answers = int(mom.n[j])
+        if group not in m["asked"]:
+            row["note"] = f"not asked of group {group}"
+        elif answers == 0:
+            row["note"] = "answered by nobody"
+        elif answers < k:
+            row["note"] = f"{fewer_than(k, 'answers')} from group {group}: suppressed"
+        else:
+            row.update({"n": {group: answers}, "mean": {group: _num(mom.mean[j])}, "sd": {group: _num(mom.sd[j])},
+                        "median": {group: _num(medians[j])}, "mean_ci95": {group: _pair(low[j], high[j])}})
+            if answers < 2 or mom.var[j] == 0:
+                row["note"] = ("one answer: no SD or confidence interval" if answers < 2
+                               else f"constant (every answer is {float(mom.mean[j]):g}): no spread, the interval is the value itself")
+        rows.append(row)
+    return rows
 
 
 def _excluded_rows(table: ResponsesTable, instrument: Instrument, flag_col: str | None) -> tuple[np.ndarray, np.ndarray]:

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "analyze", help="compare groups of survey respondents (items, scales, reliability, IPA)",
         description=(
-            "Compare two (or more) groups of survey respondents on every likert/numeric item and scale of the "
+            "Compare two (or more) groups of survey respondents (or describe one: --groups G) on every likert/numeric item and scale of the "
             "instrument: n, mean, sd, median; Welch t; Hedges' g with 95% CI; Mann–Whitney U and rank-biserial r; "
             "Holm and Benjamini–Hochberg adjusted p; TOST equivalence; a verdict (equivalent / differs / "
             "inconclusive); Cronbach's α per scale; importance–performance analysis. Three or more groups: "
@@ -53,7 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "least K responses to analyse, as the dashboard and report; with fewer, the first two in the data, "
                         "reported as suppressed); "
                         "three or more give Welch ANOVA / Kruskal–Wallis (a group under k is suppressed; if two are "
-                        "left, they are compared as a pair, and the JSON's 'compared' names them)")
+                        "left, they are compared as a pair, and the JSON's 'compared' names them); one group gives that "
+                        "group's own figures, as the dashboard shows them when there is nothing to compare (n, mean with "
+                        "95%% CI, sd, median, α, IPA; no tests, no verdicts; the JSON's 'described' names it)")
     p.add_argument("--margin", type=_positive_float, default=0.5, metavar="M",
                    help="TOST equivalence margin in raw scale points (default 0.5); a numeric item uses the same M in "
                         "its own unit (±0.5 minutes for a 'minutes' item)")
@@ -88,8 +90,6 @@ def _analyze(args: argparse.Namespace) -> int:
         repeated = sorted({g for g in args.groups if args.groups.count(g) > 1})
         if repeated:
             raise UsageError(f"--groups: {', '.join(repr(g) for g in repeated)} given more than once")
-        if len(args.groups) < 2:
-            raise UsageError("--groups: a comparison needs at least two groups")
 
     if args.json:
         check_output_folder(args.json)  # before a long analysis, not after it
@@ -113,6 +113,8 @@ def _analyze(args: argparse.Namespace) -> int:
     table = read_responses_csv(
         text, instrument, args.group_col, where=where, flag_col=args.exclude_flagged, ignore_columns=args.ignore_cols,
     )
+    if args.groups is not None and len(args.groups) == 1:
+        return _describe_one(args, table, instrument, where, progress)
     document = compare_groups(
         table, instrument, groups=args.groups, margin=args.margin, min_group_size=args.min_group_size,
         where=where, progress=progress,
@@ -232,6 +234,61 @@ REVERSE_MARK = " (R)"
 def _label(row: dict) -> str:
     """An item or scale id as the table shows it: reverse-keyed items marked, their means as answered."""
     return row["id"] + (REVERSE_MARK if row.get("reverse") else "")
+
+
+def _describe_one(args: argparse.Namespace, table, instrument, where: str, progress) -> int:
+    """``--groups G``: one group's own figures (surveys.stats.describe_group)."""
+    from surveys.stats import describe_group
+
+    wanted = args.groups[0]
+    group = next(g.id for g in instrument.groups if wanted in (g.id, g.name) or wanted.casefold() in (g.id.casefold(), g.name.casefold()))
+    progress(f"describing group {group}")
+    document = describe_group(table, instrument, group, min_group_size=args.min_group_size)
+    if document["note"]:
+        raise CliError([f"{where}: group {g!r}: {reason}; it is suppressed, so there is nothing to describe"
+                        for g, reason in document["suppressed_reasons"].items()])
+    if args.json:
+        write_json(document, args.json)
+    else:
+        print_one_group(document)
+    progress("done")
+    return 0
+
+
+def print_one_group(document: dict, out=None) -> None:
+    """The human-readable table of one group's own figures."""
+    out = out or sys.stdout
+    w = out.write
+    g = document["described"]
+    width = min(40, max([12] + [len(_label(r)) + 1 for r in (*document["items"], *document["scales"])]))
+    w(f"Group: {g} ({document['groups'][g]['name']}) n={document['groups'][g]['n']}    k={document['min_group_size']}    "
+      "(one group: its own figures, nothing compared)\n")
+    excluded = document["excluded"]
+    if excluded["flagged_rows"] or excluded["empty_rows"]:
+        w(f"Excluded: {excluded['flagged_rows']} flagged, {excluded['empty_rows']} with no answers\n")
+    if excluded.get("blank_rows"):
+        w(f"Skipped: {excluded['blank_rows']} row(s) with every cell empty (as a spreadsheet saves rows it once used)\n")
+    if excluded.get("out_of_range_values"):
+        w(f"Left out: {excluded['out_of_range_values']} numeric answer(s) outside the item's plausible range (treated as missing)\n")
+    if any(r.get("reverse") for r in document["items"]):
+        w(f"{REVERSE_MARK.strip()} = reverse-keyed: item means are as answered; scale scores reverse them first.\n")
+    for title, rows in (("Items", document["items"]), ("Scales", document["scales"])):
+        w(f"\n{title}\n{'id':<{width}}{'n':>7}{'mean':>8}  {'95% CI':<16}{'sd':>6}{'median':>8}"
+          + (f"  {'α [95% CI]':<26}" if title == "Scales" else "") + "\n")
+        for r in rows:
+            w(f"{_label(r)[:width - 1]:<{width}}{_f(r['n'][g], 'd'):>7}{_f(r['mean'][g]):>8}  {_ci(r['mean_ci95'][g], '.2f'):<16}"
+              f"{_f(r['sd'][g]):>6}{_f(r['median'][g], '.1f'):>8}"
+              + (f"  {_alpha(r['alpha'], r['alpha_ci95']):<26}" if title == "Scales" else ""))
+            notes = [n for n in (r.get("note"), r.get("alpha_note") and "α: " + r["alpha_note"]) if n]
+            w(f"   ({'; '.join(notes)})\n" if notes else "\n")
+    pairs = document["ipa"]["pairs"]
+    if pairs:
+        w("\nImportance–performance (gap = performance − importance)\n")
+        service = max(len("service"), *(len(r["name"]) for r in pairs)) + 1
+        w(f"{'service':<{service}}{'importance':>11}{'performance':>12}{'gap':>7}  quadrant\n")
+        for r in pairs:
+            w(f"{r['name']:<{service}}{_f(r['importance']):>11}{_f(r['performance']):>12}"
+              f"{_f(r['gap'], signed=True):>7}  {r['quadrant'] or r['note']}\n")
 
 
 def print_report(document: dict, out=None) -> None:
