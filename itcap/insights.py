@@ -32,7 +32,8 @@ from surveys.invitations import GroupRates, response_rates
 from surveys.perception import NO_POSITION, PerceptionReading, perception_findings, perception_reading, scale_range, score_below
 from surveys.quality import FAST, FLAGS, OUT_OF_RANGE, STRAIGHTLINE, responses_frame
 from surveys.release import held_counts, reported_only, settle_held
-from surveys.stats import DEFAULT_MARGIN, answered_rows, compare_groups, differing_pairs, groups_differ, suppressed_groups
+from surveys.stats import (DEFAULT_MARGIN, answered_rows, compare_groups, describe_group, differing_pairs, groups_differ,
+                           suppressed_groups)
 from surveys.tables import Campaign, Response
 
 
@@ -524,6 +525,36 @@ class CampaignInsight:
     all_groups: dict | None = None  # with three or more comparable groups: the many-group document (Welch ANOVA)
     held: dict[str, int] = field(default_factory=dict)  # per group, responses not yet in the figures (open campaign)
     exclusion_refused: str | None = None  # why flagged responses were asked to be left out and are not
+    # with nothing to compare (one group, or the others under k): the one reportable group's own figures
+    # (surveys.stats.describe_group), so 200 business users' answers are not blank for want of IT staff
+    described: dict | None = None
+
+    @property
+    def figures(self) -> dict | None:
+        """The document the figures come from: the comparison, or the one group's own."""
+        return self.comparison if self.comparison is not None else self.described
+
+    @property
+    def described_group(self) -> str | None:
+        return self.described["described"] if self.described is not None else None
+
+    def reading_basis(self) -> str:
+        """What a survey reading's scores are the mean of, in words."""
+        if self.described is not None:
+            return f"{possessive(self.instrument.group_name(self.described_group))} means alone"
+        return "mean of the group means" + (f", all {len(self.all_groups['groups'])} groups with enough responses" if self.all_groups else "")
+
+    def described_note(self) -> str | None:
+        """Whose figures these are, when they are one group's alone — said wherever they are shown, so
+        nobody takes Business users' view for the organisation's."""
+        if self.described is None:
+            return None
+        name = self.instrument.group_name(self.described_group)
+        if len(self.instrument.group_ids()) == 1:
+            return f"The figures are {possessive(name)}, the survey's one group: there is no other group to compare them with."
+        others = " and ".join(self.instrument.group_name(g) for g in self.instrument.group_ids() if g != self.described_group)
+        return (f"The figures are {possessive(name)} alone: {others} {'is' if ' and ' not in others else 'are'} not in them "
+                f"(see Participation), so nothing is compared and there are no verdicts.")
 
     @property
     def not_compared(self) -> list[str]:
@@ -608,12 +639,12 @@ class CampaignInsight:
         responses (and empty ones) are taken out — e.g. "276 of 300 responses (24 flagged left out)"."""
         total = self.counted_responses
         held = self.held_back
-        if not self.comparison:
+        if not self.figures:
             return f"{total:,} responses{self._not_counted()}"
         analysed = self._analysed()
         if analysed == total:
             return f"{total:,} responses{self._not_counted()}"
-        excluded = self.comparison.get("excluded", {})
+        excluded = self.figures.get("excluded", {})
         left_out = [f"{excluded[key]:,} {what}" for key, what in (("flagged_rows", "flagged"), ("empty_rows", "empty"))
                     if excluded.get(key)]
         unreported = total - analysed - held - sum(excluded.get(k, 0) for k in ("flagged_rows", "empty_rows"))
@@ -633,13 +664,13 @@ class CampaignInsight:
 
     def _analysed(self) -> int:
         """The responses the comparison used (its groups' n)."""
-        return sum(int(g.get("n", 0)) for g in self.comparison["groups"].values())
+        return sum(int(g.get("n", 0)) for g in self.figures["groups"].values())
 
     def participation_note(self) -> str | None:
         """Why the participation counts exceed the n of the comparison (held back, flagged or empty
         responses left out), said beside them: "completed 200" here and "n = 195" on the next tab
         otherwise disagree without a word. None when they are the same."""
-        if not self.comparison:
+        if not self.figures:
             return None
         if self._analysed() == self.counted_responses:
             return None
@@ -684,6 +715,8 @@ class CampaignInsight:
         k = self.campaign.min_group_size
         if self.comparison is not None and group_id in self.comparison["groups"]:
             return "reported"
+        if self.described is not None and group_id in self.described["groups"]:
+            return "reported on its own (no other group to compare it with)"
         withheld = [*(self.comparison.get("suppressed", []) if self.comparison is not None else []), *self.withheld_after_exclusions]
         if responses >= k and self.held.get(group_id) and group_id not in self.comparable:
             # enough answered, not yet released (surveys.release): not "too few", not "not compared"
@@ -742,6 +775,8 @@ class CampaignInsight:
     def scale_frame(self) -> pd.DataFrame:
         """Long frame for the perception chart: scale × group with mean and 95% CI."""
         columns = ["scale", "group", "mean", "ci_low", "ci_high", "verdict", "order"]
+        if self.described is not None:
+            return self._described_scale_frame(columns)
         if not self.comparison or len(self.comparison.get("groups", {})) < 2:
             return pd.DataFrame(columns=columns)
         a, b = self.compared_groups()
@@ -758,6 +793,57 @@ class CampaignInsight:
         # each group's responses analysed, for the chart's legend
         frame.attrs["group_n"] = {self.instrument.group_name(g): self.comparison["groups"][g]["n"] for g in (a, b)}
         return frame
+
+    def _described_scale_frame(self, columns: list[str]) -> pd.DataFrame:
+        g = self.described_group
+        name = self.instrument.group_name(g)
+        rows = [{"scale": entry["name"], "group": name, "mean": entry["mean"][g],
+                 "ci_low": (entry["mean_ci95"][g] or [entry["mean"][g]])[0], "ci_high": (entry["mean_ci95"][g] or [None, entry["mean"][g]])[1],
+                 "verdict": "", "order": order, "n": entry["n"][g]}
+                for order, entry in enumerate(self.described["scales"]) if entry["mean"][g] is not None]
+        frame = pd.DataFrame(rows, columns=columns + ["n"])
+        frame.attrs["group_n"] = {name: self.described["groups"][g]["n"]}
+        return frame
+
+    def described_scale_table(self, mode_names: dict[str, str] | None = None) -> pd.DataFrame:
+        """Per scale, the one group's n, mean with its 95% CI, SD and Cronbach's α — the table view of
+        its chart (no tests: there is nothing to compare)."""
+        if self.described is None:
+            return pd.DataFrame()
+        g = self.described_group
+        name = self.instrument.group_name(g)
+        rows = []
+        for entry in self.described["scales"]:
+            ci = entry["mean_ci95"][g] or (None, None)
+            rows.append({
+                "scale": entry["name"], "evidences": ((mode_names or {}).get(entry.get("mode") or "")
+                                                      or (entry.get("mode") or "").replace("_", " ").title() or None),
+                f"n {name}": entry["n"][g], f"mean {name}": entry["mean"][g],
+                f"95% CI low {name}": ci[0], f"95% CI high {name}": ci[1], f"SD {name}": entry["sd"][g],
+                "alpha": entry.get("alpha"),
+                "note": "; ".join(part for part in (self.readable_note(entry.get("note")),
+                                                    entry.get("alpha_note") and "α: " + self.readable_note(entry["alpha_note"]))
+                                  if part) or None,
+            })
+        return pd.DataFrame(rows)
+
+    def figures_scale_table(self, mode_names: dict[str, str] | None = None) -> pd.DataFrame:
+        """The scales table of whatever the figures are: the comparison's, or the one group's."""
+        return self.described_scale_table(mode_names) if self.described is not None else self.scale_table(mode_names=mode_names)
+
+    def described_item_table(self) -> pd.DataFrame:
+        """Per item, the one group's n, mean, SD and median (answers as given)."""
+        if self.described is None:
+            return pd.DataFrame()
+        g = self.described_group
+        name = self.instrument.group_name(g)
+        items = self.instrument.item_map()
+        return pd.DataFrame([{
+            "item": entry["id"], "text": items[entry["id"]].text, "scale": entry.get("scale"),
+            "reverse-keyed": "yes" if entry.get("reverse") else "",
+            f"n {name}": entry["n"][g], f"mean {name}": entry["mean"][g], f"SD {name}": entry["sd"][g],
+            f"median {name}": entry["median"][g], "note": self.readable_note(entry.get("note")),
+        } for entry in self.described["items"]])
 
     def scale_table(self, with_ci: bool = False, mode_names: dict[str, str] | None = None) -> pd.DataFrame:
         """Per scale: n and mean per group, effect, tests, verdict, α. ``with_ci``: each mean's 95% CI
@@ -853,22 +939,22 @@ class CampaignInsight:
         line is "Low priority", and the table lets a reader see how close that call is."""
         columns = ["service", "group", "importance", "performance", "gap", "quadrant", "importance line",
                    "performance line", "n importance", "n performance"]
-        if not self.comparison:
+        if not self.figures:
             return pd.DataFrame(columns=columns)
-        lines = (self.comparison.get("ipa", {}).get("crosshairs") or {})
+        lines = (self.figures.get("ipa", {}).get("crosshairs") or {})
         rows = [
             {"service": p["name"], "group": self.instrument.group_name(p["group"]), "importance": p["importance"],
              "performance": p["performance"], "gap": p["gap"], "quadrant": p["quadrant"],
              "importance line": (lines.get(p["group"]) or {}).get("importance"),
              "performance line": (lines.get(p["group"]) or {}).get("performance"),
              "n importance": p.get("n_importance"), "n performance": p.get("n_performance")}
-            for p in self.comparison.get("ipa", {}).get("pairs", []) if p.get("importance") is not None and p.get("performance") is not None
+            for p in self.figures.get("ipa", {}).get("pairs", []) if p.get("importance") is not None and p.get("performance") is not None
         ]
         return pd.DataFrame(rows, columns=columns)
 
     def ipa_crosshairs(self) -> dict[str, dict[str, float]] | None:
         """Each group's grand means (by group name), the cross-hairs its quadrants are read against."""
-        crosshairs = (self.comparison or {}).get("ipa", {}).get("crosshairs") or {}
+        crosshairs = (self.figures or {}).get("ipa", {}).get("crosshairs") or {}
         lines = {self.instrument.group_name(g): {"importance": v["importance"], "performance": v["performance"]}
                  for g, v in crosshairs.items() if v and v.get("importance") is not None and v.get("performance") is not None}
         return lines or None
@@ -1134,11 +1220,11 @@ def _campaign_insight(session: Session, campaign_id: int, *, mode_order: list[st
                                "and a comparison needs two.")
         elif waiting and (shown or not short):
             names = " and ".join(instrument.group_name(g) for g in waiting)
-            insight.problem = (f"Nothing to report yet: {names} {'has' if len(waiting) == 1 else 'have'} enough responses, "
+            insight.problem = (f"Nothing to {'compare' if shown else 'report'} yet: {names} {'has' if len(waiting) == 1 else 'have'} enough responses, "
                                f"not yet in the figures — {batches}."
                                + (f" {' and '.join(short)} {'has' if len(short) == 1 else 'have'} fewer than {k}." if short else ""))
         elif shown:  # say whose responses are missing (names, never counts), not that every group falls short
-            insight.problem = (f"Not enough responses to report: {' and '.join(short)} "
+            insight.problem = (f"Nothing to compare: {' and '.join(short)} "
                                f"{'has' if len(short) == 1 else 'have'} fewer than {k} responses to analyse (the campaign's "
                                "reporting threshold), "
                                f"and a comparison needs two groups with at least {k}.")
@@ -1146,6 +1232,8 @@ def _campaign_insight(session: Session, campaign_id: int, *, mode_order: list[st
             insight.problem = (f"Not enough responses to report: each group needs at least {k} (the campaign's reporting "
                                "threshold) before any result is shown."
                                + (f" Besides, {batches}." if any(insight.held.values()) else ""))
+        if len(shown) == 1:
+            _describe_alone(insight, table, shown[0], frame, mode_order)
         return insight
     try:
         insight.comparison = compare_groups(table, instrument, "group", insight.compared, margin=margin,
@@ -1159,14 +1247,18 @@ def _campaign_insight(session: Session, campaign_id: int, *, mode_order: list[st
                            f"each group needs at least {campaign.min_group_size} (the campaign's reporting threshold) "
                            "before any result is shown.")
         insight.withheld_after_exclusions = list(insight.comparison.get("suppressed", []))
+        left = [g for g in insight.compared if g in insight.comparison["groups"]]
         insight.comparison = None
+        if len(left) == 1:
+            short = " and ".join(instrument.group_name(g) for g in insight.withheld_after_exclusions)
+            if short:
+                insight.problem = (f"Nothing to compare{' once flagged responses are left out' if exclude_flagged else ''}: "
+                                   f"{short} {'has' if len(insight.withheld_after_exclusions) == 1 else 'have'} fewer than "
+                                   f"{campaign.min_group_size} responses to analyse (the campaign's reporting threshold), and "
+                                   f"a comparison needs two groups with at least {campaign.min_group_size}.")
+            _describe_alone(insight, table, left[0], frame, mode_order)
         return insight
-    if not exclude_flagged:
-        flags = frame.loc[frame["group"].isin(list(insight.comparison["groups"])), "flags"].fillna("").astype(str)
-        insight.n_flagged = int((flags.str.strip() != "").sum())
-        # split once, and only the flagged few: splitting every response per flag cost 0.5 s at 50,000
-        flagged = [set(names.split()) for names in flags[flags.str.strip() != ""]]
-        insight.flag_counts = {flag: sum(flag in names for names in flagged) for flag in FLAGS}
+    _count_flags(insight, frame)
     if len(insight.comparable) > 2:
         # every group at once as well: which scales divide the directorates, before choosing a pair
         try:
@@ -1179,6 +1271,38 @@ def _campaign_insight(session: Session, campaign_id: int, *, mode_order: list[st
                                          every_group=insight.all_groups)
     insight.findings = perception_findings(insight.comparison, instrument, insight.reading, dict(default_modes()))
     return insight
+
+
+def _count_flags(insight: CampaignInsight, frame: pd.DataFrame) -> None:
+    """Responses of the reported groups with data-quality flags, by flag, while they are in the figures."""
+    if insight.excluded_flagged:
+        return
+    flags = frame.loc[frame["group"].isin(list(insight.figures["groups"])), "flags"].fillna("").astype(str)
+    insight.n_flagged = int((flags.str.strip() != "").sum())
+    # split once, and only the flagged few: splitting every response per flag cost 0.5 s at 50,000
+    flagged = [set(names.split()) for names in flags[flags.str.strip() != ""]]
+    insight.flag_counts = {flag: sum(flag in names for names in flagged) for flag in FLAGS}
+
+
+def _describe_alone(insight: CampaignInsight, table, group: str, frame: pd.DataFrame, mode_order: list[str] | None) -> None:
+    """With nothing to compare, the one group with at least k responses gets its own figures and the
+    survey reading from them (``insight.problem`` still says why nothing is compared). Nothing shown
+    is a total over groups, so the others' answers cannot be had by subtraction."""
+    try:
+        described = describe_group(table, insight.instrument, group, min_group_size=insight.k)
+    except AnalysisInputError:  # (the table is validated already; nothing to add to insight.problem)
+        return
+    if described.get("note"):
+        return
+    insight.described = described
+    _count_flags(insight, frame)
+    insight.reading = perception_reading(described, insight.instrument, list(mode_order or default_mode_order()))
+    insight.findings = perception_findings(described, insight.instrument, insight.reading, dict(default_modes()))
+
+
+def possessive(name: str) -> str:
+    """ "Business users'" and "Finance's": a group's name as the owner of its figures."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
 # -- recommendations and trends ---------------------------------------------------------------------
@@ -1283,13 +1407,16 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
         insight = insight_of(campaign.id)
         if insight.reading is None:
             continue
-        if set(insight.compared) != pair or not groups_read <= read_over(insight):
-            # a round that compared other groups, or lacked one read now (below k then), measured other people
+        if (chosen.described is None and set(insight.compared) != pair) or not groups_read <= read_over(insight):
+            # a round that compared other groups, or lacked one read now (below k then), measured other people;
+            # one group's own figures (nothing compared) go back through the rounds that have that group
             left_out.append(campaign.name)
             continue
         # the survey's reading of each round (against the shipped model's modes, as its campaign_insight
         # reads it), so the trend can say "not yet Supplier → Supplier", not only the scores
         reading = shipped_names.get(insight.reading.position) if insight.reading.available else None
+        if chosen.described is not None and insight.described_group != chosen.described_group:
+            reading = None  # that round's reading weighed in other groups: not this group's to compare with
         if insight.excluded_flagged:
             without_flagged.append(campaign.name)
         elif exclude_flagged and insight.n_flagged:  # n_flagged counts only flagged responses analysed
@@ -1305,7 +1432,9 @@ def campaign_trend(session: Session, campaign_id: int, insight_of=None, *, exclu
     frame.attrs["value_range"] = (min(lo for lo, _ in bounds), max(hi for _, hi in bounds)) if bounds else None
     if with_flagged and without_flagged:  # not like with like: say which rounds still count them
         frame.attrs["flagged_kept"] = with_flagged
-    if chosen.not_compared:  # a trend of two of several groups says which two, and which rounds could not compare them
+    if chosen.described is not None:  # one group's view over the rounds, not the balance of groups an earlier round had
+        frame.attrs["groups"] = f"{chosen.instrument.group_name(chosen.described_group)} alone"
+    elif chosen.not_compared:  # a trend of two of several groups says which two, and which rounds could not compare them
         names = chosen.instrument.group_name
         frame.attrs["groups"] = (f"{' and '.join(names(g) for g in chosen.compared)}; "
                                  f"{' and '.join(names(g) for g in chosen.not_compared)} not compared")

@@ -74,7 +74,7 @@ def build_report(session: Session, assessment_id: int | None = None, campaign_id
     if reason := nothing_to_report(assessment, campaign):
         raise NothingToReport(f"nothing to report: {reason}")
     plan = insights.recommendations(assessment, campaign) if assessment else None
-    comments = reportable_comments(session, campaign_id) if campaign is not None and campaign.comparison is not None else {}
+    comments = reportable_comments(session, campaign_id) if campaign is not None and campaign.figures is not None else {}
     assessment_points = insights.assessment_trend(session, assessment_id) if assessment is not None else None
     campaign_points = (insights.campaign_trend(
         session, campaign_id, exclude_flagged=exclude_flagged,  # the chosen campaign is analysed already
@@ -88,10 +88,10 @@ def nothing_to_report(assessment: insights.AssessmentInsight | None, campaign: i
     """Why a report of these would be empty — an assessment nobody has rated and a campaign without
     results — or None. The dashboard asks before it offers the report's buttons."""
     if assessment is not None and not any(level is not None for level in assessment.result.consensus.values()):
-        if campaign is None or campaign.comparison is None:
+        if campaign is None or campaign.figures is None:
             return (f"assessment {assessment.assessment.id} has no ratings yet"
                     + ("" if campaign is None else f" and campaign {campaign.campaign.id} has no reportable results"))
-    if assessment is None and campaign is not None and campaign.comparison is None:
+    if assessment is None and campaign is not None and campaign.figures is None:
         problem = (campaign.problem or "no results").rstrip(".")
         return (f"there is no assessment with ratings, and campaign {campaign.campaign.id} "
                 f"has no results: {problem[:1].lower() + problem[1:]}")
@@ -138,8 +138,12 @@ def summary_points(content: ReportContent) -> list[str]:
         # "largest" overclaimed where every gap is one level; the order is the gap table's (the glossary says so)
         points.append(f"Gaps to {a.result.next_mode.name}, the furthest short first (levels short, then the capability's "
                       f"weight in the model){_cut_tie(ranked, len(top))}: {gaps}.")
-    if c and c.comparison is None:
+    if c and c.figures is None:
         points.append(f"Survey '{c.campaign.name}': no results reported. {c.problem}")
+    if c and c.described is not None:
+        g = c.described_group
+        points.append(f"Survey '{c.campaign.name}' ({c.campaign.status}), responses analysed: {c.instrument.group_name(g)} "
+                      f"{c.described['groups'][g]['n']:,} — {c.responses_note()}. {c.problem} {c.described_note()}")
     if c and c.comparison is not None:
         analysed = ", ".join(f"{c.instrument.group_name(g)} {v['n']:,}" for g, v in c.comparison["groups"].items())
         points.append(f"Survey '{c.campaign.name}' ({c.campaign.status}), responses analysed: {analysed} — "
@@ -254,6 +258,12 @@ def reading_guide(content: ReportContent) -> list[tuple[str, str]]:
                       "after that keeps the model's order: a tie, not a ranking. The tables group capabilities by domain "
                       "(what they are about); the recommendations group them by finding category (the kind of action "
                       "they need)."))
+    if c and c.described is not None and c.reading is not None and c.reading.scales:
+        guide.append(("Survey reading", f"a survey scale supports the mode it is evidence for when "
+                      f"{insights.possessive(c.instrument.group_name(c.described_group))} average score is "
+                      f"{insights.reading_threshold_text(c)} (five eighths of the way up); the reading is the highest mode "
+                      "whose scales all do, with every lower mode supported too — here one group's view, as no other "
+                      "group's can be reported."))
     if c and c.comparison is not None:
         a_id, b_id = c.compared_groups()
         a_name, b_name = c.instrument.group_name(a_id), c.instrument.group_name(b_id)
@@ -368,6 +378,25 @@ def methods_points(content: ReportContent) -> list[str]:
                               "highest mode all of whose scales, and those of every lower mode, do. A score is called "
                               "borderline (within sampling error) when its 95% confidence interval, from the groups as "
                               "independent samples with Welch–Satterthwaite degrees of freedom, contains that threshold.")
+        elif c.described is not None:
+            doc, g = c.described, c.described_group
+            points.append(f"Responses analysed: {c.instrument.group_name(g)} n = {doc['groups'][g]['n']}, on its own — "
+                          f"{c.problem[0].lower() + c.problem[1:]} Excluded: {doc['excluded']['flagged_rows']} flagged, "
+                          f"{doc['excluded']['empty_rows']} empty."
+                          + (f" {flagged}" if (flagged := c.flagged_note()) else "")
+                          + (f" {c.exclusion_refused}" if c.exclusion_refused else ""))
+            if withheld := [x for x in c.instrument.group_ids() if x != g and c.results_of(x, c.rates[x].responses if x in c.rates else 0) != "reported"]:
+                points.append("Not in the figures: " + ", ".join(f"{c.instrument.group_name(x)} ({c.results_of(x, c.rates[x].responses if x in c.rates else 0)})"
+                                                                 for x in withheld) + ".")
+            points.append("Per item and scale: the group's mean with its t-based 95% confidence interval, standard deviation and "
+                          "median; no tests and no verdicts, as there is no other group to compare with. Scale score = mean of "
+                          "answered items after reverse coding, missing if fewer than half answered. Cronbach's α over the "
+                          "respondents who answered every item of the scale (listwise).")
+            if c.reading is not None and c.reading.available:
+                points.append("Survey reading: a scale supports its operating mode when the group's mean score reaches 5/8 of "
+                              "its range (3.5 on 1–5); the reading is the highest mode all of whose scales, and those of every "
+                              "lower mode, do — one group's view, not a balance of the groups'. A score is called borderline "
+                              "(within sampling error) when its 95% confidence interval contains that threshold.")
         elif c.problem:
             points.append(f"No survey results are reported: {c.problem[0].lower() + c.problem[1:]}")
     if insights.trend_rounds(content.assessment_trend) > 1 or insights.trend_rounds(content.campaign_trend) > 1:
@@ -383,7 +412,8 @@ def methods_points(content: ReportContent) -> list[str]:
         flagged = " --exclude-flagged" if c.excluded_flagged else ""
         flagged += " --as-reported" if reported_only(c.campaign) else ""  # open: the released responses only
         # the groups named: with a third group in the data, analyze would pick the first two present
-        groups = " --groups " + " ".join(shlex.quote(g) for g in c.compared_groups()) if c.comparison else ""
+        groups = (" --groups " + " ".join(shlex.quote(g) for g in c.compared_groups()) if c.comparison
+                  else f" --groups {shlex.quote(c.described_group)}" if c.described is not None else "")
         reproduce.append(f"itcap responses export {c.campaign.id} --format csv --out responses.csv --instrument instrument.yaml{flagged} && "
                          f"itcap analyze responses.csv --instrument instrument.yaml --group-col group{groups} "
                          f"--min-group-size {c.k} --json -")
@@ -417,12 +447,14 @@ def report_charts(content: ReportContent) -> list[tuple[str, object]]:
         if a.result.next_mode is not None and a.result.next_mode.gaps:
             out.append((f"Gaps to {a.result.next_mode.name}", charts.gap_chart(a.gaps_frame(), a.result.next_mode.name,
                                                                                 levels=(a.model.min_level, a.model.max_level))))
-    if c and c.comparison is not None:
+    if c and c.figures is not None:
         frame = c.scale_frame()
         if len(frame):
             first = c.instrument.scale_items(c.instrument.scales[0].id)[0]
             low, high = c.instrument.item_range(first)
-            out.append((f"Perception by scale (means with 95% CIs, verdicts; {charts.agreement_line_note(low, high)})",
+            what = ("means with 95% CIs, verdicts" if c.described is None
+                    else f"{c.instrument.group_name(c.described_group)} alone: means with 95% CIs")
+            out.append((f"Perception by scale ({what}; {charts.agreement_line_note(low, high)})",
                         charts.perception_chart(frame, low, high)))
         ipa, cross = c.ipa_frame(), c.ipa_crosshairs()
         if len(ipa) and cross:
@@ -563,6 +595,8 @@ def _comments_caption(c) -> str:
 def _perception_heading(c) -> str:
     """The survey section's title: the two groups it compares, by name."""
     names = [c.instrument.group_name(g) for g in (c.compared or c.instrument.group_ids()[:2])]
+    if c.described is not None:
+        return f"What {c.instrument.group_name(c.described_group)} say"
     return f"What {names[0]} and {names[1]} say" if len(names) == 2 else "What the survey says"
 
 
@@ -621,13 +655,15 @@ def render_html(content: ReportContent) -> str:
         parts += [f"<p class='muted'>{_e(note)}</p>" for note in a.reliability.notes]
     if c:
         parts.append(f"<h2>{_e(_perception_heading(c))}</h2>")
-        if c.comparison is None:
+        if c.figures is None:
             parts.append(f"<p>{_e(c.problem)}</p>")
         else:
+            if c.described is not None:
+                parts.append(f"<p>{_e(c.problem)} {_e(c.described_note())}</p>")
             for title, chart in chart_list:
                 if title.startswith(("Perception", "Importance")):
                     parts.append(_chart_html(title, chart))
-            scales = c.scale_table(mode_names=insights.reading_names(content.assessment))
+            scales = c.figures_scale_table(mode_names=insights.reading_names(content.assessment))
             if "note" in scales.columns and scales["note"].isna().all():
                 scales = scales.drop(columns=["note"])
             parts.append("<h3>Scales</h3>" + _table_html(scales))
@@ -892,16 +928,18 @@ def render_pdf(content: ReportContent) -> bytes:
         for note in a.reliability.notes:
             para(note, "I", 9)
     if c:
-        drawn = [] if c.comparison is None else [(title, rendered(chart)) for title, chart in chart_list.items()
+        drawn = [] if c.figures is None else [(title, rendered(chart)) for title, chart in chart_list.items()
                                                  if title.startswith(("Perception", "Importance"))]
         heading(_perception_heading(c), keep=drawn[0][1][2] if drawn else 0)  # with its first chart, on one page
-        if c.comparison is None:
+        if c.figures is None:
             para(c.problem or "No results.")
         else:
+            if c.described is not None:
+                para(f"{c.problem} {c.described_note()}")
             for title, chart in drawn:
                 image(title, chart)
             heading("Scales", 12)
-            scales = c.scale_table(mode_names=insights.reading_names(content.assessment))
+            scales = c.figures_scale_table(mode_names=insights.reading_names(content.assessment))
             table(scales.drop(columns=["note"], errors="ignore"))
             for note in _row_notes(scales):
                 para(note, "I", 9)

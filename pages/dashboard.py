@@ -17,6 +17,7 @@ from itcap.ui.dashboard_data import (
 )
 from itcap.ui.data_downloads import assessment_downloads, campaign_downloads
 from itcap.ui.downloads import chart_with_downloads, table_with_download
+from itcap.ui.perception_views import one_group_figures
 from itcap.ui.text import md_escape
 from surveys.exports import counted_comments
 
@@ -113,11 +114,10 @@ with perceived.container(border=True):
         names = insights.reading_names(assessment)
         reading_name = names.get(campaign.reading.position, campaign.reading.position.replace("_", " ").title())
         st.subheader(md_escape(reading_name[0].upper() + reading_name[1:]), anchor=False)
-        st.caption(f"The highest mode whose survey scales all average {insights.reading_threshold_text(campaign)} (mean of "
-                   "the group means"
-                   + (f", all {len(campaign.all_groups['groups'])} groups with enough responses" if campaign.all_groups else "")
-                   + "), "
-                   "with every lower mode supported too.")
+        st.caption(f"The highest mode whose survey scales all average {insights.reading_threshold_text(campaign)} "
+                   f"({md_escape(campaign.reading_basis())}), with every lower mode supported too.")
+        if alone := campaign.described_note():
+            st.caption(f":material/person: {md_escape(alone)}")
         if reason := insights.reading_reason(campaign.reading, names):
             st.caption(md_escape(reason))
         if borderline := insights.reading_margin_note(campaign.reading, names):
@@ -187,52 +187,55 @@ with tabs[1]:
     if tabs[1].open:
         if campaign is None:
             st.info("No survey campaign yet: an administrator creates one under Administration → Campaigns.")
-        elif campaign.comparison is None:
+        elif campaign.figures is None:
             st.warning(md_escape(campaign.problem or "No results to show."), icon=":material/visibility_off:")
         else:
             if campaign.exclusion_refused:
                 st.warning(md_escape(campaign.exclusion_refused), icon=":material/flag:")
-            comparison = campaign.comparison
-            groups = [campaign.instrument.group_name(g) for g in comparison["groups"]]
-            st.markdown(f"##### {md_escape(groups[0])} and {md_escape(groups[1])}: scale scores with 95% confidence intervals")
-            if note := campaign.not_compared_note():
-                st.info(md_escape(note) + " (*Groups compared*, in the sidebar)", icon=":material/compare_arrows:")
-            every = campaign.all_groups_table()
-            if len(every):
-                with st.expander(f"All {len(campaign.all_groups['groups'])} groups at once", icon=":material/groups:"):
-                    st.caption("Per scale: each group's mean; Welch's ANOVA (do the means differ at all? Holm-adjusted across "
-                               "scales), Kruskal–Wallis on the ranks as a check, and the pairs whose difference holds (Welch, "
-                               "Holm-adjusted across the pairs). Choose a pair under *Groups compared* for its verdicts.")
-                    table_with_download(every, "perception of all groups", "all-groups")
-            st.caption(
-                f"Verdict per scale: **equivalent** (TOST, margin ±{comparison['margin']:g} points, p < .05), "
-                "**differs** (Welch t-test, Holm-adjusted p < .05) or **inconclusive**. "
-                + (f"Not shown (fewer than {campaign.k} responses): {md_escape(', '.join(comparison['suppressed']))}. " if comparison["suppressed"] else "")
-                + ("Flagged responses excluded." if campaign.excluded_flagged else "")
-                + (f"{flagged}" + (" *Exclude flagged responses* in the sidebar leaves them out." if campaign_closed else
-                                    " They can be left out once the survey closes.")
-                   if (flagged := campaign.flagged_note()) else "")
-            )
-            if "perception" in campaign_chart:
-                instrument = campaign.instrument
-                low, high = instrument.item_range(instrument.scale_items(instrument.scales[0].id)[0])
-                chart_with_downloads(campaign_chart["perception"], campaign.scale_table(with_ci=True, mode_names=insights.reading_names(assessment)), "perception by scale",
-                                     "perception", cache_owner=campaign, stretch=True,
-                                     title=f"{groups[0]} and {groups[1]}: scale scores with 95% confidence intervals",
-                                     source=f"{campaign.source_line()} · verdicts: equivalent (TOST, ±{comparison['margin']:g}, "
-                                            f"p < .05), differs (Welch, Holm p < .05), inconclusive · {charts.agreement_line_note(low, high)}")
-                st.caption(f"The {md_escape(charts.agreement_line_note(low, high))}; n = the responses of each group analysed.")
-            # the tables' column names are the analyst's; the board's reader gets them in words (as the report's glossary)
-            st.caption(f"In the tables: **Hedges g** = the difference {md_escape(groups[0])} − {md_escape(groups[1])} in "
-                       "standard deviations (about 0.2 small, 0.5 medium, 0.8 large); **Welch p (Holm)** = the t-test's p, "
-                       "adjusted for the number of scales (items) tested; **TOST p** = the equivalence test's p, below .05 when "
-                       "the difference is shown to lie within the margin; **alpha** = Cronbach's α, how consistently a "
-                       "scale's items are answered.")
-            with st.expander("Every item", icon=":material/list:"):
-                table_with_download(campaign.item_table(), "perception by item", "items")
-                st.caption("Means are on the answers as given: for a **reverse-keyed** item, agreeing is the unfavourable "
-                           "answer (its scale score reverses it)."
-                           + (f" {md_escape(margins)}" if (margins := campaign.numeric_margin_note()) else ""))
+            if campaign.described is not None:
+                one_group_figures(campaign, campaign_chart, insights.reading_names(assessment), campaign_closed)
+            else:
+                comparison = campaign.comparison
+                groups = [campaign.instrument.group_name(g) for g in comparison["groups"]]
+                st.markdown(f"##### {md_escape(groups[0])} and {md_escape(groups[1])}: scale scores with 95% confidence intervals")
+                if note := campaign.not_compared_note():
+                    st.info(md_escape(note) + " (*Groups compared*, in the sidebar)", icon=":material/compare_arrows:")
+                every = campaign.all_groups_table()
+                if len(every):
+                    with st.expander(f"All {len(campaign.all_groups['groups'])} groups at once", icon=":material/groups:"):
+                        st.caption("Per scale: each group's mean; Welch's ANOVA (do the means differ at all? Holm-adjusted across "
+                                   "scales), Kruskal–Wallis on the ranks as a check, and the pairs whose difference holds (Welch, "
+                                   "Holm-adjusted across the pairs). Choose a pair under *Groups compared* for its verdicts.")
+                        table_with_download(every, "perception of all groups", "all-groups")
+                st.caption(
+                    f"Verdict per scale: **equivalent** (TOST, margin ±{comparison['margin']:g} points, p < .05), "
+                    "**differs** (Welch t-test, Holm-adjusted p < .05) or **inconclusive**. "
+                    + (f"Not shown (fewer than {campaign.k} responses): {md_escape(', '.join(comparison['suppressed']))}. " if comparison["suppressed"] else "")
+                    + ("Flagged responses excluded." if campaign.excluded_flagged else "")
+                    + (f"{flagged}" + (" *Exclude flagged responses* in the sidebar leaves them out." if campaign_closed else
+                                        " They can be left out once the survey closes.")
+                       if (flagged := campaign.flagged_note()) else "")
+                )
+                if "perception" in campaign_chart:
+                    instrument = campaign.instrument
+                    low, high = instrument.item_range(instrument.scale_items(instrument.scales[0].id)[0])
+                    chart_with_downloads(campaign_chart["perception"], campaign.scale_table(with_ci=True, mode_names=insights.reading_names(assessment)), "perception by scale",
+                                         "perception", cache_owner=campaign, stretch=True,
+                                         title=f"{groups[0]} and {groups[1]}: scale scores with 95% confidence intervals",
+                                         source=f"{campaign.source_line()} · verdicts: equivalent (TOST, ±{comparison['margin']:g}, "
+                                                f"p < .05), differs (Welch, Holm p < .05), inconclusive · {charts.agreement_line_note(low, high)}")
+                    st.caption(f"The {md_escape(charts.agreement_line_note(low, high))}; n = the responses of each group analysed.")
+                # the tables' column names are the analyst's; the board's reader gets them in words (as the report's glossary)
+                st.caption(f"In the tables: **Hedges g** = the difference {md_escape(groups[0])} − {md_escape(groups[1])} in "
+                           "standard deviations (about 0.2 small, 0.5 medium, 0.8 large); **Welch p (Holm)** = the t-test's p, "
+                           "adjusted for the number of scales (items) tested; **TOST p** = the equivalence test's p, below .05 when "
+                           "the difference is shown to lie within the margin; **alpha** = Cronbach's α, how consistently a "
+                           "scale's items are answered.")
+                with st.expander("Every item", icon=":material/list:"):
+                    table_with_download(campaign.item_table(), "perception by item", "items")
+                    st.caption("Means are on the answers as given: for a **reverse-keyed** item, agreeing is the unfavourable "
+                               "answer (its scale score reverses it)."
+                               + (f" {md_escape(margins)}" if (margins := campaign.numeric_margin_note()) else ""))
             comments = cached_comments(campaign_id)
             if comments:
                 st.markdown("##### What people said")

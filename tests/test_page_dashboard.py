@@ -186,9 +186,11 @@ def test_a_campaign_below_the_threshold_shows_no_numbers_and_says_why(db_url):
     assert not at.exception
     text = _texts(at)
     # whose responses are missing, by name (never a count): business users had plenty
-    assert ("Not enough responses to report: IT staff has fewer than 5 responses to analyse (the campaign's reporting "
+    assert ("Nothing to compare: IT staff has fewer than 5 responses to analyse (the campaign's reporting "
             "threshold), and a comparison needs two groups with at least 5.") in text
-    assert "scale scores with 95% confidence intervals" not in text
+    # Business users' own figures instead, and none of IT staff's
+    assert "Business users: scale scores with 95% confidence intervals" in text
+    assert "IT staff and" not in text and "and IT staff:" not in text
     assert "No assessment yet" in text
 
 
@@ -524,16 +526,41 @@ def test_an_open_campaign_s_figures_are_held_for_the_refresh_interval(populated,
 
 
 def test_a_campaign_without_results_says_why_it_has_no_trend(populated, db_url):
-    """The newest campaign's IT group is under k: no survey reading, so no survey trend — and the
-    Trend tab says why, rather than showing the earlier rounds' change as this one's."""
+    """The newest campaign has no group with k responses: no survey reading, so no survey trend — and
+    the Trend tab says why, rather than showing the earlier rounds' change as this one's."""
     builders.perception_campaign(db_url, name="Perception survey 2027", seed=9)
-    small = builders.perception_campaign(db_url, name="Small pulse", n_it=3, seed=10)
+    small = builders.perception_campaign(db_url, name="Small pulse", n_business=4, n_it=3, seed=10)
     at = dashboard_test(populated["lee"], "Trend")
     at.selectbox(key="dashboard_campaign").select(small).run()
     assert not at.exception
     assert any(i.value.startswith("No survey trend: the trend ends at the campaign chosen in the sidebar, and “Small pulse” "
                                   "has no results to report") for i in at.info)
     assert not any("Since the previous survey" in m.value for m in at.markdown)
+
+
+def test_a_campaign_of_one_reportable_group_trends_that_group_alone(populated, db_url):
+    """The newest campaign's IT staff are under k: its figures are Business users' alone, and so is its
+    trend — the earlier rounds' Business users means, not their mean of both groups (other people),
+    and no "reading A → B" between a two-group reading and a one-group one."""
+    from itcap import insights
+    from itcap.storage import session_scope
+
+    before = builders.perception_campaign(db_url, name="Perception survey 2027", seed=9)
+    small = builders.perception_campaign(db_url, name="Small pulse", n_it=3, seed=10)
+    with session_scope(db_url) as session:
+        points = insights.campaign_trend(session, small)
+        earlier = insights.campaign_insight(session, before)
+    assert points.attrs["groups"] == "Business users alone"
+    rows = points[points["label"] == "Perception survey 2027"].set_index("series")["value"]
+    for scale in earlier.reading.scales:
+        if scale.name in rows.index:
+            assert rows[scale.name] == pytest.approx(scale.group_means["business"])
+    assert points[points["label"] == "Perception survey 2027"]["position"].isna().all()
+    at = dashboard_test(populated["lee"], "Trend")
+    at.selectbox(key="dashboard_campaign").select(small).run()
+    assert not at.exception
+    [said] = [m.value for m in at.markdown if "Since the previous survey" in m.value]
+    assert "Business users alone" in said and "reading" not in said
 
 
 def test_a_campaign_just_set_up_does_not_hide_the_survey_with_results(populated, db_url):

@@ -219,7 +219,7 @@ def test_without_an_assessment_the_reading_follows_the_shipped_model_s_modes(db_
 
 def test_a_survey_of_one_group_says_there_is_no_one_to_compare_with(db_url):
     """With one group at or above k, nothing falls short: "Not enough responses:  have fewer than 5" was
-    both broken and untrue."""
+    both broken and untrue. Its own figures, and the reading from them, are shown instead."""
     from itcap import insights
     from itcap.storage import session_scope
     from surveys.imports import add_responses
@@ -229,11 +229,14 @@ def test_a_survey_of_one_group_says_there_is_no_one_to_compare_with(db_url):
                  .replace(", groups: [it_staff]}", "}"))
     campaign_id = make_campaign(db_url, yaml=one_group)
     with session_scope(db_url) as session:
-        add_responses(session, campaign_id, [{"group": "business", "answers": {"rel1": 4, "par1": 3}}] * 6,
+        add_responses(session, campaign_id, [{"group": "business", "answers": {"rel1": 4, "rel2": 4, "par1": 3}}] * 12,
                       actor="admin", source="import")
         insight = insights.campaign_insight(session, campaign_id)
-    assert insight.comparison is None and insight.reading is None
+    assert insight.comparison is None and insight.described_group == "business"
+    assert insight.reading is not None and insight.reading.scales[0].group_means == {"business": 4.0}
     assert insight.problem == "Nothing to compare: this survey has one group (Business users), and a comparison needs two."
+    assert insight.described_note() == ("The figures are Business users', the survey's one group: there is no other "
+                                        "group to compare them with.")
 
 
 def test_a_difference_is_said_with_the_compared_pair_s_means_when_more_groups_are_read():

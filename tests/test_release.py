@@ -212,8 +212,8 @@ def test_a_group_with_enough_answers_not_yet_released_is_not_called_too_small(db
     _add(db_url, campaign_id, "it_staff", K + 3)  # 8: over k, but fewer than 2k waiting
     with session_scope(db_url) as s:
         insight = insights.campaign_insight(s, campaign_id)
-    assert insight.comparison is None
-    assert insight.problem.startswith("Nothing to report yet: IT staff has enough responses, not yet in the figures — "
+    assert insight.comparison is None and insight.described_group == "business"  # Business users' own figures meanwhile
+    assert insight.problem.startswith("Nothing to compare yet: IT staff has enough responses, not yet in the figures — "
                                       "until the survey closes, a group's responses enter the figures in batches")
     assert "fewer than" not in insight.problem
     results = insight.rates_table().set_index("group")["results"]

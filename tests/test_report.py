@@ -364,7 +364,7 @@ def test_a_group_below_the_threshold_is_not_reported(db_url):
         content = build_report(session, campaign_id=campaign_id)
     page = render_html(content)
     assert content.campaign.comparison is None
-    assert "Not enough responses to report" in page
+    assert "Nothing to compare: IT staff has fewer than 5 responses" in page
     assert "IT staff n =" not in page and "mean IT staff" not in page
     # Participation: the small group shows how many were invited, nothing of how many took part (DESIGN.md:
     # suppressed everywhere), and no total counts it, so no subtraction finds it.
@@ -373,10 +373,11 @@ def test_a_group_below_the_threshold_is_not_reported(db_url):
     assert rates.loc["IT staff", ["started", "completed", "imported", "responses", "response rate %"]].isna().all()
     assert rates.loc["Business users", "responses"] == 40
     assert set(content.campaign.rates_frame().query("group == 'IT staff'")["stage"]) <= {"invited"}
-    assert content.campaign.responses_note() == "40 responses; groups with fewer than 5 responses are not counted"
+    assert content.campaign.responses_note() == ("35 of 40 responses (5 held back until the survey closes); groups with "
+                                                 "fewer than 5 responses are not counted")
     assert "44" not in " ".join(summary_points(content))
-    # nothing to compare it with: the report says so rather than "reported"
-    assert rates.loc["Business users", "results"] == "not reported (no other group to compare it with)"
+    # nothing to compare it with: reported on its own, and said so
+    assert rates.loc["Business users", "results"] == "reported on its own (no other group to compare it with)"
     assert "withheld (fewer than 5 responses)" in page and "only how many were personally invited is shown" in page
 
 
@@ -507,15 +508,15 @@ def test_report_shows_progress_since_the_previous_round_of_the_same_function(pop
 
 
 def test_a_campaign_without_results_has_no_survey_progress_borrowed_from_earlier_rounds(populated):
-    """Two earlier campaigns with results, then one whose IT group is under k: "since the previous
-    survey" would compare the two earlier ones as if the chosen campaign had those scores."""
+    """Two earlier campaigns with results, then one with no group at k: "since the previous survey"
+    would compare the two earlier ones as if the chosen campaign had those scores."""
     import datetime as dt
 
     from surveys.campaigns import update_campaign
 
     url, assessment_id, campaign_id = populated
     earlier = builders.perception_campaign(url, name="Perception survey 2025", seed=21)
-    small = builders.perception_campaign(url, name="Small pulse", n_it=3, seed=22)
+    small = builders.perception_campaign(url, name="Small pulse", n_business=4, n_it=3, seed=22)
     with session_scope(url) as session:
         for cid, year in ((earlier, 2024), (campaign_id, 2025), (small, 2026)):
             update_campaign(session, cid, "admin", opens_on=dt.date(year, 10, 1))

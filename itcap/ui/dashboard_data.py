@@ -277,7 +277,7 @@ def campaign_charts(campaign: insights.CampaignInsight) -> ChartBuilders:
     from itcap import charts
 
     made: ChartBuilders = {"rates": lambda: charts.response_rate_chart(campaign.rates_frame())}
-    if campaign.comparison is None:
+    if campaign.figures is None:
         return made
     instrument = campaign.instrument
     scale_frame = campaign.scale_frame()
