@@ -675,6 +675,7 @@ class CampaignInsight:
         if self._analysed() == self.counted_responses:
             return None
         users = ("the comparison of the pair and its charts use" if self.all_groups and self.not_compared
+                 else "the figures, the charts and the report use" if self.described is not None
                  else "the comparison, the charts and the report use")
         return f"These counts are every response; {users} {self.responses_note()}."
 

@@ -250,9 +250,11 @@ def perception_findings(document: dict, instrument: Instrument, reading: Percept
 
         # below, as printed: 2.998 reads 3.00, which is not below 3
         answered = [g for g, m in scale_reading.group_means.items() if m is not None]
+        # one group's own figures (nothing compared): "the mean of Business users 2.94" would say more than there is
+        whose = f"the mean of {detail}" if len(scale_reading.group_means) > 1 else f"from {names[answered[0]]} alone"
         if round(scale_reading.score, 2) < midpoint and set(low) >= set(answered):
-            parts.append(f"respondents lean towards disagreeing (score {scale_reading.score:.2f} on {lo:g}–{hi:g}, the mean "
-                         f"of {detail}; {midpoint:g} is neither agree nor disagree){near_neutral(low)}")
+            parts.append(f"respondents lean towards disagreeing (score {scale_reading.score:.2f} on {lo:g}–{hi:g}, "
+                         f"{whose}; {midpoint:g} is neither agree nor disagree){near_neutral(low)}")
         elif round(scale_reading.score, 2) < midpoint:
             # the groups fall either side: "respondents lean towards disagreeing" put it on those who do not
             who = " and ".join(names[g] for g in low)

@@ -133,6 +133,9 @@ def test_insight_describes_business_users_and_keeps_it_staff_out(db_url):
     assert results["Business users"] == "reported on its own (no other group to compare it with)"
     assert results["IT staff"] == "withheld (fewer than 5 responses)"
     assert set(insight.ipa_frame()["group"]) == {"Business users"}
+    # the recommendations hear what business users say, said as theirs alone
+    leaning = [f.statement for f in insight.findings if "lean towards disagreeing" in f.statement]
+    assert leaning and all("from Business users alone;" in s and "the mean of" not in s for s in leaning)
 
 
 def test_dashboard_shows_one_group_s_figures_and_reading(db_url):
