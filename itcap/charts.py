@@ -263,12 +263,13 @@ def agreement_line_name(low: float, high: float) -> str:
     return f"{agreement_threshold(low, high):g}: a scale supports its mode"
 
 
-def agreement_line_note(low: float, high: float) -> str:
-    """What the perception chart's dashed line is, for its caption."""
+def agreement_line_note(low: float, high: float, score: str = "the mean of the group means (every group with enough responses)") -> str:
+    """What the perception chart's dashed line is, for its caption; ``score``: what reaches it (one
+    group's own figures: "Business users' mean")."""
     from surveys.perception import agreement_threshold
 
     return (f"dashed line at {agreement_threshold(low, high):g}: a scale supports its operating mode in the survey "
-            "reading when the mean of the group means (every group with enough responses) reaches it")
+            f"reading when {score} reaches it")
 
 
 def perception_chart(scales: pd.DataFrame, low: float, high: float) -> alt.LayerChart:

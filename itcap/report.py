@@ -454,7 +454,9 @@ def report_charts(content: ReportContent) -> list[tuple[str, object]]:
             low, high = c.instrument.item_range(first)
             what = ("means with 95% CIs, verdicts" if c.described is None
                     else f"{c.instrument.group_name(c.described_group)} alone: means with 95% CIs")
-            out.append((f"Perception by scale ({what}; {charts.agreement_line_note(low, high)})",
+            line = (charts.agreement_line_note(low, high) if c.described is None
+                    else charts.agreement_line_note(low, high, f"{insights.possessive(c.instrument.group_name(c.described_group))} mean"))
+            out.append((f"Perception by scale ({what}; {line})",
                         charts.perception_chart(frame, low, high)))
         ipa, cross = c.ipa_frame(), c.ipa_crosshairs()
         if len(ipa) and cross:

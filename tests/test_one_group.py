@@ -149,6 +149,7 @@ def test_dashboard_shows_one_group_s_figures_and_reading(db_url):
     assert "Nothing to compare: IT staff has fewer than 5 responses" in text
     assert "Business users' means alone" in text  # the banner's reading says whose it is
     assert "The figures are Business users' alone" in text
+    assert "in the survey reading when Business users' mean reaches it" in text  # not "the mean of the group means"
     frames = [d.value for d in at.dataframe]
     assert any("mean Business users" in f.columns for f in frames)
     assert not any(any("IT staff" in str(c) for c in f.columns) for f in frames if "invited" not in f.columns)
@@ -163,9 +164,16 @@ def test_report_of_one_group(db_url):
         content = build_report(session, campaign_id=campaign_id)
     page = render_html(content)
     assert "What Business users say" in page and "mean Business users" in page
+    assert "Business users alone: means with 95% CIs; dashed line at 3.5: a scale supports its operating mode in the survey reading when Business users&#x27; mean reaches it" in page
     assert "IT staff n =" not in page and "mean IT staff" not in page
     assert "Responses analysed: Business users n = " in page and "on its own" in page
     assert "--groups business" in page  # the reproduce command gives these figures
+    from tests.test_report import _pdf_text
+    from itcap.report import render_pdf
+
+    pdf = _pdf_text(render_pdf(content))
+    assert "What Business users say" in pdf and "The figures are Business users' alone" in pdf
+    assert "mean IT staff" not in pdf and "IT staff n =" not in pdf
 
 
 def test_analyze_one_group(tmp_path, capsys, inst):

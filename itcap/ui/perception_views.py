@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from itcap import charts
-from itcap.insights import CampaignInsight
+from itcap.insights import CampaignInsight, possessive
 from itcap.ui.downloads import chart_with_downloads, table_with_download
 from itcap.ui.text import md_escape
 
@@ -24,7 +24,7 @@ def one_group_figures(campaign: CampaignInsight, built: dict, mode_names: dict[s
     if "perception" in built:
         instrument = campaign.instrument
         low, high = instrument.item_range(instrument.scale_items(instrument.scales[0].id)[0])
-        line = charts.agreement_line_note(low, high)
+        line = charts.agreement_line_note(low, high, f"{possessive(name)} mean")
         chart_with_downloads(built["perception"], campaign.described_scale_table(mode_names), "perception by scale",
                              "perception", cache_owner=campaign, stretch=True,
                              title=f"{name}: scale scores with 95% confidence intervals",
