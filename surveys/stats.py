@@ -385,7 +385,8 @@ def _choose_groups(values: pd.Series, instrument: Instrument, groups: Sequence[s
             raise AnalysisInputError([f"{where}: no responses to analyse"])
         if len(chosen) < 2:
             found = ", ".join(sorted(present))
-            raise AnalysisInputError([f"{where}: a comparison needs two groups in the data; found only: {found}"])
+            hint = f" (--groups {found} gives that group's own figures)" if len(present) == 1 else ""
+            raise AnalysisInputError([f"{where}: a comparison needs two groups in the data; found only: {found}{hint}"])
         return chosen
     lookup = {g.name.casefold(): g.id for g in instrument.groups}
     lookup.update({g.id.casefold(): g.id for g in instrument.groups})  # an id wins over another group's name

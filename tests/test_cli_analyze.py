@@ -317,7 +317,8 @@ def test_by_default_the_first_two_groups_with_k_responses_are_compared_as_on_the
 def test_one_group_only(files, capsys, tmp_path):
     frame = random_responses(seed=4, sizes={"business": 30})
     lines = bad(files, capsys, write(tmp_path, frame.to_csv(index=False)))
-    assert lines == [f"error: {tmp_path / 'bad.csv'}: a comparison needs two groups in the data; found only: business"]
+    assert lines == [f"error: {tmp_path / 'bad.csv'}: a comparison needs two groups in the data; found only: business "
+                     "(--groups business gives that group's own figures)"]
 
 
 @pytest.mark.parametrize(("given", "said"), [

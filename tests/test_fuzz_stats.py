@@ -1,6 +1,6 @@
 """Hostile input to the statistics entry points.
 
-``compare_groups`` on random frames — NaNs, infinities, constant columns, empty or tiny groups,
+``compare_groups`` (and ``describe_group``, one group's own figures) on random frames — NaNs, infinities, constant columns, empty or tiny groups,
 strings, labels, out-of-range codes, missing columns — returns a document or raises
 :class:`AnalysisInputError`; never another exception. A document is strict JSON (no NaN or
 infinity: undefined statistics are null), and the reporting threshold holds in it.
@@ -19,8 +19,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from surveys.analysis_input import AnalysisInputError
-from surveys.stats import compare_groups, suppressed_groups
+from surveys.analysis_input import AnalysisInputError, prepare_responses
+from surveys.stats import compare_groups, describe_group, suppressed_groups
 from tests.test_stats_support import instrument
 
 FUZZ = settings(max_examples=50, deadline=10_000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -116,6 +116,31 @@ def test_compare_groups_gives_a_document_or_a_specific_error(frame, k, groups, m
     _threshold_holds(document, k)
     if document["note"] is None:
         assert len(document["groups"]) >= 2
+
+
+@FUZZ
+@given(frame=frames(), k=st.integers(1, 8), group=st.sampled_from(GROUPS), use_flags=st.booleans())
+def test_describe_group_gives_a_document_or_a_specific_error(frame, k, group, use_flags):
+    flag_col = "flags" if use_flags and "flags" in frame.columns else None
+    ignore = [c for c in ("extra", "flags") if c in frame.columns and c != flag_col]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            table = prepare_responses(frame, INSTRUMENT, "group", flag_col=flag_col, ignore_columns=ignore)
+        except AnalysisInputError as exc:
+            assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
+            return
+        document = describe_group(table, INSTRUMENT, group, min_group_size=k)
+    json.dumps(document, allow_nan=False)
+    _finite_everywhere(document)
+    if document["note"] is not None:  # under k: nothing but why
+        assert document["groups"] == {} and document["items"] == document["scales"] == []
+        return
+    assert list(document["groups"]) == [group] and document["groups"][group]["n"] >= k
+    for row in (*document["items"], *document["scales"]):
+        assert list(row["n"]) == [group]  # nothing of any other group
+        assert (row["n"][group] is None) == (row["mean"][group] is None)
+        assert row["n"][group] is None or row["n"][group] >= k, row
 
 
 @FUZZ
