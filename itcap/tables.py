@@ -10,6 +10,7 @@ import assessment.tables  # noqa: F401
 import capability_model.tables  # noqa: F401
 import itcap.accounts  # noqa: F401
 import itcap.audit  # noqa: F401
+import itcap.login_sessions  # noqa: F401
 import surveys.tables  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -106,12 +106,13 @@ def test_rating_saves_on_change_and_survives_a_reload(server, page):
         saved = service.ratings_of(session, server.assessment_id, ana.id)[first.id]
     assert (saved.level, saved.evidence, saved.confidence) == (3, EVIDENCE, "medium")
 
-    # A reload starts a new Streamlit session: log in again. The page resumes at the next capability
-    # to rate; the jump list shows the first one rated, and opening it shows everything as saved.
+    # A reload starts a new Streamlit session, which the browser's session cookie carries on: no
+    # log-in. The page resumes at the next capability to rate; the jump list shows the first one
+    # rated, and opening it shows everything as saved.
     page.reload()
     wait_for_app(page)
-    login(page, server.url, "ana", PASSWORD)
     page.get_by_role("heading", name="Score capabilities").wait_for()
+    assert page.get_by_label("Username", exact=True).count() == 0
     page.get_by_role("heading", name=server.model.capabilities[1].name).wait_for()
     page.get_by_role("button", name=f"{first.name} · 3").click()
     wait_for_app(page)

@@ -52,16 +52,59 @@ def test_assessor_cannot_reach_admin_pages_by_url(server, page):
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Accounts" not in nav and "Dashboard" not in nav
     for path in ("/admin-accounts", "/dashboard", "/admin-audit"):
-        # Typing the URL starts a new session: the page draws only the log-in form. Once logged in
-        # as an assessor, the requested page is not one of theirs: Streamlit serves their home page.
+        # Typing the URL starts a new Streamlit session, which this browser's session cookie carries on
+        # as Ana: the requested page is not one of hers, so Streamlit serves her home page instead.
         page.goto(server.url + path)
         wait_for_app(page)
-        page.get_by_label("Username", exact=True).wait_for()
-        assert page.locator("h1", has_text="Accounts").count() == 0 and page.locator("h1", has_text="Dashboard").count() == 0
-        assert page.locator('[data-testid="stSidebarNav"]').count() == 0  # nothing listed
-        login(page, server.url, "ana", PASSWORD, path=path)
         page.get_by_text("Signed in as").wait_for()
         assert page.get_by_text("You do not have access").count() == 0
         nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
         assert "Accounts" not in nav and "Audit log" not in nav and "Dashboard" not in nav
-        assert page.locator("h1", has_text="Accounts").count() == 0
+        assert page.locator("h1", has_text="Accounts").count() == 0 and page.locator("h1", has_text="Dashboard").count() == 0
+        assert page.locator("h1", has_text="Audit log").count() == 0
+    # a browser without the cookie (another person's) gets only the log-in form there, nothing listed
+    fresh = page.context.browser.new_context()
+    try:
+        other = fresh.new_page()
+        for path in ("/admin-accounts", "/dashboard"):
+            other.goto(server.url + path)
+            wait_for_app(other)
+            other.get_by_label("Username", exact=True).wait_for()
+            assert other.locator('[data-testid="stSidebarNav"]').count() == 0
+            assert other.locator("h1", has_text="Accounts").count() == 0 and other.locator("h1", has_text="Dashboard").count() == 0
+    finally:
+        fresh.close()
+
+
+def test_a_reload_keeps_the_login_until_log_out(server, page):
+    """A phone that reloads a sleeping tab (a new Streamlit session) is still logged in: the browser
+    holds a session cookie whose token's hash is in login_session. Log out ends it — in the database
+    too, so the same token sent again opens nothing."""
+    from sqlalchemy import text
+
+    from itcap import login_sessions
+
+    login(page, server.url, "lee", PASSWORD)
+    page.get_by_text("Signed in as").wait_for()
+    page.wait_for_function("document.cookie.includes('itcap_session=')")
+    [cookie] = [c for c in page.context.cookies() if c["name"] == login_sessions.COOKIE]
+    assert cookie["sameSite"] == "Strict" and cookie["expires"] == -1  # gone when the browser closes
+    token = cookie["value"]
+    with session_scope(server.env["ITCAP_DATABASE_URL"]) as session:
+        stored = session.execute(text("SELECT token_hash FROM login_session")).scalars().all()
+    assert login_sessions._digest(token) in stored and token not in stored  # only its hash is kept
+    page.reload()
+    wait_for_app(page)
+    page.get_by_text("Signed in as").wait_for()
+    assert page.get_by_label("Username", exact=True).count() == 0
+    page.get_by_role("button", name="Log out").click()
+    wait_for_app(page)
+    page.get_by_label("Username", exact=True).wait_for()
+    with session_scope(server.env["ITCAP_DATABASE_URL"]) as session:
+        assert login_sessions._digest(token) not in session.execute(text("SELECT token_hash FROM login_session")).scalars().all()
+    # the old token, sent again (copied before the log-out), opens nothing
+    page.context.add_cookies([{**cookie, "value": token}])
+    page.reload()
+    wait_for_app(page)
+    page.get_by_label("Username", exact=True).wait_for()
+    assert page.get_by_text("Signed in as").count() == 0

@@ -132,13 +132,15 @@ def sidebar() -> None:
     if st.query_params.get("token"):
         return
     account = auth.current_account()
+    auth.hand_over_cookie()
     if account is None:
         return
     with st.sidebar:
         roles = ", ".join(ROLE_LABELS[r] for r in sorted(account.role_set))
         st.caption(f"Signed in as **{md_escape(account.display_name)}** ({roles or 'no role'})")
         if st.button("Log out", icon=":material/logout:", key="itcap_logout",
-                     help="Ends the session in this tab. Another tab you logged in to stays logged in until you log "
-                          "out there or it times out; changing your password (Account) ends every other session."):
+                     help="Ends this session: this tab, and any tab of this browser that carried it on after a reload. "
+                          "A session you logged in to elsewhere stays until you log out there or it times out; changing "
+                          "your password (Account) ends every other session."):
             auth.log_out(end_sso=True)
             st.rerun()

@@ -2,18 +2,18 @@
 
 Streamlit keeps ``st.session_state`` per browser session on the server; we keep only the account
 id and timestamps there and re-read the account from the database on every run, so a disabled
-account or a removed role takes effect at once.
+account or a removed role takes effect at once. A login with a password also gives the browser a
+session cookie (itcap.login_sessions), so that a reload — a new connection — carries on logged in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable
 
 import streamlit as st
 
-from itcap import accounts
+from itcap import accounts, login_sessions
 from itcap.accounts import Account
 from itcap.env import number_from_env
 from itcap.storage import session_scope, utcnow
@@ -23,6 +23,9 @@ SESSION_LOGIN_AT = "itcap_login_at"
 SESSION_SEEN_AT = "itcap_seen_at"
 SESSION_KEPT_TEXT = "itcap_kept_text"
 SESSION_CREDENTIAL = "itcap_credential"  # which password the session logged in with (a digest of its hash)
+SESSION_TOKEN = "itcap_session_token"  # this tab's login_session token (the browser's cookie holds it too)
+COOKIE_PENDING = "itcap_cookie_pending"  # a token to hand the browser on the next drawn run
+SESSION_TOUCHED_AT = "itcap_session_touched_at"
 
 # Text boxes whose words are saved only when the box is left (evidence) or a form is sent (a
 # rationale). Typed through a long meeting, they are what a timeout would throw away: kept in this
@@ -38,11 +41,16 @@ def absolute_timeout() -> dt.timedelta:
     return dt.timedelta(hours=number_from_env("ITCAP_SESSION_MAX_HOURS", 12, minimum=0.1))
 
 
+def session_cookie_enabled() -> bool:
+    """ITCAP_SESSION_COOKIE=0: no cookie — a reload asks to log in again (nothing in the browser to replay)."""
+    return number_from_env("ITCAP_SESSION_COOKIE", 1) != 0
+
+
 def current_account() -> Account | None:
     """The logged-in account, or None (also after a timeout, a disabled account or a deleted one)."""
     account_id = st.session_state.get(SESSION_ACCOUNT)
     if account_id is None:
-        return _account_from_sso()
+        return _account_from_sso() or _account_from_cookie()
     now = utcnow()
     seen = st.session_state.get(SESSION_SEEN_AT) or now
     login_at = st.session_state.get(SESSION_LOGIN_AT) or now
@@ -54,8 +62,17 @@ def current_account() -> Account | None:
         if kept:
             st.session_state[SESSION_KEPT_TEXT] = (account_id, kept)
         return None
+    token = st.session_state.get(SESSION_TOKEN)
     with session_scope() as session:
         account = accounts.get_account(session, account_id)
+        # logged out in another tab of this browser (the same session), or ended by a timeout there
+        ended = token is not None and not login_sessions.is_open(session, token)
+        if token is not None and not ended and now - st.session_state.get(SESSION_TOUCHED_AT, now) > login_sessions.SEEN_EVERY:
+            login_sessions.touch(session, token, now)
+            st.session_state[SESSION_TOUCHED_AT] = now
+    if ended:
+        log_out(reason="You were logged out (in another tab of this browser, or the session timed out).")
+        return None
     if account is None or not account.is_active:
         log_out(reason="Your account is no longer active.")
         return None
@@ -69,14 +86,53 @@ def current_account() -> Account | None:
     return account
 
 
-def credential(account: Account) -> str:
-    """A digest of the account's password hash: changes whenever the password does."""
-    return hashlib.sha256((account.password_hash or "").encode("utf-8")).hexdigest()[:32]
+credential = login_sessions.account_credential
 
 
 def keep_session_after_password_change(account: Account) -> None:
     """The person changed their own password in this tab: this session carries on (their others end)."""
     st.session_state[SESSION_CREDENTIAL] = credential(account)
+    if token := st.session_state.get(SESSION_TOKEN):
+        with session_scope() as session:
+            login_sessions.renew(session, token, account)
+
+
+def _browser_token() -> str | None:
+    try:
+        return st.context.cookies.get(login_sessions.COOKIE)
+    except Exception:  # noqa: BLE001 - no browser behind this run (a test harness)
+        return None
+
+
+def _account_from_cookie() -> Account | None:
+    """A reloaded tab (a new connection) that brings back this browser's session cookie carries on as
+    its account, with the session's own login time (the absolute timeout runs on)."""
+    token = _browser_token()
+    if not token or not session_cookie_enabled():
+        return None
+    with session_scope() as session:
+        resumed = login_sessions.resume(session, token, idle=idle_timeout(), absolute=absolute_timeout())
+    if resumed is None:
+        return None
+    account, opened = resumed
+    log_in(account, remember=False)
+    st.session_state[SESSION_TOKEN] = token
+    st.session_state[SESSION_LOGIN_AT] = opened
+    return account
+
+
+def hand_over_cookie() -> None:
+    """Give the browser this session's token (once, on the run after a login with a password), or
+    take back a cookie that no longer opens anything (on the login form). Session cookie: gone when
+    the browser closes; SameSite=Strict; Secure over HTTPS."""
+    from itcap.ui.widgets import run_script
+
+    name = login_sessions.COOKIE
+    secure = "(location.protocol === 'https:' ? '; Secure' : '')"
+    if token := st.session_state.pop(COOKIE_PENDING, None):
+        run_script(f"document.cookie = '{name}={token}; path=/; SameSite=Strict' + {secure};")
+    elif st.session_state.get(SESSION_ACCOUNT) is None and _browser_token():
+        run_script(f"document.cookie = '{name}=; path=/; max-age=0; SameSite=Strict' + {secure};")
 
 
 def _account_from_sso() -> Account | None:
@@ -121,7 +177,9 @@ def restore_typed_text(key: str, saved: str) -> bool:
     return True
 
 
-def log_in(account: Account) -> None:
+def log_in(account: Account, remember: bool = True) -> None:
+    """``remember``: give this browser a session that a reload carries on (a login with a password;
+    single sign-on has the identity provider's cookie for that)."""
     kept = st.session_state.get(SESSION_KEPT_TEXT)
     if kept and kept[0] != account.id:  # someone else's words are not theirs to see
         del st.session_state[SESSION_KEPT_TEXT]
@@ -130,9 +188,17 @@ def log_in(account: Account) -> None:
     st.session_state[SESSION_CREDENTIAL] = credential(account)
     st.session_state[SESSION_LOGIN_AT] = now
     st.session_state[SESSION_SEEN_AT] = now
+    st.session_state[SESSION_TOUCHED_AT] = now
+    if remember and session_cookie_enabled():
+        with session_scope() as session:
+            token = login_sessions.start(session, account, absolute=absolute_timeout(), now=now)
+        st.session_state[SESSION_TOKEN] = st.session_state[COOKIE_PENDING] = token
 
 
 def log_out(reason: str = "", end_sso: bool = False) -> None:
+    if token := st.session_state.get(SESSION_TOKEN):
+        with session_scope() as session:
+            login_sessions.end(session, token)
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     if reason:
