@@ -65,7 +65,7 @@ def resume(session: Session, token: str | None, *, idle: dt.timedelta, absolute:
     """The account a token brought back belongs to, and when its session was opened — or None: an
     unknown token, a session timed out (idle or absolute), an account disabled or deleted, or a
     password changed since. A session that can no longer be resumed is deleted."""
-    if not token or len(token) > 200:
+    if not isinstance(token, str) or not token or len(token) > 200:
         return None
     now = now or utcnow()
     row = session.exec(select(LoginSession).where(LoginSession.token_hash == _digest(token))).first()

@@ -99,9 +99,10 @@ def keep_session_after_password_change(account: Account) -> None:
 
 def _browser_token() -> str | None:
     try:
-        return st.context.cookies.get(login_sessions.COOKIE)
+        token = st.context.cookies.get(login_sessions.COOKIE)
     except Exception:  # noqa: BLE001 - no browser behind this run (a test harness)
         return None
+    return token if isinstance(token, str) else None  # (a test harness hands back a stand-in object)
 
 
 def _account_from_cookie() -> Account | None:
