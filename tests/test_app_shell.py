@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from sqlalchemy import text
 
 from itcap import accounts
 from itcap.bootstrap import bootstrap
@@ -36,6 +37,8 @@ def test_login_with_the_right_password_opens_the_role_home(db_url):
     at.button[0].click().run()
     assert not at.exception
     account_id = at.session_state["itcap_account_id"]
+    with session_scope(db_url) as session:  # a session a reload can carry on (its cookie: tests/test_browser_shell.py)
+        assert session.execute(text("SELECT account_id FROM login_session")).scalars().all() == [account_id]
     # AppTest does not follow the st.rerun() that login ends with; a new run of the same session
     # state shows what the browser shows next (the browser test follows it for real).
     home = app_test(account_id).run()
@@ -191,6 +194,9 @@ def test_a_single_sign_on_identity_opens_only_its_own_active_account(db_url, mon
     assert not at.exception
     if said is None:
         assert at.session_state["itcap_account_id"] and not at.error
+        # the identity provider's cookie keeps the person signed in: itcap gives no cookie of its own
+        with session_scope(db_url) as session:
+            assert session.execute(text("SELECT count(*) FROM login_session")).scalar_one() == 0
     else:
         assert "itcap_account_id" not in at.session_state
         assert any(said in e.value for e in at.error), [e.value for e in at.error]

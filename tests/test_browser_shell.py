@@ -108,3 +108,4 @@ def test_a_reload_keeps_the_login_until_log_out(server, page):
     wait_for_app(page)
     page.get_by_label("Username", exact=True).wait_for()
     assert page.get_by_text("Signed in as").count() == 0
+    page.wait_for_function("!document.cookie.includes('itcap_session=')")  # the dead cookie is taken back

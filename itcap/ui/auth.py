@@ -9,6 +9,7 @@ session cookie (itcap.login_sessions), so that a reload — a new connection —
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import streamlit as st
@@ -132,8 +133,11 @@ def hand_over_cookie() -> None:
     secure = "(location.protocol === 'https:' ? '; Secure' : '')"
     if token := st.session_state.pop(COOKIE_PENDING, None):
         run_script(f"document.cookie = '{name}={token}; path=/; SameSite=Strict' + {secure};")
-    elif st.session_state.get(SESSION_ACCOUNT) is None and _browser_token():
-        run_script(f"document.cookie = '{name}=; path=/; max-age=0; SameSite=Strict' + {secure};")
+    elif st.session_state.get(SESSION_ACCOUNT) is None and (stale := _browser_token()) and re.fullmatch(r"[\w-]+", stale):
+        # only if the browser still holds that stale token: another tab may have logged in since and
+        # put a good one there, which this tab's connection (opened with the old cookie) cannot see
+        run_script(f"if (document.cookie.split('; ').includes('{name}={stale}')) "
+                   f"document.cookie = '{name}=; path=/; max-age=0; SameSite=Strict' + {secure};")
 
 
 def _account_from_sso() -> Account | None:
@@ -150,7 +154,7 @@ def _account_from_sso() -> Account | None:
     if account is None:
         st.session_state["itcap_sso_refused"] = email
         return None
-    log_in(account)
+    log_in(account, remember=False)
     return account
 
 
