@@ -132,10 +132,11 @@ def sidebar() -> None:
     if st.query_params.get("token"):
         return
     account = auth.current_account()
-    auth.hand_over_cookie()
     if account is None:
+        auth.hand_over_cookie()  # (a dead cookie taken back; in the main column: no sidebar to open for it)
         return
     with st.sidebar:
+        auth.hand_over_cookie()
         roles = ", ".join(ROLE_LABELS[r] for r in sorted(account.role_set))
         st.caption(f"Signed in as **{md_escape(account.display_name)}** ({roles or 'no role'})")
         if st.button("Log out", icon=":material/logout:", key="itcap_logout",

@@ -25,7 +25,7 @@ SESSION_SEEN_AT = "itcap_seen_at"
 SESSION_KEPT_TEXT = "itcap_kept_text"
 SESSION_CREDENTIAL = "itcap_credential"  # which password the session logged in with (a digest of its hash)
 SESSION_TOKEN = "itcap_session_token"  # this tab's login_session token (the browser's cookie holds it too)
-COOKIE_PENDING = "itcap_cookie_pending"  # a token to hand the browser on the next drawn run
+COOKIE_PENDING = "itcap_cookie_pending"  # the token this tab hands the browser (hand_over_cookie)
 SESSION_TOUCHED_AT = "itcap_session_touched_at"
 
 # Text boxes whose words are saved only when the box is left (evidence) or a form is sent (a
@@ -124,15 +124,20 @@ def _account_from_cookie() -> Account | None:
 
 
 def hand_over_cookie() -> None:
-    """Give the browser this session's token (once, on the run after a login with a password), or
-    take back a cookie that no longer opens anything (on the login form). Session cookie: gone when
-    the browser closes; SameSite=Strict; Secure over HTTPS."""
+    """Give the browser this session's token (after a login with a password), or take back a cookie
+    that no longer opens anything (on the login form). Session cookie: gone when the browser closes;
+    SameSite=Strict; Secure over HTTPS."""
     from itcap.ui.widgets import run_script
 
     name = login_sessions.COOKIE
     secure = "(location.protocol === 'https:' ? '; Secure' : '')"
-    if token := st.session_state.pop(COOKIE_PENDING, None):
-        run_script(f"document.cookie = '{name}={token}; path=/; SameSite=Strict' + {secure};")
+    if token := st.session_state.get(COOKIE_PENDING):
+        # Drawn on every run of the session, the same each time (so it runs when first drawn, not on
+        # every rerun): a page that reruns at once after the login (the scoring page does) replaced a
+        # one-off script before the browser had run it, and the reload then asked for the password.
+        st.html(f"<script>if (!document.cookie.split('; ').includes('{name}={token}')) "
+                f"document.cookie = '{name}={token}; path=/; SameSite=Strict' + {secure};</script>",
+                unsafe_allow_javascript=True)
     elif st.session_state.get(SESSION_ACCOUNT) is None and (stale := _browser_token()) and re.fullmatch(r"[\w-]+", stale):
         # only if the browser still holds that stale token: another tab may have logged in since and
         # put a good one there, which this tab's connection (opened with the old cookie) cannot see
