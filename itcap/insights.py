@@ -1296,6 +1296,7 @@ def _describe_alone(insight: CampaignInsight, table, group: str, frame: pd.DataF
     if described.get("note"):
         return
     insight.described = described
+    insight.compared = [group]  # what the figures are of (a trend of them goes back through this group's means)
     _count_flags(insight, frame)
     insight.reading = perception_reading(described, insight.instrument, list(mode_order or default_mode_order()))
     insight.findings = perception_findings(described, insight.instrument, insight.reading, dict(default_modes()))

@@ -49,11 +49,12 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def start(session: Session, account: Account, *, absolute: dt.timedelta, now: dt.datetime | None = None) -> str:
+def start(session: Session, account: Account, *, idle: dt.timedelta, absolute: dt.timedelta,
+          now: dt.datetime | None = None) -> str:
     """A new session for ``account``; returns the token for the browser (the database keeps its hash).
-    Sessions past the absolute timeout are cleared on the way."""
+    Sessions past either timeout, anyone's, are cleared on the way: none is kept longer than it works."""
     now = now or utcnow()
-    session.exec(delete(LoginSession).where(LoginSession.created_at < now - absolute))
+    session.exec(delete(LoginSession).where((LoginSession.created_at < now - absolute) | (LoginSession.seen_at < now - idle)))
     token = secrets.token_urlsafe(TOKEN_BYTES)
     session.add(LoginSession(token_hash=_digest(token), account_id=account.id, credential=account_credential(account),
                              created_at=now, seen_at=now))
@@ -80,6 +81,13 @@ def resume(session: Session, token: str | None, *, idle: dt.timedelta, absolute:
     if now - seen > SEEN_EVERY:
         row.seen_at = now
     return account, created
+
+
+def find(session: Session, token: str) -> LoginSession | None:
+    """The session a token opens, as stored (None: ended, or never was)."""
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return None
+    return session.exec(select(LoginSession).where(LoginSession.token_hash == _digest(token))).first()
 
 
 def is_open(session: Session, token: str) -> bool:

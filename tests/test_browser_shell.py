@@ -51,6 +51,9 @@ def test_assessor_cannot_reach_admin_pages_by_url(server, page):
     page.get_by_text("Signed in as").wait_for()
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Accounts" not in nav and "Dashboard" not in nav
+    # the session cookie arrives by a script run once the page is drawn: a person takes longer than
+    # that to type an address, a test does not
+    page.wait_for_function("document.cookie.includes('itcap_session=')")
     for path in ("/admin-accounts", "/dashboard", "/admin-audit"):
         # Typing the URL starts a new Streamlit session, which this browser's session cookie carries on
         # as Ana: the requested page is not one of hers, so Streamlit serves her home page instead.
@@ -90,6 +93,8 @@ def test_a_reload_keeps_the_login_until_log_out(server, page):
     [cookie] = [c for c in page.context.cookies() if c["name"] == login_sessions.COOKIE]
     assert cookie["sameSite"] == "Strict" and cookie["expires"] == -1  # gone when the browser closes
     token = cookie["value"]
+    # nor is it left in the page, where "Save page as" would carry it off
+    assert not page.evaluate("t => document.documentElement.outerHTML.includes(t)", token)
     with session_scope(server.env["ITCAP_DATABASE_URL"]) as session:
         stored = session.execute(text("SELECT token_hash FROM login_session")).scalars().all()
     assert login_sessions._digest(token) in stored and token not in stored  # only its hash is kept

@@ -23,7 +23,7 @@ def _account(url: str, username: str = "ana") -> int:
 
 def _start(url: str, account_id: int, now: dt.datetime) -> str:
     with session_scope(url) as session:
-        return login_sessions.start(session, session.get(accounts.Account, account_id), absolute=ABSOLUTE, now=now)
+        return login_sessions.start(session, session.get(accounts.Account, account_id), idle=IDLE, absolute=ABSOLUTE, now=now)
 
 
 def _resume(url: str, token: str | None, now: dt.datetime):
@@ -71,10 +71,13 @@ def test_the_absolute_timeout_ends_a_session_however_busy(any_db_url):
         moment += dt.timedelta(minutes=20)
         assert _resume(any_db_url, token, moment) is not None
     assert _resume(any_db_url, token, now + ABSOLUTE + dt.timedelta(minutes=1)) is None
-    # and a new login clears the sessions past it, resumed or not
+    # and a new login clears the sessions past either timeout, resumed or not (none is kept longer than it works)
     stale = _start(any_db_url, ana, now)
-    _start(any_db_url, ana, now + ABSOLUTE + dt.timedelta(hours=1))
-    assert hashlib.sha256(stale.encode()).hexdigest() not in _rows(any_db_url)
+    _start(any_db_url, ana, now + ABSOLUTE - IDLE)  # used once, then left idle
+    with session_scope(any_db_url) as session:
+        login_sessions.touch(session, stale, now + ABSOLUTE - dt.timedelta(minutes=1))  # busy to the end
+    fresh = _start(any_db_url, ana, now + ABSOLUTE + dt.timedelta(minutes=5))
+    assert _rows(any_db_url) == [hashlib.sha256(fresh.encode()).hexdigest()]  # not stale's, not idle's
 
 
 def test_a_disabled_account_or_a_changed_password_ends_it(any_db_url):
@@ -124,7 +127,7 @@ def test_a_tab_logged_out_elsewhere_is_told_so(db_url):
 
     ids = builders.people(db_url)
     with session_scope(db_url) as session:
-        token = login_sessions.start(session, session.get(accounts.Account, ids["lee"]), absolute=ABSOLUTE)
+        token = login_sessions.start(session, session.get(accounts.Account, ids["lee"]), idle=IDLE, absolute=ABSOLUTE)
     at = app_test(ids["lee"], page="pages/account.py")
     at.session_state[auth.SESSION_TOKEN] = token
     at.run()
@@ -142,10 +145,81 @@ def test_with_the_cookie_turned_off_nothing_is_given_or_resumed(db_url, monkeypa
 
     ids = builders.people(db_url)
     with session_scope(db_url) as session:
-        token = login_sessions.start(session, session.get(accounts.Account, ids["lee"]), absolute=ABSOLUTE)
+        token = login_sessions.start(session, session.get(accounts.Account, ids["lee"]), idle=IDLE, absolute=ABSOLUTE)
     monkeypatch.setattr(auth, "_browser_token", lambda: token)
     monkeypatch.setattr(auth.st, "session_state", {})
     assert auth._account_from_cookie().id == ids["lee"]  # on: the cookie's token resumes the account
     monkeypatch.setattr(auth.st, "session_state", {})
     monkeypatch.setenv("ITCAP_SESSION_COOKIE", "0")
     assert auth._account_from_cookie() is None
+
+
+# -- tabs of one browser share its session ----------------------------------------------------------------
+class _Tab:
+    """One browser tab's server-side state, for auth's functions (Streamlit keeps one per tab)."""
+
+    def __init__(self, monkeypatch, token_in_cookie):
+        self.state, self.monkeypatch, self.cookie = {}, monkeypatch, token_in_cookie
+
+    def __enter__(self):
+        from itcap.ui import auth
+
+        self.monkeypatch.setattr(auth.st, "session_state", self.state)
+        self.monkeypatch.setattr(auth, "_browser_token", lambda: self.cookie())
+        return auth
+
+    def __exit__(self, *_):
+        return False
+
+
+def _two_tabs(db_url, monkeypatch):
+    """Tab A logs in with the password; tab B is the same browser after a reload (the cookie's token)."""
+    from tests import builders
+
+    ids = builders.people(db_url)
+    cookie = {}
+    a, b = _Tab(monkeypatch, lambda: cookie.get("token")), _Tab(monkeypatch, lambda: cookie.get("token"))
+    with a as auth, session_scope(db_url) as session:
+        auth.log_in(session.get(accounts.Account, ids["lee"]))
+    cookie["token"] = a.state[auth.SESSION_TOKEN]
+    with b as auth:
+        assert auth.current_account().id == ids["lee"]  # carried on from the cookie
+    return ids, a, b
+
+
+def test_a_password_changed_in_one_tab_carries_on_in_the_others(db_url, monkeypatch):
+    ids, a, b = _two_tabs(db_url, monkeypatch)
+    with a as auth, session_scope(db_url) as session:
+        account = session.get(accounts.Account, ids["lee"])
+        accounts.set_password(session, account, "another long passphrase")
+        auth.keep_session_after_password_change(account)
+    with b as auth:
+        assert auth.current_account() is not None  # not "the password was changed": it was changed here
+    with a as auth:
+        assert auth.current_account() is not None
+    with session_scope(db_url) as session:  # a reset by an administrator still ends it, in every tab
+        accounts.set_password(session, session.get(accounts.Account, ids["lee"]), "a reset passphrase here")
+    for tab in (a, b):
+        with tab as auth:
+            assert auth.current_account() is None
+            assert tab.state["itcap_logout_reason"].startswith(("The password of this account was changed", "You were logged out"))
+
+
+def test_one_idle_tab_does_not_end_the_session_another_tab_uses(db_url, monkeypatch):
+    ids, a, b = _two_tabs(db_url, monkeypatch)
+    with a as auth:
+        a.state[auth.SESSION_SEEN_AT] = utcnow() - IDLE - dt.timedelta(minutes=5)  # tab A left alone
+        a.state[auth.SESSION_TOUCHED_AT] = utcnow() - IDLE
+    with b as auth:
+        assert auth.current_account() is not None  # tab B in use: it touches the shared session
+    with a as auth:
+        assert auth.current_account() is not None  # the browser's session is in use: A carries on
+    with b as auth:
+        assert auth.current_account() is not None
+    # the whole browser left alone: the timeout ends it for good
+    with session_scope(db_url) as session:
+        session.execute(text("UPDATE login_session SET seen_at = :t"), {"t": utcnow() - IDLE - dt.timedelta(minutes=1)})
+    with a as auth:
+        a.state[auth.SESSION_SEEN_AT] = utcnow() - IDLE - dt.timedelta(minutes=1)
+        assert auth.current_account() is None and a.state["itcap_logout_reason"].startswith("Your session timed out")
+    assert _rows(db_url) == []

@@ -196,3 +196,32 @@ def test_analyze_one_group(tmp_path, capsys, inst):
     assert "reliability" in out and "α [95% CI]" in out
     assert main([*base, "--groups", "it"]) == 1
     assert "group 'it': fewer than 5 responses (the reporting threshold); it is suppressed, so there is nothing to describe" in capsys.readouterr().err
+
+
+def test_a_trend_of_one_group_left_by_the_flagged_exclusion_is_that_group_s(db_url):
+    """IT staff fall under k only once their flagged responses are left out: the figures are Business
+    users' alone, and so is the trend — this round included, the earlier one by its Business users
+    mean (not the mean of both groups, which measured other people)."""
+    from itcap import insights
+    from itcap.storage import session_scope
+    from tests.test_anonymity_audit import INSTRUMENT_YAML, K, _campaign_with
+
+    earlier = _campaign_with(db_url, {"business": 40, "it_staff": 30}, {}, INSTRUMENT_YAML)
+    later = _campaign_with(db_url, {"business": 40, "it_staff": K + 1}, {"it_staff": 2}, INSTRUMENT_YAML)
+    from surveys.campaigns import update_campaign
+
+    with session_scope(db_url) as session:
+        update_campaign(session, earlier, "admin", name="Survey 2025")
+        update_campaign(session, later, "admin", name="Survey 2026")
+    with session_scope(db_url) as session:
+        chosen = insights.campaign_insight(session, later, exclude_flagged=True)
+        before = insights.campaign_insight(session, earlier, exclude_flagged=True)
+        points = insights.campaign_trend(session, later, exclude_flagged=True)
+    assert chosen.described_group == "business" and before.comparison is not None
+    assert points.attrs["groups"] == "Business users alone"
+    assert sorted(set(points["label"])) == sorted({before.campaign.name, chosen.campaign.name})
+    for insight in (before, chosen):
+        rows = points[points["label"] == insight.campaign.name].set_index("series")["value"]
+        for scale in insight.reading.scales:
+            if scale.name in rows.index:
+                assert rows[scale.name] == pytest.approx(scale.group_means["business"])

@@ -17,7 +17,7 @@ import streamlit as st
 from itcap import accounts, login_sessions
 from itcap.accounts import Account
 from itcap.env import number_from_env
-from itcap.storage import session_scope, utcnow
+from itcap.storage import as_utc, session_scope, utcnow
 
 SESSION_ACCOUNT = "itcap_account_id"
 SESSION_LOGIN_AT = "itcap_login_at"
@@ -25,7 +25,7 @@ SESSION_SEEN_AT = "itcap_seen_at"
 SESSION_KEPT_TEXT = "itcap_kept_text"
 SESSION_CREDENTIAL = "itcap_credential"  # which password the session logged in with (a digest of its hash)
 SESSION_TOKEN = "itcap_session_token"  # this tab's login_session token (the browser's cookie holds it too)
-COOKIE_PENDING = "itcap_cookie_pending"  # the token this tab hands the browser (hand_over_cookie)
+COOKIE_PENDING = "itcap_cookie_pending"  # a token to hand the browser on the next drawn run
 SESSION_TOUCHED_AT = "itcap_session_touched_at"
 
 # Text boxes whose words are saved only when the box is left (evidence) or a form is sent (a
@@ -48,13 +48,26 @@ def session_cookie_enabled() -> bool:
 
 
 def current_account() -> Account | None:
-    """The logged-in account, or None (also after a timeout, a disabled account or a deleted one)."""
+    """The logged-in account, or None (also after a timeout, a disabled account or a deleted one).
+
+    Tabs of one browser that carried a login on after a reload share its session (one token): one
+    tab's idle timeout does not end it while another tab uses it, and a password changed in one of
+    them carries on in all of them — the session row, kept current by every tab, says so."""
     account_id = st.session_state.get(SESSION_ACCOUNT)
     if account_id is None:
         return _account_from_sso() or _account_from_cookie()
     now = utcnow()
+    token = st.session_state.get(SESSION_TOKEN)
+    with session_scope() as session:
+        account = accounts.get_account(session, account_id)
+        shared = login_sessions.find(session, token) if token is not None else None
+        shared_seen = None if shared is None else as_utc(shared.seen_at)
+        shared_credential = None if shared is None else shared.credential
     seen = st.session_state.get(SESSION_SEEN_AT) or now
     login_at = st.session_state.get(SESSION_LOGIN_AT) or now
+    if now - login_at <= absolute_timeout() and now - seen > idle_timeout() and shared_seen is not None \
+            and now - shared_seen <= idle_timeout():
+        seen = now  # idle here, but the browser's session is in use in another of its tabs
     if now - seen > idle_timeout() or now - login_at > absolute_timeout():
         kept = _typed_text()
         log_out(reason="Your session timed out. Please log in again." if not kept else
@@ -63,15 +76,7 @@ def current_account() -> Account | None:
         if kept:
             st.session_state[SESSION_KEPT_TEXT] = (account_id, kept)
         return None
-    token = st.session_state.get(SESSION_TOKEN)
-    with session_scope() as session:
-        account = accounts.get_account(session, account_id)
-        # logged out in another tab of this browser (the same session), or ended by a timeout there
-        ended = token is not None and not login_sessions.is_open(session, token)
-        if token is not None and not ended and now - st.session_state.get(SESSION_TOUCHED_AT, now) > login_sessions.SEEN_EVERY:
-            login_sessions.touch(session, token, now)
-            st.session_state[SESSION_TOUCHED_AT] = now
-    if ended:
+    if token is not None and shared is None:
         log_out(reason="You were logged out (in another tab of this browser, or the session timed out).")
         return None
     if account is None or not account.is_active:
@@ -79,10 +84,18 @@ def current_account() -> Account | None:
         return None
     logged_in_with = st.session_state.get(SESSION_CREDENTIAL)
     if logged_in_with is not None and logged_in_with != credential(account):
-        # the password was changed or reset since: a session opened with the old one (perhaps someone
-        # else's, the reason for a reset) ends, as the Accounts page tells the administrator it does
-        log_out(reason="The password of this account was changed. Please log in again.")
-        return None
+        if shared_credential == credential(account):
+            # changed in another tab of this browser's session, which carries on with the new password
+            st.session_state[SESSION_CREDENTIAL] = shared_credential
+        else:
+            # the password was changed or reset since: a session opened with the old one (perhaps someone
+            # else's, the reason for a reset) ends, as the Accounts page tells the administrator it does
+            log_out(reason="The password of this account was changed. Please log in again.")
+            return None
+    if token is not None and now - st.session_state.get(SESSION_TOUCHED_AT, now) > login_sessions.SEEN_EVERY:
+        with session_scope() as session:
+            login_sessions.touch(session, token, now)
+        st.session_state[SESSION_TOUCHED_AT] = now
     st.session_state[SESSION_SEEN_AT] = now
     return account
 
@@ -131,13 +144,12 @@ def hand_over_cookie() -> None:
 
     name = login_sessions.COOKIE
     secure = "(location.protocol === 'https:' ? '; Secure' : '')"
-    if token := st.session_state.get(COOKIE_PENDING):
-        # Drawn on every run of the session, the same each time (so it runs when first drawn, not on
-        # every rerun): a page that reruns at once after the login (the scoring page does) replaced a
-        # one-off script before the browser had run it, and the reload then asked for the password.
-        st.html(f"<script>if (!document.cookie.split('; ').includes('{name}={token}')) "
-                f"document.cookie = '{name}={token}; path=/; SameSite=Strict' + {secure};</script>",
-                unsafe_allow_javascript=True)
+    if token := st.session_state.pop(COOKIE_PENDING, None):
+        # once, and the script then blanks its own text: the token is not left in the page, where
+        # "Save page as" (a director keeping the dashboard) would carry it off
+        run_script(f"document.cookie = '{name}={token}; path=/; SameSite=Strict' + {secure}; "
+                   f"document.querySelectorAll('script').forEach(s => {{ if (s.textContent.includes('{name}=')) "
+                   "s.textContent = ''; });")
     elif st.session_state.get(SESSION_ACCOUNT) is None and (stale := _browser_token()) and re.fullmatch(r"[\w-]+", stale):
         # only if the browser still holds that stale token: another tab may have logged in since and
         # put a good one there, which this tab's connection (opened with the old cookie) cannot see
@@ -201,7 +213,7 @@ def log_in(account: Account, remember: bool = True) -> None:
     st.session_state[SESSION_TOUCHED_AT] = now
     if remember and session_cookie_enabled():
         with session_scope() as session:
-            token = login_sessions.start(session, account, absolute=absolute_timeout(), now=now)
+            token = login_sessions.start(session, account, idle=idle_timeout(), absolute=absolute_timeout(), now=now)
         st.session_state[SESSION_TOKEN] = st.session_state[COOKIE_PENDING] = token
 
 
